@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * BPF code generation: IR -> bpf_insn[], one program per attach point.
+ *
+ * Program shapes:
+ *  - BF_ATTACH_NF: BPF_PROG_TYPE_NETFILTER, one program per (family, hook),
+ *    entry = built-in chain of that family and hook; verdicts NF_ACCEPT /
+ *    NF_DROP.
+ *  - BF_ATTACH_TC: BPF_PROG_TYPE_SCHED_CLS for tcx, one program per
+ *    direction (INPUT = ingress, OUTPUT = egress) serving both families;
+ *    ACCEPT = TCX_NEXT, DROP = TCX_DROP. Interface matches are resolved at
+ *    compile time against `ifname` (the interface the program is attached
+ *    to).
+ *  - BF_ATTACH_XDP: BPF_PROG_TYPE_XDP, INPUT only, both families;
+ *    ACCEPT = XDP_PASS, DROP = XDP_DROP.
+ *
+ * Counters: one BPF_MAP_TYPE_ARRAY with a single value of
+ * 16 * rs->n_counters bytes ({u64 packets, u64 bytes} per counter index
+ * from bf_ruleset_number()), addressed directly with BPF_PSEUDO_MAP_VALUE
+ * and updated with atomic adds. The loader supplies its fd through the
+ * BF_RELOC_COUNTERS relocations.
+ */
+#ifndef BPFILTER_CGEN_H
+#define BPFILTER_CGEN_H
+
+#include <linux/bpf.h>
+#include <stddef.h>
+
+#include "bpfilter/ir.h"
+
+enum bf_attach_kind {
+	BF_ATTACH_NF = 0,
+	BF_ATTACH_TC,
+	BF_ATTACH_XDP,
+	BF_ATTACH_COUNT,
+};
+
+enum bf_reloc_kind {
+	/* insns[idx] is the first half of a BPF_LD_IMM64 with
+	 * src_reg = BPF_PSEUDO_MAP_VALUE; set insns[idx].imm to the counters
+	 * map fd (insns[idx + 1].imm already holds the value offset). */
+	BF_RELOC_COUNTERS = 0,
+};
+
+struct bf_reloc {
+	size_t idx;
+	enum bf_reloc_kind kind;
+};
+
+struct bf_program {
+	enum bf_attach_kind attach;
+	enum bf_hook hook;
+	enum bf_family family; /* BF_ATTACH_NF only */
+	char name[16];	       /* BPF object name, e.g. "bf_in4" */
+	struct bpf_insn *insns;
+	size_t n_insns;
+	struct bf_reloc *relocs;
+	size_t n_relocs;
+};
+
+/* Compile the chains reachable from the built-in chain `hook` (of `family`
+ * for BF_ATTACH_NF; of both families otherwise). rs must have been
+ * numbered (bf_ruleset_number()) and checked (bf_check()). `ifname` is
+ * required for TC and XDP. Returns 0 or -errno (reported via bf_log). */
+int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
+		    enum bf_hook hook, enum bf_family family,
+		    const char *ifname, struct bf_program **out);
+void bf_program_free(struct bf_program **prog);
+
+/* Print the program's instructions, one per line (for --dump / -v). */
+void bf_program_dump(const struct bf_program *prog, FILE *out);
+
+/* Create the counters map for n counters (at least 1). Returns fd or
+ * -errno. */
+int bf_counters_map_create(uint32_t n_counters);
+
+/* Resolve relocations and load the program into the kernel. Returns the
+ * program fd or -errno; on verifier rejection, the verifier log is kept in
+ * log (if non-NULL) and reported via bf_log at debug level. */
+int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
+		    size_t log_size);
+
+#endif /* BPFILTER_CGEN_H */
