@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpfilter/helper.h"
+#include "bpfilter/log.h"
+#include "check/check.h"
+
+static const char *const attach_names[BF_ATTACH_COUNT] = {
+	[BF_ATTACH_NF] = "nf",
+	[BF_ATTACH_TC] = "tc",
+	[BF_ATTACH_XDP] = "xdp",
+};
+_Static_assert(ARRAY_SIZE(attach_names) == BF_ATTACH_COUNT, "attach names");
+
+const char *bf_attach_name(enum bf_attach_kind attach)
+{
+	return (unsigned)attach < BF_ATTACH_COUNT ? attach_names[attach] : "?";
+}
+
+#define AT(k) (1u << (k))
+#define AT_ALL (AT(BF_ATTACH_NF) | AT(BF_ATTACH_TC) | AT(BF_ATTACH_XDP))
+
+/* Attachment kinds at which each match can be compiled. Every match has a
+ * meaning at every hook; conntrack state at tc/xdp comes from a kfunc
+ * lookup (bpf_skb_ct_lookup / bpf_xdp_ct_lookup) rather than skb->_nfct. */
+static const unsigned int match_attach[BF_MATCH_COUNT] = {
+	[BF_MATCH_L4PROTO] = AT_ALL,   [BF_MATCH_SADDR] = AT_ALL,
+	[BF_MATCH_DADDR] = AT_ALL,     [BF_MATCH_IIFNAME] = AT_ALL,
+	[BF_MATCH_OIFNAME] = AT_ALL,   [BF_MATCH_FRAG] = AT_ALL,
+	[BF_MATCH_L4HDR] = AT_ALL,     [BF_MATCH_SPORT] = AT_ALL,
+	[BF_MATCH_DPORT] = AT_ALL,     [BF_MATCH_TCPFLAGS] = AT_ALL,
+	[BF_MATCH_ICMP] = AT_ALL,      [BF_MATCH_MULTIPORT] = AT_ALL,
+	[BF_MATCH_SRANGE] = AT_ALL,    [BF_MATCH_DRANGE] = AT_ALL,
+	[BF_MATCH_CTSTATE] = AT_ALL,   [BF_MATCH_COMMENT] = AT_ALL,
+};
+_Static_assert(ARRAY_SIZE(match_attach) == BF_MATCH_COUNT, "match table");
+
+/* Hooks that exist at each attachment kind. */
+static const unsigned int attach_hooks[BF_ATTACH_COUNT] = {
+	[BF_ATTACH_NF] = (1u << BF_HOOK_INPUT) | (1u << BF_HOOK_FORWARD) |
+			 (1u << BF_HOOK_OUTPUT),
+	[BF_ATTACH_TC] = (1u << BF_HOOK_INPUT) | (1u << BF_HOOK_OUTPUT),
+	[BF_ATTACH_XDP] = (1u << BF_HOOK_INPUT),
+};
+
+struct ctx {
+	const struct bf_ruleset *rs;
+	enum bf_attach_kind attach;
+	/* per chain: 0 unvisited, 1 on the DFS stack, 2 done */
+	unsigned char *state;
+	/* per chain: frames needed to run it (itself included), 0 = unknown */
+	int *frames;
+	/* per chain: the rule whose jump needs the most frames, or -1 */
+	long *deepest;
+	/* per chain per rule: index of the jump target or -1 */
+	long **target;
+	int errors;
+	bool looped; /* a loop was reported: DFS marks are unreliable */
+};
+
+static const char *chain_file(const struct bf_ruleset *rs,
+			      const struct bf_chain *c)
+{
+	for (size_t i = 0; i < c->n_rules; i++) {
+		if (c->rules[i].file)
+			return c->rules[i].file;
+	}
+	return rs->n_files ? rs->files[rs->n_files - 1] : NULL;
+}
+
+static long chain_index(const struct bf_ruleset *rs, enum bf_family family,
+			const char *name)
+{
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		if (rs->chains[i].family == family &&
+		    strcmp(rs->chains[i].name, name) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+static bool is_jump(const struct bf_rule *r)
+{
+	return r->verdict.kind == BF_VERDICT_JUMP ||
+	       r->verdict.kind == BF_VERDICT_GOTO;
+}
+
+/* Resolve jump targets; report missing or built-in targets. */
+static int resolve_targets(struct ctx *x)
+{
+	const struct bf_ruleset *rs = x->rs;
+
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *c = &rs->chains[i];
+
+		x->target[i] = calloc(c->n_rules ? c->n_rules : 1,
+				      sizeof(long));
+		if (!x->target[i])
+			return -ENOMEM;
+		for (size_t j = 0; j < c->n_rules; j++) {
+			const struct bf_rule *r = &c->rules[j];
+			long t;
+
+			x->target[i][j] = -1;
+			if (!is_jump(r))
+				continue;
+			t = chain_index(rs, r->family, r->verdict.chain);
+			if (t < 0) {
+				bf_log_at(BF_LOG_ERROR, r->file, r->line, 0,
+					  "%s chain '%s' does not exist in the "
+					  "%s table (jump from chain '%s')",
+					  r->verdict.kind == BF_VERDICT_GOTO ?
+						  "goto target" :
+						  "jump target",
+					  r->verdict.chain,
+					  bf_family_name(r->family), c->name);
+				x->errors++;
+				continue;
+			}
+			if (rs->chains[t].builtin) {
+				bf_log_at(BF_LOG_ERROR, r->file, r->line, 0,
+					  "cannot jump to built-in chain '%s'",
+					  r->verdict.chain);
+				x->errors++;
+				continue;
+			}
+			x->target[i][j] = t;
+		}
+	}
+	return 0;
+}
+
+/* Depth-first walk from chain i: find loops and the frames each chain
+ * needs. A -g target runs in a frame of its own too: the code generator
+ * calls it and returns its verdict, so it costs the same as -j.
+ * Returns false when a loop was reported (the walk stops there). */
+static bool walk(struct ctx *x, long i)
+{
+	const struct bf_chain *c = &x->rs->chains[i];
+	int best = 0;
+
+	if (x->state[i] == 2)
+		return true;
+	x->state[i] = 1;
+	x->deepest[i] = -1;
+	for (size_t j = 0; j < c->n_rules; j++) {
+		long t = x->target[i][j];
+		const struct bf_rule *r = &c->rules[j];
+
+		if (t < 0)
+			continue;
+		if (x->state[t] == 1) {
+			bf_log_at(BF_LOG_ERROR, r->file, r->line, 0,
+				  "%s from chain '%s' to '%s' makes a loop "
+				  "(iptables refuses chain loops)",
+				  r->verdict.kind == BF_VERDICT_GOTO ? "goto" :
+								       "jump",
+				  c->name, r->verdict.chain);
+			x->errors++;
+			return false;
+		}
+		if (!walk(x, t))
+			return false;
+		if (x->frames[t] > best) {
+			best = x->frames[t];
+			x->deepest[i] = (long)j;
+		}
+	}
+	x->frames[i] = best + 1;
+	x->state[i] = 2;
+	return true;
+}
+
+/* Report a built-in chain needing too many frames, with the chain path. */
+static void report_depth(struct ctx *x, long b)
+{
+	const struct bf_ruleset *rs = x->rs;
+	char path[1024];
+	size_t len = 0;
+	const struct bf_rule *culprit = NULL;
+	int depth = 0;
+
+	path[0] = '\0';
+	for (long i = b; i >= 0 && len < sizeof(path) - 40;) {
+		const struct bf_chain *c = &rs->chains[i];
+		long j = x->deepest[i];
+
+		len += (size_t)snprintf(path + len, sizeof(path) - len, "%s%s",
+					len ? " -> " : "", c->name);
+		depth++;
+		if (j < 0)
+			break;
+		if (depth == BF_CHECK_MAX_FRAMES)
+			culprit = &c->rules[j];
+		i = x->target[i][j];
+	}
+	if (!culprit)
+		return;
+	bf_log_at(BF_LOG_ERROR, culprit->file, culprit->line, 0,
+		  "chain nesting too deep for BPF: %s needs %d call frames, at "
+		  "most %d are supported (path: %s)",
+		  rs->chains[b].name, x->frames[b], BF_CHECK_MAX_FRAMES, path);
+	x->errors++;
+}
+
+static void check_hook_use(struct ctx *x, const struct bf_chain *c)
+{
+	const char *why;
+
+	if (attach_hooks[x->attach] & (1u << c->hook))
+		return;
+	why = c->hook == BF_HOOK_FORWARD ?
+		      "forwarded packets never pass a tc or xdp program as "
+		      "FORWARD; use --hook nf" :
+		      "xdp sees only received packets; use --hook tc or nf";
+	if (c->n_rules) {
+		const struct bf_rule *r = &c->rules[0];
+
+		bf_log_at(BF_LOG_ERROR, r->file, r->line, 0,
+			  "%s %s rules cannot be attached at %s: %s",
+			  bf_family_name(c->family), c->name,
+			  bf_attach_name(x->attach), why);
+		x->errors++;
+	}
+	if (c->policy != BF_VERDICT_ACCEPT) {
+		bf_log_at(BF_LOG_ERROR, chain_file(x->rs, c), c->line, 0,
+			  "%s %s policy %s cannot be enforced at %s: %s",
+			  bf_family_name(c->family), c->name,
+			  bf_verdict_name(c->policy),
+			  bf_attach_name(x->attach), why);
+		x->errors++;
+	}
+}
+
+static void check_matches(struct ctx *x, const struct bf_chain *c)
+{
+	for (size_t j = 0; j < c->n_rules; j++) {
+		const struct bf_rule *r = &c->rules[j];
+
+		for (size_t k = 0; k < r->n_matches; k++) {
+			const struct bf_match *m = &r->matches[k];
+
+			if ((unsigned)m->type >= BF_MATCH_COUNT) {
+				bf_log_at(BF_LOG_ERROR, r->file, r->line, 0,
+					  "unknown match type %d",
+					  (int)m->type);
+				x->errors++;
+				continue;
+			}
+			if (!(match_attach[m->type] & AT(x->attach))) {
+				bf_log_at(BF_LOG_ERROR, r->file,
+					  m->line ? m->line : r->line, 0,
+					  "this match is not supported at %s",
+					  bf_attach_name(x->attach));
+				x->errors++;
+			}
+		}
+	}
+}
+
+int bf_check(const struct bf_ruleset *rs, enum bf_attach_kind attach,
+	     const char *ifname)
+{
+	struct ctx x = { .rs = rs, .attach = attach };
+	int r = 0;
+
+	if ((unsigned)attach >= BF_ATTACH_COUNT)
+		return -EINVAL;
+	if (attach != BF_ATTACH_NF && (!ifname || !*ifname)) {
+		bf_err("an interface is required to attach at %s (--iface)",
+		       bf_attach_name(attach));
+		return -EINVAL;
+	}
+	if (attach == BF_ATTACH_NF && ifname && *ifname) {
+		bf_err("--iface applies to tc and xdp only: netfilter hooks "
+		       "see every interface of the namespace");
+		return -EINVAL;
+	}
+	if (ifname && strlen(ifname) >= BF_IFNAMSIZ) {
+		bf_err("interface name '%s' is too long", ifname);
+		return -EINVAL;
+	}
+
+	x.state = calloc(rs->n_chains + 1, 1);
+	x.frames = calloc(rs->n_chains + 1, sizeof(*x.frames));
+	x.deepest = calloc(rs->n_chains + 1, sizeof(*x.deepest));
+	x.target = calloc(rs->n_chains + 1, sizeof(*x.target));
+	if (!x.state || !x.frames || !x.deepest || !x.target) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = resolve_targets(&x);
+	if (r)
+		goto out;
+
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *c = &rs->chains[i];
+
+		if (!(rs->families & (1u << c->family)))
+			continue;
+		check_matches(&x, c);
+		if (!c->builtin)
+			continue;
+		check_hook_use(&x, c);
+		/* Loops are refused at every hook, as the kernel walks all
+		 * hook entry points in mark_source_chains(). */
+		if (x.looped)
+			continue;
+		if (!walk(&x, (long)i)) {
+			x.looped = true;
+			continue;
+		}
+		if ((attach_hooks[attach] & (1u << c->hook)) &&
+		    x.frames[i] > BF_CHECK_MAX_FRAMES)
+			report_depth(&x, (long)i);
+	}
+	/* Loops among chains no built-in chain reaches: the kernel accepts
+	 * them (it never walks there) and so do we; they are not compiled. */
+	r = x.errors ? -EINVAL : 0;
+out:
+	if (x.target) {
+		for (size_t i = 0; i < rs->n_chains; i++)
+			free(x.target[i]);
+	}
+	free(x.target);
+	free(x.deepest);
+	free(x.frames);
+	free(x.state);
+	return r;
+}
+
+bool bf_ruleset_uses_ct(const struct bf_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *c = &rs->chains[i];
+
+		if (!(rs->families & (1u << c->family)))
+			continue;
+		for (size_t j = 0; j < c->n_rules; j++) {
+			for (size_t k = 0; k < c->rules[j].n_matches; k++) {
+				if (c->rules[j].matches[k].type ==
+				    BF_MATCH_CTSTATE)
+					return true;
+			}
+		}
+	}
+	return false;
+}

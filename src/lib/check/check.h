@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Checks: the one place where a parsed ruleset is rejected before code
+ * generation.
+ *
+ * bf_check() validates a ruleset for one attachment kind:
+ *  - every -j / -g target exists in the rule's family and is a user chain;
+ *  - no chain can reach itself (iptables' kernel refuses loops with ELOOP
+ *    in mark_source_chains(), net/ipv4/netfilter/ip_tables.c);
+ *  - the chain nesting reachable from each compiled built-in chain fits the
+ *    code generator's BPF call frames (BF_CHECK_MAX_FRAMES, main included);
+ *  - the hooks used make sense for the attachment: tc and xdp have no
+ *    FORWARD path, and xdp has no OUTPUT path, so rules (or a non-ACCEPT
+ *    policy) there are refused rather than silently ignored;
+ *  - tc and xdp need an interface name, nf takes none;
+ *  - each match type is supported at the attachment.
+ * Every error is reported through bf_log_at() with the file:line of the
+ * offending rule (or chain declaration); all errors are reported before
+ * returning -EINVAL. Returns 0 when the ruleset is acceptable.
+ */
+#ifndef BPFILTER_CHECK_H
+#define BPFILTER_CHECK_H
+
+#include "bpfilter/ir.h"
+#include "cgen/cgen.h"
+
+/* BPF allows 8 call frames (MAX_CALL_FRAMES); the built-in chain runs in
+ * the first one, each -j into a user chain takes one more. */
+#define BF_CHECK_MAX_FRAMES 8
+
+int bf_check(const struct bf_ruleset *rs, enum bf_attach_kind attach,
+	     const char *ifname);
+
+/* Name of an attachment kind: "nf", "tc", "xdp". */
+const char *bf_attach_name(enum bf_attach_kind attach);
+
+/* true if the ruleset has a rule using BF_MATCH_CTSTATE in a declared
+ * family (the loader then makes conntrack run in the namespace). */
+bool bf_ruleset_uses_ct(const struct bf_ruleset *rs);
+
+#endif /* BPFILTER_CHECK_H */
