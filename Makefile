@@ -4,7 +4,12 @@
 #   make demo         run the demo in network namespaces (root)
 #   make bench        benchmarks against iptables and nftables (root)
 #   make install      install under $(DESTDIR)$(PREFIX)
-#   make asan         build the tests with ASan/UBSan into build/asan
+#   make asan         build the unit and prog tests with ASan/UBSan into
+#                     build/asan (or $(BUILD)-asan for another BUILD)
+#   make fuzz         build the libFuzzer target into build/fuzz/fuzz_ipt
+#   make format-check check the C sources against .clang-format
+#   make tidy         run clang-tidy (.clang-tidy) on the library and CLI
+#   make deps         install the Debian packages needed (root)
 
 PREFIX ?= /usr/local
 BUILD ?= build
@@ -15,7 +20,8 @@ PKGS := libbpf jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson)
 
-WARN := -Wall -Wextra -Werror -Wno-unused-parameter
+WERROR ?= -Werror
+WARN := -Wall -Wextra $(WERROR) -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) -Iinclude -Isrc/lib -Isrc $(PKG_CFLAGS) \
 	-D_GNU_SOURCE -MMD -MP
@@ -32,8 +38,27 @@ TEST_LIB_SRCS := $(shell find tests/lib -name '*.c' 2>/dev/null | sort)
 TEST_LIB_OBJS := $(TEST_LIB_SRCS:%.c=$(BUILD)/%.o)
 TEST_SRCS := $(shell find tests/unit tests/prog tests/e2e tests/diff -name '*.c' 2>/dev/null | sort)
 TEST_BINS := $(TEST_SRCS:%.c=$(BUILD)/%)
+UNIT_PROG_SRCS := $(filter tests/unit/% tests/prog/%,$(TEST_SRCS))
+UNIT_PROG_BINS := $(UNIT_PROG_SRCS:%.c=$(BUILD)/%)
 
-.PHONY: all check demo bench install asan deps clean tests fuzz format tidy
+# Sanitizer and fuzzer builds live beside the main one.
+ASAN_BUILD ?= $(if $(filter build,$(BUILD)),build/asan,$(BUILD)-asan)
+FUZZ_BUILD ?= $(if $(filter build,$(BUILD)),build/fuzz,$(BUILD)-fuzz)
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# The fuzz target needs bf_ipt_fuzz_one() from the iptables front end.
+HAVE_IPT_FUZZ := $(shell grep -qs 'bf_ipt_fuzz_one' include/bpfilter/front_ipt.h && \
+	grep -rqs --include='*.c' 'bf_ipt_fuzz_one' src/lib && echo 1)
+
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(BENCH_SRCS:%.c=$(BUILD)/%)
+
+C_FILES = $(shell find src include tests bench -name '*.[ch]' 2>/dev/null | sort)
+
+.PHONY: all check demo bench install asan asan-tests deps clean tests fuzz \
+	fuzz-bin format format-check tidy bench-bins
 all: $(BUILD)/bpfilter
 
 $(BUILD)/%.o: %.c
@@ -51,32 +76,70 @@ $(BUILD)/tests/%: tests/%.c $(TEST_LIB_OBJS) $(BUILD)/libbpfilter.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(TEST_LIB_OBJS) $(BUILD)/libbpfilter.a $(LDLIBS) -lcmocka
 
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libbpfilter.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libbpfilter.a $(LDLIBS)
+
 tests: all $(TEST_BINS)
 
 deps:
 	@scripts/install-deps.sh --if-missing
 
+# Everything `make check` runs: the normal build and its tests, the
+# ASan/UBSan build of the unit and prog tests, the fuzz target (when the
+# front end provides it), then tests/run.sh over all of them.
 check: deps
 	$(MAKE) tests
-	BUILD=$(BUILD) tests/run.sh
+	$(MAKE) asan
+	$(MAKE) fuzz
+	BUILD=$(BUILD) ASAN_BUILD=$(ASAN_BUILD) FUZZ_BUILD=$(FUZZ_BUILD) tests/run.sh
 
 asan:
-	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" tests
+	$(MAKE) BUILD=$(ASAN_BUILD) CFLAGS="$(ASAN_CFLAGS)" asan-tests
+
+asan-tests: all $(UNIT_PROG_BINS)
+
+# libFuzzer needs clang; the library is rebuilt with clang into FUZZ_BUILD.
+# -Werror stays with the gcc build: clang may warn differently.
+fuzz:
+ifeq ($(HAVE_IPT_FUZZ),1)
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(CLANG) WERROR= CFLAGS="$(FUZZ_CFLAGS)" fuzz-bin
+else
+	@echo "fuzz: bf_ipt_fuzz_one() is not in the library yet; not building the fuzz target"
+endif
+
+fuzz-bin: $(BUILD)/fuzz_ipt
+
+$(BUILD)/fuzz_ipt: tests/fuzz/fuzz_ipt.c $(BUILD)/libbpfilter.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libbpfilter.a $(LDLIBS)
 
 demo: deps all
-	scripts/demo.sh
+	BPFILTER=$(abspath $(BUILD)/bpfilter) scripts/demo.sh
 
-bench: deps all
-	bench/run.sh
+bench-bins: all $(BENCH_BINS)
+
+bench: deps bench-bins
+	BUILD=$(BUILD) BPFILTER=$(abspath $(BUILD)/bpfilter) bench/run.sh
 
 install: all
 	install -D -m 0755 $(BUILD)/bpfilter $(DESTDIR)$(PREFIX)/sbin/bpfilter
 
+# Reformats every C file: for your own files prefer `clang-format -i FILE`.
 format:
-	clang-format -i $(shell find src include tests -name '*.[ch]')
+	clang-format -i $(C_FILES)
+
+format-check:
+	@bad=0; for f in $(C_FILES); do \
+		if ! clang-format --dry-run -Werror "$$f" >/dev/null 2>&1; then \
+			echo "format-check: $$f differs from .clang-format" \
+				"(see: clang-format $$f | diff $$f -)"; bad=1; \
+		fi; \
+	done; exit $$bad
 
 tidy:
-	clang-tidy $(LIB_SRCS) $(CLI_SRCS) -- -std=gnu11 -Iinclude -Isrc/lib -Isrc -D_GNU_SOURCE
+	clang-tidy --quiet $(LIB_SRCS) $(CLI_SRCS) -- -std=gnu11 -Iinclude \
+		-Isrc/lib -Isrc -D_GNU_SOURCE $(PKG_CFLAGS)
 
 clean:
 	rm -rf build
