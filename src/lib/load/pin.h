@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Where pinned state lives (see doc/hooks.md, "Pinning and persistence").
+ *
+ *   <root>/<netns cookie>/<slot>/{link_*, jmp_*, counters, state}
+ *
+ * <root> is /run/bpfilter (or $BPFILTER_PIN_ROOT), a bpffs that must
+ * outlive the command, also under `ip netns exec` whose private mount
+ * namespace is thrown away when the command exits. <slot> is "nf",
+ * "tc-IFNAME" or "xdp-IFNAME".
+ */
+#ifndef BPFILTER_LOAD_PIN_H
+#define BPFILTER_LOAD_PIN_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Resolve (mounting bpffs if needed) the pin root into root[PATH_MAX]. */
+int bf_pin_root(char *root, size_t size);
+
+/* Cookie of the current network namespace (SO_NETNS_COOKIE). */
+int bf_netns_cookie(uint64_t *cookie);
+
+/* Directory of the current network namespace under the pin root, into
+ * dir[size]; created if create is set (else -ENOENT when absent). */
+int bf_netns_dir(char *dir, size_t size, bool create);
+
+/* Lock the namespace directory (flock on an fd of it): exclusive for
+ * writers, shared for readers. Returns the fd to close, or -errno. */
+int bf_netns_lock(const char *dir, bool exclusive);
+
+/* Remove a directory of pins and everything in it (one level deep). */
+int bf_pin_rmdir(const char *dir);
+
+#endif /* BPFILTER_LOAD_PIN_H */
