@@ -14,6 +14,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Resolve (mounting bpffs if needed) the pin root into root[PATH_MAX]. */
@@ -32,5 +33,9 @@ int bf_netns_lock(const char *dir, bool exclusive);
 
 /* Remove a directory of pins and everything in it (one level deep). */
 int bf_pin_rmdir(const char *dir);
+
+/* snprintf for paths: -ENAMETOOLONG instead of silent truncation. */
+int bf_path(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif /* BPFILTER_LOAD_PIN_H */

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * libbpfilter: the operations the `bpfilter` command offers, for the CLI
+ * and any other caller (tests, a daemon).
+ *
+ * Every operation works on the network namespace of the calling thread.
+ * Rulesets are installed per *slot*: "nf" (the netfilter hooks of the
+ * namespace), "tc-IFNAME" (tcx ingress/egress of an interface) or
+ * "xdp-IFNAME". They stay in force after the caller exits (pinned in a
+ * bpffs, see doc/hooks.md) until flushed.
+ *
+ * Errors: 0 or -errno; what went wrong is reported through bf_log() (see
+ * bpfilter/log.h), user input errors as "file:line: message".
+ */
+#ifndef BPFILTER_BPFILTER_H
+#define BPFILTER_BPFILTER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "bpfilter/ir.h"
+
+/* Where a ruleset is attached; same values as the code generator's
+ * enum bf_attach_kind. */
+enum bf_slot_kind {
+	BF_SLOT_NF = 0,
+	BF_SLOT_TC,
+	BF_SLOT_XDP,
+	BF_SLOT_COUNT,
+};
+
+/* "nf", "tc", "xdp" <-> kind; -1 if unknown. */
+int bf_slot_kind_from_name(const char *name);
+const char *bf_slot_kind_name(enum bf_slot_kind kind);
+
+struct bf_apply_opts {
+	enum bf_slot_kind kind;
+	const char *ifname; /* required for tc and xdp */
+	/* iptables-save text per family: a path ("-" = stdin), or an open
+	 * stream in `in` (then `path` only names it in messages). A family
+	 * with neither keeps the table currently in force in the slot. */
+	struct {
+		const char *path;
+		FILE *in;
+	} input[BF_FAMILY_COUNT];
+	/* Take the [packets:bytes] counters of the input as initial values
+	 * (iptables-restore -c); otherwise the given families start at 0.
+	 * Counters of a family not given carry over. */
+	bool counters;
+	/* Parse, check and compile only (iptables-restore --test). */
+	bool test_only;
+	/* Print the IR and the programs here instead of attaching. */
+	FILE *dump;
+	/* Report the verifier log of a rejected program at error level. */
+	bool verbose;
+};
+
+/* Replace the tables of the given families in one slot, all or nothing:
+ * every input is parsed, checked, compiled and loaded before anything
+ * attached changes; the switch is atomic per attach point. */
+int bf_apply(const struct bf_apply_opts *opts);
+
+enum bf_list_flags {
+	BF_LIST_VERBOSE = 1 << 0, /* counters and interfaces (-v) */
+	BF_LIST_EXACT = 1 << 1,	  /* exact counter values (-x) */
+	BF_LIST_NUMERIC = 1 << 2, /* numeric output (-n), always the case */
+	BF_LIST_JSON = 1 << 3,	  /* JSON document instead of text */
+};
+
+/* Optional slot selection for list/save/flush: kind < 0 = every slot. */
+struct bf_slot_sel {
+	int kind;
+	const char *ifname;
+};
+
+/* List the rulesets in force with live counters, like iptables -L. */
+int bf_list(FILE *out, const struct bf_slot_sel *sel, unsigned int flags);
+
+/* Print the stored rulesets in iptables-save form. families: bit mask of
+ * 1 << enum bf_family (0 = both). counters: "[p:b]" live counters. */
+int bf_save(FILE *out, const struct bf_slot_sel *sel, unsigned int families,
+	    bool counters);
+
+/* Detach and remove the selected slots (every slot of the namespace when
+ * sel is NULL or sel->kind < 0). Not an error if nothing is installed. */
+int bf_flush(const struct bf_slot_sel *sel);
+
+const char *bf_version(void);
+
+#endif /* BPFILTER_BPFILTER_H */

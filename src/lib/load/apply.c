@@ -1,0 +1,837 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bf_apply() and bf_flush(): the transaction that replaces what is in
+ * force in one slot. Order matters (see doc/hooks.md, "Atomic replace"):
+ *   1. parse every input, merge the families kept from the stored state,
+ *      check, compile, load every program and build every map;
+ *   2. attach dispatchers for attach points that have none yet (their
+ *      prog array already holds the new program);
+ *   3. pin the new links and maps;
+ *   4. switch the existing attach points: one prog array update each;
+ *   5. replace the counters and state pins (rename over the old ones).
+ * An error in 1 changes nothing; in 2 or 3 the new links are closed
+ * (detached) again and the old ruleset stays in force everywhere.
+ */
+#include <bpf/bpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bpfilter/bpfilter.h"
+#include "bpfilter/front_ipt.h"
+#include "bpfilter/helper.h"
+#include "bpfilter/log.h"
+#include "check/check.h"
+#include "load/ct.h"
+#include "load/link.h"
+#include "load/load.h"
+#include "load/pin.h"
+#include "load/slot.h"
+#include "load/state.h"
+
+_Static_assert((int)BF_SLOT_NF == (int)BF_ATTACH_NF &&
+		       (int)BF_SLOT_TC == (int)BF_ATTACH_TC &&
+		       (int)BF_SLOT_XDP == (int)BF_ATTACH_XDP &&
+		       (int)BF_SLOT_COUNT == (int)BF_ATTACH_COUNT,
+	       "slot kinds mirror attach kinds");
+
+#define VERIFIER_LOG_SIZE (1u << 20)
+
+int bf_slot_kind_from_name(const char *name)
+{
+	for (int k = 0; k < BF_ATTACH_COUNT; k++) {
+		if (strcmp(name, bf_attach_name(k)) == 0)
+			return k;
+	}
+	return -1;
+}
+
+const char *bf_slot_kind_name(enum bf_slot_kind kind)
+{
+	return bf_attach_name((enum bf_attach_kind)kind);
+}
+
+int bf_slot_init(struct bf_slot *slot, const char *nsdir,
+		 enum bf_attach_kind kind, const char *ifname)
+{
+	memset(slot, 0, sizeof(*slot));
+	slot->kind = kind;
+	if (kind == BF_ATTACH_NF) {
+		snprintf(slot->name, sizeof(slot->name), "nf");
+	} else {
+		if (!ifname || !*ifname || strlen(ifname) >= BF_IFNAMSIZ ||
+		    strchr(ifname, '/'))
+			return -EINVAL;
+		snprintf(slot->ifname, sizeof(slot->ifname), "%s", ifname);
+		snprintf(slot->name, sizeof(slot->name), "%s-%s",
+			 bf_attach_name(kind), ifname);
+	}
+	if (nsdir)
+		bf_path(slot->dir, sizeof(slot->dir), "%s/%s", nsdir,
+			 slot->name);
+	return 0;
+}
+
+int bf_slot_from_name(struct bf_slot *slot, const char *nsdir,
+		      const char *name)
+{
+	const char *dash = strchr(name, '-');
+	char kind[8];
+	int k;
+
+	if (strcmp(name, "nf") == 0)
+		return bf_slot_init(slot, nsdir, BF_ATTACH_NF, NULL);
+	if (!dash || (size_t)(dash - name) >= sizeof(kind))
+		return -EINVAL;
+	memcpy(kind, name, (size_t)(dash - name));
+	kind[dash - name] = '\0';
+	k = bf_slot_kind_from_name(kind);
+	if (k <= BF_ATTACH_NF)
+		return -EINVAL;
+	return bf_slot_init(slot, nsdir, (enum bf_attach_kind)k, dash + 1);
+}
+
+bool bf_slot_selected(const struct bf_slot *slot,
+		      const struct bf_slot_sel *sel)
+{
+	if (!sel || sel->kind < 0)
+		return true;
+	if ((int)slot->kind != sel->kind)
+		return false;
+	return !sel->ifname || !*sel->ifname ||
+	       strcmp(sel->ifname, slot->ifname) == 0;
+}
+
+void bf_points_release(struct bf_point *pts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct bf_point *p = &pts[i];
+
+		bf_program_free(&p->prog);
+		if (p->prog_fd >= 0)
+			close(p->prog_fd);
+		if (p->jmp_fd >= 0)
+			close(p->jmp_fd);
+		if (p->disp_fd >= 0)
+			close(p->disp_fd);
+		if (p->link_fd >= 0)
+			close(p->link_fd);
+		p->prog_fd = p->jmp_fd = p->disp_fd = p->link_fd = -1;
+	}
+}
+
+static const char *const hook_keys[BF_HOOK_COUNT] = {
+	[BF_HOOK_INPUT] = "in",
+	[BF_HOOK_FORWARD] = "fwd",
+	[BF_HOOK_OUTPUT] = "out",
+};
+
+size_t bf_slot_points(enum bf_attach_kind kind, unsigned int families,
+		      struct bf_point pts[BF_MAX_POINTS])
+{
+	size_t n = 0;
+
+	memset(pts, 0, sizeof(*pts) * BF_MAX_POINTS);
+	for (size_t i = 0; i < BF_MAX_POINTS; i++)
+		pts[i].prog_fd = pts[i].jmp_fd = pts[i].disp_fd =
+			pts[i].link_fd = -1;
+	switch (kind) {
+	case BF_ATTACH_NF:
+		for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+			if (!(families & (1u << f)))
+				continue;
+			for (int h = 0; h < BF_HOOK_COUNT; h++) {
+				pts[n].family = f;
+				pts[n].hook = h;
+				snprintf(pts[n].key, sizeof(pts[n].key),
+					 "%s%c", hook_keys[h],
+					 f == BF_FAMILY_INET4 ? '4' : '6');
+				n++;
+			}
+		}
+		break;
+	case BF_ATTACH_TC:
+		pts[n].hook = BF_HOOK_INPUT;
+		snprintf(pts[n++].key, sizeof(pts[0].key), "ingress");
+		pts[n].hook = BF_HOOK_OUTPUT;
+		snprintf(pts[n++].key, sizeof(pts[0].key), "egress");
+		break;
+	default:
+		pts[n].hook = BF_HOOK_INPUT;
+		snprintf(pts[n++].key, sizeof(pts[0].key), "xdp");
+		break;
+	}
+	return n;
+}
+
+/* Read a whole counters map value (16 bytes per counter). */
+int bf_counters_read(int fd, struct bf_counter **out, uint32_t *n)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info), key = 0;
+	struct bf_counter *c;
+
+	*out = NULL;
+	*n = 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.value_size % sizeof(struct bf_counter))
+		return -EPROTO;
+	c = calloc(1, info.value_size);
+	if (!c)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, c)) {
+		int r = -errno;
+
+		free(c);
+		return r;
+	}
+	*out = c;
+	*n = info.value_size / sizeof(struct bf_counter);
+	return 0;
+}
+
+/* Parse the stored text of the families in mask into rs. */
+int bf_state_parse(struct bf_ruleset *rs, const struct bf_state *st,
+		   const char *slot_name, unsigned int mask)
+{
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		char name[64];
+		int r;
+
+		if (!(mask & st->hdr.families & (1u << f)) || !st->text[f])
+			continue;
+		snprintf(name, sizeof(name), "<%s %s state>", slot_name,
+			 bf_family_name(f));
+		r = bf_ipt_parse_restore_str(rs, st->text[f], name, f);
+		if (r) {
+			bf_err("the stored %s ruleset of slot %s does not "
+			       "parse any more",
+			       bf_family_name(f), slot_name);
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Set rule and policy counters of rs from the live values vals (indexed
+ * by the numbering of rs). */
+void bf_counters_apply(struct bf_ruleset *rs, const struct bf_counter *vals,
+		       uint32_t n)
+{
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		struct bf_chain *c = &rs->chains[i];
+
+		if (c->builtin && c->policy_counter_idx < n)
+			c->policy_counter = vals[c->policy_counter_idx];
+		for (size_t j = 0; j < c->n_rules; j++) {
+			if (c->rules[j].counter_idx < n)
+				c->rules[j].counter =
+					vals[c->rules[j].counter_idx];
+		}
+	}
+}
+
+/* Copy counters of the families in mask from old (already holding live
+ * values) into rs: same text, so same chains and rules. */
+static void carry_counters(struct bf_ruleset *rs,
+			   const struct bf_ruleset *old, unsigned int mask)
+{
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		struct bf_chain *c = &rs->chains[i];
+		const struct bf_chain *o;
+
+		if (!(mask & (1u << c->family)))
+			continue;
+		o = bf_ruleset_chain(old, c->family, c->name);
+		if (!o)
+			continue;
+		c->policy_counter = o->policy_counter;
+		for (size_t j = 0; j < c->n_rules && j < o->n_rules; j++)
+			c->rules[j].counter = o->rules[j].counter;
+	}
+}
+
+static void zero_counters(struct bf_ruleset *rs, unsigned int mask)
+{
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		struct bf_chain *c = &rs->chains[i];
+
+		if (!(mask & (1u << c->family)))
+			continue;
+		memset(&c->policy_counter, 0, sizeof(c->policy_counter));
+		for (size_t j = 0; j < c->n_rules; j++)
+			memset(&c->rules[j].counter, 0,
+			       sizeof(c->rules[j].counter));
+	}
+}
+
+/* Parse the user's inputs. Every family is parsed even after an error, so
+ * that all errors are reported. */
+static int parse_inputs(struct bf_ruleset *rs, const struct bf_apply_opts *o,
+			unsigned int *given)
+{
+	int err = 0;
+
+	*given = 0;
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		const char *path = o->input[f].path;
+		FILE *in = o->input[f].in;
+		_cleanup_fclose_ FILE *opened = NULL;
+		int r;
+
+		if (!path && !in)
+			continue;
+		if (!in) {
+			if (strcmp(path, "-") == 0) {
+				in = stdin;
+				path = "<stdin>";
+			} else {
+				opened = fopen(path, "re");
+				if (!opened) {
+					bf_err("cannot open %s: %s", path,
+					       strerror(errno));
+					err = err ? err : -errno;
+					continue;
+				}
+				in = opened;
+			}
+		}
+		r = bf_ipt_parse_restore(rs, in, path ? path : "<input>", f);
+		if (r)
+			err = err ? err : r;
+		*given |= 1u << f;
+	}
+	return err;
+}
+
+static int text_of(const struct bf_ruleset *rs, enum bf_family f, char **text,
+		   uint32_t *len)
+{
+	size_t sz = 0;
+	FILE *m = open_memstream(text, &sz);
+	int r;
+
+	if (!m)
+		return -errno;
+	r = bf_ipt_print(m, rs, f, 0);
+	if (fclose(m) && !r)
+		r = -EIO;
+	if (r) {
+		free(*text);
+		*text = NULL;
+		return r;
+	}
+	if (sz > UINT32_MAX)
+		return -E2BIG;
+	*len = (uint32_t)sz;
+	return 0;
+}
+
+/* Is the link pinned at path still attached where it should be? A tcx or
+ * xdp link whose interface went away reports ifindex 0. */
+static bool link_alive(const char *path, enum bf_attach_kind kind,
+		       unsigned int ifindex)
+{
+	_cleanup_close_ int fd = bpf_obj_get(path);
+	/* struct bpf_link_info: type, id, prog_id, then a union aligned to
+	 * 8 whose tcx and xdp members start with the ifindex. */
+	union {
+		uint8_t raw[256];
+		uint64_t align;
+	} info;
+	uint32_t len = sizeof(info), idx;
+
+	if (fd < 0)
+		return false;
+	if (kind == BF_ATTACH_NF)
+		return true;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	memcpy(&idx, info.raw + 16, sizeof(idx));
+	return idx == ifindex;
+}
+
+static int pin_replace(int fd, const char *dir, const char *name)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+
+	bf_path(tmp, sizeof(tmp), "%s/.%s.new", dir, name);
+	bf_path(path, sizeof(path), "%s/%s", dir, name);
+	unlink(tmp);
+	if (bpf_obj_pin(fd, tmp))
+		return -errno;
+	/* bpffs renames replace the target atomically (simple_rename). */
+	if (rename(tmp, path)) {
+		int r = -errno;
+
+		unlink(tmp);
+		return r;
+	}
+	return 0;
+}
+
+/* Does any slot of the namespace other than skip use conntrack? */
+static bool other_slot_uses_ct(const char *nsdir, const char *skip)
+{
+	DIR *d = opendir(nsdir);
+	struct dirent *e;
+	bool used = false;
+
+	if (!d)
+		return false;
+	while (!used && (e = readdir(d))) {
+		char path[PATH_MAX];
+		struct bf_state st;
+
+		if (e->d_name[0] == '.' || (skip && !strcmp(e->d_name, skip)))
+			continue;
+		bf_path(path, sizeof(path), "%s/%s/state", nsdir, e->d_name);
+		if (bf_state_read(path, &st))
+			continue;
+		used = st.hdr.flags & BF_STATE_USES_CT;
+		bf_state_release(&st);
+	}
+	closedir(d);
+	return used;
+}
+
+static void dump_all(FILE *out, const struct bf_ruleset *rs,
+		     struct bf_point *pts, size_t n)
+{
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		if (!(rs->families & (1u << f)))
+			continue;
+		fprintf(out, "# IR (%s), canonical form\n", bf_family_name(f));
+		bf_ipt_print(out, rs, f, 0);
+	}
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "\n# program %s (%s, %zu instructions)\n",
+			pts[i].prog->name, pts[i].key, pts[i].prog->n_insns);
+		bf_program_dump(pts[i].prog, out);
+	}
+}
+
+static int load_programs(struct bf_point *pts, size_t n, int counters_fd,
+			 bool verbose)
+{
+	_cleanup_free_ char *log = malloc(VERIFIER_LOG_SIZE);
+
+	if (!log)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		int fd;
+
+		log[0] = '\0';
+		fd = bf_program_load(pts[i].prog, counters_fd, log,
+				     VERIFIER_LOG_SIZE);
+		if (fd < 0) {
+			bf_err("the kernel refused program %s (%s): %s%s",
+			       pts[i].prog->name, pts[i].key, strerror(-fd),
+			       verbose ? "" :
+					 " (-v shows the verifier log)");
+			if (verbose && log[0])
+				bf_err("verifier log:\n%s", log);
+			return fd;
+		}
+		pts[i].prog_fd = fd;
+	}
+	return 0;
+}
+
+struct txn {
+	struct bf_slot slot;
+	unsigned int ifindex;
+	struct bf_point pts[BF_MAX_POINTS];
+	size_t n_pts;
+	int counters_fd, state_fd, lock_fd;
+	char nsdir[PATH_MAX];
+};
+
+static void txn_release(struct txn *t)
+{
+	bf_points_release(t->pts, t->n_pts);
+	if (t->counters_fd >= 0)
+		close(t->counters_fd);
+	if (t->state_fd >= 0)
+		close(t->state_fd);
+	if (t->lock_fd >= 0)
+		close(t->lock_fd);
+}
+
+/* Steps 2-5 of the transaction (see top of file). */
+static int commit(struct txn *t)
+{
+	char path[PATH_MAX];
+	size_t i;
+	int r;
+
+	if (mkdir(t->slot.dir, 0700) && errno != EEXIST)
+		return -errno;
+
+	for (i = 0; i < t->n_pts; i++) {
+		struct bf_point *p = &t->pts[i];
+
+		bf_path(path, sizeof(path), "%s/link_%s", t->slot.dir,
+			 p->key);
+		if (link_alive(path, t->slot.kind, t->ifindex)) {
+			bf_path(path, sizeof(path), "%s/jmp_%s",
+				 t->slot.dir, p->key);
+			p->jmp_fd = bpf_obj_get(path);
+			if (p->jmp_fd >= 0)
+				continue;
+		}
+		/* New (or defunct) attach point: a dispatcher whose slot
+		 * already holds the new program, so its first packet is
+		 * judged by the new ruleset. */
+		p->fresh = true;
+		p->jmp_fd = bf_jmp_map_create();
+		if (p->jmp_fd < 0)
+			return p->jmp_fd;
+		r = bf_jmp_map_set(p->jmp_fd, p->prog_fd);
+		if (r) {
+			bf_err("cannot install program %s: %s",
+			       p->prog->name, strerror(-r));
+			return r;
+		}
+		p->disp_fd = bf_dispatcher_load(t->slot.kind, p->jmp_fd);
+		if (p->disp_fd < 0)
+			return p->disp_fd;
+	}
+
+	/* 2. attach; on error the fds closed by txn_release() detach the
+	 * links made so far. */
+	for (i = 0; i < t->n_pts; i++) {
+		struct bf_point *p = &t->pts[i];
+
+		if (!p->fresh)
+			continue;
+		p->link_fd = bf_link_attach(t->slot.kind, p->disp_fd,
+					    p->family, p->hook, t->ifindex);
+		if (p->link_fd < 0)
+			return p->link_fd;
+	}
+
+	/* 3. pin them (replacing pins of defunct links). */
+	for (i = 0; i < t->n_pts; i++) {
+		struct bf_point *p = &t->pts[i];
+		char name[32];
+
+		if (!p->fresh)
+			continue;
+		snprintf(name, sizeof(name), "jmp_%s", p->key);
+		r = pin_replace(p->jmp_fd, t->slot.dir, name);
+		if (!r) {
+			snprintf(name, sizeof(name), "link_%s", p->key);
+			r = pin_replace(p->link_fd, t->slot.dir, name);
+		}
+		if (r) {
+			bf_err("cannot pin in %s: %s", t->slot.dir,
+			       strerror(-r));
+			for (size_t k = 0; k <= i; k++) {
+				if (!t->pts[k].fresh)
+					continue;
+				bf_path(path, sizeof(path), "%s/link_%s",
+					 t->slot.dir, t->pts[k].key);
+				unlink(path);
+			}
+			return r;
+		}
+	}
+
+	/* 4. switch: from here on the new ruleset is in force. */
+	for (i = 0; i < t->n_pts; i++) {
+		struct bf_point *p = &t->pts[i];
+
+		if (p->fresh)
+			continue;
+		r = bf_jmp_map_set(p->jmp_fd, p->prog_fd);
+		if (r) {
+			bf_err("cannot switch %s to the new program: %s",
+			       p->key, strerror(-r));
+			return r;
+		}
+	}
+
+	/* 5. state and counters of the new ruleset. */
+	r = pin_replace(t->counters_fd, t->slot.dir, "counters");
+	if (!r)
+		r = pin_replace(t->state_fd, t->slot.dir, "state");
+	if (r)
+		bf_err("cannot pin the state of %s: %s", t->slot.name,
+		       strerror(-r));
+	return r;
+}
+
+int bf_apply(const struct bf_apply_opts *o)
+{
+	struct bf_ruleset *rs = NULL, *old = NULL;
+	struct bf_state st = { 0 }, ost = { 0 };
+	struct txn t = { .counters_fd = -1, .state_fd = -1, .lock_fd = -1 };
+	unsigned int given = 0;
+	bool have_old = false;
+	int r;
+
+	if ((unsigned)o->kind >= BF_SLOT_COUNT)
+		return -EINVAL;
+	r = bf_slot_init(&t.slot, NULL, (enum bf_attach_kind)o->kind,
+			 o->ifname);
+	if (r) {
+		bf_err("%s needs a valid interface name (--iface)",
+		       bf_attach_name((enum bf_attach_kind)o->kind));
+		return r;
+	}
+	if (o->kind != BF_SLOT_NF) {
+		t.ifindex = if_nametoindex(o->ifname);
+		if (!t.ifindex && !o->dump && !o->test_only) {
+			bf_err("no interface '%s' in this network namespace",
+			       o->ifname);
+			return -ENODEV;
+		}
+	}
+
+	rs = bf_ruleset_new();
+	if (!rs)
+		return -ENOMEM;
+	r = parse_inputs(rs, o, &given);
+	if (r)
+		goto out;
+	if (!given) {
+		bf_err("no ruleset given (FILE, -4 FILE or -6 FILE)");
+		r = -EINVAL;
+		goto out;
+	}
+	if (!o->counters)
+		zero_counters(rs, given);
+
+	if (!o->dump && !o->test_only) {
+		char path[PATH_MAX];
+
+		r = bf_netns_dir(t.nsdir, sizeof(t.nsdir), true);
+		if (r) {
+			if (r != -EINVAL && r != -EPERM && r != -ENOENT)
+				bf_err("cannot prepare the pin directory: %s",
+				       strerror(-r));
+			goto out;
+		}
+		t.lock_fd = bf_netns_lock(t.nsdir, true);
+		if (t.lock_fd < 0) {
+			r = t.lock_fd;
+			goto out;
+		}
+		bf_slot_init(&t.slot, t.nsdir, (enum bf_attach_kind)o->kind,
+			     o->ifname);
+		bf_path(path, sizeof(path), "%s/state", t.slot.dir);
+		r = bf_state_read(path, &ost);
+		if (r && r != -ENOENT)
+			goto out;
+		have_old = r == 0;
+		r = 0;
+	}
+
+	/* Families not given keep the table in force, with its counters. */
+	if (have_old && (ost.hdr.families & ~given)) {
+		char path[PATH_MAX];
+		_cleanup_close_ int cfd = -1;
+		_cleanup_free_ struct bf_counter *vals = NULL;
+		uint32_t n = 0;
+
+		r = bf_state_parse(rs, &ost, t.slot.name,
+				   ost.hdr.families & ~given);
+		if (r)
+			goto out;
+		old = bf_ruleset_new();
+		if (!old) {
+			r = -ENOMEM;
+			goto out;
+		}
+		r = bf_state_parse(old, &ost, t.slot.name, ost.hdr.families);
+		if (r)
+			goto out;
+		bf_ruleset_number(old);
+		bf_path(path, sizeof(path), "%s/counters", t.slot.dir);
+		cfd = bpf_obj_get(path);
+		if (cfd >= 0 && bf_counters_read(cfd, &vals, &n) == 0)
+			bf_counters_apply(old, vals, n);
+		carry_counters(rs, old, ost.hdr.families & ~given);
+	}
+
+	bf_ruleset_number(rs);
+	r = bf_check(rs, (enum bf_attach_kind)o->kind, o->ifname);
+	if (r)
+		goto out;
+
+	t.n_pts = bf_slot_points((enum bf_attach_kind)o->kind, rs->families,
+				 t.pts);
+	for (size_t i = 0; i < t.n_pts; i++) {
+		r = bf_cgen_compile(rs, (enum bf_attach_kind)o->kind,
+				    t.pts[i].hook, t.pts[i].family,
+				    o->kind == BF_SLOT_NF ? NULL : o->ifname,
+				    &t.pts[i].prog);
+		if (r)
+			goto out;
+	}
+	if (o->dump) {
+		dump_all(o->dump, rs, t.pts, t.n_pts);
+		goto out;
+	}
+	if (o->test_only)
+		goto out;
+
+	/* 1. load everything */
+	t.counters_fd = bf_counters_map_create(rs->n_counters ? rs->n_counters :
+								 1);
+	if (t.counters_fd < 0) {
+		r = t.counters_fd;
+		bf_err("cannot create the counters map: %s", strerror(-r));
+		goto out;
+	}
+	{
+		_cleanup_free_ struct bf_counter *init =
+			calloc(rs->n_counters ? rs->n_counters : 1,
+			       sizeof(*init));
+		uint32_t key = 0;
+
+		if (!init) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < rs->n_chains; i++) {
+			const struct bf_chain *c = &rs->chains[i];
+
+			if (c->builtin && c->policy_counter_idx < rs->n_counters)
+				init[c->policy_counter_idx] = c->policy_counter;
+			for (size_t j = 0; j < c->n_rules; j++) {
+				if (c->rules[j].counter_idx < rs->n_counters)
+					init[c->rules[j].counter_idx] =
+						c->rules[j].counter;
+			}
+		}
+		if (bpf_map_update_elem(t.counters_fd, &key, init, BPF_ANY)) {
+			r = -errno;
+			bf_err("cannot set the initial counters: %s",
+			       strerror(-r));
+			goto out;
+		}
+	}
+	r = load_programs(t.pts, t.n_pts, t.counters_fd, o->verbose);
+	if (r)
+		goto out;
+
+	memcpy(st.hdr.magic, BF_STATE_MAGIC, sizeof(BF_STATE_MAGIC));
+	st.hdr.version = BF_STATE_VERSION;
+	st.hdr.generation = have_old ? ost.hdr.generation + 1 : 1;
+	st.hdr.families = rs->families;
+	st.hdr.attach = (uint32_t)o->kind;
+	snprintf(st.hdr.ifname, sizeof(st.hdr.ifname), "%s", t.slot.ifname);
+	if (bf_ruleset_uses_ct(rs))
+		st.hdr.flags |= BF_STATE_USES_CT;
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		if (!(rs->families & (1u << f)))
+			continue;
+		r = text_of(rs, f, &st.text[f], &st.hdr.len[f]);
+		if (r)
+			goto out;
+	}
+	t.state_fd = bf_state_map_create(&st);
+	if (t.state_fd < 0) {
+		r = t.state_fd;
+		bf_err("cannot store the ruleset state: %s", strerror(-r));
+		goto out;
+	}
+	if (st.hdr.flags & BF_STATE_USES_CT) {
+		r = bf_ct_enable();
+		if (r)
+			goto out;
+	}
+
+	r = commit(&t);
+	if (r)
+		goto out;
+	if (!(st.hdr.flags & BF_STATE_USES_CT) && have_old &&
+	    (ost.hdr.flags & BF_STATE_USES_CT) &&
+	    !other_slot_uses_ct(t.nsdir, t.slot.name))
+		bf_ct_disable();
+	bf_info("%s: generation %llu in force", t.slot.name,
+		(unsigned long long)st.hdr.generation);
+out:
+	txn_release(&t);
+	bf_state_release(&st);
+	bf_state_release(&ost);
+	bf_ruleset_free(&old);
+	bf_ruleset_free(&rs);
+	return r;
+}
+
+int bf_flush(const struct bf_slot_sel *sel)
+{
+	char nsdir[PATH_MAX];
+	_cleanup_close_ int lock = -1;
+	bool ct_used = false, ct_flushed = false;
+	DIR *d;
+	struct dirent *e;
+	int r;
+
+	r = bf_netns_dir(nsdir, sizeof(nsdir), false);
+	if (r == -ENOENT)
+		return 0; /* nothing was ever applied here */
+	if (r)
+		return r;
+	lock = bf_netns_lock(nsdir, true);
+	if (lock < 0)
+		return lock;
+	d = opendir(nsdir);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		struct bf_slot slot;
+		char path[PATH_MAX];
+		struct bf_state st;
+
+		if (e->d_name[0] == '.' ||
+		    bf_slot_from_name(&slot, nsdir, e->d_name))
+			continue;
+		if (!bf_slot_selected(&slot, sel)) {
+			bf_path(path, sizeof(path), "%s/state", slot.dir);
+			if (bf_state_read(path, &st) == 0) {
+				ct_used |= st.hdr.flags & BF_STATE_USES_CT;
+				bf_state_release(&st);
+			}
+			continue;
+		}
+		bf_path(path, sizeof(path), "%s/state", slot.dir);
+		if (bf_state_read(path, &st) == 0) {
+			ct_flushed |= st.hdr.flags & BF_STATE_USES_CT;
+			bf_state_release(&st);
+		}
+		/* Removing the link pins detaches (nothing else holds the
+		 * links); the maps and programs go with their last pin. */
+		r = bf_pin_rmdir(slot.dir);
+		if (r) {
+			bf_err("cannot remove %s: %s", slot.dir, strerror(-r));
+			break;
+		}
+	}
+	closedir(d);
+	if (ct_flushed && !ct_used)
+		bf_ct_disable();
+	if (!sel || sel->kind < 0) {
+		/* Leave no empty directory behind for this namespace. */
+		rmdir(nsdir);
+	}
+	return r;
+}
+
+const char *bf_version(void)
+{
+#ifdef BPFILTER_VERSION
+	return BPFILTER_VERSION;
+#else
+	return "0.1.0";
+#endif
+}

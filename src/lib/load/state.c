@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpfilter/helper.h"
+#include "bpfilter/log.h"
+#include "load/state.h"
+
+_Static_assert(sizeof(struct bf_state_hdr) <= BF_STATE_CHUNK, "state hdr");
+
+/* Text chunks are limited so that a corrupted header cannot make us
+ * allocate without bound (64 MiB of ruleset text). */
+#define MAX_CHUNKS (64u * 1024 * 1024 / BF_STATE_CHUNK)
+
+int bf_state_map_create(const struct bf_state *st)
+{
+	size_t total = 0, off = 0;
+	uint32_t n;
+	_cleanup_free_ char *blob = NULL;
+	int fd;
+
+	for (int f = 0; f < BF_FAMILY_COUNT; f++)
+		total += st->hdr.len[f];
+	n = 1 + (uint32_t)((total + BF_STATE_CHUNK - 1) / BF_STATE_CHUNK);
+	if (n > MAX_CHUNKS)
+		return -E2BIG;
+	blob = calloc(n, BF_STATE_CHUNK);
+	if (!blob)
+		return -ENOMEM;
+	memcpy(blob, &st->hdr, sizeof(st->hdr));
+	off = BF_STATE_CHUNK;
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		if (st->hdr.len[f])
+			memcpy(blob + off, st->text[f], st->hdr.len[f]);
+		off += st->hdr.len[f];
+	}
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bf_state", 4, BF_STATE_CHUNK,
+			    n, NULL);
+	if (fd < 0)
+		return -errno;
+	for (uint32_t k = 0; k < n; k++) {
+		if (bpf_map_update_elem(fd, &k, blob + (size_t)k * BF_STATE_CHUNK,
+					BPF_ANY)) {
+			int r = -errno;
+
+			close(fd);
+			return r;
+		}
+	}
+	/* Nothing changes it after this: freeze it against accidents. */
+	bpf_map_freeze(fd);
+	return fd;
+}
+
+int bf_state_read_fd(int fd, struct bf_state *st)
+{
+	char chunk[BF_STATE_CHUNK];
+	size_t total = 0, off = 0;
+	_cleanup_free_ char *blob = NULL;
+	uint32_t k = 0, n;
+
+	memset(st, 0, sizeof(*st));
+	if (bpf_map_lookup_elem(fd, &k, chunk))
+		return -errno;
+	memcpy(&st->hdr, chunk, sizeof(st->hdr));
+	if (memcmp(st->hdr.magic, BF_STATE_MAGIC, sizeof(BF_STATE_MAGIC)) ||
+	    st->hdr.version != BF_STATE_VERSION) {
+		bf_err("pinned state has an unknown format (version %u)",
+		       st->hdr.version);
+		return -EPROTO;
+	}
+	for (int f = 0; f < BF_FAMILY_COUNT; f++)
+		total += st->hdr.len[f];
+	n = (uint32_t)((total + BF_STATE_CHUNK - 1) / BF_STATE_CHUNK);
+	if (n > MAX_CHUNKS)
+		return -EPROTO;
+	blob = malloc((size_t)n * BF_STATE_CHUNK + 1);
+	if (!blob)
+		return -ENOMEM;
+	for (k = 1; k <= n; k++) {
+		if (bpf_map_lookup_elem(fd, &k,
+					blob + (size_t)(k - 1) * BF_STATE_CHUNK))
+			return -errno;
+	}
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		if (!(st->hdr.families & (1u << f)))
+			continue;
+		st->text[f] = malloc(st->hdr.len[f] + 1);
+		if (!st->text[f]) {
+			bf_state_release(st);
+			return -ENOMEM;
+		}
+		memcpy(st->text[f], blob + off, st->hdr.len[f]);
+		st->text[f][st->hdr.len[f]] = '\0';
+		off += st->hdr.len[f];
+	}
+	return 0;
+}
+
+int bf_state_read(const char *path, struct bf_state *st)
+{
+	_cleanup_close_ int fd = bpf_obj_get(path);
+
+	memset(st, 0, sizeof(*st));
+	if (fd < 0)
+		return -errno;
+	return bf_state_read_fd(fd, st);
+}
+
+void bf_state_release(struct bf_state *st)
+{
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		free(st->text[f]);
+		st->text[f] = NULL;
+	}
+}

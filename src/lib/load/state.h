@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Ruleset state of one slot, stored in a pinned BPF array map ("state")
+ * next to the links, so that it lives and dies with them.
+ *
+ * Layout: a BPF_MAP_TYPE_ARRAY of BF_STATE_CHUNK-byte values. Chunk 0
+ * holds struct bf_state_hdr; the canonical iptables-save text of each
+ * family follows from chunk 1 on, IPv4 text then IPv6 text, contiguous.
+ */
+#ifndef BPFILTER_LOAD_STATE_H
+#define BPFILTER_LOAD_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpfilter/ir.h"
+
+#define BF_STATE_CHUNK 4096
+#define BF_STATE_MAGIC "bpfiltr"
+#define BF_STATE_VERSION 1
+
+enum bf_state_flags {
+	BF_STATE_USES_CT = 1u << 0, /* conntrack must run in the netns */
+};
+
+struct bf_state_hdr {
+	char magic[8];
+	uint32_t version;
+	uint32_t flags;
+	uint64_t generation;
+	uint32_t families; /* bit 1 << enum bf_family */
+	uint32_t attach;   /* enum bf_attach_kind */
+	uint32_t len[BF_FAMILY_COUNT];
+	char ifname[BF_IFNAMSIZ];
+};
+
+struct bf_state {
+	struct bf_state_hdr hdr;
+	char *text[BF_FAMILY_COUNT]; /* NUL-terminated, NULL if absent */
+};
+
+/* Create and fill a state map. Returns fd or -errno. */
+int bf_state_map_create(const struct bf_state *st);
+/* Read the state map pinned at path. -ENOENT if absent. */
+int bf_state_read(const char *path, struct bf_state *st);
+int bf_state_read_fd(int fd, struct bf_state *st);
+void bf_state_release(struct bf_state *st);
+
+#endif /* BPFILTER_LOAD_STATE_H */
