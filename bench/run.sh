@@ -1,0 +1,174 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# bpfilter benchmarks (run by `make bench`, as root). Writes CSV files and
+# gnuplot PNGs into bench/results/ and prints tables.
+#
+#  1. Program cost: ns/packet of the compiled program for K rules of
+#     distinct /32 sources, measured with BPF_PROG_TEST_RUN (bench/prog_cost.c),
+#     for a packet matching the last rule and a packet matching none, at the
+#     netfilter hook and at XDP.
+#  2. Apply time: wall time of `bpfilter apply` of the same K rules (as an
+#     iptables-restore file) in a fresh network namespace, next to
+#     iptables-legacy-restore and iptables-nft-restore of the same file.
+#
+# Environment: BUILD (build dir, default build), BPFILTER (CLI path),
+# BENCH_RULES (default "1 10 100 1000 10000"), BENCH_REPEAT (default
+# 100000), BENCH_RUNS (median of, default 5), BENCH_APPLY_RUNS (default 3).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+BUILD=${BUILD:-build}
+BPFILTER=${BPFILTER:-$ROOT/$BUILD/bpfilter}
+PROG_COST=$ROOT/$BUILD/bench/prog_cost
+RULES=${BENCH_RULES:-1 10 100 1000 10000}
+REPEAT=${BENCH_REPEAT:-100000}
+RUNS=${BENCH_RUNS:-5}
+APPLY_RUNS=${BENCH_APPLY_RUNS:-3}
+OUT=$ROOT/bench/results
+mkdir -p "$OUT"
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "bench/run.sh: needs root (BPF programs, network namespaces)" >&2
+	exit 1
+fi
+for f in "$PROG_COST" "$BPFILTER"; do
+	[[ -x "$f" ]] || { echo "bench/run.sh: $f not built (make BUILD=$BUILD bench-bins)" >&2; exit 1; }
+done
+
+NS=""
+TMP=$(mktemp -d /tmp/bf-bench.XXXXXX)
+cleanup() {
+	[[ -n "$NS" ]] && ip netns del "$NS" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+now() { date +%s.%N; }
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "nan" }'; }
+
+echo "== bpfilter benchmarks on $(uname -r), $(nproc) cores; $(date -u +%FT%TZ)"
+echo
+
+# --- 1. program cost ---------------------------------------------------------
+csv=$OUT/prog_cost.csv
+echo "attach,rules,case,ns_per_pkt,insns,compile_ms,load_ms" >"$csv"
+for attach in nf xdp; do
+	# shellcheck disable=SC2086
+	timeout 1200 "$PROG_COST" -a "$attach" -r "$REPEAT" -n "$RUNS" $RULES >>"$csv"
+done
+echo "== program cost (BPF_PROG_TEST_RUN, repeat $REPEAT, median of $RUNS)"
+echo "   last: packet matches the last rule (DROP); none: matches no rule (ACCEPT)"
+awk -F, 'NR == 1 { next }
+	{ key = $2; v[$1 "-" $3, key] = $4; ins[$1, key] = $5; ct[$1, key] = $6; lt[$1, key] = $7;
+	  if (!(key in seen)) { seen[key] = 1; order[n++] = key } }
+	END {
+		printf "%8s | %9s %9s %9s %9s | %8s %8s | %9s %9s\n", "rules", "nf-last", "nf-none",
+			"xdp-last", "xdp-none", "nf insns", "xdp ins", "nf cmp ms", "nf load ms"
+		for (i = 0; i < n; i++) { k = order[i]
+			printf "%8s | %9s %9s %9s %9s | %8s %8s | %9s %9s\n", k, v["nf-last", k], v["nf-none", k],
+				v["xdp-last", k], v["xdp-none", k], ins["nf", k], ins["xdp", k], ct["nf", k], lt["nf", k] }
+	}' "$csv"
+echo "   (ns/packet; CSV: ${csv#"$ROOT"/})"
+echo
+
+# --- 2. apply time -----------------------------------------------------------
+gen_rules() { # K FILE: iptables-restore input of K "-s ADDR/32 -j DROP" rules
+	awk -v k="$1" 'BEGIN {
+		print "*filter"; print ":INPUT ACCEPT [0:0]"; print ":FORWARD ACCEPT [0:0]"
+		print ":OUTPUT ACCEPT [0:0]"
+		for (i = 0; i < k; i++) { a = 1 + i
+			printf "-A INPUT -s 198.%d.%d.%d/32 -j DROP\n", 18 + int(a / 65536), int(a / 256) % 256, a % 256 }
+		print "COMMIT" }' >"$2"
+}
+
+# time_in_ns CMD...: seconds taken by CMD in a fresh namespace (created and
+# deleted around it, not timed)
+time_in_ns() {
+	local t0 t1 rc
+	NS=bfb-$$
+	ip netns add "$NS"
+	t0=$(now)
+	timeout 600 ip netns exec "$NS" "$@" >"$TMP/out" 2>&1
+	rc=$?
+	t1=$(now)
+	ip netns del "$NS"
+	NS=""
+	if ((rc != 0)); then
+		echo "bench/run.sh: failed ($rc): $*" >&2
+		tail -5 "$TMP/out" >&2
+		echo nan
+		return 0
+	fi
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }'
+}
+
+tools=("bpfilter")
+command -v iptables-legacy-restore >/dev/null && tools+=("iptables-legacy")
+command -v iptables-nft-restore >/dev/null && tools+=("iptables-nft")
+
+acsv=$OUT/apply.csv
+echo "tool,rules,seconds" >"$acsv"
+set +e
+for k in $RULES; do
+	gen_rules "$k" "$TMP/rules-$k"
+	for tool in "${tools[@]}"; do
+		for ((i = 0; i < APPLY_RUNS; i++)); do
+			case $tool in
+			bpfilter) time_in_ns "$BPFILTER" apply "$TMP/rules-$k" ;;
+			iptables-legacy) time_in_ns iptables-legacy-restore "$TMP/rules-$k" ;;
+			iptables-nft) time_in_ns iptables-nft-restore "$TMP/rules-$k" ;;
+			esac
+		done | median | sed "s/^/$tool,$k,/" >>"$acsv"
+	done
+done
+set -e
+echo "== apply time (seconds, median of $APPLY_RUNS, fresh namespace each)"
+awk -F, 'NR == 1 { next }
+	{ t[$1, $2] = $3; if (!($2 in seen)) { seen[$2] = 1; order[n++] = $2 }
+	  if (!($1 in tseen)) { tseen[$1] = 1; tl[m++] = $1 } }
+	END {
+		printf "%8s |", "rules"; for (j = 0; j < m; j++) printf " %16s", tl[j]; printf "\n"
+		for (i = 0; i < n; i++) { printf "%8s |", order[i]
+			for (j = 0; j < m; j++) printf " %16s", t[tl[j], order[i]]; printf "\n" }
+	}' "$acsv"
+echo "   (CSV: ${acsv#"$ROOT"/})"
+echo
+
+# --- plots -------------------------------------------------------------------
+if command -v gnuplot >/dev/null; then
+	for a in nf xdp; do
+		for c in last none; do
+			awk -F, -v a=$a -v c=$c '$1 == a && $3 == c { print $2, $4 }' "$csv" >"$TMP/$a-$c.dat"
+		done
+	done
+	for tool in "${tools[@]}"; do
+		awk -F, -v t="$tool" '$1 == t && $3 != "nan" { print $2, $3 }' "$acsv" >"$TMP/apply-$tool.dat"
+	done
+	plots=""
+	for tool in "${tools[@]}"; do
+		plots+="${plots:+, }'$TMP/apply-$tool.dat' using 1:2 with linespoints title '$tool'"
+	done
+	gnuplot <<-GP
+		set terminal pngcairo size 900,560 noenhanced
+		set output '$OUT/prog_cost.png'
+		set title 'bpfilter program cost per packet (BPF_PROG_TEST_RUN)'
+		set xlabel 'rules (distinct /32 sources)'
+		set ylabel 'ns per packet'
+		set logscale xy
+		set grid
+		set key top left
+		plot '$TMP/nf-last.dat' using 1:2 with linespoints title 'netfilter, matches last rule', \
+		     '$TMP/nf-none.dat' using 1:2 with linespoints title 'netfilter, matches no rule', \
+		     '$TMP/xdp-last.dat' using 1:2 with linespoints title 'XDP, matches last rule', \
+		     '$TMP/xdp-none.dat' using 1:2 with linespoints title 'XDP, matches no rule'
+		set output '$OUT/apply.png'
+		set title 'time to apply K rules (iptables-restore file, fresh namespace)'
+		set ylabel 'seconds'
+		plot $plots
+	GP
+	echo "== plots: ${OUT#"$ROOT"/}/prog_cost.png, ${OUT#"$ROOT"/}/apply.png"
+else
+	echo "(gnuplot not installed: no plots)"
+fi
