@@ -12,6 +12,7 @@
 #   make deps         install the Debian packages needed (root)
 
 PREFIX ?= /usr/local
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 CC ?= cc
 CLANG ?= clang
@@ -89,9 +90,9 @@ deps:
 # ASan/UBSan build of the unit and prog tests, the fuzz target (when the
 # front end provides it), then tests/run.sh over all of them.
 check: deps
-	$(MAKE) tests
-	$(MAKE) asan
-	$(MAKE) fuzz
+	$(MAKE) -j$(JOBS) tests
+	$(MAKE) -j$(JOBS) asan
+	$(MAKE) -j$(JOBS) fuzz
 	BUILD=$(BUILD) ASAN_BUILD=$(ASAN_BUILD) FUZZ_BUILD=$(FUZZ_BUILD) tests/run.sh
 
 asan:

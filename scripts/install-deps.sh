@@ -16,10 +16,11 @@ set -euo pipefail
 BUILD_PKGS=(gcc make clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev
 	libcmocka-dev libjansson-dev)
 # Runtime and tests: namespaces and veth (iproute2), the reference
-# firewalls of the differential tests (iptables, nftables), ping for the
-# demo, bpftool for inspection, gnuplot for the benchmark plots.
+# firewalls of the differential tests (iptables, nftables), ping and
+# python3 (scripts/demo/netcheck.py) for the demo, bpftool for inspection,
+# gnuplot for the benchmark plots.
 RUN_PKGS=(iproute2 iptables nftables libnftables-dev bpftool iputils-ping
-	gnuplot-nox procps coreutils)
+	python3 gnuplot-nox procps coreutils)
 # Fuzzing and style: -fsanitize=fuzzer (libclang_rt.fuzzer) comes with
 # libclang-rt-14-dev on Debian 12; the ASan/UBSan runtimes for gcc come
 # with gcc itself (libasan8, libubsan1).
