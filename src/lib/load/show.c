@@ -1,0 +1,598 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bf_list() and bf_save(): what is in force, read back from the pinned
+ * state of each slot and its live counters map.
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpfilter/bpfilter.h"
+#include "bpfilter/front_ipt.h"
+#include "bpfilter/helper.h"
+#include "bpfilter/log.h"
+#include "load/load.h"
+#include "load/pin.h"
+#include "load/slot.h"
+#include "load/state.h"
+
+/* What one slot has in force, with live counters. */
+struct view {
+	struct bf_slot slot;
+	struct bf_state st;
+	struct bf_ruleset *rs;
+};
+
+static void view_release(struct view *v)
+{
+	bf_state_release(&v->st);
+	bf_ruleset_free(&v->rs);
+}
+
+static int view_load(struct view *v)
+{
+	char path[PATH_MAX];
+	_cleanup_close_ int cfd = -1;
+	_cleanup_free_ struct bf_counter *vals = NULL;
+	uint32_t n = 0;
+	int r;
+
+	bf_path(path, sizeof(path), "%s/state", v->slot.dir);
+	r = bf_state_read(path, &v->st);
+	if (r)
+		return r;
+	v->rs = bf_ruleset_new();
+	if (!v->rs)
+		return -ENOMEM;
+	r = bf_state_parse(v->rs, &v->st, v->slot.name, v->st.hdr.families);
+	if (r)
+		return r;
+	bf_ruleset_number(v->rs);
+	bf_path(path, sizeof(path), "%s/counters", v->slot.dir);
+	cfd = bpf_obj_get(path);
+	if (cfd < 0)
+		return -errno;
+	r = bf_counters_read(cfd, &vals, &n);
+	if (r)
+		return r;
+	if (n < v->rs->n_counters)
+		bf_warn("%s: counters map smaller than the ruleset",
+			v->slot.name);
+	bf_counters_apply(v->rs, vals, n);
+	return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Call fn for every selected slot, in name order, under a shared lock. */
+static int for_each_slot(const struct bf_slot_sel *sel,
+			 int (*fn)(struct view *v, void *data), void *data)
+{
+	char nsdir[PATH_MAX];
+	_cleanup_close_ int lock = -1;
+	char *names[256];
+	size_t n = 0;
+	struct dirent *e;
+	DIR *d;
+	int r;
+
+	r = bf_netns_dir(nsdir, sizeof(nsdir), false);
+	if (r == -ENOENT)
+		return 0;
+	if (r)
+		return r;
+	lock = bf_netns_lock(nsdir, false);
+	if (lock < 0)
+		return lock;
+	d = opendir(nsdir);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)) && n < ARRAY_SIZE(names)) {
+		if (e->d_name[0] == '.')
+			continue;
+		names[n] = strdup(e->d_name);
+		if (names[n])
+			n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), cmp_name);
+	r = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct view v = { 0 };
+
+		if (r || bf_slot_from_name(&v.slot, nsdir, names[i]) ||
+		    !bf_slot_selected(&v.slot, sel)) {
+			free(names[i]);
+			continue;
+		}
+		r = view_load(&v);
+		if (r == -ENOENT)
+			r = 0; /* a slot half made or half removed */
+		else if (!r)
+			r = fn(&v, data);
+		else
+			bf_err("cannot read the state of slot %s: %s",
+			       v.slot.name, strerror(-r));
+		view_release(&v);
+		free(names[i]);
+	}
+	return r;
+}
+
+/* ---- iptables -L style text ---- */
+
+static const char *proto_name(uint8_t p, char buf[8])
+{
+	switch (p) {
+	case 0:
+		return "all";
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 58:
+		return "ipv6-icmp";
+	case 132:
+		return "sctp";
+	case 136:
+		return "udplite";
+	case 47:
+		return "gre";
+	case 50:
+		return "esp";
+	case 51:
+		return "ah";
+	default:
+		snprintf(buf, 8, "%u", p);
+		return buf;
+	}
+}
+
+static int prefix_len(const uint8_t *mask, int bytes)
+{
+	int n = 0;
+
+	for (int i = 0; i < bytes; i++)
+		n += __builtin_popcount(mask[i]);
+	return n;
+}
+
+static void addr_str(enum bf_family f, const struct bf_match *m, char *buf,
+		     size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(f == BF_FAMILY_INET4 ? AF_INET : AF_INET6, m->u.addr.addr, a,
+		  sizeof(a));
+	snprintf(buf, size, "%s%s/%d", m->neg ? "!" : "", a,
+		 prefix_len(m->u.addr.mask, f == BF_FAMILY_INET4 ? 4 : 16));
+}
+
+static void print_num(FILE *out, uint64_t v, bool exact, int width)
+{
+	static const char units[] = "KMGT";
+
+	if (exact || v <= 99999) {
+		fprintf(out, "%*llu ", exact ? width : 5, (unsigned long long)v);
+		return;
+	}
+	for (int i = 0; i < 4; i++) {
+		v = (v + 500) / 1000;
+		if (v <= 9999 || i == 3) {
+			fprintf(out, "%4llu%c ", (unsigned long long)v,
+				units[i]);
+			return;
+		}
+	}
+}
+
+static const char *const ct_names[] = { "INVALID", "ESTABLISHED", "RELATED",
+					"NEW", "UNTRACKED" };
+
+/* The matches iptables -L prints after the destination column. */
+static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto)
+{
+	char pb[8];
+	int last_inst = -1;
+
+	for (size_t k = 0; k < r->n_matches; k++) {
+		const struct bf_match *m = &r->matches[k];
+		const char *neg = m->neg ? "!" : "";
+		int inst = m->origin.module << 16 | m->origin.instance;
+
+		switch (m->type) {
+		case BF_MATCH_SPORT:
+		case BF_MATCH_DPORT:
+		case BF_MATCH_TCPFLAGS:
+			if (inst != last_inst)
+				fprintf(out, "%s ", proto_name(proto, pb));
+			last_inst = inst;
+			if (m->type == BF_MATCH_TCPFLAGS) {
+				fprintf(out, "flags:%s0x%02X/0x%02X ", neg,
+					m->u.tcpflags.mask, m->u.tcpflags.cmp);
+				break;
+			}
+			if (m->u.ports.lo == m->u.ports.hi)
+				fprintf(out, "%s:%s%u ",
+					m->type == BF_MATCH_SPORT ? "spt" :
+								    "dpt",
+					neg, m->u.ports.lo);
+			else
+				fprintf(out, "%s:%s%u:%u ",
+					m->type == BF_MATCH_SPORT ? "spts" :
+								    "dpts",
+					neg, m->u.ports.lo, m->u.ports.hi);
+			break;
+		case BF_MATCH_ICMP:
+			if (r->family == BF_FAMILY_INET4 &&
+			    m->u.icmp.type == 0xff)
+				fprintf(out, "icmp %sany ", neg);
+			else
+				fprintf(out, "%s %stype %u code %u-%u ",
+					r->family == BF_FAMILY_INET4 ?
+						"icmp" :
+						"ipv6-icmp",
+					neg, m->u.icmp.type, m->u.icmp.code_lo,
+					m->u.icmp.code_hi);
+			break;
+		case BF_MATCH_MULTIPORT:
+			fprintf(out, "multiport %s%s ",
+				m->u.multiport.dir == BF_MULTIPORT_SRC ?
+					"sports" :
+				m->u.multiport.dir == BF_MULTIPORT_DST ?
+					"dports" :
+					"ports",
+				m->neg ? " !" : "");
+			for (int i = 0; i < m->u.multiport.count; i++) {
+				bool range = m->u.multiport.is_range[i];
+
+				fprintf(out, "%s%u", i ? "," : "",
+					m->u.multiport.ports[i]);
+				if (range && i + 1 < m->u.multiport.count)
+					fprintf(out, ":%u",
+						m->u.multiport.ports[++i]);
+			}
+			fputc(' ', out);
+			break;
+		case BF_MATCH_SRANGE:
+		case BF_MATCH_DRANGE: {
+			char lo[INET6_ADDRSTRLEN], hi[INET6_ADDRSTRLEN];
+			int af = r->family == BF_FAMILY_INET4 ? AF_INET :
+								AF_INET6;
+
+			inet_ntop(af, m->u.range.lo, lo, sizeof(lo));
+			inet_ntop(af, m->u.range.hi, hi, sizeof(hi));
+			fprintf(out, "%s%s IP range %s-%s ",
+				m->neg ? "! " : "",
+				m->type == BF_MATCH_SRANGE ? "source" :
+							     "destination",
+				lo, hi);
+			break;
+		}
+		case BF_MATCH_CTSTATE: {
+			bool first = true;
+
+			fprintf(out, "%sctstate ", m->neg ? "! " : "");
+			for (size_t b = 0; b < ARRAY_SIZE(ct_names); b++) {
+				if (!(m->u.ctstate.mask & (1u << b)))
+					continue;
+				fprintf(out, "%s%s", first ? "" : ",",
+					ct_names[b]);
+				first = false;
+			}
+			fputc(' ', out);
+			break;
+		}
+		case BF_MATCH_COMMENT:
+			fprintf(out, "/* %s */ ", m->u.comment);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static size_t chain_refs(const struct bf_ruleset *rs,
+			 const struct bf_chain *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *o = &rs->chains[i];
+
+		if (o->family != c->family)
+			continue;
+		for (size_t j = 0; j < o->n_rules; j++) {
+			const struct bf_verdict *v = &o->rules[j].verdict;
+
+			if ((v->kind == BF_VERDICT_JUMP ||
+			     v->kind == BF_VERDICT_GOTO) &&
+			    !strcmp(v->chain, c->name))
+				n++;
+		}
+	}
+	return n;
+}
+
+static void print_rule_text(FILE *out, const struct bf_rule *r,
+			    unsigned int flags)
+{
+	bool verbose = flags & BF_LIST_VERBOSE, exact = flags & BF_LIST_EXACT;
+	const char *any = r->family == BF_FAMILY_INET4 ? "0.0.0.0/0" : "::/0";
+	char src[64], dst[64], in[20] = "*", outi[20] = "*", pb[8];
+	const char *target = "";
+	uint8_t proto = 0;
+	bool proto_neg = false, frag = false, frag_neg = false;
+
+	snprintf(src, sizeof(src), "%s", any);
+	snprintf(dst, sizeof(dst), "%s", any);
+	for (size_t k = 0; k < r->n_matches; k++) {
+		const struct bf_match *m = &r->matches[k];
+
+		switch (m->type) {
+		case BF_MATCH_L4PROTO:
+			proto = m->u.proto;
+			proto_neg = m->neg;
+			break;
+		case BF_MATCH_SADDR:
+			addr_str(r->family, m, src, sizeof(src));
+			break;
+		case BF_MATCH_DADDR:
+			addr_str(r->family, m, dst, sizeof(dst));
+			break;
+		case BF_MATCH_IIFNAME:
+			snprintf(in, sizeof(in), "%s%s", m->neg ? "!" : "",
+				 m->u.iface.name);
+			break;
+		case BF_MATCH_OIFNAME:
+			snprintf(outi, sizeof(outi), "%s%s", m->neg ? "!" : "",
+				 m->u.iface.name);
+			break;
+		case BF_MATCH_FRAG:
+			frag = true;
+			frag_neg = m->neg;
+			break;
+		default:
+			break;
+		}
+	}
+	switch (r->verdict.kind) {
+	case BF_VERDICT_JUMP:
+	case BF_VERDICT_GOTO:
+		target = r->verdict.chain;
+		break;
+	default:
+		target = bf_verdict_name(r->verdict.kind);
+		break;
+	}
+	if (verbose) {
+		print_num(out, r->counter.packets, exact, 8);
+		print_num(out, r->counter.bytes, exact, 10);
+	}
+	fprintf(out, "%-10s %s%-4s %s ", target, proto_neg ? "!" : "",
+		proto_name(proto, pb),
+		frag ? (frag_neg ? "!f" : "-f") : "--");
+	if (verbose)
+		fprintf(out, "%-6s %-6s ", in, outi);
+	fprintf(out, "%-20s %-20s ", src, dst);
+	if (r->verdict.kind == BF_VERDICT_GOTO)
+		fprintf(out, "[goto] ");
+	print_extras(out, r, proto);
+	fputc('\n', out);
+}
+
+static int list_text(struct view *v, void *data)
+{
+	FILE *out = ((void **)data)[0];
+	unsigned int flags = *(unsigned int *)((void **)data)[1];
+	bool verbose = flags & BF_LIST_VERBOSE;
+
+	fprintf(out, "# slot %s (generation %llu)\n", v->slot.name,
+		(unsigned long long)v->st.hdr.generation);
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		if (!(v->rs->families & (1u << f)))
+			continue;
+		fprintf(out, "# %s\n", f == BF_FAMILY_INET4 ? "iptables" :
+							    "ip6tables");
+		for (size_t i = 0; i < v->rs->n_chains; i++) {
+			const struct bf_chain *c = &v->rs->chains[i];
+
+			if ((int)c->family != f)
+				continue;
+			if (c->builtin && verbose)
+				fprintf(out,
+					"Chain %s (policy %s %llu packets, "
+					"%llu bytes)\n",
+					c->name, bf_verdict_name(c->policy),
+					(unsigned long long)
+						c->policy_counter.packets,
+					(unsigned long long)
+						c->policy_counter.bytes);
+			else if (c->builtin)
+				fprintf(out, "Chain %s (policy %s)\n", c->name,
+					bf_verdict_name(c->policy));
+			else
+				fprintf(out, "Chain %s (%zu references)\n",
+					c->name, chain_refs(v->rs, c));
+			if (verbose)
+				fprintf(out, "%s %s ",
+					flags & BF_LIST_EXACT ? "    pkts" :
+								" pkts",
+					flags & BF_LIST_EXACT ? "     bytes" :
+								"bytes");
+			fprintf(out, "%-10s %-4s %-3s%s%-20s %-20s\n",
+				"target", "prot", "opt",
+				verbose ? " in     out    " : "", " source",
+				"destination");
+			for (size_t j = 0; j < c->n_rules; j++)
+				print_rule_text(out, &c->rules[j], flags);
+			fputc('\n', out);
+		}
+	}
+	return 0;
+}
+
+/* ---- JSON ---- */
+
+static json_t *rule_json(const struct bf_rule *r, size_t num)
+{
+	char *spec = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&spec, &len);
+	json_t *j;
+
+	if (!m)
+		return NULL;
+	bf_ipt_print_rule(m, r);
+	fclose(m);
+	while (len && (spec[len - 1] == '\n' || spec[len - 1] == ' '))
+		spec[--len] = '\0';
+	j = json_pack("{s:I, s:I, s:I, s:s, s:s, s:i}", "num", (json_int_t)num,
+		      "packets", (json_int_t)r->counter.packets, "bytes",
+		      (json_int_t)r->counter.bytes, "target",
+		      (r->verdict.kind == BF_VERDICT_JUMP ||
+		       r->verdict.kind == BF_VERDICT_GOTO) ?
+			      r->verdict.chain :
+			      bf_verdict_name(r->verdict.kind),
+		      "rule", spec ? spec : "", "line", r->line);
+	free(spec);
+	return j;
+}
+
+static json_t *chain_json(const struct bf_ruleset *rs,
+			  const struct bf_chain *c)
+{
+	json_t *rules = json_array(), *j;
+
+	for (size_t i = 0; i < c->n_rules; i++)
+		json_array_append_new(rules, rule_json(&c->rules[i], i + 1));
+	j = json_pack("{s:s, s:b, s:o}", "name", c->name, "builtin",
+		      c->builtin, "rules", rules);
+	if (!j)
+		return NULL;
+	if (c->builtin) {
+		json_object_set_new(j, "policy",
+				    json_string(bf_verdict_name(c->policy)));
+		json_object_set_new(j, "packets",
+				    json_integer((json_int_t)
+							 c->policy_counter
+								 .packets));
+		json_object_set_new(j, "bytes",
+				    json_integer((json_int_t)
+							 c->policy_counter
+								 .bytes));
+	} else {
+		json_object_set_new(j, "references",
+				    json_integer((json_int_t)chain_refs(rs,
+									c)));
+	}
+	return j;
+}
+
+static int list_json(struct view *v, void *data)
+{
+	json_t *slots = data, *tables = json_array(), *slot;
+
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		json_t *chains;
+
+		if (!(v->rs->families & (1u << f)))
+			continue;
+		chains = json_array();
+		for (size_t i = 0; i < v->rs->n_chains; i++) {
+			if ((int)v->rs->chains[i].family == f)
+				json_array_append_new(
+					chains,
+					chain_json(v->rs, &v->rs->chains[i]));
+		}
+		json_array_append_new(tables,
+				      json_pack("{s:s, s:o}", "family",
+						bf_family_name(f), "chains",
+						chains));
+	}
+	slot = json_pack("{s:s, s:s, s:I, s:o}", "slot", v->slot.name, "hook",
+			 bf_slot_kind_name((enum bf_slot_kind)v->slot.kind),
+			 "generation", (json_int_t)v->st.hdr.generation,
+			 "tables", tables);
+	if (!slot)
+		return -ENOMEM;
+	if (v->slot.ifname[0])
+		json_object_set_new(slot, "iface",
+				    json_string(v->slot.ifname));
+	json_object_set_new(slot, "conntrack",
+			    json_boolean(v->st.hdr.flags & BF_STATE_USES_CT));
+	json_array_append_new(slots, slot);
+	return 0;
+}
+
+int bf_list(FILE *out, const struct bf_slot_sel *sel, unsigned int flags)
+{
+	int r;
+
+	if (flags & BF_LIST_JSON) {
+		json_t *slots = json_array(), *doc;
+
+		if (!slots)
+			return -ENOMEM;
+		r = for_each_slot(sel, list_json, slots);
+		doc = json_pack("{s:o}", "slots", slots);
+		if (!r && doc) {
+			json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			fputc('\n', out);
+		}
+		json_decref(doc);
+		return r;
+	}
+	{
+		void *data[2] = { out, &flags };
+
+		return for_each_slot(sel, list_text, data);
+	}
+}
+
+struct save_ctx {
+	FILE *out;
+	unsigned int families;
+	bool counters;
+	int printed;
+};
+
+static int save_one(struct view *v, void *data)
+{
+	struct save_ctx *s = data;
+	int r;
+
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		if (!(v->rs->families & s->families & (1u << f)))
+			continue;
+		fprintf(s->out, "# bpfilter slot %s, %s, generation %llu\n",
+			v->slot.name, bf_family_name(f),
+			(unsigned long long)v->st.hdr.generation);
+		r = bf_ipt_print(s->out, v->rs, f,
+				 s->counters ? BF_IPT_PRINT_COUNTERS : 0);
+		if (r)
+			return r;
+		s->printed++;
+	}
+	return 0;
+}
+
+int bf_save(FILE *out, const struct bf_slot_sel *sel, unsigned int families,
+	    bool counters)
+{
+	struct save_ctx s = { .out = out,
+			      .families = families ? families :
+						     (1u << BF_FAMILY_COUNT) - 1,
+			      .counters = counters };
+
+	return for_each_slot(sel, save_one, &s);
+}
