@@ -24,7 +24,9 @@
 #define BPFILTER_CGEN_H
 
 #include <linux/bpf.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "bpfilter/ir.h"
 
@@ -47,6 +49,16 @@ struct bf_reloc {
 	enum bf_reloc_kind kind;
 };
 
+/* A function of the program: insn 0 is the entry (main); every chain is a
+ * global BPF subprogram (verified once, on its own) taking the packet
+ * context pointer. The loader describes them to the kernel with BTF
+ * func_info. */
+struct bf_func {
+	size_t insn_off;
+	char name[32];
+	bool global;
+};
+
 struct bf_program {
 	enum bf_attach_kind attach;
 	enum bf_hook hook;
@@ -56,6 +68,8 @@ struct bf_program {
 	size_t n_insns;
 	struct bf_reloc *relocs;
 	size_t n_relocs;
+	struct bf_func *funcs; /* sorted by insn_off, funcs[0] at 0 */
+	size_t n_funcs;
 };
 
 /* Compile the chains reachable from the built-in chain `hook` (of `family`

@@ -1,0 +1,1210 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * IR -> BPF. See doc/codegen.md for the program shape; in short:
+ *
+ *   main:  prologue (parse the packet once into struct bf_pctx on the
+ *          stack), call the built-in chain's function, turn its result
+ *          into the hook's verdict code.
+ *   chain: one global subprogram per reachable chain, taking a pointer to
+ *          the packet context, returning BF_RC_CONTINUE / ACCEPT / DROP.
+ *
+ * Chains are global functions so that the verifier checks each of them
+ * once, with the packet context as unknown memory: the many paths of the
+ * prologue do not multiply the work of verifying 10,000 rules, and the
+ * state of one rule's compares never reaches the next rule.
+ *
+ * Every jump inside a chain stays within one rule (verdicts return inline),
+ * so no jump offset grows with the number of rules.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpfilter/helper.h"
+#include "bpfilter/log.h"
+#include "cgen/cgen.h"
+#include "cgen/emit.h"
+#include "cgen/pctx.h"
+#include "compat.h"
+#include "kbtf/kbtf.h"
+
+/* Return codes of chain functions. */
+enum {
+	BF_RC_CONTINUE = 0,
+	BF_RC_ACCEPT = 1,
+	BF_RC_DROP = 2,
+};
+
+/* BPF allows 8 call frames; main takes the first. */
+#define MAX_FRAMES 8
+/* IPv6 extension headers walked before giving up (see doc/codegen.md). */
+#define V6_MAX_EXTHDRS 16
+
+#define ETH_HLEN_ 14
+
+struct cfn {
+	const struct bf_chain *chain;
+	bf_label label;
+	int depth; /* frames needed from this chain down, itself included */
+	int state; /* 0 new, 1 visiting, 2 done */
+};
+
+struct cg {
+	struct bf_emit e;
+	const struct bf_ruleset *rs;
+	enum bf_attach_kind attach;
+	enum bf_hook hook;
+	const char *ifname;
+	struct cfn *fns;
+	size_t n_fns;
+	int32_t v_accept, v_drop;
+	int kf_from_skb, kf_from_xdp, kf_slice, kf_size;
+	/* netfilter: struct offsets from the kernel BTF */
+	int off_ctx_state, off_ctx_skb, off_skb_nfct, off_state_in,
+		off_state_out, off_dev_name;
+};
+
+static struct cfn *fn_of(struct cg *c, const struct bf_chain *chain)
+{
+	for (size_t i = 0; i < c->n_fns; i++) {
+		if (c->fns[i].chain == chain)
+			return &c->fns[i];
+	}
+	return NULL;
+}
+
+/* Collect the chains reachable from `chain` (depth first) and compute the
+ * frames each needs. */
+static int collect(struct cg *c, const struct bf_chain *chain)
+{
+	struct cfn *f = fn_of(c, chain);
+	int best = 0;
+
+	if (f) {
+		if (f->state == 1) {
+			bf_err("chain %s can reach itself (loop)", chain->name);
+			return -ELOOP;
+		}
+		return 0;
+	}
+	f = realloc(c->fns, (c->n_fns + 1) * sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	c->fns = f;
+	f = &c->fns[c->n_fns++];
+	memset(f, 0, sizeof(*f));
+	f->chain = chain;
+	f->state = 1;
+	f->label = bf_label_new(&c->e);
+	for (size_t i = 0; i < chain->n_rules; i++) {
+		const struct bf_verdict *v = &chain->rules[i].verdict;
+		const struct bf_chain *t;
+		struct cfn *tf;
+		int r;
+
+		if (v->kind != BF_VERDICT_JUMP && v->kind != BF_VERDICT_GOTO)
+			continue;
+		t = bf_ruleset_chain(c->rs, chain->family, v->chain);
+		if (!t || t->builtin) {
+			bf_log_at(BF_LOG_ERROR, chain->rules[i].file,
+				  chain->rules[i].line,
+				  0, "jump target %s is not a user chain",
+				  v->chain);
+			return -EINVAL;
+		}
+		r = collect(c, t);
+		if (r)
+			return r;
+		tf = fn_of(c, t);
+		if (tf->depth > best)
+			best = tf->depth;
+	}
+	f = fn_of(c, chain);
+	f->depth = best + 1;
+	f->state = 2;
+	return 0;
+}
+
+/* Report the deepest chain path from `chain`. */
+static void report_depth(struct cg *c, const struct bf_chain *chain)
+{
+	char path[1024] = "";
+	size_t len = 0;
+
+	while (chain) {
+		const struct bf_chain *next = NULL;
+		int best = 0;
+
+		len += (size_t)snprintf(path + len, sizeof(path) - len, "%s%s",
+					len ? " -> " : "", chain->name);
+		if (len >= sizeof(path))
+			break;
+		for (size_t i = 0; i < chain->n_rules; i++) {
+			const struct bf_verdict *v = &chain->rules[i].verdict;
+			const struct bf_chain *t;
+
+			if (v->kind != BF_VERDICT_JUMP &&
+			    v->kind != BF_VERDICT_GOTO)
+				continue;
+			t = bf_ruleset_chain(c->rs, chain->family, v->chain);
+			if (t && fn_of(c, t)->depth > best) {
+				best = fn_of(c, t)->depth;
+				next = t;
+			}
+		}
+		chain = next;
+	}
+	bf_err("chain nesting too deep for BPF: the program needs %d call "
+	       "frames (at most %d: one for the program, one per chain "
+	       "level, -g included): %s",
+	       fn_of(c, c->fns[0].chain)->depth + 1, MAX_FRAMES, path);
+}
+
+/* ---- matches ---- */
+
+static inline void ld(struct cg *c, int size, uint8_t dst, int16_t off)
+{
+	bf_emit(&c->e, I_LDX(size, dst, BF_R9, off));
+}
+
+/* Return with a hotdrop: drop now, count nothing. */
+static void hotdrop(struct cg *c)
+{
+	bf_emit_ret(&c->e, BF_RC_DROP);
+}
+
+/* Compare nwords 32-bit words of the packet context at `off`, masked, with
+ * val & mask: the match holds when all are equal (as ip_packet_match()'s
+ * address compares and ifname_compare_aligned() do). */
+static void masked_eq(struct cg *c, int16_t off, const uint8_t *val,
+		      const uint8_t *mask, int nwords, bool neg, bf_label fail)
+{
+	bf_label ok = bf_label_new(&c->e);
+
+	for (int i = 0; i < nwords; i++) {
+		uint32_t m, v;
+
+		memcpy(&m, mask + 4 * i, 4);
+		memcpy(&v, val + 4 * i, 4);
+		if (!m)
+			continue;
+		ld(c, BPF_W, BF_R1, (int16_t)(off + 4 * i));
+		if (m != UINT32_MAX)
+			bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R1, (int32_t)m));
+		bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, (int32_t)(v & m),
+				  neg ? ok : fail);
+	}
+	if (neg)
+		bf_emit_ja(&c->e, fail);
+	bf_label_bind(&c->e, ok);
+}
+
+/* value in [lo, hi] (unsigned, reg already loaded) -> in, else -> out.
+ * Falls through to `in` when neither label is `in`'s position... the
+ * caller binds: this emits jumps to `out` and falls through when in
+ * range. */
+static void range_out(struct cg *c, uint8_t reg, uint32_t lo, uint32_t hi,
+		      uint32_t max, bf_label out)
+{
+	if (lo == hi) {
+		bf_emit_jmp32_imm(&c->e, BPF_JNE, reg, (int32_t)lo, out);
+		return;
+	}
+	if (lo > 0)
+		bf_emit_jmp32_imm(&c->e, BPF_JLT, reg, (int32_t)lo, out);
+	if (hi < max)
+		bf_emit_jmp32_imm(&c->e, BPF_JGT, reg, (int32_t)hi, out);
+}
+
+/* A range test on a packet context field: match when lo <= field <= hi
+ * (xor neg). Returns false if the match can never hold (a jump to fail
+ * has been emitted and the rest of the rule must not be). */
+static bool field_range(struct cg *c, int size, int16_t off, uint32_t lo,
+			uint32_t hi, uint32_t max, bool neg, bf_label fail)
+{
+	bf_label ok;
+
+	if (lo > hi) {
+		/* empty range: never in range */
+		if (!neg) {
+			bf_emit_ja(&c->e, fail);
+			return false;
+		}
+		return true;
+	}
+	if (lo == 0 && hi >= max) {
+		if (neg) {
+			bf_emit_ja(&c->e, fail);
+			return false;
+		}
+		return true;
+	}
+	ld(c, size, BF_R1, off);
+	if (!neg) {
+		range_out(c, BF_R1, lo, hi, max, fail);
+		return true;
+	}
+	ok = bf_label_new(&c->e);
+	range_out(c, BF_R1, lo, hi, max, ok);
+	bf_emit_ja(&c->e, fail);
+	bf_label_bind(&c->e, ok);
+	return true;
+}
+
+static bool iface_static(const struct cg *c, const struct bf_match *m)
+{
+	char dev[BF_IFNAMSIZ] = { 0 };
+	bool in = m->type == BF_MATCH_IIFNAME;
+	bool eq = true;
+
+	if ((in && c->hook == BF_HOOK_INPUT) ||
+	    (!in && c->hook == BF_HOOK_OUTPUT))
+		snprintf(dev, sizeof(dev), "%s", c->ifname);
+	for (int i = 0; i < m->u.iface.cmp_len && i < BF_IFNAMSIZ; i++) {
+		if (dev[i] != m->u.iface.name[i])
+			eq = false;
+	}
+	return eq != m->neg;
+}
+
+/* iprange_ipv6_lt()-style lexicographic compare of the address at `off`
+ * (network order words) with `ref`: jumps to `lt` if addr < ref, to `gt`
+ * if addr > ref, falls through if equal. */
+static void addr_cmp(struct cg *c, int16_t off, const uint8_t *ref, int nwords,
+		     bf_label lt, bf_label gt)
+{
+	for (int i = 0; i < nwords; i++) {
+		uint32_t w = (uint32_t)ref[4 * i] << 24 |
+			     (uint32_t)ref[4 * i + 1] << 16 |
+			     (uint32_t)ref[4 * i + 2] << 8 | ref[4 * i + 3];
+
+		ld(c, BPF_W, BF_R1, (int16_t)(off + 4 * i));
+		bf_emit(&c->e, I_BE(BF_R1, 32));
+		bf_emit_jmp32_imm(&c->e, BPF_JLT, BF_R1, (int32_t)w, lt);
+		bf_emit_jmp32_imm(&c->e, BPF_JGT, BF_R1, (int32_t)w, gt);
+	}
+}
+
+/* iprange_mt(): out of range if addr < lo or addr > hi. */
+static void emit_iprange(struct cg *c, const struct bf_match *m, int nwords,
+			 bf_label fail)
+{
+	int16_t off = m->type == BF_MATCH_SRANGE ? PCTX_OFF(saddr) :
+						   PCTX_OFF(daddr);
+	bf_label out = bf_label_new(&c->e), in = bf_label_new(&c->e);
+	bf_label hi = bf_label_new(&c->e);
+
+	addr_cmp(c, off, m->u.range.lo, nwords, out, hi);
+	bf_label_bind(&c->e, hi);
+	addr_cmp(c, off, m->u.range.hi, nwords, in, out);
+	bf_label_bind(&c->e, in);
+	/* in range */
+	if (m->neg) {
+		bf_emit_ja(&c->e, fail);
+		bf_label_bind(&c->e, out);
+	} else {
+		bf_label ok = bf_label_new(&c->e);
+
+		bf_emit_ja(&c->e, ok);
+		bf_label_bind(&c->e, out);
+		bf_emit_ja(&c->e, fail);
+		bf_label_bind(&c->e, ok);
+	}
+}
+
+/* multiport_mt() / ports_match_v1(): any entry hit -> match (xor neg). */
+static void emit_multiport(struct cg *c, const struct bf_match *m,
+			   bf_label fail)
+{
+	const typeof(m->u.multiport) *mp = &m->u.multiport;
+	bf_label hit = m->neg ? fail : bf_label_new(&c->e);
+	uint8_t regs[2];
+	int nregs = 0;
+
+	if (mp->dir == BF_MULTIPORT_SRC || mp->dir == BF_MULTIPORT_EITHER) {
+		ld(c, BPF_H, BF_R2, PCTX_OFF(sport));
+		regs[nregs++] = BF_R2;
+	}
+	if (mp->dir == BF_MULTIPORT_DST || mp->dir == BF_MULTIPORT_EITHER) {
+		ld(c, BPF_H, BF_R3, PCTX_OFF(dport));
+		regs[nregs++] = BF_R3;
+	}
+	for (int i = 0; i < mp->count && i < BF_MULTIPORT_MAX; i++) {
+		uint16_t lo = mp->ports[i], hi = lo;
+
+		if (mp->is_range[i] && i + 1 < mp->count)
+			hi = mp->ports[++i];
+		for (int r = 0; r < nregs; r++) {
+			bf_label next;
+
+			if (lo == hi) {
+				bf_emit_jmp32_imm(&c->e, BPF_JEQ, regs[r], lo,
+						  hit);
+				continue;
+			}
+			if (lo > hi)
+				continue;
+			next = bf_label_new(&c->e);
+			range_out(c, regs[r], lo, hi, UINT16_MAX, next);
+			bf_emit_ja(&c->e, hit);
+			bf_label_bind(&c->e, next);
+		}
+	}
+	if (!m->neg) {
+		bf_emit_ja(&c->e, fail);
+		bf_label_bind(&c->e, hit);
+	}
+}
+
+/* Emit one match; jumps to `fail` when it does not hold. Returns false
+ * when the match can never hold (the rest of the rule is not emitted). */
+static bool emit_match(struct cg *c, const struct bf_rule *rule,
+		       const struct bf_match *m, bf_label fail)
+{
+	bool v6 = rule->family == BF_FAMILY_INET6;
+	int nwords = v6 ? 4 : 1;
+
+	switch (m->type) {
+	case BF_MATCH_L4PROTO:
+		if (v6) {
+			/* ip6_packet_match(): ipv6_find_hdr() failed (and it
+			 * never reports a fragment offset on failure) ->
+			 * hotdrop. */
+			bf_label ok = bf_label_new(&c->e);
+
+			ld(c, BPF_B, BF_R1, PCTX_OFF(l6err));
+			bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 0, ok);
+			hotdrop(c);
+			bf_label_bind(&c->e, ok);
+		} else if (m->u.proto == 0) {
+			/* ip_packet_match(): proto 0 is not tested */
+			return true;
+		}
+		if (m->u.proto == 0 && !m->neg)
+			return true;
+		ld(c, BPF_B, BF_R1, PCTX_OFF(l4proto));
+		bf_emit_jmp32_imm(&c->e, m->neg ? BPF_JEQ : BPF_JNE, BF_R1,
+				  m->u.proto, fail);
+		return true;
+	case BF_MATCH_SADDR:
+	case BF_MATCH_DADDR:
+		masked_eq(c,
+			  m->type == BF_MATCH_SADDR ? PCTX_OFF(saddr) :
+						      PCTX_OFF(daddr),
+			  m->u.addr.addr, m->u.addr.mask, nwords, m->neg,
+			  fail);
+		return true;
+	case BF_MATCH_IIFNAME:
+	case BF_MATCH_OIFNAME: {
+		uint8_t name[BF_IFNAMSIZ] = { 0 }, mask[BF_IFNAMSIZ] = { 0 };
+
+		if (c->attach != BF_ATTACH_NF) {
+			if (iface_static(c, m))
+				return true;
+			bf_emit_ja(&c->e, fail);
+			return false;
+		}
+		memcpy(name, m->u.iface.name, BF_IFNAMSIZ);
+		for (int i = 0; i < m->u.iface.cmp_len && i < BF_IFNAMSIZ; i++)
+			mask[i] = 0xff;
+		masked_eq(c,
+			  m->type == BF_MATCH_IIFNAME ? PCTX_OFF(iif) :
+							PCTX_OFF(oif),
+			  name, mask, 4, m->neg, fail);
+		return true;
+	}
+	case BF_MATCH_FRAG:
+		/* ip_packet_match(): -f holds for fragoff != 0 */
+		ld(c, BPF_H, BF_R1, PCTX_OFF(fragoff));
+		bf_emit_jmp32_imm(&c->e, m->neg ? BPF_JNE : BPF_JEQ, BF_R1, 0,
+				  fail);
+		return true;
+	case BF_MATCH_L4HDR: {
+		/* tcp_mt(), udp_mt(), icmp_match(), multiport_mt(): not
+		 * on non-first fragments; tcp drops offset-1 fragments; a
+		 * header that cannot be read drops the packet. */
+		bf_label ok = bf_label_new(&c->e);
+
+		ld(c, BPF_H, BF_R1, PCTX_OFF(fragoff));
+		if (m->u.l4hdr.hotdrop_frag1 && !v6) {
+			bf_label nofrag = bf_label_new(&c->e);
+
+			bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 0, nofrag);
+			bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, 1, fail);
+			hotdrop(c);
+			bf_label_bind(&c->e, nofrag);
+		} else {
+			bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, 0, fail);
+		}
+		ld(c, BPF_W, BF_R1, PCTX_OFF(avail));
+		bf_emit_jmp32_imm(&c->e, BPF_JGE, BF_R1, m->u.l4hdr.min_len,
+				  ok);
+		hotdrop(c);
+		bf_label_bind(&c->e, ok);
+		return true;
+	}
+	case BF_MATCH_SPORT:
+	case BF_MATCH_DPORT:
+		return field_range(c, BPF_H,
+				   m->type == BF_MATCH_SPORT ? PCTX_OFF(sport) :
+							       PCTX_OFF(dport),
+				   m->u.ports.lo, m->u.ports.hi, UINT16_MAX,
+				   m->neg, fail);
+	case BF_MATCH_TCPFLAGS:
+		ld(c, BPF_B, BF_R1, PCTX_OFF(tcpflags));
+		bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R1, m->u.tcpflags.mask));
+		bf_emit_jmp32_imm(&c->e, m->neg ? BPF_JEQ : BPF_JNE, BF_R1,
+				  m->u.tcpflags.cmp & m->u.tcpflags.mask, fail);
+		if ((m->u.tcpflags.cmp & m->u.tcpflags.mask) !=
+			    m->u.tcpflags.cmp &&
+		    !m->neg) {
+			/* (flags & mask) can never equal cmp */
+			bf_emit_ja(&c->e, fail);
+			return false;
+		}
+		return true;
+	case BF_MATCH_ICMP: {
+		/* icmp_type_code_match() / icmp6_type_code_match() */
+		bf_label ok;
+
+		if (!v6 && m->u.icmp.type == 0xff) {
+			if (m->neg) {
+				bf_emit_ja(&c->e, fail);
+				return false;
+			}
+			return true;
+		}
+		ok = m->neg ? bf_label_new(&c->e) : fail;
+		ld(c, BPF_B, BF_R1, PCTX_OFF(icmp_type));
+		bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, m->u.icmp.type, ok);
+		ld(c, BPF_B, BF_R1, PCTX_OFF(icmp_code));
+		if (m->u.icmp.code_lo > m->u.icmp.code_hi)
+			bf_emit_ja(&c->e, ok);
+		else
+			range_out(c, BF_R1, m->u.icmp.code_lo,
+				  m->u.icmp.code_hi, UINT8_MAX, ok);
+		if (m->neg) {
+			bf_emit_ja(&c->e, fail);
+			bf_label_bind(&c->e, ok);
+		}
+		return true;
+	}
+	case BF_MATCH_MULTIPORT:
+		emit_multiport(c, m, fail);
+		return true;
+	case BF_MATCH_SRANGE:
+	case BF_MATCH_DRANGE:
+		emit_iprange(c, m, nwords, fail);
+		return true;
+	case BF_MATCH_CTSTATE:
+		ld(c, BPF_W, BF_R1, PCTX_OFF(ctstate));
+		bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R1,
+					   (int32_t)m->u.ctstate.mask));
+		bf_emit_jmp32_imm(&c->e, m->neg ? BPF_JNE : BPF_JEQ, BF_R1, 0,
+				  fail);
+		return true;
+	case BF_MATCH_COMMENT:
+		return true;
+	default:
+		bf_log_at(BF_LOG_ERROR, rule->file, m->line ? m->line : rule->line,
+			  0, "codegen: unsupported match type %d", m->type);
+		bf_emit_fail(&c->e, -ENOTSUP);
+		return false;
+	}
+}
+
+/* Count one packet and its L3 length on counter idx. */
+static void emit_count(struct cg *c, uint32_t idx)
+{
+	bf_emit_counters_addr(&c->e, BF_R1, idx * 16);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R2, 1));
+	bf_emit(&c->e, I_ATOMIC_ADD64(BF_R1, BF_R2, 0));
+	ld(c, BPF_W, BF_R2, PCTX_OFF(len));
+	bf_emit(&c->e, I_ATOMIC_ADD64(BF_R1, BF_R2, 8));
+}
+
+static void emit_policy(struct cg *c, const struct bf_chain *chain)
+{
+	emit_count(c, chain->policy_counter_idx);
+	bf_emit_ret(&c->e, chain->policy == BF_VERDICT_DROP ? BF_RC_DROP :
+							     BF_RC_ACCEPT);
+}
+
+static int emit_rule(struct cg *c, const struct bf_chain *chain,
+		     const struct bf_rule *rule)
+{
+	bf_label next = bf_label_new(&c->e);
+	const struct bf_chain *t;
+	bool reach = true;
+
+	for (size_t i = 0; i < rule->n_matches && reach; i++)
+		reach = emit_match(c, rule, &rule->matches[i], next);
+	if (reach) {
+		emit_count(c, rule->counter_idx);
+		switch (rule->verdict.kind) {
+		case BF_VERDICT_CONTINUE:
+			break;
+		case BF_VERDICT_ACCEPT:
+			bf_emit_ret(&c->e, BF_RC_ACCEPT);
+			break;
+		case BF_VERDICT_DROP:
+			bf_emit_ret(&c->e, BF_RC_DROP);
+			break;
+		case BF_VERDICT_RETURN:
+			/* ipt_do_table(): RETURN with an empty jump stack
+			 * (a built-in chain) takes the policy. */
+			if (chain->builtin)
+				emit_policy(c, chain);
+			else
+				bf_emit_ret(&c->e, BF_RC_CONTINUE);
+			break;
+		case BF_VERDICT_JUMP:
+		case BF_VERDICT_GOTO:
+			t = bf_ruleset_chain(c->rs, chain->family,
+					     rule->verdict.chain);
+			bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
+			bf_emit_call(&c->e, fn_of(c, t)->label);
+			if (rule->verdict.kind == BF_VERDICT_JUMP) {
+				bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0,
+						BF_RC_CONTINUE, next);
+				bf_emit(&c->e, I_EXIT());
+			} else if (chain->builtin) {
+				/* -g from a built-in chain: when the target
+				 * returns, the built-in chain's policy
+				 * applies. */
+				bf_label pol = bf_label_new(&c->e);
+
+				bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0,
+						BF_RC_CONTINUE, pol);
+				bf_emit(&c->e, I_EXIT());
+				bf_label_bind(&c->e, pol);
+				emit_policy(c, chain);
+			} else {
+				bf_emit(&c->e, I_EXIT());
+			}
+			break;
+		default:
+			bf_emit_fail(&c->e, -EINVAL);
+			break;
+		}
+	}
+	bf_label_bind(&c->e, next);
+	return 0;
+}
+
+static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
+{
+	const struct bf_chain *chain = f->chain;
+	bf_label body = bf_label_new(&c->e);
+	struct bf_func *fn = &prog->funcs[prog->n_funcs++];
+
+	bf_label_bind(&c->e, f->label);
+	fn->insn_off = bf_emit_pos(&c->e);
+	fn->global = true;
+	snprintf(fn->name, sizeof(fn->name), "bf_%s%d_%zu",
+		 chain->family == BF_FAMILY_INET6 ? "c6" : "c4",
+		 chain->builtin ? 0 : 1, prog->n_funcs - 1);
+	/* The argument of a global function may be NULL for the verifier. */
+	bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R1, 0, body);
+	bf_emit_ret(&c->e, BF_RC_CONTINUE);
+	bf_label_bind(&c->e, body);
+	bf_emit(&c->e, I_MOV64_REG(BF_R9, BF_R1));
+	for (size_t i = 0; i < chain->n_rules; i++)
+		emit_rule(c, chain, &chain->rules[i]);
+	if (chain->builtin)
+		emit_policy(c, chain);
+	else
+		bf_emit_ret(&c->e, BF_RC_CONTINUE);
+	return 0;
+}
+
+/* ---- prologue ---- */
+
+static void kcall(struct cg *c, int id)
+{
+	bf_emit(&c->e, I_KFUNC(id));
+}
+
+static void fp_ptr(struct cg *c, uint8_t dst, int16_t off)
+{
+	bf_emit(&c->e, I_MOV64_REG(dst, BF_FP));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, dst, off));
+}
+
+/* r0 = bpf_dynptr_slice(&dynptr, off_reg (+ off_imm), buf, size);
+ * if NULL goto null_l. off_reg < 0: offset is off_imm. */
+static void slice(struct cg *c, int off_reg, int32_t off_imm, uint32_t size,
+		  bf_label null_l)
+{
+	if (off_reg >= 0) {
+		if (off_reg != BF_R2)
+			bf_emit(&c->e, I_MOV64_REG(BF_R2, (uint8_t)off_reg));
+		if (off_imm)
+			bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R2, off_imm));
+	} else {
+		bf_emit(&c->e, I_MOV64_IMM(BF_R2, off_imm));
+	}
+	fp_ptr(c, BF_R1, STK_DYNPTR);
+	fp_ptr(c, BF_R3, STK_BUF);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R4, (int32_t)size));
+	kcall(c, c->kf_slice);
+	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, null_l);
+}
+
+static void st_pctx(struct cg *c, int size, int16_t off, uint8_t src)
+{
+	bf_emit(&c->e, I_STX(size, BF_R9, src, off));
+}
+
+/* Read the first bytes of the transport header (ports, TCP flags, ICMP
+ * type and code) when they are within the L3 packet. */
+static void parse_l4(struct cg *c, int32_t l3off)
+{
+	bf_label done = bf_label_new(&c->e), small = bf_label_new(&c->e);
+	bf_label common = bf_label_new(&c->e);
+
+	ld(c, BPF_W, BF_R6, PCTX_OFF(avail));
+	bf_emit_jmp32_imm(&c->e, BPF_JLT, BF_R6, 4, done);
+	ld(c, BPF_W, BF_R7, PCTX_OFF(thoff));
+	bf_emit_jmp32_imm(&c->e, BPF_JLT, BF_R6, 14, small);
+	slice(c, BF_R7, l3off, 14, done);
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 13));
+	st_pctx(c, BPF_B, PCTX_OFF(tcpflags), BF_R1);
+	bf_emit_ja(&c->e, common);
+	bf_label_bind(&c->e, small);
+	slice(c, BF_R7, l3off, 4, done);
+	bf_label_bind(&c->e, common);
+	bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R0, 0));
+	bf_emit(&c->e, I_BE(BF_R1, 16));
+	st_pctx(c, BPF_H, PCTX_OFF(sport), BF_R1);
+	bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R0, 2));
+	bf_emit(&c->e, I_BE(BF_R1, 16));
+	st_pctx(c, BPF_H, PCTX_OFF(dport), BF_R1);
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 0));
+	st_pctx(c, BPF_B, PCTX_OFF(icmp_type), BF_R1);
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 1));
+	st_pctx(c, BPF_B, PCTX_OFF(icmp_code), BF_R1);
+	bf_label_bind(&c->e, done);
+}
+
+/* avail = len - thoff, or 0 if thoff is past the end (r8 = len, reg =
+ * thoff). */
+static void store_avail(struct cg *c, uint8_t thoff_reg)
+{
+	bf_label skip = bf_label_new(&c->e);
+
+	bf_emit_jmp_reg(&c->e, BPF_JGT, thoff_reg, BF_R8, skip);
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R8));
+	bf_emit(&c->e, I_ALU64_REG(BPF_SUB, BF_R1, thoff_reg));
+	st_pctx(c, BPF_W, PCTX_OFF(avail), BF_R1);
+	bf_label_bind(&c->e, skip);
+}
+
+/* IPv4 header at l3off; r8 = bytes from l3off to the end of the frame.
+ * Malformed headers (which the stack would drop before iptables sees
+ * them) jump to `bad`. */
+static void parse_v4(struct cg *c, int32_t l3off, bf_label bad)
+{
+	bool trim = c->attach != BF_ATTACH_NF;
+	bf_label l4 = bf_label_new(&c->e);
+
+	bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R8, 20, bad);
+	slice(c, -1, l3off, 20, bad);
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 0));
+	bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R1));
+	bf_emit(&c->e, I_ALU32_IMM(BPF_RSH, BF_R2, 4));
+	bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R2, 4, bad);
+	bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R1, 0xf));
+	bf_emit_jmp32_imm(&c->e, BPF_JLT, BF_R1, 5, bad);
+	bf_emit(&c->e, I_ALU32_IMM(BPF_LSH, BF_R1, 2));
+	if (trim) {
+		/* ip_rcv_core(): tot_len within the frame and covering
+		 * the header; the packet is trimmed to tot_len. */
+		bf_emit(&c->e, I_LDX(BPF_H, BF_R2, BF_R0, 2));
+		bf_emit(&c->e, I_BE(BF_R2, 16));
+		bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R2, BF_R8, bad);
+		bf_emit_jmp_reg(&c->e, BPF_JLT, BF_R2, BF_R1, bad);
+		bf_emit(&c->e, I_MOV64_REG(BF_R8, BF_R2));
+	}
+	st_pctx(c, BPF_W, PCTX_OFF(len), BF_R8);
+	st_pctx(c, BPF_W, PCTX_OFF(thoff), BF_R1);
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R2, BF_R0, 9));
+	st_pctx(c, BPF_B, PCTX_OFF(l4proto), BF_R2);
+	bf_emit(&c->e, I_LDX(BPF_W, BF_R2, BF_R0, 12));
+	st_pctx(c, BPF_W, PCTX_OFF(saddr), BF_R2);
+	bf_emit(&c->e, I_LDX(BPF_W, BF_R2, BF_R0, 16));
+	st_pctx(c, BPF_W, PCTX_OFF(daddr), BF_R2);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R2, 4));
+	st_pctx(c, BPF_B, PCTX_OFF(family), BF_R2);
+	/* fragoff = ntohs(frag_off) & IP_OFFSET */
+	bf_emit(&c->e, I_LDX(BPF_H, BF_R6, BF_R0, 6));
+	bf_emit(&c->e, I_BE(BF_R6, 16));
+	bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R6, 0x1fff));
+	st_pctx(c, BPF_H, PCTX_OFF(fragoff), BF_R6);
+	store_avail(c, BF_R1);
+	bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R6, 0, l4);
+	parse_l4(c, l3off);
+	bf_label_bind(&c->e, l4);
+}
+
+static bool is_v6_ext(int nh)
+{
+	/* ipv6_ext_hdr() */
+	return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 59 ||
+	       nh == 60;
+}
+
+/* IPv6 header at l3off, then the extension header walk of
+ * ipv6_find_hdr(skb, &off, -1, &fragoff, NULL), unrolled. */
+static void parse_v6(struct cg *c, int32_t l3off, bf_label bad)
+{
+	bool trim = c->attach != BF_ATTACH_NF;
+	bf_label err = bf_label_new(&c->e), found = bf_label_new(&c->e);
+	bf_label done = bf_label_new(&c->e);
+	bf_label head = bf_label_new(&c->e);
+
+	bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R8, 40, bad);
+	slice(c, -1, l3off, 40, bad);
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 0));
+	bf_emit(&c->e, I_ALU32_IMM(BPF_RSH, BF_R1, 4));
+	bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, 6, bad);
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R3, BF_R0, 6));
+	if (trim) {
+		/* ipv6_rcv(): payload within the frame; jumbograms
+		 * (payload length 0 with hop-by-hop) are left to the
+		 * stack. */
+		bf_label nojumbo = bf_label_new(&c->e);
+
+		bf_emit(&c->e, I_LDX(BPF_H, BF_R2, BF_R0, 4));
+		bf_emit(&c->e, I_BE(BF_R2, 16));
+		bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R2, 0, nojumbo);
+		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R3, 0, bad);
+		bf_label_bind(&c->e, nojumbo);
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R2, 40));
+		bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R2, BF_R8, bad);
+		bf_emit(&c->e, I_MOV64_REG(BF_R8, BF_R2));
+	}
+	st_pctx(c, BPF_W, PCTX_OFF(len), BF_R8);
+	for (int i = 0; i < 2; i++) {
+		bf_emit(&c->e, I_LDX(BPF_DW, BF_R1, BF_R0, 8 + 8 * i));
+		st_pctx(c, BPF_DW, (int16_t)(PCTX_OFF(saddr) + 8 * i), BF_R1);
+		bf_emit(&c->e, I_LDX(BPF_DW, BF_R1, BF_R0, 24 + 8 * i));
+		st_pctx(c, BPF_DW, (int16_t)(PCTX_OFF(daddr) + 8 * i), BF_R1);
+	}
+	bf_emit(&c->e, I_MOV64_IMM(BF_R2, 6));
+	st_pctx(c, BPF_B, PCTX_OFF(family), BF_R2);
+	/* Walk state lives in narrow, unaligned stack slots so that the
+	 * verifier sees unknown values at each step and prunes the
+	 * unrolled iterations. */
+	bf_emit(&c->e, I_STX(BPF_B, BF_FP, BF_R3, STK_WALK_NH));
+	bf_emit(&c->e, I_MOV64_IMM(BF_R2, 40));
+	bf_emit(&c->e, I_STX(BPF_H, BF_FP, BF_R2, STK_WALK_OFF));
+	bf_label_bind(&c->e, head);
+	for (int k = 0; k < V6_MAX_EXTHDRS; k++) {
+		bf_label opt = bf_label_new(&c->e), auth = bf_label_new(&c->e);
+		bf_label frag = bf_label_new(&c->e), adv = bf_label_new(&c->e);
+		bf_label first = bf_label_new(&c->e);
+
+		bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_FP, STK_WALK_NH));
+		bf_emit(&c->e, I_LDX(BPF_H, BF_R7, BF_FP, STK_WALK_OFF));
+		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 0, opt);
+		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 43, opt);
+		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 60, opt);
+		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 51, auth);
+		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 44, frag);
+		/* not an extension header, or NONE (59): the protocol */
+		bf_emit_ja(&c->e, found);
+
+		/* hop-by-hop, routing, destination options:
+		 * ipv6_optlen() = (hdrlen + 1) * 8 */
+		bf_label_bind(&c->e, opt);
+		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 2));
+		bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
+		slice(c, BF_R7, l3off, 2, err);
+		bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_R0, 0));
+		bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 1));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 1));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_LSH, BF_R1, 3));
+		bf_emit_ja(&c->e, adv);
+
+		/* AH: ipv6_authlen() = (hdrlen + 2) * 4 */
+		bf_label_bind(&c->e, auth);
+		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 2));
+		bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
+		slice(c, BF_R7, l3off, 2, err);
+		bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_R0, 0));
+		bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 1));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 2));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_LSH, BF_R1, 2));
+		bf_emit_ja(&c->e, adv);
+
+		/* fragment header: a non-first fragment ends the walk
+		 * with its next header if that is not an extension
+		 * header (else -ENOENT); a first fragment is 8 bytes. */
+		bf_label_bind(&c->e, frag);
+		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 4));
+		bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
+		slice(c, BF_R7, l3off, 4, err);
+		bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_R0, 0));
+		bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R0, 2));
+		bf_emit(&c->e, I_BE(BF_R1, 16));
+		bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R1, 0xfff8));
+		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 0, first);
+		for (int nh = 0; nh < 256; nh++) {
+			if (is_v6_ext(nh) && nh != 59)
+				bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, nh,
+						  err);
+		}
+		st_pctx(c, BPF_H, PCTX_OFF(fragoff), BF_R1);
+		st_pctx(c, BPF_B, PCTX_OFF(l4proto), BF_R6);
+		st_pctx(c, BPF_W, PCTX_OFF(thoff), BF_R7);
+		bf_emit_ja(&c->e, done);
+		bf_label_bind(&c->e, first);
+		bf_emit(&c->e, I_MOV64_IMM(BF_R1, 8));
+
+		bf_label_bind(&c->e, adv);
+		bf_emit(&c->e, I_ALU64_REG(BPF_ADD, BF_R7, BF_R1));
+		bf_emit(&c->e, I_STX(BPF_H, BF_FP, BF_R7, STK_WALK_OFF));
+		bf_emit(&c->e, I_STX(BPF_B, BF_FP, BF_R6, STK_WALK_NH));
+	}
+	/* more than V6_MAX_EXTHDRS headers: treated as a walk error */
+	bf_emit_ja(&c->e, err);
+
+	bf_label_bind(&c->e, err);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R1, 1));
+	st_pctx(c, BPF_B, PCTX_OFF(l6err), BF_R1);
+	bf_emit_ja(&c->e, done);
+
+	bf_label_bind(&c->e, found);
+	st_pctx(c, BPF_B, PCTX_OFF(l4proto), BF_R6);
+	st_pctx(c, BPF_W, PCTX_OFF(thoff), BF_R7);
+	store_avail(c, BF_R7);
+	parse_l4(c, l3off);
+	bf_label_bind(&c->e, done);
+	(void)head;
+}
+
+/* Netfilter-only context: conntrack state and interface names. */
+static void parse_nf_meta(struct cg *c)
+{
+	bf_label tracked = bf_label_new(&c->e), store = bf_label_new(&c->e);
+	bf_label untracked = bf_label_new(&c->e);
+
+	/* nf_ct_get(): ct = _nfct & ~7, ctinfo = _nfct & 7.
+	 * XT_CONNTRACK_STATE_BIT(ctinfo) = 1 << (ctinfo % 3 + 1);
+	 * no ct: UNTRACKED if ctinfo == IP_CT_UNTRACKED (7), else
+	 * INVALID. */
+	bf_emit(&c->e, I_LDX(BPF_DW, BF_R1, BF_R7, (int16_t)c->off_skb_nfct));
+	bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R1));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_AND, BF_R2, 7));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_AND, BF_R1, -8));
+	bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R1, 0, tracked);
+	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R2, 7, untracked);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R3, BF_CTSTATE_INVALID));
+	bf_emit_ja(&c->e, store);
+	bf_label_bind(&c->e, untracked);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R3, BF_CTSTATE_UNTRACKED));
+	bf_emit_ja(&c->e, store);
+	bf_label_bind(&c->e, tracked);
+	bf_emit(&c->e, I_ALU32_IMM(BPF_MOD, BF_R2, 3));
+	bf_emit(&c->e, I_ALU32_IMM(BPF_ADD, BF_R2, 1));
+	bf_emit(&c->e, I_MOV64_IMM(BF_R3, 1));
+	bf_emit(&c->e, I_ALU32_REG(BPF_LSH, BF_R3, BF_R2));
+	bf_label_bind(&c->e, store);
+	st_pctx(c, BPF_W, PCTX_OFF(ctstate), BF_R3);
+
+	/* state->in->name, state->out->name; a missing device reads as
+	 * zeros (BTF pointer loads of NULL yield 0). */
+	for (int dir = 0; dir < 2; dir++) {
+		int16_t poff = (int16_t)(dir ? c->off_state_out :
+					       c->off_state_in);
+		int16_t dst = dir ? PCTX_OFF(oif) : PCTX_OFF(iif);
+
+		bf_emit(&c->e, I_LDX(BPF_DW, BF_R1, BF_R6,
+				     (int16_t)c->off_ctx_state));
+		bf_emit(&c->e, I_LDX(BPF_DW, BF_R2, BF_R1, poff));
+		for (int i = 0; i < 2; i++) {
+			bf_emit(&c->e,
+				I_LDX(BPF_DW, BF_R3, BF_R2,
+				      (int16_t)(c->off_dev_name + 8 * i)));
+			st_pctx(c, BPF_DW, (int16_t)(dst + 8 * i), BF_R3);
+		}
+	}
+}
+
+/* Call the chain function of a family's built-in chain and return the
+ * hook's verdict. */
+static void call_builtin(struct cg *c, enum bf_family family)
+{
+	const struct bf_chain *b = bf_ruleset_builtin(c->rs, family, c->hook);
+	bf_label drop = bf_label_new(&c->e);
+
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
+	bf_emit_call(&c->e, fn_of(c, b)->label);
+	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_DROP, drop);
+	bf_emit_ret(&c->e, c->v_accept);
+	bf_label_bind(&c->e, drop);
+	bf_emit_ret(&c->e, c->v_drop);
+}
+
+static bool family_on(const struct cg *c, enum bf_family f)
+{
+	return c->rs->families & (1u << f);
+}
+
+static void emit_main(struct cg *c, enum bf_family nf_family)
+{
+	bf_label accept = bf_label_new(&c->e);
+
+	bf_emit(&c->e, I_MOV64_REG(BF_R6, BF_R1));
+	for (int off = -STK_SIZE; off < 0; off += 8)
+		bf_emit(&c->e, I_ST(BPF_DW, BF_FP, (int16_t)off, 0));
+	fp_ptr(c, BF_R9, STK_PCTX);
+
+	if (c->attach == BF_ATTACH_NF) {
+		bf_emit(&c->e, I_LDX(BPF_DW, BF_R7, BF_R6,
+				     (int16_t)c->off_ctx_skb));
+		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
+	} else {
+		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R6));
+	}
+	bf_emit(&c->e, I_MOV64_IMM(BF_R2, 0));
+	fp_ptr(c, BF_R3, STK_DYNPTR);
+	kcall(c, c->attach == BF_ATTACH_XDP ? c->kf_from_xdp : c->kf_from_skb);
+	bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R0, 0, accept);
+	fp_ptr(c, BF_R1, STK_DYNPTR);
+	kcall(c, c->kf_size);
+	bf_emit(&c->e, I_MOV64_REG(BF_R8, BF_R0));
+
+	if (c->attach == BF_ATTACH_NF) {
+		parse_nf_meta(c);
+		if (nf_family == BF_FAMILY_INET4)
+			parse_v4(c, 0, accept);
+		else
+			parse_v6(c, 0, accept);
+		call_builtin(c, nf_family);
+	} else {
+		bf_label v4 = bf_label_new(&c->e), v6 = bf_label_new(&c->e);
+
+		bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R8, ETH_HLEN_, accept);
+		slice(c, -1, 0, ETH_HLEN_, accept);
+		bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R0, 12));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R8, -ETH_HLEN_));
+		/* EtherType as loaded (network order) on a little-endian
+		 * host: 0x0800 reads 0x0008, 0x86dd reads 0xdd86. */
+		if (family_on(c, BF_FAMILY_INET4))
+			bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R1,
+					(int32_t)htobe16(0x0800), v4);
+		if (family_on(c, BF_FAMILY_INET6))
+			bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R1,
+					(int32_t)htobe16(0x86dd), v6);
+		bf_emit_ja(&c->e, accept);
+		if (family_on(c, BF_FAMILY_INET4)) {
+			bf_label_bind(&c->e, v4);
+			parse_v4(c, ETH_HLEN_, accept);
+			call_builtin(c, BF_FAMILY_INET4);
+		}
+		if (family_on(c, BF_FAMILY_INET6)) {
+			bf_label_bind(&c->e, v6);
+			parse_v6(c, ETH_HLEN_, accept);
+			call_builtin(c, BF_FAMILY_INET6);
+		}
+	}
+	bf_label_bind(&c->e, accept);
+	bf_emit_ret(&c->e, c->v_accept);
+}
+
+static int resolve_kernel(struct cg *c)
+{
+	c->kf_slice = bf_kbtf_func_id("bpf_dynptr_slice");
+	c->kf_size = bf_kbtf_func_id("bpf_dynptr_size");
+	if (c->kf_slice < 0 || c->kf_size < 0)
+		return -ENOENT;
+	if (c->attach == BF_ATTACH_XDP) {
+		c->kf_from_xdp = bf_kbtf_func_id("bpf_dynptr_from_xdp");
+		return c->kf_from_xdp < 0 ? -ENOENT : 0;
+	}
+	c->kf_from_skb = bf_kbtf_func_id("bpf_dynptr_from_skb");
+	if (c->kf_from_skb < 0)
+		return -ENOENT;
+	if (c->attach != BF_ATTACH_NF)
+		return 0;
+	c->off_ctx_state = bf_kbtf_member_off("bpf_nf_ctx", "state");
+	c->off_ctx_skb = bf_kbtf_member_off("bpf_nf_ctx", "skb");
+	c->off_skb_nfct = bf_kbtf_member_off("sk_buff", "_nfct");
+	c->off_state_in = bf_kbtf_member_off("nf_hook_state", "in");
+	c->off_state_out = bf_kbtf_member_off("nf_hook_state", "out");
+	c->off_dev_name = bf_kbtf_member_off("net_device", "name");
+	if (c->off_ctx_state < 0 || c->off_ctx_skb < 0 ||
+	    c->off_skb_nfct < 0 || c->off_state_in < 0 ||
+	    c->off_state_out < 0 || c->off_dev_name < 0)
+		return -ENOENT;
+	return 0;
+}
+
+static const char *const attach_names[BF_ATTACH_COUNT] = {
+	[BF_ATTACH_NF] = "netfilter", [BF_ATTACH_TC] = "tc",
+	[BF_ATTACH_XDP] = "xdp",
+};
+
+static int check_attach(struct cg *c)
+{
+	if (c->attach == BF_ATTACH_NF)
+		return 0;
+	if (!c->ifname || !*c->ifname) {
+		bf_err("the %s hook needs an interface name",
+		       attach_names[c->attach]);
+		return -EINVAL;
+	}
+	if (c->hook == BF_HOOK_FORWARD ||
+	    (c->attach == BF_ATTACH_XDP && c->hook == BF_HOOK_OUTPUT)) {
+		bf_err("chain %s cannot be enforced at the %s hook: it only "
+		       "sees packets %s the interface",
+		       bf_hook_name(c->hook), attach_names[c->attach],
+		       c->attach == BF_ATTACH_XDP ? "received by" :
+						    "entering or leaving");
+		return -EINVAL;
+	}
+	/* Conntrack state is only read at netfilter hooks. */
+	for (size_t i = 0; i < c->n_fns; i++) {
+		const struct bf_chain *ch = c->fns[i].chain;
+
+		for (size_t j = 0; j < ch->n_rules; j++) {
+			const struct bf_rule *r = &ch->rules[j];
+
+			for (size_t k = 0; k < r->n_matches; k++) {
+				if (r->matches[k].type != BF_MATCH_CTSTATE)
+					continue;
+				bf_log_at(BF_LOG_ERROR, r->file, r->line, 0,
+					  "conntrack state matches are not "
+					  "supported at the %s hook",
+					  attach_names[c->attach]);
+				return -ENOTSUP;
+			}
+		}
+	}
+	return 0;
+}
+
+void bf_program_free(struct bf_program **prog)
+{
+	if (!prog || !*prog)
+		return;
+	free((*prog)->insns);
+	free((*prog)->relocs);
+	free((*prog)->funcs);
+	free(*prog);
+	*prog = NULL;
+}
+
+int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
+		    enum bf_hook hook, enum bf_family family,
+		    const char *ifname, struct bf_program **out)
+{
+	struct bf_program *prog;
+	struct cg c = {
+		.rs = rs, .attach = attach, .hook = hook, .ifname = ifname,
+	};
+	int r;
+
+	if ((unsigned)attach >= BF_ATTACH_COUNT ||
+	    (unsigned)hook >= BF_HOOK_COUNT ||
+	    (unsigned)family >= BF_FAMILY_COUNT)
+		return -EINVAL;
+	bf_emit_init(&c.e);
+	switch (attach) {
+	case BF_ATTACH_NF:
+		c.v_accept = NF_ACCEPT;
+		c.v_drop = NF_DROP;
+		break;
+	case BF_ATTACH_TC:
+		c.v_accept = TCX_NEXT;
+		c.v_drop = TCX_DROP;
+		break;
+	default:
+		c.v_accept = XDP_PASS;
+		c.v_drop = XDP_DROP;
+		break;
+	}
+
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		const struct bf_chain *b;
+
+		if (attach == BF_ATTACH_NF ? f != (int)family :
+					     !family_on(&c, f))
+			continue;
+		b = bf_ruleset_builtin(rs, f, hook);
+		if (!b) {
+			r = -EINVAL;
+			goto out;
+		}
+		r = collect(&c, b);
+		if (r)
+			goto out;
+		if (fn_of(&c, b)->depth + 1 > MAX_FRAMES) {
+			struct cfn tmp = c.fns[0];
+			size_t bi = (size_t)(fn_of(&c, b) - c.fns);
+
+			c.fns[0] = c.fns[bi];
+			c.fns[bi] = tmp;
+			report_depth(&c, b);
+			r = -E2BIG;
+			goto out;
+		}
+	}
+	r = check_attach(&c);
+	if (r)
+		goto out;
+	r = resolve_kernel(&c);
+	if (r)
+		goto out;
+
+	prog = calloc(1, sizeof(*prog));
+	if (!prog) {
+		r = -ENOMEM;
+		goto out;
+	}
+	prog->funcs = calloc(c.n_fns + 1, sizeof(*prog->funcs));
+	if (!prog->funcs) {
+		bf_program_free(&prog);
+		r = -ENOMEM;
+		goto out;
+	}
+	prog->attach = attach;
+	prog->hook = hook;
+	prog->family = family;
+	snprintf(prog->name, sizeof(prog->name), "bf_%s_%s%s",
+		 attach == BF_ATTACH_NF ? "nf" :
+		 attach == BF_ATTACH_TC ? "tc" : "xdp",
+		 hook == BF_HOOK_INPUT ? "in" :
+		 hook == BF_HOOK_OUTPUT ? "out" : "fwd",
+		 attach != BF_ATTACH_NF ? "" :
+		 family == BF_FAMILY_INET6 ? "6" : "4");
+
+	prog->funcs[0].insn_off = 0;
+	snprintf(prog->funcs[0].name, sizeof(prog->funcs[0].name), "%s",
+		 prog->name);
+	prog->n_funcs = 1;
+	emit_main(&c, family);
+	for (size_t i = 0; i < c.n_fns; i++)
+		emit_chain(&c, &c.fns[i], prog);
+	r = bf_emit_finish(&c.e);
+	if (r) {
+		bf_err("code generation failed: %s", strerror(-r));
+		bf_program_free(&prog);
+		goto out;
+	}
+	prog->insns = TAKE_PTR(c.e.insns);
+	prog->n_insns = c.e.n;
+	prog->relocs = TAKE_PTR(c.e.relocs);
+	prog->n_relocs = c.e.n_relocs;
+	*out = prog;
+out:
+	bf_emit_release(&c.e);
+	free(c.fns);
+	return r;
+}

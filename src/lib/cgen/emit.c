@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpfilter/log.h"
+#include "cgen/emit.h"
+
+enum fixup_kind {
+	FIXUP_JMP, /* patch insn.off */
+	FIXUP_CALL, /* patch insn.imm */
+};
+
+struct bf_emit_fixup {
+	size_t insn;
+	bf_label label;
+	enum fixup_kind kind;
+};
+
+/* Grow an array of `*cap` elements of `size` bytes to hold n + 1. */
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 64;
+	p = realloc(*arr, ncap * size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+void bf_emit_init(struct bf_emit *e)
+{
+	memset(e, 0, sizeof(*e));
+}
+
+void bf_emit_release(struct bf_emit *e)
+{
+	free(e->insns);
+	free(e->labels);
+	free(e->fixups);
+	free(e->relocs);
+	memset(e, 0, sizeof(*e));
+}
+
+void bf_emit_fail(struct bf_emit *e, int err)
+{
+	if (!e->err)
+		e->err = err;
+}
+
+void bf_emit(struct bf_emit *e, struct bpf_insn insn)
+{
+	if (e->err)
+		return;
+	if (grow((void **)&e->insns, &e->cap, e->n, sizeof(insn))) {
+		bf_emit_fail(e, -ENOMEM);
+		return;
+	}
+	e->insns[e->n++] = insn;
+}
+
+bf_label bf_label_new(struct bf_emit *e)
+{
+	if (grow((void **)&e->labels, &e->cap_labels, e->n_labels,
+		 sizeof(*e->labels))) {
+		bf_emit_fail(e, -ENOMEM);
+		return 0;
+	}
+	e->labels[e->n_labels] = SIZE_MAX;
+	return (bf_label)e->n_labels++;
+}
+
+void bf_label_bind(struct bf_emit *e, bf_label l)
+{
+	if (e->err)
+		return;
+	e->labels[l] = e->n;
+}
+
+static void add_fixup(struct bf_emit *e, bf_label l, enum fixup_kind kind)
+{
+	if (e->err)
+		return;
+	if (grow((void **)&e->fixups, &e->cap_fixups, e->n_fixups,
+		 sizeof(*e->fixups))) {
+		bf_emit_fail(e, -ENOMEM);
+		return;
+	}
+	e->fixups[e->n_fixups++] = (struct bf_emit_fixup){
+		.insn = e->n - 1, .label = l, .kind = kind,
+	};
+}
+
+void bf_emit_jmp_imm(struct bf_emit *e, uint8_t op, uint8_t dst, int32_t imm,
+		     bf_label l)
+{
+	bf_emit(e, bf_insn(BPF_JMP | op | BPF_K, dst, 0, 0, imm));
+	add_fixup(e, l, FIXUP_JMP);
+}
+
+void bf_emit_jmp32_imm(struct bf_emit *e, uint8_t op, uint8_t dst,
+		       int32_t imm, bf_label l)
+{
+	bf_emit(e, bf_insn(BPF_JMP32 | op | BPF_K, dst, 0, 0, imm));
+	add_fixup(e, l, FIXUP_JMP);
+}
+
+void bf_emit_jmp_reg(struct bf_emit *e, uint8_t op, uint8_t dst, uint8_t src,
+		     bf_label l)
+{
+	bf_emit(e, bf_insn(BPF_JMP | op | BPF_X, dst, src, 0, 0));
+	add_fixup(e, l, FIXUP_JMP);
+}
+
+void bf_emit_ja(struct bf_emit *e, bf_label l)
+{
+	bf_emit(e, bf_insn(BPF_JMP | BPF_JA, 0, 0, 0, 0));
+	add_fixup(e, l, FIXUP_JMP);
+}
+
+void bf_emit_call(struct bf_emit *e, bf_label l)
+{
+	bf_emit(e, bf_insn(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 0));
+	add_fixup(e, l, FIXUP_CALL);
+}
+
+void bf_emit_ld_imm64(struct bf_emit *e, uint8_t dst, uint64_t imm)
+{
+	bf_emit(e, bf_insn(BPF_LD | BPF_DW | BPF_IMM, dst, 0, 0,
+			   (int32_t)(uint32_t)imm));
+	bf_emit(e, bf_insn(0, 0, 0, 0, (int32_t)(uint32_t)(imm >> 32)));
+}
+
+void bf_emit_counters_addr(struct bf_emit *e, uint8_t dst, uint32_t off)
+{
+	if (e->err)
+		return;
+	if (grow((void **)&e->relocs, &e->cap_relocs, e->n_relocs,
+		 sizeof(*e->relocs))) {
+		bf_emit_fail(e, -ENOMEM);
+		return;
+	}
+	e->relocs[e->n_relocs++] = (struct bf_reloc){
+		.idx = e->n, .kind = BF_RELOC_COUNTERS,
+	};
+	bf_emit(e, bf_insn(BPF_LD | BPF_DW | BPF_IMM, dst,
+			   BPF_PSEUDO_MAP_VALUE, 0, -1));
+	bf_emit(e, bf_insn(0, 0, 0, 0, (int32_t)off));
+}
+
+void bf_emit_ret(struct bf_emit *e, int32_t imm)
+{
+	bf_emit(e, I_MOV64_IMM(BF_R0, imm));
+	bf_emit(e, I_EXIT());
+}
+
+int bf_emit_finish(struct bf_emit *e)
+{
+	if (e->err)
+		return e->err;
+	for (size_t i = 0; i < e->n_fixups; i++) {
+		const struct bf_emit_fixup *f = &e->fixups[i];
+		size_t target = e->labels[f->label];
+		long delta;
+
+		if (target == SIZE_MAX) {
+			bf_err("codegen: jump to an unbound label at insn %zu",
+			       f->insn);
+			return -EINVAL;
+		}
+		delta = (long)target - (long)f->insn - 1;
+		if (f->kind == FIXUP_CALL) {
+			e->insns[f->insn].imm = (int32_t)delta;
+			continue;
+		}
+		if (delta < INT16_MIN || delta > INT16_MAX) {
+			bf_err("codegen: jump of %ld instructions at insn %zu "
+			       "does not fit a BPF jump offset",
+			       delta, f->insn);
+			return -E2BIG;
+		}
+		e->insns[f->insn].off = (int16_t)delta;
+	}
+	return 0;
+}

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Loading generated programs: counters map, relocations, the BTF that
+ * describes the chain functions as global subprograms, and the verifier
+ * log on failure.
+ */
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpfilter/helper.h"
+#include "bpfilter/log.h"
+#include "cgen/cgen.h"
+#include "cgen/pctx.h"
+#include "compat.h"
+
+int bf_counters_map_create(uint32_t n_counters)
+{
+	int fd;
+
+	if (n_counters == 0)
+		n_counters = 1;
+	if (n_counters > UINT32_MAX / 16)
+		return -E2BIG;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bf_counters", sizeof(uint32_t),
+			    16 * n_counters, 1, NULL);
+	if (fd < 0) {
+		fd = -errno;
+		bf_err("cannot create the counters map (%u counters): %s",
+		       n_counters, strerror(-fd));
+	}
+	return fd;
+}
+
+static void btf_freep(struct btf **b)
+{
+	btf__free(*b);
+}
+
+/* Build the program BTF: int main(void *ctx) (static) and
+ * int chain(struct bf_pctx *p) (global) for each chain function. The
+ * kernel verifies a global function once, assuming nothing about the
+ * memory behind its argument. */
+static int build_btf(const struct bf_program *prog, struct btf **out,
+		     struct bpf_func_info **finfo)
+{
+	struct btf *btf = btf__new_empty();
+	struct bpf_func_info *fi;
+	int t_int, t_u8, t_arr, t_st, t_pst, t_void_p, p_main, p_chain;
+
+	if (!btf)
+		return -ENOMEM;
+	fi = calloc(prog->n_funcs, sizeof(*fi));
+	if (!fi) {
+		btf__free(btf);
+		return -ENOMEM;
+	}
+	t_int = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	t_u8 = btf__add_int(btf, "unsigned char", 1, 0);
+	t_arr = btf__add_array(btf, t_int, t_u8, sizeof(struct bf_pctx));
+	t_st = btf__add_struct(btf, "bf_pctx", sizeof(struct bf_pctx));
+	btf__add_field(btf, "raw", t_arr, 0, 0);
+	t_pst = btf__add_ptr(btf, t_st);
+	t_void_p = btf__add_ptr(btf, 0);
+	p_main = btf__add_func_proto(btf, t_int);
+	btf__add_func_param(btf, "ctx", t_void_p);
+	p_chain = btf__add_func_proto(btf, t_int);
+	btf__add_func_param(btf, "p", t_pst);
+	for (size_t i = 0; i < prog->n_funcs; i++) {
+		const struct bf_func *f = &prog->funcs[i];
+		int id = btf__add_func(btf, f->name,
+				       f->global ? BTF_FUNC_GLOBAL :
+						   BTF_FUNC_STATIC,
+				       f->global ? p_chain : p_main);
+
+		if (id < 0) {
+			free(fi);
+			btf__free(btf);
+			return id;
+		}
+		fi[i].insn_off = (uint32_t)f->insn_off;
+		fi[i].type_id = (uint32_t)id;
+	}
+	if (t_int < 0 || t_u8 < 0 || t_arr < 0 || t_st < 0 || t_pst < 0 ||
+	    t_void_p < 0 || p_main < 0 || p_chain < 0) {
+		free(fi);
+		btf__free(btf);
+		return -EINVAL;
+	}
+	*out = btf;
+	*finfo = fi;
+	return 0;
+}
+
+static enum bpf_prog_type prog_type(enum bf_attach_kind a)
+{
+	switch (a) {
+	case BF_ATTACH_NF:
+		return (enum bpf_prog_type)BPF_PROG_TYPE_NETFILTER;
+	case BF_ATTACH_TC:
+		return BPF_PROG_TYPE_SCHED_CLS;
+	default:
+		return BPF_PROG_TYPE_XDP;
+	}
+}
+
+int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
+		    size_t log_size)
+{
+	__attribute__((cleanup(btf_freep))) struct btf *btf = NULL;
+	_cleanup_free_ struct bpf_func_info *finfo = NULL;
+	_cleanup_free_ char *own_log = NULL;
+	LIBBPF_OPTS(bpf_prog_load_opts, opts);
+	int fd, r;
+
+	for (size_t i = 0; i < prog->n_relocs; i++) {
+		if (prog->relocs[i].kind == BF_RELOC_COUNTERS)
+			prog->insns[prog->relocs[i].idx].imm = counters_fd;
+	}
+	r = build_btf(prog, &btf, &finfo);
+	if (r)
+		return r;
+	r = btf__load_into_kernel(btf);
+	if (r) {
+		r = -errno;
+		bf_err("cannot load the program BTF: %s", strerror(-r));
+		return r;
+	}
+	opts.prog_btf_fd = (uint32_t)btf__fd(btf);
+	opts.func_info = finfo;
+	opts.func_info_cnt = (uint32_t)prog->n_funcs;
+	opts.func_info_rec_size = sizeof(*finfo);
+	if (prog->attach == BF_ATTACH_NF)
+		opts.expected_attach_type = (enum bpf_attach_type)BPF_NETFILTER;
+
+	fd = bpf_prog_load(prog_type(prog->attach), prog->name, "GPL",
+			   prog->insns, prog->n_insns, &opts);
+	if (fd >= 0)
+		return fd;
+	r = -errno;
+
+	/* Load again with the verifier log: it is what shows a bug. */
+	if (!log || log_size < 4096) {
+		log_size = 16u << 20;
+		own_log = malloc(log_size);
+		if (!own_log)
+			return r;
+		log = own_log;
+	}
+	log[0] = '\0';
+	opts.log_level = 1;
+	opts.log_buf = log;
+	opts.log_size = (uint32_t)(log_size > UINT32_MAX ? UINT32_MAX :
+							   log_size);
+	fd = bpf_prog_load(prog_type(prog->attach), prog->name, "GPL",
+			   prog->insns, prog->n_insns, &opts);
+	if (fd >= 0)
+		return fd;
+	{
+		/* keep the end of the log: it says why */
+		size_t len = strlen(log);
+		const char *tail = len > 3000 ? log + len - 3000 : log;
+
+		bf_err("the kernel refused program %s (%zu instructions): %s",
+		       prog->name, prog->n_insns, strerror(-r));
+		bf_dbg("verifier log (end):\n%s", tail);
+	}
+	return r;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The packet context: what the prologue of every program extracts from the
+ * packet, once, into the main function's stack. Chains only read this
+ * structure (through r9), never the packet. See doc/codegen.md.
+ *
+ * All multi-byte integers are in host byte order except the addresses,
+ * which are kept as on the wire (network order).
+ */
+#ifndef BPFILTER_CGEN_PCTX_H
+#define BPFILTER_CGEN_PCTX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct bf_pctx {
+	uint8_t saddr[16]; /* IPv4: first 4 bytes */
+	uint8_t daddr[16];
+	char iif[16]; /* netfilter: state->in->name, zeros if none */
+	char oif[16]; /* netfilter: state->out->name, zeros if none */
+	uint32_t len; /* L3 length: what iptables counts as bytes */
+	uint32_t avail; /* bytes from thoff to the end of the L3 packet */
+	uint32_t thoff; /* transport header offset from the L3 header */
+	/* IPv4: frag_off & 0x1fff (8-byte units); IPv6: fragment offset in
+	 * bytes as ipv6_find_hdr() returns it (0 = not a non-first
+	 * fragment). */
+	uint16_t fragoff;
+	uint8_t l4proto; /* IPv4 protocol / IPv6 upper-layer header */
+	uint8_t l6err; /* IPv6 extension header walk failed */
+	uint16_t sport; /* first 4 bytes after thoff (if present) */
+	uint16_t dport;
+	uint8_t tcpflags; /* byte 13 after thoff (if present) */
+	uint8_t icmp_type; /* byte 0 after thoff */
+	uint8_t icmp_code; /* byte 1 after thoff */
+	uint8_t family; /* 4 or 6 */
+	uint32_t ctstate; /* enum bf_ctstate bit of the packet */
+	uint32_t pad;
+};
+
+_Static_assert(sizeof(struct bf_pctx) == 96, "pctx layout");
+
+#define PCTX_OFF(f) ((int16_t)offsetof(struct bf_pctx, f))
+
+/* Main-function stack layout (offsets from r10). */
+#define STK_PCTX (-96)
+#define STK_DYNPTR (-112)
+#define STK_BUF (-160) /* 48 bytes: slice copies (IPv6 header = 40) */
+#define STK_WALK_OFF (-166) /* u16, deliberately not 8-aligned */
+#define STK_WALK_NH (-163) /* u8 */
+#define STK_SIZE 168
+
+#endif /* BPFILTER_CGEN_PCTX_H */

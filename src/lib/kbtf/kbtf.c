@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <bpf/btf.h>
+#include <errno.h>
+#include <string.h>
+
+#include "bpfilter/log.h"
+#include "kbtf/kbtf.h"
+
+static struct btf *vmlinux;
+
+static struct btf *kbtf(void)
+{
+	if (!vmlinux) {
+		vmlinux = btf__load_vmlinux_btf();
+		if (!vmlinux) {
+			bf_err("cannot load the kernel BTF "
+			       "(/sys/kernel/btf/vmlinux): %s",
+			       strerror(errno));
+			vmlinux = NULL;
+		}
+	}
+	return vmlinux;
+}
+
+int bf_kbtf_func_id(const char *name)
+{
+	struct btf *btf = kbtf();
+	int id;
+
+	if (!btf)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+	if (id < 0) {
+		bf_err("kernel function %s not found in the kernel BTF", name);
+		return -ENOENT;
+	}
+	return id;
+}
+
+/* Search struct/union type `id` for `member`, descending into anonymous
+ * members; returns the bit offset or -1. */
+static long member_bits(const struct btf *btf, int id, const char *member,
+			int depth)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	const struct btf_member *m;
+	int vlen;
+
+	if (!t || depth > 8)
+		return -1;
+	t = btf__type_by_id(btf, btf__resolve_type(btf, id));
+	if (!t || (!btf_is_struct(t) && !btf_is_union(t)))
+		return -1;
+	m = btf_members(t);
+	vlen = btf_vlen(t);
+	for (int i = 0; i < vlen; i++, m++) {
+		const char *n = btf__name_by_offset(btf, m->name_off);
+		long off = btf_member_bit_offset(t, (uint32_t)i);
+
+		if (n && *n) {
+			if (strcmp(n, member) == 0)
+				return off;
+			continue;
+		}
+		long sub = member_bits(btf, (int)m->type, member, depth + 1);
+
+		if (sub >= 0)
+			return off + sub;
+	}
+	return -1;
+}
+
+int bf_kbtf_member_off(const char *sname, const char *member)
+{
+	struct btf *btf = kbtf();
+	long bits;
+	int id;
+
+	if (!btf)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
+	if (id < 0) {
+		bf_err("struct %s not found in the kernel BTF", sname);
+		return -ENOENT;
+	}
+	bits = member_bits(btf, id, member, 0);
+	if (bits < 0 || bits % 8) {
+		bf_err("member %s of struct %s not found in the kernel BTF",
+		       member, sname);
+		return -ENOENT;
+	}
+	return (int)(bits / 8);
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Kernel BTF lookups (/sys/kernel/btf/vmlinux): kfunc ids for calls with
+ * BPF_PSEUDO_KFUNC_CALL and member offsets of kernel structures read with
+ * BTF-typed loads. Offsets are never hard-coded: they change between
+ * kernel builds.
+ *
+ * The vmlinux BTF is loaded once and kept for the process lifetime.
+ */
+#ifndef BPFILTER_KBTF_H
+#define BPFILTER_KBTF_H
+
+#include <stdint.h>
+
+/* BTF id of the kernel function `name`, or -errno (-ENOENT if absent). */
+int bf_kbtf_func_id(const char *name);
+
+/* Byte offset of `member` in `struct sname` (members of anonymous structs
+ * and unions are searched too), or -errno. */
+int bf_kbtf_member_off(const char *sname, const char *member);
+
+#endif /* BPFILTER_KBTF_H */
