@@ -10,6 +10,8 @@
 #ifndef BPFILTER_FRONT_IPT_H
 #define BPFILTER_FRONT_IPT_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "bpfilter/ir.h"
@@ -39,5 +41,10 @@ int bf_ipt_print(FILE *out, const struct bf_ruleset *rs,
 		 enum bf_family family, unsigned int flags);
 /* Print one rule's arguments in canonical form, without "-A CHAIN". */
 int bf_ipt_print_rule(FILE *out, const struct bf_rule *rule);
+
+/* Fuzzing entry point: parse `data` as iptables-restore input for IPv4,
+ * then for IPv6, print what parsed, free everything. Never fails (returns
+ * 0); parse errors are logged through bf_log. */
+int bf_ipt_fuzz_one(const uint8_t *data, size_t size);
 
 #endif /* BPFILTER_FRONT_IPT_H */

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Internals of the iptables front end, shared by its files:
+ *   lex.c      tokenizers (iptables-restore quoting, shell-like command
+ *              lines) and number/name helpers
+ *   rule.c     one rule's argument vector -> IR rules (getopt emulation)
+ *   modules.c  the `-m` modules in scope: options, checks, IR, printing
+ *   restore.c  iptables-restore files and iptables command files
+ *   print.c    canonical iptables-save printer
+ */
+#ifndef BPFILTER_FRONT_IPT_IPT_H
+#define BPFILTER_FRONT_IPT_IPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bpfilter/ir.h"
+
+/* Module ids stored in bf_origin.module. 0 is a built-in rule field. */
+enum ipt_mod_id {
+	IPT_MOD_CORE = 0,
+	IPT_MOD_TCP,
+	IPT_MOD_UDP,
+	IPT_MOD_ICMP,
+	IPT_MOD_ICMP6,
+	IPT_MOD_MULTIPORT,
+	IPT_MOD_IPRANGE,
+	IPT_MOD_COMMENT,
+	IPT_MOD_STATE,
+	IPT_MOD_CONNTRACK,
+	IPT_MOD_COUNT,
+};
+
+#define IPT_MAX_ARGS 256
+#define IPT_MAX_MODS 32
+#define IPT_MAX_ADDRS 256
+
+/* ---- lex.c ---- */
+
+struct ipt_argv {
+	int argc;
+	char *argv[IPT_MAX_ARGS + 1];
+};
+
+void ipt_argv_free(struct ipt_argv *a);
+/* Split like iptables-restore's add_param_to_argv(): whitespace separates,
+ * double quotes group (a backslash inside quotes escapes the next char).
+ * Returns 0, or -E2BIG / -ENOMEM; *err receives a message on error. */
+int ipt_split_restore(const char *line, struct ipt_argv *a, const char **err);
+/* Split a shell command line: single quotes, double quotes with backslash
+ * escapes, backslash outside quotes. Stops at an unquoted '#'. */
+int ipt_split_shell(const char *line, struct ipt_argv *a, const char **err);
+
+/* xtables_strtoui(): strtoull in `base` (0 = C rules), whole string, and
+ * min <= v <= max. */
+bool ipt_strtoui(const char *s, unsigned long long min, unsigned long long max,
+		 int base, unsigned long long *out);
+/* Port number or service name (/etc/services for proto), as
+ * xtables_parse_port(). -1 on error. */
+int ipt_parse_port(const char *s, const char *proto);
+/* -p argument (already lower case): number, "all", /etc/protocols name or
+ * xtables_chain_protos name. -1 if unknown. */
+int ipt_parse_proto(const char *s);
+/* Name printed by iptables-save for a protocol, NULL for a number. */
+const char *ipt_proto_name(uint8_t proto);
+
+/* IPv4 "a.b.c.d" with iptables' autocompletion of short forms. */
+bool ipt_parse_ip4(const char *s, uint8_t out[4]);
+bool ipt_parse_ip6(const char *s, uint8_t out[16]);
+
+/* ---- modules.c ---- */
+
+struct ipt_rule_ctx;
+struct ipt_mod_inst;
+
+struct ipt_modopt {
+	const char *name; /* long option without "--" */
+	int has_arg; /* 0 or 1 */
+	int id;
+	bool supported; /* false: known option, out of our scope */
+};
+
+struct ipt_module {
+	enum ipt_mod_id id;
+	const char *name; /* as printed after -m */
+	/* Family restriction: -1 any, else enum bf_family. */
+	int family;
+	const struct ipt_modopt *opts;
+	/* Handle one option; *idx may be advanced for extra arguments. */
+	int (*parse)(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		     const struct ipt_modopt *opt, const char *arg, bool inv,
+		     int argc, char **argv, int *idx);
+	/* After all arguments: mandatory options, protocol checks. */
+	int (*final)(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+	/* Append this instance's IR matches to the rule. */
+	int (*emit)(struct ipt_rule_ctx *ctx, const struct ipt_mod_inst *inst,
+		    struct bf_rule *rule, uint16_t instance);
+};
+
+struct ipt_mod_inst {
+	const struct ipt_module *mod;
+	bool completed; /* a later instance of the same module took over */
+	unsigned int seen; /* bit per option id given */
+	union {
+		struct {
+			uint16_t spts[2], dpts[2];
+			bool sinv, dinv, finv;
+			uint8_t fmask, fcmp;
+		} tcpudp;
+		struct {
+			uint8_t type, code[2];
+			bool inv;
+		} icmp;
+		struct {
+			enum bf_multiport_dir dir;
+			uint8_t count;
+			uint16_t ports[BF_MULTIPORT_MAX];
+			bool pflags[BF_MULTIPORT_MAX];
+			bool inv;
+			uint8_t proto;
+		} mp;
+		struct {
+			uint8_t smin[16], smax[16], dmin[16], dmax[16];
+			bool sinv, dinv;
+		} iprange;
+		char comment[BF_COMMENT_MAX];
+		struct {
+			uint32_t mask;
+			bool inv;
+		} state;
+	} u;
+};
+
+/* Everything one rule's arguments set (iptables' command state). */
+struct ipt_rule_ctx {
+	const char *file;
+	int line;
+	enum bf_family family;
+	bool restore; /* iptables-restore line (vs. command line) */
+
+	char command; /* 'A', 'I', 'N', 'P' or 0 */
+	const char *chain;
+	unsigned long long rulenum; /* -I position, 1-based */
+	const char *policy;
+
+	unsigned int options; /* OPT_* bits seen (duplicates) */
+	bool inv_s, inv_d, inv_p, inv_i, inv_o, inv_f;
+	const char *saddr, *daddr;
+	char iniface[BF_IFNAMSIZ], outiface[BF_IFNAMSIZ];
+	bool has_proto;
+	uint8_t proto;
+	char protocol[64]; /* lower-cased -p argument */
+	bool proto_used; /* implicit protocol module already tried */
+	bool frag;
+
+	enum bf_verdict_kind verdict;
+	const char *target; /* -j / -g argument */
+	bool is_goto;
+
+	bool has_counters;
+	struct bf_counter counters;
+
+	struct ipt_mod_inst mods[IPT_MAX_MODS];
+	size_t n_mods;
+	bool skip; /* -4 in an IPv6 restore file (or -6 in IPv4): ignore */
+};
+
+const struct ipt_module *ipt_module_find(const char *name);
+const struct ipt_module *ipt_module_by_id(enum ipt_mod_id id);
+/* Known iptables match names we do not support (for messages). */
+bool ipt_is_known_target(const char *name);
+
+/* ---- rule.c ---- */
+
+/* Parse one argument vector (argv[0] is the first option). Errors are
+ * logged with ctx->file:ctx->line. */
+int ipt_parse_args(struct ipt_rule_ctx *ctx, int argc, char **argv);
+/* Build the IR rules (several with comma lists), in insertion order. */
+int ipt_build_rules(struct ipt_rule_ctx *ctx, struct bf_rule **rules,
+		    size_t *n_rules);
+int ipt_check_chain_name(const char *file, int line, const char *name);
+
+/* ---- print.c ---- */
+void ipt_print_save_string(FILE *out, const char *s);
+
+#define ipt_err(ctx, ...)                                                      \
+	bf_log_at(BF_LOG_ERROR, (ctx)->file, (ctx)->line, 0, __VA_ARGS__)
+
+#endif /* BPFILTER_FRONT_IPT_IPT_H */
