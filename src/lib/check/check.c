@@ -192,7 +192,8 @@ static void report_depth(struct ctx *x, long b)
 		depth++;
 		if (j < 0)
 			break;
-		if (depth == BF_CHECK_MAX_FRAMES)
+		/* +1: the program's entry frame comes first */
+		if (depth + 1 == BF_CHECK_MAX_FRAMES)
 			culprit = &c->rules[j];
 		i = x->target[i][j];
 	}
@@ -201,7 +202,8 @@ static void report_depth(struct ctx *x, long b)
 	bf_log_at(BF_LOG_ERROR, culprit->file, culprit->line, 0,
 		  "chain nesting too deep for BPF: %s needs %d call frames, at "
 		  "most %d are supported (path: %s)",
-		  rs->chains[b].name, x->frames[b], BF_CHECK_MAX_FRAMES, path);
+		  rs->chains[b].name, x->frames[b] + 1, BF_CHECK_MAX_FRAMES,
+		  path);
 	x->errors++;
 }
 
@@ -313,7 +315,7 @@ int bf_check(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 			continue;
 		}
 		if ((attach_hooks[attach] & (1u << c->hook)) &&
-		    x.frames[i] > BF_CHECK_MAX_FRAMES)
+		    x.frames[i] + 1 > BF_CHECK_MAX_FRAMES)
 			report_depth(&x, (long)i);
 	}
 	/* Loops among chains no built-in chain reaches: the kernel accepts

@@ -24,8 +24,9 @@
 #include "bpfilter/ir.h"
 #include "cgen/cgen.h"
 
-/* BPF allows 8 call frames (MAX_CALL_FRAMES); the built-in chain runs in
- * the first one, each -j into a user chain takes one more. */
+/* BPF allows 8 call frames (MAX_CALL_FRAMES). The code generator's
+ * program entry takes the first, the built-in chain (a subprogram) the
+ * second, and each -j or -g into a user chain one more. */
 #define BF_CHECK_MAX_FRAMES 8
 
 int bf_check(const struct bf_ruleset *rs, enum bf_attach_kind attach,
