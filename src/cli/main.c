@@ -1,9 +1,410 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Placeholder entry point; the CLI is being written. */
+/*
+ * bpfilter: command line front end, a thin shell over libbpfilter
+ * (include/bpfilter/bpfilter.h). Commands follow bpftool's object/verb
+ * style; `iptables-restore` / `ip6tables-restore` (as a command or as the
+ * name the binary is invoked under) read input like those tools.
+ *
+ * Keep the usage texts in sync with man/bpfilter.8 (a test compares them).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-int main(void)
+#include "bpfilter/bpfilter.h"
+#include "bpfilter/log.h"
+#include "cli.h"
+
+static int verbosity; /* 0: errors+warnings, 1: +info, 2: +debug */
+
+static void log_cb(enum bf_log_level level, const char *msg, void *data)
 {
-	fprintf(stderr, "bpfilter: not implemented yet\n");
-	return 1;
+	(void)data;
+	if ((int)level > BF_LOG_WARN + verbosity)
+		return;
+	fprintf(stderr, "bpfilter: %s%s\n",
+		level == BF_LOG_WARN ? "warning: " : "", msg);
+}
+
+static const struct cmd_help {
+	const char *name;
+	const char *usage;
+	const char *text;
+} helps[] = {
+	{ "apply",
+	  "bpfilter apply [--hook nf|tc|xdp] [--iface IF] [-c] [--test] "
+	  "[--dump] [-4 FILE] [-6 FILE] [FILE|-]",
+	  "Replace the filter tables of one slot (nf, or tc/xdp on IF) with\n"
+	  "iptables-save input: FILE (or -4 FILE) for IPv4, -6 FILE for IPv6\n"
+	  "(ip6tables-save). A family not given keeps its table. All or\n"
+	  "nothing: on any error nothing changes.\n"
+	  "  --hook nf|tc|xdp  where to attach (default nf)\n"
+	  "  --iface IF        interface for tc and xdp\n"
+	  "  -c, --counters    load the [packets:bytes] counters of the input\n"
+	  "  -t, --test        parse, check and compile only\n"
+	  "  --dump            print the IR and the programs, attach nothing\n" },
+	{ "list",
+	  "bpfilter list [--hook nf|tc|xdp] [--iface IF] [-v] [-x] [-n] "
+	  "[-j|--json]",
+	  "List the rulesets in force, per slot and chain, like iptables -L.\n"
+	  "  -v          show counters and interfaces\n"
+	  "  -x          exact counter values\n"
+	  "  -n          numeric output (always numeric; accepted)\n"
+	  "  -j, --json  one JSON document\n" },
+	{ "save",
+	  "bpfilter save [--hook nf|tc|xdp] [--iface IF] [-4|-6] "
+	  "[-c|--counters]",
+	  "Print the rulesets in force in canonical iptables-save form.\n"
+	  "  -4, -6          only that family\n"
+	  "  -c, --counters  with live [packets:bytes] counters\n" },
+	{ "flush",
+	  "bpfilter flush [--hook nf|tc|xdp] [--iface IF]",
+	  "Detach and remove the rulesets of this network namespace (all\n"
+	  "slots, or the one selected); traffic then passes unfiltered.\n" },
+	{ "iptables-restore",
+	  "bpfilter iptables-restore [-c] [-t] [-v] [-T filter] "
+	  "[--hook nf|tc|xdp] [--iface IF] [FILE]",
+	  "Read iptables-restore input (stdin by default) and apply it like\n"
+	  "`apply -4`. Also run when bpfilter is invoked as iptables-restore.\n"
+	  "-n/--noflush is refused: bpfilter replaces whole tables.\n" },
+	{ "ip6tables-restore",
+	  "bpfilter ip6tables-restore [-c] [-t] [-v] [-T filter] "
+	  "[--hook nf|tc|xdp] [--iface IF] [FILE]",
+	  "Same as iptables-restore, for IPv6 (apply -6).\n" },
+	{ "help", "bpfilter help [COMMAND]",
+	  "Show the usage of all commands or of one.\n" },
+};
+
+static const struct cmd_help *find_help(const char *name)
+{
+	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+		if (strcmp(helps[i].name, name) == 0)
+			return &helps[i];
+	}
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: bpfilter [-v] [--version] [--help] COMMAND [ARGS]\n"
+		"\nCommands:\n");
+	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
+		fprintf(out, "  %s\n", helps[i].usage);
+	fprintf(out,
+		"\nOptions:\n"
+		"  -v, --verbose  more messages; the verifier log if a load "
+		"fails\n"
+		"  --version      print the version\n"
+		"  -h, --help     this help\n"
+		"\nEnvironment: BPFILTER_PIN_ROOT (default /run/bpfilter).\n"
+		"See bpfilter(8).\n");
+}
+
+int cli_help_cmd(const char *name)
+{
+	const struct cmd_help *h = find_help(name);
+
+	if (!h) {
+		fprintf(stderr, "bpfilter: unknown command '%s' (see "
+				"bpfilter --help)\n",
+			name);
+		return 2;
+	}
+	printf("Usage: %s\n\n%s", h->usage, h->text);
+	return 0;
+}
+
+int cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("bpfilter: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 2;
+}
+
+int cli_parse_hook(const char *arg, int *kind)
+{
+	int k = bf_slot_kind_from_name(arg);
+
+	if (k < 0)
+		return cli_error("unknown hook '%s': use nf, tc or xdp", arg);
+	*kind = k;
+	return 0;
+}
+
+/* Exit status from a library return code. */
+int cli_status(int r)
+{
+	return r ? 1 : 0;
+}
+
+static int cmd_apply(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "hook", required_argument, NULL, 'H' },
+		{ "iface", required_argument, NULL, 'i' },
+		{ "counters", no_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "dump", no_argument, NULL, 'D' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct bf_apply_opts o = { .kind = BF_SLOT_NF };
+	int c, kind = BF_SLOT_NF, r;
+
+	while ((c = getopt_long(argc, argv, "+4:6:ctvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H':
+			if (cli_parse_hook(optarg, &kind))
+				return 2;
+			break;
+		case 'i':
+			o.ifname = optarg;
+			break;
+		case '4':
+			o.input[BF_FAMILY_INET4].path = optarg;
+			break;
+		case '6':
+			o.input[BF_FAMILY_INET6].path = optarg;
+			break;
+		case 'c':
+			o.counters = true;
+			break;
+		case 't':
+			o.test_only = true;
+			break;
+		case 'D':
+			o.dump = stdout;
+			break;
+		case 'v':
+			verbosity++;
+			break;
+		case 'h':
+			return cli_help_cmd("apply");
+		default:
+			return cli_error("see bpfilter help apply");
+		}
+	}
+	if (optind < argc) {
+		if (o.input[BF_FAMILY_INET4].path)
+			return cli_error("IPv4 input given twice (FILE and "
+					 "-4)");
+		o.input[BF_FAMILY_INET4].path = argv[optind++];
+	}
+	if (optind < argc)
+		return cli_error("unexpected argument '%s'", argv[optind]);
+	if (!o.input[BF_FAMILY_INET4].path && !o.input[BF_FAMILY_INET6].path)
+		return cli_error("no ruleset given: bpfilter apply FILE, or -4 "
+				 "FILE / -6 FILE (- for stdin)");
+	if (o.input[BF_FAMILY_INET4].path && o.input[BF_FAMILY_INET6].path &&
+	    !strcmp(o.input[BF_FAMILY_INET4].path, "-") &&
+	    !strcmp(o.input[BF_FAMILY_INET6].path, "-"))
+		return cli_error("only one input can be stdin");
+	o.kind = (enum bf_slot_kind)kind;
+	o.verbose = verbosity > 0;
+	r = bf_apply(&o);
+	return cli_status(r);
+}
+
+static int parse_sel(int argc, char **argv, const char *cmd,
+		     struct bf_slot_sel *sel, unsigned int *flags,
+		     unsigned int *families, bool *counters)
+{
+	static const struct option opts[] = {
+		{ "hook", required_argument, NULL, 'H' },
+		{ "iface", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "counters", no_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "exact", no_argument, NULL, 'x' },
+		{ "numeric", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool is_list = !strcmp(cmd, "list"), is_save = !strcmp(cmd, "save");
+	int c;
+
+	sel->kind = -1;
+	sel->ifname = NULL;
+	while ((c = getopt_long(argc, argv, "+jcvxnh46", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H':
+			if (cli_parse_hook(optarg, &sel->kind))
+				return 2;
+			break;
+		case 'i':
+			sel->ifname = optarg;
+			break;
+		case 'j':
+		case 'x':
+		case 'n':
+			if (!is_list)
+				goto bad;
+			*flags |= c == 'j' ? BF_LIST_JSON :
+				  c == 'x' ? BF_LIST_EXACT :
+					     BF_LIST_NUMERIC;
+			break;
+		case 'v':
+			if (is_list)
+				*flags |= BF_LIST_VERBOSE;
+			else
+				verbosity++;
+			break;
+		case 'c':
+			if (!is_save)
+				goto bad;
+			*counters = true;
+			break;
+		case '4':
+		case '6':
+			if (!is_save)
+				goto bad;
+			*families |= 1u << (c == '4' ? BF_FAMILY_INET4 :
+						       BF_FAMILY_INET6);
+			break;
+		case 'h':
+			cli_help_cmd(cmd);
+			return 1;
+		default:
+			goto bad;
+		}
+	}
+	if (optind < argc)
+		return cli_error("unexpected argument '%s' (see bpfilter help "
+				 "%s)",
+				 argv[optind], cmd);
+	if (sel->ifname && sel->kind < 0)
+		return cli_error("--iface needs --hook tc or --hook xdp");
+	return 0;
+bad:
+	return cli_error("see bpfilter help %s", cmd);
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	struct bf_slot_sel sel;
+	unsigned int flags = 0, fam = 0;
+	bool counters = false;
+	int r = parse_sel(argc, argv, "list", &sel, &flags, &fam, &counters);
+
+	if (r)
+		return r == 1 ? 0 : r;
+	return cli_status(bf_list(stdout, &sel, flags));
+}
+
+static int cmd_save(int argc, char **argv)
+{
+	struct bf_slot_sel sel;
+	unsigned int flags = 0, fam = 0;
+	bool counters = false;
+	int r = parse_sel(argc, argv, "save", &sel, &flags, &fam, &counters);
+
+	if (r)
+		return r == 1 ? 0 : r;
+	return cli_status(bf_save(stdout, &sel, fam, counters));
+}
+
+static int cmd_flush(int argc, char **argv)
+{
+	struct bf_slot_sel sel;
+	unsigned int flags = 0, fam = 0;
+	bool counters = false;
+	int r = parse_sel(argc, argv, "flush", &sel, &flags, &fam, &counters);
+
+	if (r)
+		return r == 1 ? 0 : r;
+	if (sel.kind > BF_SLOT_NF && !sel.ifname)
+		return cli_error("flush --hook %s needs --iface",
+				 bf_slot_kind_name(sel.kind));
+	return cli_status(bf_flush(&sel));
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} cmds[] = {
+	{ "apply", cmd_apply },
+	{ "list", cmd_list },
+	{ "save", cmd_save },
+	{ "flush", cmd_flush },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *base = argc > 0 ? basename(argv[0]) : "bpfilter";
+	const char *cmd;
+	int c;
+
+	bf_log_set(log_cb, NULL);
+	if (!strcmp(base, "iptables-restore"))
+		return cli_restore(argc, argv, BF_FAMILY_INET4);
+	if (!strcmp(base, "ip6tables-restore"))
+		return cli_restore(argc, argv, BF_FAMILY_INET6);
+
+	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			verbosity++;
+			break;
+		case 'V':
+			printf("bpfilter %s\n", bf_version());
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	optind = 1;
+	cli_set_verbosity(verbosity);
+	if (!strcmp(cmd, "help")) {
+		if (argc > 1)
+			return cli_help_cmd(argv[1]);
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "iptables-restore"))
+		return cli_restore(argc, argv, BF_FAMILY_INET4);
+	if (!strcmp(cmd, "ip6tables-restore"))
+		return cli_restore(argc, argv, BF_FAMILY_INET6);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (!strcmp(cmd, cmds[i].name))
+			return cmds[i].fn(argc, argv);
+	}
+	return cli_error("unknown command '%s' (see bpfilter --help)", cmd);
+}
+
+void cli_set_verbosity(int v)
+{
+	verbosity = v;
+}
+
+int cli_verbosity(void)
+{
+	return verbosity;
 }

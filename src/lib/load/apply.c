@@ -361,7 +361,8 @@ static int pin_replace(int fd, const char *dir, const char *name)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
 
-	bf_path(tmp, sizeof(tmp), "%s/.%s.new", dir, name);
+	/* bpffs refuses names with a dot (bpf_lookup()). */
+	bf_path(tmp, sizeof(tmp), "%s/new_%s", dir, name);
 	bf_path(path, sizeof(path), "%s/%s", dir, name);
 	unlink(tmp);
 	if (bpf_obj_pin(fd, tmp))

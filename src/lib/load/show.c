@@ -378,9 +378,14 @@ static void print_rule_text(FILE *out, const struct bf_rule *r,
 		print_num(out, r->counter.packets, exact, 8);
 		print_num(out, r->counter.bytes, exact, 10);
 	}
-	fprintf(out, "%-10s %s%-4s %s ", target, proto_neg ? "!" : "",
-		proto_name(proto, pb),
-		frag ? (frag_neg ? "!f" : "-f") : "--");
+	{
+		char prot[16];
+
+		snprintf(prot, sizeof(prot), "%s%s", proto_neg ? "!" : "",
+			 proto_name(proto, pb));
+		fprintf(out, "%-10s %-4s %-3s ", target, prot,
+			frag ? (frag_neg ? "!f" : "-f") : "--");
+	}
 	if (verbose)
 		fprintf(out, "%-6s %-6s ", in, outi);
 	fprintf(out, "%-20s %-20s ", src, dst);
@@ -429,10 +434,11 @@ static int list_text(struct view *v, void *data)
 								" pkts",
 					flags & BF_LIST_EXACT ? "     bytes" :
 								"bytes");
-			fprintf(out, "%-10s %-4s %-3s%s%-20s %-20s\n",
-				"target", "prot", "opt",
-				verbose ? " in     out    " : "", " source",
-				"destination");
+			fprintf(out, "%-10s %-4s %-3s ", "target", "prot",
+				"opt");
+			if (verbose)
+				fprintf(out, "%-6s %-6s ", "in", "out");
+			fprintf(out, "%-20s %s\n", "source", "destination");
 			for (size_t j = 0; j < c->n_rules; j++)
 				print_rule_text(out, &c->rules[j], flags);
 			fputc('\n', out);

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Shared between the CLI's files. */
+#ifndef BPFILTER_CLI_H
+#define BPFILTER_CLI_H
+
+#include <stdarg.h>
+
+#include "bpfilter/ir.h"
+
+/* Print "bpfilter: <message>" on stderr; returns 2 (usage error). */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_help_cmd(const char *name);
+int cli_parse_hook(const char *arg, int *kind);
+int cli_status(int r);
+void cli_set_verbosity(int v);
+int cli_verbosity(void);
+
+/* iptables-restore / ip6tables-restore compatible entry point. */
+int cli_restore(int argc, char **argv, enum bf_family family);
+
+#endif /* BPFILTER_CLI_H */
