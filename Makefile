@@ -115,12 +115,14 @@ $(BUILD)/fuzz_ipt: tests/fuzz/fuzz_ipt.c $(BUILD)/libbpfilter.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libbpfilter.a $(LDLIBS)
 
-demo: deps all
+demo: deps
+	$(MAKE) -j$(JOBS) all
 	BPFILTER=$(abspath $(BUILD)/bpfilter) scripts/demo.sh
 
 bench-bins: all $(BENCH_BINS)
 
-bench: deps bench-bins
+bench: deps
+	$(MAKE) -j$(JOBS) bench-bins
 	BUILD=$(BUILD) BPFILTER=$(abspath $(BUILD)/bpfilter) bench/run.sh
 
 install: all
