@@ -57,8 +57,8 @@ int ipt_split_shell(const char *line, struct ipt_argv *a, const char **err);
  * min <= v <= max. */
 bool ipt_strtoui(const char *s, unsigned long long min, unsigned long long max,
 		 int base, unsigned long long *out);
-/* Port number or service name (/etc/services for proto), as
- * xtables_parse_port(). -1 on error. */
+/* Port number or service name (/etc/services for proto, any protocol
+ * if NULL), as xtables_parse_port(). -1 on error. */
 int ipt_parse_port(const char *s, const char *proto);
 /* -p argument (already lower case): number, "all", /etc/protocols name or
  * xtables_chain_protos name. -1 if unknown. */

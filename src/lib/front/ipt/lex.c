@@ -187,7 +187,8 @@ int ipt_parse_port(const char *s, const char *proto)
 	unsigned long long v;
 	struct servent *se;
 
-	/* xtables_parse_port(): service name first, then a number. */
+	/* xtables_parse_port(): service name first, then a number. proto
+	 * NULL accepts a service of any protocol. */
 	se = getservbyname(s, proto);
 	if (se)
 		return ntohs((uint16_t)se->s_port);

@@ -173,7 +173,9 @@ static int tcpudp_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 			const struct ipt_modopt *opt, const char *arg, bool inv,
 			int argc, char **argv, int *idx)
 {
-	const char *pname = inst->mod->id == IPT_MOD_TCP ? "tcp" : "udp";
+	/* libxt_tcp / libxt_udp (XTTYPE_PORTRC) look services up for any
+	 * protocol: `-p udp --dport ssh` is 22. */
+	const char *pname = NULL;
 	bool is_flags = opt->id == TCP_SYN || opt->id == TCP_FLAGS;
 
 	if (is_flags && (inst->seen & ((1u << TCP_SYN) | (1u << TCP_FLAGS)))) {
