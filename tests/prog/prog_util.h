@@ -433,4 +433,100 @@ static inline struct pu_pkt pu_udp6(const char *src, const char *dst,
 	return p;
 }
 
+/* A packet described by its fields (zero = default). */
+struct pu_spec {
+	int fam; /* BF_FAMILY_* */
+	const char *src, *dst;
+	int proto; /* 0 = TCP */
+	uint16_t sport, dport;
+	uint8_t flags; /* TCP flags */
+	uint8_t itype, icode;
+	uint16_t frag; /* IPv4 frag_off field (host order) */
+	int l4len; /* 0 = whole L4 header; > 0 bytes kept; -1 none */
+	int n_ext; /* IPv6 extension headers before the L4 header */
+	uint8_t ext[20]; /* their types (0 hop, 43 rt, 44 frag, 51 ah, 60 dst) */
+	uint16_t ext_frag; /* fragment header offset field (bytes & ~7) */
+	uint8_t ext_len[20]; /* hdrlen byte of each ext header (0 default) */
+	int trunc; /* > 0: cut the packet to this many L3 bytes */
+};
+
+static inline struct pu_pkt pu_build(const struct pu_spec *s)
+{
+	struct pu_pkt p;
+	bool v6 = s->fam == BF_FAMILY_INET6;
+	size_t l3 = v6 ? 40 : 20, off = l3, l4;
+	int proto = s->proto ? s->proto : 6;
+	uint8_t *at;
+
+	memset(&p, 0, sizeof(p));
+	if (v6) {
+		for (int i = 0; i < s->n_ext; i++) {
+			uint8_t *h = p.b + off;
+			uint8_t next = i + 1 < s->n_ext ? s->ext[i + 1] :
+							  (uint8_t)proto;
+			size_t len;
+
+			h[0] = next;
+			h[1] = s->ext_len[i];
+			if (s->ext[i] == 44) {
+				uint16_t v = htons(s->ext_frag);
+
+				h[1] = 0;
+				memcpy(h + 2, &v, 2);
+				len = 8;
+			} else if (s->ext[i] == 51) {
+				len = ((size_t)s->ext_len[i] + 2) * 4;
+			} else {
+				len = ((size_t)s->ext_len[i] + 1) * 8;
+			}
+			off += len;
+		}
+	}
+	at = p.b + off;
+	switch (proto) {
+	case 6:
+		l4 = pu_tcp(at, s->sport, s->dport, s->flags);
+		break;
+	case 17:
+		l4 = pu_udp(at, s->sport, s->dport, 0);
+		break;
+	case 1:
+	case 58:
+		l4 = pu_icmp(at, s->itype, s->icode);
+		break;
+	default:
+		l4 = 8;
+		memset(at, 0xab, 8);
+		break;
+	}
+	if (s->l4len > 0)
+		l4 = (size_t)s->l4len;
+	else if (s->l4len < 0)
+		l4 = 0;
+	if (v6)
+		pu_v6(&p, s->src ? s->src : "2001:db8::1",
+		      s->dst ? s->dst : "2001:db8::2",
+		      s->n_ext ? s->ext[0] : (uint8_t)proto, off - 40 + l4);
+	else
+		pu_v4(&p, s->src ? s->src : "192.0.2.1",
+		      s->dst ? s->dst : "192.0.2.2", (uint8_t)proto, l4,
+		      s->frag);
+	if (s->trunc > 0) {
+		p.len = (size_t)s->trunc;
+		if (v6) {
+			uint16_t v = htons((uint16_t)(p.len - 40));
+
+			memcpy(p.b + 4, &v, 2);
+		} else {
+			uint16_t v = htons((uint16_t)p.len);
+
+			memcpy(p.b + 2, &v, 2);
+			memset(p.b + 10, 0, 2);
+			v = pu_csum(p.b, 20);
+			memcpy(p.b + 10, &v, 2);
+		}
+	}
+	return p;
+}
+
 #endif /* BPFILTER_TESTS_PROG_UTIL_H */

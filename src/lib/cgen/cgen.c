@@ -47,7 +47,7 @@ struct cfn {
 	const struct bf_chain *chain;
 	bf_label label;
 	int depth; /* frames needed from this chain down, itself included */
-	int state; /* 0 new, 1 visiting, 2 done */
+	int state; /* 0 new, 1 visiting, 2 collected, 3 emitted */
 };
 
 struct cg {
@@ -599,7 +599,7 @@ static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 	bf_label body = bf_label_new(&c->e);
 	struct bf_func *fn = &prog->funcs[prog->n_funcs++];
 
-	bf_label_bind(&c->e, f->label);
+	bf_label_bind_entry(&c->e, f->label);
 	fn->insn_off = bf_emit_pos(&c->e);
 	fn->global = true;
 	snprintf(fn->name, sizeof(fn->name), "bf_%s%d_%zu",
@@ -695,9 +695,9 @@ static void store_avail(struct cg *c, uint8_t thoff_reg)
 	bf_label skip = bf_label_new(&c->e);
 
 	bf_emit_jmp_reg(&c->e, BPF_JGT, thoff_reg, BF_R8, skip);
-	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R8));
-	bf_emit(&c->e, I_ALU64_REG(BPF_SUB, BF_R1, thoff_reg));
-	st_pctx(c, BPF_W, PCTX_OFF(avail), BF_R1);
+	bf_emit(&c->e, I_MOV64_REG(BF_R3, BF_R8));
+	bf_emit(&c->e, I_ALU64_REG(BPF_SUB, BF_R3, thoff_reg));
+	st_pctx(c, BPF_W, PCTX_OFF(avail), BF_R3);
 	bf_label_bind(&c->e, skip);
 }
 
@@ -801,13 +801,23 @@ static void parse_v6(struct cg *c, int32_t l3off, bf_label bad)
 	bf_emit(&c->e, I_MOV64_IMM(BF_R2, 40));
 	bf_emit(&c->e, I_STX(BPF_H, BF_FP, BF_R2, STK_WALK_OFF));
 	bf_label_bind(&c->e, head);
-	for (int k = 0; k < V6_MAX_EXTHDRS; k++) {
+	for (int k = 0; k <= V6_MAX_EXTHDRS; k++) {
 		bf_label opt = bf_label_new(&c->e), auth = bf_label_new(&c->e);
 		bf_label frag = bf_label_new(&c->e), adv = bf_label_new(&c->e);
 		bf_label first = bf_label_new(&c->e);
 
 		bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_FP, STK_WALK_NH));
 		bf_emit(&c->e, I_LDX(BPF_H, BF_R7, BF_FP, STK_WALK_OFF));
+		if (k == V6_MAX_EXTHDRS) {
+			/* one header too many: treated as a walk error */
+			for (int nh = 0; nh < 256; nh++) {
+				if (is_v6_ext(nh) && nh != 59)
+					bf_emit_jmp32_imm(&c->e, BPF_JEQ,
+							  BF_R6, nh, err);
+			}
+			bf_emit_ja(&c->e, found);
+			break;
+		}
 		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 0, opt);
 		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 43, opt);
 		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 60, opt);
@@ -871,9 +881,6 @@ static void parse_v6(struct cg *c, int32_t l3off, bf_label bad)
 		bf_emit(&c->e, I_STX(BPF_H, BF_FP, BF_R7, STK_WALK_OFF));
 		bf_emit(&c->e, I_STX(BPF_B, BF_FP, BF_R6, STK_WALK_NH));
 	}
-	/* more than V6_MAX_EXTHDRS headers: treated as a walk error */
-	bf_emit_ja(&c->e, err);
-
 	bf_label_bind(&c->e, err);
 	bf_emit(&c->e, I_MOV64_IMM(BF_R1, 1));
 	st_pctx(c, BPF_B, PCTX_OFF(l6err), BF_R1);
@@ -1190,8 +1197,20 @@ int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 		 prog->name);
 	prog->n_funcs = 1;
 	emit_main(&c, family);
-	for (size_t i = 0; i < c.n_fns; i++)
-		emit_chain(&c, &c.fns[i], prog);
+	/* Emit the chains that live code calls, until none is left: a
+	 * chain called only from unreachable rules is left out (the
+	 * verifier refuses unreachable code). */
+	for (bool more = true; more && !c.e.err;) {
+		more = false;
+		for (size_t i = 0; i < c.n_fns; i++) {
+			if (c.fns[i].state == 3 ||
+			    !bf_label_refs(&c.e, c.fns[i].label))
+				continue;
+			c.fns[i].state = 3;
+			emit_chain(&c, &c.fns[i], prog);
+			more = true;
+		}
+	}
 	r = bf_emit_finish(&c.e);
 	if (r) {
 		bf_err("code generation failed: %s", strerror(-r));

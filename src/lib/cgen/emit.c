@@ -57,13 +57,15 @@ void bf_emit_fail(struct bf_emit *e, int err)
 
 void bf_emit(struct bf_emit *e, struct bpf_insn insn)
 {
-	if (e->err)
+	if (e->err || e->dead)
 		return;
 	if (grow((void **)&e->insns, &e->cap, e->n, sizeof(insn))) {
 		bf_emit_fail(e, -ENOMEM);
 		return;
 	}
 	e->insns[e->n++] = insn;
+	if (insn.code == (BPF_JMP | BPF_EXIT) || insn.code == (BPF_JMP | BPF_JA))
+		e->dead = true;
 }
 
 bf_label bf_label_new(struct bf_emit *e)
@@ -73,7 +75,8 @@ bf_label bf_label_new(struct bf_emit *e)
 		bf_emit_fail(e, -ENOMEM);
 		return 0;
 	}
-	e->labels[e->n_labels] = SIZE_MAX;
+	e->labels[e->n_labels].pos = SIZE_MAX;
+	e->labels[e->n_labels].refs = 0;
 	return (bf_label)e->n_labels++;
 }
 
@@ -81,13 +84,27 @@ void bf_label_bind(struct bf_emit *e, bf_label l)
 {
 	if (e->err)
 		return;
-	e->labels[l] = e->n;
+	e->labels[l].pos = e->n;
+	if (e->labels[l].refs)
+		e->dead = false;
 }
 
-static void add_fixup(struct bf_emit *e, bf_label l, enum fixup_kind kind)
+void bf_label_bind_entry(struct bf_emit *e, bf_label l)
 {
 	if (e->err)
 		return;
+	e->dead = false;
+	e->labels[l].pos = e->n;
+}
+
+/* Called right after bf_emit() of the jump: `was_dead` tells whether that
+ * jump was dropped. */
+static void add_fixup(struct bf_emit *e, bf_label l, enum fixup_kind kind,
+		      bool was_dead)
+{
+	if (e->err || was_dead)
+		return;
+	e->labels[l].refs++;
 	if (grow((void **)&e->fixups, &e->cap_fixups, e->n_fixups,
 		 sizeof(*e->fixups))) {
 		bf_emit_fail(e, -ENOMEM);
@@ -101,34 +118,44 @@ static void add_fixup(struct bf_emit *e, bf_label l, enum fixup_kind kind)
 void bf_emit_jmp_imm(struct bf_emit *e, uint8_t op, uint8_t dst, int32_t imm,
 		     bf_label l)
 {
+	bool was_dead = e->dead;
+
 	bf_emit(e, bf_insn(BPF_JMP | op | BPF_K, dst, 0, 0, imm));
-	add_fixup(e, l, FIXUP_JMP);
+	add_fixup(e, l, FIXUP_JMP, was_dead);
 }
 
 void bf_emit_jmp32_imm(struct bf_emit *e, uint8_t op, uint8_t dst,
 		       int32_t imm, bf_label l)
 {
+	bool was_dead = e->dead;
+
 	bf_emit(e, bf_insn(BPF_JMP32 | op | BPF_K, dst, 0, 0, imm));
-	add_fixup(e, l, FIXUP_JMP);
+	add_fixup(e, l, FIXUP_JMP, was_dead);
 }
 
 void bf_emit_jmp_reg(struct bf_emit *e, uint8_t op, uint8_t dst, uint8_t src,
 		     bf_label l)
 {
+	bool was_dead = e->dead;
+
 	bf_emit(e, bf_insn(BPF_JMP | op | BPF_X, dst, src, 0, 0));
-	add_fixup(e, l, FIXUP_JMP);
+	add_fixup(e, l, FIXUP_JMP, was_dead);
 }
 
 void bf_emit_ja(struct bf_emit *e, bf_label l)
 {
+	bool was_dead = e->dead;
+
 	bf_emit(e, bf_insn(BPF_JMP | BPF_JA, 0, 0, 0, 0));
-	add_fixup(e, l, FIXUP_JMP);
+	add_fixup(e, l, FIXUP_JMP, was_dead);
 }
 
 void bf_emit_call(struct bf_emit *e, bf_label l)
 {
+	bool was_dead = e->dead;
+
 	bf_emit(e, bf_insn(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 0));
-	add_fixup(e, l, FIXUP_CALL);
+	add_fixup(e, l, FIXUP_CALL, was_dead);
 }
 
 void bf_emit_ld_imm64(struct bf_emit *e, uint8_t dst, uint64_t imm)
@@ -140,7 +167,7 @@ void bf_emit_ld_imm64(struct bf_emit *e, uint8_t dst, uint64_t imm)
 
 void bf_emit_counters_addr(struct bf_emit *e, uint8_t dst, uint32_t off)
 {
-	if (e->err)
+	if (e->err || e->dead)
 		return;
 	if (grow((void **)&e->relocs, &e->cap_relocs, e->n_relocs,
 		 sizeof(*e->relocs))) {
@@ -167,7 +194,7 @@ int bf_emit_finish(struct bf_emit *e)
 		return e->err;
 	for (size_t i = 0; i < e->n_fixups; i++) {
 		const struct bf_emit_fixup *f = &e->fixups[i];
-		size_t target = e->labels[f->label];
+		size_t target = e->labels[f->label].pos;
 		long delta;
 
 		if (target == SIZE_MAX) {

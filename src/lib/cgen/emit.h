@@ -68,11 +68,21 @@ static inline struct bpf_insn bf_insn(uint8_t code, uint8_t dst, uint8_t src,
 
 struct bf_emit_fixup;
 
+struct bf_emit_label {
+	size_t pos; /* insn index, SIZE_MAX while unbound */
+	unsigned int refs; /* jumps and calls emitted to it */
+};
+
 struct bf_emit {
 	struct bpf_insn *insns;
 	size_t n, cap;
 	int err; /* first error, 0 if none */
-	size_t *labels; /* label -> insn index, SIZE_MAX while unbound */
+	/* The next instruction cannot be reached: it is dropped. Set after
+	 * an exit or an unconditional jump, cleared by binding a label that
+	 * some jump uses. All jumps we emit go forward, so this removes
+	 * all dead code (which the verifier refuses). */
+	bool dead;
+	struct bf_emit_label *labels;
 	size_t n_labels, cap_labels;
 	struct bf_emit_fixup *fixups;
 	size_t n_fixups, cap_fixups;
@@ -90,6 +100,12 @@ void bf_emit_fail(struct bf_emit *e, int err);
 void bf_emit(struct bf_emit *e, struct bpf_insn insn);
 bf_label bf_label_new(struct bf_emit *e);
 void bf_label_bind(struct bf_emit *e, bf_label l);
+/* Bind a function entry: reachable through calls, never dead. */
+void bf_label_bind_entry(struct bf_emit *e, bf_label l);
+static inline unsigned int bf_label_refs(const struct bf_emit *e, bf_label l)
+{
+	return e->labels[l].refs;
+}
 /* Index of the next instruction. */
 static inline size_t bf_emit_pos(const struct bf_emit *e)
 {
