@@ -385,6 +385,12 @@ static void build_cases(void)
 	  P(V6, .n_ext = 1, .ext = { 0 }, .ext_len = { 200 }, .l4len = -1,
 	    .trunc = 48),
 	  M, pu_proto(6, false));
+	C("v6 routing hdr of 3 bytes: hotdrop", v6,
+	  P(V6, .n_ext = 1, .ext = { 43 }, .l4len = -1, .trunc = 43), H,
+	  pu_proto(6, false));
+	C("v6 dst opts hdr of 3 bytes: readable, then past the end", v6,
+	  P(V6, .n_ext = 1, .ext = { 60 }, .l4len = -1, .trunc = 43), M,
+	  pu_proto(6, false));
 	C("v6 frag hdr cut in half", v6,
 	  P(V6, .n_ext = 1, .ext = { 44 }, .l4len = -1, .trunc = 43), H,
 	  pu_proto(6, false));

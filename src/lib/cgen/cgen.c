@@ -804,7 +804,7 @@ static void parse_v6(struct cg *c, int32_t l3off, bf_label bad)
 	for (int k = 0; k <= V6_MAX_EXTHDRS; k++) {
 		bf_label opt = bf_label_new(&c->e), auth = bf_label_new(&c->e);
 		bf_label frag = bf_label_new(&c->e), adv = bf_label_new(&c->e);
-		bf_label first = bf_label_new(&c->e);
+		bf_label first = bf_label_new(&c->e), rt = bf_label_new(&c->e);
 
 		bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_FP, STK_WALK_NH));
 		bf_emit(&c->e, I_LDX(BPF_H, BF_R7, BF_FP, STK_WALK_OFF));
@@ -819,15 +819,20 @@ static void parse_v6(struct cg *c, int32_t l3off, bf_label bad)
 			break;
 		}
 		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 0, opt);
-		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 43, opt);
+		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 43, rt);
 		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 60, opt);
 		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 51, auth);
 		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 44, frag);
 		/* not an extension header, or NONE (59): the protocol */
 		bf_emit_ja(&c->e, found);
 
-		/* hop-by-hop, routing, destination options:
-		 * ipv6_optlen() = (hdrlen + 1) * 8 */
+		/* hop-by-hop, destination options: ipv6_optlen() =
+		 * (hdrlen + 1) * 8. A routing header is read as a
+		 * struct ipv6_rt_hdr (4 bytes) first. */
+		bf_label_bind(&c->e, rt);
+		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 4));
+		bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
 		bf_label_bind(&c->e, opt);
 		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
 		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 2));
