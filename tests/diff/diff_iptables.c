@@ -16,6 +16,8 @@
  *   BF_DIFF_SEED    seed of the random probes (default: time)
  *   BF_DIFF_RANDOM  random probes per ruleset (default 200)
  *   BF_DIFF_FILTER  only rulesets whose name contains this
+ *   BF_DIFF_RULESETS directory of hand-written rulesets (default
+ *                   tests/diff/rulesets)
  *   BF_DIFF_VERBOSE print every command
  */
 #include <dirent.h>
@@ -65,7 +67,7 @@ static int n_random = 200;
 
 /* Totals over all rulesets. */
 static struct {
-	int run, refused, failed;
+	int run, refused, failed, skipped;
 	size_t probes, mismatches;
 } tot;
 
@@ -494,35 +496,81 @@ static long obs_check(uint32_t id, size_t off, void *data)
 	return off == want ? (long)id : -1;
 }
 
+/* A truncated probe (no marker) observed: check it is that probe. */
+static void seen_short(struct dprobe *v, size_t n, uint32_t id, bool input,
+		       enum bf_family fam, const uint8_t *saddr, int si)
+{
+	if (id >= n || !v[id].pkt.truncated ||
+	    (v[id].hook == BF_HOOK_INPUT) != input ||
+	    v[id].spec.family != fam ||
+	    memcmp(saddr, v[id].spec.saddr, fam == BF_FAMILY_INET4 ? 4 : 16))
+		return;
+	v[id].seen[si] = true;
+}
+
 /* Read everything queued on the side's observers; returns packets read. */
 static int drain(struct dside *sd, struct dprobe *v, size_t n, int si)
 {
 	uint8_t buf[2048];
+	union {
+		struct cmsghdr h;
+		uint8_t b[256];
+	} cbuf;
 	struct obs_ctx o = {.v = v, .n = n};
 	int i, got = 0;
 
 	for (i = 0; i < sd->n_raw; i++) {
+		bool v4 = sd->raw_family[i] == BF_FAMILY_INET4;
+
 		for (;;) {
 			struct sockaddr_in6 from;
-			socklen_t fl = sizeof(from);
-			ssize_t len = recvfrom(sd->raw_in[i], buf, sizeof(buf),
-					       0, (struct sockaddr *)&from, &fl);
+			struct iovec iov = {.iov_base = buf,
+					    .iov_len = sizeof(buf)};
+			struct msghdr mh = {.msg_name = &from,
+					    .msg_namelen = sizeof(from),
+					    .msg_iov = &iov,
+					    .msg_iovlen = 1,
+					    .msg_control = &cbuf,
+					    .msg_controllen = sizeof(cbuf)};
+			ssize_t len = recvmsg(sd->raw_in[i], &mh, 0);
+			const uint8_t *src;
+			struct cmsghdr *cm;
+			uint32_t flow = 0xffffffff;
 			long id;
 
 			if (len <= 0)
 				break;
 			got++;
+			if (v4 && len < 20)
+				continue;
+			src = v4 ? buf + 12 : (const uint8_t *)&from.sin6_addr;
 			o.input = true;
-			o.l4base = sd->raw_family[i] == BF_FAMILY_INET6;
+			o.l4base = !v4;
 			id = dpkt_find_marker(buf, (size_t)len, obs_check, &o);
-			if (id < 0)
+			if (id >= 0) {
+				/* the source must be the probe's (not a
+				 * reply quoting it) */
+				if (!memcmp(src, v[id].spec.saddr, v4 ? 4 : 16))
+					v[id].seen[si] = true;
 				continue;
-			/* the source must be the probe's (not a reply) */
-			if (sd->raw_family[i] == BF_FAMILY_INET4 ?
-				    memcmp(buf + 12, v[id].spec.saddr, 4) :
-				    memcmp(&from.sin6_addr, v[id].spec.saddr, 16))
+			}
+			if (v4) {
+				seen_short(v, n, dpkt_ip4_id(buf), true,
+					   BF_FAMILY_INET4, src, si);
 				continue;
-			v[id].seen[si] = true;
+			}
+			for (cm = CMSG_FIRSTHDR(&mh); cm;
+			     cm = CMSG_NXTHDR(&mh, cm))
+				if (cm->cmsg_level == IPPROTO_IPV6 &&
+				    cm->cmsg_type == IPV6_FLOWINFO) {
+					uint32_t fi;
+
+					memcpy(&fi, CMSG_DATA(cm), sizeof(fi));
+					flow = ntohl(fi) & 0xfffff;
+				}
+			if (flow != 0xffffffff)
+				seen_short(v, n, flow, true, BF_FAMILY_INET6,
+					   src, si);
 		}
 	}
 	for (;;) {
@@ -530,18 +578,29 @@ static int drain(struct dside *sd, struct dprobe *v, size_t n, int si)
 		socklen_t sl = sizeof(sll);
 		ssize_t len = recvfrom(sd->pkt_rx, buf, sizeof(buf), 0,
 				       (struct sockaddr *)&sll, &sl);
+		const uint8_t *ip = buf + 14;
 		long id;
 
 		if (len <= 0)
 			break;
 		got++;
-		if (sll.sll_pkttype == PACKET_OUTGOING || len < 14)
+		if (sll.sll_pkttype == PACKET_OUTGOING || len < 14 + 20)
 			continue;
 		o.input = false;
 		o.l4base = false;
-		id = dpkt_find_marker(buf + 14, (size_t)len - 14, obs_check, &o);
-		if (id >= 0)
+		id = dpkt_find_marker(ip, (size_t)len - 14, obs_check, &o);
+		if (id >= 0) {
 			v[id].seen[si] = true;
+			continue;
+		}
+		if (buf[12] == 0x08 && buf[13] == 0x00)
+			seen_short(v, n, dpkt_ip4_id(ip), false,
+				   BF_FAMILY_INET4, ip + 12, si);
+		else if (buf[12] == 0x86 && buf[13] == 0xdd)
+			seen_short(v, n,
+				   (uint32_t)((ip[1] & 0x0f) << 16 |
+					      ip[2] << 8 | ip[3]),
+				   false, BF_FAMILY_INET6, ip + 8, si);
 	}
 	return got;
 }
@@ -697,7 +756,7 @@ static void log_to_buf(enum bf_log_level level, const char *msg, void *data)
 static void run_case(void **state)
 {
 	struct dcase *c = *state;
-	_cleanup_free_ char *text = NULL;
+	char *text = NULL;
 	char file[] = "/tmp/bfdiff-rsXXXXXX";
 	char why[128] = "", err[512], parse_err[1024] = "";
 	struct bf_ruleset *rs = NULL;
@@ -707,18 +766,27 @@ static void run_case(void **state)
 	bool supported, ct, parsed, setup_ok = true;
 	uint64_t t0 = dnet_now_ms(), deadline = t0 + CASE_TIME_MS;
 	size_t i, printed = 0, explained = 0;
-	int s, fd, r;
+	int s, fd, r, order[DPROBE_MAX_SIDES], no = 0;
+	bool has_bpf = false;
 
 	BFT_REQUIRE_KERNEL();
-	memset(sd, 0, sizeof(sd));
-	memset(&g, 0, sizeof(g));
 	for (s = 0; s < n_sides; s++)
-		sd[s].ns_r[0] = sd[s].ns_s[0] = '\0';
+		if (!strcmp(sides[s], "bpfilter")) {
+			order[no++] = s;
+			has_bpf = true;
+		}
+	for (s = 0; s < n_sides; s++)
+		if (strcmp(sides[s], "bpfilter"))
+			order[no++] = s;
+	memset(&g, 0, sizeof(g));
+	for (s = 0; s < DPROBE_MAX_SIDES; s++)
+		dnet_side_init(&sd[s], sides[s]);
 
 	text = case_text(c);
 	if (!text) {
 		print_message("SKIP %s: no %s filter table in it\n", c->name,
 			      bf_family_name(c->family));
+		tot.skipped++;
 		skip();
 		return;
 	}
@@ -740,7 +808,17 @@ static void run_case(void **state)
 	g.other_if = topo_build(&topo, parsed ? rs : NULL, c->family);
 	g.topo = &topo;
 
-	for (s = 0; s < n_sides && setup_ok; s++) {
+	/* bpfilter first: a refusal ends the case before anything else is
+	 * set up. Without a bpfilter side, the IR parser's refusal stands
+	 * for it (bpfilter parses with it). */
+	if (!parsed && !has_bpf) {
+		c->refused = true;
+		snprintf(c->refusal, sizeof(c->refusal), "(IR parser) %.*s",
+			 (int)strcspn(parse_err, ";"), parse_err);
+		setup_ok = false;
+	}
+	for (i = 0; i < (size_t)n_sides && setup_ok; i++) {
+		s = order[i];
 		r = dnet_side_create(&sd[s], sides[s], &topo, ct);
 		if (r) {
 			printf("FAILED %s: cannot set up the %s side: %s\n",
@@ -749,7 +827,7 @@ static void run_case(void **state)
 			break;
 		}
 		r = side_apply(&sd[s], file, c->family, err, sizeof(err));
-		if (r && s > 0 && !strcmp(sides[s], "bpfilter")) {
+		if (r && !strcmp(sides[s], "bpfilter")) {
 			c->refused = true;
 			snprintf(c->refusal, sizeof(c->refusal), "%s", err);
 			break;
@@ -860,6 +938,7 @@ out:
 		dnet_side_destroy(&sd[s]);
 	dgen_free(&g);
 	bf_ruleset_free(&rs);
+	free(text);
 	unlink(file);
 	tot.probes += c->probes;
 	tot.mismatches += c->mismatches;
@@ -970,7 +1049,10 @@ static void discover(void)
 		       "rulesets run\n");
 	}
 
-	snprintf(dir, sizeof(dir), "%s/tests/diff/rulesets", bft_root());
+	if (getenv("BF_DIFF_RULESETS"))
+		snprintf(dir, sizeof(dir), "%s", getenv("BF_DIFF_RULESETS"));
+	else
+		snprintf(dir, sizeof(dir), "%s/tests/diff/rulesets", bft_root());
 	n = list_dir(dir, &names);
 	for (i = 0; i < n; i++) {
 		if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) <

@@ -55,6 +55,9 @@
 #ifndef IPV6_HDRINCL
 #define IPV6_HDRINCL 36
 #endif
+#ifndef IPV6_FLOWINFO
+#define IPV6_FLOWINFO 11
+#endif
 
 /* Interfaces of R (the same names in every side). */
 struct dtopo {
@@ -145,6 +148,7 @@ static void dnet_init(void)
 	signal(SIGALRM, dnet_signal);
 	signal(SIGSEGV, dnet_signal);
 	signal(SIGABRT, dnet_signal);
+	signal(SIGPIPE, dnet_signal);
 }
 
 static int dnet_ns_add(char *name, size_t size, const char *prefix)
@@ -263,11 +267,25 @@ static int dnet_raw_in(struct dside *sd, enum bf_family fam, uint8_t proto)
 	if (fd < 0)
 		return -errno;
 	set_bufs(fd);
+	if (fam == BF_FAMILY_INET6) {
+		int one = 1;
+
+		/* the flow label identifies truncated probes */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_FLOWINFO, &one, sizeof(one));
+	}
 	sd->raw_in[sd->n_raw] = fd;
 	sd->raw_proto[sd->n_raw] = proto;
 	sd->raw_family[sd->n_raw] = fam;
 	sd->n_raw++;
 	return 0;
+}
+
+static void dnet_side_init(struct dside *sd, const char *kind)
+{
+	memset(sd, 0, sizeof(*sd));
+	sd->kind = kind ? kind : "";
+	sd->pkt_tx = sd->pkt_rx = sd->nsfd_s = sd->nsfd_r = -1;
+	memset(sd->raw_out, 0xff, sizeof(sd->raw_out));
 }
 
 static void dnet_side_close(struct dside *sd)
@@ -324,11 +342,7 @@ static int dnet_side_create(struct dside *sd, const char *kind,
 	uint8_t mr[6], ms[6];
 	char key[160];
 
-	memset(sd, 0, sizeof(*sd));
-	sd->kind = kind;
-	sd->pkt_tx = sd->pkt_rx = sd->nsfd_s = sd->nsfd_r = -1;
-	memset(sd->raw_out, 0xff, sizeof(sd->raw_out));
-
+	dnet_side_init(sd, kind);
 	if (dnet_ns_add(sd->ns_s, sizeof(sd->ns_s), "bfds") ||
 	    dnet_ns_add(sd->ns_r, sizeof(sd->ns_r), "bfdr"))
 		return -EIO;
@@ -420,16 +434,24 @@ static int dnet_side_create(struct dside *sd, const char *kind,
 	if (ct) {
 		/* Conntrack (and its defragmentation) for both families in
 		 * R, independent of the filter under test. */
-		r = dnet_sh("ip netns exec %s nft -f - <<'EOF'\n"
-			    "table inet bfdiff_ct {\n"
-			    " chain pre { type filter hook prerouting "
-			    "priority -150; ct state "
-			    "new,established,related,invalid,untracked; }\n"
-			    " chain out { type filter hook output "
-			    "priority -150; ct state "
-			    "new,established,related,invalid,untracked; }\n"
-			    "}\nEOF",
-			    sd->ns_r);
+		char path[] = "/tmp/bfdiff-ctXXXXXX";
+		static const char nft[] =
+			"table inet bfdiff_ct {\n"
+			" chain pre { type filter hook prerouting priority "
+			"-150; ct state new,established,related,invalid,"
+			"untracked; }\n"
+			" chain out { type filter hook output priority -150; "
+			"ct state new,established,related,invalid,untracked; "
+			"}\n}\n";
+		int fd = mkstemp(path);
+
+		if (fd < 0)
+			return -errno;
+		r = write(fd, nft, strlen(nft)) == (ssize_t)strlen(nft) ? 0 : -1;
+		close(fd);
+		if (!r)
+			r = dnet_sh("ip netns exec %s nft -f %s", sd->ns_r, path);
+		unlink(path);
 		if (r)
 			return -EIO;
 	}

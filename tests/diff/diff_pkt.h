@@ -73,6 +73,7 @@ struct dpkt {
 	/* Offset of the transport header and of the marker, in the packet
 	 * as observed (the reassembled datagram for pairs). */
 	uint16_t l4_off, marker_off;
+	bool truncated; /* no marker: identified by IPv4 ID / flow label */
 };
 
 static uint16_t dpkt_l4_hdrlen(uint8_t proto)
@@ -218,10 +219,12 @@ static void ip4_header(uint8_t *p, const struct dpkt_spec *s, uint32_t id,
 	put16(p + 10, csum_fold(csum_add(0, p, 20)));
 }
 
+/* The flow label carries the probe id (20 bits), for the probes whose
+ * marker cannot follow the transport header (truncated headers). */
 static void ip6_header(uint8_t *p, const struct dpkt_spec *s, uint16_t plen,
-		       uint8_t nexthdr)
+		       uint8_t nexthdr, uint32_t id)
 {
-	put32(p, 6u << 28 | (uint32_t)s->tos << 20);
+	put32(p, 6u << 28 | (uint32_t)s->tos << 20 | (id & 0xfffff));
 	put16(p + 4, plen);
 	p[6] = nexthdr;
 	p[7] = s->ttl ? s->ttl : 64;
@@ -277,18 +280,19 @@ static int dpkt_build(const struct dpkt_spec *s, uint32_t id, struct dpkt *out)
 
 	memset(out, 0, sizeof(*out));
 	out->n = 1;
+	out->truncated = false;
 	put32(tail, DPKT_MAGIC);
 	put32(tail + 4, id);
 	for (i = 0; i < DPKT_PAD; i++)
 		tail[8 + i] = (uint8_t)(0xa0 + i);
 
 	if (s->short_l4 && s->short_l4 < hl && s->frag == DFRAG_NONE) {
-		/* Truncated transport header: no marker can follow it, so
-		 * the probe is recognised by the marker right after the
-		 * truncated header (a forwarded packet keeps it). */
-		memcpy(seg + s->short_l4, tail, sizeof(tail));
-		seglen = s->short_l4 + sizeof(tail);
+		/* Truncated transport header, nothing after it: the probe
+		 * is recognised by its IPv4 ID / IPv6 flow label instead of
+		 * a marker (dpkt_short_id()). */
+		seglen = s->short_l4;
 		hl = s->short_l4;
+		out->truncated = true;
 	}
 
 	if (!v4) {
@@ -325,7 +329,7 @@ static int dpkt_build(const struct dpkt_spec *s, uint32_t id, struct dpkt *out)
 				if (fl + dl > DPKT_MAX)
 					return -1;
 				ip6_header(p, s, (uint16_t)(ext + 8 + dl),
-					   n ? types[0] : IPPROTO_FRAGMENT);
+					   n ? types[0] : IPPROTO_FRAGMENT, id);
 				q = p + iphl;
 				for (i = 0; i < (size_t)n; i++) {
 					ext_write(q, types[i],
@@ -378,7 +382,7 @@ static int dpkt_build(const struct dpkt_spec *s, uint32_t id, struct dpkt *out)
 			out->marker_off = (uint16_t)(out->l4_off + hl);
 		}
 		ip6_header(p, s, (uint16_t)(ext + seglen),
-			   n ? types[0] : s->proto);
+			   n ? types[0] : s->proto, id);
 		out->len[0] = (uint16_t)(iphl + ext + seglen);
 		return 0;
 	}
@@ -527,6 +531,15 @@ static void dpkt_describe(const struct dpkt_spec *s, char *buf, size_t size)
 		 s->short_l4 ? " (truncated L4 header)" : "");
 }
 
+/* The probe id an IPv4 ID field stands for (ip4_header() writes
+ * id * 7 + 1; 28087 is the inverse of 7 modulo 2^16). */
+static uint32_t dpkt_ip4_id(const uint8_t *ip)
+{
+	uint32_t v = (uint32_t)(ip[4] << 8 | ip[5]);
+
+	return ((v - 1) * 28087u) & 0xffff;
+}
+
 /*
  * Find the probe id of an observed datagram (starting at its IP header, or
  * at its transport header when `l4_base` is set, as IPv6 raw sockets
@@ -541,7 +554,7 @@ static long dpkt_find_marker(const uint8_t *p, size_t len,
 
 	/* The marker is somewhere in the first 100 bytes; check() accepts
 	 * only the offset the probe was built with. */
-	for (off = 0; off + 8 <= len && off < 120; off += 2) {
+	for (off = 0; off + 8 <= len && off < 120; off++) {
 		if (get32(p + off) != DPKT_MAGIC)
 			continue;
 		long r = check(get32(p + off + 4), off, data);
