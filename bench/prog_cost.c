@@ -133,7 +133,9 @@ static uint16_t csum16(const void *p, size_t len)
 }
 
 /* IPv4 TCP SYN from saddr to 192.0.2.2:80, with an Ethernet header unless
- * l3_only (netfilter programs see the packet from the IP header on). */
+ * l3_only. bpf_prog_test_run_nf() wants the Ethernet header too for every
+ * hook but LOCAL_OUT (it runs eth_type_trans() on the data), and hands the
+ * program the packet from the IP header on. */
 static void build_probe(struct probe *p, const uint8_t saddr[4], bool l3_only)
 {
 	struct ethhdr *eth = (struct ethhdr *)p->buf;
@@ -269,7 +271,7 @@ static int bench_one(enum bf_attach_kind attach, uint32_t k, uint32_t repeat,
 			bench_addr(k - 1, saddr);
 		else
 			bench_addr(0x1fffe, saddr); /* 198.19.255.255: no rule */
-		build_probe(&p, saddr, attach == BF_ATTACH_NF);
+		build_probe(&p, saddr, false);
 		want = verdict_code(attach, last && k > 0);
 		for (int i = 0; i < runs; i++) {
 			r = test_run(pfd, attach, &p, repeat, &d[i], &retval);
