@@ -22,9 +22,10 @@ const char *bf_attach_name(enum bf_attach_kind attach)
 #define AT(k) (1u << (k))
 #define AT_ALL (AT(BF_ATTACH_NF) | AT(BF_ATTACH_TC) | AT(BF_ATTACH_XDP))
 
-/* Attachment kinds at which each match can be compiled. Every match has a
- * meaning at every hook; conntrack state at tc/xdp comes from a kfunc
- * lookup (bpf_skb_ct_lookup / bpf_xdp_ct_lookup) rather than skb->_nfct. */
+/* Attachment kinds at which each match can be compiled. Conntrack state
+ * exists only from the netfilter hooks on (nf_conntrack_in() runs at
+ * PRE_ROUTING / LOCAL_OUT): xdp and tc ingress run before it, so a ctstate
+ * match there would have nothing to read. */
 static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	[BF_MATCH_L4PROTO] = AT_ALL,   [BF_MATCH_SADDR] = AT_ALL,
 	[BF_MATCH_DADDR] = AT_ALL,     [BF_MATCH_IIFNAME] = AT_ALL,
@@ -33,7 +34,7 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	[BF_MATCH_DPORT] = AT_ALL,     [BF_MATCH_TCPFLAGS] = AT_ALL,
 	[BF_MATCH_ICMP] = AT_ALL,      [BF_MATCH_MULTIPORT] = AT_ALL,
 	[BF_MATCH_SRANGE] = AT_ALL,    [BF_MATCH_DRANGE] = AT_ALL,
-	[BF_MATCH_CTSTATE] = AT_ALL,   [BF_MATCH_COMMENT] = AT_ALL,
+	[BF_MATCH_CTSTATE] = AT(BF_ATTACH_NF),   [BF_MATCH_COMMENT] = AT_ALL,
 };
 _Static_assert(ARRAY_SIZE(match_attach) == BF_MATCH_COUNT, "match table");
 
@@ -254,8 +255,15 @@ static void check_matches(struct ctx *x, const struct bf_chain *c)
 			if (!(match_attach[m->type] & AT(x->attach))) {
 				bf_log_at(BF_LOG_ERROR, r->file,
 					  m->line ? m->line : r->line, 0,
-					  "this match is not supported at %s",
-					  bf_attach_name(x->attach));
+					  "%s is not supported at %s%s",
+					  m->type == BF_MATCH_CTSTATE ?
+						  "conntrack state" :
+						  "this match",
+					  bf_attach_name(x->attach),
+					  m->type == BF_MATCH_CTSTATE ?
+						  ": conntrack runs after "
+						  "xdp and tc; use --hook nf" :
+						  "");
 				x->errors++;
 			}
 		}
