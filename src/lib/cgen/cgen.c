@@ -34,6 +34,7 @@ enum {
 	BF_RC_CONTINUE = 0,
 	BF_RC_ACCEPT = 1,
 	BF_RC_DROP = 2,
+	BF_RC_RETURN = 3, /* segments only: the chain returns */
 };
 
 /* BPF allows 8 call frames; main takes the first. */
@@ -43,7 +44,12 @@ enum {
 
 #define ETH_HLEN_ 14
 
+/* Segments of long chains: at most this many conditional jumps (an upper
+ * bound from rule_cost()) per function. */
+#define SEG_BUDGET 3000
+
 struct cfn {
+	bool segmented; /* rules split into segment functions */
 	const struct bf_chain *chain;
 	bf_label label;
 	int depth; /* frames needed from this chain down, itself included */
@@ -59,11 +65,36 @@ struct cg {
 	struct cfn *fns;
 	size_t n_fns;
 	int32_t v_accept, v_drop;
+	size_t cap_funcs;
 	int kf_from_skb, kf_from_xdp, kf_slice, kf_size;
 	/* netfilter: struct offsets from the kernel BTF */
 	int off_ctx_state, off_ctx_skb, off_skb_nfct, off_state_in,
 		off_state_out, off_dev_name;
 };
+
+/* An upper bound of the conditional jumps emitted for a rule. */
+static unsigned int rule_cost(const struct bf_rule *r)
+{
+	unsigned int cost = 4;
+
+	for (size_t i = 0; i < r->n_matches; i++) {
+		const struct bf_match *m = &r->matches[i];
+
+		switch (m->type) {
+		case BF_MATCH_MULTIPORT:
+			cost += 6u * m->u.multiport.count + 2;
+			break;
+		case BF_MATCH_SRANGE:
+		case BF_MATCH_DRANGE:
+			cost += 20;
+			break;
+		default:
+			cost += 6;
+			break;
+		}
+	}
+	return cost;
+}
 
 static struct cfn *fn_of(struct cg *c, const struct bf_chain *chain)
 {
@@ -121,7 +152,15 @@ static int collect(struct cg *c, const struct bf_chain *chain)
 			best = tf->depth;
 	}
 	f = fn_of(c, chain);
-	f->depth = best + 1;
+	{
+		unsigned long cost = 0;
+
+		for (size_t i = 0; i < chain->n_rules; i++)
+			cost += rule_cost(&chain->rules[i]);
+		f->segmented = cost > SEG_BUDGET;
+	}
+	/* a segmented chain runs its rules one frame deeper */
+	f->depth = best + 1 + (f->segmented ? 1 : 0);
 	f->state = 2;
 	return 0;
 }
@@ -531,91 +570,177 @@ static void emit_policy(struct cg *c, const struct bf_chain *chain)
 							     BF_RC_ACCEPT);
 }
 
-static int emit_rule(struct cg *c, const struct bf_chain *chain,
-		     const struct bf_rule *rule)
+/* How a rule's verdict leaves a function: a chain function (`seg` false)
+ * or one segment of a long chain (`seg` true; RETURN then means "the
+ * chain returns" and is passed to the chain's dispatcher as
+ * BF_RC_RETURN). */
+static void emit_verdict(struct cg *c, const struct bf_chain *chain,
+			 const struct bf_rule *rule, bool seg, bf_label next)
+{
+	const struct bf_chain *t;
+	bf_label l;
+
+	switch (rule->verdict.kind) {
+	case BF_VERDICT_CONTINUE:
+		break;
+	case BF_VERDICT_ACCEPT:
+		bf_emit_ret(&c->e, BF_RC_ACCEPT);
+		break;
+	case BF_VERDICT_DROP:
+		bf_emit_ret(&c->e, BF_RC_DROP);
+		break;
+	case BF_VERDICT_RETURN:
+		/* ipt_do_table(): RETURN with an empty jump stack (in a
+		 * built-in chain) takes the policy. */
+		if (seg)
+			bf_emit_ret(&c->e, BF_RC_RETURN);
+		else if (chain->builtin)
+			emit_policy(c, chain);
+		else
+			bf_emit_ret(&c->e, BF_RC_CONTINUE);
+		break;
+	case BF_VERDICT_JUMP:
+	case BF_VERDICT_GOTO:
+		t = bf_ruleset_chain(c->rs, chain->family, rule->verdict.chain);
+		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
+		bf_emit_call(&c->e, fn_of(c, t)->label);
+		if (rule->verdict.kind == BF_VERDICT_JUMP) {
+			bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_CONTINUE,
+					next);
+			bf_emit(&c->e, I_EXIT());
+			break;
+		}
+		/* -g: the target's RETURN returns from this chain too;
+		 * from a built-in chain that means its policy. */
+		if (!seg && !chain->builtin) {
+			bf_emit(&c->e, I_EXIT());
+			break;
+		}
+		l = bf_label_new(&c->e);
+		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_CONTINUE, l);
+		bf_emit(&c->e, I_EXIT());
+		bf_label_bind(&c->e, l);
+		if (seg)
+			bf_emit_ret(&c->e, BF_RC_RETURN);
+		else
+			emit_policy(c, chain);
+		break;
+	default:
+		bf_emit_fail(&c->e, -EINVAL);
+		break;
+	}
+}
+
+static void emit_rule(struct cg *c, const struct bf_chain *chain,
+		      const struct bf_rule *rule, bool seg)
 {
 	bf_label next = bf_label_new(&c->e);
-	const struct bf_chain *t;
 	bool reach = true;
 
 	for (size_t i = 0; i < rule->n_matches && reach; i++)
 		reach = emit_match(c, rule, &rule->matches[i], next);
 	if (reach) {
 		emit_count(c, rule->counter_idx);
-		switch (rule->verdict.kind) {
-		case BF_VERDICT_CONTINUE:
-			break;
-		case BF_VERDICT_ACCEPT:
-			bf_emit_ret(&c->e, BF_RC_ACCEPT);
-			break;
-		case BF_VERDICT_DROP:
-			bf_emit_ret(&c->e, BF_RC_DROP);
-			break;
-		case BF_VERDICT_RETURN:
-			/* ipt_do_table(): RETURN with an empty jump stack
-			 * (a built-in chain) takes the policy. */
-			if (chain->builtin)
-				emit_policy(c, chain);
-			else
-				bf_emit_ret(&c->e, BF_RC_CONTINUE);
-			break;
-		case BF_VERDICT_JUMP:
-		case BF_VERDICT_GOTO:
-			t = bf_ruleset_chain(c->rs, chain->family,
-					     rule->verdict.chain);
-			bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
-			bf_emit_call(&c->e, fn_of(c, t)->label);
-			if (rule->verdict.kind == BF_VERDICT_JUMP) {
-				bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0,
-						BF_RC_CONTINUE, next);
-				bf_emit(&c->e, I_EXIT());
-			} else if (chain->builtin) {
-				/* -g from a built-in chain: when the target
-				 * returns, the built-in chain's policy
-				 * applies. */
-				bf_label pol = bf_label_new(&c->e);
-
-				bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0,
-						BF_RC_CONTINUE, pol);
-				bf_emit(&c->e, I_EXIT());
-				bf_label_bind(&c->e, pol);
-				emit_policy(c, chain);
-			} else {
-				bf_emit(&c->e, I_EXIT());
-			}
-			break;
-		default:
-			bf_emit_fail(&c->e, -EINVAL);
-			break;
-		}
+		emit_verdict(c, chain, rule, seg, next);
 	}
 	bf_label_bind(&c->e, next);
-	return 0;
+}
+
+/* Start a global function at label l: NULL check of the argument (the
+ * verifier assumes it may be NULL), r9 = packet context. */
+static void emit_func_head(struct cg *c, bf_label l, struct bf_program *prog,
+			   const struct bf_chain *chain, const char *kind)
+{
+	bf_label body = bf_label_new(&c->e);
+	struct bf_func *fn;
+
+	if (prog->n_funcs == c->cap_funcs) {
+		size_t cap = c->cap_funcs * 2;
+		struct bf_func *n = realloc(prog->funcs, cap * sizeof(*n));
+
+		if (!n) {
+			bf_emit_fail(&c->e, -ENOMEM);
+			return;
+		}
+		prog->funcs = n;
+		c->cap_funcs = cap;
+	}
+	fn = &prog->funcs[prog->n_funcs++];
+	memset(fn, 0, sizeof(*fn));
+	bf_label_bind_entry(&c->e, l);
+	fn->insn_off = bf_emit_pos(&c->e);
+	fn->global = true;
+	snprintf(fn->name, sizeof(fn->name), "bf%d_%s%zu",
+		 chain->family == BF_FAMILY_INET6 ? 6 : 4, kind,
+		 prog->n_funcs - 1);
+	bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R1, 0, body);
+	bf_emit_ret(&c->e, BF_RC_CONTINUE);
+	bf_label_bind(&c->e, body);
+	bf_emit(&c->e, I_MOV64_REG(BF_R9, BF_R1));
+}
+
+static void emit_chain_end(struct cg *c, const struct bf_chain *chain)
+{
+	if (chain->builtin)
+		emit_policy(c, chain);
+	else
+		bf_emit_ret(&c->e, BF_RC_CONTINUE);
 }
 
 static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 {
 	const struct bf_chain *chain = f->chain;
-	bf_label body = bf_label_new(&c->e);
-	struct bf_func *fn = &prog->funcs[prog->n_funcs++];
+	bf_label *segs = NULL, ret;
+	size_t n_segs = 0, i = 0;
 
-	bf_label_bind_entry(&c->e, f->label);
-	fn->insn_off = bf_emit_pos(&c->e);
-	fn->global = true;
-	snprintf(fn->name, sizeof(fn->name), "bf_%s%d_%zu",
-		 chain->family == BF_FAMILY_INET6 ? "c6" : "c4",
-		 chain->builtin ? 0 : 1, prog->n_funcs - 1);
-	/* The argument of a global function may be NULL for the verifier. */
-	bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R1, 0, body);
-	bf_emit_ret(&c->e, BF_RC_CONTINUE);
-	bf_label_bind(&c->e, body);
-	bf_emit(&c->e, I_MOV64_REG(BF_R9, BF_R1));
-	for (size_t i = 0; i < chain->n_rules; i++)
-		emit_rule(c, chain, &chain->rules[i]);
-	if (chain->builtin)
-		emit_policy(c, chain);
-	else
+	if (!f->segmented) {
+		emit_func_head(c, f->label, prog, chain, "chain");
+		for (size_t j = 0; j < chain->n_rules; j++)
+			emit_rule(c, chain, &chain->rules[j], false);
+		emit_chain_end(c, chain);
+		return 0;
+	}
+
+	/* A long chain: its rules go into segment functions of bounded
+	 * size (the verifier keeps at most 8192 pending branches per
+	 * function), called in turn by a dispatcher. */
+	while (i < chain->n_rules) {
+		unsigned int cost = 0;
+		bf_label *n = realloc(segs, (n_segs + 1) * sizeof(*n));
+
+		if (!n) {
+			free(segs);
+			bf_emit_fail(&c->e, -ENOMEM);
+			return -ENOMEM;
+		}
+		segs = n;
+		segs[n_segs] = bf_label_new(&c->e);
+		emit_func_head(c, segs[n_segs++], prog, chain, "seg");
+		do {
+			cost += rule_cost(&chain->rules[i]);
+			emit_rule(c, chain, &chain->rules[i], true);
+			i++;
+		} while (i < chain->n_rules &&
+			 cost + rule_cost(&chain->rules[i]) <= SEG_BUDGET);
 		bf_emit_ret(&c->e, BF_RC_CONTINUE);
+	}
+
+	emit_func_head(c, f->label, prog, chain, "chain");
+	ret = bf_label_new(&c->e);
+	for (size_t s = 0; s < n_segs; s++) {
+		bf_label next = bf_label_new(&c->e);
+
+		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
+		bf_emit_call(&c->e, segs[s]);
+		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_CONTINUE, next);
+		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_RETURN, ret);
+		bf_emit(&c->e, I_EXIT());
+		bf_label_bind(&c->e, next);
+	}
+	emit_chain_end(c, chain);
+	bf_label_bind(&c->e, ret);
+	emit_chain_end(c, chain);
+	free(segs);
 	return 0;
 }
 
@@ -1180,7 +1305,8 @@ int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 		r = -ENOMEM;
 		goto out;
 	}
-	prog->funcs = calloc(c.n_fns + 1, sizeof(*prog->funcs));
+	c.cap_funcs = c.n_fns + 8;
+	prog->funcs = calloc(c.cap_funcs, sizeof(*prog->funcs));
 	if (!prog->funcs) {
 		bf_program_free(&prog);
 		r = -ENOMEM;
