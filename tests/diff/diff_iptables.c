@@ -19,7 +19,9 @@
  *   BF_DIFF_RULESETS directory of hand-written rulesets (default
  *                   tests/diff/rulesets)
  *   BF_DIFF_VERBOSE print every command
+ *   BF_DIFF_DUMP    print every probe with its verdicts
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <limits.h>
 #include <sys/uio.h>
@@ -63,6 +65,7 @@ static int n_cases;
 static const char *sides[DPROBE_MAX_SIDES];
 static int n_sides;
 static uint64_t seed;
+static char tmpdir[] = "/tmp/bfdiff-XXXXXX";
 static int n_random = 200;
 
 /* Totals over all rulesets. */
@@ -633,6 +636,23 @@ static int send_pkt(struct dside *sd, const struct dprobe *p,
 	return r;
 }
 
+/* Send the reverse packets that put ESTABLISHED/RELATED probes' flows
+ * into conntrack. */
+static int send_setups(struct dside *sd, struct dprobe *v, size_t n)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].ct != DCT_ESTABLISHED && v[i].ct != DCT_RELATED)
+			continue;
+		r = send_pkt(sd, &v[i], &v[i].setup, true);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 /* Send every probe through a side and record what it saw. */
 static int run_side(struct dside *sd, struct dprobe *v, size_t n, int si,
 		    uint64_t deadline)
@@ -650,14 +670,6 @@ static int run_side(struct dside *sd, struct dprobe *v, size_t n, int si,
 		}
 	}
 	drain(sd, v, 0, si); /* discard anything from the setup */
-	for (i = 0; i < n; i++) {
-		if (v[i].ct == DCT_ESTABLISHED) {
-			r = send_pkt(sd, &v[i], &v[i].setup, true);
-			if (r)
-				return r;
-		}
-	}
-	drain(sd, v, n, si);
 	for (i = 0; i < n; i++) {
 		r = send_pkt(sd, &v[i], &v[i].pkt, false);
 		if (r) {
@@ -696,6 +708,7 @@ static const char *ct_name(enum dct c)
 {
 	return c == DCT_ESTABLISHED ? "ESTABLISHED" :
 	       c == DCT_INVALID	    ? "INVALID" :
+	       c == DCT_RELATED	    ? "RELATED" :
 				      "NEW";
 }
 
@@ -723,8 +736,8 @@ static void explain(struct dside *ref, struct dprobe *p, enum bf_family fam)
 		return;
 	if (dnet_sh("ip netns exec %s ip%stables-%s -Z", ref->ns_r, v, tool))
 		return;
-	if (p->ct == DCT_ESTABLISHED)
-		send_pkt(ref, p, &p->setup, true);
+	if (p->ct == DCT_ESTABLISHED || p->ct == DCT_RELATED)
+		send_pkt(ref, p, &p->setup, true); /* through the filter now */
 	send_pkt(ref, p, &p->pkt, false);
 	usleep(20000);
 	bft_sh_out(&out, "ip netns exec %s ip%stables-%s-save -c -t filter",
@@ -757,7 +770,7 @@ static void run_case(void **state)
 {
 	struct dcase *c = *state;
 	char *text = NULL;
-	char file[] = "/tmp/bfdiff-rsXXXXXX";
+	char file[PATH_MAX];
 	char why[128] = "", err[512], parse_err[1024] = "";
 	struct bf_ruleset *rs = NULL;
 	struct dside sd[DPROBE_MAX_SIDES];
@@ -790,7 +803,19 @@ static void run_case(void **state)
 		skip();
 		return;
 	}
-	fd = mkstemp(file);
+	/* a file named after the case, so that error lines say which */
+	snprintf(file, sizeof(file), "%s/", tmpdir);
+	for (i = 0; c->name[i] && strlen(file) + 2 < sizeof(file); i++) {
+		char ch = c->name[i];
+		size_t l = strlen(file);
+
+		file[l] = (char)(isalnum((unsigned char)ch) || ch == '.' ||
+						 ch == '-' || ch == '_' ?
+					 ch :
+					 '_');
+		file[l + 1] = '\0';
+	}
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
 	assert_true(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
 	close(fd);
@@ -808,6 +833,20 @@ static void run_case(void **state)
 	g.other_if = topo_build(&topo, parsed ? rs : NULL, c->family);
 	g.topo = &topo;
 
+	if (parsed) {
+		g.ct = ct;
+		g.frags = true;
+		g.rng = seed ^
+			fnv(c->name, strlen(c->name), 1469598103934665603ull);
+		if (!g.rng)
+			g.rng = 1;
+		if (dgen_prepare(&g, MAX_PROBES) || dgen_ruleset(&g, rs, n_random) ||
+		    dgen_finish(&g)) {
+			printf("FAILED %s: cannot generate probes\n", c->name);
+			setup_ok = false;
+		}
+	}
+
 	/* bpfilter first: a refusal ends the case before anything else is
 	 * set up. Without a bpfilter side, the IR parser's refusal stands
 	 * for it (bpfilter parses with it). */
@@ -822,6 +861,17 @@ static void run_case(void **state)
 		r = dnet_side_create(&sd[s], sides[s], &topo, ct);
 		if (r) {
 			printf("FAILED %s: cannot set up the %s side: %s\n",
+			       c->name, sides[s], strerror(-r));
+			setup_ok = false;
+			break;
+		}
+		/* The reverse packets of ESTABLISHED/RELATED probes go
+		 * before any filter exists, so that the conntrack entries
+		 * exist whatever the ruleset does to them. */
+		r = send_setups(&sd[s], g.v, g.n);
+		if (r) {
+			printf("FAILED %s: sending setup packets (%s side): "
+			       "%s\n",
 			       c->name, sides[s], strerror(-r));
 			setup_ok = false;
 			break;
@@ -863,16 +913,7 @@ static void run_case(void **state)
 		goto out;
 	}
 
-	g.ct = ct;
-	g.frags = true;
-	g.rng = seed ^ fnv(c->name, strlen(c->name), 1469598103934665603ull);
-	if (!g.rng)
-		g.rng = 1;
-	assert_int_equal(dgen_prepare(&g, MAX_PROBES), 0);
-	assert_int_equal(dgen_ruleset(&g, rs, n_random), 0);
-	assert_int_equal(dgen_finish(&g), 0);
 	c->probes = g.n;
-
 	for (s = 0; s < n_sides; s++) {
 		uint64_t ts = dnet_now_ms();
 
@@ -897,6 +938,16 @@ static void run_case(void **state)
 
 			seen0 += g.v[i].seen[0];
 			per_hook[g.v[i].hook]++;
+			if (getenv("BF_DIFF_DUMP")) {
+				char w[512];
+
+				probe_words(&topo, &g.v[i], w, sizeof(w));
+				printf("probe #%zu [%s] %s:", i, g.v[i].why, w);
+				for (s = 0; s < n_sides; s++)
+					printf(" %s=%s", sides[s],
+					       g.v[i].seen[s] ? "ACCEPT" : "DROP");
+				printf("\n");
+			}
 			for (s = 1; s < n_sides; s++)
 				if (g.v[i].seen[s] != g.v[i].seen[0])
 					mism = true;
@@ -1026,7 +1077,8 @@ static void discover(void)
 			if (snprintf(path, sizeof(path), "%s/%s", dir, f) >=
 			    (int)sizeof(path))
 				continue;
-			if (ends_with(f, ".iptables-save") || ends_with(f, "-save"))
+			if (ends_with(f, ".iptables-save") ||
+			    ends_with(f, "-save") || strstr(f, "ipt-save"))
 				add_case(path, f, CASE_SAVE,
 					 strstr(f, "ip6tables") ?
 						 BF_FAMILY_INET6 :
@@ -1099,6 +1151,10 @@ int main(void)
 	       "per ruleset\n",
 	       (unsigned long long)seed, (unsigned long long)seed, n_random);
 
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
 	discover();
 	tests = calloc((size_t)n_cases + 1, sizeof(*tests));
 	for (i = 0; i < n_cases; i++) {
@@ -1117,6 +1173,7 @@ int main(void)
 			printf("   refused: %s: %s\n", cases[i].name,
 			       cases[i].refusal);
 	dnet_cleanup();
+	rmdir(tmpdir);
 	free(tests);
 	free(sv);
 	return r;

@@ -153,10 +153,17 @@ static void dnet_init(void)
 
 static int dnet_ns_add(char *name, size_t size, const char *prefix)
 {
-	if (dnet_n_ns >= DNET_MAX_NS)
+	int i;
+
+	for (i = 0; i < dnet_n_ns && dnet_ns[i][0]; i++)
+		;
+	if (i >= DNET_MAX_NS)
 		return -ENOSPC;
 	bft_unique_name(name, size, prefix);
-	snprintf(dnet_ns[dnet_n_ns++], IFNAMSIZ, "%s", name);
+	/* recorded before it exists: a signal in between still cleans up */
+	snprintf(dnet_ns[i], IFNAMSIZ, "%s", name);
+	if (i == dnet_n_ns)
+		dnet_n_ns++;
 	return dnet_sh("ip netns add %s", name) == 0 ? 0 : -EIO;
 }
 

@@ -63,6 +63,10 @@ struct dpkt_spec {
 	/* Cut the datagram this many bytes into the transport header (a
 	 * truncated header: xt matches hotdrop it). 0 = full header. */
 	uint8_t short_l4;
+	/* ICMP errors: the quoted datagram (IP header + 8 bytes), placed
+	 * after the 8-byte ICMP header; the marker follows it. */
+	uint8_t quote_len;
+	uint8_t quote[48];
 };
 
 /* A built probe: one or two datagrams (two for DFRAG_PAIR*). */
@@ -76,7 +80,7 @@ struct dpkt {
 	bool truncated; /* no marker: identified by IPv4 ID / flow label */
 };
 
-static uint16_t dpkt_l4_hdrlen(uint8_t proto)
+static uint16_t l4_hdrlen(uint8_t proto)
 {
 	switch (proto) {
 	case IPPROTO_TCP:
@@ -90,6 +94,17 @@ static uint16_t dpkt_l4_hdrlen(uint8_t proto)
 	default:
 		return 0;
 	}
+}
+
+/* Bytes before the marker: the transport header, and for ICMP errors
+ * the datagram they quote. */
+static uint16_t dpkt_l4_hdrlen(const struct dpkt_spec *s)
+{
+	uint16_t hl = l4_hdrlen(s->proto);
+
+	if (s->proto == IPPROTO_ICMP || s->proto == IPPROTO_ICMPV6)
+		hl = (uint16_t)(hl + s->quote_len);
+	return hl;
 }
 
 static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
@@ -134,7 +149,7 @@ static uint32_t get32(const uint8_t *p)
  * family included). */
 static size_t build_l4(const struct dpkt_spec *s, uint32_t id, uint8_t *seg)
 {
-	uint16_t hl = dpkt_l4_hdrlen(s->proto);
+	uint16_t hl = dpkt_l4_hdrlen(s);
 	size_t len = hl + 8 + DPKT_PAD, i;
 	uint32_t sum = 0;
 	uint8_t ph[40];
@@ -164,6 +179,10 @@ static size_t build_l4(const struct dpkt_spec *s, uint32_t id, uint8_t *seg)
 		seg[1] = s->icmp_code;
 		put16(seg + 4, s->icmp_id);
 		put16(seg + 6, (uint16_t)id);
+		if (s->quote_len) {
+			memset(seg + 4, 0, 4); /* unused field of errors */
+			memcpy(seg + 8, s->quote, s->quote_len);
+		}
 		csum_off = 2;
 		break;
 	case IPPROTO_ESP:
@@ -271,7 +290,7 @@ static int dpkt_build(const struct dpkt_spec *s, uint32_t id, struct dpkt *out)
 {
 	uint8_t seg[96];
 	size_t seglen = build_l4(s, id, seg);
-	uint16_t hl = dpkt_l4_hdrlen(s->proto);
+	uint16_t hl = dpkt_l4_hdrlen(s);
 	uint8_t tail[8 + DPKT_PAD];
 	bool v4 = s->family == BF_FAMILY_INET4;
 	size_t iphl = v4 ? 20 : 40;

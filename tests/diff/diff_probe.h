@@ -29,6 +29,8 @@ enum dct {
 	DCT_NEW = 0,	 /* a fresh flow */
 	DCT_ESTABLISHED, /* the reverse packet was sent first */
 	DCT_INVALID,	 /* a TCP packet conntrack refuses (lone ACK) */
+	DCT_RELATED,	 /* an ICMP error quoting a flow sent first */
+	DCT_COUNT,
 };
 
 struct dprobe {
@@ -432,9 +434,10 @@ static bool satisfy(struct dgen *g, struct dprobe *p, const struct bf_match *m,
 			enum dct ct;
 		} st[] = {{BF_CTSTATE_NEW, DCT_NEW},
 			  {BF_CTSTATE_ESTABLISHED, DCT_ESTABLISHED},
-			  {BF_CTSTATE_INVALID, DCT_INVALID}};
+			  {BF_CTSTATE_INVALID, DCT_INVALID},
+			  {BF_CTSTATE_RELATED, DCT_RELATED}};
 
-		for (i = 0; i < 3; i++) {
+		for (i = 0; i < (int)ARRAY_SIZE(st); i++) {
 			if (!!(m->u.ctstate.mask & st[i].bit) == want) {
 				p->ct = st[i].ct;
 				return true;
@@ -536,10 +539,8 @@ static void vary(struct dgen *g, const struct dprobe *base,
 		}
 		if (m->type == BF_MATCH_L4HDR) {
 			p = *base;
-			p.spec.short_l4 = (uint8_t)((dpkt_l4_hdrlen(
-							     p.spec.proto) /
-						     2) &
-						    ~1u);
+			p.spec.short_l4 =
+				(uint8_t)((l4_hdrlen(p.spec.proto) / 2) & ~1u);
 			if (p.spec.short_l4)
 				EMIT("truncated");
 		}
@@ -643,12 +644,13 @@ static void vary(struct dgen *g, const struct dprobe *base,
 	case BF_MATCH_CTSTATE:
 		if (!g->ct)
 			break;
-		for (k = DCT_NEW; k <= DCT_INVALID; k++) {
+		for (k = DCT_NEW; k < DCT_COUNT; k++) {
 			p = *base;
 			p.ct = (enum dct)k;
-			EMIT(k == DCT_NEW ? "ct new" :
+			EMIT(k == DCT_NEW	      ? "ct new" :
 			     k == DCT_ESTABLISHED ? "ct established" :
-						    "ct invalid");
+			     k == DCT_INVALID	      ? "ct invalid" :
+						    "ct related");
 		}
 		break;
 	default:
@@ -726,7 +728,7 @@ static void random_probe(struct dgen *g, struct dprobe *p)
 				       (r >> 40) % 2 ? 128 : 0));
 	p->spec.icmp_code = (uint8_t)(dgen_rand(g) % 4);
 	if (g->ct)
-		p->ct = (enum dct)((r >> 44) % 3);
+		p->ct = (enum dct)((r >> 44) % DCT_COUNT);
 	p->sport_free = false;
 	snprintf(p->why, sizeof(p->why), "random");
 }
@@ -810,7 +812,7 @@ static int dgen_ruleset(struct dgen *g, const struct bf_ruleset *rs,
 				for (mi = 0; mi < r->n_matches; mi++)
 					vary(g, &base, &r->matches[mi], why);
 				if (g->ct) {
-					for (i = DCT_NEW; i <= DCT_INVALID; i++) {
+					for (i = DCT_NEW; i < DCT_COUNT; i++) {
 						struct dprobe p = base;
 
 						p.ct = (enum dct)i;
@@ -879,6 +881,42 @@ static int dgen_finish(struct dgen *g)
 			p->spec.sport = (uint16_t)(20000 + i % 40000);
 		p->spec.icmp_id = (uint16_t)(i + 1);
 		p->spec.seq = 1000u * (uint32_t)i + 1;
+		if (p->ct == DCT_RELATED) {
+			/* The reverse flow (UDP) is sent first; the probe is
+			 * an ICMP error quoting it: conntrack calls it
+			 * RELATED (nf_conntrack_inet_error()). */
+			struct dpkt_spec *s = &p->setup_spec;
+			bool l4 = p->spec.proto == IPPROTO_TCP ||
+				  p->spec.proto == IPPROTO_UDP;
+			bool v4 = p->spec.family == BF_FAMILY_INET4;
+
+			*s = p->spec;
+			s->frag = DFRAG_NONE;
+			s->n_ext = 0;
+			s->short_l4 = 0;
+			s->quote_len = 0;
+			memcpy(s->saddr, p->spec.daddr, 16);
+			memcpy(s->daddr, p->spec.saddr, 16);
+			s->proto = IPPROTO_UDP;
+			s->sport = l4 ? p->spec.dport : 5353;
+			s->dport = l4 ? p->spec.sport :
+					(uint16_t)(20000 + i % 40000);
+			s->tos = p->hook == BF_HOOK_FORWARD ?
+					 dnet_tos(p->in_if) :
+					 0;
+			if (dpkt_build(s, id | 0x80000000u, &p->setup) < 0) {
+				p->ct = DCT_NEW;
+			} else {
+				p->spec.proto = v4 ? IPPROTO_ICMP :
+						     IPPROTO_ICMPV6;
+				p->spec.icmp_type = v4 ? 3 : 1;
+				p->spec.icmp_code = v4 ? 3 : 4;
+				p->spec.quote_len =
+					(uint8_t)(p->setup.l4_off + 8);
+				memcpy(p->spec.quote, p->setup.data[0],
+				       p->spec.quote_len);
+			}
+		}
 		if (p->ct == DCT_ESTABLISHED) {
 			struct dpkt_spec *s = &p->setup_spec;
 
