@@ -366,6 +366,79 @@ static void test_l2(void **state)
 	}
 }
 
+static void filler(struct bf_chain *c, int n)
+{
+	char a[32];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(a, sizeof(a), "10.%d.%d.1", i / 200, i % 200);
+		PU_RULE(c, BF_VERDICT_DROP, NULL,
+			pu_addr(BF_MATCH_SADDR, a, 32, false),
+			pu_proto(6, false));
+	}
+}
+
+/* Long chains are split into segment functions: RETURN, -g and -j from
+ * inside segments keep their meaning. */
+static void test_segmented(void **state)
+{
+	struct pkts pk = mkpkts();
+	struct pu_pkt t23 =
+		pu_build(&(struct pu_spec){ .proto = 6, .dport = 23 });
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b, *u, *g;
+		struct pu_prog p;
+
+		user(rs, "U");
+		user(rs, "G");
+		b = B(rs, k);
+		u = bf_ruleset_chain(rs, V4, "U");
+		g = bf_ruleset_chain(rs, V4, "G");
+		b->policy = BF_VERDICT_DROP;
+		filler(b, 700);
+		PU_RULE(b, BF_VERDICT_RETURN, NULL, pu_proto(17, false));
+		filler(b, 500);
+		PU_RULE(b, BF_VERDICT_GOTO, "G", pu_proto(1, false));
+		filler(b, 200);
+		PU_RULE(b, BF_VERDICT_JUMP, "U", pu_proto(6, false));
+		filler(b, 600);
+		PU_RULE(b, BF_VERDICT_ACCEPT, NULL, pu_proto(0, false));
+		PU_RULE(g, BF_VERDICT_ACCEPT, NULL,
+			pu_addr(BF_MATCH_SADDR, "192.0.2.99", 32, false));
+		filler(u, 900);
+		PU_RULE(u, BF_VERDICT_RETURN, NULL, pu_proto(6, false),
+			pu_l4hdr(6, 20, true),
+			pu_ports(BF_MATCH_DPORT, 22, 22, false));
+		filler(u, 900);
+		PU_RULE(u, BF_VERDICT_DROP, NULL, pu_proto(0, false));
+		load(rs, k, &p);
+
+		expect(&p, &pk.udp, DRP);
+		assert_int_equal(cnt(&p, b->policy_counter_idx), 1);
+		assert_int_equal(cnt(&p, RULE_IDX(b, 700)), 1);
+		pu_reset_counters(&p);
+		expect(&p, &pk.icmp, DRP);
+		assert_int_equal(cnt(&p, b->policy_counter_idx), 1);
+		assert_int_equal(cnt(&p, RULE_IDX(b, 1201)), 1);
+		expect(&p, &pk.icmp99, ACC);
+		assert_int_equal(cnt(&p, RULE_IDX(g, 0)), 1);
+		pu_reset_counters(&p);
+		expect(&p, &pk.tcp, ACC); /* dport 22: U returns */
+		assert_int_equal(cnt(&p, RULE_IDX(u, 900)), 1);
+		assert_int_equal(cnt(&p, RULE_IDX(b, 2003)), 1);
+		assert_int_equal(cnt(&p, RULE_IDX(b, 1402)), 1);
+		expect(&p, &t23, DRP);
+		assert_int_equal(cnt(&p, RULE_IDX(u, 1801)), 1);
+		assert_int_equal(cnt(&p, b->policy_counter_idx), 0);
+		pu_close(&p);
+		bf_ruleset_free(&rs);
+	}
+}
+
 static void test_refused_hooks(void **state)
 {
 	struct bf_ruleset *rs = bf_ruleset_new();
@@ -395,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_l2),
 		cmocka_unit_test(test_refused_hooks),
+		cmocka_unit_test(test_segmented),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
