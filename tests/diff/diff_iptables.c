@@ -58,6 +58,9 @@ struct dcase {
 	char refusal[512];
 	size_t probes, mismatches;
 	bool failed;
+	/* harness self-tests: the same ruleset on two iptables-legacy sides
+	 * must give no mismatch; a changed one must give some */
+	enum { SELFTEST_NONE = 0, SELFTEST_SAME, SELFTEST_MUTATED } selftest;
 };
 
 static struct dcase cases[MAX_CASES];
@@ -769,7 +772,10 @@ static void log_to_buf(enum bf_log_level level, const char *msg, void *data)
 static void run_case(void **state)
 {
 	struct dcase *c = *state;
-	char *text = NULL;
+	static const char *const self_sides[] = {"legacy", "legacy"};
+	const char *const *sv = c->selftest ? self_sides : sides;
+	int nsd = c->selftest ? 2 : n_sides;
+	char *text = NULL, file2[PATH_MAX + 8] = "";
 	char file[PATH_MAX];
 	char why[128] = "", err[512], parse_err[1024] = "";
 	struct bf_ruleset *rs = NULL;
@@ -783,17 +789,17 @@ static void run_case(void **state)
 	bool has_bpf = false;
 
 	BFT_REQUIRE_KERNEL();
-	for (s = 0; s < n_sides; s++)
-		if (!strcmp(sides[s], "bpfilter")) {
+	for (s = 0; s < nsd; s++)
+		if (!strcmp(sv[s], "bpfilter")) {
 			order[no++] = s;
 			has_bpf = true;
 		}
-	for (s = 0; s < n_sides; s++)
-		if (strcmp(sides[s], "bpfilter"))
+	for (s = 0; s < nsd; s++)
+		if (strcmp(sv[s], "bpfilter"))
 			order[no++] = s;
 	memset(&g, 0, sizeof(g));
 	for (s = 0; s < DPROBE_MAX_SIDES; s++)
-		dnet_side_init(&sd[s], sides[s]);
+		dnet_side_init(&sd[s], sv[s]);
 
 	text = case_text(c);
 	if (!text) {
@@ -819,6 +825,19 @@ static void run_case(void **state)
 	assert_true(fd >= 0);
 	assert_true(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
 	close(fd);
+	if (c->selftest == SELFTEST_MUTATED) {
+		/* the second side gets one more rule at the end of OUTPUT */
+		char *commit = strstr(text, "\nCOMMIT");
+		FILE *f;
+
+		assert_non_null(commit);
+		snprintf(file2, sizeof(file2), "%s.mut", file);
+		f = fopen(file2, "we");
+		assert_non_null(f);
+		fprintf(f, "%.*s\n-A OUTPUT -p udp -j DROP%s",
+			(int)(commit - text), text, commit);
+		fclose(f);
+	}
 
 	supported = only_supported(text, why, sizeof(why));
 	ct = strstr(text, "-m state") || strstr(text, "-m conntrack");
@@ -856,12 +875,12 @@ static void run_case(void **state)
 			 (int)strcspn(parse_err, ";"), parse_err);
 		setup_ok = false;
 	}
-	for (i = 0; i < (size_t)n_sides && setup_ok; i++) {
+	for (i = 0; i < (size_t)nsd && setup_ok; i++) {
 		s = order[i];
-		r = dnet_side_create(&sd[s], sides[s], &topo, ct);
+		r = dnet_side_create(&sd[s], sv[s], &topo, ct);
 		if (r) {
 			printf("FAILED %s: cannot set up the %s side: %s\n",
-			       c->name, sides[s], strerror(-r));
+			       c->name, sv[s], strerror(-r));
 			setup_ok = false;
 			break;
 		}
@@ -872,19 +891,20 @@ static void run_case(void **state)
 		if (r) {
 			printf("FAILED %s: sending setup packets (%s side): "
 			       "%s\n",
-			       c->name, sides[s], strerror(-r));
+			       c->name, sv[s], strerror(-r));
 			setup_ok = false;
 			break;
 		}
-		r = side_apply(&sd[s], file, c->family, err, sizeof(err));
-		if (r && !strcmp(sides[s], "bpfilter")) {
+		r = side_apply(&sd[s], s == 1 && file2[0] ? file2 : file,
+			       c->family, err, sizeof(err));
+		if (r && !strcmp(sv[s], "bpfilter")) {
 			c->refused = true;
 			snprintf(c->refusal, sizeof(c->refusal), "%s", err);
 			break;
 		}
 		if (r) {
 			printf("FAILED %s: %s could not load it: %s\n", c->name,
-			       sides[s], err);
+			       sv[s], err);
 			setup_ok = false;
 		}
 	}
@@ -914,19 +934,19 @@ static void run_case(void **state)
 	}
 
 	c->probes = g.n;
-	for (s = 0; s < n_sides; s++) {
+	for (s = 0; s < nsd; s++) {
 		uint64_t ts = dnet_now_ms();
 
 		sched_yield();
 		r = run_side(&sd[s], g.v, g.n, s, deadline);
 		if (r) {
 			printf("FAILED %s: probing the %s side: %s\n", c->name,
-			       sides[s], strerror(-r));
+			       sv[s], strerror(-r));
 			c->failed = true;
 			goto out;
 		}
 		if (getenv("BF_DIFF_VERBOSE"))
-			printf("  %s: %zu probes in %llu ms\n", sides[s], g.n,
+			printf("  %s: %zu probes in %llu ms\n", sv[s], g.n,
 			       (unsigned long long)(dnet_now_ms() - ts));
 	}
 
@@ -943,25 +963,26 @@ static void run_case(void **state)
 
 				probe_words(&topo, &g.v[i], w, sizeof(w));
 				printf("probe #%zu [%s] %s:", i, g.v[i].why, w);
-				for (s = 0; s < n_sides; s++)
-					printf(" %s=%s", sides[s],
+				for (s = 0; s < nsd; s++)
+					printf(" %s=%s", sv[s],
 					       g.v[i].seen[s] ? "ACCEPT" : "DROP");
 				printf("\n");
 			}
-			for (s = 1; s < n_sides; s++)
+			for (s = 1; s < nsd; s++)
 				if (g.v[i].seen[s] != g.v[i].seen[0])
 					mism = true;
 			if (!mism)
 				continue;
 			c->mismatches++;
-			if (printed++ < MAX_PRINT) {
+			if (c->selftest != SELFTEST_MUTATED &&
+			    printed++ < MAX_PRINT) {
 				char w[512];
 
 				probe_words(&topo, &g.v[i], w, sizeof(w));
 				printf("MISMATCH %s #%zu [%s] %s:", c->name, i,
 				       g.v[i].why, w);
-				for (s = 0; s < n_sides; s++)
-					printf(" %s=%s", sides[s],
+				for (s = 0; s < nsd; s++)
+					printf(" %s=%s", sv[s],
 					       g.v[i].seen[s] ? "ACCEPT" : "DROP");
 				printf("\n");
 				if (explained++ < MAX_EXPLAIN)
@@ -970,27 +991,39 @@ static void run_case(void **state)
 		}
 		printf("%s %s: %zu probes (INPUT %zu, FORWARD %zu, OUTPUT %zu), "
 		       "%zu accepted by %s, %zu mismatches, %llu ms\n",
-		       c->mismatches ? "FAIL" : "ok", c->name, g.n,
+		       (c->mismatches != 0) == (c->selftest != SELFTEST_MUTATED) ?
+			       "FAIL" :
+			       "ok",
+		       c->name, g.n,
 		       per_hook[BF_HOOK_INPUT], per_hook[BF_HOOK_FORWARD],
-		       per_hook[BF_HOOK_OUTPUT], seen0, sides[0], c->mismatches,
+		       per_hook[BF_HOOK_OUTPUT], seen0, sv[0], c->mismatches,
 		       (unsigned long long)(dnet_now_ms() - t0));
 		/* A probe set that no side accepts, or that every side
 		 * accepts entirely, would prove little: say so. */
 		if (seen0 == 0 || seen0 == g.n)
 			printf("note: %s: every probe got the same verdict on "
 			       "%s\n",
-			       c->name, sides[0]);
+			       c->name, sv[0]);
 	}
-	if (c->mismatches)
+	if (c->selftest == SELFTEST_MUTATED) {
+		/* the harness must see the difference */
+		printf("selftest %s: %zu mismatches expected, %s\n", c->name,
+		       c->mismatches, c->mismatches ? "seen" : "NONE SEEN");
+		c->failed = c->mismatches == 0;
+		c->mismatches = 0;
+	} else if (c->mismatches) {
 		c->failed = true;
+	}
 
 out:
-	for (s = n_sides - 1; s >= 0; s--)
+	for (s = nsd - 1; s >= 0; s--)
 		dnet_side_destroy(&sd[s]);
 	dgen_free(&g);
 	bf_ruleset_free(&rs);
 	free(text);
 	unlink(file);
+	if (file2[0])
+		unlink(file2);
 	tot.probes += c->probes;
 	tot.mismatches += c->mismatches;
 	if (c->refused)
@@ -1000,7 +1033,11 @@ out:
 	if (c->failed) {
 		tot.failed++;
 		fail_msg("%s: %zu mismatches%s", c->name, c->mismatches,
-			 c->refused ? " (refused although supported)" : "");
+			 c->refused ?
+				 " (refused although supported)" :
+			 c->selftest == SELFTEST_MUTATED ?
+				 " (a changed ruleset went unnoticed)" :
+				 "");
 	}
 }
 
@@ -1024,6 +1061,21 @@ static void add_case(const char *path, const char *name, enum case_kind k,
 	c->kind = k;
 	c->family = fam;
 	n_cases++;
+}
+
+static void add_selftest(const char *path, const char *name, int kind)
+{
+	struct dcase *c;
+
+	if (n_cases >= MAX_CASES || access(path, R_OK) != 0)
+		return;
+	c = &cases[n_cases++];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->kind = CASE_SAVE;
+	c->family = BF_FAMILY_INET4;
+	c->selftest = kind;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -1105,6 +1157,19 @@ static void discover(void)
 		snprintf(dir, sizeof(dir), "%s", getenv("BF_DIFF_RULESETS"));
 	else
 		snprintf(dir, sizeof(dir), "%s/tests/diff/rulesets", bft_root());
+	if (!getenv("BF_DIFF_FILTER") || strstr("selftest", getenv("BF_DIFF_FILTER"))) {
+		char p1[PATH_MAX + 32];
+
+		if (snprintf(p1, sizeof(p1), "%s/tests/diff/rulesets/conntrack.rules",
+			     bft_root()) < (int)sizeof(p1))
+			add_selftest(p1, "selftest: conntrack.rules twice on legacy",
+				     SELFTEST_SAME);
+		if (snprintf(p1, sizeof(p1), "%s/tests/diff/rulesets/basic.rules",
+			     bft_root()) < (int)sizeof(p1))
+			add_selftest(p1, "selftest: basic.rules vs basic.rules "
+					 "+ one rule, on legacy",
+				     SELFTEST_MUTATED);
+	}
 	n = list_dir(dir, &names);
 	for (i = 0; i < n; i++) {
 		if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) <
