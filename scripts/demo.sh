@@ -106,9 +106,11 @@ setup() {
 	# the server answers the client's second network over the same link
 	in_srv ip route add 198.51.100.0/24 dev "$VS"
 
-	in_srv "${NETCHECK[@]}" listen --tcp 22,80,443,3306,8080 --udp 53,5353 --seconds 600 &
+	# `ip netns exec` execs its command: $! is the listener itself
+	ip netns exec "$SRV" "${NETCHECK[@]}" listen --tcp 22,80,443,3306,8080 \
+		--udp 53,5353 --seconds 600 &
 	PIDS+=($!)
-	in_cli "${NETCHECK[@]}" listen --tcp 9000 --seconds 600 &
+	ip netns exec "$CLI" "${NETCHECK[@]}" listen --tcp 9000 --seconds 600 &
 	PIDS+=($!)
 	# wait (bounded) until the listeners answer
 	local i
@@ -225,7 +227,12 @@ step "5. Re-apply a new version (web moves to 8080, ssh only from 192.0.2.0/25)"
 echo "(IPv4 only: the IPv6 table stays as it is)"
 fw_apply "$DEMO/server-v2.rules"
 probe 2
-fw_list
+if [[ "$BACKEND" == bpfilter ]]; then
+	echo "The IPv4 table now in force, with its counters (iptables-save form):"
+	run_srv "$BPFILTER" save -4 -c
+else
+	run_srv iptables-save -c
+fi
 
 step "6. Flush: the server is open again"
 fw_flush
