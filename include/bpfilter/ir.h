@@ -145,7 +145,9 @@ struct bf_match {
 			uint8_t mask, cmp;
 		} tcpflags;
 		struct {
-			/* type 0xff with codes 0..0xff = "any" (IPv4 only) */
+			/* IPv4: type 0xff matches every type and code, whatever
+			 * code_lo/hi (icmp_type_code_match()); IPv6 has no
+			 * such wildcard. */
 			uint8_t type, code_lo, code_hi;
 		} icmp;
 		struct {

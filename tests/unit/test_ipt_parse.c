@@ -222,7 +222,8 @@ static void test_jump_goto(void **state)
 			       "-A INPUT -g ACCEPT\n"
 			       ":ACCEPT - [0:0]\n"
 			       ":-bad - [0:0]\n"
-			       ":a23456789012345678901234567890 - [0:0]\n"
+			       ":a2345678901234567890123456789 - [0:0]\n"
+			       ":a234567890123456789012345678 - [0:0]\n"
 			       "COMMIT\n",
 			       BF_FAMILY_INET4),
 			 -EINVAL);

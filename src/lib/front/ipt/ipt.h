@@ -33,6 +33,9 @@ enum ipt_mod_id {
 	IPT_MOD_COUNT,
 };
 
+/* iptables refuses names of XT_EXTENSION_MAXNAMELEN (29) characters or
+ * more (assert_valid_chain_name(), xt_parse_target()). */
+#define IPT_CHAIN_NAME_MAX 28
 #define IPT_MAX_ARGS 256
 #define IPT_MAX_MODS 32
 #define IPT_MAX_ADDRS 256

@@ -434,9 +434,9 @@ static int core_option(struct ipt_rule_ctx *ctx, char c, const char *arg,
 			ipt_err(ctx, "Invalid target name (too short)");
 			return -EINVAL;
 		}
-		if (strlen(arg) > BF_CHAIN_NAME_MAX) {
+		if (strlen(arg) > IPT_CHAIN_NAME_MAX) {
 			ipt_err(ctx, "Invalid target name `%s' (%d chars max)",
-				arg, BF_CHAIN_NAME_MAX);
+				arg, IPT_CHAIN_NAME_MAX);
 			return -EINVAL;
 		}
 		for (const char *p = arg; *p; p++) {
@@ -658,9 +658,9 @@ int ipt_parse_args(struct ipt_rule_ctx *ctx, int argc, char **argv)
 		if (r)
 			return r;
 	}
-	if (strlen(ctx->chain) > BF_CHAIN_NAME_MAX) {
+	if (strlen(ctx->chain) > IPT_CHAIN_NAME_MAX) {
 		ipt_err(ctx, "chain name `%s' too long (must be under %d chars)",
-			ctx->chain, BF_CHAIN_NAME_MAX + 1);
+			ctx->chain, IPT_CHAIN_NAME_MAX + 1);
 		return -EINVAL;
 	}
 	/* Generic checks of do_parse(): the interface a hook cannot see. */
@@ -677,10 +677,10 @@ int ipt_parse_args(struct ipt_rule_ctx *ctx, int argc, char **argv)
 
 int ipt_check_chain_name(const char *file, int line, const char *name)
 {
-	if (strlen(name) > BF_CHAIN_NAME_MAX) {
+	if (strlen(name) > IPT_CHAIN_NAME_MAX) {
 		bf_log_at(BF_LOG_ERROR, file, line, 0,
 			  "chain name `%s' too long (must be under %d chars)",
-			  name, BF_CHAIN_NAME_MAX + 1);
+			  name, IPT_CHAIN_NAME_MAX + 1);
 		return -EINVAL;
 	}
 	if (!*name) {
