@@ -63,6 +63,11 @@
 struct dtopo {
 	int n_if;
 	char name[DNET_MAX_IF][IFNAMSIZ];
+	/* R's loopback (rules naming "lo"): no veth; R sends the probe
+	 * itself through a local route via lo, which the packet leaves
+	 * (OUTPUT, seen by an AF_PACKET socket on lo in R) and re-enters
+	 * (INPUT with in=lo, seen by the raw sockets). Never FORWARD. */
+	bool is_lo[DNET_MAX_IF];
 };
 
 struct dside {
@@ -71,6 +76,7 @@ struct dside {
 	int nsfd_s, nsfd_r;
 	int pkt_tx;   /* AF_PACKET in S, sends INPUT and FORWARD probes */
 	int pkt_rx;   /* AF_PACKET in S, sees what R sent out */
+	int lo_rx;    /* AF_PACKET on R's lo, sees what R sent via lo */
 	int raw_out[2][DNET_MAX_IF]; /* R: IPPROTO_RAW per family/out if */
 	int ifindex_s[DNET_MAX_IF];
 	/* R: raw sockets observing local delivery, per family and proto */
@@ -238,11 +244,16 @@ static int dnet_ip_batch(const char *ns, bool v6, const char *text)
 		return -EIO;
 	}
 	close(fd);
-	r = dnet_sh("ip -n %s %s -batch %s", ns, v6 ? "-6" : "", path);
-	if (r != 0)
-		bft_sh("echo 'ip batch failed:' >&2; ip -n %s %s -batch %s "
-		       "2>&1 | head -5 >&2",
-		       ns, v6 ? "-6" : "", path);
+	{
+		char *out = NULL;
+
+		r = bft_sh_out(&out, "ip -n %s %s -batch %s 2>&1", ns,
+			       v6 ? "-6" : "", path);
+		if (r != 0)
+			fprintf(stderr, "ip -n %s %s -batch failed: %s\n", ns,
+				v6 ? "-6" : "", out ? out : "");
+		free(out);
+	}
 	unlink(path);
 	return r == 0 ? 0 : -EIO;
 }
@@ -292,6 +303,7 @@ static void dnet_side_init(struct dside *sd, const char *kind)
 	memset(sd, 0, sizeof(*sd));
 	sd->kind = kind ? kind : "";
 	sd->pkt_tx = sd->pkt_rx = sd->nsfd_s = sd->nsfd_r = -1;
+	sd->lo_rx = -1;
 	memset(sd->raw_out, 0xff, sizeof(sd->raw_out));
 }
 
@@ -303,6 +315,8 @@ static void dnet_side_close(struct dside *sd)
 		close(sd->pkt_tx);
 	if (sd->pkt_rx >= 0)
 		close(sd->pkt_rx);
+	if (sd->lo_rx >= 0)
+		close(sd->lo_rx);
 	for (f = 0; f < 2; f++)
 		for (i = 0; i < DNET_MAX_IF; i++)
 			if (sd->raw_out[f][i] >= 0)
@@ -315,6 +329,7 @@ static void dnet_side_close(struct dside *sd)
 	if (sd->nsfd_r >= 0)
 		close(sd->nsfd_r);
 	sd->pkt_tx = sd->pkt_rx = sd->nsfd_s = sd->nsfd_r = -1;
+	sd->lo_rx = -1;
 	memset(sd->raw_out, 0xff, sizeof(sd->raw_out));
 }
 
@@ -376,6 +391,8 @@ static int dnet_side_create(struct dside *sd, const char *kind,
 	dnet_enter(-1);
 
 	for (k = 0; k < t->n_if; k++) {
+		if (t->is_lo[k])
+			continue;
 		dnet_mac(mr, 1, k);
 		dnet_mac(ms, 2, k);
 		r = dnet_sh("ip link add %s netns %s address "
@@ -399,15 +416,26 @@ static int dnet_side_create(struct dside *sd, const char *kind,
 	fprintf(f4, "route add local 0.0.0.0/0 dev lo\n");
 	fprintf(f6, "route add local ::/0 dev lo\n");
 	for (k = 0; k < t->n_if; k++) {
-		fprintf(f4, "link set dev %s arp off up\n", t->name[k]);
-		fprintf(f4, "route add default dev %s table %d\n", t->name[k],
-			100 + k);
-		fprintf(f6, "route add default dev %s table %d\n", t->name[k],
-			100 + k);
-		fprintf(f4, "rule add pref 100 tos 0x%02x table %d\n",
-			dnet_tos(k), 100 + k);
-		fprintf(f6, "rule add pref 100 tos 0x%02x table %d\n",
-			dnet_tos(k), 100 + k);
+		if (t->is_lo[k]) {
+			/* a local route: looped back and delivered */
+			fprintf(f4, "route add local default dev lo table %d\n",
+				100 + k);
+			fprintf(f6, "route add local ::/0 dev lo table %d\n",
+				100 + k);
+		} else {
+			fprintf(f4, "link set dev %s arp off up\n", t->name[k]);
+			fprintf(f4, "route add default dev %s table %d\n",
+				t->name[k], 100 + k);
+			fprintf(f6, "route add default dev %s table %d\n",
+				t->name[k], 100 + k);
+		}
+		if (!t->is_lo[k]) {
+			/* lo is never an output of FORWARD */
+			fprintf(f4, "rule add pref 100 tos 0x%02x table %d\n",
+				dnet_tos(k), 100 + k);
+			fprintf(f6, "rule add pref 100 tos 0x%02x table %d\n",
+				dnet_tos(k), 100 + k);
+		}
 		fprintf(f4, "rule add pref 110 fwmark %d table %d\n", k + 1,
 			100 + k);
 		fprintf(f6, "rule add pref 110 fwmark %d table %d\n", k + 1,
@@ -431,7 +459,8 @@ static int dnet_side_create(struct dside *sd, const char *kind,
 		return -ENOMEM;
 	fprintf(f4, "link set lo up\n");
 	for (k = 0; k < t->n_if; k++)
-		fprintf(f4, "link set dev p%d up\n", k);
+		if (!t->is_lo[k])
+			fprintf(f4, "link set dev p%d up\n", k);
 	fclose(f4);
 	r = dnet_ip_batch(sd->ns_s, false, b4);
 	free(b4);
@@ -509,6 +538,22 @@ static int dnet_side_create(struct dside *sd, const char *kind,
 		}
 	}
 
+	sd->lo_rx = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			   htons(ETH_P_ALL));
+	if (sd->lo_rx >= 0) {
+		struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+					  .sll_protocol = htons(ETH_P_ALL),
+					  .sll_ifindex = (int)if_nametoindex(
+						  "lo")};
+
+		if (bind(sd->lo_rx, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+			close(sd->lo_rx);
+			sd->lo_rx = -1;
+		} else {
+			set_bufs(sd->lo_rx);
+		}
+	}
+
 	dnet_enter(sd->nsfd_s);
 	sd->pkt_tx = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	sd->pkt_rx = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -520,8 +565,8 @@ static int dnet_side_create(struct dside *sd, const char *kind,
 		sd->ifindex_s[k] = (int)if_nametoindex(pn);
 	}
 	dnet_enter(-1);
-	if (sd->pkt_tx < 0 || sd->pkt_rx < 0)
-		return -errno;
+	if (sd->pkt_tx < 0 || sd->pkt_rx < 0 || sd->lo_rx < 0)
+		return -EIO;
 	{
 		int one = 1;
 

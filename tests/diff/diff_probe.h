@@ -171,13 +171,16 @@ static bool if_matches(const struct bf_match *m, const char *name)
 	       (n > strlen(m->u.iface.name) ? name[n - 1] == '\0' : true);
 }
 
-/* An interface of the topology that matches (want) or not the match. */
-static int pick_if(const struct dgen *g, const struct bf_match *m, bool want)
+/* An interface of the topology that matches (want) or not the match
+ * (never lo for FORWARD). */
+static int pick_if(const struct dgen *g, const struct bf_match *m, bool want,
+		   enum bf_hook hook)
 {
 	int k;
 
 	for (k = 0; k < g->topo->n_if; k++)
-		if (if_matches(m, g->topo->name[k]) == want)
+		if (if_matches(m, g->topo->name[k]) == want &&
+		    !(hook == BF_HOOK_FORWARD && g->topo->is_lo[k]))
 			return k;
 	return -1;
 }
@@ -200,6 +203,9 @@ static void dgen_add(struct dgen *g, const struct dprobe *in)
 		p.in_if = g->other_if;
 	if (p.hook != BF_HOOK_INPUT && p.out_if < 0)
 		p.out_if = g->other_if;
+	if (p.hook == BF_HOOK_FORWARD &&
+	    (g->topo->is_lo[p.in_if] || g->topo->is_lo[p.out_if]))
+		return;
 	p.spec.tos = p.hook == BF_HOOK_FORWARD ? dnet_tos(p.out_if) : 0;
 	if (p.hook == BF_HOOK_INPUT) {
 		/* A lone fragment is never delivered locally: send whole
@@ -309,7 +315,7 @@ static bool satisfy(struct dgen *g, struct dprobe *p, const struct bf_match *m,
 	case BF_MATCH_IIFNAME:
 		if (p->hook == BF_HOOK_OUTPUT)
 			return !!m->neg == !want ? true : false;
-		k = pick_if(g, m, want);
+		k = pick_if(g, m, want, p->hook);
 		if (k < 0)
 			return false;
 		p->in_if = k;
@@ -317,7 +323,7 @@ static bool satisfy(struct dgen *g, struct dprobe *p, const struct bf_match *m,
 	case BF_MATCH_OIFNAME:
 		if (p->hook == BF_HOOK_INPUT)
 			return !!m->neg == !want ? true : false;
-		k = pick_if(g, m, want);
+		k = pick_if(g, m, want, p->hook);
 		if (k < 0)
 			return false;
 		p->out_if = k;
