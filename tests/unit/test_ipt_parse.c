@@ -443,6 +443,87 @@ static void test_syntax_forms(void **state)
 	bf_ruleset_free(&rs);
 }
 
+static int parse_cmds(struct bf_ruleset *rs, const char *text)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int r;
+
+	assert_non_null(f);
+	r = bf_ipt_parse_commands(rs, f, "s.sh");
+	fclose(f);
+	return r;
+}
+
+/* Script idioms: flush / delete / zero, continuation lines, -P -c. */
+static void test_command_scripts(void **state)
+{
+	struct bf_ruleset *rs = bf_ruleset_new();
+	_cleanup_free_ char *out = NULL;
+
+	assert_int_equal(parse_cmds(rs, "iptables -N A\n"
+					"iptables -A A -j DROP\n"
+					"iptables -A INPUT -j A -c 1 2\n"
+					"iptables -A OUTPUT -j ACCEPT\n"
+					"ip6tables -N A\n"),
+			 0);
+	assert_int_equal(
+		parse_cmds(rs,
+			   "iptables -Z\n"
+			   "iptables -F\n"
+			   "iptables -X\n"
+			   "iptables -P INPUT DROP -c 3 4\n"
+			   "iptables -A INPUT -p tcp \\\n"
+			   "    --dport 22 \\\n"
+			   "    -j ACCEPT\n"
+			   "iptables -N B\n"
+			   "iptables -A B -j RETURN\n"
+			   "iptables -A FORWARD -j B\n"
+			   "iptables -F B\n"),
+		0);
+	out = print_family(rs, BF_FAMILY_INET4, BF_IPT_PRINT_COUNTERS);
+	assert_string_equal(out, "*filter\n"
+				 ":INPUT DROP [3:4]\n"
+				 ":FORWARD ACCEPT [0:0]\n"
+				 ":OUTPUT ACCEPT [0:0]\n"
+				 ":B - [0:0]\n"
+				 "[0:0] -A INPUT -p tcp -m tcp --dport 22 -j "
+				 "ACCEPT\n"
+				 "[0:0] -A FORWARD -j B\n"
+				 "COMMIT\n");
+	/* The IPv6 chain A was left alone. */
+	assert_non_null(bf_ruleset_chain(rs, BF_FAMILY_INET6, "A"));
+
+	assert_int_equal(parse_cmds(rs, "iptables -X B\n"
+					"iptables -X INPUT\n"
+					"iptables -X NOPE\n"
+					"iptables -N C -s 1.2.3.4\n"
+					"iptables -A INPUT \\\n"
+					"  -m nosuch\n"
+					"iptables -A INPUT \\\n"),
+			 -EINVAL);
+	assert_non_null(strstr(logtext, "s.sh:1: chain 'B' is still "
+					"referenced"));
+	assert_non_null(strstr(logtext, "s.sh:2: cannot delete built-in"));
+	assert_non_null(strstr(logtext, "s.sh:3: chain 'NOPE' does not"));
+	assert_non_null(strstr(logtext, "s.sh:4: Illegal option"));
+	assert_non_null(strstr(logtext, "s.sh:5: match 'nosuch' is not "
+					"supported"));
+	assert_non_null(strstr(logtext, "s.sh:7: command continued"));
+	assert_int_equal(lognum, 6);
+
+	/* In restore input, -6 marks a line for ip6tables-restore only. */
+	assert_int_equal(parse(rs,
+			       "*filter\n-A INPUT -6 -m nosuch\n"
+			       "-A INPUT -4 -j DROP\nCOMMIT\n",
+			       BF_FAMILY_INET4),
+			 0);
+	free(out);
+	out = print_family(rs, BF_FAMILY_INET4, 0);
+	assert_non_null(strstr(out, ":OUTPUT ACCEPT [0:0]\n-A INPUT -j "
+				    "DROP\nCOMMIT\n"));
+	bf_ruleset_free(&rs);
+}
+
 static void test_commands(void **state)
 {
 	const char *dir = bft_corpus_dir();
@@ -682,6 +763,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ir_mapping, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_syntax_forms, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_command_scripts, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rulesets_roundtrip, setup,

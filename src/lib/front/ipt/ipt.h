@@ -143,8 +143,8 @@ struct ipt_rule_ctx {
 	enum bf_family family;
 	bool restore; /* iptables-restore line (vs. command line) */
 
-	char command; /* 'A', 'I', 'N', 'P' or 0 */
-	const char *chain;
+	char command; /* 'A', 'I', 'N', 'P', 'F', 'X', 'Z' or 0 */
+	const char *chain; /* NULL: all chains (-F, -X, -Z) */
 	unsigned long long rulenum; /* -I position, 1-based */
 	const char *policy;
 

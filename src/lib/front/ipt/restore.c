@@ -154,6 +154,91 @@ static int resolve_target(struct parser *p, struct ipt_rule_ctx *ctx)
 	return 0;
 }
 
+static bool chain_referenced(const struct bf_ruleset *rs,
+			     const struct bf_chain *target)
+{
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *c = &rs->chains[i];
+
+		if (c->family != target->family)
+			continue;
+		for (size_t j = 0; j < c->n_rules; j++) {
+			const struct bf_verdict *v = &c->rules[j].verdict;
+
+			if ((v->kind == BF_VERDICT_JUMP ||
+			     v->kind == BF_VERDICT_GOTO) &&
+			    strcmp(v->chain, target->name) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* -F, -X, -Z on one chain or on all chains of the family. */
+static int chain_command(struct parser *p, struct ipt_rule_ctx *ctx)
+{
+	struct bf_ruleset *rs = p->rs;
+
+	if (ctx->chain && !bf_ruleset_chain(rs, ctx->family, ctx->chain)) {
+		ipt_err(ctx, "chain '%s' does not exist", ctx->chain);
+		return -ENOENT;
+	}
+	if (ctx->command == 'X') {
+		/* Deleting needs empty, unreferenced user chains. */
+		for (size_t i = 0; i < rs->n_chains; i++) {
+			struct bf_chain *c = &rs->chains[i];
+
+			if (c->family != ctx->family ||
+			    (ctx->chain && strcmp(c->name, ctx->chain)))
+				continue;
+			if (c->builtin) {
+				if (!ctx->chain)
+					continue;
+				ipt_err(ctx, "cannot delete built-in chain "
+					     "'%s'",
+					c->name);
+				return -EINVAL;
+			}
+			if (c->n_rules) {
+				ipt_err(ctx, "chain '%s' is not empty",
+					c->name);
+				return -EBUSY;
+			}
+			if (chain_referenced(rs, c)) {
+				ipt_err(ctx, "chain '%s' is still referenced",
+					c->name);
+				return -EBUSY;
+			}
+		}
+		for (size_t i = rs->n_chains; i-- > 0;) {
+			struct bf_chain *c = &rs->chains[i];
+
+			if (c->family != ctx->family || c->builtin ||
+			    (ctx->chain && strcmp(c->name, ctx->chain)))
+				continue;
+			chain_release(c);
+			memmove(c, c + 1, (rs->n_chains - i - 1) * sizeof(*c));
+			rs->n_chains--;
+		}
+		return 0;
+	}
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		struct bf_chain *c = &rs->chains[i];
+
+		if (c->family != ctx->family ||
+		    (ctx->chain && strcmp(c->name, ctx->chain)))
+			continue;
+		if (ctx->command == 'F') {
+			chain_release(c);
+			continue;
+		}
+		c->policy_counter = (struct bf_counter){ 0 };
+		for (size_t j = 0; j < c->n_rules; j++)
+			c->rules[j].counter = (struct bf_counter){ 0 };
+	}
+	return 0;
+}
+
 /* Apply one parsed command to the scratch ruleset. */
 static int apply(struct parser *p, struct ipt_rule_ctx *ctx)
 {
@@ -161,6 +246,9 @@ static int apply(struct parser *p, struct ipt_rule_ctx *ctx)
 	struct bf_chain *c;
 	size_t n = 0;
 	int r;
+
+	if (ctx->command == 'F' || ctx->command == 'X' || ctx->command == 'Z')
+		return chain_command(p, ctx);
 
 	if (ctx->command == 'N') {
 		r = bf_ruleset_add_chain(p->rs, ctx->family, ctx->chain,
@@ -535,10 +623,11 @@ int bf_ipt_parse_commands(struct bf_ruleset *rs, FILE *in,
 {
 	struct parser p = { .file = filename ?: "<input>" };
 	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ char *joined = NULL;
 	struct ipt_argv *av = NULL;
 	struct ipt_rule_ctx *ctx = NULL;
-	size_t cap = 0;
-	int lineno = 0;
+	size_t cap = 0, jlen = 0;
+	int lineno = 0, first = 0;
 	int r = 0;
 
 	if (!rs || !in)
@@ -564,11 +653,34 @@ int bf_ipt_parse_commands(struct bf_ruleset *rs, FILE *in,
 			continue;
 		}
 		line = trim(buf);
+		/* A trailing backslash continues the command on the next
+		 * line, as in a shell script; errors name its first line. */
+		if (!jlen)
+			first = lineno;
+		if (jlen || (*line && line[strlen(line) - 1] == '\\')) {
+			size_t l = strlen(line);
+			bool more = l && line[l - 1] == '\\';
+			char *n = realloc(joined, jlen + l + 2);
+
+			if (!n) {
+				r = -ENOMEM;
+				goto out;
+			}
+			joined = n;
+			memcpy(joined + jlen, line, l - more);
+			jlen += l - more;
+			joined[jlen++] = ' ';
+			joined[jlen] = '\0';
+			if (more)
+				continue;
+			line = joined;
+			jlen = 0;
+		}
 		if (!*line || *line == '#')
 			continue;
 		r = ipt_split_shell(line, av, &err);
 		if (r) {
-			bf_log_at(BF_LOG_ERROR, p.file, lineno, 0, "%s", err);
+			bf_log_at(BF_LOG_ERROR, p.file, first, 0, "%s", err);
 			p.errors++;
 			ipt_argv_free(av);
 			continue;
@@ -578,7 +690,7 @@ int bf_ipt_parse_commands(struct bf_ruleset *rs, FILE *in,
 			continue;
 		}
 		if (command_family(av->argv[0], &family)) {
-			bf_log_at(BF_LOG_ERROR, p.file, lineno, 0,
+			bf_log_at(BF_LOG_ERROR, p.file, first, 0,
 				  "'%s' is not an iptables or ip6tables "
 				  "command",
 				  av->argv[0]);
@@ -586,7 +698,7 @@ int bf_ipt_parse_commands(struct bf_ruleset *rs, FILE *in,
 			ipt_argv_free(av);
 			continue;
 		}
-		ctx_init(ctx, p.file, lineno, family, false);
+		ctx_init(ctx, p.file, first, family, false);
 		r = ipt_parse_args(ctx, av->argc - 1, av->argv + 1);
 		if (!r)
 			r = apply(&p, ctx);
@@ -597,6 +709,11 @@ int bf_ipt_parse_commands(struct bf_ruleset *rs, FILE *in,
 			goto out;
 		if (r)
 			p.errors++;
+	}
+	if (jlen) {
+		bf_log_at(BF_LOG_ERROR, p.file, first, 0,
+			  "command continued (\\) past the end of the file");
+		p.errors++;
 	}
 	if (p.errors) {
 		r = -EINVAL;

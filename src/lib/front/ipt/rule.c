@@ -356,8 +356,15 @@ static int core_option(struct ipt_rule_ctx *ctx, char c, const char *arg,
 		}
 		ctx->policy = argv[(*idx)++];
 		return add_command(ctx, 'P', invert);
-	case 'D': case 'C': case 'R': case 'L': case 'S': case 'F': case 'Z':
-	case 'X': case 'E':
+	case 'F': case 'X': case 'Z':
+		/* Optional chain: attached, or the next word if it is not an
+		 * option (as do_parse() does for -F/-X/-Z). */
+		if (*arg)
+			ctx->chain = arg;
+		else if (has_arg(argc, argv, *idx))
+			ctx->chain = argv[(*idx)++];
+		return add_command(ctx, c, invert);
+	case 'D': case 'C': case 'R': case 'L': case 'S': case 'E':
 		ipt_err(ctx, "command -%c is not supported", c);
 		return -EOPNOTSUPP;
 	case 'p':
@@ -595,6 +602,8 @@ int ipt_parse_args(struct ipt_rule_ctx *ctx, int argc, char **argv)
 						  argc, argv, &idx);
 			if (r)
 				return r;
+			if (ctx->skip)
+				return 0;
 			invert = false;
 			continue;
 		}
@@ -629,6 +638,10 @@ int ipt_parse_args(struct ipt_rule_ctx *ctx, int argc, char **argv)
 						argc, argv, &idx);
 				if (r)
 					return r;
+				/* -6 in iptables-restore: the line is not for
+				 * us, whatever follows. */
+				if (ctx->skip)
+					return 0;
 				invert = false;
 				if (arg)
 					break;
@@ -646,8 +659,12 @@ int ipt_parse_args(struct ipt_rule_ctx *ctx, int argc, char **argv)
 		ipt_err(ctx, "no command specified");
 		return -EINVAL;
 	}
-	if (ctx->command == 'N' || ctx->command == 'P') {
-		if (ctx->options || ctx->n_mods) {
+	if (ctx->command != 'A' && ctx->command != 'I') {
+		/* generic_opt_check(): -c goes with -P, nothing else with
+		 * the chain commands. */
+		if ((ctx->options & ~(unsigned int)(ctx->command == 'P' ?
+						    OPT_COUNTERS : 0)) ||
+		    ctx->n_mods) {
 			ipt_err(ctx, "Illegal option with this command");
 			return -EINVAL;
 		}
