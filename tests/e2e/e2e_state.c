@@ -181,7 +181,7 @@ static void test_iptables_restore(void **state)
 		     ":OUTPUT ACCEPT [0:0]\n"
 		     "[3:300] -A INPUT -p tcp -m tcp --dport 5001 -j DROP\n"
 		     "COMMIT\n");
-	assert_int_equal(bft_sh("ln -sf %s %s/iptables-restore",
+	assert_int_equal(bft_sh("ln -sf \"$(realpath %s)\" %s/iptables-restore",
 				bft_bpfilter_bin(), e->tmp),
 			 0);
 	assert_int_equal(bft_sh("ip netns exec %s %s/iptables-restore -c < %s",
