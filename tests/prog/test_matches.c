@@ -211,6 +211,10 @@ static void build_cases(void)
 	  flagsm(0x12, 0x02, false));
 	C("tcp ! SYN,ACK/SYN synack", v4, P(.flags = 0x12), M, TCPM(),
 	  flagsm(0x12, 0x02, true));
+	C("tcp SYN/SYN,ACK never", v4, P(.flags = 0x12), N, TCPM(),
+	  flagsm(0x02, 0x12, false));
+	C("tcp ! SYN/SYN,ACK always", v4, P(.flags = 0x12), M, TCPM(),
+	  flagsm(0x02, 0x12, true));
 	C("tcp FIN/NONE ack", v4, P(.flags = 0x10), M, TCPM(),
 	  flagsm(0x01, 0x00, false));
 

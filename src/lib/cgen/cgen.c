@@ -491,17 +491,19 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 				   m->u.ports.lo, m->u.ports.hi, UINT16_MAX,
 				   m->neg, fail);
 	case BF_MATCH_TCPFLAGS:
-		ld(c, BPF_B, BF_R1, PCTX_OFF(tcpflags));
-		bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R1, m->u.tcpflags.mask));
-		bf_emit_jmp32_imm(&c->e, m->neg ? BPF_JEQ : BPF_JNE, BF_R1,
-				  m->u.tcpflags.cmp & m->u.tcpflags.mask, fail);
+		/* tcp_mt(): (flags & mask) == cmp, xor neg */
 		if ((m->u.tcpflags.cmp & m->u.tcpflags.mask) !=
-			    m->u.tcpflags.cmp &&
-		    !m->neg) {
-			/* (flags & mask) can never equal cmp */
+		    m->u.tcpflags.cmp) {
+			/* cmp has bits outside mask: never equal */
+			if (m->neg)
+				return true;
 			bf_emit_ja(&c->e, fail);
 			return false;
 		}
+		ld(c, BPF_B, BF_R1, PCTX_OFF(tcpflags));
+		bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R1, m->u.tcpflags.mask));
+		bf_emit_jmp32_imm(&c->e, m->neg ? BPF_JEQ : BPF_JNE, BF_R1,
+				  m->u.tcpflags.cmp, fail);
 		return true;
 	case BF_MATCH_ICMP: {
 		/* icmp_type_code_match() / icmp6_type_code_match() */

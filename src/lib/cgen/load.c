@@ -135,8 +135,25 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 	if (prog->attach == BF_ATTACH_NF)
 		opts.expected_attach_type = (enum bpf_attach_type)BPF_NETFILTER;
 
-	fd = bpf_prog_load(prog_type(prog->attach), prog->name, "GPL",
-			   prog->insns, prog->n_insns, &opts);
+	if (getenv("BF_VERIFIER_STATS")) {
+		/* log_level 4: the verifier's statistics only */
+		static char stats[4096];
+
+		stats[0] = '\0';
+		opts.log_level = 4;
+		opts.log_buf = stats;
+		opts.log_size = sizeof(stats);
+		fd = bpf_prog_load(prog_type(prog->attach), prog->name, "GPL",
+				   prog->insns, prog->n_insns, &opts);
+		bf_info("verifier stats for %s (%zu insns): %s", prog->name,
+			prog->n_insns, stats);
+		opts.log_level = 0;
+		opts.log_buf = NULL;
+		opts.log_size = 0;
+	} else {
+		fd = bpf_prog_load(prog_type(prog->attach), prog->name, "GPL",
+				   prog->insns, prog->n_insns, &opts);
+	}
 	if (fd >= 0)
 		return fd;
 	r = -errno;
