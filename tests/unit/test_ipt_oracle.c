@@ -9,9 +9,9 @@
  * Rules left out on purpose, because the two disagree for a known reason:
  *  - features outside our scope (-m limit, -j LOG, sctp, --tcp-option,
  *    ctstate SNAT/DNAT): iptables accepts, we refuse with "not supported";
- *  - "-p tcp -m tcp --dport 80 -m tcp --sport 5": iptables-nft prints the
- *    two tcp matches merged into one; we keep the two instances (legacy
- *    iptables-save does too);
+ *  - a module given twice ("-p tcp -m tcp --dport 80 -m tcp --sport 5",
+ *    "--syn -m tcp --syn"): iptables-nft merges (or drops) the repeated
+ *    instance; we keep both, as the legacy kernel evaluates both;
  *  - "! -p tcp -m tcp --dport 5": iptables-nft accepts it, the kernel's
  *    xt_check_match() (legacy) refuses it, and so do we (the .t vectors
  *    expect a refusal of -m tcp without -p tcp);
@@ -125,6 +125,44 @@ static const char *const rules4[] = {
 	"-p tcp -fv",
 	"-vp tcp",
 	"-4 -p tcp",
+	"-p tcp --dport ! 22",
+	"-m state --state ! NEW",
+	"-p icmp --icmp-type ! 8",
+	"-s ! 1.2.3.4",
+	"-p ! tcp",
+	"-i ! eth0",
+	"-p tcp --dport 22 !",
+	"-p tcp ! -m tcp --dport 22",
+	"-p tcp --match tcp --dport 22",
+	"-p tcp --match=tcp --dport=22",
+	"-p tcp -m tcp --destination-port 22 --source-port 1:2",
+	"-m iprange --src-range 1.1.1.1-1.1.1.2 -m iprange --src-range 1.1.1.3-1.1.1.4",
+	"-m comment --comment \"\"",
+	"-m comment --comment \" \"",
+	"-m comment --comment x -j ACCEPT -m comment --comment y",
+	"-j ACCEPT -p tcp --dport 1",
+	"-p tcp -j ACCEPT --dport 1",
+	"-o lo -i lo",
+	"-i lo0123456789ab",
+	"-i lo0123456789abc",
+	"-s 1.2.3.4/255.255.255.255",
+	"-s 1.2.3.4/32 -d 0.0.0.0/0",
+	"-d 0/0",
+	"! -d 1.0.0.0/1",
+	"-p tcp --sport 65535:0",
+	"-p tcp --tcp-flags \"\" \"\"",
+	"-p tcp --tcp-flags SYN",
+	"-p tcp -m multiport --sports 1,2 ! --dports 3",
+	"-p udp -m multiport --dports 0:65535",
+	"-p udp -m multiport --dports 1:65535,80",
+	"-m conntrack --ctstate INVALID,UNTRACKED,NEW,RELATED,ESTABLISHED",
+	"-m state --state INVALID,UNTRACKED,NEW,RELATED,ESTABLISHED",
+	"-m conntrack --ctstate N,E",
+	"-c 0 0",
+	"-c 18446744073709551615 1 -j DROP",
+	"-p 6 --dport 5",
+	"-p 17 --sport 5",
+	"-p 1 --icmp-type 0/0",
 };
 
 static const char *const rules6[] = {

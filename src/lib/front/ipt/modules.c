@@ -255,7 +255,11 @@ static int tcpudp_emit(struct ipt_rule_ctx *ctx, const struct ipt_mod_inst *inst
 		if (r)
 			return r;
 	}
-	if (inst->seen & ((1u << TCP_SYN) | (1u << TCP_FLAGS))) {
+	/* (flags & 0) == 0 holds for every packet: tcp_save() prints
+	 * nothing for it either. */
+	if ((inst->seen & ((1u << TCP_SYN) | (1u << TCP_FLAGS))) &&
+	    (inst->u.tcpudp.fmask || inst->u.tcpudp.fcmp ||
+	     inst->u.tcpudp.finv)) {
 		struct bf_match m = { .type = BF_MATCH_TCPFLAGS };
 
 		m.neg = inst->u.tcpudp.finv;
