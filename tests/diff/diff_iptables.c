@@ -44,8 +44,8 @@
 
 enum case_kind {
 	CASE_SAVE = 0, /* iptables-save text (maybe several tables) */
-	CASE_CMDS,     /* iptables / ip6tables command lines */
-	CASE_UFW,      /* ufw before/user/after files of one family */
+	CASE_CMDS, /* iptables / ip6tables command lines */
+	CASE_UFW, /* ufw before/user/after files of one family */
 };
 
 struct dcase {
@@ -60,7 +60,11 @@ struct dcase {
 	bool failed;
 	/* harness self-tests: the same ruleset on two iptables-legacy sides
 	 * must give no mismatch; a changed one must give some */
-	enum { SELFTEST_NONE = 0, SELFTEST_SAME, SELFTEST_MUTATED } selftest;
+	enum {
+		SELFTEST_NONE = 0,
+		SELFTEST_SAME,
+		SELFTEST_MUTATED
+	} selftest;
 };
 
 static struct dcase cases[MAX_CASES];
@@ -112,7 +116,8 @@ static char *extract_filter(const char *text)
 
 		if (!start && eol - p >= 7 && strncmp(p, "*filter", 7) == 0)
 			start = p;
-		else if (start && eol - p >= 6 && strncmp(p, "COMMIT", 6) == 0) {
+		else if (start && eol - p >= 6 &&
+			 strncmp(p, "COMMIT", 6) == 0) {
 			end = *eol ? eol + 1 : eol;
 			break;
 		}
@@ -173,8 +178,10 @@ static char *ufw_text(const char *dir, enum bf_family fam)
 	fclose(c);
 	fclose(r);
 	o = open_memstream(&out, &ol);
-	fprintf(o, "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
-		   ":OUTPUT ACCEPT [0:0]\n%s", cb);
+	fprintf(o,
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+		":OUTPUT ACCEPT [0:0]\n%s",
+		cb);
 	/* declare every chain a rule jumps to that no file declares */
 	{
 		char *save = NULL, *copy = strdup(rb), *l;
@@ -253,7 +260,8 @@ static char *cmds_text(const char *path, enum bf_family fam)
 	if (dnet_ns_add(ns, sizeof(ns), "bfdc") == 0) {
 		r = dnet_sh("ip netns exec %s sh %s", ns, script);
 		if (r == 0)
-			bft_sh_out(&out, "ip netns exec %s %s-legacy-save -t filter",
+			bft_sh_out(&out,
+				   "ip netns exec %s %s-legacy-save -t filter",
 				   ns, cmd);
 		else
 			printf("cannot run the commands of %s (exit %d)\n",
@@ -296,14 +304,15 @@ static char *case_text(const struct dcase *c)
  */
 static bool only_supported(const char *text, char *why, size_t size)
 {
-	static const char *const mods[] = {"tcp",	"udp",	   "icmp",
-					   "icmp6",	"icmpv6",  "ipv6-icmp",
-					   "multiport", "iprange", "comment",
+	static const char *const mods[] = {"tcp",	"udp",	    "icmp",
+					   "icmp6",	"icmpv6",   "ipv6-icmp",
+					   "multiport", "iprange",  "comment",
 					   "state",	"conntrack"};
 	_cleanup_free_ char *copy = strdup(text);
 	char *save = NULL, *l;
 
-	for (l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+	for (l = strtok_r(copy, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
 		char *tok, *s2 = NULL, *prev = NULL;
 		bool in_ct = false;
 
@@ -332,8 +341,10 @@ static bool only_supported(const char *text, char *why, size_t size)
 				char decl[64];
 
 				snprintf(decl, sizeof(decl), "\n:%s ", tok);
-				if (strcmp(tok, "ACCEPT") && strcmp(tok, "DROP") &&
-				    strcmp(tok, "RETURN") && !strstr(text, decl)) {
+				if (strcmp(tok, "ACCEPT") &&
+				    strcmp(tok, "DROP") &&
+				    strcmp(tok, "RETURN") &&
+				    !strstr(text, decl)) {
 					snprintf(why, size, "-j %s", tok);
 					return false;
 				}
@@ -498,12 +509,14 @@ static int side_apply(struct dside *sd, const char *file, enum bf_family fam,
 
 	err[0] = '\0';
 	if (!strcmp(sd->kind, "legacy"))
-		r = bft_sh_out(&out, "ip netns exec %s ip%stables-legacy-restore "
-				     "< %s 2>&1",
+		r = bft_sh_out(&out,
+			       "ip netns exec %s ip%stables-legacy-restore "
+			       "< %s 2>&1",
 			       sd->ns_r, v, file);
 	else if (!strcmp(sd->kind, "nft"))
-		r = bft_sh_out(&out, "ip netns exec %s ip%stables-nft-restore "
-				     "< %s 2>&1",
+		r = bft_sh_out(&out,
+			       "ip netns exec %s ip%stables-nft-restore "
+			       "< %s 2>&1",
 			       sd->ns_r, v, file);
 	else
 		r = bft_sh_out(&out, "ip netns exec %s %s apply -%s %s 2>&1",
@@ -522,7 +535,8 @@ static int side_apply(struct dside *sd, const char *file, enum bf_family fam,
 
 			while (b > l && b[-1] != '\n')
 				b--;
-			snprintf(err, errsize, "%.*s", (int)strcspn(b, "\n"), b);
+			snprintf(err, errsize, "%.*s", (int)strcspn(b, "\n"),
+				 b);
 		}
 		return -EINVAL;
 	}
@@ -534,7 +548,7 @@ static int side_apply(struct dside *sd, const char *file, enum bf_family fam,
 struct obs_ctx {
 	const struct dprobe *v;
 	size_t n;
-	bool input;  /* observed by a raw socket in R (else AF_PACKET in S) */
+	bool input; /* observed by a raw socket in R (else AF_PACKET in S) */
 	bool l4base; /* offsets relative to the transport header */
 };
 
@@ -630,38 +644,40 @@ static int drain(struct dside *sd, struct dprobe *v, size_t n, int si)
 					   src, si);
 		}
 	}
-	for (int lo = 0; lo < 2; lo++) for (;;) {
-		struct sockaddr_ll sll;
-		socklen_t sl = sizeof(sll);
-		ssize_t len = recvfrom(lo ? sd->lo_rx : sd->pkt_rx, buf,
-				       sizeof(buf), 0, (struct sockaddr *)&sll,
-				       &sl);
-		const uint8_t *ip = buf + 14;
-		long id;
+	for (int lo = 0; lo < 2; lo++)
+		for (;;) {
+			struct sockaddr_ll sll;
+			socklen_t sl = sizeof(sll);
+			ssize_t len = recvfrom(lo ? sd->lo_rx : sd->pkt_rx, buf,
+					       sizeof(buf), 0,
+					       (struct sockaddr *)&sll, &sl);
+			const uint8_t *ip = buf + 14;
+			long id;
 
-		if (len <= 0)
-			break;
-		got++;
-		/* in S: what arrives from R; on R's lo: what R sends */
-		if ((sll.sll_pkttype == PACKET_OUTGOING) != !!lo ||
-		    len < 14 + 20)
-			continue;
-		o.input = false;
-		o.l4base = false;
-		id = dpkt_find_marker(ip, (size_t)len - 14, obs_check, &o);
-		if (id >= 0) {
-			v[id].seen[si] = true;
-			continue;
+			if (len <= 0)
+				break;
+			got++;
+			/* in S: what arrives from R; on R's lo: what R sends */
+			if ((sll.sll_pkttype == PACKET_OUTGOING) != !!lo ||
+			    len < 14 + 20)
+				continue;
+			o.input = false;
+			o.l4base = false;
+			id = dpkt_find_marker(ip, (size_t)len - 14, obs_check,
+					      &o);
+			if (id >= 0) {
+				v[id].seen[si] = true;
+				continue;
+			}
+			if (buf[12] == 0x08 && buf[13] == 0x00)
+				seen_short(v, n, dpkt_ip4_id(ip), false,
+					   BF_FAMILY_INET4, ip + 12, si);
+			else if (buf[12] == 0x86 && buf[13] == 0xdd)
+				seen_short(v, n,
+					   (uint32_t)((ip[1] & 0x0f) << 16 |
+						      ip[2] << 8 | ip[3]),
+					   false, BF_FAMILY_INET6, ip + 8, si);
 		}
-		if (buf[12] == 0x08 && buf[13] == 0x00)
-			seen_short(v, n, dpkt_ip4_id(ip), false,
-				   BF_FAMILY_INET4, ip + 12, si);
-		else if (buf[12] == 0x86 && buf[13] == 0xdd)
-			seen_short(v, n,
-				   (uint32_t)((ip[1] & 0x0f) << 16 |
-					      ip[2] << 8 | ip[3]),
-				   false, BF_FAMILY_INET6, ip + 8, si);
-	}
 	return got;
 }
 
@@ -693,8 +709,8 @@ static int send_pkt(struct dside *sd, const struct dprobe *p,
 		} else {
 			/* the reverse direction of the probe */
 			if (h == BF_HOOK_INPUT)
-				r = dnet_send_out(sd, p->in_if, fam,
-						  k->data[i], k->len[i]);
+				r = dnet_send_out(sd, p->in_if, fam, k->data[i],
+						  k->len[i]);
 			else
 				r = send_in(sd, t, p->out_if, fam, k->data[i],
 					    k->len[i]);
@@ -772,7 +788,8 @@ static int run_side(struct dside *sd, struct dprobe *v, size_t n, int si,
 		}
 	}
 	if (unsent && getenv("BF_DIFF_VERBOSE"))
-		printf("  %s: %zu probes could not be sent\n", sd->kind, unsent);
+		printf("  %s: %zu probes could not be sent\n", sd->kind,
+		       unsent);
 	return 0;
 }
 
@@ -821,7 +838,8 @@ static void explain(struct dside *ref, struct dprobe *p, enum bf_family fam)
 	printf("    %s counters after re-sending it alone "
 	       "(conntrack state may differ):\n",
 	       ref->kind);
-	for (l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+	for (l = strtok_r(out, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
 		if (strstr(l, "[0:0]") || l[0] == '#' || l[0] == '*' ||
 		    !strncmp(l, "COMMIT", 6))
 			continue;
@@ -931,8 +949,8 @@ static void run_case(void **state)
 			fnv(c->name, strlen(c->name), 1469598103934665603ull);
 		if (!g.rng)
 			g.rng = 1;
-		if (dgen_prepare(&g, MAX_PROBES) || dgen_ruleset(&g, rs, n_random) ||
-		    dgen_finish(&g)) {
+		if (dgen_prepare(&g, MAX_PROBES) ||
+		    dgen_ruleset(&g, rs, n_random) || dgen_finish(&g)) {
 			printf("FAILED %s: cannot generate probes\n", c->name);
 			setup_ok = false;
 		}
@@ -1037,7 +1055,8 @@ static void run_case(void **state)
 				printf("probe #%zu [%s] %s:", i, g.v[i].why, w);
 				for (s = 0; s < nsd; s++)
 					printf(" %s=%s", sv[s],
-					       g.v[i].seen[s] ? "ACCEPT" : "DROP");
+					       g.v[i].seen[s] ? "ACCEPT" :
+								"DROP");
 				printf("\n");
 			}
 			for (s = 1; s < nsd; s++)
@@ -1055,7 +1074,8 @@ static void run_case(void **state)
 				       g.v[i].why, w);
 				for (s = 0; s < nsd; s++)
 					printf(" %s=%s", sv[s],
-					       g.v[i].seen[s] ? "ACCEPT" : "DROP");
+					       g.v[i].seen[s] ? "ACCEPT" :
+								"DROP");
 				printf("\n");
 				if (explained++ < MAX_EXPLAIN)
 					explain(&sd[0], &g.v[i], c->family);
@@ -1063,12 +1083,13 @@ static void run_case(void **state)
 		}
 		printf("%s %s: %zu probes (INPUT %zu, FORWARD %zu, OUTPUT %zu), "
 		       "%zu accepted by %s, %zu mismatches, %llu ms\n",
-		       (c->mismatches != 0) == (c->selftest != SELFTEST_MUTATED) ?
+		       (c->mismatches != 0) ==
+				       (c->selftest != SELFTEST_MUTATED) ?
 			       "FAIL" :
 			       "ok",
-		       c->name, g.n,
-		       per_hook[BF_HOOK_INPUT], per_hook[BF_HOOK_FORWARD],
-		       per_hook[BF_HOOK_OUTPUT], seen0, sv[0], c->mismatches,
+		       c->name, g.n, per_hook[BF_HOOK_INPUT],
+		       per_hook[BF_HOOK_FORWARD], per_hook[BF_HOOK_OUTPUT],
+		       seen0, sv[0], c->mismatches,
 		       (unsigned long long)(dnet_now_ms() - t0));
 		/* A probe set that no side accepts, or that every side
 		 * accepts entirely, would prove little: say so. */
@@ -1105,11 +1126,10 @@ out:
 	if (c->failed) {
 		tot.failed++;
 		fail_msg("%s: %zu mismatches%s", c->name, c->mismatches,
-			 c->refused ?
-				 " (refused although supported)" :
+			 c->refused ? " (refused although supported)" :
 			 c->selftest == SELFTEST_MUTATED ?
-				 " (a changed ruleset went unnoticed)" :
-				 "");
+				      " (a changed ruleset went unnoticed)" :
+				      "");
 	}
 }
 
@@ -1214,7 +1234,8 @@ static void discover(void)
 				add_case(dir, "ufw (before+user+after.rules)",
 					 CASE_UFW, BF_FAMILY_INET4);
 			} else if (!strcmp(f, "ufw_conf_before6.rules")) {
-				add_case(dir, "ufw (before6+user6+after6.rules)",
+				add_case(dir,
+					 "ufw (before6+user6+after6.rules)",
 					 CASE_UFW, BF_FAMILY_INET6);
 			}
 			free(names[i]);
@@ -1228,18 +1249,24 @@ static void discover(void)
 	if (getenv("BF_DIFF_RULESETS"))
 		snprintf(dir, sizeof(dir), "%s", getenv("BF_DIFF_RULESETS"));
 	else
-		snprintf(dir, sizeof(dir), "%s/tests/diff/rulesets", bft_root());
-	if (!getenv("BF_DIFF_FILTER") || strstr("selftest", getenv("BF_DIFF_FILTER"))) {
+		snprintf(dir, sizeof(dir), "%s/tests/diff/rulesets",
+			 bft_root());
+	if (!getenv("BF_DIFF_FILTER") ||
+	    strstr("selftest", getenv("BF_DIFF_FILTER"))) {
 		char p1[PATH_MAX + 32];
 
-		if (snprintf(p1, sizeof(p1), "%s/tests/diff/rulesets/conntrack.rules",
+		if (snprintf(p1, sizeof(p1),
+			     "%s/tests/diff/rulesets/conntrack.rules",
 			     bft_root()) < (int)sizeof(p1))
-			add_selftest(p1, "selftest: conntrack.rules twice on legacy",
-				     SELFTEST_SAME);
-		if (snprintf(p1, sizeof(p1), "%s/tests/diff/rulesets/basic.rules",
+			add_selftest(
+				p1, "selftest: conntrack.rules twice on legacy",
+				SELFTEST_SAME);
+		if (snprintf(p1, sizeof(p1),
+			     "%s/tests/diff/rulesets/basic.rules",
 			     bft_root()) < (int)sizeof(p1))
-			add_selftest(p1, "selftest: basic.rules vs basic.rules "
-					 "+ one rule, on legacy",
+			add_selftest(p1,
+				     "selftest: basic.rules vs basic.rules "
+				     "+ one rule, on legacy",
 				     SELFTEST_MUTATED);
 	}
 	n = list_dir(dir, &names);

@@ -74,9 +74,9 @@ struct dside {
 	const char *kind; /* "legacy", "nft", "bpfilter" */
 	char ns_s[IFNAMSIZ], ns_r[IFNAMSIZ];
 	int nsfd_s, nsfd_r;
-	int pkt_tx;   /* AF_PACKET in S, sends INPUT and FORWARD probes */
-	int pkt_rx;   /* AF_PACKET in S, sees what R sent out */
-	int lo_rx;    /* AF_PACKET on R's lo, sees what R sent via lo */
+	int pkt_tx; /* AF_PACKET in S, sends INPUT and FORWARD probes */
+	int pkt_rx; /* AF_PACKET in S, sees what R sent out */
+	int lo_rx; /* AF_PACKET on R's lo, sees what R sent via lo */
 	int raw_out[2][DNET_MAX_IF]; /* R: IPPROTO_RAW per family/out if */
 	int ifindex_s[DNET_MAX_IF];
 	/* R: raw sockets observing local delivery, per family and proto */
@@ -483,10 +483,12 @@ static int dnet_side_create(struct dside *sd, const char *kind,
 
 		if (fd < 0)
 			return -errno;
-		r = write(fd, nft, strlen(nft)) == (ssize_t)strlen(nft) ? 0 : -1;
+		r = write(fd, nft, strlen(nft)) == (ssize_t)strlen(nft) ? 0 :
+									  -1;
 		close(fd);
 		if (!r)
-			r = dnet_sh("ip netns exec %s nft -f %s", sd->ns_r, path);
+			r = dnet_sh("ip netns exec %s nft -f %s", sd->ns_r,
+				    path);
 		unlink(path);
 		if (r)
 			return -EIO;
@@ -532,8 +534,8 @@ static int dnet_side_create(struct dside *sd, const char *kind,
 			setsockopt(fd, SOL_SOCKET, SO_MARK, &mark,
 				   sizeof(mark));
 			if (fam)
-				setsockopt(fd, IPPROTO_IPV6, IPV6_HDRINCL,
-					   &one, sizeof(one));
+				setsockopt(fd, IPPROTO_IPV6, IPV6_HDRINCL, &one,
+					   sizeof(one));
 			sd->raw_out[fam][k] = fd;
 		}
 	}
@@ -543,8 +545,8 @@ static int dnet_side_create(struct dside *sd, const char *kind,
 	if (sd->lo_rx >= 0) {
 		struct sockaddr_ll sll = {.sll_family = AF_PACKET,
 					  .sll_protocol = htons(ETH_P_ALL),
-					  .sll_ifindex = (int)if_nametoindex(
-						  "lo")};
+					  .sll_ifindex =
+						  (int)if_nametoindex("lo")};
 
 		if (bind(sd->lo_rx, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 			close(sd->lo_rx);

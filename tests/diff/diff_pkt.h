@@ -31,9 +31,9 @@
 
 enum dpkt_frag {
 	DFRAG_NONE = 0,
-	DFRAG_FIRST,  /* offset 0, more-fragments set, carries the L4 header */
-	DFRAG_LATER,  /* non-first fragment (offset >= 2 units), no L4 header */
-	DFRAG_OFF1,   /* fragment at offset 1 (8 bytes), no L4 header */
+	DFRAG_FIRST, /* offset 0, more-fragments set, carries the L4 header */
+	DFRAG_LATER, /* non-first fragment (offset >= 2 units), no L4 header */
+	DFRAG_OFF1, /* fragment at offset 1 (8 bytes), no L4 header */
 	DFRAG_ATOMIC, /* IPv6 atomic fragment: offset 0, M = 0 */
 	/* INPUT only: a whole datagram in two fragments (first + rest), so
 	 * that it is reassembled and can be seen by a raw socket; variant
@@ -440,8 +440,7 @@ static int dpkt_build(const struct dpkt_spec *s, uint32_t id, struct dpkt *out)
 		return 0;
 	case DFRAG_PAIR:
 	case DFRAG_PAIR_SPLIT8:
-		cut = s->frag == DFRAG_PAIR_SPLIT8 ? 8 :
-						     ((hl + 8 + 7) / 8) * 8;
+		cut = s->frag == DFRAG_PAIR_SPLIT8 ? 8 : ((hl + 8 + 7) / 8) * 8;
 		if (cut >= seglen)
 			return -1;
 		p = out->data[0];
@@ -517,7 +516,8 @@ static const char *const frag_names[] = {
 /* The packet in words: "tcp 198.51.100.1:1024 -> 203.0.113.1:80 [S]". */
 static void dpkt_describe(const struct dpkt_spec *s, char *buf, size_t size)
 {
-	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN], l4[64] = "", ex[64] = "";
+	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN], l4[64] = "",
+							 ex[64] = "";
 	int af = s->family == BF_FAMILY_INET4 ? AF_INET : AF_INET6;
 	size_t i, o = 0;
 

@@ -26,10 +26,10 @@
 #define DPROBE_MAX_SIDES 3
 
 enum dct {
-	DCT_NEW = 0,	 /* a fresh flow */
+	DCT_NEW = 0, /* a fresh flow */
 	DCT_ESTABLISHED, /* the reverse packet was sent first */
-	DCT_INVALID,	 /* a TCP packet conntrack refuses (lone ACK) */
-	DCT_RELATED,	 /* an ICMP error quoting a flow sent first */
+	DCT_INVALID, /* a TCP packet conntrack refuses (lone ACK) */
+	DCT_RELATED, /* an ICMP error quoting a flow sent first */
 	DCT_COUNT,
 };
 
@@ -50,8 +50,8 @@ struct dgen {
 	enum bf_family family;
 	const struct dtopo *topo;
 	int other_if; /* index of the interface no rule names */
-	bool ct;      /* conntrack active: generate state variants */
-	bool frags;   /* generate fragments / extension headers */
+	bool ct; /* conntrack active: generate state variants */
+	bool frags; /* generate fragments / extension headers */
 	struct dprobe *v;
 	size_t n, cap;
 	uint64_t *hash; /* open addressing, 0 = empty */
@@ -135,9 +135,9 @@ static void pool_port(struct dgen *g, uint16_t p)
 static void spec_default(struct dgen *g, struct dpkt_spec *s)
 {
 	static const uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0,
-				       0,    0,    0,    0,    0, 0, 0, 1};
+				       0,    0,	   0,	 0,    0, 0, 0, 1};
 	static const uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0,
-				       0,    0,    0,    0,    0, 0, 0, 2};
+				       0,    0,	   0,	 0,    0, 0, 0, 2};
 
 	memset(s, 0, sizeof(*s));
 	s->family = g->family;
@@ -382,16 +382,20 @@ static bool satisfy(struct dgen *g, struct dprobe *p, const struct bf_match *m,
 			bool hit;
 			int t;
 
-			for (t = 0, c = 1; t < 64; t++, c = (uint16_t)(c * 7 + 13)) {
+			for (t = 0, c = 1; t < 64;
+			     t++, c = (uint16_t)(c * 7 + 13)) {
 				hit = false;
 				for (i = 0; i < m->u.multiport.count; i++) {
 					if (m->u.multiport.is_range[i] &&
 					    i + 1 < m->u.multiport.count) {
-						if (c >= m->u.multiport.ports[i] &&
-						    c <= m->u.multiport.ports[i + 1])
+						if (c >= m->u.multiport
+								    .ports[i] &&
+						    c <= m->u.multiport.ports[i +
+									      1])
 							hit = true;
 						i++;
-					} else if (c == m->u.multiport.ports[i]) {
+					} else if (c ==
+						   m->u.multiport.ports[i]) {
 						hit = true;
 					}
 				}
@@ -513,10 +517,13 @@ static void vary(struct dgen *g, const struct dprobe *base,
 				continue;
 			if (k == 3 && !addr_step(x, al, 1))
 				continue;
-			memcpy(src ? p.spec.saddr : p.spec.daddr, x, (size_t)al);
+			memcpy(src ? p.spec.saddr : p.spec.daddr, x,
+			       (size_t)al);
 			pool_addr(g, x);
-			EMIT(k == 0 ? "addr first" : k == 1 ? "addr first-1" :
-				      k == 2 ? "addr last" : "addr last+1");
+			EMIT(k == 0 ? "addr first" :
+			     k == 1 ? "addr first-1" :
+			     k == 2 ? "addr last" :
+				      "addr last+1");
 		}
 		break;
 	}
@@ -578,15 +585,18 @@ static void vary(struct dgen *g, const struct dprobe *base,
 			if (!(m->u.tcpflags.mask & (1u << i)))
 				continue;
 			p = *base;
-			p.spec.tcpflags = (uint8_t)(m->u.tcpflags.cmp ^ (1u << i));
+			p.spec.tcpflags =
+				(uint8_t)(m->u.tcpflags.cmp ^ (1u << i));
 			EMIT("flags flip");
 		}
 		break;
 	case BF_MATCH_ICMP: {
 		int t = m->u.icmp.type;
-		int v[6][2] = {{t, m->u.icmp.code_lo}, {t, m->u.icmp.code_hi},
+		int v[6][2] = {{t, m->u.icmp.code_lo},
+			       {t, m->u.icmp.code_hi},
 			       {t, m->u.icmp.code_lo - 1},
-			       {t, m->u.icmp.code_hi + 1}, {t + 1, 0},
+			       {t, m->u.icmp.code_hi + 1},
+			       {t + 1, 0},
 			       {t - 1, 0}};
 
 		if (t == 0xff)
@@ -653,9 +663,9 @@ static void vary(struct dgen *g, const struct dprobe *base,
 		for (k = DCT_NEW; k < DCT_COUNT; k++) {
 			p = *base;
 			p.ct = (enum dct)k;
-			EMIT(k == DCT_NEW	      ? "ct new" :
+			EMIT(k == DCT_NEW	  ? "ct new" :
 			     k == DCT_ESTABLISHED ? "ct established" :
-			     k == DCT_INVALID	      ? "ct invalid" :
+			     k == DCT_INVALID	  ? "ct invalid" :
 						    "ct related");
 		}
 		break;
@@ -701,7 +711,8 @@ static void reach(const struct bf_ruleset *rs, enum bf_family fam,
 
 static void random_probe(struct dgen *g, struct dprobe *p)
 {
-	static const uint8_t protos4[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP};
+	static const uint8_t protos4[] = {IPPROTO_TCP, IPPROTO_UDP,
+					  IPPROTO_ICMP};
 	static const uint8_t protos6[] = {IPPROTO_TCP, IPPROTO_UDP,
 					  IPPROTO_ICMPV6};
 	int al = alen(g->family);
@@ -715,12 +726,14 @@ static void random_probe(struct dgen *g, struct dprobe *p)
 	p->spec.proto = (g->family == BF_FAMILY_INET4 ? protos4 :
 							protos6)[(r >> 24) % 3];
 	if (g->n_addrs && (r >> 32) % 4 != 0)
-		memcpy(p->spec.saddr, g->addrs[dgen_rand(g) % (uint64_t)g->n_addrs],
+		memcpy(p->spec.saddr,
+		       g->addrs[dgen_rand(g) % (uint64_t)g->n_addrs],
 		       (size_t)al);
 	else
 		p->spec.saddr[al - 1] = (uint8_t)dgen_rand(g);
 	if (g->n_addrs && (r >> 34) % 4 != 0)
-		memcpy(p->spec.daddr, g->addrs[dgen_rand(g) % (uint64_t)g->n_addrs],
+		memcpy(p->spec.daddr,
+		       g->addrs[dgen_rand(g) % (uint64_t)g->n_addrs],
 		       (size_t)al);
 	else
 		p->spec.daddr[al - 1] = (uint8_t)dgen_rand(g);
@@ -729,9 +742,10 @@ static void random_probe(struct dgen *g, struct dprobe *p)
 				g->ports[dgen_rand(g) % (uint64_t)g->n_ports] :
 				(uint16_t)dgen_rand(g);
 	p->spec.tcpflags = (uint8_t)(dgen_rand(g) & 0x3f);
-	p->spec.icmp_type = (uint8_t)(dgen_rand(g) % 20 +
-				      (g->family == BF_FAMILY_INET6 &&
-				       (r >> 40) % 2 ? 128 : 0));
+	p->spec.icmp_type =
+		(uint8_t)(dgen_rand(g) % 20 +
+			  (g->family == BF_FAMILY_INET6 && (r >> 40) % 2 ? 128 :
+									   0));
 	p->spec.icmp_code = (uint8_t)(dgen_rand(g) % 4);
 	if (g->ct)
 		p->ct = (enum dct)((r >> 44) % DCT_COUNT);
@@ -832,17 +846,18 @@ static int dgen_ruleset(struct dgen *g, const struct bf_ruleset *rs,
 						{IPPROTO_HOPOPTS},
 						{IPPROTO_DSTOPTS},
 						{IPPROTO_ROUTING},
-						{IPPROTO_HOPOPTS,
-						 IPPROTO_DSTOPTS,
-						 IPPROTO_ROUTING},
+						{IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING},
 						{IPPROTO_AH},
 					};
-					static const int len[] = {1, 1, 1, 3, 1};
+					static const int len[] = {1, 1, 1, 3,
+								  1};
 
-					for (i = 0; i < ARRAY_SIZE(chains); i++) {
+					for (i = 0; i < ARRAY_SIZE(chains);
+					     i++) {
 						struct dprobe p = base;
 
-						memcpy(p.spec.ext, chains[i], 3);
+						memcpy(p.spec.ext, chains[i],
+						       3);
 						p.spec.n_ext = len[i];
 						snprintf(p.why, sizeof(p.why),
 							 "%s ext", why);
