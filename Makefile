@@ -87,10 +87,11 @@ deps:
 	@scripts/install-deps.sh --if-missing
 
 # Everything `make check` runs: the normal build and its tests, the
-# ASan/UBSan build of the unit and prog tests, the fuzz target (when the
-# front end provides it), then tests/run.sh over all of them.
+# benchmark driver, the ASan/UBSan build of the unit and prog tests, the
+# fuzz target (when the front end provides it), then tests/run.sh over all
+# of them (which also runs the demo).
 check: deps
-	$(MAKE) -j$(JOBS) tests
+	$(MAKE) -j$(JOBS) tests bench-bins
 	$(MAKE) -j$(JOBS) asan
 	$(MAKE) -j$(JOBS) fuzz
 	BUILD=$(BUILD) ASAN_BUILD=$(ASAN_BUILD) FUZZ_BUILD=$(FUZZ_BUILD) tests/run.sh

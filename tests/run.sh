@@ -4,8 +4,10 @@
 # Test runner behind `make check`. Runs every test binary built under
 #   $BUILD/tests/{unit,prog,e2e,diff}/      (the normal build)
 #   $ASAN_BUILD/tests/{unit,prog}/          (ASan + UBSan build, `make asan`)
-# and the libFuzzer target $FUZZ_BUILD/fuzz_ipt for a short time, each under
-# a timeout, and adds up the cmocka results of all of them.
+# the libFuzzer target $FUZZ_BUILD/fuzz_ipt for a short time, a smoke run of
+# the benchmark driver and the demo (scripts/demo.sh), each under a timeout,
+# and adds up the cmocka results of all of them (a binary without cmocka
+# output counts as one test, passed if it exits 0).
 #
 # The last line printed is "N passed, N failed, N skipped". The exit status
 # is non-zero when anything failed, or when BF_REQUIRE_KERNEL_TESTS=1 and
@@ -17,6 +19,7 @@
 #   BF_TEST_TIMEOUT                 seconds per binary (default per kind)
 #   BF_FUZZ_TIME                    seconds of fuzzing (default 20, 0 = skip)
 #   BF_TEST_VERBOSE=1               print whole logs, however long
+#   BF_SKIP_DEMO=1                  do not run scripts/demo.sh
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -199,6 +202,40 @@ elif grep -qs 'bf_ipt_fuzz_one' include/bpfilter/front_ipt.h; then
 	failed_bins+=("fuzz/fuzz_ipt (not built)")
 else
 	echo "note: fuzz/fuzz_ipt not built: bf_ipt_fuzz_one() is not in the library yet"
+fi
+
+# Smoke runs of the benchmark driver (verdicts are checked, few repeats)
+# and of the demo (every probe must behave as expected): both need root.
+# skip_one LABEL REASON: count one skipped test
+skip_one() {
+	echo "=== $1"
+	echo "--- $1: skipped: $2"
+	echo
+	total_skip=$((total_skip + 1))
+	skipped_bins+=("$1")
+}
+want() { [[ -z "$FILTER" || "$1" == *"$FILTER"* ]]; }
+if want bench/prog_cost; then
+	if [[ ! -x "$BUILD/bench/prog_cost" ]]; then
+		echo "note: $BUILD/bench/prog_cost not built (make bench-bins): not run"
+	elif [[ $(id -u) -ne 0 ]]; then
+		skip_one "bench/prog_cost (smoke)" "needs root"
+	else
+		for a in nf tc xdp; do
+			run_one "bench/prog_cost -a $a (smoke)" 300 "$LOGDIR/bench/prog_cost-$a.log" \
+				"$BUILD/bench/prog_cost" -a "$a" -r 1000 -n 1 -H 1 100
+		done
+	fi
+fi
+if want demo && [[ "${BF_SKIP_DEMO:-0}" == 0 ]]; then
+	if [[ $(id -u) -ne 0 ]]; then
+		skip_one "scripts/demo.sh" "needs root"
+	elif [[ ! -x "$BUILD/bpfilter" ]]; then
+		echo "note: $BUILD/bpfilter not built: demo not run"
+	else
+		run_one "scripts/demo.sh" 600 "$LOGDIR/demo.log" \
+			env BPFILTER="$ROOT/$BUILD/bpfilter" scripts/demo.sh
+	fi
 fi
 
 echo
