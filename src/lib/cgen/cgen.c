@@ -67,6 +67,9 @@ struct cg {
 	int32_t v_accept, v_drop;
 	size_t cap_funcs;
 	int kf_from_skb, kf_from_xdp, kf_slice, kf_size;
+	/* tc/XDP conntrack lookup (only when a chain matches ctstate) */
+	bool use_ct;
+	int kf_ct_lookup, kf_ct_release, off_ct_status;
 	/* netfilter: struct offsets from the kernel BTF */
 	int off_ctx_state, off_ctx_skb, off_skb_nfct, off_state_in,
 		off_state_out, off_dev_name;
@@ -1075,6 +1078,88 @@ static void parse_nf_meta(struct cg *c)
 	}
 }
 
+/* tc/XDP: the conntrack state of the packet from the conntrack table, as
+ * resolve_normal_ct() (net/netfilter/nf_conntrack_core.c) would set
+ * ctinfo for an existing entry: reply direction -> ESTABLISHED; original
+ * direction: seen reply -> ESTABLISHED, expected -> RELATED, else NEW.
+ * No entry, and packets the lookup cannot key (not TCP/UDP, fragments,
+ * short headers) -> NEW. See doc/codegen.md for what this approximates. */
+static void ct_lookup(struct cg *c, enum bf_family family)
+{
+	bool v6 = family == BF_FAMILY_INET6;
+	bf_label done = bf_label_new(&c->e), key = bf_label_new(&c->e);
+	bf_label store = bf_label_new(&c->e);
+	int16_t t = STK_TUPLE;
+
+	bf_emit(&c->e, I_MOV64_IMM(BF_R1, BF_CTSTATE_NEW));
+	st_pctx(c, BPF_W, PCTX_OFF(ctstate), BF_R1);
+	ld(c, BPF_B, BF_R6, PCTX_OFF(l4proto));
+	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 6, key);
+	bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R6, 17, done);
+	bf_label_bind(&c->e, key);
+	ld(c, BPF_H, BF_R1, PCTX_OFF(fragoff));
+	bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, 0, done);
+	ld(c, BPF_B, BF_R1, PCTX_OFF(l6err));
+	bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, 0, done);
+	ld(c, BPF_W, BF_R1, PCTX_OFF(avail));
+	bf_emit_jmp32_imm(&c->e, BPF_JLT, BF_R1, 4, done);
+
+	/* struct bpf_sock_tuple: addresses and ports in network order */
+	if (v6) {
+		for (int i = 0; i < 2; i++) {
+			ld(c, BPF_DW, BF_R1, (int16_t)(PCTX_OFF(saddr) + 8 * i));
+			bf_emit(&c->e, I_STX(BPF_DW, BF_FP, BF_R1,
+					     (int16_t)(t + 8 * i)));
+			ld(c, BPF_DW, BF_R1, (int16_t)(PCTX_OFF(daddr) + 8 * i));
+			bf_emit(&c->e, I_STX(BPF_DW, BF_FP, BF_R1,
+					     (int16_t)(t + 16 + 8 * i)));
+		}
+	} else {
+		ld(c, BPF_W, BF_R1, PCTX_OFF(saddr));
+		bf_emit(&c->e, I_STX(BPF_W, BF_FP, BF_R1, t));
+		ld(c, BPF_W, BF_R1, PCTX_OFF(daddr));
+		bf_emit(&c->e, I_STX(BPF_W, BF_FP, BF_R1, (int16_t)(t + 4)));
+	}
+	ld(c, BPF_H, BF_R1, PCTX_OFF(sport));
+	bf_emit(&c->e, I_BE(BF_R1, 16));
+	bf_emit(&c->e, I_STX(BPF_H, BF_FP, BF_R1, (int16_t)(t + (v6 ? 32 : 8))));
+	ld(c, BPF_H, BF_R1, PCTX_OFF(dport));
+	bf_emit(&c->e, I_BE(BF_R1, 16));
+	bf_emit(&c->e,
+		I_STX(BPF_H, BF_FP, BF_R1, (int16_t)(t + (v6 ? 34 : 10))));
+
+	/* struct bpf_ct_opts: netns_id = BPF_F_CURRENT_NETNS, l4proto */
+	bf_emit(&c->e, I_ST(BPF_W, BF_FP, STK_CTOPTS, -1));
+	bf_emit(&c->e, I_ST(BPF_W, BF_FP, STK_CTOPTS + 4, 0));
+	bf_emit(&c->e, I_ST(BPF_DW, BF_FP, STK_CTOPTS + 8, 0));
+	bf_emit(&c->e, I_STX(BPF_B, BF_FP, BF_R6, STK_CTOPTS + 8));
+
+	bf_emit(&c->e, I_LDX(BPF_DW, BF_R1, BF_FP, STK_CTX));
+	fp_ptr(c, BF_R2, STK_TUPLE);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R3, v6 ? 36 : 12));
+	fp_ptr(c, BF_R4, STK_CTOPTS);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R5, 16));
+	kcall(c, c->kf_ct_lookup);
+	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, done);
+	bf_emit(&c->e, I_MOV64_REG(BF_R7, BF_R0));
+	bf_emit(&c->e, I_LDX(BPF_DW, BF_R1, BF_R7, (int16_t)c->off_ct_status));
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R2, BF_FP, STK_CTOPTS + 9));
+	bf_emit(&c->e, I_MOV64_IMM(BF_R3, BF_CTSTATE_ESTABLISHED));
+	bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R2, 0, store); /* IP_CT_DIR_REPLY */
+	bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R1));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_AND, BF_R2, 1 << 1)); /* IPS_SEEN_REPLY */
+	bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R2, 0, store);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R3, BF_CTSTATE_RELATED));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_AND, BF_R1, 1 << 0)); /* IPS_EXPECTED */
+	bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R1, 0, store);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R3, BF_CTSTATE_NEW));
+	bf_label_bind(&c->e, store);
+	st_pctx(c, BPF_W, PCTX_OFF(ctstate), BF_R3);
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
+	kcall(c, c->kf_ct_release);
+	bf_label_bind(&c->e, done);
+}
+
 /* Call the chain function of a family's built-in chain and return the
  * hook's verdict. */
 static void call_builtin(struct cg *c, enum bf_family family)
@@ -1100,8 +1185,10 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 	bf_label accept = bf_label_new(&c->e);
 
 	bf_emit(&c->e, I_MOV64_REG(BF_R6, BF_R1));
-	for (int off = -STK_SIZE; off < 0; off += 8)
+	for (int off = c->use_ct ? -STK_SIZE_CT : -STK_SIZE; off < 0; off += 8)
 		bf_emit(&c->e, I_ST(BPF_DW, BF_FP, (int16_t)off, 0));
+	if (c->use_ct)
+		bf_emit(&c->e, I_STX(BPF_DW, BF_FP, BF_R6, STK_CTX));
 	fp_ptr(c, BF_R9, STK_PCTX);
 
 	if (c->attach == BF_ATTACH_NF) {
@@ -1145,11 +1232,15 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 		if (family_on(c, BF_FAMILY_INET4)) {
 			bf_label_bind(&c->e, v4);
 			parse_v4(c, ETH_HLEN_, accept);
+			if (c->use_ct)
+				ct_lookup(c, BF_FAMILY_INET4);
 			call_builtin(c, BF_FAMILY_INET4);
 		}
 		if (family_on(c, BF_FAMILY_INET6)) {
 			bf_label_bind(&c->e, v6);
 			parse_v6(c, ETH_HLEN_, accept);
+			if (c->use_ct)
+				ct_lookup(c, BF_FAMILY_INET6);
 			call_builtin(c, BF_FAMILY_INET6);
 		}
 	}
@@ -1163,6 +1254,16 @@ static int resolve_kernel(struct cg *c)
 	c->kf_size = bf_kbtf_func_id("bpf_dynptr_size");
 	if (c->kf_slice < 0 || c->kf_size < 0)
 		return -ENOENT;
+	if (c->use_ct) {
+		c->kf_ct_lookup = bf_kbtf_func_id(c->attach == BF_ATTACH_XDP ?
+							  "bpf_xdp_ct_lookup" :
+							  "bpf_skb_ct_lookup");
+		c->kf_ct_release = bf_kbtf_func_id("bpf_ct_release");
+		c->off_ct_status = bf_kbtf_member_off("nf_conn", "status");
+		if (c->kf_ct_lookup < 0 || c->kf_ct_release < 0 ||
+		    c->off_ct_status < 0)
+			return -ENOENT;
+	}
 	if (c->attach == BF_ATTACH_XDP) {
 		c->kf_from_xdp = bf_kbtf_func_id("bpf_dynptr_from_xdp");
 		return c->kf_from_xdp < 0 ? -ENOENT : 0;
@@ -1208,21 +1309,16 @@ static int check_attach(struct cg *c)
 						    "entering or leaving");
 		return -EINVAL;
 	}
-	/* Conntrack state is only read at netfilter hooks. */
-	for (size_t i = 0; i < c->n_fns; i++) {
+	/* Conntrack state at tc/XDP comes from a conntrack lookup. */
+	for (size_t i = 0; i < c->n_fns && !c->use_ct; i++) {
 		const struct bf_chain *ch = c->fns[i].chain;
 
-		for (size_t j = 0; j < ch->n_rules; j++) {
+		for (size_t j = 0; j < ch->n_rules && !c->use_ct; j++) {
 			const struct bf_rule *r = &ch->rules[j];
 
 			for (size_t k = 0; k < r->n_matches; k++) {
-				if (r->matches[k].type != BF_MATCH_CTSTATE)
-					continue;
-				bf_log_at(BF_LOG_ERROR, r->file, r->line, 0,
-					  "conntrack state matches are not "
-					  "supported at the %s hook",
-					  attach_names[c->attach]);
-				return -ENOTSUP;
+				if (r->matches[k].type == BF_MATCH_CTSTATE)
+					c->use_ct = true;
 			}
 		}
 	}

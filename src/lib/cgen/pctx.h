@@ -48,5 +48,10 @@ _Static_assert(sizeof(struct bf_pctx) == 96, "pctx layout");
 #define STK_WALK_OFF (-166) /* u16, deliberately not 8-aligned */
 #define STK_WALK_NH (-163) /* u8 */
 #define STK_SIZE 168
+/* tc/XDP with conntrack state matches only: */
+#define STK_TUPLE (-208) /* struct bpf_sock_tuple (ipv6: 36 bytes) */
+#define STK_CTOPTS (-224) /* struct bpf_ct_opts (16 bytes) */
+#define STK_CTX (-232) /* the program context, spilled */
+#define STK_SIZE_CT 232
 
 #endif /* BPFILTER_CGEN_PCTX_H */
