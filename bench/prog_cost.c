@@ -257,7 +257,8 @@ static int bench_one(enum bf_attach_kind attach, uint32_t k, uint32_t repeat,
 	if (pfd < 0) {
 		r = pfd;
 		fprintf(stderr, "prog_cost: loading %u rules: %s\n%s\n", k,
-			strerror(-r), verbose ? vlog : "(-v shows the verifier log)");
+			strerror(-r),
+			verbose ? vlog : "(-v shows the verifier log)");
 		goto out;
 	}
 
@@ -270,13 +271,15 @@ static int bench_one(enum bf_attach_kind attach, uint32_t k, uint32_t repeat,
 		if (last && k > 0)
 			bench_addr(k - 1, saddr);
 		else
-			bench_addr(0x1fffe, saddr); /* 198.19.255.255: no rule */
+			/* 198.19.255.255: no rule has it */
+			bench_addr(0x1fffe, saddr);
 		build_probe(&p, saddr, false);
 		want = verdict_code(attach, last && k > 0);
 		for (int i = 0; i < runs; i++) {
 			r = test_run(pfd, attach, &p, repeat, &d[i], &retval);
 			if (r) {
-				fprintf(stderr, "prog_cost: BPF_PROG_TEST_RUN: %s\n",
+				fprintf(stderr,
+					"prog_cost: BPF_PROG_TEST_RUN: %s\n",
 					strerror(-r));
 				goto out;
 			}
@@ -315,12 +318,13 @@ static int parse_attach(const char *s, enum bf_attach_kind *out)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: prog_cost [-a nf|tc|xdp] [-r REPEAT] [-n RUNS] [-H] [-v] K [K...]\n"
-		   "  K       number of rules (distinct /32 sources)\n"
-		   "  -a      attachment (default nf)\n"
-		   "  -r      BPF_PROG_TEST_RUN repeat count (default 100000)\n"
-		   "  -n      runs per measurement, median taken (default 5)\n"
-		   "  -H      print the CSV header first\n");
+	fprintf(f,
+		"usage: prog_cost [-a nf|tc|xdp] [-r REPEAT] [-n RUNS] [-H] [-v] K [K...]\n"
+		"  K       number of rules (distinct /32 sources)\n"
+		"  -a      attachment (default nf)\n"
+		"  -r      BPF_PROG_TEST_RUN repeat count (default 100000)\n"
+		"  -n      runs per measurement, median taken (default 5)\n"
+		"  -H      print the CSV header first\n");
 }
 
 int main(int argc, char **argv)
@@ -333,7 +337,8 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'a':
 			if (parse_attach(optarg, &attach)) {
-				fprintf(stderr, "prog_cost: unknown attachment '%s'\n",
+				fprintf(stderr,
+					"prog_cost: unknown attachment '%s'\n",
 					optarg);
 				return 2;
 			}
@@ -344,7 +349,8 @@ int main(int argc, char **argv)
 		case 'n':
 			runs = atoi(optarg);
 			if (runs < 1 || runs > MAX_RUNS) {
-				fprintf(stderr, "prog_cost: runs must be 1..%d\n",
+				fprintf(stderr,
+					"prog_cost: runs must be 1..%d\n",
 					MAX_RUNS);
 				return 2;
 			}
