@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "cgen/cgen.h"
+#include "kbtf/kbtf.h"
 
 static const char *const alu_ops[16] = {
 	"+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=",
@@ -72,7 +73,10 @@ static void dump_insn(const struct bpf_insn *in, size_t i, FILE *out)
 				fprintf(out, "call pc%+d (insn %zu)", in->imm,
 					i + 1 + (size_t)(long)in->imm);
 			else if (in->src_reg == BPF_PSEUDO_KFUNC_CALL)
-				fprintf(out, "call kfunc#%d", in->imm);
+				fprintf(out, "call %s (kfunc#%d)",
+					bf_kbtf_name(in->imm) ?
+						bf_kbtf_name(in->imm) : "?",
+					in->imm);
 			else
 				fprintf(out, "call helper#%d", in->imm);
 		} else if (op == BPF_JA) {

@@ -91,3 +91,16 @@ int bf_kbtf_member_off(const char *sname, const char *member)
 	}
 	return (int)(bits / 8);
 }
+
+const char *bf_kbtf_name(int id)
+{
+	struct btf *btf = kbtf();
+	const struct btf_type *t;
+
+	if (!btf || id <= 0)
+		return NULL;
+	t = btf__type_by_id(btf, (uint32_t)id);
+	if (!t)
+		return NULL;
+	return btf__name_by_offset(btf, t->name_off);
+}

@@ -19,4 +19,8 @@ int bf_kbtf_func_id(const char *name);
  * and unions are searched too), or -errno. */
 int bf_kbtf_member_off(const char *sname, const char *member);
 
+/* Name of the kernel BTF type `id` (a kfunc's name for a kfunc id), or
+ * NULL. */
+const char *bf_kbtf_name(int id);
+
 #endif /* BPFILTER_KBTF_H */
