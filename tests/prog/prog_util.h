@@ -283,6 +283,37 @@ static inline int pu_run(const struct pu_prog *p, const void *l3, size_t len,
 	return (int)o.retval;
 }
 
+/* Average run time in ns of a packet over `repeat` runs, or 0. */
+static inline uint32_t pu_time(const struct pu_prog *p, const void *l3,
+			       size_t len, int family, uint32_t repeat)
+{
+	uint8_t buf[2048 + 14];
+	uint8_t ctx[16] = { 0 };
+	bool eth = p->attach != BF_ATTACH_NF || p->hook != BF_HOOK_OUTPUT;
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+	size_t off = eth ? 14 : 0;
+	uint16_t et = htons(family == BF_FAMILY_INET6 ? 0x86dd : 0x0800);
+
+	memset(buf, 0, 14);
+	buf[0] = buf[6] = 0x02;
+	memcpy(buf + 12, &et, 2);
+	memcpy(buf + off, l3, len);
+	o.data_in = buf;
+	o.data_size_in = (uint32_t)(len + off);
+	o.repeat = repeat;
+	if (p->attach == BF_ATTACH_NF) {
+		ctx[0] = p->hook == BF_HOOK_OUTPUT ? NF_INET_LOCAL_OUT :
+						     NF_INET_LOCAL_IN;
+		ctx[1] = family == BF_FAMILY_INET6 ? NFPROTO_IPV6 :
+						     NFPROTO_IPV4;
+		o.ctx_in = ctx;
+		o.ctx_size_in = 2;
+	}
+	if (bpf_prog_test_run_opts(p->prog_fd, &o) != 0)
+		return 0;
+	return o.duration;
+}
+
 /* Verdict codes of each attach kind. */
 static inline int pu_accept(const struct pu_prog *p)
 {

@@ -83,11 +83,13 @@ static void one(enum bf_attach_kind attach, enum bf_hook hook,
 	rs->families = 1u << f;
 	r = pu_load(rs, attach, hook, f, "veth0", &p);
 	assert_int_equal(r, 0);
-	printf("  %-10s %s: %zu rules, %zu insns, load %.0f ms\n", what,
-	       v6 ? "ipv6" : "ipv4", (size_t)N_RULES + 1, p.n_insns,
-	       p.load_ms);
 	b = bf_ruleset_builtin(rs, f, hook);
 	hit = pu_build(&(struct pu_spec){ .fam = f, .dport = 9 });
+	printf("  %-10s %s: %zu rules, %zu insns, load %.0f ms, "
+	       "last-rule packet %u ns/run\n",
+	       what, v6 ? "ipv6" : "ipv4", (size_t)N_RULES + 1, p.n_insns,
+	       p.load_ms, pu_time(&p, hit.b, hit.len, f, 200));
+	pu_reset_counters(&p);
 	miss = pu_build(&(struct pu_spec){ .fam = f, .dport = 10 });
 	/* rule 0: -s 10.0.0.1 / 2001:db8:0::1 --dport 1000 */
 	early = pu_build(&(struct pu_spec){
@@ -105,10 +107,33 @@ static void one(enum bf_attach_kind attach, enum bf_hook hook,
 	bf_ruleset_free(&rs);
 }
 
+/* Cost of the prologue alone: an empty ruleset. */
+static void empty(enum bf_attach_kind attach, enum bf_family f,
+		  const char *what)
+{
+	struct bf_ruleset *rs = bf_ruleset_new();
+	struct pu_prog p;
+	struct pu_pkt pkt = pu_build(&(struct pu_spec){ .fam = f });
+
+	rs->families = 1u << f;
+	assert_int_equal(pu_load(rs, attach, BF_HOOK_INPUT, f, "veth0", &p),
+			 0);
+	printf("  %-10s %s: empty ruleset, %zu insns, %u ns/run\n", what,
+	       f ? "ipv6" : "ipv4", p.n_insns,
+	       pu_time(&p, pkt.b, pkt.len, f, 100000));
+	pu_close(&p);
+	bf_ruleset_free(&rs);
+}
+
 static void test_10k(void **state)
 {
 	(void)state;
 	BFT_REQUIRE_KERNEL();
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		empty(BF_ATTACH_NF, f, "nf-input");
+		empty(BF_ATTACH_TC, f, "tc-ingress");
+		empty(BF_ATTACH_XDP, f, "xdp");
+	}
 	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
 		one(BF_ATTACH_NF, BF_HOOK_INPUT, f, "nf-input");
 		one(BF_ATTACH_TC, BF_HOOK_INPUT, f, "tc-ingress");
