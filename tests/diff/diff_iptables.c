@@ -15,6 +15,7 @@
  *                   "legacy,bpfilter"; "legacy,nft" tests the harness)
  *   BF_DIFF_SEED    seed of the random probes (default: time)
  *   BF_DIFF_RANDOM  random probes per ruleset (default 200)
+ *   BF_DIFF_RANDOM_RULESETS  random rulesets (default 16, half IPv6)
  *   BF_DIFF_FILTER  only rulesets whose name contains this
  *   BF_DIFF_RULESETS directory of hand-written rulesets (default
  *                   tests/diff/rulesets)
@@ -33,6 +34,7 @@
 #include "bftest.h"
 #include "diff_net.h"
 #include "diff_pkt.h"
+#include "diff_gen.h"
 #include "diff_probe.h"
 
 #define MAX_CASES 128
@@ -46,6 +48,7 @@ enum case_kind {
 	CASE_SAVE = 0, /* iptables-save text (maybe several tables) */
 	CASE_CMDS, /* iptables / ip6tables command lines */
 	CASE_UFW, /* ufw before/user/after files of one family */
+	CASE_RANDOM, /* a seeded random ruleset (diff_gen.h) */
 };
 
 struct dcase {
@@ -58,6 +61,7 @@ struct dcase {
 	char refusal[512];
 	size_t probes, mismatches;
 	bool failed;
+	uint64_t rseed; /* CASE_RANDOM */
 	/* harness self-tests: the same ruleset on two iptables-legacy sides
 	 * must give no mismatch; a changed one must give some */
 	enum {
@@ -159,9 +163,9 @@ static char *ufw_text(const char *dir, enum bf_family fam)
 {
 	const char *sfx = fam == BF_FAMILY_INET6 ? "6" : "";
 	const char *pre = fam == BF_FAMILY_INET6 ? "ufw6" : "ufw";
-	static const char *const parts[] = {"before", "user", "after"};
-	static const char *const hooks[] = {"input", "output", "forward"};
-	static const char *const builtin[] = {"INPUT", "OUTPUT", "FORWARD"};
+	static const char *const parts[] = { "before", "user", "after" };
+	static const char *const hooks[] = { "input", "output", "forward" };
+	static const char *const builtin[] = { "INPUT", "OUTPUT", "FORWARD" };
 	char *cb = NULL, *rb = NULL, *out = NULL, path[PATH_MAX];
 	size_t cl = 0, rl = 0, ol = 0;
 	FILE *c = open_memstream(&cb, &cl), *r = open_memstream(&rb, &rl);
@@ -290,6 +294,17 @@ static char *case_text(const struct dcase *c)
 	case CASE_UFW:
 		snprintf(dir, sizeof(dir), "%s", c->path);
 		return ufw_text(dir, c->family);
+	case CASE_RANDOM: {
+		char *out = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&out, &len);
+
+		if (!f)
+			return NULL;
+		rg_ruleset(c->rseed, c->family, f);
+		fclose(f);
+		return out;
+	}
 	}
 	return NULL;
 }
@@ -304,10 +319,11 @@ static char *case_text(const struct dcase *c)
  */
 static bool only_supported(const char *text, char *why, size_t size)
 {
-	static const char *const mods[] = {"tcp",	"udp",	    "icmp",
-					   "icmp6",	"icmpv6",   "ipv6-icmp",
-					   "multiport", "iprange",  "comment",
-					   "state",	"conntrack"};
+	static const char *const mods[] = {
+		"tcp",	   "udp",	"icmp",	     "icmp6",
+		"icmpv6",  "ipv6-icmp", "multiport", "iprange",
+		"comment", "state",	"conntrack"
+	};
 	_cleanup_free_ char *copy = strdup(text);
 	char *save = NULL, *l;
 
@@ -436,8 +452,8 @@ static bool name_matched(const struct bf_ruleset *rs, enum bf_family fam,
 static int topo_build(struct dtopo *t, const struct bf_ruleset *rs,
 		      enum bf_family fam)
 {
-	static const char *const others[] = {"bfdx0", "zz9", "q"};
-	struct names first = {0}, bare = {0};
+	static const char *const others[] = { "bfdx0", "zz9", "q" };
+	struct names first = { 0 }, bare = { 0 };
 	bool lo = false;
 	size_t c, r, m, oi;
 	int k, other;
@@ -587,7 +603,7 @@ static int drain(struct dside *sd, struct dprobe *v, size_t n, int si)
 		struct cmsghdr h;
 		uint8_t b[256];
 	} cbuf;
-	struct obs_ctx o = {.v = v, .n = n};
+	struct obs_ctx o = { .v = v, .n = n };
 	int i, got = 0;
 
 	for (i = 0; i < sd->n_raw; i++) {
@@ -595,14 +611,14 @@ static int drain(struct dside *sd, struct dprobe *v, size_t n, int si)
 
 		for (;;) {
 			struct sockaddr_in6 from;
-			struct iovec iov = {.iov_base = buf,
-					    .iov_len = sizeof(buf)};
-			struct msghdr mh = {.msg_name = &from,
-					    .msg_namelen = sizeof(from),
-					    .msg_iov = &iov,
-					    .msg_iovlen = 1,
-					    .msg_control = &cbuf,
-					    .msg_controllen = sizeof(cbuf)};
+			struct iovec iov = { .iov_base = buf,
+					     .iov_len = sizeof(buf) };
+			struct msghdr mh = { .msg_name = &from,
+					     .msg_namelen = sizeof(from),
+					     .msg_iov = &iov,
+					     .msg_iovlen = 1,
+					     .msg_control = &cbuf,
+					     .msg_controllen = sizeof(cbuf) };
 			ssize_t len = recvmsg(sd->raw_in[i], &mh, 0);
 			const uint8_t *src;
 			struct cmsghdr *cm;
@@ -776,10 +792,11 @@ static int run_side(struct dside *sd, struct dprobe *v, size_t n, int si,
 		int np = 0, k;
 
 		for (k = 0; k < sd->n_raw; k++)
-			pf[np++] = (struct pollfd){.fd = sd->raw_in[k],
-						   .events = POLLIN};
-		pf[np++] = (struct pollfd){.fd = sd->pkt_rx, .events = POLLIN};
-		pf[np++] = (struct pollfd){.fd = sd->lo_rx, .events = POLLIN};
+			pf[np++] = (struct pollfd){ .fd = sd->raw_in[k],
+						    .events = POLLIN };
+		pf[np++] =
+			(struct pollfd){ .fd = sd->pkt_rx, .events = POLLIN };
+		pf[np++] = (struct pollfd){ .fd = sd->lo_rx, .events = POLLIN };
 		if (poll(pf, (nfds_t)np, 50) > 0) {
 			drain(sd, v, n, si);
 			last = dnet_now_ms();
@@ -861,7 +878,7 @@ static void log_to_buf(enum bf_log_level level, const char *msg, void *data)
 static void run_case(void **state)
 {
 	struct dcase *c = *state;
-	static const char *const self_sides[] = {"legacy", "legacy"};
+	static const char *const self_sides[] = { "legacy", "legacy" };
 	const char *const *sv = c->selftest ? self_sides : sides;
 	int nsd = c->selftest ? 2 : n_sides;
 	char *text = NULL, file2[PATH_MAX + 8] = "";
@@ -1041,7 +1058,7 @@ static void run_case(void **state)
 	}
 
 	{
-		size_t seen0 = 0, per_hook[BF_HOOK_COUNT] = {0};
+		size_t seen0 = 0, per_hook[BF_HOOK_COUNT] = { 0 };
 
 		for (i = 0; i < g.n; i++) {
 			bool mism = false;
@@ -1281,6 +1298,26 @@ static void discover(void)
 		free(names[i]);
 	}
 	free(names);
+
+	/* seeded random rulesets, alternating families */
+	{
+		const char *e = getenv("BF_DIFF_RANDOM_RULESETS");
+		int nr = e ? atoi(e) : 16;
+
+		for (i = 0; i < nr; i++) {
+			char name[64];
+			enum bf_family fam = i % 2 ? BF_FAMILY_INET6 :
+						     BF_FAMILY_INET4;
+			int before = n_cases;
+
+			snprintf(name, sizeof(name), "random-%llu",
+				 (unsigned long long)(seed + (uint64_t)i / 2));
+			add_case("", name, CASE_RANDOM, fam);
+			if (n_cases > before)
+				cases[n_cases - 1].rseed =
+					seed + (uint64_t)i / 2;
+		}
+	}
 }
 
 int main(void)

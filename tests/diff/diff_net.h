@@ -543,10 +543,10 @@ static int dnet_side_create(struct dside *sd, const char *kind,
 	sd->lo_rx = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			   htons(ETH_P_ALL));
 	if (sd->lo_rx >= 0) {
-		struct sockaddr_ll sll = {.sll_family = AF_PACKET,
-					  .sll_protocol = htons(ETH_P_ALL),
-					  .sll_ifindex =
-						  (int)if_nametoindex("lo")};
+		struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+					   .sll_protocol = htons(ETH_P_ALL),
+					   .sll_ifindex =
+						   (int)if_nametoindex("lo") };
 
 		if (bind(sd->lo_rx, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 			close(sd->lo_rx);

@@ -134,16 +134,16 @@ static void pool_port(struct dgen *g, uint16_t p)
 /* Default packet of a family: documentation addresses, TCP SYN. */
 static void spec_default(struct dgen *g, struct dpkt_spec *s)
 {
-	static const uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0,
-				       0,    0,	   0,	 0,    0, 0, 0, 1};
-	static const uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0,
-				       0,    0,	   0,	 0,    0, 0, 0, 2};
+	static const uint8_t s6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0,
+					0,    0,    0,	  0,	0, 0, 0, 1 };
+	static const uint8_t d6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0,
+					0,    0,    0,	  0,	0, 0, 0, 2 };
 
 	memset(s, 0, sizeof(*s));
 	s->family = g->family;
 	if (g->family == BF_FAMILY_INET4) {
-		static const uint8_t s4[4] = {198, 51, 100, 1};
-		static const uint8_t d4[4] = {203, 0, 113, 2};
+		static const uint8_t s4[4] = { 198, 51, 100, 1 };
+		static const uint8_t d4[4] = { 203, 0, 113, 2 };
 
 		memcpy(s->saddr, s4, 4);
 		memcpy(s->daddr, d4, 4);
@@ -442,10 +442,10 @@ static bool satisfy(struct dgen *g, struct dprobe *p, const struct bf_match *m,
 		static const struct {
 			uint32_t bit;
 			enum dct ct;
-		} st[] = {{BF_CTSTATE_NEW, DCT_NEW},
-			  {BF_CTSTATE_ESTABLISHED, DCT_ESTABLISHED},
-			  {BF_CTSTATE_INVALID, DCT_INVALID},
-			  {BF_CTSTATE_RELATED, DCT_RELATED}};
+		} st[] = { { BF_CTSTATE_NEW, DCT_NEW },
+			   { BF_CTSTATE_ESTABLISHED, DCT_ESTABLISHED },
+			   { BF_CTSTATE_INVALID, DCT_INVALID },
+			   { BF_CTSTATE_RELATED, DCT_RELATED } };
 
 		for (i = 0; i < (int)ARRAY_SIZE(st); i++) {
 			if (!!(m->u.ctstate.mask & st[i].bit) == want) {
@@ -476,9 +476,9 @@ static void vary(struct dgen *g, const struct dprobe *base,
 
 	switch (m->type) {
 	case BF_MATCH_L4PROTO: {
-		static const uint8_t others[] = {IPPROTO_TCP, IPPROTO_UDP,
-						 IPPROTO_ICMP, IPPROTO_ICMPV6,
-						 IPPROTO_ESP};
+		static const uint8_t others[] = { IPPROTO_TCP, IPPROTO_UDP,
+						  IPPROTO_ICMP, IPPROTO_ICMPV6,
+						  IPPROTO_ESP };
 
 		for (i = 0; i < (int)ARRAY_SIZE(others); i++) {
 			p = *base;
@@ -540,8 +540,8 @@ static void vary(struct dgen *g, const struct dprobe *base,
 		break;
 	case BF_MATCH_FRAG:
 	case BF_MATCH_L4HDR: {
-		static const enum dpkt_frag fr[] = {DFRAG_NONE, DFRAG_FIRST,
-						    DFRAG_LATER, DFRAG_OFF1};
+		static const enum dpkt_frag fr[] = { DFRAG_NONE, DFRAG_FIRST,
+						     DFRAG_LATER, DFRAG_OFF1 };
 
 		if (!g->frags)
 			break;
@@ -561,8 +561,8 @@ static void vary(struct dgen *g, const struct dprobe *base,
 	}
 	case BF_MATCH_SPORT:
 	case BF_MATCH_DPORT: {
-		int v[4] = {m->u.ports.lo - 1, m->u.ports.lo, m->u.ports.hi,
-			    m->u.ports.hi + 1};
+		int v[4] = { m->u.ports.lo - 1, m->u.ports.lo, m->u.ports.hi,
+			     m->u.ports.hi + 1 };
 
 		for (k = 0; k < 4; k++) {
 			if (v[k] < 0 || v[k] > 65535)
@@ -592,12 +592,12 @@ static void vary(struct dgen *g, const struct dprobe *base,
 		break;
 	case BF_MATCH_ICMP: {
 		int t = m->u.icmp.type;
-		int v[6][2] = {{t, m->u.icmp.code_lo},
-			       {t, m->u.icmp.code_hi},
-			       {t, m->u.icmp.code_lo - 1},
-			       {t, m->u.icmp.code_hi + 1},
-			       {t + 1, 0},
-			       {t - 1, 0}};
+		int v[6][2] = { { t, m->u.icmp.code_lo },
+				{ t, m->u.icmp.code_hi },
+				{ t, m->u.icmp.code_lo - 1 },
+				{ t, m->u.icmp.code_hi + 1 },
+				{ t + 1, 0 },
+				{ t - 1, 0 } };
 
 		if (t == 0xff)
 			break;
@@ -711,10 +711,10 @@ static void reach(const struct bf_ruleset *rs, enum bf_family fam,
 
 static void random_probe(struct dgen *g, struct dprobe *p)
 {
-	static const uint8_t protos4[] = {IPPROTO_TCP, IPPROTO_UDP,
-					  IPPROTO_ICMP};
-	static const uint8_t protos6[] = {IPPROTO_TCP, IPPROTO_UDP,
-					  IPPROTO_ICMPV6};
+	static const uint8_t protos4[] = { IPPROTO_TCP, IPPROTO_UDP,
+					   IPPROTO_ICMP };
+	static const uint8_t protos6[] = { IPPROTO_TCP, IPPROTO_UDP,
+					   IPPROTO_ICMPV6 };
 	int al = alen(g->family);
 	uint64_t r = dgen_rand(g);
 
@@ -843,14 +843,14 @@ static int dgen_ruleset(struct dgen *g, const struct bf_ruleset *rs,
 				}
 				if (g->frags && g->family == BF_FAMILY_INET6) {
 					static const uint8_t chains[][3] = {
-						{IPPROTO_HOPOPTS},
-						{IPPROTO_DSTOPTS},
-						{IPPROTO_ROUTING},
-						{IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING},
-						{IPPROTO_AH},
+						{ IPPROTO_HOPOPTS },
+						{ IPPROTO_DSTOPTS },
+						{ IPPROTO_ROUTING },
+						{ IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING },
+						{ IPPROTO_AH },
 					};
-					static const int len[] = {1, 1, 1, 3,
-								  1};
+					static const int len[] = { 1, 1, 1, 3,
+								   1 };
 
 					for (i = 0; i < ARRAY_SIZE(chains);
 					     i++) {
