@@ -20,8 +20,8 @@
  * rs: the family's chains are replaced by what the input declares, and
  * rs->families gains the family. Another table is an error that names the
  * table. `filename` is used in messages only. */
-int bf_ipt_parse_restore(struct bf_ruleset *rs, FILE *in,
-			 const char *filename, enum bf_family family);
+int bf_ipt_parse_restore(struct bf_ruleset *rs, FILE *in, const char *filename,
+			 enum bf_family family);
 int bf_ipt_parse_restore_str(struct bf_ruleset *rs, const char *text,
 			     const char *filename, enum bf_family family);
 
@@ -37,8 +37,8 @@ enum bf_ipt_print_flags {
 
 /* Print the family's filter table in canonical iptables-save form
  * ("*filter", chain lines, rules, "COMMIT"). */
-int bf_ipt_print(FILE *out, const struct bf_ruleset *rs,
-		 enum bf_family family, unsigned int flags);
+int bf_ipt_print(FILE *out, const struct bf_ruleset *rs, enum bf_family family,
+		 unsigned int flags);
 /* Print one rule's arguments in canonical form, without "-A CHAIN". */
 int bf_ipt_print_rule(FILE *out, const struct bf_rule *rule);
 

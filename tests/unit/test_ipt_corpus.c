@@ -161,7 +161,7 @@ static void run_file(const char *dir, const char *name, struct stats *st)
 				result = field[4];
 			else
 				result = strcmp(result, "OK") == 0 ? "FAIL" :
-									"OK";
+								     "OK";
 		}
 		expect = strcmp(field[1], "=") == 0 ? field[0] : field[1];
 
@@ -179,8 +179,8 @@ static void run_file(const char *dir, const char *name, struct stats *st)
 					continue;
 				r = load_rule(name, lineno, ch, field[0], fam,
 					      &printed, log);
-				refused = r && strstr(log->text,
-						      "not supported");
+				refused = r &&
+					  strstr(log->text, "not supported");
 				if (strcmp(result, "FAIL") == 0) {
 					if (r) {
 						st->fail_pass++;

@@ -211,8 +211,9 @@ static char *ours(enum bf_family fam, const char *rule)
 	size_t len = 0;
 	FILE *out;
 
-	assert_true(asprintf(&text, "*filter\n:X - [0:0]\n-A FORWARD %s\n"
-				    "COMMIT\n",
+	assert_true(asprintf(&text,
+			     "*filter\n:X - [0:0]\n-A FORWARD %s\n"
+			     "COMMIT\n",
 			     rule) > 0);
 	bf_log_set(capture, NULL);
 	if (bf_ipt_parse_restore_str(rs, text, "oracle", fam)) {
@@ -239,8 +240,8 @@ static char *ours(enum bf_family fam, const char *rule)
 	return buf;
 }
 
-static void run(const char *bin, enum bf_family fam,
-		const char *const *rules, size_t n)
+static void run(const char *bin, enum bf_family fam, const char *const *rules,
+		size_t n)
 {
 	char path[] = "/tmp/bf-ipt-oracle-XXXXXX";
 	_cleanup_free_ char *theirs = NULL;

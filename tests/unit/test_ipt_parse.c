@@ -81,18 +81,18 @@ static void test_comma_expansion(void **state)
 	out = print_family(rs, BF_FAMILY_INET4, 0);
 	/* Sources outermost; every -I rule goes in at the same index, so
 	 * the inserted list comes out reversed, as with iptables. */
-	assert_string_equal(
-		out, "*filter\n"
-		     ":INPUT ACCEPT [0:0]\n"
-		     ":FORWARD ACCEPT [0:0]\n"
-		     ":OUTPUT ACCEPT [0:0]\n"
-		     "-A INPUT -s 1.1.1.1/32 -d 3.3.3.3/32 -j DROP\n"
-		     "-A INPUT -s 1.1.1.1/32 -d 4.4.4.4/32 -j DROP\n"
-		     "-A INPUT -s 2.2.2.0/24 -d 3.3.3.3/32 -j DROP\n"
-		     "-A INPUT -s 2.2.2.0/24 -d 4.4.4.4/32 -j DROP\n"
-		     "-A FORWARD -s 6.6.6.6/32 -j ACCEPT\n"
-		     "-A FORWARD -s 5.5.5.5/32 -j ACCEPT\n"
-		     "COMMIT\n");
+	assert_string_equal(out,
+			    "*filter\n"
+			    ":INPUT ACCEPT [0:0]\n"
+			    ":FORWARD ACCEPT [0:0]\n"
+			    ":OUTPUT ACCEPT [0:0]\n"
+			    "-A INPUT -s 1.1.1.1/32 -d 3.3.3.3/32 -j DROP\n"
+			    "-A INPUT -s 1.1.1.1/32 -d 4.4.4.4/32 -j DROP\n"
+			    "-A INPUT -s 2.2.2.0/24 -d 3.3.3.3/32 -j DROP\n"
+			    "-A INPUT -s 2.2.2.0/24 -d 4.4.4.4/32 -j DROP\n"
+			    "-A FORWARD -s 6.6.6.6/32 -j ACCEPT\n"
+			    "-A FORWARD -s 5.5.5.5/32 -j ACCEPT\n"
+			    "COMMIT\n");
 	assert_true(rs->families & (1u << BF_FAMILY_INET4));
 	assert_false(rs->families & (1u << BF_FAMILY_INET6));
 
@@ -249,19 +249,20 @@ static void test_other_table_and_modules(void **state)
 {
 	struct bf_ruleset *rs = bf_ruleset_new();
 
-	assert_int_equal(parse(rs,
-			       "*nat\n"
-			       "-A PREROUTING -j DNAT --to 1.2.3.4\n"
-			       "COMMIT\n"
-			       "*filter\n"
-			       "-A INPUT -m limit --limit 1/s -j ACCEPT\n"
-			       "-A INPUT -j LOG --log-prefix x\n"
-			       "-A INPUT -p sctp --dport 5\n"
-			       "-A INPUT -m conntrack --ctstate NEW --ctexpire 5\n"
-			       "-A INPUT -p tcp --tcp-option 5\n"
-			       "COMMIT\n",
-			       BF_FAMILY_INET4),
-			 -EINVAL);
+	assert_int_equal(
+		parse(rs,
+		      "*nat\n"
+		      "-A PREROUTING -j DNAT --to 1.2.3.4\n"
+		      "COMMIT\n"
+		      "*filter\n"
+		      "-A INPUT -m limit --limit 1/s -j ACCEPT\n"
+		      "-A INPUT -j LOG --log-prefix x\n"
+		      "-A INPUT -p sctp --dport 5\n"
+		      "-A INPUT -m conntrack --ctstate NEW --ctexpire 5\n"
+		      "-A INPUT -p tcp --tcp-option 5\n"
+		      "COMMIT\n",
+		      BF_FAMILY_INET4),
+		-EINVAL);
 	assert_non_null(strstr(logtext, "t.rules:1: table 'nat' is not "
 					"supported"));
 	assert_non_null(strstr(logtext, "t.rules:5: match 'limit' is not "
@@ -466,20 +467,18 @@ static void test_command_scripts(void **state)
 					"iptables -A OUTPUT -j ACCEPT\n"
 					"ip6tables -N A\n"),
 			 0);
-	assert_int_equal(
-		parse_cmds(rs,
-			   "iptables -Z\n"
-			   "iptables -F\n"
-			   "iptables -X\n"
-			   "iptables -P INPUT DROP -c 3 4\n"
-			   "iptables -A INPUT -p tcp \\\n"
-			   "    --dport 22 \\\n"
-			   "    -j ACCEPT\n"
-			   "iptables -N B\n"
-			   "iptables -A B -j RETURN\n"
-			   "iptables -A FORWARD -j B\n"
-			   "iptables -F B\n"),
-		0);
+	assert_int_equal(parse_cmds(rs, "iptables -Z\n"
+					"iptables -F\n"
+					"iptables -X\n"
+					"iptables -P INPUT DROP -c 3 4\n"
+					"iptables -A INPUT -p tcp \\\n"
+					"    --dport 22 \\\n"
+					"    -j ACCEPT\n"
+					"iptables -N B\n"
+					"iptables -A B -j RETURN\n"
+					"iptables -A FORWARD -j B\n"
+					"iptables -F B\n"),
+			 0);
 	out = print_family(rs, BF_FAMILY_INET4, BF_IPT_PRINT_COUNTERS);
 	assert_string_equal(out, "*filter\n"
 				 ":INPUT DROP [3:4]\n"
@@ -588,8 +587,9 @@ static void test_commands(void **state)
 	}
 	/* The WebRTC quickstart commands: three -I then three -A. */
 	rs = bf_ruleset_new();
-	assert_true(asprintf(&path, "%s/rulesets/webrtc-quickstart_cmds."
-				    "iptables-cmds",
+	assert_true(asprintf(&path,
+			     "%s/rulesets/webrtc-quickstart_cmds."
+			     "iptables-cmds",
 			     dir) > 0);
 	f = fopen(path, "r");
 	assert_non_null(f);
@@ -614,8 +614,9 @@ static void test_commands(void **state)
 	/* The 1000-rule enterprise ruleset. */
 	rs = bf_ruleset_new();
 	free(path);
-	assert_true(asprintf(&path, "%s/rulesets/polito_enterprise_1000."
-				    "iptables-cmds",
+	assert_true(asprintf(&path,
+			     "%s/rulesets/polito_enterprise_1000."
+			     "iptables-cmds",
 			     dir) > 0);
 	f = fopen(path, "r");
 	assert_non_null(f);
@@ -701,7 +702,7 @@ static void test_rulesets_roundtrip(void **state)
 		if (!text)
 			continue;
 		fam = strstr(de->d_name, "6") ? BF_FAMILY_INET6 :
-						 BF_FAMILY_INET4;
+						BF_FAMILY_INET4;
 		rs = bf_ruleset_new();
 		loglen = 0;
 		logtext[0] = '\0';
@@ -721,9 +722,8 @@ static void test_rulesets_roundtrip(void **state)
 		out = print_family(rs, fam, 0);
 		bf_ruleset_free(&rs);
 		rs = bf_ruleset_new();
-		assert_int_equal(bf_ipt_parse_restore_str(rs, out, "printed",
-							  fam),
-				 0);
+		assert_int_equal(
+			bf_ipt_parse_restore_str(rs, out, "printed", fam), 0);
 		out2 = print_family(rs, fam, 0);
 		assert_string_equal(out, out2);
 		bf_ruleset_free(&rs);
@@ -732,7 +732,8 @@ static void test_rulesets_roundtrip(void **state)
 
 			for (char *l = strtok_r(text, "\n", &save); l;
 			     l = strtok_r(NULL, "\n", &save)) {
-				if (strncmp(l, "-A ", 3) == 0 && !strstr(out, l))
+				if (strncmp(l, "-A ", 3) == 0 &&
+				    !strstr(out, l))
 					fail_msg("%s: line not printed as "
 						 "written: %s",
 						 de->d_name, l);
@@ -742,8 +743,8 @@ static void test_rulesets_roundtrip(void **state)
 			      bf_family_name(fam));
 	}
 	closedir(d);
-	print_message("rulesets: %d filter tables loaded, %d refused\n",
-		      loaded, refused);
+	print_message("rulesets: %d filter tables loaded, %d refused\n", loaded,
+		      refused);
 	assert_true(loaded + refused > 0);
 }
 
@@ -755,7 +756,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_insert_positions, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_jump_goto, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jump_goto, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_other_table_and_modules,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_all_errors_unchanged,

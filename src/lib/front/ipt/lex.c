@@ -207,10 +207,10 @@ static const struct {
 	const char *name;
 	uint8_t num;
 } chain_protos[] = {
-	{ "tcp", 6 },	  { "sctp", 132 },     { "udp", 17 },
-	{ "udplite", 136 }, { "icmp", 1 },     { "ipv6-icmp", 58 },
-	{ "icmpv6", 58 }, { "esp", 50 },       { "ah", 51 },
-	{ "mh", 135 },	  { "all", 0 },
+	{ "tcp", 6 },	    { "sctp", 132 }, { "udp", 17 },
+	{ "udplite", 136 }, { "icmp", 1 },   { "ipv6-icmp", 58 },
+	{ "icmpv6", 58 },   { "esp", 50 },   { "ah", 51 },
+	{ "mh", 135 },	    { "all", 0 },
 };
 
 int ipt_parse_proto(const char *s)

@@ -73,7 +73,13 @@ static int need_proto(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 
 /* ---- tcp / udp ---- */
 
-enum { TCPUDP_SPORT, TCPUDP_DPORT, TCP_SYN, TCP_FLAGS, TCP_OPTION };
+enum {
+	TCPUDP_SPORT,
+	TCPUDP_DPORT,
+	TCP_SYN,
+	TCP_FLAGS,
+	TCP_OPTION
+};
 
 static const struct ipt_modopt tcp_opts[] = {
 	{ "source-port", 1, TCPUDP_SPORT, true },
@@ -222,8 +228,9 @@ static int udp_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 	return need_proto(ctx, inst, IPPROTO_UDP_, "udp");
 }
 
-static int tcpudp_emit(struct ipt_rule_ctx *ctx, const struct ipt_mod_inst *inst,
-		       struct bf_rule *rule, uint16_t instance)
+static int tcpudp_emit(struct ipt_rule_ctx *ctx,
+		       const struct ipt_mod_inst *inst, struct bf_rule *rule,
+		       uint16_t instance)
 {
 	bool tcp = inst->mod->id == IPT_MOD_TCP;
 	const uint16_t *sp = inst->u.tcpudp.spts, *dp = inst->u.tcpudp.dpts;
@@ -473,8 +480,8 @@ static int icmp_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 			inst->mod->name, v6 ? "icmpv6-type" : "icmp-type");
 		return -EINVAL;
 	}
-	return v6 ? need_proto(ctx, inst, IPPROTO_ICMPV6_, "ipv6-icmp")
-		  : need_proto(ctx, inst, IPPROTO_ICMP_, "icmp");
+	return v6 ? need_proto(ctx, inst, IPPROTO_ICMPV6_, "ipv6-icmp") :
+		    need_proto(ctx, inst, IPPROTO_ICMP_, "icmp");
 }
 
 static int icmp_emit(struct ipt_rule_ctx *ctx, const struct ipt_mod_inst *inst,
@@ -497,15 +504,16 @@ static int icmp_emit(struct ipt_rule_ctx *ctx, const struct ipt_mod_inst *inst,
 
 /* ---- multiport ---- */
 
-enum { MP_SRC, MP_DST, MP_EITHER };
+enum {
+	MP_SRC,
+	MP_DST,
+	MP_EITHER
+};
 
 static const struct ipt_modopt multiport_opts[] = {
-	{ "source-ports", 1, MP_SRC, true },
-	{ "sports", 1, MP_SRC, true },
-	{ "destination-ports", 1, MP_DST, true },
-	{ "dports", 1, MP_DST, true },
-	{ "ports", 1, MP_EITHER, true },
-	{ NULL },
+	{ "source-ports", 1, MP_SRC, true },	  { "sports", 1, MP_SRC, true },
+	{ "destination-ports", 1, MP_DST, true }, { "dports", 1, MP_DST, true },
+	{ "ports", 1, MP_EITHER, true },	  { NULL },
 };
 
 static int multiport_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
@@ -628,7 +636,10 @@ static int multiport_emit(struct ipt_rule_ctx *ctx,
 
 /* ---- iprange ---- */
 
-enum { IPRANGE_SRC, IPRANGE_DST };
+enum {
+	IPRANGE_SRC,
+	IPRANGE_DST
+};
 
 static const struct ipt_modopt iprange_opts[] = {
 	{ "src-range", 1, IPRANGE_SRC, true },
@@ -730,14 +741,16 @@ static int comment_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 			 bool inv, int argc, char **argv, int *idx)
 {
 	if (inv) {
-		ipt_err(ctx, "comment: option \"--comment\" cannot be inverted");
+		ipt_err(ctx,
+			"comment: option \"--comment\" cannot be inverted");
 		return -EINVAL;
 	}
 	if (!seen_once(ctx, inst, opt))
 		return -EINVAL;
 	if (strlen(arg) >= BF_COMMENT_MAX) {
-		ipt_err(ctx, "comment: \"--comment\" must be no longer than "
-			     "%d characters",
+		ipt_err(ctx,
+			"comment: \"--comment\" must be no longer than "
+			"%d characters",
 			BF_COMMENT_MAX - 1);
 		return -EINVAL;
 	}
@@ -894,8 +907,8 @@ static const struct ipt_module modules[IPT_MOD_COUNT] = {
 			  udp_final, tcpudp_emit },
 	[IPT_MOD_ICMP] = { IPT_MOD_ICMP, "icmp", BF_FAMILY_INET4, icmp_opts,
 			   icmp_parse, icmp_final, icmp_emit },
-	[IPT_MOD_ICMP6] = { IPT_MOD_ICMP6, "icmp6", BF_FAMILY_INET6,
-			    icmp6_opts, icmp_parse, icmp_final, icmp_emit },
+	[IPT_MOD_ICMP6] = { IPT_MOD_ICMP6, "icmp6", BF_FAMILY_INET6, icmp6_opts,
+			    icmp_parse, icmp_final, icmp_emit },
 	[IPT_MOD_MULTIPORT] = { IPT_MOD_MULTIPORT, "multiport", -1,
 				multiport_opts, multiport_parse,
 				multiport_final, multiport_emit },
@@ -903,8 +916,8 @@ static const struct ipt_module modules[IPT_MOD_COUNT] = {
 			      iprange_parse, iprange_final, iprange_emit },
 	[IPT_MOD_COMMENT] = { IPT_MOD_COMMENT, "comment", -1, comment_opts,
 			      comment_parse, comment_final, comment_emit },
-	[IPT_MOD_STATE] = { IPT_MOD_STATE, "state", -1, state_opts,
-			    state_parse, state_final, state_emit },
+	[IPT_MOD_STATE] = { IPT_MOD_STATE, "state", -1, state_opts, state_parse,
+			    state_final, state_emit },
 	[IPT_MOD_CONNTRACK] = { IPT_MOD_CONNTRACK, "conntrack", -1,
 				conntrack_opts, state_parse, state_final,
 				state_emit },
@@ -933,13 +946,15 @@ const struct ipt_module *ipt_module_find(const char *name)
 /* Targets iptables ships (extensions/libxt_*.c, libipt_*, libip6t_*): a
  * `-j` to one of them is an unsupported target, not a chain. */
 static const char *const known_targets[] = {
-	"ACCEPT", "DROP", "RETURN", "QUEUE", "AUDIT", "CHECKSUM", "CLASSIFY",
-	"CLUSTERIP", "CONNMARK", "CONNSECMARK", "CT", "DNAT", "DNPT", "DSCP",
-	"ECN", "HL", "HMARK", "IDLETIMER", "LED", "LOG", "MARK", "MASQUERADE",
-	"MIRROR", "NETMAP", "NFLOG", "NFQUEUE", "NOTRACK", "RATEEST",
-	"REDIRECT", "REJECT", "SAME", "SECMARK", "SET", "SNAT", "SNPT",
-	"SYNPROXY", "TCPMSS", "TCPOPTSTRIP", "TEE", "TOS", "TPROXY", "TRACE",
-	"TTL", "ULOG",
+	"ACCEPT",   "DROP",	  "RETURN",	 "QUEUE",    "AUDIT",
+	"CHECKSUM", "CLASSIFY",	  "CLUSTERIP",	 "CONNMARK", "CONNSECMARK",
+	"CT",	    "DNAT",	  "DNPT",	 "DSCP",     "ECN",
+	"HL",	    "HMARK",	  "IDLETIMER",	 "LED",	     "LOG",
+	"MARK",	    "MASQUERADE", "MIRROR",	 "NETMAP",   "NFLOG",
+	"NFQUEUE",  "NOTRACK",	  "RATEEST",	 "REDIRECT", "REJECT",
+	"SAME",	    "SECMARK",	  "SET",	 "SNAT",     "SNPT",
+	"SYNPROXY", "TCPMSS",	  "TCPOPTSTRIP", "TEE",	     "TOS",
+	"TPROXY",   "TRACE",	  "TTL",	 "ULOG",
 };
 
 bool ipt_is_known_target(const char *name)

@@ -74,8 +74,8 @@ static void print_addr(FILE *out, const struct bf_match *m, char letter,
 	if (len >= 0)
 		fprintf(out, "/%d", len);
 	else
-		fprintf(out, "/%s", inet_ntop(af, m->u.addr.mask, buf,
-					       sizeof(buf)));
+		fprintf(out, "/%s",
+			inet_ntop(af, m->u.addr.mask, buf, sizeof(buf)));
 }
 
 static void print_ports(FILE *out, const struct bf_match *m, const char *opt)
@@ -208,9 +208,8 @@ static void print_module_match(FILE *out, const struct bf_rule *rule,
 			m->u.multiport.dir == BF_MULTIPORT_SRC ? "sports" :
 			m->u.multiport.dir == BF_MULTIPORT_DST ? "dports" :
 								 "ports");
-		for (unsigned int i = 0; i < m->u.multiport.count &&
-					 i < BF_MULTIPORT_MAX;
-		     i++) {
+		for (unsigned int i = 0;
+		     i < m->u.multiport.count && i < BF_MULTIPORT_MAX; i++) {
 			fprintf(out, "%s%u", i ? "," : "",
 				m->u.multiport.ports[i]);
 			if (m->u.multiport.is_range[i] &&
@@ -312,10 +311,12 @@ static void print_rule(FILE *out, const struct bf_rule *rule)
 		fprintf(out, " -j %s", bf_verdict_name(rule->verdict.kind));
 		break;
 	case BF_VERDICT_JUMP:
-		fprintf(out, " -j %.*s", BF_CHAIN_NAME_MAX, rule->verdict.chain);
+		fprintf(out, " -j %.*s", BF_CHAIN_NAME_MAX,
+			rule->verdict.chain);
 		break;
 	case BF_VERDICT_GOTO:
-		fprintf(out, " -g %.*s", BF_CHAIN_NAME_MAX, rule->verdict.chain);
+		fprintf(out, " -g %.*s", BF_CHAIN_NAME_MAX,
+			rule->verdict.chain);
 		break;
 	default:
 		break;
@@ -361,8 +362,8 @@ static int cmp_chain(const void *a, const void *b)
 	return strcmp((*x)->name, (*y)->name);
 }
 
-int bf_ipt_print(FILE *out, const struct bf_ruleset *rs,
-		 enum bf_family family, unsigned int flags)
+int bf_ipt_print(FILE *out, const struct bf_ruleset *rs, enum bf_family family,
+		 unsigned int flags)
 {
 	_cleanup_free_ const struct bf_chain **order = NULL;
 	size_t n = 0;

@@ -124,7 +124,8 @@ static int resolve_target(struct parser *p, struct ipt_rule_ctx *ctx)
 		ctx->verdict = BF_VERDICT_CONTINUE;
 		return 0;
 	}
-	if (!strcmp(t, "ACCEPT") || !strcmp(t, "DROP") || !strcmp(t, "RETURN")) {
+	if (!strcmp(t, "ACCEPT") || !strcmp(t, "DROP") ||
+	    !strcmp(t, "RETURN")) {
 		if (ctx->is_goto) {
 			ipt_err(ctx, "-g needs a user-defined chain, not %s",
 				t);
@@ -194,8 +195,9 @@ static int chain_command(struct parser *p, struct ipt_rule_ctx *ctx)
 			if (c->builtin) {
 				if (!ctx->chain)
 					continue;
-				ipt_err(ctx, "cannot delete built-in chain "
-					     "'%s'",
+				ipt_err(ctx,
+					"cannot delete built-in chain "
+					"'%s'",
 					c->name);
 				return -EINVAL;
 			}
@@ -270,7 +272,8 @@ static int apply(struct parser *p, struct ipt_rule_ctx *ctx)
 				ctx->chain);
 			return -EINVAL;
 		}
-		if (strcmp(ctx->policy, "ACCEPT") && strcmp(ctx->policy, "DROP")) {
+		if (strcmp(ctx->policy, "ACCEPT") &&
+		    strcmp(ctx->policy, "DROP")) {
 			ipt_err(ctx, "Bad policy name `%s'", ctx->policy);
 			return -EINVAL;
 		}
@@ -281,8 +284,9 @@ static int apply(struct parser *p, struct ipt_rule_ctx *ctx)
 		return 0;
 	}
 	if (ctx->command == 'I' && ctx->rulenum - 1 > c->n_rules) {
-		ipt_err(ctx, "Index of insertion too big (chain '%s' has %zu "
-			     "rules)",
+		ipt_err(ctx,
+			"Index of insertion too big (chain '%s' has %zu "
+			"rules)",
 			ctx->chain, c->n_rules);
 		return -EINVAL;
 	}
@@ -618,8 +622,7 @@ static int command_family(const char *cmd, enum bf_family *family)
 	return -EINVAL;
 }
 
-int bf_ipt_parse_commands(struct bf_ruleset *rs, FILE *in,
-			  const char *filename)
+int bf_ipt_parse_commands(struct bf_ruleset *rs, FILE *in, const char *filename)
 {
 	struct parser p = { .file = filename ?: "<input>" };
 	_cleanup_free_ char *buf = NULL;

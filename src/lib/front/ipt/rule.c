@@ -65,14 +65,42 @@ static const struct core_opt core_opts[] = {
 static int short_has_arg(char c)
 {
 	switch (c) {
-	case 'A': case 'C': case 'D': case 'E': case 'I': case 'M': case 'N':
-	case 'P': case 'R': case 'c': case 'd': case 'g': case 'i': case 'j':
-	case 'm': case 'o': case 'p': case 's': case 't':
+	case 'A':
+	case 'C':
+	case 'D':
+	case 'E':
+	case 'I':
+	case 'M':
+	case 'N':
+	case 'P':
+	case 'R':
+	case 'c':
+	case 'd':
+	case 'g':
+	case 'i':
+	case 'j':
+	case 'm':
+	case 'o':
+	case 'p':
+	case 's':
+	case 't':
 		return 1;
-	case 'F': case 'L': case 'X': case 'Z': case 'h': case 'w': case 'W':
+	case 'F':
+	case 'L':
+	case 'X':
+	case 'Z':
+	case 'h':
+	case 'w':
+	case 'W':
 	case 'S':
 		return 2;
-	case 'f': case '4': case '6': case 'V': case 'v': case 'x': case 'n':
+	case 'f':
+	case '4':
+	case '6':
+	case 'V':
+	case 'v':
+	case 'x':
+	case 'n':
 		return 0;
 	default:
 		return -1;
@@ -177,7 +205,7 @@ static int load_module(struct ipt_rule_ctx *ctx, const struct ipt_module *mod)
 	if (mod->family >= 0 && (int)ctx->family != mod->family) {
 		ipt_err(ctx, "match '%s' is not available for %s", mod->name,
 			ctx->family == BF_FAMILY_INET4 ? "iptables" :
-							  "ip6tables");
+							 "ip6tables");
 		return -EINVAL;
 	}
 	/* A new instance hides the options of the earlier ones
@@ -263,8 +291,9 @@ static int parse_iface(struct ipt_rule_ctx *ctx, const char *arg, char *out)
 		return -EINVAL;
 	}
 	if (len >= BF_IFNAMSIZ) {
-		ipt_err(ctx, "interface name `%s' must be shorter than %d "
-			     "characters",
+		ipt_err(ctx,
+			"interface name `%s' must be shorter than %d "
+			"characters",
 			arg, BF_IFNAMSIZ);
 		return -EINVAL;
 	}
@@ -356,7 +385,9 @@ static int core_option(struct ipt_rule_ctx *ctx, char c, const char *arg,
 		}
 		ctx->policy = argv[(*idx)++];
 		return add_command(ctx, 'P', invert);
-	case 'F': case 'X': case 'Z':
+	case 'F':
+	case 'X':
+	case 'Z':
 		/* Optional chain: attached, or the next word if it is not an
 		 * option (as do_parse() does for -F/-X/-Z). */
 		if (*arg)
@@ -364,7 +395,12 @@ static int core_option(struct ipt_rule_ctx *ctx, char c, const char *arg,
 		else if (has_arg(argc, argv, *idx))
 			ctx->chain = argv[(*idx)++];
 		return add_command(ctx, c, invert);
-	case 'D': case 'C': case 'R': case 'L': case 'S': case 'E':
+	case 'D':
+	case 'C':
+	case 'R':
+	case 'L':
+	case 'S':
+	case 'E':
 		ipt_err(ctx, "command -%c is not supported", c);
 		return -EOPNOTSUPP;
 	case 'p':
@@ -405,7 +441,8 @@ static int core_option(struct ipt_rule_ctx *ctx, char c, const char *arg,
 		return 0;
 	case 'i':
 		if (!*arg) {
-			ipt_err(ctx, "Empty interface is likely to be undesired");
+			ipt_err(ctx,
+				"Empty interface is likely to be undesired");
 			return -EINVAL;
 		}
 		if (set_option(ctx, OPT_VIANAMEIN, "-i", invert, true))
@@ -414,7 +451,8 @@ static int core_option(struct ipt_rule_ctx *ctx, char c, const char *arg,
 		return parse_iface(ctx, arg, ctx->iniface);
 	case 'o':
 		if (!*arg) {
-			ipt_err(ctx, "Empty interface is likely to be undesired");
+			ipt_err(ctx,
+				"Empty interface is likely to be undesired");
 			return -EINVAL;
 		}
 		if (set_option(ctx, OPT_VIANAMEOUT, "-o", invert, true))
@@ -501,18 +539,24 @@ static int core_option(struct ipt_rule_ctx *ctx, char c, const char *arg,
 			ctx->skip = true;
 		}
 		return 0;
-	case 'v': case 'n': case 'x':
+	case 'v':
+	case 'n':
+	case 'x':
 		return 0;
-	case 'w': case 'W':
+	case 'w':
+	case 'W':
 		if (ctx->restore) {
-			ipt_err(ctx, "You cannot use `-%c' from iptables-restore",
+			ipt_err(ctx,
+				"You cannot use `-%c' from iptables-restore",
 				c);
 			return -EINVAL;
 		}
 		return 0;
 	case 'M':
 		return 0;
-	case 'V': case 'h': case '0':
+	case 'V':
+	case 'h':
+	case '0':
 		ipt_err(ctx, "option -%c is not supported here", c);
 		return -EOPNOTSUPP;
 	}
@@ -544,7 +588,8 @@ int ipt_parse_args(struct ipt_rule_ctx *ctx, int argc, char **argv)
 
 		if (strcmp(tok, "!") == 0) {
 			if (invert) {
-				ipt_err(ctx, "multiple consecutive ! not allowed");
+				ipt_err(ctx,
+					"multiple consecutive ! not allowed");
 				return -EINVAL;
 			}
 			invert = true;
@@ -580,15 +625,17 @@ int ipt_parse_args(struct ipt_rule_ctx *ctx, int argc, char **argv)
 			}
 			has = l.core ? l.core->has_arg : l.mopt->has_arg;
 			if (has == 0 && eq) {
-				ipt_err(ctx, "option '--%.*s' doesn't allow an "
-					     "argument",
+				ipt_err(ctx,
+					"option '--%.*s' doesn't allow an "
+					"argument",
 					(int)len, name);
 				return -EINVAL;
 			}
 			if (has == 1 && !arg) {
 				if (idx >= argc) {
-					ipt_err(ctx, "option \"--%.*s\" "
-						     "requires an argument",
+					ipt_err(ctx,
+						"option \"--%.*s\" "
+						"requires an argument",
 						(int)len, name);
 					return -EINVAL;
 				}
@@ -662,8 +709,8 @@ int ipt_parse_args(struct ipt_rule_ctx *ctx, int argc, char **argv)
 	if (ctx->command != 'A' && ctx->command != 'I') {
 		/* generic_opt_check(): -c goes with -P, nothing else with
 		 * the chain commands. */
-		if ((ctx->options & ~(unsigned int)(ctx->command == 'P' ?
-						    OPT_COUNTERS : 0)) ||
+		if ((ctx->options &
+		     ~(unsigned int)(ctx->command == 'P' ? OPT_COUNTERS : 0)) ||
 		    ctx->n_mods) {
 			ipt_err(ctx, "Illegal option with this command");
 			return -EINVAL;
@@ -676,16 +723,19 @@ int ipt_parse_args(struct ipt_rule_ctx *ctx, int argc, char **argv)
 			return r;
 	}
 	if (strlen(ctx->chain) > IPT_CHAIN_NAME_MAX) {
-		ipt_err(ctx, "chain name `%s' too long (must be under %d chars)",
+		ipt_err(ctx,
+			"chain name `%s' too long (must be under %d chars)",
 			ctx->chain, IPT_CHAIN_NAME_MAX + 1);
 		return -EINVAL;
 	}
 	/* Generic checks of do_parse(): the interface a hook cannot see. */
-	if (strcmp(ctx->chain, "INPUT") == 0 && (ctx->options & OPT_VIANAMEOUT)) {
+	if (strcmp(ctx->chain, "INPUT") == 0 &&
+	    (ctx->options & OPT_VIANAMEOUT)) {
 		ipt_err(ctx, "Can't use -o with INPUT");
 		return -EINVAL;
 	}
-	if (strcmp(ctx->chain, "OUTPUT") == 0 && (ctx->options & OPT_VIANAMEIN)) {
+	if (strcmp(ctx->chain, "OUTPUT") == 0 &&
+	    (ctx->options & OPT_VIANAMEIN)) {
 		ipt_err(ctx, "Can't use -i with OUTPUT");
 		return -EINVAL;
 	}
@@ -803,8 +853,9 @@ static int parse_addrs(struct ipt_rule_ctx *ctx, const char *opt,
 		if (!zero_mask &&
 		    !(f == BF_FAMILY_INET4 ? ipt_parse_ip4(buf, a->a) :
 					     ipt_parse_ip6(buf, a->a))) {
-			ipt_err(ctx, "host/network `%s' not found (host names "
-				     "are not supported, use addresses)",
+			ipt_err(ctx,
+				"host/network `%s' not found (host names "
+				"are not supported, use addresses)",
 				buf);
 			return -EINVAL;
 		}
@@ -881,8 +932,8 @@ static int build_one(struct ipt_rule_ctx *ctx, const struct addr *s,
 		r = add_iface(rule, BF_MATCH_IIFNAME, ctx->iniface, ctx->inv_i,
 			      ctx->line);
 	if (!r)
-		r = add_iface(rule, BF_MATCH_OIFNAME, ctx->outiface,
-			      ctx->inv_o, ctx->line);
+		r = add_iface(rule, BF_MATCH_OIFNAME, ctx->outiface, ctx->inv_o,
+			      ctx->line);
 	/* ip_packet_match() skips protocol 0; ip6tables always sets
 	 * IP6T_F_PROTO with -p (ipv6_proto_parse()), so `-p all` still
 	 * walks the extension headers on IPv6. */
@@ -895,7 +946,8 @@ static int build_one(struct ipt_rule_ctx *ctx, const struct addr *s,
 		r = add_core(rule, &m, ctx->line);
 	}
 	if (!r && ctx->frag) {
-		struct bf_match m = { .type = BF_MATCH_FRAG, .neg = ctx->inv_f };
+		struct bf_match m = { .type = BF_MATCH_FRAG,
+				      .neg = ctx->inv_f };
 
 		r = add_core(rule, &m, ctx->line);
 	}
