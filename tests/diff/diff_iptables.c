@@ -1245,8 +1245,18 @@ static void discover(void)
 						 BF_FAMILY_INET6 :
 						 BF_FAMILY_INET4);
 			else if (ends_with(f, ".iptables-cmds")) {
-				add_case(path, f, CASE_CMDS, BF_FAMILY_INET4);
-				add_case(path, f, CASE_CMDS, BF_FAMILY_INET6);
+				/* a case per family the file has commands of */
+				char *t = read_file(path);
+
+				if (t && (!strncmp(t, "iptables ", 9) ||
+					  strstr(t, "\niptables ")))
+					add_case(path, f, CASE_CMDS,
+						 BF_FAMILY_INET4);
+				if (t && (!strncmp(t, "ip6tables ", 10) ||
+					  strstr(t, "\nip6tables ")))
+					add_case(path, f, CASE_CMDS,
+						 BF_FAMILY_INET6);
+				free(t);
 			} else if (!strcmp(f, "ufw_conf_before.rules")) {
 				add_case(dir, "ufw (before+user+after.rules)",
 					 CASE_UFW, BF_FAMILY_INET4);
