@@ -903,6 +903,12 @@ static void run_case(void **state)
 	for (s = 0; s < nsd; s++)
 		if (strcmp(sv[s], "bpfilter"))
 			order[no++] = s;
+	if (has_bpf && access(bft_bpfilter_bin(), X_OK) != 0) {
+		if (bft_require_kernel())
+			fail_msg("%s is not built (BF_BIN)", bft_bpfilter_bin());
+		print_message("SKIP: %s is not built\n", bft_bpfilter_bin());
+		skip();
+	}
 	memset(&g, 0, sizeof(g));
 	for (s = 0; s < DPROBE_MAX_SIDES; s++)
 		dnet_side_init(&sd[s], sv[s]);

@@ -87,6 +87,7 @@ struct dside {
 };
 
 static char dnet_ns[DNET_MAX_NS][IFNAMSIZ];
+static bool dnet_ns_bpf[DNET_MAX_NS]; /* flush bpfilter before deleting */
 static int dnet_n_ns;
 static int dnet_home_fd = -1;
 static volatile sig_atomic_t dnet_cleaning;
@@ -125,6 +126,9 @@ static void dnet_cleanup(void)
 	for (i = dnet_n_ns - 1; i >= 0; i--) {
 		if (!dnet_ns[i][0])
 			continue;
+		if (dnet_ns_bpf[i])
+			bft_sh("ip netns exec %s %s flush >/dev/null 2>&1",
+			       dnet_ns[i], bft_bpfilter_bin());
 		bft_sh("ip netns del %s >/dev/null 2>&1", dnet_ns[i]);
 		dnet_ns[i][0] = '\0';
 	}
@@ -168,6 +172,7 @@ static int dnet_ns_add(char *name, size_t size, const char *prefix)
 	bft_unique_name(name, size, prefix);
 	/* recorded before it exists: a signal in between still cleans up */
 	snprintf(dnet_ns[i], IFNAMSIZ, "%s", name);
+	dnet_ns_bpf[i] = false;
 	if (i == dnet_n_ns)
 		dnet_n_ns++;
 	return dnet_sh("ip netns add %s", name) == 0 ? 0 : -EIO;
@@ -179,10 +184,25 @@ static void dnet_ns_del(const char *name)
 
 	for (i = 0; i < dnet_n_ns; i++) {
 		if (strcmp(dnet_ns[i], name) == 0) {
+			if (dnet_ns_bpf[i])
+				dnet_sh("ip netns exec %s %s flush", name,
+					bft_bpfilter_bin());
 			dnet_sh("ip netns del %s", name);
 			dnet_ns[i][0] = '\0';
+			dnet_ns_bpf[i] = false;
 		}
 	}
+}
+
+/* bpfilter state will be created in this namespace: flush it first when
+ * the namespace is deleted (its pins outlive the namespace). */
+static void dnet_ns_mark_bpf(const char *name)
+{
+	int i;
+
+	for (i = 0; i < dnet_n_ns; i++)
+		if (strcmp(dnet_ns[i], name) == 0)
+			dnet_ns_bpf[i] = true;
 }
 
 static int dnet_ns_open(const char *name)
@@ -336,9 +356,6 @@ static void dnet_side_close(struct dside *sd)
 /* Delete a side's namespaces (after letting bpfilter remove its state). */
 static void dnet_side_destroy(struct dside *sd)
 {
-	if (sd->ns_r[0] && strcmp(sd->kind, "bpfilter") == 0)
-		dnet_sh("ip netns exec %s %s flush", sd->ns_r,
-			bft_bpfilter_bin());
 	dnet_side_close(sd);
 	if (sd->ns_s[0])
 		dnet_ns_del(sd->ns_s);
@@ -368,6 +385,8 @@ static int dnet_side_create(struct dside *sd, const char *kind,
 	if (dnet_ns_add(sd->ns_s, sizeof(sd->ns_s), "bfds") ||
 	    dnet_ns_add(sd->ns_r, sizeof(sd->ns_r), "bfdr"))
 		return -EIO;
+	if (!strcmp(kind, "bpfilter"))
+		dnet_ns_mark_bpf(sd->ns_r);
 	sd->nsfd_s = dnet_ns_open(sd->ns_s);
 	sd->nsfd_r = dnet_ns_open(sd->ns_r);
 	if (sd->nsfd_s < 0 || sd->nsfd_r < 0)
