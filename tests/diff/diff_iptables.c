@@ -831,37 +831,54 @@ static void probe_words(const struct dtopo *t, const struct dprobe *p,
 		 p->out_if >= 0 ? t->name[p->out_if] : "-", ct_name(p->ct), pk);
 }
 
-/* Re-send one probe alone on the reference side with zeroed counters and
- * print the rules whose counters moved. */
-static void explain(struct dside *ref, struct dprobe *p, enum bf_family fam)
+/* The side's filter table with counters ("[p:b] -A ..." lines). */
+static char *save_counters(struct dside *sd, enum bf_family fam)
 {
-	_cleanup_free_ char *out = NULL;
 	const char *v = fam == BF_FAMILY_INET6 ? "6" : "";
-	const char *tool = !strcmp(ref->kind, "nft") ? "nft" : "legacy";
-	char *save = NULL, *l;
+	char *out = NULL;
 
-	if (strcmp(ref->kind, "legacy") && strcmp(ref->kind, "nft"))
-		return;
-	if (dnet_sh("ip netns exec %s ip%stables-%s -Z", ref->ns_r, v, tool))
+	if (!strcmp(sd->kind, "bpfilter"))
+		bft_sh_out(&out, "ip netns exec %s %s save -%s -c", sd->ns_r,
+			   bft_bpfilter_bin(),
+			   fam == BF_FAMILY_INET6 ? "6" : "4");
+	else
+		bft_sh_out(&out,
+			   "ip netns exec %s ip%stables-%s-save -c -t filter",
+			   sd->ns_r, v, sd->kind);
+	return out;
+}
+
+/*
+ * Re-send one probe alone through a side and print the rules (and
+ * policies) whose counters moved: which rule decided. The conntrack state
+ * left by the whole run may make the decision differ from the first time.
+ */
+static void explain(struct dside *sd, struct dprobe *p, enum bf_family fam)
+{
+	_cleanup_free_ char *before = save_counters(sd, fam);
+	_cleanup_free_ char *after = NULL;
+	char *save = NULL, *l;
+	int moved = 0;
+
+	if (!before)
 		return;
 	if (p->ct == DCT_ESTABLISHED || p->ct == DCT_RELATED)
-		send_pkt(ref, p, &p->setup, true); /* through the filter now */
-	send_pkt(ref, p, &p->pkt, false);
+		send_pkt(sd, p, &p->setup, true); /* through the filter now */
+	send_pkt(sd, p, &p->pkt, false);
 	usleep(20000);
-	bft_sh_out(&out, "ip netns exec %s ip%stables-%s-save -c -t filter",
-		   ref->ns_r, v, tool);
-	if (!out)
+	after = save_counters(sd, fam);
+	if (!after)
 		return;
-	printf("    %s counters after re-sending it alone "
-	       "(conntrack state may differ):\n",
-	       ref->kind);
-	for (l = strtok_r(out, "\n", &save); l;
+	printf("    %s, re-sent alone, counters moved on:", sd->kind);
+	for (l = strtok_r(after, "\n", &save); l;
 	     l = strtok_r(NULL, "\n", &save)) {
-		if (strstr(l, "[0:0]") || l[0] == '#' || l[0] == '*' ||
-		    !strncmp(l, "COMMIT", 6))
+		if (l[0] == '#' || l[0] == '*' || !strncmp(l, "COMMIT", 6) ||
+		    strstr(before, l))
 			continue;
-		printf("      %s\n", l);
+		printf("\n      %s", l);
+		moved++;
 	}
+	printf("%s\n", moved ? "" : " none");
 }
 
 /* ---- one ruleset -------------------------------------------------------- */
@@ -905,7 +922,8 @@ static void run_case(void **state)
 			order[no++] = s;
 	if (has_bpf && access(bft_bpfilter_bin(), X_OK) != 0) {
 		if (bft_require_kernel())
-			fail_msg("%s is not built (BF_BIN)", bft_bpfilter_bin());
+			fail_msg("%s is not built (BF_BIN)",
+				 bft_bpfilter_bin());
 		print_message("SKIP: %s is not built\n", bft_bpfilter_bin());
 		skip();
 	}
@@ -1101,7 +1119,9 @@ static void run_case(void **state)
 								"DROP");
 				printf("\n");
 				if (explained++ < MAX_EXPLAIN)
-					explain(&sd[0], &g.v[i], c->family);
+					for (s = 0; s < nsd; s++)
+						explain(&sd[s], &g.v[i],
+							c->family);
 			}
 		}
 		printf("%s %s: %zu probes (INPUT %zu, FORWARD %zu, OUTPUT %zu), "
