@@ -175,7 +175,15 @@ static void test_nf_input6(void **state)
 
 	BFT_REQUIRE_KERNEL();
 	assert_int_equal(e2e_cli(NULL, e->b, "apply -4 %s", f4), 0);
+	assert_false(e2e_udp(e, e->a, "192.0.2.2", E2E_UDP_FILTER));
 	assert_int_equal(e2e_cli(NULL, e->b, "apply -6 %s", f6), 0);
+	/* the IPv4 table was kept, with its counters */
+	doc = e2e_list(e->b);
+	assert_non_null(doc);
+	assert_int_equal(e2e_counter(doc, "nf", "ipv4", "INPUT", 2, "packets"),
+			 1);
+	assert_int_equal(e2e_generation(doc, "nf"), 2);
+	json_decref(doc);
 	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
 	assert_true(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_OPEN));
 	assert_false(e2e_tcp(e->a, "2001:db8::2", E2E_TCP_OPEN));
@@ -276,6 +284,101 @@ static void test_nf_forward(void **state)
 	check_all_open(e, e->a, "198.51.100.1");
 }
 
+/* Datagrams to E2E_UDP_FILTER, every ms, from A to B, during `ms`. */
+static pid_t flood_start(struct e2e *e, int ms)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+					  .sin_port = htons(E2E_UDP_FILTER) };
+		int fd;
+
+		alarm(30);
+		if (e2e_enter(e->a))
+			_exit(3);
+		inet_pton(AF_INET, "192.0.2.2", &sa.sin_addr);
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		for (int i = 0; i < ms; i++) {
+			sendto(fd, "flood", 5, 0, (void *)&sa, sizeof(sa));
+			usleep(1000);
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+/* Re-applying never opens a gap: while rulesets that all drop
+ * E2E_UDP_FILTER replace each other, none of a stream of datagrams to it
+ * gets through, and the policy/other rules keep working. */
+static void run_atomic(struct e2e *e, const char *hook_args,
+		       const char *slot)
+{
+	const char *f[2];
+	uint16_t port;
+	int delivered = 0, applies = 0;
+	struct pollfd pf = { .fd = e->srv_pipe, .events = POLLIN };
+	json_t *doc;
+	long long total = 0;
+	pid_t flood;
+
+	f[0] = rules_in(e, "a1.rules", E2E_TCP_FILTER, E2E_UDP_FILTER);
+	f[1] = e2e_file(e, "a2.rules",
+			"*filter\n"
+			":INPUT ACCEPT [0:0]\n"
+			":FORWARD ACCEPT [0:0]\n"
+			":OUTPUT ACCEPT [0:0]\n"
+			"-A INPUT -p tcp -m tcp --dport 5000 -j DROP\n"
+			"-A INPUT -p udp -m udp --dport 5003 -j DROP\n"
+			"COMMIT\n");
+	assert_int_equal(e2e_cli(NULL, e->b, "apply %s %s", hook_args, f[0]),
+			 0);
+	e2e_udp_drain(e);
+	flood = flood_start(e, 3000);
+	assert_true(flood > 0);
+	for (int i = 1; i <= 8; i++) {
+		if (e2e_cli(NULL, e->b, "apply %s %s", hook_args, f[i % 2]) ==
+		    0)
+			applies++;
+	}
+	waitpid(flood, NULL, 0);
+	while (poll(&pf, 1, 300) == 1 && read(e->srv_pipe, &port, 2) == 2) {
+		if (port == E2E_UDP_FILTER)
+			delivered++;
+	}
+	assert_int_equal(applies, 8);
+	assert_int_equal(delivered, 0);
+	/* the last ruleset (a1) is in force and counts what it drops */
+	doc = e2e_list(e->b);
+	assert_non_null(doc);
+	assert_int_equal(e2e_generation(doc, slot), 9);
+	total = e2e_counter(doc, slot, "ipv4", "INPUT", 2, "packets");
+	json_decref(doc);
+	assert_true(e2e_udp(e, e->a, "192.0.2.2", E2E_UDP_OPEN));
+	assert_false(e2e_udp(e, e->a, "192.0.2.2", E2E_UDP_FILTER));
+	doc = e2e_list(e->b);
+	assert_int_equal(e2e_counter(doc, slot, "ipv4", "INPUT", 2, "packets"),
+			 total + 1);
+	json_decref(doc);
+	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
+}
+
+static void test_nf_atomic(void **state)
+{
+	BFT_REQUIRE_KERNEL();
+	run_atomic(*state, "", "nf");
+}
+
+static void test_xdp_atomic(void **state)
+{
+	struct e2e *e = *state;
+	char args[64];
+
+	BFT_REQUIRE_KERNEL();
+	snprintf(args, sizeof(args), "--hook xdp --iface %s", e->ib);
+	run_atomic(e, args, "xdp-b0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +395,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tc_egress, setup_pair,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_xdp, setup_pair,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_nf_atomic, setup_pair,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_xdp_atomic, setup_pair,
 						teardown),
 	};
 
