@@ -332,31 +332,6 @@ static int text_of(const struct bf_ruleset *rs, enum bf_family f, char **text,
 	return 0;
 }
 
-/* Is the link pinned at path still attached where it should be? A tcx or
- * xdp link whose interface went away reports ifindex 0. */
-static bool link_alive(const char *path, enum bf_attach_kind kind,
-		       unsigned int ifindex)
-{
-	_cleanup_close_ int fd = bpf_obj_get(path);
-	/* struct bpf_link_info: type, id, prog_id, then a union aligned to
-	 * 8 whose tcx and xdp members start with the ifindex. */
-	union {
-		uint8_t raw[256];
-		uint64_t align;
-	} info;
-	uint32_t len = sizeof(info), idx;
-
-	if (fd < 0)
-		return false;
-	if (kind == BF_ATTACH_NF)
-		return true;
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return false;
-	memcpy(&idx, info.raw + 16, sizeof(idx));
-	return idx == ifindex;
-}
-
 static int pin_replace(int fd, const char *dir, const char *name)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
@@ -480,7 +455,7 @@ static int commit(struct txn *t)
 
 		bf_path(path, sizeof(path), "%s/link_%s", t->slot.dir,
 			 p->key);
-		if (link_alive(path, t->slot.kind, t->ifindex)) {
+		if (bf_link_pin_alive(path, t->slot.kind, t->ifindex)) {
 			bf_path(path, sizeof(path), "%s/jmp_%s",
 				 t->slot.dir, p->key);
 			p->jmp_fd = bpf_obj_get(path);
@@ -621,6 +596,13 @@ int bf_apply(const struct bf_apply_opts *o)
 			goto out;
 		}
 		t.lock_fd = bf_netns_lock(t.nsdir, true);
+		if (t.lock_fd >= 0 && access(t.nsdir, F_OK)) {
+			/* A concurrent flush removed the directory while we
+			 * waited: make it again (once). */
+			close(t.lock_fd);
+			r = bf_netns_dir(t.nsdir, sizeof(t.nsdir), true);
+			t.lock_fd = r ? r : bf_netns_lock(t.nsdir, true);
+		}
 		if (t.lock_fd < 0) {
 			r = t.lock_fd;
 			goto out;

@@ -181,3 +181,28 @@ int bf_link_attach(enum bf_attach_kind attach, int prog_fd,
 	}
 	}
 }
+
+/* Is the link pinned at path still attached where it should be? A tcx or
+ * xdp link whose interface went away reports ifindex 0. */
+bool bf_link_pin_alive(const char *path, enum bf_attach_kind kind,
+		       unsigned int ifindex)
+{
+	_cleanup_close_ int fd = bpf_obj_get(path);
+	/* struct bpf_link_info: type, id, prog_id, then a union aligned to
+	 * 8 whose tcx and xdp members start with the ifindex. */
+	union {
+		uint8_t raw[256];
+		uint64_t align;
+	} info;
+	uint32_t len = sizeof(info), idx;
+
+	if (fd < 0)
+		return false;
+	if (kind == BF_ATTACH_NF)
+		return true;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	memcpy(&idx, info.raw + 16, sizeof(idx));
+	return idx == ifindex;
+}

@@ -12,6 +12,8 @@
 #ifndef BPFILTER_LOAD_LINK_H
 #define BPFILTER_LOAD_LINK_H
 
+#include <stdbool.h>
+
 #include "bpfilter/ir.h"
 #include "cgen/cgen.h"
 
@@ -35,5 +37,10 @@ int bf_jmp_map_set(int jmp_fd, int prog_fd);
 int bf_link_attach(enum bf_attach_kind attach, int prog_fd,
 		   enum bf_family family, enum bf_hook hook,
 		   unsigned int ifindex);
+
+/* Is the link pinned at path still attached where it should be? (A tcx or
+ * xdp link whose interface went away reports ifindex 0.) */
+bool bf_link_pin_alive(const char *path, enum bf_attach_kind kind,
+		       unsigned int ifindex);
 
 #endif /* BPFILTER_LOAD_LINK_H */

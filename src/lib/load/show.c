@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "bpfilter/front_ipt.h"
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "load/link.h"
 #include "load/load.h"
 #include "load/pin.h"
 #include "load/slot.h"
@@ -25,12 +27,38 @@ struct view {
 	struct bf_slot slot;
 	struct bf_state st;
 	struct bf_ruleset *rs;
+	bool attached; /* every attach point's link is live */
 };
 
 static void view_release(struct view *v)
 {
 	bf_state_release(&v->st);
 	bf_ruleset_free(&v->rs);
+}
+
+/* A tc or xdp slot whose interface went away is no longer attached
+ * (its links report ifindex 0); the next apply attaches it again. */
+static bool slot_attached(const struct view *v)
+{
+	struct bf_point pts[BF_MAX_POINTS];
+	unsigned int ifindex = 0;
+	size_t n;
+
+	if (v->slot.kind != BF_ATTACH_NF) {
+		ifindex = if_nametoindex(v->slot.ifname);
+		if (!ifindex)
+			return false;
+	}
+	n = bf_slot_points(v->slot.kind, v->st.hdr.families, pts);
+	for (size_t i = 0; i < n; i++) {
+		char path[PATH_MAX];
+
+		if (bf_path(path, sizeof(path), "%s/link_%s", v->slot.dir,
+			    pts[i].key) ||
+		    !bf_link_pin_alive(path, v->slot.kind, ifindex))
+			return false;
+	}
+	return true;
 }
 
 static int view_load(struct view *v)
@@ -63,6 +91,7 @@ static int view_load(struct view *v)
 		bf_warn("%s: counters map smaller than the ruleset",
 			v->slot.name);
 	bf_counters_apply(v->rs, vals, n);
+	v->attached = slot_attached(v);
 	return 0;
 }
 
@@ -401,8 +430,11 @@ static int list_text(struct view *v, void *data)
 	unsigned int flags = *(unsigned int *)((void **)data)[1];
 	bool verbose = flags & BF_LIST_VERBOSE;
 
-	fprintf(out, "# slot %s (generation %llu)\n", v->slot.name,
-		(unsigned long long)v->st.hdr.generation);
+	fprintf(out, "# slot %s (generation %llu)%s\n", v->slot.name,
+		(unsigned long long)v->st.hdr.generation,
+		v->attached ? "" :
+			      " NOT ATTACHED: the interface is gone; apply "
+			      "again or flush");
 	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
 		if (!(v->rs->families & (1u << f)))
 			continue;
@@ -534,6 +566,7 @@ static int list_json(struct view *v, void *data)
 	if (v->slot.ifname[0])
 		json_object_set_new(slot, "iface",
 				    json_string(v->slot.ifname));
+	json_object_set_new(slot, "attached", json_boolean(v->attached));
 	json_object_set_new(slot, "conntrack",
 			    json_boolean(v->st.hdr.flags & BF_STATE_USES_CT));
 	json_array_append_new(slots, slot);
