@@ -215,8 +215,8 @@ static void check_hook_use(struct ctx *x, const struct bf_chain *c)
 	if (attach_hooks[x->attach] & (1u << c->hook))
 		return;
 	why = c->hook == BF_HOOK_FORWARD ?
-		      "forwarded packets never pass a tc or xdp program as "
-		      "FORWARD; use --hook nf" :
+		      "tc and xdp see packets per interface, not the "
+		      "forwarding path; use --hook nf" :
 		      "xdp sees only received packets; use --hook tc or nf";
 	if (c->n_rules) {
 		const struct bf_rule *r = &c->rules[0];
@@ -261,8 +261,9 @@ static void check_matches(struct ctx *x, const struct bf_chain *c)
 						  "this match",
 					  bf_attach_name(x->attach),
 					  m->type == BF_MATCH_CTSTATE ?
-						  ": conntrack runs after "
-						  "xdp and tc; use --hook nf" :
+						  ": packets carry it only at "
+						  "netfilter hooks; use --hook "
+						  "nf" :
 						  "");
 				x->errors++;
 			}
