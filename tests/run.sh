@@ -187,11 +187,14 @@ elif [[ -x "$fuzz_bin" && "$FUZZ_TIME" != 0 ]]; then
 		[[ -d "$d" ]] && seeds+=("$d")
 	done
 	((${#seeds[@]})) || echo "note: no seed corpus found (looked in $corpus)"
+	dict=""
+	[[ -f tests/fuzz/ipt.dict ]] && dict=tests/fuzz/ipt.dict
 	run_one "fuzz/fuzz_ipt (${FUZZ_TIME}s)" $((FUZZ_TIME + 120)) \
 		"$LOGDIR/fuzz/fuzz_ipt.log" \
 		env "ASAN_OPTIONS=$ASAN_OPTS${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
 		"$fuzz_bin" -max_total_time="$FUZZ_TIME" -timeout=10 \
-		-rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
+		-rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 \
+		${dict:+-dict="$dict"} \
 		-artifact_prefix="$artifacts/" "$scratch" "${seeds[@]}"
 elif [[ "$FUZZ_TIME" == 0 ]]; then
 	echo "note: fuzzing disabled (BF_FUZZ_TIME=0)"
