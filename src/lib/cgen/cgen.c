@@ -56,8 +56,23 @@ struct cfn {
 	int state; /* 0 new, 1 visiting, 2 collected, 3 emitted */
 };
 
+/* Code kept out of the rules' straight line (at the end of the function),
+ * so that a packet walking past non-matching rules runs through as little
+ * code as possible. */
+struct cold {
+	enum { COLD_MATCHED, COLD_L4 } kind;
+	bf_label entry, next;
+	const struct bf_chain *chain;
+	const struct bf_rule *rule; /* COLD_MATCHED */
+	bool seg; /* COLD_MATCHED */
+	bool frag1; /* COLD_L4: hotdrop IPv4 fragment offset 1 */
+};
+
 struct cg {
 	struct bf_emit e;
+	struct cold *cold;
+	size_t n_cold, cap_cold;
+	bf_label hotdrop_l; /* shared "r0 = DROP; exit" of the function */
 	const struct bf_ruleset *rs;
 	enum bf_attach_kind attach;
 	enum bf_hook hook;
@@ -106,6 +121,22 @@ static struct cfn *fn_of(struct cg *c, const struct bf_chain *chain)
 			return &c->fns[i];
 	}
 	return NULL;
+}
+
+static void add_cold(struct cg *c, struct cold item)
+{
+	if (c->n_cold == c->cap_cold) {
+		size_t cap = c->cap_cold ? c->cap_cold * 2 : 64;
+		struct cold *n = realloc(c->cold, cap * sizeof(*n));
+
+		if (!n) {
+			bf_emit_fail(&c->e, -ENOMEM);
+			return;
+		}
+		c->cold = n;
+		c->cap_cold = cap;
+	}
+	c->cold[c->n_cold++] = item;
 }
 
 /* Collect the chains reachable from `chain` (depth first) and compute the
@@ -313,13 +344,13 @@ static bool iface_static(const struct cg *c, const struct bf_match *m)
 /* iprange_ipv6_lt()-style lexicographic compare of the address at `off`
  * (network order words) with `ref`: jumps to `lt` if addr < ref, to `gt`
  * if addr > ref, falls through if equal. */
-static void addr_cmp(struct cg *c, int16_t off, const uint8_t *ref, int nwords,
-		     bf_label lt, bf_label gt)
+static uint32_t be_word(const uint8_t *a, int i);
+
+static void addr_cmp(struct cg *c, int16_t off, const uint8_t *ref, int from,
+		     int nwords, bf_label lt, bf_label gt)
 {
-	for (int i = 0; i < nwords; i++) {
-		uint32_t w = (uint32_t)ref[4 * i] << 24 |
-			     (uint32_t)ref[4 * i + 1] << 16 |
-			     (uint32_t)ref[4 * i + 2] << 8 | ref[4 * i + 3];
+	for (int i = from; i < nwords; i++) {
+		uint32_t w = be_word(ref, i);
 
 		ld(c, BPF_W, BF_R1, (int16_t)(off + 4 * i));
 		bf_emit(&c->e, I_BE(BF_R1, 32));
@@ -329,29 +360,53 @@ static void addr_cmp(struct cg *c, int16_t off, const uint8_t *ref, int nwords,
 }
 
 /* iprange_mt(): out of range if addr < lo or addr > hi. */
+static uint32_t be_word(const uint8_t *a, int i)
+{
+	return (uint32_t)a[4 * i] << 24 | (uint32_t)a[4 * i + 1] << 16 |
+	       (uint32_t)a[4 * i + 2] << 8 | a[4 * i + 3];
+}
+
+/* iprange_mt(): out of range if addr < lo or addr > hi (compared as
+ * numbers, word by word from the most significant, as
+ * iprange_ipv6_lt()). Words where lo and hi agree are plain equality
+ * tests; when only the last word differs, one unsigned compare of
+ * addr - lo with hi - lo does it. */
 static void emit_iprange(struct cg *c, const struct bf_match *m, int nwords,
 			 bf_label fail)
 {
 	int16_t off = m->type == BF_MATCH_SRANGE ? PCTX_OFF(saddr) :
 						   PCTX_OFF(daddr);
-	bf_label out = bf_label_new(&c->e), in = bf_label_new(&c->e);
-	bf_label hi = bf_label_new(&c->e);
+	const uint8_t *lo = m->u.range.lo, *hi = m->u.range.hi;
+	bf_label out = m->neg ? bf_label_new(&c->e) : fail;
+	int p = 0;
 
-	addr_cmp(c, off, m->u.range.lo, nwords, out, hi);
-	bf_label_bind(&c->e, hi);
-	addr_cmp(c, off, m->u.range.hi, nwords, in, out);
-	bf_label_bind(&c->e, in);
+	while (p < nwords && be_word(lo, p) == be_word(hi, p)) {
+		ld(c, BPF_W, BF_R1, (int16_t)(off + 4 * p));
+		bf_emit(&c->e, I_BE(BF_R1, 32));
+		bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1,
+				  (int32_t)be_word(lo, p), out);
+		p++;
+	}
+	if (p == nwords - 1 && be_word(lo, p) < be_word(hi, p)) {
+		ld(c, BPF_W, BF_R1, (int16_t)(off + 4 * p));
+		bf_emit(&c->e, I_BE(BF_R1, 32));
+		bf_emit(&c->e, I_ALU32_IMM(BPF_SUB, BF_R1,
+					   (int32_t)be_word(lo, p)));
+		bf_emit_jmp32_imm(&c->e, BPF_JGT, BF_R1,
+				  (int32_t)(be_word(hi, p) - be_word(lo, p)),
+				  out);
+	} else if (p < nwords) {
+		bf_label in = bf_label_new(&c->e), chk_hi = bf_label_new(&c->e);
+
+		addr_cmp(c, off, lo, p, nwords, out, chk_hi);
+		bf_label_bind(&c->e, chk_hi);
+		addr_cmp(c, off, hi, p, nwords, in, out);
+		bf_label_bind(&c->e, in);
+	}
 	/* in range */
 	if (m->neg) {
 		bf_emit_ja(&c->e, fail);
 		bf_label_bind(&c->e, out);
-	} else {
-		bf_label ok = bf_label_new(&c->e);
-
-		bf_emit_ja(&c->e, ok);
-		bf_label_bind(&c->e, out);
-		bf_emit_ja(&c->e, fail);
-		bf_label_bind(&c->e, ok);
 	}
 }
 
@@ -394,7 +449,10 @@ static void emit_multiport(struct cg *c, const struct bf_match *m,
 		}
 	}
 	if (!m->neg) {
-		bf_emit_ja(&c->e, fail);
+		/* "if (port == last) goto hit; goto fail; hit:" ->
+		 * "if (port != last) goto fail" */
+		if (!bf_emit_invert_last(&c->e, hit, fail))
+			bf_emit_ja(&c->e, fail);
 		bf_label_bind(&c->e, hit);
 	}
 }
@@ -413,12 +471,9 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 			/* ip6_packet_match(): ipv6_find_hdr() failed (and it
 			 * never reports a fragment offset on failure) ->
 			 * hotdrop. */
-			bf_label ok = bf_label_new(&c->e);
-
 			ld(c, BPF_B, BF_R1, PCTX_OFF(l6err));
-			bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 0, ok);
-			hotdrop(c);
-			bf_label_bind(&c->e, ok);
+			bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, 0,
+					  c->hotdrop_l);
 		} else if (m->u.proto == 0) {
 			/* ip_packet_match(): proto 0 is not tested */
 			return true;
@@ -468,6 +523,21 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 		 * header that cannot be read drops the packet. */
 		bf_label ok = bf_label_new(&c->e);
 
+		if (m->u.l4hdr.min_len > 0) {
+			/* l4gate < min_len: a non-first fragment (fails,
+			 * or hotdrops at offset 1) or a short header
+			 * (hotdrops), sorted out off the straight line. */
+			bf_label slow = bf_label_new(&c->e);
+
+			ld(c, BPF_W, BF_R1, PCTX_OFF(l4gate));
+			bf_emit_jmp32_imm(&c->e, BPF_JLT, BF_R1,
+					  m->u.l4hdr.min_len, slow);
+			bf_label_ref(&c->e, fail);
+			add_cold(c, (struct cold){
+				.kind = COLD_L4, .entry = slow, .next = fail,
+				.frag1 = m->u.l4hdr.hotdrop_frag1 && !v6 });
+			return true;
+		}
 		ld(c, BPF_H, BF_R1, PCTX_OFF(fragoff));
 		if (m->u.l4hdr.hotdrop_frag1 && !v6) {
 			bf_label nofrag = bf_label_new(&c->e);
@@ -644,11 +714,50 @@ static void emit_rule(struct cg *c, const struct bf_chain *chain,
 
 	for (size_t i = 0; i < rule->n_matches && reach; i++)
 		reach = emit_match(c, rule, &rule->matches[i], next);
-	if (reach) {
+	if (reach && bf_label_refs(&c->e, next) &&
+	    rule->verdict.kind != BF_VERDICT_CONTINUE &&
+	    rule->verdict.kind != BF_VERDICT_JUMP) {
+		/* a terminal verdict: counted and returned off the
+		 * straight line */
+		bf_label matched = bf_label_new(&c->e);
+
+		/* "if (!ok) goto next; goto matched" ->
+		 * "if (ok) goto matched": a packet that does not match
+		 * runs straight through. */
+		if (!bf_emit_invert_last(&c->e, next, matched))
+			bf_emit_ja(&c->e, matched);
+		add_cold(c, (struct cold){
+			.kind = COLD_MATCHED, .entry = matched, .next = next,
+			.chain = chain, .rule = rule, .seg = seg });
+	} else if (reach) {
 		emit_count(c, rule->counter_idx);
 		emit_verdict(c, chain, rule, seg, next);
 	}
 	bf_label_bind(&c->e, next);
+}
+
+/* End of a function: its cold code, then the shared hotdrop. */
+static void emit_func_tail(struct cg *c)
+{
+	for (size_t i = 0; i < c->n_cold; i++) {
+		const struct cold *k = &c->cold[i];
+
+		bf_label_bind(&c->e, k->entry);
+		if (k->kind == COLD_MATCHED) {
+			emit_count(c, k->rule->counter_idx);
+			emit_verdict(c, k->chain, k->rule, k->seg, k->next);
+			continue;
+		}
+		ld(c, BPF_H, BF_R1, PCTX_OFF(fragoff));
+		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 0, c->hotdrop_l);
+		if (k->frag1)
+			bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 1,
+					  c->hotdrop_l);
+		bf_emit_ja(&c->e, k->next);
+	}
+	c->n_cold = 0;
+	bf_label_bind(&c->e, c->hotdrop_l);
+	hotdrop(c);
 }
 
 /* Start a global function at label l: NULL check of the argument (the
@@ -672,6 +781,8 @@ static void emit_func_head(struct cg *c, bf_label l, struct bf_program *prog,
 	}
 	fn = &prog->funcs[prog->n_funcs++];
 	memset(fn, 0, sizeof(*fn));
+	c->n_cold = 0;
+	c->hotdrop_l = bf_label_new(&c->e);
 	bf_label_bind_entry(&c->e, l);
 	fn->insn_off = bf_emit_pos(&c->e);
 	fn->global = true;
@@ -703,6 +814,7 @@ static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 		for (size_t j = 0; j < chain->n_rules; j++)
 			emit_rule(c, chain, &chain->rules[j], false);
 		emit_chain_end(c, chain);
+		emit_func_tail(c);
 		return 0;
 	}
 
@@ -728,6 +840,7 @@ static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 		} while (i < chain->n_rules &&
 			 cost + rule_cost(&chain->rules[i]) <= SEG_BUDGET);
 		bf_emit_ret(&c->e, BF_RC_CONTINUE);
+		emit_func_tail(c);
 	}
 
 	emit_func_head(c, f->label, prog, chain, "chain");
@@ -745,6 +858,7 @@ static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 	emit_chain_end(c, chain);
 	bf_label_bind(&c->e, ret);
 	emit_chain_end(c, chain);
+	emit_func_tail(c);
 	free(segs);
 	return 0;
 }
@@ -874,6 +988,8 @@ static void parse_v4(struct cg *c, int32_t l3off, bf_label bad)
 	st_pctx(c, BPF_H, PCTX_OFF(fragoff), BF_R6);
 	store_avail(c, BF_R1);
 	bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R6, 0, l4);
+	ld(c, BPF_W, BF_R1, PCTX_OFF(avail));
+	st_pctx(c, BPF_W, PCTX_OFF(l4gate), BF_R1);
 	parse_l4(c, l3off);
 	bf_label_bind(&c->e, l4);
 }
@@ -1025,6 +1141,8 @@ static void parse_v6(struct cg *c, int32_t l3off, bf_label bad)
 	st_pctx(c, BPF_B, PCTX_OFF(l4proto), BF_R6);
 	st_pctx(c, BPF_W, PCTX_OFF(thoff), BF_R7);
 	store_avail(c, BF_R7);
+	ld(c, BPF_W, BF_R1, PCTX_OFF(avail));
+	st_pctx(c, BPF_W, PCTX_OFF(l4gate), BF_R1);
 	parse_l4(c, l3off);
 	bf_label_bind(&c->e, done);
 	(void)head;
@@ -1454,5 +1572,6 @@ int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 out:
 	bf_emit_release(&c.e);
 	free(c.fns);
+	free(c.cold);
 	return r;
 }

@@ -38,6 +38,7 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 void bf_emit_init(struct bf_emit *e)
 {
 	memset(e, 0, sizeof(*e));
+	e->bound_at = SIZE_MAX;
 }
 
 void bf_emit_release(struct bf_emit *e)
@@ -85,8 +86,10 @@ void bf_label_bind(struct bf_emit *e, bf_label l)
 	if (e->err)
 		return;
 	e->labels[l].pos = e->n;
-	if (e->labels[l].refs)
+	if (e->labels[l].refs) {
 		e->dead = false;
+		e->bound_at = e->n;
+	}
 }
 
 void bf_label_bind_entry(struct bf_emit *e, bf_label l)
@@ -95,6 +98,7 @@ void bf_label_bind_entry(struct bf_emit *e, bf_label l)
 		return;
 	e->dead = false;
 	e->labels[l].pos = e->n;
+	e->bound_at = e->n;
 }
 
 /* Called right after bf_emit() of the jump: `was_dead` tells whether that
@@ -186,6 +190,37 @@ void bf_emit_ret(struct bf_emit *e, int32_t imm)
 {
 	bf_emit(e, I_MOV64_IMM(BF_R0, imm));
 	bf_emit(e, I_EXIT());
+}
+
+bool bf_emit_invert_last(struct bf_emit *e, bf_label from, bf_label to)
+{
+	static const uint8_t inverse[16] = {
+		[BPF_JEQ >> 4] = BPF_JNE,   [BPF_JNE >> 4] = BPF_JEQ,
+		[BPF_JGT >> 4] = BPF_JLE,   [BPF_JLE >> 4] = BPF_JGT,
+		[BPF_JGE >> 4] = BPF_JLT,   [BPF_JLT >> 4] = BPF_JGE,
+		[BPF_JSGT >> 4] = BPF_JSLE, [BPF_JSLE >> 4] = BPF_JSGT,
+		[BPF_JSGE >> 4] = BPF_JSLT, [BPF_JSLT >> 4] = BPF_JSGE,
+	};
+	struct bf_emit_fixup *f;
+	struct bpf_insn *in;
+	uint8_t op;
+
+	if (e->err || e->dead || !e->n || !e->n_fixups || e->bound_at == e->n)
+		return false;
+	f = &e->fixups[e->n_fixups - 1];
+	in = &e->insns[e->n - 1];
+	if (f->insn != e->n - 1 || f->label != from || f->kind != FIXUP_JMP)
+		return false;
+	if (BPF_CLASS(in->code) != BPF_JMP && BPF_CLASS(in->code) != BPF_JMP32)
+		return false;
+	op = BPF_OP(in->code);
+	if (!inverse[op >> 4])
+		return false;
+	in->code = (uint8_t)((in->code & ~0xf0) | inverse[op >> 4]);
+	e->labels[from].refs--;
+	e->labels[to].refs++;
+	f->label = to;
+	return true;
 }
 
 int bf_emit_finish(struct bf_emit *e)

@@ -82,6 +82,9 @@ struct bf_emit {
 	 * some jump uses. All jumps we emit go forward, so this removes
 	 * all dead code (which the verifier refuses). */
 	bool dead;
+	/* Position of the last label bound: a jump landing right after
+	 * the last instruction forbids rewriting that instruction. */
+	size_t bound_at;
 	struct bf_emit_label *labels;
 	size_t n_labels, cap_labels;
 	struct bf_emit_fixup *fixups;
@@ -100,6 +103,13 @@ void bf_emit_fail(struct bf_emit *e, int err);
 void bf_emit(struct bf_emit *e, struct bpf_insn insn);
 bf_label bf_label_new(struct bf_emit *e);
 void bf_label_bind(struct bf_emit *e, bf_label l);
+/* Count a reference to l that a later (backward) jump will make, so
+ * that binding l keeps the code after it reachable. */
+static inline void bf_label_ref(struct bf_emit *e, bf_label l)
+{
+	if (!e->err && !e->dead)
+		e->labels[l].refs++;
+}
 /* Bind a function entry: reachable through calls, never dead. */
 void bf_label_bind_entry(struct bf_emit *e, bf_label l);
 static inline unsigned int bf_label_refs(const struct bf_emit *e, bf_label l)
@@ -129,6 +139,12 @@ void bf_emit_ld_imm64(struct bf_emit *e, uint8_t dst, uint64_t imm);
 void bf_emit_counters_addr(struct bf_emit *e, uint8_t dst, uint32_t off);
 /* r0 = imm; exit */
 void bf_emit_ret(struct bf_emit *e, int32_t imm);
+
+/* If the last instruction is a conditional jump to `from`, invert its
+ * condition and make it jump to `to` instead (so that "if (x) goto from;
+ * goto to;" becomes "if (!x) goto to;" falling through to `from`).
+ * Returns false (nothing changed) otherwise. */
+bool bf_emit_invert_last(struct bf_emit *e, bf_label from, bf_label to);
 
 /* Resolve the fixups. Returns the recorded error, or 0. */
 int bf_emit_finish(struct bf_emit *e);

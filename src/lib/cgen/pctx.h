@@ -34,7 +34,9 @@ struct bf_pctx {
 	uint8_t icmp_code; /* byte 1 after thoff */
 	uint8_t family; /* 4 or 6 */
 	uint32_t ctstate; /* enum bf_ctstate bit of the packet */
-	uint32_t pad;
+	/* avail if the packet is not a non-first fragment, else 0: one
+	 * compare tells whether a transport match can read its header. */
+	uint32_t l4gate;
 };
 
 _Static_assert(sizeof(struct bf_pctx) == 96, "pctx layout");
