@@ -83,6 +83,7 @@ static int n_random = 200;
 /* Totals over all rulesets. */
 static struct {
 	int run, refused, failed, skipped;
+	int rules, rules_hit;
 	size_t probes, mismatches;
 } tot;
 
@@ -881,6 +882,36 @@ static void explain(struct dside *sd, struct dprobe *p, enum bf_family fam)
 	printf("%s\n", moved ? "" : " none");
 }
 
+/* How many rules of the reference side matched at least one packet:
+ * rules no probe reached are listed (the first few). */
+static void report_coverage(struct dside *ref, const struct dcase *c)
+{
+	_cleanup_free_ char *out = save_counters(ref, c->family);
+	char *save = NULL, *l, missed[4][160];
+	int rules = 0, hit = 0, nm = 0, i;
+
+	if (!out)
+		return;
+	for (l = strtok_r(out, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		char *a = strstr(l, "] -A ");
+
+		if (l[0] != '[' || !a)
+			continue;
+		rules++;
+		if (strncmp(l, "[0:", 3)) {
+			hit++;
+		} else if (nm < 4) {
+			snprintf(missed[nm++], sizeof(missed[0]), "%s", a + 2);
+		}
+	}
+	tot.rules += rules;
+	tot.rules_hit += hit;
+	printf("  %s: %d of %d rules matched a packet\n", c->name, hit, rules);
+	for (i = 0; i < nm; i++)
+		printf("    never matched: %s\n", missed[i]);
+}
+
 /* ---- one ruleset -------------------------------------------------------- */
 
 static void log_to_buf(enum bf_log_level level, const char *msg, void *data)
@@ -1140,6 +1171,7 @@ static void run_case(void **state)
 			printf("note: %s: every probe got the same verdict on "
 			       "%s\n",
 			       c->name, sv[0]);
+		report_coverage(&sd[0], c);
 	}
 	if (c->selftest == SELFTEST_MUTATED) {
 		/* the harness must see the difference */
@@ -1403,8 +1435,10 @@ int main(void)
 				    NULL, NULL);
 
 	printf("\n== diff_iptables totals: %d rulesets run, %d refused, %d "
-	       "failed, %zu probes, %zu mismatches\n",
-	       tot.run, tot.refused, tot.failed, tot.probes, tot.mismatches);
+	       "failed, %zu probes, %zu mismatches; %d of %d rules matched "
+	       "a probe\n",
+	       tot.run, tot.refused, tot.failed, tot.probes, tot.mismatches,
+	       tot.rules_hit, tot.rules);
 	for (i = 0; i < n_cases; i++)
 		if (cases[i].refused)
 			printf("   refused: %s: %s\n", cases[i].name,

@@ -33,12 +33,21 @@ enum dct {
 	DCT_COUNT,
 };
 
+enum {
+	PIN_SADDR = 1 << 0,
+	PIN_DADDR = 1 << 1,
+	PIN_DPORT = 1 << 2,
+	PIN_FLAGS = 1 << 3,
+	PIN_ICMP = 1 << 4,
+};
+
 struct dprobe {
 	struct dpkt_spec spec;
 	enum bf_hook hook;
 	int in_if, out_if;
 	enum dct ct;
 	bool sport_free; /* nothing pins the source port / ICMP id */
+	unsigned int pinned; /* PIN_* fields a match of the rule set */
 	char why[64];
 	struct dpkt pkt;
 	struct dpkt_spec setup_spec; /* ESTABLISHED: the reverse packet */
@@ -209,7 +218,8 @@ static void dgen_add(struct dgen *g, const struct dprobe *in)
 	p.spec.tos = p.hook == BF_HOOK_FORWARD ? dnet_tos(p.out_if) : 0;
 	if (p.hook == BF_HOOK_INPUT) {
 		/* A lone fragment is never delivered locally: send whole
-		 * datagrams in two fragments instead. */
+		 * datagrams in two fragments instead. IPv4 reassembles them
+		 * before LOCAL_IN (ip_local_deliver()), IPv6 after it. */
 		if (p.spec.frag == DFRAG_FIRST || p.spec.frag == DFRAG_LATER)
 			p.spec.frag = DFRAG_PAIR;
 		else if (p.spec.frag == DFRAG_OFF1)
@@ -287,6 +297,8 @@ static bool satisfy(struct dgen *g, struct dprobe *p, const struct bf_match *m,
 		uint8_t *f = m->type == BF_MATCH_SADDR ? s->saddr : s->daddr;
 		bool in = true;
 
+		p->pinned |= m->type == BF_MATCH_SADDR ? PIN_SADDR : PIN_DADDR;
+
 		for (i = 0; i < al; i++)
 			if ((f[i] & m->u.addr.mask[i]) != m->u.addr.addr[i])
 				in = false;
@@ -342,6 +354,8 @@ static bool satisfy(struct dgen *g, struct dprobe *p, const struct bf_match *m,
 
 		if (m->type == BF_MATCH_SPORT)
 			p->sport_free = false;
+		else
+			p->pinned |= PIN_DPORT;
 		if ((*f >= m->u.ports.lo && *f <= m->u.ports.hi) == want)
 			return true;
 		if (want)
@@ -355,6 +369,7 @@ static bool satisfy(struct dgen *g, struct dprobe *p, const struct bf_match *m,
 		return true;
 	}
 	case BF_MATCH_TCPFLAGS:
+		p->pinned |= PIN_FLAGS;
 		s->tcpflags = (uint8_t)((s->tcpflags & ~m->u.tcpflags.mask) |
 					m->u.tcpflags.cmp);
 		if (!want) {
@@ -365,6 +380,7 @@ static bool satisfy(struct dgen *g, struct dprobe *p, const struct bf_match *m,
 		}
 		return true;
 	case BF_MATCH_ICMP:
+		p->pinned |= PIN_ICMP;
 		if (m->u.icmp.type == 0xff && m->u.icmp.code_lo == 0 &&
 		    m->u.icmp.code_hi == 0xff)
 			return want;
@@ -408,8 +424,10 @@ static bool satisfy(struct dgen *g, struct dprobe *p, const struct bf_match *m,
 			s->sport = v;
 			p->sport_free = false;
 		}
-		if (m->u.multiport.dir != BF_MULTIPORT_SRC)
+		if (m->u.multiport.dir != BF_MULTIPORT_SRC) {
 			s->dport = v;
+			p->pinned |= PIN_DPORT;
+		}
 		if (!want && m->u.multiport.dir == BF_MULTIPORT_EITHER)
 			s->sport = v;
 		return true;
@@ -417,6 +435,8 @@ static bool satisfy(struct dgen *g, struct dprobe *p, const struct bf_match *m,
 	case BF_MATCH_SRANGE:
 	case BF_MATCH_DRANGE: {
 		uint8_t *f = m->type == BF_MATCH_SRANGE ? s->saddr : s->daddr;
+
+		p->pinned |= m->type == BF_MATCH_SRANGE ? PIN_SADDR : PIN_DADDR;
 		bool in = addr_cmp(f, m->u.range.lo, al) >= 0 &&
 			  addr_cmp(f, m->u.range.hi, al) <= 0;
 
@@ -675,6 +695,76 @@ static void vary(struct dgen *g, const struct dprobe *base,
 #undef EMIT
 }
 
+/* The base with every field the rule leaves free drawn at random, so
+ * that a rule shadowed for the default values is reached another way. */
+static void jitter(struct dgen *g, const struct dprobe *base, const char *why)
+{
+	static const uint8_t pfx4[3][3] = { { 192, 0, 2 },
+					    { 198, 51, 100 },
+					    { 203, 0, 113 } };
+	int al = alen(g->family), k;
+	struct dprobe p = *base;
+
+	for (k = 0; k < 2; k++) {
+		uint8_t *a = k ? p.spec.daddr : p.spec.saddr;
+
+		if (p.pinned & (k ? PIN_DADDR : PIN_SADDR))
+			continue;
+		if (g->n_addrs && dgen_rand(g) % 2) {
+			memcpy(a, g->addrs[dgen_rand(g) % (uint64_t)g->n_addrs],
+			       (size_t)al);
+		} else if (al == 4) {
+			memcpy(a, pfx4[dgen_rand(g) % 3], 3);
+			a[3] = (uint8_t)dgen_rand(g);
+		} else {
+			a[5] = (uint8_t)(dgen_rand(g) % 4);
+			a[15] = (uint8_t)dgen_rand(g);
+		}
+	}
+	if (!(p.pinned & PIN_DPORT))
+		p.spec.dport =
+			g->n_ports && dgen_rand(g) % 2 ?
+				g->ports[dgen_rand(g) % (uint64_t)g->n_ports] :
+				(uint16_t)dgen_rand(g);
+	if (!(p.pinned & PIN_FLAGS))
+		p.spec.tcpflags = (uint8_t)(dgen_rand(g) & 0x3f);
+	if (!(p.pinned & PIN_ICMP))
+		p.spec.icmp_type = (uint8_t)(dgen_rand(g) % 20);
+	snprintf(p.why, sizeof(p.why), "%s jitter", why);
+	dgen_add(g, &p);
+}
+
+static bool has_type(const struct bf_rule *r, enum bf_match_type t)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_matches; i++)
+		if (r->matches[i].type == t)
+			return true;
+	return false;
+}
+
+/* A rule that does not name a protocol: the base with other protocols,
+ * so that rules after a "-p tcp -j ..." are reached too. */
+static void proto_variants(struct dgen *g, const struct dprobe *base,
+			   const char *why)
+{
+	const uint8_t protos[] = { IPPROTO_UDP,
+				   g->family == BF_FAMILY_INET4 ?
+					   IPPROTO_ICMP :
+					   IPPROTO_ICMPV6,
+				   IPPROTO_ESP };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(protos); i++) {
+		struct dprobe p = *base;
+
+		p.spec.proto = protos[i];
+		snprintf(p.why, sizeof(p.why), "%s proto", why);
+		dgen_add(g, &p);
+	}
+}
+
 /* Chains reachable from each hook's built-in chain (through jumps and
  * gotos), as flags indexed like rs->chains. */
 static void reach(const struct bf_ruleset *rs, enum bf_family fam,
@@ -831,6 +921,11 @@ static int dgen_ruleset(struct dgen *g, const struct bf_ruleset *rs,
 				dgen_add(g, &base);
 				for (mi = 0; mi < r->n_matches; mi++)
 					vary(g, &base, &r->matches[mi], why);
+				if (!has_type(r, BF_MATCH_L4PROTO) &&
+				    !has_type(r, BF_MATCH_L4HDR))
+					proto_variants(g, &base, why);
+				for (i = 0; i < 2; i++)
+					jitter(g, &base, why);
 				if (g->ct) {
 					for (i = DCT_NEW; i < DCT_COUNT; i++) {
 						struct dprobe p = base;
