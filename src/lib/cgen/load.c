@@ -180,7 +180,7 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 		size_t len = strlen(log);
 		const char *tail = len > 3000 ? log + len - 3000 : log;
 
-		bf_err("the kernel refused program %s (%zu instructions): %s",
+		bf_dbg("the kernel refused program %s (%zu instructions): %s",
 		       prog->name, prog->n_insns, strerror(-r));
 		bf_dbg("verifier log (end):\n%s", tail);
 	}
