@@ -706,11 +706,37 @@ static void emit_verdict(struct cg *c, const struct bf_chain *chain,
 	}
 }
 
+/* A rule that can never match and cannot hotdrop before it finds out
+ * (an interface match resolved false at tc/XDP, preceded only by matches
+ * that cannot hotdrop) needs no code at all. */
+static bool rule_is_void(const struct cg *c, const struct bf_rule *rule)
+{
+	if (c->attach == BF_ATTACH_NF)
+		return false;
+	for (size_t i = 0; i < rule->n_matches; i++) {
+		const struct bf_match *m = &rule->matches[i];
+
+		if (m->type == BF_MATCH_L4HDR ||
+		    (m->type == BF_MATCH_L4PROTO &&
+		     rule->family == BF_FAMILY_INET6))
+			return false;
+		if ((m->type == BF_MATCH_IIFNAME ||
+		     m->type == BF_MATCH_OIFNAME) &&
+		    !iface_static(c, m))
+			return true;
+	}
+	return false;
+}
+
 static void emit_rule(struct cg *c, const struct bf_chain *chain,
 		      const struct bf_rule *rule, bool seg)
 {
-	bf_label next = bf_label_new(&c->e);
+	bf_label next;
 	bool reach = true;
+
+	if (rule_is_void(c, rule))
+		return;
+	next = bf_label_new(&c->e);
 
 	for (size_t i = 0; i < rule->n_matches && reach; i++)
 		reach = emit_match(c, rule, &rule->matches[i], next);
