@@ -251,11 +251,16 @@ static void hotdrop(struct cg *c)
  * val & mask: the match holds when all are equal (as ip_packet_match()'s
  * address compares and ifname_compare_aligned() do). */
 static void masked_eq(struct cg *c, int16_t off, const uint8_t *val,
-		      const uint8_t *mask, int nwords, bool neg, bf_label fail)
+		      const uint8_t *mask, int nwords, bool neg, bool reverse,
+		      bf_label fail)
 {
 	bf_label ok = bf_label_new(&c->e);
 
-	for (int i = 0; i < nwords; i++) {
+	/* Word order does not change the result; `reverse` tests the
+	 * last word first (for addresses, the most specific bits are the
+	 * most likely to differ). */
+	for (int j = 0; j < nwords; j++) {
+		int i = reverse ? nwords - 1 - j : j;
 		uint32_t m, v;
 
 		memcpy(&m, mask + 4 * i, 4);
@@ -490,7 +495,7 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 			  m->type == BF_MATCH_SADDR ? PCTX_OFF(saddr) :
 						      PCTX_OFF(daddr),
 			  m->u.addr.addr, m->u.addr.mask, nwords, m->neg,
-			  fail);
+			  true, fail);
 		return true;
 	case BF_MATCH_IIFNAME:
 	case BF_MATCH_OIFNAME: {
@@ -508,7 +513,7 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 		masked_eq(c,
 			  m->type == BF_MATCH_IIFNAME ? PCTX_OFF(iif) :
 							PCTX_OFF(oif),
-			  name, mask, 4, m->neg, fail);
+			  name, mask, 4, m->neg, false, fail);
 		return true;
 	}
 	case BF_MATCH_FRAG:
