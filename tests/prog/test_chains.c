@@ -257,6 +257,18 @@ static void test_return_builtin_and_hotdrop_in_user(void **state)
 	}
 }
 
+static void filler(struct bf_chain *c, int n)
+{
+	char a[32];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(a, sizeof(a), "10.%d.%d.1", i / 200, i % 200);
+		PU_RULE(c, BF_VERDICT_DROP, NULL,
+			pu_addr(BF_MATCH_SADDR, a, 32, false),
+			pu_proto(6, false));
+	}
+}
+
 /* A chain of n user chains, each jumping to the next; the last accepts. */
 static int depth_prog(int n, struct pu_prog *p)
 {
@@ -295,6 +307,22 @@ static void test_depth(void **state)
 	(void)state;
 	BFT_REQUIRE_KERNEL();
 	/* main + INPUT + 6 user chains = 8 frames: the most BPF allows */
+	{
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b;
+
+		user(rs, "A");
+		user(rs, "B");
+		b = bf_ruleset_builtin(rs, V4, BF_HOOK_INPUT);
+		PU_RULE(b, BF_VERDICT_JUMP, "A", pu_proto(0, false));
+		PU_RULE(bf_ruleset_chain(rs, V4, "A"), BF_VERDICT_GOTO, "B",
+			pu_proto(0, false));
+		assert_int_equal(bf_cgen_frames(rs, V4, BF_HOOK_INPUT), 4);
+		/* a long B is split into segments: one frame more */
+		filler(bf_ruleset_chain(rs, V4, "B"), 1000);
+		assert_int_equal(bf_cgen_frames(rs, V4, BF_HOOK_INPUT), 5);
+		bf_ruleset_free(&rs);
+	}
 	assert_int_equal(depth_prog(6, &p), 0);
 	expect(&p, &pk.tcp, ACC);
 	expect(&p, &pk.udp, DRP);
@@ -363,18 +391,6 @@ static void test_l2(void **state)
 				 t4.len);
 		pu_close(&p);
 		bf_ruleset_free(&rs);
-	}
-}
-
-static void filler(struct bf_chain *c, int n)
-{
-	char a[32];
-
-	for (int i = 0; i < n; i++) {
-		snprintf(a, sizeof(a), "10.%d.%d.1", i / 200, i % 200);
-		PU_RULE(c, BF_VERDICT_DROP, NULL,
-			pu_addr(BF_MATCH_SADDR, a, 32, false),
-			pu_proto(6, false));
 	}
 }
 

@@ -1485,6 +1485,24 @@ void bf_program_free(struct bf_program **prog)
 	*prog = NULL;
 }
 
+int bf_cgen_frames(const struct bf_ruleset *rs, enum bf_family family,
+		   enum bf_hook hook)
+{
+	const struct bf_chain *b = bf_ruleset_builtin(rs, family, hook);
+	struct cg c = { .rs = rs };
+	int r;
+
+	if (!b)
+		return -EINVAL;
+	bf_emit_init(&c.e);
+	r = collect(&c, b);
+	if (!r)
+		r = fn_of(&c, b)->depth + 1;
+	bf_emit_release(&c.e);
+	free(c.fns);
+	return r;
+}
+
 int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 		    enum bf_hook hook, enum bf_family family,
 		    const char *ifname, struct bf_program **out)

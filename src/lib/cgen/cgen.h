@@ -81,6 +81,14 @@ int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 		    const char *ifname, struct bf_program **out);
 void bf_program_free(struct bf_program **prog);
 
+/* BPF call frames the program for the built-in chain `hook` of `family`
+ * needs: 1 for the program, 1 per chain level (-j and -g alike), and 1
+ * more for each chain long enough to be split into segment functions.
+ * BPF allows 8; bf_cgen_compile() fails with -E2BIG beyond. Returns the
+ * count, or -ELOOP / -EINVAL (reported via bf_log). */
+int bf_cgen_frames(const struct bf_ruleset *rs, enum bf_family family,
+		   enum bf_hook hook);
+
 /* Print the program's instructions, one per line (for --dump / -v). */
 void bf_program_dump(const struct bf_program *prog, FILE *out);
 
