@@ -57,6 +57,15 @@ enum bf_verdict_kind {
 	BF_VERDICT_RETURN,
 	BF_VERDICT_JUMP, /* -j CHAIN: call, come back on RETURN/fall-through */
 	BF_VERDICT_GOTO, /* -g CHAIN: RETURN from CHAIN returns to our caller */
+	/* Extension targets, parameters in bf_verdict.u. REJECT ends the
+	 * packet's path (it is dropped after the reply is sent); the others
+	 * act on the packet and go on with the next rule (XT_CONTINUE). */
+	BF_VERDICT_REJECT, /* u.reject */
+	BF_VERDICT_LOG, /* u.log */
+	BF_VERDICT_NFLOG, /* u.nflog */
+	BF_VERDICT_MARK, /* u.mark: mark = (mark & ~mask) ^ value */
+	BF_VERDICT_CONNMARK, /* u.connmark */
+	BF_VERDICT_TCPMSS, /* u.tcpmss */
 	BF_VERDICT_COUNT,
 };
 
@@ -97,8 +106,150 @@ enum bf_match_type {
 	BF_MATCH_DRANGE, /* u.range */
 	BF_MATCH_CTSTATE, /* u.ctstate: conntrack state bit mask */
 	BF_MATCH_COMMENT, /* u.comment: matches everything */
+	/* Matches of real-world rulesets (one IR match per iptables module
+	 * instance; where the kernel inverts each option on its own, the
+	 * inversion bits live in the payload and `neg` stays false). */
+	BF_MATCH_LIMIT, /* u.limit (xt_limit) */
+	BF_MATCH_HASHLIMIT, /* u.hashlimit (xt_hashlimit revision 3) */
+	BF_MATCH_RECENT, /* u.recent (xt_recent revision 1) */
+	BF_MATCH_CONNLIMIT, /* u.connlimit (xt_connlimit revision 1) */
+	BF_MATCH_ADDRTYPE, /* u.addrtype (xt_addrtype revision 1) */
+	BF_MATCH_MAC, /* u.mac: Ethernet source address */
+	BF_MATCH_MARK, /* u.mark: (skb->mark & mask) == value */
+	BF_MATCH_CONNMARK, /* u.mark: (ct->mark & mask) == value */
+	BF_MATCH_OWNER, /* u.owner (xt_owner revision 1) */
+	BF_MATCH_PKTTYPE, /* u.pkttype: skb->pkt_type (PACKET_HOST...) */
+	/* u.length: IPv4 tot_len, IPv6 payload_len + 40 (length_mt()) */
+	BF_MATCH_LENGTH,
+	BF_MATCH_TTL, /* u.ttl: IPv4 TTL (xt ttl) or IPv6 hop limit (hl) */
+	BF_MATCH_SET, /* u.set: ipset lookup */
+	BF_MATCH_STATISTIC, /* u.statistic */
+	BF_MATCH_TCPMSS, /* u.length: MSS option of TCP SYN packets */
+	BF_MATCH_PHYSDEV, /* u.physdev: bridge ports */
 	BF_MATCH_COUNT,
 };
+
+/* xt_limit's rate: the values limit_mt_check() derives from the user's
+ * xt_rateinfo. avg is the period between packets in 1/10000 s
+ * (XT_LIMIT_SCALE), burst the bucket size in packets. credit_cap and cost
+ * are user2credits(avg * burst) and user2credits(avg) for a kernel of
+ * `hz` ticks per second (bf_limit_credits()). */
+#define BF_LIMIT_SCALE 10000
+struct bf_limit {
+	uint32_t avg;
+	uint32_t burst;
+	uint32_t credit_cap;
+	uint32_t cost;
+	uint32_t credits_per_jiffy;
+	uint32_t hz;
+};
+
+/* Compute credit_cap, cost and credits_per_jiffy of `l` from avg, burst
+ * and hz as limit_mt_check() and user2credits() in
+ * net/netfilter/xt_limit.c do; -ERANGE where the kernel refuses the rate
+ * (burst 0, or avg * burst overflowing the credits). */
+int bf_limit_credits(struct bf_limit *l);
+
+#define BF_HASHLIMIT_NAME_MAX 32 /* XT_HASHLIMIT_NAME_LEN, NUL included */
+/* hashlimit mode bits (XT_HASHLIMIT_HASH_*, _INVERT, _BYTES, _RATE_MATCH) */
+enum bf_hashlimit_mode {
+	BF_HASHLIMIT_HASH_DIP = 1 << 0,
+	BF_HASHLIMIT_HASH_DPT = 1 << 1,
+	BF_HASHLIMIT_HASH_SIP = 1 << 2,
+	BF_HASHLIMIT_HASH_SPT = 1 << 3,
+	BF_HASHLIMIT_INVERT = 1 << 4, /* --hashlimit-above */
+	BF_HASHLIMIT_BYTES = 1 << 5, /* rate in bytes (avg is a cost) */
+	BF_HASHLIMIT_RATE_MATCH = 1 << 6,
+};
+
+#define BF_RECENT_NAME_MAX 200 /* XT_RECENT_NAME_LEN, NUL included */
+enum bf_recent_flags {
+	BF_RECENT_CHECK = 1 << 0,
+	BF_RECENT_SET = 1 << 1,
+	BF_RECENT_UPDATE = 1 << 2,
+	BF_RECENT_REMOVE = 1 << 3,
+	BF_RECENT_TTL = 1 << 4,
+	BF_RECENT_REAP = 1 << 5,
+};
+
+/* addrtype types: 1 << RTN_* as xt_addrtype.h (UNSPEC is 1 << 0). */
+enum bf_addrtype_flags {
+	BF_ADDRTYPE_INVERT_SOURCE = 1 << 0,
+	BF_ADDRTYPE_INVERT_DEST = 1 << 1,
+	BF_ADDRTYPE_LIMIT_IFACE_IN = 1 << 2,
+	BF_ADDRTYPE_LIMIT_IFACE_OUT = 1 << 3,
+};
+
+/* owner bits, for both `match` and `invert` (XT_OWNER_*) */
+enum bf_owner_flags {
+	BF_OWNER_UID = 1 << 0,
+	BF_OWNER_GID = 1 << 1,
+	BF_OWNER_SOCKET = 1 << 2,
+	BF_OWNER_SUPPL_GROUPS = 1 << 3,
+};
+
+enum bf_ttl_op {
+	BF_TTL_EQ = 0,
+	BF_TTL_NE,
+	BF_TTL_LT,
+	BF_TTL_GT,
+};
+
+#define BF_SET_NAME_MAX 32 /* IPSET_MAXNAMELEN, NUL included */
+#define BF_SET_DIM_MAX 6 /* IPSET_DIM_MAX */
+
+enum bf_statistic_mode {
+	BF_STATISTIC_RANDOM = 0,
+	BF_STATISTIC_NTH,
+};
+
+/* physdev bits, for `bitmask` and `invert` (XT_PHYSDEV_OP_*) */
+enum bf_physdev_flags {
+	BF_PHYSDEV_IN = 1 << 0,
+	BF_PHYSDEV_OUT = 1 << 1,
+	BF_PHYSDEV_BRIDGED = 1 << 2,
+	BF_PHYSDEV_ISIN = 1 << 3,
+	BF_PHYSDEV_ISOUT = 1 << 4,
+};
+
+/* REJECT replies (ipt_REJECT / ip6t_REJECT `with`): the ICMP ones are
+ * per family, TCP reset exists in both. */
+enum bf_reject_with {
+	BF_REJECT_ICMP_NET_UNREACHABLE = 0,
+	BF_REJECT_ICMP_HOST_UNREACHABLE,
+	BF_REJECT_ICMP_PORT_UNREACHABLE,
+	BF_REJECT_ICMP_PROTO_UNREACHABLE,
+	BF_REJECT_ICMP_NET_PROHIBITED,
+	BF_REJECT_ICMP_HOST_PROHIBITED,
+	BF_REJECT_ICMP_ADMIN_PROHIBITED,
+	BF_REJECT_TCP_RESET,
+	BF_REJECT_ICMP6_NO_ROUTE,
+	BF_REJECT_ICMP6_ADM_PROHIBITED,
+	BF_REJECT_ICMP6_ADDR_UNREACHABLE,
+	BF_REJECT_ICMP6_PORT_UNREACHABLE,
+	BF_REJECT_ICMP6_POLICY_FAIL,
+	BF_REJECT_ICMP6_REJECT_ROUTE,
+	BF_REJECT_COUNT,
+};
+
+/* LOG flags (XT_LOG_*) */
+enum bf_log_flags {
+	BF_LOGF_TCPSEQ = 0x01,
+	BF_LOGF_TCPOPT = 0x02,
+	BF_LOGF_IPOPT = 0x04,
+	BF_LOGF_UID = 0x08,
+	BF_LOGF_MACDECODE = 0x20,
+};
+#define BF_LOG_PREFIX_MAX 30 /* ipt_log_info prefix, NUL included */
+#define BF_NFLOG_PREFIX_MAX 64 /* xt_nflog_info prefix, NUL included */
+
+enum bf_connmark_mode {
+	BF_CONNMARK_SET = 0, /* ctmark = (ctmark & ~ctmask) ^ ctmark_value */
+	BF_CONNMARK_SAVE, /* ctmark from the packet mark */
+	BF_CONNMARK_RESTORE, /* packet mark from ctmark */
+};
+
+#define BF_TCPMSS_CLAMP_PMTU 0xffff /* XT_TCPMSS_CLAMP_PMTU */
 
 /* Conntrack state bits, as XT_CONNTRACK_STATE_BIT() computes them. */
 enum bf_ctstate {
@@ -165,12 +316,107 @@ struct bf_match {
 			uint32_t mask; /* enum bf_ctstate bits */
 		} ctstate;
 		char comment[BF_COMMENT_MAX];
+		struct bf_limit limit;
+		struct {
+			/* hashlimit_cfg3: avg in 1/1000000 s
+			 * (XT_HASHLIMIT_SCALE_v2), or a byte cost with
+			 * BF_HASHLIMIT_BYTES; expire and gc_interval in ms. */
+			uint64_t avg, burst;
+			uint32_t mode; /* enum bf_hashlimit_mode */
+			uint32_t size, max, gc_interval, expire, interval;
+			uint8_t srcmask, dstmask;
+			char name[BF_HASHLIMIT_NAME_MAX];
+		} hashlimit;
+		struct {
+			uint32_t seconds, hit_count;
+			uint8_t check_set; /* enum bf_recent_flags */
+			bool invert, side_dest; /* --rdest (else --rsource) */
+			char name[BF_RECENT_NAME_MAX];
+			uint8_t mask[16];
+		} recent;
+		struct {
+			uint8_t mask[16]; /* grouping mask */
+			uint32_t limit;
+			bool invert, daddr; /* --connlimit-daddr */
+		} connlimit;
+		struct {
+			uint16_t source, dest; /* 1 << RTN_* bits, 0: any */
+			uint32_t flags; /* enum bf_addrtype_flags */
+		} addrtype;
+		struct {
+			uint8_t addr[6];
+		} mac;
+		struct {
+			uint32_t value, mask;
+		} mark;
+		struct {
+			uint32_t uid_min, uid_max, gid_min, gid_max;
+			uint8_t match, invert; /* enum bf_owner_flags */
+		} owner;
+		struct {
+			uint8_t pkttype; /* PACKET_HOST, _BROADCAST, ... */
+		} pkttype;
+		struct {
+			uint16_t min, max;
+		} length;
+		struct {
+			enum bf_ttl_op op;
+			uint8_t value;
+		} ttl;
+		struct {
+			char name[BF_SET_NAME_MAX];
+			uint8_t dim; /* number of directions */
+			/* bit i: dimension i+1 is "dst" (else "src") */
+			uint8_t flags;
+			/* xt_set revision 4 options beyond the lookup */
+			bool return_nomatch, no_update_counters,
+				no_update_subcounters;
+		} set;
+		struct {
+			enum bf_statistic_mode mode;
+			bool invert;
+			uint32_t probability; /* of 0x80000000 */
+			uint32_t every, packet; /* every is N - 1 */
+		} statistic;
+		struct {
+			char physindev[BF_IFNAMSIZ], physoutdev[BF_IFNAMSIZ];
+			uint8_t bitmask, invert; /* enum bf_physdev_flags */
+		} physdev;
 	} u;
 };
 
 struct bf_verdict {
 	enum bf_verdict_kind kind;
 	char chain[BF_CHAIN_NAME_MAX + 1]; /* JUMP / GOTO target */
+	/* Parameters of the extension targets. */
+	union {
+		struct {
+			enum bf_reject_with with;
+		} reject;
+		struct {
+			uint8_t level; /* syslog level 0..7, default 4 */
+			uint8_t flags; /* enum bf_log_flags */
+			char prefix[BF_LOG_PREFIX_MAX];
+		} log;
+		struct {
+			uint32_t len; /* --nflog-size / --nflog-range */
+			uint16_t group, threshold;
+			bool copy_len; /* --nflog-size (XT_NFLOG_F_COPY_LEN) */
+			char prefix[BF_NFLOG_PREFIX_MAX];
+		} nflog;
+		struct {
+			uint32_t value, mask;
+		} mark;
+		struct {
+			enum bf_connmark_mode mode;
+			uint32_t ctmark, ctmask, nfmask;
+			uint8_t shift_dir; /* 0 left, 1 right (revision 2) */
+			uint8_t shift_bits;
+		} connmark;
+		struct {
+			uint16_t mss; /* BF_TCPMSS_CLAMP_PMTU: path MTU */
+		} tcpmss;
+	} u;
 };
 
 struct bf_counter {
@@ -261,5 +507,7 @@ void bf_ruleset_number(struct bf_ruleset *rs);
 const char *bf_hook_name(enum bf_hook hook);
 const char *bf_family_name(enum bf_family family);
 const char *bf_verdict_name(enum bf_verdict_kind kind);
+/* Short lower-case name of a match type ("limit", "saddr"), for messages. */
+const char *bf_match_name(enum bf_match_type type);
 
 #endif /* BPFILTER_IR_H */

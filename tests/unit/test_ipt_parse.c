@@ -255,8 +255,8 @@ static void test_other_table_and_modules(void **state)
 		      "-A PREROUTING -j DNAT --to 1.2.3.4\n"
 		      "COMMIT\n"
 		      "*filter\n"
-		      "-A INPUT -m limit --limit 1/s -j ACCEPT\n"
-		      "-A INPUT -j LOG --log-prefix x\n"
+		      "-A INPUT -m time --timestart 10:00 -j ACCEPT\n"
+		      "-A INPUT -j NFQUEUE --queue-num 1\n"
 		      "-A INPUT -p sctp --dport 5\n"
 		      "-A INPUT -m conntrack --ctstate NEW --ctexpire 5\n"
 		      "-A INPUT -p tcp --tcp-option 5\n"
@@ -265,9 +265,9 @@ static void test_other_table_and_modules(void **state)
 		-EINVAL);
 	assert_non_null(strstr(logtext, "t.rules:1: table 'nat' is not "
 					"supported"));
-	assert_non_null(strstr(logtext, "t.rules:5: match 'limit' is not "
+	assert_non_null(strstr(logtext, "t.rules:5: match 'time' is not "
 					"supported"));
-	assert_non_null(strstr(logtext, "t.rules:6: target 'LOG' is not "
+	assert_non_null(strstr(logtext, "t.rules:6: target 'NFQUEUE' is not "
 					"supported"));
 	assert_non_null(strstr(logtext, "t.rules:7: match 'sctp' is not "
 					"supported"));

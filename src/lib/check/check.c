@@ -237,10 +237,25 @@ static void check_hook_use(struct ctx *x, const struct bf_chain *c)
 	}
 }
 
+/* Verdicts the code generator compiles (emit_verdict() in cgen.c). The
+ * extension targets (REJECT, LOG, ...) are parsed but not compiled yet. */
+static bool verdict_supported(enum bf_verdict_kind kind)
+{
+	return kind <= BF_VERDICT_GOTO;
+}
+
 static void check_matches(struct ctx *x, const struct bf_chain *c)
 {
 	for (size_t j = 0; j < c->n_rules; j++) {
 		const struct bf_rule *r = &c->rules[j];
+
+		if (!verdict_supported(r->verdict.kind)) {
+			bf_log_at(BF_LOG_ERROR, r->file, r->line, 0,
+				  "target '%s' is not supported by the code "
+				  "generator yet",
+				  bf_verdict_name(r->verdict.kind));
+			x->errors++;
+		}
 
 		for (size_t k = 0; k < r->n_matches; k++) {
 			const struct bf_match *m = &r->matches[k];
@@ -249,6 +264,18 @@ static void check_matches(struct ctx *x, const struct bf_chain *c)
 				bf_log_at(BF_LOG_ERROR, r->file, r->line, 0,
 					  "unknown match type %d",
 					  (int)m->type);
+				x->errors++;
+				continue;
+			}
+			/* Match types the front ends parse but the code
+			 * generator cannot compile yet have no attachment
+			 * at all: say so instead of blaming the hook. */
+			if (!match_attach[m->type]) {
+				bf_log_at(BF_LOG_ERROR, r->file,
+					  m->line ? m->line : r->line, 0,
+					  "match '%s' is not supported by the "
+					  "code generator yet",
+					  bf_match_name(m->type));
 				x->errors++;
 				continue;
 			}

@@ -20,9 +20,12 @@ static const char *const family_names[BF_FAMILY_COUNT] = {
 _Static_assert(ARRAY_SIZE(family_names) == BF_FAMILY_COUNT, "family names");
 
 static const char *const verdict_names[BF_VERDICT_COUNT] = {
-	[BF_VERDICT_CONTINUE] = "", [BF_VERDICT_ACCEPT] = "ACCEPT",
-	[BF_VERDICT_DROP] = "DROP", [BF_VERDICT_RETURN] = "RETURN",
-	[BF_VERDICT_JUMP] = "JUMP", [BF_VERDICT_GOTO] = "GOTO",
+	[BF_VERDICT_CONTINUE] = "",	    [BF_VERDICT_ACCEPT] = "ACCEPT",
+	[BF_VERDICT_DROP] = "DROP",	    [BF_VERDICT_RETURN] = "RETURN",
+	[BF_VERDICT_JUMP] = "JUMP",	    [BF_VERDICT_GOTO] = "GOTO",
+	[BF_VERDICT_REJECT] = "REJECT",	    [BF_VERDICT_LOG] = "LOG",
+	[BF_VERDICT_NFLOG] = "NFLOG",	    [BF_VERDICT_MARK] = "MARK",
+	[BF_VERDICT_CONNMARK] = "CONNMARK", [BF_VERDICT_TCPMSS] = "TCPMSS",
 };
 _Static_assert(ARRAY_SIZE(verdict_names) == BF_VERDICT_COUNT, "verdicts");
 
@@ -39,6 +42,64 @@ const char *bf_family_name(enum bf_family family)
 const char *bf_verdict_name(enum bf_verdict_kind kind)
 {
 	return (unsigned)kind < BF_VERDICT_COUNT ? verdict_names[kind] : "?";
+}
+
+static const char *const match_names[BF_MATCH_COUNT] = {
+	[BF_MATCH_L4PROTO] = "protocol",  [BF_MATCH_SADDR] = "saddr",
+	[BF_MATCH_DADDR] = "daddr",	  [BF_MATCH_IIFNAME] = "iifname",
+	[BF_MATCH_OIFNAME] = "oifname",	  [BF_MATCH_FRAG] = "fragment",
+	[BF_MATCH_L4HDR] = "l4hdr",	  [BF_MATCH_SPORT] = "sport",
+	[BF_MATCH_DPORT] = "dport",	  [BF_MATCH_TCPFLAGS] = "tcpflags",
+	[BF_MATCH_ICMP] = "icmp",	  [BF_MATCH_MULTIPORT] = "multiport",
+	[BF_MATCH_SRANGE] = "srange",	  [BF_MATCH_DRANGE] = "drange",
+	[BF_MATCH_CTSTATE] = "ctstate",	  [BF_MATCH_COMMENT] = "comment",
+	[BF_MATCH_LIMIT] = "limit",	  [BF_MATCH_HASHLIMIT] = "hashlimit",
+	[BF_MATCH_RECENT] = "recent",	  [BF_MATCH_CONNLIMIT] = "connlimit",
+	[BF_MATCH_ADDRTYPE] = "addrtype", [BF_MATCH_MAC] = "mac",
+	[BF_MATCH_MARK] = "mark",	  [BF_MATCH_CONNMARK] = "connmark",
+	[BF_MATCH_OWNER] = "owner",	  [BF_MATCH_PKTTYPE] = "pkttype",
+	[BF_MATCH_LENGTH] = "length",	  [BF_MATCH_TTL] = "ttl",
+	[BF_MATCH_SET] = "set",		  [BF_MATCH_STATISTIC] = "statistic",
+	[BF_MATCH_TCPMSS] = "tcpmss",	  [BF_MATCH_PHYSDEV] = "physdev",
+};
+_Static_assert(ARRAY_SIZE(match_names) == BF_MATCH_COUNT, "match names");
+
+const char *bf_match_name(enum bf_match_type type)
+{
+	return (unsigned)type < BF_MATCH_COUNT && match_names[type] ?
+		       match_names[type] :
+		       "?";
+}
+
+/* user2credits() of net/netfilter/xt_limit.c, for a given HZ: credits
+ * are counted per jiffy in units of CREDITS_PER_JIFFY, the largest power
+ * of two not above 0xFFFFFFFF / (HZ * 60 * 60 * 24) (MAX_CPJ). */
+static uint32_t user2credits(uint32_t user, uint32_t hz, uint32_t cpj)
+{
+	if (user > UINT32_MAX / (hz * cpj))
+		return (user / BF_LIMIT_SCALE) * hz * cpj;
+	return (uint32_t)((uint64_t)user * hz * cpj / BF_LIMIT_SCALE);
+}
+
+int bf_limit_credits(struct bf_limit *l)
+{
+	uint32_t max_cpj, cpj = 1;
+
+	if (!l || l->hz == 0 || l->hz > UINT32_MAX / (60 * 60 * 24))
+		return -EINVAL;
+	max_cpj = UINT32_MAX / (l->hz * 60 * 60 * 24);
+	if (!max_cpj)
+		return -EINVAL;
+	while (cpj <= max_cpj / 2)
+		cpj <<= 1;
+	/* limit_mt_check(): avg * burst is a 32-bit product there. */
+	if (l->burst == 0 || user2credits(l->avg * l->burst, l->hz, cpj) <
+				     user2credits(l->avg, l->hz, cpj))
+		return -ERANGE;
+	l->credits_per_jiffy = cpj;
+	l->credit_cap = user2credits(l->avg * l->burst, l->hz, cpj);
+	l->cost = user2credits(l->avg, l->hz, cpj);
+	return 0;
 }
 
 static int chain_init(struct bf_chain *c, enum bf_family family,

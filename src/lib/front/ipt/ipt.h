@@ -30,6 +30,25 @@ enum ipt_mod_id {
 	IPT_MOD_COMMENT,
 	IPT_MOD_STATE,
 	IPT_MOD_CONNTRACK,
+	/* modules_ext.c */
+	IPT_MOD_EXT_FIRST,
+	IPT_MOD_LIMIT = IPT_MOD_EXT_FIRST,
+	IPT_MOD_HASHLIMIT,
+	IPT_MOD_RECENT,
+	IPT_MOD_CONNLIMIT,
+	IPT_MOD_ADDRTYPE,
+	IPT_MOD_MAC,
+	IPT_MOD_MARK,
+	IPT_MOD_CONNMARK,
+	IPT_MOD_OWNER,
+	IPT_MOD_PKTTYPE,
+	IPT_MOD_LENGTH,
+	IPT_MOD_TTL,
+	IPT_MOD_HL,
+	IPT_MOD_SET,
+	IPT_MOD_STATISTIC,
+	IPT_MOD_TCPMSS,
+	IPT_MOD_PHYSDEV,
 	IPT_MOD_COUNT,
 };
 
@@ -83,6 +102,9 @@ struct ipt_modopt {
 	int has_arg; /* 0 or 1 */
 	int id;
 	bool supported; /* false: known option, out of our scope */
+	/* true: `!` before it is refused by the generic parser ("cannot be
+	 * inverted"); false: the module's parse function decides. */
+	bool no_invert;
 };
 
 struct ipt_module {
@@ -100,6 +122,32 @@ struct ipt_module {
 	/* Append this instance's IR matches to the rule. */
 	int (*emit)(struct ipt_rule_ctx *ctx, const struct ipt_mod_inst *inst,
 		    struct bf_rule *rule, uint16_t instance);
+	/* Print one IR match of this module in iptables-save form (leading
+	 * space included); NULL: print.c knows the module. */
+	void (*print)(FILE *out, const struct bf_rule *rule,
+		      const struct bf_match *m);
+};
+
+/* An extension target (-j REJECT, LOG, ...): its options become valid
+ * after -j, as iptables merges them into its option table. */
+struct ipt_tgt_inst;
+struct ipt_target {
+	const char *name;
+	enum bf_verdict_kind kind;
+	int family; /* -1 any, else enum bf_family */
+	const struct ipt_modopt *opts;
+	int (*parse)(struct ipt_rule_ctx *ctx, struct ipt_tgt_inst *inst,
+		     const struct ipt_modopt *opt, const char *arg, bool inv);
+	/* After all arguments: defaults, mandatory options, checks. */
+	int (*final)(struct ipt_rule_ctx *ctx, struct ipt_tgt_inst *inst);
+	/* Print the parameters (leading space included). */
+	void (*print)(FILE *out, const struct bf_rule *rule);
+};
+
+struct ipt_tgt_inst {
+	const struct ipt_target *tgt;
+	unsigned int seen; /* bit per option id given */
+	struct bf_verdict v;
 };
 
 struct ipt_mod_inst {
@@ -133,6 +181,13 @@ struct ipt_mod_inst {
 			uint32_t mask;
 			bool inv;
 		} state;
+		/* Modules of modules_ext.c build their IR match while parsing
+		 * and keep a few parse-time values beside it. */
+		struct {
+			struct bf_match m;
+			uint64_t burst; /* hashlimit: --hashlimit-burst as given */
+			uint32_t mult; /* hashlimit: seconds of the rate unit */
+		} ext;
 	} u;
 };
 
@@ -160,6 +215,7 @@ struct ipt_rule_ctx {
 
 	enum bf_verdict_kind verdict;
 	const char *target; /* -j / -g argument */
+	struct ipt_tgt_inst tgt; /* extension target, if tgt.tgt */
 	bool is_goto;
 
 	bool has_counters;
@@ -174,6 +230,21 @@ const struct ipt_module *ipt_module_find(const char *name);
 const struct ipt_module *ipt_module_by_id(enum ipt_mod_id id);
 /* Known iptables match names we do not support (for messages). */
 bool ipt_is_known_target(const char *name);
+
+/* ---- modules_ext.c ---- */
+
+/* The modules of real-world rulesets, indexed by id - IPT_MOD_EXT_FIRST. */
+extern const struct ipt_module
+	ipt_ext_modules[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST];
+/* Extension target by -j name, NULL if not supported. */
+const struct ipt_target *ipt_target_find(const char *name);
+const struct ipt_target *ipt_target_by_kind(enum bf_verdict_kind kind);
+/* The IR match type a module of modules_ext.c emits. */
+enum bf_match_type ipt_ext_match_type(enum ipt_mod_id id);
+/* Prepare an instance of a module of modules_ext.c (defaults). */
+void ipt_ext_init(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+/* Defaults of an extension target. */
+void ipt_target_init(struct ipt_rule_ctx *ctx, struct ipt_tgt_inst *inst);
 
 /* ---- rule.c ---- */
 

@@ -82,21 +82,21 @@ enum {
 };
 
 static const struct ipt_modopt tcp_opts[] = {
-	{ "source-port", 1, TCPUDP_SPORT, true },
-	{ "sport", 1, TCPUDP_SPORT, true },
-	{ "destination-port", 1, TCPUDP_DPORT, true },
-	{ "dport", 1, TCPUDP_DPORT, true },
-	{ "syn", 0, TCP_SYN, true },
-	{ "tcp-flags", 1, TCP_FLAGS, true },
-	{ "tcp-option", 1, TCP_OPTION, false },
+	{ "source-port", 1, TCPUDP_SPORT, true, false },
+	{ "sport", 1, TCPUDP_SPORT, true, false },
+	{ "destination-port", 1, TCPUDP_DPORT, true, false },
+	{ "dport", 1, TCPUDP_DPORT, true, false },
+	{ "syn", 0, TCP_SYN, true, false },
+	{ "tcp-flags", 1, TCP_FLAGS, true, false },
+	{ "tcp-option", 1, TCP_OPTION, false, false },
 	{ NULL },
 };
 
 static const struct ipt_modopt udp_opts[] = {
-	{ "source-port", 1, TCPUDP_SPORT, true },
-	{ "sport", 1, TCPUDP_SPORT, true },
-	{ "destination-port", 1, TCPUDP_DPORT, true },
-	{ "dport", 1, TCPUDP_DPORT, true },
+	{ "source-port", 1, TCPUDP_SPORT, true, false },
+	{ "sport", 1, TCPUDP_SPORT, true, false },
+	{ "destination-port", 1, TCPUDP_DPORT, true, false },
+	{ "dport", 1, TCPUDP_DPORT, true, false },
 	{ NULL },
 };
 
@@ -446,12 +446,12 @@ static int parse_icmp(struct ipt_rule_ctx *ctx, const struct icmp_name *codes,
 }
 
 static const struct ipt_modopt icmp_opts[] = {
-	{ "icmp-type", 1, 0, true },
+	{ "icmp-type", 1, 0, true, false },
 	{ NULL },
 };
 
 static const struct ipt_modopt icmp6_opts[] = {
-	{ "icmpv6-type", 1, 0, true },
+	{ "icmpv6-type", 1, 0, true, false },
 	{ NULL },
 };
 
@@ -511,9 +511,12 @@ enum {
 };
 
 static const struct ipt_modopt multiport_opts[] = {
-	{ "source-ports", 1, MP_SRC, true },	  { "sports", 1, MP_SRC, true },
-	{ "destination-ports", 1, MP_DST, true }, { "dports", 1, MP_DST, true },
-	{ "ports", 1, MP_EITHER, true },	  { NULL },
+	{ "source-ports", 1, MP_SRC, true, false },
+	{ "sports", 1, MP_SRC, true, false },
+	{ "destination-ports", 1, MP_DST, true, false },
+	{ "dports", 1, MP_DST, true, false },
+	{ "ports", 1, MP_EITHER, true, false },
+	{ NULL },
 };
 
 static int multiport_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
@@ -642,8 +645,8 @@ enum {
 };
 
 static const struct ipt_modopt iprange_opts[] = {
-	{ "src-range", 1, IPRANGE_SRC, true },
-	{ "dst-range", 1, IPRANGE_DST, true },
+	{ "src-range", 1, IPRANGE_SRC, true, false },
+	{ "dst-range", 1, IPRANGE_DST, true, false },
 	{ NULL },
 };
 
@@ -732,7 +735,7 @@ static int iprange_emit(struct ipt_rule_ctx *ctx,
 /* ---- comment ---- */
 
 static const struct ipt_modopt comment_opts[] = {
-	{ "comment", 1, 0, true },
+	{ "comment", 1, 0, true, false },
 	{ NULL },
 };
 
@@ -796,24 +799,24 @@ enum {
 };
 
 static const struct ipt_modopt state_opts[] = {
-	{ "state", 1, CT_STATE, true },
+	{ "state", 1, CT_STATE, true, false },
 	{ NULL },
 };
 
 static const struct ipt_modopt conntrack_opts[] = {
-	{ "ctstate", 1, CT_STATE, true },
-	{ "ctproto", 1, CT_PROTO, false },
-	{ "ctorigsrc", 1, CT_ORIGSRC, false },
-	{ "ctorigdst", 1, CT_ORIGDST, false },
-	{ "ctreplsrc", 1, CT_REPLSRC, false },
-	{ "ctrepldst", 1, CT_REPLDST, false },
-	{ "ctorigsrcport", 1, CT_ORIGSRCPORT, false },
-	{ "ctorigdstport", 1, CT_ORIGDSTPORT, false },
-	{ "ctreplsrcport", 1, CT_REPLSRCPORT, false },
-	{ "ctrepldstport", 1, CT_REPLDSTPORT, false },
-	{ "ctstatus", 1, CT_STATUS, false },
-	{ "ctexpire", 1, CT_EXPIRE, false },
-	{ "ctdir", 1, CT_DIR, false },
+	{ "ctstate", 1, CT_STATE, true, false },
+	{ "ctproto", 1, CT_PROTO, false, false },
+	{ "ctorigsrc", 1, CT_ORIGSRC, false, false },
+	{ "ctorigdst", 1, CT_ORIGDST, false, false },
+	{ "ctreplsrc", 1, CT_REPLSRC, false, false },
+	{ "ctrepldst", 1, CT_REPLDST, false, false },
+	{ "ctorigsrcport", 1, CT_ORIGSRCPORT, false, false },
+	{ "ctorigdstport", 1, CT_ORIGDSTPORT, false, false },
+	{ "ctreplsrcport", 1, CT_REPLSRCPORT, false, false },
+	{ "ctrepldstport", 1, CT_REPLDSTPORT, false, false },
+	{ "ctstatus", 1, CT_STATUS, false, false },
+	{ "ctexpire", 1, CT_EXPIRE, false, false },
+	{ "ctdir", 1, CT_DIR, false, false },
 	{ NULL },
 };
 
@@ -900,7 +903,7 @@ static int state_emit(struct ipt_rule_ctx *ctx, const struct ipt_mod_inst *inst,
 
 /* ---- the table ---- */
 
-static const struct ipt_module modules[IPT_MOD_COUNT] = {
+static const struct ipt_module modules[IPT_MOD_EXT_FIRST] = {
 	[IPT_MOD_TCP] = { IPT_MOD_TCP, "tcp", -1, tcp_opts, tcpudp_parse,
 			  tcp_final, tcpudp_emit },
 	[IPT_MOD_UDP] = { IPT_MOD_UDP, "udp", -1, udp_opts, tcpudp_parse,
@@ -922,12 +925,14 @@ static const struct ipt_module modules[IPT_MOD_COUNT] = {
 				conntrack_opts, state_parse, state_final,
 				state_emit },
 };
-_Static_assert(ARRAY_SIZE(modules) == IPT_MOD_COUNT, "module table");
+_Static_assert(ARRAY_SIZE(modules) == IPT_MOD_EXT_FIRST, "module table");
 
 const struct ipt_module *ipt_module_by_id(enum ipt_mod_id id)
 {
 	if (id <= IPT_MOD_CORE || id >= IPT_MOD_COUNT)
 		return NULL;
+	if (id >= IPT_MOD_EXT_FIRST)
+		return &ipt_ext_modules[id - IPT_MOD_EXT_FIRST];
 	return &modules[id];
 }
 
@@ -937,8 +942,10 @@ const struct ipt_module *ipt_module_find(const char *name)
 	if (strcmp(name, "icmpv6") == 0 || strcmp(name, "ipv6-icmp") == 0)
 		name = "icmp6";
 	for (int i = IPT_MOD_CORE + 1; i < IPT_MOD_COUNT; i++) {
-		if (strcmp(modules[i].name, name) == 0)
-			return &modules[i];
+		const struct ipt_module *m = ipt_module_by_id(i);
+
+		if (strcmp(m->name, name) == 0)
+			return m;
 	}
 	return NULL;
 }

@@ -162,8 +162,18 @@ static enum ipt_mod_id module_of(const struct bf_rule *rule,
 	case BF_MATCH_COMMENT:
 		return IPT_MOD_COMMENT;
 	default:
-		return IPT_MOD_CORE;
+		break;
 	}
+	/* Extension matches: the module whose emit builds this type. */
+	for (int i = IPT_MOD_EXT_FIRST; i < IPT_MOD_COUNT; i++) {
+		if (m->type == ipt_ext_match_type(i)) {
+			if (m->type == BF_MATCH_TTL &&
+			    rule->family == BF_FAMILY_INET6)
+				return IPT_MOD_HL;
+			return (enum ipt_mod_id)i;
+		}
+	}
+	return IPT_MOD_CORE;
 }
 
 static void print_module_match(FILE *out, const struct bf_rule *rule,
@@ -245,17 +255,7 @@ static void print_module_match(FILE *out, const struct bf_rule *rule,
 
 static void print_rule(FILE *out, const struct bf_rule *rule)
 {
-	static const char *const mod_names[IPT_MOD_COUNT] = {
-		[IPT_MOD_TCP] = "tcp",
-		[IPT_MOD_UDP] = "udp",
-		[IPT_MOD_ICMP] = "icmp",
-		[IPT_MOD_ICMP6] = "icmp6",
-		[IPT_MOD_MULTIPORT] = "multiport",
-		[IPT_MOD_IPRANGE] = "iprange",
-		[IPT_MOD_COMMENT] = "comment",
-		[IPT_MOD_STATE] = "state",
-		[IPT_MOD_CONNTRACK] = "conntrack",
-	};
+	const struct ipt_target *tgt;
 	enum ipt_mod_id cur = IPT_MOD_CORE;
 	int cur_inst = -1;
 
@@ -298,11 +298,14 @@ static void print_rule(FILE *out, const struct bf_rule *rule)
 			continue;
 		}
 		if (mod != cur || m->origin.instance != cur_inst) {
-			fprintf(out, " -m %s", mod_names[mod]);
+			fprintf(out, " -m %s", ipt_module_by_id(mod)->name);
 			cur = mod;
 			cur_inst = m->origin.instance;
 		}
-		print_module_match(out, rule, mod, m);
+		if (ipt_module_by_id(mod)->print)
+			ipt_module_by_id(mod)->print(out, rule, m);
+		else
+			print_module_match(out, rule, mod, m);
 	}
 	switch (rule->verdict.kind) {
 	case BF_VERDICT_ACCEPT:
@@ -319,6 +322,11 @@ static void print_rule(FILE *out, const struct bf_rule *rule)
 			rule->verdict.chain);
 		break;
 	default:
+		tgt = ipt_target_by_kind(rule->verdict.kind);
+		if (tgt) {
+			fprintf(out, " -j %s", tgt->name);
+			tgt->print(out, rule);
+		}
 		break;
 	}
 }

@@ -124,6 +124,10 @@ static int resolve_target(struct parser *p, struct ipt_rule_ctx *ctx)
 		ctx->verdict = BF_VERDICT_CONTINUE;
 		return 0;
 	}
+	if (ctx->tgt.tgt) {
+		ctx->verdict = ctx->tgt.tgt->kind;
+		return 0;
+	}
 	if (!strcmp(t, "ACCEPT") || !strcmp(t, "DROP") ||
 	    !strcmp(t, "RETURN")) {
 		if (ctx->is_goto) {

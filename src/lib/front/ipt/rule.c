@@ -111,13 +111,15 @@ struct lookup {
 	const struct core_opt *core;
 	const struct ipt_modopt *mopt;
 	struct ipt_mod_inst *inst;
+	struct ipt_tgt_inst *tinst; /* an option of the -j target */
 };
 
 static bool same_lookup(const struct lookup *a, const struct lookup *b)
 {
 	if (a->core || b->core)
 		return a->core && b->core && a->core->val == b->core->val;
-	return a->inst == b->inst && a->mopt->id == b->mopt->id;
+	return a->inst == b->inst && a->tinst == b->tinst &&
+	       a->mopt->id == b->mopt->id;
 }
 
 /* getopt_long(): an exact name wins; otherwise a unique prefix (several
@@ -170,6 +172,24 @@ static int lookup_long(struct ipt_rule_ctx *ctx, const char *name, size_t len,
 				have = true;
 			}
 		}
+		/* The target's options come last (loaded by -j). */
+		for (const struct ipt_modopt *o =
+			     ctx->tgt.tgt ? ctx->tgt.tgt->opts : NULL;
+		     o && o->name; o++) {
+			struct lookup l = { .mopt = o, .tinst = &ctx->tgt };
+
+			if (strncmp(o->name, name, len) ||
+			    (exact && o->name[len]))
+				continue;
+			if (exact) {
+				*out = l;
+				return 0;
+			}
+			if (have && !same_lookup(&cand, &l))
+				ambiguous = true;
+			cand = l;
+			have = true;
+		}
 	}
 	if (ambiguous)
 		return -EINVAL;
@@ -221,6 +241,8 @@ static int load_module(struct ipt_rule_ctx *ctx, const struct ipt_module *mod)
 		inst->u.tcpudp.spts[1] = 0xffff;
 		inst->u.tcpudp.dpts[1] = 0xffff;
 	}
+	if (mod->id >= IPT_MOD_EXT_FIRST)
+		ipt_ext_init(ctx, inst);
 	return 0;
 }
 
@@ -490,10 +512,32 @@ static int core_option(struct ipt_rule_ctx *ctx, char c, const char *arg,
 				return -EINVAL;
 			}
 		}
+		ctx->tgt.tgt = ipt_target_find(arg);
+		if (ctx->tgt.tgt) {
+			if (c == 'g') {
+				ipt_err(ctx,
+					"-g needs a user-defined chain, "
+					"not %s",
+					arg);
+				return -EINVAL;
+			}
+			if (ctx->tgt.tgt->family >= 0 &&
+			    (int)ctx->family != ctx->tgt.tgt->family) {
+				ipt_err(ctx,
+					"target '%s' is not available for "
+					"%s",
+					arg,
+					ctx->family == BF_FAMILY_INET4 ?
+						"iptables" :
+						"ip6tables");
+				return -EINVAL;
+			}
+			ipt_target_init(ctx, &ctx->tgt);
+		}
 		/* An extension target loads its own options: say at once
 		 * that it is out of scope, before its options confuse. */
-		if (ipt_is_known_target(arg) && strcmp(arg, "ACCEPT") &&
-		    strcmp(arg, "DROP") && strcmp(arg, "RETURN")) {
+		else if (ipt_is_known_target(arg) && strcmp(arg, "ACCEPT") &&
+			 strcmp(arg, "DROP") && strcmp(arg, "RETURN")) {
 			ipt_err(ctx, "target '%s' is not supported", arg);
 			return -EOPNOTSUPP;
 		}
@@ -568,11 +612,22 @@ static int module_option(struct ipt_rule_ctx *ctx, const struct lookup *l,
 			 const char *arg, bool invert, int argc, char **argv,
 			 int *idx)
 {
+	const char *ext = l->tinst ? l->tinst->tgt->name : l->inst->mod->name;
+
 	if (!l->mopt->supported) {
-		ipt_err(ctx, "option \"--%s\" of match '%s' is not supported",
-			l->mopt->name, l->inst->mod->name);
+		ipt_err(ctx, "option \"--%s\" of %s '%s' is not supported",
+			l->mopt->name, l->tinst ? "target" : "match", ext);
 		return -EOPNOTSUPP;
 	}
+	/* xtables_option_parse(): XTOPT_INVERT missing. */
+	if (invert && (l->mopt->no_invert || l->tinst)) {
+		ipt_err(ctx, "%s: option \"--%s\" cannot be inverted.", ext,
+			l->mopt->name);
+		return -EINVAL;
+	}
+	if (l->tinst)
+		return l->tinst->tgt->parse(ctx, l->tinst, l->mopt, arg,
+					    invert);
 	return l->inst->mod->parse(ctx, l->inst, l->mopt, arg, invert, argc,
 				   argv, idx);
 }
@@ -719,6 +774,11 @@ int ipt_parse_args(struct ipt_rule_ctx *ctx, int argc, char **argv)
 	}
 	for (size_t i = 0; i < ctx->n_mods; i++) {
 		r = ctx->mods[i].mod->final(ctx, &ctx->mods[i]);
+		if (r)
+			return r;
+	}
+	if (ctx->tgt.tgt) {
+		r = ctx->tgt.tgt->final(ctx, &ctx->tgt);
 		if (r)
 			return r;
 	}
@@ -919,6 +979,10 @@ static int build_one(struct ipt_rule_ctx *ctx, const struct addr *s,
 	rule->line = ctx->line;
 	rule->counter = ctx->counters;
 	rule->verdict.kind = ctx->verdict;
+	if (ctx->tgt.tgt) {
+		rule->verdict = ctx->tgt.v;
+		rule->verdict.kind = ctx->tgt.tgt->kind;
+	}
 	if (ctx->verdict == BF_VERDICT_JUMP || ctx->verdict == BF_VERDICT_GOTO)
 		strcpy(rule->verdict.chain, ctx->target);
 
