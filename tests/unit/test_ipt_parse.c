@@ -13,6 +13,7 @@
 #include "bpfilter/front_ipt.h"
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "check/check.h"
 
 static char logtext[16384];
 static size_t loglen;
@@ -415,6 +416,93 @@ static void test_ir_mapping(void **state)
 	bf_ruleset_free(&rs);
 }
 
+/* Matches and targets of real-world rulesets: the IR values the kernel
+ * would use, and the code generator's refusal through bf_check(). */
+static void test_ext_ir_and_check(void **state)
+{
+	struct bf_ruleset *rs = bf_ruleset_new();
+	struct bf_limit l = { .avg = 10000, .burst = 5, .hz = 100 };
+	const struct bf_chain *c;
+	const struct bf_rule *r;
+
+	assert_int_equal(
+		parse(rs,
+		      "*filter\n"
+		      "-A INPUT -m limit --limit 1/sec -m mark ! --mark 5/0xf\n"
+		      "-A OUTPUT -m owner --uid-owner 0-10 ! --socket-exists "
+		      "-j MARK --or-mark 0x10\n"
+		      "-A INPUT -p tcp -j REJECT --reject-with tcp-rst\n"
+		      "-A INPUT -m statistic --mode random --probability 0.5 "
+		      "-j LOG --log-level debug --log-prefix \"p: \"\n"
+		      "COMMIT\n",
+		      BF_FAMILY_INET4),
+		0);
+	c = bf_ruleset_builtin(rs, BF_FAMILY_INET4, BF_HOOK_INPUT);
+	r = &c->rules[0];
+	assert_int_equal(r->n_matches, 2);
+	assert_int_equal(match_at(r, 0)->type, BF_MATCH_LIMIT);
+	/* 1/sec: one packet per XT_LIMIT_SCALE units; credits as
+	 * limit_mt_check() computes them for this kernel's HZ. */
+	assert_int_equal(match_at(r, 0)->u.limit.avg, 10000);
+	assert_int_equal(match_at(r, 0)->u.limit.burst, 5);
+	assert_true(match_at(r, 0)->u.limit.hz > 0);
+	assert_int_equal(match_at(r, 0)->u.limit.cost,
+			 match_at(r, 0)->u.limit.hz *
+				 match_at(r, 0)->u.limit.credits_per_jiffy);
+	assert_int_equal(match_at(r, 0)->u.limit.credit_cap,
+			 5 * match_at(r, 0)->u.limit.cost);
+	assert_int_equal(match_at(r, 1)->type, BF_MATCH_MARK);
+	assert_true(match_at(r, 1)->neg);
+	assert_int_equal(match_at(r, 1)->u.mark.value, 5);
+	assert_int_equal(match_at(r, 1)->u.mark.mask, 0xf);
+	assert_int_equal(c->rules[1].verdict.kind, BF_VERDICT_REJECT);
+	assert_int_equal(c->rules[1].verdict.u.reject.with,
+			 BF_REJECT_TCP_RESET);
+	r = &c->rules[2];
+	assert_int_equal(match_at(r, 0)->type, BF_MATCH_STATISTIC);
+	assert_int_equal(match_at(r, 0)->u.statistic.probability, 0x40000000);
+	assert_int_equal(r->verdict.kind, BF_VERDICT_LOG);
+	assert_int_equal(r->verdict.u.log.level, 7);
+	assert_string_equal(r->verdict.u.log.prefix, "p: ");
+	c = bf_ruleset_builtin(rs, BF_FAMILY_INET4, BF_HOOK_OUTPUT);
+	r = &c->rules[0];
+	assert_int_equal(match_at(r, 0)->type, BF_MATCH_OWNER);
+	assert_int_equal(match_at(r, 0)->u.owner.uid_max, 10);
+	assert_int_equal(match_at(r, 0)->u.owner.match,
+			 BF_OWNER_UID | BF_OWNER_SOCKET);
+	assert_int_equal(match_at(r, 0)->u.owner.invert, BF_OWNER_SOCKET);
+	assert_int_equal(r->verdict.kind, BF_VERDICT_MARK);
+	assert_int_equal(r->verdict.u.mark.value, 0x10);
+	assert_int_equal(r->verdict.u.mark.mask, 0x10);
+
+	/* The code generator cannot compile them yet: bf_check() says so,
+	 * with the line, for every one. */
+	assert_int_equal(bf_check(rs, BF_ATTACH_NF, NULL), -EINVAL);
+	assert_non_null(strstr(logtext, "t.rules:2: match 'limit' is not "
+					"supported by the code generator yet"));
+	assert_non_null(strstr(logtext, "t.rules:2: match 'mark' is not "
+					"supported by the code generator yet"));
+	assert_non_null(strstr(logtext, "t.rules:3: target 'MARK' is not "
+					"supported by the code generator yet"));
+	assert_non_null(strstr(logtext, "t.rules:4: target 'REJECT' is not "
+					"supported by the code generator yet"));
+	assert_non_null(strstr(logtext, "t.rules:5: match 'statistic' is "
+					"not supported by the code generator "
+					"yet"));
+
+	/* user2credits() with HZ 100: 256 credits per jiffy. */
+	assert_int_equal(bf_limit_credits(&l), 0);
+	assert_int_equal(l.credits_per_jiffy, 256);
+	assert_int_equal(l.cost, 25600);
+	assert_int_equal(l.credit_cap, 128000);
+	/* avg * burst wraps in 32 bits: limit_mt_check() says -ERANGE. */
+	l = (struct bf_limit){ .avg = 864000000, .burst = 10000, .hz = 250 };
+	assert_int_equal(bf_limit_credits(&l), -ERANGE);
+	l.burst = 0;
+	assert_int_equal(bf_limit_credits(&l), -ERANGE);
+	bf_ruleset_free(&rs);
+}
+
 static void test_syntax_forms(void **state)
 {
 	struct bf_ruleset *rs = bf_ruleset_new();
@@ -760,6 +848,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_other_table_and_modules,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ext_ir_and_check, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_all_errors_unchanged,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ir_mapping, setup,

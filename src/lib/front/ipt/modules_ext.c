@@ -814,12 +814,8 @@ static int recent_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		rc->invert = inv;
 		return 0;
 	}
+	/* --rsource and --rdest may both be given: the last one wins. */
 	if (!once(ctx, "recent", &inst->seen, opt))
-		return -EINVAL;
-	if (!excl(ctx, "recent", inst->seen, recent_opts, opt,
-		  opt->id == RC_RSOURCE ? 1u << RC_RDEST :
-		  opt->id == RC_RDEST	? 1u << RC_RSOURCE :
-					  0))
 		return -EINVAL;
 	switch (opt->id) {
 	case RC_SECONDS:
@@ -1876,16 +1872,15 @@ static int physdev_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 		ipt_err(ctx, "PHYSDEV: no physdev option specified");
 		return -EINVAL;
 	}
-	/* physdev_mt_check(): the output port is known only for bridged
-	 * traffic, and only there. */
+	/* physdev_mt_check(): without a bridge, locally generated packets
+	 * have no output port yet (only LOCAL_OUT is refused). */
 	if ((pd->bitmask & (BF_PHYSDEV_OUT | BF_PHYSDEV_ISOUT)) &&
 	    (!(pd->bitmask & BF_PHYSDEV_BRIDGED) ||
 	     (pd->invert & BF_PHYSDEV_BRIDGED)) &&
-	    (chain_hook(ctx) &
-	     (HOOK(BF_HOOK_OUTPUT) | HOOK(BF_HOOK_FORWARD)))) {
+	    chain_hook(ctx) == HOOK(BF_HOOK_OUTPUT)) {
 		ipt_err(ctx, "physdev: --physdev-out and --physdev-is-out only "
 			     "supported in the FORWARD and POSTROUTING chains "
-			     "with bridged traffic (add --physdev-is-bridged)");
+			     "with bridged traffic");
 		return -EINVAL;
 	}
 	return 0;
@@ -2502,28 +2497,31 @@ static const struct ipt_modopt tcpmss_tg_opts[] = {
 	{ NULL },
 };
 
-/* Largest MSS: 65535 minus 40 bytes of IP and TCP headers. */
-#define TCPMSS_MAX 65495
+/* Largest MSS iptables takes: 65535 minus the IP header (20 bytes for
+ * IPv4, 40 for IPv6). */
+#define TCPMSS_MAX4 65515
+#define TCPMSS_MAX6 65495
 
 static int tcpmss_tg_parse(struct ipt_rule_ctx *ctx, struct ipt_tgt_inst *inst,
 			   const struct ipt_modopt *opt, const char *arg,
 			   bool inv)
 {
+	unsigned int max = ctx->family == BF_FAMILY_INET4 ? TCPMSS_MAX4 :
+							    TCPMSS_MAX6;
 	unsigned long long v;
 
-	if (!once(ctx, "TCPMSS", &inst->seen, opt) ||
-	    !excl(ctx, "TCPMSS", inst->seen, tcpmss_tg_opts, opt,
-		  (1u << MSS_SET) | (1u << MSS_CLAMP)))
+	/* --set-mss and --clamp-mss-to-pmtu: the last one wins. */
+	if (!once(ctx, "TCPMSS", &inst->seen, opt))
 		return -EINVAL;
 	if (opt->id == MSS_CLAMP) {
 		inst->v.u.tcpmss.mss = BF_TCPMSS_CLAMP_PMTU;
 		return 0;
 	}
-	if (!ipt_strtoui(arg, 0, TCPMSS_MAX, 0, &v)) {
+	if (!ipt_strtoui(arg, 0, max, 0, &v)) {
 		ipt_err(ctx,
 			"TCPMSS: bad value for option \"--set-mss\", or "
-			"out of range (0-%d).",
-			TCPMSS_MAX);
+			"out of range (0-%u).",
+			max);
 		return -EINVAL;
 	}
 	inst->v.u.tcpmss.mss = (uint16_t)v;
