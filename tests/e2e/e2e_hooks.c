@@ -158,10 +158,11 @@ static void test_xdp(void **state)
 	run_input(e, args, "xdp-b0");
 }
 
-/* IPv6 table applied alone leaves the IPv4 table in force. */
-static void test_nf_input6(void **state)
+/* IPv6 table applied alone leaves the IPv4 table in force (at tc and xdp
+ * one program serves both families: it is recompiled with the kept IPv4
+ * table). */
+static void run_input6(struct e2e *e, const char *hook_args, const char *slot)
 {
-	struct e2e *e = *state;
 	const char *f4 = rules_in(e, "in4.rules", E2E_TCP_FILTER,
 				  E2E_UDP_FILTER);
 	const char *f6 = e2e_file(e, "in6.rules",
@@ -173,30 +174,59 @@ static void test_nf_input6(void **state)
 				  "COMMIT\n");
 	json_t *doc;
 
-	BFT_REQUIRE_KERNEL();
-	assert_int_equal(e2e_cli(NULL, e->b, "apply -4 %s", f4), 0);
+	assert_int_equal(e2e_cli(NULL, e->b, "apply %s -4 %s", hook_args, f4),
+			 0);
 	assert_false(e2e_udp(e, e->a, "192.0.2.2", E2E_UDP_FILTER));
-	assert_int_equal(e2e_cli(NULL, e->b, "apply -6 %s", f6), 0);
+	assert_int_equal(e2e_cli(NULL, e->b, "apply %s -6 %s", hook_args, f6),
+			 0);
 	/* the IPv4 table was kept, with its counters */
 	doc = e2e_list(e->b);
 	assert_non_null(doc);
-	assert_int_equal(e2e_counter(doc, "nf", "ipv4", "INPUT", 2, "packets"),
+	assert_int_equal(e2e_counter(doc, slot, "ipv4", "INPUT", 2, "packets"),
 			 1);
-	assert_int_equal(e2e_generation(doc, "nf"), 2);
+	assert_int_equal(e2e_generation(doc, slot), 2);
 	json_decref(doc);
 	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
 	assert_true(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_OPEN));
 	assert_false(e2e_tcp(e->a, "2001:db8::2", E2E_TCP_OPEN));
 	assert_true(e2e_tcp(e->a, "2001:db8::2", E2E_TCP_FILTER));
+	assert_true(e2e_udp(e, e->a, "2001:db8::2", E2E_UDP_FILTER));
 	doc = e2e_list(e->b);
 	assert_non_null(doc);
-	assert_true(e2e_counter(doc, "nf", "ipv6", "INPUT", 1, "packets") >=
+	assert_true(e2e_counter(doc, slot, "ipv6", "INPUT", 1, "packets") >=
 		    1);
-	assert_true(e2e_counter(doc, "nf", "ipv4", "INPUT", 1, "packets") >=
+	assert_true(e2e_counter(doc, slot, "ipv4", "INPUT", 1, "packets") >=
 		    1);
 	json_decref(doc);
 	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
 	assert_true(e2e_tcp(e->a, "2001:db8::2", E2E_TCP_OPEN));
+	assert_true(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
+}
+
+static void test_nf_input6(void **state)
+{
+	BFT_REQUIRE_KERNEL();
+	run_input6(*state, "", "nf");
+}
+
+static void test_tc_input6(void **state)
+{
+	struct e2e *e = *state;
+	char args[64];
+
+	BFT_REQUIRE_KERNEL();
+	snprintf(args, sizeof(args), "--hook tc --iface %s", e->ib);
+	run_input6(e, args, "tc-b0");
+}
+
+static void test_xdp_input6(void **state)
+{
+	struct e2e *e = *state;
+	char args[64];
+
+	BFT_REQUIRE_KERNEL();
+	snprintf(args, sizeof(args), "--hook xdp --iface %s", e->ib);
+	run_input6(e, args, "xdp-b0");
 }
 
 /* OUTPUT of B: drop the SYN-ACKs from port E2E_TCP_FILTER. */
@@ -395,6 +425,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tc_egress, setup_pair,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_xdp, setup_pair,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_tc_input6, setup_pair,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_xdp_input6, setup_pair,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_nf_atomic, setup_pair,
 						teardown),
