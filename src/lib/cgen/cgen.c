@@ -84,6 +84,11 @@ struct cg {
 	int kf_from_skb, kf_from_xdp, kf_slice, kf_size;
 	/* tc/XDP conntrack lookup (only when a chain matches ctstate) */
 	bool use_ct;
+	/* packet context fields only filled when some rule needs them */
+	bool need_mark, need_pkttype, need_mac;
+	int off_skb_mark, off_skb_dev, off_dev_type, off_skb_head,
+		off_skb_data, off_skb_mac_header;
+	uint32_t pkttype_bit, pkttype_bits;
 	int kf_ct_lookup, kf_ct_release, off_ct_status;
 	/* netfilter: struct offsets from the kernel BTF */
 	int off_ctx_state, off_ctx_skb, off_skb_nfct, off_state_in,
@@ -625,6 +630,60 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 		return true;
 	case BF_MATCH_COMMENT:
 		return true;
+	case BF_MATCH_LENGTH:
+		/* length_mt() / length_mt6() */
+		return field_range(c, BPF_H, PCTX_OFF(iplen), m->u.length.min,
+				   m->u.length.max, UINT16_MAX, m->neg, fail);
+	case BF_MATCH_TTL: {
+		/* ttl_mt() / hl_mt(): the jump taken when the test fails */
+		static const uint8_t fail_op[2][4] = {
+			[0] = { [BF_TTL_EQ] = BPF_JNE, [BF_TTL_NE] = BPF_JEQ,
+				[BF_TTL_LT] = BPF_JGE, [BF_TTL_GT] = BPF_JLE },
+			[1] = { [BF_TTL_EQ] = BPF_JEQ, [BF_TTL_NE] = BPF_JNE,
+				[BF_TTL_LT] = BPF_JLT, [BF_TTL_GT] = BPF_JGT },
+		};
+
+		if ((unsigned)m->u.ttl.op > BF_TTL_GT) {
+			bf_emit_fail(&c->e, -EINVAL);
+			return false;
+		}
+		ld(c, BPF_B, BF_R1, PCTX_OFF(ttl));
+		bf_emit_jmp32_imm(&c->e, fail_op[m->neg][m->u.ttl.op], BF_R1,
+				  m->u.ttl.value, fail);
+		return true;
+	}
+	case BF_MATCH_MARK:
+		/* mark_mt(): (skb->mark & mask) == mark, xor invert */
+		if (m->u.mark.value & ~m->u.mark.mask) {
+			if (m->neg)
+				return true;
+			bf_emit_ja(&c->e, fail);
+			return false;
+		}
+		ld(c, BPF_W, BF_R1, PCTX_OFF(mark));
+		if (m->u.mark.mask != UINT32_MAX)
+			bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R1,
+						   (int32_t)m->u.mark.mask));
+		bf_emit_jmp32_imm(&c->e, m->neg ? BPF_JEQ : BPF_JNE, BF_R1,
+				  (int32_t)m->u.mark.value, fail);
+		return true;
+	case BF_MATCH_PKTTYPE:
+		ld(c, BPF_B, BF_R1, PCTX_OFF(pkttype));
+		bf_emit_jmp32_imm(&c->e, m->neg ? BPF_JEQ : BPF_JNE, BF_R1,
+				  m->u.pkttype.pkttype, fail);
+		return true;
+	case BF_MATCH_MAC: {
+		/* mac_mt(): false (whatever the inversion) without an
+		 * Ethernet MAC header; else address equality xor invert */
+		uint8_t val[8] = { 0 }, mask[8] = { 0 };
+
+		ld(c, BPF_B, BF_R1, PCTX_OFF(smac_ok));
+		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 0, fail);
+		memcpy(val, m->u.mac.addr, 6);
+		memset(mask, 0xff, 6);
+		masked_eq(c, PCTX_OFF(smac), val, mask, 2, m->neg, true, fail);
+		return true;
+	}
 	default:
 		bf_log_at(BF_LOG_ERROR, rule->file, m->line ? m->line : rule->line,
 			  0, "codegen: unsupported match type %d", m->type);
@@ -1012,6 +1071,11 @@ static void parse_v4(struct cg *c, int32_t l3off, bf_label bad)
 	st_pctx(c, BPF_W, PCTX_OFF(daddr), BF_R2);
 	bf_emit(&c->e, I_MOV64_IMM(BF_R2, 4));
 	st_pctx(c, BPF_B, PCTX_OFF(family), BF_R2);
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R2, BF_R0, 8));
+	st_pctx(c, BPF_B, PCTX_OFF(ttl), BF_R2);
+	bf_emit(&c->e, I_LDX(BPF_H, BF_R2, BF_R0, 2));
+	bf_emit(&c->e, I_BE(BF_R2, 16));
+	st_pctx(c, BPF_H, PCTX_OFF(iplen), BF_R2);
 	/* fragoff = ntohs(frag_off) & IP_OFFSET */
 	bf_emit(&c->e, I_LDX(BPF_H, BF_R6, BF_R0, 6));
 	bf_emit(&c->e, I_BE(BF_R6, 16));
@@ -1071,6 +1135,12 @@ static void parse_v6(struct cg *c, int32_t l3off, bf_label bad)
 	}
 	bf_emit(&c->e, I_MOV64_IMM(BF_R2, 6));
 	st_pctx(c, BPF_B, PCTX_OFF(family), BF_R2);
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R2, BF_R0, 7));
+	st_pctx(c, BPF_B, PCTX_OFF(ttl), BF_R2);
+	bf_emit(&c->e, I_LDX(BPF_H, BF_R2, BF_R0, 4));
+	bf_emit(&c->e, I_BE(BF_R2, 16));
+	bf_emit(&c->e, I_ALU32_IMM(BPF_ADD, BF_R2, 40));
+	st_pctx(c, BPF_H, PCTX_OFF(iplen), BF_R2);
 	/* Walk state lives in narrow, unaligned stack slots so that the
 	 * verifier sees unknown values at each step and prunes the
 	 * unrolled iterations. */
@@ -1208,6 +1278,61 @@ static void parse_nf_meta(struct cg *c)
 	bf_label_bind(&c->e, store);
 	st_pctx(c, BPF_W, PCTX_OFF(ctstate), BF_R3);
 
+	if (c->need_mark) {
+		bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R7,
+				     (int16_t)c->off_skb_mark));
+		st_pctx(c, BPF_W, PCTX_OFF(mark), BF_R1);
+	}
+	if (c->need_pkttype) {
+		/* the pkt_type bitfield (little-endian bit order) */
+		bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R7,
+				     (int16_t)(c->pkttype_bit / 8)));
+		if (c->pkttype_bit % 8)
+			bf_emit(&c->e, I_ALU32_IMM(BPF_RSH, BF_R1,
+						   (int32_t)(c->pkttype_bit % 8)));
+		if (c->pkttype_bits)
+			bf_emit(&c->e,
+				I_ALU32_IMM(BPF_AND, BF_R1,
+					    (int32_t)((1u << c->pkttype_bits) -
+						      1)));
+		st_pctx(c, BPF_B, PCTX_OFF(pkttype), BF_R1);
+	}
+	if (c->need_mac && c->hook != BF_HOOK_OUTPUT) {
+		/* mac_mt(): an Ethernet device, and a MAC header that lies
+		 * between skb->head and skb->data */
+		bf_label nomac = bf_label_new(&c->e);
+
+		bf_emit(&c->e, I_LDX(BPF_DW, BF_R1, BF_R7,
+				     (int16_t)c->off_skb_dev));
+		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R1, 0, nomac);
+		bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R1,
+				     (int16_t)c->off_dev_type));
+		bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, 1 /* ARPHRD_ETHER */,
+				  nomac);
+		bf_emit(&c->e, I_LDX(BPF_H, BF_R2, BF_R7,
+				     (int16_t)c->off_skb_mac_header));
+		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R2, 0xffff, nomac);
+		bf_emit(&c->e, I_LDX(BPF_DW, BF_R3, BF_R7,
+				     (int16_t)c->off_skb_head));
+		bf_emit(&c->e, I_LDX(BPF_DW, BF_R4, BF_R7,
+				     (int16_t)c->off_skb_data));
+		bf_emit(&c->e, I_ALU64_REG(BPF_SUB, BF_R4, BF_R3));
+		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R2));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, ETH_HLEN_));
+		bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R4, nomac);
+		/* bpf_probe_read_kernel(&pctx->smac, 6, head + mac + 6) */
+		bf_emit(&c->e, I_ALU64_REG(BPF_ADD, BF_R3, BF_R2));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R3, 6));
+		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, PCTX_OFF(smac)));
+		bf_emit(&c->e, I_MOV64_IMM(BF_R2, 6));
+		bf_emit(&c->e, I_HELPER(BPF_FUNC_probe_read_kernel));
+		bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R0, 0, nomac);
+		bf_emit(&c->e, I_MOV64_IMM(BF_R1, 1));
+		st_pctx(c, BPF_B, PCTX_OFF(smac_ok), BF_R1);
+		bf_label_bind(&c->e, nomac);
+	}
+
 	/* state->in->name, state->out->name; a missing device reads as
 	 * zeros (BTF pointer loads of NULL yield 0). */
 	for (int dir = 0; dir < 2; dir++) {
@@ -1316,6 +1441,27 @@ static void call_builtin(struct cg *c, enum bf_family family)
 	const struct bf_chain *b = bf_ruleset_builtin(c->rs, family, c->hook);
 	bf_label drop = bf_label_new(&c->e);
 
+	if (c->need_pkttype) {
+		/* pkttype_mt(): PACKET_LOOPBACK (5) reads as MULTICAST (2)
+		 * for IPv6 and IPv4 multicast destinations, else as
+		 * BROADCAST (1). */
+		bf_label done = bf_label_new(&c->e), mc = bf_label_new(&c->e);
+
+		ld(c, BPF_B, BF_R1, PCTX_OFF(pkttype));
+		bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, 5, done);
+		if (family == BF_FAMILY_INET4) {
+			ld(c, BPF_B, BF_R1, PCTX_OFF(daddr));
+			bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R1, 0xf0));
+			bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 0xe0, mc);
+			bf_emit(&c->e, I_MOV64_IMM(BF_R1, 1));
+			st_pctx(c, BPF_B, PCTX_OFF(pkttype), BF_R1);
+			bf_emit_ja(&c->e, done);
+		}
+		bf_label_bind(&c->e, mc);
+		bf_emit(&c->e, I_MOV64_IMM(BF_R1, 2));
+		st_pctx(c, BPF_B, PCTX_OFF(pkttype), BF_R1);
+		bf_label_bind(&c->e, done);
+	}
 	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
 	bf_emit_call(&c->e, fn_of(c, b)->label);
 	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_DROP, drop);
@@ -1365,8 +1511,30 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 	} else {
 		bf_label v4 = bf_label_new(&c->e), v6 = bf_label_new(&c->e);
 
+		if (c->attach == BF_ATTACH_TC && c->need_mark) {
+			bf_emit(&c->e,
+				I_LDX(BPF_W, BF_R1, BF_R6,
+				      (int16_t)offsetof(struct __sk_buff,
+							mark)));
+			st_pctx(c, BPF_W, PCTX_OFF(mark), BF_R1);
+		}
+		if (c->attach == BF_ATTACH_TC && c->need_pkttype) {
+			bf_emit(&c->e,
+				I_LDX(BPF_W, BF_R1, BF_R6,
+				      (int16_t)offsetof(struct __sk_buff,
+							pkt_type)));
+			st_pctx(c, BPF_B, PCTX_OFF(pkttype), BF_R1);
+		}
 		bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R8, ETH_HLEN_, accept);
 		slice(c, -1, 0, ETH_HLEN_, accept);
+		if (c->need_mac && c->hook == BF_HOOK_INPUT) {
+			bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R0, 6));
+			st_pctx(c, BPF_W, PCTX_OFF(smac), BF_R1);
+			bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R0, 10));
+			st_pctx(c, BPF_H, (int16_t)(PCTX_OFF(smac) + 4), BF_R1);
+			bf_emit(&c->e, I_MOV64_IMM(BF_R1, 1));
+			st_pctx(c, BPF_B, PCTX_OFF(smac_ok), BF_R1);
+		}
 		bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R0, 12));
 		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R8, -ETH_HLEN_));
 		/* EtherType as loaded (network order) on a little-endian
@@ -1422,6 +1590,27 @@ static int resolve_kernel(struct cg *c)
 		return -ENOENT;
 	if (c->attach != BF_ATTACH_NF)
 		return 0;
+	if (c->need_mark) {
+		c->off_skb_mark = bf_kbtf_member_off("sk_buff", "mark");
+		if (c->off_skb_mark < 0)
+			return -ENOENT;
+	}
+	if (c->need_pkttype &&
+	    bf_kbtf_member_bits("sk_buff", "pkt_type", &c->pkttype_bit,
+				&c->pkttype_bits))
+		return -ENOENT;
+	if (c->need_mac) {
+		c->off_skb_dev = bf_kbtf_member_off("sk_buff", "dev");
+		c->off_dev_type = bf_kbtf_member_off("net_device", "type");
+		c->off_skb_head = bf_kbtf_member_off("sk_buff", "head");
+		c->off_skb_data = bf_kbtf_member_off("sk_buff", "data");
+		c->off_skb_mac_header =
+			bf_kbtf_member_off("sk_buff", "mac_header");
+		if (c->off_skb_dev < 0 || c->off_dev_type < 0 ||
+		    c->off_skb_head < 0 || c->off_skb_data < 0 ||
+		    c->off_skb_mac_header < 0)
+			return -ENOENT;
+	}
 	c->off_ctx_state = bf_kbtf_member_off("bpf_nf_ctx", "state");
 	c->off_ctx_skb = bf_kbtf_member_off("bpf_nf_ctx", "skb");
 	c->off_skb_nfct = bf_kbtf_member_off("sk_buff", "_nfct");
@@ -1440,10 +1629,86 @@ static const char *const attach_names[BF_ATTACH_COUNT] = {
 	[BF_ATTACH_XDP] = "xdp",
 };
 
+static const char *const match_names[BF_MATCH_COUNT] = {
+	[BF_MATCH_LIMIT] = "limit",	    [BF_MATCH_HASHLIMIT] = "hashlimit",
+	[BF_MATCH_RECENT] = "recent",	    [BF_MATCH_CONNLIMIT] = "connlimit",
+	[BF_MATCH_ADDRTYPE] = "addrtype",   [BF_MATCH_MAC] = "mac",
+	[BF_MATCH_MARK] = "mark",	    [BF_MATCH_CONNMARK] = "connmark",
+	[BF_MATCH_OWNER] = "owner",	    [BF_MATCH_PKTTYPE] = "pkttype",
+	[BF_MATCH_SET] = "set",		    [BF_MATCH_STATISTIC] = "statistic",
+	[BF_MATCH_TCPMSS] = "tcpmss",	    [BF_MATCH_PHYSDEV] = "physdev",
+};
+
+/* Which packet context fields the compiled chains need, and refuse what
+ * cannot be compiled for this attachment. */
+static int scan_matches(struct cg *c)
+{
+	for (size_t i = 0; i < c->n_fns; i++) {
+		const struct bf_chain *ch = c->fns[i].chain;
+
+		for (size_t j = 0; j < ch->n_rules; j++) {
+			const struct bf_rule *r = &ch->rules[j];
+
+			for (size_t k = 0; k < r->n_matches; k++) {
+				const struct bf_match *m = &r->matches[k];
+				const char *why = NULL;
+
+				switch (m->type) {
+				case BF_MATCH_CTSTATE:
+					c->use_ct |= c->attach != BF_ATTACH_NF;
+					break;
+				case BF_MATCH_MARK:
+					c->need_mark = true;
+					if (c->attach == BF_ATTACH_XDP)
+						why = "XDP frames have no mark";
+					break;
+				case BF_MATCH_PKTTYPE:
+					c->need_pkttype = true;
+					if (c->attach == BF_ATTACH_XDP)
+						why = "XDP does not classify "
+						      "frames (pkt_type)";
+					break;
+				case BF_MATCH_MAC:
+					c->need_mac = true;
+					if (c->hook == BF_HOOK_OUTPUT)
+						why = "the mac match is only "
+						      "valid for received "
+						      "packets (not OUTPUT)";
+					break;
+				case BF_MATCH_LENGTH:
+				case BF_MATCH_TTL:
+					break;
+				default:
+					if (m->type >= BF_MATCH_LIMIT &&
+					    m->type < BF_MATCH_COUNT)
+						why = "this match is not "
+						      "supported by the code "
+						      "generator";
+					break;
+				}
+				if (why) {
+					bf_log_at(BF_LOG_ERROR, r->file,
+						  m->line ? m->line : r->line,
+						  0, "match '%s' at the %s hook: "
+						  "%s",
+						  match_names[m->type] ?
+							  match_names[m->type] :
+							  "?",
+						  attach_names[c->attach], why);
+					return -ENOTSUP;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
 static int check_attach(struct cg *c)
 {
-	if (c->attach == BF_ATTACH_NF)
-		return 0;
+	int r = scan_matches(c);
+
+	if (r || c->attach == BF_ATTACH_NF)
+		return r;
 	if (!c->ifname || !*c->ifname) {
 		bf_err("the %s hook needs an interface name",
 		       attach_names[c->attach]);
@@ -1457,19 +1722,6 @@ static int check_attach(struct cg *c)
 		       c->attach == BF_ATTACH_XDP ? "received by" :
 						    "entering or leaving");
 		return -EINVAL;
-	}
-	/* Conntrack state at tc/XDP comes from a conntrack lookup. */
-	for (size_t i = 0; i < c->n_fns && !c->use_ct; i++) {
-		const struct bf_chain *ch = c->fns[i].chain;
-
-		for (size_t j = 0; j < ch->n_rules && !c->use_ct; j++) {
-			const struct bf_rule *r = &ch->rules[j];
-
-			for (size_t k = 0; k < r->n_matches; k++) {
-				if (r->matches[k].type == BF_MATCH_CTSTATE)
-					c->use_ct = true;
-			}
-		}
 	}
 	return 0;
 }

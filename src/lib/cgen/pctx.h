@@ -37,23 +37,31 @@ struct bf_pctx {
 	/* avail if the packet is not a non-first fragment, else 0: one
 	 * compare tells whether a transport match can read its header. */
 	uint32_t l4gate;
+	/* Filled only when a compiled rule needs them: */
+	uint32_t mark; /* skb->mark (netfilter, tc) */
+	uint16_t iplen; /* IPv4 tot_len, IPv6 payload_len + 40 */
+	uint8_t ttl; /* IPv4 TTL, IPv6 hop limit */
+	uint8_t pkttype; /* as pkttype_mt() sees it (PACKET_LOOPBACK mapped) */
+	uint8_t smac[6]; /* Ethernet source address */
+	uint8_t smac_ok; /* smac is valid (mac_mt()'s device checks) */
+	uint8_t pad;
 };
 
-_Static_assert(sizeof(struct bf_pctx) == 96, "pctx layout");
+_Static_assert(sizeof(struct bf_pctx) == 112, "pctx layout");
 
 #define PCTX_OFF(f) ((int16_t)offsetof(struct bf_pctx, f))
 
 /* Main-function stack layout (offsets from r10). */
-#define STK_PCTX (-96)
-#define STK_DYNPTR (-112)
-#define STK_BUF (-160) /* 48 bytes: slice copies (IPv6 header = 40) */
-#define STK_WALK_OFF (-166) /* u16, deliberately not 8-aligned */
-#define STK_WALK_NH (-163) /* u8 */
-#define STK_SIZE 168
+#define STK_PCTX (-112)
+#define STK_DYNPTR (-128)
+#define STK_BUF (-176) /* 48 bytes: slice copies (IPv6 header = 40) */
+#define STK_WALK_OFF (-182) /* u16, deliberately not 8-aligned */
+#define STK_WALK_NH (-179) /* u8 */
+#define STK_SIZE 184
 /* tc/XDP with conntrack state matches only: */
-#define STK_TUPLE (-208) /* struct bpf_sock_tuple (ipv6: 36 bytes) */
-#define STK_CTOPTS (-224) /* struct bpf_ct_opts (16 bytes) */
-#define STK_CTX (-232) /* the program context, spilled */
-#define STK_SIZE_CT 232
+#define STK_TUPLE (-224) /* struct bpf_sock_tuple (ipv6: 36 bytes) */
+#define STK_CTOPTS (-240) /* struct bpf_ct_opts (16 bytes) */
+#define STK_CTX (-248) /* the program context, spilled */
+#define STK_SIZE_CT 248
 
 #endif /* BPFILTER_CGEN_PCTX_H */

@@ -38,9 +38,10 @@ int bf_kbtf_func_id(const char *name)
 }
 
 /* Search struct/union type `id` for `member`, descending into anonymous
- * members; returns the bit offset or -1. */
+ * members; returns the bit offset or -1 (and the bitfield size in
+ * *bsize, if non-NULL). */
 static long member_bits(const struct btf *btf, int id, const char *member,
-			int depth)
+			int depth, uint32_t *bsize)
 {
 	const struct btf_type *t = btf__type_by_id(btf, id);
 	const struct btf_member *m;
@@ -58,11 +59,16 @@ static long member_bits(const struct btf *btf, int id, const char *member,
 		long off = btf_member_bit_offset(t, (uint32_t)i);
 
 		if (n && *n) {
-			if (strcmp(n, member) == 0)
+			if (strcmp(n, member) == 0) {
+				if (bsize)
+					*bsize = btf_member_bitfield_size(
+						t, (uint32_t)i);
 				return off;
+			}
 			continue;
 		}
-		long sub = member_bits(btf, (int)m->type, member, depth + 1);
+		long sub = member_bits(btf, (int)m->type, member, depth + 1,
+				       bsize);
 
 		if (sub >= 0)
 			return off + sub;
@@ -83,7 +89,7 @@ int bf_kbtf_member_off(const char *sname, const char *member)
 		bf_err("struct %s not found in the kernel BTF", sname);
 		return -ENOENT;
 	}
-	bits = member_bits(btf, id, member, 0);
+	bits = member_bits(btf, id, member, 0, NULL);
 	if (bits < 0 || bits % 8) {
 		bf_err("member %s of struct %s not found in the kernel BTF",
 		       member, sname);
@@ -103,4 +109,28 @@ const char *bf_kbtf_name(int id)
 	if (!t)
 		return NULL;
 	return btf__name_by_offset(btf, t->name_off);
+}
+
+int bf_kbtf_member_bits(const char *sname, const char *member,
+			uint32_t *bit_off, uint32_t *bit_size)
+{
+	struct btf *btf = kbtf();
+	uint32_t size = 0;
+	long bits;
+	int id;
+
+	if (!btf)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
+	if (id < 0)
+		return -ENOENT;
+	bits = member_bits(btf, id, member, 0, &size);
+	if (bits < 0) {
+		bf_err("member %s of struct %s not found in the kernel BTF",
+		       member, sname);
+		return -ENOENT;
+	}
+	*bit_off = (uint32_t)bits;
+	*bit_size = size;
+	return 0;
 }

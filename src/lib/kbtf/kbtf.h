@@ -19,6 +19,11 @@ int bf_kbtf_func_id(const char *name);
  * and unions are searched too), or -errno. */
 int bf_kbtf_member_off(const char *sname, const char *member);
 
+/* Bit offset and bit size (0 if not a bitfield) of `member` in
+ * `struct sname`; 0 or -errno. */
+int bf_kbtf_member_bits(const char *sname, const char *member,
+			uint32_t *bit_off, uint32_t *bit_size);
+
 /* Name of the kernel BTF type `id` (a kfunc's name for a kfunc id), or
  * NULL. */
 const char *bf_kbtf_name(int id);
