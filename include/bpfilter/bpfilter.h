@@ -85,6 +85,14 @@ int bf_save(FILE *out, const struct bf_slot_sel *sel, unsigned int families,
  * sel is NULL or sel->kind < 0). Not an error if nothing is installed. */
 int bf_flush(const struct bf_slot_sel *sel);
 
+/* Remove the pinned state of network namespaces that only bpfilter's own
+ * netfilter links keep alive (deleted with `ip netns del` without a
+ * flush): reachable from no process, open namespace fd or nsfs bind mount
+ * visible here. Prints one line per namespace on out; dry_run removes
+ * nothing. Run it from the initial mount namespace (where /run/netns bind
+ * mounts live). */
+int bf_gc(FILE *out, bool dry_run);
+
 const char *bf_version(void);
 
 #endif /* BPFILTER_BPFILTER_H */

@@ -65,6 +65,12 @@ static const struct cmd_help {
 	  "bpfilter flush [--hook nf|tc|xdp] [--iface IF]",
 	  "Detach and remove the rulesets of this network namespace (all\n"
 	  "slots, or the one selected); traffic then passes unfiltered.\n" },
+	{ "gc", "bpfilter gc [-n|--dry-run]",
+	  "Remove the pinned state of network namespaces that only bpfilter\n"
+	  "keeps alive: deleted (ip netns del) without a flush, reachable from\n"
+	  "no process, namespace fd or bind mount. Run it from the initial\n"
+	  "mount namespace.\n"
+	  "  -n, --dry-run  only print what would be removed\n" },
 	{ "iptables-restore",
 	  "bpfilter iptables-restore [-c] [-t] [-v] [-T filter] "
 	  "[--hook nf|tc|xdp] [--iface IF] [FILE]",
@@ -329,6 +335,32 @@ static int cmd_flush(int argc, char **argv)
 	return cli_status(bf_flush(&sel));
 }
 
+static int cmd_gc(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool dry = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+nh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			dry = true;
+			break;
+		case 'h':
+			return cli_help_cmd("gc");
+		default:
+			return cli_error("see bpfilter help gc");
+		}
+	}
+	if (optind < argc)
+		return cli_error("unexpected argument '%s'", argv[optind]);
+	return cli_status(bf_gc(stdout, dry));
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -337,6 +369,7 @@ static const struct {
 	{ "list", cmd_list },
 	{ "save", cmd_save },
 	{ "flush", cmd_flush },
+	{ "gc", cmd_gc },
 };
 
 int main(int argc, char **argv)

@@ -11,7 +11,7 @@
 #include "bftest.h"
 
 static const char *const cmds[] = {
-	"apply",	     "list", "save", "flush", "iptables-restore",
+	"apply", "list", "save", "flush", "gc", "iptables-restore",
 	"ip6tables-restore", "help",
 };
 

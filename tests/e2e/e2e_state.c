@@ -245,6 +245,43 @@ static void test_conntrack(void **state)
 	e2e_server_stop(&srv_a);
 }
 
+/* A namespace deleted without a flush stays alive (the netfilter links hold
+ * it); gc finds it and releases it, and leaves live namespaces alone. */
+static void test_gc(void **state)
+{
+	struct e2e *e = *state;
+	const char *f = e2e_file(e, "good.rules", good);
+	char x[16], *out = NULL;
+
+	BFT_REQUIRE_KERNEL();
+	bft_unique_name(x, sizeof(x), "e2x");
+	assert_int_equal(bft_sh("ip netns add %s && ip link add gx netns %s "
+				"type veth peer name gy netns %s",
+				x, x, e->b),
+			 0);
+	assert_int_equal(e2e_cli(NULL, x, "apply %s", f), 0);
+	assert_int_equal(e2e_cli(NULL, e->b, "apply %s", f), 0);
+	assert_int_equal(bft_sh("ip netns del %s", x), 0);
+	sleep(1);
+	/* still alive: its end of the veth pair keeps ours */
+	assert_int_equal(bft_sh("ip -n %s link show gy >/dev/null", e->b), 0);
+	assert_int_equal(bft_sh_out(&out, "%s gc -n", bft_bpfilter_bin()), 0);
+	assert_non_null(strstr(out, "would remove"));
+	free(out);
+	assert_int_equal(bft_sh("ip -n %s link show gy >/dev/null", e->b), 0);
+	assert_int_equal(bft_sh("%s gc >/dev/null", bft_bpfilter_bin()), 0);
+	for (int i = 0; i < 50; i++) {
+		if (bft_sh("ip -n %s link show gy >/dev/null 2>&1", e->b))
+			break;
+		usleep(100 * 1000);
+	}
+	assert_int_not_equal(bft_sh("ip -n %s link show gy >/dev/null 2>&1",
+				    e->b),
+			     0);
+	/* B's ruleset is untouched */
+	assert_good_in_force(e, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +293,7 @@ int main(void)
 						setup_pair, teardown),
 		cmocka_unit_test_setup_teardown(test_conntrack, setup_pair,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_gc, setup_pair, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -712,6 +712,12 @@ int bf_apply(const struct bf_apply_opts *o)
 	st.hdr.families = rs->families;
 	st.hdr.attach = (uint32_t)o->kind;
 	snprintf(st.hdr.ifname, sizeof(st.hdr.ifname), "%s", t.slot.ifname);
+	{
+		struct stat ns;
+
+		if (stat("/proc/self/ns/net", &ns) == 0)
+			st.hdr.netns_ino = (uint64_t)ns.st_ino;
+	}
 	if (bf_ruleset_uses_ct(rs))
 		st.hdr.flags |= BF_STATE_USES_CT;
 	for (int f = 0; f < BF_FAMILY_COUNT; f++) {

@@ -205,6 +205,23 @@ int bf_pin_root(char *root, size_t size)
 	return 0;
 }
 
+int bf_pin_root_find(char *root, size_t size)
+{
+	const char *want = getenv("BPFILTER_PIN_ROOT");
+	pid_t anc;
+
+	if (!want || !*want)
+		want = DEFAULT_ROOT;
+	snprintf(root, size, "%s", want);
+	if (is_bpffs(root))
+		return 0;
+	anc = outer_ancestor();
+	if (anc <= 0)
+		return -ENOENT;
+	snprintf(root, size, "/proc/%d/root%s", (int)anc, want);
+	return is_bpffs(root) ? 0 : -ENOENT;
+}
+
 int bf_netns_cookie(uint64_t *cookie)
 {
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -223,27 +240,8 @@ int bf_netns_dir(char *dir, size_t size, bool create)
 	uint64_t cookie;
 	int r;
 
-	if (create) {
-		r = bf_pin_root(root, sizeof(root));
-	} else {
-		/* Readers never mount: no bpffs means nothing is pinned. */
-		const char *want = getenv("BPFILTER_PIN_ROOT");
-		pid_t anc;
-
-		if (!want || !*want)
-			want = DEFAULT_ROOT;
-		snprintf(root, sizeof(root), "%s", want);
-		if (!is_bpffs(root)) {
-			anc = outer_ancestor();
-			if (anc <= 0)
-				return -ENOENT;
-			snprintf(root, sizeof(root), "/proc/%d/root%s",
-				 (int)anc, want);
-			if (!is_bpffs(root))
-				return -ENOENT;
-		}
-		r = 0;
-	}
+	r = create ? bf_pin_root(root, sizeof(root)) :
+		     bf_pin_root_find(root, sizeof(root));
 	if (r)
 		return r;
 	r = bf_netns_cookie(&cookie);

@@ -20,6 +20,10 @@
 /* Resolve (mounting bpffs if needed) the pin root into root[PATH_MAX]. */
 int bf_pin_root(char *root, size_t size);
 
+/* Find the pin root without mounting anything: -ENOENT if there is no
+ * bpffs there (then nothing is pinned). */
+int bf_pin_root_find(char *root, size_t size);
+
 /* Cookie of the current network namespace (SO_NETNS_COOKIE). */
 int bf_netns_cookie(uint64_t *cookie);
 

@@ -32,6 +32,10 @@ struct bf_state_hdr {
 	uint32_t attach;   /* enum bf_attach_kind */
 	uint32_t len[BF_FAMILY_COUNT];
 	char ifname[BF_IFNAMSIZ];
+	/* Inode of the network namespace (nsfs) the slot belongs to, for
+	 * bf_gc(); 0 if unknown. Unique while the namespace lives, and a
+	 * pinned netfilter link keeps it alive. */
+	uint64_t netns_ino;
 };
 
 struct bf_state {
