@@ -255,6 +255,8 @@ static void test_gc(void **state)
 
 	BFT_REQUIRE_KERNEL();
 	bft_unique_name(x, sizeof(x), "e2x");
+	/* teardown flushes and deletes it on every path */
+	snprintf(e->r, sizeof(e->r), "%s", x);
 	assert_int_equal(bft_sh("ip netns add %s && ip link add gx netns %s "
 				"type veth peer name gy netns %s",
 				x, x, e->b),
