@@ -1037,12 +1037,23 @@ static void run_case(void **state)
 			 (int)strcspn(parse_err, ";"), parse_err);
 		setup_ok = false;
 	}
+	/* Create every side first: their links come up together (see
+	 * dnet_side_wait()). */
 	for (i = 0; i < (size_t)nsd && setup_ok; i++) {
 		s = order[i];
 		r = dnet_side_create(&sd[s], sv[s], &topo, ct);
 		if (r) {
 			printf("FAILED %s: cannot set up the %s side: %s\n",
 			       c->name, sv[s], strerror(-r));
+			setup_ok = false;
+		}
+	}
+	for (i = 0; i < (size_t)nsd && setup_ok; i++) {
+		s = order[i];
+		r = dnet_side_wait(&sd[s], &topo);
+		if (r) {
+			printf("FAILED %s: the %s side's links: %s\n", c->name,
+			       sv[s], strerror(-r));
 			setup_ok = false;
 			break;
 		}

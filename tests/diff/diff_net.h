@@ -278,6 +278,34 @@ static int dnet_ip_batch(const char *ns, bool v6, const char *text)
 	return r == 0 ? 0 : -EIO;
 }
 
+/* Wait until every veth of a namespace is operationally up: until the
+ * kernel's link watch has seen the carrier, a veth keeps the noop qdisc
+ * and silently drops what R sends (forwarded and OUTPUT probes). */
+static int dnet_wait_up(const char *ns, int n_veth)
+{
+	int i;
+
+	for (i = 0; i < 250; i++) {
+		char *out = NULL, *l, *save = NULL;
+		int up = 0;
+
+		if (bft_sh_out(&out, "ip -n %s -o link show", ns) == 0 && out) {
+			for (l = strtok_r(out, "\n", &save); l;
+			     l = strtok_r(NULL, "\n", &save))
+				if (strstr(l, "link/ether") &&
+				    strstr(l, " state UP ") &&
+				    !strstr(l, "NO-CARRIER"))
+					up++;
+		}
+		free(out);
+		if (up >= n_veth)
+			return 0;
+		usleep(20000);
+	}
+	fprintf(stderr, "interfaces of %s not up after 5 s\n", ns);
+	return -ETIMEDOUT;
+}
+
 static int set_bufs(int fd)
 {
 	int sz = 32 << 20;
@@ -595,6 +623,18 @@ static int dnet_side_create(struct dside *sd, const char *kind,
 			   sizeof(one));
 	}
 	set_bufs(sd->pkt_rx);
+	return 0;
+}
+
+/* Before the first packet: every veth of the side must be up. */
+static int dnet_side_wait(struct dside *sd, const struct dtopo *t)
+{
+	int k, n = 0;
+
+	for (k = 0; k < t->n_if; k++)
+		n += !t->is_lo[k];
+	if (dnet_wait_up(sd->ns_r, n) || dnet_wait_up(sd->ns_s, n))
+		return -ETIMEDOUT;
 	return 0;
 }
 

@@ -325,8 +325,10 @@ static bool satisfy(struct dgen *g, struct dprobe *p, const struct bf_match *m,
 		return false;
 	}
 	case BF_MATCH_IIFNAME:
+		/* no input device in OUTPUT: the name is "", which only
+		 * "+" matches */
 		if (p->hook == BF_HOOK_OUTPUT)
-			return !!m->neg == !want ? true : false;
+			return (m->u.iface.cmp_len == 0) == want;
 		k = pick_if(g, m, want, p->hook);
 		if (k < 0)
 			return false;
@@ -334,7 +336,7 @@ static bool satisfy(struct dgen *g, struct dprobe *p, const struct bf_match *m,
 		return true;
 	case BF_MATCH_OIFNAME:
 		if (p->hook == BF_HOOK_INPUT)
-			return !!m->neg == !want ? true : false;
+			return (m->u.iface.cmp_len == 0) == want;
 		k = pick_if(g, m, want, p->hook);
 		if (k < 0)
 			return false;
