@@ -11,10 +11,14 @@
 #  2. Apply time: wall time of `bpfilter apply` of the same K rules (as an
 #     iptables-restore file) in a fresh network namespace, next to
 #     iptables-legacy-restore and iptables-nft-restore of the same file.
+#  3. Per-packet cost with real traffic (bench/pkt_cost.c) through a veth
+#     pair, for bpfilter, iptables-legacy, iptables-nft and nftables side by
+#     side, K non-matching rules + policy DROP.
 #
 # Environment: BUILD (build dir, default build), BPFILTER (CLI path),
 # BENCH_RULES (default "1 10 100 1000 10000"), BENCH_REPEAT (default
-# 100000), BENCH_RUNS (median of, default 5), BENCH_APPLY_RUNS (default 3).
+# 100000), BENCH_RUNS (median of, default 5), BENCH_APPLY_RUNS (default 3),
+# BENCH_PKT_RULES (default "0 10 100 1000 10000"), BENCH_PKT_ROUNDS (3).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,7 +37,7 @@ if [[ $(id -u) -ne 0 ]]; then
 	echo "bench/run.sh: needs root (BPF programs, network namespaces)" >&2
 	exit 1
 fi
-for f in "$PROG_COST" "$BPFILTER"; do
+for f in "$PROG_COST" "$BPFILTER"; do # pkt_cost is optional
 	[[ -x "$f" ]] || { echo "bench/run.sh: $f not built (make BUILD=$BUILD bench-bins)" >&2; exit 1; }
 done
 
@@ -41,6 +45,7 @@ NS=""
 TMP=$(mktemp -d /tmp/bf-bench.XXXXXX)
 cleanup() {
 	[[ -n "$NS" ]] && ip netns del "$NS" 2>/dev/null || true
+	declare -F pkt_teardown >/dev/null && pkt_teardown
 	rm -rf "$TMP"
 }
 trap cleanup EXIT INT TERM
@@ -136,6 +141,112 @@ awk -F, 'NR == 1 { next }
 echo "   (CSV: ${acsv#"$ROOT"/})"
 echo
 
+# --- 3. per-packet cost with real traffic, side by side ------------------------
+# A sender and a receiver namespace joined by veth; pkt_cost sends UDP
+# frames with AF_PACKET (qdisc bypassed), so the receiver's whole input path
+# runs in the sender's thread: its CPU time per packet is the cost. The
+# receiver's INPUT has K rules that do not match (distinct /32 sources) and
+# policy DROP, so every packet crosses every rule and ends in the policy.
+PKT_COST=$ROOT/$BUILD/bench/pkt_cost
+PKT_RULES=${BENCH_PKT_RULES:-0 10 100 1000 10000}
+PKT_ROUNDS=${BENCH_PKT_ROUNDS:-3}
+pkt_tools=(bpfilter)
+command -v iptables-legacy-restore >/dev/null && pkt_tools+=(iptables-legacy)
+command -v iptables-nft-restore >/dev/null && pkt_tools+=(iptables-nft)
+command -v nft >/dev/null && pkt_tools+=(nftables)
+
+gen_nft() { # K FILE: nft ruleset of K "ip saddr ADDR drop" rules, policy drop
+	awk -v k="$1" 'BEGIN {
+		print "table ip bench {"; print "  chain input {"
+		print "    type filter hook input priority 0; policy drop;"
+		for (i = 0; i < k; i++) { a = 1 + i
+			printf "    ip saddr 198.%d.%d.%d drop\n", 18 + int(a / 65536), int(a / 256) % 256, a % 256 }
+		print "  }"; print "}" }' >"$2"
+}
+gen_drop_rules() { # K FILE: like gen_rules, with policy DROP
+	gen_rules "$1" "$2"
+	sed -i 's/^:INPUT ACCEPT/:INPUT DROP/' "$2"
+}
+
+PS="" PR=""
+pkt_teardown() {
+	if [[ -n "$PR" ]]; then
+		timeout 30 ip netns exec "$PR" "$BPFILTER" flush >/dev/null 2>&1 || true
+		ip netns del "$PR" 2>/dev/null || true
+	fi
+	[[ -n "$PS" ]] && ip netns del "$PS" 2>/dev/null || true
+	PS="" PR=""
+}
+# pkt_one TOOL K FILE: append "TOOL ns-per-packet" (or "TOOL nan") to FILE
+pkt_one() {
+	local tool=$1 k=$2 res=$3 mac n rc=0 v=nan
+	PS=bfps$$
+	PR=bfpr$$
+	ip netns add "$PS"
+	ip netns add "$PR"
+	ip link add vps$$ netns "$PS" type veth peer name vpr$$ netns "$PR"
+	ip -n "$PS" link set vps$$ up
+	ip -n "$PR" link set vpr$$ up
+	ip -n "$PR" addr add 192.0.2.2/24 dev vpr$$
+	ip netns exec "$PR" sysctl -qw net.ipv4.conf.all.rp_filter=0 "net.ipv4.conf.vpr$$.rp_filter=0"
+	mac=$(ip netns exec "$PR" cat /sys/class/net/vpr$$/address)
+	case $tool in
+	bpfilter) ip netns exec "$PR" "$BPFILTER" apply "$TMP/drop-$k" >"$TMP/out" 2>&1 || rc=$? ;;
+	iptables-legacy) ip netns exec "$PR" iptables-legacy-restore "$TMP/drop-$k" >"$TMP/out" 2>&1 || rc=$? ;;
+	iptables-nft) ip netns exec "$PR" iptables-nft-restore "$TMP/drop-$k" >"$TMP/out" 2>&1 || rc=$? ;;
+	nftables) ip netns exec "$PR" nft -f "$TMP/nft-$k" >"$TMP/out" 2>&1 || rc=$? ;;
+	esac
+	if ((rc == 0)); then
+		# fewer packets for slow, large rulesets: bounded run time
+		n=$((200000 / (1 + k / 100)))
+		((n < 2000)) && n=2000
+		v=$(timeout 300 ip netns exec "$PS" "$PKT_COST" vps$$ "$mac" 192.0.2.1 192.0.2.2 \
+			-n "$n" -r 5 2>"$TMP/out") || { rc=$?; v=nan; }
+	fi
+	((rc == 0)) || { echo "bench/run.sh: $tool, $k rules failed:" >&2; tail -3 "$TMP/out" >&2; }
+	echo "$tool $v" >>"$res"
+	pkt_teardown
+}
+
+pcsv=$OUT/pkt_cost.csv
+echo "tool,rules,ns_per_pkt" >"$pcsv"
+if [[ -x "$PKT_COST" ]]; then
+	set +e
+	for k in $PKT_RULES; do
+		gen_drop_rules "$k" "$TMP/drop-$k"
+		gen_nft "$k" "$TMP/nft-$k"
+		: >"$TMP/pkt-$k"
+		# interleave the tools round by round (A B C D A B C D ...)
+		for ((r = 0; r < PKT_ROUNDS; r++)); do
+			for tool in "${pkt_tools[@]}"; do
+				pkt_one "$tool" "$k" "$TMP/pkt-$k"
+			done
+		done
+		for tool in "${pkt_tools[@]}"; do
+			awk -v t="$tool" '$1 == t && $2 != "nan" { print $2 }' "$TMP/pkt-$k" | median |
+				sed "s/^/$tool,$k,/" >>"$pcsv"
+		done
+	done
+	set -e
+	echo "== per-packet cost with traffic (ns/packet of the receive path, median of $PKT_ROUNDS rounds x 5 runs)"
+	echo "   K non-matching rules + policy DROP at INPUT; (x) = ratio to the same tool with 0 rules"
+	awk -F, 'NR == 1 { next }
+		{ t[$1, $2] = $3; if (!($2 in seen)) { seen[$2] = 1; order[n++] = $2 }
+		  if (!($1 in tseen)) { tseen[$1] = 1; tl[m++] = $1 } }
+		END {
+			printf "%8s |", "rules"; for (j = 0; j < m; j++) printf " %20s", tl[j]; printf "\n"
+			for (i = 0; i < n; i++) { printf "%8s |", order[i]
+				for (j = 0; j < m; j++) { v = t[tl[j], order[i]]; b = t[tl[j], order[0]]
+					if (v != "nan" && b + 0 > 0) printf " %11s (%5.1fx)", v, v / b
+					else printf " %20s", v }
+				printf "\n" }
+		}' "$pcsv"
+	echo "   (CSV: ${pcsv#"$ROOT"/})"
+	echo
+else
+	echo "(bench/pkt_cost not built: per-packet comparison skipped)"
+fi
+
 # --- plots -------------------------------------------------------------------
 if command -v gnuplot >/dev/null; then
 	for a in nf xdp; do
@@ -145,6 +256,11 @@ if command -v gnuplot >/dev/null; then
 	done
 	for tool in "${tools[@]}"; do
 		awk -F, -v t="$tool" '$1 == t && $3 != "nan" { print $2, $3 }' "$acsv" >"$TMP/apply-$tool.dat"
+	done
+	pplots=""
+	for tool in "${pkt_tools[@]}"; do
+		awk -F, -v t="$tool" '$1 == t && $3 != "nan" { print ($2 == 0 ? 0.5 : $2), $3 }' "$pcsv" >"$TMP/pkt-$tool.dat"
+		pplots+="${pplots:+, }'$TMP/pkt-$tool.dat' using 1:2 with linespoints title '$tool'"
 	done
 	plots=""
 	for tool in "${tools[@]}"; do
@@ -167,8 +283,13 @@ if command -v gnuplot >/dev/null; then
 		set title 'time to apply K rules (iptables-restore file, fresh namespace)'
 		set ylabel 'seconds'
 		plot $plots
+		set output '$OUT/pkt_cost.png'
+		set title 'receive path cost per packet, K non-matching rules + policy DROP (veth, AF_PACKET)'
+		set ylabel 'ns per packet (sender CPU time)'
+		set xlabel 'rules (0 plotted at 0.5)'
+		plot $pplots
 	GP
-	echo "== plots: ${OUT#"$ROOT"/}/prog_cost.png, ${OUT#"$ROOT"/}/apply.png"
+	echo "== plots: ${OUT#"$ROOT"/}/{prog_cost,apply,pkt_cost}.png"
 else
 	echo "(gnuplot not installed: no plots)"
 fi
