@@ -818,6 +818,7 @@ static const char *ct_name(enum dct c)
 	return c == DCT_ESTABLISHED ? "ESTABLISHED" :
 	       c == DCT_INVALID	    ? "INVALID" :
 	       c == DCT_RELATED	    ? "RELATED" :
+	       c == DCT_UNTRACKED   ? "UNTRACKED" :
 				      "NEW";
 }
 

@@ -518,8 +518,14 @@ static int dnet_side_create(struct dside *sd, const char *kind,
 		/* Conntrack (and its defragmentation) for both families in
 		 * R, independent of the filter under test. */
 		char path[] = "/tmp/bfdiff-ctXXXXXX";
+		/* Packets with TTL / hop limit 33 are not tracked (raw
+		 * priority, before conntrack): UNTRACKED probes. */
 		static const char nft[] =
 			"table inet bfdiff_ct {\n"
+			" chain raw_pre { type filter hook prerouting priority "
+			"-300; ip ttl 33 notrack; ip6 hoplimit 33 notrack; }\n"
+			" chain raw_out { type filter hook output priority "
+			"-300; ip ttl 33 notrack; ip6 hoplimit 33 notrack; }\n"
 			" chain pre { type filter hook prerouting priority "
 			"-150; ct state new,established,related,invalid,"
 			"untracked; }\n"

@@ -28,6 +28,9 @@
 #define DPKT_MAX 160
 #define DPKT_MAX_EXT 4
 #define DPKT_PAD 8 /* bytes of padding after the marker */
+/* TTL / hop limit that the harness's nftables table exempts from
+ * conntrack (diff_net.h): the probe is UNTRACKED. */
+#define DPKT_TTL_NOTRACK 33
 
 enum dpkt_frag {
 	DFRAG_NONE = 0,

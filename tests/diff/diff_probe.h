@@ -30,6 +30,7 @@ enum dct {
 	DCT_ESTABLISHED, /* the reverse packet was sent first */
 	DCT_INVALID, /* a TCP packet conntrack refuses (lone ACK) */
 	DCT_RELATED, /* an ICMP error quoting a flow sent first */
+	DCT_UNTRACKED, /* TTL / hop limit 33: the harness's notrack rule */
 	DCT_COUNT,
 };
 
@@ -237,6 +238,7 @@ static void dgen_add(struct dgen *g, const struct dprobe *in)
 		p.spec.sport = p.spec.dport = 0;
 	if (p.spec.proto != IPPROTO_ICMP && p.spec.proto != IPPROTO_ICMPV6)
 		p.spec.icmp_type = p.spec.icmp_code = 0;
+	p.spec.ttl = p.ct == DCT_UNTRACKED ? DPKT_TTL_NOTRACK : 64;
 	if (p.ct == DCT_INVALID) {
 		p.spec.proto = IPPROTO_TCP;
 		p.spec.tcpflags = 0x10; /* lone ACK */
@@ -467,7 +469,8 @@ static bool satisfy(struct dgen *g, struct dprobe *p, const struct bf_match *m,
 		} st[] = { { BF_CTSTATE_NEW, DCT_NEW },
 			   { BF_CTSTATE_ESTABLISHED, DCT_ESTABLISHED },
 			   { BF_CTSTATE_INVALID, DCT_INVALID },
-			   { BF_CTSTATE_RELATED, DCT_RELATED } };
+			   { BF_CTSTATE_RELATED, DCT_RELATED },
+			   { BF_CTSTATE_UNTRACKED, DCT_UNTRACKED } };
 
 		for (i = 0; i < (int)ARRAY_SIZE(st); i++) {
 			if (!!(m->u.ctstate.mask & st[i].bit) == want) {
@@ -688,7 +691,8 @@ static void vary(struct dgen *g, const struct dprobe *base,
 			EMIT(k == DCT_NEW	  ? "ct new" :
 			     k == DCT_ESTABLISHED ? "ct established" :
 			     k == DCT_INVALID	  ? "ct invalid" :
-						    "ct related");
+			     k == DCT_RELATED	  ? "ct related" :
+						    "ct untracked");
 		}
 		break;
 	default:
