@@ -740,8 +740,14 @@ int bf_apply(const struct bf_apply_opts *o)
 	}
 
 	r = commit(&t);
-	if (r)
+	if (r) {
+		/* Nothing changed: drop the conntrack table if we made it. */
+		if ((st.hdr.flags & BF_STATE_USES_CT) &&
+		    !(have_old && (ost.hdr.flags & BF_STATE_USES_CT)) &&
+		    !other_slot_uses_ct(t.nsdir, t.slot.name))
+			bf_ct_disable();
 		goto out;
+	}
 	if (!(st.hdr.flags & BF_STATE_USES_CT) && have_old &&
 	    (ost.hdr.flags & BF_STATE_USES_CT) &&
 	    !other_slot_uses_ct(t.nsdir, t.slot.name))
