@@ -497,6 +497,18 @@ static void build_cases(void)
 	   markm(0, 0xffffffff, true));
 	CK("mark 2/1 (never)", v4, P(), N, N, N, N, R, markm(2, 1, false));
 
+	/* connmark: test runs have no conntrack entry, which fails the
+	 * match whatever the inversion (connmark_mt()); netfilter only */
+	{
+		struct bf_match cm = pu_m(BF_MATCH_CONNMARK, false);
+
+		cm.u.mark.mask = 0xff;
+		CK("connmark 0/0xff", v4, P(), N, N, R, R, R, cm);
+		cm.neg = true;
+		cm.u.mark.value = 1;
+		CK("! connmark 1/0xff", v4, P(), N, N, R, R, R, cm);
+	}
+
 	/* pkttype: test runs other than nf LOCAL_OUT pass the frame through
 	 * eth_type_trans() on lo (address 0): our 02:00:.. destination is
 	 * PACKET_OTHERHOST (3); at LOCAL_OUT it is PACKET_HOST (0) */

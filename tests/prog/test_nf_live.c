@@ -235,11 +235,60 @@ static void test_output(void **state)
 	bf_ruleset_free(&rs);
 }
 
+/* Conntrack at a real hook: state and connection mark (an nftables chain
+ * at mangle priority sets the mark before our filter runs). */
+static void test_output_ct(void **state)
+{
+	struct bf_ruleset *rs = bf_ruleset_new();
+	struct bf_chain *b = bf_ruleset_builtin(rs, 0, BF_HOOK_OUTPUT);
+	struct bf_match cm = pu_m(BF_MATCH_CONNMARK, false);
+	struct bf_match ct = pu_m(BF_MATCH_CTSTATE, false);
+	struct pu_prog p;
+	int link;
+
+	(void)state;
+	skip_unless_ready();
+	assert_int_equal(bft_sh("nft add table inet bft_live && "
+				"nft 'add chain inet bft_live m { type filter "
+				"hook output priority -150; }' && "
+				"nft add rule inet bft_live m udp dport 2001 "
+				"ct mark set 0x142"),
+			 0);
+	cm.u.mark.mask = 0xff;
+	cm.u.mark.value = 0x42;
+	PU_RULE(b, BF_VERDICT_CONTINUE, NULL, cm, UDP, udp_dport(2001));
+	cm.u.mark.value = 0x43;
+	PU_RULE(b, BF_VERDICT_CONTINUE, NULL, cm, UDP, udp_dport(2001));
+	ct.u.ctstate.mask = BF_CTSTATE_NEW;
+	PU_RULE(b, BF_VERDICT_CONTINUE, NULL, ct, UDP, udp_dport(2001));
+	ct.u.ctstate.mask = BF_CTSTATE_ESTABLISHED | BF_CTSTATE_INVALID;
+	PU_RULE(b, BF_VERDICT_CONTINUE, NULL, ct, UDP, udp_dport(2001));
+	PU_RULE(b, BF_VERDICT_DROP, NULL, UDP, udp_dport(2001));
+	rs->families = 1;
+	assert_int_equal(pu_load(rs, BF_ATTACH_NF, BF_HOOK_OUTPUT,
+				 BF_FAMILY_INET4, NULL, &p),
+			 0);
+	link = bf_link_attach(BF_ATTACH_NF, p.prog_fd, BF_FAMILY_INET4,
+			      BF_HOOK_OUTPUT, 0);
+	assert_true(link >= 0);
+	send_udp(2001);
+	assert_int_equal(wait_count(&p, b->rules[4].counter_idx, 1), 1);
+	assert_int_equal(pu_counter(&p, b->rules[0].counter_idx).packets, 1);
+	assert_int_equal(pu_counter(&p, b->rules[1].counter_idx).packets, 0);
+	assert_int_equal(pu_counter(&p, b->rules[2].counter_idx).packets, 1);
+	assert_int_equal(pu_counter(&p, b->rules[3].counter_idx).packets, 0);
+	close(link);
+	pu_close(&p);
+	bf_ruleset_free(&rs);
+	bft_sh("nft delete table inet bft_live");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_input),
 		cmocka_unit_test(test_output),
+		cmocka_unit_test(test_output_ct),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

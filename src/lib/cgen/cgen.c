@@ -85,7 +85,8 @@ struct cg {
 	/* tc/XDP conntrack lookup (only when a chain matches ctstate) */
 	bool use_ct;
 	/* packet context fields only filled when some rule needs them */
-	bool need_mark, need_pkttype, need_mac;
+	bool need_mark, need_pkttype, need_mac, need_ctmark;
+	int off_ct_mark;
 	int off_skb_mark, off_skb_dev, off_dev_type, off_skb_head,
 		off_skb_data, off_skb_mac_header;
 	uint32_t pkttype_bit, pkttype_bits;
@@ -661,6 +662,24 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 			return false;
 		}
 		ld(c, BPF_W, BF_R1, PCTX_OFF(mark));
+		if (m->u.mark.mask != UINT32_MAX)
+			bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R1,
+						   (int32_t)m->u.mark.mask));
+		bf_emit_jmp32_imm(&c->e, m->neg ? BPF_JEQ : BPF_JNE, BF_R1,
+				  (int32_t)m->u.mark.value, fail);
+		return true;
+	case BF_MATCH_CONNMARK:
+		/* connmark_mt(): no conntrack entry -> false (before the
+		 * inversion), else (ct->mark & mask) == mark xor invert */
+		ld(c, BPF_B, BF_R1, PCTX_OFF(ct_ok));
+		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 0, fail);
+		if (m->u.mark.value & ~m->u.mark.mask) {
+			if (m->neg)
+				return true;
+			bf_emit_ja(&c->e, fail);
+			return false;
+		}
+		ld(c, BPF_W, BF_R1, PCTX_OFF(ctmark));
 		if (m->u.mark.mask != UINT32_MAX)
 			bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R1,
 						   (int32_t)m->u.mark.mask));
@@ -1271,6 +1290,25 @@ static void parse_nf_meta(struct cg *c)
 	bf_emit(&c->e, I_MOV64_IMM(BF_R3, BF_CTSTATE_UNTRACKED));
 	bf_emit_ja(&c->e, store);
 	bf_label_bind(&c->e, tracked);
+	if (c->need_ctmark) {
+		/* connmark_mt(): ct->mark of nf_ct_get()'s ct. _nfct is a
+		 * plain integer for the verifier: read through
+		 * bpf_probe_read_kernel(), ctinfo parked in pctx. */
+		bf_label skip = bf_label_new(&c->e);
+
+		st_pctx(c, BPF_W, PCTX_OFF(ctstate), BF_R2);
+		bf_emit(&c->e, I_MOV64_REG(BF_R3, BF_R1));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R3, c->off_ct_mark));
+		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, PCTX_OFF(ctmark)));
+		bf_emit(&c->e, I_MOV64_IMM(BF_R2, 4));
+		bf_emit(&c->e, I_HELPER(BPF_FUNC_probe_read_kernel));
+		bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R0, 0, skip);
+		bf_emit(&c->e, I_MOV64_IMM(BF_R3, 1));
+		st_pctx(c, BPF_B, PCTX_OFF(ct_ok), BF_R3);
+		bf_label_bind(&c->e, skip);
+		ld(c, BPF_W, BF_R2, PCTX_OFF(ctstate));
+	}
 	bf_emit(&c->e, I_ALU32_IMM(BPF_MOD, BF_R2, 3));
 	bf_emit(&c->e, I_ALU32_IMM(BPF_ADD, BF_R2, 1));
 	bf_emit(&c->e, I_MOV64_IMM(BF_R3, 1));
@@ -1595,6 +1633,11 @@ static int resolve_kernel(struct cg *c)
 		if (c->off_skb_mark < 0)
 			return -ENOENT;
 	}
+	if (c->need_ctmark) {
+		c->off_ct_mark = bf_kbtf_member_off("nf_conn", "mark");
+		if (c->off_ct_mark < 0)
+			return -ENOENT;
+	}
 	if (c->need_pkttype &&
 	    bf_kbtf_member_bits("sk_buff", "pkt_type", &c->pkttype_bit,
 				&c->pkttype_bits))
@@ -1677,6 +1720,13 @@ static int scan_matches(struct cg *c)
 					break;
 				case BF_MATCH_LENGTH:
 				case BF_MATCH_TTL:
+					break;
+				case BF_MATCH_CONNMARK:
+					c->need_ctmark = true;
+					if (c->attach != BF_ATTACH_NF)
+						why = "the connection mark is "
+						      "only read at netfilter "
+						      "hooks";
 					break;
 				default:
 					if (m->type >= BF_MATCH_LIMIT &&

@@ -44,24 +44,37 @@ struct bf_pctx {
 	uint8_t pkttype; /* as pkttype_mt() sees it (PACKET_LOOPBACK mapped) */
 	uint8_t smac[6]; /* Ethernet source address */
 	uint8_t smac_ok; /* smac is valid (mac_mt()'s device checks) */
-	uint8_t pad;
+	uint8_t ct_ok; /* netfilter: the packet has a conntrack entry */
+	uint32_t ctmark; /* netfilter: its mark */
+	uint32_t pad;
 };
 
-_Static_assert(sizeof(struct bf_pctx) == 112, "pctx layout");
+_Static_assert(sizeof(struct bf_pctx) == 120, "pctx layout");
 
 #define PCTX_OFF(f) ((int16_t)offsetof(struct bf_pctx, f))
 
 /* Main-function stack layout (offsets from r10). */
-#define STK_PCTX (-112)
-#define STK_DYNPTR (-128)
-#define STK_BUF (-176) /* 48 bytes: slice copies (IPv6 header = 40) */
-#define STK_WALK_OFF (-182) /* u16, deliberately not 8-aligned */
-#define STK_WALK_NH (-179) /* u8 */
-#define STK_SIZE 184
+#define STK_PCTX (-120)
+#define STK_DYNPTR (-136)
+#define STK_BUF (-184) /* 48 bytes: slice copies (IPv6 header = 40) */
+#define STK_WALK_OFF (-190) /* u16, deliberately not 8-aligned */
+#define STK_WALK_NH (-187) /* u8 */
+#define STK_SIZE 192
 /* tc/XDP with conntrack state matches only: */
-#define STK_TUPLE (-224) /* struct bpf_sock_tuple (ipv6: 36 bytes) */
-#define STK_CTOPTS (-240) /* struct bpf_ct_opts (16 bytes) */
-#define STK_CTX (-248) /* the program context, spilled */
-#define STK_SIZE_CT 248
+#define STK_TUPLE (-232) /* struct bpf_sock_tuple (ipv6: 36 bytes) */
+#define STK_CTOPTS (-248) /* struct bpf_ct_opts (16 bytes) */
+#define STK_CTX (-256) /* the program context, spilled */
+#define STK_SIZE_CT 256
+
+_Static_assert(STK_PCTX + (int)sizeof(struct bf_pctx) <= 0 &&
+		       STK_DYNPTR + 16 <= STK_PCTX &&
+		       STK_BUF + 48 <= STK_DYNPTR &&
+		       STK_WALK_NH + 1 <= STK_BUF &&
+		       STK_WALK_OFF + 2 <= STK_WALK_NH &&
+		       -STK_SIZE <= STK_WALK_OFF &&
+		       STK_TUPLE + 40 <= -STK_SIZE &&
+		       STK_CTOPTS + 16 <= STK_TUPLE &&
+		       STK_CTX + 8 <= STK_CTOPTS && -STK_SIZE_CT <= STK_CTX,
+	       "stack layout");
 
 #endif /* BPFILTER_CGEN_PCTX_H */
