@@ -224,8 +224,17 @@ static void print_num(FILE *out, uint64_t v, bool exact, int width)
 	}
 }
 
-static const char *const ct_names[] = { "INVALID", "ESTABLISHED", "RELATED",
-					"NEW", "UNTRACKED" };
+/* libxt_conntrack's print order */
+static const struct {
+	uint32_t bit;
+	const char *name;
+} ct_names[] = {
+	{ BF_CTSTATE_INVALID, "INVALID" },
+	{ BF_CTSTATE_NEW, "NEW" },
+	{ BF_CTSTATE_RELATED, "RELATED" },
+	{ BF_CTSTATE_ESTABLISHED, "ESTABLISHED" },
+	{ BF_CTSTATE_UNTRACKED, "UNTRACKED" },
+};
 
 /* The matches iptables -L prints after the destination column. */
 static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto)
@@ -261,18 +270,28 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto)
 								    "dpts",
 					neg, m->u.ports.lo, m->u.ports.hi);
 			break;
-		case BF_MATCH_ICMP:
-			if (r->family == BF_FAMILY_INET4 &&
-			    m->u.icmp.type == 0xff)
-				fprintf(out, "icmp %sany ", neg);
-			else
-				fprintf(out, "%s %stype %u code %u-%u ",
-					r->family == BF_FAMILY_INET4 ?
+		case BF_MATCH_ICMP: {
+			/* as print_icmptype() / icmp6 print do */
+			const char *p = r->family == BF_FAMILY_INET4 ?
 						"icmp" :
-						"ipv6-icmp",
-					neg, m->u.icmp.type, m->u.icmp.code_lo,
+						"ipv6-icmp";
+
+			if (r->family == BF_FAMILY_INET4 &&
+			    m->u.icmp.type == 0xff && m->u.icmp.code_lo == 0 &&
+			    m->u.icmp.code_hi == 0xff) {
+				fprintf(out, "icmp %sany ", neg);
+				break;
+			}
+			fprintf(out, "%stype %s%u", p, neg, m->u.icmp.type);
+			if (m->u.icmp.code_lo == m->u.icmp.code_hi)
+				fprintf(out, " code %u", m->u.icmp.code_lo);
+			else if (m->u.icmp.code_lo != 0 ||
+				 m->u.icmp.code_hi != 0xff)
+				fprintf(out, " codes %u-%u", m->u.icmp.code_lo,
 					m->u.icmp.code_hi);
+			fputc(' ', out);
 			break;
+		}
 		case BF_MATCH_MULTIPORT:
 			fprintf(out, "multiport %s%s ",
 				m->u.multiport.dir == BF_MULTIPORT_SRC ?
@@ -312,10 +331,10 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto)
 
 			fprintf(out, "%sctstate ", m->neg ? "! " : "");
 			for (size_t b = 0; b < ARRAY_SIZE(ct_names); b++) {
-				if (!(m->u.ctstate.mask & (1u << b)))
+				if (!(m->u.ctstate.mask & ct_names[b].bit))
 					continue;
 				fprintf(out, "%s%s", first ? "" : ",",
-					ct_names[b]);
+					ct_names[b].name);
 				first = false;
 			}
 			fputc(' ', out);
