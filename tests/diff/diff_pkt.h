@@ -25,7 +25,7 @@
 #include "bpfilter/ir.h"
 
 #define DPKT_MAGIC 0x4246444du /* "BFDM" */
-#define DPKT_MAX 160
+#define DPKT_MAX 256
 #define DPKT_MAX_EXT 4
 #define DPKT_PAD 8 /* bytes of padding after the marker */
 /* TTL / hop limit that the harness's nftables table exempts from
@@ -66,6 +66,12 @@ struct dpkt_spec {
 	/* Cut the datagram this many bytes into the transport header (a
 	 * truncated header: xt matches hotdrop it). 0 = full header. */
 	uint8_t short_l4;
+	/* IPv4 options: this many bytes (a multiple of 4) of NOPs ending in
+	 * EOL after the 20-byte header, moving the transport header. */
+	uint8_t ip_opts;
+	/* TCP data offset in 32-bit words: 0 = 5; 6..15 add NOP options;
+	 * below 5 is malformed (tcp_mt() hotdrops it). */
+	uint8_t tcp_doff;
 	/* ICMP errors: the quoted datagram (IP header + 8 bytes), placed
 	 * after the 8-byte ICMP header; the marker follows it. */
 	uint8_t quote_len;
@@ -104,6 +110,9 @@ static uint16_t l4_hdrlen(uint8_t proto)
 static uint16_t dpkt_l4_hdrlen(const struct dpkt_spec *s)
 {
 	uint16_t hl = l4_hdrlen(s->proto);
+
+	if (s->proto == IPPROTO_TCP && s->tcp_doff > 5)
+		hl = (uint16_t)(s->tcp_doff * 4);
 
 	if (s->proto == IPPROTO_ICMP || s->proto == IPPROTO_ICMPV6)
 		hl = (uint16_t)(hl + s->quote_len);
@@ -165,7 +174,9 @@ static size_t build_l4(const struct dpkt_spec *s, uint32_t id, uint8_t *seg)
 		put16(seg + 2, s->dport);
 		put32(seg + 4, s->seq);
 		put32(seg + 8, s->ack);
-		seg[12] = 5 << 4;
+		seg[12] = (uint8_t)((s->tcp_doff ? s->tcp_doff : 5) << 4);
+		for (i = 20; i < hl; i++)
+			seg[i] = 1; /* NOP */
 		seg[13] = s->tcpflags;
 		put16(seg + 14, 65535);
 		csum_off = 16;
@@ -229,7 +240,12 @@ static size_t build_l4(const struct dpkt_spec *s, uint32_t id, uint8_t *seg)
 static void ip4_header(uint8_t *p, const struct dpkt_spec *s, uint32_t id,
 		       uint16_t total, uint16_t frag_field)
 {
-	p[0] = 0x45;
+	size_t ihl = 20 + s->ip_opts;
+
+	p[0] = (uint8_t)(0x40 | ihl / 4);
+	memset(p + 20, 1, s->ip_opts); /* NOPs */
+	if (s->ip_opts)
+		p[ihl - 1] = 0; /* EOL */
 	p[1] = s->tos;
 	put16(p + 2, total);
 	put16(p + 4, (uint16_t)(id * 7 + 1));
@@ -238,7 +254,7 @@ static void ip4_header(uint8_t *p, const struct dpkt_spec *s, uint32_t id,
 	p[9] = s->proto;
 	memcpy(p + 12, s->saddr, 4);
 	memcpy(p + 16, s->daddr, 4);
-	put16(p + 10, csum_fold(csum_add(0, p, 20)));
+	put16(p + 10, csum_fold(csum_add(0, p, ihl)));
 }
 
 /* The flow label carries the probe id (20 bits), for the probes whose
@@ -296,7 +312,7 @@ static int dpkt_build(const struct dpkt_spec *s, uint32_t id, struct dpkt *out)
 	uint16_t hl = dpkt_l4_hdrlen(s);
 	uint8_t tail[8 + DPKT_PAD];
 	bool v4 = s->family == BF_FAMILY_INET4;
-	size_t iphl = v4 ? 20 : 40;
+	size_t iphl = v4 ? 20u + s->ip_opts : 40;
 	size_t ext = 0, i, cut;
 	uint8_t *p;
 
@@ -414,32 +430,32 @@ static int dpkt_build(const struct dpkt_spec *s, uint32_t id, struct dpkt *out)
 	case DFRAG_NONE:
 	case DFRAG_ATOMIC:
 		p = out->data[0];
-		memcpy(p + 20, seg, seglen);
-		ip4_header(p, s, id, (uint16_t)(20 + seglen), 0);
-		out->len[0] = (uint16_t)(20 + seglen);
-		out->l4_off = 20;
-		out->marker_off = (uint16_t)(20 + hl);
+		memcpy(p + iphl, seg, seglen);
+		ip4_header(p, s, id, (uint16_t)(iphl + seglen), 0);
+		out->len[0] = (uint16_t)(iphl + seglen);
+		out->l4_off = (uint16_t)iphl;
+		out->marker_off = (uint16_t)(iphl + hl);
 		return 0;
 	case DFRAG_FIRST:
 		cut = ((hl + 8 + 7) / 8) * 8;
 		if (cut > seglen)
 			cut = seglen & ~(size_t)7;
 		p = out->data[0];
-		memcpy(p + 20, seg, cut);
-		ip4_header(p, s, id, (uint16_t)(20 + cut), 0x2000);
-		out->len[0] = (uint16_t)(20 + cut);
-		out->l4_off = 20;
-		out->marker_off = (uint16_t)(20 + hl);
+		memcpy(p + iphl, seg, cut);
+		ip4_header(p, s, id, (uint16_t)(iphl + cut), 0x2000);
+		out->len[0] = (uint16_t)(iphl + cut);
+		out->l4_off = (uint16_t)iphl;
+		out->marker_off = (uint16_t)(iphl + hl);
 		return 0;
 	case DFRAG_LATER:
 	case DFRAG_OFF1:
 		p = out->data[0];
-		memcpy(p + 20, tail, sizeof(tail));
-		ip4_header(p, s, id, (uint16_t)(20 + sizeof(tail)),
+		memcpy(p + iphl, tail, sizeof(tail));
+		ip4_header(p, s, id, (uint16_t)(iphl + sizeof(tail)),
 			   s->frag == DFRAG_OFF1 ? 1 : 8);
-		out->len[0] = (uint16_t)(20 + sizeof(tail));
-		out->l4_off = 20;
-		out->marker_off = 20;
+		out->len[0] = (uint16_t)(iphl + sizeof(tail));
+		out->l4_off = (uint16_t)iphl;
+		out->marker_off = (uint16_t)iphl;
 		return 0;
 	case DFRAG_PAIR:
 	case DFRAG_PAIR_SPLIT8:
@@ -447,17 +463,17 @@ static int dpkt_build(const struct dpkt_spec *s, uint32_t id, struct dpkt *out)
 		if (cut >= seglen)
 			return -1;
 		p = out->data[0];
-		memcpy(p + 20, seg, cut);
-		ip4_header(p, s, id, (uint16_t)(20 + cut), 0x2000);
-		out->len[0] = (uint16_t)(20 + cut);
+		memcpy(p + iphl, seg, cut);
+		ip4_header(p, s, id, (uint16_t)(iphl + cut), 0x2000);
+		out->len[0] = (uint16_t)(iphl + cut);
 		p = out->data[1];
-		memcpy(p + 20, seg + cut, seglen - cut);
-		ip4_header(p, s, id, (uint16_t)(20 + seglen - cut),
+		memcpy(p + iphl, seg + cut, seglen - cut);
+		ip4_header(p, s, id, (uint16_t)(iphl + seglen - cut),
 			   (uint16_t)(cut / 8));
-		out->len[1] = (uint16_t)(20 + seglen - cut);
+		out->len[1] = (uint16_t)(iphl + seglen - cut);
 		out->n = 2;
-		out->l4_off = 20;
-		out->marker_off = (uint16_t)(20 + hl);
+		out->l4_off = (uint16_t)iphl;
+		out->marker_off = (uint16_t)(iphl + hl);
 		return 0;
 	}
 	return -1;
@@ -547,10 +563,15 @@ static void dpkt_describe(const struct dpkt_spec *s, char *buf, size_t size)
 	for (i = 0; i < (size_t)s->n_ext && o + 8 < sizeof(ex); i++)
 		o += (size_t)snprintf(ex + o, sizeof(ex) - o, "%s%s",
 				      i ? "," : " ext=", ext_name(s->ext[i]));
-	snprintf(buf, size, "%s %s %s -> %s%s%s%s%s",
+	snprintf(buf, size, "%s %s %s -> %s%s%s%s%s%s%s",
 		 s->family == BF_FAMILY_INET4 ? "ipv4" : "ipv6",
 		 proto_name(s->proto), sa, da, l4, frag_names[s->frag], ex,
-		 s->short_l4 ? " (truncated L4 header)" : "");
+		 s->short_l4 ? " (truncated L4 header)" : "",
+		 s->ip_opts ? " (IP options)" : "",
+		 s->proto == IPPROTO_TCP && s->tcp_doff ?
+			 (s->tcp_doff < 5 ? " (TCP data offset < 5)" :
+					    " (TCP options)") :
+			 "");
 }
 
 /* The probe id an IPv4 ID field stands for (ip4_header() writes

@@ -232,8 +232,12 @@ static void dgen_add(struct dgen *g, const struct dprobe *in)
 	}
 	if (p.spec.frag != DFRAG_NONE && p.spec.short_l4)
 		p.spec.short_l4 = 0;
-	if (p.spec.proto != IPPROTO_TCP)
+	if (p.spec.proto != IPPROTO_TCP) {
 		p.spec.tcpflags = 0;
+		p.spec.tcp_doff = 0;
+	}
+	if (p.spec.family != BF_FAMILY_INET4)
+		p.spec.ip_opts = 0;
 	if (p.spec.proto != IPPROTO_TCP && p.spec.proto != IPPROTO_UDP)
 		p.spec.sport = p.spec.dport = 0;
 	if (p.spec.proto != IPPROTO_ICMP && p.spec.proto != IPPROTO_ICMPV6)
@@ -576,6 +580,25 @@ static void vary(struct dgen *g, const struct dprobe *base,
 			EMIT("frag");
 		}
 		if (m->type == BF_MATCH_L4HDR) {
+			/* the transport header moved by IPv4 options; TCP
+			 * options; a TCP data offset below 5 (hotdrop) */
+			static const uint8_t opts[] = { 4, 40 };
+			static const uint8_t doffs[] = { 4, 8, 15 };
+
+			for (i = 0; g->family == BF_FAMILY_INET4 &&
+				    i < (int)ARRAY_SIZE(opts);
+			     i++) {
+				p = *base;
+				p.spec.ip_opts = opts[i];
+				EMIT("ip options");
+			}
+			for (i = 0; base->spec.proto == IPPROTO_TCP &&
+				    i < (int)ARRAY_SIZE(doffs);
+			     i++) {
+				p = *base;
+				p.spec.tcp_doff = doffs[i];
+				EMIT("tcp data offset");
+			}
 			p = *base;
 			p.spec.short_l4 =
 				(uint8_t)((l4_hdrlen(p.spec.proto) / 2) & ~1u);
@@ -845,6 +868,10 @@ static void random_probe(struct dgen *g, struct dprobe *p)
 	p->spec.icmp_code = (uint8_t)(dgen_rand(g) % 4);
 	if (g->ct)
 		p->ct = (enum dct)((r >> 44) % DCT_COUNT);
+	if ((r >> 48) % 10 == 0)
+		p->spec.ip_opts = 8;
+	if ((r >> 52) % 10 == 0)
+		p->spec.tcp_doff = 6;
 	p->sport_free = false;
 	snprintf(p->why, sizeof(p->why), "random");
 }
