@@ -25,8 +25,8 @@
 #include "bpfilter/ir.h"
 
 #define DPKT_MAGIC 0x4246444du /* "BFDM" */
-#define DPKT_MAX 256
-#define DPKT_MAX_EXT 4
+#define DPKT_MAX 320
+#define DPKT_MAX_EXT 24
 #define DPKT_PAD 8 /* bytes of padding after the marker */
 /* TTL / hop limit that the harness's nftables table exempts from
  * conntrack (diff_net.h): the probe is UNTRACKED. */
@@ -560,7 +560,11 @@ static void dpkt_describe(const struct dpkt_spec *s, char *buf, size_t size)
 		snprintf(l4, sizeof(l4), " type %u code %u", s->icmp_type,
 			 s->icmp_code);
 	}
-	for (i = 0; i < (size_t)s->n_ext && o + 8 < sizeof(ex); i++)
+	if (s->n_ext > 4)
+		snprintf(ex, sizeof(ex), " ext=%s+%d*%s", ext_name(s->ext[0]),
+			 s->n_ext - 1, ext_name(s->ext[1]));
+	for (i = 0; s->n_ext <= 4 && i < (size_t)s->n_ext && o + 8 < sizeof(ex);
+	     i++)
 		o += (size_t)snprintf(ex + o, sizeof(ex) - o, "%s%s",
 				      i ? "," : " ext=", ext_name(s->ext[i]));
 	snprintf(buf, size, "%s %s %s -> %s%s%s%s%s%s%s",
@@ -595,9 +599,8 @@ static long dpkt_find_marker(const uint8_t *p, size_t len,
 {
 	size_t off;
 
-	/* The marker is somewhere in the first 100 bytes; check() accepts
-	 * only the offset the probe was built with. */
-	for (off = 0; off + 8 <= len && off < 120; off++) {
+	/* check() accepts only the offset the probe was built with. */
+	for (off = 0; off + 8 <= len && off < DPKT_MAX; off++) {
 		if (get32(p + off) != DPKT_MAGIC)
 			continue;
 		long r = check(get32(p + off + 4), off, data);

@@ -763,6 +763,48 @@ static void jitter(struct dgen *g, const struct dprobe *base, const char *why)
 	dgen_add(g, &p);
 }
 
+/* IPv6 extension header chains in front of the base's transport header:
+ * each kind alone, the three together, AH, an atomic fragment, and long
+ * chains of destination options (8, 16 and 17 headers: ipv6_find_hdr() walks
+ * any number). */
+static void ext_variants(struct dgen *g, const struct dprobe *base,
+			 const char *why)
+{
+	static const uint8_t chains[][3] = {
+		{ IPPROTO_HOPOPTS },
+		{ IPPROTO_DSTOPTS },
+		{ IPPROTO_ROUTING },
+		{ IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING },
+		{ IPPROTO_AH },
+	};
+	static const int len[] = { 1, 1, 1, 3, 1 };
+	static const int longs[] = { 8, 16, 17 };
+	struct dprobe p;
+	size_t i;
+	int k;
+
+	for (i = 0; i < ARRAY_SIZE(chains); i++) {
+		p = *base;
+		memcpy(p.spec.ext, chains[i], 3);
+		p.spec.n_ext = len[i];
+		snprintf(p.why, sizeof(p.why), "%s ext", why);
+		dgen_add(g, &p);
+	}
+	for (i = 0; i < ARRAY_SIZE(longs); i++) {
+		p = *base;
+		p.spec.ext[0] = IPPROTO_HOPOPTS;
+		for (k = 1; k < longs[i]; k++)
+			p.spec.ext[k] = IPPROTO_DSTOPTS;
+		p.spec.n_ext = longs[i];
+		snprintf(p.why, sizeof(p.why), "%s ext chain", why);
+		dgen_add(g, &p);
+	}
+	p = *base;
+	p.spec.frag = DFRAG_ATOMIC;
+	snprintf(p.why, sizeof(p.why), "%s atomic frag", why);
+	dgen_add(g, &p);
+}
+
 static bool has_type(const struct bf_rule *r, enum bf_match_type t)
 {
 	size_t i;
@@ -969,37 +1011,8 @@ static int dgen_ruleset(struct dgen *g, const struct bf_ruleset *rs,
 						dgen_add(g, &p);
 					}
 				}
-				if (g->frags && g->family == BF_FAMILY_INET6) {
-					static const uint8_t chains[][3] = {
-						{ IPPROTO_HOPOPTS },
-						{ IPPROTO_DSTOPTS },
-						{ IPPROTO_ROUTING },
-						{ IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING },
-						{ IPPROTO_AH },
-					};
-					static const int len[] = { 1, 1, 1, 3,
-								   1 };
-
-					for (i = 0; i < ARRAY_SIZE(chains);
-					     i++) {
-						struct dprobe p = base;
-
-						memcpy(p.spec.ext, chains[i],
-						       3);
-						p.spec.n_ext = len[i];
-						snprintf(p.why, sizeof(p.why),
-							 "%s ext", why);
-						dgen_add(g, &p);
-					}
-					{
-						struct dprobe p = base;
-
-						p.spec.frag = DFRAG_ATOMIC;
-						snprintf(p.why, sizeof(p.why),
-							 "%s atomic frag", why);
-						dgen_add(g, &p);
-					}
-				}
+				if (g->frags && g->family == BF_FAMILY_INET6)
+					ext_variants(g, &base, why);
 			}
 		}
 	}
