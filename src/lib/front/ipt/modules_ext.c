@@ -612,6 +612,13 @@ static int hashlimit_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 		uint64_t burst = 0, unit = hl_cost_to_bytes(m->u.hashlimit.avg);
 
 		if (inst->seen & (1u << HL_BURST)) {
+			/* Below 16 bytes/s a packet's cost is the whole
+			 * bucket: libxt_hashlimit would divide by zero. */
+			if (!unit) {
+				ipt_err(ctx, "hashlimit: a byte rate below "
+					     "16b/s cannot have a burst");
+				return -EINVAL;
+			}
 			if (inst->u.ext.burst < unit) {
 				ipt_err(ctx,
 					"burst cannot be smaller than %llub",
