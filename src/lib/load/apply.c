@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bpfilter/bpfilter.h"
@@ -40,6 +41,14 @@ _Static_assert((int)BF_SLOT_NF == (int)BF_ATTACH_NF &&
 	       "slot kinds mirror attach kinds");
 
 #define VERIFIER_LOG_SIZE (1u << 20)
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 int bf_slot_kind_from_name(const char *name)
 {
@@ -571,6 +580,9 @@ int bf_apply(const struct bf_apply_opts *o)
 		}
 	}
 
+	/* phase timings, reported at info level (-v) */
+	double t0 = now_ms(), t_parse = 0, t_compile = 0, t_load = 0;
+
 	rs = bf_ruleset_new();
 	if (!rs)
 		return -ENOMEM;
@@ -645,6 +657,7 @@ int bf_apply(const struct bf_apply_opts *o)
 	}
 
 	bf_ruleset_number(rs);
+	t_parse = now_ms();
 	r = bf_check(rs, (enum bf_attach_kind)o->kind, o->ifname);
 	if (r)
 		goto out;
@@ -659,6 +672,7 @@ int bf_apply(const struct bf_apply_opts *o)
 		if (r)
 			goto out;
 	}
+	t_compile = now_ms();
 	if (o->dump) {
 		dump_all(o->dump, rs, t.pts, t.n_pts);
 		goto out;
@@ -739,6 +753,7 @@ int bf_apply(const struct bf_apply_opts *o)
 			goto out;
 	}
 
+	t_load = now_ms();
 	r = commit(&t);
 	if (r) {
 		/* Nothing changed: drop the conntrack table if we made it. */
@@ -752,8 +767,11 @@ int bf_apply(const struct bf_apply_opts *o)
 	    (ost.hdr.flags & BF_STATE_USES_CT) &&
 	    !other_slot_uses_ct(t.nsdir, t.slot.name))
 		bf_ct_disable();
-	bf_info("%s: generation %llu in force", t.slot.name,
-		(unsigned long long)st.hdr.generation);
+	bf_info("%s: generation %llu in force (parse %.0f ms, check+compile "
+		"%.0f ms, load %.0f ms, attach+switch %.0f ms, %u counters)",
+		t.slot.name, (unsigned long long)st.hdr.generation,
+		t_parse - t0, t_compile - t_parse, t_load - t_compile,
+		now_ms() - t_load, rs->n_counters);
 out:
 	txn_release(&t);
 	bf_state_release(&st);
