@@ -63,6 +63,7 @@ struct dpkt_spec {
 	 * 51 AH). A fragment header is added for frag != DFRAG_NONE. */
 	uint8_t ext[DPKT_MAX_EXT];
 	int n_ext;
+	bool bad_ext; /* the last extension header's length overruns */
 	/* Cut the datagram this many bytes into the transport header (a
 	 * truncated header: xt matches hotdrop it). 0 = full header. */
 	uint8_t short_l4;
@@ -408,6 +409,12 @@ static int dpkt_build(const struct dpkt_spec *s, uint32_t id, struct dpkt *out)
 				put16(first + 2, fo);
 				put32(first + 4, 0xbf000000u | id);
 			}
+			/* a length running past the end of the packet:
+			 * ipv6_find_hdr() fails on it */
+			if (s->bad_ext && i + 1 == (size_t)n &&
+			    types[i] != IPPROTO_FRAGMENT &&
+			    types[i] != IPPROTO_AH)
+				first[1] = 0xff;
 			first += ext_len(types[i]);
 		}
 		out->l4_off = (uint16_t)(iphl + ext);
@@ -570,7 +577,9 @@ static void dpkt_describe(const struct dpkt_spec *s, char *buf, size_t size)
 	snprintf(buf, size, "%s %s %s -> %s%s%s%s%s%s%s",
 		 s->family == BF_FAMILY_INET4 ? "ipv4" : "ipv6",
 		 proto_name(s->proto), sa, da, l4, frag_names[s->frag], ex,
-		 s->short_l4 ? " (truncated L4 header)" : "",
+		 s->short_l4 ? " (truncated L4 header)" :
+		 s->bad_ext  ? " (extension header overruns the packet)" :
+			       "",
 		 s->ip_opts ? " (IP options)" : "",
 		 s->proto == IPPROTO_TCP && s->tcp_doff ?
 			 (s->tcp_doff < 5 ? " (TCP data offset < 5)" :

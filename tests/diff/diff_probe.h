@@ -803,6 +803,14 @@ static void ext_variants(struct dgen *g, const struct dprobe *base,
 	p.spec.frag = DFRAG_ATOMIC;
 	snprintf(p.why, sizeof(p.why), "%s atomic frag", why);
 	dgen_add(g, &p);
+	/* a destination options header whose length overruns the packet:
+	 * the header walk fails, ip6_packet_match() hotdrops */
+	p = *base;
+	p.spec.ext[0] = IPPROTO_DSTOPTS;
+	p.spec.n_ext = 1;
+	p.spec.bad_ext = true;
+	snprintf(p.why, sizeof(p.why), "%s bad ext", why);
+	dgen_add(g, &p);
 }
 
 static bool has_type(const struct bf_rule *r, enum bf_match_type t)
