@@ -128,6 +128,7 @@ bench: deps
 
 install: all
 	install -D -m 0755 $(BUILD)/bpfilter $(DESTDIR)$(PREFIX)/sbin/bpfilter
+	install -D -m 0644 man/bpfilter.8 $(DESTDIR)$(PREFIX)/share/man/man8/bpfilter.8
 
 # Reformats every C file: for your own files prefer `clang-format -i FILE`.
 format:
