@@ -198,6 +198,15 @@ static void test_iptables_restore(void **state)
 	assert_int_equal(e2e_cli(&out, e->b, "save --counters"), 0);
 	assert_contains(out, "[0:0] -A INPUT -p tcp");
 	free(out);
+	/* ip6tables-restore fills the IPv6 table, IPv4 stays */
+	assert_true(e2e_tcp(e->a, "2001:db8::2", E2E_TCP_FILTER));
+	assert_int_equal(e2e_cli(NULL, e->b, "ip6tables-restore %s", f), 0);
+	assert_false(e2e_tcp(e->a, "2001:db8::2", E2E_TCP_FILTER));
+	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
+	assert_int_equal(e2e_cli(&out, e->b, "save -6"), 0);
+	assert_contains(out, "ipv6");
+	assert_contains(out, "-A INPUT -p tcp -m tcp --dport 5001 -j DROP");
+	free(out);
 }
 
 /* Conntrack at nf: NEW connections into B are dropped, replies to
