@@ -913,6 +913,32 @@ static void report_coverage(struct dside *ref, const struct dcase *c)
 		printf("    never matched: %s\n", missed[i]);
 }
 
+/* Mismatches by kind of probe (the variant in its "why", without the
+ * rule it came from), to see at a glance what differs. */
+static struct {
+	char name[40];
+	size_t n;
+} kinds[32];
+static int n_kinds;
+
+static void count_kind(const char *why)
+{
+	const char *k = strchr(why, ' ');
+	int i;
+
+	k = k ? k + 1 : why;
+	for (i = 0; i < n_kinds; i++)
+		if (!strncmp(kinds[i].name, k, sizeof(kinds[i].name) - 1))
+			break;
+	if (i == n_kinds) {
+		if (n_kinds == (int)ARRAY_SIZE(kinds))
+			return;
+		snprintf(kinds[n_kinds++].name, sizeof(kinds[0].name), "%.39s",
+			 k);
+	}
+	kinds[i].n++;
+}
+
 /* ---- one ruleset -------------------------------------------------------- */
 
 static void log_to_buf(enum bf_log_level level, const char *msg, void *data)
@@ -1149,6 +1175,8 @@ static void run_case(void **state)
 			if (!mism)
 				continue;
 			c->mismatches++;
+			if (c->selftest != SELFTEST_MUTATED)
+				count_kind(g.v[i].why);
 			if (c->selftest != SELFTEST_MUTATED &&
 			    printed++ < MAX_PRINT) {
 				char w[512];
@@ -1455,6 +1483,9 @@ int main(void)
 		if (cases[i].refused)
 			printf("   refused: %s: %s\n", cases[i].name,
 			       cases[i].refusal);
+	for (i = 0; i < n_kinds; i++)
+		printf("   mismatches of %s probes: %zu\n", kinds[i].name,
+		       kinds[i].n);
 	dnet_cleanup();
 	rmdir(tmpdir);
 	free(tests);
