@@ -455,6 +455,58 @@ static void test_segmented(void **state)
 	}
 }
 
+static struct bf_match limitm(uint32_t avg, uint32_t burst)
+{
+	struct bf_match m = pu_m(BF_MATCH_LIMIT, false);
+
+	m.u.limit.avg = avg;
+	m.u.limit.burst = burst;
+	m.u.limit.hz = 250;
+	assert_int_equal(bf_limit_credits(&m.u.limit), 0);
+	return m;
+}
+
+/* -m limit: a full bucket of `burst` packets, then nothing until it
+ * refills; each program starts with a full bucket (a new table in
+ * iptables does too). */
+static void test_limit(void **state)
+{
+	struct pkts pk = mkpkts();
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b = B(rs, k);
+		struct pu_prog p;
+
+		/* 1/hour, burst 3; and 1/s, burst 1 for udp */
+		PU_RULE(b, BF_VERDICT_DROP, NULL, pu_proto(6, false),
+			limitm(3600 * 10000, 3));
+		PU_RULE(b, BF_VERDICT_DROP, NULL, pu_proto(17, false),
+			limitm(10000, 1));
+		load(rs, k, &p);
+		for (int i = 0; i < 5; i++)
+			expect(&p, &pk.tcp, i < 3 ? DRP : ACC);
+		assert_int_equal(cnt(&p, RULE_IDX(b, 0)), 3);
+		assert_int_equal(cnt(&p, b->policy_counter_idx), 2);
+		if (k == 0) {
+			expect(&p, &pk.udp, DRP);
+			expect(&p, &pk.udp, ACC);
+			usleep(1100 * 1000);
+			expect(&p, &pk.udp, DRP);
+			assert_int_equal(cnt(&p, RULE_IDX(b, 1)), 2);
+		}
+		pu_close(&p);
+		/* a new program: a full bucket again */
+		load(rs, k, &p);
+		for (int i = 0; i < 4; i++)
+			expect(&p, &pk.tcp, i < 3 ? DRP : ACC);
+		pu_close(&p);
+		bf_ruleset_free(&rs);
+	}
+}
+
 static void test_refused_hooks(void **state)
 {
 	struct bf_ruleset *rs = bf_ruleset_new();
@@ -485,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_l2),
 		cmocka_unit_test(test_refused_hooks),
 		cmocka_unit_test(test_segmented),
+		cmocka_unit_test(test_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -81,6 +81,7 @@ struct cg {
 	size_t n_fns;
 	int32_t v_accept, v_drop;
 	size_t cap_funcs;
+	uint32_t n_state; /* state slots handed out (rate limits) */
 	int kf_from_skb, kf_from_xdp, kf_slice, kf_size;
 	/* tc/XDP conntrack lookup (only when a chain matches ctstate) */
 	bool use_ct;
@@ -468,6 +469,75 @@ static void emit_multiport(struct cg *c, const struct bf_match *m,
 	}
 }
 
+/* limit_mt() (net/netfilter/xt_limit.c): a token bucket in jiffies, in
+ * a 16-byte slot of the program's state map: {u64 prev; u32 credit; u32
+ * initialized}. limit_mt_check() starts it full (credit = credit_cap, prev
+ * = now); here that happens at the first packet. The compare-and-swap
+ * loop of the kernel is unrolled LIMIT_TRIES times; a packet that loses
+ * every race does not match. */
+#define LIMIT_TRIES 4
+static void emit_limit(struct cg *c, const struct bf_match *m, bf_label fail)
+{
+	const struct bf_limit *l = &m->u.limit;
+	bf_label inited = bf_label_new(&c->e), slow = bf_label_new(&c->e);
+	bf_label done = bf_label_new(&c->e);
+	uint32_t slot = c->n_state++;
+
+	bf_emit_state_addr(&c->e, BF_R6, slot * 16);
+	bf_emit(&c->e, I_HELPER(BPF_FUNC_jiffies64));
+	bf_emit(&c->e, I_MOV64_REG(BF_R7, BF_R0));
+	bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R6, 12));
+	bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, 0, inited);
+	bf_emit(&c->e, I_STX(BPF_DW, BF_R6, BF_R7, 0));
+	bf_emit(&c->e, I_ST(BPF_W, BF_R6, 8, (int32_t)l->credit_cap));
+	bf_emit(&c->e, I_ST(BPF_W, BF_R6, 12, 1));
+	bf_label_bind(&c->e, inited);
+	/* fast path: nothing to update */
+	bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R6, 8));
+	bf_emit_jmp32_imm(&c->e, BPF_JGE, BF_R1, (int32_t)l->cost, slow);
+	bf_emit(&c->e, I_LDX(BPF_DW, BF_R2, BF_R6, 0));
+	bf_emit_jmp_reg(&c->e, BPF_JEQ, BF_R2, BF_R7, fail);
+	bf_label_bind(&c->e, slow);
+	/* r8 = credit_increase (u32), accumulated over the tries */
+	bf_emit(&c->e, I_MOV64_IMM(BF_R8, 0));
+	for (int t = 0; t < LIMIT_TRIES; t++) {
+		bf_label capped = bf_label_new(&c->e), no = bf_label_new(&c->e);
+
+		if (t) {
+			bf_emit(&c->e, I_HELPER(BPF_FUNC_jiffies64));
+			bf_emit(&c->e, I_MOV64_REG(BF_R7, BF_R0));
+		}
+		/* credit_increase += (now - xchg(&prev, now)) * CPJ */
+		bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R7));
+		bf_emit(&c->e, I_XCHG64(BF_R6, BF_R2, 0));
+		bf_emit(&c->e, I_MOV64_REG(BF_R3, BF_R7));
+		bf_emit(&c->e, I_ALU64_REG(BPF_SUB, BF_R3, BF_R2));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_MUL, BF_R3,
+					   (int32_t)l->credits_per_jiffy));
+		bf_emit(&c->e, I_ALU32_REG(BPF_ADD, BF_R8, BF_R3));
+		/* new = min(old + increase, cap); take cost if there */
+		bf_emit(&c->e, I_LDX(BPF_W, BF_R0, BF_R6, 8));
+		bf_emit(&c->e, I_MOV32_REG(BF_R5, BF_R0));
+		bf_emit(&c->e, I_MOV32_REG(BF_R1, BF_R0));
+		bf_emit(&c->e, I_ALU32_REG(BPF_ADD, BF_R1, BF_R8));
+		bf_emit_jmp32_imm(&c->e, BPF_JLE, BF_R1,
+				  (int32_t)l->credit_cap, capped);
+		bf_emit(&c->e, I_MOV32_IMM(BF_R1, l->credit_cap));
+		bf_label_bind(&c->e, capped);
+		bf_emit(&c->e, I_MOV64_IMM(BF_R4, 0));
+		bf_emit_jmp32_imm(&c->e, BPF_JLT, BF_R1, (int32_t)l->cost, no);
+		bf_emit(&c->e, I_ALU32_IMM(BPF_SUB, BF_R1, (int32_t)l->cost));
+		bf_emit(&c->e, I_MOV64_IMM(BF_R4, 1));
+		bf_label_bind(&c->e, no);
+		bf_emit(&c->e, I_CMPXCHG32(BF_R6, BF_R1, 8));
+		bf_emit_jmp_reg(&c->e, BPF_JEQ, BF_R0, BF_R5, done);
+	}
+	/* lost every race */
+	bf_emit(&c->e, I_MOV64_IMM(BF_R4, 0));
+	bf_label_bind(&c->e, done);
+	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R4, 0, fail);
+}
+
 /* Emit one match; jumps to `fail` when it does not hold. Returns false
  * when the match can never hold (the rest of the rule is not emitted). */
 static bool emit_match(struct cg *c, const struct bf_rule *rule,
@@ -667,6 +737,9 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 						   (int32_t)m->u.mark.mask));
 		bf_emit_jmp32_imm(&c->e, m->neg ? BPF_JEQ : BPF_JNE, BF_R1,
 				  (int32_t)m->u.mark.value, fail);
+		return true;
+	case BF_MATCH_LIMIT:
+		emit_limit(c, m, fail);
 		return true;
 	case BF_MATCH_CONNMARK:
 		/* connmark_mt(): no conntrack entry -> false (before the
@@ -1720,6 +1793,7 @@ static int scan_matches(struct cg *c)
 					break;
 				case BF_MATCH_LENGTH:
 				case BF_MATCH_TTL:
+				case BF_MATCH_LIMIT:
 					break;
 				case BF_MATCH_CONNMARK:
 					c->need_ctmark = true;
@@ -1915,6 +1989,7 @@ int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 		bf_program_free(&prog);
 		goto out;
 	}
+	prog->n_state = c.n_state;
 	prog->insns = TAKE_PTR(c.e.insns);
 	prog->n_insns = c.e.n;
 	prog->relocs = TAKE_PTR(c.e.relocs);

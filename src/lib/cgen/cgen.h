@@ -42,6 +42,10 @@ enum bf_reloc_kind {
 	 * src_reg = BPF_PSEUDO_MAP_VALUE; set insns[idx].imm to the counters
 	 * map fd (insns[idx + 1].imm already holds the value offset). */
 	BF_RELOC_COUNTERS = 0,
+	/* Same, for the program's private state map (rate limits): created
+	 * by bf_program_load() with n_state 16-byte slots, held only by the
+	 * program. */
+	BF_RELOC_STATE,
 };
 
 struct bf_reloc {
@@ -70,6 +74,7 @@ struct bf_program {
 	size_t n_relocs;
 	struct bf_func *funcs; /* sorted by insn_off, funcs[0] at 0 */
 	size_t n_funcs;
+	uint32_t n_state; /* state slots (0: no state map) */
 };
 
 /* Compile the chains reachable from the built-in chain `hook` (of `family`

@@ -169,7 +169,8 @@ void bf_emit_ld_imm64(struct bf_emit *e, uint8_t dst, uint64_t imm)
 	bf_emit(e, bf_insn(0, 0, 0, 0, (int32_t)(uint32_t)(imm >> 32)));
 }
 
-void bf_emit_counters_addr(struct bf_emit *e, uint8_t dst, uint32_t off)
+static void map_value_addr(struct bf_emit *e, uint8_t dst, uint32_t off,
+			   enum bf_reloc_kind kind)
 {
 	if (e->err || e->dead)
 		return;
@@ -179,11 +180,21 @@ void bf_emit_counters_addr(struct bf_emit *e, uint8_t dst, uint32_t off)
 		return;
 	}
 	e->relocs[e->n_relocs++] = (struct bf_reloc){
-		.idx = e->n, .kind = BF_RELOC_COUNTERS,
+		.idx = e->n, .kind = kind,
 	};
 	bf_emit(e, bf_insn(BPF_LD | BPF_DW | BPF_IMM, dst,
 			   BPF_PSEUDO_MAP_VALUE, 0, -1));
 	bf_emit(e, bf_insn(0, 0, 0, 0, (int32_t)off));
+}
+
+void bf_emit_counters_addr(struct bf_emit *e, uint8_t dst, uint32_t off)
+{
+	map_value_addr(e, dst, off, BF_RELOC_COUNTERS);
+}
+
+void bf_emit_state_addr(struct bf_emit *e, uint8_t dst, uint32_t off)
+{
+	map_value_addr(e, dst, off, BF_RELOC_STATE);
 }
 
 void bf_emit_ret(struct bf_emit *e, int32_t imm)

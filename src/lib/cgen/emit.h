@@ -48,6 +48,7 @@ static inline struct bpf_insn bf_insn(uint8_t code, uint8_t dst, uint8_t src,
 }
 
 #define I_MOV64_IMM(dst, imm) bf_insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
+#define I_MOV32_IMM(dst, imm) bf_insn(BPF_ALU | BPF_MOV | BPF_K, dst, 0, 0, (int32_t)(imm))
 #define I_MOV64_REG(dst, src) bf_insn(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0)
 #define I_MOV32_REG(dst, src) bf_insn(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
 #define I_ALU64_IMM(op, dst, imm) bf_insn(BPF_ALU64 | (op) | BPF_K, dst, 0, 0, imm)
@@ -65,6 +66,10 @@ static inline struct bpf_insn bf_insn(uint8_t code, uint8_t dst, uint8_t src,
 #define I_EXIT() bf_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 #define I_KFUNC(btf_id) bf_insn(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, btf_id)
 #define I_HELPER(id) bf_insn(BPF_JMP | BPF_CALL, 0, 0, 0, id)
+/* src = xchg((u64 *)(dst + off), src) */
+#define I_XCHG64(dst, src, off) bf_insn(BPF_STX | BPF_ATOMIC | BPF_DW, dst, src, off, BPF_XCHG)
+/* r0 = cmpxchg((u32 *)(dst + off), r0, src) */
+#define I_CMPXCHG32(dst, src, off) bf_insn(BPF_STX | BPF_ATOMIC | BPF_W, dst, src, off, BPF_CMPXCHG)
 
 struct bf_emit_fixup;
 
@@ -137,6 +142,9 @@ void bf_emit_ld_imm64(struct bf_emit *e, uint8_t dst, uint64_t imm);
 /* dst = address of byte `off` of the counters map value (two instructions,
  * with a BF_RELOC_COUNTERS relocation). */
 void bf_emit_counters_addr(struct bf_emit *e, uint8_t dst, uint32_t off);
+/* dst = address of byte `off` of the private state map value
+ * (BF_RELOC_STATE). */
+void bf_emit_state_addr(struct bf_emit *e, uint8_t dst, uint32_t off);
 /* r0 = imm; exit */
 void bf_emit_ret(struct bf_emit *e, int32_t imm);
 

@@ -115,9 +115,24 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 	LIBBPF_OPTS(bpf_prog_load_opts, opts);
 	int fd, r;
 
+	_cleanup_close_ int state_fd = -1;
+
+	if (prog->n_state) {
+		state_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bf_state",
+					  sizeof(uint32_t), 16 * prog->n_state,
+					  1, NULL);
+		if (state_fd < 0) {
+			r = -errno;
+			bf_err("cannot create the state map: %s",
+			       strerror(-r));
+			return r;
+		}
+	}
 	for (size_t i = 0; i < prog->n_relocs; i++) {
 		if (prog->relocs[i].kind == BF_RELOC_COUNTERS)
 			prog->insns[prog->relocs[i].idx].imm = counters_fd;
+		else if (prog->relocs[i].kind == BF_RELOC_STATE)
+			prog->insns[prog->relocs[i].idx].imm = state_fd;
 	}
 	r = build_btf(prog, &btf, &finfo);
 	if (r)
