@@ -507,6 +507,50 @@ static void test_limit(void **state)
 	}
 }
 
+/* -m statistic: nth (every 3rd packet, starting at --packet 1) and
+ * random with probability 0 and 1 (the only deterministic ones). */
+static void test_statistic(void **state)
+{
+	struct pkts pk = mkpkts();
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b = B(rs, k);
+		struct bf_match nth = pu_m(BF_MATCH_STATISTIC, false);
+		struct bf_match rnd = pu_m(BF_MATCH_STATISTIC, false);
+		struct pu_prog p;
+
+		nth.u.statistic.mode = BF_STATISTIC_NTH;
+		nth.u.statistic.every = 2; /* --every 3 */
+		nth.u.statistic.packet = 1;
+		PU_RULE(b, BF_VERDICT_DROP, NULL, pu_proto(6, false), nth);
+		rnd.u.statistic.mode = BF_STATISTIC_RANDOM;
+		rnd.u.statistic.probability = 0x80000000u; /* 1.0 */
+		PU_RULE(b, BF_VERDICT_CONTINUE, NULL, pu_proto(17, false), rnd);
+		rnd.u.statistic.probability = 0;
+		PU_RULE(b, BF_VERDICT_CONTINUE, NULL, pu_proto(17, false), rnd);
+		rnd.u.statistic.invert = true;
+		PU_RULE(b, BF_VERDICT_CONTINUE, NULL, pu_proto(17, false), rnd);
+		load(rs, k, &p);
+		/* count 1 -> 2 (no), 2 -> 0 (match), 0 -> 1, 1 -> 2, 2 -> 0 */
+		expect(&p, &pk.tcp, ACC);
+		expect(&p, &pk.tcp, DRP);
+		expect(&p, &pk.tcp, ACC);
+		expect(&p, &pk.tcp, ACC);
+		expect(&p, &pk.tcp, DRP);
+		assert_int_equal(cnt(&p, RULE_IDX(b, 0)), 2);
+		for (int i = 0; i < 20; i++)
+			expect(&p, &pk.udp, ACC);
+		assert_int_equal(cnt(&p, RULE_IDX(b, 1)), 20);
+		assert_int_equal(cnt(&p, RULE_IDX(b, 2)), 0);
+		assert_int_equal(cnt(&p, RULE_IDX(b, 3)), 20);
+		pu_close(&p);
+		bf_ruleset_free(&rs);
+	}
+}
+
 static void test_refused_hooks(void **state)
 {
 	struct bf_ruleset *rs = bf_ruleset_new();
@@ -538,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_refused_hooks),
 		cmocka_unit_test(test_segmented),
 		cmocka_unit_test(test_limit),
+		cmocka_unit_test(test_statistic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -538,6 +538,61 @@ static void emit_limit(struct cg *c, const struct bf_match *m, bf_label fail)
 	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R4, 0, fail);
 }
 
+/* statistic_mt() (net/netfilter/xt_statistic.c). random: matches when
+ * (random & 0x7fffffff) < probability; nth: a shared counter starting at
+ * `packet` (statistic_mt_check()), advanced with compare-and-swap,
+ * matches when it wraps to 0 (the retry loop unrolled; losing every race
+ * counts as no match). Either xor invert. */
+static void emit_statistic(struct cg *c, const struct bf_match *m,
+			   bf_label fail)
+{
+	const typeof(m->u.statistic) *st = &m->u.statistic;
+	bool inv = st->invert != m->neg;
+	bf_label done = bf_label_new(&c->e);
+
+	if (st->mode == BF_STATISTIC_RANDOM) {
+		bf_emit(&c->e, I_HELPER(BPF_FUNC_get_prandom_u32));
+		bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R0, 0x7fffffff));
+		bf_emit_jmp32_imm(&c->e, inv ? BPF_JLT : BPF_JGE, BF_R0,
+				  (int32_t)st->probability, fail);
+		return;
+	}
+	/* slot: {u32 count; u32 initialized} */
+	{
+		bf_label inited = bf_label_new(&c->e);
+		uint32_t slot = c->n_state++;
+
+		bf_emit_state_addr(&c->e, BF_R6, slot * 16);
+		bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R6, 4));
+		bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, 0, inited);
+		bf_emit(&c->e, I_ST(BPF_W, BF_R6, 0, (int32_t)st->packet));
+		bf_emit(&c->e, I_ST(BPF_W, BF_R6, 4, 1));
+		bf_label_bind(&c->e, inited);
+	}
+	bf_emit(&c->e, I_MOV64_IMM(BF_R4, 0)); /* 1: counter wrapped */
+	for (int t = 0; t < LIMIT_TRIES; t++) {
+		bf_label wrap = bf_label_new(&c->e), cas = bf_label_new(&c->e);
+
+		bf_emit(&c->e, I_LDX(BPF_W, BF_R0, BF_R6, 0));
+		bf_emit(&c->e, I_MOV32_REG(BF_R5, BF_R0));
+		bf_emit(&c->e, I_MOV32_REG(BF_R1, BF_R0));
+		bf_emit(&c->e, I_MOV64_IMM(BF_R4, 0));
+		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, (int32_t)st->every,
+				  wrap);
+		bf_emit(&c->e, I_ALU32_IMM(BPF_ADD, BF_R1, 1));
+		bf_emit_ja(&c->e, cas);
+		bf_label_bind(&c->e, wrap);
+		bf_emit(&c->e, I_MOV64_IMM(BF_R1, 0));
+		bf_emit(&c->e, I_MOV64_IMM(BF_R4, 1));
+		bf_label_bind(&c->e, cas);
+		bf_emit(&c->e, I_CMPXCHG32(BF_R6, BF_R1, 0));
+		bf_emit_jmp_reg(&c->e, BPF_JEQ, BF_R0, BF_R5, done);
+	}
+	bf_emit(&c->e, I_MOV64_IMM(BF_R4, 0));
+	bf_label_bind(&c->e, done);
+	bf_emit_jmp_imm(&c->e, inv ? BPF_JNE : BPF_JEQ, BF_R4, 0, fail);
+}
+
 /* Emit one match; jumps to `fail` when it does not hold. Returns false
  * when the match can never hold (the rest of the rule is not emitted). */
 static bool emit_match(struct cg *c, const struct bf_rule *rule,
@@ -740,6 +795,9 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 		return true;
 	case BF_MATCH_LIMIT:
 		emit_limit(c, m, fail);
+		return true;
+	case BF_MATCH_STATISTIC:
+		emit_statistic(c, m, fail);
 		return true;
 	case BF_MATCH_CONNMARK:
 		/* connmark_mt(): no conntrack entry -> false (before the
@@ -1794,6 +1852,7 @@ static int scan_matches(struct cg *c)
 				case BF_MATCH_LENGTH:
 				case BF_MATCH_TTL:
 				case BF_MATCH_LIMIT:
+				case BF_MATCH_STATISTIC:
 					break;
 				case BF_MATCH_CONNMARK:
 					c->need_ctmark = true;
