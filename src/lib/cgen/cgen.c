@@ -1803,15 +1803,6 @@ static const char *const attach_names[BF_ATTACH_COUNT] = {
 	[BF_ATTACH_XDP] = "xdp",
 };
 
-static const char *const match_names[BF_MATCH_COUNT] = {
-	[BF_MATCH_LIMIT] = "limit",	    [BF_MATCH_HASHLIMIT] = "hashlimit",
-	[BF_MATCH_RECENT] = "recent",	    [BF_MATCH_CONNLIMIT] = "connlimit",
-	[BF_MATCH_ADDRTYPE] = "addrtype",   [BF_MATCH_MAC] = "mac",
-	[BF_MATCH_MARK] = "mark",	    [BF_MATCH_CONNMARK] = "connmark",
-	[BF_MATCH_OWNER] = "owner",	    [BF_MATCH_PKTTYPE] = "pkttype",
-	[BF_MATCH_SET] = "set",		    [BF_MATCH_STATISTIC] = "statistic",
-	[BF_MATCH_TCPMSS] = "tcpmss",	    [BF_MATCH_PHYSDEV] = "physdev",
-};
 
 /* Which packet context fields the compiled chains need, and refuse what
  * cannot be compiled for this attachment. */
@@ -1874,9 +1865,7 @@ static int scan_matches(struct cg *c)
 						  m->line ? m->line : r->line,
 						  0, "match '%s' at the %s hook: "
 						  "%s",
-						  match_names[m->type] ?
-							  match_names[m->type] :
-							  "?",
+						  bf_match_name(m->type),
 						  attach_names[c->attach], why);
 					return -ENOTSUP;
 				}
