@@ -126,6 +126,11 @@ enum bf_match_type {
 	BF_MATCH_STATISTIC, /* u.statistic */
 	BF_MATCH_TCPMSS, /* u.length: MSS option of TCP SYN packets */
 	BF_MATCH_PHYSDEV, /* u.physdev: bridge ports */
+	/* u.conntrack: an xt_conntrack instance (revision 3) beyond a plain
+	 * state list, evaluated as conntrack_mt() does (a packet without a
+	 * conntrack entry matches only if a state is asked for). A plain
+	 * --ctstate list without SNAT/DNAT stays a BF_MATCH_CTSTATE. */
+	BF_MATCH_CONNTRACK,
 	BF_MATCH_COUNT,
 };
 
@@ -250,6 +255,44 @@ enum bf_connmark_mode {
 };
 
 #define BF_TCPMSS_CLAMP_PMTU 0xffff /* XT_TCPMSS_CLAMP_PMTU */
+
+/* xt_conntrack's match_flags / invert_flags bits (XT_CONNTRACK_*) */
+enum bf_conntrack_flags {
+	BF_CT_STATE = 1 << 0,
+	BF_CT_PROTO = 1 << 1,
+	BF_CT_ORIGSRC = 1 << 2,
+	BF_CT_ORIGDST = 1 << 3,
+	BF_CT_REPLSRC = 1 << 4,
+	BF_CT_REPLDST = 1 << 5,
+	BF_CT_STATUS = 1 << 6,
+	BF_CT_EXPIRES = 1 << 7,
+	BF_CT_ORIGSRC_PORT = 1 << 8,
+	BF_CT_ORIGDST_PORT = 1 << 9,
+	BF_CT_REPLSRC_PORT = 1 << 10,
+	BF_CT_REPLDST_PORT = 1 << 11,
+	BF_CT_DIRECTION = 1 << 12, /* inverted: REPLY */
+};
+
+/* The kernel's state bits for u.conntrack.state_mask
+ * (XT_CONNTRACK_STATE_BIT(), _INVALID, _SNAT, _DNAT, _UNTRACKED): note
+ * that UNTRACKED differs from enum bf_ctstate. */
+enum bf_ct_state_bits {
+	BF_CT_STATE_INVALID = 1 << 0,
+	BF_CT_STATE_ESTABLISHED = 1 << 1,
+	BF_CT_STATE_RELATED = 1 << 2,
+	BF_CT_STATE_NEW = 1 << 3,
+	BF_CT_STATE_SNAT = 1 << 6,
+	BF_CT_STATE_DNAT = 1 << 7,
+	BF_CT_STATE_UNTRACKED = 1 << 8,
+};
+
+/* conntrack status bits for u.conntrack.status_mask (IPS_*) */
+enum bf_ct_status_bits {
+	BF_CT_STATUS_EXPECTED = 1 << 0,
+	BF_CT_STATUS_SEEN_REPLY = 1 << 1,
+	BF_CT_STATUS_ASSURED = 1 << 2,
+	BF_CT_STATUS_CONFIRMED = 1 << 3,
+};
 
 /* Conntrack state bits, as XT_CONNTRACK_STATE_BIT() computes them. */
 enum bf_ctstate {
@@ -382,6 +425,21 @@ struct bf_match {
 			char physindev[BF_IFNAMSIZ], physoutdev[BF_IFNAMSIZ];
 			uint8_t bitmask, invert; /* enum bf_physdev_flags */
 		} physdev;
+		struct {
+			/* address / mask pairs, network byte order */
+			uint8_t origsrc[16], origsrc_mask[16];
+			uint8_t origdst[16], origdst_mask[16];
+			uint8_t replsrc[16], replsrc_mask[16];
+			uint8_t repldst[16], repldst_mask[16];
+			uint32_t expires_min, expires_max; /* seconds */
+			/* port ranges, host byte order */
+			uint16_t origsrc_port[2], origdst_port[2];
+			uint16_t replsrc_port[2], repldst_port[2];
+			uint16_t match_flags, invert_flags; /* bf_conntrack_flags */
+			uint16_t state_mask; /* enum bf_ct_state_bits */
+			uint16_t status_mask; /* enum bf_ct_status_bits */
+			uint8_t l4proto;
+		} conntrack;
 	} u;
 };
 

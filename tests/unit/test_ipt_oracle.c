@@ -7,14 +7,20 @@
  * must accept it and print the same `-A` lines.
  *
  * Rules left out on purpose, because the two disagree for a known reason:
- *  - features outside our scope (-m time, -j NFQUEUE, sctp, --tcp-option,
- *    ctstate SNAT/DNAT): iptables accepts, we refuse with "not supported";
+ *  - features outside our scope (-m time, -j NFQUEUE, sctp, --tcp-option):
+ *    iptables accepts, we refuse with "not supported";
  *  - "-m limit --limit-burst 0" and a limit whose avg * burst overflows
  *    ("--limit 1/day --limit-burst 10000"): iptables-nft turns them into a
  *    native nft limit and accepts; the kernel's limit_mt_check() refuses
  *    them with ERANGE (legacy), and so do we;
- *  - "-m length --length 5:4": 1.8.9 accepts it, later iptables (and the
- *    .t vectors) refuse it, as we do;
+ *  - empty ranges ("-m length --length 5:4", "-m conntrack --ctexpire
+ *    10:5", "--ctrepldstport 4:3") and "-m conntrack --ctproto 0": 1.8.9
+ *    accepts them, later iptables (and the .t vectors) refuse them, as we
+ *    do;
+ *  - "-m conntrack --ctorigsrc 1.2.3.4/33": 1.8.9 takes the bad prefix
+ *    length as /32, we refuse it; a non-contiguous --ctorigsrc mask
+ *    ("/255.0.255.0"): iptables-nft lists the address alone, we keep the
+ *    mask as xt_conntrack (legacy) does and print it dotted;
  *  - an NFLOG prefix of more than 63 characters: iptables-nft keeps it all
  *    (nft log), xt_NFLOG keeps 63 (legacy, and the .t vectors), as we do;
  *  - -m set: iptables asks the kernel whether the set exists; bpfilter has
@@ -338,6 +344,34 @@ static const char *const rules4[] = {
 	"-m limit --limit 1/s -m mark --mark 1 -j LOG --log-prefix a",
 	"-g REJECT",
 	"--reject-with tcp-reset -j REJECT",
+	"-m conntrack --ctstate SNAT,DNAT",
+	"-m conntrack ! --ctstate NEW,DNAT",
+	"-m conntrack --ctstate NEW --ctdir REPLY",
+	"-m conntrack --ctproto tcp",
+	"-m conntrack ! --ctproto 17",
+	"-m conntrack --ctproto foo",
+	"-m conntrack --ctorigsrc 1.2.3.4",
+	"-m conntrack ! --ctorigdst 10.0.0.0/8",
+	"-m conntrack --ctreplsrc 10.1.2.3/8",
+	"-m conntrack --ctrepldst 1.2.3.4/255.0.0.0",
+	"-m conntrack --ctorigsrcport 22",
+	"-m conntrack ! --ctorigdstport ssh:http",
+	"-m conntrack --ctreplsrcport :",
+	"-m conntrack --ctstatus ASSURED,SEEN_REPLY",
+	"-m conntrack ! --ctstatus NONE",
+	"-m conntrack --ctstatus CONF,EXP",
+	"-m conntrack --ctstatus FOO",
+	"-m conntrack --ctexpire 5:10",
+	"-m conntrack ! --ctexpire 7",
+	"-m conntrack --ctdir original",
+	"-m conntrack ! --ctdir REPLY",
+	"-m conntrack --ctdir FOO",
+	"-m conntrack --ctdir REPLY --ctexpire 1:2 --ctstatus EXPECTED "
+	"--ctrepldstport 5 --ctreplsrcport 6 --ctorigdstport 7 "
+	"--ctorigsrcport 8 --ctrepldst 1.1.1.1 --ctreplsrc 2.2.2.2 "
+	"--ctorigdst 3.3.3.3 --ctorigsrc 4.4.4.4 --ctproto 6 --ctstate "
+	"ESTABLISHED",
+	"-m conntrack --ctstate NEW -m conntrack --ctstatus ASSURED",
 };
 
 static const char *const rules6[] = {
@@ -367,6 +401,10 @@ static const char *const rules6[] = {
 	"-p 43",
 	"-p hopopt",
 	"-m state --state UNTRACKED",
+	"-m conntrack --ctorigsrc 2001:db8::1/64",
+	"-m conntrack ! --ctrepldst ::1",
+	"-m conntrack --ctorigdst 1.2.3.4",
+	"-m conntrack --ctstate DNAT --ctproto ipv6-icmp",
 	/* real-world ruleset modules and targets */
 	"-m hl --hl-eq 5",
 	"-m hl ! --hl-eq 5",

@@ -259,7 +259,7 @@ static void test_other_table_and_modules(void **state)
 		      "-A INPUT -m time --timestart 10:00 -j ACCEPT\n"
 		      "-A INPUT -j NFQUEUE --queue-num 1\n"
 		      "-A INPUT -p sctp --dport 5\n"
-		      "-A INPUT -m conntrack --ctstate NEW --ctexpire 5\n"
+		      "-A INPUT -m set --match-set s src --packets-eq 5\n"
 		      "-A INPUT -p tcp --tcp-option 5\n"
 		      "COMMIT\n",
 		      BF_FAMILY_INET4),
@@ -272,8 +272,8 @@ static void test_other_table_and_modules(void **state)
 					"supported"));
 	assert_non_null(strstr(logtext, "t.rules:7: match 'sctp' is not "
 					"supported"));
-	assert_non_null(strstr(logtext, "t.rules:8: option \"--ctexpire\" of "
-					"match 'conntrack' is not supported"));
+	assert_non_null(strstr(logtext, "t.rules:8: option \"--packets-eq\" "
+					"of match 'set' is not supported"));
 	assert_non_null(strstr(logtext, "t.rules:9: option \"--tcp-option\" "
 					"of match 'tcp' is not supported"));
 	assert_int_equal(lognum, 6);
@@ -434,6 +434,8 @@ static void test_ext_ir_and_check(void **state)
 		      "-A INPUT -p tcp -j REJECT --reject-with tcp-rst\n"
 		      "-A INPUT -m statistic --mode random --probability 0.5 "
 		      "-j LOG --log-level debug --log-prefix \"p: \"\n"
+		      "-A INPUT -m conntrack ! --ctstate NEW,UNTRACKED "
+		      "-m conntrack --ctstate DNAT --ctdir REPLY\n"
 		      "COMMIT\n",
 		      BF_FAMILY_INET4),
 		0);
@@ -464,6 +466,21 @@ static void test_ext_ir_and_check(void **state)
 	assert_int_equal(r->verdict.kind, BF_VERDICT_LOG);
 	assert_int_equal(r->verdict.u.log.level, 7);
 	assert_string_equal(r->verdict.u.log.prefix, "p: ");
+	/* A plain state list stays a CTSTATE match (enum bf_ctstate bits);
+	 * anything more is one CONNTRACK match with the kernel's bits. */
+	r = &c->rules[3];
+	assert_int_equal(r->n_matches, 2);
+	assert_int_equal(match_at(r, 0)->type, BF_MATCH_CTSTATE);
+	assert_true(match_at(r, 0)->neg);
+	assert_int_equal(match_at(r, 0)->u.ctstate.mask,
+			 BF_CTSTATE_NEW | BF_CTSTATE_UNTRACKED);
+	assert_int_equal(match_at(r, 1)->type, BF_MATCH_CONNTRACK);
+	assert_int_equal(match_at(r, 1)->u.conntrack.match_flags,
+			 BF_CT_STATE | BF_CT_DIRECTION);
+	assert_int_equal(match_at(r, 1)->u.conntrack.invert_flags,
+			 BF_CT_DIRECTION);
+	assert_int_equal(match_at(r, 1)->u.conntrack.state_mask,
+			 BF_CT_STATE_DNAT);
 	c = bf_ruleset_builtin(rs, BF_FAMILY_INET4, BF_HOOK_OUTPUT);
 	r = &c->rules[0];
 	assert_int_equal(match_at(r, 0)->type, BF_MATCH_OWNER);
@@ -489,6 +506,10 @@ static void test_ext_ir_and_check(void **state)
 	assert_non_null(strstr(logtext, "t.rules:5: match 'statistic' is "
 					"not supported by the code generator "
 					"yet"));
+	assert_non_null(strstr(logtext, "t.rules:6: match 'conntrack' is "
+					"not supported by the code generator "
+					"yet"));
+	assert_null(strstr(logtext, "match 'ctstate'"));
 
 	/* user2credits() with HZ 100: 256 credits per jiffy. */
 	assert_int_equal(bf_limit_credits(&l), 0);

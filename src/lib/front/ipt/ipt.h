@@ -243,6 +243,16 @@ const struct ipt_target *ipt_target_by_kind(enum bf_verdict_kind kind);
 enum bf_match_type ipt_ext_match_type(enum ipt_mod_id id);
 /* Prepare an instance of a module of modules_ext.c (defaults). */
 void ipt_ext_init(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+/* The conntrack module (all of xt_conntrack revision 3). */
+extern const struct ipt_modopt ipt_ct_opts[];
+int ipt_ct_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		 const struct ipt_modopt *opt, const char *arg, bool inv,
+		 int argc, char **argv, int *idx);
+int ipt_ct_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+int ipt_ct_emit(struct ipt_rule_ctx *ctx, const struct ipt_mod_inst *inst,
+		struct bf_rule *rule, uint16_t instance);
+void ipt_ct_print(FILE *out, const struct bf_rule *rule,
+		  const struct bf_match *m);
 /* Defaults of an extension target. */
 void ipt_target_init(struct ipt_rule_ctx *ctx, struct ipt_tgt_inst *inst);
 

@@ -780,66 +780,30 @@ static int comment_emit(struct ipt_rule_ctx *ctx,
 	return add(rule, &m, IPT_MOD_COMMENT, instance, ctx->line);
 }
 
-/* ---- state / conntrack ---- */
-
-enum {
-	CT_STATE,
-	CT_PROTO,
-	CT_ORIGSRC,
-	CT_ORIGDST,
-	CT_REPLSRC,
-	CT_REPLDST,
-	CT_ORIGSRCPORT,
-	CT_ORIGDSTPORT,
-	CT_REPLSRCPORT,
-	CT_REPLDSTPORT,
-	CT_STATUS,
-	CT_EXPIRE,
-	CT_DIR,
-};
+/* ---- state (the conntrack module is in modules_ext.c) ---- */
 
 static const struct ipt_modopt state_opts[] = {
-	{ "state", 1, CT_STATE, true, false },
+	{ "state", 1, 0, true, false },
 	{ NULL },
 };
 
-static const struct ipt_modopt conntrack_opts[] = {
-	{ "ctstate", 1, CT_STATE, true, false },
-	{ "ctproto", 1, CT_PROTO, false, false },
-	{ "ctorigsrc", 1, CT_ORIGSRC, false, false },
-	{ "ctorigdst", 1, CT_ORIGDST, false, false },
-	{ "ctreplsrc", 1, CT_REPLSRC, false, false },
-	{ "ctrepldst", 1, CT_REPLDST, false, false },
-	{ "ctorigsrcport", 1, CT_ORIGSRCPORT, false, false },
-	{ "ctorigdstport", 1, CT_ORIGDSTPORT, false, false },
-	{ "ctreplsrcport", 1, CT_REPLSRCPORT, false, false },
-	{ "ctrepldstport", 1, CT_REPLDSTPORT, false, false },
-	{ "ctstatus", 1, CT_STATUS, false, false },
-	{ "ctexpire", 1, CT_EXPIRE, false, false },
-	{ "ctdir", 1, CT_DIR, false, false },
-	{ NULL },
-};
-
-/* conntrack_ps_state(): each element may be abbreviated (compared over
+/* state_parse_states(): each element may be abbreviated (compared over
  * its own length, case-insensitively), in this order. */
 static const struct {
 	const char *name;
-	uint32_t bit; /* 0: known to iptables, not supported here */
-} ct_states[] = {
+	uint32_t bit;
+} states[] = {
 	{ "INVALID", BF_CTSTATE_INVALID },
 	{ "NEW", BF_CTSTATE_NEW },
 	{ "RELATED", BF_CTSTATE_RELATED },
 	{ "ESTABLISHED", BF_CTSTATE_ESTABLISHED },
 	{ "UNTRACKED", BF_CTSTATE_UNTRACKED },
-	{ "SNAT", 0 },
-	{ "DNAT", 0 },
 };
 
 static int parse_states(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
-			const char *arg, bool conntrack)
+			const char *arg)
 {
 	const char *p = arg;
-	size_t nstates = conntrack ? ARRAY_SIZE(ct_states) : 5;
 
 	inst->u.state.mask = 0;
 	for (;;) {
@@ -847,21 +811,15 @@ static int parse_states(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
 		size_t i;
 
-		for (i = 0; len && i < nstates; i++) {
-			if (strncasecmp(p, ct_states[i].name, len) == 0)
+		for (i = 0; len && i < ARRAY_SIZE(states); i++) {
+			if (strncasecmp(p, states[i].name, len) == 0)
 				break;
 		}
-		if (!len || i == nstates) {
-			ipt_err(ctx, "Bad %s \"%s\"",
-				conntrack ? "ctstate" : "state", p);
+		if (!len || i == ARRAY_SIZE(states)) {
+			ipt_err(ctx, "Bad state \"%s\"", p);
 			return -EINVAL;
 		}
-		if (!ct_states[i].bit) {
-			ipt_err(ctx, "conntrack: ctstate '%s' is not supported",
-				ct_states[i].name);
-			return -EOPNOTSUPP;
-		}
-		inst->u.state.mask |= ct_states[i].bit;
+		inst->u.state.mask |= states[i].bit;
 		if (!comma)
 			return 0;
 		p = comma + 1;
@@ -872,22 +830,17 @@ static int state_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		       const struct ipt_modopt *opt, const char *arg, bool inv,
 		       int argc, char **argv, int *idx)
 {
-	bool conntrack = inst->mod->id == IPT_MOD_CONNTRACK;
-
 	if (!seen_once(ctx, inst, opt))
 		return -EINVAL;
 	inst->u.state.inv = inv;
-	return parse_states(ctx, inst, arg, conntrack);
+	return parse_states(ctx, inst, arg);
 }
 
 static int state_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 {
 	if (inst->seen)
 		return 0;
-	if (inst->mod->id == IPT_MOD_STATE)
-		ipt_err(ctx, "state: option \"--state\" must be specified");
-	else
-		ipt_err(ctx, "conntrack: you must specify one or more options");
+	ipt_err(ctx, "state: option \"--state\" must be specified");
 	return -EINVAL;
 }
 
@@ -921,9 +874,9 @@ static const struct ipt_module modules[IPT_MOD_EXT_FIRST] = {
 			      comment_parse, comment_final, comment_emit },
 	[IPT_MOD_STATE] = { IPT_MOD_STATE, "state", -1, state_opts, state_parse,
 			    state_final, state_emit },
-	[IPT_MOD_CONNTRACK] = { IPT_MOD_CONNTRACK, "conntrack", -1,
-				conntrack_opts, state_parse, state_final,
-				state_emit },
+	[IPT_MOD_CONNTRACK] = { IPT_MOD_CONNTRACK, "conntrack", -1, ipt_ct_opts,
+				ipt_ct_parse, ipt_ct_final, ipt_ct_emit,
+				ipt_ct_print },
 };
 _Static_assert(ARRAY_SIZE(modules) == IPT_MOD_EXT_FIRST, "module table");
 

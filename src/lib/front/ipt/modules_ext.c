@@ -21,6 +21,7 @@
 #include <grp.h>
 #include <math.h>
 #include <pwd.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1913,6 +1914,473 @@ static void physdev_print(FILE *out, const struct bf_rule *rule,
 		fprintf(out, "%s --physdev-is-bridged",
 			NEG(BF_PHYSDEV_BRIDGED));
 #undef NEG
+}
+
+/* ---- conntrack (libxt_conntrack.c revision 3, xt_conntrack.c) ---- */
+
+enum {
+	CT_STATE,
+	CT_PROTO,
+	CT_ORIGSRC,
+	CT_ORIGDST,
+	CT_REPLSRC,
+	CT_REPLDST,
+	CT_ORIGSRCPORT,
+	CT_ORIGDSTPORT,
+	CT_REPLSRCPORT,
+	CT_REPLDSTPORT,
+	CT_STATUS,
+	CT_EXPIRE,
+	CT_DIR,
+};
+
+const struct ipt_modopt ipt_ct_opts[] = {
+	{ "ctstate", 1, CT_STATE, true, false },
+	{ "ctproto", 1, CT_PROTO, true, false },
+	{ "ctorigsrc", 1, CT_ORIGSRC, true, false },
+	{ "ctorigdst", 1, CT_ORIGDST, true, false },
+	{ "ctreplsrc", 1, CT_REPLSRC, true, false },
+	{ "ctrepldst", 1, CT_REPLDST, true, false },
+	{ "ctorigsrcport", 1, CT_ORIGSRCPORT, true, false },
+	{ "ctorigdstport", 1, CT_ORIGDSTPORT, true, false },
+	{ "ctreplsrcport", 1, CT_REPLSRCPORT, true, false },
+	{ "ctrepldstport", 1, CT_REPLDSTPORT, true, false },
+	{ "ctstatus", 1, CT_STATUS, true, false },
+	{ "ctexpire", 1, CT_EXPIRE, true, false },
+	{ "ctdir", 1, CT_DIR, true, true },
+	{ NULL },
+};
+
+/* The option's bit in match_flags. */
+static const uint16_t ct_flag[] = {
+	[CT_STATE] = BF_CT_STATE,
+	[CT_PROTO] = BF_CT_PROTO,
+	[CT_ORIGSRC] = BF_CT_ORIGSRC,
+	[CT_ORIGDST] = BF_CT_ORIGDST,
+	[CT_REPLSRC] = BF_CT_REPLSRC,
+	[CT_REPLDST] = BF_CT_REPLDST,
+	[CT_ORIGSRCPORT] = BF_CT_ORIGSRC_PORT,
+	[CT_ORIGDSTPORT] = BF_CT_ORIGDST_PORT,
+	[CT_REPLSRCPORT] = BF_CT_REPLSRC_PORT,
+	[CT_REPLDSTPORT] = BF_CT_REPLDST_PORT,
+	[CT_STATUS] = BF_CT_STATUS,
+	[CT_EXPIRE] = BF_CT_EXPIRES,
+	[CT_DIR] = BF_CT_DIRECTION,
+};
+
+/* conntrack_ps_state() / conntrack_ps_status(): each element of the
+ * comma list abbreviates a name (compared over its own length). */
+struct ct_name {
+	const char *name;
+	uint16_t bit;
+};
+
+static const struct ct_name ct_state_names[] = {
+	{ "INVALID", BF_CT_STATE_INVALID },
+	{ "NEW", BF_CT_STATE_NEW },
+	{ "ESTABLISHED", BF_CT_STATE_ESTABLISHED },
+	{ "RELATED", BF_CT_STATE_RELATED },
+	{ "UNTRACKED", BF_CT_STATE_UNTRACKED },
+	{ "SNAT", BF_CT_STATE_SNAT },
+	{ "DNAT", BF_CT_STATE_DNAT },
+};
+
+static const struct ct_name ct_status_names[] = {
+	{ "NONE", 0 },
+	{ "EXPECTED", BF_CT_STATUS_EXPECTED },
+	{ "SEEN_REPLY", BF_CT_STATUS_SEEN_REPLY },
+	{ "ASSURED", BF_CT_STATUS_ASSURED },
+	{ "CONFIRMED", BF_CT_STATUS_CONFIRMED },
+};
+
+static bool ct_parse_list(const char *arg, const struct ct_name *names,
+			  size_t n, uint16_t *mask)
+{
+	const char *p = arg;
+
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		size_t i;
+
+		if (!len)
+			return false;
+		for (i = 0; i < n; i++) {
+			if (!strncasecmp(p, names[i].name, len))
+				break;
+		}
+		if (i == n)
+			return false;
+		*mask |= names[i].bit;
+		if (!comma)
+			return true;
+		p = comma + 1;
+	}
+}
+
+/* XTTYPE_HOSTMASK: an address and an optional mask, a prefix length or
+ * (as iptables also takes) an address-shaped mask. */
+static bool ct_parse_hostmask(enum bf_family f, const char *arg,
+			      uint8_t addr[16], uint8_t mask[16])
+{
+	unsigned int max = f == BF_FAMILY_INET4 ? 32 : 128;
+	unsigned long long plen = max;
+	const char *slash = strchr(arg, '/');
+	char buf[64];
+
+	if (strlen(arg) >= sizeof(buf))
+		return false;
+	strcpy(buf, arg);
+	if (slash) {
+		const char *m = slash + 1;
+
+		buf[slash - arg] = '\0';
+		if (strchr(m, f == BF_FAMILY_INET4 ? '.' : ':')) {
+			if (!parse_host(f, m, mask))
+				return false;
+		} else {
+			if (!ipt_strtoui(m, 0, max, 10, &plen))
+				return false;
+			prefix_mask(mask, (unsigned int)plen);
+		}
+	} else {
+		prefix_mask(mask, max);
+	}
+	return parse_host(f, buf, addr);
+}
+
+/* XTTYPE_PORTRC: "p", "p:q", ":q", "p:" or ":", names allowed. */
+static bool ct_parse_ports(const char *arg, uint16_t out[2])
+{
+	const char *colon = strchr(arg, ':');
+	char buf[64];
+	int lo = 0, hi = UINT16_MAX;
+
+	if (strlen(arg) >= sizeof(buf))
+		return false;
+	strcpy(buf, arg);
+	if (!colon) {
+		lo = hi = ipt_parse_port(buf, NULL);
+	} else {
+		buf[colon - arg] = '\0';
+		if (*buf)
+			lo = ipt_parse_port(buf, NULL);
+		if (colon[1])
+			hi = ipt_parse_port(colon + 1, NULL);
+	}
+	if (lo < 0 || hi < 0 || lo > hi)
+		return false;
+	out[0] = (uint16_t)lo;
+	out[1] = (uint16_t)hi;
+	return true;
+}
+
+/* XTTYPE_UINT32RC: "a" or "a:b" (either end may be left out), a <= b. */
+static bool ct_parse_u32_range(const char *arg, uint32_t *lo, uint32_t *hi)
+{
+	const char *colon = strchr(arg, ':');
+	unsigned long long a = 0, b = UINT32_MAX;
+	char buf[64];
+
+	if (strlen(arg) >= sizeof(buf))
+		return false;
+	strcpy(buf, arg);
+	if (!colon) {
+		if (!ipt_strtoui(buf, 0, UINT32_MAX, 0, &a))
+			return false;
+		b = a;
+	} else {
+		buf[colon - arg] = '\0';
+		if (*buf && !ipt_strtoui(buf, 0, UINT32_MAX, 0, &a))
+			return false;
+		if (colon[1] && !ipt_strtoui(colon + 1, 0, UINT32_MAX, 0, &b))
+			return false;
+	}
+	if (a > b)
+		return false;
+	*lo = (uint32_t)a;
+	*hi = (uint32_t)b;
+	return true;
+}
+
+int ipt_ct_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		 const struct ipt_modopt *opt, const char *arg, bool inv,
+		 int argc, char **argv, int *idx)
+{
+	typeof(ext_m(inst)->u.conntrack) *ct = &ext_m(inst)->u.conntrack;
+	uint16_t *ports = NULL;
+	uint8_t *addr = NULL, *mask = NULL;
+	bool ok = true;
+	int proto;
+
+	if (!once(ctx, "conntrack", &inst->seen, opt))
+		return -EINVAL;
+	switch (opt->id) {
+	case CT_STATE:
+		if (!ct_parse_list(arg, ct_state_names,
+				   ARRAY_SIZE(ct_state_names),
+				   &ct->state_mask)) {
+			ipt_err(ctx, "Bad ctstate \"%s\"", arg);
+			return -EINVAL;
+		}
+		break;
+	case CT_STATUS:
+		if (!ct_parse_list(arg, ct_status_names,
+				   ARRAY_SIZE(ct_status_names),
+				   &ct->status_mask)) {
+			ipt_err(ctx, "Bad ctstatus \"%s\"", arg);
+			return -EINVAL;
+		}
+		break;
+	case CT_PROTO: {
+		char lower[64];
+		size_t i;
+
+		for (i = 0; arg[i] && i < sizeof(lower) - 1; i++)
+			lower[i] = (char)(arg[i] >= 'A' && arg[i] <= 'Z' ?
+						  arg[i] - 'A' + 'a' :
+						  arg[i]);
+		lower[i] = '\0';
+		proto = arg[i] ? -1 : ipt_parse_proto(lower);
+		if (proto < 0)
+			return bad_value(ctx, "conntrack", opt, arg);
+		/* A conntrack entry always has a protocol. */
+		if (proto == 0) {
+			ipt_err(ctx, "conntrack: rule would never match "
+				     "protocol");
+			return -EINVAL;
+		}
+		ct->l4proto = (uint8_t)proto;
+		break;
+	}
+	case CT_ORIGSRC:
+		addr = ct->origsrc, mask = ct->origsrc_mask;
+		break;
+	case CT_ORIGDST:
+		addr = ct->origdst, mask = ct->origdst_mask;
+		break;
+	case CT_REPLSRC:
+		addr = ct->replsrc, mask = ct->replsrc_mask;
+		break;
+	case CT_REPLDST:
+		addr = ct->repldst, mask = ct->repldst_mask;
+		break;
+	case CT_ORIGSRCPORT:
+		ports = ct->origsrc_port;
+		break;
+	case CT_ORIGDSTPORT:
+		ports = ct->origdst_port;
+		break;
+	case CT_REPLSRCPORT:
+		ports = ct->replsrc_port;
+		break;
+	case CT_REPLDSTPORT:
+		ports = ct->repldst_port;
+		break;
+	case CT_EXPIRE:
+		ok = ct_parse_u32_range(arg, &ct->expires_min,
+					&ct->expires_max);
+		break;
+	case CT_DIR:
+		if (!strcasecmp(arg, "ORIGINAL"))
+			inv = false;
+		else if (!strcasecmp(arg, "REPLY"))
+			inv = true; /* inverted direction flag */
+		else
+			ok = false;
+		break;
+	}
+	if (addr)
+		ok = ct_parse_hostmask(ctx->family, arg, addr, mask);
+	if (ports)
+		ok = ct_parse_ports(arg, ports);
+	if (!ok)
+		return bad_value(ctx, "conntrack", opt, arg);
+	ct->match_flags |= ct_flag[opt->id];
+	if (inv)
+		ct->invert_flags |= ct_flag[opt->id];
+	return 0;
+}
+
+int ipt_ct_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
+{
+	if (inst->seen)
+		return 0;
+	ipt_err(ctx, "conntrack: At least one option is required");
+	return -EINVAL;
+}
+
+/* A plain state list the code generator knows: BF_MATCH_CTSTATE. */
+static bool ct_is_plain_state(const struct bf_match *m)
+{
+	return m->u.conntrack.match_flags == BF_CT_STATE &&
+	       !(m->u.conntrack.state_mask &
+		 (BF_CT_STATE_SNAT | BF_CT_STATE_DNAT));
+}
+
+int ipt_ct_emit(struct ipt_rule_ctx *ctx, const struct ipt_mod_inst *inst,
+		struct bf_rule *rule, uint16_t instance)
+{
+	const struct bf_match *full = &inst->u.ext.m;
+	struct bf_match m = *full;
+
+	if (ct_is_plain_state(full)) {
+		uint16_t k = full->u.conntrack.state_mask;
+
+		memset(&m, 0, sizeof(m));
+		m.type = BF_MATCH_CTSTATE;
+		m.neg = full->u.conntrack.invert_flags & BF_CT_STATE;
+		/* kernel bits -> enum bf_ctstate (UNTRACKED moves) */
+		m.u.ctstate.mask =
+			(k & (BF_CT_STATE_INVALID | BF_CT_STATE_ESTABLISHED |
+			      BF_CT_STATE_RELATED | BF_CT_STATE_NEW)) |
+			(k & BF_CT_STATE_UNTRACKED ? BF_CTSTATE_UNTRACKED : 0);
+	} else {
+		m.type = BF_MATCH_CONNTRACK;
+	}
+	m.origin.module = IPT_MOD_CONNTRACK;
+	m.origin.instance = instance;
+	m.line = ctx->line;
+	return bf_rule_add_match(rule, &m);
+}
+
+static void ct_print_list(FILE *out, uint16_t mask, const struct ct_name *order,
+			  size_t n)
+{
+	const char *sep = " ";
+
+	for (size_t i = 0; i < n; i++) {
+		if (mask & order[i].bit) {
+			fprintf(out, "%s%s", sep, order[i].name);
+			sep = ",";
+		}
+	}
+}
+
+/* print_state() order */
+static const struct ct_name ct_state_order[] = {
+	{ "INVALID", BF_CT_STATE_INVALID },
+	{ "NEW", BF_CT_STATE_NEW },
+	{ "RELATED", BF_CT_STATE_RELATED },
+	{ "ESTABLISHED", BF_CT_STATE_ESTABLISHED },
+	{ "UNTRACKED", BF_CT_STATE_UNTRACKED },
+	{ "SNAT", BF_CT_STATE_SNAT },
+	{ "DNAT", BF_CT_STATE_DNAT },
+};
+
+static void ct_print_hostmask(FILE *out, enum bf_family f, const char *opt,
+			      bool neg, const uint8_t *addr,
+			      const uint8_t *mask)
+{
+	int bits = 0, len = addr_bytes(f) * 8;
+
+	for (int i = 0; i < len; i++)
+		bits += !!(mask[i / 8] & (0x80 >> (i % 8)));
+	uint8_t cidr[16];
+
+	prefix_mask(cidr, (unsigned int)bits);
+	fprintf(out, "%s --%s ", neg ? " !" : "", opt);
+	print_addr(out, f, addr);
+	if (memcmp(cidr, mask, (size_t)addr_bytes(f))) {
+		fputc('/', out);
+		print_addr(out, f, mask);
+	} else if (bits != len) {
+		fprintf(out, "/%d", bits);
+	}
+}
+
+void ipt_ct_print(FILE *out, const struct bf_rule *rule,
+		  const struct bf_match *m)
+{
+	const typeof(m->u.conntrack) *ct = &m->u.conntrack;
+	uint16_t fl, inv;
+	static const struct {
+		uint16_t flag;
+		const char *name;
+		size_t off;
+	} ports[] = {
+		{ BF_CT_ORIGSRC_PORT, "ctorigsrcport",
+		  offsetof(typeof(*ct), origsrc_port) },
+		{ BF_CT_ORIGDST_PORT, "ctorigdstport",
+		  offsetof(typeof(*ct), origdst_port) },
+		{ BF_CT_REPLSRC_PORT, "ctreplsrcport",
+		  offsetof(typeof(*ct), replsrc_port) },
+		{ BF_CT_REPLDST_PORT, "ctrepldstport",
+		  offsetof(typeof(*ct), repldst_port) },
+	};
+
+	if (m->type == BF_MATCH_CTSTATE) {
+		static const struct ct_name order[] = {
+			{ "INVALID", BF_CTSTATE_INVALID },
+			{ "NEW", BF_CTSTATE_NEW },
+			{ "RELATED", BF_CTSTATE_RELATED },
+			{ "ESTABLISHED", BF_CTSTATE_ESTABLISHED },
+			{ "UNTRACKED", BF_CTSTATE_UNTRACKED },
+		};
+
+		fprintf(out, "%s --ctstate", m->neg ? " !" : "");
+		ct_print_list(out, (uint16_t)m->u.ctstate.mask, order,
+			      ARRAY_SIZE(order));
+		return;
+	}
+	if (m->type != BF_MATCH_CONNTRACK)
+		return;
+	fl = ct->match_flags;
+	inv = ct->invert_flags;
+	/* conntrack_dump() order */
+	if (fl & BF_CT_STATE) {
+		fprintf(out, "%s --ctstate", inv & BF_CT_STATE ? " !" : "");
+		ct_print_list(out, ct->state_mask, ct_state_order,
+			      ARRAY_SIZE(ct_state_order));
+	}
+	if (fl & BF_CT_PROTO)
+		fprintf(out, "%s --ctproto %u", inv & BF_CT_PROTO ? " !" : "",
+			ct->l4proto);
+	if (fl & BF_CT_ORIGSRC)
+		ct_print_hostmask(out, rule->family, "ctorigsrc",
+				  inv & BF_CT_ORIGSRC, ct->origsrc,
+				  ct->origsrc_mask);
+	if (fl & BF_CT_ORIGDST)
+		ct_print_hostmask(out, rule->family, "ctorigdst",
+				  inv & BF_CT_ORIGDST, ct->origdst,
+				  ct->origdst_mask);
+	if (fl & BF_CT_REPLSRC)
+		ct_print_hostmask(out, rule->family, "ctreplsrc",
+				  inv & BF_CT_REPLSRC, ct->replsrc,
+				  ct->replsrc_mask);
+	if (fl & BF_CT_REPLDST)
+		ct_print_hostmask(out, rule->family, "ctrepldst",
+				  inv & BF_CT_REPLDST, ct->repldst,
+				  ct->repldst_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(ports); i++) {
+		const uint16_t *p =
+			(const uint16_t *)((const char *)ct + ports[i].off);
+
+		if (!(fl & ports[i].flag))
+			continue;
+		/* conntrack_dump_ports() */
+		fprintf(out, "%s --%s %u", inv & ports[i].flag ? " !" : "",
+			ports[i].name, p[0]);
+		if (p[1] && p[1] != p[0])
+			fprintf(out, ":%u", p[1]);
+	}
+	if (fl & BF_CT_STATUS) {
+		fprintf(out, "%s --ctstatus", inv & BF_CT_STATUS ? " !" : "");
+		if (ct->status_mask)
+			ct_print_list(out, ct->status_mask, ct_status_names + 1,
+				      ARRAY_SIZE(ct_status_names) - 1);
+		else
+			fputs(" NONE", out);
+	}
+	if (fl & BF_CT_EXPIRES) {
+		fprintf(out, "%s --ctexpire %u",
+			inv & BF_CT_EXPIRES ? " !" : "", ct->expires_min);
+		if (ct->expires_max != ct->expires_min)
+			fprintf(out, ":%u", ct->expires_max);
+	}
+	if (fl & BF_CT_DIRECTION)
+		fprintf(out, " --ctdir %s",
+			inv & BF_CT_DIRECTION ? "REPLY" : "ORIGINAL");
 }
 
 /* ---- the module table ---- */

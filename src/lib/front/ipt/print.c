@@ -161,6 +161,8 @@ static enum ipt_mod_id module_of(const struct bf_rule *rule,
 		return IPT_MOD_CONNTRACK;
 	case BF_MATCH_COMMENT:
 		return IPT_MOD_COMMENT;
+	case BF_MATCH_CONNTRACK:
+		return IPT_MOD_CONNTRACK;
 	default:
 		break;
 	}

@@ -241,7 +241,7 @@ static int load_module(struct ipt_rule_ctx *ctx, const struct ipt_module *mod)
 		inst->u.tcpudp.spts[1] = 0xffff;
 		inst->u.tcpudp.dpts[1] = 0xffff;
 	}
-	if (mod->id >= IPT_MOD_EXT_FIRST)
+	if (mod->id >= IPT_MOD_EXT_FIRST || mod->id == IPT_MOD_CONNTRACK)
 		ipt_ext_init(ctx, inst);
 	return 0;
 }
