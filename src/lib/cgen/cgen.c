@@ -285,10 +285,8 @@ static void masked_eq(struct cg *c, int16_t off, const uint8_t *val,
 	bf_label_bind(&c->e, ok);
 }
 
-/* value in [lo, hi] (unsigned, reg already loaded) -> in, else -> out.
- * Falls through to `in` when neither label is `in`'s position... the
- * caller binds: this emits jumps to `out` and falls through when in
- * range. */
+/* reg (already loaded) outside [lo, hi] (unsigned, max = the field's
+ * largest value) jumps to `out`; in range falls through. */
 static void range_out(struct cg *c, uint8_t reg, uint32_t lo, uint32_t hi,
 		      uint32_t max, bf_label out)
 {
@@ -1253,7 +1251,6 @@ static void parse_v6(struct cg *c, int32_t l3off, bf_label bad)
 	bool trim = c->attach != BF_ATTACH_NF;
 	bf_label err = bf_label_new(&c->e), found = bf_label_new(&c->e);
 	bf_label done = bf_label_new(&c->e);
-	bf_label head = bf_label_new(&c->e);
 
 	bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R8, 40, bad);
 	slice(c, -1, l3off, 40, bad);
@@ -1297,7 +1294,6 @@ static void parse_v6(struct cg *c, int32_t l3off, bf_label bad)
 	bf_emit(&c->e, I_STX(BPF_B, BF_FP, BF_R3, STK_WALK_NH));
 	bf_emit(&c->e, I_MOV64_IMM(BF_R2, 40));
 	bf_emit(&c->e, I_STX(BPF_H, BF_FP, BF_R2, STK_WALK_OFF));
-	bf_label_bind(&c->e, head);
 	for (int k = 0; k <= V6_MAX_EXTHDRS; k++) {
 		bf_label opt = bf_label_new(&c->e), auth = bf_label_new(&c->e);
 		bf_label frag = bf_label_new(&c->e), adv = bf_label_new(&c->e);
@@ -1396,7 +1392,6 @@ static void parse_v6(struct cg *c, int32_t l3off, bf_label bad)
 	st_pctx(c, BPF_W, PCTX_OFF(l4gate), BF_R1);
 	parse_l4(c, l3off);
 	bf_label_bind(&c->e, done);
-	(void)head;
 }
 
 /* Netfilter-only context: conntrack state and interface names. */
