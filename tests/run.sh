@@ -49,6 +49,8 @@ total_pass=0
 total_fail=0
 total_skip=0
 declare -a failed_bins=()
+declare -a groups=()
+declare -A g_pass=() g_fail=() g_skip=() g_bins=() g_secs=()
 declare -a skipped_bins=()
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -135,6 +137,18 @@ run_one() {
 	total_pass=$((total_pass + pass))
 	total_fail=$((total_fail + fail))
 	total_skip=$((total_skip + skip))
+	# per-group totals for the summary table ("build/e2e", "asan/unit", ...)
+	local group=${label%% *}
+	[[ "$group" == */*/* ]] && group=${group%/*}
+	if [[ -z "${g_pass[$group]+x}" ]]; then
+		groups+=("$group")
+		g_pass[$group]=0 g_fail[$group]=0 g_skip[$group]=0 g_bins[$group]=0 g_secs[$group]=0
+	fi
+	g_pass[$group]=$((g_pass[$group] + pass))
+	g_fail[$group]=$((g_fail[$group] + fail))
+	g_skip[$group]=$((g_skip[$group] + skip))
+	g_bins[$group]=$((g_bins[$group] + 1))
+	g_secs[$group]=$(awk -v a="${g_secs[$group]}" -v s="$start" -v e="$end" 'BEGIN { print a + e - s }')
 	((fail > 0)) && failed_bins+=("$label${note:+ ($note)}")
 	((skip > 0)) && skipped_bins+=("$label")
 	return 0
@@ -243,6 +257,11 @@ fi
 
 echo
 echo "=== summary"
+printf '%-22s %5s %7s %7s %8s %8s\n' group binaries passed failed skipped seconds
+for g in "${groups[@]}"; do
+	printf '%-22s %5d %7d %7d %8d %8.1f\n' "$g" "${g_bins[$g]}" "${g_pass[$g]}" \
+		"${g_fail[$g]}" "${g_skip[$g]}" "${g_secs[$g]}"
+done
 if ((${#failed_bins[@]})); then
 	printf 'FAILED: %s\n' "${failed_bins[@]}"
 fi
