@@ -244,6 +244,19 @@ static bool verdict_supported(enum bf_verdict_kind kind)
 	return kind <= BF_VERDICT_GOTO;
 }
 
+bool bf_check_match_supported(enum bf_match_type type,
+			      enum bf_attach_kind attach)
+{
+	return (unsigned)type < BF_MATCH_COUNT &&
+	       (unsigned)attach < BF_ATTACH_COUNT &&
+	       (match_attach[type] & AT(attach));
+}
+
+bool bf_check_verdict_supported(enum bf_verdict_kind kind)
+{
+	return verdict_supported(kind);
+}
+
 static void check_matches(struct ctx *x, const struct bf_chain *c)
 {
 	for (size_t j = 0; j < c->n_rules; j++) {
