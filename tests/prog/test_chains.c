@@ -455,13 +455,29 @@ static void test_segmented(void **state)
 	}
 }
 
+/* CONFIG_HZ of this kernel (the limit credits depend on it), 250 if
+ * unknown. */
+static uint32_t kernel_hz(void)
+{
+	char *out = NULL;
+	unsigned int hz = 0;
+
+	if (bft_sh_out(&out, "(zcat /proc/config.gz 2>/dev/null || "
+			     "cat /boot/config-$(uname -r) 2>/dev/null) | "
+			     "sed -n 's/^CONFIG_HZ=//p'") == 0 &&
+	    out)
+		sscanf(out, "%u", &hz);
+	free(out);
+	return hz ? hz : 250;
+}
+
 static struct bf_match limitm(uint32_t avg, uint32_t burst)
 {
 	struct bf_match m = pu_m(BF_MATCH_LIMIT, false);
 
 	m.u.limit.avg = avg;
 	m.u.limit.burst = burst;
-	m.u.limit.hz = 250;
+	m.u.limit.hz = kernel_hz();
 	assert_int_equal(bf_limit_credits(&m.u.limit), 0);
 	return m;
 }
