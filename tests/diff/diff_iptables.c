@@ -987,7 +987,7 @@ static void run_case(void **state)
 	}
 	memset(&g, 0, sizeof(g));
 	for (s = 0; s < DPROBE_MAX_SIDES; s++)
-		dnet_side_init(&sd[s], sv[s]);
+		dnet_side_init(&sd[s], s < nsd ? sv[s] : NULL);
 
 	text = case_text(c);
 	if (!text) {

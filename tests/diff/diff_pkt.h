@@ -574,17 +574,21 @@ static void dpkt_describe(const struct dpkt_spec *s, char *buf, size_t size)
 	     i++)
 		o += (size_t)snprintf(ex + o, sizeof(ex) - o, "%s%s",
 				      i ? "," : " ext=", ext_name(s->ext[i]));
-	snprintf(buf, size, "%s %s %s -> %s%s%s%s%s%s%s",
-		 s->family == BF_FAMILY_INET4 ? "ipv4" : "ipv6",
-		 proto_name(s->proto), sa, da, l4, frag_names[s->frag], ex,
-		 s->short_l4 ? " (truncated L4 header)" :
-		 s->bad_ext  ? " (extension header overruns the packet)" :
-			       "",
-		 s->ip_opts ? " (IP options)" : "",
-		 s->proto == IPPROTO_TCP && s->tcp_doff ?
-			 (s->tcp_doff < 5 ? " (TCP data offset < 5)" :
-					    " (TCP options)") :
-			 "");
+	/* (the result is checked only to tell the compiler that a cut
+	 * description is acceptable) */
+	if (snprintf(buf, size, "%s %s %s -> %s%s%s%s%s%s%s",
+		     s->family == BF_FAMILY_INET4 ? "ipv4" : "ipv6",
+		     proto_name(s->proto), sa, da, l4, frag_names[s->frag], ex,
+		     s->short_l4 ? " (truncated L4 header)" :
+		     s->bad_ext	 ? " (extension header overruns the packet)" :
+				   "",
+		     s->ip_opts ? " (IP options)" : "",
+		     s->proto == IPPROTO_TCP && s->tcp_doff ?
+			     (s->tcp_doff < 5 ? " (TCP data offset < 5)" :
+						" (TCP options)") :
+			     "") >= (int)size &&
+	    size > 4)
+		memcpy(buf + size - 4, "...", 4);
 }
 
 /* The probe id an IPv4 ID field stands for (ip4_header() writes
