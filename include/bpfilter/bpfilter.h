@@ -62,9 +62,10 @@ int bf_apply(const struct bf_apply_opts *opts);
 
 enum bf_list_flags {
 	BF_LIST_VERBOSE = 1 << 0, /* counters and interfaces (-v) */
-	BF_LIST_EXACT = 1 << 1,	  /* exact counter values (-x) */
+	BF_LIST_EXACT = 1 << 1, /* exact counter values (-x) */
 	BF_LIST_NUMERIC = 1 << 2, /* numeric output (-n), always the case */
-	BF_LIST_JSON = 1 << 3,	  /* JSON document instead of text */
+	BF_LIST_JSON = 1 << 3, /* JSON document instead of text */
+	BF_LIST_LINE_NUMBERS = 1 << 4, /* --line-numbers (bf_list_ipt()) */
 };
 
 /* Optional slot selection for list/save/flush: kind < 0 = every slot. */
@@ -75,6 +76,14 @@ struct bf_slot_sel {
 
 /* List the rulesets in force with live counters, like iptables -L. */
 int bf_list(FILE *out, const struct bf_slot_sel *sel, unsigned int flags);
+
+/* Print one family's table of rs (or one chain, or one rule of it when
+ * rulenum > 0) exactly as `iptables -L` does, flags BF_LIST_VERBOSE,
+ * _EXACT, _NUMERIC (else "anywhere", protocol names; addresses and ports
+ * stay numeric), _LINE_NUMBERS. -ENOENT: no such chain or rule. */
+int bf_list_ipt(FILE *out, const struct bf_ruleset *rs, enum bf_family family,
+		const char *chain, unsigned long long rulenum,
+		unsigned int flags);
 
 /* Print the stored rulesets in iptables-save form. families: bit mask of
  * 1 << enum bf_family (0 = both). counters: "[p:b]" live counters. */
@@ -92,6 +101,39 @@ int bf_flush(const struct bf_slot_sel *sel);
  * nothing. Run it from the initial mount namespace (where /run/netns bind
  * mounts live). */
 int bf_gc(FILE *out, bool dry_run);
+
+/* ---- changes to the ruleset in force (bf_edit) ---- */
+
+struct bf_edit_opts {
+	enum bf_slot_kind kind;
+	const char *ifname; /* required for tc and xdp */
+	/* Refuse the change with -ESTALE unless the slot is at this
+	 * generation (0: nothing in force); -1: no condition. */
+	long long if_generation;
+	/* Only read (shared lock); the callback must not change rs. */
+	bool read_only;
+	/* Parse, check and compile the result only. */
+	bool test_only;
+	bool verbose; /* report the verifier log of a rejected program */
+};
+
+/* Change the ruleset in force in place. rs holds every family in force
+ * (rs->families) with live counters in rule->counter and
+ * chain->policy_counter; an empty slot gives an empty ruleset with
+ * families 0 (set the family bit of a table you fill). generation is the
+ * slot's (0: none). Return 0 to put rs in force, a positive value to
+ * change nothing and have bf_edit() return it, or -errno (nothing
+ * changes). */
+typedef int (*bf_edit_fn)(struct bf_ruleset *rs, unsigned long long generation,
+			  void *data);
+
+/* Read, change and replace the ruleset of one slot as one transaction
+ * under the namespace's lock: concurrent edits are serialised and none is
+ * lost. The switch is atomic per attach point (see bf_apply()). Counters
+ * follow their rules: rules and policies the callback keeps (even moved)
+ * keep their counters, including packets counted while the change was
+ * being compiled; rules it creates start from rule->counter. */
+int bf_edit(const struct bf_edit_opts *opts, bf_edit_fn fn, void *data);
 
 const char *bf_version(void);
 

@@ -10,6 +10,7 @@
 #ifndef BPFILTER_FRONT_IPT_H
 #define BPFILTER_FRONT_IPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +42,51 @@ int bf_ipt_print(FILE *out, const struct bf_ruleset *rs, enum bf_family family,
 		 unsigned int flags);
 /* Print one rule's arguments in canonical form, without "-A CHAIN". */
 int bf_ipt_print_rule(FILE *out, const struct bf_rule *rule);
+
+/* One iptables command line, as `iptables` runs it on the table in force.
+ * Commands: A C D I R (rules), N E X F Z P (chains), L S (listings,
+ * which change nothing: the caller prints). */
+/* The same bits as enum bf_list_flags (bpfilter.h), for bf_list_ipt(). */
+enum bf_ipt_cmd_flags {
+	BF_IPT_CMD_VERBOSE = 1 << 0, /* -v */
+	BF_IPT_CMD_EXACT = 1 << 1, /* -x */
+	BF_IPT_CMD_NUMERIC = 1 << 2, /* -n */
+	BF_IPT_CMD_LINE_NUMBERS = 1 << 4, /* --line-numbers */
+};
+
+struct bf_ipt_cmd {
+	char command; /* 'A', 'D', ... as the short option */
+	enum bf_family family;
+	const char *chain; /* points into argv; NULL: all chains */
+	unsigned long long rulenum; /* 1-based; 0 if not given */
+	unsigned int flags; /* enum bf_ipt_cmd_flags */
+	/* The arguments were wrong (iptables exits with 2, else 1). */
+	bool usage_error;
+	bool changed; /* rs was changed */
+};
+
+/* Run the command argv[0..argc) (the arguments after "iptables") on the
+ * family's table in rs, all or nothing. -C returns 0 when a matching rule
+ * exists, -ENOENT when not; -D of a missing rule is -ENOENT. Errors are
+ * reported with iptables' own texts: "PROG: Bad rule (...)." for what the
+ * kernel would refuse, "PROG v1.8.9 (bpfilter): ..." for usage errors
+ * (cmd->usage_error). Modifying commands set the family's bit in
+ * rs->families. Rules it creates have counter_idx 0 and the counters of
+ * -c (else 0). */
+int bf_ipt_command(struct bf_ruleset *rs, enum bf_family family, int argc,
+		   char **argv, const char *prog, struct bf_ipt_cmd *cmd);
+
+/* `iptables -S [CHAIN [RULENUM]]` output ("-P", "-N", "-A" lines);
+ * counters: "-c PACKETS BYTES" as with -v. -ENOENT: no such chain/rule. */
+int bf_ipt_print_S(FILE *out, const struct bf_ruleset *rs,
+		   enum bf_family family, const char *chain,
+		   unsigned long long rulenum, bool counters);
+
+/* Run a file of iptables/ip6tables command lines (shell quoting, '#'
+ * comments) on rs in order, stopping at the first error, reported as
+ * "FILE:LINE: iptables: ...". -L and -S print on out. */
+int bf_ipt_run_commands(struct bf_ruleset *rs, FILE *in, const char *filename,
+			FILE *out);
 
 /* Fuzzing entry point: parse `data` as iptables-restore input for IPv4,
  * then for IPv6, print what parsed, free everything. Never fails (returns

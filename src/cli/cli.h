@@ -4,6 +4,7 @@
 #define BPFILTER_CLI_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 #include "bpfilter/ir.h"
 
@@ -17,5 +18,13 @@ int cli_verbosity(void);
 
 /* iptables-restore / ip6tables-restore compatible entry point. */
 int cli_restore(int argc, char **argv, enum bf_family family);
+
+/* iptables.c: the iptables command line on the ruleset in force. linked:
+ * invoked as iptables/ip6tables (no bpfilter options). argv[0] is the
+ * command name. */
+int cli_iptables(int argc, char **argv, enum bf_family family, bool linked);
+int cli_save(int argc, char **argv, enum bf_family family, bool linked);
+int cli_rule(int argc, char **argv);
+int cli_batch(int argc, char **argv);
 
 #endif /* BPFILTER_CLI_H */

@@ -61,8 +61,7 @@ static const struct cmd_help {
 	  "Print the rulesets in force in canonical iptables-save form.\n"
 	  "  -4, -6          only that family\n"
 	  "  -c, --counters  with live [packets:bytes] counters\n" },
-	{ "flush",
-	  "bpfilter flush [--hook nf|tc|xdp] [--iface IF]",
+	{ "flush", "bpfilter flush [--hook nf|tc|xdp] [--iface IF]",
 	  "Detach and remove the rulesets of this network namespace (all\n"
 	  "slots, or the one selected); traffic then passes unfiltered.\n" },
 	{ "gc", "bpfilter gc [-n|--dry-run]",
@@ -81,6 +80,41 @@ static const struct cmd_help {
 	  "bpfilter ip6tables-restore [-c] [-t] [-v] [-T filter] "
 	  "[--hook nf|tc|xdp] [--iface IF] [FILE]",
 	  "Same as iptables-restore, for IPv6 (apply -6).\n" },
+	{ "iptables",
+	  "bpfilter iptables [--hook nf|tc|xdp] [--iface IF] "
+	  "[--if-generation N] IPTABLES-ARGS...",
+	  "Run one iptables command on the ruleset in force, with iptables'\n"
+	  "options, output, messages and exit codes: -A -I -D -R -C -N -E -X\n"
+	  "-F -Z -P -L -S (-t filter, -v, -n, -x, --line-numbers, -w). Each\n"
+	  "change is one atomic transaction; counters of the other rules are\n"
+	  "kept. Also run when bpfilter is invoked as iptables.\n"
+	  "  --if-generation N  refuse unless the slot is at generation N\n" },
+	{ "ip6tables",
+	  "bpfilter ip6tables [--hook nf|tc|xdp] [--iface IF] "
+	  "[--if-generation N] IP6TABLES-ARGS...",
+	  "Same as iptables, for the IPv6 table.\n" },
+	{ "iptables-save",
+	  "bpfilter iptables-save [-c] [-t filter] [--hook nf|tc|xdp] "
+	  "[--iface IF]",
+	  "Print the IPv4 table in force like iptables-save (nothing if no\n"
+	  "IPv4 table is in force). Also run when invoked as iptables-save.\n"
+	  "  -c, --counters  with [packets:bytes] counters\n" },
+	{ "ip6tables-save",
+	  "bpfilter ip6tables-save [-c] [-t filter] [--hook nf|tc|xdp] "
+	  "[--iface IF]",
+	  "Same as iptables-save, for IPv6.\n" },
+	{ "rule",
+	  "bpfilter rule add|insert|delete|replace|check [--hook nf|tc|xdp] "
+	  "[--iface IF] [--if-generation N] [-4|-6] CHAIN [NUM] RULE...",
+	  "Change one rule of the ruleset in force: iptables -A, -I CHAIN\n"
+	  "[NUM], -D CHAIN NUM|RULE, -R CHAIN NUM, -C (RULE in iptables\n"
+	  "syntax). -6: the IPv6 table.\n" },
+	{ "batch",
+	  "bpfilter batch [--hook nf|tc|xdp] [--iface IF] "
+	  "[--if-generation N] FILE|-",
+	  "Run a file of iptables/ip6tables command lines (one a line, '#'\n"
+	  "comments) as one transaction: all are put in force at once, or\n"
+	  "none when any fails (FILE:LINE of the failing command).\n" },
 	{ "help", "bpfilter help [COMMAND]",
 	  "Show the usage of all commands or of one.\n" },
 };
@@ -116,8 +150,9 @@ int cli_help_cmd(const char *name)
 	const struct cmd_help *h = find_help(name);
 
 	if (!h) {
-		fprintf(stderr, "bpfilter: unknown command '%s' (see "
-				"bpfilter --help)\n",
+		fprintf(stderr,
+			"bpfilter: unknown command '%s' (see "
+			"bpfilter --help)\n",
 			name);
 		return 2;
 	}
@@ -365,11 +400,8 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } cmds[] = {
-	{ "apply", cmd_apply },
-	{ "list", cmd_list },
-	{ "save", cmd_save },
-	{ "flush", cmd_flush },
-	{ "gc", cmd_gc },
+	{ "apply", cmd_apply }, { "list", cmd_list }, { "save", cmd_save },
+	{ "flush", cmd_flush }, { "gc", cmd_gc },
 };
 
 int main(int argc, char **argv)
@@ -389,6 +421,14 @@ int main(int argc, char **argv)
 		return cli_restore(argc, argv, BF_FAMILY_INET4);
 	if (!strcmp(base, "ip6tables-restore"))
 		return cli_restore(argc, argv, BF_FAMILY_INET6);
+	if (!strcmp(base, "iptables"))
+		return cli_iptables(argc, argv, BF_FAMILY_INET4, true);
+	if (!strcmp(base, "ip6tables"))
+		return cli_iptables(argc, argv, BF_FAMILY_INET6, true);
+	if (!strcmp(base, "iptables-save"))
+		return cli_save(argc, argv, BF_FAMILY_INET4, true);
+	if (!strcmp(base, "ip6tables-save"))
+		return cli_save(argc, argv, BF_FAMILY_INET6, true);
 
 	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -425,6 +465,18 @@ int main(int argc, char **argv)
 		return cli_restore(argc, argv, BF_FAMILY_INET4);
 	if (!strcmp(cmd, "ip6tables-restore"))
 		return cli_restore(argc, argv, BF_FAMILY_INET6);
+	if (!strcmp(cmd, "iptables"))
+		return cli_iptables(argc, argv, BF_FAMILY_INET4, false);
+	if (!strcmp(cmd, "ip6tables"))
+		return cli_iptables(argc, argv, BF_FAMILY_INET6, false);
+	if (!strcmp(cmd, "iptables-save"))
+		return cli_save(argc, argv, BF_FAMILY_INET4, false);
+	if (!strcmp(cmd, "ip6tables-save"))
+		return cli_save(argc, argv, BF_FAMILY_INET6, false);
+	if (!strcmp(cmd, "rule"))
+		return cli_rule(argc, argv);
+	if (!strcmp(cmd, "batch"))
+		return cli_batch(argc, argv);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (!strcmp(cmd, cmds[i].name))
 			return cmds[i].fn(argc, argv);

@@ -81,12 +81,11 @@ int bf_slot_init(struct bf_slot *slot, const char *nsdir,
 	}
 	if (nsdir)
 		bf_path(slot->dir, sizeof(slot->dir), "%s/%s", nsdir,
-			 slot->name);
+			slot->name);
 	return 0;
 }
 
-int bf_slot_from_name(struct bf_slot *slot, const char *nsdir,
-		      const char *name)
+int bf_slot_from_name(struct bf_slot *slot, const char *nsdir, const char *name)
 {
 	const char *dash = strchr(name, '-');
 	char kind[8];
@@ -104,8 +103,7 @@ int bf_slot_from_name(struct bf_slot *slot, const char *nsdir,
 	return bf_slot_init(slot, nsdir, (enum bf_attach_kind)k, dash + 1);
 }
 
-bool bf_slot_selected(const struct bf_slot *slot,
-		      const struct bf_slot_sel *sel)
+bool bf_slot_selected(const struct bf_slot *slot, const struct bf_slot_sel *sel)
 {
 	if (!sel || sel->kind < 0)
 		return true;
@@ -156,8 +154,8 @@ size_t bf_slot_points(enum bf_attach_kind kind, unsigned int families,
 			for (int h = 0; h < BF_HOOK_COUNT; h++) {
 				pts[n].family = f;
 				pts[n].hook = h;
-				snprintf(pts[n].key, sizeof(pts[n].key),
-					 "%s%c", hook_keys[h],
+				snprintf(pts[n].key, sizeof(pts[n].key), "%s%c",
+					 hook_keys[h],
 					 f == BF_FAMILY_INET4 ? '4' : '6');
 				n++;
 			}
@@ -247,8 +245,8 @@ void bf_counters_apply(struct bf_ruleset *rs, const struct bf_counter *vals,
 
 /* Copy counters of the families in mask from old (already holding live
  * values) into rs: same text, so same chains and rules. */
-static void carry_counters(struct bf_ruleset *rs,
-			   const struct bf_ruleset *old, unsigned int mask)
+static void carry_counters(struct bf_ruleset *rs, const struct bf_ruleset *old,
+			   unsigned int mask)
 {
 	for (size_t i = 0; i < rs->n_chains; i++) {
 		struct bf_chain *c = &rs->chains[i];
@@ -418,8 +416,7 @@ static int load_programs(struct bf_point *pts, size_t n, int counters_fd,
 		if (fd < 0) {
 			bf_err("the kernel refused program %s (%s): %s%s",
 			       pts[i].prog->name, pts[i].key, strerror(-fd),
-			       verbose ? "" :
-					 " (-v shows the verifier log)");
+			       verbose ? "" : " (-v shows the verifier log)");
 			if (verbose && log[0])
 				bf_err("verifier log:\n%s", log);
 			return fd;
@@ -462,11 +459,10 @@ static int commit(struct txn *t)
 	for (i = 0; i < t->n_pts; i++) {
 		struct bf_point *p = &t->pts[i];
 
-		bf_path(path, sizeof(path), "%s/link_%s", t->slot.dir,
-			 p->key);
+		bf_path(path, sizeof(path), "%s/link_%s", t->slot.dir, p->key);
 		if (bf_link_pin_alive(path, t->slot.kind, t->ifindex)) {
-			bf_path(path, sizeof(path), "%s/jmp_%s",
-				 t->slot.dir, p->key);
+			bf_path(path, sizeof(path), "%s/jmp_%s", t->slot.dir,
+				p->key);
 			p->jmp_fd = bpf_obj_get(path);
 			if (p->jmp_fd >= 0)
 				continue;
@@ -480,8 +476,8 @@ static int commit(struct txn *t)
 			return p->jmp_fd;
 		r = bf_jmp_map_set(p->jmp_fd, p->prog_fd);
 		if (r) {
-			bf_err("cannot install program %s: %s",
-			       p->prog->name, strerror(-r));
+			bf_err("cannot install program %s: %s", p->prog->name,
+			       strerror(-r));
 			return r;
 		}
 		p->disp_fd = bf_dispatcher_load(t->slot.kind, p->jmp_fd);
@@ -496,8 +492,8 @@ static int commit(struct txn *t)
 
 		if (!p->fresh)
 			continue;
-		p->link_fd = bf_link_attach(t->slot.kind, p->disp_fd,
-					    p->family, p->hook, t->ifindex);
+		p->link_fd = bf_link_attach(t->slot.kind, p->disp_fd, p->family,
+					    p->hook, t->ifindex);
 		if (p->link_fd < 0)
 			return p->link_fd;
 	}
@@ -522,7 +518,7 @@ static int commit(struct txn *t)
 				if (!t->pts[k].fresh)
 					continue;
 				bf_path(path, sizeof(path), "%s/link_%s",
-					 t->slot.dir, t->pts[k].key);
+					t->slot.dir, t->pts[k].key);
 				unlink(path);
 			}
 			return r;
@@ -553,10 +549,148 @@ static int commit(struct txn *t)
 	return r;
 }
 
+struct install_args {
+	enum bf_attach_kind kind;
+	const char *ifname;
+	bool verbose, test_only;
+	FILE *dump;
+	const struct bf_state *old; /* the state in force, NULL if none */
+	double t0, t_parse; /* for the timings reported at -v */
+	uint64_t generation; /* out: the generation put in force */
+};
+
+/* Check, compile, load and commit rs (numbered) into the slot of t, whose
+ * namespace directory is locked (unless only dumping or testing). */
+static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
+{
+	struct bf_state st = { 0 };
+	double t_compile = 0, t_load = 0;
+	int r;
+
+	r = bf_check(rs, a->kind, a->ifname);
+	if (r)
+		goto out;
+
+	t->n_pts = bf_slot_points(a->kind, rs->families, t->pts);
+	for (size_t i = 0; i < t->n_pts; i++) {
+		r = bf_cgen_compile(rs, a->kind, t->pts[i].hook,
+				    t->pts[i].family,
+				    a->kind == BF_ATTACH_NF ? NULL : a->ifname,
+				    &t->pts[i].prog);
+		if (r)
+			goto out;
+	}
+	t_compile = now_ms();
+	if (a->dump) {
+		dump_all(a->dump, rs, t->pts, t->n_pts);
+		goto out;
+	}
+	if (a->test_only)
+		goto out;
+
+	/* 1. load everything */
+	t->counters_fd =
+		bf_counters_map_create(rs->n_counters ? rs->n_counters : 1);
+	if (t->counters_fd < 0) {
+		r = t->counters_fd;
+		bf_err("cannot create the counters map: %s", strerror(-r));
+		goto out;
+	}
+	{
+		_cleanup_free_ struct bf_counter *init = calloc(
+			rs->n_counters ? rs->n_counters : 1, sizeof(*init));
+		uint32_t key = 0;
+
+		if (!init) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < rs->n_chains; i++) {
+			const struct bf_chain *c = &rs->chains[i];
+
+			if (c->builtin &&
+			    c->policy_counter_idx < rs->n_counters)
+				init[c->policy_counter_idx] = c->policy_counter;
+			for (size_t j = 0; j < c->n_rules; j++) {
+				if (c->rules[j].counter_idx < rs->n_counters)
+					init[c->rules[j].counter_idx] =
+						c->rules[j].counter;
+			}
+		}
+		if (bpf_map_update_elem(t->counters_fd, &key, init, BPF_ANY)) {
+			r = -errno;
+			bf_err("cannot set the initial counters: %s",
+			       strerror(-r));
+			goto out;
+		}
+	}
+	r = load_programs(t->pts, t->n_pts, t->counters_fd, a->verbose);
+	if (r)
+		goto out;
+
+	memcpy(st.hdr.magic, BF_STATE_MAGIC, sizeof(BF_STATE_MAGIC));
+	st.hdr.version = BF_STATE_VERSION;
+	st.hdr.generation = a->old ? a->old->hdr.generation + 1 : 1;
+	st.hdr.families = rs->families;
+	st.hdr.attach = (uint32_t)a->kind;
+	snprintf(st.hdr.ifname, sizeof(st.hdr.ifname), "%s", t->slot.ifname);
+	{
+		struct stat ns;
+
+		if (stat("/proc/self/ns/net", &ns) == 0)
+			st.hdr.netns_ino = (uint64_t)ns.st_ino;
+	}
+	if (bf_ruleset_uses_ct(rs))
+		st.hdr.flags |= BF_STATE_USES_CT;
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		if (!(rs->families & (1u << f)))
+			continue;
+		r = text_of(rs, f, &st.text[f], &st.hdr.len[f]);
+		if (r)
+			goto out;
+	}
+	t->state_fd = bf_state_map_create(&st);
+	if (t->state_fd < 0) {
+		r = t->state_fd;
+		bf_err("cannot store the ruleset state: %s", strerror(-r));
+		goto out;
+	}
+	if (st.hdr.flags & BF_STATE_USES_CT) {
+		r = bf_ct_enable();
+		if (r)
+			goto out;
+	}
+
+	t_load = now_ms();
+	r = commit(t);
+	if (r) {
+		/* Nothing changed: drop the conntrack table if we made it. */
+		if ((st.hdr.flags & BF_STATE_USES_CT) &&
+		    !(a->old && (a->old->hdr.flags & BF_STATE_USES_CT)) &&
+		    !other_slot_uses_ct(t->nsdir, t->slot.name))
+			bf_ct_disable();
+		goto out;
+	}
+	if (!(st.hdr.flags & BF_STATE_USES_CT) && a->old &&
+	    (a->old->hdr.flags & BF_STATE_USES_CT) &&
+	    !other_slot_uses_ct(t->nsdir, t->slot.name))
+		bf_ct_disable();
+	bf_info("%s: generation %llu in force (parse %.0f ms, check+compile "
+		"%.0f ms, load %.0f ms, attach+switch %.0f ms, %u counters)",
+		t->slot.name, (unsigned long long)st.hdr.generation,
+		a->t_parse - a->t0, t_compile - a->t_parse, t_load - t_compile,
+		now_ms() - t_load, rs->n_counters);
+out:
+	if (!r)
+		a->generation = st.hdr.generation;
+	bf_state_release(&st);
+	return r;
+}
+
 int bf_apply(const struct bf_apply_opts *o)
 {
 	struct bf_ruleset *rs = NULL, *old = NULL;
-	struct bf_state st = { 0 }, ost = { 0 };
+	struct bf_state ost = { 0 };
 	struct txn t = { .counters_fd = -1, .state_fd = -1, .lock_fd = -1 };
 	unsigned int given = 0;
 	bool have_old = false;
@@ -581,7 +715,7 @@ int bf_apply(const struct bf_apply_opts *o)
 	}
 
 	/* phase timings, reported at info level (-v) */
-	double t0 = now_ms(), t_parse = 0, t_compile = 0, t_load = 0;
+	double t0 = now_ms(), t_parse = 0;
 
 	rs = bf_ruleset_new();
 	if (!rs)
@@ -658,123 +792,22 @@ int bf_apply(const struct bf_apply_opts *o)
 
 	bf_ruleset_number(rs);
 	t_parse = now_ms();
-	r = bf_check(rs, (enum bf_attach_kind)o->kind, o->ifname);
-	if (r)
-		goto out;
-
-	t.n_pts = bf_slot_points((enum bf_attach_kind)o->kind, rs->families,
-				 t.pts);
-	for (size_t i = 0; i < t.n_pts; i++) {
-		r = bf_cgen_compile(rs, (enum bf_attach_kind)o->kind,
-				    t.pts[i].hook, t.pts[i].family,
-				    o->kind == BF_SLOT_NF ? NULL : o->ifname,
-				    &t.pts[i].prog);
-		if (r)
-			goto out;
-	}
-	t_compile = now_ms();
-	if (o->dump) {
-		dump_all(o->dump, rs, t.pts, t.n_pts);
-		goto out;
-	}
-	if (o->test_only)
-		goto out;
-
-	/* 1. load everything */
-	t.counters_fd = bf_counters_map_create(rs->n_counters ? rs->n_counters :
-								 1);
-	if (t.counters_fd < 0) {
-		r = t.counters_fd;
-		bf_err("cannot create the counters map: %s", strerror(-r));
-		goto out;
-	}
 	{
-		_cleanup_free_ struct bf_counter *init =
-			calloc(rs->n_counters ? rs->n_counters : 1,
-			       sizeof(*init));
-		uint32_t key = 0;
+		struct install_args a = {
+			.kind = (enum bf_attach_kind)o->kind,
+			.ifname = o->ifname,
+			.verbose = o->verbose,
+			.dump = o->dump,
+			.test_only = o->test_only,
+			.old = have_old ? &ost : NULL,
+			.t0 = t0,
+			.t_parse = t_parse,
+		};
 
-		if (!init) {
-			r = -ENOMEM;
-			goto out;
-		}
-		for (size_t i = 0; i < rs->n_chains; i++) {
-			const struct bf_chain *c = &rs->chains[i];
-
-			if (c->builtin && c->policy_counter_idx < rs->n_counters)
-				init[c->policy_counter_idx] = c->policy_counter;
-			for (size_t j = 0; j < c->n_rules; j++) {
-				if (c->rules[j].counter_idx < rs->n_counters)
-					init[c->rules[j].counter_idx] =
-						c->rules[j].counter;
-			}
-		}
-		if (bpf_map_update_elem(t.counters_fd, &key, init, BPF_ANY)) {
-			r = -errno;
-			bf_err("cannot set the initial counters: %s",
-			       strerror(-r));
-			goto out;
-		}
+		r = install(&t, rs, &a);
 	}
-	r = load_programs(t.pts, t.n_pts, t.counters_fd, o->verbose);
-	if (r)
-		goto out;
-
-	memcpy(st.hdr.magic, BF_STATE_MAGIC, sizeof(BF_STATE_MAGIC));
-	st.hdr.version = BF_STATE_VERSION;
-	st.hdr.generation = have_old ? ost.hdr.generation + 1 : 1;
-	st.hdr.families = rs->families;
-	st.hdr.attach = (uint32_t)o->kind;
-	snprintf(st.hdr.ifname, sizeof(st.hdr.ifname), "%s", t.slot.ifname);
-	{
-		struct stat ns;
-
-		if (stat("/proc/self/ns/net", &ns) == 0)
-			st.hdr.netns_ino = (uint64_t)ns.st_ino;
-	}
-	if (bf_ruleset_uses_ct(rs))
-		st.hdr.flags |= BF_STATE_USES_CT;
-	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
-		if (!(rs->families & (1u << f)))
-			continue;
-		r = text_of(rs, f, &st.text[f], &st.hdr.len[f]);
-		if (r)
-			goto out;
-	}
-	t.state_fd = bf_state_map_create(&st);
-	if (t.state_fd < 0) {
-		r = t.state_fd;
-		bf_err("cannot store the ruleset state: %s", strerror(-r));
-		goto out;
-	}
-	if (st.hdr.flags & BF_STATE_USES_CT) {
-		r = bf_ct_enable();
-		if (r)
-			goto out;
-	}
-
-	t_load = now_ms();
-	r = commit(&t);
-	if (r) {
-		/* Nothing changed: drop the conntrack table if we made it. */
-		if ((st.hdr.flags & BF_STATE_USES_CT) &&
-		    !(have_old && (ost.hdr.flags & BF_STATE_USES_CT)) &&
-		    !other_slot_uses_ct(t.nsdir, t.slot.name))
-			bf_ct_disable();
-		goto out;
-	}
-	if (!(st.hdr.flags & BF_STATE_USES_CT) && have_old &&
-	    (ost.hdr.flags & BF_STATE_USES_CT) &&
-	    !other_slot_uses_ct(t.nsdir, t.slot.name))
-		bf_ct_disable();
-	bf_info("%s: generation %llu in force (parse %.0f ms, check+compile "
-		"%.0f ms, load %.0f ms, attach+switch %.0f ms, %u counters)",
-		t.slot.name, (unsigned long long)st.hdr.generation,
-		t_parse - t0, t_compile - t_parse, t_load - t_compile,
-		now_ms() - t_load, rs->n_counters);
 out:
 	txn_release(&t);
-	bf_state_release(&st);
 	bf_state_release(&ost);
 	bf_ruleset_free(&old);
 	bf_ruleset_free(&rs);
@@ -847,4 +880,223 @@ const char *bf_version(void)
 #else
 	return "0.1.0";
 #endif
+}
+
+/* ---- bf_edit(): read, change, install, under one lock ---- */
+
+/* Counter identity across an edit: before the callback runs, every rule
+ * and policy counter index is set to (index in force + 1); rules the
+ * callback creates have 0. After renumbering, map[new index] is the
+ * index in force + 1 (0: a new counter). */
+static void mark_old_indexes(struct bf_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		struct bf_chain *c = &rs->chains[i];
+
+		c->policy_counter_idx = c->builtin ? c->policy_counter_idx + 1 :
+						     0;
+		for (size_t j = 0; j < c->n_rules; j++)
+			c->rules[j].counter_idx++;
+	}
+}
+
+static int number_keeping_map(struct bf_ruleset *rs, uint32_t **map)
+{
+	size_t n = 0, k = 0;
+	uint32_t *olds;
+
+	for (size_t i = 0; i < rs->n_chains; i++)
+		n += 1 + rs->chains[i].n_rules;
+	olds = calloc(n ? n : 1, sizeof(*olds));
+	if (!olds)
+		return -ENOMEM;
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *c = &rs->chains[i];
+
+		olds[k++] = c->builtin ? c->policy_counter_idx : 0;
+		for (size_t j = 0; j < c->n_rules; j++)
+			olds[k++] = c->rules[j].counter_idx;
+	}
+	bf_ruleset_number(rs);
+	*map = calloc(rs->n_counters ? rs->n_counters : 1, sizeof(**map));
+	if (!*map) {
+		free(olds);
+		return -ENOMEM;
+	}
+	k = 0;
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *c = &rs->chains[i];
+
+		if (c->builtin)
+			(*map)[c->policy_counter_idx] = olds[k];
+		k++;
+		for (size_t j = 0; j < c->n_rules; j++)
+			(*map)[c->rules[j].counter_idx] = olds[k++];
+	}
+	free(olds);
+	return 0;
+}
+
+/* Packets counted by the old programs between our snapshot of their
+ * counters and the switch: add them to the new counters of the same
+ * rules. The read-modify-write of the new map can lose increments made by
+ * the new programs during these few microseconds. */
+static void carry_late_counts(int old_fd, const struct bf_counter *snap,
+			      uint32_t n_snap, int new_fd, const uint32_t *map,
+			      uint32_t n_new)
+{
+	_cleanup_free_ struct bf_counter *fin = NULL, *cur = NULL;
+	uint32_t n_fin = 0, n_cur = 0, key = 0;
+	bool any = false;
+
+	if (old_fd < 0 || new_fd < 0 || !snap ||
+	    bf_counters_read(old_fd, &fin, &n_fin) ||
+	    bf_counters_read(new_fd, &cur, &n_cur))
+		return;
+	for (uint32_t i = 0; i < n_new && i < n_cur; i++) {
+		uint32_t o = map[i];
+
+		if (!o || o - 1 >= n_snap || o - 1 >= n_fin)
+			continue;
+		o--;
+		if (fin[o].packets == snap[o].packets &&
+		    fin[o].bytes == snap[o].bytes)
+			continue;
+		cur[i].packets += fin[o].packets - snap[o].packets;
+		cur[i].bytes += fin[o].bytes - snap[o].bytes;
+		any = true;
+	}
+	if (any)
+		bpf_map_update_elem(new_fd, &key, cur, BPF_ANY);
+}
+
+int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
+{
+	struct bf_ruleset *rs = NULL;
+	struct bf_state ost = { 0 };
+	struct txn t = { .counters_fd = -1, .state_fd = -1, .lock_fd = -1 };
+	_cleanup_free_ struct bf_counter *snap = NULL;
+	_cleanup_free_ uint32_t *map = NULL;
+	_cleanup_close_ int old_cfd = -1;
+	uint32_t n_snap = 0;
+	unsigned int families_before;
+	bool have_old = false;
+	char path[PATH_MAX];
+	double t0 = now_ms();
+	int r;
+
+	if ((unsigned)o->kind >= BF_SLOT_COUNT)
+		return -EINVAL;
+	r = bf_slot_init(&t.slot, NULL, (enum bf_attach_kind)o->kind,
+			 o->ifname);
+	if (r) {
+		bf_err("%s needs a valid interface name (--iface)",
+		       bf_attach_name((enum bf_attach_kind)o->kind));
+		return r;
+	}
+	if (o->kind != BF_SLOT_NF) {
+		t.ifindex = if_nametoindex(o->ifname);
+		if (!t.ifindex && !o->read_only) {
+			bf_err("no interface '%s' in this network namespace",
+			       o->ifname);
+			return -ENODEV;
+		}
+	}
+	rs = bf_ruleset_new();
+	if (!rs)
+		return -ENOMEM;
+	rs->families = 0;
+
+	r = bf_netns_dir(t.nsdir, sizeof(t.nsdir), !o->read_only);
+	if (r == -ENOENT && o->read_only) {
+		r = 0; /* nothing in force: an empty ruleset */
+	} else if (r) {
+		if (r != -EINVAL && r != -EPERM && r != -ENOENT)
+			bf_err("cannot prepare the pin directory: %s",
+			       strerror(-r));
+		goto out;
+	} else {
+		t.lock_fd = bf_netns_lock(t.nsdir, !o->read_only);
+		if (t.lock_fd >= 0 && access(t.nsdir, F_OK) && !o->read_only) {
+			/* A concurrent flush removed the directory while we
+			 * waited: make it again (once). */
+			close(t.lock_fd);
+			r = bf_netns_dir(t.nsdir, sizeof(t.nsdir), true);
+			t.lock_fd = r ? r : bf_netns_lock(t.nsdir, true);
+		}
+		if (t.lock_fd < 0) {
+			r = t.lock_fd;
+			goto out;
+		}
+		bf_slot_init(&t.slot, t.nsdir, (enum bf_attach_kind)o->kind,
+			     o->ifname);
+		bf_path(path, sizeof(path), "%s/state", t.slot.dir);
+		r = bf_state_read(path, &ost);
+		if (r && r != -ENOENT)
+			goto out;
+		have_old = r == 0;
+		r = 0;
+	}
+
+	if (o->if_generation >= 0 &&
+	    (uint64_t)o->if_generation != (have_old ? ost.hdr.generation : 0)) {
+		bf_err("%s changed: it is at generation %llu, not %lld; "
+		       "read it again and retry",
+		       t.slot.name,
+		       (unsigned long long)(have_old ? ost.hdr.generation : 0),
+		       o->if_generation);
+		r = -ESTALE;
+		goto out;
+	}
+
+	if (have_old) {
+		r = bf_state_parse(rs, &ost, t.slot.name, ost.hdr.families);
+		if (r)
+			goto out;
+		rs->families = ost.hdr.families;
+		bf_ruleset_number(rs);
+		bf_path(path, sizeof(path), "%s/counters", t.slot.dir);
+		old_cfd = bpf_obj_get(path);
+		if (old_cfd >= 0 &&
+		    bf_counters_read(old_cfd, &snap, &n_snap) == 0)
+			bf_counters_apply(rs, snap, n_snap);
+		mark_old_indexes(rs);
+	}
+	families_before = rs->families;
+
+	r = fn(rs, have_old ? (unsigned long long)ost.hdr.generation : 0, data);
+	if (r) /* an error, or nothing to change */
+		goto out;
+	if (o->read_only) {
+		bf_err("bf_edit: a read-only edit changed the ruleset");
+		r = -EINVAL;
+		goto out;
+	}
+	if (!rs->families && !families_before)
+		goto out; /* nothing was and nothing is */
+
+	r = number_keeping_map(rs, &map);
+	if (r)
+		goto out;
+	{
+		struct install_args a = {
+			.kind = (enum bf_attach_kind)o->kind,
+			.ifname = o->ifname,
+			.verbose = o->verbose,
+			.test_only = o->test_only,
+			.old = have_old ? &ost : NULL,
+			.t0 = t0,
+			.t_parse = now_ms(),
+		};
+
+		r = install(&t, rs, &a);
+		if (!r && !o->test_only)
+			carry_late_counts(old_cfd, snap, n_snap, t.counters_fd,
+					  map, rs->n_counters);
+	}
+out:
+	txn_release(&t);
+	bf_state_release(&ost);
+	bf_ruleset_free(&rs);
+	return r;
 }

@@ -211,7 +211,8 @@ static void print_num(FILE *out, uint64_t v, bool exact, int width)
 	static const char units[] = "KMGT";
 
 	if (exact || v <= 99999) {
-		fprintf(out, "%*llu ", exact ? width : 5, (unsigned long long)v);
+		fprintf(out, "%*llu ", exact ? width : 5,
+			(unsigned long long)v);
 		return;
 	}
 	for (int i = 0; i < 4; i++) {
@@ -319,8 +320,7 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto)
 
 			inet_ntop(af, m->u.range.lo, lo, sizeof(lo));
 			inet_ntop(af, m->u.range.hi, hi, sizeof(hi));
-			fprintf(out, "%s%s IP range %s-%s ",
-				m->neg ? "! " : "",
+			fprintf(out, "%s%s IP range %s-%s ", m->neg ? "! " : "",
 				m->type == BF_MATCH_SRANGE ? "source" :
 							     "destination",
 				lo, hi);
@@ -349,8 +349,7 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto)
 	}
 }
 
-static size_t chain_refs(const struct bf_ruleset *rs,
-			 const struct bf_chain *c)
+static size_t chain_refs(const struct bf_ruleset *rs, const struct bf_chain *c)
 {
 	size_t n = 0;
 
@@ -457,8 +456,8 @@ static int list_text(struct view *v, void *data)
 	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
 		if (!(v->rs->families & (1u << f)))
 			continue;
-		fprintf(out, "# %s\n", f == BF_FAMILY_INET4 ? "iptables" :
-							    "ip6tables");
+		fprintf(out, "# %s\n",
+			f == BF_FAMILY_INET4 ? "iptables" : "ip6tables");
 		for (size_t i = 0; i < v->rs->n_chains; i++) {
 			const struct bf_chain *c = &v->rs->chains[i];
 
@@ -525,32 +524,29 @@ static json_t *rule_json(const struct bf_rule *r, size_t num)
 	return j;
 }
 
-static json_t *chain_json(const struct bf_ruleset *rs,
-			  const struct bf_chain *c)
+static json_t *chain_json(const struct bf_ruleset *rs, const struct bf_chain *c)
 {
 	json_t *rules = json_array(), *j;
 
 	for (size_t i = 0; i < c->n_rules; i++)
 		json_array_append_new(rules, rule_json(&c->rules[i], i + 1));
-	j = json_pack("{s:s, s:b, s:o}", "name", c->name, "builtin",
-		      c->builtin, "rules", rules);
+	j = json_pack("{s:s, s:b, s:o}", "name", c->name, "builtin", c->builtin,
+		      "rules", rules);
 	if (!j)
 		return NULL;
 	if (c->builtin) {
 		json_object_set_new(j, "policy",
 				    json_string(bf_verdict_name(c->policy)));
-		json_object_set_new(j, "packets",
-				    json_integer((json_int_t)
-							 c->policy_counter
-								 .packets));
-		json_object_set_new(j, "bytes",
-				    json_integer((json_int_t)
-							 c->policy_counter
-								 .bytes));
+		json_object_set_new(
+			j, "packets",
+			json_integer((json_int_t)c->policy_counter.packets));
+		json_object_set_new(
+			j, "bytes",
+			json_integer((json_int_t)c->policy_counter.bytes));
 	} else {
-		json_object_set_new(j, "references",
-				    json_integer((json_int_t)chain_refs(rs,
-									c)));
+		json_object_set_new(
+			j, "references",
+			json_integer((json_int_t)chain_refs(rs, c)));
 	}
 	return j;
 }
@@ -571,10 +567,9 @@ static int list_json(struct view *v, void *data)
 					chains,
 					chain_json(v->rs, &v->rs->chains[i]));
 		}
-		json_array_append_new(tables,
-				      json_pack("{s:s, s:o}", "family",
-						bf_family_name(f), "chains",
-						chains));
+		json_array_append_new(tables, json_pack("{s:s, s:o}", "family",
+							bf_family_name(f),
+							"chains", chains));
 	}
 	slot = json_pack("{s:s, s:s, s:I, s:o}", "slot", v->slot.name, "hook",
 			 bf_slot_kind_name((enum bf_slot_kind)v->slot.kind),
@@ -583,8 +578,7 @@ static int list_json(struct view *v, void *data)
 	if (!slot)
 		return -ENOMEM;
 	if (v->slot.ifname[0])
-		json_object_set_new(slot, "iface",
-				    json_string(v->slot.ifname));
+		json_object_set_new(slot, "iface", json_string(v->slot.ifname));
 	json_object_set_new(slot, "attached", json_boolean(v->attached));
 	json_object_set_new(slot, "conntrack",
 			    json_boolean(v->st.hdr.flags & BF_STATE_USES_CT));
@@ -604,7 +598,8 @@ int bf_list(FILE *out, const struct bf_slot_sel *sel, unsigned int flags)
 		r = for_each_slot(sel, list_json, slots);
 		doc = json_pack("{s:o}", "slots", slots);
 		if (!r && doc) {
-			json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			json_dumpf(doc, out,
+				   JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 			fputc('\n', out);
 		}
 		json_decref(doc);
@@ -648,9 +643,225 @@ int bf_save(FILE *out, const struct bf_slot_sel *sel, unsigned int families,
 	    bool counters)
 {
 	struct save_ctx s = { .out = out,
-			      .families = families ? families :
-						     (1u << BF_FAMILY_COUNT) - 1,
+			      .families = families ?
+						  families :
+						  (1u << BF_FAMILY_COUNT) - 1,
 			      .counters = counters };
 
 	return for_each_slot(sel, save_one, &s);
+}
+
+/* ---- `iptables -L` exactly (iptables 1.8.9's print_header() and
+ * print_firewall() layouts, xtables_print_num() numbers) ---- */
+
+static void ipt_num(FILE *out, uint64_t v, unsigned int flags, bool notable)
+{
+	static const char units[] = "KMGT";
+	unsigned long long n = v;
+
+	if (flags & BF_LIST_EXACT) {
+		fprintf(out, notable ? "%llu " : "%8llu ", n);
+		return;
+	}
+	if (n <= 99999) {
+		fprintf(out, notable ? "%llu " : "%5llu ", n);
+		return;
+	}
+	for (int i = 0; i < 4; i++) {
+		n = (n + 500) / 1000;
+		if (n <= 9999 || i == 3) {
+			fprintf(out, notable ? "%llu%c " : "%4llu%c ", n,
+				units[i]);
+			return;
+		}
+	}
+}
+
+/* "a.b.c.d", "a.b.c.d/len", "anywhere" (xtables_ipmask_to_numeric()
+ * omits a full mask). */
+static void ipt_addr(enum bf_family f, const struct bf_match *m,
+		     unsigned int flags, char *buf, size_t size)
+{
+	int bytes = f == BF_FAMILY_INET4 ? 4 : 16;
+	char a[INET6_ADDRSTRLEN] = "";
+	int len;
+
+	if (!m) {
+		snprintf(buf, size, "%s",
+			 !(flags & BF_LIST_NUMERIC) ? "anywhere" :
+			 f == BF_FAMILY_INET4	    ? "0.0.0.0/0" :
+						      "::/0");
+		return;
+	}
+	len = prefix_len(m->u.addr.mask, bytes);
+	if (len == 0 && !(flags & BF_LIST_NUMERIC)) {
+		snprintf(buf, size, "anywhere");
+		return;
+	}
+	inet_ntop(f == BF_FAMILY_INET4 ? AF_INET : AF_INET6, m->u.addr.addr, a,
+		  sizeof(a));
+	if (len == bytes * 8)
+		snprintf(buf, size, "%s", a);
+	else
+		snprintf(buf, size, "%s/%d", a, len);
+}
+
+static void ipt_rule_line(FILE *out, const struct bf_rule *r, size_t num,
+			  unsigned int flags)
+{
+	const struct bf_match *src = NULL, *dst = NULL;
+	const char *any = flags & BF_LIST_NUMERIC ? "*" : "any";
+	char in[24], outi[24], sbuf[64], dbuf[64], pb[8];
+	const char *ifin = NULL, *ifout = NULL, *target = "";
+	bool inv_in = false, inv_out = false, proto_neg = false;
+	bool frag = false, frag_neg = false;
+	uint8_t proto = 0;
+	_cleanup_free_ char *extra = NULL;
+	size_t extra_len = 0;
+	FILE *m;
+
+	for (size_t k = 0; k < r->n_matches; k++) {
+		const struct bf_match *x = &r->matches[k];
+
+		switch (x->type) {
+		case BF_MATCH_L4PROTO:
+			proto = x->u.proto;
+			proto_neg = x->neg;
+			break;
+		case BF_MATCH_SADDR:
+			src = x;
+			break;
+		case BF_MATCH_DADDR:
+			dst = x;
+			break;
+		case BF_MATCH_IIFNAME:
+			ifin = x->u.iface.name;
+			inv_in = x->neg;
+			break;
+		case BF_MATCH_OIFNAME:
+			ifout = x->u.iface.name;
+			inv_out = x->neg;
+			break;
+		case BF_MATCH_FRAG:
+			frag = true;
+			frag_neg = x->neg;
+			break;
+		default:
+			break;
+		}
+	}
+	switch (r->verdict.kind) {
+	case BF_VERDICT_CONTINUE:
+		break;
+	case BF_VERDICT_JUMP:
+	case BF_VERDICT_GOTO:
+		target = r->verdict.chain;
+		break;
+	default:
+		target = bf_verdict_name(r->verdict.kind);
+		break;
+	}
+	if (flags & BF_LIST_LINE_NUMBERS)
+		fprintf(out, "%-4zu ", num);
+	if (flags & BF_LIST_VERBOSE) {
+		ipt_num(out, r->counter.packets, flags, false);
+		ipt_num(out, r->counter.bytes, flags, false);
+	}
+	fprintf(out, "%-9s %c", target, proto_neg ? '!' : ' ');
+	if (flags & BF_LIST_NUMERIC)
+		fprintf(out, "%-5u", proto);
+	else
+		fprintf(out, "%-5s", proto_name(proto, pb));
+	if (r->family == BF_FAMILY_INET4)
+		fprintf(out, "%c%c ", frag && frag_neg ? '!' : '-',
+			frag ? 'f' : '-');
+	else
+		fputs("   ", out);
+	if (flags & BF_LIST_VERBOSE) {
+		snprintf(in, sizeof(in), "%s%s", inv_in ? "!" : "",
+			 ifin ? ifin : any);
+		snprintf(outi, sizeof(outi), "%s%s", inv_out ? "!" : "",
+			 ifout ? ifout : any);
+		fprintf(out, " %-6s %-6s ", in, outi);
+	}
+	ipt_addr(r->family, src, flags, sbuf, sizeof(sbuf));
+	ipt_addr(r->family, dst, flags, dbuf, sizeof(dbuf));
+	fprintf(out, "%c%-19s %c%-19s ", src && src->neg ? '!' : ' ', sbuf,
+		dst && dst->neg ? '!' : ' ', dbuf);
+	if (r->verdict.kind == BF_VERDICT_GOTO)
+		fputs("[goto] ", out);
+	/* The matches, as bf_list() prints them ("x y " each), become
+	 * iptables' " x y" (each module prints a leading space). */
+	m = open_memstream(&extra, &extra_len);
+	if (m) {
+		print_extras(m, r, proto);
+		if (fclose(m) == 0 && extra) {
+			while (extra_len && extra[extra_len - 1] == ' ')
+				extra[--extra_len] = '\0';
+			if (extra_len)
+				fprintf(out, " %s", extra);
+		}
+	}
+	fputc('\n', out);
+}
+
+static void ipt_chain_header(FILE *out, const struct bf_ruleset *rs,
+			     const struct bf_chain *c, unsigned int flags)
+{
+	if (c->builtin) {
+		fprintf(out, "Chain %s (policy %s", c->name,
+			bf_verdict_name(c->policy));
+		if (flags & BF_LIST_VERBOSE) {
+			fputc(' ', out);
+			ipt_num(out, c->policy_counter.packets, flags, true);
+			fputs("packets, ", out);
+			ipt_num(out, c->policy_counter.bytes, flags, true);
+			fputs("bytes", out);
+		}
+		fputs(")\n", out);
+	} else {
+		fprintf(out, "Chain %s (%zu references)\n", c->name,
+			chain_refs(rs, c));
+	}
+	if (flags & BF_LIST_LINE_NUMBERS)
+		fprintf(out, "%-4s ", "num");
+	if (flags & BF_LIST_VERBOSE) {
+		if (flags & BF_LIST_EXACT)
+			fprintf(out, "%8s %10s ", "pkts", "bytes");
+		else
+			fprintf(out, "%5s %5s ", "pkts", "bytes");
+	}
+	fprintf(out, "%-9s  prot opt", "target");
+	if (flags & BF_LIST_VERBOSE)
+		fprintf(out, " %-6s %-6s ", "in", "out");
+	fprintf(out, " %-19s  %-19s \n", "source", "destination");
+}
+
+int bf_list_ipt(FILE *out, const struct bf_ruleset *rs, enum bf_family family,
+		const char *chain, unsigned long long rulenum,
+		unsigned int flags)
+{
+	bool first = true;
+
+	if (chain && rulenum) {
+		const struct bf_chain *c = bf_ruleset_chain(rs, family, chain);
+
+		if (!c || rulenum > c->n_rules)
+			return -ENOENT;
+		ipt_rule_line(out, &c->rules[rulenum - 1], rulenum, flags);
+		return 0;
+	}
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *c = &rs->chains[i];
+
+		if (c->family != family || (chain && strcmp(c->name, chain)))
+			continue;
+		if (!first)
+			fputc('\n', out);
+		first = false;
+		ipt_chain_header(out, rs, c, flags);
+		for (size_t j = 0; j < c->n_rules; j++)
+			ipt_rule_line(out, &c->rules[j], j + 1, flags);
+	}
+	return 0;
 }

@@ -1,0 +1,847 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * One iptables command line (`iptables -D INPUT 3`, `iptables -C ...`)
+ * applied to a ruleset in memory, with iptables' own messages, and the
+ * `iptables -S` printer.
+ *
+ * The command and its positional arguments are taken out of the argument
+ * vector here; a rule specification left over is parsed by the rule parser
+ * of rule.c as the arguments of `-A CHAIN`. Rules are compared the way
+ * `iptables -D/-C` find them (the kernel's compare of whole entries in
+ * do_replace()/iptc's is_same()): here, by their canonical iptables-save
+ * form, which is one string per distinct rule.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpfilter/bpfilter.h"
+#include "bpfilter/front_ipt.h"
+#include "bpfilter/helper.h"
+#include "bpfilter/log.h"
+#include "front/ipt/ipt.h"
+
+/* iptables' messages for errors the kernel reports (iptc's
+ * iptc_strerror() texts, as iptables 1.8.9 prints them). */
+#define MSG_NOENT "No chain/target/match by that name."
+#define MSG_BAD_RULE "Bad rule (does a matching rule exist in that chain?)."
+
+_Static_assert((int)BF_IPT_CMD_VERBOSE == (int)BF_LIST_VERBOSE &&
+		       (int)BF_IPT_CMD_EXACT == (int)BF_LIST_EXACT &&
+		       (int)BF_IPT_CMD_NUMERIC == (int)BF_LIST_NUMERIC &&
+		       (int)BF_IPT_CMD_LINE_NUMBERS ==
+			       (int)BF_LIST_LINE_NUMBERS,
+	       "bf_ipt_cmd flags are bf_list flags");
+
+struct cmd_state {
+	const char *prog;
+	char usage[64]; /* "iptables v1.8.9 (bpfilter)" */
+	struct bf_ipt_cmd *cmd;
+	const char *newname; /* -E, -P */
+	bool has_num;
+	char *spec[IPT_MAX_ARGS + 3]; /* "-A" CHAIN rule specification */
+	int n_spec;
+};
+
+#define kerr(s, ...) bf_log_at(BF_LOG_ERROR, (s)->prog, 0, 0, __VA_ARGS__)
+#define uerr(s, ...)                                                           \
+	do {                                                                   \
+		(s)->cmd->usage_error = true;                                  \
+		bf_log_at(BF_LOG_ERROR, (s)->usage, 0, 0, __VA_ARGS__);        \
+	} while (0)
+
+static const struct {
+	const char *name;
+	char cmd;
+} long_cmds[] = {
+	{ "append", 'A' },     { "delete", 'D' },	{ "check", 'C' },
+	{ "insert", 'I' },     { "replace", 'R' },	{ "list", 'L' },
+	{ "list-rules", 'S' }, { "flush", 'F' },	{ "zero", 'Z' },
+	{ "new-chain", 'N' },  { "delete-chain", 'X' }, { "rename-chain", 'E' },
+	{ "policy", 'P' },     { "line-numbers", '0' }, { "verbose", 'v' },
+	{ "numeric", 'n' },    { "exact", 'x' },
+};
+
+/* Long option name -> command/flag letter: exact, or a unique prefix of
+ * at least 3 characters (getopt_long over iptables' own options). */
+static char long_cmd(const char *name, size_t len)
+{
+	char found = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(long_cmds); i++) {
+		if (strlen(long_cmds[i].name) == len &&
+		    !strncmp(long_cmds[i].name, name, len))
+			return long_cmds[i].cmd;
+	}
+	if (len < 3)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(long_cmds); i++) {
+		if (!strncmp(long_cmds[i].name, name, len)) {
+			if (found && found != long_cmds[i].cmd)
+				return 0;
+			found = long_cmds[i].cmd;
+		}
+	}
+	return found;
+}
+
+static bool is_word(const char *s)
+{
+	return s && s[0] != '-' && s[0] != '!';
+}
+
+/* Short options that take an argument (IPT_OPTSTRING), other than the
+ * commands: the next word is theirs. */
+static bool short_takes_arg(char c)
+{
+	return strchr("cdgijmopstM", c) != NULL;
+}
+
+static int parse_num(struct cmd_state *s, const char *arg)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || *end || !*arg || v < 1 || v > 0x7fffffffULL) {
+		uerr(s, "Invalid rule number `%s'", arg);
+		return -EINVAL;
+	}
+	s->cmd->rulenum = v;
+	s->has_num = true;
+	return 0;
+}
+
+/* The command's own arguments, following the command option at argv[*i]
+ * (attached: arg != NULL). */
+static int command_args(struct cmd_state *s, char c, const char *arg, int argc,
+			char **argv, int *i)
+{
+	struct bf_ipt_cmd *cmd = s->cmd;
+
+	if (cmd->command) {
+		uerr(s, "Cannot use -%c with -%c", c, cmd->command);
+		return -EINVAL;
+	}
+	cmd->command = c;
+	switch (c) {
+	case 'A':
+	case 'C':
+	case 'D':
+	case 'I':
+	case 'R':
+	case 'N':
+	case 'E':
+	case 'P':
+		if (!arg) {
+			if (*i >= argc) {
+				uerr(s, "option \"-%c\" requires an argument",
+				     c);
+				return -EINVAL;
+			}
+			arg = argv[(*i)++];
+		}
+		cmd->chain = arg;
+		break;
+	default: /* F L S X Z: an optional chain */
+		if (arg && *arg)
+			cmd->chain = arg;
+		else if (*i < argc && is_word(argv[*i]))
+			cmd->chain = argv[(*i)++];
+		break;
+	}
+	switch (c) {
+	case 'D':
+	case 'I':
+	case 'L':
+	case 'S':
+		if (*i < argc && is_word(argv[*i]) &&
+		    (c != 'L' && c != 'S' ? true : cmd->chain != NULL))
+			return parse_num(s, argv[(*i)++]);
+		break;
+	case 'R':
+		if (*i >= argc || !is_word(argv[*i])) {
+			uerr(s, "-R requires a rule number");
+			return -EINVAL;
+		}
+		return parse_num(s, argv[(*i)++]);
+	case 'E':
+		if (*i >= argc || !is_word(argv[*i])) {
+			uerr(s, "-E requires old-chain-name and "
+				"new-chain-name");
+			return -EINVAL;
+		}
+		s->newname = argv[(*i)++];
+		break;
+	case 'P':
+		if (*i >= argc || !is_word(argv[*i])) {
+			uerr(s, "-P requires a chain and a policy");
+			return -EINVAL;
+		}
+		s->newname = argv[(*i)++];
+		break;
+	}
+	return 0;
+}
+
+static int spec_add(struct cmd_state *s, char *word)
+{
+	if (s->n_spec >= (int)ARRAY_SIZE(s->spec) - 1) {
+		uerr(s, "too many arguments");
+		return -E2BIG;
+	}
+	s->spec[s->n_spec++] = word;
+	return 0;
+}
+
+/* Split argv into the command (with its arguments), the listing flags and
+ * the rest (the rule specification), in s->spec after "-A CHAIN". */
+static int split_args(struct cmd_state *s, int argc, char **argv)
+{
+	int i = 0, r;
+
+	s->n_spec = 2; /* "-A", chain */
+	while (i < argc) {
+		char *tok = argv[i++];
+
+		/* -t filter (the only table), -w/-W [N] (our lock always
+		 * waits): not part of any rule. */
+		if (!strcmp(tok, "-t") || !strcmp(tok, "--table")) {
+			if (i >= argc) {
+				uerr(s, "option \"-t\" requires an argument");
+				return -EINVAL;
+			}
+			if (strcmp(argv[i], "filter")) {
+				uerr(s,
+				     "can't initialize iptables table `%s': "
+				     "Table does not exist (do you need to "
+				     "insmod?)",
+				     argv[i]);
+				return -EOPNOTSUPP;
+			}
+			i++;
+			continue;
+		}
+		if (!strcmp(tok, "-w") || !strcmp(tok, "--wait") ||
+		    !strcmp(tok, "-W") || !strcmp(tok, "--wait-interval")) {
+			if (i < argc && argv[i][0] >= '0' && argv[i][0] <= '9')
+				i++;
+			continue;
+		}
+		if (tok[0] == '-' && tok[1] == '-' && tok[2]) {
+			const char *eq = strchr(tok + 2, '=');
+			size_t len = eq ? (size_t)(eq - tok - 2) :
+					  strlen(tok + 2);
+			char c = long_cmd(tok + 2, len);
+
+			if (c == 'v' || c == 'n' || c == 'x' || c == '0') {
+				s->cmd->flags |=
+					c == 'v' ? BF_IPT_CMD_VERBOSE :
+					c == 'n' ? BF_IPT_CMD_NUMERIC :
+					c == 'x' ? BF_IPT_CMD_EXACT :
+						   BF_IPT_CMD_LINE_NUMBERS;
+				continue; /* listing flags: no rule option */
+			} else if (c) {
+				r = command_args(s, c, eq ? eq + 1 : NULL, argc,
+						 argv, &i);
+				if (r)
+					return r;
+				continue;
+			}
+			r = spec_add(s, tok);
+			if (r)
+				return r;
+			continue;
+		}
+		if (tok[0] == '-' && tok[1] && tok[1] != '-' &&
+		    strpbrk(tok + 1, "ACDIRNEPFLSXZ")) {
+			/* A cluster holding a command: flags before it, the
+			 * command, its attached argument. */
+			for (const char *p = tok + 1; *p; p++) {
+				if (strchr("ACDIRNEPFLSXZ", *p)) {
+					r = command_args(s, *p,
+							 p[1] ? p + 1 : NULL,
+							 argc, argv, &i);
+					if (r)
+						return r;
+					break;
+				}
+				if (*p == 'v')
+					s->cmd->flags |= BF_IPT_CMD_VERBOSE;
+				else if (*p == 'n')
+					s->cmd->flags |= BF_IPT_CMD_NUMERIC;
+				else if (*p == 'x')
+					s->cmd->flags |= BF_IPT_CMD_EXACT;
+				else if (strchr("46wW", *p))
+					continue;
+				else {
+					uerr(s, "unknown option \"-%c\"", *p);
+					return -EINVAL;
+				}
+			}
+			continue;
+		}
+		if (tok[0] == '-' && tok[1] && tok[1] != '-' &&
+		    strspn(tok + 1, "vnx") == strlen(tok + 1)) {
+			for (const char *p = tok + 1; *p; p++) {
+				if (*p == 'v')
+					s->cmd->flags |= BF_IPT_CMD_VERBOSE;
+				else if (*p == 'n')
+					s->cmd->flags |= BF_IPT_CMD_NUMERIC;
+				else if (*p == 'x')
+					s->cmd->flags |= BF_IPT_CMD_EXACT;
+			}
+			continue; /* listing flags: no rule option */
+		}
+		r = spec_add(s, tok);
+		if (r)
+			return r;
+		/* The argument of a short option is never a command. */
+		if (tok[0] == '-' && tok[1] && tok[1] != '-' &&
+		    short_takes_arg(tok[strlen(tok) - 1]) && i < argc) {
+			r = spec_add(s, argv[i++]);
+			if (r)
+				return r;
+		}
+	}
+	if (!s->cmd->command) {
+		uerr(s, "no command specified");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* -j/-g to a user chain: it must exist in the family (do_parse() loads
+ * the target by name and fails with this text). */
+static int resolve_target(struct cmd_state *s, struct bf_ruleset *rs,
+			  struct ipt_rule_ctx *ctx)
+{
+	const char *t = ctx->target;
+	const struct bf_chain *c;
+
+	if (!t) {
+		ctx->verdict = BF_VERDICT_CONTINUE;
+		return 0;
+	}
+	if (ctx->tgt.tgt) {
+		ctx->verdict = ctx->tgt.tgt->kind;
+		return 0;
+	}
+	if (!strcmp(t, "ACCEPT") || !strcmp(t, "DROP") ||
+	    !strcmp(t, "RETURN")) {
+		if (ctx->is_goto) {
+			uerr(s, "goto '%s' is not a chain", t);
+			return -EINVAL;
+		}
+		ctx->verdict = !strcmp(t, "ACCEPT") ? BF_VERDICT_ACCEPT :
+			       !strcmp(t, "DROP")   ? BF_VERDICT_DROP :
+						      BF_VERDICT_RETURN;
+		return 0;
+	}
+	c = bf_ruleset_chain(rs, ctx->family, t);
+	if (!c || c->builtin) {
+		uerr(s, "Couldn't load target `%s':No such file or directory",
+		     t);
+		return -ENOENT;
+	}
+	ctx->verdict = ctx->is_goto ? BF_VERDICT_GOTO : BF_VERDICT_JUMP;
+	return 0;
+}
+
+/* Parse the rule specification into IR rules (several for comma lists of
+ * addresses), owned by the caller. */
+static int build_rules(struct cmd_state *s, struct bf_ruleset *rs,
+		       struct bf_rule **rules, size_t *n)
+{
+	_cleanup_free_ struct ipt_rule_ctx *ctx = calloc(1, sizeof(*ctx));
+	const char *file;
+	int r;
+
+	if (!ctx)
+		return -ENOMEM;
+	file = bf_ruleset_intern_file(rs, s->prog);
+	if (!file)
+		return -ENOMEM;
+	ctx->file = s->usage;
+	ctx->line = 0;
+	ctx->family = s->cmd->family;
+	s->spec[0] = "-A";
+	s->spec[1] = (char *)s->cmd->chain;
+	s->spec[s->n_spec] = NULL;
+	r = ipt_parse_args(ctx, s->n_spec, s->spec);
+	if (!r)
+		r = resolve_target(s, rs, ctx);
+	if (r) {
+		s->cmd->usage_error = true;
+		return r;
+	}
+	r = ipt_build_rules(ctx, rules, n);
+	if (r) {
+		s->cmd->usage_error = true;
+		return r;
+	}
+	for (size_t i = 0; i < *n; i++) {
+		(*rules)[i].file = file;
+		(*rules)[i].line = 0;
+		(*rules)[i].counter_idx = 0; /* a new rule (see bf_edit()) */
+	}
+	return 0;
+}
+
+static char *rule_text(const struct bf_rule *r)
+{
+	char *buf = NULL;
+	size_t sz = 0;
+	FILE *m = open_memstream(&buf, &sz);
+
+	if (!m)
+		return NULL;
+	bf_ipt_print_rule(m, r);
+	if (fclose(m)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Index of the first rule of c equal to r, or -1 (-2: no memory). */
+static long find_rule(const struct bf_chain *c, const struct bf_rule *r)
+{
+	_cleanup_free_ char *want = rule_text(r);
+
+	if (!want)
+		return -2;
+	for (size_t j = 0; j < c->n_rules; j++) {
+		_cleanup_free_ char *have = rule_text(&c->rules[j]);
+
+		if (!have)
+			return -2;
+		if (!strcmp(have, want))
+			return (long)j;
+	}
+	return -1;
+}
+
+static void remove_rule(struct bf_chain *c, size_t j)
+{
+	bf_rule_release(&c->rules[j]);
+	memmove(&c->rules[j], &c->rules[j + 1],
+		(c->n_rules - j - 1) * sizeof(c->rules[0]));
+	c->n_rules--;
+}
+
+static size_t references(const struct bf_ruleset *rs, enum bf_family f,
+			 const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *c = &rs->chains[i];
+
+		if (c->family != f)
+			continue;
+		for (size_t j = 0; j < c->n_rules; j++) {
+			const struct bf_verdict *v = &c->rules[j].verdict;
+
+			if ((v->kind == BF_VERDICT_JUMP ||
+			     v->kind == BF_VERDICT_GOTO) &&
+			    !strcmp(v->chain, name))
+				n++;
+		}
+	}
+	return n;
+}
+
+static int rule_command(struct cmd_state *s, struct bf_ruleset *rs,
+			struct bf_chain *c)
+{
+	struct bf_ipt_cmd *cmd = s->cmd;
+	struct bf_rule *rules = NULL;
+	size_t n = 0, moved = 0;
+	int r = 0;
+
+	if (cmd->command == 'D' && s->has_num) {
+		if (s->n_spec > 2) {
+			uerr(s, "Illegal option with this command");
+			return -EINVAL;
+		}
+		if (cmd->rulenum > c->n_rules) {
+			kerr(s, "Index of deletion too big.");
+			return -ENOENT;
+		}
+		remove_rule(c, cmd->rulenum - 1);
+		return 0;
+	}
+	if (cmd->command == 'I' && cmd->rulenum > c->n_rules + 1) {
+		kerr(s, "Index of insertion too big.");
+		return -E2BIG;
+	}
+	if (cmd->command == 'R' && cmd->rulenum > c->n_rules) {
+		kerr(s, "Index of replacement too big.");
+		return -E2BIG;
+	}
+	r = build_rules(s, rs, &rules, &n);
+	if (r)
+		goto out;
+	/* build_rules() may have grown the chain table: find c again. */
+	c = bf_ruleset_chain(rs, cmd->family, cmd->chain);
+	switch (cmd->command) {
+	case 'A':
+	case 'I':
+		for (; moved < n; moved++) {
+			r = cmd->command == 'A' ?
+				    bf_chain_add_rule(c, &rules[moved]) :
+				    bf_chain_insert_rule(c, cmd->rulenum - 1,
+							 &rules[moved]);
+			if (r)
+				goto out;
+		}
+		break;
+	case 'R':
+		if (n != 1) {
+			uerr(s, "-R requires a rule with one source and one "
+				"destination address");
+			r = -EINVAL;
+			goto out;
+		}
+		bf_rule_release(&c->rules[cmd->rulenum - 1]);
+		c->rules[cmd->rulenum - 1] = rules[0];
+		moved = 1;
+		break;
+	case 'C':
+	case 'D':
+		for (size_t k = 0; k < n; k++) {
+			long j = find_rule(c, &rules[k]);
+
+			if (j == -2) {
+				r = -ENOMEM;
+				goto out;
+			}
+			if (j < 0) {
+				kerr(s, MSG_BAD_RULE);
+				r = -ENOENT;
+				goto out;
+			}
+			if (cmd->command == 'D')
+				remove_rule(c, (size_t)j);
+		}
+		break;
+	}
+out:
+	for (size_t k = moved; k < n; k++)
+		bf_rule_release(&rules[k]);
+	free(rules);
+	return r;
+}
+
+static int chain_command(struct cmd_state *s, struct bf_ruleset *rs)
+{
+	struct bf_ipt_cmd *cmd = s->cmd;
+	enum bf_family f = cmd->family;
+	struct bf_chain *c = NULL;
+
+	if (cmd->chain) {
+		c = bf_ruleset_chain(rs, f, cmd->chain);
+		if (!c) {
+			kerr(s, MSG_NOENT);
+			return -ENOENT;
+		}
+	}
+	switch (cmd->command) {
+	case 'F':
+	case 'Z':
+		for (size_t i = 0; i < rs->n_chains; i++) {
+			struct bf_chain *o = &rs->chains[i];
+
+			if (o->family != f || (c && o != c))
+				continue;
+			if (cmd->command == 'F') {
+				while (o->n_rules)
+					remove_rule(o, o->n_rules - 1);
+				continue;
+			}
+			o->policy_counter = (struct bf_counter){ 0 };
+			for (size_t j = 0; j < o->n_rules; j++)
+				o->rules[j].counter = (struct bf_counter){ 0 };
+		}
+		return 0;
+	case 'X':
+		if (c && c->builtin) {
+			kerr(s, "Invalid argument. Run `dmesg' for more "
+				"information.");
+			return -EINVAL;
+		}
+		for (size_t i = 0; i < rs->n_chains; i++) {
+			struct bf_chain *o = &rs->chains[i];
+
+			if (o->family != f || o->builtin || (c && o != c))
+				continue;
+			if (o->n_rules || references(rs, f, o->name)) {
+				kerr(s, "Too many links.");
+				return -EBUSY;
+			}
+		}
+		for (size_t i = rs->n_chains; i-- > 0;) {
+			struct bf_chain *o = &rs->chains[i];
+			char name[BF_CHAIN_NAME_MAX + 1];
+
+			if (o->family != f || o->builtin ||
+			    (cmd->chain && strcmp(o->name, cmd->chain)))
+				continue;
+			snprintf(name, sizeof(name), "%s", o->name);
+			bf_ruleset_del_chain(rs, f, name);
+		}
+		return 0;
+	case 'P':
+		if (!c->builtin) {
+			kerr(s, "Bad built-in chain name.");
+			return -EINVAL;
+		}
+		if (strcmp(s->newname, "ACCEPT") &&
+		    strcmp(s->newname, "DROP")) {
+			kerr(s, "Bad policy name. Run `dmesg' for more "
+				"information.");
+			return -EINVAL;
+		}
+		c->policy = strcmp(s->newname, "ACCEPT") ? BF_VERDICT_DROP :
+							   BF_VERDICT_ACCEPT;
+		return 0;
+	case 'E':
+		if (ipt_check_chain_name(s->usage, 0, s->newname)) {
+			cmd->usage_error = true;
+			return -EINVAL;
+		}
+		if (c->builtin) {
+			kerr(s, "Invalid argument. Run `dmesg' for more "
+				"information.");
+			return -EINVAL;
+		}
+		if (bf_ruleset_chain(rs, f, s->newname)) {
+			kerr(s, "File exists.");
+			return -EEXIST;
+		}
+		for (size_t i = 0; i < rs->n_chains; i++) {
+			struct bf_chain *o = &rs->chains[i];
+
+			if (o->family != f)
+				continue;
+			for (size_t j = 0; j < o->n_rules; j++) {
+				struct bf_verdict *v = &o->rules[j].verdict;
+
+				if ((v->kind == BF_VERDICT_JUMP ||
+				     v->kind == BF_VERDICT_GOTO) &&
+				    !strcmp(v->chain, c->name))
+					snprintf(v->chain, sizeof(v->chain),
+						 "%s", s->newname);
+			}
+		}
+		snprintf(c->name, sizeof(c->name), "%s", s->newname);
+		return 0;
+	}
+	return 0;
+}
+
+int bf_ipt_command(struct bf_ruleset *rs, enum bf_family family, int argc,
+		   char **argv, const char *prog, struct bf_ipt_cmd *cmd)
+{
+	struct cmd_state s = { .prog = prog ? prog : "iptables", .cmd = cmd };
+	struct bf_chain *c = NULL;
+	int r;
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->family = family;
+	snprintf(s.usage, sizeof(s.usage), "%s v1.8.9 (bpfilter)", s.prog);
+	r = split_args(&s, argc, argv);
+	if (r)
+		return r;
+	switch (cmd->command) {
+	case 'L':
+	case 'S':
+		if (s.n_spec > 2) {
+			uerr(&s, "Illegal option with this command");
+			return -EINVAL;
+		}
+		if (cmd->chain && !bf_ruleset_chain(rs, family, cmd->chain)) {
+			kerr(&s, MSG_NOENT);
+			return -ENOENT;
+		}
+		return 0;
+	case 'N':
+		if (s.n_spec > 2) {
+			uerr(&s, "Illegal option with this command");
+			return -EINVAL;
+		}
+		if (ipt_check_chain_name(s.usage, 0, cmd->chain)) {
+			cmd->usage_error = true;
+			return -EINVAL;
+		}
+		if (bf_ruleset_chain(rs, family, cmd->chain)) {
+			kerr(&s, "Chain already exists.");
+			return -EEXIST;
+		}
+		r = bf_ruleset_add_chain(rs, family, cmd->chain, 0, NULL);
+		break;
+	case 'F':
+	case 'Z':
+	case 'X':
+	case 'P':
+	case 'E':
+		if (s.n_spec > 2) {
+			uerr(&s, "Illegal option with this command");
+			return -EINVAL;
+		}
+		r = chain_command(&s, rs);
+		break;
+	default: /* A C D I R */
+		c = bf_ruleset_chain(rs, family, cmd->chain);
+		if (!c) {
+			kerr(&s, MSG_NOENT);
+			return -ENOENT;
+		}
+		r = rule_command(&s, rs, c);
+		break;
+	}
+	if (r)
+		return r;
+	if (cmd->command != 'C') {
+		rs->families |= 1u << family;
+		cmd->changed = true;
+	}
+	return 0;
+}
+
+/* "-c PACKETS BYTES" goes before the target, as iptables -S -v prints it
+ * (print_rule4() prints the counters, then the target). */
+static void print_S_rule(FILE *out, const struct bf_chain *c,
+			 const struct bf_rule *r, bool counters)
+{
+	_cleanup_free_ char *text = rule_text(r);
+	const char *tgt;
+
+	fprintf(out, "-A %s", c->name);
+	if (!text)
+		return;
+	if (!counters) {
+		fprintf(out, "%s%s\n", *text ? " " : "", text);
+		return;
+	}
+	tgt = NULL;
+	for (const char *p = text; (p = strstr(p, "-j ")) || 0; p++) {
+		if (p == text || p[-1] == ' ')
+			tgt = p;
+	}
+	if (!tgt) {
+		for (const char *p = text; (p = strstr(p, "-g ")); p++) {
+			if (p == text || p[-1] == ' ')
+				tgt = p;
+		}
+	}
+	if (!tgt) {
+		fprintf(out, "%s%s -c %llu %llu\n", *text ? " " : "", text,
+			(unsigned long long)r->counter.packets,
+			(unsigned long long)r->counter.bytes);
+		return;
+	}
+	fprintf(out, "%s%.*s-c %llu %llu %s\n", tgt == text ? " " : " ",
+		(int)(tgt - text), text, (unsigned long long)r->counter.packets,
+		(unsigned long long)r->counter.bytes, tgt);
+}
+
+int bf_ipt_print_S(FILE *out, const struct bf_ruleset *rs,
+		   enum bf_family family, const char *chain,
+		   unsigned long long rulenum, bool counters)
+{
+	if (chain && rulenum) {
+		const struct bf_chain *c = bf_ruleset_chain(rs, family, chain);
+
+		if (!c)
+			return -ENOENT;
+		if (rulenum > c->n_rules)
+			return -ENOENT;
+		print_S_rule(out, c, &c->rules[rulenum - 1], counters);
+		return 0;
+	}
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *c = &rs->chains[i];
+
+		if (c->family != family || (chain && strcmp(c->name, chain)))
+			continue;
+		if (c->builtin) {
+			fprintf(out, "-P %s %s", c->name,
+				bf_verdict_name(c->policy));
+			if (counters)
+				fprintf(out, " -c %llu %llu",
+					(unsigned long long)
+						c->policy_counter.packets,
+					(unsigned long long)
+						c->policy_counter.bytes);
+			fputc('\n', out);
+		} else {
+			fprintf(out, "-N %s\n", c->name);
+		}
+	}
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *c = &rs->chains[i];
+
+		if (c->family != family || (chain && strcmp(c->name, chain)))
+			continue;
+		for (size_t j = 0; j < c->n_rules; j++)
+			print_S_rule(out, c, &c->rules[j], counters);
+	}
+	return 0;
+}
+
+int bf_ipt_run_commands(struct bf_ruleset *rs, FILE *in, const char *filename,
+			FILE *out)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t cap = 0;
+	int lineno = 0, r = 0;
+
+	while (getline(&buf, &cap, in) >= 0) {
+		struct ipt_argv av = { 0 };
+		struct bf_ipt_cmd cmd;
+		const char *err = NULL, *base;
+		char prog[PATH_MAX];
+		enum bf_family f;
+
+		lineno++;
+		if (ipt_split_shell(buf, &av, &err)) {
+			bf_log_at(BF_LOG_ERROR, filename, lineno, 0, "%s",
+				  err ? err : "cannot split the line");
+			ipt_argv_free(&av);
+			return -EINVAL;
+		}
+		if (!av.argc) {
+			ipt_argv_free(&av);
+			continue;
+		}
+		base = strrchr(av.argv[0], '/');
+		base = base ? base + 1 : av.argv[0];
+		if (!strcmp(base, "iptables")) {
+			f = BF_FAMILY_INET4;
+		} else if (!strcmp(base, "ip6tables")) {
+			f = BF_FAMILY_INET6;
+		} else {
+			bf_log_at(BF_LOG_ERROR, filename, lineno, 0,
+				  "'%s' is not iptables or ip6tables", base);
+			ipt_argv_free(&av);
+			return -EINVAL;
+		}
+		snprintf(prog, sizeof(prog), "%s:%d: %s", filename, lineno,
+			 base);
+		r = bf_ipt_command(rs, f, av.argc - 1, av.argv + 1, prog, &cmd);
+		if (!r && cmd.command == 'L')
+			r = bf_list_ipt(out, rs, f, cmd.chain, cmd.rulenum,
+					cmd.flags);
+		else if (!r && cmd.command == 'S')
+			r = bf_ipt_print_S(out, rs, f, cmd.chain, cmd.rulenum,
+					   cmd.flags & BF_IPT_CMD_VERBOSE);
+		ipt_argv_free(&av);
+		if (r)
+			return r;
+	}
+	return 0;
+}
