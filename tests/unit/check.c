@@ -186,6 +186,21 @@ static void test_hooks_per_attach(void **state)
 	assert_int_equal(bf_check(rs, BF_ATTACH_TC, "eth0"), 0);
 }
 
+/* xt_mac is valid from INPUT and FORWARD only: a chain using it that OUTPUT
+ * reaches, even through a jump, is refused; reached from INPUT it is not. */
+static void test_match_hooks(void **state)
+{
+	struct bf_ruleset *rs = *state;
+
+	chain(rs, "m");
+	add(rs, "m", 7, BF_VERDICT_DROP, NULL, BF_MATCH_MAC);
+	add(rs, "INPUT", 8, BF_VERDICT_JUMP, "m", BF_MATCH_COUNT);
+	assert_int_equal(bf_check(rs, BF_ATTACH_NF, NULL), 0);
+	add(rs, "OUTPUT", 9, BF_VERDICT_JUMP, "m", BF_MATCH_COUNT);
+	assert_int_equal(bf_check(rs, BF_ATTACH_NF, NULL), -EINVAL);
+	assert_log("t.rules:7: match 'mac' cannot be used from OUTPUT");
+}
+
 static void test_iface_args(void **state)
 {
 	struct bf_ruleset *rs = *state;
@@ -212,6 +227,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_depth_limit_exceeded,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hooks_per_attach, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_match_hooks, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_iface_args, setup,
 						teardown),

@@ -34,7 +34,29 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	[BF_MATCH_DPORT] = AT_ALL,     [BF_MATCH_TCPFLAGS] = AT_ALL,
 	[BF_MATCH_ICMP] = AT_ALL,      [BF_MATCH_MULTIPORT] = AT_ALL,
 	[BF_MATCH_SRANGE] = AT_ALL,    [BF_MATCH_DRANGE] = AT_ALL,
-	[BF_MATCH_CTSTATE] = AT(BF_ATTACH_NF),   [BF_MATCH_COMMENT] = AT_ALL,
+	/* The code generator can look conntrack entries up at tc and xdp
+	 * (bpf_skb_ct_lookup / bpf_xdp_ct_lookup), but only for TCP and UDP
+	 * and it never sees INVALID: a rule dropping INVALID would pass what
+	 * iptables drops. Until that is exact, ctstate is nf only. */
+	[BF_MATCH_CTSTATE] = AT(BF_ATTACH_NF), [BF_MATCH_COMMENT] = AT_ALL,
+	[BF_MATCH_LENGTH] = AT_ALL,    [BF_MATCH_TTL] = AT_ALL,
+	[BF_MATCH_LIMIT] = AT_ALL,     [BF_MATCH_STATISTIC] = AT_ALL,
+	[BF_MATCH_MAC] = AT_ALL,
+	/* skb->mark and skb->pkt_type exist from the stack on (tc, nf);
+	 * XDP runs before an skb is built. */
+	[BF_MATCH_MARK] = AT(BF_ATTACH_NF) | AT(BF_ATTACH_TC),
+	[BF_MATCH_PKTTYPE] = AT(BF_ATTACH_NF) | AT(BF_ATTACH_TC),
+	/* ct->mark is read from the packet's own conntrack entry. */
+	[BF_MATCH_CONNMARK] = AT(BF_ATTACH_NF),
+};
+
+/* Hooks (bit per enum bf_hook) from which the kernel lets a match be used
+ * (the .hooks of its struct xt_match); 0 = every hook. The kernel refuses
+ * a table where a chain using the match is reachable from another hook
+ * (xt_check_match()), and so do we. */
+static const unsigned int match_hooks[BF_MATCH_COUNT] = {
+	/* xt_mac: PRE_ROUTING, LOCAL_IN, FORWARD */
+	[BF_MATCH_MAC] = (1u << BF_HOOK_INPUT) | (1u << BF_HOOK_FORWARD),
 };
 _Static_assert(ARRAY_SIZE(match_attach) == BF_MATCH_COUNT, "match table");
 
@@ -311,6 +333,76 @@ static void check_matches(struct ctx *x, const struct bf_chain *c)
 	}
 }
 
+/* Refuse matches used from hooks their kernel module does not allow:
+ * propagate, from each built-in chain, the set of hooks that reach every
+ * chain (through -j and -g), then test each match against match_hooks[].
+ * Propagation is bounded by the number of chains (a path is at most that
+ * long once loops are excluded; a loop is reported elsewhere). */
+static void check_match_hooks(struct ctx *x)
+{
+	const struct bf_ruleset *rs = x->rs;
+	unsigned int *reach = calloc(rs->n_chains + 1, sizeof(*reach));
+	bool changed = true;
+
+	if (!reach) {
+		x->errors++;
+		return;
+	}
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		if (rs->chains[i].builtin)
+			reach[i] = 1u << rs->chains[i].hook;
+	}
+	for (size_t round = 0; changed && round <= rs->n_chains; round++) {
+		changed = false;
+		for (size_t i = 0; i < rs->n_chains; i++) {
+			const struct bf_chain *c = &rs->chains[i];
+
+			if (!reach[i] || !x->target[i])
+				continue;
+			for (size_t j = 0; j < c->n_rules; j++) {
+				long t = x->target[i][j];
+
+				if (t < 0 || (reach[t] | reach[i]) == reach[t])
+					continue;
+				reach[t] |= reach[i];
+				changed = true;
+			}
+		}
+	}
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *c = &rs->chains[i];
+
+		if (!(rs->families & (1u << c->family)))
+			continue;
+		for (size_t j = 0; j < c->n_rules; j++) {
+			const struct bf_rule *r = &c->rules[j];
+
+			for (size_t k = 0; k < r->n_matches; k++) {
+				const struct bf_match *m = &r->matches[k];
+				unsigned int ok = match_hooks[m->type];
+				unsigned int bad = reach[i] & ~ok;
+
+				if (!ok || !bad)
+					continue;
+				for (int h = 0; h < BF_HOOK_COUNT; h++) {
+					if (!(bad & (1u << h)))
+						continue;
+					bf_log_at(BF_LOG_ERROR, r->file,
+						  m->line ? m->line : r->line, 0,
+						  "match '%s' cannot be used "
+						  "from %s (chain %s is reached "
+						  "from it)",
+						  bf_match_name(m->type),
+						  bf_hook_name(h), c->name);
+					x->errors++;
+					break;
+				}
+			}
+		}
+	}
+	free(reach);
+}
+
 int bf_check(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 	     const char *ifname)
 {
@@ -346,6 +438,8 @@ int bf_check(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 	if (r)
 		goto out;
 
+	if (!x.errors)
+		check_match_hooks(&x);
 	for (size_t i = 0; i < rs->n_chains; i++) {
 		const struct bf_chain *c = &rs->chains[i];
 
