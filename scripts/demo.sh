@@ -83,9 +83,10 @@ run() { # show a command, then run it
 }
 # show a command run inside the server namespace as the user would type it
 run_srv() {
-	printf '%s[server]# %s%s\n' "$Y" "${*/#"$ROOT"\//}" "$N"
+	show_srv "$@"
 	timeout 60 ip netns exec "$SRV" "$@"
 }
+show_srv() { printf '%s[server]# %s%s\n' "$Y" "${*/#"$ROOT"\//}" "$N"; }
 
 setup() {
 	ip netns add "$CLI"
@@ -125,22 +126,24 @@ setup() {
 }
 
 # The probes: label, expected verdict per phase, and the command.
-# Phases: open (no firewall), v1 (server.rules), v2 (server-v2.rules).
+# Phases: 0 open (no firewall), 1 v1 (server.rules), 2 v2 (server-v2.rules),
+# 3 XDP blocklist only (xdp-blocklist.rules).
 PROBES=(
-	"ping 192.0.2.2|pass pass pass|cli ping -c 1 -W $PROBE_TIMEOUT 192.0.2.2"
-	"ping 2001:db8::2|pass pass pass|cli ping -6 -c 1 -W $PROBE_TIMEOUT 2001:db8::2"
-	"tcp 192.0.2.2:22 (ssh) from 192.0.2.1|pass pass pass|cli tcp 192.0.2.2 22 --src 192.0.2.1"
-	"tcp 192.0.2.2:22 (ssh) from 192.0.2.200|pass pass drop|cli tcp 192.0.2.2 22 --src 192.0.2.200"
-	"tcp 192.0.2.2:80 (http)|pass pass drop|cli tcp 192.0.2.2 80"
-	"tcp 192.0.2.2:443 (https)|pass pass pass|cli tcp 192.0.2.2 443"
-	"tcp 192.0.2.2:8080 (http-alt)|pass drop pass|cli tcp 192.0.2.2 8080"
-	"tcp 192.0.2.2:3306 (mysql)|pass drop drop|cli tcp 192.0.2.2 3306"
-	"udp 192.0.2.2:53 (dns) from 192.0.2.1|pass pass pass|cli udp 192.0.2.2 53 --src 192.0.2.1"
-	"udp 192.0.2.2:53 (dns) from 198.51.100.10|pass drop drop|cli udp 192.0.2.2 53 --src 198.51.100.10"
-	"udp 192.0.2.2:5353 (mdns)|pass drop drop|cli udp 192.0.2.2 5353"
-	"tcp [2001:db8::2]:22 (ssh)|pass pass pass|cli tcp 2001:db8::2 22"
-	"tcp [2001:db8::2]:3306 (mysql)|pass drop drop|cli tcp 2001:db8::2 3306"
-	"server -> 192.0.2.1:9000 (reply via ct state)|pass pass pass|srv tcp 192.0.2.1 9000"
+	"ping 192.0.2.2|pass pass pass pass|cli ping -c 1 -W $PROBE_TIMEOUT 192.0.2.2"
+	"ping 2001:db8::2|pass pass pass pass|cli ping -6 -c 1 -W $PROBE_TIMEOUT 2001:db8::2"
+	"tcp 192.0.2.2:22 (ssh) from 192.0.2.1|pass pass pass pass|cli tcp 192.0.2.2 22 --src 192.0.2.1"
+	"tcp 192.0.2.2:22 (ssh) from 192.0.2.200|pass pass drop pass|cli tcp 192.0.2.2 22 --src 192.0.2.200"
+	"tcp 192.0.2.2:22 (ssh) from 198.51.100.10|pass pass drop drop|cli tcp 192.0.2.2 22 --src 198.51.100.10"
+	"tcp 192.0.2.2:80 (http)|pass pass drop pass|cli tcp 192.0.2.2 80"
+	"tcp 192.0.2.2:443 (https)|pass pass pass pass|cli tcp 192.0.2.2 443"
+	"tcp 192.0.2.2:8080 (http-alt)|pass drop pass pass|cli tcp 192.0.2.2 8080"
+	"tcp 192.0.2.2:3306 (mysql)|pass drop drop pass|cli tcp 192.0.2.2 3306"
+	"udp 192.0.2.2:53 (dns) from 192.0.2.1|pass pass pass pass|cli udp 192.0.2.2 53 --src 192.0.2.1"
+	"udp 192.0.2.2:53 (dns) from 198.51.100.10|pass drop drop drop|cli udp 192.0.2.2 53 --src 198.51.100.10"
+	"udp 192.0.2.2:5353 (mdns)|pass drop drop pass|cli udp 192.0.2.2 5353"
+	"tcp [2001:db8::2]:22 (ssh)|pass pass pass pass|cli tcp 2001:db8::2 22"
+	"tcp [2001:db8::2]:3306 (mysql)|pass drop drop pass|cli tcp 2001:db8::2 3306"
+	"server -> 192.0.2.1:9000 (reply via ct state)|pass pass pass pass|srv tcp 192.0.2.1 9000"
 )
 
 probe() { # phase index
@@ -237,8 +240,21 @@ fi
 step "6. Flush: the server is open again"
 fw_flush
 probe 0
+
+step "7. XDP: block a whole network in the driver, before the IP stack"
+echo "(ruleset: scripts/demo/xdp-blocklist.rules, on the server's $VS)"
 if [[ "$BACKEND" == bpfilter ]]; then
-	run_srv "$BPFILTER" list
+	run_srv "$BPFILTER" apply --hook xdp --iface "$VS" "$DEMO/xdp-blocklist.rules"
+else
+	run_srv iptables -A INPUT -s 198.51.100.0/24 -j DROP
+fi
+probe 3
+fw_list
+fw_flush
+if [[ "$BACKEND" == bpfilter ]]; then
+	show_srv "$BPFILTER" list
+	out=$(timeout 60 ip netns exec "$SRV" "$BPFILTER" list)
+	printf '%s\n' "${out:-(nothing in force: the namespace is unfiltered)}"
 fi
 
 echo
