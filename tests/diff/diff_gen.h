@@ -166,8 +166,8 @@ static void rg_ctstate(struct rgen *r, FILE *f)
 static void rg_rule(struct rgen *r, FILE *f, enum bf_family fam,
 		    enum bf_hook hook, int self, int n_user)
 {
-	static const char *const ifs[] = { "eth0", "eth+", "wan0",
-					   "lan+", "lan1", "lo" };
+	static const char *const ifs[] = { "eth0", "eth+", "wan0", "lan+",
+					   "lan1", "lo",   "+",	   "br.1" };
 	bool v4 = fam == BF_FAMILY_INET4;
 	int proto = -1;
 	bool neg_proto = false;

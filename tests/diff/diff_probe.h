@@ -1064,6 +1064,9 @@ static int dgen_finish(struct dgen *g)
 			s->frag = DFRAG_NONE;
 			s->n_ext = 0;
 			s->short_l4 = 0;
+			s->bad_ext = false;
+			s->ip_opts = 0; /* the quote must fit spec.quote */
+			s->tcp_doff = 0;
 			s->quote_len = 0;
 			memcpy(s->saddr, p->spec.daddr, 16);
 			memcpy(s->daddr, p->spec.saddr, 16);
@@ -1083,6 +1086,8 @@ static int dgen_finish(struct dgen *g)
 				p->spec.icmp_code = v4 ? 3 : 4;
 				p->spec.quote_len =
 					(uint8_t)(p->setup.l4_off + 8);
+				if (p->spec.quote_len > sizeof(p->spec.quote))
+					return -EINVAL;
 				memcpy(p->spec.quote, p->setup.data[0],
 				       p->spec.quote_len);
 			}
@@ -1094,6 +1099,9 @@ static int dgen_finish(struct dgen *g)
 			s->frag = DFRAG_NONE;
 			s->n_ext = 0;
 			s->short_l4 = 0;
+			s->bad_ext = false;
+			s->ip_opts = 0;
+			s->tcp_doff = 0;
 			memcpy(s->saddr, p->spec.daddr, 16);
 			memcpy(s->daddr, p->spec.saddr, 16);
 			s->sport = p->spec.dport;
