@@ -4,8 +4,15 @@
  * shared corpus) run through our front end: every OK line of the modules
  * in scope must load and print back exactly as iptables-save prints it,
  * every FAIL line must be refused. Lines that use an option outside our
- * scope (conntrack --ctexpire, ...) must be refused with a "not supported"
- * error: they are counted apart and never count as passing.
+ * scope must be refused with a "not supported" error: they are counted
+ * apart and never count as passing (none are left in the files below).
+ *
+ * Lines of a `*mangle` section run in the filter chains their chain list
+ * names (INPUT, FORWARD, OUTPUT; PREROUTING and POSTROUTING are skipped):
+ * matches and targets parse the same in both tables. Where a line has a
+ * LEGACY / NFT variant, the nft backend's expectation is used (the
+ * installed iptables is iptables-nft), except that `OK;LEGACY;=` keeps
+ * the legacy output (xt_NFLOG's 63-character prefix).
  */
 #include <dirent.h>
 #include <errno.h>
