@@ -28,6 +28,7 @@
 #include "cgen/pctx.h"
 #include "compat.h"
 #include "kbtf/kbtf.h"
+#include "opt/opt.h"
 
 /* Return codes of chain functions. */
 enum {
@@ -50,6 +51,9 @@ enum {
 
 struct cfn {
 	bool segmented; /* rules split into segment functions */
+	/* runs of rules folded into hash lookups (src/lib/opt/) */
+	struct bf_fold_group *groups;
+	size_t n_groups;
 	const struct bf_chain *chain;
 	bf_label label;
 	int depth; /* frames needed from this chain down, itself included */
@@ -60,13 +64,33 @@ struct cfn {
  * so that a packet walking past non-matching rules runs through as little
  * code as possible. */
 struct cold {
-	enum { COLD_MATCHED, COLD_L4 } kind;
+	enum { COLD_MATCHED, COLD_L4, COLD_PREFIX } kind;
 	bf_label entry, next;
 	const struct bf_chain *chain;
-	const struct bf_rule *rule; /* COLD_MATCHED */
+	const struct bf_rule *rule; /* COLD_MATCHED; COLD_PREFIX: 1st rule */
 	bool seg; /* COLD_MATCHED */
 	bool frag1; /* COLD_L4: hotdrop IPv4 fragment offset 1 */
+	bf_label drop; /* COLD_L4: where a hotdrop goes */
+	/* COLD_PREFIX: hotdrop if the keys of a folded group before match
+	 * `upto` are in map `map` under group id `gid`, else go to next */
+	const struct bf_fold_group *group;
+	size_t upto;
+	uint32_t gid, map;
 };
+
+/* Entries of one hash map of folded groups, being built: all keys of
+ * one size share a map (the group id in front keeps groups apart). */
+struct mapb {
+	uint32_t key_size;
+	int idx; /* index in prog->maps, -1 until first used */
+	uint8_t *keys;
+	uint32_t *values;
+	uint32_t n, cap;
+	uint32_t *ht; /* open addressing: entry index + 1, 0 = free */
+	uint32_t ht_cap;
+};
+
+#define N_MAPB (BF_FOLD_KEY_MAX / 4 + 1)
 
 struct cg {
 	struct bf_emit e;
@@ -92,6 +116,11 @@ struct cg {
 		off_skb_data, off_skb_mac_header;
 	uint32_t pkttype_bit, pkttype_bits;
 	int kf_ct_lookup, kf_ct_release, off_ct_status;
+	/* folded rule groups: maps by key size, next group id */
+	struct mapb mapb[N_MAPB];
+	size_t n_maps;
+	uint32_t next_gid;
+	size_t n_folded;
 	/* netfilter: struct offsets from the kernel BTF */
 	int off_ctx_state, off_ctx_skb, off_skb_nfct, off_state_in,
 		off_state_out, off_dev_name;
@@ -119,6 +148,14 @@ static unsigned int rule_cost(const struct bf_rule *r)
 		}
 	}
 	return cost;
+}
+
+/* The same for a folded group: its common matches, two lookups, the
+ * verdict dispatch. */
+static unsigned int group_cost(const struct bf_chain *chain,
+			       const struct bf_fold_group *g)
+{
+	return rule_cost(&chain->rules[g->first]) + 12;
 }
 
 static struct cfn *fn_of(struct cg *c, const struct bf_chain *chain)
@@ -195,9 +232,19 @@ static int collect(struct cg *c, const struct bf_chain *chain)
 	f = fn_of(c, chain);
 	{
 		unsigned long cost = 0;
+		size_t g = 0;
+		int r = bf_fold_chain(chain, &f->groups, &f->n_groups);
 
-		for (size_t i = 0; i < chain->n_rules; i++)
+		if (r)
+			return r;
+		for (size_t i = 0; i < chain->n_rules; i++) {
+			if (g < f->n_groups && f->groups[g].first == i) {
+				cost += group_cost(chain, &f->groups[g]);
+				i += f->groups[g++].n - 1;
+				continue;
+			}
 			cost += rule_cost(&chain->rules[i]);
+		}
 		f->segmented = cost > SEG_BUDGET;
 	}
 	/* a segmented chain runs its rules one frame deeper */
@@ -669,7 +716,8 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 			bf_label_ref(&c->e, fail);
 			add_cold(c, (struct cold){
 				.kind = COLD_L4, .entry = slow, .next = fail,
-				.frag1 = m->u.l4hdr.hotdrop_frag1 && !v6 });
+				.frag1 = m->u.l4hdr.hotdrop_frag1 && !v6,
+				.drop = c->hotdrop_l });
 			return true;
 		}
 		ld(c, BPF_H, BF_R1, PCTX_OFF(fragoff));
@@ -974,6 +1022,250 @@ static void emit_rule(struct cg *c, const struct bf_chain *chain,
 	bf_label_bind(&c->e, next);
 }
 
+/* ---- folded rule groups (src/lib/opt/fold.c, doc/classification.md) ---- */
+
+static uint32_t key_hash(const uint8_t *k, uint32_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (uint32_t i = 0; i < len; i++)
+		h = (h ^ k[i]) * 16777619u;
+	return h;
+}
+
+static int mapb_rehash(struct mapb *m, uint32_t cap)
+{
+	uint32_t *ht = calloc(cap, sizeof(*ht));
+
+	if (!ht)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < m->n; i++) {
+		uint32_t h = key_hash(m->keys + (size_t)i * m->key_size,
+				      m->key_size) & (cap - 1);
+
+		while (ht[h])
+			h = (h + 1) & (cap - 1);
+		ht[h] = i + 1;
+	}
+	free(m->ht);
+	m->ht = ht;
+	m->ht_cap = cap;
+	return 0;
+}
+
+/* Add key -> value unless the key is there already (the first rule with a
+ * key wins: later duplicates can never match, as in iptables). */
+static int mapb_add(struct mapb *m, const uint8_t *key, uint32_t value)
+{
+	uint32_t h;
+
+	if ((m->n + 1) * 2 > m->ht_cap &&
+	    mapb_rehash(m, m->ht_cap ? m->ht_cap * 2 : 1024))
+		return -ENOMEM;
+	h = key_hash(key, m->key_size) & (m->ht_cap - 1);
+	while (m->ht[h]) {
+		if (!memcmp(m->keys + (size_t)(m->ht[h] - 1) * m->key_size,
+			    key, m->key_size))
+			return 0;
+		h = (h + 1) & (m->ht_cap - 1);
+	}
+	if (m->n == m->cap) {
+		uint32_t cap = m->cap ? m->cap * 2 : 256;
+		uint8_t *k = realloc(m->keys, (size_t)cap * m->key_size);
+		uint32_t *v;
+
+		if (!k)
+			return -ENOMEM;
+		m->keys = k;
+		v = realloc(m->values, (size_t)cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		m->values = v;
+		m->cap = cap;
+	}
+	memcpy(m->keys + (size_t)m->n * m->key_size, key, m->key_size);
+	m->values[m->n] = value;
+	m->ht[h] = ++m->n;
+	return 0;
+}
+
+/* The map for keys of `key_size` bytes, numbered on first use. */
+static struct mapb *mapb_of(struct cg *c, uint8_t key_size)
+{
+	struct mapb *m = &c->mapb[key_size / 4];
+
+	if (m->idx < 0) {
+		m->idx = (int)c->n_maps++;
+		m->key_size = key_size;
+	}
+	return m;
+}
+
+/* Fill the map of group g's keys before match `upto` (SIZE_MAX: all
+ * keys) under group id gid: the full key maps to (index << 2 | verdict),
+ * a prefix key only needs to be present. Returns the map's index. */
+static int fill_group(struct cg *c, const struct bf_chain *chain,
+		      const struct bf_fold_group *g, size_t upto, uint32_t gid)
+{
+	struct bf_fold_part parts[BF_FOLD_PARTS_MAX];
+	uint8_t key[BF_FOLD_KEY_MAX], n_parts;
+	uint8_t size = bf_fold_layout(g, upto, parts, &n_parts);
+	struct mapb *m = mapb_of(c, size);
+
+	for (size_t i = 0; i < g->n; i++) {
+		const struct bf_rule *r = &chain->rules[g->first + i];
+		uint32_t v = 0;
+
+		if (upto == SIZE_MAX) {
+			v = r->verdict.kind == BF_VERDICT_ACCEPT ? BF_RC_ACCEPT :
+			    r->verdict.kind == BF_VERDICT_DROP	 ? BF_RC_DROP :
+								   BF_RC_RETURN;
+			v |= (uint32_t)i << 2;
+		}
+		bf_fold_key(parts, n_parts, size, gid, r, key);
+		if (mapb_add(m, key, v)) {
+			bf_emit_fail(&c->e, -ENOMEM);
+			return -ENOMEM;
+		}
+	}
+	return m->idx;
+}
+
+/* Build the key of g's parts before match `upto` in pctx.scratch and look
+ * it up: r0 = value pointer or NULL. */
+static void emit_lookup(struct cg *c, const struct bf_fold_group *g,
+			size_t upto, uint32_t gid, uint32_t map)
+{
+	static const int16_t field_off[BF_FOLD_FIELD_COUNT] = {
+		[BF_FOLD_SADDR] = PCTX_OFF(saddr),
+		[BF_FOLD_DADDR] = PCTX_OFF(daddr),
+		[BF_FOLD_SPORT] = PCTX_OFF(sport),
+		[BF_FOLD_DPORT] = PCTX_OFF(dport),
+		[BF_FOLD_PROTO] = PCTX_OFF(l4proto),
+	};
+	const int16_t key = PCTX_OFF(scratch);
+	struct bf_fold_part parts[BF_FOLD_PARTS_MAX];
+	uint8_t n_parts, size = bf_fold_layout(g, upto, parts, &n_parts);
+	uint8_t end = 4;
+
+	if (n_parts)
+		end = (uint8_t)(parts[n_parts - 1].off + parts[n_parts - 1].size);
+	if (end < size) /* padding: zero the last word first */
+		bf_emit(&c->e, I_ST(BPF_W, BF_R9, (int16_t)(key + size - 4), 0));
+	bf_emit(&c->e, I_ST(BPF_W, BF_R9, key, (int32_t)gid));
+	for (uint8_t i = 0; i < n_parts; i++) {
+		const struct bf_fold_part *p = &parts[i];
+		int sz = p->size == 1 ? BPF_B : p->size == 2 ? BPF_H : BPF_W;
+		int step = p->size >= 4 ? 4 : p->size;
+
+		for (int o = 0; o < p->size; o += step) {
+			ld(c, sz, BF_R1, (int16_t)(field_off[p->field] + o));
+			bf_emit(&c->e, I_STX(sz, BF_R9, BF_R1,
+					     (int16_t)(key + p->off + o)));
+		}
+	}
+	bf_emit_map_fd(&c->e, BF_R1, map);
+	bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R9));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R2, key));
+	bf_emit(&c->e, I_HELPER(BPF_FUNC_map_lookup_elem));
+}
+
+/* A folded group in place of its rules: the common matches once, in rule
+ * order (a hotdrop among them asks the prefix map whether a rule would
+ * have got that far); then one lookup, whose value is the matching rule's
+ * index in the group and verdict: count that rule, return its verdict. */
+static void emit_group(struct cg *c, const struct bf_chain *chain,
+		       const struct bf_fold_group *g, bool seg)
+{
+	const struct bf_rule *r0 = &chain->rules[g->first];
+	bf_label end = bf_label_new(&c->e), real_drop = c->hotdrop_l;
+	uint32_t gid = ++c->next_gid;
+	bool reach = true, kinds[4] = { false };
+	int map = fill_group(c, chain, g, SIZE_MAX, gid);
+	int n_kinds = 0;
+
+	if (map < 0)
+		return;
+	c->n_folded += g->n;
+	for (size_t p = 0; p < r0->n_matches && reach; p++) {
+		const struct bf_match *m = &r0->matches[p];
+		struct bf_fold_part parts[BF_FOLD_PARTS_MAX];
+		uint8_t n_parts;
+		bf_label hd;
+		uint32_t pgid;
+		int pmap;
+
+		if (bf_fold_is_key(g, p))
+			continue;
+		bf_fold_layout(g, p, parts, &n_parts);
+		if (!bf_fold_can_hotdrop(r0, m) || !n_parts) {
+			/* no key before it: the group's first rule would
+			 * hotdrop, so the group does */
+			reach = emit_match(c, r0, m, end);
+			continue;
+		}
+		pgid = ++c->next_gid;
+		pmap = fill_group(c, chain, g, p, pgid);
+		if (pmap < 0)
+			return;
+		hd = bf_label_new(&c->e);
+		c->hotdrop_l = hd;
+		reach = emit_match(c, r0, m, end);
+		c->hotdrop_l = real_drop;
+		if (bf_label_refs(&c->e, hd)) {
+			bf_label_ref(&c->e, end);
+			add_cold(c, (struct cold){
+				.kind = COLD_PREFIX, .entry = hd, .next = end,
+				.group = g, .upto = p, .gid = pgid,
+				.map = (uint32_t)pmap });
+		}
+	}
+	if (reach) {
+		for (size_t i = 0; i < g->n; i++) {
+			enum bf_verdict_kind k =
+				chain->rules[g->first + i].verdict.kind;
+			int rc = k == BF_VERDICT_ACCEPT ? BF_RC_ACCEPT :
+				 k == BF_VERDICT_DROP	? BF_RC_DROP :
+							  BF_RC_RETURN;
+
+			if (!kinds[rc])
+				n_kinds++;
+			kinds[rc] = true;
+		}
+		emit_lookup(c, g, SIZE_MAX, gid, (uint32_t)map);
+		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, end);
+		bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R0, 0));
+		bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R1));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_AND, BF_R2, 3));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_RSH, BF_R1, 2));
+		/* bounds the counter offset for the verifier */
+		bf_emit_jmp_imm(&c->e, BPF_JGE, BF_R1, (int32_t)g->n, end);
+		bf_emit(&c->e, I_ALU64_IMM(BPF_LSH, BF_R1, 4));
+		bf_emit_counters_addr(&c->e, BF_R3, r0->counter_idx * 16);
+		bf_emit(&c->e, I_ALU64_REG(BPF_ADD, BF_R3, BF_R1));
+		bf_emit(&c->e, I_MOV64_IMM(BF_R1, 1));
+		bf_emit(&c->e, I_ATOMIC_ADD64(BF_R3, BF_R1, 0));
+		ld(c, BPF_W, BF_R1, PCTX_OFF(len));
+		bf_emit(&c->e, I_ATOMIC_ADD64(BF_R3, BF_R1, 8));
+		for (int rc = BF_RC_ACCEPT; rc <= BF_RC_RETURN; rc++) {
+			bf_label other;
+			struct bf_rule ret = { .verdict.kind = BF_VERDICT_RETURN };
+
+			if (!kinds[rc])
+				continue;
+			other = bf_label_new(&c->e);
+			if (--n_kinds)
+				bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R2, rc, other);
+			if (rc == BF_RC_RETURN)
+				emit_verdict(c, chain, &ret, seg, end);
+			else
+				bf_emit_ret(&c->e, rc);
+			bf_label_bind(&c->e, other);
+		}
+	}
+	bf_label_bind(&c->e, end);
+}
+
 /* End of a function: its cold code, then the shared hotdrop. */
 static void emit_func_tail(struct cg *c)
 {
@@ -986,11 +1278,16 @@ static void emit_func_tail(struct cg *c)
 			emit_verdict(c, k->chain, k->rule, k->seg, k->next);
 			continue;
 		}
+		if (k->kind == COLD_PREFIX) {
+			emit_lookup(c, k->group, k->upto, k->gid, k->map);
+			bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R0, 0, c->hotdrop_l);
+			bf_emit_ja(&c->e, k->next);
+			continue;
+		}
 		ld(c, BPF_H, BF_R1, PCTX_OFF(fragoff));
-		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 0, c->hotdrop_l);
+		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 0, k->drop);
 		if (k->frag1)
-			bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 1,
-					  c->hotdrop_l);
+			bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 1, k->drop);
 		bf_emit_ja(&c->e, k->next);
 	}
 	c->n_cold = 0;
@@ -1041,16 +1338,33 @@ static void emit_chain_end(struct cg *c, const struct bf_chain *chain)
 		bf_emit_ret(&c->e, BF_RC_CONTINUE);
 }
 
+/* Cost of the rule or folded group that starts at rule i (g: the next
+ * group of f not emitted yet). */
+static unsigned int item_cost(const struct cfn *f, size_t g, size_t i)
+{
+	if (g < f->n_groups && f->groups[g].first == i)
+		return group_cost(f->chain, &f->groups[g]);
+	return rule_cost(&f->chain->rules[i]);
+}
+
 static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 {
 	const struct bf_chain *chain = f->chain;
 	bf_label *segs = NULL, ret;
 	size_t n_segs = 0, i = 0;
 
+	size_t g = 0;
+
 	if (!f->segmented) {
 		emit_func_head(c, f->label, prog, chain, "chain");
-		for (size_t j = 0; j < chain->n_rules; j++)
+		for (size_t j = 0; j < chain->n_rules; j++) {
+			if (g < f->n_groups && f->groups[g].first == j) {
+				emit_group(c, chain, &f->groups[g], false);
+				j += f->groups[g++].n - 1;
+				continue;
+			}
 			emit_rule(c, chain, &chain->rules[j], false);
+		}
 		emit_chain_end(c, chain);
 		emit_func_tail(c);
 		return 0;
@@ -1072,11 +1386,17 @@ static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 		segs[n_segs] = bf_label_new(&c->e);
 		emit_func_head(c, segs[n_segs++], prog, chain, "seg");
 		do {
+			if (g < f->n_groups && f->groups[g].first == i) {
+				cost += group_cost(chain, &f->groups[g]);
+				emit_group(c, chain, &f->groups[g], true);
+				i += f->groups[g++].n;
+				continue;
+			}
 			cost += rule_cost(&chain->rules[i]);
 			emit_rule(c, chain, &chain->rules[i], true);
 			i++;
 		} while (i < chain->n_rules &&
-			 cost + rule_cost(&chain->rules[i]) <= SEG_BUDGET);
+			 cost + item_cost(f, g, i) <= SEG_BUDGET);
 		bf_emit_ret(&c->e, BF_RC_CONTINUE);
 		emit_func_tail(c);
 	}
@@ -1900,8 +2220,51 @@ void bf_program_free(struct bf_program **prog)
 	free((*prog)->insns);
 	free((*prog)->relocs);
 	free((*prog)->funcs);
+	for (size_t i = 0; i < (*prog)->n_maps; i++) {
+		free((*prog)->maps[i].keys);
+		free((*prog)->maps[i].values);
+	}
+	free((*prog)->maps);
 	free(*prog);
 	*prog = NULL;
+}
+
+static void release(struct cg *c)
+{
+	for (size_t i = 0; i < c->n_fns; i++)
+		free(c->fns[i].groups);
+	free(c->fns);
+	c->fns = NULL;
+	for (size_t i = 0; i < N_MAPB; i++) {
+		free(c->mapb[i].keys);
+		free(c->mapb[i].values);
+		free(c->mapb[i].ht);
+	}
+}
+
+/* Hand the maps of folded groups over to the program. */
+static int take_maps(struct cg *c, struct bf_program *prog)
+{
+	if (!c->n_maps)
+		return 0;
+	prog->maps = calloc(c->n_maps, sizeof(*prog->maps));
+	if (!prog->maps)
+		return -ENOMEM;
+	prog->n_maps = c->n_maps;
+	for (size_t i = 0; i < N_MAPB; i++) {
+		struct mapb *m = &c->mapb[i];
+		struct bf_prog_map *pm;
+
+		if (m->idx < 0)
+			continue;
+		pm = &prog->maps[m->idx];
+		pm->key_size = m->key_size;
+		pm->n = m->n;
+		pm->keys = TAKE_PTR(m->keys);
+		pm->values = TAKE_PTR(m->values);
+	}
+	prog->n_folded = c->n_folded;
+	return 0;
 }
 
 int bf_cgen_frames(const struct bf_ruleset *rs, enum bf_family family,
@@ -1918,7 +2281,7 @@ int bf_cgen_frames(const struct bf_ruleset *rs, enum bf_family family,
 	if (!r)
 		r = fn_of(&c, b)->depth + 1;
 	bf_emit_release(&c.e);
-	free(c.fns);
+	release(&c);
 	return r;
 }
 
@@ -1937,6 +2300,8 @@ int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 	    (unsigned)family >= BF_FAMILY_COUNT)
 		return -EINVAL;
 	bf_emit_init(&c.e);
+	for (size_t i = 0; i < N_MAPB; i++)
+		c.mapb[i].idx = -1;
 	switch (attach) {
 	case BF_ATTACH_NF:
 		c.v_accept = NF_ACCEPT;
@@ -2027,6 +2392,8 @@ int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 		}
 	}
 	r = bf_emit_finish(&c.e);
+	if (!r)
+		r = take_maps(&c, prog);
 	if (r) {
 		bf_err("code generation failed: %s", strerror(-r));
 		bf_program_free(&prog);
@@ -2040,7 +2407,7 @@ int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 	*out = prog;
 out:
 	bf_emit_release(&c.e);
-	free(c.fns);
+	release(&c);
 	free(c.cold);
 	return r;
 }

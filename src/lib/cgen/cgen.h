@@ -26,6 +26,7 @@
 #include <linux/bpf.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "bpfilter/ir.h"
@@ -46,11 +47,27 @@ enum bf_reloc_kind {
 	 * by bf_program_load() with n_state 16-byte slots, held only by the
 	 * program. */
 	BF_RELOC_STATE,
+	/* insns[idx] is the first half of a BPF_LD_IMM64 with
+	 * src_reg = BPF_PSEUDO_MAP_FD: set insns[idx].imm to the fd of
+	 * prog->maps[map], which bf_program_load() creates and fills. */
+	BF_RELOC_MAP,
 };
 
 struct bf_reloc {
 	size_t idx;
 	enum bf_reloc_kind kind;
+	uint32_t map; /* BF_RELOC_MAP: index in prog->maps */
+};
+
+/* A hash map of folded rule groups (src/lib/opt/, doc/classification.md):
+ * n entries of key_size-byte keys and u32 values, in insertion order
+ * (keys are unique). bf_program_load() creates it, fills it and hands it
+ * to the program only. */
+struct bf_prog_map {
+	uint32_t key_size;
+	uint32_t n;
+	uint8_t *keys; /* n * key_size bytes */
+	uint32_t *values;
 };
 
 /* A function of the program: insn 0 is the entry (main); every chain is a
@@ -75,6 +92,9 @@ struct bf_program {
 	struct bf_func *funcs; /* sorted by insn_off, funcs[0] at 0 */
 	size_t n_funcs;
 	uint32_t n_state; /* state slots (0: no state map) */
+	struct bf_prog_map *maps; /* folded rule groups' hash maps */
+	size_t n_maps;
+	size_t n_folded; /* rules folded into hash lookups */
 };
 
 /* Compile the chains reachable from the built-in chain `hook` (of `family`

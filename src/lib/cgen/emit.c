@@ -197,6 +197,23 @@ void bf_emit_state_addr(struct bf_emit *e, uint8_t dst, uint32_t off)
 	map_value_addr(e, dst, off, BF_RELOC_STATE);
 }
 
+void bf_emit_map_fd(struct bf_emit *e, uint8_t dst, uint32_t map)
+{
+	if (e->err || e->dead)
+		return;
+	if (grow((void **)&e->relocs, &e->cap_relocs, e->n_relocs,
+		 sizeof(*e->relocs))) {
+		bf_emit_fail(e, -ENOMEM);
+		return;
+	}
+	e->relocs[e->n_relocs++] = (struct bf_reloc){
+		.idx = e->n, .kind = BF_RELOC_MAP, .map = map,
+	};
+	bf_emit(e, bf_insn(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD,
+			   0, -1));
+	bf_emit(e, bf_insn(0, 0, 0, 0, 0));
+}
+
 void bf_emit_ret(struct bf_emit *e, int32_t imm)
 {
 	bf_emit(e, I_MOV64_IMM(BF_R0, imm));

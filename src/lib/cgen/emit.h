@@ -145,6 +145,9 @@ void bf_emit_counters_addr(struct bf_emit *e, uint8_t dst, uint32_t off);
 /* dst = address of byte `off` of the private state map value
  * (BF_RELOC_STATE). */
 void bf_emit_state_addr(struct bf_emit *e, uint8_t dst, uint32_t off);
+/* dst = pointer to map prog->maps[map] (two instructions, with a
+ * BF_RELOC_MAP relocation). */
+void bf_emit_map_fd(struct bf_emit *e, uint8_t dst, uint32_t map);
 /* r0 = imm; exit */
 void bf_emit_ret(struct bf_emit *e, int32_t imm);
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
@@ -94,6 +95,58 @@ static int build_btf(const struct bf_program *prog, struct btf **out,
 	return 0;
 }
 
+/* Create and fill the hash map of folded rule groups `m`; returns its fd
+ * or -errno. Only the program will hold it. */
+static int fold_map_create(const struct bf_prog_map *m)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
+	uint32_t done = 0;
+	int fd, r;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "bf_fold", m->key_size,
+			    sizeof(uint32_t), m->n ? m->n : 1, NULL);
+	if (fd < 0) {
+		r = -errno;
+		bf_err("cannot create a map of %u folded rules: %s", m->n,
+		       strerror(-r));
+		return r;
+	}
+	while (done < m->n) {
+		uint32_t count = m->n - done;
+
+		r = bpf_map_update_batch(fd, m->keys + (size_t)done * m->key_size,
+					 m->values + done, &count, &bopts);
+		if (r && errno != EINTR && errno != EAGAIN)
+			break;
+		done += count;
+		r = 0;
+	}
+	/* kernels without batch updates of hash maps: one by one */
+	for (; done < m->n; done++) {
+		r = bpf_map_update_elem(fd, m->keys + (size_t)done * m->key_size,
+					&m->values[done], BPF_NOEXIST);
+		if (r) {
+			r = -errno;
+			bf_err("cannot fill a map of folded rules: %s",
+			       strerror(-r));
+			close(fd);
+			return r;
+		}
+	}
+	return fd;
+}
+
+static void close_fds(int **fds)
+{
+	if (!*fds)
+		return;
+	for (int *p = *fds; *p != -2; p++) {
+		if (*p >= 0)
+			close(*p);
+	}
+	free(*fds);
+}
+
 static enum bpf_prog_type prog_type(enum bf_attach_kind a)
 {
 	switch (a) {
@@ -116,6 +169,19 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 	int fd, r;
 
 	_cleanup_close_ int state_fd = -1;
+	/* fds of prog->maps, ended by -2 */
+	__attribute__((cleanup(close_fds))) int *map_fds = NULL;
+
+	map_fds = malloc((prog->n_maps + 1) * sizeof(*map_fds));
+	if (!map_fds)
+		return -ENOMEM;
+	for (size_t i = 0; i <= prog->n_maps; i++)
+		map_fds[i] = i < prog->n_maps ? -1 : -2;
+	for (size_t i = 0; i < prog->n_maps; i++) {
+		map_fds[i] = fold_map_create(&prog->maps[i]);
+		if (map_fds[i] < 0)
+			return map_fds[i];
+	}
 
 	if (prog->n_state) {
 		state_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bf_state",
@@ -133,6 +199,10 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 			prog->insns[prog->relocs[i].idx].imm = counters_fd;
 		else if (prog->relocs[i].kind == BF_RELOC_STATE)
 			prog->insns[prog->relocs[i].idx].imm = state_fd;
+		else if (prog->relocs[i].kind == BF_RELOC_MAP &&
+			 prog->relocs[i].map < prog->n_maps)
+			prog->insns[prog->relocs[i].idx].imm =
+				map_fds[prog->relocs[i].map];
 	}
 	r = build_btf(prog, &btf, &finfo);
 	if (r)

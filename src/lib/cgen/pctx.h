@@ -47,16 +47,23 @@ struct bf_pctx {
 	uint8_t ct_ok; /* netfilter: the packet has a conntrack entry */
 	uint32_t ctmark; /* netfilter: its mark */
 	uint32_t pad;
+	/* Scratch bytes. The prologue reads packet headers into them
+	 * (STK_BUF: slice copies, 48 bytes for an IPv6 header); afterwards
+	 * chains build the keys of folded rule groups here (see
+	 * doc/classification.md): a chain function can only address the
+	 * packet context, and the stack of nested chain frames is scarce. */
+	uint8_t scratch[48];
 };
 
-_Static_assert(sizeof(struct bf_pctx) == 120, "pctx layout");
+_Static_assert(sizeof(struct bf_pctx) == 168, "pctx layout");
 
 #define PCTX_OFF(f) ((int16_t)offsetof(struct bf_pctx, f))
 
 /* Main-function stack layout (offsets from r10). */
-#define STK_PCTX (-120)
-#define STK_DYNPTR (-136)
-#define STK_BUF (-184) /* 48 bytes: slice copies (IPv6 header = 40) */
+#define STK_PCTX (-168)
+#define STK_DYNPTR (-184)
+/* 48 bytes: slice copies (IPv6 header = 40), in pctx.scratch */
+#define STK_BUF (STK_PCTX + (int)offsetof(struct bf_pctx, scratch))
 #define STK_WALK_OFF (-190) /* u16, deliberately not 8-aligned */
 #define STK_WALK_NH (-187) /* u8 */
 #define STK_SIZE 192
@@ -68,8 +75,8 @@ _Static_assert(sizeof(struct bf_pctx) == 120, "pctx layout");
 
 _Static_assert(STK_PCTX + (int)sizeof(struct bf_pctx) <= 0 &&
 		       STK_DYNPTR + 16 <= STK_PCTX &&
-		       STK_BUF + 48 <= STK_DYNPTR &&
-		       STK_WALK_NH + 1 <= STK_BUF &&
+		       STK_BUF + 48 <= 0 &&
+		       STK_WALK_NH + 1 <= STK_DYNPTR &&
 		       STK_WALK_OFF + 2 <= STK_WALK_NH &&
 		       -STK_SIZE <= STK_WALK_OFF &&
 		       STK_TUPLE + 40 <= -STK_SIZE &&
