@@ -13,10 +13,14 @@
  * of `runs` such means. The verdict is checked against the expected one, so
  * a wrong program is an error, not a fast result.
  *
+ * By default the code generator folds runs of such exact-match rules into
+ * one hash lookup (src/lib/opt/opt.h); -L turns folding off to measure the
+ * linear code ("-linear" is then appended to the attach column).
+ *
  * Output: one CSV line per (attach, rules, case):
  *   attach,rules,case,ns_per_pkt,insns,compile_ms,load_ms
  *
- * usage: prog_cost [-a nf|tc|xdp] [-r REPEAT] [-n RUNS] [-H] K [K...]
+ * usage: prog_cost [-a nf|tc|xdp] [-L] [-r REPEAT] [-n RUNS] [-H] K [K...]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -37,6 +41,7 @@
 #include "cgen/cgen.h"
 #include "check/check.h"
 #include "compat.h"
+#include "opt/opt.h"
 
 #define MAX_RUNS 101
 
@@ -55,6 +60,7 @@ struct probe {
 };
 
 static int verbose;
+static int linear;
 
 static void log_cb(enum bf_log_level level, const char *msg, void *data)
 {
@@ -294,7 +300,8 @@ static int bench_one(enum bf_attach_kind attach, uint32_t k, uint32_t repeat,
 			}
 		}
 		qsort(d, (size_t)runs, sizeof(d[0]), cmp_u32);
-		printf("%s,%u,%s,%u,%zu,%.2f,%.2f\n", bf_attach_name(attach), k,
+		printf("%s%s,%u,%s,%u,%zu,%.2f,%.2f\n", bf_attach_name(attach),
+		       linear ? "-linear" : "", k,
 		       last ? "last" : "none", d[runs / 2], prog->n_insns,
 		       t_compile, t_load);
 		fflush(stdout);
@@ -319,9 +326,10 @@ static int parse_attach(const char *s, enum bf_attach_kind *out)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: prog_cost [-a nf|tc|xdp] [-r REPEAT] [-n RUNS] [-H] [-v] K [K...]\n"
+		"usage: prog_cost [-a nf|tc|xdp] [-L] [-r REPEAT] [-n RUNS] [-H] [-v] K [K...]\n"
 		"  K       number of rules (distinct /32 sources)\n"
 		"  -a      attachment (default nf)\n"
+		"  -L      linear code: no folding of exact-match rules\n"
 		"  -r      BPF_PROG_TEST_RUN repeat count (default 100000)\n"
 		"  -n      runs per measurement, median taken (default 5)\n"
 		"  -H      print the CSV header first\n");
@@ -333,7 +341,7 @@ int main(int argc, char **argv)
 	uint32_t repeat = 100000;
 	int runs = 5, header = 0, opt, r = 0;
 
-	while ((opt = getopt(argc, argv, "a:r:n:Hvh")) != -1) {
+	while ((opt = getopt(argc, argv, "a:Lr:n:Hvh")) != -1) {
 		switch (opt) {
 		case 'a':
 			if (parse_attach(optarg, &attach)) {
@@ -358,6 +366,9 @@ int main(int argc, char **argv)
 		case 'H':
 			header = 1;
 			break;
+		case 'L':
+			linear = 1;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -374,6 +385,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	bf_log_set(log_cb, NULL);
+	if (linear) {
+		struct bf_fold_options fo;
+
+		bf_fold_get_options(&fo);
+		fo.enabled = false;
+		bf_fold_set_options(&fo);
+	}
 	if (header)
 		printf("attach,rules,case,ns_per_pkt,insns,compile_ms,load_ms\n");
 	for (int i = optind; i < argc && !r; i++) {

@@ -18,7 +18,9 @@
 # Environment: BUILD (build dir, default build), BPFILTER (CLI path),
 # BENCH_RULES (default "1 10 100 1000 10000"), BENCH_REPEAT (default
 # 100000), BENCH_RUNS (median of, default 5), BENCH_APPLY_RUNS (default 3),
-# BENCH_PKT_RULES (default "0 10 100 1000 10000"), BENCH_PKT_ROUNDS (3).
+# BENCH_PKT_RULES (default "0 10 100 1000 10000"), BENCH_PKT_ROUNDS (3),
+# BENCH_SHAPE (exact: /32 sources, the default; prefix: /31 sources, which
+# bpfilter cannot fold into a hash lookup) for parts 2 and 3.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,32 +61,47 @@ echo
 # --- 1. program cost ---------------------------------------------------------
 csv=$OUT/prog_cost.csv
 echo "attach,rules,case,ns_per_pkt,insns,compile_ms,load_ms" >"$csv"
-for attach in nf xdp; do
+for series in "nf" "nf -L" "xdp"; do
 	# shellcheck disable=SC2086
-	timeout 1200 "$PROG_COST" -a "$attach" -r "$REPEAT" -n "$RUNS" $RULES >>"$csv"
+	timeout 1800 "$PROG_COST" -a $series -r "$REPEAT" -n "$RUNS" $RULES >>"$csv"
 done
 echo "== program cost (BPF_PROG_TEST_RUN, repeat $REPEAT, median of $RUNS)"
 echo "   last: packet matches the last rule (DROP); none: matches no rule (ACCEPT)"
+echo "   nf and xdp: as compiled by default (runs of exact-match rules folded into one"
+echo "   hash lookup); nf-linear: folding off (prog_cost -L), one test per rule"
 awk -F, 'NR == 1 { next }
 	{ key = $2; v[$1 "-" $3, key] = $4; ins[$1, key] = $5; ct[$1, key] = $6; lt[$1, key] = $7;
 	  if (!(key in seen)) { seen[key] = 1; order[n++] = key } }
 	END {
-		printf "%8s | %9s %9s %9s %9s | %8s %8s | %9s %9s\n", "rules", "nf-last", "nf-none",
-			"xdp-last", "xdp-none", "nf insns", "xdp ins", "nf cmp ms", "nf load ms"
+		printf "%7s | %7s %7s | %7s %7s | %7s %7s | %6s %6s | %6s %6s\n", "rules",
+			"nf-last", "nf-none", "lin-last", "lin-none", "xdp-last", "xdp-none",
+			"insns", "lin-in", "load", "lin-ld"
 		for (i = 0; i < n; i++) { k = order[i]
-			printf "%8s | %9s %9s %9s %9s | %8s %8s | %9s %9s\n", k, v["nf-last", k], v["nf-none", k],
-				v["xdp-last", k], v["xdp-none", k], ins["nf", k], ins["xdp", k], ct["nf", k], lt["nf", k] }
+			printf "%7s | %7s %7s | %7s %7s | %7s %7s | %6s %6s | %6s %6s\n", k,
+				v["nf-last", k], v["nf-none", k], v["nf-linear-last", k], v["nf-linear-none", k],
+				v["xdp-last", k], v["xdp-none", k], ins["nf", k], ins["nf-linear", k],
+				lt["nf", k], lt["nf-linear", k] }
+		print "   (insns: program size; load: bf_program_load() ms, verifier included)"
 	}' "$csv"
 echo "   (ns/packet; CSV: ${csv#"$ROOT"/})"
 echo
 
 # --- 2. apply time -----------------------------------------------------------
-gen_rules() { # K FILE: iptables-restore input of K "-s ADDR/32 -j DROP" rules
-	awk -v k="$1" 'BEGIN {
+# Rule shape (BENCH_SHAPE): "exact" = distinct /32 sources (folded into a
+# hash lookup by bpfilter), "prefix" = distinct /31 sources (not folded:
+# every rule is tested in turn, as in iptables and linear nftables).
+SHAPE=${BENCH_SHAPE:-exact}
+case $SHAPE in
+exact) PLEN=32 STEP=1 ;;
+prefix) PLEN=31 STEP=2 ;;
+*) echo "bench/run.sh: BENCH_SHAPE is exact or prefix" >&2; exit 2 ;;
+esac
+gen_rules() { # K FILE: iptables-restore input of K "-s ADDR/PLEN -j DROP" rules
+	awk -v k="$1" -v plen="$PLEN" -v step="$STEP" 'BEGIN {
 		print "*filter"; print ":INPUT ACCEPT [0:0]"; print ":FORWARD ACCEPT [0:0]"
 		print ":OUTPUT ACCEPT [0:0]"
-		for (i = 0; i < k; i++) { a = 1 + i
-			printf "-A INPUT -s 198.%d.%d.%d/32 -j DROP\n", 18 + int(a / 65536), int(a / 256) % 256, a % 256 }
+		for (i = 0; i < k; i++) { a = step * (1 + i)
+			printf "-A INPUT -s 198.%d.%d.%d/%d -j DROP\n", 18 + int(a / 65536), int(a / 256) % 256, a % 256, plen }
 		print "COMMIT" }' >"$2"
 }
 
@@ -113,7 +130,7 @@ tools=("bpfilter")
 command -v iptables-legacy-restore >/dev/null && tools+=("iptables-legacy")
 command -v iptables-nft-restore >/dev/null && tools+=("iptables-nft")
 
-acsv=$OUT/apply.csv
+acsv=$OUT/apply-$SHAPE.csv
 echo "tool,rules,seconds" >"$acsv"
 set +e
 for k in $RULES; do
@@ -155,12 +172,12 @@ command -v iptables-legacy-restore >/dev/null && pkt_tools+=(iptables-legacy)
 command -v iptables-nft-restore >/dev/null && pkt_tools+=(iptables-nft)
 command -v nft >/dev/null && pkt_tools+=(nftables)
 
-gen_nft() { # K FILE: nft ruleset of K "ip saddr ADDR drop" rules, policy drop
-	awk -v k="$1" 'BEGIN {
+gen_nft() { # K FILE: nft ruleset of K "ip saddr ADDR/PLEN drop" rules, policy drop
+	awk -v k="$1" -v plen="$PLEN" -v step="$STEP" 'BEGIN {
 		print "table ip bench {"; print "  chain input {"
 		print "    type filter hook input priority 0; policy drop;"
-		for (i = 0; i < k; i++) { a = 1 + i
-			printf "    ip saddr 198.%d.%d.%d drop\n", 18 + int(a / 65536), int(a / 256) % 256, a % 256 }
+		for (i = 0; i < k; i++) { a = step * (1 + i)
+			printf "    ip saddr 198.%d.%d.%d/%d drop\n", 18 + int(a / 65536), int(a / 256) % 256, a % 256, plen }
 		print "  }"; print "}" }' >"$2"
 }
 gen_drop_rules() { # K FILE: like gen_rules, with policy DROP
@@ -208,7 +225,7 @@ pkt_one() {
 	pkt_teardown
 }
 
-pcsv=$OUT/pkt_cost.csv
+pcsv=$OUT/pkt_cost-$SHAPE.csv
 echo "tool,rules,ns_per_pkt" >"$pcsv"
 if [[ -x "$PKT_COST" ]]; then
 	set +e
@@ -229,7 +246,8 @@ if [[ -x "$PKT_COST" ]]; then
 	done
 	set -e
 	echo "== per-packet cost with traffic (ns/packet of the receive path, median of $PKT_ROUNDS rounds x 5 runs)"
-	echo "   K non-matching rules + policy DROP at INPUT; (x) = ratio to the same tool with 0 rules"
+	echo "   K non-matching rules (shape: $SHAPE, /$PLEN sources) + policy DROP at INPUT;"
+	echo "   (x) = ratio to the same tool with 0 rules"
 	awk -F, 'NR == 1 { next }
 		{ t[$1, $2] = $3; if (!($2 in seen)) { seen[$2] = 1; order[n++] = $2 }
 		  if (!($1 in tseen)) { tseen[$1] = 1; tl[m++] = $1 } }
@@ -249,7 +267,7 @@ fi
 
 # --- plots -------------------------------------------------------------------
 if command -v gnuplot >/dev/null; then
-	for a in nf xdp; do
+	for a in nf nf-linear xdp; do
 		for c in last none; do
 			awk -F, -v a=$a -v c=$c '$1 == a && $3 == c { print $2, $4 }' "$csv" >"$TMP/$a-$c.dat"
 		done
@@ -277,19 +295,21 @@ if command -v gnuplot >/dev/null; then
 		set key top left
 		plot '$TMP/nf-last.dat' using 1:2 with linespoints title 'netfilter, matches last rule', \
 		     '$TMP/nf-none.dat' using 1:2 with linespoints title 'netfilter, matches no rule', \
+		     '$TMP/nf-linear-last.dat' using 1:2 with linespoints title 'netfilter, no folding, matches last rule', \
+		     '$TMP/nf-linear-none.dat' using 1:2 with linespoints title 'netfilter, no folding, matches no rule', \
 		     '$TMP/xdp-last.dat' using 1:2 with linespoints title 'XDP, matches last rule', \
 		     '$TMP/xdp-none.dat' using 1:2 with linespoints title 'XDP, matches no rule'
-		set output '$OUT/apply.png'
+		set output '$OUT/apply-$SHAPE.png'
 		set title 'time to apply K rules (iptables-restore file, fresh namespace)'
 		set ylabel 'seconds'
 		plot $plots
-		set output '$OUT/pkt_cost.png'
-		set title 'receive path cost per packet, K non-matching rules + policy DROP (veth, AF_PACKET)'
+		set output '$OUT/pkt_cost-$SHAPE.png'
+		set title 'receive path cost per packet, K non-matching /$PLEN rules + policy DROP (veth, AF_PACKET)'
 		set ylabel 'ns per packet (sender CPU time)'
 		set xlabel 'rules (0 plotted at 0.5)'
 		plot $pplots
 	GP
-	echo "== plots: ${OUT#"$ROOT"/}/{prog_cost,apply,pkt_cost}.png"
+	echo "== plots: ${OUT#"$ROOT"/}/{prog_cost,apply-$SHAPE,pkt_cost-$SHAPE}.png"
 else
 	echo "(gnuplot not installed: no plots)"
 fi
