@@ -131,6 +131,7 @@ enum bf_match_type {
 	 * conntrack entry matches only if a state is asked for). A plain
 	 * --ctstate list without SNAT/DNAT stays a BF_MATCH_CTSTATE. */
 	BF_MATCH_CONNTRACK,
+	BF_MATCH_TIME, /* u.time (xt_time) */
 	BF_MATCH_COUNT,
 };
 
@@ -286,6 +287,15 @@ enum bf_ct_state_bits {
 	BF_CT_STATE_UNTRACKED = 1 << 8,
 };
 
+/* xt_time flags (XT_TIME_*) and defaults */
+enum bf_time_flags {
+	BF_TIME_LOCAL_TZ = 1 << 0, /* --kerneltz */
+	BF_TIME_CONTIGUOUS = 1 << 1,
+};
+#define BF_TIME_ALL_MONTHDAYS 0xfffffffeu /* bit d: day d of the month */
+#define BF_TIME_ALL_WEEKDAYS 0xfeu /* bit d: Monday = 1 .. Sunday = 7 */
+#define BF_TIME_MAX_DAYTIME (24 * 60 * 60 - 1)
+
 /* conntrack status bits for u.conntrack.status_mask (IPS_*) */
 enum bf_ct_status_bits {
 	BF_CT_STATUS_EXPECTED = 1 << 0,
@@ -440,6 +450,14 @@ struct bf_match {
 			uint16_t status_mask; /* enum bf_ct_status_bits */
 			uint8_t l4proto;
 		} conntrack;
+		struct {
+			/* seconds since the epoch (UTC), as xt_time_info */
+			uint32_t date_start, date_stop;
+			uint32_t daytime_start, daytime_stop; /* s of day */
+			uint32_t monthdays_match;
+			uint8_t weekdays_match;
+			uint8_t flags; /* enum bf_time_flags */
+		} time;
 	} u;
 };
 

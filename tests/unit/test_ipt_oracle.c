@@ -7,7 +7,7 @@
  * must accept it and print the same `-A` lines.
  *
  * Rules left out on purpose, because the two disagree for a known reason:
- *  - features outside our scope (-m time, -j NFQUEUE, sctp, --tcp-option):
+ *  - features outside our scope (-m string, -j NFQUEUE, sctp, --tcp-option):
  *    iptables accepts, we refuse with "not supported";
  *  - "-m limit --limit-burst 0" and a limit whose avg * burst overflows
  *    ("--limit 1/day --limit-burst 10000"): iptables-nft turns them into a
@@ -372,6 +372,26 @@ static const char *const rules4[] = {
 	"--ctorigdst 3.3.3.3 --ctorigsrc 4.4.4.4 --ctproto 6 --ctstate "
 	"ESTABLISHED",
 	"-m conntrack --ctstate NEW -m conntrack --ctstatus ASSURED",
+	"-m time --timestart 10:00 --timestop 12:00 --weekdays Mon,Tue",
+	"-m time --timestart 22:00 --timestop 06:30:15 --contiguous",
+	"-m time --timestart 10:00 --timestop 12:00 --contiguous",
+	"-m time ! --weekdays 1,7",
+	"-m time --weekdays Monday,tu",
+	"-m time --weekdays 0",
+	"-m time --weekdays Xy",
+	"-m time --monthdays 1,15,31",
+	"-m time ! --monthdays 2",
+	"-m time --monthdays 32",
+	"-m time --datestart 2024-02-30T10:20:30 --datestop 2030",
+	"-m time --datestart 1969",
+	"-m time --datestart 2039",
+	"-m time --datestart 2020-13",
+	"-m time --timestart 24:00",
+	"-m time --timestart 10",
+	"-m time --kerneltz --utc",
+	"-m time --kerneltz",
+	"-m time --localtz --timestart 1:2:3",
+	"-m time",
 };
 
 static const char *const rules6[] = {

@@ -256,7 +256,7 @@ static void test_other_table_and_modules(void **state)
 		      "-A PREROUTING -j DNAT --to 1.2.3.4\n"
 		      "COMMIT\n"
 		      "*filter\n"
-		      "-A INPUT -m time --timestart 10:00 -j ACCEPT\n"
+		      "-A INPUT -m string --algo bm --string x -j ACCEPT\n"
 		      "-A INPUT -j NFQUEUE --queue-num 1\n"
 		      "-A INPUT -p sctp --dport 5\n"
 		      "-A INPUT -m set --match-set s src --packets-eq 5\n"
@@ -266,7 +266,7 @@ static void test_other_table_and_modules(void **state)
 		-EINVAL);
 	assert_non_null(strstr(logtext, "t.rules:1: table 'nat' is not "
 					"supported"));
-	assert_non_null(strstr(logtext, "t.rules:5: match 'time' is not "
+	assert_non_null(strstr(logtext, "t.rules:5: match 'string' is not "
 					"supported"));
 	assert_non_null(strstr(logtext, "t.rules:6: target 'NFQUEUE' is not "
 					"supported"));

@@ -78,6 +78,7 @@ static const char *const match_names[BF_MATCH_COUNT] = {
 	[BF_MATCH_TCPMSS] = "tcpmss",
 	[BF_MATCH_PHYSDEV] = "physdev",
 	[BF_MATCH_CONNTRACK] = "conntrack",
+	[BF_MATCH_TIME] = "time",
 };
 _Static_assert(ARRAY_SIZE(match_names) == BF_MATCH_COUNT, "match names");
 

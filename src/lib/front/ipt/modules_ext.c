@@ -27,6 +27,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/utsname.h>
+#include <time.h>
 
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
@@ -2383,6 +2384,299 @@ void ipt_ct_print(FILE *out, const struct bf_rule *rule,
 			inv & BF_CT_DIRECTION ? "REPLY" : "ORIGINAL");
 }
 
+/* ---- time (libxt_time.c, xt_time.c) ---- */
+
+enum {
+	TM_DATESTART,
+	TM_DATESTOP,
+	TM_TIMESTART,
+	TM_TIMESTOP,
+	TM_CONTIGUOUS,
+	TM_MONTHDAYS,
+	TM_WEEKDAYS,
+	TM_LOCALTZ,
+	TM_UTC,
+	TM_KERNELTZ,
+};
+
+static const struct ipt_modopt time_opts[] = {
+	{ "datestart", 1, TM_DATESTART, true, true },
+	{ "datestop", 1, TM_DATESTOP, true, true },
+	{ "timestart", 1, TM_TIMESTART, true, true },
+	{ "timestop", 1, TM_TIMESTOP, true, true },
+	{ "contiguous", 0, TM_CONTIGUOUS, true, true },
+	{ "monthdays", 1, TM_MONTHDAYS, true, false },
+	{ "weekdays", 1, TM_WEEKDAYS, true, false },
+	{ "localtz", 0, TM_LOCALTZ, true, true },
+	{ "utc", 0, TM_UTC, true, true },
+	{ "kerneltz", 0, TM_KERNELTZ, true, true },
+	{ NULL },
+};
+
+static const char *const week_days[] = {
+	NULL, "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun",
+};
+
+/* time_parse_date(): YYYY[-MM[-DD[Thh[:mm[:ss]]]]] in UTC, fields as
+ * strtoul() reads them, out-of-range days normalised as mktime() does. */
+static bool time_parse_date(const char *s, uint32_t *out)
+{
+	/* field limits: year, month, day, hour, minute, second */
+	static const unsigned long max[] = { 2038, 12, 31, 23, 59, 59 };
+	static const char next[] = { '-', '-', 'T', ':', ':', '\0' };
+	unsigned long v[6] = { 0, 1, 1, 0, 0, 0 };
+	struct tm tm = { 0 };
+	time_t t;
+
+	for (int i = 0; i < 6; i++) {
+		char *e;
+
+		v[i] = strtoul(s, &e, 10);
+		if ((*e != next[i] && *e) || v[i] > max[i] ||
+		    (i == 0 && v[i] < 1970))
+			return false;
+		if (!*e)
+			break;
+		s = e + 1;
+	}
+	tm.tm_year = (int)v[0] - 1900;
+	tm.tm_mon = (int)v[1] - 1;
+	tm.tm_mday = (int)v[2];
+	tm.tm_hour = (int)v[3];
+	tm.tm_min = (int)v[4];
+	tm.tm_sec = (int)v[5];
+	t = timegm(&tm);
+	if (t < 0)
+		return false;
+	*out = (uint32_t)t; /* xt_time_info keeps 32 bits */
+	return true;
+}
+
+/* time_parse_minutes(): hh:mm[:ss] */
+static bool time_parse_daytime(const char *s, uint32_t *out)
+{
+	unsigned long h, m, sec = 0;
+	char *e;
+
+	h = strtoul(s, &e, 10);
+	if (*e != ':' || h > 23)
+		return false;
+	m = strtoul(e + 1, &e, 10);
+	if ((*e != ':' && *e) || m > 59)
+		return false;
+	if (*e) {
+		sec = strtoul(e + 1, &e, 10);
+		if (*e || sec > 59)
+			return false;
+	}
+	*out = (uint32_t)(h * 3600 + m * 60 + sec);
+	return true;
+}
+
+/* The comma-separated segments of a day list, each cut to `width`
+ * characters as libxt_time's fixed buffers do; an empty list ends early. */
+static const char *day_segment(const char **arg, char *buf, size_t width)
+{
+	const char *sep;
+	size_t len;
+
+	if (!*arg || !**arg)
+		return NULL;
+	sep = strchr(*arg, ',');
+	len = sep ? (size_t)(sep - *arg) : strlen(*arg);
+	if (len > width)
+		len = width;
+	memcpy(buf, *arg, len);
+	buf[len] = '\0';
+	*arg = sep ? sep + 1 : NULL;
+	return buf;
+}
+
+static bool time_parse_monthdays(const char *arg, uint32_t *out)
+{
+	char day[3];
+
+	*out = 0;
+	while (day_segment(&arg, day, 2)) {
+		char *e;
+		unsigned long d = strtoul(day, &e, 0);
+
+		if (*e || d > 31)
+			return false;
+		*out |= 1u << d;
+	}
+	return true;
+}
+
+static bool time_parse_weekdays(const char *arg, uint8_t *out)
+{
+	char day[4];
+
+	*out = 0;
+	while (day_segment(&arg, day, 3)) {
+		char *e;
+		unsigned long d = strtoul(day, &e, 0);
+		bool valid = false;
+
+		if (!*e) {
+			/* "the week does NOT begin with Sunday" (0), and
+			 * xt_time_info keeps 8 bits */
+			if (d < 1 || d > 7)
+				return false;
+			*out |= (uint8_t)(1u << d);
+			continue;
+		}
+		for (int i = 1; i <= 7; i++) {
+			if (!strncmp(day, week_days[i], 2)) {
+				*out |= (uint8_t)(1u << i);
+				valid = true;
+			}
+		}
+		if (!valid)
+			return false;
+	}
+	return true;
+}
+
+static int time_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		      const struct ipt_modopt *opt, const char *arg, bool inv,
+		      int argc, char **argv, int *idx)
+{
+	typeof(ext_m(inst)->u.time) *tm = &ext_m(inst)->u.time;
+	bool ok = true;
+
+	if (!once(ctx, "time", &inst->seen, opt) ||
+	    !excl(ctx, "time", inst->seen, time_opts, opt,
+		  opt->id == TM_UTC ? (1u << TM_LOCALTZ) | (1u << TM_KERNELTZ) :
+		  opt->id == TM_LOCALTZ || opt->id == TM_KERNELTZ ?
+				      1u << TM_UTC :
+				      0))
+		return -EINVAL;
+	switch (opt->id) {
+	case TM_DATESTART:
+	case TM_DATESTOP:
+		if (!time_parse_date(arg, opt->id == TM_DATESTART ?
+						  &tm->date_start :
+						  &tm->date_stop)) {
+			ipt_err(ctx,
+				"Invalid date \"%s\" specified. Should be "
+				"YYYY[-MM[-DD[Thh[:mm[:ss]]]]]",
+				arg);
+			return -EINVAL;
+		}
+		return 0;
+	case TM_TIMESTART:
+	case TM_TIMESTOP:
+		if (!time_parse_daytime(arg, opt->id == TM_TIMESTART ?
+						     &tm->daytime_start :
+						     &tm->daytime_stop)) {
+			ipt_err(ctx,
+				"invalid time \"%s\" specified, should be "
+				"hh:mm[:ss] format and within the "
+				"boundaries",
+				arg);
+			return -EINVAL;
+		}
+		return 0;
+	case TM_CONTIGUOUS:
+		tm->flags |= BF_TIME_CONTIGUOUS;
+		return 0;
+	case TM_LOCALTZ:
+	case TM_KERNELTZ:
+		tm->flags |= BF_TIME_LOCAL_TZ;
+		return 0;
+	case TM_UTC:
+		return 0;
+	case TM_MONTHDAYS:
+		ok = time_parse_monthdays(arg, &tm->monthdays_match);
+		if (inv)
+			tm->monthdays_match ^= BF_TIME_ALL_MONTHDAYS;
+		break;
+	case TM_WEEKDAYS:
+		ok = time_parse_weekdays(arg, &tm->weekdays_match);
+		if (inv)
+			tm->weekdays_match ^= BF_TIME_ALL_WEEKDAYS;
+		break;
+	}
+	if (!ok) {
+		ipt_err(ctx, "time: \"%s\" is not a valid day list for --%s",
+			arg, opt->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int time_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
+{
+	typeof(ext_m(inst)->u.time) *tm = &ext_m(inst)->u.time;
+
+	if ((tm->flags & BF_TIME_CONTIGUOUS) &&
+	    tm->daytime_start < tm->daytime_stop) {
+		ipt_err(ctx, "time: --contiguous only makes sense when "
+			     "stoptime is smaller than starttime");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void print_date(FILE *out, const char *opt, uint32_t date)
+{
+	time_t t = date;
+	struct tm tm;
+
+	/* time_save() skips 0 and LONG_MAX, so the default date_stop
+	 * (INT_MAX) is printed. */
+	if (!date || !gmtime_r(&t, &tm))
+		return;
+	fprintf(out, " --%s %04d-%02d-%02dT%02d:%02d:%02d", opt,
+		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		tm.tm_min, tm.tm_sec);
+}
+
+static void time_print(FILE *out, const struct bf_rule *rule,
+		       const struct bf_match *m)
+{
+	const typeof(m->u.time) *tm = &m->u.time;
+	const char *sep = " ";
+
+	if (tm->daytime_start != 0 || tm->daytime_stop != BF_TIME_MAX_DAYTIME)
+		fprintf(out,
+			" --timestart %02u:%02u:%02u --timestop "
+			"%02u:%02u:%02u",
+			tm->daytime_start / 3600, tm->daytime_start / 60 % 60,
+			tm->daytime_start % 60, tm->daytime_stop / 3600,
+			tm->daytime_stop / 60 % 60, tm->daytime_stop % 60);
+	if (tm->monthdays_match != BF_TIME_ALL_MONTHDAYS) {
+		fputs(" --monthdays", out);
+		for (unsigned int d = 1; d <= 31; d++) {
+			if (tm->monthdays_match & (1u << d)) {
+				fprintf(out, "%s%u", sep, d);
+				sep = ",";
+			}
+		}
+		if (*sep == ' ')
+			fputc(' ', out);
+	}
+	sep = " ";
+	if (tm->weekdays_match != BF_TIME_ALL_WEEKDAYS) {
+		fputs(" --weekdays", out);
+		for (int d = 1; d <= 7; d++) {
+			if (tm->weekdays_match & (1u << d)) {
+				fprintf(out, "%s%s", sep, week_days[d]);
+				sep = ",";
+			}
+		}
+		if (*sep == ' ')
+			fputc(' ', out);
+	}
+	print_date(out, "datestart", tm->date_start);
+	print_date(out, "datestop", tm->date_stop);
+	if (tm->flags & BF_TIME_LOCAL_TZ)
+		fputs(" --kerneltz", out);
+	if (tm->flags & BF_TIME_CONTIGUOUS)
+		fputs(" --contiguous", out);
+}
+
 /* ---- the module table ---- */
 
 #define EXT(id_, name_, fam_, opts_, parse_, final_, print_)                   \
@@ -2430,6 +2724,8 @@ const struct ipt_module ipt_ext_modules[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	    tcpmss_final, range_print),
 	EXT(IPT_MOD_PHYSDEV, "physdev", -1, physdev_opts, physdev_parse,
 	    physdev_final, physdev_print),
+	EXT(IPT_MOD_TIME, "time", -1, time_opts, time_parse, time_final,
+	    time_print),
 };
 
 static const enum bf_match_type ext_types[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
@@ -2450,6 +2746,7 @@ static const enum bf_match_type ext_types[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	[IPT_MOD_STATISTIC - IPT_MOD_EXT_FIRST] = BF_MATCH_STATISTIC,
 	[IPT_MOD_TCPMSS - IPT_MOD_EXT_FIRST] = BF_MATCH_TCPMSS,
 	[IPT_MOD_PHYSDEV - IPT_MOD_EXT_FIRST] = BF_MATCH_PHYSDEV,
+	[IPT_MOD_TIME - IPT_MOD_EXT_FIRST] = BF_MATCH_TIME,
 };
 
 enum bf_match_type ipt_ext_match_type(enum ipt_mod_id id)
@@ -2482,6 +2779,13 @@ void ipt_ext_init(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 		break;
 	case BF_MATCH_CONNLIMIT:
 		memset(m->u.connlimit.mask, 0xff, (size_t)bytes);
+		break;
+	case BF_MATCH_TIME:
+		/* time_init(): every day, all day, no date bounds */
+		m->u.time.monthdays_match = BF_TIME_ALL_MONTHDAYS;
+		m->u.time.weekdays_match = BF_TIME_ALL_WEEKDAYS;
+		m->u.time.daytime_stop = BF_TIME_MAX_DAYTIME;
+		m->u.time.date_stop = INT32_MAX;
 		break;
 	default:
 		break;
