@@ -18,6 +18,7 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -549,6 +550,25 @@ static int commit(struct txn *t)
 	return r;
 }
 
+/* The counters map of bf_counters_map_create() (one array value of
+ * n_counters 16-byte counters), mmapable so that bf_edit() can add to it
+ * atomically while the programs run; the plain one if that fails. */
+static int counters_map_create(uint32_t n)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE);
+	int fd;
+
+	if (!n)
+		n = 1;
+	if (n > UINT32_MAX / sizeof(struct bf_counter))
+		return -E2BIG;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bf_counters", sizeof(uint32_t),
+			    n * (uint32_t)sizeof(struct bf_counter), 1, &mo);
+	if (fd >= 0)
+		return fd;
+	return bf_counters_map_create(n);
+}
+
 struct install_args {
 	enum bf_attach_kind kind;
 	const char *ifname;
@@ -589,8 +609,7 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 		goto out;
 
 	/* 1. load everything */
-	t->counters_fd =
-		bf_counters_map_create(rs->n_counters ? rs->n_counters : 1);
+	t->counters_fd = counters_map_create(rs->n_counters);
 	if (t->counters_fd < 0) {
 		r = t->counters_fd;
 		bf_err("cannot create the counters map: %s", strerror(-r));
@@ -939,35 +958,49 @@ static int number_keeping_map(struct bf_ruleset *rs, uint32_t **map)
 
 /* Packets counted by the old programs between our snapshot of their
  * counters and the switch: add them to the new counters of the same
- * rules. The read-modify-write of the new map can lose increments made by
- * the new programs during these few microseconds. */
+ * rules, with atomic adds through an mmap of the new map (created
+ * BPF_F_MMAPABLE by counters_map_create()), so that nothing the new
+ * programs count meanwhile is lost. */
 static void carry_late_counts(int old_fd, const struct bf_counter *snap,
 			      uint32_t n_snap, int new_fd, const uint32_t *map,
 			      uint32_t n_new)
 {
-	_cleanup_free_ struct bf_counter *fin = NULL, *cur = NULL;
-	uint32_t n_fin = 0, n_cur = 0, key = 0;
-	bool any = false;
+	_cleanup_free_ struct bf_counter *fin = NULL;
+	uint32_t n_fin = 0;
+	size_t len = (size_t)(n_new ? n_new : 1) * sizeof(struct bf_counter);
+	long page = sysconf(_SC_PAGESIZE);
+	struct bf_counter *cur;
 
-	if (old_fd < 0 || new_fd < 0 || !snap ||
-	    bf_counters_read(old_fd, &fin, &n_fin) ||
-	    bf_counters_read(new_fd, &cur, &n_cur))
+	if (old_fd < 0 || new_fd < 0 || !snap)
 		return;
-	for (uint32_t i = 0; i < n_new && i < n_cur; i++) {
+	/* Programs still running the old code when the prog array changed
+	 * finish within an RCU read section: let them. */
+	usleep(2000);
+	if (bf_counters_read(old_fd, &fin, &n_fin))
+		return;
+	len = (len + (size_t)page - 1) / (size_t)page * (size_t)page;
+	cur = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, new_fd, 0);
+	if (cur == MAP_FAILED) {
+		bf_dbg("counters map not mmapable: late counts not carried");
+		return;
+	}
+	for (uint32_t i = 0; i < n_new; i++) {
 		uint32_t o = map[i];
 
 		if (!o || o - 1 >= n_snap || o - 1 >= n_fin)
 			continue;
 		o--;
-		if (fin[o].packets == snap[o].packets &&
-		    fin[o].bytes == snap[o].bytes)
-			continue;
-		cur[i].packets += fin[o].packets - snap[o].packets;
-		cur[i].bytes += fin[o].bytes - snap[o].bytes;
-		any = true;
+		/* Atomic adds, as the programs' own (BPF_ATOMIC add). */
+		if (fin[o].packets != snap[o].packets)
+			__atomic_fetch_add(&cur[i].packets,
+					   fin[o].packets - snap[o].packets,
+					   __ATOMIC_RELAXED);
+		if (fin[o].bytes != snap[o].bytes)
+			__atomic_fetch_add(&cur[i].bytes,
+					   fin[o].bytes - snap[o].bytes,
+					   __ATOMIC_RELAXED);
 	}
-	if (any)
-		bpf_map_update_elem(new_fd, &key, cur, BPF_ANY);
+	munmap(cur, len);
 }
 
 int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <net/if.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -238,8 +239,26 @@ static const struct {
 };
 
 /* The matches iptables -L prints after the destination column. */
-static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto)
+/* A port as iptables -L prints it: the service name of proto unless
+ * numeric (port_to_service() in libxt_tcp / libxt_multiport). */
+static const char *port_str(uint16_t port, uint8_t proto, bool names,
+			    char buf[8])
 {
+	if (names && (proto == 6 || proto == 17)) {
+		struct servent *se =
+			getservbyport(htons(port), proto == 6 ? "tcp" : "udp");
+
+		if (se)
+			return se->s_name;
+	}
+	snprintf(buf, 8, "%u", port);
+	return buf;
+}
+
+static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
+			 bool names)
+{
+	char p1[8], p2[8];
 	char pb[8];
 	int last_inst = -1;
 
@@ -261,15 +280,21 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto)
 				break;
 			}
 			if (m->u.ports.lo == m->u.ports.hi)
-				fprintf(out, "%s:%s%u ",
+				fprintf(out, "%s:%s%s ",
 					m->type == BF_MATCH_SPORT ? "spt" :
 								    "dpt",
-					neg, m->u.ports.lo);
+					neg,
+					port_str(m->u.ports.lo, proto, names,
+						 p1));
 			else
-				fprintf(out, "%s:%s%u:%u ",
+				fprintf(out, "%s:%s%s:%s ",
 					m->type == BF_MATCH_SPORT ? "spts" :
 								    "dpts",
-					neg, m->u.ports.lo, m->u.ports.hi);
+					neg,
+					port_str(m->u.ports.lo, proto, names,
+						 p1),
+					port_str(m->u.ports.hi, proto, names,
+						 p2));
 			break;
 		case BF_MATCH_ICMP: {
 			/* as print_icmptype() / icmp6 print do */
@@ -304,11 +329,14 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto)
 			for (int i = 0; i < m->u.multiport.count; i++) {
 				bool range = m->u.multiport.is_range[i];
 
-				fprintf(out, "%s%u", i ? "," : "",
-					m->u.multiport.ports[i]);
+				fprintf(out, "%s%s", i ? "," : "",
+					port_str(m->u.multiport.ports[i], proto,
+						 names, p1));
 				if (range && i + 1 < m->u.multiport.count)
-					fprintf(out, ":%u",
-						m->u.multiport.ports[++i]);
+					fprintf(out, ":%s",
+						port_str(m->u.multiport
+								 .ports[++i],
+							 proto, names, p2));
 			}
 			fputc(' ', out);
 			break;
@@ -438,7 +466,7 @@ static void print_rule_text(FILE *out, const struct bf_rule *r,
 	fprintf(out, "%-20s %-20s ", src, dst);
 	if (r->verdict.kind == BF_VERDICT_GOTO)
 		fprintf(out, "[goto] ");
-	print_extras(out, r, proto);
+	print_extras(out, r, proto, false);
 	fputc('\n', out);
 }
 
@@ -794,7 +822,7 @@ static void ipt_rule_line(FILE *out, const struct bf_rule *r, size_t num,
 	 * iptables' " x y" (each module prints a leading space). */
 	m = open_memstream(&extra, &extra_len);
 	if (m) {
-		print_extras(m, r, proto);
+		print_extras(m, r, proto, !(flags & BF_LIST_NUMERIC));
 		if (fclose(m) == 0 && extra) {
 			while (extra_len && extra[extra_len - 1] == ' ')
 				extra[--extra_len] = '\0';

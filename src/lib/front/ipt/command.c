@@ -474,6 +474,8 @@ static int rule_command(struct cmd_state *s, struct bf_ruleset *rs,
 		remove_rule(c, cmd->rulenum - 1);
 		return 0;
 	}
+	if (cmd->command == 'I' && !s->has_num)
+		cmd->rulenum = 1;
 	if (cmd->command == 'I' && cmd->rulenum > c->n_rules + 1) {
 		kerr(s, "Index of insertion too big.");
 		return -E2BIG;
