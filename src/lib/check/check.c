@@ -484,10 +484,20 @@ bool bf_ruleset_uses_ct(const struct bf_ruleset *rs)
 		if (!(rs->families & (1u << c->family)))
 			continue;
 		for (size_t j = 0; j < c->n_rules; j++) {
+			/* Everything that reads or writes a conntrack
+			 * entry needs conntrack to run. */
+			if (c->rules[j].verdict.kind == BF_VERDICT_CONNMARK)
+				return true;
 			for (size_t k = 0; k < c->rules[j].n_matches; k++) {
-				if (c->rules[j].matches[k].type ==
-				    BF_MATCH_CTSTATE)
+				switch (c->rules[j].matches[k].type) {
+				case BF_MATCH_CTSTATE:
+				case BF_MATCH_CONNTRACK:
+				case BF_MATCH_CONNMARK:
+				case BF_MATCH_CONNLIMIT:
 					return true;
+				default:
+					break;
+				}
 			}
 		}
 	}

@@ -41,7 +41,8 @@ bool bf_check_verdict_supported(enum bf_verdict_kind kind);
 /* Name of an attachment kind: "nf", "tc", "xdp". */
 const char *bf_attach_name(enum bf_attach_kind attach);
 
-/* true if the ruleset has a rule using BF_MATCH_CTSTATE in a declared
+/* true if the ruleset has a rule using conntrack (BF_MATCH_CTSTATE,
+ * _CONNTRACK, _CONNMARK, _CONNLIMIT or a CONNMARK target) in a declared
  * family (the loader then makes conntrack run in the namespace). */
 bool bf_ruleset_uses_ct(const struct bf_ruleset *rs);
 
