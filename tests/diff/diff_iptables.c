@@ -1428,6 +1428,13 @@ static void discover(void)
 	}
 }
 
+/* The ruleset files of cases a crash or a signal interrupted too. */
+static void remove_tmpdir(void)
+{
+	if (strncmp(tmpdir, "/tmp/bfdiff-", 12) == 0 && !strchr(tmpdir, 'X'))
+		bft_sh("rm -rf '%s'", tmpdir);
+}
+
 int main(void)
 {
 	struct CMUnitTest *tests;
@@ -1464,6 +1471,7 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
+	dnet_cleanup_hook = remove_tmpdir;
 	discover();
 	tests = calloc((size_t)n_cases + 1, sizeof(*tests));
 	for (i = 0; i < n_cases; i++) {
@@ -1487,7 +1495,6 @@ int main(void)
 		printf("   mismatches of %s probes: %zu\n", kinds[i].name,
 		       kinds[i].n);
 	dnet_cleanup();
-	rmdir(tmpdir);
 	free(tests);
 	free(sv);
 	return r;

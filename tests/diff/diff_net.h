@@ -91,6 +91,8 @@ static bool dnet_ns_bpf[DNET_MAX_NS]; /* flush bpfilter before deleting */
 static int dnet_n_ns;
 static int dnet_home_fd = -1;
 static volatile sig_atomic_t dnet_cleaning;
+/* Called by dnet_cleanup() too (the test's temporary files). */
+static void (*dnet_cleanup_hook)(void);
 
 static bool dnet_quiet(void)
 {
@@ -133,6 +135,8 @@ static void dnet_cleanup(void)
 		dnet_ns[i][0] = '\0';
 	}
 	dnet_n_ns = 0;
+	if (dnet_cleanup_hook)
+		dnet_cleanup_hook();
 	dnet_cleaning = 0;
 }
 
