@@ -1212,7 +1212,11 @@ static void emit_group(struct cg *c, const struct bf_chain *chain,
 		c->hotdrop_l = hd;
 		reach = emit_match(c, r0, m, end);
 		c->hotdrop_l = real_drop;
-		if (bf_label_refs(&c->e, hd)) {
+		/* used inline (IPv6 walk error), or by the cold code of a
+		 * transport header check, emitted later */
+		if (bf_label_refs(&c->e, hd) ||
+		    (c->n_cold && c->cold[c->n_cold - 1].kind == COLD_L4 &&
+		     c->cold[c->n_cold - 1].drop == hd)) {
 			bf_label_ref(&c->e, end);
 			add_cold(c, (struct cold){
 				.kind = COLD_PREFIX, .entry = hd, .next = end,

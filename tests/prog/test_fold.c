@@ -1,0 +1,521 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Folded rule groups (src/lib/opt/fold.c): runs of exact-match rules
+ * compiled into hash lookups must give exactly the verdicts and counters of
+ * the same rules compiled one by one. Each test checks what the pass
+ * folded (so the optimized path is really the one exercised), verdicts and
+ * counters the rules call for, and compares every counter with the linear
+ * program on the same packets: rules just before and after a group,
+ * duplicate keys (the first rule wins), negations (never folded), mixed
+ * verdicts, RETURN in user and built-in chains, hotdrops behind keys
+ * (short TCP headers, IPv4 fragment offset 1, IPv6 header walk errors),
+ * and random rulesets.
+ */
+#include "opt/opt.h"
+#include "prog_util.h"
+
+#define V4 BF_FAMILY_INET4
+#define V6 BF_FAMILY_INET6
+
+static const struct {
+	enum bf_attach_kind attach;
+	enum bf_hook hook;
+} kinds[] = {
+	{ BF_ATTACH_NF, BF_HOOK_INPUT },
+	{ BF_ATTACH_TC, BF_HOOK_INPUT },
+	{ BF_ATTACH_XDP, BF_HOOK_INPUT },
+};
+
+static void set_fold(bool on, size_t min_rules)
+{
+	struct bf_fold_options o = { .enabled = on, .min_rules = min_rules };
+
+	bf_fold_set_options(&o);
+}
+
+/* The same ruleset compiled folded (f) and linear (l). */
+struct pair {
+	struct pu_prog f, l;
+};
+
+static void load_pair(struct bf_ruleset *rs, size_t k, enum bf_family fam,
+		      struct pair *p)
+{
+	set_fold(true, 2);
+	assert_int_equal(pu_load(rs, kinds[k].attach, kinds[k].hook, fam,
+				 "veth0", &p->f),
+			 0);
+	set_fold(false, 2);
+	assert_int_equal(pu_load(rs, kinds[k].attach, kinds[k].hook, fam,
+				 "veth0", &p->l),
+			 0);
+	set_fold(true, 8);
+}
+
+static void close_pair(struct pair *p)
+{
+	pu_close(&p->f);
+	pu_close(&p->l);
+}
+
+/* Run a packet through both; they must agree. Returns the verdict of the
+ * folded program (1 accept, 0 drop). */
+static int run2(const struct pair *p, const struct pu_pkt *pkt,
+		enum bf_family fam)
+{
+	int a = pu_run(&p->f, pkt->b, pkt->len, fam);
+	int b = pu_run(&p->l, pkt->b, pkt->len, fam);
+
+	assert_int_equal(a, b);
+	if (a == pu_accept(&p->f))
+		return 1;
+	assert_int_equal(a, pu_drop(&p->f));
+	return 0;
+}
+
+/* Every counter (packets and bytes) of both programs must be equal. */
+static void same_counters(const struct pair *p)
+{
+	assert_int_equal(p->f.n_counters, p->l.n_counters);
+	for (uint32_t i = 0; i < p->f.n_counters; i++) {
+		struct bf_counter a = pu_counter(&p->f, i);
+		struct bf_counter b = pu_counter(&p->l, i);
+
+		if (a.packets != b.packets || a.bytes != b.bytes)
+			fail_msg("counter %u: folded %llu/%llu, linear %llu/%llu",
+				 i, (unsigned long long)a.packets,
+				 (unsigned long long)a.bytes,
+				 (unsigned long long)b.packets,
+				 (unsigned long long)b.bytes);
+	}
+}
+
+static uint64_t pk(const struct pu_prog *p, uint32_t idx)
+{
+	return pu_counter(p, idx).packets;
+}
+
+/* Groups of a chain as (first, n) pairs; returns the count. */
+static size_t groups_of(const struct bf_chain *c, size_t min_rules,
+			size_t *first, size_t *n, size_t max)
+{
+	struct bf_fold_group *g = NULL;
+	size_t ng = 0;
+
+	set_fold(true, min_rules);
+	assert_int_equal(bf_fold_chain(c, &g, &ng), 0);
+	set_fold(true, 8);
+	for (size_t i = 0; i < ng && i < max; i++) {
+		first[i] = g[i].first;
+		n[i] = g[i].n;
+	}
+	free(g);
+	return ng;
+}
+
+static void saddr_rule(struct bf_chain *c, enum bf_verdict_kind v,
+		       const char *a, int plen, bool neg)
+{
+	PU_RULE(c, v, NULL, pu_addr(BF_MATCH_SADDR, a, plen, neg));
+}
+
+/* INPUT: a /24 rule before, a run of /32 sources with mixed verdicts and
+ * a duplicate key, a negated source that splits the run, a second run, a
+ * rule after; policy DROP. */
+static void test_saddr_runs(void **state)
+{
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b = bf_ruleset_builtin(rs, V4, kinds[k].hook);
+		size_t first[4], n[4];
+		struct pair p;
+		char a[32];
+
+		rs->families = 1u << V4;
+		b->policy = BF_VERDICT_DROP;
+		saddr_rule(b, BF_VERDICT_ACCEPT, "203.0.113.0", 24, false); /* 0 */
+		for (int i = 1; i <= 10; i++) { /* rules 1..10 */
+			snprintf(a, sizeof(a), "198.51.100.%d", i);
+			saddr_rule(b, i % 3 ? BF_VERDICT_DROP : BF_VERDICT_ACCEPT,
+				   a, 32, false);
+		}
+		/* rule 11: duplicate of rule 2 (DROP) with ACCEPT */
+		saddr_rule(b, BF_VERDICT_ACCEPT, "198.51.100.2", 32, false);
+		/* rule 12: negated, never folded */
+		saddr_rule(b, BF_VERDICT_ACCEPT, "198.51.100.50", 32, true);
+		for (int i = 20; i < 26; i++) { /* rules 13..18 */
+			snprintf(a, sizeof(a), "198.51.100.%d", i);
+			saddr_rule(b, BF_VERDICT_DROP, a, 32, false);
+		}
+		/* rule 19: after the run */
+		PU_RULE(b, BF_VERDICT_ACCEPT, NULL, pu_proto(17, false));
+
+		bf_ruleset_number(rs);
+		assert_int_equal(groups_of(b, 2, first, n, 4), 2);
+		assert_int_equal(first[0], 1);
+		assert_int_equal(n[0], 11);
+		assert_int_equal(first[1], 13);
+		assert_int_equal(n[1], 6);
+		load_pair(rs, k, V4, &p);
+
+		/* the /24 rule before the group still wins */
+		struct pu_pkt t = pu_tcp4("203.0.113.7", "192.0.2.2", 1, 80, 2);
+		assert_int_equal(run2(&p, &t, V4), 1);
+		/* every key of the first run, with its own verdict */
+		for (int i = 1; i <= 10; i++) {
+			snprintf(a, sizeof(a), "198.51.100.%d", i);
+			t = pu_tcp4(a, "192.0.2.2", 1, 80, 2);
+			assert_int_equal(run2(&p, &t, V4), i % 3 ? 0 : 1);
+		}
+		/* duplicate: rule 2 (DROP) wins twice, rule 11 never counts */
+		t = pu_tcp4("198.51.100.2", "192.0.2.2", 1, 80, 2);
+		assert_int_equal(run2(&p, &t, V4), 0);
+		assert_int_equal(pk(&p.f, b->rules[2].counter_idx), 2);
+		assert_int_equal(pk(&p.f, b->rules[11].counter_idx), 0);
+		/* the negated rule: anything but .50 is accepted by it */
+		t = pu_tcp4("198.51.100.77", "192.0.2.2", 1, 80, 2);
+		assert_int_equal(run2(&p, &t, V4), 1);
+		assert_int_equal(pk(&p.f, b->rules[12].counter_idx), 1);
+		/* .50 passes the negation, the second run, then the rule
+		 * after (UDP) or the policy (TCP) */
+		t = pu_tcp4("198.51.100.50", "192.0.2.2", 1, 80, 2);
+		assert_int_equal(run2(&p, &t, V4), 0);
+		t = pu_udp4("198.51.100.50", "192.0.2.2", 1, 53);
+		assert_int_equal(run2(&p, &t, V4), 1);
+		assert_int_equal(pk(&p.f, b->rules[19].counter_idx), 1);
+		assert_int_equal(pk(&p.f, b->policy_counter_idx), 1);
+		same_counters(&p);
+		close_pair(&p);
+		bf_ruleset_free(&rs);
+	}
+}
+
+/* -s A -p tcp --dport P: keys on both sides of the TCP header check.
+ * A short header or an offset-1 fragment hotdrops only if a rule's
+ * source (and protocol) equal the packet's, as the first such rule would;
+ * other fragments skip the group. */
+static void test_hotdrop_behind_keys(void **state)
+{
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b = bf_ruleset_builtin(rs, V4, kinds[k].hook);
+		size_t first[2], n[2];
+		struct pair p;
+		char a[32];
+
+		rs->families = 1u << V4;
+		for (int i = 0; i < 12; i++) {
+			snprintf(a, sizeof(a), "198.51.100.%d", 1 + i / 3);
+			PU_RULE(b, i == 7 ? BF_VERDICT_ACCEPT : BF_VERDICT_DROP,
+				NULL, pu_addr(BF_MATCH_SADDR, a, 32, false),
+				pu_proto(6, false), pu_l4hdr(6, 20, true),
+				pu_ports(BF_MATCH_DPORT, (uint16_t)(20 + i),
+					 (uint16_t)(20 + i), false));
+		}
+		PU_RULE(b, BF_VERDICT_DROP, NULL, pu_proto(17, false));
+		bf_ruleset_number(rs);
+		assert_int_equal(groups_of(b, 2, first, n, 2), 1);
+		assert_int_equal(n[0], 12);
+		load_pair(rs, k, V4, &p);
+
+		for (int i = 0; i < 12; i++) {
+			snprintf(a, sizeof(a), "198.51.100.%d", 1 + i / 3);
+			struct pu_pkt t = pu_tcp4(a, "192.0.2.2", 1,
+						  (uint16_t)(20 + i), 2);
+			assert_int_equal(run2(&p, &t, V4), i == 7 ? 1 : 0);
+			assert_int_equal(pk(&p.f, b->rules[i].counter_idx), 1);
+			/* right port, another source's rule */
+			t = pu_tcp4("198.51.100.9", "192.0.2.2", 1,
+				    (uint16_t)(20 + i), 2);
+			assert_int_equal(run2(&p, &t, V4), 1);
+		}
+		const struct {
+			const char *src;
+			int proto, l4len;
+			uint16_t frag;
+			int want;
+		} cases[] = {
+			{ "198.51.100.2", 6, 10, 0, 0 }, /* short: hotdrop */
+			{ "198.51.100.9", 6, 10, 0, 1 }, /* no such source */
+			{ "198.51.100.2", 6, 0, 1, 0 }, /* offset 1: hotdrop */
+			{ "198.51.100.9", 6, 0, 1, 1 },
+			{ "198.51.100.2", 6, 0, 3, 1 }, /* later fragment */
+			{ "198.51.100.2", 17, 0, 0, 0 }, /* UDP: last rule */
+			{ "198.51.100.2", 17, 4, 0, 0 }, /* short UDP */
+			{ "198.51.100.2", 1, 0, 0, 1 }, /* ICMP: policy */
+		};
+		pu_reset_counters(&p.f);
+		pu_reset_counters(&p.l);
+		for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+			struct pu_pkt t = pu_build(&(struct pu_spec){
+				.src = cases[i].src, .proto = cases[i].proto,
+				.dport = 20, .l4len = cases[i].l4len,
+				.frag = cases[i].frag });
+
+			if (run2(&p, &t, V4) != cases[i].want)
+				fail_msg("case %zu: wrong verdict", i);
+		}
+		/* hotdrops count nothing: only the UDP rule and the policy */
+		assert_int_equal(pk(&p.f, b->rules[12].counter_idx), 2);
+		assert_int_equal(pk(&p.f, b->policy_counter_idx), 4);
+		for (int i = 0; i < 12; i++)
+			assert_int_equal(pk(&p.f, b->rules[i].counter_idx), 0);
+		same_counters(&p);
+		close_pair(&p);
+		bf_ruleset_free(&rs);
+	}
+}
+
+/* IPv6: the protocol match stays common (it hotdrops on a header walk
+ * error); a walk error hotdrops only for the group's sources. */
+static void test_v6_walk_error(void **state)
+{
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b = bf_ruleset_builtin(rs, V6, kinds[k].hook);
+		size_t first[2], n[2];
+		struct pair p;
+		char a[64];
+
+		rs->families = 1u << V6;
+		for (int i = 0; i < 10; i++) {
+			snprintf(a, sizeof(a), "2001:db8::%x", i + 1);
+			PU_RULE(b, BF_VERDICT_DROP, NULL,
+				pu_addr(BF_MATCH_SADDR, a, 128, false),
+				pu_proto(6, false), pu_l4hdr(6, 20, false),
+				pu_ports(BF_MATCH_DPORT, 22, 22, false));
+		}
+		bf_ruleset_number(rs);
+		assert_int_equal(groups_of(b, 2, first, n, 2), 1);
+		load_pair(rs, k, V6, &p);
+
+		struct pu_spec bad = { .fam = V6, .src = "2001:db8::3",
+				       .dport = 22, .n_ext = 17 };
+		for (int i = 0; i < 17; i++)
+			bad.ext[i] = 60;
+		struct pu_pkt t = pu_build(&bad);
+		assert_int_equal(run2(&p, &t, V6), 0); /* hotdrop */
+		bad.src = "2001:db8::99";
+		t = pu_build(&bad);
+		assert_int_equal(run2(&p, &t, V6), 1);
+		t = pu_build(&(struct pu_spec){ .fam = V6, .src = "2001:db8::a",
+						.dport = 22 });
+		assert_int_equal(run2(&p, &t, V6), 0);
+		assert_int_equal(pk(&p.f, b->rules[9].counter_idx), 1);
+		t = pu_build(&(struct pu_spec){ .fam = V6, .src = "2001:db8::a",
+						.dport = 23 });
+		assert_int_equal(run2(&p, &t, V6), 1);
+		same_counters(&p);
+		close_pair(&p);
+		bf_ruleset_free(&rs);
+	}
+}
+
+/* ---- random rulesets, folded vs linear ---- */
+
+static uint32_t rnd_state;
+
+static uint32_t rnd(uint32_t n)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return (rnd_state >> 8) % n;
+}
+
+static const uint16_t ports[] = { 22, 53, 80, 443 };
+
+/* A run of 1..12 rules of one random shape, values from small pools so
+ * that keys repeat. */
+static void random_run(struct bf_chain *c, bool user, bool has_user)
+{
+	int shape = (int)rnd(8), len = 1 + (int)rnd(12);
+	bool tcp = rnd(2);
+
+	for (int i = 0; i < len; i++) {
+		static const enum bf_verdict_kind vs[] = {
+			BF_VERDICT_ACCEPT, BF_VERDICT_DROP, BF_VERDICT_RETURN,
+			BF_VERDICT_DROP, BF_VERDICT_ACCEPT, BF_VERDICT_CONTINUE,
+		};
+		enum bf_verdict_kind v = vs[rnd(rnd(4) ? 5 : 6)];
+		char a[32], d[32];
+		uint16_t port = ports[rnd(4)];
+		uint8_t proto = tcp ? 6 : 17;
+
+		if (!user && v == BF_VERDICT_RETURN && rnd(2))
+			v = BF_VERDICT_DROP;
+		snprintf(a, sizeof(a), "198.51.100.%u", 1 + rnd(6));
+		snprintf(d, sizeof(d), "192.0.2.%u", 1 + rnd(3));
+		switch (shape) {
+		case 0:
+			PU_RULE(c, v, NULL, pu_addr(BF_MATCH_SADDR, a, 32, false));
+			break;
+		case 1:
+			PU_RULE(c, v, NULL, pu_addr(BF_MATCH_SADDR, a, 32, false),
+				pu_proto(proto, false),
+				pu_l4hdr(proto, tcp ? 20 : 8, tcp),
+				pu_ports(BF_MATCH_DPORT, port, port, false));
+			break;
+		case 2:
+			PU_RULE(c, v, NULL, pu_addr(BF_MATCH_DADDR, d, 32, false),
+				pu_proto(proto, false),
+				pu_l4hdr(proto, tcp ? 20 : 8, tcp),
+				pu_ports(BF_MATCH_SPORT, port, port, false),
+				pu_ports(BF_MATCH_DPORT, 1000, 2000, false));
+			break;
+		case 3:
+			PU_RULE(c, v, NULL, pu_addr(BF_MATCH_SADDR, a, 32, false),
+				pu_addr(BF_MATCH_DADDR, d, 32, false));
+			break;
+		case 4: /* negated key: not folded */
+			PU_RULE(c, v, NULL, pu_addr(BF_MATCH_SADDR, a, 32, rnd(2)));
+			break;
+		case 5: /* prefixes: not folded */
+			PU_RULE(c, v, NULL,
+				pu_addr(BF_MATCH_SADDR, a, 30 + (int)rnd(3), false));
+			break;
+		case 6: /* protocol as a key, TCP flags common */
+			PU_RULE(c, v, NULL, pu_addr(BF_MATCH_SADDR, a, 32, false),
+				pu_proto(6, false), pu_l4hdr(6, 20, true),
+				({
+					struct bf_match m =
+						pu_m(BF_MATCH_TCPFLAGS, false);
+					m.u.tcpflags.mask = 0x12;
+					m.u.tcpflags.cmp = 0x02;
+					m;
+				}));
+			break;
+		default:
+			if (has_user && !user && rnd(2)) {
+				PU_RULE(c, rnd(2) ? BF_VERDICT_JUMP :
+						    BF_VERDICT_GOTO,
+					"U", pu_addr(BF_MATCH_SADDR, a, 31, false));
+			} else {
+				PU_RULE(c, v, NULL,
+					pu_proto(proto, false),
+					pu_l4hdr(proto, tcp ? 20 : 8, tcp),
+					pu_ports(BF_MATCH_DPORT, port, port,
+						 false));
+			}
+			break;
+		}
+	}
+}
+
+static struct pu_pkt random_pkt(void)
+{
+	char a[32], d[32];
+	int proto = rnd(4) ? (rnd(2) ? 6 : 17) : 1;
+	struct pu_spec s = { .proto = proto };
+	uint32_t x = rnd(10);
+
+	snprintf(a, sizeof(a), "198.51.100.%u", 1 + rnd(7));
+	snprintf(d, sizeof(d), "192.0.2.%u", 1 + rnd(4));
+	s.src = a;
+	s.dst = d;
+	s.sport = rnd(3) ? ports[rnd(4)] : 1500;
+	s.dport = rnd(4) ? ports[rnd(4)] : 1500;
+	s.flags = rnd(2) ? 0x02 : 0x12;
+	if (x == 0)
+		s.l4len = 6; /* short transport header */
+	else if (x == 1)
+		s.frag = (uint16_t)rnd(3); /* fragment offsets 0..2 */
+	return pu_build(&s);
+}
+
+static void test_random(void **state)
+{
+	size_t n_groups = 0;
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	for (uint32_t seed = 1; seed <= 24; seed++) {
+		size_t k = seed % ARRAY_SIZE(kinds);
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b = bf_ruleset_builtin(rs, V4, kinds[k].hook);
+		bool has_user = seed % 2;
+		struct pair p;
+
+		rnd_state = seed;
+		rs->families = 1u << V4;
+		b->policy = rnd(2) ? BF_VERDICT_DROP : BF_VERDICT_ACCEPT;
+		if (has_user) {
+			struct bf_chain *u = NULL;
+
+			assert_int_equal(bf_ruleset_add_chain(rs, V4, "U", 0, &u),
+					 0);
+			for (int r = 0; r < 4; r++)
+				random_run(u, true, false);
+			b = bf_ruleset_builtin(rs, V4, kinds[k].hook);
+		}
+		for (int r = 0; r < 10; r++)
+			random_run(b, false, has_user);
+		bf_ruleset_number(rs);
+		for (size_t c = 0; c < rs->n_chains; c++) {
+			size_t first[64], n[64];
+
+			n_groups += groups_of(&rs->chains[c], 2, first, n, 64);
+		}
+		load_pair(rs, k, V4, &p);
+		for (int i = 0; i < 300; i++) {
+			struct pu_pkt t = random_pkt();
+
+			run2(&p, &t, V4);
+		}
+		same_counters(&p);
+		close_pair(&p);
+		bf_ruleset_free(&rs);
+	}
+	/* the random runs did fold */
+	assert_true(n_groups >= 24);
+}
+
+/* Many rules: the folded program stays small and loads (100,000 /32
+ * rules do not fit the verifier's budget as linear code). */
+static void test_large(void **state)
+{
+	struct bf_ruleset *rs;
+	struct bf_chain *b;
+	struct pu_prog p;
+	char a[32];
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	rs = bf_ruleset_new();
+	rs->families = 1u << V4;
+	b = bf_ruleset_builtin(rs, V4, BF_HOOK_INPUT);
+	for (int i = 0; i < 100000; i++) {
+		snprintf(a, sizeof(a), "10.%d.%d.%d", i >> 16, (i >> 8) & 255,
+			 i & 255);
+		saddr_rule(b, BF_VERDICT_DROP, a, 32, false);
+	}
+	set_fold(true, 8);
+	assert_int_equal(pu_load(rs, BF_ATTACH_NF, BF_HOOK_INPUT, V4, NULL, &p),
+			 0);
+	assert_true(p.n_insns < 1000);
+	struct pu_pkt t = pu_tcp4("10.1.134.159", "192.0.2.2", 1, 80, 2);
+	assert_int_equal(pu_run(&p, t.b, t.len, V4), pu_drop(&p));
+	assert_int_equal(pk(&p, b->rules[99999].counter_idx), 1);
+	t = pu_tcp4("10.2.0.0", "192.0.2.2", 1, 80, 2);
+	assert_int_equal(pu_run(&p, t.b, t.len, V4), pu_accept(&p));
+	assert_int_equal(pk(&p, b->policy_counter_idx), 1);
+	pu_close(&p);
+	bf_ruleset_free(&rs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_saddr_runs),
+		cmocka_unit_test(test_hotdrop_behind_keys),
+		cmocka_unit_test(test_v6_walk_error),
+		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_large),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
