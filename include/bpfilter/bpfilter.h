@@ -135,6 +135,26 @@ typedef int (*bf_edit_fn)(struct bf_ruleset *rs, unsigned long long generation,
  * being compiled; rules it creates start from rule->counter. */
 int bf_edit(const struct bf_edit_opts *opts, bf_edit_fn fn, void *data);
 
+/* ---- persistence and safe apply ---- */
+
+/* Version of the `bpfilter save` format (first line "# bpfilter save
+ * format N"). */
+#define BF_SAVE_FORMAT 1
+
+/* Put the tables of a `bpfilter save` file back in force, one apply per
+ * slot (each all or nothing). Plain iptables-save text (no "# bpfilter
+ * slot" lines) goes to the nf slot as IPv4. An unknown save format is
+ * refused. counters: load the [p:b] counters (save --counters). */
+int bf_restore(FILE *in, const char *name, bool counters);
+
+/* bf_apply(), then roll back to the ruleset in force before (nothing:
+ * flush) after `seconds` unless bf_confirm() is called for the slot. The
+ * rollback is done by a detached helper process. */
+int bf_apply_confirm(const struct bf_apply_opts *opts, unsigned int seconds);
+/* Keep what the last bf_apply_confirm() of the slot put in force.
+ * -ENOENT: nothing pending. */
+int bf_confirm(enum bf_slot_kind kind, const char *ifname);
+
 const char *bf_version(void);
 
 #endif /* BPFILTER_BPFILTER_H */

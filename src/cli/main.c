@@ -37,7 +37,7 @@ static const struct cmd_help {
 } helps[] = {
 	{ "apply",
 	  "bpfilter apply [--hook nf|tc|xdp] [--iface IF] [-c] [--test] "
-	  "[--dump] [-4 FILE] [-6 FILE] [FILE|-]",
+	  "[--dump] [--confirm SECONDS] [-4 FILE] [-6 FILE] [FILE|-]",
 	  "Replace the filter tables of one slot (nf, or tc/xdp on IF) with\n"
 	  "iptables-save input: FILE (or -4 FILE) for IPv4, -6 FILE for IPv6\n"
 	  "(ip6tables-save). A family not given keeps its table. All or\n"
@@ -46,7 +46,17 @@ static const struct cmd_help {
 	  "  --iface IF        interface for tc and xdp\n"
 	  "  -c, --counters    load the [packets:bytes] counters of the input\n"
 	  "  -t, --test        parse, check and compile only\n"
-	  "  --dump            print the IR and the programs, attach nothing\n" },
+	  "  --dump            print the IR and the programs, attach nothing\n"
+	  "  --confirm SECONDS roll back to the previous ruleset unless\n"
+	  "                    `bpfilter confirm` runs within SECONDS\n" },
+	{ "confirm", "bpfilter confirm [--hook nf|tc|xdp] [--iface IF]",
+	  "Keep the ruleset put in force by `apply --confirm`: cancel its\n"
+	  "rollback. Fails when nothing is pending.\n" },
+	{ "restore", "bpfilter restore [-c] FILE|-",
+	  "Put the tables of a `bpfilter save` file back in force, each slot\n"
+	  "in one transaction (plain iptables-save text: the nf slot, IPv4).\n"
+	  "A file of an unknown save format is refused.\n"
+	  "  -c, --counters  load the saved counters\n" },
 	{ "list",
 	  "bpfilter list [--hook nf|tc|xdp] [--iface IF] [-v] [-x] [-n] "
 	  "[-j|--json]",
@@ -198,10 +208,13 @@ static int cmd_apply(int argc, char **argv)
 		{ "dump", no_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "confirm", required_argument, NULL, 'C' },
 		{ 0 },
 	};
 	struct bf_apply_opts o = { .kind = BF_SLOT_NF };
 	int c, kind = BF_SLOT_NF, r;
+	long confirm = -1;
+	char *end;
 
 	while ((c = getopt_long(argc, argv, "+4:6:ctvh", opts, NULL)) != -1) {
 		switch (c) {
@@ -226,6 +239,13 @@ static int cmd_apply(int argc, char **argv)
 			break;
 		case 'D':
 			o.dump = stdout;
+			break;
+		case 'C':
+			errno = 0;
+			confirm = strtol(optarg, &end, 10);
+			if (errno || *end || confirm < 1 || confirm > 86400)
+				return cli_error("--confirm needs a number of "
+						 "seconds (1 to 86400)");
 			break;
 		case 'v':
 			verbosity++;
@@ -253,6 +273,21 @@ static int cmd_apply(int argc, char **argv)
 		return cli_error("only one input can be stdin");
 	o.kind = (enum bf_slot_kind)kind;
 	o.verbose = verbosity > 0;
+	if (confirm > 0) {
+		if (o.dump || o.test_only)
+			return cli_error("--confirm changes what is in force: "
+					 "not with --dump or --test");
+		r = bf_apply_confirm(&o, (unsigned int)confirm);
+		if (!r)
+			fprintf(stderr,
+				"bpfilter: rolling back in %ld s unless "
+				"`bpfilter confirm%s%s%s%s` runs\n",
+				confirm, kind ? " --hook " : "",
+				kind ? bf_slot_kind_name(o.kind) : "",
+				o.ifname ? " --iface " : "",
+				o.ifname ? o.ifname : "");
+		return cli_status(r);
+	}
 	r = bf_apply(&o);
 	return cli_status(r);
 }
@@ -396,12 +431,70 @@ static int cmd_gc(int argc, char **argv)
 	return cli_status(bf_gc(stdout, dry));
 }
 
+static int cmd_confirm(int argc, char **argv)
+{
+	struct bf_slot_sel sel;
+	unsigned int flags = 0, fam = 0;
+	bool counters = false;
+	int r = parse_sel(argc, argv, "confirm", &sel, &flags, &fam, &counters);
+
+	if (r)
+		return r == 1 ? 0 : r;
+	if (sel.kind < 0)
+		sel.kind = BF_SLOT_NF;
+	if (sel.kind > BF_SLOT_NF && !sel.ifname)
+		return cli_error("confirm --hook %s needs --iface",
+				 bf_slot_kind_name(sel.kind));
+	return cli_status(bf_confirm((enum bf_slot_kind)sel.kind, sel.ifname));
+}
+
+static int cmd_restore(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "counters", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool counters = false;
+	FILE *in;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "+ch", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			counters = true;
+			break;
+		case 'h':
+			return cli_help_cmd("restore");
+		default:
+			return cli_error("see bpfilter help restore");
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_error("restore needs one FILE (- for stdin)");
+	if (!strcmp(argv[optind], "-")) {
+		in = stdin;
+	} else {
+		in = fopen(argv[optind], "re");
+		if (!in)
+			return cli_status(cli_error("cannot open %s: %s",
+						    argv[optind],
+						    strerror(errno)));
+	}
+	r = bf_restore(in, in == stdin ? "<stdin>" : argv[optind], counters);
+	if (in != stdin)
+		fclose(in);
+	return cli_status(r);
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } cmds[] = {
-	{ "apply", cmd_apply }, { "list", cmd_list }, { "save", cmd_save },
-	{ "flush", cmd_flush }, { "gc", cmd_gc },
+	{ "confirm", cmd_confirm }, { "restore", cmd_restore },
+	{ "apply", cmd_apply },	    { "list", cmd_list },
+	{ "save", cmd_save },	    { "flush", cmd_flush },
+	{ "gc", cmd_gc },
 };
 
 int main(int argc, char **argv)

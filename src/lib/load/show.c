@@ -676,6 +676,8 @@ int bf_save(FILE *out, const struct bf_slot_sel *sel, unsigned int families,
 						  (1u << BF_FAMILY_COUNT) - 1,
 			      .counters = counters };
 
+	/* The version of this format, checked by bf_restore(). */
+	fprintf(out, "# bpfilter save format %d\n", BF_SAVE_FORMAT);
 	return for_each_slot(sel, save_one, &s);
 }
 
