@@ -536,6 +536,100 @@ static void test_if_generation_and_batch(void **state)
 	free(out);
 }
 
+/* save > FILE, flush, restore FILE: both families back; an unknown save
+ * format is refused and changes nothing. */
+static void test_save_restore(void **state)
+{
+	struct e2e *e = *state;
+	char *before = NULL, *after = NULL, *out = NULL;
+	char path[160], path9[160];
+
+	BFT_REQUIRE_KERNEL();
+	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
+	assert_int_equal(e2e_cli(NULL, e->b,
+				 "iptables -A INPUT -p tcp --dport %d -j DROP",
+				 E2E_TCP_FILTER),
+			 0);
+	assert_int_equal(e2e_cli(NULL, e->b,
+				 "ip6tables -A INPUT -p tcp --dport %d -j DROP",
+				 E2E_TCP_FILTER),
+			 0);
+	snprintf(path, sizeof(path), "%s/saved", e->tmp);
+	snprintf(path9, sizeof(path9), "%s/saved9", e->tmp);
+	assert_int_equal(e2e_cli(&before, e->b, "save"), 0);
+	assert_int_equal(bft_sh("ip netns exec %s %s save > %s", e->b,
+				bft_bpfilter_bin(), path),
+			 0);
+	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
+	assert_true(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
+	assert_int_equal(e2e_cli(NULL, e->b, "restore %s", path), 0);
+	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
+	assert_false(e2e_tcp(e->a, "2001:db8::2", E2E_TCP_FILTER));
+	assert_true(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_OPEN));
+	assert_int_equal(e2e_cli(&after, e->b, "save"), 0);
+	/* the same tables (generations differ: 1 now) */
+	assert_non_null(strstr(after, "-A INPUT -p tcp -m tcp --dport 5001 "
+				      "-j DROP"));
+	assert_int_equal(bft_sh("sed 's/save format 1/save format 99/' %s > "
+				"%s",
+				path, path9),
+			 0);
+	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
+	assert_int_equal(e2e_cli(&out, e->b, "restore %s", path9), 1);
+	assert_contains(out, "save format 99 is not one this bpfilter reads");
+	assert_true(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
+	free(out);
+	free(before);
+	free(after);
+}
+
+/* apply --confirm: rolled back when not confirmed, kept when confirmed. */
+static void test_apply_confirm(void **state)
+{
+	struct e2e *e = *state;
+	char *out = NULL;
+	const char *f;
+
+	BFT_REQUIRE_KERNEL();
+	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
+	assert_int_equal(e2e_cli(NULL, e->b,
+				 "iptables -A INPUT -p tcp --dport %d -j DROP",
+				 E2E_TCP_FILTER),
+			 0);
+	f = e2e_file(e, "lockout.rules",
+		     "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n"
+		     ":OUTPUT ACCEPT [0:0]\nCOMMIT\n");
+	/* Not confirmed: back to the previous ruleset after 2 s. */
+	assert_int_equal(e2e_cli(NULL, e->b, "apply --confirm 2 %s", f), 0);
+	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_OPEN));
+	for (int i = 0; i < 40 && !e2e_tcp(e->a, "192.0.2.2", E2E_TCP_OPEN);
+	     i++)
+		usleep(100000);
+	assert_true(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_OPEN));
+	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
+	assert_int_equal(e2e_cli(&out, e->b, "iptables -S INPUT"), 0);
+	assert_string_equal(out, "-P INPUT ACCEPT\n-A INPUT -p tcp -m tcp "
+				 "--dport 5001 -j DROP\n");
+	free(out);
+	/* Confirmed: stays. */
+	assert_int_equal(e2e_cli(NULL, e->b, "apply --confirm 2 %s", f), 0);
+	assert_int_equal(e2e_cli(NULL, e->b, "confirm"), 0);
+	sleep(3);
+	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_OPEN));
+	assert_int_equal(e2e_cli(&out, e->b, "confirm"), 1);
+	assert_contains(out, "nothing to confirm");
+	free(out);
+	/* Nothing in force before: the rollback flushes. */
+	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
+	assert_int_equal(e2e_cli(NULL, e->b, "apply --confirm 1 %s", f), 0);
+	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_OPEN));
+	sleep(2);
+	assert_true(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_OPEN));
+	assert_int_equal(e2e_cli(&out, e->b, "list"), 0);
+	assert_string_equal(out, "");
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -544,6 +638,8 @@ int main(void)
 		cmocka_unit_test(test_flood_during_changes),
 		cmocka_unit_test(test_concurrent_writers),
 		cmocka_unit_test(test_if_generation_and_batch),
+		cmocka_unit_test(test_save_restore),
+		cmocka_unit_test(test_apply_confirm),
 	};
 
 	return cmocka_run_group_tests(tests, setup_pair, teardown);
