@@ -59,6 +59,9 @@ static void dump_insn(const struct bpf_insn *in, size_t i, FILE *out)
 		if (in->src_reg == BPF_PSEUDO_MAP_VALUE)
 			fprintf(out, "r%u = map_value(fd %d) + %d ll",
 				in->dst_reg, in->imm, in[1].imm);
+		else if (in->src_reg == BPF_PSEUDO_MAP_FD)
+			fprintf(out, "r%u = map(fd %d) ll", in->dst_reg,
+				in->imm);
 		else
 			fprintf(out, "r%u = 0x%" PRIx64 " ll", in->dst_reg,
 				(uint64_t)(uint32_t)in[1].imm << 32 |
