@@ -1,0 +1,102 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Classification benchmark (run by bench/run.sh, or alone as root): program
+# cost per packet with BPF_PROG_TEST_RUN for K rules of two shapes, with
+# the fold pass (src/lib/opt/fold.c) and without it (linear code), at the
+# netfilter hook and at XDP. See bench/cls_cost.c for the shapes and probes
+# and doc/classification.md for the scheme.
+#
+# Writes bench/results/cls_cost.csv and cls_cost.png, prints a table.
+#
+# Environment: BUILD (default build), BENCH_CLS_RULES (default
+# "1 10 100 1000 10000 100000"), BENCH_CLS_LINEAR_MAX (largest K tried as
+# linear code, default 20000: beyond, the verifier's budget is exceeded),
+# BENCH_REPEAT (default 100000), BENCH_RUNS (median of, default 5),
+# BENCH_CLS_ATTACH (default "nf xdp").
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+CLS=$ROOT/$BUILD/bench/cls_cost
+RULES=${BENCH_CLS_RULES:-1 10 100 1000 10000 100000}
+LINEAR_MAX=${BENCH_CLS_LINEAR_MAX:-20000}
+REPEAT=${BENCH_REPEAT:-100000}
+RUNS=${BENCH_RUNS:-5}
+ATTACH=${BENCH_CLS_ATTACH:-nf xdp}
+OUT=$ROOT/bench/results
+mkdir -p "$OUT"
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "bench/cls.sh: needs root (BPF programs)" >&2
+	exit 1
+fi
+[[ -x "$CLS" ]] || { echo "bench/cls.sh: $CLS not built (make BUILD=$BUILD bench-bins)" >&2; exit 1; }
+
+csv=$OUT/cls_cost.csv
+echo "shape,attach,mode,rules,case,ns_per_pkt,insns,compile_ms,load_ms,memlock_kb,folded" >"$csv"
+for shape in a b; do
+	for attach in $ATTACH; do
+		# shellcheck disable=SC2086
+		timeout 1800 "$CLS" -s "$shape" -a "$attach" -r "$REPEAT" -n "$RUNS" $RULES >>"$csv"
+		lin=""
+		for k in $RULES; do ((k <= LINEAR_MAX)) && lin+=" $k"; done
+		# shellcheck disable=SC2086
+		[[ -n "$lin" ]] && timeout 1800 "$CLS" -s "$shape" -a "$attach" -L -r "$REPEAT" -n "$RUNS" $lin >>"$csv"
+	done
+done
+
+echo "== classification: program cost (BPF_PROG_TEST_RUN, repeat $REPEAT, median of $RUNS)"
+echo "   a: K distinct /32 sources; b: enterprise-servers shape with 1 % general rules (bench/cls_cost.c)"
+echo "   last: packet matching only the last rule; none: matching no rule; (x) = ratio to K = 1"
+echo "   fold = with the fold pass; linear = without; '-' = not run or not loadable"
+awk -F, 'NR == 1 { next }
+	{ key = $1 "," $2 "," $3; v[key, $4, $5] = $6; ins[key, $4] = $7; mem[key, $4] = $10
+	  ld[key, $4] = $9; fo[key, $4] = $11
+	  if (!(key in seenk)) { seenk[key] = 1; keys[nk++] = key }
+	  if (!($4 in seenr)) { seenr[$4] = 1; rules[nr++] = $4 } }
+	END {
+		for (i = 0; i < nk; i++) { k = keys[i]; split(k, p, ",")
+			printf "\n   shape %s, %s, %s\n", p[1], p[2], p[3]
+			printf "%8s | %15s %15s | %8s %8s %9s %8s\n", "rules", "last ns (x)", "none ns (x)",
+				"insns", "folded", "load ms", "mem KB"
+			b1 = v[k, rules[0], "last"]; b2 = v[k, rules[0], "none"]
+			for (j = 0; j < nr; j++) { r = rules[j]
+				if (!((k, r, "last") in v)) continue
+				a1 = v[k, r, "last"]; a2 = v[k, r, "none"]
+				s1 = (a1 != "nan" && b1 + 0 > 0) ? sprintf("%7s (%5.1fx)", a1, a1 / b1) : sprintf("%15s", "-")
+				s2 = (a2 != "nan" && b2 + 0 > 0) ? sprintf("%7s (%5.1fx)", a2, a2 / b2) : sprintf("%15s", "-")
+				printf "%8s | %15s %15s | %8s %8s %9s %8s\n", r, s1, s2, ins[k, r], fo[k, r], ld[k, r], mem[k, r]
+			}
+		}
+	}' "$csv"
+echo "   (CSV: ${csv#"$ROOT"/})"
+
+if command -v gnuplot >/dev/null; then
+	TMP=$(mktemp -d /tmp/bf-cls.XXXXXX)
+	trap 'rm -rf "$TMP"' EXIT
+	plots=""
+	for shape in a b; do
+		for attach in $ATTACH; do
+			for mode in fold linear; do
+				awk -F, -v s=$shape -v a=$attach -v m=$mode \
+					'$1 == s && $2 == a && $3 == m && $5 == "last" && $6 != "nan" { print $4, $6 }' \
+					"$csv" >"$TMP/$shape-$attach-$mode.dat"
+				[[ -s "$TMP/$shape-$attach-$mode.dat" ]] &&
+					plots+="${plots:+, }'$TMP/$shape-$attach-$mode.dat' using 1:2 with linespoints title '$shape $attach $mode'"
+			done
+		done
+	done
+	gnuplot <<-GP
+		set terminal pngcairo size 900,560 noenhanced
+		set output '$OUT/cls_cost.png'
+		set title 'program cost per packet, packet matching the last rule (BPF_PROG_TEST_RUN)'
+		set xlabel 'rules'
+		set ylabel 'ns per packet'
+		set logscale xy
+		set grid
+		set key top left
+		plot $plots
+	GP
+	echo "== plot: ${OUT#"$ROOT"/}/cls_cost.png"
+fi
