@@ -124,7 +124,9 @@ enum bf_match_type {
 	BF_MATCH_TTL, /* u.ttl: IPv4 TTL (xt ttl) or IPv6 hop limit (hl) */
 	BF_MATCH_SET, /* u.set: ipset lookup */
 	BF_MATCH_STATISTIC, /* u.statistic */
-	BF_MATCH_TCPMSS, /* u.length: MSS option of TCP SYN packets */
+	/* u.length: value of the TCP MSS option; a packet without one matches
+	 * only inverted (tcpmss_mt()) */
+	BF_MATCH_TCPMSS,
 	BF_MATCH_PHYSDEV, /* u.physdev: bridge ports */
 	/* u.conntrack: an xt_conntrack instance (revision 3) beyond a plain
 	 * state list, evaluated as conntrack_mt() does (a packet without a
