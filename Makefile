@@ -3,7 +3,8 @@
 #   make check        build and run every test (unit, prog, e2e, diff, fuzz)
 #   make demo         run the demo in network namespaces (root)
 #   make bench        benchmarks against iptables and nftables (root)
-#   make install      install under $(DESTDIR)$(PREFIX)
+#   make install      install under $(DESTDIR)$(PREFIX) (with the systemd
+#                     unit and iptables-named links in lib/bpfilter/xtables)
 #   make asan         build the unit and prog tests with ASan/UBSan into
 #                     build/asan (or $(BUILD)-asan for another BUILD)
 #   make fuzz         build the libFuzzer target into build/fuzz/fuzz_ipt
@@ -58,7 +59,7 @@ BENCH_BINS := $(BENCH_SRCS:%.c=$(BUILD)/%)
 
 C_FILES = $(shell find src include tests bench -name '*.[ch]' 2>/dev/null | sort)
 
-.PHONY: all check demo bench install asan asan-tests deps clean tests fuzz \
+.PHONY: all check demo bench install install-iptables-links asan asan-tests deps clean tests fuzz \
 	fuzz-bin format format-check tidy bench-bins
 all: $(BUILD)/bpfilter
 
@@ -126,9 +127,30 @@ bench: deps
 	$(MAKE) -j$(JOBS) bench-bins
 	BUILD=$(BUILD) BPFILTER=$(abspath $(BUILD)/bpfilter) bench/run.sh
 
+# The iptables-named links go to $(PREFIX)/lib/bpfilter/xtables (put it
+# first in PATH to use bpfilter as iptables); `make install-iptables-links`
+# puts them in $(PREFIX)/sbin, only when asked, since that shadows the
+# system's own iptables.
+IPT_LINKS := iptables ip6tables iptables-save ip6tables-save \
+	iptables-restore ip6tables-restore
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+
 install: all
 	install -D -m 0755 $(BUILD)/bpfilter $(DESTDIR)$(PREFIX)/sbin/bpfilter
 	install -D -m 0644 man/bpfilter.8 $(DESTDIR)$(PREFIX)/share/man/man8/bpfilter.8
+	install -d $(DESTDIR)$(PREFIX)/lib/bpfilter/xtables
+	for n in $(IPT_LINKS); do \
+		ln -sf $(PREFIX)/sbin/bpfilter $(DESTDIR)$(PREFIX)/lib/bpfilter/xtables/$$n; \
+	done
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/bpfilter.service > \
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/bpfilter.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/bpfilter.service
+
+install-iptables-links: install
+	for n in $(IPT_LINKS); do \
+		ln -sf bpfilter $(DESTDIR)$(PREFIX)/sbin/$$n; \
+	done
 
 # Reformats every C file: for your own files prefer `clang-format -i FILE`.
 format:

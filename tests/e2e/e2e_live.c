@@ -600,7 +600,7 @@ static void test_apply_confirm(void **state)
 		     "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n"
 		     ":OUTPUT ACCEPT [0:0]\nCOMMIT\n");
 	/* Not confirmed: back to the previous ruleset after 2 s. */
-	assert_int_equal(e2e_cli(NULL, e->b, "apply --confirm 2 %s", f), 0);
+	assert_int_equal(e2e_cli(NULL, e->b, "apply --confirm 3 %s", f), 0);
 	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_OPEN));
 	for (int i = 0; i < 40 && !e2e_tcp(e->a, "192.0.2.2", E2E_TCP_OPEN);
 	     i++)
@@ -621,13 +621,77 @@ static void test_apply_confirm(void **state)
 	free(out);
 	/* Nothing in force before: the rollback flushes. */
 	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
-	assert_int_equal(e2e_cli(NULL, e->b, "apply --confirm 1 %s", f), 0);
+	assert_int_equal(e2e_cli(NULL, e->b, "apply --confirm 3 %s", f), 0);
 	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_OPEN));
-	sleep(2);
+	for (int i = 0; i < 40 && !e2e_tcp(e->a, "192.0.2.2", E2E_TCP_OPEN);
+	     i++)
+		usleep(100000);
 	assert_true(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_OPEN));
 	assert_int_equal(e2e_cli(&out, e->b, "list"), 0);
 	assert_string_equal(out, "");
 	free(out);
+}
+
+/* Invoked through links named iptables, iptables-save, iptables-restore,
+ * as fail2ban and Docker call them: -C to test, -I/-D to change. */
+static void test_links(void **state)
+{
+	struct e2e *e = *state;
+	char dir[160], *out = NULL;
+
+	BFT_REQUIRE_KERNEL();
+	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
+	snprintf(dir, sizeof(dir), "%s/links", e->tmp);
+	assert_int_equal(bft_sh("mkdir -p %1$s && for n in iptables ip6tables "
+				"iptables-save ip6tables-save iptables-restore "
+				"ip6tables-restore; do ln -sf %2$s %1$s/$n; "
+				"done",
+				dir, bft_bpfilter_bin()),
+			 0);
+	assert_int_equal(
+		bft_sh_out(&out,
+			   "ip netns exec %s env PATH=%s:/usr/sbin:/usr/bin "
+			   "sh -c 'set -e; iptables -w -N f2b-sshd; "
+			   "iptables -w -A f2b-sshd -j RETURN; "
+			   "iptables -w -C INPUT -p tcp -m multiport --dports "
+			   "5001 -j f2b-sshd 2>/dev/null || iptables -w -I "
+			   "INPUT -p tcp -m multiport --dports 5001 -j "
+			   "f2b-sshd; "
+			   "iptables -w -I f2b-sshd 1 -s 192.0.2.1 -j DROP; "
+			   "ip6tables -A INPUT -p tcp --dport 5001 -j DROP; "
+			   "iptables-save; ip6tables-save' 2>&1",
+			   e->b, dir),
+		0);
+	assert_contains(out, "-A INPUT -p tcp -m multiport --dports 5001 -j "
+			     "f2b-sshd\n");
+	assert_contains(out, "-A f2b-sshd -s 192.0.2.1/32 -j DROP\n"
+			     "-A f2b-sshd -j RETURN\n");
+	free(out);
+	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
+	assert_false(e2e_tcp(e->a, "2001:db8::2", E2E_TCP_FILTER));
+	assert_true(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_OPEN));
+	/* unban: -C finds it, -D removes it, -C then fails with 1 */
+	assert_int_equal(bft_sh("ip netns exec %1$s %2$s/iptables -C f2b-sshd "
+				"-s 192.0.2.1 -j DROP && ip netns exec %1$s "
+				"%2$s/iptables -D f2b-sshd -s 192.0.2.1 -j "
+				"DROP",
+				e->b, dir),
+			 0);
+	assert_int_equal(bft_sh_out(&out,
+				    "ip netns exec %s %s/iptables -C f2b-sshd "
+				    "-s 192.0.2.1 -j DROP 2>&1",
+				    e->b, dir),
+			 1);
+	assert_string_equal(out, "iptables: Bad rule (does a matching rule "
+				 "exist in that chain?).\n");
+	free(out);
+	assert_true(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
+	/* iptables-save | iptables-restore through the links */
+	assert_int_equal(bft_sh("ip netns exec %1$s sh -c '%2$s/iptables-save "
+				"| sed s/RETURN/DROP/ | %2$s/iptables-restore'",
+				e->b, dir),
+			 0);
+	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
 }
 
 int main(void)
@@ -640,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_if_generation_and_batch),
 		cmocka_unit_test(test_save_restore),
 		cmocka_unit_test(test_apply_confirm),
+		cmocka_unit_test(test_links),
 	};
 
 	return cmocka_run_group_tests(tests, setup_pair, teardown);
