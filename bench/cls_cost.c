@@ -8,7 +8,9 @@
  *   a  "-s 198.18.X.Y/32 -j DROP", distinct sources.
  *   b  shaped like the bpf-iptables "enterprise public servers" ruleset
  *      (corpus: polito_enterprise_1000.iptables-cmds), scaled to K: 2.5 %
- *      "-m conntrack --ctstate NEW -s CLIENT -j ACCEPT", then servers
+ *      "-m conntrack --ctstate NEW -s CLIENT -j ACCEPT" (at tc and XDP,
+ *      where the checker refuses conntrack state: "-s CLIENT -j ACCEPT"),
+ *      then servers
  *      (40 ports each) "-d SERVER -p udp --dport P -j ACCEPT"; after every
  *      1,000 rules, 10 general rules that mix prefixes of lengths 8 to 28,
  *      TCP with port ranges and TCP flags, UDP source port ranges and
@@ -206,7 +208,7 @@ struct probes {
 	size_t last_rule; /* index in INPUT of the rule the last probe hits */
 };
 
-static int build(char shape, uint32_t k, struct bf_ruleset **out,
+static int build(char shape, uint32_t k, bool ct, struct bf_ruleset **out,
 		 struct probes *pr)
 {
 	struct bf_ruleset *rs = bf_ruleset_new();
@@ -236,9 +238,14 @@ static int build(char shape, uint32_t k, struct bf_ruleset **out,
 			struct bf_match st = m_simple(BF_MATCH_CTSTATE);
 
 			st.u.ctstate.mask = BF_CTSTATE_NEW;
-			e = ADD(in, BF_VERDICT_ACCEPT, st,
-				m_addr(BF_MATCH_SADDR, BASE_CLIENT, i, 32,
-				       false));
+			if (ct)
+				e = ADD(in, BF_VERDICT_ACCEPT, st,
+					m_addr(BF_MATCH_SADDR, BASE_CLIENT, i,
+					       32, false));
+			else
+				e = ADD(in, BF_VERDICT_ACCEPT,
+					m_addr(BF_MATCH_SADDR, BASE_CLIENT, i,
+					       32, false));
 			continue;
 		}
 		if (i % 1000 >= 990) {
@@ -420,7 +427,7 @@ static int bench(char shape, enum bf_attach_kind attach, bool linear,
 	int r;
 
 	bf_fold_set_options(&fo);
-	r = build(shape, k, &rs, &pr);
+	r = build(shape, k, attach == BF_ATTACH_NF, &rs, &pr);
 	if (r)
 		return r;
 	t0 = now_ms();
