@@ -86,6 +86,15 @@ awk -F, 'NR == 1 { next }
 echo "   (ns/packet; CSV: ${csv#"$ROOT"/})"
 echo
 
+# --- 1b. classification up to 100,000 rules (bench/cls.sh) --------------------
+# Shapes a (/32 sources) and b (enterprise servers + 1 % general rules),
+# folded and linear, nf and xdp: cls_cost.csv, cls_cost.png.
+# BENCH_CLS=0 skips it.
+if [[ ${BENCH_CLS:-1} != 0 ]]; then
+	BUILD=$BUILD "$ROOT/bench/cls.sh" || echo "bench/run.sh: bench/cls.sh failed" >&2
+	echo
+fi
+
 # --- 2. apply time -----------------------------------------------------------
 # Rule shape (BENCH_SHAPE): "exact" = distinct /32 sources (folded into a
 # hash lookup by bpfilter), "prefix" = distinct /31 sources (not folded:
