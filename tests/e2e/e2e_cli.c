@@ -11,8 +11,22 @@
 #include "bftest.h"
 
 static const char *const cmds[] = {
-	"apply", "list", "save", "flush", "gc", "iptables-restore",
-	"ip6tables-restore", "help",
+	"apply",
+	"list",
+	"save",
+	"flush",
+	"gc",
+	"iptables-restore",
+	"ip6tables-restore",
+	"help",
+	"iptables",
+	"ip6tables",
+	"iptables-save",
+	"ip6tables-save",
+	"rule",
+	"batch",
+	"restore",
+	"confirm",
 };
 
 /* The man page with roff escapes for '-' undone. */
@@ -65,8 +79,7 @@ static void test_man_matches_help(void **state)
 
 	(void)state;
 	assert_non_null(man);
-	assert_int_equal(bft_sh_out(&help, "%s --help", bft_bpfilter_bin()),
-			 0);
+	assert_int_equal(bft_sh_out(&help, "%s --help", bft_bpfilter_bin()), 0);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		char *out = NULL, *nl;
 		const char *usage;
@@ -85,7 +98,8 @@ static void test_man_matches_help(void **state)
 			fail_msg("--help lacks: %s", usage);
 		free(out);
 	}
-	for (const char *opt = "--verbose\0--version\0--help\0BPFILTER_PIN_ROOT\0";
+	for (const char *opt =
+		     "--verbose\0--version\0--help\0BPFILTER_PIN_ROOT\0";
 	     *opt; opt += strlen(opt) + 1) {
 		if (!strstr(man, opt) || !strstr(help, opt))
 			fail_msg("%s not in both man page and --help", opt);
@@ -99,9 +113,8 @@ static void test_errors(void **state)
 	char *out = NULL;
 
 	(void)state;
-	assert_int_equal(bft_sh_out(&out, "%s frobnicate 2>&1",
-				    bft_bpfilter_bin()),
-			 2);
+	assert_int_equal(
+		bft_sh_out(&out, "%s frobnicate 2>&1", bft_bpfilter_bin()), 2);
 	assert_string_equal(out, "bpfilter: unknown command 'frobnicate' (see "
 				 "bpfilter --help)\n");
 	free(out);
