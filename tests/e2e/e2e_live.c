@@ -96,6 +96,16 @@ static const char script[] =
 	"echo --- Lany; $I -L web\n"
 	"$I -w -t filter -D INPUT 1; $I -F web; $I -Z; $I -X; echo rc=$?\n"
 	"$I -F; $I -X; echo rc=$?\n"
+	"$I -A OUTPUT -p icmp --icmp-type echo-request -j ACCEPT\n"
+	"$I -A OUTPUT -p icmp --icmp-type 3/4 -j ACCEPT\n"
+	"$I -A OUTPUT -p icmp --icmp-type 3/8 -j ACCEPT\n"
+	"echo --- names; $I -L OUTPUT; $I -L OUTPUT -n\n"
+	"echo --- ip6; $I6 -N web6\n"
+	"$I6 -A INPUT -s 2001:db8::7 -d 2001:db8:1::/64 -i eth0 -p udp "
+	"--sport 53 -j DROP\n"
+	"$I6 -A web6 -p ipv6-icmp --icmpv6-type echo-request -j ACCEPT\n"
+	"$I6 -A INPUT -j web6\n"
+	"$I6 -L; $I6 -L -n -v; $I6 -S -v\n"
 	"echo --- end; $I -S\n";
 
 static void test_iptables_like_kernel(void **state)
@@ -114,10 +124,13 @@ static void test_iptables_like_kernel(void **state)
 	assert_int_equal(bare_ns(ns_k, sizeof(ns_k), "lvk"), 0);
 	assert_int_equal(bare_ns(ns_b, sizeof(ns_b), "lvb"), 0);
 	bft_sh_out(&out_k,
-		   "ip netns exec %s env I=iptables-legacy sh %s 2>&1 | "
+		   "ip netns exec %s env I=iptables-legacy "
+		   "I6=ip6tables-legacy sh %s 2>&1 | "
 		   "sed 's/v1.8.9 (legacy)/v1.8.9 (bpfilter)/'",
 		   ns_k, path);
-	bft_sh_out(&out_b, "ip netns exec %s env I='%s iptables' sh %s 2>&1",
+	bft_sh_out(&out_b,
+		   "ip netns exec %1$s env I='%2$s iptables' "
+		   "I6='%2$s ip6tables' sh %3$s 2>&1",
 		   ns_b, bft_bpfilter_bin(), path);
 	bare_ns_del(ns_k);
 	bare_ns_del(ns_b);

@@ -255,6 +255,89 @@ static const char *port_str(uint16_t port, uint8_t proto, bool names,
 	return buf;
 }
 
+/* The ICMP type names iptables -L prints without -n (the icmp_codes
+ * tables of libxt_icmp / libip6t_icmp6): a type alone matches every code. */
+static const struct icmp_name {
+	uint8_t family, type, lo, hi;
+	const char *name;
+} icmp_names[] = {
+	{ BF_FAMILY_INET4, 0, 0, 0xff, "echo-reply" },
+	{ BF_FAMILY_INET4, 3, 0, 0xff, "destination-unreachable" },
+	{ BF_FAMILY_INET4, 3, 0, 0, "network-unreachable" },
+	{ BF_FAMILY_INET4, 3, 1, 1, "host-unreachable" },
+	{ BF_FAMILY_INET4, 3, 2, 2, "protocol-unreachable" },
+	{ BF_FAMILY_INET4, 3, 3, 3, "port-unreachable" },
+	{ BF_FAMILY_INET4, 3, 4, 4, "fragmentation-needed" },
+	{ BF_FAMILY_INET4, 3, 5, 5, "source-route-failed" },
+	{ BF_FAMILY_INET4, 3, 6, 6, "network-unknown" },
+	{ BF_FAMILY_INET4, 3, 7, 7, "host-unknown" },
+	{ BF_FAMILY_INET4, 3, 9, 9, "network-prohibited" },
+	{ BF_FAMILY_INET4, 3, 10, 10, "host-prohibited" },
+	{ BF_FAMILY_INET4, 3, 11, 11, "TOS-network-unreachable" },
+	{ BF_FAMILY_INET4, 3, 12, 12, "TOS-host-unreachable" },
+	{ BF_FAMILY_INET4, 3, 13, 13, "communication-prohibited" },
+	{ BF_FAMILY_INET4, 3, 14, 14, "host-precedence-violation" },
+	{ BF_FAMILY_INET4, 3, 15, 15, "precedence-cutoff" },
+	{ BF_FAMILY_INET4, 4, 0, 0xff, "source-quench" },
+	{ BF_FAMILY_INET4, 5, 0, 0xff, "redirect" },
+	{ BF_FAMILY_INET4, 5, 0, 0, "network-redirect" },
+	{ BF_FAMILY_INET4, 5, 1, 1, "host-redirect" },
+	{ BF_FAMILY_INET4, 5, 2, 2, "TOS-network-redirect" },
+	{ BF_FAMILY_INET4, 5, 3, 3, "TOS-host-redirect" },
+	{ BF_FAMILY_INET4, 8, 0, 0xff, "echo-request" },
+	{ BF_FAMILY_INET4, 9, 0, 0xff, "router-advertisement" },
+	{ BF_FAMILY_INET4, 10, 0, 0xff, "router-solicitation" },
+	{ BF_FAMILY_INET4, 11, 0, 0xff, "time-exceeded" },
+	{ BF_FAMILY_INET4, 11, 0, 0, "ttl-zero-during-transit" },
+	{ BF_FAMILY_INET4, 11, 1, 1, "ttl-zero-during-reassembly" },
+	{ BF_FAMILY_INET4, 12, 0, 0xff, "parameter-problem" },
+	{ BF_FAMILY_INET4, 12, 0, 0, "ip-header-bad" },
+	{ BF_FAMILY_INET4, 12, 1, 1, "required-option-missing" },
+	{ BF_FAMILY_INET4, 13, 0, 0xff, "timestamp-request" },
+	{ BF_FAMILY_INET4, 14, 0, 0xff, "timestamp-reply" },
+	{ BF_FAMILY_INET4, 17, 0, 0xff, "address-mask-request" },
+	{ BF_FAMILY_INET4, 18, 0, 0xff, "address-mask-reply" },
+	{ BF_FAMILY_INET6, 1, 0, 0xff, "destination-unreachable" },
+	{ BF_FAMILY_INET6, 1, 0, 0, "no-route" },
+	{ BF_FAMILY_INET6, 1, 1, 1, "communication-prohibited" },
+	{ BF_FAMILY_INET6, 1, 2, 2, "beyond-scope" },
+	{ BF_FAMILY_INET6, 1, 3, 3, "address-unreachable" },
+	{ BF_FAMILY_INET6, 1, 4, 4, "port-unreachable" },
+	{ BF_FAMILY_INET6, 1, 5, 5, "failed-policy" },
+	{ BF_FAMILY_INET6, 1, 6, 6, "reject-route" },
+	{ BF_FAMILY_INET6, 2, 0, 0xff, "packet-too-big" },
+	{ BF_FAMILY_INET6, 3, 0, 0xff, "time-exceeded" },
+	{ BF_FAMILY_INET6, 3, 0, 0, "ttl-zero-during-transit" },
+	{ BF_FAMILY_INET6, 3, 1, 1, "ttl-zero-during-reassembly" },
+	{ BF_FAMILY_INET6, 4, 0, 0xff, "parameter-problem" },
+	{ BF_FAMILY_INET6, 4, 0, 0, "bad-header" },
+	{ BF_FAMILY_INET6, 4, 1, 1, "unknown-header-type" },
+	{ BF_FAMILY_INET6, 4, 2, 2, "unknown-option" },
+	{ BF_FAMILY_INET6, 128, 0, 0xff, "echo-request" },
+	{ BF_FAMILY_INET6, 129, 0, 0xff, "echo-reply" },
+	{ BF_FAMILY_INET6, 130, 0, 0xff, "mld-listener-query" },
+	{ BF_FAMILY_INET6, 131, 0, 0xff, "mld-listener-report" },
+	{ BF_FAMILY_INET6, 132, 0, 0xff, "mld-listener-done" },
+	{ BF_FAMILY_INET6, 133, 0, 0xff, "router-solicitation" },
+	{ BF_FAMILY_INET6, 134, 0, 0xff, "router-advertisement" },
+	{ BF_FAMILY_INET6, 135, 0, 0xff, "neighbour-solicitation" },
+	{ BF_FAMILY_INET6, 136, 0, 0xff, "neighbour-advertisement" },
+	{ BF_FAMILY_INET6, 137, 0, 0xff, "redirect" },
+};
+
+static const char *icmp_name(enum bf_family f, uint8_t type, uint8_t lo,
+			     uint8_t hi)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(icmp_names); i++) {
+		const struct icmp_name *n = &icmp_names[i];
+
+		if (n->family == f && n->type == type && n->lo == lo &&
+		    n->hi == hi)
+			return n->name;
+	}
+	return NULL;
+}
+
 static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
 			 bool names)
 {
@@ -307,6 +390,17 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
 			    m->u.icmp.code_hi == 0xff) {
 				fprintf(out, "icmp %sany ", neg);
 				break;
+			}
+			if (names) {
+				const char *n = icmp_name(r->family,
+							  m->u.icmp.type,
+							  m->u.icmp.code_lo,
+							  m->u.icmp.code_hi);
+
+				if (n) {
+					fprintf(out, "%s %s%s ", p, neg, n);
+					break;
+				}
 			}
 			fprintf(out, "%stype %s%u", p, neg, m->u.icmp.type);
 			if (m->u.icmp.code_lo == m->u.icmp.code_hi)
@@ -799,14 +893,10 @@ static void ipt_rule_line(FILE *out, const struct bf_rule *r, size_t num,
 	}
 	fprintf(out, "%-9s %c", target, proto_neg ? '!' : ' ');
 	if (flags & BF_LIST_NUMERIC)
-		fprintf(out, "%-5u", proto);
+		fprintf(out, "%-4u ", proto);
 	else
-		fprintf(out, "%-5s", proto_name(proto, pb));
-	if (r->family == BF_FAMILY_INET4)
-		fprintf(out, "%c%c ", frag && frag_neg ? '!' : '-',
-			frag ? 'f' : '-');
-	else
-		fputs("   ", out);
+		fprintf(out, "%-4s ", proto_name(proto, pb));
+	fprintf(out, "%c%c ", frag && frag_neg ? '!' : '-', frag ? 'f' : '-');
 	if (flags & BF_LIST_VERBOSE) {
 		snprintf(in, sizeof(in), "%s%s", inv_in ? "!" : "",
 			 ifin ? ifin : any);
