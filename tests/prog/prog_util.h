@@ -478,8 +478,17 @@ struct pu_spec {
 	uint8_t ext[20]; /* their types (0 hop, 43 rt, 44 frag, 51 ah, 60 dst) */
 	uint16_t ext_frag; /* fragment header offset field (bytes & ~7) */
 	uint8_t ext_len[20]; /* hdrlen byte of each ext header (0 default) */
+	/* IPv6: this many 8-byte destination options headers before ext[]
+	 * (long chains; the packet must fit pu_pkt) */
+	int n_fill;
 	int trunc; /* > 0: cut the packet to this many L3 bytes */
 };
+
+/* Type of IPv6 extension header i of the spec (n_fill + n_ext in all). */
+static inline uint8_t pu_ext_at(const struct pu_spec *s, int i)
+{
+	return i < s->n_fill ? 60 : s->ext[i - s->n_fill];
+}
 
 static inline struct pu_pkt pu_build(const struct pu_spec *s)
 {
@@ -491,24 +500,26 @@ static inline struct pu_pkt pu_build(const struct pu_spec *s)
 
 	memset(&p, 0, sizeof(p));
 	if (v6) {
-		for (int i = 0; i < s->n_ext; i++) {
+		for (int i = 0; i < s->n_fill + s->n_ext; i++) {
 			uint8_t *h = p.b + off;
-			uint8_t next = i + 1 < s->n_ext ? s->ext[i + 1] :
-							  (uint8_t)proto;
+			uint8_t type = pu_ext_at(s, i);
+			uint8_t next = i + 1 < s->n_fill + s->n_ext ?
+					       pu_ext_at(s, i + 1) :
+					       (uint8_t)proto;
 			size_t len;
 
 			h[0] = next;
-			h[1] = s->ext_len[i];
-			if (s->ext[i] == 44) {
+			h[1] = i < s->n_fill ? 0 : s->ext_len[i - s->n_fill];
+			if (type == 44) {
 				uint16_t v = htons(s->ext_frag);
 
 				h[1] = 0;
 				memcpy(h + 2, &v, 2);
 				len = 8;
-			} else if (s->ext[i] == 51) {
-				len = ((size_t)s->ext_len[i] + 2) * 4;
+			} else if (type == 51) {
+				len = ((size_t)h[1] + 2) * 4;
 			} else {
-				len = ((size_t)s->ext_len[i] + 1) * 8;
+				len = ((size_t)h[1] + 1) * 8;
 			}
 			off += len;
 		}
@@ -537,7 +548,8 @@ static inline struct pu_pkt pu_build(const struct pu_spec *s)
 	if (v6)
 		pu_v6(&p, s->src ? s->src : "2001:db8::1",
 		      s->dst ? s->dst : "2001:db8::2",
-		      s->n_ext ? s->ext[0] : (uint8_t)proto, off - 40 + l4);
+		      s->n_fill + s->n_ext ? pu_ext_at(s, 0) : (uint8_t)proto,
+		      off - 40 + l4);
 	else
 		pu_v4(&p, s->src ? s->src : "192.0.2.1",
 		      s->dst ? s->dst : "192.0.2.2", (uint8_t)proto, l4,

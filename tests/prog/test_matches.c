@@ -448,12 +448,96 @@ static void build_cases(void)
 		     60, 60 },
 	    .dport = 22),
 	  M, TCPM(), pu_ports(BF_MATCH_DPORT, 22, 22, false));
-	C("v6 17 ext headers (over the limit): hotdrop", v6,
+	/* Longer chains: the walk goes on beyond the unrolled headers,
+	 * bounded only by the packet, as ipv6_find_hdr() is. */
+	C("v6 17 ext headers", v6,
 	  P(V6, .n_ext = 17,
 	    .ext = { 0, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
 		     60, 60, 60 },
 	    .dport = 22),
-	  H, TCPM(), pu_ports(BF_MATCH_DPORT, 22, 22, false));
+	  M, TCPM(), pu_ports(BF_MATCH_DPORT, 22, 22, false));
+	C("v6 17 ext headers, no -p", v6,
+	  P(V6, .n_ext = 17,
+	    .ext = { 0, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
+		     60, 60, 60 }),
+	  M, pu_addr(BF_MATCH_SADDR, "2001:db8::1", 128, false));
+	C("v6 17 ext headers, other port", v6,
+	  P(V6, .n_fill = 17, .dport = 23), N, TCPM(),
+	  pu_ports(BF_MATCH_DPORT, 22, 22, false));
+	C("v6 40 ext headers", v6, P(V6, .n_fill = 40, .dport = 22), M, TCPM(),
+	  pu_ports(BF_MATCH_DPORT, 22, 22, false));
+	C("v6 40 ext headers, other port", v6,
+	  P(V6, .n_fill = 40, .dport = 23), N, TCPM(),
+	  pu_ports(BF_MATCH_DPORT, 22, 22, false));
+	C("v6 40 ext headers, -p all", v6, P(V6, .n_fill = 40), M,
+	  pu_proto(0, false));
+	C("v6 40 ext headers, ! -p tcp", v6, P(V6, .n_fill = 40), N,
+	  pu_proto(6, true));
+	C("v6 40 ext headers, no -p", v6, P(V6, .n_fill = 40), M,
+	  pu_addr(BF_MATCH_DADDR, "2001:db8::2", 128, false));
+	C("v6 hop + 179 dst, udp (a 1,488-byte packet)", v6,
+	  P(V6, .n_ext = 1, .ext = { 0 }, .n_fill = 179, .proto = 17,
+	    .dport = 53),
+	  M, UDPM, pu_ports(BF_MATCH_DPORT, 53, 53, false));
+	C("v6 180 ext headers, udp other port", v6,
+	  P(V6, .n_fill = 180, .proto = 17, .dport = 54), N, UDPM,
+	  pu_ports(BF_MATCH_DPORT, 53, 53, false));
+	C("v6 180 ext headers, icmpv6 type", v6,
+	  P(V6, .n_fill = 180, .proto = 58, .itype = 128), M,
+	  pu_proto(58, false), icmpm(128, 0, 255, false));
+	C("v6 180 ext headers, no -p", v6, P(V6, .n_fill = 180), M,
+	  pu_addr(BF_MATCH_SADDR, "2001:db8::", 32, false));
+	C("v6 180 ext headers then none(59) at the end of the packet", v6,
+	  P(V6, .n_fill = 180, .proto = 59, .l4len = -1), M,
+	  pu_proto(59, false));
+	C("v6 20 dst + rt(len 1) + tcp dport", v6,
+	  P(V6, .n_fill = 20, .n_ext = 1, .ext = { 43 }, .ext_len = { 1 },
+	    .dport = 22),
+	  M, TCPM(), pu_ports(BF_MATCH_DPORT, 22, 22, false));
+	C("v6 20 dst + ah(len 1) + udp", v6,
+	  P(V6, .n_fill = 20, .n_ext = 1, .ext = { 51 }, .ext_len = { 1 },
+	    .proto = 17, .dport = 53),
+	  M, UDPM, pu_ports(BF_MATCH_DPORT, 53, 53, false));
+	C("v6 20 dst + first frag + tcp dport", v6,
+	  P(V6, .n_fill = 20, .n_ext = 1, .ext = { 44 }, .ext_frag = 0x0001,
+	    .dport = 22),
+	  M, TCPM(), pu_ports(BF_MATCH_DPORT, 22, 22, false));
+	C("v6 20 dst + non-first frag -p tcp", v6,
+	  P(V6, .n_fill = 20, .n_ext = 1, .ext = { 44 }, .ext_frag = 0x0008,
+	    .l4len = -1),
+	  M, pu_proto(6, false));
+	C("v6 20 dst + non-first frag tcp dport", v6,
+	  P(V6, .n_fill = 20, .n_ext = 1, .ext = { 44 }, .ext_frag = 0x0008,
+	    .l4len = -1),
+	  N, TCPM(), pu_ports(BF_MATCH_DPORT, 22, 22, false));
+	C("v6 20 dst + non-first frag -> dst opts: hotdrop", v6,
+	  P(V6, .n_fill = 20, .n_ext = 2, .ext = { 44, 60 }, .ext_frag = 0x0010),
+	  H, pu_proto(0, false));
+	C("v6 30 dst, the 26th cut: -p all hotdrops", v6,
+	  P(V6, .n_fill = 30, .l4len = -1, .trunc = 40 + 25 * 8 + 1), H,
+	  pu_proto(0, false));
+	C("v6 30 dst, the 26th cut: ! -p tcp hotdrops", v6,
+	  P(V6, .n_fill = 30, .l4len = -1, .trunc = 40 + 25 * 8 + 1), H,
+	  pu_proto(6, true));
+	C("v6 30 dst, the 26th cut: no -p", v6,
+	  P(V6, .n_fill = 30, .l4len = -1, .trunc = 40 + 25 * 8 + 1), M,
+	  pu_addr(BF_MATCH_SADDR, "2001:db8::1", 128, false));
+	C("v6 30 dst, the 26th cut: address first, then -p", v6,
+	  P(V6, .n_fill = 30, .l4len = -1, .trunc = 40 + 25 * 8 + 1), N,
+	  pu_addr(BF_MATCH_SADDR, "2001:db8:1::", 48, false),
+	  pu_proto(6, false));
+	C("v6 20 dst + rt hdr of 3 bytes: hotdrop", v6,
+	  P(V6, .n_fill = 20, .n_ext = 1, .ext = { 43 }, .l4len = -1,
+	    .trunc = 40 + 20 * 8 + 3),
+	  H, pu_proto(6, false));
+	C("v6 20 dst + hop longer than packet -p tcp", v6,
+	  P(V6, .n_fill = 20, .n_ext = 1, .ext = { 0 }, .ext_len = { 200 },
+	    .l4len = -1, .trunc = 40 + 20 * 8 + 8),
+	  M, pu_proto(6, false));
+	C("v6 20 dst + hop longer than packet, tcp: thoff past end", v6,
+	  P(V6, .n_fill = 20, .n_ext = 1, .ext = { 0 }, .ext_len = { 200 },
+	    .l4len = -1, .trunc = 40 + 20 * 8 + 8),
+	  H, TCPM());
 
 	/* conntrack: test runs have no conntrack entry: skb->_nfct = 0 is
 	 * INVALID at netfilter hooks; at tc/xdp the lookup finds nothing,

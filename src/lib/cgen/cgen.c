@@ -40,8 +40,9 @@ enum {
 
 /* BPF allows 8 call frames; main takes the first. */
 #define MAX_FRAMES 8
-/* IPv6 extension headers walked before giving up (see doc/codegen.md). */
-#define V6_MAX_EXTHDRS 16
+/* IPv6 extension headers walked by unrolled code; longer chains go on in
+ * a bpf_loop() callback (see doc/codegen.md). */
+#define V6_UNROLLED_EXTHDRS 16
 
 #define ETH_HLEN_ 14
 
@@ -107,6 +108,10 @@ struct cg {
 	size_t cap_funcs;
 	uint32_t n_state; /* state slots handed out (rate limits) */
 	int kf_from_skb, kf_from_xdp, kf_slice, kf_size;
+	/* IPv6 walk beyond the unrolled headers: bpf_loop() callback */
+	bool v6walk_on;
+	bf_label v6walk;
+	int32_t v6walk_l3off;
 	/* tc/XDP conntrack lookup (only when a chain matches ctstate) */
 	bool use_ct;
 	/* packet context fields only filled when some rule needs them */
@@ -1568,13 +1573,123 @@ static bool is_v6_ext(int nh)
 	       nh == 60;
 }
 
+/* The walk's state between bpf_loop() calls (next header; its offset, a
+ * u32), in scratch bytes that the walk's slices (4 bytes at most) leave
+ * alone, at stack offsets that are not 8-aligned: the verifier keeps no
+ * bounds across calls there, so its check of the callback converges at
+ * once. */
+#define V6WALK_OFF ((int16_t)(PCTX_OFF(scratch) + 4))
+#define V6WALK_NH ((int16_t)(PCTX_OFF(scratch) + 9))
+_Static_assert((STK_PCTX + offsetof(struct bf_pctx, scratch) + 4) % 8 &&
+		       (STK_PCTX + offsetof(struct bf_pctx, scratch) + 9) % 8,
+	       "walk state slots not 8-aligned");
+
+/* r0 = bpf_dynptr_slice(&dynptr, r7 + l3off, scratch, size) with the
+ * dynptr and the scratch buffer addressed from r9 (the packet context, in
+ * the main function's stack): the same code serves the main function and
+ * the walk callback, whose r9 points into the main function's frame. */
+static void slice_pctx(struct cg *c, int32_t l3off, uint32_t size,
+		       bf_label null_l)
+{
+	bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R7));
+	if (l3off)
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R2, l3off));
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, STK_DYNPTR - STK_PCTX));
+	bf_emit(&c->e, I_MOV64_REG(BF_R3, BF_R9));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R3, PCTX_OFF(scratch)));
+	bf_emit(&c->e, I_MOV64_IMM(BF_R4, (int32_t)size));
+	kcall(c, c->kf_slice);
+	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, null_l);
+}
+
+/* One step of ipv6_find_hdr()'s loop. In: r6 = next header, r7 = its
+ * offset from the L3 header, r8 = L3 length, r9 = packet context. A
+ * header that ends the walk (not an extension header, or NONE) goes to
+ * `found`; a header that cannot be read to `err`; a non-first fragment
+ * stores fragoff, l4proto and thoff and goes to `frag_done`. Otherwise it
+ * falls through with r6, r7 = the following header and its offset. */
+static void v6_step(struct cg *c, int32_t l3off, bf_label found,
+		    bf_label err, bf_label frag_done)
+{
+	bf_label opt = bf_label_new(&c->e), auth = bf_label_new(&c->e);
+	bf_label frag = bf_label_new(&c->e), adv = bf_label_new(&c->e);
+	bf_label first = bf_label_new(&c->e), rt = bf_label_new(&c->e);
+
+	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 0, opt);
+	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 43, rt);
+	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 60, opt);
+	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 51, auth);
+	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 44, frag);
+	/* not an extension header, or NONE (59): the protocol */
+	bf_emit_ja(&c->e, found);
+
+	/* hop-by-hop, destination options: ipv6_optlen() =
+	 * (hdrlen + 1) * 8. A routing header is read as a
+	 * struct ipv6_rt_hdr (4 bytes) first. */
+	bf_label_bind(&c->e, rt);
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 4));
+	bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
+	bf_label_bind(&c->e, opt);
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 2));
+	bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
+	slice_pctx(c, l3off, 2, err);
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_R0, 0));
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 1));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 1));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_LSH, BF_R1, 3));
+	bf_emit_ja(&c->e, adv);
+
+	/* AH: ipv6_authlen() = (hdrlen + 2) * 4 */
+	bf_label_bind(&c->e, auth);
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 2));
+	bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
+	slice_pctx(c, l3off, 2, err);
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_R0, 0));
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 1));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 2));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_LSH, BF_R1, 2));
+	bf_emit_ja(&c->e, adv);
+
+	/* fragment header: a non-first fragment ends the walk with its
+	 * next header if that is not an extension header (else -ENOENT);
+	 * a first fragment is 8 bytes. */
+	bf_label_bind(&c->e, frag);
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 4));
+	bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
+	slice_pctx(c, l3off, 4, err);
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_R0, 0));
+	bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R0, 2));
+	bf_emit(&c->e, I_BE(BF_R1, 16));
+	bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R1, 0xfff8));
+	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 0, first);
+	for (int nh = 0; nh < 256; nh++) {
+		if (is_v6_ext(nh) && nh != 59)
+			bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, nh, err);
+	}
+	st_pctx(c, BPF_H, PCTX_OFF(fragoff), BF_R1);
+	st_pctx(c, BPF_B, PCTX_OFF(l4proto), BF_R6);
+	st_pctx(c, BPF_W, PCTX_OFF(thoff), BF_R7);
+	bf_emit_ja(&c->e, frag_done);
+	bf_label_bind(&c->e, first);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R1, 8));
+
+	bf_label_bind(&c->e, adv);
+	bf_emit(&c->e, I_ALU64_REG(BPF_ADD, BF_R7, BF_R1));
+}
+
 /* IPv6 header at l3off, then the extension header walk of
- * ipv6_find_hdr(skb, &off, -1, &fragoff, NULL), unrolled. */
+ * ipv6_find_hdr(skb, &off, -1, &fragoff, NULL): unrolled for the first
+ * V6_UNROLLED_EXTHDRS headers, then in walk_v6_cb() (bpf_loop()). */
 static void parse_v6(struct cg *c, int32_t l3off, bf_label bad)
 {
 	bool trim = c->attach != BF_ATTACH_NF;
 	bf_label err = bf_label_new(&c->e), found = bf_label_new(&c->e);
-	bf_label done = bf_label_new(&c->e);
+	bf_label done = bf_label_new(&c->e), more = bf_label_new(&c->e);
 
 	bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R8, 40, bad);
 	slice(c, -1, l3off, 40, bad);
@@ -1618,91 +1733,58 @@ static void parse_v6(struct cg *c, int32_t l3off, bf_label bad)
 	bf_emit(&c->e, I_STX(BPF_B, BF_FP, BF_R3, STK_WALK_NH));
 	bf_emit(&c->e, I_MOV64_IMM(BF_R2, 40));
 	bf_emit(&c->e, I_STX(BPF_H, BF_FP, BF_R2, STK_WALK_OFF));
-	for (int k = 0; k <= V6_MAX_EXTHDRS; k++) {
-		bf_label opt = bf_label_new(&c->e), auth = bf_label_new(&c->e);
-		bf_label frag = bf_label_new(&c->e), adv = bf_label_new(&c->e);
-		bf_label first = bf_label_new(&c->e), rt = bf_label_new(&c->e);
-
+	for (int k = 0; k < V6_UNROLLED_EXTHDRS; k++) {
 		bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_FP, STK_WALK_NH));
 		bf_emit(&c->e, I_LDX(BPF_H, BF_R7, BF_FP, STK_WALK_OFF));
-		if (k == V6_MAX_EXTHDRS) {
-			/* one header too many: treated as a walk error */
-			for (int nh = 0; nh < 256; nh++) {
-				if (is_v6_ext(nh) && nh != 59)
-					bf_emit_jmp32_imm(&c->e, BPF_JEQ,
-							  BF_R6, nh, err);
-			}
-			bf_emit_ja(&c->e, found);
-			break;
-		}
-		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 0, opt);
-		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 43, rt);
-		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 60, opt);
-		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 51, auth);
-		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 44, frag);
-		/* not an extension header, or NONE (59): the protocol */
-		bf_emit_ja(&c->e, found);
-
-		/* hop-by-hop, destination options: ipv6_optlen() =
-		 * (hdrlen + 1) * 8. A routing header is read as a
-		 * struct ipv6_rt_hdr (4 bytes) first. */
-		bf_label_bind(&c->e, rt);
-		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
-		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 4));
-		bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
-		bf_label_bind(&c->e, opt);
-		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
-		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 2));
-		bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
-		slice(c, BF_R7, l3off, 2, err);
-		bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_R0, 0));
-		bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 1));
-		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 1));
-		bf_emit(&c->e, I_ALU64_IMM(BPF_LSH, BF_R1, 3));
-		bf_emit_ja(&c->e, adv);
-
-		/* AH: ipv6_authlen() = (hdrlen + 2) * 4 */
-		bf_label_bind(&c->e, auth);
-		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
-		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 2));
-		bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
-		slice(c, BF_R7, l3off, 2, err);
-		bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_R0, 0));
-		bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 1));
-		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 2));
-		bf_emit(&c->e, I_ALU64_IMM(BPF_LSH, BF_R1, 2));
-		bf_emit_ja(&c->e, adv);
-
-		/* fragment header: a non-first fragment ends the walk
-		 * with its next header if that is not an extension
-		 * header (else -ENOENT); a first fragment is 8 bytes. */
-		bf_label_bind(&c->e, frag);
-		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
-		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 4));
-		bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
-		slice(c, BF_R7, l3off, 4, err);
-		bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_R0, 0));
-		bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R0, 2));
-		bf_emit(&c->e, I_BE(BF_R1, 16));
-		bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R1, 0xfff8));
-		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 0, first);
-		for (int nh = 0; nh < 256; nh++) {
-			if (is_v6_ext(nh) && nh != 59)
-				bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, nh,
-						  err);
-		}
-		st_pctx(c, BPF_H, PCTX_OFF(fragoff), BF_R1);
-		st_pctx(c, BPF_B, PCTX_OFF(l4proto), BF_R6);
-		st_pctx(c, BPF_W, PCTX_OFF(thoff), BF_R7);
-		bf_emit_ja(&c->e, done);
-		bf_label_bind(&c->e, first);
-		bf_emit(&c->e, I_MOV64_IMM(BF_R1, 8));
-
-		bf_label_bind(&c->e, adv);
-		bf_emit(&c->e, I_ALU64_REG(BPF_ADD, BF_R7, BF_R1));
+		v6_step(c, l3off, found, err, done);
+		/* 16 headers of at most 2,048 bytes: the offset fits */
 		bf_emit(&c->e, I_STX(BPF_H, BF_FP, BF_R7, STK_WALK_OFF));
 		bf_emit(&c->e, I_STX(BPF_B, BF_FP, BF_R6, STK_WALK_NH));
 	}
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_FP, STK_WALK_NH));
+	bf_emit(&c->e, I_LDX(BPF_H, BF_R7, BF_FP, STK_WALK_OFF));
+	for (int nh = 0; nh < 256; nh++) {
+		if (is_v6_ext(nh) && nh != 59)
+			bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, nh, more);
+	}
+	bf_emit_ja(&c->e, found);
+
+	/* A longer chain: the walk goes on in emit_v6walk()'s callback,
+	 * called by bpf_loop() until the walk ends. Every step consumes at
+	 * least 8 bytes and needs 2 of them within the packet, so
+	 * len / 8 + 2 calls always suffice: the packet bounds the chain,
+	 * as in ipv6_find_hdr(), which has no count limit. */
+	bf_label_bind(&c->e, more);
+	if (!c->v6walk_on) {
+		c->v6walk_on = true;
+		c->v6walk = bf_label_new(&c->e);
+		c->v6walk_l3off = l3off;
+	}
+	st_pctx(c, BPF_B, V6WALK_NH, BF_R6);
+	st_pctx(c, BPF_W, V6WALK_OFF, BF_R7);
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R8));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_RSH, BF_R1, 3));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 2));
+	bf_emit_ld_func(&c->e, BF_R2, c->v6walk);
+	bf_emit(&c->e, I_MOV64_REG(BF_R3, BF_R9));
+	bf_emit(&c->e, I_MOV64_IMM(BF_R4, 0));
+	bf_emit(&c->e, I_HELPER(BPF_FUNC_loop));
+	/* the callback set l6err, or fragoff for a non-first fragment
+	 * (with l4proto and thoff), or left the protocol in its state */
+	ld(c, BPF_B, BF_R1, PCTX_OFF(l6err));
+	bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, 0, done);
+	ld(c, BPF_H, BF_R1, PCTX_OFF(fragoff));
+	bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, 0, done);
+	ld(c, BPF_B, BF_R6, V6WALK_NH);
+	ld(c, BPF_W, BF_R7, V6WALK_OFF);
+	/* still an extension header: bpf_loop() ran out (cannot happen,
+	 * see above) */
+	for (int nh = 0; nh < 256; nh++) {
+		if (is_v6_ext(nh) && nh != 59)
+			bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, nh, err);
+	}
+	bf_emit_ja(&c->e, found);
+
 	bf_label_bind(&c->e, err);
 	bf_emit(&c->e, I_MOV64_IMM(BF_R1, 1));
 	st_pctx(c, BPF_B, PCTX_OFF(l6err), BF_R1);
@@ -1716,6 +1798,44 @@ static void parse_v6(struct cg *c, int32_t l3off, bf_label bad)
 	st_pctx(c, BPF_W, PCTX_OFF(l4gate), BF_R1);
 	parse_l4(c, l3off);
 	bf_label_bind(&c->e, done);
+}
+
+/* The bpf_loop() callback that goes on with the IPv6 extension header walk
+ * after the unrolled steps: int bf_v6walk(u32 index, struct bf_pctx *p), a
+ * static subprogram. p points into the main function's stack, where the
+ * dynptr also lives. One header per call; returns 0 to be called again, 1
+ * when the walk ended (pctx.l6err set on error; pctx.fragoff, l4proto and
+ * thoff set for a non-first fragment; else the state slots hold the
+ * protocol and its offset). */
+static void emit_v6walk(struct cg *c, struct bf_program *prog)
+{
+	bf_label err = bf_label_new(&c->e), stop = bf_label_new(&c->e);
+	struct bf_func *fn;
+
+	if (!c->v6walk_on || !bf_label_refs(&c->e, c->v6walk) || c->e.err)
+		return;
+	if (prog->n_funcs == c->cap_funcs) {
+		bf_emit_fail(&c->e, -ENOMEM); /* cap_funcs > 1: cannot be */
+		return;
+	}
+	fn = &prog->funcs[prog->n_funcs++];
+	memset(fn, 0, sizeof(*fn));
+	bf_label_bind_entry(&c->e, c->v6walk);
+	fn->insn_off = bf_emit_pos(&c->e);
+	snprintf(fn->name, sizeof(fn->name), "bf_v6walk");
+	bf_emit(&c->e, I_MOV64_REG(BF_R9, BF_R2));
+	ld(c, BPF_B, BF_R6, V6WALK_NH);
+	ld(c, BPF_W, BF_R7, V6WALK_OFF);
+	ld(c, BPF_W, BF_R8, PCTX_OFF(len));
+	v6_step(c, c->v6walk_l3off, stop, err, stop);
+	st_pctx(c, BPF_W, V6WALK_OFF, BF_R7);
+	st_pctx(c, BPF_B, V6WALK_NH, BF_R6);
+	bf_emit_ret(&c->e, 0);
+	bf_label_bind(&c->e, err);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R1, 1));
+	st_pctx(c, BPF_B, PCTX_OFF(l6err), BF_R1);
+	bf_label_bind(&c->e, stop);
+	bf_emit_ret(&c->e, 1);
 }
 
 /* Netfilter-only context: conntrack state and interface names. */
@@ -2381,6 +2501,7 @@ int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 		 prog->name);
 	prog->n_funcs = 1;
 	emit_main(&c, family);
+	emit_v6walk(&c, prog);
 	/* Emit the chains that live code calls, until none is left: a
 	 * chain called only from unreachable rules is left out (the
 	 * verifier refuses unreachable code). */

@@ -162,6 +162,17 @@ void bf_emit_call(struct bf_emit *e, bf_label l)
 	add_fixup(e, l, FIXUP_CALL, was_dead);
 }
 
+void bf_emit_ld_func(struct bf_emit *e, uint8_t dst, bf_label l)
+{
+	bool was_dead = e->dead;
+
+	/* insn[0].imm is patched like a call's: target - insn - 1 */
+	bf_emit(e, bf_insn(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_FUNC, 0,
+			   0));
+	add_fixup(e, l, FIXUP_CALL, was_dead);
+	bf_emit(e, bf_insn(0, 0, 0, 0, 0));
+}
+
 void bf_emit_ld_imm64(struct bf_emit *e, uint8_t dst, uint64_t imm)
 {
 	bf_emit(e, bf_insn(BPF_LD | BPF_DW | BPF_IMM, dst, 0, 0,

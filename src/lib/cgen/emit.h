@@ -137,6 +137,9 @@ void bf_emit_jmp_reg(struct bf_emit *e, uint8_t op, uint8_t dst, uint8_t src,
 void bf_emit_ja(struct bf_emit *e, bf_label l);
 /* BPF-to-BPF call of the subprogram starting at label l. */
 void bf_emit_call(struct bf_emit *e, bf_label l);
+/* dst = address of the subprogram starting at label l, for helpers that
+ * take a callback (BPF_LD_IMM64 with src_reg BPF_PSEUDO_FUNC). */
+void bf_emit_ld_func(struct bf_emit *e, uint8_t dst, bf_label l);
 /* dst = 64-bit immediate (two instructions). */
 void bf_emit_ld_imm64(struct bf_emit *e, uint8_t dst, uint64_t imm);
 /* dst = address of byte `off` of the counters map value (two instructions,
