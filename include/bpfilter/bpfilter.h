@@ -53,6 +53,10 @@ struct bf_apply_opts {
 	FILE *dump;
 	/* Report the verifier log of a rejected program at error level. */
 	bool verbose;
+	/* Refuse with -ESTALE unless the slot is at generation
+	 * `generation` (0: nothing in force). */
+	bool check_generation;
+	unsigned long long generation;
 };
 
 /* Replace the tables of the given families in one slot, all or nothing:

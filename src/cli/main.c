@@ -37,7 +37,8 @@ static const struct cmd_help {
 } helps[] = {
 	{ "apply",
 	  "bpfilter apply [--hook nf|tc|xdp] [--iface IF] [-c] [--test] "
-	  "[--dump] [--confirm SECONDS] [-4 FILE] [-6 FILE] [FILE|-]",
+	  "[--dump] [--confirm SECONDS] [--if-generation N] [-4 FILE] "
+	  "[-6 FILE] [FILE|-]",
 	  "Replace the filter tables of one slot (nf, or tc/xdp on IF) with\n"
 	  "iptables-save input: FILE (or -4 FILE) for IPv4, -6 FILE for IPv6\n"
 	  "(ip6tables-save). A family not given keeps its table. All or\n"
@@ -48,7 +49,8 @@ static const struct cmd_help {
 	  "  -t, --test        parse, check and compile only\n"
 	  "  --dump            print the IR and the programs, attach nothing\n"
 	  "  --confirm SECONDS roll back to the previous ruleset unless\n"
-	  "                    `bpfilter confirm` runs within SECONDS\n" },
+	  "                    `bpfilter confirm` runs within SECONDS\n"
+	  "  --if-generation N refuse unless the slot is at generation N\n" },
 	{ "confirm", "bpfilter confirm [--hook nf|tc|xdp] [--iface IF]",
 	  "Keep the ruleset put in force by `apply --confirm`: cancel its\n"
 	  "rollback. Fails when nothing is pending.\n" },
@@ -209,6 +211,7 @@ static int cmd_apply(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "confirm", required_argument, NULL, 'C' },
+		{ "if-generation", required_argument, NULL, 'G' },
 		{ 0 },
 	};
 	struct bf_apply_opts o = { .kind = BF_SLOT_NF };
@@ -239,6 +242,14 @@ static int cmd_apply(int argc, char **argv)
 			break;
 		case 'D':
 			o.dump = stdout;
+			break;
+		case 'G':
+			errno = 0;
+			o.generation = strtoull(optarg, &end, 10);
+			if (errno || *end || !*optarg || *optarg == '-')
+				return cli_error("--if-generation needs a "
+						 "number");
+			o.check_generation = true;
 			break;
 		case 'C':
 			errno = 0;

@@ -547,6 +547,20 @@ static void test_if_generation_and_batch(void **state)
 	free(out);
 	assert_int_equal(e2e_cli(&out, e->b, "rule check INPUT -j DROP"), 1);
 	free(out);
+
+	/* apply --if-generation: refused on a stale generation. */
+	f = e2e_file(e, "open.rules",
+		     "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+		     ":OUTPUT ACCEPT [0:0]\nCOMMIT\n");
+	assert_int_equal(e2e_cli(&out, e->b, "apply --if-generation 2 %s", f),
+			 1);
+	assert_contains(out, "generation 3, not 2");
+	free(out);
+	assert_int_equal(e2e_cli(NULL, e->b, "apply --if-generation 3 %s", f),
+			 0);
+	doc = e2e_list(e->b);
+	assert_int_equal(e2e_generation(doc, "nf"), 4);
+	json_decref(doc);
 }
 
 /* save > FILE, flush, restore FILE: both families back; an unknown save

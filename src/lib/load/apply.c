@@ -780,6 +780,18 @@ int bf_apply(const struct bf_apply_opts *o)
 			goto out;
 		have_old = r == 0;
 		r = 0;
+		if (o->check_generation &&
+		    o->generation != (have_old ? ost.hdr.generation : 0)) {
+			bf_err("%s changed: it is at generation %llu, not %llu; "
+			       "read it again and retry",
+			       t.slot.name,
+			       (unsigned long long)(have_old ?
+							    ost.hdr.generation :
+							    0),
+			       o->generation);
+			r = -ESTALE;
+			goto out;
+		}
 	}
 
 	/* Families not given keep the table in force, with its counters. */
