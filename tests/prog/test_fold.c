@@ -318,6 +318,72 @@ static void test_v6_walk_error(void **state)
 	}
 }
 
+/* Runs of prefixes of one length fold into a lookup of the masked
+ * address: first match among overlapping keys, IPv4 /24 and IPv6 /64. */
+static void test_masked_runs(void **state)
+{
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b4 = bf_ruleset_builtin(rs, V4, kinds[k].hook);
+		struct bf_chain *b6;
+		size_t first[2], n[2];
+		struct pair p;
+		char a[64];
+
+		rs->families = (1u << V4) | (1u << V6);
+		for (int i = 0; i < 10; i++) {
+			snprintf(a, sizeof(a), "198.51.%d.0", 100 + i % 6);
+			saddr_rule(b4, i < 6 ? BF_VERDICT_DROP : BF_VERDICT_ACCEPT,
+				   a, 24, false);
+		}
+		/* after the run: a /16 rule covering all of them */
+		saddr_rule(b4, BF_VERDICT_ACCEPT, "198.51.0.0", 16, false);
+		b6 = bf_ruleset_builtin(rs, V6, kinds[k].hook);
+		b6->policy = BF_VERDICT_DROP;
+		for (int i = 0; i < 10; i++) {
+			snprintf(a, sizeof(a), "2001:db8:%x::", i);
+			PU_RULE(b6, BF_VERDICT_ACCEPT, NULL,
+				pu_addr(BF_MATCH_DADDR, a, 64, false));
+		}
+		bf_ruleset_number(rs);
+		assert_int_equal(groups_of(b4, 2, first, n, 2), 1);
+		assert_int_equal(n[0], 10);
+		assert_int_equal(groups_of(b6, 2, first, n, 2), 1);
+
+		/* IPv4 program */
+		load_pair(rs, k, V4, &p);
+		for (int i = 0; i < 6; i++) {
+			snprintf(a, sizeof(a), "198.51.%d.%d", 100 + i, 7 + i);
+			struct pu_pkt t = pu_tcp4(a, "192.0.2.2", 1, 80, 2);
+
+			/* rules 6..9 repeat keys 0..3: never reached */
+			assert_int_equal(run2(&p, &t, V4), 0);
+			assert_int_equal(pk(&p.f, b4->rules[i].counter_idx), 1);
+		}
+		for (int i = 6; i < 10; i++)
+			assert_int_equal(pk(&p.f, b4->rules[i].counter_idx), 0);
+		struct pu_pkt t = pu_tcp4("198.51.106.1", "192.0.2.2", 1, 80, 2);
+		assert_int_equal(run2(&p, &t, V4), 1);
+		assert_int_equal(pk(&p.f, b4->rules[10].counter_idx), 1);
+		same_counters(&p);
+		close_pair(&p);
+
+		/* IPv6 program (at tc/xdp the same program serves both) */
+		load_pair(rs, k, V6, &p);
+		t = pu_tcp6("2001:db8::1", "2001:db8:7:0:1:2:3:4", 1, 80, 2);
+		assert_int_equal(run2(&p, &t, V6), 1);
+		assert_int_equal(pk(&p.f, b6->rules[7].counter_idx), 1);
+		t = pu_tcp6("2001:db8::1", "2001:db8:a::4", 1, 80, 2);
+		assert_int_equal(run2(&p, &t, V6), 0);
+		assert_int_equal(pk(&p.f, b6->policy_counter_idx), 1);
+		same_counters(&p);
+		close_pair(&p);
+		bf_ruleset_free(&rs);
+	}
+}
+
 /* ---- random rulesets, folded vs linear ---- */
 
 static uint32_t rnd_state;
@@ -334,7 +400,8 @@ static const uint16_t ports[] = { 22, 53, 80, 443 };
  * that keys repeat. */
 static void random_run(struct bf_chain *c, bool user, bool has_user)
 {
-	int shape = (int)rnd(8), len = 1 + (int)rnd(12);
+	int shape = (int)rnd(9), len = 1 + (int)rnd(12);
+	int plen = 29 + (int)rnd(3);
 	bool tcp = rnd(2);
 
 	for (int i = 0; i < len; i++) {
@@ -375,9 +442,16 @@ static void random_run(struct bf_chain *c, bool user, bool has_user)
 		case 4: /* negated key: not folded */
 			PU_RULE(c, v, NULL, pu_addr(BF_MATCH_SADDR, a, 32, rnd(2)));
 			break;
-		case 5: /* prefixes: not folded */
+		case 5: /* prefixes of random lengths: runs of equal masks */
 			PU_RULE(c, v, NULL,
 				pu_addr(BF_MATCH_SADDR, a, 30 + (int)rnd(3), false));
+			break;
+		case 8: /* one prefix length for the run: masked keys */
+			PU_RULE(c, v, NULL,
+				pu_addr(BF_MATCH_SADDR, a, plen, false),
+				pu_proto(proto, false),
+				pu_l4hdr(proto, tcp ? 20 : 8, tcp),
+				pu_ports(BF_MATCH_DPORT, port, port, false));
 			break;
 		case 6: /* protocol as a key, TCP flags common */
 			PU_RULE(c, v, NULL, pu_addr(BF_MATCH_SADDR, a, 32, false),
@@ -514,6 +588,7 @@ int main(void)
 		cmocka_unit_test(test_saddr_runs),
 		cmocka_unit_test(test_hotdrop_behind_keys),
 		cmocka_unit_test(test_v6_walk_error),
+		cmocka_unit_test(test_masked_runs),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_large),
 	};

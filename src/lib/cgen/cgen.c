@@ -1164,7 +1164,21 @@ static void emit_lookup(struct cg *c, const struct bf_fold_group *g,
 		int step = p->size >= 4 ? 4 : p->size;
 
 		for (int o = 0; o < p->size; o += step) {
+			uint32_t mask = UINT32_MAX;
+
+			if (p->field == BF_FOLD_SADDR ||
+			    p->field == BF_FOLD_DADDR)
+				memcpy(&mask, p->mask + o, 4);
+			if (!mask) {
+				bf_emit(&c->e, I_ST(BPF_W, BF_R9,
+						    (int16_t)(key + p->off + o),
+						    0));
+				continue;
+			}
 			ld(c, sz, BF_R1, (int16_t)(field_off[p->field] + o));
+			if (mask != UINT32_MAX)
+				bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R1,
+							   (int32_t)mask));
 			bf_emit(&c->e, I_STX(sz, BF_R9, BF_R1,
 					     (int16_t)(key + p->off + o)));
 		}

@@ -38,8 +38,10 @@ static int key_field(const struct bf_rule *r, const struct bf_match *m)
 	switch (m->type) {
 	case BF_MATCH_SADDR:
 	case BF_MATCH_DADDR:
-		for (int i = 0; i < 16; i++) {
-			if (m->u.addr.mask[i] != (i < alen ? 0xff : 0))
+		/* any mask: a run whose rules share it asks for the masked
+		 * address to equal the rule's, an exact question */
+		for (int i = alen; i < 16; i++) {
+			if (m->u.addr.mask[i])
 				return -1;
 		}
 		return m->type == BF_MATCH_SADDR ? BF_FOLD_SADDR :
@@ -166,6 +168,11 @@ static bool compatible(const struct bf_rule *a, const struct bf_rule *b)
 		if (fa != fb)
 			return false;
 		if (fa >= 0) {
+			/* addresses under different masks are not one
+			 * exact question */
+			if ((fa == BF_FOLD_SADDR || fa == BF_FOLD_DADDR) &&
+			    memcmp(ma->u.addr.mask, mb->u.addr.mask, 16))
+				return false;
 			keys++;
 			continue;
 		}
@@ -202,10 +209,14 @@ static void make_parts(struct bf_fold_group *g, const struct bf_rule *r)
 
 			if (f < 0 || field_size(r, f) != sizes[s])
 				continue;
-			g->parts[g->n_parts++] = (struct bf_fold_part){
+			g->parts[g->n_parts] = (struct bf_fold_part){
 				.pos = (uint8_t)p, .field = (uint8_t)f,
 				.size = sizes[s],
 			};
+			if (f == BF_FOLD_SADDR || f == BF_FOLD_DADDR)
+				memcpy(g->parts[g->n_parts].mask,
+				       r->matches[p].u.addr.mask, 16);
+			g->n_parts++;
 		}
 	}
 	g->key_size = bf_fold_layout(g, SIZE_MAX, g->parts, &g->n_parts);
@@ -253,7 +264,8 @@ void bf_fold_key(const struct bf_fold_part *parts, uint8_t n_parts,
 		switch (parts[i].field) {
 		case BF_FOLD_SADDR:
 		case BF_FOLD_DADDR:
-			memcpy(at, m->u.addr.addr, parts[i].size);
+			for (uint8_t b = 0; b < parts[i].size; b++)
+				at[b] = m->u.addr.addr[b] & parts[i].mask[b];
 			break;
 		case BF_FOLD_SPORT:
 		case BF_FOLD_DPORT:

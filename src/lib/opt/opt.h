@@ -3,7 +3,8 @@
  * Optimizer passes on the IR (see doc/classification.md).
  *
  * fold: runs of consecutive rules of one chain that differ only in
- * exact-match fields (a /32 or /128 address, a single port, an IPv4
+ * exact-match fields (an address under the same mask in every rule of the
+ * run — /32, /128, or any prefix length —, a single port, an IPv4
  * protocol) are folded into one hash-map lookup. The pass only describes
  * the groups (struct bf_fold_group); the code generator emits the lookup
  * and fills the maps with bf_fold_key(). The IR is not modified.
@@ -51,6 +52,9 @@ struct bf_fold_part {
 	uint8_t field; /* enum bf_fold_field */
 	uint8_t size; /* bytes: 4 or 16 (address), 2 (port), 1 (proto) */
 	uint8_t off; /* byte offset in the key */
+	/* addresses: the mask of every rule of the group (the key holds
+	 * the masked address; IR addresses are already masked) */
+	uint8_t mask[16];
 };
 
 struct bf_fold_group {
