@@ -597,6 +597,8 @@ static int chain_command(struct cmd_state *s, struct bf_ruleset *rs)
 		}
 		return 0;
 	case 'P':
+		if (!c)
+			return -EINVAL; /* -P and -E always name a chain */
 		if (!c->builtin) {
 			kerr(s, "Bad built-in chain name.");
 			return -EINVAL;
@@ -611,6 +613,8 @@ static int chain_command(struct cmd_state *s, struct bf_ruleset *rs)
 							   BF_VERDICT_ACCEPT;
 		return 0;
 	case 'E':
+		if (!c)
+			return -EINVAL;
 		if (ipt_check_chain_name(s->usage, 0, s->newname)) {
 			cmd->usage_error = true;
 			return -EINVAL;
@@ -746,8 +750,8 @@ static void print_S_rule(FILE *out, const struct bf_chain *c,
 			(unsigned long long)r->counter.bytes);
 		return;
 	}
-	fprintf(out, "%s%.*s-c %llu %llu %s\n", tgt == text ? " " : " ",
-		(int)(tgt - text), text, (unsigned long long)r->counter.packets,
+	fprintf(out, " %.*s-c %llu %llu %s\n", (int)(tgt - text), text,
+		(unsigned long long)r->counter.packets,
 		(unsigned long long)r->counter.bytes, tgt);
 }
 
