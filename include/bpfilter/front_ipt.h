@@ -63,6 +63,9 @@ struct bf_ipt_cmd {
 	/* The arguments were wrong (iptables exits with 2, else 1). */
 	bool usage_error;
 	bool changed; /* rs was changed */
+	/* -L/-S with -Z: after printing, zero the counters of cmd->chain
+	 * (all chains if NULL) with bf_ipt_zero() and put that in force. */
+	bool zero;
 };
 
 /* Run the command argv[0..argc) (the arguments after "iptables") on the
@@ -75,6 +78,11 @@ struct bf_ipt_cmd {
  * -c (else 0). */
 int bf_ipt_command(struct bf_ruleset *rs, enum bf_family family, int argc,
 		   char **argv, const char *prog, struct bf_ipt_cmd *cmd);
+
+/* Zero the counters of one chain (NULL: every chain) of the family.
+ * -ENOENT: no such chain. */
+int bf_ipt_zero(struct bf_ruleset *rs, enum bf_family family,
+		const char *chain);
 
 /* `iptables -S [CHAIN [RULENUM]]` output ("-P", "-N", "-A" lines);
  * counters: "-c PACKETS BYTES" as with -v. -ENOENT: no such chain/rule. */

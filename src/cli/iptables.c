@@ -51,14 +51,20 @@ static int run_one(struct bf_ruleset *rs, unsigned long long gen, void *data)
 		return r;
 	switch (x->cmd.command) {
 	case 'L':
-		r = bf_list_ipt(stdout, rs, x->family, x->cmd.chain,
-				x->cmd.rulenum, x->cmd.flags);
-		return r ? r : 1;
 	case 'S':
-		r = bf_ipt_print_S(stdout, rs, x->family, x->cmd.chain,
-				   x->cmd.rulenum,
-				   x->cmd.flags & BF_IPT_CMD_VERBOSE);
-		return r ? r : 1;
+		if (x->cmd.command == 'L')
+			r = bf_list_ipt(stdout, rs, x->family, x->cmd.chain,
+					x->cmd.rulenum, x->cmd.flags);
+		else
+			r = bf_ipt_print_S(stdout, rs, x->family, x->cmd.chain,
+					   x->cmd.rulenum,
+					   x->cmd.flags & BF_IPT_CMD_VERBOSE);
+		if (r)
+			return r;
+		fflush(stdout);
+		if (!x->cmd.zero)
+			return 1;
+		return bf_ipt_zero(rs, x->family, x->cmd.chain);
 	case 'C':
 		return 1;
 	default:
@@ -72,6 +78,13 @@ static bool reads_only(int argc, char **argv)
 	static const char *const longs[] = { "--list", "--list-rules",
 					     "--check" };
 
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--zero") ||
+		    (a[0] == '-' && a[1] != '-' && strchr(a, 'Z')))
+			return false;
+	}
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 

@@ -966,8 +966,10 @@ int bf_list_ipt(FILE *out, const struct bf_ruleset *rs, enum bf_family family,
 	if (chain && rulenum) {
 		const struct bf_chain *c = bf_ruleset_chain(rs, family, chain);
 
-		if (!c || rulenum > c->n_rules)
+		if (!c)
 			return -ENOENT;
+		if (rulenum > c->n_rules)
+			return 0; /* iptables prints nothing, exits 0 */
 		ipt_rule_line(out, &c->rules[rulenum - 1], rulenum, flags);
 		return 0;
 	}

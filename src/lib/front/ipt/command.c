@@ -40,6 +40,7 @@ struct cmd_state {
 	struct bf_ipt_cmd *cmd;
 	const char *newname; /* -E, -P */
 	bool has_num;
+	bool zero_num; /* -Z CHAIN RULENUM */
 	char *spec[IPT_MAX_ARGS + 3]; /* "-A" CHAIN rule specification */
 	int n_spec;
 };
@@ -121,11 +122,18 @@ static int command_args(struct cmd_state *s, char c, const char *arg, int argc,
 {
 	struct bf_ipt_cmd *cmd = s->cmd;
 
-	if (cmd->command) {
+	/* -L/-S with -Z: list, then zero (do_parse() allows the pair). */
+	if ((c == 'Z' && (cmd->command == 'L' || cmd->command == 'S')) ||
+	    ((c == 'L' || c == 'S') && cmd->command == 'Z' && !s->zero_num)) {
+		cmd->zero = true;
+		if (c != 'Z')
+			cmd->command = c;
+	} else if (cmd->command) {
 		uerr(s, "Cannot use -%c with -%c", c, cmd->command);
 		return -EINVAL;
+	} else {
+		cmd->command = c;
 	}
-	cmd->command = c;
 	switch (c) {
 	case 'A':
 	case 'C':
@@ -157,9 +165,13 @@ static int command_args(struct cmd_state *s, char c, const char *arg, int argc,
 	case 'I':
 	case 'L':
 	case 'S':
+	case 'Z':
 		if (*i < argc && is_word(argv[*i]) &&
-		    (c != 'L' && c != 'S' ? true : cmd->chain != NULL))
+		    (c == 'D' || c == 'I' || cmd->chain != NULL)) {
+			if (c == 'Z' && !cmd->zero)
+				s->zero_num = true;
 			return parse_num(s, argv[(*i)++]);
+		}
 		break;
 	case 'R':
 		if (*i >= argc || !is_word(argv[*i])) {
@@ -554,6 +566,15 @@ static int chain_command(struct cmd_state *s, struct bf_ruleset *rs)
 	switch (cmd->command) {
 	case 'F':
 	case 'Z':
+		if (cmd->command == 'Z' && s->zero_num) {
+			if (cmd->rulenum > c->n_rules) {
+				kerr(s, "Index of counter too big.");
+				return -E2BIG;
+			}
+			c->rules[cmd->rulenum - 1].counter =
+				(struct bf_counter){ 0 };
+			return 0;
+		}
 		for (size_t i = 0; i < rs->n_chains; i++) {
 			struct bf_chain *o = &rs->chains[i];
 
@@ -765,7 +786,7 @@ int bf_ipt_print_S(FILE *out, const struct bf_ruleset *rs,
 		if (!c)
 			return -ENOENT;
 		if (rulenum > c->n_rules)
-			return -ENOENT;
+			return 0; /* iptables prints nothing, exits 0 */
 		print_S_rule(out, c, &c->rules[rulenum - 1], counters);
 		return 0;
 	}
@@ -845,9 +866,27 @@ int bf_ipt_run_commands(struct bf_ruleset *rs, FILE *in, const char *filename,
 		else if (!r && cmd.command == 'S')
 			r = bf_ipt_print_S(out, rs, f, cmd.chain, cmd.rulenum,
 					   cmd.flags & BF_IPT_CMD_VERBOSE);
+		if (!r && cmd.zero)
+			r = bf_ipt_zero(rs, f, cmd.chain);
 		ipt_argv_free(&av);
 		if (r)
 			return r;
+	}
+	return 0;
+}
+
+int bf_ipt_zero(struct bf_ruleset *rs, enum bf_family family, const char *chain)
+{
+	if (chain && !bf_ruleset_chain(rs, family, chain))
+		return -ENOENT;
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		struct bf_chain *c = &rs->chains[i];
+
+		if (c->family != family || (chain && strcmp(c->name, chain)))
+			continue;
+		c->policy_counter = (struct bf_counter){ 0 };
+		for (size_t j = 0; j < c->n_rules; j++)
+			c->rules[j].counter = (struct bf_counter){ 0 };
 	}
 	return 0;
 }
