@@ -384,6 +384,81 @@ static void test_masked_runs(void **state)
 	}
 }
 
+/* Groups of one shape share one lookup per function: the rules between
+ * them still come first, a key of both groups belongs to the first, a key
+ * of the second only is decided there; another shape in between has its
+ * own lookup. */
+static void test_shared_lookup(void **state)
+{
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b = bf_ruleset_builtin(rs, V4, kinds[k].hook);
+		size_t first[4], n[4];
+		struct pair p;
+		char a[32];
+
+		rs->families = 1u << V4;
+		for (int i = 1; i <= 8; i++) { /* rules 0..7 */
+			snprintf(a, sizeof(a), "198.51.100.%d", i);
+			saddr_rule(b, BF_VERDICT_DROP, a, 32, false);
+		}
+		/* rule 8: covers .0-.15 */
+		saddr_rule(b, BF_VERDICT_ACCEPT, "198.51.100.0", 28, false);
+		for (int i = 0; i < 4; i++) { /* rules 9..12: another shape */
+			snprintf(a, sizeof(a), "192.0.2.%d", i + 1);
+			PU_RULE(b, BF_VERDICT_DROP, NULL,
+				pu_addr(BF_MATCH_DADDR, a, 32, false));
+		}
+		for (int i = 9; i <= 16; i++) { /* rules 13..20 */
+			snprintf(a, sizeof(a), "198.51.100.%d", i);
+			saddr_rule(b, i == 12 ? BF_VERDICT_RETURN : BF_VERDICT_DROP,
+				   a, 32, false);
+		}
+		/* rule 21: .3 again, ACCEPT: never reached */
+		saddr_rule(b, BF_VERDICT_ACCEPT, "198.51.100.3", 32, false);
+		for (int i = 0; i < 4; i++) { /* rules 22..25 */
+			snprintf(a, sizeof(a), "192.0.2.%d", i + 5);
+			PU_RULE(b, BF_VERDICT_DROP, NULL,
+				pu_addr(BF_MATCH_DADDR, a, 32, false));
+		}
+		bf_ruleset_number(rs);
+		assert_int_equal(groups_of(b, 2, first, n, 4), 4);
+		assert_int_equal(first[2], 13);
+		assert_int_equal(n[2], 9);
+		load_pair(rs, k, V4, &p);
+
+		struct pu_pkt t = pu_tcp4("198.51.100.3", "192.0.2.99", 1, 80, 2);
+		assert_int_equal(run2(&p, &t, V4), 0);
+		assert_int_equal(pk(&p.f, b->rules[2].counter_idx), 1);
+		/* in the /28 and in the second group: the /28 wins */
+		t = pu_tcp4("198.51.100.9", "192.0.2.99", 1, 80, 2);
+		assert_int_equal(run2(&p, &t, V4), 1);
+		assert_int_equal(pk(&p.f, b->rules[8].counter_idx), 1);
+		/* second group only */
+		t = pu_tcp4("198.51.100.16", "192.0.2.99", 1, 80, 2);
+		assert_int_equal(run2(&p, &t, V4), 0);
+		assert_int_equal(pk(&p.f, b->rules[20].counter_idx), 1);
+		/* RETURN in the built-in chain: the policy (ACCEPT) */
+		t = pu_tcp4("198.51.100.12", "192.0.2.1", 1, 80, 2);
+		assert_int_equal(run2(&p, &t, V4), 1);
+		/* destination groups: first and second */
+		t = pu_tcp4("198.51.100.77", "192.0.2.2", 1, 80, 2);
+		assert_int_equal(run2(&p, &t, V4), 0);
+		assert_int_equal(pk(&p.f, b->rules[10].counter_idx), 1);
+		t = pu_tcp4("198.51.100.77", "192.0.2.8", 1, 80, 2);
+		assert_int_equal(run2(&p, &t, V4), 0);
+		assert_int_equal(pk(&p.f, b->rules[25].counter_idx), 1);
+		t = pu_tcp4("198.51.100.77", "192.0.2.9", 1, 80, 2);
+		assert_int_equal(run2(&p, &t, V4), 1);
+		assert_int_equal(pk(&p.f, b->rules[21].counter_idx), 0);
+		same_counters(&p);
+		close_pair(&p);
+		bf_ruleset_free(&rs);
+	}
+}
+
 /* ---- random rulesets, folded vs linear ---- */
 
 static uint32_t rnd_state;
@@ -589,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_hotdrop_behind_keys),
 		cmocka_unit_test(test_v6_walk_error),
 		cmocka_unit_test(test_masked_runs),
+		cmocka_unit_test(test_shared_lookup),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_large),
 	};

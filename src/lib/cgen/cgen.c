@@ -93,6 +93,20 @@ struct mapb {
 
 #define N_MAPB (BF_FOLD_KEY_MAX / 4 + 1)
 
+/* Folded groups of one shape in one function share one lookup: the first
+ * of them looks the packet up in a map that holds the keys of all of them
+ * and keeps the result in a stack slot of the function; the others only
+ * test whether the result is one of their rules. Stack slots of 8 bytes
+ * from r10 - 8; 4 of them stay within the 32 bytes the verifier counts
+ * for every frame anyway. */
+#define SHARED_MAX 4
+struct shared {
+	const struct bf_rule *r0; /* first rule of the first group */
+	uint32_t gid, base; /* group id; counter index of value 0 */
+	int map;
+	int16_t slot;
+};
+
 struct cg {
 	struct bf_emit e;
 	struct cold *cold;
@@ -126,6 +140,8 @@ struct cg {
 	size_t n_maps;
 	uint32_t next_gid;
 	size_t n_folded;
+	struct shared shared[SHARED_MAX]; /* of the function being emitted */
+	size_t n_shared;
 	/* netfilter: struct offsets from the kernel BTF */
 	int off_ctx_state, off_ctx_skb, off_skb_nfct, off_state_in,
 		off_state_out, off_dev_name;
@@ -1107,10 +1123,12 @@ static struct mapb *mapb_of(struct cg *c, uint8_t key_size)
 }
 
 /* Fill the map of group g's keys before match `upto` (SIZE_MAX: all
- * keys) under group id gid: the full key maps to (index << 2 | verdict),
- * a prefix key only needs to be present. Returns the map's index. */
+ * keys) under group id gid: the full key maps to
+ * ((counter index - base) << 2 | verdict), a prefix key only needs to be
+ * present. Returns the map's index. */
 static int fill_group(struct cg *c, const struct bf_chain *chain,
-		      const struct bf_fold_group *g, size_t upto, uint32_t gid)
+		      const struct bf_fold_group *g, size_t upto, uint32_t gid,
+		      uint32_t base)
 {
 	struct bf_fold_part parts[BF_FOLD_PARTS_MAX];
 	uint8_t key[BF_FOLD_KEY_MAX], n_parts;
@@ -1125,7 +1143,7 @@ static int fill_group(struct cg *c, const struct bf_chain *chain,
 			v = r->verdict.kind == BF_VERDICT_ACCEPT ? BF_RC_ACCEPT :
 			    r->verdict.kind == BF_VERDICT_DROP	 ? BF_RC_DROP :
 								   BF_RC_RETURN;
-			v |= (uint32_t)i << 2;
+			v |= (r->counter_idx - base) << 2;
 		}
 		bf_fold_key(parts, n_parts, size, gid, r, key);
 		if (mapb_add(m, key, v)) {
@@ -1198,14 +1216,41 @@ static void emit_group(struct cg *c, const struct bf_chain *chain,
 {
 	const struct bf_rule *r0 = &chain->rules[g->first];
 	bf_label end = bf_label_new(&c->e), real_drop = c->hotdrop_l;
-	uint32_t gid = ++c->next_gid;
-	bool reach = true, kinds[4] = { false };
-	int map = fill_group(c, chain, g, SIZE_MAX, gid);
+	bool reach = true, kinds[4] = { false }, lead = true;
+	struct shared *sh = NULL, own = { .r0 = r0 };
+	uint32_t lo;
 	int n_kinds = 0;
 
-	if (map < 0)
+	/* a group of the same shape earlier in this function already
+	 * looks the packet up (the same common matches held there) */
+	for (size_t i = 0; i < c->n_shared && !sh; i++) {
+		if (bf_fold_compatible(c->shared[i].r0, r0))
+			sh = &c->shared[i];
+	}
+	if (sh) {
+		lead = false;
+	} else if (c->n_shared < SHARED_MAX) {
+		sh = &c->shared[c->n_shared];
+		*sh = (struct shared){
+			.r0 = r0, .gid = ++c->next_gid,
+			.base = r0->counter_idx,
+			.slot = (int16_t)(-8 * (int)(c->n_shared + 1)),
+		};
+		c->n_shared++;
+	} else {
+		/* no stack slot left: a lookup of its own */
+		own.gid = ++c->next_gid;
+		own.base = r0->counter_idx;
+		sh = &own;
+	}
+	own.map = fill_group(c, chain, g, SIZE_MAX, sh->gid, sh->base);
+	if (own.map < 0)
 		return;
+	if (lead)
+		sh->map = own.map;
 	c->n_folded += g->n;
+	if (lead && sh->slot)
+		bf_emit(&c->e, I_ST(BPF_DW, BF_FP, sh->slot, -1));
 	for (size_t p = 0; p < r0->n_matches && reach; p++) {
 		const struct bf_match *m = &r0->matches[p];
 		struct bf_fold_part parts[BF_FOLD_PARTS_MAX];
@@ -1224,7 +1269,7 @@ static void emit_group(struct cg *c, const struct bf_chain *chain,
 			continue;
 		}
 		pgid = ++c->next_gid;
-		pmap = fill_group(c, chain, g, p, pgid);
+		pmap = fill_group(c, chain, g, p, pgid, 0);
 		if (pmap < 0)
 			return;
 		hd = bf_label_new(&c->e);
@@ -1255,14 +1300,31 @@ static void emit_group(struct cg *c, const struct bf_chain *chain,
 				n_kinds++;
 			kinds[rc] = true;
 		}
-		emit_lookup(c, g, SIZE_MAX, gid, (uint32_t)map);
-		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, end);
-		bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R0, 0));
+		if (lead) {
+			emit_lookup(c, g, SIZE_MAX, sh->gid,
+				    (uint32_t)sh->map);
+			bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, end);
+			bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R0, 0));
+			if (sh->slot)
+				bf_emit(&c->e, I_STX(BPF_DW, BF_FP, BF_R1,
+						     sh->slot));
+		} else {
+			/* -1 (not found) fails the range test below */
+			bf_emit(&c->e, I_LDX(BPF_DW, BF_R1, BF_FP, sh->slot));
+		}
 		bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R1));
 		bf_emit(&c->e, I_ALU64_IMM(BPF_AND, BF_R2, 3));
 		bf_emit(&c->e, I_ALU64_IMM(BPF_RSH, BF_R1, 2));
-		/* bounds the counter offset for the verifier */
-		bf_emit_jmp_imm(&c->e, BPF_JGE, BF_R1, (int32_t)g->n, end);
+		/* one of our rules? (also bounds the counter offset for
+		 * the verifier) */
+		lo = r0->counter_idx - sh->base;
+		if (lo)
+			bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R1, (int32_t)lo,
+					end);
+		bf_emit_jmp_imm(&c->e, BPF_JGE, BF_R1, (int32_t)(lo + g->n),
+				end);
+		if (lo)
+			bf_emit(&c->e, I_ALU64_IMM(BPF_SUB, BF_R1, (int32_t)lo));
 		bf_emit(&c->e, I_ALU64_IMM(BPF_LSH, BF_R1, 4));
 		bf_emit_counters_addr(&c->e, BF_R3, r0->counter_idx * 16);
 		bf_emit(&c->e, I_ALU64_REG(BPF_ADD, BF_R3, BF_R1));
@@ -1340,6 +1402,7 @@ static void emit_func_head(struct cg *c, bf_label l, struct bf_program *prog,
 	fn = &prog->funcs[prog->n_funcs++];
 	memset(fn, 0, sizeof(*fn));
 	c->n_cold = 0;
+	c->n_shared = 0;
 	c->hotdrop_l = bf_label_new(&c->e);
 	bf_label_bind_entry(&c->e, l);
 	fn->insn_off = bf_emit_pos(&c->e);

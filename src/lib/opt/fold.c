@@ -182,6 +182,11 @@ static bool compatible(const struct bf_rule *a, const struct bf_rule *b)
 	return keys > 0 && keys <= BF_FOLD_PARTS_MAX;
 }
 
+bool bf_fold_compatible(const struct bf_rule *a, const struct bf_rule *b)
+{
+	return compatible(a, b);
+}
+
 static uint8_t field_size(const struct bf_rule *r, int field)
 {
 	switch (field) {

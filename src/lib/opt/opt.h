@@ -81,6 +81,12 @@ void bf_fold_get_options(struct bf_fold_options *o);
 int bf_fold_chain(const struct bf_chain *chain, struct bf_fold_group **groups,
 		  size_t *n_groups);
 
+/* True if rules a and b have the same shape: both could be in one group
+ * (same family, same common matches, keys of the same fields and masks,
+ * terminal verdicts). Groups whose first rules have the same shape can
+ * share one lookup. */
+bool bf_fold_compatible(const struct bf_rule *a, const struct bf_rule *b);
+
 /* True if match `m` of a group's rules is a key part. */
 bool bf_fold_is_key(const struct bf_fold_group *g, size_t pos);
 
