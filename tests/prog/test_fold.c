@@ -624,6 +624,56 @@ static void test_random(void **state)
 	assert_true(n_groups >= 24);
 }
 
+/* A chain long enough to be split into segment functions: groups of one
+ * shape in several segments, general rules between them, some of which
+ * overlap the groups' keys. */
+static void test_segmented(void **state)
+{
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b = bf_ruleset_builtin(rs, V4, kinds[k].hook);
+		struct pair p;
+		char a[32];
+
+		rs->families = 1u << V4;
+		rnd_state = 77 + (uint32_t)k;
+		for (int blk = 0; blk < 24; blk++) {
+			for (int i = 0; i < 40; i++) {
+				snprintf(a, sizeof(a), "198.51.100.%u", 1 + rnd(7));
+				PU_RULE(b, rnd(2) ? BF_VERDICT_DROP :
+						    BF_VERDICT_ACCEPT,
+					NULL, pu_addr(BF_MATCH_SADDR, a, 32, false),
+					pu_proto(6, false), pu_l4hdr(6, 20, true),
+					pu_ports(BF_MATCH_DPORT, ports[rnd(4)],
+						 0, false));
+				b->rules[b->n_rules - 1].matches[3].u.ports.hi =
+					b->rules[b->n_rules - 1].matches[3].u.ports.lo;
+			}
+			for (int i = 0; i < 20; i++) {
+				snprintf(a, sizeof(a), "198.51.100.%u", 1 + rnd(7));
+				PU_RULE(b, BF_VERDICT_ACCEPT, NULL,
+					pu_addr(BF_MATCH_SADDR, a, 30 + (int)rnd(3),
+						false),
+					pu_proto(6, false), pu_l4hdr(6, 20, true),
+					pu_ports(BF_MATCH_SPORT, ports[rnd(4)],
+						 1500, false));
+			}
+		}
+		bf_ruleset_number(rs);
+		load_pair(rs, k, V4, &p);
+		for (int i = 0; i < 400; i++) {
+			struct pu_pkt t = random_pkt();
+
+			run2(&p, &t, V4);
+		}
+		same_counters(&p);
+		close_pair(&p);
+		bf_ruleset_free(&rs);
+	}
+}
+
 /* Many rules: the folded program stays small and loads (100,000 /32
  * rules do not fit the verifier's budget as linear code). */
 static void test_large(void **state)
@@ -666,6 +716,7 @@ int main(void)
 		cmocka_unit_test(test_masked_runs),
 		cmocka_unit_test(test_shared_lookup),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_segmented),
 		cmocka_unit_test(test_large),
 	};
 
