@@ -79,6 +79,16 @@ struct bf_ipt_cmd {
 int bf_ipt_command(struct bf_ruleset *rs, enum bf_family family, int argc,
 		   char **argv, const char *prog, struct bf_ipt_cmd *cmd);
 
+/* iptables-restore --noflush input applied on top of rs (the family's
+ * table in force): ":CHAIN POLICY" sets a built-in chain's policy, flushes
+ * an existing user chain or creates it; the other lines are iptables
+ * commands (-A, -I, -D, -R, -N, -X, -F, -Z, -E, -P) run as
+ * bf_ipt_command() does. counters: "[p:b]" prefixes and policy counters
+ * are loaded (-c). Stops at the first error ("FILE:LINE: tool: ..."). */
+int bf_ipt_restore_noflush(struct bf_ruleset *rs, FILE *in,
+			   const char *filename, enum bf_family family,
+			   bool counters);
+
 /* Zero the counters of one chain (NULL: every chain) of the family.
  * -ENOENT: no such chain. */
 int bf_ipt_zero(struct bf_ruleset *rs, enum bf_family family,

@@ -87,7 +87,7 @@ static const struct cmd_help {
 	  "[--hook nf|tc|xdp] [--iface IF] [FILE]",
 	  "Read iptables-restore input (stdin by default) and apply it like\n"
 	  "`apply -4`. Also run when bpfilter is invoked as iptables-restore.\n"
-	  "-n/--noflush is refused: bpfilter replaces whole tables.\n" },
+	  "-n/--noflush changes the table in force (one transaction).\n" },
 	{ "ip6tables-restore",
 	  "bpfilter ip6tables-restore [-c] [-t] [-v] [-T filter] "
 	  "[--hook nf|tc|xdp] [--iface IF] [FILE]",

@@ -4,12 +4,59 @@
  * iptables-restore(8) with the semantics bpfilter can give exactly, and a
  * clear refusal for the others.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "bpfilter/bpfilter.h"
+#include "bpfilter/front_ipt.h"
 #include "cli.h"
+
+struct noflush {
+	FILE *in;
+	const char *name;
+	enum bf_family family;
+	bool counters;
+};
+
+static int noflush_fn(struct bf_ruleset *rs, unsigned long long gen, void *data)
+{
+	struct noflush *n = data;
+
+	(void)gen;
+	return bf_ipt_restore_noflush(rs, n->in, n->name, n->family,
+				      n->counters);
+}
+
+/* --noflush: the input changes the table in force (one bf_edit()
+ * transaction: all of it or nothing). */
+static int noflush_restore(const struct bf_apply_opts *o, enum bf_family family)
+{
+	struct bf_edit_opts eo = { .kind = o->kind,
+				   .ifname = o->ifname,
+				   .if_generation = -1,
+				   .test_only = o->test_only,
+				   .verbose = o->verbose };
+	const char *path = o->input[family].path;
+	struct noflush n = { .family = family, .counters = o->counters };
+	int r;
+
+	if (!strcmp(path, "-")) {
+		n.in = stdin;
+		n.name = "<stdin>";
+	} else {
+		n.in = fopen(path, "re");
+		if (!n.in)
+			return cli_status(cli_error("cannot open %s: %s", path,
+						    strerror(errno)));
+		n.name = path;
+	}
+	r = bf_edit(&eo, noflush_fn, &n);
+	if (n.in != stdin)
+		fclose(n.in);
+	return cli_status(r < 0 ? r : 0);
+}
 
 int cli_restore(int argc, char **argv, enum bf_family family)
 {
@@ -32,6 +79,7 @@ int cli_restore(int argc, char **argv, enum bf_family family)
 						      "ip6tables-restore";
 	struct bf_apply_opts o = { .kind = BF_SLOT_NF };
 	int c, kind = BF_SLOT_NF;
+	bool noflush = false;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+ctnvVhw::W:M:T:", opts, NULL)) !=
@@ -44,11 +92,8 @@ int cli_restore(int argc, char **argv, enum bf_family family)
 			o.test_only = true;
 			break;
 		case 'n':
-			return cli_error("%s --noflush is not supported: "
-					 "bpfilter replaces the whole filter "
-					 "table; give the complete table "
-					 "instead",
-					 cmd);
+			noflush = true;
+			break;
 		case 'v':
 			cli_set_verbosity(cli_verbosity() + 1);
 			break;
@@ -87,5 +132,7 @@ int cli_restore(int argc, char **argv, enum bf_family family)
 	o.input[family].path = optind < argc ? argv[optind] : "-";
 	o.kind = (enum bf_slot_kind)kind;
 	o.verbose = cli_verbosity() > 0;
+	if (noflush)
+		return noflush_restore(&o, family);
 	return cli_status(bf_apply(&o));
 }

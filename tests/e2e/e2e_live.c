@@ -724,6 +724,56 @@ static void test_links(void **state)
 	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
 }
 
+/* iptables-restore --noflush on top of the table in force, against
+ * iptables-legacy-restore: same tables after, same exit codes; a failing
+ * line changes nothing. */
+static const char noflush_script[] =
+	"$I -N web; $I -A web -j RETURN; $I -A INPUT -p tcp --dport 22 -j "
+	"ACCEPT; $I -A INPUT -j web\n"
+	"printf '*filter\\n:FORWARD DROP [0:0]\\n:web - [0:0]\\n:new - "
+	"[0:0]\\n-A web -p udp -j DROP\\n-I INPUT 1 -s 192.0.2.1 -j "
+	"ACCEPT\\n-A new -j RETURN\\n-D INPUT -p tcp --dport 22 -j "
+	"ACCEPT\\nCOMMIT\\n' | $R --noflush; echo rc=$?\n"
+	"$I -S\n"
+	"printf '*filter\\n-A INPUT -j DROP\\n-D INPUT -p tcp --dport 9 -j "
+	"ACCEPT\\nCOMMIT\\n' | $R -n 2>/dev/null; echo rc=$?\n"
+	"$I -S\n";
+
+static void test_restore_noflush(void **state)
+{
+	char ns_k[16], ns_b[16], path[128];
+	char *out_k = NULL, *out_b = NULL;
+	FILE *f;
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	snprintf(path, sizeof(path), "/tmp/bft-live-nf-%d.sh", (int)getpid());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(noflush_script, f);
+	fclose(f);
+	assert_int_equal(bare_ns(ns_k, sizeof(ns_k), "lnk"), 0);
+	assert_int_equal(bare_ns(ns_b, sizeof(ns_b), "lnb"), 0);
+	bft_sh_out(&out_k,
+		   "ip netns exec %s env I=iptables-legacy "
+		   "R=iptables-legacy-restore sh %s",
+		   ns_k, path);
+	bft_sh_out(&out_b,
+		   "ip netns exec %1$s env I='%2$s iptables' "
+		   "R='%2$s iptables-restore' sh %3$s",
+		   ns_b, bft_bpfilter_bin(), path);
+	bare_ns_del(ns_k);
+	bare_ns_del(ns_b);
+	unlink(path);
+	assert_non_null(out_k);
+	assert_non_null(out_b);
+	assert_contains(out_k, "-A new -j RETURN");
+	assert_contains(out_k, "rc=1");
+	assert_string_equal(out_b, out_k);
+	free(out_k);
+	free(out_b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -735,6 +785,7 @@ int main(void)
 		cmocka_unit_test(test_save_restore),
 		cmocka_unit_test(test_apply_confirm),
 		cmocka_unit_test(test_links),
+		cmocka_unit_test(test_restore_noflush),
 	};
 
 	return cmocka_run_group_tests(tests, setup_pair, teardown);

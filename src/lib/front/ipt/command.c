@@ -890,3 +890,189 @@ int bf_ipt_zero(struct bf_ruleset *rs, enum bf_family family, const char *chain)
 	}
 	return 0;
 }
+
+/* ":NAME POLICY [p:b]" of iptables-restore --noflush: a built-in chain
+ * gets the policy, an existing user chain is flushed, a new one created
+ * (iptables-restore.c with noflush: chain_flush() or chain_user_add()). */
+static int noflush_chain(struct bf_ruleset *rs, enum bf_family f, char *line,
+			 const char *where, bool counters)
+{
+	char *save, *name, *policy, *ctrs;
+	unsigned long long pk = 0, by = 0;
+	struct bf_chain *c;
+
+	name = strtok_r(line + 1, " \t", &save);
+	policy = name ? strtok_r(NULL, " \t", &save) : NULL;
+	ctrs = policy ? strtok_r(NULL, " \t", &save) : NULL;
+	if (!name || !policy) {
+		bf_log_at(BF_LOG_ERROR, where, 0, 0,
+			  "bad chain line: expected \":CHAIN POLICY "
+			  "[packets:bytes]\"");
+		return -EINVAL;
+	}
+	if (ctrs && sscanf(ctrs, "[%llu:%llu]", &pk, &by) != 2) {
+		bf_log_at(BF_LOG_ERROR, where, 0, 0,
+			  "invalid policy counters for chain '%s'", name);
+		return -EINVAL;
+	}
+	c = bf_ruleset_chain(rs, f, name);
+	if (c && c->builtin) {
+		if (strcmp(policy, "ACCEPT") && strcmp(policy, "DROP")) {
+			bf_log_at(BF_LOG_ERROR, where, 0, 0,
+				  "Bad policy name `%s'", policy);
+			return -EINVAL;
+		}
+		c->policy = strcmp(policy, "ACCEPT") ? BF_VERDICT_DROP :
+						       BF_VERDICT_ACCEPT;
+		if (counters) {
+			c->policy_counter.packets = pk;
+			c->policy_counter.bytes = by;
+		}
+		return 0;
+	}
+	if (c) {
+		while (c->n_rules)
+			remove_rule(c, c->n_rules - 1);
+		return 0;
+	}
+	if (ipt_check_chain_name(where, 0, name))
+		return -EINVAL;
+	return bf_ruleset_add_chain(rs, f, name, 0, NULL);
+}
+
+int bf_ipt_restore_noflush(struct bf_ruleset *rs, FILE *in,
+			   const char *filename, enum bf_family family,
+			   bool counters)
+{
+	const char *tool = family == BF_FAMILY_INET4 ? "iptables-restore" :
+						       "ip6tables-restore";
+	_cleanup_free_ char *buf = NULL;
+	bool in_table = false, any = false;
+	size_t cap = 0;
+	int lineno = 0, r = 0;
+
+	while (getline(&buf, &cap, in) >= 0) {
+		char where[PATH_MAX], *line = buf, *e;
+		struct ipt_argv av = { 0 };
+		struct bf_ipt_cmd cmd;
+		const char *err = NULL;
+		int shift = 0;
+
+		lineno++;
+		e = line + strlen(line);
+		while (e > line && (e[-1] == '\n' || e[-1] == ' ' ||
+				    e[-1] == '\t' || e[-1] == '\r'))
+			*--e = '\0';
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (!*line || *line == '#')
+			continue;
+		snprintf(where, sizeof(where), "%s:%d: %s", filename, lineno,
+			 tool);
+		if (*line == '*') {
+			if (strcmp(line, "*filter")) {
+				bf_log_at(BF_LOG_ERROR, where, 0, 0,
+					  "table '%s' is not supported, only "
+					  "filter",
+					  line + 1);
+				return -EOPNOTSUPP;
+			}
+			in_table = any = true;
+			continue;
+		}
+		if (!in_table) {
+			bf_log_at(BF_LOG_ERROR, where, 0, 0,
+				  "no table given (*filter) before this line");
+			return -EINVAL;
+		}
+		if (!strcmp(line, "COMMIT")) {
+			in_table = false;
+			continue;
+		}
+		if (*line == ':') {
+			r = noflush_chain(rs, family, line, where, counters);
+			if (r)
+				return r;
+			rs->families |= 1u << family;
+			continue;
+		}
+		/* "[p:b] -A ..." : the counters become -c P B */
+		if (*line == '[') {
+			unsigned long long pk, by;
+			char *end = strchr(line, ']');
+
+			if (!end ||
+			    sscanf(line, "[%llu:%llu]", &pk, &by) != 2) {
+				bf_log_at(BF_LOG_ERROR, where, 0, 0,
+					  "bad counters");
+				return -EINVAL;
+			}
+			line = end + 1;
+			shift = counters ? 3 : 0;
+			if (counters) {
+				av.argv[0] = strdup("-c");
+				if (asprintf(&av.argv[1], "%llu", pk) < 0 ||
+				    asprintf(&av.argv[2], "%llu", by) < 0)
+					av.argv[1] = av.argv[2] = NULL;
+			}
+		}
+		{
+			struct ipt_argv rest = { 0 };
+
+			r = ipt_split_restore(line, &rest, &err);
+			if (r) {
+				bf_log_at(BF_LOG_ERROR, where, 0, 0, "%s",
+					  err ? err : "cannot split the line");
+				ipt_argv_free(&rest);
+				for (int i = 0; i < shift; i++)
+					free(av.argv[i]);
+				return r;
+			}
+			if (rest.argc + shift > IPT_MAX_ARGS) {
+				bf_log_at(BF_LOG_ERROR, where, 0, 0,
+					  "too many arguments");
+				ipt_argv_free(&rest);
+				for (int i = 0; i < shift; i++)
+					free(av.argv[i]);
+				return -E2BIG;
+			}
+			/* The command first, then -c P B (iptables-restore
+			 * adds them after the rule's own arguments). */
+			for (int i = 0; i < rest.argc; i++)
+				av.argv[shift + i] = rest.argv[i];
+			av.argc = shift + rest.argc;
+			if (shift) {
+				char *c0 = av.argv[0], *c1 = av.argv[1],
+				     *c2 = av.argv[2];
+
+				memmove(av.argv, av.argv + 3,
+					(size_t)rest.argc * sizeof(char *));
+				av.argv[rest.argc] = c0;
+				av.argv[rest.argc + 1] = c1;
+				av.argv[rest.argc + 2] = c2;
+			}
+			av.argv[av.argc] = NULL;
+		}
+		r = bf_ipt_command(rs, family, av.argc, av.argv, where, &cmd);
+		if (!r && (cmd.command == 'L' || cmd.command == 'S' ||
+			   cmd.command == 'C')) {
+			bf_log_at(BF_LOG_ERROR, where, 0, 0,
+				  "-%c is not allowed in %s input", cmd.command,
+				  tool);
+			r = -EINVAL;
+		}
+		ipt_argv_free(&av);
+		if (r)
+			return r;
+	}
+	if (in_table) {
+		bf_log_at(BF_LOG_ERROR, filename, lineno, 0,
+			  "COMMIT expected at the end of the table");
+		return -EINVAL;
+	}
+	if (!any) {
+		bf_log_at(BF_LOG_ERROR, filename, 0, 0, "no *filter table");
+		return -EINVAL;
+	}
+	return 0;
+}
