@@ -19,8 +19,9 @@
 # BENCH_RULES (default "1 10 100 1000 10000"), BENCH_REPEAT (default
 # 100000), BENCH_RUNS (median of, default 5), BENCH_APPLY_RUNS (default 3),
 # BENCH_PKT_RULES (default "0 10 100 1000 10000"), BENCH_PKT_ROUNDS (3),
-# BENCH_SHAPE (exact: /32 sources, the default; prefix: /31 sources, which
-# bpfilter cannot fold into a hash lookup) for parts 2 and 3.
+# BENCH_SHAPE (exact: /32 sources, the default; mixed: alternating /31 and
+# /30 sources, which bpfilter cannot fold into a hash lookup) for parts 2
+# and 3.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -97,20 +98,22 @@ fi
 
 # --- 2. apply time -----------------------------------------------------------
 # Rule shape (BENCH_SHAPE): "exact" = distinct /32 sources (folded into a
-# hash lookup by bpfilter), "prefix" = distinct /31 sources (not folded:
-# every rule is tested in turn, as in iptables and linear nftables).
+# hash lookup by bpfilter); "mixed" = distinct sources alternating /31 and
+# /30 prefixes: bpfilter folds runs of addresses under one mask, and here
+# no two neighbours share one, so every rule is tested in turn, as in
+# iptables and linear nftables.
 SHAPE=${BENCH_SHAPE:-exact}
 case $SHAPE in
-exact) PLEN=32 STEP=1 ;;
-prefix) PLEN=31 STEP=2 ;;
-*) echo "bench/run.sh: BENCH_SHAPE is exact or prefix" >&2; exit 2 ;;
+exact) PLEN=32 PLEN2=32 STEP=1 ;;
+mixed) PLEN=31 PLEN2=30 STEP=4 ;;
+*) echo "bench/run.sh: BENCH_SHAPE is exact or mixed" >&2; exit 2 ;;
 esac
-gen_rules() { # K FILE: iptables-restore input of K "-s ADDR/PLEN -j DROP" rules
-	awk -v k="$1" -v plen="$PLEN" -v step="$STEP" 'BEGIN {
+gen_rules() { # K FILE: iptables-restore input of K "-s ADDR/LEN -j DROP" rules
+	awk -v k="$1" -v p1="$PLEN" -v p2="$PLEN2" -v step="$STEP" 'BEGIN {
 		print "*filter"; print ":INPUT ACCEPT [0:0]"; print ":FORWARD ACCEPT [0:0]"
 		print ":OUTPUT ACCEPT [0:0]"
 		for (i = 0; i < k; i++) { a = step * (1 + i)
-			printf "-A INPUT -s 198.%d.%d.%d/%d -j DROP\n", 18 + int(a / 65536), int(a / 256) % 256, a % 256, plen }
+			printf "-A INPUT -s 198.%d.%d.%d/%d -j DROP\n", 18 + int(a / 65536), int(a / 256) % 256, a % 256, i % 2 ? p2 : p1 }
 		print "COMMIT" }' >"$2"
 }
 
@@ -181,12 +184,12 @@ command -v iptables-legacy-restore >/dev/null && pkt_tools+=(iptables-legacy)
 command -v iptables-nft-restore >/dev/null && pkt_tools+=(iptables-nft)
 command -v nft >/dev/null && pkt_tools+=(nftables)
 
-gen_nft() { # K FILE: nft ruleset of K "ip saddr ADDR/PLEN drop" rules, policy drop
-	awk -v k="$1" -v plen="$PLEN" -v step="$STEP" 'BEGIN {
+gen_nft() { # K FILE: nft ruleset of K "ip saddr ADDR/LEN drop" rules, policy drop
+	awk -v k="$1" -v p1="$PLEN" -v p2="$PLEN2" -v step="$STEP" 'BEGIN {
 		print "table ip bench {"; print "  chain input {"
 		print "    type filter hook input priority 0; policy drop;"
 		for (i = 0; i < k; i++) { a = step * (1 + i)
-			printf "    ip saddr 198.%d.%d.%d/%d drop\n", 18 + int(a / 65536), int(a / 256) % 256, a % 256, plen }
+			printf "    ip saddr 198.%d.%d.%d/%d drop\n", 18 + int(a / 65536), int(a / 256) % 256, a % 256, i % 2 ? p2 : p1 }
 		print "  }"; print "}" }' >"$2"
 }
 gen_drop_rules() { # K FILE: like gen_rules, with policy DROP
@@ -255,7 +258,7 @@ if [[ -x "$PKT_COST" ]]; then
 	done
 	set -e
 	echo "== per-packet cost with traffic (ns/packet of the receive path, median of $PKT_ROUNDS rounds x 5 runs)"
-	echo "   K non-matching rules (shape: $SHAPE, /$PLEN sources) + policy DROP at INPUT;"
+	echo "   K non-matching rules (shape: $SHAPE, /$PLEN and /$PLEN2 sources) + policy DROP at INPUT;"
 	echo "   (x) = ratio to the same tool with 0 rules"
 	awk -F, 'NR == 1 { next }
 		{ t[$1, $2] = $3; if (!($2 in seen)) { seen[$2] = 1; order[n++] = $2 }
@@ -313,7 +316,7 @@ if command -v gnuplot >/dev/null; then
 		set ylabel 'seconds'
 		plot $plots
 		set output '$OUT/pkt_cost-$SHAPE.png'
-		set title 'receive path cost per packet, K non-matching /$PLEN rules + policy DROP (veth, AF_PACKET)'
+		set title 'receive path cost per packet, K non-matching rules ($SHAPE) + policy DROP (veth, AF_PACKET)'
 		set ylabel 'ns per packet (sender CPU time)'
 		set xlabel 'rules (0 plotted at 0.5)'
 		plot $pplots
