@@ -2465,6 +2465,9 @@ static int take_maps(struct cg *c, struct bf_program *prog)
 		pm->values = TAKE_PTR(m->values);
 	}
 	prog->n_folded = c->n_folded;
+	bf_dbg("%s: %zu rules folded into hash lookups (%u group ids, %zu "
+	       "maps; doc/classification.md)", prog->name, c->n_folded,
+	       c->next_gid, c->n_maps);
 	return 0;
 }
 
