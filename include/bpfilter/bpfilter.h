@@ -114,7 +114,8 @@ struct bf_edit_opts {
 	/* Refuse the change with -ESTALE unless the slot is at this
 	 * generation (0: nothing in force); -1: no condition. */
 	long long if_generation;
-	/* Only read (shared lock); the callback must not change rs. */
+	/* Only read (shared lock); if the callback returns 0 (a change),
+	 * nothing is installed and bf_edit() returns -EROFS. */
 	bool read_only;
 	/* Parse, check and compile the result only. */
 	bool test_only;

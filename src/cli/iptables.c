@@ -169,6 +169,12 @@ static int run(struct ipt_run *x, struct bf_edit_opts *o)
 		return 2;
 	}
 	r = bf_edit(o, run_one, x);
+	if (r == -EROFS && o->read_only) {
+		/* reads_only() guessed wrong (say, "-L" as an option's
+		 * value): run it again as a change. */
+		o->read_only = false;
+		r = bf_edit(o, run_one, x);
+	}
 	return edit_status(x, r);
 }
 

@@ -1113,8 +1113,8 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 	if (r) /* an error, or nothing to change */
 		goto out;
 	if (o->read_only) {
-		bf_err("bf_edit: a read-only edit changed the ruleset");
-		r = -EINVAL;
+		bf_dbg("bf_edit: a read-only edit changed the ruleset");
+		r = -EROFS;
 		goto out;
 	}
 	if (!rs->families && !families_before)

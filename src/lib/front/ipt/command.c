@@ -11,6 +11,7 @@
  * do_replace()/iptc's is_same()): here, by their canonical iptables-save
  * form, which is one string per distinct rule.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -41,6 +42,10 @@ struct cmd_state {
 	const char *newname; /* -E, -P */
 	bool has_num;
 	bool zero_num; /* -Z CHAIN RULENUM */
+	/* Modules and target named so far: which of their long options
+	 * take an argument (that is never a command, even "-L"). */
+	const struct ipt_modopt *optsets[IPT_MAX_MODS + 1];
+	size_t n_optsets;
 	char *spec[IPT_MAX_ARGS + 3]; /* "-A" CHAIN rule specification */
 	int n_spec;
 };
@@ -208,6 +213,51 @@ static int spec_add(struct cmd_state *s, char *word)
 	return 0;
 }
 
+/* -m NAME, -p NAME (the implicit protocol match), -j NAME: remember the
+ * options they add. */
+static void note_ext(struct cmd_state *s, char opt, const char *name)
+{
+	const struct ipt_modopt *o = NULL;
+	char lower[32];
+
+	if (s->n_optsets >= ARRAY_SIZE(s->optsets))
+		return;
+	if (opt == 'j') {
+		const struct ipt_target *t = ipt_target_find(name);
+
+		o = t ? t->opts : NULL;
+	} else {
+		const struct ipt_module *m;
+		size_t i;
+
+		for (i = 0; name[i] && i + 1 < sizeof(lower); i++)
+			lower[i] = (char)tolower((unsigned char)name[i]);
+		lower[i] = '\0';
+		m = ipt_module_find(lower);
+		o = m ? m->opts : NULL;
+	}
+	if (o)
+		s->optsets[s->n_optsets++] = o;
+}
+
+/* Does the long option (a module's or the target's) take an argument? */
+static bool ext_takes_arg(const struct cmd_state *s, const char *name,
+			  size_t len)
+{
+	const struct ipt_modopt *found = NULL;
+
+	for (size_t k = 0; k < s->n_optsets; k++) {
+		for (const struct ipt_modopt *o = s->optsets[k]; o->name; o++) {
+			if (strncmp(o->name, name, len))
+				continue;
+			if (strlen(o->name) == len)
+				return o->has_arg;
+			found = found ? found : o;
+		}
+	}
+	return found && found->has_arg;
+}
+
 /* Split argv into the command (with its arguments), the listing flags and
  * the rest (the rule specification), in s->spec after "-A CHAIN". */
 static int split_args(struct cmd_state *s, int argc, char **argv)
@@ -265,6 +315,22 @@ static int split_args(struct cmd_state *s, int argc, char **argv)
 			r = spec_add(s, tok);
 			if (r)
 				return r;
+			if (eq || i >= argc)
+				continue;
+			if (!strcmp(tok, "--match") ||
+			    !strcmp(tok, "--protocol") ||
+			    !strcmp(tok, "--jump") || !strcmp(tok, "--goto")) {
+				note_ext(s,
+					 tok[2] == 'p' ? 'p' :
+					 tok[2] == 'm' ? 'm' :
+							 'j',
+					 argv[i]);
+				r = spec_add(s, argv[i++]);
+			} else if (ext_takes_arg(s, tok + 2, len)) {
+				r = spec_add(s, argv[i++]);
+			}
+			if (r)
+				return r;
 			continue;
 		}
 		if (tok[0] == '-' && tok[1] && tok[1] != '-' &&
@@ -313,6 +379,11 @@ static int split_args(struct cmd_state *s, int argc, char **argv)
 		/* The argument of a short option is never a command. */
 		if (tok[0] == '-' && tok[1] && tok[1] != '-' &&
 		    short_takes_arg(tok[strlen(tok) - 1]) && i < argc) {
+			char last = tok[strlen(tok) - 1];
+
+			if (last == 'm' || last == 'p' || last == 'j' ||
+			    last == 'g')
+				note_ext(s, last == 'g' ? 'j' : last, argv[i]);
 			r = spec_add(s, argv[i++]);
 			if (r)
 				return r;
