@@ -95,6 +95,13 @@ if [[ ${BENCH_CLS:-1} != 0 ]]; then
 	BUILD=$BUILD "$ROOT/bench/cls.sh" || echo "bench/run.sh: bench/cls.sh failed" >&2
 	echo
 fi
+# shape b with real traffic, next to iptables-legacy and iptables-nft
+# (bench/cls_pkt.sh; slow: up to 100,000 rules in iptables-nft). Opt in
+# with BENCH_CLS_PKT=1.
+if [[ ${BENCH_CLS_PKT:-0} != 0 ]]; then
+	BUILD=$BUILD BPFILTER=$BPFILTER "$ROOT/bench/cls_pkt.sh" || echo "bench/run.sh: bench/cls_pkt.sh failed" >&2
+	echo
+fi
 
 # --- 2. apply time -----------------------------------------------------------
 # Rule shape (BENCH_SHAPE): "exact" = distinct /32 sources (folded into a
