@@ -13,6 +13,7 @@
 #define N_CHANGES 200
 #define N_WRITERS 4
 #define N_PER_WRITER 10
+#define N_BARE 8 /* namespaces of bare_ns() alive at once */
 
 static int setup_pair(void **state)
 {
@@ -24,8 +25,15 @@ static int setup_pair(void **state)
 	return e2e_pair_setup(&e) ? -1 : 0;
 }
 
+static void bare_ns_del(const char *ns);
+static char bare_names[N_BARE][16];
+
 static int teardown(void **state)
 {
+	for (size_t i = 0; i < N_BARE; i++) {
+		if (bare_names[i][0])
+			bare_ns_del(bare_names[i]);
+	}
 	e2e_teardown(*state);
 	return 0;
 }
@@ -36,10 +44,21 @@ static void assert_contains(const char *hay, const char *needle)
 		fail_msg("expected \"%s\" in:\n%s", needle, hay ? hay : "");
 }
 
+/* Namespaces made by bare_ns() and not yet deleted: a failed assertion
+ * leaves its test early; teardown() deletes what is left. */
+static char bare_names[N_BARE][16];
+
 /* A fresh namespace with nothing in it; name in buf. */
 static int bare_ns(char *buf, size_t size, const char *prefix)
 {
 	bft_unique_name(buf, size, prefix);
+	for (size_t i = 0; i < N_BARE; i++) {
+		if (!bare_names[i][0]) {
+			snprintf(bare_names[i], sizeof(bare_names[i]), "%s",
+				 buf);
+			break;
+		}
+	}
 	return bft_sh("ip netns add %s", buf);
 }
 
@@ -48,6 +67,10 @@ static void bare_ns_del(const char *ns)
 	bft_sh("ip netns exec %s %s flush >/dev/null 2>&1; ip netns del %s "
 	       "2>/dev/null",
 	       ns, bft_bpfilter_bin(), ns);
+	for (size_t i = 0; i < N_BARE; i++) {
+		if (!strcmp(bare_names[i], ns))
+			bare_names[i][0] = '\0';
+	}
 }
 
 /* The same script, with $I the iptables to use, run by iptables-legacy in
