@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * An interpreter of the IR: the verdict netfilter's filter table would give
+ * one packet, and the path that led to it (chains entered, rules tested,
+ * the match that failed, jumps, returns, policies).
+ *
+ * It follows the semantics the code generator implements (doc/codegen.md):
+ * first match wins; -j calls, -g replaces the current chain, RETURN and the
+ * end of a user chain go back to the caller; a built-in chain's RETURN, its
+ * end, and a -g target that returns to it give its policy
+ * (ipt_do_table()); hotdrops (IPv6 header walk failure for a rule with a
+ * protocol, short or offset-1 transport headers) drop the packet at once
+ * and count nothing. It is a second, independent oracle for the code
+ * generator, and the engine of `bpfilter trace`.
+ *
+ * Match types it does not model (limit, statistic, set, ...) stop the
+ * evaluation with -EOPNOTSUPP and the match in the result: it never
+ * guesses.
+ */
+#ifndef BPFILTER_EVAL_H
+#define BPFILTER_EVAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpfilter/ir.h"
+
+/* The parsed packet: the fields of the code generator's packet context
+ * (src/lib/cgen/pctx.h). */
+struct bf_eval_pkt {
+	enum bf_family family;
+	uint8_t saddr[16], daddr[16]; /* network order, IPv4 in bytes 0-3 */
+	/* state->in / state->out names; all zeros: no device */
+	char iif[BF_IFNAMSIZ], oif[BF_IFNAMSIZ];
+	uint32_t len; /* L3 length: what the counters add */
+	uint16_t iplen; /* IPv4 tot_len; IPv6 payload_len + 40 */
+	uint8_t ttl; /* TTL / hop limit */
+	uint8_t l4proto; /* IPv4 protocol; IPv6 after the header walk */
+	/* IPv4: frag_off & 0x1fff; IPv6: ipv6_find_hdr()'s fragment offset
+	 * (bytes, nonzero only for a non-first fragment) */
+	uint16_t fragoff;
+	bool l6err; /* IPv6: the extension header walk failed */
+	uint32_t avail; /* bytes from the transport offset to the end */
+	uint16_t sport, dport; /* host order; meaningful if avail >= 4 */
+	uint8_t tcpflags; /* byte 13 after the transport offset */
+	uint8_t icmp_type, icmp_code;
+	uint32_t ctstate; /* one enum bf_ctstate bit (0 counts as none) */
+	uint32_t mark; /* skb->mark */
+};
+
+/* Fill pkt from an L3 packet (IP header first) of `len` bytes as the
+ * netfilter prologue does: IPv4 header, IPv6 header and the walk of
+ * ipv6_find_hdr(skb, &off, -1, &fragoff, NULL), transport bytes. Interfaces,
+ * ctstate and mark are left zero. -EINVAL for a packet too short for its
+ * IP header or of another version. */
+int bf_eval_pkt_parse(struct bf_eval_pkt *pkt, enum bf_family family,
+		      const void *l3, size_t len);
+
+enum bf_eval_event {
+	BF_EVAL_ENTER = 0, /* chain entered (by hook, jump or goto) */
+	BF_EVAL_RULE, /* rule tested: matched, or failed at `match` */
+	BF_EVAL_RETURN, /* back to the caller (RETURN or end of chain) */
+	BF_EVAL_POLICY, /* a built-in chain's policy applies */
+	BF_EVAL_HOTDROP, /* `match` dropped the packet at once */
+	BF_EVAL_NOT_MODELLED, /* `match` (or the target) is not modelled */
+	BF_EVAL_EVENT_COUNT,
+};
+
+struct bf_eval_step {
+	enum bf_eval_event event;
+	const struct bf_chain *chain;
+	const struct bf_rule *rule; /* RULE, HOTDROP, NOT_MODELLED */
+	size_t rule_num; /* 1-based position of rule in chain */
+	const struct bf_match *match; /* the failing / hotdropping one */
+	bool matched; /* RULE: every match held */
+	/* ENTER: how (BF_VERDICT_JUMP, _GOTO, or _CONTINUE for the hook's
+	 * built-in chain) */
+	enum bf_verdict_kind via;
+	int depth; /* call depth, 0 = the built-in chain */
+};
+
+typedef void (*bf_eval_fn)(const struct bf_eval_step *step, void *data);
+
+struct bf_eval_result {
+	/* BF_VERDICT_ACCEPT, _DROP or _REJECT (a drop after a reply) */
+	enum bf_verdict_kind verdict;
+	/* Who decided: a rule (rule != NULL), a policy (policy), or a
+	 * hotdrop (hotdrop, rule and match set). */
+	const struct bf_chain *chain;
+	const struct bf_rule *rule;
+	size_t rule_num;
+	const struct bf_match *match;
+	bool policy;
+	bool hotdrop;
+	uint32_t mark; /* the packet mark after MARK targets */
+};
+
+/* Evaluate pkt at `hook` of rs (the built-in chain of pkt->family).
+ * step (optional) receives every step, in order. Returns 0 with res
+ * filled; -EOPNOTSUPP when a match or target that is not modelled was
+ * reached (res->rule/match tell which; no verdict); -ENOENT for a jump
+ * to a missing chain; -ELOOP beyond 64 nested calls. */
+int bf_eval(const struct bf_ruleset *rs, enum bf_hook hook,
+	    const struct bf_eval_pkt *pkt, bf_eval_fn step, void *data,
+	    struct bf_eval_result *res);
+
+/* Whether bf_eval() models a match type. */
+bool bf_eval_models(enum bf_match_type type);
+
+const char *bf_eval_event_name(enum bf_eval_event ev);
+
+#endif /* BPFILTER_EVAL_H */

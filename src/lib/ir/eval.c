@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * IR interpreter (include/bpfilter/eval.h). Written from the kernel's
+ * iptables semantics (ipt_do_table(), ip_packet_match(),
+ * ip6_packet_match(), the xt matches), independently of the code
+ * generator, so that the two can be checked against each other.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "bpfilter/eval.h"
+
+#define EVAL_MAX_DEPTH 64
+
+enum rc {
+	RC_CONTINUE = 0, /* fell off a user chain or RETURN */
+	RC_ACCEPT,
+	RC_DROP,
+	RC_ERROR, /* *err set */
+};
+
+enum mres {
+	M_FAIL = 0,
+	M_MATCH,
+	M_HOTDROP,
+	M_UNMODELLED,
+};
+
+struct ev {
+	const struct bf_ruleset *rs;
+	const struct bf_eval_pkt *pkt;
+	uint32_t mark; /* changes with MARK targets */
+	bf_eval_fn fn;
+	void *data;
+	struct bf_eval_result *res;
+	int err;
+};
+
+/* -1, 0, 1: a compared with b as big numbers (iprange_ipv6_lt()). */
+static int addr_cmp(const uint8_t *a, const uint8_t *b, int nbytes)
+{
+	return memcmp(a, b, (size_t)nbytes) < 0 ?
+		       -1 :
+		       memcmp(a, b, (size_t)nbytes) > 0 ? 1 : 0;
+}
+
+static bool ports_hit(const struct bf_match *m, uint16_t port)
+{
+	const typeof(m->u.multiport) *mp = &m->u.multiport;
+
+	/* ports_match_v1(): an entry flagged as a range covers it and the
+	 * next entry */
+	for (int i = 0; i < mp->count && i < BF_MULTIPORT_MAX; i++) {
+		uint16_t lo = mp->ports[i], hi = lo;
+
+		if (mp->is_range[i] && i + 1 < mp->count)
+			hi = mp->ports[++i];
+		if (port >= lo && port <= hi)
+			return true;
+	}
+	return false;
+}
+
+static bool ttl_test(enum bf_ttl_op op, uint8_t ttl, uint8_t v)
+{
+	switch (op) {
+	case BF_TTL_EQ:
+		return ttl == v;
+	case BF_TTL_NE:
+		return ttl != v;
+	case BF_TTL_LT:
+		return ttl < v;
+	case BF_TTL_GT:
+		return ttl > v;
+	}
+	return false;
+}
+
+bool bf_eval_models(enum bf_match_type type)
+{
+	switch (type) {
+	case BF_MATCH_L4PROTO:
+	case BF_MATCH_SADDR:
+	case BF_MATCH_DADDR:
+	case BF_MATCH_IIFNAME:
+	case BF_MATCH_OIFNAME:
+	case BF_MATCH_FRAG:
+	case BF_MATCH_L4HDR:
+	case BF_MATCH_SPORT:
+	case BF_MATCH_DPORT:
+	case BF_MATCH_TCPFLAGS:
+	case BF_MATCH_ICMP:
+	case BF_MATCH_MULTIPORT:
+	case BF_MATCH_SRANGE:
+	case BF_MATCH_DRANGE:
+	case BF_MATCH_CTSTATE:
+	case BF_MATCH_COMMENT:
+	case BF_MATCH_LENGTH:
+	case BF_MATCH_TTL:
+	case BF_MATCH_MARK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* One match, without its negation unless the match handles it itself. */
+static enum mres match_one(const struct ev *e, const struct bf_rule *rule,
+			   const struct bf_match *m)
+{
+	const struct bf_eval_pkt *p = e->pkt;
+	bool v6 = rule->family == BF_FAMILY_INET6;
+	int nbytes = v6 ? 16 : 4;
+	bool r;
+
+	switch (m->type) {
+	case BF_MATCH_L4PROTO:
+		if (v6) {
+			/* ip6_packet_match(): ipv6_find_hdr() < 0 with no
+			 * fragment offset -> hotdrop */
+			if (p->l6err)
+				return M_HOTDROP;
+			/* "-p all": any protocol; "! -p all" none
+			 * (the walk never ends at protocol 0) */
+			if (m->u.proto == 0)
+				return m->neg ? M_FAIL : M_MATCH;
+		} else if (m->u.proto == 0) {
+			/* ip_packet_match(): protocol 0 is not tested, so
+			 * not inverted either */
+			return M_MATCH;
+		}
+		r = p->l4proto == m->u.proto;
+		break;
+	case BF_MATCH_SADDR:
+	case BF_MATCH_DADDR: {
+		const uint8_t *a = m->type == BF_MATCH_SADDR ? p->saddr :
+							       p->daddr;
+
+		r = true;
+		for (int i = 0; i < nbytes; i++) {
+			if ((a[i] & m->u.addr.mask[i]) != m->u.addr.addr[i])
+				r = false;
+		}
+		break;
+	}
+	case BF_MATCH_IIFNAME:
+	case BF_MATCH_OIFNAME: {
+		/* ifname_compare_aligned() with the mask iptables builds:
+		 * cmp_len bytes, the NUL included for an exact name */
+		const char *dev = m->type == BF_MATCH_IIFNAME ? p->iif : p->oif;
+
+		r = true;
+		for (int i = 0; i < m->u.iface.cmp_len && i < BF_IFNAMSIZ;
+		     i++) {
+			if (dev[i] != m->u.iface.name[i])
+				r = false;
+		}
+		break;
+	}
+	case BF_MATCH_FRAG:
+		r = p->fragoff != 0;
+		break;
+	case BF_MATCH_L4HDR:
+		/* tcp_mt(), udp_mt(), icmp_match(), multiport_mt(): never
+		 * on a non-first fragment; tcp_mt() drops an IPv4 fragment
+		 * at offset 1; an unreadable header drops. */
+		if (p->fragoff != 0) {
+			if (m->u.l4hdr.hotdrop_frag1 && !v6 && p->fragoff == 1)
+				return M_HOTDROP;
+			return M_FAIL;
+		}
+		if (p->avail < m->u.l4hdr.min_len)
+			return M_HOTDROP;
+		return M_MATCH;
+	case BF_MATCH_SPORT:
+	case BF_MATCH_DPORT: {
+		uint16_t v = m->type == BF_MATCH_SPORT ? p->sport : p->dport;
+
+		r = v >= m->u.ports.lo && v <= m->u.ports.hi;
+		break;
+	}
+	case BF_MATCH_TCPFLAGS:
+		r = (p->tcpflags & m->u.tcpflags.mask) == m->u.tcpflags.cmp;
+		break;
+	case BF_MATCH_ICMP:
+		/* icmp_type_code_match(): type 0xff is any (IPv4 only) */
+		if (!v6 && m->u.icmp.type == 0xff)
+			r = true;
+		else
+			r = p->icmp_type == m->u.icmp.type &&
+			    p->icmp_code >= m->u.icmp.code_lo &&
+			    p->icmp_code <= m->u.icmp.code_hi;
+		break;
+	case BF_MATCH_MULTIPORT:
+		r = false;
+		if (m->u.multiport.dir != BF_MULTIPORT_DST &&
+		    ports_hit(m, p->sport))
+			r = true;
+		if (m->u.multiport.dir != BF_MULTIPORT_SRC &&
+		    ports_hit(m, p->dport))
+			r = true;
+		break;
+	case BF_MATCH_SRANGE:
+	case BF_MATCH_DRANGE: {
+		const uint8_t *a = m->type == BF_MATCH_SRANGE ? p->saddr :
+								p->daddr;
+
+		/* iprange_mt(): out of range if below lo or above hi */
+		r = addr_cmp(a, m->u.range.lo, nbytes) >= 0 &&
+		    addr_cmp(a, m->u.range.hi, nbytes) <= 0;
+		break;
+	}
+	case BF_MATCH_CTSTATE:
+		r = (p->ctstate & m->u.ctstate.mask) != 0;
+		break;
+	case BF_MATCH_COMMENT:
+		return M_MATCH;
+	case BF_MATCH_LENGTH:
+		r = p->iplen >= m->u.length.min && p->iplen <= m->u.length.max;
+		break;
+	case BF_MATCH_TTL:
+		r = ttl_test(m->u.ttl.op, p->ttl, m->u.ttl.value);
+		break;
+	case BF_MATCH_MARK:
+		r = (e->mark & m->u.mark.mask) == m->u.mark.value;
+		break;
+	default:
+		return M_UNMODELLED;
+	}
+	return r != m->neg ? M_MATCH : M_FAIL;
+}
+
+static void emit_step(const struct ev *e, const struct bf_eval_step *s)
+{
+	if (e->fn)
+		e->fn(s, e->data);
+}
+
+static void decide(struct ev *e, enum bf_verdict_kind v,
+		   const struct bf_chain *chain, const struct bf_rule *rule,
+		   size_t num, const struct bf_match *m)
+{
+	e->res->verdict = v;
+	e->res->chain = chain;
+	e->res->rule = rule;
+	e->res->rule_num = num;
+	e->res->match = m;
+}
+
+static enum rc run_chain(struct ev *e, const struct bf_chain *chain,
+			 enum bf_verdict_kind via, int depth);
+
+/* Call `name` from a rule of `from`. */
+static enum rc call(struct ev *e, const struct bf_chain *from,
+		    const struct bf_rule *rule, int depth)
+{
+	const struct bf_chain *to =
+		bf_ruleset_chain(e->rs, rule->family, rule->verdict.chain);
+
+	if (!to) {
+		e->err = -ENOENT;
+		return RC_ERROR;
+	}
+	if (depth + 1 > EVAL_MAX_DEPTH) {
+		e->err = -ELOOP;
+		return RC_ERROR;
+	}
+	(void)from;
+	return run_chain(e, to, rule->verdict.kind, depth + 1);
+}
+
+static enum rc policy(struct ev *e, const struct bf_chain *chain, int depth)
+{
+	struct bf_eval_step s = { .event = BF_EVAL_POLICY,
+				  .chain = chain,
+				  .depth = depth };
+
+	emit_step(e, &s);
+	decide(e, chain->policy, chain, NULL, 0, NULL);
+	e->res->policy = true;
+	return chain->policy == BF_VERDICT_DROP ? RC_DROP : RC_ACCEPT;
+}
+
+static enum rc run_chain(struct ev *e, const struct bf_chain *chain,
+			 enum bf_verdict_kind via, int depth)
+{
+	struct bf_eval_step s = { .event = BF_EVAL_ENTER,
+				  .chain = chain,
+				  .via = via,
+				  .depth = depth };
+
+	emit_step(e, &s);
+	for (size_t i = 0; i < chain->n_rules; i++) {
+		const struct bf_rule *rule = &chain->rules[i];
+		struct bf_eval_step rs = { .event = BF_EVAL_RULE,
+					   .chain = chain,
+					   .rule = rule,
+					   .rule_num = i + 1,
+					   .depth = depth };
+		enum mres mr = M_MATCH;
+		enum rc rc;
+
+		if (rule->family != e->pkt->family)
+			continue;
+		for (size_t k = 0; k < rule->n_matches; k++) {
+			mr = match_one(e, rule, &rule->matches[k]);
+			if (mr != M_MATCH) {
+				rs.match = &rule->matches[k];
+				break;
+			}
+		}
+		if (mr == M_UNMODELLED || mr == M_HOTDROP) {
+			rs.event = mr == M_HOTDROP ? BF_EVAL_HOTDROP :
+						     BF_EVAL_NOT_MODELLED;
+			emit_step(e, &rs);
+			decide(e, BF_VERDICT_DROP, chain, rule, i + 1,
+			       rs.match);
+			if (mr == M_HOTDROP) {
+				e->res->hotdrop = true;
+				return RC_DROP;
+			}
+			e->err = -EOPNOTSUPP;
+			return RC_ERROR;
+		}
+		rs.matched = mr == M_MATCH;
+		emit_step(e, &rs);
+		if (!rs.matched)
+			continue;
+		switch (rule->verdict.kind) {
+		case BF_VERDICT_CONTINUE:
+		case BF_VERDICT_LOG:
+		case BF_VERDICT_NFLOG:
+		case BF_VERDICT_TCPMSS:
+			/* act on the packet (or not at all) and go on:
+			 * nothing a later match of ours reads */
+			continue;
+		case BF_VERDICT_MARK:
+			/* mark_tg(): (mark & ~mask) ^ value */
+			e->mark = (e->mark & ~rule->verdict.u.mark.mask) ^
+				  rule->verdict.u.mark.value;
+			continue;
+		case BF_VERDICT_ACCEPT:
+		case BF_VERDICT_DROP:
+		case BF_VERDICT_REJECT:
+			decide(e, rule->verdict.kind, chain, rule, i + 1, NULL);
+			return rule->verdict.kind == BF_VERDICT_ACCEPT ?
+				       RC_ACCEPT :
+				       RC_DROP;
+		case BF_VERDICT_RETURN:
+			goto out;
+		case BF_VERDICT_JUMP:
+			rc = call(e, chain, rule, depth);
+			if (rc != RC_CONTINUE)
+				return rc;
+			continue;
+		case BF_VERDICT_GOTO:
+			rc = call(e, chain, rule, depth);
+			if (rc != RC_CONTINUE)
+				return rc;
+			/* the target returned: to our caller, or to the
+			 * policy of a built-in chain */
+			goto out;
+		default:
+			rs.event = BF_EVAL_NOT_MODELLED;
+			rs.match = NULL;
+			emit_step(e, &rs);
+			decide(e, BF_VERDICT_DROP, chain, rule, i + 1, NULL);
+			e->err = -EOPNOTSUPP;
+			return RC_ERROR;
+		}
+	}
+out:
+	if (chain->builtin)
+		return policy(e, chain, depth);
+	s.event = BF_EVAL_RETURN;
+	emit_step(e, &s);
+	return RC_CONTINUE;
+}
+
+int bf_eval(const struct bf_ruleset *rs, enum bf_hook hook,
+	    const struct bf_eval_pkt *pkt, bf_eval_fn step, void *data,
+	    struct bf_eval_result *res)
+{
+	struct ev e = { .rs = rs,
+			.pkt = pkt,
+			.mark = pkt->mark,
+			.fn = step,
+			.data = data,
+			.res = res };
+	const struct bf_chain *chain;
+	enum rc rc;
+
+	memset(res, 0, sizeof(*res));
+	if ((unsigned)hook >= BF_HOOK_COUNT ||
+	    (unsigned)pkt->family >= BF_FAMILY_COUNT)
+		return -EINVAL;
+	chain = bf_ruleset_builtin(rs, pkt->family, hook);
+	if (!chain)
+		return -ENOENT;
+	rc = run_chain(&e, chain, BF_VERDICT_CONTINUE, 0);
+	res->mark = e.mark;
+	if (rc == RC_ERROR)
+		return e.err;
+	/* A built-in chain always ends in a verdict (its policy). */
+	return 0;
+}
+
+static bool v6_ext(uint8_t nh)
+{
+	/* ipv6_ext_hdr(): hop-by-hop, routing, fragment, AH, none, dst */
+	return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 59 ||
+	       nh == 60;
+}
+
+/* ipv6_find_hdr(skb, &off, -1, &fragoff, NULL) over b[0..len):
+ * (net/ipv6/exthdrs_core.c). Returns the protocol, -1 on error. */
+static int v6_walk(const uint8_t *b, size_t len, uint32_t *off,
+		   uint16_t *fragoff)
+{
+	uint32_t start = 40;
+	uint8_t nh = b[6];
+
+	for (;;) {
+		uint32_t hdrlen;
+
+		if (!v6_ext(nh) || nh == 59)
+			break;
+		if ((size_t)start + 2 > len)
+			return -1;
+		if (nh == 43 && (size_t)start + 4 > len)
+			return -1;
+		if (nh == 44) {
+			uint16_t fo;
+
+			if ((size_t)start + 4 > len)
+				return -1;
+			fo = (uint16_t)((b[start + 2] << 8 | b[start + 3]) &
+					~7);
+			if (fo) {
+				/* a non-first fragment ends the walk when
+				 * what follows is not an extension header */
+				if (!v6_ext(b[start]) || b[start] == 59) {
+					*fragoff = fo;
+					*off = start;
+					return b[start];
+				}
+				return -1;
+			}
+			hdrlen = 8;
+		} else if (nh == 51) {
+			hdrlen = ((uint32_t)b[start + 1] + 2) * 4;
+		} else {
+			hdrlen = ((uint32_t)b[start + 1] + 1) * 8;
+		}
+		nh = b[start];
+		start += hdrlen;
+	}
+	*off = start;
+	return nh;
+}
+
+int bf_eval_pkt_parse(struct bf_eval_pkt *pkt, enum bf_family family,
+		      const void *l3, size_t len)
+{
+	const uint8_t *b = l3;
+	uint32_t thoff;
+
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->family = family;
+	pkt->len = (uint32_t)len;
+	if (family == BF_FAMILY_INET4) {
+		if (len < 20 || b[0] >> 4 != 4 || (b[0] & 0xf) < 5)
+			return -EINVAL;
+		thoff = (uint32_t)(b[0] & 0xf) * 4;
+		memcpy(pkt->saddr, b + 12, 4);
+		memcpy(pkt->daddr, b + 16, 4);
+		pkt->l4proto = b[9];
+		pkt->ttl = b[8];
+		pkt->iplen = (uint16_t)(b[2] << 8 | b[3]);
+		pkt->fragoff = (uint16_t)((b[6] << 8 | b[7]) & 0x1fff);
+	} else {
+		int proto;
+		uint32_t off = 0;
+
+		if (len < 40 || b[0] >> 4 != 6)
+			return -EINVAL;
+		memcpy(pkt->saddr, b + 8, 16);
+		memcpy(pkt->daddr, b + 24, 16);
+		pkt->ttl = b[7];
+		pkt->iplen = (uint16_t)((b[4] << 8 | b[5]) + 40);
+		proto = v6_walk(b, len, &off, &pkt->fragoff);
+		if (proto < 0) {
+			pkt->l6err = true;
+			pkt->fragoff = 0;
+			return 0;
+		}
+		pkt->l4proto = (uint8_t)proto;
+		if (pkt->fragoff)
+			return 0; /* nothing after a non-first fragment */
+		thoff = off;
+	}
+	pkt->avail = thoff <= len ? (uint32_t)(len - thoff) : 0;
+	if (pkt->fragoff)
+		return 0;
+	if (pkt->avail >= 4) {
+		pkt->sport = (uint16_t)(b[thoff] << 8 | b[thoff + 1]);
+		pkt->dport = (uint16_t)(b[thoff + 2] << 8 | b[thoff + 3]);
+		pkt->icmp_type = b[thoff];
+		pkt->icmp_code = b[thoff + 1];
+	}
+	if (pkt->avail >= 14)
+		pkt->tcpflags = b[thoff + 13];
+	return 0;
+}
+
+const char *bf_eval_event_name(enum bf_eval_event ev)
+{
+	static const char *const names[] = {
+		[BF_EVAL_ENTER] = "enter",
+		[BF_EVAL_RULE] = "rule",
+		[BF_EVAL_RETURN] = "return",
+		[BF_EVAL_POLICY] = "policy",
+		[BF_EVAL_HOTDROP] = "hotdrop",
+		[BF_EVAL_NOT_MODELLED] = "not modelled",
+	};
+	_Static_assert(sizeof(names) / sizeof(names[0]) == BF_EVAL_EVENT_COUNT,
+		       "event names");
+
+	return (unsigned)ev < BF_EVAL_EVENT_COUNT ? names[ev] : "?";
+}
