@@ -120,10 +120,11 @@ static enum mres match_one(const struct ev *e, const struct bf_rule *rule,
 			 * fragment offset -> hotdrop */
 			if (p->l6err)
 				return M_HOTDROP;
-			/* "-p all": any protocol; "! -p all" none
-			 * (the walk never ends at protocol 0) */
-			if (m->u.proto == 0)
-				return m->neg ? M_FAIL : M_MATCH;
+			/* "-p all" holds for any protocol; "! -p all" for
+			 * any but 0 (the proto == protohdr test comes
+			 * first), that is any: the walk never ends at 0 */
+			if (m->u.proto == 0 && !m->neg)
+				return M_MATCH;
 		} else if (m->u.proto == 0) {
 			/* ip_packet_match(): protocol 0 is not tested, so
 			 * not inverted either */
