@@ -26,5 +26,7 @@ int cli_iptables(int argc, char **argv, enum bf_family family, bool linked);
 int cli_save(int argc, char **argv, enum bf_family family, bool linked);
 int cli_rule(int argc, char **argv);
 int cli_batch(int argc, char **argv);
+/* trace.c: bpfilter trace */
+int cli_trace(int argc, char **argv);
 
 #endif /* BPFILTER_CLI_H */

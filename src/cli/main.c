@@ -127,6 +127,27 @@ static const struct cmd_help {
 	  "Run a file of iptables/ip6tables command lines (one a line, '#'\n"
 	  "comments) as one transaction: all are put in force at once, or\n"
 	  "none when any fails (FILE:LINE of the failing command).\n" },
+	{ "trace",
+	  "bpfilter trace [-4 FILE] [-6 FILE] [FILE] "
+	  "[--hook INPUT|FORWARD|OUTPUT] [--in IF] [--out IF] [-j|--json] "
+	  "PACKET",
+	  "Show the path of one packet through a ruleset (FILE or -4/-6 FILE\n"
+	  "in iptables-save form, else the nf ruleset in force): each chain\n"
+	  "entered, each rule tested (match, or the match that failed),\n"
+	  "jumps, returns, and the verdict with the rule or policy that gave\n"
+	  "it. Nothing is sent. PACKET is ('->' quoted for the shell, or\n"
+	  "'to')\n"
+	  "  tcp|udp SRC[:PORT] -> DST[:PORT]   ([IPv6]:PORT for IPv6)\n"
+	  "  icmp|icmpv6 TYPE[/CODE] SRC -> DST\n"
+	  "  proto N SRC -> DST\n"
+	  "followed by any of: flags FLAGS (S, SA, SYN,ACK...), frag OFFSET\n"
+	  "(8-byte units), ct new|established|related|invalid|untracked\n"
+	  "(default new), len N (IP length; default: the headers), mark N,\n"
+	  "ttl N. A match trace does not model (limit, statistic, set...)\n"
+	  "stops it with exit status 3.\n"
+	  "  --hook H      INPUT (default), FORWARD or OUTPUT\n"
+	  "  --in, --out   interface names (none by default)\n"
+	  "  -j, --json    one JSON document\n" },
 	{ "help", "bpfilter help [COMMAND]",
 	  "Show the usage of all commands or of one.\n" },
 };
@@ -581,6 +602,8 @@ int main(int argc, char **argv)
 		return cli_rule(argc, argv);
 	if (!strcmp(cmd, "batch"))
 		return cli_batch(argc, argv);
+	if (!strcmp(cmd, "trace"))
+		return cli_trace(argc, argv);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (!strcmp(cmd, cmds[i].name))
 			return cmds[i].fn(argc, argv);

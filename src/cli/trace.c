@@ -1,0 +1,700 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bpfilter trace: the path of one packet, described on the command line,
+ * through a ruleset (a file, or the one in force in the nf slot), as the
+ * IR interpreter (bpfilter/eval.h) walks it: chains entered, rules tested
+ * with the match that failed, jumps, returns, the verdict and who gave it.
+ * Like `nft monitor trace`, offline.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bpfilter/bpfilter.h"
+#include "bpfilter/eval.h"
+#include "bpfilter/front_ipt.h"
+#include "bpfilter/helper.h"
+#include "cli.h"
+
+/* Exit status when the packet reaches a match the interpreter does not
+ * model (no verdict can be given). */
+#define TRACE_NOT_MODELLED 3
+
+struct trace {
+	struct bf_eval_pkt pkt;
+	enum bf_hook hook;
+	bool json;
+	bool fam_known;
+	char desc[256]; /* the packet, as understood */
+	json_t *steps; /* --json */
+	int status; /* exit status */
+};
+
+static const struct {
+	const char *name;
+	uint8_t bit;
+} tcp_flag_names[] = {
+	{ "FIN", 0x01 }, { "SYN", 0x02 }, { "RST", 0x04 },
+	{ "PSH", 0x08 }, { "ACK", 0x10 }, { "URG", 0x20 },
+	{ "ECE", 0x40 }, { "CWR", 0x80 },
+};
+
+/* "S", "SA", "SYN,ACK", "NONE" */
+static int parse_flags(const char *arg, uint8_t *out)
+{
+	static const char letters[] = "FSRPAUEC";
+	uint8_t f = 0;
+
+	if (!strcasecmp(arg, "none")) {
+		*out = 0;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(tcp_flag_names); i++) {
+		if (!strcasecmp(arg, tcp_flag_names[i].name)) {
+			*out = tcp_flag_names[i].bit;
+			return 0;
+		}
+	}
+	if (strchr(arg, ',')) {
+		_cleanup_free_ char *copy = strdup(arg);
+		char *save = NULL;
+
+		if (!copy)
+			return -ENOMEM;
+		for (char *t = strtok_r(copy, ",", &save); t;
+		     t = strtok_r(NULL, ",", &save)) {
+			bool ok = false;
+
+			for (size_t i = 0; i < ARRAY_SIZE(tcp_flag_names);
+			     i++) {
+				if (!strcasecmp(t, tcp_flag_names[i].name)) {
+					f |= tcp_flag_names[i].bit;
+					ok = true;
+				}
+			}
+			if (!ok)
+				return -EINVAL;
+		}
+	} else {
+		for (const char *p = arg; *p; p++) {
+			const char *l = strchr(letters, *p);
+
+			if (!l || !*p)
+				return -EINVAL;
+			f |= (uint8_t)(1u << (l - letters));
+		}
+	}
+	*out = f;
+	return 0;
+}
+
+static int parse_uint(const char *arg, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(arg, &end, 0);
+	if (errno || *end || !*arg || *arg == '-' || *out > max)
+		return -EINVAL;
+	return 0;
+}
+
+/* ADDR, ADDR:PORT, [ADDR6]:PORT or ADDR6 */
+static int parse_endpoint(struct trace *t, const char *arg, uint8_t *addr,
+			  uint16_t *port, bool *has_port)
+{
+	char buf[INET6_ADDRSTRLEN + 16];
+	char *colon, *a = buf;
+	unsigned long v;
+	int fam;
+
+	*has_port = false;
+	if (strlen(arg) >= sizeof(buf))
+		return cli_error("bad address '%s'", arg);
+	snprintf(buf, sizeof(buf), "%s", arg);
+	if (buf[0] == '[') {
+		char *close = strchr(buf, ']');
+
+		if (!close)
+			return cli_error("bad address '%s': missing ']'", arg);
+		*close = '\0';
+		a = buf + 1;
+		if (close[1] == ':') {
+			if (parse_uint(close + 2, 65535, &v))
+				return cli_error("bad port in '%s'", arg);
+			*port = (uint16_t)v;
+			*has_port = true;
+		} else if (close[1]) {
+			return cli_error("bad address '%s'", arg);
+		}
+	} else if ((colon = strchr(buf, ':')) && !strchr(colon + 1, ':')) {
+		*colon = '\0';
+		if (parse_uint(colon + 1, 65535, &v))
+			return cli_error("bad port in '%s'", arg);
+		*port = (uint16_t)v;
+		*has_port = true;
+	}
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, a, addr) == 1)
+		fam = BF_FAMILY_INET4;
+	else if (inet_pton(AF_INET6, a, addr) == 1)
+		fam = BF_FAMILY_INET6;
+	else
+		return cli_error("bad address '%s' (IPv4, IPv6, [IPv6]:PORT)",
+				 arg);
+	if (t->fam_known && (int)t->pkt.family != fam)
+		return cli_error("'%s' is not of the packet's family", arg);
+	t->pkt.family = (enum bf_family)fam;
+	t->fam_known = true;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	uint32_t bit;
+} ct_names[] = {
+	{ "new", BF_CTSTATE_NEW },
+	{ "established", BF_CTSTATE_ESTABLISHED },
+	{ "related", BF_CTSTATE_RELATED },
+	{ "invalid", BF_CTSTATE_INVALID },
+	{ "untracked", BF_CTSTATE_UNTRACKED },
+};
+
+static const char *ct_name(uint32_t bit)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ct_names); i++) {
+		if (ct_names[i].bit == bit)
+			return ct_names[i].name;
+	}
+	return "?";
+}
+
+/* PROTO SRC -> DST [flags F] [frag N] [ct S] [len N] [mark N] [ttl N] */
+static int parse_packet(struct trace *t, int argc, char **argv)
+{
+	struct bf_eval_pkt *p = &t->pkt;
+	const char *proto = NULL;
+	uint16_t sport = 0, dport = 0;
+	bool sp = false, dp = false, has_len = false, has_frag = false;
+	unsigned long v, len = 0, frag = 0, type = 0, code = 0;
+	uint8_t l4len;
+	uint32_t hdr;
+	int i = 0;
+
+	if (argc < 1)
+		return cli_error("no packet given (see bpfilter help trace)");
+	proto = argv[i++];
+	if (!strcmp(proto, "tcp")) {
+		p->l4proto = 6;
+	} else if (!strcmp(proto, "udp")) {
+		p->l4proto = 17;
+	} else if (!strcmp(proto, "icmp") || !strcmp(proto, "icmpv6")) {
+		char *slash;
+
+		p->l4proto = proto[4] ? 58 : 1;
+		if (i >= argc)
+			return cli_error("%s needs TYPE[/CODE]", proto);
+		slash = strchr(argv[i], '/');
+		if (slash)
+			*slash = '\0';
+		if (parse_uint(argv[i], 255, &type) ||
+		    (slash && parse_uint(slash + 1, 255, &code)))
+			return cli_error("bad %s TYPE[/CODE] '%s'", proto,
+					 argv[i]);
+		if (slash)
+			*slash = '/';
+		i++;
+		p->icmp_type = (uint8_t)type;
+		p->icmp_code = (uint8_t)code;
+		t->pkt.family = p->l4proto == 58 ? BF_FAMILY_INET6 :
+						   BF_FAMILY_INET4;
+		t->fam_known = true;
+	} else if (!strcmp(proto, "proto")) {
+		if (i >= argc || parse_uint(argv[i], 255, &v))
+			return cli_error("proto needs a number (0-255)");
+		p->l4proto = (uint8_t)v;
+		i++;
+	} else {
+		return cli_error("unknown protocol '%s': tcp, udp, icmp TYPE"
+				 "[/CODE], icmpv6 TYPE[/CODE] or proto N",
+				 proto);
+	}
+	if (i + 3 > argc ||
+	    (strcmp(argv[i + 1], "->") && strcmp(argv[i + 1], "to")))
+		return cli_error("expected SRC -> DST (or SRC to DST) after "
+				 "'%s'",
+				 proto);
+	if (parse_endpoint(t, argv[i], p->saddr, &sport, &sp) ||
+	    parse_endpoint(t, argv[i + 2], p->daddr, &dport, &dp))
+		return 2;
+	if ((sp || dp) && p->l4proto != 6 && p->l4proto != 17)
+		return cli_error("ports only with tcp or udp");
+	p->sport = sport;
+	p->dport = dport;
+	i += 3;
+	p->ctstate = BF_CTSTATE_NEW;
+	p->ttl = 64;
+	for (; i < argc; i += 2) {
+		const char *kw = argv[i], *arg = i + 1 < argc ? argv[i + 1] :
+								NULL;
+
+		if (!strcmp(kw, "-j") || !strcmp(kw, "--json")) {
+			t->json = true; /* also accepted after the packet */
+			i--;
+			continue;
+		}
+		if (!arg)
+			return cli_error("'%s' needs a value", kw);
+		if (!strcmp(kw, "flags")) {
+			if (p->l4proto != 6)
+				return cli_error("flags only with tcp");
+			if (parse_flags(arg, &p->tcpflags))
+				return cli_error("bad TCP flags '%s' (letters "
+						 "FSRPAUEC or names "
+						 "SYN,ACK,...)",
+						 arg);
+		} else if (!strcmp(kw, "frag")) {
+			if (parse_uint(arg, 0x1fff, &frag))
+				return cli_error("frag needs an offset in "
+						 "8-byte units (0-8191)");
+			has_frag = true;
+		} else if (!strcmp(kw, "ct")) {
+			bool ok = false;
+
+			for (size_t k = 0; k < ARRAY_SIZE(ct_names); k++) {
+				if (!strcmp(arg, ct_names[k].name)) {
+					p->ctstate = ct_names[k].bit;
+					ok = true;
+				}
+			}
+			if (!ok)
+				return cli_error("ct needs new, established, "
+						 "related, invalid or "
+						 "untracked");
+		} else if (!strcmp(kw, "len")) {
+			if (parse_uint(arg, 65535, &len))
+				return cli_error("len needs a number");
+			has_len = true;
+		} else if (!strcmp(kw, "mark")) {
+			if (parse_uint(arg, UINT32_MAX, &v))
+				return cli_error("mark needs a number");
+			p->mark = (uint32_t)v;
+		} else if (!strcmp(kw, "ttl")) {
+			if (parse_uint(arg, 255, &v))
+				return cli_error("ttl needs a number");
+			p->ttl = (uint8_t)v;
+		} else {
+			return cli_error("unknown packet keyword '%s' (flags, "
+					 "frag, ct, len, mark, ttl)",
+					 kw);
+		}
+	}
+	/* lengths: the IP header, then the whole transport header unless
+	 * `len` cuts it */
+	hdr = p->family == BF_FAMILY_INET6 ? 40 : 20;
+	l4len = p->l4proto == 6 ? 20 : 8;
+	if (has_frag && p->family == BF_FAMILY_INET6)
+		hdr += 8; /* the fragment header */
+	if (!has_len)
+		len = hdr + l4len;
+	if (len < hdr)
+		return cli_error("len %lu is shorter than the IP headers (%u)",
+				 len, hdr);
+	p->len = (uint32_t)len;
+	p->iplen = (uint16_t)len;
+	p->avail = (uint32_t)(len - hdr);
+	if (has_frag) {
+		p->fragoff = (uint16_t)(p->family == BF_FAMILY_INET6 ?
+						frag * 8 :
+						frag);
+		if (p->fragoff) {
+			/* nothing of a transport header in a later
+			 * fragment */
+			p->sport = p->dport = 0;
+			p->tcpflags = p->icmp_type = p->icmp_code = 0;
+		}
+	}
+	if (p->avail < 4 && !p->fragoff)
+		p->sport = p->dport = 0, p->icmp_type = p->icmp_code = 0;
+	if (p->avail < 14)
+		p->tcpflags = 0;
+	{
+		FILE *f = fmemopen(t->desc, sizeof(t->desc), "w");
+
+		if (f) {
+			for (int k = 0; k < argc; k++) {
+				if (strcmp(argv[k], "-j") &&
+				    strcmp(argv[k], "--json"))
+					fprintf(f, "%s%s", k ? " " : "",
+						argv[k]);
+			}
+			fprintf(f, " (%s, %u bytes, ct %s)",
+				bf_family_name(p->family), p->len,
+				ct_name(p->ctstate));
+			fclose(f);
+		}
+	}
+	return 0;
+}
+
+static char *rule_text(const struct bf_rule *rule)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (!f)
+		return NULL;
+	bf_ipt_print_rule(f, rule);
+	fclose(f);
+	return buf;
+}
+
+static const char *via_name(enum bf_verdict_kind via)
+{
+	return via == BF_VERDICT_JUMP ? "jump" :
+	       via == BF_VERDICT_GOTO ? "goto" :
+					"hook";
+}
+
+static void on_step(const struct bf_eval_step *s, void *data)
+{
+	struct trace *t = data;
+	_cleanup_free_ char *text = s->rule ? rule_text(s->rule) : NULL;
+	int ind = 2 * s->depth;
+
+	if (t->json) {
+		json_t *j = json_pack("{s:s, s:s, s:i}", "event",
+				      bf_eval_event_name(s->event), "chain",
+				      s->chain->name, "depth", s->depth);
+
+		if (!j)
+			return;
+		if (s->event == BF_EVAL_ENTER)
+			json_object_set_new(j, "via",
+					    json_string(via_name(s->via)));
+		if (s->rule) {
+			json_object_set_new(j, "num",
+					    json_integer((json_int_t)s->rule_num));
+			json_object_set_new(j, "rule",
+					    json_string(text ? text : ""));
+		}
+		if (s->event == BF_EVAL_RULE)
+			json_object_set_new(j, "matched",
+					    json_boolean(s->matched));
+		if (s->match)
+			json_object_set_new(
+				j,
+				s->event == BF_EVAL_RULE ? "failed_at" :
+							   "match",
+				json_string(bf_match_name(s->match->type)));
+		if (s->event == BF_EVAL_POLICY)
+			json_object_set_new(
+				j, "policy",
+				json_string(bf_verdict_name(s->chain->policy)));
+		json_array_append_new(t->steps, j);
+		return;
+	}
+	switch (s->event) {
+	case BF_EVAL_ENTER:
+		if (s->via == BF_VERDICT_CONTINUE)
+			printf("%*schain %s (hook %s, policy %s)\n", ind, "",
+			       s->chain->name, bf_hook_name(t->hook),
+			       bf_verdict_name(s->chain->policy));
+		else
+			printf("%*s%s to chain %s\n", ind, "",
+			       via_name(s->via), s->chain->name);
+		break;
+	case BF_EVAL_RULE:
+		printf("%*s  %zu: %s\n%*s     ", ind, "", s->rule_num,
+		       text ? text : "", ind, "");
+		if (s->matched)
+			printf("match\n");
+		else
+			printf("no match (failed at: %s)\n",
+			       s->match ? bf_match_name(s->match->type) : "?");
+		break;
+	case BF_EVAL_RETURN:
+		printf("%*sreturn from chain %s\n", ind, "", s->chain->name);
+		break;
+	case BF_EVAL_POLICY:
+		printf("%*s  policy %s of chain %s\n", ind, "",
+		       bf_verdict_name(s->chain->policy), s->chain->name);
+		break;
+	case BF_EVAL_HOTDROP:
+		printf("%*s  %zu: %s\n%*s     hotdrop at: %s (the packet is "
+		       "dropped at once, nothing counted)\n",
+		       ind, "", s->rule_num, text ? text : "", ind, "",
+		       bf_match_name(s->match->type));
+		break;
+	case BF_EVAL_NOT_MODELLED:
+		printf("%*s  %zu: %s\n%*s     not modelled: %s\n", ind, "",
+		       s->rule_num, text ? text : "", ind, "",
+		       s->match ? bf_match_name(s->match->type) :
+				  bf_verdict_name(s->rule->verdict.kind));
+		break;
+	default:
+		break;
+	}
+}
+
+static void pkt_json(json_t *o, const struct trace *t)
+{
+	const struct bf_eval_pkt *p = &t->pkt;
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	int af = p->family == BF_FAMILY_INET6 ? AF_INET6 : AF_INET;
+
+	inet_ntop(af, p->saddr, s, sizeof(s));
+	inet_ntop(af, p->daddr, d, sizeof(d));
+	json_object_set_new(
+		o, "packet",
+		json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:s, "
+			  "s:s, s:s, s:I}",
+			  "family", bf_family_name(p->family), "src", s, "dst",
+			  d, "l4proto", p->l4proto, "sport", p->sport, "dport",
+			  p->dport, "tcpflags", p->tcpflags, "fragoff",
+			  p->fragoff, "len", (int)p->len, "ct",
+			  ct_name(p->ctstate), "in", p->iif, "out", p->oif,
+			  "mark", (json_int_t)p->mark));
+}
+
+/* Evaluate and report; rs may be NULL (no table of the family). */
+static int run(struct trace *t, const struct bf_ruleset *rs)
+{
+	struct bf_eval_result res;
+	_cleanup_free_ char *text = NULL;
+	json_t *out = NULL;
+	int r = 0;
+
+	if (t->json) {
+		t->steps = json_array();
+		out = json_object();
+		if (!t->steps || !out)
+			return -ENOMEM;
+		pkt_json(out, t);
+		json_object_set_new(out, "hook",
+				    json_string(bf_hook_name(t->hook)));
+	} else {
+		printf("packet: %s\nhook %s, in %s, out %s\n", t->desc,
+		       bf_hook_name(t->hook), t->pkt.iif[0] ? t->pkt.iif : "-",
+		       t->pkt.oif[0] ? t->pkt.oif : "-");
+	}
+	if (!rs || !(rs->families & (1u << t->pkt.family))) {
+		/* no table of the family: nothing filters it */
+		memset(&res, 0, sizeof(res));
+		res.verdict = BF_VERDICT_ACCEPT;
+	} else {
+		r = bf_eval(rs, t->hook, &t->pkt, on_step, t, &res);
+		if (r && r != -EOPNOTSUPP) {
+			json_decref(out);
+			json_decref(t->steps);
+			return r;
+		}
+	}
+	if (res.rule)
+		text = rule_text(res.rule);
+	if (t->json) {
+		json_t *by = json_object();
+
+		json_object_set_new(out, "steps", t->steps);
+		t->steps = NULL;
+		if (r == -EOPNOTSUPP) {
+			json_object_set_new(out, "verdict", json_null());
+			json_object_set_new(
+				by, "kind", json_string("not modelled"));
+		} else {
+			json_object_set_new(
+				out, "verdict",
+				json_string(bf_verdict_name(res.verdict)));
+			json_object_set_new(
+				by, "kind",
+				json_string(res.hotdrop ? "hotdrop" :
+					    res.policy  ? "policy" :
+					    res.rule    ? "rule" :
+							  "no table"));
+		}
+		if (res.chain)
+			json_object_set_new(by, "chain",
+					    json_string(res.chain->name));
+		if (res.rule) {
+			json_object_set_new(
+				by, "num", json_integer((json_int_t)res.rule_num));
+			json_object_set_new(by, "rule",
+					    json_string(text ? text : ""));
+		}
+		if (res.match)
+			json_object_set_new(
+				by, "match",
+				json_string(bf_match_name(res.match->type)));
+		json_object_set_new(out, "decided_by", by);
+		json_dumpf(out, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(out);
+	} else if (r == -EOPNOTSUPP) {
+		printf("no verdict: rule %zu of chain %s needs '%s', which "
+		       "trace does not model\n",
+		       res.rule_num, res.chain ? res.chain->name : "?",
+		       res.match ? bf_match_name(res.match->type) :
+		       res.rule  ? bf_verdict_name(res.rule->verdict.kind) :
+				   "?");
+	} else if (res.hotdrop) {
+		printf("verdict: DROP (hotdrop by rule %zu of chain %s at %s: "
+		       "%s)\n",
+		       res.rule_num, res.chain->name,
+		       bf_match_name(res.match->type), text ? text : "");
+	} else if (res.policy) {
+		printf("verdict: %s (policy of chain %s)\n",
+		       bf_verdict_name(res.verdict), res.chain->name);
+	} else if (res.rule) {
+		printf("verdict: %s (rule %zu of chain %s: %s)\n",
+		       bf_verdict_name(res.verdict), res.rule_num,
+		       res.chain->name, text ? text : "");
+	} else {
+		printf("verdict: ACCEPT (no %s table: not filtered)\n",
+		       bf_family_name(t->pkt.family));
+	}
+	if (r == -EOPNOTSUPP) {
+		if (!t->json)
+			fflush(stdout);
+		fprintf(stderr,
+			"bpfilter: trace stopped: a match it does not model "
+			"was reached\n");
+		t->status = TRACE_NOT_MODELLED;
+	}
+	return 0;
+}
+
+static int traced_in_force(struct bf_ruleset *rs,
+			   unsigned long long generation, void *data)
+{
+	struct trace *t = data;
+	int r;
+
+	(void)generation;
+	r = run(t, rs);
+	/* a positive value: change nothing */
+	return r ? r : 1;
+}
+
+int cli_trace(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "hook", required_argument, NULL, 'H' },
+		{ "in", required_argument, NULL, 'i' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct trace t = { .hook = BF_HOOK_INPUT };
+	const char *files[BF_FAMILY_COUNT] = { NULL, NULL };
+	const char *in = NULL, *out = NULL;
+	struct bf_ruleset *rs = NULL;
+	int c, r;
+
+again:
+	while ((c = getopt_long(argc, argv, "+4:6:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case '4':
+		case '6':
+			files[c == '4' ? BF_FAMILY_INET4 : BF_FAMILY_INET6] =
+				optarg;
+			break;
+		case 'H':
+			if (!strcasecmp(optarg, "INPUT"))
+				t.hook = BF_HOOK_INPUT;
+			else if (!strcasecmp(optarg, "FORWARD"))
+				t.hook = BF_HOOK_FORWARD;
+			else if (!strcasecmp(optarg, "OUTPUT"))
+				t.hook = BF_HOOK_OUTPUT;
+			else
+				return cli_error("--hook needs INPUT, FORWARD "
+						 "or OUTPUT");
+			break;
+		case 'i':
+			in = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'j':
+			t.json = true;
+			break;
+		case 'h':
+			return cli_help_cmd("trace");
+		default:
+			return cli_error("see bpfilter help trace");
+		}
+	}
+	/* an optional FILE before the packet: anything that is not a
+	 * protocol keyword */
+	if (optind < argc && strcmp(argv[optind], "tcp") &&
+	    strcmp(argv[optind], "udp") && strcmp(argv[optind], "icmp") &&
+	    strcmp(argv[optind], "icmpv6") && strcmp(argv[optind], "proto")) {
+		if (files[BF_FAMILY_INET4])
+			return cli_error("IPv4 input given twice (FILE and "
+					 "-4)");
+		files[BF_FAMILY_INET4] = argv[optind++];
+		goto again; /* options may follow FILE */
+	}
+	if (in && strlen(in) >= BF_IFNAMSIZ)
+		return cli_error("interface name '%s' too long", in);
+	if (out && strlen(out) >= BF_IFNAMSIZ)
+		return cli_error("interface name '%s' too long", out);
+	r = parse_packet(&t, argc - optind, argv + optind);
+	if (r)
+		return r;
+	if (in)
+		snprintf(t.pkt.iif, sizeof(t.pkt.iif), "%s", in);
+	if (out)
+		snprintf(t.pkt.oif, sizeof(t.pkt.oif), "%s", out);
+	if (t.hook == BF_HOOK_OUTPUT && in)
+		return cli_error("no input interface at OUTPUT");
+	if (t.hook == BF_HOOK_INPUT && out)
+		return cli_error("no output interface at INPUT");
+
+	if (!files[BF_FAMILY_INET4] && !files[BF_FAMILY_INET6]) {
+		struct bf_edit_opts eo = { .kind = BF_SLOT_NF,
+					   .if_generation = -1,
+					   .read_only = true };
+
+		r = bf_edit(&eo, traced_in_force, &t);
+		if (r == 1)
+			return t.status;
+		if (r == -ENOENT || r == 0)
+			return cli_error("cannot read the ruleset in force");
+		return cli_status(r);
+	}
+	if (!files[t.pkt.family])
+		return cli_error("the packet is %s but no %s ruleset was given "
+				 "(%s FILE)",
+				 bf_family_name(t.pkt.family),
+				 bf_family_name(t.pkt.family),
+				 t.pkt.family == BF_FAMILY_INET6 ? "-6" : "-4");
+	rs = bf_ruleset_new();
+	if (!rs)
+		return cli_status(-ENOMEM);
+	{
+		const char *path = files[t.pkt.family];
+		FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+
+		if (!f) {
+			bf_ruleset_free(&rs);
+			return cli_status(cli_error("cannot open %s: %s", path,
+						    strerror(errno)));
+		}
+		r = bf_ipt_parse_restore(rs, f, f == stdin ? "<stdin>" : path,
+					 t.pkt.family);
+		if (f != stdin)
+			fclose(f);
+	}
+	if (!r)
+		r = run(&t, rs);
+	bf_ruleset_free(&rs);
+	return r ? cli_status(r) : t.status;
+}
