@@ -18,6 +18,7 @@ static const char *const cmds[] = {
 	"gc",
 	"iptables-restore",
 	"ip6tables-restore",
+	"trace",
 	"help",
 	"iptables",
 	"ip6tables",
