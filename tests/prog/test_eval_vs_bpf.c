@@ -3,7 +3,7 @@
  * Two oracles against each other: random rulesets of the core match types
  * (random negations, -j / -g / RETURN, policies) and random packets
  * (fragments, short transport headers, IPv6 extension headers, truncated
- * walks), run through the IR interpreter (bf_eval()) and through the
+ * walks; runs of same-shape rules that the fold pass turns into lookups), run through the IR interpreter (bf_eval()) and through the
  * compiled netfilter program (BPF_PROG_TEST_RUN). The verdicts must agree,
  * and so must every counter: the rules the interpreter says matched (the
  * deciding one included) and the policy it applied are exactly those whose
@@ -240,6 +240,57 @@ static void random_rule(struct bf_rule *r, enum bf_family fam,
 	}
 }
 
+/* A run of rules of one shape (what the fold pass turns into one hash
+ * lookup, src/lib/opt/): same matches, values from small pools (so keys
+ * repeat and packets hit them), terminal verdicts. */
+static void add_run(struct bf_chain *c, enum bf_family fam)
+{
+	bool v6 = fam == BF_FAMILY_INET6;
+	int shape = (int)below(4), plen = v6 ? (chance(50) ? 128 : 64) :
+					    (chance(50) ? 32 : 24);
+	uint8_t proto = chance(50) ? 6 : 17;
+	bool common = chance(30);
+	size_t n = 8 + below(14);
+	char a[64];
+
+	for (size_t k = 0; k < n; k++) {
+		struct bf_rule r;
+		struct bf_match m;
+
+		memset(&r, 0, sizeof(r));
+		r.family = fam;
+		snprintf(a, sizeof(a), v6 ? "2001:db8::%x" : "192.0.2.%u",
+			 below(6));
+		if (common) {
+			m = pu_addr(BF_MATCH_DADDR, v6 ? "2001:db8::" : "192.0.2.0",
+				    v6 ? 32 : 24, false);
+			assert_int_equal(bf_rule_add_match(&r, &m), 0);
+		}
+		if (shape == 0 || shape == 2) {
+			m = pu_addr(BF_MATCH_SADDR, a, plen, false);
+			assert_int_equal(bf_rule_add_match(&r, &m), 0);
+		}
+		if (shape >= 1) {
+			m = pu_proto(shape == 3 ? (uint8_t)(chance(50) ? 6 : 17) :
+						  proto,
+				     false);
+			assert_int_equal(bf_rule_add_match(&r, &m), 0);
+		}
+		if (shape == 1 || shape == 2) {
+			uint16_t port = pick_port();
+
+			m = pu_l4hdr(proto, proto == 6 ? 20 : 8,
+				     proto == 6 && !v6);
+			assert_int_equal(bf_rule_add_match(&r, &m), 0);
+			m = pu_ports(BF_MATCH_DPORT, port, port, false);
+			assert_int_equal(bf_rule_add_match(&r, &m), 0);
+		}
+		r.verdict.kind = chance(50) ? BF_VERDICT_ACCEPT :
+					      BF_VERDICT_DROP;
+		assert_int_equal(bf_chain_add_rule(c, &r), 0);
+	}
+}
+
 static struct bf_ruleset *random_ruleset(enum bf_family fam,
 					 enum bf_hook hook)
 {
@@ -266,6 +317,10 @@ static struct bf_ruleset *random_ruleset(enum bf_family fam,
 		for (size_t k = 0; k < n; k++) {
 			struct bf_rule r;
 
+			if (chance(8)) {
+				add_run(users[i], fam);
+				continue;
+			}
 			random_rule(&r, fam, users, i + 1, n_users, false);
 			assert_int_equal(bf_chain_add_rule(users[i], &r), 0);
 		}
@@ -277,6 +332,11 @@ static struct bf_ruleset *random_ruleset(enum bf_family fam,
 		b->policy = chance(50) ? BF_VERDICT_ACCEPT : BF_VERDICT_DROP;
 		for (size_t k = 0; k < n; k++) {
 			struct bf_rule r;
+
+			if (chance(8)) {
+				add_run(b, fam);
+				continue;
+			}
 
 			random_rule(&r, fam, users, 0, n_users, true);
 			assert_int_equal(bf_chain_add_rule(b, &r), 0);
@@ -316,7 +376,12 @@ static struct pu_pkt random_packet(enum bf_family fam)
 			s.ext[i] = exts[below(ARRAY_SIZE(exts))];
 		if (chance(50))
 			s.ext_frag = (uint16_t)(below(3) * 8);
+		if (chance(10))
+			s.ext_len[below((uint32_t)s.n_ext)] = (uint8_t)below(40);
 	}
+	/* long chains: past the unrolled steps, into the bpf_loop walk */
+	if (v6 && chance(8))
+		s.n_fill = (int)(12 + below(30));
 	{
 		struct pu_pkt p = pu_build(&s);
 
@@ -400,7 +465,7 @@ static void test_random(void **state)
 			struct pu_pkt p = random_packet(fam);
 			struct bf_eval_pkt ep;
 			struct bf_eval_result res;
-			uint64_t want[256] = { 0 };
+			uint64_t want[512] = { 0 };
 			struct expect x = { want, prog.n_counters };
 			int got, er;
 			bool bad = false;
