@@ -39,9 +39,8 @@ static const struct {
 	const char *name;
 	uint8_t bit;
 } tcp_flag_names[] = {
-	{ "FIN", 0x01 }, { "SYN", 0x02 }, { "RST", 0x04 },
-	{ "PSH", 0x08 }, { "ACK", 0x10 }, { "URG", 0x20 },
-	{ "ECE", 0x40 }, { "CWR", 0x80 },
+	{ "FIN", 0x01 }, { "SYN", 0x02 }, { "RST", 0x04 }, { "PSH", 0x08 },
+	{ "ACK", 0x10 }, { "URG", 0x20 }, { "ECE", 0x40 }, { "CWR", 0x80 },
 };
 
 /* "S", "SA", "SYN,ACK", "NONE" */
@@ -240,8 +239,8 @@ static int parse_packet(struct trace *t, int argc, char **argv)
 	p->ctstate = BF_CTSTATE_NEW;
 	p->ttl = 64;
 	for (; i < argc; i += 2) {
-		const char *kw = argv[i], *arg = i + 1 < argc ? argv[i + 1] :
-								NULL;
+		const char *kw = argv[i],
+			   *arg = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!strcmp(kw, "-j") || !strcmp(kw, "--json")) {
 			t->json = true; /* also accepted after the packet */
@@ -379,8 +378,9 @@ static void on_step(const struct bf_eval_step *s, void *data)
 			json_object_set_new(j, "via",
 					    json_string(via_name(s->via)));
 		if (s->rule) {
-			json_object_set_new(j, "num",
-					    json_integer((json_int_t)s->rule_num));
+			json_object_set_new(
+				j, "num",
+				json_integer((json_int_t)s->rule_num));
 			json_object_set_new(j, "rule",
 					    json_string(text ? text : ""));
 		}
@@ -407,8 +407,8 @@ static void on_step(const struct bf_eval_step *s, void *data)
 			       s->chain->name, bf_hook_name(t->hook),
 			       bf_verdict_name(s->chain->policy));
 		else
-			printf("%*s%s to chain %s\n", ind, "",
-			       via_name(s->via), s->chain->name);
+			printf("%*s%s to chain %s\n", ind, "", via_name(s->via),
+			       s->chain->name);
 		break;
 	case BF_EVAL_RULE:
 		printf("%*s  %zu: %s\n%*s     ", ind, "", s->rule_num,
@@ -505,25 +505,26 @@ static int run(struct trace *t, const struct bf_ruleset *rs)
 		t->steps = NULL;
 		if (r == -EOPNOTSUPP) {
 			json_object_set_new(out, "verdict", json_null());
-			json_object_set_new(
-				by, "kind", json_string("not modelled"));
+			json_object_set_new(by, "kind",
+					    json_string("not modelled"));
 		} else {
 			json_object_set_new(
 				out, "verdict",
 				json_string(bf_verdict_name(res.verdict)));
-			json_object_set_new(
-				by, "kind",
-				json_string(res.hotdrop ? "hotdrop" :
-					    res.policy  ? "policy" :
-					    res.rule    ? "rule" :
-							  "no table"));
+			json_object_set_new(by, "kind",
+					    json_string(res.hotdrop ?
+								"hotdrop" :
+							res.policy ? "policy" :
+							res.rule   ? "rule" :
+								     "no table"));
 		}
 		if (res.chain)
 			json_object_set_new(by, "chain",
 					    json_string(res.chain->name));
 		if (res.rule) {
 			json_object_set_new(
-				by, "num", json_integer((json_int_t)res.rule_num));
+				by, "num",
+				json_integer((json_int_t)res.rule_num));
 			json_object_set_new(by, "rule",
 					    json_string(text ? text : ""));
 		}
@@ -540,7 +541,7 @@ static int run(struct trace *t, const struct bf_ruleset *rs)
 		       "trace does not model\n",
 		       res.rule_num, res.chain ? res.chain->name : "?",
 		       res.match ? bf_match_name(res.match->type) :
-		       res.rule  ? bf_verdict_name(res.rule->verdict.kind) :
+		       res.rule	 ? bf_verdict_name(res.rule->verdict.kind) :
 				   "?");
 	} else if (res.hotdrop) {
 		printf("verdict: DROP (hotdrop by rule %zu of chain %s at %s: "
@@ -569,8 +570,8 @@ static int run(struct trace *t, const struct bf_ruleset *rs)
 	return 0;
 }
 
-static int traced_in_force(struct bf_ruleset *rs,
-			   unsigned long long generation, void *data)
+static int traced_in_force(struct bf_ruleset *rs, unsigned long long generation,
+			   void *data)
 {
 	struct trace *t = data;
 	int r;

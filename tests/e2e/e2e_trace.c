@@ -146,7 +146,8 @@ static void test_usage(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int r = bft_sh_out(&out, "%s trace %s %s 2>&1",
 				   bft_bpfilter_bin(),
-				   strncmp(bad[i], "-6", 2) ? path : "", bad[i]);
+				   strncmp(bad[i], "-6", 2) ? path : "",
+				   bad[i]);
 
 		if (r != 2)
 			fail_msg("'%s': exit %d, want 2: %s", bad[i], r, out);

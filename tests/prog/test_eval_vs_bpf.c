@@ -58,8 +58,8 @@ static uint16_t pick_port(void)
 static void add_ports(struct bf_rule *r, enum bf_match_type t)
 {
 	uint16_t a = pick_port(), b = chance(50) ? a : pick_port();
-	struct bf_match m = pu_ports(t, a < b ? a : b, a < b ? b : a,
-				     chance(30));
+	struct bf_match m =
+		pu_ports(t, a < b ? a : b, a < b ? b : a, chance(30));
 
 	assert_int_equal(bf_rule_add_match(r, &m), 0);
 }
@@ -88,8 +88,8 @@ static void random_rule(struct bf_rule *r, enum bf_family fam,
 		assert_int_equal(bf_rule_add_match(r, &m), 0);
 	}
 	if (chance(10)) {
-		static const char *const names[] = { "lo", "lo+", "l+",
-						     "eth0", "+" };
+		static const char *const names[] = { "lo", "lo+", "l+", "eth0",
+						     "+" };
 
 		m = pu_iface(chance(50) ? BF_MATCH_IIFNAME : BF_MATCH_OIFNAME,
 			     names[below(ARRAY_SIZE(names))], chance(30));
@@ -161,7 +161,9 @@ static void random_rule(struct bf_rule *r, enum bf_family fam,
 		m = pu_l4hdr((uint8_t)proto, 8, false);
 		assert_int_equal(bf_rule_add_match(r, &m), 0);
 		m = pu_m(BF_MATCH_ICMP, chance(30));
-		m.u.icmp.type = chance(15) && !v6 ? 0xff :
+		m.u.icmp.type =
+			chance(15) && !v6 ?
+				0xff :
 				(uint8_t)(v6 ? 128 + below(2) : below(2) * 8);
 		m.u.icmp.code_lo = 0;
 		m.u.icmp.code_hi = chance(50) ? 0 : 0xff;
@@ -227,7 +229,8 @@ static void random_rule(struct bf_rule *r, enum bf_family fam,
 	default:
 		if (first < n_users) {
 			struct bf_chain *t =
-				users[first + below((uint32_t)(n_users - first))];
+				users[first +
+				      below((uint32_t)(n_users - first))];
 
 			r->verdict.kind = chance(70) ? BF_VERDICT_JUMP :
 						       BF_VERDICT_GOTO;
@@ -246,8 +249,8 @@ static void random_rule(struct bf_rule *r, enum bf_family fam,
 static void add_run(struct bf_chain *c, enum bf_family fam)
 {
 	bool v6 = fam == BF_FAMILY_INET6;
-	int shape = (int)below(4), plen = v6 ? (chance(50) ? 128 : 64) :
-					    (chance(50) ? 32 : 24);
+	int shape = (int)below(4),
+	    plen = v6 ? (chance(50) ? 128 : 64) : (chance(50) ? 32 : 24);
 	uint8_t proto = chance(50) ? 6 : 17;
 	bool common = chance(30);
 	size_t n = 8 + below(14);
@@ -262,7 +265,8 @@ static void add_run(struct bf_chain *c, enum bf_family fam)
 		snprintf(a, sizeof(a), v6 ? "2001:db8::%x" : "192.0.2.%u",
 			 below(6));
 		if (common) {
-			m = pu_addr(BF_MATCH_DADDR, v6 ? "2001:db8::" : "192.0.2.0",
+			m = pu_addr(BF_MATCH_DADDR,
+				    v6 ? "2001:db8::" : "192.0.2.0",
 				    v6 ? 32 : 24, false);
 			assert_int_equal(bf_rule_add_match(&r, &m), 0);
 		}
@@ -271,8 +275,9 @@ static void add_run(struct bf_chain *c, enum bf_family fam)
 			assert_int_equal(bf_rule_add_match(&r, &m), 0);
 		}
 		if (shape >= 1) {
-			m = pu_proto(shape == 3 ? (uint8_t)(chance(50) ? 6 : 17) :
-						  proto,
+			m = pu_proto(shape == 3 ?
+					     (uint8_t)(chance(50) ? 6 : 17) :
+					     proto,
 				     false);
 			assert_int_equal(bf_rule_add_match(&r, &m), 0);
 		}
@@ -291,8 +296,7 @@ static void add_run(struct bf_chain *c, enum bf_family fam)
 	}
 }
 
-static struct bf_ruleset *random_ruleset(enum bf_family fam,
-					 enum bf_hook hook)
+static struct bf_ruleset *random_ruleset(enum bf_family fam, enum bf_hook hook)
 {
 	struct bf_ruleset *rs = bf_ruleset_new();
 	struct bf_chain *users[4];
@@ -377,7 +381,8 @@ static struct pu_pkt random_packet(enum bf_family fam)
 		if (chance(50))
 			s.ext_frag = (uint16_t)(below(3) * 8);
 		if (chance(10))
-			s.ext_len[below((uint32_t)s.n_ext)] = (uint8_t)below(40);
+			s.ext_len[below((uint32_t)s.n_ext)] =
+				(uint8_t)below(40);
 	}
 	/* long chains: past the unrolled steps, into the bpf_loop walk */
 	if (v6 && chance(8))
@@ -386,8 +391,8 @@ static struct pu_pkt random_packet(enum bf_family fam)
 		struct pu_pkt p = pu_build(&s);
 
 		if (chance(5) && p.len > (v6 ? 41u : 21u)) {
-			s.trunc = (int)((v6 ? 40 : 20) +
-					below((uint32_t)p.len - (v6 ? 40 : 20)));
+			s.trunc = (int)((v6 ? 40 : 20) + below((uint32_t)p.len -
+							       (v6 ? 40 : 20)));
 			p = pu_build(&s);
 		}
 		return p;
@@ -404,8 +409,9 @@ static void on_step(const struct bf_eval_step *st, void *data)
 	struct expect *x = data;
 
 	if (getenv("BF_EVAL_STEPS"))
-		fprintf(stderr, "  step %s chain %s rule %zu matched %d "
-				"match %s depth %d\n",
+		fprintf(stderr,
+			"  step %s chain %s rule %zu matched %d "
+			"match %s depth %d\n",
 			bf_eval_event_name(st->event), st->chain->name,
 			st->rule_num, st->matched,
 			st->match ? bf_match_name(st->match->type) : "-",
@@ -414,8 +420,7 @@ static void on_step(const struct bf_eval_step *st, void *data)
 	if (st->event == BF_EVAL_RULE && st->matched &&
 	    st->rule->counter_idx < x->n)
 		x->pk[st->rule->counter_idx]++;
-	if (st->event == BF_EVAL_POLICY &&
-	    st->chain->policy_counter_idx < x->n)
+	if (st->event == BF_EVAL_POLICY && st->chain->policy_counter_idx < x->n)
 		x->pk[st->chain->policy_counter_idx]++;
 }
 
@@ -446,8 +451,7 @@ static void test_random(void **state)
 
 	(void)state;
 	BFT_REQUIRE_KERNEL();
-	print_message("seed %" PRIu64 " (BF_EVAL_SEED=%" PRIu64
-		      " to repeat)\n",
+	print_message("seed %" PRIu64 " (BF_EVAL_SEED=%" PRIu64 " to repeat)\n",
 		      seed, seed);
 	rng_state = seed ? seed : 1;
 	for (unsigned int i = 0; i < n_rs && failures < 5; i++) {
@@ -515,8 +519,9 @@ static void test_random(void **state)
 				}
 			}
 			if (bad) {
-				fprintf(stderr, "seed %" PRIu64
-						", ruleset %u, packet %u\n",
+				fprintf(stderr,
+					"seed %" PRIu64
+					", ruleset %u, packet %u\n",
 					seed, i, k);
 				print_case(rs, fam, hook, &p);
 				failures++;

@@ -86,12 +86,11 @@ struct trace {
 static void on_step(const struct bf_eval_step *s, void *data)
 {
 	struct trace *t = data;
-	int n = snprintf(t->text + t->len, sizeof(t->text) - t->len,
-			 "%s %s %zu%s%s;", bf_eval_event_name(s->event),
-			 s->chain->name, s->rule_num,
-			 s->event == BF_EVAL_RULE ? (s->matched ? " +" : " -") :
-						    "",
-			 s->match ? bf_match_name(s->match->type) : "");
+	int n = snprintf(
+		t->text + t->len, sizeof(t->text) - t->len, "%s %s %zu%s%s;",
+		bf_eval_event_name(s->event), s->chain->name, s->rule_num,
+		s->event == BF_EVAL_RULE ? (s->matched ? " +" : " -") : "",
+		s->match ? bf_match_name(s->match->type) : "");
 
 	if (n > 0 && (size_t)n < sizeof(t->text) - t->len)
 		t->len += (size_t)n;
@@ -125,10 +124,9 @@ static void test_parsed_v4(void **state)
 	/* SSH from an allowed network: jump, accepted in SSH */
 	p = pkt4(6, "192.0.2.1", 1234, "198.51.100.7", 22);
 	expect(rs, BF_HOOK_INPUT, &p, BF_VERDICT_ACCEPT, "SSH", 1, &t);
-	assert_string_equal(t.text,
-			    "enter INPUT 0;rule INPUT 1 -iifname;"
-			    "rule INPUT 2 -ctstate;rule INPUT 3 -saddr;"
-			    "rule INPUT 4 +;enter SSH 0;rule SSH 1 +;");
+	assert_string_equal(t.text, "enter INPUT 0;rule INPUT 1 -iifname;"
+				    "rule INPUT 2 -ctstate;rule INPUT 3 -saddr;"
+				    "rule INPUT 4 +;enter SSH 0;rule SSH 1 +;");
 	/* from elsewhere: SSH returns, later rules, policy */
 	p = pkt4(6, "203.0.113.1", 1234, "198.51.100.7", 22);
 	expect(rs, BF_HOOK_INPUT, &p, BF_VERDICT_DROP, "INPUT", 0, &t);
@@ -368,25 +366,25 @@ static void test_hand_built(void **state)
 	{
 		struct bf_eval_result res;
 
-		assert_int_equal(
-			bf_eval(rs, BF_HOOK_INPUT, &p, NULL, NULL, &res),
-			-ENOENT);
+		assert_int_equal(bf_eval(rs, BF_HOOK_INPUT, &p, NULL, NULL,
+					 &res),
+				 -ENOENT);
 	}
 	bf_ruleset_free(&rs);
 }
 
 static void test_not_modelled(void **state)
 {
-	struct bf_ruleset *rs = parse(
-		"*filter\n"
-		":INPUT ACCEPT [0:0]\n"
-		":FORWARD ACCEPT [0:0]\n"
-		":OUTPUT ACCEPT [0:0]\n"
-		"-A INPUT -p udp -j DROP\n"
-		"-A INPUT -p tcp -m limit --limit 5/sec -j ACCEPT\n"
-		"-A INPUT -j DROP\n"
-		"COMMIT\n",
-		V4);
+	struct bf_ruleset *rs =
+		parse("*filter\n"
+		      ":INPUT ACCEPT [0:0]\n"
+		      ":FORWARD ACCEPT [0:0]\n"
+		      ":OUTPUT ACCEPT [0:0]\n"
+		      "-A INPUT -p udp -j DROP\n"
+		      "-A INPUT -p tcp -m limit --limit 5/sec -j ACCEPT\n"
+		      "-A INPUT -j DROP\n"
+		      "COMMIT\n",
+		      V4);
 	struct bf_eval_pkt p = pkt4(17, "192.0.2.1", 1, "192.0.2.2", 2);
 	struct bf_eval_result res;
 	struct trace t;

@@ -39,9 +39,9 @@ struct ev {
 /* -1, 0, 1: a compared with b as big numbers (iprange_ipv6_lt()). */
 static int addr_cmp(const uint8_t *a, const uint8_t *b, int nbytes)
 {
-	return memcmp(a, b, (size_t)nbytes) < 0 ?
-		       -1 :
-		       memcmp(a, b, (size_t)nbytes) > 0 ? 1 : 0;
+	return memcmp(a, b, (size_t)nbytes) < 0 ? -1 :
+	       memcmp(a, b, (size_t)nbytes) > 0 ? 1 :
+						  0;
 }
 
 static bool ports_hit(const struct bf_match *m, uint16_t port)
