@@ -306,13 +306,13 @@ static struct bf_ruleset *random_ruleset(enum bf_family fam, enum bf_hook hook)
 	assert_non_null(rs);
 	rs->families = 1u << fam;
 	for (size_t i = 0; i < n_users; i++) {
-		snprintf(name, sizeof(name), "U%zu", i);
+		snprintf(name, sizeof(name), "U%u", (unsigned)i & 0xff);
 		assert_int_equal(bf_ruleset_add_chain(rs, fam, name, 0, NULL),
 				 0);
 	}
 	/* pointers only after every chain is added */
 	for (size_t i = 0; i < n_users; i++) {
-		snprintf(name, sizeof(name), "U%zu", i);
+		snprintf(name, sizeof(name), "U%u", (unsigned)i & 0xff);
 		users[i] = bf_ruleset_chain(rs, fam, name);
 	}
 	for (size_t i = 0; i < n_users; i++) {
