@@ -1082,9 +1082,16 @@ int bf_ipt_restore_noflush(struct bf_ruleset *rs, FILE *in,
 			shift = counters ? 3 : 0;
 			if (counters) {
 				av.argv[0] = strdup("-c");
-				if (asprintf(&av.argv[1], "%llu", pk) < 0 ||
-				    asprintf(&av.argv[2], "%llu", by) < 0)
-					av.argv[1] = av.argv[2] = NULL;
+				if (asprintf(&av.argv[1], "%llu", pk) < 0)
+					av.argv[1] = NULL;
+				if (asprintf(&av.argv[2], "%llu", by) < 0)
+					av.argv[2] = NULL;
+				if (!av.argv[0] || !av.argv[1] ||
+				    !av.argv[2]) {
+					for (int i = 0; i < shift; i++)
+						free(av.argv[i]);
+					return -ENOMEM;
+				}
 			}
 		}
 		{
