@@ -638,6 +638,10 @@ static int chain_command(struct cmd_state *s, struct bf_ruleset *rs)
 	case 'F':
 	case 'Z':
 		if (cmd->command == 'Z' && s->zero_num) {
+			/* command_args() sets zero_num only after a chain
+			 * name, so c is set: checked for the analyser. */
+			if (!c)
+				return -EINVAL;
 			if (cmd->rulenum > c->n_rules) {
 				kerr(s, "Index of counter too big.");
 				return -E2BIG;
