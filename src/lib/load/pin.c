@@ -237,7 +237,7 @@ int bf_netns_cookie(uint64_t *cookie)
 int bf_netns_dir(char *dir, size_t size, bool create)
 {
 	char root[PATH_MAX];
-	uint64_t cookie;
+	uint64_t cookie = 0; /* set whenever bf_netns_cookie() returns 0 */
 	int r;
 
 	r = create ? bf_pin_root(root, sizeof(root)) :
