@@ -104,11 +104,11 @@ int cli_restore(int argc, char **argv, enum bf_family family)
 			return cli_help_cmd(cmd);
 		case 'w':
 		case 'W':
-			/* Waiting for the xtables lock: our own lock on the
-			 * namespace's state always waits. */
-			break;
 		case 'M':
-			break; /* no kernel modules to load */
+			/* -w/-W: waiting for the xtables lock: our own lock on
+			 * the namespace's state always waits. -M: no kernel
+			 * modules to load. */
+			break;
 		case 'T':
 			if (strcmp(optarg, "filter"))
 				return cli_error("%s: table '%s' is not "
