@@ -435,6 +435,7 @@ static void on_step(const struct bf_eval_step *s, void *data)
 	case BF_EVAL_NOT_MODELLED:
 		printf("%*s  %zu: %s\n%*s     not modelled: %s\n", ind, "",
 		       s->rule_num, text ? text : "", ind, "",
+		       /* eval.c sets rule on every NOT_MODELLED step */
 		       s->match ? bf_match_name(s->match->type) :
 				  bf_verdict_name(s->rule->verdict.kind));
 		break;
@@ -606,7 +607,7 @@ again:
 			files[c == '4' ? BF_FAMILY_INET4 : BF_FAMILY_INET6] =
 				optarg;
 			break;
-		case 'H':
+		case 'H': /* long options only, required_argument: optarg set */
 			if (!strcasecmp(optarg, "INPUT"))
 				t.hook = BF_HOOK_INPUT;
 			else if (!strcasecmp(optarg, "FORWARD"))
