@@ -985,6 +985,7 @@ static int noflush_chain(struct bf_ruleset *rs, enum bf_family f, char *line,
 			  "[packets:bytes]\"");
 		return -EINVAL;
 	}
+	/* sscanf() as iptables-restore reads policy counters */
 	if (ctrs && sscanf(ctrs, "[%llu:%llu]", &pk, &by) != 2) {
 		bf_log_at(BF_LOG_ERROR, where, 0, 0,
 			  "invalid policy counters for chain '%s'", name);

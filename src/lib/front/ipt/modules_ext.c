@@ -455,7 +455,7 @@ static int hl_parse_bytes(struct ipt_rule_ctx *ctx, const char *rate,
 	*is_bytes = false;
 	if (!mode || mode == rate)
 		return 0;
-	r = (uint64_t)atoll(rate);
+	r = (uint64_t)atoll(rate); /* as libxt_hashlimit parse_bytes() */
 	if (!r)
 		return 0;
 	tmp = r * unit_factor(mode[-1]);
@@ -588,6 +588,7 @@ static int hashlimit_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		m->u.hashlimit.mode |= BF_HASHLIMIT_RATE_MATCH;
 		return 0;
 	case HL_INTERVAL:
+		/* atoi() as libxt_hashlimit parse_interval(): "5x" is 5 */
 		if (atoi(arg) <= 0)
 			return bad_value(ctx, "hashlimit", opt, arg);
 		m->u.hashlimit.interval = (uint32_t)atoi(arg);
