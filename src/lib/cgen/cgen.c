@@ -23,6 +23,7 @@
 
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "bpfilter/pktlog.h"
 #include "cgen/cgen.h"
 #include "cgen/emit.h"
 #include "cgen/pctx.h"
@@ -130,6 +131,7 @@ struct cg {
 	bool use_ct;
 	/* packet context fields only filled when some rule needs them */
 	bool need_mark, need_pkttype, need_mac, need_ctmark;
+	bool log_on; /* some rule is LOG: capture + LOG maps */
 	int off_ct_mark;
 	int off_skb_mark, off_skb_dev, off_dev_type, off_skb_head,
 		off_skb_data, off_skb_mac_header;
@@ -926,6 +928,101 @@ static void emit_policy(struct cg *c, const struct bf_chain *chain)
 							     BF_RC_ACCEPT);
 }
 
+/* LOG (ipt_log_packet() in net/netfilter/nf_log_syslog.c, reached through
+ * log_tg() of xt_LOG.c, which returns XT_CONTINUE): the program's
+ * prologue has copied the start of the packet into the per-CPU record
+ * (emit_log_capture()); here the rule's counter index, the interfaces,
+ * the mark and the length are added and the record is copied into the
+ * ring buffer. The prefix, level and flags are the rule's: the reader
+ * finds them in the ruleset by counter index. Clobbers r0-r6. */
+static void emit_log(struct cg *c, const struct bf_rule *rule)
+{
+	bf_label done = bf_label_new(&c->e);
+
+	/* key: pctx.pad, always 0 (the main function zeroes its stack) */
+	bf_emit_map_fd_kind(&c->e, BF_R1, BF_RELOC_LOGBUF, 0);
+	bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R9));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R2, PCTX_OFF(pad)));
+	bf_emit(&c->e, I_HELPER(BPF_FUNC_map_lookup_elem));
+	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, done);
+	bf_emit(&c->e, I_MOV64_REG(BF_R6, BF_R0));
+	bf_emit(&c->e, I_ST(BPF_W, BF_R6,
+			    (int16_t)offsetof(struct bf_pktlog_rec,
+					      counter_idx),
+			    (int32_t)rule->counter_idx));
+	for (int i = 0; i < 4; i++) {
+		int16_t src = (int16_t)(PCTX_OFF(iif) + 8 * i);
+		int16_t dst = (int16_t)(offsetof(struct bf_pktlog_rec, iif) +
+					8 * i);
+
+		ld(c, BPF_DW, BF_R1, src);
+		bf_emit(&c->e, I_STX(BPF_DW, BF_R6, BF_R1, dst));
+	}
+	_Static_assert(offsetof(struct bf_pktlog_rec, oif) ==
+			       offsetof(struct bf_pktlog_rec, iif) + 16 &&
+		       offsetof(struct bf_pctx, oif) ==
+			       offsetof(struct bf_pctx, iif) + 16,
+		       "iif/oif adjacent");
+	ld(c, BPF_W, BF_R1, PCTX_OFF(mark));
+	bf_emit(&c->e, I_STX(BPF_W, BF_R6, BF_R1,
+			     (int16_t)offsetof(struct bf_pktlog_rec, mark)));
+	ld(c, BPF_W, BF_R1, PCTX_OFF(len));
+	bf_emit(&c->e, I_STX(BPF_W, BF_R6, BF_R1,
+			     (int16_t)offsetof(struct bf_pktlog_rec, len)));
+	bf_emit_map_fd_kind(&c->e, BF_R1, BF_RELOC_LOGRING, 0);
+	bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R6));
+	bf_emit(&c->e, I_MOV64_IMM(BF_R3, sizeof(struct bf_pktlog_rec)));
+	bf_emit(&c->e, I_MOV64_IMM(BF_R4, 0));
+	bf_emit(&c->e, I_HELPER(BPF_FUNC_ringbuf_output));
+	bf_label_bind(&c->e, done);
+}
+
+/* The main function's part of LOG, before the built-in chain runs: the
+ * hook, family and the first BF_PKTLOG_CAP bytes from the L3 header
+ * (l3off in the dynptr) into the per-CPU record. Uses r0-r5, r7. */
+static void emit_log_capture(struct cg *c, enum bf_family family,
+			     int32_t l3off)
+{
+	bf_label done = bf_label_new(&c->e), capped = bf_label_new(&c->e);
+
+	bf_emit_map_fd_kind(&c->e, BF_R1, BF_RELOC_LOGBUF, 0);
+	bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R9));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R2, PCTX_OFF(pad)));
+	bf_emit(&c->e, I_HELPER(BPF_FUNC_map_lookup_elem));
+	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, done);
+	bf_emit(&c->e, I_MOV64_REG(BF_R7, BF_R0));
+	bf_emit(&c->e, I_ST(BPF_B, BF_R7,
+			    (int16_t)offsetof(struct bf_pktlog_rec, hook),
+			    (int32_t)c->hook));
+	bf_emit(&c->e, I_ST(BPF_B, BF_R7,
+			    (int16_t)offsetof(struct bf_pktlog_rec, family),
+			    (int32_t)family));
+	bf_emit(&c->e, I_ST(BPF_B, BF_R7,
+			    (int16_t)offsetof(struct bf_pktlog_rec, attach),
+			    (int32_t)c->attach));
+	ld(c, BPF_W, BF_R2, PCTX_OFF(len));
+	bf_emit_jmp_imm(&c->e, BPF_JLE, BF_R2, BF_PKTLOG_CAP, capped);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R2, BF_PKTLOG_CAP));
+	bf_label_bind(&c->e, capped);
+	bf_emit(&c->e, I_STX(BPF_W, BF_R7, BF_R2,
+			     (int16_t)offsetof(struct bf_pktlog_rec, caplen)));
+	/* bpf_dynptr_read(dst, len, src, offset, flags) */
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1,
+				   (int32_t)offsetof(struct bf_pktlog_rec,
+						     data)));
+	bf_emit(&c->e, I_MOV64_REG(BF_R3, BF_FP));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R3, STK_DYNPTR));
+	bf_emit(&c->e, I_MOV64_IMM(BF_R4, l3off));
+	bf_emit(&c->e, I_MOV64_IMM(BF_R5, 0));
+	bf_emit(&c->e, I_HELPER(BPF_FUNC_dynptr_read));
+	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, done);
+	bf_emit(&c->e, I_ST(BPF_W, BF_R7,
+			    (int16_t)offsetof(struct bf_pktlog_rec, caplen),
+			    0));
+	bf_label_bind(&c->e, done);
+}
+
 /* How a rule's verdict leaves a function: a chain function (`seg` false)
  * or one segment of a long chain (`seg` true; RETURN then means "the
  * chain returns" and is passed to the chain's dispatcher as
@@ -938,6 +1035,9 @@ static void emit_verdict(struct cg *c, const struct bf_chain *chain,
 
 	switch (rule->verdict.kind) {
 	case BF_VERDICT_CONTINUE:
+		break;
+	case BF_VERDICT_LOG:
+		emit_log(c, rule);
 		break;
 	case BF_VERDICT_ACCEPT:
 		bf_emit_ret(&c->e, BF_RC_ACCEPT);
@@ -1023,6 +1123,7 @@ static void emit_rule(struct cg *c, const struct bf_chain *chain,
 		reach = emit_match(c, rule, &rule->matches[i], next);
 	if (reach && bf_label_refs(&c->e, next) &&
 	    rule->verdict.kind != BF_VERDICT_CONTINUE &&
+	    rule->verdict.kind != BF_VERDICT_LOG &&
 	    rule->verdict.kind != BF_VERDICT_JUMP) {
 		/* a terminal verdict: counted and returned off the
 		 * straight line */
@@ -2192,6 +2293,8 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 			parse_v4(c, 0, accept);
 		else
 			parse_v6(c, 0, accept);
+		if (c->log_on)
+			emit_log_capture(c, nf_family, 0);
 		call_builtin(c, nf_family);
 	} else {
 		bf_label v4 = bf_label_new(&c->e), v6 = bf_label_new(&c->e);
@@ -2236,6 +2339,9 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 			parse_v4(c, ETH_HLEN_, accept);
 			if (c->use_ct)
 				ct_lookup(c, BF_FAMILY_INET4);
+			if (c->log_on)
+				emit_log_capture(c, BF_FAMILY_INET4,
+						 ETH_HLEN_);
 			call_builtin(c, BF_FAMILY_INET4);
 		}
 		if (family_on(c, BF_FAMILY_INET6)) {
@@ -2243,6 +2349,9 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 			parse_v6(c, ETH_HLEN_, accept);
 			if (c->use_ct)
 				ct_lookup(c, BF_FAMILY_INET6);
+			if (c->log_on)
+				emit_log_capture(c, BF_FAMILY_INET6,
+						 ETH_HLEN_);
 			call_builtin(c, BF_FAMILY_INET6);
 		}
 	}
@@ -2330,6 +2439,11 @@ static int scan_matches(struct cg *c)
 		for (size_t j = 0; j < ch->n_rules; j++) {
 			const struct bf_rule *r = &ch->rules[j];
 
+			if (r->verdict.kind == BF_VERDICT_LOG) {
+				c->log_on = true;
+				if (c->attach != BF_ATTACH_XDP)
+					c->need_mark = true;
+			}
 			for (size_t k = 0; k < r->n_matches; k++) {
 				const struct bf_match *m = &r->matches[k];
 				const char *why = NULL;
@@ -2605,6 +2719,7 @@ int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 		goto out;
 	}
 	prog->n_state = c.n_state;
+	prog->log = c.log_on;
 	prog->insns = TAKE_PTR(c.e.insns);
 	prog->n_insns = c.e.n;
 	prog->relocs = TAKE_PTR(c.e.relocs);

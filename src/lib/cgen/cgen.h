@@ -51,6 +51,12 @@ enum bf_reloc_kind {
 	 * src_reg = BPF_PSEUDO_MAP_FD: set insns[idx].imm to the fd of
 	 * prog->maps[map], which bf_program_load() creates and fills. */
 	BF_RELOC_MAP,
+	/* BPF_PSEUDO_MAP_FD of the LOG maps, created by bf_program_load()
+	 * when prog->log is set: a one-slot BPF_MAP_TYPE_PERCPU_ARRAY of
+	 * struct bf_pktlog_rec (the record being built) and the
+	 * BPF_MAP_TYPE_RINGBUF "bf_log" (include/bpfilter/pktlog.h). */
+	BF_RELOC_LOGBUF,
+	BF_RELOC_LOGRING,
 };
 
 struct bf_reloc {
@@ -95,6 +101,7 @@ struct bf_program {
 	struct bf_prog_map *maps; /* folded rule groups' hash maps */
 	size_t n_maps;
 	size_t n_folded; /* rules folded into hash lookups */
+	bool log; /* has LOG rules: needs the LOG maps */
 };
 
 /* Compile the chains reachable from the built-in chain `hook` (of `family`

@@ -210,6 +210,12 @@ void bf_emit_state_addr(struct bf_emit *e, uint8_t dst, uint32_t off)
 
 void bf_emit_map_fd(struct bf_emit *e, uint8_t dst, uint32_t map)
 {
+	bf_emit_map_fd_kind(e, dst, BF_RELOC_MAP, map);
+}
+
+void bf_emit_map_fd_kind(struct bf_emit *e, uint8_t dst,
+			 enum bf_reloc_kind kind, uint32_t map)
+{
 	if (e->err || e->dead)
 		return;
 	if (grow((void **)&e->relocs, &e->cap_relocs, e->n_relocs,
@@ -218,7 +224,7 @@ void bf_emit_map_fd(struct bf_emit *e, uint8_t dst, uint32_t map)
 		return;
 	}
 	e->relocs[e->n_relocs++] = (struct bf_reloc){
-		.idx = e->n, .kind = BF_RELOC_MAP, .map = map,
+		.idx = e->n, .kind = kind, .map = map,
 	};
 	bf_emit(e, bf_insn(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD,
 			   0, -1));

@@ -151,6 +151,9 @@ void bf_emit_state_addr(struct bf_emit *e, uint8_t dst, uint32_t off);
 /* dst = pointer to map prog->maps[map] (two instructions, with a
  * BF_RELOC_MAP relocation). */
 void bf_emit_map_fd(struct bf_emit *e, uint8_t dst, uint32_t map);
+/* Same, for a map of relocation kind `kind` (BF_RELOC_LOG*). */
+void bf_emit_map_fd_kind(struct bf_emit *e, uint8_t dst,
+			 enum bf_reloc_kind kind, uint32_t map);
 /* r0 = imm; exit */
 void bf_emit_ret(struct bf_emit *e, int32_t imm);
 

@@ -13,6 +13,7 @@
 
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "bpfilter/pktlog.h"
 #include "cgen/cgen.h"
 #include "cgen/pctx.h"
 #include "compat.h"
@@ -169,6 +170,8 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 	int fd, r;
 
 	_cleanup_close_ int state_fd = -1;
+	_cleanup_close_ int logbuf_fd = -1;
+	_cleanup_close_ int logring_fd = -1;
 	/* fds of prog->maps, ended by -2 */
 	__attribute__((cleanup(close_fds))) int *map_fds = NULL;
 
@@ -194,8 +197,29 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 			return r;
 		}
 	}
+	if (prog->log) {
+		logbuf_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY,
+					   "bf_logbuf", sizeof(uint32_t),
+					   sizeof(struct bf_pktlog_rec), 1,
+					   NULL);
+		if (logbuf_fd >= 0)
+			logring_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF,
+						    "bf_log", 0, 0,
+						    BF_PKTLOG_RINGBUF_SIZE,
+						    NULL);
+		if (logbuf_fd < 0 || logring_fd < 0) {
+			r = -errno;
+			bf_err("cannot create the LOG maps: %s",
+			       strerror(-r));
+			return r;
+		}
+	}
 	for (size_t i = 0; i < prog->n_relocs; i++) {
-		if (prog->relocs[i].kind == BF_RELOC_COUNTERS)
+		if (prog->relocs[i].kind == BF_RELOC_LOGBUF)
+			prog->insns[prog->relocs[i].idx].imm = logbuf_fd;
+		else if (prog->relocs[i].kind == BF_RELOC_LOGRING)
+			prog->insns[prog->relocs[i].idx].imm = logring_fd;
+		else if (prog->relocs[i].kind == BF_RELOC_COUNTERS)
 			prog->insns[prog->relocs[i].idx].imm = counters_fd;
 		else if (prog->relocs[i].kind == BF_RELOC_STATE)
 			prog->insns[prog->relocs[i].idx].imm = state_fd;

@@ -260,10 +260,11 @@ static void check_hook_use(struct ctx *x, const struct bf_chain *c)
 }
 
 /* Verdicts the code generator compiles (emit_verdict() in cgen.c). The
- * extension targets (REJECT, LOG, ...) are parsed but not compiled yet. */
+ * other extension targets (REJECT, NFLOG, ...) are parsed but not
+ * compiled yet. */
 static bool verdict_supported(enum bf_verdict_kind kind)
 {
-	return kind <= BF_VERDICT_GOTO;
+	return kind <= BF_VERDICT_GOTO || kind == BF_VERDICT_LOG;
 }
 
 bool bf_check_match_supported(enum bf_match_type type,

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The LOG target: the record a program writes into its ring buffer when
+ * a LOG rule matches (src/lib/cgen/cgen.c, emit_log()), and its reader.
+ *
+ * Each program that contains a LOG rule owns one BPF_MAP_TYPE_RINGBUF map
+ * named "bf_log" (created by bf_program_load(), held only by the
+ * program): a reader finds it through the program's map ids.
+ */
+#ifndef BPFILTER_PKTLOG_H
+#define BPFILTER_PKTLOG_H
+
+#include <stdint.h>
+
+/* Bytes of the packet copied from its L3 header: IPv4/IPv6 header with
+ * options and a TCP header with options fit. */
+#define BF_PKTLOG_CAP 128
+#define BF_PKTLOG_RINGBUF_SIZE (256u * 1024)
+
+struct bf_pktlog_rec {
+	uint32_t counter_idx; /* bf_rule.counter_idx of the LOG rule */
+	uint8_t hook; /* enum bf_hook */
+	uint8_t family; /* enum bf_family */
+	uint8_t attach; /* enum bf_attach_kind */
+	uint8_t pad0;
+	uint32_t mark; /* skb mark (0 at XDP) */
+	uint32_t len; /* L3 length */
+	uint32_t caplen; /* bytes of data[] that are valid */
+	uint32_t pad1;
+	char iif[16]; /* input interface name (netfilter), zeros if none */
+	char oif[16];
+	uint8_t data[BF_PKTLOG_CAP]; /* from the L3 header */
+};
+
+_Static_assert(sizeof(struct bf_pktlog_rec) == 184, "pktlog record");
+
+/* The LOG ring buffer of the loaded program prog_fd: a new fd, or -ENOENT
+ * if the program has none (no LOG rule), or -errno. */
+int bf_pktlog_ring_fd(int prog_fd);
+
+#endif /* BPFILTER_PKTLOG_H */
