@@ -57,11 +57,28 @@ struct bf_apply_opts {
 	 * `generation` (0: nothing in force). */
 	bool check_generation;
 	unsigned long long generation;
+	/* Tables other than filter in the inputs (nat, mangle, raw, ...)
+	 * are an error naming the table, unless other_tables_kernel: then
+	 * they are handed unchanged to the kernel's iptables-restore /
+	 * ip6tables-restore (see bf_apply()). */
+	bool other_tables_kernel;
+	/* Those tools per family; NULL: "iptables-restore" /
+	 * "ip6tables-restore" from PATH. */
+	const char *kernel_restore[BF_FAMILY_COUNT];
 };
 
 /* Replace the tables of the given families in one slot, all or nothing:
  * every input is parsed, checked, compiled and loaded before anything
- * attached changes; the switch is atomic per attach point. */
+ * attached changes; the switch is atomic per attach point.
+ * With other_tables_kernel, once all of that succeeded and before anything
+ * of bpfilter's is attached or switched, the other tables go to the
+ * kernel's tool: first `--test` for every family, then for real, IPv4
+ * before IPv6. If the tool refuses them, bpfilter's switch does not happen
+ * and the apply fails (the kernel's tables stay as they were unless an
+ * IPv6 run fails after the IPv4 run succeeded, which --test makes rare).
+ * If bpfilter's own switch fails after that, the kernel keeps the tables
+ * it accepted. --test (test_only) runs only the tool's --test; --dump
+ * does not run it. */
 int bf_apply(const struct bf_apply_opts *opts);
 
 enum bf_list_flags {

@@ -23,6 +23,15 @@
  * table. `filename` is used in messages only. */
 int bf_ipt_parse_restore(struct bf_ruleset *rs, FILE *in, const char *filename,
 			 enum bf_family family);
+/* The same, but tables other than filter are not refused: their sections
+ * ("*nat" ... "COMMIT") are collected verbatim in *other (malloc'd, NULL
+ * when there is none), every other line of the input replaced by an empty
+ * line, so that line N of *other is line N of the input (errors of a tool
+ * that reads *other then point into the file). Errors in those sections
+ * are not looked for here. */
+int bf_ipt_parse_restore_other(struct bf_ruleset *rs, FILE *in,
+			       const char *filename, enum bf_family family,
+			       char **other);
 int bf_ipt_parse_restore_str(struct bf_ruleset *rs, const char *text,
 			     const char *filename, enum bf_family family);
 

@@ -12,6 +12,8 @@
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_help_cmd(const char *name);
 int cli_parse_hook(const char *arg, int *kind);
+/* --other-tables=ARG: "kernel" sets *kernel; else an error (returns 2). */
+int cli_other_tables(const char *arg, bool *kernel);
 int cli_status(int r);
 void cli_set_verbosity(int v);
 int cli_verbosity(void);

@@ -37,8 +37,9 @@ static const struct cmd_help {
 } helps[] = {
 	{ "apply",
 	  "bpfilter apply [--hook nf|tc|xdp] [--iface IF] [-c] [--test] "
-	  "[--dump] [--confirm SECONDS] [--if-generation N] [-4 FILE] "
-	  "[-6 FILE] [FILE|-]",
+	  "[--dump] [--confirm SECONDS] [--if-generation N] "
+	  "[--other-tables=kernel] [--iptables-restore PATH] "
+	  "[--ip6tables-restore PATH] [-4 FILE] [-6 FILE] [FILE|-]",
 	  "Replace the filter tables of one slot (nf, or tc/xdp on IF) with\n"
 	  "iptables-save input: FILE (or -4 FILE) for IPv4, -6 FILE for IPv6\n"
 	  "(ip6tables-save). A family not given keeps its table. All or\n"
@@ -50,7 +51,15 @@ static const struct cmd_help {
 	  "  --dump            print the IR and the programs, attach nothing\n"
 	  "  --confirm SECONDS roll back to the previous ruleset unless\n"
 	  "                    `bpfilter confirm` runs within SECONDS\n"
-	  "  --if-generation N refuse unless the slot is at generation N\n" },
+	  "  --if-generation N refuse unless the slot is at generation N\n"
+	  "  --other-tables=kernel\n"
+	  "                    hand the tables other than filter (nat, mangle,\n"
+	  "                    raw, ...) unchanged to the kernel's\n"
+	  "                    iptables-restore/ip6tables-restore, after\n"
+	  "                    bpfilter's tables are loaded and before they are\n"
+	  "                    switched in; without it they are an error\n"
+	  "  --iptables-restore PATH, --ip6tables-restore PATH\n"
+	  "                    the kernel's tools (default: from PATH)\n" },
 	{ "confirm", "bpfilter confirm [--hook nf|tc|xdp] [--iface IF]",
 	  "Keep the ruleset put in force by `apply --confirm`: cancel its\n"
 	  "rollback. Fails when nothing is pending.\n" },
@@ -84,13 +93,17 @@ static const struct cmd_help {
 	  "  -n, --dry-run  only print what would be removed\n" },
 	{ "iptables-restore",
 	  "bpfilter iptables-restore [-c] [-t] [-v] [-T filter] "
-	  "[--hook nf|tc|xdp] [--iface IF] [FILE]",
+	  "[--hook nf|tc|xdp] [--iface IF] [--other-tables=kernel] "
+	  "[--iptables-restore PATH] [FILE]",
 	  "Read iptables-restore input (stdin by default) and apply it like\n"
 	  "`apply -4`. Also run when bpfilter is invoked as iptables-restore.\n"
-	  "-n/--noflush changes the table in force (one transaction).\n" },
+	  "-n/--noflush changes the table in force (one transaction).\n"
+	  "--other-tables=kernel and --iptables-restore PATH: as for apply\n"
+	  "(not with --noflush).\n" },
 	{ "ip6tables-restore",
 	  "bpfilter ip6tables-restore [-c] [-t] [-v] [-T filter] "
-	  "[--hook nf|tc|xdp] [--iface IF] [FILE]",
+	  "[--hook nf|tc|xdp] [--iface IF] [--other-tables=kernel] "
+	  "[--ip6tables-restore PATH] [FILE]",
 	  "Same as iptables-restore, for IPv6 (apply -6).\n" },
 	{ "iptables",
 	  "bpfilter iptables [--hook nf|tc|xdp] [--iface IF] "
@@ -215,6 +228,17 @@ int cli_parse_hook(const char *arg, int *kind)
 	return 0;
 }
 
+int cli_other_tables(const char *arg, bool *kernel)
+{
+	if (strcmp(arg, "kernel"))
+		return cli_error("--other-tables=%s: the only choice is "
+				 "'kernel' (hand nat, mangle, raw... to the "
+				 "kernel's iptables)",
+				 arg);
+	*kernel = true;
+	return 0;
+}
+
 /* Exit status from a library return code. */
 int cli_status(int r)
 {
@@ -233,6 +257,9 @@ static int cmd_apply(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "confirm", required_argument, NULL, 'C' },
 		{ "if-generation", required_argument, NULL, 'G' },
+		{ "other-tables", required_argument, NULL, 'O' },
+		{ "iptables-restore", required_argument, NULL, 'R' },
+		{ "ip6tables-restore", required_argument, NULL, 'S' },
 		{ 0 },
 	};
 	struct bf_apply_opts o = { .kind = BF_SLOT_NF };
@@ -279,6 +306,16 @@ static int cmd_apply(int argc, char **argv)
 				return cli_error("--confirm needs a number of "
 						 "seconds (1 to 86400)");
 			break;
+		case 'O':
+			if (cli_other_tables(optarg, &o.other_tables_kernel))
+				return 2;
+			break;
+		case 'R':
+			o.kernel_restore[BF_FAMILY_INET4] = optarg;
+			break;
+		case 'S':
+			o.kernel_restore[BF_FAMILY_INET6] = optarg;
+			break;
 		case 'v':
 			verbosity++;
 			break;
@@ -309,6 +346,10 @@ static int cmd_apply(int argc, char **argv)
 		if (o.dump || o.test_only)
 			return cli_error("--confirm changes what is in force: "
 					 "not with --dump or --test");
+		if (o.other_tables_kernel)
+			return cli_error("--confirm cannot roll back the "
+					 "kernel's tables: not with "
+					 "--other-tables=kernel");
 		r = bf_apply_confirm(&o, (unsigned int)confirm);
 		if (!r)
 			fprintf(stderr,

@@ -73,6 +73,9 @@ int cli_restore(int argc, char **argv, enum bf_family family)
 		{ "table", required_argument, NULL, 'T' },
 		{ "hook", required_argument, NULL, 'H' },
 		{ "iface", required_argument, NULL, 'i' },
+		{ "other-tables", required_argument, NULL, 'O' },
+		{ "iptables-restore", required_argument, NULL, 'R' },
+		{ "ip6tables-restore", required_argument, NULL, 'R' },
 		{ 0 },
 	};
 	const char *cmd = family == BF_FAMILY_INET4 ? "iptables-restore" :
@@ -122,6 +125,13 @@ int cli_restore(int argc, char **argv, enum bf_family family)
 		case 'i':
 			o.ifname = optarg;
 			break;
+		case 'O':
+			if (cli_other_tables(optarg, &o.other_tables_kernel))
+				return 2;
+			break;
+		case 'R':
+			o.kernel_restore[family] = optarg;
+			break;
 		default:
 			return cli_error("see bpfilter help %s", cmd);
 		}
@@ -132,6 +142,10 @@ int cli_restore(int argc, char **argv, enum bf_family family)
 	o.input[family].path = optind < argc ? argv[optind] : "-";
 	o.kind = (enum bf_slot_kind)kind;
 	o.verbose = cli_verbosity() > 0;
+	if (noflush && o.other_tables_kernel)
+		return cli_error("%s: --other-tables=kernel is not supported "
+				 "with --noflush",
+				 cmd);
 	if (noflush)
 		return noflush_restore(&o, family);
 	return cli_status(bf_apply(&o));

@@ -29,6 +29,7 @@
 #include "bpfilter/log.h"
 #include "check/check.h"
 #include "load/ct.h"
+#include "load/kernel.h"
 #include "load/link.h"
 #include "load/load.h"
 #include "load/pin.h"
@@ -281,7 +282,7 @@ static void zero_counters(struct bf_ruleset *rs, unsigned int mask)
 /* Parse the user's inputs. Every family is parsed even after an error, so
  * that all errors are reported. */
 static int parse_inputs(struct bf_ruleset *rs, const struct bf_apply_opts *o,
-			unsigned int *given)
+			unsigned int *given, char **other, const char **names)
 {
 	int err = 0;
 
@@ -309,7 +310,12 @@ static int parse_inputs(struct bf_ruleset *rs, const struct bf_apply_opts *o,
 				in = opened;
 			}
 		}
-		r = bf_ipt_parse_restore(rs, in, path ? path : "<input>", f);
+		names[f] = path ? path : "<input>";
+		if (o->other_tables_kernel)
+			r = bf_ipt_parse_restore_other(rs, in, names[f], f,
+						       &other[f]);
+		else
+			r = bf_ipt_parse_restore(rs, in, names[f], f);
 		if (r)
 			err = err ? err : r;
 		*given |= 1u << f;
@@ -577,7 +583,35 @@ struct install_args {
 	const struct bf_state *old; /* the state in force, NULL if none */
 	double t0, t_parse; /* for the timings reported at -v */
 	uint64_t generation; /* out: the generation put in force */
+	/* Tables other than filter for the kernel, per family (NULL:
+	 * none), the inputs they came from and the tools. */
+	char *const *other;
+	const char *const *other_name;
+	const char *const *kernel_restore;
 };
+
+/* Hand the other tables to the kernel (see bf_apply()): --test for every
+ * family first, then (unless test) for real. */
+static int kernel_tables(const struct install_args *a, bool test)
+{
+	int r;
+
+	if (!a->other)
+		return 0;
+	for (int pass = 0; pass < (test ? 1 : 2); pass++) {
+		for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+			if (!a->other[f])
+				continue;
+			r = bf_kernel_tables_restore(a->kernel_restore[f], f,
+						     a->other[f],
+						     a->other_name[f],
+						     pass == 0);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
 
 /* Check, compile, load and commit rs (numbered) into the slot of t, whose
  * namespace directory is locked (unless only dumping or testing). */
@@ -605,8 +639,10 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 		dump_all(a->dump, rs, t->pts, t->n_pts);
 		goto out;
 	}
-	if (a->test_only)
+	if (a->test_only) {
+		r = kernel_tables(a, true);
 		goto out;
+	}
 
 	/* 1. load everything */
 	t->counters_fd = counters_map_create(rs->n_counters);
@@ -674,6 +710,11 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 		bf_err("cannot store the ruleset state: %s", strerror(-r));
 		goto out;
 	}
+	/* Everything of ours is loaded and nothing is switched yet: the
+	 * kernel's tables now, so that its refusal leaves ours as they are. */
+	r = kernel_tables(a, false);
+	if (r)
+		goto out;
 	if (st.hdr.flags & BF_STATE_USES_CT) {
 		r = bf_ct_enable();
 		if (r)
@@ -713,6 +754,8 @@ int bf_apply(const struct bf_apply_opts *o)
 	struct txn t = { .counters_fd = -1, .state_fd = -1, .lock_fd = -1 };
 	unsigned int given = 0;
 	bool have_old = false;
+	char *other[BF_FAMILY_COUNT] = { 0 };
+	const char *other_name[BF_FAMILY_COUNT] = { 0 };
 	int r;
 
 	if ((unsigned)o->kind >= BF_SLOT_COUNT)
@@ -739,7 +782,7 @@ int bf_apply(const struct bf_apply_opts *o)
 	rs = bf_ruleset_new();
 	if (!rs)
 		return -ENOMEM;
-	r = parse_inputs(rs, o, &given);
+	r = parse_inputs(rs, o, &given, other, other_name);
 	if (r)
 		goto out;
 	if (!given) {
@@ -833,11 +876,16 @@ int bf_apply(const struct bf_apply_opts *o)
 			.old = have_old ? &ost : NULL,
 			.t0 = t0,
 			.t_parse = t_parse,
+			.other = o->other_tables_kernel ? other : NULL,
+			.other_name = other_name,
+			.kernel_restore = o->kernel_restore,
 		};
 
 		r = install(&t, rs, &a);
 	}
 out:
+	for (int f = 0; f < BF_FAMILY_COUNT; f++)
+		free(other[f]);
 	txn_release(&t);
 	bf_state_release(&ost);
 	bf_ruleset_free(&old);

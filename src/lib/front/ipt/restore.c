@@ -492,8 +492,24 @@ static int getline_str(char **buf, size_t *cap, FILE *in)
 	return strlen(*buf) != (size_t)n;
 }
 
-int bf_ipt_parse_restore(struct bf_ruleset *rs, FILE *in, const char *filename,
-			 enum bf_family family)
+/* Whether the raw line belongs to a table other than filter: inside one,
+ * or its "*TABLE" line. */
+static bool other_table_line(const char *s, bool in_other)
+{
+	if (in_other)
+		return true;
+	s += strspn(s, " \t");
+	if (*s != '*')
+		return false;
+	s++;
+	return strncmp(s, "filter", 6) != 0 || !strchr(" \t\r\n", s[6]);
+}
+
+/* other: NULL to refuse tables other than filter, else the stream that
+ * collects them (see bf_ipt_parse_restore_other()); *n_other counts their
+ * lines. */
+static int parse_restore(struct bf_ruleset *rs, FILE *in, const char *filename,
+			 enum bf_family family, FILE *other, size_t *n_other)
 {
 	struct parser p = { .file = filename ?: "<input>" };
 	_cleanup_free_ char *buf = NULL;
@@ -509,8 +525,19 @@ int bf_ipt_parse_restore(struct bf_ruleset *rs, FILE *in, const char *filename,
 		return -ENOMEM;
 	while ((r = getline_str(&buf, &cap, in)) >= 0) {
 		char *line;
+		size_t len = strlen(buf);
 
 		lineno++;
+		/* Line N of the collected text is line N of the input: the
+		 * kernel tool's "line N failed" then points into the file. */
+		if (other && !r && other_table_line(buf, skip_table)) {
+			fputs(buf, other);
+			if (!len || buf[len - 1] != '\n')
+				fputc('\n', other);
+			(*n_other)++;
+		} else if (other) {
+			fputc('\n', other);
+		}
 		if (r) {
 			bf_log_at(BF_LOG_ERROR, p.file, lineno, 0,
 				  "NUL byte in line");
@@ -540,6 +567,8 @@ int bf_ipt_parse_restore(struct bf_ruleset *rs, FILE *in, const char *filename,
 			in_table = true;
 			table_line = lineno;
 			skip_table = strcmp(line + 1, "filter") != 0;
+			if (skip_table && other)
+				continue;
 			if (skip_table) {
 				bf_log_at(BF_LOG_ERROR, p.file, lineno, 0,
 					  "table '%s' is not supported "
@@ -583,6 +612,35 @@ int bf_ipt_parse_restore(struct bf_ruleset *rs, FILE *in, const char *filename,
 	r = commit(rs, &p);
 out:
 	bf_ruleset_free(&p.rs);
+	return r;
+}
+
+int bf_ipt_parse_restore(struct bf_ruleset *rs, FILE *in, const char *filename,
+			 enum bf_family family)
+{
+	return parse_restore(rs, in, filename, family, NULL, NULL);
+}
+
+int bf_ipt_parse_restore_other(struct bf_ruleset *rs, FILE *in,
+			       const char *filename, enum bf_family family,
+			       char **other)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t size = 0, n_other = 0;
+	FILE *f;
+	int r;
+
+	if (!other)
+		return -EINVAL;
+	*other = NULL;
+	f = open_memstream(&text, &size);
+	if (!f)
+		return -errno;
+	r = parse_restore(rs, in, filename, family, f, &n_other);
+	if (fclose(f) && !r)
+		r = -ENOMEM;
+	if (!r && n_other)
+		*other = TAKE_PTR(text);
 	return r;
 }
 
