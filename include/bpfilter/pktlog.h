@@ -38,4 +38,17 @@ _Static_assert(sizeof(struct bf_pktlog_rec) == 184, "pktlog record");
  * if the program has none (no LOG rule), or -errno. */
 int bf_pktlog_ring_fd(int prog_fd);
 
+/* Format record r as the kernel's LOG target does (nf_log_ip_packet() /
+ * nf_log_ip6_packet() in net/netfilter/nf_log_syslog.c): "PREFIX IN=...
+ * OUT=... MAC=... SRC=... DST=... LEN=... ..." with the kernel's trailing
+ * space, no newline. flags are the rule's enum bf_log_flags. What the
+ * record cannot provide: the MAC header (printed as an empty "MAC=" when
+ * there is an input interface), UID/GID (--log-uid prints nothing: the
+ * program does not read the socket), and header bytes beyond the
+ * BF_PKTLOG_CAP captured ones (printed as "[not captured] "). Writes at
+ * most size bytes (NUL included); returns the length of the full line
+ * (as snprintf()). */
+int bf_pktlog_format(const struct bf_pktlog_rec *r, const char *prefix,
+		     uint8_t flags, char *buf, size_t size);
+
 #endif /* BPFILTER_PKTLOG_H */
