@@ -219,8 +219,9 @@ static void test_refused_without_option(void **state)
 	int line;
 
 	need(c);
-	assert_int_not_equal(bft_sh_out(&out, "ip netns exec %s %s apply %s "
-					      "2>&1",
+	assert_int_not_equal(bft_sh_out(&out,
+					"ip netns exec %s %s apply %s "
+					"2>&1",
 					c->ns, bft_bpfilter_bin(), c->path),
 			     0);
 	line = line_of(c->text, "*nat");
@@ -297,8 +298,8 @@ static void test_kernel_refuses_nat(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_other_tables_kernel,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_tables_kernel, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_refused_without_option,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_refuses_nat, setup,

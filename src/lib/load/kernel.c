@@ -27,9 +27,9 @@ extern char **environ;
 static int find_tool(const char *name, char *out, size_t size)
 {
 	const char *path = getenv("PATH");
-	_cleanup_free_ char *dirs = NULL;
-	char *save = NULL;
+	char *dirs, *save = NULL;
 	struct stat st;
+	int r = -ENOENT;
 
 	if (strchr(name, '/')) {
 		if ((size_t)snprintf(out, size, "%s", name) >= size)
@@ -43,10 +43,14 @@ static int find_tool(const char *name, char *out, size_t size)
 	     d = strtok_r(NULL, ":", &save)) {
 		if ((size_t)snprintf(out, size, "%s/%s", d, name) >= size)
 			continue;
-		if (!stat(out, &st) && S_ISREG(st.st_mode) && !access(out, X_OK))
-			return 0;
+		if (!stat(out, &st) && S_ISREG(st.st_mode) &&
+		    !access(out, X_OK)) {
+			r = 0;
+			break;
+		}
 	}
-	return -ENOENT;
+	free(dirs);
+	return r;
 }
 
 /* Whether path is the running program (bpfilter installed under the name
@@ -73,18 +77,19 @@ static void report(char *out, const char *file, const char *name, bool error)
 int bf_kernel_tables_restore(const char *tool, enum bf_family family,
 			     const char *text, const char *file, bool test)
 {
-	const char *name = tool ? tool :
-				  family == BF_FAMILY_INET4 ?
-				  "iptables-restore" :
-				  "ip6tables-restore";
-	char path[PATH_MAX], *argv[3] = { (char *)name, NULL, NULL };
+	const char *name = tool;
+	char path[PATH_MAX], *argv[3] = { NULL, NULL, NULL };
 	_cleanup_close_ int mfd = -1, rfd = -1, wfd = -1;
-	_cleanup_free_ char *out = NULL;
+	char *out = NULL;
 	size_t len = 0, cap = 0;
 	posix_spawn_file_actions_t fa;
 	int pipefd[2], status, r;
 	pid_t pid;
 
+	if (!name)
+		name = family == BF_FAMILY_INET4 ? "iptables-restore" :
+						   "ip6tables-restore";
+	argv[0] = (char *)name;
 	r = find_tool(name, path, sizeof(path));
 	if (r) {
 		bf_err("%s: cannot hand the other tables to the kernel: %s: %s "
@@ -168,21 +173,24 @@ int bf_kernel_tables_restore(const char *tool, enum bf_family family,
 		}
 	}
 	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
+		if (errno != EINTR) {
+			free(out);
 			return -errno;
+		}
 	}
 
 	r = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EINVAL;
 	if (out)
 		report(out, file, name, r != 0);
+	free(out);
 	if (r) {
 		if (WIFEXITED(status))
 			bf_err("%s: the kernel's %s (%s) refused the other "
 			       "tables (exit status %d)",
 			       file, name, path, WEXITSTATUS(status));
 		else
-			bf_err("%s: %s (%s) did not exit normally", file,
-			       name, path);
+			bf_err("%s: %s (%s) did not exit normally", file, name,
+			       path);
 	}
 	return r;
 }
