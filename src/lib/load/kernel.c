@@ -174,8 +174,9 @@ int bf_kernel_tables_restore(const char *tool, enum bf_family family,
 	}
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
+			r = -errno;
 			free(out);
-			return -errno;
+			return r;
 		}
 	}
 
