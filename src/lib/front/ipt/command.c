@@ -895,6 +895,17 @@ int bf_ipt_print_S(FILE *out, const struct bf_ruleset *rs,
 	return 0;
 }
 
+/* getline() returned -1: 0 at the end of the input, else the error that
+ * stopped it (a failed allocation must not pass for the end of a file). */
+static int input_end(FILE *in)
+{
+	int e = errno;
+
+	if (feof(in))
+		return 0;
+	return e ? -e : -EIO;
+}
+
 int bf_ipt_run_commands(struct bf_ruleset *rs, FILE *in, const char *filename,
 			FILE *out)
 {
@@ -910,11 +921,12 @@ int bf_ipt_run_commands(struct bf_ruleset *rs, FILE *in, const char *filename,
 		enum bf_family f;
 
 		lineno++;
-		if (ipt_split_shell(buf, &av, &err)) {
+		r = ipt_split_shell(buf, &av, &err);
+		if (r) {
 			bf_log_at(BF_LOG_ERROR, filename, lineno, 0, "%s",
 				  err ? err : "cannot split the line");
 			ipt_argv_free(&av);
-			return -EINVAL;
+			return r;
 		}
 		if (!av.argc) {
 			ipt_argv_free(&av);
@@ -947,7 +959,7 @@ int bf_ipt_run_commands(struct bf_ruleset *rs, FILE *in, const char *filename,
 		if (r)
 			return r;
 	}
-	return 0;
+	return input_end(in);
 }
 
 int bf_ipt_zero(struct bf_ruleset *rs, enum bf_family family, const char *chain)
@@ -1148,6 +1160,9 @@ int bf_ipt_restore_noflush(struct bf_ruleset *rs, FILE *in,
 		if (r)
 			return r;
 	}
+	r = input_end(in);
+	if (r)
+		return r;
 	if (in_table) {
 		bf_log_at(BF_LOG_ERROR, filename, lineno, 0,
 			  "COMMIT expected at the end of the table");
