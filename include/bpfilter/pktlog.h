@@ -51,4 +51,23 @@ int bf_pktlog_ring_fd(int prog_fd);
 int bf_pktlog_format(const struct bf_pktlog_rec *r, const char *prefix,
 		     uint8_t flags, char *buf, size_t size);
 
+/* Reading the LOG records of the programs in force in this network
+ * namespace (every slot). For each record, cb gets the slot name ("nf",
+ * "tc-IF", "xdp-IF") and the LOG rule's prefix, level and flags from the
+ * slot's ruleset in force (prefix NULL if the counter index is no LOG
+ * rule of it: the ruleset changed since). The ring buffers are those of
+ * the programs in force when the reader was opened. */
+struct bf_pktlog_reader;
+typedef void (*bf_pktlog_cb)(const struct bf_pktlog_rec *r, const char *slot,
+			     const char *prefix, int level, uint8_t flags,
+			     void *data);
+
+/* -ENOENT: no program with a LOG rule in force. */
+int bf_pktlog_reader_open(bf_pktlog_cb cb, void *data,
+			  struct bf_pktlog_reader **out);
+/* Hand every waiting record to cb; with timeout_ms > 0 (or -1: forever),
+ * first wait for one. Returns the count handled or -errno. */
+int bf_pktlog_reader_poll(struct bf_pktlog_reader *rd, int timeout_ms);
+void bf_pktlog_reader_free(struct bf_pktlog_reader **rd);
+
 #endif /* BPFILTER_PKTLOG_H */

@@ -30,5 +30,7 @@ int cli_rule(int argc, char **argv);
 int cli_batch(int argc, char **argv);
 /* trace.c: bpfilter trace */
 int cli_trace(int argc, char **argv);
+/* log.c: bpfilter log */
+int cli_log(int argc, char **argv);
 
 #endif /* BPFILTER_CLI_H */

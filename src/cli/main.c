@@ -161,6 +161,19 @@ static const struct cmd_help {
 	  "  --hook H      INPUT (default), FORWARD or OUTPUT\n"
 	  "  --in, --out   interface names (none by default)\n"
 	  "  -j, --json    one JSON document\n" },
+	{ "log", "bpfilter log [-f|--follow] [-j|--json] [-s|--syslog]",
+	  "Print the packets logged by the LOG rules in force in this network\n"
+	  "namespace (every slot), one line each in the format of the\n"
+	  "kernel's LOG target: PREFIX IN= OUT= MAC= SRC= DST= LEN= ...\n"
+	  "(MAC= stays empty: the link-layer header is not captured; UID=\n"
+	  "is never printed). Records are read once: without --follow, the\n"
+	  "ones waiting are printed and the command ends.\n"
+	  "  -f, --follow  keep printing until interrupted (the programs in\n"
+	  "                force when it started)\n"
+	  "  -j, --json    one JSON object a line (slot, prefix, level,\n"
+	  "                counter, family, hook, len, line)\n"
+	  "  -s, --syslog  also send each line to syslog(3) at the rule's\n"
+	  "                --log-level (journald picks it up)\n" },
 	{ "help", "bpfilter help [COMMAND]",
 	  "Show the usage of all commands or of one.\n" },
 };
@@ -645,6 +658,8 @@ int main(int argc, char **argv)
 		return cli_batch(argc, argv);
 	if (!strcmp(cmd, "trace"))
 		return cli_trace(argc, argv);
+	if (!strcmp(cmd, "log"))
+		return cli_log(argc, argv);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (!strcmp(cmd, cmds[i].name))
 			return cmds[i].fn(argc, argv);

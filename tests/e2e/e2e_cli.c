@@ -19,6 +19,7 @@ static const char *const cmds[] = {
 	"iptables-restore",
 	"ip6tables-restore",
 	"trace",
+	"log",
 	"help",
 	"iptables",
 	"ip6tables",

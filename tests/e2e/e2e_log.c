@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * End to end: the LOG target. A LOG rule before an ACCEPT logs the
+ * packets it sees, and `bpfilter log` prints them in the kernel's LOG
+ * format (net/netfilter/nf_log_syslog.c); the packets still pass.
+ */
+#include "e2e.h"
+
+static int setup_pair(void **state)
+{
+	static struct e2e e;
+
+	*state = &e;
+	if (!bft_kernel_available(&(const char *){ NULL }))
+		return 0;
+	return e2e_pair_setup(&e) ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	e2e_teardown(*state);
+	return 0;
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+	if (!hay || !strstr(hay, needle))
+		fail_msg("expected \"%s\" in:\n%s", needle, hay ? hay : "");
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; p && (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* The line of out that starts with prefix (copied into line[size]). */
+static void line_of(const char *out, const char *prefix, char *line,
+		    size_t size)
+{
+	const char *p = out ? strstr(out, prefix) : NULL;
+	size_t n;
+
+	if (!p)
+		fail_msg("no line \"%s...\" in:\n%s", prefix, out ? out : "");
+	n = strcspn(p, "\n");
+	if (n >= size)
+		n = size - 1;
+	memcpy(line, p, n);
+	line[n] = '\0';
+}
+
+static void test_log_ping_syn(void **state)
+{
+	struct e2e *e = *state;
+	char *out = NULL, line[1024], want[256];
+	const char *f;
+
+	BFT_REQUIRE_KERNEL();
+	f = e2e_file(e, "log.rules",
+		     "*filter\n"
+		     ":INPUT ACCEPT [0:0]\n"
+		     ":FORWARD ACCEPT [0:0]\n"
+		     ":OUTPUT ACCEPT [0:0]\n"
+		     "-A INPUT -p icmp -j LOG --log-prefix \"bf-icmp: \"\n"
+		     "-A INPUT -p icmp -j ACCEPT\n"
+		     "-A INPUT -p tcp -m tcp --dport 5001 --tcp-flags "
+		     "SYN,ACK SYN -j LOG --log-prefix \"bf-syn: \" "
+		     "--log-level 6 --log-tcp-options --log-tcp-sequence\n"
+		     "-A INPUT -p tcp -m tcp --dport 5001 -j ACCEPT\n"
+		     "COMMIT\n");
+	assert_int_equal(e2e_cli(NULL, e->b, "apply %s", f), 0);
+	/* nothing logged yet: no output */
+	assert_int_equal(e2e_cli(&out, e->b, "log"), 0);
+	assert_int_equal(count(out, "IN="), 0);
+	free(out);
+
+	assert_true(e2e_ping(e->a, "192.0.2.2"));
+	assert_true(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
+	assert_int_equal(e2e_cli(&out, e->b, "log"), 0);
+	/* exactly one echo request and one SYN */
+	assert_int_equal(count(out, "bf-icmp: "), 1);
+	assert_int_equal(count(out, "bf-syn: "), 1);
+
+	line_of(out, "bf-icmp: ", line, sizeof(line));
+	snprintf(want, sizeof(want),
+		 "bf-icmp: IN=%s OUT= MAC= SRC=192.0.2.1 DST=192.0.2.2 "
+		 "LEN=84 TOS=0x00 PREC=0x00 TTL=64 ID=",
+		 e->ib);
+	assert_contains(line, want);
+	assert_contains(line, " DF PROTO=ICMP TYPE=8 CODE=0 ID=");
+	assert_contains(line, " SEQ=1 ");
+	print_message("%s\n", line);
+
+	line_of(out, "bf-syn: ", line, sizeof(line));
+	snprintf(want, sizeof(want),
+		 "bf-syn: IN=%s OUT= MAC= SRC=192.0.2.1 DST=192.0.2.2 "
+		 "LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=",
+		 e->ib);
+	assert_contains(line, want);
+	assert_contains(line, " DF PROTO=TCP SPT=");
+	assert_contains(line, " DPT=5001 SEQ=");
+	assert_contains(line, " ACK=0 WINDOW=");
+	assert_contains(line, " RES=0x00 SYN URGP=0 OPT (020405B4");
+	print_message("%s\n", line);
+	free(out);
+
+	/* read once: the records are gone */
+	assert_int_equal(e2e_cli(&out, e->b, "log"), 0);
+	assert_int_equal(count(out, "IN="), 0);
+	free(out);
+
+	/* --json: one object a line, with the rule's level and prefix */
+	assert_true(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
+	assert_int_equal(e2e_cli(&out, e->b, "log --json"), 0);
+	assert_int_equal(count(out, "\"prefix\":\"bf-syn: \""), 1);
+	assert_contains(out, "\"level\":6");
+	assert_contains(out, "\"slot\":\"nf\"");
+	assert_contains(out, "\"family\":\"ipv4\"");
+	assert_contains(out, "\"line\":\"bf-syn: IN=");
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_log_ping_syn),
+	};
+
+	(void)e2e_list;
+
+	return cmocka_run_group_tests(tests, setup_pair, teardown);
+}
