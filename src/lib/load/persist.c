@@ -152,10 +152,20 @@ int bf_restore(FILE *in, const char *name, bool counters)
 		}
 		fputs(line, cur->m);
 	}
+	if (!feof(in)) {
+		/* a read or allocation error, not the end of the file: do
+		 * not restore part of it */
+		r = errno ? -errno : -EIO;
+		bf_err("%s: cannot read: %s", name, strerror(-r));
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
-		fclose(secs[i].m);
+		if (fclose(secs[i].m) && !r)
+			r = -ENOMEM; /* the text did not fit in memory */
 		secs[i].m = NULL;
 	}
+	if (r)
+		goto out;
 	if (!n) {
 		bf_err("%s: no table to restore", name);
 		r = -EINVAL;
