@@ -122,6 +122,31 @@ static void test_log_ping_syn(void **state)
 	assert_contains(out, "\"family\":\"ipv4\"");
 	assert_contains(out, "\"line\":\"bf-syn: IN=");
 	free(out);
+
+	/* XDP on b's interface: the same line, the interface from the
+	 * slot (IN= at ingress) */
+	f = e2e_file(e, "xdp.rules",
+		     "*filter\n"
+		     ":INPUT ACCEPT [0:0]\n"
+		     "-A INPUT -p icmp -j LOG --log-prefix \"xdp-icmp: \"\n"
+		     "COMMIT\n");
+	assert_int_equal(
+		e2e_cli(NULL, e->b, "apply --hook xdp --iface %s %s", e->ib, f),
+		0);
+	assert_true(e2e_ping(e->a, "192.0.2.2"));
+	assert_int_equal(e2e_cli(&out, e->b, "log"), 0);
+	assert_int_equal(count(out, "xdp-icmp: "), 1);
+	assert_int_equal(count(out, "bf-icmp: "), 1);
+	line_of(out, "xdp-icmp: ", line, sizeof(line));
+	snprintf(want, sizeof(want),
+		 "xdp-icmp: IN=%s OUT= MAC= SRC=192.0.2.1 DST=192.0.2.2 "
+		 "LEN=84 TOS=0x00 PREC=0x00 TTL=64 ID=",
+		 e->ib);
+	assert_contains(line, want);
+	assert_contains(line, " DF PROTO=ICMP TYPE=8 CODE=0 ID=");
+	free(out);
+	assert_int_equal(
+		e2e_cli(NULL, e->b, "flush --hook xdp --iface %s", e->ib), 0);
 }
 
 int main(void)

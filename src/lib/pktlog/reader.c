@@ -32,6 +32,7 @@ struct rule_info {
 struct slot_info {
 	struct bf_pktlog_reader *rd;
 	char name[8 + BF_IFNAMSIZ];
+	char ifname[BF_IFNAMSIZ]; /* tc and xdp slots */
 	struct rule_info *rules;
 	uint32_t n_rules;
 };
@@ -84,9 +85,18 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct slot_info *s = ctx;
 	const struct bf_pktlog_rec *r = data;
 	const struct rule_info *ri;
+	struct bf_pktlog_rec copy;
 
 	if (size < sizeof(*r))
 		return 0;
+	if (s->ifname[0] && !r->iif[0] && !r->oif[0]) {
+		/* tc/XDP: the interface is the slot's (ingress: IN,
+		 * egress: OUT) */
+		copy = *r;
+		snprintf(r->hook == BF_HOOK_OUTPUT ? copy.oif : copy.iif,
+			 sizeof(copy.iif), "%s", s->ifname);
+		r = &copy;
+	}
 	ri = r->counter_idx < s->n_rules && s->rules[r->counter_idx].log ?
 		     &s->rules[r->counter_idx] :
 		     NULL;
@@ -186,6 +196,7 @@ int bf_pktlog_reader_open(bf_pktlog_cb cb, void *data,
 			continue;
 		s->rd = rd;
 		snprintf(s->name, sizeof(s->name), "%s", slot.name);
+		snprintf(s->ifname, sizeof(s->ifname), "%s", slot.ifname);
 		eo.kind = (enum bf_slot_kind)slot.kind;
 		eo.ifname = slot.ifname[0] ? slot.ifname : NULL;
 		r = bf_edit(&eo, collect_rules, s);
