@@ -61,7 +61,6 @@ void free(void *p)
 {
 	__libc_free(p);
 }
-#endif
 
 static void quiet(enum bf_log_level level, const char *msg, void *data)
 {
@@ -70,7 +69,6 @@ static void quiet(enum bf_log_level level, const char *msg, void *data)
 	(void)data;
 }
 
-#if HAVE_FAULTS
 static int run_noflush(struct bf_ruleset *rs, FILE *in, FILE *out)
 {
 	(void)out;
