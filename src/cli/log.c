@@ -42,8 +42,8 @@ static void print_rec(const struct bf_pktlog_rec *r, const char *slot,
 	if (x->json) {
 		json_t *o = json_pack("{s:s, s:s?, s:i, s:I, s:s, s:s, s:I, "
 				      "s:s}",
-				      "slot", slot, "prefix", prefix,
-				      "level", level, "counter",
+				      "slot", slot, "prefix", prefix, "level",
+				      level, "counter",
 				      (json_int_t)r->counter_idx, "family",
 				      bf_family_name(r->family), "hook",
 				      bf_hook_name(r->hook), "len",

@@ -130,9 +130,9 @@ static void test_log_ping_syn(void **state)
 		     ":INPUT ACCEPT [0:0]\n"
 		     "-A INPUT -p icmp -j LOG --log-prefix \"xdp-icmp: \"\n"
 		     "COMMIT\n");
-	assert_int_equal(
-		e2e_cli(NULL, e->b, "apply --hook xdp --iface %s %s", e->ib, f),
-		0);
+	assert_int_equal(e2e_cli(NULL, e->b, "apply --hook xdp --iface %s %s",
+				 e->ib, f),
+			 0);
 	assert_true(e2e_ping(e->a, "192.0.2.2"));
 	assert_int_equal(e2e_cli(&out, e->b, "log"), 0);
 	assert_int_equal(count(out, "xdp-icmp: "), 1);

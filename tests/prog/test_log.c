@@ -135,7 +135,8 @@ static void test_log_continue(void **state)
 						  lc->rules[li].counter_idx,
 						  &tcp);
 				assert_int_equal(
-					pu_counter(&p, lc->rules[li].counter_idx)
+					pu_counter(&p,
+						   lc->rules[li].counter_idx)
 						.packets,
 					2);
 				assert_int_equal(
@@ -159,11 +160,10 @@ static void test_no_ring(void **state)
 	(void)state;
 	BFT_REQUIRE_KERNEL();
 	rs = bf_ruleset_new();
-	PU_RULE(bf_ruleset_builtin(rs, 0, BF_HOOK_INPUT), BF_VERDICT_DROP,
-		NULL, pu_proto(6, false));
-	assert_int_equal(pu_load(rs, BF_ATTACH_NF, BF_HOOK_INPUT, 0, "veth0",
-				 &p),
-			 0);
+	PU_RULE(bf_ruleset_builtin(rs, 0, BF_HOOK_INPUT), BF_VERDICT_DROP, NULL,
+		pu_proto(6, false));
+	assert_int_equal(
+		pu_load(rs, BF_ATTACH_NF, BF_HOOK_INPUT, 0, "veth0", &p), 0);
 	assert_int_equal(bf_pktlog_ring_fd(p.prog_fd), -ENOENT);
 	pu_close(&p);
 	bf_ruleset_free(&rs);

@@ -87,8 +87,8 @@ static void test_tcp_syn(void **state)
 
 	(void)state;
 	rec_init(&r, BF_FAMILY_INET4, "veth0", "");
-	ih = v4(r.data, "192.0.2.1", "192.0.2.2", 6, 44, 0x10, 64, 4660,
-		0x4000, NULL, 0);
+	ih = v4(r.data, "192.0.2.1", "192.0.2.2", 6, 44, 0x10, 64, 4660, 0x4000,
+		NULL, 0);
 	th = tcp(r.data + ih, 40000, 22, 1000, 0, 0x02, 64240, 0, mss, 4);
 	r.len = r.caplen = (uint32_t)(ih + th);
 	expect(&r, "P: ", 0,
@@ -128,8 +128,8 @@ static void test_icmp_echo_ipopt(void **state)
 
 	(void)state;
 	rec_init(&r, BF_FAMILY_INET4, "", "veth1");
-	ih = v4(r.data, "198.51.100.7", "203.0.113.9", 1, 88, 0, 63, 7, 0,
-		opt, 4);
+	ih = v4(r.data, "198.51.100.7", "203.0.113.9", 1, 88, 0, 63, 7, 0, opt,
+		4);
 	ic = r.data + ih;
 	ic[0] = 8;
 	put16(ic + 4, 77);
@@ -147,8 +147,7 @@ static void test_icmp_echo_ipopt(void **state)
 	ic = r.data + ih;
 	ic[0] = 3;
 	ic[1] = 3;
-	v4(ic + 8, "192.0.2.1", "192.0.2.9", 17, 40, 0, 64, 2, 0x4000, NULL,
-	   0);
+	v4(ic + 8, "192.0.2.1", "192.0.2.9", 17, 40, 0, 64, 2, 0x4000, NULL, 0);
 	put16(ic + 28, 5353);
 	put16(ic + 30, 53);
 	put16(ic + 32, 20);

@@ -63,7 +63,7 @@ struct out {
 };
 
 __attribute__((format(printf, 2, 3))) static void add(struct out *o,
-						       const char *fmt, ...)
+						      const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -183,8 +183,8 @@ static int fmt_udp(struct out *o, const struct pkt *p, uint8_t proto,
 		add(o, "INCOMPLETE [%u bytes] ", p->len - off);
 		return 1;
 	}
-	add(o, "SPT=%u DPT=%u LEN=%u ", be16(p->d + off),
-	    be16(p->d + off + 2), be16(p->d + off + 4));
+	add(o, "SPT=%u DPT=%u LEN=%u ", be16(p->d + off), be16(p->d + off + 2),
+	    be16(p->d + off + 4));
 	return 0;
 }
 
@@ -214,8 +214,8 @@ static void fmt_v4(struct out *o, const struct pkt *p, uint32_t iphoff,
 	/* iph_totlen(): tot_len (0 only for BIG TCP GSO packets) */
 	add(o, "LEN=%u TOS=0x%02X PREC=0x%02X TTL=%u ID=%u ",
 	    be16(ih + 2) ? be16(ih + 2) : p->len - iphoff,
-	    ih[1] & 0x1e /* IPTOS_TOS_MASK */, ih[1] & 0xe0 /* PREC */,
-	    ih[8], be16(ih + 4));
+	    ih[1] & 0x1e /* IPTOS_TOS_MASK */, ih[1] & 0xe0 /* PREC */, ih[8],
+	    be16(ih + 4));
 	frag = be16(ih + 6);
 	if (frag & 0x8000)
 		add(o, "CE ");
@@ -251,8 +251,8 @@ static void fmt_v4(struct out *o, const struct pkt *p, uint32_t iphoff,
 	case 1: {
 		/* bytes each ICMP type needs (required_len[]) */
 		static const uint8_t need[19] = {
-			[0] = 4,  [3] = 28,  [4] = 28,	[5] = 28,
-			[8] = 4,  [11] = 28, [12] = 28, [13] = 20,
+			[0] = 4,   [3] = 28,  [4] = 28,	 [5] = 28,
+			[8] = 4,   [11] = 28, [12] = 28, [13] = 20,
 			[14] = 20, [17] = 12, [18] = 12,
 		};
 		const uint8_t *ic;
@@ -425,7 +425,8 @@ static void fmt_v6(struct out *o, const struct pkt *p, uint32_t off,
 				a = avail(o, p, ptr, 12);
 				if (a <= 0) {
 					if (!a)
-						add(o, "INCOMPLETE [%u bytes] )",
+						add(o,
+						    "INCOMPLETE [%u bytes] )",
 						    p->len - ptr);
 					return;
 				}
@@ -443,7 +444,8 @@ static void fmt_v6(struct out *o, const struct pkt *p, uint32_t off,
 				a = avail(o, p, ptr, 8);
 				if (a <= 0) {
 					if (!a)
-						add(o, "INCOMPLETE [%u bytes] )",
+						add(o,
+						    "INCOMPLETE [%u bytes] )",
 						    p->len - ptr);
 					return;
 				}
@@ -529,8 +531,7 @@ int bf_pktlog_format(const struct bf_pktlog_rec *r, const char *prefix,
 	if (size)
 		buf[0] = '\0';
 	/* nf_log_dump_packet_common() (the level goes to syslog) */
-	add(&o, "%sIN=%.16s OUT=%.16s ", prefix ? prefix : "", r->iif,
-	    r->oif);
+	add(&o, "%sIN=%.16s OUT=%.16s ", prefix ? prefix : "", r->iif, r->oif);
 	/* dump_mac_header(), fallback: the MAC header is not captured */
 	if (r->iif[0])
 		add(&o, "MAC= ");
