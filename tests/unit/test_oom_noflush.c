@@ -72,8 +72,7 @@ static void quiet(enum bf_log_level level, const char *msg, void *data)
 static int run_noflush(struct bf_ruleset *rs, FILE *in, FILE *out)
 {
 	(void)out;
-	return bf_ipt_restore_noflush(rs, in, "t.rules", BF_FAMILY_INET4,
-				      true);
+	return bf_ipt_restore_noflush(rs, in, "t.rules", BF_FAMILY_INET4, true);
 }
 
 static int run_commands(struct bf_ruleset *rs, FILE *in, FILE *out)

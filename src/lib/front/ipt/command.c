@@ -1103,8 +1103,7 @@ int bf_ipt_restore_noflush(struct bf_ruleset *rs, FILE *in,
 					av.argv[1] = NULL;
 				if (asprintf(&av.argv[2], "%llu", by) < 0)
 					av.argv[2] = NULL;
-				if (!av.argv[0] || !av.argv[1] ||
-				    !av.argv[2]) {
+				if (!av.argv[0] || !av.argv[1] || !av.argv[2]) {
 					for (int i = 0; i < shift; i++)
 						free(av.argv[i]);
 					return -ENOMEM;
