@@ -48,7 +48,8 @@ static size_t v4(uint8_t *b, const char *src, const char *dst, uint8_t proto,
 	b[9] = proto;
 	inet_pton(AF_INET, src, b + 12);
 	inet_pton(AF_INET, dst, b + 16);
-	memcpy(b + 20, opt, optlen);
+	if (optlen)
+		memcpy(b + 20, opt, optlen);
 	return 20 + optlen;
 }
 
@@ -64,7 +65,8 @@ static size_t tcp(uint8_t *b, uint16_t sp, uint16_t dp, uint32_t seq,
 	b[13] = flags;
 	put16(b + 14, win);
 	put16(b + 18, urgp);
-	memcpy(b + 20, opt, optlen);
+	if (optlen)
+		memcpy(b + 20, opt, optlen);
 	return 20 + optlen;
 }
 
