@@ -29,10 +29,16 @@ struct bf_pktlog_rec {
 	uint32_t pad1;
 	char iif[16]; /* input interface name (netfilter), zeros if none */
 	char oif[16];
+	/* The link-layer header of a received packet (netfilter with a
+	 * MAC header of at least 14 bytes before the IP header, tc/XDP
+	 * ingress): maclen 14, else 0. */
+	uint8_t mac[14];
+	uint8_t maclen;
+	uint8_t pad2;
 	uint8_t data[BF_PKTLOG_CAP]; /* from the L3 header */
 };
 
-_Static_assert(sizeof(struct bf_pktlog_rec) == 184, "pktlog record");
+_Static_assert(sizeof(struct bf_pktlog_rec) == 200, "pktlog record");
 
 /* The LOG ring buffer of the loaded program prog_fd: a new fd, or -ENOENT
  * if the program has none (no LOG rule), or -errno. */
@@ -42,8 +48,8 @@ int bf_pktlog_ring_fd(int prog_fd);
  * nf_log_ip6_packet() in net/netfilter/nf_log_syslog.c): "PREFIX IN=...
  * OUT=... MAC=... SRC=... DST=... LEN=... ..." with the kernel's trailing
  * space, no newline. flags are the rule's enum bf_log_flags. What the
- * record cannot provide: the MAC header (printed as an empty "MAC=" when
- * there is an input interface), UID/GID (--log-uid prints nothing: the
+ * record cannot provide: the MAC header of non-Ethernet-sized link
+ * layers (printed as an empty "MAC="), UID/GID (--log-uid prints nothing: the
  * program does not read the socket), and header bytes beyond the
  * BF_PKTLOG_CAP captured ones (printed as "[not captured] "). Writes at
  * most size bytes (NUL included); returns the length of the full line

@@ -69,6 +69,16 @@ static void check_rec(const struct bf_pktlog_rec *r, const struct kind *k,
 	assert_int_equal(r->caplen, cap);
 	assert_memory_equal(r->data, pkt->b, cap);
 	assert_int_equal(r->mark, 0);
+	/* tc/XDP ingress: the Ethernet header in front of the packet */
+	if (k->attach != BF_ATTACH_NF) {
+		if (k->hook == BF_HOOK_INPUT) {
+			assert_int_equal(r->maclen, 14);
+			assert_int_equal(r->mac[12], f ? 0x86 : 0x08);
+			assert_int_equal(r->mac[13], f ? 0xdd : 0x00);
+		} else {
+			assert_int_equal(r->maclen, 0);
+		}
+	}
 }
 
 /* builtin: -p tcp -j LOG; -p tcp -j DROP; policy ACCEPT. A TCP packet is

@@ -98,13 +98,21 @@ static void test_tcp_syn(void **state)
 	       "TOS=0x10 PREC=0x00 TTL=64 ID=4660 DF PROTO=TCP SPT=40000 "
 	       "DPT=22 WINDOW=64240 RES=0x00 SYN URGP=0 ");
 	r.mark = 0x2a;
+	/* the link-layer header: 14 bytes as %02x joined by ':' */
+	for (int i = 0; i < 14; i++)
+		r.mac[i] = (uint8_t)(0xa0 + i);
+	r.mac[12] = 0x08;
+	r.mac[13] = 0x00;
+	r.maclen = 14;
 	expect(&r, "", BF_LOGF_TCPSEQ | BF_LOGF_TCPOPT,
-	       "IN=veth0 OUT= MAC= SRC=192.0.2.1 DST=192.0.2.2 LEN=44 "
+	       "IN=veth0 OUT= MAC=a0:a1:a2:a3:a4:a5:a6:a7:a8:a9:aa:ab:08:00 "
+	       "SRC=192.0.2.1 DST=192.0.2.2 LEN=44 "
 	       "TOS=0x10 PREC=0x00 TTL=64 ID=4660 DF PROTO=TCP SPT=40000 "
 	       "DPT=22 SEQ=1000 ACK=0 WINDOW=64240 RES=0x00 SYN URGP=0 "
 	       "OPT (020405B4) MARK=0x2a ");
 	/* ACK PSH FIN, precedence bits, MF and a fragment offset of 0 */
 	r.mark = 0;
+	r.maclen = 0;
 	r.data[1] = 0xb8;
 	r.data[ih + 13] = 0x19;
 	put16(r.data + 6, 0x2000);

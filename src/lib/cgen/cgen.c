@@ -977,9 +977,87 @@ static void emit_log(struct cg *c, const struct bf_rule *rule)
 	bf_label_bind(&c->e, done);
 }
 
+/* The link-layer header into the per-CPU LOG record (dump_mac_header() of
+ * nf_log_syslog.c prints it when there is an input device); maclen says
+ * whether it is there.
+ *
+ * Netfilter (hooks other than LOCAL_OUT), at the start of
+ * parse_nf_meta() while r7 is the skb: 14 bytes at skb->head +
+ * mac_header when they end before skb->data. Uses r0-r5 and the scratch
+ * bytes of the packet context. */
+static void emit_log_mac_nf(struct cg *c)
+{
+	bf_label nomac = bf_label_new(&c->e), done = bf_label_new(&c->e);
+	int16_t mac = (int16_t)offsetof(struct bf_pktlog_rec, mac);
+	int16_t maclen = (int16_t)offsetof(struct bf_pktlog_rec, maclen);
+
+	bf_emit_map_fd_kind(&c->e, BF_R1, BF_RELOC_LOGBUF, 0);
+	bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R9));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R2, PCTX_OFF(pad)));
+	bf_emit(&c->e, I_HELPER(BPF_FUNC_map_lookup_elem));
+	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, done);
+	bf_emit(&c->e, I_ST(BPF_B, BF_R0, maclen, 0));
+	bf_emit(&c->e, I_LDX(BPF_H, BF_R2, BF_R7,
+			     (int16_t)c->off_skb_mac_header));
+	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R2, 0xffff, done);
+	bf_emit(&c->e, I_LDX(BPF_DW, BF_R3, BF_R7, (int16_t)c->off_skb_head));
+	bf_emit(&c->e, I_LDX(BPF_DW, BF_R4, BF_R7, (int16_t)c->off_skb_data));
+	bf_emit(&c->e, I_ALU64_REG(BPF_SUB, BF_R4, BF_R3));
+	bf_emit(&c->e, I_MOV64_REG(BF_R5, BF_R2));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R5, 14));
+	bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R5, BF_R4, done);
+	/* the record pointer survives the call on the stack (scratch) */
+	bf_emit(&c->e, I_STX(BPF_DW, BF_FP, BF_R0, STK_BUF));
+	/* bpf_probe_read_kernel(rec->mac, 14, head + mac_header) */
+	bf_emit(&c->e, I_ALU64_REG(BPF_ADD, BF_R3, BF_R2));
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R0));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, mac));
+	bf_emit(&c->e, I_MOV64_IMM(BF_R2, 14));
+	bf_emit(&c->e, I_HELPER(BPF_FUNC_probe_read_kernel));
+	bf_emit(&c->e, I_LDX(BPF_DW, BF_R1, BF_FP, STK_BUF));
+	bf_emit(&c->e, I_ST(BPF_DW, BF_FP, STK_BUF, 0));
+	bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R0, 0, nomac);
+	bf_emit(&c->e, I_ST(BPF_B, BF_R1, maclen, 14));
+	bf_emit_ja(&c->e, done);
+	bf_label_bind(&c->e, nomac);
+	bf_emit(&c->e, I_ST(BPF_B, BF_R1, maclen, 0));
+	bf_label_bind(&c->e, done);
+}
+
+/* tc/XDP ingress, into the record at r7: the frame's first 14 bytes. */
+static void emit_log_mac(struct cg *c, int32_t l3off)
+{
+	bf_label nomac = bf_label_new(&c->e), done = bf_label_new(&c->e);
+	int16_t mac = (int16_t)offsetof(struct bf_pktlog_rec, mac);
+	int16_t maclen = (int16_t)offsetof(struct bf_pktlog_rec, maclen);
+
+	if (c->attach == BF_ATTACH_NF || c->hook == BF_HOOK_OUTPUT ||
+	    l3off < 14) {
+		if (c->attach != BF_ATTACH_NF)
+			bf_emit(&c->e, I_ST(BPF_B, BF_R7, maclen, 0));
+		return;
+	}
+	/* bpf_dynptr_read(rec->mac, 14, dynptr, 0, 0) */
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, mac));
+	bf_emit(&c->e, I_MOV64_IMM(BF_R2, 14));
+	bf_emit(&c->e, I_MOV64_REG(BF_R3, BF_FP));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R3, STK_DYNPTR));
+	bf_emit(&c->e, I_MOV64_IMM(BF_R4, 0));
+	bf_emit(&c->e, I_MOV64_IMM(BF_R5, 0));
+	bf_emit(&c->e, I_HELPER(BPF_FUNC_dynptr_read));
+	bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R0, 0, nomac);
+	bf_emit(&c->e, I_ST(BPF_B, BF_R7, maclen, 14));
+	bf_emit_ja(&c->e, done);
+	bf_label_bind(&c->e, nomac);
+	bf_emit(&c->e, I_ST(BPF_B, BF_R7, maclen, 0));
+	bf_label_bind(&c->e, done);
+}
+
 /* The main function's part of LOG, before the built-in chain runs: the
- * hook, family and the first BF_PKTLOG_CAP bytes from the L3 header
- * (l3off in the dynptr) into the per-CPU record. Uses r0-r5, r7. */
+ * hook, family, link-layer header and the first BF_PKTLOG_CAP bytes from
+ * the L3 header (l3off in the dynptr) into the per-CPU record. Uses
+ * r0-r5, r7. */
 static void emit_log_capture(struct cg *c, enum bf_family family,
 			     int32_t l3off)
 {
@@ -1000,6 +1078,7 @@ static void emit_log_capture(struct cg *c, enum bf_family family,
 	bf_emit(&c->e, I_ST(BPF_B, BF_R7,
 			    (int16_t)offsetof(struct bf_pktlog_rec, attach),
 			    (int32_t)c->attach));
+	emit_log_mac(c, l3off);
 	ld(c, BPF_W, BF_R2, PCTX_OFF(len));
 	bf_emit_jmp_imm(&c->e, BPF_JLE, BF_R2, BF_PKTLOG_CAP, capped);
 	bf_emit(&c->e, I_MOV64_IMM(BF_R2, BF_PKTLOG_CAP));
@@ -2022,6 +2101,9 @@ static void parse_nf_meta(struct cg *c)
 	bf_label tracked = bf_label_new(&c->e), store = bf_label_new(&c->e);
 	bf_label untracked = bf_label_new(&c->e);
 
+	if (c->log_on && c->hook != BF_HOOK_OUTPUT)
+		emit_log_mac_nf(c);
+
 	/* nf_ct_get(): ct = _nfct & ~7, ctinfo = _nfct & 7.
 	 * XT_CONNTRACK_STATE_BIT(ctinfo) = 1 << (ctinfo % 3 + 1);
 	 * no ct: UNTRACKED if ctinfo == IP_CT_UNTRACKED (7), else
@@ -2443,6 +2525,10 @@ static int scan_matches(struct cg *c)
 				c->log_on = true;
 				if (c->attach != BF_ATTACH_XDP)
 					c->need_mark = true;
+				/* the skb offsets of the MAC header */
+				if (c->attach == BF_ATTACH_NF &&
+				    c->hook != BF_HOOK_OUTPUT)
+					c->need_mac = true;
 			}
 			for (size_t k = 0; k < r->n_matches; k++) {
 				const struct bf_match *m = &r->matches[k];

@@ -532,9 +532,14 @@ int bf_pktlog_format(const struct bf_pktlog_rec *r, const char *prefix,
 		buf[0] = '\0';
 	/* nf_log_dump_packet_common() (the level goes to syslog) */
 	add(&o, "%sIN=%.16s OUT=%.16s ", prefix ? prefix : "", r->iif, r->oif);
-	/* dump_mac_header(), fallback: the MAC header is not captured */
-	if (r->iif[0])
-		add(&o, "MAC= ");
+	/* dump_mac_header(), fallback (no --log-macdecode): the 14 bytes
+	 * of an Ethernet-sized link-layer header */
+	if (r->iif[0]) {
+		add(&o, "MAC=");
+		for (int i = 0; r->maclen == sizeof(r->mac) && i < 14; i++)
+			add(&o, "%s%02x", i ? ":" : "", r->mac[i]);
+		add(&o, " ");
+	}
 	if (r->family == BF_FAMILY_INET6)
 		fmt_v6(&o, &p, 0, flags, r->mark, 1);
 	else
