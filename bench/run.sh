@@ -102,6 +102,13 @@ if [[ ${BENCH_CLS_PKT:-0} != 0 ]]; then
 	BUILD=$BUILD BPFILTER=$BPFILTER "$ROOT/bench/cls_pkt.sh" || echo "bench/run.sh: bench/cls_pkt.sh failed" >&2
 	echo
 fi
+# bpfilter against nftables linear and with sets, at INPUT and at tc /
+# netdev ingress, plus XDP program cost (bench/cls_nft.sh). Opt in with
+# BENCH_CLS_NFT=1.
+if [[ ${BENCH_CLS_NFT:-0} != 0 ]]; then
+	BUILD=$BUILD BPFILTER=$BPFILTER "$ROOT/bench/cls_nft.sh" || echo "bench/run.sh: bench/cls_nft.sh failed" >&2
+	echo
+fi
 
 # --- 2. apply time -----------------------------------------------------------
 # Rule shape (BENCH_SHAPE): "exact" = distinct /32 sources (folded into a
