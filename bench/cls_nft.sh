@@ -29,7 +29,8 @@
 # delta_ns) and cls_nft-xdp.csv, cls_nft.png; prints tables.
 # Environment: BUILD (default build), BENCH_NFT_RULES (default
 # "0 1000 10000"; 0 is the baseline and must come first),
-# BENCH_NFT_ROUNDS (default 3), BENCH_NFT_SHAPES (default "a b").
+# BENCH_NFT_ROUNDS (default 3), BENCH_NFT_SHAPES (default "a b"),
+# BENCH_NFT_MAX_SECONDS (default 3600: no new round starts after it).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -163,9 +164,9 @@ one() {
 	ip netns exec "$PR" sysctl -qw net.ipv4.conf.all.rp_filter=0 "net.ipv4.conf.vnr$$.rp_filter=0"
 	mac=$(ip netns exec "$PR" cat /sys/class/net/vnr$$/address)
 	case $tool in
-	bpfilter-*) fmt=ipt ;;
-	nft-lin-*) fmt=lin ;;
-	nft-set-*) fmt=set ;;
+	bpfilter-*) fmt="ipt" ;;
+	nft-lin-*) fmt="lin" ;;
+	nft-set-*) fmt="set" ;;
 	esac
 	gen "$shape" "$k" "$fmt" "$hook" "vnr$$" >"$TMP/rules"
 	case $tool in
