@@ -75,32 +75,36 @@ gen() {
 	function ip(a) { return sprintf("%d.%d.%d.%d", int(a / 16777216) % 256,
 			int(a / 65536) % 256, int(a / 256) % 256, a % 256) }
 	function net(a, l) { return ip(a - a % 2 ^ (32 - l)) "/" l }
-	function flush(   i, s) {
+	# sets are printed as they fill (the table block may be reopened), rule
+	# lines kept in an array: no quadratic string building at 100,000 rules
+	function flush() {
 		if (run == "") return
-		nsets++
-		if (run == "c") {
-			sets = sets "\tset c" nsets " { type ipv4_addr; elements = { " elems " } }\n"
-			body = body sprintf("\t\t%sip saddr @c%d accept\n", ct, nsets)
-		} else if (run == "s") {
-			sets = sets "\tset s" nsets " { type ipv4_addr . inet_service; elements = { " elems " } }\n"
-			body = body sprintf("\t\tip daddr . udp dport @s%d accept\n", nsets)
-		} else {
-			sets = sets "\tset a" nsets " { type ipv4_addr; elements = { " elems " } }\n"
-			body = body sprintf("\t\tip saddr @a%d drop\n", nsets)
-		}
-		run = ""; elems = ""
+		printf "\t\t} }\n}\n"
+		if (run == "c")
+			body[nb++] = "\t\t" ct "ip saddr @c" nsets " accept"
+		else if (run == "s")
+			body[nb++] = "\t\tip daddr . udp dport @s" nsets " accept"
+		else
+			body[nb++] = "\t\tip saddr @a" nsets " drop"
+		run = ""
 	}
 	# one rule: kind c/s/a (settable) or g (general), ipt and nft text
 	function rule(kind, elem, itext, ntext) {
 		if (fmt == "ipt") { print "-A INPUT " itext; return }
 		if (fmt == "lin" || kind == "g") {
-			flush(); body = body "\t\t" ntext "\n"; return
+			flush(); body[nb++] = "\t\t" ntext; return
 		}
-		if (run != kind) flush()
-		run = kind; elems = elems (elems == "" ? "" : ", ") elem
+		if (run != kind) {
+			flush(); nsets++
+			printf "%s bfbench {\n\tset %s%d { type %s;\n\t\telements = { %s", table, kind, nsets,
+				kind == "s" ? "ipv4_addr . inet_service" : "ipv4_addr", elem
+		} else
+			printf ",\n\t\t\t%s", elem
+		run = kind
 	}
 	BEGIN {
 		ct = hook == "nf" ? "ct state new " : ""
+		table = hook == "nf" ? "table ip" : "table netdev"
 		ict = hook == "nf" ? "-m conntrack --ctstate NEW " : ""
 		if (fmt == "ipt") {
 			print "*filter"; print ":INPUT DROP [0:0]"; print ":FORWARD ACCEPT [0:0]"
@@ -143,9 +147,12 @@ gen() {
 		if (fmt == "ipt") { print "COMMIT"; exit }
 		flush()
 		if (hook == "nf")
-			printf "%s", "table ip bfbench {\n" sets "\tchain input {\n\t\ttype filter hook input priority 0; policy drop;\n" body "\t}\n}\n"
+			printf "table ip bfbench {\n\tchain input {\n\t\ttype filter hook input priority 0; policy drop;\n"
 		else
-			printf "%s", "table netdev bfbench {\n" sets "\tchain ingress {\n\t\ttype filter hook ingress device \"" ifn "\" priority 0; policy drop;\n" body "\t}\n}\n"
+			printf "table netdev bfbench {\n\tchain ingress {\n\t\ttype filter hook ingress device \"%s\" priority 0; policy drop;\n", ifn
+		for (i = 0; i < nb; i++)
+			print body[i]
+		printf "\t}\n}\n"
 	}'
 }
 
