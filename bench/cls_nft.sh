@@ -212,7 +212,7 @@ for shape in $SHAPES; do
 		for tool in "${tools[@]}"; do
 			m=$(awk -v t="$tool" '$1 == t && $2 != "nan" { print $2 }' "$TMP/res-$shape-$k" | median)
 			[[ $k == 0 ]] && base[$tool]=$m
-			d=$(awk -v m="$m" -v b="${base[$tool]:-nan}" 'BEGIN { if (m == "nan" || b == "nan") print "nan"; else print m - b }')
+			d=$(awk -v m="$m" -v b="${base[$tool]:-nan}" 'BEGIN { if (m == "nan" || b == "nan") print "nan"; else printf "%.1f\n", m - b }')
 			echo "$tool,$shape,$k,$m,$d" >>"$csv"
 		done
 	done
@@ -239,16 +239,16 @@ awk -F, 'NR == 1 { next }
 	{ v[$1, $2, $3] = $4; d[$1, $2, $3] = $5
 	  if (!($2 in ss)) { ss[$2] = 1; sh[ns++] = $2 }
 	  if (!($3 in rs)) { rs[$3] = 1; rl[nr++] = $3 } }
-	function r(a, b) { return (a != "nan" && b != "nan" && b + 0 > 0) ? sprintf("%.1fx", a / b) : "-" }
+	function r(a, b) { return (a != "nan" && b != "nan" && a + 0 > 0 && b + 0 > 0) ? sprintf("%.1fx", a / b) : "-" }
 	END {
 		for (s = 0; s < ns; s++) for (h = 0; h < 2; h++) {
 			hk = h ? "tc" : "nf"; S = sh[s]
-			printf "\n   shape %s, %s\n%8s | %16s %16s %16s | %8s %8s\n", S,
+			printf "\n   shape %s, %s\n%8s | %20s %20s %20s | %8s %8s\n", S,
 				h ? "tc ingress (bpfilter tcx, nft netdev ingress)" : "INPUT (bpfilter nf link, nft hook input)",
 				"rules", "bpfilter", "nft linear", "nft set", "lin/bpf", "set/bpf"
 			for (i = 0; i < nr; i++) { K = rl[i]
 				b = "bpfilter-" hk; l = "nft-lin-" hk; t = "nft-set-" hk
-				printf "%8s | %7s (%+6s) %7s (%+6s) %7s (%+6s) | %8s %8s\n", K,
+				printf "%8s | %9s (%+8s) %9s (%+8s) %9s (%+8s) | %8s %8s\n", K,
 					v[b, S, K], d[b, S, K], v[l, S, K], d[l, S, K], v[t, S, K], d[t, S, K],
 					K ? r(d[l, S, K], d[b, S, K]) : "", K ? r(d[t, S, K], d[b, S, K]) : "" }
 		}
@@ -265,8 +265,8 @@ awk -F, -v c="$csv" 'BEGIN { while ((getline l < c) > 0) { split(l, f, ","); nd[
 		for (i = 0; i < n; i++) { split(row[i], q, ","); S = q[1]; K = q[2]
 			x = p[S, "xdp", K]; t = p[S, "tc", K]; s = nd[S, K]
 			printf "%6s %8s | %9s %9s | %14s | %9s %9s\n", S, K, x, t, (s == "" ? "-" : s),
-				(s != "" && s != "nan" && x + 0 > 0) ? sprintf("%.1fx", s / x) : "-",
-				(s != "" && s != "nan" && t + 0 > 0) ? sprintf("%.1fx", s / t) : "-" }
+				(s != "" && s != "nan" && s + 0 > 0 && x + 0 > 0) ? sprintf("%.1fx", s / x) : "-",
+				(s != "" && s != "nan" && s + 0 > 0 && t + 0 > 0) ? sprintf("%.1fx", s / t) : "-" }
 	}' "$xcsv"
 echo "   (CSV: ${csv#"$ROOT"/}, ${xcsv#"$ROOT"/})"
 
