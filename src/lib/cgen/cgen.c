@@ -1860,6 +1860,24 @@ static void slice_pctx(struct cg *c, int32_t l3off, uint32_t size,
 	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, null_l);
 }
 
+/* Read the {nexthdr, hdrlen} pair of the extension header at offset r7
+ * (bounded by r8, else `err`) into r6 (next header) and r1 = (hdrlen +
+ * add) << shift bytes, then go to `adv`: ipv6_optlen() is add 1, shift 3,
+ * ipv6_authlen() add 2, shift 2. */
+static void emit_v6_hdrlen(struct cg *c, int32_t l3off, int32_t add,
+			   int32_t shift, bf_label adv, bf_label err)
+{
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 2));
+	bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
+	slice_pctx(c, l3off, 2, err);
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_R0, 0));
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 1));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, add));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_LSH, BF_R1, shift));
+	bf_emit_ja(&c->e, adv);
+}
+
 /* One step of ipv6_find_hdr()'s loop. In: r6 = next header, r7 = its
  * offset from the L3 header, r8 = L3 length, r9 = packet context. A
  * header that ends the walk (not an extension header, or NONE) goes to
@@ -1889,27 +1907,11 @@ static void v6_step(struct cg *c, int32_t l3off, bf_label found,
 	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 4));
 	bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
 	bf_label_bind(&c->e, opt);
-	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
-	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 2));
-	bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
-	slice_pctx(c, l3off, 2, err);
-	bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_R0, 0));
-	bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 1));
-	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 1));
-	bf_emit(&c->e, I_ALU64_IMM(BPF_LSH, BF_R1, 3));
-	bf_emit_ja(&c->e, adv);
+	emit_v6_hdrlen(c, l3off, 1, 3, adv, err);
 
 	/* AH: ipv6_authlen() = (hdrlen + 2) * 4 */
 	bf_label_bind(&c->e, auth);
-	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
-	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 2));
-	bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
-	slice_pctx(c, l3off, 2, err);
-	bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_R0, 0));
-	bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 1));
-	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 2));
-	bf_emit(&c->e, I_ALU64_IMM(BPF_LSH, BF_R1, 2));
-	bf_emit_ja(&c->e, adv);
+	emit_v6_hdrlen(c, l3off, 2, 2, adv, err);
 
 	/* fragment header: a non-first fragment ends the walk with its
 	 * next header if that is not an extension header (else -ENOENT);

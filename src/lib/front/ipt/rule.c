@@ -122,6 +122,35 @@ static bool same_lookup(const struct lookup *a, const struct lookup *b)
 	       a->mopt->id == b->mopt->id;
 }
 
+/* State of one getopt_long()-style search: the candidate found by prefix
+ * so far, and whether another, different option also had that prefix. */
+struct long_search {
+	const char *name;
+	size_t len;
+	bool exact; /* this pass accepts exact names only */
+	bool have, ambiguous, found;
+	struct lookup cand;
+};
+
+/* Offer option `optname` (reached as *l) to the search; an exact match
+ * sets s->found (and is then in s->cand). */
+static void offer(struct long_search *s, const char *optname,
+		  const struct lookup *l)
+{
+	if (strncmp(optname, s->name, s->len) ||
+	    (s->exact && optname[s->len]))
+		return;
+	if (s->exact) {
+		s->cand = *l;
+		s->found = true;
+		return;
+	}
+	if (s->have && !same_lookup(&s->cand, l))
+		s->ambiguous = true;
+	s->cand = *l;
+	s->have = true;
+}
+
 /* getopt_long(): an exact name wins; otherwise a unique prefix (several
  * prefixes naming the same option are fine). Options of every module
  * instance not superseded by a later one of the same name are visible, in
@@ -129,73 +158,41 @@ static bool same_lookup(const struct lookup *a, const struct lookup *b)
 static int lookup_long(struct ipt_rule_ctx *ctx, const char *name, size_t len,
 		       struct lookup *out)
 {
-	struct lookup cand = { 0 };
-	bool have = false, ambiguous = false;
+	struct long_search s = { .name = name, .len = len };
 
-	for (int pass = 0; pass < 2; pass++) {
-		bool exact = pass == 0;
-
-		for (size_t i = 0; i < ARRAY_SIZE(core_opts); i++) {
-			const char *n = core_opts[i].name;
+	for (int pass = 0; pass < 2 && !s.found; pass++) {
+		s.exact = pass == 0;
+		for (size_t i = 0; i < ARRAY_SIZE(core_opts) && !s.found; i++) {
 			struct lookup l = { .core = &core_opts[i] };
 
-			if (strncmp(n, name, len) || (exact && n[len]))
-				continue;
-			if (exact) {
-				*out = l;
-				return 0;
-			}
-			if (have && !same_lookup(&cand, &l))
-				ambiguous = true;
-			cand = l;
-			have = true;
+			offer(&s, core_opts[i].name, &l);
 		}
-		for (size_t m = 0; m < ctx->n_mods; m++) {
+		for (size_t m = 0; m < ctx->n_mods && !s.found; m++) {
 			struct ipt_mod_inst *inst = &ctx->mods[m];
 
 			if (inst->completed)
 				continue;
 			for (const struct ipt_modopt *o = inst->mod->opts;
-			     o->name; o++) {
+			     o->name && !s.found; o++) {
 				struct lookup l = { .mopt = o, .inst = inst };
 
-				if (strncmp(o->name, name, len) ||
-				    (exact && o->name[len]))
-					continue;
-				if (exact) {
-					*out = l;
-					return 0;
-				}
-				if (have && !same_lookup(&cand, &l))
-					ambiguous = true;
-				cand = l;
-				have = true;
+				offer(&s, o->name, &l);
 			}
 		}
 		/* The target's options come last (loaded by -j). */
 		for (const struct ipt_modopt *o =
 			     ctx->tgt.tgt ? ctx->tgt.tgt->opts : NULL;
-		     o && o->name; o++) {
+		     o && o->name && !s.found; o++) {
 			struct lookup l = { .mopt = o, .tinst = &ctx->tgt };
 
-			if (strncmp(o->name, name, len) ||
-			    (exact && o->name[len]))
-				continue;
-			if (exact) {
-				*out = l;
-				return 0;
-			}
-			if (have && !same_lookup(&cand, &l))
-				ambiguous = true;
-			cand = l;
-			have = true;
+			offer(&s, o->name, &l);
 		}
 	}
-	if (ambiguous)
+	if (!s.found && s.ambiguous)
 		return -EINVAL;
-	if (!have)
+	if (!s.found && !s.have)
 		return -ENOENT;
-	*out = cand;
+	*out = s.cand;
 	return 0;
 }
 
