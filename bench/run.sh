@@ -47,7 +47,10 @@ done
 NS=""
 TMP=$(mktemp -d /tmp/bf-bench.XXXXXX)
 cleanup() {
-	[[ -n "$NS" ]] && ip netns del "$NS" 2>/dev/null || true
+	if [[ -n "$NS" ]]; then
+		timeout 30 ip netns exec "$NS" "$BPFILTER" flush >/dev/null 2>&1 || true
+		ip netns del "$NS" 2>/dev/null || true
+	fi
 	declare -F pkt_teardown >/dev/null && pkt_teardown
 	rm -rf "$TMP"
 }
@@ -141,6 +144,8 @@ time_in_ns() {
 	timeout 600 ip netns exec "$NS" "$@" >"$TMP/out" 2>&1
 	rc=$?
 	t1=$(now)
+	# a pinned netfilter link keeps its namespace alive: unpin first
+	timeout 30 ip netns exec "$NS" "$BPFILTER" flush >/dev/null 2>&1 || true
 	ip netns del "$NS"
 	NS=""
 	if ((rc != 0)); then
