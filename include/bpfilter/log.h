@@ -21,6 +21,8 @@ typedef void (*bf_log_fn)(enum bf_log_level level, const char *msg,
 			  void *data);
 
 void bf_log_set(bf_log_fn fn, void *data);
+/* The callback in place (to put it back after a temporary one). */
+void bf_log_get(bf_log_fn *fn, void **data);
 void bf_log(enum bf_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* "file:line: msg" (col <= 0 omits the column; line <= 0 omits both). */

@@ -13,6 +13,12 @@ void bf_log_set(bf_log_fn fn, void *data)
 	log_data = data;
 }
 
+void bf_log_get(bf_log_fn *fn, void **data)
+{
+	*fn = log_fn;
+	*data = log_data;
+}
+
 static void emit(enum bf_log_level level, const char *msg)
 {
 	if (log_fn) {

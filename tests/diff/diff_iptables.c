@@ -36,11 +36,11 @@
 #include "diff_pkt.h"
 #include "diff_gen.h"
 #include "diff_probe.h"
+#include "bpfilter/verify.h"
 
 #define MAX_CASES 128
 #define MAX_PROBES 24000
 #define CASE_TIME_MS 60000
-#define DRAIN_MS 300
 #define MAX_EXPLAIN 5
 #define MAX_PRINT 40
 
@@ -76,8 +76,6 @@ static int n_cases;
 static const char *sides[DPROBE_MAX_SIDES];
 static int n_sides;
 static uint64_t seed;
-static const struct dtopo *cur_topo; /* of the case running */
-static char tmpdir[] = "/tmp/bfdiff-XXXXXX";
 static int n_random = 200;
 
 /* Totals over all rulesets. */
@@ -376,543 +374,6 @@ static bool only_supported(const char *text, char *why, size_t size)
 	return true;
 }
 
-/* ---- topology from the IR ---------------------------------------------- */
-
-static bool valid_ifname(const char *n)
-{
-	size_t i, l = strlen(n);
-
-	if (!l || l >= IFNAMSIZ || !strcmp(n, "lo") || !strcmp(n, ".") ||
-	    !strcmp(n, ".."))
-		return false;
-	for (i = 0; i < l; i++)
-		if (n[i] == '/' || n[i] == ':' || n[i] <= ' ' || n[i] > '~')
-			return false;
-	return true;
-}
-
-/* Interfaces R can route to by TOS: ip rules take the four TOS bits
- * (0x04..0x1c in steps of 4), so at most 7, "other" included. */
-#define TOPO_MAX_ROUTED 7
-
-struct names {
-	int n;
-	char v[64][IFNAMSIZ];
-};
-
-static void names_add(struct names *l, const char *n)
-{
-	int k;
-
-	if (!valid_ifname(n) || l->n >= 64)
-		return;
-	for (k = 0; k < l->n; k++)
-		if (!strcmp(l->v[k], n))
-			return;
-	snprintf(l->v[l->n++], IFNAMSIZ, "%s", n);
-}
-
-static bool topo_has(const struct dtopo *t, const char *n)
-{
-	int k;
-
-	for (k = 0; k < t->n_if; k++)
-		if (!strcmp(t->name[k], n))
-			return true;
-	return false;
-}
-
-/* Does any interface match of the ruleset (non-"+") accept this name? */
-static bool name_matched(const struct bf_ruleset *rs, enum bf_family fam,
-			 const char *n)
-{
-	size_t c, r, m;
-
-	for (c = 0; rs && c < rs->n_chains; c++) {
-		if (rs->chains[c].family != fam)
-			continue;
-		for (r = 0; r < rs->chains[c].n_rules; r++)
-			for (m = 0; m < rs->chains[c].rules[r].n_matches; m++) {
-				const struct bf_match *x =
-					&rs->chains[c].rules[r].matches[m];
-
-				if ((x->type == BF_MATCH_IIFNAME ||
-				     x->type == BF_MATCH_OIFNAME) &&
-				    x->u.iface.cmp_len && if_matches(x, n))
-					return true;
-			}
-	}
-	return false;
-}
-
-/*
- * One interface per name of -i/-o (a concrete name for "foo+": "foo0",
- * and "foo" itself if there is room), one that matches no name, and R's
- * lo last if a rule names it. Returns the index of the unmatched one.
- */
-static int topo_build(struct dtopo *t, const struct bf_ruleset *rs,
-		      enum bf_family fam)
-{
-	static const char *const others[] = { "bfdx0", "zz9", "q" };
-	struct names first = { 0 }, bare = { 0 };
-	bool lo = false;
-	size_t c, r, m, oi;
-	int k, other;
-
-	memset(t, 0, sizeof(*t));
-	for (c = 0; rs && c < rs->n_chains; c++) {
-		if (rs->chains[c].family != fam)
-			continue;
-		for (r = 0; r < rs->chains[c].n_rules; r++) {
-			const struct bf_rule *ru = &rs->chains[c].rules[r];
-
-			for (m = 0; m < ru->n_matches; m++) {
-				const struct bf_match *x = &ru->matches[m];
-				char n[IFNAMSIZ + 1];
-				size_t l;
-
-				if (x->type != BF_MATCH_IIFNAME &&
-				    x->type != BF_MATCH_OIFNAME)
-					continue;
-				snprintf(n, sizeof(n), "%s", x->u.iface.name);
-				l = strlen(n);
-				if (!strcmp(n, "lo")) {
-					lo = true;
-					continue;
-				}
-				if (l && n[l - 1] == '+') {
-					if (l == 1)
-						continue;
-					n[l - 1] = '0';
-					names_add(&first, n);
-					n[l - 1] = '\0';
-					names_add(&bare, n);
-					continue;
-				}
-				names_add(&first, n);
-			}
-		}
-	}
-	for (k = 0; k < first.n && t->n_if < TOPO_MAX_ROUTED - 1; k++)
-		snprintf(t->name[t->n_if++], IFNAMSIZ, "%s", first.v[k]);
-	if (k < first.n)
-		printf("note: more interface names than %d: %d of them get no "
-		       "interface\n",
-		       TOPO_MAX_ROUTED - 1, first.n - k);
-	for (oi = 0; oi < ARRAY_SIZE(others); oi++)
-		if (!name_matched(rs, fam, others[oi]))
-			break;
-	other = t->n_if;
-	snprintf(t->name[t->n_if++], IFNAMSIZ, "%s",
-		 others[oi < ARRAY_SIZE(others) ? oi : 0]);
-	for (k = 0; k < bare.n && t->n_if < TOPO_MAX_ROUTED; k++)
-		if (!topo_has(t, bare.v[k]))
-			snprintf(t->name[t->n_if++], IFNAMSIZ, "%s", bare.v[k]);
-	if (lo) {
-		t->is_lo[t->n_if] = true;
-		snprintf(t->name[t->n_if++], IFNAMSIZ, "lo");
-	}
-	return other;
-}
-
-/* ---- one side: apply the ruleset --------------------------------------- */
-
-static int side_apply(struct dside *sd, const char *file, enum bf_family fam,
-		      char *err, size_t errsize)
-{
-	_cleanup_free_ char *out = NULL;
-	const char *v = fam == BF_FAMILY_INET6 ? "6" : "";
-	int r;
-
-	err[0] = '\0';
-	if (!strcmp(sd->kind, "legacy"))
-		r = bft_sh_out(&out,
-			       "ip netns exec %s ip%stables-legacy-restore "
-			       "< %s 2>&1",
-			       sd->ns_r, v, file);
-	else if (!strcmp(sd->kind, "nft"))
-		r = bft_sh_out(&out,
-			       "ip netns exec %s ip%stables-nft-restore "
-			       "< %s 2>&1",
-			       sd->ns_r, v, file);
-	else
-		r = bft_sh_out(&out, "ip netns exec %s %s apply -%s %s 2>&1",
-			       sd->ns_r, bft_bpfilter_bin(),
-			       fam == BF_FAMILY_INET6 ? "6" : "4", file);
-	if (r != 0) {
-		/* the first line that says what is wrong */
-		const char *l = out && *out ? out : "(no message)";
-		const char *e = strstr(l, "error");
-
-		snprintf(err, errsize, "%.*s", (int)strcspn(e ? e : l, "\n"),
-			 e ? e : l);
-		if (e && e != l) {
-			/* keep the whole line the error is on */
-			const char *b = e;
-
-			while (b > l && b[-1] != '\n')
-				b--;
-			snprintf(err, errsize, "%.*s", (int)strcspn(b, "\n"),
-				 b);
-		}
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* ---- sending and observing --------------------------------------------- */
-
-struct obs_ctx {
-	const struct dprobe *v;
-	size_t n;
-	bool input; /* observed by a raw socket in R (else AF_PACKET in S) */
-	bool l4base; /* offsets relative to the transport header */
-};
-
-static long obs_check(uint32_t id, size_t off, void *data)
-{
-	const struct obs_ctx *o = data;
-	const struct dprobe *p;
-	size_t want;
-
-	if (id >= o->n)
-		return -1;
-	p = &o->v[id];
-	if ((p->hook == BF_HOOK_INPUT) != o->input)
-		return -1;
-	want = p->pkt.marker_off - (o->l4base ? p->pkt.l4_off : 0);
-	return off == want ? (long)id : -1;
-}
-
-/* A truncated probe (no marker) observed: check it is that probe. */
-static void seen_short(struct dprobe *v, size_t n, uint32_t id, bool input,
-		       enum bf_family fam, const uint8_t *saddr, int si)
-{
-	if (id >= n || !v[id].pkt.truncated ||
-	    (v[id].hook == BF_HOOK_INPUT) != input ||
-	    v[id].spec.family != fam ||
-	    memcmp(saddr, v[id].spec.saddr, fam == BF_FAMILY_INET4 ? 4 : 16))
-		return;
-	v[id].seen[si] = true;
-}
-
-/* Read everything queued on the side's observers; returns packets read. */
-static int drain(struct dside *sd, struct dprobe *v, size_t n, int si)
-{
-	uint8_t buf[2048];
-	union {
-		struct cmsghdr h;
-		uint8_t b[256];
-	} cbuf;
-	struct obs_ctx o = { .v = v, .n = n };
-	int i, got = 0;
-
-	for (i = 0; i < sd->n_raw; i++) {
-		bool v4 = sd->raw_family[i] == BF_FAMILY_INET4;
-
-		for (;;) {
-			struct sockaddr_in6 from;
-			struct iovec iov = { .iov_base = buf,
-					     .iov_len = sizeof(buf) };
-			struct msghdr mh = { .msg_name = &from,
-					     .msg_namelen = sizeof(from),
-					     .msg_iov = &iov,
-					     .msg_iovlen = 1,
-					     .msg_control = &cbuf,
-					     .msg_controllen = sizeof(cbuf) };
-			ssize_t len = recvmsg(sd->raw_in[i], &mh, 0);
-			const uint8_t *src;
-			struct cmsghdr *cm;
-			uint32_t flow = 0xffffffff;
-			long id;
-
-			if (len <= 0)
-				break;
-			got++;
-			if (v4 && len < 20)
-				continue;
-			src = v4 ? buf + 12 : (const uint8_t *)&from.sin6_addr;
-			o.input = true;
-			o.l4base = !v4;
-			id = dpkt_find_marker(buf, (size_t)len, obs_check, &o);
-			if (id >= 0) {
-				/* the source must be the probe's (not a
-				 * reply quoting it) */
-				if (!memcmp(src, v[id].spec.saddr, v4 ? 4 : 16))
-					v[id].seen[si] = true;
-				continue;
-			}
-			if (v4) {
-				seen_short(v, n, dpkt_ip4_id(buf), true,
-					   BF_FAMILY_INET4, src, si);
-				continue;
-			}
-			for (cm = CMSG_FIRSTHDR(&mh); cm;
-			     cm = CMSG_NXTHDR(&mh, cm))
-				if (cm->cmsg_level == IPPROTO_IPV6 &&
-				    cm->cmsg_type == IPV6_FLOWINFO) {
-					uint32_t fi;
-
-					memcpy(&fi, CMSG_DATA(cm), sizeof(fi));
-					flow = ntohl(fi) & 0xfffff;
-				}
-			if (flow != 0xffffffff)
-				seen_short(v, n, flow, true, BF_FAMILY_INET6,
-					   src, si);
-		}
-	}
-	for (int lo = 0; lo < 2; lo++)
-		for (;;) {
-			struct sockaddr_ll sll;
-			socklen_t sl = sizeof(sll);
-			ssize_t len = recvfrom(lo ? sd->lo_rx : sd->pkt_rx, buf,
-					       sizeof(buf), 0,
-					       (struct sockaddr *)&sll, &sl);
-			const uint8_t *ip = buf + 14;
-			long id;
-
-			if (len <= 0)
-				break;
-			got++;
-			/* in S: what arrives from R; on R's lo: what R sends */
-			if ((sll.sll_pkttype == PACKET_OUTGOING) != !!lo ||
-			    len < 14 + 20)
-				continue;
-			o.input = false;
-			o.l4base = false;
-			id = dpkt_find_marker(ip, (size_t)len - 14, obs_check,
-					      &o);
-			if (id >= 0) {
-				v[id].seen[si] = true;
-				continue;
-			}
-			if (buf[12] == 0x08 && buf[13] == 0x00)
-				seen_short(v, n, dpkt_ip4_id(ip), false,
-					   BF_FAMILY_INET4, ip + 12, si);
-			else if (buf[12] == 0x86 && buf[13] == 0xdd)
-				seen_short(v, n,
-					   (uint32_t)((ip[1] & 0x0f) << 16 |
-						      ip[2] << 8 | ip[3]),
-					   false, BF_FAMILY_INET6, ip + 8, si);
-		}
-	return got;
-}
-
-/* Send into R on interface k: from S, or from R itself for lo. */
-static int send_in(struct dside *sd, const struct dtopo *t, int k,
-		   enum bf_family fam, const uint8_t *ip, size_t len)
-{
-	if (t->is_lo[k])
-		return dnet_send_out(sd, k, fam, ip, len);
-	return dnet_send_in(sd, k, fam, ip, len);
-}
-
-static int send_pkt(struct dside *sd, const struct dprobe *p,
-		    const struct dpkt *k, bool setup)
-{
-	const struct dtopo *t = cur_topo;
-	enum bf_hook h = p->hook;
-	enum bf_family fam = p->spec.family;
-	int i, r = 0;
-
-	for (i = 0; i < k->n && !r; i++) {
-		if (!setup) {
-			if (h == BF_HOOK_OUTPUT)
-				r = dnet_send_out(sd, p->out_if, fam,
-						  k->data[i], k->len[i]);
-			else
-				r = send_in(sd, t, p->in_if, fam, k->data[i],
-					    k->len[i]);
-		} else {
-			/* the reverse direction of the probe */
-			if (h == BF_HOOK_INPUT)
-				r = dnet_send_out(sd, p->in_if, fam, k->data[i],
-						  k->len[i]);
-			else
-				r = send_in(sd, t, p->out_if, fam, k->data[i],
-					    k->len[i]);
-		}
-	}
-	return r;
-}
-
-/* Send the reverse packets that put ESTABLISHED/RELATED probes' flows
- * into conntrack. */
-static int send_setups(struct dside *sd, struct dprobe *v, size_t n)
-{
-	size_t i;
-	int r;
-
-	for (i = 0; i < n; i++) {
-		if (v[i].ct != DCT_ESTABLISHED && v[i].ct != DCT_RELATED)
-			continue;
-		r = send_pkt(sd, &v[i], &v[i].setup, true);
-		if (r == -EBADF || r == -ENOTSOCK || r == -EFAULT)
-			return r;
-	}
-	return 0;
-}
-
-/* Send every probe through a side and record what it saw. */
-static int run_side(struct dside *sd, struct dprobe *v, size_t n, int si,
-		    uint64_t deadline)
-{
-	size_t i, unsent = 0;
-	uint64_t t0, last;
-	int r;
-
-	for (i = 0; i < n; i++) {
-		v[i].seen[si] = false;
-		if (v[i].hook == BF_HOOK_INPUT) {
-			r = dnet_raw_in(sd, v[i].spec.family, v[i].spec.proto);
-			if (r)
-				return r;
-		}
-	}
-	drain(sd, v, 0, si); /* discard anything from the setup */
-	for (i = 0; i < n; i++) {
-		r = send_pkt(sd, &v[i], &v[i].pkt, false);
-		if (r == -EBADF || r == -ENOTSOCK || r == -EFAULT) {
-			fprintf(stderr, "send failed for probe %zu: %s\n", i,
-				strerror(-r));
-			return r;
-		}
-		/* Some probes cannot leave R at all (a ::1 source out of a
-		 * veth: EADDRNOTAVAIL...): never seen, on every side. */
-		if (r)
-			unsent++;
-		if (i % 64 == 63)
-			drain(sd, v, n, si);
-		if (dnet_now_ms() > deadline)
-			return -ETIMEDOUT;
-	}
-	/* Delivery is synchronous on veth; wait a little for stragglers. */
-	t0 = last = dnet_now_ms();
-	while (dnet_now_ms() - t0 < DRAIN_MS) {
-		struct pollfd pf[DNET_MAX_RAW + 2];
-		int np = 0, k;
-
-		for (k = 0; k < sd->n_raw; k++)
-			pf[np++] = (struct pollfd){ .fd = sd->raw_in[k],
-						    .events = POLLIN };
-		pf[np++] =
-			(struct pollfd){ .fd = sd->pkt_rx, .events = POLLIN };
-		pf[np++] = (struct pollfd){ .fd = sd->lo_rx, .events = POLLIN };
-		if (poll(pf, (nfds_t)np, 50) > 0) {
-			drain(sd, v, n, si);
-			last = dnet_now_ms();
-		} else if (dnet_now_ms() - last >= 100) {
-			break;
-		}
-	}
-	if (unsent && getenv("BF_DIFF_VERBOSE"))
-		printf("  %s: %zu probes could not be sent\n", sd->kind,
-		       unsent);
-	return 0;
-}
-
-/* ---- reporting --------------------------------------------------------- */
-
-static const char *ct_name(enum dct c)
-{
-	return c == DCT_ESTABLISHED ? "ESTABLISHED" :
-	       c == DCT_INVALID	    ? "INVALID" :
-	       c == DCT_RELATED	    ? "RELATED" :
-	       c == DCT_UNTRACKED   ? "UNTRACKED" :
-				      "NEW";
-}
-
-static void probe_words(const struct dtopo *t, const struct dprobe *p,
-			char *buf, size_t size)
-{
-	char pk[256];
-
-	dpkt_describe(&p->spec, pk, sizeof(pk));
-	snprintf(buf, size, "%s in=%s out=%s ct=%s: %s", bf_hook_name(p->hook),
-		 p->in_if >= 0 ? t->name[p->in_if] : "-",
-		 p->out_if >= 0 ? t->name[p->out_if] : "-", ct_name(p->ct), pk);
-}
-
-/* The side's filter table with counters ("[p:b] -A ..." lines). */
-static char *save_counters(struct dside *sd, enum bf_family fam)
-{
-	const char *v = fam == BF_FAMILY_INET6 ? "6" : "";
-	char *out = NULL;
-
-	if (!strcmp(sd->kind, "bpfilter"))
-		bft_sh_out(&out, "ip netns exec %s %s save -%s -c", sd->ns_r,
-			   bft_bpfilter_bin(),
-			   fam == BF_FAMILY_INET6 ? "6" : "4");
-	else
-		bft_sh_out(&out,
-			   "ip netns exec %s ip%stables-%s-save -c -t filter",
-			   sd->ns_r, v, sd->kind);
-	return out;
-}
-
-/*
- * Re-send one probe alone through a side and print the rules (and
- * policies) whose counters moved: which rule decided. The conntrack state
- * left by the whole run may make the decision differ from the first time.
- */
-static void explain(struct dside *sd, struct dprobe *p, enum bf_family fam)
-{
-	_cleanup_free_ char *before = save_counters(sd, fam);
-	_cleanup_free_ char *after = NULL;
-	char *save = NULL, *l;
-	int moved = 0;
-
-	if (!before)
-		return;
-	if (p->ct == DCT_ESTABLISHED || p->ct == DCT_RELATED)
-		send_pkt(sd, p, &p->setup, true); /* through the filter now */
-	send_pkt(sd, p, &p->pkt, false);
-	usleep(20000);
-	after = save_counters(sd, fam);
-	if (!after)
-		return;
-	printf("    %s, re-sent alone, counters moved on:", sd->kind);
-	for (l = strtok_r(after, "\n", &save); l;
-	     l = strtok_r(NULL, "\n", &save)) {
-		if (l[0] == '#' || l[0] == '*' || !strncmp(l, "COMMIT", 6) ||
-		    strstr(before, l))
-			continue;
-		printf("\n      %s", l);
-		moved++;
-	}
-	printf("%s\n", moved ? "" : " none");
-}
-
-/* How many rules of the reference side matched at least one packet:
- * rules no probe reached are listed (the first few). */
-static void report_coverage(struct dside *ref, const struct dcase *c)
-{
-	_cleanup_free_ char *out = save_counters(ref, c->family);
-	char *save = NULL, *l, missed[4][160];
-	int rules = 0, hit = 0, nm = 0, i;
-
-	if (!out)
-		return;
-	for (l = strtok_r(out, "\n", &save); l;
-	     l = strtok_r(NULL, "\n", &save)) {
-		char *a = strstr(l, "] -A ");
-
-		if (l[0] != '[' || !a)
-			continue;
-		rules++;
-		if (strncmp(l, "[0:", 3)) {
-			hit++;
-		} else if (nm < 4) {
-			snprintf(missed[nm++], sizeof(missed[0]), "%s", a + 2);
-		}
-	}
-	tot.rules += rules;
-	tot.rules_hit += hit;
-	printf("  %s: %d of %d rules matched a packet\n", c->name, hit, rules);
-	for (i = 0; i < nm; i++)
-		printf("    never matched: %s\n", missed[i]);
-}
-
 /* Mismatches by kind of probe (the variant in its "why", without the
  * rule it came from), to see at a glance what differs. */
 static struct {
@@ -941,43 +402,58 @@ static void count_kind(const char *why)
 
 /* ---- one ruleset -------------------------------------------------------- */
 
-static void log_to_buf(enum bf_log_level level, const char *msg, void *data)
+static void on_mismatch(const char *why, void *data)
 {
-	char *buf = data;
-	size_t l = strlen(buf);
+	const struct dcase *c = data;
 
-	if (level <= BF_LOG_WARN && l < 1000)
-		snprintf(buf + l, 1024 - l, "%s%s", l ? "; " : "", msg);
+	if (c->selftest != SELFTEST_MUTATED)
+		count_kind(why);
+}
+
+/* The ruleset with one more rule at the end of OUTPUT (self-test). */
+static char *mutated(const char *text)
+{
+	const char *commit = strstr(text, "\nCOMMIT");
+	char *out = NULL;
+
+	if (!commit || asprintf(&out, "%.*s\n-A OUTPUT -p udp -j DROP%s",
+				(int)(commit - text), text, commit) < 0)
+		return NULL;
+	return out;
 }
 
 static void run_case(void **state)
 {
 	struct dcase *c = *state;
-	static const char *const self_sides[] = { "legacy", "legacy" };
-	const char *const *sv = c->selftest ? self_sides : sides;
-	int nsd = c->selftest ? 2 : n_sides;
-	char *text = NULL, file2[PATH_MAX + 8] = "";
-	char file[PATH_MAX];
-	char why[128] = "", err[512], parse_err[1024] = "";
-	struct bf_ruleset *rs = NULL;
-	struct dside sd[DPROBE_MAX_SIDES];
-	struct dtopo topo;
-	struct dgen g;
-	bool supported, ct, parsed, setup_ok = true;
-	uint64_t t0 = dnet_now_ms(), deadline = t0 + CASE_TIME_MS;
-	size_t i, printed = 0, explained = 0;
-	int s, fd, r, order[DPROBE_MAX_SIDES], no = 0;
-	bool has_bpf = false;
+	struct bf_verify_opts o = {
+		.seed = seed,
+		.n_random = n_random,
+		.max_probes = MAX_PROBES,
+		.time_ms = CASE_TIME_MS,
+		.max_print = c->selftest == SELFTEST_MUTATED ? 0 : MAX_PRINT,
+		.max_explain = MAX_EXPLAIN,
+		.out = stdout,
+		.on_mismatch = on_mismatch,
+		.data = c,
+		.bin = bft_bpfilter_bin(),
+	};
+	struct bf_verify_result res;
+	_cleanup_free_ char *text = NULL, *mut = NULL;
+	char why[128] = "";
+	bool supported, has_bpf = false;
+	int s;
 
 	BFT_REQUIRE_KERNEL();
-	for (s = 0; s < nsd; s++)
-		if (!strcmp(sv[s], "bpfilter")) {
-			order[no++] = s;
-			has_bpf = true;
-		}
-	for (s = 0; s < nsd; s++)
-		if (strcmp(sv[s], "bpfilter"))
-			order[no++] = s;
+	if (c->selftest) {
+		o.n_sides = 2;
+		o.sides[0] = o.sides[1] = "legacy";
+	} else {
+		o.n_sides = n_sides;
+		for (s = 0; s < n_sides; s++)
+			o.sides[s] = sides[s];
+	}
+	for (s = 0; s < o.n_sides; s++)
+		has_bpf |= !strcmp(o.sides[s], "bpfilter");
 	if (has_bpf && access(bft_bpfilter_bin(), X_OK) != 0) {
 		if (bft_require_kernel())
 			fail_msg("%s is not built (BF_BIN)",
@@ -985,10 +461,6 @@ static void run_case(void **state)
 		print_message("SKIP: %s is not built\n", bft_bpfilter_bin());
 		skip();
 	}
-	memset(&g, 0, sizeof(g));
-	for (s = 0; s < DPROBE_MAX_SIDES; s++)
-		dnet_side_init(&sd[s], s < nsd ? sv[s] : NULL);
-
 	text = case_text(c);
 	if (!text) {
 		print_message("SKIP %s: no %s filter table in it\n", c->name,
@@ -997,119 +469,26 @@ static void run_case(void **state)
 		skip();
 		return;
 	}
-	/* a file named after the case, so that error lines say which */
-	snprintf(file, sizeof(file), "%s/", tmpdir);
-	for (i = 0; c->name[i] && strlen(file) + 2 < sizeof(file); i++) {
-		char ch = c->name[i];
-		size_t l = strlen(file);
-
-		file[l] = (char)(isalnum((unsigned char)ch) || ch == '.' ||
-						 ch == '-' || ch == '_' ?
-					 ch :
-					 '_');
-		file[l + 1] = '\0';
-	}
-	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	assert_true(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
-	close(fd);
 	if (c->selftest == SELFTEST_MUTATED) {
-		/* the second side gets one more rule at the end of OUTPUT */
-		char *commit = strstr(text, "\nCOMMIT");
-		FILE *f;
-
-		assert_non_null(commit);
-		snprintf(file2, sizeof(file2), "%s.mut", file);
-		f = fopen(file2, "we");
-		assert_non_null(f);
-		fprintf(f, "%.*s\n-A OUTPUT -p udp -j DROP%s",
-			(int)(commit - text), text, commit);
-		fclose(f);
+		mut = mutated(text);
+		assert_non_null(mut);
+		o.side_text[1] = mut;
 	}
-
 	supported = only_supported(text, why, sizeof(why));
-	ct = strstr(text, "-m state") || strstr(text, "-m conntrack");
 
-	rs = bf_ruleset_new();
-	assert_non_null(rs);
-	bf_log_set(log_to_buf, parse_err);
-	parsed = bf_ipt_parse_restore_str(rs, text, c->name, c->family) == 0;
-	bf_log_set(NULL, NULL);
-
-	g.family = c->family;
-	g.other_if = topo_build(&topo, parsed ? rs : NULL, c->family);
-	g.topo = &topo;
-	cur_topo = &topo;
-
-	if (parsed) {
-		g.ct = ct;
-		g.frags = true;
-		g.rng = seed ^
-			fnv(c->name, strlen(c->name), 1469598103934665603ull);
-		if (!g.rng)
-			g.rng = 1;
-		if (dgen_prepare(&g, MAX_PROBES) ||
-		    dgen_ruleset(&g, rs, n_random) || dgen_finish(&g)) {
-			printf("FAILED %s: cannot generate probes\n", c->name);
-			setup_ok = false;
-		}
-	}
-
-	/* bpfilter first: a refusal ends the case before anything else is
-	 * set up. Without a bpfilter side, the IR parser's refusal stands
-	 * for it (bpfilter parses with it). */
-	if (!parsed && !has_bpf) {
+	bf_verify_run(text, c->name, c->family, &o, &res);
+	c->probes = res.probes;
+	c->mismatches = res.mismatches;
+	if (res.refused) {
 		c->refused = true;
-		snprintf(c->refusal, sizeof(c->refusal), "(IR parser) %.*s",
-			 (int)strcspn(parse_err, ";"), parse_err);
-		setup_ok = false;
-	}
-	/* Create every side first: their links come up together (see
-	 * dnet_side_wait()). */
-	for (i = 0; i < (size_t)nsd && setup_ok; i++) {
-		s = order[i];
-		r = dnet_side_create(&sd[s], sv[s], &topo, ct);
-		if (r) {
-			printf("FAILED %s: cannot set up the %s side: %s\n",
-			       c->name, sv[s], strerror(-r));
-			setup_ok = false;
-		}
-	}
-	for (i = 0; i < (size_t)nsd && setup_ok; i++) {
-		s = order[i];
-		r = dnet_side_wait(&sd[s], &topo);
-		if (r) {
-			printf("FAILED %s: the %s side's links: %s\n", c->name,
-			       sv[s], strerror(-r));
-			setup_ok = false;
-			break;
-		}
-		/* The reverse packets of ESTABLISHED/RELATED probes go
-		 * before any filter exists, so that the conntrack entries
-		 * exist whatever the ruleset does to them. */
-		r = send_setups(&sd[s], g.v, g.n);
-		if (r) {
-			printf("FAILED %s: sending setup packets (%s side): "
-			       "%s\n",
-			       c->name, sv[s], strerror(-r));
-			setup_ok = false;
-			break;
-		}
-		r = side_apply(&sd[s], s == 1 && file2[0] ? file2 : file,
-			       c->family, err, sizeof(err));
-		if (r && !strcmp(sv[s], "bpfilter")) {
-			c->refused = true;
-			snprintf(c->refusal, sizeof(c->refusal), "%s", err);
-			break;
-		}
-		if (r) {
-			printf("FAILED %s: %s could not load it: %s\n", c->name,
-			       sv[s], err);
-			setup_ok = false;
-		}
-	}
-
-	if (c->refused) {
+		snprintf(c->refusal, sizeof(c->refusal), "%s%s%s",
+			 strcmp(res.refused_by, "bpfilter") ? "(" : "",
+			 strcmp(res.refused_by, "bpfilter") ? res.refused_by :
+							      "",
+			 strcmp(res.refused_by, "bpfilter") ? ") " : "");
+		snprintf(c->refusal + strlen(c->refusal),
+			 sizeof(c->refusal) - strlen(c->refusal), "%s",
+			 res.refusal);
 		printf("REFUSED %s: %s\n", c->name, c->refusal);
 		if (supported) {
 			printf("FAILED %s: refused although it only uses "
@@ -1119,119 +498,22 @@ static void run_case(void **state)
 		} else {
 			printf("  (uses %s, outside the supported set)\n", why);
 		}
-		goto out;
-	}
-	if (!setup_ok) {
+	} else if (res.failed) {
 		c->failed = true;
-		goto out;
-	}
-	if (!parsed) {
-		printf("FAILED %s: accepted by every side but the IR parser "
-		       "refuses it: %s\n",
-		       c->name, parse_err);
-		c->failed = true;
-		goto out;
-	}
-
-	c->probes = g.n;
-	for (s = 0; s < nsd; s++) {
-		uint64_t ts = dnet_now_ms();
-
-		sched_yield();
-		r = run_side(&sd[s], g.v, g.n, s, deadline);
-		if (r) {
-			printf("FAILED %s: probing the %s side: %s\n", c->name,
-			       sv[s], strerror(-r));
-			c->failed = true;
-			goto out;
-		}
-		if (getenv("BF_DIFF_VERBOSE"))
-			printf("  %s: %zu probes in %llu ms\n", sv[s], g.n,
-			       (unsigned long long)(dnet_now_ms() - ts));
-	}
-
-	{
-		size_t seen0 = 0, per_hook[BF_HOOK_COUNT] = { 0 };
-
-		for (i = 0; i < g.n; i++) {
-			bool mism = false;
-
-			seen0 += g.v[i].seen[0];
-			per_hook[g.v[i].hook]++;
-			if (getenv("BF_DIFF_DUMP")) {
-				char w[512];
-
-				probe_words(&topo, &g.v[i], w, sizeof(w));
-				printf("probe #%zu [%s] %s:", i, g.v[i].why, w);
-				for (s = 0; s < nsd; s++)
-					printf(" %s=%s", sv[s],
-					       g.v[i].seen[s] ? "ACCEPT" :
-								"DROP");
-				printf("\n");
-			}
-			for (s = 1; s < nsd; s++)
-				if (g.v[i].seen[s] != g.v[i].seen[0])
-					mism = true;
-			if (!mism)
-				continue;
-			c->mismatches++;
-			if (c->selftest != SELFTEST_MUTATED)
-				count_kind(g.v[i].why);
-			if (c->selftest != SELFTEST_MUTATED &&
-			    printed++ < MAX_PRINT) {
-				char w[512];
-
-				probe_words(&topo, &g.v[i], w, sizeof(w));
-				printf("MISMATCH %s #%zu [%s] %s:", c->name, i,
-				       g.v[i].why, w);
-				for (s = 0; s < nsd; s++)
-					printf(" %s=%s", sv[s],
-					       g.v[i].seen[s] ? "ACCEPT" :
-								"DROP");
-				printf("\n");
-				if (explained++ < MAX_EXPLAIN)
-					for (s = 0; s < nsd; s++)
-						explain(&sd[s], &g.v[i],
-							c->family);
-			}
-		}
-		printf("%s %s: %zu probes (INPUT %zu, FORWARD %zu, OUTPUT %zu), "
-		       "%zu accepted by %s, %zu mismatches, %llu ms\n",
-		       (c->mismatches != 0) ==
-				       (c->selftest != SELFTEST_MUTATED) ?
-			       "FAIL" :
-			       "ok",
-		       c->name, g.n, per_hook[BF_HOOK_INPUT],
-		       per_hook[BF_HOOK_FORWARD], per_hook[BF_HOOK_OUTPUT],
-		       seen0, sv[0], c->mismatches,
-		       (unsigned long long)(dnet_now_ms() - t0));
-		/* A probe set that no side accepts, or that every side
-		 * accepts entirely, would prove little: say so. */
-		if (seen0 == 0 || seen0 == g.n)
-			printf("note: %s: every probe got the same verdict on "
-			       "%s\n",
-			       c->name, sv[0]);
-		report_coverage(&sd[0], c);
-	}
-	if (c->selftest == SELFTEST_MUTATED) {
+	} else if (c->selftest == SELFTEST_MUTATED) {
 		/* the harness must see the difference */
 		printf("selftest %s: %zu mismatches expected, %s\n", c->name,
 		       c->mismatches, c->mismatches ? "seen" : "NONE SEEN");
 		c->failed = c->mismatches == 0;
 		c->mismatches = 0;
-	} else if (c->mismatches) {
-		c->failed = true;
+	} else {
+		c->failed = c->mismatches != 0;
+		tot.rules += res.rules;
+		tot.rules_hit += res.rules_hit;
 	}
+	if (!res.refused && !res.failed)
+		printf("%s %s\n", c->failed ? "FAIL" : "ok", c->name);
 
-out:
-	for (s = nsd - 1; s >= 0; s--)
-		dnet_side_destroy(&sd[s]);
-	dgen_free(&g);
-	bf_ruleset_free(&rs);
-	free(text);
-	unlink(file);
-	if (file2[0])
-		unlink(file2);
 	tot.probes += c->probes;
 	tot.mismatches += c->mismatches;
 	if (c->refused)
@@ -1428,13 +710,6 @@ static void discover(void)
 	}
 }
 
-/* The ruleset files of cases a crash or a signal interrupted too. */
-static void remove_tmpdir(void)
-{
-	if (strncmp(tmpdir, "/tmp/bfdiff-", 12) == 0 && !strchr(tmpdir, 'X'))
-		bft_sh("rm -rf '%s'", tmpdir);
-}
-
 int main(void)
 {
 	struct CMUnitTest *tests;
@@ -1467,11 +742,6 @@ int main(void)
 	       "per ruleset\n",
 	       (unsigned long long)seed, (unsigned long long)seed, n_random);
 
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	dnet_cleanup_hook = remove_tmpdir;
 	discover();
 	tests = calloc((size_t)n_cases + 1, sizeof(*tests));
 	for (i = 0; i < n_cases; i++) {
@@ -1494,6 +764,7 @@ int main(void)
 	for (i = 0; i < n_kinds; i++)
 		printf("   mismatches of %s probes: %zu\n", kinds[i].name,
 		       kinds[i].n);
+	bf_verify_cleanup();
 	dnet_cleanup();
 	free(tests);
 	free(sv);

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The verify engine: one ruleset (an iptables-save filter table of one
+ * family) loaded into the kernel's own iptables (legacy, the reference) in
+ * one scratch pair of network namespaces and into bpfilter in another; the
+ * same probe packets, generated from the ruleset's own addresses, ports,
+ * interfaces and states, go through INPUT, FORWARD and OUTPUT of both (with
+ * a bpfilter side at tc or xdp: the hooks that exist there), and every
+ * verdict is compared. Each mismatch is printed with the probe and, for
+ * each side, the rule that decided it (file:line of the input). Used by
+ * `bpfilter verify` and by tests/diff/diff_iptables.c. Needs root; never
+ * touches the calling namespace (doc/testing.md: "The verify engine").
+ */
+#ifndef BPFILTER_VERIFY_H
+#define BPFILTER_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bpfilter/bpfilter.h"
+#include "bpfilter/ir.h"
+
+#define BF_VERIFY_MAX_SIDES 3
+
+struct bf_verify_opts {
+	/* Sides, the reference first: "legacy" (iptables-legacy-restore),
+	 * "nft" (iptables-nft-restore), "bpfilter". n_sides == 0: legacy
+	 * and bpfilter. */
+	const char *sides[BF_VERIFY_MAX_SIDES];
+	int n_sides;
+	/* Another ruleset text for side i (NULL: the same); the harness's
+	 * self-test gives side 1 a changed ruleset. */
+	const char *side_text[BF_VERIFY_MAX_SIDES];
+	/* Where the bpfilter side attaches (BF_SLOT_NF by default; tc and
+	 * xdp attach to every interface of the scratch host, and only the
+	 * probes those hooks see are sent). */
+	enum bf_slot_kind kind;
+	/* The bpfilter binary for the bpfilter side (NULL: bf_verify_bin()
+	 * default: $BF_BIN, the running bpfilter, or "bpfilter"). */
+	const char *bin;
+	uint64_t seed; /* random probes' seed (mixed with the name) */
+	int n_random; /* random probes; < 0: 200 */
+	size_t max_probes; /* 0: 24,000 */
+	unsigned int time_ms; /* for the whole run; 0: 60 s */
+	int max_print; /* mismatches printed (< 0: 40) */
+	int max_explain; /* of those, explained by re-sending (< 0: 5) */
+	bool verbose; /* print every command run */
+	bool dump; /* print every probe with its verdicts */
+	bool quiet_coverage; /* no "rules matched" lines */
+	/* The report (summary line, mismatches, coverage); NULL: none. */
+	FILE *out;
+	/* Called for each mismatch with the probe's kind (e.g. "dport+1"). */
+	void (*on_mismatch)(const char *kind, void *data);
+	void *data;
+};
+
+struct bf_verify_result {
+	bool parsed; /* the IR front end accepted the text */
+	char parse_error[1024]; /* its messages if not */
+	/* A side after the reference refused the ruleset (the bpfilter
+	 * side: its error, with file:line); nothing was probed. */
+	bool refused;
+	char refusal[512];
+	const char *refused_by; /* that side's name */
+	/* The run could not be done (setup, sending); printed on out. */
+	bool failed;
+	char error[256];
+	size_t probes, per_hook[BF_HOOK_COUNT];
+	size_t accepted; /* probes the reference side let through */
+	size_t mismatches;
+	int rules, rules_hit; /* reference rules, rules a probe matched */
+	unsigned long long ms;
+};
+
+/*
+ * Run `text` (iptables-save text of `family`'s filter table; line N of it
+ * is line N of `name`, which is used in messages and as the file of the
+ * rules) through the sides of opts. Returns 0 when probes ran (see
+ * res->mismatches), -EINVAL when the text does not parse or a side refused
+ * it (res->parsed / res->refused say which), -EPERM without the rights,
+ * another -errno when the run failed (res->failed). Namespaces are deleted
+ * before it returns, also on failure (and by bf_verify_cleanup() on exit
+ * and on signals).
+ */
+int bf_verify_run(const char *text, const char *name, enum bf_family family,
+		  const struct bf_verify_opts *opts,
+		  struct bf_verify_result *res);
+
+/* Delete every scratch namespace still there (flushing bpfilter in them
+ * first). Installed with atexit() and for fatal signals by the first
+ * bf_verify_run(); callable any time. */
+void bf_verify_cleanup(void);
+
+#endif /* BPFILTER_VERIFY_H */
