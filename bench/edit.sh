@@ -1,0 +1,171 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Single-change latency (issue #6 item 2): wall time of one
+# `bpfilter rule add|insert|delete|replace` on a ruleset of K rules in
+# force, run as a user would run it (a new process each time), inside a
+# network namespace. Run by bench/run.sh (make bench), or alone:
+#   BUILD=build bench/edit.sh
+#
+# For each shape (mixed: prefixes, port ranges, TCP flags and interfaces
+# that bpfilter cannot fold, tested rule by rule; fold: distinct /32
+# sources that it folds into one hash lookup) and each K, a fresh
+# namespace gets K rules with `bpfilter apply`, then N changes of each
+# kind are timed one by one:
+#   add      -A INPUT <new rule>             (at the end)
+#   insert   -I INPUT K/2 <new rule>          (in the middle)
+#   delete   -D INPUT <a rule added above>   (by its specification)
+#   replace  -R INPUT <random position> <new rule>
+# The ruleset size stays within K..K+N. The clock is read inside the
+# namespace ($EPOCHREALTIME, no fork), around the bpfilter process only:
+# `ip netns exec` itself (~7 ms here) is not counted. With -v -v each
+# change reports where its time went (bf_edit(): state read, parse,
+# check+compile, program loads, state write); the medians of those parts
+# are printed next to the totals.
+#
+# Output: a table on stdout, bench/results/edit.csv (one line per shape,
+# K, kind: median and p90 in ms, and the median parts) and
+# bench/results/edit-raw.csv (every change).
+#
+# Environment: BUILD, BPFILTER, BENCH_EDIT_RULES (default "1000 10000"),
+# BENCH_EDIT_CHANGES (per kind, default 50), BENCH_EDIT_SHAPES (default
+# "mixed fold").
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+BUILD=${BUILD:-build}
+BPFILTER=${BPFILTER:-$ROOT/$BUILD/bpfilter}
+RULES=${BENCH_EDIT_RULES:-1000 10000}
+CHANGES=${BENCH_EDIT_CHANGES:-50}
+SHAPES=${BENCH_EDIT_SHAPES:-mixed fold}
+OUT=$ROOT/bench/results
+mkdir -p "$OUT"
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "bench/edit.sh: needs root (BPF programs, network namespaces)" >&2
+	exit 1
+fi
+[[ -x $BPFILTER ]] || { echo "bench/edit.sh: $BPFILTER not built" >&2; exit 1; }
+((CHANGES >= 1 && CHANGES <= 10000)) || { echo "bench/edit.sh: BENCH_EDIT_CHANGES out of range" >&2; exit 2; }
+
+NS=""
+TMP=$(mktemp -d /tmp/bf-edit.XXXXXX)
+cleanup() {
+	if [[ -n $NS ]]; then
+		# a pinned netfilter link keeps its namespace alive: unpin first
+		timeout 30 ip netns exec "$NS" "$BPFILTER" flush >/dev/null 2>&1 || true
+		ip netns del "$NS" 2>/dev/null || true
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+gen_rules() { # SHAPE K: iptables-restore input on stdout
+	awk -v k="$2" -v shape="$1" 'BEGIN {
+		print "*filter"; print ":INPUT ACCEPT [0:0]"; print ":FORWARD ACCEPT [0:0]"
+		print ":OUTPUT ACCEPT [0:0]"
+		for (i = 0; i < k; i++) {
+			if (shape == "fold") {
+				printf "-A INPUT -s 198.%d.%d.%d/32 -j DROP\n", 18 + int(i / 65536), int(i / 256) % 256, i % 256
+				continue
+			}
+			a = 16 * (1 + i)
+			ip = sprintf("198.%d.%d.%d", 18 + int(a / 65536), int(a / 256) % 256, a % 256)
+			m = i % 4
+			if (m == 0) printf "-A INPUT -s %s/31 -p tcp -m tcp --dport %d:%d -j DROP\n", ip, 1000 + i % 5000, 1010 + i % 5000
+			else if (m == 1) printf "-A INPUT -s %s/30 -p udp -m udp --sport %d -j ACCEPT\n", ip, 2000 + i % 3000
+			else if (m == 2) printf "-A INPUT -d %s/29 -p tcp -m tcp --tcp-flags SYN,ACK SYN -j DROP\n", ip
+			else printf "-A INPUT -s %s/28 -i eth%d -j DROP\n", ip, i % 7
+		}
+		print "COMMIT" }'
+}
+
+# The script that runs inside the namespace: SHAPE K N, prints one line
+# per change: kind ms parse compile programs state (parts in ms, "nan"
+# when not reported).
+cat >"$TMP/inner.sh" <<'EOF'
+set -u
+B=$1 SHAPE=$2 K=$3 N=$4
+RANDOM=$K
+new_rule() { # I: a rule of the shape that is not in the ruleset
+	if [[ $SHAPE == fold ]]; then
+		echo "-s 203.0.$((113 + $1 / 256)).$(($1 % 256))/32 -j DROP"
+	else
+		echo "-s 203.0.$((113 + $1 / 256)).$(($1 % 256))/31 -p tcp -m tcp --dport $((3000 + $1)):$((3010 + $1)) -j ACCEPT"
+	fi
+}
+one() { # KIND ARGS...: time one change
+	local kind=$1 t0 t1 err
+	shift
+	t0=$EPOCHREALTIME
+	err=$("$B" -v -v rule "$@" 2>&1 >/dev/null) || { echo "FAIL $kind: $err" >&2; exit 1; }
+	t1=$EPOCHREALTIME
+	awk -v k="$kind" -v a="$t0" -v b="$t1" -v e="$err" 'BEGIN {
+		p = c = g = s = "nan"
+		n = split(e, L, "\n")
+		for (i = 1; i <= n; i++) {
+			if (match(L[i], /parse [0-9.]+ ms, check/)) { split(substr(L[i], RSTART), w, " "); p = w[2] }
+			if (match(L[i], /check\+compile [0-9.]+ ms/)) { split(substr(L[i], RSTART), w, " "); c = w[2] }
+			if (match(L[i], /counters and programs [0-9.]+ ms \+ state [0-9.]+ ms/)) {
+				split(substr(L[i], RSTART), w, " "); g = w[4]; s = w[8] }
+		}
+		printf "%s %.2f %s %s %s %s\n", k, (b - a) * 1000, p, c, g, s }'
+}
+for ((i = 0; i < N; i++)); do one add add INPUT $(new_rule $i); done
+for ((i = 0; i < N; i++)); do one insert insert INPUT $((K / 2)) $(new_rule $((N + i))); done
+for ((i = 0; i < N; i++)); do one delete delete INPUT $(new_rule $i); done
+for ((i = 0; i < N; i++)); do one replace replace INPUT $((1 + RANDOM % K)) $(new_rule $((2 * N + i))); done
+EOF
+
+RAW=$OUT/edit-raw.csv
+CSV=$OUT/edit.csv
+echo "shape,rules,kind,path,ms,parse_ms,compile_ms,programs_ms,state_ms" >"$RAW"
+for shape in $SHAPES; do
+	for k in $RULES; do
+		gen_rules "$shape" "$k" >"$TMP/rules"
+		NS=bfe-$$
+		ip netns add "$NS"
+		if ! timeout 600 ip netns exec "$NS" "$BPFILTER" apply "$TMP/rules"; then
+			echo "bench/edit.sh: apply of $k $shape rules failed" >&2
+			exit 1
+		fi
+		# bound: ~4 N changes of at most a few seconds each
+		if ! timeout $((60 + 4 * CHANGES * 10)) ip netns exec "$NS" \
+			bash "$TMP/inner.sh" "$BPFILTER" "$shape" "$k" "$CHANGES" >"$TMP/out"; then
+			echo "bench/edit.sh: changes on $k $shape rules failed" >&2
+			exit 1
+		fi
+		awk -v s="$shape" -v k="$k" '{ printf "%s,%s,%s,full,%s,%s,%s,%s,%s\n", s, k, $1, $2, $3, $4, $5, $6 }' \
+			"$TMP/out" >>"$RAW"
+		timeout 30 ip netns exec "$NS" "$BPFILTER" flush >/dev/null 2>&1 || true
+		ip netns del "$NS"
+		NS=""
+	done
+done
+
+# median and p90 (nearest rank) per shape, K, kind
+echo "shape,rules,kind,path,n,median_ms,p90_ms,parse_ms,compile_ms,programs_ms,state_ms" >"$CSV"
+for shape in $SHAPES; do
+	for k in $RULES; do
+		for kind in add insert delete replace; do
+			awk -F, -v s="$shape" -v k="$k" -v t="$kind" '$1 == s && $2 == k && $3 == t' "$RAW" >"$TMP/sel"
+			[[ -s $TMP/sel ]] || continue
+			q() { # COLUMN FRACTION: nearest-rank quantile
+				cut -d, -f"$1" "$TMP/sel" | grep -v nan | sort -g |
+					awk -v f="$2" '{ a[NR] = $1 } END { if (!NR) { print "nan"; exit }
+						r = int(f * NR + 0.999999); if (r < 1) r = 1; print a[r] }'
+			}
+			echo "$shape,$k,$kind,full,$(wc -l <"$TMP/sel"),$(q 5 0.5),$(q 5 0.9),$(q 6 0.5),$(q 7 0.5),$(q 8 0.5),$(q 9 0.5)" >>"$CSV"
+		done
+	done
+done
+
+echo "== single-change latency (ms, one bpfilter process per change; $CHANGES changes per kind)"
+echo "   median / p90 of the whole change; median parts: parse = state read + parse of the"
+echo "   ruleset in force, compile = check + compile, progs = counters map + BPF_PROG_LOADs"
+echo "   (the verifier), state = canonical text + state map"
+printf "%6s %6s %-8s %-5s | %8s %8s | %6s %7s %7s %6s\n" shape rules kind path median p90 parse compile progs state
+awk -F, 'NR > 1 { printf "%6s %6s %-8s %-5s | %8.1f %8.1f | %6.1f %7.1f %7.1f %6.1f\n",
+	$1, $2, $3, $4, $6, $7, $8, $9, $10, $11 }' "$CSV"
+echo "(CSV: $CSV, every change: $RAW)"
