@@ -112,6 +112,13 @@ if [[ ${BENCH_CLS_NFT:-0} != 0 ]]; then
 	BUILD=$BUILD BPFILTER=$BPFILTER "$ROOT/bench/cls_nft.sh" || echo "bench/run.sh: bench/cls_nft.sh failed" >&2
 	echo
 fi
+# Single-change latency: one `bpfilter rule add|insert|delete|replace`
+# at 1,000 and 10,000 rules in force, mixed and foldable (bench/edit.sh;
+# about 5 minutes). BENCH_EDIT=0 skips it.
+if [[ ${BENCH_EDIT:-1} != 0 ]]; then
+	BUILD=$BUILD BPFILTER=$BPFILTER "$ROOT/bench/edit.sh" || echo "bench/run.sh: bench/edit.sh failed" >&2
+	echo
+fi
 
 # --- 2. apply time -----------------------------------------------------------
 # Rule shape (BENCH_SHAPE): "exact" = distinct /32 sources (folded into a
