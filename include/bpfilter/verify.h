@@ -49,6 +49,10 @@ struct bf_verify_opts {
 	bool verbose; /* print every command run */
 	bool dump; /* print every probe with its verdicts */
 	bool quiet_coverage; /* no "rules matched" lines */
+	/* The ruleset already parsed (e.g. from a command file, whose
+	 * rules then carry that file's lines); `text` must be its
+	 * bf_ipt_print() form. NULL: `text` is parsed. */
+	const struct bf_ruleset *rs;
 	/* The report (summary line, mismatches, coverage); NULL: none. */
 	FILE *out;
 	/* Called for each mismatch with the probe's kind (e.g. "dport+1"). */
@@ -92,5 +96,30 @@ int bf_verify_run(const char *text, const char *name, enum bf_family family,
  * first). Installed with atexit() and for fatal signals by the first
  * bf_verify_run(); callable any time. */
 void bf_verify_cleanup(void);
+
+/* ---- inputs ---- */
+
+/* A file's contents (NUL-terminated, malloc'd); NULL and errno. */
+char *bf_verify_read_file(const char *path);
+/* The `*filter` ... `COMMIT` section of an iptables-save text, every
+ * other line blanked so that line N is line N of the input; NULL with
+ * errno ENOENT when there is none. */
+char *bf_verify_filter_text(const char *text);
+/* A ufw configuration directory: before/user/after.rules (before6...
+ * for IPv6), named as in /etc/ufw or ufw_conf_<part>.rules. */
+bool bf_verify_is_ufw_dir(const char *dir, enum bf_family family);
+/* The filter table ufw builds from them (its chains, the jumps from the
+ * built-in chains, the rules in load order). malloc'd; NULL and errno. */
+char *bf_verify_ufw_text(const char *dir, enum bf_family family);
+
+/* Rules of the family that bpfilter refuses at `kind` because of a match
+ * or a target the code generator does not compile there: fn is called for
+ * each with what refuses it ("limit", "-j REJECT"; the first such thing
+ * of the rule). Returns the number of those rules. */
+size_t bf_verify_unsupported(const struct bf_ruleset *rs, enum bf_family family,
+			     enum bf_slot_kind kind,
+			     void (*fn)(const struct bf_rule *rule,
+					const char *what, void *data),
+			     void *data);
 
 #endif /* BPFILTER_VERIFY_H */

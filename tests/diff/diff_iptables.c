@@ -89,143 +89,7 @@ static struct {
 
 static char *read_file(const char *path)
 {
-	FILE *f = fopen(path, "re");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	if (buf)
-		buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-/* The `*filter` ... `COMMIT` section of an iptables-save text. */
-static char *extract_filter(const char *text)
-{
-	const char *p = text, *start = NULL, *end = NULL;
-
-	while (*p) {
-		const char *eol = strchrnul(p, '\n');
-
-		if (!start && eol - p >= 7 && strncmp(p, "*filter", 7) == 0)
-			start = p;
-		else if (start && eol - p >= 6 &&
-			 strncmp(p, "COMMIT", 6) == 0) {
-			end = *eol ? eol + 1 : eol;
-			break;
-		}
-		p = *eol ? eol + 1 : eol;
-	}
-	if (!start || !end)
-		return NULL;
-	return strndup(start, (size_t)(end - start));
-}
-
-/* Lines of a ufw file's filter section without *filter and COMMIT. */
-static void ufw_body(FILE *chains, FILE *rules, const char *path)
-{
-	_cleanup_free_ char *t = read_file(path);
-	_cleanup_free_ char *f = t ? extract_filter(t) : NULL;
-	char *save = NULL, *l;
-
-	if (!f)
-		return;
-	for (l = strtok_r(f, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		if (l[0] == ':')
-			fprintf(chains, "%s\n", l);
-		else if (l[0] == '-')
-			fprintf(rules, "%s\n", l);
-	}
-}
-
-/*
- * ufw loads before.rules, user.rules and after.rules (each an
- * iptables-restore -n input) after creating its own chains and the jumps
- * from the built-in chains. Recreate that as one filter table: all chain
- * declarations, the jumps ufw adds (INPUT -> ufw-before-input,
- * ufw-user-input, ufw-after-input, and the same for OUTPUT/FORWARD), then
- * the rules in load order. Chains referenced but defined by ufw's code
- * rather than these files (ufw-logging-deny, ufw-skip-to-policy-input...)
- * are declared empty; that is printed.
- */
-static char *ufw_text(const char *dir, enum bf_family fam)
-{
-	const char *sfx = fam == BF_FAMILY_INET6 ? "6" : "";
-	const char *pre = fam == BF_FAMILY_INET6 ? "ufw6" : "ufw";
-	static const char *const parts[] = { "before", "user", "after" };
-	static const char *const hooks[] = { "input", "output", "forward" };
-	static const char *const builtin[] = { "INPUT", "OUTPUT", "FORWARD" };
-	char *cb = NULL, *rb = NULL, *out = NULL, path[PATH_MAX];
-	size_t cl = 0, rl = 0, ol = 0;
-	FILE *c = open_memstream(&cb, &cl), *r = open_memstream(&rb, &rl);
-	FILE *o;
-	int i, j;
-
-	if (!c || !r)
-		return NULL;
-	for (i = 0; i < 3; i++) {
-		if (snprintf(path, sizeof(path), "%s/ufw_conf_%s%s.rules", dir,
-			     parts[i], sfx) < (int)sizeof(path))
-			ufw_body(c, r, path);
-	}
-	fclose(c);
-	fclose(r);
-	o = open_memstream(&out, &ol);
-	fprintf(o,
-		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
-		":OUTPUT ACCEPT [0:0]\n%s",
-		cb);
-	/* declare every chain a rule jumps to that no file declares */
-	{
-		char *save = NULL, *copy = strdup(rb), *l;
-
-		for (l = strtok_r(copy, "\n", &save); l;
-		     l = strtok_r(NULL, "\n", &save)) {
-			char *j2 = strstr(l, " -j ");
-			char name[64], decl[80];
-
-			if (!j2 || sscanf(j2 + 4, "%63s", name) != 1)
-				continue;
-			if (!strncmp(name, "ufw", 3) == 0)
-				continue;
-			snprintf(decl, sizeof(decl), ":%s ", name);
-			if (strstr(cb, decl) || strstr(out ? out : "", decl))
-				continue;
-			fflush(o);
-			if (out && strstr(out, decl))
-				continue;
-			fprintf(o, ":%s - [0:0]\n", name);
-			printf("note: ufw%s: chain %s is created by ufw itself, "
-			       "declared empty here\n",
-			       sfx, name);
-		}
-		free(copy);
-	}
-	for (i = 0; i < 3; i++)
-		for (j = 0; j < 3; j++) {
-			char decl[80];
-
-			snprintf(decl, sizeof(decl), ":%s-%s-%s ", pre,
-				 parts[j], hooks[i]);
-			if (strstr(cb, decl))
-				fprintf(o, "-A %s -j %s-%s-%s\n", builtin[i],
-					pre, parts[j], hooks[i]);
-		}
-	fprintf(o, "%sCOMMIT\n", rb);
-	fclose(o);
-	free(cb);
-	free(rb);
-	return out;
+	return bf_verify_read_file(path);
 }
 
 /* Run an .iptables-cmds file in a scratch namespace with the kernel's
@@ -287,12 +151,12 @@ static char *case_text(const struct dcase *c)
 	switch (c->kind) {
 	case CASE_SAVE:
 		t = read_file(c->path);
-		return t ? extract_filter(t) : NULL;
+		return t ? bf_verify_filter_text(t) : NULL;
 	case CASE_CMDS:
 		return cmds_text(c->path, c->family);
 	case CASE_UFW:
 		snprintf(dir, sizeof(dir), "%s", c->path);
-		return ufw_text(dir, c->family);
+		return bf_verify_ufw_text(dir, c->family);
 	case CASE_RANDOM: {
 		char *out = NULL;
 		size_t len = 0;

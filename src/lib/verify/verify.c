@@ -19,6 +19,7 @@
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
 #include "bpfilter/verify.h"
+#include "check/check.h"
 #include "verify/net.h"
 #include "verify/pkt.h"
 #include "verify/probe.h"
@@ -1188,11 +1189,52 @@ int bf_verify_run(const char *text, const char *name, enum bf_family family,
 	for (s = run.nsd - 1; s >= 0; s--)
 		dnet_side_destroy(&run.sd[s]);
 	dgen_free(&run.g);
-	bf_ruleset_free(&run.rs);
+	if (!opts->rs)
+		bf_ruleset_free(&run.rs);
 	if (run.tmpdir[0])
 		bf_vsh("rm -rf '%s'", run.tmpdir);
 	res->ms = dnet_now_ms() - t0;
 	return r;
+}
+
+size_t bf_verify_unsupported(const struct bf_ruleset *rs, enum bf_family family,
+			     enum bf_slot_kind kind,
+			     void (*fn)(const struct bf_rule *rule,
+					const char *what, void *data),
+			     void *data)
+{
+	enum bf_attach_kind at = kind == BF_SLOT_TC  ? BF_ATTACH_TC :
+				 kind == BF_SLOT_XDP ? BF_ATTACH_XDP :
+						       BF_ATTACH_NF;
+	size_t c, r, m, n = 0;
+
+	for (c = 0; rs && c < rs->n_chains; c++) {
+		const struct bf_chain *ch = &rs->chains[c];
+
+		if (ch->family != family)
+			continue;
+		for (r = 0; r < ch->n_rules; r++) {
+			const struct bf_rule *ru = &ch->rules[r];
+			char what[64] = "";
+
+			for (m = 0; m < ru->n_matches && !what[0]; m++)
+				if (!bf_check_match_supported(
+					    ru->matches[m].type, at))
+					snprintf(what, sizeof(what), "%s",
+						 bf_match_name(
+							 ru->matches[m].type));
+			if (!what[0] &&
+			    !bf_check_verdict_supported(ru->verdict.kind))
+				snprintf(what, sizeof(what), "-j %s",
+					 bf_verdict_name(ru->verdict.kind));
+			if (!what[0])
+				continue;
+			n++;
+			if (fn)
+				fn(ru, what, data);
+		}
+	}
+	return n;
 }
 
 void bf_verify_cleanup(void)
