@@ -32,5 +32,7 @@ int cli_batch(int argc, char **argv);
 int cli_trace(int argc, char **argv);
 /* log.c: bpfilter log */
 int cli_log(int argc, char **argv);
+/* verify.c: bpfilter verify */
+int cli_verify(int argc, char **argv);
 
 #endif /* BPFILTER_CLI_H */

@@ -161,6 +161,31 @@ static const struct cmd_help {
 	  "  --hook H      INPUT (default), FORWARD or OUTPUT\n"
 	  "  --in, --out   interface names (none by default)\n"
 	  "  -j, --json    one JSON document\n" },
+	{ "verify",
+	  "bpfilter verify [--hook nf|tc|xdp] [--report] [--seed N] "
+	  "[--random N] [--max-print N] [--dump] [-v] [-4 FILE] [-6 FILE] "
+	  "[FILE|DIR...]",
+	  "Check, before switching, that bpfilter gives the kernel's verdicts:\n"
+	  "load the ruleset into iptables-legacy in one scratch network\n"
+	  "namespace and into bpfilter in another, send probe packets made\n"
+	  "from its own addresses, ports, interfaces and states through\n"
+	  "INPUT, FORWARD and OUTPUT of both, and print every mismatch with\n"
+	  "the rule (FILE:LINE) that decided it on each side. FILE is an\n"
+	  "iptables-save file (IPv4 unless -6, 'ip6' in its name, or it only\n"
+	  "parses as IPv6), or a file of iptables/ip6tables commands (each\n"
+	  "family it has); DIR a ufw configuration (before.rules...).\n"
+	  "Needs root; nothing changes in this namespace. Exit status: 0 the\n"
+	  "same verdicts, 1 a mismatch, 3 bpfilter refuses a ruleset (its\n"
+	  "FILE:LINE errors printed), 4 could not run.\n"
+	  "  --hook nf|tc|xdp  where bpfilter attaches (default nf; tc and\n"
+	  "                    xdp: every interface, probes of those hooks)\n"
+	  "  --report          one table over all inputs: rules, result,\n"
+	  "                    probes, mismatches, refused rules by module\n"
+	  "  --seed N          seed of the random probes (default 1)\n"
+	  "  --random N        random probes per ruleset (default 200)\n"
+	  "  --max-print N     mismatches printed per ruleset (default 40)\n"
+	  "  --dump            print every probe with its verdicts\n"
+	  "  -v, --verbose     print the commands run\n" },
 	{ "log", "bpfilter log [-f|--follow] [-j|--json] [-s|--syslog]",
 	  "Print the packets logged by the LOG rules in force in this network\n"
 	  "namespace (every slot), one line each in the format of the\n"
@@ -660,6 +685,8 @@ int main(int argc, char **argv)
 		return cli_trace(argc, argv);
 	if (!strcmp(cmd, "log"))
 		return cli_log(argc, argv);
+	if (!strcmp(cmd, "verify"))
+		return cli_verify(argc, argv);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (!strcmp(cmd, cmds[i].name))
 			return cmds[i].fn(argc, argv);
