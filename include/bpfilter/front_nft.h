@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * nftables front end: the `nft -f` file syntax (which is also the syntax of
+ * `nft list ruleset`), parsed into an nft AST of our own, printed back in
+ * nft's canonical listing form, and lowered to the bpfilter IR (ir.h) where
+ * the IR can express it.
+ *
+ * Pipeline: tokens (with `define` and `include` resolved) -> AST with raw
+ * right-hand sides -> evaluation (each constant typed by the expression it
+ * is compared with, checked, ranges/prefixes/sets built) -> AST.
+ *
+ * Errors are reported through bf_log_at() with "file:line:col: ..." and
+ * the parse functions report every error of the input before returning
+ * -EINVAL (or -EOPNOTSUPP when the only errors are constructs we do not
+ * support, named in the message as "unsupported: ..."); on error no AST is
+ * returned.
+ *
+ * Ownership: bf_nft owns its tables, tables their chains and sets, chains
+ * their rules, rules their statements, statements their expressions. Free
+ * with bf_nft_free().
+ */
+#ifndef BPFILTER_FRONT_NFT_H
+#define BPFILTER_FRONT_NFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bpfilter/ir.h"
+
+enum bf_nft_family {
+	BF_NFT_FAMILY_IP = 0,
+	BF_NFT_FAMILY_IP6,
+	BF_NFT_FAMILY_INET,
+	BF_NFT_FAMILY_NETDEV,
+	BF_NFT_FAMILY_ARP,
+	BF_NFT_FAMILY_BRIDGE,
+	BF_NFT_FAMILY_COUNT,
+};
+
+/* Data types of constants: they decide how a word is parsed and how a
+ * value is printed. */
+enum bf_nft_dtype {
+	BF_NFT_DT_INVALID = 0,
+	BF_NFT_DT_INTEGER, /* decimal */
+	BF_NFT_DT_HEX, /* printed 0x%x (frag-off, raw fields) */
+	BF_NFT_DT_MARK, /* printed 0x%08x */
+	BF_NFT_DT_IPV4,
+	BF_NFT_DT_IPV6,
+	BF_NFT_DT_ETHER,
+	BF_NFT_DT_SERVICE, /* port */
+	BF_NFT_DT_PROTO, /* inet_proto */
+	BF_NFT_DT_IFNAME, /* string */
+	BF_NFT_DT_IFINDEX, /* iif/oif: written as a name */
+	BF_NFT_DT_CTSTATE, /* bitmask */
+	BF_NFT_DT_CTSTATUS, /* bitmask */
+	BF_NFT_DT_CTDIR,
+	BF_NFT_DT_PKTTYPE,
+	BF_NFT_DT_NFPROTO,
+	BF_NFT_DT_TCPFLAG, /* bitmask */
+	BF_NFT_DT_ICMP_TYPE,
+	BF_NFT_DT_ICMP_CODE,
+	BF_NFT_DT_ICMP6_TYPE,
+	BF_NFT_DT_ICMP6_CODE,
+	BF_NFT_DT_ETHERTYPE,
+	BF_NFT_DT_DSCP,
+	BF_NFT_DT_ECN,
+	BF_NFT_DT_VERDICT,
+	BF_NFT_DT_COUNT,
+};
+
+enum bf_nft_base {
+	BF_NFT_BASE_NONE = 0, /* meta, ct */
+	BF_NFT_BASE_LL, /* link layer header */
+	BF_NFT_BASE_NH, /* network header */
+	BF_NFT_BASE_TH, /* transport header */
+};
+
+/* One field nft can load: a payload field, a meta key or a ct key. */
+struct bf_nft_field {
+	const char *proto; /* "ip", "tcp", ..., "meta", "ct" */
+	const char *name;
+	enum bf_nft_dtype dtype;
+	enum bf_nft_base base;
+	uint16_t off_bits, len_bits; /* payload; len_bits also for meta/ct */
+	/* Transport protocol the field needs (tcp, udp, icmp...), 0 for
+	 * none (th works on tcp, udp, udplite, sctp, dccp). */
+	uint8_t l4proto;
+	/* Network family the field needs (ip, ip6): BF_NFT_FAMILY_IP/_IP6,
+	 * or -1. */
+	int8_t nfamily;
+	int id; /* meta/ct key id (enum bf_nft_meta_key / bf_nft_ct_key) */
+};
+
+enum bf_nft_meta_key {
+	BF_NFT_META_LENGTH = 1,
+	BF_NFT_META_PROTOCOL,
+	BF_NFT_META_NFPROTO,
+	BF_NFT_META_L4PROTO,
+	BF_NFT_META_MARK,
+	BF_NFT_META_IIF,
+	BF_NFT_META_OIF,
+	BF_NFT_META_IIFNAME,
+	BF_NFT_META_OIFNAME,
+	BF_NFT_META_PKTTYPE,
+};
+
+enum bf_nft_ct_key {
+	BF_NFT_CT_STATE = 1,
+	BF_NFT_CT_STATUS,
+	BF_NFT_CT_MARK,
+	BF_NFT_CT_DIRECTION,
+};
+
+enum bf_nft_expr_kind {
+	BF_NFT_E_RAW = 0, /* unevaluated word: text */
+	BF_NFT_E_VALUE, /* typed constant: num / bytes / str */
+	BF_NFT_E_RANGE, /* sub[0] - sub[1] */
+	BF_NFT_E_PREFIX, /* sub[0] / plen */
+	BF_NFT_E_SET, /* { sub... } */
+	BF_NFT_E_SETREF, /* @text */
+	BF_NFT_E_CONCAT, /* sub[0] . sub[1] ... */
+	BF_NFT_E_MAPPING, /* sub[0] : sub[1] */
+	BF_NFT_E_BINOP, /* sub[0] op sub[1] */
+	BF_NFT_E_LIST, /* a,b,c or a|b of a bitmask type (OR of values) */
+	BF_NFT_E_FIELD, /* field */
+	BF_NFT_E_VERDICT, /* verdict (+ chain in text) */
+	BF_NFT_E_WILDCARD, /* * */
+	BF_NFT_E_COUNT,
+};
+
+enum bf_nft_binop {
+	BF_NFT_BINOP_AND = 0,
+	BF_NFT_BINOP_OR,
+	BF_NFT_BINOP_XOR,
+	BF_NFT_BINOP_LSHIFT,
+	BF_NFT_BINOP_RSHIFT,
+};
+
+enum bf_nft_verdict {
+	BF_NFT_V_ACCEPT = 0,
+	BF_NFT_V_DROP,
+	BF_NFT_V_CONTINUE,
+	BF_NFT_V_RETURN,
+	BF_NFT_V_JUMP,
+	BF_NFT_V_GOTO,
+};
+
+struct bf_nft_loc {
+	const char *file; /* owned by the bf_nft's file table */
+	int line, col;
+};
+
+struct bf_nft_expr {
+	enum bf_nft_expr_kind kind;
+	struct bf_nft_loc loc;
+	enum bf_nft_dtype dtype; /* after evaluation */
+	unsigned int len_bits; /* width of a value (for concatenations) */
+	struct bf_nft_expr **sub;
+	size_t n_sub;
+	int op; /* BINOP: enum bf_nft_binop; VERDICT: enum bf_nft_verdict */
+	uint8_t plen; /* PREFIX */
+	const struct bf_nft_field *field; /* FIELD */
+	uint64_t num; /* VALUE of an integer type */
+	uint8_t bytes[16]; /* VALUE of an address type (network order) */
+	char *text; /* RAW word, VALUE string, SETREF name, VERDICT chain */
+	bool quoted; /* RAW: was a "string" */
+};
+
+enum bf_nft_relop {
+	BF_NFT_OP_IMPLICIT = 0, /* no operator written */
+	BF_NFT_OP_EQ,
+	BF_NFT_OP_NE,
+	BF_NFT_OP_LT,
+	BF_NFT_OP_GT,
+	BF_NFT_OP_LE,
+	BF_NFT_OP_GE,
+	BF_NFT_OP_NEG, /* `!` before a bitmask: no bit set */
+	BF_NFT_OP_VMAP, /* lhs vmap { ... } / @map */
+};
+
+enum bf_nft_stmt_kind {
+	BF_NFT_S_MATCH = 0,
+	BF_NFT_S_COUNTER,
+	BF_NFT_S_LIMIT,
+	BF_NFT_S_LOG,
+	BF_NFT_S_REJECT,
+	BF_NFT_S_VERDICT,
+	BF_NFT_S_SET, /* lhs set value (meta mark set ..., ct mark set ...) */
+	BF_NFT_S_COUNT,
+};
+
+enum bf_nft_reject_type {
+	BF_NFT_REJECT_DEFAULT = 0, /* no `with` */
+	BF_NFT_REJECT_ICMP,
+	BF_NFT_REJECT_ICMP6,
+	BF_NFT_REJECT_ICMPX,
+	BF_NFT_REJECT_TCP_RESET,
+};
+
+/* NF_LOG_* flags as nft's `log flags` set them */
+enum bf_nft_log_flags {
+	BF_NFT_LOG_TCPSEQ = 0x01,
+	BF_NFT_LOG_TCPOPT = 0x02,
+	BF_NFT_LOG_IPOPT = 0x04,
+	BF_NFT_LOG_UID = 0x08,
+	BF_NFT_LOG_MACDECODE = 0x20,
+	BF_NFT_LOG_ALL = 0x2f,
+};
+
+struct bf_nft_stmt {
+	enum bf_nft_stmt_kind kind;
+	struct bf_nft_loc loc;
+	union {
+		struct {
+			enum bf_nft_relop op;
+			struct bf_nft_expr *lhs, *rhs;
+		} match;
+		struct {
+			uint64_t packets, bytes;
+		} counter;
+		struct {
+			uint64_t rate; /* packets or bytes per unit */
+			uint64_t unit; /* seconds */
+			uint64_t burst; /* packets or bytes; 0: default */
+			bool bytes, over;
+		} limit;
+		struct {
+			char *prefix; /* NULL: none */
+			int level; /* 0..7, 8 = audit; -1: not given (warn) */
+			int group; /* -1: not given */
+			uint32_t snaplen, qthreshold;
+			uint32_t flags; /* enum bf_nft_log_flags */
+		} log;
+		struct {
+			enum bf_nft_reject_type type;
+			uint8_t code;
+		} reject;
+		struct {
+			enum bf_nft_verdict verdict;
+			char *chain;
+		} verdict;
+		struct {
+			struct bf_nft_expr *lhs, *value;
+		} set;
+	} u;
+};
+
+struct bf_nft_rule {
+	struct bf_nft_stmt *stmts;
+	size_t n_stmts;
+	char *comment;
+	struct bf_nft_loc loc;
+};
+
+enum bf_nft_hook {
+	BF_NFT_HOOK_NONE = 0, /* regular chain */
+	BF_NFT_HOOK_PREROUTING,
+	BF_NFT_HOOK_INPUT,
+	BF_NFT_HOOK_FORWARD,
+	BF_NFT_HOOK_OUTPUT,
+	BF_NFT_HOOK_POSTROUTING,
+	BF_NFT_HOOK_INGRESS,
+	BF_NFT_HOOK_EGRESS,
+	BF_NFT_HOOK_COUNT,
+};
+
+struct bf_nft_chain {
+	char *name;
+	struct bf_nft_loc loc;
+	enum bf_nft_hook hook; /* NONE: regular chain */
+	char *type; /* "filter", "nat", "route" */
+	int priority;
+	char *device; /* netdev */
+	enum bf_nft_verdict policy; /* ACCEPT or DROP */
+	bool has_policy;
+	char *comment;
+	struct bf_nft_rule *rules;
+	size_t n_rules;
+};
+
+enum bf_nft_set_flags {
+	BF_NFT_SET_CONSTANT = 1 << 0,
+	BF_NFT_SET_INTERVAL = 1 << 1,
+	BF_NFT_SET_TIMEOUT = 1 << 2,
+	BF_NFT_SET_DYNAMIC = 1 << 3,
+};
+
+#define BF_NFT_CONCAT_MAX 8
+struct bf_nft_set {
+	char *name;
+	struct bf_nft_loc loc;
+	bool is_map;
+	/* key type: one dtype per concatenated component */
+	enum bf_nft_dtype key[BF_NFT_CONCAT_MAX];
+	unsigned int key_len_bits[BF_NFT_CONCAT_MAX];
+	size_t n_key;
+	/* typeof: the field expressions (NULL when `type` was used) */
+	struct bf_nft_expr *key_typeof;
+	enum bf_nft_dtype data; /* maps */
+	unsigned int flags; /* enum bf_nft_set_flags */
+	uint32_t size; /* 0: not given */
+	bool auto_merge;
+	char *policy;
+	char *comment;
+	/* Elements: an E_SET expression (mappings for maps), NULL if none. */
+	struct bf_nft_expr *elems;
+};
+
+struct bf_nft_table {
+	enum bf_nft_family family;
+	char *name;
+	struct bf_nft_loc loc;
+	char *comment;
+	struct bf_nft_chain *chains;
+	size_t n_chains;
+	struct bf_nft_set *sets;
+	size_t n_sets;
+};
+
+struct bf_nft {
+	struct bf_nft_table *tables;
+	size_t n_tables;
+	bool flush; /* input started with (or contained) `flush ruleset` */
+	char **files; /* file name table */
+	size_t n_files;
+};
+
+/* Parse `nft -f` input. `filename` is used in messages and to resolve
+ * relative `include`s (relative to the including file's directory, then
+ * to the current directory). *out receives the AST on success. */
+int bf_nft_parse_file(const char *filename, struct bf_nft **out);
+int bf_nft_parse_str(const char *text, const char *filename,
+		     struct bf_nft **out);
+void bf_nft_free(struct bf_nft **nft);
+
+struct bf_nft_table *bf_nft_table_find(const struct bf_nft *nft,
+				       enum bf_nft_family family,
+				       const char *name);
+struct bf_nft_chain *bf_nft_chain_find(const struct bf_nft_table *t,
+				       const char *name);
+struct bf_nft_set *bf_nft_set_find(const struct bf_nft_table *t,
+				   const char *name);
+
+/* Print in `nft list ruleset` form (tabs, one table block each). */
+int bf_nft_print(FILE *out, const struct bf_nft *nft);
+/* Print one rule's statements (no indentation, no newline). */
+int bf_nft_print_rule(FILE *out, const struct bf_nft_rule *rule);
+
+const char *bf_nft_family_name(enum bf_nft_family family);
+const char *bf_nft_hook_name(enum bf_nft_hook hook);
+
+/* Lower the AST into rs (which must be fresh from bf_ruleset_new()).
+ * Everything the IR cannot express is refused, each construct reported
+ * with its location and reason ("unsupported: ..."); -EOPNOTSUPP then.
+ * See doc/front-nft.md for the mapping. */
+int bf_nft_lower(const struct bf_nft *nft, struct bf_ruleset *rs);
+
+/* Parse the JSON of `nft -j list ruleset` into an AST (the subset of
+ * objects the text parser supports). */
+int bf_nft_parse_json(const char *json, const char *filename,
+		      struct bf_nft **out);
+
+#endif /* BPFILTER_FRONT_NFT_H */

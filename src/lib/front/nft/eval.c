@@ -1,0 +1,815 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Evaluation of the parsed AST, as nft's evaluate step does before it
+ * linearizes rules: every raw word on a right-hand side is read as a value
+ * of the type of the left-hand side (ranges, prefixes, flag lists, sets
+ * and set references typed and checked), and relational forms that nft
+ * canonicalizes are rewritten the same way, so that the AST means what
+ * the kernel will run and prints as `nft list` prints it:
+ *   - `x xor C == V`            -> `x == V ^ C`
+ *   - `x V/plen` (integer)      -> `x & MASK == V`
+ *   - `flags A / M`             -> `flags & M == A`
+ *   - `flags & M != 0`          -> `flags M` (any of M), `== 0` -> `! M`
+ *   - `flags & ALLBITS == V`    -> `flags == V`
+ *   - `eq` on a non-bitmask     -> implicit
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpfilter/helper.h"
+#include "front/nft/nft.h"
+
+struct evalctx {
+	struct nft_errs errs;
+	struct bf_nft_table *table;
+	bool oom;
+};
+
+static int eval_value(struct evalctx *c, struct bf_nft_expr *e,
+		      enum bf_nft_dtype dt, unsigned int len_bits);
+
+static bool is_addr(enum bf_nft_dtype dt)
+{
+	return dt == BF_NFT_DT_IPV4 || dt == BF_NFT_DT_IPV6 ||
+	       dt == BF_NFT_DT_ETHER;
+}
+
+static bool is_string(enum bf_nft_dtype dt)
+{
+	return dt == BF_NFT_DT_IFNAME || dt == BF_NFT_DT_IFINDEX;
+}
+
+/* Compare two values of one type: <0, 0, >0. */
+static int val_cmp(const struct bf_nft_expr *a, const struct bf_nft_expr *b)
+{
+	if (is_addr(a->dtype))
+		return memcmp(a->bytes, b->bytes, 16);
+	if (is_string(a->dtype))
+		return strcmp(a->text ? a->text : "", b->text ? b->text : "");
+	return a->num < b->num ? -1 : a->num > b->num;
+}
+
+static int make_sub_raw(struct evalctx *c, struct bf_nft_expr *parent,
+			const char *s, size_t n, const struct bf_nft_loc *loc)
+{
+	struct bf_nft_expr *r = nft_expr_new(BF_NFT_E_RAW, loc);
+
+	if (!r || !(r->text = strndup(s, n))) {
+		nft_expr_free(&r);
+		c->oom = true;
+		return -ENOMEM;
+	}
+	return nft_expr_add(parent, r);
+}
+
+static void apply_prefix(uint8_t *bytes, unsigned int plen)
+{
+	for (unsigned int i = 0; i < 16; i++) {
+		unsigned int bits = plen > i * 8 ? plen - i * 8 : 0;
+		uint8_t m = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+		bytes[i] &= m;
+	}
+}
+
+static uint64_t width_mask(unsigned int len_bits)
+{
+	return len_bits >= 64 ? UINT64_MAX : (1ull << len_bits) - 1;
+}
+
+/* A raw word: a value, or "a-b", or "a/len". */
+static int eval_raw(struct evalctx *c, struct bf_nft_expr *e,
+		    enum bf_nft_dtype dt, unsigned int len_bits)
+{
+	const char *why = NULL;
+	const char *text = e->text;
+	struct bf_nft_loc loc = e->loc;
+	int r;
+
+	r = nft_value_parse(dt, len_bits, text, e->quoted, e, &why);
+	if (!r) {
+		if (!is_string(dt)) {
+			free(e->text);
+			e->text = NULL;
+		}
+		return 0;
+	}
+	if (r == -ENOMEM) {
+		c->oom = true;
+		return r;
+	}
+	if (e->quoted)
+		goto bad;
+	const char *slash = strchr(text, '/');
+	if (slash && (is_addr(dt) || dt == BF_NFT_DT_MARK ||
+		      dt == BF_NFT_DT_INTEGER || dt == BF_NFT_DT_HEX)) {
+		char *end;
+		unsigned long plen = strtoul(slash + 1, &end, 10);
+		struct bf_nft_expr *p = nft_expr_new(BF_NFT_E_PREFIX, &loc);
+		const char *w2;
+		if (!p) {
+			c->oom = true;
+			return -ENOMEM;
+		}
+		if (*end || !slash[1] || plen > len_bits) {
+			nft_expr_free(&p);
+			nft_error(&c->errs, &loc, "bad prefix length in '%s'",
+				  text);
+			return -EINVAL;
+		}
+		if (make_sub_raw(c, p, text, (size_t)(slash - text), &loc) ||
+		    nft_value_parse(dt, len_bits, p->sub[0]->text, false,
+				    p->sub[0], &w2)) {
+			nft_error(&c->errs, &loc, "'%.*s': %s",
+				  (int)(slash - text), text,
+				  w2 ? w2 : "bad value");
+			nft_expr_free(&p);
+			return -EINVAL;
+		}
+		free(p->sub[0]->text);
+		p->sub[0]->text = NULL;
+		p->plen = (uint8_t)plen;
+		p->dtype = dt;
+		p->len_bits = len_bits;
+		free(e->text);
+		*e = *p;
+		free(p);
+		return 0;
+	}
+	/* ranges: split at each '-' where both halves parse */
+	for (const char *d = strchr(text, '-'); d; d = strchr(d + 1, '-')) {
+		struct bf_nft_expr *rg = nft_expr_new(BF_NFT_E_RANGE, &loc);
+		const char *w1, *w2;
+		if (!rg) {
+			c->oom = true;
+			return -ENOMEM;
+		}
+		if (!make_sub_raw(c, rg, text, (size_t)(d - text), &loc) &&
+		    !make_sub_raw(c, rg, d + 1, strlen(d + 1), &loc) &&
+		    !nft_value_parse(dt, len_bits, rg->sub[0]->text, false,
+				     rg->sub[0], &w1) &&
+		    !nft_value_parse(dt, len_bits, rg->sub[1]->text, false,
+				     rg->sub[1], &w2)) {
+			if (!is_string(dt)) {
+				free(rg->sub[0]->text);
+				free(rg->sub[1]->text);
+				rg->sub[0]->text = rg->sub[1]->text = NULL;
+			}
+			if (val_cmp(rg->sub[0], rg->sub[1]) > 0) {
+				nft_error(&c->errs, &loc,
+					  "range '%s' has its upper end below its lower end",
+					  text);
+				nft_expr_free(&rg);
+				return -EINVAL;
+			}
+			rg->dtype = dt;
+			rg->len_bits = len_bits;
+			free(e->text);
+			*e = *rg;
+			free(rg);
+			return 0;
+		}
+		nft_expr_free(&rg);
+		if (c->oom)
+			return -ENOMEM;
+	}
+bad:
+	nft_error(&c->errs, &loc, "'%s' is not a valid %s value: %s", text,
+		  nft_dtype(dt)->name, why ? why : "bad value");
+	return -EINVAL;
+}
+
+/* Turn a LIST (flags) into one VALUE. */
+static int eval_list(struct evalctx *c, struct bf_nft_expr *e,
+		     enum bf_nft_dtype dt, unsigned int len_bits)
+{
+	uint64_t v = 0;
+
+	if (!nft_dtype(dt)->bitmask && dt != BF_NFT_DT_MARK &&
+	    dt != BF_NFT_DT_INTEGER && dt != BF_NFT_DT_HEX) {
+		nft_error(&c->errs, &e->loc,
+			  "a list of values needs braces for type %s",
+			  nft_dtype(dt)->name);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < e->n_sub; i++) {
+		int r = eval_value(c, e->sub[i], dt, len_bits);
+		if (r)
+			return r;
+		if (e->sub[i]->kind != BF_NFT_E_VALUE) {
+			nft_error(&c->errs, &e->sub[i]->loc,
+				  "expected a single value in a flag list");
+			return -EINVAL;
+		}
+		v |= e->sub[i]->num;
+	}
+	for (size_t i = 0; i < e->n_sub; i++)
+		nft_expr_free(&e->sub[i]);
+	free(e->sub);
+	e->sub = NULL;
+	e->n_sub = 0;
+	e->kind = BF_NFT_E_VALUE;
+	e->num = v;
+	e->dtype = dt;
+	e->len_bits = len_bits;
+	return 0;
+}
+
+static int eval_value(struct evalctx *c, struct bf_nft_expr *e,
+		      enum bf_nft_dtype dt, unsigned int len_bits)
+{
+	int r;
+
+	switch (e->kind) {
+	case BF_NFT_E_RAW:
+		return eval_raw(c, e, dt, len_bits);
+	case BF_NFT_E_VALUE:
+		return 0;
+	case BF_NFT_E_LIST:
+		return eval_list(c, e, dt, len_bits);
+	case BF_NFT_E_RANGE:
+		for (size_t i = 0; i < 2; i++) {
+			r = eval_value(c, e->sub[i], dt, len_bits);
+			if (r)
+				return r;
+			if (e->sub[i]->kind != BF_NFT_E_VALUE) {
+				nft_error(&c->errs, &e->sub[i]->loc,
+					  "a range bound must be a single value");
+				return -EINVAL;
+			}
+		}
+		if (val_cmp(e->sub[0], e->sub[1]) > 0) {
+			nft_error(&c->errs, &e->loc,
+				  "range has its upper end below its lower end");
+			return -EINVAL;
+		}
+		e->dtype = dt;
+		e->len_bits = len_bits;
+		return 0;
+	case BF_NFT_E_PREFIX:
+		if (e->op == '/') {
+			nft_error(&c->errs, &e->loc, "unexpected value/mask here");
+			return -EINVAL;
+		}
+		r = eval_value(c, e->sub[0], dt, len_bits);
+		if (r)
+			return r;
+		{
+			char *end;
+			struct bf_nft_expr *l = e->sub[1];
+			unsigned long plen = l->text ? strtoul(l->text, &end, 10) : 0;
+			if (!l->text || *end || plen > len_bits || !is_addr(dt)) {
+				nft_error(&c->errs, &l->loc, "bad prefix length");
+				return -EINVAL;
+			}
+			e->plen = (uint8_t)plen;
+			nft_expr_free(&e->sub[1]);
+			e->n_sub = 1;
+		}
+		e->dtype = dt;
+		e->len_bits = len_bits;
+		return 0;
+	case BF_NFT_E_WILDCARD:
+		return 0;
+	case BF_NFT_E_FIELD:
+	case BF_NFT_E_BINOP:
+		return 0;
+	default:
+		nft_error(&c->errs, &e->loc, "unexpected expression here");
+		return -EINVAL;
+	}
+}
+
+/* Key types of an lhs: one per concatenated component. */
+static size_t lhs_types(const struct bf_nft_expr *lhs, enum bf_nft_dtype *dts,
+			unsigned int *lens)
+{
+	if (lhs->kind == BF_NFT_E_CONCAT) {
+		size_t n = 0;
+		for (size_t i = 0; i < lhs->n_sub && n < BF_NFT_CONCAT_MAX; i++) {
+			dts[n] = lhs->sub[i]->dtype;
+			lens[n++] = lhs->sub[i]->len_bits;
+		}
+		return n;
+	}
+	dts[0] = lhs->dtype;
+	lens[0] = lhs->len_bits;
+	return 1;
+}
+
+static int eval_key(struct evalctx *c, struct bf_nft_expr *e,
+		    const enum bf_nft_dtype *dts, const unsigned int *lens,
+		    size_t n)
+{
+	if (n == 1) {
+		if (e->kind == BF_NFT_E_CONCAT) {
+			nft_error(&c->errs, &e->loc,
+				  "a concatenation where a single value is expected");
+			return -EINVAL;
+		}
+		return eval_value(c, e, dts[0], lens[0]);
+	}
+	if (e->kind != BF_NFT_E_CONCAT || e->n_sub != n) {
+		nft_error(&c->errs, &e->loc,
+			  "expected a concatenation of %zu values", n);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int r = eval_value(c, e->sub[i], dts[i], lens[i]);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int flatten_set(struct evalctx *c, struct bf_nft_expr *set)
+{
+	for (size_t i = 0; i < set->n_sub; i++) {
+		struct bf_nft_expr *in = set->sub[i];
+		if (in->kind != BF_NFT_E_SET)
+			continue;
+		size_t n = set->n_sub - 1 + in->n_sub;
+		struct bf_nft_expr **v = calloc(n ? n : 1, sizeof(*v));
+		if (!v) {
+			c->oom = true;
+			return -ENOMEM;
+		}
+		memcpy(v, set->sub, i * sizeof(*v));
+		memcpy(v + i, in->sub, in->n_sub * sizeof(*v));
+		memcpy(v + i + in->n_sub, set->sub + i + 1,
+		       (set->n_sub - i - 1) * sizeof(*v));
+		free(in->sub);
+		in->sub = NULL;
+		in->n_sub = 0;
+		nft_expr_free(&in);
+		free(set->sub);
+		set->sub = v;
+		set->n_sub = n;
+		i--;
+	}
+	return 0;
+}
+
+static int cmp_elem(const void *a, const void *b)
+{
+	const struct bf_nft_expr *x = *(const struct bf_nft_expr *const *)a;
+	const struct bf_nft_expr *y = *(const struct bf_nft_expr *const *)b;
+
+	if (x->kind == BF_NFT_E_MAPPING)
+		x = x->sub[0];
+	if (y->kind == BF_NFT_E_MAPPING)
+		y = y->sub[0];
+	if (x->kind == BF_NFT_E_RANGE || x->kind == BF_NFT_E_PREFIX)
+		x = x->sub[0];
+	if (y->kind == BF_NFT_E_RANGE || y->kind == BF_NFT_E_PREFIX)
+		y = y->sub[0];
+	if (x->kind != BF_NFT_E_VALUE || y->kind != BF_NFT_E_VALUE)
+		return 0;
+	return val_cmp(x, y);
+}
+
+/* Anonymous interval sets of integers: adjacent and overlapping ranges
+ * merge, as nft's set_automerge does for them. */
+static void merge_ranges(struct bf_nft_expr *set)
+{
+	if (set->n_sub < 2)
+		return;
+	for (size_t i = 0; i < set->n_sub; i++) {
+		struct bf_nft_expr *e = set->sub[i];
+		if (e->kind != BF_NFT_E_RANGE && e->kind != BF_NFT_E_VALUE)
+			return;
+		if ((e->kind == BF_NFT_E_RANGE ? e->sub[0] : e)->dtype ==
+			    BF_NFT_DT_IFNAME ||
+		    is_addr((e->kind == BF_NFT_E_RANGE ? e->sub[0] : e)->dtype))
+			return;
+	}
+	qsort(set->sub, set->n_sub, sizeof(*set->sub), cmp_elem);
+	size_t out = 0;
+	for (size_t i = 0; i < set->n_sub; i++) {
+		struct bf_nft_expr *e = set->sub[i];
+		if (out > 0 && set->sub[out - 1]->kind == BF_NFT_E_RANGE &&
+		    e->kind == BF_NFT_E_RANGE) {
+			struct bf_nft_expr *prev = set->sub[out - 1];
+			if (e->sub[0]->num <= prev->sub[1]->num + 1) {
+				if (e->sub[1]->num > prev->sub[1]->num)
+					prev->sub[1]->num = e->sub[1]->num;
+				nft_expr_free(&set->sub[i]);
+				continue;
+			}
+		}
+		set->sub[out++] = e;
+	}
+	set->n_sub = out;
+}
+
+static int eval_set_elems(struct evalctx *c, struct bf_nft_expr *set,
+			  const enum bf_nft_dtype *dts,
+			  const unsigned int *lens, size_t n, bool is_map,
+			  enum bf_nft_dtype data, bool anonymous)
+{
+	int r = flatten_set(c, set);
+
+	if (r)
+		return r;
+	for (size_t i = 0; i < set->n_sub; i++) {
+		struct bf_nft_expr *e = set->sub[i];
+		if (is_map) {
+			if (e->kind != BF_NFT_E_MAPPING) {
+				nft_error(&c->errs, &e->loc,
+					  "expected 'key : value' in a map");
+				return -EINVAL;
+			}
+			if (e->sub[0]->kind != BF_NFT_E_WILDCARD) {
+				r = eval_key(c, e->sub[0], dts, lens, n);
+				if (r)
+					return r;
+			}
+			if (data == BF_NFT_DT_VERDICT) {
+				if (e->sub[1]->kind != BF_NFT_E_VERDICT) {
+					nft_error(&c->errs, &e->sub[1]->loc,
+						  "expected a verdict");
+					return -EINVAL;
+				}
+			} else {
+				r = eval_value(c, e->sub[1], data,
+					       nft_dtype(data)->len_bits);
+				if (r)
+					return r;
+			}
+			continue;
+		}
+		if (e->kind == BF_NFT_E_MAPPING) {
+			nft_error(&c->errs, &e->loc,
+				  "'key : value' in a set (not a map)");
+			return -EINVAL;
+		}
+		if (e->kind == BF_NFT_E_WILDCARD)
+			continue;
+		r = eval_key(c, e, dts, lens, n);
+		if (r)
+			return r;
+	}
+	if (anonymous && n == 1 && !is_map)
+		merge_ranges(set);
+	return 0;
+}
+
+static bool bitmask(enum bf_nft_dtype dt)
+{
+	return nft_dtype(dt)->bitmask;
+}
+
+static int eval_match(struct evalctx *c, struct bf_nft_stmt *s)
+{
+	struct bf_nft_expr *lhs = s->u.match.lhs;
+	struct bf_nft_expr *rhs = s->u.match.rhs;
+	enum bf_nft_dtype dts[BF_NFT_CONCAT_MAX];
+	unsigned int lens[BF_NFT_CONCAT_MAX];
+	size_t n;
+	int r;
+
+	/* binop operands: lhs op CONST */
+	if (lhs->kind == BF_NFT_E_BINOP) {
+		struct bf_nft_expr *f = lhs->sub[0];
+		if (f->kind != BF_NFT_E_FIELD) {
+			nft_unsupported(&c->errs, &lhs->loc,
+					"nested bitwise expressions");
+			return -EINVAL;
+		}
+		if (lhs->op == BF_NFT_BINOP_LSHIFT ||
+		    lhs->op == BF_NFT_BINOP_RSHIFT) {
+			nft_unsupported(&c->errs, &lhs->loc, "shifts in matches");
+			return -EINVAL;
+		}
+		if (is_string(f->dtype) || is_addr(f->dtype)) {
+			nft_unsupported(&c->errs, &lhs->loc,
+					"bitwise operations on %s",
+					nft_dtype(f->dtype)->name);
+			return -EINVAL;
+		}
+		r = eval_value(c, lhs->sub[1], f->dtype, f->len_bits);
+		if (r)
+			return r;
+		if (lhs->sub[1]->kind != BF_NFT_E_VALUE) {
+			nft_error(&c->errs, &lhs->sub[1]->loc,
+				  "a bitwise operand must be a constant");
+			return -EINVAL;
+		}
+	}
+	n = lhs_types(lhs, dts, lens);
+	if (lhs->kind == BF_NFT_E_CONCAT) {
+		for (size_t i = 0; i < lhs->n_sub; i++)
+			if (lhs->sub[i]->kind != BF_NFT_E_FIELD) {
+				nft_unsupported(&c->errs, &lhs->sub[i]->loc,
+						"expressions in concatenations");
+				return -EINVAL;
+			}
+	}
+	if (s->u.match.op == BF_NFT_OP_VMAP) {
+		if (rhs->kind == BF_NFT_E_SETREF)
+			goto setref;
+		if (rhs->kind != BF_NFT_E_SET) {
+			nft_error(&c->errs, &rhs->loc, "vmap needs a map");
+			return -EINVAL;
+		}
+		return eval_set_elems(c, rhs, dts, lens, n, true,
+				      BF_NFT_DT_VERDICT, true);
+	}
+	if (rhs->kind == BF_NFT_E_SET) {
+		if (s->u.match.op != BF_NFT_OP_IMPLICIT &&
+		    s->u.match.op != BF_NFT_OP_EQ &&
+		    s->u.match.op != BF_NFT_OP_NE) {
+			nft_error(&c->errs, &rhs->loc,
+				  "only == and != apply to a set");
+			return -EINVAL;
+		}
+		return eval_set_elems(c, rhs, dts, lens, n, false, 0, true);
+	}
+	if (rhs->kind == BF_NFT_E_SETREF) {
+setref:;
+		struct bf_nft_set *set = bf_nft_set_find(c->table, rhs->text);
+		if (!set) {
+			nft_error(&c->errs, &rhs->loc, "no such set or map: @%s",
+				  rhs->text);
+			return -EINVAL;
+		}
+		if ((s->u.match.op == BF_NFT_OP_VMAP) != set->is_map ||
+		    (set->is_map && set->data != BF_NFT_DT_VERDICT)) {
+			nft_error(&c->errs, &rhs->loc,
+				  s->u.match.op == BF_NFT_OP_VMAP
+					  ? "@%s is not a verdict map"
+					  : "@%s is a map, not a set",
+				  rhs->text);
+			return -EINVAL;
+		}
+		if (set->n_key != n) {
+			nft_error(&c->errs, &rhs->loc,
+				  "@%s has %zu key components, the expression %zu",
+				  rhs->text, set->n_key, n);
+			return -EINVAL;
+		}
+		for (size_t i = 0; i < n; i++) {
+			bool ok = set->key[i] == dts[i] ||
+				  (set->key[i] == BF_NFT_DT_INTEGER &&
+				   !is_addr(dts[i]) && !is_string(dts[i])) ||
+				  (set->key[i] == BF_NFT_DT_IFNAME &&
+				   dts[i] == BF_NFT_DT_IFINDEX);
+			if (!ok) {
+				nft_error(&c->errs, &rhs->loc,
+					  "@%s holds %s, the expression is %s",
+					  rhs->text,
+					  nft_dtype(set->key[i])->name,
+					  nft_dtype(dts[i])->name);
+				return -EINVAL;
+			}
+		}
+		return 0;
+	}
+	if (n > 1) {
+		return eval_key(c, rhs, dts, lens, n);
+	}
+	/* value / mask form ("fin,syn / fin,syn", "0xffffff00/24") */
+	if (rhs->kind == BF_NFT_E_PREFIX && rhs->op == '/') {
+		struct bf_nft_expr *val = rhs->sub[0], *mask = rhs->sub[1];
+		if (lhs->kind != BF_NFT_E_FIELD || !bitmask(lhs->dtype)) {
+			nft_error(&c->errs, &rhs->loc,
+				  "value / mask needs a flag type");
+			return -EINVAL;
+		}
+		if ((r = eval_value(c, val, lhs->dtype, lhs->len_bits)) ||
+		    (r = eval_value(c, mask, lhs->dtype, lhs->len_bits)))
+			return r;
+		if (val->kind != BF_NFT_E_VALUE || mask->kind != BF_NFT_E_VALUE) {
+			nft_error(&c->errs, &rhs->loc, "bad value / mask");
+			return -EINVAL;
+		}
+		struct bf_nft_expr *b = nft_expr_new(BF_NFT_E_BINOP, &lhs->loc);
+		if (!b) {
+			c->oom = true;
+			return -ENOMEM;
+		}
+		b->op = BF_NFT_BINOP_AND;
+		b->dtype = lhs->dtype;
+		b->len_bits = lhs->len_bits;
+		nft_expr_add(b, lhs);
+		nft_expr_add(b, mask);
+		rhs->sub[1] = NULL;
+		rhs->sub[0] = NULL;
+		rhs->n_sub = 0;
+		nft_expr_free(&s->u.match.rhs);
+		s->u.match.rhs = val;
+		s->u.match.lhs = b;
+		if (s->u.match.op == BF_NFT_OP_IMPLICIT)
+			s->u.match.op = BF_NFT_OP_EQ;
+		lhs = b;
+		rhs = val;
+	} else {
+		r = eval_value(c, rhs, lhs->dtype, lhs->len_bits);
+		if (r)
+			return r;
+	}
+	if (rhs->kind == BF_NFT_E_WILDCARD) {
+		nft_error(&c->errs, &rhs->loc, "'*' only in sets and maps");
+		return -EINVAL;
+	}
+	if (rhs->kind == BF_NFT_E_PREFIX && !is_addr(lhs->dtype)) {
+		/* integer prefix: x & mask == value */
+		uint64_t m = width_mask(lhs->len_bits) &
+			     ~(width_mask(lhs->len_bits) >> rhs->plen);
+		struct bf_nft_expr *b = nft_expr_new(BF_NFT_E_BINOP, &lhs->loc);
+		struct bf_nft_expr *mv = nft_expr_new(BF_NFT_E_VALUE, &rhs->loc);
+		if (!b || !mv) {
+			nft_expr_free(&b);
+			nft_expr_free(&mv);
+			c->oom = true;
+			return -ENOMEM;
+		}
+		mv->dtype = lhs->dtype;
+		mv->num = m;
+		mv->len_bits = lhs->len_bits;
+		b->op = BF_NFT_BINOP_AND;
+		b->dtype = lhs->dtype;
+		b->len_bits = lhs->len_bits;
+		nft_expr_add(b, lhs);
+		nft_expr_add(b, mv);
+		struct bf_nft_expr *v = TAKE_PTR(rhs->sub[0]);
+		rhs->n_sub = 0;
+		nft_expr_free(&s->u.match.rhs);
+		v->num &= m;
+		s->u.match.rhs = v;
+		s->u.match.lhs = b;
+		if (s->u.match.op == BF_NFT_OP_IMPLICIT)
+			s->u.match.op = BF_NFT_OP_EQ;
+		lhs = b;
+		rhs = v;
+	}
+	if (rhs->kind == BF_NFT_E_PREFIX && is_addr(lhs->dtype))
+		apply_prefix(rhs->sub[0]->bytes, rhs->plen);
+	if (rhs->kind == BF_NFT_E_RANGE &&
+	    (s->u.match.op != BF_NFT_OP_IMPLICIT && s->u.match.op != BF_NFT_OP_EQ &&
+	     s->u.match.op != BF_NFT_OP_NE)) {
+		nft_error(&c->errs, &rhs->loc, "only == and != apply to a range");
+		return -EINVAL;
+	}
+	/* Canonical forms (see the top of this file). */
+	if (lhs->kind == BF_NFT_E_BINOP && rhs->kind == BF_NFT_E_VALUE) {
+		struct bf_nft_expr *k = lhs->sub[1];
+		enum bf_nft_relop op = s->u.match.op;
+		if (op == BF_NFT_OP_IMPLICIT)
+			op = s->u.match.op = BF_NFT_OP_EQ;
+		if (lhs->op == BF_NFT_BINOP_XOR &&
+		    (op == BF_NFT_OP_EQ || op == BF_NFT_OP_NE)) {
+			rhs->num ^= k->num;
+			s->u.match.lhs = TAKE_PTR(lhs->sub[0]);
+			nft_expr_free(&lhs);
+			s->u.match.op = op == BF_NFT_OP_EQ ? BF_NFT_OP_IMPLICIT
+							    : BF_NFT_OP_NE;
+			if (bitmask(s->u.match.lhs->dtype) &&
+			    op == BF_NFT_OP_EQ)
+				s->u.match.op = BF_NFT_OP_EQ;
+			return 0;
+		}
+		if (lhs->op == BF_NFT_BINOP_AND && bitmask(lhs->dtype) &&
+		    rhs->num == 0 && (op == BF_NFT_OP_EQ || op == BF_NFT_OP_NE)) {
+			rhs->num = k->num;
+			s->u.match.lhs = TAKE_PTR(lhs->sub[0]);
+			nft_expr_free(&lhs);
+			s->u.match.op = op == BF_NFT_OP_NE ? BF_NFT_OP_IMPLICIT
+							    : BF_NFT_OP_NEG;
+			return 0;
+		}
+		if (lhs->op == BF_NFT_BINOP_AND && bitmask(lhs->dtype) &&
+		    k->num == width_mask(lhs->len_bits)) {
+			s->u.match.lhs = TAKE_PTR(lhs->sub[0]);
+			nft_expr_free(&lhs);
+			return 0;
+		}
+		return 0;
+	}
+	if (s->u.match.op == BF_NFT_OP_EQ && !bitmask(lhs->dtype))
+		s->u.match.op = BF_NFT_OP_IMPLICIT;
+	if (s->u.match.op == BF_NFT_OP_NEG &&
+	    (!bitmask(lhs->dtype) || rhs->kind != BF_NFT_E_VALUE)) {
+		nft_error(&c->errs, &rhs->loc,
+			  "'!' applies to flags only (use '!=')");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int eval_set_stmt(struct evalctx *c, struct bf_nft_stmt *s)
+{
+	struct bf_nft_expr *lhs = s->u.set.lhs;
+	struct bf_nft_expr *v = s->u.set.value;
+
+	if (lhs->kind != BF_NFT_E_FIELD ||
+	    (lhs->field->id != BF_NFT_META_MARK && strcmp(lhs->field->proto, "meta") == 0) ||
+	    (strcmp(lhs->field->proto, "meta") && strcmp(lhs->field->proto, "ct"))) {
+		nft_unsupported(&c->errs, &s->loc, "setting this field");
+		return -EINVAL;
+	}
+	if (!strcmp(lhs->field->proto, "ct") && lhs->field->id != BF_NFT_CT_MARK) {
+		nft_unsupported(&c->errs, &s->loc, "setting ct %s",
+				lhs->field->name);
+		return -EINVAL;
+	}
+	if (v->kind == BF_NFT_E_SET) {
+		nft_error(&c->errs, &v->loc, "a set cannot be assigned");
+		return -EINVAL;
+	}
+	if (v->kind == BF_NFT_E_BINOP || v->kind == BF_NFT_E_FIELD) {
+		nft_unsupported(&c->errs, &v->loc,
+				"computed values in set statements");
+		return -EINVAL;
+	}
+	return eval_value(c, v, lhs->dtype, lhs->len_bits);
+}
+
+static int eval_rule(struct evalctx *c, struct bf_nft_rule *rule)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < rule->n_stmts; i++) {
+		struct bf_nft_stmt *s = &rule->stmts[i];
+		int r = 0;
+		switch (s->kind) {
+		case BF_NFT_S_MATCH:
+			r = eval_match(c, s);
+			break;
+		case BF_NFT_S_SET:
+			r = eval_set_stmt(c, s);
+			break;
+		case BF_NFT_S_VERDICT:
+			if (s->u.verdict.chain &&
+			    !bf_nft_chain_find(c->table, s->u.verdict.chain)) {
+				nft_error(&c->errs, &s->loc,
+					  "no such chain: %s",
+					  s->u.verdict.chain);
+				r = -EINVAL;
+			}
+			break;
+		default:
+			break;
+		}
+		if (r && !ret)
+			ret = r;
+		if (c->oom)
+			return -ENOMEM;
+	}
+	return ret;
+}
+
+static int eval_named_set(struct evalctx *c, struct bf_nft_set *s)
+{
+	if (!s->n_key) {
+		nft_error(&c->errs, &s->loc, "set %s has no type", s->name);
+		return -EINVAL;
+	}
+	if (s->is_map && s->data == BF_NFT_DT_INVALID) {
+		nft_error(&c->errs, &s->loc, "map %s has no data type", s->name);
+		return -EINVAL;
+	}
+	if (!s->elems)
+		return 0;
+	int r = eval_set_elems(c, s->elems, s->key, s->key_len_bits, s->n_key,
+			       s->is_map, s->data, false);
+	if (r)
+		return r;
+	if (!(s->flags & BF_NFT_SET_INTERVAL)) {
+		for (size_t i = 0; i < s->elems->n_sub; i++) {
+			struct bf_nft_expr *e = s->elems->sub[i];
+			if (e->kind == BF_NFT_E_MAPPING)
+				e = e->sub[0];
+			if (e->kind == BF_NFT_E_RANGE || e->kind == BF_NFT_E_PREFIX) {
+				nft_error(&c->errs, &e->loc,
+					  "set %s needs 'flags interval' for ranges and prefixes",
+					  s->name);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+int nft_eval(struct bf_nft *nft)
+{
+	struct evalctx c = { 0 };
+
+	for (size_t t = 0; t < nft->n_tables; t++) {
+		struct bf_nft_table *tb = &nft->tables[t];
+		c.table = tb;
+		for (size_t i = 0; i < tb->n_sets; i++) {
+			eval_named_set(&c, &tb->sets[i]);
+			if (c.oom)
+				return -ENOMEM;
+		}
+		for (size_t i = 0; i < tb->n_chains; i++) {
+			for (size_t j = 0; j < tb->chains[i].n_rules; j++) {
+				if (eval_rule(&c, &tb->chains[i].rules[j]) ==
+				    -ENOMEM)
+					return -ENOMEM;
+			}
+		}
+	}
+	return nft_errs_ret(&c.errs);
+}

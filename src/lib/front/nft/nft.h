@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Internals of the nftables front end, shared by its files:
+ *   lex.c    tokens, `define` and `include`
+ *   parse.c  tokens -> AST (raw right-hand sides)
+ *   eval.c   typing of constants, sets, checks (the nft "evaluate" step)
+ *   types.c  data types and the field table (one place for the domain)
+ *   ast.c    allocation and freeing
+ *   print.c  canonical listing
+ *   lower.c  AST -> bpfilter IR
+ */
+#ifndef BPFILTER_FRONT_NFT_NFT_H
+#define BPFILTER_FRONT_NFT_NFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bpfilter/front_nft.h"
+
+/* ---- lex.c ---- */
+
+enum nft_tok {
+	NFT_T_EOF = 0,
+	NFT_T_WORD, /* identifiers, numbers, addresses, ranges ... */
+	NFT_T_STRING, /* "quoted" (text without quotes) */
+	NFT_T_NL, /* newline */
+	NFT_T_SEMI,
+	NFT_T_LBRACE,
+	NFT_T_RBRACE,
+	NFT_T_LPAREN,
+	NFT_T_RPAREN,
+	NFT_T_COMMA,
+	NFT_T_DOT,
+	NFT_T_COLON,
+	NFT_T_SLASH,
+	NFT_T_MINUS,
+	NFT_T_PLUS,
+	NFT_T_AT,
+	NFT_T_EQ, /* = */
+	NFT_T_EQEQ,
+	NFT_T_NE,
+	NFT_T_LT,
+	NFT_T_GT,
+	NFT_T_LE,
+	NFT_T_GE,
+	NFT_T_NOT, /* ! */
+	NFT_T_AND, /* & */
+	NFT_T_OR, /* | */
+	NFT_T_XOR, /* ^ */
+	NFT_T_LSHIFT,
+	NFT_T_RSHIFT,
+	NFT_T_VAR, /* $name (text: name) */
+	NFT_T_COUNT,
+};
+
+struct nft_token {
+	enum nft_tok type;
+	char *text; /* WORD, STRING, VAR */
+	struct bf_nft_loc loc;
+	bool space_before; /* whitespace precedes it */
+};
+
+struct nft_tokens {
+	struct nft_token *v;
+	size_t n, cap;
+};
+
+/* Tokenize `text` of file `file` (interned in nft) into toks, resolving
+ * `include` (relative to dir of `file`) and `define`/`$var` on the way.
+ * Errors are logged; returns -EINVAL after the whole input was seen. */
+int nft_lex(struct bf_nft *nft, const char *text, const char *file,
+	    struct nft_tokens *toks, int depth);
+void nft_tokens_free(struct nft_tokens *t);
+const char *nft_intern_file(struct bf_nft *nft, const char *file);
+
+/* ---- types.c ---- */
+
+struct nft_sym {
+	const char *name;
+	uint64_t value;
+};
+
+struct nft_dtype_desc {
+	const char *name; /* nft's type name (`type ipv4_addr`) */
+	unsigned int len_bits; /* natural width (0: string) */
+	const struct nft_sym *syms; /* symbolic names, NULL-terminated */
+	bool bitmask; /* values combine with `,` / `|`, implicit op = any */
+	bool print_sym; /* print names when a value has one */
+};
+
+const struct nft_dtype_desc *nft_dtype(enum bf_nft_dtype dt);
+/* Find by nft type name ("ipv4_addr", "inet_service", "mark"...). */
+enum bf_nft_dtype nft_dtype_by_name(const char *name);
+
+/* Find a field: proto "meta" with an unqualified key also finds the meta
+ * keys nft accepts without `meta` (iif, mark...). NULL if unknown. */
+const struct bf_nft_field *nft_field_find(const char *proto, const char *name);
+/* Does `proto` name a payload protocol / ct / meta expression? 1: yes and
+ * supported, -1: known but unsupported (vlan, sctp, tcp option...), 0: no */
+int nft_proto_known(const char *proto);
+/* Meta keys that may be written without `meta` (nft prints iif, oif,
+ * iifname, oifname that way). */
+bool nft_meta_unqualified(const char *key);
+bool nft_meta_printed_unqualified(int id);
+/* Meta / ct keys nft knows but we do not support (for a clear error). */
+bool nft_meta_key_unsupported(const char *key);
+bool nft_ct_key_unsupported(const char *key);
+
+/* Parse one word (no range/prefix syntax) of type dt into e (which becomes
+ * an E_VALUE). Returns 0 or -EINVAL with *why set to a message. */
+int nft_value_parse(enum bf_nft_dtype dt, unsigned int len_bits,
+		    const char *text, bool quoted, struct bf_nft_expr *e,
+		    const char **why);
+void nft_value_print(FILE *out, const struct bf_nft_expr *e);
+
+const char *nft_sym_name(const struct nft_sym *syms, uint64_t v);
+bool nft_sym_value(const struct nft_sym *syms, const char *name,
+		   uint64_t *v);
+
+extern const struct nft_sym nft_icmp_code_syms[];
+extern const struct nft_sym nft_icmp6_code_syms[];
+extern const struct nft_sym nft_icmpx_code_syms[];
+extern const struct nft_sym nft_log_level_syms[];
+
+/* ---- ast.c ---- */
+
+struct bf_nft_expr *nft_expr_new(enum bf_nft_expr_kind kind,
+				 const struct bf_nft_loc *loc);
+void nft_expr_free(struct bf_nft_expr **e);
+int nft_expr_add(struct bf_nft_expr *parent, struct bf_nft_expr *child);
+void nft_stmt_release(struct bf_nft_stmt *s);
+void nft_rule_release(struct bf_nft_rule *r);
+void nft_chain_release(struct bf_nft_chain *c);
+void nft_set_release(struct bf_nft_set *s);
+void nft_table_release(struct bf_nft_table *t);
+
+/* ---- eval.c ---- */
+
+/* Type-check every rule and set of nft, turning RAW words into values.
+ * Errors are logged; returns 0, -EINVAL, or -EOPNOTSUPP. */
+int nft_eval(struct bf_nft *nft);
+
+/* ---- print.c ---- */
+
+void nft_expr_print(FILE *out, const struct bf_nft_expr *e);
+
+/* Report an error at a location; unsupported ones count separately. */
+struct nft_errs {
+	int n_errors;
+	int n_unsupported;
+};
+void nft_error(struct nft_errs *errs, const struct bf_nft_loc *loc,
+	       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void nft_unsupported(struct nft_errs *errs, const struct bf_nft_loc *loc,
+		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int nft_errs_ret(const struct nft_errs *errs);
+
+#endif /* BPFILTER_FRONT_NFT_NFT_H */
