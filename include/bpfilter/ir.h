@@ -66,6 +66,9 @@ enum bf_verdict_kind {
 	BF_VERDICT_MARK, /* u.mark: mark = (mark & ~mask) ^ value */
 	BF_VERDICT_CONNMARK, /* u.connmark */
 	BF_VERDICT_TCPMSS, /* u.tcpmss */
+	/* u.bpf: -j BPF --object FILE: a user function's return value is
+	 * the verdict (include/bpfilter/usermatch.h). */
+	BF_VERDICT_BPF,
 	BF_VERDICT_COUNT,
 };
 
@@ -134,6 +137,11 @@ enum bf_match_type {
 	 * --ctstate list without SNAT/DNAT stays a BF_MATCH_CTSTATE. */
 	BF_MATCH_CONNTRACK,
 	BF_MATCH_TIME, /* u.time (xt_time) */
+	/* u.bpf: user BPF code (iptables -m bpf): a function of a BPF
+	 * object file, classic BPF bytecode or a pinned program, described
+	 * by bf_userbpf_get(u.bpf.ref) (include/bpfilter/userbpf.h); the
+	 * rule matches when it returns non-zero. */
+	BF_MATCH_BPF,
 	BF_MATCH_COUNT,
 };
 
@@ -460,6 +468,9 @@ struct bf_match {
 			uint8_t weekdays_match;
 			uint8_t flags; /* enum bf_time_flags */
 		} time;
+		struct {
+			uint32_t ref; /* bf_userbpf_get() */
+		} bpf;
 	} u;
 };
 
@@ -494,6 +505,9 @@ struct bf_verdict {
 		struct {
 			uint16_t mss; /* BF_TCPMSS_CLAMP_PMTU: path MTU */
 		} tcpmss;
+		struct {
+			uint32_t ref; /* bf_userbpf_get() */
+		} bpf;
 	} u;
 };
 

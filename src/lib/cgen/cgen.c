@@ -26,6 +26,7 @@
 #include "bpfilter/pktlog.h"
 #include "cgen/cgen.h"
 #include "cgen/emit.h"
+#include "cgen/m_bpf.h"
 #include "cgen/pctx.h"
 #include "compat.h"
 #include "kbtf/kbtf.h"
@@ -144,6 +145,7 @@ struct cg {
 	size_t n_folded;
 	struct shared shared[SHARED_MAX]; /* of the function being emitted */
 	size_t n_shared;
+	struct bf_um um; /* user BPF code (cgen/m_bpf.h) */
 	/* netfilter: struct offsets from the kernel BTF */
 	int off_ctx_state, off_ctx_skb, off_skb_nfct, off_state_in,
 		off_state_out, off_dev_name;
@@ -886,6 +888,9 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 		bf_emit_jmp32_imm(&c->e, m->neg ? BPF_JEQ : BPF_JNE, BF_R1,
 				  (int32_t)m->u.mark.value, fail);
 		return true;
+	case BF_MATCH_BPF:
+		bf_um_match(&c->e, &c->um, m, fail);
+		return true;
 	case BF_MATCH_PKTTYPE:
 		ld(c, BPF_B, BF_R1, PCTX_OFF(pkttype));
 		bf_emit_jmp32_imm(&c->e, m->neg ? BPF_JEQ : BPF_JNE, BF_R1,
@@ -1123,6 +1128,11 @@ static void emit_verdict(struct cg *c, const struct bf_chain *chain,
 		break;
 	case BF_VERDICT_DROP:
 		bf_emit_ret(&c->e, BF_RC_DROP);
+		break;
+	case BF_VERDICT_BPF:
+		/* ends with a jump to next (also from the cold path) */
+		bf_um_verdict(&c->e, &c->um, rule->verdict.u.bpf.ref, next,
+			      BF_RC_ACCEPT, BF_RC_DROP);
 		break;
 	case BF_VERDICT_RETURN:
 		/* ipt_do_table(): RETURN with an empty jump stack (in a
@@ -2379,6 +2389,8 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 			parse_v6(c, 0, accept);
 		if (c->log_on)
 			emit_log_capture(c, nf_family, 0);
+		if (c->um.on)
+			bf_um_fill(&c->e, c->attach, c->hook, 0);
 		call_builtin(c, nf_family);
 	} else {
 		bf_label v4 = bf_label_new(&c->e), v6 = bf_label_new(&c->e);
@@ -2426,6 +2438,9 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 			if (c->log_on)
 				emit_log_capture(c, BF_FAMILY_INET4,
 						 ETH_HLEN_);
+			if (c->um.on)
+				bf_um_fill(&c->e, c->attach, c->hook,
+					   ETH_HLEN_);
 			call_builtin(c, BF_FAMILY_INET4);
 		}
 		if (family_on(c, BF_FAMILY_INET6)) {
@@ -2436,6 +2451,9 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 			if (c->log_on)
 				emit_log_capture(c, BF_FAMILY_INET6,
 						 ETH_HLEN_);
+			if (c->um.on)
+				bf_um_fill(&c->e, c->attach, c->hook,
+					   ETH_HLEN_);
 			call_builtin(c, BF_FAMILY_INET6);
 		}
 	}
@@ -2523,6 +2541,10 @@ static int scan_matches(struct cg *c)
 		for (size_t j = 0; j < ch->n_rules; j++) {
 			const struct bf_rule *r = &ch->rules[j];
 
+			if (r->verdict.kind == BF_VERDICT_BPF &&
+			    bf_um_scan(&c->um, r, NULL, r->verdict.u.bpf.ref))
+				return -EINVAL;
+
 			if (r->verdict.kind == BF_VERDICT_LOG) {
 				c->log_on = true;
 				if (c->attach != BF_ATTACH_XDP)
@@ -2562,6 +2584,11 @@ static int scan_matches(struct cg *c)
 				case BF_MATCH_TTL:
 				case BF_MATCH_LIMIT:
 				case BF_MATCH_STATISTIC:
+					break;
+				case BF_MATCH_BPF:
+					if (bf_um_scan(&c->um, r, m,
+						       m->u.bpf.ref))
+						return -EINVAL;
 					break;
 				case BF_MATCH_CONNMARK:
 					c->need_ctmark = true;
@@ -2634,6 +2661,7 @@ void bf_program_free(struct bf_program **prog)
 
 static void release(struct cg *c)
 {
+	bf_um_release(&c->um);
 	for (size_t i = 0; i < c->n_fns; i++)
 		free(c->fns[i].groups);
 	free(c->fns);
@@ -2798,6 +2826,8 @@ int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 			more = true;
 		}
 	}
+	if (!c.e.err && c.um.on)
+		bf_um_emit_funcs(&c.e, &c.um, prog, &c.cap_funcs);
 	r = bf_emit_finish(&c.e);
 	if (!r)
 		r = take_maps(&c, prog);

@@ -47,6 +47,12 @@ enum bf_reloc_kind {
 	 * by bf_program_load() with n_state 16-byte slots, held only by the
 	 * program. */
 	BF_RELOC_STATE,
+	/* User BPF code (cgen/m_bpf.h): the per-CPU struct bf_usermatch
+	 * map (BPF_PSEUDO_MAP_FD, created when the program is loaded), and
+	 * a BPF_PSEUDO_CALL of the function of object relocs[].map (a
+	 * bf_userbpf_get() reference), linked by bf_program_load(). */
+	BF_RELOC_UMBUF,
+	BF_RELOC_UFUNC,
 	/* insns[idx] is the first half of a BPF_LD_IMM64 with
 	 * src_reg = BPF_PSEUDO_MAP_FD: set insns[idx].imm to the fd of
 	 * prog->maps[map], which bf_program_load() creates and fills. */

@@ -15,6 +15,7 @@
 #include "bpfilter/log.h"
 #include "bpfilter/pktlog.h"
 #include "cgen/cgen.h"
+#include "cgen/m_bpf.h"
 #include "cgen/pctx.h"
 #include "compat.h"
 
@@ -166,6 +167,9 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 	__attribute__((cleanup(btf_freep))) struct btf *btf = NULL;
 	_cleanup_free_ struct bpf_func_info *finfo = NULL;
 	_cleanup_free_ char *own_log = NULL;
+	/* user BPF code linked in (cgen/m_bpf.h), until loaded */
+	__attribute__((cleanup(bf_userbpf_unlink))) struct bf_uobjs *uobjs =
+		NULL;
 	LIBBPF_OPTS(bpf_prog_load_opts, opts);
 	int fd, r;
 
@@ -228,6 +232,9 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 			prog->insns[prog->relocs[i].idx].imm =
 				map_fds[prog->relocs[i].map];
 	}
+	r = bf_userbpf_link(prog, &uobjs);
+	if (r)
+		return r;
 	r = build_btf(prog, &btf, &finfo);
 	if (r)
 		return r;
@@ -292,6 +299,8 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 		bf_dbg("the kernel refused program %s (%zu instructions): %s",
 		       prog->name, prog->n_insns, strerror(-r));
 		bf_dbg("verifier log (end):\n%s", tail);
+		if (uobjs)
+			bf_userbpf_report(uobjs, log);
 	}
 	return r;
 }

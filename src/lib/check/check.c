@@ -48,6 +48,8 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	[BF_MATCH_PKTTYPE] = AT(BF_ATTACH_NF) | AT(BF_ATTACH_TC),
 	/* ct->mark is read from the packet's own conntrack entry. */
 	[BF_MATCH_CONNMARK] = AT(BF_ATTACH_NF),
+	/* user BPF code sees the packet from its L3 header everywhere */
+	[BF_MATCH_BPF] = AT_ALL,
 };
 
 /* Hooks (bit per enum bf_hook) from which the kernel lets a match be used
@@ -264,7 +266,8 @@ static void check_hook_use(struct ctx *x, const struct bf_chain *c)
  * compiled yet. */
 static bool verdict_supported(enum bf_verdict_kind kind)
 {
-	return kind <= BF_VERDICT_GOTO || kind == BF_VERDICT_LOG;
+	return kind <= BF_VERDICT_GOTO || kind == BF_VERDICT_LOG ||
+	       kind == BF_VERDICT_BPF;
 }
 
 bool bf_check_match_supported(enum bf_match_type type,

@@ -26,6 +26,7 @@ static const char *const verdict_names[BF_VERDICT_COUNT] = {
 	[BF_VERDICT_REJECT] = "REJECT",	    [BF_VERDICT_LOG] = "LOG",
 	[BF_VERDICT_NFLOG] = "NFLOG",	    [BF_VERDICT_MARK] = "MARK",
 	[BF_VERDICT_CONNMARK] = "CONNMARK", [BF_VERDICT_TCPMSS] = "TCPMSS",
+	[BF_VERDICT_BPF] = "BPF",
 };
 _Static_assert(ARRAY_SIZE(verdict_names) == BF_VERDICT_COUNT, "verdicts");
 
@@ -79,6 +80,7 @@ static const char *const match_names[BF_MATCH_COUNT] = {
 	[BF_MATCH_PHYSDEV] = "physdev",
 	[BF_MATCH_CONNTRACK] = "conntrack",
 	[BF_MATCH_TIME] = "time",
+	[BF_MATCH_BPF] = "bpf",
 };
 _Static_assert(ARRAY_SIZE(match_names) == BF_MATCH_COUNT, "match names");
 

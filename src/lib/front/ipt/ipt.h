@@ -50,6 +50,7 @@ enum ipt_mod_id {
 	IPT_MOD_TCPMSS,
 	IPT_MOD_PHYSDEV,
 	IPT_MOD_TIME,
+	IPT_MOD_BPF, /* m_bpf.c */
 	IPT_MOD_COUNT,
 };
 
@@ -256,6 +257,20 @@ void ipt_ct_print(FILE *out, const struct bf_rule *rule,
 		  const struct bf_match *m);
 /* Defaults of an extension target. */
 void ipt_target_init(struct ipt_rule_ctx *ctx, struct ipt_tgt_inst *inst);
+
+/* ---- m_bpf.c: -m bpf and -j BPF ---- */
+extern const struct ipt_modopt ipt_bpf_opts[];
+extern const struct ipt_modopt ipt_bpf_tg_opts[];
+int ipt_bpf_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		  const struct ipt_modopt *opt, const char *arg, bool inv,
+		  int argc, char **argv, int *idx);
+int ipt_bpf_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+void ipt_bpf_print(FILE *out, const struct bf_rule *rule,
+		   const struct bf_match *m);
+int ipt_bpf_tg_parse(struct ipt_rule_ctx *ctx, struct ipt_tgt_inst *inst,
+		     const struct ipt_modopt *opt, const char *arg, bool inv);
+int ipt_bpf_tg_final(struct ipt_rule_ctx *ctx, struct ipt_tgt_inst *inst);
+void ipt_bpf_tg_print(FILE *out, const struct bf_rule *rule);
 
 /* ---- rule.c ---- */
 

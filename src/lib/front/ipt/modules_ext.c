@@ -2727,6 +2727,8 @@ const struct ipt_module ipt_ext_modules[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	    physdev_final, physdev_print),
 	EXT(IPT_MOD_TIME, "time", -1, time_opts, time_parse, time_final,
 	    time_print),
+	EXT(IPT_MOD_BPF, "bpf", -1, ipt_bpf_opts, ipt_bpf_parse, ipt_bpf_final,
+	    ipt_bpf_print),
 };
 
 static const enum bf_match_type ext_types[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
@@ -2748,6 +2750,7 @@ static const enum bf_match_type ext_types[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	[IPT_MOD_TCPMSS - IPT_MOD_EXT_FIRST] = BF_MATCH_TCPMSS,
 	[IPT_MOD_PHYSDEV - IPT_MOD_EXT_FIRST] = BF_MATCH_PHYSDEV,
 	[IPT_MOD_TIME - IPT_MOD_EXT_FIRST] = BF_MATCH_TIME,
+	[IPT_MOD_BPF - IPT_MOD_EXT_FIRST] = BF_MATCH_BPF,
 };
 
 enum bf_match_type ipt_ext_match_type(enum ipt_mod_id id)
@@ -3350,6 +3353,8 @@ static const struct ipt_target targets[] = {
 	  connmark_tg_parse, connmark_tg_final, connmark_tg_print },
 	{ "TCPMSS", BF_VERDICT_TCPMSS, -1, tcpmss_tg_opts, tcpmss_tg_parse,
 	  tcpmss_tg_final, tcpmss_tg_print },
+	{ "BPF", BF_VERDICT_BPF, -1, ipt_bpf_tg_opts, ipt_bpf_tg_parse,
+	  ipt_bpf_tg_final, ipt_bpf_tg_print },
 };
 
 const struct ipt_target *ipt_target_find(const char *name)
