@@ -725,6 +725,198 @@ static int eval_set_stmt(struct evalctx *c, struct bf_nft_stmt *s)
 	return eval_value(c, v, lhs->dtype, lhs->len_bits);
 }
 
+static bool field_is(const struct bf_nft_expr *e, const char *proto,
+		     const char *name)
+{
+	while (e && (e->kind == BF_NFT_E_BINOP || e->kind == BF_NFT_E_CONCAT))
+		e = e->sub[0];
+	return e && e->kind == BF_NFT_E_FIELD &&
+	       !strcmp(e->field->proto, proto) &&
+	       (!name || !strcmp(e->field->name, name));
+}
+
+static const struct bf_nft_field *first_field(const struct bf_nft_expr *e)
+{
+	while (e && (e->kind == BF_NFT_E_BINOP || e->kind == BF_NFT_E_CONCAT))
+		e = e->sub[0];
+	return e && e->kind == BF_NFT_E_FIELD ? e->field : NULL;
+}
+
+static bool is_single_eq(const struct bf_nft_stmt *s)
+{
+	return s->kind == BF_NFT_S_MATCH &&
+	       s->u.match.op == BF_NFT_OP_IMPLICIT &&
+	       s->u.match.lhs->kind == BF_NFT_E_FIELD &&
+	       s->u.match.rhs->kind == BF_NFT_E_VALUE;
+}
+
+static void stmt_remove(struct bf_nft_rule *rule, size_t i)
+{
+	nft_stmt_release(&rule->stmts[i]);
+	memmove(&rule->stmts[i], &rule->stmts[i + 1],
+		(rule->n_stmts - i - 1) * sizeof(*rule->stmts));
+	rule->n_stmts--;
+}
+
+/* nft adds `icmp type { echo-reply, echo-request }` before icmp id and
+ * sequence (they exist in echo messages only) and lists it. */
+static int add_icmp_echo_dep(struct evalctx *c, struct bf_nft_rule *rule)
+{
+	for (size_t i = 0; i < rule->n_stmts; i++) {
+		struct bf_nft_stmt *s = &rule->stmts[i];
+		const char *proto;
+		if (s->kind != BF_NFT_S_MATCH)
+			continue;
+		proto = field_is(s->u.match.lhs, "icmp", NULL)	   ? "icmp"
+			: field_is(s->u.match.lhs, "icmpv6", NULL) ? "icmpv6"
+								   : NULL;
+		if (!proto)
+			continue;
+		if (field_is(s->u.match.lhs, proto, "type"))
+			return 0;
+		if (!field_is(s->u.match.lhs, proto, "id") &&
+		    !field_is(s->u.match.lhs, proto, "sequence"))
+			continue;
+		bool v6 = proto[4] == 'v';
+		struct bf_nft_stmt dep = { 0 };
+		struct bf_nft_stmt *v;
+		dep.kind = BF_NFT_S_MATCH;
+		dep.loc = s->loc;
+		dep.u.match.op = BF_NFT_OP_IMPLICIT;
+		dep.u.match.lhs = nft_expr_new(BF_NFT_E_FIELD, &s->loc);
+		dep.u.match.rhs = nft_expr_new(BF_NFT_E_SET, &s->loc);
+		if (!dep.u.match.lhs || !dep.u.match.rhs) {
+			nft_stmt_release(&dep);
+			c->oom = true;
+			return -ENOMEM;
+		}
+		dep.u.match.lhs->field = nft_field_find(proto, "type");
+		dep.u.match.lhs->dtype = dep.u.match.lhs->field->dtype;
+		dep.u.match.lhs->len_bits = 8;
+		for (int k = 0; k < 2; k++) {
+			struct bf_nft_expr *e = nft_expr_new(BF_NFT_E_VALUE, &s->loc);
+			if (!e || nft_expr_add(dep.u.match.rhs, e)) {
+				nft_stmt_release(&dep);
+				c->oom = true;
+				return -ENOMEM;
+			}
+			e->dtype = dep.u.match.lhs->dtype;
+			e->len_bits = 8;
+			e->num = v6 ? (k ? 129 : 128) : (k ? 8 : 0);
+		}
+		v = realloc(rule->stmts, (rule->n_stmts + 1) * sizeof(*v));
+		if (!v) {
+			nft_stmt_release(&dep);
+			c->oom = true;
+			return -ENOMEM;
+		}
+		rule->stmts = v;
+		memmove(&v[i + 1], &v[i], (rule->n_stmts - i) * sizeof(*v));
+		v[i] = dep;
+		rule->n_stmts++;
+		return 0;
+	}
+	return 0;
+}
+
+/* Matches that only state what the next payload match implies (nft's
+ * payload dependency removal on listing), and reject's family defaults. */
+static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
+{
+	enum bf_nft_family fam = c->table->family;
+
+	for (size_t i = 0; i + 1 < rule->n_stmts; i++) {
+		struct bf_nft_stmt *s = &rule->stmts[i], *n = &rule->stmts[i + 1];
+		const struct bf_nft_field *nf;
+		if (!is_single_eq(s))
+			continue;
+		if (n->kind == BF_NFT_S_REJECT && fam == BF_NFT_FAMILY_INET &&
+		    field_is(s->u.match.lhs, "meta", "nfproto")) {
+			uint64_t v = s->u.match.rhs->num;
+			if (n->u.reject.type == BF_NFT_REJECT_ICMP6 && v == 2) {
+				nft_error(&c->errs, &n->loc,
+					  "reject with icmpv6 for IPv4 packets");
+				return -EINVAL;
+			}
+			if (n->u.reject.type == BF_NFT_REJECT_ICMP && v == 10) {
+				nft_error(&c->errs, &n->loc,
+					  "reject with icmp for IPv6 packets");
+				return -EINVAL;
+			}
+			if (n->u.reject.type == BF_NFT_REJECT_ICMPX)
+				continue;
+			if (n->u.reject.type == BF_NFT_REJECT_DEFAULT) {
+				n->u.reject.type = v == 2 ? BF_NFT_REJECT_ICMP
+							  : BF_NFT_REJECT_ICMP6;
+				n->u.reject.code = v == 2 ? 3 : 4;
+			}
+			stmt_remove(rule, i);
+			i--;
+			continue;
+		}
+		if (n->kind != BF_NFT_S_MATCH)
+			continue;
+		nf = first_field(n->u.match.lhs);
+		if (!nf)
+			continue;
+		if ((field_is(s->u.match.lhs, "meta", "l4proto") ||
+		     (fam == BF_NFT_FAMILY_IP &&
+		      field_is(s->u.match.lhs, "ip", "protocol")) ||
+		     (fam == BF_NFT_FAMILY_IP6 &&
+		      field_is(s->u.match.lhs, "ip6", "nexthdr"))) &&
+		    nf->l4proto && nf->l4proto == s->u.match.rhs->num) {
+			stmt_remove(rule, i);
+			i--;
+			continue;
+		}
+		if ((field_is(s->u.match.lhs, "meta", "protocol") &&
+		     ((fam == BF_NFT_FAMILY_IP && s->u.match.rhs->num == 0x0800) ||
+		      (fam == BF_NFT_FAMILY_IP6 && s->u.match.rhs->num == 0x86dd))) ||
+		    (fam == BF_NFT_FAMILY_INET &&
+		     field_is(s->u.match.lhs, "meta", "nfproto") &&
+		     nf->nfamily >= 0 &&
+		     s->u.match.rhs->num ==
+			     (nf->nfamily == BF_NFT_FAMILY_IP ? 2u : 10u))) {
+			stmt_remove(rule, i);
+			i--;
+			continue;
+		}
+	}
+	for (size_t i = 0; i < rule->n_stmts; i++) {
+		struct bf_nft_stmt *s = &rule->stmts[i];
+		if (s->kind != BF_NFT_S_REJECT)
+			continue;
+		if ((fam == BF_NFT_FAMILY_IP && s->u.reject.type == BF_NFT_REJECT_ICMP6) ||
+		    (fam == BF_NFT_FAMILY_IP6 && s->u.reject.type == BF_NFT_REJECT_ICMP)) {
+			nft_error(&c->errs, &s->loc,
+				  "this reject type does not exist in an %s table",
+				  bf_nft_family_name(fam));
+			return -EINVAL;
+		}
+		if ((fam == BF_NFT_FAMILY_IP && s->u.reject.type == BF_NFT_REJECT_ICMP &&
+		     s->u.reject.code == 3) ||
+		    (fam == BF_NFT_FAMILY_IP6 && s->u.reject.type == BF_NFT_REJECT_ICMP6 &&
+		     s->u.reject.code == 4) ||
+		    (fam == BF_NFT_FAMILY_INET && s->u.reject.type == BF_NFT_REJECT_ICMPX &&
+		     s->u.reject.code == 1))
+			s->u.reject.type = BF_NFT_REJECT_DEFAULT;
+		if (s->u.reject.type == BF_NFT_REJECT_TCP_RESET) {
+			for (size_t j = 0; j < i; j++) {
+				struct bf_nft_stmt *m = &rule->stmts[j];
+				if (is_single_eq(m) &&
+				    (field_is(m->u.match.lhs, "meta", "l4proto") ||
+				     field_is(m->u.match.lhs, "ip", "protocol")) &&
+				    m->u.match.rhs->num != 6) {
+					nft_error(&c->errs, &s->loc,
+						  "reject with tcp reset needs TCP packets");
+					return -EINVAL;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
 static int eval_rule(struct evalctx *c, struct bf_nft_rule *rule)
 {
 	int ret = 0;
@@ -756,6 +948,10 @@ static int eval_rule(struct evalctx *c, struct bf_nft_rule *rule)
 		if (c->oom)
 			return -ENOMEM;
 	}
+	if (!ret)
+		ret = add_icmp_echo_dep(c, rule);
+	if (!ret)
+		ret = canon_rule(c, rule);
 	return ret;
 }
 

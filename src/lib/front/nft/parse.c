@@ -217,6 +217,15 @@ static struct bf_nft_expr *parse_field(struct parser *p)
 	const char *proto = t->text;
 	const char *name;
 
+	if (t->type == NFT_T_AT) {
+		nft_unsupported(&p->errs, &t->loc,
+				"raw payload expressions (@base,offset,length)");
+		return NULL;
+	}
+	if (t->type != NFT_T_WORD) {
+		perr(p, "an expression");
+		return NULL;
+	}
 	if (!strcmp(proto, "meta")) {
 		advance(p);
 		if (cur(p)->type != NFT_T_WORD) {
@@ -1146,6 +1155,11 @@ static int parse_stmt(struct parser *p, struct bf_nft_rule *r)
 	int ret;
 
 	s.loc = t->loc;
+	if (t->type == NFT_T_AT) {
+		nft_unsupported(&p->errs, &t->loc,
+				"raw payload expressions (@base,offset,length)");
+		return -EINVAL;
+	}
 	if (t->type != NFT_T_WORD && t->type != NFT_T_LPAREN) {
 		perr(p, "a statement");
 		return -EINVAL;

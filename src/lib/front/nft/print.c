@@ -288,8 +288,6 @@ static void print_stmt(FILE *out, const struct bf_nft_stmt *s, bool stateful)
 					?: "?");
 			break;
 		case BF_NFT_REJECT_ICMPX:
-			if (s->u.reject.code == 1)
-				break; /* port-unreachable is the default */
 			fprintf(out, " with icmpx %s",
 				nft_sym_name(nft_icmpx_code_syms,
 					     s->u.reject.code)
