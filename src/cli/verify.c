@@ -126,6 +126,34 @@ static void refusal_module(const char *msg, char *what, size_t size)
 		snprintf(what, size, "(parse error)");
 }
 
+static void refusal_modules(struct vcase *c, const char *msg)
+{
+	char what[64];
+
+	refusal_module(msg, what, sizeof(what));
+	mods_add(&c->mods, what, 1);
+}
+
+/* Each message of the front end's errors ("; "-separated) counts. */
+static void parse_error_modules(struct vcase *c)
+{
+	_cleanup_free_ char *copy = strdup(c->res.parse_error);
+	char *p = copy, *next;
+
+	if (!copy || !*copy) {
+		refusal_modules(c, c->res.refusal);
+		return;
+	}
+	for (; p && *p; p = next) {
+		next = strstr(p, "; ");
+		if (next) {
+			*next = '\0';
+			next += 2;
+		}
+		refusal_modules(c, p);
+	}
+}
+
 static void set_why(struct vcase *c, const char *msg)
 {
 	size_t l = strnlen(msg, sizeof(c->why) - 1);
@@ -175,13 +203,11 @@ static void run_one(struct verify *v, const char *name, const char *text,
 			       c->res.refusal);
 		u.c = c;
 		u.print = !v->report;
-		if (!rs || !bf_verify_unsupported(rs, fam, o.kind,
-						  on_unsupported, &u)) {
-			char what[64];
-
-			refusal_module(c->res.refusal, what, sizeof(what));
-			mods_add(&c->mods, what, 1);
-		}
+		if (!rs)
+			parse_error_modules(c);
+		else if (!bf_verify_unsupported(rs, fam, o.kind, on_unsupported,
+						&u))
+			refusal_modules(c, c->res.refusal);
 	} else if (c->res.failed || r) {
 		c->status = VERIFY_FAILED;
 		set_why(c, c->res.error[0] ? c->res.error : strerror(-r));

@@ -683,6 +683,34 @@ static void cnt_where(const struct run *run, const struct cnt *c,
 
 #define MAX_CNT 4096
 
+/* Is the chain on the probe's path (reachable from its hook's built-in
+ * chain; lo probes go through OUTPUT and INPUT)? Counters of other chains
+ * move for the host's own replies (a TCP reset, an ICMP error). */
+static bool on_path(const struct run *run, const struct dprobe *p,
+		    const char *chain)
+{
+	const struct bf_chain *c = find_chain(run, chain);
+	bool lo = (p->in_if >= 0 && run->topo.is_lo[p->in_if]) ||
+		  (p->out_if >= 0 && run->topo.is_lo[p->out_if]);
+	_cleanup_free_ bool *seen = NULL;
+	int h;
+
+	if (!c || !run->rs)
+		return true;
+	seen = calloc(run->rs->n_chains + 1, sizeof(*seen));
+	if (!seen)
+		return true;
+	for (h = 0; h < BF_HOOK_COUNT; h++) {
+		if (h != (int)p->hook &&
+		    !(lo && (h == BF_HOOK_INPUT || h == BF_HOOK_OUTPUT)))
+			continue;
+		reach(run->rs, run->fam, (enum bf_hook)h, seen);
+		if (seen[c - run->rs->chains])
+			return true;
+	}
+	return false;
+}
+
 /*
  * Re-send one probe alone through a side and name the rule that decided
  * from the counters that moved (read in traversal order: a rule with a
@@ -691,7 +719,8 @@ static void cnt_where(const struct run *run, const struct cnt *c,
  * time; ESTABLISHED/RELATED probes get their setup packet first, through
  * the filter now, its counters read before the probe's.
  */
-static void explain(struct run *run, int s, struct dprobe *p)
+static void explain(struct run *run, int s, struct dprobe *p,
+		    const struct bf_rule *hint)
 {
 	struct dside *sd = &run->sd[s];
 	int k = run->kind == BF_SLOT_NF ? -1 : probe_iface(p);
@@ -719,24 +748,32 @@ static void explain(struct run *run, int s, struct dprobe *p)
 		return;
 	nb = parse_counters(before, b, MAX_CNT);
 	na = parse_counters(after, a, MAX_CNT);
-	fprintf(run->out, "    %s (re-sent alone, counters):", sd->kind);
+	fprintf(run->out, "    %s (re-sent alone%s, counters):", sd->kind,
+		p->pkt.n > 1 ? " as 2 fragments, each counted" : "");
 	if (na != nb) {
 		fprintf(run->out, " the listing changed shape\n");
 		return;
 	}
 	for (i = 0; i < na; i++) {
-		if (a[i].pkts == b[i].pkts)
+		if (a[i].pkts == b[i].pkts || !on_path(run, p, a[i].chain))
 			continue;
 		cnt_where(run, &a[i], &rule, where, sizeof(where));
 		if (!mapped)
 			where[0] = '\0';
-		if (a[i].idx >= 0 && (!rule || terminal(rule->verdict.kind) ||
-				      strstr(a[i].text, " -j ACCEPT") ||
-				      strstr(a[i].text, " -j DROP") ||
-				      strstr(a[i].text, " -j REJECT")))
+		if (a[i].idx >= 0 &&
+		    (rule ? terminal(rule->verdict.kind) :
+			    strstr(a[i].text, " -j ACCEPT") ||
+				     strstr(a[i].text, " -j DROP") ||
+				     strstr(a[i].text, " -j REJECT"))) {
+			/* the first in traversal order, unless the IR
+			 * interpreter names another that moved (the
+			 * host's own replies move counters too) */
+			if (!decider || decider->idx < 0 ||
+			    (mapped && hint && rule == hint))
+				decider = &a[i];
+		} else if (a[i].idx < 0 && !decider) {
 			decider = &a[i];
-		else if (a[i].idx < 0 && !decider)
-			decider = &a[i];
+		}
 		fprintf(run->out, "\n      %s%s%s", where, where[0] ? ": " : "",
 			a[i].text);
 	}
@@ -750,8 +787,10 @@ static void explain(struct run *run, int s, struct dprobe *p)
 		mapped && where[0] ? ": " : "", decider->text);
 }
 
-/* The IR interpreter's view of a probe (its first datagram). */
-static void explain_eval(const struct run *run, const struct dprobe *p)
+/* The IR interpreter's verdict for a probe (its first datagram): 0, or
+ * -errno of bf_eval(), -ENODATA when it cannot be asked. */
+static int eval_probe(const struct run *run, const struct dprobe *p,
+		      struct bf_eval_result *res)
 {
 	static const uint32_t ctbits[] = {
 		[DCT_NEW] = BF_CTSTATE_NEW,
@@ -761,12 +800,11 @@ static void explain_eval(const struct run *run, const struct dprobe *p)
 		[DCT_UNTRACKED] = BF_CTSTATE_UNTRACKED,
 	};
 	struct bf_eval_pkt pkt;
-	struct bf_eval_result res;
-	int r;
 
+	memset(res, 0, sizeof(*res));
 	if (!run->rs ||
 	    bf_eval_pkt_parse(&pkt, run->fam, p->pkt.data[0], p->pkt.len[0]))
-		return;
+		return -ENODATA;
 	if (p->hook != BF_HOOK_OUTPUT && p->in_if >= 0)
 		snprintf(pkt.iif, sizeof(pkt.iif), "%s",
 			 run->topo.name[p->in_if]);
@@ -774,31 +812,39 @@ static void explain_eval(const struct run *run, const struct dprobe *p)
 		snprintf(pkt.oif, sizeof(pkt.oif), "%s",
 			 run->topo.name[p->out_if]);
 	pkt.ctstate = ctbits[p->ct];
-	r = bf_eval(run->rs, p->hook, &pkt, NULL, NULL, &res);
+	return bf_eval(run->rs, p->hook, &pkt, NULL, NULL, res);
+}
+
+static void print_eval(const struct run *run, const struct dprobe *p, int r,
+		       const struct bf_eval_result *res)
+{
+	if (r == -ENODATA)
+		return;
 	fprintf(run->out, "    IR interpreter (bpfilter trace)%s: ",
 		p->pkt.n > 1 ? " on the first fragment" : "");
 	if (r == -EOPNOTSUPP) {
 		fprintf(run->out, "does not model %s of %s:%d\n",
-			res.match ? bf_match_name(res.match->type) :
-				    "the target",
-			res.rule && res.rule->file ? res.rule->file : run->name,
-			res.rule ? res.rule->line : 0);
+			res->match ? bf_match_name(res->match->type) :
+				     "the target",
+			res->rule && res->rule->file ? res->rule->file :
+						       run->name,
+			res->rule ? res->rule->line : 0);
 	} else if (r) {
 		fprintf(run->out, "error %s\n", strerror(-r));
-	} else if (res.policy) {
+	} else if (res->policy) {
 		fprintf(run->out, "%s by the policy of %s (%s:%d)\n",
-			bf_verdict_name(res.verdict),
-			res.chain ? res.chain->name : "?", run->name,
-			res.chain ? res.chain->line : 0);
-	} else if (res.rule) {
+			bf_verdict_name(res->verdict),
+			res->chain ? res->chain->name : "?", run->name,
+			res->chain ? res->chain->line : 0);
+	} else if (res->rule) {
 		fprintf(run->out, "%s by %s:%d (rule %zu of %s)%s\n",
-			bf_verdict_name(res.verdict),
-			res.rule->file ? res.rule->file : run->name,
-			res.rule->line, res.rule_num,
-			res.chain ? res.chain->name : "?",
-			res.hotdrop ? ", hotdrop" : "");
+			bf_verdict_name(res->verdict),
+			res->rule->file ? res->rule->file : run->name,
+			res->rule->line, res->rule_num,
+			res->chain ? res->chain->name : "?",
+			res->hotdrop ? ", hotdrop" : "");
 	} else {
-		fprintf(run->out, "%s\n", bf_verdict_name(res.verdict));
+		fprintf(run->out, "%s\n", bf_verdict_name(res->verdict));
 	}
 }
 
@@ -981,9 +1027,16 @@ static void compare(struct run *run)
 		fprintf(run->out, "\n");
 		if (explained++ >= max_explain)
 			continue;
-		for (s = 0; s < run->nsd; s++)
-			explain(run, s, p);
-		explain_eval(run, p);
+		{
+			struct bf_eval_result er;
+			int r = eval_probe(run, p, &er);
+			const struct bf_rule *hint =
+				!r && !er.policy ? er.rule : NULL;
+
+			for (s = 0; s < run->nsd; s++)
+				explain(run, s, p, hint);
+			print_eval(run, p, r, &er);
+		}
 	}
 }
 
