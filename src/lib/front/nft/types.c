@@ -566,6 +566,13 @@ void nft_value_print(FILE *out, const struct bf_nft_expr *e)
 	case BF_NFT_DT_HEX:
 		fprintf(out, "0x%" PRIx64, e->num);
 		return;
+	case BF_NFT_DT_DSCP:
+		name = nft_sym_name(d->syms, e->num);
+		if (name)
+			fputs(name, out);
+		else
+			fprintf(out, "0x%02" PRIx64, e->num);
+		return;
 	case BF_NFT_DT_ETHERTYPE:
 		name = nft_sym_name(d->syms, e->num);
 		if (name && e->num == 0x8100)
