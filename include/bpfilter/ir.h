@@ -137,6 +137,10 @@ enum bf_match_type {
 	 * --ctstate list without SNAT/DNAT stays a BF_MATCH_CTSTATE. */
 	BF_MATCH_CONNTRACK,
 	BF_MATCH_TIME, /* u.time (xt_time) */
+	/* u.rt: IPv6 routing header (ip6t_rt), found as
+	 * ipv6_find_hdr(NEXTHDR_ROUTING) finds it; options inverted one by
+	 * one (invflags), `neg` stays false. */
+	BF_MATCH_RT,
 	/* u.bpf: user BPF code (iptables -m bpf): a function of a BPF
 	 * object file, classic BPF bytecode or a pinned program, described
 	 * by bf_userbpf_get(u.bpf.ref) (include/bpfilter/userbpf.h); the
@@ -306,6 +310,22 @@ enum bf_time_flags {
 #define BF_TIME_ALL_WEEKDAYS 0xfeu /* bit d: Monday = 1 .. Sunday = 7 */
 #define BF_TIME_MAX_DAYTIME (24 * 60 * 60 - 1)
 
+/* ip6t_rt flags and invflags (IP6T_RT_*) */
+enum bf_rt_flags {
+	BF_RT_TYP = 0x01,
+	BF_RT_SGS = 0x02,
+	BF_RT_LEN = 0x04,
+	BF_RT_RES = 0x08,
+	BF_RT_FST = 0x10,
+	BF_RT_FST_NSTRICT = 0x20,
+};
+enum bf_rt_invflags {
+	BF_RT_INV_TYP = 0x01,
+	BF_RT_INV_SGS = 0x02,
+	BF_RT_INV_LEN = 0x04,
+};
+#define BF_RT_HOPS 16 /* IP6T_RT_HOPS */
+
 /* conntrack status bits for u.conntrack.status_mask (IPS_*) */
 enum bf_ct_status_bits {
 	BF_CT_STATUS_EXPECTED = 1 << 0,
@@ -468,6 +488,14 @@ struct bf_match {
 			uint8_t weekdays_match;
 			uint8_t flags; /* enum bf_time_flags */
 		} time;
+		struct {
+			/* struct ip6t_rt: segsleft range, header length in
+			 * bytes (ipv6_optlen()), type */
+			uint32_t rt_type, segsleft[2], hdrlen;
+			uint8_t flags, invflags; /* bf_rt_(inv)flags */
+			uint8_t addrnr;
+			uint8_t addrs[BF_RT_HOPS][16];
+		} rt;
 		struct {
 			uint32_t ref; /* bf_userbpf_get() */
 		} bpf;

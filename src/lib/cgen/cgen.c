@@ -26,6 +26,7 @@
 #include "bpfilter/pktlog.h"
 #include "cgen/cgen.h"
 #include "cgen/emit.h"
+#include "cgen/mext.h"
 #include "cgen/m_bpf.h"
 #include "cgen/pctx.h"
 #include "compat.h"
@@ -133,6 +134,7 @@ struct cg {
 	/* packet context fields only filled when some rule needs them */
 	bool need_mark, need_pkttype, need_mac, need_ctmark;
 	bool log_on; /* some rule is LOG: capture + LOG maps */
+	struct bf_mx mx; /* addrtype, owner, time, tcpmss, rt (mext.h) */
 	int off_ct_mark;
 	int off_skb_mark, off_skb_dev, off_dev_type, off_skb_head,
 		off_skb_data, off_skb_mac_header;
@@ -908,6 +910,12 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 		masked_eq(c, PCTX_OFF(smac), val, mask, 2, m->neg, true, fail);
 		return true;
 	}
+	case BF_MATCH_ADDRTYPE:
+	case BF_MATCH_OWNER:
+	case BF_MATCH_TIME:
+	case BF_MATCH_TCPMSS:
+	case BF_MATCH_RT:
+		return bf_mx_emit(&c->mx, &c->e, rule, m, fail, c->hotdrop_l);
 	default:
 		bf_log_at(BF_LOG_ERROR, rule->file, m->line ? m->line : rule->line,
 			  0, "codegen: unsupported match type %d", m->type);
@@ -1916,6 +1924,7 @@ static void v6_step(struct cg *c, int32_t l3off, bf_label found,
 	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
 	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 4));
 	bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
+	bf_mx_v6_rt(&c->mx, &c->e);
 	bf_label_bind(&c->e, opt);
 	emit_v6_hdrlen(c, l3off, 1, 3, adv, err);
 
@@ -1936,6 +1945,7 @@ static void v6_step(struct cg *c, int32_t l3off, bf_label found,
 	bf_emit(&c->e, I_BE(BF_R1, 16));
 	bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R1, 0xfff8));
 	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 0, first);
+	bf_mx_v6_frag(&c->mx, &c->e);
 	for (int nh = 0; nh < 256; nh++) {
 		if (is_v6_ext(nh) && nh != 59)
 			bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, nh, err);
@@ -2213,6 +2223,8 @@ static void parse_nf_meta(struct cg *c)
 		bf_label_bind(&c->e, nomac);
 	}
 
+	bf_mx_nf_meta(&c->mx, &c->e);
+
 	/* state->in->name, state->out->name; a missing device reads as
 	 * zeros (BTF pointer loads of NULL yield 0). */
 	for (int dir = 0; dir < 2; dir++) {
@@ -2387,6 +2399,7 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 			parse_v4(c, 0, accept);
 		else
 			parse_v6(c, 0, accept);
+		bf_mx_after_parse(&c->mx, &c->e, nf_family, 0);
 		if (c->log_on)
 			emit_log_capture(c, nf_family, 0);
 		if (c->um.on)
@@ -2433,6 +2446,8 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 		if (family_on(c, BF_FAMILY_INET4)) {
 			bf_label_bind(&c->e, v4);
 			parse_v4(c, ETH_HLEN_, accept);
+			bf_mx_after_parse(&c->mx, &c->e, BF_FAMILY_INET4,
+					  ETH_HLEN_);
 			if (c->use_ct)
 				ct_lookup(c, BF_FAMILY_INET4);
 			if (c->log_on)
@@ -2446,6 +2461,8 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 		if (family_on(c, BF_FAMILY_INET6)) {
 			bf_label_bind(&c->e, v6);
 			parse_v6(c, ETH_HLEN_, accept);
+			bf_mx_after_parse(&c->mx, &c->e, BF_FAMILY_INET6,
+					  ETH_HLEN_);
 			if (c->use_ct)
 				ct_lookup(c, BF_FAMILY_INET6);
 			if (c->log_on)
@@ -2598,6 +2615,8 @@ static int scan_matches(struct cg *c)
 						      "hooks";
 					break;
 				default:
+					if (bf_mx_scan(&c->mx, r, m, &why))
+						break;
 					if (m->type >= BF_MATCH_LIMIT &&
 					    m->type < BF_MATCH_COUNT)
 						why = "this match is not "
@@ -2776,10 +2795,13 @@ int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 			goto out;
 		}
 	}
+	bf_mx_init(&c.mx, attach, hook);
 	r = check_attach(&c);
 	if (r)
 		goto out;
 	r = resolve_kernel(&c);
+	if (!r)
+		r = bf_mx_resolve(&c.mx);
 	if (r)
 		goto out;
 

@@ -47,6 +47,21 @@ struct bf_pctx {
 	uint8_t ct_ok; /* netfilter: the packet has a conntrack entry */
 	uint32_t ctmark; /* netfilter: its mark */
 	uint32_t pad;
+	/* Filled only when a compiled rule needs them (src/lib/cgen/m_*.c,
+	 * see doc/hooks.md): */
+	uint64_t now; /* time: real time, seconds since the epoch (UTC) */
+	uint32_t sk_uid; /* owner: fsuid / fsgid of the socket's file */
+	uint32_t sk_gid;
+	uint32_t rt6_res; /* rt: bytes 4..7 of the routing header */
+	uint16_t mss; /* tcpmss: value of the MSS option */
+	uint16_t rt6_hdrlen; /* rt: ipv6_optlen() of the routing header */
+	uint8_t mss_state; /* tcpmss: enum bf_mss_state */
+	uint8_t sk_state; /* owner: enum bf_sk_state */
+	uint8_t rt_type; /* addrtype: RTN_* of the packet's IPv4 route */
+	uint8_t rt6_state; /* rt: enum bf_rt6_state */
+	uint8_t rt6_type; /* rt: routing type, segments left */
+	uint8_t rt6_segsleft;
+	uint16_t rt6_off; /* rt: offset of the routing header, 0: none */
 	/* Scratch bytes. The prologue reads packet headers into them
 	 * (STK_BUF: slice copies, 48 bytes for an IPv6 header); afterwards
 	 * chains build the keys of folded rule groups here (see
@@ -55,23 +70,46 @@ struct bf_pctx {
 	uint8_t scratch[48];
 };
 
-_Static_assert(sizeof(struct bf_pctx) == 168, "pctx layout");
+_Static_assert(sizeof(struct bf_pctx) == 200, "pctx layout");
+
+/* pctx.sk_state: what owner_mt() finds (xt_owner.c) */
+enum bf_sk_state {
+	BF_SK_NONE = 0, /* no full socket (or another netns) */
+	BF_SK_NOFILE, /* a socket without a file */
+	BF_SK_FILE, /* a socket with a file: sk_uid, sk_gid valid */
+};
+
+/* pctx.mss_state: what tcpmss_mt() finds */
+enum bf_mss_state {
+	BF_MSS_NONE = 0, /* no MSS option */
+	BF_MSS_FOUND, /* mss valid */
+	BF_MSS_DROP, /* header or options unreadable: hotdrop */
+};
+
+/* pctx.rt6_state: what ipv6_find_hdr(NEXTHDR_ROUTING) and rt_mt6() find */
+enum bf_rt6_state {
+	BF_RT6_NONE = 0, /* no routing header (-ENOENT) */
+	BF_RT6_FOUND, /* rt6_type, rt6_segsleft, rt6_hdrlen, rt6_res valid */
+	BF_RT6_SHORT, /* packet shorter than the header's length: false */
+	BF_RT6_DROP, /* header walk error: hotdrop */
+	BF_RT6_FRAG, /* walk only: ended at a non-first fragment */
+};
 
 #define PCTX_OFF(f) ((int16_t)offsetof(struct bf_pctx, f))
 
 /* Main-function stack layout (offsets from r10). */
-#define STK_PCTX (-168)
-#define STK_DYNPTR (-184)
+#define STK_PCTX (-200)
+#define STK_DYNPTR (-216)
 /* 48 bytes: slice copies (IPv6 header = 40), in pctx.scratch */
 #define STK_BUF (STK_PCTX + (int)offsetof(struct bf_pctx, scratch))
-#define STK_WALK_OFF (-190) /* u16, deliberately not 8-aligned */
-#define STK_WALK_NH (-187) /* u8 */
-#define STK_SIZE 192
+#define STK_WALK_OFF (-222) /* u16, deliberately not 8-aligned */
+#define STK_WALK_NH (-219) /* u8 */
+#define STK_SIZE 224
 /* tc/XDP with conntrack state matches only: */
-#define STK_TUPLE (-232) /* struct bpf_sock_tuple (ipv6: 36 bytes) */
-#define STK_CTOPTS (-248) /* struct bpf_ct_opts (16 bytes) */
-#define STK_CTX (-256) /* the program context, spilled */
-#define STK_SIZE_CT 256
+#define STK_TUPLE (-264) /* struct bpf_sock_tuple (ipv6: 36 bytes) */
+#define STK_CTOPTS (-280) /* struct bpf_ct_opts (16 bytes) */
+#define STK_CTX (-288) /* the program context, spilled */
+#define STK_SIZE_CT 288
 
 _Static_assert(STK_PCTX + (int)sizeof(struct bf_pctx) <= 0 &&
 		       STK_DYNPTR + 16 <= STK_PCTX &&

@@ -48,6 +48,11 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	[BF_MATCH_PKTTYPE] = AT(BF_ATTACH_NF) | AT(BF_ATTACH_TC),
 	/* ct->mark is read from the packet's own conntrack entry. */
 	[BF_MATCH_CONNMARK] = AT(BF_ATTACH_NF),
+	/* cgen/mext.h; bf_mx_scan() refuses the combinations that need
+	 * what a hook cannot read (doc/hooks.md) */
+	[BF_MATCH_ADDRTYPE] = AT_ALL, [BF_MATCH_TIME] = AT_ALL,
+	[BF_MATCH_TCPMSS] = AT_ALL,   [BF_MATCH_RT] = AT_ALL,
+	[BF_MATCH_OWNER] = AT(BF_ATTACH_NF),
 	/* user BPF code sees the packet from its L3 header everywhere */
 	[BF_MATCH_BPF] = AT_ALL,
 };
@@ -59,6 +64,8 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 static const unsigned int match_hooks[BF_MATCH_COUNT] = {
 	/* xt_mac: PRE_ROUTING, LOCAL_IN, FORWARD */
 	[BF_MATCH_MAC] = (1u << BF_HOOK_INPUT) | (1u << BF_HOOK_FORWARD),
+	/* xt_owner: LOCAL_OUT, POST_ROUTING */
+	[BF_MATCH_OWNER] = 1u << BF_HOOK_OUTPUT,
 };
 _Static_assert(ARRAY_SIZE(match_attach) == BF_MATCH_COUNT, "match table");
 

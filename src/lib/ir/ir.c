@@ -80,6 +80,7 @@ static const char *const match_names[BF_MATCH_COUNT] = {
 	[BF_MATCH_PHYSDEV] = "physdev",
 	[BF_MATCH_CONNTRACK] = "conntrack",
 	[BF_MATCH_TIME] = "time",
+	[BF_MATCH_RT] = "rt",
 	[BF_MATCH_BPF] = "bpf",
 };
 _Static_assert(ARRAY_SIZE(match_names) == BF_MATCH_COUNT, "match names");

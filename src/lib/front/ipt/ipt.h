@@ -50,6 +50,7 @@ enum ipt_mod_id {
 	IPT_MOD_TCPMSS,
 	IPT_MOD_PHYSDEV,
 	IPT_MOD_TIME,
+	IPT_MOD_RT, /* mod_rt.c (ip6tables) */
 	IPT_MOD_BPF, /* m_bpf.c */
 	IPT_MOD_COUNT,
 };
@@ -245,6 +246,16 @@ const struct ipt_target *ipt_target_by_kind(enum bf_verdict_kind kind);
 enum bf_match_type ipt_ext_match_type(enum ipt_mod_id id);
 /* Prepare an instance of a module of modules_ext.c (defaults). */
 void ipt_ext_init(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+/* ---- mod_rt.c: -m rt (libip6t_rt.c, ip6t_rt.c) ---- */
+extern const struct ipt_modopt ipt_rt_opts[];
+void ipt_rt_init(struct bf_match *m);
+int ipt_rt_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		 const struct ipt_modopt *opt, const char *arg, bool inv,
+		 int argc, char **argv, int *idx);
+int ipt_rt_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+void ipt_rt_print(FILE *out, const struct bf_rule *rule,
+		  const struct bf_match *m);
+
 /* The conntrack module (all of xt_conntrack revision 3). */
 extern const struct ipt_modopt ipt_ct_opts[];
 int ipt_ct_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,

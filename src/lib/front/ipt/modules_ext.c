@@ -2727,6 +2727,8 @@ const struct ipt_module ipt_ext_modules[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	    physdev_final, physdev_print),
 	EXT(IPT_MOD_TIME, "time", -1, time_opts, time_parse, time_final,
 	    time_print),
+	EXT(IPT_MOD_RT, "rt", BF_FAMILY_INET6, ipt_rt_opts, ipt_rt_parse,
+	    ipt_rt_final, ipt_rt_print),
 	EXT(IPT_MOD_BPF, "bpf", -1, ipt_bpf_opts, ipt_bpf_parse, ipt_bpf_final,
 	    ipt_bpf_print),
 };
@@ -2750,6 +2752,7 @@ static const enum bf_match_type ext_types[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	[IPT_MOD_TCPMSS - IPT_MOD_EXT_FIRST] = BF_MATCH_TCPMSS,
 	[IPT_MOD_PHYSDEV - IPT_MOD_EXT_FIRST] = BF_MATCH_PHYSDEV,
 	[IPT_MOD_TIME - IPT_MOD_EXT_FIRST] = BF_MATCH_TIME,
+	[IPT_MOD_RT - IPT_MOD_EXT_FIRST] = BF_MATCH_RT,
 	[IPT_MOD_BPF - IPT_MOD_EXT_FIRST] = BF_MATCH_BPF,
 };
 
@@ -2776,6 +2779,9 @@ void ipt_ext_init(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 		m->u.hashlimit.gc_interval = HL_GCINTERVAL;
 		m->u.hashlimit.srcmask = m->u.hashlimit.dstmask =
 			(uint8_t)(bytes * 8);
+		break;
+	case BF_MATCH_RT:
+		ipt_rt_init(m);
 		break;
 	case BF_MATCH_RECENT:
 		strcpy(m->u.recent.name, "DEFAULT");

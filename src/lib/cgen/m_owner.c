@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The owner match (owner_mt() in net/netfilter/xt_owner.c) at the
+ * netfilter OUTPUT hook. The prologue finds the socket as owner_mt()
+ * does: skb_to_full_sk() (a request socket stands for its listener, a
+ * TIME_WAIT socket for none), in the hook's network namespace, with a
+ * struct socket; then the fsuid and fsgid of the credentials of the
+ * socket's file (f_cred). uid and gid ranges are compared as kuid/kgid
+ * values: make_kuid() of the initial user namespace is the identity (see
+ * doc/hooks.md for namespaces with their own user namespace).
+ *
+ * Kernel memory is read with bpf_probe_read_kernel(), through scratch
+ * bytes of the packet context (the prologue has finished with them).
+ */
+#include "cgen/mext.h"
+#include "cgen/pctx.h"
+
+#define TCP_TIME_WAIT_ 6
+#define TCP_NEW_SYN_RECV_ 12
+
+#define S0 ((int16_t)PCTX_OFF(scratch))
+#define S8 ((int16_t)(PCTX_OFF(scratch) + 8))
+#define S16 ((int16_t)(PCTX_OFF(scratch) + 16))
+
+static void ldp(struct bf_emit *e, int size, uint8_t dst, int16_t off)
+{
+	bf_emit(e, I_LDX(size, dst, BF_R9, off));
+}
+
+static void stp(struct bf_emit *e, int size, int16_t off, uint8_t src)
+{
+	bf_emit(e, I_STX(size, BF_R9, src, off));
+}
+
+/* bpf_probe_read_kernel(pctx + dst, size, r3 + add); error to `bad` */
+static void probe(struct bf_emit *e, int16_t dst, int size, int32_t add,
+		  bf_label bad)
+{
+	if (add)
+		bf_emit(e, I_ALU64_IMM(BPF_ADD, BF_R3, add));
+	bf_emit(e, I_MOV64_REG(BF_R1, BF_R9));
+	bf_emit(e, I_ALU64_IMM(BPF_ADD, BF_R1, dst));
+	bf_emit(e, I_MOV64_IMM(BF_R2, size));
+	bf_emit(e, I_HELPER(BPF_FUNC_probe_read_kernel));
+	bf_emit_jmp_imm(e, BPF_JNE, BF_R0, 0, bad);
+}
+
+void bf_mx_prologue_owner(struct bf_mx *x, struct bf_emit *e)
+{
+	bf_label none = bf_label_new(e), nofile = bf_label_new(e);
+	bf_label full = bf_label_new(e), store = bf_label_new(e);
+	int32_t common = x->off_sk_common;
+
+	/* sk = skb->sk (r7 = skb) */
+	bf_emit(e, I_LDX(BPF_DW, BF_R3, BF_R7, (int16_t)x->off_skb_sk));
+	bf_emit_jmp_imm(e, BPF_JEQ, BF_R3, 0, none);
+	bf_emit(e, I_STX(BPF_DW, BF_R9, BF_R3, S0));
+	/* sk_to_full_sk() */
+	probe(e, S8, 1, common + x->off_skc_state, none);
+	ldp(e, BPF_B, BF_R1, S8);
+	bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, TCP_TIME_WAIT_, none);
+	bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, TCP_NEW_SYN_RECV_, full);
+	ldp(e, BPF_DW, BF_R3, S0);
+	probe(e, S0, 8, x->off_rsk_listener, none);
+	ldp(e, BPF_DW, BF_R1, S0);
+	bf_emit_jmp_imm(e, BPF_JEQ, BF_R1, 0, none);
+	bf_label_bind(e, full);
+	/* net_eq(xt_net(par), sock_net(sk)) */
+	ldp(e, BPF_DW, BF_R3, S0);
+	probe(e, S8, 8, common + x->off_skc_net, none);
+	bf_emit(e, I_LDX(BPF_DW, BF_R3, BF_R6, (int16_t)x->off_ctx_state));
+	probe(e, S16, 8, x->off_state_net, none);
+	ldp(e, BPF_DW, BF_R1, S8);
+	ldp(e, BPF_DW, BF_R2, S16);
+	bf_emit_jmp_reg(e, BPF_JNE, BF_R1, BF_R2, none);
+	/* sk->sk_socket, then its file (none: NOFILE) */
+	ldp(e, BPF_DW, BF_R3, S0);
+	probe(e, S8, 8, x->off_sk_socket, none);
+	ldp(e, BPF_DW, BF_R3, S8);
+	bf_emit_jmp_imm(e, BPF_JEQ, BF_R3, 0, none);
+	probe(e, S8, 8, x->off_socket_file, nofile);
+	ldp(e, BPF_DW, BF_R3, S8);
+	bf_emit_jmp_imm(e, BPF_JEQ, BF_R3, 0, nofile);
+	probe(e, S8, 8, x->off_file_cred, nofile);
+	ldp(e, BPF_DW, BF_R3, S8);
+	bf_emit_jmp_imm(e, BPF_JEQ, BF_R3, 0, nofile);
+	probe(e, PCTX_OFF(sk_uid), 4, x->off_cred_fsuid, nofile);
+	ldp(e, BPF_DW, BF_R3, S8);
+	probe(e, PCTX_OFF(sk_gid), 4, x->off_cred_fsgid, nofile);
+	bf_emit(e, I_MOV64_IMM(BF_R1, BF_SK_FILE));
+	bf_emit_ja(e, store);
+	bf_label_bind(e, nofile);
+	bf_emit(e, I_MOV64_IMM(BF_R1, BF_SK_NOFILE));
+	bf_emit_ja(e, store);
+	bf_label_bind(e, none);
+	bf_emit(e, I_MOV64_IMM(BF_R1, BF_SK_NONE));
+	bf_label_bind(e, store);
+	stp(e, BPF_B, PCTX_OFF(sk_state), BF_R1);
+}
+
+/* lo <= reg <= hi, else `out` */
+static void in_range(struct bf_emit *e, uint8_t reg, uint32_t lo, uint32_t hi,
+		     bf_label out)
+{
+	if (lo > hi) {
+		bf_emit_ja(e, out);
+		return;
+	}
+	if (lo)
+		bf_emit_jmp32_imm(e, BPF_JLT, reg, (int32_t)lo, out);
+	if (hi != UINT32_MAX)
+		bf_emit_jmp32_imm(e, BPF_JGT, reg, (int32_t)hi, out);
+}
+
+static void id_test(struct bf_emit *e, int16_t off, uint32_t lo, uint32_t hi,
+		    bool inv, bf_label fail)
+{
+	ldp(e, BPF_W, BF_R2, off);
+	if (!inv) {
+		in_range(e, BF_R2, lo, hi, fail);
+	} else {
+		bf_label out = bf_label_new(e);
+
+		in_range(e, BF_R2, lo, hi, out);
+		bf_emit_ja(e, fail);
+		bf_label_bind(e, out);
+	}
+}
+
+void bf_mx_emit_owner(struct bf_mx *x, struct bf_emit *e,
+		      const struct bf_match *m, bf_label fail)
+{
+	const typeof(m->u.owner) *o = &m->u.owner;
+	bf_label nonel = bf_label_new(e), nofilel = bf_label_new(e);
+	bf_label ok = bf_label_new(e);
+	unsigned int diff = (unsigned int)(o->match ^ o->invert);
+
+	(void)x;
+	ldp(e, BPF_B, BF_R1, PCTX_OFF(sk_state));
+	bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, BF_SK_NONE, nonel);
+	/* a socket, but `! --socket-exists` */
+	if (o->match & o->invert & BF_OWNER_SOCKET)
+		bf_emit_ja(e, fail);
+	bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, BF_SK_NOFILE, nofilel);
+	if (o->match & BF_OWNER_UID)
+		id_test(e, PCTX_OFF(sk_uid), o->uid_min, o->uid_max,
+			o->invert & BF_OWNER_UID, fail);
+	if (o->match & BF_OWNER_GID)
+		id_test(e, PCTX_OFF(sk_gid), o->gid_min, o->gid_max,
+			o->invert & BF_OWNER_GID, fail);
+	bf_emit_ja(e, ok);
+	/* no socket: (match ^ invert) == 0 */
+	bf_label_bind(e, nonel);
+	bf_emit_ja(e, diff == 0 ? ok : fail);
+	/* no file: ((match ^ invert) & (UID | GID)) == 0 */
+	bf_label_bind(e, nofilel);
+	bf_emit_ja(e, (diff & (BF_OWNER_UID | BF_OWNER_GID)) == 0 ? ok : fail);
+	bf_label_bind(e, ok);
+}

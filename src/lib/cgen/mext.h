@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Matches that need more than the packet headers: addrtype, owner, time,
+ * tcpmss and rt (src/lib/cgen/m_*.c). cgen.c calls them at a few fixed
+ * points:
+ *
+ *  - bf_mx_scan() for every match of the compiled chains, before any code
+ *    is emitted: says whether the match is one of these, what the
+ *    prologue must fill in, and why a combination cannot be compiled;
+ *  - bf_mx_resolve() with the kernel BTF offsets they need;
+ *  - bf_mx_nf_meta() in the netfilter prologue, while r6 = bpf_nf_ctx,
+ *    r7 = sk_buff (trusted BTF pointers), r9 = packet context: reads what
+ *    only the skb knows (the route type, the socket's owner);
+ *  - bf_mx_v6_rt() / bf_mx_v6_frag() inside the IPv6 extension header walk
+ *    (see v6_step()), so that the routing header is found exactly where
+ *    ipv6_find_hdr(NEXTHDR_ROUTING) finds it;
+ *  - bf_mx_after_parse() once the headers are parsed (every attachment;
+ *    r8 = L3 length, the dynptr at STK_DYNPTR): time, TCP MSS option,
+ *    routing header fields;
+ *  - bf_mx_emit() for one match in a chain (r9 = packet context).
+ *
+ * Every function may clobber r0-r5; none touches r6-r9.
+ */
+#ifndef BPFILTER_CGEN_MEXT_H
+#define BPFILTER_CGEN_MEXT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bpfilter/ir.h"
+#include "cgen/cgen.h"
+#include "cgen/emit.h"
+
+struct bf_mx {
+	enum bf_attach_kind attach;
+	enum bf_hook hook;
+	bool need_now, need_sk, need_rt_type, need_mss, need_rt6;
+	/* time: seconds between CLOCK_TAI and CLOCK_REALTIME, and the
+	 * kernel's sys_tz.tz_minuteswest, both read when compiling */
+	int64_t tai_offset;
+	int32_t tz_minuteswest;
+	/* kernel BTF offsets */
+	int off_ctx_state, off_state_net, off_skb_sk, off_skb_refdst,
+		off_rt_type, off_sk_common, off_skc_state, off_skc_net,
+		off_rsk_listener, off_sk_socket, off_socket_file, off_file_cred,
+		off_cred_fsuid, off_cred_fsgid;
+};
+
+void bf_mx_init(struct bf_mx *x, enum bf_attach_kind attach,
+		enum bf_hook hook);
+
+/* Whether `m` is one of these matches (true), and then whether it can be
+ * compiled here: *why receives the reason it cannot (NULL if it can). */
+bool bf_mx_scan(struct bf_mx *x, const struct bf_rule *r,
+		const struct bf_match *m, const char **why);
+
+/* Kernel offsets and clocks for what the scan asked for; 0 or -errno. */
+int bf_mx_resolve(struct bf_mx *x);
+
+void bf_mx_nf_meta(struct bf_mx *x, struct bf_emit *e);
+void bf_mx_v6_rt(struct bf_mx *x, struct bf_emit *e);
+void bf_mx_v6_frag(struct bf_mx *x, struct bf_emit *e);
+void bf_mx_after_parse(struct bf_mx *x, struct bf_emit *e,
+		       enum bf_family family, int32_t l3off);
+
+/* Emit the match; `fail` when it does not hold, `hotdrop` to drop the
+ * packet at once. Returns false when the rule can never match. */
+bool bf_mx_emit(struct bf_mx *x, struct bf_emit *e, const struct bf_rule *r,
+		const struct bf_match *m, bf_label fail, bf_label hotdrop);
+
+/* Shared by the m_*.c files. */
+void bf_mx_emit_addrtype(struct bf_mx *x, struct bf_emit *e,
+			 const struct bf_rule *r, const struct bf_match *m,
+			 bf_label fail);
+void bf_mx_emit_owner(struct bf_mx *x, struct bf_emit *e,
+		      const struct bf_match *m, bf_label fail);
+void bf_mx_emit_time(struct bf_mx *x, struct bf_emit *e,
+		     const struct bf_match *m, bf_label fail);
+void bf_mx_prologue_owner(struct bf_mx *x, struct bf_emit *e);
+void bf_mx_prologue_mss(struct bf_mx *x, struct bf_emit *e, int32_t l3off);
+
+#endif /* BPFILTER_CGEN_MEXT_H */
