@@ -20,7 +20,7 @@ BUILD_PKGS=(gcc make clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev
 # python3 (scripts/demo/netcheck.py) for the demo, bpftool for inspection,
 # gnuplot for the benchmark plots.
 RUN_PKGS=(iproute2 iptables nftables libnftables-dev bpftool iputils-ping
-	python3 gnuplot-nox procps coreutils)
+	python3 gnuplot-nox procps coreutils ipset)
 # Fuzzing and style: -fsanitize=fuzzer (libclang_rt.fuzzer) comes with
 # libclang-rt-14-dev on Debian 12; the ASan/UBSan runtimes for gcc come
 # with gcc itself (libasan8, libubsan1).

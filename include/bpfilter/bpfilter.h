@@ -65,6 +65,15 @@ struct bf_apply_opts {
 	/* Those tools per family; NULL: "iptables-restore" /
 	 * "ip6tables-restore" from PATH. */
 	const char *kernel_restore[BF_FAMILY_COUNT];
+	/* Named sets (ipset) the rules may use: `ipset save` text at a path
+	 * ("-" = stdin, "kernel" = run `ipset save` in this namespace) or
+	 * in an open stream. They replace the sets in force in the slot
+	 * (with their elements); without one, the sets in force are kept,
+	 * elements included (see doc/sets.md). */
+	struct {
+		const char *path;
+		FILE *in;
+	} ipset;
 };
 
 /* Replace the tables of the given families in one slot, all or nothing:

@@ -590,6 +590,10 @@ struct bf_ruleset {
 	uint32_t n_counters;
 	char **files; /* file name table, owned */
 	size_t n_files;
+	/* Named sets (include/bpfilter/set.h), owned; referred to by name
+	 * from BF_MATCH_SET. */
+	struct bf_set *sets;
+	size_t n_sets, cap_sets;
 };
 
 struct bf_ruleset *bf_ruleset_new(void);

@@ -34,5 +34,7 @@ int cli_trace(int argc, char **argv);
 int cli_log(int argc, char **argv);
 /* verify.c: bpfilter verify */
 int cli_verify(int argc, char **argv);
+/* set.c: bpfilter set */
+int cli_set(int argc, char **argv);
 
 #endif /* BPFILTER_CLI_H */

@@ -39,7 +39,8 @@ static const struct cmd_help {
 	  "bpfilter apply [--hook nf|tc|xdp] [--iface IF] [-c] [--test] "
 	  "[--dump] [--confirm SECONDS] [--if-generation N] "
 	  "[--other-tables=kernel] [--iptables-restore PATH] "
-	  "[--ip6tables-restore PATH] [-4 FILE] [-6 FILE] [FILE|-]",
+	  "[--ip6tables-restore PATH] [--ipset FILE|kernel] [-4 FILE] "
+	  "[-6 FILE] [FILE|-]",
 	  "Replace the filter tables of one slot (nf, or tc/xdp on IF) with\n"
 	  "iptables-save input: FILE (or -4 FILE) for IPv4, -6 FILE for IPv6\n"
 	  "(ip6tables-save). A family not given keeps its table. All or\n"
@@ -59,7 +60,13 @@ static const struct cmd_help {
 	  "                    bpfilter's tables are loaded and before they are\n"
 	  "                    switched in; without it they are an error\n"
 	  "  --iptables-restore PATH, --ip6tables-restore PATH\n"
-	  "                    the kernel's tools (default: from PATH)\n" },
+	  "                    the kernel's tools (default: from PATH)\n"
+	  "  --ipset FILE|kernel\n"
+	  "                    the ipset sets the rules use (-m set), from\n"
+	  "                    `ipset save` output (- for stdin) or from the\n"
+	  "                    kernel of this namespace (runs `ipset save`);\n"
+	  "                    they replace the slot's sets. Without it the\n"
+	  "                    sets in force are kept, with their elements\n" },
 	{ "confirm", "bpfilter confirm [--hook nf|tc|xdp] [--iface IF]",
 	  "Keep the ruleset put in force by `apply --confirm`: cancel its\n"
 	  "rollback. Fails when nothing is pending.\n" },
@@ -199,6 +206,19 @@ static const struct cmd_help {
 	  "                counter, family, hook, len, line)\n"
 	  "  -s, --syslog  also send each line to syslog(3) at the rule's\n"
 	  "                --log-level (journald picks it up)\n" },
+	{ "set",
+	  "bpfilter set add|delete|list [--hook nf|tc|xdp] [--iface IF] NAME "
+	  "[ELEMENT [OPTIONS]]...",
+	  "Change or print the elements of set NAME in force (the sets given\n"
+	  "with apply --ipset), with BPF map updates only: no program is\n"
+	  "reloaded and each element changes atomically. Elements and their\n"
+	  "options are written as in `ipset add` (192.0.2.0/24,tcp:80\n"
+	  "nomatch, 198.51.100.7 timeout 60). Every slot holding a set of\n"
+	  "that name is changed unless --hook/--iface select one. list\n"
+	  "prints one element a line; `bpfilter save` prints the sets back\n"
+	  "in `ipset save` form.\n"
+	  "  --hook nf|tc|xdp  only the sets of that slot kind\n"
+	  "  --iface IF        only the slot of IF (tc, xdp)\n" },
 	{ "help", "bpfilter help [COMMAND]",
 	  "Show the usage of all commands or of one.\n" },
 };
@@ -298,6 +318,7 @@ static int cmd_apply(int argc, char **argv)
 		{ "other-tables", required_argument, NULL, 'O' },
 		{ "iptables-restore", required_argument, NULL, 'R' },
 		{ "ip6tables-restore", required_argument, NULL, 'S' },
+		{ "ipset", required_argument, NULL, 'I' },
 		{ 0 },
 	};
 	struct bf_apply_opts o = { .kind = BF_SLOT_NF };
@@ -353,6 +374,9 @@ static int cmd_apply(int argc, char **argv)
 			break;
 		case 'S':
 			o.kernel_restore[BF_FAMILY_INET6] = optarg;
+			break;
+		case 'I':
+			o.ipset.path = optarg;
 			break;
 		case 'v':
 			verbosity++;
@@ -687,6 +711,8 @@ int main(int argc, char **argv)
 		return cli_log(argc, argv);
 	if (!strcmp(cmd, "verify"))
 		return cli_verify(argc, argv);
+	if (!strcmp(cmd, "set"))
+		return cli_set(argc, argv);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (!strcmp(cmd, cmds[i].name))
 			return cmds[i].fn(argc, argv);

@@ -28,6 +28,7 @@
 #include "cgen/emit.h"
 #include "cgen/mext.h"
 #include "cgen/m_bpf.h"
+#include "cgen/m_set.h"
 #include "cgen/pctx.h"
 #include "compat.h"
 #include "kbtf/kbtf.h"
@@ -872,6 +873,8 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 	case BF_MATCH_STATISTIC:
 		emit_statistic(c, m, fail);
 		return true;
+	case BF_MATCH_SET:
+		return bf_set_emit(&c->e, c->rs, c->attach, rule, m, fail);
 	case BF_MATCH_CONNMARK:
 		/* connmark_mt(): no conntrack entry -> false (before the
 		 * inversion), else (ct->mark & mask) == mark xor invert */
@@ -2601,6 +2604,10 @@ static int scan_matches(struct cg *c)
 				case BF_MATCH_TTL:
 				case BF_MATCH_LIMIT:
 				case BF_MATCH_STATISTIC:
+					break;
+				case BF_MATCH_SET:
+					why = bf_set_check(c->rs, c->attach,
+							   m);
 					break;
 				case BF_MATCH_BPF:
 					if (bf_um_scan(&c->um, r, m,

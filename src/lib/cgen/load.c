@@ -227,7 +227,16 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 			prog->insns[prog->relocs[i].idx].imm = counters_fd;
 		else if (prog->relocs[i].kind == BF_RELOC_STATE)
 			prog->insns[prog->relocs[i].idx].imm = state_fd;
-		else if (prog->relocs[i].kind == BF_RELOC_MAP &&
+		else if (prog->relocs[i].kind == BF_RELOC_SET) {
+			if (prog->relocs[i].map >= prog->n_set_fds ||
+			    prog->set_fds[prog->relocs[i].map] < 0) {
+				bf_err("program %s: no map for a set it uses",
+				       prog->name);
+				return -ENOENT;
+			}
+			prog->insns[prog->relocs[i].idx].imm =
+				prog->set_fds[prog->relocs[i].map];
+		} else if (prog->relocs[i].kind == BF_RELOC_MAP &&
 			 prog->relocs[i].map < prog->n_maps)
 			prog->insns[prog->relocs[i].idx].imm =
 				map_fds[prog->relocs[i].map];

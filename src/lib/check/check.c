@@ -5,6 +5,7 @@
 
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "cgen/m_set.h"
 #include "check/check.h"
 
 static const char *const attach_names[BF_ATTACH_COUNT] = {
@@ -55,6 +56,9 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	[BF_MATCH_OWNER] = AT(BF_ATTACH_NF),
 	/* user BPF code sees the packet from its L3 header everywhere */
 	[BF_MATCH_BPF] = AT_ALL,
+	/* set lookups in BPF maps (cgen/m_set.h); bf_set_check() says
+	 * what a set needs */
+	[BF_MATCH_SET] = AT_ALL,
 };
 
 /* Hooks (bit per enum bf_hook) from which the kernel lets a match be used
@@ -324,6 +328,18 @@ static void check_matches(struct ctx *x, const struct bf_chain *c)
 					  bf_match_name(m->type));
 				x->errors++;
 				continue;
+			}
+			if (m->type == BF_MATCH_SET) {
+				const char *why =
+					bf_set_check(x->rs, x->attach, m);
+
+				if (why) {
+					bf_log_at(BF_LOG_ERROR, r->file,
+						  m->line ? m->line : r->line,
+						  0, "set %s: %s",
+						  m->u.set.name, why);
+					x->errors++;
+				}
 			}
 			if (!(match_attach[m->type] & AT(x->attach))) {
 				bf_log_at(BF_LOG_ERROR, r->file,

@@ -5,6 +5,7 @@
 
 #include "bpfilter/helper.h"
 #include "bpfilter/ir.h"
+#include "bpfilter/set.h"
 
 static const char *const hook_names[BF_HOOK_COUNT] = {
 	[BF_HOOK_INPUT] = "INPUT",
@@ -202,6 +203,9 @@ void bf_ruleset_free(struct bf_ruleset **rs)
 	for (size_t i = 0; i < (*rs)->n_files; i++)
 		free((*rs)->files[i]);
 	free((*rs)->files);
+	for (size_t i = 0; i < (*rs)->n_sets; i++)
+		bf_set_release(&(*rs)->sets[i]);
+	free((*rs)->sets);
 	free(*rs);
 	*rs = NULL;
 }

@@ -35,6 +35,7 @@
 #include "load/pin.h"
 #include "load/slot.h"
 #include "load/state.h"
+#include "set/slot.h"
 
 _Static_assert((int)BF_SLOT_NF == (int)BF_ATTACH_NF &&
 		       (int)BF_SLOT_TC == (int)BF_ATTACH_TC &&
@@ -208,6 +209,10 @@ int bf_counters_read(int fd, struct bf_counter **out, uint32_t *n)
 int bf_state_parse(struct bf_ruleset *rs, const struct bf_state *st,
 		   const char *slot_name, unsigned int mask)
 {
+	int sr = bf_sets_from_state(rs, st->sets, slot_name);
+
+	if (sr)
+		return sr;
 	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
 		char name[64];
 		int r;
@@ -440,6 +445,7 @@ struct txn {
 	size_t n_pts;
 	int counters_fd, state_fd, lock_fd;
 	char nsdir[PATH_MAX];
+	struct bf_set_maps sets; /* maps of rs->sets (set/slot.h) */
 };
 
 static void txn_release(struct txn *t)
@@ -451,6 +457,7 @@ static void txn_release(struct txn *t)
 		close(t->state_fd);
 	if (t->lock_fd >= 0)
 		close(t->lock_fd);
+	bf_set_maps_release(&t->sets);
 }
 
 /* Steps 2-5 of the transaction (see top of file). */
@@ -679,6 +686,14 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 			goto out;
 		}
 	}
+	/* named sets: new maps, or the ones in force (set/slot.h) */
+	r = bf_set_maps_prepare(rs, t->slot.dir, &t->sets);
+	if (r)
+		goto out;
+	for (size_t i = 0; i < t->n_pts; i++) {
+		t->pts[i].prog->set_fds = t->sets.fds;
+		t->pts[i].prog->n_set_fds = t->sets.n;
+	}
 	r = load_programs(t->pts, t->n_pts, t->counters_fd, a->verbose);
 	if (r)
 		goto out;
@@ -704,6 +719,9 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 		if (r)
 			goto out;
 	}
+	r = bf_sets_state_text(rs, &st.sets, &st.hdr.sets_len);
+	if (r)
+		goto out;
 	t->state_fd = bf_state_map_create(&st);
 	if (t->state_fd < 0) {
 		r = t->state_fd;
@@ -735,6 +753,10 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 	    (a->old->hdr.flags & BF_STATE_USES_CT) &&
 	    !other_slot_uses_ct(t->nsdir, t->slot.name))
 		bf_ct_disable();
+	/* the set maps in force, for `bpfilter set` */
+	r = bf_set_maps_commit(rs, &t->sets, t->slot.dir);
+	if (r)
+		goto out;
 	bf_info("%s: generation %llu in force (parse %.0f ms, check+compile "
 		"%.0f ms, load %.0f ms, attach+switch %.0f ms, %u counters)",
 		t->slot.name, (unsigned long long)st.hdr.generation,
@@ -784,6 +806,14 @@ int bf_apply(const struct bf_apply_opts *o)
 	rs = bf_ruleset_new();
 	if (!rs)
 		return -ENOMEM;
+	/* Named sets first: rules are checked against them as they are
+	 * parsed (as iptables asks the kernel for a set). Without --ipset,
+	 * the sets in force in the slot. */
+	r = o->ipset.path || o->ipset.in ?
+		    bf_sets_load_input(rs, o->ipset.path, o->ipset.in) :
+		    bf_sets_load_slot(rs, o->kind, o->ifname);
+	if (r)
+		goto out;
 	r = parse_inputs(rs, o, &given, other, other_name);
 	if (r)
 		goto out;

@@ -25,7 +25,7 @@
 
 struct section {
 	char slot[40];
-	int family;
+	int family; /* BF_FAMILY_COUNT: the slot's sets (`ipset save`) */
 	char *text;
 	size_t len;
 	FILE *m;
@@ -40,7 +40,7 @@ static int apply_slot(const char *slot, struct section *secs, size_t n,
 	char kind[8] = "nf";
 	const char *dash = strchr(slot, '-');
 	int k, r;
-	FILE *in[BF_FAMILY_COUNT] = { NULL };
+	FILE *in[BF_FAMILY_COUNT + 1] = { NULL };
 
 	if (dash) {
 		snprintf(kind, sizeof(kind), "%.*s", (int)(dash - slot), slot);
@@ -59,11 +59,16 @@ static int apply_slot(const char *slot, struct section *secs, size_t n,
 			secs[i].text, secs[i].len ? secs[i].len : 1, "r");
 		if (!in[secs[i].family])
 			return -errno;
+		if (secs[i].family == BF_FAMILY_COUNT) {
+			o.ipset.in = in[secs[i].family];
+			o.ipset.path = name;
+			continue;
+		}
 		o.input[secs[i].family].in = in[secs[i].family];
 		o.input[secs[i].family].path = name;
 	}
 	r = bf_apply(&o);
-	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+	for (int f = 0; f <= BF_FAMILY_COUNT; f++) {
 		if (in[f])
 			fclose(in[f]);
 	}
@@ -110,6 +115,8 @@ int bf_restore(FILE *in, const char *name, bool counters)
 				cur->family = BF_FAMILY_INET4;
 			} else if (!strcmp(fam, "ipv6")) {
 				cur->family = BF_FAMILY_INET6;
+			} else if (!strcmp(fam, "ipset")) {
+				cur->family = BF_FAMILY_COUNT;
 			} else {
 				bf_log_at(BF_LOG_ERROR, name, lineno, 0,
 					  "unknown family '%s'", fam);

@@ -22,6 +22,7 @@
 #include "load/pin.h"
 #include "load/slot.h"
 #include "load/state.h"
+#include "set/slot.h"
 
 /* What one slot has in force, with live counters. */
 struct view {
@@ -746,6 +747,14 @@ static int save_one(struct view *v, void *data)
 	struct save_ctx *s = data;
 	int r;
 
+	/* the named sets first: the rules refer to them (set/slot.h) */
+	if (v->rs->n_sets) {
+		fprintf(s->out, "# bpfilter slot %s, ipset, generation %llu\n",
+			v->slot.name, (unsigned long long)v->st.hdr.generation);
+		r = bf_sets_save(s->out, v->rs, v->slot.dir);
+		if (r)
+			return r;
+	}
 	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
 		if (!(v->rs->families & s->families & (1u << f)))
 			continue;

@@ -23,6 +23,7 @@ int bf_state_map_create(const struct bf_state *st)
 
 	for (int f = 0; f < BF_FAMILY_COUNT; f++)
 		total += st->hdr.len[f];
+	total += st->hdr.sets_len;
 	n = 1 + (uint32_t)((total + BF_STATE_CHUNK - 1) / BF_STATE_CHUNK);
 	if (n > MAX_CHUNKS)
 		return -E2BIG;
@@ -36,6 +37,8 @@ int bf_state_map_create(const struct bf_state *st)
 			memcpy(blob + off, st->text[f], st->hdr.len[f]);
 		off += st->hdr.len[f];
 	}
+	if (st->hdr.sets_len)
+		memcpy(blob + off, st->sets, st->hdr.sets_len);
 
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bf_state", 4, BF_STATE_CHUNK,
 			    n, NULL);
@@ -74,6 +77,7 @@ int bf_state_read_fd(int fd, struct bf_state *st)
 	}
 	for (int f = 0; f < BF_FAMILY_COUNT; f++)
 		total += st->hdr.len[f];
+	total += st->hdr.sets_len;
 	n = (uint32_t)((total + BF_STATE_CHUNK - 1) / BF_STATE_CHUNK);
 	if (n > MAX_CHUNKS)
 		return -EPROTO;
@@ -97,6 +101,15 @@ int bf_state_read_fd(int fd, struct bf_state *st)
 		st->text[f][st->hdr.len[f]] = '\0';
 		off += st->hdr.len[f];
 	}
+	if (st->hdr.sets_len) {
+		st->sets = malloc(st->hdr.sets_len + 1);
+		if (!st->sets) {
+			bf_state_release(st);
+			return -ENOMEM;
+		}
+		memcpy(st->sets, blob + off, st->hdr.sets_len);
+		st->sets[st->hdr.sets_len] = '\0';
+	}
 	return 0;
 }
 
@@ -116,4 +129,6 @@ void bf_state_release(struct bf_state *st)
 		free(st->text[f]);
 		st->text[f] = NULL;
 	}
+	free(st->sets);
+	st->sets = NULL;
 }

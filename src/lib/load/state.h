@@ -36,11 +36,16 @@ struct bf_state_hdr {
 	 * bf_gc(); 0 if unknown. Unique while the namespace lives, and a
 	 * pinned netfilter link keeps it alive. */
 	uint64_t netns_ino;
+	/* Bytes of the named sets' definitions (`ipset save` create lines,
+	 * src/lib/set/), stored after the IPv6 text; 0 in states written
+	 * before sets existed (the header's chunk is zero-filled). */
+	uint32_t sets_len;
 };
 
 struct bf_state {
 	struct bf_state_hdr hdr;
 	char *text[BF_FAMILY_COUNT]; /* NUL-terminated, NULL if absent */
+	char *sets; /* NUL-terminated set definitions, NULL if none */
 };
 
 /* Create and fill a state map. Returns fd or -errno. */

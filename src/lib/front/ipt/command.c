@@ -450,6 +450,7 @@ static int build_rules(struct cmd_state *s, struct bf_ruleset *rs,
 	ctx->file = s->usage;
 	ctx->line = 0;
 	ctx->family = s->cmd->family;
+	ctx->sets = rs;
 	s->spec[0] = "-A";
 	s->spec[1] = (char *)s->cmd->chain;
 	s->spec[s->n_spec] = NULL;

@@ -227,6 +227,9 @@ struct ipt_rule_ctx {
 	struct ipt_mod_inst mods[IPT_MAX_MODS];
 	size_t n_mods;
 	bool skip; /* -4 in an IPv6 restore file (or -6 in IPv4): ignore */
+	/* The ruleset whose named sets `-m set` may use (NULL: none),
+	 * as iptables asks the kernel for the set while parsing. */
+	const struct bf_ruleset *sets;
 };
 
 const struct ipt_module *ipt_module_find(const char *name);

@@ -31,6 +31,7 @@
 
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "bpfilter/set.h"
 #include "front/ipt/ipt.h"
 
 #define IPPROTO_TCP_ 6
@@ -1683,13 +1684,29 @@ static int set_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 			     "arguments");
 		return -EINVAL;
 	}
-	/* iptables asks the kernel for the set while parsing; bpfilter has
-	 * no set store, so no set exists. */
-	ipt_err(ctx,
-		"Set %s doesn't exist (ipset sets are not supported by "
-		"bpfilter yet)",
-		ext_m(inst)->u.set.name);
-	return -EOPNOTSUPP;
+	/* iptables asks the kernel for the set while parsing
+	 * (get_set_byname() of libxt_set.h); bpfilter looks in the sets
+	 * given with the ruleset (include/bpfilter/set.h). */
+	{
+		const char *name = ext_m(inst)->u.set.name;
+		const struct bf_set *set =
+			ctx->sets ? bf_ruleset_set(ctx->sets, name) : NULL;
+
+		if (!set) {
+			ipt_err(ctx, "Set %s doesn't exist.", name);
+			return -ENOENT;
+		}
+		if (!set->is_list && set->family != ctx->family) {
+			ipt_err(ctx,
+				"The protocol family of set %s is %s, which "
+				"is not applicable.",
+				name,
+				set->family == BF_FAMILY_INET6 ? "inet6" :
+								 "inet");
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 static void set_print(FILE *out, const struct bf_rule *rule,

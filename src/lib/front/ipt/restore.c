@@ -21,6 +21,7 @@ static const char new_rule_file[] = "";
 
 struct parser {
 	struct bf_ruleset *rs; /* scratch */
+	const struct bf_ruleset *orig; /* the caller's (its sets) */
 	const char *file;
 	int errors;
 	unsigned int families; /* families the input declared */
@@ -422,6 +423,7 @@ static int rule_line(struct parser *p, enum bf_family family, char *line,
 		return -ENOMEM;
 	}
 	ctx_init(ctx, p->file, lineno, family, restore);
+	ctx->sets = p->orig;
 	r = ipt_split_restore(line, av, &err);
 	if (r) {
 		bf_log_at(BF_LOG_ERROR, p->file, lineno, 0, "%s", err);
@@ -520,6 +522,7 @@ static int parse_restore(struct bf_ruleset *rs, FILE *in, const char *filename,
 
 	if (!rs || !in || (unsigned)family >= BF_FAMILY_COUNT)
 		return -EINVAL;
+	p.orig = rs;
 	p.rs = ruleset_clone(rs);
 	if (!p.rs)
 		return -ENOMEM;
@@ -697,6 +700,7 @@ int bf_ipt_parse_commands(struct bf_ruleset *rs, FILE *in, const char *filename)
 
 	if (!rs || !in)
 		return -EINVAL;
+	p.orig = rs;
 	p.rs = ruleset_clone(rs);
 	av = malloc(sizeof(*av));
 	ctx = malloc(sizeof(*ctx));
@@ -764,6 +768,7 @@ int bf_ipt_parse_commands(struct bf_ruleset *rs, FILE *in, const char *filename)
 			continue;
 		}
 		ctx_init(ctx, p.file, first, family, false);
+		ctx->sets = p.orig;
 		r = ipt_parse_args(ctx, av->argc - 1, av->argv + 1);
 		if (!r)
 			r = apply(&p, ctx);

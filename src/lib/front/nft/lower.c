@@ -1,0 +1,1250 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * AST -> bpfilter IR, for what the IR can express (doc/front-nft.md):
+ *
+ *  - filter base chains of ip / ip6 / inet tables at input, forward and
+ *    output; an inet table gives rules to both families (a rule that tests
+ *    an IPv4-only or IPv6-only field goes to that family only).
+ *  - Each nft chain becomes an IR user chain. The IR's built-in chain of a
+ *    (family, hook) jumps to the base chains of that hook in priority
+ *    order. In nft an `accept` ends only its base chain and the packet
+ *    goes on to the next base chain of the hook (nf_hook_slow()), while
+ *    an IR ACCEPT is final: an accept is therefore refused in a base chain
+ *    (or a chain it reaches) that is followed by another base chain on
+ *    its hook. A base chain's policy drop becomes a final DROP rule.
+ *  - A rule with an anonymous (or named, inlined) set becomes one IR rule
+ *    per element when the elements are pairwise disjoint (so at most one
+ *    of them can match a packet, and side effects happen once); a verdict
+ *    map becomes one IR rule per element with its verdict.
+ *  - `log` becomes an IR LOG rule with the same matches followed by the
+ *    rule with the verdict (matches have no side effects: `limit` is
+ *    refused).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpfilter/helper.h"
+#include "bpfilter/log.h"
+#include "front/nft/nft.h"
+
+struct lctx {
+	struct nft_errs errs;
+	struct bf_ruleset *rs;
+	const struct bf_nft *nft;
+	const struct bf_nft_table *table;
+	/* IR names of the chains of the current table */
+	char (*names)[BF_CHAIN_NAME_MAX + 1];
+	bool oom;
+	int n_synth;
+};
+
+#define REFUSE(c, loc, ...) nft_unsupported(&(c)->errs, loc, __VA_ARGS__)
+
+static const struct bf_nft_field *fld(const struct bf_nft_expr *e)
+{
+	return e->kind == BF_NFT_E_FIELD ? e->field : NULL;
+}
+
+/* Which families a field restricts the rule to: bit 1<<family. */
+static unsigned int field_families(const struct bf_nft_field *f)
+{
+	if (f->nfamily == BF_NFT_FAMILY_IP)
+		return 1u << BF_FAMILY_INET4;
+	if (f->nfamily == BF_NFT_FAMILY_IP6)
+		return 1u << BF_FAMILY_INET6;
+	return 3u;
+}
+
+/* One element of a match: value, range or prefix. */
+struct elem {
+	const struct bf_nft_expr *e;
+};
+
+static void set_line(struct bf_match *m, const struct bf_nft_loc *loc)
+{
+	m->line = loc->line;
+}
+
+static int add(struct lctx *c, struct bf_rule *r, struct bf_match *m)
+{
+	int ret = bf_rule_add_match(r, m);
+
+	if (ret)
+		c->oom = true;
+	return ret;
+}
+
+static void addr_from(struct bf_match *m, const struct bf_nft_expr *v,
+		      unsigned int plen, bool v6)
+{
+	unsigned int bits = v6 ? 128 : 32;
+
+	memset(&m->u.addr, 0, sizeof(m->u.addr));
+	if (plen > bits)
+		plen = bits;
+	for (unsigned int i = 0; i < bits / 8; i++) {
+		unsigned int b = plen > i * 8 ? plen - i * 8 : 0;
+		m->u.addr.mask[i] = b >= 8 ? 0xff : (uint8_t)(0xff << (8 - b));
+		m->u.addr.addr[i] = v->bytes[i] & m->u.addr.mask[i];
+	}
+}
+
+static void range_of(const struct bf_nft_expr *e, uint64_t *lo, uint64_t *hi)
+{
+	if (e->kind == BF_NFT_E_RANGE) {
+		*lo = e->sub[0]->num;
+		*hi = e->sub[1]->num;
+	} else {
+		*lo = *hi = e->num;
+	}
+}
+
+/* Add the IR matches for `lhs OP elem` (elem: value/range/prefix) to r.
+ * family: the rule's family. Returns 0, -EOPNOTSUPP (reported), -ENOMEM */
+static int lower_cmp(struct lctx *c, struct bf_rule *r,
+		     const struct bf_nft_stmt *s, const struct bf_nft_expr *lhs,
+		     const struct bf_nft_expr *el, bool neg)
+{
+	const struct bf_nft_field *f = fld(lhs);
+	const struct bf_nft_loc *loc = &s->loc;
+	struct bf_match m = { 0 };
+	bool v6 = r->family == BF_FAMILY_INET6;
+	uint64_t lo, hi;
+
+	set_line(&m, loc);
+	m.neg = neg;
+	if (lhs->kind == BF_NFT_E_BINOP) {
+		const struct bf_nft_field *bf = fld(lhs->sub[0]);
+		if (bf && lhs->op == BF_NFT_BINOP_AND && el->kind == BF_NFT_E_VALUE &&
+		    !strcmp(bf->proto, "tcp") && !strcmp(bf->name, "flags")) {
+			m.type = BF_MATCH_L4PROTO;
+			m.neg = false;
+			m.u.proto = 6;
+			if (add(c, r, &m))
+				return -ENOMEM;
+			memset(&m.u, 0, sizeof(m.u));
+			m.type = BF_MATCH_L4HDR;
+			m.u.l4hdr.proto = 6;
+			m.u.l4hdr.min_len = 14;
+			if (add(c, r, &m))
+				return -ENOMEM;
+			memset(&m.u, 0, sizeof(m.u));
+			m.neg = neg;
+			m.type = BF_MATCH_TCPFLAGS;
+			m.u.tcpflags.mask = (uint8_t)lhs->sub[1]->num;
+			m.u.tcpflags.cmp = (uint8_t)el->num;
+			return add(c, r, &m);
+		}
+		if (bf && lhs->op == BF_NFT_BINOP_AND && el->kind == BF_NFT_E_VALUE &&
+		    (!strcmp(bf->proto, "meta") || !strcmp(bf->proto, "ct")) &&
+		    !strcmp(bf->name, "mark")) {
+			m.type = !strcmp(bf->proto, "ct") ? BF_MATCH_CONNMARK
+							  : BF_MATCH_MARK;
+			m.u.mark.mask = (uint32_t)lhs->sub[1]->num;
+			m.u.mark.value = (uint32_t)el->num;
+			return add(c, r, &m);
+		}
+		REFUSE(c, &lhs->loc, "this bitwise expression has no IR equivalent");
+		return -EOPNOTSUPP;
+	}
+	if (!f) {
+		REFUSE(c, &lhs->loc, "expression has no IR equivalent");
+		return -EOPNOTSUPP;
+	}
+	if (el->kind == BF_NFT_E_WILDCARD) {
+		REFUSE(c, &el->loc, "'*' elements");
+		return -EOPNOTSUPP;
+	}
+	if (!strcmp(f->proto, "ip") || !strcmp(f->proto, "ip6")) {
+		if (!strcmp(f->name, "saddr") || !strcmp(f->name, "daddr")) {
+			bool src = f->name[0] == 's';
+			if (el->kind == BF_NFT_E_RANGE) {
+				m.type = src ? BF_MATCH_SRANGE : BF_MATCH_DRANGE;
+				memcpy(m.u.range.lo, el->sub[0]->bytes, 16);
+				memcpy(m.u.range.hi, el->sub[1]->bytes, 16);
+				if (!v6) {
+					memset(m.u.range.lo + 4, 0, 12);
+					memset(m.u.range.hi + 4, 0, 12);
+				}
+				return add(c, r, &m);
+			}
+			m.type = src ? BF_MATCH_SADDR : BF_MATCH_DADDR;
+			if (el->kind == BF_NFT_E_PREFIX)
+				addr_from(&m, el->sub[0], el->plen, v6);
+			else
+				addr_from(&m, el, 128, v6);
+			return add(c, r, &m);
+		}
+		if (!strcmp(f->name, "protocol")) {
+			if (el->kind != BF_NFT_E_VALUE) {
+				REFUSE(c, &el->loc, "protocol ranges");
+				return -EOPNOTSUPP;
+			}
+			m.type = BF_MATCH_L4PROTO;
+			m.u.proto = (uint8_t)el->num;
+			if (!el->num) {
+				REFUSE(c, &el->loc, "ip protocol 0");
+				return -EOPNOTSUPP;
+			}
+			return add(c, r, &m);
+		}
+		if (!strcmp(f->name, "ttl") || !strcmp(f->name, "hoplimit")) {
+			if (el->kind != BF_NFT_E_VALUE) {
+				REFUSE(c, &el->loc, "ttl/hoplimit ranges");
+				return -EOPNOTSUPP;
+			}
+			m.type = BF_MATCH_TTL;
+			m.neg = false;
+			m.u.ttl.op = neg ? BF_TTL_NE : BF_TTL_EQ;
+			m.u.ttl.value = (uint8_t)el->num;
+			return add(c, r, &m);
+		}
+		if (!strcmp(f->name, "length")) {
+			range_of(el, &lo, &hi);
+			m.type = BF_MATCH_LENGTH;
+			/* length_mt6() compares payload_len + 40 */
+			if (v6) {
+				lo += 40;
+				hi += 40;
+			}
+			if (hi > 0xffff) {
+				REFUSE(c, &el->loc, "ip6 length above 65495");
+				return -EOPNOTSUPP;
+			}
+			m.u.length.min = (uint16_t)lo;
+			m.u.length.max = (uint16_t)hi;
+			return add(c, r, &m);
+		}
+		REFUSE(c, &lhs->loc, "%s %s has no IR equivalent", f->proto,
+		       f->name);
+		return -EOPNOTSUPP;
+	}
+	if (!strcmp(f->proto, "tcp") || !strcmp(f->proto, "udp") ||
+	    !strcmp(f->proto, "th")) {
+		if (!strcmp(f->proto, "th")) {
+			REFUSE(c, &lhs->loc, "th (any transport) ports");
+			return -EOPNOTSUPP;
+		}
+		if (!strcmp(f->name, "flags")) {
+			/* handled by the caller (needs the relational op) */
+			REFUSE(c, &lhs->loc, "tcp flags in this form");
+			return -EOPNOTSUPP;
+		}
+		if (strcmp(f->name, "sport") && strcmp(f->name, "dport")) {
+			REFUSE(c, &lhs->loc, "%s %s has no IR equivalent",
+			       f->proto, f->name);
+			return -EOPNOTSUPP;
+		}
+		range_of(el, &lo, &hi);
+		m.type = f->name[0] == 's' ? BF_MATCH_SPORT : BF_MATCH_DPORT;
+		m.u.ports.lo = (uint16_t)lo;
+		m.u.ports.hi = (uint16_t)hi;
+		return add(c, r, &m);
+	}
+	if (!strcmp(f->proto, "meta")) {
+		switch (f->id) {
+		case BF_NFT_META_L4PROTO:
+			if (el->kind != BF_NFT_E_VALUE || !el->num) {
+				REFUSE(c, &el->loc, "this l4proto value");
+				return -EOPNOTSUPP;
+			}
+			m.type = BF_MATCH_L4PROTO;
+			m.u.proto = (uint8_t)el->num;
+			return add(c, r, &m);
+		case BF_NFT_META_MARK:
+			if (el->kind != BF_NFT_E_VALUE) {
+				REFUSE(c, &el->loc, "mark ranges");
+				return -EOPNOTSUPP;
+			}
+			m.type = BF_MATCH_MARK;
+			m.u.mark.mask = 0xffffffff;
+			m.u.mark.value = (uint32_t)el->num;
+			return add(c, r, &m);
+		case BF_NFT_META_IIFNAME:
+		case BF_NFT_META_OIFNAME: {
+			const char *name = el->text;
+			size_t n = strlen(name);
+			if (el->kind != BF_NFT_E_VALUE || strchr(name, '\\')) {
+				REFUSE(c, &el->loc, "this interface name form");
+				return -EOPNOTSUPP;
+			}
+			m.type = f->id == BF_NFT_META_IIFNAME ? BF_MATCH_IIFNAME
+							      : BF_MATCH_OIFNAME;
+			snprintf(m.u.iface.name, sizeof(m.u.iface.name), "%s",
+				 name);
+			if (n && name[n - 1] == '*') {
+				/* nft's wildcard: a prefix */
+				m.u.iface.name[n - 1] = '+';
+				m.u.iface.cmp_len = (uint8_t)(n - 1);
+			} else {
+				m.u.iface.cmp_len = (uint8_t)(n + 1);
+			}
+			return add(c, r, &m);
+		}
+		case BF_NFT_META_PKTTYPE:
+			if (el->kind != BF_NFT_E_VALUE) {
+				REFUSE(c, &el->loc, "pkttype ranges");
+				return -EOPNOTSUPP;
+			}
+			m.type = BF_MATCH_PKTTYPE;
+			m.u.pkttype.pkttype = (uint8_t)el->num;
+			return add(c, r, &m);
+		case BF_NFT_META_LENGTH:
+			range_of(el, &lo, &hi);
+			if (hi > 0xffff) {
+				REFUSE(c, &el->loc, "meta length above 65535");
+				return -EOPNOTSUPP;
+			}
+			m.type = BF_MATCH_LENGTH;
+			m.u.length.min = (uint16_t)lo;
+			m.u.length.max = (uint16_t)hi;
+			return add(c, r, &m);
+		default:
+			REFUSE(c, &lhs->loc, "meta %s has no IR equivalent",
+			       f->name);
+			return -EOPNOTSUPP;
+		}
+	}
+	if (!strcmp(f->proto, "ct")) {
+		if (f->id == BF_NFT_CT_MARK && el->kind == BF_NFT_E_VALUE) {
+			m.type = BF_MATCH_CONNMARK;
+			m.u.mark.mask = 0xffffffff;
+			m.u.mark.value = (uint32_t)el->num;
+			return add(c, r, &m);
+		}
+		if (f->id == BF_NFT_CT_STATE && el->kind == BF_NFT_E_VALUE) {
+			uint32_t v = (uint32_t)el->num, mask = 0;
+			if (v & 1)
+				mask |= BF_CTSTATE_INVALID;
+			if (v & 2)
+				mask |= BF_CTSTATE_ESTABLISHED;
+			if (v & 4)
+				mask |= BF_CTSTATE_RELATED;
+			if (v & 8)
+				mask |= BF_CTSTATE_NEW;
+			if (v & 64)
+				mask |= BF_CTSTATE_UNTRACKED;
+			if (v & ~(uint32_t)(1 | 2 | 4 | 8 | 64)) {
+				REFUSE(c, &el->loc, "ct state bits");
+				return -EOPNOTSUPP;
+			}
+			m.type = BF_MATCH_CTSTATE;
+			m.u.ctstate.mask = mask;
+			return add(c, r, &m);
+		}
+		REFUSE(c, &lhs->loc, "ct %s in this form", f->name);
+		return -EOPNOTSUPP;
+	}
+	REFUSE(c, &lhs->loc, "%s %s has no IR equivalent", f->proto, f->name);
+	return -EOPNOTSUPP;
+}
+
+/* The transport header a field needs, before its match. */
+static int add_l4_gate(struct lctx *c, struct bf_rule *r,
+		       const struct bf_nft_field *f, const struct bf_nft_loc *loc)
+{
+	struct bf_match m = { 0 };
+	uint8_t need;
+
+	if (!f || f->base != BF_NFT_BASE_TH || !f->l4proto)
+		return 0;
+	for (size_t i = 0; i < r->n_matches; i++)
+		if (r->matches[i].type == BF_MATCH_L4HDR &&
+		    r->matches[i].u.l4hdr.proto == f->l4proto)
+			return 0;
+	set_line(&m, loc);
+	m.type = BF_MATCH_L4PROTO;
+	m.u.proto = f->l4proto;
+	if (add(c, r, &m))
+		return -ENOMEM;
+	memset(&m.u, 0, sizeof(m.u));
+	m.type = BF_MATCH_L4HDR;
+	m.u.l4hdr.proto = f->l4proto;
+	need = (uint8_t)((f->off_bits + f->len_bits + 7) / 8);
+	/* nft_payload_eval(): a header that cannot be read does not match
+	 * (NFT_BREAK) where xt matches drop; a min_len of the field's own
+	 * end keeps the difference to truncated packets. */
+	m.u.l4hdr.min_len = need;
+	return add(c, r, &m);
+}
+
+/* ICMP type [code]: one IR match. */
+static int lower_icmp(struct lctx *c, struct bf_rule *r,
+		      const struct bf_nft_stmt *s, const struct bf_nft_expr *el,
+		      const struct bf_nft_stmt *code_stmt, bool neg)
+{
+	bool v6 = r->family == BF_FAMILY_INET6;
+	struct bf_match m = { 0 };
+	uint64_t lo, hi;
+	int ret;
+
+	ret = add_l4_gate(c, r, s->u.match.lhs->field, &s->loc);
+	if (ret)
+		return ret;
+	if (el->kind != BF_NFT_E_VALUE) {
+		REFUSE(c, &el->loc, "icmp type ranges");
+		return -EOPNOTSUPP;
+	}
+	set_line(&m, &s->loc);
+	m.type = BF_MATCH_ICMP;
+	m.neg = neg;
+	m.u.icmp.type = (uint8_t)el->num;
+	m.u.icmp.code_lo = 0;
+	m.u.icmp.code_hi = 0xff;
+	if (!v6 && el->num == 0xff) {
+		REFUSE(c, &el->loc, "icmp type 255 (iptables' wildcard)");
+		return -EOPNOTSUPP;
+	}
+	if (code_stmt) {
+		range_of(code_stmt->u.match.rhs, &lo, &hi);
+		m.u.icmp.code_lo = (uint8_t)lo;
+		m.u.icmp.code_hi = (uint8_t)hi;
+	}
+	return add(c, r, &m);
+}
+
+/* ---- rule expansion ---- */
+
+struct irule {
+	struct bf_rule r;
+	bool dead; /* can never match (wrong family) */
+};
+
+struct expansion {
+	/* the one set/vmap of the rule being expanded, if any */
+	const struct bf_nft_stmt *set_stmt;
+	const struct bf_nft_expr *set; /* E_SET */
+};
+
+static bool elems_disjoint(const struct bf_nft_expr *set)
+{
+	for (size_t i = 0; i < set->n_sub; i++) {
+		for (size_t j = i + 1; j < set->n_sub; j++) {
+			const struct bf_nft_expr *a = set->sub[i], *b = set->sub[j];
+			if (a->kind == BF_NFT_E_MAPPING)
+				a = a->sub[0];
+			if (b->kind == BF_NFT_E_MAPPING)
+				b = b->sub[0];
+			if (a->kind == BF_NFT_E_VALUE && b->kind == BF_NFT_E_VALUE) {
+				if (a->dtype == BF_NFT_DT_IFNAME ||
+				    a->dtype == BF_NFT_DT_IFINDEX) {
+					/* wildcards may overlap */
+					if (strchr(a->text, '*') || strchr(b->text, '*') ||
+					    !strcmp(a->text, b->text))
+						return false;
+					continue;
+				}
+				if (a->num == b->num &&
+				    !memcmp(a->bytes, b->bytes, 16))
+					return false;
+				continue;
+			}
+			if (a->kind == BF_NFT_E_CONCAT || b->kind == BF_NFT_E_CONCAT)
+				return false;
+			/* integer ranges */
+			if (a->dtype != BF_NFT_DT_IPV4 && a->dtype != BF_NFT_DT_IPV6 &&
+			    (a->kind == BF_NFT_E_RANGE || a->kind == BF_NFT_E_VALUE) &&
+			    (b->kind == BF_NFT_E_RANGE || b->kind == BF_NFT_E_VALUE)) {
+				uint64_t alo, ahi, blo, bhi;
+				range_of(a, &alo, &ahi);
+				range_of(b, &blo, &bhi);
+				if (alo <= bhi && blo <= ahi)
+					return false;
+				continue;
+			}
+			/* addresses with prefixes/ranges: conservative */
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool verdict_of(struct lctx *c, int v, const char *chain,
+		       struct bf_verdict *out, const struct bf_nft_loc *loc)
+{
+	memset(out, 0, sizeof(*out));
+	switch (v) {
+	case BF_NFT_V_ACCEPT:
+		out->kind = BF_VERDICT_ACCEPT;
+		return true;
+	case BF_NFT_V_DROP:
+		out->kind = BF_VERDICT_DROP;
+		return true;
+	case BF_NFT_V_CONTINUE:
+		out->kind = BF_VERDICT_CONTINUE;
+		return true;
+	case BF_NFT_V_RETURN:
+		out->kind = BF_VERDICT_RETURN;
+		return true;
+	case BF_NFT_V_JUMP:
+	case BF_NFT_V_GOTO: {
+		const struct bf_nft_chain *ch = bf_nft_chain_find(c->table, chain);
+		if (!ch) {
+			nft_error(&c->errs, loc, "no such chain: %s", chain);
+			return false;
+		}
+		if (ch->hook != BF_NFT_HOOK_NONE) {
+			nft_error(&c->errs, loc, "cannot jump to base chain %s",
+				  chain);
+			return false;
+		}
+		out->kind = v == BF_NFT_V_JUMP ? BF_VERDICT_JUMP : BF_VERDICT_GOTO;
+		snprintf(out->chain, sizeof(out->chain), "%s",
+			 c->names[ch - c->table->chains]);
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
+static bool reject_of(struct lctx *c, const struct bf_nft_stmt *s,
+		      enum bf_family fam, struct bf_verdict *v)
+{
+	static const enum bf_reject_with icmp[16] = {
+		[0] = BF_REJECT_ICMP_NET_UNREACHABLE,
+		[1] = BF_REJECT_ICMP_HOST_UNREACHABLE,
+		[2] = BF_REJECT_ICMP_PROTO_UNREACHABLE,
+		[3] = BF_REJECT_ICMP_PORT_UNREACHABLE,
+		[9] = BF_REJECT_ICMP_NET_PROHIBITED,
+		[10] = BF_REJECT_ICMP_HOST_PROHIBITED,
+		[13] = BF_REJECT_ICMP_ADMIN_PROHIBITED,
+	};
+	static const enum bf_reject_with icmp6[8] = {
+		[0] = BF_REJECT_ICMP6_NO_ROUTE,
+		[1] = BF_REJECT_ICMP6_ADM_PROHIBITED,
+		[3] = BF_REJECT_ICMP6_ADDR_UNREACHABLE,
+		[4] = BF_REJECT_ICMP6_PORT_UNREACHABLE,
+		[5] = BF_REJECT_ICMP6_POLICY_FAIL,
+		[6] = BF_REJECT_ICMP6_REJECT_ROUTE,
+	};
+	uint8_t code = s->u.reject.code;
+
+	memset(v, 0, sizeof(*v));
+	v->kind = BF_VERDICT_REJECT;
+	switch (s->u.reject.type) {
+	case BF_NFT_REJECT_TCP_RESET:
+		v->u.reject.with = BF_REJECT_TCP_RESET;
+		return true;
+	case BF_NFT_REJECT_DEFAULT:
+		v->u.reject.with = fam == BF_FAMILY_INET6
+					   ? BF_REJECT_ICMP6_PORT_UNREACHABLE
+					   : BF_REJECT_ICMP_PORT_UNREACHABLE;
+		return true;
+	case BF_NFT_REJECT_ICMP:
+		if (fam != BF_FAMILY_INET4)
+			return false;
+		if (code >= 16 || (!icmp[code] && code != 0)) {
+			REFUSE(c, &s->loc, "reject with icmp code %u", code);
+			return false;
+		}
+		v->u.reject.with = icmp[code];
+		return true;
+	case BF_NFT_REJECT_ICMP6:
+		if (fam != BF_FAMILY_INET6)
+			return false;
+		if (code >= 8 || (!icmp6[code] && code != 0)) {
+			REFUSE(c, &s->loc, "reject with icmpv6 code %u", code);
+			return false;
+		}
+		v->u.reject.with = icmp6[code];
+		return true;
+	case BF_NFT_REJECT_ICMPX:
+		/* nft_reject_icmpx_to_icmp_code() / _icmpv6_code() */
+		if (fam == BF_FAMILY_INET4) {
+			static const enum bf_reject_with x4[4] = {
+				BF_REJECT_ICMP_NET_UNREACHABLE,
+				BF_REJECT_ICMP_PORT_UNREACHABLE,
+				BF_REJECT_ICMP_HOST_UNREACHABLE,
+				BF_REJECT_ICMP_ADMIN_PROHIBITED,
+			};
+			if (code > 3)
+				return false;
+			v->u.reject.with = x4[code];
+		} else {
+			static const enum bf_reject_with x6[4] = {
+				BF_REJECT_ICMP6_NO_ROUTE,
+				BF_REJECT_ICMP6_PORT_UNREACHABLE,
+				BF_REJECT_ICMP6_ADDR_UNREACHABLE,
+				BF_REJECT_ICMP6_ADM_PROHIBITED,
+			};
+			if (code > 3)
+				return false;
+			v->u.reject.with = x6[code];
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Does the rule (for this family) test fields of the other family? */
+static unsigned int rule_families(const struct bf_nft_rule *rule)
+{
+	unsigned int fams = 3;
+
+	for (size_t i = 0; i < rule->n_stmts; i++) {
+		const struct bf_nft_stmt *s = &rule->stmts[i];
+		const struct bf_nft_expr *l;
+		if (s->kind != BF_NFT_S_MATCH)
+			continue;
+		l = s->u.match.lhs;
+		while (l->kind == BF_NFT_E_BINOP)
+			l = l->sub[0];
+		if (l->kind == BF_NFT_E_CONCAT)
+			for (size_t k = 0; k < l->n_sub; k++)
+				if (fld(l->sub[k]))
+					fams &= field_families(fld(l->sub[k]));
+		if (fld(l))
+			fams &= field_families(fld(l));
+		if (fld(l) && (fld(l)->id == BF_NFT_META_NFPROTO) &&
+		    !strcmp(fld(l)->proto, "meta") &&
+		    s->u.match.rhs->kind == BF_NFT_E_VALUE) {
+			bool eq = s->u.match.op != BF_NFT_OP_NE;
+			unsigned int f = s->u.match.rhs->num == 2 ? 1u
+					 : s->u.match.rhs->num == 10 ? 2u
+								    : 0u;
+			fams &= eq ? f : (3u & ~f);
+		}
+		if (fld(l) && fld(l)->id == BF_NFT_META_PROTOCOL &&
+		    !strcmp(fld(l)->proto, "meta") &&
+		    s->u.match.rhs->kind == BF_NFT_E_VALUE) {
+			bool eq = s->u.match.op != BF_NFT_OP_NE;
+			unsigned int f = s->u.match.rhs->num == 0x0800 ? 1u
+					 : s->u.match.rhs->num == 0x86dd ? 2u
+									  : 0u;
+			fams &= eq ? f : (3u & ~f);
+		}
+	}
+	return fams;
+}
+
+static int push_rule(struct lctx *c, struct bf_chain *ch, struct bf_rule *r)
+{
+	int ret = bf_chain_add_rule(ch, r);
+
+	if (ret) {
+		bf_rule_release(r);
+		c->oom = true;
+	}
+	memset(r, 0, sizeof(*r));
+	return ret;
+}
+
+/* Lower one rule for one family into chain ch. `elem` is the set element
+ * chosen for the rule's set statement (NULL: none). */
+static int lower_rule_elem(struct lctx *c, struct bf_chain *ch,
+			   const struct bf_nft_rule *rule, enum bf_family fam,
+			   const struct bf_nft_stmt *set_stmt,
+			   const struct bf_nft_expr *elem, const char *file)
+{
+	struct bf_rule r = { 0 };
+	bool have_verdict = false;
+	struct bf_verdict verdict = { 0 };
+	int ret = 0;
+
+	r.family = fam;
+	r.file = file;
+	r.line = rule->loc.line;
+	for (size_t i = 0; i < rule->n_stmts && !ret; i++) {
+		const struct bf_nft_stmt *s = &rule->stmts[i];
+		switch (s->kind) {
+		case BF_NFT_S_COUNTER:
+			break; /* every IR rule counts */
+		case BF_NFT_S_LIMIT:
+			REFUSE(c, &s->loc,
+			       "limit (nft_limit's token bucket differs from xt_limit)");
+			ret = -EOPNOTSUPP;
+			break;
+		case BF_NFT_S_LOG: {
+			struct bf_rule lr = { 0 };
+			if (s->u.log.group >= 0 || s->u.log.level == 8) {
+				REFUSE(c, &s->loc, "log group / audit");
+				ret = -EOPNOTSUPP;
+				break;
+			}
+			lr.family = fam;
+			lr.file = file;
+			lr.line = rule->loc.line;
+			for (size_t k = 0; k < r.n_matches; k++)
+				if (bf_rule_add_match(&lr, &r.matches[k])) {
+					c->oom = true;
+					ret = -ENOMEM;
+				}
+			lr.verdict.kind = BF_VERDICT_LOG;
+			lr.verdict.u.log.level =
+				(uint8_t)(s->u.log.level >= 0 ? s->u.log.level : 4);
+			lr.verdict.u.log.flags = (uint8_t)s->u.log.flags;
+			if (s->u.log.prefix)
+				snprintf(lr.verdict.u.log.prefix,
+					 sizeof(lr.verdict.u.log.prefix), "%s",
+					 s->u.log.prefix);
+			if (!ret)
+				ret = push_rule(c, ch, &lr);
+			else
+				bf_rule_release(&lr);
+			break;
+		}
+		case BF_NFT_S_REJECT:
+			if (!reject_of(c, s, fam, &verdict)) {
+				bf_rule_release(&r);
+				return 0; /* never applies to this family */
+			}
+			if (verdict.u.reject.with == BF_REJECT_TCP_RESET) {
+				struct bf_match m = { 0 };
+				m.type = BF_MATCH_L4PROTO;
+				m.u.proto = 6;
+				set_line(&m, &s->loc);
+				ret = add(c, &r, &m) ? -ENOMEM : 0;
+			}
+			have_verdict = true;
+			break;
+		case BF_NFT_S_VERDICT:
+			if (!verdict_of(c, s->u.verdict.verdict, s->u.verdict.chain,
+					&verdict, &s->loc))
+				ret = -EINVAL;
+			have_verdict = true;
+			break;
+		case BF_NFT_S_SET: {
+			const struct bf_nft_field *f = fld(s->u.set.lhs);
+			struct bf_rule sr = { 0 };
+			sr.family = fam;
+			sr.file = file;
+			sr.line = rule->loc.line;
+			for (size_t k = 0; k < r.n_matches; k++)
+				if (bf_rule_add_match(&sr, &r.matches[k]))
+					ret = -ENOMEM;
+			if (!strcmp(f->proto, "meta")) {
+				sr.verdict.kind = BF_VERDICT_MARK;
+				sr.verdict.u.mark.value = (uint32_t)s->u.set.value->num;
+				sr.verdict.u.mark.mask = 0xffffffff;
+			} else {
+				sr.verdict.kind = BF_VERDICT_CONNMARK;
+				sr.verdict.u.connmark.mode = BF_CONNMARK_SET;
+				sr.verdict.u.connmark.ctmark =
+					(uint32_t)s->u.set.value->num;
+				sr.verdict.u.connmark.ctmask = 0xffffffff;
+			}
+			if (!ret)
+				ret = push_rule(c, ch, &sr);
+			else
+				bf_rule_release(&sr);
+			break;
+		}
+		case BF_NFT_S_MATCH: {
+			const struct bf_nft_expr *lhs = s->u.match.lhs;
+			const struct bf_nft_expr *rhs = s->u.match.rhs;
+			const struct bf_nft_field *f = fld(lhs);
+			enum bf_nft_relop op = s->u.match.op;
+			if (f && !strcmp(f->proto, "meta") &&
+			    (f->id == BF_NFT_META_NFPROTO ||
+			     f->id == BF_NFT_META_PROTOCOL))
+				break; /* selects the family (rule_families) */
+			if (lhs->kind == BF_NFT_E_CONCAT) {
+				REFUSE(c, &lhs->loc, "concatenations");
+				ret = -EOPNOTSUPP;
+				break;
+			}
+			if (lhs->kind == BF_NFT_E_BINOP)
+				ret = add_l4_gate(c, &r, fld(lhs->sub[0]), &s->loc);
+			else
+				ret = add_l4_gate(c, &r, f, &s->loc);
+			if (ret)
+				break;
+			if (s == set_stmt) {
+				if (op == BF_NFT_OP_VMAP) {
+					if (!verdict_of(c, elem->sub[1]->op,
+							elem->sub[1]->text,
+							&verdict, &s->loc)) {
+						ret = -EINVAL;
+						break;
+					}
+					have_verdict = true;
+					elem = elem->sub[0];
+				}
+				if (f && (!strcmp(f->proto, "icmp") ||
+					  !strcmp(f->proto, "icmpv6")) &&
+				    !strcmp(f->name, "type"))
+					ret = lower_icmp(c, &r, s, elem, NULL, false);
+				else
+					ret = lower_cmp(c, &r, s, lhs, elem, false);
+				break;
+			}
+			if (rhs->kind == BF_NFT_E_SET || rhs->kind == BF_NFT_E_SETREF) {
+				/* != { a, b }: all negated */
+				const struct bf_nft_expr *set = rhs;
+				if (rhs->kind == BF_NFT_E_SETREF) {
+					const struct bf_nft_set *ns =
+						bf_nft_set_find(c->table, rhs->text);
+					set = ns ? ns->elems : NULL;
+					if (!set) {
+						REFUSE(c, &rhs->loc,
+						       "set @%s without elements", rhs->text);
+						ret = -EOPNOTSUPP;
+						break;
+					}
+				}
+				if (op != BF_NFT_OP_NE) {
+					REFUSE(c, &rhs->loc,
+					       "a second set in one rule");
+					ret = -EOPNOTSUPP;
+					break;
+				}
+				for (size_t k = 0; k < set->n_sub && !ret; k++) {
+					if (f && (!strcmp(f->proto, "icmp") ||
+						  !strcmp(f->proto, "icmpv6")) &&
+					    !strcmp(f->name, "type"))
+						ret = lower_icmp(c, &r, s, set->sub[k],
+								 NULL, true);
+					else
+						ret = lower_cmp(c, &r, s, lhs,
+								set->sub[k], true);
+				}
+				break;
+			}
+			if (f && !strcmp(f->proto, "tcp") &&
+			    !strcmp(f->name, "flags")) {
+				struct bf_match m = { 0 };
+				set_line(&m, &s->loc);
+				m.type = BF_MATCH_TCPFLAGS;
+				uint8_t v = (uint8_t)rhs->num;
+				switch (op) {
+				case BF_NFT_OP_IMPLICIT: /* any bit set */
+					m.u.tcpflags.mask = v;
+					m.u.tcpflags.cmp = 0;
+					m.neg = true;
+					break;
+				case BF_NFT_OP_NEG: /* no bit set */
+					m.u.tcpflags.mask = v;
+					m.u.tcpflags.cmp = 0;
+					break;
+				case BF_NFT_OP_EQ:
+				case BF_NFT_OP_NE:
+					m.u.tcpflags.mask = 0xff;
+					m.u.tcpflags.cmp = v;
+					m.neg = op == BF_NFT_OP_NE;
+					break;
+				default:
+					REFUSE(c, &s->loc, "tcp flags with < >");
+					ret = -EOPNOTSUPP;
+					break;
+				}
+				if (!ret)
+					ret = add(c, &r, &m) ? -ENOMEM : 0;
+				break;
+			}
+			if (lhs->kind == BF_NFT_E_BINOP) {
+				if (op != BF_NFT_OP_EQ && op != BF_NFT_OP_NE) {
+					REFUSE(c, &s->loc, "bitwise with < >");
+					ret = -EOPNOTSUPP;
+					break;
+				}
+				ret = lower_cmp(c, &r, s, lhs, rhs, op == BF_NFT_OP_NE);
+				break;
+			}
+			if (f && !strcmp(f->proto, "ct") && f->id == BF_NFT_CT_STATE) {
+				bool single = rhs->kind == BF_NFT_E_VALUE &&
+					      !(rhs->num & (rhs->num - 1));
+				if (op == BF_NFT_OP_NEG ||
+				    ((op == BF_NFT_OP_NE || op == BF_NFT_OP_EQ) && !single)) {
+					REFUSE(c, &s->loc, "this ct state form");
+					ret = -EOPNOTSUPP;
+					break;
+				}
+				ret = lower_cmp(c, &r, s, lhs, rhs, op == BF_NFT_OP_NE);
+				break;
+			}
+			if (f && (!strcmp(f->proto, "icmp") ||
+				  !strcmp(f->proto, "icmpv6"))) {
+				/* type [code] pairs */
+				if (!strcmp(f->name, "type") &&
+				    (op == BF_NFT_OP_IMPLICIT || op == BF_NFT_OP_NE)) {
+					const struct bf_nft_stmt *code = NULL;
+					if (i + 1 < rule->n_stmts) {
+						const struct bf_nft_stmt *n = &rule->stmts[i + 1];
+						if (n->kind == BF_NFT_S_MATCH &&
+						    fld(n->u.match.lhs) &&
+						    !strcmp(fld(n->u.match.lhs)->name, "code") &&
+						    !strcmp(fld(n->u.match.lhs)->proto, f->proto) &&
+						    n->u.match.op == BF_NFT_OP_IMPLICIT &&
+						    (n->u.match.rhs->kind == BF_NFT_E_VALUE ||
+						     n->u.match.rhs->kind == BF_NFT_E_RANGE) &&
+						    op == BF_NFT_OP_IMPLICIT) {
+							code = n;
+							i++;
+						}
+					}
+					ret = lower_icmp(c, &r, s, rhs, code,
+							 op == BF_NFT_OP_NE);
+					break;
+				}
+				REFUSE(c, &s->loc, "%s %s without a type before it",
+				       f->proto, f->name);
+				ret = -EOPNOTSUPP;
+				break;
+			}
+			if (op != BF_NFT_OP_IMPLICIT && op != BF_NFT_OP_NE &&
+			    op != BF_NFT_OP_EQ) {
+				/* < > <= >= as ranges of integers */
+				uint64_t max = f ? (f->len_bits >= 64 ? UINT64_MAX
+						    : (1ull << f->len_bits) - 1) : 0;
+				struct bf_nft_expr rg = { 0 }, lo = *rhs, hi = *rhs;
+				struct bf_nft_expr *subs[2] = { &lo, &hi };
+				if (rhs->kind != BF_NFT_E_VALUE || !f ||
+				    f->dtype == BF_NFT_DT_IPV4 || f->dtype == BF_NFT_DT_IPV6 ||
+				    f->dtype == BF_NFT_DT_IFNAME) {
+					REFUSE(c, &s->loc, "this comparison");
+					ret = -EOPNOTSUPP;
+					break;
+				}
+				rg.kind = BF_NFT_E_RANGE;
+				rg.sub = subs;
+				rg.n_sub = 2;
+				rg.dtype = rhs->dtype;
+				switch (op) {
+				case BF_NFT_OP_LT:
+					if (!rhs->num) {
+						REFUSE(c, &s->loc, "< 0");
+						ret = -EOPNOTSUPP;
+						break;
+					}
+					lo.num = 0;
+					hi.num = rhs->num - 1;
+					break;
+				case BF_NFT_OP_LE:
+					lo.num = 0;
+					break;
+				case BF_NFT_OP_GT:
+					lo.num = rhs->num + 1;
+					hi.num = max;
+					break;
+				default:
+					hi.num = max;
+					break;
+				}
+				if (!ret)
+					ret = lower_cmp(c, &r, s, lhs, &rg, false);
+				break;
+			}
+			if (rhs->kind == BF_NFT_E_VALUE && f &&
+			    nft_dtype(f->dtype)->bitmask) {
+				REFUSE(c, &s->loc, "%s %s in this form", f->proto, f->name);
+				ret = -EOPNOTSUPP;
+				break;
+			}
+			ret = lower_cmp(c, &r, s, lhs, rhs, op == BF_NFT_OP_NE);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	if (ret) {
+		bf_rule_release(&r);
+		return ret;
+	}
+	if (rule->comment) {
+		struct bf_match m = { 0 };
+		m.type = BF_MATCH_COMMENT;
+		m.line = rule->loc.line;
+		snprintf(m.u.comment, sizeof(m.u.comment), "%s", rule->comment);
+		if (add(c, &r, &m)) {
+			bf_rule_release(&r);
+			return -ENOMEM;
+		}
+	}
+	r.verdict = have_verdict ? verdict : (struct bf_verdict){ 0 };
+	/* a rule without verdict nor effect (only matches, counter):
+	 * still one IR rule (it counts) */
+	return push_rule(c, ch, &r);
+}
+
+static int lower_rule(struct lctx *c, struct bf_chain *ch,
+		      const struct bf_nft_rule *rule, enum bf_family fam,
+		      const char *file)
+{
+	const struct bf_nft_stmt *set_stmt = NULL;
+	const struct bf_nft_expr *set = NULL;
+
+	if (!(rule_families(rule) & (1u << fam)))
+		return 0;
+	for (size_t i = 0; i < rule->n_stmts; i++) {
+		const struct bf_nft_stmt *s = &rule->stmts[i];
+		const struct bf_nft_expr *rhs;
+		if (s->kind != BF_NFT_S_MATCH)
+			continue;
+		rhs = s->u.match.rhs;
+		if (s->u.match.op == BF_NFT_OP_NE &&
+		    s->u.match.op != BF_NFT_OP_VMAP)
+			continue;
+		if (rhs->kind == BF_NFT_E_SETREF) {
+			const struct bf_nft_set *ns = bf_nft_set_find(c->table, rhs->text);
+			if (!ns || !ns->elems) {
+				REFUSE(c, &rhs->loc, "set @%s without elements",
+				       rhs->text);
+				return -EOPNOTSUPP;
+			}
+			rhs = ns->elems;
+		}
+		if (rhs->kind != BF_NFT_E_SET)
+			continue;
+		if (set) {
+			REFUSE(c, &rhs->loc, "a second set in one rule");
+			return -EOPNOTSUPP;
+		}
+		set = rhs;
+		set_stmt = s;
+	}
+	if (!set)
+		return lower_rule_elem(c, ch, rule, fam, NULL, NULL, file);
+	if (!elems_disjoint(set)) {
+		REFUSE(c, &set->loc,
+		       "set elements that may overlap (one IR rule per element needs disjoint ones)");
+		return -EOPNOTSUPP;
+	}
+	for (size_t k = 0; k < set->n_sub; k++) {
+		int ret = lower_rule_elem(c, ch, rule, fam, set_stmt,
+					  set->sub[k], file);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static enum bf_hook ir_hook(enum bf_nft_hook h, bool *ok)
+{
+	*ok = true;
+	switch (h) {
+	case BF_NFT_HOOK_INPUT:
+		return BF_HOOK_INPUT;
+	case BF_NFT_HOOK_FORWARD:
+		return BF_HOOK_FORWARD;
+	case BF_NFT_HOOK_OUTPUT:
+		return BF_HOOK_OUTPUT;
+	default:
+		*ok = false;
+		return BF_HOOK_INPUT;
+	}
+}
+
+static bool is_builtin_name(const char *n)
+{
+	return !strcmp(n, "INPUT") || !strcmp(n, "FORWARD") ||
+	       !strcmp(n, "OUTPUT");
+}
+
+/* Does chain ch (or a chain it reaches) accept? depth-bounded walk. */
+static bool reaches_accept(const struct bf_nft_table *t,
+			   const struct bf_nft_chain *ch, int depth)
+{
+	if (depth > 16)
+		return true;
+	for (size_t i = 0; i < ch->n_rules; i++) {
+		const struct bf_nft_rule *r = &ch->rules[i];
+		for (size_t j = 0; j < r->n_stmts; j++) {
+			const struct bf_nft_stmt *s = &r->stmts[j];
+			if (s->kind == BF_NFT_S_VERDICT) {
+				if (s->u.verdict.verdict == BF_NFT_V_ACCEPT)
+					return true;
+				if (s->u.verdict.chain) {
+					const struct bf_nft_chain *n =
+						bf_nft_chain_find(t, s->u.verdict.chain);
+					if (n && reaches_accept(t, n, depth + 1))
+						return true;
+				}
+			}
+			if (s->kind == BF_NFT_S_MATCH &&
+			    s->u.match.op == BF_NFT_OP_VMAP) {
+				const struct bf_nft_expr *m = s->u.match.rhs;
+				if (m->kind == BF_NFT_E_SETREF) {
+					const struct bf_nft_set *ns =
+						bf_nft_set_find(t, m->text);
+					m = ns ? ns->elems : NULL;
+				}
+				for (size_t k = 0; m && k < m->n_sub; k++) {
+					const struct bf_nft_expr *v = m->sub[k]->sub[1];
+					if (v->op == BF_NFT_V_ACCEPT)
+						return true;
+					if (v->text) {
+						const struct bf_nft_chain *n =
+							bf_nft_chain_find(t, v->text);
+						if (n && reaches_accept(t, n, depth + 1))
+							return true;
+					}
+				}
+			}
+		}
+	}
+	return false;
+}
+
+struct base_ref {
+	const struct bf_nft_table *t;
+	const struct bf_nft_chain *ch;
+	char irname[BF_CHAIN_NAME_MAX + 1];
+	size_t order;
+};
+
+static int cmp_base(const void *a, const void *b)
+{
+	const struct base_ref *x = a, *y = b;
+
+	if (x->ch->priority != y->ch->priority)
+		return x->ch->priority < y->ch->priority ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+int bf_nft_lower(const struct bf_nft *nft, struct bf_ruleset *rs)
+{
+	struct lctx c = { .rs = rs, .nft = nft };
+	struct base_ref *bases = NULL;
+	size_t n_bases = 0;
+	const char *file = nft->n_files ? bf_ruleset_intern_file(rs, nft->files[0])
+					: NULL;
+	int ret = 0;
+
+	for (size_t ti = 0; ti < nft->n_tables && !c.oom; ti++) {
+		const struct bf_nft_table *t = &nft->tables[ti];
+		bool fams[BF_FAMILY_COUNT] = { false, false };
+
+		c.table = t;
+		switch (t->family) {
+		case BF_NFT_FAMILY_IP:
+			fams[BF_FAMILY_INET4] = true;
+			break;
+		case BF_NFT_FAMILY_IP6:
+			fams[BF_FAMILY_INET6] = true;
+			break;
+		case BF_NFT_FAMILY_INET:
+			fams[0] = fams[1] = true;
+			break;
+		default:
+			REFUSE(&c, &t->loc, "%s tables (netdev/tc and xdp are not lowered yet)",
+			       bf_nft_family_name(t->family));
+			continue;
+		}
+		free(c.names);
+		c.names = calloc(t->n_chains + 1, sizeof(*c.names));
+		if (!c.names) {
+			c.oom = true;
+			break;
+		}
+		/* IR names: the nft name when it fits and is free */
+		for (size_t i = 0; i < t->n_chains; i++) {
+			const char *n = t->chains[i].name;
+			bool clash = strlen(n) > 28 || is_builtin_name(n) ||
+				     strchr(n, ' ') || n[0] == '-' || n[0] == '!';
+			for (int f = 0; f < BF_FAMILY_COUNT && !clash; f++)
+				if (fams[f] && bf_ruleset_chain(rs, f, n))
+					clash = true;
+			if (clash)
+				snprintf(c.names[i], sizeof(c.names[i]), "nft.%d",
+					 ++c.n_synth);
+			else
+				snprintf(c.names[i], sizeof(c.names[i]), "%s", n);
+		}
+		for (size_t i = 0; i < t->n_chains; i++) {
+			const struct bf_nft_chain *ch = &t->chains[i];
+			bool ok;
+			if (ch->hook != BF_NFT_HOOK_NONE) {
+				ir_hook(ch->hook, &ok);
+				if (!ok || strcmp(ch->type ? ch->type : "filter", "filter")) {
+					REFUSE(&c, &ch->loc,
+					       "chain %s: type %s hook %s (the IR has filter input/forward/output)",
+					       ch->name, ch->type ? ch->type : "filter",
+					       bf_nft_hook_name(ch->hook));
+					continue;
+				}
+				struct base_ref *v = realloc(bases, (n_bases + 1) * sizeof(*v));
+				if (!v) {
+					c.oom = true;
+					break;
+				}
+				bases = v;
+				v[n_bases].t = t;
+				v[n_bases].ch = ch;
+				v[n_bases].order = n_bases;
+				snprintf(v[n_bases].irname, sizeof(v[n_bases].irname),
+					 "%s", c.names[i]);
+				n_bases++;
+			}
+			for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+				struct bf_chain *irc;
+				if (!fams[f])
+					continue;
+				if (bf_ruleset_add_chain(rs, f, c.names[i], ch->loc.line,
+							 NULL)) {
+					nft_error(&c.errs, &ch->loc,
+						  "chain %s: cannot create IR chain %s",
+						  ch->name, c.names[i]);
+					continue;
+				}
+				rs->families |= 1u << f;
+				irc = bf_ruleset_chain(rs, f, c.names[i]);
+				for (size_t j = 0; j < ch->n_rules; j++) {
+					int r = lower_rule(&c, irc, &ch->rules[j], f, file);
+					if (r == -ENOMEM)
+						c.oom = true;
+					irc = bf_ruleset_chain(rs, f, c.names[i]);
+				}
+				if (ch->hook != BF_NFT_HOOK_NONE &&
+				    ch->policy == BF_NFT_V_DROP) {
+					struct bf_rule pr = { 0 };
+					pr.family = f;
+					pr.file = file;
+					pr.line = ch->loc.line;
+					pr.verdict.kind = BF_VERDICT_DROP;
+					push_rule(&c, irc, &pr);
+				}
+			}
+		}
+	}
+	/* built-in chains: jump to the base chains in priority order */
+	qsort(bases, n_bases, sizeof(*bases), cmp_base);
+	for (int f = 0; f < BF_FAMILY_COUNT && !c.oom; f++) {
+		for (int h = 0; h < BF_HOOK_COUNT; h++) {
+			size_t last = SIZE_MAX;
+			for (size_t i = 0; i < n_bases; i++) {
+				bool ok;
+				const struct bf_nft_table *t = bases[i].t;
+				bool has = t->family == BF_NFT_FAMILY_INET ||
+					   (t->family == BF_NFT_FAMILY_IP && f == 0) ||
+					   (t->family == BF_NFT_FAMILY_IP6 && f == 1);
+				if (has && (int)ir_hook(bases[i].ch->hook, &ok) == h)
+					last = i;
+			}
+			for (size_t i = 0; i < n_bases; i++) {
+				bool ok;
+				const struct bf_nft_table *t = bases[i].t;
+				bool has = t->family == BF_NFT_FAMILY_INET ||
+					   (t->family == BF_NFT_FAMILY_IP && f == 0) ||
+					   (t->family == BF_NFT_FAMILY_IP6 && f == 1);
+				if (!has || (int)ir_hook(bases[i].ch->hook, &ok) != h)
+					continue;
+				if (i != last && reaches_accept(t, bases[i].ch, 0)) {
+					REFUSE(&c, &bases[i].ch->loc,
+					       "chain %s accepts, and another base chain follows it on hook %s: an nft accept goes on to that chain, an IR ACCEPT is final",
+					       bases[i].ch->name,
+					       bf_nft_hook_name(bases[i].ch->hook));
+					continue;
+				}
+				struct bf_chain *b = bf_ruleset_builtin(rs, f, h);
+				struct bf_rule jr = { 0 };
+				jr.family = f;
+				jr.file = file;
+				jr.line = bases[i].ch->loc.line;
+				jr.verdict.kind = BF_VERDICT_JUMP;
+				snprintf(jr.verdict.chain, sizeof(jr.verdict.chain),
+					 "%s", bases[i].irname);
+				push_rule(&c, b, &jr);
+			}
+		}
+	}
+	free(bases);
+	free(c.names);
+	if (c.oom)
+		return -ENOMEM;
+	ret = nft_errs_ret(&c.errs);
+	return ret;
+}
