@@ -491,7 +491,7 @@ int cli_verify(int argc, char **argv)
 		{ 0 },
 	};
 	_cleanup_free_ struct verify *v = calloc(1, sizeof(*v));
-	_cleanup_free_ char *sides = NULL;
+	_cleanup_free_ char *sides = NULL, *against = NULL;
 	const char *files[2] = { NULL, NULL };
 	int c, kind = BF_SLOT_NF, r = 0, i;
 	char *end;
@@ -557,6 +557,20 @@ int cli_verify(int argc, char **argv)
 		sides = strdup(getenv("BF_VERIFY_SIDES"));
 		if (!sides || env_sides(v, sides))
 			return VERIFY_USAGE;
+	}
+	/* The harness's own tests: the last side loads another ruleset
+	 * (its filter table), so that mismatches exist. */
+	if (getenv("BF_VERIFY_AGAINST")) {
+		_cleanup_free_ char *t =
+			bf_verify_read_file(getenv("BF_VERIFY_AGAINST"));
+
+		against = t ? bf_verify_filter_text(t) : NULL;
+		if (!against)
+			return cli_error("BF_VERIFY_AGAINST: no filter table "
+					 "in %s",
+					 getenv("BF_VERIFY_AGAINST"));
+		v->opts.side_text[v->opts.n_sides ? v->opts.n_sides - 1 : 1] =
+			against;
 	}
 	if (v->report) {
 		v->opts.max_print = v->opts.max_print < 0 ? 5 :
