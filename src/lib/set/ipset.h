@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ipset front end: `ipset save` text <-> sets of the model
+ * (include/bpfilter/set.h). See doc/sets.md for the types and options
+ * taken, and what is refused.
+ */
+#ifndef BPFILTER_SET_IPSET_H
+#define BPFILTER_SET_IPSET_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "bpfilter/set.h"
+
+/* Parse `ipset save` output (create / add lines) into rs->sets. Every
+ * error of the file is reported (file:line, through bf_log); on error
+ * nothing may be used (-EINVAL). */
+int bf_ipset_parse(struct bf_ruleset *rs, FILE *in, const char *name);
+int bf_ipset_parse_str(struct bf_ruleset *rs, const char *text,
+		       const char *name);
+
+/* Parse one element with its options ("192.0.2.0/24,tcp:80 nomatch"),
+ * as on an `add` line after the set name, for `set`. argv holds the
+ * element then its options. Errors reported at file:line. */
+int bf_ipset_parse_elem(const struct bf_set *set, int argc, char **argv,
+			const char *file, int line, struct bf_set_elem *out);
+
+/* "create NAME TYPE OPTIONS" (newline included). */
+void bf_ipset_print_create(FILE *out, const struct bf_set *set);
+/* The element as `ipset save` prints it after "add NAME ", with its
+ * options when opts is set (no newline). */
+void bf_ipset_print_elem(FILE *out, const struct bf_set *set,
+			 const struct bf_set_elem *e, bool opts);
+/* Every set of rs with its elements (rs->sets[i].elems), in `ipset save`
+ * order: list:set sets last. */
+void bf_ipset_print(FILE *out, const struct bf_ruleset *rs);
+
+/* Run `ipset save` (the binary `ipset`, or $BPFILTER_IPSET) in the current
+ * network namespace and parse its output into rs->sets. */
+int bf_ipset_from_kernel(struct bf_ruleset *rs);
+
+#endif /* BPFILTER_SET_IPSET_H */
