@@ -749,7 +749,7 @@ static void explain(struct run *run, int s, struct dprobe *p,
 	nb = parse_counters(before, b, MAX_CNT);
 	na = parse_counters(after, a, MAX_CNT);
 	fprintf(run->out, "    %s (re-sent alone%s, counters):", sd->kind,
-		p->pkt.n > 1 ? " as 2 fragments, each counted" : "");
+		p->pkt.n > 1 ? " as 2 fragments" : "");
 	if (na != nb) {
 		fprintf(run->out, " the listing changed shape\n");
 		return;

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* nft input of the CLI (nft.c). */
+#ifndef BPFILTER_CLI_NFT_H
+#define BPFILTER_CLI_NFT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "bpfilter/bpfilter.h"
+
+/* The iptables-save text of each family made from an nft ruleset, and the
+ * streams over it that bf_apply_opts.input[] points to. */
+struct cli_nft_bufs {
+	char *text[BF_FAMILY_COUNT];
+	FILE *in[BF_FAMILY_COUNT];
+};
+
+/* Does the file look like nft syntax (first word table, flush, define,
+ * include, add, nft, or an nft #! line)? */
+bool cli_nft_detect(const char *path);
+/* Parse and lower the nft ruleset at path ("-": stdin) and point
+ * o->input[] of both families at its IR (a family without tables gets an
+ * empty filter table). Errors are logged; free b with cli_nft_bufs_free()
+ * after bf_apply(). */
+int cli_nft_inputs(const char *path, struct bf_apply_opts *o,
+		   struct cli_nft_bufs *b);
+void cli_nft_bufs_free(struct cli_nft_bufs *b);
+/* The lowered IR of an nft file in iptables-save form (both families). */
+int cli_nft_print_lowered(const char *path, FILE *out);
+
+#endif /* BPFILTER_CLI_NFT_H */
