@@ -18,6 +18,7 @@
 #include "bpfilter/bpfilter.h"
 #include "bpfilter/log.h"
 #include "cli.h"
+#include "nft.h"
 
 static int verbosity; /* 0: errors+warnings, 1: +info, 2: +debug */
 
@@ -40,11 +41,15 @@ static const struct cmd_help {
 	  "[--dump] [--confirm SECONDS] [--if-generation N] "
 	  "[--other-tables=kernel] [--iptables-restore PATH] "
 	  "[--ip6tables-restore PATH] [--ipset FILE|kernel] [-4 FILE] "
-	  "[-6 FILE] [FILE|-]",
+	  "[-6 FILE] [--format ipt|nft] [FILE|-]",
 	  "Replace the filter tables of one slot (nf, or tc/xdp on IF) with\n"
 	  "iptables-save input: FILE (or -4 FILE) for IPv4, -6 FILE for IPv6\n"
 	  "(ip6tables-save). A family not given keeps its table. All or\n"
 	  "nothing: on any error nothing changes.\n"
+	  "  --format ipt|nft  FILE is an nft ruleset (`nft -f` syntax) for\n"
+	  "                    both families (see doc/front-nft.md); without\n"
+	  "                    --format, a FILE that starts like one (table,\n"
+	  "                    flush, define, include, add) is taken as nft\n"
 	  "  --hook nf|tc|xdp  where to attach (default nf)\n"
 	  "  --iface IF        interface for tc and xdp\n"
 	  "  -c, --counters    load the [packets:bytes] counters of the input\n"
@@ -319,9 +324,12 @@ static int cmd_apply(int argc, char **argv)
 		{ "iptables-restore", required_argument, NULL, 'R' },
 		{ "ip6tables-restore", required_argument, NULL, 'S' },
 		{ "ipset", required_argument, NULL, 'I' },
+		{ "format", required_argument, NULL, 'F' },
 		{ 0 },
 	};
 	struct bf_apply_opts o = { .kind = BF_SLOT_NF };
+	struct cli_nft_bufs nftb = { 0 };
+	int format = -1; /* -1 auto, 0 ipt, 1 nft */
 	int c, kind = BF_SLOT_NF, r;
 	long confirm = -1;
 	char *end;
@@ -378,6 +386,15 @@ static int cmd_apply(int argc, char **argv)
 		case 'I':
 			o.ipset.path = optarg;
 			break;
+		case 'F':
+			if (!strcmp(optarg, "nft"))
+				format = 1;
+			else if (!strcmp(optarg, "ipt") ||
+				 !strcmp(optarg, "iptables"))
+				format = 0;
+			else
+				return cli_error("--format takes ipt or nft");
+			break;
 		case 'v':
 			verbosity++;
 			break;
@@ -395,6 +412,20 @@ static int cmd_apply(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_error("unexpected argument '%s'", argv[optind]);
+	if (format < 0)
+		format = !o.input[BF_FAMILY_INET6].path &&
+			 cli_nft_detect(o.input[BF_FAMILY_INET4].path);
+	if (format == 1) {
+		if (!o.input[BF_FAMILY_INET4].path ||
+		    o.input[BF_FAMILY_INET6].path)
+			return cli_error("--format nft takes one FILE (both "
+					 "families), not -6");
+		r = cli_nft_inputs(o.input[BF_FAMILY_INET4].path, &o, &nftb);
+		if (r) {
+			cli_nft_bufs_free(&nftb);
+			return cli_status(r);
+		}
+	}
 	if (!o.input[BF_FAMILY_INET4].path && !o.input[BF_FAMILY_INET6].path)
 		return cli_error("no ruleset given: bpfilter apply FILE, or -4 "
 				 "FILE / -6 FILE (- for stdin)");
@@ -424,6 +455,7 @@ static int cmd_apply(int argc, char **argv)
 		return cli_status(r);
 	}
 	r = bf_apply(&o);
+	cli_nft_bufs_free(&nftb);
 	return cli_status(r);
 }
 

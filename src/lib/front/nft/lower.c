@@ -38,9 +38,29 @@ struct lctx {
 	char (*names)[BF_CHAIN_NAME_MAX + 1];
 	bool oom;
 	int n_synth;
+	struct bf_nft_loc seen[256];
+	size_t n_seen;
 };
 
-#define REFUSE(c, loc, ...) nft_unsupported(&(c)->errs, loc, __VA_ARGS__)
+/* Report a refused construct once (rules are lowered once per family). */
+#define REFUSE(c, loc, ...)                                                    \
+	do {                                                                   \
+		if (!seen_loc(c, loc))                                         \
+			nft_unsupported(&(c)->errs, loc, __VA_ARGS__);         \
+		else                                                           \
+			(c)->errs.n_unsupported++;                             \
+	} while (0)
+
+static bool seen_loc(struct lctx *c, const struct bf_nft_loc *loc)
+{
+	for (size_t i = 0; i < c->n_seen; i++)
+		if (c->seen[i].line == loc->line && c->seen[i].col == loc->col &&
+		    c->seen[i].file == loc->file)
+			return true;
+	if (c->n_seen < sizeof(c->seen) / sizeof(c->seen[0]))
+		c->seen[c->n_seen++] = *loc;
+	return false;
+}
 
 static const struct bf_nft_field *fld(const struct bf_nft_expr *e)
 {
@@ -69,7 +89,25 @@ static void set_line(struct bf_match *m, const struct bf_nft_loc *loc)
 
 static int add(struct lctx *c, struct bf_rule *r, struct bf_match *m)
 {
-	int ret = bf_rule_add_match(r, m);
+	int ret;
+
+	/* One protocol test and one transport header gate per protocol:
+	 * iptables-save text (what apply and the saved state carry) has a
+	 * single -p per rule. A second, different protocol can never match
+	 * with the first: the rule is marked dead. */
+	for (size_t i = 0; i < r->n_matches; i++) {
+		const struct bf_match *o = &r->matches[i];
+		if (m->type == BF_MATCH_L4PROTO && o->type == BF_MATCH_L4PROTO &&
+		    !m->neg && !o->neg) {
+			if (o->u.proto != m->u.proto)
+				r->counter_idx = UINT32_MAX;
+			return 0;
+		}
+		if (m->type == BF_MATCH_L4HDR && o->type == BF_MATCH_L4HDR &&
+		    o->u.l4hdr.proto == m->u.l4hdr.proto)
+			return 0;
+	}
+	ret = bf_rule_add_match(r, m);
 
 	if (ret)
 		c->oom = true;
@@ -119,19 +157,6 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 		const struct bf_nft_field *bf = fld(lhs->sub[0]);
 		if (bf && lhs->op == BF_NFT_BINOP_AND && el->kind == BF_NFT_E_VALUE &&
 		    !strcmp(bf->proto, "tcp") && !strcmp(bf->name, "flags")) {
-			m.type = BF_MATCH_L4PROTO;
-			m.neg = false;
-			m.u.proto = 6;
-			if (add(c, r, &m))
-				return -ENOMEM;
-			memset(&m.u, 0, sizeof(m.u));
-			m.type = BF_MATCH_L4HDR;
-			m.u.l4hdr.proto = 6;
-			m.u.l4hdr.min_len = 14;
-			if (add(c, r, &m))
-				return -ENOMEM;
-			memset(&m.u, 0, sizeof(m.u));
-			m.neg = neg;
 			m.type = BF_MATCH_TCPFLAGS;
 			m.u.tcpflags.mask = (uint8_t)lhs->sub[1]->num;
 			m.u.tcpflags.cmp = (uint8_t)el->num;
@@ -418,6 +443,29 @@ struct expansion {
 	const struct bf_nft_expr *set; /* E_SET */
 };
 
+/* Lowest and highest address of a value, prefix or range. */
+static void addr_bounds(const struct bf_nft_expr *e, uint8_t lo[16],
+			uint8_t hi[16])
+{
+	if (e->kind == BF_NFT_E_RANGE) {
+		memcpy(lo, e->sub[0]->bytes, 16);
+		memcpy(hi, e->sub[1]->bytes, 16);
+		return;
+	}
+	if (e->kind == BF_NFT_E_PREFIX) {
+		unsigned int bits = e->sub[0]->dtype == BF_NFT_DT_IPV4 ? 32 : 128;
+		memcpy(lo, e->sub[0]->bytes, 16);
+		memcpy(hi, e->sub[0]->bytes, 16);
+		for (unsigned int i = e->plen; i < bits; i++) {
+			lo[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+			hi[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+		}
+		return;
+	}
+	memcpy(lo, e->bytes, 16);
+	memcpy(hi, e->bytes, 16);
+}
+
 static bool elems_disjoint(const struct bf_nft_expr *set)
 {
 	for (size_t i = 0; i < set->n_sub; i++) {
@@ -454,7 +502,18 @@ static bool elems_disjoint(const struct bf_nft_expr *set)
 					return false;
 				continue;
 			}
-			/* addresses with prefixes/ranges: conservative */
+			if (a->dtype == BF_NFT_DT_IPV4 || a->dtype == BF_NFT_DT_IPV6 ||
+			    (a->kind != BF_NFT_E_VALUE && a->sub[0]->dtype <= BF_NFT_DT_IPV6 &&
+			     (a->sub[0]->dtype == BF_NFT_DT_IPV4 ||
+			      a->sub[0]->dtype == BF_NFT_DT_IPV6))) {
+				uint8_t alo[16], ahi[16], blo[16], bhi[16];
+				addr_bounds(a, alo, ahi);
+				addr_bounds(b, blo, bhi);
+				if (memcmp(alo, bhi, 16) <= 0 &&
+				    memcmp(blo, ahi, 16) <= 0)
+					return false;
+				continue;
+			}
 			return false;
 		}
 	}
@@ -620,9 +679,12 @@ static unsigned int rule_families(const struct bf_nft_rule *rule)
 	return fams;
 }
 
-static int push_rule(struct lctx *c, struct bf_chain *ch, struct bf_rule *r)
+/* Chains are found by name at each push: adding a chain (helper chains
+ * of negated sets) moves them. */
+static int push_rule(struct lctx *c, const char *chname, struct bf_rule *r)
 {
-	int ret = bf_chain_add_rule(ch, r);
+	struct bf_chain *ch = bf_ruleset_chain(c->rs, r->family, chname);
+	int ret = ch ? bf_chain_add_rule(ch, r) : -ENOENT;
 
 	if (ret) {
 		bf_rule_release(r);
@@ -632,9 +694,79 @@ static int push_rule(struct lctx *c, struct bf_chain *ch, struct bf_rule *r)
 	return ret;
 }
 
+/* `M lhs != { e1, e2... } V`: one rule with a negated match per element
+ * cannot be carried by iptables-save text (one -s, one -p per rule), so a
+ * helper chain does it: parent `M -j H`, H = `e1 -j RETURN`, `e2 -j
+ * RETURN`, ..., `V`. V runs inside H: fine for accept, drop, reject, no
+ * verdict and jump (the jump returns into H, which then returns to the
+ * parent's next rule); refused for return and goto, which would act on
+ * H's frame instead of the rule's chain. */
+static int lower_negset(struct lctx *c, const char *ch, struct bf_rule *r,
+			const struct bf_nft_stmt *s,
+			const struct bf_nft_expr *set, size_t side_rules)
+{
+	char hname[BF_CHAIN_NAME_MAX + 1];
+	enum bf_family fam = r->family;
+	struct bf_rule last = { 0 };
+	int ret;
+
+	if (r->verdict.kind == BF_VERDICT_RETURN ||
+	    r->verdict.kind == BF_VERDICT_GOTO || side_rules) {
+		REFUSE(c, &s->loc,
+		       "a negated set in a rule with return, goto, log or a set statement");
+		bf_rule_release(r);
+		return -EOPNOTSUPP;
+	}
+	snprintf(hname, sizeof(hname), "nft.%d", ++c->n_synth);
+	if (bf_ruleset_add_chain(c->rs, fam, hname, s->loc.line, NULL)) {
+		bf_rule_release(r);
+		c->oom = true;
+		return -ENOMEM;
+	}
+	last.family = fam;
+	last.file = r->file;
+	last.line = r->line;
+	last.verdict = r->verdict;
+	r->verdict = (struct bf_verdict){ .kind = BF_VERDICT_JUMP };
+	snprintf(r->verdict.chain, sizeof(r->verdict.chain), "%s", hname);
+	ret = push_rule(c, ch, r);
+	for (size_t k = 0; k < set->n_sub && !ret; k++) {
+		struct bf_rule er = { 0 };
+		const struct bf_nft_expr *lhs = s->u.match.lhs;
+		const struct bf_nft_field *f = fld(lhs);
+		er.family = fam;
+		er.file = last.file;
+		er.line = last.line;
+		er.verdict.kind = BF_VERDICT_RETURN;
+		ret = add_l4_gate(c, &er, lhs->kind == BF_NFT_E_BINOP
+						  ? fld(lhs->sub[0]) : f,
+				  &s->loc);
+		if (!ret) {
+			if (f && (!strcmp(f->proto, "icmp") ||
+				  !strcmp(f->proto, "icmpv6")) &&
+			    !strcmp(f->name, "type"))
+				ret = lower_icmp(c, &er, s, set->sub[k], NULL,
+						 false);
+			else
+				ret = lower_cmp(c, &er, s, lhs, set->sub[k],
+						false);
+		}
+		if (ret) {
+			bf_rule_release(&er);
+			break;
+		}
+		ret = push_rule(c, hname, &er);
+	}
+	if (ret) {
+		bf_rule_release(&last);
+		return ret;
+	}
+	return push_rule(c, hname, &last);
+}
+
 /* Lower one rule for one family into chain ch. `elem` is the set element
  * chosen for the rule's set statement (NULL: none). */
-static int lower_rule_elem(struct lctx *c, struct bf_chain *ch,
+static int lower_rule_elem(struct lctx *c, const char *ch,
 			   const struct bf_nft_rule *rule, enum bf_family fam,
 			   const struct bf_nft_stmt *set_stmt,
 			   const struct bf_nft_expr *elem, const char *file)
@@ -642,6 +774,9 @@ static int lower_rule_elem(struct lctx *c, struct bf_chain *ch,
 	struct bf_rule r = { 0 };
 	bool have_verdict = false;
 	struct bf_verdict verdict = { 0 };
+	const struct bf_nft_expr *negset = NULL;
+	const struct bf_nft_stmt *negset_stmt = NULL;
+	size_t side_rules = 0;
 	int ret = 0;
 
 	r.family = fam;
@@ -680,6 +815,7 @@ static int lower_rule_elem(struct lctx *c, struct bf_chain *ch,
 				snprintf(lr.verdict.u.log.prefix,
 					 sizeof(lr.verdict.u.log.prefix), "%s",
 					 s->u.log.prefix);
+			side_rules++;
 			if (!ret)
 				ret = push_rule(c, ch, &lr);
 			else
@@ -726,6 +862,7 @@ static int lower_rule_elem(struct lctx *c, struct bf_chain *ch,
 					(uint32_t)s->u.set.value->num;
 				sr.verdict.u.connmark.ctmask = 0xffffffff;
 			}
+			side_rules++;
 			if (!ret)
 				ret = push_rule(c, ch, &sr);
 			else
@@ -789,6 +926,17 @@ static int lower_rule_elem(struct lctx *c, struct bf_chain *ch,
 					REFUSE(c, &rhs->loc,
 					       "a second set in one rule");
 					ret = -EOPNOTSUPP;
+					break;
+				}
+				if (set->n_sub > 1) {
+					if (negset) {
+						REFUSE(c, &rhs->loc,
+						       "two negated sets in one rule");
+						ret = -EOPNOTSUPP;
+						break;
+					}
+					negset = set;
+					negset_stmt = s;
 					break;
 				}
 				for (size_t k = 0; k < set->n_sub && !ret; k++) {
@@ -955,12 +1103,19 @@ static int lower_rule_elem(struct lctx *c, struct bf_chain *ch,
 		}
 	}
 	r.verdict = have_verdict ? verdict : (struct bf_verdict){ 0 };
+	if (r.counter_idx == UINT32_MAX) {
+		/* two different protocols: never matches */
+		bf_rule_release(&r);
+		return 0;
+	}
+	if (negset)
+		return lower_negset(c, ch, &r, negset_stmt, negset, side_rules);
 	/* a rule without verdict nor effect (only matches, counter):
 	 * still one IR rule (it counts) */
 	return push_rule(c, ch, &r);
 }
 
-static int lower_rule(struct lctx *c, struct bf_chain *ch,
+static int lower_rule(struct lctx *c, const char *ch,
 		      const struct bf_nft_rule *rule, enum bf_family fam,
 		      const char *file)
 {
@@ -1170,7 +1325,7 @@ int bf_nft_lower(const struct bf_nft *nft, struct bf_ruleset *rs)
 				n_bases++;
 			}
 			for (int f = 0; f < BF_FAMILY_COUNT; f++) {
-				struct bf_chain *irc;
+				const char *irc = c.names[i];
 				if (!fams[f])
 					continue;
 				if (bf_ruleset_add_chain(rs, f, c.names[i], ch->loc.line,
@@ -1181,12 +1336,10 @@ int bf_nft_lower(const struct bf_nft *nft, struct bf_ruleset *rs)
 					continue;
 				}
 				rs->families |= 1u << f;
-				irc = bf_ruleset_chain(rs, f, c.names[i]);
 				for (size_t j = 0; j < ch->n_rules; j++) {
 					int r = lower_rule(&c, irc, &ch->rules[j], f, file);
 					if (r == -ENOMEM)
 						c.oom = true;
-					irc = bf_ruleset_chain(rs, f, c.names[i]);
 				}
 				if (ch->hook != BF_NFT_HOOK_NONE &&
 				    ch->policy == BF_NFT_V_DROP) {
@@ -1229,7 +1382,7 @@ int bf_nft_lower(const struct bf_nft *nft, struct bf_ruleset *rs)
 					       bf_nft_hook_name(bases[i].ch->hook));
 					continue;
 				}
-				struct bf_chain *b = bf_ruleset_builtin(rs, f, h);
+				const char *b = bf_ruleset_builtin(rs, f, h)->name;
 				struct bf_rule jr = { 0 };
 				jr.family = f;
 				jr.file = file;
