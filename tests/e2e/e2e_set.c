@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ipset sets end to end, against the kernel: the same sets and rules are
+ * loaded into ipset + iptables-legacy in one pair of namespaces and into
+ * bpfilter (apply --ipset) in another (the verify engine's topology,
+ * src/lib/verify/net.h); the same probes are sent into both and the INPUT
+ * verdicts (delivery seen by raw sockets) compared. Then elements are
+ * added and deleted on both sides (`ipset add/del`, `bpfilter set
+ * add/delete`) and the verdicts compared again, while the bpfilter
+ * program in force must stay the same (same program id, same generation:
+ * no reload). Finally `bpfilter save` must print the kernel's elements,
+ * and `apply --ipset kernel` must read the kernel's sets.
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <limits.h>
+
+#include "bftest.h"
+#include "bpfilter/helper.h"
+#include "load/pin.h"
+#include "verify/net.h"
+
+static const char sets_text[] =
+	"create blk hash:ip family inet hashsize 1024 maxelem 65536\n"
+	"add blk 198.51.100.7\n"
+	"create nets hash:net family inet hashsize 1024 maxelem 65536\n"
+	"add nets 203.0.113.0/24\n"
+	"add nets 203.0.113.128/25 nomatch\n"
+	"add nets 203.0.113.192/27\n"
+	"create svc hash:ip,port family inet hashsize 1024 maxelem 65536\n"
+	"add svc 192.0.2.50,udp:53\n"
+	"add svc 192.0.2.50,tcp:80\n"
+	"add svc 192.0.2.50,icmp:echo-request\n"
+	"create np hash:net,port family inet hashsize 1024 maxelem 65536\n"
+	"add np 198.51.100.0/24,udp:5000\n"
+	"add np 198.51.100.64/26,udp:5000 nomatch\n"
+	"create ports bitmap:port range 1-2000\n"
+	"add ports 1999\n"
+	"create trip hash:ip,port,net family inet hashsize 1024 maxelem 65536\n"
+	"add trip 192.0.2.51,tcp:1999,198.51.100.0/25\n"
+	"create lst list:set size 8\n"
+	"add lst blk\n"
+	"add lst np\n";
+
+static const char rules_text[] =
+	"*filter\n"
+	":INPUT ACCEPT [0:0]\n"
+	":FORWARD ACCEPT [0:0]\n"
+	":OUTPUT ACCEPT [0:0]\n"
+	"-A INPUT -m set --match-set blk src -j DROP\n"
+	"-A INPUT -m set --match-set nets src -j DROP\n"
+	"-A INPUT -m set --match-set svc dst,dst -j ACCEPT\n"
+	"-A INPUT -m set --match-set trip dst,dst,src -j DROP\n"
+	"-A INPUT -m set ! --match-set np src,dst -m set --match-set ports "
+	"dst -j DROP\n"
+	"-A INPUT -m set --match-set np src,dst --return-nomatch -j DROP\n"
+	"-A INPUT -m set --match-set lst src,dst -j ACCEPT\n"
+	"-A INPUT -d 192.0.2.50 -j DROP\n"
+	"COMMIT\n";
+
+static const char *const srcs[] = {
+	"198.51.100.7", "198.51.100.8",	 "198.51.100.70", "198.51.100.200",
+	"203.0.113.5",	"203.0.113.130", "203.0.113.200", "192.0.2.9",
+};
+static const char *const dsts[] = { "192.0.2.50", "192.0.2.51" };
+static const struct {
+	uint8_t proto;
+	uint16_t port; /* dport, or ICMP type << 8 | code */
+} l4s[] = {
+	{ 17, 53 },   { 17, 5000 }, { 17, 1999 },  { 6, 80 },
+	{ 6, 1999 },  { 1, 0x0800 }, { 1, 0x0000 }, { 47, 0 },
+};
+
+#define N_PROBES ((int)(ARRAY_SIZE(srcs) * ARRAY_SIZE(dsts) * ARRAY_SIZE(l4s)))
+
+struct side {
+	struct dside sd;
+	char tmp[64];
+};
+
+static struct dtopo topo = { .n_if = 1, .name = { "eth0" } };
+
+/* probe i: IPv4 packet with marker "H15" + id after the L4 header */
+static size_t build(uint8_t *b, int ii)
+{
+	size_t i = (size_t)ii;
+	size_t li = i % ARRAY_SIZE(l4s);
+	size_t di = (i / ARRAY_SIZE(l4s)) % ARRAY_SIZE(dsts);
+	size_t si = i / ARRAY_SIZE(l4s) / ARRAY_SIZE(dsts);
+	uint8_t proto = l4s[li].proto;
+	size_t hl = proto == 6 ? 20 : 8, len = 20 + hl + 8;
+
+	memset(b, 0, len);
+	b[0] = 0x45;
+	b[2] = (uint8_t)(len >> 8);
+	b[3] = (uint8_t)len;
+	b[4] = (uint8_t)(i >> 8);
+	b[5] = (uint8_t)i;
+	b[8] = 64;
+	b[9] = proto;
+	inet_pton(AF_INET, srcs[si], b + 12);
+	inet_pton(AF_INET, dsts[di], b + 16);
+	{
+		uint32_t s = 0;
+
+		for (int k = 0; k < 20; k += 2)
+			s += (uint32_t)(b[k] << 8 | b[k + 1]);
+		while (s >> 16)
+			s = (s & 0xffff) + (s >> 16);
+		s = ~s & 0xffff;
+		b[10] = (uint8_t)(s >> 8);
+		b[11] = (uint8_t)s;
+	}
+	if (proto == 1) {
+		b[20] = (uint8_t)(l4s[li].port >> 8);
+		b[21] = (uint8_t)l4s[li].port;
+	} else if (proto == 6 || proto == 17) {
+		b[20] = 0x9c; /* source port 40000 */
+		b[21] = 0x40;
+		b[22] = (uint8_t)(l4s[li].port >> 8);
+		b[23] = (uint8_t)l4s[li].port;
+		if (proto == 6) {
+			b[32] = 5 << 4;
+			b[33] = 0x02;
+		} else {
+			b[25] = (uint8_t)(hl + 8);
+		}
+	}
+	memcpy(b + 20 + hl, "H15", 3);
+	b[20 + hl + 3] = (uint8_t)(i >> 8);
+	b[20 + hl + 4] = (uint8_t)i;
+	return len;
+}
+
+/* Send every probe into R; seen[i]: delivered to R's raw sockets. */
+static void probe(struct side *s, bool *seen)
+{
+	uint8_t b[128], rx[2048];
+	uint64_t end;
+
+	memset(seen, 0, N_PROBES * sizeof(*seen));
+	for (int i = 0; i < N_PROBES; i++) {
+		size_t len = build(b, i);
+
+		assert_int_equal(dnet_send_in(&s->sd, 0, BF_FAMILY_INET4, b,
+					      len),
+				 0);
+	}
+	end = dnet_now_ms() + 600;
+	while (dnet_now_ms() < end) {
+		for (int k = 0; k < s->sd.n_raw; k++) {
+			ssize_t n;
+
+			while ((n = recv(s->sd.raw_in[k], rx, sizeof(rx), 0)) >
+			       0) {
+				size_t ihl = (size_t)(rx[0] & 15) * 4;
+				size_t hl = rx[9] == 6 ? 20 : 8;
+				size_t off = ihl + hl;
+				size_t id;
+
+				/* the marker right after the probe's own L4
+				 * header (not a quoted copy in an ICMP
+				 * error) */
+				if ((size_t)n < off + 5 ||
+				    memcmp(rx + off, "H15", 3))
+					continue;
+				id = (size_t)(rx[off + 3] << 8 | rx[off + 4]);
+				if (id < (size_t)N_PROBES)
+					seen[id] = true;
+			}
+		}
+		usleep(20000);
+	}
+}
+
+static int side_up(struct side *s, const char *kind)
+{
+	static const uint8_t protos[] = { 1, 6, 17, 47 };
+	int r = dnet_side_create(&s->sd, kind, &topo, false);
+
+	if (r)
+		return r;
+	for (size_t i = 0; i < sizeof(protos); i++) {
+		r = dnet_raw_in(&s->sd, BF_FAMILY_INET4, protos[i]);
+		if (r)
+			return r;
+	}
+	return dnet_side_wait(&s->sd, &topo);
+}
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+static void compare(struct side *k, struct side *b, const char *when)
+{
+	bool sk[N_PROBES], sb[N_PROBES];
+	int diff = 0, delivered = 0;
+
+	probe(k, sk);
+	probe(b, sb);
+	for (size_t i = 0; i < (size_t)N_PROBES; i++) {
+		delivered += sk[i];
+		if (sk[i] == sb[i])
+			continue;
+		diff++;
+		print_message("%s: mismatch on probe %zu (src %s dst %s proto "
+			      "%u port %u): kernel %s, bpfilter %s\n",
+			      when, i,
+			      srcs[i / ARRAY_SIZE(l4s) / ARRAY_SIZE(dsts)],
+			      dsts[(i / ARRAY_SIZE(l4s)) % ARRAY_SIZE(dsts)],
+			      l4s[i % ARRAY_SIZE(l4s)].proto,
+			      l4s[i % ARRAY_SIZE(l4s)].port,
+			      sk[i] ? "accept" : "drop",
+			      sb[i] ? "accept" : "drop");
+	}
+	print_message("%s: %d probes, %d accepted by the kernel, %d "
+		      "mismatches\n",
+		      when, N_PROBES, delivered, diff);
+	/* the probes must tell verdicts apart at all */
+	assert_true(delivered > 0 && delivered < N_PROBES);
+	assert_int_equal(diff, 0);
+}
+
+/* Program id in the INPUT dispatcher slot and the generation in force. */
+static void in_force(struct side *b, uint32_t *prog_id,
+		     unsigned long long *gen)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	char *out = NULL;
+	uint32_t key = 0;
+	int fd;
+
+	assert_int_equal(dnet_enter(b->sd.nsfd_r), 0);
+	assert_int_equal(bf_netns_dir(dir, sizeof(dir), false), 0);
+	dnet_enter(-1);
+	snprintf(path, sizeof(path), "%s/nf/jmp_in4", dir);
+	fd = bpf_obj_get(path);
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, prog_id), 0);
+	close(fd);
+	assert_int_equal(bft_sh_out(&out,
+				    "ip netns exec %s %s list --json | "
+				    "grep -o '\"generation\": *[0-9]*' | "
+				    "head -1 | tr -dc 0-9",
+				    b->sd.ns_r, bft_bpfilter_bin()),
+			 0);
+	*gen = strtoull(out, NULL, 10);
+	free(out);
+}
+
+static void both(struct side *k, struct side *b, const char *ipset_cmd,
+		 const char *bf_cmd)
+{
+	assert_int_equal(bft_sh("ip netns exec %s ipset %s", k->sd.ns_r,
+				ipset_cmd),
+			 0);
+	assert_int_equal(bft_sh("ip netns exec %s %s set %s", b->sd.ns_r,
+				bft_bpfilter_bin(), bf_cmd),
+			 0);
+}
+
+static void test_kernel_vs_bpfilter(void **state)
+{
+	struct side k = { 0 }, b = { 0 };
+	char sets[96], rules[96];
+	uint32_t id0, id1;
+	unsigned long long g0, g1;
+	char *ks = NULL, *bs = NULL;
+	(void)state;
+
+	BFT_REQUIRE_KERNEL();
+	if (bft_sh("command -v ipset >/dev/null && command -v "
+		   "iptables-legacy-restore >/dev/null")) {
+		if (bft_require_kernel())
+			fail_msg("ipset or iptables-legacy missing "
+				 "(scripts/install-deps.sh installs them)");
+		skip();
+	}
+	bf_verify_set_bin(bft_bpfilter_bin());
+	dnet_init();
+	snprintf(sets, sizeof(sets), "/tmp/bf-e2e-set-%d.ipset", getpid());
+	snprintf(rules, sizeof(rules), "/tmp/bf-e2e-set-%d.rules", getpid());
+	assert_int_equal(write_file(sets, sets_text), 0);
+	assert_int_equal(write_file(rules, rules_text), 0);
+
+	assert_int_equal(side_up(&k, "legacy"), 0);
+	assert_int_equal(side_up(&b, "bpfilter"), 0);
+	assert_int_equal(bft_sh("ip netns exec %s ipset restore < %s",
+				k.sd.ns_r, sets),
+			 0);
+	assert_int_equal(bft_sh("ip netns exec %s iptables-legacy-restore "
+				"< %s",
+				k.sd.ns_r, rules),
+			 0);
+	assert_int_equal(bft_sh("ip netns exec %s %s apply --ipset %s %s",
+				b.sd.ns_r, bft_bpfilter_bin(), sets, rules),
+			 0);
+	compare(&k, &b, "as loaded");
+
+	in_force(&b, &id0, &g0);
+	both(&k, &b, "add blk 192.0.2.9", "add blk 192.0.2.9");
+	both(&k, &b, "del nets 203.0.113.128/25", "delete nets 203.0.113.128/25");
+	both(&k, &b, "add np 198.51.100.192/26,udp:5000 nomatch",
+	     "add np 198.51.100.192/26,udp:5000 nomatch");
+	both(&k, &b, "del svc 192.0.2.50,udp:53", "delete svc 192.0.2.50,udp:53");
+	both(&k, &b, "add ports 53", "add ports 53");
+	compare(&k, &b, "after set add/delete");
+	in_force(&b, &id1, &g1);
+	assert_int_equal(id0, id1); /* the same program: no reload */
+	assert_int_equal(g0, g1);
+	print_message("program id %u and generation %llu unchanged\n", id1,
+		      g1);
+
+	/* an element of another family, or not an element: refused */
+	assert_int_not_equal(bft_sh("ip netns exec %s %s set add blk "
+				    "2001:db8::1 2>/dev/null",
+				    b.sd.ns_r, bft_bpfilter_bin()),
+			     0);
+	assert_int_not_equal(bft_sh("ip netns exec %s %s set delete blk "
+				    "192.0.2.99 2>/dev/null",
+				    b.sd.ns_r, bft_bpfilter_bin()),
+			     0);
+
+	/* a change of the rules recompiles and keeps the elements */
+	assert_int_equal(bft_sh("ip netns exec %s %s iptables -A INPUT -p "
+				"tcp --dport 7 -j DROP",
+				b.sd.ns_r, bft_bpfilter_bin()),
+			 0);
+	assert_int_equal(bft_sh("ip netns exec %s iptables-legacy -A INPUT "
+				"-p tcp --dport 7 -j DROP",
+				k.sd.ns_r),
+			 0);
+	compare(&k, &b, "after a rule change");
+
+	/* save: the kernel's elements, set by set */
+	assert_int_equal(bft_sh_out(&ks,
+				    "ip netns exec %s ipset save | grep '^add' "
+				    "| sort",
+				    k.sd.ns_r),
+			 0);
+	assert_int_equal(bft_sh_out(&bs,
+				    "ip netns exec %s %s save | grep '^add' | "
+				    "sort",
+				    b.sd.ns_r, bft_bpfilter_bin()),
+			 0);
+	assert_string_equal(ks, bs);
+	free(ks);
+	free(bs);
+
+	/* the kernel's sets read by bpfilter (parse, check, compile) */
+	assert_int_equal(bft_sh("ip netns exec %s %s apply --test --ipset "
+				"kernel %s",
+				k.sd.ns_r, bft_bpfilter_bin(), rules),
+			 0);
+
+	unlink(sets);
+	unlink(rules);
+	dnet_side_destroy(&b.sd);
+	dnet_side_destroy(&k.sd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kernel_vs_bpfilter),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
