@@ -59,11 +59,21 @@ FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
 HAVE_IPT_FUZZ := $(shell grep -qs 'bf_ipt_fuzz_one' include/bpfilter/front_ipt.h && \
 	grep -rqs --include='*.c' 'bf_ipt_fuzz_one' src/lib && echo 1)
 
+# User BPF code examples (examples/*.bpf.c, include/bpfilter/usermatch.h):
+# BPF objects for `-m bpf --object`, built with clang by `make tests`.
+EXAMPLE_SRCS := $(wildcard examples/*.bpf.c)
+EXAMPLE_OBJS := $(EXAMPLE_SRCS:%.c=$(BUILD)/%.o)
+# and the objects tests/ refuse or use (tests/bpf/*.bpf.c)
+TEST_BPF_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/bpf/*.bpf.c))
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iinclude \
+	-I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
+
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:%.c=$(BUILD)/%)
 
 C_FILES = $(shell find src include tests bench -name '*.[ch]' 2>/dev/null | sort)
 
+.PHONY: examples
 .PHONY: all check demo bench install install-iptables-links asan asan-tests deps clean tests fuzz \
 	fuzz-bin format format-check tidy bench-bins
 all: $(BUILD)/bpfilter
@@ -87,7 +97,17 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libbpfilter.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libbpfilter.a $(LDLIBS)
 
-tests: all $(TEST_BINS)
+tests: all examples $(TEST_BINS)
+
+examples: $(EXAMPLE_OBJS) $(TEST_BPF_OBJS)
+
+$(BUILD)/examples/%.bpf.o: examples/%.bpf.c include/bpfilter/usermatch.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c include/bpfilter/usermatch.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 deps:
 	@scripts/install-deps.sh --if-missing
@@ -143,6 +163,10 @@ SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 install: all
 	install -D -m 0755 $(BUILD)/bpfilter $(DESTDIR)$(PREFIX)/sbin/bpfilter
 	install -D -m 0644 man/bpfilter.8 $(DESTDIR)$(PREFIX)/share/man/man8/bpfilter.8
+	install -D -m 0644 include/bpfilter/usermatch.h \
+		$(DESTDIR)$(PREFIX)/include/bpfilter/usermatch.h
+	install -d $(DESTDIR)$(PREFIX)/share/bpfilter/examples
+	install -m 0644 $(EXAMPLE_SRCS) $(DESTDIR)$(PREFIX)/share/bpfilter/examples
 	install -d $(DESTDIR)$(PREFIX)/lib/bpfilter/xtables
 	for n in $(IPT_LINKS); do \
 		ln -sf $(PREFIX)/sbin/bpfilter $(DESTDIR)$(PREFIX)/lib/bpfilter/xtables/$$n; \

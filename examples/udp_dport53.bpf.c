@@ -11,6 +11,8 @@
 
 #define SEC(name) __attribute__((section(name), used))
 
+#define DATA_MASK (BF_USERMATCH_DATA_MAX - 1)
+
 SEC("bpfilter")
 int udp_dport53(struct bf_usermatch *c)
 {
@@ -18,9 +20,11 @@ int udp_dport53(struct bf_usermatch *c)
 
 	if (c->l4proto != 17 || c->fragoff || c->l4len < 8)
 		return 0;
-	if (off + 2 > c->caplen || off > BF_USERMATCH_DATA_MAX - 2)
+	if (off + 2 > c->caplen)
 		return 0;
-	return c->data[off] == 0 && c->data[off + 1] == 53;
+	/* masked: the verifier sees every index inside data[] */
+	return c->data[off & DATA_MASK] == 0 &&
+	       c->data[(off + 1) & DATA_MASK] == 53;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -26,8 +26,9 @@
 
 struct bf_verify_opts {
 	/* Sides, the reference first: "legacy" (iptables-legacy-restore),
-	 * "nft" (iptables-nft-restore), "bpfilter". n_sides == 0: legacy
-	 * and bpfilter. */
+	 * "nft" (iptables-nft-restore), "nftables" (`nft -f`: the side's
+	 * text is an nft ruleset, see tests/diff/diff_nft.c), "bpfilter".
+	 * n_sides == 0: legacy and bpfilter. */
 	const char *sides[BF_VERIFY_MAX_SIDES];
 	int n_sides;
 	/* Another ruleset text for side i (NULL: the same); the harness's

@@ -412,15 +412,19 @@ static int cmd_apply(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_error("unexpected argument '%s'", argv[optind]);
+	/* nft: one file for both families, given as FILE, -4 or -6 */
+	const char *nft_path = !o.input[BF_FAMILY_INET6].path
+				       ? o.input[BF_FAMILY_INET4].path
+			       : !o.input[BF_FAMILY_INET4].path
+				       ? o.input[BF_FAMILY_INET6].path
+				       : NULL;
 	if (format < 0)
-		format = !o.input[BF_FAMILY_INET6].path &&
-			 cli_nft_detect(o.input[BF_FAMILY_INET4].path);
+		format = cli_nft_detect(nft_path);
 	if (format == 1) {
-		if (!o.input[BF_FAMILY_INET4].path ||
-		    o.input[BF_FAMILY_INET6].path)
+		if (!nft_path)
 			return cli_error("--format nft takes one FILE (both "
-					 "families), not -6");
-		r = cli_nft_inputs(o.input[BF_FAMILY_INET4].path, &o, &nftb);
+					 "families)");
+		r = cli_nft_inputs(nft_path, &o, &nftb);
 		if (r) {
 			cli_nft_bufs_free(&nftb);
 			return cli_status(r);

@@ -37,9 +37,10 @@ bool cli_nft_detect(const char *path)
 			p++;
 		if (!*p)
 			continue;
+		if (!strncmp(p, "#!", 2))
+			return strstr(p, "nft") != NULL;
 		if (*p == '#')
-			return !strncmp(p, "#!/usr/sbin/nft", 15) ||
-			       !strncmp(p, "#!/sbin/nft", 11) ? true : false;
+			continue; /* both syntaxes have # comments */
 		if (sscanf(p, "%15s", word) != 1)
 			return false;
 		return !strcmp(word, "table") || !strcmp(word, "flush") ||

@@ -238,7 +238,16 @@ static int side_apply(struct run *run, int s, char *err, size_t errsize)
 	int r = 0, k;
 
 	err[0] = '\0';
-	if (strcmp(sd->kind, "bpfilter")) {
+	if (!strcmp(sd->kind, "nftables")) {
+		/* the kernel's nftables with an nft -f ruleset (H18: the
+		 * reference of tests/diff/diff_nft.c) */
+		_cleanup_free_ char *out = NULL;
+
+		r = bf_vsh_out(&out, "ip netns exec %s nft -f %s 2>&1",
+			       sd->ns_r, file);
+		if (r)
+			first_error(out, err, errsize);
+	} else if (strcmp(sd->kind, "bpfilter")) {
 		_cleanup_free_ char *out = NULL;
 
 		r = bf_vsh_out(&out,
@@ -576,6 +585,8 @@ static char *save_counters(const struct run *run, struct dside *sd, int k)
 	const char *v = run->fam == BF_FAMILY_INET6 ? "6" : "";
 	char *out = NULL;
 
+	if (!strcmp(sd->kind, "nftables"))
+		return NULL; /* no iptables-save counters there */
 	if (strcmp(sd->kind, "bpfilter"))
 		bf_vsh_out(&out,
 			   "ip netns exec %s ip%stables-%s-save -c -t filter",

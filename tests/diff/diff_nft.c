@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Differential test of the nft front end: each nft ruleset is loaded with
+ * `nft -f` into the kernel's nftables in one pair of namespaces (the
+ * reference) and with `bpfilter apply` (nft input) into another; the
+ * verify engine (include/bpfilter/verify.h) sends the same probes, made
+ * from the lowered IR's addresses, ports, interfaces and states, through
+ * INPUT, FORWARD and OUTPUT of both, once per family the ruleset has
+ * tables for, and every verdict must be the same.
+ *
+ * Rulesets: the shared corpus's rulesets (NAME.nft, NAME.nft-cmds) ("nft add
+ * ..." lines, the "nft " dropped for the reference) and the hand-written
+ * tests/diff/rulesets-nft/NAME.nft. A ruleset the nft front end refuses (a
+ * construct the IR cannot express) is listed with its reasons and counted
+ * as refused, never as passed. `flush ruleset` lines are left out of what
+ * the reference loads: the engine's own conntrack table lives in the same
+ * namespace.
+ *
+ * Environment: BF_DIFF_FILTER (only rulesets whose name contains it),
+ * BF_DIFF_SEED, BF_DIFF_RANDOM (random probes per ruleset, default 200),
+ * BF_DIFF_VERBOSE, BF_DIFF_DUMP.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bftest.h"
+#include "bpfilter/front_ipt.h"
+#include "bpfilter/front_nft.h"
+#include "bpfilter/helper.h"
+#include "bpfilter/log.h"
+#include "bpfilter/verify.h"
+
+#define MAX_CASES 64
+
+struct ncase {
+	char name[160];
+	char path[PATH_MAX];
+};
+
+static struct ncase cases[MAX_CASES];
+static int n_cases;
+static uint64_t seed;
+
+static struct {
+	int run, refused;
+	size_t probes, mismatches;
+} tot;
+
+struct msgs {
+	char buf[2048];
+	size_t len;
+};
+
+static void collect(enum bf_log_level level, const char *msg, void *data)
+{
+	struct msgs *m = data;
+	int n;
+
+	if (level > BF_LOG_WARN || m->len >= sizeof(m->buf) - 1)
+		return;
+	n = snprintf(m->buf + m->len, sizeof(m->buf) - m->len, "    %s\n", msg);
+	if (n > 0)
+		m->len += (size_t)n;
+	if (m->len >= sizeof(m->buf))
+		m->len = sizeof(m->buf) - 1;
+}
+
+/* The text the reference loads: no `flush ruleset`, no leading "nft ". */
+static char *reference_text(const char *text)
+{
+	char *out = malloc(strlen(text) + 2), *o = out;
+	const char *p = text;
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t n = eol ? (size_t)(eol - p) : strlen(p);
+		const char *q = p;
+		while (q < p + n && (*q == ' ' || *q == '\t'))
+			q++;
+		if (!strncmp(q, "flush ruleset", 13)) {
+			/* keep the line count */
+		} else if (!strncmp(q, "nft ", 4)) {
+			memcpy(o, q + 4, n - (size_t)(q + 4 - p));
+			o += n - (size_t)(q + 4 - p);
+		} else {
+			memcpy(o, p, n);
+			o += n;
+		}
+		*o++ = '\n';
+		p += n + (eol ? 1 : 0);
+	}
+	*o = '\0';
+	return out;
+}
+
+static void run_case(void **state)
+{
+	struct ncase *c = *state;
+	_cleanup_free_ char *text = bf_verify_read_file(c->path);
+	_cleanup_free_ char *ref = NULL;
+	struct bf_nft *nft = NULL;
+	struct bf_ruleset *rs = NULL;
+	struct msgs msgs = { 0 };
+	bf_log_fn ofn;
+	void *odata;
+	int r;
+
+	BFT_REQUIRE_KERNEL();
+	assert_non_null(text);
+	ref = reference_text(text);
+	assert_non_null(ref);
+
+	bf_log_get(&ofn, &odata);
+	bf_log_set(collect, &msgs);
+	r = bf_nft_parse_str(text, c->path, &nft);
+	if (!r) {
+		rs = bf_ruleset_new();
+		assert_non_null(rs);
+		r = bf_nft_lower(nft, rs);
+	}
+	bf_log_set(ofn, odata);
+	bf_nft_free(&nft);
+	if (r) {
+		printf("%s: REFUSED by the nft front end:\n%s", c->name,
+		       msgs.buf);
+		tot.refused++;
+		bf_ruleset_free(&rs);
+		/* refusals must say why */
+		assert_true(msgs.len > 0);
+		return;
+	}
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		struct bf_verify_opts o = { 0 };
+		struct bf_verify_result res = { 0 };
+		_cleanup_free_ char *ipt = NULL;
+		size_t len = 0;
+		FILE *m;
+
+		if (!(rs->families & (1u << f)))
+			continue;
+		m = open_memstream(&ipt, &len);
+		assert_non_null(m);
+		assert_int_equal(bf_ipt_print(m, rs, f, 0), 0);
+		fclose(m);
+		o.sides[0] = "nftables";
+		o.sides[1] = "bpfilter";
+		o.n_sides = 2;
+		o.side_text[0] = ref;
+		o.side_text[1] = text;
+		o.rs = rs;
+		o.seed = seed;
+		o.n_random = getenv("BF_DIFF_RANDOM")
+				     ? atoi(getenv("BF_DIFF_RANDOM"))
+				     : 200;
+		o.verbose = getenv("BF_DIFF_VERBOSE") != NULL;
+		o.dump = getenv("BF_DIFF_DUMP") != NULL;
+		o.out = stdout;
+		r = bf_verify_run(ipt, c->path, f, &o, &res);
+		printf("%s [%s]: %zu probes, %zu mismatches%s%s\n", c->name,
+		       bf_family_name(f), res.probes, res.mismatches,
+		       res.refused ? ", refused by " : "",
+		       res.refused ? res.refused_by : "");
+		if (res.refused) {
+			printf("    %s\n", res.refusal);
+			tot.refused++;
+			continue;
+		}
+		if (r == -EPERM) {
+			bf_ruleset_free(&rs);
+			skip();
+		}
+		if (r) {
+			bf_ruleset_free(&rs);
+			fail_msg("%s [%s]: run failed: %s", c->name,
+				 bf_family_name(f), res.error);
+		}
+		tot.run++;
+		tot.probes += res.probes;
+		tot.mismatches += res.mismatches;
+		if (res.mismatches) {
+			bf_ruleset_free(&rs);
+			fail_msg("%s [%s]: %zu mismatches", c->name,
+				 bf_family_name(f), res.mismatches);
+		}
+		assert_true(res.probes > 0);
+	}
+	bf_ruleset_free(&rs);
+}
+
+static bool ends_with(const char *s, const char *sfx)
+{
+	size_t a = strlen(s), b = strlen(sfx);
+
+	return a >= b && !strcmp(s + a - b, sfx);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void add_dir(const char *dir)
+{
+	const char *filter = getenv("BF_DIFF_FILTER");
+	char *names[256];
+	int n = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) && n < 256)
+		if (ends_with(e->d_name, ".nft") ||
+		    ends_with(e->d_name, ".nft-cmds"))
+			names[n++] = strdup(e->d_name);
+	closedir(d);
+	qsort(names, (size_t)n, sizeof(*names), cmp_str);
+	for (int i = 0; i < n; i++) {
+		if (n_cases < MAX_CASES && (!filter || strstr(names[i], filter))) {
+			struct ncase *c = &cases[n_cases++];
+			snprintf(c->name, sizeof(c->name), "%s", names[i]);
+			snprintf(c->path, sizeof(c->path), "%s/%s", dir,
+				 names[i]);
+		}
+		free(names[i]);
+	}
+}
+
+int main(void)
+{
+	struct CMUnitTest tests[MAX_CASES];
+	const char *corpus = bft_corpus_dir();
+	char dir[PATH_MAX];
+	int r;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	seed = getenv("BF_DIFF_SEED") ? strtoull(getenv("BF_DIFF_SEED"), NULL, 0)
+				      : (uint64_t)time(NULL);
+	printf("diff_nft: nftables (nft -f) vs bpfilter, seed %llu\n",
+	       (unsigned long long)seed);
+	if (corpus) {
+		snprintf(dir, sizeof(dir), "%s/rulesets", corpus);
+		add_dir(dir);
+	}
+	snprintf(dir, sizeof(dir), "%s/tests/diff/rulesets-nft", bft_root());
+	add_dir(dir);
+	for (int i = 0; i < n_cases; i++) {
+		memset(&tests[i], 0, sizeof(tests[i]));
+		tests[i].name = cases[i].name;
+		tests[i].test_func = run_case;
+		tests[i].initial_state = &cases[i];
+	}
+	r = _cmocka_run_group_tests("diff_nft", tests, (size_t)n_cases, NULL,
+				    NULL);
+	printf("diff_nft: %d runs, %d refused, %zu probes, %zu mismatches\n",
+	       tot.run, tot.refused, tot.probes, tot.mismatches);
+	bf_verify_cleanup();
+	return r;
+}

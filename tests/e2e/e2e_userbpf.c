@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * End to end: rules written in C (doc/user-matches.md). The examples
+ * examples/dns_name.bpf.c (DNS query for a name under example.org) and
+ * examples/tls_sni.bpf.c (TLS ClientHello for blocked.example.com) are
+ * used in rules of namespace B, and real DNS queries and TLS ClientHello
+ * segments are sent from namespace A, over IPv4 and IPv6, with the rules
+ * at the netfilter, tc and XDP hooks. A ruleset whose object the verifier
+ * refuses is reported with the verifier's reason, and the ruleset in
+ * force stays.
+ */
+#include <libgen.h>
+#include <netinet/tcp.h>
+
+#include "bpfilter/helper.h"
+#include "e2e.h"
+
+static int setup_pair(void **state)
+{
+	static struct e2e e;
+
+	*state = &e;
+	if (!bft_kernel_available(&(const char *){ NULL }))
+		return 0;
+	return e2e_pair_setup(&e) ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	e2e_teardown(*state);
+	return 0;
+}
+
+static const char *obj(const char *dir, const char *name)
+{
+	static char paths[4][512];
+	static int next;
+	char *p = paths[next++ % 4];
+	char bin[512];
+
+	snprintf(bin, sizeof(bin), "%s", bft_bpfilter_bin());
+	snprintf(p, 512, "%s/%s/%s", dirname(bin), dir, name);
+	if (access(p, R_OK))
+		fail_msg("%s is missing: build it with `make tests`", p);
+	return p;
+}
+
+/* A socket of type/proto in namespace ns (the process goes back to its
+ * own namespace). */
+static int socket_in(const char *ns, int af, int type)
+{
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1;
+
+	if (self < 0)
+		return -1;
+	if (!e2e_enter(ns))
+		fd = socket(af, type | SOCK_CLOEXEC, 0);
+	if (setns(self, CLONE_NEWNET))
+		fail_msg("cannot return to the test's namespace");
+	close(self);
+	return fd;
+}
+
+static socklen_t sockaddr_of(bool v6, const char *addr, uint16_t port,
+			     struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (v6) {
+		struct sockaddr_in6 *s = (void *)ss;
+
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(port);
+		inet_pton(AF_INET6, addr, &s->sin6_addr);
+		return sizeof(*s);
+	}
+	((struct sockaddr_in *)ss)->sin_family = AF_INET;
+	((struct sockaddr_in *)ss)->sin_port = htons(port);
+	inet_pton(AF_INET, addr, &((struct sockaddr_in *)ss)->sin_addr);
+	return sizeof(struct sockaddr_in);
+}
+
+/* A DNS query (A record) for name: header, labels, type, class. */
+static size_t dns_query(uint8_t *q, const char *name)
+{
+	size_t n = 12;
+	const char *p = name;
+
+	memset(q, 0, 12);
+	q[0] = 0x12;
+	q[1] = 0x34;
+	q[2] = 0x01; /* RD */
+	q[5] = 1; /* QDCOUNT */
+	while (*p) {
+		size_t len = strcspn(p, ".");
+
+		q[n++] = (uint8_t)len;
+		memcpy(q + n, p, len);
+		n += len;
+		p += len;
+		if (*p == '.')
+			p++;
+	}
+	q[n++] = 0;
+	q[n++] = 0;
+	q[n++] = 1;
+	q[n++] = 0;
+	q[n++] = 1;
+	return n;
+}
+
+/* true if the query for name from A reaches B's port. */
+static bool dns_passes(struct e2e *e, bool v6, uint16_t port,
+		       const char *name)
+{
+	struct sockaddr_storage ss;
+	uint8_t q[300], buf[512];
+	const char *dst = v6 ? "2001:db8::2" : "192.0.2.2";
+	int rx = socket_in(e->b, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
+	int tx = socket_in(e->a, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
+	socklen_t len = sockaddr_of(v6, dst, port, &ss);
+	struct pollfd pf = { .fd = rx, .events = POLLIN };
+	size_t n = dns_query(q, name);
+	bool got = false;
+
+	assert_true(rx >= 0 && tx >= 0);
+	assert_int_equal(bind(rx, (void *)&ss, len), 0);
+	assert_int_equal(sendto(tx, q, n, 0, (void *)&ss, len), (ssize_t)n);
+	if (poll(&pf, 1, 400) == 1)
+		got = recv(rx, buf, sizeof(buf), 0) == (ssize_t)n &&
+		      !memcmp(buf, q, n);
+	close(rx);
+	close(tx);
+	return got;
+}
+
+/* A TLS 1.2 ClientHello with SNI `name`, an extension before it and one
+ * after it. */
+static size_t client_hello(uint8_t *h, const char *name)
+{
+	size_t nl = strlen(name), n = 0, hs, ext;
+
+	h[n++] = 22; /* handshake record */
+	h[n++] = 3;
+	h[n++] = 1;
+	n += 2; /* record length */
+	hs = n;
+	h[n++] = 1; /* ClientHello */
+	n += 3; /* handshake length */
+	h[n++] = 3;
+	h[n++] = 3;
+	for (int i = 0; i < 32; i++)
+		h[n++] = (uint8_t)(i * 7); /* random */
+	h[n++] = 32; /* session id */
+	for (int i = 0; i < 32; i++)
+		h[n++] = (uint8_t)i;
+	h[n++] = 0;
+	h[n++] = 8; /* 4 cipher suites */
+	for (int i = 0; i < 4; i++) {
+		h[n++] = 0xc0;
+		h[n++] = (uint8_t)(0x2b + i);
+	}
+	h[n++] = 1; /* compression: null */
+	h[n++] = 0;
+	n += 2; /* extensions length */
+	ext = n;
+	/* ec_point_formats (11): uncompressed */
+	h[n++] = 0;
+	h[n++] = 11;
+	h[n++] = 0;
+	h[n++] = 2;
+	h[n++] = 1;
+	h[n++] = 0;
+	/* server_name (0) */
+	h[n++] = 0;
+	h[n++] = 0;
+	h[n++] = (uint8_t)((nl + 5) >> 8);
+	h[n++] = (uint8_t)(nl + 5);
+	h[n++] = (uint8_t)((nl + 3) >> 8);
+	h[n++] = (uint8_t)(nl + 3);
+	h[n++] = 0; /* host_name */
+	h[n++] = (uint8_t)(nl >> 8);
+	h[n++] = (uint8_t)nl;
+	memcpy(h + n, name, nl);
+	n += nl;
+	/* supported_versions (43): TLS 1.2 */
+	h[n++] = 0;
+	h[n++] = 43;
+	h[n++] = 0;
+	h[n++] = 3;
+	h[n++] = 2;
+	h[n++] = 3;
+	h[n++] = 3;
+	h[ext - 2] = (uint8_t)((n - ext) >> 8);
+	h[ext - 1] = (uint8_t)(n - ext);
+	h[hs + 1] = 0;
+	h[hs + 2] = (uint8_t)((n - hs - 4) >> 8);
+	h[hs + 3] = (uint8_t)(n - hs - 4);
+	h[3] = (uint8_t)((n - 5) >> 8);
+	h[4] = (uint8_t)(n - 5);
+	return n;
+}
+
+/* true if a ClientHello for name sent from A on a connection to B:443
+ * reaches B's application. */
+static bool tls_passes(struct e2e *e, bool v6, const char *name)
+{
+	struct sockaddr_storage ss;
+	const char *dst = v6 ? "2001:db8::2" : "192.0.2.2";
+	int ls = socket_in(e->b, v6 ? AF_INET6 : AF_INET, SOCK_STREAM);
+	int cs = socket_in(e->a, v6 ? AF_INET6 : AF_INET, SOCK_STREAM);
+	socklen_t len = sockaddr_of(v6, dst, 443, &ss);
+	struct pollfd pf = { .events = POLLIN };
+	uint8_t hello[512], buf[1024];
+	size_t n = client_hello(hello, name);
+	int one = 1, as = -1;
+	ssize_t got = -1;
+
+	assert_true(ls >= 0 && cs >= 0);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	assert_int_equal(bind(ls, (void *)&ss, len), 0);
+	assert_int_equal(listen(ls, 4), 0);
+	/* the handshake carries no payload: the match never holds */
+	assert_int_equal(connect(cs, (void *)&ss, len), 0);
+	setsockopt(cs, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	pf.fd = ls;
+	assert_int_equal(poll(&pf, 1, 2000), 1);
+	as = accept(ls, NULL, NULL);
+	assert_true(as >= 0);
+	assert_int_equal(send(cs, hello, n, 0), (ssize_t)n);
+	pf.fd = as;
+	if (poll(&pf, 1, 400) == 1)
+		got = recv(as, buf, sizeof(buf), MSG_DONTWAIT);
+	/* abort: no FIN exchange (retransmissions) to wait for */
+	{
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		setsockopt(cs, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	close(cs);
+	close(as);
+	close(ls);
+	return got == (ssize_t)n && !memcmp(buf, hello, n);
+}
+
+static const char *ruleset(struct e2e *e)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text),
+		 "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+		 ":OUTPUT ACCEPT [0:0]\n"
+		 "-A INPUT -p udp --dport 53 -m bpf --object %s -j DROP\n"
+		 "-A INPUT -p tcp --dport 443 -m bpf --object %s "
+		 "--section bpfilter/sni -j DROP\n"
+		 "COMMIT\n",
+		 obj("examples", "dns_name.bpf.o"),
+		 obj("examples", "tls_sni.bpf.o"));
+	return e2e_file(e, "userbpf.rules", text);
+}
+
+static void check_dns(struct e2e *e, bool v6)
+{
+	static const char *const blocked[] = { "example.org", "www.example.org",
+					       "a.b.EXAMPLE.Org" };
+	static const char *const allowed[] = { "badexample.org",
+					       "example.org.evil.com",
+					       "example.com", "org" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(blocked); i++)
+		if (dns_passes(e, v6, 53, blocked[i]))
+			fail_msg("DNS query for %s (IPv%d) was not dropped",
+				 blocked[i], v6 ? 6 : 4);
+	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
+		if (!dns_passes(e, v6, 53, allowed[i]))
+			fail_msg("DNS query for %s (IPv%d) was dropped",
+				 allowed[i], v6 ? 6 : 4);
+	/* the rule asks for port 53 first */
+	assert_true(dns_passes(e, v6, 5353, "www.example.org"));
+}
+
+static void check_tls(struct e2e *e, bool v6)
+{
+	assert_false(tls_passes(e, v6, "blocked.example.com"));
+	assert_false(tls_passes(e, v6, "BLOCKED.Example.COM"));
+	assert_true(tls_passes(e, v6, "ok.example.com"));
+	assert_true(tls_passes(e, v6, "blocked.example.com.evil"));
+}
+
+static void test_nf(void **state)
+{
+	struct e2e *e = *state;
+
+	BFT_REQUIRE_KERNEL();
+	/* nothing installed: everything passes */
+	assert_true(dns_passes(e, false, 53, "www.example.org"));
+	assert_true(tls_passes(e, false, "blocked.example.com"));
+	assert_int_equal(e2e_cli(NULL, e->b, "apply -4 %1$s -6 %1$s", ruleset(e)), 0);
+	check_dns(e, false);
+	check_dns(e, true);
+	check_tls(e, false);
+	check_tls(e, true);
+	/* other traffic goes on */
+	assert_true(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_OPEN));
+	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
+	assert_true(dns_passes(e, false, 53, "www.example.org"));
+}
+
+static void test_tc_xdp(void **state)
+{
+	struct e2e *e = *state;
+	static const char *const hooks[] = { "tc", "xdp" };
+
+	BFT_REQUIRE_KERNEL();
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(e2e_cli(NULL, e->b, "apply --hook %1$s --iface "
+						     "%2$s -4 %3$s -6 %3$s",
+					 hooks[i], e->ib, ruleset(e)),
+				 0);
+		check_dns(e, false);
+		check_dns(e, true);
+		check_tls(e, false);
+		assert_int_equal(e2e_cli(NULL, e->b, "flush --hook %s --iface %s",
+					 hooks[i], e->ib),
+				 0);
+		assert_true(dns_passes(e, false, 53, "www.example.org"));
+	}
+}
+
+/* A verifier rejection names the object and says why; the ruleset in
+ * force stays (same generation, same behaviour). */
+static void test_refused_keeps_ruleset(void **state)
+{
+	struct e2e *e = *state;
+	char bad[2048], *out = NULL, *save0 = NULL, *save1 = NULL;
+	const char *path;
+	long long gen0, gen1;
+	json_t *doc;
+
+	BFT_REQUIRE_KERNEL();
+	assert_int_equal(e2e_cli(NULL, e->b, "apply -4 %1$s -6 %1$s", ruleset(e)), 0);
+	assert_int_equal(e2e_cli(&save0, e->b, "save"), 0);
+	doc = e2e_list(e->b);
+	assert_non_null(doc);
+	gen0 = e2e_generation(doc, "nf");
+	json_decref(doc);
+	snprintf(bad, sizeof(bad),
+		 "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+		 ":OUTPUT ACCEPT [0:0]\n"
+		 "-A INPUT -p udp -m bpf --object %s -j DROP\nCOMMIT\n",
+		 obj("tests/bpf", "bad_verifier.bpf.o"));
+	path = e2e_file(e, "bad.rules", bad);
+	assert_int_not_equal(e2e_cli(&out, e->b, "apply %s", path), 0);
+	if (!strstr(out, "bad_verifier.bpf.o") ||
+	    !strstr(out, "unbounded memory access"))
+		fail_msg("the error does not name the object and the "
+			 "verifier's reason:\n%s",
+			 out);
+	assert_int_equal(e2e_cli(&save1, e->b, "save"), 0);
+	assert_string_equal(save0, save1);
+	doc = e2e_list(e->b);
+	assert_non_null(doc);
+	gen1 = e2e_generation(doc, "nf");
+	json_decref(doc);
+	assert_true(gen0 > 0);
+	assert_int_equal(gen0, gen1);
+	check_dns(e, false);
+	/* a missing section: named too */
+	free(out);
+	snprintf(bad, sizeof(bad),
+		 "*filter\n:INPUT ACCEPT [0:0]\n"
+		 "-A INPUT -m bpf --object %s --section bpfilter/none -j DROP\n"
+		 "COMMIT\n",
+		 obj("examples", "dns_name.bpf.o"));
+	path = e2e_file(e, "bad2.rules", bad);
+	assert_int_not_equal(e2e_cli(&out, e->b, "apply %s", path), 0);
+	if (!strstr(out, "dns_name.bpf.o") || !strstr(out, "bpfilter/none") ||
+	    !strstr(out, "bpfilter/dns"))
+		fail_msg("missing section not reported clearly:\n%s", out);
+	check_dns(e, false);
+	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
+	free(out);
+	free(save0);
+	free(save1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nf),
+		cmocka_unit_test(test_tc_xdp),
+		cmocka_unit_test(test_refused_keeps_ruleset),
+	};
+
+	return cmocka_run_group_tests(tests, setup_pair, teardown);
+}
