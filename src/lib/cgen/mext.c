@@ -60,6 +60,16 @@ static const char *scan_addrtype(struct bf_mx *x, const struct bf_rule *r,
 		return "--dst-type is read from the route the kernel chose "
 		       "for the packet, which exists from the netfilter hooks "
 		       "on; use --hook nf";
+	/* Only a locally delivered packet's route has the type of its
+	 * destination: a forwarded or sent packet's route may come from
+	 * another table (policy routing) than the local table that
+	 * inet_dev_addr_type() consults. */
+	if (x->hook != BF_HOOK_INPUT)
+		return "--dst-type is compiled in INPUT only: there the "
+		       "packet's route is the local delivery the local table "
+		       "decided; in FORWARD and OUTPUT the route can come from "
+		       "any table (policy routing) and its type is not "
+		       "inet_dev_addr_type()'s answer";
 	x->need_rt_type = true;
 	return NULL;
 }

@@ -74,6 +74,14 @@ struct dpkt_spec {
 	/* TCP data offset in 32-bit words: 0 = 5; 6..15 add NOP options;
 	 * below 5 is malformed (tcp_mt() hotdrops it). */
 	uint8_t tcp_doff;
+	/* A TCP MSS option (kind 2, length 4) in the last 4 bytes of the
+	 * options, after NOPs (tcp_doff >= 6). */
+	bool tcp_mss_on;
+	uint16_t tcp_mss;
+	/* The routing header's type, segments left and reserved word
+	 * (IPv6 extension header 43; default type 0, 0, 0). */
+	uint8_t rt_type, rt_segsleft;
+	uint32_t rt_res;
 	/* ICMP errors: the quoted datagram (IP header + 8 bytes), placed
 	 * after the 8-byte ICMP header; the marker follows it. */
 	uint8_t quote_len;
@@ -182,6 +190,11 @@ static __attribute__((unused)) size_t build_l4(const struct dpkt_spec *s,
 		seg[12] = (uint8_t)((s->tcp_doff ? s->tcp_doff : 5) << 4);
 		for (i = 20; i < hl; i++)
 			seg[i] = 1; /* NOP */
+		if (s->tcp_mss_on && hl >= 24) {
+			seg[hl - 4] = 2;
+			seg[hl - 3] = 4;
+			put16(seg + hl - 2, s->tcp_mss);
+		}
 		seg[13] = s->tcpflags;
 		put16(seg + 14, 65535);
 		csum_off = 16;
@@ -407,6 +420,11 @@ static __attribute__((unused)) int dpkt_build(const struct dpkt_spec *s,
 		for (i = 0; i < (size_t)n; i++) {
 			ext_write(first, types[i],
 				  i + 1 < (size_t)n ? types[i + 1] : s->proto);
+			if (types[i] == IPPROTO_ROUTING) {
+				first[2] = s->rt_type;
+				first[3] = s->rt_segsleft;
+				put32(first + 4, s->rt_res);
+			}
 			if (types[i] == IPPROTO_FRAGMENT) {
 				uint16_t fo = 0;
 

@@ -712,6 +712,84 @@ static __attribute__((unused)) void vary(struct dgen *g,
 		}
 		break;
 	}
+	case BF_MATCH_ADDRTYPE: {
+		/* addresses of each type: limited broadcast, all-hosts
+		 * multicast, 0.0.0.0, a unicast one; IPv6 all-nodes, ::,
+		 * ::ffff:192.0.2.1 (mapped), ::1 and a global one */
+		static const uint8_t a4[][4] = { { 255, 255, 255, 255 },
+						 { 224, 0, 0, 1 },
+						 { 0, 0, 0, 0 },
+						 { 203, 0, 113, 9 } };
+		static const uint8_t a6[][16] = {
+			{ 0xff, 2, [15] = 1 },
+			{ 0 },
+			{ [10] = 0xff, [11] = 0xff, 192, 0, 2, 1 },
+			{ [15] = 1 },
+			{ 0x20, 0x01, 0x0d, 0xb8, [15] = 9 },
+		};
+		size_t n = g->family == BF_FAMILY_INET6 ? ARRAY_SIZE(a6) :
+							  ARRAY_SIZE(a4);
+
+		for (i = 0; i < (int)n; i++) {
+			const uint8_t *a = g->family == BF_FAMILY_INET6 ?
+						   a6[i] :
+						   a4[i];
+
+			p = *base;
+			memcpy(p.spec.daddr, a, (size_t)al);
+			EMIT("addrtype dst");
+			if (g->family == BF_FAMILY_INET6) {
+				p = *base;
+				memcpy(p.spec.saddr, a, (size_t)al);
+				EMIT("addrtype src");
+			}
+		}
+		break;
+	}
+	case BF_MATCH_TCPMSS: {
+		/* MSS values at and around the range ends, the option after
+		 * NOPs, and no MSS option at all */
+		uint32_t v[] = { m->u.length.min, m->u.length.max,
+				 m->u.length.min - 1u, m->u.length.max + 1u };
+		static const uint8_t doffs[] = { 6, 8 };
+
+		for (k = 0; k < 2; k++) {
+			for (i = 0; i < (int)ARRAY_SIZE(v); i++) {
+				p = *base;
+				p.spec.tcp_doff = doffs[k];
+				p.spec.tcp_mss_on = true;
+				p.spec.tcp_mss = (uint16_t)v[i];
+				EMIT("tcpmss");
+			}
+			p = *base;
+			p.spec.tcp_doff = doffs[k];
+			EMIT("tcpmss none");
+		}
+		break;
+	}
+	case BF_MATCH_RT: {
+		/* a routing header of each type asked for and another one,
+		 * segments left at the range ends, a reserved word set */
+		static const uint8_t types[] = { 0, 2, 4 };
+		uint8_t sl[] = { 0, 1, (uint8_t)m->u.rt.segsleft[0],
+				 (uint8_t)m->u.rt.segsleft[1],
+				 (uint8_t)(m->u.rt.segsleft[1] + 1) };
+
+		if (g->family != BF_FAMILY_INET6)
+			break;
+		for (k = 0; k < (int)ARRAY_SIZE(types); k++) {
+			for (i = 0; i < (int)ARRAY_SIZE(sl); i++) {
+				p = *base;
+				p.spec.ext[0] = IPPROTO_ROUTING;
+				p.spec.n_ext = 1;
+				p.spec.rt_type = types[k];
+				p.spec.rt_segsleft = sl[i];
+				p.spec.rt_res = i == 1 ? 0x01020304u : 0;
+				EMIT("rt");
+			}
+		}
+		break;
+	}
 	case BF_MATCH_CTSTATE:
 		if (!g->ct)
 			break;
