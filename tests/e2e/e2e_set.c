@@ -8,7 +8,7 @@
  * added and deleted on both sides (`ipset add/del`, `bpfilter set
  * add/delete`) and the verdicts compared again, while the bpfilter
  * program in force must stay the same (same program id, same generation:
- * no reload). Finally `bpfilter save` must print the kernel's elements,
+ * no reload); an element with a timeout expires on both sides. Finally `bpfilter save` must print the kernel's elements,
  * and `apply --ipset kernel` must read the kernel's sets.
  */
 #include <arpa/inet.h>
@@ -38,6 +38,14 @@ static const char sets_text[] =
 	"add ports 1999\n"
 	"create trip hash:ip,port,net family inet hashsize 1024 maxelem 65536\n"
 	"add trip 192.0.2.51,tcp:1999,198.51.100.0/25\n"
+	"create ifs hash:net,iface family inet hashsize 1024 maxelem 65536\n"
+	"add ifs 192.0.2.0/24,eth0\n"
+	"add ifs 192.0.2.8/29,eth0 nomatch\n"
+	"add ifs 198.51.100.0/24,eth1\n"
+	"create tmo hash:ip family inet hashsize 1024 maxelem 65536 timeout "
+	"600\n"
+	"add tmo 198.51.100.8 timeout 3\n"
+	"add tmo 203.0.113.5 timeout 0\n"
 	"create lst list:set size 8\n"
 	"add lst blk\n"
 	"add lst np\n";
@@ -47,6 +55,9 @@ static const char rules_text[] =
 	":INPUT ACCEPT [0:0]\n"
 	":FORWARD ACCEPT [0:0]\n"
 	":OUTPUT ACCEPT [0:0]\n"
+	"-A INPUT -m set --match-set ifs src,dst -j ACCEPT\n"
+	"-A INPUT -m set --match-set ifs src,src -j DROP\n"
+	"-A INPUT -m set --match-set tmo src -j DROP\n"
 	"-A INPUT -m set --match-set blk src -j DROP\n"
 	"-A INPUT -m set --match-set nets src -j DROP\n"
 	"-A INPUT -m set --match-set svc dst,dst -j ACCEPT\n"
@@ -61,6 +72,7 @@ static const char rules_text[] =
 static const char *const srcs[] = {
 	"198.51.100.7", "198.51.100.8",	 "198.51.100.70", "198.51.100.200",
 	"203.0.113.5",	"203.0.113.130", "203.0.113.200", "192.0.2.9",
+	"192.0.2.20",
 };
 static const char *const dsts[] = { "192.0.2.50", "192.0.2.51" };
 static const struct {
@@ -303,6 +315,9 @@ static void test_kernel_vs_bpfilter(void **state)
 				b.sd.ns_r, bft_bpfilter_bin(), sets, rules),
 			 0);
 	compare(&k, &b, "as loaded");
+	/* the element of tmo with timeout 3 expires on both sides */
+	sleep(4);
+	compare(&k, &b, "after a timeout");
 
 	in_force(&b, &id0, &g0);
 	both(&k, &b, "add blk 192.0.2.9", "add blk 192.0.2.9");
