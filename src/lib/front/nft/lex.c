@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <glob.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -444,6 +445,34 @@ static int do_include(struct bf_nft *nft, const struct nft_token *name,
 	}
 	if (!path)
 		return -ENOMEM;
+	if (strpbrk(name->text, "*?[")) {
+		/* nft reads every match of a pattern, in order; a pattern
+		 * without matches is not an error */
+		glob_t g;
+		int gr = glob(path, 0, NULL, &g), r = 0;
+		if (gr == GLOB_NOMATCH)
+			return 0;
+		if (gr) {
+			nft_error(errs, &name->loc, "include \"%s\": glob failed",
+				  name->text);
+			return 0;
+		}
+		for (size_t i = 0; i < g.gl_pathc && !r; i++) {
+			_cleanup_free_ char *t = read_whole(g.gl_pathv[i]);
+			const char *gf;
+			if (!t) {
+				nft_error(errs, &name->loc,
+					  "cannot read include file \"%s\": %s",
+					  g.gl_pathv[i], strerror(errno));
+				continue;
+			}
+			gf = nft_intern_file(nft, g.gl_pathv[i]);
+			r = gf ? lex_rec(nft, t, gf, toks, depth + 1, defs, errs)
+			       : -ENOMEM;
+		}
+		globfree(&g);
+		return r;
+	}
 	text = read_whole(path);
 	if (!text && errno == ENOENT) {
 		free(path);

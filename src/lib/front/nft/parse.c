@@ -1866,6 +1866,8 @@ static void parse_command(struct parser *p)
 			recover(p);
 			return;
 		}
+		if (at_end_of_stmt(p))
+			return; /* "table inet fw4": declares it */
 		if (cur(p)->type != NFT_T_LBRACE) {
 			perr(p, "'{'");
 			recover(p);
