@@ -494,6 +494,7 @@ int cli_verify(int argc, char **argv)
 	_cleanup_free_ char *sides = NULL, *against = NULL;
 	const char *files[2] = { NULL, NULL };
 	int c, kind = BF_SLOT_NF, r = 0, i;
+	const char *env;
 	char *end;
 
 	if (!v)
@@ -553,8 +554,9 @@ int cli_verify(int argc, char **argv)
 		return cli_error("verify needs a FILE (see bpfilter help "
 				 "verify)");
 	v->opts.kind = (enum bf_slot_kind)kind;
-	if (getenv("BF_VERIFY_SIDES")) {
-		sides = strdup(getenv("BF_VERIFY_SIDES"));
+	env = getenv("BF_VERIFY_SIDES");
+	if (env) {
+		sides = strdup(env);
 		if (!sides || env_sides(v, sides))
 			return VERIFY_USAGE;
 	}

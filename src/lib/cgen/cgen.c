@@ -30,6 +30,7 @@
 #include "cgen/m_bpf.h"
 #include "cgen/m_set.h"
 #include "cgen/pctx.h"
+#include "cgen/targets.h"
 #include "compat.h"
 #include "kbtf/kbtf.h"
 #include "opt/opt.h"
@@ -135,6 +136,8 @@ struct cg {
 	/* packet context fields only filled when some rule needs them */
 	bool need_mark, need_pkttype, need_mac, need_ctmark;
 	bool log_on; /* some rule is LOG: capture + LOG maps */
+	/* extension targets (targets.h): REJECT replies at tc/XDP, MARK */
+	bool reject_on, mark_on;
 	struct bf_mx mx; /* addrtype, owner, time, tcpmss, rt (mext.h) */
 	int off_ct_mark;
 	int off_skb_mark, off_skb_dev, off_dev_type, off_skb_head,
@@ -966,6 +969,12 @@ static void emit_log(struct cg *c, const struct bf_rule *rule)
 			    (int16_t)offsetof(struct bf_pktlog_rec,
 					      counter_idx),
 			    (int32_t)rule->counter_idx));
+	bf_emit(&c->e, I_ST(BPF_W, BF_R6,
+			    (int16_t)offsetof(struct bf_pktlog_rec, nflog_group),
+			    rule->verdict.kind == BF_VERDICT_NFLOG ?
+				    (int32_t)(rule->verdict.u.nflog.group |
+					      BF_PKTLOG_NFLOG << 16) :
+				    0));
 	for (int i = 0; i < 4; i++) {
 		int16_t src = (int16_t)(PCTX_OFF(iif) + 8 * i);
 		int16_t dst = (int16_t)(offsetof(struct bf_pktlog_rec, iif) +
@@ -1132,7 +1141,18 @@ static void emit_verdict(struct cg *c, const struct bf_chain *chain,
 	case BF_VERDICT_CONTINUE:
 		break;
 	case BF_VERDICT_LOG:
+	case BF_VERDICT_NFLOG:
 		emit_log(c, rule);
+		break;
+	case BF_VERDICT_MARK:
+		bf_cgen_mark(&c->e, &rule->verdict);
+		break;
+	case BF_VERDICT_REJECT:
+		/* netfilter programs cannot send: the packet is dropped
+		 * (bf_check() warns) */
+		bf_emit_ret(&c->e, c->attach == BF_ATTACH_NF ?
+					   BF_RC_DROP :
+					   bf_cgen_reject_rc(rule));
 		break;
 	case BF_VERDICT_ACCEPT:
 		bf_emit_ret(&c->e, BF_RC_ACCEPT);
@@ -1224,6 +1244,8 @@ static void emit_rule(struct cg *c, const struct bf_chain *chain,
 	if (reach && bf_label_refs(&c->e, next) &&
 	    rule->verdict.kind != BF_VERDICT_CONTINUE &&
 	    rule->verdict.kind != BF_VERDICT_LOG &&
+	    rule->verdict.kind != BF_VERDICT_NFLOG &&
+	    rule->verdict.kind != BF_VERDICT_MARK &&
 	    rule->verdict.kind != BF_VERDICT_JUMP) {
 		/* a terminal verdict: counted and returned off the
 		 * straight line */
@@ -2329,6 +2351,8 @@ static void ct_lookup(struct cg *c, enum bf_family family)
 	bf_label_bind(&c->e, done);
 }
 
+static bool spill_ctx(const struct cg *c);
+
 /* Call the chain function of a family's built-in chain and return the
  * hook's verdict. */
 static void call_builtin(struct cg *c, enum bf_family family)
@@ -2359,10 +2383,44 @@ static void call_builtin(struct cg *c, enum bf_family family)
 	}
 	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
 	bf_emit_call(&c->e, fn_of(c, b)->label);
-	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_DROP, drop);
-	bf_emit_ret(&c->e, c->v_accept);
+	if (spill_ctx(c))
+		bf_emit(&c->e, I_LDX(BPF_DW, BF_R6, BF_FP, STK_CTX));
+	if (c->mark_on && c->attach == BF_ATTACH_TC) {
+		/* MARK rules changed pctx.mark (t_mark.c) */
+		ld(c, BPF_W, BF_R1, PCTX_OFF(mark));
+		bf_emit(&c->e, I_STX(BPF_W, BF_R6, BF_R1,
+				     (int16_t)offsetof(struct __sk_buff,
+						       mark)));
+	}
+	if (c->reject_on) {
+		bf_label rej = bf_label_new(&c->e);
+		struct bf_reject_env env = {
+			.attach = c->attach, .hook = c->hook,
+			.l3off = ETH_HLEN_, .v_drop = c->v_drop,
+			.kf_size = c->kf_size,
+		};
+
+		bf_cgen_reply_hoplimits(c->ifname, &env.ttl4, &env.hlim6);
+		bf_emit_jmp_imm(&c->e, BPF_JGE, BF_R0, BF_RC_REJECT_ICMP, rej);
+		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_DROP, drop);
+		bf_emit_ret(&c->e, c->v_accept);
+		bf_label_bind(&c->e, rej);
+		bf_cgen_reject_reply(&c->e, &env, family);
+	} else {
+		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_DROP, drop);
+		bf_emit_ret(&c->e, c->v_accept);
+	}
 	bf_label_bind(&c->e, drop);
 	bf_emit_ret(&c->e, c->v_drop);
+}
+
+/* The main function keeps the program context on its stack (STK_CTX)
+ * when code after the prologue needs it: conntrack lookups, REJECT
+ * replies, MARK. */
+static bool spill_ctx(const struct cg *c)
+{
+	return c->use_ct || c->reject_on ||
+	       (c->mark_on && c->attach == BF_ATTACH_TC);
 }
 
 static bool family_on(const struct cg *c, enum bf_family f)
@@ -2375,9 +2433,10 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 	bf_label accept = bf_label_new(&c->e);
 
 	bf_emit(&c->e, I_MOV64_REG(BF_R6, BF_R1));
-	for (int off = c->use_ct ? -STK_SIZE_CT : -STK_SIZE; off < 0; off += 8)
+	for (int off = spill_ctx(c) ? -STK_SIZE_CT : -STK_SIZE; off < 0;
+	     off += 8)
 		bf_emit(&c->e, I_ST(BPF_DW, BF_FP, (int16_t)off, 0));
-	if (c->use_ct)
+	if (spill_ctx(c))
 		bf_emit(&c->e, I_STX(BPF_DW, BF_FP, BF_R6, STK_CTX));
 	fp_ptr(c, BF_R9, STK_PCTX);
 
@@ -2565,7 +2624,15 @@ static int scan_matches(struct cg *c)
 			    bf_um_scan(&c->um, r, NULL, r->verdict.u.bpf.ref))
 				return -EINVAL;
 
-			if (r->verdict.kind == BF_VERDICT_LOG) {
+			if (r->verdict.kind == BF_VERDICT_MARK) {
+				c->mark_on = true;
+				c->need_mark = true;
+			}
+			if (r->verdict.kind == BF_VERDICT_REJECT &&
+			    c->attach != BF_ATTACH_NF)
+				c->reject_on = true;
+			if (r->verdict.kind == BF_VERDICT_LOG ||
+			    r->verdict.kind == BF_VERDICT_NFLOG) {
 				c->log_on = true;
 				if (c->attach != BF_ATTACH_XDP)
 					c->need_mark = true;
@@ -2867,6 +2934,7 @@ int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 	}
 	prog->n_state = c.n_state;
 	prog->log = c.log_on;
+	prog->reject = c.reject_on;
 	prog->insns = TAKE_PTR(c.e.insns);
 	prog->n_insns = c.e.n;
 	prog->relocs = TAKE_PTR(c.e.relocs);

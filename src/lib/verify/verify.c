@@ -397,7 +397,7 @@ static int drain(struct dside *sd, struct dprobe *v, size_t n, int si)
 		got += drain_raw(sd, i, v, n, si);
 	for (int lo = 0; lo < 2; lo++)
 		for (;;) {
-			struct sockaddr_ll sll;
+			struct sockaddr_ll sll = { 0 };
 			socklen_t sl = sizeof(sll);
 			ssize_t len = recvfrom(lo ? sd->lo_rx : sd->pkt_rx, buf,
 					       sizeof(buf), 0,
