@@ -17,6 +17,11 @@
 #define BF_PKTLOG_CAP 128
 #define BF_PKTLOG_RINGBUF_SIZE (256u * 1024)
 
+enum bf_pktlog_target {
+	BF_PKTLOG_LOG = 0,
+	BF_PKTLOG_NFLOG = 1,
+};
+
 struct bf_pktlog_rec {
 	uint32_t counter_idx; /* bf_rule.counter_idx of the LOG rule */
 	uint8_t hook; /* enum bf_hook */
@@ -26,7 +31,12 @@ struct bf_pktlog_rec {
 	uint32_t mark; /* skb mark (0 at XDP) */
 	uint32_t len; /* L3 length */
 	uint32_t caplen; /* bytes of data[] that are valid */
-	uint32_t pad1;
+	/* NFLOG records (the NFLOG target goes through the same ring:
+	 * BPF cannot reach nfnetlink_log): target BF_PKTLOG_NFLOG and the
+	 * rule's --nflog-group; LOG records: both 0. */
+	uint16_t nflog_group;
+	uint8_t target; /* enum bf_pktlog_target */
+	uint8_t pad1;
 	char iif[16]; /* input interface name (netfilter), zeros if none */
 	char oif[16];
 	/* The link-layer header of a received packet (netfilter with a

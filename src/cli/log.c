@@ -35,19 +35,36 @@ static void print_rec(const struct bf_pktlog_rec *r, const char *slot,
 	struct logctx *x = data;
 	char line[2048];
 
-	bf_pktlog_format(r, prefix, flags, line, sizeof(line));
+	if (r->target == BF_PKTLOG_NFLOG) {
+		/* NFLOG: the group in front (nfnetlink_log cannot be
+		 * reached from BPF; doc/hooks.md) */
+		int n = snprintf(line, sizeof(line), "NFLOG group %u: ",
+				 r->nflog_group);
+
+		bf_pktlog_format(r, prefix, flags, line + n,
+				 sizeof(line) - (size_t)n);
+	} else {
+		bf_pktlog_format(r, prefix, flags, line, sizeof(line));
+	}
 	x->n++;
 	if (x->to_syslog)
 		syslog(LOG_KERN | (level & 7), "%s", line);
 	if (x->json) {
 		json_t *o = json_pack("{s:s, s:s?, s:i, s:I, s:s, s:s, s:I, "
-				      "s:s}",
+				      "s:s, s:s}",
 				      "slot", slot, "prefix", prefix, "level",
 				      level, "counter",
 				      (json_int_t)r->counter_idx, "family",
 				      bf_family_name(r->family), "hook",
 				      bf_hook_name(r->hook), "len",
-				      (json_int_t)r->len, "line", line);
+				      (json_int_t)r->len, "line", line,
+				      "target",
+				      r->target == BF_PKTLOG_NFLOG ? "NFLOG" :
+								     "LOG");
+
+		if (o && r->target == BF_PKTLOG_NFLOG)
+			json_object_set_new(o, "group",
+					    json_integer(r->nflog_group));
 
 		if (o) {
 			json_dumpf(o, stdout, JSON_COMPACT);

@@ -278,7 +278,50 @@ static void check_hook_use(struct ctx *x, const struct bf_chain *c)
 static bool verdict_supported(enum bf_verdict_kind kind)
 {
 	return kind <= BF_VERDICT_GOTO || kind == BF_VERDICT_LOG ||
+	       kind == BF_VERDICT_REJECT || kind == BF_VERDICT_NFLOG ||
+	       kind == BF_VERDICT_MARK || kind == BF_VERDICT_CONNMARK ||
 	       kind == BF_VERDICT_BPF;
+}
+
+/* Why an extension target cannot be compiled at an attachment kind (NULL:
+ * it can). What each hook can do to a packet is in doc/hooks.md. */
+static const char *verdict_refusal(enum bf_verdict_kind kind,
+				   enum bf_attach_kind attach)
+{
+	switch (kind) {
+	case BF_VERDICT_MARK:
+		if (attach == BF_ATTACH_NF)
+			return "BPF netfilter programs cannot write the "
+			       "packet (skb->mark is read-only to them); "
+			       "use --hook tc";
+		if (attach == BF_ATTACH_XDP)
+			return "XDP frames have no mark (there is no skb "
+			       "yet); use --hook tc";
+		return NULL;
+	case BF_VERDICT_CONNMARK:
+		if (attach == BF_ATTACH_NF)
+			return "BPF netfilter programs can neither write "
+			       "the packet's mark nor its conntrack entry";
+		return "conntrack has not seen the packet yet at tc and xdp "
+		       "(nf_conntrack_in() runs at PRE_ROUTING / "
+		       "LOCAL_OUT), so its entry cannot be marked there";
+	default:
+		return NULL;
+	}
+}
+
+/* REJECT at the netfilter hooks: the packet is dropped, nothing is
+ * sent. Said once per rule, as a warning. */
+static void warn_reject_nf(const struct bf_rule *r)
+{
+	bf_log_at(BF_LOG_WARN, r->file, r->line, 0,
+		  "target 'REJECT' at nf: BPF netfilter programs can only "
+		  "accept or drop, so the packet is dropped and no %s is "
+		  "sent (use --hook tc or xdp for replies; doc/hooks.md)",
+		  r->verdict.u.reject.with == BF_REJECT_TCP_RESET ?
+			  "TCP reset" :
+		  r->family == BF_FAMILY_INET6 ? "ICMPv6 error" :
+						 "ICMP error");
 }
 
 bool bf_check_match_supported(enum bf_match_type type,
@@ -291,7 +334,13 @@ bool bf_check_match_supported(enum bf_match_type type,
 
 bool bf_check_verdict_supported(enum bf_verdict_kind kind)
 {
-	return verdict_supported(kind);
+	return verdict_supported(kind) && !verdict_refusal(kind, BF_ATTACH_NF);
+}
+
+bool bf_check_verdict_supported_at(enum bf_verdict_kind kind,
+				   enum bf_attach_kind attach)
+{
+	return verdict_supported(kind) && !verdict_refusal(kind, attach);
 }
 
 static void check_matches(struct ctx *x, const struct bf_chain *c)
@@ -299,12 +348,23 @@ static void check_matches(struct ctx *x, const struct bf_chain *c)
 	for (size_t j = 0; j < c->n_rules; j++) {
 		const struct bf_rule *r = &c->rules[j];
 
-		if (!verdict_supported(r->verdict.kind)) {
+		const char *why = verdict_refusal(r->verdict.kind, x->attach);
+
+		if (why) {
+			bf_log_at(BF_LOG_ERROR, r->file, r->line, 0,
+				  "target '%s' cannot be used at %s: %s",
+				  bf_verdict_name(r->verdict.kind),
+				  bf_attach_name(x->attach), why);
+			x->errors++;
+		} else if (!verdict_supported(r->verdict.kind)) {
 			bf_log_at(BF_LOG_ERROR, r->file, r->line, 0,
 				  "target '%s' is not supported by the code "
 				  "generator yet",
 				  bf_verdict_name(r->verdict.kind));
 			x->errors++;
+		} else if (r->verdict.kind == BF_VERDICT_REJECT &&
+			   x->attach == BF_ATTACH_NF) {
+			warn_reject_nf(r);
 		}
 
 		for (size_t k = 0; k < r->n_matches; k++) {

@@ -36,7 +36,9 @@ int bf_check(const struct bf_ruleset *rs, enum bf_attach_kind attach,
  * kind, and a verdict kind at all (what bf_check() enforces). */
 bool bf_check_match_supported(enum bf_match_type type,
 			      enum bf_attach_kind attach);
-bool bf_check_verdict_supported(enum bf_verdict_kind kind);
+bool bf_check_verdict_supported(enum bf_verdict_kind kind); /* at nf */
+bool bf_check_verdict_supported_at(enum bf_verdict_kind kind,
+				   enum bf_attach_kind attach);
 
 /* Name of an attachment kind: "nf", "tc", "xdp". */
 const char *bf_attach_name(enum bf_attach_kind attach);

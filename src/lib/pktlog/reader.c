@@ -26,7 +26,8 @@
 struct rule_info {
 	bool log;
 	uint8_t level, flags;
-	char prefix[BF_LOG_PREFIX_MAX];
+	/* LOG prefix, or NFLOG prefix (the longer of the two) */
+	char prefix[BF_NFLOG_PREFIX_MAX];
 };
 
 struct slot_info {
@@ -65,16 +66,25 @@ static int collect_rules(struct bf_ruleset *rs, unsigned long long gen,
 			const struct bf_rule *r = &ch->rules[i];
 			struct rule_info *ri;
 
-			if (r->verdict.kind != BF_VERDICT_LOG ||
+			if ((r->verdict.kind != BF_VERDICT_LOG &&
+			     r->verdict.kind != BF_VERDICT_NFLOG) ||
 			    r->counter_idx >= s->n_rules)
 				continue;
 			ri = &s->rules[r->counter_idx];
 			ri->log = true;
+			if (r->verdict.kind == BF_VERDICT_NFLOG) {
+				/* NFLOG records: no level, no LOG flags */
+				ri->level = 4;
+				ri->flags = 0;
+				snprintf(ri->prefix, sizeof(ri->prefix), "%s",
+					 r->verdict.u.nflog.prefix);
+				continue;
+			}
 			ri->level = r->verdict.u.log.level;
 			ri->flags = r->verdict.u.log.flags;
 			memcpy(ri->prefix, r->verdict.u.log.prefix,
-			       sizeof(ri->prefix));
-			ri->prefix[sizeof(ri->prefix) - 1] = '\0';
+			       sizeof(r->verdict.u.log.prefix));
+			ri->prefix[sizeof(r->verdict.u.log.prefix) - 1] = '\0';
 		}
 	}
 	return 1; /* change nothing */
