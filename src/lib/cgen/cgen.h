@@ -63,6 +63,10 @@ enum bf_reloc_kind {
 	 * BPF_MAP_TYPE_RINGBUF "bf_log" (include/bpfilter/pktlog.h). */
 	BF_RELOC_LOGBUF,
 	BF_RELOC_LOGRING,
+	/* BPF_PSEUDO_MAP_FD of the one-slot BPF_MAP_TYPE_PERCPU_ARRAY of
+	 * BF_REJECT_BUF bytes REJECT replies are built in (cgen/targets.h),
+	 * created by bf_program_load() when prog->reject is set. */
+	BF_RELOC_REJBUF,
 	/* BPF_PSEUDO_MAP_FD of the named set rs->sets[map] (cgen/m_set.h):
 	 * bf_program_load() takes its fd from prog->set_fds[map]. */
 	BF_RELOC_SET,
@@ -111,6 +115,7 @@ struct bf_program {
 	size_t n_maps;
 	size_t n_folded; /* rules folded into hash lookups */
 	bool log; /* has LOG rules: needs the LOG maps */
+	bool reject; /* sends REJECT replies: needs the reply buffer */
 	/* fds of the maps of rs->sets, by set index (-1: none), set by the
 	 * caller before bf_program_load() for BF_RELOC_SET (not owned) */
 	const int *set_fds;

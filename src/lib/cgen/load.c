@@ -17,6 +17,7 @@
 #include "cgen/cgen.h"
 #include "cgen/m_bpf.h"
 #include "cgen/pctx.h"
+#include "cgen/targets.h"
 #include "compat.h"
 
 int bf_counters_map_create(uint32_t n_counters)
@@ -176,6 +177,7 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 	_cleanup_close_ int state_fd = -1;
 	_cleanup_close_ int logbuf_fd = -1;
 	_cleanup_close_ int logring_fd = -1;
+	_cleanup_close_ int rejbuf_fd = -1;
 	/* fds of prog->maps, ended by -2 */
 	__attribute__((cleanup(close_fds))) int *map_fds = NULL;
 
@@ -218,8 +220,21 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 			return r;
 		}
 	}
+	if (prog->reject) {
+		rejbuf_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY,
+					   "bf_rejbuf", sizeof(uint32_t),
+					   BF_REJECT_BUF, 1, NULL);
+		if (rejbuf_fd < 0) {
+			r = -errno;
+			bf_err("cannot create the REJECT buffer: %s",
+			       strerror(-r));
+			return r;
+		}
+	}
 	for (size_t i = 0; i < prog->n_relocs; i++) {
-		if (prog->relocs[i].kind == BF_RELOC_LOGBUF)
+		if (prog->relocs[i].kind == BF_RELOC_REJBUF)
+			prog->insns[prog->relocs[i].idx].imm = rejbuf_fd;
+		else if (prog->relocs[i].kind == BF_RELOC_LOGBUF)
 			prog->insns[prog->relocs[i].idx].imm = logbuf_fd;
 		else if (prog->relocs[i].kind == BF_RELOC_LOGRING)
 			prog->insns[prog->relocs[i].idx].imm = logring_fd;
