@@ -26,6 +26,7 @@
 #include "bpfilter/pktlog.h"
 #include "cgen/cgen.h"
 #include "cgen/emit.h"
+#include "cgen/m_recent.h"
 #include "cgen/mext.h"
 #include "cgen/m_bpf.h"
 #include "cgen/m_set.h"
@@ -155,6 +156,9 @@ struct cg {
 	/* netfilter: struct offsets from the kernel BTF */
 	int off_ctx_state, off_ctx_skb, off_skb_nfct, off_state_in,
 		off_state_out, off_dev_name;
+	/* xt_recent tables used (cgen/m_recent.h), handed to the program */
+	struct bf_recent_table *recent;
+	size_t n_recent;
 };
 
 /* An upper bound of the conditional jumps emitted for a rule. */
@@ -172,6 +176,9 @@ static unsigned int rule_cost(const struct bf_rule *r)
 		case BF_MATCH_SRANGE:
 		case BF_MATCH_DRANGE:
 			cost += 20;
+			break;
+		case BF_MATCH_RECENT:
+			cost += 64;
 			break;
 		default:
 			cost += 6;
@@ -876,6 +883,9 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 	case BF_MATCH_STATISTIC:
 		emit_statistic(c, m, fail);
 		return true;
+	case BF_MATCH_RECENT:
+		return bf_recent_emit(&c->e, c->rs, c->attach, c->hook, rule, m,
+				      &c->recent, &c->n_recent, fail);
 	case BF_MATCH_SET:
 		return bf_set_emit(&c->e, c->rs, c->attach, rule, m, fail);
 	case BF_MATCH_CONNMARK:
@@ -2671,6 +2681,7 @@ static int scan_matches(struct cg *c)
 				case BF_MATCH_TTL:
 				case BF_MATCH_LIMIT:
 				case BF_MATCH_STATISTIC:
+				case BF_MATCH_RECENT:
 					break;
 				case BF_MATCH_SET:
 					why = bf_set_check(c->rs, c->attach,
@@ -2748,12 +2759,15 @@ void bf_program_free(struct bf_program **prog)
 		free((*prog)->maps[i].values);
 	}
 	free((*prog)->maps);
+	free((*prog)->recent);
 	free(*prog);
 	*prog = NULL;
 }
 
 static void release(struct cg *c)
 {
+	free(c->recent);
+	c->recent = NULL;
 	bf_um_release(&c->um);
 	for (size_t i = 0; i < c->n_fns; i++)
 		free(c->fns[i].groups);
@@ -2934,6 +2948,8 @@ int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 	}
 	prog->n_state = c.n_state;
 	prog->log = c.log_on;
+	prog->recent = TAKE_PTR(c.recent);
+	prog->n_recent = c.n_recent;
 	prog->reject = c.reject_on;
 	prog->insns = TAKE_PTR(c.e.insns);
 	prog->n_insns = c.e.n;

@@ -63,6 +63,11 @@ enum bf_reloc_kind {
 	 * BPF_MAP_TYPE_RINGBUF "bf_log" (include/bpfilter/pktlog.h). */
 	BF_RELOC_LOGBUF,
 	BF_RELOC_LOGRING,
+	/* xt_recent table prog->recent[map] (cgen/m_recent.h): its "idx"
+	 * hash map (BPF_PSEUDO_MAP_FD) and its "tab" array value
+	 * (BPF_PSEUDO_MAP_VALUE, insns[idx + 1].imm = offset) */
+	BF_RELOC_RECENT_IDX,
+	BF_RELOC_RECENT_TAB,
 	/* BPF_PSEUDO_MAP_FD of the one-slot BPF_MAP_TYPE_PERCPU_ARRAY of
 	 * BF_REJECT_BUF bytes REJECT replies are built in (cgen/targets.h),
 	 * created by bf_program_load() when prog->reject is set. */
@@ -70,6 +75,12 @@ enum bf_reloc_kind {
 	/* BPF_PSEUDO_MAP_FD of the named set rs->sets[map] (cgen/m_set.h):
 	 * bf_program_load() takes its fd from prog->set_fds[map]. */
 	BF_RELOC_SET,
+};
+
+/* An xt_recent table a program uses (cgen/m_recent.h). */
+struct bf_recent_table {
+	char name[BF_RECENT_NAME_MAX];
+	uint32_t nstamps; /* time stamps per entry */
 };
 
 struct bf_reloc {
@@ -115,6 +126,12 @@ struct bf_program {
 	size_t n_maps;
 	size_t n_folded; /* rules folded into hash lookups */
 	bool log; /* has LOG rules: needs the LOG maps */
+	struct bf_recent_table *recent; /* xt_recent tables used */
+	size_t n_recent;
+	/* Where bf_program_load() pins and finds the recent tables (the
+	 * namespace's pin directory; set by the caller, not owned); NULL:
+	 * the program gets tables of its own. */
+	const char *recent_dir;
 	bool reject; /* sends REJECT replies: needs the reply buffer */
 	/* fds of the maps of rs->sets, by set index (-1: none), set by the
 	 * caller before bf_program_load() for BF_RELOC_SET (not owned) */

@@ -231,6 +231,18 @@ void bf_emit_map_fd_kind(struct bf_emit *e, uint8_t dst,
 	bf_emit(e, bf_insn(0, 0, 0, 0, 0));
 }
 
+void bf_emit_map_value_kind(struct bf_emit *e, uint8_t dst,
+			    enum bf_reloc_kind kind, uint32_t map, uint32_t off)
+{
+	size_t at = e->n;
+
+	bf_emit_map_fd_kind(e, dst, kind, map);
+	if (e->err || e->n != at + 2)
+		return;
+	e->insns[at].src_reg = BPF_PSEUDO_MAP_VALUE;
+	e->insns[at + 1].imm = (int32_t)off;
+}
+
 void bf_emit_ret(struct bf_emit *e, int32_t imm)
 {
 	bf_emit(e, I_MOV64_IMM(BF_R0, imm));

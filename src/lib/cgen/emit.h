@@ -154,6 +154,10 @@ void bf_emit_map_fd(struct bf_emit *e, uint8_t dst, uint32_t map);
 /* Same, for a map of relocation kind `kind` (BF_RELOC_LOG*). */
 void bf_emit_map_fd_kind(struct bf_emit *e, uint8_t dst,
 			 enum bf_reloc_kind kind, uint32_t map);
+/* dst = address of byte `off` of the value of map `map` of relocation
+ * kind `kind` (BPF_PSEUDO_MAP_VALUE; BF_RELOC_RECENT_TAB). */
+void bf_emit_map_value_kind(struct bf_emit *e, uint8_t dst,
+			    enum bf_reloc_kind kind, uint32_t map, uint32_t off);
 /* r0 = imm; exit */
 void bf_emit_ret(struct bf_emit *e, int32_t imm);
 

@@ -15,6 +15,7 @@
 #include "bpfilter/log.h"
 #include "bpfilter/pktlog.h"
 #include "cgen/cgen.h"
+#include "cgen/m_recent.h"
 #include "cgen/m_bpf.h"
 #include "cgen/pctx.h"
 #include "cgen/targets.h"
@@ -181,6 +182,17 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 	/* fds of prog->maps, ended by -2 */
 	__attribute__((cleanup(close_fds))) int *map_fds = NULL;
 
+	/* recent tables: idx, tab per table, ended by -2 */
+	__attribute__((cleanup(close_fds))) int *recent_fds = NULL;
+
+	recent_fds = malloc((2 * prog->n_recent + 1) * sizeof(*recent_fds));
+	if (!recent_fds)
+		return -ENOMEM;
+	for (size_t i = 0; i <= 2 * prog->n_recent; i++)
+		recent_fds[i] = i < 2 * prog->n_recent ? -1 : -2;
+	r = bf_recent_maps_open(prog, recent_fds);
+	if (r)
+		return r;
 	map_fds = malloc((prog->n_maps + 1) * sizeof(*map_fds));
 	if (!map_fds)
 		return -ENOMEM;
@@ -242,6 +254,13 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 			prog->insns[prog->relocs[i].idx].imm = counters_fd;
 		else if (prog->relocs[i].kind == BF_RELOC_STATE)
 			prog->insns[prog->relocs[i].idx].imm = state_fd;
+		else if ((prog->relocs[i].kind == BF_RELOC_RECENT_IDX ||
+			  prog->relocs[i].kind == BF_RELOC_RECENT_TAB) &&
+			 prog->relocs[i].map < prog->n_recent)
+			prog->insns[prog->relocs[i].idx].imm =
+				recent_fds[2 * prog->relocs[i].map +
+					   (prog->relocs[i].kind ==
+					    BF_RELOC_RECENT_TAB)];
 		else if (prog->relocs[i].kind == BF_RELOC_SET) {
 			if (prog->relocs[i].map >= prog->n_set_fds ||
 			    prog->set_fds[prog->relocs[i].map] < 0) {

@@ -42,6 +42,9 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	[BF_MATCH_CTSTATE] = AT(BF_ATTACH_NF), [BF_MATCH_COMMENT] = AT_ALL,
 	[BF_MATCH_LENGTH] = AT_ALL,    [BF_MATCH_TTL] = AT_ALL,
 	[BF_MATCH_LIMIT] = AT_ALL,     [BF_MATCH_STATISTIC] = AT_ALL,
+	/* xt_recent tables are per namespace, shared by every program
+	 * (cgen/m_recent.h, doc/stateful.md) */
+	[BF_MATCH_RECENT] = AT_ALL,
 	[BF_MATCH_MAC] = AT_ALL,
 	/* skb->mark and skb->pkt_type exist from the stack on (tc, nf);
 	 * XDP runs before an skb is built. */
@@ -380,6 +383,20 @@ static void check_matches(struct ctx *x, const struct bf_chain *c)
 			/* Match types the front ends parse but the code
 			 * generator cannot compile yet have no attachment
 			 * at all: say so instead of blaming the hook. */
+			if (m->type == BF_MATCH_CONNLIMIT) {
+				/* doc/stateful.md, "connlimit" */
+				bf_log_at(BF_LOG_ERROR, r->file,
+					  m->line ? m->line : r->line, 0,
+					  "match 'connlimit' cannot be compiled "
+					  "exactly: nf_conncount counts the "
+					  "conntrack entries of each address "
+					  "and forgets a connection when its "
+					  "entry dies or closes, which a BPF "
+					  "program can neither enumerate nor "
+					  "observe");
+				x->errors++;
+				continue;
+			}
 			if (!match_attach[m->type]) {
 				bf_log_at(BF_LOG_ERROR, r->file,
 					  m->line ? m->line : r->line, 0,

@@ -27,6 +27,7 @@
 #include "bpfilter/front_ipt.h"
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "cgen/m_recent.h"
 #include "check/check.h"
 #include "load/ct.h"
 #include "load/kernel.h"
@@ -694,6 +695,9 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 		t->pts[i].prog->set_fds = t->sets.fds;
 		t->pts[i].prog->n_set_fds = t->sets.n;
 	}
+	/* recent tables are pinned per namespace (cgen/m_recent.h) */
+	for (size_t i = 0; i < t->n_pts; i++)
+		t->pts[i].prog->recent_dir = t->nsdir;
 	r = load_programs(t->pts, t->n_pts, t->counters_fd, a->verbose);
 	if (r)
 		goto out;
@@ -978,6 +982,9 @@ int bf_flush(const struct bf_slot_sel *sel)
 	if (ct_flushed && !ct_used)
 		bf_ct_disable();
 	if (!sel || sel->kind < 0) {
+		/* No rule is left to use a recent table (xt_recent frees a
+		 * table with its last rule). */
+		bf_recent_unpin_all(nsdir);
 		/* Leave no empty directory behind for this namespace. */
 		rmdir(nsdir);
 	}
