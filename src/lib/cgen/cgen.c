@@ -26,7 +26,6 @@
 #include "bpfilter/pktlog.h"
 #include "cgen/cgen.h"
 #include "cgen/emit.h"
-#include "cgen/mext.h"
 #include "cgen/m_recent.h"
 #include "cgen/mext.h"
 #include "cgen/m_bpf.h"
@@ -138,7 +137,6 @@ struct cg {
 	/* packet context fields only filled when some rule needs them */
 	bool need_mark, need_pkttype, need_mac, need_ctmark;
 	bool log_on; /* some rule is LOG: capture + LOG maps */
-	struct bf_mx mx; /* addrtype, owner, time, tcpmss, rt (mext.h) */
 	/* extension targets (targets.h): REJECT replies at tc/XDP, MARK */
 	bool reject_on, mark_on;
 	struct bf_mx mx; /* addrtype, owner, time, tcpmss, rt (mext.h) */
