@@ -452,6 +452,17 @@ static void test_flood_during_changes(void **state)
 	close(ps[1]);
 }
 
+/* The same with every rule of INPUT in a segment program of its own
+ * (load/seg.h): each change replaces one segment program. */
+static void test_flood_during_segment_changes(void **state)
+{
+	setenv("BPFILTER_SEG_MIN", "1", 1);
+	setenv("BPFILTER_SEG_RULES", "1", 1);
+	test_flood_during_changes(state);
+	unsetenv("BPFILTER_SEG_MIN");
+	unsetenv("BPFILTER_SEG_RULES");
+}
+
 /* Several processes adding rules at once: every rule exactly once. */
 static void test_concurrent_writers(void **state)
 {
@@ -807,6 +818,7 @@ int main(void)
 		cmocka_unit_test(test_iptables_like_kernel),
 		cmocka_unit_test(test_corpus_replay),
 		cmocka_unit_test(test_flood_during_changes),
+		cmocka_unit_test(test_flood_during_segment_changes),
 		cmocka_unit_test(test_concurrent_writers),
 		cmocka_unit_test(test_if_generation_and_batch),
 		cmocka_unit_test(test_save_restore),

@@ -35,6 +35,7 @@
 #include "compat.h"
 #include "kbtf/kbtf.h"
 #include "opt/opt.h"
+#include "cgen/segprog.h"
 
 /* Return codes of chain functions. */
 enum {
@@ -159,6 +160,8 @@ struct cg {
 	/* xt_recent tables used (cgen/m_recent.h), handed to the program */
 	struct bf_recent_table *recent;
 	size_t n_recent;
+	/* compiling a root or a segment program (cgen/segprog.h) */
+	const struct bf_seg_opts *seg;
 };
 
 /* An upper bound of the conditional jumps emitted for a rule. */
@@ -950,8 +953,18 @@ static void emit_count(struct cg *c, uint32_t idx)
 	bf_emit(&c->e, I_ATOMIC_ADD64(BF_R1, BF_R2, 8));
 }
 
+static bool seg_member(const struct cg *c)
+{
+	return c->seg && !c->seg->root;
+}
+
 static void emit_policy(struct cg *c, const struct bf_chain *chain)
 {
+	/* in a segment program, the policy is the stub's (seg_stub()) */
+	if (seg_member(c)) {
+		bf_emit_ret(&c->e, BF_RC_RETURN);
+		return;
+	}
 	emit_count(c, chain->policy_counter_idx);
 	bf_emit_ret(&c->e, chain->policy == BF_VERDICT_DROP ? BF_RC_DROP :
 							     BF_RC_ACCEPT);
@@ -1651,7 +1664,7 @@ static void emit_func_head(struct cg *c, bf_label l, struct bf_program *prog,
 
 static void emit_chain_end(struct cg *c, const struct bf_chain *chain)
 {
-	if (chain->builtin)
+	if (chain->builtin && !seg_member(c))
 		emit_policy(c, chain);
 	else
 		bf_emit_ret(&c->e, BF_RC_CONTINUE);
@@ -1734,7 +1747,10 @@ static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 	}
 	emit_chain_end(c, chain);
 	bf_label_bind(&c->e, ret);
-	emit_chain_end(c, chain);
+	if (chain->builtin)
+		emit_policy(c, chain);
+	else
+		emit_chain_end(c, chain);
 	emit_func_tail(c);
 	free(segs);
 	return 0;
@@ -2362,6 +2378,8 @@ static void ct_lookup(struct cg *c, enum bf_family family)
 }
 
 static bool spill_ctx(const struct cg *c);
+static void seg_root(struct cg *c);
+static void seg_stub(struct cg *c, enum bf_family family);
 
 /* Call the chain function of a family's built-in chain and return the
  * hook's verdict. */
@@ -2391,8 +2409,12 @@ static void call_builtin(struct cg *c, enum bf_family family)
 		st_pctx(c, BPF_B, PCTX_OFF(pkttype), BF_R1);
 		bf_label_bind(&c->e, done);
 	}
-	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
-	bf_emit_call(&c->e, fn_of(c, b)->label);
+	if (c->seg && c->seg->root) {
+		seg_root(c);
+	} else {
+		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
+		bf_emit_call(&c->e, fn_of(c, b)->label);
+	}
 	if (spill_ctx(c))
 		bf_emit(&c->e, I_LDX(BPF_DW, BF_R6, BF_FP, STK_CTX));
 	if (c->mark_on && c->attach == BF_ATTACH_TC) {
@@ -2429,7 +2451,7 @@ static void call_builtin(struct cg *c, enum bf_family family)
  * replies, MARK. */
 static bool spill_ctx(const struct cg *c)
 {
-	return c->use_ct || c->reject_on ||
+	return (c->seg && c->seg->root) || c->use_ct || c->reject_on ||
 	       (c->mark_on && c->attach == BF_ATTACH_TC);
 }
 
@@ -2442,6 +2464,10 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 {
 	bf_label accept = bf_label_new(&c->e);
 
+	if (seg_member(c)) {
+		seg_stub(c, nf_family);
+		return;
+	}
 	bf_emit(&c->e, I_MOV64_REG(BF_R6, BF_R1));
 	for (int off = spill_ctx(c) ? -STK_SIZE_CT : -STK_SIZE; off < 0;
 	     off += 8)
@@ -2826,13 +2852,14 @@ int bf_cgen_frames(const struct bf_ruleset *rs, enum bf_family family,
 	return r;
 }
 
-int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
-		    enum bf_hook hook, enum bf_family family,
-		    const char *ifname, struct bf_program **out)
+static int compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
+		   enum bf_hook hook, enum bf_family family, const char *ifname,
+		   const struct bf_seg_opts *seg, struct bf_program **out)
 {
 	struct bf_program *prog;
 	struct cg c = {
 		.rs = rs, .attach = attach, .hook = hook, .ifname = ifname,
+		.seg = seg,
 	};
 	int r;
 
@@ -2892,6 +2919,12 @@ int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 		r = bf_mx_resolve(&c.mx);
 	if (r)
 		goto out;
+	/* what the stubs of segment programs do not do (cgen/segprog.h) */
+	if (seg && (c.log_on || c.use_ct || c.reject_on || c.mark_on ||
+		    c.um.on)) {
+		r = -ENOTSUP;
+		goto out;
+	}
 
 	prog = calloc(1, sizeof(*prog));
 	if (!prog) {
@@ -2961,4 +2994,148 @@ out:
 	release(&c);
 	free(c.cold);
 	return r;
+}
+
+int bf_cgen_compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
+		    enum bf_hook hook, enum bf_family family,
+		    const char *ifname, struct bf_program **out)
+{
+	return compile(rs, attach, hook, family, ifname, NULL, out);
+}
+
+/* ---- segment programs (cgen/segprog.h, doc/live.md) ---- */
+
+int bf_cgen_compile_seg(const struct bf_ruleset *rs, enum bf_hook hook,
+			enum bf_family family, const struct bf_seg_opts *o,
+			struct bf_program **out)
+{
+	int r = compile(rs, BF_ATTACH_NF, hook, family, NULL, o, out);
+
+	if (!r && !o->root)
+		snprintf((*out)->name, sizeof((*out)->name), "bf_seg%u_%s%d",
+			 o->index,
+			 hook == BF_HOOK_INPUT ? "in" :
+			 hook == BF_HOOK_OUTPUT ? "out" : "fwd",
+			 family == BF_FAMILY_INET6 ? 6 : 4);
+	return r;
+}
+
+static void seg_map_fd(struct cg *c, uint8_t dst, int fd)
+{
+	bf_emit(&c->e, bf_insn(BPF_LD | BPF_DW | BPF_IMM, dst,
+			       BPF_PSEUDO_MAP_FD, 0, fd));
+	bf_emit(&c->e, bf_insn(0, 0, 0, 0, 0));
+}
+
+/* r0 = the per-CPU struct bf_seg_pcpu, or goto fail. Clobbers r1-r5. */
+static void seg_pcpu(struct cg *c, int16_t key_off, bf_label fail)
+{
+	bf_emit(&c->e, I_ST(BPF_W, BF_FP, key_off, 0));
+	seg_map_fd(c, BF_R1, c->seg->pcpu_fd);
+	fp_ptr(c, BF_R2, key_off);
+	bf_emit(&c->e, I_HELPER(BPF_FUNC_map_lookup_elem));
+	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, fail);
+}
+
+#define SEG_OWNER(i) ((int16_t)offsetof(struct bf_seg_pcpu, owner[i]))
+#define SEG_PCTX(i) ((int32_t)offsetof(struct bf_seg_pcpu, pctx[i]))
+
+/* The root's end: in place of calling the built-in chain (r9 = packet
+ * context on the stack), claim a free slot of the per-CPU array with a
+ * compare-and-exchange of its owner (0 -> context pointer), copy the
+ * packet context into it and tail-call segment 0. Leaves r0 = BF_RC_DROP
+ * when that fails (no free slot, no segment 0): fail closed. */
+static void seg_root(struct cg *c)
+{
+	bf_label fail = bf_label_new(&c->e), copy = bf_label_new(&c->e);
+	bf_label got[BF_SEG_SLOTS];
+
+	/* STK_CTOPTS is free in netfilter programs (no conntrack lookup) */
+	seg_pcpu(c, STK_CTOPTS, fail);
+	bf_emit(&c->e, I_MOV64_REG(BF_R7, BF_R0));
+	bf_emit(&c->e, I_LDX(BPF_DW, BF_R6, BF_FP, STK_CTX));
+	for (int i = 0; i < BF_SEG_SLOTS; i++) {
+		got[i] = bf_label_new(&c->e);
+		bf_emit(&c->e, I_MOV64_IMM(BF_R0, 0));
+		bf_emit(&c->e, bf_insn(BPF_STX | BPF_ATOMIC | BPF_DW, BF_R7,
+				       BF_R6, SEG_OWNER(i), BPF_CMPXCHG));
+		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, got[i]);
+	}
+	bf_emit_ja(&c->e, fail);
+	for (int i = 0; i < BF_SEG_SLOTS; i++) {
+		bf_label_bind(&c->e, got[i]);
+		bf_emit(&c->e, I_MOV64_REG(BF_R8, BF_R7));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R8, SEG_OWNER(i)));
+		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, SEG_PCTX(i)));
+		bf_emit_ja(&c->e, copy);
+	}
+	bf_label_bind(&c->e, copy);
+	for (int16_t off = 0; off < (int16_t)sizeof(struct bf_pctx); off += 8) {
+		int size = (size_t)off + 8 <= sizeof(struct bf_pctx) ? BPF_DW :
+								      BPF_W;
+
+		bf_emit(&c->e, I_LDX(size, BF_R2, BF_R9, off));
+		bf_emit(&c->e, I_STX(size, BF_R1, BF_R2, off));
+	}
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R6));
+	seg_map_fd(c, BF_R2, c->seg->segs_fd);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R3, 0));
+	bf_emit(&c->e, I_HELPER(BPF_FUNC_tail_call));
+	/* no segment 0: free the slot */
+	bf_emit(&c->e, I_ST(BPF_DW, BF_R8, 0, 0));
+	bf_label_bind(&c->e, fail);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R0, BF_RC_DROP));
+}
+
+/* The main function of segment program k (see cgen/segprog.h). */
+static void seg_stub(struct cg *c, enum bf_family family)
+{
+	const struct bf_chain *b = bf_ruleset_builtin(c->rs, family, c->hook);
+	bf_label fail = bf_label_new(&c->e), found = bf_label_new(&c->e);
+	bf_label next = bf_label_new(&c->e), policy = bf_label_new(&c->e);
+	bf_label drop = bf_label_new(&c->e);
+	bf_label at[BF_SEG_SLOTS];
+
+	bf_emit(&c->e, I_MOV64_REG(BF_R6, BF_R1));
+	seg_pcpu(c, -8, fail);
+	bf_emit(&c->e, I_MOV64_REG(BF_R7, BF_R0));
+	for (int i = 0; i < BF_SEG_SLOTS; i++) {
+		at[i] = bf_label_new(&c->e);
+		bf_emit(&c->e, I_LDX(BPF_DW, BF_R1, BF_R7, SEG_OWNER(i)));
+		bf_emit_jmp_reg(&c->e, BPF_JEQ, BF_R1, BF_R6, at[i]);
+	}
+	bf_emit_ja(&c->e, fail);
+	for (int i = 0; i < BF_SEG_SLOTS; i++) {
+		bf_label_bind(&c->e, at[i]);
+		bf_emit(&c->e, I_MOV64_REG(BF_R8, BF_R7));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R8, SEG_OWNER(i)));
+		bf_emit(&c->e, I_MOV64_REG(BF_R9, BF_R7));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R9, SEG_PCTX(i)));
+		bf_emit_ja(&c->e, found);
+	}
+	bf_label_bind(&c->e, found);
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
+	bf_emit_call(&c->e, fn_of(c, b)->label);
+	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_CONTINUE, next);
+	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_RETURN, policy);
+	bf_emit(&c->e, I_ST(BPF_DW, BF_R8, 0, 0));
+	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_DROP, drop);
+	bf_emit_ret(&c->e, c->v_accept);
+	bf_label_bind(&c->e, next);
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R6));
+	seg_map_fd(c, BF_R2, c->seg->segs_fd);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R3, (int32_t)c->seg->index + 1));
+	bf_emit(&c->e, I_HELPER(BPF_FUNC_tail_call));
+	/* no next segment: the chain ends */
+	bf_label_bind(&c->e, policy);
+	emit_count(c, b->policy_counter_idx);
+	bf_emit(&c->e, I_ST(BPF_DW, BF_R8, 0, 0));
+	if (b->policy == BF_VERDICT_DROP)
+		bf_emit_ja(&c->e, drop);
+	else
+		bf_emit_ret(&c->e, c->v_accept);
+	bf_label_bind(&c->e, fail);
+	bf_label_bind(&c->e, drop);
+	bf_emit_ret(&c->e, c->v_drop);
 }

@@ -1,12 +1,154 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <bpf/btf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bpfilter/log.h"
 #include "kbtf/kbtf.h"
 
 static struct btf *vmlinux;
+
+/*
+ * Loading /sys/kernel/btf/vmlinux (5.5 MB, 126,000 types here) takes 8 to
+ * 70 ms, more than the rest of a small change. The few answers a process
+ * needs are kept in a cache file (BPFILTER_KBTF_CACHE, default
+ * /run/bpfilter.kbtf; "" disables it): one "key value" line per answer,
+ * after a "boot <boot_id>" line; a file of another boot is ignored and
+ * replaced. Lines are appended with one write() each (O_APPEND), so
+ * concurrent processes do not tear them. Only root can write /run.
+ */
+struct kc_entry {
+	char *key;
+	char *val;
+};
+static struct kc_entry *kc;
+static size_t n_kc;
+static bool kc_loaded;
+static char kc_boot[64];
+
+static const char *kc_path(void)
+{
+	const char *p = getenv("BPFILTER_KBTF_CACHE");
+
+	return p ? p : "/run/bpfilter.kbtf";
+}
+
+static void kc_add(const char *key, const char *val)
+{
+	struct kc_entry *n = realloc(kc, (n_kc + 1) * sizeof(*kc));
+
+	if (!n)
+		return;
+	kc = n;
+	kc[n_kc].key = strdup(key);
+	kc[n_kc].val = strdup(val);
+	if (!kc[n_kc].key || !kc[n_kc].val) {
+		free(kc[n_kc].key);
+		free(kc[n_kc].val);
+		return;
+	}
+	n_kc++;
+}
+
+static void kc_load(void)
+{
+	char line[512];
+	FILE *f;
+	bool ok = true;
+
+	kc_loaded = true;
+	f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	if (!f)
+		return;
+	if (!fgets(kc_boot, sizeof(kc_boot), f))
+		kc_boot[0] = '\0';
+	fclose(f);
+	kc_boot[strcspn(kc_boot, "\n")] = '\0';
+	if (!*kc_path() || !kc_boot[0])
+		return;
+	f = fopen(kc_path(), "re");
+	if (!f)
+		return;
+	while (ok && fgets(line, sizeof(line), f)) {
+		char *sp = strchr(line, ' ');
+
+		line[strcspn(line, "\n")] = '\0';
+		if (!sp)
+			continue;
+		*sp = '\0';
+		if (!strcmp(line, "boot"))
+			ok = !strcmp(sp + 1, kc_boot);
+		else
+			kc_add(line, sp + 1);
+	}
+	fclose(f);
+	if (!ok) {
+		/* another boot's answers: forget them */
+		for (size_t i = 0; i < n_kc; i++) {
+			free(kc[i].key);
+			free(kc[i].val);
+		}
+		n_kc = 0;
+		unlink(kc_path());
+	}
+}
+
+static const char *kc_get(const char *key)
+{
+	if (!kc_loaded)
+		kc_load();
+	for (size_t i = 0; i < n_kc; i++) {
+		if (!strcmp(kc[i].key, key))
+			return kc[i].val;
+	}
+	return NULL;
+}
+
+static void kc_put(const char *key, const char *val)
+{
+	char buf[600];
+	struct stat st;
+	int fd, len = 0;
+
+	kc_add(key, val);
+	if (!*kc_path() || !kc_boot[0])
+		return;
+	fd = open(kc_path(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_size == 0)
+		len = snprintf(buf, sizeof(buf), "boot %s\n", kc_boot);
+	len += snprintf(buf + len, sizeof(buf) - (size_t)len, "%s %s\n", key,
+			val);
+	if (len > 0 && (size_t)len < sizeof(buf) &&
+	    write(fd, buf, (size_t)len) != len)
+		bf_dbg("cannot write %s", kc_path());
+	close(fd);
+}
+
+static bool kc_int(const char *key, long *out)
+{
+	const char *v = kc_get(key);
+	char *end;
+
+	if (!v)
+		return false;
+	*out = strtol(v, &end, 10);
+	return !*end;
+}
+
+static void kc_put_int(const char *key, long v)
+{
+	char val[32];
+
+	snprintf(val, sizeof(val), "%ld", v);
+	kc_put(key, val);
+}
 
 static struct btf *kbtf(void)
 {
@@ -24,9 +166,15 @@ static struct btf *kbtf(void)
 
 int bf_kbtf_func_id(const char *name)
 {
-	struct btf *btf = kbtf();
+	struct btf *btf;
+	char key[256];
+	long v;
 	int id;
 
+	snprintf(key, sizeof(key), "func:%s", name);
+	if (kc_int(key, &v) && v > 0 && v <= INT32_MAX)
+		return (int)v;
+	btf = kbtf();
 	if (!btf)
 		return -ENOENT;
 	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
@@ -34,6 +182,7 @@ int bf_kbtf_func_id(const char *name)
 		bf_err("kernel function %s not found in the kernel BTF", name);
 		return -ENOENT;
 	}
+	kc_put_int(key, id);
 	return id;
 }
 
@@ -78,10 +227,15 @@ static long member_bits(const struct btf *btf, int id, const char *member,
 
 int bf_kbtf_member_off(const char *sname, const char *member)
 {
-	struct btf *btf = kbtf();
+	struct btf *btf;
+	char key[256];
 	long bits;
 	int id;
 
+	snprintf(key, sizeof(key), "off:%s.%s", sname, member);
+	if (kc_int(key, &bits) && bits >= 0 && bits <= INT32_MAX)
+		return (int)bits;
+	btf = kbtf();
 	if (!btf)
 		return -ENOENT;
 	id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
@@ -95,30 +249,50 @@ int bf_kbtf_member_off(const char *sname, const char *member)
 		       member, sname);
 		return -ENOENT;
 	}
+	kc_put_int(key, bits / 8);
 	return (int)(bits / 8);
 }
 
 const char *bf_kbtf_name(int id)
 {
-	struct btf *btf = kbtf();
+	struct btf *btf;
 	const struct btf_type *t;
+	const char *name;
+	char key[32];
 
-	if (!btf || id <= 0)
+	if (id <= 0)
+		return NULL;
+	snprintf(key, sizeof(key), "name:%d", id);
+	name = kc_get(key);
+	if (name)
+		return name;
+	btf = kbtf();
+	if (!btf)
 		return NULL;
 	t = btf__type_by_id(btf, (uint32_t)id);
 	if (!t)
 		return NULL;
-	return btf__name_by_offset(btf, t->name_off);
+	name = btf__name_by_offset(btf, t->name_off);
+	if (name && *name && !strchr(name, ' '))
+		kc_put(key, name);
+	return name;
 }
 
 int bf_kbtf_member_bits(const char *sname, const char *member,
 			uint32_t *bit_off, uint32_t *bit_size)
 {
-	struct btf *btf = kbtf();
+	struct btf *btf;
 	uint32_t size = 0;
+	char key[256];
+	const char *v;
 	long bits;
 	int id;
 
+	snprintf(key, sizeof(key), "bits:%s.%s", sname, member);
+	v = kc_get(key);
+	if (v && sscanf(v, "%u/%u", bit_off, bit_size) == 2)
+		return 0;
+	btf = kbtf();
 	if (!btf)
 		return -ENOENT;
 	id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
@@ -132,5 +306,11 @@ int bf_kbtf_member_bits(const char *sname, const char *member,
 	}
 	*bit_off = (uint32_t)bits;
 	*bit_size = size;
+	{
+		char val[32];
+
+		snprintf(val, sizeof(val), "%u/%u", *bit_off, size);
+		kc_put(key, val);
+	}
 	return 0;
 }

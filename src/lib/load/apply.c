@@ -34,6 +34,7 @@
 #include "load/link.h"
 #include "load/load.h"
 #include "load/pin.h"
+#include "load/seg.h"
 #include "load/slot.h"
 #include "load/state.h"
 #include "set/slot.h"
@@ -447,6 +448,7 @@ struct txn {
 	int counters_fd, state_fd, lock_fd;
 	char nsdir[PATH_MAX];
 	struct bf_set_maps sets; /* maps of rs->sets (set/slot.h) */
+	struct bf_seg_txn seg; /* segment programs (load/seg.h) */
 };
 
 static void txn_release(struct txn *t)
@@ -459,6 +461,7 @@ static void txn_release(struct txn *t)
 	if (t->lock_fd >= 0)
 		close(t->lock_fd);
 	bf_set_maps_release(&t->sets);
+	bf_seg_txn_release(&t->seg);
 }
 
 /* Steps 2-5 of the transaction (see top of file). */
@@ -596,6 +599,8 @@ struct install_args {
 	char *const *other;
 	const char *const *other_name;
 	const char *const *kernel_restore;
+	/* an incremental change: one segment program (load/seg.h) */
+	struct bf_seg_plan *plan;
 };
 
 /* Hand the other tables to the kernel (see bf_apply()): --test for every
@@ -627,11 +632,22 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 {
 	struct bf_state st = { 0 };
 	double t_compile = 0, t_load = 0, t_progs = 0;
+	/* counters map slots: spare ones for incremental changes */
+	uint32_t cap = bf_seg_capacity(rs->n_counters);
 	int r;
 
 	r = bf_check(rs, a->kind, a->ifname);
 	if (r)
 		goto out;
+	if (a->plan) {
+		/* one segment program replaces one (load/seg.h) */
+		t_compile = now_ms();
+		r = bf_seg_plan_load(a->plan, a->verbose);
+		if (r)
+			goto out;
+		t_progs = now_ms();
+		goto state;
+	}
 
 	t->n_pts = bf_slot_points(a->kind, rs->families, t->pts);
 	for (size_t i = 0; i < t->n_pts; i++) {
@@ -653,15 +669,15 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 	}
 
 	/* 1. load everything */
-	t->counters_fd = counters_map_create(rs->n_counters);
+	t->counters_fd = counters_map_create(cap);
 	if (t->counters_fd < 0) {
 		r = t->counters_fd;
 		bf_err("cannot create the counters map: %s", strerror(-r));
 		goto out;
 	}
 	{
-		_cleanup_free_ struct bf_counter *init = calloc(
-			rs->n_counters ? rs->n_counters : 1, sizeof(*init));
+		_cleanup_free_ struct bf_counter *init =
+			calloc(cap ? cap : 1, sizeof(*init));
 		uint32_t key = 0;
 
 		if (!init) {
@@ -698,10 +714,17 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 	/* recent tables are pinned per namespace (cgen/m_recent.h) */
 	for (size_t i = 0; i < t->n_pts; i++)
 		t->pts[i].prog->recent_dir = t->nsdir;
+	/* long chains at netfilter hooks: segment programs */
+	r = bf_seg_build(&t->seg, t->pts, t->n_pts, rs, t->counters_fd, cap,
+			 a->verbose);
+	if (r)
+		goto out;
 	r = load_programs(t->pts, t->n_pts, t->counters_fd, a->verbose);
 	if (r)
 		goto out;
+	t_progs = now_ms();
 
+state:
 	memcpy(st.hdr.magic, BF_STATE_MAGIC, sizeof(BF_STATE_MAGIC));
 	st.hdr.version = BF_STATE_VERSION;
 	st.hdr.generation = a->old ? a->old->hdr.generation + 1 : 1;
@@ -744,7 +767,18 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 	}
 
 	t_load = now_ms();
+	if (a->plan) {
+		r = bf_seg_plan_commit(a->plan, t->slot.dir,
+				       st.hdr.generation);
+		if (!r)
+			r = pin_replace(t->state_fd, t->slot.dir, "state");
+		if (r)
+			goto out;
+		goto done;
+	}
 	r = commit(t);
+	if (!r)
+		bf_seg_commit(&t->seg, t->slot.dir, st.hdr.generation);
 	if (r) {
 		/* Nothing changed: drop the conntrack table if we made it. */
 		if ((st.hdr.flags & BF_STATE_USES_CT) &&
@@ -761,6 +795,7 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 	r = bf_set_maps_commit(rs, &t->sets, t->slot.dir);
 	if (r)
 		goto out;
+done:
 	bf_info("%s: generation %llu in force (parse %.0f ms, check+compile "
 		"%.0f ms, load %.0f ms, attach+switch %.0f ms, %u counters)",
 		t->slot.name, (unsigned long long)st.hdr.generation,
@@ -893,6 +928,9 @@ int bf_apply(const struct bf_apply_opts *o)
 		if (r)
 			goto out;
 		bf_ruleset_number(old);
+		r = bf_seg_apply_slots(old, t.slot.dir, ost.hdr.generation);
+		if (r)
+			goto out;
 		bf_path(path, sizeof(path), "%s/counters", t.slot.dir);
 		cfd = bpf_obj_get(path);
 		if (cfd >= 0 && bf_counters_read(cfd, &vals, &n) == 0)
@@ -1115,6 +1153,8 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 	bool have_old = false;
 	char path[PATH_MAX];
 	double t0 = now_ms(), t_read = t0, t_text = t0, t_cnt = t0, t_inst;
+	struct bf_seg_snap *sn = NULL;
+	struct bf_seg_plan *plan = NULL;
 	int r;
 
 	if ((unsigned)o->kind >= BF_SLOT_COUNT)
@@ -1189,12 +1229,24 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 		rs->families = ost.hdr.families;
 		bf_ruleset_number(rs);
 		t_text = now_ms();
+		/* counter slots of segment programs (load/seg.h) */
+		r = bf_seg_apply_slots(rs, t.slot.dir, ost.hdr.generation);
+		if (r)
+			goto out;
 		bf_path(path, sizeof(path), "%s/counters", t.slot.dir);
 		old_cfd = bpf_obj_get(path);
 		if (old_cfd >= 0 &&
 		    bf_counters_read(old_cfd, &snap, &n_snap) == 0)
 			bf_counters_apply(rs, snap, n_snap);
 		mark_old_indexes(rs);
+		bf_path(path, sizeof(path), "%s/seginfo", t.slot.dir);
+		if (!o->test_only && !o->read_only && !access(path, F_OK)) {
+			sn = bf_seg_snapshot(rs);
+			if (!sn) {
+				r = -ENOMEM;
+				goto out;
+			}
+		}
 	}
 	families_before = rs->families;
 	t_cnt = now_ms();
@@ -1209,6 +1261,30 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 	}
 	if (!rs->families && !families_before)
 		goto out; /* nothing was and nothing is */
+
+	/* One segment program changed, or everything is rebuilt. */
+	r = sn ? bf_seg_plan(&plan, rs, sn, t.slot.dir, ost.hdr.generation) :
+		 1;
+	if (r < 0)
+		goto out;
+	if (r == 0) {
+		struct install_args a = {
+			.kind = (enum bf_attach_kind)o->kind,
+			.verbose = o->verbose,
+			.old = &ost,
+			.t0 = t0,
+			.t_parse = now_ms(),
+			.plan = plan,
+		};
+
+		r = install(&t, rs, &a);
+		bf_dbg("edit timings (one segment): lock+read state %.1f ms, "
+		       "parse %.1f ms, counters %.1f ms, change+plan %.1f ms, "
+		       "install %.1f ms",
+		       t_read - t0, t_text - t_read, t_cnt - t_text,
+		       a.t_parse - t_cnt, now_ms() - a.t_parse);
+		goto out;
+	}
 
 	r = number_keeping_map(rs, &map);
 	if (r)
@@ -1239,6 +1315,8 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 		       t_inst - a.t_parse, now_ms() - t_inst);
 	}
 out:
+	bf_seg_plan_free(&plan);
+	bf_seg_snap_free(&sn);
 	txn_release(&t);
 	bf_state_release(&ost);
 	bf_ruleset_free(&rs);

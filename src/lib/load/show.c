@@ -17,6 +17,7 @@
 #include "bpfilter/front_ipt.h"
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "load/seg.h"
 #include "load/link.h"
 #include "load/load.h"
 #include "load/pin.h"
@@ -82,6 +83,10 @@ static int view_load(struct view *v)
 	if (r)
 		return r;
 	bf_ruleset_number(v->rs);
+	/* counter slots of segment programs (load/seg.h) */
+	r = bf_seg_apply_slots(v->rs, v->slot.dir, v->st.hdr.generation);
+	if (r)
+		return r;
 	bf_path(path, sizeof(path), "%s/counters", v->slot.dir);
 	cfd = bpf_obj_get(path);
 	if (cfd < 0)

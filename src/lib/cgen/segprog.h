@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Segment programs: a long built-in chain of a netfilter hook compiled as
+ * a root program and up to BF_SEG_MAX segment programs reached by tail
+ * calls, so that changing one rule reloads one segment (doc/live.md,
+ * "Incremental changes").
+ *
+ *  - The root program (in the dispatcher's prog array, as any ruleset
+ *    program) parses the packet into its packet context as usual, claims
+ *    a slot of a per-CPU array (struct bf_seg_pcpu: the slot's owner is
+ *    the program context pointer, unique among the invocations alive on
+ *    a CPU, nested or preempted), copies the packet context into it and
+ *    tail-calls segment 0 of the prog array `segs`.
+ *  - Segment program k finds its slot by its context pointer, calls the
+ *    chain function of its rules on the copy, and: on a verdict, frees
+ *    the slot and returns it; when its rules end, tail-calls segment
+ *    k + 1, or when there is none (or on RETURN) counts the policy, frees
+ *    the slot and returns the policy.
+ *
+ * At most 33 tail calls run per packet (MAX_TAIL_CALL_CNT): the
+ * dispatcher's, the root's and one per segment, hence BF_SEG_MAX.
+ */
+#ifndef BPFILTER_CGEN_SEGPROG_H
+#define BPFILTER_CGEN_SEGPROG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cgen/cgen.h"
+#include "cgen/pctx.h"
+
+#define BF_SEG_MAX 30
+#define BF_SEG_SLOTS 8
+#define BF_SEG_PCTX_SIZE ((sizeof(struct bf_pctx) + 7) / 8 * 8)
+
+/* The value of the per-CPU array (one entry). */
+struct bf_seg_pcpu {
+	uint64_t owner[BF_SEG_SLOTS]; /* 0: free */
+	uint8_t pctx[BF_SEG_SLOTS][BF_SEG_PCTX_SIZE];
+};
+
+struct bf_seg_opts {
+	bool root;	/* the root program (else segment `index`) */
+	uint32_t index; /* segment: its index in `segs` */
+	int pcpu_fd;	/* the per-CPU array of struct bf_seg_pcpu */
+	int segs_fd;	/* the prog array of BF_SEG_MAX segment programs */
+};
+
+/* Compile the root program or one segment program of the built-in chain
+ * `hook` of `family` at a netfilter hook. For a segment, rs is a ruleset
+ * whose built-in chain holds the segment's rules only (with the counter
+ * indexes and the policy of the whole chain). The fds are written into the
+ * instructions (no relocation). Returns 0, -ENOTSUP when the rules need
+ * what segment programs do not do (LOG, REJECT, MARK, user BPF,
+ * conntrack lookups), or -errno (reported via bf_log). */
+int bf_cgen_compile_seg(const struct bf_ruleset *rs, enum bf_hook hook,
+			enum bf_family family, const struct bf_seg_opts *o,
+			struct bf_program **out);
+
+#endif /* BPFILTER_CGEN_SEGPROG_H */

@@ -1,0 +1,929 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Segmented netfilter programs and incremental changes: see load/seg.h
+ * and doc/live.md ("Incremental changes").
+ */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "bpfilter/helper.h"
+#include "bpfilter/log.h"
+#include "load/pin.h"
+#include "load/seg.h"
+
+#define CHUNK 4096
+
+/* The seginfo map's value layout: this header, then n_slots u32. */
+struct disk {
+	char magic[8];
+	uint64_t generation;
+	uint32_t capacity, n_slots, n_pts, pad;
+	struct bf_seg_point pts[BF_MAX_POINTS];
+};
+
+static unsigned long env_ul(const char *name, unsigned long def,
+			    unsigned long min)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long x;
+
+	if (!v || !*v)
+		return def;
+	x = strtoul(v, &end, 10);
+	return *end || x < min ? def : x;
+}
+
+/* Rules per segment (BPFILTER_SEG_RULES) and the chain length from which
+ * a chain is segmented (BPFILTER_SEG_MIN); tests set small values. */
+static size_t seg_rules(void)
+{
+	return env_ul("BPFILTER_SEG_RULES", 64, 1);
+}
+
+static size_t seg_min(void)
+{
+	return env_ul("BPFILTER_SEG_MIN", 256, 1);
+}
+
+uint32_t bf_seg_capacity(uint32_t n)
+{
+	uint64_t c = (uint64_t)n + n / 4 + 64;
+
+	return c > UINT32_MAX / 16 ? n : (uint32_t)c;
+}
+
+void bf_seginfo_release(struct bf_seginfo *si)
+{
+	free(si->slots);
+	si->slots = NULL;
+}
+
+static int seginfo_write(const struct bf_seginfo *si)
+{
+	size_t len = sizeof(struct disk) + (size_t)si->n_slots * 4;
+	uint32_t n = (uint32_t)((len + CHUNK - 1) / CHUNK);
+	_cleanup_free_ uint8_t *buf = calloc(n, CHUNK);
+	struct disk d = { .generation = si->generation,
+			  .capacity = si->capacity,
+			  .n_slots = si->n_slots,
+			  .n_pts = si->n_pts };
+	int fd;
+
+	if (!buf)
+		return -ENOMEM;
+	memcpy(d.magic, BF_SEGINFO_MAGIC, sizeof(d.magic));
+	memcpy(d.pts, si->pts, sizeof(d.pts));
+	memcpy(buf, &d, sizeof(d));
+	if (si->n_slots)
+		memcpy(buf + sizeof(d), si->slots, (size_t)si->n_slots * 4);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bf_seginfo", 4, CHUNK, n,
+			    NULL);
+	if (fd < 0)
+		return -errno;
+	for (uint32_t i = 0; i < n; i++) {
+		if (bpf_map_update_elem(fd, &i, buf + (size_t)i * CHUNK, 0)) {
+			int r = -errno;
+
+			close(fd);
+			return r;
+		}
+	}
+	return fd;
+}
+
+static int seginfo_read(const char *slotdir, struct bf_seginfo *si)
+{
+	char path[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct disk d;
+	size_t len;
+	uint32_t n;
+
+	memset(si, 0, sizeof(*si));
+	bf_path(path, sizeof(path), "%s/seginfo", slotdir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	{
+		uint8_t chunk[CHUNK];
+		uint32_t k = 0;
+
+		if (bpf_map_lookup_elem(fd, &k, chunk))
+			return -errno;
+		memcpy(&d, chunk, sizeof(d));
+	}
+	if (memcmp(d.magic, BF_SEGINFO_MAGIC, sizeof(d.magic)) ||
+	    d.n_pts > BF_MAX_POINTS)
+		return -EINVAL;
+	len = sizeof(d) + (size_t)d.n_slots * 4;
+	n = (uint32_t)((len + CHUNK - 1) / CHUNK);
+	buf = malloc((size_t)n * CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(fd, &i, buf + (size_t)i * CHUNK))
+			return -errno;
+	}
+	si->slots = malloc(((size_t)d.n_slots ? d.n_slots : 1) * 4);
+	if (!si->slots)
+		return -ENOMEM;
+	memcpy(si->magic, d.magic, sizeof(si->magic));
+	si->generation = d.generation;
+	si->capacity = d.capacity;
+	si->n_slots = d.n_slots;
+	si->n_pts = d.n_pts;
+	memcpy(si->pts, d.pts, sizeof(si->pts));
+	memcpy(si->slots, buf + sizeof(d), (size_t)d.n_slots * 4);
+	return 0;
+}
+
+int bf_seg_apply_slots(struct bf_ruleset *rs, const char *slotdir,
+		       uint64_t generation)
+{
+	struct bf_seginfo si;
+	int r = seginfo_read(slotdir, &si);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r) {
+		bf_seginfo_release(&si);
+		return r;
+	}
+	if (si.generation != generation || si.n_slots != rs->n_counters) {
+		bf_warn("%s: segment info of generation %llu does not match "
+			"the state (generation %llu): counters read in rule "
+			"order",
+			slotdir, (unsigned long long)si.generation,
+			(unsigned long long)generation);
+		bf_seginfo_release(&si);
+		return 0;
+	}
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		struct bf_chain *c = &rs->chains[i];
+
+		if (c->builtin && c->policy_counter_idx < si.n_slots)
+			c->policy_counter_idx = si.slots[c->policy_counter_idx];
+		for (size_t j = 0; j < c->n_rules; j++) {
+			if (c->rules[j].counter_idx < si.n_slots)
+				c->rules[j].counter_idx =
+					si.slots[c->rules[j].counter_idx];
+		}
+	}
+	bf_seginfo_release(&si);
+	return 0;
+}
+
+/* The slots of rs's counters, in bf_ruleset_number() order. */
+static int slots_of(const struct bf_ruleset *rs, uint32_t **out, uint32_t *n)
+{
+	size_t k = 0, total = 0;
+	uint32_t *s;
+
+	for (size_t i = 0; i < rs->n_chains; i++)
+		total += (rs->chains[i].builtin ? 1 : 0) +
+			 rs->chains[i].n_rules;
+	s = malloc((total ? total : 1) * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		if (rs->chains[i].builtin)
+			s[k++] = rs->chains[i].policy_counter_idx;
+	}
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		for (size_t j = 0; j < rs->chains[i].n_rules; j++)
+			s[k++] = rs->chains[i].rules[j].counter_idx;
+	}
+	*out = s;
+	*n = (uint32_t)total;
+	return 0;
+}
+
+/* ---- compiling segments ---- */
+
+/* rs with the built-in chain b cut down to rules [first, first + n): a
+ * shallow copy (free sub->chains only). */
+static int sub_ruleset(struct bf_ruleset *sub, const struct bf_ruleset *rs,
+		       const struct bf_chain *b, size_t first, size_t n)
+{
+	struct bf_chain *chains = malloc(rs->n_chains * sizeof(*chains));
+	size_t bi = (size_t)(b - rs->chains);
+
+	if (!chains)
+		return -ENOMEM;
+	memcpy(chains, rs->chains, rs->n_chains * sizeof(*chains));
+	chains[bi].rules = b->rules + first;
+	chains[bi].n_rules = n;
+	*sub = *rs;
+	sub->chains = chains;
+	return 0;
+}
+
+/* Can the program run as a segment (no private maps but the folded
+ * groups' hash maps)? */
+static bool plain(const struct bf_program *p)
+{
+	if (p->n_state || p->log)
+		return false;
+	for (size_t i = 0; i < p->n_relocs; i++) {
+		if (p->relocs[i].kind != BF_RELOC_COUNTERS &&
+		    p->relocs[i].kind != BF_RELOC_MAP)
+			return false;
+	}
+	return true;
+}
+
+static int compile_seg(const struct bf_ruleset *rs, const struct bf_chain *b,
+		       size_t first, size_t n, const struct bf_seg_opts *o,
+		       struct bf_program **out)
+{
+	struct bf_ruleset sub;
+	int r = sub_ruleset(&sub, rs, b, first, n);
+
+	if (r)
+		return r;
+	r = bf_cgen_compile_seg(&sub, (enum bf_hook)(b->hook),
+				(enum bf_family)b->family, o, out);
+	free(sub.chains);
+	if (!r && !plain(*out)) {
+		bf_program_free(out);
+		r = -ENOTSUP;
+	}
+	return r;
+}
+
+static int load_seg(struct bf_program *p, int counters_fd, int segs_fd,
+		    uint32_t k, bool verbose)
+{
+	static char log[1 << 16];
+	int fd, r = 0;
+
+	log[0] = '\0';
+	fd = bf_program_load(p, counters_fd, log, sizeof(log));
+	if (fd < 0) {
+		bf_err("the kernel refused segment program %s: %s%s", p->name,
+		       strerror(-fd),
+		       verbose ? "" : " (-v shows the verifier log)");
+		if (verbose && log[0])
+			bf_err("verifier log:\n%s", log);
+		return fd;
+	}
+	if (bpf_map_update_elem(segs_fd, &k, &fd, BPF_ANY))
+		r = -errno;
+	close(fd);
+	if (r)
+		bf_err("cannot install segment program %s: %s", p->name,
+		       strerror(-r));
+	return r;
+}
+
+/* FNV-1a of the code, map fds left out. */
+static uint64_t code_hash(const struct bf_program *p)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < p->n_insns; i++) {
+		struct bpf_insn in = p->insns[i];
+		const uint8_t *b = (const uint8_t *)&in;
+
+		if (in.code == (BPF_LD | BPF_DW | BPF_IMM) &&
+		    (in.src_reg == BPF_PSEUDO_MAP_FD ||
+		     in.src_reg == BPF_PSEUDO_MAP_VALUE))
+			in.imm = 0;
+		for (size_t k = 0; k < sizeof(in); k++) {
+			h ^= b[k];
+			h *= 0x100000001b3ull;
+		}
+	}
+	return h;
+}
+
+static void seg_sizes(size_t n_rules, uint32_t *n_seg, uint32_t *sizes)
+{
+	size_t per = seg_rules(), n = (n_rules + per - 1) / per;
+
+	if (n > BF_SEG_MAX)
+		n = BF_SEG_MAX;
+	if (!n)
+		n = 1;
+	for (size_t k = 0; k < n; k++)
+		sizes[k] = (uint32_t)(n_rules / n + (k < n_rules % n ? 1 : 0));
+	*n_seg = (uint32_t)n;
+}
+
+static int seg_maps(int *pcpu_fd, int *segs_fd)
+{
+	*pcpu_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "bf_segpctx", 4,
+				  sizeof(struct bf_seg_pcpu), 1, NULL);
+	if (*pcpu_fd < 0)
+		return -errno;
+	*segs_fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "bf_segs", 4, 4,
+				  BF_SEG_MAX, NULL);
+	if (*segs_fd < 0) {
+		int r = -errno;
+
+		close(*pcpu_fd);
+		*pcpu_fd = -1;
+		return r;
+	}
+	return 0;
+}
+
+/* ---- full builds ---- */
+
+void bf_seg_txn_init(struct bf_seg_txn *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (size_t i = 0; i < BF_MAX_POINTS; i++)
+		st->segs_fd[i] = st->pcpu_fd[i] = -1;
+}
+
+void bf_seg_txn_release(struct bf_seg_txn *st)
+{
+	for (size_t i = 0; i < BF_MAX_POINTS; i++) {
+		if (st->segs_fd[i] > 0)
+			close(st->segs_fd[i]);
+		if (st->pcpu_fd[i] > 0)
+			close(st->pcpu_fd[i]);
+		st->segs_fd[i] = st->pcpu_fd[i] = -1;
+	}
+	bf_seginfo_release(&st->si);
+}
+
+int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
+		 const struct bf_ruleset *rs, int counters_fd,
+		 uint32_t capacity, bool verbose)
+{
+	int r;
+
+	st->si.capacity = capacity;
+	for (size_t i = 0; i < n; i++) {
+		const struct bf_chain *b =
+			bf_ruleset_builtin(rs, pts[i].family, pts[i].hook);
+		struct bf_seg_point sp = { .family = (uint8_t)pts[i].family,
+					   .hook = (uint8_t)pts[i].hook };
+		struct bf_seg_opts o = { .root = true };
+		struct bf_program *root = NULL;
+		uint32_t n_seg;
+		size_t first = 0;
+
+		if (!b || b->n_rules < seg_min() ||
+		    pts[i].prog->attach != BF_ATTACH_NF)
+			continue;
+		r = seg_maps(&st->pcpu_fd[i], &st->segs_fd[i]);
+		if (r)
+			return r;
+		o.pcpu_fd = st->pcpu_fd[i];
+		o.segs_fd = st->segs_fd[i];
+		r = bf_cgen_compile_seg(rs, pts[i].hook, pts[i].family, &o,
+					&root);
+		seg_sizes(b->n_rules, &n_seg, sp.sizes);
+		for (uint32_t k = 0; !r && k < n_seg; k++) {
+			struct bf_seg_opts so = o;
+			struct bf_program *p = NULL;
+
+			so.root = false;
+			so.index = k;
+			r = compile_seg(rs, b, first, sp.sizes[k], &so, &p);
+			if (!r)
+				r = load_seg(p, counters_fd, o.segs_fd, k,
+					     verbose);
+			bf_program_free(&p);
+			first += sp.sizes[k];
+		}
+		if (r == -ENOTSUP) {
+			/* rules segment programs cannot run: one program */
+			bf_dbg("%s: not segmented (rules need the whole "
+			       "program)",
+			       pts[i].key);
+			bf_program_free(&root);
+			close(st->pcpu_fd[i]);
+			close(st->segs_fd[i]);
+			st->pcpu_fd[i] = st->segs_fd[i] = -1;
+			continue;
+		}
+		if (r) {
+			bf_program_free(&root);
+			return r;
+		}
+		sp.n_seg = (uint8_t)n_seg;
+		sp.root_hash = code_hash(root);
+		bf_program_free(&pts[i].prog);
+		pts[i].prog = root;
+		st->on[i] = true;
+		snprintf(st->key[i], sizeof(st->key[i]), "%s", pts[i].key);
+		st->si.pts[st->si.n_pts++] = sp;
+		bf_dbg("%s: %u segment programs of about %zu rules", pts[i].key,
+		       n_seg, b->n_rules / n_seg);
+	}
+	if (st->si.n_pts)
+		return slots_of(rs, &st->si.slots, &st->si.n_slots);
+	return 0;
+}
+
+static int pin_as(int fd, const char *dir, const char *name)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+
+	bf_path(tmp, sizeof(tmp), "%s/new_%s", dir, name);
+	bf_path(path, sizeof(path), "%s/%s", dir, name);
+	unlink(tmp);
+	if (bpf_obj_pin(fd, tmp))
+		return -errno;
+	if (rename(tmp, path)) {
+		int r = -errno;
+
+		unlink(tmp);
+		return r;
+	}
+	return 0;
+}
+
+static const char *const point_keys[] = { "in4", "fwd4", "out4",
+					  "in6", "fwd6", "out6" };
+
+int bf_seg_commit(struct bf_seg_txn *st, const char *slotdir,
+		  uint64_t generation)
+{
+	char path[PATH_MAX];
+	int r = 0, fd;
+
+	/* pins of points no longer segmented */
+	for (size_t k = 0; k < sizeof(point_keys) / sizeof(*point_keys);
+	     k++) {
+		bool on = false;
+
+		for (size_t i = 0; i < BF_MAX_POINTS; i++)
+			on |= st->on[i] && !strcmp(st->key[i], point_keys[k]);
+		if (on)
+			continue;
+		bf_path(path, sizeof(path), "%s/segs_%s", slotdir,
+			point_keys[k]);
+		unlink(path);
+		bf_path(path, sizeof(path), "%s/pctx_%s", slotdir,
+			point_keys[k]);
+		unlink(path);
+	}
+	bf_path(path, sizeof(path), "%s/seginfo", slotdir);
+	if (!st->si.n_pts) {
+		unlink(path);
+		return 0;
+	}
+	for (size_t i = 0; i < BF_MAX_POINTS && !r; i++) {
+		char name[32];
+
+		if (!st->on[i])
+			continue;
+		snprintf(name, sizeof(name), "segs_%s", st->key[i]);
+		r = pin_as(st->segs_fd[i], slotdir, name);
+		snprintf(name, sizeof(name), "pctx_%s", st->key[i]);
+		if (!r)
+			r = pin_as(st->pcpu_fd[i], slotdir, name);
+	}
+	st->si.generation = generation;
+	fd = r ? r : seginfo_write(&st->si);
+	if (fd < 0) {
+		unlink(path);
+		bf_warn("%s: cannot store the segment info (%s): the next "
+			"change will rebuild everything",
+			slotdir, strerror(-fd));
+		return fd;
+	}
+	r = pin_as(fd, slotdir, "seginfo");
+	close(fd);
+	if (r)
+		unlink(path);
+	return r;
+}
+
+/* ---- incremental changes ---- */
+
+struct snap_chain {
+	char name[BF_CHAIN_NAME_MAX + 1];
+	int family;
+	bool builtin;
+	int policy;
+	uint32_t policy_idx;
+	struct bf_counter policy_counter;
+	size_t n_rules;
+	uint32_t *ids; /* counter_idx (slot + 1) of each rule */
+	struct bf_counter *counters;
+};
+
+struct bf_seg_snap {
+	unsigned int families;
+	size_t n_chains;
+	struct snap_chain *chains;
+};
+
+void bf_seg_snap_free(struct bf_seg_snap **s)
+{
+	if (!*s)
+		return;
+	for (size_t i = 0; i < (*s)->n_chains; i++) {
+		free((*s)->chains[i].ids);
+		free((*s)->chains[i].counters);
+	}
+	free((*s)->chains);
+	free(*s);
+	*s = NULL;
+}
+
+struct bf_seg_snap *bf_seg_snapshot(const struct bf_ruleset *rs)
+{
+	struct bf_seg_snap *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->families = rs->families;
+	s->chains = calloc(rs->n_chains ? rs->n_chains : 1,
+			   sizeof(*s->chains));
+	if (!s->chains) {
+		free(s);
+		return NULL;
+	}
+	s->n_chains = rs->n_chains;
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *c = &rs->chains[i];
+		struct snap_chain *sc = &s->chains[i];
+
+		snprintf(sc->name, sizeof(sc->name), "%s", c->name);
+		sc->family = c->family;
+		sc->builtin = c->builtin;
+		sc->policy = c->policy;
+		sc->policy_idx = c->policy_counter_idx;
+		sc->policy_counter = c->policy_counter;
+		sc->n_rules = c->n_rules;
+		sc->ids = malloc((c->n_rules ? c->n_rules : 1) * 4);
+		sc->counters = malloc((c->n_rules ? c->n_rules : 1) *
+				      sizeof(*sc->counters));
+		if (!sc->ids || !sc->counters) {
+			bf_seg_snap_free(&s);
+			return NULL;
+		}
+		for (size_t j = 0; j < c->n_rules; j++) {
+			sc->ids[j] = c->rules[j].counter_idx;
+			sc->counters[j] = c->rules[j].counter;
+		}
+	}
+	return s;
+}
+
+struct bf_seg_plan {
+	struct bf_seginfo si; /* as it will be */
+	size_t pt;	      /* index in si.pts */
+	uint32_t k;	      /* the segment replaced */
+	struct bf_program *prog;
+	int counters_fd, segs_fd, pcpu_fd, prog_fd;
+	uint32_t *fresh; /* slots of new rules, to zero before loading */
+	size_t n_fresh;
+};
+
+void bf_seg_plan_free(struct bf_seg_plan **p)
+{
+	if (!*p)
+		return;
+	bf_program_free(&(*p)->prog);
+	if ((*p)->counters_fd >= 0)
+		close((*p)->counters_fd);
+	if ((*p)->segs_fd >= 0)
+		close((*p)->segs_fd);
+	if ((*p)->pcpu_fd >= 0)
+		close((*p)->pcpu_fd);
+	if ((*p)->prog_fd >= 0)
+		close((*p)->prog_fd);
+	free((*p)->fresh);
+	bf_seginfo_release(&(*p)->si);
+	free(*p);
+	*p = NULL;
+}
+
+static bool same_counter(const struct bf_counter *a,
+			 const struct bf_counter *b)
+{
+	return a->packets == b->packets && a->bytes == b->bytes;
+}
+
+/* The one chain whose rules changed, and the window [p, oe) of its old
+ * rules replaced by [p, ne) of the new ones; 1 if the change is not of
+ * that kind. */
+static int find_change(const struct bf_ruleset *rs,
+		       const struct bf_seg_snap *s, size_t *ci, size_t *p,
+		       size_t *oe, size_t *ne)
+{
+	bool found = false;
+
+	if (rs->families != s->families || rs->n_chains != s->n_chains)
+		return 1;
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *c = &rs->chains[i];
+		const struct snap_chain *sc = &s->chains[i];
+		size_t a = 0, eo = sc->n_rules, en = c->n_rules;
+
+		if (strcmp(c->name, sc->name) || (int)c->family != sc->family ||
+		    c->builtin != sc->builtin || (int)c->policy != sc->policy ||
+		    c->policy_counter_idx != sc->policy_idx ||
+		    !same_counter(&c->policy_counter, &sc->policy_counter))
+			return 1;
+		while (a < eo && a < en && c->rules[a].counter_idx &&
+		       c->rules[a].counter_idx == sc->ids[a])
+			a++;
+		while (eo > a && en > a && c->rules[en - 1].counter_idx &&
+		       c->rules[en - 1].counter_idx == sc->ids[eo - 1]) {
+			eo--;
+			en--;
+		}
+		if (a == eo && a == en)
+			continue; /* unchanged */
+		if (found || !c->builtin)
+			return 1;
+		found = true;
+		*ci = i;
+		*p = a;
+		*oe = eo;
+		*ne = en;
+	}
+	if (!found)
+		return 1;
+	/* Counters of the kept rules unchanged (no -Z): they are in the
+	 * same places, but for the window of the changed chain. */
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *c = &rs->chains[i];
+		const struct snap_chain *sc = &s->chains[i];
+
+		for (size_t j = 0; j < c->n_rules; j++) {
+			size_t o = j;
+
+			if (i == *ci && j >= *p && j < *ne)
+				continue;
+			if (i == *ci && j >= *ne)
+				o = j - *ne + *oe;
+			if (!same_counter(&sc->counters[o], &c->rules[j].counter))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Zero counter slots through an mmap of the counters map (created
+ * BF_F_MMAPABLE), with atomic stores: the programs update other slots of
+ * the same value meanwhile. */
+static int zero_slots(int fd, uint32_t capacity, const uint32_t *slots,
+		      size_t n)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t len = (size_t)(capacity ? capacity : 1) *
+		     sizeof(struct bf_counter);
+	struct bf_counter *m;
+
+	if (!n)
+		return 0;
+	len = (len + (size_t)page - 1) / (size_t)page * (size_t)page;
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	for (size_t i = 0; i < n; i++) {
+		__atomic_store_n(&m[slots[i]].packets, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&m[slots[i]].bytes, 0, __ATOMIC_RELAXED);
+	}
+	munmap(m, len);
+	return 0;
+}
+
+int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
+		const struct bf_seg_snap *snap, const char *slotdir,
+		uint64_t generation)
+{
+	struct bf_seg_plan *pl = NULL;
+	_cleanup_free_ uint32_t *saved = NULL;
+	_cleanup_free_ uint8_t *used = NULL;
+	char path[PATH_MAX];
+	size_t ci = 0, p = 0, oe = 0, ne = 0, first = 0, n_saved = 0, k;
+	const struct bf_chain *b;
+	struct bf_seg_point *sp = NULL;
+	struct bf_program *root = NULL;
+	struct bf_seg_opts o = { .root = true, .pcpu_fd = -1, .segs_fd = -1 };
+	int r;
+
+	*out = NULL;
+	if (find_change(rs, snap, &ci, &p, &oe, &ne))
+		return 1;
+	b = &rs->chains[ci];
+	pl = calloc(1, sizeof(*pl));
+	if (!pl)
+		return -ENOMEM;
+	pl->counters_fd = pl->segs_fd = pl->pcpu_fd = pl->prog_fd = -1;
+	r = seginfo_read(slotdir, &pl->si);
+	if (r || pl->si.generation != generation)
+		goto no;
+	for (size_t i = 0; i < pl->si.n_pts; i++) {
+		if (pl->si.pts[i].family == (uint8_t)b->family &&
+		    pl->si.pts[i].hook == (uint8_t)b->hook) {
+			sp = &pl->si.pts[i];
+			pl->pt = i;
+		}
+	}
+	if (!sp)
+		goto no;
+	/* the segment that holds the old window (an insertion at a
+	 * boundary goes to the end of the segment before it) */
+	for (k = 0; k < sp->n_seg; k++) {
+		size_t end = first + sp->sizes[k];
+
+		if (p < end || (p == end && oe == p &&
+				(k + 1 == sp->n_seg || p > first)))
+			break;
+		first = end;
+	}
+	if (k == sp->n_seg || oe > first + sp->sizes[k])
+		goto no;
+	{
+		size_t size = sp->sizes[k] - (oe - p) + (ne - p);
+		size_t avg = b->n_rules / sp->n_seg;
+
+		if (size > 4 * avg + 64)
+			goto no; /* time to cut again: full rebuild */
+		sp->sizes[k] = (uint32_t)size;
+	}
+
+	/* The root must be the one in force: the same prologue (what the
+	 * packet context holds depends on the rules). */
+	r = bf_cgen_compile_seg(rs, (enum bf_hook)b->hook,
+				(enum bf_family)b->family, &o, &root);
+	if (r == -ENOTSUP)
+		goto no;
+	if (r)
+		goto err;
+	if (code_hash(root) != sp->root_hash) {
+		bf_dbg("incremental change: the new rules change the "
+		       "prologue");
+		goto no;
+	}
+
+	/* counter slots: kept rules keep theirs, new ones take free ones */
+	bf_path(path, sizeof(path), "%s/counters", slotdir);
+	pl->counters_fd = bpf_obj_get(path);
+	bf_path(path, sizeof(path), "%s/segs_%s", slotdir,
+		point_keys[(b->family == BF_FAMILY_INET6 ? 3 : 0) +
+			   (b->hook == BF_HOOK_INPUT  ? 0 :
+			    b->hook == BF_HOOK_FORWARD ? 1 :
+							 2)]);
+	pl->segs_fd = bpf_obj_get(path);
+	bf_path(path, sizeof(path), "%s/pctx_%s", slotdir,
+		point_keys[(b->family == BF_FAMILY_INET6 ? 3 : 0) +
+			   (b->hook == BF_HOOK_INPUT  ? 0 :
+			    b->hook == BF_HOOK_FORWARD ? 1 :
+							 2)]);
+	pl->pcpu_fd = bpf_obj_get(path);
+	if (pl->counters_fd < 0 || pl->segs_fd < 0 || pl->pcpu_fd < 0)
+		goto no;
+	used = calloc(pl->si.capacity ? pl->si.capacity : 1, 1);
+	if (!used)
+		goto nomem;
+	for (size_t i = 0; i < snap->n_chains; i++) {
+		const struct snap_chain *sc = &snap->chains[i];
+
+		if (sc->builtin && sc->policy_idx &&
+		    sc->policy_idx - 1 < pl->si.capacity)
+			used[sc->policy_idx - 1] = 1;
+		for (size_t j = 0; j < sc->n_rules; j++) {
+			if (sc->ids[j] && sc->ids[j] - 1 < pl->si.capacity)
+				used[sc->ids[j] - 1] = 1;
+		}
+	}
+	for (size_t i = 0; i < rs->n_chains; i++)
+		n_saved += 1 + rs->chains[i].n_rules;
+	saved = malloc(n_saved * sizeof(*saved));
+	pl->fresh = malloc((ne - p + 1) * sizeof(*pl->fresh));
+	if (!saved || !pl->fresh)
+		goto nomem;
+	n_saved = 0;
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		struct bf_chain *c = &rs->chains[i];
+
+		saved[n_saved++] = c->policy_counter_idx;
+		for (size_t j = 0; j < c->n_rules; j++)
+			saved[n_saved++] = c->rules[j].counter_idx;
+	}
+	{
+		uint32_t next = 0;
+
+		for (size_t j = p; j < ne; j++) {
+			struct bf_rule *rule = &rs->chains[ci].rules[j];
+
+			if (rule->counter_idx)
+				continue; /* moved within the window */
+			while (next < pl->si.capacity && used[next])
+				next++;
+			if (next == pl->si.capacity)
+				goto restore; /* full: a bigger map */
+			used[next] = 1;
+			pl->fresh[pl->n_fresh++] = next;
+			rule->counter_idx = next + 1;
+			rule->counter = (struct bf_counter){ 0, 0 };
+		}
+	}
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		struct bf_chain *c = &rs->chains[i];
+
+		if (c->builtin)
+			c->policy_counter_idx--;
+		for (size_t j = 0; j < c->n_rules; j++)
+			c->rules[j].counter_idx--;
+	}
+
+	{
+		struct bf_seg_opts so = { .index = (uint32_t)k,
+					  .pcpu_fd = pl->pcpu_fd,
+					  .segs_fd = pl->segs_fd };
+
+		r = compile_seg(rs, b, first, sp->sizes[k], &so, &pl->prog);
+		if (r == -ENOTSUP)
+			goto restore;
+		if (r)
+			goto err_restore;
+		pl->k = (uint32_t)k;
+	}
+	/* New rules' slots start from zero (no program uses them). */
+	if (zero_slots(pl->counters_fd, pl->si.capacity, pl->fresh,
+		       pl->n_fresh))
+		goto restore;
+	bf_seginfo_release(&pl->si);
+	r = slots_of(rs, &pl->si.slots, &pl->si.n_slots);
+	if (r)
+		goto err_restore;
+	bf_program_free(&root);
+	*out = pl;
+	return 0;
+
+restore:
+	r = 1;
+err_restore:
+	n_saved = 0;
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		struct bf_chain *c = &rs->chains[i];
+
+		c->policy_counter_idx = saved[n_saved++];
+		for (size_t j = 0; j < c->n_rules; j++)
+			c->rules[j].counter_idx = saved[n_saved++];
+	}
+	bf_program_free(&root);
+	bf_seg_plan_free(&pl);
+	return r;
+nomem:
+	r = -ENOMEM;
+err:
+	bf_program_free(&root);
+	bf_seg_plan_free(&pl);
+	return r;
+no:
+	bf_program_free(&root);
+	bf_seg_plan_free(&pl);
+	return 1;
+}
+
+int bf_seg_plan_load(struct bf_seg_plan *p, bool verbose)
+{
+	static char log[1 << 16];
+
+	log[0] = '\0';
+	p->prog_fd = bf_program_load(p->prog, p->counters_fd, log, sizeof(log));
+	if (p->prog_fd < 0) {
+		int r = p->prog_fd;
+
+		bf_err("the kernel refused segment program %s: %s%s",
+		       p->prog->name, strerror(-r),
+		       verbose ? "" : " (-v shows the verifier log)");
+		if (verbose && log[0])
+			bf_err("verifier log:\n%s", log);
+		return r;
+	}
+	return 0;
+}
+
+int bf_seg_plan_commit(struct bf_seg_plan *p, const char *slotdir,
+		       uint64_t generation)
+{
+	int fd, r;
+
+	/* the switch: from here on the new segment is in force */
+	if (bpf_map_update_elem(p->segs_fd, &p->k, &p->prog_fd, BPF_ANY)) {
+		r = -errno;
+		bf_err("cannot switch segment %u to the new program: %s",
+		       p->k, strerror(-r));
+		return r;
+	}
+	p->si.generation = generation;
+	fd = seginfo_write(&p->si);
+	if (fd < 0)
+		return fd;
+	r = pin_as(fd, slotdir, "seginfo");
+	close(fd);
+	return r;
+}

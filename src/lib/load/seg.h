@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Segmented netfilter programs and incremental changes (doc/live.md,
+ * "Incremental changes"; the programs: cgen/segprog.h).
+ *
+ * A long built-in chain at a netfilter hook is cut into at most
+ * BF_SEG_MAX segments, each its own program in the prog array pinned as
+ * `segs_<point>` next to `pctx_<point>` (the per-CPU packet contexts).
+ * A change that touches the rules of one segment only compiles, verifies
+ * and swaps that segment (one prog-array update); everything else is a
+ * full rebuild.
+ *
+ * Counters: with segments, a rule's counter index is a slot of the
+ * counters map that stays the rule's while it lives (programs of
+ * untouched segments keep addressing it). The counters map has spare
+ * slots (bf_seg_capacity()); new rules take free ones. The pinned
+ * `seginfo` map keeps, for the generation in force, the slot of each
+ * counter in bf_ruleset_number() order, and the segment layout.
+ */
+#ifndef BPFILTER_LOAD_SEG_H
+#define BPFILTER_LOAD_SEG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bpfilter/ir.h"
+#include "cgen/segprog.h"
+#include "load/load.h"
+
+#define BF_SEGINFO_MAGIC "bfsegs1"
+
+struct bf_seg_point {
+	uint8_t family, hook, n_seg, pad;
+	uint32_t sizes[BF_SEG_MAX]; /* rules per segment, in order */
+	uint64_t root_hash; /* of the root program's code (without fds) */
+};
+
+struct bf_seginfo {
+	char magic[8];
+	uint64_t generation; /* of the state these describe */
+	uint32_t capacity;   /* slots of the counters map */
+	uint32_t n_slots;    /* counters of the ruleset */
+	uint32_t n_pts;
+	struct bf_seg_point pts[BF_MAX_POINTS];
+	uint32_t *slots; /* n_slots: slot of counter i (ruleset order) */
+};
+
+void bf_seginfo_release(struct bf_seginfo *si);
+
+/* Counters map size for n counters: spare slots for later changes. */
+uint32_t bf_seg_capacity(uint32_t n_counters);
+
+/* After bf_ruleset_number(rs) of the state of `generation` read from
+ * slotdir: turn counter indexes into the slots in force (nothing to do
+ * when the slot has no seginfo of that generation). 0 or -errno. */
+int bf_seg_apply_slots(struct bf_ruleset *rs, const char *slotdir,
+		       uint64_t generation);
+
+/* ---- full builds (install() in apply.c) ---- */
+
+struct bf_seg_txn {
+	struct bf_seginfo si;
+	int segs_fd[BF_MAX_POINTS], pcpu_fd[BF_MAX_POINTS];
+	bool on[BF_MAX_POINTS];
+	char key[BF_MAX_POINTS][16];
+};
+
+void bf_seg_txn_init(struct bf_seg_txn *st);
+void bf_seg_txn_release(struct bf_seg_txn *st);
+/* For every netfilter point whose built-in chain is long enough and whose
+ * rules segment programs can run: load the segment programs and replace
+ * pts[i].prog by the root program (loaded by the caller like any
+ * other). rs numbered; capacity = slots of counters_fd. 0 or -errno. */
+int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
+		 const struct bf_ruleset *rs, int counters_fd,
+		 uint32_t capacity, bool verbose);
+/* After the switch: pin the segment maps, drop stale ones, write the
+ * seginfo of `generation` (or remove it when nothing is segmented). */
+int bf_seg_commit(struct bf_seg_txn *st, const char *slotdir,
+		  uint64_t generation);
+
+/* ---- incremental changes (bf_edit()) ---- */
+
+struct bf_seg_snap;
+struct bf_seg_plan;
+
+/* What the ruleset was before the change (after mark_old_indexes()). */
+struct bf_seg_snap *bf_seg_snapshot(const struct bf_ruleset *rs);
+void bf_seg_snap_free(struct bf_seg_snap **s);
+
+/* Can the change from snap to rs be made by replacing one segment? If
+ * so, give rs its counter slots, compile the segment and return 0 with
+ * *out; 1 when not (rs untouched: do a full rebuild); -errno on error. */
+int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
+		const struct bf_seg_snap *snap, const char *slotdir,
+		uint64_t generation);
+/* Load the segment program (nothing changes in force yet). */
+int bf_seg_plan_load(struct bf_seg_plan *p, bool verbose);
+/* Put the segment in force (one prog-array update) and pin the seginfo of
+ * `generation`; the caller pins the state. */
+int bf_seg_plan_commit(struct bf_seg_plan *p, const char *slotdir,
+		       uint64_t generation);
+void bf_seg_plan_free(struct bf_seg_plan **p);
+
+#endif /* BPFILTER_LOAD_SEG_H */

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Incremental changes through segment programs (load/seg.h, doc/live.md):
+ *  - random rulesets, random single-rule changes made with the CLI (most
+ *    of them replace one segment program): after each change, the
+ *    programs in force (run through the attached dispatcher with
+ *    BPF_PROG_TEST_RUN) give the same verdict on random packets as one
+ *    program compiled from scratch from the ruleset in force
+ *    (`iptables-save`);
+ *  - counters of untouched rules and policies survive changes, and a new
+ *    rule that takes a freed counter slot starts from zero.
+ * Segments are forced on small rulesets with BPFILTER_SEG_MIN and
+ * BPFILTER_SEG_RULES. The flood test of e2e_live.c runs with segments too
+ * (test_flood_during_segment_changes).
+ */
+#include <fcntl.h>
+#include <sched.h>
+
+#include "../prog/prog_util.h"
+#include "bpfilter/front_ipt.h"
+/* the helpers of e2e.h this test does not use */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "e2e.h"
+#include "load/pin.h"
+
+#define N_RULES 48
+#define N_CHANGES 24
+#define N_PKTS 400
+
+static unsigned int seed; /* printed at the start */
+
+static unsigned int rnd(unsigned int n)
+{
+	return (unsigned int)rand_r(&seed) % n;
+}
+
+static const char *const srcs[] = { "198.51.100.0/24", "198.51.100.7",
+				     "198.51.100.128/25", "203.0.113.9",
+				     "203.0.113.0/28", "192.0.2.0/30" };
+static const char *const hosts[] = { "198.51.100.7", "198.51.100.200",
+				     "203.0.113.9",  "203.0.113.3",
+				     "192.0.2.2",    "192.0.2.99" };
+
+/* A random rule (iptables arguments after the chain). */
+static void rand_rule(char *buf, size_t size, bool in_user)
+{
+	size_t n = 0;
+	unsigned int proto = rnd(3), v = rnd(20);
+
+	if (rnd(2))
+		n += (size_t)snprintf(buf + n, size - n, "-s %s ",
+				      srcs[rnd(6)]);
+	if (rnd(3) == 0)
+		n += (size_t)snprintf(buf + n, size - n, "-d %s ",
+				      srcs[rnd(6)]);
+	if (proto == 1 || proto == 2) {
+		const char *p = proto == 1 ? "tcp" : "udp";
+		unsigned int lo = 1000 + rnd(8);
+
+		n += (size_t)snprintf(buf + n, size - n, "-p %s ", p);
+		if (rnd(2))
+			n += (size_t)snprintf(buf + n, size - n,
+					      "--dport %u:%u ", lo,
+					      lo + rnd(4));
+		if (proto == 1 && rnd(3) == 0)
+			n += (size_t)snprintf(buf + n, size - n,
+					      "--tcp-flags SYN,ACK SYN ");
+	}
+	snprintf(buf + n, size - n, "%s",
+		 v < 8	 ? "-j ACCEPT" :
+		 v < 16	 ? "-j DROP" :
+		 v < 17	 ? "-j RETURN" :
+		 v < 19 && !in_user ? "-j uc" :
+				      "");
+}
+
+/* The dispatcher program attached at nf INPUT/IPv4 of namespace ns. */
+static int live_prog(const char *ns)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	struct bpf_link_info info;
+	uint32_t len = sizeof(info);
+	int lfd, pfd = -1;
+
+	assert_true(self >= 0);
+	assert_int_equal(e2e_enter(ns), 0);
+	if (bf_netns_dir(dir, sizeof(dir), false) == 0) {
+		snprintf(path, sizeof(path), "%s/nf/link_in4", dir);
+		lfd = bpf_obj_get(path);
+		memset(&info, 0, sizeof(info));
+		if (lfd >= 0 && !bpf_obj_get_info_by_fd(lfd, &info, &len))
+			pfd = bpf_prog_get_fd_by_id(info.prog_id);
+		if (lfd >= 0)
+			close(lfd);
+	}
+	assert_int_equal(setns(self, CLONE_NEWNET), 0);
+	close(self);
+	return pfd;
+}
+
+/* One program compiled from scratch from the ruleset in force. */
+static int fresh_prog(const char *ns, struct pu_prog *p)
+{
+	char *text = NULL;
+	struct bf_ruleset *rs = bf_ruleset_new();
+	int r;
+
+	assert_non_null(rs);
+	assert_int_equal(e2e_cli(&text, ns, "iptables-save"), 0);
+	r = bf_ipt_parse_restore_str(rs, text, "in force", BF_FAMILY_INET4);
+	if (r)
+		printf("cannot parse:\n%s\n", text);
+	assert_int_equal(r, 0);
+	rs->families = 1u << BF_FAMILY_INET4;
+	r = pu_load(rs, BF_ATTACH_NF, BF_HOOK_INPUT, BF_FAMILY_INET4, NULL,
+		    p);
+	free(text);
+	bf_ruleset_free(&rs);
+	return r;
+}
+
+static struct pu_pkt rand_pkt(void)
+{
+	const char *src = hosts[rnd(6)], *dst = hosts[rnd(6)];
+	uint16_t sp = (uint16_t)(1000 + rnd(12)), dp = (uint16_t)(1000 + rnd(12));
+
+	switch (rnd(3)) {
+	case 0:
+		return pu_tcp4(src, dst, sp, dp, rnd(2) ? 0x02 : 0x12);
+	case 1:
+		return pu_udp4(src, dst, sp, dp);
+	default: {
+		struct pu_pkt p;
+
+		memset(&p, 0, sizeof(p));
+		pu_v4(&p, src, dst, 1, pu_icmp(p.b + 20, 8, 0), 0);
+		return p;
+	}
+	}
+}
+
+static int n_drop, n_accept;
+
+/* Verdicts of the programs in force and of a fresh compile agree. */
+static void compare(const char *ns)
+{
+	struct pu_prog live = { .attach = BF_ATTACH_NF,
+				.hook = BF_HOOK_INPUT,
+				.family = BF_FAMILY_INET4,
+				.map_fd = -1 };
+	struct pu_prog fresh;
+
+	live.prog_fd = live_prog(ns);
+	assert_true(live.prog_fd >= 0);
+	assert_int_equal(fresh_prog(ns, &fresh), 0);
+	for (int i = 0; i < N_PKTS; i++) {
+		struct pu_pkt pk = rand_pkt();
+		int a = pu_run(&live, pk.b, pk.len, BF_FAMILY_INET4);
+		int b = pu_run(&fresh, pk.b, pk.len, BF_FAMILY_INET4);
+
+		if (a != b)
+			fail_msg("packet %d: programs in force say %d, a "
+				 "fresh compile says %d",
+				 i, a, b);
+		if (a == pu_drop(&live))
+			n_drop++;
+		else if (a == pu_accept(&live))
+			n_accept++;
+	}
+	close(live.prog_fd);
+	pu_close(&fresh);
+}
+
+static void test_same_verdicts(void **state)
+{
+	char ns[16], path[] = "/tmp/bf-seg-XXXXXX", rule[256];
+	int fd, incremental = 0;
+	size_t n = N_RULES;
+	FILE *f;
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	seed = getenv("BF_TEST_SEED") ? (unsigned int)atoi(getenv("BF_TEST_SEED")) :
+					(unsigned int)time(NULL);
+	printf("seed %u (BF_TEST_SEED)\n", seed);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, "*filter\n:INPUT %s [0:0]\n:FORWARD ACCEPT [0:0]\n"
+		   ":OUTPUT ACCEPT [0:0]\n:uc - [0:0]\n",
+		rnd(2) ? "ACCEPT" : "DROP");
+	for (int i = 0; i < 4; i++) {
+		rand_rule(rule, sizeof(rule), true);
+		fprintf(f, "-A uc %s\n", rule);
+	}
+	for (size_t i = 0; i < n; i++) {
+		rand_rule(rule, sizeof(rule), false);
+		fprintf(f, "-A INPUT %s\n", rule);
+	}
+	fprintf(f, "COMMIT\n");
+	fclose(f);
+	bft_unique_name(ns, sizeof(ns), "seg");
+	assert_int_equal(bft_sh("ip netns add %s", ns), 0);
+	assert_int_equal(e2e_cli(NULL, ns, "apply %s", path), 0);
+	unlink(path);
+	compare(ns);
+	for (int i = 0; i < N_CHANGES; i++) {
+		char *out = NULL;
+		unsigned int op = rnd(4);
+		int r;
+
+		rand_rule(rule, sizeof(rule), false);
+		if (op == 0 || n < 4) {
+			r = e2e_cli(&out, ns, "-v -v rule add INPUT %s", rule);
+			n++;
+		} else if (op == 1) {
+			r = e2e_cli(&out, ns, "-v -v rule insert INPUT %u %s",
+				    1 + rnd((unsigned int)n), rule);
+			n++;
+		} else if (op == 2) {
+			r = e2e_cli(&out, ns, "-v -v rule delete INPUT %u",
+				    1 + rnd((unsigned int)n));
+			n--;
+		} else {
+			r = e2e_cli(&out, ns, "-v -v rule replace INPUT %u %s",
+				    1 + rnd((unsigned int)n), rule);
+		}
+		if (r)
+			printf("%s\n", out);
+		assert_int_equal(r, 0);
+		if (strstr(out, "(one segment)"))
+			incremental++;
+		free(out);
+		compare(ns);
+	}
+	printf("%d of %d changes replaced one segment program; %d packets "
+	       "dropped, %d accepted\n",
+	       incremental, N_CHANGES, n_drop, n_accept);
+	/* the packets exercised both verdicts */
+	assert_true(n_drop > N_PKTS && n_accept > N_PKTS);
+	/* a few changes may need a full rebuild (a segment that grew too
+	 * much); most must not */
+	assert_true(incremental >= N_CHANGES / 2);
+	bft_sh("ip netns exec %s %s flush; ip netns del %s", ns,
+	       bft_bpfilter_bin(), ns);
+}
+
+static long long counter_of(const char *ns, size_t num)
+{
+	json_t *doc = e2e_list(ns);
+	long long v;
+
+	assert_non_null(doc);
+	v = e2e_counter(doc, "nf", "ipv4", "INPUT", num, "packets");
+	json_decref(doc);
+	return v;
+}
+
+static void send_n(int prog_fd, const char *src, uint16_t dport, int n)
+{
+	struct pu_prog live = { .prog_fd = prog_fd,
+				.attach = BF_ATTACH_NF,
+				.hook = BF_HOOK_INPUT,
+				.family = BF_FAMILY_INET4 };
+
+	for (int i = 0; i < n; i++) {
+		struct pu_pkt pk = pu_udp4(src, "192.0.2.1", 4000, dport);
+
+		assert_true(pu_run(&live, pk.b, pk.len, BF_FAMILY_INET4) >= 0);
+	}
+}
+
+static void test_counters_kept(void **state)
+{
+	char ns[16], *out = NULL;
+	int fd;
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	bft_unique_name(ns, sizeof(ns), "segc");
+	assert_int_equal(bft_sh("ip netns add %s", ns), 0);
+	/* rule 2 counts 198.51.100.2:7777; rules 1..20 otherwise match
+	 * nothing we send */
+	for (int i = 1; i <= 20; i++)
+		assert_int_equal(
+			e2e_cli(NULL, ns,
+				"iptables -A INPUT -s 203.0.113.%d -p udp "
+				"--dport %d -j ACCEPT",
+				i == 2 ? 202 : i, i == 2 ? 7777 : 1000 + i),
+			0);
+	assert_int_equal(e2e_cli(NULL, ns, "iptables -R INPUT 2 -s "
+					   "198.51.100.2 -p udp --dport 7777 "
+					   "-j ACCEPT"),
+			 0);
+	fd = live_prog(ns);
+	assert_true(fd >= 0);
+	send_n(fd, "198.51.100.2", 7777, 5);
+	send_n(fd, "198.51.100.3", 9, 3); /* policy */
+	close(fd);
+	assert_int_equal(counter_of(ns, 2), 5);
+	assert_int_equal(counter_of(ns, 0), 3);
+	/* changes in other segments (and this one's end): every one of
+	 * them replaces one segment program */
+	const char *const changes[] = {
+		"rule add INPUT -s 203.0.113.50 -j DROP",
+		"rule insert INPUT 15 -s 203.0.113.51 -j DROP",
+		"rule delete INPUT 10",
+		"rule replace INPUT 18 -s 203.0.113.52 -j ACCEPT",
+		"rule insert INPUT 3 -s 203.0.113.53 -j DROP",
+	};
+	for (size_t i = 0; i < sizeof(changes) / sizeof(*changes); i++) {
+		assert_int_equal(e2e_cli(&out, ns, "-v -v %s", changes[i]), 0);
+		assert_non_null(strstr(out, "(one segment)"));
+		free(out);
+		out = NULL;
+		assert_int_equal(counter_of(ns, 2), 5);
+		assert_int_equal(counter_of(ns, 0), 3);
+	}
+	fd = live_prog(ns);
+	send_n(fd, "198.51.100.2", 7777, 2);
+	close(fd);
+	assert_int_equal(counter_of(ns, 2), 7);
+	/* a deleted rule's slot, taken by a new rule, starts at zero: the
+	 * four slots freed so far (rule 2 with its 7 packets, the rules
+	 * deleted and replaced above) are the lowest free ones, taken by
+	 * the next four new rules */
+	assert_int_equal(e2e_cli(NULL, ns, "rule delete INPUT 2"), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(e2e_cli(NULL, ns,
+					 "rule add INPUT -s 198.51.100.%d -j "
+					 "DROP",
+					 20 + i),
+				 0);
+	assert_int_equal(e2e_cli(NULL, ns, "rule add INPUT -s 198.51.100.2 "
+					   "-p udp --dport 7777 -j ACCEPT"),
+			 0);
+	for (size_t num = 22; num <= 26; num++)
+		assert_int_equal(counter_of(ns, num), 0);
+	fd = live_prog(ns);
+	send_n(fd, "198.51.100.2", 7777, 1);
+	close(fd);
+	assert_int_equal(counter_of(ns, 26), 1);
+	assert_int_equal(counter_of(ns, 0), 3);
+	bft_sh("ip netns exec %s %s flush; ip netns del %s", ns,
+	       bft_bpfilter_bin(), ns);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_same_verdicts),
+		cmocka_unit_test(test_counters_kept),
+	};
+
+	/* segment programs on small rulesets (load/seg.c) */
+	setenv("BPFILTER_SEG_MIN", "1", 1);
+	setenv("BPFILTER_SEG_RULES", "4", 1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
