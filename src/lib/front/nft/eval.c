@@ -101,6 +101,12 @@ static int eval_raw(struct evalctx *c, struct bf_nft_expr *e,
 	if (e->quoted)
 		goto bad;
 	const char *slash = strchr(text, '/');
+	if (slash && !(is_addr(dt) || dt == BF_NFT_DT_MARK ||
+		       dt == BF_NFT_DT_INTEGER || dt == BF_NFT_DT_HEX)) {
+		nft_unsupported(&c->errs, &loc, "'%s': a prefix of a %s value",
+				text, nft_dtype(dt)->name);
+		return -EINVAL;
+	}
 	if (slash && (is_addr(dt) || dt == BF_NFT_DT_MARK ||
 		      dt == BF_NFT_DT_INTEGER || dt == BF_NFT_DT_HEX)) {
 		char *end;
@@ -402,6 +408,66 @@ static void merge_ranges(struct bf_nft_expr *set)
 	set->n_sub = out;
 }
 
+/* Bounds of an element of one key (value, range, prefix) as 16
+ * big-endian bytes, for overlap checks; false for other elements. */
+static bool elem_bounds(const struct bf_nft_expr *e, uint8_t lo[16],
+			uint8_t hi[16])
+{
+	const struct bf_nft_expr *v = e;
+
+	if (e->kind == BF_NFT_E_MAPPING)
+		return elem_bounds(e->sub[0], lo, hi);
+	if (e->kind == BF_NFT_E_RANGE || e->kind == BF_NFT_E_PREFIX)
+		v = e->sub[0];
+	if (v->kind != BF_NFT_E_VALUE || is_string(v->dtype))
+		return false;
+	if (is_addr(v->dtype)) {
+		unsigned int bits = v->dtype == BF_NFT_DT_IPV4 ? 32
+				    : v->dtype == BF_NFT_DT_ETHER ? 48 : 128;
+		memcpy(lo, v->bytes, 16);
+		memcpy(hi, e->kind == BF_NFT_E_RANGE ? e->sub[1]->bytes
+						     : v->bytes, 16);
+		if (e->kind == BF_NFT_E_PREFIX)
+			for (unsigned int i = e->plen; i < bits; i++) {
+				lo[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+				hi[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+			}
+		return true;
+	}
+	uint64_t a = v->num, b = e->kind == BF_NFT_E_RANGE ? e->sub[1]->num
+							    : v->num;
+	memset(lo, 0, 16);
+	memset(hi, 0, 16);
+	for (int i = 0; i < 8; i++) {
+		lo[15 - i] = (uint8_t)(a >> (8 * i));
+		hi[15 - i] = (uint8_t)(b >> (8 * i));
+	}
+	return true;
+}
+
+/* nft refuses overlapping intervals in maps and in named interval sets
+ * (without auto-merge): "conflicting intervals specified". */
+static int check_overlaps(struct evalctx *c, const struct bf_nft_expr *set)
+{
+	for (size_t i = 0; i < set->n_sub; i++) {
+		uint8_t alo[16], ahi[16];
+		if (!elem_bounds(set->sub[i], alo, ahi))
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			uint8_t blo[16], bhi[16];
+			if (!elem_bounds(set->sub[j], blo, bhi))
+				continue;
+			if (memcmp(alo, bhi, 16) <= 0 &&
+			    memcmp(blo, ahi, 16) <= 0) {
+				nft_error(&c->errs, &set->sub[i]->loc,
+					  "conflicting intervals: this element overlaps another one");
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
 static int eval_set_elems(struct evalctx *c, struct bf_nft_expr *set,
 			  const enum bf_nft_dtype *dts,
 			  const unsigned int *lens, size_t n, bool is_map,
@@ -451,6 +517,8 @@ static int eval_set_elems(struct evalctx *c, struct bf_nft_expr *set,
 	}
 	if (anonymous && n == 1 && !is_map)
 		merge_ranges(set);
+	if (is_map && n == 1)
+		return check_overlaps(c, set);
 	return 0;
 }
 
@@ -533,8 +601,11 @@ setref:;
 				  rhs->text);
 			return -EINVAL;
 		}
-		if ((s->u.match.op == BF_NFT_OP_VMAP) != set->is_map ||
-		    (set->is_map && set->data != BF_NFT_DT_VERDICT)) {
+		for (size_t i = 0; i < set->n_key; i++)
+			if (set->key[i] == BF_NFT_DT_INVALID)
+				return 0; /* reported with the set */
+		if ((s->u.match.op == BF_NFT_OP_VMAP &&
+		     (!set->is_map || set->data != BF_NFT_DT_VERDICT))) {
 			nft_error(&c->errs, &rhs->loc,
 				  s->u.match.op == BF_NFT_OP_VMAP
 					  ? "@%s is not a verdict map"
@@ -649,6 +720,11 @@ setref:;
 	    (s->u.match.op != BF_NFT_OP_IMPLICIT && s->u.match.op != BF_NFT_OP_EQ &&
 	     s->u.match.op != BF_NFT_OP_NE)) {
 		nft_error(&c->errs, &rhs->loc, "only == and != apply to a range");
+		return -EINVAL;
+	}
+	if (s->u.match.op == BF_NFT_OP_NEG && lhs->kind == BF_NFT_E_BINOP) {
+		nft_error(&c->errs, &rhs->loc,
+			  "'!' cannot follow a bitwise expression (use == 0)");
 		return -EINVAL;
 	}
 	/* Canonical forms (see the top of this file). */
@@ -819,11 +895,187 @@ static int add_icmp_echo_dep(struct evalctx *c, struct bf_nft_rule *rule)
 	return 0;
 }
 
+/* The ICMP types an ICMP field exists in (nft's payload dependencies of
+ * icmp id/sequence/mtu/gateway): *n of them, NULL when any type. */
+static const uint8_t *icmp_field_types(const struct bf_nft_field *f, size_t *n)
+{
+	static const uint8_t echo4[] = { 0, 8 }, echo6[] = { 128, 129 };
+	static const uint8_t mtu4[] = { 3 }, gw4[] = { 5 }, mtu6[] = { 2 };
+	bool v6 = !strcmp(f->proto, "icmpv6");
+
+	*n = 1;
+	if (strcmp(f->proto, "icmp") && !v6)
+		return NULL;
+	if (!strcmp(f->name, "id") || !strcmp(f->name, "sequence")) {
+		*n = 2;
+		return v6 ? echo6 : echo4;
+	}
+	if (!strcmp(f->name, "mtu"))
+		return v6 ? mtu6 : mtu4;
+	if (!strcmp(f->name, "gateway"))
+		return gw4;
+	return NULL;
+}
+
+/* Which families the rule's matches restrict it to: bit 0 IPv4, bit 1
+ * IPv6 (ip/icmp fields, ip6/icmpv6 fields, meta nfproto). */
+static unsigned int rule_fams(const struct bf_nft_rule *rule)
+{
+	unsigned int fams = 3;
+
+	for (size_t i = 0; i < rule->n_stmts; i++) {
+		const struct bf_nft_stmt *s = &rule->stmts[i];
+		const struct bf_nft_field *f;
+		if (s->kind != BF_NFT_S_MATCH)
+			continue;
+		f = first_field(s->u.match.lhs);
+		if (!f)
+			continue;
+		if (f->nfamily == BF_NFT_FAMILY_IP)
+			fams &= 1;
+		if (f->nfamily == BF_NFT_FAMILY_IP6)
+			fams &= 2;
+		if (!strcmp(f->proto, "meta") && f->id == BF_NFT_META_NFPROTO &&
+		    s->u.match.op == BF_NFT_OP_IMPLICIT &&
+		    s->u.match.rhs->kind == BF_NFT_E_VALUE)
+			fams &= s->u.match.rhs->num == 2 ? 1u
+				: s->u.match.rhs->num == 10 ? 2u : 0u;
+	}
+	return fams;
+}
+
 /* Matches that only state what the next payload match implies (nft's
  * payload dependency removal on listing), and reject's family defaults. */
 static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 {
 	enum bf_nft_family fam = c->table->family;
+
+	/* icmp fields that exist in some types only: an explicit type must
+	 * be one of them (icmpv6 mtu's own type is implied and not listed) */
+	for (size_t i = 0; i < rule->n_stmts; i++) {
+		struct bf_nft_stmt *s = &rule->stmts[i];
+		const struct bf_nft_field *f;
+		const uint8_t *types;
+		size_t nt;
+		if (s->kind != BF_NFT_S_MATCH || !(f = first_field(s->u.match.lhs)) ||
+		    !(types = icmp_field_types(f, &nt)))
+			continue;
+		for (size_t j = 0; j < rule->n_stmts; j++) {
+			struct bf_nft_stmt *t = &rule->stmts[j];
+			if (j == i || !is_single_eq(t) ||
+			    !field_is(t->u.match.lhs, f->proto, "type"))
+				continue;
+			bool ok = false;
+			for (size_t k = 0; k < nt; k++)
+				ok |= types[k] == t->u.match.rhs->num;
+			if (!ok) {
+				nft_error(&c->errs, &s->loc,
+					  "%s %s does not exist in this %s type",
+					  f->proto, f->name, f->proto);
+				return -EINVAL;
+			}
+			if (!strcmp(f->proto, "icmpv6") &&
+			    !strcmp(f->name, "mtu")) {
+				stmt_remove(rule, j);
+				if (j < i)
+					i--;
+				j--;
+			}
+		}
+	}
+	/* adjacent equality matches on contiguous fields of one header list
+	 * in header order (nft merges them into one load and splits them
+	 * back in offset order) */
+	for (size_t i = 0; i + 1 < rule->n_stmts; i++) {
+		struct bf_nft_stmt *a = &rule->stmts[i], *b = &rule->stmts[i + 1];
+		if (is_single_eq(a) && is_single_eq(b) &&
+		    a->u.match.lhs->field->base != BF_NFT_BASE_NONE &&
+		    !strcmp(a->u.match.lhs->field->proto,
+			    b->u.match.lhs->field->proto) &&
+		    a->u.match.lhs->field->off_bits ==
+			    b->u.match.lhs->field->off_bits +
+				    b->u.match.lhs->field->len_bits) {
+			struct bf_nft_stmt t = *a;
+			*a = *b;
+			*b = t;
+			i = (size_t)-1;
+		}
+	}
+	/* reject types against the families the rule can see */
+	{
+		unsigned int fams = rule_fams(rule);
+		for (size_t i = 0; i < rule->n_stmts; i++) {
+			struct bf_nft_stmt *s = &rule->stmts[i];
+			if (s->kind != BF_NFT_S_REJECT)
+				continue;
+			if ((s->u.reject.type == BF_NFT_REJECT_ICMP && !(fams & 1)) ||
+			    (s->u.reject.type == BF_NFT_REJECT_ICMP6 && !(fams & 2))) {
+				nft_error(&c->errs, &s->loc,
+					  "this reject type cannot apply to the packets the rule matches");
+				return -EINVAL;
+			}
+			if (fam == BF_NFT_FAMILY_INET &&
+			    s->u.reject.type == BF_NFT_REJECT_DEFAULT &&
+			    (fams == 1 || fams == 2)) {
+				bool nfp = false;
+				for (size_t j = 0; j < i; j++)
+					if (is_single_eq(&rule->stmts[j]) &&
+					    field_is(rule->stmts[j].u.match.lhs,
+						     "meta", "nfproto"))
+						nfp = true;
+				if (!nfp) {
+					s->u.reject.type = fams == 1
+								   ? BF_NFT_REJECT_ICMP
+								   : BF_NFT_REJECT_ICMP6;
+					s->u.reject.code = fams == 1 ? 3 : 4;
+				}
+			}
+			if (fam == BF_NFT_FAMILY_INET &&
+			    s->u.reject.type == BF_NFT_REJECT_TCP_RESET) {
+				bool dep = false;
+				for (size_t j = 0; j < rule->n_stmts; j++) {
+					const struct bf_nft_field *f =
+						rule->stmts[j].kind == BF_NFT_S_MATCH
+							? first_field(rule->stmts[j].u.match.lhs)
+							: NULL;
+					if (f && (f->l4proto == 6 ||
+						  (is_single_eq(&rule->stmts[j]) &&
+						   (field_is(rule->stmts[j].u.match.lhs, "meta", "l4proto") ||
+						    field_is(rule->stmts[j].u.match.lhs, "ip", "protocol")))))
+						dep = true;
+				}
+				if (!dep) {
+					/* nft adds and lists `meta l4proto tcp` */
+					struct bf_nft_stmt d = { 0 };
+					struct bf_nft_stmt *v;
+					d.kind = BF_NFT_S_MATCH;
+					d.loc = s->loc;
+					d.u.match.lhs = nft_expr_new(BF_NFT_E_FIELD, &s->loc);
+					d.u.match.rhs = nft_expr_new(BF_NFT_E_VALUE, &s->loc);
+					v = realloc(rule->stmts,
+						    (rule->n_stmts + 1) * sizeof(*v));
+					if (!d.u.match.lhs || !d.u.match.rhs || !v) {
+						if (v)
+							rule->stmts = v;
+						nft_stmt_release(&d);
+						c->oom = true;
+						return -ENOMEM;
+					}
+					rule->stmts = v;
+					d.u.match.lhs->field = nft_field_find("meta", "l4proto");
+					d.u.match.lhs->dtype = BF_NFT_DT_PROTO;
+					d.u.match.lhs->len_bits = 8;
+					d.u.match.rhs->dtype = BF_NFT_DT_PROTO;
+					d.u.match.rhs->len_bits = 8;
+					d.u.match.rhs->num = 6;
+					memmove(&v[1], &v[0], rule->n_stmts * sizeof(*v));
+					v[0] = d;
+					rule->n_stmts++;
+					i++;
+				}
+			}
+		}
+	}
 
 	for (size_t i = 0; i + 1 < rule->n_stmts; i++) {
 		struct bf_nft_stmt *s = &rule->stmts[i], *n = &rule->stmts[i + 1];
@@ -957,6 +1209,9 @@ static int eval_rule(struct evalctx *c, struct bf_nft_rule *rule)
 
 static int eval_named_set(struct evalctx *c, struct bf_nft_set *s)
 {
+	for (size_t i = 0; i < s->n_key; i++)
+		if (s->key[i] == BF_NFT_DT_INVALID)
+			return 0; /* its type was reported unsupported */
 	if (!s->n_key) {
 		nft_error(&c->errs, &s->loc, "set %s has no type", s->name);
 		return -EINVAL;
@@ -971,6 +1226,9 @@ static int eval_named_set(struct evalctx *c, struct bf_nft_set *s)
 			       s->is_map, s->data, false);
 	if (r)
 		return r;
+	if ((s->flags & BF_NFT_SET_INTERVAL) && !s->auto_merge &&
+	    s->n_key == 1 && !s->is_map && check_overlaps(c, s->elems))
+		return -EINVAL;
 	if (!(s->flags & BF_NFT_SET_INTERVAL)) {
 		for (size_t i = 0; i < s->elems->n_sub; i++) {
 			struct bf_nft_expr *e = s->elems->sub[i];

@@ -275,9 +275,21 @@ static int scan(const char *text, const char *file, struct nft_tokens *out,
 				p++;
 			size_t n = (size_t)(p - s);
 			const char *colon = memchr(s, ':', n);
-			if (colon && colon != s && !colon_word_ok(s, n)) {
-				n = (size_t)(colon - s);
-				p = colon;
+			if (colon && !colon_word_ok(s, n)) {
+				/* the longest address before a ':' ("::1:drop"
+				 * would not be one), else the first ':' */
+				size_t cut = (size_t)(colon - s);
+				for (size_t i = n; i-- > 1;) {
+					if (s[i] == ':' &&
+					    (is_ip6(s, i) || is_ether(s, i))) {
+						cut = i;
+						break;
+					}
+				}
+				if (cut) {
+					n = cut;
+					p = s + cut;
+				}
 			}
 			tok.type = NFT_T_WORD;
 			tok.text = strndup(s, n);

@@ -287,7 +287,10 @@ static struct bf_nft_expr *parse_field(struct parser *p)
 	name = cur(p)->text;
 	f = nft_field_find(proto, name);
 	if (!f) {
-		if (!strcmp(proto, "tcp") && !strcmp(name, "option"))
+		if (!strcmp(proto, "icmpv6") &&
+		    (!strcmp(name, "taddr") || !strcmp(name, "daddr")))
+			nft_unsupported(&p->errs, &loc, "icmpv6 %s", name);
+		else if (!strcmp(proto, "tcp") && !strcmp(name, "option"))
 			nft_unsupported(&p->errs, &loc, "tcp option");
 		else if (!strcmp(proto, "ip") && !strcmp(name, "option"))
 			nft_unsupported(&p->errs, &loc, "ip option");
@@ -583,8 +586,14 @@ static struct bf_nft_expr *parse_rhs_primary(struct parser *p)
 		if (!e)
 			return NULL;
 		/* spaced range "1 - 2", prefix "10.0.0.0 / 8" or rate */
+		/* "1 - 2" is a range; "10.0.0.0 / 8" a prefix, but in
+		 * "fin,syn / fin,syn" the '/' is the flag mask of the
+		 * whole list (parse_rhs) */
 		if ((cur(p)->type == NFT_T_MINUS ||
-		     cur(p)->type == NFT_T_SLASH) &&
+		     (cur(p)->type == NFT_T_SLASH &&
+		      peek(p, 1)->type == NFT_T_WORD &&
+		      peek(p, 1)->text[0] >= '0' &&
+		      peek(p, 1)->text[0] <= '9')) &&
 		    (peek(p, 1)->type == NFT_T_WORD)) {
 			bool range = cur(p)->type == NFT_T_MINUS;
 			struct bf_nft_expr *r = new_expr(
@@ -1539,6 +1548,10 @@ static int set_add_type(struct parser *p, struct bf_nft_set *s)
 		if (dt == BF_NFT_DT_INVALID) {
 			nft_unsupported(&p->errs, &t->loc, "set type '%s'",
 					t->text);
+			/* the set stays declared: rules naming it are not
+			 * reported again ("no such set") */
+			s->key[0] = BF_NFT_DT_INVALID;
+			s->n_key = 1;
 			return -EINVAL;
 		}
 		if (s->n_key == BF_NFT_CONCAT_MAX) {

@@ -35,6 +35,12 @@ static void print_flags(FILE *out, const struct bf_nft_expr *e,
 		fputs("0x0", out);
 		return;
 	}
+	if (e->len_bits && e->len_bits <= 8 && e->num == (1u << e->len_bits) - 1 &&
+	    !strcmp(sep, " | ")) {
+		/* every flag of the field, as nft lists it */
+		fprintf(out, "0x%02" PRIx64, e->num);
+		return;
+	}
 	for (const struct nft_sym *s = d->syms; s && s->name; s++) {
 		if (s->value && (left & s->value) == s->value) {
 			fprintf(out, "%s%s", first ? "" : sep, s->name);

@@ -348,6 +348,7 @@ bool nft_meta_unqualified(const char *key)
 		"rtclassid", "ibriport", "obriport", "ibrname", "obrname",
 		"pkttype", "cpu",    "iifgroup", "oifgroup", "cgroup",
 		"ipsec",  "iifkind", "oifkind", "random", "priority",
+		"time",	  "day",     "hour",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
