@@ -23,13 +23,20 @@
 # check+compile, program loads, state write); the medians of those parts
 # are printed next to the totals.
 #
+# Each series runs twice: path "full" (BPFILTER_SEG_MIN set beyond K: one
+# program per hook, rebuilt, verified and swapped whole on every change)
+# and path "incr" (the default: chains of BPFILTER_SEG_MIN = 256 rules or
+# more are segment programs, and a change inside one segment replaces that
+# segment only; doc/live.md, "Incremental changes"). The "inc" column
+# counts the changes that did replace one segment.
+#
 # Output: a table on stdout, bench/results/edit.csv (one line per shape,
-# K, kind: median and p90 in ms, and the median parts) and
+# K, kind, path: median and p90 in ms, and the median parts) and
 # bench/results/edit-raw.csv (every change).
 #
 # Environment: BUILD, BPFILTER, BENCH_EDIT_RULES (default "1000 10000"),
 # BENCH_EDIT_CHANGES (per kind, default 50), BENCH_EDIT_SHAPES (default
-# "mixed fold").
+# "mixed fold"), BENCH_EDIT_PATHS (default "full incr").
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +46,7 @@ BPFILTER=${BPFILTER:-$ROOT/$BUILD/bpfilter}
 RULES=${BENCH_EDIT_RULES:-1000 10000}
 CHANGES=${BENCH_EDIT_CHANGES:-50}
 SHAPES=${BENCH_EDIT_SHAPES:-mixed fold}
+PATHS=${BENCH_EDIT_PATHS:-full incr}
 OUT=$ROOT/bench/results
 mkdir -p "$OUT"
 
@@ -82,8 +90,8 @@ gen_rules() { # SHAPE K: iptables-restore input on stdout
 }
 
 # The script that runs inside the namespace: SHAPE K N, prints one line
-# per change: kind ms parse compile programs state (parts in ms, "nan"
-# when not reported).
+# per change: kind ms parse compile programs state inc (parts in ms, "nan"
+# when not reported; inc 1 when one segment was replaced).
 cat >"$TMP/inner.sh" <<'EOF'
 set -u
 B=$1 SHAPE=$2 K=$3 N=$4
@@ -102,15 +110,16 @@ one() { # KIND ARGS...: time one change
 	err=$("$B" -v -v rule "$@" 2>&1 >/dev/null) || { echo "FAIL $kind: $err" >&2; exit 1; }
 	t1=$EPOCHREALTIME
 	awk -v k="$kind" -v a="$t0" -v b="$t1" -v e="$err" 'BEGIN {
-		p = c = g = s = "nan"
+		p = c = g = s = "nan"; inc = 0
 		n = split(e, L, "\n")
 		for (i = 1; i <= n; i++) {
 			if (match(L[i], /parse [0-9.]+ ms, check/)) { split(substr(L[i], RSTART), w, " "); p = w[2] }
 			if (match(L[i], /check\+compile [0-9.]+ ms/)) { split(substr(L[i], RSTART), w, " "); c = w[2] }
 			if (match(L[i], /counters and programs [0-9.]+ ms \+ state [0-9.]+ ms/)) {
 				split(substr(L[i], RSTART), w, " "); g = w[4]; s = w[8] }
+			if (index(L[i], "(one segment)")) inc = 1
 		}
-		printf "%s %.2f %s %s %s %s\n", k, (b - a) * 1000, p, c, g, s }'
+		printf "%s %.2f %s %s %s %s %d\n", k, (b - a) * 1000, p, c, g, s, inc }'
 }
 for ((i = 0; i < N; i++)); do one add add INPUT $(new_rule $i); done
 for ((i = 0; i < N; i++)); do one insert insert INPUT $((K / 2)) $(new_rule $((N + i))); done
@@ -120,9 +129,15 @@ EOF
 
 RAW=$OUT/edit-raw.csv
 CSV=$OUT/edit.csv
-echo "shape,rules,kind,path,ms,parse_ms,compile_ms,programs_ms,state_ms" >"$RAW"
+echo "shape,rules,kind,path,ms,parse_ms,compile_ms,programs_ms,state_ms,inc" >"$RAW"
 for shape in $SHAPES; do
 	for k in $RULES; do
+	for path in $PATHS; do
+		if [[ $path == full ]]; then
+			export BPFILTER_SEG_MIN=1000000000
+		else
+			unset BPFILTER_SEG_MIN
+		fi
 		gen_rules "$shape" "$k" >"$TMP/rules"
 		NS=bfe-$$
 		ip netns add "$NS"
@@ -136,27 +151,31 @@ for shape in $SHAPES; do
 			echo "bench/edit.sh: changes on $k $shape rules failed" >&2
 			exit 1
 		fi
-		awk -v s="$shape" -v k="$k" '{ printf "%s,%s,%s,full,%s,%s,%s,%s,%s\n", s, k, $1, $2, $3, $4, $5, $6 }' \
+		awk -v s="$shape" -v k="$k" -v p="$path" '{ printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", s, k, $1, p, $2, $3, $4, $5, $6, $7 }' \
 			"$TMP/out" >>"$RAW"
 		timeout 30 ip netns exec "$NS" "$BPFILTER" flush >/dev/null 2>&1 || true
 		ip netns del "$NS"
 		NS=""
 	done
+	done
 done
+unset BPFILTER_SEG_MIN
 
 # median and p90 (nearest rank) per shape, K, kind
-echo "shape,rules,kind,path,n,median_ms,p90_ms,parse_ms,compile_ms,programs_ms,state_ms" >"$CSV"
+echo "shape,rules,kind,path,n,median_ms,p90_ms,parse_ms,compile_ms,programs_ms,state_ms,inc" >"$CSV"
 for shape in $SHAPES; do
 	for k in $RULES; do
 		for kind in add insert delete replace; do
-			awk -F, -v s="$shape" -v k="$k" -v t="$kind" '$1 == s && $2 == k && $3 == t' "$RAW" >"$TMP/sel"
+		for path in $PATHS; do
+			awk -F, -v s="$shape" -v k="$k" -v t="$kind" -v p="$path" '$1 == s && $2 == k && $3 == t && $4 == p' "$RAW" >"$TMP/sel"
 			[[ -s $TMP/sel ]] || continue
 			q() { # COLUMN FRACTION: nearest-rank quantile
 				cut -d, -f"$1" "$TMP/sel" | grep -v nan | sort -g |
 					awk -v f="$2" '{ a[NR] = $1 } END { if (!NR) { print "nan"; exit }
 						r = int(f * NR + 0.999999); if (r < 1) r = 1; print a[r] }'
 			}
-			echo "$shape,$k,$kind,full,$(wc -l <"$TMP/sel"),$(q 5 0.5),$(q 5 0.9),$(q 6 0.5),$(q 7 0.5),$(q 8 0.5),$(q 9 0.5)" >>"$CSV"
+			echo "$shape,$k,$kind,$path,$(wc -l <"$TMP/sel"),$(q 5 0.5),$(q 5 0.9),$(q 6 0.5),$(q 7 0.5),$(q 8 0.5),$(q 9 0.5),$(awk -F, '{ n += $10 } END { print n + 0 }' "$TMP/sel")" >>"$CSV"
+		done
 		done
 	done
 done
@@ -165,7 +184,7 @@ echo "== single-change latency (ms, one bpfilter process per change; $CHANGES ch
 echo "   median / p90 of the whole change; median parts: parse = state read + parse of the"
 echo "   ruleset in force, compile = check + compile, progs = counters map + BPF_PROG_LOADs"
 echo "   (the verifier), state = canonical text + state map"
-printf "%6s %6s %-8s %-5s | %8s %8s | %6s %7s %7s %6s\n" shape rules kind path median p90 parse compile progs state
-awk -F, 'NR > 1 { printf "%6s %6s %-8s %-5s | %8.1f %8.1f | %6.1f %7.1f %7.1f %6.1f\n",
-	$1, $2, $3, $4, $6, $7, $8, $9, $10, $11 }' "$CSV"
+printf "%6s %6s %-8s %-5s %4s | %8s %8s | %6s %7s %7s %6s\n" shape rules kind path inc median p90 parse compile progs state
+awk -F, 'NR > 1 { printf "%6s %6s %-8s %-5s %4s | %8.1f %8.1f | %6.1f %7.1f %7.1f %6.1f\n",
+	$1, $2, $3, $4, $12, $6, $7, $8, $9, $10, $11 }' "$CSV"
 echo "(CSV: $CSV, every change: $RAW)"
