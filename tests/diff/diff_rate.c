@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Differential timing test: the stateful matches (limit, recent) of one
+ * ruleset in the kernel's iptables-legacy and in bpfilter (netfilter
+ * hooks), with UDP probes sent at controlled times to both at once.
+ *
+ * Each probe is sent to the legacy side and right after (a few
+ * microseconds later) to the bpfilter side, so both judge it at the same
+ * jiffy except when a tick falls between the two sends. The verdict of
+ * each probe is whether a raw socket in R saw it (LOCAL_IN accepted it).
+ *
+ * What is compared:
+ *  - recent (--set, --rcheck with --seconds/--hitcount, --update,
+ *    --remove, the LRU eviction of the 101st address): every probe's
+ *    verdict, exactly. The probes sit far (>= 300 ms) from every --seconds
+ *    boundary, so no jitter can move them across one.
+ *  - limit: the number of probes passed in each burst. The first burst
+ *    (a full bucket) is deterministic: exactly equal. Later bursts refill
+ *    by the jiffies elapsed, which the two sides may see one tick apart:
+ *    a tolerance of 1 probe per burst, and the totals over all bursts
+ *    within 2. Both sides must also pass some and drop some (the test
+ *    would not show anything otherwise).
+ */
+#include <poll.h>
+
+#include "bftest.h"
+#include "diff_net.h"
+#include "diff_pkt.h"
+
+static const char rules[] =
+	"*filter\n"
+	":INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+	"-A INPUT -p udp --dport 1000 -m limit --limit 50/second "
+	"--limit-burst 5 -j ACCEPT\n"
+	"-A INPUT -p udp --dport 1000 -j DROP\n"
+	"-A INPUT -p udp --dport 2001 -m recent --set --name R1\n"
+	"-A INPUT -p udp --dport 2002 -m recent --rcheck --seconds 1 "
+	"--hitcount 3 --name R1 -j ACCEPT\n"
+	"-A INPUT -p udp --dport 2002 -j DROP\n"
+	"-A INPUT -p udp --dport 2003 -m recent --update --seconds 1 "
+	"--name R1 -j ACCEPT\n"
+	"-A INPUT -p udp --dport 2003 -j DROP\n"
+	"-A INPUT -p udp --dport 2004 -m recent --remove --name R1 -j ACCEPT\n"
+	"-A INPUT -p udp --dport 2004 -j DROP\n"
+	"-A INPUT -p udp --dport 2005 -m recent --rcheck --name R1 -j ACCEPT\n"
+	"-A INPUT -p udp --dport 2005 -j DROP\n"
+	"-A INPUT -p udp --dport 2006 -m recent ! --rcheck --seconds 1 "
+	"--reap --name R1 -j DROP\n"
+	"-A INPUT -p udp --dport 3001 -m recent --set --rdest --name L\n"
+	"-A INPUT -p udp --dport 3002 -m recent --rcheck --rdest --name L "
+	"-j ACCEPT\n"
+	"-A INPUT -p udp --dport 3002 -j DROP\n"
+	"COMMIT\n";
+
+static char path[64];
+
+static void remove_file(void)
+{
+	if (path[0])
+		unlink(path);
+}
+
+#define MAX_PROBES 1024
+
+struct run {
+	struct dside sd[2]; /* legacy, bpfilter */
+	uint32_t next_id;
+	/* per probe id: seen by side 0 / 1 */
+	bool seen[2][MAX_PROBES];
+	uint16_t dport[MAX_PROBES];
+	uint16_t marker_off;
+};
+
+/* Send one UDP probe src -> dst:dport to both sides; returns its id. */
+static uint32_t send_both(struct run *r, const char *src, const char *dst,
+			  uint16_t dport)
+{
+	struct dpkt_spec s;
+	struct dpkt p;
+	uint32_t id = ++r->next_id;
+
+	assert_true(id < MAX_PROBES);
+	memset(&s, 0, sizeof(s));
+	s.family = BF_FAMILY_INET4;
+	inet_pton(AF_INET, src, s.saddr);
+	inet_pton(AF_INET, dst, s.daddr);
+	s.proto = IPPROTO_UDP;
+	s.sport = 40000;
+	s.dport = dport;
+	s.ttl = 64;
+	assert_int_equal(dpkt_build(&s, id, &p), 0);
+	r->marker_off = p.marker_off;
+	r->dport[id] = dport;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(dnet_send_in(&r->sd[i], 0, BF_FAMILY_INET4,
+					      p.data[0], p.len[0]),
+				 0);
+	return id;
+}
+
+/* Read what the raw sockets of R saw (waiting `ms` for stragglers). */
+static void collect(struct run *r, int ms)
+{
+	uint64_t end = dnet_now_ms() + (uint64_t)ms;
+
+	for (;;) {
+		struct pollfd pf[2];
+		int n;
+
+		for (int i = 0; i < 2; i++) {
+			pf[i].fd = r->sd[i].raw_in[0];
+			pf[i].events = POLLIN;
+		}
+		n = poll(pf, 2, 20);
+		if (n <= 0 && dnet_now_ms() >= end)
+			break;
+		for (int i = 0; i < 2; i++) {
+			uint8_t buf[2048];
+			ssize_t len;
+
+			if (!(pf[i].revents & POLLIN))
+				continue;
+			while ((len = recv(pf[i].fd, buf, sizeof(buf),
+					   MSG_DONTWAIT)) > 0) {
+				uint32_t id;
+
+				if ((size_t)len < (size_t)r->marker_off + 8 ||
+				    get32(buf + r->marker_off) != DPKT_MAGIC)
+					continue;
+				id = get32(buf + r->marker_off + 4);
+				if (id < MAX_PROBES)
+					r->seen[i][id] = true;
+			}
+		}
+	}
+}
+
+/* Both sides must agree on probe id; returns 1 on a mismatch. */
+static int same(struct run *r, uint32_t id, const char *what)
+{
+	if (r->seen[0][id] == r->seen[1][id])
+		return 0;
+	printf("  MISMATCH %s (probe %u, dport %u): iptables %s, bpfilter "
+	       "%s\n",
+	       what, id, r->dport[id], r->seen[0][id] ? "ACCEPT" : "DROP",
+	       r->seen[1][id] ? "ACCEPT" : "DROP");
+	return 1;
+}
+
+/* Expect a verdict from the kernel too: the scenario must mean what its
+ * comment says (a check of the test, not of bpfilter). */
+static void expect(struct run *r, uint32_t id, bool accept, const char *what)
+{
+	if (r->seen[0][id] != accept)
+		printf("  note: iptables-legacy gave %s to %s (probe %u)\n",
+		       r->seen[0][id] ? "ACCEPT" : "DROP", what, id);
+	assert_int_equal(r->seen[0][id], accept);
+}
+
+#define A "192.0.2.10"
+#define D "198.51.100.1"
+
+static int recent_phase(struct run *r)
+{
+	uint32_t ids[32];
+	int n = 0, bad = 0;
+	char dst[32];
+
+	/* t = 0: nothing known, then three --set */
+	ids[n++] = send_both(r, A, D, 2005); /* absent: DROP */
+	ids[n++] = send_both(r, A, D, 2006); /* ! --rcheck: DROP */
+	for (int i = 0; i < 3; i++)
+		ids[n++] = send_both(r, A, D, 2001); /* set (policy ACCEPT) */
+	ids[n++] = send_both(r, A, D, 2002); /* 3 hits within 1 s */
+	ids[n++] = send_both(r, A, D, 2005);
+	ids[n++] = send_both(r, A, D, 2006);
+	collect(r, 100);
+	expect(r, ids[0], false, "rcheck of an unknown address");
+	expect(r, ids[5], true, "rcheck --hitcount 3 after 3 sets");
+	/* t = 1.4 s: the stamps are older than --seconds 1 */
+	usleep(1400 * 1000);
+	ids[n++] = send_both(r, A, D, 2002); /* 8: DROP */
+	ids[n++] = send_both(r, A, D, 2003); /* 9: no recent stamp: DROP */
+	ids[n++] = send_both(r, A, D, 2005); /* 10: still listed */
+	ids[n++] = send_both(r, A, D, 2001); /* 11: set */
+	ids[n++] = send_both(r, A, D, 2003); /* 12: update: ACCEPT */
+	ids[n++] = send_both(r, A, D, 2002); /* 13: 2 recent hits: DROP */
+	ids[n++] = send_both(r, A, D, 2003); /* 14: 3rd stamp */
+	ids[n++] = send_both(r, A, D, 2002); /* 15: 3 hits: ACCEPT */
+	ids[n++] = send_both(r, A, D, 2004); /* 16: remove: ACCEPT */
+	ids[n++] = send_both(r, A, D, 2005); /* 17: gone: DROP */
+	ids[n++] = send_both(r, A, D, 2004); /* 18: nothing to remove */
+	collect(r, 100);
+	expect(r, ids[8], false, "rcheck --seconds 1 after 1.4 s");
+	expect(r, ids[10], true, "rcheck without --seconds");
+	expect(r, ids[12], true, "update of a fresh entry");
+	expect(r, ids[15], true, "hitcount 3 after set + 2 updates");
+	expect(r, ids[17], false, "rcheck after remove");
+
+	/* LRU: 101 destinations in table L (--rdest); the first one set is
+	 * evicted by the 101st, the second one is kept because it was set
+	 * again (moved to the tail) */
+	for (int i = 0; i < 101; i++) {
+		snprintf(dst, sizeof(dst), "203.0.113.%d", i + 1);
+		send_both(r, A, dst, 3001);
+		if (i == 1)
+			send_both(r, A, "203.0.113.1", 3001);
+	}
+	ids[n++] = send_both(r, A, "203.0.113.1", 3002);
+	ids[n++] = send_both(r, A, "203.0.113.2", 3002);
+	ids[n++] = send_both(r, A, "203.0.113.3", 3002);
+	ids[n++] = send_both(r, A, "203.0.113.101", 3002);
+	collect(r, 150);
+	expect(r, ids[n - 3], false, "rcheck of the evicted LRU head");
+	expect(r, ids[n - 4], true, "rcheck of an entry set again");
+	for (uint32_t id = 1; id <= r->next_id; id++)
+		bad += same(r, id, "recent");
+	return bad;
+}
+
+/* limit 50/s burst 5: bursts of 20 back-to-back probes, 40, 300 and 60 ms
+ * apart (2, 5 (capped) and 3 credits refilled); collected at the end */
+static int limit_phase(struct run *r)
+{
+	static const int gap_ms[4] = { 0, 40, 300, 60 };
+	int pass[2][4] = { { 0 } }, bad = 0, tot[2] = { 0, 0 };
+	uint32_t first[4], last[4];
+
+	for (int b = 0; b < 4; b++) {
+		usleep((useconds_t)gap_ms[b] * 1000);
+		first[b] = r->next_id + 1;
+		for (int i = 0; i < 20; i++)
+			send_both(r, "192.0.2.20", D, 1000);
+		last[b] = r->next_id;
+	}
+	collect(r, 100);
+	for (int b = 0; b < 4; b++) {
+		for (uint32_t id = first[b]; id <= last[b]; id++)
+			for (int s = 0; s < 2; s++)
+				pass[s][b] += r->seen[s][id];
+		printf("  limit burst %d (after %d ms): iptables %d, bpfilter "
+		       "%d of 20\n",
+		       b, gap_ms[b], pass[0][b], pass[1][b]);
+		for (int s = 0; s < 2; s++)
+			tot[s] += pass[s][b];
+		if (b == 0 ? pass[0][b] != pass[1][b] :
+			     abs(pass[0][b] - pass[1][b]) > 1) {
+			printf("  MISMATCH limit burst %d\n", b);
+			bad++;
+		}
+	}
+	assert_int_equal(pass[0][0], 5); /* the burst */
+	assert_true(tot[0] > 5 && tot[0] < 80);
+	if (abs(tot[0] - tot[1]) > 2) {
+		printf("  MISMATCH limit totals: %d vs %d\n", tot[0], tot[1]);
+		bad++;
+	}
+	return bad;
+}
+
+static void test_rate_diff(void **state)
+{
+	static struct run r;
+	struct dtopo t = { .n_if = 1 };
+	int fd, bad = 0;
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	if (bft_sh("command -v iptables-legacy-restore >/dev/null"))
+		skip();
+	dnet_init();
+	dnet_cleanup_hook = remove_file;
+	snprintf(t.name[0], sizeof(t.name[0]), "eth0");
+	snprintf(path, sizeof(path), "/tmp/bfrate-%d.rules", (int)getpid());
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_true(write(fd, rules, sizeof(rules) - 1) ==
+		    (ssize_t)(sizeof(rules) - 1));
+	close(fd);
+
+	assert_int_equal(dnet_side_create(&r.sd[0], "legacy", &t, false), 0);
+	assert_int_equal(dnet_side_create(&r.sd[1], "bpfilter", &t, false), 0);
+	assert_int_equal(dnet_sh("ip netns exec %s iptables-legacy-restore %s",
+				 r.sd[0].ns_r, path),
+			 0);
+	assert_int_equal(dnet_sh("ip netns exec %s %s apply %s", r.sd[1].ns_r,
+				 bf_verify_bin(), path),
+			 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(dnet_raw_in(&r.sd[i], BF_FAMILY_INET4,
+					     IPPROTO_UDP),
+				 0);
+		assert_int_equal(dnet_side_wait(&r.sd[i], &t), 0);
+	}
+	usleep(200 * 1000);
+	collect(&r, 50); /* nothing of ours yet: drain */
+
+	bad += recent_phase(&r);
+	bad += limit_phase(&r);
+	printf("  %u probes, %d mismatches\n", r.next_id, bad);
+
+	dnet_side_destroy(&r.sd[1]);
+	dnet_side_destroy(&r.sd[0]);
+	remove_file();
+	assert_int_equal(bad, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rate_diff),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
