@@ -18,7 +18,9 @@
  *
  * Environment: BF_DIFF_FILTER (only rulesets whose name contains it),
  * BF_DIFF_SEED, BF_DIFF_RANDOM (random probes per ruleset, default 200),
- * BF_DIFF_VERBOSE, BF_DIFF_DUMP.
+ * BF_DIFF_VERBOSE, BF_DIFF_DUMP; BF_DIFF_NFT_OTHER=legacy runs the lowered
+ * IR (as iptables-save text) on iptables-legacy instead of bpfilter, which
+ * tells a lowering difference from a code generation one.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -190,6 +192,13 @@ static void run_case(void **state)
 		o.n_sides = 2;
 		o.side_text[0] = ref;
 		o.side_text[1] = text;
+		if (getenv("BF_DIFF_NFT_OTHER") &&
+		    !strcmp(getenv("BF_DIFF_NFT_OTHER"), "legacy")) {
+			/* harness check: the lowered IR on iptables-legacy
+			 * (its iptables-save text) instead of bpfilter */
+			o.sides[1] = "legacy";
+			o.side_text[1] = NULL;
+		}
 		o.rs = rs;
 		o.seed = seed;
 		o.n_random = getenv("BF_DIFF_RANDOM")
