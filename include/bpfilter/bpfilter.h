@@ -74,6 +74,11 @@ struct bf_apply_opts {
 		const char *path;
 		FILE *in;
 	} ipset;
+	/* --hook xdp --offload: ask for hardware (offloaded) XDP on ifname
+	 * first; every device here refuses it, and so does bf_apply()
+	 * (-EOPNOTSUPP, the kernel's answer in the message; see
+	 * doc/user-matches.md). Nothing changes then. */
+	bool xdp_offload;
 };
 
 /* Replace the tables of the given families in one slot, all or nothing:

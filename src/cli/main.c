@@ -37,7 +37,7 @@ static const struct cmd_help {
 	const char *text;
 } helps[] = {
 	{ "apply",
-	  "bpfilter apply [--hook nf|tc|xdp] [--iface IF] [-c] [--test] "
+	  "bpfilter apply [--hook nf|tc|xdp] [--iface IF] [--offload] [-c] [--test] "
 	  "[--dump] [--confirm SECONDS] [--if-generation N] "
 	  "[--other-tables=kernel] [--iptables-restore PATH] "
 	  "[--ip6tables-restore PATH] [--ipset FILE|kernel] [-4 FILE] "
@@ -52,6 +52,7 @@ static const struct cmd_help {
 	  "                    flush, define, include, add) is taken as nft\n"
 	  "  --hook nf|tc|xdp  where to attach (default nf)\n"
 	  "  --iface IF        interface for tc and xdp\n"
+	  "  --offload         with --hook xdp: hardware (offloaded) XDP only\n"
 	  "  -c, --counters    load the [packets:bytes] counters of the input\n"
 	  "  -t, --test        parse, check and compile only\n"
 	  "  --dump            print the IR and the programs, attach nothing\n"
@@ -325,6 +326,7 @@ static int cmd_apply(int argc, char **argv)
 		{ "ip6tables-restore", required_argument, NULL, 'S' },
 		{ "ipset", required_argument, NULL, 'I' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "offload", no_argument, NULL, 'X' },
 		{ 0 },
 	};
 	struct bf_apply_opts o = { .kind = BF_SLOT_NF };
@@ -385,6 +387,9 @@ static int cmd_apply(int argc, char **argv)
 			break;
 		case 'I':
 			o.ipset.path = optarg;
+			break;
+		case 'X':
+			o.xdp_offload = true;
 			break;
 		case 'F':
 			if (!strcmp(optarg, "nft"))

@@ -108,4 +108,9 @@ struct bf_link_create_attr {
 	};
 } __attribute__((aligned(8)));
 
+/* 6.3: a program bound to a device without being offloaded to it */
+#ifndef BPF_F_XDP_DEV_BOUND_ONLY
+#define BPF_F_XDP_DEV_BOUND_ONLY (1U << 6)
+#endif
+
 #endif /* BPFILTER_COMPAT_H */

@@ -383,12 +383,43 @@ static void test_refused_keeps_ruleset(void **state)
 	free(save1);
 }
 
+/* --hook xdp --offload: veth has no BPF offload engine; the kernel's
+ * refusal is reported and nothing is attached. */
+static void test_xdp_offload_refused(void **state)
+{
+	struct e2e *e = *state;
+	char *out = NULL;
+	json_t *doc;
+
+	BFT_REQUIRE_KERNEL();
+	assert_int_not_equal(e2e_cli(&out, e->b,
+				     "apply --hook xdp --iface %s --offload %s",
+				     e->ib, ruleset(e)),
+			     0);
+	if (!strstr(out, "cannot run XDP programs in hardware") ||
+	    !strstr(out, e->ib) || !strstr(out, "XDP_FLAGS_HW_MODE"))
+		fail_msg("offload refusal not reported clearly:\n%s", out);
+	free(out);
+	doc = e2e_list(e->b);
+	assert_non_null(doc);
+	assert_int_equal(e2e_generation(doc, "xdp"), -1);
+	json_decref(doc);
+	assert_true(dns_passes(e, false, 53, "www.example.org"));
+	/* --offload is for xdp only */
+	assert_int_not_equal(e2e_cli(&out, e->b, "apply --offload %s",
+				     ruleset(e)),
+			     0);
+	assert_non_null(strstr(out, "--offload needs --hook xdp"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nf),
 		cmocka_unit_test(test_tc_xdp),
 		cmocka_unit_test(test_refused_keeps_ruleset),
+		cmocka_unit_test(test_xdp_offload_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup_pair, teardown);

@@ -32,6 +32,7 @@
 #include "load/ct.h"
 #include "load/kernel.h"
 #include "load/link.h"
+#include "load/offload.h"
 #include "load/load.h"
 #include "load/pin.h"
 #include "load/seg.h"
@@ -837,6 +838,16 @@ int bf_apply(const struct bf_apply_opts *o)
 			       o->ifname);
 			return -ENODEV;
 		}
+	}
+	if (o->xdp_offload) {
+		/* load/offload.h: hardware mode or nothing */
+		if (o->kind != BF_SLOT_XDP) {
+			bf_err("--offload needs --hook xdp");
+			return -EINVAL;
+		}
+		r = bf_xdp_offload_check(o->ifname);
+		if (r)
+			return r;
 	}
 
 	/* phase timings, reported at info level (-v) */
