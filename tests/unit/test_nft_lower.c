@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * nft text -> IR, checked through the IR's canonical iptables-save form
+ * (golden texts below, reviewed by hand against the nft semantics noted
+ * next to each), and the front end's error texts with their positions.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bftest.h"
+#include "bpfilter/front_ipt.h"
+#include "bpfilter/front_nft.h"
+#include "bpfilter/helper.h"
+#include "bpfilter/log.h"
+
+struct logcap {
+	char text[4096];
+	size_t len;
+};
+
+static void capture(enum bf_log_level level, const char *msg, void *data)
+{
+	struct logcap *c = data;
+	int n;
+
+	(void)level;
+	n = snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s\n", msg);
+	if (n > 0 && c->len + (size_t)n < sizeof(c->text))
+		c->len += (size_t)n;
+}
+
+/* Lower `text`; returns the result, the iptables-save text of both
+ * families in *out (malloc'd) and the log in cap. */
+static int lower(const char *text, char **out, struct logcap *cap)
+{
+	struct bf_nft *nft = NULL;
+	struct bf_ruleset *rs = NULL;
+	size_t len = 0;
+	FILE *m;
+	int r;
+
+	memset(cap, 0, sizeof(*cap));
+	bf_log_set(capture, cap);
+	r = bf_nft_parse_str(text, "t.nft", &nft);
+	if (!r) {
+		rs = bf_ruleset_new();
+		assert_non_null(rs);
+		r = bf_nft_lower(nft, rs);
+	}
+	bf_log_set(NULL, NULL);
+	*out = NULL;
+	if (!r) {
+		m = open_memstream(out, &len);
+		assert_non_null(m);
+		for (int f = 0; f < BF_FAMILY_COUNT; f++)
+			assert_int_equal(bf_ipt_print(m, rs, f, 0), 0);
+		fclose(m);
+	}
+	bf_ruleset_free(&rs);
+	bf_nft_free(&nft);
+	return r;
+}
+
+#define EMPTY6 "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n" \
+	       ":OUTPUT ACCEPT [0:0]\nCOMMIT\n"
+
+static void check(const char *nft, const char *want)
+{
+	struct logcap cap;
+	char *got;
+	int r = lower(nft, &got, &cap);
+
+	if (r)
+		fail_msg("lowering failed (%d): %s", r, cap.text);
+	if (strcmp(got, want))
+		fail_msg("lowered:\n%s\nwanted:\n%s", got, want);
+	free(got);
+}
+
+/* inet: both families; an ip6 field keeps its rule out of IPv4; a set
+ * of ports is one rule per port; policy drop is a final DROP. */
+static void test_inet(void **state)
+{
+	(void)state;
+	check("table inet t {\n"
+	      "\tchain in {\n"
+	      "\t\ttype filter hook input priority 0; policy drop;\n"
+	      "\t\tiifname \"lo\" accept\n"
+	      "\t\ttcp dport { 22, 80 } accept\n"
+	      "\t\tip6 saddr 2001:db8::/32 udp dport 53 accept\n"
+	      "\t}\n"
+	      "}\n",
+	      "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+	      ":OUTPUT ACCEPT [0:0]\n:in - [0:0]\n"
+	      "-A INPUT -j in\n"
+	      "-A in -i lo -j ACCEPT\n"
+	      "-A in -p tcp -m tcp --dport 22 -j ACCEPT\n"
+	      "-A in -p tcp -m tcp --dport 80 -j ACCEPT\n"
+	      "-A in -j DROP\nCOMMIT\n"
+	      "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+	      ":OUTPUT ACCEPT [0:0]\n:in - [0:0]\n"
+	      "-A INPUT -j in\n"
+	      "-A in -i lo -j ACCEPT\n"
+	      "-A in -p tcp -m tcp --dport 22 -j ACCEPT\n"
+	      "-A in -p tcp -m tcp --dport 80 -j ACCEPT\n"
+	      "-A in -s 2001:db8::/32 -p udp -m udp --dport 53 -j ACCEPT\n"
+	      "-A in -j DROP\nCOMMIT\n");
+}
+
+/* != { a, b }: a helper chain returning on each element; vmap: one rule
+ * per element; tcp flags & mask == value. */
+static void test_negset_vmap(void **state)
+{
+	(void)state;
+	check("table ip t {\n"
+	      "\tchain in {\n"
+	      "\t\ttype filter hook input priority 0;\n"
+	      "\t\tip saddr != { 192.0.2.0/24, 198.51.100.0/24 } tcp dport 22 drop\n"
+	      "\t\ttcp dport vmap { 80 : jump web, 81 : drop }\n"
+	      "\t}\n"
+	      "\tchain web {\n"
+	      "\t\ttcp flags & (syn | ack) == syn return\n"
+	      "\t}\n"
+	      "}\n",
+	      "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+	      ":OUTPUT ACCEPT [0:0]\n:in - [0:0]\n:nft.1 - [0:0]\n:web - [0:0]\n"
+	      "-A INPUT -j in\n"
+	      "-A in -p tcp -m tcp --dport 22 -j nft.1\n"
+	      "-A in -p tcp -m tcp --dport 80 -j web\n"
+	      "-A in -p tcp -m tcp --dport 81 -j DROP\n"
+	      "-A nft.1 -s 192.0.2.0/24 -j RETURN\n"
+	      "-A nft.1 -s 198.51.100.0/24 -j RETURN\n"
+	      "-A nft.1 -j DROP\n"
+	      "-A web -p tcp -m tcp --tcp-flags SYN,ACK SYN -j RETURN\n"
+	      "COMMIT\n" EMPTY6);
+}
+
+/* Base chains of one hook run in priority order: a drop-only chain
+ * before another lowers exactly. */
+static void test_priorities(void **state)
+{
+	(void)state;
+	check("table ip b {\n"
+	      "\tchain y {\n"
+	      "\t\ttype filter hook input priority filter + 5; policy drop;\n"
+	      "\t\tct state established accept\n"
+	      "\t}\n"
+	      "}\n"
+	      "table ip a {\n"
+	      "\tchain x {\n"
+	      "\t\ttype filter hook input priority raw;\n"
+	      "\t\tudp dport 9 drop\n"
+	      "\t}\n"
+	      "}\n",
+	      "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+	      ":OUTPUT ACCEPT [0:0]\n:x - [0:0]\n:y - [0:0]\n"
+	      "-A INPUT -j x\n-A INPUT -j y\n"
+	      "-A x -p udp -m udp --dport 9 -j DROP\n"
+	      "-A y -m conntrack --ctstate ESTABLISHED -j ACCEPT\n"
+	      "-A y -j DROP\n"
+	      "COMMIT\n" EMPTY6);
+}
+
+static void refused(const char *nft, int want_r, const char *want_msg)
+{
+	struct logcap cap;
+	char *got;
+	int r = lower(nft, &got, &cap);
+
+	free(got);
+	if (r != want_r)
+		fail_msg("got %d, wanted %d; log: %s", r, want_r, cap.text);
+	if (!strstr(cap.text, want_msg))
+		fail_msg("log lacks \"%s\":\n%s", want_msg, cap.text);
+}
+
+/* An accept in a base chain followed by another on its hook: nft goes on
+ * to the next chain, the IR would stop. */
+static void test_refusals(void **state)
+{
+	(void)state;
+	refused("table ip b {\n"
+		"\tchain y {\n"
+		"\t\ttype filter hook input priority -10;\n"
+		"\t\tct state established accept\n"
+		"\t}\n"
+		"\tchain x {\n"
+		"\t\ttype filter hook input priority 10;\n"
+		"\t\tudp dport 9 drop\n"
+		"\t}\n"
+		"}\n",
+		-EOPNOTSUPP,
+		"t.nft:2:8: unsupported: chain y accepts, and another base "
+		"chain follows it on hook input");
+	refused("table ip t {\n\tchain c {\n\t\ttype nat hook prerouting "
+		"priority dstnat;\n\t}\n}\n",
+		-EOPNOTSUPP, "t.nft:2:8: unsupported: chain c: type nat hook "
+			     "prerouting");
+	refused("table inet t {\n\tchain c {\n\t\tlimit rate 1/second "
+		"accept\n\t}\n}\n",
+		-EOPNOTSUPP, "t.nft:3:3: unsupported: limit");
+	refused("table ip t {\n\tchain c {\n\t\tip saddr { 10.0.0.0/8, "
+		"10.1.0.0/16 } counter\n\t}\n}\n",
+		-EOPNOTSUPP, "unsupported: set elements that may overlap");
+}
+
+/* Errors with file:line:column, every error of the input reported. */
+static void test_errors(void **state)
+{
+	(void)state;
+	refused("table ip t {\n\tchain c {\n\t\ttcp dport\n\t\tudp sport "
+		"70000\n\t}\n}\n",
+		-EINVAL, "t.nft:3:12: syntax error: expected a value to "
+			 "compare with, got end of line");
+	refused("table ip t {\n\tchain c {\n\t\ttcp dport\n\t\tudp sport "
+		"70000\n\t}\n}\n",
+		-EINVAL, "t.nft:4:13: '70000' is not a valid inet_service "
+			 "value: value out of range");
+	refused("define p = 22\ntable ip t {\n\tchain c {\n\t\ttcp dport $q "
+		"accept\n\t}\n}\n",
+		-EINVAL, "t.nft:4:13: unknown variable '$q'");
+	refused("table ip t {\n\tchain c {\n\t\tjump nowhere\n\t}\n}\n",
+		-EINVAL, "t.nft:3:3: no such chain: nowhere");
+	refused("table ip t {\n\tchain c {\n\t\tip saddr 1.2.3.4 fib daddr "
+		"type local drop\n\t}\n}\n",
+		-EOPNOTSUPP, "t.nft:3:20: unsupported: 'fib' expressions");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_inet),
+		cmocka_unit_test(test_negset_vmap),
+		cmocka_unit_test(test_priorities),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
