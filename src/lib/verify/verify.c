@@ -46,7 +46,8 @@ struct run {
 	const char *name;
 	enum bf_family fam;
 	enum bf_slot_kind kind;
-	struct bf_ruleset *rs; /* NULL if the text does not parse */
+	const struct bf_ruleset *rs; /* NULL if the text does not parse */
+	struct bf_ruleset *own; /* rs when parsed here */
 	struct dtopo topo;
 	struct dgen g;
 	const char *sv[BF_VERIFY_MAX_SIDES];
@@ -209,7 +210,10 @@ static void name_file(const struct run *run, const char *file, char *msg,
 	if (!p)
 		return;
 	snprintf(tail, sizeof(tail), "%s", p + strlen(file));
-	snprintf(p, size - (size_t)(p - msg), "%s%s", run->name, tail);
+	/* With the caller's parse (a command file), the sides loaded its
+	 * iptables-save form: the lines are that text's. */
+	snprintf(p, size - (size_t)(p - msg), "%s%s%s", run->name,
+		 run->o->rs ? " (as iptables-save)" : "", tail);
 }
 
 /* The line of a tool's output that says what is wrong. */
@@ -1234,15 +1238,23 @@ int bf_verify_run(const char *text, const char *name, enum bf_family family,
 		dnet_side_init(&run.sd[s], run.sv[s]);
 	}
 
-	run.rs = bf_ruleset_new();
-	if (!run.rs)
-		return -ENOMEM;
-	bf_log_get(&old_fn, &old_data);
-	bf_log_set(log_to_buf, res);
-	res->parsed = bf_ipt_parse_restore_str(run.rs, text, name, family) == 0;
-	bf_log_set(old_fn, old_data);
-	if (!res->parsed)
-		bf_ruleset_free(&run.rs);
+	if (opts->rs) {
+		/* the caller's parse (its rules carry its file's lines) */
+		run.rs = opts->rs;
+		res->parsed = true;
+	} else {
+		run.own = bf_ruleset_new();
+		if (!run.own)
+			return -ENOMEM;
+		bf_log_get(&old_fn, &old_data);
+		bf_log_set(log_to_buf, res);
+		res->parsed = bf_ipt_parse_restore_str(run.own, text, name,
+						       family) == 0;
+		bf_log_set(old_fn, old_data);
+		if (!res->parsed)
+			bf_ruleset_free(&run.own);
+		run.rs = run.own;
+	}
 
 	r = setup_files(&run, text);
 	if (r)
@@ -1253,8 +1265,7 @@ int bf_verify_run(const char *text, const char *name, enum bf_family family,
 	for (s = run.nsd - 1; s >= 0; s--)
 		dnet_side_destroy(&run.sd[s]);
 	dgen_free(&run.g);
-	if (!opts->rs)
-		bf_ruleset_free(&run.rs);
+	bf_ruleset_free(&run.own);
 	if (run.tmpdir[0])
 		bf_vsh("rm -rf '%s'", run.tmpdir);
 	res->ms = dnet_now_ms() - t0;
