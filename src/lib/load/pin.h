@@ -2,7 +2,7 @@
 /*
  * Where pinned state lives (see doc/hooks.md, "Pinning and persistence").
  *
- *   <root>/<netns cookie>/<slot>/{link_*, jmp_*, counters, state}
+ *   <root>/<netns cookie>/<slot>/{link_*, jmp_*, counters, state, set_*}
  *
  * <root> is /run/bpfilter (or $BPFILTER_PIN_ROOT), a bpffs that must
  * outlive the command, also under `ip netns exec` whose private mount
