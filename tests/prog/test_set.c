@@ -349,6 +349,84 @@ static void test_v6(void **state)
 	}
 }
 
+static void test_v6_ip_port(void **state)
+{
+	static const char sets[] =
+		"create s6 hash:ip,port family inet6\n"
+		"add s6 2001:db8::1,udp:53\n"
+		"add s6 2001:db8::1,icmpv6:echo-request\n";
+	struct sp s;
+	struct pu_pkt pk;
+	size_t l;
+	(void)state;
+
+	BFT_REQUIRE_KERNEL();
+	assert_int_equal(sp_load(&s, sets,
+				 "-A INPUT -m set --match-set s6 dst,dst -j "
+				 "DROP\n",
+				 BF_FAMILY_INET6, BF_ATTACH_NF),
+			 0);
+	l = pu_udp(pk.b + 40, 1, 53, 0);
+	pu_v6(&pk, "2001:db8::9", "2001:db8::1", 17, l);
+	assert_int_equal(run(&s, &pk), 'D');
+	l = pu_udp(pk.b + 40, 1, 54, 0);
+	pu_v6(&pk, "2001:db8::9", "2001:db8::1", 17, l);
+	assert_int_equal(run(&s, &pk), 'A');
+	l = pu_icmp(pk.b + 40, 128, 0);
+	pu_v6(&pk, "2001:db8::9", "2001:db8::1", 58, l);
+	assert_int_equal(run(&s, &pk), 'D');
+	l = pu_icmp(pk.b + 40, 129, 0);
+	pu_v6(&pk, "2001:db8::9", "2001:db8::1", 58, l);
+	assert_int_equal(run(&s, &pk), 'A');
+	/* a non-first fragment: no port, no match (ip_set_get_ip6_port()) */
+	memset(pk.b + 40, 0, 16);
+	pk.b[40] = 17; /* next header: UDP */
+	pk.b[42] = 0;
+	pk.b[43] = 8 << 3; /* offset 64 bytes */
+	pu_udp(pk.b + 48, 1, 53, 0);
+	pu_v6(&pk, "2001:db8::9", "2001:db8::1", 44, 16);
+	assert_int_equal(run(&s, &pk), 'A');
+	sp_close(&s);
+}
+
+static void test_iface(void **state)
+{
+	static const char sets[] =
+		"create ifs hash:net,iface family inet\n"
+		"add ifs 10.0.0.0/8,lo\n"
+		"add ifs 10.1.0.0/16,lo nomatch\n";
+	struct sp s;
+	(void)state;
+
+	BFT_REQUIRE_KERNEL();
+	/* BPF_PROG_TEST_RUN of a netfilter program runs with out = "lo" and
+	 * no input device, whatever the hook (see test_matches.c) */
+	assert_int_equal(sp_load(&s, sets,
+				 "-A INPUT -m set --match-set ifs src,dst -j "
+				 "DROP\n",
+				 BF_FAMILY_INET4, BF_ATTACH_NF),
+			 0);
+	assert_int_equal(v4_tcp(&s, "10.9.9.9", "192.0.2.1", 1, 2), 'D');
+	assert_int_equal(v4_tcp(&s, "10.1.9.9", "192.0.2.1", 1, 2), 'A');
+	assert_int_equal(v4_tcp(&s, "11.1.9.9", "192.0.2.1", 1, 2), 'A');
+	sp_close(&s);
+	/* no input device: never in the set */
+	assert_int_equal(sp_load(&s, sets,
+				 "-A INPUT -m set ! --match-set ifs src,src -j "
+				 "DROP\n",
+				 BF_FAMILY_INET4, BF_ATTACH_NF),
+			 0);
+	assert_int_equal(v4_tcp(&s, "10.9.9.9", "192.0.2.1", 1, 2), 'D');
+	sp_close(&s);
+	/* interfaces are netfilter-only */
+	assert_int_not_equal(sp_load(&s, sets,
+				     "-A INPUT -m set --match-set ifs src,src "
+				     "-j DROP\n",
+				     BF_FAMILY_INET4, BF_ATTACH_XDP),
+			     0);
+	sp_close(&s);
+}
+
 static void test_list_timeout_counters(void **state)
 {
 	static const char sets[] =
@@ -405,6 +483,8 @@ int main(void)
 		cmocka_unit_test(test_ip_port),
 		cmocka_unit_test(test_net_port_ports),
 		cmocka_unit_test(test_v6),
+		cmocka_unit_test(test_v6_ip_port),
+		cmocka_unit_test(test_iface),
 		cmocka_unit_test(test_list_timeout_counters),
 	};
 

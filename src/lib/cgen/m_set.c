@@ -48,6 +48,24 @@ static void copy_words(struct bf_emit *e, int16_t from, int16_t to, int n)
 	}
 }
 
+/* An interface name into the key as STRLCPY() in hash_netiface4_kadt()
+ * leaves it: the bytes after the NUL are zero, whatever dev->name holds
+ * there (a renamed device may keep old bytes). */
+static void copy_name(struct bf_emit *e, int16_t from, int16_t to)
+{
+	bf_emit(e, I_MOV64_IMM(BF_R3, -1)); /* mask: all ones until NUL */
+	for (int i = 0; i < BF_IFNAMSIZ; i++) {
+		bf_label keep = bf_label_new(e);
+
+		ldp(e, BPF_B, BF_R1, (int16_t)(from + i));
+		bf_emit(e, I_ALU64_REG(BPF_AND, BF_R1, BF_R3));
+		bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, 0, keep);
+		bf_emit(e, I_MOV64_IMM(BF_R3, 0));
+		bf_label_bind(e, keep);
+		bf_emit(e, I_STX(BPF_B, BF_R9, BF_R1, (int16_t)(to + i)));
+	}
+}
+
 /* The port of the packet as ip_set_get_ip4_port() / ip_set_get_ip6_port()
  * find it, into key bytes at `to` ({proto, 0, port be16}, or with
  * bare = true only the 2 port bytes, TCP and UDP only as bitmap:port's
@@ -190,7 +208,7 @@ static void emit_one(struct bf_emit *e, const struct bf_ruleset *rs,
 			/* hash_netiface4_kadt(): no interface name: false */
 			ldp(e, BPF_B, BF_R1, from);
 			bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, 0, no);
-			copy_words(e, from, to, BF_IFNAMSIZ / 4);
+			copy_name(e, from, to);
 			break;
 		}
 		default:
