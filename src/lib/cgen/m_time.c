@@ -64,7 +64,7 @@ void bf_mx_emit_time(struct bf_mx *x, struct bf_emit *e,
 {
 	const typeof(m->u.time) *t = &m->u.time;
 
-	bf_emit(e, I_LDX(BPF_DW, BF_R1, BF_R9, PCTX_OFF(now)));
+	bf_emit(e, I_LDX(BPF_W, BF_R1, BF_R9, PCTX_OFF(now)));
 	if (t->flags & BF_TIME_LOCAL_TZ)
 		bf_emit(e, I_ALU64_IMM(BPF_SUB, BF_R1,
 				       60 * x->tz_minuteswest));

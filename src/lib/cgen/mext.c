@@ -106,6 +106,9 @@ bool bf_mx_scan(struct bf_mx *x, const struct bf_rule *r,
 			       "a type 0 routing header are not read)";
 		x->need_rt6 = true;
 		return true;
+	case BF_MATCH_CONNTRACK:
+		*why = bf_mx_ct_scan(x, r, m);
+		return true;
 	case BF_MATCH_PHYSDEV:
 		*why = "physdev reads the bridge ports of a bridged packet "
 		       "(br_netfilter's nf_bridge_info, a device index "
@@ -149,6 +152,8 @@ int bf_mx_resolve(struct bf_mx *x)
 	}
 	if (x->attach != BF_ATTACH_NF)
 		return 0;
+	if (bf_mx_ct_resolve(x))
+		return -ENOENT;
 	if (x->need_rt_type) {
 		r |= off_of("sk_buff", "_skb_refdst", &x->off_skb_refdst);
 		r |= off_of("rtable", "rt_type", &x->off_rt_type);
@@ -219,6 +224,7 @@ void bf_mx_nf_meta(struct bf_mx *x, struct bf_emit *e)
 	}
 	if (x->need_sk)
 		bf_mx_prologue_owner(x, e);
+	bf_mx_ct_prologue(x, e);
 }
 
 /* In v6_step() at a routing header whose first 4 bytes are in the
@@ -331,7 +337,7 @@ void bf_mx_after_parse(struct bf_mx *x, struct bf_emit *e,
 		if (x->tai_offset)
 			bf_emit(e, I_ALU64_IMM(BPF_SUB, BF_R0,
 					       (int32_t)x->tai_offset));
-		st(e, BPF_DW, PCTX_OFF(now), BF_R0);
+		st(e, BPF_W, PCTX_OFF(now), BF_R0);
 	}
 	if (x->need_mss)
 		bf_mx_prologue_mss(x, e, l3off);
@@ -455,6 +461,9 @@ bool bf_mx_emit(struct bf_mx *x, struct bf_emit *e, const struct bf_rule *r,
 		return true;
 	case BF_MATCH_RT:
 		emit_rt(e, m, fail, hotdrop);
+		return true;
+	case BF_MATCH_CONNTRACK:
+		bf_mx_emit_conntrack(x, e, m, fail);
 		return true;
 	default:
 		bf_emit_fail(e, -ENOTSUP);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Matches that need more than the packet headers: addrtype, owner, time,
- * tcpmss and rt (src/lib/cgen/m_*.c). cgen.c calls them at a few fixed
+ * tcpmss, rt and conntrack (src/lib/cgen/m_*.c). cgen.c calls them at a few fixed
  * points:
  *
  *  - bf_mx_scan() for every match of the compiled chains, before any code
@@ -10,7 +10,8 @@
  *  - bf_mx_resolve() with the kernel BTF offsets they need;
  *  - bf_mx_nf_meta() in the netfilter prologue, while r6 = bpf_nf_ctx,
  *    r7 = sk_buff (trusted BTF pointers), r9 = packet context: reads what
- *    only the skb knows (the route type, the socket's owner);
+ *    only the skb knows (the route type, the socket's owner, the
+ *    conntrack entry);
  *  - bf_mx_v6_rt() / bf_mx_v6_frag() inside the IPv6 extension header walk
  *    (see v6_step()), so that the routing header is found exactly where
  *    ipv6_find_hdr(NEXTHDR_ROUTING) finds it;
@@ -31,6 +32,8 @@
 #include "cgen/cgen.h"
 #include "cgen/emit.h"
 
+#define BF_MX_MAX_CT 32 /* distinct conntrack matches per program */
+
 struct bf_mx {
 	enum bf_attach_kind attach;
 	enum bf_hook hook;
@@ -44,6 +47,14 @@ struct bf_mx {
 		off_rt_type, off_sk_common, off_skc_state, off_skc_net,
 		off_rsk_listener, off_sk_socket, off_socket_file, off_file_cred,
 		off_cred_fsuid, off_cred_fsgid;
+	/* conntrack (m_conntrack.c): the distinct matches, evaluated by the
+	 * prologue into pctx.ct_bits */
+	const struct bf_match *ct[BF_MX_MAX_CT];
+	size_t n_ct;
+	enum bf_family ct_family;
+	uint32_t hz; /* kernel HZ, for --ctexpire */
+	int off_nfct, off_ct_status, off_ct_timeout, off_tuple[2], off_src,
+		off_dst, off_u3, off_u;
 };
 
 void bf_mx_init(struct bf_mx *x, enum bf_attach_kind attach,
@@ -76,6 +87,13 @@ void bf_mx_emit_owner(struct bf_mx *x, struct bf_emit *e,
 		      const struct bf_match *m, bf_label fail);
 void bf_mx_emit_time(struct bf_mx *x, struct bf_emit *e,
 		     const struct bf_match *m, bf_label fail);
+const char *bf_mx_ct_scan(struct bf_mx *x, const struct bf_rule *r,
+			  const struct bf_match *m);
+int bf_mx_ct_index(struct bf_mx *x, const struct bf_match *m);
+int bf_mx_ct_resolve(struct bf_mx *x);
+void bf_mx_ct_prologue(struct bf_mx *x, struct bf_emit *e);
+void bf_mx_emit_conntrack(struct bf_mx *x, struct bf_emit *e,
+			  const struct bf_match *m, bf_label fail);
 void bf_mx_prologue_owner(struct bf_mx *x, struct bf_emit *e);
 void bf_mx_prologue_mss(struct bf_mx *x, struct bf_emit *e, int32_t l3off);
 

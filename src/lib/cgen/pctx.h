@@ -49,7 +49,8 @@ struct bf_pctx {
 	uint32_t pad;
 	/* Filled only when a compiled rule needs them (src/lib/cgen/m_*.c,
 	 * see doc/hooks.md): */
-	uint64_t now; /* time: real time, seconds since the epoch (UTC) */
+	uint32_t now; /* time: real time, seconds since the epoch (UTC) */
+	uint32_t ct_bits; /* conntrack: bit j = distinct match j holds */
 	uint32_t sk_uid; /* owner: fsuid / fsgid of the socket's file */
 	uint32_t sk_gid;
 	uint32_t rt6_res; /* rt: bytes 4..7 of the routing header */

@@ -45,7 +45,6 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	/* xt_recent tables are per namespace, shared by every program
 	 * (cgen/m_recent.h, doc/stateful.md) */
 	[BF_MATCH_RECENT] = AT_ALL,
-	[BF_MATCH_HASHLIMIT] = AT_ALL, /* per name and family, likewise */
 	[BF_MATCH_MAC] = AT_ALL,
 	/* skb->mark and skb->pkt_type exist from the stack on (tc, nf);
 	 * XDP runs before an skb is built. */
@@ -58,6 +57,7 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	[BF_MATCH_ADDRTYPE] = AT_ALL, [BF_MATCH_TIME] = AT_ALL,
 	[BF_MATCH_TCPMSS] = AT_ALL,   [BF_MATCH_RT] = AT_ALL,
 	[BF_MATCH_OWNER] = AT(BF_ATTACH_NF),
+	[BF_MATCH_CONNTRACK] = AT(BF_ATTACH_NF),
 	/* user BPF code sees the packet from its L3 header everywhere */
 	[BF_MATCH_BPF] = AT_ALL,
 	/* set lookups in BPF maps (cgen/m_set.h); bf_set_check() says
