@@ -61,6 +61,10 @@ static const char rules[] =
 	"--hashlimit-burst 200b --hashlimit-mode dstip --hashlimit-name H3 "
 	"-j ACCEPT\n"
 	"-A INPUT -p udp --dport 4002 -j DROP\n"
+	"-A INPUT -p udp --dport 4003 -m hashlimit --hashlimit-upto 10/sec "
+	"--hashlimit-burst 3 --hashlimit-mode srcip --hashlimit-name H4 "
+	"--hashlimit-rate-match --hashlimit-rate-interval 1 -j ACCEPT\n"
+	"-A INPUT -p udp --dport 4003 -j DROP\n"
 	"COMMIT\n";
 
 static char path[64];
@@ -270,21 +274,23 @@ static int limit_phase(struct run *r)
 }
 
 /* hashlimit: per-source (H1), per source /24 and port with
- * --hashlimit-above (H2) and per destination in bytes (H3) buckets;
- * bursts of 8 probes from/to 3 addresses, 0, 150 and 400 ms apart. Per
+ * --hashlimit-above (H2), per destination in bytes (H3) buckets and
+ * --hashlimit-rate-match windows per source (H4);
+ * bursts of 8 probes from/to 3 addresses, 0, 150, 400, 700 and 1100 ms
+ * apart (the rate-match windows of 1 s roll over twice). Per
  * burst and bucket the counts must match: exactly for the first burst
  * (full buckets), within 1 later (the refill is counted in jiffies). */
 static int hashlimit_phase(struct run *r)
 {
-	static const int gap_ms[3] = { 0, 150, 400 };
-	static const uint16_t ports[3] = { 4000, 4001, 4002 };
-	uint32_t first[3][3][3], last[3][3][3];
+	static const int gap_ms[5] = { 0, 150, 400, 700, 1100 };
+	static const uint16_t ports[4] = { 4000, 4001, 4002, 4003 };
+	uint32_t first[5][4][3], last[5][4][3];
 	int bad = 0, any[2] = { 0, 0 }, none[2] = { 0, 0 };
 	char a[32];
 
-	for (int b = 0; b < 3; b++) {
+	for (int b = 0; b < 5; b++) {
 		usleep((useconds_t)gap_ms[b] * 1000);
-		for (int q = 0; q < 3; q++)
+		for (int q = 0; q < 4; q++)
 			for (int k = 0; k < 3; k++) {
 				first[b][q][k] = r->next_id + 1;
 				for (int i = 0; i < 8; i++) {
@@ -299,8 +305,8 @@ static int hashlimit_phase(struct run *r)
 			}
 	}
 	collect(r, 100);
-	for (int b = 0; b < 3; b++)
-		for (int q = 0; q < 3; q++)
+	for (int b = 0; b < 5; b++)
+		for (int q = 0; q < 4; q++)
 			for (int k = 0; k < 3; k++) {
 				int n[2] = { 0, 0 };
 

@@ -84,6 +84,19 @@ static uint32_t user2credits_byte(uint32_t user, uint32_t hz)
 	return (uint32_t)(us >> 32);
 }
 
+/* user2rate() / user2rate_bytes() */
+static uint64_t user2rate(uint64_t user)
+{
+	return user ? HL_SCALE_V2 / user : 0;
+}
+
+static uint64_t user2rate_bytes(uint32_t user)
+{
+	uint64_t r = user ? UINT32_MAX / user : UINT32_MAX;
+
+	return (r - 1) << HL_BYTE_SHIFT;
+}
+
 /* msecs_to_jiffies() */
 static uint64_t ms_to_jiffies(uint32_t ms, uint32_t hz)
 {
@@ -147,10 +160,16 @@ const char *bf_hashlimit_check(const struct bf_ruleset *rs,
 {
 	const struct bf_match *cfg = table_cfg(rs, rule, m);
 
-	if ((m->u.hashlimit.mode | cfg->u.hashlimit.mode) &
+	if ((m->u.hashlimit.mode ^ cfg->u.hashlimit.mode) &
 	    BF_HASHLIMIT_RATE_MATCH)
-		return "--hashlimit-rate-match is not supported by the code "
-		       "generator";
+		return "a table of this name is already used with(out) "
+		       "--hashlimit-rate-match: the kernel would mix the two "
+		       "states, the code generator does not";
+	if ((cfg->u.hashlimit.mode & BF_HASHLIMIT_RATE_MATCH) &&
+	    (!cfg->u.hashlimit.avg || cfg->u.hashlimit.avg > UINT32_MAX ||
+	     !cfg->u.hashlimit.interval))
+		return "invalid --hashlimit-rate-match rate or interval "
+		       "(hashlimit_mt_check_common() refuses it)";
 	if ((m->u.hashlimit.mode ^ cfg->u.hashlimit.mode) &
 	    BF_HASHLIMIT_BYTES)
 		return "a table of this name is already used with a rate in "
@@ -240,6 +259,129 @@ static void emit_key(struct bf_emit *e, const struct bf_match *cfg, bool v6,
 	}
 }
 
+/* Find or create the entry of the key in scratch: r6 = entry, r7 = now;
+ * `fresh` is reached for a new (or expired) entry with r6, r7 set, the
+ * code after this returns for an existing one (expiry already pushed). */
+static void lookup_or_insert(struct bf_emit *e, uint32_t t, uint64_t exp_j,
+			     bf_label fresh, bf_label hotdrop)
+{
+	bf_label init = bf_label_new(e), found = bf_label_new(e);
+
+	emit(e, I_HELPER(BPF_FUNC_jiffies64));
+	emit(e, I_MOV64_REG(BF_R7, BF_R0));
+	bf_emit_map_fd_kind(e, BF_R1, BF_RELOC_HASHLIMIT, t);
+	emit(e, I_MOV64_REG(BF_R2, BF_R9));
+	emit(e, I_ALU64_IMM(BPF_ADD, BF_R2, SC));
+	emit(e, I_HELPER(BPF_FUNC_map_lookup_elem));
+	emit(e, I_MOV64_REG(BF_R6, BF_R0));
+	bf_emit_jmp_imm(e, BPF_JEQ, BF_R6, 0, init);
+	emit(e, I_MOV64_REG(BF_R1, BF_R7));
+	emit(e, I_LDX(BPF_DW, BF_R2, BF_R6, V_EXPIRES));
+	emit(e, I_ALU64_REG(BPF_SUB, BF_R1, BF_R2));
+	bf_emit_jmp_imm(e, BPF_JSGE, BF_R1, 0, fresh);
+	bf_emit_ja(e, found);
+	bf_label_bind(e, init);
+	bf_emit_map_fd_kind(e, BF_R1, BF_RELOC_HASHLIMIT, t);
+	emit(e, I_MOV64_REG(BF_R2, BF_R9));
+	emit(e, I_ALU64_IMM(BPF_ADD, BF_R2, SC));
+	emit(e, I_MOV64_REG(BF_R3, BF_R9));
+	emit(e, I_MOV64_IMM(BF_R4, BPF_ANY));
+	emit(e, I_HELPER(BPF_FUNC_map_update_elem));
+	bf_emit_jmp_imm(e, BPF_JNE, BF_R0, 0, hotdrop);
+	bf_emit_map_fd_kind(e, BF_R1, BF_RELOC_HASHLIMIT, t);
+	emit(e, I_MOV64_REG(BF_R2, BF_R9));
+	emit(e, I_ALU64_IMM(BPF_ADD, BF_R2, SC));
+	emit(e, I_HELPER(BPF_FUNC_map_lookup_elem));
+	emit(e, I_MOV64_REG(BF_R6, BF_R0));
+	bf_emit_jmp_imm(e, BPF_JEQ, BF_R6, 0, hotdrop);
+	bf_emit_ja(e, fresh);
+	bf_label_bind(e, found);
+	bf_emit_ld_imm64(e, BF_R1, exp_j);
+	emit(e, I_ALU64_REG(BPF_ADD, BF_R1, BF_R7));
+	emit(e, I_STX(BPF_DW, BF_R6, BF_R1, V_EXPIRES));
+}
+
+/* --hashlimit-rate-match (revision 3): per entry, the packets (bytes)
+ * counted in the current window of `interval` seconds; the match holds
+ * while the previous window was not over the rate and the current count
+ * is within the burst (hashlimit_mt_common(), rateinfo_recalc() and
+ * rateinfo_init()). Value: prev, current_rate, prev_window, expires. */
+static bool emit_rate_match(struct bf_emit *e, const struct bf_match *cfg,
+			    enum bf_family family, uint32_t t, bool inv,
+			    bf_label fail, bf_label hotdrop)
+{
+	const typeof(cfg->u.hashlimit) *h = &cfg->u.hashlimit;
+	bool bytes = h->mode & BF_HASHLIMIT_BYTES;
+	uint32_t hz = bf_recent_hz();
+	uint64_t exp_j = ms_to_jiffies(h->expire, hz);
+	uint64_t rate, burst, interval_j = (uint64_t)h->interval * hz;
+	bf_label fresh = bf_label_new(e), count = bf_label_new(e);
+	bf_label no_window = bf_label_new(e), over = bf_label_new(e);
+	bf_label done = bf_label_new(e);
+
+	if (bytes) {
+		rate = user2rate_bytes((uint32_t)h->avg);
+		burst = h->burst ? h->burst * rate : rate;
+	} else {
+		rate = user2rate(h->avg);
+		burst = h->burst + rate;
+	}
+	emit_key(e, cfg, family == BF_FAMILY_INET6, hotdrop);
+	lookup_or_insert(e, t, exp_j, fresh, hotdrop);
+	/* rateinfo_recalc(): a new window once `interval` has passed */
+	emit(e, I_MOV64_REG(BF_R1, BF_R7));
+	emit(e, I_LDX(BPF_DW, BF_R2, BF_R6, V_PREV));
+	emit(e, I_ALU64_REG(BPF_SUB, BF_R1, BF_R2)); /* delta */
+	bf_emit_jmp_imm(e, BPF_JEQ, BF_R1, 0, count);
+	bf_emit_ld_imm64(e, BF_R2, interval_j);
+	bf_emit_jmp_reg(e, BPF_JLT, BF_R1, BF_R2, count);
+	emit(e, I_STX(BPF_DW, BF_R6, BF_R7, V_PREV));
+	/* prev_window = current_rate * interval > delta * rate */
+	emit(e, I_LDX(BPF_DW, BF_R3, BF_R6, V_CREDIT));
+	emit(e, I_ALU64_REG(BPF_MUL, BF_R3, BF_R2));
+	bf_emit_ld_imm64(e, BF_R4, rate);
+	emit(e, I_ALU64_REG(BPF_MUL, BF_R1, BF_R4));
+	emit(e, I_MOV64_IMM(BF_R5, 0));
+	bf_emit_jmp_reg(e, BPF_JLE, BF_R3, BF_R1, no_window);
+	emit(e, I_MOV64_IMM(BF_R5, 1));
+	bf_label_bind(e, no_window);
+	emit(e, I_STX(BPF_DW, BF_R6, BF_R5, V_CAP));
+	emit(e, I_ST(BPF_DW, BF_R6, V_CREDIT, 0));
+	bf_emit_ja(e, count);
+	/* rateinfo_init() */
+	bf_label_bind(e, fresh);
+	emit(e, I_STX(BPF_DW, BF_R6, BF_R7, V_PREV));
+	emit(e, I_ST(BPF_DW, BF_R6, V_CREDIT, 0));
+	emit(e, I_ST(BPF_DW, BF_R6, V_CAP, 0));
+	bf_emit_ld_imm64(e, BF_R1, exp_j);
+	emit(e, I_ALU64_REG(BPF_ADD, BF_R1, BF_R7));
+	emit(e, I_STX(BPF_DW, BF_R6, BF_R1, V_EXPIRES));
+	bf_label_bind(e, count);
+	/* current_rate += cost (skb->len or 1) */
+	emit(e, I_LDX(BPF_DW, BF_R3, BF_R6, V_CREDIT));
+	if (bytes) {
+		emit(e, I_LDX(BPF_W, BF_R1, BF_R9, PCTX_OFF(len)));
+		emit(e, I_ALU64_REG(BPF_ADD, BF_R3, BF_R1));
+	} else {
+		emit(e, I_ALU64_IMM(BPF_ADD, BF_R3, 1));
+	}
+	emit(e, I_STX(BPF_DW, BF_R6, BF_R3, V_CREDIT));
+	emit(e, I_LDX(BPF_DW, BF_R1, BF_R6, V_CAP));
+	bf_emit_jmp_imm(e, BPF_JNE, BF_R1, 0, over);
+	bf_emit_ld_imm64(e, BF_R2, burst);
+	bf_emit_jmp_reg(e, BPF_JGT, BF_R3, BF_R2, over);
+	/* under the rate: holds unless --hashlimit-above */
+	if (inv)
+		bf_emit_ja(e, fail);
+	else
+		bf_emit_ja(e, done);
+	bf_label_bind(e, over);
+	if (!inv)
+		bf_emit_ja(e, fail);
+	bf_label_bind(e, done);
+	return true;
+}
+
 static int tab_index(struct bf_emit *e, const struct bf_match *cfg,
 		     enum bf_family family, struct bf_hashlimit_table **tabs,
 		     size_t *n_tabs)
@@ -303,6 +445,9 @@ bool bf_hashlimit_emit(struct bf_emit *e, const struct bf_ruleset *rs,
 		cost = user2credits(h->avg, hz);
 	}
 
+	if (h->mode & BF_HASHLIMIT_RATE_MATCH)
+		return emit_rate_match(e, cfg, rule->family, (uint32_t)t, inv,
+				       fail, hotdrop);
 	emit_key(e, cfg, rule->family == BF_FAMILY_INET6, hotdrop);
 	emit(e, I_HELPER(BPF_FUNC_jiffies64));
 	emit(e, I_MOV64_REG(BF_R7, BF_R0)); /* now */
