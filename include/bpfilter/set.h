@@ -190,19 +190,4 @@ void bf_set_register_syntax(enum bf_set_origin origin,
 			    bf_set_elem_parse_fn parse,
 			    bf_set_elem_print_fn print);
 
-/* ---- sets outside the kernel ---- */
-
-struct bf_eval_pkt;
-
-/* What ip_set_test() (and xt_set before its `!`) answers for the parsed
- * packet `p` of `rule`, from the elements of the sets of rs: 1 in the set,
- * 0 not, -EOPNOTSUPP when a set's elements are not known (a definition
- * only), -ENOENT without such a set. For the IR interpreter (eval.h). */
-int bf_set_eval(const struct bf_ruleset *rs, const struct bf_rule *rule,
-		const struct bf_match *m, const struct bf_eval_pkt *p);
-
-/* Read the sets of an `ipset save` file (path, "-" for stdin, "kernel"
- * for `ipset save` of this network namespace) into rs. */
-int bf_sets_load(struct bf_ruleset *rs, const char *path);
-
 #endif /* BPFILTER_SET_H */

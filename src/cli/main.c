@@ -156,7 +156,7 @@ static const struct cmd_help {
 	{ "trace",
 	  "bpfilter trace [-4 FILE] [-6 FILE] [FILE] "
 	  "[--hook INPUT|FORWARD|OUTPUT] [--in IF] [--out IF] [-j|--json] "
-	  "[--ipset FILE] PACKET",
+	  "PACKET",
 	  "Show the path of one packet through a ruleset (FILE or -4/-6 FILE\n"
 	  "in iptables-save form, else the nf ruleset in force): each chain\n"
 	  "entered, each rule tested (match, or the match that failed),\n"
@@ -173,12 +173,10 @@ static const struct cmd_help {
 	  "stops it with exit status 3.\n"
 	  "  --hook H      INPUT (default), FORWARD or OUTPUT\n"
 	  "  --in, --out   interface names (none by default)\n"
-	  "  -j, --json    one JSON document\n"
-	  "  --ipset FILE  the sets -m set rules use (`ipset save` form)\n" },
+	  "  -j, --json    one JSON document\n" },
 	{ "verify",
 	  "bpfilter verify [--hook nf|tc|xdp] [--report] [--seed N] "
-	  "[--random N] [--max-print N] [--explain N] [--dump] [-v] [-4 FILE] "
-	  "[-6 FILE] "
+	  "[--random N] [--max-print N] [--dump] [-v] [-4 FILE] [-6 FILE] "
 	  "[FILE|DIR...]",
 	  "Check, before switching, that bpfilter gives the kernel's verdicts:\n"
 	  "load the ruleset into iptables-legacy in one scratch network\n"
@@ -198,12 +196,7 @@ static const struct cmd_help {
 	  "                    probes, mismatches, refused rules by module\n"
 	  "  --seed N          seed of the random probes (default 1)\n"
 	  "  --random N        random probes per ruleset (default 200)\n"
-	  "  --max-print N     mismatches printed per ruleset (default all;\n"
-	  "                    5 with --report), each with the rule the IR\n"
-	  "                    interpreter says decided\n"
-	  "  --explain N       of those, re-sent alone to read the deciding\n"
-	  "                    rule from each side's counters (default 40;\n"
-	  "                    5 with --report)\n"
+	  "  --max-print N     mismatches printed per ruleset (default 40)\n"
 	  "  --dump            print every probe with its verdicts\n"
 	  "  -v, --verbose     print the commands run\n" },
 	{ "log", "bpfilter log [-f|--follow] [-j|--json] [-s|--syslog]",
@@ -232,20 +225,6 @@ static const struct cmd_help {
 	  "in `ipset save` form.\n"
 	  "  --hook nf|tc|xdp  only the sets of that slot kind\n"
 	  "  --iface IF        only the slot of IF (tc, xdp)\n" },
-	{ "import",
-	  "bpfilter import [--hook nf|tc|xdp] [--iface IF] [--test] [--dump] "
-	  "[--print] [--from FILE] nft",
-	  "Put the nftables ruleset of this network namespace (`nft -j list\n"
-	  "ruleset`, or the JSON of --from FILE) in force in one slot, as\n"
-	  "apply --format nft does with a file: ip, ip6 and inet filter\n"
-	  "chains at input, forward and output; anything else is refused\n"
-	  "with the reason (see doc/front-nft.md). The kernel's nftables\n"
-	  "ruleset is left as it is.\n"
-	  "  --print      print the ruleset as understood (nft syntax), apply\n"
-	  "               nothing\n"
-	  "  --from FILE  JSON from FILE (- for stdin)\n"
-	  "  -t, --test   parse, check and compile only\n"
-	  "  --dump       print the IR and the programs, attach nothing\n" },
 	{ "help", "bpfilter help [COMMAND]",
 	  "Show the usage of all commands or of one.\n" },
 };
@@ -775,8 +754,6 @@ int main(int argc, char **argv)
 		return cli_verify(argc, argv);
 	if (!strcmp(cmd, "set"))
 		return cli_set(argc, argv);
-	if (!strcmp(cmd, "import"))
-		return cli_import(argc, argv);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (!strcmp(cmd, cmds[i].name))
 			return cmds[i].fn(argc, argv);

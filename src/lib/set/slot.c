@@ -245,11 +245,6 @@ int bf_sets_load_input(struct bf_ruleset *rs, const char *path, FILE *in)
 	return bf_ipset_parse(rs, in, path ? path : "<ipset input>");
 }
 
-int bf_sets_load(struct bf_ruleset *rs, const char *path)
-{
-	return bf_sets_load_input(rs, path, NULL);
-}
-
 int bf_sets_load_slot(struct bf_ruleset *rs, enum bf_slot_kind kind,
 		      const char *ifname)
 {
