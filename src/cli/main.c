@@ -176,7 +176,8 @@ static const struct cmd_help {
 	  "  -j, --json    one JSON document\n" },
 	{ "verify",
 	  "bpfilter verify [--hook nf|tc|xdp] [--report] [--seed N] "
-	  "[--random N] [--max-print N] [--dump] [-v] [-4 FILE] [-6 FILE] "
+	  "[--random N] [--max-print N] [--explain N] [--dump] [-v] [-4 FILE] "
+	  "[-6 FILE] "
 	  "[FILE|DIR...]",
 	  "Check, before switching, that bpfilter gives the kernel's verdicts:\n"
 	  "load the ruleset into iptables-legacy in one scratch network\n"
@@ -196,7 +197,12 @@ static const struct cmd_help {
 	  "                    probes, mismatches, refused rules by module\n"
 	  "  --seed N          seed of the random probes (default 1)\n"
 	  "  --random N        random probes per ruleset (default 200)\n"
-	  "  --max-print N     mismatches printed per ruleset (default 40)\n"
+	  "  --max-print N     mismatches printed per ruleset (default all;\n"
+	  "                    5 with --report), each with the rule the IR\n"
+	  "                    interpreter says decided\n"
+	  "  --explain N       of those, re-sent alone to read the deciding\n"
+	  "                    rule from each side's counters (default 40;\n"
+	  "                    5 with --report)\n"
 	  "  --dump            print every probe with its verdicts\n"
 	  "  -v, --verbose     print the commands run\n" },
 	{ "log", "bpfilter log [-f|--follow] [-j|--json] [-s|--syslog]",
