@@ -41,10 +41,10 @@ struct bf_seg_pcpu {
 };
 
 struct bf_seg_opts {
-	bool root;	/* the root program (else segment `index`) */
+	bool root; /* the root program (else segment `index`) */
 	uint32_t index; /* segment: its index in `segs` */
-	int pcpu_fd;	/* the per-CPU array of struct bf_seg_pcpu */
-	int segs_fd;	/* the prog array of BF_SEG_MAX segment programs */
+	int pcpu_fd; /* the per-CPU array of struct bf_seg_pcpu */
+	int segs_fd; /* the prog array of BF_SEG_MAX segment programs */
 };
 
 /* Compile the root program or one segment program of the built-in chain

@@ -187,8 +187,8 @@ static int slots_of(const struct bf_ruleset *rs, uint32_t **out, uint32_t *n)
 	uint32_t *s;
 
 	for (size_t i = 0; i < rs->n_chains; i++)
-		total += (rs->chains[i].builtin ? 1 : 0) +
-			 rs->chains[i].n_rules;
+		total +=
+			(rs->chains[i].builtin ? 1 : 0) + rs->chains[i].n_rules;
 	s = malloc((total ? total : 1) * sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -455,8 +455,7 @@ int bf_seg_commit(struct bf_seg_txn *st, const char *slotdir,
 	int r = 0, fd;
 
 	/* pins of points no longer segmented */
-	for (size_t k = 0; k < sizeof(point_keys) / sizeof(*point_keys);
-	     k++) {
+	for (size_t k = 0; k < sizeof(point_keys) / sizeof(*point_keys); k++) {
 		bool on = false;
 
 		for (size_t i = 0; i < BF_MAX_POINTS; i++)
@@ -542,8 +541,7 @@ struct bf_seg_snap *bf_seg_snapshot(const struct bf_ruleset *rs)
 	if (!s)
 		return NULL;
 	s->families = rs->families;
-	s->chains = calloc(rs->n_chains ? rs->n_chains : 1,
-			   sizeof(*s->chains));
+	s->chains = calloc(rs->n_chains ? rs->n_chains : 1, sizeof(*s->chains));
 	if (!s->chains) {
 		free(s);
 		return NULL;
@@ -577,8 +575,8 @@ struct bf_seg_snap *bf_seg_snapshot(const struct bf_ruleset *rs)
 
 struct bf_seg_plan {
 	struct bf_seginfo si; /* as it will be */
-	size_t pt;	      /* index in si.pts */
-	uint32_t k;	      /* the segment replaced */
+	size_t pt; /* index in si.pts */
+	uint32_t k; /* the segment replaced */
 	struct bf_program *prog;
 	int counters_fd, segs_fd, pcpu_fd, prog_fd;
 	uint32_t *fresh; /* slots of new rules, to zero before loading */
@@ -604,8 +602,7 @@ void bf_seg_plan_free(struct bf_seg_plan **p)
 	*p = NULL;
 }
 
-static bool same_counter(const struct bf_counter *a,
-			 const struct bf_counter *b)
+static bool same_counter(const struct bf_counter *a, const struct bf_counter *b)
 {
 	return a->packets == b->packets && a->bytes == b->bytes;
 }
@@ -613,9 +610,8 @@ static bool same_counter(const struct bf_counter *a,
 /* The one chain whose rules changed, and the window [p, oe) of its old
  * rules replaced by [p, ne) of the new ones; 1 if the change is not of
  * that kind. */
-static int find_change(const struct bf_ruleset *rs,
-		       const struct bf_seg_snap *s, size_t *ci, size_t *p,
-		       size_t *oe, size_t *ne)
+static int find_change(const struct bf_ruleset *rs, const struct bf_seg_snap *s,
+		       size_t *ci, size_t *p, size_t *oe, size_t *ne)
 {
 	bool found = false;
 
@@ -664,7 +660,8 @@ static int find_change(const struct bf_ruleset *rs,
 				continue;
 			if (i == *ci && j >= *ne)
 				o = j - *ne + *oe;
-			if (!same_counter(&sc->counters[o], &c->rules[j].counter))
+			if (!same_counter(&sc->counters[o],
+					  &c->rules[j].counter))
 				return 1;
 		}
 	}
@@ -678,8 +675,8 @@ static int zero_slots(int fd, uint32_t capacity, const uint32_t *slots,
 		      size_t n)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	size_t len = (size_t)(capacity ? capacity : 1) *
-		     sizeof(struct bf_counter);
+	size_t len =
+		(size_t)(capacity ? capacity : 1) * sizeof(struct bf_counter);
 	struct bf_counter *m;
 
 	if (!n)
@@ -736,8 +733,8 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 	for (k = 0; k < sp->n_seg; k++) {
 		size_t end = first + sp->sizes[k];
 
-		if (p < end || (p == end && oe == p &&
-				(k + 1 == sp->n_seg || p > first)))
+		if (p < end ||
+		    (p == end && oe == p && (k + 1 == sp->n_seg || p > first)))
 			break;
 		first = end;
 	}
@@ -771,13 +768,13 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 	pl->counters_fd = bpf_obj_get(path);
 	bf_path(path, sizeof(path), "%s/segs_%s", slotdir,
 		point_keys[(b->family == BF_FAMILY_INET6 ? 3 : 0) +
-			   (b->hook == BF_HOOK_INPUT  ? 0 :
+			   (b->hook == BF_HOOK_INPUT   ? 0 :
 			    b->hook == BF_HOOK_FORWARD ? 1 :
 							 2)]);
 	pl->segs_fd = bpf_obj_get(path);
 	bf_path(path, sizeof(path), "%s/pctx_%s", slotdir,
 		point_keys[(b->family == BF_FAMILY_INET6 ? 3 : 0) +
-			   (b->hook == BF_HOOK_INPUT  ? 0 :
+			   (b->hook == BF_HOOK_INPUT   ? 0 :
 			    b->hook == BF_HOOK_FORWARD ? 1 :
 							 2)]);
 	pl->pcpu_fd = bpf_obj_get(path);
@@ -915,8 +912,8 @@ int bf_seg_plan_commit(struct bf_seg_plan *p, const char *slotdir,
 	/* the switch: from here on the new segment is in force */
 	if (bpf_map_update_elem(p->segs_fd, &p->k, &p->prog_fd, BPF_ANY)) {
 		r = -errno;
-		bf_err("cannot switch segment %u to the new program: %s",
-		       p->k, strerror(-r));
+		bf_err("cannot switch segment %u to the new program: %s", p->k,
+		       strerror(-r));
 		return r;
 	}
 	p->si.generation = generation;

@@ -38,8 +38,8 @@ struct bf_seg_point {
 struct bf_seginfo {
 	char magic[8];
 	uint64_t generation; /* of the state these describe */
-	uint32_t capacity;   /* slots of the counters map */
-	uint32_t n_slots;    /* counters of the ruleset */
+	uint32_t capacity; /* slots of the counters map */
+	uint32_t n_slots; /* counters of the ruleset */
 	uint32_t n_pts;
 	struct bf_seg_point pts[BF_MAX_POINTS];
 	uint32_t *slots; /* n_slots: slot of counter i (ruleset order) */
