@@ -167,15 +167,22 @@ enum bf_set_op {
 	BF_SET_OP_ADD = 0,
 	BF_SET_OP_DEL,
 	BF_SET_OP_LIST,
+	BF_SET_OP_TEST, /* 0: in the set, 1: not (as `ipset test`) */
+	BF_SET_OP_FLUSH, /* every element removed */
 };
 
-/* `bpfilter set add|delete|list NAME [ELEMENT [OPTIONS]]...`: change or
- * print the elements of set NAME in force in the selected slots (every
- * slot holding a set of that name when sel is NULL), with map updates
- * only: no program is reloaded, each element is one atomic map update
- * (a range that is no prefix: one per prefix). argv holds elements,
- * each followed by its options, in the syntax of the set's origin. list
- * prints one element a line on out. -ENOENT: no such set in force. */
+/* `bpfilter set add|delete|list|test|flush NAME [ELEMENT [OPTIONS]]...`:
+ * change or print the elements of set NAME in force in the selected slots
+ * (every slot holding a set of that name when sel is NULL), with map
+ * updates only: no program is reloaded, each element is one atomic map
+ * update (a range that is no prefix: one per prefix). argv holds
+ * elements, each followed by its options, in the syntax of the set's
+ * origin. list prints one element a line on out; test answers for one
+ * element as the kernel would for a packet with those fields (the most
+ * specific element containing it, nomatch and timeouts included):
+ * 0 and "E is in set NAME." on out, or 1 and "E is NOT in set NAME.";
+ * flush removes every element (one map delete each). -ENOENT: no such
+ * set in force. */
 int bf_set_command(enum bf_set_op op, const struct bf_slot_sel *sel,
 		   const char *name, int argc, char **argv, FILE *out);
 
@@ -189,5 +196,20 @@ typedef void (*bf_set_elem_print_fn)(FILE *out, const struct bf_set *set,
 void bf_set_register_syntax(enum bf_set_origin origin,
 			    bf_set_elem_parse_fn parse,
 			    bf_set_elem_print_fn print);
+
+/* ---- sets outside the kernel ---- */
+
+struct bf_eval_pkt;
+
+/* What ip_set_test() (and xt_set before its `!`) answers for the parsed
+ * packet `p` of `rule`, from the elements of the sets of rs: 1 in the set,
+ * 0 not, -EOPNOTSUPP when a set's elements are not known (a definition
+ * only), -ENOENT without such a set. For the IR interpreter (eval.h). */
+int bf_set_eval(const struct bf_ruleset *rs, const struct bf_rule *rule,
+		const struct bf_match *m, const struct bf_eval_pkt *p);
+
+/* Read the sets of an `ipset save` file (path, "-" for stdin, "kernel"
+ * for `ipset save` of this network namespace) into rs. */
+int bf_sets_load(struct bf_ruleset *rs, const char *path);
 
 #endif /* BPFILTER_SET_H */

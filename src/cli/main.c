@@ -91,10 +91,12 @@ static const struct cmd_help {
 	  "  -j, --json  one JSON document\n" },
 	{ "save",
 	  "bpfilter save [--hook nf|tc|xdp] [--iface IF] [-4|-6] "
-	  "[-c|--counters]",
+	  "[-c|--counters] [--format ipt|nft]",
 	  "Print the rulesets in force in canonical iptables-save form.\n"
 	  "  -4, -6          only that family\n"
-	  "  -c, --counters  with live [packets:bytes] counters\n" },
+	  "  -c, --counters  with live [packets:bytes] counters\n"
+	  "  --format nft    in nft syntax instead (`nft -f` reads it): a\n"
+	  "                  table bpfilter_SLOT per family and slot\n" },
 	{ "flush", "bpfilter flush [--hook nf|tc|xdp] [--iface IF]",
 	  "Detach and remove the rulesets of this network namespace (all\n"
 	  "slots, or the one selected); traffic then passes unfiltered.\n" },
@@ -156,7 +158,7 @@ static const struct cmd_help {
 	{ "trace",
 	  "bpfilter trace [-4 FILE] [-6 FILE] [FILE] "
 	  "[--hook INPUT|FORWARD|OUTPUT] [--in IF] [--out IF] [-j|--json] "
-	  "PACKET",
+	  "[--ipset FILE] PACKET",
 	  "Show the path of one packet through a ruleset (FILE or -4/-6 FILE\n"
 	  "in iptables-save form, else the nf ruleset in force): each chain\n"
 	  "entered, each rule tested (match, or the match that failed),\n"
@@ -173,7 +175,8 @@ static const struct cmd_help {
 	  "stops it with exit status 3.\n"
 	  "  --hook H      INPUT (default), FORWARD or OUTPUT\n"
 	  "  --in, --out   interface names (none by default)\n"
-	  "  -j, --json    one JSON document\n" },
+	  "  -j, --json    one JSON document\n"
+	  "  --ipset FILE  the sets -m set rules use (`ipset save` form)\n" },
 	{ "verify",
 	  "bpfilter verify [--hook nf|tc|xdp] [--report] [--seed N] "
 	  "[--random N] [--max-print N] [--explain N] [--dump] [-v] [-4 FILE] "
@@ -219,18 +222,34 @@ static const struct cmd_help {
 	  "  -s, --syslog  also send each line to syslog(3) at the rule's\n"
 	  "                --log-level (journald picks it up)\n" },
 	{ "set",
-	  "bpfilter set add|delete|list [--hook nf|tc|xdp] [--iface IF] NAME "
-	  "[ELEMENT [OPTIONS]]...",
+	  "bpfilter set add|delete|list|test|flush [--hook nf|tc|xdp] "
+	  "[--iface IF] NAME [ELEMENT [OPTIONS]]...",
 	  "Change or print the elements of set NAME in force (the sets given\n"
 	  "with apply --ipset), with BPF map updates only: no program is\n"
 	  "reloaded and each element changes atomically. Elements and their\n"
 	  "options are written as in `ipset add` (192.0.2.0/24,tcp:80\n"
 	  "nomatch, 198.51.100.7 timeout 60). Every slot holding a set of\n"
 	  "that name is changed unless --hook/--iface select one. list\n"
-	  "prints one element a line; `bpfilter save` prints the sets back\n"
-	  "in `ipset save` form.\n"
+	  "prints one element a line; test says whether a packet with the\n"
+	  "element's fields is in the set (exit 0) or not (exit 1); flush\n"
+	  "removes every element. `bpfilter save` prints the sets back in\n"
+	  "`ipset save` form.\n"
 	  "  --hook nf|tc|xdp  only the sets of that slot kind\n"
 	  "  --iface IF        only the slot of IF (tc, xdp)\n" },
+	{ "import",
+	  "bpfilter import [--hook nf|tc|xdp] [--iface IF] [--test] [--dump] "
+	  "[--print] [--from FILE] nft",
+	  "Put the nftables ruleset of this network namespace (`nft -j list\n"
+	  "ruleset`, or the JSON of --from FILE) in force in one slot, as\n"
+	  "apply --format nft does with a file: ip, ip6 and inet filter\n"
+	  "chains at input, forward and output; anything else is refused\n"
+	  "with the reason (see doc/front-nft.md). The kernel's nftables\n"
+	  "ruleset is left as it is.\n"
+	  "  --print      print the ruleset as understood (nft syntax), apply\n"
+	  "               nothing\n"
+	  "  --from FILE  JSON from FILE (- for stdin)\n"
+	  "  -t, --test   parse, check and compile only\n"
+	  "  --dump       print the IR and the programs, attach nothing\n" },
 	{ "help", "bpfilter help [COMMAND]",
 	  "Show the usage of all commands or of one.\n" },
 };
@@ -564,11 +583,31 @@ static int cmd_save(int argc, char **argv)
 {
 	struct bf_slot_sel sel;
 	unsigned int flags = 0, fam = 0;
-	bool counters = false;
-	int r = parse_sel(argc, argv, "save", &sel, &flags, &fam, &counters);
+	bool counters = false, nft = false;
+	int r, n = 0;
 
+	/* --format ipt|nft is save's own option (list and flush share
+	 * parse_sel()) */
+	for (int i = 0; i < argc; i++) {
+		const char *v = NULL;
+		if (!strcmp(argv[i], "--format") && i + 1 < argc)
+			v = argv[++i];
+		else if (!strncmp(argv[i], "--format=", 9))
+			v = argv[i] + 9;
+		if (!v) {
+			argv[n++] = argv[i];
+			continue;
+		}
+		if (strcmp(v, "nft") && strcmp(v, "ipt"))
+			return cli_error("--format takes ipt or nft");
+		nft = !strcmp(v, "nft");
+	}
+	argc = n;
+	r = parse_sel(argc, argv, "save", &sel, &flags, &fam, &counters);
 	if (r)
 		return r == 1 ? 0 : r;
+	if (nft)
+		return cli_status(cli_save_nft(stdout, &sel, fam, counters));
 	return cli_status(bf_save(stdout, &sel, fam, counters));
 }
 
@@ -760,6 +799,8 @@ int main(int argc, char **argv)
 		return cli_verify(argc, argv);
 	if (!strcmp(cmd, "set"))
 		return cli_set(argc, argv);
+	if (!strcmp(cmd, "import"))
+		return cli_import(argc, argv);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (!strcmp(cmd, cmds[i].name))
 			return cmds[i].fn(argc, argv);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* bpfilter set add|delete|list: elements of the sets in force. */
+/* bpfilter set add|delete|list|test|flush: elements of the sets in force. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +22,7 @@ int cli_set(int argc, char **argv)
 	int c, kind = -1;
 
 	if (argc < 2)
-		return cli_error("bpfilter set add|delete|list NAME "
+		return cli_error("bpfilter set add|delete|list|test|flush NAME "
 				 "[ELEMENT...] (see bpfilter help set)");
 	verb = argv[1];
 	if (!strcmp(verb, "-h") || !strcmp(verb, "--help"))
@@ -33,9 +33,13 @@ int cli_set(int argc, char **argv)
 		op = BF_SET_OP_DEL;
 	else if (!strcmp(verb, "list"))
 		op = BF_SET_OP_LIST;
+	else if (!strcmp(verb, "test"))
+		op = BF_SET_OP_TEST;
+	else if (!strcmp(verb, "flush"))
+		op = BF_SET_OP_FLUSH;
 	else
-		return cli_error("unknown set command '%s': add, delete or "
-				 "list",
+		return cli_error("unknown set command '%s': add, delete, list, "
+				 "test or flush",
 				 verb);
 	argc--;
 	argv++;
@@ -58,13 +62,20 @@ int cli_set(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_error("no set name given");
-	if (op == BF_SET_OP_LIST && optind + 1 < argc)
-		return cli_error("list takes only a set name");
-	if (op != BF_SET_OP_LIST && optind + 1 >= argc)
+	if ((op == BF_SET_OP_LIST || op == BF_SET_OP_FLUSH) &&
+	    optind + 1 < argc)
+		return cli_error("%s takes only a set name", verb);
+	if (op != BF_SET_OP_LIST && op != BF_SET_OP_FLUSH &&
+	    optind + 1 >= argc)
 		return cli_error("no element given");
 	if (sel.ifname && sel.kind < 0)
 		return cli_error("--iface needs --hook tc or xdp");
-	return cli_status(bf_set_command(op, &sel, argv[optind],
-					 argc - optind - 1, argv + optind + 1,
-					 stdout));
+	{
+		int r = bf_set_command(op, &sel, argv[optind],
+				       argc - optind - 1, argv + optind + 1,
+				       stdout);
+
+		/* test: 1 when the element is not in the set */
+		return r > 0 ? 1 : cli_status(r);
+	}
 }

@@ -354,6 +354,42 @@ static void test_kernel_vs_bpfilter(void **state)
 			 0);
 	compare(&k, &b, "after a rule change");
 
+	/* `set test` answers as `ipset test` (exit 0 in, 1 not in) */
+	{
+		static const char *const t[][2] = {
+			{ "nets", "203.0.113.130" },
+			{ "nets", "203.0.113.5" },
+			{ "nets", "203.0.113.200" },
+			{ "np", "198.51.100.70,udp:5000" },
+			{ "np", "198.51.100.200,udp:5000" },
+			{ "np", "198.51.100.20,udp:5000" },
+			{ "blk", "192.0.2.9" },
+			{ "blk", "192.0.2.10" },
+			{ "svc", "192.0.2.50,tcp:80" },
+			{ "svc", "192.0.2.50,udp:53" },
+			{ "ifs", "192.0.2.9,eth0" },
+			{ "ifs", "192.0.2.20,eth0" },
+			{ "trip", "192.0.2.51,tcp:1999,198.51.100.3" },
+		};
+		int in = 0;
+
+		for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+			int rk = bft_sh("ip netns exec %s ipset test %s %s "
+					">/dev/null 2>&1",
+					k.sd.ns_r, t[i][0], t[i][1]);
+			int rb = bft_sh("ip netns exec %s %s set test %s %s "
+					">/dev/null",
+					b.sd.ns_r, bft_bpfilter_bin(), t[i][0],
+					t[i][1]);
+
+			if (rk != rb)
+				fail_msg("test %s %s: ipset %d, bpfilter %d",
+					 t[i][0], t[i][1], rk, rb);
+			in += rk == 0;
+		}
+		assert_true(in > 0 && in < (int)ARRAY_SIZE(t));
+	}
+
 	/* save: the kernel's elements, set by set */
 	assert_int_equal(bft_sh_out(&ks,
 				    "ip netns exec %s ipset save | grep '^add' "
@@ -368,6 +404,10 @@ static void test_kernel_vs_bpfilter(void **state)
 	assert_string_equal(ks, bs);
 	free(ks);
 	free(bs);
+
+	/* flush empties a set */
+	both(&k, &b, "flush nets", "flush nets");
+	compare(&k, &b, "after flush");
 
 	/* the kernel's sets read by bpfilter (parse, check, compile) */
 	assert_int_equal(bft_sh("ip netns exec %s %s apply --test --ipset "

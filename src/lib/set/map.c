@@ -206,6 +206,44 @@ int bf_set_map_del(int fd, const struct bf_set *set,
 	return for_entries(fd, set, e, do_delete);
 }
 
+int bf_set_map_test(int fd, const struct bf_set *set,
+		    const struct bf_set_elem *e)
+{
+	uint8_t key[4 + BF_SET_KEY_MAX];
+	struct bf_set_val v;
+	int plen = 0;
+
+	if (bf_set_is_lpm(set)) {
+		const struct bf_set_dim *d = &set->dims[set->interval_dim];
+
+		/* a prefix: the most specific element containing it */
+		if (!bf_set_range_prefix(e->key + d->off, e->hi, d->width,
+					 &plen))
+			return -EINVAL;
+		make_key(set, e, e->key + d->off, plen, key);
+	} else {
+		make_key(set, e, NULL, 0, key);
+	}
+	if (bpf_map_lookup_elem(fd, key, &v))
+		return errno == ENOENT ? 0 : -errno;
+	if (v.expires_ns && v.expires_ns <= bf_set_now_ns())
+		return 0;
+	return !(v.flags & BF_SET_VAL_NOMATCH);
+}
+
+int bf_set_map_flush(int fd)
+{
+	uint8_t key[4 + BF_SET_KEY_MAX];
+
+	/* always the first key: deleting changes the iteration order */
+	for (;;) {
+		if (bpf_map_get_next_key(fd, NULL, key))
+			return errno == ENOENT ? 0 : -errno;
+		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+			return -errno;
+	}
+}
+
 int bf_set_map_fill(int fd, const struct bf_set *set)
 {
 	for (size_t i = 0; i < set->n_elems; i++) {

@@ -58,6 +58,12 @@ int bf_set_map_add(int fd, const struct bf_set *set,
 		   const struct bf_set_elem *e);
 int bf_set_map_del(int fd, const struct bf_set *set,
 		   const struct bf_set_elem *e);
+/* Is e in the set, as a lookup of a packet with e's fields answers
+ * (nomatch and expiry included)? 1 yes, 0 no, -errno. */
+int bf_set_map_test(int fd, const struct bf_set *set,
+		    const struct bf_set_elem *e);
+/* Remove every element. */
+int bf_set_map_flush(int fd);
 /* Read the map into set->elems (replacing them); expired elements are
  * left out, timeouts are the seconds left. Sorted by key. */
 int bf_set_map_read(int fd, struct bf_set *set);

@@ -245,6 +245,11 @@ int bf_sets_load_input(struct bf_ruleset *rs, const char *path, FILE *in)
 	return bf_ipset_parse(rs, in, path ? path : "<ipset input>");
 }
 
+int bf_sets_load(struct bf_ruleset *rs, const char *path)
+{
+	return bf_sets_load_input(rs, path, NULL);
+}
+
 int bf_sets_load_slot(struct bf_ruleset *rs, enum bf_slot_kind kind,
 		      const char *ifname)
 {
@@ -379,6 +384,23 @@ static int one_slot(const struct bf_slot *slot, enum bf_set_op op,
 		}
 		goto out;
 	}
+	if (op == BF_SET_OP_FLUSH) {
+		r = bf_set_map_flush(fd);
+		goto out;
+	}
+	if (op == BF_SET_OP_TEST) {
+		struct bf_set_elem e;
+
+		r = parse_elem(set, argc, argv, &e);
+		if (!r)
+			r = bf_set_map_test(fd, set, &e);
+		if (r >= 0) {
+			fprintf(out, "%s is %sin set %s.\n", argv[0],
+				r ? "" : "NOT ", name);
+			r = !r;
+		}
+		goto out;
+	}
 	for (int i = 0; i < argc && !r;) {
 		struct bf_set_elem e;
 		int n = 1;
@@ -423,7 +445,7 @@ int bf_set_command(enum bf_set_op op, const struct bf_slot_sel *sel,
 	int found = 0, r;
 	DIR *d;
 
-	if (op != BF_SET_OP_LIST && argc < 1) {
+	if (op != BF_SET_OP_LIST && op != BF_SET_OP_FLUSH && argc < 1) {
 		bf_err("no element given");
 		return -EINVAL;
 	}
@@ -435,7 +457,8 @@ int bf_set_command(enum bf_set_op op, const struct bf_slot_sel *sel,
 	if (r)
 		return r;
 	/* exclusive: an apply or edit replaces set maps under this lock */
-	lock = bf_netns_lock(nsdir, op != BF_SET_OP_LIST);
+	lock = bf_netns_lock(nsdir,
+			     op != BF_SET_OP_LIST && op != BF_SET_OP_TEST);
 	if (lock < 0)
 		return lock;
 	d = opendir(nsdir);
