@@ -357,9 +357,16 @@ const char *bf_nft_hook_name(enum bf_nft_hook hook);
  * See doc/front-nft.md for the mapping. */
 int bf_nft_lower(const struct bf_nft *nft, struct bf_ruleset *rs);
 
-/* Parse the JSON of `nft -j list ruleset` into an AST (the subset of
- * objects the text parser supports). */
+/* Parse the JSON of `nft -j list ruleset` (libnftables-json) into an
+ * AST: each object becomes the nft command it stands for, parsed by the
+ * text parser (so errors point into that text, one command per line; see
+ * bf_nft_json_to_text()). Objects and expressions outside the supported
+ * subset are reported ("nft JSON: unsupported: ...", with the table, chain
+ * and rule handle) and make it return -EOPNOTSUPP. bpfilter's own table
+ * inet bpfilter_ct is skipped. */
 int bf_nft_parse_json(const char *json, const char *filename,
 		      struct bf_nft **out);
+/* The nft commands (malloc'd text) the JSON stands for. */
+int bf_nft_json_to_text(const char *json, char **text);
 
 #endif /* BPFILTER_FRONT_NFT_H */

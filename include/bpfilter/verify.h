@@ -45,8 +45,10 @@ struct bf_verify_opts {
 	int n_random; /* random probes; < 0: 200 */
 	size_t max_probes; /* 0: 24,000 */
 	unsigned int time_ms; /* for the whole run; 0: 60 s */
-	int max_print; /* mismatches printed (< 0: 40) */
-	int max_explain; /* of those, explained by re-sending (< 0: 5) */
+	int max_print; /* mismatches printed (< 0: 40), each with the IR
+			* interpreter's verdict and deciding rule */
+	int max_explain; /* of those, explained on every side by re-sending
+			  * and reading counters (< 0: 5) */
 	bool verbose; /* print every command run */
 	bool dump; /* print every probe with its verdicts */
 	bool quiet_coverage; /* no "rules matched" lines */

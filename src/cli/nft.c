@@ -9,9 +9,11 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bpfilter/bpfilter.h"
 #include "bpfilter/front_ipt.h"
@@ -152,4 +154,138 @@ int cli_nft_print_lowered(const char *path, FILE *out)
 	bf_ruleset_free(&rs);
 	bf_nft_free(&nft);
 	return r;
+}
+
+/* The JSON of `nft -j list ruleset` run in this namespace (malloc'd). */
+static char *live_json(void)
+{
+	static const char *const paths[] = { "/usr/sbin/nft", "/sbin/nft",
+					     "/usr/bin/nft" };
+	const char *nft = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	char chunk[65536];
+	size_t n;
+	FILE *p, *m;
+	int st;
+
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+		if (access(paths[i], X_OK) == 0) {
+			nft = paths[i];
+			break;
+		}
+	if (!nft) {
+		bf_log(BF_LOG_ERROR, "import nft: the nft command is not "
+				     "installed (package nftables)");
+		return NULL;
+	}
+	snprintf(chunk, sizeof(chunk), "%s -j list ruleset", nft);
+	p = popen(chunk, "re");
+	if (!p)
+		return NULL;
+	m = open_memstream(&buf, &len);
+	if (!m) {
+		pclose(p);
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		fwrite(chunk, 1, n, m);
+	fclose(m);
+	st = pclose(p);
+	if (st) {
+		bf_log(BF_LOG_ERROR, "import nft: `nft -j list ruleset` failed "
+				     "(status %d)", st);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int cli_import(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "hook", required_argument, NULL, 'H' },
+		{ "iface", required_argument, NULL, 'i' },
+		{ "test", no_argument, NULL, 't' },
+		{ "dump", no_argument, NULL, 'D' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "print", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct bf_apply_opts o = { .kind = BF_SLOT_NF };
+	struct cli_nft_bufs b = { 0 };
+	_cleanup_free_ char *json = NULL;
+	const char *from = NULL;
+	struct bf_nft *nft = NULL;
+	bool print = false;
+	int c, kind = BF_SLOT_NF, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+th", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H':
+			if (cli_parse_hook(optarg, &kind))
+				return 2;
+			break;
+		case 'i':
+			o.ifname = optarg;
+			break;
+		case 't':
+			o.test_only = true;
+			break;
+		case 'D':
+			o.dump = stdout;
+			break;
+		case 'f':
+			from = optarg;
+			break;
+		case 'p':
+			print = true;
+			break;
+		case 'h':
+			return cli_help_cmd("import");
+		default:
+			return cli_error("see bpfilter help import");
+		}
+	}
+	if (optind >= argc || strcmp(argv[optind], "nft"))
+		return cli_error("import takes the source: bpfilter import nft");
+	if (optind + 1 < argc)
+		return cli_error("unexpected argument '%s'", argv[optind + 1]);
+	o.kind = (enum bf_slot_kind)kind;
+	if (from) {
+		FILE *f = strcmp(from, "-") ? fopen(from, "re") : stdin;
+		size_t len = 0, n;
+		char chunk[65536];
+		FILE *m;
+		if (!f)
+			return cli_error("cannot open %s: %s", from,
+					 strerror(errno));
+		m = open_memstream(&json, &len);
+		while (m && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			fwrite(chunk, 1, n, m);
+		if (m)
+			fclose(m);
+		if (f != stdin)
+			fclose(f);
+	} else {
+		json = live_json();
+	}
+	if (!json)
+		return 1;
+	r = bf_nft_parse_json(json, from ? from : "nft -j list ruleset", &nft);
+	if (r)
+		return cli_status(r);
+	if (print) {
+		r = bf_nft_print(stdout, nft);
+		bf_nft_free(&nft);
+		return cli_status(r);
+	}
+	r = lower_text(nft, &o, &b);
+	bf_nft_free(&nft);
+	if (!r)
+		r = bf_apply(&o);
+	cli_nft_bufs_free(&b);
+	return cli_status(r);
 }

@@ -25,6 +25,9 @@ bool cli_nft_detect(const char *path);
 int cli_nft_inputs(const char *path, struct bf_apply_opts *o,
 		   struct cli_nft_bufs *b);
 void cli_nft_bufs_free(struct cli_nft_bufs *b);
+/* bpfilter import nft: the ruleset of `nft -j list ruleset` (or --from
+ * FILE) put in force in one slot, as apply --format nft does. */
+int cli_import(int argc, char **argv);
 /* The lowered IR of an nft file in iptables-save form (both families). */
 int cli_nft_print_lowered(const char *path, FILE *out);
 

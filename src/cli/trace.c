@@ -19,6 +19,7 @@
 #include "bpfilter/eval.h"
 #include "bpfilter/front_ipt.h"
 #include "bpfilter/helper.h"
+#include "bpfilter/set.h"
 #include "cli.h"
 
 /* Exit status when the packet reaches a match the interpreter does not
@@ -590,10 +591,12 @@ int cli_trace(int argc, char **argv)
 		{ "in", required_argument, NULL, 'i' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "ipset", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct trace t = { .hook = BF_HOOK_INPUT };
+	const char *ipset = NULL;
 	const char *files[BF_FAMILY_COUNT] = { NULL, NULL };
 	const char *in = NULL, *out = NULL;
 	struct bf_ruleset *rs = NULL;
@@ -626,6 +629,9 @@ again:
 			break;
 		case 'j':
 			t.json = true;
+			break;
+		case 'I':
+			ipset = optarg;
 			break;
 		case 'h':
 			return cli_help_cmd("trace");
@@ -681,6 +687,14 @@ again:
 	rs = bf_ruleset_new();
 	if (!rs)
 		return cli_status(-ENOMEM);
+	/* the sets -m set rules use, with their elements */
+	if (ipset) {
+		r = bf_sets_load(rs, ipset);
+		if (r) {
+			bf_ruleset_free(&rs);
+			return cli_status(r);
+		}
+	}
 	{
 		const char *path = files[t.pkt.family];
 		FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;

@@ -188,7 +188,9 @@ static void run_one(struct verify *v, const char *name, const char *text,
 			rs = parsed;
 	}
 	c->rules = count_rules(rs, fam);
-	o.rs = rs;
+	/* a command file's parse names rules by that file's lines; a save
+	 * text's lines are the file's already (the engine parses it) */
+	o.rs = parsed ? NULL : rs;
 	if (!v->report)
 		printf("== %s [%s]: %zu rules, bpfilter at %s\n", name,
 		       bf_family_name(fam), c->rules,
@@ -484,6 +486,7 @@ int cli_verify(int argc, char **argv)
 		{ "seed", required_argument, NULL, 'S' },
 		{ "random", required_argument, NULL, 'R' },
 		{ "max-print", required_argument, NULL, 'P' },
+		{ "explain", required_argument, NULL, 'E' },
 		{ "report", no_argument, NULL, 'r' },
 		{ "dump", no_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -517,17 +520,21 @@ int cli_verify(int argc, char **argv)
 				return cli_error("--seed: a number");
 			break;
 		case 'R':
-		case 'P': {
+		case 'P':
+		case 'E': {
 			long n = strtol(optarg, &end, 10);
 
 			if (*end || !*optarg || n < 0 || n > 100000)
 				return cli_error("--%s: 0 to 100000",
 						 c == 'R' ? "random" :
-							    "max-print");
+						 c == 'P' ? "max-print" :
+							    "explain");
 			if (c == 'R')
 				v->opts.n_random = (int)n;
-			else
+			else if (c == 'P')
 				v->opts.max_print = (int)n;
+			else
+				v->opts.max_explain = (int)n;
 			break;
 		}
 		case 'r':
@@ -574,11 +581,13 @@ int cli_verify(int argc, char **argv)
 		v->opts.side_text[v->opts.n_sides ? v->opts.n_sides - 1 : 1] =
 			against;
 	}
-	if (v->report) {
-		v->opts.max_print = v->opts.max_print < 0 ? 5 :
-							    v->opts.max_print;
-		v->opts.quiet_coverage = true;
-	}
+	/* every mismatch printed, the first 40 of a ruleset explained on
+	 * both sides; --report: 5 of each */
+	if (v->opts.max_print < 0)
+		v->opts.max_print = v->report ? 5 : 100000;
+	if (v->opts.max_explain < 0)
+		v->opts.max_explain = v->report ? 5 : 40;
+	v->opts.quiet_coverage = v->report;
 	for (i = 0; i < 2 && !r; i++)
 		if (files[i])
 			r = run_path(v, files[i],

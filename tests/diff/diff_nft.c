@@ -8,6 +8,10 @@
  * INPUT, FORWARD and OUTPUT of both, once per family the ruleset has
  * tables for, and every verdict must be the same.
  *
+ * Each ruleset that lowers is also read back from a scratch namespace's
+ * nftables as `nft -j list ruleset` JSON (the input of `bpfilter import
+ * nft`), which must lower to the same IR.
+ *
  * Rulesets: the shared corpus's rulesets (NAME.nft, NAME.nft-cmds) ("nft add
  * ..." lines, the "nft " dropped for the reference) and the hand-written
  * tests/diff/rulesets-nft/NAME.nft. A ruleset the nft front end refuses (a
@@ -137,6 +141,68 @@ static char *reference_text(const char *text)
 	return out;
 }
 
+static char *ipt_text(const struct bf_ruleset *rs)
+{
+	char *t = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&t, &len);
+
+	assert_non_null(m);
+	for (int f = 0; f < BF_FAMILY_COUNT; f++)
+		assert_int_equal(bf_ipt_print(m, rs, f, 0), 0);
+	fclose(m);
+	return t;
+}
+
+/*
+ * `bpfilter import nft` reproduces the ruleset: the reference text loaded
+ * into a scratch namespace's nftables, read back with `nft -j list
+ * ruleset` and parsed as JSON, must lower to the very IR the file gave
+ * (the IR the probes just checked).
+ */
+static void check_import(const struct ncase *c, const char *ref,
+			 const struct bf_ruleset *rs)
+{
+	_cleanup_free_ char *json = NULL, *want = NULL, *got = NULL;
+	char ns[32], path[] = "/tmp/bfnftimpXXXXXX";
+	struct bf_nft *nft = NULL;
+	struct bf_ruleset *irs;
+	int fd, r;
+
+	bft_unique_name(ns, sizeof(ns), "h18i");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, ref, strlen(ref)), (ssize_t)strlen(ref));
+	close(fd);
+	r = bft_sh("ip netns add %s", ns);
+	if (!r)
+		r = bft_sh("ip netns exec %s nft -f %s", ns, path);
+	if (!r)
+		r = bft_sh_out(&json, "ip netns exec %s nft -j list ruleset", ns);
+	bft_sh("ip netns del %s 2>/dev/null", ns);
+	unlink(path);
+	if (r || !json)
+		fail_msg("%s: cannot list the ruleset as JSON", c->name);
+	r = bf_nft_parse_json(json, "nft -j list ruleset", &nft);
+	if (r)
+		fail_msg("%s: the JSON listing does not parse (%d)", c->name, r);
+	irs = bf_ruleset_new();
+	assert_non_null(irs);
+	r = bf_nft_lower(nft, irs);
+	bf_nft_free(&nft);
+	if (r) {
+		bf_ruleset_free(&irs);
+		fail_msg("%s: the JSON listing does not lower (%d)", c->name, r);
+	}
+	want = ipt_text(rs);
+	got = ipt_text(irs);
+	bf_ruleset_free(&irs);
+	if (strcmp(want, got))
+		fail_msg("%s: import gives another IR:\n%s\nthan the file:\n%s",
+			 c->name, got, want);
+	printf("%s: import (nft -j list ruleset) gives the same IR\n", c->name);
+}
+
 static void run_case(void **state)
 {
 	struct ncase *c = *state;
@@ -173,6 +239,7 @@ static void run_case(void **state)
 		assert_true(msgs.len > 0);
 		return;
 	}
+	check_import(c, ref, rs);
 	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
 		struct bf_verify_opts o = { 0 };
 		struct bf_verify_result res = { 0 };

@@ -413,6 +413,149 @@ static void test_xdp_offload_refused(void **state)
 	free(out);
 }
 
+/* ---- classic BPF: bpfilter vs the kernel's xt_bpf ---- */
+
+#define XP_PORTS 3
+#define XP_LENS 8
+
+/* Send one UDP datagram per (port, payload length) from A to B (source
+ * port = probe id), then report in got[] which ones B received. */
+static void xt_probe_round(struct e2e *e, bool got[XP_PORTS * XP_LENS])
+{
+	static const uint16_t ports[XP_PORTS] = { 53, 7000, 7001 };
+	static const size_t lens[XP_LENS] = { 0, 1, 5, 31, 32, 33, 120, 200 };
+	struct sockaddr_storage ss;
+	int rx[XP_PORTS];
+	struct pollfd pf[XP_PORTS];
+	double end;
+	struct timespec ts;
+
+	for (int p = 0; p < XP_PORTS; p++) {
+		socklen_t l = sockaddr_of(false, "192.0.2.2", ports[p], &ss);
+
+		rx[p] = socket_in(e->b, AF_INET, SOCK_DGRAM);
+		assert_true(rx[p] >= 0);
+		assert_int_equal(bind(rx[p], (void *)&ss, l), 0);
+		pf[p].fd = rx[p];
+		pf[p].events = POLLIN;
+	}
+	for (int i = 0; i < XP_PORTS * XP_LENS; i++) {
+		struct sockaddr_storage src;
+		socklen_t sl = sockaddr_of(false, "192.0.2.1",
+					   (uint16_t)(40000 + i), &src);
+		socklen_t l = sockaddr_of(false, "192.0.2.2",
+					  ports[i / XP_LENS], &ss);
+		int tx = socket_in(e->a, AF_INET, SOCK_DGRAM);
+		uint8_t payload[256];
+		size_t n = lens[i % XP_LENS];
+
+		memset(payload, 0, sizeof(payload));
+		/* 'Z' first; 'A' at payload offset 32 (IP offset 60) for
+		 * odd probes */
+		payload[0] = i % 3 ? 'Z' : 'Y';
+		if (i % 2)
+			payload[32] = 'A';
+		got[i] = false;
+		assert_true(tx >= 0);
+		assert_int_equal(bind(tx, (void *)&src, sl), 0);
+		assert_int_equal(sendto(tx, payload, n, 0, (void *)&ss, l),
+				 (ssize_t)n);
+		close(tx);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = ts.tv_sec + ts.tv_nsec / 1e9 + 0.5;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ts.tv_sec + ts.tv_nsec / 1e9 >= end ||
+		    poll(pf, XP_PORTS, 100) < 0)
+			break;
+		for (int p = 0; p < XP_PORTS; p++) {
+			struct sockaddr_in from;
+			socklen_t fl = sizeof(from);
+			uint8_t buf[512];
+
+			if (!(pf[p].revents & POLLIN))
+				continue;
+			if (recvfrom(rx[p], buf, sizeof(buf), MSG_DONTWAIT,
+				     (void *)&from, &fl) >= 0) {
+				int id = ntohs(from.sin_port) - 40000;
+
+				if (id >= 0 && id < XP_PORTS * XP_LENS)
+					got[id] = true;
+			}
+		}
+	}
+	for (int p = 0; p < XP_PORTS; p++)
+		close(rx[p]);
+}
+
+static void test_cbpf_vs_xt_bpf(void **state)
+{
+	struct e2e *e = *state;
+	static const char *const progs[] = {
+		/* udp dport 53 (fragments excluded) */
+		"9,48 0 0 9,21 0 5 17,40 0 0 6,69 3 0 8191,177 0 0 0,72 0 0 2,"
+		"21 1 0 53,6 0 0 0,6 0 0 1",
+		/* byte 60 from the IPv4 header is 'A' (out of bounds: 0) */
+		"4,48 0 0 60,21 0 1 65,6 0 0 1,6 0 0 0",
+		/* length above 100 */
+		"4,128 0 0 0,37 0 1 100,6 0 0 1,6 0 0 0",
+		/* first UDP payload byte is 'Z' (X = IPv4 header length) */
+		"5,177 0 0 0,80 0 0 8,21 0 1 90,6 0 0 1,6 0 0 0",
+		/* halfword at X + 190 is 0: true for long packets only */
+		"5,177 0 0 0,72 0 0 190,21 0 1 0,6 0 0 1,6 0 0 0",
+		/* ret A: the protocol byte (non-zero) */
+		"2,48 0 0 9,22 0 0 0",
+	};
+	bool kern[ARRAY_SIZE(progs)][XP_PORTS * XP_LENS];
+	bool ours[ARRAY_SIZE(progs)][XP_PORTS * XP_LENS];
+
+	BFT_REQUIRE_KERNEL();
+	/* bpfilter first: a netfilter BPF link cannot share the filter
+	 * priority with a legacy filter table, which stays once created */
+	for (size_t k = 0; k < ARRAY_SIZE(progs); k++) {
+		char rules[1024];
+
+		snprintf(rules, sizeof(rules),
+			 "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p udp -m bpf "
+			 "--bytecode \"%s\" -j DROP\nCOMMIT\n",
+			 progs[k]);
+		assert_int_equal(e2e_cli(NULL, e->b, "apply %s",
+					 e2e_file(e, "cbpf.rules", rules)),
+				 0);
+		xt_probe_round(e, ours[k]);
+		assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(progs); k++) {
+		assert_int_equal(bft_sh("ip netns exec %s iptables-legacy -F "
+					"INPUT && ip netns exec %s "
+					"iptables-legacy -A INPUT -p udp -m bpf "
+					"--bytecode '%s' -j DROP",
+					e->b, e->b, progs[k]),
+				 0);
+		xt_probe_round(e, kern[k]);
+	}
+	assert_int_equal(bft_sh("ip netns exec %s iptables-legacy -F INPUT",
+				e->b),
+			 0);
+	for (size_t k = 0; k < ARRAY_SIZE(progs); k++) {
+		int dropped = 0;
+
+		for (int i = 0; i < XP_PORTS * XP_LENS; i++) {
+			if (kern[k][i] != ours[k][i])
+				fail_msg("--bytecode \"%s\": probe %d %s by "
+					 "xt_bpf, %s by bpfilter",
+					 progs[k], i,
+					 kern[k][i] ? "passed" : "dropped",
+					 ours[k][i] ? "passed" : "dropped");
+			dropped += !kern[k][i];
+		}
+		print_message("xt_bpf vs bpfilter: \"%s\": %d/%d probes "
+			      "dropped by both\n",
+			      progs[k], dropped, XP_PORTS * XP_LENS);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +563,8 @@ int main(void)
 		cmocka_unit_test(test_tc_xdp),
 		cmocka_unit_test(test_refused_keeps_ruleset),
 		cmocka_unit_test(test_xdp_offload_refused),
+		/* last: it leaves a (flushed) legacy filter table in B */
+		cmocka_unit_test(test_cbpf_vs_xt_bpf),
 	};
 
 	return cmocka_run_group_tests(tests, setup_pair, teardown);

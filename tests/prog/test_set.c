@@ -8,6 +8,7 @@
  */
 #include "prog_util.h"
 
+#include "bpfilter/eval.h"
 #include "bpfilter/front_ipt.h"
 #include "bpfilter/set.h"
 #include "set/ipset.h"
@@ -475,6 +476,114 @@ static void test_list_timeout_counters(void **state)
 	sp_close(&s);
 }
 
+/* The IR interpreter (bf_eval(), src/lib/set/eval.c) and the compiled
+ * program agree on random packets around the sets' elements: two
+ * independent implementations of the same kernel semantics. */
+static void test_eval_vs_bpf(void **state)
+{
+	static const char sets[] =
+		"create blk hash:ip family inet\n"
+		"add blk 198.51.100.7\n"
+		"create nets hash:net family inet\n"
+		"add nets 203.0.113.0/24\n"
+		"add nets 203.0.113.128/25 nomatch\n"
+		"add nets 203.0.113.192/27\n"
+		"create svc hash:ip,port family inet\n"
+		"add svc 192.0.2.50,udp:53\n"
+		"add svc 192.0.2.50,tcp:80\n"
+		"add svc 192.0.2.50,sctp:80\n"
+		"add svc 192.0.2.50,icmp:echo-request\n"
+		"add svc 192.0.2.50,gre:0\n"
+		"create np hash:net,port family inet\n"
+		"add np 198.51.100.0/24,udp:53\n"
+		"add np 198.51.100.64/26,udp:53 nomatch\n"
+		"add np 198.51.100.0/25,tcp:80\n"
+		"create ports bitmap:port range 1-2000\n"
+		"add ports 80\n"
+		"create trip hash:ip,port,net family inet\n"
+		"add trip 192.0.2.51,tcp:80,198.51.100.0/25\n"
+		"add trip 192.0.2.51,tcp:80,198.51.100.0/26 nomatch\n"
+		"create ifs hash:net,iface family inet\n"
+		"add ifs 203.0.113.0/26,lo\n"
+		"create lst list:set size 8\n"
+		"add lst blk\n"
+		"add lst np\n";
+	static const char rules[] =
+		"-A INPUT -m set --match-set ifs src,dst -j ACCEPT\n"
+		"-A INPUT -m set --match-set blk src -j DROP\n"
+		"-A INPUT -m set --match-set nets src -j DROP\n"
+		"-A INPUT -m set --match-set svc dst,dst -j ACCEPT\n"
+		"-A INPUT -m set --match-set trip dst,dst,src --return-nomatch "
+		"-j ACCEPT\n"
+		"-A INPUT -m set --match-set trip dst,dst,src -j DROP\n"
+		"-A INPUT -m set ! --match-set np src,dst -m set --match-set "
+		"ports dst -j DROP\n"
+		"-A INPUT -m set --match-set np src,dst --return-nomatch -j "
+		"DROP\n"
+		"-A INPUT -m set --match-set lst src,dst -j ACCEPT\n"
+		"-A INPUT -m set --match-set svc dst -j DROP\n"
+		"-A INPUT -d 192.0.2.50 -j DROP\n";
+	static const char *const addrs[] = {
+		"198.51.100.7", "198.51.100.8",	 "198.51.100.70", "198.51.100.20",
+		"198.51.100.200", "203.0.113.5", "203.0.113.130", "203.0.113.200",
+		"192.0.2.50",	"192.0.2.51",	 "192.0.2.9",	  "0.0.0.0",
+	};
+	static const uint8_t protos[] = { 6, 17, 132, 1, 47, 136, 0 };
+	static const uint16_t ports[] = { 53, 80, 81, 2000, 2001, 0x0800 };
+	struct sp s;
+	unsigned int seed = 15, n = 0, dropped = 0;
+	(void)state;
+
+	BFT_REQUIRE_KERNEL();
+	assert_int_equal(sp_load(&s, sets, rules, BF_FAMILY_INET4,
+				 BF_ATTACH_NF),
+			 0);
+	for (int i = 0; i < 3000; i++) {
+		struct pu_pkt pk;
+		struct bf_eval_pkt ep;
+		struct bf_eval_result res;
+		uint8_t proto = protos[rand_r(&seed) % sizeof(protos)];
+		uint16_t sp_ = ports[rand_r(&seed) % ARRAY_SIZE(ports)];
+		uint16_t dp = ports[rand_r(&seed) % ARRAY_SIZE(ports)];
+		size_t len = (size_t)(rand_r(&seed) % 4 ? 20 : 6 + rand_r(&seed) % 14);
+		uint16_t frag = rand_r(&seed) % 8 ? 0 : 10;
+		char got, exp;
+
+		memset(pk.b + 20, 0, len);
+		pk.b[20] = (uint8_t)(sp_ >> 8);
+		pk.b[21] = (uint8_t)sp_;
+		if (len >= 4) {
+			pk.b[22] = (uint8_t)(dp >> 8);
+			pk.b[23] = (uint8_t)dp;
+		}
+		pu_v4(&pk, addrs[rand_r(&seed) % ARRAY_SIZE(addrs)],
+		      addrs[rand_r(&seed) % ARRAY_SIZE(addrs)], proto, len,
+		      frag);
+		got = run(&s, &pk);
+		assert_int_equal(bf_eval_pkt_parse(&ep, BF_FAMILY_INET4, pk.b,
+						   pk.len),
+				 0);
+		/* BPF_PROG_TEST_RUN's devices (see test_iface) */
+		snprintf(ep.oif, sizeof(ep.oif), "lo");
+		assert_int_equal(bf_eval(s.rs, BF_HOOK_INPUT, &ep, NULL, NULL,
+					 &res),
+				 0);
+		exp = res.verdict == BF_VERDICT_DROP ? 'D' : 'A';
+		if (got != exp)
+			fail_msg("packet %d (proto %u, %zu bytes after the IP "
+				 "header, frag %u): program %c, interpreter %c "
+				 "(rule %zu)",
+				 i, proto, len, frag, got, exp, res.rule_num);
+		n++;
+		dropped += got == 'D';
+	}
+	print_message("%u packets, %u dropped, program and interpreter "
+		      "agree\n",
+		      n, dropped);
+	assert_true(dropped > n / 10 && dropped < n - n / 10);
+	sp_close(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_v6_ip_port),
 		cmocka_unit_test(test_iface),
 		cmocka_unit_test(test_list_timeout_counters),
+		cmocka_unit_test(test_eval_vs_bpf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -494,9 +494,112 @@ static void test_object_errors(void **state)
 	assert_logged("tail call never returns");
 }
 
+/* ---- printing: iptables-save form, stable round trip ---- */
+
+static char *print_table(struct bf_ruleset *rs, enum bf_family fam)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(bf_ipt_print(f, rs, fam, 0), 0);
+	fclose(f);
+	return buf;
+}
+
+static void test_print_round_trip(void **state)
+{
+	static const char *const rules =
+		"-A INPUT -p udp --dport 53 -m bpf --object /x/dns.o "
+		"--section bpfilter/dns -j DROP\n"
+		"-A INPUT -m bpf ! --object \"/x/a b.o\" -j ACCEPT\n"
+		"-A INPUT -m bpf --bytecode \"4,48 0 0 9,21 0 1 17,6 0 0 1,"
+		"6 0 0 0\" -j ACCEPT\n"
+		"-A INPUT -m bpf --object-pinned /sys/fs/bpf/p -j DROP\n"
+		"-A INPUT -j BPF --object /x/v.o --section bpfilter/verdict\n";
+	struct bf_ruleset *a, *b;
+	char *pa, *pb;
+
+	(void)state;
+	a = parse(BF_FAMILY_INET4, rules);
+	pa = print_table(a, BF_FAMILY_INET4);
+	b = bf_ruleset_new();
+	assert_int_equal(bf_ipt_parse_restore_str(b, pa, "printed",
+						  BF_FAMILY_INET4),
+			 0);
+	pb = print_table(b, BF_FAMILY_INET4);
+	assert_string_equal(pa, pb);
+	if (!strstr(pa, "-A INPUT -p udp -m udp --dport 53 -m bpf --object "
+			"\"/x/dns.o\" --section \"bpfilter/dns\" -j DROP\n") ||
+	    !strstr(pa, "-m bpf ! --object \"/x/a b.o\" -j ACCEPT") ||
+	    !strstr(pa, "-m bpf --bytecode \"4,48 0 0 9,21 0 1 17,6 0 0 1,"
+			"6 0 0 0\" -j ACCEPT") ||
+	    !strstr(pa, "-m bpf --object-pinned \"/sys/fs/bpf/p\" -j DROP") ||
+	    !strstr(pa, "-j BPF --object \"/x/v.o\" --section "
+			"\"bpfilter/verdict\""))
+		fail_msg("unexpected iptables-save form:\n%s", pa);
+	/* equal descriptions share one reference */
+	assert_int_equal(a->chains[0].rules[0].matches[a->chains[0]
+							   .rules[0]
+							   .n_matches -
+						   1]
+				 .u.bpf.ref,
+			 b->chains[0].rules[0].matches[b->chains[0]
+							   .rules[0]
+							   .n_matches -
+						   1]
+				 .u.bpf.ref);
+	free(pa);
+	free(pb);
+	bf_ruleset_free(&a);
+	bf_ruleset_free(&b);
+}
+
+/* Options the front end refuses, with the rule's location. */
+static void test_options_refused(void **state)
+{
+	static const struct {
+		const char *rule, *why;
+	} bad[] = {
+		{ "-m bpf -j DROP", "one of --bytecode, --object-pinned and "
+				    "--object must be specified" },
+		{ "-m bpf --object a.o --bytecode \"1,6 0 0 0\" -j DROP",
+		  "mutually exclusive" },
+		{ "-m bpf --bytecode \"1,6 0 0 0\" --section x -j DROP",
+		  "--section needs --object" },
+		{ "-m bpf --object a.o --object b.o -j DROP",
+		  "cannot be used more than once" },
+		{ "-j BPF --section x", "option \"--object\" must be specified" },
+		{ "-j BPF --object a.o --bytecode 1", "" },
+	};
+	struct bf_ruleset *rs = bf_ruleset_new();
+
+	(void)state;
+	bf_log_set(log_fn, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *text = NULL;
+
+		assert_true(asprintf(&text,
+				     "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT "
+				     "%s\nCOMMIT\n",
+				     bad[i].rule) > 0);
+		logbuf[0] = '\0';
+		assert_int_not_equal(bf_ipt_parse_restore_str(rs, text, "o",
+							      BF_FAMILY_INET4),
+				     0);
+		assert_logged(bad[i].why);
+		assert_logged("o:3:");
+		free(text);
+	}
+	bf_ruleset_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_print_round_trip),
+		cmocka_unit_test(test_options_refused),
 		cmocka_unit_test(test_cbpf_refused),
 		cmocka_unit_test(test_cbpf_semantics),
 		cmocka_unit_test(test_user_verdict),

@@ -196,6 +196,9 @@ static void test_errors(void **state)
 		{ "create x hash:ip maxelem 1\nadd x 10.0.0.1\nadd x 10.0.0.2\n",
 		  "f:3: set x is full (maxelem 1)" },
 		{ "flush x\n", "f:1: unsupported ipset command 'flush'" },
+		{ "create l list:set timeout 5\n", "f:1: set l: timeout and "
+						     "counters are not "
+						     "supported for list:set" },
 		{ "create x hash:ip\nadd x 10.0.0.1 skbmark 1\n",
 		  "f:2: unknown or unsupported element option 'skbmark'" },
 		{ "create x hash:ip,port\nadd x 10.0.0.1\n",

@@ -68,6 +68,9 @@ enum bf_reloc_kind {
 	 * (BPF_PSEUDO_MAP_VALUE, insns[idx + 1].imm = offset) */
 	BF_RELOC_RECENT_IDX,
 	BF_RELOC_RECENT_TAB,
+	/* BPF_PSEUDO_MAP_FD of xt_hashlimit table prog->hashlimit[map]
+	 * (cgen/m_hashlimit.h) */
+	BF_RELOC_HASHLIMIT,
 	/* BPF_PSEUDO_MAP_FD of the one-slot BPF_MAP_TYPE_PERCPU_ARRAY of
 	 * BF_REJECT_BUF bytes REJECT replies are built in (cgen/targets.h),
 	 * created by bf_program_load() when prog->reject is set. */
@@ -81,6 +84,13 @@ enum bf_reloc_kind {
 struct bf_recent_table {
 	char name[BF_RECENT_NAME_MAX];
 	uint32_t nstamps; /* time stamps per entry */
+};
+
+/* An xt_hashlimit table a program uses (cgen/m_hashlimit.h). */
+struct bf_hashlimit_table {
+	char name[BF_HASHLIMIT_NAME_MAX];
+	uint8_t family; /* enum bf_family: tables are per name and family */
+	uint32_t max; /* entries (htable-max as htable_create() sets it) */
 };
 
 struct bf_reloc {
@@ -132,6 +142,8 @@ struct bf_program {
 	 * namespace's pin directory; set by the caller, not owned); NULL:
 	 * the program gets tables of its own. */
 	const char *recent_dir;
+	struct bf_hashlimit_table *hashlimit; /* xt_hashlimit tables used */
+	size_t n_hashlimit;
 	bool reject; /* sends REJECT replies: needs the reply buffer */
 	/* fds of the maps of rs->sets, by set index (-1: none), set by the
 	 * caller before bf_program_load() for BF_RELOC_SET (not owned) */

@@ -16,6 +16,7 @@
 #include "bpfilter/pktlog.h"
 #include "cgen/cgen.h"
 #include "cgen/m_recent.h"
+#include "cgen/m_hashlimit.h"
 #include "cgen/m_bpf.h"
 #include "cgen/pctx.h"
 #include "cgen/targets.h"
@@ -193,6 +194,17 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 	r = bf_recent_maps_open(prog, recent_fds);
 	if (r)
 		return r;
+	/* hashlimit tables, ended by -2 */
+	__attribute__((cleanup(close_fds))) int *hl_fds = NULL;
+
+	hl_fds = malloc((prog->n_hashlimit + 1) * sizeof(*hl_fds));
+	if (!hl_fds)
+		return -ENOMEM;
+	for (size_t i = 0; i <= prog->n_hashlimit; i++)
+		hl_fds[i] = i < prog->n_hashlimit ? -1 : -2;
+	r = bf_hashlimit_maps_open(prog, hl_fds);
+	if (r)
+		return r;
 	map_fds = malloc((prog->n_maps + 1) * sizeof(*map_fds));
 	if (!map_fds)
 		return -ENOMEM;
@@ -261,6 +273,10 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 				recent_fds[2 * prog->relocs[i].map +
 					   (prog->relocs[i].kind ==
 					    BF_RELOC_RECENT_TAB)];
+		else if (prog->relocs[i].kind == BF_RELOC_HASHLIMIT &&
+			 prog->relocs[i].map < prog->n_hashlimit)
+			prog->insns[prog->relocs[i].idx].imm =
+				hl_fds[prog->relocs[i].map];
 		else if (prog->relocs[i].kind == BF_RELOC_SET) {
 			if (prog->relocs[i].map >= prog->n_set_fds ||
 			    prog->set_fds[prog->relocs[i].map] < 0) {

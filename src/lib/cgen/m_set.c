@@ -168,10 +168,11 @@ static bool always_no(const struct bf_set *set, const struct bf_rule *rule,
 }
 
 /* One set (not a list): falls through when the set answers "yes", jumps
- * to `no` otherwise. */
+ * to `no` otherwise. `member`: a member of a list:set, whose counters
+ * list_set_ktest() also leaves alone with `! --update-subcounters`. */
 static void emit_one(struct bf_emit *e, const struct bf_ruleset *rs,
 		     const struct bf_set *set, const struct bf_rule *rule,
-		     const struct bf_match *m, bf_label no)
+		     const struct bf_match *m, bool member, bf_label no)
 {
 	bool lpm = bf_set_is_lpm(set);
 	bool nft = set->origin == BF_SET_ORIGIN_NFT;
@@ -234,7 +235,8 @@ static void emit_one(struct bf_emit *e, const struct bf_ruleset *rs,
 		bf_emit_jmp_reg(e, BPF_JGE, BF_R0, BF_R7, no);
 		bf_label_bind(e, alive);
 	}
-	if ((set->flags & BF_SET_F_COUNTERS) && !m->u.set.no_update_counters) {
+	if ((set->flags & BF_SET_F_COUNTERS) && !m->u.set.no_update_counters &&
+	    !(member && m->u.set.no_update_subcounters)) {
 		/* ip_set_update_counter(): skb->len, the L3 length here */
 		bf_emit(e, I_MOV64_IMM(BF_R1, 1));
 		bf_emit(e, I_ATOMIC_ADD64(BF_R6, BF_R1, BF_SET_VAL_OFF_PACKETS));
@@ -270,7 +272,7 @@ bool bf_set_emit(struct bf_emit *e, const struct bf_ruleset *rs,
 			return false;
 		}
 		no = neg ? bf_label_new(e) : fail;
-		emit_one(e, rs, set, rule, m, no);
+		emit_one(e, rs, set, rule, m, false, no);
 		if (neg) {
 			bf_emit_ja(e, fail);
 			bf_label_bind(e, no);
@@ -289,7 +291,7 @@ bool bf_set_emit(struct bf_emit *e, const struct bf_ruleset *rs,
 		if (!ms || ms->is_list || always_no(ms, rule, m))
 			continue;
 		next = bf_label_new(e);
-		emit_one(e, rs, ms, rule, m, next);
+		emit_one(e, rs, ms, rule, m, true, next);
 		bf_emit_ja(e, yes);
 		bf_label_bind(e, next);
 	}

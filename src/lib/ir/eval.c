@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bpfilter/eval.h"
+#include "bpfilter/set.h"
 
 #define EVAL_MAX_DEPTH 64
 
@@ -98,6 +99,7 @@ bool bf_eval_models(enum bf_match_type type)
 	case BF_MATCH_LENGTH:
 	case BF_MATCH_TTL:
 	case BF_MATCH_MARK:
+	case BF_MATCH_SET: /* when the sets' elements are known */
 		return true;
 	default:
 		return false;
@@ -225,6 +227,15 @@ static enum mres match_one(const struct ev *e, const struct bf_rule *rule,
 	case BF_MATCH_MARK:
 		r = (e->mark & m->u.mark.mask) == m->u.mark.value;
 		break;
+	case BF_MATCH_SET: {
+		/* src/lib/set/eval.c; unknown elements: not modelled */
+		int sr = bf_set_eval(e->rs, rule, m, p);
+
+		if (sr < 0)
+			return M_UNMODELLED;
+		r = sr == 1;
+		break;
+	}
 	default:
 		return M_UNMODELLED;
 	}

@@ -27,6 +27,7 @@
 #include "bpfilter/front_ipt.h"
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "cgen/m_hashlimit.h"
 #include "cgen/m_recent.h"
 #include "check/check.h"
 #include "load/ct.h"
@@ -1034,6 +1035,7 @@ int bf_flush(const struct bf_slot_sel *sel)
 		/* No rule is left to use a recent table (xt_recent frees a
 		 * table with its last rule). */
 		bf_recent_unpin_all(nsdir);
+		bf_hashlimit_unpin_all(nsdir);
 		/* Leave no empty directory behind for this namespace. */
 		rmdir(nsdir);
 	}

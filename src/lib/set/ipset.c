@@ -802,6 +802,12 @@ static int parse_create(struct pctx *p, int argc, char **argv)
 			set.netmask = (uint8_t)netmask;
 		}
 	}
+	if (t->list && (set.flags & (BF_SET_F_TIMEOUT | BF_SET_F_COUNTERS))) {
+		perr(p, "set %s: timeout and counters are not supported for "
+			"list:set (its members are compiled into the programs)",
+		     set.name);
+		return -EINVAL;
+	}
 	if (set.interval_dim >= 0 && (set.flags & BF_SET_F_TIMEOUT)) {
 		perr(p, "set %s: timeout is not supported for %s sets with "
 			"prefixes (an expired element would hide the less "

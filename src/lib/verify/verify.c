@@ -1040,16 +1040,17 @@ static void compare(struct run *run)
 			fprintf(run->out, " %s=%s", run->sv[s],
 				p->seen[s] ? "ACCEPT" : "DROP");
 		fprintf(run->out, "\n");
-		if (explained++ >= max_explain)
-			continue;
 		{
+			/* the interpreter for every mismatch printed, the
+			 * counters (a re-send each) for the first ones */
 			struct bf_eval_result er;
 			int r = eval_probe(run, p, &er);
 			const struct bf_rule *hint =
 				!r && !er.policy ? er.rule : NULL;
 
-			for (s = 0; s < run->nsd; s++)
-				explain(run, s, p, hint);
+			if (explained++ < max_explain)
+				for (s = 0; s < run->nsd; s++)
+					explain(run, s, p, hint);
 			print_eval(run, p, r, &er);
 		}
 	}

@@ -42,6 +42,12 @@ struct lctx {
 	size_t n_seen;
 };
 
+/* iptables-save text (what apply and the saved state carry the IR in)
+ * names the six flags of libxt_tcp only. */
+#define TCPFLAGS_ECN_WHY                                                       \
+	"tcp flags ecn/cwr, and == (all 8 bits): the IR's iptables form has "  \
+	"FIN,SYN,RST,PSH,ACK,URG only"
+
 /* Report a refused construct once (rules are lowered once per family). */
 #define REFUSE(c, loc, ...)                                                    \
 	do {                                                                   \
@@ -157,6 +163,10 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 		const struct bf_nft_field *bf = fld(lhs->sub[0]);
 		if (bf && lhs->op == BF_NFT_BINOP_AND && el->kind == BF_NFT_E_VALUE &&
 		    !strcmp(bf->proto, "tcp") && !strcmp(bf->name, "flags")) {
+			if ((lhs->sub[1]->num | el->num) & 0xc0) {
+				REFUSE(c, &lhs->loc, TCPFLAGS_ECN_WHY);
+				return -EOPNOTSUPP;
+			}
 			m.type = BF_MATCH_TCPFLAGS;
 			m.u.tcpflags.mask = (uint8_t)lhs->sub[1]->num;
 			m.u.tcpflags.cmp = (uint8_t)el->num;
@@ -959,19 +969,29 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 				uint8_t v = (uint8_t)rhs->num;
 				switch (op) {
 				case BF_NFT_OP_IMPLICIT: /* any bit set */
+					if (v & 0xc0) {
+						REFUSE(c, &s->loc, TCPFLAGS_ECN_WHY);
+						ret = -EOPNOTSUPP;
+						break;
+					}
 					m.u.tcpflags.mask = v;
 					m.u.tcpflags.cmp = 0;
 					m.neg = true;
 					break;
 				case BF_NFT_OP_NEG: /* no bit set */
+					if (v & 0xc0) {
+						REFUSE(c, &s->loc, TCPFLAGS_ECN_WHY);
+						ret = -EOPNOTSUPP;
+						break;
+					}
 					m.u.tcpflags.mask = v;
 					m.u.tcpflags.cmp = 0;
 					break;
 				case BF_NFT_OP_EQ:
 				case BF_NFT_OP_NE:
-					m.u.tcpflags.mask = 0xff;
-					m.u.tcpflags.cmp = v;
-					m.neg = op == BF_NFT_OP_NE;
+					/* all 8 bits: ecn and cwr too */
+					REFUSE(c, &s->loc, TCPFLAGS_ECN_WHY);
+					ret = -EOPNOTSUPP;
 					break;
 				default:
 					REFUSE(c, &s->loc, "tcp flags with < >");
