@@ -27,6 +27,7 @@
 #include "cgen/cgen.h"
 #include "cgen/emit.h"
 #include "cgen/m_recent.h"
+#include "cgen/m_hashlimit.h"
 #include "cgen/mext.h"
 #include "cgen/m_bpf.h"
 #include "cgen/m_set.h"
@@ -160,6 +161,8 @@ struct cg {
 	/* xt_recent tables used (cgen/m_recent.h), handed to the program */
 	struct bf_recent_table *recent;
 	size_t n_recent;
+	struct bf_hashlimit_table *hashlimit; /* (cgen/m_hashlimit.h) */
+	size_t n_hashlimit;
 	/* compiling a root or a segment program (cgen/segprog.h) */
 	const struct bf_seg_opts *seg;
 };
@@ -182,6 +185,9 @@ static unsigned int rule_cost(const struct bf_rule *r)
 			break;
 		case BF_MATCH_RECENT:
 			cost += 64;
+			break;
+		case BF_MATCH_HASHLIMIT:
+			cost += 40;
 			break;
 		default:
 			cost += 6;
@@ -889,6 +895,9 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 	case BF_MATCH_RECENT:
 		return bf_recent_emit(&c->e, c->rs, c->attach, c->hook, rule, m,
 				      &c->recent, &c->n_recent, fail);
+	case BF_MATCH_HASHLIMIT:
+		return bf_hashlimit_emit(&c->e, c->rs, rule, m, &c->hashlimit,
+					 &c->n_hashlimit, fail, c->hotdrop_l);
 	case BF_MATCH_SET:
 		return bf_set_emit(&c->e, c->rs, c->attach, rule, m, fail);
 	case BF_MATCH_CONNMARK:
@@ -2710,6 +2719,9 @@ static int scan_matches(struct cg *c)
 				case BF_MATCH_STATISTIC:
 				case BF_MATCH_RECENT:
 					break;
+				case BF_MATCH_HASHLIMIT:
+					why = bf_hashlimit_check(c->rs, r, m);
+					break;
 				case BF_MATCH_SET:
 					why = bf_set_check(c->rs, c->attach,
 							   m);
@@ -2787,6 +2799,7 @@ void bf_program_free(struct bf_program **prog)
 	}
 	free((*prog)->maps);
 	free((*prog)->recent);
+	free((*prog)->hashlimit);
 	free(*prog);
 	*prog = NULL;
 }
@@ -2795,6 +2808,8 @@ static void release(struct cg *c)
 {
 	free(c->recent);
 	c->recent = NULL;
+	free(c->hashlimit);
+	c->hashlimit = NULL;
 	bf_um_release(&c->um);
 	for (size_t i = 0; i < c->n_fns; i++)
 		free(c->fns[i].groups);
@@ -2984,6 +2999,8 @@ static int compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 	prog->log = c.log_on;
 	prog->recent = TAKE_PTR(c.recent);
 	prog->n_recent = c.n_recent;
+	prog->hashlimit = TAKE_PTR(c.hashlimit);
+	prog->n_hashlimit = c.n_hashlimit;
 	prog->reject = c.reject_on;
 	prog->insns = TAKE_PTR(c.e.insns);
 	prog->n_insns = c.e.n;

@@ -45,6 +45,7 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	/* xt_recent tables are per namespace, shared by every program
 	 * (cgen/m_recent.h, doc/stateful.md) */
 	[BF_MATCH_RECENT] = AT_ALL,
+	[BF_MATCH_HASHLIMIT] = AT_ALL, /* per name and family, likewise */
 	[BF_MATCH_MAC] = AT_ALL,
 	/* skb->mark and skb->pkt_type exist from the stack on (tc, nf);
 	 * XDP runs before an skb is built. */

@@ -24,6 +24,8 @@
 #include "bpfilter/bpfilter.h"
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "cgen/m_hashlimit.h"
+#include "cgen/m_recent.h"
 #include "load/pin.h"
 #include "load/state.h"
 
@@ -208,6 +210,9 @@ int bf_gc(FILE *out, bool dry_run)
 			(unsigned long long)ino);
 		if (dry_run)
 			continue;
+		/* xt_recent / xt_hashlimit tables (subdirectories) */
+		bf_recent_unpin_all(nsdir);
+		bf_hashlimit_unpin_all(nsdir);
 		sd = opendir(nsdir);
 		while (sd && (s = readdir(sd))) {
 			char path[PATH_MAX];
