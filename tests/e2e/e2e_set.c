@@ -611,11 +611,214 @@ static void test_v6(void **state)
 	dnet_side_destroy(&k.sd);
 }
 
+/* ---- random overlapping prefixes with nomatch, kernel vs bpfilter ---- */
+
+#define RN_ELEMS 80
+#define RN_PROBES 400
+
+/* UDP probe i from src[i] to 192.0.2.1:53, marker "H15" + i */
+static size_t build_rn(uint8_t *b, const uint8_t *src, int i)
+{
+	size_t len = 20 + 8 + 8;
+	uint32_t sum = 0;
+
+	memset(b, 0, len);
+	b[0] = 0x45;
+	b[3] = (uint8_t)len;
+	b[8] = 64;
+	b[9] = 17;
+	memcpy(b + 12, src, 4);
+	inet_pton(AF_INET, "192.0.2.1", b + 16);
+	for (int k = 0; k < 20; k += 2)
+		sum += (uint32_t)(b[k] << 8 | b[k + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	b[10] = (uint8_t)(sum >> 8);
+	b[11] = (uint8_t)sum;
+	b[20] = 0x9c;
+	b[21] = 0x40;
+	b[23] = 53;
+	b[25] = 16;
+	memcpy(b + 28, "H15", 3);
+	b[31] = (uint8_t)(i >> 8);
+	b[32] = (uint8_t)i;
+	return len;
+}
+
+static void probe_rn(struct side *s, uint8_t (*srcs_)[4], bool *seen)
+{
+	uint8_t b[64], rx[2048];
+	uint64_t end;
+
+	memset(seen, 0, RN_PROBES * sizeof(*seen));
+	for (int i = 0; i < RN_PROBES; i++) {
+		size_t len = build_rn(b, srcs_[i], i);
+
+		assert_int_equal(dnet_send_in(&s->sd, 0, BF_FAMILY_INET4, b,
+					      len),
+				 0);
+	}
+	end = dnet_now_ms() + 600;
+	while (dnet_now_ms() < end) {
+		for (int k = 0; k < s->sd.n_raw; k++) {
+			ssize_t n;
+
+			while ((n = recv(s->sd.raw_in[k], rx, sizeof(rx), 0)) >
+			       0) {
+				size_t id;
+
+				if (n < 33 || rx[9] != 17 ||
+				    memcmp(rx + 28, "H15", 3))
+					continue;
+				id = (size_t)(rx[31] << 8 | rx[32]);
+				if (id < RN_PROBES)
+					seen[id] = true;
+			}
+		}
+		usleep(20000);
+	}
+}
+
+static void test_random_prefixes(void **state)
+{
+	struct side k = { 0 }, b = { 0 };
+	char sets[96], rules[96];
+	uint8_t nets[RN_ELEMS][4], srcs_[RN_PROBES][4];
+	int plens[RN_ELEMS];
+	bool sk[RN_PROBES], sb[RN_PROBES];
+	unsigned int seed = 1515;
+	int diff = 0, delivered = 0, n = 0;
+	FILE *f;
+	(void)state;
+
+	BFT_REQUIRE_KERNEL();
+	if (bft_sh("command -v ipset >/dev/null && command -v "
+		   "iptables-legacy-restore >/dev/null")) {
+		if (bft_require_kernel())
+			fail_msg("ipset or iptables-legacy missing");
+		skip();
+	}
+	bf_verify_set_bin(bft_bpfilter_bin());
+	dnet_init();
+	snprintf(sets, sizeof(sets), "/tmp/bf-e2e-setrn-%d.ipset", getpid());
+	snprintf(rules, sizeof(rules), "/tmp/bf-e2e-setrn-%d.rules",
+		 getpid());
+	/* nested prefixes inside 10.0.0.0/8: each new one inside an
+	 * earlier one half of the time, every third one nomatch */
+	f = fopen(sets, "w");
+	assert_non_null(f);
+	fprintf(f, "create rn hash:net family inet hashsize 1024 maxelem "
+		   "65536\n");
+	while (n < RN_ELEMS) {
+		uint32_t a, m;
+		int pl = 8 + rand_r(&seed) % 25, dup = 0;
+
+		if (n && rand_r(&seed) % 2) {
+			int p = rand_r(&seed) % n;
+
+			a = (uint32_t)nets[p][0] << 24 | nets[p][1] << 16 |
+			    nets[p][2] << 8 | nets[p][3];
+			a |= (uint32_t)rand_r(&seed) & ~(0xffffffffu << (32 - plens[p]));
+		} else {
+			a = 0x0a000000u | ((uint32_t)rand_r(&seed) & 0xffffff);
+		}
+		m = 0xffffffffu << (32 - pl);
+		a &= m;
+		for (int j = 0; j < n; j++)
+			dup |= plens[j] == pl &&
+			       !memcmp(nets[j], (uint8_t[]){ a >> 24, a >> 16,
+							     a >> 8, a },
+				       4);
+		if (dup)
+			continue;
+		nets[n][0] = (uint8_t)(a >> 24);
+		nets[n][1] = (uint8_t)(a >> 16);
+		nets[n][2] = (uint8_t)(a >> 8);
+		nets[n][3] = (uint8_t)a;
+		plens[n] = pl;
+		fprintf(f, "add rn %u.%u.%u.%u/%d%s\n", nets[n][0], nets[n][1],
+			nets[n][2], nets[n][3], pl, n % 3 == 2 ? " nomatch" : "");
+		n++;
+	}
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(write_file(rules,
+				    "*filter\n:INPUT ACCEPT [0:0]\n"
+				    ":FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT "
+				    "[0:0]\n-A INPUT -m set --match-set rn src "
+				    "-j DROP\nCOMMIT\n"),
+			 0);
+	/* probe sources: inside a random element (near its edges or not),
+	 * or anywhere in 10/8 */
+	for (int i = 0; i < RN_PROBES; i++) {
+		int p = rand_r(&seed) % RN_ELEMS;
+		uint32_t a = (uint32_t)nets[p][0] << 24 | nets[p][1] << 16 |
+			     nets[p][2] << 8 | nets[p][3];
+		uint32_t host = ~(0xffffffffu << (32 - plens[p]));
+
+		if (plens[p] == 32)
+			host = 0;
+		switch (i % 4) {
+		case 0:
+			a |= host; /* last address */
+			break;
+		case 1:
+			a = (a | host) + 1; /* just after */
+			break;
+		case 2:
+			a |= (uint32_t)rand_r(&seed) & host;
+			break;
+		default:
+			a = 0x0a000000u | ((uint32_t)rand_r(&seed) & 0xffffff);
+		}
+		srcs_[i][0] = (uint8_t)(a >> 24);
+		srcs_[i][1] = (uint8_t)(a >> 16);
+		srcs_[i][2] = (uint8_t)(a >> 8);
+		srcs_[i][3] = (uint8_t)a;
+	}
+	assert_int_equal(side_up(&k, "legacy"), 0);
+	assert_int_equal(side_up(&b, "bpfilter"), 0);
+	assert_int_equal(bft_sh("ip netns exec %s ipset restore < %s",
+				k.sd.ns_r, sets),
+			 0);
+	assert_int_equal(bft_sh("ip netns exec %s iptables-legacy-restore "
+				"< %s",
+				k.sd.ns_r, rules),
+			 0);
+	assert_int_equal(bft_sh("ip netns exec %s %s apply --ipset %s %s",
+				b.sd.ns_r, bft_bpfilter_bin(), sets, rules),
+			 0);
+	probe_rn(&k, srcs_, sk);
+	probe_rn(&b, srcs_, sb);
+	for (int i = 0; i < RN_PROBES; i++) {
+		delivered += sk[i];
+		if (sk[i] != sb[i]) {
+			diff++;
+			print_message("mismatch: src %u.%u.%u.%u kernel %s, "
+				      "bpfilter %s\n",
+				      srcs_[i][0], srcs_[i][1], srcs_[i][2],
+				      srcs_[i][3], sk[i] ? "accept" : "drop",
+				      sb[i] ? "accept" : "drop");
+		}
+	}
+	print_message("random prefixes: %d elements, %d probes, %d accepted "
+		      "by the kernel, %d mismatches\n",
+		      RN_ELEMS, RN_PROBES, delivered, diff);
+	assert_true(delivered > RN_PROBES / 10 &&
+		    delivered < RN_PROBES - RN_PROBES / 10);
+	assert_int_equal(diff, 0);
+	unlink(sets);
+	unlink(rules);
+	dnet_side_destroy(&b.sd);
+	dnet_side_destroy(&k.sd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kernel_vs_bpfilter),
 		cmocka_unit_test(test_v6),
+		cmocka_unit_test(test_random_prefixes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
