@@ -855,6 +855,7 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 	r = slots_of(rs, &pl->si.slots, &pl->si.n_slots);
 	if (r)
 		goto err_restore;
+	rs->n_counters = pl->si.n_slots;
 	bf_program_free(&root);
 	*out = pl;
 	return 0;
