@@ -65,8 +65,7 @@ int cli_set(int argc, char **argv)
 	if ((op == BF_SET_OP_LIST || op == BF_SET_OP_FLUSH) &&
 	    optind + 1 < argc)
 		return cli_error("%s takes only a set name", verb);
-	if (op != BF_SET_OP_LIST && op != BF_SET_OP_FLUSH &&
-	    optind + 1 >= argc)
+	if (op != BF_SET_OP_LIST && op != BF_SET_OP_FLUSH && optind + 1 >= argc)
 		return cli_error("no element given");
 	if (sel.ifname && sel.kind < 0)
 		return cli_error("--iface needs --hook tc or xdp");

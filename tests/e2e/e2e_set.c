@@ -70,17 +70,17 @@ static const char rules_text[] =
 	"COMMIT\n";
 
 static const char *const srcs[] = {
-	"198.51.100.7", "198.51.100.8",	 "198.51.100.70", "198.51.100.200",
-	"203.0.113.5",	"203.0.113.130", "203.0.113.200", "192.0.2.9",
-	"192.0.2.20",
+	"198.51.100.7",	  "198.51.100.8", "198.51.100.70",
+	"198.51.100.200", "203.0.113.5",  "203.0.113.130",
+	"203.0.113.200",  "192.0.2.9",	  "192.0.2.20",
 };
 static const char *const dsts[] = { "192.0.2.50", "192.0.2.51" };
 static const struct {
 	uint8_t proto;
 	uint16_t port; /* dport, or ICMP type << 8 | code */
 } l4s[] = {
-	{ 17, 53 },   { 17, 5000 }, { 17, 1999 },  { 6, 80 },
-	{ 6, 1999 },  { 1, 0x0800 }, { 1, 0x0000 }, { 47, 0 },
+	{ 17, 53 },  { 17, 5000 },  { 17, 1999 },  { 6, 80 },
+	{ 6, 1999 }, { 1, 0x0800 }, { 1, 0x0000 }, { 47, 0 },
 };
 
 #define N_PROBES ((int)(ARRAY_SIZE(srcs) * ARRAY_SIZE(dsts) * ARRAY_SIZE(l4s)))
@@ -154,9 +154,8 @@ static void probe(struct side *s, bool *seen)
 	for (int i = 0; i < N_PROBES; i++) {
 		size_t len = build(b, i);
 
-		assert_int_equal(dnet_send_in(&s->sd, 0, BF_FAMILY_INET4, b,
-					      len),
-				 0);
+		assert_int_equal(
+			dnet_send_in(&s->sd, 0, BF_FAMILY_INET4, b, len), 0);
 	}
 	end = dnet_now_ms() + 600;
 	while (dnet_now_ms() < end) {
@@ -241,8 +240,7 @@ static void compare(struct side *k, struct side *b, const char *when)
 }
 
 /* Program id in the INPUT dispatcher slot and the generation in force. */
-static void in_force(struct side *b, uint32_t *prog_id,
-		     unsigned long long *gen)
+static void in_force(struct side *b, uint32_t *prog_id, unsigned long long *gen)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16];
 	char *out = NULL;
@@ -270,9 +268,8 @@ static void in_force(struct side *b, uint32_t *prog_id,
 static void both(struct side *k, struct side *b, const char *ipset_cmd,
 		 const char *bf_cmd)
 {
-	assert_int_equal(bft_sh("ip netns exec %s ipset %s", k->sd.ns_r,
-				ipset_cmd),
-			 0);
+	assert_int_equal(
+		bft_sh("ip netns exec %s ipset %s", k->sd.ns_r, ipset_cmd), 0);
 	assert_int_equal(bft_sh("ip netns exec %s %s set %s", b->sd.ns_r,
 				bft_bpfilter_bin(), bf_cmd),
 			 0);
@@ -321,17 +318,18 @@ static void test_kernel_vs_bpfilter(void **state)
 
 	in_force(&b, &id0, &g0);
 	both(&k, &b, "add blk 192.0.2.9", "add blk 192.0.2.9");
-	both(&k, &b, "del nets 203.0.113.128/25", "delete nets 203.0.113.128/25");
+	both(&k, &b, "del nets 203.0.113.128/25",
+	     "delete nets 203.0.113.128/25");
 	both(&k, &b, "add np 198.51.100.192/26,udp:5000 nomatch",
 	     "add np 198.51.100.192/26,udp:5000 nomatch");
-	both(&k, &b, "del svc 192.0.2.50,udp:53", "delete svc 192.0.2.50,udp:53");
+	both(&k, &b, "del svc 192.0.2.50,udp:53",
+	     "delete svc 192.0.2.50,udp:53");
 	both(&k, &b, "add ports 53", "add ports 53");
 	compare(&k, &b, "after set add/delete");
 	in_force(&b, &id1, &g1);
 	assert_int_equal(id0, id1); /* the same program: no reload */
 	assert_int_equal(g0, g1);
-	print_message("program id %u and generation %llu unchanged\n", id1,
-		      g1);
+	print_message("program id %u and generation %llu unchanged\n", id1, g1);
 
 	/* an element of another family, or not an element: refused */
 	assert_int_not_equal(bft_sh("ip netns exec %s %s set add blk "
@@ -447,7 +445,9 @@ static const char rules6_text[] =
 	"COMMIT\n";
 
 static const char *const srcs6[] = {
-	"2001:db8:100::1", "2001:db8:100:1::1", "2001:db8:200:5::1",
+	"2001:db8:100::1",
+	"2001:db8:100:1::1",
+	"2001:db8:200:5::1",
 	"2001:db8:9::1",
 };
 static const char *const dsts6[] = { "2001:db8::50", "2001:db8::51" };
@@ -515,9 +515,8 @@ static void probe6(struct side *s, bool *seen)
 	for (int i = 0; i < N6; i++) {
 		size_t off, len = build6(b, i, &off);
 
-		assert_int_equal(dnet_send_in(&s->sd, 0, BF_FAMILY_INET6, b,
-					      len),
-				 0);
+		assert_int_equal(
+			dnet_send_in(&s->sd, 0, BF_FAMILY_INET6, b, len), 0);
 	}
 	end = dnet_now_ms() + 600;
 	while (dnet_now_ms() < end) {
@@ -531,7 +530,8 @@ static void probe6(struct side *s, bool *seen)
 				size_t hl = s->sd.raw_proto[k] == 6 ? 20 : 8;
 				size_t id;
 
-				if ((size_t)n < hl + 5 || memcmp(rx + hl, "H15", 3))
+				if ((size_t)n < hl + 5 ||
+				    memcmp(rx + hl, "H15", 3))
 					continue;
 				id = (size_t)(rx[hl + 3] << 8 | rx[hl + 4]);
 				if (id < (size_t)N6)
@@ -655,9 +655,8 @@ static void probe_rn(struct side *s, uint8_t (*srcs_)[4], bool *seen)
 	for (int i = 0; i < RN_PROBES; i++) {
 		size_t len = build_rn(b, srcs_[i], i);
 
-		assert_int_equal(dnet_send_in(&s->sd, 0, BF_FAMILY_INET4, b,
-					      len),
-				 0);
+		assert_int_equal(
+			dnet_send_in(&s->sd, 0, BF_FAMILY_INET4, b, len), 0);
 	}
 	end = dnet_now_ms() + 600;
 	while (dnet_now_ms() < end) {
@@ -702,8 +701,7 @@ static void test_random_prefixes(void **state)
 	bf_verify_set_bin(bft_bpfilter_bin());
 	dnet_init();
 	snprintf(sets, sizeof(sets), "/tmp/bf-e2e-setrn-%d.ipset", getpid());
-	snprintf(rules, sizeof(rules), "/tmp/bf-e2e-setrn-%d.rules",
-		 getpid());
+	snprintf(rules, sizeof(rules), "/tmp/bf-e2e-setrn-%d.rules", getpid());
 	/* nested prefixes inside 10.0.0.0/8: each new one inside an
 	 * earlier one half of the time, every third one nomatch */
 	f = fopen(sets, "w");
@@ -719,7 +717,8 @@ static void test_random_prefixes(void **state)
 
 			a = (uint32_t)nets[p][0] << 24 | nets[p][1] << 16 |
 			    nets[p][2] << 8 | nets[p][3];
-			a |= (uint32_t)rand_r(&seed) & ~(0xffffffffu << (32 - plens[p]));
+			a |= (uint32_t)rand_r(&seed) &
+			     ~(0xffffffffu << (32 - plens[p]));
 		} else {
 			a = 0x0a000000u | ((uint32_t)rand_r(&seed) & 0xffffff);
 		}
@@ -727,8 +726,9 @@ static void test_random_prefixes(void **state)
 		a &= m;
 		for (int j = 0; j < n; j++)
 			dup |= plens[j] == pl &&
-			       !memcmp(nets[j], (uint8_t[]){ a >> 24, a >> 16,
-							     a >> 8, a },
+			       !memcmp(nets[j],
+				       (uint8_t[]){ a >> 24, a >> 16, a >> 8,
+						    a },
 				       4);
 		if (dup)
 			continue;
@@ -738,7 +738,8 @@ static void test_random_prefixes(void **state)
 		nets[n][3] = (uint8_t)a;
 		plens[n] = pl;
 		fprintf(f, "add rn %u.%u.%u.%u/%d%s\n", nets[n][0], nets[n][1],
-			nets[n][2], nets[n][3], pl, n % 3 == 2 ? " nomatch" : "");
+			nets[n][2], nets[n][3], pl,
+			n % 3 == 2 ? " nomatch" : "");
 		n++;
 	}
 	assert_int_equal(fclose(f), 0);

@@ -54,8 +54,8 @@ static int sp_load(struct sp *s, const char *sets, const char *rules,
 	s->p.n_counters = s->rs->n_counters;
 	s->p.map_fd = bf_counters_map_create(s->rs->n_counters);
 	assert_true(s->p.map_fd >= 0);
-	s->p.prog_fd = bf_program_load(prog, s->p.map_fd, pu_log,
-				       sizeof(pu_log));
+	s->p.prog_fd =
+		bf_program_load(prog, s->p.map_fd, pu_log, sizeof(pu_log));
 	bf_program_free(&prog);
 	if (s->p.prog_fd < 0) {
 		size_t len = strlen(pu_log);
@@ -108,8 +108,8 @@ static char v4_tcp(struct sp *s, const char *src, const char *dst,
 }
 
 static char v4_proto(struct sp *s, const char *src, const char *dst,
-		     uint8_t proto, uint16_t sport, uint16_t dport,
-		     size_t len, uint16_t frag)
+		     uint8_t proto, uint16_t sport, uint16_t dport, size_t len,
+		     uint16_t frag)
 {
 	struct pu_pkt pk;
 
@@ -136,12 +136,12 @@ static void test_net_prefixes(void **state)
 		const char *src;
 		char plain, rn, neg;
 	} cases[] = {
-		{ "10.9.9.9", 'D', 'A', 'A' },	 /* /8 */
-		{ "10.1.9.9", 'A', 'D', 'D' },	 /* /16 nomatch */
-		{ "10.1.2.3", 'D', 'A', 'A' },	 /* /24 */
+		{ "10.9.9.9", 'D', 'A', 'A' }, /* /8 */
+		{ "10.1.9.9", 'A', 'D', 'D' }, /* /16 nomatch */
+		{ "10.1.2.3", 'D', 'A', 'A' }, /* /24 */
 		{ "10.1.2.130", 'A', 'D', 'D' }, /* /25 nomatch */
 		{ "10.1.2.200", 'D', 'A', 'A' }, /* /32 inside the nomatch */
-		{ "11.0.0.1", 'A', 'A', 'D' },	 /* not in the set */
+		{ "11.0.0.1", 'A', 'A', 'D' }, /* not in the set */
 	};
 	static const char *const rules[3] = {
 		"-A INPUT -m set --match-set nets src -j DROP\n",
@@ -162,8 +162,8 @@ static void test_net_prefixes(void **state)
 				char exp = k == 0 ? cases[i].plain :
 					   k == 1 ? cases[i].rn :
 						    cases[i].neg;
-				char got = v4_tcp(&s, cases[i].src,
-						  "192.0.2.1", 1000, 80);
+				char got = v4_tcp(&s, cases[i].src, "192.0.2.1",
+						  1000, 80);
 
 				if (got != exp)
 					fail_msg("rule %d attach %d src %s: "
@@ -197,8 +197,7 @@ static void test_map_updates(void **state)
 	assert_int_equal(bf_ipset_parse_elem(set, 2, argv, "t", 1, &e), 0);
 	assert_int_equal(bf_set_map_del(map_of(&s, "nets"), set, &e), 0);
 	assert_int_equal(v4_tcp(&s, "10.1.9.9", "192.0.2.1", 1, 2), 'D');
-	assert_int_equal(bf_set_map_del(map_of(&s, "nets"), set, &e),
-			 -ENOENT);
+	assert_int_equal(bf_set_map_del(map_of(&s, "nets"), set, &e), -ENOENT);
 	/* put it back as a plain element, then as nomatch */
 	assert_int_equal(bf_ipset_parse_elem(set, 1, argv2, "t", 1, &e), 0);
 	assert_int_equal(bf_set_map_add(map_of(&s, "nets"), set, &e), 0);
@@ -211,13 +210,12 @@ static void test_map_updates(void **state)
 
 static void test_ip_port(void **state)
 {
-	static const char sets[] =
-		"create svc hash:ip,port family inet\n"
-		"add svc 192.0.2.1,tcp:80\n"
-		"add svc 192.0.2.1,udp:53\n"
-		"add svc 192.0.2.1,sctp:9\n"
-		"add svc 192.0.2.1,icmp:echo-request\n"
-		"add svc 192.0.2.1,gre:0\n";
+	static const char sets[] = "create svc hash:ip,port family inet\n"
+				   "add svc 192.0.2.1,tcp:80\n"
+				   "add svc 192.0.2.1,udp:53\n"
+				   "add svc 192.0.2.1,sctp:9\n"
+				   "add svc 192.0.2.1,icmp:echo-request\n"
+				   "add svc 192.0.2.1,gre:0\n";
 	struct sp s;
 	(void)state;
 
@@ -243,20 +241,17 @@ static void test_ip_port(void **state)
 	assert_int_equal(v4_proto(&s, "1.2.3.4", "192.0.2.1", 132, 1, 9, 8, 0),
 			 'A');
 	/* ICMP: type 8 code 0 is port 0x0800, whatever the direction */
-	assert_int_equal(v4_proto(&s, "1.2.3.4", "192.0.2.1", 1, 0x0800, 0, 8,
-				  0),
-			 'D');
-	assert_int_equal(v4_proto(&s, "1.2.3.4", "192.0.2.1", 1, 0x0000, 0, 8,
-				  0),
-			 'A');
+	assert_int_equal(
+		v4_proto(&s, "1.2.3.4", "192.0.2.1", 1, 0x0800, 0, 8, 0), 'D');
+	assert_int_equal(
+		v4_proto(&s, "1.2.3.4", "192.0.2.1", 1, 0x0000, 0, 8, 0), 'A');
 	/* other protocols: port 0, fragments included */
 	assert_int_equal(v4_proto(&s, "1.2.3.4", "192.0.2.1", 47, 7, 7, 8, 0),
 			 'D');
 	assert_int_equal(v4_proto(&s, "1.2.3.4", "192.0.2.1", 47, 7, 7, 8, 10),
 			 'D');
 	/* non-first TCP/UDP fragments: no match */
-	assert_int_equal(v4_proto(&s, "1.2.3.4", "192.0.2.1", 17, 1, 53, 8,
-				  10),
+	assert_int_equal(v4_proto(&s, "1.2.3.4", "192.0.2.1", 17, 1, 53, 8, 10),
 			 'A');
 	sp_close(&s);
 
@@ -273,13 +268,12 @@ static void test_ip_port(void **state)
 
 static void test_net_port_ports(void **state)
 {
-	static const char sets[] =
-		"create np hash:net,port family inet\n"
-		"add np 10.0.0.0/8,tcp:22\n"
-		"add np 10.1.0.0/16,tcp:22 nomatch\n"
-		"add np 10.1.0.0/16,tcp:23\n"
-		"create bp bitmap:port range 1-1024\n"
-		"add bp 22\n";
+	static const char sets[] = "create np hash:net,port family inet\n"
+				   "add np 10.0.0.0/8,tcp:22\n"
+				   "add np 10.1.0.0/16,tcp:22 nomatch\n"
+				   "add np 10.1.0.0/16,tcp:23\n"
+				   "create bp bitmap:port range 1-1024\n"
+				   "add bp 22\n";
 	struct sp s;
 	(void)state;
 
@@ -304,19 +298,17 @@ static void test_net_port_ports(void **state)
 	assert_int_equal(v4_proto(&s, "1.2.3.4", "192.0.2.1", 17, 1, 22, 8, 0),
 			 'D');
 	/* bitmap:port: TCP and UDP only */
-	assert_int_equal(v4_proto(&s, "1.2.3.4", "192.0.2.1", 132, 1, 22, 12,
-				  0),
-			 'A');
+	assert_int_equal(
+		v4_proto(&s, "1.2.3.4", "192.0.2.1", 132, 1, 22, 12, 0), 'A');
 	sp_close(&s);
 }
 
 static void test_v6(void **state)
 {
-	static const char sets[] =
-		"create n6 hash:net family inet6\n"
-		"add n6 2001:db8::/32\n"
-		"add n6 2001:db8:1::/48 nomatch\n"
-		"add n6 2001:db8:1:2::/64\n";
+	static const char sets[] = "create n6 hash:net family inet6\n"
+				   "add n6 2001:db8::/32\n"
+				   "add n6 2001:db8:1::/48 nomatch\n"
+				   "add n6 2001:db8:1:2::/64\n";
 	static const struct {
 		const char *src;
 		char exp;
@@ -352,10 +344,9 @@ static void test_v6(void **state)
 
 static void test_v6_ip_port(void **state)
 {
-	static const char sets[] =
-		"create s6 hash:ip,port family inet6\n"
-		"add s6 2001:db8::1,udp:53\n"
-		"add s6 2001:db8::1,icmpv6:echo-request\n";
+	static const char sets[] = "create s6 hash:ip,port family inet6\n"
+				   "add s6 2001:db8::1,udp:53\n"
+				   "add s6 2001:db8::1,icmpv6:echo-request\n";
 	struct sp s;
 	struct pu_pkt pk;
 	size_t l;
@@ -392,10 +383,9 @@ static void test_v6_ip_port(void **state)
 
 static void test_iface(void **state)
 {
-	static const char sets[] =
-		"create ifs hash:net,iface family inet\n"
-		"add ifs 10.0.0.0/8,lo\n"
-		"add ifs 10.1.0.0/16,lo nomatch\n";
+	static const char sets[] = "create ifs hash:net,iface family inet\n"
+				   "add ifs 10.0.0.0/8,lo\n"
+				   "add ifs 10.1.0.0/16,lo nomatch\n";
 	struct sp s;
 	(void)state;
 
@@ -524,9 +514,10 @@ static void test_eval_vs_bpf(void **state)
 		"-A INPUT -m set --match-set svc dst -j DROP\n"
 		"-A INPUT -d 192.0.2.50 -j DROP\n";
 	static const char *const addrs[] = {
-		"198.51.100.7", "198.51.100.8",	 "198.51.100.70", "198.51.100.20",
-		"198.51.100.200", "203.0.113.5", "203.0.113.130", "203.0.113.200",
-		"192.0.2.50",	"192.0.2.51",	 "192.0.2.9",	  "0.0.0.0",
+		"198.51.100.7",	 "198.51.100.8",   "198.51.100.70",
+		"198.51.100.20", "198.51.100.200", "203.0.113.5",
+		"203.0.113.130", "203.0.113.200",  "192.0.2.50",
+		"192.0.2.51",	 "192.0.2.9",	   "0.0.0.0",
 	};
 	static const uint8_t protos[] = { 6, 17, 132, 1, 47, 136, 0 };
 	static const uint16_t ports[] = { 53, 80, 81, 2000, 2001, 0x0800 };
@@ -535,9 +526,8 @@ static void test_eval_vs_bpf(void **state)
 	(void)state;
 
 	BFT_REQUIRE_KERNEL();
-	assert_int_equal(sp_load(&s, sets, rules, BF_FAMILY_INET4,
-				 BF_ATTACH_NF),
-			 0);
+	assert_int_equal(
+		sp_load(&s, sets, rules, BF_FAMILY_INET4, BF_ATTACH_NF), 0);
 	for (int i = 0; i < 3000; i++) {
 		struct pu_pkt pk;
 		struct bf_eval_pkt ep;
@@ -545,7 +535,9 @@ static void test_eval_vs_bpf(void **state)
 		uint8_t proto = protos[rand_r(&seed) % sizeof(protos)];
 		uint16_t sp_ = ports[rand_r(&seed) % ARRAY_SIZE(ports)];
 		uint16_t dp = ports[rand_r(&seed) % ARRAY_SIZE(ports)];
-		size_t len = (size_t)(rand_r(&seed) % 4 ? 20 : 6 + rand_r(&seed) % 14);
+		size_t len = (size_t)(rand_r(&seed) % 4 ?
+					      20 :
+					      6 + rand_r(&seed) % 14);
 		uint16_t frag = rand_r(&seed) % 8 ? 0 : 10;
 		char got, exp;
 
@@ -565,9 +557,8 @@ static void test_eval_vs_bpf(void **state)
 				 0);
 		/* BPF_PROG_TEST_RUN's devices (see test_iface) */
 		snprintf(ep.oif, sizeof(ep.oif), "lo");
-		assert_int_equal(bf_eval(s.rs, BF_HOOK_INPUT, &ep, NULL, NULL,
-					 &res),
-				 0);
+		assert_int_equal(
+			bf_eval(s.rs, BF_HOOK_INPUT, &ep, NULL, NULL, &res), 0);
 		exp = res.verdict == BF_VERDICT_DROP ? 'D' : 'A';
 		if (got != exp)
 			fail_msg("packet %d (proto %u, %zu bytes after the IP "

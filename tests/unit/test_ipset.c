@@ -144,8 +144,8 @@ static void test_keys(void **state)
 	bf_ruleset_free(&rs);
 
 	rs = bf_ruleset_new();
-	assert_int_equal(parse(rs, "create d hash:ip timeout 7\nadd d 10.0.0.1\n"),
-			 0);
+	assert_int_equal(
+		parse(rs, "create d hash:ip timeout 7\nadd d 10.0.0.1\n"), 0);
 	assert_int_equal(bf_ruleset_set(rs, "d")->elems[0].timeout, 7);
 	bf_ruleset_free(&rs);
 }
@@ -155,7 +155,8 @@ static void test_errors(void **state)
 	static const struct {
 		const char *text, *msg;
 	} cases[] = {
-		{ "create x hash:foo\n", "f:1: set x: unknown set type 'hash:foo'" },
+		{ "create x hash:foo\n",
+		  "f:1: set x: unknown set type 'hash:foo'" },
 		{ "create x hash:net,net\n", "f:1: set x: type hash:net,net is "
 					     "not supported: two prefix" },
 		{ "create x hash:mac\n", "f:1: set x: type hash:mac is not "
@@ -164,7 +165,8 @@ static void test_errors(void **state)
 		  "f:2: nomatch is not allowed in a hash:ip set" },
 		{ "create x hash:net timeout 5\n", "f:1: set x: timeout is not "
 						   "supported for hash:net" },
-		{ "create x hash:net\nadd x 10.0.0.0/0\n", "f:2: invalid CIDR" },
+		{ "create x hash:net\nadd x 10.0.0.0/0\n",
+		  "f:2: invalid CIDR" },
 		{ "create x hash:ip\nadd x 0.0.0.0\n", "f:2: zero valued IP "
 						       "address '0.0.0.0'" },
 		{ "create x hash:ip,port\nadd x 10.0.0.1,tcp:1-3\n",
@@ -197,8 +199,8 @@ static void test_errors(void **state)
 		  "f:3: set x is full (maxelem 1)" },
 		{ "flush x\n", "f:1: unsupported ipset command 'flush'" },
 		{ "create l list:set timeout 5\n", "f:1: set l: timeout and "
-						     "counters are not "
-						     "supported for list:set" },
+						   "counters are not "
+						   "supported for list:set" },
 		{ "create x hash:ip\nadd x 10.0.0.1 skbmark 1\n",
 		  "f:2: unknown or unsupported element option 'skbmark'" },
 		{ "create x hash:ip,port\nadd x 10.0.0.1\n",
@@ -249,23 +251,21 @@ static void test_front_end(void **state)
 
 	assert_int_equal(parse(rs, canonical), 0);
 	snprintf(text, sizeof(text), rules, "a");
-	assert_int_equal(bf_ipt_parse_restore_str(rs, text, "r", BF_FAMILY_INET4),
-			 0);
+	assert_int_equal(
+		bf_ipt_parse_restore_str(rs, text, "r", BF_FAMILY_INET4), 0);
 	/* list:set: any family */
 	snprintf(text, sizeof(text), rules, "l");
-	assert_int_equal(bf_ipt_parse_restore_str(rs, text, "r", BF_FAMILY_INET6),
-			 0);
+	assert_int_equal(
+		bf_ipt_parse_restore_str(rs, text, "r", BF_FAMILY_INET6), 0);
 	msgs[0] = '\0';
 	snprintf(text, sizeof(text), rules, "nosuch");
-	assert_int_not_equal(bf_ipt_parse_restore_str(rs, text, "r",
-						      BF_FAMILY_INET4),
-			     0);
+	assert_int_not_equal(
+		bf_ipt_parse_restore_str(rs, text, "r", BF_FAMILY_INET4), 0);
 	assert_non_null(strstr(msgs, "Set nosuch doesn't exist."));
 	msgs[0] = '\0';
 	snprintf(text, sizeof(text), rules, "a");
-	assert_int_not_equal(bf_ipt_parse_restore_str(rs, text, "r",
-						      BF_FAMILY_INET6),
-			     0);
+	assert_int_not_equal(
+		bf_ipt_parse_restore_str(rs, text, "r", BF_FAMILY_INET6), 0);
 	assert_non_null(strstr(msgs, "The protocol family of set a is inet, "
 				     "which is not applicable."));
 	bf_ruleset_free(&rs);

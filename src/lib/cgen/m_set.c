@@ -228,8 +228,7 @@ static void emit_one(struct bf_emit *e, const struct bf_ruleset *rs,
 		 * there */
 		bf_label alive = bf_label_new(e);
 
-		bf_emit(e, I_LDX(BPF_DW, BF_R7, BF_R6,
-				 BF_SET_VAL_OFF_EXPIRES));
+		bf_emit(e, I_LDX(BPF_DW, BF_R7, BF_R6, BF_SET_VAL_OFF_EXPIRES));
 		bf_emit_jmp_imm(e, BPF_JEQ, BF_R7, 0, alive);
 		bf_emit(e, I_HELPER(BPF_FUNC_ktime_get_boot_ns));
 		bf_emit_jmp_reg(e, BPF_JGE, BF_R0, BF_R7, no);
@@ -239,7 +238,8 @@ static void emit_one(struct bf_emit *e, const struct bf_ruleset *rs,
 	    !(member && m->u.set.no_update_subcounters)) {
 		/* ip_set_update_counter(): skb->len, the L3 length here */
 		bf_emit(e, I_MOV64_IMM(BF_R1, 1));
-		bf_emit(e, I_ATOMIC_ADD64(BF_R6, BF_R1, BF_SET_VAL_OFF_PACKETS));
+		bf_emit(e,
+			I_ATOMIC_ADD64(BF_R6, BF_R1, BF_SET_VAL_OFF_PACKETS));
 		ldp(e, BPF_W, BF_R1, PCTX_OFF(len));
 		bf_emit(e, I_ATOMIC_ADD64(BF_R6, BF_R1, BF_SET_VAL_OFF_BYTES));
 	}

@@ -140,13 +140,15 @@ static int one(const struct bf_set *set, const struct bf_rule *rule,
 			continue;
 		if (iv >= 0) {
 			d = &set->dims[iv];
-			if (memcmp(key + d->off, e->key + d->off, d->width) < 0 ||
+			if (memcmp(key + d->off, e->key + d->off, d->width) <
+				    0 ||
 			    memcmp(key + d->off, e->hi, d->width) > 0)
 				continue;
 			/* the most specific element: the smallest range */
 			for (int b = 0; b < d->width; b++)
 				span += __builtin_popcount(
-					(unsigned)(e->key[d->off + b] ^ e->hi[b]));
+					(unsigned)(e->key[d->off + b] ^
+						   e->hi[b]));
 		}
 		/* later duplicates replace earlier ones, as in the map */
 		if (!best || span <= best_span) {
@@ -182,4 +184,3 @@ int bf_set_eval(const struct bf_ruleset *rs, const struct bf_rule *rule,
 	}
 	return 0;
 }
-

@@ -38,21 +38,48 @@ struct ipset_type {
 static const struct ipset_type ipset_types[] = {
 	{ "hash:ip", 1, { BF_SET_DIM_ADDR }, -1, false, false, false, true },
 	{ "hash:net", 1, { BF_SET_DIM_ADDR }, 0, true, false, false, false },
-	{ "hash:ip,port", 2, { BF_SET_DIM_ADDR, BF_SET_DIM_PROTO_PORT }, -1,
-	  false, false, false, true },
-	{ "hash:net,port", 2, { BF_SET_DIM_ADDR, BF_SET_DIM_PROTO_PORT }, 0,
-	  true, false, false, false },
-	{ "hash:ip,port,ip", 3,
-	  { BF_SET_DIM_ADDR, BF_SET_DIM_PROTO_PORT, BF_SET_DIM_ADDR }, -1,
-	  false, false, false, false },
-	{ "hash:ip,port,net", 3,
-	  { BF_SET_DIM_ADDR, BF_SET_DIM_PROTO_PORT, BF_SET_DIM_ADDR }, 2, true,
-	  false, false, false },
-	{ "hash:net,iface", 2, { BF_SET_DIM_ADDR, BF_SET_DIM_IFACE }, 0, true,
-	  false, false, false },
-	{ "bitmap:ip", 1, { BF_SET_DIM_ADDR }, -1, false, true, false, false },
-	{ "bitmap:port", 1, { BF_SET_DIM_PORT }, -1, false, true, false,
+	{ "hash:ip,port",
+	  2,
+	  { BF_SET_DIM_ADDR, BF_SET_DIM_PROTO_PORT },
+	  -1,
+	  false,
+	  false,
+	  false,
+	  true },
+	{ "hash:net,port",
+	  2,
+	  { BF_SET_DIM_ADDR, BF_SET_DIM_PROTO_PORT },
+	  0,
+	  true,
+	  false,
+	  false,
 	  false },
+	{ "hash:ip,port,ip",
+	  3,
+	  { BF_SET_DIM_ADDR, BF_SET_DIM_PROTO_PORT, BF_SET_DIM_ADDR },
+	  -1,
+	  false,
+	  false,
+	  false,
+	  false },
+	{ "hash:ip,port,net",
+	  3,
+	  { BF_SET_DIM_ADDR, BF_SET_DIM_PROTO_PORT, BF_SET_DIM_ADDR },
+	  2,
+	  true,
+	  false,
+	  false,
+	  false },
+	{ "hash:net,iface",
+	  2,
+	  { BF_SET_DIM_ADDR, BF_SET_DIM_IFACE },
+	  0,
+	  true,
+	  false,
+	  false,
+	  false },
+	{ "bitmap:ip", 1, { BF_SET_DIM_ADDR }, -1, false, true, false, false },
+	{ "bitmap:port", 1, { BF_SET_DIM_PORT }, -1, false, true, false, false },
 	{ "list:set", 0, { 0 }, -1, false, false, true, false },
 };
 
@@ -170,7 +197,7 @@ struct pctx {
 
 #define perr(p, ...)                                                           \
 	do {                                                                   \
-		bf_log_at(BF_LOG_ERROR, (p)->file, (p)->line, 0, __VA_ARGS__);  \
+		bf_log_at(BF_LOG_ERROR, (p)->file, (p)->line, 0, __VA_ARGS__); \
 		(p)->errors++;                                                 \
 	} while (0)
 
@@ -235,7 +262,9 @@ static void prefix_bounds(uint8_t *lo, uint8_t *hi, int width, int cidr)
 {
 	for (int i = 0; i < width; i++) {
 		int b = cidr - 8 * i;
-		uint8_t m = b >= 8 ? 0xff : b <= 0 ? 0 : (uint8_t)(0xff << (8 - b));
+		uint8_t m = b >= 8 ? 0xff :
+			    b <= 0 ? 0 :
+				     (uint8_t)(0xff << (8 - b));
 
 		lo[i] &= m;
 		hi[i] = lo[i] | (uint8_t)~m;
@@ -350,8 +379,9 @@ static int parse_proto_port(struct pctx *p, const char *s,
 		struct protoent *pe = getprotobynumber(proto);
 
 		if (strchr(ps, '-')) {
-			perr(p, "port ranges in '%s' are not supported: give "
-				"one element per port (as ipset save does)",
+			perr(p,
+			     "port ranges in '%s' are not supported: give "
+			     "one element per port (as ipset save does)",
 			     s);
 			return -EINVAL;
 		}
@@ -411,8 +441,9 @@ int bf_ipset_parse_elem(const struct bf_set *set, int argc, char **argv,
 			parts[n++] = tok;
 		}
 		if (n != t->n_dims) {
-			perr(p, "'%s' is not an element of a %s set (%u "
-				"comma-separated parts)",
+			perr(p,
+			     "'%s' is not an element of a %s set (%u "
+			     "comma-separated parts)",
 			     argv[0], t->name, t->n_dims);
 			return -EINVAL;
 		}
@@ -427,9 +458,10 @@ int bf_ipset_parse_elem(const struct bf_set *set, int argc, char **argv,
 			r = parse_addr(parts[i], set->family, k, &cidr,
 				       i == t->net_dim);
 			if (r) {
-				perr(p, r == -ERANGE ?
-						"invalid CIDR in '%s'" :
-						"'%s' is not a valid %s address%s",
+				perr(p,
+				     r == -ERANGE ?
+					     "invalid CIDR in '%s'" :
+					     "'%s' is not a valid %s address%s",
 				     parts[i],
 				     set->family == BF_FAMILY_INET6 ? "IPv6" :
 								      "IPv4",
@@ -441,16 +473,18 @@ int bf_ipset_parse_elem(const struct bf_set *set, int argc, char **argv,
 					      i == t->net_dim ? cidr :
 								set->netmask);
 			if (i == 0 && t->no_zero && is_zero(k, d->width)) {
-				perr(p, "zero valued IP address '%s' is not "
-					"allowed in a %s set",
+				perr(p,
+				     "zero valued IP address '%s' is not "
+				     "allowed in a %s set",
 				     parts[i], t->name);
 				return -EINVAL;
 			}
 			if (t->bitmap &&
 			    (memcmp(k, set->range_lo, d->width) < 0 ||
 			     memcmp(k, set->range_hi, d->width) > 0)) {
-				perr(p, "'%s' is outside of the range of set "
-					"%s",
+				perr(p,
+				     "'%s' is outside of the range of set "
+				     "%s",
 				     parts[i], set->name);
 				return -EINVAL;
 			}
@@ -471,8 +505,9 @@ int bf_ipset_parse_elem(const struct bf_set *set, int argc, char **argv,
 			k[1] = (uint8_t)port;
 			if (memcmp(k, set->range_lo, 2) < 0 ||
 			    memcmp(k, set->range_hi, 2) > 0) {
-				perr(p, "port %s is outside of the range of "
-					"set %s",
+				perr(p,
+				     "port %s is outside of the range of "
+				     "set %s",
 				     parts[i], set->name);
 				return -EINVAL;
 			}
@@ -513,8 +548,8 @@ int bf_ipset_parse_elem(const struct bf_set *set, int argc, char **argv,
 				     set->name);
 				return -EINVAL;
 			}
-			if (!v || !parse_u32(v, UINT32_MAX / 1000,
-					     &out->timeout)) {
+			if (!v ||
+			    !parse_u32(v, UINT32_MAX / 1000, &out->timeout)) {
 				perr(p, "invalid timeout value");
 				return -EINVAL;
 			}
@@ -526,7 +561,7 @@ int bf_ipset_parse_elem(const struct bf_set *set, int argc, char **argv,
 				return -EINVAL;
 			}
 			if (!v || !parse_u64(v, o[0] == 'p' ? &out->packets :
-							       &out->bytes)) {
+							      &out->bytes)) {
 				perr(p, "invalid %s value", o);
 				return -EINVAL;
 			}
@@ -623,7 +658,8 @@ static int parse_range(struct pctx *p, struct bf_set *set, const char *v)
 		int c;
 
 		*dash = '\0';
-		if (parse_addr(buf, BF_FAMILY_INET4, set->range_lo, &c, false) ||
+		if (parse_addr(buf, BF_FAMILY_INET4, set->range_lo, &c,
+			       false) ||
 		    parse_addr(dash + 1, BF_FAMILY_INET4, set->range_hi, &c,
 			       false) ||
 		    memcmp(set->range_lo, set->range_hi, 4) > 0) {
@@ -775,8 +811,9 @@ static int parse_create(struct pctx *p, int argc, char **argv)
 				return -EINVAL;
 			has_range = true;
 		} else {
-			perr(p, "set %s: unknown or unsupported option '%s' "
-				"for type %s",
+			perr(p,
+			     "set %s: unknown or unsupported option '%s' "
+			     "for type %s",
 			     set.name, o, t->name);
 			return -EINVAL;
 		}
@@ -803,15 +840,17 @@ static int parse_create(struct pctx *p, int argc, char **argv)
 		}
 	}
 	if (t->list && (set.flags & (BF_SET_F_TIMEOUT | BF_SET_F_COUNTERS))) {
-		perr(p, "set %s: timeout and counters are not supported for "
-			"list:set (its members are compiled into the programs)",
+		perr(p,
+		     "set %s: timeout and counters are not supported for "
+		     "list:set (its members are compiled into the programs)",
 		     set.name);
 		return -EINVAL;
 	}
 	if (set.interval_dim >= 0 && (set.flags & BF_SET_F_TIMEOUT)) {
-		perr(p, "set %s: timeout is not supported for %s sets with "
-			"prefixes (an expired element would hide the less "
-			"specific ones the kernel then finds)",
+		perr(p,
+		     "set %s: timeout is not supported for %s sets with "
+		     "prefixes (an expired element would hide the less "
+		     "specific ones the kernel then finds)",
 		     set.name, t->name);
 		return -EINVAL;
 	}
@@ -863,15 +902,15 @@ static int parse_add(struct pctx *p, int argc, char **argv)
 			return -ENOENT;
 		}
 		if (m->is_list) {
-			perr(p, "set %s is a list:set: it cannot be a member "
-				"of list:set %s",
+			perr(p,
+			     "set %s is a list:set: it cannot be a member "
+			     "of list:set %s",
 			     m->name, set->name);
 			return -EINVAL;
 		}
 	}
 	if (set->n_elems >= set->maxelem) {
-		perr(p, "set %s is full (maxelem %u)", set->name,
-		     set->maxelem);
+		perr(p, "set %s is full (maxelem %u)", set->name, set->maxelem);
 		return -ENOSPC;
 	}
 	return bf_set_add_elem(set, &e);
@@ -883,8 +922,8 @@ static int parse_line(struct pctx *p, char *line)
 	int argc = split(line, argv, (int)ARRAY_SIZE(argv));
 
 	if (argc == -E2BIG || argc == -EINVAL) {
-		perr(p, argc == -E2BIG ? "too many words" :
-					 "unterminated quote");
+		perr(p,
+		     argc == -E2BIG ? "too many words" : "unterminated quote");
 		return argc;
 	}
 	if (argc == 0 || argv[0][0] == '#')
@@ -895,8 +934,9 @@ static int parse_line(struct pctx *p, char *line)
 	if (!strcmp(argv[0], "add") || !strcmp(argv[0], "-A") ||
 	    !strcmp(argv[0], "a"))
 		return parse_add(p, argc, argv);
-	perr(p, "unsupported ipset command '%s' (only create and add, as "
-		"in `ipset save` output)",
+	perr(p,
+	     "unsupported ipset command '%s' (only create and add, as "
+	     "in `ipset save` output)",
 	     argv[0]);
 	return -EINVAL;
 }
@@ -951,13 +991,14 @@ static void print_proto_port(FILE *out, const uint8_t *k)
 	else
 		fprintf(out, "%d:", proto);
 	if (proto == P_ICMP || proto == P_ICMPV6) {
-		const struct icmp_name *t =
-			proto == P_ICMPV6 ? icmp6_names : icmp4_names;
+		const struct icmp_name *t = proto == P_ICMPV6 ? icmp6_names :
+								icmp4_names;
 		size_t n = proto == P_ICMPV6 ? ARRAY_SIZE(icmp6_names) :
 					       ARRAY_SIZE(icmp4_names);
 
 		for (size_t i = 0; i < n; i++) {
-			if (t[i].type == port >> 8 && t[i].code == (port & 0xff)) {
+			if (t[i].type == port >> 8 &&
+			    t[i].code == (port & 0xff)) {
 				fputs(t[i].name, out);
 				return;
 			}

@@ -133,8 +133,7 @@ static void make_val(const struct bf_set *set, const struct bf_set_elem *e,
 	v->bytes = e->bytes;
 }
 
-typedef int (*entry_fn)(int fd, const uint8_t *key,
-			const struct bf_set_val *v);
+typedef int (*entry_fn)(int fd, const uint8_t *key, const struct bf_set_val *v);
 
 static int do_update(int fd, const uint8_t *key, const struct bf_set_val *v)
 {
@@ -294,7 +293,8 @@ int bf_set_map_read(int fd, struct bf_set *set)
 			       d->width);
 		}
 		if (bf_set_is_lpm(set)) {
-			const struct bf_set_dim *d = &set->dims[set->interval_dim];
+			const struct bf_set_dim *d =
+				&set->dims[set->interval_dim];
 			uint32_t plen;
 			uint8_t *lo = e.key + d->off;
 
@@ -311,8 +311,9 @@ int bf_set_map_read(int fd, struct bf_set *set)
 		}
 		e.nomatch = v.flags & BF_SET_VAL_NOMATCH;
 		if (v.expires_ns)
-			e.timeout = (uint32_t)((v.expires_ns - now + 999999999ull) /
-					       1000000000ull);
+			e.timeout =
+				(uint32_t)((v.expires_ns - now + 999999999ull) /
+					   1000000000ull);
 		e.packets = v.packets;
 		e.bytes = v.bytes;
 		r = bf_set_add_elem(set, &e);
@@ -322,8 +323,8 @@ int bf_set_map_read(int fd, struct bf_set *set)
 	if (r != -ENOENT && errno != ENOENT)
 		return -errno;
 	if (set->n_elems > 1)
-		qsort_r(set->elems, set->n_elems, sizeof(*set->elems),
-			cmp_elem, &sort_ks);
+		qsort_r(set->elems, set->n_elems, sizeof(*set->elems), cmp_elem,
+			&sort_ks);
 	return 0;
 }
 

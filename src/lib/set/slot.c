@@ -46,8 +46,7 @@ int bf_sets_from_state(struct bf_ruleset *rs, const char *text,
 	return 0;
 }
 
-int bf_sets_state_text(const struct bf_ruleset *rs, char **text,
-		       uint32_t *len)
+int bf_sets_state_text(const struct bf_ruleset *rs, char **text, uint32_t *len)
 {
 	size_t sz = 0;
 	FILE *m;
@@ -165,8 +164,8 @@ int bf_set_maps_prepare(const struct bf_ruleset *rs, const char *slot_dir,
 	return 0;
 }
 
-int bf_set_maps_commit(const struct bf_ruleset *rs,
-		       const struct bf_set_maps *m, const char *slot_dir)
+int bf_set_maps_commit(const struct bf_ruleset *rs, const struct bf_set_maps *m,
+		       const char *slot_dir)
 {
 	struct dirent *de;
 	DIR *d;
@@ -291,8 +290,8 @@ static int parse_elem(const struct bf_set *set, int argc, char **argv,
 		      struct bf_set_elem *e)
 {
 	if (set->origin == BF_SET_ORIGIN_IPSET)
-		return bf_ipset_parse_elem(set, argc, argv, "<command line>",
-					   0, e);
+		return bf_ipset_parse_elem(set, argc, argv, "<command line>", 0,
+					   e);
 	if ((unsigned)set->origin < ARRAY_SIZE(elem_parsers) &&
 	    elem_parsers[set->origin])
 		return elem_parsers[set->origin](set, argc, argv, e);

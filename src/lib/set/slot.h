@@ -20,8 +20,7 @@
 int bf_sets_from_state(struct bf_ruleset *rs, const char *text,
 		       const char *slot_name);
 /* The definitions to store in the state (NULL / 0 without sets). */
-int bf_sets_state_text(const struct bf_ruleset *rs, char **text,
-		       uint32_t *len);
+int bf_sets_state_text(const struct bf_ruleset *rs, char **text, uint32_t *len);
 
 /* The sets of rs of the slot in force (kind, ifname), if any. */
 int bf_sets_load_input(struct bf_ruleset *rs, const char *path, FILE *in);
@@ -37,8 +36,8 @@ struct bf_set_maps {
 int bf_set_maps_prepare(const struct bf_ruleset *rs, const char *slot_dir,
 			struct bf_set_maps *m);
 /* Pin them in slot_dir (replacing) and remove pins of other sets. */
-int bf_set_maps_commit(const struct bf_ruleset *rs,
-		       const struct bf_set_maps *m, const char *slot_dir);
+int bf_set_maps_commit(const struct bf_ruleset *rs, const struct bf_set_maps *m,
+		       const char *slot_dir);
 void bf_set_maps_release(struct bf_set_maps *m);
 
 /* Print the sets of rs with the elements of their maps in slot_dir in
