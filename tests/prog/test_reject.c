@@ -125,6 +125,47 @@ static uint16_t sum_plain(const uint8_t *data, size_t len)
 	return (uint16_t)s;
 }
 
+/* Fill in the transport checksum of an IPv4 (20-byte header) or IPv6
+ * (no extension header) packet: TCP, UDP (pseudo-header), ICMP, ICMPv6
+ * (pseudo-header); `bad` spoils it. */
+static void fix_csum(struct pu_pkt *p, bool v6, bool bad)
+{
+	size_t l3 = v6 ? 40 : 20, len = p->len - l3;
+	uint8_t proto = v6 ? p->b[6] : p->b[9];
+	uint8_t *l4 = p->b + l3;
+	int off = proto == 6 ? 16 : proto == 17 ? 6 : 2;
+	uint32_t s = 0;
+
+	if (!v6) {
+		uint16_t h;
+
+		memset(p->b + 10, 0, 2);
+		h = pu_csum(p->b, 20);
+		memcpy(p->b + 10, &h, 2);
+	}
+	memset(l4 + off, 0, 2);
+	if (v6 || proto == 6 || proto == 17) {
+		const uint8_t *a = p->b + (v6 ? 8 : 12);
+
+		for (size_t i = 0; i < (v6 ? 32u : 8u); i += 2)
+			s += be16(a + i);
+		s += proto + (uint32_t)len;
+	}
+	for (size_t i = 0; i + 1 < len; i += 2)
+		s += be16(l4 + i);
+	if (len & 1)
+		s += (uint32_t)l4[len - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	s = ~s & 0xffff;
+	if (proto == 17 && s == 0)
+		s = 0xffff;
+	if (bad)
+		s ^= 0x0100;
+	l4[off] = (uint8_t)(s >> 8);
+	l4[off + 1] = (uint8_t)s;
+}
+
 static int sysctl_int(const char *path, int def)
 {
 	FILE *f = fopen(path, "re");
@@ -425,6 +466,7 @@ static void test_rst(void **state)
 						memcpy(pkt.b + 2, &v, 2);
 					}
 				}
+				fix_csum(&pkt, v6, false);
 				run(&p, &pkt, f, &o);
 				if (flags[i] & 0x04) {
 					assert_int_equal(o.ret, pu_drop(&p));
@@ -434,6 +476,11 @@ static void test_rst(void **state)
 							       TC_ACT_REDIRECT_ :
 							       XDP_TX_);
 				check_rst(&o, &pkt, v6);
+				/* a bad checksum gets no reset
+				 * (nf_reject_ip_tcphdr_get()) */
+				fix_csum(&pkt, v6, true);
+				run(&p, &pkt, f, &o);
+				assert_int_equal(o.ret, pu_drop(&p));
 			}
 			pu_close(&p);
 			bf_ruleset_free(&rs);
@@ -467,6 +514,7 @@ static void test_silent(void **state)
 		memset(&pkt, 0, sizeof(pkt));
 		pu_v4(&pkt, "192.0.2.1", "192.0.2.2", 1,
 		      pu_icmp(pkt.b + 20, (uint8_t)t, 0), 0);
+		fix_csum(&pkt, false, false);
 		run(&p4, &pkt, BF_FAMILY_INET4, &o);
 		assert_int_equal(o.ret, err ? TCX_DROP : TC_ACT_REDIRECT_);
 		if (!err)
@@ -474,9 +522,45 @@ static void test_silent(void **state)
 		memset(&pkt, 0, sizeof(pkt));
 		pu_v6(&pkt, "2001:db8::1", "2001:db8::2", 58,
 		      pu_icmp(pkt.b + 40, (uint8_t)t, 0));
+		fix_csum(&pkt, true, false);
 		run(&p6, &pkt, BF_FAMILY_INET6, &o);
 		assert_int_equal(o.ret, t < 128 ? TCX_DROP : TC_ACT_REDIRECT_);
 	}
+	/* checksums: UDP without one is answered, a wrong one is not (in
+	 * either family), nor a wrong IPv4 header checksum */
+	pkt = udp4_len(100, 0);
+	run(&p4, &pkt, BF_FAMILY_INET4, &o);
+	assert_int_equal(o.ret, TC_ACT_REDIRECT_);
+	fix_csum(&pkt, false, false);
+	run(&p4, &pkt, BF_FAMILY_INET4, &o);
+	assert_int_equal(o.ret, TC_ACT_REDIRECT_);
+	check_icmp4(&o, &pkt, 3, false);
+	fix_csum(&pkt, false, true);
+	run(&p4, &pkt, BF_FAMILY_INET4, &o);
+	assert_int_equal(o.ret, TCX_DROP);
+	fix_csum(&pkt, false, false);
+	pkt.b[10] ^= 1;
+	run(&p4, &pkt, BF_FAMILY_INET4, &o);
+	assert_int_equal(o.ret, TCX_DROP);
+	pkt = udp6_len(1300);
+	fix_csum(&pkt, true, false);
+	run(&p6, &pkt, BF_FAMILY_INET6, &o);
+	assert_int_equal(o.ret, TC_ACT_REDIRECT_);
+	check_icmp6(&o, &pkt, 4);
+	fix_csum(&pkt, true, true);
+	run(&p6, &pkt, BF_FAMILY_INET6, &o);
+	assert_int_equal(o.ret, TCX_DROP);
+	/* an unknown protocol: its plain sum (IPv4) must be zero */
+	memset(&pkt, 0, sizeof(pkt));
+	pu_v4(&pkt, "192.0.2.1", "192.0.2.2", 253, 9, 0);
+	pkt.b[20] = 0x5a;
+	run(&p4, &pkt, BF_FAMILY_INET4, &o);
+	assert_int_equal(o.ret, TCX_DROP);
+	pkt.b[20] = 0xff, pkt.b[21] = 0xff; /* 0x5a00 + ... -> sum 0xffff */
+	memset(pkt.b + 20, 0, 9);
+	pkt.b[20] = 0xff, pkt.b[21] = 0xff;
+	run(&p4, &pkt, BF_FAMILY_INET4, &o);
+	assert_int_equal(o.ret, TC_ACT_REDIRECT_);
 	/* a non-first fragment */
 	memset(&pkt, 0, sizeof(pkt));
 	pu_v4(&pkt, "192.0.2.1", "192.0.2.2", 17, 16, 0x0002);

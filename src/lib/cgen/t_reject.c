@@ -26,9 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpfilter/log.h"
 #include "cgen/pctx.h"
 #include "cgen/targets.h"
 #include "compat.h"
+#include "kbtf/kbtf.h"
 
 /* Layout of the reply buffer. */
 #define B_L3 14
@@ -53,6 +55,14 @@ _Static_assert(B_QUOTE_6 + QMAX_6 + 4 <= B_PSEUDO &&
 #define S_Q (STK_BUF)	     /* quoted bytes */
 #define S_SEED (STK_BUF + 8) /* running checksum */
 #define S_N (STK_BUF + 16)   /* bytes left to checksum */
+#define S_OFF (STK_BUF + 24) /* checksum verification: packet offset */
+#define S_CH (STK_BUF + 32)  /* its chunk */
+#define S_I (STK_BUF + 40)   /* its iteration */
+/* Checksum verification reads the packet in chunks into the buffer's
+ * start (before the reply is built there). */
+#define B_SCR 0
+/* A 16-bit one's complement sum of at most 64 KiB in CSUM_CHUNK bytes */
+
 
 #define E(insn) bf_emit(e, insn)
 
@@ -307,6 +317,275 @@ static void require_l2_unicast(struct bf_emit *e,
 	bf_emit_jmp_imm(e, BPF_JNE, BF_R1, 0, fail);
 }
 
+/* r0 (a sum from bpf_csum_diff()) folded to 16 bits; go to fail unless
+ * it is 0xffff (the data, checksum included, sums to zero). */
+static void fold_check(struct bf_emit *e, bf_label fail)
+{
+	E(I_MOV32_REG(BF_R0, BF_R0));
+	for (int i = 0; i < 2; i++) {
+		E(I_MOV64_REG(BF_R1, BF_R0));
+		E(I_ALU64_IMM(BPF_AND, BF_R1, 0xffff));
+		E(I_ALU64_IMM(BPF_RSH, BF_R0, 16));
+		E(I_ALU64_REG(BPF_ADD, BF_R0, BF_R1));
+	}
+	bf_emit_jmp_imm(e, BPF_JNE, BF_R0, 0xffff, fail);
+}
+
+/* bpf_csum_diff(NULL, 0, r9 + off, len, S_SEED) into S_SEED: packet
+ * context bytes (the addresses of the pseudo-header). */
+static void csum_pctx(struct bf_emit *e, int16_t off, int32_t len)
+{
+	E(I_MOV64_IMM(BF_R1, 0));
+	E(I_MOV64_IMM(BF_R2, 0));
+	E(I_MOV64_REG(BF_R3, BF_R9));
+	E(I_ALU64_IMM(BPF_ADD, BF_R3, off));
+	E(I_MOV64_IMM(BF_R4, len));
+	E(I_LDX(BPF_DW, BF_R5, BF_FP, S_SEED));
+	E(I_HELPER(BPF_FUNC_csum_diff));
+	E(I_STX(BPF_DW, BF_FP, BF_R0, S_SEED));
+}
+
+/*
+ * The checksums the kernel verifies before it answers, or go to fail
+ * (the packet is only dropped):
+ *  - IPv4: the header checksum (ip_rcv_core() drops a packet with a bad
+ *    one before any hook sees it);
+ *  - the transport checksum, as nf_ip_checksum() / nf_ip6_checksum()
+ *    verify it for nf_send_unreach() (unless nf_reject_verify_csum()
+ *    exempts the protocol: GRE, AH, ESP, SCTP, UDP-Lite, DCCP, UDP
+ *    without a checksum), nf_send_unreach6() (reject6_csum_ok()),
+ *    nf_reject_ip_tcphdr_get() and nf_reject_ip6_tcphdr_get() (`rst`:
+ *    TCP, always): the one's complement sum of the transport segment,
+ *    with the pseudo-header for TCP and UDP (IPv4) or always (IPv6).
+ * At tc a packet whose skb says CHECKSUM_UNNECESSARY (checked by the
+ * device) or CHECKSUM_PARTIAL (sent by this host or a local peer, the sum
+ * to be filled in by offload) is not verified, as skb_csum_unnecessary()
+ * and nf_ip_checksum() do. XDP has no such state: every frame is
+ * verified (doc/hooks.md).
+ */
+static void verify_csum(struct bf_emit *e, const struct bf_reject_env *env,
+			bool v6, bool rst, bf_label fail)
+{
+	bf_label skip = bf_label_new(e);
+	bf_label pseudo = bf_label_new(e), seeded = bf_label_new(e);
+
+	if (!v6) {
+		bf_label hok = bf_label_new(e);
+
+		/* thoff = ihl * 4, 20..60 */
+		pld(e, BPF_W, BF_R2, PCTX_OFF(thoff));
+		bf_emit_jmp_imm(e, BPF_JGT, BF_R2, 60, fail);
+		bf_emit_jmp_imm(e, BPF_JLT, BF_R2, 20, fail);
+		E(I_MOV64_IMM(BF_R4, env->l3off));
+		dyn_read(e, B_SCR, 0, true, fail);
+		pld(e, BPF_W, BF_R4, PCTX_OFF(thoff));
+		bf_emit_jmp_imm(e, BPF_JLE, BF_R4, 60, hok);
+		E(I_MOV64_IMM(BF_R4, 60));
+		bf_label_bind(e, hok);
+		E(I_MOV64_IMM(BF_R1, 0));
+		E(I_MOV64_IMM(BF_R2, 0));
+		E(I_MOV64_REG(BF_R3, BF_R8));
+		E(I_ALU64_IMM(BPF_ADD, BF_R3, B_SCR));
+		E(I_MOV64_IMM(BF_R5, 0));
+		E(I_HELPER(BPF_FUNC_csum_diff));
+		fold_check(e, fail);
+	}
+
+	if (env->attach == BF_ATTACH_TC) {
+		int kf = bf_kbtf_func_id("bpf_cast_to_kern_ctx");
+		unsigned int bit = 0, bits = 0;
+
+		if (kf < 0 ||
+		    bf_kbtf_member_bits("sk_buff", "ip_summed", &bit, &bits)) {
+			bf_err("REJECT: the kernel BTF lacks "
+			       "bpf_cast_to_kern_ctx or sk_buff.ip_summed");
+			bf_emit_fail(e, -ENOENT);
+			return;
+		}
+		E(I_MOV64_REG(BF_R1, BF_R6));
+		E(I_KFUNC(kf));
+		E(I_LDX(BPF_B, BF_R1, BF_R0, (int16_t)(bit / 8)));
+		if (bit % 8)
+			E(I_ALU32_IMM(BPF_RSH, BF_R1, (int32_t)(bit % 8)));
+		E(I_ALU32_IMM(BPF_AND, BF_R1, 3));
+		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, 1 /* UNNECESSARY */, skip);
+		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, 3 /* PARTIAL */, skip);
+	}
+	pld(e, BPF_B, BF_R2, PCTX_OFF(l4proto));
+	if (!rst) {
+		static const int exempt[] = { 47, 51, 50, 132, 136, 33 };
+		bf_label verify = bf_label_new(e);
+
+		for (size_t i = 0; i < sizeof(exempt) / sizeof(exempt[0]); i++)
+			bf_emit_jmp32_imm(e, BPF_JEQ, BF_R2, exempt[i], skip);
+		/* UDP without a checksum (when its header can be read) */
+		bf_emit_jmp32_imm(e, BPF_JNE, BF_R2, 17, verify);
+		E(I_ST(BPF_DW, BF_FP, S_CH, 0));
+		E(I_MOV64_REG(BF_R1, BF_FP));
+		E(I_ALU64_IMM(BPF_ADD, BF_R1, S_CH));
+		E(I_MOV64_IMM(BF_R2, 2));
+		E(I_MOV64_REG(BF_R3, BF_FP));
+		E(I_ALU64_IMM(BPF_ADD, BF_R3, STK_DYNPTR));
+		pld(e, BPF_W, BF_R4, PCTX_OFF(thoff));
+		E(I_ALU64_IMM(BPF_ADD, BF_R4, env->l3off + 6));
+		E(I_MOV64_IMM(BF_R5, 0));
+		E(I_HELPER(BPF_FUNC_dynptr_read));
+		bf_emit_jmp_imm(e, BPF_JNE, BF_R0, 0, verify);
+		E(I_LDX(BPF_DW, BF_R1, BF_FP, S_CH));
+		bf_emit_jmp_imm(e, BPF_JEQ, BF_R1, 0, skip);
+		bf_label_bind(e, verify);
+		pld(e, BPF_B, BF_R2, PCTX_OFF(l4proto));
+	}
+
+	/* N = L3 length - transport offset; the pseudo-header's tail */
+	pld(e, BPF_W, BF_R1, PCTX_OFF(len));
+	pld(e, BPF_W, BF_R3, PCTX_OFF(thoff));
+	E(I_ALU64_REG(BPF_SUB, BF_R1, BF_R3));
+	E(I_STX(BPF_DW, BF_FP, BF_R1, S_N));
+	E(I_ST(BPF_DW, BF_FP, S_SEED, 0));
+	if (v6) {
+		E(I_BE(BF_R1, 32));
+		E(I_STX(BPF_W, BF_R8, BF_R1, B_PSEUDO));
+		E(I_ST(BPF_W, BF_R8, B_PSEUDO + 4, 0));
+		E(I_STX(BPF_B, BF_R8, BF_R2, B_PSEUDO + 7));
+		csum_pctx(e, PCTX_OFF(saddr), 32);
+		csum_fixed(e, B_PSEUDO, 8);
+	} else {
+		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R2, 6, pseudo);
+		bf_emit_jmp32_imm(e, BPF_JNE, BF_R2, 17, seeded);
+		bf_label_bind(e, pseudo);
+		E(I_BE(BF_R1, 16));
+		E(I_STX(BPF_H, BF_R8, BF_R1, B_PSEUDO + 2));
+		E(I_ST(BPF_B, BF_R8, B_PSEUDO, 0));
+		E(I_STX(BPF_B, BF_R8, BF_R2, B_PSEUDO + 1));
+		csum_pctx(e, PCTX_OFF(saddr), 4);
+		csum_pctx(e, PCTX_OFF(daddr), 4);
+		csum_fixed(e, B_PSEUDO, 4);
+	}
+	bf_label_bind(e, seeded);
+	/* XDP: the pseudo-header's sum, for the CHECKSUM_PARTIAL test */
+	E(I_LDX(BPF_DW, BF_R1, BF_FP, S_SEED));
+	E(I_STX(BPF_DW, BF_FP, BF_R1, S_Q));
+
+	/* the segment, CSUM_CHUNK bytes at a time, in the bpf_loop()
+	 * callback bf_cgen_reject_csum_cb() (verified once, however many
+	 * paths lead here) */
+	pld(e, BPF_W, BF_R1, PCTX_OFF(thoff));
+	E(I_ALU64_IMM(BPF_ADD, BF_R1, env->l3off));
+	E(I_STX(BPF_DW, BF_FP, BF_R1, S_OFF));
+	E(I_LDX(BPF_DW, BF_R1, BF_FP, S_N));
+	E(I_ALU64_IMM(BPF_ADD, BF_R1, CSUM_CHUNK - 1));
+	E(I_ALU64_IMM(BPF_RSH, BF_R1, 9));
+	_Static_assert(CSUM_CHUNK == 1 << 9, "chunk shift");
+	bf_emit_ld_func(e, BF_R2, env->csum_cb);
+	E(I_MOV64_REG(BF_R3, BF_R9));
+	E(I_MOV64_IMM(BF_R4, 0));
+	E(I_HELPER(BPF_FUNC_loop));
+	/* every byte summed (the callback leaves S_N non-zero on error) */
+	E(I_LDX(BPF_DW, BF_R1, BF_FP, S_N));
+	bf_emit_jmp_imm(e, BPF_JNE, BF_R1, 0, fail);
+	E(I_LDX(BPF_DW, BF_R0, BF_FP, S_SEED));
+	if (env->attach != BF_ATTACH_XDP) {
+		fold_check(e, fail);
+	} else {
+		/* XDP cannot see CHECKSUM_PARTIAL, but a frame a local
+		 * socket sent through a veth carries its mark: a TCP or UDP
+		 * checksum field holding the folded sum of the pseudo-header
+		 * alone (__tcp_v4_send_check(), udp4_hwcsum(), ...). Such a
+		 * frame is answered, as the kernel answers the skb. */
+		bf_label partial = bf_label_new(e), udp = bf_label_new(e);
+		bf_label rd = bf_label_new(e);
+
+		fold_check(e, partial);
+		bf_emit_ja(e, skip);
+		bf_label_bind(e, partial);
+		pld(e, BPF_B, BF_R2, PCTX_OFF(l4proto));
+		pld(e, BPF_W, BF_R4, PCTX_OFF(thoff));
+		E(I_ALU64_IMM(BPF_ADD, BF_R4, env->l3off));
+		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R2, 17, udp);
+		bf_emit_jmp32_imm(e, BPF_JNE, BF_R2, 6, fail);
+		E(I_ALU64_IMM(BPF_ADD, BF_R4, 16));
+		bf_emit_ja(e, rd);
+		bf_label_bind(e, udp);
+		E(I_ALU64_IMM(BPF_ADD, BF_R4, 6));
+		bf_label_bind(e, rd);
+		E(I_ST(BPF_DW, BF_FP, S_CH, 0));
+		E(I_MOV64_REG(BF_R1, BF_FP));
+		E(I_ALU64_IMM(BPF_ADD, BF_R1, S_CH));
+		E(I_MOV64_IMM(BF_R2, 2));
+		E(I_MOV64_REG(BF_R3, BF_FP));
+		E(I_ALU64_IMM(BPF_ADD, BF_R3, STK_DYNPTR));
+		E(I_MOV64_IMM(BF_R5, 0));
+		E(I_HELPER(BPF_FUNC_dynptr_read));
+		bf_emit_jmp_imm(e, BPF_JNE, BF_R0, 0, fail);
+		E(I_LDX(BPF_DW, BF_R0, BF_FP, S_Q));
+		E(I_MOV32_REG(BF_R0, BF_R0));
+		for (int i = 0; i < 2; i++) {
+			E(I_MOV64_REG(BF_R1, BF_R0));
+			E(I_ALU64_IMM(BPF_AND, BF_R1, 0xffff));
+			E(I_ALU64_IMM(BPF_RSH, BF_R0, 16));
+			E(I_ALU64_REG(BPF_ADD, BF_R0, BF_R1));
+		}
+		E(I_LDX(BPF_DW, BF_R1, BF_FP, S_CH));
+		bf_emit_jmp_reg(e, BPF_JNE, BF_R0, BF_R1, fail);
+	}
+	bf_label_bind(e, skip);
+}
+
+/* Offsets of the main function's stack slots from the packet context,
+ * for the callback, which reaches them through its pointer. */
+#define X(slot) ((int16_t)((slot) - STK_PCTX))
+
+void bf_cgen_reject_csum_cb(struct bf_emit *e)
+{
+	bf_label take = bf_label_new(e), stop = bf_label_new(e);
+	bf_label bad = bf_label_new(e);
+
+	/* int cb(u64 index, struct bf_pctx *p): r9 = p */
+	E(I_MOV64_REG(BF_R9, BF_R2));
+	get_buf(e, stop);
+	E(I_LDX(BPF_DW, BF_R2, BF_R9, X(S_N)));
+	bf_emit_jmp_imm(e, BPF_JEQ, BF_R2, 0, stop);
+	bf_emit_jmp_imm(e, BPF_JLE, BF_R2, CSUM_CHUNK, take);
+	E(I_MOV64_IMM(BF_R2, CSUM_CHUNK));
+	bf_label_bind(e, take);
+	E(I_STX(BPF_DW, BF_R9, BF_R2, X(S_CH)));
+	/* zeros after the chunk, up to a multiple of 4 */
+	E(I_MOV64_REG(BF_R1, BF_R8));
+	E(I_ALU64_REG(BPF_ADD, BF_R1, BF_R2));
+	E(I_ST(BPF_W, BF_R1, B_SCR, 0));
+	E(I_MOV64_REG(BF_R1, BF_R8));
+	E(I_ALU64_IMM(BPF_ADD, BF_R1, B_SCR));
+	E(I_MOV64_REG(BF_R3, BF_R9));
+	E(I_ALU64_IMM(BPF_ADD, BF_R3, STK_DYNPTR - STK_PCTX));
+	E(I_LDX(BPF_DW, BF_R4, BF_R9, X(S_OFF)));
+	E(I_MOV64_IMM(BF_R5, 0));
+	E(I_HELPER(BPF_FUNC_dynptr_read));
+	bf_emit_jmp_imm(e, BPF_JNE, BF_R0, 0, bad);
+	E(I_LDX(BPF_DW, BF_R4, BF_R9, X(S_CH)));
+	E(I_ALU64_IMM(BPF_ADD, BF_R4, 3));
+	E(I_ALU64_IMM(BPF_AND, BF_R4, ~3));
+	E(I_MOV64_IMM(BF_R1, 0));
+	E(I_MOV64_IMM(BF_R2, 0));
+	E(I_MOV64_REG(BF_R3, BF_R8));
+	E(I_ALU64_IMM(BPF_ADD, BF_R3, B_SCR));
+	E(I_LDX(BPF_DW, BF_R5, BF_R9, X(S_SEED)));
+	E(I_HELPER(BPF_FUNC_csum_diff));
+	E(I_STX(BPF_DW, BF_R9, BF_R0, X(S_SEED)));
+	E(I_LDX(BPF_DW, BF_R1, BF_R9, X(S_CH)));
+	E(I_LDX(BPF_DW, BF_R2, BF_R9, X(S_N)));
+	E(I_ALU64_REG(BPF_SUB, BF_R2, BF_R1));
+	E(I_STX(BPF_DW, BF_R9, BF_R2, X(S_N)));
+	E(I_LDX(BPF_DW, BF_R2, BF_R9, X(S_OFF)));
+	E(I_ALU64_REG(BPF_ADD, BF_R2, BF_R1));
+	E(I_STX(BPF_DW, BF_R9, BF_R2, X(S_OFF)));
+	bf_emit_ret(e, 0);
+	bf_label_bind(e, bad);
+	E(I_ST(BPF_DW, BF_R9, X(S_N), -1));
+	bf_label_bind(e, stop);
+	bf_emit_ret(e, 1);
+}
+
 /* The ICMP / ICMPv6 error (r7 & 0xff = code). */
 static void build_icmp(struct bf_emit *e, const struct bf_reject_env *env,
 		       bool v6, int kf_size, bf_label fail)
@@ -317,7 +596,6 @@ static void build_icmp(struct bf_emit *e, const struct bf_reject_env *env,
 	bool local_src = env->hook == BF_HOOK_OUTPUT;
 	bf_label qok = bf_label_new(e);
 
-	get_buf(e, fail);
 	/* Q = min(L3 length, qmax): the error quotes the packet from its
 	 * network header (icmp_param.offset / msg.offset). */
 	pld(e, BPF_W, BF_R2, PCTX_OFF(len));
@@ -418,7 +696,6 @@ static void build_rst(struct bf_emit *e, const struct bf_reject_env *env,
 	int16_t l4 = v6 ? B_L4_6 : B_L4_4;
 	bf_label noack = bf_label_new(e), hdr = bf_label_new(e);
 
-	get_buf(e, fail);
 	pld(e, BPF_W, BF_R4, PCTX_OFF(thoff));
 	E(I_ALU64_IMM(BPF_ADD, BF_R4, env->l3off));
 	dyn_read(e, B_TCP, 20, false, fail);
@@ -553,6 +830,7 @@ void bf_cgen_reject_reply(struct bf_emit *e, const struct bf_reject_env *env,
 		E(I_ALU64_REG(BPF_OR, BF_R1, BF_R2));
 		bf_emit_jmp_imm(e, BPF_JEQ, BF_R1, 0, drop);
 	}
+	get_buf(e, drop);
 	bf_emit_jmp_imm(e, BPF_JGE, BF_R7, BF_RC_REJECT_RST, rst);
 
 	require_l2_unicast(e, env, drop);
@@ -580,6 +858,7 @@ void bf_cgen_reject_reply(struct bf_emit *e, const struct bf_reject_env *env,
 		pld(e, BPF_W, BF_R2, PCTX_OFF(len));
 		bf_emit_jmp_reg(e, BPF_JGE, BF_R1, BF_R2, drop);
 	}
+	verify_csum(e, env, v6, false, drop);
 	build_icmp(e, env, v6, kf_size, drop);
 
 	/* TCP reset: a whole TCP header, not itself a reset */
@@ -591,6 +870,7 @@ void bf_cgen_reject_reply(struct bf_emit *e, const struct bf_reject_env *env,
 	pld(e, BPF_B, BF_R1, PCTX_OFF(tcpflags));
 	E(I_ALU64_IMM(BPF_AND, BF_R1, 0x04));
 	bf_emit_jmp_imm(e, BPF_JNE, BF_R1, 0, drop);
+	verify_csum(e, env, v6, true, drop);
 	build_rst(e, env, v6, kf_size, drop);
 
 	bf_label_bind(e, drop);

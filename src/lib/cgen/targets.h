@@ -42,6 +42,9 @@ struct bf_reject_env {
 	int32_t v_drop; /* the hook's drop code */
 	uint8_t ttl4, hlim6; /* TTL / hop limit of the replies */
 	int kf_size; /* BTF id of the bpf_dynptr_size kfunc */
+	/* entry of the checksum callback (bf_cgen_reject_csum_cb()), which
+	 * the caller emits as a function of its own */
+	bf_label csum_cb;
 };
 
 /* Main function, right after the family's built-in chain returned with a
@@ -53,6 +56,12 @@ struct bf_reject_env {
  * bytes of the packet context; needs the BF_RELOC_REJBUF map. */
 void bf_cgen_reject_reply(struct bf_emit *e, const struct bf_reject_env *env,
 			  enum bf_family family);
+
+/* The bpf_loop() callback of bf_cgen_reject_reply()'s checksum
+ * verification (one chunk of the transport segment a call), emitted by
+ * the caller at env->csum_cb as a static function:
+ * int cb(u64 index, struct bf_pctx *p). */
+void bf_cgen_reject_csum_cb(struct bf_emit *e);
 
 /* MARK (mark_tg() in net/netfilter/xt_mark.c): in a chain function (r9 =
  * packet context), pctx.mark = (pctx.mark & ~mask) ^ value; the main
