@@ -142,6 +142,8 @@ struct cg {
 	bool reject_on, mark_on;
 	bf_label reject_cb; /* REJECT's checksum callback, if referenced */
 	bool reject_cb_on;
+	bf_label reject_cb; /* REJECT's checksum callback, if referenced */
+	bool reject_cb_on;
 	struct bf_mx mx; /* addrtype, owner, time, tcpmss, rt (mext.h) */
 	int off_ct_mark;
 	int off_skb_mark, off_skb_dev, off_dev_type, off_skb_head,
@@ -2191,6 +2193,26 @@ static void emit_reject_cb(struct cg *c, struct bf_program *prog)
 	bf_cgen_reject_csum_cb(&c->e);
 }
 
+/* REJECT's checksum callback (t_reject.c) as a function of its own. */
+static void emit_reject_cb(struct cg *c, struct bf_program *prog)
+{
+	struct bf_func *fn;
+
+	if (!c->reject_cb_on || !bf_label_refs(&c->e, c->reject_cb) ||
+	    c->e.err)
+		return;
+	if (prog->n_funcs == c->cap_funcs) {
+		bf_emit_fail(&c->e, -ENOMEM); /* cap_funcs > 2: cannot be */
+		return;
+	}
+	fn = &prog->funcs[prog->n_funcs++];
+	memset(fn, 0, sizeof(*fn));
+	bf_label_bind_entry(&c->e, c->reject_cb);
+	fn->insn_off = bf_emit_pos(&c->e);
+	snprintf(fn->name, sizeof(fn->name), "bf_rejsum");
+	bf_cgen_reject_csum_cb(&c->e);
+}
+
 /* Netfilter-only context: conntrack state and interface names. */
 static void parse_nf_meta(struct cg *c)
 {
@@ -2454,6 +2476,12 @@ static void call_builtin(struct cg *c, enum bf_family family)
 			.l3off = ETH_HLEN_, .v_drop = c->v_drop,
 			.kf_size = c->kf_size,
 		};
+
+		if (!c->reject_cb_on) {
+			c->reject_cb = bf_label_new(&c->e);
+			c->reject_cb_on = true;
+		}
+		env.csum_cb = c->reject_cb;
 
 		if (!c->reject_cb_on) {
 			c->reject_cb = bf_label_new(&c->e);
@@ -2984,6 +3012,7 @@ static int compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 	prog->n_funcs = 1;
 	emit_main(&c, family);
 	emit_v6walk(&c, prog);
+	emit_reject_cb(&c, prog);
 	emit_reject_cb(&c, prog);
 	/* Emit the chains that live code calls, until none is left: a
 	 * chain called only from unreachable rules is left out (the
