@@ -216,17 +216,24 @@ static void name_file(const struct run *run, const char *file, char *msg,
 		 run->o->rs ? " (as iptables-save)" : "", tail);
 }
 
-/* The line of a tool's output that says what is wrong. */
+/* The line of a tool's output that says what is wrong: the first one
+ * that is not a warning (bpfilter warns, e.g. about REJECT at nf, before
+ * the error that refuses the ruleset). */
 static void first_error(const char *out, char *err, size_t errsize)
 {
 	const char *l = out && *out ? out : "(no message)";
-	const char *e = strstr(l, "error");
-	const char *b = e ? e : l;
+	const char *p = l;
 
-	/* keep the whole line the error is on */
-	while (b > l && b[-1] != '\n')
-		b--;
-	snprintf(err, errsize, "%.*s", (int)strcspn(b, "\n"), b);
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		if (n && !memmem(p, n, "warning:", 8)) {
+			snprintf(err, errsize, "%.*s", (int)n, p);
+			return;
+		}
+		p += n + (p[n] == '\n');
+	}
+	snprintf(err, errsize, "%.*s", (int)strcspn(l, "\n"), l);
 }
 
 static const char *fam_flag(enum bf_family fam)
