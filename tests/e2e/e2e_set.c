@@ -312,6 +312,21 @@ static void test_kernel_vs_bpfilter(void **state)
 				b.sd.ns_r, bft_bpfilter_bin(), sets, rules),
 			 0);
 	compare(&k, &b, "as loaded");
+	/* iptables -L prints the set matches as the kernel's does */
+	assert_int_equal(bft_sh_out(&ks,
+				    "ip netns exec %s iptables-legacy -L "
+				    "INPUT -n",
+				    k.sd.ns_r),
+			 0);
+	assert_int_equal(bft_sh_out(&bs,
+				    "ip netns exec %s %s iptables -L "
+				    "INPUT -n",
+				    b.sd.ns_r, bft_bpfilter_bin()),
+			 0);
+	assert_string_equal(ks, bs);
+	free(ks);
+	free(bs);
+	ks = bs = NULL;
 	/* the element of tmo with timeout 3 expires on both sides */
 	sleep(4);
 	compare(&k, &b, "after a timeout");

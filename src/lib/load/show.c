@@ -471,6 +471,23 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
 		case BF_MATCH_COMMENT:
 			fprintf(out, "/* %s */ ", m->u.comment);
 			break;
+		case BF_MATCH_SET:
+			/* libxt_set's set_print_v4_matchinfo() */
+			fprintf(out, "%smatch-set %.*s ", m->neg ? "! " : "",
+				BF_SET_NAME_MAX - 1, m->u.set.name);
+			for (int d = 0; d < m->u.set.dim && d < BF_SET_DIM_MAX;
+			     d++)
+				fprintf(out, "%s%s", d ? "," : "",
+					m->u.set.flags & (1u << d) ? "dst" :
+								     "src");
+			fputc(' ', out);
+			if (m->u.set.return_nomatch)
+				fputs("return-nomatch ", out);
+			if (m->u.set.no_update_counters)
+				fputs("! update-counters ", out);
+			if (m->u.set.no_update_subcounters)
+				fputs("! update-subcounters ", out);
+			break;
 		default:
 			break;
 		}
