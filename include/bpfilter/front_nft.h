@@ -357,6 +357,15 @@ const char *bf_nft_hook_name(enum bf_nft_hook hook);
  * See doc/front-nft.md for the mapping. */
 int bf_nft_lower(const struct bf_nft *nft, struct bf_ruleset *rs);
 
+/* Print one family's filter table of the IR in nft syntax, as `table ip
+ * TABLE { ... }` (ip6 for IPv6): built-in chains as base chains at their
+ * hooks (priority filter), user chains as regular chains, every rule with
+ * a counter (with its values when `counters`). A match or target without
+ * an nft form is printed as a comment, reported, and the function returns
+ * -EOPNOTSUPP after printing the rest. */
+int bf_nft_print_ir(FILE *out, const struct bf_ruleset *rs,
+		    enum bf_family family, const char *table, bool counters);
+
 /* Parse the JSON of `nft -j list ruleset` (libnftables-json) into an
  * AST: each object becomes the nft command it stands for, parsed by the
  * text parser (so errors point into that text, one command per line; see

@@ -289,3 +289,100 @@ int cli_import(int argc, char **argv)
 	cli_nft_bufs_free(&b);
 	return cli_status(r);
 }
+
+/* A slot section header of bf_save(): "# bpfilter slot NAME, FAMILY, ..." */
+static bool slot_header(const char *line, char *slot, size_t size,
+			char *fam, size_t fsize)
+{
+	const char *p = line + strlen("# bpfilter slot ");
+	const char *comma = strchr(p, ',');
+	const char *comma2;
+
+	if (strncmp(line, "# bpfilter slot ", 16) || !comma)
+		return false;
+	snprintf(slot, size, "%.*s", (int)(comma - p), p);
+	p = comma + 2;
+	comma2 = strchr(p, ',');
+	snprintf(fam, fsize, "%.*s", comma2 ? (int)(comma2 - p) : (int)strlen(p),
+		 p);
+	return true;
+}
+
+static int print_section(FILE *out, const char *slot, const char *fam,
+			 const char *text, bool counters)
+{
+	enum bf_family f = !strcmp(fam, "ipv6") ? BF_FAMILY_INET6
+						 : BF_FAMILY_INET4;
+	struct bf_ruleset *rs;
+	char table[64] = "bpfilter_";
+	size_t n = strlen(table);
+	int r;
+
+	if (strcmp(fam, "ipv4") && strcmp(fam, "ipv6")) {
+		fprintf(out, "# bpfilter slot %s: the %s section has no nft form "
+			     "here (see bpfilter save)\n", slot, fam);
+		return 0;
+	}
+	for (const char *p = slot; *p && n < sizeof(table) - 1; p++)
+		table[n++] = isalnum((unsigned char)*p) ? *p : '_';
+	table[n] = '\0';
+	rs = bf_ruleset_new();
+	if (!rs)
+		return -ENOMEM;
+	r = bf_ipt_parse_restore_str(rs, text, slot, f);
+	if (!r) {
+		fprintf(out, "# bpfilter slot %s, %s\n", slot, fam);
+		r = bf_nft_print_ir(out, rs, f, table, counters);
+	}
+	bf_ruleset_free(&rs);
+	return r;
+}
+
+int cli_save_nft(FILE *out, const struct bf_slot_sel *sel,
+		 unsigned int families, bool counters)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	char slot[64] = "", fam[16] = "";
+	char *line, *save = NULL;
+	char *section = NULL;
+	size_t slen = 0;
+	FILE *sm = NULL;
+	int r, err = 0;
+
+	if (!m)
+		return -ENOMEM;
+	r = bf_save(m, sel, families, counters);
+	fclose(m);
+	if (r)
+		return r;
+	fputs("# bpfilter save --format nft\n", out);
+	for (line = strtok_r(text, "\n", &save);; line = strtok_r(NULL, "\n", &save)) {
+		char nslot[64], nfam[16];
+		bool header = line && slot_header(line, nslot, sizeof(nslot),
+						  nfam, sizeof(nfam));
+		if (!line || header) {
+			if (sm) {
+				fclose(sm);
+				sm = NULL;
+				r = print_section(out, slot, fam, section, counters);
+				if (r && !err)
+					err = r;
+				free(section);
+				section = NULL;
+			}
+			if (!line)
+				break;
+			snprintf(slot, sizeof(slot), "%s", nslot);
+			snprintf(fam, sizeof(fam), "%s", nfam);
+			sm = open_memstream(&section, &slen);
+			if (!sm)
+				return -ENOMEM;
+			continue;
+		}
+		if (sm)
+			fprintf(sm, "%s\n", line);
+	}
+	return err;
+}

@@ -28,6 +28,10 @@ void cli_nft_bufs_free(struct cli_nft_bufs *b);
 /* bpfilter import nft: the ruleset of `nft -j list ruleset` (or --from
  * FILE) put in force in one slot, as apply --format nft does. */
 int cli_import(int argc, char **argv);
+/* bpfilter save --format nft: what bf_save() prints, each family's table
+ * of each slot as an nft table (bpfilter_SLOT). */
+int cli_save_nft(FILE *out, const struct bf_slot_sel *sel,
+		 unsigned int families, bool counters);
 /* The lowered IR of an nft file in iptables-save form (both families). */
 int cli_nft_print_lowered(const char *path, FILE *out);
 

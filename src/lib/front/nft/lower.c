@@ -42,6 +42,24 @@ struct lctx {
 	size_t n_seen;
 };
 
+/* A fresh IR chain name "nft.N": used by no chain of the nft table being
+ * lowered (whose chains keep their names) nor of the IR, in any family. */
+static void synth_name(struct lctx *c, char *buf, size_t size)
+{
+	for (;;) {
+		bool used = false;
+		snprintf(buf, size, "nft.%d", ++c->n_synth);
+		for (size_t i = 0; c->table && i < c->table->n_chains; i++)
+			if (!strcmp(c->table->chains[i].name, buf))
+				used = true;
+		for (int f = 0; f < BF_FAMILY_COUNT; f++)
+			if (bf_ruleset_chain(c->rs, f, buf))
+				used = true;
+		if (!used)
+			return;
+	}
+}
+
 /* iptables-save text (what apply and the saved state carry the IR in)
  * names the six flags of libxt_tcp only. */
 #define TCPFLAGS_ECN_WHY                                                       \
@@ -727,7 +745,7 @@ static int lower_negset(struct lctx *c, const char *ch, struct bf_rule *r,
 		bf_rule_release(r);
 		return -EOPNOTSUPP;
 	}
-	snprintf(hname, sizeof(hname), "nft.%d", ++c->n_synth);
+	synth_name(c, hname, sizeof(hname));
 	if (bf_ruleset_add_chain(c->rs, fam, hname, s->loc.line, NULL)) {
 		bf_rule_release(r);
 		c->oom = true;
@@ -1014,13 +1032,15 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 			if (f && !strcmp(f->proto, "ct") && f->id == BF_NFT_CT_STATE) {
 				bool single = rhs->kind == BF_NFT_E_VALUE &&
 					      !(rhs->num & (rhs->num - 1));
-				if (op == BF_NFT_OP_NEG ||
-				    ((op == BF_NFT_OP_NE || op == BF_NFT_OP_EQ) && !single)) {
+				/* any of (implicit), none of (!), and ==/!= of
+				 * one state (a packet has exactly one) */
+				if ((op == BF_NFT_OP_NE || op == BF_NFT_OP_EQ) && !single) {
 					REFUSE(c, &s->loc, "this ct state form");
 					ret = -EOPNOTSUPP;
 					break;
 				}
-				ret = lower_cmp(c, &r, s, lhs, rhs, op == BF_NFT_OP_NE);
+				ret = lower_cmp(c, &r, s, lhs, rhs,
+						op == BF_NFT_OP_NE || op == BF_NFT_OP_NEG);
 				break;
 			}
 			if (f && (!strcmp(f->proto, "icmp") ||
@@ -1130,6 +1150,23 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 	}
 	if (negset)
 		return lower_negset(c, ch, &r, negset_stmt, negset, side_rules);
+	if (!have_verdict && side_rules && !rule->comment) {
+		/* `... log` (or `meta mark set`) ends the rule: its own IR
+		 * rule is the whole effect; a verdict-less copy of the
+		 * matches after it would only count twice */
+		bool match_after = false;
+		for (size_t i = rule->n_stmts; i-- > 0;) {
+			enum bf_nft_stmt_kind k = rule->stmts[i].kind;
+			if (k == BF_NFT_S_LOG || k == BF_NFT_S_SET)
+				break;
+			if (k == BF_NFT_S_MATCH)
+				match_after = true;
+		}
+		if (!match_after) {
+			bf_rule_release(&r);
+			return 0;
+		}
+	}
 	/* a rule without verdict nor effect (only matches, counter):
 	 * still one IR rule (it counts) */
 	return push_rule(c, ch, &r);
@@ -1313,9 +1350,11 @@ int bf_nft_lower(const struct bf_nft *nft, struct bf_ruleset *rs)
 			for (int f = 0; f < BF_FAMILY_COUNT && !clash; f++)
 				if (fams[f] && bf_ruleset_chain(rs, f, n))
 					clash = true;
+			for (size_t j = 0; j < i && !clash; j++)
+				if (!strcmp(c.names[j], n))
+					clash = true; /* a synthesized name */
 			if (clash)
-				snprintf(c.names[i], sizeof(c.names[i]), "nft.%d",
-					 ++c.n_synth);
+				synth_name(&c, c.names[i], sizeof(c.names[i]));
 			else
 				snprintf(c.names[i], sizeof(c.names[i]), "%s", n);
 		}

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The IR printed in nft syntax (`bpfilter save --format nft`): one table
+ * per family with the built-in chains as base chains at their hooks and
+ * the user chains as regular chains; what `nft -f` reads back. An IR match
+ * or target nft has no equivalent for is reported and makes the printer
+ * return -EOPNOTSUPP (the rest is still printed, that rule as a comment).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "bpfilter/helper.h"
+#include "bpfilter/log.h"
+#include "front/nft/nft.h"
+
+static const char *const tcpflag_names[8] = { "fin", "syn", "rst", "psh",
+					      "ack", "urg", "ecn", "cwr" };
+
+static void flags_or(FILE *out, uint8_t v)
+{
+	bool any = false;
+
+	for (int i = 0; i < 8; i++) {
+		if (!(v & (1u << i)))
+			continue;
+		fprintf(out, "%s%s", any ? " | " : "", tcpflag_names[i]);
+		any = true;
+	}
+	if (!any)
+		fputs("0x0", out);
+}
+
+static int prefix_len(const uint8_t *mask, int bytes)
+{
+	int n = 0;
+
+	for (int i = 0; i < bytes; i++)
+		for (int b = 7; b >= 0; b--) {
+			if (!(mask[i] & (1u << b)))
+				return n;
+			n++;
+		}
+	return n;
+}
+
+static void addr(FILE *out, enum bf_family f, const uint8_t *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	inet_ntop(f == BF_FAMILY_INET4 ? AF_INET : AF_INET6, a, buf,
+		  sizeof(buf));
+	fputs(buf, out);
+}
+
+static const char *op(bool neg)
+{
+	return neg ? "!= " : "";
+}
+
+static void ctstate(FILE *out, uint32_t mask, const char *sep)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} names[] = {
+		{ BF_CTSTATE_INVALID, "invalid" },
+		{ BF_CTSTATE_ESTABLISHED, "established" },
+		{ BF_CTSTATE_RELATED, "related" },
+		{ BF_CTSTATE_NEW, "new" },
+		{ BF_CTSTATE_UNTRACKED, "untracked" },
+	};
+	bool any = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!(mask & names[i].bit))
+			continue;
+		fprintf(out, "%s%s", any ? sep : "", names[i].name);
+		any = true;
+	}
+}
+
+static const char *reject_str(enum bf_reject_with w)
+{
+	switch (w) {
+	case BF_REJECT_ICMP_NET_UNREACHABLE:
+		return "icmp net-unreachable";
+	case BF_REJECT_ICMP_HOST_UNREACHABLE:
+		return "icmp host-unreachable";
+	case BF_REJECT_ICMP_PORT_UNREACHABLE:
+		return "icmp port-unreachable";
+	case BF_REJECT_ICMP_PROTO_UNREACHABLE:
+		return "icmp prot-unreachable";
+	case BF_REJECT_ICMP_NET_PROHIBITED:
+		return "icmp net-prohibited";
+	case BF_REJECT_ICMP_HOST_PROHIBITED:
+		return "icmp host-prohibited";
+	case BF_REJECT_ICMP_ADMIN_PROHIBITED:
+		return "icmp admin-prohibited";
+	case BF_REJECT_TCP_RESET:
+		return "tcp reset";
+	case BF_REJECT_ICMP6_NO_ROUTE:
+		return "icmpv6 no-route";
+	case BF_REJECT_ICMP6_ADM_PROHIBITED:
+		return "icmpv6 admin-prohibited";
+	case BF_REJECT_ICMP6_ADDR_UNREACHABLE:
+		return "icmpv6 addr-unreachable";
+	case BF_REJECT_ICMP6_PORT_UNREACHABLE:
+		return "icmpv6 port-unreachable";
+	case BF_REJECT_ICMP6_POLICY_FAIL:
+		return "icmpv6 policy-fail";
+	case BF_REJECT_ICMP6_REJECT_ROUTE:
+		return "icmpv6 reject-route";
+	default:
+		return NULL;
+	}
+}
+
+/* One rule's statements; false if something has no nft form (*what). */
+static bool rule_stmts(FILE *out, const struct bf_rule *r, bool counters,
+		       const char **what)
+{
+	enum bf_family f = r->family;
+	const char *ip = f == BF_FAMILY_INET4 ? "ip" : "ip6";
+	const char *l4 = "th";
+	const char *comment = NULL;
+	bool sep = false;
+
+#define SP() (sep ? fputc(' ', out) : 0, sep = true)
+	for (size_t i = 0; i < r->n_matches; i++) {
+		const struct bf_match *m = &r->matches[i];
+		switch (m->type) {
+		case BF_MATCH_L4PROTO:
+			if (!m->u.proto) {
+				*what = "protocol all";
+				return false;
+			}
+			SP();
+			fprintf(out, "meta l4proto %s%u", op(m->neg), m->u.proto);
+			if (!m->neg)
+				l4 = m->u.proto == 6	? "tcp"
+				     : m->u.proto == 17 ? "udp"
+							: "th";
+			break;
+		case BF_MATCH_L4HDR:
+			break; /* implied by the transport fields */
+		case BF_MATCH_SADDR:
+		case BF_MATCH_DADDR: {
+			int bytes = f == BF_FAMILY_INET4 ? 4 : 16;
+			int len = prefix_len(m->u.addr.mask, bytes);
+			SP();
+			fprintf(out, "%s %s %s", ip,
+				m->type == BF_MATCH_SADDR ? "saddr" : "daddr",
+				op(m->neg));
+			addr(out, f, m->u.addr.addr);
+			if (len != bytes * 8)
+				fprintf(out, "/%d", len);
+			break;
+		}
+		case BF_MATCH_SRANGE:
+		case BF_MATCH_DRANGE:
+			SP();
+			fprintf(out, "%s %s %s", ip,
+				m->type == BF_MATCH_SRANGE ? "saddr" : "daddr",
+				op(m->neg));
+			addr(out, f, m->u.range.lo);
+			fputc('-', out);
+			addr(out, f, m->u.range.hi);
+			break;
+		case BF_MATCH_IIFNAME:
+		case BF_MATCH_OIFNAME: {
+			char name[BF_IFNAMSIZ + 1];
+			size_t n = strlen(m->u.iface.name);
+			if (!m->u.iface.cmp_len)
+				break; /* "+": any interface */
+			snprintf(name, sizeof(name), "%s", m->u.iface.name);
+			if (n && name[n - 1] == '+')
+				name[n - 1] = '*';
+			SP();
+			fprintf(out, "%s %s\"%s\"",
+				m->type == BF_MATCH_IIFNAME ? "iifname" : "oifname",
+				op(m->neg), name);
+			break;
+		}
+		case BF_MATCH_SPORT:
+		case BF_MATCH_DPORT:
+			SP();
+			fprintf(out, "%s %s %s%u", l4,
+				m->type == BF_MATCH_SPORT ? "sport" : "dport",
+				op(m->neg), m->u.ports.lo);
+			if (m->u.ports.hi != m->u.ports.lo)
+				fprintf(out, "-%u", m->u.ports.hi);
+			break;
+		case BF_MATCH_TCPFLAGS:
+			SP();
+			fputs("tcp flags & (", out);
+			flags_or(out, m->u.tcpflags.mask);
+			fprintf(out, ") %s ", m->neg ? "!=" : "==");
+			flags_or(out, m->u.tcpflags.cmp);
+			break;
+		case BF_MATCH_ICMP: {
+			const char *p = f == BF_FAMILY_INET4 ? "icmp" : "icmpv6";
+			bool all_codes = m->u.icmp.code_lo == 0 &&
+					 m->u.icmp.code_hi == 0xff;
+			if (f == BF_FAMILY_INET4 && m->u.icmp.type == 0xff)
+				break; /* any type */
+			if (m->neg && !all_codes) {
+				*what = "negated icmp type and code";
+				return false;
+			}
+			SP();
+			fprintf(out, "%s type %s%u", p, op(m->neg), m->u.icmp.type);
+			if (!all_codes) {
+				fprintf(out, " %s code %u", p, m->u.icmp.code_lo);
+				if (m->u.icmp.code_hi != m->u.icmp.code_lo)
+					fprintf(out, "-%u", m->u.icmp.code_hi);
+			}
+			break;
+		}
+		case BF_MATCH_CTSTATE:
+			SP();
+			if (m->neg) {
+				fputs("ct state & (", out);
+				ctstate(out, m->u.ctstate.mask, " | ");
+				fputs(") == 0", out);
+			} else {
+				fputs("ct state ", out);
+				ctstate(out, m->u.ctstate.mask, ",");
+			}
+			break;
+		case BF_MATCH_MARK:
+		case BF_MATCH_CONNMARK:
+			SP();
+			fputs(m->type == BF_MATCH_MARK ? "meta mark " : "ct mark ",
+			      out);
+			if (m->u.mark.mask != 0xffffffff)
+				fprintf(out, "& 0x%08x %s", m->u.mark.mask,
+					m->neg ? "!= " : "== ");
+			else
+				fputs(op(m->neg), out);
+			fprintf(out, "0x%08x", m->u.mark.value);
+			break;
+		case BF_MATCH_PKTTYPE: {
+			static const char *const names[] = { "host", "broadcast",
+							      "multicast", "other" };
+			SP();
+			if (m->u.pkttype.pkttype < 4)
+				fprintf(out, "meta pkttype %s%s", op(m->neg),
+					names[m->u.pkttype.pkttype]);
+			else
+				fprintf(out, "meta pkttype %s%u", op(m->neg),
+					m->u.pkttype.pkttype);
+			break;
+		}
+		case BF_MATCH_LENGTH: {
+			unsigned int lo = m->u.length.min, hi = m->u.length.max;
+			if (f == BF_FAMILY_INET6) {
+				/* the IR's length is payload + 40 */
+				if (lo < 40) {
+					*what = "IPv6 length below 40";
+					return false;
+				}
+				lo -= 40;
+				hi -= 40;
+			}
+			SP();
+			fprintf(out, "%s length %s%u", ip, op(m->neg), lo);
+			if (hi != lo)
+				fprintf(out, "-%u", hi);
+			break;
+		}
+		case BF_MATCH_TTL: {
+			static const char *const ops[] = { "", "!= ", "< ", "> " };
+			SP();
+			fprintf(out, "%s %s %s%u", ip,
+				f == BF_FAMILY_INET4 ? "ttl" : "hoplimit",
+				ops[m->u.ttl.op], m->u.ttl.value);
+			break;
+		}
+		case BF_MATCH_FRAG:
+			if (f != BF_FAMILY_INET4) {
+				*what = "fragment";
+				return false;
+			}
+			SP();
+			fprintf(out, "ip frag-off & 0x1fff %s 0",
+				m->neg ? "==" : "!=");
+			break;
+		case BF_MATCH_COMMENT:
+			comment = m->u.comment;
+			break;
+		default:
+			*what = bf_match_name(m->type);
+			return false;
+		}
+	}
+	SP();
+	if (counters)
+		fprintf(out, "counter packets %" PRIu64 " bytes %" PRIu64,
+			r->counter.packets, r->counter.bytes);
+	else
+		fputs("counter", out);
+	switch (r->verdict.kind) {
+	case BF_VERDICT_CONTINUE:
+		break;
+	case BF_VERDICT_ACCEPT:
+		fputs(" accept", out);
+		break;
+	case BF_VERDICT_DROP:
+		fputs(" drop", out);
+		break;
+	case BF_VERDICT_RETURN:
+		fputs(" return", out);
+		break;
+	case BF_VERDICT_JUMP:
+		fprintf(out, " jump %s", r->verdict.chain);
+		break;
+	case BF_VERDICT_GOTO:
+		fprintf(out, " goto %s", r->verdict.chain);
+		break;
+	case BF_VERDICT_REJECT: {
+		const char *w = reject_str(r->verdict.u.reject.with);
+		if (!w) {
+			*what = "this REJECT type";
+			return false;
+		}
+		fprintf(out, " reject with %s", w);
+		break;
+	}
+	case BF_VERDICT_LOG:
+		fputs(" log", out);
+		if (r->verdict.u.log.prefix[0])
+			fprintf(out, " prefix \"%s\"", r->verdict.u.log.prefix);
+		if (r->verdict.u.log.level != 4)
+			fprintf(out, " level %s",
+				nft_sym_name(nft_log_level_syms,
+					     r->verdict.u.log.level)
+					?: "warn");
+		if (r->verdict.u.log.flags & BF_LOGF_TCPSEQ)
+			fputs(" flags tcp sequence", out);
+		if (r->verdict.u.log.flags & BF_LOGF_TCPOPT)
+			fputs(" flags tcp options", out);
+		if (r->verdict.u.log.flags & BF_LOGF_IPOPT)
+			fputs(" flags ip options", out);
+		if (r->verdict.u.log.flags & BF_LOGF_UID)
+			fputs(" flags skuid", out);
+		if (r->verdict.u.log.flags & BF_LOGF_MACDECODE)
+			fputs(" flags ether", out);
+		break;
+	case BF_VERDICT_MARK:
+		if (r->verdict.u.mark.mask == 0xffffffff) {
+			fprintf(out, " meta mark set 0x%08x",
+				r->verdict.u.mark.value);
+			break;
+		}
+		*what = "MARK with a mask";
+		return false;
+	default:
+		*what = bf_verdict_name(r->verdict.kind);
+		return false;
+	}
+	if (comment)
+		fprintf(out, " comment \"%s\"", comment);
+	return true;
+#undef SP
+}
+
+int bf_nft_print_ir(FILE *out, const struct bf_ruleset *rs,
+		    enum bf_family family, const char *table, bool counters)
+{
+	static const char *const hooks[BF_HOOK_COUNT] = { "input", "forward",
+							  "output" };
+	int ret = 0;
+
+	fprintf(out, "table %s %s {\n", family == BF_FAMILY_INET4 ? "ip" : "ip6",
+		table);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < rs->n_chains; i++) {
+			const struct bf_chain *c = &rs->chains[i];
+			if (c->family != family || c->builtin != (pass == 0))
+				continue;
+			fprintf(out, "\tchain %s {\n", c->name);
+			if (c->builtin)
+				fprintf(out,
+					"\t\ttype filter hook %s priority filter; "
+					"policy %s;\n",
+					hooks[c->hook],
+					c->policy == BF_VERDICT_DROP ? "drop"
+								     : "accept");
+			for (size_t j = 0; j < c->n_rules; j++) {
+				const char *what = NULL;
+				char *buf = NULL;
+				size_t len = 0;
+				FILE *m = open_memstream(&buf, &len);
+				bool ok;
+				if (!m)
+					return -ENOMEM;
+				ok = rule_stmts(m, &c->rules[j], counters, &what);
+				fclose(m);
+				if (ok) {
+					fprintf(out, "\t\t%s\n", buf);
+				} else {
+					fprintf(out,
+						"\t\t# rule %zu: %s has no nft form\n",
+						j + 1, what);
+					bf_log(BF_LOG_ERROR,
+					       "chain %s rule %zu: %s has no nft form",
+					       c->name, j + 1, what);
+					ret = -EOPNOTSUPP;
+				}
+				free(buf);
+			}
+			fputs("\t}\n", out);
+		}
+	}
+	fputs("}\n", out);
+	return ferror(out) ? -EIO : ret;
+}
