@@ -9,6 +9,9 @@
  * jiffy except when a tick falls between the two sends. The verdict of
  * each probe is whether a raw socket in R saw it (LOCAL_IN accepted it).
  *
+ * IPv4 and IPv6 (the IPv6 probes share a recent table with the IPv4
+ * rules, with entries of their own; --mask and --hashlimit-srcmask /64).
+ *
  * What is compared:
  *  - recent (--set, --rcheck with --seconds/--hitcount, --update,
  *    --remove, the LRU eviction of the 101st address): every probe's
@@ -67,12 +70,33 @@ static const char rules[] =
 	"-A INPUT -p udp --dport 4003 -j DROP\n"
 	"COMMIT\n";
 
-static char path[64];
+/* IPv6: recent (own entries in a table the IPv4 rules share, --mask) and
+ * hashlimit per source /64 */
+static const char rules6[] =
+	"*filter\n"
+	":INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+	"-A INPUT -p udp --dport 2001 -m recent --set --name R1\n"
+	"-A INPUT -p udp --dport 2005 -m recent --rcheck --name R1 -j ACCEPT\n"
+	"-A INPUT -p udp --dport 2005 -j DROP\n"
+	"-A INPUT -p udp --dport 2007 -m recent --set --name M6 "
+	"--mask ffff:ffff:ffff:ffff::\n"
+	"-A INPUT -p udp --dport 2008 -m recent --rcheck --seconds 1 "
+	"--hitcount 2 --name M6 -j ACCEPT\n"
+	"-A INPUT -p udp --dport 2008 -j DROP\n"
+	"-A INPUT -p udp --dport 4000 -m hashlimit --hashlimit-upto 10/sec "
+	"--hashlimit-burst 3 --hashlimit-mode srcip --hashlimit-srcmask 64 "
+	"--hashlimit-name H6 -j ACCEPT\n"
+	"-A INPUT -p udp --dport 4000 -j DROP\n"
+	"COMMIT\n";
+
+static char path[64], path6[64];
 
 static void remove_file(void)
 {
 	if (path[0])
 		unlink(path);
+	if (path6[0])
+		unlink(path6);
 }
 
 #define MAX_PROBES 2048
@@ -83,31 +107,36 @@ struct run {
 	/* per probe id: seen by side 0 / 1 */
 	bool seen[2][MAX_PROBES];
 	uint16_t dport[MAX_PROBES];
-	uint16_t marker_off;
+	uint16_t marker_off, marker_off6; /* as the raw sockets see them */
 };
 
 /* Send one UDP probe src -> dst:dport to both sides; returns its id. */
 static uint32_t send_both(struct run *r, const char *src, const char *dst,
 			  uint16_t dport)
 {
+	bool v6 = strchr(src, ':') != NULL;
 	struct dpkt_spec s;
 	struct dpkt p;
 	uint32_t id = ++r->next_id;
 
 	assert_true(id < MAX_PROBES);
 	memset(&s, 0, sizeof(s));
-	s.family = BF_FAMILY_INET4;
-	inet_pton(AF_INET, src, s.saddr);
-	inet_pton(AF_INET, dst, s.daddr);
+	s.family = v6 ? BF_FAMILY_INET6 : BF_FAMILY_INET4;
+	inet_pton(v6 ? AF_INET6 : AF_INET, src, s.saddr);
+	inet_pton(v6 ? AF_INET6 : AF_INET, dst, s.daddr);
 	s.proto = IPPROTO_UDP;
 	s.sport = 40000;
 	s.dport = dport;
 	s.ttl = 64;
 	assert_int_equal(dpkt_build(&s, id, &p), 0);
-	r->marker_off = p.marker_off;
+	/* IPv6 raw sockets give the datagram from the transport header */
+	if (v6)
+		r->marker_off6 = (uint16_t)(p.marker_off - p.l4_off);
+	else
+		r->marker_off = p.marker_off;
 	r->dport[id] = dport;
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(dnet_send_in(&r->sd[i], 0, BF_FAMILY_INET4,
+		assert_int_equal(dnet_send_in(&r->sd[i], 0, s.family,
 					      p.data[0], p.len[0]),
 				 0);
 	return id;
@@ -119,30 +148,35 @@ static void collect(struct run *r, int ms)
 	uint64_t end = dnet_now_ms() + (uint64_t)ms;
 
 	for (;;) {
-		struct pollfd pf[2];
-		int n;
+		struct pollfd pf[2 * DNET_MAX_RAW];
+		int owner[2 * DNET_MAX_RAW], n_fd = 0, n;
 
-		for (int i = 0; i < 2; i++) {
-			pf[i].fd = r->sd[i].raw_in[0];
-			pf[i].events = POLLIN;
-		}
-		n = poll(pf, 2, 20);
+		for (int i = 0; i < 2; i++)
+			for (int j = 0; j < r->sd[i].n_raw; j++) {
+				pf[n_fd].fd = r->sd[i].raw_in[j];
+				pf[n_fd].events = POLLIN;
+				owner[n_fd++] = i * DNET_MAX_RAW + j;
+			}
+		n = poll(pf, (nfds_t)n_fd, 20);
 		if (n <= 0 && dnet_now_ms() >= end)
 			break;
-		for (int i = 0; i < 2; i++) {
+		for (int f = 0; f < n_fd; f++) {
+			int i = owner[f] / DNET_MAX_RAW, j = owner[f] % DNET_MAX_RAW;
+			bool v6 = r->sd[i].raw_family[j] == BF_FAMILY_INET6;
+			size_t off = v6 ? r->marker_off6 : r->marker_off;
 			uint8_t buf[2048];
 			ssize_t len;
 
-			if (!(pf[i].revents & POLLIN))
+			if (!(pf[f].revents & POLLIN))
 				continue;
-			while ((len = recv(pf[i].fd, buf, sizeof(buf),
+			while ((len = recv(pf[f].fd, buf, sizeof(buf),
 					   MSG_DONTWAIT)) > 0) {
 				uint32_t id;
 
-				if ((size_t)len < (size_t)r->marker_off + 8 ||
-				    get32(buf + r->marker_off) != DPKT_MAGIC)
+				if (!off || (size_t)len < off + 8 ||
+				    get32(buf + off) != DPKT_MAGIC)
 					continue;
-				id = get32(buf + r->marker_off + 4);
+				id = get32(buf + off + 4);
 				if (id < MAX_PROBES)
 					r->seen[i][id] = true;
 			}
@@ -336,6 +370,70 @@ static int hashlimit_phase(struct run *r)
 	return bad;
 }
 
+#define A6 "2001:db8:1:2::10"
+#define D6 "2001:db8:ff::1"
+
+/* IPv6: the table R1 is shared with the IPv4 rules, entries are per
+ * family; --mask keeps one entry per /64; hashlimit per /64 source */
+static int v6_phase(struct run *r)
+{
+	uint32_t ids[16], from = r->next_id + 1;
+	int n = 0, bad = 0, pass[2][2][2] = { { { 0 } } };
+	uint32_t first[2][2], last[2][2];
+
+	/* A (192.0.2.10) was removed from R1 by the IPv4 phase: the v6 set
+	 * below must not make the IPv4 rcheck match */
+	ids[n++] = send_both(r, A6, D6, 2005); /* 0: DROP */
+	ids[n++] = send_both(r, A6, D6, 2001); /* set */
+	ids[n++] = send_both(r, A6, D6, 2005); /* 2: ACCEPT */
+	ids[n++] = send_both(r, A, D, 2005); /* 3: IPv4 A: DROP */
+	ids[n++] = send_both(r, "2001:db8:1:2::77", D6, 2007); /* set /64 */
+	ids[n++] = send_both(r, "2001:db8:1:2::88", D6, 2008); /* 5: 1 hit */
+	ids[n++] = send_both(r, "2001:db8:1:2::99", D6, 2007);
+	ids[n++] = send_both(r, "2001:db8:1:2::aa", D6, 2008); /* 7: 2 hits */
+	ids[n++] = send_both(r, "2001:db8:1:3::aa", D6, 2008); /* 8: other */
+	for (int b = 0; b < 2; b++) {
+		if (b)
+			usleep(250 * 1000);
+		for (int k = 0; k < 2; k++) {
+			first[b][k] = r->next_id + 1;
+			for (int i = 0; i < 6; i++)
+				send_both(r, k ? "2001:db8:9:9::1" :
+						 "2001:db8:1:2::1234",
+					  D6, 4000);
+			last[b][k] = r->next_id;
+		}
+	}
+	collect(r, 100);
+	expect(r, ids[0], false, "IPv6 rcheck of an unknown address");
+	expect(r, ids[2], true, "IPv6 rcheck after set");
+	expect(r, ids[3], false, "IPv4 rcheck after an IPv6 set");
+	expect(r, ids[5], false, "hitcount 2 after 1 set in the /64");
+	expect(r, ids[7], true, "hitcount 2 after 2 sets in the /64");
+	expect(r, ids[8], false, "another /64");
+	for (uint32_t id = from; id <= ids[n - 1]; id++)
+		bad += same(r, id, "IPv6 recent");
+	for (int b = 0; b < 2; b++)
+		for (int k = 0; k < 2; k++) {
+			int d;
+
+			for (uint32_t id = first[b][k]; id <= last[b][k]; id++)
+				for (int s = 0; s < 2; s++)
+					pass[s][b][k] += r->seen[s][id];
+			printf("  IPv6 hashlimit burst %d source %d: %d / %d of "
+			       "6\n",
+			       b, k, pass[0][b][k], pass[1][b][k]);
+			d = abs(pass[0][b][k] - pass[1][b][k]);
+			if (b == 0 ? d != 0 : d > 1) {
+				printf("  MISMATCH IPv6 hashlimit burst %d\n",
+				       b);
+				bad++;
+			}
+		}
+	assert_int_equal(pass[0][0][0], 3);
+	return bad;
+}
+
 static void test_rate_diff(void **state)
 {
 	static struct run r;
@@ -344,7 +442,8 @@ static void test_rate_diff(void **state)
 
 	(void)state;
 	BFT_REQUIRE_KERNEL();
-	if (bft_sh("command -v iptables-legacy-restore >/dev/null"))
+	if (bft_sh("command -v iptables-legacy-restore >/dev/null && "
+		   "command -v ip6tables-legacy-restore >/dev/null"))
 		skip();
 	dnet_init();
 	dnet_cleanup_hook = remove_file;
@@ -355,17 +454,28 @@ static void test_rate_diff(void **state)
 	assert_true(write(fd, rules, sizeof(rules) - 1) ==
 		    (ssize_t)(sizeof(rules) - 1));
 	close(fd);
+	snprintf(path6, sizeof(path6), "/tmp/bfrate6-%d.rules", (int)getpid());
+	fd = open(path6, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_true(write(fd, rules6, sizeof(rules6) - 1) ==
+		    (ssize_t)(sizeof(rules6) - 1));
+	close(fd);
 
 	assert_int_equal(dnet_side_create(&r.sd[0], "legacy", &t, false), 0);
 	assert_int_equal(dnet_side_create(&r.sd[1], "bpfilter", &t, false), 0);
-	assert_int_equal(dnet_sh("ip netns exec %s iptables-legacy-restore %s",
-				 r.sd[0].ns_r, path),
+	assert_int_equal(dnet_sh("ip netns exec %1$s iptables-legacy-restore %2$s "
+				 "&& ip netns exec %1$s ip6tables-legacy-restore "
+				 "%3$s",
+				 r.sd[0].ns_r, path, path6),
 			 0);
-	assert_int_equal(dnet_sh("ip netns exec %s %s apply %s", r.sd[1].ns_r,
-				 bf_verify_bin(), path),
+	assert_int_equal(dnet_sh("ip netns exec %s %s apply -4 %s -6 %s",
+				 r.sd[1].ns_r, bf_verify_bin(), path, path6),
 			 0);
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(dnet_raw_in(&r.sd[i], BF_FAMILY_INET4,
+					     IPPROTO_UDP),
+				 0);
+		assert_int_equal(dnet_raw_in(&r.sd[i], BF_FAMILY_INET6,
 					     IPPROTO_UDP),
 				 0);
 		assert_int_equal(dnet_side_wait(&r.sd[i], &t), 0);
@@ -376,6 +486,7 @@ static void test_rate_diff(void **state)
 	bad += recent_phase(&r);
 	bad += limit_phase(&r);
 	bad += hashlimit_phase(&r);
+	bad += v6_phase(&r);
 	printf("  %u probes, %d mismatches\n", r.next_id, bad);
 
 	dnet_side_destroy(&r.sd[1]);
