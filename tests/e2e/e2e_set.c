@@ -422,6 +422,25 @@ static void test_kernel_vs_bpfilter(void **state)
 	both(&k, &b, "flush nets", "flush nets");
 	compare(&k, &b, "after flush");
 
+	/* save, flush everything, restore: the same sets and verdicts */
+	{
+		char saved[96];
+
+		snprintf(saved, sizeof(saved), "/tmp/bf-e2e-set-%d.save",
+			 getpid());
+		assert_int_equal(bft_sh("ip netns exec %s %s save > %s",
+					b.sd.ns_r, bft_bpfilter_bin(), saved),
+				 0);
+		assert_int_equal(bft_sh("ip netns exec %s %s flush", b.sd.ns_r,
+					bft_bpfilter_bin()),
+				 0);
+		assert_int_equal(bft_sh("ip netns exec %s %s restore %s",
+					b.sd.ns_r, bft_bpfilter_bin(), saved),
+				 0);
+		unlink(saved);
+		compare(&k, &b, "after save, flush, restore");
+	}
+
 	/* the kernel's sets read by bpfilter (parse, check, compile) */
 	assert_int_equal(bft_sh("ip netns exec %s %s apply --test --ipset "
 				"kernel %s",
