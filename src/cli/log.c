@@ -37,11 +37,15 @@ static void print_rec(const struct bf_pktlog_rec *r, const char *slot,
 
 	if (r->target == BF_PKTLOG_NFLOG) {
 		/* NFLOG: the group in front (nfnetlink_log cannot be
-		 * reached from BPF; doc/hooks.md) */
+		 * reached from BPF; doc/hooks.md), the prefix followed by a
+		 * space as ulogd prints it */
+		char pfx[BF_NFLOG_PREFIX_MAX + 1];
 		int n = snprintf(line, sizeof(line), "NFLOG group %u: ",
 				 r->nflog_group);
 
-		bf_pktlog_format(r, prefix, flags, line + n,
+		snprintf(pfx, sizeof(pfx), "%s%s", prefix ? prefix : "",
+			 prefix && *prefix ? " " : "");
+		bf_pktlog_format(r, pfx, flags, line + n,
 				 sizeof(line) - (size_t)n);
 	} else {
 		bf_pktlog_format(r, prefix, flags, line, sizeof(line));
