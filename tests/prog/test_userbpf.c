@@ -450,6 +450,28 @@ static void test_object_sections(void **state)
 	assert_int_equal(pu_run(&p, big.b, big.len, BF_FAMILY_INET4),
 			 NF_ACCEPT);
 	pu_close(&p);
+	/* two functions of one object in one program (the object is
+	 * opened once: they share its maps) */
+	{
+		char rules[1400];
+		struct bf_ruleset *rs;
+
+		snprintf(rules, sizeof(rules),
+			 "-A INPUT -m bpf --object %s --section is_ipv6 -j "
+			 "DROP\n-A INPUT -m bpf --object %s --section "
+			 "bpfilter/long -j DROP\n",
+			 two, two);
+		rs = parse(BF_FAMILY_INET4, rules);
+		if (load(rs, BF_ATTACH_NF, BF_FAMILY_INET4, &p))
+			fail_msg("load failed:\n%s", logbuf);
+		assert_int_equal(pu_run(&p, small.b, small.len,
+					BF_FAMILY_INET4),
+				 NF_ACCEPT);
+		assert_int_equal(pu_run(&p, big.b, big.len, BF_FAMILY_INET4),
+				 NF_DROP);
+		pu_close(&p);
+		bf_ruleset_free(&rs);
+	}
 }
 
 static void test_object_errors(void **state)

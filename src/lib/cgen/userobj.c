@@ -6,12 +6,14 @@
  * libbpf does the object work: it parses the ELF file and its BTF,
  * creates the object's maps (global data included, .rodata frozen),
  * applies CO-RE and map relocations and appends the subprograms the
- * function calls. It is asked to load the one program we want, with a
- * section handler ("bpfilter+") whose prepare callback runs right before
- * the kernel would see the program: there we copy the fully relocated
- * instructions and let libbpf load a two-instruction stand-in instead.
- * The object (and so its maps) stays open until our program is loaded;
- * the kernel then holds the maps through our program.
+ * functions call. Each object file is opened once per generated
+ * program, and libbpf is asked to load the programs (functions) rules
+ * use, with a section handler ("bpfilter+") whose prepare callback runs
+ * right before the kernel would see each: there we copy the fully
+ * relocated instructions and let libbpf load a two-instruction stand-in
+ * instead. So every function of one object used by a program shares the
+ * object's maps. The object (and so its maps) stays open until our
+ * program is loaded; the kernel then holds the maps through our program.
  */
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -31,18 +33,28 @@
 #define UM_STRUCT "bf_usermatch_v1"
 #define UM_STRUCT_PREFIX "bf_usermatch_v"
 
+/* One function of an object, as used by the program. */
 struct uobj {
 	uint32_t ref;
-	struct bpf_object *obj;
+	size_t file; /* in bf_uobjs.files */
+	struct bpf_program *bprog; /* libbpf's program of the function */
 	struct bpf_insn *insns;
 	size_t n_insns;
 	size_t off; /* where it starts in the program */
 	char name[64];
 };
 
+/* One object file, opened once. */
+struct ufile {
+	const char *path; /* of the first reference */
+	struct bpf_object *obj;
+};
+
 struct bf_uobjs {
 	struct uobj *v;
 	size_t n;
+	struct ufile *files;
+	size_t n_files;
 	int umbuf_fd;
 	/* to restore the program as compiled (a later load links again) */
 	struct bf_program *prog;
@@ -85,7 +97,7 @@ static const char *lb_last(void)
 	return line;
 }
 
-static struct uobj *loading; /* the prepare callback's target */
+static struct bf_uobjs *loading; /* the prepare callback's target */
 
 static int prepare_load(struct bpf_program *prog,
 			struct bpf_prog_load_opts *opts, long cookie)
@@ -99,11 +111,17 @@ static int prepare_load(struct bpf_program *prog,
 
 	if (!loading || !insns || !n)
 		return -EINVAL;
-	loading->insns = malloc(n * sizeof(*insns));
-	if (!loading->insns)
-		return -ENOMEM;
-	memcpy(loading->insns, insns, n * sizeof(*insns));
-	loading->n_insns = n;
+	for (size_t i = 0; i < loading->n; i++) {
+		struct uobj *o = &loading->v[i];
+
+		if (o->bprog != prog || o->insns)
+			continue;
+		o->insns = malloc(n * sizeof(*insns));
+		if (!o->insns)
+			return -ENOMEM;
+		memcpy(o->insns, insns, n * sizeof(*insns));
+		o->n_insns = n;
+	}
 	opts->func_info = NULL;
 	opts->func_info_cnt = 0;
 	opts->func_info_rec_size = 0;
@@ -240,15 +258,15 @@ static struct bpf_program *pick(const struct bf_userbpf *u,
 	return NULL;
 }
 
-static int open_one(struct uobj *o)
+/* Open object file f once, pick and check the function of each of its
+ * references, and load them (the prepare callback copies them). */
+static int open_file(struct bf_uobjs *objs, size_t f)
 {
-	const struct bf_userbpf *u = bf_userbpf_get(o->ref);
+	struct ufile *uf = &objs->files[f];
 	libbpf_print_fn_t old;
-	struct bpf_program *prog, *p;
+	struct bpf_program *p;
 	int r;
 
-	if (!u || u->kind != BF_USERBPF_OBJECT)
-		return -EINVAL;
 	r = register_handler();
 	if (r) {
 		bf_err("cannot register the bpfilter section handler with "
@@ -258,36 +276,51 @@ static int open_one(struct uobj *o)
 	}
 	lb_msg[0] = '\0';
 	old = libbpf_set_print(lb_print);
-	o->obj = bpf_object__open_file(u->path, NULL);
-	if (!o->obj) {
+	uf->obj = bpf_object__open_file(uf->path, NULL);
+	if (!uf->obj) {
 		r = -errno;
 		libbpf_set_print(old);
-		bf_err("cannot open BPF object %s: %s%s%s", u->path,
+		bf_err("cannot open BPF object %s: %s%s%s", uf->path,
 		       strerror(-r), *lb_msg ? ": " : "", lb_last());
 		return r;
 	}
-	prog = pick(u, o->obj);
-	if (!prog) {
-		libbpf_set_print(old);
-		return -ENOENT;
+	for (size_t i = 0; i < objs->n; i++) {
+		struct uobj *o = &objs->v[i];
+		const struct bf_userbpf *u = bf_userbpf_get(o->ref);
+
+		if (o->file != f)
+			continue;
+		o->bprog = pick(u, uf->obj);
+		if (!o->bprog) {
+			libbpf_set_print(old);
+			return -ENOENT;
+		}
+		snprintf(o->name, sizeof(o->name), "%s",
+			 bpf_program__name(o->bprog));
+		r = check_signature(u, uf->obj, o->name);
+		if (r) {
+			libbpf_set_print(old);
+			return r;
+		}
 	}
-	snprintf(o->name, sizeof(o->name), "%s", bpf_program__name(prog));
-	r = check_signature(u, o->obj, o->name);
-	if (r) {
-		libbpf_set_print(old);
-		return r;
+	bpf_object__for_each_program(p, uf->obj) {
+		bool used = false;
+
+		for (size_t i = 0; i < objs->n; i++)
+			used |= objs->v[i].file == f && objs->v[i].bprog == p;
+		bpf_program__set_autoload(p, used);
 	}
-	bpf_object__for_each_program(p, o->obj)
-		bpf_program__set_autoload(p, p == prog);
-	loading = o;
-	r = bpf_object__load(o->obj);
+	loading = objs;
+	r = bpf_object__load(uf->obj);
 	loading = NULL;
 	libbpf_set_print(old);
-	if (r || !o->insns) {
-		r = r ? r : -EINVAL;
-		bf_err("BPF object %s: cannot prepare function %s: %s%s%s",
-		       u->path, o->name, strerror(-r), *lb_msg ? ": " : "",
-		       lb_last());
+	for (size_t i = 0; !r && i < objs->n; i++) {
+		if (objs->v[i].file == f && !objs->v[i].insns)
+			r = -EINVAL;
+	}
+	if (r) {
+		bf_err("BPF object %s: cannot prepare its functions: %s%s%s",
+		       uf->path, strerror(-r), *lb_msg ? ": " : "", lb_last());
 		return r;
 	}
 	return 0;
@@ -306,10 +339,11 @@ void bf_userbpf_unlink(struct bf_uobjs **objs)
 		if (prog->relocs[i].kind == BF_RELOC_UFUNC)
 			prog->insns[prog->relocs[i].idx].imm = -1;
 	}
-	for (size_t i = 0; i < (*objs)->n; i++) {
-		bpf_object__close((*objs)->v[i].obj);
+	for (size_t i = 0; i < (*objs)->n; i++)
 		free((*objs)->v[i].insns);
-	}
+	for (size_t i = 0; i < (*objs)->n_files; i++)
+		bpf_object__close((*objs)->files[i].obj);
+	free((*objs)->files);
 	if ((*objs)->umbuf_fd >= 0)
 		close((*objs)->umbuf_fd);
 	free((*objs)->v);
@@ -424,39 +458,69 @@ int bf_userbpf_link(struct bf_program *prog, struct bf_uobjs **out)
 		       strerror(-r));
 		return r;
 	}
+	/* the functions used, and their files */
 	for (size_t i = 0; i < prog->n_relocs; i++) {
 		struct bf_reloc *rl = &prog->relocs[i];
-		struct uobj *o = NULL;
+		const struct bf_userbpf *u;
+		bool known = false;
+		struct uobj *v;
+		size_t f;
 
-		if (rl->kind == BF_RELOC_UMBUF) {
+		if (rl->kind == BF_RELOC_UMBUF)
 			prog->insns[rl->idx].imm = objs->umbuf_fd;
+		if (rl->kind != BF_RELOC_UFUNC)
 			continue;
+		for (size_t j = 0; j < objs->n; j++)
+			known |= objs->v[j].ref == rl->map;
+		u = bf_userbpf_get(rl->map);
+		if (known)
+			continue;
+		if (!u || u->kind != BF_USERBPF_OBJECT)
+			return -EINVAL;
+		for (f = 0; f < objs->n_files; f++) {
+			if (!strcmp(objs->files[f].path, u->path))
+				break;
 		}
+		if (f == objs->n_files) {
+			struct ufile *nf = realloc(objs->files,
+						   (f + 1) * sizeof(*nf));
+
+			if (!nf)
+				return -ENOMEM;
+			objs->files = nf;
+			nf[f] = (struct ufile){ .path = u->path };
+			objs->n_files++;
+		}
+		v = realloc(objs->v, (objs->n + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		objs->v = v;
+		v = &objs->v[objs->n++];
+		memset(v, 0, sizeof(*v));
+		v->ref = rl->map;
+		v->file = f;
+	}
+	for (size_t f = 0; f < objs->n_files; f++) {
+		r = open_file(objs, f);
+		if (r)
+			return r;
+	}
+	for (size_t j = 0; j < objs->n; j++) {
+		r = append(prog, &objs->v[j], j);
+		if (r)
+			return r;
+	}
+	for (size_t i = 0; i < prog->n_relocs; i++) {
+		struct bf_reloc *rl = &prog->relocs[i];
+
 		if (rl->kind != BF_RELOC_UFUNC)
 			continue;
 		for (size_t j = 0; j < objs->n; j++) {
 			if (objs->v[j].ref == rl->map)
-				o = &objs->v[j];
+				prog->insns[rl->idx].imm =
+					(int32_t)((long)objs->v[j].off -
+						  (long)rl->idx - 1);
 		}
-		if (!o) {
-			struct uobj *v = realloc(objs->v, (objs->n + 1) *
-								  sizeof(*v));
-
-			if (!v)
-				return -ENOMEM;
-			objs->v = v;
-			o = &objs->v[objs->n++];
-			memset(o, 0, sizeof(*o));
-			o->ref = rl->map;
-			r = open_one(o);
-			if (r)
-				return r;
-			r = append(prog, o, objs->n - 1);
-			if (r)
-				return r;
-		}
-		prog->insns[rl->idx].imm =
-			(int32_t)((long)o->off - (long)rl->idx - 1);
 	}
 	return 0;
 }
