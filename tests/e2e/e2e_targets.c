@@ -216,12 +216,107 @@ static void test_reject_nf(void **state)
 		e2e_cli(NULL, e->b, "flush --hook tc --iface %s", e->ib), 0);
 }
 
+/* errno of a TCP connect from namespace ns to addr:port (0: connected),
+ * -1 if the probe could not run */
+static int connect_errno(const char *ns, const char *addr, uint16_t port)
+{
+	int pfd[2], err = -1;
+	pid_t pid;
+
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		struct sockaddr_storage ss;
+		socklen_t len = 0, l = sizeof(err);
+		struct pollfd pf;
+		int af, fd;
+
+		alarm(10);
+		err = -1;
+		if (!e2e_enter(ns) &&
+		    (af = parse_addr(addr, &ss, port, &len)) >= 0 &&
+		    (fd = socket(af, SOCK_STREAM | SOCK_NONBLOCK, 0)) >= 0) {
+			if (connect(fd, (void *)&ss, len) == 0)
+				err = 0;
+			else if (errno != EINPROGRESS)
+				err = errno;
+			else {
+				pf.fd = fd;
+				pf.events = POLLOUT;
+				err = poll(&pf, 1, E2E_PROBE_MS) == 1 &&
+						      !getsockopt(fd, SOL_SOCKET,
+								  SO_ERROR, &err,
+								  &l) ?
+					      err :
+					      ETIMEDOUT;
+			}
+		}
+		if (write(pfd[1], &err, sizeof(err)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(pfd[1]);
+	if (pid < 0 || read(pfd[0], &err, sizeof(err)) != sizeof(err))
+		err = -1;
+	close(pfd[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return err;
+}
+
+/* REJECT in OUTPUT at tc egress: the reply enters this host through lo
+ * and the local socket gets the error of the ICMP code (or the reset). */
+static void test_reject_tc_egress(void **state)
+{
+	struct e2e *e = *state;
+	const char *f4, *f6;
+
+	BFT_REQUIRE_KERNEL();
+	/* without rules: a's closed port answers with a reset */
+	assert_int_equal(connect_errno(e->b, "192.0.2.1", 5999), ECONNREFUSED);
+	f4 = e2e_file(e, "out4.rules",
+		      "*filter\n"
+		      ":INPUT ACCEPT [0:0]\n"
+		      ":FORWARD ACCEPT [0:0]\n"
+		      ":OUTPUT ACCEPT [0:0]\n"
+		      "-A OUTPUT -p tcp --dport 5999 -j REJECT --reject-with "
+		      "icmp-host-prohibited\n"
+		      "-A OUTPUT -p tcp --dport 5998 -j REJECT --reject-with "
+		      "tcp-reset\n"
+		      "COMMIT\n");
+	f6 = e2e_file(e, "out6.rules",
+		      "*filter\n"
+		      ":INPUT ACCEPT [0:0]\n"
+		      ":FORWARD ACCEPT [0:0]\n"
+		      ":OUTPUT ACCEPT [0:0]\n"
+		      "-A OUTPUT -p tcp --dport 5999 -j REJECT --reject-with "
+		      "icmp6-adm-prohibited\n"
+		      "-A OUTPUT -p tcp --dport 5998 -j REJECT --reject-with "
+		      "tcp-reset\n"
+		      "COMMIT\n");
+	assert_int_equal(e2e_cli(NULL, e->b,
+				 "apply --hook tc --iface %s -4 %s -6 %s",
+				 e->ib, f4, f6),
+			 0);
+	/* icmp_err_convert[]: host prohibited is EHOSTUNREACH; ICMPv6
+	 * administratively prohibited is EACCES */
+	assert_int_equal(connect_errno(e->b, "192.0.2.1", 5999), EHOSTUNREACH);
+	assert_int_equal(connect_errno(e->b, "2001:db8::1", 5999), EACCES);
+	assert_int_equal(connect_errno(e->b, "192.0.2.1", 5998), ECONNREFUSED);
+	assert_int_equal(connect_errno(e->b, "2001:db8::1", 5998),
+			 ECONNREFUSED);
+	assert_int_equal(
+		e2e_cli(NULL, e->b, "flush --hook tc --iface %s", e->ib), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nflog),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_reject_nf),
+		cmocka_unit_test(test_reject_tc_egress),
 		/* last: it loads iptables-legacy rules into the namespace,
 		 * which keep bpfilter from attaching at nf afterwards */
 		cmocka_unit_test(test_mark_tc),
