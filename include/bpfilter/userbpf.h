@@ -68,7 +68,6 @@ int bf_cbpf_parse(const char *text, struct bf_userbpf *u, const char **why);
  * inside the program, scratch memory indices < 16, no division by a
  * constant 0, ending with a return; only the loads bpfilter translates
  * (no link-layer offsets, ancillary data: protocol and length only). */
-int bf_cbpf_check(const struct bf_cbpf_insn *insns, size_t n,
-		  const char **why);
+int bf_cbpf_check(const struct bf_cbpf_insn *insns, size_t n, const char **why);
 
 #endif /* BPFILTER_USERBPF_H */

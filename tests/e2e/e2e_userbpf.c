@@ -109,8 +109,7 @@ static size_t dns_query(uint8_t *q, const char *name)
 }
 
 /* true if the query for name from A reaches B's port. */
-static bool dns_passes(struct e2e *e, bool v6, uint16_t port,
-		       const char *name)
+static bool dns_passes(struct e2e *e, bool v6, uint16_t port, const char *name)
 {
 	struct sockaddr_storage ss;
 	uint8_t q[300], buf[512];
@@ -294,7 +293,8 @@ static void test_nf(void **state)
 	/* nothing installed: everything passes */
 	assert_true(dns_passes(e, false, 53, "www.example.org"));
 	assert_true(tls_passes(e, false, "blocked.example.com"));
-	assert_int_equal(e2e_cli(NULL, e->b, "apply -4 %1$s -6 %1$s", ruleset(e)), 0);
+	assert_int_equal(
+		e2e_cli(NULL, e->b, "apply -4 %1$s -6 %1$s", ruleset(e)), 0);
 	check_dns(e, false);
 	check_dns(e, true);
 	check_tls(e, false);
@@ -312,15 +312,17 @@ static void test_tc_xdp(void **state)
 
 	BFT_REQUIRE_KERNEL();
 	for (size_t i = 0; i < 2; i++) {
-		assert_int_equal(e2e_cli(NULL, e->b, "apply --hook %1$s --iface "
-						     "%2$s -4 %3$s -6 %3$s",
+		assert_int_equal(e2e_cli(NULL, e->b,
+					 "apply --hook %1$s --iface "
+					 "%2$s -4 %3$s -6 %3$s",
 					 hooks[i], e->ib, ruleset(e)),
 				 0);
 		check_dns(e, false);
 		check_dns(e, true);
 		check_tls(e, false);
-		assert_int_equal(e2e_cli(NULL, e->b, "flush --hook %s --iface %s",
-					 hooks[i], e->ib),
+		assert_int_equal(e2e_cli(NULL, e->b,
+					 "flush --hook %s --iface %s", hooks[i],
+					 e->ib),
 				 0);
 		assert_true(dns_passes(e, false, 53, "www.example.org"));
 	}
@@ -337,7 +339,8 @@ static void test_refused_keeps_ruleset(void **state)
 	json_t *doc;
 
 	BFT_REQUIRE_KERNEL();
-	assert_int_equal(e2e_cli(NULL, e->b, "apply -4 %1$s -6 %1$s", ruleset(e)), 0);
+	assert_int_equal(
+		e2e_cli(NULL, e->b, "apply -4 %1$s -6 %1$s", ruleset(e)), 0);
 	assert_int_equal(e2e_cli(&save0, e->b, "save"), 0);
 	doc = e2e_list(e->b);
 	assert_non_null(doc);
@@ -406,9 +409,8 @@ static void test_xdp_offload_refused(void **state)
 	json_decref(doc);
 	assert_true(dns_passes(e, false, 53, "www.example.org"));
 	/* --offload is for xdp only */
-	assert_int_not_equal(e2e_cli(&out, e->b, "apply --offload %s",
-				     ruleset(e)),
-			     0);
+	assert_int_not_equal(
+		e2e_cli(&out, e->b, "apply --offload %s", ruleset(e)), 0);
 	assert_non_null(strstr(out, "--offload needs --hook xdp"));
 	free(out);
 }
@@ -527,17 +529,17 @@ static void test_cbpf_vs_xt_bpf(void **state)
 		assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
 	}
 	for (size_t k = 0; k < ARRAY_SIZE(progs); k++) {
-		assert_int_equal(bft_sh("ip netns exec %s iptables-legacy -F "
-					"INPUT && ip netns exec %s "
-					"iptables-legacy -A INPUT -p udp -m bpf "
-					"--bytecode '%s' -j DROP",
-					e->b, e->b, progs[k]),
-				 0);
+		assert_int_equal(
+			bft_sh("ip netns exec %s iptables-legacy -F "
+			       "INPUT && ip netns exec %s "
+			       "iptables-legacy -A INPUT -p udp -m bpf "
+			       "--bytecode '%s' -j DROP",
+			       e->b, e->b, progs[k]),
+			0);
 		xt_probe_round(e, kern[k]);
 	}
-	assert_int_equal(bft_sh("ip netns exec %s iptables-legacy -F INPUT",
-				e->b),
-			 0);
+	assert_int_equal(
+		bft_sh("ip netns exec %s iptables-legacy -F INPUT", e->b), 0);
 	for (size_t k = 0; k < ARRAY_SIZE(progs); k++) {
 		int dropped = 0;
 

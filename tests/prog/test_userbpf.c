@@ -52,7 +52,8 @@ static void log_fn(enum bf_log_level level, const char *msg, void *data)
 static void assert_logged(const char *needle)
 {
 	if (!strstr(logbuf, needle))
-		fail_msg("expected \"%s\" in the messages:\n%s", needle, logbuf);
+		fail_msg("expected \"%s\" in the messages:\n%s", needle,
+			 logbuf);
 }
 
 /* Parse an IPv4 or IPv6 filter table (rules: the -A lines). */
@@ -119,7 +120,7 @@ static int load(struct bf_ruleset *rs, enum bf_attach_kind attach,
  * ldb [9]; jeq #17 else ret 0; ldh [6]; jset #0x1fff (fragment) ret 0;
  * ldxb 4*([0]&0xf); ldh [x+2]; jeq #53 ret 1; ret 0 */
 #define CBPF_UDP53                                                             \
-	"\"9,48 0 0 9,21 0 5 17,40 0 0 6,69 3 0 8191,177 0 0 0,72 0 0 2,"     \
+	"\"9,48 0 0 9,21 0 5 17,40 0 0 6,69 3 0 8191,177 0 0 0,72 0 0 2,"      \
 	"21 1 0 53,6 0 0 0,6 0 0 1\""
 
 static struct pu_pkt random_probe(enum bf_family fam, unsigned int *seed,
@@ -174,9 +175,10 @@ static void differential(enum bf_attach_kind attach, enum bf_family fam,
 
 	assert_true(asprintf(&with_call, RULES_HEAD "%s -j DROP\n" RULES_TAIL,
 			     call) > 0);
-	assert_true(asprintf(&plain,
-			     RULES_HEAD "-A INPUT -p udp --dport 53 -j DROP\n"
-					RULES_TAIL) > 0);
+	assert_true(
+		asprintf(&plain, RULES_HEAD
+			 "-A INPUT -p udp --dport 53 -j DROP\n" RULES_TAIL) >
+		0);
 	a = parse(fam, with_call);
 	b = parse(fam, plain);
 	if (load(a, attach, fam, &pa))
@@ -198,7 +200,8 @@ static void differential(enum bf_attach_kind attach, enum bf_family fam,
 	/* every rule saw the same packets */
 	assert_int_equal(a->n_counters, b->n_counters);
 	for (uint32_t i = 0; i < a->n_counters; i++) {
-		struct bf_counter ca = pu_counter(&pa, i), cb = pu_counter(&pb, i);
+		struct bf_counter ca = pu_counter(&pa, i),
+				  cb = pu_counter(&pb, i);
 
 		if (ca.packets != cb.packets || ca.bytes != cb.bytes)
 			fail_msg("counter %u: %llu/%llu vs %llu/%llu", i,
@@ -259,7 +262,8 @@ static bool cbpf_drops(const char *bc, const struct pu_pkt *p, int fam)
 	struct pu_prog pp;
 	int v;
 
-	assert_true(asprintf(&rules, "-A INPUT -m bpf --bytecode \"%s\" -j DROP\n",
+	assert_true(asprintf(&rules,
+			     "-A INPUT -m bpf --bytecode \"%s\" -j DROP\n",
 			     bc) > 0);
 	rs = parse(fam, rules);
 	if (load(rs, BF_ATTACH_NF, fam, &pp))
@@ -308,8 +312,9 @@ static void test_cbpf_semantics(void **state)
 	assert_true(cbpf_drops("5,0 0 0 7,2 0 0 3,0 0 0 0,96 0 0 3,22 0 0 0",
 			       &u, BF_FAMILY_INET4));
 	/* ancillary protocol: ETH_P_IPV6 in an IPv6 table */
-	assert_true(cbpf_drops("4,40 0 0 4294963200,21 0 1 34525,6 0 0 1,6 0 0 0",
-			       &u6, BF_FAMILY_INET6));
+	assert_true(
+		cbpf_drops("4,40 0 0 4294963200,21 0 1 34525,6 0 0 1,6 0 0 0",
+			   &u6, BF_FAMILY_INET6));
 	/* SKF_NET_OFF + 9 is offset 9 (protocol 17) */
 	assert_true(cbpf_drops("4,48 0 0 4293918729,21 0 1 17,6 0 0 1,6 0 0 0",
 			       &u, BF_FAMILY_INET4));
@@ -337,10 +342,11 @@ static void test_cbpf_refused(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		char *text = NULL;
 
-		assert_true(asprintf(&text,
-				     "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m "
-				     "bpf --bytecode \"%s\" -j DROP\nCOMMIT\n",
-				     bad[i].bc) > 0);
+		assert_true(
+			asprintf(&text,
+				 "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m "
+				 "bpf --bytecode \"%s\" -j DROP\nCOMMIT\n",
+				 bad[i].bc) > 0);
 		logbuf[0] = '\0';
 		assert_int_not_equal(bf_ipt_parse_restore_str(rs, text, "t",
 							      BF_FAMILY_INET4),
@@ -386,12 +392,10 @@ static void test_user_verdict(void **state)
 				 NF_DROP);
 	}
 	/* the BPF rule counted every packet, the udp rule one */
-	assert_int_equal(pu_counter(&p, rs->chains[0].rules[0].counter_idx)
-				 .packets,
-			 4);
-	assert_int_equal(pu_counter(&p, rs->chains[0].rules[1].counter_idx)
-				 .packets,
-			 1);
+	assert_int_equal(
+		pu_counter(&p, rs->chains[0].rules[0].counter_idx).packets, 4);
+	assert_int_equal(
+		pu_counter(&p, rs->chains[0].rules[1].counter_idx).packets, 1);
 	pu_close(&p);
 	bf_ruleset_free(&rs);
 }
@@ -547,9 +551,8 @@ static void test_print_round_trip(void **state)
 	a = parse(BF_FAMILY_INET4, rules);
 	pa = print_table(a, BF_FAMILY_INET4);
 	b = bf_ruleset_new();
-	assert_int_equal(bf_ipt_parse_restore_str(b, pa, "printed",
-						  BF_FAMILY_INET4),
-			 0);
+	assert_int_equal(
+		bf_ipt_parse_restore_str(b, pa, "printed", BF_FAMILY_INET4), 0);
 	pb = print_table(b, BF_FAMILY_INET4);
 	assert_string_equal(pa, pb);
 	if (!strstr(pa, "-A INPUT -p udp -m udp --dport 53 -m bpf --object "
@@ -562,15 +565,13 @@ static void test_print_round_trip(void **state)
 			"\"bpfilter/verdict\""))
 		fail_msg("unexpected iptables-save form:\n%s", pa);
 	/* equal descriptions share one reference */
-	assert_int_equal(a->chains[0].rules[0].matches[a->chains[0]
-							   .rules[0]
-							   .n_matches -
-						   1]
+	assert_int_equal(a->chains[0]
+				 .rules[0]
+				 .matches[a->chains[0].rules[0].n_matches - 1]
 				 .u.bpf.ref,
-			 b->chains[0].rules[0].matches[b->chains[0]
-							   .rules[0]
-							   .n_matches -
-						   1]
+			 b->chains[0]
+				 .rules[0]
+				 .matches[b->chains[0].rules[0].n_matches - 1]
 				 .u.bpf.ref);
 	free(pa);
 	free(pb);
@@ -592,7 +593,8 @@ static void test_options_refused(void **state)
 		  "--section needs --object" },
 		{ "-m bpf --object a.o --object b.o -j DROP",
 		  "cannot be used more than once" },
-		{ "-j BPF --section x", "option \"--object\" must be specified" },
+		{ "-j BPF --section x",
+		  "option \"--object\" must be specified" },
 		{ "-j BPF --object a.o --bytecode 1", "" },
 	};
 	struct bf_ruleset *rs = bf_ruleset_new();

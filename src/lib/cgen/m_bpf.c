@@ -151,7 +151,9 @@ static void add_call_reloc(struct bf_emit *e, uint32_t ref)
 		e->cap_relocs = cap;
 	}
 	e->relocs[e->n_relocs++] = (struct bf_reloc){
-		.idx = e->n, .kind = BF_RELOC_UFUNC, .map = ref,
+		.idx = e->n,
+		.kind = BF_RELOC_UFUNC,
+		.map = ref,
 	};
 	/* imm patched by bf_userbpf_link() */
 	bf_emit(e, bf_insn(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, -1));
@@ -182,8 +184,8 @@ void bf_um_call(struct bf_emit *e, struct bf_um *um, uint32_t ref,
 	bf_emit_call(e, f->label);
 }
 
-void bf_um_match(struct bf_emit *e, struct bf_um *um,
-		 const struct bf_match *m, bf_label fail)
+void bf_um_match(struct bf_emit *e, struct bf_um *um, const struct bf_match *m,
+		 bf_label fail)
 {
 	bf_um_call(e, um, m->u.bpf.ref, fail);
 	/* 32-bit: the function returns an int */
@@ -218,8 +220,8 @@ int bf_um_emit_funcs(struct bf_emit *e, struct bf_um *um,
 		f->emitted = true;
 		if (prog->n_funcs == *cap_funcs) {
 			size_t cap = *cap_funcs * 2 + 1;
-			struct bf_func *n = realloc(prog->funcs,
-						    cap * sizeof(*n));
+			struct bf_func *n =
+				realloc(prog->funcs, cap * sizeof(*n));
 
 			if (!n)
 				return -ENOMEM;

@@ -62,8 +62,8 @@ void bf_um_call(struct bf_emit *e, struct bf_um *um, uint32_t ref,
 
 /* A BF_MATCH_BPF match: go to `fail` unless the code returns non-zero
  * (xt_bpf: `!!bpf_prog_run()`). */
-void bf_um_match(struct bf_emit *e, struct bf_um *um,
-		 const struct bf_match *m, bf_label fail);
+void bf_um_match(struct bf_emit *e, struct bf_um *um, const struct bf_match *m,
+		 bf_label fail);
 
 /* A BF_VERDICT_BPF verdict: return rc_accept / rc_drop from the chain
  * for BF_USERMATCH_ACCEPT / _DROP, else go to `next`. */

@@ -64,8 +64,7 @@ struct bf_uobjs {
 /* libbpf messages of the object being opened, for error reports */
 static char lb_msg[2048];
 
-static int lb_print(enum libbpf_print_level level, const char *fmt,
-		    va_list ap)
+static int lb_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	char line[512];
 	size_t len = strlen(lb_msg), add;
@@ -193,8 +192,8 @@ static int check_signature(const struct bf_userbpf *u, struct bpf_object *obj,
 	sname = btf__name_by_offset(btf, t->name_off);
 	if (sname && !strcmp(sname, UM_STRUCT))
 		return 0;
-	if (sname && !strncmp(sname, UM_STRUCT_PREFIX,
-			      strlen(UM_STRUCT_PREFIX))) {
+	if (sname &&
+	    !strncmp(sname, UM_STRUCT_PREFIX, strlen(UM_STRUCT_PREFIX))) {
 		bf_err("BPF object %s: function %s was built against "
 		       "usermatch ABI version %s; this bpfilter has version "
 		       "%d (include/bpfilter/usermatch.h): rebuild it",
@@ -219,7 +218,8 @@ static struct bpf_program *pick(const struct bf_userbpf *u,
 	char list[512] = "";
 	size_t n = 0;
 
-	bpf_object__for_each_program(p, obj) {
+	bpf_object__for_each_program(p, obj)
+	{
 		const char *sec = bpf_program__section_name(p);
 		bool ours = !strncmp(sec, "bpfilter", 8) &&
 			    (sec[8] == '\0' || sec[8] == '/');
@@ -228,10 +228,9 @@ static struct bpf_program *pick(const struct bf_userbpf *u,
 			snprintf(list + strlen(list),
 				 sizeof(list) - strlen(list), "%s%s",
 				 *list ? ", " : "", sec);
-		if (u->section[0] ?
-			    (strcmp(sec, u->section) &&
-			     strcmp(bpf_program__name(p), u->section)) :
-			    !ours)
+		if (u->section[0] ? (strcmp(sec, u->section) &&
+				     strcmp(bpf_program__name(p), u->section)) :
+				    !ours)
 			continue;
 		if (!ours) {
 			bf_err("BPF object %s: section %s is not a bpfilter "
@@ -303,7 +302,8 @@ static int open_file(struct bf_uobjs *objs, size_t f)
 			return r;
 		}
 	}
-	bpf_object__for_each_program(p, uf->obj) {
+	bpf_object__for_each_program(p, uf->obj)
+	{
 		bool used = false;
 
 		for (size_t i = 0; i < objs->n; i++)
@@ -354,8 +354,8 @@ void bf_userbpf_unlink(struct bf_uobjs **objs)
 static int add_func(struct bf_program *prog, size_t off, const char *name,
 		    size_t k)
 {
-	struct bf_func *n = realloc(prog->funcs,
-				    (prog->n_funcs + 1) * sizeof(*n));
+	struct bf_func *n =
+		realloc(prog->funcs, (prog->n_funcs + 1) * sizeof(*n));
 
 	if (!n)
 		return -ENOMEM;
@@ -381,8 +381,8 @@ static int cmp_size(const void *a, const void *b)
  * inside it. */
 static int append(struct bf_program *prog, struct uobj *o, size_t k)
 {
-	struct bpf_insn *n = realloc(prog->insns, (prog->n_insns + o->n_insns) *
-							  sizeof(*n));
+	struct bpf_insn *n =
+		realloc(prog->insns, (prog->n_insns + o->n_insns) * sizeof(*n));
 	_cleanup_free_ size_t *starts = NULL;
 	size_t n_starts = 0;
 	int r;
@@ -418,8 +418,7 @@ static int append(struct bf_program *prog, struct uobj *o, size_t k)
 	for (size_t i = 0; i < n_starts; i++) {
 		if (i && starts[i] == starts[i - 1])
 			continue;
-		r = add_func(prog, o->off + starts[i],
-			     i ? "sub" : o->name, k);
+		r = add_func(prog, o->off + starts[i], i ? "sub" : o->name, k);
 		if (r)
 			return r;
 	}
@@ -449,8 +448,8 @@ int bf_userbpf_link(struct bf_program *prog, struct bf_uobjs **out)
 	objs->n_funcs = prog->n_funcs;
 	*out = objs;
 
-	objs->umbuf_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "bf_usermatch",
-					sizeof(uint32_t),
+	objs->umbuf_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY,
+					"bf_usermatch", sizeof(uint32_t),
 					sizeof(struct bf_usermatch), 1, NULL);
 	if (objs->umbuf_fd < 0) {
 		r = -errno;
@@ -482,8 +481,8 @@ int bf_userbpf_link(struct bf_program *prog, struct bf_uobjs **out)
 				break;
 		}
 		if (f == objs->n_files) {
-			struct ufile *nf = realloc(objs->files,
-						   (f + 1) * sizeof(*nf));
+			struct ufile *nf =
+				realloc(objs->files, (f + 1) * sizeof(*nf));
 
 			if (!nf)
 				return -ENOMEM;

@@ -59,7 +59,7 @@ const struct bf_userbpf *bf_userbpf_get(uint32_t ref)
 }
 
 /* Classic BPF opcodes (include/uapi/linux/filter.h, bpf_common.h). */
-#define C_CLASS(c) ((c) & 0x07)
+#define C_CLASS(c) ((c)&0x07)
 #define C_LD 0x00
 #define C_LDX 0x01
 #define C_ST 0x02
@@ -68,21 +68,21 @@ const struct bf_userbpf *bf_userbpf_get(uint32_t ref)
 #define C_JMP 0x05
 #define C_RET 0x06
 #define C_MISC 0x07
-#define C_SIZE(c) ((c) & 0x18)
+#define C_SIZE(c) ((c)&0x18)
 #define C_W 0x00
 #define C_H 0x08
 #define C_B 0x10
-#define C_MODE(c) ((c) & 0xe0)
+#define C_MODE(c) ((c)&0xe0)
 #define C_IMM 0x00
 #define C_ABS 0x20
 #define C_IND 0x40
 #define C_MEM 0x60
 #define C_LEN 0x80
 #define C_MSH 0xa0
-#define C_OP(c) ((c) & 0xf0)
-#define C_SRC(c) ((c) & 0x08)
+#define C_OP(c) ((c)&0xf0)
+#define C_SRC(c) ((c)&0x08)
 #define C_X 0x08
-#define C_RVAL(c) ((c) & 0x18)
+#define C_RVAL(c) ((c)&0x18)
 #define C_RA 0x10
 #define C_MEMWORDS 16
 #define C_SKF_AD_OFF (-0x1000)
@@ -95,30 +95,65 @@ static bool code_known(uint16_t code)
 {
 	switch (code) {
 	/* ALU, K and X */
-	case 0x04: case 0x0c: case 0x14: case 0x1c: case 0x24: case 0x2c:
-	case 0x34: case 0x3c: case 0x44: case 0x4c: case 0x54: case 0x5c:
-	case 0x64: case 0x6c: case 0x74: case 0x7c: case 0x94: case 0x9c:
-	case 0xa4: case 0xac:
+	case 0x04:
+	case 0x0c:
+	case 0x14:
+	case 0x1c:
+	case 0x24:
+	case 0x2c:
+	case 0x34:
+	case 0x3c:
+	case 0x44:
+	case 0x4c:
+	case 0x54:
+	case 0x5c:
+	case 0x64:
+	case 0x6c:
+	case 0x74:
+	case 0x7c:
+	case 0x94:
+	case 0x9c:
+	case 0xa4:
+	case 0xac:
 	case 0x84: /* NEG */
 	/* LD: W/H/B ABS, W/H/B IND, W MEM, W LEN, IMM */
-	case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50:
-	case 0x60: case 0x80: case 0x00:
+	case 0x20:
+	case 0x28:
+	case 0x30:
+	case 0x40:
+	case 0x48:
+	case 0x50:
+	case 0x60:
+	case 0x80:
+	case 0x00:
 	/* LDX: W LEN, B MSH, IMM, W MEM */
-	case 0x81: case 0xb1: case 0x01: case 0x61:
-	case 0x02: case 0x03: /* ST, STX */
-	case 0x07: case 0x87: /* TAX, TXA */
-	case 0x06: case 0x16: /* RET K, RET A */
+	case 0x81:
+	case 0xb1:
+	case 0x01:
+	case 0x61:
+	case 0x02:
+	case 0x03: /* ST, STX */
+	case 0x07:
+	case 0x87: /* TAX, TXA */
+	case 0x06:
+	case 0x16: /* RET K, RET A */
 	/* JMP: JA, JEQ/JGT/JGE/JSET with K and X */
-	case 0x05: case 0x15: case 0x1d: case 0x25: case 0x2d: case 0x35:
-	case 0x3d: case 0x45: case 0x4d:
+	case 0x05:
+	case 0x15:
+	case 0x1d:
+	case 0x25:
+	case 0x2d:
+	case 0x35:
+	case 0x3d:
+	case 0x45:
+	case 0x4d:
 		return true;
 	default:
 		return false;
 	}
 }
 
-int bf_cbpf_check(const struct bf_cbpf_insn *insns, size_t n,
-		  const char **why)
+int bf_cbpf_check(const struct bf_cbpf_insn *insns, size_t n, const char **why)
 {
 	/* scratch words certainly written before each instruction, as
 	 * check_load_and_stores() computes them */
@@ -143,12 +178,13 @@ int bf_cbpf_check(const struct bf_cbpf_insn *insns, size_t n,
 		}
 		switch (C_CLASS(c)) {
 		case C_ALU:
-			if (C_SRC(c) != C_X && (C_OP(c) == 0x30 || C_OP(c) == 0x90) &&
-			    f->k == 0) {
+			if (C_SRC(c) != C_X &&
+			    (C_OP(c) == 0x30 || C_OP(c) == 0x90) && f->k == 0) {
 				*why = "division by constant 0";
 				return -EINVAL;
 			}
-			if (C_SRC(c) != C_X && (C_OP(c) == 0x60 || C_OP(c) == 0x70) &&
+			if (C_SRC(c) != C_X &&
+			    (C_OP(c) == 0x60 || C_OP(c) == 0x70) &&
 			    f->k >= 32) {
 				*why = "shift by 32 or more";
 				return -EINVAL;
@@ -232,8 +268,7 @@ static const char *skip_sep(const char *p)
 	return p;
 }
 
-static bool num(const char **p, unsigned long long max,
-		unsigned long long *out)
+static bool num(const char **p, unsigned long long max, unsigned long long *out)
 {
 	char *end;
 
@@ -271,8 +306,10 @@ int bf_cbpf_parse(const char *text, struct bf_userbpf *u, const char **why)
 			return -EINVAL;
 		}
 		u->insns[i] = (struct bf_cbpf_insn){
-			.code = (uint16_t)v[0], .jt = (uint8_t)v[1],
-			.jf = (uint8_t)v[2], .k = (uint32_t)v[3],
+			.code = (uint16_t)v[0],
+			.jt = (uint8_t)v[1],
+			.jf = (uint8_t)v[2],
+			.k = (uint32_t)v[3],
 		};
 		u->n_insns++;
 	}

@@ -50,8 +50,10 @@ static int update(struct ipt_rule_ctx *ctx, const char *what, uint32_t *ref,
 	int r;
 
 	if (*seen & (1u << opt->id)) {
-		ipt_err(ctx, "%s: \"--%s\" option cannot be used more than "
-			     "once", what, opt->name);
+		ipt_err(ctx,
+			"%s: \"--%s\" option cannot be used more than "
+			"once",
+			what, opt->name);
 		return -EINVAL;
 	}
 	if (cur)
@@ -110,19 +112,21 @@ int ipt_bpf_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 static int check_mode(struct ipt_rule_ctx *ctx, const char *what,
 		      unsigned int seen)
 {
-	unsigned int modes = seen & ((1u << BPF_O_BYTECODE) |
-				     (1u << BPF_O_PINNED) |
-				     (1u << BPF_O_OBJECT));
+	unsigned int modes = seen &
+			     ((1u << BPF_O_BYTECODE) | (1u << BPF_O_PINNED) |
+			      (1u << BPF_O_OBJECT));
 
 	if (!modes) {
-		ipt_err(ctx, "%s: one of --bytecode, --object-pinned and "
-			     "--object must be specified",
+		ipt_err(ctx,
+			"%s: one of --bytecode, --object-pinned and "
+			"--object must be specified",
 			what);
 		return -EINVAL;
 	}
 	if (modes & (modes - 1)) {
-		ipt_err(ctx, "%s: --bytecode, --object-pinned and --object "
-			     "are mutually exclusive",
+		ipt_err(ctx,
+			"%s: --bytecode, --object-pinned and --object "
+			"are mutually exclusive",
 			what);
 		return -EINVAL;
 	}
@@ -154,8 +158,9 @@ static void print_ref(FILE *out, uint32_t ref, bool neg)
 		for (size_t i = 0; i < u->n_insns && len < sizeof(buf); i++)
 			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
 						",%u %u %u %u",
-						u->insns[i].code, u->insns[i].jt,
-						u->insns[i].jf, u->insns[i].k);
+						u->insns[i].code,
+						u->insns[i].jt, u->insns[i].jf,
+						u->insns[i].k);
 		fputs(" --bytecode", out);
 		ipt_print_save_string(out, buf);
 		break;
