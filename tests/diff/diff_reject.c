@@ -366,6 +366,10 @@ static int probes(enum bf_family fam, struct probe_def *d)
 	  .tcpflags = 0x11, .seq = 0xfffffff0u, .ack = 99);
 	P("tcp SYN|FIN", 1, .proto = 6, .sport = 40003, .dport = 22,
 	  .tcpflags = 0x03, .seq = 0xffffffffu);
+	P("tcp SYN doff 8", 1, .proto = 6, .sport = 40006, .dport = 22,
+	  .tcpflags = 0x02, .seq = 12345, .tcp_doff = 8);
+	P("tcp ACK doff 6", 1, .proto = 6, .sport = 40007, .dport = 22,
+	  .tcpflags = 0x10, .seq = 5, .ack = 0x80000000u, .tcp_doff = 6);
 	P("tcp RST", 0, .proto = 6, .sport = 40004, .dport = 22,
 	  .tcpflags = 0x04, .seq = 1);
 	P("tcp RST|ACK", 0, .proto = 6, .sport = 40005, .dport = 22,
@@ -395,12 +399,17 @@ static int probes(enum bf_family fam, struct probe_def *d)
 		  .frag = DFRAG_LATER);
 		P("udp 53 ip options", 1, .proto = 17, .sport = 1234,
 		  .dport = 53, .ip_opts = 4);
+		P("tcp SYN ip options", 1, .proto = 6, .sport = 40008,
+		  .dport = 22, .tcpflags = 0x02, .seq = 9, .ip_opts = 8);
 	} else {
 		P("icmp6 echo", 1, .proto = 58, .icmp_type = 128, .icmp_id = 7);
 		P("icmp6 dest-unreach", 0, .proto = 58, .icmp_type = 1,
 		  .icmp_code = 4);
 		P("udp 53 after dstopts", 1, .proto = 17, .sport = 1234,
 		  .dport = 53, .ext = { 60 }, .n_ext = 1);
+		P("tcp SYN after hop-by-hop and dstopts", 1, .proto = 6,
+		  .sport = 40009, .dport = 22, .tcpflags = 0x02, .seq = 3,
+		  .ext = { 0, 60 }, .n_ext = 2);
 	}
 #undef P
 	return n;
