@@ -173,6 +173,28 @@ static void test_tcpmss(void **state)
 	p = tcp_opts(NULL, 0, 0, 4);
 	TCPMSS("16-byte TCP header: hotdrop", H, &p, 0, 65535, true);
 #undef TCPMSS
+	/* IPv6 non-first fragment: ip6t_do_table() leaves the transport
+	 * offset at 0, so tcpmss_mt() reads the IPv6 header as TCP: its
+	 * byte 12 (source address byte 4) gives doff */
+	for (int i = 0; i < 2; i++) {
+		struct bf_match ms[] = { pu_proto(6, false),
+					 mssm(0, 65535, false) };
+
+		memset(&p, 0, sizeof(p));
+		p.b[0] = 0x60;
+		p.b[5] = 28; /* payload: fragment header + 20 bytes */
+		p.b[6] = 44;
+		p.b[7] = 64;
+		inet_pton(AF_INET6, i ? "2001:db8:5000::1" : "2001:db8::1",
+			  p.b + 8);
+		inet_pton(AF_INET6, "2001:db8::2", p.b + 24);
+		p.b[40] = 6; /* fragment header: TCP, offset 8 bytes */
+		p.b[43] = 8;
+		p.len = 68;
+		check(i ? "v6 later fragment, doff 5 from the address: no MSS" :
+			  "v6 later fragment, doff 0 from the address: hotdrop",
+		      all, i ? N : H, BF_FAMILY_INET6, ms, 2, &p);
+	}
 	printf("tcpmss: %d runs, %d failures\n", runs, failures);
 	assert_int_equal(failures, 0);
 }

@@ -16,6 +16,9 @@
  * step starts from the same state and its two paths merge */
 #define OPT_I ((int16_t)(PCTX_OFF(scratch) + 41))
 #define OPT_LEN ((int16_t)(PCTX_OFF(scratch) + 43))
+/* bytes left from the TCP header (capped at 255), its offset */
+#define OPT_LEFT ((int16_t)(PCTX_OFF(scratch) + 45))
+#define OPT_OFF ((int16_t)(PCTX_OFF(scratch) + 46))
 _Static_assert((STK_PCTX + (int)offsetof(struct bf_pctx, scratch) + 41) % 8 &&
 		       (STK_PCTX + (int)offsetof(struct bf_pctx, scratch) +
 			43) % 8,
@@ -43,16 +46,35 @@ static void read_to_buf(struct bf_emit *e, bf_label bad)
 	bf_emit_jmp_imm(e, BPF_JNE, BF_R0, 0, bad);
 }
 
-void bf_mx_prologue_mss(struct bf_mx *x, struct bf_emit *e, int32_t l3off)
+void bf_mx_prologue_mss(struct bf_mx *x, struct bf_emit *e,
+			enum bf_family family, int32_t l3off)
 {
 	bf_label drop = bf_label_new(e), none = bf_label_new(e);
 	bf_label found = bf_label_new(e), store = bf_label_new(e);
+	bf_label go = bf_label_new(e), small = bf_label_new(e);
 
 	(void)x;
-	/* th = skb_header_pointer(skb, protoff, 20): within the L3 packet */
+	/* protoff: the transport offset; for an IPv6 non-first fragment
+	 * ip6t_do_table() leaves it at 0 (ipv6_find_hdr() returns before
+	 * setting it), so tcpmss_mt() reads from the IPv6 header. Only
+	 * whether at least 20 and 20 + optlen (<= 60) bytes are left
+	 * matters: the bytes left are kept, capped at 255. */
 	ldp(e, BPF_W, BF_R1, PCTX_OFF(avail));
-	bf_emit_jmp32_imm(e, BPF_JLT, BF_R1, 20, drop);
 	ldp(e, BPF_W, BF_R4, PCTX_OFF(thoff));
+	if (family == BF_FAMILY_INET6) {
+		ldp(e, BPF_H, BF_R0, PCTX_OFF(fragoff));
+		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R0, 0, go);
+		ldp(e, BPF_W, BF_R1, PCTX_OFF(len));
+		bf_emit(e, I_MOV64_IMM(BF_R4, 0));
+		bf_label_bind(e, go);
+	}
+	bf_emit_jmp32_imm(e, BPF_JLE, BF_R1, 255, small);
+	bf_emit(e, I_MOV64_IMM(BF_R1, 255));
+	bf_label_bind(e, small);
+	stp(e, BPF_B, OPT_LEFT, BF_R1);
+	stp(e, BPF_H, OPT_OFF, BF_R4);
+	/* th = skb_header_pointer(skb, protoff, 20) */
+	bf_emit_jmp32_imm(e, BPF_JLT, BF_R1, 20, drop);
 	if (l3off)
 		bf_emit(e, I_ALU64_IMM(BPF_ADD, BF_R4, l3off));
 	bf_emit(e, I_MOV64_IMM(BF_R2, 20));
@@ -64,12 +86,12 @@ void bf_mx_prologue_mss(struct bf_mx *x, struct bf_emit *e, int32_t l3off)
 	bf_emit(e, I_ALU32_IMM(BPF_SUB, BF_R3, 20));
 	bf_emit_jmp32_imm(e, BPF_JEQ, BF_R3, 0, none);
 	/* truncated options */
-	ldp(e, BPF_W, BF_R1, PCTX_OFF(avail));
+	ldp(e, BPF_B, BF_R1, OPT_LEFT);
 	bf_emit(e, I_ALU32_IMM(BPF_SUB, BF_R1, 20));
 	bf_emit_jmp_reg(e, BPF_JLT, BF_R1, BF_R3, drop);
 	bf_emit_jmp32_imm(e, BPF_JGT, BF_R3, 40, drop); /* doff <= 15 */
 	stp(e, BPF_B, OPT_LEN, BF_R3);
-	ldp(e, BPF_W, BF_R4, PCTX_OFF(thoff));
+	ldp(e, BPF_H, BF_R4, OPT_OFF);
 	bf_emit(e, I_ALU64_IMM(BPF_ADD, BF_R4, l3off + 20));
 	bf_emit(e, I_MOV64_REG(BF_R2, BF_R3));
 	read_to_buf(e, drop);

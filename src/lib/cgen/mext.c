@@ -340,7 +340,7 @@ void bf_mx_after_parse(struct bf_mx *x, struct bf_emit *e,
 		st(e, BPF_W, PCTX_OFF(now), BF_R0);
 	}
 	if (x->need_mss)
-		bf_mx_prologue_mss(x, e, l3off);
+		bf_mx_prologue_mss(x, e, family, l3off);
 	if (x->need_rt6 && family == BF_FAMILY_INET6)
 		prologue_rt6(e, l3off);
 }

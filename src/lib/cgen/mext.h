@@ -95,6 +95,7 @@ void bf_mx_ct_prologue(struct bf_mx *x, struct bf_emit *e);
 void bf_mx_emit_conntrack(struct bf_mx *x, struct bf_emit *e,
 			  const struct bf_match *m, bf_label fail);
 void bf_mx_prologue_owner(struct bf_mx *x, struct bf_emit *e);
-void bf_mx_prologue_mss(struct bf_mx *x, struct bf_emit *e, int32_t l3off);
+void bf_mx_prologue_mss(struct bf_mx *x, struct bf_emit *e,
+			enum bf_family family, int32_t l3off);
 
 #endif /* BPFILTER_CGEN_MEXT_H */

@@ -765,6 +765,11 @@ static __attribute__((unused)) void vary(struct dgen *g,
 			p.spec.tcp_doff = doffs[k];
 			EMIT("tcpmss none");
 		}
+		/* a later fragment: tcpmss_mt() reads at the transport
+		 * offset ip{,6}t_do_table() left */
+		p = *base;
+		p.spec.frag = DFRAG_LATER;
+		EMIT("tcpmss frag");
 		break;
 	}
 	case BF_MATCH_RT: {
