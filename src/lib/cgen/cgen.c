@@ -3127,7 +3127,10 @@ static void seg_root(struct cg *c)
 		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R8, SEG_OWNER(i)));
 		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
 		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, SEG_PCTX(i)));
-		bf_emit_ja(&c->e, copy);
+		/* no jump to the next instruction: the x86 JIT drops such
+		 * jumps, which can keep its passes from converging */
+		if (i + 1 < BF_SEG_SLOTS)
+			bf_emit_ja(&c->e, copy);
 	}
 	bf_label_bind(&c->e, copy);
 	for (int16_t off = 0; off < (int16_t)sizeof(struct bf_pctx); off += 8) {
@@ -3171,7 +3174,8 @@ static void seg_stub(struct cg *c, enum bf_family family)
 		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R8, SEG_OWNER(i)));
 		bf_emit(&c->e, I_MOV64_REG(BF_R9, BF_R7));
 		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R9, SEG_PCTX(i)));
-		bf_emit_ja(&c->e, found);
+		if (i + 1 < BF_SEG_SLOTS)
+			bf_emit_ja(&c->e, found);
 	}
 	bf_label_bind(&c->e, found);
 	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));

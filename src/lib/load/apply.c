@@ -1280,6 +1280,12 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 		 1;
 	if (r < 0)
 		goto out;
+	if (r == 0 && bf_seg_plan_load(plan, o->verbose)) {
+		/* the kernel refused the new segment: rebuild everything */
+		bf_seg_plan_undo(plan, rs);
+		bf_seg_plan_free(&plan);
+		r = 1;
+	}
 	if (r == 0) {
 		struct install_args a = {
 			.kind = (enum bf_attach_kind)o->kind,

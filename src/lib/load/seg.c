@@ -267,11 +267,11 @@ static int load_seg(struct bf_program *p, int counters_fd, int segs_fd,
 	log[0] = '\0';
 	fd = bf_program_load(p, counters_fd, log, sizeof(log));
 	if (fd < 0) {
-		bf_err("the kernel refused segment program %s: %s%s", p->name,
+		bf_dbg("the kernel refused segment program %s: %s%s", p->name,
 		       strerror(-fd),
 		       verbose ? "" : " (-v shows the verifier log)");
 		if (verbose && log[0])
-			bf_err("verifier log:\n%s", log);
+			bf_dbg("verifier log:\n%s", log);
 		return fd;
 	}
 	if (bpf_map_update_elem(segs_fd, &k, &fd, BPF_ANY))
@@ -397,20 +397,19 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 			bf_program_free(&p);
 			first += sp.sizes[k];
 		}
-		if (r == -ENOTSUP) {
-			/* rules segment programs cannot run: one program */
-			bf_dbg("%s: not segmented (rules need the whole "
-			       "program)",
-			       pts[i].key);
+		if (r) {
+			/* Rules segment programs cannot run (-ENOTSUP), or
+			 * the kernel refused a segment program (seen: the
+			 * x86 JIT failing to converge, "bpf_jit: fatal
+			 * error"): one program, as without segments. */
+			bf_dbg("%s: not segmented (%s)", pts[i].key,
+			       strerror(-r));
 			bf_program_free(&root);
 			close(st->pcpu_fd[i]);
 			close(st->segs_fd[i]);
 			st->pcpu_fd[i] = st->segs_fd[i] = -1;
+			r = 0;
 			continue;
-		}
-		if (r) {
-			bf_program_free(&root);
-			return r;
 		}
 		sp.n_seg = (uint8_t)n_seg;
 		sp.root_hash = code_hash(root);
@@ -581,6 +580,8 @@ struct bf_seg_plan {
 	int counters_fd, segs_fd, pcpu_fd, prog_fd;
 	uint32_t *fresh; /* slots of new rules, to zero before loading */
 	size_t n_fresh;
+	uint32_t *saved; /* counter indexes before the plan (undo) */
+	size_t n_saved;
 };
 
 void bf_seg_plan_free(struct bf_seg_plan **p)
@@ -597,6 +598,7 @@ void bf_seg_plan_free(struct bf_seg_plan **p)
 	if ((*p)->prog_fd >= 0)
 		close((*p)->prog_fd);
 	free((*p)->fresh);
+	free((*p)->saved);
 	bf_seginfo_release(&(*p)->si);
 	free(*p);
 	*p = NULL;
@@ -857,6 +859,8 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 		goto err_restore;
 	rs->n_counters = pl->si.n_slots;
 	bf_program_free(&root);
+	pl->saved = TAKE_PTR(saved);
+	pl->n_saved = n_saved;
 	*out = pl;
 	return 0;
 
@@ -890,19 +894,37 @@ int bf_seg_plan_load(struct bf_seg_plan *p, bool verbose)
 {
 	static char log[1 << 16];
 
+	if (p->prog_fd >= 0)
+		return 0;
 	log[0] = '\0';
 	p->prog_fd = bf_program_load(p->prog, p->counters_fd, log, sizeof(log));
 	if (p->prog_fd < 0) {
 		int r = p->prog_fd;
 
-		bf_err("the kernel refused segment program %s: %s%s",
-		       p->prog->name, strerror(-r),
-		       verbose ? "" : " (-v shows the verifier log)");
+		/* The caller rebuilds everything instead: the new cut of
+		 * the chain gives other programs. (Seen here: the x86 JIT
+		 * failing to converge, "bpf_jit: fatal error", -ENOTSUPP
+		 * after a successful verification.) */
+		bf_dbg("segment program %s not loaded: %s", p->prog->name,
+		       strerror(-r));
 		if (verbose && log[0])
-			bf_err("verifier log:\n%s", log);
+			bf_dbg("verifier log:\n%s", log);
 		return r;
 	}
 	return 0;
+}
+
+void bf_seg_plan_undo(struct bf_seg_plan *p, struct bf_ruleset *rs)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < rs->n_chains && k < p->n_saved; i++) {
+		struct bf_chain *c = &rs->chains[i];
+
+		c->policy_counter_idx = p->saved[k++];
+		for (size_t j = 0; j < c->n_rules && k < p->n_saved; j++)
+			c->rules[j].counter_idx = p->saved[k++];
+	}
 }
 
 int bf_seg_plan_commit(struct bf_seg_plan *p, const char *slotdir,

@@ -94,8 +94,11 @@ void bf_seg_snap_free(struct bf_seg_snap **s);
 int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 		const struct bf_seg_snap *snap, const char *slotdir,
 		uint64_t generation);
-/* Load the segment program (nothing changes in force yet). */
+/* Load the segment program (nothing changes in force yet); 0 if it is
+ * loaded already. On failure, bf_seg_plan_undo() gives rs its counter
+ * indexes back for a full rebuild. */
 int bf_seg_plan_load(struct bf_seg_plan *p, bool verbose);
+void bf_seg_plan_undo(struct bf_seg_plan *p, struct bf_ruleset *rs);
 /* Put the segment in force (one prog-array update) and pin the seginfo of
  * `generation`; the caller pins the state. */
 int bf_seg_plan_commit(struct bf_seg_plan *p, const char *slotdir,
