@@ -477,6 +477,10 @@ static int cmd_apply(int argc, char **argv)
 			return cli_error("--confirm cannot roll back the "
 					 "kernel's tables: not with "
 					 "--other-tables=kernel");
+		if (o.ipset.path)
+			return cli_error("--confirm cannot roll back a "
+					 "replacement of the sets: not with "
+					 "--ipset");
 		r = bf_apply_confirm(&o, (unsigned int)confirm);
 		if (!r)
 			fprintf(stderr,

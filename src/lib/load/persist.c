@@ -339,6 +339,12 @@ int bf_apply_confirm(const struct bf_apply_opts *o, unsigned int seconds)
 	int r, pfd[2];
 	pid_t child;
 
+	if (o->ipset.path || o->ipset.in) {
+		/* the rollback puts rules back, not the sets they replaced */
+		bf_err("--confirm cannot roll back a replacement of the sets: "
+		       "not with --ipset");
+		return -EINVAL;
+	}
 	r = confirm_path(path, sizeof(path), o->kind, o->ifname);
 	if (r)
 		return r;
