@@ -165,6 +165,21 @@ static struct pu_pkt rand_pkt(void)
 
 static int n_drop, n_accept;
 
+/* The namespace of the test running, deleted by teardown() also when an
+ * assertion ends the test early. */
+static char cur_ns[16];
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (cur_ns[0])
+		bft_sh("ip netns exec %s %s flush >/dev/null 2>&1; ip netns "
+		       "del %s",
+		       cur_ns, bft_bpfilter_bin(), cur_ns);
+	cur_ns[0] = '\0';
+	return 0;
+}
+
 /* Verdicts of the programs in force and of a fresh compile agree. */
 static void compare(const char *ns)
 {
@@ -233,6 +248,7 @@ static void same_verdicts(enum bf_family family)
 	fclose(f);
 	bft_unique_name(ns, sizeof(ns), "seg");
 	assert_int_equal(bft_sh("ip netns add %s", ns), 0);
+	snprintf(cur_ns, sizeof(cur_ns), "%s", ns);
 	assert_int_equal(e2e_cli(NULL, ns, "apply %s %s",
 				 fam == BF_FAMILY_INET6 ? "-6" : "-4", path),
 			 0);
@@ -278,8 +294,6 @@ static void same_verdicts(enum bf_family family)
 	/* a few changes may need a full rebuild (a segment that grew too
 	 * much); most must not */
 	assert_true(incremental >= N_CHANGES / 2);
-	bft_sh("ip netns exec %s %s flush; ip netns del %s", ns,
-	       bft_bpfilter_bin(), ns);
 }
 
 static void test_same_verdicts4(void **state)
@@ -329,6 +343,7 @@ static void test_counters_kept(void **state)
 	fam = BF_FAMILY_INET4;
 	bft_unique_name(ns, sizeof(ns), "segc");
 	assert_int_equal(bft_sh("ip netns add %s", ns), 0);
+	snprintf(cur_ns, sizeof(cur_ns), "%s", ns);
 	/* rule 2 counts 198.51.100.2:7777; rules 1..20 otherwise match
 	 * nothing we send */
 	for (int i = 1; i <= 20; i++)
@@ -393,16 +408,14 @@ static void test_counters_kept(void **state)
 	close(fd);
 	assert_int_equal(counter_of(ns, 26), 1);
 	assert_int_equal(counter_of(ns, 0), 3);
-	bft_sh("ip netns exec %s %s flush; ip netns del %s", ns,
-	       bft_bpfilter_bin(), ns);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_same_verdicts4),
-		cmocka_unit_test(test_same_verdicts6),
-		cmocka_unit_test(test_counters_kept),
+		cmocka_unit_test_teardown(test_same_verdicts4, teardown),
+		cmocka_unit_test_teardown(test_same_verdicts6, teardown),
+		cmocka_unit_test_teardown(test_counters_kept, teardown),
 	};
 
 	/* segment programs on small rulesets (load/seg.c) */
