@@ -33,9 +33,8 @@ static struct bf_ruleset *rs_with(enum bf_family fam, enum bf_hook hook,
 	r.family = fam;
 	r.verdict.kind = kind;
 	r.verdict.u.reject.with = with;
-	assert_int_equal(bf_chain_add_rule(bf_ruleset_builtin(rs, fam, hook),
-					   &r),
-			 0);
+	assert_int_equal(
+		bf_chain_add_rule(bf_ruleset_builtin(rs, fam, hook), &r), 0);
 	rs->families = 1u << fam;
 	return rs;
 }
@@ -77,8 +76,8 @@ static void run_l2(const struct pu_prog *p, const struct pu_pkt *pkt,
 	o->mark = ctx.mark;
 }
 
-static void run(const struct pu_prog *p, const struct pu_pkt *pkt,
-		int family, struct out *o)
+static void run(const struct pu_prog *p, const struct pu_pkt *pkt, int family,
+		struct out *o)
 {
 	run_l2(p, pkt, family, o, false);
 }
@@ -211,8 +210,8 @@ static void check_icmp4(const struct out *o, const struct pu_pkt *pkt,
 	assert_int_equal(ip[1], (pkt->b[1] & 0x1e) | 0xc0);
 	assert_int_equal(be16(ip + 2), 28 + q);
 	assert_int_equal(be16(ip + 6), 0); /* no DF, offset 0 */
-	assert_int_equal(ip[8], sysctl_int("/proc/sys/net/ipv4/ip_default_ttl",
-					    64));
+	assert_int_equal(ip[8],
+			 sysctl_int("/proc/sys/net/ipv4/ip_default_ttl", 64));
 	assert_int_equal(ip[9], 1);
 	assert_int_equal(sum_plain(ip, 20), 0xffff);
 	/* IPv4: from the destination at egress too (t_reject.c) */
@@ -246,8 +245,7 @@ static void check_icmp6(const struct out *o, const struct pu_pkt *pkt,
 }
 
 /* TCP reset: ports swapped; seq/ack per nf_reject_ip_tcphdr_put(). */
-static void check_rst(const struct out *o, const struct pu_pkt *pkt,
-		      bool v6)
+static void check_rst(const struct out *o, const struct pu_pkt *pkt, bool v6)
 {
 	const uint8_t *ip = o->b + 14, *th = ip + (v6 ? 40 : 20);
 	const uint8_t *oth = pkt->b + (v6 ? 40 : 20);
@@ -286,9 +284,8 @@ static void check_rst(const struct out *o, const struct pu_pkt *pkt,
 		assert_int_equal(th[13], 0x04);
 	} else {
 		assert_int_equal(be32(th + 4), 0);
-		assert_int_equal(be32(th + 8),
-				 be32(oth + 4) + !!(oth[13] & 2) +
-					 (oth[13] & 1) + payload);
+		assert_int_equal(be32(th + 8), be32(oth + 4) + !!(oth[13] & 2) +
+						       (oth[13] & 1) + payload);
 		assert_int_equal(th[13], 0x14);
 	}
 	assert_int_equal(be16(th + 14), 0);
@@ -326,12 +323,11 @@ static struct pu_pkt udp6_len(size_t payload)
 	return p;
 }
 
-static void load(struct bf_ruleset *rs, enum bf_attach_kind a,
-		 enum bf_hook h, enum bf_family f, struct pu_prog *p)
+static void load(struct bf_ruleset *rs, enum bf_attach_kind a, enum bf_hook h,
+		 enum bf_family f, struct pu_prog *p)
 {
-	assert_int_equal(pu_load(rs, a, h, f, a == BF_ATTACH_NF ? NULL : "lo",
-				 p),
-			 0);
+	assert_int_equal(
+		pu_load(rs, a, h, f, a == BF_ATTACH_NF ? NULL : "lo", p), 0);
 }
 
 /* Every IPv4 --reject-with at tc ingress and XDP: the ICMP code, the
@@ -354,23 +350,23 @@ static void test_icmp4(void **state)
 	BFT_REQUIRE_KERNEL();
 	for (int a = BF_ATTACH_TC; a <= BF_ATTACH_XDP; a++) {
 		for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
-			struct bf_ruleset *rs = rs_with(BF_FAMILY_INET4,
-							BF_HOOK_INPUT,
-							BF_VERDICT_REJECT,
-							w[i].with);
+			struct bf_ruleset *rs =
+				rs_with(BF_FAMILY_INET4, BF_HOOK_INPUT,
+					BF_VERDICT_REJECT, w[i].with);
 			struct pu_prog p;
 			size_t sizes[] = { 0, 13, 520, 521, 1200 };
 
 			load(rs, a, BF_HOOK_INPUT, BF_FAMILY_INET4, &p);
 			for (size_t s = 0; s < 5; s++) {
-				struct pu_pkt pkt = udp4_len(sizes[s],
-							     s ? 0x3f : 0);
+				struct pu_pkt pkt =
+					udp4_len(sizes[s], s ? 0x3f : 0);
 				struct out o;
 
 				run(&p, &pkt, BF_FAMILY_INET4, &o);
-				assert_int_equal(o.ret, a == BF_ATTACH_TC ?
-							       TC_ACT_REDIRECT_ :
-							       XDP_TX_);
+				assert_int_equal(o.ret,
+						 a == BF_ATTACH_TC ?
+							 TC_ACT_REDIRECT_ :
+							 XDP_TX_);
 				check_icmp4(&o, &pkt, w[i].code, false);
 				if (a == BF_ATTACH_TC)
 					assert_int_equal(o.mark, 0);
@@ -398,10 +394,9 @@ static void test_icmp6(void **state)
 	BFT_REQUIRE_KERNEL();
 	for (int a = BF_ATTACH_TC; a <= BF_ATTACH_XDP; a++) {
 		for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
-			struct bf_ruleset *rs = rs_with(BF_FAMILY_INET6,
-							BF_HOOK_INPUT,
-							BF_VERDICT_REJECT,
-							w[i].with);
+			struct bf_ruleset *rs =
+				rs_with(BF_FAMILY_INET6, BF_HOOK_INPUT,
+					BF_VERDICT_REJECT, w[i].with);
 			struct pu_prog p;
 			size_t sizes[] = { 0, 13, 511, 1184, 1185, 1500 };
 
@@ -411,9 +406,10 @@ static void test_icmp6(void **state)
 				struct out o;
 
 				run(&p, &pkt, BF_FAMILY_INET6, &o);
-				assert_int_equal(o.ret, a == BF_ATTACH_TC ?
-							       TC_ACT_REDIRECT_ :
-							       XDP_TX_);
+				assert_int_equal(o.ret,
+						 a == BF_ATTACH_TC ?
+							 TC_ACT_REDIRECT_ :
+							 XDP_TX_);
 				check_icmp6(&o, &pkt, w[i].code);
 			}
 			pu_close(&p);
@@ -436,16 +432,16 @@ static void test_rst(void **state)
 							BF_VERDICT_REJECT,
 							BF_REJECT_TCP_RESET);
 			struct pu_prog p;
-			uint8_t flags[] = { 0x02, 0x02, 0x11, 0x18, 0x04,
-					    0x14 };
+			uint8_t flags[] = { 0x02, 0x02, 0x11, 0x18, 0x04, 0x14 };
 
 			load(rs, a, BF_HOOK_INPUT, f, &p);
 			for (size_t i = 0; i < sizeof(flags); i++) {
-				struct pu_pkt pkt = v6 ?
-					pu_tcp6("2001:db8::1", "2001:db8::2",
-						1234, 22, flags[i]) :
-					pu_tcp4("192.0.2.1", "192.0.2.2", 1234,
-						22, flags[i]);
+				struct pu_pkt pkt =
+					v6 ? pu_tcp6("2001:db8::1",
+						     "2001:db8::2", 1234, 22,
+						     flags[i]) :
+					     pu_tcp4("192.0.2.1", "192.0.2.2",
+						     1234, 22, flags[i]);
 				uint8_t *th = pkt.b + (v6 ? 40 : 20);
 				struct out o;
 				uint32_t seq = htonl(0x89abcdefu + (uint32_t)i);
@@ -458,7 +454,8 @@ static void test_rst(void **state)
 					pkt.len += 100;
 					if (v6) {
 						uint16_t v = htons(
-							(uint16_t)(pkt.len - 40));
+							(uint16_t)(pkt.len -
+								   40));
 						memcpy(pkt.b + 4, &v, 2);
 					} else {
 						uint16_t v = htons(
@@ -472,9 +469,10 @@ static void test_rst(void **state)
 					assert_int_equal(o.ret, pu_drop(&p));
 					continue;
 				}
-				assert_int_equal(o.ret, a == BF_ATTACH_TC ?
-							       TC_ACT_REDIRECT_ :
-							       XDP_TX_);
+				assert_int_equal(o.ret,
+						 a == BF_ATTACH_TC ?
+							 TC_ACT_REDIRECT_ :
+							 XDP_TX_);
 				check_rst(&o, &pkt, v6);
 				/* a bad checksum gets no reset
 				 * (nf_reject_ip_tcphdr_get()) */
@@ -609,6 +607,44 @@ static void test_silent(void **state)
 	bf_ruleset_free(&rs6);
 }
 
+/* A TCP/UDP checksum field holding the folded pseudo-header sum is what
+ * a local socket leaves for offload (CHECKSUM_PARTIAL): XDP, which cannot
+ * see the skb's state, takes it for such a packet and answers; tc sees
+ * CHECKSUM_NONE here (BPF_PROG_TEST_RUN) and takes it for a bad sum. */
+static void test_partial(void **state)
+{
+	struct bf_ruleset *rs = rs_with(BF_FAMILY_INET4, BF_HOOK_INPUT,
+					BF_VERDICT_REJECT,
+					BF_REJECT_ICMP_PORT_UNREACHABLE);
+	struct pu_pkt pkt = udp4_len(30, 0);
+	struct pu_prog p;
+	struct out o;
+	uint32_t sum = 17 + 38;
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	for (int i = 12; i < 20; i += 2)
+		sum += be16(pkt.b + i);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	pkt.b[26] = (uint8_t)(sum >> 8);
+	pkt.b[27] = (uint8_t)sum;
+	load(rs, BF_ATTACH_XDP, BF_HOOK_INPUT, BF_FAMILY_INET4, &p);
+	run(&p, &pkt, BF_FAMILY_INET4, &o);
+	assert_int_equal(o.ret, XDP_TX_);
+	check_icmp4(&o, &pkt, 3, false);
+	pkt.b[27] ^= 1; /* neither the partial nor the full sum */
+	run(&p, &pkt, BF_FAMILY_INET4, &o);
+	assert_int_equal(o.ret, 1 /* XDP_DROP */);
+	pkt.b[27] ^= 1;
+	pu_close(&p);
+	load(rs, BF_ATTACH_TC, BF_HOOK_INPUT, BF_FAMILY_INET4, &p);
+	run(&p, &pkt, BF_FAMILY_INET4, &o);
+	assert_int_equal(o.ret, TCX_DROP);
+	pu_close(&p);
+	bf_ruleset_free(&rs);
+}
+
 /* tc egress: the error comes from the sender's own address (the kernel
  * routes it back to this host); netfilter: dropped, nothing sent. */
 static void test_egress_and_nf(void **state)
@@ -633,8 +669,7 @@ static void test_egress_and_nf(void **state)
 		     BF_REJECT_TCP_RESET);
 	load(rs, BF_ATTACH_NF, BF_HOOK_INPUT, BF_FAMILY_INET4, &p);
 	pkt = pu_tcp4("192.0.2.1", "192.0.2.2", 1, 2, 0x02);
-	assert_int_equal(pu_run(&p, pkt.b, pkt.len, BF_FAMILY_INET4),
-			 NF_DROP);
+	assert_int_equal(pu_run(&p, pkt.b, pkt.len, BF_FAMILY_INET4), NF_DROP);
 	pu_close(&p);
 	bf_ruleset_free(&rs);
 }
@@ -693,6 +728,7 @@ int main(void)
 		cmocka_unit_test(test_icmp6),
 		cmocka_unit_test(test_rst),
 		cmocka_unit_test(test_silent),
+		cmocka_unit_test(test_partial),
 		cmocka_unit_test(test_egress_and_nf),
 		cmocka_unit_test(test_mark),
 	};
