@@ -259,6 +259,70 @@ static void emit_key(struct bf_emit *e, const struct bf_match *cfg, bool v6,
 	}
 }
 
+#define HL_TRIES 4
+
+/* rateinfo_recalc() and the credit test of hashlimit_mt_common() for a
+ * packet rate, on entry r6 at time r7, made atomic where the kernel holds
+ * the entry's lock: the refill since `prev` is taken with an exchange of
+ * `prev` (what one CPU counted, no other counts again), the new credit
+ * is written with compare-and-swap, retried HL_TRIES times (a packet that
+ * loses every race does not pass, as limit does). One CPU alone computes
+ * exactly the kernel's sequence: delta 0 refills nothing, the credit is
+ * capped, the cost taken if there. */
+static void emit_bucket_atomic(struct bf_emit *e, uint32_t hz, uint64_t cap,
+			       uint64_t cost, bool inv, bf_label fail)
+{
+	bf_label done = bf_label_new(e);
+
+	emit(e, I_MOV64_IMM(BF_R8, 0)); /* refill counted so far */
+	for (int t = 0; t < HL_TRIES; t++) {
+		bf_label fwd = bf_label_new(e), capped = bf_label_new(e);
+		bf_label no = bf_label_new(e);
+
+		if (t) {
+			emit(e, I_HELPER(BPF_FUNC_jiffies64));
+			emit(e, I_MOV64_REG(BF_R7, BF_R0));
+		}
+		/* delta = now - xchg(&prev, now), never negative (another
+		 * CPU may have stored a later jiffy first) */
+		emit(e, I_MOV64_REG(BF_R1, BF_R7));
+		emit(e, bf_insn(BPF_STX | BPF_ATOMIC | BPF_DW, BF_R6, BF_R1,
+				V_PREV, BPF_XCHG));
+		emit(e, I_MOV64_REG(BF_R2, BF_R7));
+		emit(e, I_ALU64_REG(BPF_SUB, BF_R2, BF_R1));
+		bf_emit_jmp_imm(e, BPF_JSGE, BF_R2, 0, fwd);
+		emit(e, I_MOV64_IMM(BF_R2, 0));
+		bf_label_bind(e, fwd);
+		/* credit += delta * CREDITS_PER_JIFFY (mod 2^64), capped */
+		bf_emit_ld_imm64(e, BF_R4, cpj(hz));
+		emit(e, I_ALU64_REG(BPF_MUL, BF_R2, BF_R4));
+		emit(e, I_ALU64_REG(BPF_ADD, BF_R8, BF_R2));
+		emit(e, I_LDX(BPF_DW, BF_R0, BF_R6, V_CREDIT));
+		emit(e, I_MOV64_REG(BF_R5, BF_R0));
+		emit(e, I_MOV64_REG(BF_R3, BF_R0));
+		emit(e, I_ALU64_REG(BPF_ADD, BF_R3, BF_R8));
+		bf_emit_ld_imm64(e, BF_R4, cap);
+		bf_emit_jmp_reg(e, BPF_JLE, BF_R3, BF_R4, capped);
+		emit(e, I_MOV64_REG(BF_R3, BF_R4));
+		bf_label_bind(e, capped);
+		/* credit >= cost: below the limit, take the cost */
+		emit(e, I_MOV64_IMM(BF_R4, 0));
+		bf_emit_ld_imm64(e, BF_R2, cost);
+		bf_emit_jmp_reg(e, BPF_JLT, BF_R3, BF_R2, no);
+		emit(e, I_ALU64_REG(BPF_SUB, BF_R3, BF_R2));
+		emit(e, I_MOV64_IMM(BF_R4, 1));
+		bf_label_bind(e, no);
+		/* r0 = cmpxchg(&credit, r0, r3) */
+		emit(e, bf_insn(BPF_STX | BPF_ATOMIC | BPF_DW, BF_R6, BF_R3,
+				V_CREDIT, BPF_CMPXCHG));
+		bf_emit_jmp_reg(e, BPF_JEQ, BF_R0, BF_R5, done);
+	}
+	emit(e, I_MOV64_IMM(BF_R4, 0)); /* lost every race */
+	bf_label_bind(e, done);
+	/* below the limit: the match holds, unless --hashlimit-above */
+	bf_emit_jmp_imm(e, inv ? BPF_JNE : BPF_JEQ, BF_R4, 0, fail);
+}
+
 /* Find or create the entry of the key in scratch: r6 = entry, r7 = now;
  * `fresh` is reached for a new (or expired) entry with r6, r7 set, the
  * code after this returns for an existing one (expiry already pushed). */
@@ -469,6 +533,11 @@ bool bf_hashlimit_emit(struct bf_emit *e, const struct bf_ruleset *rs,
 	bf_emit_ld_imm64(e, BF_R1, exp_j);
 	emit(e, I_ALU64_REG(BPF_ADD, BF_R1, BF_R7));
 	emit(e, I_STX(BPF_DW, BF_R6, BF_R1, V_EXPIRES));
+	if (!bytes) {
+		/* packets: the refill is part of the atomic loop below */
+		bf_emit_ja(e, decide);
+		goto fresh;
+	}
 	emit(e, I_MOV64_REG(BF_R1, BF_R7));
 	emit(e, I_LDX(BPF_DW, BF_R2, BF_R6, V_PREV));
 	emit(e, I_ALU64_REG(BPF_SUB, BF_R1, BF_R2)); /* delta */
@@ -504,6 +573,7 @@ bool bf_hashlimit_emit(struct bf_emit *e, const struct bf_ruleset *rs,
 	emit(e, I_STX(BPF_DW, BF_R6, BF_R3, V_CREDIT));
 	bf_emit_ja(e, decide);
 
+fresh:
 	/* dsthash_alloc_init(): insert (any bytes), then rateinfo_init().
 	 * The LRU map makes room instead of refusing at htable-max
 	 * (doc/stateful.md). */
@@ -533,6 +603,10 @@ bool bf_hashlimit_emit(struct bf_emit *e, const struct bf_ruleset *rs,
 	emit(e, I_STX(BPF_DW, BF_R6, BF_R1, V_EXPIRES));
 
 	bf_label_bind(e, decide);
+	if (!bytes) {
+		emit_bucket_atomic(e, hz, cap, cost, inv, fail);
+		return true;
+	}
 	emit(e, I_LDX(BPF_DW, BF_R3, BF_R6, V_CREDIT));
 	if (bytes) {
 		/* hashlimit_byte_cost() */
