@@ -141,33 +141,34 @@ static int host_create(struct host *h, const char *tag)
 		 mac_s[1], mac_s[2], mac_s[3], mac_s[4], mac_s[5]);
 	snprintf(mr, sizeof(mr), "%02x:%02x:%02x:%02x:%02x:%02x", mac_r[0],
 		 mac_r[1], mac_r[2], mac_r[3], mac_r[4], mac_r[5]);
-	r = dnet_sh("set -e; ip link add s0 netns %1$s address %3$s type veth "
-		    "peer name r0 netns %2$s address %4$s; "
-		    "ip netns exec %1$s sysctl -qw net.ipv6.conf.all.accept_dad=0 "
-		    "net.ipv6.conf.default.accept_dad=0 "
-		    "net.ipv6.conf.s0.accept_dad=0 "
-		    "net.ipv6.conf.s0.router_solicitations=0; "
-		    "ip netns exec %2$s sysctl -qw net.ipv6.conf.r0.accept_dad=0 "
-		    "net.ipv4.icmp_ratemask=0 net.ipv4.icmp_ratelimit=0 "
-		    "net.ipv6.icmp.ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000000 "
-		    "net.ipv4.icmp_msgs_burst=100000000; "
-		    "ip netns exec %2$s sh -c 'echo > "
-		    "/proc/sys/net/ipv6/icmp/ratemask'; "
-		    "ip -n %1$s link set lo up; ip -n %2$s link set lo up; "
-		    "ip -n %1$s addr add 192.0.2.1/24 dev s0; "
-		    "ip -n %2$s addr add 192.0.2.2/24 dev r0; "
-		    "ip -n %1$s addr add 2001:db8::1/64 dev s0 nodad; "
-		    "ip -n %2$s addr add 2001:db8::2/64 dev r0 nodad; "
-		    "ip -n %1$s link set s0 up; ip -n %2$s link set r0 up; "
-		    "ip -n %1$s neigh replace 192.0.2.2 lladdr %4$s dev s0 "
-		    "nud permanent; "
-		    "ip -n %1$s neigh replace 2001:db8::2 lladdr %4$s dev s0 "
-		    "nud permanent; "
-		    "ip -n %2$s neigh replace 192.0.2.1 lladdr %3$s dev r0 "
-		    "nud permanent; "
-		    "ip -n %2$s neigh replace 2001:db8::1 lladdr %3$s dev r0 "
-		    "nud permanent",
-		    h->s, h->r, ms, mr);
+	r = dnet_sh(
+		"set -e; ip link add s0 netns %1$s address %3$s type veth "
+		"peer name r0 netns %2$s address %4$s; "
+		"ip netns exec %1$s sysctl -qw net.ipv6.conf.all.accept_dad=0 "
+		"net.ipv6.conf.default.accept_dad=0 "
+		"net.ipv6.conf.s0.accept_dad=0 "
+		"net.ipv6.conf.s0.router_solicitations=0; "
+		"ip netns exec %2$s sysctl -qw net.ipv6.conf.r0.accept_dad=0 "
+		"net.ipv4.icmp_ratemask=0 net.ipv4.icmp_ratelimit=0 "
+		"net.ipv6.icmp.ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000000 "
+		"net.ipv4.icmp_msgs_burst=100000000; "
+		"ip netns exec %2$s sh -c 'echo > "
+		"/proc/sys/net/ipv6/icmp/ratemask'; "
+		"ip -n %1$s link set lo up; ip -n %2$s link set lo up; "
+		"ip -n %1$s addr add 192.0.2.1/24 dev s0; "
+		"ip -n %2$s addr add 192.0.2.2/24 dev r0; "
+		"ip -n %1$s addr add 2001:db8::1/64 dev s0 nodad; "
+		"ip -n %2$s addr add 2001:db8::2/64 dev r0 nodad; "
+		"ip -n %1$s link set s0 up; ip -n %2$s link set r0 up; "
+		"ip -n %1$s neigh replace 192.0.2.2 lladdr %4$s dev s0 "
+		"nud permanent; "
+		"ip -n %1$s neigh replace 2001:db8::2 lladdr %4$s dev s0 "
+		"nud permanent; "
+		"ip -n %2$s neigh replace 192.0.2.1 lladdr %3$s dev r0 "
+		"nud permanent; "
+		"ip -n %2$s neigh replace 2001:db8::1 lladdr %3$s dev r0 "
+		"nud permanent",
+		h->s, h->r, ms, mr);
 	if (r)
 		return -1;
 	if (dnet_wait_up(h->r, 1) || dnet_wait_up(h->s, 1))
@@ -234,8 +235,8 @@ static void drain(struct host *h)
 }
 
 /* Send one probe from S to R. */
-static int send_probe(struct host *h, const struct dpkt *p,
-		      enum bf_family fam, struct replies *out)
+static int send_probe(struct host *h, const struct dpkt *p, enum bf_family fam,
+		      struct replies *out)
 {
 	uint8_t frame[14 + DPKT_MAX];
 	struct sockaddr_ll sll;
@@ -245,8 +246,8 @@ static int send_probe(struct host *h, const struct dpkt *p,
 	for (int i = 0; i < p->n; i++) {
 		memcpy(frame, mac_r, 6);
 		memcpy(frame + 6, mac_s, 6);
-		put16(frame + 12, fam == BF_FAMILY_INET4 ? ETH_P_IP :
-							   ETH_P_IPV6);
+		put16(frame + 12,
+		      fam == BF_FAMILY_INET4 ? ETH_P_IP : ETH_P_IPV6);
 		memcpy(frame + 14, p->data[i], p->len[i]);
 		memset(&sll, 0, sizeof(sll));
 		sll.sll_family = AF_PACKET;
@@ -365,6 +366,10 @@ static int probes(enum bf_family fam, struct probe_def *d)
 	  .tcpflags = 0x11, .seq = 0xfffffff0u, .ack = 99);
 	P("tcp SYN|FIN", 1, .proto = 6, .sport = 40003, .dport = 22,
 	  .tcpflags = 0x03, .seq = 0xffffffffu);
+	P("tcp SYN doff 8", 1, .proto = 6, .sport = 40006, .dport = 22,
+	  .tcpflags = 0x02, .seq = 12345, .tcp_doff = 8);
+	P("tcp ACK doff 6", 1, .proto = 6, .sport = 40007, .dport = 22,
+	  .tcpflags = 0x10, .seq = 5, .ack = 0x80000000u, .tcp_doff = 6);
 	P("tcp RST", 0, .proto = 6, .sport = 40004, .dport = 22,
 	  .tcpflags = 0x04, .seq = 1);
 	P("tcp RST|ACK", 0, .proto = 6, .sport = 40005, .dport = 22,
@@ -394,12 +399,17 @@ static int probes(enum bf_family fam, struct probe_def *d)
 		  .frag = DFRAG_LATER);
 		P("udp 53 ip options", 1, .proto = 17, .sport = 1234,
 		  .dport = 53, .ip_opts = 4);
+		P("tcp SYN ip options", 1, .proto = 6, .sport = 40008,
+		  .dport = 22, .tcpflags = 0x02, .seq = 9, .ip_opts = 8);
 	} else {
 		P("icmp6 echo", 1, .proto = 58, .icmp_type = 128, .icmp_id = 7);
 		P("icmp6 dest-unreach", 0, .proto = 58, .icmp_type = 1,
 		  .icmp_code = 4);
 		P("udp 53 after dstopts", 1, .proto = 17, .sport = 1234,
 		  .dport = 53, .ext = { 60 }, .n_ext = 1);
+		P("tcp SYN after hop-by-hop and dstopts", 1, .proto = 6,
+		  .sport = 40009, .dport = 22, .tcpflags = 0x02, .seq = 3,
+		  .ext = { 0, 60 }, .n_ext = 2);
 	}
 #undef P
 	return n;
@@ -420,9 +430,8 @@ static int compare(struct host *ref, struct host *bpf, const char *hook,
 			struct replies a, b;
 			bool same;
 
-			assert_int_equal(dpkt_build(&d[i].s, (uint32_t)i + 1,
-						    &p),
-					 0);
+			assert_int_equal(
+				dpkt_build(&d[i].s, (uint32_t)i + 1, &p), 0);
 			if (d[i].bad_csum)
 				p.data[0][p.l4_off +
 					  (d[i].s.proto == 6 ? 16 : 6)] ^= 0x40;

@@ -62,8 +62,8 @@ static void test_nflog(void **state)
 	assert_true(e2e_ping(e->a, "192.0.2.2"));
 	assert_true(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
 	assert_int_equal(e2e_cli(&out, e->b, "log"), 0);
-	snprintf(want, sizeof(want), "NFLOG group 5: nf-icmp IN=%s OUT= ",
-		 e->ib);
+	snprintf(want, sizeof(want),
+		 "NFLOG group 5: nf-icmp IN=%s OUT= ", e->ib);
 	assert_int_equal(count(out, want), 1);
 	assert_contains(out, "SRC=192.0.2.1 DST=192.0.2.2 LEN=84 ");
 	assert_contains(out, "PROTO=ICMP TYPE=8 CODE=0");
@@ -160,10 +160,9 @@ static void test_refusals(void **state)
 	assert_contains(out, "bad.rules:6: target 'CONNMARK' cannot be used "
 			     "at nf: ");
 	free(out);
-	assert_int_not_equal(e2e_cli(&out, e->b,
-				     "apply --hook xdp --iface %s %s", e->ib,
-				     f),
-			     0);
+	assert_int_not_equal(
+		e2e_cli(&out, e->b, "apply --hook xdp --iface %s %s", e->ib, f),
+		0);
 	assert_contains(out, "bad.rules:5: target 'MARK' cannot be used at "
 			     "xdp: XDP frames have no mark");
 	free(out);
@@ -245,9 +244,10 @@ static int connect_errno(const char *ns, const char *addr, uint16_t port)
 				pf.fd = fd;
 				pf.events = POLLOUT;
 				err = poll(&pf, 1, E2E_PROBE_MS) == 1 &&
-						      !getsockopt(fd, SOL_SOCKET,
-								  SO_ERROR, &err,
-								  &l) ?
+						      !getsockopt(fd,
+								  SOL_SOCKET,
+								  SO_ERROR,
+								  &err, &l) ?
 					      err :
 					      ETIMEDOUT;
 			}

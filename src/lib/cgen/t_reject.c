@@ -52,17 +52,16 @@ _Static_assert(B_QUOTE_6 + QMAX_6 + 4 <= B_PSEUDO &&
 
 /* Stack slots of the main function (in the packet context's scratch
  * bytes, unused once the chains have run). */
-#define S_Q (STK_BUF)	     /* quoted bytes */
+#define S_Q (STK_BUF) /* quoted bytes */
 #define S_SEED (STK_BUF + 8) /* running checksum */
-#define S_N (STK_BUF + 16)   /* bytes left to checksum */
+#define S_N (STK_BUF + 16) /* bytes left to checksum */
 #define S_OFF (STK_BUF + 24) /* checksum verification: packet offset */
-#define S_CH (STK_BUF + 32)  /* its chunk */
-#define S_I (STK_BUF + 40)   /* its iteration */
+#define S_CH (STK_BUF + 32) /* its chunk */
+#define S_I (STK_BUF + 40) /* its iteration */
 /* Checksum verification reads the packet in chunks into the buffer's
  * start (before the reply is built there). */
 #define B_SCR 0
 /* A 16-bit one's complement sum of at most 64 KiB in CSUM_CHUNK bytes */
-
 
 #define E(insn) bf_emit(e, insn)
 
@@ -298,8 +297,7 @@ static void require_l2_unicast(struct bf_emit *e,
 	if (env->attach == BF_ATTACH_TC) {
 		E(I_LDX(BPF_W, BF_R1, BF_R6,
 			(int16_t)offsetof(struct __sk_buff, pkt_type)));
-		bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, 0 /* PACKET_HOST */,
-				  fail);
+		bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, 0 /* PACKET_HOST */, fail);
 		return;
 	}
 	/* XDP: the group bit of the destination MAC address */
@@ -534,7 +532,7 @@ static void verify_csum(struct bf_emit *e, const struct bf_reject_env *env,
 
 /* Offsets of the main function's stack slots from the packet context,
  * for the callback, which reaches them through its pointer. */
-#define X(slot) ((int16_t)((slot) - STK_PCTX))
+#define X(slot) ((int16_t)((slot)-STK_PCTX))
 
 void bf_cgen_reject_csum_cb(struct bf_emit *e)
 {
@@ -763,8 +761,8 @@ static void build_rst(struct bf_emit *e, const struct bf_reject_env *env,
 	E(I_ST(BPF_B, BF_R8, (int16_t)(l4 + 13), 0x14)); /* RST, ACK */
 	bf_label_bind(e, hdr);
 	E(I_ST(BPF_B, BF_R8, (int16_t)(l4 + 12), 0x50)); /* doff 5 */
-	E(I_ST(BPF_H, BF_R8, (int16_t)(l4 + 14), 0));	 /* window */
-	E(I_ST(BPF_W, BF_R8, (int16_t)(l4 + 16), 0));	 /* check, urg */
+	E(I_ST(BPF_H, BF_R8, (int16_t)(l4 + 14), 0)); /* window */
+	E(I_ST(BPF_W, BF_R8, (int16_t)(l4 + 16), 0)); /* check, urg */
 
 	E(I_ST(BPF_DW, BF_FP, S_SEED, 0));
 	if (!v6) {
@@ -891,8 +889,7 @@ static int read_sysctl(const char *path, int *out)
 	return r;
 }
 
-void bf_cgen_reply_hoplimits(const char *ifname, uint8_t *ttl4,
-			     uint8_t *hlim6)
+void bf_cgen_reply_hoplimits(const char *ifname, uint8_t *ttl4, uint8_t *hlim6)
 {
 	char path[128];
 	int v = 64;

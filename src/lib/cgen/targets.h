@@ -71,7 +71,6 @@ void bf_cgen_mark(struct bf_emit *e, const struct bf_verdict *v);
 /* Default TTL / hop limit of replies sent from the current network
  * namespace (ip_default_ttl; conf/IF/hop_limit of the interface, else
  * conf/default), as the kernel's routes would use them. */
-void bf_cgen_reply_hoplimits(const char *ifname, uint8_t *ttl4,
-			     uint8_t *hlim6);
+void bf_cgen_reply_hoplimits(const char *ifname, uint8_t *ttl4, uint8_t *hlim6);
 
 #endif /* BPFILTER_CGEN_TARGETS_H */
