@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -564,6 +565,16 @@ int cli_verify(int argc, char **argv)
 		return cli_error("verify needs a FILE (see bpfilter help "
 				 "verify)");
 	v->opts.kind = (enum bf_slot_kind)kind;
+	/* One CPU, as the differential test: the probes of a batch are
+	 * processed in the order they are sent. */
+	{
+		int cpu = sched_getcpu();
+		cpu_set_t cpus;
+
+		CPU_ZERO(&cpus);
+		CPU_SET(cpu > 0 ? cpu : 0, &cpus);
+		sched_setaffinity(0, sizeof(cpus), &cpus);
+	}
 	env = getenv("BF_VERIFY_SIDES");
 	if (env) {
 		sides = strdup(env);
