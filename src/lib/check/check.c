@@ -403,8 +403,18 @@ static void check_matches(struct ctx *x, const struct bf_chain *c)
 				bf_log_at(BF_LOG_ERROR, r->file,
 					  m->line ? m->line : r->line, 0,
 					  "match '%s' is not supported by the "
-					  "code generator yet",
-					  bf_match_name(m->type));
+					  "code generator yet%s",
+					  bf_match_name(m->type),
+					  m->type == BF_MATCH_PHYSDEV ?
+						  ": physdev reads the bridge "
+						  "ports of a bridged packet "
+						  "(br_netfilter's "
+						  "nf_bridge_info), which BPF "
+						  "programs cannot read; at "
+						  "--hook tc, attach to the "
+						  "bridge port and use -i/-o "
+						  "(doc/hooks.md)" :
+						  "");
 				x->errors++;
 				continue;
 			}
