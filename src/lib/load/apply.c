@@ -744,6 +744,26 @@ state:
 	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
 		if (!(rs->families & (1u << f)))
 			continue;
+		/* an incremental change edits the text in force instead of
+		 * printing the whole ruleset (load/seg.h) */
+		r = a->plan ? bf_seg_plan_text(a->plan, rs, a->old->text[f], f,
+					       &st.text[f], &st.hdr.len[f]) :
+			      1;
+		if (r < 0)
+			goto out;
+		if (!r && getenv("BPFILTER_SEG_CHECK")) {
+			_cleanup_free_ char *full = NULL;
+			uint32_t n = 0;
+
+			r = text_of(rs, f, &full, &n);
+			if (r)
+				goto out;
+			if (n != st.hdr.len[f] || memcmp(full, st.text[f], n))
+				bf_err("incremental state text differs from "
+				       "the printed one");
+		}
+		if (!r)
+			continue;
 		r = text_of(rs, f, &st.text[f], &st.hdr.len[f]);
 		if (r)
 			goto out;
