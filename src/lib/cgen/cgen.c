@@ -139,11 +139,11 @@ struct cg {
 	/* packet context fields only filled when some rule needs them */
 	bool need_mark, need_pkttype, need_mac, need_ctmark;
 	bool log_on; /* some rule is LOG: capture + LOG maps */
+	struct bf_mx mx; /* addrtype, owner, time, tcpmss, rt (mext.h) */
 	/* extension targets (targets.h): REJECT replies at tc/XDP, MARK */
 	bool reject_on, mark_on;
 	bf_label reject_cb; /* REJECT's checksum callback, if referenced */
 	bool reject_cb_on;
-	struct bf_mx mx; /* addrtype, owner, time, tcpmss, rt (mext.h) */
 	int off_ct_mark;
 	int off_skb_mark, off_skb_dev, off_dev_type, off_skb_head,
 		off_skb_data, off_skb_mac_header;

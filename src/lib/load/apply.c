@@ -817,6 +817,15 @@ state:
 	r = bf_set_maps_commit(rs, &t->sets, t->slot.dir);
 	if (r)
 		goto out;
+	/* recent/hashlimit tables: this slot's references, unused ones
+	 * freed (cgen/m_recent.h); a failure keeps every table */
+	{
+		const struct bf_program *progs[BF_MAX_POINTS];
+
+		for (size_t i = 0; i < t->n_pts; i++)
+			progs[i] = t->pts[i].prog;
+		bf_stateful_refs(t->nsdir, t->slot.dir, progs, t->n_pts);
+	}
 done:
 	bf_info("%s: generation %llu in force (parse %.0f ms, check+compile "
 		"%.0f ms, load %.0f ms, attach+switch %.0f ms, %u counters)",
@@ -1058,6 +1067,9 @@ int bf_flush(const struct bf_slot_sel *sel)
 		bf_hashlimit_unpin_all(nsdir);
 		/* Leave no empty directory behind for this namespace. */
 		rmdir(nsdir);
+	} else {
+		/* tables only the flushed slots used */
+		bf_stateful_gc(nsdir);
 	}
 	return r;
 }
