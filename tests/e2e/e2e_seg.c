@@ -283,6 +283,9 @@ static void same_verdicts(enum bf_family family)
 		assert_int_equal(r, 0);
 		if (strstr(out, "(one segment)"))
 			incremental++;
+		/* the state text edited in place equals the printed one
+		 * (BPFILTER_SEG_CHECK) */
+		assert_null(strstr(out, "differs"));
 		free(out);
 		compare(ns);
 	}
@@ -421,5 +424,6 @@ int main(void)
 	/* segment programs on small rulesets (load/seg.c) */
 	setenv("BPFILTER_SEG_MIN", "1", 1);
 	setenv("BPFILTER_SEG_RULES", "4", 1);
+	setenv("BPFILTER_SEG_CHECK", "1", 1);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -744,6 +744,26 @@ state:
 	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
 		if (!(rs->families & (1u << f)))
 			continue;
+		/* an incremental change edits the text in force instead of
+		 * printing the whole ruleset (load/seg.h) */
+		r = a->plan ? bf_seg_plan_text(a->plan, rs, a->old->text[f], f,
+					       &st.text[f], &st.hdr.len[f]) :
+			      1;
+		if (r < 0)
+			goto out;
+		if (!r && getenv("BPFILTER_SEG_CHECK")) {
+			_cleanup_free_ char *full = NULL;
+			uint32_t n = 0;
+
+			r = text_of(rs, f, &full, &n);
+			if (r)
+				goto out;
+			if (n != st.hdr.len[f] || memcmp(full, st.text[f], n))
+				bf_err("incremental state text differs from "
+				       "the printed one");
+		}
+		if (!r)
+			continue;
 		r = text_of(rs, f, &st.text[f], &st.hdr.len[f]);
 		if (r)
 			goto out;
@@ -797,6 +817,15 @@ state:
 	r = bf_set_maps_commit(rs, &t->sets, t->slot.dir);
 	if (r)
 		goto out;
+	/* recent/hashlimit tables: this slot's references, unused ones
+	 * freed (cgen/m_recent.h); a failure keeps every table */
+	{
+		const struct bf_program *progs[BF_MAX_POINTS];
+
+		for (size_t i = 0; i < t->n_pts; i++)
+			progs[i] = t->pts[i].prog;
+		bf_stateful_refs(t->nsdir, t->slot.dir, progs, t->n_pts);
+	}
 done:
 	bf_info("%s: generation %llu in force (parse %.0f ms, check+compile "
 		"%.0f ms, load %.0f ms, attach+switch %.0f ms, %u counters)",
@@ -1038,6 +1067,9 @@ int bf_flush(const struct bf_slot_sel *sel)
 		bf_hashlimit_unpin_all(nsdir);
 		/* Leave no empty directory behind for this namespace. */
 		rmdir(nsdir);
+	} else {
+		/* tables only the flushed slots used */
+		bf_stateful_gc(nsdir);
 	}
 	return r;
 }

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "bpfilter/front_ipt.h"
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
 #include "load/pin.h"
@@ -582,6 +583,9 @@ struct bf_seg_plan {
 	size_t n_fresh;
 	uint32_t *saved; /* counter indexes before the plan (undo) */
 	size_t n_saved;
+	/* the change: chain ci, old rules [p, oe) of old_n became new
+	 * rules [p, ne) */
+	size_t ci, p, oe, ne, old_n;
 };
 
 void bf_seg_plan_free(struct bf_seg_plan **p)
@@ -861,6 +865,11 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 	bf_program_free(&root);
 	pl->saved = TAKE_PTR(saved);
 	pl->n_saved = n_saved;
+	pl->ci = ci;
+	pl->p = p;
+	pl->oe = oe;
+	pl->ne = ne;
+	pl->old_n = snap->chains[ci].n_rules;
 	*out = pl;
 	return 0;
 
@@ -946,4 +955,115 @@ int bf_seg_plan_commit(struct bf_seg_plan *p, const char *slotdir,
 	r = pin_as(fd, slotdir, "seginfo");
 	close(fd);
 	return r;
+}
+
+/* "-A CHAIN RULE" lines of rules [a, b) of c, as bf_ipt_print() writes
+ * them. */
+static int write_rules(FILE *m, const struct bf_chain *c, size_t a, size_t b)
+{
+	for (size_t j = a; j < b; j++) {
+		char *one = NULL;
+		size_t n = 0;
+		FILE *t = open_memstream(&one, &n);
+		int r;
+
+		if (!t)
+			return -errno;
+		r = bf_ipt_print_rule(t, &c->rules[j]);
+		if (fclose(t) && !r)
+			r = -EIO;
+		if (!r)
+			fprintf(m, "-A %s%s%s\n", c->name, n ? " " : "", one);
+		free(one);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static const char *next_line(const char *s)
+{
+	const char *e = strchr(s, '\n');
+
+	return e ? e + 1 : s + strlen(s);
+}
+
+/* The name of the chain a ":NAME ..." or "-A NAME ..." line is about
+ * (skip = 1 or 3 characters before it), into name. */
+static void line_chain(const char *l, size_t skip, char *name, size_t size)
+{
+	size_t n = strcspn(l + skip, " \n");
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(name, l + skip, n);
+	name[n] = '\0';
+}
+
+int bf_seg_plan_text(const struct bf_seg_plan *p, const struct bf_ruleset *rs,
+		     const char *old, enum bf_family f, char **text,
+		     uint32_t *len)
+{
+	const struct bf_chain *c = &rs->chains[p->ci];
+	bool here = c->family == f;
+	char *buf = NULL;
+	size_t sz = 0, k = 0;
+	FILE *m;
+	int r = 0;
+
+	if (!old || (here && !p->old_n))
+		return 1;
+	m = open_memstream(&buf, &sz);
+	if (!m)
+		return -errno;
+	for (const char *l = old; *l && !r; l = next_line(l)) {
+		const char *e = next_line(l);
+		char name[BF_CHAIN_NAME_MAX + 2];
+
+		if (l[0] == ':') {
+			/* policy lines carry the policy counters of now, as
+			 * bf_ipt_print() writes them */
+			const struct bf_chain *b;
+
+			line_chain(l, 1, name, sizeof(name));
+			b = bf_ruleset_chain(rs, f, name);
+			if (b && b->builtin) {
+				fprintf(m, ":%s %s [%llu:%llu]\n", b->name,
+					bf_verdict_name(b->policy),
+					(unsigned long long)
+						b->policy_counter.packets,
+					(unsigned long long)
+						b->policy_counter.bytes);
+				continue;
+			}
+		} else if (here && !strncmp(l, "-A ", 3)) {
+			line_chain(l, 3, name, sizeof(name));
+			if (!strcmp(name, c->name)) {
+				size_t idx = k++;
+
+				if (idx == p->p)
+					r = write_rules(m, c, p->p, p->ne);
+				if (idx >= p->p && idx < p->oe)
+					continue; /* replaced */
+				fwrite(l, 1, (size_t)(e - l), m);
+				if (idx + 1 == p->old_n && p->p == p->old_n)
+					r = write_rules(m, c, p->p, p->ne);
+				continue;
+			}
+		}
+		fwrite(l, 1, (size_t)(e - l), m);
+	}
+	if (fclose(m) && !r)
+		r = -EIO;
+	if (!r && here && k != p->old_n)
+		r = 1; /* not the text we thought: print it all */
+	if (!r && sz > UINT32_MAX)
+		r = -E2BIG;
+	if (r) {
+		free(buf);
+		return r;
+	}
+	*text = buf;
+	*len = (uint32_t)sz;
+	return 0;
 }

@@ -103,6 +103,13 @@ void bf_seg_plan_undo(struct bf_seg_plan *p, struct bf_ruleset *rs);
  * `generation`; the caller pins the state. */
 int bf_seg_plan_commit(struct bf_seg_plan *p, const char *slotdir,
 		       uint64_t generation);
+/* The canonical text of family f after the change, made from the text of
+ * the state in force (old) without printing the whole ruleset: the
+ * changed chain's lines replaced, the policy lines rewritten. 0 (text
+ * malloc'd), 1 when it cannot (print it all), or -errno. */
+int bf_seg_plan_text(const struct bf_seg_plan *p, const struct bf_ruleset *rs,
+		     const char *old, enum bf_family f, char **text,
+		     uint32_t *len);
 void bf_seg_plan_free(struct bf_seg_plan **p);
 
 #endif /* BPFILTER_LOAD_SEG_H */
