@@ -13,12 +13,15 @@
  * 576 bytes of IPv4 error at most, 1280 bytes of IPv6), then resize the
  * packet to it and overwrite it:
  *  - tc ingress: bpf_redirect() out of the interface it came in on;
- *  - tc egress: bpf_redirect(BPF_F_INGRESS): the reply enters the stack of
- *    this host, as the kernel's reply to a local packet does;
+ *  - tc egress: bpf_redirect(lo, BPF_F_INGRESS): the reply enters the
+ *    stack of this host through lo, as the kernel's reply to a local
+ *    packet does;
  *  - XDP: XDP_TX.
  * The conditions under which the kernel sends nothing (the packet is only
- * dropped) are tested first; see doc/hooks.md for the list and for what
- * differs (IP ID, IPv6 flow label, rate limits, echoed IP options).
+ * dropped) are tested first, checksum verification included (a bpf_loop()
+ * callback sums the transport segment); see doc/hooks.md for the list and
+ * for what differs (IP ID, IPv6 flow label, rate limits, echoed IP
+ * options).
  */
 #include <errno.h>
 #include <stddef.h>
