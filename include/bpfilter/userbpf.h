@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define BF_USERBPF_PATH_MAX 512 /* XT_BPF_PATH_MAX */
 #define BF_USERBPF_SECTION_MAX 128
@@ -69,5 +70,11 @@ int bf_cbpf_parse(const char *text, struct bf_userbpf *u, const char **why);
  * constant 0, ending with a return; only the loads bpfilter translates
  * (no link-layer offsets, ancillary data: protocol and length only). */
 int bf_cbpf_check(const struct bf_cbpf_insn *insns, size_t n, const char **why);
+
+/* Print ref as `iptables -L` shows an xt_bpf match (libxt_bpf):
+ * "match bpf CODE JT JF K,... " for bytecode, "match bpf pinned PATH ",
+ * and bpfilter's "match bpf object PATH [section S] " (with "! " in
+ * front when neg), trailing space included. */
+void bf_userbpf_print_list(FILE *out, uint32_t ref, bool neg);
 
 #endif /* BPFILTER_USERBPF_H */

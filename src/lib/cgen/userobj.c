@@ -402,14 +402,13 @@ static int append(struct bf_program *prog, struct uobj *o, size_t k)
 		const struct bpf_insn *in = &o->insns[i];
 		long t;
 
-		if (in->code == (BPF_JMP | BPF_CALL) &&
-		    in->src_reg == BPF_PSEUDO_CALL)
-			t = (long)i + 1 + in->imm;
-		else if (in->code == (BPF_LD | BPF_DW | BPF_IMM) &&
-			 in->src_reg == BPF_PSEUDO_FUNC)
-			t = (long)i + 1 + in->imm;
-		else
+		/* a BPF-to-BPF call, or a function pointer (callbacks) */
+		if (!(in->code == (BPF_JMP | BPF_CALL) &&
+		      in->src_reg == BPF_PSEUDO_CALL) &&
+		    !(in->code == (BPF_LD | BPF_DW | BPF_IMM) &&
+		      in->src_reg == BPF_PSEUDO_FUNC))
 			continue;
+		t = (long)i + 1 + in->imm;
 		if (t <= 0 || (size_t)t >= o->n_insns)
 			continue;
 		starts[n_starts++] = (size_t)t;

@@ -322,3 +322,30 @@ int bf_cbpf_parse(const char *text, struct bf_userbpf *u, const char **why)
 	}
 	return bf_cbpf_check(u->insns, u->n_insns, why);
 }
+
+void bf_userbpf_print_list(FILE *out, uint32_t ref, bool neg)
+{
+	const struct bf_userbpf *u = bf_userbpf_get(ref);
+
+	if (!u)
+		return;
+	switch (u->kind) {
+	case BF_USERBPF_BYTECODE:
+		fputs("match bpf ", out);
+		for (size_t i = 0; i < u->n_insns; i++)
+			fprintf(out, "%s%u %u %u %u", i ? "," : "",
+				u->insns[i].code, u->insns[i].jt,
+				u->insns[i].jf, u->insns[i].k);
+		fputc(' ', out);
+		break;
+	case BF_USERBPF_PINNED:
+		fprintf(out, "match bpf pinned %s ", u->path);
+		break;
+	default:
+		fprintf(out, "%smatch bpf object %s ", neg ? "! " : "",
+			u->path);
+		if (u->section[0])
+			fprintf(out, "section %s ", u->section);
+		break;
+	}
+}

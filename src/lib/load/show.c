@@ -16,6 +16,7 @@
 #include "bpfilter/bpfilter.h"
 #include "bpfilter/front_ipt.h"
 #include "bpfilter/helper.h"
+#include "bpfilter/userbpf.h"
 #include "bpfilter/log.h"
 #include "load/seg.h"
 #include "load/link.h"
@@ -487,6 +488,9 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
 				fputs("! update-counters ", out);
 			if (m->u.set.no_update_subcounters)
 				fputs("! update-subcounters ", out);
+			break;
+		case BF_MATCH_BPF:
+			bf_userbpf_print_list(out, m->u.bpf.ref, m->neg);
 			break;
 		default:
 			break;
