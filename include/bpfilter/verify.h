@@ -78,6 +78,10 @@ struct bf_verify_result {
 	size_t accepted; /* probes the reference side let through */
 	size_t mismatches;
 	int rules, rules_hit; /* reference rules, rules a probe matched */
+	/* Warnings of bpfilter's apply (printed on out): what it accepted
+	 * but does differently, e.g. REJECT at nf dropping without a reply
+	 * (the verdicts compared here are the same). */
+	int warnings;
 	unsigned long long ms;
 };
 

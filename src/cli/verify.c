@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,20 +411,21 @@ static void print_report(const struct verify *v)
 {
 	struct mods all = { 0 };
 	size_t probes = 0, mism = 0;
+	int warnings = 0;
 	int i, j, whole = 0, refused = 0, failed = 0, nm = 0;
 
-	printf("\n%-52s %-5s %6s %-9s %7s %10s  %s\n", "RULESET", "FAM",
-	       "RULES", "RESULT", "PROBES", "MISMATCHES",
+	printf("\n%-52s %-5s %6s %-9s %7s %10s %8s  %s\n", "RULESET", "FAM",
+	       "RULES", "RESULT", "PROBES", "MISMATCHES", "WARNINGS",
 	       "REFUSED RULES BY MODULE");
 	for (i = 0; i < v->n_cases; i++) {
 		const struct vcase *c = &v->cases[i];
 		const char *base = strrchr(c->name, '/');
 
 		base = base ? base + 1 : c->name;
-		printf("%-52.52s %-5s %6zu %-9s %7zu %10zu  ", base,
+		printf("%-52.52s %-5s %6zu %-9s %7zu %10zu %8d  ", base,
 		       bf_family_name(c->family), c->rules,
-		       status_name(c->status), c->res.probes,
-		       c->res.mismatches);
+		       status_name(c->status), c->res.probes, c->res.mismatches,
+		       c->res.warnings);
 		mods_print(stdout, &c->mods);
 		printf("\n");
 		if (c->status == VERIFY_REFUSED || c->status == VERIFY_FAILED)
@@ -433,14 +435,16 @@ static void print_report(const struct verify *v)
 		failed += c->status == VERIFY_FAILED;
 		nm += c->status == VERIFY_MISMATCH;
 		probes += c->res.probes;
+		warnings += c->res.warnings;
 		mism += c->res.mismatches;
 		for (j = 0; j < c->mods.n; j++)
 			mods_add(&all, c->mods.v[j].what, c->mods.v[j].count);
 	}
 	printf("\ntotals: %d rulesets: %d accepted whole (%d with "
 	       "mismatches), %d refused, %d failed to run; %zu probes, %zu "
-	       "mismatches\nrefused rules by module: ",
-	       v->n_cases, whole, nm, refused, failed, probes, mism);
+	       "mismatches; %d warnings of bpfilter\nrefused rules by "
+	       "module: ",
+	       v->n_cases, whole, nm, refused, failed, probes, mism, warnings);
 	mods_print(stdout, &all);
 	printf("\n");
 }
@@ -561,6 +565,16 @@ int cli_verify(int argc, char **argv)
 		return cli_error("verify needs a FILE (see bpfilter help "
 				 "verify)");
 	v->opts.kind = (enum bf_slot_kind)kind;
+	/* One CPU, as the differential test: the probes of a batch are
+	 * processed in the order they are sent. */
+	{
+		int cpu = sched_getcpu();
+		cpu_set_t cpus;
+
+		CPU_ZERO(&cpus);
+		CPU_SET(cpu > 0 ? cpu : 0, &cpus);
+		sched_setaffinity(0, sizeof(cpus), &cpus);
+	}
 	env = getenv("BF_VERIFY_SIDES");
 	if (env) {
 		sides = strdup(env);

@@ -70,9 +70,9 @@ static const char rules_text[] =
 	"COMMIT\n";
 
 static const char *const srcs[] = {
-	"198.51.100.7",	  "198.51.100.8", "198.51.100.70",
-	"198.51.100.200", "203.0.113.5",  "203.0.113.130",
-	"203.0.113.200",  "192.0.2.9",	  "192.0.2.20",
+	"198.51.100.7", "198.51.100.8",	 "198.51.100.70", "198.51.100.200",
+	"203.0.113.5",	"203.0.113.130", "203.0.113.200", "192.0.2.9",
+	"192.0.2.20",	"192.0.2.17",
 };
 static const char *const dsts[] = { "192.0.2.50", "192.0.2.51" };
 static const struct {
@@ -340,6 +340,10 @@ static void test_kernel_vs_bpfilter(void **state)
 	both(&k, &b, "del svc 192.0.2.50,udp:53",
 	     "delete svc 192.0.2.50,udp:53");
 	both(&k, &b, "add ports 53", "add ports 53");
+	/* a CIDR and a port range stand for several elements */
+	both(&k, &b, "add blk 192.0.2.16/30", "add blk 192.0.2.16/30");
+	both(&k, &b, "add svc 192.0.2.50,udp:5000-5001",
+	     "add svc 192.0.2.50,udp:5000-5001");
 	compare(&k, &b, "after set add/delete");
 	in_force(&b, &id1, &g1);
 	assert_int_equal(id0, id1); /* the same program: no reload */
@@ -378,6 +382,8 @@ static void test_kernel_vs_bpfilter(void **state)
 			{ "np", "198.51.100.20,udp:5000" },
 			{ "blk", "192.0.2.9" },
 			{ "blk", "192.0.2.10" },
+			{ "blk", "192.0.2.19" },
+			{ "blk", "192.0.2.20" },
 			{ "svc", "192.0.2.50,tcp:80" },
 			{ "svc", "192.0.2.50,udp:53" },
 			{ "ifs", "192.0.2.9,eth0" },

@@ -169,8 +169,11 @@ static void test_errors(void **state)
 		  "f:2: invalid CIDR" },
 		{ "create x hash:ip\nadd x 0.0.0.0\n", "f:2: zero valued IP "
 						       "address '0.0.0.0'" },
-		{ "create x hash:ip,port\nadd x 10.0.0.1,tcp:1-3\n",
-		  "f:2: port ranges in 'tcp:1-3' are not supported" },
+		{ "create x hash:ip\nadd x 10.0.0.0/8\n",
+		  "f:2: '10.0.0.0/8' stands for more than 65536 elements" },
+		{ "create x hash:ip\nadd x 10.0.0.5-10.0.0.1\n",
+		  "f:2: '10.0.0.5-10.0.0.1' is not a valid IPv4 address, range "
+		  "or CIDR" },
 		{ "create x hash:net,iface\nadd x 10.0.0.0/8,physdev:eth0\n",
 		  "f:2: physdev: interfaces" },
 		{ "add y 10.0.0.1\n", "f:1: the set with the given name 'y' "
@@ -225,6 +228,48 @@ static void test_errors(void **state)
 }
 
 /* Every error of a file is reported, not only the first. */
+/* Ranges and CIDRs stand for every element in them (as ipset expands
+ * them: checked against ipset 7.17). */
+static void test_expansion(void **state)
+{
+	struct bf_ruleset *rs = bf_ruleset_new();
+	char *out;
+	(void)state;
+
+	assert_int_equal(parse(rs, "create a hash:ip family inet\n"
+				   "add a 192.0.2.0/30\n"
+				   "add a 192.0.2.10-192.0.2.12\n"
+				   "create b hash:ip,port family inet\n"
+				   "add b 192.0.2.1-192.0.2.2,tcp:1-2\n"
+				   "create c bitmap:port range 1-100\n"
+				   "add c 10-12\n"
+				   "create d hash:net,iface family inet\n"
+				   "add d 10.0.0.0/8,br-lan\n"),
+			 0);
+	out = print(rs);
+	assert_string_equal(out, "create a hash:ip family inet\n"
+				 "add a 192.0.2.0\n"
+				 "add a 192.0.2.1\n"
+				 "add a 192.0.2.2\n"
+				 "add a 192.0.2.3\n"
+				 "add a 192.0.2.10\n"
+				 "add a 192.0.2.11\n"
+				 "add a 192.0.2.12\n"
+				 "create b hash:ip,port family inet\n"
+				 "add b 192.0.2.1,tcp:1\n"
+				 "add b 192.0.2.1,tcp:2\n"
+				 "add b 192.0.2.2,tcp:1\n"
+				 "add b 192.0.2.2,tcp:2\n"
+				 "create c bitmap:port range 1-100\n"
+				 "add c 10\n"
+				 "add c 11\n"
+				 "add c 12\n"
+				 "create d hash:net,iface family inet\n"
+				 "add d 10.0.0.0/8,br-lan\n");
+	free(out);
+	bf_ruleset_free(&rs);
+}
+
 static void test_all_errors(void **state)
 {
 	struct bf_ruleset *rs = bf_ruleset_new();
@@ -292,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_expansion),
 		cmocka_unit_test(test_all_errors),
 		cmocka_unit_test(test_front_end),
 		cmocka_unit_test(test_range_prefix),

@@ -27,6 +27,7 @@
 #include "cgen/cgen.h"
 #include "cgen/emit.h"
 #include "cgen/m_recent.h"
+#include "cgen/m_hashlimit.h"
 #include "cgen/mext.h"
 #include "cgen/m_bpf.h"
 #include "cgen/m_set.h"
@@ -138,13 +139,11 @@ struct cg {
 	/* packet context fields only filled when some rule needs them */
 	bool need_mark, need_pkttype, need_mac, need_ctmark;
 	bool log_on; /* some rule is LOG: capture + LOG maps */
+	struct bf_mx mx; /* addrtype, owner, time, tcpmss, rt (mext.h) */
 	/* extension targets (targets.h): REJECT replies at tc/XDP, MARK */
 	bool reject_on, mark_on;
 	bf_label reject_cb; /* REJECT's checksum callback, if referenced */
 	bool reject_cb_on;
-	bf_label reject_cb; /* REJECT's checksum callback, if referenced */
-	bool reject_cb_on;
-	struct bf_mx mx; /* addrtype, owner, time, tcpmss, rt (mext.h) */
 	int off_ct_mark;
 	int off_skb_mark, off_skb_dev, off_dev_type, off_skb_head,
 		off_skb_data, off_skb_mac_header;
@@ -164,6 +163,8 @@ struct cg {
 	/* xt_recent tables used (cgen/m_recent.h), handed to the program */
 	struct bf_recent_table *recent;
 	size_t n_recent;
+	struct bf_hashlimit_table *hashlimit; /* (cgen/m_hashlimit.h) */
+	size_t n_hashlimit;
 	/* compiling a root or a segment program (cgen/segprog.h) */
 	const struct bf_seg_opts *seg;
 };
@@ -186,6 +187,9 @@ static unsigned int rule_cost(const struct bf_rule *r)
 			break;
 		case BF_MATCH_RECENT:
 			cost += 64;
+			break;
+		case BF_MATCH_HASHLIMIT:
+			cost += 40;
 			break;
 		default:
 			cost += 6;
@@ -893,6 +897,9 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 	case BF_MATCH_RECENT:
 		return bf_recent_emit(&c->e, c->rs, c->attach, c->hook, rule, m,
 				      &c->recent, &c->n_recent, fail);
+	case BF_MATCH_HASHLIMIT:
+		return bf_hashlimit_emit(&c->e, c->rs, rule, m, &c->hashlimit,
+					 &c->n_hashlimit, fail, c->hotdrop_l);
 	case BF_MATCH_SET:
 		return bf_set_emit(&c->e, c->rs, c->attach, rule, m, fail);
 	case BF_MATCH_CONNMARK:
@@ -2193,26 +2200,6 @@ static void emit_reject_cb(struct cg *c, struct bf_program *prog)
 	bf_cgen_reject_csum_cb(&c->e);
 }
 
-/* REJECT's checksum callback (t_reject.c) as a function of its own. */
-static void emit_reject_cb(struct cg *c, struct bf_program *prog)
-{
-	struct bf_func *fn;
-
-	if (!c->reject_cb_on || !bf_label_refs(&c->e, c->reject_cb) ||
-	    c->e.err)
-		return;
-	if (prog->n_funcs == c->cap_funcs) {
-		bf_emit_fail(&c->e, -ENOMEM); /* cap_funcs > 2: cannot be */
-		return;
-	}
-	fn = &prog->funcs[prog->n_funcs++];
-	memset(fn, 0, sizeof(*fn));
-	bf_label_bind_entry(&c->e, c->reject_cb);
-	fn->insn_off = bf_emit_pos(&c->e);
-	snprintf(fn->name, sizeof(fn->name), "bf_rejsum");
-	bf_cgen_reject_csum_cb(&c->e);
-}
-
 /* Netfilter-only context: conntrack state and interface names. */
 static void parse_nf_meta(struct cg *c)
 {
@@ -2476,12 +2463,6 @@ static void call_builtin(struct cg *c, enum bf_family family)
 			.l3off = ETH_HLEN_, .v_drop = c->v_drop,
 			.kf_size = c->kf_size,
 		};
-
-		if (!c->reject_cb_on) {
-			c->reject_cb = bf_label_new(&c->e);
-			c->reject_cb_on = true;
-		}
-		env.csum_cb = c->reject_cb;
 
 		if (!c->reject_cb_on) {
 			c->reject_cb = bf_label_new(&c->e);
@@ -2766,6 +2747,9 @@ static int scan_matches(struct cg *c)
 				case BF_MATCH_STATISTIC:
 				case BF_MATCH_RECENT:
 					break;
+				case BF_MATCH_HASHLIMIT:
+					why = bf_hashlimit_check(c->rs, r, m);
+					break;
 				case BF_MATCH_SET:
 					why = bf_set_check(c->rs, c->attach,
 							   m);
@@ -2843,6 +2827,7 @@ void bf_program_free(struct bf_program **prog)
 	}
 	free((*prog)->maps);
 	free((*prog)->recent);
+	free((*prog)->hashlimit);
 	free(*prog);
 	*prog = NULL;
 }
@@ -2851,6 +2836,8 @@ static void release(struct cg *c)
 {
 	free(c->recent);
 	c->recent = NULL;
+	free(c->hashlimit);
+	c->hashlimit = NULL;
 	bf_um_release(&c->um);
 	for (size_t i = 0; i < c->n_fns; i++)
 		free(c->fns[i].groups);
@@ -3013,7 +3000,6 @@ static int compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 	emit_main(&c, family);
 	emit_v6walk(&c, prog);
 	emit_reject_cb(&c, prog);
-	emit_reject_cb(&c, prog);
 	/* Emit the chains that live code calls, until none is left: a
 	 * chain called only from unreachable rules is left out (the
 	 * verifier refuses unreachable code). */
@@ -3042,6 +3028,8 @@ static int compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 	prog->log = c.log_on;
 	prog->recent = TAKE_PTR(c.recent);
 	prog->n_recent = c.n_recent;
+	prog->hashlimit = TAKE_PTR(c.hashlimit);
+	prog->n_hashlimit = c.n_hashlimit;
 	prog->reject = c.reject_on;
 	prog->insns = TAKE_PTR(c.e.insns);
 	prog->n_insns = c.e.n;

@@ -682,3 +682,143 @@ int bf_recent_unpin_all(const char *nsdir)
 		r = -errno;
 	return r;
 }
+
+/* ---- which slots use which tables ----
+ *
+ * The kernel frees an xt_recent or xt_hashlimit table with the last rule
+ * that uses it (recent_mt_destroy(), htable_put()). Each slot directory
+ * holds a reference pin per table its programs use ("ref-r-<name>",
+ * "ref-h-<4|6>-<name>", pins of the same maps); a table no slot refers to
+ * any more is removed. */
+
+static void unlink_refs(const char *slotdir)
+{
+	struct dirent *ent;
+	DIR *d = opendir(slotdir);
+
+	if (!d)
+		return;
+	while ((ent = readdir(d))) {
+		char path[PATH_MAX + 300];
+
+		if (strncmp(ent->d_name, "ref-", 4))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", slotdir, ent->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
+static int add_ref(const char *from, const char *to)
+{
+	int fd = bpf_obj_get(from), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_pin(fd, to) && errno != EEXIST)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int bf_stateful_refs(const char *nsdir, const char *slotdir,
+		     const struct bf_program *const *progs, size_t n)
+{
+	char from[PATH_MAX + 300], to[PATH_MAX + 300];
+	int r = 0;
+
+	unlink_refs(slotdir);
+	for (size_t i = 0; i < n; i++) {
+		const struct bf_program *p = progs[i];
+
+		for (size_t k = 0; p && k < p->n_recent; k++) {
+			snprintf(from, sizeof(from), "%s/recent/%s/tab", nsdir,
+				 p->recent[k].name);
+			snprintf(to, sizeof(to), "%s/ref-r-%s", slotdir,
+				 p->recent[k].name);
+			if (!r)
+				r = add_ref(from, to);
+		}
+		for (size_t k = 0; p && k < p->n_hashlimit; k++) {
+			int f = p->hashlimit[k].family == BF_FAMILY_INET6 ? 6 :
+									     4;
+
+			snprintf(from, sizeof(from), "%s/hashlimit/%d-%s",
+				 nsdir, f, p->hashlimit[k].name);
+			snprintf(to, sizeof(to), "%s/ref-h-%d-%s", slotdir, f,
+				 p->hashlimit[k].name);
+			if (!r)
+				r = add_ref(from, to);
+		}
+	}
+	if (r)
+		return r; /* keep every table: better than losing one */
+	return bf_stateful_gc(nsdir);
+}
+
+/* Does any slot directory of nsdir hold the pin `ref`? */
+static bool referenced(const char *nsdir, const char *ref)
+{
+	struct dirent *ent;
+	bool found = false;
+	DIR *d = opendir(nsdir);
+
+	if (!d)
+		return true;
+	while (!found && (ent = readdir(d))) {
+		char path[PATH_MAX + 600];
+		struct stat st;
+
+		if (ent->d_name[0] == '.' || !strcmp(ent->d_name, "recent") ||
+		    !strcmp(ent->d_name, "hashlimit"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/%s", nsdir, ent->d_name,
+			 ref);
+		found = stat(path, &st) == 0;
+	}
+	closedir(d);
+	return found;
+}
+
+int bf_stateful_gc(const char *nsdir)
+{
+	char dir[PATH_MAX + 16];
+	struct dirent *ent;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/recent", nsdir);
+	d = opendir(dir);
+	while (d && (ent = readdir(d))) {
+		char ref[300], path[PATH_MAX + 600];
+
+		if (ent->d_name[0] == '.')
+			continue;
+		snprintf(ref, sizeof(ref), "ref-r-%s", ent->d_name);
+		if (referenced(nsdir, ref))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/idx", dir, ent->d_name);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s/tab", dir, ent->d_name);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
+		rmdir(path);
+	}
+	if (d)
+		closedir(d);
+	snprintf(dir, sizeof(dir), "%s/hashlimit", nsdir);
+	d = opendir(dir);
+	while (d && (ent = readdir(d))) {
+		char ref[300], path[PATH_MAX + 600];
+
+		if (ent->d_name[0] == '.')
+			continue;
+		snprintf(ref, sizeof(ref), "ref-h-%s", ent->d_name);
+		if (referenced(nsdir, ref))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	return 0;
+}

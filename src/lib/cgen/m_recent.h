@@ -85,6 +85,16 @@ int bf_recent_maps_open(const struct bf_program *prog, int *fds);
 /* Remove every pinned table under nsdir (`bpfilter flush`). */
 int bf_recent_unpin_all(const char *nsdir);
 
+/* After slot `slotdir` switched to `progs`: record in the slot directory
+ * the recent and hashlimit tables they use (reference pins "ref-*"), then
+ * bf_stateful_gc(). Returns 0 or -errno (then no table is removed). */
+int bf_stateful_refs(const char *nsdir, const char *slotdir,
+		     const struct bf_program *const *progs, size_t n);
+
+/* Remove the tables of nsdir that no slot directory refers to, as the
+ * kernel frees a table with the last rule using it. */
+int bf_stateful_gc(const char *nsdir);
+
 /* CONFIG_HZ of the running kernel (from /boot/config-<release>), 250 if
  * unknown. */
 uint32_t bf_recent_hz(void);

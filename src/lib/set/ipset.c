@@ -592,6 +592,191 @@ int bf_ipset_parse_elem(const struct bf_set *set, int argc, char **argv,
 	return 0;
 }
 
+/* Most elements one `add` line may stand for (ipset's IPSET_MAX_RANGE is
+ * larger; a BPF map update each is the cost here). */
+#define EXPAND_MAX 65536
+
+/* "A.B.C.D/N" or "A.B.C.D-E.F.G.H" (IPv4) into [lo, hi]; false if s is
+ * neither. */
+static int v4_range(const char *s, uint32_t *lo, uint32_t *hi)
+{
+	char buf[64];
+	char *sep;
+	struct in_addr a, b;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	if ((sep = strchr(buf, '/'))) {
+		uint32_t c, m;
+
+		*sep = '\0';
+		if (inet_pton(AF_INET, buf, &a) != 1 ||
+		    !parse_u32(sep + 1, 32, &c) || !c)
+			return -EINVAL;
+		m = c == 32 ? 0xffffffffu : ~(0xffffffffu >> c);
+		*lo = ntohl(a.s_addr) & m;
+		*hi = *lo | ~m;
+		return 0;
+	}
+	if ((sep = strchr(buf, '-'))) {
+		*sep = '\0';
+		if (inet_pton(AF_INET, buf, &a) != 1 ||
+		    inet_pton(AF_INET, sep + 1, &b) != 1 ||
+		    ntohl(a.s_addr) > ntohl(b.s_addr))
+			return -EINVAL;
+		*lo = ntohl(a.s_addr);
+		*hi = ntohl(b.s_addr);
+		return 0;
+	}
+	return 1;
+}
+
+/* "[proto:]lo-hi" (or bare "lo-hi") with a port protocol: the range. */
+static int port_range(const char *s, bool bare, char *prefix, size_t psize,
+		      uint32_t *lo, uint32_t *hi)
+{
+	const char *colon = bare ? NULL : strchr(s, ':');
+	const char *ps = colon ? colon + 1 : s;
+	const char *dash = strchr(ps, '-');
+	char a[16], proto[32] = "tcp";
+	uint16_t pl, ph;
+
+	if (!dash)
+		return 1;
+	if (colon) {
+		if ((size_t)(colon - s) >= sizeof(proto))
+			return -EINVAL;
+		memcpy(proto, s, (size_t)(colon - s));
+		proto[colon - s] = '\0';
+		if (!proto_has_ports(proto_number(proto)))
+			return 1;
+	}
+	if ((size_t)(dash - ps) >= sizeof(a))
+		return -EINVAL;
+	memcpy(a, ps, (size_t)(dash - ps));
+	a[dash - ps] = '\0';
+	if (port_parse(a, proto, &pl) || port_parse(dash + 1, proto, &ph) ||
+	    pl > ph)
+		return -EINVAL;
+	snprintf(prefix, psize, "%s%s", colon ? proto : "", colon ? ":" : "");
+	*lo = pl;
+	*hi = ph;
+	return 0;
+}
+
+int bf_ipset_parse_elems(const struct bf_set *set, int argc, char **argv,
+			 const char *file, int line, bf_ipset_elem_fn fn,
+			 void *data)
+{
+	struct pctx pc = { .file = file, .line = line }, *p = &pc;
+	const struct ipset_type *t = type_of(set);
+	char parts[BF_SET_DIM_MAX][96], prefix[40] = "", elem[300];
+	uint32_t alo = 0, ahi = 0, plo = 0, phi = 0;
+	int pdim = -1, r;
+	bool arange = false;
+	char *save = NULL, buf[300], *tok;
+	int n = 0;
+	char **av;
+
+	if (!t || t->list || argc < 1 || strlen(argv[0]) >= sizeof(buf) ||
+	    (!strchr(argv[0], '/') && !strchr(argv[0], '-')))
+		goto one;
+	strcpy(buf, argv[0]);
+	for (tok = strtok_r(buf, ",", &save); tok && n < BF_SET_DIM_MAX;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (strlen(tok) >= sizeof(parts[0]))
+			goto one;
+		strcpy(parts[n++], tok);
+	}
+	if (n != t->n_dims)
+		goto one;
+	/* ipset adds every address of a range or CIDR to hash:ip* and
+	 * bitmap:ip sets (IPv4), every port of a port range */
+	if (set->family == BF_FAMILY_INET4 &&
+	    set->dims[0].type == BF_SET_DIM_ADDR && t->net_dim != 0 &&
+	    set->interval_dim != 0) {
+		r = v4_range(parts[0], &alo, &ahi);
+		if (r < 0) {
+			perr(p,
+			     "'%s' is not a valid IPv4 address, range or "
+			     "CIDR",
+			     parts[0]);
+			return -EINVAL;
+		}
+		arange = r == 0;
+	}
+	for (int i = 0; i < n; i++) {
+		if (set->dims[i].type != BF_SET_DIM_PROTO_PORT &&
+		    set->dims[i].type != BF_SET_DIM_PORT)
+			continue;
+		r = port_range(parts[i], set->dims[i].type == BF_SET_DIM_PORT,
+			       prefix, sizeof(prefix), &plo, &phi);
+		if (r < 0) {
+			perr(p, "'%s' is not a valid port range", parts[i]);
+			return -EINVAL;
+		}
+		if (!r)
+			pdim = i;
+	}
+	if (!arange && pdim < 0)
+		goto one;
+	if ((uint64_t)(ahi - alo + 1) * (phi - plo + 1) > EXPAND_MAX) {
+		perr(p, "'%s' stands for more than %d elements", argv[0],
+		     EXPAND_MAX);
+		return -E2BIG;
+	}
+	av = malloc((size_t)argc * sizeof(*av));
+	if (!av)
+		return -ENOMEM;
+	for (int i = 1; i < argc; i++)
+		av[i] = argv[i];
+	av[0] = elem;
+	r = 0;
+	for (uint64_t a = alo; a <= ahi && !r; a++) {
+		for (uint64_t q = plo; q <= phi && !r; q++) {
+			size_t len = 0;
+
+			for (int i = 0; i < n; i++) {
+				char v[96];
+
+				if (i == 0 && arange)
+					snprintf(v, sizeof(v), "%u.%u.%u.%u",
+						 (unsigned)(a >> 24) & 255,
+						 (unsigned)(a >> 16) & 255,
+						 (unsigned)(a >> 8) & 255,
+						 (unsigned)a & 255);
+				else if (i == pdim)
+					snprintf(v, sizeof(v), "%s%u", prefix,
+						 (unsigned)q);
+				else
+					snprintf(v, sizeof(v), "%.95s",
+						 parts[i]);
+				len += (size_t)snprintf(elem + len,
+							sizeof(elem) - len,
+							"%s%s", i ? "," : "",
+							v);
+			}
+			{
+				struct bf_set_elem e;
+
+				r = bf_ipset_parse_elem(set, argc, av, file,
+							line, &e);
+				if (!r)
+					r = fn(&e, data);
+			}
+		}
+	}
+	free(av);
+	return r;
+one : {
+	struct bf_set_elem e;
+
+	r = bf_ipset_parse_elem(set, argc, argv, file, line, &e);
+	return r ? r : fn(&e, data);
+}
+}
+
 /* Split a line into words; "..." quotes a word (comments). */
 static int split(char *s, char **argv, int max)
 {
@@ -872,6 +1057,23 @@ static int parse_create(struct pctx *p, int argc, char **argv)
 	return r;
 }
 
+struct add_ctx {
+	struct pctx *p;
+	struct bf_set *set;
+};
+
+static int add_one(const struct bf_set_elem *e, void *data)
+{
+	struct add_ctx *a = data;
+
+	if (a->set->n_elems >= a->set->maxelem) {
+		perr(a->p, "set %s is full (maxelem %u)", a->set->name,
+		     a->set->maxelem);
+		return -ENOSPC;
+	}
+	return bf_set_add_elem(a->set, e);
+}
+
 static int parse_add(struct pctx *p, int argc, char **argv)
 {
 	struct bf_set *set;
@@ -887,6 +1089,15 @@ static int parse_add(struct pctx *p, int argc, char **argv)
 		perr(p, "the set with the given name '%s' does not exist",
 		     argv[1]);
 		return -ENOENT;
+	}
+	if (!set->is_list) {
+		struct add_ctx a = { p, set };
+
+		r = bf_ipset_parse_elems(set, argc - 2, argv + 2, p->file,
+					 p->line, add_one, &a);
+		if (r && r != -ENOSPC)
+			p->errors++;
+		return r;
 	}
 	r = bf_ipset_parse_elem(set, argc - 2, argv + 2, p->file, p->line, &e);
 	if (r) {

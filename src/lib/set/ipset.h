@@ -25,6 +25,15 @@ int bf_ipset_parse_str(struct bf_ruleset *rs, const char *text,
 int bf_ipset_parse_elem(const struct bf_set *set, int argc, char **argv,
 			const char *file, int line, struct bf_set_elem *out);
 
+/* The same, for the elements one argv may stand for: an IPv4 range or
+ * CIDR in the address of hash:ip* and bitmap:ip sets, a port range
+ * ("tcp:80-90"), as ipset expands them; fn is called for each (at most
+ * 65536); its error stops the expansion and is returned. */
+typedef int (*bf_ipset_elem_fn)(const struct bf_set_elem *e, void *data);
+int bf_ipset_parse_elems(const struct bf_set *set, int argc, char **argv,
+			 const char *file, int line, bf_ipset_elem_fn fn,
+			 void *data);
+
 /* "create NAME TYPE OPTIONS" (newline included). */
 void bf_ipset_print_create(FILE *out, const struct bf_set *set);
 /* The element as `ipset save` prints it after "add NAME ", with its

@@ -322,6 +322,37 @@ static bool is_opt(const char *w)
 	return opt_takes_value(w) || !strcmp(w, "nomatch");
 }
 
+struct change {
+	enum bf_set_op op;
+	int fd;
+	const struct bf_set *set;
+	const char *what;
+};
+
+/* Add or delete one element in the map: one update. */
+static int change_one(const struct bf_set_elem *e, void *data)
+{
+	const struct change *c = data;
+	int r;
+
+	if (c->op == BF_SET_OP_ADD) {
+		r = bf_set_map_add(c->fd, c->set, e);
+		if (r == -E2BIG)
+			bf_err("set %s is full (maxelem %u)", c->set->name,
+			       c->set->maxelem);
+	} else {
+		r = bf_set_map_del(c->fd, c->set, e);
+		if (r == -ENOENT)
+			bf_err("element %s is not in set %s", c->what,
+			       c->set->name);
+	}
+	if (r && r != -E2BIG && r != -ENOENT)
+		bf_err("set %s: cannot %s %s: %s", c->set->name,
+		       c->op == BF_SET_OP_ADD ? "add" : "delete", c->what,
+		       strerror(-r));
+	return r;
+}
+
 static int one_slot(const struct bf_slot *slot, enum bf_set_op op,
 		    const char *name, int argc, char **argv, FILE *out,
 		    int *found)
@@ -401,31 +432,27 @@ static int one_slot(const struct bf_slot *slot, enum bf_set_op op,
 		goto out;
 	}
 	for (int i = 0; i < argc && !r;) {
-		struct bf_set_elem e;
+		struct change c = {
+			.op = op, .fd = fd, .set = set, .what = argv[i]
+		};
 		int n = 1;
 
 		while (i + n < argc && is_opt(argv[i + n]))
 			n += opt_takes_value(argv[i + n]) ? 2 : 1;
 		if (i + n > argc)
 			n = argc - i;
-		r = parse_elem(set, n, argv + i, &e);
-		if (r)
-			break;
-		if (op == BF_SET_OP_ADD) {
-			r = bf_set_map_add(fd, set, &e);
-			if (r == -E2BIG)
-				bf_err("set %s is full (maxelem %u)", name,
-				       set->maxelem);
+		if (set->origin == BF_SET_ORIGIN_IPSET) {
+			/* ranges and CIDRs stand for several elements */
+			r = bf_ipset_parse_elems(set, n, argv + i,
+						 "<command line>", 0,
+						 change_one, &c);
 		} else {
-			r = bf_set_map_del(fd, set, &e);
-			if (r == -ENOENT)
-				bf_err("element %s is not in set %s", argv[i],
-				       name);
+			struct bf_set_elem e;
+
+			r = parse_elem(set, n, argv + i, &e);
+			if (!r)
+				r = change_one(&e, &c);
 		}
-		if (r && r != -E2BIG && r != -ENOENT)
-			bf_err("set %s: cannot %s %s: %s", name,
-			       op == BF_SET_OP_ADD ? "add" : "delete", argv[i],
-			       strerror(-r));
 		i += n;
 	}
 out:

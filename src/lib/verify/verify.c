@@ -236,6 +236,36 @@ static void first_error(const char *out, char *err, size_t errsize)
 	snprintf(err, errsize, "%.*s", (int)strcspn(l, "\n"), l);
 }
 
+/* bpfilter accepted the ruleset but warned (REJECT at nf drops without
+ * an ICMP error, ...): what the verdicts compared here cannot show. */
+static void show_warnings(const struct run *run, const char *out,
+			  const char *file)
+{
+	const char *p = out;
+	int n = 0;
+
+	while (p && *p) {
+		size_t len = strcspn(p, "\n");
+		char line[768];
+
+		if (len && memmem(p, len, "warning:", 8)) {
+			run->res->warnings++;
+			if (!run->out || n > 10) {
+				p += len + (p[len] == '\n');
+				continue;
+			}
+			if (n++ == 10) {
+				fprintf(run->out, "  (more warnings)\n");
+				return;
+			}
+			snprintf(line, sizeof(line), "%.*s", (int)len, p);
+			name_file(run, file, line, sizeof(line));
+			fprintf(run->out, "  %s\n", line);
+		}
+		p += len + (p[len] == '\n');
+	}
+}
+
 static const char *fam_flag(enum bf_family fam)
 {
 	return fam == BF_FAMILY_INET6 ? "6" : "4";
@@ -246,7 +276,7 @@ static int side_apply(struct run *run, int s, char *err, size_t errsize)
 	struct dside *sd = &run->sd[s];
 	const char *file = run->file[s];
 	const char *v = run->fam == BF_FAMILY_INET6 ? "6" : "";
-	int r = 0, k;
+	int r = 0, k, warned = 0;
 
 	err[0] = '\0';
 	if (!strcmp(sd->kind, "nftables")) {
@@ -275,6 +305,8 @@ static int side_apply(struct run *run, int s, char *err, size_t errsize)
 			       file);
 		if (r)
 			first_error(out, err, errsize);
+		else
+			show_warnings(run, out, file);
 	} else {
 		/* tc / xdp: one program per interface, -i/-o decided
 		 * against it at compile time */
@@ -292,6 +324,8 @@ static int side_apply(struct run *run, int s, char *err, size_t errsize)
 				       file);
 			if (r)
 				first_error(out, err, errsize);
+			else if (!warned++)
+				show_warnings(run, out, file);
 		}
 	}
 	if (!r)

@@ -519,7 +519,7 @@ static int eval_set_elems(struct evalctx *c, struct bf_nft_expr *set,
 		merge_ranges(set);
 	/* elements in key order, as nft lists them: the same AST (and IR)
 	 * whatever order the input wrote them in */
-	if (n == 1)
+	if (n == 1 && set->n_sub > 1)
 		qsort(set->sub, set->n_sub, sizeof(*set->sub), cmp_elem);
 	if (is_map && n == 1)
 		return check_overlaps(c, set);

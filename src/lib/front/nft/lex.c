@@ -580,6 +580,12 @@ static int lex_rec(struct bf_nft *nft, const char *text, const char *file,
 				if (tt == NFT_T_VAR) {
 					struct nft_def *o =
 						def_find(defs, raw.v[j].text);
+					if (o == d) {
+						nft_error(errs, &raw.v[j].loc,
+							  "variable '$%s' refers to itself",
+							  raw.v[j].text);
+						continue;
+					}
 					if (!o) {
 						nft_error(errs, &raw.v[j].loc,
 							  "unknown variable '$%s'",

@@ -1413,7 +1413,8 @@ int bf_nft_lower(const struct bf_nft *nft, struct bf_ruleset *rs)
 		}
 	}
 	/* built-in chains: jump to the base chains in priority order */
-	qsort(bases, n_bases, sizeof(*bases), cmp_base);
+	if (n_bases > 1)
+		qsort(bases, n_bases, sizeof(*bases), cmp_base);
 	for (int f = 0; f < BF_FAMILY_COUNT && !c.oom; f++) {
 		for (int h = 0; h < BF_HOOK_COUNT; h++) {
 			size_t last = SIZE_MAX;
