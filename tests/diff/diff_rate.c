@@ -136,8 +136,8 @@ static uint32_t send_both(struct run *r, const char *src, const char *dst,
 		r->marker_off = p.marker_off;
 	r->dport[id] = dport;
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(dnet_send_in(&r->sd[i], 0, s.family,
-					      p.data[0], p.len[0]),
+		assert_int_equal(dnet_send_in(&r->sd[i], 0, s.family, p.data[0],
+					      p.len[0]),
 				 0);
 	return id;
 }
@@ -161,7 +161,8 @@ static void collect(struct run *r, int ms)
 		if (n <= 0 && dnet_now_ms() >= end)
 			break;
 		for (int f = 0; f < n_fd; f++) {
-			int i = owner[f] / DNET_MAX_RAW, j = owner[f] % DNET_MAX_RAW;
+			int i = owner[f] / DNET_MAX_RAW,
+			    j = owner[f] % DNET_MAX_RAW;
 			bool v6 = r->sd[i].raw_family[j] == BF_FAMILY_INET6;
 			size_t off = v6 ? r->marker_off6 : r->marker_off;
 			uint8_t buf[2048];
@@ -359,7 +360,8 @@ static int hashlimit_phase(struct run *r)
 					       "%d, bpfilter %d of 8\n",
 					       b, ports[q], k, n[0], n[1]);
 					bad++;
-				} else if (getenv("BF_DIFF_VERBOSE") || b == 0) {
+				} else if (getenv("BF_DIFF_VERBOSE") ||
+					   b == 0) {
 					printf("  hashlimit burst %d dport %u "
 					       "address %d: %d / %d of 8\n",
 					       b, ports[q], k, n[0], n[1]);
@@ -398,8 +400,9 @@ static int v6_phase(struct run *r)
 		for (int k = 0; k < 2; k++) {
 			first[b][k] = r->next_id + 1;
 			for (int i = 0; i < 6; i++)
-				send_both(r, k ? "2001:db8:9:9::1" :
-						 "2001:db8:1:2::1234",
+				send_both(r,
+					  k ? "2001:db8:9:9::1" :
+					      "2001:db8:1:2::1234",
 					  D6, 4000);
 			last[b][k] = r->next_id;
 		}
@@ -463,21 +466,20 @@ static void test_rate_diff(void **state)
 
 	assert_int_equal(dnet_side_create(&r.sd[0], "legacy", &t, false), 0);
 	assert_int_equal(dnet_side_create(&r.sd[1], "bpfilter", &t, false), 0);
-	assert_int_equal(dnet_sh("ip netns exec %1$s iptables-legacy-restore %2$s "
-				 "&& ip netns exec %1$s ip6tables-legacy-restore "
-				 "%3$s",
-				 r.sd[0].ns_r, path, path6),
-			 0);
+	assert_int_equal(
+		dnet_sh("ip netns exec %1$s iptables-legacy-restore %2$s "
+			"&& ip netns exec %1$s ip6tables-legacy-restore "
+			"%3$s",
+			r.sd[0].ns_r, path, path6),
+		0);
 	assert_int_equal(dnet_sh("ip netns exec %s %s apply -4 %s -6 %s",
 				 r.sd[1].ns_r, bf_verify_bin(), path, path6),
 			 0);
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(dnet_raw_in(&r.sd[i], BF_FAMILY_INET4,
-					     IPPROTO_UDP),
-				 0);
-		assert_int_equal(dnet_raw_in(&r.sd[i], BF_FAMILY_INET6,
-					     IPPROTO_UDP),
-				 0);
+		assert_int_equal(
+			dnet_raw_in(&r.sd[i], BF_FAMILY_INET4, IPPROTO_UDP), 0);
+		assert_int_equal(
+			dnet_raw_in(&r.sd[i], BF_FAMILY_INET6, IPPROTO_UDP), 0);
 		assert_int_equal(dnet_side_wait(&r.sd[i], &t), 0);
 	}
 	usleep(200 * 1000);

@@ -33,9 +33,10 @@ static void write_rules(const char *path, const char *body)
 /* 0 if a datagram to 127.0.0.1:port could be sent from the namespace */
 static int send_udp(int port)
 {
-	return bft_sh("ip netns exec %s bash -c 'echo x > /dev/udp/127.0.0.1/%d' "
-		      "2>/dev/null",
-		      ns, port);
+	return bft_sh(
+		"ip netns exec %s bash -c 'echo x > /dev/udp/127.0.0.1/%d' "
+		"2>/dev/null",
+		ns, port);
 }
 
 static int apply(const char *path)
@@ -47,9 +48,10 @@ static int apply(const char *path)
 /* 0 if the table's pins exist under the pin root */
 static int pinned(void)
 {
-	return bft_sh("ls -d ${BPFILTER_PIN_ROOT:-/run/bpfilter}/*/recent/%s/tab "
-		      ">/dev/null 2>&1",
-		      name);
+	return bft_sh(
+		"ls -d ${BPFILTER_PIN_ROOT:-/run/bpfilter}/*/recent/%s/tab "
+		">/dev/null 2>&1",
+		name);
 }
 
 static void test_lifetime(void **state)
@@ -89,9 +91,8 @@ static void test_lifetime(void **state)
 	assert_int_equal(pinned(), 0);
 	assert_int_equal(send_udp(9), 0);
 
-	assert_int_equal(bft_sh("ip netns exec %s %s flush", ns,
-				bft_bpfilter_bin()),
-			 0);
+	assert_int_equal(
+		bft_sh("ip netns exec %s %s flush", ns, bft_bpfilter_bin()), 0);
 	assert_int_not_equal(pinned(), 0);
 	bft_sh("ip netns del %s", ns);
 	unlink(f_life);

@@ -245,8 +245,8 @@ static void test_concurrent(void **state)
 	       x[0].passed, x[1].passed, secs,
 	       100 + (int)((secs + 2.0 / bf_recent_hz()) * 20000));
 	assert_true(total >= 100);
-	assert_true(total <= 100 + (int)((secs + 2.0 / bf_recent_hz()) *
-					 20000));
+	assert_true(total <=
+		    100 + (int)((secs + 2.0 / bf_recent_hz()) * 20000));
 	pu_close(&in);
 }
 

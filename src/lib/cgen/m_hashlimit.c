@@ -170,8 +170,7 @@ const char *bf_hashlimit_check(const struct bf_ruleset *rs,
 	     !cfg->u.hashlimit.interval))
 		return "invalid --hashlimit-rate-match rate or interval "
 		       "(hashlimit_mt_check_common() refuses it)";
-	if ((m->u.hashlimit.mode ^ cfg->u.hashlimit.mode) &
-	    BF_HASHLIMIT_BYTES)
+	if ((m->u.hashlimit.mode ^ cfg->u.hashlimit.mode) & BF_HASHLIMIT_BYTES)
 		return "a table of this name is already used with a rate in "
 		       "the other unit (packets/bytes): the kernel would mix "
 		       "them, the code generator does not";
@@ -185,8 +184,8 @@ static void emit(struct bf_emit *e, struct bpf_insn i)
 
 /* dst bytes [off, off + len) of the key = the address at src masked with
  * a prefix of `plen` bits (maskl() / hashlimit_ipv6_mask()). */
-static void key_addr(struct bf_emit *e, int16_t key_off, int16_t src,
-		     int alen, unsigned int plen)
+static void key_addr(struct bf_emit *e, int16_t key_off, int16_t src, int alen,
+		     unsigned int plen)
 {
 	for (int w = 0; w < alen / 4; w++) {
 		int bits = (int)plen - 32 * w;
@@ -199,8 +198,9 @@ static void key_addr(struct bf_emit *e, int16_t key_off, int16_t src,
 		if (m != UINT32_MAX) {
 			/* network order in memory: mask the loaded word with
 			 * the mask's bytes in the same order */
-			uint8_t mb[4] = { (uint8_t)(m >> 24), (uint8_t)(m >> 16),
-					  (uint8_t)(m >> 8), (uint8_t)m };
+			uint8_t mb[4] = { (uint8_t)(m >> 24),
+					  (uint8_t)(m >> 16), (uint8_t)(m >> 8),
+					  (uint8_t)m };
 			uint32_t mm;
 
 			memcpy(&mm, mb, 4);
@@ -241,7 +241,8 @@ static void emit_key(struct bf_emit *e, const struct bf_match *cfg, bool v6,
 		}
 		emit(e, I_LDX(BPF_B, BF_R1, BF_R9, PCTX_OFF(l4proto)));
 		for (size_t i = 0; i < sizeof(with_ports); i++)
-			bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, with_ports[i], yes);
+			bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, with_ports[i],
+					  yes);
 		bf_emit_ja(e, done);
 		bf_label_bind(e, yes);
 		/* skb_header_pointer() of 4 bytes failed: hotdrop */

@@ -83,8 +83,8 @@ static uint32_t rule_nstamps(uint32_t hit_count)
 
 /* Calls fn on every recent match of rs in order (chains as stored,
  * rules in order); stops when fn returns true. */
-static const struct bf_match *
-first_recent(const struct bf_ruleset *rs, const char *name)
+static const struct bf_match *first_recent(const struct bf_ruleset *rs,
+					   const char *name)
 {
 	for (size_t i = 0; i < rs->n_chains; i++) {
 		const struct bf_chain *c = &rs->chains[i];
@@ -347,14 +347,15 @@ static void emit_key(struct rc *x, bool v6, bool dest, const uint8_t *mask)
 		if (w && !v6) {
 			/* the kernel zeroes the union before storing
 			 * an IPv4 address */
-			emit(x, I_ST(BPF_W, BF_R9, (int16_t)(SC_KEY + 4 + 4 * w),
-				     0));
+			emit(x, I_ST(BPF_W, BF_R9,
+				     (int16_t)(SC_KEY + 4 + 4 * w), 0));
 			continue;
 		}
 		emit(x, I_LDX(BPF_W, BF_R1, BF_R9, (int16_t)(src + 4 * w)));
 		if (mw != UINT32_MAX)
 			emit(x, I_ALU32_IMM(BPF_AND, BF_R1, (int32_t)mw));
-		emit(x, I_STX(BPF_W, BF_R9, BF_R1, (int16_t)(SC_KEY + 4 + 4 * w)));
+		emit(x,
+		     I_STX(BPF_W, BF_R9, BF_R1, (int16_t)(SC_KEY + 4 + 4 * w)));
 	}
 }
 
@@ -364,7 +365,8 @@ static void emit_key(struct rc *x, bool v6, bool dest, const uint8_t *mask)
  * max(hit_count, 1). This is recent_mt()'s loop: hits only grows, so
  * "++hits >= hit_count at some i" is "the total reaches hit_count". The
  * scan is unrolled and branch-free (one path for the verifier). */
-static void emit_check(struct rc *x, const typeof(((struct bf_match *)0)->u.recent) *rc,
+static void emit_check(struct rc *x,
+		       const typeof(((struct bf_match *)0)->u.recent) *rc,
 		       bool inv)
 {
 	bf_label no = bf_label_new(x->e);
@@ -438,8 +440,8 @@ bool bf_recent_emit(struct bf_emit *e, const struct bf_ruleset *rs,
 	x.tab = (uint32_t)t;
 	x.nstamps = (*tabs)[t].nstamps;
 	if (x.nstamps == 0 || x.nstamps > BF_RECENT_MAX_STAMPS) {
-		bf_log_at(BF_LOG_ERROR, rule->file, m->line ? m->line : rule->line,
-			  0,
+		bf_log_at(BF_LOG_ERROR, rule->file,
+			  m->line ? m->line : rule->line, 0,
 			  "recent: table '%s' would keep %u time stamps per "
 			  "address; the code generator supports up to %u "
 			  "(--hitcount %u)",
@@ -455,8 +457,8 @@ bool bf_recent_emit(struct bf_emit *e, const struct bf_ruleset *rs,
 
 	/* The table's mask is the one of the rule that created it
 	 * (recent_mt_check() copies info->mask only then). */
-	emit_key(&x, v6, rc->side_dest, first ? first->u.recent.mask :
-						 rc->mask);
+	emit_key(&x, v6, rc->side_dest,
+		 first ? first->u.recent.mask : rc->mask);
 	/* ttl, "as seen before forwarding": recent_mt() adds 1 when there
 	 * is an output device and no local socket of this namespace:
 	 * FORWARD (never a socket), not OUTPUT (local packets carry
@@ -552,8 +554,7 @@ static int map_matches(int fd, enum bpf_map_type type, uint32_t key_size,
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return 0;
 	return info.type == (uint32_t)type && info.key_size == key_size &&
-	       info.value_size == value_size &&
-	       info.max_entries == max_entries;
+	       info.value_size == value_size && info.max_entries == max_entries;
 }
 
 static int mkdir_one(const char *path)
@@ -741,7 +742,7 @@ int bf_stateful_refs(const char *nsdir, const char *slotdir,
 		}
 		for (size_t k = 0; p && k < p->n_hashlimit; k++) {
 			int f = p->hashlimit[k].family == BF_FAMILY_INET6 ? 6 :
-									     4;
+									    4;
 
 			snprintf(from, sizeof(from), "%s/hashlimit/%d-%s",
 				 nsdir, f, p->hashlimit[k].name);
