@@ -59,12 +59,10 @@ int dns_under_example_org(struct bf_usermatch *c)
 	if (c->l4proto != 17 || c->l4len < 8 + 12 || c->fragoff)
 		return 0;
 	off = c->l4off + 8; /* DNS header */
-	/* a query (QR = 0) with at least one question */
+	/* a query (QR = 0) with at least one question (QDCOUNT) */
 	if (byte_at(c, off + 2) < 0 || (byte_at(c, off + 2) & 0x80))
 		return 0;
-	if (byte_at(c, off + 4) != 0 && byte_at(c, off + 4) < 0)
-		return 0;
-	if (byte_at(c, off + 4) == 0 && byte_at(c, off + 5) == 0)
+	if (byte_at(c, off + 4) <= 0 && byte_at(c, off + 5) <= 0)
 		return 0;
 	off += 12; /* QNAME */
 	for (int i = 0; i < MAX_LABELS; i++) {
