@@ -83,8 +83,11 @@ static void emit_port(struct bf_emit *e, enum bf_family family, bool dst,
 	ldp(e, BPF_B, BF_R1, PCTX_OFF(l4proto));
 	ldp(e, BPF_H, BF_R2, PCTX_OFF(fragoff));
 	if (family == BF_FAMILY_INET6) {
-		/* ipv6_skip_exthdr() found a non-first fragment: false */
+		/* ipv6_skip_exthdr() failed or found a non-first fragment:
+		 * false */
 		bf_emit_jmp32_imm(e, BPF_JNE, BF_R2, 0, no);
+		ldp(e, BPF_B, BF_R3, PCTX_OFF(l6err));
+		bf_emit_jmp32_imm(e, BPF_JNE, BF_R3, 0, no);
 	} else {
 		/* "protocol <= 0": false */
 		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, 0, no);

@@ -31,7 +31,7 @@ static bool packet_port(const struct bf_eval_pkt *p, bool dst, bool bare,
 	*proto = pr;
 	*port = 0;
 	if (p->family == BF_FAMILY_INET6) {
-		if (p->fragoff)
+		if (p->fragoff || p->l6err)
 			return false;
 	} else {
 		if (!pr)
