@@ -7,6 +7,7 @@
  * expected verdicts are recent_mt()'s (net/netfilter/xt_recent.c), worked
  * out by hand; tests/diff/diff_rate.c compares with the kernel itself.
  */
+#include <pthread.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -249,12 +250,72 @@ static void test_lru(void **state)
 	pu_close(&in);
 }
 
+struct setter {
+	const struct pu_prog *p;
+	int base;
+};
+
+static void *set_many(void *arg)
+{
+	const struct setter *x = arg;
+	char src[32];
+
+	for (int round = 0; round < 20; round++)
+		for (int i = 0; i < 60; i++) {
+			snprintf(src, sizeof(src), "10.%d.%d.%d", x->base,
+				 round, i);
+			assert_int_equal(drop(x->p, src, D1, 11), 1);
+		}
+	return NULL;
+}
+
+/* Two threads (two CPUs) set 1,200 addresses in one table at once: the
+ * table, changed under its lock, ends with exactly BF_RECENT_ENTRIES of
+ * them, the one set last among them. */
+static void test_concurrent(void **state)
+{
+	struct pu_prog in;
+	struct setter x[2] = { { NULL, 100 }, { NULL, 101 } };
+	pthread_t th[2];
+	int present = 0, last = 0;
+	char src[32];
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	load(BF_HOOK_INPUT, &in);
+	for (int i = 0; i < 2; i++) {
+		x[i].p = &in;
+		assert_int_equal(pthread_create(&th[i], NULL, set_many, &x[i]),
+				 0);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	for (int b = 100; b <= 101; b++)
+		for (int round = 0; round < 20; round++)
+			for (int i = 0; i < 60; i++) {
+				snprintf(src, sizeof(src), "10.%d.%d.%d", b,
+					 round, i);
+				present += drop(&in, src, D1, 12);
+			}
+	/* the address set last (one thread's last) is listed */
+	for (int b = 100; b <= 101; b++) {
+		snprintf(src, sizeof(src), "10.%d.19.59", b);
+		last += drop(&in, src, D1, 12);
+	}
+	printf("  concurrent: %d addresses listed, %d last ones\n", present,
+	       last);
+	assert_int_equal(present, BF_RECENT_ENTRIES);
+	assert_true(last >= 1);
+	pu_close(&in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic),
 		cmocka_unit_test(test_seconds),
 		cmocka_unit_test(test_lru),
+		cmocka_unit_test(test_concurrent),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

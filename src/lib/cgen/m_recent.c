@@ -9,6 +9,7 @@
  * and the values that survive helper calls (SC_* below).
  */
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -34,6 +35,10 @@
 #define SC_NOW (SC + 24) /* u64: jiffies */
 #define SC_RET (SC + 32) /* u32: recent_mt()'s `ret` */
 #define SC_TTL (SC + 36) /* u8 */
+/* u8: what to do to the idx map once the lock is released */
+#define SC_POST (SC + 37)
+#define POST_INSERT 1 /* key -> SC_SLOT */
+#define POST_DELETE 2 /* key */
 #define SC_TIME (SC + 40) /* u64: jiffies - seconds * HZ */
 _Static_assert(SC_TIME + 8 <= SC + 48, "recent scratch fits");
 _Static_assert(PCTX_OFF(scratch) % 8 == 0, "scratch aligned");
@@ -204,7 +209,11 @@ static void lru_append(struct rc *x)
 }
 
 /* recent_entry_remove() of entry r3 (slot r4): off the LRU list, onto the
- * free list, out of the idx map. Clobbers r0-r5. */
+ * free list, its key cleared (family 0: an idx record still naming the
+ * slot no longer matches it). Runs under the lock: no helper call; the
+ * idx record of the packet's own key is deleted after the unlock
+ * (POST_DELETE), one of another key is left to be overwritten or evicted.
+ * Clobbers r1-r5. */
 static void entry_remove(struct rc *x)
 {
 	lru_unlink(x);
@@ -214,10 +223,7 @@ static void entry_remove(struct rc *x)
 	emit(x, I_LDX(BPF_W, BF_R1, BF_R6, BF_RECENT_HDR_COUNT));
 	emit(x, I_ALU32_IMM(BPF_SUB, BF_R1, 1));
 	emit(x, I_STX(BPF_W, BF_R6, BF_R1, BF_RECENT_HDR_COUNT));
-	emit(x, I_MOV64_REG(BF_R2, BF_R3));
-	emit(x, I_ALU64_IMM(BPF_ADD, BF_R2, BF_RECENT_E_KEY));
-	bf_emit_map_fd_kind(x->e, BF_R1, BF_RELOC_RECENT_IDX, x->tab);
-	emit(x, I_HELPER(BPF_FUNC_map_delete_elem));
+	emit(x, I_ST(BPF_W, BF_R3, BF_RECENT_E_KEY, 0));
 }
 
 /* recent_entry_update() of entry r7 (slot r8), then e->ttl = ttl.
@@ -292,14 +298,9 @@ static void entry_init(struct rc *x)
 	emit(x, I_LDX(BPF_W, BF_R1, BF_R6, BF_RECENT_HDR_COUNT));
 	emit(x, I_ALU32_IMM(BPF_ADD, BF_R1, 1));
 	emit(x, I_STX(BPF_W, BF_R6, BF_R1, BF_RECENT_HDR_COUNT));
+	/* the idx record is written after the unlock */
 	emit(x, I_STX(BPF_W, BF_R9, BF_R8, SC_SLOT));
-	bf_emit_map_fd_kind(x->e, BF_R1, BF_RELOC_RECENT_IDX, x->tab);
-	emit(x, I_MOV64_REG(BF_R2, BF_R9));
-	emit(x, I_ALU64_IMM(BPF_ADD, BF_R2, SC_KEY));
-	emit(x, I_MOV64_REG(BF_R3, BF_R9));
-	emit(x, I_ALU64_IMM(BPF_ADD, BF_R3, SC_SLOT));
-	emit(x, I_MOV64_IMM(BF_R4, BPF_ANY));
-	emit(x, I_HELPER(BPF_FUNC_map_update_elem));
+	emit(x, I_ST(BPF_B, BF_R9, SC_POST, POST_INSERT));
 }
 
 /* recent_entry_reap(): remove the LRU head if its last stamp is older
@@ -480,17 +481,35 @@ bool bf_recent_emit(struct bf_emit *e, const struct bf_ruleset *rs,
 		emit(&x, I_STX(BPF_DW, BF_R9, BF_R0, SC_TIME));
 	}
 	emit(&x, I_ST(BPF_W, BF_R9, SC_RET, inv));
-	bf_emit_map_value_kind(e, BF_R6, BF_RELOC_RECENT_TAB, x.tab, 0);
+	emit(&x, I_ST(BPF_B, BF_R9, SC_POST, 0));
 
-	/* recent_entry_lookup() */
+	/* recent_entry_lookup(): the idx record (a hint, checked against
+	 * the slot under the lock) */
 	bf_emit_map_fd_kind(e, BF_R1, BF_RELOC_RECENT_IDX, x.tab);
 	emit(&x, I_MOV64_REG(BF_R2, BF_R9));
 	emit(&x, I_ALU64_IMM(BPF_ADD, BF_R2, SC_KEY));
 	emit(&x, I_HELPER(BPF_FUNC_map_lookup_elem));
-	bf_emit_jmp_imm(e, BPF_JEQ, BF_R0, 0, miss);
-	emit(&x, I_LDX(BPF_W, BF_R8, BF_R0, 0));
+	emit(&x, I_MOV64_IMM(BF_R8, 0));
+	{
+		bf_label none = bf_label_new(e);
+
+		bf_emit_jmp_imm(e, BPF_JEQ, BF_R0, 0, none);
+		emit(&x, I_LDX(BPF_W, BF_R8, BF_R0, 0));
+		bf_label_bind(e, none);
+	}
+	/* spin_lock_bh(&recent_lock): this table's lock */
+	bf_emit_map_value_kind(e, BF_R6, BF_RELOC_RECENT_TAB, x.tab, 0);
+	emit(&x, I_MOV64_REG(BF_R1, BF_R6));
+	emit(&x, I_HELPER(BPF_FUNC_spin_lock));
 	x.bad = miss;
+	bf_emit_jmp_imm(e, BPF_JEQ, BF_R8, 0, miss);
 	slot_addr(&x, BF_R7, BF_R8);
+	for (int i = 0; i < BF_RECENT_KEY_SIZE; i += 4) {
+		emit(&x, I_LDX(BPF_W, BF_R1, BF_R7,
+			       (int16_t)(BF_RECENT_E_KEY + i)));
+		emit(&x, I_LDX(BPF_W, BF_R2, BF_R9, (int16_t)(SC_KEY + i)));
+		bf_emit_jmp_reg(e, BPF_JNE, BF_R1, BF_R2, miss);
+	}
 	x.bad = done;
 	if (rc->check_set & BF_RECENT_TTL) {
 		/* ttl == e->ttl || ttl == 0 || e->ttl == 0 */
@@ -511,6 +530,7 @@ bool bf_recent_emit(struct bf_emit *e, const struct bf_ruleset *rs,
 		emit(&x, I_MOV64_REG(BF_R3, BF_R7));
 		emit(&x, I_MOV64_REG(BF_R4, BF_R8));
 		entry_remove(&x);
+		emit(&x, I_ST(BPF_B, BF_R9, SC_POST, POST_DELETE));
 		emit(&x, I_ST(BPF_W, BF_R9, SC_RET, !inv));
 		break;
 	default: {
@@ -537,6 +557,30 @@ bool bf_recent_emit(struct bf_emit *e, const struct bf_ruleset *rs,
 		emit(&x, I_ST(BPF_W, BF_R9, SC_RET, !inv));
 	}
 	bf_label_bind(e, done);
+	emit(&x, I_MOV64_REG(BF_R1, BF_R6));
+	emit(&x, I_HELPER(BPF_FUNC_spin_unlock));
+	/* the idx map, now that the lock is released */
+	{
+		bf_label no_ins = bf_label_new(e), no_del = bf_label_new(e);
+
+		emit(&x, I_LDX(BPF_B, BF_R1, BF_R9, SC_POST));
+		bf_emit_jmp_imm(e, BPF_JNE, BF_R1, POST_INSERT, no_ins);
+		bf_emit_map_fd_kind(e, BF_R1, BF_RELOC_RECENT_IDX, x.tab);
+		emit(&x, I_MOV64_REG(BF_R2, BF_R9));
+		emit(&x, I_ALU64_IMM(BPF_ADD, BF_R2, SC_KEY));
+		emit(&x, I_MOV64_REG(BF_R3, BF_R9));
+		emit(&x, I_ALU64_IMM(BPF_ADD, BF_R3, SC_SLOT));
+		emit(&x, I_MOV64_IMM(BF_R4, BPF_ANY));
+		emit(&x, I_HELPER(BPF_FUNC_map_update_elem));
+		bf_label_bind(e, no_ins);
+		emit(&x, I_LDX(BPF_B, BF_R1, BF_R9, SC_POST));
+		bf_emit_jmp_imm(e, BPF_JNE, BF_R1, POST_DELETE, no_del);
+		bf_emit_map_fd_kind(e, BF_R1, BF_RELOC_RECENT_IDX, x.tab);
+		emit(&x, I_MOV64_REG(BF_R2, BF_R9));
+		emit(&x, I_ALU64_IMM(BPF_ADD, BF_R2, SC_KEY));
+		emit(&x, I_HELPER(BPF_FUNC_map_delete_elem));
+		bf_label_bind(e, no_del);
+	}
 	emit(&x, I_LDX(BPF_W, BF_R1, BF_R9, SC_RET));
 	bf_emit_jmp_imm(e, BPF_JEQ, BF_R1, 0, fail);
 	return true;
@@ -545,7 +589,7 @@ bool bf_recent_emit(struct bf_emit *e, const struct bf_ruleset *rs,
 /* ---- maps: creation, pins, reuse ---- */
 
 static int map_matches(int fd, enum bpf_map_type type, uint32_t key_size,
-		       uint32_t value_size, uint32_t max_entries)
+		       uint32_t value_size, uint32_t max_entries, bool btf)
 {
 	struct bpf_map_info info;
 	uint32_t len = sizeof(info);
@@ -554,7 +598,47 @@ static int map_matches(int fd, enum bpf_map_type type, uint32_t key_size,
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return 0;
 	return info.type == (uint32_t)type && info.key_size == key_size &&
-	       info.value_size == value_size && info.max_entries == max_entries;
+	       info.value_size == value_size &&
+	       info.max_entries == max_entries &&
+	       (!btf || info.btf_value_type_id != 0);
+}
+
+/* idx records: the live entries' plus stale ones (of entries evicted or
+ * reaped under the lock, left in place), which the LRU map drops first */
+#define IDX_ENTRIES (8 * BF_RECENT_ENTRIES)
+
+/* The "tab" array map, with BTF describing the spin lock at offset 0
+ * (the verifier requires it for bpf_spin_lock()). Returns fd or -errno. */
+static int tab_create(uint32_t vsize)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o);
+	struct btf *b = btf__new_empty();
+	int t_u32, t_u8, t_lock, t_arr, t_val, fd;
+
+	if (!b)
+		return -ENOMEM;
+	t_u32 = btf__add_int(b, "unsigned int", 4, 0);
+	t_u8 = btf__add_int(b, "unsigned char", 1, 0);
+	t_lock = btf__add_struct(b, "bpf_spin_lock", 4);
+	btf__add_field(b, "val", t_u32, 0, 0);
+	t_arr = btf__add_array(b, t_u32, t_u8, vsize - 8);
+	t_val = btf__add_struct(b, "bf_recent_tab", vsize);
+	btf__add_field(b, "lock", t_lock, 0, 0);
+	btf__add_field(b, "data", t_arr, 64, 0);
+	if (t_u32 < 0 || t_u8 < 0 || t_lock < 0 || t_arr < 0 || t_val < 0 ||
+	    btf__load_into_kernel(b)) {
+		btf__free(b);
+		return -EINVAL;
+	}
+	o.btf_fd = (uint32_t)btf__fd(b);
+	o.btf_key_type_id = (uint32_t)t_u32;
+	o.btf_value_type_id = (uint32_t)t_val;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bf_recent_tab", 4, vsize, 1,
+			    &o);
+	if (fd < 0)
+		fd = -errno;
+	btf__free(b); /* the map holds the BTF */
+	return fd;
 }
 
 static int mkdir_one(const char *path)
@@ -592,9 +676,9 @@ static int table_open(const struct bf_recent_table *t, const char *dir,
 		fi = bpf_obj_get(pidx);
 		ft = bpf_obj_get(ptab);
 		if (fi >= 0 && ft >= 0 &&
-		    map_matches(fi, BPF_MAP_TYPE_HASH, BF_RECENT_KEY_SIZE, 4,
-				2 * BF_RECENT_ENTRIES) &&
-		    map_matches(ft, BPF_MAP_TYPE_ARRAY, 4, vsize, 1)) {
+		    map_matches(fi, BPF_MAP_TYPE_LRU_HASH, BF_RECENT_KEY_SIZE,
+				4, IDX_ENTRIES, false) &&
+		    map_matches(ft, BPF_MAP_TYPE_ARRAY, 4, vsize, 1, true)) {
 			*idx_fd = fi;
 			*tab_fd = ft;
 			return 0;
@@ -609,18 +693,14 @@ static int table_open(const struct bf_recent_table *t, const char *dir,
 		unlink(pidx);
 		unlink(ptab);
 	}
-	/* twice the entries: the table never holds more than
-	 * BF_RECENT_ENTRIES, but a hash map refuses inserts when full */
-	fi = bpf_map_create(BPF_MAP_TYPE_HASH, "bf_recent_idx",
-			    BF_RECENT_KEY_SIZE, 4, 2 * BF_RECENT_ENTRIES, NULL);
+	fi = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "bf_recent_idx",
+			    BF_RECENT_KEY_SIZE, 4, IDX_ENTRIES, NULL);
 	if (fi < 0)
 		return -errno;
-	ft = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bf_recent_tab", 4, vsize, 1,
-			    NULL);
+	ft = tab_create(vsize);
 	if (ft < 0) {
-		r = -errno;
 		close(fi);
-		return r;
+		return ft;
 	}
 	if (dir && (bpf_obj_pin(fi, pidx) || bpf_obj_pin(ft, ptab))) {
 		r = -errno;

@@ -30,13 +30,15 @@
  * would keep more stamps per entry than this (--hitcount above 256). */
 #define BF_RECENT_MAX_STAMPS 256
 
-/* header of the "tab" value */
-#define BF_RECENT_HDR_HEAD 0
-#define BF_RECENT_HDR_TAIL 4
-#define BF_RECENT_HDR_COUNT 8
-#define BF_RECENT_HDR_HW 12
-#define BF_RECENT_HDR_FREE 16
-#define BF_RECENT_HDR_SIZE 24
+/* header of the "tab" value: a struct bpf_spin_lock first (the map has
+ * BTF saying so), held while the table is read and changed */
+#define BF_RECENT_HDR_LOCK 0
+#define BF_RECENT_HDR_HEAD 8
+#define BF_RECENT_HDR_TAIL 12
+#define BF_RECENT_HDR_COUNT 16
+#define BF_RECENT_HDR_HW 20
+#define BF_RECENT_HDR_FREE 24
+#define BF_RECENT_HDR_SIZE 32
 /* an entry slot */
 #define BF_RECENT_E_PREV 0
 #define BF_RECENT_E_NEXT 4
