@@ -30,6 +30,8 @@
 #define BF_USERBPF_PATH_MAX 512 /* XT_BPF_PATH_MAX */
 #define BF_USERBPF_SECTION_MAX 128
 #define BF_USERBPF_CBPF_MAX 64 /* XT_BPF_MAX_NUM_INSTR */
+/* distinct descriptions a process can intern (about 1 KiB each) */
+#define BF_USERBPF_MAX_REFS 16384
 
 enum bf_userbpf_kind {
 	BF_USERBPF_OBJECT = 0,
@@ -54,7 +56,8 @@ struct bf_userbpf {
 	struct bf_cbpf_insn insns[BF_USERBPF_CBPF_MAX];
 };
 
-/* Intern *u (copied); *ref receives its reference. 0 or -ENOMEM. */
+/* Intern *u (copied); *ref receives its reference. 0, -ENOMEM, or
+ * -ENOSPC beyond BF_USERBPF_MAX_REFS distinct descriptions. */
 int bf_userbpf_intern(const struct bf_userbpf *u, uint32_t *ref);
 /* The description of ref, NULL if ref is unknown. */
 const struct bf_userbpf *bf_userbpf_get(uint32_t ref);

@@ -29,6 +29,10 @@ int bf_userbpf_intern(const struct bf_userbpf *u, uint32_t *ref)
 			return 0;
 		}
 	}
+	/* bounded: a fuzzer (or a generator) feeding endless distinct
+	 * descriptions must not grow the process without limit */
+	if (n_table >= BF_USERBPF_MAX_REFS)
+		return -ENOSPC;
 	if (n_table == cap_table) {
 		uint32_t cap = cap_table ? cap_table * 2 : 16;
 		struct bf_userbpf **n = realloc(table, cap * sizeof(*n));

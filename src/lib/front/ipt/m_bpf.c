@@ -91,7 +91,12 @@ static int update(struct ipt_rule_ctx *ctx, const char *what, uint32_t *ref,
 	}
 	*seen |= 1u << opt->id;
 	r = bf_userbpf_intern(&u, ref);
-	if (r)
+	if (r == -ENOSPC)
+		ipt_err(ctx,
+			"%s: too many distinct user BPF programs (at most "
+			"%d)",
+			what, BF_USERBPF_MAX_REFS);
+	else if (r)
 		ipt_err(ctx, "%s: %s", what, strerror(-r));
 	return r;
 }
