@@ -357,6 +357,12 @@ const char *bf_nft_hook_name(enum bf_nft_hook hook);
  * See doc/front-nft.md for the mapping. */
 int bf_nft_lower(const struct bf_nft *nft, struct bf_ruleset *rs);
 
+/* The checks `bpfilter apply` runs for a slot kind (enum bf_slot_kind),
+ * on the IR bf_nft_lower() made: refusals are reported with the nft
+ * file:line:col of the rule. 0 or -errno. */
+int bf_nft_check(const struct bf_ruleset *rs, int slot_kind,
+		 const char *ifname);
+
 /* Print one family's filter table of the IR in nft syntax, as `table ip
  * TABLE { ... }` (ip6 for IPv6): built-in chains as base chains at their
  * hooks (priority filter), user chains as regular chains, every rule with

@@ -454,6 +454,7 @@ static int cmd_apply(int argc, char **argv)
 		if (!nft_path)
 			return cli_error("--format nft takes one FILE (both "
 					 "families)");
+		o.kind = (enum bf_slot_kind)kind; /* checked with the IR */
 		r = cli_nft_inputs(nft_path, &o, &nftb);
 		if (r) {
 			cli_nft_bufs_free(&nftb);

@@ -61,6 +61,10 @@ static int lower_text(struct bf_nft *nft, struct bf_apply_opts *o,
 	if (!rs)
 		return -ENOMEM;
 	r = bf_nft_lower(nft, rs);
+	/* refusals of the code generator with the nft positions, before
+	 * apply sees the iptables-save text (which has its own lines) */
+	if (!r)
+		r = bf_nft_check(rs, o->kind, o->ifname);
 	if (r) {
 		bf_ruleset_free(&rs);
 		return r;
