@@ -422,7 +422,7 @@ static void test_xdp_offload_refused(void **state)
 
 /* Send one UDP datagram per (port, payload length) from A to B (source
  * port = probe id), then report in got[] which ones B received. */
-static void xt_probe_round(struct e2e *e, bool got[XP_PORTS * XP_LENS])
+static void xt_probe_round(struct e2e *e, bool v6, bool got[XP_PORTS * XP_LENS])
 {
 	static const uint16_t ports[XP_PORTS] = { 53, 7000, 7001 };
 	static const size_t lens[XP_LENS] = { 0, 1, 5, 31, 32, 33, 120, 200 };
@@ -433,9 +433,10 @@ static void xt_probe_round(struct e2e *e, bool got[XP_PORTS * XP_LENS])
 	struct timespec ts;
 
 	for (int p = 0; p < XP_PORTS; p++) {
-		socklen_t l = sockaddr_of(false, "192.0.2.2", ports[p], &ss);
+		socklen_t l = sockaddr_of(v6, v6 ? "2001:db8::2" : "192.0.2.2",
+					  ports[p], &ss);
 
-		rx[p] = socket_in(e->b, AF_INET, SOCK_DGRAM);
+		rx[p] = socket_in(e->b, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
 		assert_true(rx[p] >= 0);
 		assert_int_equal(bind(rx[p], (void *)&ss, l), 0);
 		pf[p].fd = rx[p];
@@ -443,11 +444,11 @@ static void xt_probe_round(struct e2e *e, bool got[XP_PORTS * XP_LENS])
 	}
 	for (int i = 0; i < XP_PORTS * XP_LENS; i++) {
 		struct sockaddr_storage src;
-		socklen_t sl = sockaddr_of(false, "192.0.2.1",
+		socklen_t sl = sockaddr_of(v6, v6 ? "2001:db8::1" : "192.0.2.1",
 					   (uint16_t)(40000 + i), &src);
-		socklen_t l = sockaddr_of(false, "192.0.2.2",
+		socklen_t l = sockaddr_of(v6, v6 ? "2001:db8::2" : "192.0.2.2",
 					  ports[i / XP_LENS], &ss);
-		int tx = socket_in(e->a, AF_INET, SOCK_DGRAM);
+		int tx = socket_in(e->a, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
 		uint8_t payload[256];
 		size_t n = lens[i % XP_LENS];
 
@@ -472,7 +473,7 @@ static void xt_probe_round(struct e2e *e, bool got[XP_PORTS * XP_LENS])
 		    poll(pf, XP_PORTS, 100) < 0)
 			break;
 		for (int p = 0; p < XP_PORTS; p++) {
-			struct sockaddr_in from;
+			struct sockaddr_storage from;
 			socklen_t fl = sizeof(from);
 			uint8_t buf[512];
 
@@ -480,7 +481,10 @@ static void xt_probe_round(struct e2e *e, bool got[XP_PORTS * XP_LENS])
 				continue;
 			if (recvfrom(rx[p], buf, sizeof(buf), MSG_DONTWAIT,
 				     (void *)&from, &fl) >= 0) {
-				int id = ntohs(from.sin_port) - 40000;
+				/* sin_port and sin6_port share their place */
+				int id = ntohs(((struct sockaddr_in *)&from)
+						       ->sin_port) -
+					 40000;
 
 				if (id >= 0 && id < XP_PORTS * XP_LENS)
 					got[id] = true;
@@ -494,67 +498,100 @@ static void xt_probe_round(struct e2e *e, bool got[XP_PORTS * XP_LENS])
 static void test_cbpf_vs_xt_bpf(void **state)
 {
 	struct e2e *e = *state;
-	static const char *const progs[] = {
-		/* udp dport 53 (fragments excluded) */
-		"9,48 0 0 9,21 0 5 17,40 0 0 6,69 3 0 8191,177 0 0 0,72 0 0 2,"
-		"21 1 0 53,6 0 0 0,6 0 0 1",
-		/* byte 60 from the IPv4 header is 'A' (out of bounds: 0) */
-		"4,48 0 0 60,21 0 1 65,6 0 0 1,6 0 0 0",
-		/* length above 100 */
-		"4,128 0 0 0,37 0 1 100,6 0 0 1,6 0 0 0",
-		/* first UDP payload byte is 'Z' (X = IPv4 header length) */
-		"5,177 0 0 0,80 0 0 8,21 0 1 90,6 0 0 1,6 0 0 0",
-		/* halfword at X + 190 is 0: true for long packets only */
-		"5,177 0 0 0,72 0 0 190,21 0 1 0,6 0 0 1,6 0 0 0",
-		/* ret A: the protocol byte (non-zero) */
-		"2,48 0 0 9,22 0 0 0",
+	static const char *const progs[2][6] = {
+		{
+			/* udp dport 53 (fragments excluded) */
+			"9,48 0 0 9,21 0 5 17,40 0 0 6,69 3 0 8191,177 0 0 0,"
+			"72 0 0 2,21 1 0 53,6 0 0 0,6 0 0 1",
+			/* byte 60 from the IPv4 header is 'A' (out of
+			 * bounds: 0) */
+			"4,48 0 0 60,21 0 1 65,6 0 0 1,6 0 0 0",
+			/* length above 100 */
+			"4,128 0 0 0,37 0 1 100,6 0 0 1,6 0 0 0",
+			/* first UDP payload byte is 'Z' (X = IPv4 header
+			 * length) */
+			"5,177 0 0 0,80 0 0 8,21 0 1 90,6 0 0 1,6 0 0 0",
+			/* halfword at X + 190 is 0: long packets only */
+			"5,177 0 0 0,72 0 0 190,21 0 1 0,6 0 0 1,6 0 0 0",
+			/* ret A: the protocol byte (non-zero) */
+			"2,48 0 0 9,22 0 0 0",
+		},
+		{
+			/* IPv6: UDP destination port 53 (offset 40 + 2) */
+			"4,40 0 0 42,21 0 1 53,6 0 0 1,6 0 0 0",
+			/* byte 80 (payload offset 32) is 'A' */
+			"4,48 0 0 80,21 0 1 65,6 0 0 1,6 0 0 0",
+			/* length above 100 */
+			"4,128 0 0 0,37 0 1 100,6 0 0 1,6 0 0 0",
+			/* first payload byte is 'Z' */
+			"4,48 0 0 48,21 0 1 90,6 0 0 1,6 0 0 0",
+			/* X + k: halfword at 40 + 200 is 0 */
+			"5,1 0 0 40,72 0 0 200,21 0 1 0,6 0 0 1,6 0 0 0",
+			/* ancillary protocol: ETH_P_IPV6 */
+			"4,40 0 0 4294963200,21 0 1 34525,6 0 0 1,6 0 0 0",
+		},
 	};
-	bool kern[ARRAY_SIZE(progs)][XP_PORTS * XP_LENS];
-	bool ours[ARRAY_SIZE(progs)][XP_PORTS * XP_LENS];
+	static const char *const tool[2] = { "iptables-legacy",
+					     "ip6tables-legacy" };
+	bool kern[2][6][XP_PORTS * XP_LENS], ours[2][6][XP_PORTS * XP_LENS];
 
 	BFT_REQUIRE_KERNEL();
 	/* bpfilter first: a netfilter BPF link cannot share the filter
 	 * priority with a legacy filter table, which stays once created */
-	for (size_t k = 0; k < ARRAY_SIZE(progs); k++) {
-		char rules[1024];
+	for (int f = 0; f < 2; f++) {
+		for (size_t k = 0; k < 6; k++) {
+			char rules[1024];
 
-		snprintf(rules, sizeof(rules),
-			 "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p udp -m bpf "
-			 "--bytecode \"%s\" -j DROP\nCOMMIT\n",
-			 progs[k]);
-		assert_int_equal(e2e_cli(NULL, e->b, "apply %s",
-					 e2e_file(e, "cbpf.rules", rules)),
-				 0);
-		xt_probe_round(e, ours[k]);
-		assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
-	}
-	for (size_t k = 0; k < ARRAY_SIZE(progs); k++) {
-		assert_int_equal(
-			bft_sh("ip netns exec %s iptables-legacy -F "
-			       "INPUT && ip netns exec %s "
-			       "iptables-legacy -A INPUT -p udp -m bpf "
-			       "--bytecode '%s' -j DROP",
-			       e->b, e->b, progs[k]),
-			0);
-		xt_probe_round(e, kern[k]);
-	}
-	assert_int_equal(
-		bft_sh("ip netns exec %s iptables-legacy -F INPUT", e->b), 0);
-	for (size_t k = 0; k < ARRAY_SIZE(progs); k++) {
-		int dropped = 0;
-
-		for (int i = 0; i < XP_PORTS * XP_LENS; i++) {
-			if (kern[k][i] != ours[k][i])
-				fail_msg("--bytecode \"%s\": probe %d %s by "
-					 "xt_bpf, %s by bpfilter",
-					 progs[k], i,
-					 kern[k][i] ? "passed" : "dropped",
-					 ours[k][i] ? "passed" : "dropped");
-			dropped += !kern[k][i];
+			snprintf(
+				rules, sizeof(rules),
+				"*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p udp "
+				"-m bpf --bytecode \"%s\" -j DROP\nCOMMIT\n",
+				progs[f][k]);
+			assert_int_equal(
+				e2e_cli(NULL, e->b, "apply %s %s",
+					f ? "-6" : "-4",
+					e2e_file(e, "cbpf.rules", rules)),
+				0);
+			xt_probe_round(e, f, ours[f][k]);
+			assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
 		}
-		print_message("xt_bpf vs bpfilter: \"%s\": %d/%d probes "
-			      "dropped by both\n",
-			      progs[k], dropped, XP_PORTS * XP_LENS);
+	}
+	for (int f = 0; f < 2; f++) {
+		for (size_t k = 0; k < 6; k++) {
+			assert_int_equal(
+				bft_sh("ip netns exec %1$s %2$s -F INPUT && "
+				       "ip netns exec %1$s %2$s -A INPUT -p "
+				       "udp -m bpf --bytecode '%3$s' -j DROP",
+				       e->b, tool[f], progs[f][k]),
+				0);
+			xt_probe_round(e, f, kern[f][k]);
+		}
+		assert_int_equal(bft_sh("ip netns exec %s %s -F INPUT", e->b,
+					tool[f]),
+				 0);
+	}
+	for (int f = 0; f < 2; f++) {
+		for (size_t k = 0; k < 6; k++) {
+			int dropped = 0;
+
+			for (int i = 0; i < XP_PORTS * XP_LENS; i++) {
+				if (kern[f][k][i] != ours[f][k][i])
+					fail_msg(
+						"IPv%d --bytecode \"%s\": probe "
+						"%d %s by xt_bpf, %s by "
+						"bpfilter",
+						f ? 6 : 4, progs[f][k], i,
+						kern[f][k][i] ? "passed" :
+								"dropped",
+						ours[f][k][i] ? "passed" :
+								"dropped");
+				dropped += !kern[f][k][i];
+			}
+			print_message("xt_bpf vs bpfilter, IPv%d: \"%s\": "
+				      "%d/%d probes dropped by both\n",
+				      f ? 6 : 4, progs[f][k], dropped,
+				      XP_PORTS * XP_LENS);
+		}
 	}
 }
 
