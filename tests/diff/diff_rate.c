@@ -214,7 +214,7 @@ static int recent_phase(struct run *r)
 {
 	uint32_t ids[32];
 	int n = 0, bad = 0;
-	char dst[32];
+	char dst[64];
 
 	/* t = 0: nothing known, then three --set */
 	ids[n++] = send_both(r, A, D, 2005); /* absent: DROP */
@@ -321,7 +321,7 @@ static int hashlimit_phase(struct run *r)
 	static const uint16_t ports[4] = { 4000, 4001, 4002, 4003 };
 	uint32_t first[5][4][3], last[5][4][3];
 	int bad = 0, any[2] = { 0, 0 }, none[2] = { 0, 0 };
-	char a[32];
+	char a[64];
 
 	for (int b = 0; b < 5; b++) {
 		usleep((useconds_t)gap_ms[b] * 1000);

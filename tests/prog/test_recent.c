@@ -223,7 +223,7 @@ static void test_seconds(void **state)
 static void test_lru(void **state)
 {
 	struct pu_prog in;
-	char src[32];
+	char src[64];
 
 	(void)state;
 	BFT_REQUIRE_KERNEL();
@@ -258,7 +258,7 @@ struct setter {
 static void *set_many(void *arg)
 {
 	const struct setter *x = arg;
-	char src[32];
+	char src[64];
 
 	for (int round = 0; round < 20; round++)
 		for (int i = 0; i < 60; i++) {
@@ -278,7 +278,7 @@ static void test_concurrent(void **state)
 	struct setter x[2] = { { NULL, 100 }, { NULL, 101 } };
 	pthread_t th[2];
 	int present = 0, last = 0;
-	char src[32];
+	char src[64];
 
 	(void)state;
 	BFT_REQUIRE_KERNEL();
