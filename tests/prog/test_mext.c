@@ -401,6 +401,20 @@ static void test_addrtype(void **state)
 	      atm(T_UNICAST, 0, 0));
 	CHECK("v4 limit-iface refused", 1u << NF_IN, R, BF_FAMILY_INET4, &p,
 	      atm(0, T_BROADCAST, BF_ADDRTYPE_LIMIT_IFACE_IN));
+	/* MULTICAST alone is the address's own type: every hook, either
+	 * side, --limit-iface-* too */
+	CHECK("v4 src MULTICAST, unicast source", all, N, BF_FAMILY_INET4,
+	      &p, atm(T_MULTICAST, 0, 0));
+	CHECK("v4 dst ! MULTICAST, unicast", all, M, BF_FAMILY_INET4, &p,
+	      atm(0, T_MULTICAST, BF_ADDRTYPE_INVERT_DEST));
+	p = pu_udp4("224.0.0.5", "239.1.2.3", 1234, 53);
+	CHECK("v4 src MULTICAST", all, M, BF_FAMILY_INET4, &p,
+	      atm(T_MULTICAST, 0, 0));
+	CHECK("v4 dst MULTICAST, limit-iface-in", 1u << NF_IN, M,
+	      BF_FAMILY_INET4, &p,
+	      atm(0, T_MULTICAST, BF_ADDRTYPE_LIMIT_IFACE_IN));
+	CHECK("v4 ! src MULTICAST", all, N, BF_FAMILY_INET4, &p,
+	      atm(T_MULTICAST, 0, BF_ADDRTYPE_INVERT_SOURCE));
 	printf("addrtype: %d runs, %d failures\n", runs, failures);
 	assert_int_equal(failures, 0);
 }

@@ -6,9 +6,10 @@
  * the kernel chose for the packet (rtable.rt_type, read by the netfilter
  * prologue): both come from the same FIB lookup (table local first, then
  * the others), so RTN_LOCAL, RTN_BROADCAST, RTN_MULTICAST and
- * RTN_UNICAST agree; doc/hooks.md lists the corner cases. The source's
- * type and --limit-iface-* need lookups the packet does not carry and are
- * refused (bf_mx_scan()).
+ * RTN_UNICAST agree; doc/hooks.md lists the corner cases. A list of
+ * MULTICAST alone is the address's own property (any side, any hook,
+ * --limit-iface-* included). Other source types and --limit-iface-* need
+ * lookups the packet does not carry and are refused (bf_mx_scan()).
  *
  * IPv6: match_type6() tests MULTICAST, UNICAST and UNSPEC against
  * ipv6_addr_type() of the address, which depends on the address alone.
@@ -61,6 +62,15 @@ static void type6(struct bf_emit *e, int16_t off, uint16_t mask, bf_label no)
 	}
 }
 
+/* IPv4, a type list of MULTICAST alone: ipv4_is_multicast() (224/4),
+ * xor the side's inversion. */
+static void side4_mc(struct bf_emit *e, int16_t off, bool inv, bf_label fail)
+{
+	ldp(e, BPF_B, BF_R1, off);
+	bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R1, 0xf0));
+	bf_emit_jmp32_imm(e, inv ? BPF_JEQ : BPF_JNE, BF_R1, 0xe0, fail);
+}
+
 /* One side: its type test, xor the side's inversion. */
 static void side6(struct bf_emit *e, int16_t off, uint16_t mask, bool inv,
 		  bf_label fail)
@@ -94,10 +104,18 @@ void bf_mx_emit_addrtype(struct bf_mx *x, struct bf_emit *e,
 			      at->flags & BF_ADDRTYPE_INVERT_DEST, fail);
 		return;
 	}
-	/* match_type(): !!(mask & (1 << type)), xor invert; no route
-	 * (rt_type 0xff) shifts the mask out */
+	if (at->source)
+		side4_mc(e, PCTX_OFF(saddr),
+			 at->flags & BF_ADDRTYPE_INVERT_SOURCE, fail);
 	if (!at->dest)
 		return;
+	if (!(at->dest & ~T_MULTICAST)) {
+		side4_mc(e, PCTX_OFF(daddr),
+			 at->flags & BF_ADDRTYPE_INVERT_DEST, fail);
+		return;
+	}
+	/* match_type(): !!(mask & (1 << type)), xor invert; no route
+	 * (rt_type 0xff) never matches */
 	ldp(e, BPF_B, BF_R1, PCTX_OFF(rt_type));
 	bf_emit(e, I_MOV32_IMM(BF_R2, at->dest));
 	bf_emit_jmp32_imm(e, BPF_JGT, BF_R1, 15, fail);

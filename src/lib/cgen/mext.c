@@ -19,6 +19,7 @@
 #define RTN_LOCAL_BIT (1u << 2)
 #define RTN_ANYCAST_BIT (1u << 4)
 #define RTN_UNREACHABLE_BIT (1u << 7)
+#define RTN_MULTICAST_BIT (1u << 5)
 
 void bf_mx_init(struct bf_mx *x, enum bf_attach_kind attach,
 		enum bf_hook hook)
@@ -45,17 +46,26 @@ static const char *scan_addrtype(struct bf_mx *x, const struct bf_rule *r,
 			       "UNSPEC work at every hook";
 		return NULL;
 	}
-	/* addrtype_mt_v1(): inet_dev_addr_type() of the address. */
-	if (at->source)
+	/* addrtype_mt_v1(): inet_dev_addr_type() of the address. A
+	 * multicast address is RTN_MULTICAST before any table lookup or
+	 * device test (__inet_dev_addr_type()), and a lookup never gives
+	 * RTN_MULTICAST for another address: a type list of MULTICAST
+	 * alone depends on the address only, at every hook. */
+	if ((at->source & ~RTN_MULTICAST_BIT) == 0 &&
+	    (at->dest & ~RTN_MULTICAST_BIT) == 0)
+		return NULL;
+	if (at->source & ~RTN_MULTICAST_BIT)
 		return "--src-type needs the type of the source address in "
 		       "the local routing table (inet_dev_addr_type()), "
-		       "which BPF programs cannot look up; --dst-type works "
-		       "at netfilter hooks";
+		       "which BPF programs cannot look up (MULTICAST alone "
+		       "works: it depends on the address); --dst-type works "
+		       "at nf INPUT";
 	if (at->flags &
 	    (BF_ADDRTYPE_LIMIT_IFACE_IN | BF_ADDRTYPE_LIMIT_IFACE_OUT))
 		return "--limit-iface-in/out need the device of the local "
 		       "route of the address (inet_dev_addr_type() with a "
-		       "device), which the packet's route does not record";
+		       "device), which the packet's route does not record "
+		       "(MULTICAST alone works)";
 	if (x->attach != BF_ATTACH_NF)
 		return "--dst-type is read from the route the kernel chose "
 		       "for the packet, which exists from the netfilter hooks "

@@ -738,11 +738,9 @@ static __attribute__((unused)) void vary(struct dgen *g,
 			p = *base;
 			memcpy(p.spec.daddr, a, (size_t)al);
 			EMIT("addrtype dst");
-			if (g->family == BF_FAMILY_INET6) {
-				p = *base;
-				memcpy(p.spec.saddr, a, (size_t)al);
-				EMIT("addrtype src");
-			}
+			p = *base;
+			memcpy(p.spec.saddr, a, (size_t)al);
+			EMIT("addrtype src");
 		}
 		break;
 	}
