@@ -379,6 +379,12 @@ static void test_refused_keeps_ruleset(void **state)
 	if (!strstr(out, "dns_name.bpf.o") || !strstr(out, "bpfilter/none") ||
 	    !strstr(out, "bpfilter/dns"))
 		fail_msg("missing section not reported clearly:\n%s", out);
+	/* apply --test finds it too (the object is checked when the
+	 * program is compiled, before any load) */
+	free(out);
+	assert_int_not_equal(e2e_cli(&out, e->b, "apply --test %s", path), 0);
+	if (!strstr(out, "bpfilter/none") || !strstr(out, "bad2.rules:3"))
+		fail_msg("apply --test does not check the object:\n%s", out);
 	check_dns(e, false);
 	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
 	free(out);

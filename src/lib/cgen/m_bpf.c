@@ -82,6 +82,15 @@ int bf_um_scan(struct bf_um *um, const struct bf_rule *rule,
 		return -EINVAL;
 	}
 	um->on = true;
+	for (size_t i = 0; i < um->n_fns; i++) {
+		if (um->fns[i].ref == ref)
+			return 0; /* checked already */
+	}
+	if (u->kind == BF_USERBPF_OBJECT && bf_userbpf_check(u)) {
+		bf_log_at(BF_LOG_ERROR, rule->file, line, 0,
+			  "bpf: cannot use %s (see above)", u->path);
+		return -EINVAL;
+	}
 	return fn_of(um, ref) ? 0 : -ENOMEM;
 }
 

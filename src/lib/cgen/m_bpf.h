@@ -86,6 +86,12 @@ void bf_cbpf_emit(struct bf_emit *e, const struct bf_userbpf *u);
  * patch the calls. *objs receives what keeps their maps alive until the
  * program is loaded: release it with bf_userbpf_unlink(). Errors name the
  * object; 0 or -errno. */
+/* Check an object reference without loading anything (the file opens,
+ * the function exists, its signature and ABI version): what
+ * `apply --test` can know before the verifier. Errors name the object;
+ * 0 or -errno. */
+int bf_userbpf_check(const struct bf_userbpf *u);
+
 struct bf_uobjs;
 /* When it returns, prog holds the object code; bf_userbpf_unlink()
  * restores prog as compiled. */

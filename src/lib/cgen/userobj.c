@@ -257,6 +257,35 @@ static struct bpf_program *pick(const struct bf_userbpf *u,
 	return NULL;
 }
 
+int bf_userbpf_check(const struct bf_userbpf *u)
+{
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	libbpf_print_fn_t old;
+	int r;
+
+	if (!u || u->kind != BF_USERBPF_OBJECT)
+		return -EINVAL;
+	r = register_handler();
+	if (r)
+		return r;
+	lb_msg[0] = '\0';
+	old = libbpf_set_print(lb_print);
+	obj = bpf_object__open_file(u->path, NULL);
+	if (!obj) {
+		r = -errno;
+		libbpf_set_print(old);
+		bf_err("cannot open BPF object %s: %s%s%s", u->path,
+		       strerror(-r), *lb_msg ? ": " : "", lb_last());
+		return r;
+	}
+	prog = pick(u, obj);
+	r = prog ? check_signature(u, obj, bpf_program__name(prog)) : -ENOENT;
+	libbpf_set_print(old);
+	bpf_object__close(obj);
+	return r;
+}
+
 /* Open object file f once, pick and check the function of each of its
  * references, and load them (the prepare callback copies them). */
 static int open_file(struct bf_uobjs *objs, size_t f)
