@@ -492,6 +492,38 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
 		case BF_MATCH_BPF:
 			bf_userbpf_print_list(out, m->u.bpf.ref, m->neg);
 			break;
+		case BF_MATCH_RECENT: {
+			/* libxt_recent's recent_print() */
+			const typeof(m->u.recent) *rc = &m->u.recent;
+			char mask[INET6_ADDRSTRLEN];
+
+			inet_ntop(r->family == BF_FAMILY_INET4 ? AF_INET :
+								 AF_INET6,
+				  rc->mask, mask, sizeof(mask));
+			fprintf(out, "%srecent:", rc->invert != m->neg ? "! " :
+									  "");
+			if (rc->check_set & BF_RECENT_SET)
+				fputs(" SET", out);
+			if (rc->check_set & BF_RECENT_CHECK)
+				fputs(" CHECK", out);
+			if (rc->check_set & BF_RECENT_UPDATE)
+				fputs(" UPDATE", out);
+			if (rc->check_set & BF_RECENT_REMOVE)
+				fputs(" REMOVE", out);
+			if (rc->seconds)
+				fprintf(out, " seconds: %d", (int)rc->seconds);
+			if (rc->check_set & BF_RECENT_REAP)
+				fputs(" reap", out);
+			if (rc->hit_count)
+				fprintf(out, " hit_count: %d",
+					(int)rc->hit_count);
+			if (rc->check_set & BF_RECENT_TTL)
+				fputs(" TTL-Match", out);
+			fprintf(out, " name: %.*s side: %s mask: %s ",
+				BF_RECENT_NAME_MAX - 1, rc->name,
+				rc->side_dest ? "dest" : "source", mask);
+			break;
+		}
 		default:
 			break;
 		}
