@@ -95,7 +95,7 @@ static void test_ok(void **state)
 		assert_int_equal(r, k == BF_ATTACH_NF ? 0 : -EINVAL);
 	}
 	assert_log("t.rules:6: conntrack state is not supported at tc");
-	assert_true(bf_ruleset_uses_ct(rs));
+	assert_int_equal(bf_ruleset_ct_families(rs), 1u << BF_FAMILY_INET4);
 }
 
 static void test_missing_target(void **state)

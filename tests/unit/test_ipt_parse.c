@@ -527,7 +527,7 @@ static void test_ext_ir_and_check(void **state)
 	}
 	assert_int_equal(rc, refused ? -EINVAL : 0);
 	/* conntrack matches need conntrack running */
-	assert_true(bf_ruleset_uses_ct(rs));
+	assert_true(bf_ruleset_ct_families(rs) & (1u << BF_FAMILY_INET4));
 
 	/* user2credits() with HZ 100: 256 credits per jiffy. */
 	assert_int_equal(bf_limit_credits(&l), 0);

@@ -592,8 +592,10 @@ out:
 	return r;
 }
 
-bool bf_ruleset_uses_ct(const struct bf_ruleset *rs)
+unsigned int bf_ruleset_ct_families(const struct bf_ruleset *rs)
 {
+	unsigned int fams = 0;
+
 	for (size_t i = 0; i < rs->n_chains; i++) {
 		const struct bf_chain *c = &rs->chains[i];
 
@@ -603,19 +605,20 @@ bool bf_ruleset_uses_ct(const struct bf_ruleset *rs)
 			/* Everything that reads or writes a conntrack
 			 * entry needs conntrack to run. */
 			if (c->rules[j].verdict.kind == BF_VERDICT_CONNMARK)
-				return true;
+				fams |= 1u << c->family;
 			for (size_t k = 0; k < c->rules[j].n_matches; k++) {
 				switch (c->rules[j].matches[k].type) {
 				case BF_MATCH_CTSTATE:
 				case BF_MATCH_CONNTRACK:
 				case BF_MATCH_CONNMARK:
 				case BF_MATCH_CONNLIMIT:
-					return true;
+					fams |= 1u << c->family;
+					break;
 				default:
 					break;
 				}
 			}
 		}
 	}
-	return false;
+	return fams;
 }

@@ -43,9 +43,9 @@ bool bf_check_verdict_supported_at(enum bf_verdict_kind kind,
 /* Name of an attachment kind: "nf", "tc", "xdp". */
 const char *bf_attach_name(enum bf_attach_kind attach);
 
-/* true if the ruleset has a rule using conntrack (BF_MATCH_CTSTATE,
- * _CONNTRACK, _CONNMARK, _CONNLIMIT or a CONNMARK target) in a declared
- * family (the loader then makes conntrack run in the namespace). */
-bool bf_ruleset_uses_ct(const struct bf_ruleset *rs);
+/* Families (bit 1 << enum bf_family) whose rules read or write conntrack
+ * entries: conntrack must run for them (iptables' state/conntrack matches
+ * call nf_ct_netns_get() for their own family only). */
+unsigned int bf_ruleset_ct_families(const struct bf_ruleset *rs);
 
 #endif /* BPFILTER_CHECK_H */

@@ -375,16 +375,17 @@ static int pin_replace(int fd, const char *dir, const char *name)
 	return 0;
 }
 
-/* Does any slot of the namespace other than skip use conntrack? */
-static bool other_slot_uses_ct(const char *nsdir, const char *skip)
+/* The conntrack families (BF_STATE_USES_CT*) that slots of the namespace
+ * other than skip need. */
+static unsigned int other_slots_ct(const char *nsdir, const char *skip)
 {
 	DIR *d = opendir(nsdir);
 	struct dirent *e;
-	bool used = false;
+	unsigned int used = 0;
 
 	if (!d)
-		return false;
-	while (!used && (e = readdir(d))) {
+		return 0;
+	while ((e = readdir(d))) {
 		char path[PATH_MAX];
 		struct bf_state st;
 
@@ -393,7 +394,7 @@ static bool other_slot_uses_ct(const char *nsdir, const char *skip)
 		bf_path(path, sizeof(path), "%s/%s/state", nsdir, e->d_name);
 		if (bf_state_read(path, &st))
 			continue;
-		used = st.hdr.flags & BF_STATE_USES_CT;
+		used |= st.hdr.flags & BF_STATE_CT_MASK;
 		bf_state_release(&st);
 	}
 	closedir(d);
@@ -739,8 +740,14 @@ state:
 		if (stat("/proc/self/ns/net", &ns) == 0)
 			st.hdr.netns_ino = (uint64_t)ns.st_ino;
 	}
-	if (bf_ruleset_uses_ct(rs))
-		st.hdr.flags |= BF_STATE_USES_CT;
+	{
+		unsigned int fams = bf_ruleset_ct_families(rs);
+
+		if (fams & (1u << BF_FAMILY_INET4))
+			st.hdr.flags |= BF_STATE_USES_CT;
+		if (fams & (1u << BF_FAMILY_INET6))
+			st.hdr.flags |= BF_STATE_USES_CT6;
+	}
 	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
 		if (!(rs->families & (1u << f)))
 			continue;
@@ -782,8 +789,8 @@ state:
 	r = kernel_tables(a, false);
 	if (r)
 		goto out;
-	if (st.hdr.flags & BF_STATE_USES_CT) {
-		r = bf_ct_enable();
+	if (st.hdr.flags & BF_STATE_CT_MASK) {
+		r = bf_ct_enable(st.hdr.flags & BF_STATE_CT_MASK);
 		if (r)
 			goto out;
 	}
@@ -803,16 +810,25 @@ state:
 		bf_seg_commit(&t->seg, t->slot.dir, st.hdr.generation);
 	if (r) {
 		/* Nothing changed: drop the conntrack table if we made it. */
-		if ((st.hdr.flags & BF_STATE_USES_CT) &&
-		    !(a->old && (a->old->hdr.flags & BF_STATE_USES_CT)) &&
-		    !other_slot_uses_ct(t->nsdir, t->slot.name))
-			bf_ct_disable();
+		unsigned int made = st.hdr.flags & BF_STATE_CT_MASK;
+
+		if (a->old)
+			made &= ~a->old->hdr.flags;
+		if (made)
+			made &= ~other_slots_ct(t->nsdir, t->slot.name);
+		if (made)
+			bf_ct_disable(made);
 		goto out;
 	}
-	if (!(st.hdr.flags & BF_STATE_USES_CT) && a->old &&
-	    (a->old->hdr.flags & BF_STATE_USES_CT) &&
-	    !other_slot_uses_ct(t->nsdir, t->slot.name))
-		bf_ct_disable();
+	if (a->old) {
+		unsigned int gone = a->old->hdr.flags & BF_STATE_CT_MASK &
+				    ~st.hdr.flags;
+
+		if (gone)
+			gone &= ~other_slots_ct(t->nsdir, t->slot.name);
+		if (gone)
+			bf_ct_disable(gone);
+	}
 	/* the set maps in force, for `bpfilter set` */
 	r = bf_set_maps_commit(rs, &t->sets, t->slot.dir);
 	if (r)
@@ -1012,7 +1028,7 @@ int bf_flush(const struct bf_slot_sel *sel)
 {
 	char nsdir[PATH_MAX];
 	_cleanup_close_ int lock = -1;
-	bool ct_used = false, ct_flushed = false;
+	unsigned int ct_used = 0, ct_flushed = 0;
 	DIR *d;
 	struct dirent *e;
 	int r;
@@ -1039,14 +1055,14 @@ int bf_flush(const struct bf_slot_sel *sel)
 		if (!bf_slot_selected(&slot, sel)) {
 			bf_path(path, sizeof(path), "%s/state", slot.dir);
 			if (bf_state_read(path, &st) == 0) {
-				ct_used |= st.hdr.flags & BF_STATE_USES_CT;
+				ct_used |= st.hdr.flags & BF_STATE_CT_MASK;
 				bf_state_release(&st);
 			}
 			continue;
 		}
 		bf_path(path, sizeof(path), "%s/state", slot.dir);
 		if (bf_state_read(path, &st) == 0) {
-			ct_flushed |= st.hdr.flags & BF_STATE_USES_CT;
+			ct_flushed |= st.hdr.flags & BF_STATE_CT_MASK;
 			bf_state_release(&st);
 		}
 		/* Removing the link pins detaches (nothing else holds the
@@ -1058,8 +1074,8 @@ int bf_flush(const struct bf_slot_sel *sel)
 		}
 	}
 	closedir(d);
-	if (ct_flushed && !ct_used)
-		bf_ct_disable();
+	if (ct_flushed & ~ct_used)
+		bf_ct_disable(ct_flushed & ~ct_used);
 	if (!sel || sel->kind < 0) {
 		/* No rule is left to use a recent table (xt_recent frees a
 		 * table with its last rule). */

@@ -9,6 +9,12 @@
  * nftables table whose regular (unhooked) chain has a `ct state`
  * expression: nft_ct_get_init() calls nf_ct_netns_get() for it, yet the
  * chain never sees a packet. Flushing removes the table.
+ *
+ * One table per family (`ip` / `ip6`): nft_ct_get_init() asks for its
+ * table's family only, as iptables' state and conntrack matches ask for
+ * theirs (xt_check_match() -> nf_ct_netns_get(net, par->family)). An
+ * `inet` table would also switch on IPv6 conntrack and its defragmentation
+ * for an IPv4-only ruleset, which changes what happens to IPv6 fragments.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +26,7 @@
 
 #include "bpfilter/log.h"
 #include "load/ct.h"
+#include "load/state.h"
 
 #define CT_TABLE "bpfilter_ct"
 
@@ -76,39 +83,74 @@ static int run_nft(const char *script, bool quiet)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-int bf_ct_enable(void)
-{
-	/* Declaring the table creates it if absent; flushing it first makes
-	 * the script idempotent (one rule, however often we run it). */
-	static const char script[] =
-		"table inet " CT_TABLE "\n"
-		"flush table inet " CT_TABLE "\n"
-		"table inet " CT_TABLE " {\n"
-		"\tcomment \"held by bpfilter: keeps conntrack active\"\n"
-		"\tchain track {\n"
-		"\t\tct state established\n"
-		"\t}\n"
-		"}\n";
-	int r = run_nft(script, false);
+static const struct {
+	unsigned int flag;
+	const char *family;
+} ct_families[] = {
+	{ BF_STATE_USES_CT, "ip" },
+	{ BF_STATE_USES_CT6, "ip6" },
+};
 
-	if (r == -ENOENT) {
-		bf_err("conntrack state matches need nft (package nftables) "
-		       "to make conntrack run in this namespace");
-		return r;
-	}
-	if (r) {
-		bf_err("cannot create the nftables table %s that keeps "
-		       "conntrack active (nft exited with %d)",
-		       CT_TABLE, r);
-		return -EIO;
+int bf_ct_enable(unsigned int flags)
+{
+	for (size_t i = 0; i < sizeof(ct_families) / sizeof(ct_families[0]);
+	     i++) {
+		const char *fam = ct_families[i].family;
+		char script[512];
+		int r;
+
+		if (!(flags & ct_families[i].flag))
+			continue;
+		/* Declaring the table creates it if absent; flushing it
+		 * first makes the script idempotent (one rule, however
+		 * often we run it). */
+		snprintf(script, sizeof(script),
+			 "table %s " CT_TABLE "\n"
+			 "flush table %s " CT_TABLE "\n"
+			 "table %s " CT_TABLE " {\n"
+			 "\tcomment \"held by bpfilter: keeps conntrack "
+			 "active\"\n"
+			 "\tchain track {\n"
+			 "\t\tct state established\n"
+			 "\t}\n"
+			 "}\n",
+			 fam, fam, fam);
+		r = run_nft(script, false);
+		if (r == -ENOENT) {
+			bf_err("conntrack state matches need nft (package "
+			       "nftables) to make conntrack run in this "
+			       "namespace");
+			return r;
+		}
+		if (r) {
+			bf_err("cannot create the nftables table %s %s that "
+			       "keeps conntrack active (nft exited with %d)",
+			       fam, CT_TABLE, r);
+			return -EIO;
+		}
 	}
 	return 0;
 }
 
-int bf_ct_disable(void)
+int bf_ct_disable(unsigned int flags)
 {
-	/* Absent table: nft fails quietly, nothing to do. */
-	int r = run_nft("delete table inet " CT_TABLE "\n", true);
+	int ret = 0;
 
-	return r < 0 && r != -ENOENT ? r : 0;
+	/* The single inet table of older versions, if still there. */
+	run_nft("delete table inet " CT_TABLE "\n", true);
+	for (size_t i = 0; i < sizeof(ct_families) / sizeof(ct_families[0]);
+	     i++) {
+		char script[128];
+		int r;
+
+		if (!(flags & ct_families[i].flag))
+			continue;
+		snprintf(script, sizeof(script), "delete table %s " CT_TABLE "\n",
+			 ct_families[i].family);
+		/* Absent table: nft fails quietly, nothing to do. */
+		r = run_nft(script, true);
+		if (r < 0 && r != -ENOENT)
+			ret = r;
+	}
+	return ret;
 }

@@ -4,7 +4,8 @@
 #ifndef BPFILTER_LOAD_CT_H
 #define BPFILTER_LOAD_CT_H
 
-int bf_ct_enable(void);
-int bf_ct_disable(void);
+/* flags: BF_STATE_USES_CT (IPv4) and/or BF_STATE_USES_CT6 (IPv6) */
+int bf_ct_enable(unsigned int flags);
+int bf_ct_disable(unsigned int flags);
 
 #endif /* BPFILTER_LOAD_CT_H */

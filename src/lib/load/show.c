@@ -762,7 +762,7 @@ static int list_json(struct view *v, void *data)
 		json_object_set_new(slot, "iface", json_string(v->slot.ifname));
 	json_object_set_new(slot, "attached", json_boolean(v->attached));
 	json_object_set_new(slot, "conntrack",
-			    json_boolean(v->st.hdr.flags & BF_STATE_USES_CT));
+			    json_boolean(v->st.hdr.flags & BF_STATE_CT_MASK));
 	json_array_append_new(slots, slot);
 	return 0;
 }

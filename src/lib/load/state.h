@@ -20,8 +20,12 @@
 #define BF_STATE_VERSION 1
 
 enum bf_state_flags {
-	BF_STATE_USES_CT = 1u << 0, /* conntrack must run in the netns */
+	/* conntrack must run in the netns for IPv4 / IPv6 (load/ct.c) */
+	BF_STATE_USES_CT = 1u << 0,
+	BF_STATE_USES_CT6 = 1u << 1,
 };
+
+#define BF_STATE_CT_MASK (BF_STATE_USES_CT | BF_STATE_USES_CT6)
 
 struct bf_state_hdr {
 	char magic[8];
