@@ -230,11 +230,16 @@ static void test_conntrack(void **state)
 	BFT_REQUIRE_KERNEL();
 	assert_int_equal(e2e_server_start(&srv_a, e->a), 0);
 	assert_int_equal(e2e_cli(NULL, e->b, "apply %s", f), 0);
-	/* the helper table holding conntrack in B's namespace */
-	assert_int_equal(bft_sh("ip netns exec %s nft list table inet "
+	/* the helper table holding IPv4 conntrack in B's namespace, and
+	 * none for IPv6 (an IPv4 ruleset leaves IPv6 conntrack off) */
+	assert_int_equal(bft_sh("ip netns exec %s nft list table ip "
 				"bpfilter_ct >/dev/null",
 				e->b),
 			 0);
+	assert_int_not_equal(bft_sh("ip netns exec %s nft list table ip6 "
+				    "bpfilter_ct >/dev/null 2>&1",
+				    e->b),
+			     0);
 	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_OPEN));
 	assert_true(e2e_tcp(e->b, "192.0.2.1", E2E_TCP_OPEN));
 	doc = e2e_list(e->b);
@@ -244,7 +249,7 @@ static void test_conntrack(void **state)
 	assert_true(e2e_counter(doc, "nf", "ipv4", "INPUT", 2, "packets") >= 1);
 	json_decref(doc);
 	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
-	assert_int_not_equal(bft_sh("ip netns exec %s nft list table inet "
+	assert_int_not_equal(bft_sh("ip netns exec %s nft list table ip "
 				    "bpfilter_ct >/dev/null 2>&1",
 				    e->b),
 			     0);

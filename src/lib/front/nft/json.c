@@ -8,8 +8,9 @@
  * subset the text parser supports are reported as unsupported with the
  * table, chain and rule handle they come from.
  *
- * The table bpfilter keeps for conntrack (inet bpfilter_ct, see
- * src/lib/load/ct.c) is not part of the user's ruleset and is skipped.
+ * The tables bpfilter keeps for conntrack (ip/ip6 bpfilter_ct, inet in
+ * older versions, see src/lib/load/ct.c) are not part of the user's
+ * ruleset and are skipped.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -368,7 +369,9 @@ static bool skipped_table(json_t *o)
 
 	if (!t)
 		t = jstr(o, "name");
-	return fam && t && !strcmp(fam, "inet") && !strcmp(t, "bpfilter_ct");
+	return fam && t && !strcmp(t, "bpfilter_ct") &&
+	       (!strcmp(fam, "ip") || !strcmp(fam, "ip6") ||
+		!strcmp(fam, "inet"));
 }
 
 static void put_set(struct jctx *c, json_t *s, bool map)
