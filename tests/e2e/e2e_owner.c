@@ -51,19 +51,30 @@ static const char rules[] =
 	"-A OUTPUT -p udp -m udp --dport 6005 -m owner --socket-exists -j DROP\n"
 	"-A OUTPUT -p udp -m udp --dport 6006 -j own\n"
 	"-A own -m owner ! --gid-owner 0-100 -j DROP\n"
+	"-A OUTPUT -p udp -m udp --dport 6007 -m owner --gid-owner 777 --suppl-groups -j DROP\n"
+	"-A OUTPUT -p udp -m udp --dport 6008 -m owner ! --gid-owner 700-800 --suppl-groups -j DROP\n"
 	"COMMIT\n";
 
+/* each sender: uid, gid, and supplementary groups (0 = none) */
 static const struct {
 	uid_t uid;
 	gid_t gid;
-} who[] = { { 0, 0 }, { 12345, 23456 }, { 12345, 0 }, { 12500, 23456 },
-	    { 40000, 50 } };
+	gid_t suppl[3];
+} who[] = { { 0, 0, { 0 } },
+	    { 12345, 23456, { 0 } },
+	    { 12345, 0, { 0 } },
+	    { 12500, 23456, { 0 } },
+	    { 40000, 50, { 0 } },
+	    { 40001, 51, { 5, 777, 9 } },
+	    { 40002, 52, { 701 } },
+	    { 40003, 777, { 3 } } };
 
 #define PORT0 6001
-#define N_PORTS 6u
+#define N_PORTS 8u
 
 /* 1 if the datagram left, 0 if OUTPUT dropped it (EPERM), -1 on error */
-static int send_as(const char *ns, uid_t uid, gid_t gid, uint16_t port)
+static int send_as(const char *ns, uid_t uid, gid_t gid, const gid_t *suppl,
+		   uint16_t port)
 {
 	pid_t pid = fork();
 	int st;
@@ -76,7 +87,11 @@ static int send_as(const char *ns, uid_t uid, gid_t gid, uint16_t port)
 		int fd;
 
 		alarm(10);
-		if (enter_ns(ns) || setgroups(0, NULL) || setgid(gid) ||
+		size_t n = 0;
+
+		while (n < 3 && suppl[n])
+			n++;
+		if (enter_ns(ns) || setgroups(n, suppl) || setgid(gid) ||
 		    setuid(uid))
 			_exit(3);
 		fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -112,7 +127,7 @@ static void run_side(const char *side, const char *path,
 	for (size_t i = 0; !r && i < ARRAY_SIZE(who); i++) {
 		for (int p = 0; p < (int)N_PORTS; p++)
 			out[i][p] = send_as(ns, who[i].uid, who[i].gid,
-					    (uint16_t)(PORT0 + p));
+					    who[i].suppl, (uint16_t)(PORT0 + p));
 	}
 	bft_sh("ip netns exec %s %s flush >/dev/null 2>&1; ip netns del %s",
 	       ns, bft_bpfilter_bin(), ns);
@@ -151,6 +166,8 @@ static void test_owner(void **state)
 	assert_int_equal(legacy[1][0], 0); /* uid 12345 -> 6001 dropped */
 	assert_int_equal(legacy[0][0], 1); /* uid 0 -> 6001 sent */
 	assert_int_equal(legacy[0][4], 0); /* a socket exists */
+	assert_int_equal(legacy[5][6], 0); /* supplementary group 777 */
+	assert_int_equal(legacy[4][6], 1);
 	assert_int_equal(diffs, 0);
 }
 

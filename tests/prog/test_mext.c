@@ -454,8 +454,11 @@ static void test_owner(void **state)
 	      ownm(BF_OWNER_UID | BF_OWNER_GID, BF_OWNER_UID, 0));
 	CHECK("owner at tc refused", 1u << TC_OUT, R, BF_FAMILY_INET4, &p,
 	      ownm(BF_OWNER_UID, 0, 0));
-	CHECK("--suppl-groups refused", out, R, BF_FAMILY_INET4, &p,
+	CHECK("--suppl-groups without socket", out, N, BF_FAMILY_INET4, &p,
 	      ownm(BF_OWNER_GID | BF_OWNER_SUPPL_GROUPS, 0, 0));
+	CHECK("! --gid-owner --suppl-groups without socket", out, N,
+	      BF_FAMILY_INET4, &p,
+	      ownm(BF_OWNER_GID | BF_OWNER_SUPPL_GROUPS, BF_OWNER_GID, 0));
 	printf("owner: %d runs, %d failures\n", runs, failures);
 	assert_int_equal(failures, 0);
 }

@@ -65,9 +65,10 @@ const char *bf_mx_ct_scan(struct bf_mx *x, const struct bf_rule *r,
 	x->ct_family = r->family;
 	if (bf_mx_ct_index(x, m) >= 0)
 		return NULL;
-	if (x->n_ct == BF_MX_MAX_CT)
+	if (x->n_ct + x->n_sup >= BF_MX_MAX_CT)
 		return "more than 32 distinct conntrack matches (other than "
-		       "plain --ctstate lists) in one hook";
+		       "plain --ctstate lists) and --suppl-groups ranges in "
+		       "one hook";
 	x->ct[x->n_ct++] = m;
 	return NULL;
 }
@@ -352,8 +353,8 @@ void bf_mx_ct_prologue(struct bf_mx *x, struct bf_emit *e)
 	stp(e, BPF_B, S_INFO, BF_R2);
 	bf_emit(e, I_ALU64_IMM(BPF_AND, BF_R1, -8));
 	stp(e, BPF_DW, S_CT, BF_R1);
-	bf_emit(e, I_MOV64_IMM(BF_R1, 0));
-	stp(e, BPF_W, PCTX_OFF(ct_bits), BF_R1);
+	/* pctx.ct_bits starts at 0 (the prologue zeroes the stack); owner
+	 * --suppl-groups bits may already be set from bit 31 down */
 	for (size_t j = 0; j < x->n_ct; j++) {
 		bf_label fail = bf_label_new(e);
 

@@ -21,6 +21,15 @@
 #define S0 ((int16_t)PCTX_OFF(scratch))
 #define S8 ((int16_t)(PCTX_OFF(scratch) + 8))
 #define S16 ((int16_t)(PCTX_OFF(scratch) + 16))
+#define S24 ((int16_t)(PCTX_OFF(scratch) + 24))
+/* the walk's index: 4-aligned but not 8-aligned, so the verifier keeps no
+ * value for it and the loop's states converge at its may_goto */
+#define S28 ((int16_t)(PCTX_OFF(scratch) + 28))
+#define S32 ((int16_t)(PCTX_OFF(scratch) + 32))
+_Static_assert((STK_PCTX + (int)offsetof(struct bf_pctx, scratch) + 28) % 8,
+	       "walk index slot 8-aligned");
+
+#define BPF_JCOND_ 0xe0 /* may_goto: BPF_JMP | BPF_JCOND, src_reg 0 */
 
 static void ldp(struct bf_emit *e, int size, uint8_t dst, int16_t off)
 {
@@ -43,6 +52,66 @@ static void probe(struct bf_emit *e, int16_t dst, int size, int32_t add,
 	bf_emit(e, I_MOV64_IMM(BF_R2, size));
 	bf_emit(e, I_HELPER(BPF_FUNC_probe_read_kernel));
 	bf_emit_jmp_imm(e, BPF_JNE, BF_R0, 0, bad);
+}
+
+int bf_mx_sup_bit(const struct bf_mx *x, uint32_t lo, uint32_t hi)
+{
+	for (size_t j = 0; j < x->n_sup; j++) {
+		if (x->sup[j][0] == lo && x->sup[j][1] == hi)
+			return 31 - (int)j;
+	}
+	return -1;
+}
+
+/* owner_mt() with --suppl-groups: whether one of f_cred->group_info's
+ * groups lies in each distinct range; bit 31 - j of pctx.ct_bits for
+ * range j. The credentials are at S8. One group per iteration of a loop
+ * bounded by may_goto (ngroups is at most NGROUPS_MAX, 65536). */
+static void suppl_groups(struct bf_mx *x, struct bf_emit *e)
+{
+	bf_label done = bf_label_new(e);
+
+	ldp(e, BPF_DW, BF_R3, S8);
+	probe(e, S16, 8, x->off_cred_groups, done);
+	ldp(e, BPF_DW, BF_R3, S16);
+	bf_emit_jmp_imm(e, BPF_JEQ, BF_R3, 0, done);
+	probe(e, S24, 4, x->off_gi_ngroups, done);
+	for (size_t j = 0; j < x->n_sup; j++) {
+		bf_label loop = bf_label_new(e), next = bf_label_new(e);
+		bf_label cont = bf_label_new(e);
+
+		bf_emit(e, I_MOV64_IMM(BF_R1, 0));
+		stp(e, BPF_W, S28, BF_R1);
+		bf_label_ref(e, loop); /* the backward jump below */
+		bf_label_bind(e, loop);
+		bf_emit_jmp_imm(e, BPF_JCOND_, 0, 0, next);
+		ldp(e, BPF_W, BF_R1, S28);
+		ldp(e, BPF_W, BF_R2, S24);
+		bf_emit_jmp_reg(e, BPF_JGE, BF_R1, BF_R2, next);
+		ldp(e, BPF_DW, BF_R3, S16);
+		bf_emit(e, I_ALU64_IMM(BPF_LSH, BF_R1, 2));
+		bf_emit(e, I_ALU64_REG(BPF_ADD, BF_R3, BF_R1));
+		probe(e, S32, 4, x->off_gi_gid, next);
+		ldp(e, BPF_W, BF_R1, S32);
+		if (x->sup[j][0])
+			bf_emit_jmp32_imm(e, BPF_JLT, BF_R1,
+					  (int32_t)x->sup[j][0], cont);
+		if (x->sup[j][1] != UINT32_MAX)
+			bf_emit_jmp32_imm(e, BPF_JGT, BF_R1,
+					  (int32_t)x->sup[j][1], cont);
+		ldp(e, BPF_W, BF_R1, PCTX_OFF(ct_bits));
+		bf_emit(e, I_ALU32_IMM(BPF_OR, BF_R1,
+				       (int32_t)(1u << (31 - j))));
+		stp(e, BPF_W, PCTX_OFF(ct_bits), BF_R1);
+		bf_emit_ja(e, next);
+		bf_label_bind(e, cont);
+		ldp(e, BPF_W, BF_R1, S28);
+		bf_emit(e, I_ALU32_IMM(BPF_ADD, BF_R1, 1));
+		stp(e, BPF_W, S28, BF_R1);
+		bf_emit_ja(e, loop);
+		bf_label_bind(e, next);
+	}
+	bf_label_bind(e, done);
 }
 
 void bf_mx_prologue_owner(struct bf_mx *x, struct bf_emit *e)
@@ -87,6 +156,8 @@ void bf_mx_prologue_owner(struct bf_mx *x, struct bf_emit *e)
 	probe(e, PCTX_OFF(sk_uid), 4, x->off_cred_fsuid, nofile);
 	ldp(e, BPF_DW, BF_R3, S8);
 	probe(e, PCTX_OFF(sk_gid), 4, x->off_cred_fsgid, nofile);
+	if (x->n_sup)
+		suppl_groups(x, e);
 	bf_emit(e, I_MOV64_IMM(BF_R1, BF_SK_FILE));
 	bf_emit_ja(e, store);
 	bf_label_bind(e, nofile);
@@ -127,6 +198,33 @@ static void id_test(struct bf_emit *e, int16_t off, uint32_t lo, uint32_t hi,
 	}
 }
 
+/* fsgid in [lo, hi], or (--suppl-groups) a supplementary group in it,
+ * xor invert */
+static void gid_test(struct bf_mx *x, struct bf_emit *e, uint32_t lo,
+		     uint32_t hi, bool suppl, bool inv, bf_label fail)
+{
+	bf_label in = bf_label_new(e), out = bf_label_new(e);
+	bf_label sup = bf_label_new(e), done = bf_label_new(e);
+	int bit = suppl ? bf_mx_sup_bit(x, lo, hi) : -1;
+
+	ldp(e, BPF_W, BF_R2, PCTX_OFF(sk_gid));
+	in_range(e, BF_R2, lo, hi, sup);
+	bf_emit_ja(e, in);
+	bf_label_bind(e, sup);
+	if (bit >= 0) {
+		ldp(e, BPF_W, BF_R1, PCTX_OFF(ct_bits));
+		bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R1, (int32_t)(1u << bit)));
+		bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, 0, in);
+	}
+	bf_emit_ja(e, out);
+	bf_label_bind(e, in);
+	bf_emit_ja(e, inv ? fail : done);
+	bf_label_bind(e, out);
+	if (!inv)
+		bf_emit_ja(e, fail);
+	bf_label_bind(e, done);
+}
+
 void bf_mx_emit_owner(struct bf_mx *x, struct bf_emit *e,
 		      const struct bf_match *m, bf_label fail)
 {
@@ -146,8 +244,9 @@ void bf_mx_emit_owner(struct bf_mx *x, struct bf_emit *e,
 		id_test(e, PCTX_OFF(sk_uid), o->uid_min, o->uid_max,
 			o->invert & BF_OWNER_UID, fail);
 	if (o->match & BF_OWNER_GID)
-		id_test(e, PCTX_OFF(sk_gid), o->gid_min, o->gid_max,
-			o->invert & BF_OWNER_GID, fail);
+		gid_test(x, e, o->gid_min, o->gid_max,
+			 o->match & BF_OWNER_SUPPL_GROUPS,
+			 o->invert & BF_OWNER_GID, fail);
 	bf_emit_ja(e, ok);
 	/* no socket: (match ^ invert) == 0 */
 	bf_label_bind(e, nonel);

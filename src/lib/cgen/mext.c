@@ -96,13 +96,23 @@ bool bf_mx_scan(struct bf_mx *x, const struct bf_rule *r,
 		if (x->attach != BF_ATTACH_NF)
 			*why = "the owner of a packet's socket is read at "
 			       "netfilter hooks only; use --hook nf";
-		else if (m->u.owner.match & BF_OWNER_SUPPL_GROUPS)
-			*why = "--suppl-groups needs a walk of the socket "
-			       "file's supplementary groups, which is not "
-			       "compiled";
 		else if (x->hook != BF_HOOK_OUTPUT)
 			*why = "the owner match is only valid in OUTPUT";
 		x->need_sk = true;
+		if (!*why && (m->u.owner.match & BF_OWNER_SUPPL_GROUPS) &&
+		    (m->u.owner.match & BF_OWNER_GID) &&
+		    bf_mx_sup_bit(x, m->u.owner.gid_min,
+				  m->u.owner.gid_max) < 0) {
+			if (x->n_sup + x->n_ct >= BF_MX_MAX_CT) {
+				*why = "more than 32 distinct conntrack "
+				       "matches and --suppl-groups ranges in "
+				       "one hook";
+				return true;
+			}
+			x->sup[x->n_sup][0] = m->u.owner.gid_min;
+			x->sup[x->n_sup][1] = m->u.owner.gid_max;
+			x->n_sup++;
+		}
 		return true;
 	case BF_MATCH_TIME:
 		x->need_now = true;
@@ -185,6 +195,12 @@ int bf_mx_resolve(struct bf_mx *x)
 		r |= off_of("file", "f_cred", &x->off_file_cred);
 		r |= off_of("cred", "fsuid", &x->off_cred_fsuid);
 		r |= off_of("cred", "fsgid", &x->off_cred_fsgid);
+		if (x->n_sup) {
+			r |= off_of("cred", "group_info", &x->off_cred_groups);
+			r |= off_of("group_info", "ngroups",
+				    &x->off_gi_ngroups);
+			r |= off_of("group_info", "gid", &x->off_gi_gid);
+		}
 	}
 	return r ? -ENOENT : 0;
 }

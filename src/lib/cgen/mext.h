@@ -55,6 +55,11 @@ struct bf_mx {
 	uint32_t hz; /* kernel HZ, for --ctexpire */
 	int off_nfct, off_ct_status, off_ct_timeout, off_tuple[2], off_src,
 		off_dst, off_u3, off_u;
+	/* owner --suppl-groups (m_owner.c): distinct gid ranges, evaluated
+	 * by the prologue into pctx.ct_bits from bit 31 down */
+	uint32_t sup[BF_MX_MAX_CT][2];
+	size_t n_sup;
+	int off_cred_groups, off_gi_ngroups, off_gi_gid;
 };
 
 void bf_mx_init(struct bf_mx *x, enum bf_attach_kind attach,
@@ -95,6 +100,8 @@ void bf_mx_ct_prologue(struct bf_mx *x, struct bf_emit *e);
 void bf_mx_emit_conntrack(struct bf_mx *x, struct bf_emit *e,
 			  const struct bf_match *m, bf_label fail);
 void bf_mx_prologue_owner(struct bf_mx *x, struct bf_emit *e);
+/* the ct_bits bit of owner --suppl-groups range [lo, hi], -1 if none */
+int bf_mx_sup_bit(const struct bf_mx *x, uint32_t lo, uint32_t hi);
 void bf_mx_prologue_mss(struct bf_mx *x, struct bf_emit *e,
 			enum bf_family family, int32_t l3off);
 
