@@ -22,6 +22,7 @@
 #include "load/link.h"
 #include "load/load.h"
 #include "load/pin.h"
+#include "load/show_stateful.h"
 #include "load/slot.h"
 #include "load/state.h"
 #include "set/slot.h"
@@ -491,6 +492,9 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
 			break;
 		case BF_MATCH_BPF:
 			bf_userbpf_print_list(out, m->u.bpf.ref, m->neg);
+			break;
+		case BF_MATCH_HASHLIMIT:
+			bf_show_hashlimit(out, r, m);
 			break;
 		case BF_MATCH_RECENT: {
 			/* libxt_recent's recent_print() */
