@@ -72,6 +72,11 @@ static const char *rules_in =
 	"-A INPUT -p udp --dport 41 -m recent ! --update --name U -j DROP\n"
 	"-A INPUT -p udp --dport 42 -m recent --rcheck --name U -j DROP\n"
 	"-A OUTPUT -p udp -m recent --rcheck --rdest --name T -j DROP\n"
+	"-A INPUT -p udp --dport 51 -m recent --set --name TT -j DROP\n"
+	"-A INPUT -p udp --dport 52 -m recent --rcheck --rttl --name TT "
+	"-j DROP\n"
+	"-A FORWARD -p udp --dport 52 -m recent --rcheck --rttl --name TT "
+	"-j DROP\n"
 	"COMMIT\n";
 
 static void load(enum bf_hook hook, struct pu_prog *p)
@@ -111,17 +116,28 @@ static void load(enum bf_hook hook, struct pu_prog *p)
 }
 
 /* 1 if the program drops a UDP packet src -> dst:dport, else 0 */
-static int drop(const struct pu_prog *p, const char *src, const char *dst,
-		uint16_t dport)
+static int drop_ttl(const struct pu_prog *p, const char *src, const char *dst,
+		    uint16_t dport, uint8_t ttl)
 {
 	struct pu_pkt k;
 	size_t n = pu_udp(k.b + 20, 1000, dport, 0);
+	uint16_t sum;
 	int r;
 
 	pu_v4(&k, src, dst, IPPROTO_UDP, n, 0);
+	k.b[8] = ttl;
+	memset(k.b + 10, 0, 2);
+	sum = pu_csum(k.b, 20);
+	memcpy(k.b + 10, &sum, 2);
 	r = pu_run(p, k.b, k.len, BF_FAMILY_INET4);
 	assert_true(r == pu_accept(p) || r == pu_drop(p));
 	return r == pu_drop(p);
+}
+
+static int drop(const struct pu_prog *p, const char *src, const char *dst,
+		uint16_t dport)
+{
+	return drop_ttl(p, src, dst, dport, 64);
 }
 
 #define A1 "192.0.2.1"
@@ -309,13 +325,37 @@ static void test_concurrent(void **state)
 	pu_close(&in);
 }
 
+/* --rttl compares the TTL "as seen before forwarding": recent_mt() adds 1
+ * at FORWARD (an output device, no local socket); a lookup TTL or an
+ * entry TTL of 0 matches any (recent_entry_lookup()). */
+static void test_rttl(void **state)
+{
+	struct pu_prog in, fwd;
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	load(BF_HOOK_INPUT, &in);
+	load(BF_HOOK_FORWARD, &fwd);
+	assert_int_equal(drop_ttl(&in, "192.0.2.60", D1, 51, 64), 1);
+	assert_int_equal(drop_ttl(&in, "192.0.2.60", D1, 52, 64), 1);
+	assert_int_equal(drop_ttl(&in, "192.0.2.60", D1, 52, 63), 0);
+	assert_int_equal(drop_ttl(&fwd, "192.0.2.60", D1, 52, 63), 1);
+	assert_int_equal(drop_ttl(&fwd, "192.0.2.60", D1, 52, 64), 0);
+	/* TTL 0 at INPUT looks up with "any TTL" */
+	assert_int_equal(drop_ttl(&in, "192.0.2.60", D1, 52, 0), 1);
+	/* an entry set with TTL 0 matches any TTL */
+	assert_int_equal(drop_ttl(&in, "192.0.2.61", D1, 51, 0), 1);
+	assert_int_equal(drop_ttl(&in, "192.0.2.61", D1, 52, 17), 1);
+	pu_close(&in);
+	pu_close(&fwd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_basic),
-		cmocka_unit_test(test_seconds),
-		cmocka_unit_test(test_lru),
-		cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_basic), cmocka_unit_test(test_seconds),
+		cmocka_unit_test(test_lru),   cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_rttl),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
