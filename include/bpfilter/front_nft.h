@@ -188,6 +188,11 @@ enum bf_nft_stmt_kind {
 	BF_NFT_S_REJECT,
 	BF_NFT_S_VERDICT,
 	BF_NFT_S_SET, /* lhs set value (meta mark set ..., ct mark set ...) */
+	/* bpfilter's extension (nft has none): user BPF code, `bpf [!]
+	 * object "F" [section "S"]`, `bpf bytecode "..."`, `bpf pinned "P"`
+	 * as a match, `bpf verdict object "F" [section "S"]` as the verdict
+	 * (doc/front-nft.md, doc/user-matches.md) */
+	BF_NFT_S_BPF,
 	BF_NFT_S_COUNT,
 };
 
@@ -244,6 +249,11 @@ struct bf_nft_stmt {
 		struct {
 			struct bf_nft_expr *lhs, *value;
 		} set;
+		struct {
+			uint32_t ref; /* bf_userbpf_get() (userbpf.h) */
+			bool neg; /* `bpf ! object ...` */
+			bool verdict; /* `bpf verdict object ...` */
+		} bpf;
 	} u;
 };
 

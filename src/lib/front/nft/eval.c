@@ -1196,6 +1196,26 @@ static int eval_rule(struct evalctx *c, struct bf_nft_rule *rule)
 				r = -EINVAL;
 			}
 			break;
+		case BF_NFT_S_BPF:
+			/* bpfilter's `bpf verdict`: the rule's verdict, last
+			 * (a counter may follow, as after accept) */
+			for (size_t k = 0; k < rule->n_stmts; k++) {
+				const struct bf_nft_stmt *o = &rule->stmts[k];
+				if (!s->u.bpf.verdict || o == s)
+					continue;
+				if ((k > i && o->kind != BF_NFT_S_COUNTER) ||
+				    o->kind == BF_NFT_S_VERDICT ||
+				    o->kind == BF_NFT_S_REJECT ||
+				    (o->kind == BF_NFT_S_BPF && o->u.bpf.verdict) ||
+				    (o->kind == BF_NFT_S_MATCH &&
+				     o->u.match.op == BF_NFT_OP_VMAP)) {
+					nft_error(&c->errs, &o->loc,
+						  "a bpf verdict is the rule's verdict: nothing but a counter may follow it, and no other verdict");
+					r = -EINVAL;
+					break;
+				}
+			}
+			break;
 		default:
 			break;
 		}

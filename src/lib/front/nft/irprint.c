@@ -290,6 +290,10 @@ static bool rule_stmts(FILE *out, const struct bf_rule *r, bool counters,
 		case BF_MATCH_COMMENT:
 			comment = m->u.comment;
 			break;
+		case BF_MATCH_BPF: /* bpfilter's extension (bpf.c) */
+			SP();
+			nft_bpf_print(out, m->u.bpf.ref, m->neg, false);
+			break;
 		default:
 			*what = bf_match_name(m->type);
 			return false;
@@ -356,6 +360,10 @@ static bool rule_stmts(FILE *out, const struct bf_rule *r, bool counters,
 		}
 		*what = "MARK with a mask";
 		return false;
+	case BF_VERDICT_BPF:
+		fputc(' ', out);
+		nft_bpf_print(out, r->verdict.u.bpf.ref, false, true);
+		break;
 	default:
 		*what = bf_verdict_name(r->verdict.kind);
 		return false;

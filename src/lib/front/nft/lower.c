@@ -1124,6 +1124,21 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 			ret = lower_cmp(c, &r, s, lhs, rhs, op == BF_NFT_OP_NE);
 			break;
 		}
+		case BF_NFT_S_BPF: /* bpf.c; eval.c checks it ends the rule */
+			if (s->u.bpf.verdict) {
+				memset(&verdict, 0, sizeof(verdict));
+				verdict.kind = BF_VERDICT_BPF;
+				verdict.u.bpf.ref = s->u.bpf.ref;
+				have_verdict = true;
+			} else {
+				struct bf_match m = { 0 };
+				m.type = BF_MATCH_BPF;
+				m.neg = s->u.bpf.neg;
+				m.u.bpf.ref = s->u.bpf.ref;
+				set_line(&m, &s->loc);
+				ret = add(c, &r, &m) ? -ENOMEM : 0;
+			}
+			break;
 		default:
 			break;
 		}
@@ -1256,6 +1271,8 @@ static bool reaches_accept(const struct bf_nft_table *t,
 		const struct bf_nft_rule *r = &ch->rules[i];
 		for (size_t j = 0; j < r->n_stmts; j++) {
 			const struct bf_nft_stmt *s = &r->stmts[j];
+			if (s->kind == BF_NFT_S_BPF && s->u.bpf.verdict)
+				return true; /* user code may accept */
 			if (s->kind == BF_NFT_S_VERDICT) {
 				if (s->u.verdict.verdict == BF_NFT_V_ACCEPT)
 					return true;

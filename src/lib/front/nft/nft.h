@@ -8,6 +8,7 @@
  *   ast.c    allocation and freeing
  *   print.c  canonical listing
  *   lower.c  AST -> bpfilter IR
+ *   bpf.c    the `bpf` statement (user BPF code, bpfilter's extension)
  */
 #ifndef BPFILTER_FRONT_NFT_NFT_H
 #define BPFILTER_FRONT_NFT_NFT_H
@@ -135,6 +136,17 @@ void nft_rule_release(struct bf_nft_rule *r);
 void nft_chain_release(struct bf_nft_chain *c);
 void nft_set_release(struct bf_nft_set *s);
 void nft_table_release(struct bf_nft_table *t);
+
+/* ---- bpf.c (bpfilter's `bpf` statement, BF_NFT_S_BPF) ---- */
+
+/* Intern the user BPF code of a `bpf` statement: kind OBJECT (arg: the
+ * file, section: NULL or the section), PINNED (arg: the path) or BYTECODE
+ * (arg: "N,c t f k,..."). 0, or -errno with *why set. */
+int nft_bpf_intern(int kind, const char *arg, const char *section,
+		   uint32_t *ref, const char **why);
+/* Print `bpf [verdict] [!] object "F" [section "S"]` / `bpf bytecode
+ * "..."` / `bpf pinned "P"` for ref (no leading or trailing space). */
+void nft_bpf_print(FILE *out, uint32_t ref, bool neg, bool verdict);
 
 /* ---- eval.c ---- */
 

@@ -15,6 +15,7 @@
 
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "bpfilter/userbpf.h"
 #include "front/nft/nft.h"
 
 struct parser {
@@ -1041,6 +1042,65 @@ static int parse_reject(struct parser *p, struct bf_nft_stmt *s)
 	return 0;
 }
 
+/* bpfilter's `bpf` statement (bpf.c): `bpf [verdict] [!] object "F"
+ * [section "S"]`, `bpf bytecode "..."`, `bpf pinned "P"`. */
+static int parse_bpf(struct parser *p, struct bf_nft_stmt *s)
+{
+	struct bf_nft_loc loc;
+	const char *why = NULL;
+	int kind;
+	int r;
+
+	s->kind = BF_NFT_S_BPF;
+	s->u.bpf.verdict = accept_word(p, "verdict");
+	if (accept_tok(p, NFT_T_NOT)) {
+		if (s->u.bpf.verdict) {
+			nft_error(&p->errs, &s->loc,
+				  "a bpf verdict cannot be negated");
+			return -EINVAL;
+		}
+		s->u.bpf.neg = true;
+	}
+	if (accept_word(p, "object")) {
+		kind = BF_USERBPF_OBJECT;
+	} else if (!s->u.bpf.verdict && !s->u.bpf.neg &&
+		   accept_word(p, "bytecode")) {
+		kind = BF_USERBPF_BYTECODE;
+	} else if (!s->u.bpf.verdict && !s->u.bpf.neg &&
+		   accept_word(p, "pinned")) {
+		kind = BF_USERBPF_PINNED;
+	} else {
+		perr(p, s->u.bpf.verdict || s->u.bpf.neg ?
+				"'object'" :
+				"'object', 'bytecode', 'pinned', 'verdict' or '!'");
+		return -EINVAL;
+	}
+	if (cur(p)->type != NFT_T_STRING) {
+		perr(p, "a \"quoted\" string");
+		return -EINVAL;
+	}
+	loc = cur(p)->loc;
+	_cleanup_free_ char *arg = take_word(p, "a string");
+	_cleanup_free_ char *section = NULL;
+	if (!arg)
+		return -ENOMEM;
+	if (kind == BF_USERBPF_OBJECT && accept_word(p, "section")) {
+		if (cur(p)->type != NFT_T_STRING) {
+			perr(p, "a \"quoted\" section name");
+			return -EINVAL;
+		}
+		section = take_word(p, "a string");
+		if (!section)
+			return -ENOMEM;
+	}
+	r = nft_bpf_intern(kind, arg, section, &s->u.bpf.ref, &why);
+	if (r == -ENOMEM)
+		p->oom = true;
+	if (r)
+		nft_error(&p->errs, &loc, "bpf: %s", why);
+	return r;
+}
+
 static enum bf_nft_relop relop_of(struct parser *p)
 {
 	struct nft_token *t = cur(p);
@@ -1207,6 +1267,11 @@ static int parse_stmt(struct parser *p, struct bf_nft_rule *r)
 		if (!strcmp(w, "reject")) {
 			advance(p);
 			ret = parse_reject(p, &s);
+			return ret ? ret : stmt_push(p, r, &s);
+		}
+		if (!strcmp(w, "bpf")) {
+			advance(p);
+			ret = parse_bpf(p, &s);
 			return ret ? ret : stmt_push(p, r, &s);
 		}
 		if (!strcmp(w, "comment")) {

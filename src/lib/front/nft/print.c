@@ -311,6 +311,9 @@ static void print_stmt(FILE *out, const struct bf_nft_stmt *s, bool stateful)
 		fputs(" set ", out);
 		print_expr(out, s->u.set.value, true);
 		return;
+	case BF_NFT_S_BPF:
+		nft_bpf_print(out, s->u.bpf.ref, s->u.bpf.neg, s->u.bpf.verdict);
+		return;
 	default:
 		return;
 	}
