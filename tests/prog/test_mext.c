@@ -387,8 +387,18 @@ static void test_addrtype(void **state)
 	    atm(T_UNICAST, T_MULTICAST, BF_ADDRTYPE_INVERT_DEST));
 	AT6("src ! unicast fails first", N, "2001:db8::1", "ff02::1",
 	    atm(T_UNICAST, T_MULTICAST, BF_ADDRTYPE_INVERT_SOURCE));
-	AT6("LOCAL refused", R, "2001:db8::1", "2001:db8::2",
-	    atm(0, T_LOCAL, 0));
+	/* LOCAL / ANYCAST / UNREACHABLE: the route of a locally delivered
+	 * packet, nf INPUT only; a test run's packet has no route, which
+	 * match_lookup_rt6() would call UNREACHABLE */
+	p = pu_udp6("2001:db8::1", "2001:db8::2", 1234, 53);
+	CHECK("v6 dst LOCAL elsewhere refused", all & ~(1u << NF_IN), R,
+	      BF_FAMILY_INET6, &p, atm(0, T_LOCAL, 0));
+	CHECK("v6 dst LOCAL without a route", 1u << NF_IN, N,
+	      BF_FAMILY_INET6, &p, atm(0, T_LOCAL, 0));
+	CHECK("v6 dst UNREACHABLE without a route", 1u << NF_IN, M,
+	      BF_FAMILY_INET6, &p, atm(0, 1u << 7, 0));
+	CHECK("v6 src LOCAL refused", all, R, BF_FAMILY_INET6, &p,
+	      atm(T_LOCAL, 0, 0));
 #undef AT6
 	/* IPv4: --dst-type only at nf INPUT; the test run's packet has no
 	 * route (rt_type unknown): no type matches. */

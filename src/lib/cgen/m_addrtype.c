@@ -12,7 +12,9 @@
  * lookups the packet does not carry and are refused (bf_mx_scan()).
  *
  * IPv6: match_type6() tests MULTICAST, UNICAST and UNSPEC against
- * ipv6_addr_type() of the address, which depends on the address alone.
+ * ipv6_addr_type() of the address, which depends on the address alone;
+ * LOCAL, ANYCAST and UNREACHABLE of the destination at nf INPUT come from
+ * the flags of the packet's route (see bf_mx_nf_meta()).
  */
 #include "cgen/mext.h"
 #include "cgen/pctx.h"
@@ -20,6 +22,8 @@
 #define T_UNSPEC (1u << 0)
 #define T_UNICAST (1u << 1)
 #define T_MULTICAST (1u << 5)
+/* LOCAL, ANYCAST, UNREACHABLE: from the route (match_lookup_rt6()) */
+#define T_ROUTE ((1u << 2) | (1u << 4) | (1u << 7))
 
 static void ldp(struct bf_emit *e, int size, uint8_t dst, int16_t off)
 {
@@ -59,6 +63,13 @@ static void type6(struct bf_emit *e, int16_t off, uint16_t mask, bf_label no)
 			ldp(e, BPF_W, BF_R1, (int16_t)(off + 4 * i));
 			bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, 0, no);
 		}
+	}
+	if (mask & T_ROUTE) {
+		/* !!(mask & match_lookup_rt6()): the route's bits, kept in
+		 * pctx.rt_type by the prologue (destination, nf INPUT) */
+		ldp(e, BPF_B, BF_R1, PCTX_OFF(rt_type));
+		bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R1, mask & T_ROUTE));
+		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, 0, no);
 	}
 }
 

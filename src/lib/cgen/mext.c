@@ -37,13 +37,29 @@ static const char *scan_addrtype(struct bf_mx *x, const struct bf_rule *r,
 	if (r->family == BF_FAMILY_INET6) {
 		/* match_type6(): MULTICAST, UNICAST and UNSPEC come from
 		 * ipv6_addr_type() (the address alone); LOCAL, ANYCAST and
-		 * UNREACHABLE from a route lookup (match_lookup_rt6()). */
-		if ((at->source | at->dest) &
-		    (RTN_LOCAL_BIT | RTN_ANYCAST_BIT | RTN_UNREACHABLE_BIT))
-			return "IPv6 LOCAL, ANYCAST and UNREACHABLE need a "
-			       "route lookup (match_lookup_rt6()) that BPF "
-			       "programs cannot make; UNICAST, MULTICAST and "
-			       "UNSPEC work at every hook";
+		 * UNREACHABLE from a route lookup (match_lookup_rt6()),
+		 * which for the destination of a locally delivered packet
+		 * is the packet's own route (as for IPv4). */
+		uint16_t route = RTN_LOCAL_BIT | RTN_ANYCAST_BIT |
+				 RTN_UNREACHABLE_BIT;
+
+		if (!((at->source | at->dest) & route))
+			return NULL;
+		if (at->source & route)
+			return "IPv6 --src-type LOCAL, ANYCAST and UNREACHABLE "
+			       "need a route lookup (match_lookup_rt6()) that "
+			       "BPF programs cannot make; UNICAST, MULTICAST "
+			       "and UNSPEC work at every hook";
+		if (at->flags & (BF_ADDRTYPE_LIMIT_IFACE_IN |
+				 BF_ADDRTYPE_LIMIT_IFACE_OUT))
+			return "IPv6 LOCAL, ANYCAST and UNREACHABLE with "
+			       "--limit-iface-* need ipv6_chk_addr() and a "
+			       "lookup with that device";
+		if (x->attach != BF_ATTACH_NF || x->hook != BF_HOOK_INPUT)
+			return "IPv6 --dst-type LOCAL, ANYCAST and UNREACHABLE "
+			       "are compiled at nf INPUT only, from the route "
+			       "of the locally delivered packet";
+		x->need_rt6_flags = true;
 		return NULL;
 	}
 	/* addrtype_mt_v1(): inet_dev_addr_type() of the address. A
@@ -178,6 +194,10 @@ int bf_mx_resolve(struct bf_mx *x)
 		r |= off_of("sk_buff", "_skb_refdst", &x->off_skb_refdst);
 		r |= off_of("rtable", "rt_type", &x->off_rt_type);
 	}
+	if (x->need_rt6_flags) {
+		r |= off_of("sk_buff", "_skb_refdst", &x->off_skb_refdst);
+		r |= off_of("rt6_info", "rt6i_flags", &x->off_rt6_flags);
+	}
 	if (x->need_sk) {
 		r |= off_of("bpf_nf_ctx", "state", &x->off_ctx_state);
 		r |= off_of("nf_hook_state", "net", &x->off_state_net);
@@ -245,6 +265,46 @@ void bf_mx_nf_meta(struct bf_mx *x, struct bf_emit *e)
 		bf_emit_ja(e, done);
 		bf_label_bind(e, none);
 		bf_emit(e, I_MOV64_IMM(BF_R1, 0xff));
+		st(e, BPF_B, PCTX_OFF(rt_type), BF_R1);
+		bf_label_bind(e, done);
+	}
+	if (x->need_rt6_flags) {
+		/* match_lookup_rt6() without a device, on the packet's
+		 * route: RTF_REJECT -> UNREACHABLE, RTF_LOCAL -> LOCAL,
+		 * RTF_ANYCAST -> ANYCAST; kept as those XT_ADDRTYPE_* bits
+		 * (they fit in a byte) */
+		bf_label none = bf_label_new(e), done = bf_label_new(e);
+		bf_label l1 = bf_label_new(e), l2 = bf_label_new(e);
+		bf_label l3 = bf_label_new(e);
+
+		bf_emit(e, I_LDX(BPF_DW, BF_R3, BF_R7,
+				 (int16_t)x->off_skb_refdst));
+		bf_emit(e, I_ALU64_IMM(BPF_AND, BF_R3, -2));
+		bf_emit_jmp_imm(e, BPF_JEQ, BF_R3, 0, none);
+		bf_emit(e, I_ALU64_IMM(BPF_ADD, BF_R3, x->off_rt6_flags));
+		probe(e, PCTX_OFF(scratch), 4, none);
+		ld(e, BPF_W, BF_R1, PCTX_OFF(scratch));
+		bf_emit(e, I_MOV32_IMM(BF_R2, 0));
+		bf_emit(e, I_MOV32_REG(BF_R3, BF_R1));
+		bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R3, 0x0200 /* REJECT */));
+		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R3, 0, l1);
+		bf_emit(e, I_ALU32_IMM(BPF_OR, BF_R2, RTN_UNREACHABLE_BIT));
+		bf_label_bind(e, l1);
+		bf_emit(e, I_MOV32_REG(BF_R3, BF_R1));
+		bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R3,
+				       (int32_t)0x80000000u /* LOCAL */));
+		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R3, 0, l2);
+		bf_emit(e, I_ALU32_IMM(BPF_OR, BF_R2, RTN_LOCAL_BIT));
+		bf_label_bind(e, l2);
+		bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R1, 0x00100000 /* ANYCAST */));
+		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, 0, l3);
+		bf_emit(e, I_ALU32_IMM(BPF_OR, BF_R2, RTN_ANYCAST_BIT));
+		bf_label_bind(e, l3);
+		st(e, BPF_B, PCTX_OFF(rt_type), BF_R2);
+		bf_emit_ja(e, done);
+		/* no route: nf_ip6_route() would fail: UNREACHABLE */
+		bf_label_bind(e, none);
+		bf_emit(e, I_MOV64_IMM(BF_R1, RTN_UNREACHABLE_BIT));
 		st(e, BPF_B, PCTX_OFF(rt_type), BF_R1);
 		bf_label_bind(e, done);
 	}

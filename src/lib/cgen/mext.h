@@ -38,11 +38,13 @@ struct bf_mx {
 	enum bf_attach_kind attach;
 	enum bf_hook hook;
 	bool need_now, need_sk, need_rt_type, need_mss, need_rt6;
+	bool need_rt6_flags; /* IPv6 addrtype LOCAL/ANYCAST/UNREACHABLE */
 	/* time: seconds between CLOCK_TAI and CLOCK_REALTIME, and the
 	 * kernel's sys_tz.tz_minuteswest, both read when compiling */
 	int64_t tai_offset;
 	int32_t tz_minuteswest;
 	/* kernel BTF offsets */
+	int off_rt6_flags;
 	int off_ctx_state, off_state_net, off_skb_sk, off_skb_refdst,
 		off_rt_type, off_sk_common, off_skc_state, off_skc_net,
 		off_rsk_listener, off_sk_socket, off_socket_file, off_file_cred,
