@@ -283,8 +283,9 @@ static void test_nft_bpf_refused(void **state)
 			"\t}\n}\n");
 	assert_int_not_equal(e2e_cli(&out, e->b, "apply --format nft %s", path),
 			     0);
-	if (!strstr(out, "/nonexistent/x.o"))
-		fail_msg("the missing object is not named:\n%s", out);
+	if (!strstr(out, "bad.nft:4: bpf: cannot use /nonexistent/x.o"))
+		fail_msg("the missing object is not named at its nft line:\n%s",
+			 out);
 	free(out);
 	assert_false(dns_passes(e, false, 53, "www.example.org"));
 	/* a syntax error in the statement, with its position */

@@ -19,7 +19,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bpfilter/helper.h"
+#include "bpfilter/log.h"
 #include "bpfilter/userbpf.h"
+#include "cgen/m_bpf.h"
 #include "front/nft/nft.h"
 
 /* A string we can print back between double quotes (the nft lexer has
@@ -100,4 +103,62 @@ void nft_bpf_print(FILE *out, uint32_t ref, bool neg, bool verdict)
 			fprintf(out, " section \"%s\"", u->section);
 		break;
 	}
+}
+
+/* What the code generator would refuse about the user code of the IR
+ * rules (an object that does not open, a missing section, a wrong
+ * signature or ABI version; pinned programs), reported at the rule's nft
+ * position: the iptables-save text apply then reads has other lines.
+ * Each object is checked once. 0 or -errno (the last error). */
+int nft_bpf_check(const struct bf_ruleset *rs)
+{
+	uint32_t done[64];
+	size_t n_done = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *ch = &rs->chains[i];
+		for (size_t j = 0; j < ch->n_rules; j++) {
+			const struct bf_rule *r = &ch->rules[j];
+			for (size_t k = 0; k <= r->n_matches; k++) {
+				const struct bf_userbpf *u;
+				uint32_t ref;
+				int line = r->line;
+				bool seen = false;
+				if (k < r->n_matches) {
+					if (r->matches[k].type != BF_MATCH_BPF)
+						continue;
+					ref = r->matches[k].u.bpf.ref;
+					if (r->matches[k].line)
+						line = r->matches[k].line;
+				} else if (r->verdict.kind == BF_VERDICT_BPF) {
+					ref = r->verdict.u.bpf.ref;
+				} else {
+					continue;
+				}
+				for (size_t d = 0; d < n_done; d++)
+					seen |= done[d] == ref;
+				if (seen)
+					continue;
+				if (n_done < ARRAY_SIZE(done))
+					done[n_done++] = ref;
+				u = bf_userbpf_get(ref);
+				if (!u)
+					continue;
+				if (u->kind == BF_USERBPF_PINNED) {
+					bf_log_at(BF_LOG_ERROR, r->file, line, 0,
+						  "unsupported: bpf pinned \"%s\": a generated program cannot call a loaded program and come back; use bpf object \"FILE.o\" (doc/user-matches.md)",
+						  u->path);
+					ret = -EOPNOTSUPP;
+				} else if (u->kind == BF_USERBPF_OBJECT &&
+					   bf_userbpf_check(u)) {
+					bf_log_at(BF_LOG_ERROR, r->file, line, 0,
+						  "bpf: cannot use %s (see above)",
+						  u->path);
+					ret = -EINVAL;
+				}
+			}
+		}
+	}
+	return ret;
 }

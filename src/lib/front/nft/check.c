@@ -16,5 +16,7 @@ _Static_assert((int)BF_SLOT_NF == (int)BF_ATTACH_NF &&
 int bf_nft_check(const struct bf_ruleset *rs, int slot_kind,
 		 const char *ifname)
 {
-	return bf_check(rs, (enum bf_attach_kind)slot_kind, ifname);
+	int r = bf_check(rs, (enum bf_attach_kind)slot_kind, ifname);
+
+	return r ? r : nft_bpf_check(rs);
 }

@@ -147,6 +147,10 @@ int nft_bpf_intern(int kind, const char *arg, const char *section,
 /* Print `bpf [verdict] [!] object "F" [section "S"]` / `bpf bytecode
  * "..."` / `bpf pinned "P"` for ref (no leading or trailing space). */
 void nft_bpf_print(FILE *out, uint32_t ref, bool neg, bool verdict);
+/* The code generator's refusals of the user code of rs's rules (objects
+ * opened and checked, pinned programs refused), at the nft positions the
+ * IR rules carry. 0 or -errno. */
+int nft_bpf_check(const struct bf_ruleset *rs);
 
 /* ---- eval.c ---- */
 
