@@ -60,14 +60,10 @@ static const struct {
 	uid_t uid;
 	gid_t gid;
 	gid_t suppl[3];
-} who[] = { { 0, 0, { 0 } },
-	    { 12345, 23456, { 0 } },
-	    { 12345, 0, { 0 } },
-	    { 12500, 23456, { 0 } },
-	    { 40000, 50, { 0 } },
-	    { 40001, 51, { 5, 777, 9 } },
-	    { 40002, 52, { 701 } },
-	    { 40003, 777, { 3 } } };
+} who[] = { { 0, 0, { 0 } },	    { 12345, 23456, { 0 } },
+	    { 12345, 0, { 0 } },    { 12500, 23456, { 0 } },
+	    { 40000, 50, { 0 } },   { 40001, 51, { 5, 777, 9 } },
+	    { 40002, 52, { 701 } }, { 40003, 777, { 3 } } };
 
 #define PORT0 6001
 #define N_PORTS 8u
@@ -108,8 +104,7 @@ static int send_as(const char *ns, uid_t uid, gid_t gid, const gid_t *suppl,
 	return WEXITSTATUS(st) == 3 ? -1 : WEXITSTATUS(st);
 }
 
-static void run_side(const char *side, const char *path,
-		     int out[][N_PORTS])
+static void run_side(const char *side, const char *path, int out[][N_PORTS])
 {
 	char ns[16];
 	int r;
@@ -127,10 +122,11 @@ static void run_side(const char *side, const char *path,
 	for (size_t i = 0; !r && i < ARRAY_SIZE(who); i++) {
 		for (int p = 0; p < (int)N_PORTS; p++)
 			out[i][p] = send_as(ns, who[i].uid, who[i].gid,
-					    who[i].suppl, (uint16_t)(PORT0 + p));
+					    who[i].suppl,
+					    (uint16_t)(PORT0 + p));
 	}
-	bft_sh("ip netns exec %s %s flush >/dev/null 2>&1; ip netns del %s",
-	       ns, bft_bpfilter_bin(), ns);
+	bft_sh("ip netns exec %s %s flush >/dev/null 2>&1; ip netns del %s", ns,
+	       bft_bpfilter_bin(), ns);
 	assert_int_equal(r, 0);
 }
 

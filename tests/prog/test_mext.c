@@ -17,9 +17,22 @@
 
 #include "prog_util.h"
 
-enum { M = 1, N, H, R };
+enum {
+	M = 1,
+	N,
+	H,
+	R
+};
 
-enum kind_idx { NF_IN, NF_FWD, NF_OUT, TC_IN, TC_OUT, XDP_IN, N_KINDS };
+enum kind_idx {
+	NF_IN,
+	NF_FWD,
+	NF_OUT,
+	TC_IN,
+	TC_OUT,
+	XDP_IN,
+	N_KINDS
+};
 
 static const struct {
 	enum bf_attach_kind attach;
@@ -301,8 +314,8 @@ static void test_rt(void **state)
 	RT("type 2 is not 0", N, .rt = true, .type = 2);
 	RT("no routing header", N, .hbh = true);
 	RT("after a non-first fragment: none", N, .frag = true, .rt = true);
-	RT("bad hop-by-hop before it: hotdrop", H, .hbh = true,
-	   .bad_hbh = true, .rt = true);
+	RT("bad hop-by-hop before it: hotdrop", H, .hbh = true, .bad_hbh = true,
+	   .rt = true);
 	RT("header cut to 2 bytes: hotdrop", H, .rt = true, .trunc = 42);
 	RT("shorter than its length: no match", N, .rt = true, .hlen = 2,
 	   .trunc = 56);
@@ -377,8 +390,7 @@ static void test_addrtype(void **state)
 	    atm(0, T_UNICAST, 0));
 	AT6("mapped is not unicast", N, "::ffff:192.0.2.1", "2001:db8::2",
 	    atm(T_UNICAST, 0, 0));
-	AT6(":: is not unicast", N, "::", "2001:db8::2",
-	    atm(T_UNICAST, 0, 0));
+	AT6(":: is not unicast", N, "::", "2001:db8::2", atm(T_UNICAST, 0, 0));
 	AT6(":: unspec", M, "::", "2001:db8::2", atm(T_UNSPEC, 0, 0));
 	AT6("::1 not unspec", N, "::1", "2001:db8::2", atm(T_UNSPEC, 0, 0));
 	AT6("unicast and multicast: never", N, "2001:db8::1", "ff02::1",
@@ -393,8 +405,8 @@ static void test_addrtype(void **state)
 	p = pu_udp6("2001:db8::1", "2001:db8::2", 1234, 53);
 	CHECK("v6 dst LOCAL elsewhere refused", all & ~(1u << NF_IN), R,
 	      BF_FAMILY_INET6, &p, atm(0, T_LOCAL, 0));
-	CHECK("v6 dst LOCAL without a route", 1u << NF_IN, N,
-	      BF_FAMILY_INET6, &p, atm(0, T_LOCAL, 0));
+	CHECK("v6 dst LOCAL without a route", 1u << NF_IN, N, BF_FAMILY_INET6,
+	      &p, atm(0, T_LOCAL, 0));
 	CHECK("v6 dst UNREACHABLE without a route", 1u << NF_IN, M,
 	      BF_FAMILY_INET6, &p, atm(0, 1u << 7, 0));
 	CHECK("v6 src LOCAL refused", all, R, BF_FAMILY_INET6, &p,
@@ -403,8 +415,8 @@ static void test_addrtype(void **state)
 	/* IPv4: --dst-type only at nf INPUT; the test run's packet has no
 	 * route (rt_type unknown): no type matches. */
 	p = pu_udp4("192.0.2.1", "198.51.100.1", 1234, 53);
-	CHECK("v4 dst LOCAL without a route", 1u << NF_IN, N,
-	      BF_FAMILY_INET4, &p, atm(0, T_LOCAL, 0));
+	CHECK("v4 dst LOCAL without a route", 1u << NF_IN, N, BF_FAMILY_INET4,
+	      &p, atm(0, T_LOCAL, 0));
 	CHECK("v4 dst elsewhere refused", all & ~(1u << NF_IN), R,
 	      BF_FAMILY_INET4, &p, atm(0, T_LOCAL, 0));
 	CHECK("v4 src refused", all, R, BF_FAMILY_INET4, &p,
@@ -413,8 +425,8 @@ static void test_addrtype(void **state)
 	      atm(0, T_BROADCAST, BF_ADDRTYPE_LIMIT_IFACE_IN));
 	/* MULTICAST alone is the address's own type: every hook, either
 	 * side, --limit-iface-* too */
-	CHECK("v4 src MULTICAST, unicast source", all, N, BF_FAMILY_INET4,
-	      &p, atm(T_MULTICAST, 0, 0));
+	CHECK("v4 src MULTICAST, unicast source", all, N, BF_FAMILY_INET4, &p,
+	      atm(T_MULTICAST, 0, 0));
 	CHECK("v4 dst ! MULTICAST, unicast", all, M, BF_FAMILY_INET4, &p,
 	      atm(0, T_MULTICAST, BF_ADDRTYPE_INVERT_DEST));
 	p = pu_udp4("224.0.0.5", "239.1.2.3", 1234, 53);
@@ -536,8 +548,8 @@ static void test_time(void **state)
 	CHECK("day time around now", all, M, BF_FAMILY_INET4, &p, m);
 	m.u.time.daytime_start = sod + 300;
 	m.u.time.daytime_stop = sod - 300;
-	CHECK("day time across midnight, not now", all, N, BF_FAMILY_INET4,
-	      &p, m);
+	CHECK("day time across midnight, not now", all, N, BF_FAMILY_INET4, &p,
+	      m);
 	m.u.time.daytime_start = sod - 300;
 	m.u.time.daytime_stop = sod - 400;
 	CHECK("day time across midnight, now", all, M, BF_FAMILY_INET4, &p, m);
@@ -570,10 +582,8 @@ static void test_time(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tcpmss),
-		cmocka_unit_test(test_rt),
-		cmocka_unit_test(test_addrtype),
-		cmocka_unit_test(test_owner),
+		cmocka_unit_test(test_tcpmss),	 cmocka_unit_test(test_rt),
+		cmocka_unit_test(test_addrtype), cmocka_unit_test(test_owner),
 		cmocka_unit_test(test_time),
 	};
 

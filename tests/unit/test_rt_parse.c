@@ -24,7 +24,8 @@ static void capture(enum bf_log_level level, const char *msg, void *data)
 	snprintf(logtext + len, sizeof(logtext) - len, "%s\n", msg);
 }
 
-#define HDR "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+#define HDR                                                                    \
+	"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
 
 /* input rule -> the line ip6tables-legacy-save printed for it */
 static const char *const roundtrip[][2] = {
@@ -67,7 +68,8 @@ static void test_roundtrip(void **state)
 		size_t len = 0;
 		FILE *out;
 
-		snprintf(text, sizeof(text), HDR "%s\nCOMMIT\n", roundtrip[i][0]);
+		snprintf(text, sizeof(text), HDR "%s\nCOMMIT\n",
+			 roundtrip[i][0]);
 		assert_int_equal(bf_ipt_parse_restore_str(rs, text, "t.rules",
 							  BF_FAMILY_INET6),
 				 0);
@@ -134,7 +136,9 @@ static void test_refused(void **state)
 
 		assert_int_not_equal(
 			bf_ipt_parse_restore_str(
-				rs, HDR "-A INPUT -m rt --rt-type 0 -j DROP\nCOMMIT\n",
+				rs,
+				HDR
+				"-A INPUT -m rt --rt-type 0 -j DROP\nCOMMIT\n",
 				"t.rules", BF_FAMILY_INET4),
 			0);
 		bf_ruleset_free(&rs);

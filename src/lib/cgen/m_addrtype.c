@@ -132,8 +132,7 @@ void bf_mx_emit_addrtype(struct bf_mx *x, struct bf_emit *e,
 	bf_emit_jmp32_imm(e, BPF_JGT, BF_R1, 15, fail);
 	bf_emit(e, I_ALU32_REG(BPF_RSH, BF_R2, BF_R1));
 	bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R2, 1));
-	bf_emit_jmp32_imm(e,
-			  at->flags & BF_ADDRTYPE_INVERT_DEST ? BPF_JNE :
-								BPF_JEQ,
-			  BF_R2, 0, fail);
+	bf_emit_jmp32_imm(
+		e, at->flags & BF_ADDRTYPE_INVERT_DEST ? BPF_JNE : BPF_JEQ,
+		BF_R2, 0, fail);
 }

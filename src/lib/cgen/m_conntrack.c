@@ -113,8 +113,8 @@ int bf_mx_ct_resolve(struct bf_mx *x)
 	x->off_u3 = bf_kbtf_member_off("nf_conntrack_man", "u3");
 	x->off_u = bf_kbtf_member_off("nf_conntrack_man", "u");
 	if (x->off_nfct < 0 || x->off_ct_status < 0 || x->off_ct_timeout < 0 ||
-	    x->off_tuple[0] < 0 || id < 0 || x->off_src < 0 ||
-	    x->off_dst < 0 || x->off_u3 < 0 || x->off_u < 0)
+	    x->off_tuple[0] < 0 || id < 0 || x->off_src < 0 || x->off_dst < 0 ||
+	    x->off_u3 < 0 || x->off_u < 0)
 		r = -ENOENT;
 	x->off_tuple[0] += id;
 	x->off_tuple[1] = x->off_tuple[0] + hash_size;
@@ -169,8 +169,8 @@ static void addr_test(struct bf_mx *x, struct bf_emit *e, int dir, bool src,
 		      bf_label fail)
 {
 	int words = x->ct_family == BF_FAMILY_INET6 ? 4 : 1;
-	int32_t off = x->off_tuple[dir] + (src ? x->off_src : x->off_dst) +
-		      x->off_u3;
+	int32_t off =
+		x->off_tuple[dir] + (src ? x->off_src : x->off_dst) + x->off_u3;
 	struct xtest t = in_test(e, inv);
 
 	ct_read(e, off, 4 * words, fail);
@@ -192,8 +192,8 @@ static void addr_test(struct bf_mx *x, struct bf_emit *e, int dir, bool src,
 static void port_test(struct bf_mx *x, struct bf_emit *e, int dir, bool src,
 		      const uint16_t *range, bool inv, bf_label fail)
 {
-	int32_t off = x->off_tuple[dir] + (src ? x->off_src : x->off_dst) +
-		      x->off_u;
+	int32_t off =
+		x->off_tuple[dir] + (src ? x->off_src : x->off_dst) + x->off_u;
 	struct xtest t = in_test(e, inv);
 
 	ct_read(e, off, 2, fail);

@@ -100,8 +100,8 @@ static void suppl_groups(struct bf_mx *x, struct bf_emit *e)
 			bf_emit_jmp32_imm(e, BPF_JGT, BF_R1,
 					  (int32_t)x->sup[j][1], cont);
 		ldp(e, BPF_W, BF_R1, PCTX_OFF(ct_bits));
-		bf_emit(e, I_ALU32_IMM(BPF_OR, BF_R1,
-				       (int32_t)(1u << (31 - j))));
+		bf_emit(e,
+			I_ALU32_IMM(BPF_OR, BF_R1, (int32_t)(1u << (31 - j))));
 		stp(e, BPF_W, PCTX_OFF(ct_bits), BF_R1);
 		bf_emit_ja(e, next);
 		bf_label_bind(e, cont);

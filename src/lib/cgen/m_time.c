@@ -66,8 +66,7 @@ void bf_mx_emit_time(struct bf_mx *x, struct bf_emit *e,
 
 	bf_emit(e, I_LDX(BPF_W, BF_R1, BF_R9, PCTX_OFF(now)));
 	if (t->flags & BF_TIME_LOCAL_TZ)
-		bf_emit(e, I_ALU64_IMM(BPF_SUB, BF_R1,
-				       60 * x->tz_minuteswest));
+		bf_emit(e, I_ALU64_IMM(BPF_SUB, BF_R1, 60 * x->tz_minuteswest));
 	/* stamp < date_start || stamp > date_stop (time64_t compares) */
 	bf_emit_ld_imm64(e, BF_R2, t->date_start);
 	bf_emit_jmp_reg(e, BPF_JSLT, BF_R1, BF_R2, fail);
@@ -96,8 +95,8 @@ void bf_mx_emit_time(struct bf_mx *x, struct bf_emit *e,
 		if (t->flags & BF_TIME_CONTIGUOUS) {
 			bf_emit_jmp32_imm(e, BPF_JGT, BF_R3,
 					  (int32_t)t->daytime_stop, nc);
-			bf_emit(e, I_ALU64_IMM(BPF_SUB, BF_R1,
-					       SECONDS_PER_DAY));
+			bf_emit(e,
+				I_ALU64_IMM(BPF_SUB, BF_R1, SECONDS_PER_DAY));
 			bf_label_bind(e, nc);
 		}
 	}
@@ -130,8 +129,8 @@ void bf_mx_emit_time(struct bf_mx *x, struct bf_emit *e,
 			uint32_t d = days_since_epoch(y);
 
 			if (y > 1970)
-				bf_emit_jmp32_imm(e, BPF_JLT, BF_R4,
-						  (int32_t)d, next);
+				bf_emit_jmp32_imm(e, BPF_JLT, BF_R4, (int32_t)d,
+						  next);
 			if (d)
 				bf_emit(e, I_ALU32_IMM(BPF_SUB, BF_R4,
 						       (int32_t)d));

@@ -21,8 +21,7 @@
 #define RTN_UNREACHABLE_BIT (1u << 7)
 #define RTN_MULTICAST_BIT (1u << 5)
 
-void bf_mx_init(struct bf_mx *x, enum bf_attach_kind attach,
-		enum bf_hook hook)
+void bf_mx_init(struct bf_mx *x, enum bf_attach_kind attach, enum bf_hook hook)
 {
 	memset(x, 0, sizeof(*x));
 	x->attach = attach;
@@ -50,8 +49,8 @@ static const char *scan_addrtype(struct bf_mx *x, const struct bf_rule *r,
 			       "need a route lookup (match_lookup_rt6()) that "
 			       "BPF programs cannot make; UNICAST, MULTICAST "
 			       "and UNSPEC work at every hook";
-		if (at->flags & (BF_ADDRTYPE_LIMIT_IFACE_IN |
-				 BF_ADDRTYPE_LIMIT_IFACE_OUT))
+		if (at->flags &
+		    (BF_ADDRTYPE_LIMIT_IFACE_IN | BF_ADDRTYPE_LIMIT_IFACE_OUT))
 			return "IPv6 LOCAL, ANYCAST and UNREACHABLE with "
 			       "--limit-iface-* need ipv6_chk_addr() and a "
 			       "lookup with that device";
@@ -117,8 +116,8 @@ bool bf_mx_scan(struct bf_mx *x, const struct bf_rule *r,
 		x->need_sk = true;
 		if (!*why && (m->u.owner.match & BF_OWNER_SUPPL_GROUPS) &&
 		    (m->u.owner.match & BF_OWNER_GID) &&
-		    bf_mx_sup_bit(x, m->u.owner.gid_min,
-				  m->u.owner.gid_max) < 0) {
+		    bf_mx_sup_bit(x, m->u.owner.gid_min, m->u.owner.gid_max) <
+			    0) {
 			if (x->n_sup + x->n_ct >= BF_MX_MAX_CT) {
 				*why = "more than 32 distinct conntrack "
 				       "matches and --suppl-groups ranges in "
@@ -296,7 +295,8 @@ void bf_mx_nf_meta(struct bf_mx *x, struct bf_emit *e)
 		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R3, 0, l2);
 		bf_emit(e, I_ALU32_IMM(BPF_OR, BF_R2, RTN_LOCAL_BIT));
 		bf_label_bind(e, l2);
-		bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R1, 0x00100000 /* ANYCAST */));
+		bf_emit(e,
+			I_ALU32_IMM(BPF_AND, BF_R1, 0x00100000 /* ANYCAST */));
 		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, 0, l3);
 		bf_emit(e, I_ALU32_IMM(BPF_OR, BF_R2, RTN_ANYCAST_BIT));
 		bf_label_bind(e, l3);
@@ -462,8 +462,8 @@ static void emit_tcpmss(struct bf_emit *e, const struct bf_match *m,
 
 /* rt_mt6(): segments left in range (xor invert), then length and type
  * when given (xor invert), then the reserved field when asked. */
-static void emit_rt(struct bf_emit *e, const struct bf_match *m,
-		    bf_label fail, bf_label hotdrop)
+static void emit_rt(struct bf_emit *e, const struct bf_match *m, bf_label fail,
+		    bf_label hotdrop)
 {
 	const typeof(m->u.rt) *rt = &m->u.rt;
 	bf_label in;
@@ -507,8 +507,9 @@ static void emit_rt(struct bf_emit *e, const struct bf_match *m,
 				bf_emit_ja(e, fail);
 		} else
 			bf_emit_jmp32_imm(e,
-					  rt->invflags & BF_RT_INV_LEN ? BPF_JEQ :
-									 BPF_JNE,
+					  rt->invflags & BF_RT_INV_LEN ?
+						  BPF_JEQ :
+						  BPF_JNE,
 					  BF_R1, (int32_t)rt->hdrlen, fail);
 	}
 	if (rt->flags & BF_RT_TYP) {
@@ -518,8 +519,9 @@ static void emit_rt(struct bf_emit *e, const struct bf_match *m,
 				bf_emit_ja(e, fail);
 		} else {
 			bf_emit_jmp32_imm(e,
-					  rt->invflags & BF_RT_INV_TYP ? BPF_JEQ :
-									 BPF_JNE,
+					  rt->invflags & BF_RT_INV_TYP ?
+						  BPF_JEQ :
+						  BPF_JNE,
 					  BF_R1, (int32_t)rt->rt_type, fail);
 		}
 	}

@@ -64,8 +64,7 @@ struct bf_mx {
 	int off_cred_groups, off_gi_ngroups, off_gi_gid;
 };
 
-void bf_mx_init(struct bf_mx *x, enum bf_attach_kind attach,
-		enum bf_hook hook);
+void bf_mx_init(struct bf_mx *x, enum bf_attach_kind attach, enum bf_hook hook);
 
 /* Whether `m` is one of these matches (true), and then whether it can be
  * compiled here: *why receives the reason it cannot (NULL if it can). */

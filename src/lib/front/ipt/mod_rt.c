@@ -203,8 +203,7 @@ void ipt_rt_print(FILE *out, const struct bf_rule *rule,
 		fprintf(out, "%s --rt-segsleft ",
 			rt->invflags & BF_RT_INV_SGS ? " !" : "");
 		if (rt->segsleft[0] != rt->segsleft[1])
-			fprintf(out, "%u:%u", rt->segsleft[0],
-				rt->segsleft[1]);
+			fprintf(out, "%u:%u", rt->segsleft[0], rt->segsleft[1]);
 		else
 			fprintf(out, "%u", rt->segsleft[0]);
 	}
