@@ -125,7 +125,7 @@ check: deps
 asan:
 	$(MAKE) BUILD=$(ASAN_BUILD) CFLAGS="$(ASAN_CFLAGS)" asan-tests
 
-asan-tests: all $(ASAN_TEST_BINS)
+asan-tests: all examples $(ASAN_TEST_BINS)
 
 # libFuzzer needs clang; the library is rebuilt with clang into FUZZ_BUILD.
 # -Werror stays with the gcc build: clang may warn differently.

@@ -133,7 +133,8 @@ static struct pu_pkt tcp_opts(const uint8_t *opts, size_t optlen, int doff,
 
 	memset(&p, 0, sizeof(p));
 	l4 = pu_tcp(p.b + 20, 1234, 80, 0x02);
-	memcpy(p.b + 20 + l4, opts, optlen);
+	if (optlen)
+		memcpy(p.b + 20 + l4, opts, optlen);
 	p.b[20 + 12] = (uint8_t)((doff ? doff : (int)(5 + optlen / 4)) << 4);
 	pu_v4(&p, "192.0.2.1", "198.51.100.1", 6, l4 + optlen - cut, 0);
 	return p;
