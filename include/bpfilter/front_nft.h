@@ -366,6 +366,14 @@ const char *bf_nft_hook_name(enum bf_nft_hook hook);
  * with its location and reason ("unsupported: ..."); -EOPNOTSUPP then.
  * See doc/front-nft.md for the mapping. */
 int bf_nft_lower(const struct bf_nft *nft, struct bf_ruleset *rs);
+/* The same, but the named sets that the ipset model gives exactly
+ * (ipv4_addr / ipv6_addr, with or without `flags interval`, used as
+ * `ip|ip6 saddr|daddr [!=] @NAME`) become sets of rs (origin IPSET,
+ * hash:ip / hash:net) and BF_MATCH_SET matches instead of being inlined,
+ * so that `bpfilter set add|delete` changes them in place (setmap.c,
+ * doc/front-nft.md). rs->sets then must reach apply as `ipset save` text
+ * (bf_apply_opts.ipset). */
+int bf_nft_lower_sets(const struct bf_nft *nft, struct bf_ruleset *rs);
 
 /* The checks `bpfilter apply` runs for a slot kind (enum bf_slot_kind),
  * on the IR bf_nft_lower() made: refusals are reported with the nft

@@ -22,6 +22,7 @@
 #include "bpfilter/log.h"
 #include "cli/cli.h"
 #include "cli/nft.h"
+#include "set/ipset.h"
 
 bool cli_nft_detect(const char *path)
 {
@@ -60,7 +61,31 @@ static int lower_text(struct bf_nft *nft, struct bf_apply_opts *o,
 
 	if (!rs)
 		return -ENOMEM;
-	r = bf_nft_lower(nft, rs);
+	/* Named address sets become BPF maps (`bpfilter set add|delete`
+	 * change them in place), handed to apply as `ipset save` text;
+	 * with --ipset given, every set is inlined as before. */
+	r = o->ipset.path || o->ipset.in ? bf_nft_lower(nft, rs) :
+					   bf_nft_lower_sets(nft, rs);
+	if (!r && rs->n_sets) {
+		size_t slen = 0;
+		FILE *m = open_memstream(&b->sets_text, &slen);
+		if (!m) {
+			bf_ruleset_free(&rs);
+			return -ENOMEM;
+		}
+		bf_ipset_print(m, rs);
+		if (fclose(m)) {
+			bf_ruleset_free(&rs);
+			return -ENOMEM;
+		}
+		b->sets_in = fmemopen(b->sets_text, strlen(b->sets_text), "r");
+		if (!b->sets_in) {
+			bf_ruleset_free(&rs);
+			return -errno;
+		}
+		o->ipset.in = b->sets_in;
+		o->ipset.path = "nft (sets)";
+	}
 	/* refusals of the code generator with the nft positions, before
 	 * apply sees the iptables-save text (which has its own lines) */
 	if (!r)
@@ -137,6 +162,11 @@ void cli_nft_bufs_free(struct cli_nft_bufs *b)
 		b->in[f] = NULL;
 		b->text[f] = NULL;
 	}
+	if (b->sets_in)
+		fclose(b->sets_in);
+	free(b->sets_text);
+	b->sets_in = NULL;
+	b->sets_text = NULL;
 }
 
 int cli_nft_print_lowered(const char *path, FILE *out)
@@ -312,6 +342,12 @@ static bool slot_header(const char *line, char *slot, size_t size,
 	return true;
 }
 
+/* The ipset section of the slot being printed (it comes first): its
+ * one-address sets are printed as nft sets (ruleset sets of
+ * `apply --format nft`, doc/front-nft.md). */
+static char sets_slot[64];
+static char *sets_text;
+
 static int print_section(FILE *out, const char *slot, const char *fam,
 			 const char *text, bool counters)
 {
@@ -322,6 +358,12 @@ static int print_section(FILE *out, const char *slot, const char *fam,
 	size_t n = strlen(table);
 	int r;
 
+	if (!strcmp(fam, "ipset")) {
+		free(sets_text);
+		sets_text = strdup(text ? text : "");
+		snprintf(sets_slot, sizeof(sets_slot), "%s", slot);
+		return sets_text ? 0 : -ENOMEM;
+	}
 	if (strcmp(fam, "ipv4") && strcmp(fam, "ipv6")) {
 		fprintf(out, "# bpfilter slot %s: the %s section has no nft form "
 			     "here (see bpfilter save)\n", slot, fam);
@@ -333,7 +375,11 @@ static int print_section(FILE *out, const char *slot, const char *fam,
 	rs = bf_ruleset_new();
 	if (!rs)
 		return -ENOMEM;
-	r = bf_ipt_parse_restore_str(rs, text, slot, f);
+	r = sets_text && !strcmp(sets_slot, slot) ?
+		    bf_ipset_parse_str(rs, sets_text, slot) :
+		    0;
+	if (!r)
+		r = bf_ipt_parse_restore_str(rs, text, slot, f);
 	if (!r) {
 		fprintf(out, "# bpfilter slot %s, %s\n", slot, fam);
 		r = bf_nft_print_ir(out, rs, f, table, counters);
@@ -388,5 +434,7 @@ int cli_save_nft(FILE *out, const struct bf_slot_sel *sel,
 		if (sm)
 			fprintf(sm, "%s\n", line);
 	}
+	free(sets_text);
+	sets_text = NULL;
 	return err;
 }

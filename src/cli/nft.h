@@ -13,6 +13,9 @@
 struct cli_nft_bufs {
 	char *text[BF_FAMILY_COUNT];
 	FILE *in[BF_FAMILY_COUNT];
+	/* the nft named sets lowered to ruleset sets (`ipset save` text) */
+	char *sets_text;
+	FILE *sets_in;
 };
 
 /* Does the file look like nft syntax (first word table, flush, define,

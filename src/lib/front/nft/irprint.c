@@ -13,6 +13,7 @@
 
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "bpfilter/set.h"
 #include "front/nft/nft.h"
 
 static const char *const tcpflag_names[8] = { "fin", "syn", "rst", "psh",
@@ -290,6 +291,18 @@ static bool rule_stmts(FILE *out, const struct bf_rule *r, bool counters,
 		case BF_MATCH_COMMENT:
 			comment = m->u.comment;
 			break;
+		case BF_MATCH_SET: /* a one-address set (setmap.c) */
+			if (m->u.set.dim != 1 || m->u.set.return_nomatch ||
+			    m->u.set.no_update_counters ||
+			    m->u.set.no_update_subcounters) {
+				*what = "set";
+				return false;
+			}
+			SP();
+			fprintf(out, "%s %s %s@%s", ip,
+				m->u.set.flags & 1 ? "daddr" : "saddr",
+				m->neg ? "!= " : "", m->u.set.name);
+			break;
 		case BF_MATCH_BPF: /* bpfilter's extension (bpf.c) */
 			SP();
 			nft_bpf_print(out, m->u.bpf.ref, m->neg, false);
@@ -383,6 +396,26 @@ int bf_nft_print_ir(FILE *out, const struct bf_ruleset *rs,
 
 	fprintf(out, "table %s %s {\n", family == BF_FAMILY_INET4 ? "ip" : "ip6",
 		table);
+	/* the sets the rules of this family look up */
+	for (size_t i = 0; i < rs->n_sets; i++) {
+		bool used = false;
+		for (size_t j = 0; j < rs->n_chains && !used; j++) {
+			const struct bf_chain *c = &rs->chains[j];
+			for (size_t k = 0; c->family == family && k < c->n_rules && !used; k++)
+				for (size_t l = 0; l < c->rules[k].n_matches; l++)
+					if (c->rules[k].matches[l].type == BF_MATCH_SET &&
+					    !strcmp(c->rules[k].matches[l].u.set.name,
+						    rs->sets[i].name))
+						used = true;
+		}
+		if (used && rs->sets[i].family == family) {
+			int r = nft_set_print_decl(out, &rs->sets[i]);
+			if (r == -ENOMEM)
+				return r;
+			if (r && !ret)
+				ret = r;
+		}
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < rs->n_chains; i++) {
 			const struct bf_chain *c = &rs->chains[i];

@@ -27,6 +27,7 @@
 
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "bpfilter/set.h"
 #include "front/nft/nft.h"
 
 struct lctx {
@@ -40,6 +41,8 @@ struct lctx {
 	int n_synth;
 	struct bf_nft_loc seen[256];
 	size_t n_seen;
+	/* bf_nft_lower_sets(): named address sets become ruleset sets */
+	bool map_sets;
 };
 
 /* A fresh IR chain name "nft.N": used by no chain of the nft table being
@@ -792,6 +795,48 @@ static int lower_negset(struct lctx *c, const char *ch, struct bf_rule *r,
 	return push_rule(c, hname, &last);
 }
 
+/* bf_nft_lower_sets(): is s `ip|ip6 saddr|daddr [==|!=] @NAME` with a set
+ * that maps onto a ruleset set exactly (setmap.c)? Then the set is in
+ * c->rs (added at its first use) and its name is returned; NULL: inline
+ * it. A name already taken by another nft table's set: inlined too. */
+static const char *mapped_set(struct lctx *c, const struct bf_nft_stmt *s,
+			      enum bf_family fam)
+{
+	const struct bf_nft_expr *lhs, *rhs;
+	const struct bf_nft_field *f;
+	const struct bf_nft_set *ns;
+	struct bf_set *have, set;
+
+	if (!c->map_sets || s->kind != BF_NFT_S_MATCH)
+		return NULL;
+	lhs = s->u.match.lhs;
+	rhs = s->u.match.rhs;
+	f = fld(lhs);
+	if (rhs->kind != BF_NFT_E_SETREF || !f ||
+	    (s->u.match.op != BF_NFT_OP_IMPLICIT &&
+	     s->u.match.op != BF_NFT_OP_EQ && s->u.match.op != BF_NFT_OP_NE))
+		return NULL;
+	if (strcmp(f->proto, fam == BF_FAMILY_INET6 ? "ip6" : "ip") ||
+	    (strcmp(f->name, "saddr") && strcmp(f->name, "daddr")))
+		return NULL;
+	ns = bf_nft_set_find(c->table, rhs->text);
+	if (!ns)
+		return NULL;
+	have = bf_ruleset_set(c->rs, ns->name);
+	if (have)
+		return have->line == ns->loc.line && have->family == fam ?
+			       have->name :
+			       NULL;
+	if (nft_set_to_bf(ns, fam, &set))
+		return NULL; /* does not map (or no memory: inlined) */
+	if (bf_ruleset_add_set(c->rs, &set)) {
+		bf_set_release(&set);
+		return NULL;
+	}
+	have = bf_ruleset_set(c->rs, ns->name);
+	return have ? have->name : NULL;
+}
+
 /* Lower one rule for one family into chain ch. `elem` is the set element
  * chosen for the rule's set statement (NULL: none). */
 static int lower_rule_elem(struct lctx *c, const char *ch,
@@ -917,6 +962,20 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 				ret = add_l4_gate(c, &r, f, &s->loc);
 			if (ret)
 				break;
+			if (rhs->kind == BF_NFT_E_SETREF &&
+			    mapped_set(c, s, fam)) {
+				/* xt_set's lookup of one address (dim 1) */
+				struct bf_match m = { 0 };
+				set_line(&m, &s->loc);
+				m.type = BF_MATCH_SET;
+				m.neg = op == BF_NFT_OP_NE;
+				snprintf(m.u.set.name, sizeof(m.u.set.name), "%s",
+					 rhs->text);
+				m.u.set.dim = 1;
+				m.u.set.flags = f->name[0] == 'd' ? 1 : 0;
+				ret = add(c, &r, &m);
+				break;
+			}
 			if (s == set_stmt) {
 				if (op == BF_NFT_OP_VMAP) {
 					if (!verdict_of(c, elem->sub[1]->op,
@@ -1205,6 +1264,8 @@ static int lower_rule(struct lctx *c, const char *ch,
 		if (s->u.match.op == BF_NFT_OP_NE &&
 		    s->u.match.op != BF_NFT_OP_VMAP)
 			continue;
+		if (mapped_set(c, s, fam))
+			continue; /* a BF_MATCH_SET, not expanded */
 		if (rhs->kind == BF_NFT_E_SETREF) {
 			const struct bf_nft_set *ns = bf_nft_set_find(c->table, rhs->text);
 			if (!ns || !ns->elems) {
@@ -1324,9 +1385,23 @@ static int cmp_base(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
+static int lower(const struct bf_nft *nft, struct bf_ruleset *rs,
+		 bool map_sets);
+
 int bf_nft_lower(const struct bf_nft *nft, struct bf_ruleset *rs)
 {
-	struct lctx c = { .rs = rs, .nft = nft };
+	return lower(nft, rs, false);
+}
+
+int bf_nft_lower_sets(const struct bf_nft *nft, struct bf_ruleset *rs)
+{
+	return lower(nft, rs, true);
+}
+
+static int lower(const struct bf_nft *nft, struct bf_ruleset *rs,
+		 bool map_sets)
+{
+	struct lctx c = { .rs = rs, .nft = nft, .map_sets = map_sets };
 	struct base_ref *bases = NULL;
 	size_t n_bases = 0;
 	const char *file = nft->n_files ? bf_ruleset_intern_file(rs, nft->files[0])

@@ -152,6 +152,20 @@ void nft_bpf_print(FILE *out, uint32_t ref, bool neg, bool verdict);
  * IR rules carry. 0 or -errno. */
 int nft_bpf_check(const struct bf_ruleset *rs);
 
+/* ---- setmap.c ---- */
+
+struct bf_set;
+/* The ruleset set (ipset hash:ip / hash:net, origin IPSET) for nft set
+ * ns used by a rule of family fam: 0 and *out filled (elements owned by
+ * out), 1 when the set does not map exactly (inline it), or -errno. */
+int nft_set_to_bf(const struct bf_nft_set *ns, enum bf_family fam,
+		  struct bf_set *out);
+/* `set NAME { type ...; [flags interval;] elements = {...} }` (one tab
+ * in) for a one-address set (hash:ip / hash:net without nomatch,
+ * timeouts, counters): the union of its elements. -EOPNOTSUPP (with a
+ * comment printed) for other sets. */
+int nft_set_print_decl(FILE *out, const struct bf_set *set);
+
 /* ---- eval.c ---- */
 
 /* Type-check every rule and set of nft, turning RAW words into values.
