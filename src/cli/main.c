@@ -455,6 +455,7 @@ static int cmd_apply(int argc, char **argv)
 			return cli_error("--format nft takes one FILE (both "
 					 "families)");
 		o.kind = (enum bf_slot_kind)kind; /* checked with the IR */
+		cli_nft_inline_sets = confirm > 0;
 		r = cli_nft_inputs(nft_path, &o, &nftb);
 		if (r) {
 			cli_nft_bufs_free(&nftb);

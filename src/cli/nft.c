@@ -53,6 +53,8 @@ bool cli_nft_detect(const char *path)
 	return false;
 }
 
+bool cli_nft_inline_sets;
+
 static int lower_text(struct bf_nft *nft, struct bf_apply_opts *o,
 		      struct cli_nft_bufs *b)
 {
@@ -63,9 +65,10 @@ static int lower_text(struct bf_nft *nft, struct bf_apply_opts *o,
 		return -ENOMEM;
 	/* Named address sets become BPF maps (`bpfilter set add|delete`
 	 * change them in place), handed to apply as `ipset save` text;
-	 * with --ipset given, every set is inlined as before. */
-	r = o->ipset.path || o->ipset.in ? bf_nft_lower(nft, rs) :
-					   bf_nft_lower_sets(nft, rs);
+	 * with --ipset or --confirm, every set is inlined as before. */
+	r = o->ipset.path || o->ipset.in || cli_nft_inline_sets ?
+		    bf_nft_lower(nft, rs) :
+		    bf_nft_lower_sets(nft, rs);
 	if (!r && rs->n_sets) {
 		size_t slen = 0;
 		FILE *m = open_memstream(&b->sets_text, &slen);

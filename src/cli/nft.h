@@ -18,6 +18,10 @@ struct cli_nft_bufs {
 	FILE *sets_in;
 };
 
+/* Inline every nft set (no ruleset sets): `apply --confirm`, whose
+ * rollback cannot put replaced sets back, sets it. */
+extern bool cli_nft_inline_sets;
+
 /* Does the file look like nft syntax (first word table, flush, define,
  * include, add, nft, or an nft #! line)? */
 bool cli_nft_detect(const char *path);
