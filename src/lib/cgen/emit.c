@@ -119,10 +119,75 @@ static void add_fixup(struct bf_emit *e, bf_label l, enum fixup_kind kind,
 	};
 }
 
+/* A lower bound of the x86-64 bytes the JIT (do_jit()) makes of in, after
+ * anything the verifier may do to it: 0 for jumps and calls (the verifier
+ * turns a jump one way into a `goto` or a nop and removes the dead code;
+ * calls can be inlined), for moves (a 64-bit move to itself is nothing)
+ * and byte swaps; an instruction's opcode and ModRM byte otherwise, plus
+ * the displacement byte the JIT always writes for memory operands. */
+static unsigned int min_x86_bytes(const struct bpf_insn *in)
+{
+	switch (BPF_CLASS(in->code)) {
+	case BPF_LDX:
+	case BPF_ST:
+		return 3;
+	case BPF_STX:
+		return BPF_MODE(in->code) == BPF_ATOMIC ? 4 : 3;
+	case BPF_LD:
+		return in->code == (BPF_LD | BPF_DW | BPF_IMM) ? 2 : 0;
+	case BPF_ALU:
+	case BPF_ALU64:
+		return BPF_OP(in->code) == BPF_MOV ||
+			       BPF_OP(in->code) == BPF_END ?
+			       0 :
+			       2;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Before a jump back to l: make sure the JIT always encodes it with a
+ * 32-bit displacement, by padding the code it jumps over to more than
+ * 128 bytes when it could be shorter.
+ *
+ * do_jit() computes a backward jump's displacement from the target's
+ * address in the current pass and the jump's own in the previous pass, so
+ * its size (2 or 5 bytes) need not shrink monotonically like a forward
+ * jump's: it can grow in a pass where another jump shrinks, two passes
+ * then end with the same image size but a different layout, and the final
+ * pass of bpf_int_jit_compile() fails ("bpf_jit: fatal error", ENOTSUPP
+ * for BPF_PROG_LOAD). A jump over more than 128 bytes in the final layout
+ * is 5 bytes in every pass (each pass's layout is at least as long), so it
+ * never changes size. The pad is `if r10 == 0 goto +0` (test + jcc, 5
+ * bytes, no effect; the verifier keeps it, both ways being the same
+ * instruction); it is only on the way back from cold code or round a
+ * loop.
+ */
+#define BACK_MIN_BYTES 136
+static void pad_backward(struct bf_emit *e, bf_label l)
+{
+	unsigned int bytes = 0;
+	size_t pos;
+
+	if (e->err || e->dead || l >= e->n_labels)
+		return;
+	pos = e->labels[l].pos;
+	if (pos == SIZE_MAX)
+		return;
+	for (size_t i = pos; i < e->n && bytes < BACK_MIN_BYTES; i++)
+		bytes += min_x86_bytes(&e->insns[i]);
+	for (; bytes < BACK_MIN_BYTES; bytes += 5)
+		bf_emit(e, bf_insn(BPF_JMP | BPF_JEQ | BPF_K, BF_FP, 0, 0, 0));
+}
+
 void bf_emit_jmp_imm(struct bf_emit *e, uint8_t op, uint8_t dst, int32_t imm,
 		     bf_label l)
 {
-	bool was_dead = e->dead;
+	bool was_dead;
+
+	pad_backward(e, l);
+	was_dead = e->dead;
 
 	bf_emit(e, bf_insn(BPF_JMP | op | BPF_K, dst, 0, 0, imm));
 	add_fixup(e, l, FIXUP_JMP, was_dead);
@@ -131,7 +196,10 @@ void bf_emit_jmp_imm(struct bf_emit *e, uint8_t op, uint8_t dst, int32_t imm,
 void bf_emit_jmp32_imm(struct bf_emit *e, uint8_t op, uint8_t dst,
 		       int32_t imm, bf_label l)
 {
-	bool was_dead = e->dead;
+	bool was_dead;
+
+	pad_backward(e, l);
+	was_dead = e->dead;
 
 	bf_emit(e, bf_insn(BPF_JMP32 | op | BPF_K, dst, 0, 0, imm));
 	add_fixup(e, l, FIXUP_JMP, was_dead);
@@ -140,7 +208,10 @@ void bf_emit_jmp32_imm(struct bf_emit *e, uint8_t op, uint8_t dst,
 void bf_emit_jmp_reg(struct bf_emit *e, uint8_t op, uint8_t dst, uint8_t src,
 		     bf_label l)
 {
-	bool was_dead = e->dead;
+	bool was_dead;
+
+	pad_backward(e, l);
+	was_dead = e->dead;
 
 	bf_emit(e, bf_insn(BPF_JMP | op | BPF_X, dst, src, 0, 0));
 	add_fixup(e, l, FIXUP_JMP, was_dead);
@@ -148,7 +219,10 @@ void bf_emit_jmp_reg(struct bf_emit *e, uint8_t op, uint8_t dst, uint8_t src,
 
 void bf_emit_ja(struct bf_emit *e, bf_label l)
 {
-	bool was_dead = e->dead;
+	bool was_dead;
+
+	pad_backward(e, l);
+	was_dead = e->dead;
 
 	bf_emit(e, bf_insn(BPF_JMP | BPF_JA, 0, 0, 0, 0));
 	add_fixup(e, l, FIXUP_JMP, was_dead);
@@ -280,6 +354,87 @@ bool bf_emit_invert_last(struct bf_emit *e, bf_label from, bf_label to)
 	return true;
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Leave one exit per function: every exit but the last one of its
+ * function becomes a forward jump to that last one.
+ *
+ * Why: the x86-64 JIT (arch/x86/net/bpf_jit_comp.c, do_jit()) compiles
+ * the first exit of a function it meets as the epilogue and every later
+ * exit as a jump back to it, whose displacement mixes the addresses of
+ * the current pass (the epilogue) and of the previous pass (the jump
+ * itself). Such a jump can grow from 2 to 5 bytes in one pass while
+ * another one shrinks, so two passes can end with the same image size
+ * but a different layout; bpf_int_jit_compile() then allocates the image
+ * and the final pass fails its check that no instruction moved
+ * ("bpf_jit: fatal error"), and BPF_PROG_LOAD fails with ENOTSUPP (524).
+ * A forward BPF jump's displacement is computed from the previous pass
+ * alone, so it only shrinks and the passes converge. Same length, same
+ * verdicts: the jump lands on an exit, with r0 unchanged.
+ */
+static int single_exit(struct bf_emit *e)
+{
+	size_t *starts, n_starts = 0;
+
+	starts = malloc((e->n + 1) * sizeof(*starts));
+	if (!starts)
+		return -ENOMEM;
+	starts[n_starts++] = 0;
+	for (size_t i = 0; i < e->n; i++) {
+		const struct bpf_insn *in = &e->insns[i];
+		long t;
+
+		if (!(in->code == (BPF_JMP | BPF_CALL) &&
+		      in->src_reg == BPF_PSEUDO_CALL) &&
+		    !(in->code == (BPF_LD | BPF_DW | BPF_IMM) &&
+		      in->src_reg == BPF_PSEUDO_FUNC))
+			continue;
+		t = (long)i + 1 + in->imm;
+		if (t > 0 && (size_t)t < e->n)
+			starts[n_starts++] = (size_t)t;
+	}
+	qsort(starts, n_starts, sizeof(*starts), cmp_size);
+	starts[n_starts] = e->n;
+	for (size_t f = 0; f < n_starts; f++) {
+		size_t lo = starts[f], hi = starts[f + 1], last = SIZE_MAX;
+
+		for (size_t i = hi; i > lo; i--) {
+			if (e->insns[i - 1].code == (BPF_JMP | BPF_EXIT)) {
+				last = i - 1;
+				break;
+			}
+		}
+		if (last == SIZE_MAX)
+			continue;
+		/* Each exit jumps to the last one, or, too far for a 16-bit
+		 * offset, to the nearest later (former) exit: still forward.
+		 * One out of reach of both stays an exit (a function of more
+		 * than 32K instructions without any exit in between). */
+		for (size_t i = last, next = last; i-- > lo;) {
+			long to_last = (long)last - (long)i - 1;
+			long to_next = (long)next - (long)i - 1;
+
+			if (e->insns[i].code != (BPF_JMP | BPF_EXIT))
+				continue;
+			if (to_last <= INT16_MAX)
+				e->insns[i] = bf_insn(BPF_JMP | BPF_JA, 0, 0,
+						      (int16_t)to_last, 0);
+			else if (to_next <= INT16_MAX)
+				e->insns[i] = bf_insn(BPF_JMP | BPF_JA, 0, 0,
+						      (int16_t)to_next, 0);
+			next = i;
+		}
+	}
+	free(starts);
+	return 0;
+}
+
 int bf_emit_finish(struct bf_emit *e)
 {
 	if (e->err)
@@ -307,5 +462,5 @@ int bf_emit_finish(struct bf_emit *e)
 		}
 		e->insns[f->insn].off = (int16_t)delta;
 	}
-	return 0;
+	return single_exit(e);
 }
