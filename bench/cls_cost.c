@@ -82,8 +82,8 @@ static void addr_of(uint32_t base, uint32_t i, uint8_t out[4])
 #define BASE_CLIENT (198u << 24 | 18u << 16 | 1) /* clients 198.18.0.1.. */
 #define BASE_SERVER (198u << 24 | 19u << 16) /* servers 198.19.0.0.. */
 
-static struct bf_match m_addr(enum bf_match_type t, uint32_t base,
-			      uint32_t i, int plen, bool neg)
+static struct bf_match m_addr(enum bf_match_type t, uint32_t base, uint32_t i,
+			      int plen, bool neg)
 {
 	struct bf_match m;
 
@@ -95,7 +95,8 @@ static struct bf_match m_addr(enum bf_match_type t, uint32_t base,
 		int bits = plen - 8 * b;
 
 		m.u.addr.mask[b] = bits >= 8 ? 0xff :
-				   bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+				   bits <= 0 ? 0 :
+					       (uint8_t)(0xff << (8 - bits));
 		m.u.addr.addr[b] &= m.u.addr.mask[b];
 	}
 	return m;
@@ -160,10 +161,10 @@ static int add(struct bf_chain *c, enum bf_verdict_kind v,
 	return e;
 }
 
-#define ADD(c, v, ...)                                                        \
-	({                                                                    \
-		const struct bf_match ms_[] = { __VA_ARGS__ };                \
-		add(c, v, ms_, sizeof(ms_) / sizeof(ms_[0]));                 \
+#define ADD(c, v, ...)                                                         \
+	({                                                                     \
+		const struct bf_match ms_[] = { __VA_ARGS__ };                 \
+		add(c, v, ms_, sizeof(ms_) / sizeof(ms_[0]));                  \
 	})
 
 /* The i-th general rule of shape b: never matches the probes (sources
@@ -254,7 +255,8 @@ static int build(char shape, uint32_t k, bool ct, struct bf_ruleset **out,
 		}
 		{
 			uint32_t srv = n_srv / PORTS_PER_SERVER;
-			uint16_t port = (uint16_t)(8080 + n_srv % PORTS_PER_SERVER);
+			uint16_t port =
+				(uint16_t)(8080 + n_srv % PORTS_PER_SERVER);
 
 			e = ADD(in, BF_VERDICT_ACCEPT,
 				m_addr(BF_MATCH_DADDR, BASE_SERVER, srv, 32,
@@ -451,9 +453,10 @@ static int bench(char shape, enum bf_attach_kind attach, bool linear,
 	if (r) {
 		/* e.g. linear code beyond the verifier's budget */
 		for (int c = 0; c < 2; c++)
-			printf("%c,%s,%s,%u,%s,nan,%zu,%.1f,%.1f,0,%zu\n", shape,
-			       bf_attach_name(attach), linear ? "linear" : "fold",
-			       k, c ? "none" : "last", insns, tc, tl, folded);
+			printf("%c,%s,%s,%u,%s,nan,%zu,%.1f,%.1f,0,%zu\n",
+			       shape, bf_attach_name(attach),
+			       linear ? "linear" : "fold", k,
+			       c ? "none" : "last", insns, tc, tl, folded);
 		fprintf(stderr, "cls_cost: %c %s %s %u rules: %s\n", shape,
 			bf_attach_name(attach), linear ? "linear" : "fold", k,
 			strerror(-r));
@@ -468,8 +471,8 @@ static int bench(char shape, enum bf_attach_kind attach, bool linear,
 		size_t len;
 		uint32_t d[MAX_RUNS], ret = 0;
 		uint32_t want = code(attach, last && pr.last_drop);
-		const struct bf_chain *in = bf_ruleset_builtin(
-			rs, BF_FAMILY_INET4, BF_HOOK_INPUT);
+		const struct bf_chain *in =
+			bf_ruleset_builtin(rs, BF_FAMILY_INET4, BF_HOOK_INPUT);
 		uint32_t cidx = last ? in->rules[pr.last_rule].counter_idx :
 				       in->policy_counter_idx;
 		uint64_t before = packets_of(cfd, rs->n_counters, cidx), after;
@@ -481,7 +484,8 @@ static int bench(char shape, enum bf_attach_kind attach, bool linear,
 			len = build_pkt(pkt, (192u << 24 | 2u << 8 | 1),
 					(203u << 24 | 113u << 8 | 9), 53);
 		for (int i = 0; i < runs; i++) {
-			r = test_run(pfd, attach, pkt, len, repeat, &d[i], &ret);
+			r = test_run(pfd, attach, pkt, len, repeat, &d[i],
+				     &ret);
 			if (r || ret != want) {
 				fprintf(stderr,
 					"cls_cost: %c %u rules, %s: verdict %d (want %u): %s\n",
@@ -493,8 +497,9 @@ static int bench(char shape, enum bf_attach_kind attach, bool linear,
 		}
 		after = packets_of(cfd, rs->n_counters, cidx);
 		if (after - before != (uint64_t)repeat * (uint64_t)runs) {
-			fprintf(stderr, "cls_cost: %c %u rules, %s: counter %u "
-					"moved by %llu, want %llu\n",
+			fprintf(stderr,
+				"cls_cost: %c %u rules, %s: counter %u "
+				"moved by %llu, want %llu\n",
 				shape, k, last ? "last" : "none", cidx,
 				(unsigned long long)(after - before),
 				(unsigned long long)repeat * (uint64_t)runs);
@@ -549,8 +554,9 @@ int main(int argc, char **argv)
 			verbose = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: cls_cost [-s a|b] [-a nf|tc|xdp] "
-					"[-L] [-r REPEAT] [-n RUNS] [-H] K...\n");
+			fprintf(stderr,
+				"usage: cls_cost [-s a|b] [-a nf|tc|xdp] "
+				"[-L] [-r REPEAT] [-n RUNS] [-H] K...\n");
 			return 2;
 		}
 	}

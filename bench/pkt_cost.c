@@ -168,8 +168,8 @@ int main(int argc, char **argv)
 		perror("pkt_cost: AF_PACKET socket");
 		return 1;
 	}
-	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one,
-		       sizeof(one)) < 0) {
+	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) <
+	    0) {
 		perror("pkt_cost: PACKET_QDISC_BYPASS");
 		return 1;
 	}

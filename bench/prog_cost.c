@@ -301,9 +301,8 @@ static int bench_one(enum bf_attach_kind attach, uint32_t k, uint32_t repeat,
 		}
 		qsort(d, (size_t)runs, sizeof(d[0]), cmp_u32);
 		printf("%s%s,%u,%s,%u,%zu,%.2f,%.2f\n", bf_attach_name(attach),
-		       linear ? "-linear" : "", k,
-		       last ? "last" : "none", d[runs / 2], prog->n_insns,
-		       t_compile, t_load);
+		       linear ? "-linear" : "", k, last ? "last" : "none",
+		       d[runs / 2], prog->n_insns, t_compile, t_load);
 		fflush(stdout);
 	}
 out:

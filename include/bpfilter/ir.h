@@ -33,8 +33,8 @@
 
 #define BF_IFNAMSIZ 16
 #define BF_CHAIN_NAME_MAX 29 /* iptables' XT_EXTENSION_MAXNAMELEN - 1 */
-#define BF_MULTIPORT_MAX 15  /* XT_MULTI_PORTS */
-#define BF_COMMENT_MAX 256   /* XT_MAX_COMMENT_LEN */
+#define BF_MULTIPORT_MAX 15 /* XT_MULTI_PORTS */
+#define BF_COMMENT_MAX 256 /* XT_MAX_COMMENT_LEN */
 
 enum bf_family {
 	BF_FAMILY_INET4 = 0,
@@ -475,7 +475,8 @@ struct bf_match {
 			/* port ranges, host byte order */
 			uint16_t origsrc_port[2], origdst_port[2];
 			uint16_t replsrc_port[2], repldst_port[2];
-			uint16_t match_flags, invert_flags; /* bf_conntrack_flags */
+			uint16_t match_flags,
+				invert_flags; /* bf_conntrack_flags */
 			uint16_t state_mask; /* enum bf_ct_state_bits */
 			uint16_t status_mask; /* enum bf_ct_status_bits */
 			uint8_t l4proto;

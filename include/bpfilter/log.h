@@ -17,8 +17,7 @@ enum bf_log_level {
 	BF_LOG_DEBUG,
 };
 
-typedef void (*bf_log_fn)(enum bf_log_level level, const char *msg,
-			  void *data);
+typedef void (*bf_log_fn)(enum bf_log_level level, const char *msg, void *data);
 
 void bf_log_set(bf_log_fn fn, void *data);
 /* The callback in place (to put it back after a temporary one). */

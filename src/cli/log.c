@@ -40,8 +40,8 @@ static void print_rec(const struct bf_pktlog_rec *r, const char *slot,
 		 * reached from BPF; doc/hooks.md), the prefix followed by a
 		 * space as ulogd prints it */
 		char pfx[BF_NFLOG_PREFIX_MAX + 1];
-		int n = snprintf(line, sizeof(line), "NFLOG group %u: ",
-				 r->nflog_group);
+		int n = snprintf(line, sizeof(line),
+				 "NFLOG group %u: ", r->nflog_group);
 
 		snprintf(pfx, sizeof(pfx), "%s%s", prefix ? prefix : "",
 			 prefix && *prefix ? " " : "");
@@ -54,17 +54,15 @@ static void print_rec(const struct bf_pktlog_rec *r, const char *slot,
 	if (x->to_syslog)
 		syslog(LOG_KERN | (level & 7), "%s", line);
 	if (x->json) {
-		json_t *o = json_pack("{s:s, s:s?, s:i, s:I, s:s, s:s, s:I, "
-				      "s:s, s:s}",
-				      "slot", slot, "prefix", prefix, "level",
-				      level, "counter",
-				      (json_int_t)r->counter_idx, "family",
-				      bf_family_name(r->family), "hook",
-				      bf_hook_name(r->hook), "len",
-				      (json_int_t)r->len, "line", line,
-				      "target",
-				      r->target == BF_PKTLOG_NFLOG ? "NFLOG" :
-								     "LOG");
+		json_t *o = json_pack(
+			"{s:s, s:s?, s:i, s:I, s:s, s:s, s:I, "
+			"s:s, s:s}",
+			"slot", slot, "prefix", prefix, "level", level,
+			"counter", (json_int_t)r->counter_idx, "family",
+			bf_family_name(r->family), "hook",
+			bf_hook_name(r->hook), "len", (json_int_t)r->len,
+			"line", line, "target",
+			r->target == BF_PKTLOG_NFLOG ? "NFLOG" : "LOG");
 
 		if (o && r->target == BF_PKTLOG_NFLOG)
 			json_object_set_new(o, "group",

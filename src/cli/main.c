@@ -443,11 +443,10 @@ static int cmd_apply(int argc, char **argv)
 	if (optind < argc)
 		return cli_error("unexpected argument '%s'", argv[optind]);
 	/* nft: one file for both families, given as FILE, -4 or -6 */
-	const char *nft_path = !o.input[BF_FAMILY_INET6].path
-				       ? o.input[BF_FAMILY_INET4].path
-			       : !o.input[BF_FAMILY_INET4].path
-				       ? o.input[BF_FAMILY_INET6].path
-				       : NULL;
+	const char *nft_path =
+		!o.input[BF_FAMILY_INET6].path ? o.input[BF_FAMILY_INET4].path :
+		!o.input[BF_FAMILY_INET4].path ? o.input[BF_FAMILY_INET6].path :
+						 NULL;
 	if (format < 0)
 		format = cli_nft_detect(nft_path);
 	if (format == 1) {

@@ -230,8 +230,10 @@ static char *live_json(void)
 	fclose(m);
 	st = pclose(p);
 	if (st) {
-		bf_log(BF_LOG_ERROR, "import nft: `nft -j list ruleset` failed "
-				     "(status %d)", st);
+		bf_log(BF_LOG_ERROR,
+		       "import nft: `nft -j list ruleset` failed "
+		       "(status %d)",
+		       st);
 		free(buf);
 		return NULL;
 	}
@@ -287,7 +289,8 @@ int cli_import(int argc, char **argv)
 		}
 	}
 	if (optind >= argc || strcmp(argv[optind], "nft"))
-		return cli_error("import takes the source: bpfilter import nft");
+		return cli_error(
+			"import takes the source: bpfilter import nft");
 	if (optind + 1 < argc)
 		return cli_error("unexpected argument '%s'", argv[optind + 1]);
 	o.kind = (enum bf_slot_kind)kind;
@@ -328,8 +331,8 @@ int cli_import(int argc, char **argv)
 }
 
 /* A slot section header of bf_save(): "# bpfilter slot NAME, FAMILY, ..." */
-static bool slot_header(const char *line, char *slot, size_t size,
-			char *fam, size_t fsize)
+static bool slot_header(const char *line, char *slot, size_t size, char *fam,
+			size_t fsize)
 {
 	const char *p = line + strlen("# bpfilter slot ");
 	const char *comma = strchr(p, ',');
@@ -340,8 +343,8 @@ static bool slot_header(const char *line, char *slot, size_t size,
 	snprintf(slot, size, "%.*s", (int)(comma - p), p);
 	p = comma + 2;
 	comma2 = strchr(p, ',');
-	snprintf(fam, fsize, "%.*s", comma2 ? (int)(comma2 - p) : (int)strlen(p),
-		 p);
+	snprintf(fam, fsize, "%.*s",
+		 comma2 ? (int)(comma2 - p) : (int)strlen(p), p);
 	return true;
 }
 
@@ -354,8 +357,8 @@ static char *sets_text;
 static int print_section(FILE *out, const char *slot, const char *fam,
 			 const char *text, bool counters)
 {
-	enum bf_family f = !strcmp(fam, "ipv6") ? BF_FAMILY_INET6
-						 : BF_FAMILY_INET4;
+	enum bf_family f = !strcmp(fam, "ipv6") ? BF_FAMILY_INET6 :
+						  BF_FAMILY_INET4;
 	struct bf_ruleset *rs;
 	char table[64] = "bpfilter_";
 	size_t n = strlen(table);
@@ -368,8 +371,10 @@ static int print_section(FILE *out, const char *slot, const char *fam,
 		return sets_text ? 0 : -ENOMEM;
 	}
 	if (strcmp(fam, "ipv4") && strcmp(fam, "ipv6")) {
-		fprintf(out, "# bpfilter slot %s: the %s section has no nft form "
-			     "here (see bpfilter save)\n", slot, fam);
+		fprintf(out,
+			"# bpfilter slot %s: the %s section has no nft form "
+			"here (see bpfilter save)\n",
+			slot, fam);
 		return 0;
 	}
 	for (const char *p = slot; *p && n < sizeof(table) - 1; p++)
@@ -411,7 +416,8 @@ int cli_save_nft(FILE *out, const struct bf_slot_sel *sel,
 	if (r)
 		return r;
 	fputs("# bpfilter save --format nft\n", out);
-	for (line = strtok_r(text, "\n", &save);; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(text, "\n", &save);;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char nslot[64], nfam[16];
 		bool header = line && slot_header(line, nslot, sizeof(nslot),
 						  nfam, sizeof(nfam));
@@ -419,7 +425,8 @@ int cli_save_nft(FILE *out, const struct bf_slot_sel *sel,
 			if (sm) {
 				fclose(sm);
 				sm = NULL;
-				r = print_section(out, slot, fam, section, counters);
+				r = print_section(out, slot, fam, section,
+						  counters);
 				if (r && !err)
 					err = r;
 				free(section);

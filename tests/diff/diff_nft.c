@@ -178,21 +178,24 @@ static void check_import(const struct ncase *c, const char *ref,
 	if (!r)
 		r = bft_sh("ip netns exec %s nft -f %s", ns, path);
 	if (!r)
-		r = bft_sh_out(&json, "ip netns exec %s nft -j list ruleset", ns);
+		r = bft_sh_out(&json, "ip netns exec %s nft -j list ruleset",
+			       ns);
 	bft_sh("ip netns del %s 2>/dev/null", ns);
 	unlink(path);
 	if (r || !json)
 		fail_msg("%s: cannot list the ruleset as JSON", c->name);
 	r = bf_nft_parse_json(json, "nft -j list ruleset", &nft);
 	if (r)
-		fail_msg("%s: the JSON listing does not parse (%d)", c->name, r);
+		fail_msg("%s: the JSON listing does not parse (%d)", c->name,
+			 r);
 	irs = bf_ruleset_new();
 	assert_non_null(irs);
 	r = bf_nft_lower(nft, irs);
 	bf_nft_free(&nft);
 	if (r) {
 		bf_ruleset_free(&irs);
-		fail_msg("%s: the JSON listing does not lower (%d)", c->name, r);
+		fail_msg("%s: the JSON listing does not lower (%d)", c->name,
+			 r);
 	}
 	want = ipt_text(rs);
 	got = ipt_text(irs);
@@ -268,9 +271,9 @@ static void run_case(void **state)
 		}
 		o.rs = rs;
 		o.seed = seed;
-		o.n_random = getenv("BF_DIFF_RANDOM")
-				     ? atoi(getenv("BF_DIFF_RANDOM"))
-				     : 200;
+		o.n_random = getenv("BF_DIFF_RANDOM") ?
+				     atoi(getenv("BF_DIFF_RANDOM")) :
+				     200;
 		o.verbose = getenv("BF_DIFF_VERBOSE") != NULL;
 		o.dump = getenv("BF_DIFF_DUMP") != NULL;
 		o.out = stdout;
@@ -341,7 +344,8 @@ static void add_dir(const char *dir)
 	closedir(d);
 	qsort(names, (size_t)n, sizeof(*names), cmp_str);
 	for (int i = 0; i < n; i++) {
-		if (n_cases < MAX_CASES && (!filter || strstr(names[i], filter))) {
+		if (n_cases < MAX_CASES &&
+		    (!filter || strstr(names[i], filter))) {
 			struct ncase *c = &cases[n_cases++];
 			snprintf(c->name, sizeof(c->name), "%s", names[i]);
 			snprintf(c->path, sizeof(c->path), "%s/%s", dir,
@@ -359,8 +363,9 @@ int main(void)
 	int r;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	seed = getenv("BF_DIFF_SEED") ? strtoull(getenv("BF_DIFF_SEED"), NULL, 0)
-				      : (uint64_t)time(NULL);
+	seed = getenv("BF_DIFF_SEED") ?
+		       strtoull(getenv("BF_DIFF_SEED"), NULL, 0) :
+		       (uint64_t)time(NULL);
 	printf("diff_nft: nftables (nft -f) vs bpfilter, seed %llu\n",
 	       (unsigned long long)seed);
 	if (corpus) {

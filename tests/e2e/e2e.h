@@ -32,19 +32,19 @@
 
 #include "bftest.h"
 
-#define E2E_TCP_OPEN 5000   /* listened on, never filtered by the tests */
+#define E2E_TCP_OPEN 5000 /* listened on, never filtered by the tests */
 #define E2E_TCP_FILTER 5001 /* listened on, filtered by the tests */
 #define E2E_UDP_OPEN 5002
 #define E2E_UDP_FILTER 5003
 #define E2E_PROBE_MS 1500 /* how long a probe waits for an answer */
 
 struct e2e {
-	char a[16], b[16], r[16];  /* namespaces (r only for "router") */
-	char ia[16], ib[16];	   /* interfaces in a and b */
-	char ira[16], irc[16];	   /* interfaces of r (router) */
-	pid_t srv;		   /* server in b (or c = b for router) */
-	int srv_pipe;		   /* ports of UDP datagrams received */
-	char tmp[64];		   /* temporary directory for rulesets */
+	char a[16], b[16], r[16]; /* namespaces (r only for "router") */
+	char ia[16], ib[16]; /* interfaces in a and b */
+	char ira[16], irc[16]; /* interfaces of r (router) */
+	pid_t srv; /* server in b (or c = b for router) */
+	int srv_pipe; /* ports of UDP datagrams received */
+	char tmp[64]; /* temporary directory for rulesets */
 };
 
 static int e2e_enter(const char *ns)
@@ -236,8 +236,8 @@ static __attribute__((unused)) void e2e_udp_drain(struct e2e *e)
 }
 
 /* true if a datagram from ns to addr:port reaches the server. */
-static __attribute__((unused)) bool e2e_udp(struct e2e *e, const char *ns, const char *addr,
-		    uint16_t port)
+static __attribute__((unused)) bool e2e_udp(struct e2e *e, const char *ns,
+					    const char *addr, uint16_t port)
 {
 	struct pollfd pf = { .fd = e->srv_pipe, .events = POLLIN };
 	uint16_t got;
@@ -255,8 +255,8 @@ static __attribute__((unused)) bool e2e_udp(struct e2e *e, const char *ns, const
 
 static __attribute__((unused)) bool e2e_ping(const char *ns, const char *addr)
 {
-	return bft_sh("ip netns exec %s ping -q -c1 -W1 %s >/dev/null 2>&1",
-		      ns, addr) == 0;
+	return bft_sh("ip netns exec %s ping -q -c1 -W1 %s >/dev/null 2>&1", ns,
+		      addr) == 0;
 }
 
 /* Run the CLI in namespace ns; output in *out if out is non-NULL
@@ -290,8 +290,7 @@ static int e2e_cli(char **out, const char *ns, const char *fmt, ...)
 
 /* Write a ruleset file in e->tmp; returns its path (static buffer per
  * call slot: use the result before the 4th next call). */
-static const char *e2e_file(struct e2e *e, const char *name,
-			    const char *text)
+static const char *e2e_file(struct e2e *e, const char *name, const char *text)
 {
 	static char paths[4][128];
 	static int next;
@@ -404,9 +403,9 @@ static json_t *e2e_list(const char *ns)
 
 /* Counter of rule `num` (1-based) of chain in slot/family; -1 if absent.
  * num 0 = policy counter. */
-static __attribute__((unused)) long long e2e_counter(json_t *doc, const char *slot,
-			     const char *family, const char *chain, size_t num,
-			     const char *what)
+static __attribute__((unused)) long long
+e2e_counter(json_t *doc, const char *slot, const char *family,
+	    const char *chain, size_t num, const char *what)
 {
 	json_t *slots = json_object_get(doc, "slots"), *s, *t, *c;
 	size_t i, k, m;
@@ -417,7 +416,8 @@ static __attribute__((unused)) long long e2e_counter(json_t *doc, const char *sl
 			continue;
 		json_array_foreach(json_object_get(s, "tables"), k, t)
 		{
-			if (strcmp(json_string_value(json_object_get(t, "family")),
+			if (strcmp(json_string_value(
+					   json_object_get(t, "family")),
 				   family))
 				continue;
 			json_array_foreach(json_object_get(t, "chains"), m, c)
@@ -442,14 +442,16 @@ static __attribute__((unused)) long long e2e_counter(json_t *doc, const char *sl
 	return -1;
 }
 
-static __attribute__((unused)) long long e2e_generation(json_t *doc, const char *slot)
+static __attribute__((unused)) long long e2e_generation(json_t *doc,
+							const char *slot)
 {
 	json_t *s;
 	size_t i;
 
 	json_array_foreach(json_object_get(doc, "slots"), i, s)
 	{
-		if (!strcmp(json_string_value(json_object_get(s, "slot")), slot))
+		if (!strcmp(json_string_value(json_object_get(s, "slot")),
+			    slot))
 			return json_integer_value(
 				json_object_get(s, "generation"));
 	}

@@ -9,8 +9,7 @@
 
 /* Drops TCP to E2E_TCP_FILTER and UDP to E2E_UDP_FILTER at `chain`, and
  * counts ICMP echo requests. */
-static const char *rules_in(struct e2e *e, const char *name, int tcp,
-			    int udp)
+static const char *rules_in(struct e2e *e, const char *name, int tcp, int udp)
 {
 	char text[1024];
 
@@ -80,12 +79,11 @@ static void check_all_open(struct e2e *e, const char *ns, const char *addr)
 static void run_input(struct e2e *e, const char *hook_args, const char *slot)
 {
 	json_t *doc;
-	const char *f1 = rules_in(e, "in1.rules", E2E_TCP_FILTER,
-				  E2E_UDP_FILTER);
+	const char *f1 =
+		rules_in(e, "in1.rules", E2E_TCP_FILTER, E2E_UDP_FILTER);
 	const char *f2;
 
-	assert_int_equal(e2e_cli(NULL, e->b, "apply %s %s", hook_args, f1),
-			 0);
+	assert_int_equal(e2e_cli(NULL, e->b, "apply %s %s", hook_args, f1), 0);
 	/* another process in B (the filter is held by pins, not by us) */
 	assert_int_equal(bft_sh("ip netns exec %s true", e->b), 0);
 	check_input(e, "192.0.2.2", E2E_TCP_FILTER, E2E_UDP_FILTER);
@@ -96,8 +94,7 @@ static void run_input(struct e2e *e, const char *hook_args, const char *slot)
 	assert_int_equal(e2e_generation(doc, slot), 1);
 	/* One SYN at least (retransmits may add some), exactly one UDP
 	 * datagram of 20 + 8 + 14 bytes, exactly one echo request of 84. */
-	assert_true(e2e_counter(doc, slot, "ipv4", "INPUT", 1, "packets") >=
-		    1);
+	assert_true(e2e_counter(doc, slot, "ipv4", "INPUT", 1, "packets") >= 1);
 	assert_int_equal(e2e_counter(doc, slot, "ipv4", "INPUT", 2, "packets"),
 			 1);
 	assert_int_equal(e2e_counter(doc, slot, "ipv4", "INPUT", 2, "bytes"),
@@ -110,8 +107,7 @@ static void run_input(struct e2e *e, const char *hook_args, const char *slot)
 
 	/* Re-apply: the other ports are dropped now, counters start at 0. */
 	f2 = rules_in(e, "in2.rules", E2E_TCP_OPEN, E2E_UDP_OPEN);
-	assert_int_equal(e2e_cli(NULL, e->b, "apply %s %s", hook_args, f2),
-			 0);
+	assert_int_equal(e2e_cli(NULL, e->b, "apply %s %s", hook_args, f2), 0);
 	doc = e2e_list(e->b);
 	assert_non_null(doc);
 	assert_int_equal(e2e_generation(doc, slot), 2);
@@ -163,15 +159,16 @@ static void test_xdp(void **state)
  * table). */
 static void run_input6(struct e2e *e, const char *hook_args, const char *slot)
 {
-	const char *f4 = rules_in(e, "in4.rules", E2E_TCP_FILTER,
-				  E2E_UDP_FILTER);
-	const char *f6 = e2e_file(e, "in6.rules",
-				  "*filter\n"
-				  ":INPUT ACCEPT [0:0]\n"
-				  ":FORWARD ACCEPT [0:0]\n"
-				  ":OUTPUT ACCEPT [0:0]\n"
-				  "-A INPUT -p tcp -m tcp --dport 5000 -j DROP\n"
-				  "COMMIT\n");
+	const char *f4 =
+		rules_in(e, "in4.rules", E2E_TCP_FILTER, E2E_UDP_FILTER);
+	const char *f6 =
+		e2e_file(e, "in6.rules",
+			 "*filter\n"
+			 ":INPUT ACCEPT [0:0]\n"
+			 ":FORWARD ACCEPT [0:0]\n"
+			 ":OUTPUT ACCEPT [0:0]\n"
+			 "-A INPUT -p tcp -m tcp --dport 5000 -j DROP\n"
+			 "COMMIT\n");
 	json_t *doc;
 
 	assert_int_equal(e2e_cli(NULL, e->b, "apply %s -4 %s", hook_args, f4),
@@ -193,10 +190,8 @@ static void run_input6(struct e2e *e, const char *hook_args, const char *slot)
 	assert_true(e2e_udp(e, e->a, "2001:db8::2", E2E_UDP_FILTER));
 	doc = e2e_list(e->b);
 	assert_non_null(doc);
-	assert_true(e2e_counter(doc, slot, "ipv6", "INPUT", 1, "packets") >=
-		    1);
-	assert_true(e2e_counter(doc, slot, "ipv4", "INPUT", 1, "packets") >=
-		    1);
+	assert_true(e2e_counter(doc, slot, "ipv6", "INPUT", 1, "packets") >= 1);
+	assert_true(e2e_counter(doc, slot, "ipv4", "INPUT", 1, "packets") >= 1);
 	json_decref(doc);
 	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
 	assert_true(e2e_tcp(e->a, "2001:db8::2", E2E_TCP_OPEN));
@@ -232,14 +227,15 @@ static void test_xdp_input6(void **state)
 /* OUTPUT of B: drop the SYN-ACKs from port E2E_TCP_FILTER. */
 static void run_output(struct e2e *e, const char *hook_args, const char *slot)
 {
-	const char *f = e2e_file(e, "out.rules",
-				 "*filter\n"
-				 ":INPUT ACCEPT [0:0]\n"
-				 ":FORWARD ACCEPT [0:0]\n"
-				 ":OUTPUT ACCEPT [0:0]\n"
-				 "-A OUTPUT -p tcp -m tcp --sport 5001 -j DROP\n"
-				 "-A OUTPUT -p icmp -j DROP\n"
-				 "COMMIT\n");
+	const char *f =
+		e2e_file(e, "out.rules",
+			 "*filter\n"
+			 ":INPUT ACCEPT [0:0]\n"
+			 ":FORWARD ACCEPT [0:0]\n"
+			 ":OUTPUT ACCEPT [0:0]\n"
+			 "-A OUTPUT -p tcp -m tcp --sport 5001 -j DROP\n"
+			 "-A OUTPUT -p icmp -j DROP\n"
+			 "COMMIT\n");
 	json_t *doc;
 
 	assert_int_equal(e2e_cli(NULL, e->b, "apply %s %s", hook_args, f), 0);
@@ -250,8 +246,7 @@ static void run_output(struct e2e *e, const char *hook_args, const char *slot)
 	assert_non_null(doc);
 	assert_true(e2e_counter(doc, slot, "ipv4", "OUTPUT", 1, "packets") >=
 		    1);
-	assert_int_equal(e2e_counter(doc, slot, "ipv4", "OUTPUT", 2,
-				     "packets"),
+	assert_int_equal(e2e_counter(doc, slot, "ipv4", "OUTPUT", 2, "packets"),
 			 1);
 	json_decref(doc);
 	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
@@ -278,14 +273,15 @@ static void test_tc_egress(void **state)
 static void test_nf_forward(void **state)
 {
 	struct e2e *e = *state;
-	const char *f = e2e_file(e, "fwd.rules",
-				 "*filter\n"
-				 ":INPUT ACCEPT [0:0]\n"
-				 ":FORWARD ACCEPT [0:0]\n"
-				 ":OUTPUT ACCEPT [0:0]\n"
-				 "-A FORWARD -p tcp -m tcp --dport 5001 -j DROP\n"
-				 "-A FORWARD -p udp -m udp --dport 5003 -j DROP\n"
-				 "COMMIT\n");
+	const char *f =
+		e2e_file(e, "fwd.rules",
+			 "*filter\n"
+			 ":INPUT ACCEPT [0:0]\n"
+			 ":FORWARD ACCEPT [0:0]\n"
+			 ":OUTPUT ACCEPT [0:0]\n"
+			 "-A FORWARD -p tcp -m tcp --dport 5001 -j DROP\n"
+			 "-A FORWARD -p udp -m udp --dport 5003 -j DROP\n"
+			 "COMMIT\n");
 	json_t *doc;
 
 	BFT_REQUIRE_KERNEL();
@@ -295,9 +291,8 @@ static void test_nf_forward(void **state)
 	assert_non_null(doc);
 	assert_true(e2e_counter(doc, "nf", "ipv4", "FORWARD", 1, "packets") >=
 		    1);
-	assert_int_equal(e2e_counter(doc, "nf", "ipv4", "FORWARD", 2,
-				     "packets"),
-			 1);
+	assert_int_equal(
+		e2e_counter(doc, "nf", "ipv4", "FORWARD", 2, "packets"), 1);
 	json_decref(doc);
 
 	/* FORWARD policy DROP: nothing crosses R any more. */
@@ -341,8 +336,7 @@ static pid_t flood_start(struct e2e *e, int ms)
 /* Re-applying never opens a gap: while rulesets that all drop
  * E2E_UDP_FILTER replace each other, none of a stream of datagrams to it
  * gets through, and the policy/other rules keep working. */
-static void run_atomic(struct e2e *e, const char *hook_args,
-		       const char *slot)
+static void run_atomic(struct e2e *e, const char *hook_args, const char *slot)
 {
 	const char *f[2];
 	uint16_t port;
@@ -424,8 +418,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tc_egress, setup_pair,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_xdp, setup_pair,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_xdp, setup_pair, teardown),
 		cmocka_unit_test_setup_teardown(test_tc_input6, setup_pair,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_xdp_input6, setup_pair,

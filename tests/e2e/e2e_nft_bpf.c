@@ -59,7 +59,8 @@ static int socket_in(const char *ns, int af, int type)
 	return fd;
 }
 
-static socklen_t sockaddr_of(bool v6, uint16_t port, struct sockaddr_storage *ss)
+static socklen_t sockaddr_of(bool v6, uint16_t port,
+			     struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (v6) {
@@ -78,8 +79,8 @@ static socklen_t sockaddr_of(bool v6, uint16_t port, struct sockaddr_storage *ss
 
 /* true if a datagram (payload q, n bytes; IPv4 TTL ttl, 0: default) from
  * A reaches B's port */
-static bool udp_passes(struct e2e *e, bool v6, uint16_t port,
-		       const uint8_t *q, size_t n, int ttl)
+static bool udp_passes(struct e2e *e, bool v6, uint16_t port, const uint8_t *q,
+		       size_t n, int ttl)
 {
 	struct sockaddr_storage ss;
 	uint8_t buf[512];
@@ -144,21 +145,23 @@ static const char *ruleset(struct e2e *e)
 	const char *dns = obj("dns_name.bpf.o");
 	const char *ttl = obj("verdict_ttl.bpf.o");
 
-	snprintf(text, sizeof(text),
-		 "table inet t {\n"
-		 "\tchain in {\n"
-		 "\t\ttype filter hook input priority 0; policy accept;\n"
-		 /* an ordinary accept first: the C match never sees 54 */
-		 "\t\tudp dport 54 accept\n"
-		 "\t\tudp dport { 53, 54 } bpf object \"%1$s\" section \"bpfilter/dns\" counter drop\n"
-		 "\t\tudp dport 53 accept\n"
-		 "\t\tudp dport 5353 bpf ! object \"%1$s\" drop\n"
-		 "\t\tmeta nfproto ipv4 udp dport 7001 bpf bytecode \"" CBPF_Z "\" drop\n"
-		 "\t\tudp dport 7002 bpf verdict object \"%2$s\"\n"
-		 "\t\tudp dport 7002 drop\n"
-		 "\t}\n"
-		 "}\n",
-		 dns, ttl);
+	snprintf(
+		text, sizeof(text),
+		"table inet t {\n"
+		"\tchain in {\n"
+		"\t\ttype filter hook input priority 0; policy accept;\n"
+		/* an ordinary accept first: the C match never sees 54 */
+		"\t\tudp dport 54 accept\n"
+		"\t\tudp dport { 53, 54 } bpf object \"%1$s\" section \"bpfilter/dns\" counter drop\n"
+		"\t\tudp dport 53 accept\n"
+		"\t\tudp dport 5353 bpf ! object \"%1$s\" drop\n"
+		"\t\tmeta nfproto ipv4 udp dport 7001 bpf bytecode \"" CBPF_Z
+		"\" drop\n"
+		"\t\tudp dport 7002 bpf verdict object \"%2$s\"\n"
+		"\t\tudp dport 7002 drop\n"
+		"\t}\n"
+		"}\n",
+		dns, ttl);
 	return e2e_file(e, "bpf.nft", text);
 }
 
@@ -170,22 +173,26 @@ static void check(struct e2e *e)
 	for (int v6 = 0; v6 < 2; v6++) {
 		for (size_t i = 0; i < ARRAY_SIZE(under); i++) {
 			if (dns_passes(e, v6, 53, under[i]))
-				fail_msg("IPv%d port 53 %s: not dropped by the C match",
-					 v6 ? 6 : 4, under[i]);
+				fail_msg(
+					"IPv%d port 53 %s: not dropped by the C match",
+					v6 ? 6 : 4, under[i]);
 			if (!dns_passes(e, v6, 54, under[i]))
-				fail_msg("IPv%d port 54 %s: the accept before the C match did not win",
-					 v6 ? 6 : 4, under[i]);
+				fail_msg(
+					"IPv%d port 54 %s: the accept before the C match did not win",
+					v6 ? 6 : 4, under[i]);
 			if (!dns_passes(e, v6, 5353, under[i]))
-				fail_msg("IPv%d port 5353 %s: dropped by the negated C match",
-					 v6 ? 6 : 4, under[i]);
+				fail_msg(
+					"IPv%d port 5353 %s: dropped by the negated C match",
+					v6 ? 6 : 4, under[i]);
 		}
 		for (size_t i = 0; i < ARRAY_SIZE(other); i++) {
 			if (!dns_passes(e, v6, 53, other[i]))
-				fail_msg("IPv%d port 53 %s: dropped", v6 ? 6 : 4,
-					 other[i]);
-			if (dns_passes(e, v6, 5353, other[i]))
-				fail_msg("IPv%d port 5353 %s: not dropped by the negated C match",
+				fail_msg("IPv%d port 53 %s: dropped",
 					 v6 ? 6 : 4, other[i]);
+			if (dns_passes(e, v6, 5353, other[i]))
+				fail_msg(
+					"IPv%d port 5353 %s: not dropped by the negated C match",
+					v6 ? 6 : 4, other[i]);
 		}
 	}
 	/* classic BPF, IPv4 only (the rule says meta nfproto ipv4) */
@@ -212,9 +219,8 @@ static void test_nft_bpf(void **state)
 	/* nothing installed: everything passes */
 	assert_true(dns_passes(e, false, 53, "www.example.org"));
 	assert_true(udp_passes(e, false, 7002, (const uint8_t *)"t", 1, 64));
-	assert_int_equal(e2e_cli(NULL, e->b, "apply --format nft %s",
-				 ruleset(e)),
-			 0);
+	assert_int_equal(
+		e2e_cli(NULL, e->b, "apply --format nft %s", ruleset(e)), 0);
 	check(e);
 
 	/* save --format nft prints the bpf statements */
@@ -271,16 +277,16 @@ static void test_nft_bpf_refused(void **state)
 	long long gen;
 
 	BFT_REQUIRE_KERNEL();
-	assert_int_equal(e2e_cli(NULL, e->b, "apply --format nft %s",
-				 ruleset(e)),
-			 0);
+	assert_int_equal(
+		e2e_cli(NULL, e->b, "apply --format nft %s", ruleset(e)), 0);
 	gen = generation(e);
 	assert_true(gen > 0);
-	path = e2e_file(e, "bad.nft",
-			"table ip t {\n\tchain in {\n"
-			"\t\ttype filter hook input priority 0;\n"
-			"\t\tudp dport 53 bpf object \"/nonexistent/x.o\" drop\n"
-			"\t}\n}\n");
+	path = e2e_file(
+		e, "bad.nft",
+		"table ip t {\n\tchain in {\n"
+		"\t\ttype filter hook input priority 0;\n"
+		"\t\tudp dport 53 bpf object \"/nonexistent/x.o\" drop\n"
+		"\t}\n}\n");
 	assert_int_not_equal(e2e_cli(&out, e->b, "apply --format nft %s", path),
 			     0);
 	if (!strstr(out, "bad.nft:4: bpf: cannot use /nonexistent/x.o"))

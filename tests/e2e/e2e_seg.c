@@ -224,7 +224,8 @@ static void same_verdicts(enum bf_family family)
 	/* a new seed each run (BF_TEST_SEED=N repeats one) */
 	seed = getenv("BF_TEST_SEED") ?
 		       (unsigned int)atoi(getenv("BF_TEST_SEED")) :
-		       ((unsigned int)time(NULL) ^ (unsigned int)getpid() << 16) +
+		       ((unsigned int)time(NULL) ^ (unsigned int)getpid()
+							   << 16) +
 			       (unsigned int)fam * 7919u;
 	printf("seed %u (BF_TEST_SEED)\n", seed);
 	fd = mkstemp(path);

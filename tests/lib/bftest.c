@@ -38,8 +38,8 @@ bool bft_kernel_available(const char **reason)
 		return false;
 	}
 	close(fd);
-	if (access("/usr/sbin/ip", X_OK) != 0 && access("/sbin/ip", X_OK) != 0 &&
-	    access("/usr/bin/ip", X_OK) != 0) {
+	if (access("/usr/sbin/ip", X_OK) != 0 &&
+	    access("/sbin/ip", X_OK) != 0 && access("/usr/bin/ip", X_OK) != 0) {
 		*reason = "iproute2 (ip) is not installed";
 		return false;
 	}

@@ -76,7 +76,8 @@ static inline struct bf_match pu_addr(enum bf_match_type t, const char *addr,
 		int bits = plen - 8 * i;
 
 		m.u.addr.mask[i] = bits >= 8 ? 0xff :
-				   bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+				   bits <= 0 ? 0 :
+					       (uint8_t)(0xff << (8 - bits));
 		m.u.addr.addr[i] &= m.u.addr.mask[i];
 	}
 	return m;
@@ -218,8 +219,8 @@ static inline void pu_close(struct pu_prog *p)
 static inline struct bf_counter pu_counter(const struct pu_prog *p,
 					   uint32_t idx)
 {
-	struct bf_counter *all = calloc(p->n_counters ? p->n_counters : 1,
-					sizeof(*all));
+	struct bf_counter *all =
+		calloc(p->n_counters ? p->n_counters : 1, sizeof(*all));
 	struct bf_counter c = { 0, 0 };
 	uint32_t key = 0;
 
@@ -268,7 +269,7 @@ static inline int pu_run(const struct pu_prog *p, const void *l3, size_t len,
 	o.data_in = buf;
 	o.data_size_in = (uint32_t)(len + off);
 	if (p->attach == BF_ATTACH_NF) {
-		ctx[0] = p->hook == BF_HOOK_INPUT ? NF_INET_LOCAL_IN :
+		ctx[0] = p->hook == BF_HOOK_INPUT  ? NF_INET_LOCAL_IN :
 			 p->hook == BF_HOOK_OUTPUT ? NF_INET_LOCAL_OUT :
 						     NF_INET_FORWARD;
 		ctx[1] = family == BF_FAMILY_INET6 ? NFPROTO_IPV6 :
@@ -318,13 +319,15 @@ static inline uint32_t pu_time(const struct pu_prog *p, const void *l3,
 static inline int pu_accept(const struct pu_prog *p)
 {
 	return p->attach == BF_ATTACH_NF ? NF_ACCEPT :
-	       p->attach == BF_ATTACH_TC ? TCX_NEXT : 2 /* XDP_PASS */;
+	       p->attach == BF_ATTACH_TC ? TCX_NEXT :
+					   2 /* XDP_PASS */;
 }
 
 static inline int pu_drop(const struct pu_prog *p)
 {
 	return p->attach == BF_ATTACH_NF ? NF_DROP :
-	       p->attach == BF_ATTACH_TC ? TCX_DROP : 1 /* XDP_DROP */;
+	       p->attach == BF_ATTACH_TC ? TCX_DROP :
+					   1 /* XDP_DROP */;
 }
 
 static inline uint16_t pu_csum(const void *data, size_t len)

@@ -32,13 +32,12 @@ static struct pkts mkpkts(void)
 	p.tcp = pu_build(&(struct pu_spec){ .proto = 6, .dport = 22 });
 	p.udp = pu_build(&(struct pu_spec){ .proto = 17, .dport = 53 });
 	p.icmp = pu_build(&(struct pu_spec){ .proto = 1, .itype = 8 });
-	p.icmp99 = pu_build(
-		&(struct pu_spec){ .proto = 1, .itype = 8, .src = "192.0.2.99" });
+	p.icmp99 = pu_build(&(struct pu_spec){
+		.proto = 1, .itype = 8, .src = "192.0.2.99" });
 	return p;
 }
 
-static void expect(const struct pu_prog *p, const struct pu_pkt *pkt,
-		   int want)
+static void expect(const struct pu_prog *p, const struct pu_pkt *pkt, int want)
 {
 	int r = pu_run(p, pkt->b, pkt->len, V4);
 
@@ -64,9 +63,8 @@ static struct bf_chain *user(struct bf_ruleset *rs, const char *name)
 
 static void load(struct bf_ruleset *rs, size_t k, struct pu_prog *p)
 {
-	assert_int_equal(pu_load(rs, kinds[k].attach, kinds[k].hook, V4,
-				 "veth0", p),
-			 0);
+	assert_int_equal(
+		pu_load(rs, kinds[k].attach, kinds[k].hook, V4, "veth0", p), 0);
 }
 
 static void test_first_match_and_continue(void **state)
@@ -336,8 +334,7 @@ static void test_depth(void **state)
 static void test_l2(void **state)
 {
 	struct pu_pkt t4 = pu_build(&(struct pu_spec){ .proto = 6 });
-	struct pu_pkt t6 =
-		pu_build(&(struct pu_spec){ .fam = V6, .proto = 6 });
+	struct pu_pkt t6 = pu_build(&(struct pu_spec){ .fam = V6, .proto = 6 });
 
 	(void)state;
 	BFT_REQUIRE_KERNEL();
@@ -374,13 +371,11 @@ static void test_l2(void **state)
 		pu_reset_counters(&p);
 		bad = t4;
 		bad.b[2] = 0x05; /* 1280+ */
-		assert_int_equal(pu_run(&p, bad.b, bad.len, V4),
-				 pu_accept(&p));
+		assert_int_equal(pu_run(&p, bad.b, bad.len, V4), pu_accept(&p));
 		/* IPv4 header length 4 */
 		bad = t4;
 		bad.b[0] = 0x44;
-		assert_int_equal(pu_run(&p, bad.b, bad.len, V4),
-				 pu_accept(&p));
+		assert_int_equal(pu_run(&p, bad.b, bad.len, V4), pu_accept(&p));
 		assert_int_equal(cnt(&p, b4->policy_counter_idx), 0);
 
 		/* padding after the IPv4 packet is not counted */
@@ -574,11 +569,11 @@ static void test_refused_hooks(void **state)
 
 	(void)state;
 	BFT_REQUIRE_KERNEL();
-	assert_int_equal(pu_load(rs, BF_ATTACH_TC, BF_HOOK_FORWARD, V4,
-				 "veth0", &p),
+	assert_int_equal(pu_load(rs, BF_ATTACH_TC, BF_HOOK_FORWARD, V4, "veth0",
+				 &p),
 			 -EINVAL);
-	assert_int_equal(pu_load(rs, BF_ATTACH_XDP, BF_HOOK_OUTPUT, V4,
-				 "veth0", &p),
+	assert_int_equal(pu_load(rs, BF_ATTACH_XDP, BF_HOOK_OUTPUT, V4, "veth0",
+				 &p),
 			 -EINVAL);
 	assert_int_equal(pu_load(rs, BF_ATTACH_XDP, BF_HOOK_INPUT, V4, NULL,
 				 &p),

@@ -132,8 +132,8 @@ static void test_ct_states(void **state)
 	for (int a = BF_ATTACH_TC; a <= BF_ATTACH_XDP; a++) {
 		for (int f = 0; f < BF_FAMILY_COUNT; f++) {
 			struct bf_ruleset *rs = bf_ruleset_new();
-			struct bf_chain *b = bf_ruleset_builtin(rs, f,
-								BF_HOOK_INPUT);
+			struct bf_chain *b =
+				bf_ruleset_builtin(rs, f, BF_HOOK_INPUT);
 			const char *lo = f ? "::1" : "127.0.0.1";
 			static const struct {
 				uint16_t sport, dport;
@@ -155,17 +155,20 @@ static void test_ct_states(void **state)
 			PU_RULE(b, BF_VERDICT_DROP, NULL,
 				ctm(BF_CTSTATE_RELATED | BF_CTSTATE_INVALID |
 				    BF_CTSTATE_UNTRACKED));
-			assert_int_equal(pu_load(rs, a, BF_HOOK_INPUT, f,
-						 "lo", &p),
-					 0);
+			assert_int_equal(
+				pu_load(rs, a, BF_HOOK_INPUT, f, "lo", &p), 0);
 			for (size_t i = 0; i < ARRAY_SIZE(probes); i++) {
 				struct pu_pkt pkt = pu_build(&(struct pu_spec){
-					.fam = f, .proto = 17, .src = lo,
-					.dst = lo, .sport = probes[i].sport,
+					.fam = f,
+					.proto = 17,
+					.src = lo,
+					.dst = lo,
+					.sport = probes[i].sport,
 					.dport = probes[i].dport });
 				int r, rule = probes[i].state ==
 							      BF_CTSTATE_NEW ?
-						      1 : 0;
+						      1 :
+						      0;
 
 				pu_reset_counters(&p);
 				r = pu_run(&p, pkt.b, pkt.len, f);

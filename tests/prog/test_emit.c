@@ -16,12 +16,12 @@ static void test_fixups_and_dead_code(void **state)
 	a = bf_label_new(&e);
 	b = bf_label_new(&e);
 	bf_emit_jmp_imm(&e, BPF_JEQ, BF_R1, 5, a); /* 0 */
-	bf_emit_ret(&e, 1);			   /* 1, 2 */
-	bf_emit(&e, I_MOV64_IMM(BF_R0, 9));	   /* dead: dropped */
-	bf_label_bind(&e, b);			   /* unused: still dead */
-	bf_emit(&e, I_MOV64_IMM(BF_R0, 8));	   /* dropped */
-	bf_label_bind(&e, a);			   /* used: live again */
-	bf_emit_ret(&e, 2);			   /* 3, 4 */
+	bf_emit_ret(&e, 1); /* 1, 2 */
+	bf_emit(&e, I_MOV64_IMM(BF_R0, 9)); /* dead: dropped */
+	bf_label_bind(&e, b); /* unused: still dead */
+	bf_emit(&e, I_MOV64_IMM(BF_R0, 8)); /* dropped */
+	bf_label_bind(&e, a); /* used: live again */
+	bf_emit_ret(&e, 2); /* 3, 4 */
 	assert_int_equal(bf_emit_finish(&e), 0);
 	assert_int_equal(e.n, 5);
 	assert_int_equal(e.insns[0].off, 2);

@@ -82,11 +82,12 @@ static void same_counters(const struct pair *p)
 		struct bf_counter b = pu_counter(&p->l, i);
 
 		if (a.packets != b.packets || a.bytes != b.bytes)
-			fail_msg("counter %u: folded %llu/%llu, linear %llu/%llu",
-				 i, (unsigned long long)a.packets,
-				 (unsigned long long)a.bytes,
-				 (unsigned long long)b.packets,
-				 (unsigned long long)b.bytes);
+			fail_msg(
+				"counter %u: folded %llu/%llu, linear %llu/%llu",
+				i, (unsigned long long)a.packets,
+				(unsigned long long)a.bytes,
+				(unsigned long long)b.packets,
+				(unsigned long long)b.bytes);
 	}
 }
 
@@ -135,10 +136,12 @@ static void test_saddr_runs(void **state)
 
 		rs->families = 1u << V4;
 		b->policy = BF_VERDICT_DROP;
-		saddr_rule(b, BF_VERDICT_ACCEPT, "203.0.113.0", 24, false); /* 0 */
+		saddr_rule(b, BF_VERDICT_ACCEPT, "203.0.113.0", 24,
+			   false); /* 0 */
 		for (int i = 1; i <= 10; i++) { /* rules 1..10 */
 			snprintf(a, sizeof(a), "198.51.100.%d", i);
-			saddr_rule(b, i % 3 ? BF_VERDICT_DROP : BF_VERDICT_ACCEPT,
+			saddr_rule(b,
+				   i % 3 ? BF_VERDICT_DROP : BF_VERDICT_ACCEPT,
 				   a, 32, false);
 		}
 		/* rule 11: duplicate of rule 2 (DROP) with ACCEPT */
@@ -251,10 +254,12 @@ static void test_hotdrop_behind_keys(void **state)
 		pu_reset_counters(&p.f);
 		pu_reset_counters(&p.l);
 		for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-			struct pu_pkt t = pu_build(&(struct pu_spec){
-				.src = cases[i].src, .proto = cases[i].proto,
-				.dport = 20, .l4len = cases[i].l4len,
-				.frag = cases[i].frag });
+			struct pu_pkt t = pu_build(
+				&(struct pu_spec){ .src = cases[i].src,
+						   .proto = cases[i].proto,
+						   .dport = 20,
+						   .l4len = cases[i].l4len,
+						   .frag = cases[i].frag });
 
 			if (run2(&p, &t, V4) != cases[i].want)
 				fail_msg("case %zu: wrong verdict", i);
@@ -297,20 +302,23 @@ static void test_v6_walk_error(void **state)
 
 		/* a walk error beyond the unrolled headers: the 19th
 		 * extension header is cut after its first byte */
-		struct pu_spec bad = { .fam = V6, .src = "2001:db8::3",
-				       .dport = 22, .n_fill = 20, .l4len = -1,
+		struct pu_spec bad = { .fam = V6,
+				       .src = "2001:db8::3",
+				       .dport = 22,
+				       .n_fill = 20,
+				       .l4len = -1,
 				       .trunc = 40 + 18 * 8 + 1 };
 		struct pu_pkt t = pu_build(&bad);
 		assert_int_equal(run2(&p, &t, V6), 0); /* hotdrop */
 		bad.src = "2001:db8::99";
 		t = pu_build(&bad);
 		assert_int_equal(run2(&p, &t, V6), 1);
-		t = pu_build(&(struct pu_spec){ .fam = V6, .src = "2001:db8::a",
-						.dport = 22 });
+		t = pu_build(&(struct pu_spec){
+			.fam = V6, .src = "2001:db8::a", .dport = 22 });
 		assert_int_equal(run2(&p, &t, V6), 0);
 		assert_int_equal(pk(&p.f, b->rules[9].counter_idx), 1);
-		t = pu_build(&(struct pu_spec){ .fam = V6, .src = "2001:db8::a",
-						.dport = 23 });
+		t = pu_build(&(struct pu_spec){
+			.fam = V6, .src = "2001:db8::a", .dport = 23 });
 		assert_int_equal(run2(&p, &t, V6), 1);
 		same_counters(&p);
 		close_pair(&p);
@@ -335,7 +343,8 @@ static void test_masked_runs(void **state)
 		rs->families = (1u << V4) | (1u << V6);
 		for (int i = 0; i < 10; i++) {
 			snprintf(a, sizeof(a), "198.51.%d.0", 100 + i % 6);
-			saddr_rule(b4, i < 6 ? BF_VERDICT_DROP : BF_VERDICT_ACCEPT,
+			saddr_rule(b4,
+				   i < 6 ? BF_VERDICT_DROP : BF_VERDICT_ACCEPT,
 				   a, 24, false);
 		}
 		/* after the run: a /16 rule covering all of them */
@@ -364,7 +373,8 @@ static void test_masked_runs(void **state)
 		}
 		for (int i = 6; i < 10; i++)
 			assert_int_equal(pk(&p.f, b4->rules[i].counter_idx), 0);
-		struct pu_pkt t = pu_tcp4("198.51.106.1", "192.0.2.2", 1, 80, 2);
+		struct pu_pkt t =
+			pu_tcp4("198.51.106.1", "192.0.2.2", 1, 80, 2);
 		assert_int_equal(run2(&p, &t, V4), 1);
 		assert_int_equal(pk(&p.f, b4->rules[10].counter_idx), 1);
 		same_counters(&p);
@@ -413,7 +423,9 @@ static void test_shared_lookup(void **state)
 		}
 		for (int i = 9; i <= 16; i++) { /* rules 13..20 */
 			snprintf(a, sizeof(a), "198.51.100.%d", i);
-			saddr_rule(b, i == 12 ? BF_VERDICT_RETURN : BF_VERDICT_DROP,
+			saddr_rule(b,
+				   i == 12 ? BF_VERDICT_RETURN :
+					     BF_VERDICT_DROP,
 				   a, 32, false);
 		}
 		/* rule 21: .3 again, ACCEPT: never reached */
@@ -429,7 +441,8 @@ static void test_shared_lookup(void **state)
 		assert_int_equal(n[2], 9);
 		load_pair(rs, k, V4, &p);
 
-		struct pu_pkt t = pu_tcp4("198.51.100.3", "192.0.2.99", 1, 80, 2);
+		struct pu_pkt t =
+			pu_tcp4("198.51.100.3", "192.0.2.99", 1, 80, 2);
 		assert_int_equal(run2(&p, &t, V4), 0);
 		assert_int_equal(pk(&p.f, b->rules[2].counter_idx), 1);
 		/* in the /28 and in the second group: the /28 wins */
@@ -481,8 +494,9 @@ static void random_run(struct bf_chain *c, bool user, bool has_user)
 
 	for (int i = 0; i < len; i++) {
 		static const enum bf_verdict_kind vs[] = {
-			BF_VERDICT_ACCEPT, BF_VERDICT_DROP, BF_VERDICT_RETURN,
-			BF_VERDICT_DROP, BF_VERDICT_ACCEPT, BF_VERDICT_CONTINUE,
+			BF_VERDICT_ACCEPT, BF_VERDICT_DROP,
+			BF_VERDICT_RETURN, BF_VERDICT_DROP,
+			BF_VERDICT_ACCEPT, BF_VERDICT_CONTINUE,
 		};
 		enum bf_verdict_kind v = vs[rnd(rnd(4) ? 5 : 6)];
 		char a[32], d[32];
@@ -495,31 +509,37 @@ static void random_run(struct bf_chain *c, bool user, bool has_user)
 		snprintf(d, sizeof(d), "192.0.2.%u", 1 + rnd(3));
 		switch (shape) {
 		case 0:
-			PU_RULE(c, v, NULL, pu_addr(BF_MATCH_SADDR, a, 32, false));
+			PU_RULE(c, v, NULL,
+				pu_addr(BF_MATCH_SADDR, a, 32, false));
 			break;
 		case 1:
-			PU_RULE(c, v, NULL, pu_addr(BF_MATCH_SADDR, a, 32, false),
+			PU_RULE(c, v, NULL,
+				pu_addr(BF_MATCH_SADDR, a, 32, false),
 				pu_proto(proto, false),
 				pu_l4hdr(proto, tcp ? 20 : 8, tcp),
 				pu_ports(BF_MATCH_DPORT, port, port, false));
 			break;
 		case 2:
-			PU_RULE(c, v, NULL, pu_addr(BF_MATCH_DADDR, d, 32, false),
+			PU_RULE(c, v, NULL,
+				pu_addr(BF_MATCH_DADDR, d, 32, false),
 				pu_proto(proto, false),
 				pu_l4hdr(proto, tcp ? 20 : 8, tcp),
 				pu_ports(BF_MATCH_SPORT, port, port, false),
 				pu_ports(BF_MATCH_DPORT, 1000, 2000, false));
 			break;
 		case 3:
-			PU_RULE(c, v, NULL, pu_addr(BF_MATCH_SADDR, a, 32, false),
+			PU_RULE(c, v, NULL,
+				pu_addr(BF_MATCH_SADDR, a, 32, false),
 				pu_addr(BF_MATCH_DADDR, d, 32, false));
 			break;
 		case 4: /* negated key: not folded */
-			PU_RULE(c, v, NULL, pu_addr(BF_MATCH_SADDR, a, 32, rnd(2)));
+			PU_RULE(c, v, NULL,
+				pu_addr(BF_MATCH_SADDR, a, 32, rnd(2)));
 			break;
 		case 5: /* prefixes of random lengths: runs of equal masks */
 			PU_RULE(c, v, NULL,
-				pu_addr(BF_MATCH_SADDR, a, 30 + (int)rnd(3), false));
+				pu_addr(BF_MATCH_SADDR, a, 30 + (int)rnd(3),
+					false));
 			break;
 		case 8: /* one prefix length for the run: masked keys */
 			PU_RULE(c, v, NULL,
@@ -529,9 +549,9 @@ static void random_run(struct bf_chain *c, bool user, bool has_user)
 				pu_ports(BF_MATCH_DPORT, port, port, false));
 			break;
 		case 6: /* protocol as a key, TCP flags common */
-			PU_RULE(c, v, NULL, pu_addr(BF_MATCH_SADDR, a, 32, false),
-				pu_proto(6, false), pu_l4hdr(6, 20, true),
-				({
+			PU_RULE(c, v, NULL,
+				pu_addr(BF_MATCH_SADDR, a, 32, false),
+				pu_proto(6, false), pu_l4hdr(6, 20, true), ({
 					struct bf_match m =
 						pu_m(BF_MATCH_TCPFLAGS, false);
 					m.u.tcpflags.mask = 0x12;
@@ -541,12 +561,13 @@ static void random_run(struct bf_chain *c, bool user, bool has_user)
 			break;
 		default:
 			if (has_user && !user && rnd(2)) {
-				PU_RULE(c, rnd(2) ? BF_VERDICT_JUMP :
-						    BF_VERDICT_GOTO,
-					"U", pu_addr(BF_MATCH_SADDR, a, 31, false));
+				PU_RULE(c,
+					rnd(2) ? BF_VERDICT_JUMP :
+						 BF_VERDICT_GOTO,
+					"U",
+					pu_addr(BF_MATCH_SADDR, a, 31, false));
 			} else {
-				PU_RULE(c, v, NULL,
-					pu_proto(proto, false),
+				PU_RULE(c, v, NULL, pu_proto(proto, false),
 					pu_l4hdr(proto, tcp ? 20 : 8, tcp),
 					pu_ports(BF_MATCH_DPORT, port, port,
 						 false));
@@ -596,8 +617,8 @@ static void test_random(void **state)
 		if (has_user) {
 			struct bf_chain *u = NULL;
 
-			assert_int_equal(bf_ruleset_add_chain(rs, V4, "U", 0, &u),
-					 0);
+			assert_int_equal(
+				bf_ruleset_add_chain(rs, V4, "U", 0, &u), 0);
 			for (int r = 0; r < 4; r++)
 				random_run(u, true, false);
 			b = bf_ruleset_builtin(rs, V4, kinds[k].hook);
@@ -641,22 +662,30 @@ static void test_segmented(void **state)
 		rnd_state = 77 + (uint32_t)k;
 		for (int blk = 0; blk < 24; blk++) {
 			for (int i = 0; i < 40; i++) {
-				snprintf(a, sizeof(a), "198.51.100.%u", 1 + rnd(7));
-				PU_RULE(b, rnd(2) ? BF_VERDICT_DROP :
-						    BF_VERDICT_ACCEPT,
-					NULL, pu_addr(BF_MATCH_SADDR, a, 32, false),
-					pu_proto(6, false), pu_l4hdr(6, 20, true),
+				snprintf(a, sizeof(a), "198.51.100.%u",
+					 1 + rnd(7));
+				PU_RULE(b,
+					rnd(2) ? BF_VERDICT_DROP :
+						 BF_VERDICT_ACCEPT,
+					NULL,
+					pu_addr(BF_MATCH_SADDR, a, 32, false),
+					pu_proto(6, false),
+					pu_l4hdr(6, 20, true),
 					pu_ports(BF_MATCH_DPORT, ports[rnd(4)],
 						 0, false));
 				b->rules[b->n_rules - 1].matches[3].u.ports.hi =
-					b->rules[b->n_rules - 1].matches[3].u.ports.lo;
+					b->rules[b->n_rules - 1]
+						.matches[3]
+						.u.ports.lo;
 			}
 			for (int i = 0; i < 20; i++) {
-				snprintf(a, sizeof(a), "198.51.100.%u", 1 + rnd(7));
+				snprintf(a, sizeof(a), "198.51.100.%u",
+					 1 + rnd(7));
 				PU_RULE(b, BF_VERDICT_ACCEPT, NULL,
-					pu_addr(BF_MATCH_SADDR, a, 30 + (int)rnd(3),
-						false),
-					pu_proto(6, false), pu_l4hdr(6, 20, true),
+					pu_addr(BF_MATCH_SADDR, a,
+						30 + (int)rnd(3), false),
+					pu_proto(6, false),
+					pu_l4hdr(6, 20, true),
 					pu_ports(BF_MATCH_SPORT, ports[rnd(4)],
 						 1500, false));
 			}

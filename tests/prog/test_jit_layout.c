@@ -60,8 +60,9 @@ static unsigned int max_exits(const struct bf_program *prog)
 
 	for (size_t f = 0; f < prog->n_funcs; f++) {
 		size_t lo = prog->funcs[f].insn_off;
-		size_t hi = f + 1 < prog->n_funcs ? prog->funcs[f + 1].insn_off :
-						    prog->n_insns;
+		size_t hi = f + 1 < prog->n_funcs ?
+				    prog->funcs[f + 1].insn_off :
+				    prog->n_insns;
 		unsigned int n = 0;
 
 		for (size_t i = lo; i < hi; i++)
@@ -73,8 +74,7 @@ static unsigned int max_exits(const struct bf_program *prog)
 }
 
 /* Compile rs for nf INPUT, check the exits, load it. */
-static int load(struct bf_ruleset *rs, enum bf_family fam,
-		struct pu_prog *p)
+static int load(struct bf_ruleset *rs, enum bf_family fam, struct pu_prog *p)
 {
 	struct bf_program *prog = NULL;
 	unsigned int most;
@@ -115,8 +115,8 @@ static enum bf_verdict_kind check_pkt(const struct bf_ruleset *rs,
 	ep.ctstate = BF_CTSTATE_INVALID;
 	assert_int_equal(bf_eval(rs, BF_HOOK_INPUT, &ep, NULL, NULL, &res), 0);
 	got = pu_run(p, pkt.b, pkt.len, s->fam);
-	if (got != (res.verdict == BF_VERDICT_ACCEPT ? pu_accept(p) :
-						       pu_drop(p))) {
+	if (got !=
+	    (res.verdict == BF_VERDICT_ACCEPT ? pu_accept(p) : pu_drop(p))) {
 		fprintf(stderr,
 			"verdict mismatch: %s -> %s proto %d dport %u: "
 			"interpreter %s, program %d\n",
@@ -251,7 +251,7 @@ static void test_random_load(void **state)
 	const char *env = getenv("BF_JIT_SEED");
 	unsigned int first = env ? (unsigned int)strtoul(env, NULL, 0) :
 				   (unsigned int)time(NULL) ^
-					   (unsigned int)getpid() << 16;
+					     (unsigned int)getpid() << 16;
 	double t0 = pu_now_ms();
 	unsigned int done = 0, max_insns = 0;
 
@@ -284,9 +284,8 @@ static void test_random_load(void **state)
 					      rule);
 		}
 		snprintf(text + n, sizeof(text) - n, "COMMIT\n");
-		assert_int_equal(bf_ipt_parse_restore_str(rs, text, "random",
-							  fam),
-				 0);
+		assert_int_equal(
+			bf_ipt_parse_restore_str(rs, text, "random", fam), 0);
 		r = load(rs, fam, &p);
 		if (r) {
 			fprintf(stderr,

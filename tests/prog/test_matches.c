@@ -10,9 +10,21 @@
  */
 #include "prog_util.h"
 
-enum { M = 1, N, H, R /* refused: does not compile for this hook */ };
+enum {
+	M = 1,
+	N,
+	H,
+	R /* refused: does not compile for this hook */
+};
 
-enum kind_idx { NF_IN, NF_OUT, TC_IN, TC_OUT, XDP_IN, N_KINDS };
+enum kind_idx {
+	NF_IN,
+	NF_OUT,
+	TC_IN,
+	TC_OUT,
+	XDP_IN,
+	N_KINDS
+};
 
 static const struct {
 	enum bf_attach_kind attach;
@@ -150,15 +162,23 @@ static void add(struct mcase c)
 }
 
 #define C(nm, fam_, pkt_, e, ...)                                              \
-	add((struct mcase){ .name = nm, .fam = fam_, .m = { __VA_ARGS__ },     \
-			    .n = (int)(sizeof((struct bf_match[]){ __VA_ARGS__ }) / \
-				       sizeof(struct bf_match)),               \
-			    .pkt = pkt_, .exp = { e } })
+	add((struct mcase){                                                    \
+		.name = nm,                                                    \
+		.fam = fam_,                                                   \
+		.m = { __VA_ARGS__ },                                          \
+		.n = (int)(sizeof((struct bf_match[]){ __VA_ARGS__ }) /        \
+			   sizeof(struct bf_match)),                           \
+		.pkt = pkt_,                                                   \
+		.exp = { e } })
 #define CK(nm, fam_, pkt_, e0, e1, e2, e3, e4, ...)                            \
-	add((struct mcase){ .name = nm, .fam = fam_, .m = { __VA_ARGS__ },     \
-			    .n = (int)(sizeof((struct bf_match[]){ __VA_ARGS__ }) / \
-				       sizeof(struct bf_match)),               \
-			    .pkt = pkt_, .exp = { e0, e1, e2, e3, e4 } })
+	add((struct mcase){                                                    \
+		.name = nm,                                                    \
+		.fam = fam_,                                                   \
+		.m = { __VA_ARGS__ },                                          \
+		.n = (int)(sizeof((struct bf_match[]){ __VA_ARGS__ }) /        \
+			   sizeof(struct bf_match)),                           \
+		.pkt = pkt_,                                                   \
+		.exp = { e0, e1, e2, e3, e4 } })
 
 static void build_cases(void)
 {
@@ -270,23 +290,24 @@ static void build_cases(void)
 	C("udp dport / frag offset 1", v4,
 	  P(.proto = 17, .frag = 0x0001, .dport = 22), N, UDPM,
 	  pu_ports(BF_MATCH_DPORT, 22, 22, false));
-	C("tcp dport / first frag (MF)", v4, P(.frag = 0x2000, .dport = 22),
-	  M, TCPM(), pu_ports(BF_MATCH_DPORT, 22, 22, false));
+	C("tcp dport / first frag (MF)", v4, P(.frag = 0x2000, .dport = 22), M,
+	  TCPM(), pu_ports(BF_MATCH_DPORT, 22, 22, false));
 	C("tcp / 19-byte header", v4, P(.l4len = 19, .dport = 22), H, TCPM(),
 	  pu_ports(BF_MATCH_DPORT, 22, 22, false));
 	C("tcp ! dport / 19-byte header", v4, P(.l4len = 19, .dport = 22), H,
 	  TCPM(), pu_ports(BF_MATCH_DPORT, 1, 1, true));
 	C("udp / 7-byte header", v4, P(.proto = 17, .l4len = 7), H, UDPM);
 	C("udp / 8-byte header", v4, P(.proto = 17, .l4len = 8), M, UDPM);
-	C("-p tcp only / 3-byte tcp", v4, P(.l4len = 3), M,
-	  pu_proto(6, false));
+	C("-p tcp only / 3-byte tcp", v4, P(.l4len = 3), M, pu_proto(6, false));
 	C("v6 tcp / 19-byte header", v6, P(V6, .l4len = 19), H, TCPM());
 
 	/* fragment flag (IPv4) */
-	C("-f / not fragment", v4, P(.frag = 0x4000), N, pu_m(BF_MATCH_FRAG, false));
+	C("-f / not fragment", v4, P(.frag = 0x4000), N,
+	  pu_m(BF_MATCH_FRAG, false));
 	C("-f / first fragment", v4, P(.frag = 0x2000), N,
 	  pu_m(BF_MATCH_FRAG, false));
-	C("-f / offset 1", v4, P(.frag = 0x0001), M, pu_m(BF_MATCH_FRAG, false));
+	C("-f / offset 1", v4, P(.frag = 0x0001), M,
+	  pu_m(BF_MATCH_FRAG, false));
 	C("-f / last fragment", v4, P(.frag = 0x1fff), M,
 	  pu_m(BF_MATCH_FRAG, false));
 	C("! -f / offset 1", v4, P(.frag = 0x0001), N,
@@ -317,8 +338,7 @@ static void build_cases(void)
 	  pu_proto(58, false), pu_l4hdr(58, 8, false),
 	  icmpm(255, 0, 255, false));
 	C("icmpv6 ! 1/4 / 1/4", v6, P(V6, .proto = 58, .itype = 1, .icode = 4),
-	  N, pu_proto(58, false), pu_l4hdr(58, 8, false),
-	  icmpm(1, 4, 4, true));
+	  N, pu_proto(58, false), pu_l4hdr(58, 8, false), icmpm(1, 4, 4, true));
 
 	/* multiport */
 	C("multiport dports 80", v4, P(.dport = 80), M, TCPM(),
@@ -395,14 +415,14 @@ static void build_cases(void)
 	    .dport = 53),
 	  M, UDPM, pu_ports(BF_MATCH_DPORT, 53, 53, false));
 	C("v6 first frag + tcp dport", v6,
-	  P(V6, .n_ext = 1, .ext = { 44 }, .ext_frag = 0x0001, .dport = 22),
-	  M, TCPM(), pu_ports(BF_MATCH_DPORT, 22, 22, false));
+	  P(V6, .n_ext = 1, .ext = { 44 }, .ext_frag = 0x0001, .dport = 22), M,
+	  TCPM(), pu_ports(BF_MATCH_DPORT, 22, 22, false));
 	C("v6 non-first frag -p tcp", v6,
-	  P(V6, .n_ext = 1, .ext = { 44 }, .ext_frag = 0x0008, .l4len = -1),
-	  M, pu_proto(6, false));
+	  P(V6, .n_ext = 1, .ext = { 44 }, .ext_frag = 0x0008, .l4len = -1), M,
+	  pu_proto(6, false));
 	C("v6 non-first frag tcp dport", v6,
-	  P(V6, .n_ext = 1, .ext = { 44 }, .ext_frag = 0x0008, .l4len = -1),
-	  N, TCPM(), pu_ports(BF_MATCH_DPORT, 22, 22, false));
+	  P(V6, .n_ext = 1, .ext = { 44 }, .ext_frag = 0x0008, .l4len = -1), N,
+	  TCPM(), pu_ports(BF_MATCH_DPORT, 22, 22, false));
 	C("v6 non-first frag -> dst opts: hotdrop", v6,
 	  P(V6, .n_ext = 2, .ext = { 44, 60 }, .ext_frag = 0x0010), H,
 	  pu_proto(0, false));
@@ -413,8 +433,8 @@ static void build_cases(void)
 	  P(V6, .n_ext = 1, .ext = { 44 }, .ext_frag = 0x0010, .proto = 59,
 	    .l4len = -1),
 	  M, pu_proto(59, false));
-	C("v6 none(59) is the protocol", v6, P(V6, .proto = 59, .l4len = -1),
-	  M, pu_proto(59, false));
+	C("v6 none(59) is the protocol", v6, P(V6, .proto = 59, .l4len = -1), M,
+	  pu_proto(59, false));
 	C("v6 ext hdr cut: -p all hotdrops", v6,
 	  P(V6, .n_ext = 1, .ext = { 0 }, .l4len = -1, .trunc = 41), H,
 	  pu_proto(0, false));
@@ -444,31 +464,29 @@ static void build_cases(void)
 	  pu_proto(6, false));
 	C("v6 16 ext headers", v6,
 	  P(V6, .n_ext = 16,
-	    .ext = { 0, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
-		     60, 60 },
+	    .ext = { 0, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
+		     60 },
 	    .dport = 22),
 	  M, TCPM(), pu_ports(BF_MATCH_DPORT, 22, 22, false));
 	/* Longer chains: the walk goes on beyond the unrolled headers,
 	 * bounded only by the packet, as ipv6_find_hdr() is. */
 	C("v6 17 ext headers", v6,
 	  P(V6, .n_ext = 17,
-	    .ext = { 0, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
-		     60, 60, 60 },
+	    .ext = { 0, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
+		     60, 60 },
 	    .dport = 22),
 	  M, TCPM(), pu_ports(BF_MATCH_DPORT, 22, 22, false));
 	C("v6 17 ext headers, no -p", v6,
 	  P(V6, .n_ext = 17,
-	    .ext = { 0, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
-		     60, 60, 60 }),
+	    .ext = { 0, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
+		     60, 60 }),
 	  M, pu_addr(BF_MATCH_SADDR, "2001:db8::1", 128, false));
-	C("v6 17 ext headers, other port", v6,
-	  P(V6, .n_fill = 17, .dport = 23), N, TCPM(),
-	  pu_ports(BF_MATCH_DPORT, 22, 22, false));
+	C("v6 17 ext headers, other port", v6, P(V6, .n_fill = 17, .dport = 23),
+	  N, TCPM(), pu_ports(BF_MATCH_DPORT, 22, 22, false));
 	C("v6 40 ext headers", v6, P(V6, .n_fill = 40, .dport = 22), M, TCPM(),
 	  pu_ports(BF_MATCH_DPORT, 22, 22, false));
-	C("v6 40 ext headers, other port", v6,
-	  P(V6, .n_fill = 40, .dport = 23), N, TCPM(),
-	  pu_ports(BF_MATCH_DPORT, 22, 22, false));
+	C("v6 40 ext headers, other port", v6, P(V6, .n_fill = 40, .dport = 23),
+	  N, TCPM(), pu_ports(BF_MATCH_DPORT, 22, 22, false));
 	C("v6 40 ext headers, -p all", v6, P(V6, .n_fill = 40), M,
 	  pu_proto(0, false));
 	C("v6 40 ext headers, ! -p tcp", v6, P(V6, .n_fill = 40), N,
@@ -511,7 +529,8 @@ static void build_cases(void)
 	    .l4len = -1),
 	  N, TCPM(), pu_ports(BF_MATCH_DPORT, 22, 22, false));
 	C("v6 20 dst + non-first frag -> dst opts: hotdrop", v6,
-	  P(V6, .n_fill = 20, .n_ext = 2, .ext = { 44, 60 }, .ext_frag = 0x0010),
+	  P(V6, .n_fill = 20, .n_ext = 2, .ext = { 44, 60 },
+	    .ext_frag = 0x0010),
 	  H, pu_proto(0, false));
 	C("v6 30 dst, the 26th cut: -p all hotdrops", v6,
 	  P(V6, .n_fill = 30, .l4len = -1, .trunc = 40 + 25 * 8 + 1), H,
@@ -577,8 +596,7 @@ static void build_cases(void)
 	/* mark: test runs have mark 0; XDP has no mark */
 	CK("mark 0/0xff", v4, P(), M, M, M, M, R, markm(0, 0xff, false));
 	CK("mark 1/0xff", v4, P(), N, N, N, N, R, markm(1, 0xff, false));
-	CK("! mark 0", v6, P(V6), N, N, N, N, R,
-	   markm(0, 0xffffffff, true));
+	CK("! mark 0", v6, P(V6), N, N, N, N, R, markm(0, 0xffffffff, true));
 	CK("mark 2/1 (never)", v4, P(), N, N, N, N, R, markm(2, 1, false));
 
 	/* connmark: test runs have no conntrack entry, which fails the
@@ -598,8 +616,7 @@ static void build_cases(void)
 	 * PACKET_OTHERHOST (3); at LOCAL_OUT it is PACKET_HOST (0) */
 	CK("pkttype host", v4, P(), N, M, N, N, R, pkttypem(0, false));
 	CK("pkttype otherhost", v4, P(), M, N, M, M, R, pkttypem(3, false));
-	CK("! pkttype otherhost", v6, P(V6), N, M, N, N, R,
-	   pkttypem(3, true));
+	CK("! pkttype otherhost", v6, P(V6), N, M, N, N, R, pkttypem(3, true));
 
 	/* mac source: only for received packets (refused at OUTPUT); nf
 	 * test runs come from lo, not an Ethernet device: no match either
@@ -607,8 +624,7 @@ static void build_cases(void)
 	CK("mac 02:00:00:00:00:00", v4, P(), N, R, M, R, M, macm(0, false));
 	CK("! mac 02:00:00:00:00:00", v4, P(), N, R, N, R, N, macm(0, true));
 	CK("mac 02:00:00:00:00:01", v6, P(V6), N, R, N, R, N, macm(1, false));
-	CK("! mac 02:00:00:00:00:01", v6, P(V6), N, R, M, R, M,
-	   macm(1, true));
+	CK("! mac 02:00:00:00:00:01", v6, P(V6), N, R, M, R, M, macm(1, true));
 
 	/* interfaces: tc/xdp compare with IFNAME at compile time. At
 	 * netfilter hooks, BPF_PROG_TEST_RUN picks the device from its
@@ -647,8 +663,7 @@ static void build_cases(void)
 	   pu_iface(BF_MATCH_OIFNAME, "lo", true));
 	CK("iface then hotdrop order", v6,
 	   P(V6, .n_ext = 1, .ext = { 0 }, .l4len = -1, .trunc = 41), N, N, H,
-	   N, H, pu_iface(BF_MATCH_IIFNAME, IFNAME, false),
-	   pu_proto(6, false));
+	   N, H, pu_iface(BF_MATCH_IIFNAME, IFNAME, false), pu_proto(6, false));
 }
 
 static int expected(const struct mcase *c, int k)

@@ -70,9 +70,11 @@ static int setup(void **state)
 /* An IPv4/UDP frame from 192.0.2.1 (SRC_MAC) to 192.0.2.2 (IFB). */
 static int send_frame(uint16_t dport)
 {
-	struct pu_pkt p = pu_build(&(struct pu_spec){
-		.proto = 17, .src = "192.0.2.1", .dst = "192.0.2.2",
-		.sport = 999, .dport = dport });
+	struct pu_pkt p = pu_build(&(struct pu_spec){ .proto = 17,
+						      .src = "192.0.2.1",
+						      .dst = "192.0.2.2",
+						      .sport = 999,
+						      .dport = dport });
 	uint8_t frame[2048];
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
 				   .sll_ifindex = (int)if_nametoindex(IFA),

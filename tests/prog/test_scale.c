@@ -33,8 +33,7 @@ static void add_rules(struct bf_ruleset *rs, enum bf_family f,
 			break;
 		case 1: /* -d a/24 -p udp --sport lo:hi -j ACCEPT */
 			PU_RULE(b, BF_VERDICT_ACCEPT, NULL,
-				pu_addr(BF_MATCH_DADDR, a, v6 ? 64 : 24,
-					false),
+				pu_addr(BF_MATCH_DADDR, a, v6 ? 64 : 24, false),
 				pu_proto(17, false), pu_l4hdr(17, 8, false),
 				pu_ports(BF_MATCH_SPORT, (uint16_t)i,
 					 (uint16_t)(i + 10), false));
@@ -69,8 +68,8 @@ static void add_rules(struct bf_ruleset *rs, enum bf_family f,
 		pu_l4hdr(6, 20, true), pu_ports(BF_MATCH_DPORT, 9, 9, false));
 }
 
-static void one(enum bf_attach_kind attach, enum bf_hook hook,
-		enum bf_family f, const char *what)
+static void one(enum bf_attach_kind attach, enum bf_hook hook, enum bf_family f,
+		const char *what)
 {
 	struct bf_ruleset *rs = bf_ruleset_new();
 	struct bf_chain *b;
@@ -92,9 +91,10 @@ static void one(enum bf_attach_kind attach, enum bf_hook hook,
 	pu_reset_counters(&p);
 	miss = pu_build(&(struct pu_spec){ .fam = f, .dport = 10 });
 	/* rule 0: -s 10.0.0.1 / 2001:db8:0::1 --dport 1000 */
-	early = pu_build(&(struct pu_spec){
-		.fam = f, .src = v6 ? "2001:db8::1" : "10.0.0.1",
-		.dport = 1000 });
+	early = pu_build(
+		&(struct pu_spec){ .fam = f,
+				   .src = v6 ? "2001:db8::1" : "10.0.0.1",
+				   .dport = 1000 });
 	assert_int_equal(pu_run(&p, hit.b, hit.len, f), pu_drop(&p));
 	assert_int_equal(pu_counter(&p, b->rules[N_RULES].counter_idx).packets,
 			 1);
@@ -116,8 +116,7 @@ static void empty(enum bf_attach_kind attach, enum bf_family f,
 	struct pu_pkt pkt = pu_build(&(struct pu_spec){ .fam = f });
 
 	rs->families = 1u << f;
-	assert_int_equal(pu_load(rs, attach, BF_HOOK_INPUT, f, "veth0", &p),
-			 0);
+	assert_int_equal(pu_load(rs, attach, BF_HOOK_INPUT, f, "veth0", &p), 0);
 	printf("  %-10s %s: empty ruleset, %zu insns, %u ns/run\n", what,
 	       f ? "ipv6" : "ipv4", p.n_insns,
 	       pu_time(&p, pkt.b, pkt.len, f, 100000));

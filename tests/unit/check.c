@@ -70,9 +70,8 @@ static void add(struct bf_ruleset *rs, const char *chain, int line,
 
 static void chain(struct bf_ruleset *rs, const char *name)
 {
-	assert_int_equal(bf_ruleset_add_chain(rs, BF_FAMILY_INET4, name, 1,
-					      NULL),
-			 0);
+	assert_int_equal(
+		bf_ruleset_add_chain(rs, BF_FAMILY_INET4, name, 1, NULL), 0);
 }
 
 static void assert_log(const char *needle)
@@ -166,8 +165,8 @@ static void test_depth_limit_exceeded(void **state)
 static void test_hooks_per_attach(void **state)
 {
 	struct bf_ruleset *rs = *state;
-	struct bf_chain *fwd = bf_ruleset_builtin(rs, BF_FAMILY_INET4,
-						  BF_HOOK_FORWARD);
+	struct bf_chain *fwd =
+		bf_ruleset_builtin(rs, BF_FAMILY_INET4, BF_HOOK_FORWARD);
 
 	add(rs, "OUTPUT", 8, BF_VERDICT_DROP, NULL, BF_MATCH_COUNT);
 	fwd->policy = BF_VERDICT_DROP;
@@ -220,8 +219,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_target, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_loop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unreachable_loop_ok,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreachable_loop_ok, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_depth_limit_ok, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_depth_limit_exceeded,

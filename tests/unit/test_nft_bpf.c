@@ -166,7 +166,8 @@ static void test_lower(void **state)
 	assert_int_equal(u->insns[1].k, 17);
 	/* apply's path: iptables-save text -> iptables front end */
 	assert_int_equal(bf_ipt_parse_restore_str(back, got, "lowered",
-						  BF_FAMILY_INET4), 0);
+						  BF_FAMILY_INET4),
+			 0);
 	again = ipt_text(back, BF_FAMILY_INET4);
 	assert_string_equal(again, got);
 	free(again);
@@ -191,10 +192,13 @@ static void test_print_ir(void **state)
 	assert_int_equal(bf_nft_lower(nft, rs), 0);
 	m = open_memstream(&text, &len);
 	assert_non_null(m);
-	assert_int_equal(bf_nft_print_ir(m, rs, BF_FAMILY_INET4, "b4", false), 0);
+	assert_int_equal(bf_nft_print_ir(m, rs, BF_FAMILY_INET4, "b4", false),
+			 0);
 	fclose(m);
-	if (!strstr(text, "bpf ! object \"/x/m.o\" section \"bpfilter/two\" counter accept") ||
-	    !strstr(text, "meta l4proto 6 tcp dport 80 counter bpf verdict object \"/x/v.o\"\n") ||
+	if (!strstr(text,
+		    "bpf ! object \"/x/m.o\" section \"bpfilter/two\" counter accept") ||
+	    !strstr(text,
+		    "meta l4proto 6 tcp dport 80 counter bpf verdict object \"/x/v.o\"\n") ||
 	    !strstr(text, "bpf bytecode \"" BC "\" counter accept"))
 		fail_msg("printed IR lacks the bpf statements:\n%s", text);
 	if (bf_nft_parse_str(text, "printed.nft", &again))
@@ -208,7 +212,8 @@ static void test_print_ir(void **state)
 	assert_int_equal(x->n_rules, y->n_rules);
 	for (size_t i = 0; i < x->n_rules; i++) {
 		size_t la = 0, lb = 0;
-		FILE *ma = open_memstream(&a, &la), *mb = open_memstream(&b, &lb);
+		FILE *ma = open_memstream(&a, &la),
+		     *mb = open_memstream(&b, &lb);
 		bf_ipt_print_rule(ma, &x->rules[i]);
 		bf_ipt_print_rule(mb, &y->rules[i]);
 		fclose(ma);
@@ -232,8 +237,8 @@ static void error(const char *rule, const char *want)
 	struct logcap cap = { 0 };
 	int r;
 
-	snprintf(text, sizeof(text), "table ip t {\n\tchain c {\n\t\t%s\n\t}\n}\n",
-		 rule);
+	snprintf(text, sizeof(text),
+		 "table ip t {\n\tchain c {\n\t\t%s\n\t}\n}\n", rule);
 	bf_log_set(capture, &cap);
 	r = bf_nft_parse_str(text, "e.nft", &nft);
 	bf_log_set(NULL, NULL);

@@ -83,15 +83,20 @@ static char *norm_range(const char *s, size_t n)
 					d++;
 				if (s[k] == '}') {
 					if (d == 0 || k == j - 1) {
-						el = realloc(el, (nel + 1) * sizeof(*el));
-						el[nel++] = norm_range(s + start, k - start);
+						el = realloc(el,
+							     (nel +
+							      1) * sizeof(*el));
+						el[nel++] = norm_range(
+							s + start, k - start);
 						break;
 					}
 					d--;
 				}
 				if (s[k] == ',' && d == 0) {
-					el = realloc(el, (nel + 1) * sizeof(*el));
-					el[nel++] = norm_range(s + start, k - start);
+					el = realloc(el,
+						     (nel + 1) * sizeof(*el));
+					el[nel++] = norm_range(s + start,
+							       k - start);
 					start = k + 1;
 				}
 			}
@@ -314,8 +319,10 @@ static void run_file(const char *path, struct counts *tot, int *mismatch)
 			char *semi = strchr(line, ';');
 			if (semi && f->n_chains < 16) {
 				*semi = '\0';
-				snprintf(f->chains[f->n_chains][0], 256, "%s", line + 1);
-				snprintf(f->chains[f->n_chains][1], 256, "%s", semi + 1);
+				snprintf(f->chains[f->n_chains][0], 256, "%s",
+					 line + 1);
+				snprintf(f->chains[f->n_chains][1], 256, "%s",
+					 semi + 1);
 				f->n_chains++;
 			}
 			continue;
@@ -324,8 +331,8 @@ static void run_file(const char *path, struct counts *tot, int *mismatch)
 			char fam[16], table[64], chains[256];
 			if (f->fam[0])
 				continue;
-			if (sscanf(line + 1, "%15[^;];%63[^;];%255s", fam, table,
-				   chains) != 3)
+			if (sscanf(line + 1, "%15[^;];%63[^;];%255s", fam,
+				   table, chains) != 3)
 				continue;
 			if (strcmp(fam, "ip") && strcmp(fam, "ip6") &&
 			    strcmp(fam, "inet"))
@@ -369,7 +376,8 @@ static void run_file(const char *path, struct counts *tot, int *mismatch)
 				char type[400], flags[100] = "";
 				char *fl = strstr(rest, " flags ");
 				if (fl) {
-					snprintf(flags, sizeof(flags), "%s", fl + 7);
+					snprintf(flags, sizeof(flags), "%s",
+						 fl + 7);
 					*fl = '\0';
 				}
 				char *ty = strstr(rest, "type ");
@@ -379,16 +387,19 @@ static void run_file(const char *path, struct counts *tot, int *mismatch)
 				snprintf(decl, sizeof(decl),
 					 "\t%s %s {\n\t\ttype %s\n%s%s%s",
 					 strchr(type, ':') ? "map" : "set",
-					 setname, type, flags[0] ? "\t\tflags " : "",
-					 flags, flags[0] ? "\n" : "");
+					 setname, type,
+					 flags[0] ? "\t\tflags " : "", flags,
+					 flags[0] ? "\n" : "");
 				char extra[600];
 				snprintf(extra, sizeof(extra), "%s\t}\n", decl);
 				char *text = build(f, NULL, extra);
 				int r = try_parse(text, name, &cap, NULL);
 				free(text);
 				if (ok && !r && f->n_sets < 64) {
-					snprintf(f->sets[f->n_sets], 512, "%s", decl);
-					snprintf(f->set_names[f->n_sets], 64, "%s", setname);
+					snprintf(f->sets[f->n_sets], 512, "%s",
+						 decl);
+					snprintf(f->set_names[f->n_sets], 64,
+						 "%s", setname);
 					f->set_elems[f->n_sets][0] = '\0';
 					f->n_sets++;
 				}
@@ -403,22 +414,27 @@ static void run_file(const char *path, struct counts *tot, int *mismatch)
 				if (i == f->n_sets) {
 					/* unknown set: must fail */
 					r = -EINVAL;
-					snprintf(cap.last, sizeof(cap.last),
-						 "%s:1:1: no such set (test harness)",
-						 name);
+					snprintf(
+						cap.last, sizeof(cap.last),
+						"%s:1:1: no such set (test harness)",
+						name);
 					cap.n = 1;
 					goto judge_r;
 				}
-				snprintf(saved, sizeof(saved), "%s", f->set_elems[i]);
+				snprintf(saved, sizeof(saved), "%s",
+					 f->set_elems[i]);
 				if (saved[0])
-					snprintf(f->set_elems[i], 2048, "%s, %s", saved, rest);
+					snprintf(f->set_elems[i], 2048,
+						 "%s, %s", saved, rest);
 				else
-					snprintf(f->set_elems[i], 2048, "%s", rest);
+					snprintf(f->set_elems[i], 2048, "%s",
+						 rest);
 				char *text = build(f, NULL, NULL);
 				r = try_parse(text, name, &cap, NULL);
 				free(text);
 				if (!ok || r)
-					snprintf(f->set_elems[i], 2048, "%s", saved);
+					snprintf(f->set_elems[i], 2048, "%s",
+						 saved);
 judge_r:
 				if (ok) {
 					if (!r)
@@ -428,8 +444,9 @@ judge_r:
 					else {
 						c.ok_fail++;
 						(*mismatch)++;
-						print_message("FAIL %s: ok line rejected: %s\n      %s\n",
-							      name, f1, cap.last);
+						print_message(
+							"FAIL %s: ok line rejected: %s\n      %s\n",
+							name, f1, cap.last);
 					}
 				} else {
 					if (r == -EOPNOTSUPP)
@@ -439,11 +456,12 @@ judge_r:
 					else {
 						c.fail_fail++;
 						(*mismatch)++;
-						print_message("FAIL %s: fail line %s: %s\n",
-							      name,
-							      r ? "rejected without position"
-								: "accepted",
-							      f1);
+						print_message(
+							"FAIL %s: fail line %s: %s\n",
+							name,
+							r ? "rejected without position" :
+							    "accepted",
+							f1);
 					}
 				}
 				continue;
@@ -459,12 +477,17 @@ judge:;
 					r2 = try_parse(text, name, &cap, NULL);
 				} else {
 					/* already added above if it parsed */
-					bool added = f->n_sets &&
-						     !strcmp(f->set_names[f->n_sets - 1], setname);
+					bool added =
+						f->n_sets &&
+						!strcmp(f->set_names[f->n_sets -
+								     1],
+							setname);
 					r2 = added ? 0 : -EINVAL;
 					if (!added) {
-						char *t2 = build(f, NULL, extra);
-						r2 = try_parse(t2, name, &cap, NULL);
+						char *t2 =
+							build(f, NULL, extra);
+						r2 = try_parse(t2, name, &cap,
+							       NULL);
 						free(t2);
 					}
 				}
@@ -476,14 +499,15 @@ judge:;
 				else if (r2 == -EOPNOTSUPP) {
 					c.ok_unsup++;
 					if (f->n_unsup < 64)
-						snprintf(f->unsup_sets[f->n_unsup++],
+						snprintf(f->unsup_sets
+								 [f->n_unsup++],
 							 64, "%s", setname);
-				}
-				else {
+				} else {
 					c.ok_fail++;
 					(*mismatch)++;
-					print_message("FAIL %s: set declaration rejected: %s\n      %s\n",
-						      name, f1, cap.last);
+					print_message(
+						"FAIL %s: set declaration rejected: %s\n      %s\n",
+						name, f1, cap.last);
 				}
 			} else {
 				if (r2 == -EOPNOTSUPP)
@@ -493,8 +517,9 @@ judge:;
 				else {
 					c.fail_fail++;
 					(*mismatch)++;
-					print_message("FAIL %s: bad set declaration accepted: %s\n",
-						      name, f1);
+					print_message(
+						"FAIL %s: bad set declaration accepted: %s\n",
+						name, f1);
 				}
 			}
 			continue;
@@ -509,13 +534,14 @@ judge:;
 			if (r == -EOPNOTSUPP) {
 				c.ok_unsup++;
 				if (verbose())
-					print_message("SKIP %s: %s\n      %s\n", name, f1,
-						      cap.last);
+					print_message("SKIP %s: %s\n      %s\n",
+						      name, f1, cap.last);
 			} else if (r) {
 				c.ok_fail++;
 				(*mismatch)++;
-				print_message("FAIL %s: ok rule rejected: %s\n      %s\n",
-					      name, f1, cap.last);
+				print_message(
+					"FAIL %s: ok rule rejected: %s\n      %s\n",
+					name, f1, cap.last);
 			} else {
 				char *want = norm(f3 ? f3 : f1);
 				char *got = norm(printed ? printed : "");
@@ -524,8 +550,9 @@ judge:;
 				} else {
 					c.ok_fail++;
 					(*mismatch)++;
-					print_message("FAIL %s: %s\n      want: %s\n      got:  %s\n",
-						      name, f1, want, got);
+					print_message(
+						"FAIL %s: %s\n      want: %s\n      got:  %s\n",
+						name, f1, want, got);
 				}
 				free(want);
 				free(got);
@@ -536,23 +563,25 @@ judge:;
 			} else if (r && has_position(cap.last)) {
 				c.fail_pass++;
 				if (verbose())
-					print_message("REJECTED %s: %s\n      %s\n",
-						      name, f1, cap.last);
+					print_message(
+						"REJECTED %s: %s\n      %s\n",
+						name, f1, cap.last);
 			} else {
 				c.fail_fail++;
 				(*mismatch)++;
-				print_message("FAIL %s: fail rule %s: %s %s\n", name,
-					      r ? "rejected without position:"
-						: "accepted",
+				print_message("FAIL %s: fail rule %s: %s %s\n",
+					      name,
+					      r ? "rejected without position:" :
+						  "accepted",
 					      f1, r ? cap.last : "");
 			}
 		}
 		free(printed);
 	}
-	print_message("%-40s ok %3d pass %3d fail %3d unsupported | fail-lines %3d rejected %3d accepted %3d unsupported\n",
-		      path + (strlen(path) > 40 ? strlen(path) - 40 : 0),
-		      c.ok_pass, c.ok_fail, c.ok_unsup, c.fail_pass,
-		      c.fail_fail, c.fail_unsup);
+	print_message(
+		"%-40s ok %3d pass %3d fail %3d unsupported | fail-lines %3d rejected %3d accepted %3d unsupported\n",
+		path + (strlen(path) > 40 ? strlen(path) - 40 : 0), c.ok_pass,
+		c.ok_fail, c.ok_unsup, c.fail_pass, c.fail_fail, c.fail_unsup);
 	tot->ok_pass += c.ok_pass;
 	tot->ok_fail += c.ok_fail;
 	tot->ok_unsup += c.ok_unsup;
@@ -601,9 +630,10 @@ static void test_corpus(void **state)
 			free(names[i]);
 		}
 	}
-	print_message("TOTAL ok lines: %d pass, %d fail, %d unsupported; fail lines: %d rejected, %d accepted/no position, %d unsupported\n",
-		      tot.ok_pass, tot.ok_fail, tot.ok_unsup, tot.fail_pass,
-		      tot.fail_fail, tot.fail_unsup);
+	print_message(
+		"TOTAL ok lines: %d pass, %d fail, %d unsupported; fail lines: %d rejected, %d accepted/no position, %d unsupported\n",
+		tot.ok_pass, tot.ok_fail, tot.ok_unsup, tot.fail_pass,
+		tot.fail_fail, tot.fail_unsup);
 	assert_true(tot.ok_pass > 0);
 	assert_int_equal(mismatch, 0);
 }

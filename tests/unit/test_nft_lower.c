@@ -65,8 +65,9 @@ static int lower(const char *text, char **out, struct logcap *cap)
 	return r;
 }
 
-#define EMPTY6 "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n" \
-	       ":OUTPUT ACCEPT [0:0]\nCOMMIT\n"
+#define EMPTY6                                                                 \
+	"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"                \
+	":OUTPUT ACCEPT [0:0]\nCOMMIT\n"
 
 static void check(const char *nft, const char *want)
 {
@@ -198,8 +199,9 @@ static void test_refusals(void **state)
 		"chain follows it on hook input");
 	refused("table ip t {\n\tchain c {\n\t\ttype nat hook prerouting "
 		"priority dstnat;\n\t}\n}\n",
-		-EOPNOTSUPP, "t.nft:2:8: unsupported: chain c: type nat hook "
-			     "prerouting");
+		-EOPNOTSUPP,
+		"t.nft:2:8: unsupported: chain c: type nat hook "
+		"prerouting");
 	refused("table inet t {\n\tchain c {\n\t\tlimit rate 1/second "
 		"accept\n\t}\n}\n",
 		-EOPNOTSUPP, "t.nft:3:3: unsupported: limit");
@@ -214,12 +216,14 @@ static void test_errors(void **state)
 	(void)state;
 	refused("table ip t {\n\tchain c {\n\t\ttcp dport\n\t\tudp sport "
 		"70000\n\t}\n}\n",
-		-EINVAL, "t.nft:3:12: syntax error: expected a value to "
-			 "compare with, got end of line");
+		-EINVAL,
+		"t.nft:3:12: syntax error: expected a value to "
+		"compare with, got end of line");
 	refused("table ip t {\n\tchain c {\n\t\ttcp dport\n\t\tudp sport "
 		"70000\n\t}\n}\n",
-		-EINVAL, "t.nft:4:13: '70000' is not a valid inet_service "
-			 "value: value out of range");
+		-EINVAL,
+		"t.nft:4:13: '70000' is not a valid inet_service "
+		"value: value out of range");
 	refused("define p = 22\ntable ip t {\n\tchain c {\n\t\ttcp dport $q "
 		"accept\n\t}\n}\n",
 		-EINVAL, "t.nft:4:13: unknown variable '$q'");
@@ -263,8 +267,8 @@ static void test_print_ir(void **state)
 	m = open_memstream(&text, &len);
 	assert_non_null(m);
 	for (int f = 0; f < BF_FAMILY_COUNT; f++)
-		assert_int_equal(bf_nft_print_ir(m, rs, f, f ? "b6" : "b4", false),
-				 0);
+		assert_int_equal(
+			bf_nft_print_ir(m, rs, f, f ? "b6" : "b4", false), 0);
 	fclose(m);
 	if (bf_nft_parse_str(text, "printed.nft", &again))
 		fail_msg("the printed IR does not parse:\n%s", text);
@@ -406,14 +410,16 @@ static void test_sets_as_maps(void **state)
 	m = open_memstream(&nfttext, &len);
 	assert_non_null(m);
 	for (int f = 0; f < BF_FAMILY_COUNT; f++)
-		assert_int_equal(bf_nft_print_ir(m, rs, f, f ? "b6" : "b4", false),
-				 0);
+		assert_int_equal(
+			bf_nft_print_ir(m, rs, f, f ? "b6" : "b4", false), 0);
 	fclose(m);
-	if (!strstr(nfttext, "\tset bad4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
-			     "\t\telements = { 203.0.113.0/26, "
-			     "203.0.113.100-203.0.113.110 }\n\t}\n") ||
-	    !strstr(nfttext, "\tset all {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
-			     "\t\telements = { 0.0.0.0/0 }\n\t}\n") ||
+	if (!strstr(nfttext,
+		    "\tset bad4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
+		    "\t\telements = { 203.0.113.0/26, "
+		    "203.0.113.100-203.0.113.110 }\n\t}\n") ||
+	    !strstr(nfttext,
+		    "\tset all {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
+		    "\t\telements = { 0.0.0.0/0 }\n\t}\n") ||
 	    !strstr(nfttext, "\tset e4 {\n\t\ttype ipv4_addr\n\t}\n") ||
 	    !strstr(nfttext, "ip daddr != @e4"))
 		fail_msg("printed IR:\n%s", nfttext);

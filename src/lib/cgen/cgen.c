@@ -73,7 +73,11 @@ struct cfn {
  * so that a packet walking past non-matching rules runs through as little
  * code as possible. */
 struct cold {
-	enum { COLD_MATCHED, COLD_L4, COLD_PREFIX } kind;
+	enum {
+		COLD_MATCHED,
+		COLD_L4,
+		COLD_PREFIX
+	} kind;
 	bf_label entry, next;
 	const struct bf_chain *chain;
 	const struct bf_rule *rule; /* COLD_MATCHED; COLD_PREFIX: 1st rule */
@@ -145,8 +149,8 @@ struct cg {
 	bf_label reject_cb; /* REJECT's checksum callback, if referenced */
 	bool reject_cb_on;
 	int off_ct_mark;
-	int off_skb_mark, off_skb_dev, off_dev_type, off_skb_head,
-		off_skb_data, off_skb_mac_header;
+	int off_skb_mark, off_skb_dev, off_dev_type, off_skb_head, off_skb_data,
+		off_skb_mac_header;
 	uint32_t pkttype_bit, pkttype_bits;
 	int kf_ct_lookup, kf_ct_release, off_ct_status;
 	/* folded rule groups: maps by key size, next group id */
@@ -266,8 +270,8 @@ static int collect(struct cg *c, const struct bf_chain *chain)
 		t = bf_ruleset_chain(c->rs, chain->family, v->chain);
 		if (!t || t->builtin) {
 			bf_log_at(BF_LOG_ERROR, chain->rules[i].file,
-				  chain->rules[i].line,
-				  0, "jump target %s is not a user chain",
+				  chain->rules[i].line, 0,
+				  "jump target %s is not a user chain",
 				  v->chain);
 			return -EINVAL;
 		}
@@ -496,8 +500,8 @@ static void emit_iprange(struct cg *c, const struct bf_match *m, int nwords,
 	if (p == nwords - 1 && be_word(lo, p) < be_word(hi, p)) {
 		ld(c, BPF_W, BF_R1, (int16_t)(off + 4 * p));
 		bf_emit(&c->e, I_BE(BF_R1, 32));
-		bf_emit(&c->e, I_ALU32_IMM(BPF_SUB, BF_R1,
-					   (int32_t)be_word(lo, p)));
+		bf_emit(&c->e,
+			I_ALU32_IMM(BPF_SUB, BF_R1, (int32_t)be_word(lo, p)));
 		bf_emit_jmp32_imm(&c->e, BPF_JGT, BF_R1,
 				  (int32_t)(be_word(hi, p) - be_word(lo, p)),
 				  out);
@@ -614,8 +618,8 @@ static void emit_limit(struct cg *c, const struct bf_match *m, bf_label fail)
 		bf_emit(&c->e, I_MOV32_REG(BF_R5, BF_R0));
 		bf_emit(&c->e, I_MOV32_REG(BF_R1, BF_R0));
 		bf_emit(&c->e, I_ALU32_REG(BPF_ADD, BF_R1, BF_R8));
-		bf_emit_jmp32_imm(&c->e, BPF_JLE, BF_R1,
-				  (int32_t)l->credit_cap, capped);
+		bf_emit_jmp32_imm(&c->e, BPF_JLE, BF_R1, (int32_t)l->credit_cap,
+				  capped);
 		bf_emit(&c->e, I_MOV32_IMM(BF_R1, l->credit_cap));
 		bf_label_bind(&c->e, capped);
 		bf_emit(&c->e, I_MOV64_IMM(BF_R4, 0));
@@ -719,8 +723,8 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 		masked_eq(c,
 			  m->type == BF_MATCH_SADDR ? PCTX_OFF(saddr) :
 						      PCTX_OFF(daddr),
-			  m->u.addr.addr, m->u.addr.mask, nwords, m->neg,
-			  true, fail);
+			  m->u.addr.addr, m->u.addr.mask, nwords, m->neg, true,
+			  fail);
 		return true;
 	case BF_MATCH_IIFNAME:
 	case BF_MATCH_OIFNAME: {
@@ -764,9 +768,12 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 					  m->u.l4hdr.min_len, slow);
 			bf_label_ref(&c->e, fail);
 			add_cold(c, (struct cold){
-				.kind = COLD_L4, .entry = slow, .next = fail,
-				.frag1 = m->u.l4hdr.hotdrop_frag1 && !v6,
-				.drop = c->hotdrop_l });
+					    .kind = COLD_L4,
+					    .entry = slow,
+					    .next = fail,
+					    .frag1 = m->u.l4hdr.hotdrop_frag1 &&
+						     !v6,
+					    .drop = c->hotdrop_l });
 			return true;
 		}
 		ld(c, BPF_H, BF_R1, PCTX_OFF(fragoff));
@@ -858,10 +865,14 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 	case BF_MATCH_TTL: {
 		/* ttl_mt() / hl_mt(): the jump taken when the test fails */
 		static const uint8_t fail_op[2][4] = {
-			[0] = { [BF_TTL_EQ] = BPF_JNE, [BF_TTL_NE] = BPF_JEQ,
-				[BF_TTL_LT] = BPF_JGE, [BF_TTL_GT] = BPF_JLE },
-			[1] = { [BF_TTL_EQ] = BPF_JEQ, [BF_TTL_NE] = BPF_JNE,
-				[BF_TTL_LT] = BPF_JLT, [BF_TTL_GT] = BPF_JGT },
+			[0] = { [BF_TTL_EQ] = BPF_JNE,
+				[BF_TTL_NE] = BPF_JEQ,
+				[BF_TTL_LT] = BPF_JGE,
+				[BF_TTL_GT] = BPF_JLE },
+			[1] = { [BF_TTL_EQ] = BPF_JEQ,
+				[BF_TTL_NE] = BPF_JNE,
+				[BF_TTL_LT] = BPF_JLT,
+				[BF_TTL_GT] = BPF_JGT },
 		};
 
 		if ((unsigned)m->u.ttl.op > BF_TTL_GT) {
@@ -948,8 +959,9 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 	case BF_MATCH_RT:
 		return bf_mx_emit(&c->mx, &c->e, rule, m, fail, c->hotdrop_l);
 	default:
-		bf_log_at(BF_LOG_ERROR, rule->file, m->line ? m->line : rule->line,
-			  0, "codegen: unsupported match type %d", m->type);
+		bf_log_at(BF_LOG_ERROR, rule->file,
+			  m->line ? m->line : rule->line, 0,
+			  "codegen: unsupported match type %d", m->type);
 		bf_emit_fail(&c->e, -ENOTSUP);
 		return false;
 	}
@@ -979,7 +991,7 @@ static void emit_policy(struct cg *c, const struct bf_chain *chain)
 	}
 	emit_count(c, chain->policy_counter_idx);
 	bf_emit_ret(&c->e, chain->policy == BF_VERDICT_DROP ? BF_RC_DROP :
-							     BF_RC_ACCEPT);
+							      BF_RC_ACCEPT);
 }
 
 /* LOG (ipt_log_packet() in net/netfilter/nf_log_syslog.c, reached through
@@ -1000,28 +1012,30 @@ static void emit_log(struct cg *c, const struct bf_rule *rule)
 	bf_emit(&c->e, I_HELPER(BPF_FUNC_map_lookup_elem));
 	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, done);
 	bf_emit(&c->e, I_MOV64_REG(BF_R6, BF_R0));
-	bf_emit(&c->e, I_ST(BPF_W, BF_R6,
-			    (int16_t)offsetof(struct bf_pktlog_rec,
-					      counter_idx),
-			    (int32_t)rule->counter_idx));
-	bf_emit(&c->e, I_ST(BPF_W, BF_R6,
-			    (int16_t)offsetof(struct bf_pktlog_rec, nflog_group),
-			    rule->verdict.kind == BF_VERDICT_NFLOG ?
-				    (int32_t)(rule->verdict.u.nflog.group |
-					      BF_PKTLOG_NFLOG << 16) :
-				    0));
+	bf_emit(&c->e,
+		I_ST(BPF_W, BF_R6,
+		     (int16_t)offsetof(struct bf_pktlog_rec, counter_idx),
+		     (int32_t)rule->counter_idx));
+	bf_emit(&c->e,
+		I_ST(BPF_W, BF_R6,
+		     (int16_t)offsetof(struct bf_pktlog_rec, nflog_group),
+		     rule->verdict.kind == BF_VERDICT_NFLOG ?
+			     (int32_t)(rule->verdict.u.nflog.group |
+				       BF_PKTLOG_NFLOG << 16) :
+			     0));
 	for (int i = 0; i < 4; i++) {
 		int16_t src = (int16_t)(PCTX_OFF(iif) + 8 * i);
-		int16_t dst = (int16_t)(offsetof(struct bf_pktlog_rec, iif) +
-					8 * i);
+		int16_t dst =
+			(int16_t)(offsetof(struct bf_pktlog_rec, iif) + 8 * i);
 
 		ld(c, BPF_DW, BF_R1, src);
 		bf_emit(&c->e, I_STX(BPF_DW, BF_R6, BF_R1, dst));
 	}
 	_Static_assert(offsetof(struct bf_pktlog_rec, oif) ==
-			       offsetof(struct bf_pktlog_rec, iif) + 16 &&
-		       offsetof(struct bf_pctx, oif) ==
-			       offsetof(struct bf_pctx, iif) + 16,
+				       offsetof(struct bf_pktlog_rec, iif) +
+					       16 &&
+			       offsetof(struct bf_pctx, oif) ==
+				       offsetof(struct bf_pctx, iif) + 16,
 		       "iif/oif adjacent");
 	ld(c, BPF_W, BF_R1, PCTX_OFF(mark));
 	bf_emit(&c->e, I_STX(BPF_W, BF_R6, BF_R1,
@@ -1057,8 +1071,8 @@ static void emit_log_mac_nf(struct cg *c)
 	bf_emit(&c->e, I_HELPER(BPF_FUNC_map_lookup_elem));
 	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, done);
 	bf_emit(&c->e, I_ST(BPF_B, BF_R0, maclen, 0));
-	bf_emit(&c->e, I_LDX(BPF_H, BF_R2, BF_R7,
-			     (int16_t)c->off_skb_mac_header));
+	bf_emit(&c->e,
+		I_LDX(BPF_H, BF_R2, BF_R7, (int16_t)c->off_skb_mac_header));
 	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R2, 0xffff, done);
 	bf_emit(&c->e, I_LDX(BPF_DW, BF_R3, BF_R7, (int16_t)c->off_skb_head));
 	bf_emit(&c->e, I_LDX(BPF_DW, BF_R4, BF_R7, (int16_t)c->off_skb_data));
@@ -1118,8 +1132,7 @@ static void emit_log_mac(struct cg *c, int32_t l3off)
  * hook, family, link-layer header and the first BF_PKTLOG_CAP bytes from
  * the L3 header (l3off in the dynptr) into the per-CPU record. Uses
  * r0-r5, r7. */
-static void emit_log_capture(struct cg *c, enum bf_family family,
-			     int32_t l3off)
+static void emit_log_capture(struct cg *c, enum bf_family family, int32_t l3off)
 {
 	bf_label done = bf_label_new(&c->e), capped = bf_label_new(&c->e);
 
@@ -1147,18 +1160,18 @@ static void emit_log_capture(struct cg *c, enum bf_family family,
 			     (int16_t)offsetof(struct bf_pktlog_rec, caplen)));
 	/* bpf_dynptr_read(dst, len, src, offset, flags) */
 	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
-	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1,
-				   (int32_t)offsetof(struct bf_pktlog_rec,
-						     data)));
+	bf_emit(&c->e,
+		I_ALU64_IMM(BPF_ADD, BF_R1,
+			    (int32_t)offsetof(struct bf_pktlog_rec, data)));
 	bf_emit(&c->e, I_MOV64_REG(BF_R3, BF_FP));
 	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R3, STK_DYNPTR));
 	bf_emit(&c->e, I_MOV64_IMM(BF_R4, l3off));
 	bf_emit(&c->e, I_MOV64_IMM(BF_R5, 0));
 	bf_emit(&c->e, I_HELPER(BPF_FUNC_dynptr_read));
 	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, done);
-	bf_emit(&c->e, I_ST(BPF_W, BF_R7,
-			    (int16_t)offsetof(struct bf_pktlog_rec, caplen),
-			    0));
+	bf_emit(&c->e,
+		I_ST(BPF_W, BF_R7,
+		     (int16_t)offsetof(struct bf_pktlog_rec, caplen), 0));
 	bf_label_bind(&c->e, done);
 }
 
@@ -1291,9 +1304,12 @@ static void emit_rule(struct cg *c, const struct bf_chain *chain,
 		 * runs straight through. */
 		if (!bf_emit_invert_last(&c->e, next, matched))
 			bf_emit_ja(&c->e, matched);
-		add_cold(c, (struct cold){
-			.kind = COLD_MATCHED, .entry = matched, .next = next,
-			.chain = chain, .rule = rule, .seg = seg });
+		add_cold(c, (struct cold){ .kind = COLD_MATCHED,
+					   .entry = matched,
+					   .next = next,
+					   .chain = chain,
+					   .rule = rule,
+					   .seg = seg });
 	} else if (reach) {
 		emit_count(c, rule->counter_idx);
 		emit_verdict(c, chain, rule, seg, next);
@@ -1320,7 +1336,8 @@ static int mapb_rehash(struct mapb *m, uint32_t cap)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < m->n; i++) {
 		uint32_t h = key_hash(m->keys + (size_t)i * m->key_size,
-				      m->key_size) & (cap - 1);
+				      m->key_size) &
+			     (cap - 1);
 
 		while (ht[h])
 			h = (h + 1) & (cap - 1);
@@ -1343,8 +1360,8 @@ static int mapb_add(struct mapb *m, const uint8_t *key, uint32_t value)
 		return -ENOMEM;
 	h = key_hash(key, m->key_size) & (m->ht_cap - 1);
 	while (m->ht[h]) {
-		if (!memcmp(m->keys + (size_t)(m->ht[h] - 1) * m->key_size,
-			    key, m->key_size))
+		if (!memcmp(m->keys + (size_t)(m->ht[h] - 1) * m->key_size, key,
+			    m->key_size))
 			return 0;
 		h = (h + 1) & (m->ht_cap - 1);
 	}
@@ -1398,9 +1415,10 @@ static int fill_group(struct cg *c, const struct bf_chain *chain,
 		uint32_t v = 0;
 
 		if (upto == SIZE_MAX) {
-			v = r->verdict.kind == BF_VERDICT_ACCEPT ? BF_RC_ACCEPT :
-			    r->verdict.kind == BF_VERDICT_DROP	 ? BF_RC_DROP :
-								   BF_RC_RETURN;
+			v = r->verdict.kind == BF_VERDICT_ACCEPT ?
+				    BF_RC_ACCEPT :
+			    r->verdict.kind == BF_VERDICT_DROP ? BF_RC_DROP :
+								 BF_RC_RETURN;
 			v |= (r->counter_idx - base) << 2;
 		}
 		bf_fold_key(parts, n_parts, size, gid, r, key);
@@ -1430,9 +1448,11 @@ static void emit_lookup(struct cg *c, const struct bf_fold_group *g,
 	uint8_t end = 4;
 
 	if (n_parts)
-		end = (uint8_t)(parts[n_parts - 1].off + parts[n_parts - 1].size);
+		end = (uint8_t)(parts[n_parts - 1].off +
+				parts[n_parts - 1].size);
 	if (end < size) /* padding: zero the last word first */
-		bf_emit(&c->e, I_ST(BPF_W, BF_R9, (int16_t)(key + size - 4), 0));
+		bf_emit(&c->e,
+			I_ST(BPF_W, BF_R9, (int16_t)(key + size - 4), 0));
 	bf_emit(&c->e, I_ST(BPF_W, BF_R9, key, (int32_t)gid));
 	for (uint8_t i = 0; i < n_parts; i++) {
 		const struct bf_fold_part *p = &parts[i];
@@ -1446,9 +1466,9 @@ static void emit_lookup(struct cg *c, const struct bf_fold_group *g,
 			    p->field == BF_FOLD_DADDR)
 				memcpy(&mask, p->mask + o, 4);
 			if (!mask) {
-				bf_emit(&c->e, I_ST(BPF_W, BF_R9,
-						    (int16_t)(key + p->off + o),
-						    0));
+				bf_emit(&c->e,
+					I_ST(BPF_W, BF_R9,
+					     (int16_t)(key + p->off + o), 0));
 				continue;
 			}
 			ld(c, sz, BF_R1, (int16_t)(field_off[p->field] + o));
@@ -1490,7 +1510,8 @@ static void emit_group(struct cg *c, const struct bf_chain *chain,
 	} else if (c->n_shared < SHARED_MAX) {
 		sh = &c->shared[c->n_shared];
 		*sh = (struct shared){
-			.r0 = r0, .gid = ++c->next_gid,
+			.r0 = r0,
+			.gid = ++c->next_gid,
 			.base = r0->counter_idx,
 			.slot = (int16_t)(-8 * (int)(c->n_shared + 1)),
 		};
@@ -1540,10 +1561,13 @@ static void emit_group(struct cg *c, const struct bf_chain *chain,
 		    (c->n_cold && c->cold[c->n_cold - 1].kind == COLD_L4 &&
 		     c->cold[c->n_cold - 1].drop == hd)) {
 			bf_label_ref(&c->e, end);
-			add_cold(c, (struct cold){
-				.kind = COLD_PREFIX, .entry = hd, .next = end,
-				.group = g, .upto = p, .gid = pgid,
-				.map = (uint32_t)pmap });
+			add_cold(c, (struct cold){ .kind = COLD_PREFIX,
+						   .entry = hd,
+						   .next = end,
+						   .group = g,
+						   .upto = p,
+						   .gid = pgid,
+						   .map = (uint32_t)pmap });
 		}
 	}
 	if (reach) {
@@ -1559,13 +1583,12 @@ static void emit_group(struct cg *c, const struct bf_chain *chain,
 			kinds[rc] = true;
 		}
 		if (lead) {
-			emit_lookup(c, g, SIZE_MAX, sh->gid,
-				    (uint32_t)sh->map);
+			emit_lookup(c, g, SIZE_MAX, sh->gid, (uint32_t)sh->map);
 			bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, end);
 			bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R0, 0));
 			if (sh->slot)
-				bf_emit(&c->e, I_STX(BPF_DW, BF_FP, BF_R1,
-						     sh->slot));
+				bf_emit(&c->e,
+					I_STX(BPF_DW, BF_FP, BF_R1, sh->slot));
 		} else {
 			/* -1 (not found) fails the range test below */
 			bf_emit(&c->e, I_LDX(BPF_DW, BF_R1, BF_FP, sh->slot));
@@ -1582,7 +1605,8 @@ static void emit_group(struct cg *c, const struct bf_chain *chain,
 		bf_emit_jmp_imm(&c->e, BPF_JGE, BF_R1, (int32_t)(lo + g->n),
 				end);
 		if (lo)
-			bf_emit(&c->e, I_ALU64_IMM(BPF_SUB, BF_R1, (int32_t)lo));
+			bf_emit(&c->e,
+				I_ALU64_IMM(BPF_SUB, BF_R1, (int32_t)lo));
 		bf_emit(&c->e, I_ALU64_IMM(BPF_LSH, BF_R1, 4));
 		bf_emit_counters_addr(&c->e, BF_R3, r0->counter_idx * 16);
 		bf_emit(&c->e, I_ALU64_REG(BPF_ADD, BF_R3, BF_R1));
@@ -1592,13 +1616,15 @@ static void emit_group(struct cg *c, const struct bf_chain *chain,
 		bf_emit(&c->e, I_ATOMIC_ADD64(BF_R3, BF_R1, 8));
 		for (int rc = BF_RC_ACCEPT; rc <= BF_RC_RETURN; rc++) {
 			bf_label other;
-			struct bf_rule ret = { .verdict.kind = BF_VERDICT_RETURN };
+			struct bf_rule ret = { .verdict.kind =
+						       BF_VERDICT_RETURN };
 
 			if (!kinds[rc])
 				continue;
 			other = bf_label_new(&c->e);
 			if (--n_kinds)
-				bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R2, rc, other);
+				bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R2, rc,
+						other);
 			if (rc == BF_RC_RETURN)
 				emit_verdict(c, chain, &ret, seg, end);
 			else
@@ -1965,8 +1991,8 @@ static void emit_v6_hdrlen(struct cg *c, int32_t l3off, int32_t add,
  * `found`; a header that cannot be read to `err`; a non-first fragment
  * stores fragoff, l4proto and thoff and goes to `frag_done`. Otherwise it
  * falls through with r6, r7 = the following header and its offset. */
-static void v6_step(struct cg *c, int32_t l3off, bf_label found,
-		    bf_label err, bf_label frag_done)
+static void v6_step(struct cg *c, int32_t l3off, bf_label found, bf_label err,
+		    bf_label frag_done)
 {
 	bf_label opt = bf_label_new(&c->e), auth = bf_label_new(&c->e);
 	bf_label frag = bf_label_new(&c->e), adv = bf_label_new(&c->e);
@@ -2185,8 +2211,7 @@ static void emit_reject_cb(struct cg *c, struct bf_program *prog)
 {
 	struct bf_func *fn;
 
-	if (!c->reject_cb_on || !bf_label_refs(&c->e, c->reject_cb) ||
-	    c->e.err)
+	if (!c->reject_cb_on || !bf_label_refs(&c->e, c->reject_cb) || c->e.err)
 		return;
 	if (prog->n_funcs == c->cap_funcs) {
 		bf_emit_fail(&c->e, -ENOMEM); /* cap_funcs > 2: cannot be */
@@ -2252,8 +2277,8 @@ static void parse_nf_meta(struct cg *c)
 	st_pctx(c, BPF_W, PCTX_OFF(ctstate), BF_R3);
 
 	if (c->need_mark) {
-		bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R7,
-				     (int16_t)c->off_skb_mark));
+		bf_emit(&c->e,
+			I_LDX(BPF_W, BF_R1, BF_R7, (int16_t)c->off_skb_mark));
 		st_pctx(c, BPF_W, PCTX_OFF(mark), BF_R1);
 	}
 	if (c->need_pkttype) {
@@ -2261,8 +2286,9 @@ static void parse_nf_meta(struct cg *c)
 		bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R7,
 				     (int16_t)(c->pkttype_bit / 8)));
 		if (c->pkttype_bit % 8)
-			bf_emit(&c->e, I_ALU32_IMM(BPF_RSH, BF_R1,
-						   (int32_t)(c->pkttype_bit % 8)));
+			bf_emit(&c->e,
+				I_ALU32_IMM(BPF_RSH, BF_R1,
+					    (int32_t)(c->pkttype_bit % 8)));
 		if (c->pkttype_bits)
 			bf_emit(&c->e,
 				I_ALU32_IMM(BPF_AND, BF_R1,
@@ -2275,20 +2301,20 @@ static void parse_nf_meta(struct cg *c)
 		 * between skb->head and skb->data */
 		bf_label nomac = bf_label_new(&c->e);
 
-		bf_emit(&c->e, I_LDX(BPF_DW, BF_R1, BF_R7,
-				     (int16_t)c->off_skb_dev));
+		bf_emit(&c->e,
+			I_LDX(BPF_DW, BF_R1, BF_R7, (int16_t)c->off_skb_dev));
 		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R1, 0, nomac);
-		bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R1,
-				     (int16_t)c->off_dev_type));
+		bf_emit(&c->e,
+			I_LDX(BPF_H, BF_R1, BF_R1, (int16_t)c->off_dev_type));
 		bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, 1 /* ARPHRD_ETHER */,
 				  nomac);
 		bf_emit(&c->e, I_LDX(BPF_H, BF_R2, BF_R7,
 				     (int16_t)c->off_skb_mac_header));
 		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R2, 0xffff, nomac);
-		bf_emit(&c->e, I_LDX(BPF_DW, BF_R3, BF_R7,
-				     (int16_t)c->off_skb_head));
-		bf_emit(&c->e, I_LDX(BPF_DW, BF_R4, BF_R7,
-				     (int16_t)c->off_skb_data));
+		bf_emit(&c->e,
+			I_LDX(BPF_DW, BF_R3, BF_R7, (int16_t)c->off_skb_head));
+		bf_emit(&c->e,
+			I_LDX(BPF_DW, BF_R4, BF_R7, (int16_t)c->off_skb_data));
 		bf_emit(&c->e, I_ALU64_REG(BPF_SUB, BF_R4, BF_R3));
 		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R2));
 		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, ETH_HLEN_));
@@ -2311,12 +2337,12 @@ static void parse_nf_meta(struct cg *c)
 	/* state->in->name, state->out->name; a missing device reads as
 	 * zeros (BTF pointer loads of NULL yield 0). */
 	for (int dir = 0; dir < 2; dir++) {
-		int16_t poff = (int16_t)(dir ? c->off_state_out :
-					       c->off_state_in);
+		int16_t poff =
+			(int16_t)(dir ? c->off_state_out : c->off_state_in);
 		int16_t dst = dir ? PCTX_OFF(oif) : PCTX_OFF(iif);
 
-		bf_emit(&c->e, I_LDX(BPF_DW, BF_R1, BF_R6,
-				     (int16_t)c->off_ctx_state));
+		bf_emit(&c->e,
+			I_LDX(BPF_DW, BF_R1, BF_R6, (int16_t)c->off_ctx_state));
 		bf_emit(&c->e, I_LDX(BPF_DW, BF_R2, BF_R1, poff));
 		for (int i = 0; i < 2; i++) {
 			bf_emit(&c->e,
@@ -2356,10 +2382,12 @@ static void ct_lookup(struct cg *c, enum bf_family family)
 	/* struct bpf_sock_tuple: addresses and ports in network order */
 	if (v6) {
 		for (int i = 0; i < 2; i++) {
-			ld(c, BPF_DW, BF_R1, (int16_t)(PCTX_OFF(saddr) + 8 * i));
+			ld(c, BPF_DW, BF_R1,
+			   (int16_t)(PCTX_OFF(saddr) + 8 * i));
 			bf_emit(&c->e, I_STX(BPF_DW, BF_FP, BF_R1,
 					     (int16_t)(t + 8 * i)));
-			ld(c, BPF_DW, BF_R1, (int16_t)(PCTX_OFF(daddr) + 8 * i));
+			ld(c, BPF_DW, BF_R1,
+			   (int16_t)(PCTX_OFF(daddr) + 8 * i));
 			bf_emit(&c->e, I_STX(BPF_DW, BF_FP, BF_R1,
 					     (int16_t)(t + 16 + 8 * i)));
 		}
@@ -2371,7 +2399,8 @@ static void ct_lookup(struct cg *c, enum bf_family family)
 	}
 	ld(c, BPF_H, BF_R1, PCTX_OFF(sport));
 	bf_emit(&c->e, I_BE(BF_R1, 16));
-	bf_emit(&c->e, I_STX(BPF_H, BF_FP, BF_R1, (int16_t)(t + (v6 ? 32 : 8))));
+	bf_emit(&c->e,
+		I_STX(BPF_H, BF_FP, BF_R1, (int16_t)(t + (v6 ? 32 : 8))));
 	ld(c, BPF_H, BF_R1, PCTX_OFF(dport));
 	bf_emit(&c->e, I_BE(BF_R1, 16));
 	bf_emit(&c->e,
@@ -2396,7 +2425,8 @@ static void ct_lookup(struct cg *c, enum bf_family family)
 	bf_emit(&c->e, I_MOV64_IMM(BF_R3, BF_CTSTATE_ESTABLISHED));
 	bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R2, 0, store); /* IP_CT_DIR_REPLY */
 	bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R1));
-	bf_emit(&c->e, I_ALU64_IMM(BPF_AND, BF_R2, 1 << 1)); /* IPS_SEEN_REPLY */
+	bf_emit(&c->e,
+		I_ALU64_IMM(BPF_AND, BF_R2, 1 << 1)); /* IPS_SEEN_REPLY */
 	bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R2, 0, store);
 	bf_emit(&c->e, I_MOV64_IMM(BF_R3, BF_CTSTATE_RELATED));
 	bf_emit(&c->e, I_ALU64_IMM(BPF_AND, BF_R1, 1 << 0)); /* IPS_EXPECTED */
@@ -2452,15 +2482,17 @@ static void call_builtin(struct cg *c, enum bf_family family)
 	if (c->mark_on && c->attach == BF_ATTACH_TC) {
 		/* MARK rules changed pctx.mark (t_mark.c) */
 		ld(c, BPF_W, BF_R1, PCTX_OFF(mark));
-		bf_emit(&c->e, I_STX(BPF_W, BF_R6, BF_R1,
-				     (int16_t)offsetof(struct __sk_buff,
-						       mark)));
+		bf_emit(&c->e,
+			I_STX(BPF_W, BF_R6, BF_R1,
+			      (int16_t)offsetof(struct __sk_buff, mark)));
 	}
 	if (c->reject_on) {
 		bf_label rej = bf_label_new(&c->e);
 		struct bf_reject_env env = {
-			.attach = c->attach, .hook = c->hook,
-			.l3off = ETH_HLEN_, .v_drop = c->v_drop,
+			.attach = c->attach,
+			.hook = c->hook,
+			.l3off = ETH_HLEN_,
+			.v_drop = c->v_drop,
 			.kf_size = c->kf_size,
 		};
 
@@ -2515,8 +2547,8 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 	fp_ptr(c, BF_R9, STK_PCTX);
 
 	if (c->attach == BF_ATTACH_NF) {
-		bf_emit(&c->e, I_LDX(BPF_DW, BF_R7, BF_R6,
-				     (int16_t)c->off_ctx_skb));
+		bf_emit(&c->e,
+			I_LDX(BPF_DW, BF_R7, BF_R6, (int16_t)c->off_ctx_skb));
 		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
 	} else {
 		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R6));
@@ -2545,17 +2577,15 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 		bf_label v4 = bf_label_new(&c->e), v6 = bf_label_new(&c->e);
 
 		if (c->attach == BF_ATTACH_TC && c->need_mark) {
-			bf_emit(&c->e,
-				I_LDX(BPF_W, BF_R1, BF_R6,
-				      (int16_t)offsetof(struct __sk_buff,
-							mark)));
+			bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R6,
+					     (int16_t)offsetof(struct __sk_buff,
+							       mark)));
 			st_pctx(c, BPF_W, PCTX_OFF(mark), BF_R1);
 		}
 		if (c->attach == BF_ATTACH_TC && c->need_pkttype) {
-			bf_emit(&c->e,
-				I_LDX(BPF_W, BF_R1, BF_R6,
-				      (int16_t)offsetof(struct __sk_buff,
-							pkt_type)));
+			bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R6,
+					     (int16_t)offsetof(struct __sk_buff,
+							       pkt_type)));
 			st_pctx(c, BPF_B, PCTX_OFF(pkttype), BF_R1);
 		}
 		bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R8, ETH_HLEN_, accept);
@@ -2587,8 +2617,7 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 			if (c->use_ct)
 				ct_lookup(c, BF_FAMILY_INET4);
 			if (c->log_on)
-				emit_log_capture(c, BF_FAMILY_INET4,
-						 ETH_HLEN_);
+				emit_log_capture(c, BF_FAMILY_INET4, ETH_HLEN_);
 			if (c->um.on)
 				bf_um_fill(&c->e, c->attach, c->hook,
 					   ETH_HLEN_);
@@ -2602,8 +2631,7 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 			if (c->use_ct)
 				ct_lookup(c, BF_FAMILY_INET6);
 			if (c->log_on)
-				emit_log_capture(c, BF_FAMILY_INET6,
-						 ETH_HLEN_);
+				emit_log_capture(c, BF_FAMILY_INET6, ETH_HLEN_);
 			if (c->um.on)
 				bf_um_fill(&c->e, c->attach, c->hook,
 					   ETH_HLEN_);
@@ -2671,18 +2699,17 @@ static int resolve_kernel(struct cg *c)
 	c->off_state_in = bf_kbtf_member_off("nf_hook_state", "in");
 	c->off_state_out = bf_kbtf_member_off("nf_hook_state", "out");
 	c->off_dev_name = bf_kbtf_member_off("net_device", "name");
-	if (c->off_ctx_state < 0 || c->off_ctx_skb < 0 ||
-	    c->off_skb_nfct < 0 || c->off_state_in < 0 ||
-	    c->off_state_out < 0 || c->off_dev_name < 0)
+	if (c->off_ctx_state < 0 || c->off_ctx_skb < 0 || c->off_skb_nfct < 0 ||
+	    c->off_state_in < 0 || c->off_state_out < 0 || c->off_dev_name < 0)
 		return -ENOENT;
 	return 0;
 }
 
 static const char *const attach_names[BF_ATTACH_COUNT] = {
-	[BF_ATTACH_NF] = "netfilter", [BF_ATTACH_TC] = "tc",
+	[BF_ATTACH_NF] = "netfilter",
+	[BF_ATTACH_TC] = "tc",
 	[BF_ATTACH_XDP] = "xdp",
 };
-
 
 /* Which packet context fields the compiled chains need, and refuse what
  * cannot be compiled for this attachment. */
@@ -2751,8 +2778,7 @@ static int scan_matches(struct cg *c)
 					why = bf_hashlimit_check(c->rs, r, m);
 					break;
 				case BF_MATCH_SET:
-					why = bf_set_check(c->rs, c->attach,
-							   m);
+					why = bf_set_check(c->rs, c->attach, m);
 					break;
 				case BF_MATCH_BPF:
 					if (bf_um_scan(&c->um, r, m,
@@ -2779,7 +2805,8 @@ static int scan_matches(struct cg *c)
 				if (why) {
 					bf_log_at(BF_LOG_ERROR, r->file,
 						  m->line ? m->line : r->line,
-						  0, "match '%s' at the %s hook: "
+						  0,
+						  "match '%s' at the %s hook: "
 						  "%s",
 						  bf_match_name(m->type),
 						  attach_names[c->attach], why);
@@ -2873,8 +2900,8 @@ static int take_maps(struct cg *c, struct bf_program *prog)
 	}
 	prog->n_folded = c->n_folded;
 	bf_dbg("%s: %zu rules folded into hash lookups (%u group ids, %zu "
-	       "maps; doc/classification.md)", prog->name, c->n_folded,
-	       c->next_gid, c->n_maps);
+	       "maps; doc/classification.md)",
+	       prog->name, c->n_folded, c->next_gid, c->n_maps);
 	return 0;
 }
 
@@ -2902,7 +2929,10 @@ static int compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 {
 	struct bf_program *prog;
 	struct cg c = {
-		.rs = rs, .attach = attach, .hook = hook, .ifname = ifname,
+		.rs = rs,
+		.attach = attach,
+		.hook = hook,
+		.ifname = ifname,
 		.seg = seg,
 	};
 	int r;
@@ -2964,8 +2994,8 @@ static int compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 	if (r)
 		goto out;
 	/* what the stubs of segment programs do not do (cgen/segprog.h) */
-	if (seg && (c.log_on || c.use_ct || c.reject_on || c.mark_on ||
-		    c.um.on)) {
+	if (seg &&
+	    (c.log_on || c.use_ct || c.reject_on || c.mark_on || c.um.on)) {
 		r = -ENOTSUP;
 		goto out;
 	}
@@ -2987,11 +3017,14 @@ static int compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 	prog->family = family;
 	snprintf(prog->name, sizeof(prog->name), "bf_%s_%s%s",
 		 attach == BF_ATTACH_NF ? "nf" :
-		 attach == BF_ATTACH_TC ? "tc" : "xdp",
-		 hook == BF_HOOK_INPUT ? "in" :
-		 hook == BF_HOOK_OUTPUT ? "out" : "fwd",
-		 attach != BF_ATTACH_NF ? "" :
-		 family == BF_FAMILY_INET6 ? "6" : "4");
+		 attach == BF_ATTACH_TC ? "tc" :
+					  "xdp",
+		 hook == BF_HOOK_INPUT	? "in" :
+		 hook == BF_HOOK_OUTPUT ? "out" :
+					  "fwd",
+		 attach != BF_ATTACH_NF	   ? "" :
+		 family == BF_FAMILY_INET6 ? "6" :
+					     "4");
 
 	prog->funcs[0].insn_off = 0;
 	snprintf(prog->funcs[0].name, sizeof(prog->funcs[0].name), "%s",
@@ -3061,8 +3094,9 @@ int bf_cgen_compile_seg(const struct bf_ruleset *rs, enum bf_hook hook,
 	if (!r && !o->root)
 		snprintf((*out)->name, sizeof((*out)->name), "bf_seg%u_%s%d",
 			 o->index,
-			 hook == BF_HOOK_INPUT ? "in" :
-			 hook == BF_HOOK_OUTPUT ? "out" : "fwd",
+			 hook == BF_HOOK_INPUT	? "in" :
+			 hook == BF_HOOK_OUTPUT ? "out" :
+						  "fwd",
 			 family == BF_FAMILY_INET6 ? 6 : 4);
 	return r;
 }
@@ -3123,7 +3157,7 @@ static void seg_root(struct cg *c)
 	bf_label_bind(&c->e, copy);
 	for (int16_t off = 0; off < (int16_t)sizeof(struct bf_pctx); off += 8) {
 		int size = (size_t)off + 8 <= sizeof(struct bf_pctx) ? BPF_DW :
-								      BPF_W;
+								       BPF_W;
 
 		bf_emit(&c->e, I_LDX(size, BF_R2, BF_R9, off));
 		bf_emit(&c->e, I_STX(size, BF_R1, BF_R2, off));

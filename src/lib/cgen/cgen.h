@@ -124,7 +124,7 @@ struct bf_program {
 	enum bf_attach_kind attach;
 	enum bf_hook hook;
 	enum bf_family family; /* BF_ATTACH_NF only */
-	char name[16];	       /* BPF object name, e.g. "bf_in4" */
+	char name[16]; /* BPF object name, e.g. "bf_in4" */
 	struct bpf_insn *insns;
 	size_t n_insns;
 	struct bf_reloc *relocs;

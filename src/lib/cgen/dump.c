@@ -7,12 +7,12 @@
 #include "kbtf/kbtf.h"
 
 static const char *const alu_ops[16] = {
-	"+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=",
-	"neg", "%=", "^=", "=", "s>>=", "end", "?", "?",
+	"+=",  "-=", "*=", "/=", "|=",	 "&=",	"<<=", ">>=",
+	"neg", "%=", "^=", "=",	 "s>>=", "end", "?",   "?",
 };
 static const char *const jmp_ops[16] = {
-	"goto", "==", ">", ">=", "&", "!=", "s>", "s>=",
-	"call", "exit", "<", "<=", "s<", "s<=", "?", "?",
+	"goto", "==",	">", ">=", "&",	 "!=",	"s>", "s>=",
+	"call", "exit", "<", "<=", "s<", "s<=", "?",  "?",
 };
 static const char *const sizes[4] = { "u32", "u16", "u8", "u64" };
 
@@ -78,7 +78,8 @@ static void dump_insn(const struct bpf_insn *in, size_t i, FILE *out)
 			else if (in->src_reg == BPF_PSEUDO_KFUNC_CALL)
 				fprintf(out, "call %s (kfunc#%d)",
 					bf_kbtf_name(in->imm) ?
-						bf_kbtf_name(in->imm) : "?",
+						bf_kbtf_name(in->imm) :
+						"?",
 					in->imm);
 			else
 				fprintf(out, "call helper#%d", in->imm);
@@ -91,8 +92,8 @@ static void dump_insn(const struct bpf_insn *in, size_t i, FILE *out)
 				in->off, i + 1 + (size_t)(long)in->off);
 		} else {
 			fprintf(out, "if %c%u %s %d goto %+d (insn %zu)", w,
-				in->dst_reg, jmp_ops[op >> 4], in->imm,
-				in->off, i + 1 + (size_t)(long)in->off);
+				in->dst_reg, jmp_ops[op >> 4], in->imm, in->off,
+				i + 1 + (size_t)(long)in->off);
 		}
 		break;
 	default:

@@ -65,7 +65,8 @@ void bf_emit(struct bf_emit *e, struct bpf_insn insn)
 		return;
 	}
 	e->insns[e->n++] = insn;
-	if (insn.code == (BPF_JMP | BPF_EXIT) || insn.code == (BPF_JMP | BPF_JA))
+	if (insn.code == (BPF_JMP | BPF_EXIT) ||
+	    insn.code == (BPF_JMP | BPF_JA))
 		e->dead = true;
 }
 
@@ -115,7 +116,9 @@ static void add_fixup(struct bf_emit *e, bf_label l, enum fixup_kind kind,
 		return;
 	}
 	e->fixups[e->n_fixups++] = (struct bf_emit_fixup){
-		.insn = e->n - 1, .label = l, .kind = kind,
+		.insn = e->n - 1,
+		.label = l,
+		.kind = kind,
 	};
 }
 
@@ -138,7 +141,7 @@ static unsigned int min_x86_bytes(const struct bpf_insn *in)
 	case BPF_ALU:
 	case BPF_ALU64:
 		return BPF_OP(in->code) == BPF_MOV ||
-			       BPF_OP(in->code) == BPF_END ?
+				       BPF_OP(in->code) == BPF_END ?
 			       0 :
 			       2;
 	default:
@@ -193,8 +196,8 @@ void bf_emit_jmp_imm(struct bf_emit *e, uint8_t op, uint8_t dst, int32_t imm,
 	add_fixup(e, l, FIXUP_JMP, was_dead);
 }
 
-void bf_emit_jmp32_imm(struct bf_emit *e, uint8_t op, uint8_t dst,
-		       int32_t imm, bf_label l)
+void bf_emit_jmp32_imm(struct bf_emit *e, uint8_t op, uint8_t dst, int32_t imm,
+		       bf_label l)
 {
 	bool was_dead;
 
@@ -241,8 +244,8 @@ void bf_emit_ld_func(struct bf_emit *e, uint8_t dst, bf_label l)
 	bool was_dead = e->dead;
 
 	/* insn[0].imm is patched like a call's: target - insn - 1 */
-	bf_emit(e, bf_insn(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_FUNC, 0,
-			   0));
+	bf_emit(e,
+		bf_insn(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_FUNC, 0, 0));
 	add_fixup(e, l, FIXUP_CALL, was_dead);
 	bf_emit(e, bf_insn(0, 0, 0, 0, 0));
 }
@@ -265,10 +268,11 @@ static void map_value_addr(struct bf_emit *e, uint8_t dst, uint32_t off,
 		return;
 	}
 	e->relocs[e->n_relocs++] = (struct bf_reloc){
-		.idx = e->n, .kind = kind,
+		.idx = e->n,
+		.kind = kind,
 	};
-	bf_emit(e, bf_insn(BPF_LD | BPF_DW | BPF_IMM, dst,
-			   BPF_PSEUDO_MAP_VALUE, 0, -1));
+	bf_emit(e, bf_insn(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_VALUE,
+			   0, -1));
 	bf_emit(e, bf_insn(0, 0, 0, 0, (int32_t)off));
 }
 
@@ -298,10 +302,12 @@ void bf_emit_map_fd_kind(struct bf_emit *e, uint8_t dst,
 		return;
 	}
 	e->relocs[e->n_relocs++] = (struct bf_reloc){
-		.idx = e->n, .kind = kind, .map = map,
+		.idx = e->n,
+		.kind = kind,
+		.map = map,
 	};
-	bf_emit(e, bf_insn(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD,
-			   0, -1));
+	bf_emit(e, bf_insn(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD, 0,
+			   -1));
 	bf_emit(e, bf_insn(0, 0, 0, 0, 0));
 }
 

@@ -41,35 +41,52 @@ static inline struct bpf_insn bf_insn(uint8_t code, uint8_t dst, uint8_t src,
 				      int16_t off, int32_t imm)
 {
 	struct bpf_insn i = {
-		.code = code, .dst_reg = dst, .src_reg = src, .off = off,
+		.code = code,
+		.dst_reg = dst,
+		.src_reg = src,
+		.off = off,
 		.imm = imm,
 	};
 	return i;
 }
 
-#define I_MOV64_IMM(dst, imm) bf_insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
-#define I_MOV32_IMM(dst, imm) bf_insn(BPF_ALU | BPF_MOV | BPF_K, dst, 0, 0, (int32_t)(imm))
-#define I_MOV64_REG(dst, src) bf_insn(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0)
+#define I_MOV64_IMM(dst, imm)                                                  \
+	bf_insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
+#define I_MOV32_IMM(dst, imm)                                                  \
+	bf_insn(BPF_ALU | BPF_MOV | BPF_K, dst, 0, 0, (int32_t)(imm))
+#define I_MOV64_REG(dst, src)                                                  \
+	bf_insn(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0)
 #define I_MOV32_REG(dst, src) bf_insn(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
-#define I_ALU64_IMM(op, dst, imm) bf_insn(BPF_ALU64 | (op) | BPF_K, dst, 0, 0, imm)
-#define I_ALU64_REG(op, dst, src) bf_insn(BPF_ALU64 | (op) | BPF_X, dst, src, 0, 0)
-#define I_ALU32_IMM(op, dst, imm) bf_insn(BPF_ALU | (op) | BPF_K, dst, 0, 0, imm)
-#define I_ALU32_REG(op, dst, src) bf_insn(BPF_ALU | (op) | BPF_X, dst, src, 0, 0)
+#define I_ALU64_IMM(op, dst, imm)                                              \
+	bf_insn(BPF_ALU64 | (op) | BPF_K, dst, 0, 0, imm)
+#define I_ALU64_REG(op, dst, src)                                              \
+	bf_insn(BPF_ALU64 | (op) | BPF_X, dst, src, 0, 0)
+#define I_ALU32_IMM(op, dst, imm)                                              \
+	bf_insn(BPF_ALU | (op) | BPF_K, dst, 0, 0, imm)
+#define I_ALU32_REG(op, dst, src)                                              \
+	bf_insn(BPF_ALU | (op) | BPF_X, dst, src, 0, 0)
 /* Convert to big endian (a byte swap on little-endian hosts), `bits` wide;
  * the upper bits of dst are cleared. */
 #define I_BE(dst, bits) bf_insn(BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, bits)
-#define I_LDX(size, dst, src, off) bf_insn(BPF_LDX | BPF_MEM | (size), dst, src, off, 0)
-#define I_STX(size, dst, src, off) bf_insn(BPF_STX | BPF_MEM | (size), dst, src, off, 0)
-#define I_ST(size, dst, off, imm) bf_insn(BPF_ST | BPF_MEM | (size), dst, 0, off, imm)
+#define I_LDX(size, dst, src, off)                                             \
+	bf_insn(BPF_LDX | BPF_MEM | (size), dst, src, off, 0)
+#define I_STX(size, dst, src, off)                                             \
+	bf_insn(BPF_STX | BPF_MEM | (size), dst, src, off, 0)
+#define I_ST(size, dst, off, imm)                                              \
+	bf_insn(BPF_ST | BPF_MEM | (size), dst, 0, off, imm)
 /* lock *(u64 *)(dst + off) += src */
-#define I_ATOMIC_ADD64(dst, src, off) bf_insn(BPF_STX | BPF_ATOMIC | BPF_DW, dst, src, off, BPF_ADD)
+#define I_ATOMIC_ADD64(dst, src, off)                                          \
+	bf_insn(BPF_STX | BPF_ATOMIC | BPF_DW, dst, src, off, BPF_ADD)
 #define I_EXIT() bf_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
-#define I_KFUNC(btf_id) bf_insn(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, btf_id)
+#define I_KFUNC(btf_id)                                                        \
+	bf_insn(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, btf_id)
 #define I_HELPER(id) bf_insn(BPF_JMP | BPF_CALL, 0, 0, 0, id)
 /* src = xchg((u64 *)(dst + off), src) */
-#define I_XCHG64(dst, src, off) bf_insn(BPF_STX | BPF_ATOMIC | BPF_DW, dst, src, off, BPF_XCHG)
+#define I_XCHG64(dst, src, off)                                                \
+	bf_insn(BPF_STX | BPF_ATOMIC | BPF_DW, dst, src, off, BPF_XCHG)
 /* r0 = cmpxchg((u32 *)(dst + off), r0, src) */
-#define I_CMPXCHG32(dst, src, off) bf_insn(BPF_STX | BPF_ATOMIC | BPF_W, dst, src, off, BPF_CMPXCHG)
+#define I_CMPXCHG32(dst, src, off)                                             \
+	bf_insn(BPF_STX | BPF_ATOMIC | BPF_W, dst, src, off, BPF_CMPXCHG)
 
 struct bf_emit_fixup;
 
@@ -130,8 +147,8 @@ static inline size_t bf_emit_pos(const struct bf_emit *e)
 /* if (dst <op> imm) goto l; 64-bit or 32-bit (jmp32) compare. */
 void bf_emit_jmp_imm(struct bf_emit *e, uint8_t op, uint8_t dst, int32_t imm,
 		     bf_label l);
-void bf_emit_jmp32_imm(struct bf_emit *e, uint8_t op, uint8_t dst,
-		       int32_t imm, bf_label l);
+void bf_emit_jmp32_imm(struct bf_emit *e, uint8_t op, uint8_t dst, int32_t imm,
+		       bf_label l);
 void bf_emit_jmp_reg(struct bf_emit *e, uint8_t op, uint8_t dst, uint8_t src,
 		     bf_label l);
 void bf_emit_ja(struct bf_emit *e, bf_label l);
@@ -157,7 +174,8 @@ void bf_emit_map_fd_kind(struct bf_emit *e, uint8_t dst,
 /* dst = address of byte `off` of the value of map `map` of relocation
  * kind `kind` (BPF_PSEUDO_MAP_VALUE; BF_RELOC_RECENT_TAB). */
 void bf_emit_map_value_kind(struct bf_emit *e, uint8_t dst,
-			    enum bf_reloc_kind kind, uint32_t map, uint32_t off);
+			    enum bf_reloc_kind kind, uint32_t map,
+			    uint32_t off);
 /* r0 = imm; exit */
 void bf_emit_ret(struct bf_emit *e, int32_t imm);
 

@@ -119,7 +119,8 @@ static int fold_map_create(const struct bf_prog_map *m)
 	while (done < m->n) {
 		uint32_t count = m->n - done;
 
-		r = bpf_map_update_batch(fd, m->keys + (size_t)done * m->key_size,
+		r = bpf_map_update_batch(fd,
+					 m->keys + (size_t)done * m->key_size,
 					 m->values + done, &count, &bopts);
 		if (r && errno != EINTR && errno != EAGAIN)
 			break;
@@ -128,7 +129,8 @@ static int fold_map_create(const struct bf_prog_map *m)
 	}
 	/* kernels without batch updates of hash maps: one by one */
 	for (; done < m->n; done++) {
-		r = bpf_map_update_elem(fd, m->keys + (size_t)done * m->key_size,
+		r = bpf_map_update_elem(fd,
+					m->keys + (size_t)done * m->key_size,
 					&m->values[done], BPF_NOEXIST);
 		if (r) {
 			r = -errno;
@@ -222,8 +224,7 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 					  1, NULL);
 		if (state_fd < 0) {
 			r = -errno;
-			bf_err("cannot create the state map: %s",
-			       strerror(-r));
+			bf_err("cannot create the state map: %s", strerror(-r));
 			return r;
 		}
 	}
@@ -239,8 +240,7 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 						    NULL);
 		if (logbuf_fd < 0 || logring_fd < 0) {
 			r = -errno;
-			bf_err("cannot create the LOG maps: %s",
-			       strerror(-r));
+			bf_err("cannot create the LOG maps: %s", strerror(-r));
 			return r;
 		}
 	}
@@ -287,7 +287,7 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 			prog->insns[prog->relocs[i].idx].imm =
 				prog->set_fds[prog->relocs[i].map];
 		} else if (prog->relocs[i].kind == BF_RELOC_MAP &&
-			 prog->relocs[i].map < prog->n_maps)
+			   prog->relocs[i].map < prog->n_maps)
 			prog->insns[prog->relocs[i].idx].imm =
 				map_fds[prog->relocs[i].map];
 	}
@@ -344,8 +344,8 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 	log[0] = '\0';
 	opts.log_level = 1;
 	opts.log_buf = log;
-	opts.log_size = (uint32_t)(log_size > UINT32_MAX ? UINT32_MAX :
-							   log_size);
+	opts.log_size =
+		(uint32_t)(log_size > UINT32_MAX ? UINT32_MAX : log_size);
 	fd = bpf_prog_load(prog_type(prog->attach), prog->name, "GPL",
 			   prog->insns, prog->n_insns, &opts);
 	if (fd >= 0)

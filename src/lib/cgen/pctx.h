@@ -113,8 +113,7 @@ enum bf_rt6_state {
 #define STK_SIZE_CT 288
 
 _Static_assert(STK_PCTX + (int)sizeof(struct bf_pctx) <= 0 &&
-		       STK_DYNPTR + 16 <= STK_PCTX &&
-		       STK_BUF + 48 <= 0 &&
+		       STK_DYNPTR + 16 <= STK_PCTX && STK_BUF + 48 <= 0 &&
 		       STK_WALK_NH + 1 <= STK_DYNPTR &&
 		       STK_WALK_OFF + 2 <= STK_WALK_NH &&
 		       -STK_SIZE <= STK_WALK_OFF &&

@@ -28,20 +28,30 @@ const char *bf_attach_name(enum bf_attach_kind attach)
  * PRE_ROUTING / LOCAL_OUT): xdp and tc ingress run before it, so a ctstate
  * match there would have nothing to read. */
 static const unsigned int match_attach[BF_MATCH_COUNT] = {
-	[BF_MATCH_L4PROTO] = AT_ALL,   [BF_MATCH_SADDR] = AT_ALL,
-	[BF_MATCH_DADDR] = AT_ALL,     [BF_MATCH_IIFNAME] = AT_ALL,
-	[BF_MATCH_OIFNAME] = AT_ALL,   [BF_MATCH_FRAG] = AT_ALL,
-	[BF_MATCH_L4HDR] = AT_ALL,     [BF_MATCH_SPORT] = AT_ALL,
-	[BF_MATCH_DPORT] = AT_ALL,     [BF_MATCH_TCPFLAGS] = AT_ALL,
-	[BF_MATCH_ICMP] = AT_ALL,      [BF_MATCH_MULTIPORT] = AT_ALL,
-	[BF_MATCH_SRANGE] = AT_ALL,    [BF_MATCH_DRANGE] = AT_ALL,
+	[BF_MATCH_L4PROTO] = AT_ALL,
+	[BF_MATCH_SADDR] = AT_ALL,
+	[BF_MATCH_DADDR] = AT_ALL,
+	[BF_MATCH_IIFNAME] = AT_ALL,
+	[BF_MATCH_OIFNAME] = AT_ALL,
+	[BF_MATCH_FRAG] = AT_ALL,
+	[BF_MATCH_L4HDR] = AT_ALL,
+	[BF_MATCH_SPORT] = AT_ALL,
+	[BF_MATCH_DPORT] = AT_ALL,
+	[BF_MATCH_TCPFLAGS] = AT_ALL,
+	[BF_MATCH_ICMP] = AT_ALL,
+	[BF_MATCH_MULTIPORT] = AT_ALL,
+	[BF_MATCH_SRANGE] = AT_ALL,
+	[BF_MATCH_DRANGE] = AT_ALL,
 	/* The code generator can look conntrack entries up at tc and xdp
 	 * (bpf_skb_ct_lookup / bpf_xdp_ct_lookup), but only for TCP and UDP
 	 * and it never sees INVALID: a rule dropping INVALID would pass what
 	 * iptables drops. Until that is exact, ctstate is nf only. */
-	[BF_MATCH_CTSTATE] = AT(BF_ATTACH_NF), [BF_MATCH_COMMENT] = AT_ALL,
-	[BF_MATCH_LENGTH] = AT_ALL,    [BF_MATCH_TTL] = AT_ALL,
-	[BF_MATCH_LIMIT] = AT_ALL,     [BF_MATCH_STATISTIC] = AT_ALL,
+	[BF_MATCH_CTSTATE] = AT(BF_ATTACH_NF),
+	[BF_MATCH_COMMENT] = AT_ALL,
+	[BF_MATCH_LENGTH] = AT_ALL,
+	[BF_MATCH_TTL] = AT_ALL,
+	[BF_MATCH_LIMIT] = AT_ALL,
+	[BF_MATCH_STATISTIC] = AT_ALL,
 	/* xt_recent tables are per namespace, shared by every program
 	 * (cgen/m_recent.h, doc/stateful.md) */
 	[BF_MATCH_RECENT] = AT_ALL,
@@ -55,8 +65,10 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	[BF_MATCH_CONNMARK] = AT(BF_ATTACH_NF),
 	/* cgen/mext.h; bf_mx_scan() refuses the combinations that need
 	 * what a hook cannot read (doc/hooks.md) */
-	[BF_MATCH_ADDRTYPE] = AT_ALL, [BF_MATCH_TIME] = AT_ALL,
-	[BF_MATCH_TCPMSS] = AT_ALL,   [BF_MATCH_RT] = AT_ALL,
+	[BF_MATCH_ADDRTYPE] = AT_ALL,
+	[BF_MATCH_TIME] = AT_ALL,
+	[BF_MATCH_TCPMSS] = AT_ALL,
+	[BF_MATCH_RT] = AT_ALL,
 	[BF_MATCH_OWNER] = AT(BF_ATTACH_NF),
 	[BF_MATCH_CONNTRACK] = AT(BF_ATTACH_NF),
 	/* user BPF code sees the packet from its L3 header everywhere */
@@ -136,8 +148,8 @@ static int resolve_targets(struct ctx *x)
 	for (size_t i = 0; i < rs->n_chains; i++) {
 		const struct bf_chain *c = &rs->chains[i];
 
-		x->target[i] = calloc(c->n_rules ? c->n_rules : 1,
-				      sizeof(long));
+		x->target[i] =
+			calloc(c->n_rules ? c->n_rules : 1, sizeof(long));
 		if (!x->target[i])
 			return -ENOMEM;
 		for (size_t j = 0; j < c->n_rules; j++) {
@@ -271,8 +283,8 @@ static void check_hook_use(struct ctx *x, const struct bf_chain *c)
 		bf_log_at(BF_LOG_ERROR, chain_file(x->rs, c), c->line, 0,
 			  "%s %s policy %s cannot be enforced at %s: %s",
 			  bf_family_name(c->family), c->name,
-			  bf_verdict_name(c->policy),
-			  bf_attach_name(x->attach), why);
+			  bf_verdict_name(c->policy), bf_attach_name(x->attach),
+			  why);
 		x->errors++;
 	}
 }
@@ -387,15 +399,16 @@ static void check_matches(struct ctx *x, const struct bf_chain *c)
 			 * at all: say so instead of blaming the hook. */
 			if (m->type == BF_MATCH_CONNLIMIT) {
 				/* doc/stateful.md, "connlimit" */
-				bf_log_at(BF_LOG_ERROR, r->file,
-					  m->line ? m->line : r->line, 0,
-					  "match 'connlimit' cannot be compiled "
-					  "exactly: nf_conncount counts the "
-					  "conntrack entries of each address "
-					  "and forgets a connection when its "
-					  "entry dies or closes, which a BPF "
-					  "program can neither enumerate nor "
-					  "observe");
+				bf_log_at(
+					BF_LOG_ERROR, r->file,
+					m->line ? m->line : r->line, 0,
+					"match 'connlimit' cannot be compiled "
+					"exactly: nf_conncount counts the "
+					"conntrack entries of each address "
+					"and forgets a connection when its "
+					"entry dies or closes, which a BPF "
+					"program can neither enumerate nor "
+					"observe");
 				x->errors++;
 				continue;
 			}
@@ -503,13 +516,14 @@ static void check_match_hooks(struct ctx *x)
 				for (int h = 0; h < BF_HOOK_COUNT; h++) {
 					if (!(bad & (1u << h)))
 						continue;
-					bf_log_at(BF_LOG_ERROR, r->file,
-						  m->line ? m->line : r->line, 0,
-						  "match '%s' cannot be used "
-						  "from %s (chain %s is reached "
-						  "from it)",
-						  bf_match_name(m->type),
-						  bf_hook_name(h), c->name);
+					bf_log_at(
+						BF_LOG_ERROR, r->file,
+						m->line ? m->line : r->line, 0,
+						"match '%s' cannot be used "
+						"from %s (chain %s is reached "
+						"from it)",
+						bf_match_name(m->type),
+						bf_hook_name(h), c->name);
 					x->errors++;
 					break;
 				}

@@ -797,8 +797,7 @@ state:
 
 	t_load = now_ms();
 	if (a->plan) {
-		r = bf_seg_plan_commit(a->plan, t->slot.dir,
-				       st.hdr.generation);
+		r = bf_seg_plan_commit(a->plan, t->slot.dir, st.hdr.generation);
 		if (!r)
 			r = pin_replace(t->state_fd, t->slot.dir, "state");
 		if (r)
@@ -1324,8 +1323,7 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 		goto out; /* nothing was and nothing is */
 
 	/* One segment program changed, or everything is rebuilt. */
-	r = sn ? bf_seg_plan(&plan, rs, sn, t.slot.dir, ost.hdr.generation) :
-		 1;
+	r = sn ? bf_seg_plan(&plan, rs, sn, t.slot.dir, ost.hdr.generation) : 1;
 	if (r < 0)
 		goto out;
 	if (r == 0 && bf_seg_plan_load(plan, o->verbose)) {

@@ -145,7 +145,8 @@ int bf_ct_disable(unsigned int flags)
 
 		if (!(flags & ct_families[i].flag))
 			continue;
-		snprintf(script, sizeof(script), "delete table %s " CT_TABLE "\n",
+		snprintf(script, sizeof(script),
+			 "delete table %s " CT_TABLE "\n",
 			 ct_families[i].family);
 		/* Absent table: nft fails quietly, nothing to do. */
 		r = run_nft(script, true);

@@ -204,8 +204,9 @@ int bf_gc(FILE *out, bool dry_run)
 		closedir(sd);
 		if (!ino || has(&set, ino))
 			continue; /* unknown, or alive */
-		fprintf(out, "%s %s (network namespace %llu is reachable from "
-			     "no process or mount)\n",
+		fprintf(out,
+			"%s %s (network namespace %llu is reachable from "
+			"no process or mount)\n",
 			dry_run ? "would remove" : "removing", nsdir,
 			(unsigned long long)ino);
 		if (dry_run)

@@ -504,8 +504,8 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
 			inet_ntop(r->family == BF_FAMILY_INET4 ? AF_INET :
 								 AF_INET6,
 				  rc->mask, mask, sizeof(mask));
-			fprintf(out, "%srecent:", rc->invert != m->neg ? "! " :
-									  "");
+			fprintf(out,
+				"%srecent:", rc->invert != m->neg ? "! " : "");
 			if (rc->check_set & BF_RECENT_SET)
 				fputs(" SET", out);
 			if (rc->check_set & BF_RECENT_CHECK)

@@ -13,7 +13,7 @@ struct bf_slot {
 	enum bf_attach_kind kind;
 	char ifname[BF_IFNAMSIZ];
 	char name[8 + BF_IFNAMSIZ]; /* directory name */
-	char dir[PATH_MAX];	    /* full path */
+	char dir[PATH_MAX]; /* full path */
 };
 
 /* Fill a slot for kind + ifname under the namespace directory nsdir. */

@@ -45,7 +45,8 @@ int bf_state_map_create(const struct bf_state *st)
 	if (fd < 0)
 		return -errno;
 	for (uint32_t k = 0; k < n; k++) {
-		if (bpf_map_update_elem(fd, &k, blob + (size_t)k * BF_STATE_CHUNK,
+		if (bpf_map_update_elem(fd, &k,
+					blob + (size_t)k * BF_STATE_CHUNK,
 					BPF_ANY)) {
 			int r = -errno;
 
@@ -85,8 +86,8 @@ int bf_state_read_fd(int fd, struct bf_state *st)
 	if (!blob)
 		return -ENOMEM;
 	for (k = 1; k <= n; k++) {
-		if (bpf_map_lookup_elem(fd, &k,
-					blob + (size_t)(k - 1) * BF_STATE_CHUNK))
+		if (bpf_map_lookup_elem(
+			    fd, &k, blob + (size_t)(k - 1) * BF_STATE_CHUNK))
 			return -errno;
 	}
 	for (int f = 0; f < BF_FAMILY_COUNT; f++) {

@@ -33,7 +33,7 @@ struct bf_state_hdr {
 	uint32_t flags;
 	uint64_t generation;
 	uint32_t families; /* bit 1 << enum bf_family */
-	uint32_t attach;   /* enum bf_attach_kind */
+	uint32_t attach; /* enum bf_attach_kind */
 	uint32_t len[BF_FAMILY_COUNT];
 	char ifname[BF_IFNAMSIZ];
 	/* Inode of the network namespace (nsfs) the slot belongs to, for

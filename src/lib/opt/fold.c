@@ -66,8 +66,7 @@ static int key_field(const struct bf_rule *r, const struct bf_match *m)
 bool bf_fold_can_hotdrop(const struct bf_rule *rule, const struct bf_match *m)
 {
 	return m->type == BF_MATCH_L4HDR ||
-	       (m->type == BF_MATCH_L4PROTO &&
-		rule->family == BF_FAMILY_INET6);
+	       (m->type == BF_MATCH_L4PROTO && rule->family == BF_FAMILY_INET6);
 }
 
 /* Two non-key matches at the same position of two rules: true if they
@@ -87,8 +86,7 @@ static bool same_common(const struct bf_match *a, const struct bf_match *b)
 	case BF_MATCH_IIFNAME:
 	case BF_MATCH_OIFNAME:
 		return a->u.iface.cmp_len == b->u.iface.cmp_len &&
-		       !strncmp(a->u.iface.name, b->u.iface.name,
-				BF_IFNAMSIZ);
+		       !strncmp(a->u.iface.name, b->u.iface.name, BF_IFNAMSIZ);
 	case BF_MATCH_FRAG:
 	case BF_MATCH_COMMENT:
 		return true;
@@ -115,7 +113,8 @@ static bool same_common(const struct bf_match *a, const struct bf_match *b)
 		    a->u.multiport.count > BF_MULTIPORT_MAX)
 			return false;
 		for (int i = 0; i < a->u.multiport.count; i++) {
-			if (a->u.multiport.ports[i] != b->u.multiport.ports[i] ||
+			if (a->u.multiport.ports[i] !=
+				    b->u.multiport.ports[i] ||
 			    a->u.multiport.is_range[i] !=
 				    b->u.multiport.is_range[i])
 				return false;
@@ -162,7 +161,8 @@ static bool compatible(const struct bf_rule *a, const struct bf_rule *b)
 	    a->n_matches > 255)
 		return false;
 	for (size_t p = 0; p < a->n_matches; p++) {
-		const struct bf_match *ma = &a->matches[p], *mb = &b->matches[p];
+		const struct bf_match *ma = &a->matches[p],
+				      *mb = &b->matches[p];
 		int fa = key_field(a, ma), fb = key_field(b, mb);
 
 		if (fa != fb)
@@ -215,7 +215,8 @@ static void make_parts(struct bf_fold_group *g, const struct bf_rule *r)
 			if (f < 0 || field_size(r, f) != sizes[s])
 				continue;
 			g->parts[g->n_parts] = (struct bf_fold_part){
-				.pos = (uint8_t)p, .field = (uint8_t)f,
+				.pos = (uint8_t)p,
+				.field = (uint8_t)f,
 				.size = sizes[s],
 			};
 			if (f == BF_FOLD_SADDR || f == BF_FOLD_DADDR)
@@ -261,8 +262,8 @@ void bf_fold_key(const struct bf_fold_part *parts, uint8_t n_parts,
 {
 	memset(key, 0, BF_FOLD_KEY_MAX);
 	memcpy(key, &gid, 4);
-	for (uint8_t i = 0; i < n_parts && parts[i].off + parts[i].size <= key_size;
-	     i++) {
+	for (uint8_t i = 0;
+	     i < n_parts && parts[i].off + parts[i].size <= key_size; i++) {
 		const struct bf_match *m = &rule->matches[parts[i].pos];
 		uint8_t *at = key + parts[i].off;
 
@@ -314,7 +315,8 @@ int bf_fold_chain(const struct bf_chain *chain, struct bf_fold_group **groups,
 		}
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 8;
-			struct bf_fold_group *g = realloc(out, ncap * sizeof(*g));
+			struct bf_fold_group *g =
+				realloc(out, ncap * sizeof(*g));
 
 			if (!g) {
 				free(out);

@@ -731,9 +731,8 @@ static __attribute__((unused)) void vary(struct dgen *g,
 							  ARRAY_SIZE(a4);
 
 		for (i = 0; i < (int)n; i++) {
-			const uint8_t *a = g->family == BF_FAMILY_INET6 ?
-						   a6[i] :
-						   a4[i];
+			const uint8_t *a =
+				g->family == BF_FAMILY_INET6 ? a6[i] : a4[i];
 
 			p = *base;
 			memcpy(p.spec.daddr, a, (size_t)al);

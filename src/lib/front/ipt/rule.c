@@ -137,8 +137,7 @@ struct long_search {
 static void offer(struct long_search *s, const char *optname,
 		  const struct lookup *l)
 {
-	if (strncmp(optname, s->name, s->len) ||
-	    (s->exact && optname[s->len]))
+	if (strncmp(optname, s->name, s->len) || (s->exact && optname[s->len]))
 		return;
 	if (s->exact) {
 		s->cand = *l;

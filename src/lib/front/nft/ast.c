@@ -175,23 +175,27 @@ const char *nft_intern_file(struct bf_nft *nft, const char *file)
 }
 
 static const char *const family_names[BF_NFT_FAMILY_COUNT] = {
-	[BF_NFT_FAMILY_IP] = "ip",	   [BF_NFT_FAMILY_IP6] = "ip6",
-	[BF_NFT_FAMILY_INET] = "inet",	   [BF_NFT_FAMILY_NETDEV] = "netdev",
-	[BF_NFT_FAMILY_ARP] = "arp",	   [BF_NFT_FAMILY_BRIDGE] = "bridge",
+	[BF_NFT_FAMILY_IP] = "ip",     [BF_NFT_FAMILY_IP6] = "ip6",
+	[BF_NFT_FAMILY_INET] = "inet", [BF_NFT_FAMILY_NETDEV] = "netdev",
+	[BF_NFT_FAMILY_ARP] = "arp",   [BF_NFT_FAMILY_BRIDGE] = "bridge",
 };
 _Static_assert(ARRAY_SIZE(family_names) == BF_NFT_FAMILY_COUNT, "families");
 
 const char *bf_nft_family_name(enum bf_nft_family family)
 {
-	return (unsigned)family < BF_NFT_FAMILY_COUNT ? family_names[family]
-						       : "?";
+	return (unsigned)family < BF_NFT_FAMILY_COUNT ? family_names[family] :
+							"?";
 }
 
 static const char *const hook_names[BF_NFT_HOOK_COUNT] = {
-	[BF_NFT_HOOK_NONE] = "",	     [BF_NFT_HOOK_PREROUTING] = "prerouting",
-	[BF_NFT_HOOK_INPUT] = "input",	     [BF_NFT_HOOK_FORWARD] = "forward",
-	[BF_NFT_HOOK_OUTPUT] = "output",     [BF_NFT_HOOK_POSTROUTING] = "postrouting",
-	[BF_NFT_HOOK_INGRESS] = "ingress",   [BF_NFT_HOOK_EGRESS] = "egress",
+	[BF_NFT_HOOK_NONE] = "",
+	[BF_NFT_HOOK_PREROUTING] = "prerouting",
+	[BF_NFT_HOOK_INPUT] = "input",
+	[BF_NFT_HOOK_FORWARD] = "forward",
+	[BF_NFT_HOOK_OUTPUT] = "output",
+	[BF_NFT_HOOK_POSTROUTING] = "postrouting",
+	[BF_NFT_HOOK_INGRESS] = "ingress",
+	[BF_NFT_HOOK_EGRESS] = "egress",
 };
 _Static_assert(ARRAY_SIZE(hook_names) == BF_NFT_HOOK_COUNT, "hooks");
 

@@ -146,15 +146,17 @@ int nft_bpf_check(const struct bf_ruleset *rs)
 				if (!u)
 					continue;
 				if (u->kind == BF_USERBPF_PINNED) {
-					bf_log_at(BF_LOG_ERROR, r->file, line, 0,
-						  "unsupported: bpf pinned \"%s\": a generated program cannot call a loaded program and come back; use bpf object \"FILE.o\" (doc/user-matches.md)",
-						  u->path);
+					bf_log_at(
+						BF_LOG_ERROR, r->file, line, 0,
+						"unsupported: bpf pinned \"%s\": a generated program cannot call a loaded program and come back; use bpf object \"FILE.o\" (doc/user-matches.md)",
+						u->path);
 					ret = -EOPNOTSUPP;
 				} else if (u->kind == BF_USERBPF_OBJECT &&
 					   bf_userbpf_check(u)) {
-					bf_log_at(BF_LOG_ERROR, r->file, line, 0,
-						  "bpf: cannot use %s (see above)",
-						  u->path);
+					bf_log_at(
+						BF_LOG_ERROR, r->file, line, 0,
+						"bpf: cannot use %s (see above)",
+						u->path);
 					ret = -EINVAL;
 				}
 			}

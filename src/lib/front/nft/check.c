@@ -13,8 +13,7 @@ _Static_assert((int)BF_SLOT_NF == (int)BF_ATTACH_NF &&
 		       (int)BF_SLOT_XDP == (int)BF_ATTACH_XDP,
 	       "slot kinds are attach kinds");
 
-int bf_nft_check(const struct bf_ruleset *rs, int slot_kind,
-		 const char *ifname)
+int bf_nft_check(const struct bf_ruleset *rs, int slot_kind, const char *ifname)
 {
 	int r = bf_check(rs, (enum bf_attach_kind)slot_kind, ifname);
 

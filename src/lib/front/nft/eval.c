@@ -162,9 +162,10 @@ static int eval_raw(struct evalctx *c, struct bf_nft_expr *e,
 				rg->sub[0]->text = rg->sub[1]->text = NULL;
 			}
 			if (val_cmp(rg->sub[0], rg->sub[1]) > 0) {
-				nft_error(&c->errs, &loc,
-					  "range '%s' has its upper end below its lower end",
-					  text);
+				nft_error(
+					&c->errs, &loc,
+					"range '%s' has its upper end below its lower end",
+					text);
 				nft_expr_free(&rg);
 				return -EINVAL;
 			}
@@ -239,14 +240,16 @@ static int eval_value(struct evalctx *c, struct bf_nft_expr *e,
 			if (r)
 				return r;
 			if (e->sub[i]->kind != BF_NFT_E_VALUE) {
-				nft_error(&c->errs, &e->sub[i]->loc,
-					  "a range bound must be a single value");
+				nft_error(
+					&c->errs, &e->sub[i]->loc,
+					"a range bound must be a single value");
 				return -EINVAL;
 			}
 		}
 		if (val_cmp(e->sub[0], e->sub[1]) > 0) {
-			nft_error(&c->errs, &e->loc,
-				  "range has its upper end below its lower end");
+			nft_error(
+				&c->errs, &e->loc,
+				"range has its upper end below its lower end");
 			return -EINVAL;
 		}
 		e->dtype = dt;
@@ -254,7 +257,8 @@ static int eval_value(struct evalctx *c, struct bf_nft_expr *e,
 		return 0;
 	case BF_NFT_E_PREFIX:
 		if (e->op == '/') {
-			nft_error(&c->errs, &e->loc, "unexpected value/mask here");
+			nft_error(&c->errs, &e->loc,
+				  "unexpected value/mask here");
 			return -EINVAL;
 		}
 		r = eval_value(c, e->sub[0], dt, len_bits);
@@ -263,9 +267,12 @@ static int eval_value(struct evalctx *c, struct bf_nft_expr *e,
 		{
 			char *end;
 			struct bf_nft_expr *l = e->sub[1];
-			unsigned long plen = l->text ? strtoul(l->text, &end, 10) : 0;
-			if (!l->text || *end || plen > len_bits || !is_addr(dt)) {
-				nft_error(&c->errs, &l->loc, "bad prefix length");
+			unsigned long plen =
+				l->text ? strtoul(l->text, &end, 10) : 0;
+			if (!l->text || *end || plen > len_bits ||
+			    !is_addr(dt)) {
+				nft_error(&c->errs, &l->loc,
+					  "bad prefix length");
 				return -EINVAL;
 			}
 			e->plen = (uint8_t)plen;
@@ -292,7 +299,8 @@ static size_t lhs_types(const struct bf_nft_expr *lhs, enum bf_nft_dtype *dts,
 {
 	if (lhs->kind == BF_NFT_E_CONCAT) {
 		size_t n = 0;
-		for (size_t i = 0; i < lhs->n_sub && n < BF_NFT_CONCAT_MAX; i++) {
+		for (size_t i = 0; i < lhs->n_sub && n < BF_NFT_CONCAT_MAX;
+		     i++) {
 			dts[n] = lhs->sub[i]->dtype;
 			lens[n++] = lhs->sub[i]->len_bits;
 		}
@@ -309,8 +317,9 @@ static int eval_key(struct evalctx *c, struct bf_nft_expr *e,
 {
 	if (n == 1) {
 		if (e->kind == BF_NFT_E_CONCAT) {
-			nft_error(&c->errs, &e->loc,
-				  "a concatenation where a single value is expected");
+			nft_error(
+				&c->errs, &e->loc,
+				"a concatenation where a single value is expected");
 			return -EINVAL;
 		}
 		return eval_value(c, e, dts[0], lens[0]);
@@ -422,20 +431,22 @@ static bool elem_bounds(const struct bf_nft_expr *e, uint8_t lo[16],
 	if (v->kind != BF_NFT_E_VALUE || is_string(v->dtype))
 		return false;
 	if (is_addr(v->dtype)) {
-		unsigned int bits = v->dtype == BF_NFT_DT_IPV4 ? 32
-				    : v->dtype == BF_NFT_DT_ETHER ? 48 : 128;
+		unsigned int bits = v->dtype == BF_NFT_DT_IPV4	? 32 :
+				    v->dtype == BF_NFT_DT_ETHER ? 48 :
+								  128;
 		memcpy(lo, v->bytes, 16);
-		memcpy(hi, e->kind == BF_NFT_E_RANGE ? e->sub[1]->bytes
-						     : v->bytes, 16);
+		memcpy(hi,
+		       e->kind == BF_NFT_E_RANGE ? e->sub[1]->bytes : v->bytes,
+		       16);
 		if (e->kind == BF_NFT_E_PREFIX)
 			for (unsigned int i = e->plen; i < bits; i++) {
-				lo[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+				lo[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
 				hi[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 			}
 		return true;
 	}
-	uint64_t a = v->num, b = e->kind == BF_NFT_E_RANGE ? e->sub[1]->num
-							    : v->num;
+	uint64_t a = v->num,
+		 b = e->kind == BF_NFT_E_RANGE ? e->sub[1]->num : v->num;
 	memset(lo, 0, 16);
 	memset(hi, 0, 16);
 	for (int i = 0; i < 8; i++) {
@@ -459,8 +470,9 @@ static int check_overlaps(struct evalctx *c, const struct bf_nft_expr *set)
 				continue;
 			if (memcmp(alo, bhi, 16) <= 0 &&
 			    memcmp(blo, ahi, 16) <= 0) {
-				nft_error(&c->errs, &set->sub[i]->loc,
-					  "conflicting intervals: this element overlaps another one");
+				nft_error(
+					&c->errs, &set->sub[i]->loc,
+					"conflicting intervals: this element overlaps another one");
 				return -EINVAL;
 			}
 		}
@@ -550,7 +562,8 @@ static int eval_match(struct evalctx *c, struct bf_nft_stmt *s)
 		}
 		if (lhs->op == BF_NFT_BINOP_LSHIFT ||
 		    lhs->op == BF_NFT_BINOP_RSHIFT) {
-			nft_unsupported(&c->errs, &lhs->loc, "shifts in matches");
+			nft_unsupported(&c->errs, &lhs->loc,
+					"shifts in matches");
 			return -EINVAL;
 		}
 		if (is_string(f->dtype) || is_addr(f->dtype)) {
@@ -572,8 +585,9 @@ static int eval_match(struct evalctx *c, struct bf_nft_stmt *s)
 	if (lhs->kind == BF_NFT_E_CONCAT) {
 		for (size_t i = 0; i < lhs->n_sub; i++)
 			if (lhs->sub[i]->kind != BF_NFT_E_FIELD) {
-				nft_unsupported(&c->errs, &lhs->sub[i]->loc,
-						"expressions in concatenations");
+				nft_unsupported(
+					&c->errs, &lhs->sub[i]->loc,
+					"expressions in concatenations");
 				return -EINVAL;
 			}
 	}
@@ -601,8 +615,8 @@ static int eval_match(struct evalctx *c, struct bf_nft_stmt *s)
 setref:;
 		struct bf_nft_set *set = bf_nft_set_find(c->table, rhs->text);
 		if (!set) {
-			nft_error(&c->errs, &rhs->loc, "no such set or map: @%s",
-				  rhs->text);
+			nft_error(&c->errs, &rhs->loc,
+				  "no such set or map: @%s", rhs->text);
 			return -EINVAL;
 		}
 		for (size_t i = 0; i < set->n_key; i++)
@@ -611,16 +625,17 @@ setref:;
 		if ((s->u.match.op == BF_NFT_OP_VMAP &&
 		     (!set->is_map || set->data != BF_NFT_DT_VERDICT))) {
 			nft_error(&c->errs, &rhs->loc,
-				  s->u.match.op == BF_NFT_OP_VMAP
-					  ? "@%s is not a verdict map"
-					  : "@%s is a map, not a set",
+				  s->u.match.op == BF_NFT_OP_VMAP ?
+					  "@%s is not a verdict map" :
+					  "@%s is a map, not a set",
 				  rhs->text);
 			return -EINVAL;
 		}
 		if (set->n_key != n) {
-			nft_error(&c->errs, &rhs->loc,
-				  "@%s has %zu key components, the expression %zu",
-				  rhs->text, set->n_key, n);
+			nft_error(
+				&c->errs, &rhs->loc,
+				"@%s has %zu key components, the expression %zu",
+				rhs->text, set->n_key, n);
 			return -EINVAL;
 		}
 		for (size_t i = 0; i < n; i++) {
@@ -654,7 +669,8 @@ setref:;
 		if ((r = eval_value(c, val, lhs->dtype, lhs->len_bits)) ||
 		    (r = eval_value(c, mask, lhs->dtype, lhs->len_bits)))
 			return r;
-		if (val->kind != BF_NFT_E_VALUE || mask->kind != BF_NFT_E_VALUE) {
+		if (val->kind != BF_NFT_E_VALUE ||
+		    mask->kind != BF_NFT_E_VALUE) {
 			nft_error(&c->errs, &rhs->loc, "bad value / mask");
 			return -EINVAL;
 		}
@@ -692,7 +708,8 @@ setref:;
 		uint64_t m = width_mask(lhs->len_bits) &
 			     ~(width_mask(lhs->len_bits) >> rhs->plen);
 		struct bf_nft_expr *b = nft_expr_new(BF_NFT_E_BINOP, &lhs->loc);
-		struct bf_nft_expr *mv = nft_expr_new(BF_NFT_E_VALUE, &rhs->loc);
+		struct bf_nft_expr *mv =
+			nft_expr_new(BF_NFT_E_VALUE, &rhs->loc);
 		if (!b || !mv) {
 			nft_expr_free(&b);
 			nft_expr_free(&mv);
@@ -721,9 +738,10 @@ setref:;
 	if (rhs->kind == BF_NFT_E_PREFIX && is_addr(lhs->dtype))
 		apply_prefix(rhs->sub[0]->bytes, rhs->plen);
 	if (rhs->kind == BF_NFT_E_RANGE &&
-	    (s->u.match.op != BF_NFT_OP_IMPLICIT && s->u.match.op != BF_NFT_OP_EQ &&
-	     s->u.match.op != BF_NFT_OP_NE)) {
-		nft_error(&c->errs, &rhs->loc, "only == and != apply to a range");
+	    (s->u.match.op != BF_NFT_OP_IMPLICIT &&
+	     s->u.match.op != BF_NFT_OP_EQ && s->u.match.op != BF_NFT_OP_NE)) {
+		nft_error(&c->errs, &rhs->loc,
+			  "only == and != apply to a range");
 		return -EINVAL;
 	}
 	if (s->u.match.op == BF_NFT_OP_NEG && lhs->kind == BF_NFT_E_BINOP) {
@@ -742,20 +760,23 @@ setref:;
 			rhs->num ^= k->num;
 			s->u.match.lhs = TAKE_PTR(lhs->sub[0]);
 			nft_expr_free(&lhs);
-			s->u.match.op = op == BF_NFT_OP_EQ ? BF_NFT_OP_IMPLICIT
-							    : BF_NFT_OP_NE;
+			s->u.match.op = op == BF_NFT_OP_EQ ?
+						BF_NFT_OP_IMPLICIT :
+						BF_NFT_OP_NE;
 			if (bitmask(s->u.match.lhs->dtype) &&
 			    op == BF_NFT_OP_EQ)
 				s->u.match.op = BF_NFT_OP_EQ;
 			return 0;
 		}
 		if (lhs->op == BF_NFT_BINOP_AND && bitmask(lhs->dtype) &&
-		    rhs->num == 0 && (op == BF_NFT_OP_EQ || op == BF_NFT_OP_NE)) {
+		    rhs->num == 0 &&
+		    (op == BF_NFT_OP_EQ || op == BF_NFT_OP_NE)) {
 			rhs->num = k->num;
 			s->u.match.lhs = TAKE_PTR(lhs->sub[0]);
 			nft_expr_free(&lhs);
-			s->u.match.op = op == BF_NFT_OP_NE ? BF_NFT_OP_IMPLICIT
-							    : BF_NFT_OP_NEG;
+			s->u.match.op = op == BF_NFT_OP_NE ?
+						BF_NFT_OP_IMPLICIT :
+						BF_NFT_OP_NEG;
 			return 0;
 		}
 		if (lhs->op == BF_NFT_BINOP_AND && bitmask(lhs->dtype) &&
@@ -783,12 +804,15 @@ static int eval_set_stmt(struct evalctx *c, struct bf_nft_stmt *s)
 	struct bf_nft_expr *v = s->u.set.value;
 
 	if (lhs->kind != BF_NFT_E_FIELD ||
-	    (lhs->field->id != BF_NFT_META_MARK && strcmp(lhs->field->proto, "meta") == 0) ||
-	    (strcmp(lhs->field->proto, "meta") && strcmp(lhs->field->proto, "ct"))) {
+	    (lhs->field->id != BF_NFT_META_MARK &&
+	     strcmp(lhs->field->proto, "meta") == 0) ||
+	    (strcmp(lhs->field->proto, "meta") &&
+	     strcmp(lhs->field->proto, "ct"))) {
 		nft_unsupported(&c->errs, &s->loc, "setting this field");
 		return -EINVAL;
 	}
-	if (!strcmp(lhs->field->proto, "ct") && lhs->field->id != BF_NFT_CT_MARK) {
+	if (!strcmp(lhs->field->proto, "ct") &&
+	    lhs->field->id != BF_NFT_CT_MARK) {
 		nft_unsupported(&c->errs, &s->loc, "setting ct %s",
 				lhs->field->name);
 		return -EINVAL;
@@ -847,9 +871,9 @@ static int add_icmp_echo_dep(struct evalctx *c, struct bf_nft_rule *rule)
 		const char *proto;
 		if (s->kind != BF_NFT_S_MATCH)
 			continue;
-		proto = field_is(s->u.match.lhs, "icmp", NULL)	   ? "icmp"
-			: field_is(s->u.match.lhs, "icmpv6", NULL) ? "icmpv6"
-								   : NULL;
+		proto = field_is(s->u.match.lhs, "icmp", NULL)	 ? "icmp" :
+			field_is(s->u.match.lhs, "icmpv6", NULL) ? "icmpv6" :
+								   NULL;
 		if (!proto)
 			continue;
 		if (field_is(s->u.match.lhs, proto, "type"))
@@ -874,7 +898,8 @@ static int add_icmp_echo_dep(struct evalctx *c, struct bf_nft_rule *rule)
 		dep.u.match.lhs->dtype = dep.u.match.lhs->field->dtype;
 		dep.u.match.lhs->len_bits = 8;
 		for (int k = 0; k < 2; k++) {
-			struct bf_nft_expr *e = nft_expr_new(BF_NFT_E_VALUE, &s->loc);
+			struct bf_nft_expr *e =
+				nft_expr_new(BF_NFT_E_VALUE, &s->loc);
 			if (!e || nft_expr_add(dep.u.match.rhs, e)) {
 				nft_stmt_release(&dep);
 				c->oom = true;
@@ -942,8 +967,9 @@ static unsigned int rule_fams(const struct bf_nft_rule *rule)
 		if (!strcmp(f->proto, "meta") && f->id == BF_NFT_META_NFPROTO &&
 		    s->u.match.op == BF_NFT_OP_IMPLICIT &&
 		    s->u.match.rhs->kind == BF_NFT_E_VALUE)
-			fams &= s->u.match.rhs->num == 2 ? 1u
-				: s->u.match.rhs->num == 10 ? 2u : 0u;
+			fams &= s->u.match.rhs->num == 2  ? 1u :
+				s->u.match.rhs->num == 10 ? 2u :
+							    0u;
 	}
 	return fams;
 }
@@ -961,7 +987,8 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 		const struct bf_nft_field *f;
 		const uint8_t *types;
 		size_t nt;
-		if (s->kind != BF_NFT_S_MATCH || !(f = first_field(s->u.match.lhs)) ||
+		if (s->kind != BF_NFT_S_MATCH ||
+		    !(f = first_field(s->u.match.lhs)) ||
 		    !(types = icmp_field_types(f, &nt)))
 			continue;
 		for (size_t j = 0; j < rule->n_stmts; j++) {
@@ -973,9 +1000,10 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 			for (size_t k = 0; k < nt; k++)
 				ok |= types[k] == t->u.match.rhs->num;
 			if (!ok) {
-				nft_error(&c->errs, &s->loc,
-					  "%s %s does not exist in this %s type",
-					  f->proto, f->name, f->proto);
+				nft_error(
+					&c->errs, &s->loc,
+					"%s %s does not exist in this %s type",
+					f->proto, f->name, f->proto);
 				return -EINVAL;
 			}
 			if (!strcmp(f->proto, "icmpv6") &&
@@ -991,7 +1019,8 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 	 * in header order (nft merges them into one load and splits them
 	 * back in offset order) */
 	for (size_t i = 0; i + 1 < rule->n_stmts; i++) {
-		struct bf_nft_stmt *a = &rule->stmts[i], *b = &rule->stmts[i + 1];
+		struct bf_nft_stmt *a = &rule->stmts[i],
+				   *b = &rule->stmts[i + 1];
 		if (is_single_eq(a) && is_single_eq(b) &&
 		    a->u.match.lhs->field->base != BF_NFT_BASE_NONE &&
 		    !strcmp(a->u.match.lhs->field->proto,
@@ -1012,10 +1041,13 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 			struct bf_nft_stmt *s = &rule->stmts[i];
 			if (s->kind != BF_NFT_S_REJECT)
 				continue;
-			if ((s->u.reject.type == BF_NFT_REJECT_ICMP && !(fams & 1)) ||
-			    (s->u.reject.type == BF_NFT_REJECT_ICMP6 && !(fams & 2))) {
-				nft_error(&c->errs, &s->loc,
-					  "this reject type cannot apply to the packets the rule matches");
+			if ((s->u.reject.type == BF_NFT_REJECT_ICMP &&
+			     !(fams & 1)) ||
+			    (s->u.reject.type == BF_NFT_REJECT_ICMP6 &&
+			     !(fams & 2))) {
+				nft_error(
+					&c->errs, &s->loc,
+					"this reject type cannot apply to the packets the rule matches");
 				return -EINVAL;
 			}
 			if (fam == BF_NFT_FAMILY_INET &&
@@ -1028,9 +1060,9 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 						     "meta", "nfproto"))
 						nfp = true;
 				if (!nfp) {
-					s->u.reject.type = fams == 1
-								   ? BF_NFT_REJECT_ICMP
-								   : BF_NFT_REJECT_ICMP6;
+					s->u.reject.type =
+						fams == 1 ? BF_NFT_REJECT_ICMP :
+							    BF_NFT_REJECT_ICMP6;
 					s->u.reject.code = fams == 1 ? 3 : 4;
 				}
 			}
@@ -1039,13 +1071,22 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 				bool dep = false;
 				for (size_t j = 0; j < rule->n_stmts; j++) {
 					const struct bf_nft_field *f =
-						rule->stmts[j].kind == BF_NFT_S_MATCH
-							? first_field(rule->stmts[j].u.match.lhs)
-							: NULL;
-					if (f && (f->l4proto == 6 ||
-						  (is_single_eq(&rule->stmts[j]) &&
-						   (field_is(rule->stmts[j].u.match.lhs, "meta", "l4proto") ||
-						    field_is(rule->stmts[j].u.match.lhs, "ip", "protocol")))))
+						rule->stmts[j].kind ==
+								BF_NFT_S_MATCH ?
+							first_field(
+								rule->stmts[j]
+									.u.match
+									.lhs) :
+							NULL;
+					if (f &&
+					    (f->l4proto == 6 ||
+					     (is_single_eq(&rule->stmts[j]) &&
+					      (field_is(rule->stmts[j]
+								.u.match.lhs,
+							"meta", "l4proto") ||
+					       field_is(rule->stmts[j]
+								.u.match.lhs,
+							"ip", "protocol")))))
 						dep = true;
 				}
 				if (!dep) {
@@ -1054,11 +1095,15 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 					struct bf_nft_stmt *v;
 					d.kind = BF_NFT_S_MATCH;
 					d.loc = s->loc;
-					d.u.match.lhs = nft_expr_new(BF_NFT_E_FIELD, &s->loc);
-					d.u.match.rhs = nft_expr_new(BF_NFT_E_VALUE, &s->loc);
+					d.u.match.lhs = nft_expr_new(
+						BF_NFT_E_FIELD, &s->loc);
+					d.u.match.rhs = nft_expr_new(
+						BF_NFT_E_VALUE, &s->loc);
 					v = realloc(rule->stmts,
-						    (rule->n_stmts + 1) * sizeof(*v));
-					if (!d.u.match.lhs || !d.u.match.rhs || !v) {
+						    (rule->n_stmts + 1) *
+							    sizeof(*v));
+					if (!d.u.match.lhs || !d.u.match.rhs ||
+					    !v) {
 						if (v)
 							rule->stmts = v;
 						nft_stmt_release(&d);
@@ -1066,13 +1111,15 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 						return -ENOMEM;
 					}
 					rule->stmts = v;
-					d.u.match.lhs->field = nft_field_find("meta", "l4proto");
+					d.u.match.lhs->field = nft_field_find(
+						"meta", "l4proto");
 					d.u.match.lhs->dtype = BF_NFT_DT_PROTO;
 					d.u.match.lhs->len_bits = 8;
 					d.u.match.rhs->dtype = BF_NFT_DT_PROTO;
 					d.u.match.rhs->len_bits = 8;
 					d.u.match.rhs->num = 6;
-					memmove(&v[1], &v[0], rule->n_stmts * sizeof(*v));
+					memmove(&v[1], &v[0],
+						rule->n_stmts * sizeof(*v));
 					v[0] = d;
 					rule->n_stmts++;
 					i++;
@@ -1082,7 +1129,8 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 	}
 
 	for (size_t i = 0; i + 1 < rule->n_stmts; i++) {
-		struct bf_nft_stmt *s = &rule->stmts[i], *n = &rule->stmts[i + 1];
+		struct bf_nft_stmt *s = &rule->stmts[i],
+				   *n = &rule->stmts[i + 1];
 		const struct bf_nft_field *nf;
 		if (!is_single_eq(s))
 			continue;
@@ -1090,8 +1138,9 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 		    field_is(s->u.match.lhs, "meta", "nfproto")) {
 			uint64_t v = s->u.match.rhs->num;
 			if (n->u.reject.type == BF_NFT_REJECT_ICMP6 && v == 2) {
-				nft_error(&c->errs, &n->loc,
-					  "reject with icmpv6 for IPv4 packets");
+				nft_error(
+					&c->errs, &n->loc,
+					"reject with icmpv6 for IPv4 packets");
 				return -EINVAL;
 			}
 			if (n->u.reject.type == BF_NFT_REJECT_ICMP && v == 10) {
@@ -1102,8 +1151,8 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 			if (n->u.reject.type == BF_NFT_REJECT_ICMPX)
 				continue;
 			if (n->u.reject.type == BF_NFT_REJECT_DEFAULT) {
-				n->u.reject.type = v == 2 ? BF_NFT_REJECT_ICMP
-							  : BF_NFT_REJECT_ICMP6;
+				n->u.reject.type = v == 2 ? BF_NFT_REJECT_ICMP :
+							    BF_NFT_REJECT_ICMP6;
 				n->u.reject.code = v == 2 ? 3 : 4;
 			}
 			stmt_remove(rule, i);
@@ -1126,8 +1175,10 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 			continue;
 		}
 		if ((field_is(s->u.match.lhs, "meta", "protocol") &&
-		     ((fam == BF_NFT_FAMILY_IP && s->u.match.rhs->num == 0x0800) ||
-		      (fam == BF_NFT_FAMILY_IP6 && s->u.match.rhs->num == 0x86dd))) ||
+		     ((fam == BF_NFT_FAMILY_IP &&
+		       s->u.match.rhs->num == 0x0800) ||
+		      (fam == BF_NFT_FAMILY_IP6 &&
+		       s->u.match.rhs->num == 0x86dd))) ||
 		    (fam == BF_NFT_FAMILY_INET &&
 		     field_is(s->u.match.lhs, "meta", "nfproto") &&
 		     nf->nfamily >= 0 &&
@@ -1142,29 +1193,38 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 		struct bf_nft_stmt *s = &rule->stmts[i];
 		if (s->kind != BF_NFT_S_REJECT)
 			continue;
-		if ((fam == BF_NFT_FAMILY_IP && s->u.reject.type == BF_NFT_REJECT_ICMP6) ||
-		    (fam == BF_NFT_FAMILY_IP6 && s->u.reject.type == BF_NFT_REJECT_ICMP)) {
-			nft_error(&c->errs, &s->loc,
-				  "this reject type does not exist in an %s table",
-				  bf_nft_family_name(fam));
+		if ((fam == BF_NFT_FAMILY_IP &&
+		     s->u.reject.type == BF_NFT_REJECT_ICMP6) ||
+		    (fam == BF_NFT_FAMILY_IP6 &&
+		     s->u.reject.type == BF_NFT_REJECT_ICMP)) {
+			nft_error(
+				&c->errs, &s->loc,
+				"this reject type does not exist in an %s table",
+				bf_nft_family_name(fam));
 			return -EINVAL;
 		}
-		if ((fam == BF_NFT_FAMILY_IP && s->u.reject.type == BF_NFT_REJECT_ICMP &&
+		if ((fam == BF_NFT_FAMILY_IP &&
+		     s->u.reject.type == BF_NFT_REJECT_ICMP &&
 		     s->u.reject.code == 3) ||
-		    (fam == BF_NFT_FAMILY_IP6 && s->u.reject.type == BF_NFT_REJECT_ICMP6 &&
+		    (fam == BF_NFT_FAMILY_IP6 &&
+		     s->u.reject.type == BF_NFT_REJECT_ICMP6 &&
 		     s->u.reject.code == 4) ||
-		    (fam == BF_NFT_FAMILY_INET && s->u.reject.type == BF_NFT_REJECT_ICMPX &&
+		    (fam == BF_NFT_FAMILY_INET &&
+		     s->u.reject.type == BF_NFT_REJECT_ICMPX &&
 		     s->u.reject.code == 1))
 			s->u.reject.type = BF_NFT_REJECT_DEFAULT;
 		if (s->u.reject.type == BF_NFT_REJECT_TCP_RESET) {
 			for (size_t j = 0; j < i; j++) {
 				struct bf_nft_stmt *m = &rule->stmts[j];
 				if (is_single_eq(m) &&
-				    (field_is(m->u.match.lhs, "meta", "l4proto") ||
-				     field_is(m->u.match.lhs, "ip", "protocol")) &&
+				    (field_is(m->u.match.lhs, "meta",
+					      "l4proto") ||
+				     field_is(m->u.match.lhs, "ip",
+					      "protocol")) &&
 				    m->u.match.rhs->num != 6) {
-					nft_error(&c->errs, &s->loc,
-						  "reject with tcp reset needs TCP packets");
+					nft_error(
+						&c->errs, &s->loc,
+						"reject with tcp reset needs TCP packets");
 					return -EINVAL;
 				}
 			}
@@ -1206,11 +1266,13 @@ static int eval_rule(struct evalctx *c, struct bf_nft_rule *rule)
 				if ((k > i && o->kind != BF_NFT_S_COUNTER) ||
 				    o->kind == BF_NFT_S_VERDICT ||
 				    o->kind == BF_NFT_S_REJECT ||
-				    (o->kind == BF_NFT_S_BPF && o->u.bpf.verdict) ||
+				    (o->kind == BF_NFT_S_BPF &&
+				     o->u.bpf.verdict) ||
 				    (o->kind == BF_NFT_S_MATCH &&
 				     o->u.match.op == BF_NFT_OP_VMAP)) {
-					nft_error(&c->errs, &o->loc,
-						  "a bpf verdict is the rule's verdict: nothing but a counter may follow it, and no other verdict");
+					nft_error(
+						&c->errs, &o->loc,
+						"a bpf verdict is the rule's verdict: nothing but a counter may follow it, and no other verdict");
 					r = -EINVAL;
 					break;
 				}
@@ -1241,7 +1303,8 @@ static int eval_named_set(struct evalctx *c, struct bf_nft_set *s)
 		return -EINVAL;
 	}
 	if (s->is_map && s->data == BF_NFT_DT_INVALID) {
-		nft_error(&c->errs, &s->loc, "map %s has no data type", s->name);
+		nft_error(&c->errs, &s->loc, "map %s has no data type",
+			  s->name);
 		return -EINVAL;
 	}
 	if (!s->elems)
@@ -1258,10 +1321,12 @@ static int eval_named_set(struct evalctx *c, struct bf_nft_set *s)
 			struct bf_nft_expr *e = s->elems->sub[i];
 			if (e->kind == BF_NFT_E_MAPPING)
 				e = e->sub[0];
-			if (e->kind == BF_NFT_E_RANGE || e->kind == BF_NFT_E_PREFIX) {
-				nft_error(&c->errs, &e->loc,
-					  "set %s needs 'flags interval' for ranges and prefixes",
-					  s->name);
+			if (e->kind == BF_NFT_E_RANGE ||
+			    e->kind == BF_NFT_E_PREFIX) {
+				nft_error(
+					&c->errs, &e->loc,
+					"set %s needs 'flags interval' for ranges and prefixes",
+					s->name);
 				return -EINVAL;
 			}
 		}

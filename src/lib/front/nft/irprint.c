@@ -138,11 +138,12 @@ static bool rule_stmts(FILE *out, const struct bf_rule *r, bool counters,
 				return false;
 			}
 			SP();
-			fprintf(out, "meta l4proto %s%u", op(m->neg), m->u.proto);
+			fprintf(out, "meta l4proto %s%u", op(m->neg),
+				m->u.proto);
 			if (!m->neg)
-				l4 = m->u.proto == 6	? "tcp"
-				     : m->u.proto == 17 ? "udp"
-							: "th";
+				l4 = m->u.proto == 6  ? "tcp" :
+				     m->u.proto == 17 ? "udp" :
+							"th";
 			break;
 		case BF_MATCH_L4HDR:
 			break; /* implied by the transport fields */
@@ -180,7 +181,8 @@ static bool rule_stmts(FILE *out, const struct bf_rule *r, bool counters,
 				name[n - 1] = '*';
 			SP();
 			fprintf(out, "%s %s\"%s\"",
-				m->type == BF_MATCH_IIFNAME ? "iifname" : "oifname",
+				m->type == BF_MATCH_IIFNAME ? "iifname" :
+							      "oifname",
 				op(m->neg), name);
 			break;
 		}
@@ -201,7 +203,8 @@ static bool rule_stmts(FILE *out, const struct bf_rule *r, bool counters,
 			flags_or(out, m->u.tcpflags.cmp);
 			break;
 		case BF_MATCH_ICMP: {
-			const char *p = f == BF_FAMILY_INET4 ? "icmp" : "icmpv6";
+			const char *p = f == BF_FAMILY_INET4 ? "icmp" :
+							       "icmpv6";
 			bool all_codes = m->u.icmp.code_lo == 0 &&
 					 m->u.icmp.code_hi == 0xff;
 			if (f == BF_FAMILY_INET4 && m->u.icmp.type == 0xff)
@@ -211,9 +214,11 @@ static bool rule_stmts(FILE *out, const struct bf_rule *r, bool counters,
 				return false;
 			}
 			SP();
-			fprintf(out, "%s type %s%u", p, op(m->neg), m->u.icmp.type);
+			fprintf(out, "%s type %s%u", p, op(m->neg),
+				m->u.icmp.type);
 			if (!all_codes) {
-				fprintf(out, " %s code %u", p, m->u.icmp.code_lo);
+				fprintf(out, " %s code %u", p,
+					m->u.icmp.code_lo);
 				if (m->u.icmp.code_hi != m->u.icmp.code_lo)
 					fprintf(out, "-%u", m->u.icmp.code_hi);
 			}
@@ -233,7 +238,8 @@ static bool rule_stmts(FILE *out, const struct bf_rule *r, bool counters,
 		case BF_MATCH_MARK:
 		case BF_MATCH_CONNMARK:
 			SP();
-			fputs(m->type == BF_MATCH_MARK ? "meta mark " : "ct mark ",
+			fputs(m->type == BF_MATCH_MARK ? "meta mark " :
+							 "ct mark ",
 			      out);
 			if (m->u.mark.mask != 0xffffffff)
 				fprintf(out, "& 0x%08x %s", m->u.mark.mask,
@@ -243,8 +249,9 @@ static bool rule_stmts(FILE *out, const struct bf_rule *r, bool counters,
 			fprintf(out, "0x%08x", m->u.mark.value);
 			break;
 		case BF_MATCH_PKTTYPE: {
-			static const char *const names[] = { "host", "broadcast",
-							      "multicast", "other" };
+			static const char *const names[] = {
+				"host", "broadcast", "multicast", "other"
+			};
 			SP();
 			if (m->u.pkttype.pkttype < 4)
 				fprintf(out, "meta pkttype %s%s", op(m->neg),
@@ -272,7 +279,8 @@ static bool rule_stmts(FILE *out, const struct bf_rule *r, bool counters,
 			break;
 		}
 		case BF_MATCH_TTL: {
-			static const char *const ops[] = { "", "!= ", "< ", "> " };
+			static const char *const ops[] = { "", "!= ", "< ",
+							   "> " };
 			SP();
 			fprintf(out, "%s %s %s%u", ip,
 				f == BF_FAMILY_INET4 ? "ttl" : "hoplimit",
@@ -394,17 +402,23 @@ int bf_nft_print_ir(FILE *out, const struct bf_ruleset *rs,
 							  "output" };
 	int ret = 0;
 
-	fprintf(out, "table %s %s {\n", family == BF_FAMILY_INET4 ? "ip" : "ip6",
-		table);
+	fprintf(out, "table %s %s {\n",
+		family == BF_FAMILY_INET4 ? "ip" : "ip6", table);
 	/* the sets the rules of this family look up */
 	for (size_t i = 0; i < rs->n_sets; i++) {
 		bool used = false;
 		for (size_t j = 0; j < rs->n_chains && !used; j++) {
 			const struct bf_chain *c = &rs->chains[j];
-			for (size_t k = 0; c->family == family && k < c->n_rules && !used; k++)
-				for (size_t l = 0; l < c->rules[k].n_matches; l++)
-					if (c->rules[k].matches[l].type == BF_MATCH_SET &&
-					    !strcmp(c->rules[k].matches[l].u.set.name,
+			for (size_t k = 0;
+			     c->family == family && k < c->n_rules && !used;
+			     k++)
+				for (size_t l = 0; l < c->rules[k].n_matches;
+				     l++)
+					if (c->rules[k].matches[l].type ==
+						    BF_MATCH_SET &&
+					    !strcmp(c->rules[k]
+							    .matches[l]
+							    .u.set.name,
 						    rs->sets[i].name))
 						used = true;
 		}
@@ -427,8 +441,9 @@ int bf_nft_print_ir(FILE *out, const struct bf_ruleset *rs,
 					"\t\ttype filter hook %s priority filter; "
 					"policy %s;\n",
 					hooks[c->hook],
-					c->policy == BF_VERDICT_DROP ? "drop"
-								     : "accept");
+					c->policy == BF_VERDICT_DROP ?
+						"drop" :
+						"accept");
 			for (size_t j = 0; j < c->n_rules; j++) {
 				const char *what = NULL;
 				char *buf = NULL;
@@ -437,7 +452,8 @@ int bf_nft_print_ir(FILE *out, const struct bf_ruleset *rs,
 				bool ok;
 				if (!m)
 					return -ENOMEM;
-				ok = rule_stmts(m, &c->rules[j], counters, &what);
+				ok = rule_stmts(m, &c->rules[j], counters,
+						&what);
 				fclose(m);
 				if (ok) {
 					fprintf(out, "\t\t%s\n", buf);

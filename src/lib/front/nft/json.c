@@ -61,7 +61,8 @@ static bool put_list(struct jctx *c, json_t *a, const char *sep, bool quote)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		if (i)
 			fputs(sep, c->out);
 		if (!put_expr(c, v, quote))
@@ -121,9 +122,11 @@ static bool put_expr(struct jctx *c, json_t *e, bool quote)
 		unsup(c, "JSON expression of an unknown shape");
 		return false;
 	}
-	json_object_foreach(e, k, v) {
+	json_object_foreach(e, k, v)
+	{
 		if (!strcmp(k, "payload")) {
-			const char *p = jstr(v, "protocol"), *f = jstr(v, "field");
+			const char *p = jstr(v, "protocol"),
+				   *f = jstr(v, "field");
 			if (!p || !f) {
 				unsup(c, "raw payload expressions");
 				return false;
@@ -135,7 +138,8 @@ static bool put_expr(struct jctx *c, json_t *e, bool quote)
 			const char *key = jstr(v, "key");
 			if (!key || json_object_get(v, "dir") ||
 			    json_object_get(v, "family")) {
-				unsup(c, "ct expressions with a direction or family");
+				unsup(c,
+				      "ct expressions with a direction or family");
 				return false;
 			}
 			fprintf(c->out, "%s %s", k, key);
@@ -146,16 +150,21 @@ static bool put_expr(struct jctx *c, json_t *e, bool quote)
 			if (json_is_array(v)) {
 				size_t i;
 				json_t *el;
-				json_array_foreach(v, i, el) {
+				json_array_foreach(v, i, el)
+				{
 					if (i)
 						fputs(", ", c->out);
 					if (json_is_array(el) &&
 					    json_array_size(el) == 2) {
 						/* map element: key : data */
-						if (!put_expr(c, json_array_get(el, 0), quote))
+						if (!put_expr(c,
+							      json_array_get(el,
+									     0),
+							      quote))
 							return false;
 						fputs(" : ", c->out);
-						json_t *d = json_array_get(el, 1);
+						json_t *d =
+							json_array_get(el, 1);
 						if (!put_verdict(c, d) &&
 						    !put_expr(c, d, false))
 							return false;
@@ -189,7 +198,8 @@ static bool put_expr(struct jctx *c, json_t *e, bool quote)
 			return put_list(c, v, " . ", quote);
 		if ((!strcmp(k, "&") || !strcmp(k, "|") || !strcmp(k, "^")) &&
 		    json_array_size(v) == 2) {
-			json_t *l = json_array_get(v, 0), *r = json_array_get(v, 1);
+			json_t *l = json_array_get(v, 0),
+			       *r = json_array_get(v, 1);
 			bool field = json_is_object(l) &&
 				     (json_object_get(l, "payload") ||
 				      json_object_get(l, "meta") ||
@@ -203,14 +213,15 @@ static bool put_expr(struct jctx *c, json_t *e, bool quote)
 			if (!put_expr(c, l, quote))
 				return false;
 			fprintf(c->out, " %s (", k);
-			if (!(json_is_array(r) ? put_list(c, r, " | ", quote)
-					       : put_expr(c, r, quote)))
+			if (!(json_is_array(r) ? put_list(c, r, " | ", quote) :
+						 put_expr(c, r, quote)))
 				return false;
 			fputc(')', c->out);
 			return true;
 		}
 		if (!strcmp(k, "elem")) {
-			unsup(c, "set elements with options (timeout, comment...)");
+			unsup(c,
+			      "set elements with options (timeout, comment...)");
 			return false;
 		}
 		char what[96];
@@ -241,7 +252,8 @@ static bool put_stmt(struct jctx *c, json_t *s)
 		unsup(c, "statement of an unknown shape");
 		return false;
 	}
-	json_object_foreach(s, k, v) {
+	json_object_foreach(s, k, v)
+	{
 		if (!strcmp(k, "match")) {
 			const char *op = jstr(v, "op");
 			json_t *l = json_object_get(v, "left");
@@ -285,29 +297,34 @@ static bool put_stmt(struct jctx *c, json_t *s)
 				fprintf(c->out, " group %" JSON_INTEGER_FORMAT,
 					json_integer_value(x));
 			if (json_is_integer(x = json_object_get(v, "snaplen")))
-				fprintf(c->out, " snaplen %" JSON_INTEGER_FORMAT,
+				fprintf(c->out,
+					" snaplen %" JSON_INTEGER_FORMAT,
 					json_integer_value(x));
-			if (json_is_integer(x = json_object_get(v, "queue-threshold")))
+			if (json_is_integer(
+				    x = json_object_get(v, "queue-threshold")))
 				fprintf(c->out,
 					" queue-threshold %" JSON_INTEGER_FORMAT,
 					json_integer_value(x));
 			x = json_object_get(v, "flags");
 			if (json_is_string(x))
-				fprintf(c->out, " flags %s", json_string_value(x));
+				fprintf(c->out, " flags %s",
+					json_string_value(x));
 			if (json_is_array(x)) {
 				size_t i;
 				json_t *f;
-				json_array_foreach(x, i, f)
-					if (json_is_string(f))
-						fprintf(c->out, " flags %s",
-							json_string_value(f));
+				json_array_foreach(x, i,
+						   f) if (json_is_string(f))
+					fprintf(c->out, " flags %s",
+						json_string_value(f));
 			}
 			return true;
 		}
 		if (!strcmp(k, "reject")) {
-			const char *type = json_is_object(v) ? jstr(v, "type") : NULL;
-			json_t *x = json_is_object(v) ? json_object_get(v, "expr")
-						      : NULL;
+			const char *type = json_is_object(v) ? jstr(v, "type") :
+							       NULL;
+			json_t *x = json_is_object(v) ?
+					    json_object_get(v, "expr") :
+					    NULL;
 			fputs("reject", c->out);
 			if (!type)
 				return true;
@@ -316,8 +333,8 @@ static bool put_stmt(struct jctx *c, json_t *s)
 				return true;
 			}
 			fprintf(c->out, " with %s ", type);
-			return x ? put_expr(c, x, false)
-				 : (fputs("port-unreachable", c->out), true);
+			return x ? put_expr(c, x, false) :
+				   (fputs("port-unreachable", c->out), true);
 		}
 		if (!strcmp(k, "limit")) {
 			json_t *rate = json_object_get(v, "rate");
@@ -328,14 +345,16 @@ static bool put_stmt(struct jctx *c, json_t *s)
 			if (!json_is_integer(rate) || !per)
 				break;
 			fprintf(c->out, "limit rate %s%" JSON_INTEGER_FORMAT,
-				json_is_true(json_object_get(v, "inv")) ? "over "
-									 : "",
+				json_is_true(json_object_get(v, "inv")) ?
+					"over " :
+					"",
 				json_integer_value(rate));
 			if (ru && strcmp(ru, "packets"))
 				fprintf(c->out, " %s", ru);
 			fprintf(c->out, "/%s", per);
 			if (json_is_integer(burst) && json_integer_value(burst))
-				fprintf(c->out, " burst %" JSON_INTEGER_FORMAT " %s",
+				fprintf(c->out,
+					" burst %" JSON_INTEGER_FORMAT " %s",
 					json_integer_value(burst),
 					bu ? bu : "packets");
 			return true;
@@ -434,24 +453,27 @@ static int to_text(json_t *root, FILE *out, struct jctx *c)
 		       "nft JSON: expected an object with an \"nftables\" array");
 		return -EINVAL;
 	}
-	json_array_foreach(list, i, o) {
+	json_array_foreach(list, i, o)
+	{
 		const char *kind;
 		json_t *v;
 		char where[300];
 
 		if (!json_is_object(o) || json_object_size(o) != 1)
 			continue;
-		json_object_foreach(o, kind, v) {
+		json_object_foreach(o, kind, v)
+		{
 			if (!strcmp(kind, "metainfo"))
 				continue;
 			if (skipped_table(v))
 				continue;
-			snprintf(where, sizeof(where), "%s %s %s%s%s%s",
-				 kind, jstr(v, "family") ? jstr(v, "family") : "?",
+			snprintf(where, sizeof(where), "%s %s %s%s%s%s", kind,
+				 jstr(v, "family") ? jstr(v, "family") : "?",
 				 jstr(v, "table") ? jstr(v, "table") : "",
 				 jstr(v, "table") ? " " : "",
-				 jstr(v, "name") ? jstr(v, "name")
-				 : jstr(v, "chain") ? jstr(v, "chain") : "",
+				 jstr(v, "name")  ? jstr(v, "name") :
+				 jstr(v, "chain") ? jstr(v, "chain") :
+						    "",
 				 "");
 			c->where = where;
 			if (!strcmp(kind, "table")) {
@@ -459,12 +481,14 @@ static int to_text(json_t *root, FILE *out, struct jctx *c)
 					jstr(v, "family"), jstr(v, "name"));
 			} else if (!strcmp(kind, "chain")) {
 				json_t *prio = json_object_get(v, "prio");
-				fprintf(out, "add chain %s %s %s", jstr(v, "family"),
-					jstr(v, "table"), jstr(v, "name"));
+				fprintf(out, "add chain %s %s %s",
+					jstr(v, "family"), jstr(v, "table"),
+					jstr(v, "name"));
 				if (jstr(v, "hook")) {
 					fprintf(out, " { type %s hook %s",
-						jstr(v, "type") ? jstr(v, "type")
-								: "filter",
+						jstr(v, "type") ?
+							jstr(v, "type") :
+							"filter",
 						jstr(v, "hook"));
 					if (jstr(v, "dev"))
 						fprintf(out, " device \"%s\"",
@@ -472,14 +496,17 @@ static int to_text(json_t *root, FILE *out, struct jctx *c)
 					fprintf(out,
 						" priority %" JSON_INTEGER_FORMAT
 						"; policy %s; }",
-						json_is_integer(prio)
-							? json_integer_value(prio)
-							: 0,
-						jstr(v, "policy") ? jstr(v, "policy")
-								  : "accept");
+						json_is_integer(prio) ?
+							json_integer_value(
+								prio) :
+							0,
+						jstr(v, "policy") ?
+							jstr(v, "policy") :
+							"accept");
 				}
 				fputc('\n', out);
-			} else if (!strcmp(kind, "set") || !strcmp(kind, "map")) {
+			} else if (!strcmp(kind, "set") ||
+				   !strcmp(kind, "map")) {
 				put_set(c, v, !strcmp(kind, "map"));
 			} else if (!strcmp(kind, "rule")) {
 				json_t *exprs = json_object_get(v, "expr");
@@ -491,16 +518,20 @@ static int to_text(json_t *root, FILE *out, struct jctx *c)
 				FILE *m;
 				bool ok = true;
 
-				snprintf(where, sizeof(where),
-					 "table %s %s chain %s handle %" JSON_INTEGER_FORMAT,
-					 jstr(v, "family"), jstr(v, "table"),
-					 jstr(v, "chain"),
-					 json_is_integer(h) ? json_integer_value(h) : 0);
+				snprintf(
+					where, sizeof(where),
+					"table %s %s chain %s handle %" JSON_INTEGER_FORMAT,
+					jstr(v, "family"), jstr(v, "table"),
+					jstr(v, "chain"),
+					json_is_integer(h) ?
+						json_integer_value(h) :
+						0);
 				m = open_memstream(&buf, &len);
 				if (!m)
 					return -ENOMEM;
 				c->out = m;
-				json_array_foreach(exprs, j, s) {
+				json_array_foreach(exprs, j, s)
+				{
 					if (j)
 						fputc(' ', m);
 					if (!put_stmt(c, s)) {
@@ -516,12 +547,14 @@ static int to_text(json_t *root, FILE *out, struct jctx *c)
 				c->out = out;
 				if (ok)
 					fprintf(out, "add rule %s %s %s %s\n",
-						jstr(v, "family"), jstr(v, "table"),
+						jstr(v, "family"),
+						jstr(v, "table"),
 						jstr(v, "chain"), buf);
 				free(buf);
 			} else {
 				char what[96];
-				snprintf(what, sizeof(what), "'%s' objects", kind);
+				snprintf(what, sizeof(what), "'%s' objects",
+					 kind);
 				unsup(c, what);
 			}
 		}
@@ -539,8 +572,8 @@ int bf_nft_json_to_text(const char *json, char **text)
 
 	*text = NULL;
 	if (!root) {
-		bf_log(BF_LOG_ERROR, "nft JSON: line %d column %d: %s", err.line,
-		       err.column, err.text);
+		bf_log(BF_LOG_ERROR, "nft JSON: line %d column %d: %s",
+		       err.line, err.column, err.text);
 		return -EINVAL;
 	}
 	c.out = open_memstream(text, &len);

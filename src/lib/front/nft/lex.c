@@ -465,8 +465,8 @@ static int do_include(struct bf_nft *nft, const struct nft_token *name,
 		if (gr == GLOB_NOMATCH)
 			return 0;
 		if (gr) {
-			nft_error(errs, &name->loc, "include \"%s\": glob failed",
-				  name->text);
+			nft_error(errs, &name->loc,
+				  "include \"%s\": glob failed", name->text);
 			return 0;
 		}
 		for (size_t i = 0; i < g.gl_pathc && !r; i++) {
@@ -479,8 +479,9 @@ static int do_include(struct bf_nft *nft, const struct nft_token *name,
 				continue;
 			}
 			gf = nft_intern_file(nft, g.gl_pathv[i]);
-			r = gf ? lex_rec(nft, t, gf, toks, depth + 1, defs, errs)
-			       : -ENOMEM;
+			r = gf ? lex_rec(nft, t, gf, toks, depth + 1, defs,
+					 errs) :
+				 -ENOMEM;
 		}
 		globfree(&g);
 		return r;
@@ -494,8 +495,9 @@ static int do_include(struct bf_nft *nft, const struct nft_token *name,
 		text = read_whole(path);
 	}
 	if (!text) {
-		nft_error(errs, &name->loc, "cannot read include file \"%s\": %s",
-			  name->text, strerror(errno));
+		nft_error(errs, &name->loc,
+			  "cannot read include file \"%s\": %s", name->text,
+			  strerror(errno));
 		return 0;
 	}
 	ifile = nft_intern_file(nft, path);
@@ -517,9 +519,11 @@ static int lex_rec(struct bf_nft *nft, const char *text, const char *file,
 
 		if (t->type == NFT_T_WORD && at_stmt_start(&raw, i) &&
 		    !strcmp(t->text, "include")) {
-			if (i + 1 >= raw.n || raw.v[i + 1].type != NFT_T_STRING) {
-				nft_error(errs, &t->loc,
-					  "include: expected a quoted file name");
+			if (i + 1 >= raw.n ||
+			    raw.v[i + 1].type != NFT_T_STRING) {
+				nft_error(
+					errs, &t->loc,
+					"include: expected a quoted file name");
 				continue;
 			}
 			r = do_include(nft, &raw.v[i + 1], file, toks, depth,
@@ -538,7 +542,8 @@ static int lex_rec(struct bf_nft *nft, const char *text, const char *file,
 			    raw.v[j + 1].type != NFT_T_EQ) {
 				nft_error(errs, &t->loc,
 					  "define: expected NAME = VALUE");
-				while (i + 1 < raw.n && raw.v[i + 1].type != NFT_T_NL)
+				while (i + 1 < raw.n &&
+				       raw.v[i + 1].type != NFT_T_NL)
 					i++;
 				continue;
 			}
@@ -581,20 +586,24 @@ static int lex_rec(struct bf_nft *nft, const char *text, const char *file,
 					struct nft_def *o =
 						def_find(defs, raw.v[j].text);
 					if (o == d) {
-						nft_error(errs, &raw.v[j].loc,
-							  "variable '$%s' refers to itself",
-							  raw.v[j].text);
+						nft_error(
+							errs, &raw.v[j].loc,
+							"variable '$%s' refers to itself",
+							raw.v[j].text);
 						continue;
 					}
 					if (!o) {
-						nft_error(errs, &raw.v[j].loc,
-							  "unknown variable '$%s'",
-							  raw.v[j].text);
+						nft_error(
+							errs, &raw.v[j].loc,
+							"unknown variable '$%s'",
+							raw.v[j].text);
 						continue;
 					}
-					for (size_t k = 0; k < o->toks.n && !r; k++)
-						r = tok_push_copy(&d->toks,
-								  &o->toks.v[k]);
+					for (size_t k = 0; k < o->toks.n && !r;
+					     k++)
+						r = tok_push_copy(
+							&d->toks,
+							&o->toks.v[k]);
 					continue;
 				}
 				r = tok_push_copy(&d->toks, &raw.v[j]);

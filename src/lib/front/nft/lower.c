@@ -81,8 +81,8 @@ static void synth_name(struct lctx *c, char *buf, size_t size)
 static bool seen_loc(struct lctx *c, const struct bf_nft_loc *loc)
 {
 	for (size_t i = 0; i < c->n_seen; i++)
-		if (c->seen[i].line == loc->line && c->seen[i].col == loc->col &&
-		    c->seen[i].file == loc->file)
+		if (c->seen[i].line == loc->line &&
+		    c->seen[i].col == loc->col && c->seen[i].file == loc->file)
 			return true;
 	if (c->n_seen < sizeof(c->seen) / sizeof(c->seen[0]))
 		c->seen[c->n_seen++] = *loc;
@@ -124,8 +124,8 @@ static int add(struct lctx *c, struct bf_rule *r, struct bf_match *m)
 	 * with the first: the rule is marked dead. */
 	for (size_t i = 0; i < r->n_matches; i++) {
 		const struct bf_match *o = &r->matches[i];
-		if (m->type == BF_MATCH_L4PROTO && o->type == BF_MATCH_L4PROTO &&
-		    !m->neg && !o->neg) {
+		if (m->type == BF_MATCH_L4PROTO &&
+		    o->type == BF_MATCH_L4PROTO && !m->neg && !o->neg) {
 			if (o->u.proto != m->u.proto)
 				r->counter_idx = UINT32_MAX;
 			return 0;
@@ -182,8 +182,9 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 	m.neg = neg;
 	if (lhs->kind == BF_NFT_E_BINOP) {
 		const struct bf_nft_field *bf = fld(lhs->sub[0]);
-		if (bf && lhs->op == BF_NFT_BINOP_AND && el->kind == BF_NFT_E_VALUE &&
-		    !strcmp(bf->proto, "tcp") && !strcmp(bf->name, "flags")) {
+		if (bf && lhs->op == BF_NFT_BINOP_AND &&
+		    el->kind == BF_NFT_E_VALUE && !strcmp(bf->proto, "tcp") &&
+		    !strcmp(bf->name, "flags")) {
 			if ((lhs->sub[1]->num | el->num) & 0xc0) {
 				REFUSE(c, &lhs->loc, TCPFLAGS_ECN_WHY);
 				return -EOPNOTSUPP;
@@ -193,16 +194,18 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 			m.u.tcpflags.cmp = (uint8_t)el->num;
 			return add(c, r, &m);
 		}
-		if (bf && lhs->op == BF_NFT_BINOP_AND && el->kind == BF_NFT_E_VALUE &&
+		if (bf && lhs->op == BF_NFT_BINOP_AND &&
+		    el->kind == BF_NFT_E_VALUE &&
 		    (!strcmp(bf->proto, "meta") || !strcmp(bf->proto, "ct")) &&
 		    !strcmp(bf->name, "mark")) {
-			m.type = !strcmp(bf->proto, "ct") ? BF_MATCH_CONNMARK
-							  : BF_MATCH_MARK;
+			m.type = !strcmp(bf->proto, "ct") ? BF_MATCH_CONNMARK :
+							    BF_MATCH_MARK;
 			m.u.mark.mask = (uint32_t)lhs->sub[1]->num;
 			m.u.mark.value = (uint32_t)el->num;
 			return add(c, r, &m);
 		}
-		REFUSE(c, &lhs->loc, "this bitwise expression has no IR equivalent");
+		REFUSE(c, &lhs->loc,
+		       "this bitwise expression has no IR equivalent");
 		return -EOPNOTSUPP;
 	}
 	if (!f) {
@@ -217,7 +220,8 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 		if (!strcmp(f->name, "saddr") || !strcmp(f->name, "daddr")) {
 			bool src = f->name[0] == 's';
 			if (el->kind == BF_NFT_E_RANGE) {
-				m.type = src ? BF_MATCH_SRANGE : BF_MATCH_DRANGE;
+				m.type = src ? BF_MATCH_SRANGE :
+					       BF_MATCH_DRANGE;
 				memcpy(m.u.range.lo, el->sub[0]->bytes, 16);
 				memcpy(m.u.range.hi, el->sub[1]->bytes, 16);
 				if (!v6) {
@@ -326,8 +330,9 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 				REFUSE(c, &el->loc, "this interface name form");
 				return -EOPNOTSUPP;
 			}
-			m.type = f->id == BF_NFT_META_IIFNAME ? BF_MATCH_IIFNAME
-							      : BF_MATCH_OIFNAME;
+			m.type = f->id == BF_NFT_META_IIFNAME ?
+					 BF_MATCH_IIFNAME :
+					 BF_MATCH_OIFNAME;
 			snprintf(m.u.iface.name, sizeof(m.u.iface.name), "%s",
 				 name);
 			if (n && name[n - 1] == '*') {
@@ -399,7 +404,8 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 
 /* The transport header a field needs, before its match. */
 static int add_l4_gate(struct lctx *c, struct bf_rule *r,
-		       const struct bf_nft_field *f, const struct bf_nft_loc *loc)
+		       const struct bf_nft_field *f,
+		       const struct bf_nft_loc *loc)
 {
 	struct bf_match m = { 0 };
 	uint8_t need;
@@ -484,11 +490,12 @@ static void addr_bounds(const struct bf_nft_expr *e, uint8_t lo[16],
 		return;
 	}
 	if (e->kind == BF_NFT_E_PREFIX) {
-		unsigned int bits = e->sub[0]->dtype == BF_NFT_DT_IPV4 ? 32 : 128;
+		unsigned int bits = e->sub[0]->dtype == BF_NFT_DT_IPV4 ? 32 :
+									 128;
 		memcpy(lo, e->sub[0]->bytes, 16);
 		memcpy(hi, e->sub[0]->bytes, 16);
 		for (unsigned int i = e->plen; i < bits; i++) {
-			lo[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+			lo[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
 			hi[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 		}
 		return;
@@ -501,16 +508,19 @@ static bool elems_disjoint(const struct bf_nft_expr *set)
 {
 	for (size_t i = 0; i < set->n_sub; i++) {
 		for (size_t j = i + 1; j < set->n_sub; j++) {
-			const struct bf_nft_expr *a = set->sub[i], *b = set->sub[j];
+			const struct bf_nft_expr *a = set->sub[i],
+						 *b = set->sub[j];
 			if (a->kind == BF_NFT_E_MAPPING)
 				a = a->sub[0];
 			if (b->kind == BF_NFT_E_MAPPING)
 				b = b->sub[0];
-			if (a->kind == BF_NFT_E_VALUE && b->kind == BF_NFT_E_VALUE) {
+			if (a->kind == BF_NFT_E_VALUE &&
+			    b->kind == BF_NFT_E_VALUE) {
 				if (a->dtype == BF_NFT_DT_IFNAME ||
 				    a->dtype == BF_NFT_DT_IFINDEX) {
 					/* wildcards may overlap */
-					if (strchr(a->text, '*') || strchr(b->text, '*') ||
+					if (strchr(a->text, '*') ||
+					    strchr(b->text, '*') ||
 					    !strcmp(a->text, b->text))
 						return false;
 					continue;
@@ -520,12 +530,16 @@ static bool elems_disjoint(const struct bf_nft_expr *set)
 					return false;
 				continue;
 			}
-			if (a->kind == BF_NFT_E_CONCAT || b->kind == BF_NFT_E_CONCAT)
+			if (a->kind == BF_NFT_E_CONCAT ||
+			    b->kind == BF_NFT_E_CONCAT)
 				return false;
 			/* integer ranges */
-			if (a->dtype != BF_NFT_DT_IPV4 && a->dtype != BF_NFT_DT_IPV6 &&
-			    (a->kind == BF_NFT_E_RANGE || a->kind == BF_NFT_E_VALUE) &&
-			    (b->kind == BF_NFT_E_RANGE || b->kind == BF_NFT_E_VALUE)) {
+			if (a->dtype != BF_NFT_DT_IPV4 &&
+			    a->dtype != BF_NFT_DT_IPV6 &&
+			    (a->kind == BF_NFT_E_RANGE ||
+			     a->kind == BF_NFT_E_VALUE) &&
+			    (b->kind == BF_NFT_E_RANGE ||
+			     b->kind == BF_NFT_E_VALUE)) {
 				uint64_t alo, ahi, blo, bhi;
 				range_of(a, &alo, &ahi);
 				range_of(b, &blo, &bhi);
@@ -533,8 +547,10 @@ static bool elems_disjoint(const struct bf_nft_expr *set)
 					return false;
 				continue;
 			}
-			if (a->dtype == BF_NFT_DT_IPV4 || a->dtype == BF_NFT_DT_IPV6 ||
-			    (a->kind != BF_NFT_E_VALUE && a->sub[0]->dtype <= BF_NFT_DT_IPV6 &&
+			if (a->dtype == BF_NFT_DT_IPV4 ||
+			    a->dtype == BF_NFT_DT_IPV6 ||
+			    (a->kind != BF_NFT_E_VALUE &&
+			     a->sub[0]->dtype <= BF_NFT_DT_IPV6 &&
 			     (a->sub[0]->dtype == BF_NFT_DT_IPV4 ||
 			      a->sub[0]->dtype == BF_NFT_DT_IPV6))) {
 				uint8_t alo[16], ahi[16], blo[16], bhi[16];
@@ -570,7 +586,8 @@ static bool verdict_of(struct lctx *c, int v, const char *chain,
 		return true;
 	case BF_NFT_V_JUMP:
 	case BF_NFT_V_GOTO: {
-		const struct bf_nft_chain *ch = bf_nft_chain_find(c->table, chain);
+		const struct bf_nft_chain *ch =
+			bf_nft_chain_find(c->table, chain);
 		if (!ch) {
 			nft_error(&c->errs, loc, "no such chain: %s", chain);
 			return false;
@@ -580,7 +597,8 @@ static bool verdict_of(struct lctx *c, int v, const char *chain,
 				  chain);
 			return false;
 		}
-		out->kind = v == BF_NFT_V_JUMP ? BF_VERDICT_JUMP : BF_VERDICT_GOTO;
+		out->kind = v == BF_NFT_V_JUMP ? BF_VERDICT_JUMP :
+						 BF_VERDICT_GOTO;
 		snprintf(out->chain, sizeof(out->chain), "%s",
 			 c->names[ch - c->table->chains]);
 		return true;
@@ -619,9 +637,9 @@ static bool reject_of(struct lctx *c, const struct bf_nft_stmt *s,
 		v->u.reject.with = BF_REJECT_TCP_RESET;
 		return true;
 	case BF_NFT_REJECT_DEFAULT:
-		v->u.reject.with = fam == BF_FAMILY_INET6
-					   ? BF_REJECT_ICMP6_PORT_UNREACHABLE
-					   : BF_REJECT_ICMP_PORT_UNREACHABLE;
+		v->u.reject.with = fam == BF_FAMILY_INET6 ?
+					   BF_REJECT_ICMP6_PORT_UNREACHABLE :
+					   BF_REJECT_ICMP_PORT_UNREACHABLE;
 		return true;
 	case BF_NFT_REJECT_ICMP:
 		if (fam != BF_FAMILY_INET4)
@@ -692,18 +710,18 @@ static unsigned int rule_families(const struct bf_nft_rule *rule)
 		    !strcmp(fld(l)->proto, "meta") &&
 		    s->u.match.rhs->kind == BF_NFT_E_VALUE) {
 			bool eq = s->u.match.op != BF_NFT_OP_NE;
-			unsigned int f = s->u.match.rhs->num == 2 ? 1u
-					 : s->u.match.rhs->num == 10 ? 2u
-								    : 0u;
+			unsigned int f = s->u.match.rhs->num == 2  ? 1u :
+					 s->u.match.rhs->num == 10 ? 2u :
+								     0u;
 			fams &= eq ? f : (3u & ~f);
 		}
 		if (fld(l) && fld(l)->id == BF_NFT_META_PROTOCOL &&
 		    !strcmp(fld(l)->proto, "meta") &&
 		    s->u.match.rhs->kind == BF_NFT_E_VALUE) {
 			bool eq = s->u.match.op != BF_NFT_OP_NE;
-			unsigned int f = s->u.match.rhs->num == 0x0800 ? 1u
-					 : s->u.match.rhs->num == 0x86dd ? 2u
-									  : 0u;
+			unsigned int f = s->u.match.rhs->num == 0x0800 ? 1u :
+					 s->u.match.rhs->num == 0x86dd ? 2u :
+									 0u;
 			fams &= eq ? f : (3u & ~f);
 		}
 	}
@@ -769,12 +787,14 @@ static int lower_negset(struct lctx *c, const char *ch, struct bf_rule *r,
 		er.file = last.file;
 		er.line = last.line;
 		er.verdict.kind = BF_VERDICT_RETURN;
-		ret = add_l4_gate(c, &er, lhs->kind == BF_NFT_E_BINOP
-						  ? fld(lhs->sub[0]) : f,
-				  &s->loc);
+		ret = add_l4_gate(
+			c, &er,
+			lhs->kind == BF_NFT_E_BINOP ? fld(lhs->sub[0]) : f,
+			&s->loc);
 		if (!ret) {
-			if (f && (!strcmp(f->proto, "icmp") ||
-				  !strcmp(f->proto, "icmpv6")) &&
+			if (f &&
+			    (!strcmp(f->proto, "icmp") ||
+			     !strcmp(f->proto, "icmpv6")) &&
 			    !strcmp(f->name, "type"))
 				ret = lower_icmp(c, &er, s, set->sub[k], NULL,
 						 false);
@@ -882,7 +902,8 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 				}
 			lr.verdict.kind = BF_VERDICT_LOG;
 			lr.verdict.u.log.level =
-				(uint8_t)(s->u.log.level >= 0 ? s->u.log.level : 4);
+				(uint8_t)(s->u.log.level >= 0 ? s->u.log.level :
+								4);
 			lr.verdict.u.log.flags = (uint8_t)s->u.log.flags;
 			if (s->u.log.prefix)
 				snprintf(lr.verdict.u.log.prefix,
@@ -910,8 +931,8 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 			have_verdict = true;
 			break;
 		case BF_NFT_S_VERDICT:
-			if (!verdict_of(c, s->u.verdict.verdict, s->u.verdict.chain,
-					&verdict, &s->loc))
+			if (!verdict_of(c, s->u.verdict.verdict,
+					s->u.verdict.chain, &verdict, &s->loc))
 				ret = -EINVAL;
 			have_verdict = true;
 			break;
@@ -926,7 +947,8 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 					ret = -ENOMEM;
 			if (!strcmp(f->proto, "meta")) {
 				sr.verdict.kind = BF_VERDICT_MARK;
-				sr.verdict.u.mark.value = (uint32_t)s->u.set.value->num;
+				sr.verdict.u.mark.value =
+					(uint32_t)s->u.set.value->num;
 				sr.verdict.u.mark.mask = 0xffffffff;
 			} else {
 				sr.verdict.kind = BF_VERDICT_CONNMARK;
@@ -957,7 +979,8 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 				break;
 			}
 			if (lhs->kind == BF_NFT_E_BINOP)
-				ret = add_l4_gate(c, &r, fld(lhs->sub[0]), &s->loc);
+				ret = add_l4_gate(c, &r, fld(lhs->sub[0]),
+						  &s->loc);
 			else
 				ret = add_l4_gate(c, &r, f, &s->loc);
 			if (ret)
@@ -969,8 +992,8 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 				set_line(&m, &s->loc);
 				m.type = BF_MATCH_SET;
 				m.neg = op == BF_NFT_OP_NE;
-				snprintf(m.u.set.name, sizeof(m.u.set.name), "%s",
-					 rhs->text);
+				snprintf(m.u.set.name, sizeof(m.u.set.name),
+					 "%s", rhs->text);
 				m.u.set.dim = 1;
 				m.u.set.flags = f->name[0] == 'd' ? 1 : 0;
 				ret = add(c, &r, &m);
@@ -987,24 +1010,30 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 					have_verdict = true;
 					elem = elem->sub[0];
 				}
-				if (f && (!strcmp(f->proto, "icmp") ||
-					  !strcmp(f->proto, "icmpv6")) &&
+				if (f &&
+				    (!strcmp(f->proto, "icmp") ||
+				     !strcmp(f->proto, "icmpv6")) &&
 				    !strcmp(f->name, "type"))
-					ret = lower_icmp(c, &r, s, elem, NULL, false);
+					ret = lower_icmp(c, &r, s, elem, NULL,
+							 false);
 				else
-					ret = lower_cmp(c, &r, s, lhs, elem, false);
+					ret = lower_cmp(c, &r, s, lhs, elem,
+							false);
 				break;
 			}
-			if (rhs->kind == BF_NFT_E_SET || rhs->kind == BF_NFT_E_SETREF) {
+			if (rhs->kind == BF_NFT_E_SET ||
+			    rhs->kind == BF_NFT_E_SETREF) {
 				/* != { a, b }: all negated */
 				const struct bf_nft_expr *set = rhs;
 				if (rhs->kind == BF_NFT_E_SETREF) {
 					const struct bf_nft_set *ns =
-						bf_nft_set_find(c->table, rhs->text);
+						bf_nft_set_find(c->table,
+								rhs->text);
 					set = ns ? ns->elems : NULL;
 					if (!set) {
 						REFUSE(c, &rhs->loc,
-						       "set @%s without elements", rhs->text);
+						       "set @%s without elements",
+						       rhs->text);
 						ret = -EOPNOTSUPP;
 						break;
 					}
@@ -1026,15 +1055,19 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 					negset_stmt = s;
 					break;
 				}
-				for (size_t k = 0; k < set->n_sub && !ret; k++) {
-					if (f && (!strcmp(f->proto, "icmp") ||
-						  !strcmp(f->proto, "icmpv6")) &&
+				for (size_t k = 0; k < set->n_sub && !ret;
+				     k++) {
+					if (f &&
+					    (!strcmp(f->proto, "icmp") ||
+					     !strcmp(f->proto, "icmpv6")) &&
 					    !strcmp(f->name, "type"))
-						ret = lower_icmp(c, &r, s, set->sub[k],
+						ret = lower_icmp(c, &r, s,
+								 set->sub[k],
 								 NULL, true);
 					else
 						ret = lower_cmp(c, &r, s, lhs,
-								set->sub[k], true);
+								set->sub[k],
+								true);
 				}
 				break;
 			}
@@ -1047,7 +1080,8 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 				switch (op) {
 				case BF_NFT_OP_IMPLICIT: /* any bit set */
 					if (v & 0xc0) {
-						REFUSE(c, &s->loc, TCPFLAGS_ECN_WHY);
+						REFUSE(c, &s->loc,
+						       TCPFLAGS_ECN_WHY);
 						ret = -EOPNOTSUPP;
 						break;
 					}
@@ -1057,7 +1091,8 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 					break;
 				case BF_NFT_OP_NEG: /* no bit set */
 					if (v & 0xc0) {
-						REFUSE(c, &s->loc, TCPFLAGS_ECN_WHY);
+						REFUSE(c, &s->loc,
+						       TCPFLAGS_ECN_WHY);
 						ret = -EOPNOTSUPP;
 						break;
 					}
@@ -1071,7 +1106,8 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 					ret = -EOPNOTSUPP;
 					break;
 				default:
-					REFUSE(c, &s->loc, "tcp flags with < >");
+					REFUSE(c, &s->loc,
+					       "tcp flags with < >");
 					ret = -EOPNOTSUPP;
 					break;
 				}
@@ -1085,38 +1121,53 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 					ret = -EOPNOTSUPP;
 					break;
 				}
-				ret = lower_cmp(c, &r, s, lhs, rhs, op == BF_NFT_OP_NE);
+				ret = lower_cmp(c, &r, s, lhs, rhs,
+						op == BF_NFT_OP_NE);
 				break;
 			}
-			if (f && !strcmp(f->proto, "ct") && f->id == BF_NFT_CT_STATE) {
+			if (f && !strcmp(f->proto, "ct") &&
+			    f->id == BF_NFT_CT_STATE) {
 				bool single = rhs->kind == BF_NFT_E_VALUE &&
 					      !(rhs->num & (rhs->num - 1));
 				/* any of (implicit), none of (!), and ==/!= of
 				 * one state (a packet has exactly one) */
-				if ((op == BF_NFT_OP_NE || op == BF_NFT_OP_EQ) && !single) {
-					REFUSE(c, &s->loc, "this ct state form");
+				if ((op == BF_NFT_OP_NE ||
+				     op == BF_NFT_OP_EQ) &&
+				    !single) {
+					REFUSE(c, &s->loc,
+					       "this ct state form");
 					ret = -EOPNOTSUPP;
 					break;
 				}
 				ret = lower_cmp(c, &r, s, lhs, rhs,
-						op == BF_NFT_OP_NE || op == BF_NFT_OP_NEG);
+						op == BF_NFT_OP_NE ||
+							op == BF_NFT_OP_NEG);
 				break;
 			}
 			if (f && (!strcmp(f->proto, "icmp") ||
 				  !strcmp(f->proto, "icmpv6"))) {
 				/* type [code] pairs */
 				if (!strcmp(f->name, "type") &&
-				    (op == BF_NFT_OP_IMPLICIT || op == BF_NFT_OP_NE)) {
+				    (op == BF_NFT_OP_IMPLICIT ||
+				     op == BF_NFT_OP_NE)) {
 					const struct bf_nft_stmt *code = NULL;
 					if (i + 1 < rule->n_stmts) {
-						const struct bf_nft_stmt *n = &rule->stmts[i + 1];
+						const struct bf_nft_stmt *n =
+							&rule->stmts[i + 1];
 						if (n->kind == BF_NFT_S_MATCH &&
 						    fld(n->u.match.lhs) &&
-						    !strcmp(fld(n->u.match.lhs)->name, "code") &&
-						    !strcmp(fld(n->u.match.lhs)->proto, f->proto) &&
-						    n->u.match.op == BF_NFT_OP_IMPLICIT &&
-						    (n->u.match.rhs->kind == BF_NFT_E_VALUE ||
-						     n->u.match.rhs->kind == BF_NFT_E_RANGE) &&
+						    !strcmp(fld(n->u.match.lhs)
+								    ->name,
+							    "code") &&
+						    !strcmp(fld(n->u.match.lhs)
+								    ->proto,
+							    f->proto) &&
+						    n->u.match.op ==
+							    BF_NFT_OP_IMPLICIT &&
+						    (n->u.match.rhs->kind ==
+							     BF_NFT_E_VALUE ||
+						     n->u.match.rhs->kind ==
+							     BF_NFT_E_RANGE) &&
 						    op == BF_NFT_OP_IMPLICIT) {
 							code = n;
 							i++;
@@ -1126,7 +1177,8 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 							 op == BF_NFT_OP_NE);
 					break;
 				}
-				REFUSE(c, &s->loc, "%s %s without a type before it",
+				REFUSE(c, &s->loc,
+				       "%s %s without a type before it",
 				       f->proto, f->name);
 				ret = -EOPNOTSUPP;
 				break;
@@ -1134,12 +1186,18 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 			if (op != BF_NFT_OP_IMPLICIT && op != BF_NFT_OP_NE &&
 			    op != BF_NFT_OP_EQ) {
 				/* < > <= >= as ranges of integers */
-				uint64_t max = f ? (f->len_bits >= 64 ? UINT64_MAX
-						    : (1ull << f->len_bits) - 1) : 0;
-				struct bf_nft_expr rg = { 0 }, lo = *rhs, hi = *rhs;
+				uint64_t max =
+					f ? (f->len_bits >= 64 ?
+						     UINT64_MAX :
+						     (1ull << f->len_bits) -
+							     1) :
+					    0;
+				struct bf_nft_expr rg = { 0 }, lo = *rhs,
+						   hi = *rhs;
 				struct bf_nft_expr *subs[2] = { &lo, &hi };
 				if (rhs->kind != BF_NFT_E_VALUE || !f ||
-				    f->dtype == BF_NFT_DT_IPV4 || f->dtype == BF_NFT_DT_IPV6 ||
+				    f->dtype == BF_NFT_DT_IPV4 ||
+				    f->dtype == BF_NFT_DT_IPV6 ||
 				    f->dtype == BF_NFT_DT_IFNAME) {
 					REFUSE(c, &s->loc, "this comparison");
 					ret = -EOPNOTSUPP;
@@ -1171,12 +1229,14 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 					break;
 				}
 				if (!ret)
-					ret = lower_cmp(c, &r, s, lhs, &rg, false);
+					ret = lower_cmp(c, &r, s, lhs, &rg,
+							false);
 				break;
 			}
 			if (rhs->kind == BF_NFT_E_VALUE && f &&
 			    nft_dtype(f->dtype)->bitmask) {
-				REFUSE(c, &s->loc, "%s %s in this form", f->proto, f->name);
+				REFUSE(c, &s->loc, "%s %s in this form",
+				       f->proto, f->name);
 				ret = -EOPNOTSUPP;
 				break;
 			}
@@ -1267,7 +1327,8 @@ static int lower_rule(struct lctx *c, const char *ch,
 		if (mapped_set(c, s, fam))
 			continue; /* a BF_MATCH_SET, not expanded */
 		if (rhs->kind == BF_NFT_E_SETREF) {
-			const struct bf_nft_set *ns = bf_nft_set_find(c->table, rhs->text);
+			const struct bf_nft_set *ns =
+				bf_nft_set_find(c->table, rhs->text);
 			if (!ns || !ns->elems) {
 				REFUSE(c, &rhs->loc, "set @%s without elements",
 				       rhs->text);
@@ -1339,8 +1400,10 @@ static bool reaches_accept(const struct bf_nft_table *t,
 					return true;
 				if (s->u.verdict.chain) {
 					const struct bf_nft_chain *n =
-						bf_nft_chain_find(t, s->u.verdict.chain);
-					if (n && reaches_accept(t, n, depth + 1))
+						bf_nft_chain_find(
+							t, s->u.verdict.chain);
+					if (n &&
+					    reaches_accept(t, n, depth + 1))
 						return true;
 				}
 			}
@@ -1353,13 +1416,17 @@ static bool reaches_accept(const struct bf_nft_table *t,
 					m = ns ? ns->elems : NULL;
 				}
 				for (size_t k = 0; m && k < m->n_sub; k++) {
-					const struct bf_nft_expr *v = m->sub[k]->sub[1];
+					const struct bf_nft_expr *v =
+						m->sub[k]->sub[1];
 					if (v->op == BF_NFT_V_ACCEPT)
 						return true;
 					if (v->text) {
 						const struct bf_nft_chain *n =
-							bf_nft_chain_find(t, v->text);
-						if (n && reaches_accept(t, n, depth + 1))
+							bf_nft_chain_find(
+								t, v->text);
+						if (n &&
+						    reaches_accept(t, n,
+								   depth + 1))
 							return true;
 					}
 				}
@@ -1398,14 +1465,13 @@ int bf_nft_lower_sets(const struct bf_nft *nft, struct bf_ruleset *rs)
 	return lower(nft, rs, true);
 }
 
-static int lower(const struct bf_nft *nft, struct bf_ruleset *rs,
-		 bool map_sets)
+static int lower(const struct bf_nft *nft, struct bf_ruleset *rs, bool map_sets)
 {
 	struct lctx c = { .rs = rs, .nft = nft, .map_sets = map_sets };
 	struct base_ref *bases = NULL;
 	size_t n_bases = 0;
-	const char *file = nft->n_files ? bf_ruleset_intern_file(rs, nft->files[0])
-					: NULL;
+	const char *file =
+		nft->n_files ? bf_ruleset_intern_file(rs, nft->files[0]) : NULL;
 	int ret = 0;
 
 	for (size_t ti = 0; ti < nft->n_tables && !c.oom; ti++) {
@@ -1424,7 +1490,8 @@ static int lower(const struct bf_nft *nft, struct bf_ruleset *rs,
 			fams[0] = fams[1] = true;
 			break;
 		default:
-			REFUSE(&c, &t->loc, "%s tables (netdev/tc and xdp are not lowered yet)",
+			REFUSE(&c, &t->loc,
+			       "%s tables (netdev/tc and xdp are not lowered yet)",
 			       bf_nft_family_name(t->family));
 			continue;
 		}
@@ -1438,7 +1505,8 @@ static int lower(const struct bf_nft *nft, struct bf_ruleset *rs,
 		for (size_t i = 0; i < t->n_chains; i++) {
 			const char *n = t->chains[i].name;
 			bool clash = strlen(n) > 28 || is_builtin_name(n) ||
-				     strchr(n, ' ') || n[0] == '-' || n[0] == '!';
+				     strchr(n, ' ') || n[0] == '-' ||
+				     n[0] == '!';
 			for (int f = 0; f < BF_FAMILY_COUNT && !clash; f++)
 				if (fams[f] && bf_ruleset_chain(rs, f, n))
 					clash = true;
@@ -1448,21 +1516,26 @@ static int lower(const struct bf_nft *nft, struct bf_ruleset *rs,
 			if (clash)
 				synth_name(&c, c.names[i], sizeof(c.names[i]));
 			else
-				snprintf(c.names[i], sizeof(c.names[i]), "%s", n);
+				snprintf(c.names[i], sizeof(c.names[i]), "%s",
+					 n);
 		}
 		for (size_t i = 0; i < t->n_chains; i++) {
 			const struct bf_nft_chain *ch = &t->chains[i];
 			bool ok;
 			if (ch->hook != BF_NFT_HOOK_NONE) {
 				ir_hook(ch->hook, &ok);
-				if (!ok || strcmp(ch->type ? ch->type : "filter", "filter")) {
+				if (!ok ||
+				    strcmp(ch->type ? ch->type : "filter",
+					   "filter")) {
 					REFUSE(&c, &ch->loc,
 					       "chain %s: type %s hook %s (the IR has filter input/forward/output)",
-					       ch->name, ch->type ? ch->type : "filter",
+					       ch->name,
+					       ch->type ? ch->type : "filter",
 					       bf_nft_hook_name(ch->hook));
 					continue;
 				}
-				struct base_ref *v = realloc(bases, (n_bases + 1) * sizeof(*v));
+				struct base_ref *v = realloc(
+					bases, (n_bases + 1) * sizeof(*v));
 				if (!v) {
 					c.oom = true;
 					break;
@@ -1471,24 +1544,28 @@ static int lower(const struct bf_nft *nft, struct bf_ruleset *rs,
 				v[n_bases].t = t;
 				v[n_bases].ch = ch;
 				v[n_bases].order = n_bases;
-				snprintf(v[n_bases].irname, sizeof(v[n_bases].irname),
-					 "%s", c.names[i]);
+				snprintf(v[n_bases].irname,
+					 sizeof(v[n_bases].irname), "%s",
+					 c.names[i]);
 				n_bases++;
 			}
 			for (int f = 0; f < BF_FAMILY_COUNT; f++) {
 				const char *irc = c.names[i];
 				if (!fams[f])
 					continue;
-				if (bf_ruleset_add_chain(rs, f, c.names[i], ch->loc.line,
-							 NULL)) {
-					nft_error(&c.errs, &ch->loc,
-						  "chain %s: cannot create IR chain %s",
-						  ch->name, c.names[i]);
+				if (bf_ruleset_add_chain(rs, f, c.names[i],
+							 ch->loc.line, NULL)) {
+					nft_error(
+						&c.errs, &ch->loc,
+						"chain %s: cannot create IR chain %s",
+						ch->name, c.names[i]);
 					continue;
 				}
 				rs->families |= 1u << f;
 				for (size_t j = 0; j < ch->n_rules; j++) {
-					int r = lower_rule(&c, irc, &ch->rules[j], f, file);
+					int r = lower_rule(&c, irc,
+							   &ch->rules[j], f,
+							   file);
 					if (r == -ENOMEM)
 						c.oom = true;
 				}
@@ -1514,34 +1591,44 @@ static int lower(const struct bf_nft *nft, struct bf_ruleset *rs,
 				bool ok;
 				const struct bf_nft_table *t = bases[i].t;
 				bool has = t->family == BF_NFT_FAMILY_INET ||
-					   (t->family == BF_NFT_FAMILY_IP && f == 0) ||
-					   (t->family == BF_NFT_FAMILY_IP6 && f == 1);
-				if (has && (int)ir_hook(bases[i].ch->hook, &ok) == h)
+					   (t->family == BF_NFT_FAMILY_IP &&
+					    f == 0) ||
+					   (t->family == BF_NFT_FAMILY_IP6 &&
+					    f == 1);
+				if (has &&
+				    (int)ir_hook(bases[i].ch->hook, &ok) == h)
 					last = i;
 			}
 			for (size_t i = 0; i < n_bases; i++) {
 				bool ok;
 				const struct bf_nft_table *t = bases[i].t;
 				bool has = t->family == BF_NFT_FAMILY_INET ||
-					   (t->family == BF_NFT_FAMILY_IP && f == 0) ||
-					   (t->family == BF_NFT_FAMILY_IP6 && f == 1);
-				if (!has || (int)ir_hook(bases[i].ch->hook, &ok) != h)
+					   (t->family == BF_NFT_FAMILY_IP &&
+					    f == 0) ||
+					   (t->family == BF_NFT_FAMILY_IP6 &&
+					    f == 1);
+				if (!has ||
+				    (int)ir_hook(bases[i].ch->hook, &ok) != h)
 					continue;
-				if (i != last && reaches_accept(t, bases[i].ch, 0)) {
+				if (i != last &&
+				    reaches_accept(t, bases[i].ch, 0)) {
 					REFUSE(&c, &bases[i].ch->loc,
 					       "chain %s accepts, and another base chain follows it on hook %s: an nft accept goes on to that chain, an IR ACCEPT is final",
 					       bases[i].ch->name,
-					       bf_nft_hook_name(bases[i].ch->hook));
+					       bf_nft_hook_name(
+						       bases[i].ch->hook));
 					continue;
 				}
-				const char *b = bf_ruleset_builtin(rs, f, h)->name;
+				const char *b =
+					bf_ruleset_builtin(rs, f, h)->name;
 				struct bf_rule jr = { 0 };
 				jr.family = f;
 				jr.file = file;
 				jr.line = bases[i].ch->loc.line;
 				jr.verdict.kind = BF_VERDICT_JUMP;
-				snprintf(jr.verdict.chain, sizeof(jr.verdict.chain),
-					 "%s", bases[i].irname);
+				snprintf(jr.verdict.chain,
+					 sizeof(jr.verdict.chain), "%s",
+					 bases[i].irname);
 				push_rule(&c, b, &jr);
 			}
 		}

@@ -117,8 +117,7 @@ int nft_value_parse(enum bf_nft_dtype dt, unsigned int len_bits,
 void nft_value_print(FILE *out, const struct bf_nft_expr *e);
 
 const char *nft_sym_name(const struct nft_sym *syms, uint64_t v);
-bool nft_sym_value(const struct nft_sym *syms, const char *name,
-		   uint64_t *v);
+bool nft_sym_value(const struct nft_sym *syms, const char *name, uint64_t *v);
 
 extern const struct nft_sym nft_icmp_code_syms[];
 extern const struct nft_sym nft_icmp6_code_syms[];
@@ -184,7 +183,8 @@ struct nft_errs {
 void nft_error(struct nft_errs *errs, const struct bf_nft_loc *loc,
 	       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void nft_unsupported(struct nft_errs *errs, const struct bf_nft_loc *loc,
-		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+		     const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 int nft_errs_ret(const struct nft_errs *errs);
 
 #endif /* BPFILTER_FRONT_NFT_NFT_H */

@@ -219,8 +219,9 @@ static struct bf_nft_expr *parse_field(struct parser *p)
 	const char *name;
 
 	if (t->type == NFT_T_AT) {
-		nft_unsupported(&p->errs, &t->loc,
-				"raw payload expressions (@base,offset,length)");
+		nft_unsupported(
+			&p->errs, &t->loc,
+			"raw payload expressions (@base,offset,length)");
 		return NULL;
 	}
 	if (t->type != NFT_T_WORD) {
@@ -257,8 +258,8 @@ static struct bf_nft_expr *parse_field(struct parser *p)
 		f = nft_field_find("ct", name);
 		if (!f) {
 			if (nft_ct_key_unsupported(name))
-				nft_unsupported(&p->errs, &cur(p)->loc,
-						"ct %s", name);
+				nft_unsupported(&p->errs, &cur(p)->loc, "ct %s",
+						name);
 			else
 				nft_error(&p->errs, &cur(p)->loc,
 					  "unknown ct key '%s'", name);
@@ -343,8 +344,8 @@ static struct bf_nft_expr *parse_operand(struct parser *p)
 		return parse_lhs(p, false);
 	if (cur(p)->type == NFT_T_LPAREN) {
 		advance(p);
-		struct bf_nft_expr *e = starts_lhs(p) ? parse_lhs(p, false)
-						      : parse_rhs(p, false);
+		struct bf_nft_expr *e = starts_lhs(p) ? parse_lhs(p, false) :
+							parse_rhs(p, false);
 		if (!e)
 			return NULL;
 		if (!accept_tok(p, NFT_T_RPAREN)) {
@@ -459,9 +460,9 @@ static struct bf_nft_expr *parse_verdict_expr(struct parser *p)
 	struct nft_token *t = cur(p);
 	struct bf_nft_expr *e;
 	static const char *const names[] = {
-		[BF_NFT_V_ACCEPT] = "accept", [BF_NFT_V_DROP] = "drop",
+		[BF_NFT_V_ACCEPT] = "accept",	  [BF_NFT_V_DROP] = "drop",
 		[BF_NFT_V_CONTINUE] = "continue", [BF_NFT_V_RETURN] = "return",
-		[BF_NFT_V_JUMP] = "jump",     [BF_NFT_V_GOTO] = "goto",
+		[BF_NFT_V_JUMP] = "jump",	  [BF_NFT_V_GOTO] = "goto",
 	};
 
 	if (t->type != NFT_T_WORD || !is_verdict_word(t->text)) {
@@ -726,7 +727,8 @@ static bool parse_u64(struct parser *p, uint64_t *v, const char *what)
 	struct nft_token *t = cur(p);
 	char *end;
 
-	if (t->type != NFT_T_WORD || !(t->text[0] >= '0' && t->text[0] <= '9')) {
+	if (t->type != NFT_T_WORD ||
+	    !(t->text[0] >= '0' && t->text[0] <= '9')) {
 		perr(p, what);
 		return false;
 	}
@@ -763,8 +765,8 @@ static int parse_counter(struct parser *p, struct bf_nft_stmt *s)
 static bool unit_seconds(const char *u, uint64_t *secs)
 {
 	static const struct nft_sym units[] = {
-		{ "second", 1 },    { "minute", 60 },	 { "hour", 3600 },
-		{ "day", 86400 },   { "week", 604800 }, { NULL, 0 },
+		{ "second", 1 },  { "minute", 60 },   { "hour", 3600 },
+		{ "day", 86400 }, { "week", 604800 }, { NULL, 0 },
 	};
 
 	return nft_sym_value(units, u, secs);
@@ -801,7 +803,8 @@ static int parse_limit(struct parser *p, struct bf_nft_stmt *s)
 	loc = cur(p)->loc;
 	/* Glue words and '/' until the time unit is complete. */
 	while (cur(p)->type == NFT_T_WORD || cur(p)->type == NFT_T_SLASH) {
-		const char *t = cur(p)->type == NFT_T_SLASH ? "/" : cur(p)->text;
+		const char *t = cur(p)->type == NFT_T_SLASH ? "/" :
+							      cur(p)->text;
 		if (strlen(buf) + strlen(t) + 2 >= sizeof(buf))
 			break;
 		if (buf[0] && cur(p)->type == NFT_T_WORD && t[0] != '/' &&
@@ -875,21 +878,22 @@ static int parse_limit(struct parser *p, struct bf_nft_stmt *s)
 		}
 		if (!strcmp(bu, "packets")) {
 			if (s->u.limit.bytes) {
-				nft_error(&p->errs,
-					  &bloc,
-					  "limit: a byte rate needs a burst in bytes");
+				nft_error(
+					&p->errs, &bloc,
+					"limit: a byte rate needs a burst in bytes");
 				return -EINVAL;
 			}
 		} else if (byte_unit(bu, &mult)) {
 			if (!s->u.limit.bytes) {
-				nft_error(&p->errs, &bloc,
-					  "limit: a packet rate needs a burst in packets");
+				nft_error(
+					&p->errs, &bloc,
+					"limit: a packet rate needs a burst in packets");
 				return -EINVAL;
 			}
 			b *= mult;
 		} else {
-			nft_error(&p->errs, &bloc, "limit: unknown burst unit '%s'",
-				  bu);
+			nft_error(&p->errs, &bloc,
+				  "limit: unknown burst unit '%s'", bu);
 			return -EINVAL;
 		}
 		s->u.limit.burst = b;
@@ -959,7 +963,8 @@ static int parse_log(struct parser *p, struct bf_nft_stmt *s)
 						s->u.log.flags |=
 							BF_NFT_LOG_TCPOPT;
 					else {
-						perr(p, "'sequence' or 'options'");
+						perr(p,
+						     "'sequence' or 'options'");
 						return -EINVAL;
 					}
 				} while (accept_tok(p, NFT_T_COMMA));
@@ -974,9 +979,9 @@ static int parse_log(struct parser *p, struct bf_nft_stmt *s)
 	}
 	/* nft's evaluation: group (nflog) excludes level and flags; audit
 	 * excludes everything else. */
-	if (audit && (s->u.log.prefix || s->u.log.group >= 0 ||
-		      s->u.log.snaplen || s->u.log.qthreshold ||
-		      s->u.log.flags)) {
+	if (audit &&
+	    (s->u.log.prefix || s->u.log.group >= 0 || s->u.log.snaplen ||
+	     s->u.log.qthreshold || s->u.log.flags)) {
 		nft_error(&p->errs, &loc,
 			  "log level audit takes no other option");
 		return -EINVAL;
@@ -987,7 +992,8 @@ static int parse_log(struct parser *p, struct bf_nft_stmt *s)
 		return -EINVAL;
 	}
 	if (s->u.log.group < 0 && (s->u.log.snaplen || s->u.log.qthreshold)) {
-		nft_error(&p->errs, &loc, "log snaplen/queue-threshold need a group");
+		nft_error(&p->errs, &loc,
+			  "log snaplen/queue-threshold need a group");
 		return -EINVAL;
 	}
 	return 0;
@@ -1070,9 +1076,10 @@ static int parse_bpf(struct parser *p, struct bf_nft_stmt *s)
 		   accept_word(p, "pinned")) {
 		kind = BF_USERBPF_PINNED;
 	} else {
-		perr(p, s->u.bpf.verdict || s->u.bpf.neg ?
-				"'object'" :
-				"'object', 'bytecode', 'pinned', 'verdict' or '!'");
+		perr(p,
+		     s->u.bpf.verdict || s->u.bpf.neg ?
+			     "'object'" :
+			     "'object', 'bytecode', 'pinned', 'verdict' or '!'");
 		return -EINVAL;
 	}
 	if (cur(p)->type != NFT_T_STRING) {
@@ -1207,13 +1214,13 @@ static int parse_expr_stmt(struct parser *p, struct bf_nft_stmt *s)
 }
 
 static const char *const unsupported_stmts[] = {
-	"masquerade", "snat",	"dnat",	  "redirect", "tproxy",	 "notrack",
+	"masquerade", "snat",	"dnat",	  "redirect", "tproxy",	  "notrack",
 	"queue",      "dup",	"fwd",	  "quota",    "synproxy", "flow",
-	"add",	      "update", "delete", "numgen",   "osf",	 "fib",
-	"rt",	      "socket", "xt",	  "secmark",  "objref",	 "exthdr",
-	"hbh",	      "frag",	"dst",	  "mh",	      "srh",	 "ipsec",
-	"vlan",	      "arp",	"sctp",	  "dccp",     "udplite", "ah",
-	"esp",	      "comp",	"igmp",	  "gre",      "reset",	 "last",
+	"add",	      "update", "delete", "numgen",   "osf",	  "fib",
+	"rt",	      "socket", "xt",	  "secmark",  "objref",	  "exthdr",
+	"hbh",	      "frag",	"dst",	  "mh",	      "srh",	  "ipsec",
+	"vlan",	      "arp",	"sctp",	  "dccp",     "udplite",  "ah",
+	"esp",	      "comp",	"igmp",	  "gre",      "reset",	  "last",
 	"connlimit",  "meter",	"set",
 };
 
@@ -1225,8 +1232,9 @@ static int parse_stmt(struct parser *p, struct bf_nft_rule *r)
 
 	s.loc = t->loc;
 	if (t->type == NFT_T_AT) {
-		nft_unsupported(&p->errs, &t->loc,
-				"raw payload expressions (@base,offset,length)");
+		nft_unsupported(
+			&p->errs, &t->loc,
+			"raw payload expressions (@base,offset,length)");
 		return -EINVAL;
 	}
 	if (t->type != NFT_T_WORD && t->type != NFT_T_LPAREN) {
@@ -1281,7 +1289,8 @@ static int parse_stmt(struct parser *p, struct bf_nft_rule *r)
 			return r->comment ? 0 : -EINVAL;
 		}
 		if (!starts_lhs(p)) {
-			for (size_t i = 0; i < ARRAY_SIZE(unsupported_stmts); i++) {
+			for (size_t i = 0; i < ARRAY_SIZE(unsupported_stmts);
+			     i++) {
 				if (!strcmp(unsupported_stmts[i], w)) {
 					nft_unsupported(&p->errs, &t->loc,
 							"'%s' statement", w);
@@ -1342,7 +1351,8 @@ static struct bf_nft_table *table_ref(struct parser *p, bool create)
 	char *name;
 
 	if (cur(p)->type == NFT_T_WORD && family_of(cur(p)->text, &fam) &&
-	    (peek(p, 1)->type == NFT_T_WORD || peek(p, 1)->type == NFT_T_STRING))
+	    (peek(p, 1)->type == NFT_T_WORD ||
+	     peek(p, 1)->type == NFT_T_STRING))
 		advance(p);
 	name = take_word(p, "a table name");
 	if (!name)
@@ -1407,8 +1417,8 @@ static bool prio_name(const char *w, int *v)
 		const char *name;
 		int value;
 	} prios[] = {
-		{ "raw", -300 },     { "mangle", -150 }, { "dstnat", -100 },
-		{ "filter", 0 },     { "security", 50 }, { "srcnat", 100 },
+		{ "raw", -300 }, { "mangle", -150 }, { "dstnat", -100 },
+		{ "filter", 0 }, { "security", 50 }, { "srcnat", 100 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(prios); i++) {
@@ -1513,10 +1523,12 @@ static int parse_base_spec(struct parser *p, struct bf_nft_table *t,
 	 * here). */
 	if (t->family == BF_NFT_FAMILY_NETDEV &&
 	    c->hook != BF_NFT_HOOK_INGRESS && c->hook != BF_NFT_HOOK_EGRESS) {
-		nft_error(&p->errs, &loc, "netdev chains hook at ingress or egress");
+		nft_error(&p->errs, &loc,
+			  "netdev chains hook at ingress or egress");
 		return -EINVAL;
 	}
-	if (t->family != BF_NFT_FAMILY_NETDEV && t->family != BF_NFT_FAMILY_INET &&
+	if (t->family != BF_NFT_FAMILY_NETDEV &&
+	    t->family != BF_NFT_FAMILY_INET &&
 	    (c->hook == BF_NFT_HOOK_INGRESS || c->hook == BF_NFT_HOOK_EGRESS)) {
 		nft_error(&p->errs, &loc, "%s chains cannot hook at %s",
 			  bf_nft_family_name(t->family),
@@ -1620,7 +1632,8 @@ static int set_add_type(struct parser *p, struct bf_nft_set *s)
 			return -EINVAL;
 		}
 		if (s->n_key == BF_NFT_CONCAT_MAX) {
-			nft_error(&p->errs, &t->loc, "too many concatenated types");
+			nft_error(&p->errs, &t->loc,
+				  "too many concatenated types");
 			return -EINVAL;
 		}
 		s->key[s->n_key] = dt;
@@ -1653,8 +1666,9 @@ static int parse_set_body(struct parser *p, struct bf_nft_set *s)
 			}
 			if (accept_tok(p, NFT_T_COLON)) {
 				if (!s->is_map) {
-					nft_error(&p->errs, &t->loc,
-						  "a set has no data type (use a map)");
+					nft_error(
+						&p->errs, &t->loc,
+						"a set has no data type (use a map)");
 					recover(p);
 					continue;
 				}
@@ -1689,7 +1703,9 @@ static int parse_set_body(struct parser *p, struct bf_nft_set *s)
 			s->key_typeof = k;
 			s->n_key = 0;
 			if (k->kind == BF_NFT_E_CONCAT) {
-				for (size_t i = 0; i < k->n_sub && i < BF_NFT_CONCAT_MAX; i++) {
+				for (size_t i = 0;
+				     i < k->n_sub && i < BF_NFT_CONCAT_MAX;
+				     i++) {
 					s->key[s->n_key] = k->sub[i]->dtype;
 					s->key_len_bits[s->n_key++] =
 						k->sub[i]->len_bits;
@@ -1704,7 +1720,8 @@ static int parse_set_body(struct parser *p, struct bf_nft_set *s)
 					s->data = BF_NFT_DT_VERDICT;
 					advance(p);
 				} else {
-					struct bf_nft_expr *d = parse_lhs(p, false);
+					struct bf_nft_expr *d =
+						parse_lhs(p, false);
 					if (!d) {
 						recover(p);
 						continue;
@@ -1753,7 +1770,8 @@ static int parse_set_body(struct parser *p, struct bf_nft_set *s)
 				s->elems = e;
 			} else {
 				for (size_t i = 0; i < e->n_sub; i++)
-					nft_expr_add(s->elems, TAKE_PTR(e->sub[i]));
+					nft_expr_add(s->elems,
+						     TAKE_PTR(e->sub[i]));
 				e->n_sub = 0;
 				nft_expr_free(&e);
 			}
@@ -1858,9 +1876,11 @@ static void parse_table_body(struct parser *p, struct bf_nft_table *t)
 			continue;
 		}
 		if (tok->type == NFT_T_WORD &&
-		    (!strcmp(tok->text, "counter") || !strcmp(tok->text, "quota") ||
-		     !strcmp(tok->text, "ct") || !strcmp(tok->text, "flowtable") ||
-		     !strcmp(tok->text, "limit") || !strcmp(tok->text, "secmark") ||
+		    (!strcmp(tok->text, "counter") ||
+		     !strcmp(tok->text, "quota") || !strcmp(tok->text, "ct") ||
+		     !strcmp(tok->text, "flowtable") ||
+		     !strcmp(tok->text, "limit") ||
+		     !strcmp(tok->text, "secmark") ||
 		     !strcmp(tok->text, "synproxy"))) {
 			nft_unsupported(&p->errs, &tok->loc, "'%s' objects",
 					tok->text);
@@ -1878,8 +1898,7 @@ static void parse_table_body(struct parser *p, struct bf_nft_table *t)
 	}
 }
 
-static void add_rule_to(struct parser *p, struct bf_nft_chain *c,
-			bool insert)
+static void add_rule_to(struct parser *p, struct bf_nft_chain *c, bool insert)
 {
 	struct bf_nft_rule r = { 0 };
 	struct bf_nft_rule *v;
@@ -1917,7 +1936,8 @@ static void parse_command(struct parser *p)
 		}
 		if (accept_word(p, "chain")) {
 			struct bf_nft_table *tb = table_ref(p, false);
-			struct bf_nft_chain *c = tb ? chain_get(p, tb, false) : NULL;
+			struct bf_nft_chain *c = tb ? chain_get(p, tb, false) :
+						      NULL;
 			if (c) {
 				for (size_t i = 0; i < c->n_rules; i++)
 					nft_rule_release(&c->rules[i]);
@@ -1928,8 +1948,10 @@ static void parse_command(struct parser *p)
 		if (accept_word(p, "table")) {
 			struct bf_nft_table *tb = table_ref(p, false);
 			for (size_t i = 0; tb && i < tb->n_chains; i++) {
-				for (size_t j = 0; j < tb->chains[i].n_rules; j++)
-					nft_rule_release(&tb->chains[i].rules[j]);
+				for (size_t j = 0; j < tb->chains[i].n_rules;
+				     j++)
+					nft_rule_release(
+						&tb->chains[i].rules[j]);
 				tb->chains[i].n_rules = 0;
 			}
 			return;
@@ -1965,7 +1987,8 @@ static void parse_command(struct parser *p)
 		}
 		if (accept_word(p, "chain")) {
 			struct bf_nft_table *tb = table_ref(p, false);
-			struct bf_nft_chain *c = tb ? chain_get(p, tb, true) : NULL;
+			struct bf_nft_chain *c = tb ? chain_get(p, tb, true) :
+						      NULL;
 			if (!c) {
 				recover(p);
 				return;
@@ -1977,7 +2000,8 @@ static void parse_command(struct parser *p)
 		}
 		if (accept_word(p, "rule")) {
 			struct bf_nft_table *tb = table_ref(p, false);
-			struct bf_nft_chain *c = tb ? chain_get(p, tb, false) : NULL;
+			struct bf_nft_chain *c = tb ? chain_get(p, tb, false) :
+						      NULL;
 			if (!c) {
 				recover(p);
 				return;
@@ -1996,14 +2020,16 @@ static void parse_command(struct parser *p)
 			bool is_map = is_word(p, "map");
 			advance(p);
 			struct bf_nft_table *tb = table_ref(p, false);
-			struct bf_nft_set *s = tb ? set_get(p, tb, is_map, true) : NULL;
+			struct bf_nft_set *s =
+				tb ? set_get(p, tb, is_map, true) : NULL;
 			if (!s || parse_set_body(p, s))
 				recover(p);
 			return;
 		}
 		if (accept_word(p, "element")) {
 			struct bf_nft_table *tb = table_ref(p, false);
-			struct bf_nft_set *s = tb ? set_get(p, tb, false, false) : NULL;
+			struct bf_nft_set *s =
+				tb ? set_get(p, tb, false, false) : NULL;
 			struct bf_nft_expr *e;
 			if (!s || cur(p)->type != NFT_T_LBRACE) {
 				if (s)
@@ -2020,7 +2046,8 @@ static void parse_command(struct parser *p)
 				s->elems = e;
 			} else {
 				for (size_t i = 0; i < e->n_sub; i++)
-					nft_expr_add(s->elems, TAKE_PTR(e->sub[i]));
+					nft_expr_add(s->elems,
+						     TAKE_PTR(e->sub[i]));
 				e->n_sub = 0;
 				nft_expr_free(&e);
 			}
@@ -2074,7 +2101,8 @@ static int parse_text(const char *text, const char *filename,
 	p.nft = calloc(1, sizeof(*p.nft));
 	if (!p.nft)
 		return -ENOMEM;
-	const char *file = nft_intern_file(p.nft, filename ? filename : "<input>");
+	const char *file =
+		nft_intern_file(p.nft, filename ? filename : "<input>");
 	if (!file) {
 		bf_nft_free(&p.nft);
 		return -ENOMEM;

@@ -18,14 +18,13 @@ static const char *const binop_str[] = {
 };
 
 static const char *const verdict_str[] = {
-	[BF_NFT_V_ACCEPT] = "accept", [BF_NFT_V_DROP] = "drop",
+	[BF_NFT_V_ACCEPT] = "accept",	  [BF_NFT_V_DROP] = "drop",
 	[BF_NFT_V_CONTINUE] = "continue", [BF_NFT_V_RETURN] = "return",
-	[BF_NFT_V_JUMP] = "jump",     [BF_NFT_V_GOTO] = "goto",
+	[BF_NFT_V_JUMP] = "jump",	  [BF_NFT_V_GOTO] = "goto",
 };
 
 /* Bit flags: "syn,ack" (sep ",") or "syn | ack" (sep " | "). */
-static void print_flags(FILE *out, const struct bf_nft_expr *e,
-			const char *sep)
+static void print_flags(FILE *out, const struct bf_nft_expr *e, const char *sep)
 {
 	const struct nft_dtype_desc *d = nft_dtype(e->dtype);
 	uint64_t left = e->num;
@@ -35,8 +34,8 @@ static void print_flags(FILE *out, const struct bf_nft_expr *e,
 		fputs("0x0", out);
 		return;
 	}
-	if (e->len_bits && e->len_bits <= 8 && e->num == (1u << e->len_bits) - 1 &&
-	    !strcmp(sep, " | ")) {
+	if (e->len_bits && e->len_bits <= 8 &&
+	    e->num == (1u << e->len_bits) - 1 && !strcmp(sep, " | ")) {
 		/* every flag of the field, as nft lists it */
 		fprintf(out, "0x%02" PRIx64, e->num);
 		return;
@@ -166,9 +165,11 @@ void nft_expr_print(FILE *out, const struct bf_nft_expr *e)
 }
 
 static const char *const relop_str[] = {
-	[BF_NFT_OP_IMPLICIT] = "", [BF_NFT_OP_EQ] = "==", [BF_NFT_OP_NE] = "!=",
-	[BF_NFT_OP_LT] = "<",	   [BF_NFT_OP_GT] = ">",  [BF_NFT_OP_LE] = "<=",
-	[BF_NFT_OP_GE] = ">=",	   [BF_NFT_OP_NEG] = "!", [BF_NFT_OP_VMAP] = "vmap",
+	[BF_NFT_OP_IMPLICIT] = "", [BF_NFT_OP_EQ] = "==",
+	[BF_NFT_OP_NE] = "!=",	   [BF_NFT_OP_LT] = "<",
+	[BF_NFT_OP_GT] = ">",	   [BF_NFT_OP_LE] = "<=",
+	[BF_NFT_OP_GE] = ">=",	   [BF_NFT_OP_NEG] = "!",
+	[BF_NFT_OP_VMAP] = "vmap",
 };
 
 static void print_bytes_unit(FILE *out, uint64_t v)
@@ -248,7 +249,8 @@ static void print_stmt(FILE *out, const struct bf_nft_stmt *s, bool stateful)
 		if (s->u.log.snaplen)
 			fprintf(out, " snaplen %u", s->u.log.snaplen);
 		if (s->u.log.qthreshold)
-			fprintf(out, " queue-threshold %u", s->u.log.qthreshold);
+			fprintf(out, " queue-threshold %u",
+				s->u.log.qthreshold);
 		if (s->u.log.flags == BF_NFT_LOG_ALL) {
 			fputs(" flags all", out);
 		} else if (s->u.log.flags) {
@@ -261,8 +263,9 @@ static void print_stmt(FILE *out, const struct bf_nft_stmt *s, bool stateful)
 				    (f & BF_NFT_LOG_TCPOPT))
 					fputc(',', out);
 				if (f & BF_NFT_LOG_TCPOPT)
-					fputs(f & BF_NFT_LOG_TCPSEQ ? "options"
-								    : " options",
+					fputs(f & BF_NFT_LOG_TCPSEQ ?
+						      "options" :
+						      " options",
 					      out);
 			}
 			if (f & BF_NFT_LOG_IPOPT)
@@ -283,21 +286,18 @@ static void print_stmt(FILE *out, const struct bf_nft_stmt *s, bool stateful)
 			break;
 		case BF_NFT_REJECT_ICMP:
 			fprintf(out, " with icmp %s",
-				nft_sym_name(nft_icmp_code_syms,
-					     s->u.reject.code)
-					?: "?");
+				nft_sym_name(nft_icmp_code_syms, s->u.reject.code) ?:
+					"?");
 			break;
 		case BF_NFT_REJECT_ICMP6:
 			fprintf(out, " with icmpv6 %s",
-				nft_sym_name(nft_icmp6_code_syms,
-					     s->u.reject.code)
-					?: "?");
+				nft_sym_name(nft_icmp6_code_syms, s->u.reject.code) ?:
+					"?");
 			break;
 		case BF_NFT_REJECT_ICMPX:
 			fprintf(out, " with icmpx %s",
-				nft_sym_name(nft_icmpx_code_syms,
-					     s->u.reject.code)
-					?: "?");
+				nft_sym_name(nft_icmpx_code_syms, s->u.reject.code) ?:
+					"?");
 			break;
 		}
 		return;
@@ -312,7 +312,8 @@ static void print_stmt(FILE *out, const struct bf_nft_stmt *s, bool stateful)
 		print_expr(out, s->u.set.value, true);
 		return;
 	case BF_NFT_S_BPF:
-		nft_bpf_print(out, s->u.bpf.ref, s->u.bpf.neg, s->u.bpf.verdict);
+		nft_bpf_print(out, s->u.bpf.ref, s->u.bpf.neg,
+			      s->u.bpf.verdict);
 		return;
 	default:
 		return;
@@ -343,8 +344,8 @@ static void print_prio(FILE *out, enum bf_nft_family fam, int prio)
 		const char *name;
 		int value;
 	} prios[] = {
-		{ "raw", -300 },     { "mangle", -150 }, { "dstnat", -100 },
-		{ "filter", 0 },     { "security", 50 }, { "srcnat", 100 },
+		{ "raw", -300 }, { "mangle", -150 }, { "dstnat", -100 },
+		{ "filter", 0 }, { "security", 50 }, { "srcnat", 100 },
 	};
 
 	if (fam != BF_NFT_FAMILY_NETDEV && fam != BF_NFT_FAMILY_ARP &&
@@ -452,13 +453,15 @@ int bf_nft_print(FILE *out, const struct bf_nft *nft)
 			first = false;
 			fprintf(out, "\tchain %s {\n", c->name);
 			if (c->comment)
-				fprintf(out, "\t\tcomment \"%s\"\n", c->comment);
+				fprintf(out, "\t\tcomment \"%s\"\n",
+					c->comment);
 			if (c->hook != BF_NFT_HOOK_NONE) {
 				fprintf(out, "\t\ttype %s hook %s",
 					c->type ? c->type : "filter",
 					bf_nft_hook_name(c->hook));
 				if (c->device)
-					fprintf(out, " device \"%s\"", c->device);
+					fprintf(out, " device \"%s\"",
+						c->device);
 				fputs(" priority ", out);
 				print_prio(out, tb->family, c->priority);
 				fprintf(out, "; policy %s;\n",

@@ -25,9 +25,9 @@ static const struct nft_sym ctstate_syms[] = {
 };
 
 static const struct nft_sym ctstatus_syms[] = {
-	{ "expected", 0x1 },   { "seen-reply", 0x2 }, { "assured", 0x4 },
-	{ "confirmed", 0x8 },  { "snat", 0x10 },      { "dnat", 0x20 },
-	{ "dying", 0x200 },    { NULL, 0 },
+	{ "expected", 0x1 },  { "seen-reply", 0x2 }, { "assured", 0x4 },
+	{ "confirmed", 0x8 }, { "snat", 0x10 },	     { "dnat", 0x20 },
+	{ "dying", 0x200 },   { NULL, 0 },
 };
 
 static const struct nft_sym ctdir_syms[] = {
@@ -48,65 +48,54 @@ static const struct nft_sym nfproto_syms[] = {
 };
 
 static const struct nft_sym tcpflag_syms[] = {
-	{ "fin", 0x01 }, { "syn", 0x02 }, { "rst", 0x04 }, { "psh", 0x08 },
-	{ "ack", 0x10 }, { "urg", 0x20 }, { "ecn", 0x40 }, { "cwr", 0x80 },
-	{ NULL, 0 },
+	{ "fin", 0x01 }, { "syn", 0x02 }, { "rst", 0x04 },
+	{ "psh", 0x08 }, { "ack", 0x10 }, { "urg", 0x20 },
+	{ "ecn", 0x40 }, { "cwr", 0x80 }, { NULL, 0 },
 };
 
 static const struct nft_sym icmp_type_syms[] = {
-	{ "echo-reply", 0 },
-	{ "destination-unreachable", 3 },
-	{ "source-quench", 4 },
-	{ "redirect", 5 },
-	{ "echo-request", 8 },
-	{ "router-advertisement", 9 },
-	{ "router-solicitation", 10 },
-	{ "time-exceeded", 11 },
-	{ "parameter-problem", 12 },
-	{ "timestamp-request", 13 },
-	{ "timestamp-reply", 14 },
-	{ "info-request", 15 },
-	{ "info-reply", 16 },
-	{ "address-mask-request", 17 },
-	{ "address-mask-reply", 18 },
-	{ NULL, 0 },
+	{ "echo-reply", 0 },	       { "destination-unreachable", 3 },
+	{ "source-quench", 4 },	       { "redirect", 5 },
+	{ "echo-request", 8 },	       { "router-advertisement", 9 },
+	{ "router-solicitation", 10 }, { "time-exceeded", 11 },
+	{ "parameter-problem", 12 },   { "timestamp-request", 13 },
+	{ "timestamp-reply", 14 },     { "info-request", 15 },
+	{ "info-reply", 16 },	       { "address-mask-request", 17 },
+	{ "address-mask-reply", 18 },  { NULL, 0 },
 };
 
 static const struct nft_sym icmp6_type_syms[] = {
-	{ "destination-unreachable", 1 },
-	{ "packet-too-big", 2 },
-	{ "time-exceeded", 3 },
-	{ "parameter-problem", 4 },
-	{ "echo-request", 128 },
-	{ "echo-reply", 129 },
-	{ "mld-listener-query", 130 },
-	{ "mld-listener-report", 131 },
-	{ "mld-listener-done", 132 },
-	{ "mld-listener-reduction", 132 },
-	{ "nd-router-solicit", 133 },
-	{ "nd-router-advert", 134 },
-	{ "nd-neighbor-solicit", 135 },
-	{ "nd-neighbor-advert", 136 },
-	{ "nd-redirect", 137 },
-	{ "router-renumbering", 138 },
-	{ "ind-neighbor-solicit", 141 },
-	{ "ind-neighbor-advert", 142 },
-	{ "mld2-listener-report", 143 },
-	{ NULL, 0 },
+	{ "destination-unreachable", 1 }, { "packet-too-big", 2 },
+	{ "time-exceeded", 3 },		  { "parameter-problem", 4 },
+	{ "echo-request", 128 },	  { "echo-reply", 129 },
+	{ "mld-listener-query", 130 },	  { "mld-listener-report", 131 },
+	{ "mld-listener-done", 132 },	  { "mld-listener-reduction", 132 },
+	{ "nd-router-solicit", 133 },	  { "nd-router-advert", 134 },
+	{ "nd-neighbor-solicit", 135 },	  { "nd-neighbor-advert", 136 },
+	{ "nd-redirect", 137 },		  { "router-renumbering", 138 },
+	{ "ind-neighbor-solicit", 141 },  { "ind-neighbor-advert", 142 },
+	{ "mld2-listener-report", 143 },  { NULL, 0 },
 };
 
 const struct nft_sym nft_icmp_code_syms[] = {
-	{ "net-unreachable", 0 },  { "host-unreachable", 1 },
-	{ "prot-unreachable", 2 }, { "port-unreachable", 3 },
-	{ "frag-needed", 4 },	   { "net-prohibited", 9 },
-	{ "host-prohibited", 10 }, { "admin-prohibited", 13 },
+	{ "net-unreachable", 0 },
+	{ "host-unreachable", 1 },
+	{ "prot-unreachable", 2 },
+	{ "port-unreachable", 3 },
+	{ "frag-needed", 4 },
+	{ "net-prohibited", 9 },
+	{ "host-prohibited", 10 },
+	{ "admin-prohibited", 13 },
 	{ NULL, 0 },
 };
 
 const struct nft_sym nft_icmp6_code_syms[] = {
-	{ "no-route", 0 },	   { "admin-prohibited", 1 },
-	{ "addr-unreachable", 3 }, { "port-unreachable", 4 },
-	{ "policy-fail", 5 },	   { "reject-route", 6 },
+	{ "no-route", 0 },
+	{ "admin-prohibited", 1 },
+	{ "addr-unreachable", 3 },
+	{ "port-unreachable", 4 },
+	{ "policy-fail", 5 },
+	{ "reject-route", 6 },
 	{ NULL, 0 },
 };
 
@@ -120,14 +109,14 @@ const struct nft_sym nft_icmpx_code_syms[] = {
 };
 
 const struct nft_sym nft_log_level_syms[] = {
-	{ "emerg", 0 }, { "alert", 1 },	 { "crit", 2 },	 { "err", 3 },
-	{ "warn", 4 },	{ "notice", 5 }, { "info", 6 },	 { "debug", 7 },
+	{ "emerg", 0 }, { "alert", 1 },	 { "crit", 2 }, { "err", 3 },
+	{ "warn", 4 },	{ "notice", 5 }, { "info", 6 }, { "debug", 7 },
 	{ "audit", 8 }, { NULL, 0 },
 };
 
 static const struct nft_sym ethertype_syms[] = {
-	{ "ip", 0x0800 },     { "arp", 0x0806 },   { "ip6", 0x86dd },
-	{ "8021q", 0x8100 },  { "vlan", 0x8100 },  { "8021ad", 0x88a8 },
+	{ "ip", 0x0800 },    { "arp", 0x0806 },	 { "ip6", 0x86dd },
+	{ "8021q", 0x8100 }, { "vlan", 0x8100 }, { "8021ad", 0x88a8 },
 	{ NULL, 0 },
 };
 
@@ -141,23 +130,25 @@ static const struct nft_sym dscp_syms[] = {
 };
 
 static const struct nft_sym ecn_syms[] = {
-	{ "not-ect", 0 }, { "ect1", 1 }, { "ect0", 2 }, { "ce", 3 },
-	{ NULL, 0 },
+	{ "not-ect", 0 }, { "ect1", 1 }, { "ect0", 2 },
+	{ "ce", 3 },	  { NULL, 0 },
 };
 
 /* A few protocol / service names, so that parsing never depends on the
  * contents of /etc/protocols and /etc/services for the common ones. */
 static const struct nft_sym proto_syms[] = {
-	{ "icmp", 1 },	  { "igmp", 2 },       { "tcp", 6 },	 { "udp", 17 },
-	{ "ipv6-icmp", 58 }, { "icmpv6", 58 }, { "esp", 50 },	 { "ah", 51 },
-	{ "comp", 108 },  { "udplite", 136 },  { "dccp", 33 },	 { "sctp", 132 },
-	{ "gre", 47 },	  { "ipip", 4 },       { "ipv6", 41 },	 { NULL, 0 },
+	{ "icmp", 1 },	    { "igmp", 2 },	 { "tcp", 6 },
+	{ "udp", 17 },	    { "ipv6-icmp", 58 }, { "icmpv6", 58 },
+	{ "esp", 50 },	    { "ah", 51 },	 { "comp", 108 },
+	{ "udplite", 136 }, { "dccp", 33 },	 { "sctp", 132 },
+	{ "gre", 47 },	    { "ipip", 4 },	 { "ipv6", 41 },
+	{ NULL, 0 },
 };
 
 static const struct nft_sym service_syms[] = {
-	{ "ftp", 21 },	  { "ssh", 22 },      { "telnet", 23 }, { "smtp", 25 },
-	{ "domain", 53 }, { "bootps", 67 },   { "bootpc", 68 }, { "http", 80 },
-	{ "ntp", 123 },	  { "https", 443 },   { NULL, 0 },
+	{ "ftp", 21 },	  { "ssh", 22 },    { "telnet", 23 }, { "smtp", 25 },
+	{ "domain", 53 }, { "bootps", 67 }, { "bootpc", 68 }, { "http", 80 },
+	{ "ntp", 123 },	  { "https", 443 }, { NULL, 0 },
 };
 
 static const struct nft_dtype_desc dtypes[BF_NFT_DT_COUNT] = {
@@ -179,14 +170,13 @@ static const struct nft_dtype_desc dtypes[BF_NFT_DT_COUNT] = {
 	[BF_NFT_DT_PKTTYPE] = { "pkt_type", 8, pkttype_syms, false, true },
 	[BF_NFT_DT_NFPROTO] = { "nf_proto", 8, nfproto_syms, false, true },
 	[BF_NFT_DT_TCPFLAG] = { "tcp_flag", 8, tcpflag_syms, true, true },
-	[BF_NFT_DT_ICMP_TYPE] = { "icmp_type", 8, icmp_type_syms, false,
-				  true },
+	[BF_NFT_DT_ICMP_TYPE] = { "icmp_type", 8, icmp_type_syms, false, true },
 	[BF_NFT_DT_ICMP_CODE] = { "icmp_code", 8, nft_icmp_code_syms, false,
 				  false },
 	[BF_NFT_DT_ICMP6_TYPE] = { "icmpv6_type", 8, icmp6_type_syms, false,
 				   true },
-	[BF_NFT_DT_ICMP6_CODE] = { "icmpv6_code", 8, nft_icmp6_code_syms,
-				   false, false },
+	[BF_NFT_DT_ICMP6_CODE] = { "icmpv6_code", 8, nft_icmp6_code_syms, false,
+				   false },
 	[BF_NFT_DT_ETHERTYPE] = { "ether_type", 16, ethertype_syms, false,
 				  true },
 	[BF_NFT_DT_DSCP] = { "dscp", 6, dscp_syms, false, true },
@@ -223,9 +213,17 @@ enum bf_nft_dtype nft_dtype_by_name(const char *name)
 }
 
 #define PL(p, n, dt, base, off, len, l4, fam)                                  \
-	{ p, n, dt, BF_NFT_BASE_##base, off, len, l4, fam, 0 }
-#define META(n, dt, len, id) { "meta", n, dt, BF_NFT_BASE_NONE, 0, len, 0, -1, id }
-#define CT(n, dt, len, id) { "ct", n, dt, BF_NFT_BASE_NONE, 0, len, 0, -1, id }
+	{                                                                      \
+		p, n, dt, BF_NFT_BASE_##base, off, len, l4, fam, 0             \
+	}
+#define META(n, dt, len, id)                                                   \
+	{                                                                      \
+		"meta", n, dt, BF_NFT_BASE_NONE, 0, len, 0, -1, id             \
+	}
+#define CT(n, dt, len, id)                                                     \
+	{                                                                      \
+		"ct", n, dt, BF_NFT_BASE_NONE, 0, len, 0, -1, id               \
+	}
 
 static const struct bf_nft_field fields[] = {
 	PL("ip", "version", BF_NFT_DT_INTEGER, NH, 0, 4, 0, BF_NFT_FAMILY_IP),
@@ -237,7 +235,8 @@ static const struct bf_nft_field fields[] = {
 	PL("ip", "frag-off", BF_NFT_DT_HEX, NH, 48, 16, 0, BF_NFT_FAMILY_IP),
 	PL("ip", "ttl", BF_NFT_DT_INTEGER, NH, 64, 8, 0, BF_NFT_FAMILY_IP),
 	PL("ip", "protocol", BF_NFT_DT_PROTO, NH, 72, 8, 0, BF_NFT_FAMILY_IP),
-	PL("ip", "checksum", BF_NFT_DT_INTEGER, NH, 80, 16, 0, BF_NFT_FAMILY_IP),
+	PL("ip", "checksum", BF_NFT_DT_INTEGER, NH, 80, 16, 0,
+	   BF_NFT_FAMILY_IP),
 	PL("ip", "saddr", BF_NFT_DT_IPV4, NH, 96, 32, 0, BF_NFT_FAMILY_IP),
 	PL("ip", "daddr", BF_NFT_DT_IPV4, NH, 128, 32, 0, BF_NFT_FAMILY_IP),
 	PL("ip6", "version", BF_NFT_DT_INTEGER, NH, 0, 4, 0, BF_NFT_FAMILY_IP6),
@@ -245,7 +244,8 @@ static const struct bf_nft_field fields[] = {
 	PL("ip6", "ecn", BF_NFT_DT_ECN, NH, 10, 2, 0, BF_NFT_FAMILY_IP6),
 	PL("ip6", "flowlabel", BF_NFT_DT_INTEGER, NH, 12, 20, 0,
 	   BF_NFT_FAMILY_IP6),
-	PL("ip6", "length", BF_NFT_DT_INTEGER, NH, 32, 16, 0, BF_NFT_FAMILY_IP6),
+	PL("ip6", "length", BF_NFT_DT_INTEGER, NH, 32, 16, 0,
+	   BF_NFT_FAMILY_IP6),
 	PL("ip6", "nexthdr", BF_NFT_DT_PROTO, NH, 48, 8, 0, BF_NFT_FAMILY_IP6),
 	PL("ip6", "hoplimit", BF_NFT_DT_INTEGER, NH, 56, 8, 0,
 	   BF_NFT_FAMILY_IP6),
@@ -324,11 +324,12 @@ const struct bf_nft_field *nft_field_find(const char *proto, const char *name)
 int nft_proto_known(const char *proto)
 {
 	static const char *const unsupported[] = {
-		"vlan", "arp",	"sctp",	 "dccp", "udplite", "ah",   "esp",
-		"comp", "rt",	"frag",	 "hbh",	 "dst",	    "mh",   "fib",
-		"osf",	"ipsec", "tunnel", "exthdr", "numgen", "jhash",
-		"symhash", "socket", "rt0", "rt2", "srh", "igmp", "gre",
-		"vxlan", "geneve", "gretap", "cgroupv2",
+		"vlan",	    "arp",   "sctp",	"dccp",	  "udplite", "ah",
+		"esp",	    "comp",  "rt",	"frag",	  "hbh",     "dst",
+		"mh",	    "fib",   "osf",	"ipsec",  "tunnel",  "exthdr",
+		"numgen",   "jhash", "symhash", "socket", "rt0",     "rt2",
+		"srh",	    "igmp",  "gre",	"vxlan",  "geneve",  "gretap",
+		"cgroupv2",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
@@ -343,12 +344,12 @@ int nft_proto_known(const char *proto)
 bool nft_meta_unqualified(const char *key)
 {
 	static const char *const keys[] = {
-		"mark",	  "iif",    "oif",     "iifname", "oifname",
-		"iiftype", "oiftype", "skuid", "skgid",   "nftrace",
-		"rtclassid", "ibriport", "obriport", "ibrname", "obrname",
-		"pkttype", "cpu",    "iifgroup", "oifgroup", "cgroup",
-		"ipsec",  "iifkind", "oifkind", "random", "priority",
-		"time",	  "day",     "hour",
+		"mark",	     "iif",	 "oif",	     "iifname",	 "oifname",
+		"iiftype",   "oiftype",	 "skuid",    "skgid",	 "nftrace",
+		"rtclassid", "ibriport", "obriport", "ibrname",	 "obrname",
+		"pkttype",   "cpu",	 "iifgroup", "oifgroup", "cgroup",
+		"ipsec",     "iifkind",	 "oifkind",  "random",	 "priority",
+		"time",	     "day",	 "hour",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
@@ -366,12 +367,14 @@ bool nft_meta_printed_unqualified(int id)
 bool nft_meta_key_unsupported(const char *key)
 {
 	static const char *const keys[] = {
-		"priority", "iiftype", "oiftype", "skuid",    "skgid",
-		"nftrace",  "rtclassid", "ibriport", "obriport", "ibrname",
-		"obrname",  "cpu",     "iifgroup", "oifgroup", "cgroup",
-		"random",   "ipsec",   "iifkind", "oifkind",  "secmark",
-		"time",     "day",     "hour",    "sdif",     "sdifname",
-		"broute",   "secpath", "ibridgename", "obridgename",
+		"priority",    "iiftype",  "oiftype",	"skuid",
+		"skgid",       "nftrace",  "rtclassid", "ibriport",
+		"obriport",    "ibrname",  "obrname",	"cpu",
+		"iifgroup",    "oifgroup", "cgroup",	"random",
+		"ipsec",       "iifkind",  "oifkind",	"secmark",
+		"time",	       "day",	   "hour",	"sdif",
+		"sdifname",    "broute",   "secpath",	"ibridgename",
+		"obridgename",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
@@ -383,10 +386,10 @@ bool nft_meta_key_unsupported(const char *key)
 bool nft_ct_key_unsupported(const char *key)
 {
 	static const char *const keys[] = {
-		"expiration", "helper", "l3proto", "protocol", "saddr",
-		"daddr",      "proto-src", "proto-dst", "label", "bytes",
-		"packets",    "avgpkt", "zone",	    "event", "secmark",
-		"id",	      "count",	"original", "reply", "ip",
+		"expiration", "helper",	   "l3proto",	"protocol", "saddr",
+		"daddr",      "proto-src", "proto-dst", "label",    "bytes",
+		"packets",    "avgpkt",	   "zone",	"event",    "secmark",
+		"id",	      "count",	   "original",	"reply",    "ip",
 		"ip6",
 	};
 
@@ -496,7 +499,8 @@ int nft_value_parse(enum bf_nft_dtype dt, unsigned int len_bits,
 		*why = "a verdict is not a value here";
 		return -EINVAL;
 	default:
-		if (quoted && dt != BF_NFT_DT_SERVICE && dt != BF_NFT_DT_PROTO) {
+		if (quoted && dt != BF_NFT_DT_SERVICE &&
+		    dt != BF_NFT_DT_PROTO) {
 			*why = "a string is not a value of this type";
 			return -EINVAL;
 		}
@@ -519,8 +523,8 @@ int nft_value_parse(enum bf_nft_dtype dt, unsigned int len_bits,
 		}
 		if (parse_uint(text, max, &v)) {
 			if (!(text[0] >= '0' && text[0] <= '9'))
-				*why = d->syms ? "unknown name for this type"
-					       : "not a number";
+				*why = d->syms ? "unknown name for this type" :
+						 "not a number";
 			else
 				*why = "value out of range";
 			return -EINVAL;
