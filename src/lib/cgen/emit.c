@@ -367,6 +367,35 @@ static int cmp_size(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+int bf_insns_func_starts(const struct bpf_insn *insns, size_t n, size_t **out,
+			 size_t *n_out)
+{
+	size_t *starts, n_starts = 0;
+
+	starts = malloc((n + 1) * sizeof(*starts));
+	if (!starts)
+		return -ENOMEM;
+	starts[n_starts++] = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct bpf_insn *in = &insns[i];
+		long t;
+
+		/* a BPF-to-BPF call, or a function pointer (callbacks) */
+		if (!(in->code == (BPF_JMP | BPF_CALL) &&
+		      in->src_reg == BPF_PSEUDO_CALL) &&
+		    !(in->code == (BPF_LD | BPF_DW | BPF_IMM) &&
+		      in->src_reg == BPF_PSEUDO_FUNC))
+			continue;
+		t = (long)i + 1 + in->imm;
+		if (t > 0 && (size_t)t < n)
+			starts[n_starts++] = (size_t)t;
+	}
+	qsort(starts, n_starts, sizeof(*starts), cmp_size);
+	*out = starts;
+	*n_out = n_starts;
+	return 0;
+}
+
 /*
  * Leave one exit per function: every exit but the last one of its
  * function becomes a forward jump to that last one.
@@ -386,26 +415,12 @@ static int cmp_size(const void *a, const void *b)
  */
 static int single_exit(struct bf_emit *e)
 {
-	size_t *starts, n_starts = 0;
+	size_t *starts, n_starts;
+	int r;
 
-	starts = malloc((e->n + 1) * sizeof(*starts));
-	if (!starts)
-		return -ENOMEM;
-	starts[n_starts++] = 0;
-	for (size_t i = 0; i < e->n; i++) {
-		const struct bpf_insn *in = &e->insns[i];
-		long t;
-
-		if (!(in->code == (BPF_JMP | BPF_CALL) &&
-		      in->src_reg == BPF_PSEUDO_CALL) &&
-		    !(in->code == (BPF_LD | BPF_DW | BPF_IMM) &&
-		      in->src_reg == BPF_PSEUDO_FUNC))
-			continue;
-		t = (long)i + 1 + in->imm;
-		if (t > 0 && (size_t)t < e->n)
-			starts[n_starts++] = (size_t)t;
-	}
-	qsort(starts, n_starts, sizeof(*starts), cmp_size);
+	r = bf_insns_func_starts(e->insns, e->n, &starts, &n_starts);
+	if (r)
+		return r;
 	starts[n_starts] = e->n;
 	for (size_t f = 0; f < n_starts; f++) {
 		size_t lo = starts[f], hi = starts[f + 1], last = SIZE_MAX;

@@ -188,4 +188,11 @@ bool bf_emit_invert_last(struct bf_emit *e, bf_label from, bf_label to);
 /* Resolve the fixups. Returns the recorded error, or 0. */
 int bf_emit_finish(struct bf_emit *e);
 
+/* The function starts of insns[0..n), sorted (repeats kept): 0, and
+ * every in-range target of a BPF-to-BPF call or of a function pointer.
+ * *out has room for n + 1 entries (one past *n_out for a sentinel); the
+ * caller frees it. Returns 0 or -ENOMEM. */
+int bf_insns_func_starts(const struct bpf_insn *insns, size_t n, size_t **out,
+			 size_t *n_out);
+
 #endif /* BPFILTER_CGEN_EMIT_H */

@@ -28,6 +28,7 @@
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
 #include "bpfilter/usermatch.h"
+#include "cgen/emit.h"
 #include "cgen/m_bpf.h"
 
 #define UM_STRUCT "bf_usermatch_v1"
@@ -398,13 +399,6 @@ static int add_func(struct bf_program *prog, size_t off, const char *name,
 	return 0;
 }
 
-static int cmp_size(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Append o's instructions at prog->n_insns and describe its functions:
  * the entry and every target of a BPF-to-BPF call or function pointer
  * inside it. */
@@ -423,26 +417,9 @@ static int append(struct bf_program *prog, struct uobj *o, size_t k)
 	memcpy(prog->insns + o->off, o->insns, o->n_insns * sizeof(*n));
 	prog->n_insns += o->n_insns;
 
-	starts = malloc((o->n_insns + 1) * sizeof(*starts));
-	if (!starts)
-		return -ENOMEM;
-	starts[n_starts++] = 0;
-	for (size_t i = 0; i < o->n_insns; i++) {
-		const struct bpf_insn *in = &o->insns[i];
-		long t;
-
-		/* a BPF-to-BPF call, or a function pointer (callbacks) */
-		if (!(in->code == (BPF_JMP | BPF_CALL) &&
-		      in->src_reg == BPF_PSEUDO_CALL) &&
-		    !(in->code == (BPF_LD | BPF_DW | BPF_IMM) &&
-		      in->src_reg == BPF_PSEUDO_FUNC))
-			continue;
-		t = (long)i + 1 + in->imm;
-		if (t <= 0 || (size_t)t >= o->n_insns)
-			continue;
-		starts[n_starts++] = (size_t)t;
-	}
-	qsort(starts, n_starts, sizeof(*starts), cmp_size);
+	r = bf_insns_func_starts(o->insns, o->n_insns, &starts, &n_starts);
+	if (r)
+		return r;
 	for (size_t i = 0; i < n_starts; i++) {
 		if (i && starts[i] == starts[i - 1])
 			continue;
