@@ -608,6 +608,22 @@ static bool verdict_of(struct lctx *c, int v, const char *chain,
 	}
 }
 
+/* The reject type's code through its table (tab[code], 0 marking a hole but
+ * for code 0): a code without an IR equivalent is refused. */
+static bool reject_code(struct lctx *c, const struct bf_nft_stmt *s,
+			const enum bf_reject_with *tab, size_t n,
+			const char *what, struct bf_verdict *v)
+{
+	uint8_t code = s->u.reject.code;
+
+	if (code >= n || (!tab[code] && code != 0)) {
+		REFUSE(c, &s->loc, "reject with %s code %u", what, code);
+		return false;
+	}
+	v->u.reject.with = tab[code];
+	return true;
+}
+
 static bool reject_of(struct lctx *c, const struct bf_nft_stmt *s,
 		      enum bf_family fam, struct bf_verdict *v)
 {
@@ -644,45 +660,32 @@ static bool reject_of(struct lctx *c, const struct bf_nft_stmt *s,
 	case BF_NFT_REJECT_ICMP:
 		if (fam != BF_FAMILY_INET4)
 			return false;
-		if (code >= 16 || (!icmp[code] && code != 0)) {
-			REFUSE(c, &s->loc, "reject with icmp code %u", code);
-			return false;
-		}
-		v->u.reject.with = icmp[code];
-		return true;
+		return reject_code(c, s, icmp, ARRAY_SIZE(icmp), "icmp", v);
 	case BF_NFT_REJECT_ICMP6:
 		if (fam != BF_FAMILY_INET6)
 			return false;
-		if (code >= 8 || (!icmp6[code] && code != 0)) {
-			REFUSE(c, &s->loc, "reject with icmpv6 code %u", code);
-			return false;
-		}
-		v->u.reject.with = icmp6[code];
-		return true;
-	case BF_NFT_REJECT_ICMPX:
+		return reject_code(c, s, icmp6, ARRAY_SIZE(icmp6), "icmpv6", v);
+	case BF_NFT_REJECT_ICMPX: {
 		/* nft_reject_icmpx_to_icmp_code() / _icmpv6_code() */
-		if (fam == BF_FAMILY_INET4) {
-			static const enum bf_reject_with x4[4] = {
+		static const enum bf_reject_with x[2][4] = {
+			{
 				BF_REJECT_ICMP_NET_UNREACHABLE,
 				BF_REJECT_ICMP_PORT_UNREACHABLE,
 				BF_REJECT_ICMP_HOST_UNREACHABLE,
 				BF_REJECT_ICMP_ADMIN_PROHIBITED,
-			};
-			if (code > 3)
-				return false;
-			v->u.reject.with = x4[code];
-		} else {
-			static const enum bf_reject_with x6[4] = {
+			},
+			{
 				BF_REJECT_ICMP6_NO_ROUTE,
 				BF_REJECT_ICMP6_PORT_UNREACHABLE,
 				BF_REJECT_ICMP6_ADDR_UNREACHABLE,
 				BF_REJECT_ICMP6_ADM_PROHIBITED,
-			};
-			if (code > 3)
-				return false;
-			v->u.reject.with = x6[code];
-		}
+			},
+		};
+		if (code > 3)
+			return false;
+		v->u.reject.with = x[fam != BF_FAMILY_INET4][code];
 		return true;
+	}
 	}
 	return false;
 }
