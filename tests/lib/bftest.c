@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/bpf.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "bftest.h"
+#include "verify/vutil.h"
 
 bool bft_require_kernel(void)
 {
@@ -100,75 +102,26 @@ const char *bft_bpfilter_bin(void)
 	return bin;
 }
 
-static int status_of(int st)
-{
-	if (st == -1)
-		return -1;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	return 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-}
-
 int bft_sh(const char *fmt, ...)
 {
-	char *cmd = NULL;
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
-	r = vasprintf(&cmd, fmt, ap);
+	r = bf_vshv(fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return -1;
-	fflush(stdout);
-	r = status_of(system(cmd));
-	free(cmd);
 	return r;
 }
 
 int bft_sh_out(char **out, const char *fmt, ...)
 {
-	char *cmd = NULL, *buf = NULL;
-	size_t len = 0, cap = 0;
 	va_list ap;
-	FILE *p;
 	int r;
 
-	*out = NULL;
 	va_start(ap, fmt);
-	r = vasprintf(&cmd, fmt, ap);
+	r = bf_vsh_outv(out, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return -1;
-	p = popen(cmd, "r");
-	free(cmd);
-	if (!p)
-		return -1;
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			char *n;
-
-			cap = cap ? cap * 2 : 8192;
-			n = realloc(buf, cap);
-			if (!n) {
-				free(buf);
-				pclose(p);
-				return -1;
-			}
-			buf = n;
-		}
-		size_t got = fread(buf + len, 1, 4096, p);
-
-		if (got == 0)
-			break;
-		len += got;
-	}
-	if (!buf)
-		buf = calloc(1, 1);
-	else
-		buf[len] = '\0';
-	*out = buf;
-	return status_of(pclose(p));
+	return r;
 }
 
 void bft_unique_name(char *buf, size_t size, const char *prefix)

@@ -20,15 +20,12 @@ static int exit_status(int st)
 	return 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
-int bf_vsh(const char *fmt, ...)
+int bf_vshv(const char *fmt, va_list ap)
 {
 	char *cmd = NULL;
-	va_list ap;
 	int r;
 
-	va_start(ap, fmt);
 	r = vasprintf(&cmd, fmt, ap);
-	va_end(ap);
 	if (r < 0)
 		return -1;
 	fflush(stdout);
@@ -37,18 +34,26 @@ int bf_vsh(const char *fmt, ...)
 	return r;
 }
 
-int bf_vsh_out(char **out, const char *fmt, ...)
+int bf_vsh(const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = bf_vshv(fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int bf_vsh_outv(char **out, const char *fmt, va_list ap)
 {
 	char *cmd = NULL, *buf = NULL;
 	size_t len = 0, cap = 0;
-	va_list ap;
 	FILE *p;
 	int r;
 
 	*out = NULL;
-	va_start(ap, fmt);
 	r = vasprintf(&cmd, fmt, ap);
-	va_end(ap);
 	if (r < 0)
 		return -1;
 	fflush(stdout);
@@ -82,6 +87,17 @@ int bf_vsh_out(char **out, const char *fmt, ...)
 		buf[len] = '\0';
 	*out = buf;
 	return exit_status(pclose(p));
+}
+
+int bf_vsh_out(char **out, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = bf_vsh_outv(out, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 void bf_vunique_name(char *buf, size_t size, const char *prefix)

@@ -7,6 +7,7 @@
 #ifndef BF_VERIFY_VUTIL_H
 #define BF_VERIFY_VUTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* Run a shell command; returns its exit status (128+N for signal N), -1 if
@@ -16,6 +17,10 @@ __attribute__((format(printf, 1, 2))) int bf_vsh(const char *fmt, ...);
  * NULL only on failure to run). */
 __attribute__((format(printf, 2, 3))) int bf_vsh_out(char **out,
 						     const char *fmt, ...);
+/* The same two taking a va_list (tests/lib/bftest.c's bft_sh() and
+ * bft_sh_out() are these). */
+int bf_vshv(const char *fmt, va_list ap);
+int bf_vsh_outv(char **out, const char *fmt, va_list ap);
 /* "<prefix(4)><pid>v<counter>": fits IFNAMSIZ, unique per process. */
 void bf_vunique_name(char *buf, size_t size, const char *prefix);
 
