@@ -728,28 +728,5 @@ int bf_hashlimit_maps_open(const struct bf_program *prog, int *fds)
 
 int bf_hashlimit_unpin_all(const char *nsdir)
 {
-	char dir[PATH_MAX];
-	struct dirent *ent;
-	DIR *d;
-	int n, r = 0;
-
-	n = snprintf(dir, sizeof(dir), "%s/hashlimit", nsdir);
-	if (n < 0 || (size_t)n >= sizeof(dir))
-		return -ENAMETOOLONG;
-	d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((ent = readdir(d))) {
-		char path[PATH_MAX + 300];
-
-		if (ent->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
-		if (unlink(path) && !r)
-			r = -errno;
-	}
-	closedir(d);
-	if (rmdir(dir) && !r)
-		r = -errno;
-	return r;
+	return bf_stateful_unpin(nsdir, "hashlimit", NULL);
 }

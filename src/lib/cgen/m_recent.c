@@ -732,38 +732,6 @@ int bf_recent_maps_open(const struct bf_program *prog, int *fds)
 	return 0;
 }
 
-int bf_recent_unpin_all(const char *nsdir)
-{
-	char dir[PATH_MAX];
-	DIR *d;
-	struct dirent *ent;
-	int n, r = 0;
-
-	n = snprintf(dir, sizeof(dir), "%s/recent", nsdir);
-	if (n < 0 || (size_t)n >= sizeof(dir))
-		return -ENAMETOOLONG;
-	d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((ent = readdir(d))) {
-		char path[PATH_MAX + 300];
-
-		if (ent->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/idx", dir, ent->d_name);
-		unlink(path);
-		snprintf(path, sizeof(path), "%s/%s/tab", dir, ent->d_name);
-		unlink(path);
-		snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
-		if (rmdir(path) && !r)
-			r = -errno;
-	}
-	closedir(d);
-	if (rmdir(dir) && !r)
-		r = -errno;
-	return r;
-}
-
 /* ---- which slots use which tables ----
  *
  * The kernel frees an xt_recent or xt_hashlimit table with the last rule
@@ -861,45 +829,61 @@ static bool referenced(const char *nsdir, const char *ref)
 	return found;
 }
 
-int bf_stateful_gc(const char *nsdir)
+int bf_stateful_unpin(const char *nsdir, const char *kind,
+		      const char *ref_prefix)
 {
-	char dir[PATH_MAX + 16];
+	bool is_recent = !strcmp(kind, "recent");
+	char dir[PATH_MAX];
 	struct dirent *ent;
 	DIR *d;
+	int n, r = 0;
 
-	snprintf(dir, sizeof(dir), "%s/recent", nsdir);
+	n = snprintf(dir, sizeof(dir), "%s/%s", nsdir, kind);
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return -ENAMETOOLONG;
 	d = opendir(dir);
-	while (d && (ent = readdir(d))) {
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((ent = readdir(d))) {
 		char ref[300], path[PATH_MAX + 600];
+		int e;
 
 		if (ent->d_name[0] == '.')
 			continue;
-		snprintf(ref, sizeof(ref), "ref-r-%s", ent->d_name);
-		if (referenced(nsdir, ref))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/idx", dir, ent->d_name);
-		unlink(path);
-		snprintf(path, sizeof(path), "%s/%s/tab", dir, ent->d_name);
-		unlink(path);
+		if (ref_prefix) {
+			snprintf(ref, sizeof(ref), "%s%s", ref_prefix,
+				 ent->d_name);
+			if (referenced(nsdir, ref))
+				continue;
+		}
+		if (is_recent) {
+			snprintf(path, sizeof(path), "%s/%s/idx", dir,
+				 ent->d_name);
+			unlink(path);
+			snprintf(path, sizeof(path), "%s/%s/tab", dir,
+				 ent->d_name);
+			unlink(path);
+		}
 		snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
-		rmdir(path);
+		e = is_recent ? rmdir(path) : unlink(path);
+		if (e && !r)
+			r = -errno;
 	}
-	if (d)
-		closedir(d);
-	snprintf(dir, sizeof(dir), "%s/hashlimit", nsdir);
-	d = opendir(dir);
-	while (d && (ent = readdir(d))) {
-		char ref[300], path[PATH_MAX + 600];
+	closedir(d);
+	if (!ref_prefix && rmdir(dir) && !r)
+		r = -errno;
+	return r;
+}
 
-		if (ent->d_name[0] == '.')
-			continue;
-		snprintf(ref, sizeof(ref), "ref-h-%s", ent->d_name);
-		if (referenced(nsdir, ref))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
+int bf_recent_unpin_all(const char *nsdir)
+{
+	return bf_stateful_unpin(nsdir, "recent", NULL);
+}
+
+int bf_stateful_gc(const char *nsdir)
+{
+	/* errors keep tables: better than losing one */
+	bf_stateful_unpin(nsdir, "recent", "ref-r-");
+	bf_stateful_unpin(nsdir, "hashlimit", "ref-h-");
 	return 0;
 }

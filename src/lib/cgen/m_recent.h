@@ -87,6 +87,15 @@ int bf_recent_maps_open(const struct bf_program *prog, int *fds);
 /* Remove every pinned table under nsdir (`bpfilter flush`). */
 int bf_recent_unpin_all(const char *nsdir);
 
+/* Unpin the tables under <nsdir>/<kind>: "recent" (a directory per table
+ * holding the maps idx and tab) or "hashlimit" (a pinned map per table).
+ * ref_prefix NULL: every table, then <nsdir>/<kind> itself; else only the
+ * tables whose reference pin <ref_prefix><name> no slot directory holds.
+ * Returns 0 (also when <nsdir>/<kind> does not exist) or the first
+ * -errno. */
+int bf_stateful_unpin(const char *nsdir, const char *kind,
+		      const char *ref_prefix);
+
 /* After slot `slotdir` switched to `progs`: record in the slot directory
  * the recent and hashlimit tables they use (reference pins "ref-*"), then
  * bf_stateful_gc(). Returns 0 or -errno (then no table is removed). */
