@@ -9,10 +9,13 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +25,32 @@
 #include "bpfilter/log.h"
 #include "cgen/cgen.h"
 #include "compat.h"
+
+/* ---- a private bpffs for pinned tables ---- */
+
+/* Mount a bpffs at /tmp/bf-<what>-<pid> (written into dir) in a mount
+ * namespace of our own, for the pins of tables shared between programs.
+ * Returns 0, or -1 with a message on stderr. */
+static inline int pu_private_bpffs(char *dir, size_t size, const char *what)
+{
+	snprintf(dir, size, "/tmp/bf-%s-%d", what, (int)getpid());
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    (mkdir(dir, 0700) && errno != EEXIST) ||
+	    mount("bpffs", dir, "bpf", 0, "mode=0700")) {
+		fprintf(stderr, "cannot mount a bpffs at %s: %s\n", dir,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Undo pu_private_bpffs() once the pins under dir are removed. */
+static inline void pu_private_bpffs_del(const char *dir)
+{
+	umount(dir);
+	rmdir(dir);
+}
 
 /* ---- IR building ---- */
 

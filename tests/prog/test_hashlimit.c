@@ -28,17 +28,7 @@ static int setup(void **state)
 	(void)state;
 	if (!bft_kernel_available(&why))
 		return 0; /* each test skips (or fails) with the reason */
-	snprintf(pin_dir, sizeof(pin_dir), "/tmp/bf-hashlimit-%d",
-		 (int)getpid());
-	if (unshare(CLONE_NEWNS) ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    (mkdir(pin_dir, 0700) && errno != EEXIST) ||
-	    mount("bpffs", pin_dir, "bpf", 0, "mode=0700")) {
-		fprintf(stderr, "cannot mount a bpffs at %s: %s\n", pin_dir,
-			strerror(errno));
-		return -1;
-	}
-	return 0;
+	return pu_private_bpffs(pin_dir, sizeof(pin_dir), "hashlimit");
 }
 
 static int teardown(void **state)
@@ -46,8 +36,7 @@ static int teardown(void **state)
 	(void)state;
 	if (pin_dir[0]) {
 		bf_hashlimit_unpin_all(pin_dir);
-		umount(pin_dir);
-		rmdir(pin_dir);
+		pu_private_bpffs_del(pin_dir);
 	}
 	return 0;
 }
