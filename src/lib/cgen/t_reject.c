@@ -116,18 +116,24 @@ static void fold_store(struct bf_emit *e, int16_t off)
 	E(I_STX(BPF_H, BF_R8, BF_R0, off));
 }
 
-/* r0 = bpf_csum_diff(NULL, 0, buf + off, len, seed in S_SEED); kept in
+/* r0 = bpf_csum_diff(NULL, 0, base + off, len, seed in S_SEED); kept in
  * S_SEED. */
-static void csum_fixed(struct bf_emit *e, int16_t off, int32_t len)
+static void csum_at(struct bf_emit *e, uint8_t base, int16_t off, int32_t len)
 {
 	E(I_MOV64_IMM(BF_R1, 0));
 	E(I_MOV64_IMM(BF_R2, 0));
-	E(I_MOV64_REG(BF_R3, BF_R8));
+	E(I_MOV64_REG(BF_R3, base));
 	E(I_ALU64_IMM(BPF_ADD, BF_R3, off));
 	E(I_MOV64_IMM(BF_R4, len));
 	E(I_LDX(BPF_DW, BF_R5, BF_FP, S_SEED));
 	E(I_HELPER(BPF_FUNC_csum_diff));
 	E(I_STX(BPF_DW, BF_FP, BF_R0, S_SEED));
+}
+
+/* The same over buffer bytes (r8 + off). */
+static void csum_fixed(struct bf_emit *e, int16_t off, int32_t len)
+{
+	csum_at(e, BF_R8, off, len);
 }
 
 /* Add the S_N bytes (a multiple of 4, at most nmax) from buffer offset
@@ -336,14 +342,7 @@ static void fold_check(struct bf_emit *e, bf_label fail)
  * context bytes (the addresses of the pseudo-header). */
 static void csum_pctx(struct bf_emit *e, int16_t off, int32_t len)
 {
-	E(I_MOV64_IMM(BF_R1, 0));
-	E(I_MOV64_IMM(BF_R2, 0));
-	E(I_MOV64_REG(BF_R3, BF_R9));
-	E(I_ALU64_IMM(BPF_ADD, BF_R3, off));
-	E(I_MOV64_IMM(BF_R4, len));
-	E(I_LDX(BPF_DW, BF_R5, BF_FP, S_SEED));
-	E(I_HELPER(BPF_FUNC_csum_diff));
-	E(I_STX(BPF_DW, BF_FP, BF_R0, S_SEED));
+	csum_at(e, BF_R9, off, len);
 }
 
 /*
