@@ -1342,6 +1342,37 @@ static bool family_of(const char *w, enum bf_nft_family *f)
 	return false;
 }
 
+/* The end of a get-or-create lookup of `name` (a `kind`, after the family
+ * `fam` unless NULL): true when it is over, found or (when not to be created)
+ * reported missing, with name freed; false when the caller must create it. */
+static bool lookup_over(struct parser *p, const struct bf_nft_loc *loc,
+			char *name, bool found, bool create, const char *kind,
+			const char *fam)
+{
+	if (found || !create) {
+		if (!found)
+			nft_error(&p->errs, loc, "no such %s: %s%s%s", kind,
+				  fam ? fam : "", fam ? " " : "", name);
+		free(name);
+		return true;
+	}
+	return false;
+}
+
+/* The array arr of n elements of `size` bytes, grown by one; NULL when out
+ * of memory (p->oom set, and name, not to be owned, freed). */
+static void *grow_one(struct parser *p, void *arr, size_t n, size_t size,
+		      char *name)
+{
+	void *a = realloc(arr, (n + 1) * size);
+
+	if (!a) {
+		free(name);
+		p->oom = true;
+	}
+	return a;
+}
+
 /* [family] name */
 static struct bf_nft_table *table_ref(struct parser *p, bool create)
 {
@@ -1358,19 +1389,12 @@ static struct bf_nft_table *table_ref(struct parser *p, bool create)
 	if (!name)
 		return NULL;
 	t = bf_nft_table_find(p->nft, fam, name);
-	if (t || !create) {
-		if (!t)
-			nft_error(&p->errs, &loc, "no such table: %s %s",
-				  bf_nft_family_name(fam), name);
-		free(name);
+	if (lookup_over(p, &loc, name, t, create, "table",
+			bf_nft_family_name(fam)))
 		return t;
-	}
-	t = realloc(p->nft->tables, (p->nft->n_tables + 1) * sizeof(*t));
-	if (!t) {
-		free(name);
-		p->oom = true;
+	t = grow_one(p, p->nft->tables, p->nft->n_tables, sizeof(*t), name);
+	if (!t)
 		return NULL;
-	}
 	p->nft->tables = t;
 	t = &t[p->nft->n_tables++];
 	memset(t, 0, sizeof(*t));
@@ -1390,18 +1414,11 @@ static struct bf_nft_chain *chain_get(struct parser *p, struct bf_nft_table *t,
 	if (!name)
 		return NULL;
 	c = bf_nft_chain_find(t, name);
-	if (c || !create) {
-		if (!c)
-			nft_error(&p->errs, &loc, "no such chain: %s", name);
-		free(name);
+	if (lookup_over(p, &loc, name, c, create, "chain", NULL))
 		return c;
-	}
-	c = realloc(t->chains, (t->n_chains + 1) * sizeof(*c));
-	if (!c) {
-		free(name);
-		p->oom = true;
+	c = grow_one(p, t->chains, t->n_chains, sizeof(*c), name);
+	if (!c)
 		return NULL;
-	}
 	t->chains = c;
 	c = &c[t->n_chains++];
 	memset(c, 0, sizeof(*c));
@@ -1819,18 +1836,11 @@ static struct bf_nft_set *set_get(struct parser *p, struct bf_nft_table *t,
 	if (!name)
 		return NULL;
 	s = bf_nft_set_find(t, name);
-	if (s || !create) {
-		if (!s)
-			nft_error(&p->errs, &loc, "no such set: %s", name);
-		free(name);
+	if (lookup_over(p, &loc, name, s, create, "set", NULL))
 		return s;
-	}
-	s = realloc(t->sets, (t->n_sets + 1) * sizeof(*s));
-	if (!s) {
-		free(name);
-		p->oom = true;
+	s = grow_one(p, t->sets, t->n_sets, sizeof(*s), name);
+	if (!s)
 		return NULL;
-	}
 	t->sets = s;
 	s = &s[t->n_sets++];
 	memset(s, 0, sizeof(*s));
