@@ -355,26 +355,6 @@ static int text_of(const struct bf_ruleset *rs, enum bf_family f, char **text,
 	return 0;
 }
 
-static int pin_replace(int fd, const char *dir, const char *name)
-{
-	char tmp[PATH_MAX], path[PATH_MAX];
-
-	/* bpffs refuses names with a dot (bpf_lookup()). */
-	bf_path(tmp, sizeof(tmp), "%s/new_%s", dir, name);
-	bf_path(path, sizeof(path), "%s/%s", dir, name);
-	unlink(tmp);
-	if (bpf_obj_pin(fd, tmp))
-		return -errno;
-	/* bpffs renames replace the target atomically (simple_rename). */
-	if (rename(tmp, path)) {
-		int r = -errno;
-
-		unlink(tmp);
-		return r;
-	}
-	return 0;
-}
-
 /* The conntrack families (BF_STATE_USES_CT*) that slots of the namespace
  * other than skip need. */
 static unsigned int other_slots_ct(const char *nsdir, const char *skip)
@@ -527,10 +507,10 @@ static int commit(struct txn *t)
 		if (!p->fresh)
 			continue;
 		snprintf(name, sizeof(name), "jmp_%s", p->key);
-		r = pin_replace(p->jmp_fd, t->slot.dir, name);
+		r = bf_pin_replace(p->jmp_fd, t->slot.dir, name);
 		if (!r) {
 			snprintf(name, sizeof(name), "link_%s", p->key);
-			r = pin_replace(p->link_fd, t->slot.dir, name);
+			r = bf_pin_replace(p->link_fd, t->slot.dir, name);
 		}
 		if (r) {
 			bf_err("cannot pin in %s: %s", t->slot.dir,
@@ -561,9 +541,9 @@ static int commit(struct txn *t)
 	}
 
 	/* 5. state and counters of the new ruleset. */
-	r = pin_replace(t->counters_fd, t->slot.dir, "counters");
+	r = bf_pin_replace(t->counters_fd, t->slot.dir, "counters");
 	if (!r)
-		r = pin_replace(t->state_fd, t->slot.dir, "state");
+		r = bf_pin_replace(t->state_fd, t->slot.dir, "state");
 	if (r)
 		bf_err("cannot pin the state of %s: %s", t->slot.name,
 		       strerror(-r));
@@ -799,7 +779,7 @@ state:
 	if (a->plan) {
 		r = bf_seg_plan_commit(a->plan, t->slot.dir, st.hdr.generation);
 		if (!r)
-			r = pin_replace(t->state_fd, t->slot.dir, "state");
+			r = bf_pin_replace(t->state_fd, t->slot.dir, "state");
 		if (r)
 			goto out;
 		goto done;

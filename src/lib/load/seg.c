@@ -427,15 +427,17 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 	return 0;
 }
 
-static int pin_as(int fd, const char *dir, const char *name)
+int bf_pin_replace(int fd, const char *dir, const char *name)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
 
+	/* bpffs refuses names with a dot (bpf_lookup()). */
 	bf_path(tmp, sizeof(tmp), "%s/new_%s", dir, name);
 	bf_path(path, sizeof(path), "%s/%s", dir, name);
 	unlink(tmp);
 	if (bpf_obj_pin(fd, tmp))
 		return -errno;
+	/* bpffs renames replace the target atomically (simple_rename). */
 	if (rename(tmp, path)) {
 		int r = -errno;
 
@@ -480,10 +482,10 @@ int bf_seg_commit(struct bf_seg_txn *st, const char *slotdir,
 		if (!st->on[i])
 			continue;
 		snprintf(name, sizeof(name), "segs_%s", st->key[i]);
-		r = pin_as(st->segs_fd[i], slotdir, name);
+		r = bf_pin_replace(st->segs_fd[i], slotdir, name);
 		snprintf(name, sizeof(name), "pctx_%s", st->key[i]);
 		if (!r)
-			r = pin_as(st->pcpu_fd[i], slotdir, name);
+			r = bf_pin_replace(st->pcpu_fd[i], slotdir, name);
 	}
 	st->si.generation = generation;
 	fd = r ? r : seginfo_write(&st->si);
@@ -494,7 +496,7 @@ int bf_seg_commit(struct bf_seg_txn *st, const char *slotdir,
 			slotdir, strerror(-fd));
 		return fd;
 	}
-	r = pin_as(fd, slotdir, "seginfo");
+	r = bf_pin_replace(fd, slotdir, "seginfo");
 	close(fd);
 	if (r)
 		unlink(path);
@@ -952,7 +954,7 @@ int bf_seg_plan_commit(struct bf_seg_plan *p, const char *slotdir,
 	fd = seginfo_write(&p->si);
 	if (fd < 0)
 		return fd;
-	r = pin_as(fd, slotdir, "seginfo");
+	r = bf_pin_replace(fd, slotdir, "seginfo");
 	close(fd);
 	return r;
 }

@@ -112,4 +112,8 @@ int bf_seg_plan_text(const struct bf_seg_plan *p, const struct bf_ruleset *rs,
 		     uint32_t *len);
 void bf_seg_plan_free(struct bf_seg_plan **p);
 
+/* Pin fd as <dir>/<name>, replacing what is pinned there atomically (pin
+ * under a temporary name, then rename over). Returns 0 or -errno. */
+int bf_pin_replace(int fd, const char *dir, const char *name);
+
 #endif /* BPFILTER_LOAD_SEG_H */
