@@ -324,6 +324,27 @@ static void emit_bucket_atomic(struct bf_emit *e, uint32_t hz, uint64_t cap,
 	bf_emit_jmp_imm(e, inv ? BPF_JNE : BPF_JEQ, BF_R4, 0, fail);
 }
 
+/* r7 = now (jiffies); r6 = the entry of the key in scratch in table t
+ * (dsthash_find()); to `missing` without one, to `expired` for one past
+ * its expiry: what htable_gc() removes, it starts again from
+ * rateinfo_init() (doc/stateful.md: gc runs lazily). */
+static void lookup_live(struct bf_emit *e, uint32_t t, bf_label missing,
+			bf_label expired)
+{
+	emit(e, I_HELPER(BPF_FUNC_jiffies64));
+	emit(e, I_MOV64_REG(BF_R7, BF_R0)); /* now */
+	bf_emit_map_fd_kind(e, BF_R1, BF_RELOC_HASHLIMIT, t);
+	emit(e, I_MOV64_REG(BF_R2, BF_R9));
+	emit(e, I_ALU64_IMM(BPF_ADD, BF_R2, SC));
+	emit(e, I_HELPER(BPF_FUNC_map_lookup_elem));
+	emit(e, I_MOV64_REG(BF_R6, BF_R0));
+	bf_emit_jmp_imm(e, BPF_JEQ, BF_R6, 0, missing);
+	emit(e, I_MOV64_REG(BF_R1, BF_R7));
+	emit(e, I_LDX(BPF_DW, BF_R2, BF_R6, V_EXPIRES));
+	emit(e, I_ALU64_REG(BPF_SUB, BF_R1, BF_R2));
+	bf_emit_jmp_imm(e, BPF_JSGE, BF_R1, 0, expired);
+}
+
 /* Find or create the entry of the key in scratch: r6 = entry, r7 = now;
  * `fresh` is reached for a new (or expired) entry with r6, r7 set, the
  * code after this returns for an existing one (expiry already pushed). */
@@ -332,18 +353,7 @@ static void lookup_or_insert(struct bf_emit *e, uint32_t t, uint64_t exp_j,
 {
 	bf_label init = bf_label_new(e), found = bf_label_new(e);
 
-	emit(e, I_HELPER(BPF_FUNC_jiffies64));
-	emit(e, I_MOV64_REG(BF_R7, BF_R0));
-	bf_emit_map_fd_kind(e, BF_R1, BF_RELOC_HASHLIMIT, t);
-	emit(e, I_MOV64_REG(BF_R2, BF_R9));
-	emit(e, I_ALU64_IMM(BPF_ADD, BF_R2, SC));
-	emit(e, I_HELPER(BPF_FUNC_map_lookup_elem));
-	emit(e, I_MOV64_REG(BF_R6, BF_R0));
-	bf_emit_jmp_imm(e, BPF_JEQ, BF_R6, 0, init);
-	emit(e, I_MOV64_REG(BF_R1, BF_R7));
-	emit(e, I_LDX(BPF_DW, BF_R2, BF_R6, V_EXPIRES));
-	emit(e, I_ALU64_REG(BPF_SUB, BF_R1, BF_R2));
-	bf_emit_jmp_imm(e, BPF_JSGE, BF_R1, 0, fresh);
+	lookup_live(e, t, init, fresh);
 	bf_emit_ja(e, found);
 	bf_label_bind(e, init);
 	bf_emit_map_fd_kind(e, BF_R1, BF_RELOC_HASHLIMIT, t);
@@ -514,22 +524,8 @@ bool bf_hashlimit_emit(struct bf_emit *e, const struct bf_ruleset *rs,
 		return emit_rate_match(e, cfg, rule->family, (uint32_t)t, inv,
 				       fail, hotdrop);
 	emit_key(e, cfg, rule->family == BF_FAMILY_INET6, hotdrop);
-	emit(e, I_HELPER(BPF_FUNC_jiffies64));
-	emit(e, I_MOV64_REG(BF_R7, BF_R0)); /* now */
-
-	/* dsthash_find() */
-	bf_emit_map_fd_kind(e, BF_R1, BF_RELOC_HASHLIMIT, (uint32_t)t);
-	emit(e, I_MOV64_REG(BF_R2, BF_R9));
-	emit(e, I_ALU64_IMM(BPF_ADD, BF_R2, SC));
-	emit(e, I_HELPER(BPF_FUNC_map_lookup_elem));
-	emit(e, I_MOV64_REG(BF_R6, BF_R0));
-	bf_emit_jmp_imm(e, BPF_JEQ, BF_R6, 0, init);
-	/* An entry past its expiry is what htable_gc() removes: it starts
-	 * again from rateinfo_init() (doc/stateful.md: gc runs lazily). */
-	emit(e, I_MOV64_REG(BF_R1, BF_R7));
-	emit(e, I_LDX(BPF_DW, BF_R2, BF_R6, V_EXPIRES));
-	emit(e, I_ALU64_REG(BPF_SUB, BF_R1, BF_R2));
-	bf_emit_jmp_imm(e, BPF_JSGE, BF_R1, 0, have);
+	/* dsthash_find(); an expired entry starts again (htable_gc()) */
+	lookup_live(e, (uint32_t)t, init, have);
 	/* expires = now + msecs_to_jiffies(expire); rateinfo_recalc() */
 	bf_emit_ld_imm64(e, BF_R1, exp_j);
 	emit(e, I_ALU64_REG(BPF_ADD, BF_R1, BF_R7));
