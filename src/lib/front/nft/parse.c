@@ -622,6 +622,33 @@ static struct bf_nft_expr *parse_rhs_primary(struct parser *p)
 	}
 }
 
+/* e (sep primary)*: e itself when no sep follows, else a BF_NFT_E_LIST of
+ * operator op; NULL (e freed) on error. */
+static struct bf_nft_expr *rhs_list(struct parser *p, struct bf_nft_expr *e,
+				    enum nft_tok sep, char op)
+{
+	struct bf_nft_expr *l;
+
+	if (cur(p)->type != sep)
+		return e;
+	l = new_expr(p, BF_NFT_E_LIST, &e->loc);
+	if (!l) {
+		nft_expr_free(&e);
+		return NULL;
+	}
+	l->op = op;
+	nft_expr_add(l, e);
+	while (accept_tok(p, sep)) {
+		e = parse_rhs_primary(p);
+		if (!e) {
+			nft_expr_free(&l);
+			return NULL;
+		}
+		nft_expr_add(l, e);
+	}
+	return l;
+}
+
 /* rhs := item ('.' item)*, item := primary ('|' primary)*; outside a set,
  * a ',' list of flags, and "flags / mask" forms. */
 static struct bf_nft_expr *parse_rhs(struct parser *p, bool in_set)
@@ -630,42 +657,11 @@ static struct bf_nft_expr *parse_rhs(struct parser *p, bool in_set)
 
 	if (!e)
 		return NULL;
-	if (cur(p)->type == NFT_T_OR) {
-		struct bf_nft_expr *l = new_expr(p, BF_NFT_E_LIST, &e->loc);
-		if (!l) {
-			nft_expr_free(&e);
-			return NULL;
-		}
-		l->op = '|';
-		nft_expr_add(l, e);
-		while (accept_tok(p, NFT_T_OR)) {
-			e = parse_rhs_primary(p);
-			if (!e) {
-				nft_expr_free(&l);
-				return NULL;
-			}
-			nft_expr_add(l, e);
-		}
-		e = l;
-	}
-	if (!in_set && cur(p)->type == NFT_T_COMMA) {
-		struct bf_nft_expr *l = new_expr(p, BF_NFT_E_LIST, &e->loc);
-		if (!l) {
-			nft_expr_free(&e);
-			return NULL;
-		}
-		l->op = ',';
-		nft_expr_add(l, e);
-		while (accept_tok(p, NFT_T_COMMA)) {
-			e = parse_rhs_primary(p);
-			if (!e) {
-				nft_expr_free(&l);
-				return NULL;
-			}
-			nft_expr_add(l, e);
-		}
-		e = l;
-	}
+	e = rhs_list(p, e, NFT_T_OR, '|');
+	if (e && !in_set)
+		e = rhs_list(p, e, NFT_T_COMMA, ',');
+	if (!e)
+		return NULL;
 	if (!in_set && cur(p)->type == NFT_T_SLASH) {
 		/* "fin,syn / fin,syn": value / mask */
 		struct bf_nft_expr *m = new_expr(p, BF_NFT_E_PREFIX, &e->loc);
@@ -1565,6 +1561,32 @@ static int parse_base_spec(struct parser *p, struct bf_nft_table *t,
 	return parse_priority(p, &c->priority);
 }
 
+/* A rule parsed into c, first when insert: 0 also when the rule had errors
+ * (reported), -ENOMEM (p->oom set) when out of memory. */
+static int add_rule_to(struct parser *p, struct bf_nft_chain *c, bool insert)
+{
+	struct bf_nft_rule r = { 0 };
+	struct bf_nft_rule *v;
+
+	if (parse_rule(p, &r))
+		return 0;
+	v = realloc(c->rules, (c->n_rules + 1) * sizeof(*v));
+	if (!v) {
+		p->oom = true;
+		nft_rule_release(&r);
+		return -ENOMEM;
+	}
+	c->rules = v;
+	if (insert) {
+		memmove(&v[1], &v[0], c->n_rules * sizeof(*v));
+		v[0] = r;
+	} else {
+		v[c->n_rules] = r;
+	}
+	c->n_rules++;
+	return 0;
+}
+
 static int parse_chain_body(struct parser *p, struct bf_nft_table *t,
 			    struct bf_nft_chain *c)
 {
@@ -1614,18 +1636,8 @@ static int parse_chain_body(struct parser *p, struct bf_nft_table *t,
 			recover(p);
 			continue;
 		}
-		struct bf_nft_rule r = { 0 };
-		if (parse_rule(p, &r))
-			continue;
-		struct bf_nft_rule *v =
-			realloc(c->rules, (c->n_rules + 1) * sizeof(*v));
-		if (!v) {
-			p->oom = true;
-			nft_rule_release(&r);
+		if (add_rule_to(p, c, false))
 			return -ENOMEM;
-		}
-		c->rules = v;
-		v[c->n_rules++] = r;
 	}
 }
 
@@ -1906,29 +1918,6 @@ static void parse_table_body(struct parser *p, struct bf_nft_table *t)
 		if (cur(p)->type == NFT_T_RBRACE)
 			advance(p);
 	}
-}
-
-static void add_rule_to(struct parser *p, struct bf_nft_chain *c, bool insert)
-{
-	struct bf_nft_rule r = { 0 };
-	struct bf_nft_rule *v;
-
-	if (parse_rule(p, &r))
-		return;
-	v = realloc(c->rules, (c->n_rules + 1) * sizeof(*v));
-	if (!v) {
-		p->oom = true;
-		nft_rule_release(&r);
-		return;
-	}
-	c->rules = v;
-	if (insert) {
-		memmove(&v[1], &v[0], c->n_rules * sizeof(*v));
-		v[0] = r;
-	} else {
-		v[c->n_rules] = r;
-	}
-	c->n_rules++;
 }
 
 static void parse_command(struct parser *p)
