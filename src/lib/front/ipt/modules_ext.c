@@ -32,6 +32,7 @@
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
 #include "bpfilter/set.h"
+#include "cgen/m_recent.h"
 #include "front/ipt/ipt.h"
 
 #define IPPROTO_TCP_ 6
@@ -259,39 +260,6 @@ static uint32_t parse_rate_unit(const char *rate, unsigned long long *n)
 	return *n ? mult : 0;
 }
 
-/* CONFIG_HZ of the running kernel, from its config file; 250 (the
- * Debian default) if it cannot be read. Only the precomputed credits
- * depend on it: the code generator may recompute them. */
-static uint32_t kernel_hz(void)
-{
-	static uint32_t hz;
-	struct utsname u;
-	char path[128 + sizeof(u.release)], line[128];
-	FILE *f;
-
-	if (hz)
-		return hz;
-	hz = 250;
-	if (uname(&u))
-		return hz;
-	snprintf(path, sizeof(path), "/boot/config-%s", u.release);
-	f = fopen(path, "r");
-	if (!f)
-		return hz;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long v;
-
-		line[strcspn(line, "\n")] = '\0';
-		if (!strncmp(line, "CONFIG_HZ=", 10) &&
-		    ipt_strtoui(line + 10, 1, 100000, 10, &v)) {
-			hz = (uint32_t)v;
-			break;
-		}
-	}
-	fclose(f);
-	return hz;
-}
-
 static int limit_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		       const struct ipt_modopt *opt, const char *arg, bool inv,
 		       int argc, char **argv, int *idx)
@@ -330,7 +298,10 @@ static int limit_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 {
 	struct bf_limit *l = &ext_m(inst)->u.limit;
 
-	l->hz = kernel_hz();
+	/* CONFIG_HZ of the running kernel (250 if unknown): only the
+	 * precomputed credits depend on it, the code generator may
+	 * recompute them. */
+	l->hz = bf_recent_hz();
 	if (bf_limit_credits(l)) {
 		/* limit_mt_check() refuses these with -ERANGE. */
 		ipt_err(ctx,
