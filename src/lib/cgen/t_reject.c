@@ -100,9 +100,9 @@ int32_t bf_cgen_reject_rc(const struct bf_rule *rule)
 	return BF_RC_REJECT_ICMP | code[w];
 }
 
-/* r0 (a checksum as bpf_csum_diff() returns it) -> the folded,
- * complemented 16-bit checksum, stored at buffer offset off. */
-static void fold_store(struct bf_emit *e, int16_t off)
+/* r0 (a 32-bit sum as bpf_csum_diff() returns it) folded to 16 bits
+ * (csum_fold() without the complement); clobbers r1. */
+static void fold16(struct bf_emit *e)
 {
 	E(I_MOV32_REG(BF_R0, BF_R0));
 	for (int i = 0; i < 2; i++) {
@@ -111,6 +111,13 @@ static void fold_store(struct bf_emit *e, int16_t off)
 		E(I_ALU64_IMM(BPF_RSH, BF_R0, 16));
 		E(I_ALU64_REG(BPF_ADD, BF_R0, BF_R1));
 	}
+}
+
+/* r0 (a checksum as bpf_csum_diff() returns it) -> the folded,
+ * complemented 16-bit checksum, stored at buffer offset off. */
+static void fold_store(struct bf_emit *e, int16_t off)
+{
+	fold16(e);
 	E(I_ALU64_IMM(BPF_XOR, BF_R0, 0xffff));
 	E(I_ALU64_IMM(BPF_AND, BF_R0, 0xffff));
 	E(I_STX(BPF_H, BF_R8, BF_R0, off));
@@ -328,13 +335,7 @@ static void require_l2_unicast(struct bf_emit *e,
  * it is 0xffff (the data, checksum included, sums to zero). */
 static void fold_check(struct bf_emit *e, bf_label fail)
 {
-	E(I_MOV32_REG(BF_R0, BF_R0));
-	for (int i = 0; i < 2; i++) {
-		E(I_MOV64_REG(BF_R1, BF_R0));
-		E(I_ALU64_IMM(BPF_AND, BF_R1, 0xffff));
-		E(I_ALU64_IMM(BPF_RSH, BF_R0, 16));
-		E(I_ALU64_REG(BPF_ADD, BF_R0, BF_R1));
-	}
+	fold16(e);
 	bf_emit_jmp_imm(e, BPF_JNE, BF_R0, 0xffff, fail);
 }
 
@@ -519,13 +520,7 @@ static void verify_csum(struct bf_emit *e, const struct bf_reject_env *env,
 		E(I_HELPER(BPF_FUNC_dynptr_read));
 		bf_emit_jmp_imm(e, BPF_JNE, BF_R0, 0, fail);
 		E(I_LDX(BPF_DW, BF_R0, BF_FP, S_Q));
-		E(I_MOV32_REG(BF_R0, BF_R0));
-		for (int i = 0; i < 2; i++) {
-			E(I_MOV64_REG(BF_R1, BF_R0));
-			E(I_ALU64_IMM(BPF_AND, BF_R1, 0xffff));
-			E(I_ALU64_IMM(BPF_RSH, BF_R0, 16));
-			E(I_ALU64_REG(BPF_ADD, BF_R0, BF_R1));
-		}
+		fold16(e);
 		E(I_LDX(BPF_DW, BF_R1, BF_FP, S_CH));
 		bf_emit_jmp_reg(e, BPF_JNE, BF_R0, BF_R1, fail);
 	}
