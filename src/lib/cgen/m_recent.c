@@ -86,10 +86,12 @@ static uint32_t rule_nstamps(uint32_t hit_count)
 	return n;
 }
 
-/* Calls fn on every recent match of rs in order (chains as stored,
- * rules in order); stops when fn returns true. */
-static const struct bf_match *first_recent(const struct bf_ruleset *rs,
-					   const char *name)
+/* Calls fn on every recent match of rs named `name` in order (chains as
+ * stored, rules in order) until fn returns true; returns that match, or
+ * NULL. */
+static const struct bf_match *
+walk_recent(const struct bf_ruleset *rs, const char *name,
+	    bool (*fn)(const struct bf_match *m, void *ctx), void *ctx)
 {
 	for (size_t i = 0; i < rs->n_chains; i++) {
 		const struct bf_chain *c = &rs->chains[i];
@@ -103,7 +105,8 @@ static const struct bf_match *first_recent(const struct bf_ruleset *rs,
 				const struct bf_match *m = &r->matches[k];
 
 				if (m->type == BF_MATCH_RECENT &&
-				    !strcmp(m->u.recent.name, name))
+				    !strcmp(m->u.recent.name, name) &&
+				    fn(m, ctx))
 					return m;
 			}
 		}
@@ -111,31 +114,31 @@ static const struct bf_match *first_recent(const struct bf_ruleset *rs,
 	return NULL;
 }
 
+static bool stop_at_first(const struct bf_match *m, void *ctx)
+{
+	return true;
+}
+
+static const struct bf_match *first_recent(const struct bf_ruleset *rs,
+					   const char *name)
+{
+	return walk_recent(rs, name, stop_at_first, NULL);
+}
+
+static bool max_nstamps(const struct bf_match *m, void *ctx)
+{
+	uint32_t *n = ctx, s = rule_nstamps(m->u.recent.hit_count);
+
+	if (s > *n)
+		*n = s;
+	return false;
+}
+
 uint32_t bf_recent_nstamps(const struct bf_ruleset *rs, const char *name)
 {
 	uint32_t n = 0;
 
-	for (size_t i = 0; i < rs->n_chains; i++) {
-		const struct bf_chain *c = &rs->chains[i];
-
-		if (!(rs->families & (1u << c->family)))
-			continue;
-		for (size_t j = 0; j < c->n_rules; j++) {
-			const struct bf_rule *r = &c->rules[j];
-
-			for (size_t k = 0; k < r->n_matches; k++) {
-				const struct bf_match *m = &r->matches[k];
-				uint32_t s;
-
-				if (m->type != BF_MATCH_RECENT ||
-				    strcmp(m->u.recent.name, name))
-					continue;
-				s = rule_nstamps(m->u.recent.hit_count);
-				if (s > n)
-					n = s;
-			}
-		}
-	}
+	walk_recent(rs, name, max_nstamps, &n);
 	return n;
 }
 
