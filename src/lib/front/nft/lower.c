@@ -1082,16 +1082,6 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 				uint8_t v = (uint8_t)rhs->num;
 				switch (op) {
 				case BF_NFT_OP_IMPLICIT: /* any bit set */
-					if (v & 0xc0) {
-						REFUSE(c, &s->loc,
-						       TCPFLAGS_ECN_WHY);
-						ret = -EOPNOTSUPP;
-						break;
-					}
-					m.u.tcpflags.mask = v;
-					m.u.tcpflags.cmp = 0;
-					m.neg = true;
-					break;
 				case BF_NFT_OP_NEG: /* no bit set */
 					if (v & 0xc0) {
 						REFUSE(c, &s->loc,
@@ -1101,6 +1091,7 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 					}
 					m.u.tcpflags.mask = v;
 					m.u.tcpflags.cmp = 0;
+					m.neg = op == BF_NFT_OP_IMPLICIT;
 					break;
 				case BF_NFT_OP_EQ:
 				case BF_NFT_OP_NE:
