@@ -458,4 +458,41 @@ static __attribute__((unused)) long long e2e_generation(json_t *doc,
 	return -1;
 }
 
+/* cmocka group set-up for the "pair" topology: *state is a struct e2e
+ * (set up only when the kernel tests can run; each test skips or fails
+ * with BFT_REQUIRE_KERNEL()), torn down by e2e_teardown_state(). */
+static __attribute__((unused)) int e2e_setup_pair(void **state)
+{
+	static struct e2e e;
+
+	*state = &e;
+	if (!bft_kernel_available(&(const char *){ NULL }))
+		return 0;
+	return e2e_pair_setup(&e) ? -1 : 0;
+}
+
+static __attribute__((unused)) int e2e_teardown_state(void **state)
+{
+	e2e_teardown(*state);
+	return 0;
+}
+
+static __attribute__((unused)) void e2e_assert_contains(const char *hay,
+							const char *needle)
+{
+	if (!hay || !strstr(hay, needle))
+		fail_msg("expected \"%s\" in:\n%s", needle, hay ? hay : "");
+}
+
+/* How many times needle occurs in hay (NULL: none). */
+static __attribute__((unused)) size_t e2e_count(const char *hay,
+						const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; p && (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
 #endif /* BPFILTER_E2E_H */

@@ -46,12 +46,6 @@ static int setup_router(void **state)
 	return e2e_router_setup(&e) ? -1 : 0;
 }
 
-static int teardown(void **state)
-{
-	e2e_teardown(*state);
-	return 0;
-}
-
 /* INPUT-style checks against B (2001:db8::2 / 192.0.2.2) from A, with
  * tcp_drop / udp_drop the ports the ruleset in force drops. */
 static void check_input(struct e2e *e, const char *addr, int tcp_drop,
@@ -407,26 +401,27 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_nf_input, setup_pair,
-						teardown),
+						e2e_teardown_state),
 		cmocka_unit_test_setup_teardown(test_nf_input6, setup_pair,
-						teardown),
+						e2e_teardown_state),
 		cmocka_unit_test_setup_teardown(test_nf_output, setup_pair,
-						teardown),
+						e2e_teardown_state),
 		cmocka_unit_test_setup_teardown(test_nf_forward, setup_router,
-						teardown),
+						e2e_teardown_state),
 		cmocka_unit_test_setup_teardown(test_tc_ingress, setup_pair,
-						teardown),
+						e2e_teardown_state),
 		cmocka_unit_test_setup_teardown(test_tc_egress, setup_pair,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_xdp, setup_pair, teardown),
+						e2e_teardown_state),
+		cmocka_unit_test_setup_teardown(test_xdp, setup_pair,
+						e2e_teardown_state),
 		cmocka_unit_test_setup_teardown(test_tc_input6, setup_pair,
-						teardown),
+						e2e_teardown_state),
 		cmocka_unit_test_setup_teardown(test_xdp_input6, setup_pair,
-						teardown),
+						e2e_teardown_state),
 		cmocka_unit_test_setup_teardown(test_nf_atomic, setup_pair,
-						teardown),
+						e2e_teardown_state),
 		cmocka_unit_test_setup_teardown(test_xdp_atomic, setup_pair,
-						teardown),
+						e2e_teardown_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

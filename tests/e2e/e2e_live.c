@@ -15,16 +15,6 @@
 #define N_PER_WRITER 10
 #define N_BARE 8 /* namespaces of bare_ns() alive at once */
 
-static int setup_pair(void **state)
-{
-	static struct e2e e;
-
-	*state = &e;
-	if (!bft_kernel_available(&(const char *){ NULL }))
-		return 0;
-	return e2e_pair_setup(&e) ? -1 : 0;
-}
-
 static void bare_ns_del(const char *ns);
 static char bare_names[N_BARE][16];
 
@@ -36,12 +26,6 @@ static int teardown(void **state)
 	}
 	e2e_teardown(*state);
 	return 0;
-}
-
-static void assert_contains(const char *hay, const char *needle)
-{
-	if (!hay || !strstr(hay, needle))
-		fail_msg("expected \"%s\" in:\n%s", needle, hay ? hay : "");
 }
 
 /* Namespaces made by bare_ns() and not yet deleted: a failed assertion
@@ -168,7 +152,7 @@ static void test_iptables_like_kernel(void **state)
 	assert_non_null(out_k);
 	assert_non_null(out_b);
 	/* The script reached its end on both sides. */
-	assert_contains(out_k, "--- end");
+	e2e_assert_contains(out_k, "--- end");
 	if (strcmp(out_k, out_b)) {
 		char cmd[512];
 
@@ -238,7 +222,7 @@ static void test_corpus_replay(void **state)
 		bare_ns_del(ns_b);
 		assert_non_null(out_k);
 		assert_non_null(out_b);
-		assert_contains(out_k, "COMMIT");
+		e2e_assert_contains(out_k, "COMMIT");
 		if (strcmp(out_k, out_b))
 			fail_msg("%s: iptables-save differs:\n--- kernel\n%s\n"
 				 "--- bpfilter\n%s",
@@ -548,7 +532,7 @@ static void test_if_generation_and_batch(void **state)
 	/* A stale view is refused, nothing changes. */
 	assert_int_equal(
 		e2e_cli(&out, e->b, "iptables --if-generation 0 -F INPUT"), 1);
-	assert_contains(out, "generation 1, not 0");
+	e2e_assert_contains(out, "generation 1, not 0");
 	free(out);
 	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
 	assert_int_equal(e2e_cli(NULL, e->b,
@@ -563,8 +547,8 @@ static void test_if_generation_and_batch(void **state)
 		     "iptables -D INPUT -p tcp --dport 9 -j DROP\n"
 		     "iptables -F INPUT\n");
 	assert_int_equal(e2e_cli(&out, e->b, "batch %s", f), 1);
-	assert_contains(out, "bad.batch:3: iptables: Bad rule (does a "
-			     "matching rule exist in that chain?).");
+	e2e_assert_contains(out, "bad.batch:3: iptables: Bad rule (does a "
+				 "matching rule exist in that chain?).");
 	free(out);
 	doc = e2e_list(e->b);
 	assert_int_equal(e2e_generation(doc, "nf"), 2);
@@ -595,7 +579,7 @@ static void test_if_generation_and_batch(void **state)
 		     ":OUTPUT ACCEPT [0:0]\nCOMMIT\n");
 	assert_int_equal(e2e_cli(&out, e->b, "apply --if-generation 2 %s", f),
 			 1);
-	assert_contains(out, "generation 3, not 2");
+	e2e_assert_contains(out, "generation 3, not 2");
 	free(out);
 	assert_int_equal(e2e_cli(NULL, e->b, "apply --if-generation 3 %s", f),
 			 0);
@@ -644,7 +628,8 @@ static void test_save_restore(void **state)
 			 0);
 	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
 	assert_int_equal(e2e_cli(&out, e->b, "restore %s", path9), 1);
-	assert_contains(out, "save format 99 is not one this bpfilter reads");
+	e2e_assert_contains(out,
+			    "save format 99 is not one this bpfilter reads");
 	assert_true(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
 	free(out);
 	free(before);
@@ -685,7 +670,7 @@ static void test_apply_confirm(void **state)
 	sleep(3);
 	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_OPEN));
 	assert_int_equal(e2e_cli(&out, e->b, "confirm"), 1);
-	assert_contains(out, "nothing to confirm");
+	e2e_assert_contains(out, "nothing to confirm");
 	free(out);
 	/* Nothing in force before: the rollback flushes. */
 	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
@@ -730,10 +715,11 @@ static void test_links(void **state)
 			   "iptables-save; ip6tables-save' 2>&1",
 			   e->b, dir),
 		0);
-	assert_contains(out, "-A INPUT -p tcp -m multiport --dports 5001 -j "
-			     "f2b-sshd\n");
-	assert_contains(out, "-A f2b-sshd -s 192.0.2.1/32 -j DROP\n"
-			     "-A f2b-sshd -j RETURN\n");
+	e2e_assert_contains(out,
+			    "-A INPUT -p tcp -m multiport --dports 5001 -j "
+			    "f2b-sshd\n");
+	e2e_assert_contains(out, "-A f2b-sshd -s 192.0.2.1/32 -j DROP\n"
+				 "-A f2b-sshd -j RETURN\n");
 	free(out);
 	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
 	assert_false(e2e_tcp(e->a, "2001:db8::2", E2E_TCP_FILTER));
@@ -805,8 +791,8 @@ static void test_restore_noflush(void **state)
 	unlink(path);
 	assert_non_null(out_k);
 	assert_non_null(out_b);
-	assert_contains(out_k, "-A new -j RETURN");
-	assert_contains(out_k, "rc=1");
+	e2e_assert_contains(out_k, "-A new -j RETURN");
+	e2e_assert_contains(out_k, "rc=1");
 	assert_string_equal(out_b, out_k);
 	free(out_k);
 	free(out_b);
@@ -827,5 +813,5 @@ int main(void)
 		cmocka_unit_test(test_restore_noflush),
 	};
 
-	return cmocka_run_group_tests(tests, setup_pair, teardown);
+	return cmocka_run_group_tests(tests, e2e_setup_pair, teardown);
 }

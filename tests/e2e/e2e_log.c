@@ -6,37 +6,6 @@
  */
 #include "e2e.h"
 
-static int setup_pair(void **state)
-{
-	static struct e2e e;
-
-	*state = &e;
-	if (!bft_kernel_available(&(const char *){ NULL }))
-		return 0;
-	return e2e_pair_setup(&e) ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-	e2e_teardown(*state);
-	return 0;
-}
-
-static void assert_contains(const char *hay, const char *needle)
-{
-	if (!hay || !strstr(hay, needle))
-		fail_msg("expected \"%s\" in:\n%s", needle, hay ? hay : "");
-}
-
-static size_t count(const char *hay, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *p = hay; p && (p = strstr(p, needle)); p++)
-		n++;
-	return n;
-}
-
 /* The line of out that starts with prefix (copied into line[size]). */
 static void line_of(const char *out, const char *prefix, char *line,
 		    size_t size)
@@ -98,50 +67,50 @@ static void test_log_ping_syn(void **state)
 	assert_int_equal(e2e_cli(NULL, e->b, "apply %s", f), 0);
 	/* nothing logged yet: no output */
 	assert_int_equal(e2e_cli(&out, e->b, "log"), 0);
-	assert_int_equal(count(out, "IN="), 0);
+	assert_int_equal(e2e_count(out, "IN="), 0);
 	free(out);
 
 	assert_true(e2e_ping(e->a, "192.0.2.2"));
 	assert_true(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
 	assert_int_equal(e2e_cli(&out, e->b, "log"), 0);
 	/* exactly one echo request and one SYN */
-	assert_int_equal(count(out, "bf-icmp: "), 1);
-	assert_int_equal(count(out, "bf-syn: "), 1);
+	assert_int_equal(e2e_count(out, "bf-icmp: "), 1);
+	assert_int_equal(e2e_count(out, "bf-syn: "), 1);
 
 	line_of(out, "bf-icmp: ", line, sizeof(line));
 	snprintf(want, sizeof(want), "bf-icmp: IN=%s OUT= MAC=", e->ib);
-	assert_contains(line, want);
+	e2e_assert_contains(line, want);
 	mac_then(line, "SRC=192.0.2.1 DST=192.0.2.2 LEN=84 TOS=0x00 "
 		       "PREC=0x00 TTL=64 ID=");
-	assert_contains(line, " DF PROTO=ICMP TYPE=8 CODE=0 ID=");
-	assert_contains(line, " SEQ=1 ");
+	e2e_assert_contains(line, " DF PROTO=ICMP TYPE=8 CODE=0 ID=");
+	e2e_assert_contains(line, " SEQ=1 ");
 	print_message("%s\n", line);
 
 	line_of(out, "bf-syn: ", line, sizeof(line));
 	snprintf(want, sizeof(want), "bf-syn: IN=%s OUT= MAC=", e->ib);
-	assert_contains(line, want);
+	e2e_assert_contains(line, want);
 	mac_then(line, "SRC=192.0.2.1 DST=192.0.2.2 LEN=60 TOS=0x00 "
 		       "PREC=0x00 TTL=64 ID=");
-	assert_contains(line, " DF PROTO=TCP SPT=");
-	assert_contains(line, " DPT=5001 SEQ=");
-	assert_contains(line, " ACK=0 WINDOW=");
-	assert_contains(line, " RES=0x00 SYN URGP=0 OPT (020405B4");
+	e2e_assert_contains(line, " DF PROTO=TCP SPT=");
+	e2e_assert_contains(line, " DPT=5001 SEQ=");
+	e2e_assert_contains(line, " ACK=0 WINDOW=");
+	e2e_assert_contains(line, " RES=0x00 SYN URGP=0 OPT (020405B4");
 	print_message("%s\n", line);
 	free(out);
 
 	/* read once: the records are gone */
 	assert_int_equal(e2e_cli(&out, e->b, "log"), 0);
-	assert_int_equal(count(out, "IN="), 0);
+	assert_int_equal(e2e_count(out, "IN="), 0);
 	free(out);
 
 	/* --json: one object a line, with the rule's level and prefix */
 	assert_true(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
 	assert_int_equal(e2e_cli(&out, e->b, "log --json"), 0);
-	assert_int_equal(count(out, "\"prefix\":\"bf-syn: \""), 1);
-	assert_contains(out, "\"level\":6");
-	assert_contains(out, "\"slot\":\"nf\"");
-	assert_contains(out, "\"family\":\"ipv4\"");
-	assert_contains(out, "\"line\":\"bf-syn: IN=");
+	assert_int_equal(e2e_count(out, "\"prefix\":\"bf-syn: \""), 1);
+	e2e_assert_contains(out, "\"level\":6");
+	e2e_assert_contains(out, "\"slot\":\"nf\"");
+	e2e_assert_contains(out, "\"family\":\"ipv4\"");
+	e2e_assert_contains(out, "\"line\":\"bf-syn: IN=");
 	free(out);
 
 	/* XDP on b's interface: the same line, the interface from the
@@ -156,14 +125,14 @@ static void test_log_ping_syn(void **state)
 			 0);
 	assert_true(e2e_ping(e->a, "192.0.2.2"));
 	assert_int_equal(e2e_cli(&out, e->b, "log"), 0);
-	assert_int_equal(count(out, "xdp-icmp: "), 1);
-	assert_int_equal(count(out, "bf-icmp: "), 1);
+	assert_int_equal(e2e_count(out, "xdp-icmp: "), 1);
+	assert_int_equal(e2e_count(out, "bf-icmp: "), 1);
 	line_of(out, "xdp-icmp: ", line, sizeof(line));
 	snprintf(want, sizeof(want), "xdp-icmp: IN=%s OUT= MAC=", e->ib);
-	assert_contains(line, want);
+	e2e_assert_contains(line, want);
 	mac_then(line, "SRC=192.0.2.1 DST=192.0.2.2 LEN=84 TOS=0x00 "
 		       "PREC=0x00 TTL=64 ID=");
-	assert_contains(line, " DF PROTO=ICMP TYPE=8 CODE=0 ID=");
+	e2e_assert_contains(line, " DF PROTO=ICMP TYPE=8 CODE=0 ID=");
 	free(out);
 	assert_int_equal(
 		e2e_cli(NULL, e->b, "flush --hook xdp --iface %s", e->ib), 0);
@@ -177,5 +146,6 @@ int main(void)
 
 	(void)e2e_list;
 
-	return cmocka_run_group_tests(tests, setup_pair, teardown);
+	return cmocka_run_group_tests(tests, e2e_setup_pair,
+				      e2e_teardown_state);
 }

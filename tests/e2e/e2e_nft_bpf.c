@@ -14,22 +14,6 @@
 #include "bpfilter/helper.h"
 #include "e2e.h"
 
-static int setup_pair(void **state)
-{
-	static struct e2e e;
-
-	*state = &e;
-	if (!bft_kernel_available(&(const char *){ NULL }))
-		return 0;
-	return e2e_pair_setup(&e) ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-	e2e_teardown(*state);
-	return 0;
-}
-
 /* $(BUILD)/examples/NAME, next to the bpfilter binary under test */
 static const char *obj(const char *name)
 {
@@ -317,5 +301,6 @@ int main(void)
 		cmocka_unit_test(test_nft_bpf_refused),
 	};
 
-	return cmocka_run_group_tests(tests, setup_pair, teardown);
+	return cmocka_run_group_tests(tests, e2e_setup_pair,
+				      e2e_teardown_state);
 }

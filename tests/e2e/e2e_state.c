@@ -16,28 +16,6 @@ static const char good[] = "*filter\n"
 			   "-A INPUT -p tcp -m tcp --dport 5001 -j DROP\n"
 			   "COMMIT\n";
 
-static int setup_pair(void **state)
-{
-	static struct e2e e;
-
-	*state = &e;
-	if (!bft_kernel_available(&(const char *){ NULL }))
-		return 0;
-	return e2e_pair_setup(&e) ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-	e2e_teardown(*state);
-	return 0;
-}
-
-static void assert_contains(const char *hay, const char *needle)
-{
-	if (!hay || !strstr(hay, needle))
-		fail_msg("expected \"%s\" in:\n%s", needle, hay ? hay : "");
-}
-
 static void assert_good_in_force(struct e2e *e, long long generation)
 {
 	json_t *doc = e2e_list(e->b);
@@ -69,8 +47,8 @@ static void test_refuse_bad_input(void **state)
 		     "-A INPUT -p tcp -j nosuchchain\n"
 		     "COMMIT\n");
 	assert_int_not_equal(e2e_cli(&out, e->b, "apply %s", f), 0);
-	assert_contains(out, "bad1.rules:5:");
-	assert_contains(out, "bpfilter: ");
+	e2e_assert_contains(out, "bad1.rules:5:");
+	e2e_assert_contains(out, "bpfilter: ");
 	free(out);
 
 	/* Check error: a loop between two user chains (line 8 closes it). */
@@ -86,8 +64,8 @@ static void test_refuse_bad_input(void **state)
 		     "-A a -j b\n"
 		     "COMMIT\n");
 	assert_int_not_equal(e2e_cli(&out, e->b, "apply %s", f), 0);
-	assert_contains(out, "bad2.rules:");
-	assert_contains(out, "loop");
+	e2e_assert_contains(out, "bad2.rules:");
+	e2e_assert_contains(out, "loop");
 	free(out);
 
 	/* Hook error: FORWARD rules make no sense at xdp; nothing is
@@ -103,7 +81,7 @@ static void test_refuse_bad_input(void **state)
 	assert_int_not_equal(
 		e2e_cli(&out, e->b, "apply --hook xdp --iface %s %s", e->ib, f),
 		0);
-	assert_contains(out, "bad3.rules:6:");
+	e2e_assert_contains(out, "bad3.rules:6:");
 	free(out);
 	assert_int_equal(
 		bft_sh("ip -n %s link show %s | grep -q xdp", e->b, e->ib), 1);
@@ -118,7 +96,7 @@ static void test_refuse_bad_input(void **state)
 	assert_int_not_equal(e2e_cli(&out, e->b, "apply -4 %s/good.rules -6 %s",
 				     e->tmp, f),
 			     0);
-	assert_contains(out, "bad4.rules:4:");
+	e2e_assert_contains(out, "bad4.rules:4:");
 	free(out);
 
 	assert_good_in_force(e, 1);
@@ -146,7 +124,7 @@ static void test_persistence(void **state)
 	assert_good_in_force(e, 1);
 	/* The state is found again from a fresh ip netns exec. */
 	assert_int_equal(e2e_cli(&out, e->b, "save"), 0);
-	assert_contains(out, "-A INPUT -p tcp -m tcp --dport 5001 -j DROP");
+	e2e_assert_contains(out, "-A INPUT -p tcp -m tcp --dport 5001 -j DROP");
 	free(out);
 	/* Another namespace sees nothing of it. */
 	assert_int_equal(e2e_cli(&out, e->a, "save"), 0);
@@ -189,14 +167,14 @@ static void test_iptables_restore(void **state)
 			 0);
 	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
 	assert_int_equal(e2e_cli(&out, e->b, "save --counters"), 0);
-	assert_contains(out, ":INPUT ACCEPT [7:700]");
+	e2e_assert_contains(out, ":INPUT ACCEPT [7:700]");
 	assert_true(strstr(out, "[3:300] -A INPUT") == NULL); /* it counted */
-	assert_contains(out, "-A INPUT -p tcp -m tcp --dport 5001 -j DROP");
+	e2e_assert_contains(out, "-A INPUT -p tcp -m tcp --dport 5001 -j DROP");
 	free(out);
 	/* without -c, counters of the input are not loaded */
 	assert_int_equal(e2e_cli(NULL, e->b, "iptables-restore < %s", f), 0);
 	assert_int_equal(e2e_cli(&out, e->b, "save --counters"), 0);
-	assert_contains(out, "[0:0] -A INPUT -p tcp");
+	e2e_assert_contains(out, "[0:0] -A INPUT -p tcp");
 	free(out);
 	/* ip6tables-restore fills the IPv6 table, IPv4 stays */
 	assert_true(e2e_tcp(e->a, "2001:db8::2", E2E_TCP_FILTER));
@@ -204,8 +182,8 @@ static void test_iptables_restore(void **state)
 	assert_false(e2e_tcp(e->a, "2001:db8::2", E2E_TCP_FILTER));
 	assert_false(e2e_tcp(e->a, "192.0.2.2", E2E_TCP_FILTER));
 	assert_int_equal(e2e_cli(&out, e->b, "save -6"), 0);
-	assert_contains(out, "ipv6");
-	assert_contains(out, "-A INPUT -p tcp -m tcp --dport 5001 -j DROP");
+	e2e_assert_contains(out, "ipv6");
+	e2e_assert_contains(out, "-A INPUT -p tcp -m tcp --dport 5001 -j DROP");
 	free(out);
 }
 
@@ -267,7 +245,7 @@ static void test_gc(void **state)
 
 	BFT_REQUIRE_KERNEL();
 	bft_unique_name(x, sizeof(x), "e2x");
-	/* teardown flushes and deletes it on every path */
+	/* e2e_teardown_state flushes and deletes it on every path */
 	snprintf(e->r, sizeof(e->r), "%s", x);
 	assert_int_equal(bft_sh("ip netns add %s && ip link add gx netns %s "
 				"type veth peer name gy netns %s",
@@ -299,14 +277,17 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_refuse_bad_input,
-						setup_pair, teardown),
-		cmocka_unit_test_setup_teardown(test_persistence, setup_pair,
-						teardown),
+						e2e_setup_pair,
+						e2e_teardown_state),
+		cmocka_unit_test_setup_teardown(
+			test_persistence, e2e_setup_pair, e2e_teardown_state),
 		cmocka_unit_test_setup_teardown(test_iptables_restore,
-						setup_pair, teardown),
-		cmocka_unit_test_setup_teardown(test_conntrack, setup_pair,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_gc, setup_pair, teardown),
+						e2e_setup_pair,
+						e2e_teardown_state),
+		cmocka_unit_test_setup_teardown(test_conntrack, e2e_setup_pair,
+						e2e_teardown_state),
+		cmocka_unit_test_setup_teardown(test_gc, e2e_setup_pair,
+						e2e_teardown_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,37 +10,6 @@
  */
 #include "e2e.h"
 
-static int setup_pair(void **state)
-{
-	static struct e2e e;
-
-	*state = &e;
-	if (!bft_kernel_available(&(const char *){ NULL }))
-		return 0;
-	return e2e_pair_setup(&e) ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-	e2e_teardown(*state);
-	return 0;
-}
-
-static void assert_contains(const char *hay, const char *needle)
-{
-	if (!hay || !strstr(hay, needle))
-		fail_msg("expected \"%s\" in:\n%s", needle, hay ? hay : "");
-}
-
-static size_t count(const char *hay, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *p = hay; p && (p = strstr(p, needle)); p++)
-		n++;
-	return n;
-}
-
 static void test_nflog(void **state)
 {
 	struct e2e *e = *state;
@@ -64,21 +33,21 @@ static void test_nflog(void **state)
 	assert_int_equal(e2e_cli(&out, e->b, "log"), 0);
 	snprintf(want, sizeof(want),
 		 "NFLOG group 5: nf-icmp IN=%s OUT= ", e->ib);
-	assert_int_equal(count(out, want), 1);
-	assert_contains(out, "SRC=192.0.2.1 DST=192.0.2.2 LEN=84 ");
-	assert_contains(out, "PROTO=ICMP TYPE=8 CODE=0");
+	assert_int_equal(e2e_count(out, want), 1);
+	e2e_assert_contains(out, "SRC=192.0.2.1 DST=192.0.2.2 LEN=84 ");
+	e2e_assert_contains(out, "PROTO=ICMP TYPE=8 CODE=0");
 	/* group 0, no prefix */
 	snprintf(want, sizeof(want), "NFLOG group 0: IN=%s OUT= ", e->ib);
-	assert_int_equal(count(out, want), 1);
-	assert_contains(out, "DPT=5001 WINDOW=");
+	assert_int_equal(e2e_count(out, want), 1);
+	e2e_assert_contains(out, "DPT=5001 WINDOW=");
 	print_message("%s", out);
 	free(out);
 
 	assert_true(e2e_ping(e->a, "192.0.2.2"));
 	assert_int_equal(e2e_cli(&out, e->b, "log --json"), 0);
-	assert_int_equal(count(out, "\"target\":\"NFLOG\""), 1);
-	assert_contains(out, "\"group\":5");
-	assert_contains(out, "\"prefix\":\"nf-icmp\"");
+	assert_int_equal(e2e_count(out, "\"target\":\"NFLOG\""), 1);
+	e2e_assert_contains(out, "\"group\":5");
+	e2e_assert_contains(out, "\"prefix\":\"nf-icmp\"");
 	free(out);
 	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
 }
@@ -115,9 +84,10 @@ static void test_mark_tc(void **state)
 				    e->b),
 			 0);
 	/* exactly the echo request reached INPUT marked */
-	assert_contains(out, "       1       84            1    --  *      *  "
-			     "     0.0.0.0/0            0.0.0.0/0            "
-			     "mark match 0x2a");
+	e2e_assert_contains(out,
+			    "       1       84            1    --  *      *  "
+			    "     0.0.0.0/0            0.0.0.0/0            "
+			    "mark match 0x2a");
 	free(out);
 
 	/* a mark the ACCEPT rule does not match: the DROP rule wins */
@@ -155,16 +125,17 @@ static void test_refusals(void **state)
 		     "-A INPUT -j CONNMARK --save-mark\n"
 		     "COMMIT\n");
 	assert_int_not_equal(e2e_cli(&out, e->b, "apply %s", f), 0);
-	assert_contains(out, "bad.rules:5: target 'MARK' cannot be used at "
-			     "nf: ");
-	assert_contains(out, "bad.rules:6: target 'CONNMARK' cannot be used "
-			     "at nf: ");
+	e2e_assert_contains(out, "bad.rules:5: target 'MARK' cannot be used at "
+				 "nf: ");
+	e2e_assert_contains(out,
+			    "bad.rules:6: target 'CONNMARK' cannot be used "
+			    "at nf: ");
 	free(out);
 	assert_int_not_equal(
 		e2e_cli(&out, e->b, "apply --hook xdp --iface %s %s", e->ib, f),
 		0);
-	assert_contains(out, "bad.rules:5: target 'MARK' cannot be used at "
-			     "xdp: XDP frames have no mark");
+	e2e_assert_contains(out, "bad.rules:5: target 'MARK' cannot be used at "
+				 "xdp: XDP frames have no mark");
 	free(out);
 }
 
@@ -187,15 +158,15 @@ static void test_reject_nf(void **state)
 		     "COMMIT\n");
 	if (e2e_cli(&out, e->b, "apply %s", f))
 		fail_msg("apply failed:\n%s", out ? out : "");
-	assert_contains(out, "rej.rules:5: target 'REJECT' at nf: ");
-	assert_contains(out, "no ICMP error is sent");
+	e2e_assert_contains(out, "rej.rules:5: target 'REJECT' at nf: ");
+	e2e_assert_contains(out, "no ICMP error is sent");
 	free(out);
 	assert_int_not_equal(bft_sh_out(&out,
 					"ip netns exec %s ping -c1 -W1 "
 					"192.0.2.2",
 					e->a),
 			     0);
-	assert_true(count(out, "Prohibited") == 0);
+	assert_true(e2e_count(out, "Prohibited") == 0);
 	free(out);
 
 	/* the same rules at tc: the sender is told */
@@ -208,8 +179,8 @@ static void test_reject_nf(void **state)
 					"192.0.2.2",
 					e->a),
 			     0);
-	assert_contains(out, "From 192.0.2.2 icmp_seq=1 Destination Host "
-			     "Prohibited");
+	e2e_assert_contains(out, "From 192.0.2.2 icmp_seq=1 Destination Host "
+				 "Prohibited");
 	free(out);
 	assert_int_equal(
 		e2e_cli(NULL, e->b, "flush --hook tc --iface %s", e->ib), 0);
@@ -324,5 +295,6 @@ int main(void)
 
 	(void)e2e_list;
 
-	return cmocka_run_group_tests(tests, setup_pair, teardown);
+	return cmocka_run_group_tests(tests, e2e_setup_pair,
+				      e2e_teardown_state);
 }

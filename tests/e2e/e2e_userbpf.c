@@ -15,22 +15,6 @@
 #include "bpfilter/helper.h"
 #include "e2e.h"
 
-static int setup_pair(void **state)
-{
-	static struct e2e e;
-
-	*state = &e;
-	if (!bft_kernel_available(&(const char *){ NULL }))
-		return 0;
-	return e2e_pair_setup(&e) ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-	e2e_teardown(*state);
-	return 0;
-}
-
 static const char *obj(const char *dir, const char *name)
 {
 	static char paths[4][512];
@@ -612,5 +596,6 @@ int main(void)
 		cmocka_unit_test(test_cbpf_vs_xt_bpf),
 	};
 
-	return cmocka_run_group_tests(tests, setup_pair, teardown);
+	return cmocka_run_group_tests(tests, e2e_setup_pair,
+				      e2e_teardown_state);
 }
