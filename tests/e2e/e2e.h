@@ -495,4 +495,21 @@ static __attribute__((unused)) size_t e2e_count(const char *hay,
 	return n;
 }
 
+/* A socket of type/proto in namespace ns (the process goes back to its
+ * own namespace). */
+static __attribute__((unused)) int e2e_socket_in(const char *ns, int af,
+						 int type)
+{
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1;
+
+	if (self < 0)
+		return -1;
+	if (!e2e_enter(ns))
+		fd = socket(af, type | SOCK_CLOEXEC, 0);
+	if (setns(self, CLONE_NEWNET))
+		fail_msg("cannot return to the test's namespace");
+	close(self);
+	return fd;
+}
+
 #endif /* BPFILTER_E2E_H */

@@ -29,20 +29,6 @@ static const char *obj(const char *name)
 	return p;
 }
 
-static int socket_in(const char *ns, int af, int type)
-{
-	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1;
-
-	if (self < 0)
-		return -1;
-	if (!e2e_enter(ns))
-		fd = socket(af, type | SOCK_CLOEXEC, 0);
-	if (setns(self, CLONE_NEWNET))
-		fail_msg("cannot return to the test's namespace");
-	close(self);
-	return fd;
-}
-
 static socklen_t sockaddr_of(bool v6, uint16_t port,
 			     struct sockaddr_storage *ss)
 {
@@ -68,8 +54,8 @@ static bool udp_passes(struct e2e *e, bool v6, uint16_t port, const uint8_t *q,
 {
 	struct sockaddr_storage ss;
 	uint8_t buf[512];
-	int rx = socket_in(e->b, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
-	int tx = socket_in(e->a, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
+	int rx = e2e_socket_in(e->b, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
+	int tx = e2e_socket_in(e->a, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
 	socklen_t len = sockaddr_of(v6, port, &ss);
 	struct pollfd pf = { .fd = rx, .events = POLLIN };
 	bool got = false;

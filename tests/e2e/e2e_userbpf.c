@@ -29,22 +29,6 @@ static const char *obj(const char *dir, const char *name)
 	return p;
 }
 
-/* A socket of type/proto in namespace ns (the process goes back to its
- * own namespace). */
-static int socket_in(const char *ns, int af, int type)
-{
-	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1;
-
-	if (self < 0)
-		return -1;
-	if (!e2e_enter(ns))
-		fd = socket(af, type | SOCK_CLOEXEC, 0);
-	if (setns(self, CLONE_NEWNET))
-		fail_msg("cannot return to the test's namespace");
-	close(self);
-	return fd;
-}
-
 static socklen_t sockaddr_of(bool v6, const char *addr, uint16_t port,
 			     struct sockaddr_storage *ss)
 {
@@ -98,8 +82,8 @@ static bool dns_passes(struct e2e *e, bool v6, uint16_t port, const char *name)
 	struct sockaddr_storage ss;
 	uint8_t q[300], buf[512];
 	const char *dst = v6 ? "2001:db8::2" : "192.0.2.2";
-	int rx = socket_in(e->b, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
-	int tx = socket_in(e->a, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
+	int rx = e2e_socket_in(e->b, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
+	int tx = e2e_socket_in(e->a, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
 	socklen_t len = sockaddr_of(v6, dst, port, &ss);
 	struct pollfd pf = { .fd = rx, .events = POLLIN };
 	size_t n = dns_query(q, name);
@@ -189,8 +173,8 @@ static bool tls_passes(struct e2e *e, bool v6, const char *name)
 {
 	struct sockaddr_storage ss;
 	const char *dst = v6 ? "2001:db8::2" : "192.0.2.2";
-	int ls = socket_in(e->b, v6 ? AF_INET6 : AF_INET, SOCK_STREAM);
-	int cs = socket_in(e->a, v6 ? AF_INET6 : AF_INET, SOCK_STREAM);
+	int ls = e2e_socket_in(e->b, v6 ? AF_INET6 : AF_INET, SOCK_STREAM);
+	int cs = e2e_socket_in(e->a, v6 ? AF_INET6 : AF_INET, SOCK_STREAM);
 	socklen_t len = sockaddr_of(v6, dst, 443, &ss);
 	struct pollfd pf = { .events = POLLIN };
 	uint8_t hello[512], buf[1024];
@@ -426,7 +410,8 @@ static void xt_probe_round(struct e2e *e, bool v6, bool got[XP_PORTS * XP_LENS])
 		socklen_t l = sockaddr_of(v6, v6 ? "2001:db8::2" : "192.0.2.2",
 					  ports[p], &ss);
 
-		rx[p] = socket_in(e->b, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
+		rx[p] = e2e_socket_in(e->b, v6 ? AF_INET6 : AF_INET,
+				      SOCK_DGRAM);
 		assert_true(rx[p] >= 0);
 		assert_int_equal(bind(rx[p], (void *)&ss, l), 0);
 		pf[p].fd = rx[p];
@@ -438,7 +423,8 @@ static void xt_probe_round(struct e2e *e, bool v6, bool got[XP_PORTS * XP_LENS])
 					   (uint16_t)(40000 + i), &src);
 		socklen_t l = sockaddr_of(v6, v6 ? "2001:db8::2" : "192.0.2.2",
 					  ports[i / XP_LENS], &ss);
-		int tx = socket_in(e->a, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
+		int tx = e2e_socket_in(e->a, v6 ? AF_INET6 : AF_INET,
+				       SOCK_DGRAM);
 		uint8_t payload[256];
 		size_t n = lens[i % XP_LENS];
 
