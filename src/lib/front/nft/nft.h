@@ -124,6 +124,15 @@ extern const struct nft_sym nft_icmp6_code_syms[];
 extern const struct nft_sym nft_icmpx_code_syms[];
 extern const struct nft_sym nft_log_level_syms[];
 
+/* The named chain priorities of the ip, ip6 and inet families ("filter"
+ * is 0...), for the parser and the printer. */
+struct nft_prio {
+	const char *name;
+	int value;
+};
+extern const struct nft_prio nft_prios[];
+extern const size_t nft_n_prios;
+
 /* ---- ast.c ---- */
 
 struct bf_nft_expr *nft_expr_new(enum bf_nft_expr_kind kind,

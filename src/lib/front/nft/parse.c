@@ -1426,17 +1426,9 @@ static struct bf_nft_chain *chain_get(struct parser *p, struct bf_nft_table *t,
 
 static bool prio_name(const char *w, int *v)
 {
-	static const struct {
-		const char *name;
-		int value;
-	} prios[] = {
-		{ "raw", -300 }, { "mangle", -150 }, { "dstnat", -100 },
-		{ "filter", 0 }, { "security", 50 }, { "srcnat", 100 },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(prios); i++) {
-		if (!strcmp(prios[i].name, w)) {
-			*v = prios[i].value;
+	for (size_t i = 0; i < nft_n_prios; i++) {
+		if (!strcmp(nft_prios[i].name, w)) {
+			*v = nft_prios[i].value;
 			return true;
 		}
 	}

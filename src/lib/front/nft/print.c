@@ -340,28 +340,20 @@ int bf_nft_print_rule(FILE *out, const struct bf_nft_rule *rule)
 
 static void print_prio(FILE *out, enum bf_nft_family fam, int prio)
 {
-	static const struct {
-		const char *name;
-		int value;
-	} prios[] = {
-		{ "raw", -300 }, { "mangle", -150 }, { "dstnat", -100 },
-		{ "filter", 0 }, { "security", 50 }, { "srcnat", 100 },
-	};
-
 	if (fam != BF_NFT_FAMILY_NETDEV && fam != BF_NFT_FAMILY_ARP &&
 	    fam != BF_NFT_FAMILY_BRIDGE) {
-		for (size_t i = 0; i < ARRAY_SIZE(prios); i++) {
-			int d = prio - prios[i].value;
+		for (size_t i = 0; i < nft_n_prios; i++) {
+			int d = prio - nft_prios[i].value;
 			if (d == 0) {
-				fputs(prios[i].name, out);
+				fputs(nft_prios[i].name, out);
 				return;
 			}
 			if (d > 0 && d <= 10) {
-				fprintf(out, "%s + %d", prios[i].name, d);
+				fprintf(out, "%s + %d", nft_prios[i].name, d);
 				return;
 			}
 			if (d < 0 && d >= -10) {
-				fprintf(out, "%s - %d", prios[i].name, -d);
+				fprintf(out, "%s - %d", nft_prios[i].name, -d);
 				return;
 			}
 		}

@@ -603,3 +603,9 @@ void nft_value_print(FILE *out, const struct bf_nft_expr *e)
 		return;
 	}
 }
+
+const struct nft_prio nft_prios[] = {
+	{ "raw", -300 }, { "mangle", -150 }, { "dstnat", -100 },
+	{ "filter", 0 }, { "security", 50 }, { "srcnat", 100 },
+};
+const size_t nft_n_prios = ARRAY_SIZE(nft_prios);
