@@ -131,3 +131,14 @@ void bft_unique_name(char *buf, size_t size, const char *prefix)
 	snprintf(buf, size, "%.4s%d-%u", prefix, (int)getpid() % 100000,
 		 counter++);
 }
+
+void bft_log_capture(enum bf_log_level level, const char *msg, void *data)
+{
+	struct bft_logcap *c = data;
+	int n;
+
+	(void)level;
+	n = snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s\n", msg);
+	if (n > 0 && c->len + (size_t)n < sizeof(c->text))
+		c->len += (size_t)n;
+}

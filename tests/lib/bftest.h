@@ -16,6 +16,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "bpfilter/log.h"
+
 /* true if this process can load BPF programs and create namespaces; else
  * *reason says why. */
 bool bft_kernel_available(const char **reason);
@@ -56,5 +58,13 @@ int bft_sh_out(char **out, const char *fmt, ...)
 /* A unique name "<prefix>-<pid>-<n>" for namespaces and interfaces (at most
  * 15 characters, so it also fits an interface name). */
 void bft_unique_name(char *buf, size_t size, const char *prefix);
+
+/* A bf_log callback (bf_log_set(bft_log_capture, &cap)) appending each
+ * message and a newline to cap->text while it fits. */
+struct bft_logcap {
+	char text[4096];
+	size_t len;
+};
+void bft_log_capture(enum bf_log_level level, const char *msg, void *data);
 
 #endif /* BPFILTER_TEST_H */

@@ -18,22 +18,6 @@
 #include "bpfilter/log.h"
 #include "bpfilter/userbpf.h"
 
-struct logcap {
-	char text[4096];
-	size_t len;
-};
-
-static void capture(enum bf_log_level level, const char *msg, void *data)
-{
-	struct logcap *c = data;
-	int n;
-
-	(void)level;
-	n = snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s\n", msg);
-	if (n > 0 && c->len + (size_t)n < sizeof(c->text))
-		c->len += (size_t)n;
-}
-
 #define BC "4,48 0 0 9,21 0 1 17,6 0 0 1,6 0 0 0" /* ip protocol udp */
 
 static const char *const src =
@@ -134,7 +118,7 @@ static void test_lower(void **state)
 		"COMMIT\n";
 	struct bf_nft *nft = NULL;
 	struct bf_ruleset *rs = bf_ruleset_new(), *back = bf_ruleset_new();
-	struct logcap cap = { 0 };
+	struct bft_logcap cap = { 0 };
 	char *got, *again;
 	int r;
 
@@ -142,7 +126,7 @@ static void test_lower(void **state)
 	assert_non_null(rs);
 	assert_non_null(back);
 	assert_int_equal(bf_nft_parse_str(src, "t.nft", &nft), 0);
-	bf_log_set(capture, &cap);
+	bf_log_set(bft_log_capture, &cap);
 	r = bf_nft_lower(nft, rs);
 	bf_log_set(NULL, NULL);
 	if (r)
@@ -234,12 +218,12 @@ static void error(const char *rule, const char *want)
 {
 	char text[1024];
 	struct bf_nft *nft = NULL;
-	struct logcap cap = { 0 };
+	struct bft_logcap cap = { 0 };
 	int r;
 
 	snprintf(text, sizeof(text),
 		 "table ip t {\n\tchain c {\n\t\t%s\n\t}\n}\n", rule);
-	bf_log_set(capture, &cap);
+	bf_log_set(bft_log_capture, &cap);
 	r = bf_nft_parse_str(text, "e.nft", &nft);
 	bf_log_set(NULL, NULL);
 	bf_nft_free(&nft);

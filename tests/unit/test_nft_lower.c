@@ -17,25 +17,9 @@
 #include "bpfilter/set.h"
 #include "set/ipset.h"
 
-struct logcap {
-	char text[4096];
-	size_t len;
-};
-
-static void capture(enum bf_log_level level, const char *msg, void *data)
-{
-	struct logcap *c = data;
-	int n;
-
-	(void)level;
-	n = snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s\n", msg);
-	if (n > 0 && c->len + (size_t)n < sizeof(c->text))
-		c->len += (size_t)n;
-}
-
 /* Lower `text`; returns the result, the iptables-save text of both
  * families in *out (malloc'd) and the log in cap. */
-static int lower(const char *text, char **out, struct logcap *cap)
+static int lower(const char *text, char **out, struct bft_logcap *cap)
 {
 	struct bf_nft *nft = NULL;
 	struct bf_ruleset *rs = NULL;
@@ -44,7 +28,7 @@ static int lower(const char *text, char **out, struct logcap *cap)
 	int r;
 
 	memset(cap, 0, sizeof(*cap));
-	bf_log_set(capture, cap);
+	bf_log_set(bft_log_capture, cap);
 	r = bf_nft_parse_str(text, "t.nft", &nft);
 	if (!r) {
 		rs = bf_ruleset_new();
@@ -71,7 +55,7 @@ static int lower(const char *text, char **out, struct logcap *cap)
 
 static void check(const char *nft, const char *want)
 {
-	struct logcap cap;
+	struct bft_logcap cap;
 	char *got;
 	int r = lower(nft, &got, &cap);
 
@@ -168,7 +152,7 @@ static void test_priorities(void **state)
 
 static void refused(const char *nft, int want_r, const char *want_msg)
 {
-	struct logcap cap;
+	struct bft_logcap cap;
 	char *got;
 	int r = lower(nft, &got, &cap);
 
