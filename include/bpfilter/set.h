@@ -121,6 +121,11 @@ struct bf_set {
 	 * (NUL-terminated in key); the set has no map of its own and its
 	 * members are looked up in order (list_set_ktest()). */
 	bool is_list;
+	/* A set lowered from an nft named set with a proto:port dimension
+	 * (ipset create option `nft-proto tcp|udp`, bpfilter's own): the
+	 * protocol of its elements, so that `bpfilter set` also takes nft
+	 * element syntax (`192.0.2.1 . 80`). 0: none. */
+	uint8_t nft_proto;
 	struct bf_set_elem *elems;
 	size_t n_elems, cap_elems;
 	/* Elements are given (from a file); false: the set's elements live
@@ -134,6 +139,11 @@ struct bf_set {
 uint8_t bf_set_dim_width(enum bf_set_dim_type type, enum bf_family family);
 /* Short name of a dimension type ("addr", "proto_port", ...). */
 const char *bf_set_dim_name(enum bf_set_dim_type type);
+
+/* Does the set answer for packets of any family (no address dimension:
+ * ipset's bitmap:port and list:set have family NFPROTO_UNSPEC, which
+ * ip_set_test() and libxt_set accept with either family)? */
+bool bf_set_any_family(const struct bf_set *set);
 
 /* Fill dims[].width/off, key_size; -E2BIG if the key is too long,
  * -EINVAL if more than one dimension is the interval one. */

@@ -167,7 +167,8 @@ static bool dim_dst(const struct bf_match *m, int i)
 static bool always_no(const struct bf_set *set, const struct bf_rule *rule,
 		      const struct bf_match *m)
 {
-	return m->u.set.dim < set->n_dims || rule->family != set->family;
+	return m->u.set.dim < set->n_dims ||
+	       (rule->family != set->family && !bf_set_any_family(set));
 }
 
 /* One set (not a list): falls through when the set answers "yes", jumps
@@ -197,10 +198,10 @@ static void emit_one(struct bf_emit *e, const struct bf_ruleset *rs,
 				   to, d->width / 4);
 			break;
 		case BF_SET_DIM_PROTO_PORT:
-			emit_port(e, set->family, dst, false, nft, to, no);
+			emit_port(e, rule->family, dst, false, nft, to, no);
 			break;
 		case BF_SET_DIM_PORT:
-			emit_port(e, set->family, dst, true, nft, to, no);
+			emit_port(e, rule->family, dst, true, nft, to, no);
 			break;
 		case BF_SET_DIM_PROTO:
 			ldp(e, BPF_B, BF_R1, PCTX_OFF(l4proto));

@@ -118,7 +118,8 @@ static int one(const struct bf_set *set, const struct bf_rule *rule,
 	bool rn = m->u.set.return_nomatch &&
 		  (set->flags & BF_SET_F_NOMATCH_TYPE);
 
-	if (m->u.set.dim < set->n_dims || rule->family != set->family)
+	if (m->u.set.dim < set->n_dims ||
+	    (rule->family != set->family && !bf_set_any_family(set)))
 		return 0;
 	if (!set->has_elems)
 		return -EOPNOTSUPP;

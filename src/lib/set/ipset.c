@@ -492,6 +492,16 @@ int bf_ipset_parse_elem(const struct bf_set *set, int argc, char **argv,
 		case BF_SET_DIM_PROTO_PORT:
 			if (parse_proto_port(p, parts[i], set->family, k))
 				return -EINVAL;
+			if (set->nft_proto && k[0] != set->nft_proto) {
+				/* an nft set (nft-proto): its rules look
+				 * up one protocol's ports */
+				perr(p,
+				     "'%s': set %s holds %s ports (the "
+				     "protocol of the nft rules using it)",
+				     parts[i], set->name,
+				     set->nft_proto == 6 ? "tcp" : "udp");
+				return -EINVAL;
+			}
 			break;
 		case BF_SET_DIM_PORT: {
 			uint16_t port;
@@ -991,6 +1001,16 @@ static int parse_create(struct pctx *p, int argc, char **argv)
 				return -EINVAL;
 			}
 			netmask = u;
+		} else if (!strcmp(o, "nft-proto") && t->n_dims == 2 &&
+			   t->dims[1] == BF_SET_DIM_PROTO_PORT) {
+			/* bpfilter's own: an nft set lowered by setmap.c,
+			 * whose elements all have this protocol */
+			if (strcmp(v, "tcp") && strcmp(v, "udp")) {
+				perr(p, "set %s: invalid nft-proto '%s'",
+				     set.name, v);
+				return -EINVAL;
+			}
+			set.nft_proto = v[0] == 't' ? 6 : 17;
 		} else if (!strcmp(o, "range") && t->bitmap) {
 			if (parse_range(p, &set, v))
 				return -EINVAL;

@@ -42,6 +42,16 @@ uint8_t bf_set_dim_width(enum bf_set_dim_type type, enum bf_family family)
 	}
 }
 
+bool bf_set_any_family(const struct bf_set *set)
+{
+	if (set->is_list)
+		return true;
+	for (int i = 0; i < set->n_dims; i++)
+		if (set->dims[i].type == BF_SET_DIM_ADDR)
+			return false;
+	return set->n_dims > 0;
+}
+
 int bf_set_layout(struct bf_set *set)
 {
 	unsigned int off = 0;

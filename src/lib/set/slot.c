@@ -22,6 +22,7 @@
 #include "load/state.h"
 #include "set/ipset.h"
 #include "set/map.h"
+#include "set/nftelem.h"
 #include "set/slot.h"
 
 int bf_sets_from_state(struct bf_ruleset *rs, const char *text,
@@ -289,9 +290,19 @@ void bf_set_register_syntax(enum bf_set_origin origin,
 static int parse_elem(const struct bf_set *set, int argc, char **argv,
 		      struct bf_set_elem *e)
 {
-	if (set->origin == BF_SET_ORIGIN_IPSET)
-		return bf_ipset_parse_elem(set, argc, argv, "<command line>", 0,
-					   e);
+	if (set->origin == BF_SET_ORIGIN_IPSET) {
+		/* nft element syntax too (`A . P`, nftelem.h) */
+		char elem[300], *av0 = argv[0];
+		int r = bf_set_nft_elem_in(set, argv[0], elem, sizeof(elem));
+
+		if (r)
+			return r;
+		argv[0] = elem;
+		r = bf_ipset_parse_elem(set, argc, argv, "<command line>", 0,
+					e);
+		argv[0] = av0;
+		return r;
+	}
 	if ((unsigned)set->origin < ARRAY_SIZE(elem_parsers) &&
 	    elem_parsers[set->origin])
 		return elem_parsers[set->origin](set, argc, argv, e);
@@ -303,7 +314,7 @@ static void print_elem(FILE *out, const struct bf_set *set,
 		       const struct bf_set_elem *e)
 {
 	if (set->origin == BF_SET_ORIGIN_IPSET)
-		bf_ipset_print_elem(out, set, e, true);
+		bf_set_nft_elem_print(out, set, e);
 	else if ((unsigned)set->origin < ARRAY_SIZE(elem_printers) &&
 		 elem_printers[set->origin])
 		elem_printers[set->origin](out, set, e);
@@ -442,10 +453,18 @@ static int one_slot(const struct bf_slot *slot, enum bf_set_op op,
 		if (i + n > argc)
 			n = argc - i;
 		if (set->origin == BF_SET_ORIGIN_IPSET) {
+			char elem[300], *av0 = argv[i];
+
+			/* nft element syntax too (`A . P`, nftelem.h) */
+			r = bf_set_nft_elem_in(set, argv[i], elem,
+					       sizeof(elem));
+			argv[i] = elem;
 			/* ranges and CIDRs stand for several elements */
-			r = bf_ipset_parse_elems(set, n, argv + i,
-						 "<command line>", 0,
-						 change_one, &c);
+			if (!r)
+				r = bf_ipset_parse_elems(set, n, argv + i,
+							 "<command line>", 0,
+							 change_one, &c);
+			argv[i] = av0;
 		} else {
 			struct bf_set_elem e;
 

@@ -28,6 +28,7 @@
 
 #include "bpfilter/set.h"
 #include "front/nft/nft.h"
+#include "front/nft/setmap.h"
 
 typedef unsigned __int128 u128;
 
@@ -46,14 +47,6 @@ static void from_u128(u128 v, uint8_t *b, int width)
 		b[i] = (uint8_t)v;
 		v >>= 8;
 	}
-}
-
-static bool all_zero(const uint8_t *b, int width)
-{
-	for (int i = 0; i < width; i++)
-		if (b[i])
-			return false;
-	return true;
 }
 
 /* Add the prefixes that cover [lo, hi] exactly (largest aligned block at
@@ -94,8 +87,247 @@ static int add_range(struct bf_set *set, u128 lo, u128 hi, int width, int line)
 	return -E2BIG;
 }
 
-int nft_set_to_bf(const struct bf_nft_set *ns, enum bf_family fam,
-		  struct bf_set *out)
+/* The rule-side field of a port dimension: `tcp|udp sport|dport`
+ * (bitmap:port and the proto:port dimension give TCP and UDP ports as
+ * nft's payload loads do behind the l4proto gate). 0: not one. */
+static uint8_t port_field(const struct bf_nft_expr *e, bool *dst)
+{
+	const struct bf_nft_field *f =
+		e->kind == BF_NFT_E_FIELD ? e->field : NULL;
+
+	if (!f || f->base != BF_NFT_BASE_TH ||
+	    (f->l4proto != 6 && f->l4proto != 17) ||
+	    (strcmp(f->name, "sport") && strcmp(f->name, "dport")))
+		return 0;
+	*dst = f->name[0] == 'd';
+	return f->l4proto;
+}
+
+/* `ip|ip6 saddr|daddr` of family fam. */
+static bool addr_field(const struct bf_nft_expr *e, enum bf_family fam,
+		       bool *dst)
+{
+	const struct bf_nft_field *f =
+		e->kind == BF_NFT_E_FIELD ? e->field : NULL;
+
+	if (!f || strcmp(f->proto, fam == BF_FAMILY_INET6 ? "ip6" : "ip") ||
+	    (strcmp(f->name, "saddr") && strcmp(f->name, "daddr")))
+		return false;
+	*dst = f->name[1] == 'a' && f->name[0] == 'd';
+	return true;
+}
+
+int nft_setmap_use(const struct bf_nft_stmt *s, const struct bf_nft_set *ns,
+		   enum bf_family fam, struct nft_setuse *u)
+{
+	enum bf_nft_dtype addr = fam == BF_FAMILY_INET6 ? BF_NFT_DT_IPV6 :
+							  BF_NFT_DT_IPV4;
+	const struct bf_nft_expr *lhs;
+	bool d0 = false, d1 = false;
+
+	memset(u, 0, sizeof(*u));
+	if (s->kind != BF_NFT_S_MATCH || ns->is_map ||
+	    (ns->flags & (BF_NFT_SET_TIMEOUT | BF_NFT_SET_DYNAMIC)) ||
+	    strlen(ns->name) >= BF_SET_NAME_MAX ||
+	    s->u.match.rhs->kind != BF_NFT_E_SETREF ||
+	    (s->u.match.op != BF_NFT_OP_IMPLICIT &&
+	     s->u.match.op != BF_NFT_OP_EQ && s->u.match.op != BF_NFT_OP_NE))
+		return 1;
+	lhs = s->u.match.lhs;
+	if (ns->n_key == 1 && ns->key[0] == addr && addr_field(lhs, fam, &d0)) {
+		u->kind = NFT_SETUSE_ADDR;
+		u->n_dims = 1;
+		u->dst = d0;
+		return 0;
+	}
+	if (ns->n_key == 1 && ns->key[0] == BF_NFT_DT_SERVICE) {
+		u->proto = port_field(lhs, &d0);
+		if (!u->proto)
+			return 1;
+		u->kind = NFT_SETUSE_PORT;
+		u->n_dims = 1;
+		u->dst = d0;
+		return 0;
+	}
+	if (ns->n_key == 2 && ns->key[0] == addr &&
+	    ns->key[1] == BF_NFT_DT_SERVICE && lhs->kind == BF_NFT_E_CONCAT &&
+	    lhs->n_sub == 2 && addr_field(lhs->sub[0], fam, &d0)) {
+		u->proto = port_field(lhs->sub[1], &d1);
+		if (!u->proto)
+			return 1;
+		u->kind = NFT_SETUSE_ADDR_PORT;
+		u->n_dims = 2;
+		u->dst = (d0 ? 1u : 0u) | (d1 ? 2u : 0u);
+		return 0;
+	}
+	return 1;
+}
+
+/* Every rule expression of t naming set ns, in any position. */
+static bool names_set(const struct bf_nft_expr *e, const char *name)
+{
+	if (!e)
+		return false;
+	if (e->kind == BF_NFT_E_SETREF && e->text && !strcmp(e->text, name))
+		return true;
+	for (size_t i = 0; i < e->n_sub; i++)
+		if (names_set(e->sub[i], name))
+			return true;
+	return false;
+}
+
+bool nft_setmap_agree(const struct bf_nft_table *t, const struct bf_nft_set *ns,
+		      enum bf_family fam, const struct nft_setuse *u)
+{
+	for (size_t i = 0; i < t->n_chains; i++) {
+		const struct bf_nft_chain *ch = &t->chains[i];
+
+		for (size_t j = 0; j < ch->n_rules; j++) {
+			const struct bf_nft_rule *r = &ch->rules[j];
+
+			for (size_t k = 0; k < r->n_stmts; k++) {
+				const struct bf_nft_stmt *s = &r->stmts[k];
+				struct nft_setuse o;
+				bool uses;
+
+				if (s->kind == BF_NFT_S_MATCH)
+					uses = names_set(s->u.match.rhs,
+							 ns->name) ||
+					       names_set(s->u.match.lhs,
+							 ns->name);
+				else if (s->kind == BF_NFT_S_SET)
+					uses = names_set(s->u.set.lhs,
+							 ns->name) ||
+					       names_set(s->u.set.value,
+							 ns->name);
+				else
+					continue;
+				if (!uses)
+					continue;
+				/* a use of the other family's address (an
+				 * inet table's ip6 rule of an ip set) is
+				 * not lowered into this family */
+				if (nft_setmap_use(s, ns, fam, &o)) {
+					enum bf_family other =
+						fam == BF_FAMILY_INET6 ?
+							BF_FAMILY_INET4 :
+							BF_FAMILY_INET6;
+					if (u->kind != NFT_SETUSE_PORT &&
+					    !nft_setmap_use(s, ns, other, &o))
+						continue;
+					return false;
+				}
+				if (o.kind != u->kind)
+					return false;
+				/* the proto:port key holds the protocol:
+				 * one per set */
+				if (u->kind == NFT_SETUSE_ADDR_PORT &&
+				    o.proto != u->proto)
+					return false;
+			}
+		}
+	}
+	return true;
+}
+
+static u128 host_mask(unsigned int plen, int width)
+{
+	if (plen >= 8u * width)
+		return 0;
+	if (plen == 0)
+		return width == 16 ? ~(u128)0 : (((u128)1 << 32) - 1);
+	return ((u128)1 << (8 * width - plen)) - 1;
+}
+
+/* [lo, hi] of an element part: a value, a prefix or a range; false for
+ * anything else. Integers (ports) from num, addresses from bytes. */
+static bool part_bounds(const struct bf_nft_expr *el, int width, bool num,
+			u128 *lo, u128 *hi)
+{
+	switch (el->kind) {
+	case BF_NFT_E_VALUE:
+		*lo = *hi = num ? (u128)el->num : to_u128(el->bytes, width);
+		return true;
+	case BF_NFT_E_PREFIX:
+		if (num || el->plen > 8u * width)
+			return false;
+		*lo = to_u128(el->sub[0]->bytes, width) &
+		      ~host_mask(el->plen, width);
+		*hi = *lo | host_mask(el->plen, width);
+		return true;
+	case BF_NFT_E_RANGE:
+		if (el->sub[0]->kind != BF_NFT_E_VALUE ||
+		    el->sub[1]->kind != BF_NFT_E_VALUE)
+			return false;
+		*lo = num ? (u128)el->sub[0]->num :
+			    to_u128(el->sub[0]->bytes, width);
+		*hi = num ? (u128)el->sub[1]->num :
+			    to_u128(el->sub[1]->bytes, width);
+		return *lo <= *hi;
+	default:
+		return false;
+	}
+}
+
+/* Most entries one nft element may stand for (a port range times the
+ * prefixes of an address range). */
+#define ELEM_EXPAND_MAX 65536
+
+/* The entries of one element: the address part [alo, ahi] (cut into its
+ * prefix cover when the set has an interval address, else one address),
+ * times each port of [plo, phi] (no port dimension: phi < plo). */
+static int add_parts(struct bf_set *set, const struct nft_setuse *u,
+		     int width, u128 alo, u128 ahi, u128 plo, u128 phi,
+		     int line)
+{
+	bool has_addr = u->kind != NFT_SETUSE_PORT;
+	bool has_port = u->kind != NFT_SETUSE_ADDR;
+	int poff = has_addr ? width : 0;
+	size_t before = set->n_elems;
+
+	if (!has_port)
+		plo = phi = 0;
+	if (phi - plo >= ELEM_EXPAND_MAX)
+		return 1;
+	for (u128 p = plo; p <= phi; p++) {
+		struct bf_set_elem e = { 0 };
+		int r;
+
+		if (has_port) {
+			uint8_t *k = e.key + poff;
+			if (u->kind == NFT_SETUSE_ADDR_PORT) {
+				*k++ = u->proto;
+				*k++ = 0;
+			}
+			k[0] = (uint8_t)(p >> 8);
+			k[1] = (uint8_t)p;
+		}
+		if (!has_addr || set->interval_dim < 0) {
+			if (has_addr) {
+				from_u128(alo, e.key, width);
+				memcpy(e.hi, e.key, width);
+			}
+			e.line = line;
+			r = bf_set_add_elem(set, &e);
+		} else {
+			size_t at = set->n_elems;
+			r = add_range(set, alo, ahi, width, line);
+			/* add_range() filled key[0..width) and hi: copy
+			 * the port into each prefix it added */
+			for (size_t i = at; !r && i < set->n_elems; i++)
+				memcpy(set->elems[i].key + poff, e.key + poff,
+				       4);
+		}
+		if (r)
+			return r;
+		if (set->n_elems - before > 4 * ELEM_EXPAND_MAX)
+			return 1;
+	}
+	return 0;
+}
+
+int nft_setmap_to_bf(const struct bf_nft_set *ns, enum bf_family fam,
+		     const struct nft_setuse *u, struct bf_set *out)
 {
 	bool v6 = fam == BF_FAMILY_INET6;
 	bool interval = ns->flags & BF_NFT_SET_INTERVAL;
@@ -103,78 +335,101 @@ int nft_set_to_bf(const struct bf_nft_set *ns, enum bf_family fam,
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (ns->is_map || ns->n_key != 1 ||
-	    ns->key[0] != (v6 ? BF_NFT_DT_IPV6 : BF_NFT_DT_IPV4) ||
-	    (ns->flags & (BF_NFT_SET_TIMEOUT | BF_NFT_SET_DYNAMIC)) ||
-	    strlen(ns->name) >= BF_SET_NAME_MAX)
-		return 1;
 	snprintf(out->name, sizeof(out->name), "%s", ns->name);
 	out->origin = BF_SET_ORIGIN_IPSET;
 	out->family = fam;
-	out->n_dims = 1;
-	out->dims[0].type = BF_SET_DIM_ADDR;
-	out->interval_dim = interval ? 0 : -1;
-	if (interval)
-		out->flags |= BF_SET_F_NOMATCH_TYPE; /* as ipset's hash:net */
-	snprintf(out->type, sizeof(out->type), "%s",
-		 interval ? "hash:net" : "hash:ip");
-	snprintf(out->create_opts, sizeof(out->create_opts), "family %s",
-		 v6 ? "inet6" : "inet");
 	out->line = ns->loc.line;
 	out->has_elems = true;
+	out->interval_dim = -1;
+	switch (u->kind) {
+	case NFT_SETUSE_ADDR:
+		out->n_dims = 1;
+		out->dims[0].type = BF_SET_DIM_ADDR;
+		snprintf(out->type, sizeof(out->type), "%s",
+			 interval ? "hash:net" : "hash:ip");
+		snprintf(out->create_opts, sizeof(out->create_opts),
+			 "family %s", v6 ? "inet6" : "inet");
+		break;
+	case NFT_SETUSE_PORT:
+		/* ipset's bitmap:port (family NFPROTO_UNSPEC: one set for
+		 * both families; TCP and UDP ports, as the rule's gate) */
+		out->family = BF_FAMILY_INET4;
+		out->n_dims = 1;
+		out->dims[0].type = BF_SET_DIM_PORT;
+		memset(out->range_hi, 0xff, 2);
+		snprintf(out->type, sizeof(out->type), "bitmap:port");
+		snprintf(out->create_opts, sizeof(out->create_opts),
+			 "range 0-65535");
+		interval = false; /* ranges: one entry per port */
+		break;
+	case NFT_SETUSE_ADDR_PORT:
+		out->n_dims = 2;
+		out->dims[0].type = BF_SET_DIM_ADDR;
+		out->dims[1].type = BF_SET_DIM_PROTO_PORT;
+		out->nft_proto = u->proto;
+		snprintf(out->type, sizeof(out->type), "%s",
+			 interval ? "hash:net,port" : "hash:ip,port");
+		snprintf(out->create_opts, sizeof(out->create_opts),
+			 "family %s nft-proto %s", v6 ? "inet6" : "inet",
+			 u->proto == 6 ? "tcp" : "udp");
+		break;
+	default:
+		return 1;
+	}
+	if (interval && u->kind != NFT_SETUSE_PORT) {
+		out->interval_dim = 0;
+		out->flags |= BF_SET_F_NOMATCH_TYPE; /* as ipset's hash:net* */
+	}
 	r = bf_set_layout(out);
 	if (r)
 		return r;
 	for (size_t i = 0; ns->elems && i < ns->elems->n_sub; i++) {
 		const struct bf_nft_expr *el = ns->elems->sub[i];
-		u128 lo, hi;
+		const struct bf_nft_expr *ap = NULL, *pp = NULL;
+		u128 alo = 0, ahi = 0, plo = 0, phi = 0;
 
-		if (el->kind == BF_NFT_E_VALUE) {
-			lo = hi = to_u128(el->bytes, width);
-		} else if (el->kind == BF_NFT_E_PREFIX && interval) {
-			unsigned int plen = el->plen;
-			u128 host;
-			if (plen > 8u * width) {
-				bf_set_release(out);
-				return 1;
-			}
-			if (plen == 0)
-				host = width == 16 ? ~(u128)0 :
-						     (((u128)1 << 32) - 1);
-			else
-				host = plen == 8u * width ?
-					       0 :
-					       (((u128)1
-						 << (8 * width - plen)) -
-						1);
-			lo = to_u128(el->sub[0]->bytes, width) & ~host;
-			hi = lo | host;
-		} else if (el->kind == BF_NFT_E_RANGE && interval) {
-			lo = to_u128(el->sub[0]->bytes, width);
-			hi = to_u128(el->sub[1]->bytes, width);
-		} else {
-			bf_set_release(out);
-			return 1;
-		}
-		if (!interval) {
-			struct bf_set_elem e = { 0 };
-			if (all_zero(el->bytes, width)) {
-				bf_set_release(out);
-				return 1;
-			}
-			memcpy(e.key, el->bytes, width);
-			memcpy(e.hi, el->bytes, width);
-			e.line = el->loc.line;
-			r = bf_set_add_elem(out, &e);
-		} else {
-			r = add_range(out, lo, hi, width, el->loc.line);
-		}
+		if (u->kind == NFT_SETUSE_ADDR)
+			ap = el;
+		else if (u->kind == NFT_SETUSE_PORT)
+			pp = el;
+		else if (el->kind == BF_NFT_E_CONCAT && el->n_sub == 2)
+			ap = el->sub[0], pp = el->sub[1];
+		r = 0;
+		if ((u->kind != NFT_SETUSE_PORT &&
+		     (!ap || !part_bounds(ap, width, false, &alo, &ahi))) ||
+		    (u->kind != NFT_SETUSE_ADDR &&
+		     (!pp || !part_bounds(pp, 2, true, &plo, &phi) ||
+		      phi > 0xffff)))
+			r = 1;
+		/* hash:ip* refuse the zero address (hash_ip4_uadt());
+		 * without interval an element is one address */
+		if (!r && u->kind != NFT_SETUSE_PORT && out->interval_dim < 0 &&
+		    (alo != ahi || alo == 0))
+			r = 1;
+		if (!r)
+			r = add_parts(out, u, width, alo, ahi, plo, phi,
+				      el->loc.line);
 		if (r) {
 			bf_set_release(out);
 			return r;
 		}
 	}
 	return 0;
+}
+
+int nft_set_to_bf(const struct bf_nft_set *ns, enum bf_family fam,
+		  struct bf_set *out)
+{
+	struct nft_setuse u = { .kind = NFT_SETUSE_ADDR, .n_dims = 1 };
+
+	memset(out, 0, sizeof(*out));
+	if (ns->is_map || ns->n_key != 1 ||
+	    ns->key[0] != (fam == BF_FAMILY_INET6 ? BF_NFT_DT_IPV6 :
+						    BF_NFT_DT_IPV4) ||
+	    (ns->flags & (BF_NFT_SET_TIMEOUT | BF_NFT_SET_DYNAMIC)) ||
+	    strlen(ns->name) >= BF_SET_NAME_MAX)
+		return 1;
+	return nft_setmap_to_bf(ns, fam, &u, out);
 }
 
 struct ival {
@@ -198,7 +453,133 @@ static void print_addr(FILE *out, u128 v, int width)
 	fputs(buf, out);
 }
 
+static int print_addr_decl(FILE *out, const struct bf_set *set);
+
+bool nft_setmap_print_lookup(FILE *out, const struct bf_ruleset *rs,
+			     const struct bf_match *m, enum bf_family f,
+			     const char *l4)
+{
+	const struct bf_set *s = rs ? bf_ruleset_set(rs, m->u.set.name) : NULL;
+
+	if (!s || s->is_list || m->u.set.dim != s->n_dims ||
+	    m->u.set.return_nomatch || m->u.set.no_update_counters ||
+	    m->u.set.no_update_subcounters)
+		return false;
+	for (int i = 0; i < s->n_dims; i++) {
+		bool dst = m->u.set.flags & (1u << i);
+		bool tcp = !strcmp(l4, "tcp");
+
+		if (i)
+			fputs(" . ", out);
+		switch (s->dims[i].type) {
+		case BF_SET_DIM_ADDR:
+			fprintf(out, "%s %s", f == BF_FAMILY_INET6 ? "ip6" : "ip",
+				dst ? "daddr" : "saddr");
+			break;
+		case BF_SET_DIM_PROTO_PORT:
+			/* the elements' protocol is the rule's */
+			if (s->nft_proto != (tcp ? 6 : 17))
+				return false;
+			/* fall through */
+		case BF_SET_DIM_PORT:
+			/* bitmap:port: TCP and UDP ports, behind the
+			 * rule's protocol */
+			if (!tcp && strcmp(l4, "udp"))
+				return false;
+			fprintf(out, "%s %s", l4, dst ? "dport" : "sport");
+			break;
+		default:
+			return false;
+		}
+	}
+	fprintf(out, " %s@%s", m->neg ? "!= " : "", m->u.set.name);
+	return true;
+}
+
+/* A bitmap:port set as `type inet_service`: the union of its ports. */
+static int print_port_decl(FILE *out, const struct bf_set *set)
+{
+	uint8_t *have = calloc(65536, 1);
+	bool ranges = false, first = true;
+
+	if (!have)
+		return -ENOMEM;
+	for (size_t i = 0; i < set->n_elems; i++)
+		have[set->elems[i].key[0] << 8 | set->elems[i].key[1]] = 1;
+	for (unsigned int p = 0; p < 65535; p++)
+		if (have[p] && have[p + 1])
+			ranges = true;
+	fprintf(out, "\tset %s {\n\t\ttype inet_service\n", set->name);
+	if (ranges)
+		fputs("\t\tflags interval\n", out);
+	for (unsigned int p = 0; p < 65536; p++) {
+		unsigned int q = p;
+
+		if (!have[p])
+			continue;
+		while (ranges && q < 65535 && have[q + 1])
+			q++;
+		fprintf(out, "%s%u", first ? "\t\telements = { " : ", ", p);
+		if (q != p)
+			fprintf(out, "-%u", q);
+		first = false;
+		p = q;
+	}
+	if (!first)
+		fputs(" }\n", out);
+	fputs("\t}\n", out);
+	free(have);
+	return ferror(out) ? -EIO : 0;
+}
+
+/* A hash:ip,port / hash:net,port set lowered from nft (nft_proto) as
+ * `type ipv4_addr . inet_service`, one element per entry. */
+static int print_addr_port_decl(FILE *out, const struct bf_set *set)
+{
+	int width = set->family == BF_FAMILY_INET6 ? 16 : 4;
+	bool interval = set->interval_dim == 0;
+
+	fprintf(out, "\tset %s {\n\t\ttype %s . inet_service\n", set->name,
+		width == 16 ? "ipv6_addr" : "ipv4_addr");
+	if (interval)
+		fputs("\t\tflags interval\n", out);
+	for (size_t i = 0; i < set->n_elems; i++) {
+		const struct bf_set_elem *e = &set->elems[i];
+		const uint8_t *pp = e->key + set->dims[1].off + 2;
+		int plen;
+
+		fputs(i ? ", " : "\t\telements = { ", out);
+		print_addr(out, to_u128(e->key, width), width);
+		if (interval && bf_set_range_prefix(e->key, e->hi, width, &plen) &&
+		    plen != 8 * width)
+			fprintf(out, "/%d", plen);
+		fprintf(out, " . %u", pp[0] << 8 | pp[1]);
+	}
+	if (set->n_elems)
+		fputs(" }\n", out);
+	fputs("\t}\n", out);
+	return ferror(out) ? -EIO : 0;
+}
+
 int nft_set_print_decl(FILE *out, const struct bf_set *set)
+{
+	bool plain = !set->is_list && !set->netmask &&
+		     !(set->flags & (BF_SET_F_TIMEOUT | BF_SET_F_COUNTERS)) &&
+		     strlen(set->name) < BF_SET_NAME_MAX;
+
+	for (size_t i = 0; plain && i < set->n_elems; i++)
+		plain = !set->elems[i].nomatch;
+	if (plain && set->n_dims == 1 && set->dims[0].type == BF_SET_DIM_PORT)
+		return print_port_decl(out, set);
+	if (plain && set->n_dims == 2 && set->nft_proto &&
+	    set->dims[0].type == BF_SET_DIM_ADDR &&
+	    set->dims[1].type == BF_SET_DIM_PROTO_PORT)
+		return print_addr_port_decl(out, set);
+	return print_addr_decl(out, set);
+}
+
+/* A one-address set (hash:ip / hash:net) as `type ipv4_addr`. */
+static int print_addr_decl(FILE *out, const struct bf_set *set)
 {
 	int width = set->family == BF_FAMILY_INET6 ? 16 : 4;
 	bool interval = set->interval_dim == 0;

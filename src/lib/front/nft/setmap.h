@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * nft named sets as ruleset sets (setmap.c, doc/front-nft.md "Named sets
+ * as BPF maps"): which lookups map, and the set each becomes.
+ */
+#ifndef BPFILTER_NFT_SETMAP_H
+#define BPFILTER_NFT_SETMAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bpfilter/front_nft.h"
+#include "bpfilter/set.h"
+
+/* How a rule statement looks up a named set that becomes a BPF map. */
+enum nft_setuse_kind {
+	NFT_SETUSE_ADDR = 1, /* ip|ip6 saddr|daddr @s: hash:ip / hash:net */
+	NFT_SETUSE_PORT, /* tcp|udp sport|dport @s: bitmap:port */
+	/* ip saddr . tcp dport @s: hash:ip,port / hash:net,port */
+	NFT_SETUSE_ADDR_PORT,
+};
+
+struct nft_setuse {
+	enum nft_setuse_kind kind;
+	uint8_t n_dims; /* dimensions of the lookup (bf_match u.set.dim) */
+	uint32_t dst; /* bit i: dimension i is the destination's */
+	uint8_t proto; /* the port field's protocol (6, 17), 0: none */
+};
+
+/* 0 and *u filled when statement s (`lhs [==|!=] @ns`) looks set ns up
+ * in a way a ruleset set answers exactly for family fam; 1 otherwise. */
+int nft_setmap_use(const struct bf_nft_stmt *s, const struct bf_nft_set *ns,
+		   enum bf_family fam, struct nft_setuse *u);
+
+/* Do all statements of t that name ns use it as u does (so that no use
+ * stays inlined while `bpfilter set` changes the map)? */
+bool nft_setmap_agree(const struct bf_nft_table *t, const struct bf_nft_set *ns,
+		      enum bf_family fam, const struct nft_setuse *u);
+
+/* The ruleset set (origin IPSET: ipset hash:ip, hash:net, bitmap:port,
+ * hash:ip,port or hash:net,port; `nft-proto` for the last two) for nft
+ * set ns used as u by a rule of family fam: 0 and *out filled (elements
+ * owned by out), 1 when the set does not map exactly (inline it), or
+ * -errno. */
+int nft_setmap_to_bf(const struct bf_nft_set *ns, enum bf_family fam,
+		     const struct nft_setuse *u, struct bf_set *out);
+
+/* Print the lookup of BF_MATCH_SET m of a rule of family f whose
+ * protocol is l4 ("tcp", "udp", "th") as nft writes it (`ip saddr .
+ * tcp dport != @s`); false if it has none (the set is not one that
+ * setmap.c makes). */
+bool nft_setmap_print_lookup(FILE *out, const struct bf_ruleset *rs,
+			     const struct bf_match *m, enum bf_family f,
+			     const char *l4);
+
+#endif /* BPFILTER_NFT_SETMAP_H */

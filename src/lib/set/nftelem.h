@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * nft element syntax for the ipset-origin sets that the nft front end
+ * lowers nft named sets into (src/lib/front/nft/setmap.c), so that
+ * `bpfilter set add|delete|test|list` takes and prints elements as nft
+ * writes them (doc/front-nft.md, "Named sets as BPF maps").
+ */
+#ifndef BPFILTER_SET_NFTELEM_H
+#define BPFILTER_SET_NFTELEM_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "bpfilter/set.h"
+
+/* Rewrite element `in` into ipset syntax in out: `A . P` (nft's
+ * concatenation) becomes `A,P`, and for a set with nft_proto the port
+ * gets its protocol (`192.0.2.1 . 80` -> `192.0.2.1,tcp:80`). Elements
+ * already in ipset syntax are copied. 0, or -EINVAL (logged) for a
+ * concatenation with the wrong number of parts, -E2BIG if too long. */
+int bf_set_nft_elem_in(const struct bf_set *set, const char *in, char *out,
+		       size_t size);
+
+/* Print element e of a set with nft_proto in nft syntax (`A . P`);
+ * other sets in ipset syntax. */
+void bf_set_nft_elem_print(FILE *out, const struct bf_set *set,
+			   const struct bf_set_elem *e);
+
+#endif /* BPFILTER_SET_NFTELEM_H */
