@@ -14,6 +14,10 @@
  *
  * usage: pkt_cost IFNAME DST_MAC SRC_IP DST_IP [-n PACKETS] [-r RUNS]
  * prints the median over RUNS of (thread CPU ns / packets), one number.
+ *
+ * pkt_cost -C prints the cookie of the current network namespace (which
+ * names bpfilter's pin directory, /run/bpfilter/COOKIE: bench/apply.sh
+ * finds the programs and maps of a ruleset there).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -124,8 +128,21 @@ int main(int argc, char **argv)
 	int runs = 5, one = 1, opt;
 	unsigned int ifindex;
 
-	while ((opt = getopt(argc, argv, "n:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:C")) != -1) {
 		switch (opt) {
+		case 'C': {
+			uint64_t cookie = 0;
+			socklen_t len = sizeof(cookie);
+
+			fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+			if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE,
+						 &cookie, &len)) {
+				perror("pkt_cost: SO_NETNS_COOKIE");
+				return 1;
+			}
+			printf("%llu\n", (unsigned long long)cookie);
+			return 0;
+		}
 		case 'n':
 			n = strtol(optarg, NULL, 0);
 			break;

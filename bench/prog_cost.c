@@ -20,8 +20,15 @@
  * Output: one CSV line per (attach, rules, case):
  *   attach,rules,case,ns_per_pkt,insns,compile_ms,load_ms
  *
- * usage: prog_cost [-a nf|tc|xdp] [-L] [-r REPEAT] [-n RUNS] [-H] K [K...]
+ * -E measures instead a program of two instructions that returns the
+ * hook's "pass" verdict (attach column "ATTACH-empty", K ignored, printed
+ * as 0): what BPF_PROG_TEST_RUN itself costs per run for this program
+ * type, to be subtracted from a program's cost to get what the program
+ * adds (bench/README.md, "XDP").
+ *
+ * usage: prog_cost [-a nf|tc|xdp] [-L|-E] [-r REPEAT] [-n RUNS] [-H] K [K...]
  */
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <getopt.h>
 #include <linux/if_ether.h>
@@ -61,6 +68,7 @@ struct probe {
 
 static int verbose;
 static int linear;
+static int empty;
 
 static void log_cb(enum bf_log_level level, const char *msg, void *data)
 {
@@ -222,6 +230,60 @@ static uint32_t verdict_code(enum bf_attach_kind attach, bool drop)
 	}
 }
 
+/* A program that only returns the hook's pass verdict. */
+static int load_empty(enum bf_attach_kind attach)
+{
+	struct bpf_insn insns[2] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K,
+		  .dst_reg = BPF_REG_0,
+		  .imm = (int32_t)verdict_code(attach, false) },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o);
+	enum bpf_prog_type t = BPF_PROG_TYPE_XDP;
+	int fd;
+
+	if (attach == BF_ATTACH_NF) {
+		t = (enum bpf_prog_type)BPF_PROG_TYPE_NETFILTER;
+		o.expected_attach_type = (enum bpf_attach_type)BPF_NETFILTER;
+	} else if (attach == BF_ATTACH_TC) {
+		t = BPF_PROG_TYPE_SCHED_CLS;
+	}
+	fd = bpf_prog_load(t, "bf_empty", "GPL", insns, 2, &o);
+	return fd < 0 ? -errno : fd;
+}
+
+static int bench_empty(enum bf_attach_kind attach, uint32_t repeat, int runs)
+{
+	_cleanup_close_ int pfd = load_empty(attach);
+	const uint8_t saddr[4] = { 198, 19, 255, 255 };
+	uint32_t d[MAX_RUNS], retval = 0;
+	struct probe p;
+	int r;
+
+	if (pfd < 0) {
+		fprintf(stderr, "prog_cost: empty %s program: %s\n",
+			bf_attach_name(attach), strerror(-pfd));
+		return pfd;
+	}
+	build_probe(&p, saddr, false);
+	for (int i = 0; i < runs; i++) {
+		r = test_run(pfd, attach, &p, repeat, &d[i], &retval);
+		if (r || retval != verdict_code(attach, false)) {
+			fprintf(stderr, "prog_cost: empty %s program: %s\n",
+				bf_attach_name(attach),
+				r ? strerror(-r) : "wrong verdict");
+			return r ? r : -EPROTO;
+		}
+	}
+	qsort(d, (size_t)runs, sizeof(d[0]), cmp_u32);
+	for (int c = 0; c < 2; c++)
+		printf("%s-empty,0,%s,%u,2,0.00,0.00\n", bf_attach_name(attach),
+		       c ? "none" : "last", d[runs / 2]);
+	fflush(stdout);
+	return 0;
+}
+
 static int bench_one(enum bf_attach_kind attach, uint32_t k, uint32_t repeat,
 		     int runs)
 {
@@ -325,10 +387,11 @@ static int parse_attach(const char *s, enum bf_attach_kind *out)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: prog_cost [-a nf|tc|xdp] [-L] [-r REPEAT] [-n RUNS] [-H] [-v] K [K...]\n"
+		"usage: prog_cost [-a nf|tc|xdp] [-L|-E] [-r REPEAT] [-n RUNS] [-H] [-v] K [K...]\n"
 		"  K       number of rules (distinct /32 sources)\n"
 		"  -a      attachment (default nf)\n"
 		"  -L      linear code: no folding of exact-match rules\n"
+		"  -E      an empty program (returns pass): the harness's own cost\n"
 		"  -r      BPF_PROG_TEST_RUN repeat count (default 100000)\n"
 		"  -n      runs per measurement, median taken (default 5)\n"
 		"  -H      print the CSV header first\n");
@@ -340,7 +403,7 @@ int main(int argc, char **argv)
 	uint32_t repeat = 100000;
 	int runs = 5, header = 0, opt, r = 0;
 
-	while ((opt = getopt(argc, argv, "a:Lr:n:Hvh")) != -1) {
+	while ((opt = getopt(argc, argv, "a:LEr:n:Hvh")) != -1) {
 		switch (opt) {
 		case 'a':
 			if (parse_attach(optarg, &attach)) {
@@ -367,6 +430,9 @@ int main(int argc, char **argv)
 			break;
 		case 'L':
 			linear = 1;
+			break;
+		case 'E':
+			empty = 1;
 			break;
 		case 'v':
 			verbose = 1;
@@ -400,7 +466,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "prog_cost: at most 100000 rules\n");
 			return 2;
 		}
-		r = bench_one(attach, (uint32_t)k, repeat, runs);
+		r = empty ? bench_empty(attach, repeat, runs) :
+			    bench_one(attach, (uint32_t)k, repeat, runs);
+		if (empty)
+			break;
 	}
 	return r ? 1 : 0;
 }
