@@ -295,7 +295,9 @@ static void test_print_ir(void **state)
  *    becomes the two /1 halves (ipset has no /0);
  *  - e4: no elements, still a set (elements come from `bpfilter set add`);
  *  - `!= @e4`: ! --match-set (nft: not a member);
- *  - svc (inet_service), long name (> 31 bytes): inlined as before;
+ *  - svc (inet_service with flags timeout), long name (> 31 bytes):
+ *    inlined as before (port sets without timeout map:
+ *    tests/unit/test_nft_setmap.c);
  *  - bad6 in the ip6 rules only (nft keeps its elements sorted). */
 static void test_sets_as_maps(void **state)
 {
@@ -306,7 +308,8 @@ static void test_sets_as_maps(void **state)
 		"\tset all { type ipv4_addr; flags interval; elements = { 0.0.0.0/0 } }\n"
 		"\tset e4 { type ipv4_addr; }\n"
 		"\tset bad6 { type ipv6_addr; elements = { 2001:db8::dead, 2001:db8::beef } }\n"
-		"\tset svc { type inet_service; elements = { 25, 110 } }\n"
+		"\tset svc { type inet_service; flags timeout;\n"
+		"\t\telements = { 25, 110 } }\n"
 		"\tset a_name_much_longer_than_ipset_allows { type ipv4_addr;\n"
 		"\t\telements = { 192.0.2.1 } }\n"
 		"\tchain in {\n"
