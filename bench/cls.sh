@@ -9,22 +9,31 @@
 #
 # Writes bench/results/cls_cost.csv and cls_cost.png, prints a table.
 #
-# Environment: BUILD (default build), BENCH_CLS_RULES (default
-# "1 10 100 1000 10000 100000"), BENCH_CLS_LINEAR_MAX (largest K tried as
+# Also writes prog_base.csv: per attachment, the cost of an empty program
+# (prog_cost -E) and of bpfilter's program for no rule (prog_cost K = 0).
+#
+# Environment: BUILD (default build), BENCH_OUT (default bench/results),
+# BENCH_CLS_RULES (default "1 10 100 1000 10000 100000"),
+# BENCH_CLS_SHAPES (default "a b c"; shapes cls_cost lacks are skipped),
+# BENCH_CLS_LINEAR (default 1; 0: no linear series),
+# BENCH_CLS_LINEAR_MAX (largest K tried as
 # linear code, default 20000: beyond, the verifier's budget is exceeded),
 # BENCH_REPEAT (default 100000), BENCH_RUNS (median of, default 5),
-# BENCH_CLS_ATTACH (default "nf xdp").
+# BENCH_CLS_ATTACH (default "nf tc xdp").
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
-CLS=$ROOT/$BUILD/bench/cls_cost
+[[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
+CLS=$BUILD/bench/cls_cost
+PROG_COST=$BUILD/bench/prog_cost
 RULES=${BENCH_CLS_RULES:-1 10 100 1000 10000 100000}
 LINEAR_MAX=${BENCH_CLS_LINEAR_MAX:-20000}
 REPEAT=${BENCH_REPEAT:-100000}
 RUNS=${BENCH_RUNS:-5}
-ATTACH=${BENCH_CLS_ATTACH:-nf xdp}
-OUT=$ROOT/bench/results
+ATTACH=${BENCH_CLS_ATTACH:-nf tc xdp}
+LINEAR=${BENCH_CLS_LINEAR:-1}
+OUT=${BENCH_OUT:-$ROOT/bench/results}
 mkdir -p "$OUT"
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -33,17 +42,40 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 [[ -x "$CLS" ]] || { echo "bench/cls.sh: $CLS not built (make BUILD=$BUILD bench-bins)" >&2; exit 1; }
 
+# shapes: a, b, and c (general rules only) when cls_cost has it
+SHAPES=${BENCH_CLS_SHAPES:-a b c}
+shapes=""
+for shape in $SHAPES; do
+	if "$CLS" -s "$shape" -r 1 -n 1 1 >/dev/null 2>&1; then
+		shapes+=" $shape"
+	else
+		echo "bench/cls.sh: cls_cost has no shape $shape: skipped" >&2
+	fi
+done
 csv=$OUT/cls_cost.csv
 echo "shape,attach,mode,rules,case,ns_per_pkt,insns,compile_ms,load_ms,memlock_kb,folded" >"$csv"
-for shape in a b; do
+for shape in $shapes; do
 	for attach in $ATTACH; do
 		# shellcheck disable=SC2086
-		timeout 1800 "$CLS" -s "$shape" -a "$attach" -r "$REPEAT" -n "$RUNS" $RULES >>"$csv"
+		timeout 1800 "$CLS" -s "$shape" -a "$attach" -r "$REPEAT" -n "$RUNS" $RULES >>"$csv" ||
+			echo "bench/cls.sh: cls_cost -s $shape -a $attach failed" >&2
+		((LINEAR)) || continue
 		lin=""
 		for k in $RULES; do ((k <= LINEAR_MAX)) && lin+=" $k"; done
 		# shellcheck disable=SC2086
-		[[ -n "$lin" ]] && timeout 1800 "$CLS" -s "$shape" -a "$attach" -L -r "$REPEAT" -n "$RUNS" $lin >>"$csv"
+		[[ -n "$lin" ]] && { timeout 1800 "$CLS" -s "$shape" -a "$attach" -L -r "$REPEAT" -n "$RUNS" $lin >>"$csv" ||
+			echo "bench/cls.sh: cls_cost -s $shape -a $attach -L failed" >&2; }
 	done
+done
+
+# Baselines of the program cost, per attachment: an empty program (two
+# instructions returning pass: what BPF_PROG_TEST_RUN costs by itself) and
+# bpfilter's program for an empty ruleset (policy only: the prologue).
+bcsv=$OUT/prog_base.csv
+echo "attach,rules,case,ns_per_pkt,insns,compile_ms,load_ms" >"$bcsv"
+for attach in $ATTACH; do
+	"$PROG_COST" -E -a "$attach" -r "$REPEAT" -n "$RUNS" 0 >>"$bcsv" || echo "bench/cls.sh: prog_cost -E -a $attach failed" >&2
+	"$PROG_COST" -a "$attach" -r "$REPEAT" -n "$RUNS" 0 >>"$bcsv" || echo "bench/cls.sh: prog_cost -a $attach 0 failed" >&2
 done
 
 echo "== classification: program cost (BPF_PROG_TEST_RUN, repeat $REPEAT, median of $RUNS)"
@@ -71,12 +103,14 @@ awk -F, 'NR == 1 { next }
 		}
 	}' "$csv"
 echo "   (CSV: ${csv#"$ROOT"/})"
+echo "== baselines (BPF_PROG_TEST_RUN, ns/packet): empty program; bpfilter with no rule (prologue + policy)"
+awk -F, 'NR > 1 && $3 == "none" { printf "   %-10s %6s ns\n", $1, $4 }' "$bcsv"
 
 if command -v gnuplot >/dev/null; then
 	TMP=$(mktemp -d /tmp/bf-cls.XXXXXX)
 	trap 'rm -rf "$TMP"' EXIT
 	plots=""
-	for shape in a b; do
+	for shape in $shapes; do
 		for attach in $ATTACH; do
 			for mode in fold linear; do
 				awk -F, -v s=$shape -v a=$attach -v m=$mode \
