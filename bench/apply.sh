@@ -17,7 +17,7 @@
 # charges for every program and map of the ruleset: the programs behind
 # the links pinned in bpfilter's pin directory (/run/bpfilter/COOKIE/SLOT),
 # every program in its program arrays, the maps of all of them, and the
-# maps pinned there (bpftool; counted once each).
+# maps pinned there (bpftool and jq; counted once each; "-" without them).
 #
 # Writes $OUT/apply.csv: shape,tool,hook,rules,seconds,memlock_kb,progs,maps
 # and apply.png (the reference tools run once only at K >= 100,000).
@@ -132,7 +132,7 @@ memlock() {
 
 # apply_one TOOL FILE MEM: prints "seconds memlock_kb progs maps"
 apply_one() {
-	local tool=$1 file=$2 mem=$3 t0 t1 rc=0 hook m="nan 0 0" dir
+	local tool=$1 file=$2 mem=$3 t0 t1 rc=0 hook m="- 0 0" dir
 	NS=bfap$$
 	hook=${tool##*-}
 	HOOK=$hook
@@ -181,7 +181,7 @@ for shape in $SHAPES; do
 			[[ $tool == bpfilter-tc || $tool == bpfilter-xdp ]] && file=$TMP/ipt-tc
 			[[ $tool == nft-* ]] && file=$TMP/nft
 			: >"$TMP/times"
-			mem="nan,0,0"
+			mem="-,0,0"
 			# the reference tools once only at 100,000 rules and more
 			n=$RUNS
 			[[ $tool != bpfilter-* ]] && ((k >= 100000)) && n=1

@@ -242,6 +242,11 @@ if want bench/prog_cost; then
 			run_one "bench/prog_cost -a $a (smoke)" 300 "$LOGDIR/bench/prog_cost-$a.log" \
 				"$BUILD/bench/prog_cost" -a "$a" -r 1000 -n 1 -H 1 100
 		done
+		# the whole driver, reduced (about half a minute): every part
+		# runs, results go to the log directory, not bench/results
+		run_one "bench/run.sh (smoke)" 300 "$LOGDIR/bench/run-smoke.log" \
+			env BENCH_MODE=smoke BENCH_OUT="$ROOT/$LOGDIR/bench/results" \
+			BUILD="$BUILD" BPFILTER="$ROOT/$BUILD/bpfilter" bench/run.sh
 	fi
 fi
 if want demo && [[ "${BF_SKIP_DEMO:-0}" == 0 ]]; then
