@@ -108,6 +108,13 @@ struct bf_prog_map {
 	uint32_t n;
 	uint8_t *keys; /* n * key_size bytes */
 	uint32_t *values;
+	/* Maps of the bit-vector search (cgen/c_lbvs.h): a BPF_MAP_TYPE_*
+	 * (0: the hash map above), map_flags, and n values of value_size
+	 * bytes in vals (keys NULL for an array: entry i has index i). */
+	uint32_t type;
+	uint32_t map_flags;
+	uint32_t value_size;
+	uint8_t *vals;
 };
 
 /* A function of the program: insn 0 is the entry (main); every chain is a

@@ -15,6 +15,7 @@
 #include "bpfilter/log.h"
 #include "bpfilter/pktlog.h"
 #include "cgen/cgen.h"
+#include "cgen/c_lbvs.h"
 #include "cgen/m_recent.h"
 #include "cgen/m_hashlimit.h"
 #include "cgen/m_bpf.h"
@@ -213,7 +214,9 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 	for (size_t i = 0; i <= prog->n_maps; i++)
 		map_fds[i] = i < prog->n_maps ? -1 : -2;
 	for (size_t i = 0; i < prog->n_maps; i++) {
-		map_fds[i] = fold_map_create(&prog->maps[i]);
+		map_fds[i] = prog->maps[i].type ?
+				     bf_lbvs_map_create(&prog->maps[i]) :
+				     fold_map_create(&prog->maps[i]);
 		if (map_fds[i] < 0)
 			return map_fds[i];
 	}

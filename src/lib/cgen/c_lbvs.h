@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Code and maps of the bit-vector search over general rules (opt/lbvs.h,
+ * doc/classification.md "Bit-vector search").
+ *
+ * The classifier function of a chain takes the packet context pointer and
+ * returns (u32) the member index i of the first member a plain packet
+ * matches as i << 1, BF_LBVS_NONE if none, or BF_LBVS_SLOW if the packet is
+ * not plain (the caller then asks the members' linear code, which returns
+ * i << 1, i << 1 | 1 when member i hotdrops, or BF_LBVS_NONE).
+ */
+#ifndef BPFILTER_CGEN_C_LBVS_H
+#define BPFILTER_CGEN_C_LBVS_H
+
+#include <stdint.h>
+
+#include "cgen/cgen.h"
+#include "cgen/emit.h"
+#include "opt/lbvs.h"
+
+#define BF_LBVS_NONE 0xffffffffu
+#define BF_LBVS_SLOW 0xfffffffeu
+
+/* Maps of l (one per field tested, then the class vectors): appended to
+ * *maps (n_maps entries, grown), their indexes in prog->maps written to
+ * idx[field] and idx[BF_LBVS_FIELD_COUNT], numbered from *next_idx.
+ * Ownership of l's map contents moves to the new entries. */
+int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps,
+		 size_t *n_maps, size_t *next_idx,
+		 uint32_t idx[BF_LBVS_FIELD_COUNT + 1]);
+
+/* The body of the classifier function (after its head: r9 = packet
+ * context): ends with exits only. */
+void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
+		       const uint32_t idx[BF_LBVS_FIELD_COUNT + 1]);
+
+/* Create and fill one map of prog->maps whose type is not the folded
+ * groups' hash (type != 0). Returns the fd or -errno. */
+int bf_lbvs_map_create(const struct bf_prog_map *m);
+
+#endif /* BPFILTER_CGEN_C_LBVS_H */

@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Bit-vector search over the general rules of a chain: which rules are
+ * members, and the classes of each field (see lbvs.h and
+ * doc/classification.md, "Bit-vector search").
+ *
+ * Classes are built by sweeps, never by testing every member against every
+ * class: addresses by a depth-first walk of the sorted member prefixes
+ * (a node's vector is its parent's with the members of exactly that prefix
+ * toggled), ports by a sweep over the sorted range ends (toggle at lo and at
+ * hi + 1). The 256 values of the protocol and of the TCP flags are few
+ * enough to test directly.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opt/lbvs.h"
+
+static struct bf_lbvs_options options = {
+	.enabled = true,
+	.min_members = 32,
+	.max_bytes = 128ull << 20,
+};
+
+void bf_lbvs_set_options(const struct bf_lbvs_options *o)
+{
+	options = *o;
+	if (options.min_members < 1)
+		options.min_members = 1;
+}
+
+void bf_lbvs_get_options(struct bf_lbvs_options *o)
+{
+	*o = options;
+}
+
+/* One member's test of one field. */
+struct pred {
+	bool set, neg;
+	uint8_t plen; /* addresses */
+	uint8_t addr[16];
+	uint16_t lo, hi; /* ports; proto: lo; flags: lo = mask, hi = cmp */
+};
+
+static bool terminal(enum bf_verdict_kind k)
+{
+	return k == BF_VERDICT_ACCEPT || k == BF_VERDICT_DROP ||
+	       k == BF_VERDICT_RETURN;
+}
+
+/* Prefix length of a contiguous mask, or -1. */
+static int prefix_len(const uint8_t *mask, int alen)
+{
+	int plen = 0;
+	bool end = false;
+
+	for (int i = 0; i < 16; i++) {
+		for (int b = 7; b >= 0; b--) {
+			bool one = mask[i] >> b & 1;
+
+			if (one && (end || i >= alen))
+				return -1;
+			if (!one)
+				end = true;
+			else
+				plen++;
+		}
+	}
+	return plen;
+}
+
+/* The predicates of rule r, or false if r cannot be a member. need[] gets
+ * the transport header lengths its L4HDR matches ask for. */
+static bool member_preds(const struct bf_rule *r, struct pred *p,
+			 uint8_t *need, bool *v6_proto)
+{
+	int alen = r->family == BF_FAMILY_INET6 ? 16 : 4;
+	int proto = -1; /* the positive protocol tested so far */
+
+	memset(p, 0, sizeof(*p) * BF_LBVS_FIELD_COUNT);
+	if (!terminal(r->verdict.kind))
+		return false;
+	for (size_t i = 0; i < r->n_matches; i++) {
+		const struct bf_match *m = &r->matches[i];
+		struct pred *q;
+		int f, plen;
+
+		switch (m->type) {
+		case BF_MATCH_COMMENT:
+			continue;
+		case BF_MATCH_L4PROTO:
+			if (r->family == BF_FAMILY_INET6)
+				*v6_proto = true;
+			/* ip_packet_match(): IPv4 protocol 0 is not tested;
+			 * IPv6 "all" only walks the headers */
+			if (m->u.proto == 0 &&
+			    (r->family == BF_FAMILY_INET4 || !m->neg))
+				continue;
+			q = &p[BF_LBVS_PROTO];
+			if (q->set)
+				return false;
+			*q = (struct pred){ .set = true,
+					    .neg = m->neg,
+					    .lo = m->u.proto };
+			if (!m->neg)
+				proto = m->u.proto;
+			continue;
+		case BF_MATCH_L4HDR:
+			/* on a plain packet of that protocol it holds; on
+			 * others the protocol match before it failed */
+			if (proto < 0 || proto != m->u.l4hdr.proto)
+				return false;
+			if (need[proto] < m->u.l4hdr.min_len)
+				need[proto] = m->u.l4hdr.min_len;
+			if (!need[proto])
+				need[proto] = 1;
+			continue;
+		case BF_MATCH_SADDR:
+		case BF_MATCH_DADDR:
+			f = m->type == BF_MATCH_SADDR ? BF_LBVS_SADDR :
+							BF_LBVS_DADDR;
+			plen = prefix_len(m->u.addr.mask, alen);
+			if (plen < 0 || p[f].set)
+				return false;
+			p[f] = (struct pred){ .set = true,
+					      .neg = m->neg,
+					      .plen = (uint8_t)plen };
+			for (int b = 0; b < 16; b++)
+				p[f].addr[b] = m->u.addr.addr[b] &
+					       m->u.addr.mask[b];
+			continue;
+		case BF_MATCH_SPORT:
+		case BF_MATCH_DPORT:
+			f = m->type == BF_MATCH_SPORT ? BF_LBVS_SPORT :
+							BF_LBVS_DPORT;
+			if (p[f].set)
+				return false;
+			p[f] = (struct pred){ .set = true,
+					      .neg = m->neg,
+					      .lo = m->u.ports.lo,
+					      .hi = m->u.ports.hi };
+			continue;
+		case BF_MATCH_TCPFLAGS:
+			if (p[BF_LBVS_FLAGS].set)
+				return false;
+			p[BF_LBVS_FLAGS] = (struct pred){
+				.set = true,
+				.neg = m->neg,
+				.lo = m->u.tcpflags.mask,
+				.hi = m->u.tcpflags.cmp,
+			};
+			continue;
+		default:
+			return false;
+		}
+	}
+	return true;
+}
+
+bool bf_lbvs_can_hotdrop(const struct bf_rule *r)
+{
+	for (size_t i = 0; i < r->n_matches; i++) {
+		if (r->matches[i].type == BF_MATCH_L4HDR ||
+		    (r->matches[i].type == BF_MATCH_L4PROTO &&
+		     r->family == BF_FAMILY_INET6))
+			return true;
+	}
+	return false;
+}
+
+void bf_lbvs_free(struct bf_lbvs **l)
+{
+	if (!*l)
+		return;
+	free((*l)->member_rule);
+	free((*l)->rule_member);
+	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
+		free((*l)->fmap[f].keys);
+		free((*l)->fmap[f].values);
+	}
+	free((*l)->vectors);
+	free(*l);
+	*l = NULL;
+}
+
+int bf_lbvs_select(const struct bf_chain *chain,
+		   const struct bf_fold_group *groups, size_t n_groups,
+		   struct bf_lbvs **out)
+{
+	struct bf_lbvs *l;
+	struct pred p[BF_LBVS_FIELD_COUNT];
+	size_t g = 0, n_pref[2] = { 0 }, n_range[2] = { 0 };
+	bool used[BF_LBVS_FIELD_COUNT] = { false };
+	uint64_t bound = 1, words;
+
+	*out = NULL;
+	if (!options.enabled || !chain->n_rules)
+		return 0;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->family = chain->family;
+	l->n_rules = chain->n_rules;
+	l->member_rule = malloc(chain->n_rules * sizeof(size_t));
+	l->rule_member = malloc(chain->n_rules * sizeof(size_t));
+	if (!l->member_rule || !l->rule_member) {
+		bf_lbvs_free(&l);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < chain->n_rules; i++) {
+		const struct bf_rule *r = &chain->rules[i];
+		uint8_t need[256];
+		bool v6p = false;
+
+		l->rule_member[i] = SIZE_MAX;
+		if (g < n_groups && i >= groups[g].first) {
+			if (i + 1 >= groups[g].first + groups[g].n)
+				g++;
+			continue;
+		}
+		if (r->family != chain->family ||
+		    l->n_members >= BF_LBVS_MAX_MEMBERS)
+			continue;
+		memcpy(need, l->need, sizeof(need));
+		if (!member_preds(r, p, need, &v6p))
+			continue;
+		memcpy(l->need, need, sizeof(need));
+		l->v6_proto |= v6p;
+		for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
+			if (!p[f].set)
+				continue;
+			used[f] = true;
+			if (f <= BF_LBVS_DADDR)
+				n_pref[f]++;
+			else if (f == BF_LBVS_SPORT || f == BF_LBVS_DPORT)
+				n_range[f - BF_LBVS_SPORT]++;
+		}
+		l->rule_member[i] = l->n_members;
+		l->member_rule[l->n_members++] = i;
+	}
+	if (l->n_members < options.min_members) {
+		bf_lbvs_free(&l);
+		return 0;
+	}
+	words = (l->n_members + 63) / 64;
+	l->summary = (uint32_t)((words + 63) / 64);
+	/* at most one class per value range of each field */
+	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
+		if (!used[f])
+			continue;
+		if (f <= BF_LBVS_DADDR)
+			bound += n_pref[f] + 1;
+		else if (f == BF_LBVS_SPORT || f == BF_LBVS_DPORT)
+			bound += 2 * n_range[f - BF_LBVS_SPORT] + 1;
+		else
+			bound += 256;
+	}
+	if (bound * bf_lbvs_value_words(l) * 8 > options.max_bytes) {
+		bf_lbvs_free(&l);
+		return 0;
+	}
+	*out = l;
+	return 0;
+}
+
+/* ---- classes ---- */
+
+/* Distinct vectors of W words (the members' bits), by hash. */
+struct classes {
+	uint32_t w; /* data words per vector */
+	uint64_t *vec; /* n * w */
+	uint32_t n, cap;
+	uint32_t *ht; /* class + 1, 0 = free */
+	uint32_t ht_cap;
+};
+
+static uint64_t vec_hash(const uint64_t *v, uint32_t w)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (uint32_t i = 0; i < w; i++)
+		h = (h ^ v[i]) * 1099511628211ull;
+	return h ^ (h >> 29);
+}
+
+static int classes_rehash(struct classes *c, uint32_t cap)
+{
+	uint32_t *ht = calloc(cap, sizeof(*ht));
+
+	if (!ht)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c->n; i++) {
+		uint32_t h = (uint32_t)vec_hash(c->vec + (size_t)i * c->w,
+						c->w) &
+			     (cap - 1);
+
+		while (ht[h])
+			h = (h + 1) & (cap - 1);
+		ht[h] = i + 1;
+	}
+	free(c->ht);
+	c->ht = ht;
+	c->ht_cap = cap;
+	return 0;
+}
+
+/* The class of vector v (added if new), or -ENOMEM. */
+static int64_t class_of(struct classes *c, const uint64_t *v)
+{
+	uint32_t h;
+
+	if ((c->n + 1) * 2 > c->ht_cap &&
+	    classes_rehash(c, c->ht_cap ? c->ht_cap * 2 : 256))
+		return -ENOMEM;
+	h = (uint32_t)vec_hash(v, c->w) & (c->ht_cap - 1);
+	while (c->ht[h]) {
+		uint32_t k = c->ht[h] - 1;
+
+		if (!memcmp(c->vec + (size_t)k * c->w, v, c->w * 8))
+			return k;
+		h = (h + 1) & (c->ht_cap - 1);
+	}
+	if (c->n == c->cap) {
+		uint32_t cap = c->cap ? c->cap * 2 : 64;
+		uint64_t *n = realloc(c->vec, (size_t)cap * c->w * 8);
+
+		if (!n)
+			return -ENOMEM;
+		c->vec = n;
+		c->cap = cap;
+	}
+	memcpy(c->vec + (size_t)c->n * c->w, v, c->w * 8);
+	c->ht[h] = ++c->n;
+	return c->n - 1;
+}
+
+static inline void flip(uint64_t *v, size_t m)
+{
+	v[m / 64] ^= 1ull << (m % 64);
+}
+
+/* Members whose predicate on f holds whatever the value: those without
+ * one, and the negated ones (toggled off where their set holds). */
+static void base_vec(const struct pred *preds, size_t n, int f, uint64_t *v,
+		     uint32_t w)
+{
+	memset(v, 0, w * 8);
+	for (size_t m = 0; m < n; m++) {
+		const struct pred *p = &preds[m * BF_LBVS_FIELD_COUNT + f];
+
+		if (!p->set || p->neg)
+			flip(v, m);
+	}
+}
+
+struct pref {
+	uint8_t addr[16];
+	uint8_t plen;
+	int64_t member; /* -1: the root 0/0 */
+};
+
+static int alen_g; /* for the comparator */
+
+static int pref_cmp(const void *a, const void *b)
+{
+	const struct pref *x = a, *y = b;
+	int r = memcmp(x->addr, y->addr, (size_t)alen_g);
+
+	if (r)
+		return r;
+	if (x->plen != y->plen)
+		return x->plen < y->plen ? -1 : 1;
+	return x->member < y->member ? -1 : x->member > y->member;
+}
+
+static bool contains(const struct pref *a, const struct pref *b)
+{
+	if (a->plen > b->plen)
+		return false;
+	for (int i = 0; i < a->plen / 8; i++) {
+		if (a->addr[i] != b->addr[i])
+			return false;
+	}
+	if (a->plen % 8) {
+		uint8_t mk = (uint8_t)(0xff << (8 - a->plen % 8));
+
+		if ((b->addr[a->plen / 8] & mk) != a->addr[a->plen / 8])
+			return false;
+	}
+	return true;
+}
+
+static int build_addr(struct bf_lbvs *l, const struct pred *preds, int f,
+		      struct classes *cl)
+{
+	int alen = l->family == BF_FAMILY_INET6 ? 16 : 4;
+	struct bf_lbvs_fmap *fm = &l->fmap[f];
+	size_t n = 1, n_nodes = 0;
+	uint32_t w = cl->w;
+	struct pref *ps;
+	uint64_t *stack;
+	size_t *stack_node, depth = 0;
+	int r = -ENOMEM;
+
+	ps = calloc(l->n_members + 1, sizeof(*ps));
+	stack = malloc((size_t)(alen * 8 + 2) * w * 8);
+	stack_node = malloc((size_t)(alen * 8 + 2) * sizeof(size_t));
+	if (!ps || !stack || !stack_node)
+		goto out;
+	ps[0].member = -1;
+	for (size_t m = 0; m < l->n_members; m++) {
+		const struct pred *p = &preds[m * BF_LBVS_FIELD_COUNT + f];
+
+		if (!p->set)
+			continue;
+		memcpy(ps[n].addr, p->addr, 16);
+		ps[n].plen = p->plen;
+		ps[n].member = (int64_t)m;
+		n++;
+	}
+	alen_g = alen;
+	qsort(ps, n, sizeof(*ps), pref_cmp);
+	fm->used = true;
+	fm->lpm = true;
+	fm->key_size = 4 + (uint32_t)alen;
+	fm->keys = malloc(n * fm->key_size);
+	fm->values = malloc(n * sizeof(uint32_t));
+	if (!fm->keys || !fm->values)
+		goto out;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		uint64_t *v;
+		int64_t k;
+		uint32_t plen = ps[i].plen;
+
+		/* the nearest enclosing node is the parent */
+		while (depth && !contains(&ps[stack_node[depth - 1]], &ps[i]))
+			depth--;
+		v = stack + depth * w;
+		if (depth)
+			memcpy(v, stack + (depth - 1) * w, w * 8);
+		else
+			base_vec(preds, l->n_members, f, v, w);
+		stack_node[depth++] = i;
+		for (; j < n && ps[j].plen == ps[i].plen &&
+		       !memcmp(ps[j].addr, ps[i].addr, (size_t)alen);
+		     j++) {
+			if (ps[j].member >= 0)
+				flip(v, (size_t)ps[j].member);
+		}
+		k = class_of(cl, v);
+		if (k < 0)
+			goto out;
+		memcpy(fm->keys + n_nodes * fm->key_size, &plen, 4);
+		memcpy(fm->keys + n_nodes * fm->key_size + 4, ps[i].addr,
+		       (size_t)alen);
+		fm->values[n_nodes++] = (uint32_t)k;
+		i = j;
+	}
+	fm->n = (uint32_t)n_nodes;
+	r = 0;
+out:
+	free(ps);
+	free(stack);
+	free(stack_node);
+	return r;
+}
+
+struct event {
+	uint32_t at;
+	uint32_t member;
+};
+
+static int event_cmp(const void *a, const void *b)
+{
+	const struct event *x = a, *y = b;
+
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static int build_port(struct bf_lbvs *l, const struct pred *preds, int f,
+		      struct classes *cl)
+{
+	struct bf_lbvs_fmap *fm = &l->fmap[f];
+	struct event *ev = malloc(2 * l->n_members * sizeof(*ev) + 1);
+	uint64_t *v = malloc(cl->w * 8);
+	size_t n_ev = 0, e = 0;
+	int r = -ENOMEM;
+
+	fm->values = malloc(65536 * sizeof(uint32_t));
+	if (!ev || !v || !fm->values)
+		goto out;
+	fm->used = true;
+	fm->key_size = 4;
+	fm->n = 65536;
+	for (size_t m = 0; m < l->n_members; m++) {
+		const struct pred *p = &preds[m * BF_LBVS_FIELD_COUNT + f];
+
+		if (!p->set || p->lo > p->hi)
+			continue;
+		ev[n_ev++] = (struct event){ p->lo, (uint32_t)m };
+		if (p->hi < 65535)
+			ev[n_ev++] = (struct event){ p->hi + 1u, (uint32_t)m };
+	}
+	qsort(ev, n_ev, sizeof(*ev), event_cmp);
+	base_vec(preds, l->n_members, f, v, cl->w);
+	for (uint32_t at = 0; at < 65536;) {
+		uint32_t next = 65536;
+		int64_t k;
+
+		while (e < n_ev && ev[e].at == at)
+			flip(v, ev[e++].member);
+		if (e < n_ev)
+			next = ev[e].at;
+		k = class_of(cl, v);
+		if (k < 0)
+			goto out;
+		for (; at < next; at++)
+			fm->values[at] = (uint32_t)k;
+	}
+	r = 0;
+out:
+	free(ev);
+	free(v);
+	return r;
+}
+
+/* Protocol and TCP flags: 256 values, tested directly. */
+static int build_byte(struct bf_lbvs *l, const struct pred *preds, int f,
+		      struct classes *cl)
+{
+	struct bf_lbvs_fmap *fm = &l->fmap[f];
+	uint64_t *v = malloc(cl->w * 8);
+	int r = -ENOMEM;
+
+	fm->values = malloc(256 * sizeof(uint32_t));
+	if (!v || !fm->values)
+		goto out;
+	fm->used = true;
+	fm->key_size = 4;
+	fm->n = 256;
+	for (uint32_t x = 0; x < 256; x++) {
+		int64_t k;
+
+		memset(v, 0, cl->w * 8);
+		for (size_t m = 0; m < l->n_members; m++) {
+			const struct pred *p =
+				&preds[m * BF_LBVS_FIELD_COUNT + f];
+			bool ok = true;
+
+			if (p->set && f == BF_LBVS_PROTO)
+				ok = (x == p->lo) != p->neg;
+			else if (p->set)
+				/* tcp_mt(): (flags & mask) == cmp */
+				ok = ((x & p->lo) == p->hi) != p->neg;
+			if (ok)
+				flip(v, m);
+		}
+		k = class_of(cl, v);
+		if (k < 0)
+			goto out;
+		fm->values[x] = (uint32_t)k;
+	}
+	r = 0;
+out:
+	free(v);
+	return r;
+}
+
+int bf_lbvs_build(const struct bf_chain *chain, struct bf_lbvs *l)
+{
+	struct classes cl = { 0 };
+	struct pred *preds;
+	bool used[BF_LBVS_FIELD_COUNT] = { false };
+	uint32_t vw = bf_lbvs_value_words(l), s = l->summary;
+	int r = 0;
+
+	cl.w = (uint32_t)((l->n_members + 63) / 64);
+	preds = calloc(l->n_members * BF_LBVS_FIELD_COUNT, sizeof(*preds));
+	if (!preds)
+		return -ENOMEM;
+	for (size_t m = 0; m < l->n_members; m++) {
+		uint8_t need[256] = { 0 };
+		bool v6p = false;
+		struct pred *p = &preds[m * BF_LBVS_FIELD_COUNT];
+
+		member_preds(&chain->rules[l->member_rule[m]], p, need, &v6p);
+		for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++)
+			used[f] |= p[f].set;
+	}
+	for (int f = 0; f < BF_LBVS_FIELD_COUNT && !r; f++) {
+		if (!used[f])
+			continue;
+		if (f <= BF_LBVS_DADDR)
+			r = build_addr(l, preds, f, &cl);
+		else if (f == BF_LBVS_SPORT || f == BF_LBVS_DPORT)
+			r = build_port(l, preds, f, &cl);
+		else
+			r = build_byte(l, preds, f, &cl);
+	}
+	free(preds);
+	free(cl.ht);
+	if (r) {
+		free(cl.vec);
+		return r;
+	}
+	/* the map values: summary words, then the data words, padded */
+	l->vectors = calloc((size_t)cl.n * vw, 8);
+	if (!l->vectors) {
+		free(cl.vec);
+		return -ENOMEM;
+	}
+	for (uint32_t k = 0; k < cl.n; k++) {
+		uint64_t *out = l->vectors + (size_t)k * vw;
+
+		for (uint32_t j = 0; j < cl.w; j++) {
+			out[s + j] = cl.vec[(size_t)k * cl.w + j];
+			if (out[s + j])
+				out[j / 64] |= 1ull << (j % 64);
+		}
+	}
+	l->n_classes = cl.n;
+	free(cl.vec);
+	return 0;
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Bit-vector search over the "general" rules of a chain (doc/classification.md,
+ * "Bit-vector search").
+ *
+ * The members of a chain are its rules that
+ *  - end the chain when they match (ACCEPT, DROP, RETURN), are of the
+ *    chain's family and are not part of a folded group (opt.h);
+ *  - test only fields of the packet that no rule can change: source and
+ *    destination address under any prefix (negated or not), the protocol
+ *    (negated or not), source and destination port ranges (negated or not),
+ *    TCP flags (negated or not), comments, and the transport header checks
+ *    (BF_MATCH_L4HDR) that follow a `-p` match of the same protocol.
+ *
+ * For a "plain" packet (bf_lbvs_plain(): its transport header is complete
+ * for the members that read it, it is not a non-first fragment, its IPv6
+ * extension headers could be walked), no member can hotdrop, and whether a
+ * member matches is the AND of one predicate per field. Per field, the
+ * values fall into classes with the same set of matching members (for an
+ * address: the longest member prefix that contains it; for a port: the
+ * interval between two range ends); a class is a bit vector of members, in
+ * rule order. The first member a plain packet matches is the lowest set bit
+ * of the AND of its classes' vectors. Other packets are classified by the
+ * members' own linear code.
+ *
+ * Members are terminal and their fields immutable, so the index of the first
+ * matching member can be computed once, before any member is reached: in
+ * the chain, each run of consecutive members then only asks whether that
+ * index is one of its own (a member before the run that matched would have
+ * ended the chain already).
+ */
+#ifndef BPFILTER_OPT_LBVS_H
+#define BPFILTER_OPT_LBVS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpfilter/ir.h"
+#include "opt/opt.h"
+
+enum bf_lbvs_field {
+	BF_LBVS_SADDR = 0,
+	BF_LBVS_DADDR,
+	BF_LBVS_PROTO,
+	BF_LBVS_SPORT,
+	BF_LBVS_DPORT,
+	BF_LBVS_FLAGS,
+	BF_LBVS_FIELD_COUNT,
+};
+
+/* At most 16 summary words: 65,536 members per chain. */
+#define BF_LBVS_MAX_MEMBERS 65536u
+#define BF_LBVS_SUMMARY_MAX 16u
+
+struct bf_lbvs_options {
+	bool enabled; /* default true */
+	size_t min_members; /* fewer members stay linear (default 32) */
+	uint64_t max_bytes; /* bound on the class vectors (default 128 MiB) */
+};
+
+void bf_lbvs_set_options(const struct bf_lbvs_options *o);
+void bf_lbvs_get_options(struct bf_lbvs_options *o);
+
+/* What the code generator needs of one field's map. */
+struct bf_lbvs_fmap {
+	bool used; /* some member tests this field */
+	bool lpm; /* an LPM trie (addresses) or an array (others) */
+	uint32_t key_size; /* LPM: 4 + address bytes; array: 4 */
+	uint32_t n; /* entries */
+	uint8_t *keys; /* LPM: n keys {u32 prefixlen, address}; array: NULL */
+	uint32_t *values; /* class ids (array: by index 0 .. n - 1) */
+};
+
+struct bf_lbvs {
+	enum bf_family family;
+	size_t n_members;
+	size_t *member_rule; /* member index -> chain rule index */
+	/* chain rule index -> member index, SIZE_MAX for other rules */
+	size_t *rule_member;
+	size_t n_rules;
+	/* need[p]: a plain packet of protocol p has l4gate >= need[p]
+	 * (0: no member reads a transport header of protocol p) */
+	uint8_t need[256];
+	bool v6_proto; /* an IPv6 member has a protocol match (walk) */
+	/* Summary words per vector S; a class vector is S summary words then
+	 * 64 * S data words (bit j of summary word s: data word 64 s + j is
+	 * not zero), so that every word a 6-bit index can address exists. */
+	uint32_t summary;
+	/* Filled by bf_lbvs_build(): */
+	struct bf_lbvs_fmap fmap[BF_LBVS_FIELD_COUNT];
+	uint32_t n_classes;
+	uint64_t *vectors; /* n_classes * bf_lbvs_value_words() */
+};
+
+/* The members of `chain` (after fold: rules of `groups` are not members).
+ * *out is NULL when the chain has too few members, or too many, or their
+ * vectors could exceed the memory budget. Cheap: no vectors are built. */
+int bf_lbvs_select(const struct bf_chain *chain,
+		   const struct bf_fold_group *groups, size_t n_groups,
+		   struct bf_lbvs **out);
+
+/* Build the classes and the fields' maps. Returns 0 or -ENOMEM. */
+int bf_lbvs_build(const struct bf_chain *chain, struct bf_lbvs *l);
+
+static inline uint32_t bf_lbvs_value_words(const struct bf_lbvs *l)
+{
+	return l->summary * 65u;
+}
+
+void bf_lbvs_free(struct bf_lbvs **l);
+
+/* True if the match is a member match whose code can hotdrop (the member
+ * can hotdrop on a packet that is not plain). */
+bool bf_lbvs_can_hotdrop(const struct bf_rule *r);
+
+#endif /* BPFILTER_OPT_LBVS_H */
