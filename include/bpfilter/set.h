@@ -126,6 +126,12 @@ struct bf_set {
 	 * protocol of its elements, so that `bpfilter set` also takes nft
 	 * element syntax (`192.0.2.1 . 80`). 0: none. */
 	uint8_t nft_proto;
+	/* Lowered from an nft named set (create option `nft`, implied by
+	 * nft-proto): a port is read as nft's payload load reads it, from
+	 * the two bytes of the field (the rule's transport header gate
+	 * checks they are there), not from the whole header as ipset's
+	 * ip_set_get_ip4_port() needs it. */
+	bool nft;
 	struct bf_set_elem *elems;
 	size_t n_elems, cap_elems;
 	/* Elements are given (from a file); false: the set's elements live

@@ -101,8 +101,11 @@ static void emit_port(struct bf_emit *e, enum bf_family family, bool dst,
 		bf_label_bind(e, nofrag);
 	}
 	ldp(e, BPF_W, BF_R3, PCTX_OFF(avail));
-	/* get_port(): the header must be there, whole */
-	{
+	/* get_port(): the header must be there, whole; an nft set's port
+	 * is nft_payload_eval()'s load of the field's two bytes */
+	if (nft) {
+		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, P_TCP, ports);
+	} else {
 		bf_label not_tcp = bf_label_new(e);
 
 		bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, P_TCP, not_tcp);
@@ -116,7 +119,8 @@ static void emit_port(struct bf_emit *e, enum bf_family family, bool dst,
 
 		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, P_UDPLITE, ports);
 		bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, P_SCTP, not_sctp);
-		bf_emit_jmp32_imm(e, BPF_JLT, BF_R3, 12, no);
+		if (!nft)
+			bf_emit_jmp32_imm(e, BPF_JLT, BF_R3, 12, no);
 		bf_emit_ja(e, ports);
 		bf_label_bind(e, not_sctp);
 	}
@@ -128,9 +132,10 @@ static void emit_port(struct bf_emit *e, enum bf_family family, bool dst,
 		bf_emit_ja(e, other);
 	}
 
-	/* TCP (20 bytes checked), SCTP (12), UDP / UDPLITE (8) */
+	/* TCP (20 bytes checked), SCTP (12), UDP / UDPLITE (8); nft: the
+	 * field's end */
 	bf_label_bind(e, ports);
-	bf_emit_jmp32_imm(e, BPF_JLT, BF_R3, 8, no);
+	bf_emit_jmp32_imm(e, BPF_JLT, BF_R3, nft ? (dst ? 4 : 2) : 8, no);
 	ldp(e, BPF_H, BF_R4, dst ? PCTX_OFF(dport) : PCTX_OFF(sport));
 	bf_emit_ja(e, done);
 
@@ -179,7 +184,7 @@ static void emit_one(struct bf_emit *e, const struct bf_ruleset *rs,
 		     const struct bf_match *m, bool member, bf_label no)
 {
 	bool lpm = bf_set_is_lpm(set);
-	bool nft = set->origin == BF_SET_ORIGIN_NFT;
+	bool nft = set->origin == BF_SET_ORIGIN_NFT || set->nft;
 	long idx = bf_ruleset_set_index(rs, set->name);
 	bool rn = m->u.set.return_nomatch &&
 		  (set->flags & BF_SET_F_NOMATCH_TYPE);

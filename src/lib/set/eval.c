@@ -26,7 +26,11 @@ static bool packet_port(const struct bf_eval_pkt *p, bool dst, bool bare,
 	uint8_t pr = p->l4proto;
 	bool ports = pr == P_TCP || pr == P_UDP || pr == P_SCTP ||
 		     pr == P_UDPLITE;
-	uint32_t need = pr == P_TCP ? 20 : pr == P_SCTP ? 12 : 8;
+	/* an nft set: nft_payload_eval() loads the field's two bytes */
+	uint32_t need = nft	      ? (dst ? 4u : 2u) :
+			pr == P_TCP  ? 20 :
+			pr == P_SCTP ? 12 :
+				       8;
 
 	*proto = pr;
 	*port = 0;
@@ -62,7 +66,7 @@ static bool packet_port(const struct bf_eval_pkt *p, bool dst, bool bare,
 static bool packet_key(const struct bf_set *set, const struct bf_match *m,
 		       const struct bf_eval_pkt *p, uint8_t *key)
 {
-	bool nft = set->origin == BF_SET_ORIGIN_NFT;
+	bool nft = set->origin == BF_SET_ORIGIN_NFT || set->nft;
 
 	memset(key, 0, BF_SET_KEY_MAX);
 	for (int i = 0; i < set->n_dims; i++) {

@@ -941,6 +941,11 @@ static int parse_create(struct pctx *p, int argc, char **argv)
 		}
 		if (!strcmp(o, "comment") || !strcmp(o, "forceadd"))
 			continue;
+		if (!strcmp(o, "nft")) {
+			/* bpfilter's own: an nft set (setmap.c) */
+			set.nft = true;
+			continue;
+		}
 		if (!v) {
 			perr(p, "set %s: option '%s' needs a value", set.name,
 			     o);
@@ -1011,6 +1016,7 @@ static int parse_create(struct pctx *p, int argc, char **argv)
 				return -EINVAL;
 			}
 			set.nft_proto = v[0] == 't' ? 6 : 17;
+			set.nft = true;
 		} else if (!strcmp(o, "range") && t->bitmap) {
 			if (parse_range(p, &set, v))
 				return -EINVAL;

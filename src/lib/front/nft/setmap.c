@@ -359,7 +359,8 @@ int nft_setmap_to_bf(const struct bf_nft_set *ns, enum bf_family fam,
 		memset(out->range_hi, 0xff, 2);
 		snprintf(out->type, sizeof(out->type), "bitmap:port");
 		snprintf(out->create_opts, sizeof(out->create_opts),
-			 "range 0-65535");
+			 "range 0-65535 nft");
+		out->nft = true;
 		interval = false; /* ranges: one entry per port */
 		break;
 	case NFT_SETUSE_ADDR_PORT:
@@ -367,6 +368,7 @@ int nft_setmap_to_bf(const struct bf_nft_set *ns, enum bf_family fam,
 		out->dims[0].type = BF_SET_DIM_ADDR;
 		out->dims[1].type = BF_SET_DIM_PROTO_PORT;
 		out->nft_proto = u->proto;
+		out->nft = true;
 		snprintf(out->type, sizeof(out->type), "%s",
 			 interval ? "hash:net,port" : "hash:ip,port");
 		snprintf(out->create_opts, sizeof(out->create_opts),
