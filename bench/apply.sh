@@ -19,7 +19,9 @@
 # every program in its program arrays, the maps of all of them, and the
 # maps pinned there (bpftool and jq; counted once each; "-" without them).
 #
-# Writes $OUT/apply.csv: shape,tool,hook,rules,seconds,memlock_kb,progs,maps
+# Writes $OUT/apply.csv: shape,tool,hook,rules,seconds,memlock_kb,progs,maps,
+# cpu_seconds (user + system time: on a loaded machine the wall time also
+# counts the wait for a CPU)
 # and apply.png (the reference tools run once only at K >= 100,000).
 # Environment: BUILD, BPFILTER, BENCH_OUT, BENCH_APPLY_SHAPES
 # (default "b c"), BENCH_APPLY_RULES (default "1000 10000 100000"),
@@ -76,7 +78,6 @@ trap 'teardown; rm -rf "$TMP"' EXIT INT TERM
 # shellcheck source=bench/gen.sh
 . "$ROOT/bench/gen.sh"
 
-now() { date +%s.%N; }
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "nan" }'; }
 
 # memlock DIR: "KB PROGS MAPS" of everything reachable from the pins in DIR
@@ -130,9 +131,22 @@ memlock() {
 	echo "$((total / 1024)) ${#progs[@]} ${#maps[@]}"
 }
 
-# apply_one TOOL FILE MEM: prints "seconds memlock_kb progs maps"
+# run_tool TOOL HOOK FILE: apply FILE with TOOL in $NS; output in $TMP/out
+run_tool() {
+	case $1 in
+	bpfilter-nf) timeout 600 ip netns exec "$NS" "$BPFILTER" apply "$3" ;;
+	bpfilter-*) timeout 600 ip netns exec "$NS" "$BPFILTER" apply --hook "$2" --iface "vaa$$" "$3" ;;
+	iptables-legacy) timeout 600 ip netns exec "$NS" iptables-legacy-restore "$3" ;;
+	iptables-nft) timeout 600 ip netns exec "$NS" iptables-nft-restore "$3" ;;
+	nft-*) timeout 600 ip netns exec "$NS" nft -f "$3" ;;
+	esac >"$TMP/out" 2>&1
+}
+
+# apply_one TOOL FILE MEM: prints "wall_s cpu_s memlock_kb progs maps" (cpu:
+# user + system time of the tool and its children, the verifier included:
+# on a loaded machine wall time also counts the wait for a CPU)
 apply_one() {
-	local tool=$1 file=$2 mem=$3 t0 t1 rc=0 hook m="- 0 0" dir
+	local tool=$1 file=$2 mem=$3 rc=0 hook m="- 0 0" dir wall usr sys
 	NS=bfap$$
 	hook=${tool##*-}
 	HOOK=$hook
@@ -140,16 +154,9 @@ apply_one() {
 	ip -n "$NS" link add vaa$$ type veth peer name vab$$
 	ip -n "$NS" link set vaa$$ up
 	ip -n "$NS" link set vab$$ up
-	t0=$(now)
-	case $tool in
-	bpfilter-nf) timeout 600 ip netns exec "$NS" "$BPFILTER" apply "$file" >"$TMP/out" 2>&1 || rc=$? ;;
-	bpfilter-*) timeout 600 ip netns exec "$NS" "$BPFILTER" apply --hook "$hook" --iface "vaa$$" "$file" \
-		>"$TMP/out" 2>&1 || rc=$? ;;
-	iptables-legacy) timeout 600 ip netns exec "$NS" iptables-legacy-restore "$file" >"$TMP/out" 2>&1 || rc=$? ;;
-	iptables-nft) timeout 600 ip netns exec "$NS" iptables-nft-restore "$file" >"$TMP/out" 2>&1 || rc=$? ;;
-	nft-*) timeout 600 ip netns exec "$NS" nft -f "$file" >"$TMP/out" 2>&1 || rc=$? ;;
-	esac
-	t1=$(now)
+	local TIMEFORMAT='%3R %3U %3S'
+	{ time run_tool "$tool" "$hook" "$file"; } 2>"$TMP/time" || rc=$?
+	read -r wall usr sys <"$TMP/time" || true
 	if ((rc == 0)) && [[ $mem == 1 && $tool == bpfilter-* ]] && ((have_mem)); then
 		dir=$PIN_ROOT/$(ip netns exec "$NS" "$PKT_COST" -C)
 		case $hook in
@@ -162,14 +169,14 @@ apply_one() {
 	if ((rc != 0)); then
 		echo "bench/apply.sh: $tool failed ($rc):" >&2
 		tail -3 "$TMP/out" >&2
-		echo "nan nan 0 0"
+		echo "nan nan nan 0 0"
 		return 0
 	fi
-	echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }') $m"
+	echo "$wall $(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.3f", u + s }') $m"
 }
 
 csv=$OUT/apply.csv
-echo "shape,tool,hook,rules,seconds,memlock_kb,progs,maps" >"$csv"
+echo "shape,tool,hook,rules,seconds,memlock_kb,progs,maps,cpu_seconds" >"$csv"
 for shape in $SHAPES; do
 	for k in $RULES; do
 		# tc/XDP: without the conntrack match (refused there)
@@ -181,37 +188,40 @@ for shape in $SHAPES; do
 			[[ $tool == bpfilter-tc || $tool == bpfilter-xdp ]] && file=$TMP/ipt-tc
 			[[ $tool == nft-* ]] && file=$TMP/nft
 			: >"$TMP/times"
+			: >"$TMP/cpu"
 			mem="-,0,0"
 			# the reference tools once only at 100,000 rules and more
 			n=$RUNS
 			[[ $tool != bpfilter-* ]] && ((k >= 100000)) && n=1
 			for ((i = 0; i < n; i++)); do
-				read -r s kb np nm < <(apply_one "$tool" "$file" $((i == n - 1)))
+				read -r s cpu kb np nm < <(apply_one "$tool" "$file" $((i == n - 1)))
 				echo "$s" >>"$TMP/times"
+				echo "$cpu" >>"$TMP/cpu"
 				((i == n - 1)) && mem="$kb,$np,$nm"
 			done
-			echo "$shape,$tool,${tool##*-},$k,$(grep -v nan "$TMP/times" | median),$mem" >>"$csv"
+			echo "$shape,$tool,${tool##*-},$k,$(grep -v nan "$TMP/times" | median),$mem,$(grep -v nan "$TMP/cpu" | median)" >>"$csv"
 		done
 	done
 done
 sed -i 's/,iptables-legacy,legacy,/,iptables-legacy,nf,/; s/,iptables-nft,nft,/,iptables-nft,nf,/' "$csv"
 
-echo "== apply time (s, file to attached, median of $RUNS, fresh namespace each) and kernel memory (memlock KB: programs + maps)"
+echo "== apply time (s wall, file to attached, median of $RUNS, fresh namespace each; (cpu s)) and kernel memory (memlock KB: programs + maps)"
 awk -F, 'NR == 1 { next }
-	{ t[$1, $2, $4] = $5; m[$1, $2, $4] = $6
+	{ t[$1, $2, $4] = $5; m[$1, $2, $4] = $6; c[$1, $2, $4] = $9
 	  if (!($1 in ss)) { ss[$1] = 1; sl[ns++] = $1 }
 	  if (!($2 in ts)) { ts[$2] = 1; tl[nt++] = $2 }
 	  if (!($4 in rs)) { rs[$4] = 1; rl[nr++] = $4 } }
 	END {
 		for (s = 0; s < ns; s++) {
 			printf "\n   shape %s\n%16s |", sl[s], "tool"
-			for (i = 0; i < nr; i++) printf " %19s", rl[i] " rules"
+			for (i = 0; i < nr; i++) printf " %28s", rl[i] " rules"
 			printf "\n"
 			for (j = 0; j < nt; j++) { T = tl[j]; printf "%16s |", T
 				for (i = 0; i < nr; i++) { x = t[sl[s], T, rl[i]]; y = m[sl[s], T, rl[i]]
-					if (x == "" || x == "nan") printf " %19s", "-"
-					else if (T ~ /^bpfilter/) printf " %7ss %8sKB", x, y
-					else printf " %7ss %10s", x, "" }
+					z = c[sl[s], T, rl[i]]
+					if (x == "" || x == "nan") printf " %28s", "-"
+					else if (T ~ /^bpfilter/) printf " %7ss (%7s) %8sKB", x, z, y
+					else printf " %7ss (%7s) %10s", x, z, "" }
 				printf "\n" }
 		}
 	}' "$csv"

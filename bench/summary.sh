@@ -40,8 +40,8 @@ awk -v dir="$OUT" -v csv="$csv" '
 				B[a[1], a[3]] = a[4]
 			} else if (kind == "e2e") { # shape,policy,tool,hook,rules,ns,delta
 				E[a[1], a[2], a[3], a[5]] = a[6]; D[a[1], a[2], a[3], a[5]] = a[7]
-			} else { # shape,tool,hook,rules,seconds,memlock_kb
-				T[a[1], a[2], a[4]] = a[5]; M[a[1], a[2], a[4]] = a[6]
+			} else { # shape,tool,hook,rules,seconds,memlock_kb,progs,maps,cpu
+				T[a[1], a[2], a[4]] = a[5]; M[a[1], a[2], a[4]] = a[6]; C[a[1], a[2], a[4]] = a[9]
 			}
 		}
 		close(f)
@@ -135,9 +135,11 @@ awk -v dir="$OUT" -v csv="$csv" '
 			for (ai = 1; ai <= 3; ai++) { at = ai == 1 ? "nf" : ai == 2 ? "tc" : "xdp"
 				tool = "bpfilter-" at
 				if (!((s, tool, 10000) in T)) continue
-				row(sprintf("apply %s %s 10000 rules", s, at), sprintf("memlock %s KB", M[s, tool, 10000]),
+				row(sprintf("apply %s %s 10000 rules", s, at),
+				    sprintf("cpu %s s, memlock %s KB", C[s, tool, 10000], M[s, tool, 10000]),
 				    T[s, tool, 10000], 0, "<= 1 s", 1, 0)
-				row(sprintf("apply %s %s 100000 rules", s, at), sprintf("memlock %s KB", M[s, tool, 100000]),
+				row(sprintf("apply %s %s 100000 rules", s, at),
+				    sprintf("cpu %s s, memlock %s KB", C[s, tool, 100000], M[s, tool, 100000]),
 				    T[s, tool, 100000], 0, "<= 10 s", 10, 0) } }
 	}'
 echo "   (CSV: $csv; ratios from one run: see bench/README.md and doc/benchmarks.md for the method)"
