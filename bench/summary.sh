@@ -5,7 +5,8 @@
 # the CSV files of bench/cls.sh, bench/e2e.sh and bench/apply.sh in
 # $BENCH_OUT (default bench/results), prints one table (measured values,
 # ratio, target, PASS / MISS; "n/a" when the run did not measure it) and
-# writes summary.csv and summary.png (ratio / target per row).
+# writes summary.csv, summary.md (the same table in Markdown) and
+# summary.png (measured / target per row).
 #
 # Ratios of real-traffic costs use the filter cost above each tool's own
 # empty ruleset (delta). A bpfilter delta below the noise floor (50 ns for
@@ -59,6 +60,7 @@ awk -v dir="$OUT" -v csv="$csv" '
 		}
 		printf "%-52s | %-30s | %10s | %8s | %s\n", name, meas, vt, ttext, st
 		printf "\"%s\",\"%s\",%s,%s,%s\n", name, meas, ok(v) ? v : "nan", t, st >> csv
+		printf "| %s | %s | %s | %s | %s |\n", name, meas, vt, ttext, st >> md
 		if (ok(v) && st != "info")
 			printf "%d %s %.4f \"%s\"\n", ++nplot, st, higher ? v / t : t / v, name >> (dir "/summary.dat")
 	}
@@ -90,6 +92,8 @@ awk -v dir="$OUT" -v csv="$csv" '
 		load("cls_cost.csv", "cls"); load("prog_base.csv", "base")
 		load("e2e.csv", "e2e"); load("apply.csv", "apply")
 		printf "target,measured,value,target_value,status\n" > csv
+		md = dir "/summary.md"
+		printf "| target | measured | ratio | target | status |\n| --- | --- | ---: | ---: | --- |\n" > md
 		printf "" > (dir "/summary.dat")
 		printf "%-52s | %-30s | %10s | %8s | %s\n", "target", "measured", "ratio", "target", "status"
 		printf "%s\n", "-----------------------------------------------------+--------------------------------+------------+----------+-------"
