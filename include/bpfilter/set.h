@@ -132,6 +132,12 @@ struct bf_set {
 	 * checks they are there), not from the whole header as ipset's
 	 * ip_set_get_ip4_port() needs it. */
 	bool nft;
+	/* Lowered from an nft verdict map (create option `nft-vmap`, on
+	 * hash:net and hash:net,port): plain elements are `accept`,
+	 * nomatch elements `drop`; two lookups (the second with
+	 * --return-nomatch) give the map's verdict, and one map update
+	 * changes an element's verdict atomically. */
+	bool nft_vmap;
 	struct bf_set_elem *elems;
 	size_t n_elems, cap_elems;
 	/* Elements are given (from a file); false: the set's elements live

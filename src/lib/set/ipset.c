@@ -946,6 +946,18 @@ static int parse_create(struct pctx *p, int argc, char **argv)
 			set.nft = true;
 			continue;
 		}
+		if (!strcmp(o, "nft-vmap")) {
+			/* bpfilter's own: an nft verdict map (setmap.c),
+			 * drop elements are the nomatch ones */
+			if (!t->nomatch) {
+				perr(p, "set %s: nft-vmap needs a type with "
+					"nomatch",
+				     set.name);
+				return -EINVAL;
+			}
+			set.nft = set.nft_vmap = true;
+			continue;
+		}
 		if (!v) {
 			perr(p, "set %s: option '%s' needs a value", set.name,
 			     o);

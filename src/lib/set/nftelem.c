@@ -40,16 +40,47 @@ static int split_concat(char *s, char **parts, int max)
 	return n;
 }
 
+/* Cut ` : accept|drop` off the end of s (the ':' after a blank: IPv6
+ * addresses have colons without). 1: none there, 0: cut (*drop set),
+ * -EINVAL: a ':' verdict that is neither. */
+static int cut_verdict(char *s, bool *drop)
+{
+	char *c = strrchr(s, ':'), *v;
+
+	if (!c || c == s || !isspace((unsigned char)c[-1]))
+		return 1;
+	v = c + 1;
+	while (isspace((unsigned char)*v))
+		v++;
+	if (!strcmp(v, "accept") || !strcmp(v, "drop")) {
+		*drop = v[0] == 'd';
+		*c = '\0';
+		return 0;
+	}
+	return -EINVAL;
+}
+
 int bf_set_nft_elem_in(const struct bf_set *set, const char *in, char *out,
-		       size_t size)
+		       size_t size, bool need_verdict, bool *nomatch)
 {
 	char buf[300], *parts[BF_SET_DIM_MAX + 1];
 	size_t len = 0;
 	int n;
 
+	*nomatch = false;
 	if (strlen(in) >= sizeof(buf))
 		return -E2BIG;
 	strcpy(buf, in);
+	if (set->nft_vmap) {
+		int r = cut_verdict(buf, nomatch);
+
+		if (r < 0 || (r && need_verdict)) {
+			bf_err("'%s': an element of verdict map %s is KEY : "
+			       "accept or KEY : drop",
+			       in, set->name);
+			return -EINVAL;
+		}
+	}
 	n = split_concat(buf, parts, BF_SET_DIM_MAX);
 	if (n == 1) {
 		/* one part: ipset syntax (or a one-dimension element) */
@@ -86,14 +117,15 @@ void bf_set_nft_elem_print(FILE *out, const struct bf_set *set,
 	size_t len = 0;
 	FILE *m;
 
-	if (!set->nft_proto) {
+	if (!set->nft_proto && !set->nft_vmap) {
 		bf_ipset_print_elem(out, set, e, true);
 		return;
 	}
 	m = open_memstream(&text, &len);
 	if (!m)
 		return;
-	bf_ipset_print_elem(m, set, e, true);
+	/* a verdict map's nomatch is its verdict, printed below */
+	bf_ipset_print_elem(m, set, e, !set->nft_vmap);
 	if (fclose(m)) {
 		free(text);
 		return;
@@ -106,5 +138,7 @@ void bf_set_nft_elem_print(FILE *out, const struct bf_set *set,
 	} else {
 		fputs(text, out);
 	}
+	if (set->nft_vmap)
+		fputs(e->nomatch ? " : drop" : " : accept", out);
 	free(text);
 }

@@ -8,6 +8,7 @@
 #ifndef BPFILTER_SET_NFTELEM_H
 #define BPFILTER_SET_NFTELEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -16,13 +17,17 @@
 /* Rewrite element `in` into ipset syntax in out: `A . P` (nft's
  * concatenation) becomes `A,P`, and for a set with nft_proto the port
  * gets its protocol (`192.0.2.1 . 80` -> `192.0.2.1,tcp:80`). Elements
- * already in ipset syntax are copied. 0, or -EINVAL (logged) for a
- * concatenation with the wrong number of parts, -E2BIG if too long. */
+ * already in ipset syntax are copied. For a verdict map (nft_vmap) the
+ * element ends in ` : accept` or ` : drop` (required when need_verdict),
+ * which is cut off: *nomatch is set for drop. 0, or -EINVAL (logged)
+ * for a concatenation with the wrong number of parts or a bad verdict,
+ * -E2BIG if too long. */
 int bf_set_nft_elem_in(const struct bf_set *set, const char *in, char *out,
-		       size_t size);
+		       size_t size, bool need_verdict, bool *nomatch);
 
-/* Print element e of a set with nft_proto in nft syntax (`A . P`);
- * other sets in ipset syntax. */
+/* Print element e of a set with nft_proto in nft syntax (`A . P`), of
+ * a verdict map with its verdict (`A : drop`); other sets in ipset
+ * syntax. */
 void bf_set_nft_elem_print(FILE *out, const struct bf_set *set,
 			   const struct bf_set_elem *e);
 

@@ -293,7 +293,9 @@ static int parse_elem(const struct bf_set *set, int argc, char **argv,
 	if (set->origin == BF_SET_ORIGIN_IPSET) {
 		/* nft element syntax too (`A . P`, nftelem.h) */
 		char elem[300], *av0 = argv[0];
-		int r = bf_set_nft_elem_in(set, argv[0], elem, sizeof(elem));
+		bool nomatch;
+		int r = bf_set_nft_elem_in(set, argv[0], elem, sizeof(elem),
+					   false, &nomatch);
 
 		if (r)
 			return r;
@@ -453,18 +455,29 @@ static int one_slot(const struct bf_slot *slot, enum bf_set_op op,
 		if (i + n > argc)
 			n = argc - i;
 		if (set->origin == BF_SET_ORIGIN_IPSET) {
-			char elem[300], *av0 = argv[i];
+			char elem[300], **av = calloc((size_t)n + 1, sizeof(*av));
+			bool nomatch = false;
 
-			/* nft element syntax too (`A . P`, nftelem.h) */
+			if (!av) {
+				r = -ENOMEM;
+				break;
+			}
+			/* nft element syntax too (`A . P`, `A : drop` in a
+			 * verdict map: nomatch, nftelem.h) */
 			r = bf_set_nft_elem_in(set, argv[i], elem,
-					       sizeof(elem));
-			argv[i] = elem;
+					       sizeof(elem),
+					       op == BF_SET_OP_ADD, &nomatch);
+			av[0] = elem;
+			for (int k = 1; k < n; k++)
+				av[k] = argv[i + k];
+			if (nomatch)
+				av[n] = "nomatch";
 			/* ranges and CIDRs stand for several elements */
 			if (!r)
-				r = bf_ipset_parse_elems(set, n, argv + i,
+				r = bf_ipset_parse_elems(set, n + nomatch, av,
 							 "<command line>", 0,
 							 change_one, &c);
-			argv[i] = av0;
+			free(av);
 		} else {
 			struct bf_set_elem e;
 

@@ -126,13 +126,20 @@ int nft_setmap_use(const struct bf_nft_stmt *s, const struct bf_nft_set *ns,
 	bool d0 = false, d1 = false;
 
 	memset(u, 0, sizeof(*u));
-	if (s->kind != BF_NFT_S_MATCH || ns->is_map ||
+	if (s->kind != BF_NFT_S_MATCH ||
 	    (ns->flags & (BF_NFT_SET_TIMEOUT | BF_NFT_SET_DYNAMIC)) ||
 	    strlen(ns->name) >= BF_SET_NAME_MAX ||
-	    s->u.match.rhs->kind != BF_NFT_E_SETREF ||
-	    (s->u.match.op != BF_NFT_OP_IMPLICIT &&
-	     s->u.match.op != BF_NFT_OP_EQ && s->u.match.op != BF_NFT_OP_NE))
+	    s->u.match.rhs->kind != BF_NFT_E_SETREF)
 		return 1;
+	if (s->u.match.op == BF_NFT_OP_VMAP) {
+		if (!ns->is_map || ns->data != BF_NFT_DT_VERDICT)
+			return 1;
+		u->vmap = true;
+	} else if (ns->is_map || (s->u.match.op != BF_NFT_OP_IMPLICIT &&
+				  s->u.match.op != BF_NFT_OP_EQ &&
+				  s->u.match.op != BF_NFT_OP_NE)) {
+		return 1;
+	}
 	lhs = s->u.match.lhs;
 	if (ns->n_key == 1 && ns->key[0] == addr && addr_field(lhs, fam, &d0)) {
 		u->kind = NFT_SETUSE_ADDR;
@@ -140,7 +147,8 @@ int nft_setmap_use(const struct bf_nft_stmt *s, const struct bf_nft_set *ns,
 		u->dst = d0;
 		return 0;
 	}
-	if (ns->n_key == 1 && ns->key[0] == BF_NFT_DT_SERVICE) {
+	if (ns->n_key == 1 && ns->key[0] == BF_NFT_DT_SERVICE && !u->vmap) {
+		/* bitmap:port has no nomatch: no verdict maps of ports */
 		u->proto = port_field(lhs, &d0);
 		if (!u->proto)
 			return 1;
@@ -217,8 +225,16 @@ bool nft_setmap_agree(const struct bf_nft_table *t, const struct bf_nft_set *ns,
 						continue;
 					return false;
 				}
-				if (o.kind != u->kind)
+				if (o.kind != u->kind || o.vmap != u->vmap)
 					return false;
+				/* a vmap rule becomes two IR rules: nothing
+				 * in it may act twice (log, limit, set) */
+				for (size_t l = 0; o.vmap && l < r->n_stmts;
+				     l++)
+					if (r->stmts[l].kind != BF_NFT_S_MATCH &&
+					    r->stmts[l].kind !=
+						    BF_NFT_S_COUNTER)
+						return false;
 				/* the proto:port key holds the protocol:
 				 * one per set */
 				if (u->kind == NFT_SETUSE_ADDR_PORT &&
@@ -341,6 +357,13 @@ int nft_setmap_to_bf(const struct bf_nft_set *ns, enum bf_family fam,
 	out->line = ns->loc.line;
 	out->has_elems = true;
 	out->interval_dim = -1;
+	if (u->vmap) {
+		/* accept and drop elements in one hash:net* map (nomatch:
+		 * drop); exact keys are full-length prefixes */
+		if (u->kind == NFT_SETUSE_PORT)
+			return 1;
+		interval = true;
+	}
 	switch (u->kind) {
 	case NFT_SETUSE_ADDR:
 		out->n_dims = 1;
@@ -382,6 +405,13 @@ int nft_setmap_to_bf(const struct bf_nft_set *ns, enum bf_family fam,
 		out->interval_dim = 0;
 		out->flags |= BF_SET_F_NOMATCH_TYPE; /* as ipset's hash:net* */
 	}
+	if (u->vmap) {
+		size_t l = strlen(out->create_opts);
+
+		snprintf(out->create_opts + l, sizeof(out->create_opts) - l,
+			 " nft-vmap");
+		out->nft = out->nft_vmap = true;
+	}
 	r = bf_set_layout(out);
 	if (r)
 		return r;
@@ -389,6 +419,26 @@ int nft_setmap_to_bf(const struct bf_nft_set *ns, enum bf_family fam,
 		const struct bf_nft_expr *el = ns->elems->sub[i];
 		const struct bf_nft_expr *ap = NULL, *pp = NULL;
 		u128 alo = 0, ahi = 0, plo = 0, phi = 0;
+		size_t before = out->n_elems;
+		bool drop = false;
+
+		if (u->vmap) {
+			const struct bf_nft_expr *v;
+
+			if (el->kind != BF_NFT_E_MAPPING || el->n_sub != 2) {
+				bf_set_release(out);
+				return 1;
+			}
+			v = el->sub[1];
+			if (v->kind != BF_NFT_E_VERDICT ||
+			    (v->op != BF_NFT_V_ACCEPT &&
+			     v->op != BF_NFT_V_DROP)) {
+				bf_set_release(out);
+				return 1; /* jump, goto...: inlined */
+			}
+			drop = v->op == BF_NFT_V_DROP;
+			el = el->sub[0];
+		}
 
 		if (u->kind == NFT_SETUSE_ADDR)
 			ap = el;
@@ -411,6 +461,8 @@ int nft_setmap_to_bf(const struct bf_nft_set *ns, enum bf_family fam,
 		if (!r)
 			r = add_parts(out, u, width, alo, ahi, plo, phi,
 				      el->loc.line);
+		for (size_t k = before; !r && k < out->n_elems; k++)
+			out->elems[k].nomatch = drop;
 		if (r) {
 			bf_set_release(out);
 			return r;
@@ -463,7 +515,7 @@ bool nft_setmap_print_lookup(FILE *out, const struct bf_ruleset *rs,
 {
 	const struct bf_set *s = rs ? bf_ruleset_set(rs, m->u.set.name) : NULL;
 
-	if (!s || s->is_list || m->u.set.dim != s->n_dims ||
+	if (!s || s->is_list || s->nft_vmap || m->u.set.dim != s->n_dims ||
 	    m->u.set.return_nomatch || m->u.set.no_update_counters ||
 	    m->u.set.no_update_subcounters)
 		return false;

@@ -26,6 +26,9 @@ struct nft_setuse {
 	uint8_t n_dims; /* dimensions of the lookup (bf_match u.set.dim) */
 	uint32_t dst; /* bit i: dimension i is the destination's */
 	uint8_t proto; /* the port field's protocol (6, 17), 0: none */
+	/* `lhs vmap @m` of a map with accept/drop values: two IR rules,
+	 * the lookup (accept elements) and --return-nomatch (drop) */
+	bool vmap;
 };
 
 /* 0 and *u filled when statement s (`lhs [==|!=] @ns`) looks set ns up
