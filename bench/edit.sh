@@ -21,7 +21,11 @@
 # `ip netns exec` itself (~7 ms here) is not counted. With -v -v each
 # change reports where its time went (bf_edit(): state read, parse,
 # check+compile, program loads, state write); the medians of those parts
-# are printed next to the totals.
+# are printed next to the totals: parse = lock + state read + parse (or
+# IR snapshot decode, doc/live.md "State without a parse"), compile =
+# the change, check and compile (incr: root and segment compile), progs =
+# BPF_PROG_LOAD (incr: the one segment), state = canonical text, state
+# map and IR snapshot.
 #
 # Each series runs twice: path "full" (BPFILTER_SEG_MIN set beyond K: one
 # program per hook, rebuilt, verified and swapped whole on every change)
@@ -109,16 +113,29 @@ one() { # KIND ARGS...: time one change
 	t0=$EPOCHREALTIME
 	err=$("$B" -v -v rule "$@" 2>&1 >/dev/null) || { echo "FAIL $kind: $err" >&2; exit 1; }
 	t1=$EPOCHREALTIME
-	awk -v k="$kind" -v a="$t0" -v b="$t1" -v e="$err" 'BEGIN {
-		p = c = g = s = "nan"; inc = 0
+	awk -v k="$kind" -v a="$t0" -v b="$t1" -v e="$err" '
+	function num(l, key,   w) { # the number after key in line l
+		if (!match(l, key " [0-9.]+ ms")) return "nan"
+		return w[split(substr(l, RSTART, RLENGTH), w, " ") - 1] }
+	BEGIN {
+		p = c = g = s = "nan"; inc = 0; segload = "nan"; cc = "nan"
 		n = split(e, L, "\n")
 		for (i = 1; i <= n; i++) {
-			if (match(L[i], /parse [0-9.]+ ms, check/)) { split(substr(L[i], RSTART), w, " "); p = w[2] }
-			if (match(L[i], /check\+compile [0-9.]+ ms/)) { split(substr(L[i], RSTART), w, " "); c = w[2] }
+			if (index(L[i], "edit timings")) {
+				p = num(L[i], "lock\\+read state") + num(L[i], "parse")
+				plan = num(L[i], "change\\+plan")
+			}
+			if (index(L[i], "segment program loaded in")) segload = num(L[i], "loaded in")
+			if (index(L[i], "in force (parse")) cc = num(L[i], "check\\+compile")
 			if (match(L[i], /counters and programs [0-9.]+ ms \+ state [0-9.]+ ms/)) {
 				split(substr(L[i], RSTART), w, " "); g = w[4]; s = w[8] }
 			if (index(L[i], "(one segment)")) inc = 1
 		}
+		if (inc && segload != "nan") {
+			# one segment: compile = change + root/segment compile,
+			# progs = the segment program load (the verifier)
+			g = segload; c = plan - segload
+		} else c = cc
 		printf "%s %.2f %s %s %s %s %d\n", k, (b - a) * 1000, p, c, g, s, inc }'
 }
 for ((i = 0; i < N; i++)); do one add add INPUT $(new_rule $i); done

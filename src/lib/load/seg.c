@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bpfilter/front_ipt.h"
@@ -18,6 +19,14 @@
 #include "load/seg.h"
 
 #define CHUNK 4096
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 /* The seginfo map's value layout: this header, then n_slots u32. */
 struct disk {
@@ -714,6 +723,7 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 	struct bf_seg_point *sp = NULL;
 	struct bf_program *root = NULL;
 	struct bf_seg_opts o = { .root = true, .pcpu_fd = -1, .segs_fd = -1 };
+	double t_root = 0, t_seg;
 	int r;
 
 	*out = NULL;
@@ -759,6 +769,7 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 
 	/* The root must be the one in force: the same prologue (what the
 	 * packet context holds depends on the rules). */
+	t_root = now_ms();
 	r = bf_cgen_compile_seg(rs, (enum bf_hook)b->hook,
 				(enum bf_family)b->family, &o, &root);
 	if (r == -ENOTSUP)
@@ -848,7 +859,12 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 					  .pcpu_fd = pl->pcpu_fd,
 					  .segs_fd = pl->segs_fd };
 
+		t_seg = now_ms();
 		r = compile_seg(rs, b, first, sp->sizes[k], &so, &pl->prog);
+		bf_dbg("incremental change: root compiled in %.1f ms, segment "
+		       "%zu (%u rules, %zu insns) in %.1f ms",
+		       t_seg - t_root, k, sp->sizes[k],
+		       r ? (size_t)0 : pl->prog->n_insns, now_ms() - t_seg);
 		if (r == -ENOTSUP)
 			goto restore;
 		if (r)
@@ -905,10 +921,14 @@ int bf_seg_plan_load(struct bf_seg_plan *p, bool verbose)
 {
 	static char log[1 << 16];
 
+	double t0 = now_ms();
+
 	if (p->prog_fd >= 0)
 		return 0;
 	log[0] = '\0';
 	p->prog_fd = bf_program_load(p->prog, p->counters_fd, log, sizeof(log));
+	bf_dbg("incremental change: segment program loaded in %.1f ms",
+	       now_ms() - t0);
 	if (p->prog_fd < 0) {
 		int r = p->prog_fd;
 

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
@@ -16,6 +18,7 @@ _Static_assert(sizeof(struct bf_state_hdr) <= BF_STATE_CHUNK, "state hdr");
 
 int bf_state_map_create(const struct bf_state *st)
 {
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE);
 	size_t total = 0, off = 0;
 	uint32_t n;
 	_cleanup_free_ char *blob = NULL;
@@ -40,6 +43,23 @@ int bf_state_map_create(const struct bf_state *st)
 	if (st->hdr.sets_len)
 		memcpy(blob + off, st->sets, st->hdr.sets_len);
 
+	/* Mmapable (same layout): written and read with one mmap instead
+	 * of a syscall per chunk; states of older versions are plain maps,
+	 * read chunk by chunk. */
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bf_state", 4, BF_STATE_CHUNK,
+			    n, &mo);
+	if (fd >= 0) {
+		void *m = mmap(NULL, (size_t)n * BF_STATE_CHUNK,
+			       PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+		if (m != MAP_FAILED) {
+			memcpy(m, blob, (size_t)n * BF_STATE_CHUNK);
+			munmap(m, (size_t)n * BF_STATE_CHUNK);
+			bpf_map_freeze(fd);
+			return fd;
+		}
+		close(fd);
+	}
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bf_state", 4, BF_STATE_CHUNK,
 			    n, NULL);
 	if (fd < 0)
@@ -59,17 +79,33 @@ int bf_state_map_create(const struct bf_state *st)
 	return fd;
 }
 
-int bf_state_read_fd(int fd, struct bf_state *st)
+/* The whole map when it is mmapable (and n_max chunks long at most),
+ * else NULL. */
+static void *state_mmap(int fd, size_t *len)
 {
-	char chunk[BF_STATE_CHUNK];
-	size_t total = 0, off = 0;
-	_cleanup_free_ char *blob = NULL;
-	uint32_t k = 0, n;
+	struct bpf_map_info info = { 0 };
+	uint32_t ilen = sizeof(info);
+	void *m;
 
-	memset(st, 0, sizeof(*st));
-	if (bpf_map_lookup_elem(fd, &k, chunk))
-		return -errno;
-	memcpy(&st->hdr, chunk, sizeof(st->hdr));
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
+	    !(info.map_flags & BPF_F_MMAPABLE) ||
+	    info.value_size != BF_STATE_CHUNK || !info.max_entries ||
+	    info.max_entries > MAX_CHUNKS + 1)
+		return NULL;
+	*len = (size_t)info.max_entries * BF_STATE_CHUNK;
+	m = mmap(NULL, *len, PROT_READ, MAP_SHARED, fd, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+/* The texts after the header, from the mmap m (mlen bytes) or, when m
+ * is NULL, chunk by chunk. */
+static int read_body(int fd, struct bf_state *st, const char *m, size_t mlen)
+{
+	size_t total = 0, off = 0;
+	_cleanup_free_ char *own = NULL;
+	const char *blob;
+	uint32_t k, n;
+
 	if (memcmp(st->hdr.magic, BF_STATE_MAGIC, sizeof(BF_STATE_MAGIC)) ||
 	    st->hdr.version != BF_STATE_VERSION) {
 		bf_err("pinned state has an unknown format (version %u)",
@@ -82,13 +118,21 @@ int bf_state_read_fd(int fd, struct bf_state *st)
 	n = (uint32_t)((total + BF_STATE_CHUNK - 1) / BF_STATE_CHUNK);
 	if (n > MAX_CHUNKS)
 		return -EPROTO;
-	blob = malloc((size_t)n * BF_STATE_CHUNK + 1);
-	if (!blob)
-		return -ENOMEM;
-	for (k = 1; k <= n; k++) {
-		if (bpf_map_lookup_elem(
-			    fd, &k, blob + (size_t)(k - 1) * BF_STATE_CHUNK))
-			return -errno;
+	if (m) {
+		if ((size_t)(n + 1) * BF_STATE_CHUNK > mlen)
+			return -EPROTO;
+		blob = m + BF_STATE_CHUNK;
+	} else {
+		own = malloc((size_t)n * BF_STATE_CHUNK + 1);
+		if (!own)
+			return -ENOMEM;
+		for (k = 1; k <= n; k++) {
+			if (bpf_map_lookup_elem(
+				    fd, &k,
+				    own + (size_t)(k - 1) * BF_STATE_CHUNK))
+				return -errno;
+		}
+		blob = own;
 	}
 	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
 		if (!(st->hdr.families & (1u << f)))
@@ -112,6 +156,28 @@ int bf_state_read_fd(int fd, struct bf_state *st)
 		st->sets[st->hdr.sets_len] = '\0';
 	}
 	return 0;
+}
+
+int bf_state_read_fd(int fd, struct bf_state *st)
+{
+	char chunk[BF_STATE_CHUNK];
+	size_t mlen = 0;
+	const char *m = state_mmap(fd, &mlen);
+	uint32_t k = 0;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	if (m) {
+		memcpy(&st->hdr, m, sizeof(st->hdr));
+	} else if (bpf_map_lookup_elem(fd, &k, chunk)) {
+		return -errno;
+	} else {
+		memcpy(&st->hdr, chunk, sizeof(st->hdr));
+	}
+	r = read_body(fd, st, m, mlen);
+	if (m)
+		munmap((void *)m, mlen);
+	return r;
 }
 
 int bf_state_read(const char *path, struct bf_state *st)

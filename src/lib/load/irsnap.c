@@ -1,0 +1,775 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Binary snapshot of a slot's parsed IR: see load/irsnap.h and
+ * doc/live.md ("State without a parse").
+ *
+ * Layout of the map's bytes: struct hdr, then the file names (u16
+ * length + bytes), then each chain (its struct, pointers and numbering
+ * cleared) followed by its rules (u16 file index, the struct, then its
+ * matches). Structs are stored with their runs of zero bytes squeezed
+ * (rle_put()): the IR's unions are mostly zeros, so a rule of a few
+ * matches takes ~100-200 bytes instead of several KB.
+ */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bpfilter/helper.h"
+#include "bpfilter/log.h"
+#include "load/irsnap.h"
+#include "load/load.h"
+#include "load/pin.h"
+#include "load/seg.h"
+#include "set/slot.h"
+
+#define SNAP_MAGIC "bfirsn1"
+#define SNAP_VALUE (64u * 1024)
+/* bounds against a corrupted map: 256 MiB, 1 M chains, 16 M rules */
+#define SNAP_MAX_BYTES (256ull << 20)
+
+/* The IR's layout as this build sees it: a snapshot made by another
+ * build (another layout, perhaps) is not used. */
+#define SNAP_BUILD __DATE__ " " __TIME__
+
+struct hdr {
+	char magic[8];
+	char build[24];
+	uint32_t sizes[4]; /* match, verdict, rule, chain */
+	uint32_t counts[2]; /* BF_MATCH_COUNT, BF_VERDICT_COUNT */
+	uint64_t generation; /* of the state it was made from */
+	uint32_t state_id; /* id of that state map */
+	uint32_t families;
+	uint32_t len[BF_FAMILY_COUNT]; /* its text lengths */
+	uint32_t sets_len;
+	uint32_t n_chains, n_files;
+	uint64_t payload; /* bytes after the header */
+};
+
+/* A rule as stored, before its verdict and matches (trim_put()); its
+ * file is the state of its family. */
+struct rule_head {
+	uint32_t family;
+	int32_t line;
+	uint32_t n_matches;
+};
+
+static void hdr_layout(struct hdr *h)
+{
+	memcpy(h->magic, SNAP_MAGIC, sizeof(h->magic));
+	snprintf(h->build, sizeof(h->build), "%s", SNAP_BUILD);
+	h->sizes[0] = sizeof(struct bf_match);
+	h->sizes[1] = sizeof(struct bf_verdict);
+	h->sizes[2] = sizeof(struct bf_rule);
+	h->sizes[3] = sizeof(struct bf_chain);
+	h->counts[0] = BF_MATCH_COUNT;
+	h->counts[1] = BF_VERDICT_COUNT;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---- a growing buffer ---- */
+
+struct buf {
+	uint8_t *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static uint8_t *buf_room(struct buf *b, size_t n)
+{
+	if (b->oom)
+		return NULL;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 1u << 20;
+		uint8_t *p;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return NULL;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	b->len += n;
+	return b->p + b->len - n;
+}
+
+static void buf_put(struct buf *b, const void *src, size_t n)
+{
+	uint8_t *d = buf_room(b, n);
+
+	if (d)
+		memcpy(d, src, n);
+}
+
+static void put_u16(struct buf *b, uint16_t v)
+{
+	buf_put(b, &v, sizeof(v));
+}
+
+/* size bytes of p as tokens (u8 literal count, the literal bytes, u8
+ * count of zero bytes) until size bytes are covered. */
+static void rle_put(struct buf *b, const void *p, size_t size)
+{
+	const uint8_t *s = p;
+	size_t i = 0;
+
+	while (i < size) {
+		size_t lit = 0, z = 0;
+		uint8_t *d;
+
+		while (i + lit < size && lit < 255 && s[i + lit])
+			lit++;
+		d = buf_room(b, 1 + lit);
+		if (!d)
+			return;
+		d[0] = (uint8_t)lit;
+		memcpy(d + 1, s + i, lit);
+		i += lit;
+		while (i + z < size && z < 255 && !s[i + z])
+			z++;
+		d = buf_room(b, 1);
+		if (!d)
+			return;
+		d[0] = (uint8_t)z;
+		i += z;
+	}
+}
+
+/* The bytes of p up to its last non-zero one: u16 count, then them. */
+static void trim_put(struct buf *b, const void *p, size_t size)
+{
+	const uint8_t *s = p;
+	size_t n = size;
+	uint64_t w;
+
+	while (n >= 8) {
+		memcpy(&w, s + n - 8, 8);
+		if (w)
+			break;
+		n -= 8;
+	}
+	while (n && !s[n - 1])
+		n--;
+	put_u16(b, (uint16_t)n);
+	buf_put(b, s, n);
+}
+
+/* ---- reading, with bounds ---- */
+
+struct rd {
+	const uint8_t *p;
+	size_t len, off;
+	bool bad;
+};
+
+static const uint8_t *rd_take(struct rd *r, size_t n)
+{
+	if (r->bad || n > r->len - r->off) {
+		r->bad = true;
+		return NULL;
+	}
+	r->off += n;
+	return r->p + r->off - n;
+}
+
+static uint16_t get_u16(struct rd *r)
+{
+	const uint8_t *s = rd_take(r, 2);
+	uint16_t v = 0;
+
+	if (s)
+		memcpy(&v, s, 2);
+	return v;
+}
+
+/* What trim_put() wrote, into out (zeroed by the caller). */
+static void trim_get(struct rd *r, void *out, size_t size)
+{
+	uint16_t n = get_u16(r);
+	const uint8_t *s;
+
+	if (n > size) {
+		r->bad = true;
+		return;
+	}
+	s = rd_take(r, n);
+	if (s)
+		memcpy(out, s, n);
+}
+
+static void rle_get(struct rd *r, void *out, size_t size)
+{
+	uint8_t *d = out;
+	size_t i = 0;
+
+	memset(out, 0, size);
+	while (i < size && !r->bad) {
+		const uint8_t *n = rd_take(r, 1);
+		const uint8_t *lit;
+
+		if (!n || *n > size - i) {
+			r->bad = true;
+			return;
+		}
+		lit = rd_take(r, *n);
+		if (!lit)
+			return;
+		memcpy(d + i, lit, *n);
+		i += *n;
+		n = rd_take(r, 1);
+		if (!n || *n > size - i) {
+			r->bad = true;
+			return;
+		}
+		i += *n;
+	}
+}
+
+/* ---- the structs as stored: no pointers, no numbering ---- */
+
+static void norm_chain(const struct bf_chain *c, struct bf_chain *out)
+{
+	memcpy(out, c, sizeof(*out));
+	out->rules = NULL;
+	out->cap_rules = 0;
+	out->policy_counter_idx = 0;
+}
+
+static void norm_rule(const struct bf_rule *r, struct bf_rule *out)
+{
+	memcpy(out, r, sizeof(*out));
+	out->matches = NULL;
+	out->file = NULL;
+	out->counter_idx = 0;
+}
+
+/* ---- the map ---- */
+
+static int map_of(const char *slotdir, const char *name)
+{
+	char path[PATH_MAX];
+
+	bf_path(path, sizeof(path), "%s/%s", slotdir, name);
+	return bpf_obj_get(path);
+}
+
+static uint32_t map_id(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+static void drop(const char *slotdir)
+{
+	char path[PATH_MAX];
+
+	bf_path(path, sizeof(path), "%s/irsnap", slotdir);
+	unlink(path);
+}
+
+static bool env_is(const char *name, const char *v)
+{
+	const char *e = getenv(name);
+
+	return e && !strcmp(e, v);
+}
+
+/* ---- store ---- */
+
+static bool has_userbpf(const struct bf_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *c = &rs->chains[i];
+
+		for (size_t j = 0; j < c->n_rules; j++) {
+			if (c->rules[j].verdict.kind == BF_VERDICT_BPF)
+				return true;
+			for (size_t k = 0; k < c->rules[j].n_matches; k++) {
+				if (c->rules[j].matches[k].type == BF_MATCH_BPF)
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+static const char *next_line(const char *s)
+{
+	const char *e = strchr(s, '\n');
+
+	return e ? e + 1 : s + strlen(s);
+}
+
+/* The chain of family f that a ":NAME ..." or "-A NAME ..." line names
+ * (name at l, up to a space or the end of the line); -1 if none. */
+static long chain_at(const struct bf_ruleset *rs, enum bf_family f,
+		     const char *l, long hint)
+{
+	size_t n = strcspn(l, " \n");
+
+	if (hint >= 0 && rs->chains[hint].family == f &&
+	    strlen(rs->chains[hint].name) == n &&
+	    !memcmp(rs->chains[hint].name, l, n))
+		return hint;
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		if (rs->chains[i].family == f &&
+		    strlen(rs->chains[i].name) == n &&
+		    !memcmp(rs->chains[i].name, l, n))
+			return (long)i;
+	}
+	return -1;
+}
+
+/* The source lines that parsing st's text gives rs's chains (clines)
+ * and rules (rlines, all chains' rules in order): 0, or 1 when the text
+ * and rs disagree. */
+static int text_lines(const struct bf_ruleset *rs, const struct bf_state *st,
+		      int *clines, int *rlines, const size_t *first)
+{
+	_cleanup_free_ size_t *next = calloc(rs->n_chains + 1, sizeof(*next));
+
+	if (!next)
+		return -ENOMEM;
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		long hint = -1;
+		int line = 1;
+
+		if (!(st->hdr.families & (1u << f)) || !st->text[f])
+			continue;
+		for (const char *l = st->text[f]; *l; l = next_line(l), line++) {
+			long ci;
+
+			if (l[0] == ':') {
+				ci = chain_at(rs, f, l + 1, -1);
+				if (ci < 0)
+					return 1;
+				clines[ci] = line;
+			} else if (!strncmp(l, "-A ", 3)) {
+				ci = chain_at(rs, f, l + 3, hint);
+				if (ci < 0 ||
+				    next[ci] >= rs->chains[ci].n_rules)
+					return 1;
+				hint = ci;
+				rlines[first[ci] + next[ci]++] = line;
+			}
+		}
+	}
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		if (next[i] != rs->chains[i].n_rules)
+			return 1;
+	}
+	return 0;
+}
+
+static int encode(const struct bf_ruleset *rs, const struct bf_state *st,
+		  const char *slot_name, struct buf *b)
+{
+	_cleanup_free_ size_t *first = NULL, *order = NULL;
+	_cleanup_free_ int *clines = NULL, *rlines = NULL;
+	char names[BF_FAMILY_COUNT][64];
+	size_t total = 0, n_order = 0;
+	struct hdr h = { 0 };
+	int r;
+
+	first = calloc(rs->n_chains + 1, sizeof(*first));
+	clines = calloc(rs->n_chains + 1, sizeof(*clines));
+	if (!first || !clines)
+		return -ENOMEM;
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		first[i] = total;
+		total += rs->chains[i].n_rules;
+	}
+	rlines = calloc(total + 1, sizeof(*rlines));
+	if (!rlines)
+		return -ENOMEM;
+	r = text_lines(rs, st, clines, rlines, first);
+	if (r)
+		return r;
+	order = malloc((rs->n_chains + 1) * sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	/* the chains in the order parsing gives them: the built-in ones
+	 * (bf_ruleset_new()), then each family's user chains in the order
+	 * of their ":NAME" lines; bf_ruleset_number() depends on it */
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		if (rs->chains[i].builtin)
+			order[n_order++] = i;
+	}
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		size_t from = n_order;
+
+		for (size_t i = 0; i < rs->n_chains; i++) {
+			size_t k;
+
+			if (rs->chains[i].builtin ||
+			    (int)rs->chains[i].family != f)
+				continue;
+			if (!clines[i])
+				return 1; /* not in the text */
+			for (k = n_order++; k > from && clines[order[k - 1]] >
+							       clines[i];
+			     k--)
+				order[k] = order[k - 1];
+			order[k] = i;
+		}
+	}
+
+	hdr_layout(&h);
+	h.n_chains = (uint32_t)n_order;
+	h.n_files = BF_FAMILY_COUNT;
+	buf_put(b, &h, sizeof(h));
+	/* the file names bf_state_parse() gives, one per family */
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		snprintf(names[f], sizeof(names[f]), "<%s %s state>", slot_name,
+			 bf_family_name(f));
+		put_u16(b, (uint16_t)strlen(names[f]));
+		buf_put(b, names[f], strlen(names[f]));
+	}
+	for (size_t o = 0; o < n_order; o++) {
+		size_t i = order[o];
+		const struct bf_chain *c = &rs->chains[i];
+		bool parsed = st->hdr.families & (1u << c->family);
+		struct bf_chain nc;
+
+		norm_chain(c, &nc);
+		nc.line = parsed ? clines[i] : 0;
+		if (!c->builtin)
+			memset(&nc.policy_counter, 0, sizeof(nc.policy_counter));
+		rle_put(b, &nc, sizeof(nc));
+		for (size_t j = 0; j < c->n_rules; j++) {
+			const struct bf_rule *rule = &c->rules[j];
+
+			/* what parsing the state's text gives: its file
+			 * and line, no rule counter (the text has none),
+			 * each match at its rule's line */
+			struct rule_head rh = {
+				.family = (uint32_t)rule->family,
+				.line = rlines[first[i] + j],
+				.n_matches = (uint32_t)rule->n_matches,
+			};
+
+			buf_put(b, &rh, sizeof(rh));
+			trim_put(b, &rule->verdict, sizeof(rule->verdict));
+			for (size_t k = 0; k < rule->n_matches; k++) {
+				struct bf_match m = rule->matches[k];
+
+				m.line = rh.line;
+				trim_put(b, &m, sizeof(m));
+			}
+		}
+	}
+	if (b->oom)
+		return -ENOMEM;
+	if (b->len > SNAP_MAX_BYTES)
+		return -E2BIG;
+	((struct hdr *)b->p)->payload = b->len - sizeof(h);
+	return 0;
+}
+
+int bf_irsnap_store(const struct bf_ruleset *rs, const struct bf_state *st,
+		    int state_fd, const char *slotdir, const char *slot_name)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE);
+	struct buf b = { 0 };
+	double t0 = now_ms(), t1 = t0;
+	struct hdr *h;
+	uint32_t n;
+	size_t len;
+	void *m;
+	int fd = -1, r;
+
+	if (env_is("BPFILTER_IRSNAP", "0") || has_userbpf(rs)) {
+		drop(slotdir);
+		return 0;
+	}
+	r = encode(rs, st, slot_name, &b);
+	if (r) {
+		if (r == 1)
+			bf_dbg("IR snapshot not written: the state text and "
+			       "the ruleset differ");
+		goto out;
+	}
+	t1 = now_ms();
+	h = (struct hdr *)b.p;
+	h->generation = st->hdr.generation;
+	h->state_id = map_id(state_fd);
+	h->families = st->hdr.families;
+	memcpy(h->len, st->hdr.len, sizeof(h->len));
+	h->sets_len = st->hdr.sets_len;
+	if (!h->state_id) {
+		r = -EINVAL;
+		goto out;
+	}
+
+	n = (uint32_t)((b.len + SNAP_VALUE - 1) / SNAP_VALUE);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bf_irsnap", 4, SNAP_VALUE, n,
+			    &mo);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	len = (size_t)n * SNAP_VALUE;
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		r = -errno;
+		goto out;
+	}
+	memcpy(m, b.p, b.len);
+	munmap(m, len);
+	bpf_map_freeze(fd);
+	r = bf_pin_replace(fd, slotdir, "irsnap");
+	if (!r)
+		bf_dbg("IR snapshot: %zu bytes, encoded in %.1f ms, stored in "
+		       "%.1f ms",
+		       b.len, t1 - t0, now_ms() - t1);
+out:
+	if (r < 0)
+		bf_dbg("IR snapshot not written: %s", strerror(-r));
+	if (r)
+		drop(slotdir);
+	if (fd >= 0)
+		close(fd);
+	free(b.p);
+	return r < 0 ? r : 0;
+}
+
+/* ---- load ---- */
+
+static int decode(struct rd *rd, const struct hdr *h, struct bf_ruleset *rs)
+{
+	struct bf_chain *chains = NULL;
+	const char *files[BF_FAMILY_COUNT] = { 0 };
+	size_t n = 0;
+	int r = 1;
+
+	if (h->n_files != BF_FAMILY_COUNT || !h->n_chains ||
+	    h->n_chains > (1u << 20))
+		return 1;
+	for (uint32_t i = 0; i < h->n_files; i++) {
+		uint16_t len = get_u16(rd);
+		const uint8_t *s = rd_take(rd, len);
+		char name[256];
+
+		if (!s || len >= sizeof(name))
+			return 1;
+		memcpy(name, s, len);
+		name[len] = '\0';
+		files[i] = bf_ruleset_intern_file(rs, name);
+		if (!files[i])
+			return -ENOMEM;
+	}
+	chains = calloc(h->n_chains, sizeof(*chains));
+	if (!chains)
+		return -ENOMEM;
+	for (n = 0; n < h->n_chains; n++) {
+		struct bf_chain *c = &chains[n];
+
+		rle_get(rd, c, sizeof(*c));
+		if (rd->bad || c->n_rules > (1u << 24) ||
+		    c->name[BF_CHAIN_NAME_MAX] ||
+		    (unsigned)c->family >= BF_FAMILY_COUNT) {
+			c->n_rules = 0;
+			n++;
+			goto fail;
+		}
+		c->rules = calloc(c->n_rules ? c->n_rules : 1,
+				  sizeof(*c->rules));
+		if (!c->rules) {
+			c->n_rules = 0;
+			n++;
+			r = -ENOMEM;
+			goto fail;
+		}
+		c->cap_rules = c->n_rules ? c->n_rules : 1;
+		for (size_t j = 0; j < c->n_rules; j++) {
+			struct bf_rule *rule = &c->rules[j];
+			const uint8_t *hp = rd_take(rd, sizeof(struct rule_head));
+			struct rule_head rh = { 0 };
+			size_t nm;
+
+			if (hp)
+				memcpy(&rh, hp, sizeof(rh));
+			trim_get(rd, &rule->verdict, sizeof(rule->verdict));
+			nm = rh.n_matches;
+			if (rd->bad || rh.family >= BF_FAMILY_COUNT ||
+			    nm > 4096 ||
+			    rule->verdict.kind >= BF_VERDICT_COUNT) {
+				n++;
+				goto fail;
+			}
+			rule->family = (enum bf_family)rh.family;
+			rule->line = rh.line;
+			rule->file = files[rh.family];
+			if (!nm)
+				continue;
+			rule->matches = calloc(nm, sizeof(*rule->matches));
+			if (!rule->matches) {
+				n++;
+				r = -ENOMEM;
+				goto fail;
+			}
+			rule->n_matches = nm;
+			for (size_t k = 0; k < nm; k++) {
+				trim_get(rd, &rule->matches[k],
+					 sizeof(rule->matches[k]));
+				if (rule->matches[k].type >= BF_MATCH_COUNT)
+					rd->bad = true;
+			}
+			if (rd->bad) {
+				n++;
+				goto fail;
+			}
+		}
+	}
+	if (rd->off != rd->len)
+		goto fail;
+	/* rs is fresh: its chains are the empty built-in ones */
+	for (size_t i = 0; i < rs->n_chains; i++)
+		free(rs->chains[i].rules);
+	free(rs->chains);
+	rs->chains = chains;
+	rs->n_chains = rs->cap_chains = h->n_chains;
+	rs->families |= h->families;
+	return 0;
+fail:
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < chains[i].n_rules; j++)
+			bf_rule_release(&chains[i].rules[j]);
+		free(chains[i].rules);
+	}
+	free(chains);
+	return r;
+}
+
+/* rs == ref, field by field as stored (BPFILTER_IRSNAP_CHECK). */
+static bool same_ir(const struct bf_ruleset *rs, const struct bf_ruleset *ref)
+{
+	if (rs->n_chains != ref->n_chains)
+		return false;
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *a = &rs->chains[i], *b = &ref->chains[i];
+		struct bf_chain na, nb;
+
+		norm_chain(a, &na);
+		norm_chain(b, &nb);
+		if (memcmp(&na, &nb, sizeof(na))) {
+			bf_err("IR snapshot: chain %s differs (builtin %d/%d, "
+			       "hook %d/%d, policy %d/%d, line %d/%d, rules "
+			       "%zu/%zu)",
+			       a->name, a->builtin, b->builtin, a->hook,
+			       b->hook, a->policy, b->policy, a->line, b->line,
+			       a->n_rules, b->n_rules);
+			return false;
+		}
+		for (size_t j = 0; j < a->n_rules; j++) {
+			const struct bf_rule *x = &a->rules[j], *y = &b->rules[j];
+			struct bf_rule nx, ny;
+
+			norm_rule(x, &nx);
+			norm_rule(y, &ny);
+			if (memcmp(&nx, &ny, sizeof(nx)) ||
+			    !x->file != !y->file ||
+			    (x->file && strcmp(x->file, y->file)) ||
+			    (x->n_matches &&
+			     memcmp(x->matches, y->matches,
+				    x->n_matches * sizeof(*x->matches)))) {
+				bf_err("IR snapshot: rule %zu of %s differs", j,
+				       a->name);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+int bf_irsnap_load(struct bf_ruleset *rs, const struct bf_state *st,
+		   const char *slotdir, const char *slot_name)
+{
+	_cleanup_close_ int fd = -1, sfd = -1;
+	struct bpf_map_info info = { 0 };
+	uint32_t ilen = sizeof(info);
+	struct hdr want = { 0 }, h;
+	double t0 = now_ms();
+	struct rd rd;
+	size_t len;
+	void *m;
+	int r;
+
+	if (env_is("BPFILTER_IRSNAP", "0") || !slotdir || !*slotdir)
+		return 1;
+	fd = map_of(slotdir, "irsnap");
+	if (fd < 0)
+		return 1;
+	sfd = map_of(slotdir, "state");
+	if (sfd < 0 || bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
+	    info.value_size != SNAP_VALUE || !info.max_entries ||
+	    (uint64_t)info.max_entries * SNAP_VALUE > SNAP_MAX_BYTES)
+		return 1;
+	len = (size_t)info.max_entries * SNAP_VALUE;
+	m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return 1;
+	memcpy(&h, m, sizeof(h));
+	hdr_layout(&want);
+	r = 1;
+	if (memcmp(h.magic, want.magic, sizeof(h.magic)) ||
+	    memcmp(h.build, want.build, sizeof(h.build)) ||
+	    memcmp(h.sizes, want.sizes, sizeof(h.sizes)) ||
+	    memcmp(h.counts, want.counts, sizeof(h.counts))) {
+		bf_dbg("IR snapshot of another build: parsing the state");
+		goto out;
+	}
+	if (h.generation != st->hdr.generation || h.state_id != map_id(sfd) ||
+	    h.families != st->hdr.families ||
+	    memcmp(h.len, st->hdr.len, sizeof(h.len)) ||
+	    h.sets_len != st->hdr.sets_len ||
+	    h.payload > len - sizeof(h)) {
+		bf_dbg("IR snapshot of another state: parsing the state");
+		goto out;
+	}
+	/* named sets as bf_state_parse() reads them: from their text */
+	r = bf_sets_from_state(rs, st->sets, slot_name);
+	if (r)
+		goto out;
+	rd = (struct rd){ .p = (const uint8_t *)m + sizeof(h),
+			  .len = (size_t)h.payload };
+	r = decode(&rd, &h, rs);
+	if (r == 1)
+		bf_dbg("IR snapshot does not decode: parsing the state");
+	if (!r)
+		bf_dbg("IR snapshot: %llu bytes decoded in %.1f ms",
+		       (unsigned long long)h.payload, now_ms() - t0);
+	if (!r && env_is("BPFILTER_IRSNAP_CHECK", "1")) {
+		struct bf_ruleset *ref = bf_ruleset_new();
+
+		if (!ref) {
+			r = -ENOMEM;
+			goto out;
+		}
+		r = bf_state_parse(ref, st, slot_name, st->hdr.families);
+		if (!r && !same_ir(rs, ref)) {
+			bf_err("IR snapshot of %s differs from its state", slotdir);
+			r = -EPROTO;
+		}
+		bf_ruleset_free(&ref);
+	}
+out:
+	munmap(m, len);
+	return r;
+}
