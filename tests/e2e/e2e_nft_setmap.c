@@ -11,6 +11,9 @@
  * (`nft add element ... { 198.51.100.200 . 7000 }` / `bpfilter set add sp
  * '198.51.100.200 . 7000'`): the verdicts are compared again, and the
  * program in force is the same (program id and generation: no reload).
+ * A verdict map (`ip saddr vmap @vm`, accept and drop) is one map too:
+ * `bpfilter set add vm '203.0.113.70 : drop'` turns an accept element
+ * into a drop one with one map update.
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -47,8 +50,13 @@ static const char ruleset[] =
 	"\t\telements = { 203.0.113.64/27 . 7000,\n"
 	"\t\t\t     203.0.113.100-203.0.113.110 . 53-54 }\n"
 	"\t}\n"
+	"\tmap vm {\n"
+	"\t\ttype ipv4_addr : verdict\n"
+	"\t\telements = { 198.51.100.200 : drop, 203.0.113.70 : accept }\n"
+	"\t}\n"
 	"\tchain input {\n"
 	"\t\ttype filter hook input priority 0; policy accept;\n"
+	"\t\tip saddr vmap @vm\n"
 	"\t\tudp dport @ports drop\n"
 	"\t\tudp dport @prange drop\n"
 	"\t\tip daddr 192.0.2.51 udp sport != @sports drop\n"
@@ -272,6 +280,15 @@ static void test_nft_port_sets(void **state)
 	both("add element inet t np { 198.51.100.0/24 . 7011 }",
 	     "add np '198.51.100.0/24 . 7011'");
 	both("delete element inet t sports { 40000 }", "delete sports 40000");
+	/* a verdict changes: nft deletes and adds, bpfilter replaces */
+	assert_int_equal(bft_sh("ip netns exec %s nft 'delete element inet t "
+				"vm { 203.0.113.70 }'",
+				kside.ns_r),
+			 0);
+	both("add element inet t vm { 203.0.113.70 : drop }",
+	     "add vm '203.0.113.70 : drop'");
+	both("add element inet t vm { 203.0.113.5 : accept }",
+	     "add vm '203.0.113.5 : accept'");
 	both("delete element inet t prange { 7010-7013 }",
 	     "delete prange 7010-7013");
 	d2 = compare("after changing np, sports and prange");
@@ -288,6 +305,32 @@ static void test_nft_port_sets(void **state)
 	assert_non_null(strstr(listed, "198.51.100.200 . 7000"));
 	assert_non_null(strstr(listed, "203.0.113.5 . 53"));
 	free(listed);
+	assert_int_equal(bft_sh_out(&listed, "ip netns exec %s %s set list vm",
+				    bside.ns_r, bft_bpfilter_bin()),
+			 0);
+	assert_non_null(strstr(listed, "203.0.113.70 : drop"));
+	assert_non_null(strstr(listed, "203.0.113.5 : accept"));
+	free(listed);
+	/* save --format nft prints the sets and the vmap with the elements
+	 * in force; nftables loads it */
+	assert_int_equal(bft_sh_out(&listed,
+				    "ip netns exec %s %s save --format nft",
+				    bside.ns_r, bft_bpfilter_bin()),
+			 0);
+	assert_non_null(strstr(listed, "ip saddr vmap @vm"));
+	assert_non_null(strstr(listed, "203.0.113.70 : drop"));
+	assert_non_null(strstr(listed, "198.51.100.200 . 7000"));
+	free(listed);
+	assert_int_equal(bft_sh("ip netns exec %s %s save --format nft "
+				"| ip netns exec %s nft -c -f -",
+				bside.ns_r, bft_bpfilter_bin(), kside.ns_r),
+			 0);
+	/* the vmap is a map: two lookups of one set, no inlined rules */
+	assert_int_equal(
+		bft_sh("ip netns exec %s %s save | grep -c "
+		       "'^-A input -m set --match-set vm src' | grep -qx 2",
+		       bside.ns_r, bft_bpfilter_bin()),
+		0);
 	(void)saved;
 }
 

@@ -515,8 +515,9 @@ bool nft_setmap_print_lookup(FILE *out, const struct bf_ruleset *rs,
 {
 	const struct bf_set *s = rs ? bf_ruleset_set(rs, m->u.set.name) : NULL;
 
-	if (!s || s->is_list || s->nft_vmap || m->u.set.dim != s->n_dims ||
-	    m->u.set.return_nomatch || m->u.set.no_update_counters ||
+	if (!s || s->is_list || m->u.set.dim != s->n_dims ||
+	    (m->u.set.return_nomatch && !s->nft_vmap) ||
+	    (s->nft_vmap && m->neg) || m->u.set.no_update_counters ||
 	    m->u.set.no_update_subcounters)
 		return false;
 	for (int i = 0; i < s->n_dims; i++) {
@@ -546,8 +547,64 @@ bool nft_setmap_print_lookup(FILE *out, const struct bf_ruleset *rs,
 			return false;
 		}
 	}
-	fprintf(out, " %s@%s", m->neg ? "!= " : "", m->u.set.name);
+	if (s->nft_vmap)
+		fprintf(out, " vmap @%s", m->u.set.name);
+	else
+		fprintf(out, " %s@%s", m->neg ? "!= " : "", m->u.set.name);
 	return true;
+}
+
+int nft_setmap_vmap_half(const struct bf_ruleset *rs, const struct bf_rule *r)
+{
+	for (size_t i = 0; rs && i < r->n_matches; i++) {
+		const struct bf_match *m = &r->matches[i];
+		const struct bf_set *s;
+
+		if (m->type != BF_MATCH_SET)
+			continue;
+		s = bf_ruleset_set(rs, m->u.set.name);
+		if (!s || !s->nft_vmap || m->neg)
+			continue;
+		if (!m->u.set.return_nomatch &&
+		    r->verdict.kind == BF_VERDICT_ACCEPT)
+			return 1;
+		if (m->u.set.return_nomatch &&
+		    r->verdict.kind == BF_VERDICT_DROP)
+			return 2;
+	}
+	return 0;
+}
+
+/* A verdict map (nft_vmap) as `map NAME { type K : verdict; flags
+ * interval; ... }`, one element per entry, nomatch ones `drop`. */
+static int print_vmap_decl(FILE *out, const struct bf_set *set)
+{
+	int width = set->family == BF_FAMILY_INET6 ? 16 : 4;
+	const char *at = width == 16 ? "ipv6_addr" : "ipv4_addr";
+
+	fprintf(out, "\tmap %s {\n\t\ttype %s%s : verdict\n", set->name, at,
+		set->n_dims == 2 ? " . inet_service" : "");
+	fputs("\t\tflags interval\n", out);
+	for (size_t i = 0; i < set->n_elems; i++) {
+		const struct bf_set_elem *e = &set->elems[i];
+		int plen;
+
+		fputs(i ? ", " : "\t\telements = { ", out);
+		print_addr(out, to_u128(e->key, width), width);
+		if (bf_set_range_prefix(e->key, e->hi, width, &plen) &&
+		    plen != 8 * width)
+			fprintf(out, "/%d", plen);
+		if (set->n_dims == 2) {
+			const uint8_t *pp = e->key + set->dims[1].off + 2;
+
+			fprintf(out, " . %u", pp[0] << 8 | pp[1]);
+		}
+		fputs(e->nomatch ? " : drop" : " : accept", out);
+	}
+	if (set->n_elems)
+		fputs(" }\n", out);
+	fputs("\t}\n", out);
+	return ferror(out) ? -EIO : 0;
 }
 
 /* A bitmap:port set as `type inet_service`: the union of its ports. */
@@ -621,6 +678,11 @@ int nft_set_print_decl(FILE *out, const struct bf_set *set)
 		     !(set->flags & (BF_SET_F_TIMEOUT | BF_SET_F_COUNTERS)) &&
 		     strlen(set->name) < BF_SET_NAME_MAX;
 
+	if (plain && set->nft_vmap && set->interval_dim == 0 &&
+	    set->dims[0].type == BF_SET_DIM_ADDR &&
+	    (set->n_dims == 1 ||
+	     (set->n_dims == 2 && set->dims[1].type == BF_SET_DIM_PROTO_PORT)))
+		return print_vmap_decl(out, set);
 	for (size_t i = 0; plain && i < set->n_elems; i++)
 		plain = !set->elems[i].nomatch;
 	if (plain && set->n_dims == 1 && set->dims[0].type == BF_SET_DIM_PORT)

@@ -57,4 +57,9 @@ bool nft_setmap_print_lookup(FILE *out, const struct bf_ruleset *rs,
 			     const struct bf_match *m, enum bf_family f,
 			     const char *l4);
 
+/* Is rule r one of the two IR rules of a lowered `vmap @m` (a lookup of
+ * an nft_vmap set)? 1: the accept rule (printed back as the `vmap`),
+ * 2: the drop rule (--return-nomatch; not printed), 0: neither. */
+int nft_setmap_vmap_half(const struct bf_ruleset *rs, const struct bf_rule *r);
+
 #endif /* BPFILTER_NFT_SETMAP_H */
