@@ -33,6 +33,15 @@ enum bf_slot_kind {
 int bf_slot_kind_from_name(const char *name);
 const char *bf_slot_kind_name(enum bf_slot_kind kind);
 
+/* nf slots at other netfilter priorities than 0 (an nft ruleset's base
+ * chains, one slot per priority; doc/front-nft.md) are named "nf-p10"
+ * (priority 10) and "nf-m10" (-10). Their token ("p10", "m10") is given
+ * as `ifname` with kind nf to apply, and selects them in list, save and
+ * flush. bf_nf_prio_token() writes the token of a priority ("" for 0);
+ * bf_nf_prio_parse() reads one: false if s (NULL: false) is not one. */
+void bf_nf_prio_token(int priority, char *buf, size_t size);
+bool bf_nf_prio_parse(const char *s, int *priority);
+
 struct bf_apply_opts {
 	enum bf_slot_kind kind;
 	const char *ifname; /* required for tc and xdp */

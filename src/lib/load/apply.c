@@ -31,6 +31,7 @@
 #include "cgen/m_recent.h"
 #include "check/check.h"
 #include "load/ct.h"
+#include "load/irsnap.h"
 #include "load/kernel.h"
 #include "load/link.h"
 #include "load/offload.h"
@@ -77,7 +78,18 @@ int bf_slot_init(struct bf_slot *slot, const char *nsdir,
 	memset(slot, 0, sizeof(*slot));
 	slot->kind = kind;
 	if (kind == BF_ATTACH_NF) {
-		snprintf(slot->name, sizeof(slot->name), "nf");
+		/* "p10" / "m10": the nf slot at priority 10 / -10
+		 * (bf_nf_prio_token()); anything else is the one at 0 */
+		if (bf_nf_prio_parse(ifname, &slot->priority) &&
+		    slot->priority) {
+			snprintf(slot->ifname, sizeof(slot->ifname), "%s",
+				 ifname);
+			snprintf(slot->name, sizeof(slot->name), "nf-%s",
+				 ifname);
+		} else {
+			slot->priority = 0;
+			snprintf(slot->name, sizeof(slot->name), "nf");
+		}
 	} else {
 		if (!ifname || !*ifname || strlen(ifname) >= BF_IFNAMSIZ ||
 		    strchr(ifname, '/'))
@@ -100,6 +112,12 @@ int bf_slot_from_name(struct bf_slot *slot, const char *nsdir, const char *name)
 
 	if (strcmp(name, "nf") == 0)
 		return bf_slot_init(slot, nsdir, BF_ATTACH_NF, NULL);
+	if (strncmp(name, "nf-", 3) == 0) {
+		int prio;
+		if (!bf_nf_prio_parse(name + 3, &prio) || !prio)
+			return -EINVAL;
+		return bf_slot_init(slot, nsdir, BF_ATTACH_NF, name + 3);
+	}
 	if (!dash || (size_t)(dash - name) >= sizeof(kind))
 		return -EINVAL;
 	memcpy(kind, name, (size_t)(dash - name));
@@ -116,6 +134,13 @@ bool bf_slot_selected(const struct bf_slot *slot, const struct bf_slot_sel *sel)
 		return true;
 	if ((int)slot->kind != sel->kind)
 		return false;
+	if (slot->kind == BF_ATTACH_NF) {
+		/* a priority token ("m10", "p0" for "nf") selects one nf
+		 * slot; anything else every nf slot */
+		int prio;
+		return !bf_nf_prio_parse(sel->ifname, &prio) ||
+		       prio == slot->priority;
+	}
 	return !sel->ifname || !*sel->ifname ||
 	       strcmp(sel->ifname, slot->ifname) == 0;
 }
@@ -493,8 +518,13 @@ static int commit(struct txn *t)
 
 		if (!p->fresh)
 			continue;
-		p->link_fd = bf_link_attach(t->slot.kind, p->disp_fd, p->family,
-					    p->hook, t->ifindex);
+		p->link_fd = t->slot.kind == BF_ATTACH_NF ?
+				     bf_link_attach_nf(p->disp_fd, p->family,
+						       p->hook,
+						       t->slot.priority) :
+				     bf_link_attach(t->slot.kind, p->disp_fd,
+						    p->family, p->hook,
+						    t->ifindex);
 		if (p->link_fd < 0)
 			return p->link_fd;
 	}
@@ -619,7 +649,10 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 	uint32_t cap = bf_seg_capacity(rs->n_counters);
 	int r;
 
-	r = bf_check(rs, a->kind, a->ifname);
+	/* an nf slot's priority token ("m10") is no interface */
+	r = bf_check(rs, a->kind,
+		     a->kind == BF_ATTACH_NF && t->slot.priority ? NULL :
+								   a->ifname);
 	if (r)
 		goto out;
 	if (a->plan) {
@@ -822,6 +855,10 @@ state:
 		bf_stateful_refs(t->nsdir, t->slot.dir, progs, t->n_pts);
 	}
 done:
+	/* the parsed IR of this state, for the next change (load/irsnap.h) */
+	t_load = now_ms() - t_load;
+	bf_irsnap_store(rs, &st, t->state_fd, t->slot.dir, t->slot.name);
+	t_load = now_ms() - t_load;
 	bf_info("%s: generation %llu in force (parse %.0f ms, check+compile "
 		"%.0f ms, load %.0f ms, attach+switch %.0f ms, %u counters)",
 		t->slot.name, (unsigned long long)st.hdr.generation,
@@ -1263,7 +1300,11 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 
 	t_read = now_ms();
 	if (have_old) {
-		r = bf_state_parse(rs, &ost, t.slot.name, ost.hdr.families);
+		/* the IR snapshot of this state if any (load/irsnap.h) */
+		r = bf_irsnap_load(rs, &ost, t.slot.dir, t.slot.name);
+		if (r > 0)
+			r = bf_state_parse(rs, &ost, t.slot.name,
+					   ost.hdr.families);
 		if (r)
 			goto out;
 		rs->families = ost.hdr.families;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <limits.h>
 #include <linux/if_link.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -128,6 +129,34 @@ static const unsigned int nf_hooknum[BF_HOOK_COUNT] = {
 	[BF_HOOK_OUTPUT] = NF_INET_LOCAL_OUT,
 };
 
+int bf_link_attach_nf(int prog_fd, enum bf_family family, enum bf_hook hook,
+		      int priority)
+{
+	struct bf_link_create_attr a = { .prog_fd = (uint32_t)prog_fd };
+	int fd;
+
+	a.attach_type = BPF_NETFILTER;
+	a.netfilter.pf = family == BF_FAMILY_INET4 ? NFPROTO_IPV4 :
+						     NFPROTO_IPV6;
+	a.netfilter.hooknum = nf_hooknum[hook];
+	a.netfilter.priority = priority;
+	fd = link_create_raw(&a);
+	if (fd < 0)
+		bf_err("cannot attach to netfilter %s %s at priority %d: %s%s",
+		       bf_family_name(family), bf_hook_name(hook), priority,
+		       strerror(-fd),
+		       priority == INT_MIN || priority == INT_MAX ?
+			       " (the kernel refuses NF_IP_PRI_FIRST and "
+			       "NF_IP_PRI_LAST to BPF links)" :
+		       fd == -EBUSY ?
+			       " (another hook function of this family and "
+			       "hook, conntrack, iptables or an nftables "
+			       "chain, already has this priority: a BPF link "
+			       "needs one of its own, nf_hook_entries_grow())" :
+			       "");
+	return fd;
+}
+
 int bf_link_attach(enum bf_attach_kind attach, int prog_fd,
 		   enum bf_family family, enum bf_hook hook,
 		   unsigned int ifindex)
@@ -143,13 +172,8 @@ int bf_link_attach(enum bf_attach_kind attach, int prog_fd,
 		a.netfilter.hooknum = nf_hooknum[hook];
 		/* NF_IP_PRI_FILTER: where iptables' filter table runs, after
 		 * conntrack (-200) and before SELinux/security hooks. */
-		a.netfilter.priority = NF_IP_PRI_FILTER;
-		fd = link_create_raw(&a);
-		if (fd < 0)
-			bf_err("cannot attach to netfilter %s %s: %s",
-			       bf_family_name(family), bf_hook_name(hook),
-			       strerror(-fd));
-		return fd;
+		return bf_link_attach_nf(prog_fd, family, hook,
+					 NF_IP_PRI_FILTER);
 	case BF_ATTACH_TC:
 		a.target_fd = ifindex;
 		a.attach_type = hook == BF_HOOK_INPUT ? BPF_TCX_INGRESS :

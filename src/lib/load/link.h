@@ -38,6 +38,11 @@ int bf_link_attach(enum bf_attach_kind attach, int prog_fd,
 		   enum bf_family family, enum bf_hook hook,
 		   unsigned int ifindex);
 
+/* The nf case of bf_link_attach() at a given netfilter priority (an nf
+ * slot of an nft ruleset's base chains, doc/front-nft.md). */
+int bf_link_attach_nf(int prog_fd, enum bf_family family, enum bf_hook hook,
+		      int priority);
+
 /* Is the link pinned at path still attached where it should be? (A tcx or
  * xdp link whose interface went away reports ifindex 0.) */
 bool bf_link_pin_alive(const char *path, enum bf_attach_kind kind,

@@ -11,8 +11,11 @@
 
 struct bf_slot {
 	enum bf_attach_kind kind;
-	char ifname[BF_IFNAMSIZ];
+	char ifname[BF_IFNAMSIZ]; /* nf: the priority token ("m10"), or "" */
 	char name[8 + BF_IFNAMSIZ]; /* directory name */
+	/* nf: netfilter priority of the links ("nf" 0, "nf-p10" 10,
+	 * "nf-m10" -10; an nft ruleset's base chains, doc/front-nft.md) */
+	int priority;
 	char dir[PATH_MAX]; /* full path */
 };
 
