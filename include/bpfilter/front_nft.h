@@ -283,6 +283,9 @@ struct bf_nft_chain {
 	char *type; /* "filter", "nat", "route" */
 	int priority;
 	char *device; /* netdev */
+	/* netdev `devices = { a, b }`: every name (device is the first) */
+	char **devices;
+	size_t n_devices;
 	enum bf_nft_verdict policy; /* ACCEPT or DROP */
 	bool has_policy;
 	char *comment;
@@ -375,6 +378,40 @@ int bf_nft_lower(const struct bf_nft *nft, struct bf_ruleset *rs);
  * (bf_apply_opts.ipset). */
 int bf_nft_lower_sets(const struct bf_nft *nft, struct bf_ruleset *rs);
 
+/* Where a ruleset is installed (src/lib/front/nft/targets.c): one target
+ * per nf priority of the ip / ip6 / inet base chains, one per netdev
+ * device. The kinds equal enum bf_slot_kind (bpfilter.h). */
+enum bf_nft_target_kind {
+	BF_NFT_TARGET_NF = 0,
+	BF_NFT_TARGET_TC,
+	BF_NFT_TARGET_XDP,
+};
+
+struct bf_nft_target {
+	enum bf_nft_target_kind kind;
+	char ifname[BF_IFNAMSIZ]; /* tc, xdp: the netdev device */
+	int priority; /* nf: priority of the target's base chains */
+	/* Shallow view of the input holding this target's tables, base
+	 * chains and the regular chains they may reach; borrows from the
+	 * input, which must outlive it. */
+	struct bf_nft view;
+};
+
+/* Cut nft into targets (*out, *n; free with bf_nft_targets_free()): the
+ * ip / ip6 / inet base chains by priority (sorted; without netdev tables
+ * there is always one, priority 0 when no base chain names one), then
+ * netdev base chains by device: tc, or xdp for ingress when `xdp`
+ * (egress is then refused). Errors (netdev chain without device) with
+ * their location: -EINVAL / -EOPNOTSUPP. */
+int bf_nft_targets(const struct bf_nft *nft, bool xdp,
+		   struct bf_nft_target **out, size_t *n);
+void bf_nft_targets_free(struct bf_nft_target **targets, size_t n);
+/* bf_nft_lower() / bf_nft_lower_sets() (map_sets) of one target's view;
+ * a tc or xdp target's netdev chains go to INPUT (ingress) and OUTPUT
+ * (egress) of both families, after the netdev checks (doc/front-nft.md). */
+int bf_nft_lower_target(const struct bf_nft_target *target,
+			struct bf_ruleset *rs, bool map_sets);
+
 /* The checks `bpfilter apply` runs for a slot kind (enum bf_slot_kind),
  * on the IR bf_nft_lower() made: refusals are reported with the nft
  * file:line:col of the rule. 0 or -errno. */
@@ -389,6 +426,19 @@ int bf_nft_check(const struct bf_ruleset *rs, int slot_kind,
  * -EOPNOTSUPP after printing the rest. */
 int bf_nft_print_ir(FILE *out, const struct bf_ruleset *rs,
 		    enum bf_family family, const char *table, bool counters);
+/* Where the printed table's base chains hook (save of a slot other than
+ * "nf"): device set, a netdev table whose INPUT hooks at ingress of the
+ * device and OUTPUT at egress (FORWARD and empty accepting built-in
+ * chains are left out; each chain first accepts frames that are not of
+ * `family`, which the slot's programs pass); else priority for the base
+ * chains (0: `priority filter`). */
+struct bf_nft_place {
+	const char *device;
+	int priority;
+};
+int bf_nft_print_ir_at(FILE *out, const struct bf_ruleset *rs,
+		       enum bf_family family, const char *table, bool counters,
+		       const struct bf_nft_place *place);
 
 /* Parse the JSON of `nft -j list ruleset` (libnftables-json) into an
  * AST: each object becomes the nft command it stands for, parsed by the

@@ -87,6 +87,9 @@ void nft_chain_release(struct bf_nft_chain *c)
 	free(c->name);
 	free(c->type);
 	free(c->device);
+	for (size_t i = 0; i < c->n_devices; i++)
+		free(c->devices[i]);
+	free(c->devices);
 	free(c->comment);
 	memset(c, 0, sizeof(*c));
 }

@@ -183,6 +183,8 @@ int nft_eval(struct bf_nft *nft);
 /* ---- print.c ---- */
 
 void nft_expr_print(FILE *out, const struct bf_nft_expr *e);
+/* One statement as the listing prints it (counters without values). */
+void nft_stmt_print(FILE *out, const struct bf_nft_stmt *s);
 
 /* Report an error at a location; unsupported ones count separately. */
 struct nft_errs {
@@ -195,5 +197,15 @@ void nft_unsupported(struct nft_errs *errs, const struct bf_nft_loc *loc,
 		     const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int nft_errs_ret(const struct nft_errs *errs);
+
+/* ---- targets.c ---- */
+
+/* Refusals of netdev chains (ct, meta nfproto, meta length; frames that
+ * are neither IPv4 nor IPv6 that a chain may drop), into errs. */
+int nft_netdev_check(const struct bf_nft *view, struct nft_errs *errs);
+/* lower.c: bf_nft_lower() / _sets() with netdev tables lowered (their
+ * ingress chains to INPUT, egress to OUTPUT, both families) when netdev */
+int nft_lower_view(const struct bf_nft *nft, struct bf_ruleset *rs,
+		   bool map_sets, bool netdev);
 
 #endif /* BPFILTER_FRONT_NFT_NFT_H */

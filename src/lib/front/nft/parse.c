@@ -1491,7 +1491,43 @@ static const struct {
 	{ "egress", BF_NFT_HOOK_EGRESS },
 };
 
-/* type T hook H [device D] priority P */
+/* devices = { D1, D2 ... }: c->devices, and c->device the first */
+static int parse_devices(struct parser *p, struct bf_nft_chain *c)
+{
+	if (!accept_tok(p, NFT_T_EQ) || !accept_tok(p, NFT_T_LBRACE)) {
+		perr(p, "'= {'");
+		return -EINVAL;
+	}
+	do {
+		char **v, *d;
+		skip_nl(p);
+		d = take_word(p, "a device name");
+		if (!d)
+			return -EINVAL;
+		v = realloc(c->devices, (c->n_devices + 1) * sizeof(*v));
+		if (!v) {
+			free(d);
+			p->oom = true;
+			return -ENOMEM;
+		}
+		c->devices = v;
+		v[c->n_devices++] = d;
+		skip_nl(p);
+	} while (accept_tok(p, NFT_T_COMMA));
+	if (!accept_tok(p, NFT_T_RBRACE)) {
+		perr(p, "'}'");
+		return -EINVAL;
+	}
+	free(c->device);
+	c->device = strdup(c->devices[0]);
+	if (!c->device) {
+		p->oom = true;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* type T hook H [device D | devices = { D... }] priority P */
 static int parse_base_spec(struct parser *p, struct bf_nft_table *t,
 			   struct bf_nft_chain *c)
 {
@@ -1545,6 +1581,10 @@ static int parse_base_spec(struct parser *p, struct bf_nft_table *t,
 		c->device = take_word(p, "a device name");
 		if (!c->device)
 			return -EINVAL;
+	} else if (accept_word(p, "devices")) {
+		int r = parse_devices(p, c);
+		if (r)
+			return r;
 	}
 	if (!accept_word(p, "priority")) {
 		perr(p, "'priority'");

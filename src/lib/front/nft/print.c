@@ -320,6 +320,11 @@ static void print_stmt(FILE *out, const struct bf_nft_stmt *s, bool stateful)
 	}
 }
 
+void nft_stmt_print(FILE *out, const struct bf_nft_stmt *s)
+{
+	print_stmt(out, s, false);
+}
+
 static int print_rule(FILE *out, const struct bf_nft_rule *r, bool stateful)
 {
 	for (size_t i = 0; i < r->n_stmts; i++) {
@@ -451,7 +456,15 @@ int bf_nft_print(FILE *out, const struct bf_nft *nft)
 				fprintf(out, "\t\ttype %s hook %s",
 					c->type ? c->type : "filter",
 					bf_nft_hook_name(c->hook));
-				if (c->device)
+				if (c->n_devices > 1) {
+					fputs(" devices = { ", out);
+					for (size_t d = 0; d < c->n_devices;
+					     d++)
+						fprintf(out, "%s%s",
+							d ? ", " : "",
+							c->devices[d]);
+					fputs(" }", out);
+				} else if (c->device)
 					fprintf(out, " device \"%s\"",
 						c->device);
 				fputs(" priority ", out);
