@@ -4,7 +4,7 @@
 # Apply time and kernel memory of K rules at each hook.
 #
 # Apply time: wall time of `bpfilter apply FILE` (iptables-restore file of
-# K rules of shape b or c, as bench/e2e.sh writes them, policy DROP), from
+# K rules of shape b or g, as bench/e2e.sh writes them, policy DROP), from
 # reading the file to the program attached and pinned, in a fresh network
 # namespace with a veth pair (the tc and XDP programs go on the receiving
 # end), at the netfilter hook, tc and XDP. Next to it, for reference, the
@@ -24,7 +24,7 @@
 # counts the wait for a CPU)
 # and apply.png (the reference tools run once only at K >= 100,000).
 # Environment: BUILD, BPFILTER, BENCH_OUT, BENCH_APPLY_SHAPES
-# (default "b c"), BENCH_APPLY_RULES (default "1000 10000 100000"),
+# (default "b g"), BENCH_APPLY_RULES (default "1000 10000 100000"),
 # BENCH_APPLY_RUNS (default 3), BENCH_APPLY_TOOLS (default: bpfilter-nf
 # bpfilter-tc bpfilter-xdp and the installed reference tools).
 set -euo pipefail
@@ -35,7 +35,7 @@ BUILD=${BUILD:-build}
 BPFILTER=${BPFILTER:-$BUILD/bpfilter}
 PKT_COST=$BUILD/bench/pkt_cost
 OUT=${BENCH_OUT:-$ROOT/bench/results}
-SHAPES=${BENCH_APPLY_SHAPES:-b c}
+SHAPES=${BENCH_APPLY_SHAPES:-b g}
 RULES=${BENCH_APPLY_RULES:-1000 10000 100000}
 RUNS=${BENCH_APPLY_RUNS:-3}
 PIN_ROOT=${BPFILTER_PIN_ROOT:-/run/bpfilter}

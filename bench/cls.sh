@@ -69,6 +69,16 @@ for shape in $shapes; do
 		# shellcheck disable=SC2086
 		[[ -n "$large" ]] && { timeout 1800 "$CLS" -s "$shape" -a "$attach" -r $((REPEAT / 10 + 1)) -n "$RUNS" $large >>"$csv" ||
 			echo "bench/cls.sh: cls_cost -s $shape -a $attach failed" >&2; }
+		# the fold pass alone (no bit-vector classifier), when cls_cost
+		# has -B: shapes b and c, where the classifier works
+		if [[ $shape != a ]] && "$CLS" -B -s "$shape" -r 1 -n 1 1 >/dev/null 2>&1; then
+			# shellcheck disable=SC2086
+			[[ -n "$small" ]] && { timeout 1800 "$CLS" -B -s "$shape" -a "$attach" -r "$REPEAT" -n "$RUNS" $small >>"$csv" ||
+				echo "bench/cls.sh: cls_cost -B -s $shape -a $attach failed" >&2; }
+			# shellcheck disable=SC2086
+			[[ -n "$large" ]] && { timeout 1800 "$CLS" -B -s "$shape" -a "$attach" -r $((REPEAT / 10 + 1)) -n "$RUNS" $large >>"$csv" ||
+				echo "bench/cls.sh: cls_cost -B -s $shape -a $attach failed" >&2; }
+		fi
 		((LINEAR)) || continue
 		for k in $RULES; do
 			((k <= 1000)) && lin+=" $k"
@@ -96,7 +106,8 @@ done
 echo "== classification: program cost (BPF_PROG_TEST_RUN, repeat $REPEAT, median of $RUNS)"
 echo "   a: K distinct /32 sources; b: enterprise-servers shape with 1 % general rules (bench/cls_cost.c)"
 echo "   last: packet matching only the last rule; none: matching no rule; (x) = ratio to K = 1"
-echo "   fold = with the fold pass; linear = without; '-' = not run or not loadable"
+echo "   fold = as compiled by default (fold pass, bit-vector classifier); nolbvs = fold pass only; linear = neither"
+echo "   '-' = not run or not loadable"
 awk -F, 'NR == 1 { next }
 	{ key = $1 "," $2 "," $3; v[key, $4, $5] = $6; ins[key, $4] = $7; mem[key, $4] = $10
 	  ld[key, $4] = $9; fo[key, $4] = $11
@@ -127,7 +138,7 @@ if command -v gnuplot >/dev/null; then
 	plots=""
 	for shape in $shapes; do
 		for attach in $ATTACH; do
-			for mode in fold linear; do
+			for mode in fold nolbvs linear; do
 				awk -F, -v s=$shape -v a=$attach -v m=$mode \
 					'$1 == s && $2 == a && $3 == m && $5 == "last" && $6 != "nan" { print $4, $6 }' \
 					"$csv" >"$TMP/$shape-$attach-$mode.dat"

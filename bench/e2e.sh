@@ -30,7 +30,7 @@
 # median over rounds is reported, with delta = minus the same tool's median
 # at K = 0 in the same run.
 #
-# Shapes (K rules; bench/cls_cost.c builds the same ones as IR):
+# Shapes (K rules; bench/cls_cost.c builds a and b the same way as IR):
 #   b  enterprise servers (corpus polito_enterprise_1000, scaled): 2.5 %
 #      client rules "-m conntrack --ctstate NEW -s CLIENT -j ACCEPT" (at
 #      tc/XDP without the conntrack match, which bpfilter refuses there and
@@ -38,10 +38,11 @@
 #      ACCEPT", and after every 990 of those 10 general rules (prefixes of
 #      lengths 8 to 28, TCP port ranges and flags, UDP source port ranges,
 #      a negation; DROP).
-#   c  general rules only: the four kinds of shape b's general rules for
+#   g  general rules only: the four kinds of shape b's general rules for
 #      every rule, with distinct prefixes and ports and alternating DROP /
 #      ACCEPT targets (no set form: nft refuses overlapping intervals in a
-#      concatenated set, and one set would lose the order anyway).
+#      concatenated set, and one set would lose the order anyway). Not the
+#      same rules as bench/cls_cost.c's shape c (also general rules only).
 #   a  distinct /32 sources, DROP.
 # nft set forms (same verdict for every packet, order kept): every run of
 # consecutive client rules becomes "ct state new ip saddr @cN accept", of
@@ -57,7 +58,7 @@
 # Writes $OUT/e2e.csv: shape,policy,tool,hook,rules,ns_per_pkt,delta_ns,
 # rounds, and e2e.png; prints tables.
 # Environment: BUILD, BPFILTER, BENCH_OUT (default bench/results),
-# BENCH_E2E_SHAPES (default "b c"), BENCH_E2E_POLICIES (default "drop
+# BENCH_E2E_SHAPES (default "b g"), BENCH_E2E_POLICIES (default "drop
 # accept"), BENCH_E2E_RULES (default "0 1000 10000"; must start with 0),
 # BENCH_E2E_ROUNDS (default 3), BENCH_E2E_PACKETS (packets per run at
 # K <= 100, fewer for larger K; default 100000), BENCH_E2E_RUNS (runs per
@@ -72,7 +73,7 @@ BUILD=${BUILD:-build}
 BPFILTER=${BPFILTER:-$BUILD/bpfilter}
 PKT_COST=$BUILD/bench/pkt_cost
 OUT=${BENCH_OUT:-$ROOT/bench/results}
-SHAPES=${BENCH_E2E_SHAPES:-b c}
+SHAPES=${BENCH_E2E_SHAPES:-b g}
 POLICIES=${BENCH_E2E_POLICIES:-drop accept}
 RULES=${BENCH_E2E_RULES:-0 1000 10000}
 ROUNDS=${BENCH_E2E_ROUNDS:-3}
@@ -195,13 +196,13 @@ for shape in $SHAPES; do
 				((SECONDS < deadline)) || { echo "bench/e2e.sh: time budget spent, stopping rounds" >&2; break; }
 				for tool in "${tools[@]}"; do
 					# no set form of general rules: nft-set = nft-lin
-					[[ $shape == c && $tool == nft-set-* ]] && continue
+					[[ $shape == g && $tool == nft-set-* ]] && continue
 					one "$tool" "$shape" "$pol" "$k" "$res"
 				done
 				done_rounds=$((done_rounds + 1))
 			done
 			for tool in "${tools[@]}"; do
-				[[ $shape == c && $tool == nft-set-* ]] && continue
+				[[ $shape == g && $tool == nft-set-* ]] && continue
 				m=$(awk -v t="$tool" '$1 == t && $2 != "nan" { print $2 }' "$res" | median)
 				[[ $k == 0 ]] && base[$tool]=$m
 				d=$(awk -v m="$m" -v b="${base[$tool]:-nan}" 'BEGIN { if (m == "nan" || b == "nan") print "nan"; else printf "%.1f\n", m - b }')

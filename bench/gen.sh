@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 #
 # Ruleset generator of the benchmarks (sourced by bench/e2e.sh and
-# bench/apply.sh): shapes a, b and c of bench/e2e.sh as an
+# bench/apply.sh): shapes a, b and g of bench/e2e.sh as an
 # iptables-restore file (ipt), linear nft rules (lin) or nft with sets
 # (set), for the netfilter INPUT hook (nf) or tc / netdev ingress (tc, xdp:
 # the nft form is a netdev ingress chain on device IF).
@@ -78,7 +78,7 @@ gen() {
 			if (shape == "a") {
 				a = ip(src0 + 1 + i)
 				rule("a", a, "-s " a "/32 -j DROP", "ip saddr " a " drop")
-			} else if (shape == "c") {
+			} else if (shape == "g") {
 				general(i, int(i / 4) % 2 ? "ACCEPT" : "DROP", 1)
 			} else if (i < clients) {
 				a = ip(client0 + i)

@@ -15,7 +15,7 @@
 #     program for no rule.
 #  2. Side by side with real traffic (bench/e2e.sh): bpfilter at INPUT, tc
 #     and XDP against iptables-legacy, iptables-nft, nftables linear and
-#     with sets, shapes b and c, policies DROP and ACCEPT, interleaved
+#     with sets, shapes b and g, policies DROP and ACCEPT, interleaved
 #     rounds, medians, filter cost above each tool's empty ruleset.
 #  3. Apply time and kernel memory (bench/apply.sh), K up to 100,000, at
 #     each hook.

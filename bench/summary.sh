@@ -103,7 +103,7 @@ awk -v dir="$OUT" -v csv="$csv" '
 				if (!((s, at, "fold", 1, "last") in P)) continue
 				flat(s, at, 10000, 3); flat(s, at, 100000, 5) } }
 		# 2. end to end at INPUT against iptables-nft and linear nftables
-		for (si = 1; si <= 2; si++) { s = si == 1 ? "b" : "c"
+		for (si = 1; si <= 2; si++) { s = si == 1 ? "b" : "g"
 			for (pi = 1; pi <= 2; pi++) { pol = pi == 1 ? "drop" : "accept"
 				if (!((s, pol, "bpfilter-nf", 0) in E)) continue
 				e2e(s, pol, "iptables-nft", 1000, 10); e2e(s, pol, "nft-lin-nf", 1000, 10)
@@ -135,7 +135,7 @@ awk -v dir="$OUT" -v csv="$csv" '
 		row("  (info) dropped flood 1000, ns/pkt: nft INPUT / XDP", sprintf("%s / %s ns", fmt(c), fmt(b)),
 		    ok(c) && ok(b) ? c / b : "nan", 0, ">= 1x", 1, 1)
 		# 4. apply time, file to attached
-		for (si = 1; si <= 2; si++) { s = si == 1 ? "b" : "c"
+		for (si = 1; si <= 2; si++) { s = si == 1 ? "b" : "g"
 			for (ai = 1; ai <= 3; ai++) { at = ai == 1 ? "nf" : ai == 2 ? "tc" : "xdp"
 				tool = "bpfilter-" at
 				if (!((s, tool, 10000) in T)) continue
