@@ -1028,6 +1028,8 @@ int bf_seg_plan_text(const struct bf_seg_plan *p, const struct bf_ruleset *rs,
 {
 	const struct bf_chain *c = &rs->chains[p->ci];
 	bool here = c->family == f;
+	size_t nlen = strlen(c->name);
+	const char *run = old, *l = old, *e;
 	char *buf = NULL;
 	size_t sz = 0, k = 0;
 	FILE *m;
@@ -1038,10 +1040,12 @@ int bf_seg_plan_text(const struct bf_seg_plan *p, const struct bf_ruleset *rs,
 	m = open_memstream(&buf, &sz);
 	if (!m)
 		return -errno;
-	for (const char *l = old; *l && !r; l = next_line(l)) {
-		const char *e = next_line(l);
+	/* Unchanged lines are copied in runs (one fwrite per run): run is
+	 * the start of the lines not written yet. */
+	for (l = old; *l && !r; l = e) {
 		char name[BF_CHAIN_NAME_MAX + 2];
 
+		e = next_line(l);
 		if (l[0] == ':') {
 			/* policy lines carry the policy counters of now, as
 			 * bf_ipt_print() writes them */
@@ -1050,31 +1054,38 @@ int bf_seg_plan_text(const struct bf_seg_plan *p, const struct bf_ruleset *rs,
 			line_chain(l, 1, name, sizeof(name));
 			b = bf_ruleset_chain(rs, f, name);
 			if (b && b->builtin) {
+				fwrite(run, 1, (size_t)(l - run), m);
 				fprintf(m, ":%s %s [%llu:%llu]\n", b->name,
 					bf_verdict_name(b->policy),
 					(unsigned long long)
 						b->policy_counter.packets,
 					(unsigned long long)
 						b->policy_counter.bytes);
-				continue;
+				run = e;
 			}
-		} else if (here && !strncmp(l, "-A ", 3)) {
-			line_chain(l, 3, name, sizeof(name));
-			if (!strcmp(name, c->name)) {
-				size_t idx = k++;
+		} else if (here && !strncmp(l, "-A ", 3) &&
+			   !strncmp(l + 3, c->name, nlen) &&
+			   (l[3 + nlen] == ' ' || l[3 + nlen] == '\n' ||
+			    !l[3 + nlen])) {
+			size_t idx = k++;
 
-				if (idx == p->p)
-					r = write_rules(m, c, p->p, p->ne);
-				if (idx >= p->p && idx < p->oe)
-					continue; /* replaced */
-				fwrite(l, 1, (size_t)(e - l), m);
-				if (idx + 1 == p->old_n && p->p == p->old_n)
-					r = write_rules(m, c, p->p, p->ne);
-				continue;
+			if (idx == p->p) {
+				fwrite(run, 1, (size_t)(l - run), m);
+				run = l;
+				r = write_rules(m, c, p->p, p->ne);
+			}
+			if (idx >= p->p && idx < p->oe) {
+				/* replaced */
+				fwrite(run, 1, (size_t)(l - run), m);
+				run = e;
+			} else if (idx + 1 == p->old_n && p->p == p->old_n) {
+				fwrite(run, 1, (size_t)(e - run), m);
+				run = e;
+				r = write_rules(m, c, p->p, p->ne);
 			}
 		}
-		fwrite(l, 1, (size_t)(e - l), m);
 	}
+	fwrite(run, 1, (size_t)(l - run), m);
 	if (fclose(m) && !r)
 		r = -EIO;
 	if (!r && here && k != p->old_n)

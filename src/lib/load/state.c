@@ -16,10 +16,25 @@ _Static_assert(sizeof(struct bf_state_hdr) <= BF_STATE_CHUNK, "state hdr");
  * allocate without bound (64 MiB of ruleset text). */
 #define MAX_CHUNKS (64u * 1024 * 1024 / BF_STATE_CHUNK)
 
+/* The header and texts of st laid out in dst (zeroed, n chunks). */
+static void layout(char *dst, const struct bf_state *st)
+{
+	size_t off = BF_STATE_CHUNK;
+
+	memcpy(dst, &st->hdr, sizeof(st->hdr));
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		if (st->hdr.len[f])
+			memcpy(dst + off, st->text[f], st->hdr.len[f]);
+		off += st->hdr.len[f];
+	}
+	if (st->hdr.sets_len)
+		memcpy(dst + off, st->sets, st->hdr.sets_len);
+}
+
 int bf_state_map_create(const struct bf_state *st)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE);
-	size_t total = 0, off = 0;
+	size_t total = 0;
 	uint32_t n;
 	_cleanup_free_ char *blob = NULL;
 	int fd;
@@ -30,22 +45,10 @@ int bf_state_map_create(const struct bf_state *st)
 	n = 1 + (uint32_t)((total + BF_STATE_CHUNK - 1) / BF_STATE_CHUNK);
 	if (n > MAX_CHUNKS)
 		return -E2BIG;
-	blob = calloc(n, BF_STATE_CHUNK);
-	if (!blob)
-		return -ENOMEM;
-	memcpy(blob, &st->hdr, sizeof(st->hdr));
-	off = BF_STATE_CHUNK;
-	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
-		if (st->hdr.len[f])
-			memcpy(blob + off, st->text[f], st->hdr.len[f]);
-		off += st->hdr.len[f];
-	}
-	if (st->hdr.sets_len)
-		memcpy(blob + off, st->sets, st->hdr.sets_len);
 
 	/* Mmapable (same layout): written and read with one mmap instead
-	 * of a syscall per chunk; states of older versions are plain maps,
-	 * read chunk by chunk. */
+	 * of a syscall per chunk (a new map is zero-filled); states of
+	 * older versions are plain maps, read chunk by chunk. */
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bf_state", 4, BF_STATE_CHUNK,
 			    n, &mo);
 	if (fd >= 0) {
@@ -53,13 +56,19 @@ int bf_state_map_create(const struct bf_state *st)
 			       PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
 		if (m != MAP_FAILED) {
-			memcpy(m, blob, (size_t)n * BF_STATE_CHUNK);
+			layout(m, st);
 			munmap(m, (size_t)n * BF_STATE_CHUNK);
+			/* nothing changes it after this: freeze it against
+			 * accidents */
 			bpf_map_freeze(fd);
 			return fd;
 		}
 		close(fd);
 	}
+	blob = calloc(n, BF_STATE_CHUNK);
+	if (!blob)
+		return -ENOMEM;
+	layout(blob, st);
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bf_state", 4, BF_STATE_CHUNK,
 			    n, NULL);
 	if (fd < 0)
@@ -74,7 +83,6 @@ int bf_state_map_create(const struct bf_state *st)
 			return r;
 		}
 	}
-	/* Nothing changes it after this: freeze it against accidents. */
 	bpf_map_freeze(fd);
 	return fd;
 }
