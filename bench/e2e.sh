@@ -61,7 +61,7 @@
 # BENCH_E2E_SHAPES (default "b g"), BENCH_E2E_POLICIES (default "drop
 # accept"), BENCH_E2E_RULES (default "0 1000 10000"; must start with 0),
 # BENCH_E2E_ROUNDS (default 3), BENCH_E2E_PACKETS (packets per run at
-# K <= 100, fewer for larger K; default 100000), BENCH_E2E_RUNS (runs per
+# K <= 100, fewer for larger K; default 50000), BENCH_E2E_RUNS (runs per
 # measurement, median; default 5), BENCH_E2E_TOOLS (default: all above
 # that are installed), BENCH_E2E_MAX_SECONDS (default 3600: no new round
 # after it), BENCH_E2E_CT (default 1: conntrack on for shape b, above).
@@ -77,7 +77,7 @@ SHAPES=${BENCH_E2E_SHAPES:-b g}
 POLICIES=${BENCH_E2E_POLICIES:-drop accept}
 RULES=${BENCH_E2E_RULES:-0 1000 10000}
 ROUNDS=${BENCH_E2E_ROUNDS:-3}
-PACKETS=${BENCH_E2E_PACKETS:-100000}
+PACKETS=${BENCH_E2E_PACKETS:-50000}
 RUNS=${BENCH_E2E_RUNS:-5}
 CT=${BENCH_E2E_CT:-1}
 command -v nft >/dev/null || CT=0
