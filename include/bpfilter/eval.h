@@ -41,8 +41,20 @@ struct bf_eval_pkt {
 	 * (bytes, nonzero only for a non-first fragment) */
 	uint16_t fragoff;
 	bool l6err; /* IPv6: the extension header walk failed */
+	/* IPv6, for nft evaluation (enum bf_nft_mode): the header walk met
+	 * a readable AH header, where nft_set_pktinfo_ipv6() stops; the
+	 * IPv6 header's next header field */
+	bool nft_ah;
+	uint8_t nexthdr6;
+	/* What nft's transport payload loads read (cgen/pctx.h): the bytes
+	 * from nft's transport offset (IPv4 ihl * 4; IPv6 the walk's, 0 for
+	 * a non-first fragment; none on a walk error or at AH), and the
+	 * first two 16-bit words and byte 13 there */
+	uint32_t nft_avail;
+	uint16_t nft_sport, nft_dport;
+	uint8_t nft_flags;
 	uint32_t avail; /* bytes from the transport offset to the end */
-	uint16_t sport, dport; /* host order; meaningful if avail >= 4 */
+	uint16_t sport, dport; /* host order; if avail >= 2 (>= 4) */
 	uint8_t tcpflags; /* byte 13 after the transport offset */
 	uint8_t icmp_type, icmp_code;
 	uint32_t ctstate; /* one enum bf_ctstate bit (0 counts as none) */

@@ -146,6 +146,17 @@ enum bf_match_type {
 	 * by bf_userbpf_get(u.bpf.ref) (include/bpfilter/userbpf.h); the
 	 * rule matches when it returns non-zero. */
 	BF_MATCH_BPF,
+	/* u.nft_limit: nft's `limit rate` (nft_limit.c), a token bucket
+	 * of nanoseconds, not xt_limit's (cgen/m_nftlimit.c). */
+	BF_MATCH_NFT_LIMIT,
+	/* u.ports: nft's `th sport` / `th dport`, the first / second 16
+	 * bits at nft's transport offset whatever the protocol, read as
+	 * nft_payload_fast_eval() does (also in a non-first fragment, see
+	 * pctx.nft_* in cgen/pctx.h); without an L4 protocol or past the
+	 * packet it does not match (NFT_BREAK): `neg` inverts the
+	 * comparison only. */
+	BF_MATCH_TH_SPORT,
+	BF_MATCH_TH_DPORT,
 	BF_MATCH_COUNT,
 };
 
@@ -163,6 +174,25 @@ struct bf_limit {
 	uint32_t credits_per_jiffy;
 	uint32_t hz;
 };
+
+/* nft's limit statement as the kernel gets it (NFTA_LIMIT_*): `rate`
+ * packets (or bytes) per `unit` seconds, `burst` packets (0: 5) or bytes
+ * beyond the rate; `over` (NFT_LIMIT_F_INV) matches what exceeds it. */
+struct bf_nft_limit {
+	uint64_t rate;
+	uint64_t unit;
+	uint32_t burst;
+	bool bytes;
+	bool over;
+};
+
+/* The bucket nft_limit_init() derives, in nanoseconds: *tokens_max (the
+ * bucket size, where it starts) and, for packets, *cost per packet (for
+ * bytes the cost is unit * 1e9 * skb->len / rate, per packet). -EINVAL
+ * for rate 0, -EOVERFLOW where the kernel's arithmetic overflows (both
+ * refused by the kernel). */
+int bf_nft_limit_bucket(const struct bf_nft_limit *l, uint64_t *tokens_max,
+			uint64_t *cost);
 
 /* Compute credit_cap, cost and credits_per_jiffy of `l` from avg, burst
  * and hz as limit_mt_check() and user2credits() in
@@ -332,6 +362,11 @@ enum bf_ct_status_bits {
 	BF_CT_STATUS_SEEN_REPLY = 1 << 1,
 	BF_CT_STATUS_ASSURED = 1 << 2,
 	BF_CT_STATUS_CONFIRMED = 1 << 3,
+	/* not in xt_conntrack's --ctstatus names: bpfilter's iptables text
+	 * spells them SRC_NAT, DST_NAT, DYING (nft's ct status) */
+	BF_CT_STATUS_SRC_NAT = 1 << 4,
+	BF_CT_STATUS_DST_NAT = 1 << 5,
+	BF_CT_STATUS_DYING = 1 << 9,
 };
 
 /* Conntrack state bits, as XT_CONNTRACK_STATE_BIT() computes them. */
@@ -349,9 +384,28 @@ enum bf_multiport_dir {
 	BF_MULTIPORT_EITHER,
 };
 
+/* bf_match.nft: how a match evaluates (doc/front-nft.md, "nft
+ * evaluation"). BF_NFT_OFF is iptables' (the IR's default); the others
+ * come from the nft front end and exist for L4PROTO, L4HDR, SPORT, DPORT,
+ * TCPFLAGS and ICMP only. */
+enum bf_nft_mode {
+	BF_NFT_OFF = 0,
+	/* nft's payload and meta expressions: a header that cannot be read
+	 * makes the rule not match (NFT_BREAK, whatever `neg`), nothing
+	 * hotdrops. L4HDR: fails unless u.l4hdr.min_len bytes of the
+	 * transport header can be read (nft_payload_eval()); IPv6 L4PROTO:
+	 * `meta l4proto`, the protocol of nft_set_pktinfo_ipv6()'s walk,
+	 * which stops at AH (IP6_FH_F_AUTH). */
+	BF_NFT_BREAK,
+	/* L4PROTO only, IPv6 only: `ip6 nexthdr`, the IPv6 header's own
+	 * next header field (no walk). */
+	BF_NFT_RAW,
+};
+
 struct bf_match {
 	enum bf_match_type type;
 	bool neg; /* `!`: result inverted (never for L4HDR, COMMENT) */
+	uint8_t nft; /* enum bf_nft_mode */
 	struct bf_origin origin;
 	int line; /* source line, 0 if unknown */
 	union {
@@ -400,6 +454,7 @@ struct bf_match {
 		} ctstate;
 		char comment[BF_COMMENT_MAX];
 		struct bf_limit limit;
+		struct bf_nft_limit nft_limit;
 		struct {
 			/* hashlimit_cfg3: avg in 1/1000000 s
 			 * (XT_HASHLIMIT_SCALE_v2), or a byte cost with

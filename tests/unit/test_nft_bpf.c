@@ -109,11 +109,11 @@ static void test_lower(void **state)
 		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
 		":OUTPUT ACCEPT [0:0]\n:in - [0:0]\n"
 		"-A INPUT -j in\n"
-		"-A in -p udp -m udp --dport 53 -m bpf --object \"/x/dns.o\" -j DROP\n"
+		"-A in -p udp -m nft --l4hdr 17:4 --dport 53 -m bpf --object \"/x/dns.o\" -j DROP\n"
 		"-A in -m bpf ! --object \"/x/m.o\" --section \"bpfilter/two\" -j ACCEPT\n"
 		"-A in -m bpf --bytecode \"" BC "\" -j ACCEPT\n"
 		"-A in -m bpf --object-pinned \"/sys/fs/bpf/p\" -j DROP\n"
-		"-A in -p tcp -m tcp --dport 80 -j BPF --object \"/x/v.o\"\n"
+		"-A in -p tcp -m nft --l4hdr 6:4 --dport 80 -j BPF --object \"/x/v.o\"\n"
 		"-A in -m comment --comment c -j BPF --object \"/x/v.o\" --section \"bpfilter/v\"\n"
 		"COMMIT\n";
 	struct bf_nft *nft = NULL;

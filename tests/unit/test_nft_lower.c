@@ -83,16 +83,16 @@ static void test_inet(void **state)
 	      ":OUTPUT ACCEPT [0:0]\n:in - [0:0]\n"
 	      "-A INPUT -j in\n"
 	      "-A in -i lo -j ACCEPT\n"
-	      "-A in -p tcp -m tcp --dport 22 -j ACCEPT\n"
-	      "-A in -p tcp -m tcp --dport 80 -j ACCEPT\n"
+	      "-A in -p tcp -m nft --l4hdr 6:4 --dport 22 -j ACCEPT\n"
+	      "-A in -p tcp -m nft --l4hdr 6:4 --dport 80 -j ACCEPT\n"
 	      "-A in -j DROP\nCOMMIT\n"
 	      "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
 	      ":OUTPUT ACCEPT [0:0]\n:in - [0:0]\n"
 	      "-A INPUT -j in\n"
 	      "-A in -i lo -j ACCEPT\n"
-	      "-A in -p tcp -m tcp --dport 22 -j ACCEPT\n"
-	      "-A in -p tcp -m tcp --dport 80 -j ACCEPT\n"
-	      "-A in -s 2001:db8::/32 -p udp -m udp --dport 53 -j ACCEPT\n"
+	      "-A in -m nft --l4proto 6 --l4hdr 6:4 --dport 22 -j ACCEPT\n"
+	      "-A in -m nft --l4proto 6 --l4hdr 6:4 --dport 80 -j ACCEPT\n"
+	      "-A in -s 2001:db8::/32 -m nft --l4proto 17 --l4hdr 17:4 --dport 53 -j ACCEPT\n"
 	      "-A in -j DROP\nCOMMIT\n");
 }
 
@@ -114,13 +114,13 @@ static void test_negset_vmap(void **state)
 	      "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
 	      ":OUTPUT ACCEPT [0:0]\n:in - [0:0]\n:nft.1 - [0:0]\n:web - [0:0]\n"
 	      "-A INPUT -j in\n"
-	      "-A in -p tcp -m tcp --dport 22 -j nft.1\n"
-	      "-A in -p tcp -m tcp --dport 80 -j web\n"
-	      "-A in -p tcp -m tcp --dport 81 -j DROP\n"
+	      "-A in -p tcp -m nft --l4hdr 6:4 --dport 22 -j nft.1\n"
+	      "-A in -p tcp -m nft --l4hdr 6:4 --dport 80 -j web\n"
+	      "-A in -p tcp -m nft --l4hdr 6:4 --dport 81 -j DROP\n"
 	      "-A nft.1 -s 192.0.2.0/24 -j RETURN\n"
 	      "-A nft.1 -s 198.51.100.0/24 -j RETURN\n"
 	      "-A nft.1 -j DROP\n"
-	      "-A web -p tcp -m tcp --tcp-flags SYN,ACK SYN -j RETURN\n"
+	      "-A web -p tcp -m nft --l4hdr 6:14 --tcp-flags 0x12/0x02 -j RETURN\n"
 	      "COMMIT\n" EMPTY6);
 }
 
@@ -144,7 +144,7 @@ static void test_priorities(void **state)
 	      "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
 	      ":OUTPUT ACCEPT [0:0]\n:x - [0:0]\n:y - [0:0]\n"
 	      "-A INPUT -j x\n-A INPUT -j y\n"
-	      "-A x -p udp -m udp --dport 9 -j DROP\n"
+	      "-A x -p udp -m nft --l4hdr 17:4 --dport 9 -j DROP\n"
 	      "-A y -m conntrack --ctstate ESTABLISHED -j ACCEPT\n"
 	      "-A y -j DROP\n"
 	      "COMMIT\n" EMPTY6);
@@ -187,8 +187,9 @@ static void test_refusals(void **state)
 		"t.nft:2:8: unsupported: chain c: type nat hook "
 		"prerouting");
 	refused("table inet t {\n\tchain c {\n\t\tlimit rate 1/second "
-		"accept\n\t}\n}\n",
-		-EOPNOTSUPP, "t.nft:3:3: unsupported: limit");
+		"log drop\n\t}\n}\n",
+		-EOPNOTSUPP,
+		"t.nft:3:23: unsupported: log or set statements after limit");
 	refused("table ip t {\n\tchain c {\n\t\tip saddr { 10.0.0.0/8, "
 		"10.1.0.0/16 } counter\n\t}\n}\n",
 		-EOPNOTSUPP, "unsupported: set elements that may overlap");
@@ -340,18 +341,18 @@ static void test_sets_as_maps(void **state)
 		":OUTPUT ACCEPT [0:0]\n:in - [0:0]\n"
 		"-A INPUT -j in\n"
 		"-A in -m set --match-set bad4 src -j DROP\n"
-		"-A in -m set ! --match-set e4 dst -p tcp -m tcp --dport 22 -j DROP\n"
+		"-A in -m set ! --match-set e4 dst -p tcp -m nft --l4hdr 6:4 --dport 22 -j DROP\n"
 		"-A in -m set --match-set all src\n"
-		"-A in -p tcp -m tcp --dport 25 -j DROP\n"
-		"-A in -p tcp -m tcp --dport 110 -j DROP\n"
+		"-A in -p tcp -m nft --l4hdr 6:4 --dport 25 -j DROP\n"
+		"-A in -p tcp -m nft --l4hdr 6:4 --dport 110 -j DROP\n"
 		"-A in -d 192.0.2.1/32 -j ACCEPT\n"
 		"COMMIT\n"
 		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
 		":OUTPUT ACCEPT [0:0]\n:in - [0:0]\n"
 		"-A INPUT -j in\n"
 		"-A in -m set --match-set bad6 src -j DROP\n"
-		"-A in -p tcp -m tcp --dport 25 -j DROP\n"
-		"-A in -p tcp -m tcp --dport 110 -j DROP\n"
+		"-A in -m nft --l4proto 6 --l4hdr 6:4 --dport 25 -j DROP\n"
+		"-A in -m nft --l4proto 6 --l4hdr 6:4 --dport 110 -j DROP\n"
 		"COMMIT\n";
 	struct bf_nft *nft = NULL, *again = NULL;
 	struct bf_ruleset *rs = bf_ruleset_new(), *rs2 = bf_ruleset_new();

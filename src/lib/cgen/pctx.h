@@ -63,6 +63,26 @@ struct bf_pctx {
 	uint8_t rt6_type; /* rt: routing type, segments left */
 	uint8_t rt6_segsleft;
 	uint16_t rt6_off; /* rt: offset of the routing header, 0: none */
+	/* For the nft front end's matches (bf_match.nft, m_nftbreak.c),
+	 * filled only when the program has some. IPv6: the IPv6 header's
+	 * next header field, and whether the header walk met a readable AH
+	 * header, where nft_set_pktinfo_ipv6()'s walk (IP6_FH_F_AUTH)
+	 * stops (its protocol is then AH, without error). */
+	uint8_t nexthdr6;
+	uint8_t nft_ah;
+	/* What nft's transport payload loads read: nft_payload_fast_eval()
+	 * (every load of 1, 2 or 4 aligned bytes) reads at nft's transport
+	 * offset even in a non-first fragment, and that offset is ihl * 4
+	 * for IPv4 but 0 for IPv6 (ipv6_find_hdr() returns there without
+	 * setting it): the bytes readable from that offset (0: no L4
+	 * protocol, or AH), the first two 16-bit words (host order; ICMP
+	 * type and code are the first word's bytes) and byte 13. */
+	uint8_t nft_flags;
+	uint8_t pad6;
+	uint16_t nft_avail;
+	uint16_t nft_sport;
+	uint16_t nft_dport;
+	uint8_t pad7[6];
 	/* Scratch bytes. The prologue reads packet headers into them
 	 * (STK_BUF: slice copies, 48 bytes for an IPv6 header); afterwards
 	 * chains build the keys of folded rule groups here (see
@@ -71,7 +91,7 @@ struct bf_pctx {
 	uint8_t scratch[48];
 };
 
-_Static_assert(sizeof(struct bf_pctx) == 200, "pctx layout");
+_Static_assert(sizeof(struct bf_pctx) == 216, "pctx layout");
 
 /* pctx.sk_state: what owner_mt() finds (xt_owner.c) */
 enum bf_sk_state {
@@ -99,18 +119,18 @@ enum bf_rt6_state {
 #define PCTX_OFF(f) ((int16_t)offsetof(struct bf_pctx, f))
 
 /* Main-function stack layout (offsets from r10). */
-#define STK_PCTX (-200)
-#define STK_DYNPTR (-216)
+#define STK_PCTX (-216)
+#define STK_DYNPTR (-232)
 /* 48 bytes: slice copies (IPv6 header = 40), in pctx.scratch */
 #define STK_BUF (STK_PCTX + (int)offsetof(struct bf_pctx, scratch))
-#define STK_WALK_OFF (-222) /* u16, deliberately not 8-aligned */
-#define STK_WALK_NH (-219) /* u8 */
-#define STK_SIZE 224
+#define STK_WALK_OFF (-238) /* u16, deliberately not 8-aligned */
+#define STK_WALK_NH (-235) /* u8 */
+#define STK_SIZE 240
 /* tc/XDP with conntrack state matches only: */
-#define STK_TUPLE (-264) /* struct bpf_sock_tuple (ipv6: 36 bytes) */
-#define STK_CTOPTS (-280) /* struct bpf_ct_opts (16 bytes) */
-#define STK_CTX (-288) /* the program context, spilled */
-#define STK_SIZE_CT 288
+#define STK_TUPLE (-280) /* struct bpf_sock_tuple (ipv6: 36 bytes) */
+#define STK_CTOPTS (-296) /* struct bpf_ct_opts (16 bytes) */
+#define STK_CTX (-304) /* the program context, spilled */
+#define STK_SIZE_CT 304
 
 _Static_assert(STK_PCTX + (int)sizeof(struct bf_pctx) <= 0 &&
 		       STK_DYNPTR + 16 <= STK_PCTX && STK_BUF + 48 <= 0 &&

@@ -76,6 +76,10 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	/* set lookups in BPF maps (cgen/m_set.h); bf_set_check() says
 	 * what a set needs */
 	[BF_MATCH_SET] = AT_ALL,
+	/* nft's limit and th ports (cgen/m_nft.c) */
+	[BF_MATCH_NFT_LIMIT] = AT_ALL,
+	[BF_MATCH_TH_SPORT] = AT_ALL,
+	[BF_MATCH_TH_DPORT] = AT_ALL,
 };
 
 /* Hooks (bit per enum bf_hook) from which the kernel lets a match be used

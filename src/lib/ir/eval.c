@@ -106,6 +106,62 @@ bool bf_eval_models(enum bf_match_type type)
 	}
 }
 
+/* A match in nft evaluation (enum bf_nft_mode): a header that cannot be
+ * read fails it whatever `neg` (NFT_BREAK in nft_payload_eval() and
+ * nft_meta_get_eval()); nothing hotdrops. Negation handled here. */
+static enum mres match_nft(const struct bf_eval_pkt *p,
+			   const struct bf_rule *rule, const struct bf_match *m)
+{
+	bool v6 = rule->family == BF_FAMILY_INET6;
+	bool r;
+
+	switch (m->type) {
+	case BF_MATCH_L4PROTO: {
+		uint8_t proto = p->l4proto;
+
+		if (v6 && m->nft == BF_NFT_RAW) {
+			proto = p->nexthdr6;
+		} else if (v6 && p->nft_ah) {
+			proto = 51; /* the walk stopped at AH */
+		} else if (v6 && p->l6err) {
+			return M_FAIL; /* no L4 protocol: break */
+		}
+		r = proto == m->u.proto;
+		break;
+	}
+	case BF_MATCH_L4HDR:
+		/* nft_payload_fast_eval(): the bytes at nft's transport
+		 * offset, a non-first fragment's too (none without an L4
+		 * protocol, or at AH) */
+		if (p->nft_avail < (m->u.l4hdr.min_len ?: 1))
+			return M_FAIL;
+		return M_MATCH;
+	case BF_MATCH_SPORT:
+	case BF_MATCH_DPORT: {
+		uint16_t v = m->type == BF_MATCH_SPORT ? p->nft_sport :
+							 p->nft_dport;
+
+		r = v >= m->u.ports.lo && v <= m->u.ports.hi;
+		break;
+	}
+	case BF_MATCH_TCPFLAGS:
+		r = (p->nft_flags & m->u.tcpflags.mask) == m->u.tcpflags.cmp;
+		break;
+	case BF_MATCH_ICMP: {
+		/* type and code: the first word's bytes; no wildcard type */
+		uint8_t type = (uint8_t)(p->nft_sport >> 8);
+		uint8_t code = (uint8_t)p->nft_sport;
+
+		r = type == m->u.icmp.type && code >= m->u.icmp.code_lo &&
+		    code <= m->u.icmp.code_hi;
+		break;
+	}
+	default:
+		return M_UNMODELLED;
+	}
+	return r != m->neg ? M_MATCH : M_FAIL;
+}
+
 /* One match, without its negation unless the match handles it itself. */
 static enum mres match_one(const struct ev *e, const struct bf_rule *rule,
 			   const struct bf_match *m)
@@ -115,6 +171,8 @@ static enum mres match_one(const struct ev *e, const struct bf_rule *rule,
 	int nbytes = v6 ? 16 : 4;
 	bool r;
 
+	if (m->nft != BF_NFT_OFF)
+		return match_nft(p, rule, m);
 	switch (m->type) {
 	case BF_MATCH_L4PROTO:
 		if (v6) {
@@ -427,7 +485,7 @@ static bool v6_ext(uint8_t nh)
 /* ipv6_find_hdr(skb, &off, -1, &fragoff, NULL) over b[0..len):
  * (net/ipv6/exthdrs_core.c). Returns the protocol, -1 on error. */
 static int v6_walk(const uint8_t *b, size_t len, uint32_t *off,
-		   uint16_t *fragoff)
+		   uint16_t *fragoff, bool *ah)
 {
 	uint32_t start = 40;
 	uint8_t nh = b[6];
@@ -460,6 +518,8 @@ static int v6_walk(const uint8_t *b, size_t len, uint32_t *off,
 			}
 			hdrlen = 8;
 		} else if (nh == 51) {
+			/* where nft_set_pktinfo_ipv6()'s walk ends */
+			*ah = true;
 			hdrlen = ((uint32_t)b[start + 1] + 2) * 4;
 		} else {
 			hdrlen = ((uint32_t)b[start + 1] + 1) * 8;
@@ -469,6 +529,23 @@ static int v6_walk(const uint8_t *b, size_t len, uint32_t *off,
 	}
 	*off = start;
 	return nh;
+}
+
+/* pkt->nft_*: what nft's transport payload loads read at offset off */
+static void nft_view(struct bf_eval_pkt *pkt, const uint8_t *b, size_t len,
+		     uint32_t off)
+{
+	uint32_t n = off <= len ? (uint32_t)(len - off) : 0;
+
+	pkt->nft_avail = n;
+	if (n >= 1)
+		pkt->nft_sport = (uint16_t)(b[off] << 8);
+	if (n >= 2)
+		pkt->nft_sport |= b[off + 1];
+	if (n >= 4)
+		pkt->nft_dport = (uint16_t)(b[off + 2] << 8 | b[off + 3]);
+	if (n >= 14)
+		pkt->nft_flags = b[off + 13];
 }
 
 int bf_eval_pkt_parse(struct bf_eval_pkt *pkt, enum bf_family family,
@@ -500,26 +577,37 @@ int bf_eval_pkt_parse(struct bf_eval_pkt *pkt, enum bf_family family,
 		memcpy(pkt->daddr, b + 24, 16);
 		pkt->ttl = b[7];
 		pkt->iplen = (uint16_t)((b[4] << 8 | b[5]) + 40);
-		proto = v6_walk(b, len, &off, &pkt->fragoff);
+		pkt->nexthdr6 = b[6];
+		proto = v6_walk(b, len, &off, &pkt->fragoff, &pkt->nft_ah);
 		if (proto < 0) {
 			pkt->l6err = true;
 			pkt->fragoff = 0;
 			return 0;
 		}
 		pkt->l4proto = (uint8_t)proto;
-		if (pkt->fragoff)
-			return 0; /* nothing after a non-first fragment */
+		if (pkt->fragoff) {
+			/* nothing after a non-first fragment; nft's fast
+			 * loads read at offset 0 */
+			if (!pkt->nft_ah)
+				nft_view(pkt, b, len, 0);
+			return 0;
+		}
 		thoff = off;
 	}
+	if (!pkt->nft_ah)
+		nft_view(pkt, b, len, thoff);
 	pkt->avail = thoff <= len ? (uint32_t)(len - thoff) : 0;
 	if (pkt->fragoff)
 		return 0;
-	if (pkt->avail >= 4) {
-		pkt->sport = (uint16_t)(b[thoff] << 8 | b[thoff + 1]);
-		pkt->dport = (uint16_t)(b[thoff + 2] << 8 | b[thoff + 3]);
+	/* as far as the bytes go (nft reads single fields) */
+	if (pkt->avail >= 1)
 		pkt->icmp_type = b[thoff];
+	if (pkt->avail >= 2) {
+		pkt->sport = (uint16_t)(b[thoff] << 8 | b[thoff + 1]);
 		pkt->icmp_code = b[thoff + 1];
 	}
+	if (pkt->avail >= 4)
+		pkt->dport = (uint16_t)(b[thoff + 2] << 8 | b[thoff + 3]);
 	if (pkt->avail >= 14)
 		pkt->tcpflags = b[thoff + 13];
 	return 0;

@@ -48,7 +48,8 @@ static int key_field(const struct bf_rule *r, const struct bf_match *m)
 						   BF_FOLD_DADDR;
 	case BF_MATCH_SPORT:
 	case BF_MATCH_DPORT:
-		if (m->u.ports.lo != m->u.ports.hi)
+		/* nft evaluation reads other bytes (pctx.nft_*) */
+		if (m->u.ports.lo != m->u.ports.hi || m->nft != BF_NFT_OFF)
 			return -1;
 		return m->type == BF_MATCH_SPORT ? BF_FOLD_SPORT :
 						   BF_FOLD_DPORT;
@@ -65,6 +66,10 @@ static int key_field(const struct bf_rule *r, const struct bf_match *m)
 
 bool bf_fold_can_hotdrop(const struct bf_rule *rule, const struct bf_match *m)
 {
+	/* nft evaluation never hotdrops: a header that cannot be read
+	 * fails the match (NFT_BREAK) */
+	if (m->nft != BF_NFT_OFF)
+		return false;
 	return m->type == BF_MATCH_L4HDR ||
 	       (m->type == BF_MATCH_L4PROTO && rule->family == BF_FAMILY_INET6);
 }
@@ -75,7 +80,7 @@ bool bf_fold_can_hotdrop(const struct bf_rule *rule, const struct bf_match *m)
  * once per rule reached, never once per group). */
 static bool same_common(const struct bf_match *a, const struct bf_match *b)
 {
-	if (a->type != b->type || a->neg != b->neg)
+	if (a->type != b->type || a->neg != b->neg || a->nft != b->nft)
 		return false;
 	switch (a->type) {
 	case BF_MATCH_L4PROTO:
@@ -91,7 +96,8 @@ static bool same_common(const struct bf_match *a, const struct bf_match *b)
 	case BF_MATCH_COMMENT:
 		return true;
 	case BF_MATCH_L4HDR:
-		/* min_len 0 hotdrops inline: not folded */
+		/* min_len 0 hotdrops inline: not folded (nft's gates have
+		 * min_len >= 1) */
 		return a->u.l4hdr.min_len > 0 &&
 		       a->u.l4hdr.proto == b->u.l4hdr.proto &&
 		       a->u.l4hdr.min_len == b->u.l4hdr.min_len &&

@@ -86,6 +86,10 @@ static bool member_preds(const struct bf_rule *r, struct pred *p,
 		struct pred *q;
 		int f, plen;
 
+		/* nft evaluation (bf_match.nft) reads other packet context
+		 * fields (pctx.nft_*, nft's AH stop): linear code only */
+		if (m->nft != BF_NFT_OFF)
+			return false;
 		switch (m->type) {
 		case BF_MATCH_COMMENT:
 			continue;

@@ -52,6 +52,9 @@ enum ipt_mod_id {
 	IPT_MOD_TIME,
 	IPT_MOD_RT, /* mod_rt.c (ip6tables) */
 	IPT_MOD_BPF, /* m_bpf.c */
+	IPT_MOD_NFTLIMIT, /* mod_nft.c (bpfilter's, for nft) */
+	IPT_MOD_TH, /* mod_nft.c (bpfilter's, for nft) */
+	IPT_MOD_NFT, /* mod_nftbreak.c (bpfilter's: nft evaluation) */
 	IPT_MOD_COUNT,
 };
 
@@ -257,6 +260,34 @@ int ipt_rt_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		 int argc, char **argv, int *idx);
 int ipt_rt_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
 void ipt_rt_print(FILE *out, const struct bf_rule *rule,
+		  const struct bf_match *m);
+
+/* ---- mod_nftbreak.c: -m nft, matches with nft evaluation (bpfilter's,
+ * bf_match.nft) ---- */
+extern const struct ipt_modopt ipt_nftb_opts[];
+int ipt_nftb_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		   const struct ipt_modopt *opt, const char *arg, bool inv,
+		   int argc, char **argv, int *idx);
+int ipt_nftb_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+int ipt_nftb_emit(struct ipt_rule_ctx *ctx, const struct ipt_mod_inst *inst,
+		  struct bf_rule *rule, uint16_t instance);
+void ipt_nftb_print(FILE *out, const struct bf_rule *rule,
+		    const struct bf_match *m);
+
+/* ---- mod_nft.c: -m nftlimit, -m th (bpfilter's, for nft input) ---- */
+extern const struct ipt_modopt ipt_nftlimit_opts[];
+int ipt_nftlimit_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		       const struct ipt_modopt *opt, const char *arg, bool inv,
+		       int argc, char **argv, int *idx);
+int ipt_nftlimit_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+void ipt_nftlimit_print(FILE *out, const struct bf_rule *rule,
+			const struct bf_match *m);
+extern const struct ipt_modopt ipt_th_opts[];
+int ipt_th_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		 const struct ipt_modopt *opt, const char *arg, bool inv,
+		 int argc, char **argv, int *idx);
+int ipt_th_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+void ipt_th_print(FILE *out, const struct bf_rule *rule,
 		  const struct bf_match *m);
 
 /* The conntrack module (all of xt_conntrack revision 3). */

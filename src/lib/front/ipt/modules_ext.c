@@ -1667,7 +1667,7 @@ static int set_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 			ipt_err(ctx, "Set %s doesn't exist.", name);
 			return -ENOENT;
 		}
-		if (!set->is_list && set->family != ctx->family) {
+		if (!bf_set_any_family(set) && set->family != ctx->family) {
 			ipt_err(ctx,
 				"The protocol family of set %s is %s, which "
 				"is not applicable.",
@@ -1981,6 +1981,10 @@ static const struct ct_name ct_status_names[] = {
 	{ "SEEN_REPLY", BF_CT_STATUS_SEEN_REPLY },
 	{ "ASSURED", BF_CT_STATUS_ASSURED },
 	{ "CONFIRMED", BF_CT_STATUS_CONFIRMED },
+	/* bpfilter's extension, for nft's ct status snat, dnat, dying */
+	{ "SRC_NAT", BF_CT_STATUS_SRC_NAT },
+	{ "DST_NAT", BF_CT_STATUS_DST_NAT },
+	{ "DYING", BF_CT_STATUS_DYING },
 };
 
 static bool ct_parse_list(const char *arg, const struct ct_name *names,
@@ -2719,6 +2723,21 @@ const struct ipt_module ipt_ext_modules[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	    ipt_rt_final, ipt_rt_print),
 	EXT(IPT_MOD_BPF, "bpf", -1, ipt_bpf_opts, ipt_bpf_parse, ipt_bpf_final,
 	    ipt_bpf_print),
+	EXT(IPT_MOD_NFTLIMIT, "nftlimit", -1, ipt_nftlimit_opts,
+	    ipt_nftlimit_parse, ipt_nftlimit_final, ipt_nftlimit_print),
+	EXT(IPT_MOD_TH, "th", -1, ipt_th_opts, ipt_th_parse, ipt_th_final,
+	    ipt_th_print),
+	/* several IR matches per instance: its own emit */
+	[IPT_MOD_NFT - IPT_MOD_EXT_FIRST] = {
+		.id = IPT_MOD_NFT,
+		.name = "nft",
+		.family = -1,
+		.opts = ipt_nftb_opts,
+		.parse = ipt_nftb_parse,
+		.final = ipt_nftb_final,
+		.emit = ipt_nftb_emit,
+		.print = ipt_nftb_print,
+	},
 };
 
 static const enum bf_match_type ext_types[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
@@ -2742,6 +2761,10 @@ static const enum bf_match_type ext_types[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	[IPT_MOD_TIME - IPT_MOD_EXT_FIRST] = BF_MATCH_TIME,
 	[IPT_MOD_RT - IPT_MOD_EXT_FIRST] = BF_MATCH_RT,
 	[IPT_MOD_BPF - IPT_MOD_EXT_FIRST] = BF_MATCH_BPF,
+	[IPT_MOD_NFTLIMIT - IPT_MOD_EXT_FIRST] = BF_MATCH_NFT_LIMIT,
+	[IPT_MOD_TH - IPT_MOD_EXT_FIRST] = BF_MATCH_TH_SPORT, /* or DPORT */
+	/* matches of several types, told by bf_match.nft (print.c) */
+	[IPT_MOD_NFT - IPT_MOD_EXT_FIRST] = BF_MATCH_COUNT,
 };
 
 enum bf_match_type ipt_ext_match_type(enum ipt_mod_id id)

@@ -131,6 +131,8 @@ static enum ipt_mod_id module_of(const struct bf_rule *rule,
 {
 	uint8_t proto = 0;
 
+	if (m->nft != BF_NFT_OFF)
+		return IPT_MOD_NFT;
 	if (m->origin.module > IPT_MOD_CORE && m->origin.module < IPT_MOD_COUNT)
 		return (enum ipt_mod_id)m->origin.module;
 	for (size_t i = 0; i < rule->n_matches; i++) {
@@ -163,6 +165,8 @@ static enum ipt_mod_id module_of(const struct bf_rule *rule,
 		return IPT_MOD_COMMENT;
 	case BF_MATCH_CONNTRACK:
 		return IPT_MOD_CONNTRACK;
+	case BF_MATCH_TH_DPORT: /* mod_nft.c */
+		return IPT_MOD_TH;
 	default:
 		break;
 	}

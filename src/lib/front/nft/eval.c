@@ -374,6 +374,17 @@ static int cmp_elem(const void *a, const void *b)
 		x = x->sub[0];
 	if (y->kind == BF_NFT_E_MAPPING)
 		y = y->sub[0];
+	if (x->kind == BF_NFT_E_CONCAT && y->kind == BF_NFT_E_CONCAT &&
+	    x->n_sub == y->n_sub) {
+		/* component by component, as nft orders concatenated keys */
+		for (size_t i = 0; i < x->n_sub; i++) {
+			const struct bf_nft_expr *xs = x->sub[i], *ys = y->sub[i];
+			int r = cmp_elem(&xs, &ys);
+			if (r)
+				return r;
+		}
+		return 0;
+	}
 	if (x->kind == BF_NFT_E_RANGE || x->kind == BF_NFT_E_PREFIX)
 		x = x->sub[0];
 	if (y->kind == BF_NFT_E_RANGE || y->kind == BF_NFT_E_PREFIX)
@@ -531,7 +542,7 @@ static int eval_set_elems(struct evalctx *c, struct bf_nft_expr *set,
 		merge_ranges(set);
 	/* elements in key order, as nft lists them: the same AST (and IR)
 	 * whatever order the input wrote them in */
-	if (n == 1 && set->n_sub > 1)
+	if (set->n_sub > 1)
 		qsort(set->sub, set->n_sub, sizeof(*set->sub), cmp_elem);
 	if (is_map && n == 1)
 		return check_overlaps(c, set);
@@ -1014,6 +1025,37 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 				j--;
 			}
 		}
+	}
+	/* `meta iiftype ether` is the dependency nft adds before an ether
+	 * field in ip, ip6 and inet tables, and drops from the listing */
+	for (size_t i = 0; fam != BF_NFT_FAMILY_NETDEV &&
+			   fam != BF_NFT_FAMILY_BRIDGE && i < rule->n_stmts;
+	     i++) {
+		struct bf_nft_stmt *s = &rule->stmts[i];
+		bool l3 = false, ether = false;
+		if (!is_single_eq(s) ||
+		    !field_is(s->u.match.lhs, "meta", "iiftype") ||
+		    s->u.match.rhs->num != 1 /* ARPHRD_ETHER */)
+			continue;
+		for (size_t j = i + 1; j < rule->n_stmts && !ether; j++) {
+			const struct bf_nft_field *f;
+			if (rule->stmts[j].kind != BF_NFT_S_MATCH ||
+			    !(f = first_field(rule->stmts[j].u.match.lhs)))
+				continue;
+			ether = !strcmp(f->proto, "ether");
+			l3 |= !strcmp(f->proto, "ip") || !strcmp(f->proto, "ip6");
+		}
+		if (!ether)
+			continue;
+		if (fam == BF_NFT_FAMILY_INET && l3) {
+			/* nft lists the ether match before the ip one
+			 * there; that order is not reproduced */
+			nft_unsupported(&c->errs, &s->loc,
+					"iiftype ether then ip/ip6 fields before ether ones in an inet table");
+			return -EOPNOTSUPP;
+		}
+		stmt_remove(rule, i);
+		i--;
 	}
 	/* adjacent equality matches on contiguous fields of one header list
 	 * in header order (nft merges them into one load and splits them

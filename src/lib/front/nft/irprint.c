@@ -15,6 +15,7 @@
 #include "bpfilter/log.h"
 #include "bpfilter/set.h"
 #include "front/nft/nft.h"
+#include "front/nft/setmap.h"
 
 static const char *const tcpflag_names[8] = { "fin", "syn", "rst", "psh",
 					      "ack", "urg", "ecn", "cwr" };
@@ -119,13 +120,15 @@ static const char *reject_str(enum bf_reject_with w)
 }
 
 /* One rule's statements; false if something has no nft form (*what). */
-static bool rule_stmts(FILE *out, const struct bf_rule *r, bool counters,
+static bool rule_stmts(FILE *out, const struct bf_ruleset *rs,
+		       const struct bf_rule *r, bool counters,
 		       const char **what)
 {
 	enum bf_family f = r->family;
 	const char *ip = f == BF_FAMILY_INET4 ? "ip" : "ip6";
 	const char *l4 = "th";
 	const char *comment = NULL;
+	const struct bf_match *vmap = NULL;
 	bool sep = false;
 
 #define SP() (sep ? fputc(' ', out) : 0, sep = true)
@@ -133,6 +136,13 @@ static bool rule_stmts(FILE *out, const struct bf_rule *r, bool counters,
 		const struct bf_match *m = &r->matches[i];
 		switch (m->type) {
 		case BF_MATCH_L4PROTO:
+			if (m->nft == BF_NFT_RAW) {
+				/* the IPv6 header's field (bf_nft_mode) */
+				SP();
+				fprintf(out, "ip6 nexthdr %s%u", op(m->neg),
+					m->u.proto);
+				break;
+			}
 			if (!m->u.proto) {
 				*what = "protocol all";
 				return false;
@@ -207,8 +217,9 @@ static bool rule_stmts(FILE *out, const struct bf_rule *r, bool counters,
 							       "icmpv6";
 			bool all_codes = m->u.icmp.code_lo == 0 &&
 					 m->u.icmp.code_hi == 0xff;
-			if (f == BF_FAMILY_INET4 && m->u.icmp.type == 0xff)
-				break; /* any type */
+			if (f == BF_FAMILY_INET4 && m->u.icmp.type == 0xff &&
+			    m->nft == BF_NFT_OFF)
+				break; /* any type (not in nft evaluation) */
 			if (m->neg && !all_codes) {
 				*what = "negated icmp type and code";
 				return false;
@@ -299,18 +310,75 @@ static bool rule_stmts(FILE *out, const struct bf_rule *r, bool counters,
 		case BF_MATCH_COMMENT:
 			comment = m->u.comment;
 			break;
-		case BF_MATCH_SET: /* a one-address set (setmap.c) */
-			if (m->u.set.dim != 1 || m->u.set.return_nomatch ||
-			    m->u.set.no_update_counters ||
-			    m->u.set.no_update_subcounters) {
+		case BF_MATCH_SET: /* a lowered nft set (setmap.c) */
+			if (nft_setmap_vmap_half(rs, r) == 1) {
+				vmap = m; /* printed as the verdict */
+				break;
+			}
+			SP();
+			if (!nft_setmap_print_lookup(out, rs, m, f, l4)) {
 				*what = "set";
 				return false;
 			}
-			SP();
-			fprintf(out, "%s %s %s@%s", ip,
-				m->u.set.flags & 1 ? "daddr" : "saddr",
-				m->neg ? "!= " : "", m->u.set.name);
 			break;
+		case BF_MATCH_NFT_LIMIT: {
+			struct bf_nft_stmt st = { .kind = BF_NFT_S_LIMIT };
+			st.u.limit.rate = m->u.nft_limit.rate;
+			st.u.limit.unit = m->u.nft_limit.unit;
+			st.u.limit.burst = m->u.nft_limit.burst;
+			st.u.limit.bytes = m->u.nft_limit.bytes;
+			st.u.limit.over = m->u.nft_limit.over;
+			SP();
+			nft_stmt_print(out, &st);
+			break;
+		}
+		case BF_MATCH_TH_SPORT:
+		case BF_MATCH_TH_DPORT:
+			SP();
+			fprintf(out, "th %s %s%u",
+				m->type == BF_MATCH_TH_SPORT ? "sport" :
+							       "dport",
+				op(m->neg), m->u.ports.lo);
+			if (m->u.ports.hi != m->u.ports.lo)
+				fprintf(out, "-%u", m->u.ports.hi);
+			break;
+		case BF_MATCH_CONNTRACK: {
+			/* what the nft lowering makes: ct status, ct
+			 * direction (lower.c) */
+			const typeof(m->u.conntrack) *ct = &m->u.conntrack;
+			const struct nft_sym *sy =
+				nft_dtype(BF_NFT_DT_CTSTATUS)->syms;
+			uint16_t fl = ct->match_flags;
+			bool any = false;
+			if (m->neg || !fl ||
+			    (fl & ~(BF_CT_STATUS | BF_CT_DIRECTION)) ||
+			    ((fl & BF_CT_STATUS) && !ct->status_mask)) {
+				*what = "conntrack";
+				return false;
+			}
+			if (fl & BF_CT_STATUS) {
+				SP();
+				fputs(ct->invert_flags & BF_CT_STATUS ?
+					      "ct status ! " :
+					      "ct status ",
+				      out);
+				for (size_t k = 0; sy[k].name; k++) {
+					if (!(ct->status_mask & sy[k].value))
+						continue;
+					fprintf(out, "%s%s", any ? "," : "",
+						sy[k].name);
+					any = true;
+				}
+			}
+			if (fl & BF_CT_DIRECTION) {
+				SP();
+				fprintf(out, "ct direction %s",
+					ct->invert_flags & BF_CT_DIRECTION ?
+						"reply" :
+						"original");
+			}
+			break;
+		}
 		case BF_MATCH_BPF: /* bpfilter's extension (bpf.c) */
 			SP();
 			nft_bpf_print(out, m->u.bpf.ref, m->neg, false);
@@ -326,6 +394,17 @@ static bool rule_stmts(FILE *out, const struct bf_rule *r, bool counters,
 			r->counter.packets, r->counter.bytes);
 	else
 		fputs("counter", out);
+	if (vmap) {
+		/* the accept half of a lowered vmap (setmap.c) */
+		fputc(' ', out);
+		if (!nft_setmap_print_lookup(out, rs, vmap, f, l4)) {
+			*what = "set";
+			return false;
+		}
+		if (comment)
+			fprintf(out, " comment \"%s\"", comment);
+		return true;
+	}
 	switch (r->verdict.kind) {
 	case BF_VERDICT_CONTINUE:
 		break;
@@ -373,6 +452,22 @@ static bool rule_stmts(FILE *out, const struct bf_rule *r, bool counters,
 		if (r->verdict.u.log.flags & BF_LOGF_MACDECODE)
 			fputs(" flags ether", out);
 		break;
+	case BF_VERDICT_NFLOG: {
+		const typeof(r->verdict.u.nflog) *nl = &r->verdict.u.nflog;
+		if (nl->len && !nl->copy_len) {
+			*what = "NFLOG --nflog-range";
+			return false;
+		}
+		fputs(" log", out);
+		if (nl->prefix[0])
+			fprintf(out, " prefix \"%s\"", nl->prefix);
+		fprintf(out, " group %u", nl->group);
+		if (nl->len)
+			fprintf(out, " snaplen %u", nl->len);
+		if (nl->threshold)
+			fprintf(out, " queue-threshold %u", nl->threshold);
+		break;
+	}
 	case BF_VERDICT_MARK:
 		if (r->verdict.u.mark.mask == 0xffffffff) {
 			fprintf(out, " meta mark set 0x%08x",
@@ -422,7 +517,8 @@ int bf_nft_print_ir(FILE *out, const struct bf_ruleset *rs,
 						    rs->sets[i].name))
 						used = true;
 		}
-		if (used && rs->sets[i].family == family) {
+		if (used && (rs->sets[i].family == family ||
+			     bf_set_any_family(&rs->sets[i]))) {
 			int r = nft_set_print_decl(out, &rs->sets[i]);
 			if (r == -ENOMEM)
 				return r;
@@ -452,7 +548,14 @@ int bf_nft_print_ir(FILE *out, const struct bf_ruleset *rs,
 				bool ok;
 				if (!m)
 					return -ENOMEM;
-				ok = rule_stmts(m, &c->rules[j], counters,
+				if (nft_setmap_vmap_half(rs, &c->rules[j]) ==
+				    2) {
+					/* printed with its accept half */
+					fclose(m);
+					free(buf);
+					continue;
+				}
+				ok = rule_stmts(m, rs, &c->rules[j], counters,
 						&what);
 				fclose(m);
 				if (ok) {

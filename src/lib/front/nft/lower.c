@@ -16,9 +16,11 @@
  *    per element when the elements are pairwise disjoint (so at most one
  *    of them can match a packet, and side effects happen once); a verdict
  *    map becomes one IR rule per element with its verdict.
- *  - `log` becomes an IR LOG rule with the same matches followed by the
- *    rule with the verdict (matches have no side effects: `limit` is
- *    refused).
+ *  - `log` becomes an IR LOG (NFLOG with a group) rule with the same
+ *    matches followed by the rule with the verdict; matches have no side
+ *    effects but `limit` (nft's bucket, BF_MATCH_NFT_LIMIT), which is
+ *    refused where it would run twice (a log after it, a set of several
+ *    elements) or after a match the iptables text moves before it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +31,7 @@
 #include "bpfilter/log.h"
 #include "bpfilter/set.h"
 #include "front/nft/nft.h"
+#include "front/nft/setmap.h"
 
 struct lctx {
 	struct nft_errs errs;
@@ -43,6 +46,8 @@ struct lctx {
 	size_t n_seen;
 	/* bf_nft_lower_sets(): named address sets become ruleset sets */
 	bool map_sets;
+	/* a mapped `vmap @m` (setmap.c): lowering its drop rule */
+	bool vmap_drop;
 };
 
 /* A fresh IR chain name "nft.N": used by no chain of the nft table being
@@ -63,11 +68,11 @@ static void synth_name(struct lctx *c, char *buf, size_t size)
 	}
 }
 
-/* iptables-save text (what apply and the saved state carry the IR in)
- * names the six flags of libxt_tcp only. */
-#define TCPFLAGS_ECN_WHY                                                       \
-	"tcp flags ecn/cwr, and == (all 8 bits): the IR's iptables form has "  \
-	"FIN,SYN,RST,PSH,ACK,URG only"
+/* nft runs a limit once per rule; the IR rule of a log (or set)
+ * statement repeats the matches before it. */
+#define LIMIT_SIDE_WHY                                                         \
+	"log or set statements after limit (their IR rule would take tokens " \
+	"a second time)"
 
 /* Report a refused construct once (rules are lowered once per family). */
 #define REFUSE(c, loc, ...)                                                    \
@@ -114,6 +119,14 @@ static void set_line(struct bf_match *m, const struct bf_nft_loc *loc)
 	m->line = loc->line;
 }
 
+/* `meta l4proto` (and the protocol a payload implies): nft evaluation on
+ * IPv6, where nft's walk differs from ip6tables'; IPv4's protocol field
+ * is the same for both (nft_set_pktinfo_ipv4()), and stays -p. */
+static uint8_t l4proto_mode(const struct bf_rule *r)
+{
+	return r->family == BF_FAMILY_INET6 ? BF_NFT_BREAK : BF_NFT_OFF;
+}
+
 static int add(struct lctx *c, struct bf_rule *r, struct bf_match *m)
 {
 	int ret;
@@ -125,7 +138,8 @@ static int add(struct lctx *c, struct bf_rule *r, struct bf_match *m)
 	for (size_t i = 0; i < r->n_matches; i++) {
 		const struct bf_match *o = &r->matches[i];
 		if (m->type == BF_MATCH_L4PROTO &&
-		    o->type == BF_MATCH_L4PROTO && !m->neg && !o->neg) {
+		    o->type == BF_MATCH_L4PROTO && !m->neg && !o->neg &&
+		    m->nft == o->nft) {
 			if (o->u.proto != m->u.proto)
 				r->counter_idx = UINT32_MAX;
 			return 0;
@@ -166,6 +180,10 @@ static void range_of(const struct bf_nft_expr *e, uint64_t *lo, uint64_t *hi)
 	}
 }
 
+static int add_l4_gate(struct lctx *c, struct bf_rule *r,
+		       const struct bf_nft_field *f,
+		       const struct bf_nft_loc *loc);
+
 /* Add the IR matches for `lhs OP elem` (elem: value/range/prefix) to r.
  * family: the rule's family. Returns 0, -EOPNOTSUPP (reported), -ENOMEM */
 static int lower_cmp(struct lctx *c, struct bf_rule *r,
@@ -185,11 +203,10 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 		if (bf && lhs->op == BF_NFT_BINOP_AND &&
 		    el->kind == BF_NFT_E_VALUE && !strcmp(bf->proto, "tcp") &&
 		    !strcmp(bf->name, "flags")) {
-			if ((lhs->sub[1]->num | el->num) & 0xc0) {
-				REFUSE(c, &lhs->loc, TCPFLAGS_ECN_WHY);
-				return -EOPNOTSUPP;
-			}
+			/* all 8 bits (ecn, cwr too): nft evaluation, which
+			 * the iptables text carries as -m nft */
 			m.type = BF_MATCH_TCPFLAGS;
+			m.nft = BF_NFT_BREAK;
 			m.u.tcpflags.mask = (uint8_t)lhs->sub[1]->num;
 			m.u.tcpflags.cmp = (uint8_t)el->num;
 			return add(c, r, &m);
@@ -250,6 +267,18 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 			}
 			return add(c, r, &m);
 		}
+		if (!strcmp(f->name, "nexthdr")) {
+			/* the raw field (nft's payload at network header
+			 * offset 6), not the walked protocol */
+			if (el->kind != BF_NFT_E_VALUE) {
+				REFUSE(c, &el->loc, "nexthdr ranges");
+				return -EOPNOTSUPP;
+			}
+			m.type = BF_MATCH_L4PROTO;
+			m.nft = BF_NFT_RAW;
+			m.u.proto = (uint8_t)el->num;
+			return add(c, r, &m);
+		}
 		if (!strcmp(f->name, "ttl") || !strcmp(f->name, "hoplimit")) {
 			if (el->kind != BF_NFT_E_VALUE) {
 				REFUSE(c, &el->loc, "ttl/hoplimit ranges");
@@ -281,12 +310,59 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 		       f->name);
 		return -EOPNOTSUPP;
 	}
-	if (!strcmp(f->proto, "tcp") || !strcmp(f->proto, "udp") ||
-	    !strcmp(f->proto, "th")) {
-		if (!strcmp(f->proto, "th")) {
-			REFUSE(c, &lhs->loc, "th (any transport) ports");
+	if (!strcmp(f->proto, "ether")) {
+		/* `meta iiftype ether` (the dependency nft adds) and the
+		 * link-layer header's source: mac_mt()'s test (an Ethernet
+		 * device, a MAC header in the skb), no match without them
+		 * whatever the operator as nft_payload_eval() breaks */
+		if (strcmp(f->name, "saddr") || el->kind != BF_NFT_E_VALUE) {
+			REFUSE(c, &lhs->loc,
+			       "ether %s in this form (ether saddr ADDR only)",
+			       f->name);
 			return -EOPNOTSUPP;
 		}
+		m.type = BF_MATCH_MAC;
+		memcpy(m.u.mac.addr, el->bytes, 6);
+		return add(c, r, &m);
+	}
+	if (!strcmp(f->proto, "th")) {
+		if (strcmp(f->name, "sport") && strcmp(f->name, "dport")) {
+			REFUSE(c, &lhs->loc, "th %s has no IR equivalent",
+			       f->name);
+			return -EOPNOTSUPP;
+		}
+		/* after `meta l4proto tcp|udp` it is that protocol's port
+		 * (the same bytecode: nft lists it as `udp dport`, and
+		 * `nft -j` gives it so) */
+		for (size_t i = 0; i < r->n_matches; i++) {
+			const struct bf_match *o = &r->matches[i];
+			const struct bf_nft_field *pf;
+			if (o->type != BF_MATCH_L4PROTO || o->neg ||
+			    (o->u.proto != 6 && o->u.proto != 17))
+				continue;
+			pf = nft_field_find(o->u.proto == 6 ? "tcp" : "udp",
+					    f->name);
+			if (!pf || add_l4_gate(c, r, pf, loc))
+				return -ENOMEM;
+			range_of(el, &lo, &hi);
+			m.type = f->name[0] == 's' ? BF_MATCH_SPORT :
+						     BF_MATCH_DPORT;
+			m.nft = BF_NFT_BREAK;
+			m.u.ports.lo = (uint16_t)lo;
+			m.u.ports.hi = (uint16_t)hi;
+			return add(c, r, &m);
+		}
+		/* any protocol (m_nftlimit.c); its own -m th instance in the
+		 * iptables text, one port option each */
+		range_of(el, &lo, &hi);
+		m.type = f->name[0] == 's' ? BF_MATCH_TH_SPORT :
+					     BF_MATCH_TH_DPORT;
+		m.origin.instance = (uint16_t)r->n_matches;
+		m.u.ports.lo = (uint16_t)lo;
+		m.u.ports.hi = (uint16_t)hi;
+		return add(c, r, &m);
+	}
+	if (!strcmp(f->proto, "tcp") || !strcmp(f->proto, "udp")) {
 		if (!strcmp(f->name, "flags")) {
 			/* handled by the caller (needs the relational op) */
 			REFUSE(c, &lhs->loc, "tcp flags in this form");
@@ -299,6 +375,7 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 		}
 		range_of(el, &lo, &hi);
 		m.type = f->name[0] == 's' ? BF_MATCH_SPORT : BF_MATCH_DPORT;
+		m.nft = BF_NFT_BREAK;
 		m.u.ports.lo = (uint16_t)lo;
 		m.u.ports.hi = (uint16_t)hi;
 		return add(c, r, &m);
@@ -311,6 +388,7 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 				return -EOPNOTSUPP;
 			}
 			m.type = BF_MATCH_L4PROTO;
+			m.nft = l4proto_mode(r);
 			m.u.proto = (uint8_t)el->num;
 			return add(c, r, &m);
 		case BF_NFT_META_MARK:
@@ -395,11 +473,119 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 			m.u.ctstate.mask = mask;
 			return add(c, r, &m);
 		}
+		if (f->id == BF_NFT_CT_DIRECTION && el->kind == BF_NFT_E_VALUE &&
+		    el->num <= 1) {
+			/* nft_ct_get_eval(): CTINFO2DIR(ctinfo), no match
+			 * without an entry, as conntrack_mt()'s --ctdir */
+			m.type = BF_MATCH_CONNTRACK;
+			m.neg = false;
+			m.u.conntrack.match_flags = BF_CT_DIRECTION;
+			if ((el->num == 1) != neg)
+				m.u.conntrack.invert_flags = BF_CT_DIRECTION;
+			return add(c, r, &m);
+		}
 		REFUSE(c, &lhs->loc, "ct %s in this form", f->name);
 		return -EOPNOTSUPP;
 	}
 	REFUSE(c, &lhs->loc, "%s %s has no IR equivalent", f->proto, f->name);
 	return -EOPNOTSUPP;
+}
+
+/* `limit rate [over] N/unit [burst B]`: nft_limit's bucket (m_nft.c).
+ * The match is stateful: evaluated once per packet reaching it, in
+ * its place among the rule's matches. */
+static int lower_limit(struct lctx *c, struct bf_rule *r,
+		       const struct bf_nft_stmt *s)
+{
+	struct bf_match m = { 0 };
+	uint64_t max, cost;
+
+	set_line(&m, &s->loc);
+	m.type = BF_MATCH_NFT_LIMIT;
+	m.origin.instance = (uint16_t)r->n_matches;
+	m.u.nft_limit.rate = s->u.limit.rate;
+	m.u.nft_limit.unit = s->u.limit.unit;
+	m.u.nft_limit.burst = (uint32_t)s->u.limit.burst;
+	if (!s->u.limit.bytes && !s->u.limit.burst)
+		m.u.nft_limit.burst = 5; /* nft_limit_init()'s default */
+	m.u.nft_limit.bytes = s->u.limit.bytes;
+	m.u.nft_limit.over = s->u.limit.over;
+	if (s->u.limit.burst > UINT32_MAX ||
+	    bf_nft_limit_bucket(&m.u.nft_limit, &max, &cost)) {
+		/* NFTA_LIMIT_BURST is 32 bits; nft_limit_init() refuses
+		 * rate 0 and overflowing buckets */
+		REFUSE(c, &s->loc,
+		       "a limit the kernel refuses (rate 0, or a bucket that overflows)");
+		return -EOPNOTSUPP;
+	}
+	return add(c, r, &m);
+}
+
+/* Matches the iptables text (apply's input) evaluates first, whatever
+ * their place: -s, -d, -i, -o, -p, -f. After a limit they would change
+ * which packets take tokens. */
+static bool core_after_limit(const struct bf_rule *r)
+{
+	bool limit = false;
+
+	for (size_t i = 0; i < r->n_matches; i++) {
+		switch (r->matches[i].type) {
+		case BF_MATCH_NFT_LIMIT:
+			limit = true;
+			break;
+		case BF_MATCH_SADDR:
+		case BF_MATCH_DADDR:
+		case BF_MATCH_IIFNAME:
+		case BF_MATCH_OIFNAME:
+		case BF_MATCH_L4PROTO:
+		case BF_MATCH_FRAG:
+			if (limit)
+				return true;
+			break;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
+static bool has_limit(const struct bf_rule *r)
+{
+	for (size_t i = 0; i < r->n_matches; i++)
+		if (r->matches[i].type == BF_MATCH_NFT_LIMIT)
+			return true;
+	return false;
+}
+
+/* `ct status [!] FLAGS`: any of the bits (none of them with `!`), as
+ * nft lists a bitmask compare; the register is ct->status
+ * (nft_ct_get_eval(), no match without an entry), which conntrack_mt()'s
+ * --ctstatus tests the same way. `==`/`!=` compare all 32 bits of the
+ * status and have no IR form. */
+static int lower_ctstatus(struct lctx *c, struct bf_rule *r,
+			  const struct bf_nft_stmt *s)
+{
+	const struct bf_nft_expr *rhs = s->u.match.rhs;
+	const uint64_t known = BF_CT_STATUS_EXPECTED | BF_CT_STATUS_SEEN_REPLY |
+			       BF_CT_STATUS_ASSURED | BF_CT_STATUS_CONFIRMED |
+			       BF_CT_STATUS_SRC_NAT | BF_CT_STATUS_DST_NAT |
+			       BF_CT_STATUS_DYING;
+	struct bf_match m = { 0 };
+
+	if ((s->u.match.op != BF_NFT_OP_IMPLICIT &&
+	     s->u.match.op != BF_NFT_OP_NEG) ||
+	    rhs->kind != BF_NFT_E_VALUE || !rhs->num || (rhs->num & ~known)) {
+		REFUSE(c, &s->loc,
+		       "ct status other than [!] expected, seen-reply, assured, confirmed, snat, dnat, dying");
+		return -EOPNOTSUPP;
+	}
+	set_line(&m, &s->loc);
+	m.type = BF_MATCH_CONNTRACK;
+	m.u.conntrack.match_flags = BF_CT_STATUS;
+	m.u.conntrack.status_mask = (uint16_t)rhs->num;
+	if (s->u.match.op == BF_NFT_OP_NEG)
+		m.u.conntrack.invert_flags = BF_CT_STATUS;
+	return add(c, r, &m);
 }
 
 /* The transport header a field needs, before its match. */
@@ -412,22 +598,30 @@ static int add_l4_gate(struct lctx *c, struct bf_rule *r,
 
 	if (!f || f->base != BF_NFT_BASE_TH || !f->l4proto)
 		return 0;
-	for (size_t i = 0; i < r->n_matches; i++)
-		if (r->matches[i].type == BF_MATCH_L4HDR &&
-		    r->matches[i].u.l4hdr.proto == f->l4proto)
+	need = (uint8_t)((f->off_bits + f->len_bits + 7) / 8);
+	/* nft_payload_eval(): a header that cannot be read does not match
+	 * (NFT_BREAK), so the gate (nft evaluation, bf_nft_mode) asks for
+	 * the end of the farthest field of the rule: the rule holds only
+	 * if every load succeeds, whatever their order (none hotdrops). */
+	for (size_t i = 0; i < r->n_matches; i++) {
+		struct bf_match *o = &r->matches[i];
+		if (o->type == BF_MATCH_L4HDR &&
+		    o->u.l4hdr.proto == f->l4proto) {
+			if (o->u.l4hdr.min_len < need)
+				o->u.l4hdr.min_len = need;
 			return 0;
+		}
+	}
 	set_line(&m, loc);
 	m.type = BF_MATCH_L4PROTO;
+	m.nft = l4proto_mode(r);
 	m.u.proto = f->l4proto;
 	if (add(c, r, &m))
 		return -ENOMEM;
 	memset(&m.u, 0, sizeof(m.u));
 	m.type = BF_MATCH_L4HDR;
+	m.nft = BF_NFT_BREAK;
 	m.u.l4hdr.proto = f->l4proto;
-	need = (uint8_t)((f->off_bits + f->len_bits + 7) / 8);
-	/* nft_payload_eval(): a header that cannot be read does not match
-	 * (NFT_BREAK) where xt matches drop; a min_len of the field's own
-	 * end keeps the difference to truncated packets. */
 	m.u.l4hdr.min_len = need;
 	return add(c, r, &m);
 }
@@ -442,7 +636,10 @@ static int lower_icmp(struct lctx *c, struct bf_rule *r,
 	uint64_t lo, hi;
 	int ret;
 
-	ret = add_l4_gate(c, r, s->u.match.lhs->field, &s->loc);
+	ret = add_l4_gate(c, r, fld(s->u.match.lhs), &s->loc);
+	if (!ret && code_stmt)
+		ret = add_l4_gate(c, r, fld(code_stmt->u.match.lhs),
+				  &code_stmt->loc);
 	if (ret)
 		return ret;
 	if (el->kind != BF_NFT_E_VALUE) {
@@ -451,20 +648,59 @@ static int lower_icmp(struct lctx *c, struct bf_rule *r,
 	}
 	set_line(&m, &s->loc);
 	m.type = BF_MATCH_ICMP;
+	m.nft = BF_NFT_BREAK; /* type 255 is no wildcard there */
 	m.neg = neg;
 	m.u.icmp.type = (uint8_t)el->num;
 	m.u.icmp.code_lo = 0;
 	m.u.icmp.code_hi = 0xff;
-	if (!v6 && el->num == 0xff) {
-		REFUSE(c, &el->loc, "icmp type 255 (iptables' wildcard)");
-		return -EOPNOTSUPP;
-	}
+	(void)v6;
 	if (code_stmt) {
 		range_of(code_stmt->u.match.rhs, &lo, &hi);
 		m.u.icmp.code_lo = (uint8_t)lo;
 		m.u.icmp.code_hi = (uint8_t)hi;
 	}
 	return add(c, r, &m);
+}
+
+static bool is_icmp_type(const struct bf_nft_field *f)
+{
+	return f && (!strcmp(f->proto, "icmp") || !strcmp(f->proto, "icmpv6")) &&
+	       !strcmp(f->name, "type");
+}
+
+/* `lhs [!=] el` for one element el of a set (or a value): a
+ * concatenation `a . b` against `x . y` is `a x` and `b y`, each with the
+ * transport header its field needs; a negated one (`!=` of all the
+ * components together) has no IR form. */
+static int lower_elem(struct lctx *c, struct bf_rule *r,
+		      const struct bf_nft_stmt *s, const struct bf_nft_expr *lhs,
+		      const struct bf_nft_expr *el, bool neg)
+{
+	int ret = 0;
+
+	if (lhs->kind != BF_NFT_E_CONCAT) {
+		if (is_icmp_type(fld(lhs)))
+			return lower_icmp(c, r, s, el, NULL, neg);
+		return lower_cmp(c, r, s, lhs, el, neg);
+	}
+	if (neg || el->kind != BF_NFT_E_CONCAT || el->n_sub != lhs->n_sub) {
+		REFUSE(c, &el->loc, "a negated concatenation");
+		return -EOPNOTSUPP;
+	}
+	for (size_t k = 0; k < lhs->n_sub && !ret; k++) {
+		const struct bf_nft_expr *l = lhs->sub[k];
+		ret = add_l4_gate(c, r,
+				  l->kind == BF_NFT_E_BINOP ? fld(l->sub[0]) :
+							      fld(l),
+				  &s->loc);
+		if (ret)
+			break;
+		if (is_icmp_type(fld(l)))
+			ret = lower_icmp(c, r, s, el->sub[k], NULL, false);
+		else
+			ret = lower_cmp(c, r, s, l, el->sub[k], false);
+	}
+	return ret;
 }
 
 /* ---- rule expansion ---- */
@@ -504,66 +740,71 @@ static void addr_bounds(const struct bf_nft_expr *e, uint8_t lo[16],
 	memcpy(hi, e->bytes, 16);
 }
 
+/* Can no packet match both elements a and b (values, ranges, prefixes,
+ * or concatenations of them, which are disjoint when one component is)? */
+static bool pair_disjoint(const struct bf_nft_expr *a,
+			  const struct bf_nft_expr *b)
+{
+	if (a->kind == BF_NFT_E_MAPPING)
+		a = a->sub[0];
+	if (b->kind == BF_NFT_E_MAPPING)
+		b = b->sub[0];
+	if (a->kind == BF_NFT_E_CONCAT || b->kind == BF_NFT_E_CONCAT) {
+		if (a->kind != b->kind || a->n_sub != b->n_sub)
+			return false;
+		for (size_t k = 0; k < a->n_sub; k++)
+			if (pair_disjoint(a->sub[k], b->sub[k]))
+				return true;
+		return false;
+	}
+	if (a->kind == BF_NFT_E_VALUE && b->kind == BF_NFT_E_VALUE) {
+		if (a->dtype == BF_NFT_DT_IFNAME ||
+		    a->dtype == BF_NFT_DT_IFINDEX) {
+			/* "eth*" is every name starting with "eth": two
+			 * names overlap when one is (a prefix of) the
+			 * other */
+			const char *x = a->text, *y = b->text;
+			size_t lx = strcspn(x, "*"), ly = strcspn(y, "*");
+			bool wx = x[lx] == '*', wy = y[ly] == '*';
+			if (strchr(x, '\\') || strchr(y, '\\'))
+				return false;
+			if (wx && wy)
+				return strncmp(x, y, lx < ly ? lx : ly) != 0;
+			if (wx)
+				return strncmp(x, y, lx) != 0;
+			if (wy)
+				return strncmp(x, y, ly) != 0;
+			return strcmp(x, y) != 0;
+		}
+		return a->num != b->num || memcmp(a->bytes, b->bytes, 16);
+	}
+	/* integer ranges */
+	if (a->dtype != BF_NFT_DT_IPV4 && a->dtype != BF_NFT_DT_IPV6 &&
+	    (a->kind == BF_NFT_E_RANGE || a->kind == BF_NFT_E_VALUE) &&
+	    (b->kind == BF_NFT_E_RANGE || b->kind == BF_NFT_E_VALUE)) {
+		uint64_t alo, ahi, blo, bhi;
+		range_of(a, &alo, &ahi);
+		range_of(b, &blo, &bhi);
+		return !(alo <= bhi && blo <= ahi);
+	}
+	if (a->dtype == BF_NFT_DT_IPV4 || a->dtype == BF_NFT_DT_IPV6 ||
+	    (a->kind != BF_NFT_E_VALUE && a->sub[0]->dtype <= BF_NFT_DT_IPV6 &&
+	     (a->sub[0]->dtype == BF_NFT_DT_IPV4 ||
+	      a->sub[0]->dtype == BF_NFT_DT_IPV6))) {
+		uint8_t alo[16], ahi[16], blo[16], bhi[16];
+		addr_bounds(a, alo, ahi);
+		addr_bounds(b, blo, bhi);
+		return !(memcmp(alo, bhi, 16) <= 0 && memcmp(blo, ahi, 16) <= 0);
+	}
+	return false;
+}
+
 static bool elems_disjoint(const struct bf_nft_expr *set)
 {
-	for (size_t i = 0; i < set->n_sub; i++) {
-		for (size_t j = i + 1; j < set->n_sub; j++) {
-			const struct bf_nft_expr *a = set->sub[i],
-						 *b = set->sub[j];
-			if (a->kind == BF_NFT_E_MAPPING)
-				a = a->sub[0];
-			if (b->kind == BF_NFT_E_MAPPING)
-				b = b->sub[0];
-			if (a->kind == BF_NFT_E_VALUE &&
-			    b->kind == BF_NFT_E_VALUE) {
-				if (a->dtype == BF_NFT_DT_IFNAME ||
-				    a->dtype == BF_NFT_DT_IFINDEX) {
-					/* wildcards may overlap */
-					if (strchr(a->text, '*') ||
-					    strchr(b->text, '*') ||
-					    !strcmp(a->text, b->text))
-						return false;
-					continue;
-				}
-				if (a->num == b->num &&
-				    !memcmp(a->bytes, b->bytes, 16))
-					return false;
-				continue;
-			}
-			if (a->kind == BF_NFT_E_CONCAT ||
-			    b->kind == BF_NFT_E_CONCAT)
+	for (size_t i = 0; i < set->n_sub; i++)
+		for (size_t j = i + 1; j < set->n_sub; j++)
+			if (!pair_disjoint(set->sub[i], set->sub[j]))
 				return false;
-			/* integer ranges */
-			if (a->dtype != BF_NFT_DT_IPV4 &&
-			    a->dtype != BF_NFT_DT_IPV6 &&
-			    (a->kind == BF_NFT_E_RANGE ||
-			     a->kind == BF_NFT_E_VALUE) &&
-			    (b->kind == BF_NFT_E_RANGE ||
-			     b->kind == BF_NFT_E_VALUE)) {
-				uint64_t alo, ahi, blo, bhi;
-				range_of(a, &alo, &ahi);
-				range_of(b, &blo, &bhi);
-				if (alo <= bhi && blo <= ahi)
-					return false;
-				continue;
-			}
-			if (a->dtype == BF_NFT_DT_IPV4 ||
-			    a->dtype == BF_NFT_DT_IPV6 ||
-			    (a->kind != BF_NFT_E_VALUE &&
-			     a->sub[0]->dtype <= BF_NFT_DT_IPV6 &&
-			     (a->sub[0]->dtype == BF_NFT_DT_IPV4 ||
-			      a->sub[0]->dtype == BF_NFT_DT_IPV6))) {
-				uint8_t alo[16], ahi[16], blo[16], bhi[16];
-				addr_bounds(a, alo, ahi);
-				addr_bounds(b, blo, bhi);
-				if (memcmp(alo, bhi, 16) <= 0 &&
-				    memcmp(blo, ahi, 16) <= 0)
-					return false;
-				continue;
-			}
-			return false;
-		}
-	}
 	return true;
 }
 
@@ -727,6 +968,30 @@ static unsigned int rule_families(const struct bf_nft_rule *rule)
 									 0u;
 			fams &= eq ? f : (3u & ~f);
 		}
+		/* `meta protocol|nfproto [!=] { ... }`: the families of
+		 * the elements (an element of neither is no family) */
+		if (fld(l) && l == s->u.match.lhs &&
+		    (fld(l)->id == BF_NFT_META_PROTOCOL ||
+		     fld(l)->id == BF_NFT_META_NFPROTO) &&
+		    !strcmp(fld(l)->proto, "meta") &&
+		    s->u.match.rhs->kind == BF_NFT_E_SET &&
+		    (s->u.match.op == BF_NFT_OP_EQ ||
+		     s->u.match.op == BF_NFT_OP_IMPLICIT ||
+		     s->u.match.op == BF_NFT_OP_NE)) {
+			bool proto = fld(l)->id == BF_NFT_META_PROTOCOL;
+			const struct bf_nft_expr *set = s->u.match.rhs;
+			unsigned int f = 0;
+			for (size_t k = 0; k < set->n_sub; k++) {
+				const struct bf_nft_expr *e = set->sub[k];
+				if (e->kind != BF_NFT_E_VALUE)
+					continue;
+				if (e->num == (proto ? 0x0800u : 2u))
+					f |= 1u;
+				if (e->num == (proto ? 0x86ddu : 10u))
+					f |= 2u;
+			}
+			fams &= s->u.match.op == BF_NFT_OP_NE ? (3u & ~f) : f;
+		}
 	}
 	return fams;
 }
@@ -794,17 +1059,8 @@ static int lower_negset(struct lctx *c, const char *ch, struct bf_rule *r,
 			c, &er,
 			lhs->kind == BF_NFT_E_BINOP ? fld(lhs->sub[0]) : f,
 			&s->loc);
-		if (!ret) {
-			if (f &&
-			    (!strcmp(f->proto, "icmp") ||
-			     !strcmp(f->proto, "icmpv6")) &&
-			    !strcmp(f->name, "type"))
-				ret = lower_icmp(c, &er, s, set->sub[k], NULL,
-						 false);
-			else
-				ret = lower_cmp(c, &er, s, lhs, set->sub[k],
-						false);
-		}
+		if (!ret)
+			ret = lower_elem(c, &er, s, lhs, set->sub[k], false);
 		if (ret) {
 			bf_rule_release(&er);
 			break;
@@ -818,39 +1074,37 @@ static int lower_negset(struct lctx *c, const char *ch, struct bf_rule *r,
 	return push_rule(c, hname, &last);
 }
 
-/* bf_nft_lower_sets(): is s `ip|ip6 saddr|daddr [==|!=] @NAME` with a set
- * that maps onto a ruleset set exactly (setmap.c)? Then the set is in
- * c->rs (added at its first use) and its name is returned; NULL: inline
- * it. A name already taken by another nft table's set: inlined too. */
+/* bf_nft_lower_sets(): does s look up a named set that maps onto a
+ * ruleset set exactly (setmap.c: `ip|ip6 saddr|daddr`, `tcp|udp
+ * sport|dport`, `ip saddr . tcp dport` [==|!=] @NAME), and do all the
+ * table's uses of the set agree? Then the set is in c->rs (added at its
+ * first use), *u says how s uses it, and its name is returned; NULL:
+ * inline it. A name already taken by another nft table's set: inlined
+ * too. */
 static const char *mapped_set(struct lctx *c, const struct bf_nft_stmt *s,
-			      enum bf_family fam)
+			      enum bf_family fam, struct nft_setuse *u)
 {
-	const struct bf_nft_expr *lhs, *rhs;
-	const struct bf_nft_field *f;
 	const struct bf_nft_set *ns;
 	struct bf_set *have, set;
+	struct nft_setuse tmp;
 
-	if (!c->map_sets || s->kind != BF_NFT_S_MATCH)
+	if (!u)
+		u = &tmp;
+	if (!c->map_sets || s->kind != BF_NFT_S_MATCH ||
+	    s->u.match.rhs->kind != BF_NFT_E_SETREF)
 		return NULL;
-	lhs = s->u.match.lhs;
-	rhs = s->u.match.rhs;
-	f = fld(lhs);
-	if (rhs->kind != BF_NFT_E_SETREF || !f ||
-	    (s->u.match.op != BF_NFT_OP_IMPLICIT &&
-	     s->u.match.op != BF_NFT_OP_EQ && s->u.match.op != BF_NFT_OP_NE))
-		return NULL;
-	if (strcmp(f->proto, fam == BF_FAMILY_INET6 ? "ip6" : "ip") ||
-	    (strcmp(f->name, "saddr") && strcmp(f->name, "daddr")))
-		return NULL;
-	ns = bf_nft_set_find(c->table, rhs->text);
-	if (!ns)
+	ns = bf_nft_set_find(c->table, s->u.match.rhs->text);
+	if (!ns || nft_setmap_use(s, ns, fam, u) ||
+	    !nft_setmap_agree(c->table, ns, fam, u))
 		return NULL;
 	have = bf_ruleset_set(c->rs, ns->name);
 	if (have)
-		return have->line == ns->loc.line && have->family == fam ?
+		return have->line == ns->loc.line &&
+				       (have->family == fam ||
+					bf_set_any_family(have)) ?
 			       have->name :
 			       NULL;
-	if (nft_set_to_bf(ns, fam, &set))
+	if (nft_setmap_to_bf(ns, fam, u, &set))
 		return NULL; /* does not map (or no memory: inlined) */
 	if (bf_ruleset_add_set(c->rs, &set)) {
 		bf_set_release(&set);
@@ -884,14 +1138,26 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 		case BF_NFT_S_COUNTER:
 			break; /* every IR rule counts */
 		case BF_NFT_S_LIMIT:
-			REFUSE(c, &s->loc,
-			       "limit (nft_limit's token bucket differs from xt_limit)");
-			ret = -EOPNOTSUPP;
+			ret = lower_limit(c, &r, s);
 			break;
 		case BF_NFT_S_LOG: {
 			struct bf_rule lr = { 0 };
-			if (s->u.log.group >= 0 || s->u.log.level == 8) {
-				REFUSE(c, &s->loc, "log group / audit");
+			if (has_limit(&r)) {
+				REFUSE(c, &s->loc, LIMIT_SIDE_WHY);
+				ret = -EOPNOTSUPP;
+				break;
+			}
+			if (s->u.log.level == 8) {
+				REFUSE(c, &s->loc, "log level audit");
+				ret = -EOPNOTSUPP;
+				break;
+			}
+			if (s->u.log.group > UINT16_MAX ||
+			    s->u.log.qthreshold > UINT16_MAX ||
+			    (s->u.log.prefix && s->u.log.group >= 0 &&
+			     strlen(s->u.log.prefix) >= BF_NFLOG_PREFIX_MAX)) {
+				REFUSE(c, &s->loc,
+				       "log group or queue-threshold above 65535, or a group prefix of more than 63 characters (xt_nflog_info)");
 				ret = -EOPNOTSUPP;
 				break;
 			}
@@ -903,6 +1169,30 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 					c->oom = true;
 					ret = -ENOMEM;
 				}
+			if (s->u.log.group >= 0) {
+				/* nft_log_init(): a group logs through
+				 * nfnetlink_log as xt_NFLOG does; snaplen sets
+				 * NF_LOG_F_COPY_LEN (--nflog-size) */
+				lr.verdict.kind = BF_VERDICT_NFLOG;
+				lr.verdict.u.nflog.group =
+					(uint16_t)s->u.log.group;
+				lr.verdict.u.nflog.threshold =
+					(uint16_t)s->u.log.qthreshold;
+				lr.verdict.u.nflog.len = s->u.log.snaplen;
+				lr.verdict.u.nflog.copy_len =
+					s->u.log.snaplen != 0;
+				if (s->u.log.prefix)
+					snprintf(lr.verdict.u.nflog.prefix,
+						 sizeof(lr.verdict.u.nflog
+								.prefix),
+						 "%s", s->u.log.prefix);
+				side_rules++;
+				if (!ret)
+					ret = push_rule(c, ch, &lr);
+				else
+					bf_rule_release(&lr);
+				break;
+			}
 			lr.verdict.kind = BF_VERDICT_LOG;
 			lr.verdict.u.log.level =
 				(uint8_t)(s->u.log.level >= 0 ? s->u.log.level :
@@ -927,6 +1217,7 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 			if (verdict.u.reject.with == BF_REJECT_TCP_RESET) {
 				struct bf_match m = { 0 };
 				m.type = BF_MATCH_L4PROTO;
+				m.nft = l4proto_mode(&r);
 				m.u.proto = 6;
 				set_line(&m, &s->loc);
 				ret = add(c, &r, &m) ? -ENOMEM : 0;
@@ -942,6 +1233,11 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 		case BF_NFT_S_SET: {
 			const struct bf_nft_field *f = fld(s->u.set.lhs);
 			struct bf_rule sr = { 0 };
+			if (has_limit(&r)) {
+				REFUSE(c, &s->loc, LIMIT_SIDE_WHY);
+				ret = -EOPNOTSUPP;
+				break;
+			}
 			sr.family = fam;
 			sr.file = file;
 			sr.line = rule->loc.line;
@@ -972,13 +1268,42 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 			const struct bf_nft_expr *rhs = s->u.match.rhs;
 			const struct bf_nft_field *f = fld(lhs);
 			enum bf_nft_relop op = s->u.match.op;
+			struct nft_setuse use;
 			if (f && !strcmp(f->proto, "meta") &&
 			    (f->id == BF_NFT_META_NFPROTO ||
 			     f->id == BF_NFT_META_PROTOCOL))
 				break; /* selects the family (rule_families) */
-			if (lhs->kind == BF_NFT_E_CONCAT) {
-				REFUSE(c, &lhs->loc, "concatenations");
-				ret = -EOPNOTSUPP;
+			if (rhs->kind == BF_NFT_E_SETREF &&
+			    mapped_set(c, s, fam, &use)) {
+				/* xt_set's lookup (setmap.c), behind the
+				 * port field's l4proto gate */
+				struct bf_match m = { 0 };
+				const struct bf_nft_expr *pf =
+					lhs->kind == BF_NFT_E_CONCAT ?
+						lhs->sub[lhs->n_sub - 1] :
+						lhs;
+				ret = add_l4_gate(c, &r, fld(pf), &s->loc);
+				if (ret)
+					break;
+				set_line(&m, &s->loc);
+				m.type = BF_MATCH_SET;
+				m.neg = op == BF_NFT_OP_NE;
+				snprintf(m.u.set.name, sizeof(m.u.set.name),
+					 "%s", rhs->text);
+				m.u.set.dim = use.n_dims;
+				m.u.set.flags = use.dst;
+				if (use.vmap) {
+					/* accept elements plain, drop ones
+					 * nomatch: found by the lookup with
+					 * --return-nomatch */
+					m.u.set.return_nomatch = c->vmap_drop;
+					have_verdict = verdict_of(
+						c,
+						c->vmap_drop ? BF_NFT_V_DROP :
+							       BF_NFT_V_ACCEPT,
+						NULL, &verdict, &s->loc);
+				}
+				ret = add(c, &r, &m);
 				break;
 			}
 			if (lhs->kind == BF_NFT_E_BINOP)
@@ -988,20 +1313,6 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 				ret = add_l4_gate(c, &r, f, &s->loc);
 			if (ret)
 				break;
-			if (rhs->kind == BF_NFT_E_SETREF &&
-			    mapped_set(c, s, fam)) {
-				/* xt_set's lookup of one address (dim 1) */
-				struct bf_match m = { 0 };
-				set_line(&m, &s->loc);
-				m.type = BF_MATCH_SET;
-				m.neg = op == BF_NFT_OP_NE;
-				snprintf(m.u.set.name, sizeof(m.u.set.name),
-					 "%s", rhs->text);
-				m.u.set.dim = 1;
-				m.u.set.flags = f->name[0] == 'd' ? 1 : 0;
-				ret = add(c, &r, &m);
-				break;
-			}
 			if (s == set_stmt) {
 				if (op == BF_NFT_OP_VMAP) {
 					if (!verdict_of(c, elem->sub[1]->op,
@@ -1013,15 +1324,7 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 					have_verdict = true;
 					elem = elem->sub[0];
 				}
-				if (f &&
-				    (!strcmp(f->proto, "icmp") ||
-				     !strcmp(f->proto, "icmpv6")) &&
-				    !strcmp(f->name, "type"))
-					ret = lower_icmp(c, &r, s, elem, NULL,
-							 false);
-				else
-					ret = lower_cmp(c, &r, s, lhs, elem,
-							false);
+				ret = lower_elem(c, &r, s, lhs, elem, false);
 				break;
 			}
 			if (rhs->kind == BF_NFT_E_SET ||
@@ -1059,19 +1362,20 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 					break;
 				}
 				for (size_t k = 0; k < set->n_sub && !ret;
-				     k++) {
-					if (f &&
-					    (!strcmp(f->proto, "icmp") ||
-					     !strcmp(f->proto, "icmpv6")) &&
-					    !strcmp(f->name, "type"))
-						ret = lower_icmp(c, &r, s,
-								 set->sub[k],
-								 NULL, true);
-					else
-						ret = lower_cmp(c, &r, s, lhs,
-								set->sub[k],
-								true);
+				     k++)
+					ret = lower_elem(c, &r, s, lhs,
+							 set->sub[k], true);
+				break;
+			}
+			if (lhs->kind == BF_NFT_E_CONCAT) {
+				if (op != BF_NFT_OP_IMPLICIT &&
+				    op != BF_NFT_OP_EQ) {
+					REFUSE(c, &s->loc,
+					       "a concatenation with this operator");
+					ret = -EOPNOTSUPP;
+					break;
 				}
+				ret = lower_elem(c, &r, s, lhs, rhs, false);
 				break;
 			}
 			if (f && !strcmp(f->proto, "tcp") &&
@@ -1079,25 +1383,22 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 				struct bf_match m = { 0 };
 				set_line(&m, &s->loc);
 				m.type = BF_MATCH_TCPFLAGS;
+				/* all 8 bits (ecn, cwr too): nft evaluation,
+				 * carried by the iptables text as -m nft */
+				m.nft = BF_NFT_BREAK;
 				uint8_t v = (uint8_t)rhs->num;
 				switch (op) {
 				case BF_NFT_OP_IMPLICIT: /* any bit set */
 				case BF_NFT_OP_NEG: /* no bit set */
-					if (v & 0xc0) {
-						REFUSE(c, &s->loc,
-						       TCPFLAGS_ECN_WHY);
-						ret = -EOPNOTSUPP;
-						break;
-					}
 					m.u.tcpflags.mask = v;
 					m.u.tcpflags.cmp = 0;
 					m.neg = op == BF_NFT_OP_IMPLICIT;
 					break;
 				case BF_NFT_OP_EQ:
 				case BF_NFT_OP_NE:
-					/* all 8 bits: ecn and cwr too */
-					REFUSE(c, &s->loc, TCPFLAGS_ECN_WHY);
-					ret = -EOPNOTSUPP;
+					m.u.tcpflags.mask = 0xff;
+					m.u.tcpflags.cmp = v;
+					m.neg = op == BF_NFT_OP_NE;
 					break;
 				default:
 					REFUSE(c, &s->loc,
@@ -1136,6 +1437,11 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 				ret = lower_cmp(c, &r, s, lhs, rhs,
 						op == BF_NFT_OP_NE ||
 							op == BF_NFT_OP_NEG);
+				break;
+			}
+			if (f && !strcmp(f->proto, "ct") &&
+			    f->id == BF_NFT_CT_STATUS) {
+				ret = lower_ctstatus(c, &r, s);
 				break;
 			}
 			if (f && (!strcmp(f->proto, "icmp") ||
@@ -1270,6 +1576,12 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 			return -ENOMEM;
 		}
 	}
+	if (core_after_limit(&r)) {
+		REFUSE(c, &rule->loc,
+		       "an address, interface or protocol match after limit (the IR's iptables text tests those first, so other packets would not take tokens)");
+		bf_rule_release(&r);
+		return -EOPNOTSUPP;
+	}
 	r.verdict = have_verdict ? verdict : (struct bf_verdict){ 0 };
 	if (r.counter_idx == UINT32_MAX) {
 		/* two different protocols: never matches */
@@ -1306,6 +1618,7 @@ static int lower_rule(struct lctx *c, const char *ch,
 {
 	const struct bf_nft_stmt *set_stmt = NULL;
 	const struct bf_nft_expr *set = NULL;
+	bool vmap = false;
 
 	if (!(rule_families(rule) & (1u << fam)))
 		return 0;
@@ -1318,8 +1631,20 @@ static int lower_rule(struct lctx *c, const char *ch,
 		if (s->u.match.op == BF_NFT_OP_NE &&
 		    s->u.match.op != BF_NFT_OP_VMAP)
 			continue;
-		if (mapped_set(c, s, fam))
-			continue; /* a BF_MATCH_SET, not expanded */
+		{
+			struct nft_setuse u;
+
+			if (mapped_set(c, s, fam, &u)) {
+				vmap |= u.vmap;
+				continue; /* a BF_MATCH_SET, not expanded */
+			}
+		}
+		if (fld(s->u.match.lhs) &&
+		    !strcmp(fld(s->u.match.lhs)->proto, "meta") &&
+		    (fld(s->u.match.lhs)->id == BF_NFT_META_PROTOCOL ||
+		     fld(s->u.match.lhs)->id == BF_NFT_META_NFPROTO) &&
+		    rhs->kind == BF_NFT_E_SET)
+			continue; /* selects the family (rule_families) */
 		if (rhs->kind == BF_NFT_E_SETREF) {
 			const struct bf_nft_set *ns =
 				bf_nft_set_find(c->table, rhs->text);
@@ -1339,8 +1664,27 @@ static int lower_rule(struct lctx *c, const char *ch,
 		set = rhs;
 		set_stmt = s;
 	}
+	if (!set && vmap) {
+		/* a mapped verdict map: its accept rule, then its drop rule
+		 * (setmap.c); at most one of them matches a packet */
+		int ret = lower_rule_elem(c, ch, rule, fam, NULL, NULL, file);
+
+		c->vmap_drop = true;
+		if (!ret)
+			ret = lower_rule_elem(c, ch, rule, fam, NULL, NULL,
+					      file);
+		c->vmap_drop = false;
+		return ret;
+	}
 	if (!set)
 		return lower_rule_elem(c, ch, rule, fam, NULL, NULL, file);
+	for (size_t i = 0; i < rule->n_stmts && set->n_sub > 1; i++) {
+		if (rule->stmts[i].kind == BF_NFT_S_LIMIT) {
+			REFUSE(c, &rule->stmts[i].loc,
+			       "limit in a rule with a set of several elements (one IR rule per element would give each its own bucket)");
+			return -EOPNOTSUPP;
+		}
+	}
 	if (!elems_disjoint(set)) {
 		REFUSE(c, &set->loc,
 		       "set elements that may overlap (one IR rule per element needs disjoint ones)");

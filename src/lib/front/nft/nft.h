@@ -203,9 +203,5 @@ int nft_errs_ret(const struct nft_errs *errs);
 /* Refusals of netdev chains (ct, meta nfproto, meta length; frames that
  * are neither IPv4 nor IPv6 that a chain may drop), into errs. */
 int nft_netdev_check(const struct bf_nft *view, struct nft_errs *errs);
-/* lower.c: bf_nft_lower() / _sets() with netdev tables lowered (their
- * ingress chains to INPUT, egress to OUTPUT, both families) when netdev */
-int nft_lower_view(const struct bf_nft *nft, struct bf_ruleset *rs,
-		   bool map_sets, bool netdev);
 
 #endif /* BPFILTER_FRONT_NFT_NFT_H */

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Matches of nft's semantics that the nft front end makes (lower.c):
+ * `limit rate` (nft_limit.c) and `th sport|dport` (nft_payload.c).
+ * Both emit into a chain function (r9 = packet context) and clobber
+ * r0-r8, as every match may.
+ */
+#ifndef BPFILTER_CGEN_M_NFTLIMIT_H
+#define BPFILTER_CGEN_M_NFTLIMIT_H
+
+#include "bpfilter/ir.h"
+#include "cgen/emit.h"
+
+/* BF_MATCH_NFT_LIMIT: the bucket lives in the 16 bytes of the program's
+ * state map at state_off ({u64 last; u64 tokens}). */
+void bf_nftm_limit_emit(struct bf_emit *e, uint32_t state_off,
+			const struct bf_match *m, bf_label fail);
+
+/* BF_MATCH_TH_SPORT / BF_MATCH_TH_DPORT */
+void bf_nftm_th_emit(struct bf_emit *e, const struct bf_match *m,
+		     bf_label fail);
+
+#endif /* BPFILTER_CGEN_M_NFTLIMIT_H */

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bpfilter's own iptables-save modules for what the nft front end lowers
+ * and iptables has no module for (doc/front-nft.md): the IR travels to
+ * apply and to the saved state as iptables-save text, so these must read
+ * back exactly what print writes. Not iptables options: real iptables
+ * refuses them.
+ *
+ *   -m nftlimit --nft-rate N --nft-unit S [--nft-burst B] [--nft-bytes]
+ *               [--nft-over]
+ *       BF_MATCH_NFT_LIMIT: nft's `limit rate [over] N/unit [burst B]`
+ *       (NFTA_LIMIT_RATE, _UNIT in seconds, _BURST, NFT_LIMIT_PKT_BYTES,
+ *       NFT_LIMIT_F_INV);
+ *   -m th [!] --th-sport P[:Q] | [!] --th-dport P[:Q]
+ *       BF_MATCH_TH_SPORT / BF_MATCH_TH_DPORT: nft's `th sport|dport`,
+ *       one port option per instance (one IR match each).
+ * The option names are unique among all modules: iptables hands an
+ * option to the first loaded module that has it (an earlier -m tcp would
+ * take a --sport).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bpfilter/log.h"
+#include "front/ipt/ipt.h"
+
+enum { NL_RATE, NL_UNIT, NL_BURST, NL_BYTES, NL_OVER };
+
+const struct ipt_modopt ipt_nftlimit_opts[] = {
+	{ "nft-rate", 1, NL_RATE, true, true },
+	{ "nft-unit", 1, NL_UNIT, true, true },
+	{ "nft-burst", 1, NL_BURST, true, true },
+	{ "nft-bytes", 0, NL_BYTES, true, true },
+	{ "nft-over", 0, NL_OVER, true, true },
+	{ NULL },
+};
+
+static int once(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		const char *mod, const struct ipt_modopt *opt)
+{
+	if (inst->seen & (1u << opt->id)) {
+		ipt_err(ctx, "%s: option \"--%s\" can only be used once.", mod,
+			opt->name);
+		return -EINVAL;
+	}
+	inst->seen |= 1u << opt->id;
+	return 0;
+}
+
+int ipt_nftlimit_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		       const struct ipt_modopt *opt, const char *arg, bool inv,
+		       int argc, char **argv, int *idx)
+{
+	struct bf_nft_limit *l = &inst->u.ext.m.u.nft_limit;
+	unsigned long long v;
+
+	if (once(ctx, inst, "nftlimit", opt))
+		return -EINVAL;
+	switch (opt->id) {
+	case NL_RATE:
+	case NL_UNIT:
+	case NL_BURST:
+		if (!ipt_strtoui(arg, opt->id == NL_BURST ? 0 : 1,
+				 opt->id == NL_BURST ? UINT32_MAX : UINT64_MAX,
+				 10, &v)) {
+			ipt_err(ctx, "nftlimit: bad value for \"--%s\": \"%s\"",
+				opt->name, arg);
+			return -EINVAL;
+		}
+		if (opt->id == NL_RATE)
+			l->rate = v;
+		else if (opt->id == NL_UNIT)
+			l->unit = v;
+		else
+			l->burst = (uint32_t)v;
+		return 0;
+	case NL_BYTES:
+		l->bytes = true;
+		return 0;
+	case NL_OVER:
+		l->over = true;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int ipt_nftlimit_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
+{
+	const struct bf_nft_limit *l = &inst->u.ext.m.u.nft_limit;
+	uint64_t max, cost;
+
+	if (!(inst->seen & (1u << NL_RATE)) ||
+	    !(inst->seen & (1u << NL_UNIT))) {
+		ipt_err(ctx, "nftlimit: --nft-rate and --nft-unit are required");
+		return -EINVAL;
+	}
+	if (bf_nft_limit_bucket(l, &max, &cost)) {
+		/* nft_limit_init() refuses it */
+		ipt_err(ctx, "nftlimit: rate %" PRIu64 " per %" PRIu64
+			     " s, burst %u overflows the kernel's bucket",
+			l->rate, l->unit, l->burst);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void ipt_nftlimit_print(FILE *out, const struct bf_rule *rule,
+			const struct bf_match *m)
+{
+	const struct bf_nft_limit *l = &m->u.nft_limit;
+
+	fprintf(out, " --nft-rate %" PRIu64 " --nft-unit %" PRIu64, l->rate, l->unit);
+	if (l->burst)
+		fprintf(out, " --nft-burst %u", l->burst);
+	if (l->bytes)
+		fputs(" --nft-bytes", out);
+	if (l->over)
+		fputs(" --nft-over", out);
+}
+
+enum { TH_SPORT, TH_DPORT };
+
+const struct ipt_modopt ipt_th_opts[] = {
+	{ "th-sport", 1, TH_SPORT, true, false },
+	{ "th-dport", 1, TH_DPORT, true, false },
+	{ NULL },
+};
+
+int ipt_th_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		 const struct ipt_modopt *opt, const char *arg, bool inv,
+		 int argc, char **argv, int *idx)
+{
+	struct bf_match *m = &inst->u.ext.m;
+	unsigned long long lo, hi;
+	const char *colon = strchr(arg, ':');
+	char buf[16];
+
+	if (inst->seen) {
+		ipt_err(ctx, "th: one of --th-sport, --th-dport per -m th");
+		return -EINVAL;
+	}
+	inst->seen |= 1u << opt->id;
+	if (colon && (size_t)(colon - arg) < sizeof(buf)) {
+		memcpy(buf, arg, (size_t)(colon - arg));
+		buf[colon - arg] = '\0';
+	}
+	if (colon ? (size_t)(colon - arg) >= sizeof(buf) ||
+			    !ipt_strtoui(buf, 0, UINT16_MAX, 10, &lo) ||
+			    !ipt_strtoui(colon + 1, lo, UINT16_MAX, 10, &hi) :
+		    !ipt_strtoui(arg, 0, UINT16_MAX, 10, &lo)) {
+		ipt_err(ctx, "th: bad port range \"%s\"", arg);
+		return -EINVAL;
+	}
+	if (!colon)
+		hi = lo;
+	m->type = opt->id == TH_SPORT ? BF_MATCH_TH_SPORT : BF_MATCH_TH_DPORT;
+	m->neg = inv;
+	m->u.ports.lo = (uint16_t)lo;
+	m->u.ports.hi = (uint16_t)hi;
+	return 0;
+}
+
+int ipt_th_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
+{
+	if (!inst->seen) {
+		ipt_err(ctx, "th: --th-sport or --th-dport is required");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void ipt_th_print(FILE *out, const struct bf_rule *rule,
+		  const struct bf_match *m)
+{
+	fprintf(out, "%s --%s %u", m->neg ? " !" : "",
+		m->type == BF_MATCH_TH_SPORT ? "th-sport" : "th-dport",
+		m->u.ports.lo);
+	if (m->u.ports.hi != m->u.ports.lo)
+		fprintf(out, ":%u", m->u.ports.hi);
+}

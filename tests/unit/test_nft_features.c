@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The nft constructs beyond iptables' (doc/front-nft.md): limit (nft's
+ * bucket, BF_MATCH_NFT_LIMIT), th sport/dport (BF_MATCH_TH_*), ct status
+ * and ct direction (BF_MATCH_CONNTRACK), concatenations in anonymous sets
+ * and verdict maps, log group (NFLOG). For each: the lowered IR as
+ * iptables-save text (golden texts, reviewed against the kernel code
+ * named next to them), that text read back to the same rules (apply and
+ * the saved state carry the IR so), the IR printed as nft read back, and
+ * the refusals with their positions. The verdicts against the kernel's
+ * nftables: tests/diff/rulesets-nft/feature-*.nft (diff_nft).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bftest.h"
+#include "bpfilter/front_ipt.h"
+#include "bpfilter/front_nft.h"
+#include "bpfilter/helper.h"
+#include "bpfilter/log.h"
+
+/* Lower `text` into a new ruleset (NULL on failure, log in cap). */
+static struct bf_ruleset *lower(const char *text, struct bft_logcap *cap,
+				int *ret)
+{
+	struct bf_nft *nft = NULL;
+	struct bf_ruleset *rs = NULL;
+	int r;
+
+	memset(cap, 0, sizeof(*cap));
+	bf_log_set(bft_log_capture, cap);
+	r = bf_nft_parse_str(text, "t.nft", &nft);
+	if (!r) {
+		rs = bf_ruleset_new();
+		assert_non_null(rs);
+		r = bf_nft_lower(nft, rs);
+	}
+	bf_log_set(NULL, NULL);
+	bf_nft_free(&nft);
+	if (r)
+		bf_ruleset_free(&rs);
+	*ret = r;
+	return rs;
+}
+
+static char *ipt_text(const struct bf_ruleset *rs, enum bf_family f)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&out, &len);
+
+	assert_non_null(m);
+	assert_int_equal(bf_ipt_print(m, rs, f, 0), 0);
+	fclose(m);
+	return out;
+}
+
+/* The family's iptables-save text must be `want` (NULL: not checked) and
+ * read back (bf_ipt_parse_restore_str(), what apply does) to the same
+ * text. */
+static void check_family(const struct bf_ruleset *rs, enum bf_family f,
+			 const char *want)
+{
+	_cleanup_free_ char *got = ipt_text(rs, f);
+	_cleanup_free_ char *again = NULL;
+	struct bf_ruleset *rs2 = bf_ruleset_new();
+
+	assert_non_null(rs2);
+	if (want && strcmp(got, want))
+		fail_msg("lowered:\n%s\nwanted:\n%s", got, want);
+	if (bf_ipt_parse_restore_str(rs2, got, "lowered", f))
+		fail_msg("the lowered text does not read back:\n%s", got);
+	again = ipt_text(rs2, f);
+	if (strcmp(got, again))
+		fail_msg("read back as:\n%s\nfrom:\n%s", again, got);
+	bf_ruleset_free(&rs2);
+}
+
+/* bpfilter save --format nft: the IR printed as nft parses and lowers to
+ * the same rules of chain `ch`. */
+static void check_print_ir(const struct bf_ruleset *rs, const char *ch)
+{
+	_cleanup_free_ char *text = NULL;
+	struct bf_ruleset *rs2 = bf_ruleset_new();
+	struct bf_nft *again = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+
+	assert_non_null(m);
+	assert_non_null(rs2);
+	for (int f = 0; f < BF_FAMILY_COUNT; f++)
+		assert_int_equal(
+			bf_nft_print_ir(m, rs, f, f ? "b6" : "b4", false), 0);
+	fclose(m);
+	if (bf_nft_parse_str(text, "printed.nft", &again))
+		fail_msg("the printed IR does not parse:\n%s", text);
+	if (bf_nft_lower(again, rs2))
+		fail_msg("the printed IR does not lower:\n%s", text);
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		const struct bf_chain *a = bf_ruleset_chain(rs, f, ch);
+		const struct bf_chain *b = bf_ruleset_chain(rs2, f, ch);
+		if (!a)
+			continue;
+		assert_non_null(b);
+		assert_int_equal(a->n_rules, b->n_rules);
+		for (size_t i = 0; i < a->n_rules; i++) {
+			char *x = NULL, *y = NULL;
+			size_t lx = 0, ly = 0;
+			FILE *mx = open_memstream(&x, &lx);
+			FILE *my = open_memstream(&y, &ly);
+			bf_ipt_print_rule(mx, &a->rules[i]);
+			bf_ipt_print_rule(my, &b->rules[i]);
+			fclose(mx);
+			fclose(my);
+			if (strcmp(x, y))
+				fail_msg("rule %zu: %s became %s\n(printed:\n%s)",
+					 i, x, y, text);
+			free(x);
+			free(y);
+		}
+	}
+	bf_nft_free(&again);
+	bf_ruleset_free(&rs2);
+}
+
+#define HEAD                                                                   \
+	"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"                \
+	":OUTPUT ACCEPT [0:0]\n:c - [0:0]\n-A INPUT -j c\n"
+
+/* limit: rate per unit in seconds, burst (packets: 0 is 5, as
+ * nft_limit_init() makes it), bytes, over (NFT_LIMIT_F_INV); the bucket
+ * arithmetic of nft_limit_init(). */
+static void test_limit(void **state)
+{
+	struct bft_logcap cap;
+	struct bf_ruleset *rs;
+	uint64_t max, cost;
+	int r;
+
+	(void)state;
+	rs = lower("table ip t {\n\tchain c {\n"
+		   "\t\ttype filter hook input priority 0;\n"
+		   "\t\tlimit rate 10/second accept\n"
+		   "\t\tlimit rate over 400/minute burst 7 packets drop\n"
+		   "\t\tlimit rate 1 mbytes/second accept\n"
+		   "\t\tlimit rate over 5 kbytes/hour burst 300 bytes drop\n"
+		   "\t\tiifname \"lo\" limit rate 2/day counter\n"
+		   "\t}\n}\n",
+		   &cap, &r);
+	if (!rs)
+		fail_msg("lowering failed (%d): %s", r, cap.text);
+	check_family(
+		rs, BF_FAMILY_INET4,
+		HEAD "-A c -m nftlimit --nft-rate 10 --nft-unit 1 --nft-burst 5 -j ACCEPT\n"
+		     "-A c -m nftlimit --nft-rate 400 --nft-unit 60 --nft-burst 7 --nft-over -j DROP\n"
+		     "-A c -m nftlimit --nft-rate 1048576 --nft-unit 1 --nft-bytes -j ACCEPT\n"
+		     "-A c -m nftlimit --nft-rate 5120 --nft-unit 3600 --nft-burst 300 --nft-bytes --nft-over -j DROP\n"
+		     "-A c -i lo -m nftlimit --nft-rate 2 --nft-unit 86400 --nft-burst 5\n"
+		     "COMMIT\n");
+	check_print_ir(rs, "c");
+	bf_ruleset_free(&rs);
+
+	/* nft_limit_init(): packets: cost = unit * 1e9 / rate, bucket =
+	 * cost * burst; bytes: bucket = unit * 1e9 * (rate + burst) /
+	 * rate */
+	assert_int_equal(bf_nft_limit_bucket(
+				 &(struct bf_nft_limit){ .rate = 10,
+							 .unit = 1,
+							 .burst = 0 },
+				 &max, &cost),
+			 0);
+	assert_true(cost == 100000000ull && max == 500000000ull);
+	assert_int_equal(bf_nft_limit_bucket(
+				 &(struct bf_nft_limit){ .rate = 3,
+							 .unit = 1,
+							 .burst = 2 },
+				 &max, &cost),
+			 0);
+	assert_true(cost == 333333333ull && max == 666666666ull);
+	assert_int_equal(bf_nft_limit_bucket(
+				 &(struct bf_nft_limit){ .rate = 1024,
+							 .unit = 1,
+							 .burst = 512,
+							 .bytes = true },
+				 &max, &cost),
+			 0);
+	assert_true(max == 1500000000ull);
+	assert_int_equal(bf_nft_limit_bucket(&(struct bf_nft_limit){ .unit = 1 },
+					     &max, &cost),
+			 -EINVAL);
+	assert_int_equal(bf_nft_limit_bucket(
+				 &(struct bf_nft_limit){ .rate = 1,
+							 .unit = UINT64_MAX / 10 },
+				 &max, &cost),
+			 -EOVERFLOW);
+}
+
+/* th: any protocol (nft_payload_eval() at the transport header);
+ * after `meta l4proto udp` it is udp's port (the same bytecode, and
+ * what nft lists). */
+static void test_th(void **state)
+{
+	struct bft_logcap cap;
+	struct bf_ruleset *rs;
+	_cleanup_free_ char *t4 = NULL;
+	int r;
+
+	(void)state;
+	rs = lower("table inet t {\n\tchain c {\n"
+		   "\t\ttype filter hook input priority 0;\n"
+		   "\t\tth dport 4001 drop\n"
+		   "\t\tth sport != 1-1023 th dport { 53, 4002-4009 } accept\n"
+		   "\t\tmeta l4proto udp th dport 4010 drop\n"
+		   "\t}\n}\n",
+		   &cap, &r);
+	if (!rs)
+		fail_msg("lowering failed (%d): %s", r, cap.text);
+	check_family(rs, BF_FAMILY_INET4, NULL);
+	check_family(rs, BF_FAMILY_INET6, NULL);
+	t4 = ipt_text(rs, BF_FAMILY_INET4);
+	assert_non_null(strstr(t4, "-A c -m th --th-dport 4001 -j DROP\n"));
+	assert_non_null(strstr(t4, "-A c -m th ! --th-sport 1:1023 -m th "
+				   "--th-dport 53 -j ACCEPT\n"));
+	assert_non_null(strstr(t4, "-A c -m th ! --th-sport 1:1023 -m th "
+				   "--th-dport 4002:4009 -j ACCEPT\n"));
+	/* udp's own port, not th's */
+	assert_null(strstr(t4, "--th-dport 4010"));
+	assert_non_null(strstr(t4, "--dport 4010 -j DROP\n"));
+	check_print_ir(rs, "c");
+	bf_ruleset_free(&rs);
+}
+
+/* ct status any-of / none-of (conntrack_mt()'s --ctstatus, with
+ * bpfilter's SRC_NAT, DST_NAT, DYING names); ct direction. */
+static void test_ct(void **state)
+{
+	struct bft_logcap cap;
+	struct bf_ruleset *rs;
+	int r;
+
+	(void)state;
+	rs = lower("table ip t {\n\tchain c {\n"
+		   "\t\ttype filter hook input priority 0;\n"
+		   "\t\tct status assured,seen-reply accept\n"
+		   "\t\tct status ! expected drop\n"
+		   "\t\tct status snat,dnat,dying drop\n"
+		   "\t\tct direction reply accept\n"
+		   "\t\tct direction != reply drop\n"
+		   "\t}\n}\n",
+		   &cap, &r);
+	if (!rs)
+		fail_msg("lowering failed (%d): %s", r, cap.text);
+	check_family(rs, BF_FAMILY_INET4,
+		     HEAD "-A c -m conntrack --ctstatus SEEN_REPLY,ASSURED -j ACCEPT\n"
+			  "-A c -m conntrack ! --ctstatus EXPECTED -j DROP\n"
+			  "-A c -m conntrack --ctstatus SRC_NAT,DST_NAT,DYING -j DROP\n"
+			  "-A c -m conntrack --ctdir REPLY -j ACCEPT\n"
+			  "-A c -m conntrack --ctdir ORIGINAL -j DROP\n"
+			  "COMMIT\n");
+	check_print_ir(rs, "c");
+	bf_ruleset_free(&rs);
+}
+
+/* Concatenations: one IR rule per element, each component a match;
+ * elements disjoint when one component is; verdict maps; negated sets
+ * through a helper chain. */
+static void test_concat(void **state)
+{
+	struct bft_logcap cap;
+	struct bf_ruleset *rs;
+	int r;
+
+	(void)state;
+	rs = lower("table ip t {\n\tchain c {\n"
+		   "\t\ttype filter hook input priority 0;\n"
+		   "\t\tip saddr . ip daddr { 192.0.2.2 . 198.51.100.1, "
+		   "192.0.2.1 . 198.51.100.0/24 } accept\n"
+		   "\t\tip saddr . iifname vmap { 192.0.2.9 . \"lo\" : drop, "
+		   "192.0.2.9 . \"veth*\" : accept }\n"
+		   "\t\tip saddr . ip daddr != { 192.0.2.3 . 198.51.100.3, "
+		   "192.0.2.4 . 198.51.100.4 } drop\n"
+		   "\t}\n}\n",
+		   &cap, &r);
+	if (!rs)
+		fail_msg("lowering failed (%d): %s", r, cap.text);
+	/* elements in key order, as nft lists them */
+	check_family(rs, BF_FAMILY_INET4,
+		     "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+		     ":OUTPUT ACCEPT [0:0]\n:c - [0:0]\n:nft.1 - [0:0]\n"
+		     "-A INPUT -j c\n"
+		     "-A c -s 192.0.2.1/32 -d 198.51.100.0/24 -j ACCEPT\n"
+		     "-A c -s 192.0.2.2/32 -d 198.51.100.1/32 -j ACCEPT\n"
+		     "-A c -s 192.0.2.9/32 -i lo -j DROP\n"
+		     "-A c -s 192.0.2.9/32 -i veth+ -j ACCEPT\n"
+		     "-A c -j nft.1\n"
+		     "-A nft.1 -s 192.0.2.3/32 -d 198.51.100.3/32 -j RETURN\n"
+		     "-A nft.1 -s 192.0.2.4/32 -d 198.51.100.4/32 -j RETURN\n"
+		     "-A nft.1 -j DROP\n"
+		     "COMMIT\n");
+	bf_ruleset_free(&rs);
+
+	/* the same source with overlapping destinations may match twice */
+	rs = lower("table ip t {\n\tchain c {\n"
+		   "\t\tip saddr . ip daddr { 192.0.2.1 . 198.51.100.1, "
+		   "192.0.2.1 . 198.51.100.0/24 } accept\n"
+		   "\t}\n}\n",
+		   &cap, &r);
+	assert_null(rs);
+	assert_int_equal(r, -EOPNOTSUPP);
+	assert_non_null(strstr(cap.text, "t.nft:3:23: unsupported: set "
+					 "elements that may overlap"));
+	rs = lower("table ip t {\n\tchain c {\n"
+		   "\t\tip saddr . ip daddr != 192.0.2.1 . 198.51.100.1 "
+		   "accept\n\t}\n}\n",
+		   &cap, &r);
+	assert_null(rs);
+	assert_int_equal(r, -EOPNOTSUPP);
+	assert_non_null(strstr(cap.text, "unsupported: a concatenation with "
+					 "this operator"));
+}
+
+/* log group: nft_log_init() logs through nfnetlink_log as xt_NFLOG;
+ * snaplen is --nflog-size (NF_LOG_F_COPY_LEN). */
+static void test_log_group(void **state)
+{
+	struct bft_logcap cap;
+	struct bf_ruleset *rs;
+	int r;
+
+	(void)state;
+	rs = lower("table ip t {\n\tchain c {\n"
+		   "\t\ttype filter hook input priority 0;\n"
+		   "\t\tiifname \"lo\" log group 2 drop\n"
+		   "\t\tlog prefix \"g \" group 5 snaplen 128 "
+		   "queue-threshold 3\n"
+		   "\t}\n}\n",
+		   &cap, &r);
+	if (!rs)
+		fail_msg("lowering failed (%d): %s", r, cap.text);
+	check_family(rs, BF_FAMILY_INET4,
+		     HEAD "-A c -i lo -j NFLOG --nflog-group 2\n"
+			  "-A c -i lo -j DROP\n"
+			  "-A c -j NFLOG --nflog-prefix \"g \" --nflog-group 5 "
+			  "--nflog-size 128 --nflog-threshold 3\n"
+			  "COMMIT\n");
+	check_print_ir(rs, "c");
+	bf_ruleset_free(&rs);
+}
+
+/* ether saddr: nft's `meta iiftype ether` dependency (dropped from the
+ * listing) and the MAC header's source, which is mac_mt()'s test. */
+static void test_ether(void **state)
+{
+	struct bft_logcap cap;
+	struct bf_ruleset *rs;
+	int r;
+
+	(void)state;
+	rs = lower("table ip t {\n\tchain c {\n"
+		   "\t\ttype filter hook input priority 0;\n"
+		   "\t\tiiftype ether ether saddr 0:f:54:c:11:4 accept\n"
+		   "\t\tether saddr != 02:00:00:00:00:01 drop\n"
+		   "\t}\n}\n",
+		   &cap, &r);
+	if (!rs)
+		fail_msg("lowering failed (%d): %s", r, cap.text);
+	check_family(rs, BF_FAMILY_INET4,
+		     HEAD "-A c -m mac --mac-source 00:0f:54:0c:11:04 -j ACCEPT\n"
+			  "-A c -m mac ! --mac-source 02:00:00:00:00:01 -j DROP\n"
+			  "COMMIT\n");
+	bf_ruleset_free(&rs);
+}
+
+/* What stays refused, with positions. */
+static void test_refused(void **state)
+{
+	static const struct {
+		const char *rule, *why;
+	} cases[] = {
+		/* the log rule repeats the matches: a second bucket */
+		{ "limit rate 1/second log drop",
+		  "t.nft:3:23: unsupported: log or set statements after limit" },
+		/* iptables text tests -s/-p first: other packets would not
+		 * take tokens */
+		{ "limit rate 1/second ip saddr 192.0.2.1 drop",
+		  "t.nft:3:3: unsupported: an address, interface or protocol "
+		  "match after limit" },
+		/* one IR rule, hence one bucket, per element */
+		{ "ip saddr { 192.0.2.1, 192.0.2.2 } limit rate 1/second drop",
+		  "unsupported: limit in a rule with a set of several "
+		  "elements" },
+		/* unit * 1e9 / rate * burst overflows */
+		{ "limit rate 1/week burst 4000000000 packets drop",
+		  "unsupported: a limit the kernel refuses" },
+		/* == compares all 32 bits of the status */
+		{ "ct status == assured drop",
+		  "t.nft:3:3: unsupported: ct status other than" },
+		{ "ct status & assured == assured drop",
+		  "unsupported: this bitwise expression" },
+		{ "log level audit", "unsupported: log level audit" },
+		{ "meta iiftype ppp drop",
+		  "t.nft:3:3: unsupported: meta iiftype has no IR equivalent" },
+		{ "ether daddr 02:00:00:00:00:01 drop",
+		  "unsupported: ether daddr in this form" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char text[512];
+		struct bft_logcap cap;
+		struct bf_ruleset *rs;
+		int r;
+
+		snprintf(text, sizeof(text),
+			 "table ip t {\n\tchain c {\n\t\t%s\n\t}\n}\n",
+			 cases[i].rule);
+		rs = lower(text, &cap, &r);
+		if (rs || !strstr(cap.text, cases[i].why))
+			fail_msg("%s: %d, log:\n%s\nwanted: %s", cases[i].rule,
+				 r, cap.text, cases[i].why);
+	}
+}
+
+/* bpfilter's iptables modules read their own text only: the errors. */
+static void test_ipt_modules(void **state)
+{
+	static const char *const bad[] = {
+		"-A INPUT -m nftlimit --nft-unit 1 -j DROP\n",
+		"-A INPUT -m nftlimit --nft-rate 0 --nft-unit 1 -j DROP\n",
+		"-A INPUT -m th --th-sport 1 --th-dport 2 -j DROP\n",
+		"-A INPUT -m th --th-dport 5:4 -j DROP\n",
+		"-A INPUT -m th -j DROP\n",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char text[256];
+		struct bft_logcap cap = { 0 };
+		struct bf_ruleset *rs = bf_ruleset_new();
+		int r;
+
+		assert_non_null(rs);
+		snprintf(text, sizeof(text),
+			 "*filter\n:INPUT ACCEPT [0:0]\n%sCOMMIT\n", bad[i]);
+		bf_log_set(bft_log_capture, &cap);
+		r = bf_ipt_parse_restore_str(rs, text, "t.rules",
+					     BF_FAMILY_INET4);
+		bf_log_set(NULL, NULL);
+		if (!r)
+			fail_msg("accepted: %s", bad[i]);
+		assert_non_null(strstr(cap.text, "t.rules:3"));
+		bf_ruleset_free(&rs);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_limit),	  cmocka_unit_test(test_th),
+		cmocka_unit_test(test_ct),	  cmocka_unit_test(test_concat),
+		cmocka_unit_test(test_log_group), cmocka_unit_test(test_ether),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_ipt_modules),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
