@@ -675,6 +675,52 @@ static int port_range(const char *s, bool bare, char *prefix, size_t psize,
 	return 0;
 }
 
+/* An IPv4 range A-B in the net dimension of a hash:net* set: ipset
+ * stores the fewest CIDRs that cover it (ipset(8), hash:net "IP range"),
+ * each added as its own element (the other parts as written, port
+ * ranges expanded by the recursion). */
+static int net_range(struct pctx *p, const struct bf_set *set, int n,
+		     char parts[][96], int argc, char **argv, const char *file,
+		     int line, bf_ipset_elem_fn fn, void *data)
+{
+	uint32_t lo, hi;
+	uint64_t a;
+	char elem[300];
+	char **av;
+	int r = 0, count = 0;
+
+	if (v4_range(parts[0], &lo, &hi)) {
+		perr(p, "'%s' is not a valid IPv4 address range", parts[0]);
+		return -EINVAL;
+	}
+	av = malloc((size_t)argc * sizeof(*av));
+	if (!av)
+		return -ENOMEM;
+	for (int i = 1; i < argc; i++)
+		av[i] = argv[i];
+	av[0] = elem;
+	for (a = lo; a <= hi && !r && count++ < 64;) {
+		int k = 0; /* host bits of the largest aligned block at a */
+		size_t len;
+
+		while (k < 31 && !(a & ((2ull << k) - 1)) &&
+		       a + (2ull << k) - 1 <= hi)
+			k++;
+		len = (size_t)snprintf(elem, sizeof(elem), "%u.%u.%u.%u/%d",
+				       (unsigned)(a >> 24) & 255,
+				       (unsigned)(a >> 16) & 255,
+				       (unsigned)(a >> 8) & 255, (unsigned)a & 255,
+				       32 - k);
+		for (int i = 1; i < n && len < sizeof(elem); i++)
+			len += (size_t)snprintf(elem + len, sizeof(elem) - len,
+						",%s", parts[i]);
+		r = bf_ipset_parse_elems(set, argc, av, file, line, fn, data);
+		a += 1ull << k;
+	}
+	free(av);
+	return r;
+}
+
 int bf_ipset_parse_elems(const struct bf_set *set, int argc, char **argv,
 			 const char *file, int line, bf_ipset_elem_fn fn,
 			 void *data)
@@ -701,6 +747,10 @@ int bf_ipset_parse_elems(const struct bf_set *set, int argc, char **argv,
 	}
 	if (n != t->n_dims)
 		goto one;
+	if (set->family == BF_FAMILY_INET4 && t->net_dim == 0 &&
+	    set->dims[0].type == BF_SET_DIM_ADDR && strchr(parts[0], '-'))
+		return net_range(p, set, n, parts, argc, argv, file, line, fn,
+				 data);
 	/* ipset adds every address of a range or CIDR to hash:ip* and
 	 * bitmap:ip sets (IPv4), every port of a port range */
 	if (set->family == BF_FAMILY_INET4 &&
