@@ -240,8 +240,16 @@ static void test_disagreeing_uses(void **state)
 	bf_ruleset_free(&rs);
 }
 
+static int count_elem(const struct bf_set_elem *e, void *data)
+{
+	(void)e;
+	(*(int *)data)++;
+	return 0;
+}
+
 /* `bpfilter set` element syntax: nft's `A . P` becomes ipset's `A,P`
- * with the set's protocol; ipset syntax passes. */
+ * with the set's protocol; ipset syntax passes; an IPv4 range in a
+ * hash:net* set is its prefix cover (as ipset stores it). */
 static void test_elem_syntax(void **state)
 {
 	struct bf_ruleset *rs = bf_ruleset_new();
@@ -272,6 +280,17 @@ static void test_elem_syntax(void **state)
 					    sizeof(out), true, &nm),
 			 0);
 	assert_string_equal(out, "8000-8002");
+	{
+		const struct bf_set *np = bf_ruleset_set(rs, "np");
+		char *r1[] = { "198.51.100.1-198.51.100.6,udp:80-81" };
+		int n = 0;
+
+		/* .1 .2/31 .4/31 .6, times two ports */
+		assert_int_equal(bf_ipset_parse_elems(np, 1, r1, "x", 1,
+						      count_elem, &n),
+				 0);
+		assert_int_equal(n, 8);
+	}
 	/* the set's protocol only: a tcp element of a udp set refused */
 	av[0] = "192.0.2.7,tcp:443";
 	assert_int_equal(bf_ipset_parse_elem(sp, 1, av, "x", 1, &e), -EINVAL);
