@@ -12,6 +12,7 @@
  */
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -166,6 +167,32 @@ static void trim_put(struct buf *b, const void *p, size_t size)
 		n--;
 	put_u16(b, (uint16_t)n);
 	buf_put(b, s, n);
+}
+
+/* A match stored by trim_put() at offset at of b is to carry line as
+ * its line: rewrite it there (or store the match again when its stored
+ * bytes stop before the line field). */
+static void put_line(struct buf *b, size_t at, const struct bf_match *m,
+		     int line)
+{
+	size_t end = offsetof(struct bf_match, line) + sizeof(m->line);
+	uint16_t n;
+
+	if (b->oom)
+		return;
+	memcpy(&n, b->p + at - 2, 2);
+	if (n >= end) {
+		memcpy(b->p + at + offsetof(struct bf_match, line), &line,
+		       sizeof(line));
+		return;
+	}
+	{
+		struct bf_match c = *m;
+
+		b->len = at - 2;
+		c.line = line;
+		trim_put(b, &c, sizeof(c));
+	}
 }
 
 /* ---- reading, with bounds ---- */
@@ -398,6 +425,10 @@ static int encode(const struct bf_ruleset *rs, const struct bf_state *st,
 	rlines = calloc(total + 1, sizeof(*rlines));
 	if (!rlines)
 		return -ENOMEM;
+	/* ~100 bytes a rule: room for it at once (no copy while growing) */
+	if (!buf_room(b, 4096 + total * 160))
+		return -ENOMEM;
+	b->len = 0;
 	r = text_lines(rs, st, clines, rlines, first);
 	if (r)
 		return r;
@@ -467,10 +498,12 @@ static int encode(const struct bf_ruleset *rs, const struct bf_state *st,
 			buf_put(b, &rh, sizeof(rh));
 			trim_put(b, &rule->verdict, sizeof(rule->verdict));
 			for (size_t k = 0; k < rule->n_matches; k++) {
-				struct bf_match m = rule->matches[k];
+				const struct bf_match *m = &rule->matches[k];
+				size_t at = b->len + 2;
 
-				m.line = rh.line;
-				trim_put(b, &m, sizeof(m));
+				trim_put(b, m, sizeof(*m));
+				if (m->line != rh.line)
+					put_line(b, at, m, rh.line);
 			}
 		}
 	}
