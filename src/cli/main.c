@@ -455,6 +455,14 @@ static int cmd_apply(int argc, char **argv)
 					 "families)");
 		o.kind = (enum bf_slot_kind)kind; /* checked with the IR */
 		cli_nft_inline_sets = confirm > 0;
+		if (confirm <= 0) {
+			bool handled;
+			o.verbose = verbosity > 0;
+			r = cli_nft_apply_targets(nft_path, &o, kind,
+						  &handled);
+			if (handled || r)
+				return cli_status(r);
+		}
 		r = cli_nft_inputs(nft_path, &o, &nftb);
 		if (r) {
 			cli_nft_bufs_free(&nftb);
@@ -584,6 +592,35 @@ static int cmd_list(int argc, char **argv)
 	return cli_status(bf_list(stdout, &sel, flags));
 }
 
+/* save --format ipt: rules from nft input may carry bpfilter's `-m nft`
+ * (nft's evaluation of malformed packets, doc/front-nft.md): say that
+ * iptables-restore cannot load such text. */
+static int save_ipt(const struct bf_slot_sel *sel, unsigned int fam,
+		    bool counters)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int r = -ENOMEM;
+
+	if (m) {
+		r = bf_save(m, sel, fam, counters);
+		if (fclose(m) && !r)
+			r = -ENOMEM;
+	}
+	if (buf)
+		fputs(buf, stdout);
+	if (!r && buf && strstr(buf, " -m nft "))
+		fprintf(stderr,
+			"bpfilter: note: rules from nft input carry bpfilter's "
+			"\"-m nft\" (nft's evaluation of malformed packets): "
+			"bpfilter restore and apply read this text, "
+			"iptables-restore cannot; --format nft prints them "
+			"in nft syntax\n");
+	free(buf);
+	return r;
+}
+
 static int cmd_save(int argc, char **argv)
 {
 	struct bf_slot_sel sel;
@@ -613,7 +650,7 @@ static int cmd_save(int argc, char **argv)
 		return r == 1 ? 0 : r;
 	if (nft)
 		return cli_status(cli_save_nft(stdout, &sel, fam, counters));
-	return cli_status(bf_save(stdout, &sel, fam, counters));
+	return cli_status(save_ipt(&sel, fam, counters));
 }
 
 static int cmd_flush(int argc, char **argv)

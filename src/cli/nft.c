@@ -55,8 +55,13 @@ bool cli_nft_detect(const char *path)
 
 bool cli_nft_inline_sets;
 
+static int apply_targets(struct bf_nft *nft, const char *path,
+			 struct bf_apply_opts *o, int kind, bool *handled);
+
+/* tg: one target of the ruleset (cli_nft_apply_targets()), or NULL for
+ * the whole ruleset in one slot */
 static int lower_text(struct bf_nft *nft, struct bf_apply_opts *o,
-		      struct cli_nft_bufs *b)
+		      struct cli_nft_bufs *b, const struct bf_nft_target *tg)
 {
 	struct bf_ruleset *rs = bf_ruleset_new();
 	int r;
@@ -66,9 +71,14 @@ static int lower_text(struct bf_nft *nft, struct bf_apply_opts *o,
 	/* Named address sets become BPF maps (`bpfilter set add|delete`
 	 * change them in place), handed to apply as `ipset save` text;
 	 * with --ipset or --confirm, every set is inlined as before. */
-	r = o->ipset.path || o->ipset.in || cli_nft_inline_sets ?
-		    bf_nft_lower(nft, rs) :
-		    bf_nft_lower_sets(nft, rs);
+	if (tg)
+		r = bf_nft_lower_target(tg, rs,
+					!(o->ipset.path || o->ipset.in ||
+					  cli_nft_inline_sets));
+	else
+		r = o->ipset.path || o->ipset.in || cli_nft_inline_sets ?
+			    bf_nft_lower(nft, rs) :
+			    bf_nft_lower_sets(nft, rs);
 	if (!r && rs->n_sets) {
 		size_t slen = 0;
 		FILE *m = open_memstream(&b->sets_text, &slen);
@@ -92,7 +102,10 @@ static int lower_text(struct bf_nft *nft, struct bf_apply_opts *o,
 	/* refusals of the code generator with the nft positions, before
 	 * apply sees the iptables-save text (which has its own lines) */
 	if (!r)
-		r = bf_nft_check(rs, o->kind, o->ifname);
+		r = bf_nft_check(rs, o->kind,
+				 tg && tg->kind == BF_NFT_TARGET_NF ?
+					 NULL :
+					 o->ifname);
 	if (r) {
 		bf_ruleset_free(&rs);
 		return r;
@@ -151,7 +164,7 @@ int cli_nft_inputs(const char *path, struct bf_apply_opts *o,
 		return r;
 	o->input[BF_FAMILY_INET4].path = NULL;
 	o->input[BF_FAMILY_INET6].path = NULL;
-	r = lower_text(nft, o, b);
+	r = lower_text(nft, o, b, NULL);
 	bf_nft_free(&nft);
 	return r;
 }
@@ -322,7 +335,18 @@ int cli_import(int argc, char **argv)
 		bf_nft_free(&nft);
 		return cli_status(r);
 	}
-	r = lower_text(nft, &o, &b);
+	{
+		/* netdev tables, several priorities: several slots */
+		bool handled = false;
+		o.verbose = cli_verbosity() > 0;
+		r = apply_targets(nft, from ? from : "nft -j list ruleset", &o,
+				  kind, &handled);
+		if (r || handled) {
+			bf_nft_free(&nft);
+			return cli_status(r);
+		}
+	}
+	r = lower_text(nft, &o, &b, NULL);
 	bf_nft_free(&nft);
 	if (!r)
 		r = bf_apply(&o);
@@ -389,8 +413,20 @@ static int print_section(FILE *out, const char *slot, const char *fam,
 	if (!r)
 		r = bf_ipt_parse_restore_str(rs, text, slot, f);
 	if (!r) {
+		/* tc-DEV / xdp-DEV: netdev tables, one per family; nf-m10:
+		 * base chains at priority -10 */
+		struct bf_nft_place pl = { 0 };
+		const char *dash = strchr(slot, '-');
+		if (dash && strncmp(slot, "nf-", 3)) {
+			pl.device = dash + 1;
+			snprintf(table + strlen(table),
+				 sizeof(table) - strlen(table), "_%s",
+				 f == BF_FAMILY_INET6 ? "ip6" : "ip");
+		} else if (dash) {
+			bf_nf_prio_parse(dash + 1, &pl.priority);
+		}
 		fprintf(out, "# bpfilter slot %s, %s\n", slot, fam);
-		r = bf_nft_print_ir(out, rs, f, table, counters);
+		r = bf_nft_print_ir_at(out, rs, f, table, counters, &pl);
 	}
 	bf_ruleset_free(&rs);
 	return r;
@@ -447,4 +483,185 @@ int cli_save_nft(FILE *out, const struct bf_slot_sel *sel,
 	free(sets_text);
 	sets_text = NULL;
 	return err;
+}
+
+/* A slot in force: kind and its selector (interface, or nf priority). */
+struct live_slot {
+	int kind;
+	int priority;
+	char ifname[64];
+};
+
+/* The slots in force, from the section headers of bf_save(). */
+static int slots_in_force(struct live_slot **out, size_t *n)
+{
+	struct bf_slot_sel sel = { .kind = -1 };
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	char *line, *save = NULL;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if (!m)
+		return -ENOMEM;
+	r = bf_save(m, &sel, (1u << BF_FAMILY_COUNT) - 1, false);
+	fclose(m);
+	if (r)
+		return r;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char slot[64], fam[16];
+		struct live_slot ls = { 0 }, *v;
+		const char *dash;
+		bool dup = false;
+		if (!slot_header(line, slot, sizeof(slot), fam, sizeof(fam)))
+			continue;
+		dash = strchr(slot, '-');
+		if (!strcmp(slot, "nf")) {
+			ls.kind = BF_SLOT_NF;
+		} else if (!dash) {
+			continue;
+		} else if (!strncmp(slot, "nf-", 3)) {
+			if (!bf_nf_prio_parse(dash + 1, &ls.priority))
+				continue;
+			ls.kind = BF_SLOT_NF;
+		} else {
+			char kind[16];
+			snprintf(kind, sizeof(kind), "%.*s", (int)(dash - slot),
+				 slot);
+			ls.kind = bf_slot_kind_from_name(kind);
+			if (ls.kind < 0)
+				continue;
+			snprintf(ls.ifname, sizeof(ls.ifname), "%s", dash + 1);
+		}
+		for (size_t i = 0; i < *n; i++)
+			dup |= (*out)[i].kind == ls.kind &&
+			       (*out)[i].priority == ls.priority &&
+			       !strcmp((*out)[i].ifname, ls.ifname);
+		if (dup)
+			continue;
+		v = realloc(*out, (*n + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		*out = v;
+		v[(*n)++] = ls;
+	}
+	return 0;
+}
+
+int cli_nft_apply_targets(const char *path, struct bf_apply_opts *o, int kind,
+			  bool *handled)
+{
+	struct bf_nft *nft = NULL;
+	int r;
+
+	*handled = false;
+	if (!strcmp(path, "-"))
+		return 0; /* stdin: read once, by cli_nft_inputs() */
+	r = bf_nft_parse_file(path, &nft);
+	if (r)
+		return r;
+	r = apply_targets(nft, path, o, kind, handled);
+	bf_nft_free(&nft);
+	return r;
+}
+
+/* The targets of nft applied one by one (cli_nft_apply_targets()). */
+static int apply_targets(struct bf_nft *nft, const char *path,
+			 struct bf_apply_opts *o, int kind, bool *handled)
+{
+	struct bf_nft_target *tgs = NULL;
+	struct cli_nft_bufs *bufs = NULL;
+	struct bf_apply_opts *opts = NULL;
+	char(*tokens)[16] = NULL;
+	_cleanup_free_ struct live_slot *live = NULL;
+	size_t n = 0, n_live = 0, done = 0;
+	bool any_nf = false;
+	int r;
+
+	*handled = false;
+	r = bf_nft_targets(nft, kind == BF_SLOT_XDP, &tgs, &n);
+	if (r)
+		goto out;
+	/* One nf slot at priority 0: the ruleset goes where --hook and
+	 * --iface say, as it always did. */
+	if (n == 1 && tgs[0].kind == BF_NFT_TARGET_NF && !tgs[0].priority)
+		goto out;
+	*handled = true;
+	if (o->ifname) {
+		bf_err("%s: the ruleset names its own places (netdev devices, "
+		       "chain priorities): no --iface",
+		       path);
+		r = -EINVAL;
+		goto out;
+	}
+	bufs = calloc(n, sizeof(*bufs));
+	opts = calloc(n, sizeof(*opts));
+	tokens = calloc(n, sizeof(*tokens));
+	if (!bufs || !opts || !tokens) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* Every target is lowered and checked before any is applied. */
+	for (size_t i = 0; i < n && !r; i++) {
+		opts[i] = *o;
+		opts[i].kind = (enum bf_slot_kind)tgs[i].kind;
+		if (tgs[i].kind == BF_NFT_TARGET_NF) {
+			any_nf = true;
+			bf_nf_prio_token(tgs[i].priority, tokens[i],
+					 sizeof(tokens[i]));
+			opts[i].ifname = tgs[i].priority ? tokens[i] : NULL;
+		} else {
+			opts[i].ifname = tgs[i].ifname;
+		}
+		opts[i].input[BF_FAMILY_INET4].path = NULL;
+		opts[i].input[BF_FAMILY_INET6].path = NULL;
+		r = lower_text(nft, &opts[i], &bufs[i], &tgs[i]);
+	}
+	if (r)
+		goto out;
+	if ((any_nf || nft->flush) && !o->dump && !o->test_only) {
+		r = slots_in_force(&live, &n_live);
+		if (r)
+			goto out;
+	}
+	for (done = 0; done < n && !r; done++) {
+		r = bf_apply(&opts[done]);
+		if (r && done)
+			bf_err("%s: %zu of the ruleset's %zu slots were "
+			       "replaced before this error; they stay in force",
+			       path, done, n);
+	}
+	/* nf slots at priorities the ruleset no longer has; after `flush
+	 * ruleset`, every slot it does not name */
+	for (size_t k = 0; !r && k < n_live; k++) {
+		bool keep = false;
+		char tok[16];
+		struct bf_slot_sel sel = { .kind = live[k].kind };
+		if (live[k].kind != BF_SLOT_NF && !nft->flush)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			keep |= (int)tgs[i].kind == live[k].kind &&
+				(live[k].kind == BF_SLOT_NF ?
+					 tgs[i].priority == live[k].priority :
+					 !strcmp(tgs[i].ifname,
+						 live[k].ifname));
+		if (keep)
+			continue;
+		bf_nf_prio_token(live[k].priority, tok, sizeof(tok));
+		sel.ifname = live[k].kind != BF_SLOT_NF ? live[k].ifname :
+			     live[k].priority		   ? tok :
+							     "p0";
+		r = bf_flush(&sel);
+	}
+out:
+	for (size_t i = 0; bufs && i < n; i++)
+		cli_nft_bufs_free(&bufs[i]);
+	free(bufs);
+	free(opts);
+	free(tokens);
+	bf_nft_targets_free(&tgs, n);
+	return r;
 }

@@ -32,6 +32,14 @@ bool cli_nft_detect(const char *path);
 int cli_nft_inputs(const char *path, struct bf_apply_opts *o,
 		   struct cli_nft_bufs *b);
 void cli_nft_bufs_free(struct cli_nft_bufs *b);
+/* An nft ruleset with netdev tables or base chains at several priorities
+ * is applied to several slots (bf_nft_targets(): nf at each priority,
+ * tc-DEV or xdp-DEV per device), one bf_apply() each after all of them
+ * were lowered and checked, and the nf slots at priorities it no longer
+ * has are flushed. *handled is false (nothing done) for a ruleset of one
+ * nf slot at priority 0, which goes where --hook/--iface say. */
+int cli_nft_apply_targets(const char *path, struct bf_apply_opts *o, int kind,
+			  bool *handled);
 /* bpfilter import nft: the ruleset of `nft -j list ruleset` (or --from
  * FILE) put in force in one slot, as apply --format nft does. */
 int cli_import(int argc, char **argv);
