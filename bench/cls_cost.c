@@ -14,7 +14,14 @@
  *      (40 ports each) "-d SERVER -p udp --dport P -j ACCEPT"; after every
  *      1,000 rules, 10 general rules that mix prefixes of lengths 8 to 28,
  *      TCP with port ranges and TCP flags, UDP source port ranges and
- *      negations, with DROP targets (1 % of the rules, never folded).
+ *      negations, with DROP targets (1 % of the rules, never folded; the
+ *      bit-vector search of doc/classification.md classifies them).
+ *   c  general rules only ("5-tuple" rules of a real enterprise policy,
+ *      made general): sources in 10/8 under prefixes of lengths 8 to 32 or
+ *      "! -s 192.0.2.0/24", destinations in 198.18/15 under prefixes of
+ *      16 to 32, TCP with destination port ranges and flags, UDP with
+ *      source port ranges, ICMP, ACCEPT and DROP mixed; none matches the
+ *      probes but the last rule (UDP to 198.19.0.1, ports 50-60).
  * Probes (UDP, IPv4):
  *   last  a packet that only the last rule matches (a: DROP, b: ACCEPT
  *         from the last server rule, the rule counter checked);
@@ -24,10 +31,12 @@
  *
  * Output, one CSV line per (shape, attach, mode, K, probe):
  *   shape,attach,mode,rules,case,ns_per_pkt,insns,compile_ms,load_ms,memlock_kb,folded
- * mode is "fold" or "linear"; a program the kernel refuses (linear code
+ * mode is "fold" (fold pass and bit-vector search, the default), "nolbvs"
+ * (-B: fold pass only) or "linear" (-L: neither); a program the kernel refuses (linear code
  * beyond the verifier's budget) gives ns_per_pkt "nan".
  *
- * usage: cls_cost [-s a|b] [-a nf|tc|xdp] [-L] [-r REPEAT] [-n RUNS] [-H] K...
+ * usage: cls_cost [-s a|b|c] [-a nf|tc|xdp] [-L|-B] [-r REPEAT] [-n RUNS] [-H]
+ *                 K...
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -45,6 +54,7 @@
 #include "cgen/cgen.h"
 #include "check/check.h"
 #include "compat.h"
+#include "opt/lbvs.h"
 #include "opt/opt.h"
 
 #define MAX_RUNS 101
@@ -202,6 +212,68 @@ static int general_rule(struct bf_chain *c, uint32_t i)
 	}
 }
 
+/* The i-th rule of shape c (deterministic pseudo-random): never matches
+ * the probes (UDP from 192.0.2.1:40000): every rule has a source in 10/8,
+ * or "! -s 192.0.2.0/24", or TCP/ICMP, or UDP source ports below 40000. */
+static uint32_t c_state;
+
+static uint32_t c_rnd(uint32_t n)
+{
+	c_state = c_state * 1103515245u + 12345u;
+	return (c_state >> 8) % n;
+}
+
+static int shape_c_rule(struct bf_chain *c, uint32_t i)
+{
+	struct bf_match ms[8];
+	size_t n = 0;
+	uint32_t p = c_rnd(10);
+	bool src10 = false;
+
+	c_state ^= i;
+	if (c_rnd(10) < 7) {
+		ms[n++] = m_addr(BF_MATCH_SADDR, 10u << 24, c_rnd(1u << 24),
+				 8 + (int)c_rnd(25), false);
+		src10 = true;
+	} else if (c_rnd(3) == 0) {
+		ms[n++] = m_addr(BF_MATCH_SADDR, 192u << 24 | 2u << 8, 0, 24,
+				 true);
+		src10 = true;
+	}
+	if (c_rnd(10) < 6)
+		ms[n++] = m_addr(BF_MATCH_DADDR, 198u << 24 | 18u << 16,
+				 c_rnd(1u << 17), 16 + (int)c_rnd(17), false);
+	if (p < 5) {
+		uint16_t lo = (uint16_t)(1 + c_rnd(9000));
+
+		ms[n++] = m_proto(6);
+		ms[n++] = m_l4(6);
+		ms[n++] = m_ports(BF_MATCH_DPORT, lo,
+				  (uint16_t)(lo + c_rnd(3) * c_rnd(2000)),
+				  c_rnd(10) == 0);
+		if (c_rnd(10) < 3) {
+			struct bf_match f = m_simple(BF_MATCH_TCPFLAGS);
+
+			f.u.tcpflags.mask = 0x12;
+			f.u.tcpflags.cmp = 0x02;
+			ms[n++] = f;
+		}
+	} else if (p < 9) {
+		uint16_t lo = (uint16_t)(1 + c_rnd(30000));
+
+		ms[n++] = m_proto(17);
+		ms[n++] = m_l4(17);
+		if (!src10 || c_rnd(2))
+			ms[n++] = m_ports(BF_MATCH_SPORT, lo,
+					  (uint16_t)(lo + c_rnd(9000)), false);
+		if (c_rnd(2))
+			ms[n++] = m_ports(BF_MATCH_DPORT, 1, 1023, false);
+	} else {
+		ms[n++] = m_proto(1);
+	}
+	return add(c, c_rnd(2) ? BF_VERDICT_DROP : BF_VERDICT_ACCEPT, ms, n);
+}
+
 struct probes {
 	uint32_t last_saddr, last_daddr; /* host order */
 	uint16_t last_dport;
@@ -225,7 +297,26 @@ static int build(char shape, uint32_t k, bool ct, struct bf_ruleset **out,
 	pr->last_saddr = (192u << 24 | 2u << 8 | 1); /* 192.0.2.1 */
 	pr->last_daddr = (192u << 24 | 2u << 8 | 2);
 	pr->last_dport = 53;
+	c_state = 1;
 	for (uint32_t i = 0; i < k && !e; i++) {
+		if (shape == 'c' && i + 1 < k) {
+			e = shape_c_rule(in, i);
+			continue;
+		}
+		if (shape == 'c') {
+			e = ADD(in, BF_VERDICT_ACCEPT,
+				m_addr(BF_MATCH_SADDR, 192u << 24 | 2u << 8, 0,
+				       24, false),
+				m_addr(BF_MATCH_DADDR, BASE_SERVER, 1, 32,
+				       false),
+				m_proto(17), m_l4(17),
+				m_ports(BF_MATCH_DPORT, 50, 60, false));
+			pr->last_daddr = BASE_SERVER + 1;
+			pr->last_dport = 53;
+			pr->last_drop = false;
+			pr->last_rule = i;
+			continue;
+		}
 		if (shape == 'a') {
 			e = ADD(in, BF_VERDICT_DROP,
 				m_addr(BF_MATCH_SADDR, BASE_A, 1 + i, 32,
@@ -413,8 +504,10 @@ static uint32_t code(enum bf_attach_kind a, bool drop)
 }
 
 static int bench(char shape, enum bf_attach_kind attach, bool linear,
-		 uint32_t k, uint32_t repeat, int runs)
+		 bool nolbvs, uint32_t k, uint32_t repeat, int runs)
 {
+	struct bf_lbvs_options lo;
+	const char *mode = linear ? "linear" : nolbvs ? "nolbvs" : "fold";
 	static char vlog[1 << 20];
 	const char *ifname = attach == BF_ATTACH_NF ? NULL : "lo";
 	struct bf_fold_options fo = { .enabled = !linear, .min_rules = 8 };
@@ -429,6 +522,9 @@ static int bench(char shape, enum bf_attach_kind attach, bool linear,
 	int r;
 
 	bf_fold_set_options(&fo);
+	bf_lbvs_get_options(&lo);
+	lo.enabled = !linear && !nolbvs;
+	bf_lbvs_set_options(&lo);
 	r = build(shape, k, attach == BF_ATTACH_NF, &rs, &pr);
 	if (r)
 		return r;
@@ -454,12 +550,10 @@ static int bench(char shape, enum bf_attach_kind attach, bool linear,
 		/* e.g. linear code beyond the verifier's budget */
 		for (int c = 0; c < 2; c++)
 			printf("%c,%s,%s,%u,%s,nan,%zu,%.1f,%.1f,0,%zu\n",
-			       shape, bf_attach_name(attach),
-			       linear ? "linear" : "fold", k,
+			       shape, bf_attach_name(attach), mode, k,
 			       c ? "none" : "last", insns, tc, tl, folded);
 		fprintf(stderr, "cls_cost: %c %s %s %u rules: %s\n", shape,
-			bf_attach_name(attach), linear ? "linear" : "fold", k,
-			strerror(-r));
+			bf_attach_name(attach), mode, k, strerror(-r));
 		fflush(stdout);
 		r = 0;
 		goto out;
@@ -508,7 +602,7 @@ static int bench(char shape, enum bf_attach_kind attach, bool linear,
 		}
 		qsort(d, (size_t)runs, sizeof(d[0]), cmp_u32);
 		printf("%c,%s,%s,%u,%s,%u,%zu,%.1f,%.1f,%ld,%zu\n", shape,
-		       bf_attach_name(attach), linear ? "linear" : "fold", k,
+		       bf_attach_name(attach), mode, k,
 		       last ? "last" : "none", d[runs / 2], insns, tc, tl,
 		       mem / 1024, folded);
 		fflush(stdout);
@@ -524,10 +618,10 @@ int main(int argc, char **argv)
 	enum bf_attach_kind attach = BF_ATTACH_NF;
 	uint32_t repeat = 100000;
 	int runs = 5, opt, r = 0;
-	bool linear = false;
+	bool linear = false, nolbvs = false;
 	char shape = 'a';
 
-	while ((opt = getopt(argc, argv, "s:a:Lr:n:Hv")) != -1) {
+	while ((opt = getopt(argc, argv, "s:a:LBr:n:Hv")) != -1) {
 		switch (opt) {
 		case 's':
 			shape = optarg[0];
@@ -539,6 +633,9 @@ int main(int argc, char **argv)
 			break;
 		case 'L':
 			linear = true;
+			break;
+		case 'B':
+			nolbvs = true;
 			break;
 		case 'r':
 			repeat = (uint32_t)strtoul(optarg, NULL, 0);
@@ -555,12 +652,12 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: cls_cost [-s a|b] [-a nf|tc|xdp] "
-				"[-L] [-r REPEAT] [-n RUNS] [-H] K...\n");
+				"usage: cls_cost [-s a|b|c] [-a nf|tc|xdp] "
+				"[-L|-B] [-r REPEAT] [-n RUNS] [-H] K...\n");
 			return 2;
 		}
 	}
-	if ((shape != 'a' && shape != 'b') || runs < 1 || runs > MAX_RUNS ||
+	if ((shape < 'a' || shape > 'c') || runs < 1 || runs > MAX_RUNS ||
 	    optind >= argc) {
 		fprintf(stderr, "cls_cost: bad arguments\n");
 		return 2;
@@ -573,7 +670,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "cls_cost: K must be 1..1000000\n");
 			return 2;
 		}
-		r = bench(shape, attach, linear, (uint32_t)k, repeat, runs);
+		r = bench(shape, attach, linear, nolbvs, (uint32_t)k, repeat,
+			  runs);
 	}
 	return r ? 1 : 0;
 }

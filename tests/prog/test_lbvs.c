@@ -475,6 +475,62 @@ static void test_first_match(void **state)
 	}
 }
 
+/* Chains long enough to be split into segment functions (the classifier
+ * runs in the dispatcher, segments read its result from the packet
+ * context), one jumping into the other from its segments (the callee's
+ * dispatcher must give the caller its result back). */
+static void test_segmented(void **state)
+{
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b, *u = NULL;
+		struct pair p;
+		char a[64];
+
+		rnd_state = 99 + (uint32_t)k;
+		rs->families = 1u << V4;
+		assert_int_equal(bf_ruleset_add_chain(rs, V4, "U", 0, &u), 0);
+		for (int blk = 0; blk < 80; blk++) {
+			for (int i = 0; i < 8; i++) {
+				rnd_addr(V4, true, a, sizeof(a));
+				PU_RULE(u, rnd_verdict(true), NULL,
+					pu_addr(BF_MATCH_DADDR, a, 32, false));
+			}
+			for (int i = 0; i < 6; i++)
+				general_rule(u, V4, rnd_verdict(true));
+		}
+		b = bf_ruleset_builtin(rs, V4, kinds[k].hook);
+		b->policy = BF_VERDICT_DROP;
+		for (int blk = 0; blk < 70; blk++) {
+			for (int i = 0; i < 8; i++) {
+				rnd_addr(V4, true, a, sizeof(a));
+				PU_RULE(b, rnd_verdict(false), NULL,
+					pu_addr(BF_MATCH_SADDR, a, 32, false));
+			}
+			for (int i = 0; i < 6; i++)
+				general_rule(b, V4, rnd_verdict(false));
+			rnd_addr(V4, true, a, sizeof(a));
+			PU_RULE(b, BF_VERDICT_JUMP, "U",
+				pu_addr(BF_MATCH_SADDR, a, 18 + (int)rnd(4),
+					false));
+		}
+		bf_ruleset_number(rs);
+		assert_true(members_of(b) >= 300);
+		assert_true(members_of(u) >= 250);
+		load_pair(rs, k, V4, &p);
+		for (int i = 0; i < 600; i++) {
+			struct pu_pkt t = random_pkt(V4);
+
+			run2(&p, &t, V4);
+		}
+		same_counters(&p);
+		close_pair(&p);
+		bf_ruleset_free(&rs);
+	}
+}
+
 /* 10,000 random general rules: classified, loads, matches as the linear
  * code does. */
 static void test_large(void **state)
@@ -521,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_first_match),
 		cmocka_unit_test(test_random_v4),
 		cmocka_unit_test(test_random_v6),
+		cmocka_unit_test(test_segmented),
 		cmocka_unit_test(test_large),
 	};
 

@@ -142,7 +142,9 @@ enum {
 	R1,
 	R2,
 	R3,
-	R6 = 6,
+	R4,
+	R5,
+	R6,
 	R7,
 	R8,
 	R9,
@@ -200,7 +202,7 @@ void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
 	int alen = l->family == BF_FAMILY_INET6 ? 16 : 4;
 	int16_t slots[BF_LBVS_FIELD_COUNT];
 	int n_slots = 0;
-	uint32_t S = l->summary;
+	uint32_t S = l->summary, W = (uint32_t)((l->n_members + 63) / 64);
 	bool any_need = false;
 
 	/* not plain: the members' own code decides (hotdrops included) */
@@ -275,49 +277,46 @@ void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
 		goto tail;
 	}
 
+	/* 64 data words per summary word: skipped when the AND of the
+	 * summary words is zero, else ANDed word by word, the vectors'
+	 * pointers in r1..r6 (at most six fields), r7 counting words */
 	for (uint32_t s = 0; s < S; s++) {
 		bf_label loop = bf_label_new(e), next = bf_label_new(e);
+		bf_label found = bf_label_new(e);
+		uint32_t nw = W - 64 * s < 64 ? W - 64 * s : 64;
 
-		/* r6 = AND of the summary words s */
-		bf_emit(e, I_LDX(BPF_DW, R6, RFP, slots[0]));
-		bf_emit(e, I_LDX(BPF_DW, R6, R6, (int16_t)(8 * s)));
+		bf_emit(e, I_LDX(BPF_DW, R0, RFP, slots[0]));
+		bf_emit(e, I_LDX(BPF_DW, R0, R0, (int16_t)(8 * s)));
 		for (int i = 1; i < n_slots; i++) {
-			bf_emit(e, I_LDX(BPF_DW, R1, RFP, slots[i]));
-			bf_emit(e, I_LDX(BPF_DW, R1, R1, (int16_t)(8 * s)));
-			bf_emit(e, I_ALU64_REG(BPF_AND, R6, R1));
+			bf_emit(e, I_LDX(BPF_DW, R8, RFP, slots[i]));
+			bf_emit(e, I_LDX(BPF_DW, R8, R8, (int16_t)(8 * s)));
+			bf_emit(e, I_ALU64_REG(BPF_AND, R0, R8));
+		}
+		bf_emit_jmp_imm(e, BPF_JEQ, R0, 0, next);
+		for (int i = 0; i < n_slots; i++) {
+			bf_emit(e, I_LDX(BPF_DW, (uint8_t)(R1 + i), RFP,
+					 slots[i]));
+			bf_emit(e, I_ALU64_IMM(BPF_ADD, (uint8_t)(R1 + i),
+					       (int32_t)(8 * (S + 64 * s))));
 		}
 		bf_emit(e, I_MOV64_IMM(R7, 0));
 		bf_label_bind(e, loop);
-		bf_emit_jmp_imm(e, BPF_JEQ, R6, 0, next);
-		/* one iteration per set bit: at most 64 (for the verifier) */
-		bf_emit_jmp_imm(e, BPF_JGE, R7, 64, next);
-		bf_emit(e, I_ALU64_IMM(BPF_ADD, R7, 1));
-		/* r1 = lowest set bit of r6, cleared in r6 */
-		bf_emit(e, I_MOV64_REG(R1, R6));
-		bf_emit(e, I_MOV64_IMM(R2, 0));
-		bf_emit(e, I_ALU64_REG(BPF_SUB, R2, R1));
-		bf_emit(e, I_ALU64_REG(BPF_AND, R1, R2));
-		bf_emit(e, I_ALU64_REG(BPF_XOR, R6, R1));
-		bf_emit(e, I_ALU64_IMM(BPF_SUB, R1, 1));
-		popcount(e);
-		bf_emit(e, I_ALU64_IMM(BPF_AND, R1, 63));
-		/* r8 = data word index; r1 = its byte offset in a value */
-		bf_emit(e, I_ALU64_IMM(BPF_ADD, R1, (int32_t)(64 * s)));
-		bf_emit(e, I_MOV64_REG(R8, R1));
-		bf_emit(e, I_ALU64_IMM(BPF_ADD, R1, (int32_t)S));
-		bf_emit(e, I_ALU64_IMM(BPF_LSH, R1, 3));
-		bf_emit(e, I_LDX(BPF_DW, R0, RFP, slots[0]));
-		bf_emit(e, I_ALU64_REG(BPF_ADD, R0, R1));
-		bf_emit(e, I_LDX(BPF_DW, R0, R0, 0));
+		bf_emit(e, I_LDX(BPF_DW, R0, R1, 0));
 		for (int i = 1; i < n_slots; i++) {
-			bf_emit(e, I_LDX(BPF_DW, R2, RFP, slots[i]));
-			bf_emit(e, I_ALU64_REG(BPF_ADD, R2, R1));
-			bf_emit(e, I_LDX(BPF_DW, R2, R2, 0));
-			bf_emit(e, I_ALU64_REG(BPF_AND, R0, R2));
+			bf_emit(e, I_LDX(BPF_DW, R8, (uint8_t)(R1 + i), 0));
+			bf_emit(e, I_ALU64_REG(BPF_AND, R0, R8));
 		}
+		bf_emit_jmp_imm(e, BPF_JNE, R0, 0, found);
+		for (int i = 0; i < n_slots; i++)
+			bf_emit(e, I_ALU64_IMM(BPF_ADD, (uint8_t)(R1 + i), 8));
+		bf_emit(e, I_ALU64_IMM(BPF_ADD, R7, 1));
 		bf_label_ref(e, loop);
-		bf_emit_jmp_imm(e, BPF_JEQ, R0, 0, loop);
-		/* found: member 64 * word + lowest bit */
+		bf_emit_jmp_imm(e, BPF_JLT, R7, (int32_t)nw, loop);
+		bf_emit_ja(e, next);
+		/* member 64 * word + lowest set bit */
+		bf_label_bind(e, found);
+		bf_emit(e, I_MOV64_REG(R8, R7));
+		bf_emit(e, I_ALU64_IMM(BPF_ADD, R8, (int32_t)(64 * s)));
 		bf_emit(e, I_MOV64_REG(R1, R0));
 		lowest_bit(e);
 		bf_emit(e, I_ALU64_IMM(BPF_LSH, R8, 6));
