@@ -341,6 +341,41 @@ static void test_nonip_ok(void **state)
 	}
 }
 
+/* inet (lower.c's rule_families()): `meta protocol|nfproto` with a set
+ * selects the families of its elements, no rule per element */
+static void test_inet_proto_set(void **state)
+{
+	static const char text[] =
+		"table inet t {\n"
+		"\tchain c {\n"
+		"\t\ttype filter hook input priority 0;\n"
+		"\t\tmeta protocol != { ip, ip6 } accept\n"
+		"\t\tmeta nfproto { ipv6 } ip6 saddr 2001:db8::1 drop\n"
+		"\t\tmeta protocol { ip, ip6 } ip daddr 192.0.2.1 drop\n"
+		"\t}\n"
+		"}\n";
+	struct bf_nft *nft = NULL;
+	struct bf_nft_target *tgs = NULL;
+	struct bft_logcap cap;
+	char *got = NULL;
+	size_t n = 0;
+	(void)state;
+
+	assert_int_equal(targets(text, false, &nft, &tgs, &n, &cap), 0);
+	assert_int_equal(lower(&tgs[0], &got, &cap), 0);
+	assert_string_equal(got, "*filter\n:INPUT ACCEPT [0:0]\n"
+				 ":FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+				 ":c - [0:0]\n-A INPUT -j c\n"
+				 "-A c -d 192.0.2.1/32 -j DROP\nCOMMIT\n"
+				 "*filter\n:INPUT ACCEPT [0:0]\n"
+				 ":FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+				 ":c - [0:0]\n-A INPUT -j c\n"
+				 "-A c -s 2001:db8::1/128 -j DROP\nCOMMIT\n");
+	free(got);
+	bf_nft_targets_free(&tgs, n);
+	bf_nft_free(&nft);
+}
+
 /* Priority tokens of nf slot names */
 static void test_prio_token(void **state)
 {
@@ -377,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_cut),	  cmocka_unit_test(test_lower),
 		cmocka_unit_test(test_nonip),	  cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_nonip_ok),  cmocka_unit_test(test_prio_token),
+		cmocka_unit_test(test_inet_proto_set),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
