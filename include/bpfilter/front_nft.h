@@ -67,6 +67,7 @@ enum bf_nft_dtype {
 	BF_NFT_DT_DSCP,
 	BF_NFT_DT_ECN,
 	BF_NFT_DT_VERDICT,
+	BF_NFT_DT_IFTYPE, /* iface_type: ARPHRD_* (meta iiftype/oiftype) */
 	BF_NFT_DT_COUNT,
 };
 
@@ -104,6 +105,8 @@ enum bf_nft_meta_key {
 	BF_NFT_META_IIFNAME,
 	BF_NFT_META_OIFNAME,
 	BF_NFT_META_PKTTYPE,
+	BF_NFT_META_IIFTYPE,
+	BF_NFT_META_OIFTYPE,
 };
 
 enum bf_nft_ct_key {

@@ -124,15 +124,22 @@ static bool word_start(const char *p, bool space)
 	return false;
 }
 
+/* Six groups of one or two hex digits ("00:0f:54:0c:11:4", as nft takes
+ * them). */
 static bool is_ether(const char *s, size_t n)
 {
-	if (n != 17)
-		return false;
+	size_t groups = 1, digits = 0;
+
 	for (size_t i = 0; i < n; i++) {
-		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+		if (s[i] == ':') {
+			if (!digits || ++groups > 6)
+				return false;
+			digits = 0;
+		} else if (!isxdigit((unsigned char)s[i]) || ++digits > 2) {
 			return false;
+		}
 	}
-	return true;
+	return groups == 6 && digits;
 }
 
 static bool is_ip6(const char *s, size_t n)

@@ -36,6 +36,13 @@ static const struct nft_sym ctdir_syms[] = {
 	{ NULL, 0 },
 };
 
+/* nft's arphrd table (datatype iface_type) */
+static const struct nft_sym iftype_syms[] = {
+	{ "ether", 1 },	      { "ppp", 512 }, { "ipip", 768 },
+	{ "ipip6", 769 },     { "loopback", 772 }, { "sit", 776 },
+	{ "ipgre", 778 },     { NULL, 0 },
+};
+
 static const struct nft_sym pkttype_syms[] = {
 	{ "host", 0 },	    { "unicast", 0 }, { "broadcast", 1 },
 	{ "multicast", 2 }, { "other", 3 },   { NULL, 0 },
@@ -182,6 +189,7 @@ static const struct nft_dtype_desc dtypes[BF_NFT_DT_COUNT] = {
 	[BF_NFT_DT_DSCP] = { "dscp", 6, dscp_syms, false, true },
 	[BF_NFT_DT_ECN] = { "ecn", 2, ecn_syms, false, true },
 	[BF_NFT_DT_VERDICT] = { "verdict", 32, NULL, false, false },
+	[BF_NFT_DT_IFTYPE] = { "iface_type", 16, iftype_syms, false, true },
 };
 _Static_assert(ARRAY_SIZE(dtypes) == BF_NFT_DT_COUNT, "dtype table");
 
@@ -306,6 +314,8 @@ static const struct bf_nft_field fields[] = {
 	META("iifname", BF_NFT_DT_IFNAME, 128, BF_NFT_META_IIFNAME),
 	META("oifname", BF_NFT_DT_IFNAME, 128, BF_NFT_META_OIFNAME),
 	META("pkttype", BF_NFT_DT_PKTTYPE, 8, BF_NFT_META_PKTTYPE),
+	META("iiftype", BF_NFT_DT_IFTYPE, 16, BF_NFT_META_IIFTYPE),
+	META("oiftype", BF_NFT_DT_IFTYPE, 16, BF_NFT_META_OIFTYPE),
 	CT("state", BF_NFT_DT_CTSTATE, 32, BF_NFT_CT_STATE),
 	CT("status", BF_NFT_DT_CTSTATUS, 32, BF_NFT_CT_STATUS),
 	CT("mark", BF_NFT_DT_MARK, 32, BF_NFT_CT_MARK),
@@ -367,7 +377,7 @@ bool nft_meta_printed_unqualified(int id)
 bool nft_meta_key_unsupported(const char *key)
 {
 	static const char *const keys[] = {
-		"priority",    "iiftype",  "oiftype",	"skuid",
+		"priority",    "skuid",
 		"skgid",       "nftrace",  "rtclassid", "ibriport",
 		"obriport",    "ibrname",  "obrname",	"cpu",
 		"iifgroup",    "oifgroup", "cgroup",	"random",
