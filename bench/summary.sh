@@ -157,7 +157,9 @@ if command -v gnuplot >/dev/null && [[ -s $OUT/summary.dat ]]; then
 		set boxwidth 0.7
 		set logscale y
 		set grid ytics
-		set yrange [0.05:*]
+		set yrange [0.01:*]
+		set bmargin 16
+		set lmargin 12
 		set xtics rotate by 60 right font ',8'
 		set key off
 		plot '$OUT/summary.dat' using 1:(\$3):(stringcolumn(2) eq "PASS" ? 0x2ca02c : 0xd62728):xtic(4) with boxes lc rgb variable, 1 with lines lc rgb 'black'
