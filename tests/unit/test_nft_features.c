@@ -162,6 +162,30 @@ static void test_limit(void **state)
 	check_print_ir(rs, "c");
 	bf_ruleset_free(&rs);
 
+	/* a log after the limit: the rest of the rule in a helper chain,
+	 * so that the limit runs once */
+	rs = lower("table ip t {\n\tchain c {\n"
+		   "\t\ttype filter hook input priority 0;\n"
+		   "\t\tiifname \"lo\" limit rate 3/minute log prefix \"l \" "
+		   "iifname \"lo\" drop\n"
+		   "\t\tlimit rate 1/second log\n"
+		   "\t}\n}\n",
+		   &cap, &r);
+	if (!rs)
+		fail_msg("lowering failed (%d): %s", r, cap.text);
+	check_family(
+		rs, BF_FAMILY_INET4,
+		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+		":OUTPUT ACCEPT [0:0]\n:c - [0:0]\n:nft.1 - [0:0]\n"
+		":nft.2 - [0:0]\n-A INPUT -j c\n"
+		"-A c -i lo -m nftlimit --nft-rate 3 --nft-unit 60 --nft-burst 5 -j nft.1\n"
+		"-A c -m nftlimit --nft-rate 1 --nft-unit 1 --nft-burst 5 -j nft.2\n"
+		"-A nft.1 -j LOG --log-prefix \"l \"\n"
+		"-A nft.1 -i lo -j DROP\n"
+		"-A nft.2 -j LOG\n"
+		"COMMIT\n");
+	bf_ruleset_free(&rs);
+
 	/* nft_limit_init(): packets: cost = unit * 1e9 / rate, bucket =
 	 * cost * burst; bytes: bucket = unit * 1e9 * (rate + burst) /
 	 * rate */
@@ -379,8 +403,9 @@ static void test_refused(void **state)
 	static const struct {
 		const char *rule, *why;
 	} cases[] = {
-		/* the log rule repeats the matches: a second bucket */
-		{ "limit rate 1/second log drop",
+		/* the rest of the rule runs in a helper chain, whose frame
+		 * a return would leave */
+		{ "limit rate 1/second log return",
 		  "t.nft:3:23: unsupported: log or set statements after limit" },
 		/* iptables text tests -s/-p first: other packets would not
 		 * take tokens */

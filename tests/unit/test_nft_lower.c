@@ -187,7 +187,7 @@ static void test_refusals(void **state)
 		"t.nft:2:8: unsupported: chain c: type nat hook "
 		"prerouting");
 	refused("table inet t {\n\tchain c {\n\t\tlimit rate 1/second "
-		"log drop\n\t}\n}\n",
+		"log return\n\t}\n}\n",
 		-EOPNOTSUPP,
 		"t.nft:3:23: unsupported: log or set statements after limit");
 	refused("table ip t {\n\tchain c {\n\t\tip saddr { 10.0.0.0/8, "

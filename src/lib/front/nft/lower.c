@@ -69,10 +69,11 @@ static void synth_name(struct lctx *c, char *buf, size_t size)
 }
 
 /* nft runs a limit once per rule; the IR rule of a log (or set)
- * statement repeats the matches before it. */
+ * statement repeats the matches before it, so the rule is cut after the
+ * limit (split_at_limit()). */
 #define LIMIT_SIDE_WHY                                                         \
-	"log or set statements after limit (their IR rule would take tokens " \
-	"a second time)"
+	"log or set statements after limit in a rule with return, goto or a " \
+	"verdict map (the rest of the rule runs in a helper chain)"
 
 /* Report a refused construct once (rules are lowered once per family). */
 #define REFUSE(c, loc, ...)                                                    \
@@ -1114,6 +1115,51 @@ static const char *mapped_set(struct lctx *c, const struct bf_nft_stmt *s,
 	return have ? have->name : NULL;
 }
 
+/* A log or set statement after a limit: the IR rule of the statement
+ * would repeat the matches before it, the limit too (a second bucket).
+ * The rule is cut there instead: `M limit -j nft.N` in *ch, and the rest
+ * of the rule (the statement's rule, the final one) goes to nft.N, so
+ * the limit runs once. As for negated sets, a return or goto verdict
+ * would act on nft.N's frame: refused. */
+static int split_at_limit(struct lctx *c, const char **ch, char *hname,
+			  struct bf_rule *r, const struct bf_nft_rule *rule,
+			  const struct bf_nft_stmt *set_stmt,
+			  const struct bf_nft_stmt *s)
+{
+	char parent_ch[BF_CHAIN_NAME_MAX + 1];
+	struct bf_rule parent = *r;
+	int ret;
+
+	for (size_t i = 0; i < rule->n_stmts; i++) {
+		const struct bf_nft_stmt *t = &rule->stmts[i];
+		if ((t->kind == BF_NFT_S_VERDICT &&
+		     (t->u.verdict.verdict == BF_NFT_V_RETURN ||
+		      t->u.verdict.verdict == BF_NFT_V_GOTO)) ||
+		    (t == set_stmt && t->u.match.op == BF_NFT_OP_VMAP)) {
+			REFUSE(c, &s->loc, LIMIT_SIDE_WHY);
+			return -EOPNOTSUPP;
+		}
+	}
+	if (r->counter_idx == UINT32_MAX)
+		return 0; /* never matches: left as it is, dropped later */
+	/* *ch may be hname itself (a second split) */
+	snprintf(parent_ch, sizeof(parent_ch), "%s", *ch);
+	synth_name(c, hname, BF_CHAIN_NAME_MAX + 1);
+	if (bf_ruleset_add_chain(c->rs, r->family, hname, s->loc.line, NULL)) {
+		c->oom = true;
+		return -ENOMEM;
+	}
+	memset(&parent.verdict, 0, sizeof(parent.verdict));
+	parent.verdict.kind = BF_VERDICT_JUMP;
+	snprintf(parent.verdict.chain, sizeof(parent.verdict.chain), "%s",
+		 hname);
+	r->matches = NULL;
+	r->n_matches = 0;
+	ret = push_rule(c, parent_ch, &parent);
+	*ch = hname;
+	return ret;
+}
+
 /* Lower one rule for one family into chain ch. `elem` is the set element
  * chosen for the rule's set statement (NULL: none). */
 static int lower_rule_elem(struct lctx *c, const char *ch,
@@ -1121,6 +1167,7 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 			   const struct bf_nft_stmt *set_stmt,
 			   const struct bf_nft_expr *elem, const char *file)
 {
+	char hname[BF_CHAIN_NAME_MAX + 1];
 	struct bf_rule r = { 0 };
 	bool have_verdict = false;
 	struct bf_verdict verdict = { 0 };
@@ -1143,9 +1190,10 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 		case BF_NFT_S_LOG: {
 			struct bf_rule lr = { 0 };
 			if (has_limit(&r)) {
-				REFUSE(c, &s->loc, LIMIT_SIDE_WHY);
-				ret = -EOPNOTSUPP;
-				break;
+				ret = split_at_limit(c, &ch, hname, &r, rule,
+						     set_stmt, s);
+				if (ret)
+					break;
 			}
 			if (s->u.log.level == 8) {
 				REFUSE(c, &s->loc, "log level audit");
@@ -1234,9 +1282,10 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 			const struct bf_nft_field *f = fld(s->u.set.lhs);
 			struct bf_rule sr = { 0 };
 			if (has_limit(&r)) {
-				REFUSE(c, &s->loc, LIMIT_SIDE_WHY);
-				ret = -EOPNOTSUPP;
-				break;
+				ret = split_at_limit(c, &ch, hname, &r, rule,
+						     set_stmt, s);
+				if (ret)
+					break;
 			}
 			sr.family = fam;
 			sr.file = file;
