@@ -5,7 +5,8 @@
  * exactly become BPF maps that `bpfilter set add|delete` change in place;
  * the others stay inlined into the rules by the lowering (lower.c).
  *
- * Mapped (doc/front-nft.md, "Named sets as maps"):
+ * Mapped (doc/front-nft.md, "Named sets as BPF maps"), when every use
+ * of the set in its table is the same form (nft_setmap_agree()):
  *  - `type ipv4_addr` / `type ipv6_addr` without flags: ipset hash:ip of
  *    family inet / inet6 (a hash map of exact addresses);
  *  - the same with `flags interval`: ipset hash:net (an LPM trie). nft
@@ -14,11 +15,21 @@
  *    elements answers "found" exactly when some prefix contains the key,
  *    so the boolean is the same. Ranges are cut into prefixes here (the
  *    exact cover of [lo, hi], as the ipset text can only say prefixes).
- * Not mapped (inlined as before): maps, concatenations, other key types,
- * timeout/dynamic sets, names longer than ipset's 31 bytes, and a
- * non-interval set holding the all-zero address (hash_ip4_uadt() refuses
- * it). A /0 element of an interval set becomes its two /1 halves (ipset
- * has no /0: hash_net4_uadt() needs a cidr).
+ *  - `type inet_service` used as `tcp|udp sport|dport @s`: bitmap:port
+ *    (no family, one entry per port), create option `nft`;
+ *  - `type ipv4_addr . inet_service` used as `ip saddr . tcp dport @s`:
+ *    hash:ip,port / hash:net,port whose elements all have the rules'
+ *    protocol (create option `nft-proto tcp`);
+ *  - verdict maps of those keys (not ports alone) whose values are all
+ *    accept or drop, used as `lhs vmap @m`: hash:net / hash:net,port
+ *    with create option `nft-vmap`, drop elements nomatch; the lowering
+ *    looks the set up twice (the second time with --return-nomatch).
+ * Sets with `nft` read ports as nft does (m_set.c, emit_nft_port()).
+ * Not mapped (inlined as before): other maps, other concatenations and
+ * key types, timeout/dynamic sets, names longer than ipset's 31 bytes,
+ * and a non-interval set holding the all-zero address (hash_ip4_uadt()
+ * refuses it). A /0 element of an interval set becomes its two /1
+ * halves (ipset has no /0: hash_net4_uadt() needs a cidr).
  */
 #include <arpa/inet.h>
 #include <errno.h>
