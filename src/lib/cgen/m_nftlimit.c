@@ -147,8 +147,8 @@ void bf_nftm_limit_emit(struct bf_emit *e, uint32_t state_off,
  * which breaks) only without an L4 protocol or past the packet: the
  * prologue's nft view has those bytes (pctx.nft_avail, nft_sport,
  * nft_dport; m_nftbreak.c): 2 bytes for the source port, 4 for the
- * destination port. When nft's IPv6 walk stopped at AH the view is
- * empty: no match there (nft would read AH's first word). */
+ * destination port. Where nft's IPv6 walk stops at AH, the view is taken
+ * at the AH header, as nft's transport offset is there. */
 void bf_nftm_th_emit(struct bf_emit *e, const struct bf_match *m,
 		     bf_label fail)
 {
