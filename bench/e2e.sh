@@ -50,7 +50,11 @@
 # saddr @aN drop"; general rules stay linear in place.
 #
 # Tools: bpfilter-nf, iptables-legacy, iptables-nft, nft-lin-nf, nft-set-nf
-# (INPUT); bpfilter-tc, nft-lin-tc, nft-set-tc (tcx ingress / nft netdev
+# (INPUT; bpfilter-nf1: bpfilter with one program per hook, no segment
+# programs (BPFILTER_SEG_MIN beyond K): what `bpfilter apply` makes of a
+# chain of 256 rules or more is segments, tail-called one after the other,
+# each classified on its own, so that one change rebuilds one segment);
+# bpfilter-tc, nft-lin-tc, nft-set-tc (tcx ingress / nft netdev
 # ingress on the receiving veth); bpfilter-xdp (XDP on the receiving veth:
 # on veth every frame is copied for XDP, ~0.7 us, which a NIC running XDP
 # natively does not do; its program cost is measured by bench/cls.sh).
@@ -95,7 +99,7 @@ done
 if [[ -n ${BENCH_E2E_TOOLS:-} ]]; then
 	read -r -a tools <<<"$BENCH_E2E_TOOLS"
 else
-	tools=(bpfilter-nf)
+	tools=(bpfilter-nf bpfilter-nf1)
 	command -v iptables-legacy-restore >/dev/null && tools+=(iptables-legacy)
 	command -v iptables-nft-restore >/dev/null && tools+=(iptables-nft)
 	command -v nft >/dev/null && tools+=(nft-lin-nf nft-set-nf)
@@ -160,6 +164,9 @@ one() {
 	fi
 	((rc == 0)) && case $tool in
 	bpfilter-nf) timeout 600 ip netns exec "$PR" "$BPFILTER" apply "$TMP/rules" >"$TMP/out" 2>&1 || rc=$? ;;
+	bpfilter-nf1)
+		timeout 600 ip netns exec "$PR" env BPFILTER_SEG_MIN=10000000 "$BPFILTER" apply "$TMP/rules" \
+			>"$TMP/out" 2>&1 || rc=$? ;;
 	bpfilter-tc | bpfilter-xdp)
 		timeout 600 ip netns exec "$PR" "$BPFILTER" apply --hook "$hook" --iface "ver$$" "$TMP/rules" \
 			>"$TMP/out" 2>&1 || rc=$? ;;

@@ -107,15 +107,23 @@ awk -v dir="$OUT" -v csv="$csv" '
 			for (pi = 1; pi <= 2; pi++) { pol = pi == 1 ? "drop" : "accept"
 				if (!((s, pol, "bpfilter-nf", 0) in E)) continue
 				e2e(s, pol, "iptables-nft", 1000, 10); e2e(s, pol, "nft-lin-nf", 1000, 10)
-				e2e(s, pol, "iptables-nft", 10000, 100); e2e(s, pol, "nft-lin-nf", 10000, 100) } }
+				e2e(s, pol, "iptables-nft", 10000, 100); e2e(s, pol, "nft-lin-nf", 10000, 100)
+				# bpfilter with one program (no segments), for information
+				for (ki = 1; ki <= 2; ki++) { k = ki == 1 ? 1000 : 10000
+					if (!((s, pol, "bpfilter-nf1", k) in D)) continue
+					a = D[s, pol, "iptables-nft", k]; b = D[s, pol, "bpfilter-nf1", k]
+					row(sprintf("  (info) same %d, bpfilter one program, no segments", k),
+					    sprintf("+%s / +%s ns", fmt(a), fmt(b)), ratio(a, b, 50), LB,
+					    sprintf(">= %dx", ki == 1 ? 10 : 100), ki == 1 ? 10 : 100, 1) } } }
 		# 3. against nftables with sets: tc (real traffic)
+		xpol = ("b", "drop", "nft-set-tc", 1000) in D ? "drop" : "accept"
 		for (pi = 1; pi <= 2; pi++) { pol = pi == 1 ? "drop" : "accept"
-			a = D["b", pol, "nft-set-tc", 1000]; b = D["b", pol, "bpfilter-tc", 1000]
 			if (!(("b", pol, "bpfilter-tc", 0) in E)) continue
+			a = D["b", pol, "nft-set-tc", 1000]; b = D["b", pol, "bpfilter-tc", 1000]
 			row(sprintf("tc b %s 1000: nft set / bpfilter (traffic)", pol),
 			    sprintf("+%s / +%s ns", fmt(a), fmt(b)), ratio(a, b, 50), LB, ">= 1.5x", 1.5, 1) }
 		# ... and XDP: bpfilter XDP program cost against nft set at netdev ingress
-		pol = ("b", "drop", "nft-set-tc", 1000) in D ? "drop" : "accept"
+		pol = xpol
 		a = D["b", pol, "nft-set-tc", 1000]
 		x = P["b", "xdp", "fold", 1000, "none"]; xe = B["xdp-empty", "none"]; x0 = B["xdp", "none"]
 		row("XDP b 1000: nft set netdev / bpfilter XDP prog", sprintf("+%s / %s-%s ns", fmt(a), fmt(x), fmt(xe)),
