@@ -23,8 +23,11 @@ static struct bf_lbvs_options options = {
 	.max_bytes = 128ull << 20,
 };
 
+static bool env_read;
+
 void bf_lbvs_set_options(const struct bf_lbvs_options *o)
 {
+	env_read = true;
 	options = *o;
 	if (options.min_members < 1)
 		options.min_members = 1;
@@ -199,6 +202,15 @@ int bf_lbvs_select(const struct bf_chain *chain,
 	uint64_t bound = 1, words;
 
 	*out = NULL;
+	if (!env_read) {
+		/* BPFILTER_LBVS_MIN: the threshold, for tests that run the
+		 * bpfilter command (as BPFILTER_SEG_RULES in load/seg.c) */
+		const char *v = getenv("BPFILTER_LBVS_MIN");
+
+		env_read = true;
+		if (v && *v)
+			options.min_members = strtoul(v, NULL, 10) ?: 1;
+	}
 	if (!options.enabled || !chain->n_rules)
 		return 0;
 	l = calloc(1, sizeof(*l));

@@ -59,6 +59,8 @@ struct bf_lbvs_options {
 	uint64_t max_bytes; /* bound on the class vectors (default 128 MiB) */
 };
 
+/* Options for this process. Until they are set, the environment variable
+ * BPFILTER_LBVS_MIN (if set) replaces min_members. */
 void bf_lbvs_set_options(const struct bf_lbvs_options *o);
 void bf_lbvs_get_options(struct bf_lbvs_options *o);
 
@@ -84,8 +86,8 @@ struct bf_lbvs {
 	uint8_t need[256];
 	bool v6_proto; /* an IPv6 member has a protocol match (walk) */
 	/* Summary words per vector S; a class vector is S summary words then
-	 * 64 * S data words (bit j of summary word s: data word 64 s + j is
-	 * not zero), so that every word a 6-bit index can address exists. */
+	 * W = ceil(members / 64) data words (bit j of summary word s: data
+	 * word 64 s + j is not zero). */
 	uint32_t summary;
 	/* Filled by bf_lbvs_build(): */
 	struct bf_lbvs_fmap fmap[BF_LBVS_FIELD_COUNT];
@@ -105,7 +107,7 @@ int bf_lbvs_build(const struct bf_chain *chain, struct bf_lbvs *l);
 
 static inline uint32_t bf_lbvs_value_words(const struct bf_lbvs *l)
 {
-	return l->summary * 65u;
+	return l->summary + (uint32_t)((l->n_members + 63) / 64);
 }
 
 void bf_lbvs_free(struct bf_lbvs **l);
