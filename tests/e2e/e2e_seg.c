@@ -213,7 +213,7 @@ static void compare(const char *ns)
 static void same_verdicts(enum bf_family family)
 {
 	char ns[16], path[] = "/tmp/bf-seg-XXXXXX", rule[256];
-	int fd, incremental = 0;
+	int fd, incremental = 0, snapped = 0;
 	size_t n = N_RULES;
 	const char *fopt = family == BF_FAMILY_INET6 ? "-6" : "-4";
 	FILE *f;
@@ -283,8 +283,12 @@ static void same_verdicts(enum bf_family family)
 		assert_int_equal(r, 0);
 		if (strstr(out, "(one segment)"))
 			incremental++;
+		/* the ruleset came from the IR snapshot (load/irsnap.h) */
+		if (strstr(out, "bytes decoded in"))
+			snapped++;
 		/* the state text edited in place equals the printed one
-		 * (BPFILTER_SEG_CHECK) */
+		 * (BPFILTER_SEG_CHECK), the IR snapshot the parsed text
+		 * (BPFILTER_IRSNAP_CHECK) */
 		assert_null(strstr(out, "differs"));
 		free(out);
 		compare(ns);
@@ -292,6 +296,11 @@ static void same_verdicts(enum bf_family family)
 	printf("%d of %d changes replaced one segment program; %d packets "
 	       "dropped, %d accepted\n",
 	       incremental, N_CHANGES, n_drop, n_accept);
+	/* every change read the ruleset in force from its IR snapshot
+	 * (apply and each change write one) */
+	printf("%d of %d changes decoded the IR snapshot\n", snapped,
+	       N_CHANGES);
+	assert_int_equal(snapped, N_CHANGES);
 	/* the packets exercised both verdicts */
 	assert_true(n_drop > 0 && n_accept > 0);
 	/* a few changes may need a full rebuild (a segment that grew too
@@ -425,5 +434,6 @@ int main(void)
 	setenv("BPFILTER_SEG_MIN", "1", 1);
 	setenv("BPFILTER_SEG_RULES", "4", 1);
 	setenv("BPFILTER_SEG_CHECK", "1", 1);
+	setenv("BPFILTER_IRSNAP_CHECK", "1", 1);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
