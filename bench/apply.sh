@@ -27,7 +27,9 @@
 # Environment: BUILD, BPFILTER, BENCH_OUT, BENCH_APPLY_SHAPES
 # (default "b g"), BENCH_APPLY_RULES (default "1000 10000 100000"),
 # BENCH_APPLY_RUNS (default 3), BENCH_APPLY_TOOLS (default: bpfilter-nf
-# bpfilter-tc bpfilter-xdp and the installed reference tools).
+# bpfilter-tc bpfilter-xdp and the installed reference tools),
+# BENCH_APPLY_TIMEOUT (seconds per run, default 180: a run that takes
+# longer counts as failed, "nan").
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +41,7 @@ OUT=${BENCH_OUT:-$ROOT/bench/results}
 SHAPES=${BENCH_APPLY_SHAPES:-b g}
 RULES=${BENCH_APPLY_RULES:-1000 10000 100000}
 RUNS=${BENCH_APPLY_RUNS:-3}
+TMO=${BENCH_APPLY_TIMEOUT:-180}
 PIN_ROOT=${BPFILTER_PIN_ROOT:-/run/bpfilter}
 mkdir -p "$OUT"
 
@@ -135,11 +138,11 @@ memlock() {
 # run_tool TOOL HOOK FILE: apply FILE with TOOL in $NS; output in $TMP/out
 run_tool() {
 	case $1 in
-	bpfilter-nf) timeout 600 ip netns exec "$NS" "$BPFILTER" apply "$3" ;;
-	bpfilter-*) timeout 600 ip netns exec "$NS" "$BPFILTER" apply --hook "$2" --iface "vaa$$" "$3" ;;
-	iptables-legacy) timeout 600 ip netns exec "$NS" iptables-legacy-restore "$3" ;;
-	iptables-nft) timeout 600 ip netns exec "$NS" iptables-nft-restore "$3" ;;
-	nft-*) timeout 600 ip netns exec "$NS" nft -f "$3" ;;
+	bpfilter-nf) timeout "$TMO" ip netns exec "$NS" "$BPFILTER" apply "$3" ;;
+	bpfilter-*) timeout "$TMO" ip netns exec "$NS" "$BPFILTER" apply --hook "$2" --iface "vaa$$" "$3" ;;
+	iptables-legacy) timeout "$TMO" ip netns exec "$NS" iptables-legacy-restore "$3" ;;
+	iptables-nft) timeout "$TMO" ip netns exec "$NS" iptables-nft-restore "$3" ;;
+	nft-*) timeout "$TMO" ip netns exec "$NS" nft -f "$3" ;;
 	esac >"$TMP/out" 2>&1
 }
 
