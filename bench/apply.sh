@@ -202,8 +202,8 @@ for shape in $SHAPES; do
 				echo "$s" >>"$TMP/times"
 				echo "$cpu" >>"$TMP/cpu"
 				((i == 0)) && mem="$kb,$np,$nm"
-				# a run of more than a minute is not repeated
-				if [[ $s != nan ]] && awk -v s="$s" 'BEGIN { exit !(s > 60) }'; then
+				# a failed run, or one of more than a minute, is not repeated
+				if [[ $s == nan ]] || awk -v s="$s" 'BEGIN { exit !(s > 60) }'; then
 					break
 				fi
 			done
