@@ -441,6 +441,14 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 			m.u.length.min = (uint16_t)lo;
 			m.u.length.max = (uint16_t)hi;
 			return add(c, r, &m);
+		case BF_NFT_META_IIF:
+		case BF_NFT_META_OIF:
+			/* nft resolves the name to an ifindex when the rule
+			 * is loaded; the packet context has names only */
+			REFUSE(c, &lhs->loc,
+			       "meta %s (an interface index; iifname/oifname compare names)",
+			       f->name);
+			return -EOPNOTSUPP;
 		default:
 			REFUSE(c, &lhs->loc, "meta %s has no IR equivalent",
 			       f->name);
