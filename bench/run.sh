@@ -65,7 +65,8 @@ smoke)
 esac
 
 echo "== bpfilter benchmarks ($MODE) on $(uname -r), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%FT%TZ)"
-echo "   commit $(git -C "$ROOT" log -1 --format=%h 2>/dev/null || echo '?'); results in $BENCH_OUT"
+dirty=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | wc -l)
+echo "   commit $(git -C "$ROOT" log -1 --format=%h 2>/dev/null || echo '?') ($dirty files changed in the tree); results in $BENCH_OUT"
 echo
 
 fail=0
