@@ -602,9 +602,8 @@ static int bench(char shape, enum bf_attach_kind attach, bool linear,
 		}
 		qsort(d, (size_t)runs, sizeof(d[0]), cmp_u32);
 		printf("%c,%s,%s,%u,%s,%u,%zu,%.1f,%.1f,%ld,%zu\n", shape,
-		       bf_attach_name(attach), mode, k,
-		       last ? "last" : "none", d[runs / 2], insns, tc, tl,
-		       mem / 1024, folded);
+		       bf_attach_name(attach), mode, k, last ? "last" : "none",
+		       d[runs / 2], insns, tc, tl, mem / 1024, folded);
 		fflush(stdout);
 	}
 out:

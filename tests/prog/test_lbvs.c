@@ -162,7 +162,8 @@ static void general_rule(struct bf_chain *c, enum bf_family fam,
 	if (rnd(3)) {
 		rnd_addr(fam, true, a, sizeof(a));
 		ms[n++] = pu_addr(BF_MATCH_SADDR, a,
-				  rnd(4) ? alen - (int)rnd(24) : (int)rnd(alen + 1),
+				  rnd(4) ? alen - (int)rnd(24) :
+					   (int)rnd(alen + 1),
 				  !rnd(6));
 	}
 	if (rnd(2)) {
@@ -179,18 +180,20 @@ static void general_rule(struct bf_chain *c, enum bf_family fam,
 			if (rnd(2)) {
 				uint16_t lo = ports[rnd(6)];
 
-				ms[n++] = pu_ports(BF_MATCH_DPORT, lo,
-						   (uint16_t)(lo + rnd(3) * rnd(500)),
-						   !rnd(6));
+				ms[n++] = pu_ports(
+					BF_MATCH_DPORT, lo,
+					(uint16_t)(lo + rnd(3) * rnd(500)),
+					!rnd(6));
 			}
 			if (rnd(3) == 0)
-				ms[n++] = pu_ports(BF_MATCH_SPORT,
-						   (uint16_t)(1000 + rnd(500)),
-						   (uint16_t)(1500 + rnd(40000)),
-						   !rnd(5));
+				ms[n++] = pu_ports(
+					BF_MATCH_SPORT,
+					(uint16_t)(1000 + rnd(500)),
+					(uint16_t)(1500 + rnd(40000)), !rnd(5));
 			if (tcp && rnd(2))
 				ms[n++] = flags_m(rnd(2) ? 0x12 : 0x3f,
-						  rnd(2) ? 0x02 : 0x10, !rnd(5));
+						  rnd(2) ? 0x02 : 0x10,
+						  !rnd(5));
 		}
 	}
 	(void)r;
@@ -260,8 +263,8 @@ static struct pu_pkt random_pkt(enum bf_family fam)
 	rnd_addr(fam, true, a, sizeof(a));
 	rnd_addr(fam, false, d, sizeof(d));
 	if (!rnd(8))
-		snprintf(a, sizeof(a), fam == V6 ? "2001:db8:ff::1" :
-						   "203.0.113.%u",
+		snprintf(a, sizeof(a),
+			 fam == V6 ? "2001:db8:ff::1" : "203.0.113.%u",
 			 rnd(255));
 	s.src = a;
 	s.dst = d;
@@ -304,9 +307,8 @@ static void random_family(enum bf_family fam, uint32_t seeds)
 		if (has_user) {
 			struct bf_chain *u = NULL;
 
-			assert_int_equal(bf_ruleset_add_chain(rs, fam, "U", 0,
-							      &u),
-					 0);
+			assert_int_equal(
+				bf_ruleset_add_chain(rs, fam, "U", 0, &u), 0);
 			for (int i = 0; i < 40; i++) {
 				if (rnd(5))
 					general_rule(u, fam, rnd_verdict(true));
@@ -427,8 +429,7 @@ static void test_first_match(void **state)
 			{ "10.1.2.5", "192.0.2.9", 6, 150, 0x10, 0, 0, 1, 2 },
 			{ "10.1.2.9", "192.0.2.9", 6, 50, 0x10, 0, 0, 1, -1 },
 			{ "10.1.2.3", "192.0.2.9", 6, 799, 0x10, 0, 0, 1, 8 },
-			{ "10.20.2.3", "192.0.2.9", 6, 750, 0x10, 0, 0, 1,
-			  8 },
+			{ "10.20.2.3", "192.0.2.9", 6, 750, 0x10, 0, 0, 1, 8 },
 			{ "10.1.2.3", "192.0.2.2", 6, 900, 0x10, 0, 0, 0, 10 },
 			{ "10.1.2.3", "192.0.2.9", 6, 900, 0x02, 0, 0, 0, 15 },
 			{ "11.1.2.3", "192.0.2.9", 17, 900, 0, 0, 0, 0, 14 },
@@ -446,19 +447,20 @@ static void test_first_match(void **state)
 			{ "10.1.2.3", "192.0.2.9", 1, 0, 0, 0, 0, 1, -1 },
 		};
 		for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-			struct pu_pkt t = pu_build(&(struct pu_spec){
-				.src = cases[i].src,
-				.dst = cases[i].dst,
-				.proto = cases[i].proto,
-				.sport = 1234,
-				.dport = cases[i].dport,
-				.flags = cases[i].flags,
-				.l4len = cases[i].l4len,
-				.frag = cases[i].frag });
-			uint64_t before = cases[i].rule >= 0 ?
-						  pk(&p.c, b->rules[cases[i].rule]
-								   .counter_idx) :
-						  0;
+			struct pu_pkt t = pu_build(
+				&(struct pu_spec){ .src = cases[i].src,
+						   .dst = cases[i].dst,
+						   .proto = cases[i].proto,
+						   .sport = 1234,
+						   .dport = cases[i].dport,
+						   .flags = cases[i].flags,
+						   .l4len = cases[i].l4len,
+						   .frag = cases[i].frag });
+			uint64_t before =
+				cases[i].rule >= 0 ?
+					pk(&p.c,
+					   b->rules[cases[i].rule].counter_idx) :
+					0;
 
 			if (run2(&p, &t, V4) != cases[i].want)
 				fail_msg("case %zu: wrong verdict", i);

@@ -34,9 +34,8 @@ static int push_map(struct bf_prog_map **maps, size_t *n_maps,
 	return 0;
 }
 
-int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps,
-		 size_t *n_maps, size_t *next_idx,
-		 uint32_t idx[BF_LBVS_FIELD_COUNT + 1])
+int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps, size_t *n_maps,
+		 size_t *next_idx, uint32_t idx[BF_LBVS_FIELD_COUNT + 1])
 {
 	struct bf_prog_map bv = {
 		.type = BPF_MAP_TYPE_ARRAY,
@@ -100,10 +99,10 @@ int bf_lbvs_map_create(const struct bf_prog_map *m)
 	}
 	while (done < m->n) {
 		uint32_t count = m->n - done;
-		const void *k = m->keys ? (const void *)(m->keys +
-							 (size_t)done *
-								 m->key_size) :
-					  (const void *)(idx + done);
+		const void *k =
+			m->keys ? (const void *)(m->keys +
+						 (size_t)done * m->key_size) :
+				  (const void *)(idx + done);
 
 		r = bpf_map_update_batch(fd, k,
 					 m->vals + (size_t)done * m->value_size,
@@ -115,10 +114,10 @@ int bf_lbvs_map_create(const struct bf_prog_map *m)
 	}
 	/* map types without batch updates: one by one */
 	for (; done < m->n; done++) {
-		const void *k = m->keys ? (const void *)(m->keys +
-							 (size_t)done *
-								 m->key_size) :
-					  (const void *)(idx + done);
+		const void *k =
+			m->keys ? (const void *)(m->keys +
+						 (size_t)done * m->key_size) :
+				  (const void *)(idx + done);
 
 		if (bpf_map_update_elem(fd, k,
 					m->vals + (size_t)done * m->value_size,
@@ -195,8 +194,7 @@ static void ret32(struct bf_emit *e, uint32_t v)
 void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
 		       const uint32_t idx[BF_LBVS_FIELD_COUNT + 1])
 {
-	static const int16_t addr_off[2] = { PCTX_OFF(saddr),
-					     PCTX_OFF(daddr) };
+	static const int16_t addr_off[2] = { PCTX_OFF(saddr), PCTX_OFF(daddr) };
 	const int16_t key = PCTX_OFF(scratch);
 	bf_label slow = bf_label_new(e), none = bf_label_new(e);
 	int alen = l->family == BF_FAMILY_INET6 ? 16 : 4;

@@ -25,9 +25,8 @@
  * *maps (n_maps entries, grown), their indexes in prog->maps written to
  * idx[field] and idx[BF_LBVS_FIELD_COUNT], numbered from *next_idx.
  * Ownership of l's map contents moves to the new entries. */
-int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps,
-		 size_t *n_maps, size_t *next_idx,
-		 uint32_t idx[BF_LBVS_FIELD_COUNT + 1]);
+int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps, size_t *n_maps,
+		 size_t *next_idx, uint32_t idx[BF_LBVS_FIELD_COUNT + 1]);
 
 /* The body of the classifier function (after its head: r9 = packet
  * context): ends with exits only. */

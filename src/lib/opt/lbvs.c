@@ -75,8 +75,8 @@ static int prefix_len(const uint8_t *mask, int alen)
 
 /* The predicates of rule r, or false if r cannot be a member. need[] gets
  * the transport header lengths its L4HDR matches ask for. */
-static bool member_preds(const struct bf_rule *r, struct pred *p,
-			 uint8_t *need, bool *v6_proto)
+static bool member_preds(const struct bf_rule *r, struct pred *p, uint8_t *need,
+			 bool *v6_proto)
 {
 	int alen = r->family == BF_FAMILY_INET6 ? 16 : 4;
 	int proto = -1; /* the positive protocol tested so far */
@@ -307,9 +307,9 @@ static int classes_rehash(struct classes *c, uint32_t cap)
 	if (!ht)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < c->n; i++) {
-		uint32_t h = (uint32_t)vec_hash(c->vec + (size_t)i * c->w,
-						c->w) &
-			     (cap - 1);
+		uint32_t h =
+			(uint32_t)vec_hash(c->vec + (size_t)i * c->w, c->w) &
+			(cap - 1);
 
 		while (ht[h])
 			h = (h + 1) & (cap - 1);
