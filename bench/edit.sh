@@ -9,7 +9,8 @@
 #
 # For each shape (mixed: prefixes, port ranges, TCP flags and interfaces
 # that bpfilter cannot fold, tested rule by rule; fold: distinct /32
-# sources that it folds into one hash lookup) and each K, a fresh
+# sources that it folds into one hash lookup; half: K/2 fold rules then
+# K/2 mixed ones, changed with mixed rules) and each K, a fresh
 # namespace gets K rules with `bpfilter apply`, then N changes of each
 # kind are timed one by one:
 #   add      -A INPUT <new rule>             (at the end)
@@ -78,7 +79,7 @@ gen_rules() { # SHAPE K: iptables-restore input on stdout
 		print "*filter"; print ":INPUT ACCEPT [0:0]"; print ":FORWARD ACCEPT [0:0]"
 		print ":OUTPUT ACCEPT [0:0]"
 		for (i = 0; i < k; i++) {
-			if (shape == "fold") {
+			if (shape == "fold" || (shape == "half" && i < k / 2)) {
 				printf "-A INPUT -s 198.%d.%d.%d/32 -j DROP\n", 18 + int(i / 65536), int(i / 256) % 256, i % 256
 				continue
 			}
