@@ -47,9 +47,9 @@ struct bf_eval_pkt {
 	bool nft_ah;
 	uint8_t nexthdr6;
 	/* What nft's transport payload loads read (cgen/pctx.h): the bytes
-	 * from nft's transport offset (IPv4 ihl * 4; IPv6 the walk's, 0 for
-	 * a non-first fragment; none on a walk error or at AH), and the
-	 * first two 16-bit words and byte 13 there */
+	 * from nft's transport offset (IPv4 ihl * 4; IPv6 the walk's, the
+	 * AH header's, 0 for a non-first fragment; none on a walk error),
+	 * and the first two 16-bit words and byte 13 there */
 	uint32_t nft_avail;
 	uint16_t nft_sport, nft_dport;
 	uint8_t nft_flags;

@@ -127,10 +127,11 @@ struct bf_set {
 	 * element syntax (`192.0.2.1 . 80`). 0: none. */
 	uint8_t nft_proto;
 	/* Lowered from an nft named set (create option `nft`, implied by
-	 * nft-proto): a port is read as nft's payload load reads it, from
-	 * the two bytes of the field (the rule's transport header gate
-	 * checks they are there), not from the whole header as ipset's
-	 * ip_set_get_ip4_port() needs it. */
+	 * nft-proto): a port is read as nft's payload load reads it, the
+	 * field's two bytes at nft's transport offset (pctx.nft_sport /
+	 * nft_dport: also in a non-first fragment), not from the whole
+	 * header as ipset's ip_set_get_ip4_port() needs it; the key's
+	 * protocol is nft_proto (the rule's l4proto gate checked it). */
 	bool nft;
 	/* Lowered from an nft verdict map (create option `nft-vmap`, on
 	 * hash:net and hash:net,port): plain elements are `accept`,

@@ -31,11 +31,15 @@
 #include "cgen/mext.h"
 #include "cgen/m_bpf.h"
 #include "cgen/m_set.h"
+#include "cgen/m_nftlimit.h"
+#include "cgen/m_nftbreak.h"
 #include "cgen/pctx.h"
 #include "cgen/targets.h"
 #include "compat.h"
 #include "kbtf/kbtf.h"
 #include "opt/opt.h"
+#include "opt/lbvs.h"
+#include "cgen/c_lbvs.h"
 #include "cgen/segprog.h"
 
 /* Return codes of chain functions. */
@@ -63,6 +67,17 @@ struct cfn {
 	/* runs of rules folded into hash lookups (src/lib/opt/) */
 	struct bf_fold_group *groups;
 	size_t n_groups;
+	/* general rules classified by a bit-vector search (opt/lbvs.h):
+	 * the classifier function, the functions of the members' linear
+	 * code (lbvs_slow[k] runs members lbvs_cut[k] .. lbvs_cut[k + 1]),
+	 * and, for a segmented chain, the first segment with a member */
+	struct bf_lbvs *lbvs;
+	bool lbvs_on, lbvs_stored;
+	bf_label lbvs_fast;
+	bf_label *lbvs_slow;
+	size_t *lbvs_cut, n_lbvs_slow;
+	uint32_t lbvs_idx[BF_LBVS_FIELD_COUNT + 1];
+	size_t lbvs_seg;
 	const struct bf_chain *chain;
 	bf_label label;
 	int depth; /* frames needed from this chain down, itself included */
@@ -134,6 +149,9 @@ struct cg {
 	size_t cap_funcs;
 	uint32_t n_state; /* state slots handed out (rate limits) */
 	int kf_from_skb, kf_from_xdp, kf_slice, kf_size;
+	/* tc/XDP: the prologue being emitted reads the packet directly
+	 * (pointers at STK_PKT), not through the dynptr (see direct_ok()) */
+	bool direct;
 	/* IPv6 walk beyond the unrolled headers: bpf_loop() callback */
 	bool v6walk_on;
 	bf_label v6walk;
@@ -143,6 +161,7 @@ struct cg {
 	/* packet context fields only filled when some rule needs them */
 	bool need_mark, need_pkttype, need_mac, need_ctmark;
 	bool log_on; /* some rule is LOG: capture + LOG maps */
+	bool nft_on; /* some match has nft evaluation (pctx.nft_*) */
 	struct bf_mx mx; /* addrtype, owner, time, tcpmss, rt (mext.h) */
 	/* extension targets (targets.h): REJECT replies at tc/XDP, MARK */
 	bool reject_on, mark_on;
@@ -159,6 +178,11 @@ struct cg {
 	uint32_t next_gid;
 	size_t n_folded;
 	struct shared shared[SHARED_MAX]; /* of the function being emitted */
+	/* maps of bit-vector searches (cgen/c_lbvs.h), their prog->maps
+	 * indexes, and the members classified */
+	struct bf_prog_map *xmaps;
+	uint32_t *xmap_idx;
+	size_t n_xmaps, n_lbvs;
 	size_t n_shared;
 	struct bf_um um; /* user BPF code (cgen/m_bpf.h) */
 	/* netfilter: struct offsets from the kernel BTF */
@@ -236,6 +260,23 @@ static void add_cold(struct cg *c, struct cold item)
 	c->cold[c->n_cold++] = item;
 }
 
+/* Consecutive members of the chain's bit-vector search from rule i, with
+ * consecutive counters (0: rule i is not a member). */
+#define LBVS_BLOCK_COST 24
+static size_t lbvs_block_len(const struct cfn *f, size_t i)
+{
+	const struct bf_lbvs *l = f->lbvs;
+	const struct bf_rule *rules = f->chain->rules;
+	size_t j = i + 1;
+
+	if (!l || l->rule_member[i] == SIZE_MAX)
+		return 0;
+	while (j < l->n_rules && l->rule_member[j] != SIZE_MAX &&
+	       rules[j].counter_idx == rules[i].counter_idx + (j - i))
+		j++;
+	return j - i;
+}
+
 /* Collect the chains reachable from `chain` (depth first) and compute the
  * frames each needs. */
 static int collect(struct cg *c, const struct bf_chain *chain)
@@ -288,12 +329,22 @@ static int collect(struct cg *c, const struct bf_chain *chain)
 		size_t g = 0;
 		int r = bf_fold_chain(chain, &f->groups, &f->n_groups);
 
+		if (!r)
+			r = bf_lbvs_select(chain, f->groups, f->n_groups,
+					   &f->lbvs);
 		if (r)
 			return r;
 		for (size_t i = 0; i < chain->n_rules; i++) {
+			size_t n = lbvs_block_len(f, i);
+
 			if (g < f->n_groups && f->groups[g].first == i) {
 				cost += group_cost(chain, &f->groups[g]);
 				i += f->groups[g++].n - 1;
+				continue;
+			}
+			if (n) {
+				cost += LBVS_BLOCK_COST;
+				i += n - 1;
 				continue;
 			}
 			cost += rule_cost(&chain->rules[i]);
@@ -302,6 +353,9 @@ static int collect(struct cg *c, const struct bf_chain *chain)
 	}
 	/* a segmented chain runs its rules one frame deeper */
 	f->depth = best + 1 + (f->segmented ? 1 : 0);
+	/* the classifier of general rules is called from the chain */
+	if (f->lbvs && f->depth < 2)
+		f->depth = 2;
 	f->state = 2;
 	return 0;
 }
@@ -699,6 +753,8 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 	bool v6 = rule->family == BF_FAMILY_INET6;
 	int nwords = v6 ? 4 : 1;
 
+	if (m->nft != BF_NFT_OFF && bf_nftbreak_emit(&c->e, rule, m, fail))
+		return true;
 	switch (m->type) {
 	case BF_MATCH_L4PROTO:
 		if (v6) {
@@ -901,6 +957,13 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 		return true;
 	case BF_MATCH_LIMIT:
 		emit_limit(c, m, fail);
+		return true;
+	case BF_MATCH_NFT_LIMIT:
+		bf_nftm_limit_emit(&c->e, c->n_state++ * 16, m, fail);
+		return true;
+	case BF_MATCH_TH_SPORT:
+	case BF_MATCH_TH_DPORT:
+		bf_nftm_th_emit(&c->e, m, fail);
 		return true;
 	case BF_MATCH_STATISTIC:
 		emit_statistic(c, m, fail);
@@ -1708,20 +1771,240 @@ static void emit_chain_end(struct cg *c, const struct bf_chain *chain)
 		bf_emit_ret(&c->e, BF_RC_CONTINUE);
 }
 
+/* ---- general rules: bit-vector search (opt/lbvs.h, cgen/c_lbvs.h) ---- */
+
+/* Where the classifier's result (u32) is kept: a chain function keeps it
+ * in its own stack (LBVS_SLOT); the segment functions of a segmented
+ * chain read it from pctx.pad, which the chain's dispatcher sets before
+ * each segment call from its own LBVS_SLOT (a chain called in between may
+ * have set pctx.pad for itself), after saving the caller's value in
+ * LBVS_SAVED and before restoring it on return. */
+#define LBVS_SLOT (-40)
+#define LBVS_SAVED (-48)
+
+/* On first use: the classes and their maps, and the members cut into
+ * functions of bounded size for their linear code. */
+static int lbvs_prepare(struct cg *c, struct cfn *f)
+{
+	struct bf_lbvs *l = f->lbvs;
+	size_t n0 = c->n_xmaps, i0 = c->n_maps;
+	unsigned int cost = 0;
+	uint32_t *xi;
+	int r;
+
+	if (f->lbvs_on)
+		return 0;
+	f->lbvs_on = true;
+	r = bf_lbvs_build(f->chain, l);
+	if (!r)
+		r = bf_lbvs_maps(l, &c->xmaps, &c->n_xmaps, &c->n_maps,
+				 f->lbvs_idx);
+	xi = realloc(c->xmap_idx, c->n_xmaps * sizeof(*xi));
+	f->lbvs_cut = malloc((l->n_members + 1) * sizeof(size_t));
+	f->lbvs_slow = malloc(l->n_members * sizeof(bf_label));
+	if (!r && (!xi || !f->lbvs_cut || !f->lbvs_slow))
+		r = -ENOMEM;
+	if (xi)
+		c->xmap_idx = xi;
+	if (r) {
+		bf_emit_fail(&c->e, r);
+		return r;
+	}
+	for (size_t k = n0; k < c->n_xmaps; k++)
+		c->xmap_idx[k] = (uint32_t)(i0 + k - n0);
+	f->lbvs_fast = bf_label_new(&c->e);
+	for (size_t m = 0; m < l->n_members; m++) {
+		unsigned int rc =
+			rule_cost(&f->chain->rules[l->member_rule[m]]);
+
+		if (!m || cost + rc > SEG_BUDGET) {
+			f->lbvs_cut[f->n_lbvs_slow] = m;
+			f->lbvs_slow[f->n_lbvs_slow++] = bf_label_new(&c->e);
+			cost = 0;
+		}
+		cost += rc;
+	}
+	f->lbvs_cut[f->n_lbvs_slow] = l->n_members;
+	c->n_lbvs += l->n_members;
+	return 0;
+}
+
+/* r0 = the first member the packet matches (c_lbvs.h): the classifier,
+ * or the members' linear code when the packet is not plain. */
+static void lbvs_call(struct cg *c, struct cfn *f)
+{
+	bf_label done = bf_label_new(&c->e);
+
+	if (lbvs_prepare(c, f))
+		return;
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
+	bf_emit_call(&c->e, f->lbvs_fast);
+	bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R0, (int32_t)BF_LBVS_SLOW, done);
+	for (size_t k = 0; k < f->n_lbvs_slow; k++) {
+		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
+		bf_emit_call(&c->e, f->lbvs_slow[k]);
+		if (k + 1 < f->n_lbvs_slow)
+			bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R0,
+					  (int32_t)BF_LBVS_NONE, done);
+	}
+	bf_label_bind(&c->e, done);
+}
+
+/* Return the verdict of member rule i + r2 (r2 in [a, b)), r2 being the
+ * index relative to rule i. */
+static void lbvs_dispatch(struct cg *c, const struct cfn *f, size_t i,
+			  size_t a, size_t b, bool seg, bf_label end)
+{
+	const struct bf_rule *rules = f->chain->rules;
+	size_t mid = a + 1, best = SIZE_MAX;
+	bf_label right;
+
+	/* the run boundary nearest the middle */
+	for (size_t k = a + 1; k < b; k++) {
+		size_t d = k > (a + b) / 2 ? k - (a + b) / 2 : (a + b) / 2 - k;
+
+		if (rules[i + k].verdict.kind != rules[i + k - 1].verdict.kind &&
+		    d < best) {
+			best = d;
+			mid = k;
+		}
+	}
+	if (best == SIZE_MAX) {
+		emit_verdict(c, f->chain, &rules[i + a], seg, end);
+		return;
+	}
+	right = bf_label_new(&c->e);
+	bf_emit_jmp_imm(&c->e, BPF_JGE, BF_R2, (int32_t)mid, right);
+	lbvs_dispatch(c, f, i, a, mid, seg, end);
+	bf_label_bind(&c->e, right);
+	lbvs_dispatch(c, f, i, mid, b, seg, end);
+}
+
+/* n consecutive members from rule i, in place of their code: is the first
+ * member the packet matches one of them? (A member before them that
+ * matched would have ended the chain: they are terminal.) Then count it
+ * and return its verdict, or hotdrop as its code would have. */
+static void lbvs_block(struct cg *c, struct cfn *f, size_t i, size_t n,
+		       bool seg)
+{
+	const struct bf_chain *chain = f->chain;
+	uint32_t lo = (uint32_t)f->lbvs->rule_member[i];
+	bf_label end = bf_label_new(&c->e);
+	bool hot = false;
+
+	for (size_t k = 0; k < n; k++)
+		hot |= bf_lbvs_can_hotdrop(&chain->rules[i + k]);
+	if (seg) {
+		ld(c, BPF_W, BF_R1, PCTX_OFF(pad));
+	} else {
+		if (!f->lbvs_stored) {
+			lbvs_call(c, f);
+			bf_emit(&c->e, I_STX(BPF_W, BF_FP, BF_R0, LBVS_SLOT));
+			f->lbvs_stored = true;
+		}
+		bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_FP, LBVS_SLOT));
+	}
+	if (lo)
+		bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R1, (int32_t)(2 * lo), end);
+	bf_emit_jmp_imm(&c->e, BPF_JGE, BF_R1, (int32_t)(2 * (lo + n)), end);
+	if (hot) {
+		/* (in r2: a test of r1's bits would lose its bounds) */
+		bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R1));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_AND, BF_R2, 1));
+		bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R2, 0, c->hotdrop_l);
+	}
+	bf_emit(&c->e, I_ALU64_IMM(BPF_RSH, BF_R1, 1));
+	if (lo)
+		bf_emit(&c->e, I_ALU64_IMM(BPF_SUB, BF_R1, (int32_t)lo));
+	bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R1));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_LSH, BF_R1, 4));
+	bf_emit_counters_addr(&c->e, BF_R3, chain->rules[i].counter_idx * 16);
+	bf_emit(&c->e, I_ALU64_REG(BPF_ADD, BF_R3, BF_R1));
+	bf_emit(&c->e, I_MOV64_IMM(BF_R1, 1));
+	bf_emit(&c->e, I_ATOMIC_ADD64(BF_R3, BF_R1, 0));
+	ld(c, BPF_W, BF_R1, PCTX_OFF(len));
+	bf_emit(&c->e, I_ATOMIC_ADD64(BF_R3, BF_R1, 8));
+	/* the verdict: runs of members with the same one, found by a
+	 * binary search (a chain of general rules alternates verdicts) */
+	lbvs_dispatch(c, f, i, 0, n, seg, end);
+	bf_label_bind(&c->e, end);
+}
+
+/* A member's own code in a linear function: r0 = m << 1 if it matches,
+ * m << 1 | 1 if it hotdrops, else on to the next member. */
+static void lbvs_member(struct cg *c, const struct bf_rule *r, uint32_t m)
+{
+	bf_label next = bf_label_new(&c->e), hd = bf_label_new(&c->e);
+	bf_label real = c->hotdrop_l;
+	size_t cold0 = c->n_cold;
+	bool reach = true;
+
+	c->hotdrop_l = hd;
+	for (size_t i = 0; i < r->n_matches && reach; i++)
+		reach = emit_match(c, r, &r->matches[i], next);
+	c->hotdrop_l = real;
+	/* the cold code of a transport header check jumps back to hd
+	 * (counted while the code here is still live) */
+	for (size_t k = cold0; k < c->n_cold; k++) {
+		if (c->cold[k].kind == COLD_L4 && c->cold[k].drop == hd)
+			bf_label_ref(&c->e, hd);
+	}
+	if (reach) {
+		bf_emit(&c->e, I_MOV32_IMM(BF_R0, (int32_t)(m << 1)));
+		bf_emit(&c->e, I_EXIT());
+	}
+	bf_label_bind(&c->e, hd);
+	bf_emit(&c->e, I_MOV32_IMM(BF_R0, (int32_t)(m << 1 | 1)));
+	bf_emit(&c->e, I_EXIT());
+	bf_label_bind(&c->e, next);
+}
+
+/* The classifier function and the members' linear functions of f. */
+static void lbvs_funcs(struct cg *c, struct cfn *f, struct bf_program *prog)
+{
+	const struct bf_lbvs *l = f->lbvs;
+
+	if (!f->lbvs_on || c->e.err)
+		return;
+	emit_func_head(c, f->lbvs_fast, prog, f->chain, "lbvs");
+	bf_lbvs_emit_fast(&c->e, l, f->lbvs_idx);
+	emit_func_tail(c);
+	for (size_t k = 0; k < f->n_lbvs_slow; k++) {
+		emit_func_head(c, f->lbvs_slow[k], prog, f->chain, "lbvsl");
+		for (size_t m = f->lbvs_cut[k]; m < f->lbvs_cut[k + 1]; m++)
+			lbvs_member(c, &f->chain->rules[l->member_rule[m]],
+				    (uint32_t)m);
+		bf_emit(&c->e, I_MOV32_IMM(BF_R0, -1));
+		bf_emit(&c->e, I_EXIT());
+		emit_func_tail(c);
+	}
+}
+
 /* Cost of the rule or folded group that starts at rule i (g: the next
  * group of f not emitted yet). */
 static unsigned int item_cost(const struct cfn *f, size_t g, size_t i)
 {
 	if (g < f->n_groups && f->groups[g].first == i)
 		return group_cost(f->chain, &f->groups[g]);
+	if (lbvs_block_len(f, i))
+		return LBVS_BLOCK_COST;
 	return rule_cost(&f->chain->rules[i]);
+}
+
+/* The caller's pctx.pad, back before a segmented chain returns. */
+static void lbvs_restore(struct cg *c, const struct cfn *f)
+{
+	if (!f->lbvs_stored)
+		return;
+	bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_FP, LBVS_SAVED));
+	bf_emit(&c->e, I_STX(BPF_W, BF_R9, BF_R1, PCTX_OFF(pad)));
 }
 
 static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 {
 	const struct bf_chain *chain = f->chain;
 	bf_label *segs = NULL, ret;
-	size_t n_segs = 0, i = 0;
+	size_t n_segs = 0, i = 0, nb;
 
 	size_t g = 0;
 
@@ -1733,10 +2016,16 @@ static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 				j += f->groups[g++].n - 1;
 				continue;
 			}
+			if ((nb = lbvs_block_len(f, j))) {
+				lbvs_block(c, f, j, nb, false);
+				j += nb - 1;
+				continue;
+			}
 			emit_rule(c, chain, &chain->rules[j], false);
 		}
 		emit_chain_end(c, chain);
 		emit_func_tail(c);
+		lbvs_funcs(c, f, prog);
 		return 0;
 	}
 
@@ -1762,6 +2051,16 @@ static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 				i += f->groups[g++].n;
 				continue;
 			}
+			if ((nb = lbvs_block_len(f, i))) {
+				if (!f->lbvs_stored) {
+					f->lbvs_seg = n_segs - 1;
+					f->lbvs_stored = true;
+				}
+				cost += LBVS_BLOCK_COST;
+				lbvs_block(c, f, i, nb, true);
+				i += nb;
+				continue;
+			}
 			cost += rule_cost(&chain->rules[i]);
 			emit_rule(c, chain, &chain->rules[i], true);
 			i++;
@@ -1773,9 +2072,22 @@ static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 
 	emit_func_head(c, f->label, prog, chain, "chain");
 	ret = bf_label_new(&c->e);
+	if (f->lbvs_stored) {
+		ld(c, BPF_W, BF_R1, PCTX_OFF(pad));
+		bf_emit(&c->e, I_STX(BPF_W, BF_FP, BF_R1, LBVS_SAVED));
+	}
 	for (size_t s = 0; s < n_segs; s++) {
 		bf_label next = bf_label_new(&c->e);
 
+		if (f->lbvs_stored && s == f->lbvs_seg) {
+			lbvs_call(c, f);
+			bf_emit(&c->e, I_STX(BPF_W, BF_FP, BF_R0, LBVS_SLOT));
+		}
+		if (f->lbvs_stored && s >= f->lbvs_seg) {
+			bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_FP, LBVS_SLOT));
+			bf_emit(&c->e, I_STX(BPF_W, BF_R9, BF_R1,
+					     PCTX_OFF(pad)));
+		}
 		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
 		bf_emit_call(&c->e, segs[s]);
 		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_CONTINUE, next);
@@ -1783,18 +2095,26 @@ static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 		bf_emit(&c->e, I_EXIT());
 		bf_label_bind(&c->e, next);
 	}
+	lbvs_restore(c, f);
 	emit_chain_end(c, chain);
 	bf_label_bind(&c->e, ret);
-	if (chain->builtin)
+	if (chain->builtin) {
 		emit_policy(c, chain);
-	else
+	} else {
+		lbvs_restore(c, f);
 		emit_chain_end(c, chain);
+	}
 	emit_func_tail(c);
+	lbvs_funcs(c, f, prog);
 	free(segs);
 	return 0;
 }
 
 /* ---- prologue ---- */
+
+/* Direct mode (direct_ok()): the packet pointers, in the dynptr's slot */
+#define STK_PKT STK_DYNPTR
+#define STK_PKT_END (STK_DYNPTR + 8)
 
 static void kcall(struct cg *c, int id)
 {
@@ -1812,6 +2132,27 @@ static void fp_ptr(struct cg *c, uint8_t dst, int16_t off)
 static void slice(struct cg *c, int off_reg, int32_t off_imm, uint32_t size,
 		  bf_label null_l)
 {
+	if (c->direct) {
+		/* r0 = data + off; the bytes must lie before data_end.
+		 * Direct mode parses IPv4 only: off <= 14 + 60, and the
+		 * verifier wants a bound (off + size <= 0xffff). */
+		bf_emit(&c->e, I_LDX(BPF_DW, BF_R0, BF_FP, STK_PKT));
+		if (off_reg >= 0) {
+			bf_emit(&c->e, I_MOV64_REG(BF_R2, (uint8_t)off_reg));
+			if (off_imm)
+				bf_emit(&c->e,
+					I_ALU64_IMM(BPF_ADD, BF_R2, off_imm));
+			bf_emit_jmp_imm(&c->e, BPF_JGT, BF_R2, 0x7fff, null_l);
+			bf_emit(&c->e, I_ALU64_REG(BPF_ADD, BF_R0, BF_R2));
+		} else if (off_imm) {
+			bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R0, off_imm));
+		}
+		bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R0));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R2, (int32_t)size));
+		bf_emit(&c->e, I_LDX(BPF_DW, BF_R3, BF_FP, STK_PKT_END));
+		bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R2, BF_R3, null_l);
+		return;
+	}
 	if (off_reg >= 0) {
 		if (off_reg != BF_R2)
 			bf_emit(&c->e, I_MOV64_REG(BF_R2, (uint8_t)off_reg));
@@ -1860,6 +2201,80 @@ static void parse_l4(struct cg *c, int32_t l3off)
 	st_pctx(c, BPF_B, PCTX_OFF(icmp_type), BF_R1);
 	bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 1));
 	st_pctx(c, BPF_B, PCTX_OFF(icmp_code), BF_R1);
+	bf_label_bind(&c->e, done);
+}
+
+/* The transport bytes nft's payload loads read (pctx.nft_*, see pctx.h
+ * and m_nftbreak.c), for programs with nft evaluation matches: at
+ * nft_thoff() (IPv4: the header length; IPv6: the walk's offset, the AH
+ * header where nft's walk stops, 0 for a non-first fragment), as far as
+ * the packet goes; nothing without an L4 protocol (IPv6 walk error). */
+static void parse_nft_view(struct cg *c, int32_t l3off, bool v6)
+{
+	bf_label done = bf_label_new(&c->e), go = bf_label_new(&c->e);
+	bf_label b4 = bf_label_new(&c->e), b2 = bf_label_new(&c->e);
+	bf_label b1 = bf_label_new(&c->e), words = bf_label_new(&c->e);
+	bf_label b1b = bf_label_new(&c->e);
+
+	if (!c->nft_on)
+		return;
+	ld(c, BPF_W, BF_R7, PCTX_OFF(thoff));
+	ld(c, BPF_W, BF_R6, PCTX_OFF(avail));
+	if (v6) {
+		bf_label walked = bf_label_new(&c->e);
+
+		/* nft's walk stopped at AH: its transport offset */
+		ld(c, BPF_B, BF_R1, PCTX_OFF(nft_ah));
+		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 0, walked);
+		ld(c, BPF_H, BF_R7, PCTX_OFF(nft_ah_off));
+		ld(c, BPF_W, BF_R6, PCTX_OFF(len));
+		bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R7, BF_R6, done);
+		bf_emit(&c->e, I_ALU64_REG(BPF_SUB, BF_R6, BF_R7));
+		bf_emit_ja(&c->e, go);
+		bf_label_bind(&c->e, walked);
+		ld(c, BPF_B, BF_R1, PCTX_OFF(l6err));
+		bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, 0, done);
+		ld(c, BPF_H, BF_R1, PCTX_OFF(fragoff));
+		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 0, go);
+		bf_emit(&c->e, I_MOV64_IMM(BF_R7, 0));
+		ld(c, BPF_W, BF_R6, PCTX_OFF(len));
+	}
+	bf_label_bind(&c->e, go);
+	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 0, done);
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R6));
+	bf_emit_jmp32_imm(&c->e, BPF_JLE, BF_R1, 0xffff, b4);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R1, 0xffff));
+	bf_label_bind(&c->e, b4);
+	st_pctx(c, BPF_H, PCTX_OFF(nft_avail), BF_R1);
+	bf_emit_jmp32_imm(&c->e, BPF_JLT, BF_R6, 14, b2);
+	slice(c, BF_R7, l3off, 14, done);
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 13));
+	st_pctx(c, BPF_B, PCTX_OFF(nft_flags), BF_R1);
+	bf_emit_ja(&c->e, words);
+	bf_label_bind(&c->e, b2);
+	bf_emit_jmp32_imm(&c->e, BPF_JLT, BF_R6, 4, b1);
+	slice(c, BF_R7, l3off, 4, done);
+	bf_label_bind(&c->e, words);
+	bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R0, 2));
+	bf_emit(&c->e, I_BE(BF_R1, 16));
+	st_pctx(c, BPF_H, PCTX_OFF(nft_dport), BF_R1);
+	bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R0, 0));
+	bf_emit(&c->e, I_BE(BF_R1, 16));
+	st_pctx(c, BPF_H, PCTX_OFF(nft_sport), BF_R1);
+	bf_emit_ja(&c->e, done);
+	/* 1 to 3 bytes: the first word, or its first byte */
+	bf_label_bind(&c->e, b1);
+	bf_emit_jmp32_imm(&c->e, BPF_JLT, BF_R6, 2, b1b);
+	slice(c, BF_R7, l3off, 2, done);
+	bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R0, 0));
+	bf_emit(&c->e, I_BE(BF_R1, 16));
+	st_pctx(c, BPF_H, PCTX_OFF(nft_sport), BF_R1);
+	bf_emit_ja(&c->e, done);
+	bf_label_bind(&c->e, b1b);
+	slice(c, BF_R7, l3off, 1, done);
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 0));
+	bf_emit(&c->e, I_ALU32_IMM(BPF_LSH, BF_R1, 8));
+	st_pctx(c, BPF_H, PCTX_OFF(nft_sport), BF_R1);
 	bf_label_bind(&c->e, done);
 }
 
@@ -1928,6 +2343,7 @@ static void parse_v4(struct cg *c, int32_t l3off, bf_label bad)
 	st_pctx(c, BPF_W, PCTX_OFF(l4gate), BF_R1);
 	parse_l4(c, l3off);
 	bf_label_bind(&c->e, l4);
+	parse_nft_view(c, l3off, false);
 }
 
 static bool is_v6_ext(int nh)
@@ -1997,6 +2413,7 @@ static void v6_step(struct cg *c, int32_t l3off, bf_label found, bf_label err,
 	bf_label opt = bf_label_new(&c->e), auth = bf_label_new(&c->e);
 	bf_label frag = bf_label_new(&c->e), adv = bf_label_new(&c->e);
 	bf_label first = bf_label_new(&c->e), rt = bf_label_new(&c->e);
+	bf_label ah_seen = bf_label_new(&c->e);
 
 	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 0, opt);
 	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 43, rt);
@@ -2017,8 +2434,18 @@ static void v6_step(struct cg *c, int32_t l3off, bf_label found, bf_label err,
 	bf_label_bind(&c->e, opt);
 	emit_v6_hdrlen(c, l3off, 1, 3, adv, err);
 
-	/* AH: ipv6_authlen() = (hdrlen + 2) * 4 */
+	/* AH: ipv6_authlen() = (hdrlen + 2) * 4. nft's walk
+	 * (IP6_FH_F_AUTH) ends here once the header can be read. */
 	bf_label_bind(&c->e, auth);
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 2));
+	bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
+	ld(c, BPF_B, BF_R1, PCTX_OFF(nft_ah));
+	bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, 0, ah_seen);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R1, 1));
+	st_pctx(c, BPF_B, PCTX_OFF(nft_ah), BF_R1);
+	st_pctx(c, BPF_H, PCTX_OFF(nft_ah_off), BF_R7);
+	bf_label_bind(&c->e, ah_seen);
 	emit_v6_hdrlen(c, l3off, 2, 2, adv, err);
 
 	/* fragment header: a non-first fragment ends the walk with its
@@ -2065,6 +2492,7 @@ static void parse_v6(struct cg *c, int32_t l3off, bf_label bad)
 	bf_emit(&c->e, I_ALU32_IMM(BPF_RSH, BF_R1, 4));
 	bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, 6, bad);
 	bf_emit(&c->e, I_LDX(BPF_B, BF_R3, BF_R0, 6));
+	st_pctx(c, BPF_B, PCTX_OFF(nexthdr6), BF_R3);
 	if (trim) {
 		/* ipv6_rcv(): payload within the frame; jumbograms
 		 * (payload length 0 with hop-by-hop) are left to the
@@ -2166,6 +2594,7 @@ static void parse_v6(struct cg *c, int32_t l3off, bf_label bad)
 	st_pctx(c, BPF_W, PCTX_OFF(l4gate), BF_R1);
 	parse_l4(c, l3off);
 	bf_label_bind(&c->e, done);
+	parse_nft_view(c, l3off, true);
 }
 
 /* The bpf_loop() callback that goes on with the IPv6 extension header walk
@@ -2530,6 +2959,122 @@ static bool family_on(const struct cg *c, enum bf_family f)
 	return c->rs->families & (1u << f);
 }
 
+/* tc/XDP: from the Ethernet header to the verdict. In direct mode, IPv6
+ * goes to `slow` (its extension header walk may continue in a bpf_loop()
+ * callback, which reads through the dynptr). */
+static void emit_l2(struct cg *c, bf_label accept, bf_label slow)
+{
+	bf_label v4 = bf_label_new(&c->e), v6 = bf_label_new(&c->e);
+
+	if (c->attach == BF_ATTACH_TC && c->need_mark) {
+		bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R6,
+				     (int16_t)offsetof(struct __sk_buff,
+						       mark)));
+		st_pctx(c, BPF_W, PCTX_OFF(mark), BF_R1);
+	}
+	if (c->attach == BF_ATTACH_TC && c->need_pkttype) {
+		bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R6,
+				     (int16_t)offsetof(struct __sk_buff,
+						       pkt_type)));
+		st_pctx(c, BPF_B, PCTX_OFF(pkttype), BF_R1);
+	}
+	bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R8, ETH_HLEN_, accept);
+	slice(c, -1, 0, ETH_HLEN_, accept);
+	if (c->need_mac && c->hook == BF_HOOK_INPUT) {
+		bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R0, 6));
+		st_pctx(c, BPF_W, PCTX_OFF(smac), BF_R1);
+		bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R0, 10));
+		st_pctx(c, BPF_H, (int16_t)(PCTX_OFF(smac) + 4), BF_R1);
+		bf_emit(&c->e, I_MOV64_IMM(BF_R1, 1));
+		st_pctx(c, BPF_B, PCTX_OFF(smac_ok), BF_R1);
+	}
+	bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R0, 12));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R8, -ETH_HLEN_));
+	/* EtherType as loaded (network order) on a little-endian
+	 * host: 0x0800 reads 0x0008, 0x86dd reads 0xdd86. */
+	if (family_on(c, BF_FAMILY_INET4))
+		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R1,
+				(int32_t)htobe16(0x0800), v4);
+	if (family_on(c, BF_FAMILY_INET6))
+		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R1,
+				(int32_t)htobe16(0x86dd), c->direct ? slow : v6);
+	bf_emit_ja(&c->e, accept);
+	if (family_on(c, BF_FAMILY_INET4)) {
+		bf_label_bind(&c->e, v4);
+		parse_v4(c, ETH_HLEN_, accept);
+		bf_mx_after_parse(&c->mx, &c->e, BF_FAMILY_INET4,
+				  ETH_HLEN_);
+		if (c->use_ct)
+			ct_lookup(c, BF_FAMILY_INET4);
+		if (c->log_on)
+			emit_log_capture(c, BF_FAMILY_INET4, ETH_HLEN_);
+		if (c->um.on)
+			bf_um_fill(&c->e, c->attach, c->hook,
+				   ETH_HLEN_);
+		call_builtin(c, BF_FAMILY_INET4);
+	}
+	if (family_on(c, BF_FAMILY_INET6) && !c->direct) {
+		bf_label_bind(&c->e, v6);
+		parse_v6(c, ETH_HLEN_, accept);
+		bf_mx_after_parse(&c->mx, &c->e, BF_FAMILY_INET6,
+				  ETH_HLEN_);
+		if (c->use_ct)
+			ct_lookup(c, BF_FAMILY_INET6);
+		if (c->log_on)
+			emit_log_capture(c, BF_FAMILY_INET6, ETH_HLEN_);
+		if (c->um.on)
+			bf_um_fill(&c->e, c->attach, c->hook,
+				   ETH_HLEN_);
+		call_builtin(c, BF_FAMILY_INET6);
+	}
+}
+
+/* Whether tc/XDP programs may read the headers straight from the packet
+ * (ctx->data .. data_end) instead of through a dynptr: the kfunc calls
+ * that create and slice a dynptr cost more than the rest of the prologue
+ * (bench/README.md). Only when nothing after the prologue uses the
+ * dynptr (LOG capture, REJECT replies, user BPF code, the matches of
+ * mext.h), and at run time only for packets whose bytes are all in the
+ * linear area (XDP without fragments, skbs with skb->len == headlen):
+ * other packets take the dynptr path, so both read the same bytes. */
+static bool direct_ok(const struct cg *c)
+{
+	const struct bf_mx *x = &c->mx;
+
+	return c->attach != BF_ATTACH_NF && !c->log_on && !c->reject_on &&
+	       !c->um.on && !x->need_now && !x->need_sk && !x->need_rt_type &&
+	       !x->need_mss && !x->need_rt6 && !(c->seg && c->seg->root);
+}
+
+/* r8 = packet length, data and data_end spilled at STK_PKT; `slow` when
+ * some bytes are outside the linear area. */
+static void direct_start(struct cg *c, bf_label slow)
+{
+	int16_t data, end;
+
+	if (c->attach == BF_ATTACH_XDP) {
+		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R6));
+		bf_emit(&c->e, I_HELPER(BPF_FUNC_xdp_get_buff_len));
+		bf_emit(&c->e, I_MOV64_REG(BF_R8, BF_R0));
+		data = (int16_t)offsetof(struct xdp_md, data);
+		end = (int16_t)offsetof(struct xdp_md, data_end);
+	} else {
+		bf_emit(&c->e,
+			I_LDX(BPF_W, BF_R8, BF_R6,
+			      (int16_t)offsetof(struct __sk_buff, len)));
+		data = (int16_t)offsetof(struct __sk_buff, data);
+		end = (int16_t)offsetof(struct __sk_buff, data_end);
+	}
+	bf_emit(&c->e, I_LDX(BPF_W, BF_R2, BF_R6, data));
+	bf_emit(&c->e, I_LDX(BPF_W, BF_R3, BF_R6, end));
+	bf_emit_jmp_imm(&c->e, BPF_JGT, BF_R8, 0xffff, slow);
+	bf_emit(&c->e, I_MOV64_REG(BF_R4, BF_R2));
+	bf_emit(&c->e, I_ALU64_REG(BPF_ADD, BF_R4, BF_R8));
+	bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R4, BF_R3, slow);
+	bf_emit(&c->e, I_STX(BPF_DW, BF_FP, BF_R2, STK_PKT));
+	bf_emit(&c->e, I_STX(BPF_DW, BF_FP, BF_R3, STK_PKT_END));
+}
+
 static void emit_main(struct cg *c, enum bf_family nf_family)
 {
 	bf_label accept = bf_label_new(&c->e);
@@ -2546,6 +3091,15 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 		bf_emit(&c->e, I_STX(BPF_DW, BF_FP, BF_R6, STK_CTX));
 	fp_ptr(c, BF_R9, STK_PCTX);
 
+	if (direct_ok(c)) {
+		bf_label slow = bf_label_new(&c->e);
+
+		direct_start(c, slow);
+		c->direct = true;
+		emit_l2(c, accept, slow);
+		c->direct = false;
+		bf_label_bind(&c->e, slow);
+	}
 	if (c->attach == BF_ATTACH_NF) {
 		bf_emit(&c->e,
 			I_LDX(BPF_DW, BF_R7, BF_R6, (int16_t)c->off_ctx_skb));
@@ -2574,69 +3128,7 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 			bf_um_fill(&c->e, c->attach, c->hook, 0);
 		call_builtin(c, nf_family);
 	} else {
-		bf_label v4 = bf_label_new(&c->e), v6 = bf_label_new(&c->e);
-
-		if (c->attach == BF_ATTACH_TC && c->need_mark) {
-			bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R6,
-					     (int16_t)offsetof(struct __sk_buff,
-							       mark)));
-			st_pctx(c, BPF_W, PCTX_OFF(mark), BF_R1);
-		}
-		if (c->attach == BF_ATTACH_TC && c->need_pkttype) {
-			bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R6,
-					     (int16_t)offsetof(struct __sk_buff,
-							       pkt_type)));
-			st_pctx(c, BPF_B, PCTX_OFF(pkttype), BF_R1);
-		}
-		bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R8, ETH_HLEN_, accept);
-		slice(c, -1, 0, ETH_HLEN_, accept);
-		if (c->need_mac && c->hook == BF_HOOK_INPUT) {
-			bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R0, 6));
-			st_pctx(c, BPF_W, PCTX_OFF(smac), BF_R1);
-			bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R0, 10));
-			st_pctx(c, BPF_H, (int16_t)(PCTX_OFF(smac) + 4), BF_R1);
-			bf_emit(&c->e, I_MOV64_IMM(BF_R1, 1));
-			st_pctx(c, BPF_B, PCTX_OFF(smac_ok), BF_R1);
-		}
-		bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R0, 12));
-		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R8, -ETH_HLEN_));
-		/* EtherType as loaded (network order) on a little-endian
-		 * host: 0x0800 reads 0x0008, 0x86dd reads 0xdd86. */
-		if (family_on(c, BF_FAMILY_INET4))
-			bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R1,
-					(int32_t)htobe16(0x0800), v4);
-		if (family_on(c, BF_FAMILY_INET6))
-			bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R1,
-					(int32_t)htobe16(0x86dd), v6);
-		bf_emit_ja(&c->e, accept);
-		if (family_on(c, BF_FAMILY_INET4)) {
-			bf_label_bind(&c->e, v4);
-			parse_v4(c, ETH_HLEN_, accept);
-			bf_mx_after_parse(&c->mx, &c->e, BF_FAMILY_INET4,
-					  ETH_HLEN_);
-			if (c->use_ct)
-				ct_lookup(c, BF_FAMILY_INET4);
-			if (c->log_on)
-				emit_log_capture(c, BF_FAMILY_INET4, ETH_HLEN_);
-			if (c->um.on)
-				bf_um_fill(&c->e, c->attach, c->hook,
-					   ETH_HLEN_);
-			call_builtin(c, BF_FAMILY_INET4);
-		}
-		if (family_on(c, BF_FAMILY_INET6)) {
-			bf_label_bind(&c->e, v6);
-			parse_v6(c, ETH_HLEN_, accept);
-			bf_mx_after_parse(&c->mx, &c->e, BF_FAMILY_INET6,
-					  ETH_HLEN_);
-			if (c->use_ct)
-				ct_lookup(c, BF_FAMILY_INET6);
-			if (c->log_on)
-				emit_log_capture(c, BF_FAMILY_INET6, ETH_HLEN_);
-			if (c->um.on)
-				bf_um_fill(&c->e, c->attach, c->hook,
-					   ETH_HLEN_);
-			call_builtin(c, BF_FAMILY_INET6);
-		}
+		emit_l2(c, accept, accept);
 	}
 	bf_label_bind(&c->e, accept);
 	bf_emit_ret(&c->e, c->v_accept);
@@ -2746,6 +3238,7 @@ static int scan_matches(struct cg *c)
 				const struct bf_match *m = &r->matches[k];
 				const char *why = NULL;
 
+				c->nft_on |= m->nft != BF_NFT_OFF;
 				switch (m->type) {
 				case BF_MATCH_CTSTATE:
 					c->use_ct |= c->attach != BF_ATTACH_NF;
@@ -2773,12 +3266,19 @@ static int scan_matches(struct cg *c)
 				case BF_MATCH_LIMIT:
 				case BF_MATCH_STATISTIC:
 				case BF_MATCH_RECENT:
+				case BF_MATCH_NFT_LIMIT:
+					break;
+				case BF_MATCH_TH_SPORT:
+				case BF_MATCH_TH_DPORT:
+					/* nft's view (pctx.nft_*) */
+					c->nft_on = true;
 					break;
 				case BF_MATCH_HASHLIMIT:
 					why = bf_hashlimit_check(c->rs, r, m);
 					break;
 				case BF_MATCH_SET:
 					why = bf_set_check(c->rs, c->attach, m);
+					c->nft_on |= bf_set_nft_view(c->rs, m);
 					break;
 				case BF_MATCH_BPF:
 					if (bf_um_scan(&c->um, r, m,
@@ -2851,6 +3351,7 @@ void bf_program_free(struct bf_program **prog)
 	for (size_t i = 0; i < (*prog)->n_maps; i++) {
 		free((*prog)->maps[i].keys);
 		free((*prog)->maps[i].values);
+		free((*prog)->maps[i].vals);
 	}
 	free((*prog)->maps);
 	free((*prog)->recent);
@@ -2866,8 +3367,18 @@ static void release(struct cg *c)
 	free(c->hashlimit);
 	c->hashlimit = NULL;
 	bf_um_release(&c->um);
-	for (size_t i = 0; i < c->n_fns; i++)
+	for (size_t i = 0; i < c->n_fns; i++) {
 		free(c->fns[i].groups);
+		bf_lbvs_free(&c->fns[i].lbvs);
+		free(c->fns[i].lbvs_cut);
+		free(c->fns[i].lbvs_slow);
+	}
+	for (size_t i = 0; i < c->n_xmaps; i++) {
+		free(c->xmaps[i].keys);
+		free(c->xmaps[i].vals);
+	}
+	free(c->xmaps);
+	free(c->xmap_idx);
 	free(c->fns);
 	c->fns = NULL;
 	for (size_t i = 0; i < N_MAPB; i++) {
@@ -2898,6 +3409,14 @@ static int take_maps(struct cg *c, struct bf_program *prog)
 		pm->keys = TAKE_PTR(m->keys);
 		pm->values = TAKE_PTR(m->values);
 	}
+	for (size_t i = 0; i < c->n_xmaps; i++) {
+		prog->maps[c->xmap_idx[i]] = c->xmaps[i];
+		c->xmaps[i].keys = NULL;
+		c->xmaps[i].vals = NULL;
+	}
+	if (c->n_lbvs)
+		bf_dbg("%s: %zu general rules classified by bit-vector search",
+		       prog->name, c->n_lbvs);
 	prog->n_folded = c->n_folded;
 	bf_dbg("%s: %zu rules folded into hash lookups (%u group ids, %zu "
 	       "maps; doc/classification.md)",

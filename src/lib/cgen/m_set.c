@@ -163,6 +163,36 @@ static void emit_port(struct bf_emit *e, enum bf_family family, bool dst,
 	bf_emit(e, I_STX(BPF_B, BF_R9, BF_R4, to));
 }
 
+/* The port of a set lowered from nft (bf_set.nft) as nft's payload load
+ * reads it: the field's two bytes at nft's transport offset
+ * (pctx.nft_sport / nft_dport, m_nftbreak.c: nft_payload_fast_eval()
+ * reads a non-first fragment's bytes too), present when nft_avail covers
+ * them (the rule's `-m nft --l4hdr` gate checks the same). The proto
+ * byte of a proto:port key is the set's protocol, which the rule's
+ * l4proto gate (nft's view on IPv6) has checked. */
+static void emit_nft_port(struct bf_emit *e, const struct bf_set *set,
+			  bool dst, bool bare, int16_t to, bf_label no)
+{
+	ldp(e, BPF_H, BF_R3, PCTX_OFF(nft_avail));
+	bf_emit_jmp32_imm(e, BPF_JLT, BF_R3, dst ? 4 : 2, no);
+	ldp(e, BPF_H, BF_R4, dst ? PCTX_OFF(nft_dport) : PCTX_OFF(nft_sport));
+	if (!bare) {
+		bf_emit(e, I_ST(BPF_B, BF_R9, to, set->nft_proto));
+		bf_emit(e, I_ST(BPF_B, BF_R9, (int16_t)(to + 1), 0));
+		to = (int16_t)(to + 2);
+	}
+	bf_emit(e, I_STX(BPF_B, BF_R9, BF_R4, (int16_t)(to + 1)));
+	bf_emit(e, I_ALU32_IMM(BPF_RSH, BF_R4, 8));
+	bf_emit(e, I_STX(BPF_B, BF_R9, BF_R4, to));
+}
+
+bool bf_set_nft_view(const struct bf_ruleset *rs, const struct bf_match *m)
+{
+	const struct bf_set *set = bf_ruleset_set(rs, m->u.set.name);
+
+	return set && set->nft;
+}
+
 static bool dim_dst(const struct bf_match *m, int i)
 {
 	return m->u.set.flags & (1u << i);
@@ -203,11 +233,16 @@ static void emit_one(struct bf_emit *e, const struct bf_ruleset *rs,
 				   to, d->width / 4);
 			break;
 		case BF_SET_DIM_PROTO_PORT:
-			emit_port(e, rule->family, dst, false, nft, to, no);
+		case BF_SET_DIM_PORT: {
+			bool bare = d->type == BF_SET_DIM_PORT;
+
+			if (set->nft)
+				emit_nft_port(e, set, dst, bare, to, no);
+			else
+				emit_port(e, rule->family, dst, bare, nft, to,
+					  no);
 			break;
-		case BF_SET_DIM_PORT:
-			emit_port(e, rule->family, dst, true, nft, to, no);
-			break;
+		}
 		case BF_SET_DIM_PROTO:
 			ldp(e, BPF_B, BF_R1, PCTX_OFF(l4proto));
 			bf_emit(e, I_STX(BPF_B, BF_R9, BF_R1, to));

@@ -25,4 +25,9 @@ bool bf_set_emit(struct bf_emit *e, const struct bf_ruleset *rs,
 const char *bf_set_check(const struct bf_ruleset *rs,
 			 enum bf_attach_kind attach, const struct bf_match *m);
 
+/* Does m look up a set lowered from nft (bf_set.nft), whose ports are
+ * read from nft's view of the packet (pctx.nft_*, which the program
+ * must then fill: cg.nft_on)? */
+bool bf_set_nft_view(const struct bf_ruleset *rs, const struct bf_match *m);
+
 #endif /* BPFILTER_CGEN_M_SET_H */

@@ -74,15 +74,17 @@ struct bf_pctx {
 	 * (every load of 1, 2 or 4 aligned bytes) reads at nft's transport
 	 * offset even in a non-first fragment, and that offset is ihl * 4
 	 * for IPv4 but 0 for IPv6 (ipv6_find_hdr() returns there without
-	 * setting it): the bytes readable from that offset (0: no L4
-	 * protocol, or AH), the first two 16-bit words (host order; ICMP
-	 * type and code are the first word's bytes) and byte 13. */
+	 * setting it), the AH header where nft's walk stopped there: the
+	 * bytes readable from that offset (0: no L4 protocol), the first
+	 * two 16-bit words (host order; ICMP type and code are the first
+	 * word's bytes) and byte 13. */
 	uint8_t nft_flags;
 	uint8_t pad6;
 	uint16_t nft_avail;
 	uint16_t nft_sport;
 	uint16_t nft_dport;
-	uint8_t pad7[6];
+	uint16_t nft_ah_off; /* offset of that AH header (nft's thoff) */
+	uint8_t pad7[4];
 	/* Scratch bytes. The prologue reads packet headers into them
 	 * (STK_BUF: slice copies, 48 bytes for an IPv6 header); afterwards
 	 * chains build the keys of folded rule groups here (see

@@ -485,7 +485,7 @@ static bool v6_ext(uint8_t nh)
 /* ipv6_find_hdr(skb, &off, -1, &fragoff, NULL) over b[0..len):
  * (net/ipv6/exthdrs_core.c). Returns the protocol, -1 on error. */
 static int v6_walk(const uint8_t *b, size_t len, uint32_t *off,
-		   uint16_t *fragoff, bool *ah)
+		   uint16_t *fragoff, bool *ah, uint32_t *ah_off)
 {
 	uint32_t start = 40;
 	uint8_t nh = b[6];
@@ -519,6 +519,8 @@ static int v6_walk(const uint8_t *b, size_t len, uint32_t *off,
 			hdrlen = 8;
 		} else if (nh == 51) {
 			/* where nft_set_pktinfo_ipv6()'s walk ends */
+			if (!*ah)
+				*ah_off = start;
 			*ah = true;
 			hdrlen = ((uint32_t)b[start + 1] + 2) * 4;
 		} else {
@@ -569,7 +571,7 @@ int bf_eval_pkt_parse(struct bf_eval_pkt *pkt, enum bf_family family,
 		pkt->fragoff = (uint16_t)((b[6] << 8 | b[7]) & 0x1fff);
 	} else {
 		int proto;
-		uint32_t off = 0;
+		uint32_t off = 0, ah_off = 0;
 
 		if (len < 40 || b[0] >> 4 != 6)
 			return -EINVAL;
@@ -578,7 +580,11 @@ int bf_eval_pkt_parse(struct bf_eval_pkt *pkt, enum bf_family family,
 		pkt->ttl = b[7];
 		pkt->iplen = (uint16_t)((b[4] << 8 | b[5]) + 40);
 		pkt->nexthdr6 = b[6];
-		proto = v6_walk(b, len, &off, &pkt->fragoff, &pkt->nft_ah);
+		proto = v6_walk(b, len, &off, &pkt->fragoff, &pkt->nft_ah,
+				&ah_off);
+		/* nft's walk stopped at the first AH header */
+		if (pkt->nft_ah)
+			nft_view(pkt, b, len, ah_off);
 		if (proto < 0) {
 			pkt->l6err = true;
 			pkt->fragoff = 0;

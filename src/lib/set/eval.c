@@ -84,8 +84,16 @@ static bool packet_key(const struct bf_set *set, const struct bf_match *m,
 		case BF_SET_DIM_PORT: {
 			bool bare = d->type == BF_SET_DIM_PORT;
 
-			if (!packet_port(p, dst, bare, nft, &proto, &port))
+			if (set->nft) {
+				/* nft's view, as m_set.c's emit_nft_port() */
+				if (p->nft_avail < (dst ? 4u : 2u))
+					return false;
+				proto = set->nft_proto;
+				port = dst ? p->nft_dport : p->nft_sport;
+			} else if (!packet_port(p, dst, bare, nft, &proto,
+						&port)) {
 				return false;
+			}
 			if (!bare) {
 				*k++ = proto;
 				*k++ = 0;
