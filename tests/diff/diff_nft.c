@@ -340,8 +340,8 @@ static void run_case(void **state)
 		if (!probe_ir(nft, &rs)) {
 			multi = true;
 			r = 0;
-		} else if (!msgs.len) {
-			msgs = first;
+		} else {
+			msgs = first; /* every reason of the whole file */
 		}
 	}
 	bf_log_set(ofn, odata);
