@@ -225,8 +225,16 @@ void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
 		}
 	}
 
-	/* one class vector per field */
-	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
+	/* one class vector per field: the arrays first (their lookups are
+	 * inlined), the LPM tries last; with one summary word, a zero AND
+	 * of the summaries so far ends the search before the next lookup
+	 * (r6 keeps it across the helper calls) */
+	for (int k = 0; k < BF_LBVS_FIELD_COUNT; k++) {
+		static const int order[BF_LBVS_FIELD_COUNT] = {
+			BF_LBVS_PROTO, BF_LBVS_FLAGS, BF_LBVS_DPORT,
+			BF_LBVS_SPORT, BF_LBVS_DADDR, BF_LBVS_SADDR,
+		};
+		int f = order[k];
 		int16_t slot;
 
 		if (!l->fmap[f].used)
@@ -267,6 +275,12 @@ void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
 		bf_emit_jmp_imm(e, BPF_JEQ, R0, 0, none);
 		slot = (int16_t)(-8 * (n_slots + 1));
 		bf_emit(e, I_STX(BPF_DW, RFP, R0, slot));
+		if (S == 1) {
+			bf_emit(e, I_LDX(BPF_DW, n_slots ? R1 : R6, R0, 0));
+			if (n_slots)
+				bf_emit(e, I_ALU64_REG(BPF_AND, R6, R1));
+			bf_emit_jmp_imm(e, BPF_JEQ, R6, 0, none);
+		}
 		slots[n_slots++] = slot;
 	}
 	if (!n_slots) {
