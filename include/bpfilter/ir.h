@@ -157,6 +157,11 @@ enum bf_match_type {
 	 * comparison only. */
 	BF_MATCH_TH_SPORT,
 	BF_MATCH_TH_DPORT,
+	/* u.ifindex: nft's `meta iif` / `meta oif`, the input / output
+	 * device's index (0 without one: no match, `!=` matches), the
+	 * name resolved when the ruleset is loaded, as nft does. */
+	BF_MATCH_IIF,
+	BF_MATCH_OIF,
 	BF_MATCH_COUNT,
 };
 
@@ -456,6 +461,9 @@ struct bf_match {
 		struct bf_limit limit;
 		struct bf_nft_limit nft_limit;
 		struct {
+			uint32_t index;
+		} ifindex;
+		struct {
 			/* hashlimit_cfg3: avg in 1/1000000 s
 			 * (XT_HASHLIMIT_SCALE_v2), or a byte cost with
 			 * BF_HASHLIMIT_BYTES; expire and gc_interval in ms. */
@@ -650,6 +658,14 @@ struct bf_ruleset {
 	 * from BF_MATCH_SET. */
 	struct bf_set *sets;
 	size_t n_sets, cap_sets;
+	/* Optional, not owned: the canonical iptables-save text a family was
+	 * read from and the interned file name (bf_ruleset_intern_file()) its
+	 * rules carry; rule->line of a rule with that file is its line in the
+	 * text. Set by bf_edit() around its callback (the state in force), so
+	 * that -D/-C by specification compare text lines instead of printing
+	 * every rule. NULL: unknown. */
+	const char *src_text[BF_FAMILY_COUNT];
+	const char *src_file[BF_FAMILY_COUNT];
 };
 
 struct bf_ruleset *bf_ruleset_new(void);

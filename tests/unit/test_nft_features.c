@@ -397,6 +397,41 @@ static void test_ether(void **state)
 	bf_ruleset_free(&rs);
 }
 
+/* meta iif/oif: the name resolved to its index when the ruleset is
+ * lowered (lo is 1 in every namespace); a missing device is an error, as
+ * nft's. */
+static void test_iif(void **state)
+{
+	struct bft_logcap cap;
+	struct bf_ruleset *rs;
+	int r;
+
+	(void)state;
+	rs = lower("table ip t {\n\tchain c {\n"
+		   "\t\ttype filter hook forward priority 0;\n"
+		   "\t\tiif \"lo\" accept\n"
+		   "\t\tmeta oif != \"lo\" drop\n"
+		   "\t}\n}\n",
+		   &cap, &r);
+	if (!rs)
+		fail_msg("lowering failed (%d): %s", r, cap.text);
+	check_family(rs, BF_FAMILY_INET4,
+		     "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+		     ":OUTPUT ACCEPT [0:0]\n:c - [0:0]\n-A FORWARD -j c\n"
+		     "-A c -m nftif --nft-iif 1 -j ACCEPT\n"
+		     "-A c -m nftif ! --nft-oif 1 -j DROP\n"
+		     "COMMIT\n");
+	check_print_ir(rs, "c");
+	bf_ruleset_free(&rs);
+	rs = lower("table ip t {\n\tchain c {\n"
+		   "\t\tiif \"bfnosuchif0\" accept\n\t}\n}\n",
+		   &cap, &r);
+	assert_null(rs);
+	assert_int_equal(r, -EINVAL);
+	assert_non_null(strstr(cap.text, "t.nft:3:7: interface 'bfnosuchif0' "
+					 "does not exist"));
+}
+
 /* What stays refused, with positions. */
 static void test_refused(void **state)
 {
@@ -486,7 +521,7 @@ int main(void)
 		cmocka_unit_test(test_limit),	  cmocka_unit_test(test_th),
 		cmocka_unit_test(test_ct),	  cmocka_unit_test(test_concat),
 		cmocka_unit_test(test_log_group), cmocka_unit_test(test_ether),
-		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_iif),	  cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_ipt_modules),
 	};
 

@@ -160,6 +160,8 @@ struct cg {
 	bool use_ct;
 	/* packet context fields only filled when some rule needs them */
 	bool need_mark, need_pkttype, need_mac, need_ctmark;
+	bool need_ifindex; /* nft's meta iif/oif (m_nftlimit.h) */
+	int off_dev_ifindex;
 	bool log_on; /* some rule is LOG: capture + LOG maps */
 	bool nft_on; /* some match has nft evaluation (pctx.nft_*) */
 	struct bf_mx mx; /* addrtype, owner, time, tcpmss, rt (mext.h) */
@@ -964,6 +966,10 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 	case BF_MATCH_TH_SPORT:
 	case BF_MATCH_TH_DPORT:
 		bf_nftm_th_emit(&c->e, m, fail);
+		return true;
+	case BF_MATCH_IIF:
+	case BF_MATCH_OIF:
+		bf_nftm_ifindex_emit(&c->e, m, fail);
 		return true;
 	case BF_MATCH_STATISTIC:
 		emit_statistic(c, m, fail);
@@ -2762,6 +2768,9 @@ static void parse_nf_meta(struct cg *c)
 	}
 
 	bf_mx_nf_meta(&c->mx, &c->e);
+	if (c->need_ifindex)
+		bf_nftm_nf_ifindex(&c->e, c->off_ctx_state, c->off_state_in,
+				   c->off_state_out, c->off_dev_ifindex);
 
 	/* state->in->name, state->out->name; a missing device reads as
 	 * zeros (BTF pointer loads of NULL yield 0). */
@@ -3194,6 +3203,12 @@ static int resolve_kernel(struct cg *c)
 	if (c->off_ctx_state < 0 || c->off_ctx_skb < 0 || c->off_skb_nfct < 0 ||
 	    c->off_state_in < 0 || c->off_state_out < 0 || c->off_dev_name < 0)
 		return -ENOENT;
+	if (c->need_ifindex) {
+		c->off_dev_ifindex =
+			bf_kbtf_member_off("net_device", "ifindex");
+		if (c->off_dev_ifindex < 0)
+			return -ENOENT;
+	}
 	return 0;
 }
 
@@ -3267,6 +3282,11 @@ static int scan_matches(struct cg *c)
 				case BF_MATCH_STATISTIC:
 				case BF_MATCH_RECENT:
 				case BF_MATCH_NFT_LIMIT:
+					break;
+				case BF_MATCH_IIF:
+				case BF_MATCH_OIF:
+					/* check.c keeps them to netfilter */
+					c->need_ifindex = true;
 					break;
 				case BF_MATCH_TH_SPORT:
 				case BF_MATCH_TH_DPORT:

@@ -183,3 +183,33 @@ void bf_nftm_th_emit(struct bf_emit *e, const struct bf_match *m,
 	bf_emit_ja(e, fail);
 	bf_label_bind(e, out);
 }
+
+/* BF_MATCH_IIF / BF_MATCH_OIF: nft_meta_get_eval()'s NFT_META_IIF/OIF is
+ * the device's ifindex, 0 without one (no device has 0), compared with
+ * the index the name had when the ruleset was loaded. */
+void bf_nftm_ifindex_emit(struct bf_emit *e, const struct bf_match *m,
+			  bf_label fail)
+{
+	bf_emit(e, I_LDX(BPF_W, BF_R1, BF_R9,
+			 m->type == BF_MATCH_IIF ? PCTX_OFF(ifindex_in) :
+						   PCTX_OFF(ifindex_out)));
+	bf_emit_jmp32_imm(e, m->neg ? BPF_JEQ : BPF_JNE, BF_R1,
+			  (int32_t)m->u.ifindex.index, fail);
+}
+
+void bf_nftm_nf_ifindex(struct bf_emit *e, int off_ctx_state,
+			int off_state_in, int off_state_out,
+			int off_dev_ifindex)
+{
+	for (int dir = 0; dir < 2; dir++) {
+		/* state->in / state->out: a NULL device reads as 0 (BTF
+		 * pointer loads of NULL yield 0) */
+		bf_emit(e, I_LDX(BPF_DW, BF_R1, BF_R6, (int16_t)off_ctx_state));
+		bf_emit(e, I_LDX(BPF_DW, BF_R2, BF_R1,
+				 (int16_t)(dir ? off_state_out : off_state_in)));
+		bf_emit(e, I_LDX(BPF_W, BF_R3, BF_R2, (int16_t)off_dev_ifindex));
+		bf_emit(e, I_STX(BPF_W, BF_R9, BF_R3,
+				 dir ? PCTX_OFF(ifindex_out) :
+				       PCTX_OFF(ifindex_in)));
+	}
+}

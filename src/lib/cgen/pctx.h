@@ -84,7 +84,11 @@ struct bf_pctx {
 	uint16_t nft_sport;
 	uint16_t nft_dport;
 	uint16_t nft_ah_off; /* offset of that AH header (nft's thoff) */
-	uint8_t pad7[4];
+	/* netfilter, for nft's meta iif/oif (m_nftlimit.c): the index of
+	 * state->in / state->out, 0 without a device */
+	uint32_t ifindex_in;
+	uint32_t ifindex_out;
+	uint8_t pad8[4];
 	/* Scratch bytes. The prologue reads packet headers into them
 	 * (STK_BUF: slice copies, 48 bytes for an IPv6 header); afterwards
 	 * chains build the keys of folded rule groups here (see
@@ -93,7 +97,7 @@ struct bf_pctx {
 	uint8_t scratch[48];
 };
 
-_Static_assert(sizeof(struct bf_pctx) == 216, "pctx layout");
+_Static_assert(sizeof(struct bf_pctx) == 224, "pctx layout");
 
 /* pctx.sk_state: what owner_mt() finds (xt_owner.c) */
 enum bf_sk_state {
@@ -121,18 +125,18 @@ enum bf_rt6_state {
 #define PCTX_OFF(f) ((int16_t)offsetof(struct bf_pctx, f))
 
 /* Main-function stack layout (offsets from r10). */
-#define STK_PCTX (-216)
-#define STK_DYNPTR (-232)
+#define STK_PCTX (-224)
+#define STK_DYNPTR (-240)
 /* 48 bytes: slice copies (IPv6 header = 40), in pctx.scratch */
 #define STK_BUF (STK_PCTX + (int)offsetof(struct bf_pctx, scratch))
-#define STK_WALK_OFF (-238) /* u16, deliberately not 8-aligned */
-#define STK_WALK_NH (-235) /* u8 */
-#define STK_SIZE 240
+#define STK_WALK_OFF (-246) /* u16, deliberately not 8-aligned */
+#define STK_WALK_NH (-243) /* u8 */
+#define STK_SIZE 248
 /* tc/XDP with conntrack state matches only: */
-#define STK_TUPLE (-280) /* struct bpf_sock_tuple (ipv6: 36 bytes) */
-#define STK_CTOPTS (-296) /* struct bpf_ct_opts (16 bytes) */
-#define STK_CTX (-304) /* the program context, spilled */
-#define STK_SIZE_CT 304
+#define STK_TUPLE (-288) /* struct bpf_sock_tuple (ipv6: 36 bytes) */
+#define STK_CTOPTS (-304) /* struct bpf_ct_opts (16 bytes) */
+#define STK_CTX (-312) /* the program context, spilled */
+#define STK_SIZE_CT 312
 
 _Static_assert(STK_PCTX + (int)sizeof(struct bf_pctx) <= 0 &&
 		       STK_DYNPTR + 16 <= STK_PCTX && STK_BUF + 48 <= 0 &&

@@ -80,6 +80,9 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	[BF_MATCH_NFT_LIMIT] = AT_ALL,
 	[BF_MATCH_TH_SPORT] = AT_ALL,
 	[BF_MATCH_TH_DPORT] = AT_ALL,
+	/* state->in / state->out of the netfilter hook */
+	[BF_MATCH_IIF] = AT(BF_ATTACH_NF),
+	[BF_MATCH_OIF] = AT(BF_ATTACH_NF),
 };
 
 /* Hooks (bit per enum bf_hook) from which the kernel lets a match be used

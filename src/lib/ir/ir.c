@@ -84,6 +84,8 @@ static const char *const match_names[BF_MATCH_COUNT] = {
 	[BF_MATCH_NFT_LIMIT] = "nft limit",
 	[BF_MATCH_TH_SPORT] = "th sport",
 	[BF_MATCH_TH_DPORT] = "th dport",
+	[BF_MATCH_IIF] = "iif",
+	[BF_MATCH_OIF] = "oif",
 	[BF_MATCH_RT] = "rt",
 	[BF_MATCH_BPF] = "bpf",
 };

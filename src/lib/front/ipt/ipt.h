@@ -54,6 +54,7 @@ enum ipt_mod_id {
 	IPT_MOD_BPF, /* m_bpf.c */
 	IPT_MOD_NFTLIMIT, /* mod_nft.c (bpfilter's, for nft) */
 	IPT_MOD_TH, /* mod_nft.c (bpfilter's, for nft) */
+	IPT_MOD_NFTIF, /* mod_nft.c (bpfilter's, for nft) */
 	IPT_MOD_NFT, /* mod_nftbreak.c (bpfilter's: nft evaluation) */
 	IPT_MOD_COUNT,
 };
@@ -287,6 +288,13 @@ int ipt_th_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		 const struct ipt_modopt *opt, const char *arg, bool inv,
 		 int argc, char **argv, int *idx);
 int ipt_th_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+extern const struct ipt_modopt ipt_nftif_opts[];
+int ipt_nftif_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		    const struct ipt_modopt *opt, const char *arg, bool inv,
+		    int argc, char **argv, int *idx);
+int ipt_nftif_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+void ipt_nftif_print(FILE *out, const struct bf_rule *rule,
+		     const struct bf_match *m);
 void ipt_th_print(FILE *out, const struct bf_rule *rule,
 		  const struct bf_match *m);
 

@@ -13,7 +13,10 @@
  *       NFT_LIMIT_F_INV);
  *   -m th [!] --th-sport P[:Q] | [!] --th-dport P[:Q]
  *       BF_MATCH_TH_SPORT / BF_MATCH_TH_DPORT: nft's `th sport|dport`,
- *       one port option per instance (one IR match each).
+ *       one port option per instance (one IR match each);
+ *   -m nftif [!] --nft-iif N | [!] --nft-oif N
+ *       BF_MATCH_IIF / BF_MATCH_OIF: nft's `meta iif|oif`, the device's
+ *       index as the nft front end resolved it (one per instance).
  * The option names are unique among all modules: iptables hands an
  * option to the first loaded module that has it (an earlier -m tcp would
  * take a --sport).
@@ -179,4 +182,51 @@ void ipt_th_print(FILE *out, const struct bf_rule *rule,
 		m->u.ports.lo);
 	if (m->u.ports.hi != m->u.ports.lo)
 		fprintf(out, ":%u", m->u.ports.hi);
+}
+
+enum { IF_IIF, IF_OIF };
+
+const struct ipt_modopt ipt_nftif_opts[] = {
+	{ "nft-iif", 1, IF_IIF, true, false },
+	{ "nft-oif", 1, IF_OIF, true, false },
+	{ NULL },
+};
+
+int ipt_nftif_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		    const struct ipt_modopt *opt, const char *arg, bool inv,
+		    int argc, char **argv, int *idx)
+{
+	struct bf_match *m = &inst->u.ext.m;
+	unsigned long long v;
+
+	if (inst->seen) {
+		ipt_err(ctx, "nftif: one of --nft-iif, --nft-oif per -m nftif");
+		return -EINVAL;
+	}
+	inst->seen |= 1u << opt->id;
+	if (!ipt_strtoui(arg, 1, INT32_MAX, 10, &v)) {
+		ipt_err(ctx, "nftif: bad interface index \"%s\"", arg);
+		return -EINVAL;
+	}
+	m->type = opt->id == IF_IIF ? BF_MATCH_IIF : BF_MATCH_OIF;
+	m->neg = inv;
+	m->u.ifindex.index = (uint32_t)v;
+	return 0;
+}
+
+int ipt_nftif_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
+{
+	if (!inst->seen) {
+		ipt_err(ctx, "nftif: --nft-iif or --nft-oif is required");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void ipt_nftif_print(FILE *out, const struct bf_rule *rule,
+		     const struct bf_match *m)
+{
+	fprintf(out, "%s --%s %u", m->neg ? " !" : "",
+		m->type == BF_MATCH_IIF ? "nft-iif" : "nft-oif",
+		m->u.ifindex.index);
 }

@@ -2727,6 +2727,8 @@ const struct ipt_module ipt_ext_modules[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	    ipt_nftlimit_parse, ipt_nftlimit_final, ipt_nftlimit_print),
 	EXT(IPT_MOD_TH, "th", -1, ipt_th_opts, ipt_th_parse, ipt_th_final,
 	    ipt_th_print),
+	EXT(IPT_MOD_NFTIF, "nftif", -1, ipt_nftif_opts, ipt_nftif_parse,
+	    ipt_nftif_final, ipt_nftif_print),
 	/* several IR matches per instance: its own emit */
 	[IPT_MOD_NFT - IPT_MOD_EXT_FIRST] = {
 		.id = IPT_MOD_NFT,
@@ -2763,6 +2765,7 @@ static const enum bf_match_type ext_types[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	[IPT_MOD_BPF - IPT_MOD_EXT_FIRST] = BF_MATCH_BPF,
 	[IPT_MOD_NFTLIMIT - IPT_MOD_EXT_FIRST] = BF_MATCH_NFT_LIMIT,
 	[IPT_MOD_TH - IPT_MOD_EXT_FIRST] = BF_MATCH_TH_SPORT, /* or DPORT */
+	[IPT_MOD_NFTIF - IPT_MOD_EXT_FIRST] = BF_MATCH_IIF, /* or OIF */
 	/* matches of several types, told by bf_match.nft (print.c) */
 	[IPT_MOD_NFT - IPT_MOD_EXT_FIRST] = BF_MATCH_COUNT,
 };

@@ -167,6 +167,8 @@ static enum ipt_mod_id module_of(const struct bf_rule *rule,
 		return IPT_MOD_CONNTRACK;
 	case BF_MATCH_TH_DPORT: /* mod_nft.c */
 		return IPT_MOD_TH;
+	case BF_MATCH_OIF: /* mod_nft.c */
+		return IPT_MOD_NFTIF;
 	default:
 		break;
 	}

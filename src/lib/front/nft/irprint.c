@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <string.h>
 
 #include "bpfilter/helper.h"
@@ -330,6 +331,19 @@ static bool rule_stmts(FILE *out, const struct bf_ruleset *rs,
 			st.u.limit.over = m->u.nft_limit.over;
 			SP();
 			nft_stmt_print(out, &st);
+			break;
+		}
+		case BF_MATCH_IIF:
+		case BF_MATCH_OIF: {
+			char name[IF_NAMESIZE];
+			if (!if_indextoname(m->u.ifindex.index, name)) {
+				*what = "iif/oif of an interface that is gone";
+				return false;
+			}
+			SP();
+			fprintf(out, "%s %s\"%s\"",
+				m->type == BF_MATCH_IIF ? "iif" : "oif",
+				op(m->neg), name);
 			break;
 		}
 		case BF_MATCH_TH_SPORT:

@@ -23,6 +23,7 @@
  *    elements) or after a match the iptables text moves before it.
  */
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,13 +443,29 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 			m.u.length.max = (uint16_t)hi;
 			return add(c, r, &m);
 		case BF_NFT_META_IIF:
-		case BF_NFT_META_OIF:
-			/* nft resolves the name to an ifindex when the rule
-			 * is loaded; the packet context has names only */
-			REFUSE(c, &lhs->loc,
-			       "meta %s (an interface index; iifname/oifname compare names)",
-			       f->name);
-			return -EOPNOTSUPP;
+		case BF_NFT_META_OIF: {
+			/* nft resolves the name to the device's index when
+			 * the rule is loaded (and refuses a missing one): so
+			 * here, in the namespace the ruleset is lowered in */
+			unsigned int idx;
+			if (el->kind != BF_NFT_E_VALUE || !el->text) {
+				REFUSE(c, &el->loc, "%s ranges", f->name);
+				return -EOPNOTSUPP;
+			}
+			idx = if_nametoindex(el->text);
+			if (!idx) {
+				if (!seen_loc(c, &el->loc))
+					nft_error(&c->errs, &el->loc,
+						  "interface '%s' does not exist (nft resolves %s when the rule is loaded)",
+						  el->text, f->name);
+				return -EINVAL;
+			}
+			m.type = f->id == BF_NFT_META_IIF ? BF_MATCH_IIF :
+							    BF_MATCH_OIF;
+			m.origin.instance = (uint16_t)r->n_matches;
+			m.u.ifindex.index = idx;
+			return add(c, r, &m);
+		}
 		default:
 			REFUSE(c, &lhs->loc, "meta %s has no IR equivalent",
 			       f->name);
