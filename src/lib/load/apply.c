@@ -261,6 +261,26 @@ int bf_state_parse(struct bf_ruleset *rs, const struct bf_state *st,
 	return 0;
 }
 
+/* Tell the callback of bf_edit() where the rules of rs were read from:
+ * st's text of each family, whose lines the rules name (bf_state_parse()
+ * and the IR snapshot give them the same file and lines), for -D/-C by
+ * specification (front/ipt/command.c). No memory: nothing is set. */
+static void set_src_text(struct bf_ruleset *rs, const struct bf_state *st,
+			 const char *slot_name)
+{
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		char name[64];
+
+		if (!(st->hdr.families & (1u << f)) || !st->text[f])
+			continue;
+		snprintf(name, sizeof(name), "<%s %s state>", slot_name,
+			 bf_family_name(f));
+		rs->src_file[f] = bf_ruleset_intern_file(rs, name);
+		if (rs->src_file[f])
+			rs->src_text[f] = st->text[f];
+	}
+}
+
 /* Set rule and policy counters of rs from the live values vals (indexed
  * by the numbering of rs). */
 void bf_counters_apply(struct bf_ruleset *rs, const struct bf_counter *vals,
@@ -1332,7 +1352,12 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 	families_before = rs->families;
 	t_cnt = now_ms();
 
+	if (have_old)
+		set_src_text(rs, &ost, t.slot.name);
 	r = fn(rs, have_old ? (unsigned long long)ost.hdr.generation : 0, data);
+	/* ost's text is not the ruleset's any more */
+	memset(rs->src_text, 0, sizeof(rs->src_text));
+	memset(rs->src_file, 0, sizeof(rs->src_file));
 	if (r) /* an error, or nothing to change */
 		goto out;
 	if (o->read_only) {

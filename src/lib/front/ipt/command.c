@@ -490,20 +490,109 @@ static char *rule_text(const struct bf_rule *r)
 	return buf;
 }
 
-/* Index of the first rule of c equal to r, or -1 (-2: no memory). */
-static long find_rule(const struct bf_chain *c, const struct bf_rule *r)
+/* The lines of the text the family's rules were read from
+ * (rs->src_text, set by bf_edit(): the canonical state in force), to find
+ * a rule's canonical form without printing it. */
+struct src_lines {
+	const char *file; /* rs->src_file[family]; NULL: no text */
+	const char **start; /* start[i]: line i + 1 */
+	size_t n;
+};
+
+static void src_lines_free(struct src_lines *sl)
+{
+	free(sl->start);
+	*sl = (struct src_lines){ 0 };
+}
+
+/* Index the lines of the family's source text, if any (no text, or no
+ * memory for the index: sl->file NULL, every rule is printed). */
+static void src_lines_init(struct src_lines *sl, const struct bf_ruleset *rs,
+			   enum bf_family f)
+{
+	const char *text = rs->src_text[f], *p;
+	size_t n = 1;
+
+	*sl = (struct src_lines){ 0 };
+	if (!text || !rs->src_file[f])
+		return;
+	for (p = text; (p = strchr(p, '\n')); p++)
+		n++;
+	sl->start = malloc(n * sizeof(*sl->start));
+	if (!sl->start)
+		return;
+	sl->start[sl->n++] = text;
+	for (p = text; (p = strchr(p, '\n')) && sl->n < n; p++)
+		sl->start[sl->n++] = p + 1;
+	sl->file = rs->src_file[f];
+}
+
+/* The source line of rule r (and its length without the newline), or
+ * NULL when r was not read from the indexed text. */
+static const char *src_line(const struct src_lines *sl,
+			    const struct bf_rule *r, size_t *len)
+{
+	const char *l, *e;
+
+	if (!sl->file || !r->file || r->line < 1 || (size_t)r->line > sl->n ||
+	    (r->file != sl->file && strcmp(r->file, sl->file)))
+		return NULL;
+	l = sl->start[r->line - 1];
+	e = strchrnul(l, '\n');
+	*len = (size_t)(e - l);
+	return l;
+}
+
+/* Index of the first rule of c equal to r, or -1 (-2: no memory).
+ *
+ * Equal means the same canonical form (bf_ipt_print_rule()), as
+ * iptables-save would print both: iptables compares the binary entries
+ * (libiptc's is_same(), first match), and the canonical form is one
+ * string per distinct entry for everything this front end accepts. A rule read from the text in
+ * force (sl) already has its canonical form there, as the line
+ * "-A CHAIN<form>", because that text is canonical (printing the rules
+ * parsed from it gives it back, which bf_seg_plan_text() relies on too):
+ * those rules are compared through their line, without printing them. A
+ * line that equals is confirmed by printing its rule; if that ever
+ * disagrees, the text is not trusted and every rule is printed. */
+static long find_rule(const struct bf_chain *c, const struct bf_rule *r,
+		      const struct src_lines *sl)
 {
 	_cleanup_free_ char *want = rule_text(r);
+	_cleanup_free_ char *line = NULL;
+	bool trust = sl->file != NULL;
+	size_t line_len = 0;
 
 	if (!want)
 		return -2;
+	if (trust) {
+		if (asprintf(&line, "-A %s%s%s", c->name, *want ? " " : "",
+			     want) < 0) {
+			line = NULL;
+			trust = false;
+		} else {
+			line_len = strlen(line);
+		}
+	}
+again:
 	for (size_t j = 0; j < c->n_rules; j++) {
-		_cleanup_free_ char *have = rule_text(&c->rules[j]);
+		_cleanup_free_ char *have = NULL;
+		const char *l;
+		size_t len;
 
+		l = trust ? src_line(sl, &c->rules[j], &len) : NULL;
+		if (l && (len != line_len || memcmp(l, line, len)))
+			continue; /* another canonical form */
+		have = rule_text(&c->rules[j]);
 		if (!have)
 			return -2;
 		if (!strcmp(have, want))
 			return (long)j;
+		if (l) {
+			/* the text in force said equal: do not trust it */
+			trust = false;
+			goto again;
+		}
 	}
 	return -1;
 }
@@ -543,6 +632,7 @@ static int rule_command(struct cmd_state *s, struct bf_ruleset *rs,
 {
 	struct bf_ipt_cmd *cmd = s->cmd;
 	struct bf_rule *rules = NULL;
+	struct src_lines sl = { 0 };
 	size_t n = 0, moved = 0;
 	int r = 0;
 
@@ -598,8 +688,9 @@ static int rule_command(struct cmd_state *s, struct bf_ruleset *rs,
 		break;
 	case 'C':
 	case 'D':
+		src_lines_init(&sl, rs, cmd->family);
 		for (size_t k = 0; k < n; k++) {
-			long j = find_rule(c, &rules[k]);
+			long j = find_rule(c, &rules[k], &sl);
 
 			if (j == -2) {
 				r = -ENOMEM;
@@ -616,6 +707,7 @@ static int rule_command(struct cmd_state *s, struct bf_ruleset *rs,
 		break;
 	}
 out:
+	src_lines_free(&sl);
 	for (size_t k = moved; k < n; k++)
 		bf_rule_release(&rules[k]);
 	free(rules);
