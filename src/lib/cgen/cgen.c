@@ -281,6 +281,13 @@ static size_t lbvs_block_len(const struct cfn *f, size_t i)
 
 /* Collect the chains reachable from `chain` (depth first) and compute the
  * frames each needs. */
+/* The root program of segment programs without the analysis of the
+ * rules it does not run (cgen/segprog.h, root_analyse). */
+static bool root_only(const struct cg *c)
+{
+	return c->seg && c->seg->root && !c->seg->root_analyse;
+}
+
 static int collect(struct cg *c, const struct bf_chain *chain)
 {
 	struct cfn *f = fn_of(c, chain);
@@ -326,6 +333,15 @@ static int collect(struct cg *c, const struct bf_chain *chain)
 			best = tf->depth;
 	}
 	f = fn_of(c, chain);
+	if (root_only(c)) {
+		/* no rule of it is emitted: no fold groups, no bit-vector
+		 * search; the depth below is at most best + 2 (segmented: one
+		 * more frame; a classifier: at least 2), an upper bound that
+		 * compile() checks */
+		f->depth = best + 2;
+		f->state = 2;
+		return 0;
+	}
 	{
 		unsigned long cost = 0;
 		size_t g = 0;
@@ -3512,6 +3528,14 @@ static int compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 		r = collect(&c, b);
 		if (r)
 			goto out;
+		if (fn_of(&c, b)->depth + 1 > MAX_FRAMES && root_only(&c)) {
+			/* an upper bound only (collect()): the exact depth */
+			struct bf_seg_opts o = *seg;
+
+			o.root_analyse = true;
+			r = compile(rs, attach, hook, family, ifname, &o, out);
+			goto out;
+		}
 		if (fn_of(&c, b)->depth + 1 > MAX_FRAMES) {
 			struct cfn tmp = c.fns[0];
 			size_t bi = (size_t)(fn_of(&c, b) - c.fns);

@@ -45,6 +45,12 @@ struct bf_seg_opts {
 	uint32_t index; /* segment: its index in `segs` */
 	int pcpu_fd; /* the per-CPU array of struct bf_seg_pcpu */
 	int segs_fd; /* the prog array of BF_SEG_MAX segment programs */
+	/* root: run the fold and bit-vector analysis of the chains as a
+	 * program that runs their rules would. The root runs none, so by
+	 * default it is skipped (the same code either way: only the
+	 * nesting depth check needs it, and a depth that may be too great
+	 * compiles again with it). */
+	bool root_analyse;
 };
 
 /* Compile the root program or one segment program of the built-in chain
