@@ -17,6 +17,7 @@
  *  - dport 1002: 512 bytes/second burst 64 bytes: accept, else drop (the
  *    cost of a probe is its IP length in nanoseconds of the rate);
  *  - dport 1003 (IPv6): 10/second burst 2.
+ * (An inet limit rule selects its family: one bucket per statement.)
  * The kernel's own counts are checked against the bucket arithmetic of
  * nft_limit_init() for the first burst (a check of the test itself).
  */
@@ -30,13 +31,15 @@ static const char rules[] =
 	"table inet r {\n"
 	"\tchain input {\n"
 	"\t\ttype filter hook input priority 0; policy accept;\n"
-	"\t\tudp dport 1000 limit rate 50/second accept\n"
+	"\t\tmeta nfproto ipv4 udp dport 1000 limit rate 50/second accept\n"
 	"\t\tudp dport 1000 drop\n"
-	"\t\tudp dport 1001 limit rate over 20/second burst 3 packets drop\n"
-	"\t\tudp dport 1002 limit rate 512 bytes/second burst 64 bytes "
-	"accept\n"
+	"\t\tmeta nfproto ipv4 udp dport 1001 limit rate over 20/second "
+	"burst 3 packets drop\n"
+	"\t\tmeta nfproto ipv4 udp dport 1002 limit rate 512 bytes/second "
+	"burst 64 bytes accept\n"
 	"\t\tudp dport 1002 drop\n"
-	"\t\tudp dport 1003 limit rate 10/second burst 2 packets accept\n"
+	"\t\tmeta nfproto ipv6 udp dport 1003 limit rate 10/second burst 2 "
+	"packets accept\n"
 	"\t\tudp dport 1003 drop\n"
 	"\t}\n"
 	"}\n";

@@ -483,6 +483,49 @@ static void test_refused(void **state)
 	}
 }
 
+/* One bucket per limit statement: refused where the IR would make
+ * several (both families of an inet rule, a chain several base chains
+ * reach). */
+static void test_limit_shared(void **state)
+{
+	static const char *const texts[] = {
+		"table inet t {\n\tchain c {\n"
+		"\t\ttype filter hook input priority 0;\n"
+		"\t\ttcp dport 22 limit rate 1/second accept\n\t}\n}\n",
+		"table ip t {\n"
+		"\tchain i {\n\t\ttype filter hook input priority 0;\n"
+		"\t\tjump l\n\t}\n"
+		"\tchain o {\n\t\ttype filter hook output priority 0;\n"
+		"\t\tjump l\n\t}\n"
+		"\tchain l {\n\t\tlimit rate 1/second accept\n\t}\n}\n",
+	};
+	static const char *const why[] = {
+		"t.nft:4:16: unsupported: limit in a rule for both IPv4 and IPv6",
+		"t.nft:11:3: unsupported: limit in a chain that 2 base chains "
+		"reach",
+	};
+	struct bft_logcap cap;
+	struct bf_ruleset *rs;
+	int r;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+		rs = lower(texts[i], &cap, &r);
+		if (rs || r != -EOPNOTSUPP || !strstr(cap.text, why[i]))
+			fail_msg("%d, log:\n%s\nwanted: %s", r, cap.text,
+				 why[i]);
+	}
+	/* selecting the family makes it one bucket again */
+	rs = lower("table inet t {\n\tchain c {\n"
+		   "\t\ttype filter hook input priority 0;\n"
+		   "\t\tmeta nfproto ipv6 tcp dport 22 limit rate 1/second "
+		   "accept\n\t}\n}\n",
+		   &cap, &r);
+	if (!rs)
+		fail_msg("lowering failed (%d): %s", r, cap.text);
+	bf_ruleset_free(&rs);
+}
+
 /* bpfilter's iptables modules read their own text only: the errors. */
 static void test_ipt_modules(void **state)
 {
@@ -522,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_ct),	  cmocka_unit_test(test_concat),
 		cmocka_unit_test(test_log_group), cmocka_unit_test(test_ether),
 		cmocka_unit_test(test_iif),	  cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_limit_shared),
 		cmocka_unit_test(test_ipt_modules),
 	};
 

@@ -186,7 +186,7 @@ static void test_refusals(void **state)
 		-EOPNOTSUPP,
 		"t.nft:2:8: unsupported: chain c: type nat hook "
 		"prerouting");
-	refused("table inet t {\n\tchain c {\n\t\tlimit rate 1/second "
+	refused("table ip t {\n\tchain c {\n\t\tlimit rate 1/second "
 		"log return\n\t}\n}\n",
 		-EOPNOTSUPP,
 		"t.nft:3:23: unsupported: log or set statements after limit");

@@ -47,6 +47,9 @@ struct lctx {
 	size_t n_seen;
 	/* bf_nft_lower_sets(): named address sets become ruleset sets */
 	bool map_sets;
+	/* the nft chain being lowered and the table's families (bits) */
+	const struct bf_nft_chain *cur_chain;
+	unsigned int table_fams;
 	/* a mapped `vmap @m` (setmap.c): lowering its drop rule */
 	bool vmap_drop;
 };
@@ -1686,6 +1689,83 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 	return push_rule(c, ch, &r);
 }
 
+/* Can chain `from` reach chain `to` (jump, goto, verdict map)? Depth
+ * bounded (deeper: yes, to stay on the safe side). */
+static bool reaches_chain(const struct bf_nft_table *t,
+			  const struct bf_nft_chain *from,
+			  const struct bf_nft_chain *to, int depth)
+{
+	if (from == to || depth > 16)
+		return true;
+	for (size_t i = 0; i < from->n_rules; i++) {
+		const struct bf_nft_rule *r = &from->rules[i];
+		for (size_t j = 0; j < r->n_stmts; j++) {
+			const struct bf_nft_stmt *s = &r->stmts[j];
+			const struct bf_nft_expr *m;
+			if (s->kind == BF_NFT_S_VERDICT && s->u.verdict.chain) {
+				const struct bf_nft_chain *n =
+					bf_nft_chain_find(t, s->u.verdict.chain);
+				if (n && reaches_chain(t, n, to, depth + 1))
+					return true;
+			}
+			if (s->kind != BF_NFT_S_MATCH ||
+			    s->u.match.op != BF_NFT_OP_VMAP)
+				continue;
+			m = s->u.match.rhs;
+			if (m->kind == BF_NFT_E_SETREF) {
+				const struct bf_nft_set *ns =
+					bf_nft_set_find(t, m->text);
+				m = ns ? ns->elems : NULL;
+			}
+			for (size_t k = 0; m && k < m->n_sub; k++) {
+				const struct bf_nft_expr *v = m->sub[k]->sub[1];
+				const struct bf_nft_chain *n =
+					v->text ? bf_nft_chain_find(t, v->text) :
+						  NULL;
+				if (n && reaches_chain(t, n, to, depth + 1))
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* nft keeps one bucket per limit statement; the IR gets one per program
+ * it is compiled into: a rule lowered for both families (an inet rule
+ * that does not select one), or a chain that several base chains reach
+ * (programs of several hooks or slots), would split it. Refused there
+ * (reported once). */
+static bool limit_shared(struct lctx *c, const struct bf_nft_rule *rule)
+{
+	const struct bf_nft_stmt *lim = NULL;
+	unsigned int fams = rule_families(rule) & c->table_fams;
+	int bases = 0;
+
+	for (size_t i = 0; i < rule->n_stmts && !lim; i++)
+		if (rule->stmts[i].kind == BF_NFT_S_LIMIT)
+			lim = &rule->stmts[i];
+	if (!lim)
+		return false;
+	if (fams == 3) {
+		REFUSE(c, &lim->loc,
+		       "limit in a rule for both IPv4 and IPv6 (one bucket in nft, one per family in the IR: select a family, e.g. meta nfproto ipv4)");
+		return true;
+	}
+	for (size_t i = 0; c->cur_chain && i < c->table->n_chains; i++) {
+		const struct bf_nft_chain *b = &c->table->chains[i];
+		if (b->hook != BF_NFT_HOOK_NONE &&
+		    reaches_chain(c->table, b, c->cur_chain, 0))
+			bases++;
+	}
+	if (bases > 1) {
+		REFUSE(c, &lim->loc,
+		       "limit in a chain that %d base chains reach (one bucket in nft, one per program in the IR)",
+		       bases);
+		return true;
+	}
+	return false;
+}
+
 static int lower_rule(struct lctx *c, const char *ch,
 		      const struct bf_nft_rule *rule, enum bf_family fam,
 		      const char *file)
@@ -1696,6 +1776,8 @@ static int lower_rule(struct lctx *c, const char *ch,
 
 	if (!(rule_families(rule) & (1u << fam)))
 		return 0;
+	if (limit_shared(c, rule))
+		return -EOPNOTSUPP;
 	for (size_t i = 0; i < rule->n_stmts; i++) {
 		const struct bf_nft_stmt *s = &rule->stmts[i];
 		const struct bf_nft_expr *rhs;
@@ -1974,6 +2056,9 @@ static int lower(const struct bf_nft *nft, struct bf_ruleset *rs, bool map_sets)
 					continue;
 				}
 				rs->families |= 1u << f;
+				c.cur_chain = ch;
+				c.table_fams = (fams[0] ? 1u : 0) |
+					       (fams[1] ? 2u : 0);
 				for (size_t j = 0; j < ch->n_rules; j++) {
 					int r = lower_rule(&c, irc,
 							   &ch->rules[j], f,
