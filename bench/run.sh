@@ -27,7 +27,8 @@
 # repeats; fails when a bpfilter measurement fails). Every knob of the
 # parts can still be set from the environment (see each script).
 # Environment: BUILD (build dir, default build), BPFILTER (CLI path),
-# BENCH_OUT, BENCH_MODE, BENCH_CLS=0 / BENCH_E2E=0 / BENCH_APPLY=0 skip a
+# BENCH_OUT, BENCH_MODE, BENCH_COMMIT (printed when the tree is not a git
+# checkout), BENCH_CLS=0 / BENCH_E2E=0 / BENCH_APPLY=0 skip a
 # part, BENCH_EDIT=1 adds part 4.
 set -euo pipefail
 
@@ -65,8 +66,13 @@ smoke)
 esac
 
 echo "== bpfilter benchmarks ($MODE) on $(uname -r), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%FT%TZ)"
-dirty=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | wc -l)
-echo "   commit $(git -C "$ROOT" log -1 --format=%h 2>/dev/null || echo '?') ($dirty files changed in the tree); results in $BENCH_OUT"
+if commit=$(git -C "$ROOT" log -1 --format=%h 2>/dev/null); then
+	dirty=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | wc -l) || dirty="?"
+	commit+=" ($dirty files changed in the tree)"
+else
+	commit=${BENCH_COMMIT:-"? (not a git tree)"}
+fi
+echo "   commit $commit; results in $BENCH_OUT"
 echo
 
 fail=0
