@@ -36,7 +36,8 @@
  * beyond the verifier's budget) gives ns_per_pkt "nan".
  *
  * usage: cls_cost [-s a|b|c] [-a nf|tc|xdp] [-L|-B] [-r REPEAT] [-n RUNS] [-H]
- *                 K...
+ *                 [-D FILE] K...
+ * -D FILE writes the instructions of the (last) program compiled to FILE.
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -61,6 +62,7 @@
 #define PORTS_PER_SERVER 40
 
 static int verbose;
+static const char *dump_path; /* -D FILE: the program's instructions */
 
 static void log_cb(enum bf_log_level level, const char *msg, void *data)
 {
@@ -537,6 +539,14 @@ static int bench(char shape, enum bf_attach_kind attach, bool linear,
 	if (!r) {
 		insns = prog->n_insns;
 		folded = prog->n_folded;
+		if (dump_path) {
+			FILE *df = fopen(dump_path, "w");
+
+			if (df) {
+				bf_program_dump(prog, df);
+				fclose(df);
+			}
+		}
 		cfd = bf_counters_map_create(rs->n_counters);
 		r = cfd < 0 ? cfd : 0;
 	}
@@ -620,7 +630,7 @@ int main(int argc, char **argv)
 	bool linear = false, nolbvs = false;
 	char shape = 'a';
 
-	while ((opt = getopt(argc, argv, "s:a:LBr:n:Hv")) != -1) {
+	while ((opt = getopt(argc, argv, "s:a:LBr:n:HvD:")) != -1) {
 		switch (opt) {
 		case 's':
 			shape = optarg[0];
@@ -649,10 +659,13 @@ int main(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'D':
+			dump_path = optarg;
+			break;
 		default:
 			fprintf(stderr,
 				"usage: cls_cost [-s a|b|c] [-a nf|tc|xdp] "
-				"[-L|-B] [-r REPEAT] [-n RUNS] [-H] K...\n");
+				"[-L|-B] [-r REPEAT] [-n RUNS] [-H] [-D FILE] K...\n");
 			return 2;
 		}
 	}
