@@ -162,6 +162,12 @@ enum bf_match_type {
 	 * name resolved when the ruleset is loaded, as nft does. */
 	BF_MATCH_IIF,
 	BF_MATCH_OIF,
+	/* nft's `ether daddr` (u.mac) and `ether type` (u.ethtype): the
+	 * link-layer header as nft_payload_eval() reads it (cgen/m_ether.c):
+	 * no Ethernet MAC header (netfilter output) means no match whatever
+	 * `neg` says (NFT_BREAK); `neg` inverts the comparison only. */
+	BF_MATCH_ETH_DADDR,
+	BF_MATCH_ETH_TYPE,
 	BF_MATCH_COUNT,
 };
 
@@ -463,6 +469,9 @@ struct bf_match {
 		struct {
 			uint32_t index;
 		} ifindex;
+		struct {
+			uint16_t type; /* host byte order */
+		} ethtype;
 		struct {
 			/* hashlimit_cfg3: avg in 1/1000000 s
 			 * (XT_HASHLIMIT_SCALE_v2), or a byte cost with

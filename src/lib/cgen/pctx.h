@@ -88,7 +88,14 @@ struct bf_pctx {
 	 * state->in / state->out, 0 without a device */
 	uint32_t ifindex_in;
 	uint32_t ifindex_out;
-	uint8_t pad8[4];
+	/* nft's `ether daddr` / `ether type` (cgen/m_ether.c), filled only
+	 * when a compiled rule has them: eth_ok says the link-layer header
+	 * was read (the destination address as on the wire, the type in
+	 * host order as nft's payload load sees it) */
+	uint8_t eth_ok;
+	uint8_t pad8[3];
+	uint8_t dmac[6];
+	uint16_t ethtype;
 	/* Scratch bytes. The prologue reads packet headers into them
 	 * (STK_BUF: slice copies, 48 bytes for an IPv6 header); afterwards
 	 * chains build the keys of folded rule groups here (see
@@ -97,7 +104,7 @@ struct bf_pctx {
 	uint8_t scratch[48];
 };
 
-_Static_assert(sizeof(struct bf_pctx) == 224, "pctx layout");
+_Static_assert(sizeof(struct bf_pctx) == 232, "pctx layout");
 
 /* pctx.sk_state: what owner_mt() finds (xt_owner.c) */
 enum bf_sk_state {
@@ -125,18 +132,18 @@ enum bf_rt6_state {
 #define PCTX_OFF(f) ((int16_t)offsetof(struct bf_pctx, f))
 
 /* Main-function stack layout (offsets from r10). */
-#define STK_PCTX (-224)
-#define STK_DYNPTR (-240)
+#define STK_PCTX (-232)
+#define STK_DYNPTR (-248)
 /* 48 bytes: slice copies (IPv6 header = 40), in pctx.scratch */
 #define STK_BUF (STK_PCTX + (int)offsetof(struct bf_pctx, scratch))
-#define STK_WALK_OFF (-246) /* u16, deliberately not 8-aligned */
-#define STK_WALK_NH (-243) /* u8 */
-#define STK_SIZE 248
+#define STK_WALK_OFF (-254) /* u16, deliberately not 8-aligned */
+#define STK_WALK_NH (-251) /* u8 */
+#define STK_SIZE 256
 /* tc/XDP with conntrack state matches only: */
-#define STK_TUPLE (-288) /* struct bpf_sock_tuple (ipv6: 36 bytes) */
-#define STK_CTOPTS (-304) /* struct bpf_ct_opts (16 bytes) */
-#define STK_CTX (-312) /* the program context, spilled */
-#define STK_SIZE_CT 312
+#define STK_TUPLE (-296) /* struct bpf_sock_tuple (ipv6: 36 bytes) */
+#define STK_CTOPTS (-312) /* struct bpf_ct_opts (16 bytes) */
+#define STK_CTX (-320) /* the program context, spilled */
+#define STK_SIZE_CT 320
 
 _Static_assert(STK_PCTX + (int)sizeof(struct bf_pctx) <= 0 &&
 		       STK_DYNPTR + 16 <= STK_PCTX && STK_BUF + 48 <= 0 &&

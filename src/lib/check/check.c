@@ -83,6 +83,9 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	/* state->in / state->out of the netfilter hook */
 	[BF_MATCH_IIF] = AT(BF_ATTACH_NF),
 	[BF_MATCH_OIF] = AT(BF_ATTACH_NF),
+	/* the link-layer header (cgen/m_ether.c) */
+	[BF_MATCH_ETH_DADDR] = AT_ALL,
+	[BF_MATCH_ETH_TYPE] = AT_ALL,
 };
 
 /* Hooks (bit per enum bf_hook) from which the kernel lets a match be used

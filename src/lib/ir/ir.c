@@ -86,6 +86,8 @@ static const char *const match_names[BF_MATCH_COUNT] = {
 	[BF_MATCH_TH_DPORT] = "th dport",
 	[BF_MATCH_IIF] = "iif",
 	[BF_MATCH_OIF] = "oif",
+	[BF_MATCH_ETH_DADDR] = "ether daddr",
+	[BF_MATCH_ETH_TYPE] = "ether type",
 	[BF_MATCH_RT] = "rt",
 	[BF_MATCH_BPF] = "bpf",
 };

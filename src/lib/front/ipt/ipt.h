@@ -55,6 +55,7 @@ enum ipt_mod_id {
 	IPT_MOD_NFTLIMIT, /* mod_nft.c (bpfilter's, for nft) */
 	IPT_MOD_TH, /* mod_nft.c (bpfilter's, for nft) */
 	IPT_MOD_NFTIF, /* mod_nft.c (bpfilter's, for nft) */
+	IPT_MOD_NFTETHER, /* mod_nft.c (bpfilter's, for nft) */
 	IPT_MOD_NFT, /* mod_nftbreak.c (bpfilter's: nft evaluation) */
 	IPT_MOD_COUNT,
 };
@@ -295,6 +296,13 @@ int ipt_nftif_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 int ipt_nftif_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
 void ipt_nftif_print(FILE *out, const struct bf_rule *rule,
 		     const struct bf_match *m);
+extern const struct ipt_modopt ipt_nftether_opts[];
+int ipt_nftether_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		       const struct ipt_modopt *opt, const char *arg, bool inv,
+		       int argc, char **argv, int *idx);
+int ipt_nftether_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+void ipt_nftether_print(FILE *out, const struct bf_rule *rule,
+			const struct bf_match *m);
 void ipt_th_print(FILE *out, const struct bf_rule *rule,
 		  const struct bf_match *m);
 

@@ -17,6 +17,10 @@
  *   -m nftif [!] --nft-iif N | [!] --nft-oif N
  *       BF_MATCH_IIF / BF_MATCH_OIF: nft's `meta iif|oif`, the device's
  *       index as the nft front end resolved it (one per instance).
+ *   -m nftether [!] --nft-ether-daddr XX:XX:XX:XX:XX:XX |
+ *               [!] --nft-ether-type 0xHHHH
+ *       BF_MATCH_ETH_DADDR / BF_MATCH_ETH_TYPE: nft's `ether daddr|type`
+ *       (one per instance).
  * The option names are unique among all modules: iptables hands an
  * option to the first loaded module that has it (an earlier -m tcp would
  * take a --sport).
@@ -229,4 +233,73 @@ void ipt_nftif_print(FILE *out, const struct bf_rule *rule,
 	fprintf(out, "%s --%s %u", m->neg ? " !" : "",
 		m->type == BF_MATCH_IIF ? "nft-iif" : "nft-oif",
 		m->u.ifindex.index);
+}
+
+enum { ETH_DADDR, ETH_TYPE };
+
+const struct ipt_modopt ipt_nftether_opts[] = {
+	{ "nft-ether-daddr", 1, ETH_DADDR, true, false },
+	{ "nft-ether-type", 1, ETH_TYPE, true, false },
+	{ NULL },
+};
+
+int ipt_nftether_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		       const struct ipt_modopt *opt, const char *arg,
+		       bool inv, int argc, char **argv, int *idx)
+{
+	struct bf_match *m = &inst->u.ext.m;
+	unsigned long long v;
+
+	if (inst->seen) {
+		ipt_err(ctx, "nftether: one of --nft-ether-daddr, --nft-ether-type per -m nftether");
+		return -EINVAL;
+	}
+	inst->seen |= 1u << opt->id;
+	m->neg = inv;
+	if (opt->id == ETH_TYPE) {
+		if (!ipt_strtoui(arg, 0, UINT16_MAX, 0, &v)) {
+			ipt_err(ctx, "nftether: bad type \"%s\"", arg);
+			return -EINVAL;
+		}
+		m->type = BF_MATCH_ETH_TYPE;
+		m->u.ethtype.type = (uint16_t)v;
+		return 0;
+	}
+	m->type = BF_MATCH_ETH_DADDR;
+	for (int i = 0; i < 6; i++) {
+		const char *p = arg + 3 * i;
+		unsigned int b;
+		int n = 0;
+
+		if (sscanf(p, "%2x%n", &b, &n) != 1 || n != 2 ||
+		    p[2] != (i == 5 ? '\0' : ':')) {
+			ipt_err(ctx, "nftether: bad address \"%s\"", arg);
+			return -EINVAL;
+		}
+		m->u.mac.addr[i] = (uint8_t)b;
+	}
+	return 0;
+}
+
+int ipt_nftether_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
+{
+	if (!inst->seen) {
+		ipt_err(ctx, "nftether: --nft-ether-daddr or --nft-ether-type is required");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void ipt_nftether_print(FILE *out, const struct bf_rule *rule,
+			const struct bf_match *m)
+{
+	const uint8_t *a = m->u.mac.addr;
+
+	if (m->type == BF_MATCH_ETH_TYPE) {
+		fprintf(out, "%s --nft-ether-type 0x%04x", m->neg ? " !" : "",
+			m->u.ethtype.type);
+		return;
+	}
+	fprintf(out, "%s --nft-ether-daddr %02x:%02x:%02x:%02x:%02x:%02x",
+		m->neg ? " !" : "", a[0], a[1], a[2], a[3], a[4], a[5]);
 }

@@ -2729,6 +2729,8 @@ const struct ipt_module ipt_ext_modules[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	    ipt_th_print),
 	EXT(IPT_MOD_NFTIF, "nftif", -1, ipt_nftif_opts, ipt_nftif_parse,
 	    ipt_nftif_final, ipt_nftif_print),
+	EXT(IPT_MOD_NFTETHER, "nftether", -1, ipt_nftether_opts,
+	    ipt_nftether_parse, ipt_nftether_final, ipt_nftether_print),
 	/* several IR matches per instance: its own emit */
 	[IPT_MOD_NFT - IPT_MOD_EXT_FIRST] = {
 		.id = IPT_MOD_NFT,
@@ -2766,6 +2768,7 @@ static const enum bf_match_type ext_types[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	[IPT_MOD_NFTLIMIT - IPT_MOD_EXT_FIRST] = BF_MATCH_NFT_LIMIT,
 	[IPT_MOD_TH - IPT_MOD_EXT_FIRST] = BF_MATCH_TH_SPORT, /* or DPORT */
 	[IPT_MOD_NFTIF - IPT_MOD_EXT_FIRST] = BF_MATCH_IIF, /* or OIF */
+	[IPT_MOD_NFTETHER - IPT_MOD_EXT_FIRST] = BF_MATCH_ETH_DADDR, /* or TYPE */
 	/* matches of several types, told by bf_match.nft (print.c) */
 	[IPT_MOD_NFT - IPT_MOD_EXT_FIRST] = BF_MATCH_COUNT,
 };

@@ -346,6 +346,24 @@ static bool rule_stmts(FILE *out, const struct bf_ruleset *rs,
 				op(m->neg), name);
 			break;
 		}
+		case BF_MATCH_MAC:
+		case BF_MATCH_ETH_DADDR: {
+			/* nft adds `meta iiftype ether` to both, as
+			 * mac_mt() and m_ether.c test */
+			const uint8_t *a = m->u.mac.addr;
+			SP();
+			fprintf(out,
+				"ether %s %s%02x:%02x:%02x:%02x:%02x:%02x",
+				m->type == BF_MATCH_MAC ? "saddr" : "daddr",
+				op(m->neg), a[0], a[1], a[2], a[3], a[4],
+				a[5]);
+			break;
+		}
+		case BF_MATCH_ETH_TYPE:
+			SP();
+			fprintf(out, "ether type %s0x%04x", op(m->neg),
+				m->u.ethtype.type);
+			break;
 		case BF_MATCH_TH_SPORT:
 		case BF_MATCH_TH_DPORT:
 			SP();

@@ -320,13 +320,21 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 		 * link-layer header's source: mac_mt()'s test (an Ethernet
 		 * device, a MAC header in the skb), no match without them
 		 * whatever the operator as nft_payload_eval() breaks */
-		if (strcmp(f->name, "saddr") || el->kind != BF_NFT_E_VALUE) {
+		if (el->kind != BF_NFT_E_VALUE) {
 			REFUSE(c, &lhs->loc,
-			       "ether %s in this form (ether saddr ADDR only)",
+			       "ether %s in this form (a single value only)",
 			       f->name);
 			return -EOPNOTSUPP;
 		}
-		m.type = BF_MATCH_MAC;
+		if (!strcmp(f->name, "type")) {
+			/* nft_payload_eval(): the LL header's type, as
+			 * received (cgen/m_ether.c) */
+			m.type = BF_MATCH_ETH_TYPE;
+			m.u.ethtype.type = (uint16_t)el->num;
+			return add(c, r, &m);
+		}
+		m.type = strcmp(f->name, "daddr") ? BF_MATCH_MAC :
+						    BF_MATCH_ETH_DADDR;
 		memcpy(m.u.mac.addr, el->bytes, 6);
 		return add(c, r, &m);
 	}
