@@ -22,7 +22,7 @@
 #  4. Single-change latency (bench/edit.sh; BENCH_EDIT=1: about 5 minutes).
 #  5. The targets: bench/summary.sh.
 #
-# Modes (BENCH_MODE): full (default; about 20-30 minutes on the 2-core
+# Modes (BENCH_MODE): full (default; about 15-20 minutes on the 2-core
 # development VM) or smoke (about a minute: small K, one round, few
 # repeats; fails when a bpfilter measurement fails). Every knob of the
 # parts can still be set from the environment (see each script).
