@@ -4,7 +4,9 @@
 # The targets of issue 4 against what one `make bench` run measured: reads
 # the CSV files of bench/cls.sh, bench/e2e.sh and bench/apply.sh in
 # $BENCH_OUT (default bench/results), prints one table (measured values,
-# ratio, target, PASS / MISS; "n/a" when the run did not measure it) and
+# ratio, target, PASS / MISS; FAIL when bpfilter could not do it (a
+# program that does not load, an apply that fails); "n/a" when the run did
+# not measure it) and
 # writes summary.csv, summary.md (the same table in Markdown) and
 # summary.png (measured / target per row).
 #
@@ -51,7 +53,7 @@ awk -v dir="$OUT" -v csv="$csv" '
 	function fmt(x) { return ok(x) ? sprintf("%.0f", x) : "-" }
 	# one row: name, measured text, value, target text, target, higher is better
 	function row(name, meas, v, lb, ttext, t, higher,   st, vt) {
-		if (!ok(v)) { st = "n/a"; vt = "-" }
+		if (!ok(v)) { st = FAILV ? "FAIL" : "n/a"; vt = "-" }
 		else {
 			vt = sprintf("%s%.1fx", lb ? ">=" : "", v)
 			if (ttext ~ / s$/) vt = sprintf("%.2f s", v)
@@ -78,9 +80,12 @@ awk -v dir="$OUT" -v csv="$csv" '
 		v = "nan"
 		if (ok(l1) && ok(lk) && ok(n1) && ok(nk))
 			v = (lk / l1 > nk / n1) ? lk / l1 : nk / n1
+		# measured but not loadable, or a wrong verdict: FAIL
+		FAILV = ((s, at, "fold", k, "last") in P) && !ok(P[s, at, "fold", k, "last"])
 		row(sprintf("program %s %s: %d rules / 1 rule", s, at, k),
 		    sprintf("%s, %s ns / %s, %s ns", fmt(lk), fmt(nk), fmt(l1), fmt(n1)),
 		    v, 0, sprintf("<= %dx", t), t, 0)
+		FAILV = 0
 	}
 	function e2e(s, pol, other, k, t,   a, b, v) {
 		a = D[s, pol, other, k]; b = D[s, pol, "bpfilter-nf", k]
@@ -147,12 +152,15 @@ awk -v dir="$OUT" -v csv="$csv" '
 			for (ai = 1; ai <= 3; ai++) { at = ai == 1 ? "nf" : ai == 2 ? "tc" : "xdp"
 				tool = "bpfilter-" at
 				if (!((s, tool, 10000) in T)) continue
+				FAILV = ((s, tool, 10000) in T) && !ok(T[s, tool, 10000])
 				row(sprintf("apply %s %s 10000 rules", s, at),
 				    sprintf("cpu %s s, memlock %s KB", C[s, tool, 10000], M[s, tool, 10000]),
 				    T[s, tool, 10000], 0, "<= 1 s", 1, 0)
+				FAILV = ((s, tool, 100000) in T) && !ok(T[s, tool, 100000])
 				row(sprintf("apply %s %s 100000 rules", s, at),
 				    sprintf("cpu %s s, memlock %s KB", C[s, tool, 100000], M[s, tool, 100000]),
-				    T[s, tool, 100000], 0, "<= 10 s", 10, 0) } }
+				    T[s, tool, 100000], 0, "<= 10 s", 10, 0)
+				FAILV = 0 } }
 	}'
 echo "   (CSV: $csv; ratios from one run: see bench/README.md and doc/benchmarks.md for the method)"
 
