@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "bpfilter/log.h"
 #include "cli/cli.h"
 #include "cli/nft.h"
+#include "load/multi.h"
 #include "set/ipset.h"
 
 bool cli_nft_detect(const char *path)
@@ -568,7 +570,41 @@ int cli_nft_apply_targets(const char *path, struct bf_apply_opts *o, int kind,
 	return r;
 }
 
-/* The targets of nft applied one by one (cli_nft_apply_targets()). */
+long cli_nft_confirm;
+
+/* Everything that can fail before a slot changes: every device exists,
+ * and every slot's ruleset checks and compiles (bf_apply() --test). The
+ * kernel's verifier and the attachments are left to the transaction,
+ * which rolls back when they refuse. */
+static int apply_prepare(const char *path, const struct bf_nft_target *tgs,
+			 struct bf_apply_opts *opts, struct cli_nft_bufs *bufs,
+			 size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n && !r; i++) {
+		struct bf_apply_opts t = opts[i];
+		if (tgs[i].kind != BF_NFT_TARGET_NF &&
+		    !if_nametoindex(tgs[i].ifname)) {
+			bf_err("%s: no device '%s' in this network namespace "
+			       "(netdev table): nothing changed",
+			       path, tgs[i].ifname);
+			return -ENODEV;
+		}
+		t.test_only = true;
+		r = bf_apply(&t);
+		for (int f = 0; f < BF_FAMILY_COUNT; f++)
+			if (bufs[i].in[f])
+				rewind(bufs[i].in[f]);
+		if (bufs[i].sets_in)
+			rewind(bufs[i].sets_in);
+	}
+	if (r)
+		bf_err("%s: nothing changed", path);
+	return r;
+}
+
+/* The targets of nft applied in one transaction (cli_nft_apply_targets()). */
 static int apply_targets(struct bf_nft *nft, const char *path,
 			 struct bf_apply_opts *o, int kind, bool *handled)
 {
@@ -578,7 +614,7 @@ static int apply_targets(struct bf_nft *nft, const char *path,
 	char(*tokens)[16] = NULL;
 	_cleanup_free_ struct live_slot *live = NULL;
 	size_t n = 0, n_live = 0, done = 0;
-	bool any_nf = false;
+	struct bf_multi *multi = NULL;
 	int r;
 
 	*handled = false;
@@ -609,7 +645,6 @@ static int apply_targets(struct bf_nft *nft, const char *path,
 		opts[i] = *o;
 		opts[i].kind = (enum bf_slot_kind)tgs[i].kind;
 		if (tgs[i].kind == BF_NFT_TARGET_NF) {
-			any_nf = true;
 			bf_nf_prio_token(tgs[i].priority, tokens[i],
 					 sizeof(tokens[i]));
 			opts[i].ifname = tgs[i].priority ? tokens[i] : NULL;
@@ -622,18 +657,33 @@ static int apply_targets(struct bf_nft *nft, const char *path,
 	}
 	if (r)
 		goto out;
-	if ((any_nf || nft->flush) && !o->dump && !o->test_only) {
+	if (o->dump || o->test_only) {
+		for (done = 0; done < n && !r; done++)
+			r = bf_apply(&opts[done]);
+		goto out;
+	}
+	/* All or nothing (doc/front-nft.md, "Applying several slots"):
+	 * one lock, every slot snapshotted before any changes, and rolled
+	 * back if one step fails. */
+	r = apply_prepare(path, tgs, opts, bufs, n);
+	if (!r)
+		r = bf_multi_begin(&multi);
+	if (!r)
 		r = slots_in_force(&live, &n_live);
-		if (r)
-			goto out;
+	for (size_t i = 0; i < n && !r; i++)
+		r = bf_multi_save(multi, opts[i].kind, opts[i].ifname);
+	for (size_t k = 0; k < n_live && !r; k++) {
+		char tok[16];
+		if (live[k].kind != BF_SLOT_NF && !nft->flush)
+			continue; /* stays as it is (below) */
+		bf_nf_prio_token(live[k].priority, tok, sizeof(tok));
+		r = bf_multi_save(multi, live[k].kind,
+				  live[k].kind == BF_SLOT_NF ?
+					  (live[k].priority ? tok : NULL) :
+					  live[k].ifname);
 	}
-	for (done = 0; done < n && !r; done++) {
+	for (done = 0; done < n && !r; done++)
 		r = bf_apply(&opts[done]);
-		if (r && done)
-			bf_err("%s: %zu of the ruleset's %zu slots were "
-			       "replaced before this error; they stay in force",
-			       path, done, n);
-	}
 	/* nf slots at priorities the ruleset no longer has; after `flush
 	 * ruleset`, every slot it does not name */
 	for (size_t k = 0; !r && k < n_live; k++) {
@@ -653,9 +703,28 @@ static int apply_targets(struct bf_nft *nft, const char *path,
 		bf_nf_prio_token(live[k].priority, tok, sizeof(tok));
 		sel.ifname = live[k].kind != BF_SLOT_NF ? live[k].ifname :
 			     live[k].priority		   ? tok :
-							     "p0";
-		r = bf_flush(&sel);
+							     NULL;
+		r = bf_multi_remove(multi, sel.kind, sel.ifname);
 	}
+	if (r && multi) {
+		int rr = bf_multi_rollback(multi);
+		if (rr)
+			bf_err("%s: the rollback failed too (%s): some slots "
+			       "may not be as before",
+			       path, strerror(-rr));
+		else
+			bf_err("%s: every slot is as before", path);
+	}
+	if (!r && multi && cli_nft_confirm > 0) {
+		r = bf_multi_confirm(multi, (unsigned int)cli_nft_confirm);
+		if (r) {
+			bf_multi_rollback(multi);
+			bf_err("%s: no rollback helper: every slot is as "
+			       "before",
+			       path);
+		}
+	}
+	bf_multi_end(&multi);
 out:
 	for (size_t i = 0; bufs && i < n; i++)
 		cli_nft_bufs_free(&bufs[i]);

@@ -21,6 +21,8 @@ struct cli_nft_bufs {
 /* Inline every nft set (no ruleset sets): `apply --confirm`, whose
  * rollback cannot put replaced sets back, sets it. */
 extern bool cli_nft_inline_sets;
+/* apply --confirm SECONDS of a ruleset over several slots (0: none) */
+extern long cli_nft_confirm;
 
 /* Does the file look like nft syntax (first word table, flush, define,
  * include, add, nft, or an nft #! line)? */

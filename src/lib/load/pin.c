@@ -262,10 +262,27 @@ int bf_netns_dir(char *dir, size_t size, bool create)
 	return 0;
 }
 
+/* The lock held by a transaction over several slots (load/multi.h):
+ * bf_netns_lock() of that directory in this process hands out a dup of
+ * it, so that bf_apply()/bf_flush() run inside the transaction. */
+static int held_lock_fd = -1;
+static char held_lock_dir[PATH_MAX];
+
+void bf_netns_lock_held(const char *dir, int fd)
+{
+	held_lock_fd = dir ? fd : -1;
+	snprintf(held_lock_dir, sizeof(held_lock_dir), "%s", dir ? dir : "");
+}
+
 int bf_netns_lock(const char *dir, bool exclusive)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd;
 
+	if (held_lock_fd >= 0 && !strcmp(dir, held_lock_dir)) {
+		fd = fcntl(held_lock_fd, F_DUPFD_CLOEXEC, 0);
+		return fd < 0 ? -errno : fd;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (flock(fd, exclusive ? LOCK_EX : LOCK_SH)) {

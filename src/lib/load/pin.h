@@ -35,6 +35,11 @@ int bf_netns_dir(char *dir, size_t size, bool create);
  * writers, shared for readers. Returns the fd to close, or -errno. */
 int bf_netns_lock(const char *dir, bool exclusive);
 
+/* While fd (an exclusive bf_netns_lock() of dir) is held by a transaction
+ * over several slots, bf_netns_lock(dir) returns a dup of it; dir NULL
+ * ends this. */
+void bf_netns_lock_held(const char *dir, int fd);
+
 /* Remove a directory of pins and everything in it (one level deep). */
 int bf_pin_rmdir(const char *dir);
 
