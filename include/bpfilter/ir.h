@@ -168,7 +168,19 @@ enum bf_match_type {
 	 * `neg` says (NFT_BREAK); `neg` inverts the comparison only. */
 	BF_MATCH_ETH_DADDR,
 	BF_MATCH_ETH_TYPE,
+	/* u.vlan: nft's `vlan id|pcp|dei` (cgen/m_ether.c): the 802.1Q tag
+	 * nft_payload_copy_vlan() shows, with nft's dependency `ether type
+	 * 8021q`; none (untagged, or netfilter hooks, where the tag is gone)
+	 * means no match whatever `neg` says. */
+	BF_MATCH_VLAN,
 	BF_MATCH_COUNT,
+};
+
+/* u.vlan.field: which bits of the tag (TCI) */
+enum bf_vlan_field {
+	BF_VLAN_ID, /* bits 0-11 */
+	BF_VLAN_PCP, /* bits 13-15 */
+	BF_VLAN_DEI, /* bit 12 (cfi) */
 };
 
 /* xt_limit's rate: the values limit_mt_check() derives from the user's
@@ -472,6 +484,10 @@ struct bf_match {
 		struct {
 			uint16_t type; /* host byte order */
 		} ethtype;
+		struct {
+			uint8_t field; /* enum bf_vlan_field */
+			uint16_t lo, hi; /* inclusive */
+		} vlan;
 		struct {
 			/* hashlimit_cfg3: avg in 1/1000000 s
 			 * (XT_HASHLIMIT_SCALE_v2), or a byte cost with

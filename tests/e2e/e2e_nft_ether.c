@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * nft's `ether type` and `ether daddr` on VLAN-tagged and untagged frames
+ * nft's `ether type`, `ether daddr` and `vlan id|pcp|dei` on VLAN-tagged
+ * and untagged frames
  * at netdev ingress (tc), end to end against the kernel's nftables: the
  * same file is loaded with `nft -f` and with `bpfilter apply`, the same
  * raw frames (AF_PACKET) are sent into the device of each, and every
@@ -10,7 +11,9 @@
  * ingress run (skb_vlan_untag() in __netif_receive_skb_core()), and
  * nft_payload_eval() puts it back virtually (nft_payload_copy_vlan()):
  * `ether type` reads 0x8100 on a tagged frame (cgen/m_ether.c reads
- * __sk_buff.vlan_present / vlan_proto there). Only frames carrying IPv4
+ * __sk_buff.vlan_present / vlan_proto there) and `vlan id` the tag
+ * (nft's dependency `ether type 8021q`: not an 802.1ad one). Only frames
+ * carrying IPv4
  * are sent: bpfilter's tc programs evaluate IP frames (doc/front-nft.md).
  */
 #include <arpa/inet.h>
@@ -42,10 +45,17 @@ static const char ruleset[] =
 	"\t\tether daddr 02:00:00:00:0b:01 udp dport 9004 counter drop\n"
 	"\t\tether daddr != 02:00:00:00:0b:01 udp dport 9005 counter drop\n"
 	"\t\tether type 0x88a8 udp dport 9006 counter drop\n"
+	"\t\tvlan id 10 udp dport 9007 counter drop\n"
+	"\t\tvlan id != 10 udp dport 9008 counter drop\n"
+	"\t\tvlan pcp 5 udp dport 9009 counter drop\n"
+	"\t\tvlan id 4000-4095 udp dport 9010 counter drop\n"
+	"\t\tvlan dei 1 udp dport 9011 counter drop\n"
+	"\t\tvlan dei != 1 vlan pcp 0 udp dport 9012 counter drop\n"
 	"\t}\n"
 	"}\n";
 
-static const uint16_t ports[] = { 9001, 9002, 9003, 9004, 9005, 9006 };
+static const uint16_t ports[] = { 9001, 9002, 9003, 9004, 9005, 9006,
+				  9007, 9008, 9009, 9010, 9011, 9012 };
 
 struct frame {
 	uint16_t tpid; /* 0: untagged */
@@ -60,6 +70,7 @@ static const struct frame frames[] = {
 	{ 0x88a8, 20, { 2, 0, 0, 0, 0x0b, 1 } },
 	{ 0, 0, { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } },
 	{ 0x8100, 11, { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } },
+	{ 0x8100, (1 << 12) | 10, { 2, 0, 0, 0, 0x0b, 1 } },
 };
 
 static uint16_t csum(const uint8_t *b, size_t n)
@@ -234,8 +245,8 @@ static void test_ether_vlan(void **state)
 		fail_msg("counters differ\nnft:\n%s\nbpfilter:\n%s", nft_out,
 			 bf_out);
 	/* not a test that cannot fail: tagged and untagged frames split */
-	assert_true(want[0] > 0 && want[1] > 0 && want[2] > 0 &&
-		    want[3] > 0 && want[4] > 0 && want[5] > 0);
+	for (size_t p = 0; p < ARRAY_SIZE(ports); p++)
+		assert_true(want[p] > 0);
 	return;
 fail:
 	bft_sh("ip netns exec %s %s flush 2>/dev/null", b,

@@ -18,6 +18,7 @@
 #include "bpfilter/front_nft.h"
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "check/check.h"
 
 static struct bf_ruleset *lower(const char *text, struct bft_logcap *cap,
 				int *ret)
@@ -64,6 +65,10 @@ static const char rules[] =
 	"\t\tether type != vlan drop\n"
 	"\t\tether type 0x88a8 drop\n"
 	"\t\tether saddr 2:0:0:0:0:1 ether daddr 2:0:0:0:0:2 accept\n"
+	"\t\tvlan id 10 accept\n"
+	"\t\tvlan id != 4000-4095 vlan pcp 5 drop\n"
+	"\t\tvlan cfi 1 drop\n"
+	"\t\tvlan id { 1, 7 } drop\n"
 	"\t}\n"
 	"}\n";
 
@@ -79,6 +84,12 @@ static const char want4[] =
 	/* nft lists adjacent fields of one header in header order */
 	"-A c -m nftether --nft-ether-daddr 02:00:00:00:00:02 "
 	"-m mac --mac-source 02:00:00:00:00:01 -j ACCEPT\n"
+	"-A c -m nftether --nft-vlan-id 10 -j ACCEPT\n"
+	"-A c -m nftether ! --nft-vlan-id 4000:4095 "
+	"-m nftether --nft-vlan-pcp 5 -j DROP\n"
+	"-A c -m nftether --nft-vlan-dei 1 -j DROP\n"
+	"-A c -m nftether --nft-vlan-id 1 -j DROP\n"
+	"-A c -m nftether --nft-vlan-id 7 -j DROP\n"
 	"COMMIT\n";
 
 /* lowered, read back, printed as nft and lowered again */
@@ -164,6 +175,10 @@ static void test_text_errors(void **state)
 		"-A INPUT -m nftether --nft-ether-type 0x10000 -j DROP",
 		"-A INPUT -m nftether -j DROP",
 		"-A INPUT -m nftether --nft-ether-type 1 --nft-ether-daddr 02:00:00:00:00:01 -j DROP",
+		"-A INPUT -m nftether --nft-vlan-id 4096 -j DROP",
+		"-A INPUT -m nftether --nft-vlan-pcp 8 -j DROP",
+		"-A INPUT -m nftether --nft-vlan-dei 0:2 -j DROP",
+		"-A INPUT -m nftether --nft-vlan-id 9:3 -j DROP",
 	};
 
 	(void)state;
@@ -194,6 +209,9 @@ static void test_refused(void **state)
 		  "t.nft:3:3: unsupported: ether type in this form" },
 		{ "ether daddr & ff:00:00:00:00:00 == 02:00:00:00:00:00 drop",
 		  "t.nft:3:15: unsupported: bitwise operations on ether_addr" },
+		/* the inner type: not kept by the prologue */
+		{ "vlan type ip drop",
+		  "t.nft:3:3: unsupported: vlan type in this form" },
 	};
 
 	(void)state;
@@ -215,12 +233,25 @@ static void test_refused(void **state)
 	}
 }
 
+/* the vlan match is refused at XDP (a tagged frame is not IP to the
+ * prologue there), kept at tc and netfilter */
+static void test_vlan_xdp(void **state)
+{
+	(void)state;
+	assert_true(bf_check_match_supported(BF_MATCH_VLAN, BF_ATTACH_NF));
+	assert_true(bf_check_match_supported(BF_MATCH_VLAN, BF_ATTACH_TC));
+	assert_false(bf_check_match_supported(BF_MATCH_VLAN, BF_ATTACH_XDP));
+	assert_true(bf_check_match_supported(BF_MATCH_ETH_TYPE,
+					     BF_ATTACH_XDP));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lower_roundtrip),
 		cmocka_unit_test(test_text_errors),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_vlan_xdp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -462,8 +462,8 @@ static void test_refused(void **state)
 		{ "log level audit", "unsupported: log level audit" },
 		{ "meta iiftype ppp drop",
 		  "t.nft:3:3: unsupported: meta iiftype has no IR equivalent" },
-		{ "ether daddr 02:00:00:00:00:01 drop",
-		  "unsupported: ether daddr in this form" },
+		{ "vlan type ip drop",
+		  "unsupported: vlan type in this form" },
 	};
 
 	(void)state;

@@ -20,7 +20,12 @@
  *  - netfilter output: no MAC header yet; pctx.eth_ok stays 0: no match.
  *  - tc: the frame at skb->data; the tag, when the device took it out
  *    (__sk_buff.vlan_present), gives the type as nft's copy_vlan does.
- *  - XDP: the frame as received, the tag in it.
+ *  - XDP: the frame as received, the tag in it (check.c keeps the vlan
+ *    match from XDP: a tagged frame is not IP to the prologue).
+ *
+ * `vlan id|pcp|dei` (BF_MATCH_VLAN) come with nft's dependency `ether type
+ * 8021q`: at tc the tag of vlan_proto 0x8100 in __sk_buff.vlan_tci; at
+ * netfilter there is none (see above), pctx.vlan_ok stays 0.
  */
 #include <endian.h>
 #include <stddef.h>
@@ -33,9 +38,47 @@
 
 #define ETH_HLEN_ 14
 
+/* BF_MATCH_VLAN: nft's dependency `ether type 8021q`, then the field of
+ * the TCI (nft loads the tag's bytes and masks them) in [lo, hi] */
+static void vlan_emit(struct bf_emit *e, const struct bf_match *m,
+		      bf_label fail)
+{
+	bf_label in = bf_label_new(e), out = bf_label_new(e);
+
+	bf_emit(e, I_LDX(BPF_B, BF_R1, BF_R9, PCTX_OFF(vlan_ok)));
+	bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, 0, fail);
+	bf_emit(e, I_LDX(BPF_H, BF_R1, BF_R9, PCTX_OFF(vlan_tci)));
+	switch (m->u.vlan.field) {
+	case BF_VLAN_PCP:
+		bf_emit(e, I_ALU32_IMM(BPF_RSH, BF_R1, 13));
+		break;
+	case BF_VLAN_DEI:
+		bf_emit(e, I_ALU32_IMM(BPF_RSH, BF_R1, 12));
+		bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R1, 1));
+		break;
+	default:
+		bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R1, 0xfff));
+		break;
+	}
+	bf_emit_jmp32_imm(e, BPF_JLT, BF_R1, m->u.vlan.lo,
+			  m->neg ? in : fail);
+	bf_emit_jmp32_imm(e, BPF_JGT, BF_R1, m->u.vlan.hi,
+			  m->neg ? in : fail);
+	if (m->neg)
+		bf_emit_ja(e, fail);
+	else
+		bf_emit_ja(e, out);
+	bf_label_bind(e, in);
+	bf_label_bind(e, out);
+}
+
 void bf_ether_emit(struct bf_emit *e, const struct bf_match *m,
 		   bf_label fail)
 {
+	if (m->type == BF_MATCH_VLAN) {
+		vlan_emit(e, m, fail);
+		return;
+	}
 	bf_emit(e, I_LDX(BPF_B, BF_R1, BF_R9, PCTX_OFF(eth_ok)));
 	bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, 0, fail);
 	if (m->type == BF_MATCH_ETH_TYPE) {
@@ -132,6 +175,15 @@ void bf_ether_l2(struct bf_emit *e, bool tc)
 		bf_emit(e, I_LDX(BPF_W, BF_R1, BF_R6,
 				 (int16_t)offsetof(struct __sk_buff,
 						   vlan_proto)));
+		/* an 802.1Q tag: `vlan id|pcp|dei` read its TCI */
+		bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, htobe16(0x8100),
+				  untagged);
+		bf_emit(e, I_LDX(BPF_W, BF_R2, BF_R6,
+				 (int16_t)offsetof(struct __sk_buff,
+						   vlan_tci)));
+		bf_emit(e, I_STX(BPF_H, BF_R9, BF_R2, PCTX_OFF(vlan_tci)));
+		bf_emit(e, I_MOV64_IMM(BF_R2, 1));
+		bf_emit(e, I_STX(BPF_B, BF_R9, BF_R2, PCTX_OFF(vlan_ok)));
 		bf_label_bind(e, untagged);
 	}
 	bf_emit(e, I_STX(BPF_H, BF_R9, BF_R1, PCTX_OFF(ethtype)));

@@ -93,7 +93,8 @@ struct bf_pctx {
 	 * was read (the destination address as on the wire, the type in
 	 * host order as nft's payload load sees it) */
 	uint8_t eth_ok;
-	uint8_t pad8[3];
+	uint8_t vlan_ok; /* tc: an 802.1Q tag (vlan_proto 0x8100) */
+	uint16_t vlan_tci; /* its TCI, host order */
 	uint8_t dmac[6];
 	uint16_t ethtype;
 	/* Scratch bytes. The prologue reads packet headers into them

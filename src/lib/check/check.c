@@ -86,6 +86,9 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	/* the link-layer header (cgen/m_ether.c) */
 	[BF_MATCH_ETH_DADDR] = AT_ALL,
 	[BF_MATCH_ETH_TYPE] = AT_ALL,
+	/* XDP: a tagged frame is not IPv4/IPv6 to the prologue, no rule
+	 * sees it (nft's netdev ingress sees it untagged) */
+	[BF_MATCH_VLAN] = AT(BF_ATTACH_NF) | AT(BF_ATTACH_TC),
 };
 
 /* Hooks (bit per enum bf_hook) from which the kernel lets a match be used

@@ -88,6 +88,7 @@ static const char *const match_names[BF_MATCH_COUNT] = {
 	[BF_MATCH_OIF] = "oif",
 	[BF_MATCH_ETH_DADDR] = "ether daddr",
 	[BF_MATCH_ETH_TYPE] = "ether type",
+	[BF_MATCH_VLAN] = "vlan",
 	[BF_MATCH_RT] = "rt",
 	[BF_MATCH_BPF] = "bpf",
 };

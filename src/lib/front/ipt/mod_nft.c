@@ -18,9 +18,10 @@
  *       BF_MATCH_IIF / BF_MATCH_OIF: nft's `meta iif|oif`, the device's
  *       index as the nft front end resolved it (one per instance).
  *   -m nftether [!] --nft-ether-daddr XX:XX:XX:XX:XX:XX |
- *               [!] --nft-ether-type 0xHHHH
- *       BF_MATCH_ETH_DADDR / BF_MATCH_ETH_TYPE: nft's `ether daddr|type`
- *       (one per instance).
+ *               [!] --nft-ether-type 0xHHHH |
+ *               [!] --nft-vlan-id|--nft-vlan-pcp|--nft-vlan-dei N[:M]
+ *       BF_MATCH_ETH_DADDR / BF_MATCH_ETH_TYPE / BF_MATCH_VLAN: nft's
+ *       `ether daddr|type`, `vlan id|pcp|dei` (one per instance).
  * The option names are unique among all modules: iptables hands an
  * option to the first loaded module that has it (an earlier -m tcp would
  * take a --sport).
@@ -235,13 +236,52 @@ void ipt_nftif_print(FILE *out, const struct bf_rule *rule,
 		m->u.ifindex.index);
 }
 
-enum { ETH_DADDR, ETH_TYPE };
+enum { ETH_DADDR, ETH_TYPE, ETH_VLAN_ID, ETH_VLAN_PCP, ETH_VLAN_DEI };
 
 const struct ipt_modopt ipt_nftether_opts[] = {
 	{ "nft-ether-daddr", 1, ETH_DADDR, true, false },
 	{ "nft-ether-type", 1, ETH_TYPE, true, false },
+	{ "nft-vlan-id", 1, ETH_VLAN_ID, true, false },
+	{ "nft-vlan-pcp", 1, ETH_VLAN_PCP, true, false },
+	{ "nft-vlan-dei", 1, ETH_VLAN_DEI, true, false },
 	{ NULL },
 };
+
+static const char *const vlan_opt[] = {
+	[BF_VLAN_ID] = "nft-vlan-id",
+	[BF_VLAN_PCP] = "nft-vlan-pcp",
+	[BF_VLAN_DEI] = "nft-vlan-dei",
+};
+
+static int vlan_parse(struct ipt_rule_ctx *ctx, struct bf_match *m,
+		      int id, const char *arg)
+{
+	static const unsigned int max[] = { 4095, 7, 1 };
+	enum bf_vlan_field fl = id == ETH_VLAN_ID  ? BF_VLAN_ID :
+				id == ETH_VLAN_PCP ? BF_VLAN_PCP :
+						     BF_VLAN_DEI;
+	const char *colon = strchr(arg, ':');
+	unsigned long long lo, hi;
+	char buf[8];
+
+	if (colon && (size_t)(colon - arg) < sizeof(buf)) {
+		memcpy(buf, arg, (size_t)(colon - arg));
+		buf[colon - arg] = '\0';
+	}
+	if (colon ? (size_t)(colon - arg) >= sizeof(buf) ||
+			    !ipt_strtoui(buf, 0, max[fl], 10, &lo) ||
+			    !ipt_strtoui(colon + 1, lo, max[fl], 10, &hi) :
+		    !ipt_strtoui(arg, 0, max[fl], 10, &lo)) {
+		ipt_err(ctx, "nftether: bad value for \"--%s\": \"%s\"",
+			vlan_opt[fl], arg);
+		return -EINVAL;
+	}
+	m->type = BF_MATCH_VLAN;
+	m->u.vlan.field = (uint8_t)fl;
+	m->u.vlan.lo = (uint16_t)lo;
+	m->u.vlan.hi = (uint16_t)(colon ? hi : lo);
+	return 0;
+}
 
 int ipt_nftether_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		       const struct ipt_modopt *opt, const char *arg,
@@ -251,11 +291,13 @@ int ipt_nftether_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 	unsigned long long v;
 
 	if (inst->seen) {
-		ipt_err(ctx, "nftether: one of --nft-ether-daddr, --nft-ether-type per -m nftether");
+		ipt_err(ctx, "nftether: one option per -m nftether");
 		return -EINVAL;
 	}
 	inst->seen |= 1u << opt->id;
 	m->neg = inv;
+	if (opt->id >= ETH_VLAN_ID)
+		return vlan_parse(ctx, m, opt->id, arg);
 	if (opt->id == ETH_TYPE) {
 		if (!ipt_strtoui(arg, 0, UINT16_MAX, 0, &v)) {
 			ipt_err(ctx, "nftether: bad type \"%s\"", arg);
@@ -284,7 +326,7 @@ int ipt_nftether_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 int ipt_nftether_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 {
 	if (!inst->seen) {
-		ipt_err(ctx, "nftether: --nft-ether-daddr or --nft-ether-type is required");
+		ipt_err(ctx, "nftether: --nft-ether-daddr, --nft-ether-type or --nft-vlan-* is required");
 		return -EINVAL;
 	}
 	return 0;
@@ -295,6 +337,13 @@ void ipt_nftether_print(FILE *out, const struct bf_rule *rule,
 {
 	const uint8_t *a = m->u.mac.addr;
 
+	if (m->type == BF_MATCH_VLAN) {
+		fprintf(out, "%s --%s %u", m->neg ? " !" : "",
+			vlan_opt[m->u.vlan.field], m->u.vlan.lo);
+		if (m->u.vlan.hi != m->u.vlan.lo)
+			fprintf(out, ":%u", m->u.vlan.hi);
+		return;
+	}
 	if (m->type == BF_MATCH_ETH_TYPE) {
 		fprintf(out, "%s --nft-ether-type 0x%04x", m->neg ? " !" : "",
 			m->u.ethtype.type);

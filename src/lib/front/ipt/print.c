@@ -170,6 +170,7 @@ static enum ipt_mod_id module_of(const struct bf_rule *rule,
 	case BF_MATCH_OIF: /* mod_nft.c */
 		return IPT_MOD_NFTIF;
 	case BF_MATCH_ETH_TYPE: /* mod_nft.c */
+	case BF_MATCH_VLAN:
 		return IPT_MOD_NFTETHER;
 	default:
 		break;

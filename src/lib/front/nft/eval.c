@@ -1026,6 +1026,32 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 			}
 		}
 	}
+	/* `ether type 8021q` is the dependency nft adds before a vlan
+	 * field, and drops from the listing; another type there conflicts
+	 * (nft: "conflicting protocols") */
+	for (size_t i = 0; i < rule->n_stmts; i++) {
+		struct bf_nft_stmt *s = &rule->stmts[i];
+		bool vlan = false;
+		if (!is_single_eq(s) ||
+		    !field_is(s->u.match.lhs, "ether", "type"))
+			continue;
+		for (size_t j = i + 1; j < rule->n_stmts && !vlan; j++) {
+			const struct bf_nft_field *f;
+			if (rule->stmts[j].kind != BF_NFT_S_MATCH ||
+			    !(f = first_field(rule->stmts[j].u.match.lhs)))
+				continue;
+			vlan = !strcmp(f->proto, "vlan");
+		}
+		if (!vlan)
+			continue;
+		if (s->u.match.rhs->num != 0x8100) {
+			nft_error(&c->errs, &s->loc,
+				  "conflicting protocols specified: ether type before vlan fields must be vlan (8021q)");
+			return -EINVAL;
+		}
+		stmt_remove(rule, i);
+		i--;
+	}
 	/* `meta iiftype ether` is the dependency nft adds before an ether
 	 * field in ip, ip6 and inet tables, and drops from the listing */
 	for (size_t i = 0; fam != BF_NFT_FAMILY_NETDEV &&

@@ -364,6 +364,16 @@ static bool rule_stmts(FILE *out, const struct bf_ruleset *rs,
 			fprintf(out, "ether type %s0x%04x", op(m->neg),
 				m->u.ethtype.type);
 			break;
+		case BF_MATCH_VLAN:
+			SP();
+			fprintf(out, "vlan %s %s%u",
+				m->u.vlan.field == BF_VLAN_ID  ? "id" :
+				m->u.vlan.field == BF_VLAN_PCP ? "pcp" :
+								 "dei",
+				op(m->neg), m->u.vlan.lo);
+			if (m->u.vlan.hi != m->u.vlan.lo)
+				fprintf(out, "-%u", m->u.vlan.hi);
+			break;
 		case BF_MATCH_TH_SPORT:
 		case BF_MATCH_TH_DPORT:
 			SP();

@@ -330,12 +330,38 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 			/* nft_payload_eval(): the LL header's type, as
 			 * received (cgen/m_ether.c) */
 			m.type = BF_MATCH_ETH_TYPE;
+			/* one -m nftether per match */
+			m.origin.instance = (uint16_t)r->n_matches;
 			m.u.ethtype.type = (uint16_t)el->num;
 			return add(c, r, &m);
 		}
 		m.type = strcmp(f->name, "daddr") ? BF_MATCH_MAC :
 						    BF_MATCH_ETH_DADDR;
+		m.origin.instance = (uint16_t)r->n_matches;
 		memcpy(m.u.mac.addr, el->bytes, 6);
+		return add(c, r, &m);
+	}
+	if (!strcmp(f->proto, "vlan")) {
+		/* nft_payload_copy_vlan()'s tag, after nft's dependency
+		 * `ether type 8021q` (cgen/m_ether.c) */
+		uint64_t lo, hi;
+
+		if (!strcmp(f->name, "type") ||
+		    (el->kind != BF_NFT_E_VALUE &&
+		     el->kind != BF_NFT_E_RANGE)) {
+			REFUSE(c, &lhs->loc,
+			       "vlan %s in this form (vlan id, pcp, dei with a value or a range only)",
+			       f->name);
+			return -EOPNOTSUPP;
+		}
+		range_of(el, &lo, &hi);
+		m.type = BF_MATCH_VLAN;
+		m.origin.instance = (uint16_t)r->n_matches;
+		m.u.vlan.field = !strcmp(f->name, "id")	 ? BF_VLAN_ID :
+				 !strcmp(f->name, "pcp") ? BF_VLAN_PCP :
+							   BF_VLAN_DEI;
+		m.u.vlan.lo = (uint16_t)lo;
+		m.u.vlan.hi = (uint16_t)hi;
 		return add(c, r, &m);
 	}
 	if (!strcmp(f->proto, "th")) {

@@ -304,6 +304,13 @@ static const struct bf_nft_field fields[] = {
 	PL("ether", "daddr", BF_NFT_DT_ETHER, LL, 0, 48, 0, -1),
 	PL("ether", "saddr", BF_NFT_DT_ETHER, LL, 48, 48, 0, -1),
 	PL("ether", "type", BF_NFT_DT_ETHERTYPE, LL, 96, 16, 0, -1),
+	/* the 802.1Q header after the Ethernet one (nft's proto_vlan):
+	 * lowered where the tag can be read (cgen/m_ether.c) */
+	PL("vlan", "pcp", BF_NFT_DT_INTEGER, LL, 112, 3, 0, -1),
+	PL("vlan", "dei", BF_NFT_DT_INTEGER, LL, 115, 1, 0, -1),
+	PL("vlan", "cfi", BF_NFT_DT_INTEGER, LL, 115, 1, 0, -1),
+	PL("vlan", "id", BF_NFT_DT_INTEGER, LL, 116, 12, 0, -1),
+	PL("vlan", "type", BF_NFT_DT_ETHERTYPE, LL, 128, 16, 0, -1),
 	META("length", BF_NFT_DT_INTEGER, 32, BF_NFT_META_LENGTH),
 	META("protocol", BF_NFT_DT_ETHERTYPE, 16, BF_NFT_META_PROTOCOL),
 	META("nfproto", BF_NFT_DT_NFPROTO, 8, BF_NFT_META_NFPROTO),
@@ -334,7 +341,7 @@ const struct bf_nft_field *nft_field_find(const char *proto, const char *name)
 int nft_proto_known(const char *proto)
 {
 	static const char *const unsupported[] = {
-		"vlan",	    "arp",   "sctp",	"dccp",	  "udplite", "ah",
+		"arp",	    "sctp",	"dccp",	  "udplite", "ah",
 		"esp",	    "comp",  "rt",	"frag",	  "hbh",     "dst",
 		"mh",	    "fib",   "osf",	"ipsec",  "tunnel",  "exthdr",
 		"numgen",   "jhash", "symhash", "socket", "rt0",     "rt2",
