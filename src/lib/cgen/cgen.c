@@ -18,6 +18,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,7 @@
 #include "cgen/mext.h"
 #include "cgen/m_bpf.h"
 #include "cgen/m_set.h"
+#include "cgen/m_ether.h"
 #include "cgen/m_nftlimit.h"
 #include "cgen/m_nftbreak.h"
 #include "cgen/pctx.h"
@@ -134,6 +136,17 @@ struct shared {
 	int16_t slot;
 };
 
+/* A run of items (folded groups of one shape that share a lookup, blocks
+ * of members) under one dispatch (run_start()): the entry of each item
+ * (a group's: after its common matches), bound as they are emitted. */
+struct drun {
+	bool on;
+	size_t n, k; /* items; the next one */
+	bf_label *entry, end;
+	bool group_entry_on; /* emit_group() binds group_entry */
+	bf_label group_entry;
+};
+
 struct cg {
 	struct bf_emit e;
 	struct cold *cold;
@@ -160,6 +173,7 @@ struct cg {
 	bool use_ct;
 	/* packet context fields only filled when some rule needs them */
 	bool need_mark, need_pkttype, need_mac, need_ctmark;
+	bool need_eth; /* nft's ether daddr/type (m_ether.c) */
 	bool need_ifindex; /* nft's meta iif/oif (m_nftlimit.h) */
 	int off_dev_ifindex;
 	bool log_on; /* some rule is LOG: capture + LOG maps */
@@ -180,6 +194,7 @@ struct cg {
 	uint32_t next_gid;
 	size_t n_folded;
 	struct shared shared[SHARED_MAX]; /* of the function being emitted */
+	struct drun run; /* a run under one dispatch (run_start()) */
 	/* maps of bit-vector searches (cgen/c_lbvs.h), their prog->maps
 	 * indexes, and the members classified */
 	struct bf_prog_map *xmaps;
@@ -230,11 +245,17 @@ static unsigned int rule_cost(const struct bf_rule *r)
 }
 
 /* The same for a folded group: its common matches, two lookups, the
- * verdict dispatch. */
+ * verdict dispatch, two compares of a run's dispatch (run_start()); its
+ * keys emit no jump (rule_cost() counts 6 for each). */
 static unsigned int group_cost(const struct bf_chain *chain,
 			       const struct bf_fold_group *g)
 {
-	return rule_cost(&chain->rules[g->first]) + 12;
+	const struct bf_rule *r0 = &chain->rules[g->first];
+	unsigned int keys = 0;
+
+	for (size_t p = 0; p < r0->n_matches; p++)
+		keys += bf_fold_is_key(g, p);
+	return rule_cost(r0) - 6 * keys + 14;
 }
 
 static struct cfn *fn_of(struct cg *c, const struct bf_chain *chain)
@@ -987,6 +1008,11 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 	case BF_MATCH_OIF:
 		bf_nftm_ifindex_emit(&c->e, m, fail);
 		return true;
+	case BF_MATCH_ETH_DADDR:
+	case BF_MATCH_ETH_TYPE:
+	case BF_MATCH_VLAN:
+		bf_ether_emit(&c->e, m, fail);
+		return true;
 	case BF_MATCH_STATISTIC:
 		emit_statistic(c, m, fail);
 		return true;
@@ -1655,6 +1681,11 @@ static void emit_group(struct cg *c, const struct bf_chain *chain,
 						   .map = (uint32_t)pmap });
 		}
 	}
+	if (c->run.group_entry_on) {
+		/* entry from the dispatch of a run: the common matches held */
+		bf_label_bind(&c->e, c->run.group_entry);
+		c->run.group_entry_on = false;
+	}
 	if (reach) {
 		for (size_t i = 0; i < g->n; i++) {
 			enum bf_verdict_kind k =
@@ -2013,6 +2044,218 @@ static unsigned int item_cost(const struct cfn *f, size_t g, size_t i)
 	return rule_cost(&f->chain->rules[i]);
 }
 
+/* ---- one dispatch for a run of folded groups and member blocks ----
+ *
+ * A run: consecutive items of a function, each a folded group of one
+ * shape whose lookup an earlier group of the function did (its value in
+ * the shape's stack slot), or a block of members (the classifier's result
+ * in LBVS_SLOT or pctx.pad), nothing else between them. Item k decides
+ * iff its range test holds (a group's only when its common matches hold,
+ * the same for every group of the shape), so the first item that decides
+ * is found by a binary search over the items, on two monotonic bounds:
+ * F(k) = "slot value below the end of the last group <= k, or member
+ * below the end of the last block <= k". The code jumps to that item's
+ * range test (a group's after its common matches) and goes on from there
+ * as the linear code would. When the common matches may hotdrop, the run
+ * runs item after item from the start (doc/classification.md). */
+#define RUN_MIN_GROUPS 3
+
+struct run_item {
+	bool group;
+	uint64_t gh, mh; /* F(k)'s bounds, relative to the run's first */
+};
+
+static void run_tree(struct cg *c, const struct run_item *it, size_t a,
+		     size_t b)
+{
+	size_t mid;
+	bf_label yes;
+
+	if (a == b) {
+		bf_emit_ja(&c->e, a < c->run.n ? c->run.entry[a] : c->run.end);
+		return;
+	}
+	mid = a + (b - a) / 2;
+	yes = bf_label_new(&c->e);
+	if (it[mid].gh)
+		bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R1, (int32_t)it[mid].gh, yes);
+	if (it[mid].mh)
+		bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R2, (int32_t)it[mid].mh, yes);
+	run_tree(c, it, mid + 1, b);
+	bf_label_bind(&c->e, yes);
+	run_tree(c, it, a, mid);
+}
+
+/* Before the item at rule i (group g): start a run there if one fits
+ * (within `budget` of segment cost from `cost`), emitting its dispatch. */
+static void run_start(struct cg *c, struct cfn *f, size_t g, size_t i,
+		      unsigned int cost, unsigned int budget, bool seg)
+{
+	const struct bf_chain *chain = f->chain;
+	const struct shared *sh = NULL;
+	const struct bf_fold_group *g0 = NULL;
+	struct run_item *it = NULL;
+	size_t n = 0, n_groups = 0, n_blocks = 0, cap = 0;
+	uint64_t glo = 0, mlo = 0, gh = 0, mh = 0;
+	bf_label seq, cfail, search, real_drop = c->hotdrop_l;
+	bool reach = true;
+
+	if (c->run.on || getenv("BPFILTER_NO_RUN"))
+		return;
+	while (i < chain->n_rules) {
+		size_t nb = 0;
+		unsigned int ic;
+		bool grp = g < f->n_groups && f->groups[g].first == i;
+
+		if (grp) {
+			const struct bf_rule *r0 = &chain->rules[i];
+			const struct shared *s = NULL;
+
+			for (size_t j = 0; j < c->n_shared && !s; j++) {
+				if (bf_fold_compatible(c->shared[j].r0, r0))
+					s = &c->shared[j];
+			}
+			if (!s || (sh && s != sh) || !s->slot)
+				break;
+			sh = s;
+			ic = group_cost(chain, &f->groups[g]);
+		} else if ((nb = lbvs_block_len(f, i))) {
+			ic = LBVS_BLOCK_COST;
+		} else {
+			break;
+		}
+		if (n && cost + ic > budget)
+			break;
+		cost += ic;
+		if (n == cap) {
+			struct run_item *m;
+
+			cap = cap ? cap * 2 : 64;
+			m = realloc(it, cap * sizeof(*it));
+			if (!m) {
+				free(it);
+				bf_emit_fail(&c->e, -ENOMEM);
+				return;
+			}
+			it = m;
+		}
+		if (grp) {
+			const struct bf_fold_group *fg = &f->groups[g];
+			uint64_t lo = chain->rules[i].counter_idx - sh->base;
+
+			if (!n_groups++) {
+				glo = lo;
+				g0 = fg;
+			}
+			gh = lo + fg->n - glo;
+			i += fg->n;
+			g++;
+		} else {
+			uint64_t lo = f->lbvs->rule_member[i];
+
+			if (!n_blocks++)
+				mlo = lo;
+			mh = lo + nb - mlo;
+			i += nb;
+		}
+		it[n++] = (struct run_item){ .group = grp, .gh = gh, .mh = mh };
+	}
+	for (size_t p = 0; g0 && p < chain->rules[g0->first].n_matches; p++) {
+		const struct bf_rule *r0 = &chain->rules[g0->first];
+		const struct bf_match *m = &r0->matches[p];
+
+		/* inline hotdrops (not through c->hotdrop_l) cannot be
+		 * redirected */
+		if (!bf_fold_is_key(g0, p) && bf_fold_can_hotdrop(r0, m) &&
+		    m->type == BF_MATCH_L4HDR && !m->u.l4hdr.min_len)
+			n_groups = 0;
+	}
+	if (n_groups < RUN_MIN_GROUPS) {
+		free(it);
+		return;
+	}
+	c->run = (struct drun){ .on = true, .n = n, .end = bf_label_new(&c->e) };
+	c->run.entry = calloc(n, sizeof(*c->run.entry));
+	if (!c->run.entry) {
+		free(it);
+		c->run.on = false;
+		bf_emit_fail(&c->e, -ENOMEM);
+		return;
+	}
+	for (size_t k = 0; k < n; k++)
+		c->run.entry[k] = bf_label_new(&c->e);
+	if (n_blocks && !seg && !f->lbvs_stored) {
+		lbvs_call(c, f);
+		bf_emit(&c->e, I_STX(BPF_W, BF_FP, BF_R0, LBVS_SLOT));
+		f->lbvs_stored = true;
+	}
+	seq = bf_label_new(&c->e);
+	cfail = bf_label_new(&c->e);
+	search = bf_label_new(&c->e);
+	/* the shape's common matches: failing, no group decides; a hotdrop
+	 * (or its prefix keys) is left to the linear order */
+	c->hotdrop_l = seq;
+	for (size_t p = 0; p < chain->rules[g0->first].n_matches && reach;
+	     p++) {
+		const struct bf_rule *r0 = &chain->rules[g0->first];
+
+		if (bf_fold_is_key(g0, p))
+			continue;
+		reach = emit_match(c, r0, &r0->matches[p], cfail);
+	}
+	c->hotdrop_l = real_drop;
+	if (reach) {
+		bf_emit(&c->e, I_LDX(BPF_DW, BF_R1, BF_FP, sh->slot));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_RSH, BF_R1, 2));
+		if (glo)
+			bf_emit(&c->e, I_ALU64_IMM(BPF_SUB, BF_R1, (int32_t)glo));
+		bf_emit_ja(&c->e, search);
+	}
+	bf_label_bind(&c->e, cfail);
+	bf_emit(&c->e, I_MOV64_IMM(BF_R1, -1));
+	bf_label_bind(&c->e, search);
+	if (n_blocks) {
+		if (seg)
+			ld(c, BPF_W, BF_R2, PCTX_OFF(pad));
+		else
+			bf_emit(&c->e, I_LDX(BPF_W, BF_R2, BF_FP, LBVS_SLOT));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_RSH, BF_R2, 1));
+		if (mlo)
+			bf_emit(&c->e, I_ALU64_IMM(BPF_SUB, BF_R2, (int32_t)mlo));
+	}
+	run_tree(c, it, 0, n);
+	bf_label_bind(&c->e, seq);
+	free(it);
+}
+
+/* Before and after emitting an item of the chain (a group or not). */
+static void run_pre(struct cg *c, bool group)
+{
+	if (!c->run.on)
+		return;
+	if (group) {
+		c->run.group_entry = c->run.entry[c->run.k];
+		c->run.group_entry_on = true;
+	} else {
+		bf_label_bind(&c->e, c->run.entry[c->run.k]);
+	}
+}
+
+/* At the end of the run, or of the function (then what follows the
+ * run is the function's end: the entries left lead there). */
+static void run_post(struct cg *c, bool flush)
+{
+	if (!c->run.on)
+		return;
+	if (!flush && ++c->run.k < c->run.n)
+		return;
+	for (size_t k = c->run.k; k < c->run.n; k++)
+		bf_label_bind(&c->e, c->run.entry[k]);
+	bf_label_bind(&c->e, c->run.end);
+	free(c->run.entry);
+	c->run = (struct drun){ 0 };
+}
+
 /* The caller's pctx.pad, back before a segmented chain returns. */
 static void lbvs_restore(struct cg *c, const struct cfn *f)
 {
@@ -2033,18 +2276,24 @@ static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 	if (!f->segmented) {
 		emit_func_head(c, f->label, prog, chain, "chain");
 		for (size_t j = 0; j < chain->n_rules; j++) {
+			run_start(c, f, g, j, 0, UINT_MAX, false);
 			if (g < f->n_groups && f->groups[g].first == j) {
+				run_pre(c, true);
 				emit_group(c, chain, &f->groups[g], false);
+				run_post(c, false);
 				j += f->groups[g++].n - 1;
 				continue;
 			}
 			if ((nb = lbvs_block_len(f, j))) {
+				run_pre(c, false);
 				lbvs_block(c, f, j, nb, false);
+				run_post(c, false);
 				j += nb - 1;
 				continue;
 			}
 			emit_rule(c, chain, &chain->rules[j], false);
 		}
+		run_post(c, true);
 		emit_chain_end(c, chain);
 		emit_func_tail(c);
 		lbvs_funcs(c, f, prog);
@@ -2067,9 +2316,12 @@ static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 		segs[n_segs] = bf_label_new(&c->e);
 		emit_func_head(c, segs[n_segs++], prog, chain, "seg");
 		do {
+			run_start(c, f, g, i, cost, SEG_BUDGET, true);
 			if (g < f->n_groups && f->groups[g].first == i) {
 				cost += group_cost(chain, &f->groups[g]);
+				run_pre(c, true);
 				emit_group(c, chain, &f->groups[g], true);
+				run_post(c, false);
 				i += f->groups[g++].n;
 				continue;
 			}
@@ -2079,7 +2331,9 @@ static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 					f->lbvs_stored = true;
 				}
 				cost += LBVS_BLOCK_COST;
+				run_pre(c, false);
 				lbvs_block(c, f, i, nb, true);
+				run_post(c, false);
 				i += nb;
 				continue;
 			}
@@ -2088,6 +2342,7 @@ static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 			i++;
 		} while (i < chain->n_rules &&
 			 cost + item_cost(f, g, i) <= SEG_BUDGET);
+		run_post(c, true);
 		bf_emit_ret(&c->e, BF_RC_CONTINUE);
 		emit_func_tail(c);
 	}
@@ -2782,6 +3037,10 @@ static void parse_nf_meta(struct cg *c)
 		st_pctx(c, BPF_B, PCTX_OFF(smac_ok), BF_R1);
 		bf_label_bind(&c->e, nomac);
 	}
+	if (c->need_eth && c->hook != BF_HOOK_OUTPUT)
+		bf_ether_nf(&c->e, c->off_skb_dev, c->off_dev_type,
+			    c->off_skb_head, c->off_skb_data,
+			    c->off_skb_mac_header);
 
 	bf_mx_nf_meta(&c->mx, &c->e);
 	if (c->need_ifindex)
@@ -3013,6 +3272,8 @@ static void emit_l2(struct cg *c, bf_label accept, bf_label slow)
 		bf_emit(&c->e, I_MOV64_IMM(BF_R1, 1));
 		st_pctx(c, BPF_B, PCTX_OFF(smac_ok), BF_R1);
 	}
+	if (c->need_eth)
+		bf_ether_l2(&c->e, c->attach == BF_ATTACH_TC);
 	bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R0, 12));
 	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R8, -ETH_HLEN_));
 	/* EtherType as loaded (network order) on a little-endian
@@ -3198,7 +3459,7 @@ static int resolve_kernel(struct cg *c)
 	    bf_kbtf_member_bits("sk_buff", "pkt_type", &c->pkttype_bit,
 				&c->pkttype_bits))
 		return -ENOENT;
-	if (c->need_mac) {
+	if (c->need_mac || c->need_eth) {
 		c->off_skb_dev = bf_kbtf_member_off("sk_buff", "dev");
 		c->off_dev_type = bf_kbtf_member_off("net_device", "type");
 		c->off_skb_head = bf_kbtf_member_off("sk_buff", "head");
@@ -3303,6 +3564,11 @@ static int scan_matches(struct cg *c)
 				case BF_MATCH_OIF:
 					/* check.c keeps them to netfilter */
 					c->need_ifindex = true;
+					break;
+				case BF_MATCH_ETH_DADDR:
+				case BF_MATCH_ETH_TYPE:
+				case BF_MATCH_VLAN:
+					c->need_eth = true;
 					break;
 				case BF_MATCH_TH_SPORT:
 				case BF_MATCH_TH_DPORT:
