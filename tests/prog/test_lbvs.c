@@ -10,7 +10,8 @@
  * wins), rules just before and after runs of members, members between
  * folded groups, jumps, interface and counting rules, short transport
  * headers, fragments at offsets 0, 1 and more, IPv6 extension headers and
- * walk errors, and 10,000 random general rules.
+ * walk errors, 10,000 random general rules, and the dispatch over runs of
+ * folded groups and members (test_dispatch_run).
  */
 #include "opt/lbvs.h"
 #include "opt/opt.h"
@@ -573,6 +574,179 @@ static void test_large(void **state)
 	}
 }
 
+/* Folded groups of one shape with members between them (the bench's
+ * shape b in small): one dispatch finds the first group or member block
+ * that decides (cgen.c run_start()). Keys of a group are also covered by
+ * members before and after it, and repeated by a later group; a rule that
+ * is neither splits the chain into two runs; packets with short UDP
+ * headers (hotdrop behind the keys), fragments, TCP, IPv6 walk errors. */
+static void dispatch_rules(struct bf_chain *b, enum bf_family fam, int n_blk)
+{
+	char a[64];
+	int r = 0;
+
+	/* the shape's first group (does the lookup) */
+	for (int i = 0; i < 4; i++, r++) {
+		snprintf(a, sizeof(a),
+			 fam == V6 ? "2001:db8::%d" : "198.51.100.%d", 1 + i);
+		PU_RULE(b, BF_VERDICT_ACCEPT, NULL,
+			pu_addr(BF_MATCH_DADDR, a, fam == V6 ? 128 : 32, false),
+			pu_proto(17, false), pu_l4hdr(17, 8, false),
+			pu_ports(BF_MATCH_DPORT, (uint16_t)(5000 + i),
+				 (uint16_t)(5000 + i), false));
+	}
+	for (int j = 0; j < n_blk; j++) {
+		/* members: this group's ports 1.. and the next one's */
+		PU_RULE(b, j % 2 ? BF_VERDICT_ACCEPT : BF_VERDICT_DROP, NULL,
+			pu_addr(BF_MATCH_DADDR,
+				fam == V6 ? "2001:db8::" : "198.51.100.0",
+				fam == V6 ? 120 : 28, false),
+			pu_proto(17, false), pu_l4hdr(17, 8, false),
+			pu_ports(BF_MATCH_DPORT, (uint16_t)(5001 + 10 * j),
+				 (uint16_t)(5011 + 10 * j), false));
+		PU_RULE(b, BF_VERDICT_DROP, NULL,
+			pu_addr(BF_MATCH_SADDR,
+				fam == V6 ? "2001:db8:ff::" : "203.0.113.0",
+				fam == V6 ? 64 : 24, false),
+			pu_proto(6, false), pu_l4hdr(6, 20, true),
+			pu_ports(BF_MATCH_DPORT, 1, (uint16_t)(1000 + j),
+				 false));
+		if (j == 6) /* neither: ends the first run */
+			PU_RULE(b, BF_VERDICT_CONTINUE, NULL,
+				pu_addr(BF_MATCH_SADDR,
+					fam == V6 ? "2001:db8:ff::" :
+						    "203.0.113.0",
+					fam == V6 ? 64 : 24, false));
+		for (int i = 0; i < 3; i++) {
+			/* group j; group j + 2 repeats group j's keys;
+			 * groups 8.. have destinations no member covers
+			 * (a short header hotdrops there or nowhere) */
+			int d = 1 + (j % 2 + 2 * i) % 8 + (j >= 8 ? 16 : 0);
+			int port = 5010 + 10 * (j % 2 ? j - 1 : j) + i;
+
+			snprintf(a, sizeof(a),
+				 fam == V6 ? "2001:db8::%d" : "198.51.100.%d",
+				 d);
+			PU_RULE(b,
+				i == 0 ? BF_VERDICT_ACCEPT :
+				i == 1 ? BF_VERDICT_DROP :
+					 BF_VERDICT_RETURN,
+				NULL,
+				pu_addr(BF_MATCH_DADDR, a,
+					fam == V6 ? 128 : 32, false),
+				pu_proto(17, false), pu_l4hdr(17, 8, false),
+				pu_ports(BF_MATCH_DPORT, (uint16_t)port,
+					 (uint16_t)port, false));
+		}
+	}
+}
+
+/* The program's text has segment functions (long chains). */
+static bool has_segments(const struct bf_ruleset *rs, size_t k,
+			 enum bf_family fam)
+{
+	struct bf_program *prog = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	bool seg;
+	FILE *f;
+
+	set_opts(true);
+	assert_int_equal(bf_cgen_compile(rs, kinds[k].attach, kinds[k].hook,
+					 fam, "veth0", &prog),
+			 0);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	bf_program_dump(prog, f);
+	fclose(f);
+	seg = strstr(buf, "_seg") != NULL;
+	free(buf);
+	bf_program_free(&prog);
+	return seg;
+}
+
+static void dispatch_family(enum bf_family fam, int n_blk)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b = bf_ruleset_builtin(rs, fam, kinds[k].hook);
+		struct pu_prog once;
+		struct pair p;
+		size_t n = 0, hit = 0;
+
+		rs->families = 1u << fam;
+		b->policy = BF_VERDICT_DROP;
+		dispatch_rules(b, fam, n_blk);
+		bf_ruleset_number(rs);
+		assert_int_equal(members_of(b), 2 * (size_t)n_blk);
+		/* 80 blocks: segment functions (the classifier's result in
+		 * pctx.pad); 12: one function */
+		assert_true(has_segments(rs, k, fam) == (n_blk > 12));
+		load_pair(rs, k, fam, &p);
+		/* the dispatch is there: more code than without it */
+		setenv("BPFILTER_NO_RUN", "1", 1);
+		set_opts(true);
+		assert_int_equal(pu_load(rs, kinds[k].attach, kinds[k].hook,
+					 fam, "veth0", &once),
+				 0);
+		unsetenv("BPFILTER_NO_RUN");
+		assert_true(p.c.n_insns > once.n_insns + 40);
+		pu_close(&once);
+		for (int d = 0; d <= 24; d++) {
+			if (d > 9 && d < 17)
+				continue;
+			for (int port = 4998; port <= 5012 + 10 * n_blk;
+			     port += port < 5140 ? 1 : 7) {
+				for (int x = 0; x < 5; x++) {
+					struct pu_spec s = { .fam = fam };
+					char a[64];
+
+					snprintf(a, sizeof(a),
+						 fam == V6 ? "2001:db8::%d" :
+							     "198.51.100.%d",
+						 d);
+					s.src = fam == V6 ? "2001:db8:ff::1" :
+							    "203.0.113.7";
+					s.dst = a;
+					s.proto = x == 4 ? 6 : 17;
+					s.sport = 40000;
+					s.dport = (uint16_t)port;
+					s.flags = 0x02;
+					if (x == 1)
+						s.l4len = 3;
+					if (x == 2 && fam == V4)
+						s.frag = (uint16_t)(port % 3);
+					if (x == 2 && fam == V6) {
+						s.n_fill = 20;
+						s.l4len = -1;
+						s.trunc = 40 + 18 * 8 + 1;
+					}
+					if (x == 3 && port % 7)
+						continue;
+					struct pu_pkt t = pu_build(&s);
+
+					hit += (size_t)run2(&p, &t, fam);
+					n++;
+				}
+			}
+		}
+		/* both verdicts seen, then every counter equal */
+		assert_true(hit > 0 && hit < n);
+		same_counters(&p);
+		close_pair(&p);
+		bf_ruleset_free(&rs);
+	}
+}
+
+static void test_dispatch_run(void **state)
+{
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	dispatch_family(V4, 12);
+	dispatch_family(V6, 12);
+	dispatch_family(V4, 80);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +755,7 @@ int main(void)
 		cmocka_unit_test(test_random_v6),
 		cmocka_unit_test(test_segmented),
 		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_dispatch_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
