@@ -88,6 +88,11 @@ struct bf_apply_opts {
 	 * (-EOPNOTSUPP, the kernel's answer in the message; see
 	 * doc/user-matches.md). Nothing changes then. */
 	bool xdp_offload;
+	/* Check, compile and load every program (the kernel's verifier
+	 * included), then stop: nothing is attached, switched or pinned.
+	 * `apply FILE.nft` over several slots runs this for each slot
+	 * before changing any (doc/front-nft.md). */
+	bool load_only;
 };
 
 /* Replace the tables of the given families in one slot, all or nothing:

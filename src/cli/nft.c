@@ -573,9 +573,11 @@ int cli_nft_apply_targets(const char *path, struct bf_apply_opts *o, int kind,
 long cli_nft_confirm;
 
 /* Everything that can fail before a slot changes: every device exists,
- * and every slot's ruleset checks and compiles (bf_apply() --test). The
- * kernel's verifier and the attachments are left to the transaction,
- * which rolls back when they refuse. */
+ * and every slot's ruleset checks, compiles and loads (bf_apply() with
+ * load_only: the kernel's verifier accepts every program; they are
+ * loaded again by the apply itself). Only the steps that change what is
+ * in force (attach, switch, pins) are left to the transaction, which
+ * rolls back when they fail. Runs under the transaction's lock. */
 static int apply_prepare(const char *path, const struct bf_nft_target *tgs,
 			 struct bf_apply_opts *opts, struct cli_nft_bufs *bufs,
 			 size_t n)
@@ -591,7 +593,7 @@ static int apply_prepare(const char *path, const struct bf_nft_target *tgs,
 			       path, tgs[i].ifname);
 			return -ENODEV;
 		}
-		t.test_only = true;
+		t.load_only = true;
 		r = bf_apply(&t);
 		for (int f = 0; f < BF_FAMILY_COUNT; f++)
 			if (bufs[i].in[f])
@@ -615,6 +617,7 @@ static int apply_targets(struct bf_nft *nft, const char *path,
 	_cleanup_free_ struct live_slot *live = NULL;
 	size_t n = 0, n_live = 0, done = 0;
 	struct bf_multi *multi = NULL;
+	bool changed = false; /* a slot's apply or flush began */
 	int r;
 
 	*handled = false;
@@ -665,9 +668,9 @@ static int apply_targets(struct bf_nft *nft, const char *path,
 	/* All or nothing (doc/front-nft.md, "Applying several slots"):
 	 * one lock, every slot snapshotted before any changes, and rolled
 	 * back if one step fails. */
-	r = apply_prepare(path, tgs, opts, bufs, n);
+	r = bf_multi_begin(&multi);
 	if (!r)
-		r = bf_multi_begin(&multi);
+		r = apply_prepare(path, tgs, opts, bufs, n);
 	if (!r)
 		r = slots_in_force(&live, &n_live);
 	for (size_t i = 0; i < n && !r; i++)
@@ -682,6 +685,7 @@ static int apply_targets(struct bf_nft *nft, const char *path,
 					  (live[k].priority ? tok : NULL) :
 					  live[k].ifname);
 	}
+	changed = !r;
 	for (done = 0; done < n && !r; done++)
 		r = bf_apply(&opts[done]);
 	/* nf slots at priorities the ruleset no longer has; after `flush
@@ -706,7 +710,7 @@ static int apply_targets(struct bf_nft *nft, const char *path,
 							     NULL;
 		r = bf_multi_remove(multi, sel.kind, sel.ifname);
 	}
-	if (r && multi) {
+	if (r && multi && changed) {
 		int rr = bf_multi_rollback(multi);
 		if (rr)
 			bf_err("%s: the rollback failed too (%s): some slots "

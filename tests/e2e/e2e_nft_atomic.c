@@ -9,12 +9,16 @@
  *    and nf were replaced) leaves every slot as before: same `bpfilter
  *    save` (generations included, counters aside), the old rules still
  *    judge (TCP probes), no nf-p10 slot;
- *  - a netdev table on a missing device changes nothing;
+ *  - a netdev table on a missing device, or a program of the last slot
+ *    that the kernel's verifier refuses, changes nothing (found before
+ *    the first slot changes: no rollback needed);
  *  - `apply --confirm` of such a file rolls every slot back at the
  *    deadline, and keeps them after `bpfilter confirm`;
  *  - with the blocker gone, the same file applies (the probes change:
  *    the checks above can fail).
  */
+#include <libgen.h>
+
 #include "e2e.h"
 
 /* port 5001 dropped at -10; tc-b0 and nf (priority 0) harmless */
@@ -155,6 +159,41 @@ static void test_failure_keeps_every_slot(void **state)
 		     "}\n");
 	assert_int_not_equal(e2e_cli(&out, e->b, "apply %s", f), 0);
 	e2e_assert_contains(out, "nosuch0");
+	free(out);
+	after = save_of(e);
+	assert_string_equal(before, after);
+	free(after);
+	assert_old_judges(e);
+
+	/* the kernel's verifier refuses the last slot's program (a user
+	 * function without bounds checks): found while every slot is
+	 * loaded, before any changes */
+	{
+		char bin[512], *text = NULL;
+		snprintf(bin, sizeof(bin), "%s", bft_bpfilter_bin());
+		assert_true(asprintf(&text,
+				     "table ip a {\n"
+				     "\tchain c {\n"
+				     "\t\ttype filter hook input priority -10;\n"
+				     "\t\ttcp dport 5000 drop\n"
+				     "\t}\n"
+				     "}\n"
+				     "table netdev n {\n"
+				     "\tchain c {\n"
+				     "\t\ttype filter hook ingress device \"b0\" "
+				     "priority 0;\n"
+				     "\t\tudp dport 53 bpf object "
+				     "\"%s/tests/bpf/bad_verifier.bpf.o\" drop\n"
+				     "\t}\n"
+				     "}\n",
+				     dirname(bin)) > 0);
+		f = e2e_file(e, "verifier.nft", text);
+		free(text);
+	}
+	assert_int_not_equal(e2e_cli(&out, e->b, "apply %s", f), 0);
+	e2e_assert_contains(out, "verifier");
+	e2e_assert_contains(out, "nothing changed");
+	assert_null(strstr(out, "every slot is as before"));
 	free(out);
 	after = save_of(e);
 	assert_string_equal(before, after);

@@ -623,6 +623,7 @@ struct install_args {
 	enum bf_attach_kind kind;
 	const char *ifname;
 	bool verbose, test_only;
+	bool load_only; /* stop after loading (bf_apply_opts.load_only) */
 	FILE *dump;
 	const struct bf_state *old; /* the state in force, NULL if none */
 	double t0, t_parse; /* for the timings reported at -v */
@@ -756,7 +757,7 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 	if (r)
 		goto out;
 	r = load_programs(t->pts, t->n_pts, t->counters_fd, a->verbose);
-	if (r)
+	if (r || a->load_only)
 		goto out;
 	t_progs = now_ms();
 
@@ -1046,6 +1047,7 @@ int bf_apply(const struct bf_apply_opts *o)
 			.other = o->other_tables_kernel ? other : NULL,
 			.other_name = other_name,
 			.kernel_restore = o->kernel_restore,
+			.load_only = o->load_only,
 		};
 
 		r = install(&t, rs, &a);
