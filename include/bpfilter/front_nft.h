@@ -294,6 +294,9 @@ struct bf_nft_chain {
 	char *comment;
 	struct bf_nft_rule *rules;
 	size_t n_rules;
+	/* anonymous chain (`jump { ... }`, nft's binding chain): a regular
+	 * chain named __chainN, printed inline at the one verdict naming it */
+	bool anon;
 };
 
 enum bf_nft_set_flags {

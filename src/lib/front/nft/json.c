@@ -248,6 +248,15 @@ static bool put_stmt(struct jctx *c, json_t *s)
 
 	if (put_verdict(c, s))
 		return true;
+	/* an anonymous chain: nft (1.0.6) has no JSON form for it ("stmt
+	 * ops chain have no json callback") and writes its listing text,
+	 * `jump {\n\t\t\trule...\n\t\t}`, which the text parser reads */
+	if (json_is_string(s) &&
+	    (!strncmp(json_string_value(s), "jump {", 6) ||
+	     !strncmp(json_string_value(s), "goto {", 6))) {
+		fputs(json_string_value(s), c->out);
+		return true;
+	}
 	if (!json_is_object(s) || json_object_size(s) != 1) {
 		unsup(c, "statement of an unknown shape");
 		return false;

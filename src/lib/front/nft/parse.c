@@ -24,6 +24,12 @@ struct parser {
 	size_t pos;
 	struct nft_errs errs;
 	bool oom;
+	/* anonymous chains (`jump { ... }`) of the command being parsed,
+	 * moved into its table by flush_anon() */
+	struct bf_nft_chain *anon;
+	size_t n_anon;
+	unsigned int anon_seq;
+	bool in_anon; /* parsing the rules of an anonymous chain */
 };
 
 static struct nft_token *cur(struct parser *p)
@@ -455,6 +461,106 @@ static bool is_verdict_word(const char *w)
 	       !strcmp(w, "jump") || !strcmp(w, "goto");
 }
 
+static int parse_rule(struct parser *p, struct bf_nft_rule *r);
+
+static void perr_nest(struct parser *p)
+{
+	nft_error(&p->errs, &cur(p)->loc,
+		  "too many levels of nesting: an anonymous chain inside "
+		  "another (nft refuses it too)");
+}
+
+/* `jump { rule; rule... }` / `goto { ... }`: an anonymous chain (nft's
+ * binding chain, NFT_CHAIN_BINDING), parsed into a regular chain named
+ * __chainN (flagged anon) kept in p->anon until flush_anon() moves it into
+ * the table. Returns its name (for the verdict), NULL on error. */
+static char *parse_anon_chain(struct parser *p)
+{
+	struct bf_nft_chain c = { 0 };
+	struct bf_nft_rule *rv;
+	struct bf_nft_chain *v;
+	char name[32];
+	int ret;
+
+	c.loc = cur(p)->loc;
+	if (p->in_anon) {
+		/* nft 1.0.6: "too many levels of nesting" (its parser's
+		 * scope depth) */
+		perr_nest(p);
+		return NULL;
+	}
+	c.anon = true;
+	c.policy = BF_NFT_V_ACCEPT;
+	advance(p); /* { */
+	for (;;) {
+		struct bf_nft_rule r = { 0 };
+		skip_nl(p);
+		if (accept_tok(p, NFT_T_RBRACE))
+			break;
+		if (cur(p)->type == NFT_T_EOF) {
+			perr(p, "'}'");
+			nft_chain_release(&c);
+			return NULL;
+		}
+		p->in_anon = true;
+		ret = parse_rule(p, &r);
+		p->in_anon = false;
+		if (ret)
+			continue;
+		rv = realloc(c.rules, (c.n_rules + 1) * sizeof(*rv));
+		if (!rv) {
+			p->oom = true;
+			nft_rule_release(&r);
+			nft_chain_release(&c);
+			return NULL;
+		}
+		c.rules = rv;
+		c.rules[c.n_rules++] = r;
+	}
+	snprintf(name, sizeof(name), "__chain%u", p->anon_seq++);
+	c.name = strdup(name);
+	v = realloc(p->anon, (p->n_anon + 1) * sizeof(*v));
+	if (!c.name || !v) {
+		if (v)
+			p->anon = v;
+		p->oom = true;
+		nft_chain_release(&c);
+		return NULL;
+	}
+	p->anon = v;
+	p->anon[p->n_anon++] = c;
+	return strdup(name);
+}
+
+/* Move the pending anonymous chains into t (NULL: drop them). */
+static void flush_anon(struct parser *p, struct bf_nft_table *t)
+{
+	for (size_t i = 0; i < p->n_anon; i++) {
+		struct bf_nft_chain *c = &p->anon[i];
+		struct bf_nft_chain *v;
+		if (!t || bf_nft_chain_find(t, c->name)) {
+			if (t)
+				nft_error(
+					&p->errs, &c->loc,
+					"chain %s: the name of an anonymous chain (reserved)",
+					c->name);
+			nft_chain_release(c);
+			continue;
+		}
+		v = realloc(t->chains, (t->n_chains + 1) * sizeof(*v));
+		if (!v) {
+			p->oom = true;
+			nft_chain_release(c);
+			continue;
+		}
+		t->chains = v;
+		t->chains[t->n_chains++] = *c;
+	}
+	free(p->anon);
+	p->anon = NULL;
+	p->n_anon = 0;
+}
+
 static struct bf_nft_expr *parse_verdict_expr(struct parser *p)
 {
 	struct nft_token *t = cur(p);
@@ -478,13 +584,10 @@ static struct bf_nft_expr *parse_verdict_expr(struct parser *p)
 			e->op = (int)i;
 	advance(p);
 	if (e->op == BF_NFT_V_JUMP || e->op == BF_NFT_V_GOTO) {
-		if (cur(p)->type == NFT_T_LBRACE) {
-			nft_unsupported(&p->errs, &cur(p)->loc,
-					"anonymous chains");
-			nft_expr_free(&e);
-			return NULL;
-		}
-		e->text = take_word(p, "a chain name");
+		if (cur(p)->type == NFT_T_LBRACE)
+			e->text = parse_anon_chain(p);
+		else
+			e->text = take_word(p, "a chain name");
 		if (!e->text) {
 			nft_expr_free(&e);
 			return NULL;
@@ -1909,6 +2012,7 @@ static void parse_table_body(struct parser *p, struct bf_nft_table *t)
 			struct bf_nft_chain *c = chain_get(p, t, true);
 			if (!c || parse_chain_body(p, t, c))
 				recover(p);
+			flush_anon(p, t);
 			continue;
 		}
 		if (is_word(p, "set") || is_word(p, "map")) {
@@ -2027,6 +2131,7 @@ static void parse_command(struct parser *p)
 			if (cur(p)->type == NFT_T_LBRACE &&
 			    parse_chain_body(p, tb, c))
 				recover(p);
+			flush_anon(p, tb);
 			return;
 		}
 		if (accept_word(p, "rule")) {
@@ -2045,6 +2150,7 @@ static void parse_command(struct parser *p)
 				return;
 			}
 			add_rule_to(p, c, insert);
+			flush_anon(p, tb);
 			return;
 		}
 		if (is_word(p, "set") || is_word(p, "map")) {
@@ -2113,6 +2219,7 @@ static int parse_all(struct parser *p)
 		if (is_word(p, "nft"))
 			advance(p);
 		parse_command(p);
+		flush_anon(p, NULL); /* left by a command in error */
 		if (p->oom)
 			return -ENOMEM;
 		if (!at_end_of_stmt(p)) {

@@ -198,7 +198,32 @@ static const char *time_unit(uint64_t secs)
 	}
 }
 
-static void print_stmt(FILE *out, const struct bf_nft_stmt *s, bool stateful)
+static int print_rule(FILE *out, const struct bf_nft_rule *r, bool stateful,
+		      const struct bf_nft_table *tb, int depth);
+
+static void print_tabs(FILE *out, int n)
+{
+	for (int i = 0; i < n; i++)
+		fputc('\t', out);
+}
+
+/* Print the anonymous chain c inline, as `nft list ruleset` does: its rules
+ * one tab deeper than depth (the rule's indentation), `}` at depth. */
+static void print_anon(FILE *out, const struct bf_nft_chain *c,
+		       const struct bf_nft_table *tb, int depth)
+{
+	fputs(" {\n", out);
+	for (size_t j = 0; j < c->n_rules; j++) {
+		print_tabs(out, depth + 1);
+		print_rule(out, &c->rules[j], true, tb, depth + 1);
+		fputc('\n', out);
+	}
+	print_tabs(out, depth);
+	fputc('}', out);
+}
+
+static void print_stmt(FILE *out, const struct bf_nft_stmt *s, bool stateful,
+		       const struct bf_nft_table *tb, int depth)
 {
 	switch (s->kind) {
 	case BF_NFT_S_MATCH: {
@@ -303,8 +328,15 @@ static void print_stmt(FILE *out, const struct bf_nft_stmt *s, bool stateful)
 		return;
 	case BF_NFT_S_VERDICT:
 		fputs(verdict_str[s->u.verdict.verdict], out);
-		if (s->u.verdict.chain)
-			fprintf(out, " %s", s->u.verdict.chain);
+		if (s->u.verdict.chain) {
+			const struct bf_nft_chain *c =
+				tb ? bf_nft_chain_find(tb, s->u.verdict.chain) :
+				     NULL;
+			if (c && c->anon)
+				print_anon(out, c, tb, depth);
+			else
+				fprintf(out, " %s", s->u.verdict.chain);
+		}
 		return;
 	case BF_NFT_S_SET:
 		print_expr(out, s->u.set.lhs, true);
@@ -322,15 +354,16 @@ static void print_stmt(FILE *out, const struct bf_nft_stmt *s, bool stateful)
 
 void nft_stmt_print(FILE *out, const struct bf_nft_stmt *s)
 {
-	print_stmt(out, s, false);
+	print_stmt(out, s, false, NULL, 0);
 }
 
-static int print_rule(FILE *out, const struct bf_nft_rule *r, bool stateful)
+static int print_rule(FILE *out, const struct bf_nft_rule *r, bool stateful,
+		      const struct bf_nft_table *tb, int depth)
 {
 	for (size_t i = 0; i < r->n_stmts; i++) {
 		if (i)
 			fputc(' ', out);
-		print_stmt(out, &r->stmts[i], stateful);
+		print_stmt(out, &r->stmts[i], stateful, tb, depth);
 	}
 	if (r->comment)
 		fprintf(out, "%scomment \"%s\"", r->n_stmts ? " " : "",
@@ -340,7 +373,7 @@ static int print_rule(FILE *out, const struct bf_nft_rule *r, bool stateful)
 
 int bf_nft_print_rule(FILE *out, const struct bf_nft_rule *rule)
 {
-	return print_rule(out, rule, false);
+	return print_rule(out, rule, false, NULL, 0);
 }
 
 static void print_prio(FILE *out, enum bf_nft_family fam, int prio)
@@ -445,6 +478,8 @@ int bf_nft_print(FILE *out, const struct bf_nft *nft)
 		}
 		for (size_t i = 0; i < tb->n_chains; i++) {
 			const struct bf_nft_chain *c = &tb->chains[i];
+			if (c->anon)
+				continue; /* printed at its verdict */
 			if (!first)
 				fputc('\n', out);
 			first = false;
@@ -474,7 +509,7 @@ int bf_nft_print(FILE *out, const struct bf_nft *nft)
 			}
 			for (size_t j = 0; j < c->n_rules; j++) {
 				fputs("\t\t", out);
-				print_rule(out, &c->rules[j], true);
+				print_rule(out, &c->rules[j], true, tb, 2);
 				fputc('\n', out);
 			}
 			fputs("\t}\n", out);
