@@ -29,6 +29,7 @@
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
 #include "cgen/m_recent.h"
+#include "load/confirm.h"
 #include "load/ct.h"
 #include "load/multi.h"
 #include "load/pin.h"
@@ -36,7 +37,6 @@
 #include "load/state.h"
 
 #define MAX_PROG_ARRAY 65536u
-#define CONFIRM_DIR "/run/bpfilter-confirm"
 
 struct pin {
 	char name[NAME_MAX + 1];
@@ -383,53 +383,39 @@ int bf_multi_rollback(struct bf_multi *m)
 
 /* ---- --confirm over several slots ---- */
 
-/* The `bpfilter confirm` file of a slot, as persist.c names it (one per
- * kind and device; every nf priority shares "nf"). */
-static int confirm_file(char *buf, size_t size, const struct snap *s)
-{
-	uint64_t cookie;
-	int r = bf_netns_cookie(&cookie);
+struct helper_args {
+	struct bf_multi *m;
+	char (*files)[PATH_MAX];
+	size_t n;
+	unsigned int seconds;
+};
 
-	if (r)
-		return r;
-	if (s->kind == BF_SLOT_NF)
-		return bf_path(buf, size, "%s/%llu-nf", CONFIRM_DIR,
-			       (unsigned long long)cookie);
-	return bf_path(buf, size, "%s/%llu-%s-%s", CONFIRM_DIR,
-		       (unsigned long long)cookie, bf_slot_kind_name(s->kind),
-		       s->slot.ifname);
+/* In the helper, before it writes its files: it keeps the snapshot's
+ * fds, not the lock. */
+static void confirm_child_init(void *data)
+{
+	struct bf_multi *m = ((struct helper_args *)data)->m;
+
+	close(m->lock_fd);
+	m->lock_fd = -1;
+	bf_netns_lock_held(NULL, -1);
 }
 
-static bool holds_pid(const char *path, pid_t pid)
+static void confirm_helper(void *data)
 {
-	char buf[32] = "";
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 && atoi(buf) == (int)pid;
-}
-
-static void confirm_helper(struct bf_multi *m, char (*files)[PATH_MAX],
-			   size_t n, unsigned int seconds)
-{
+	const struct helper_args *a = data;
+	struct bf_multi *m = a->m;
+	char(*files)[PATH_MAX] = a->files;
+	size_t n = a->n;
 	pid_t me = getpid();
-	struct timespec end, now;
+	struct timespec end;
 	bool confirmed = false;
 	int lock;
 
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += seconds;
-	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > end.tv_sec ||
-		    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
-			break;
+	bf_confirm_deadline(&end, a->seconds);
+	while (!bf_confirm_expired(&end)) {
 		for (size_t i = 0; i < n; i++)
-			confirmed |= !holds_pid(files[i], me);
+			confirmed |= !bf_confirm_holds(files[i], me);
 		if (confirmed)
 			break;
 		usleep(100000);
@@ -442,9 +428,9 @@ static void confirm_helper(struct bf_multi *m, char (*files)[PATH_MAX],
 	 * slot confirmed (or taken over by a newer apply --confirm) keeps
 	 * the whole transaction */
 	for (size_t i = 0; i < n; i++)
-		confirmed |= !holds_pid(files[i], me);
+		confirmed |= !bf_confirm_holds(files[i], me);
 	for (size_t i = 0; i < n; i++)
-		if (holds_pid(files[i], me))
+		if (bf_confirm_holds(files[i], me))
 			unlink(files[i]);
 	if (!confirmed)
 		bf_multi_rollback(m);
@@ -455,17 +441,17 @@ static void confirm_helper(struct bf_multi *m, char (*files)[PATH_MAX],
 int bf_multi_confirm(struct bf_multi *m, unsigned int seconds)
 {
 	char(*files)[PATH_MAX] = calloc(m->n ? m->n : 1, sizeof(*files));
+	struct helper_args args;
 	size_t n = 0;
-	int pfd[2], r = 0;
-	pid_t child;
-	char c;
+	int r = 0;
 
 	if (!files)
 		return -ENOMEM;
 	for (size_t i = 0; i < m->n; i++) {
 		bool dup = false;
 
-		r = confirm_file(files[n], sizeof(files[n]), &m->s[i]);
+		r = bf_confirm_path(files[n], sizeof(files[n]), m->s[i].kind,
+				    m->s[i].slot.ifname);
 		if (r)
 			goto out;
 		for (size_t k = 0; k < n; k++)
@@ -473,64 +459,14 @@ int bf_multi_confirm(struct bf_multi *m, unsigned int seconds)
 		if (!dup)
 			n++;
 	}
-	if (mkdir(CONFIRM_DIR, 0700) && errno != EEXIST) {
-		r = -errno;
-		bf_err("cannot create %s: %s", CONFIRM_DIR, strerror(-r));
-		goto out;
-	}
-	if (pipe2(pfd, O_CLOEXEC)) {
-		r = -errno;
-		goto out;
-	}
-	/* Double fork: the helper is nobody's child and outlives us; it
-	 * keeps the snapshot's fds, not the lock. */
-	child = fork();
-	if (child < 0) {
-		r = -errno;
-		close(pfd[0]);
-		close(pfd[1]);
-		goto out;
-	}
-	if (child == 0) {
-		char pid[32];
-		pid_t h;
-		int fd;
-
-		close(pfd[0]);
-		close(m->lock_fd);
-		m->lock_fd = -1;
-		bf_netns_lock_held(NULL, -1);
-		setsid();
-		h = fork();
-		if (h != 0)
-			_exit(h < 0);
-		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-		for (size_t i = 0; i < n; i++) {
-			fd = open(files[i], O_WRONLY | O_CREAT | O_TRUNC |
-						    O_CLOEXEC,
-				  0600);
-			if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
-				_exit(1);
-			close(fd);
-		}
-		if (write(pfd[1], "1", 1) != 1)
-			_exit(1);
-		close(pfd[1]);
-		confirm_helper(m, files, n, seconds);
-	}
-	close(pfd[1]);
-	waitpid(child, NULL, 0);
-	if (read(pfd[0], &c, 1) != 1) {
+	/* the helper is nobody's child and outlives us */
+	args = (struct helper_args){
+		.m = m, .files = files, .n = n, .seconds = seconds
+	};
+	r = bf_confirm_spawn(files, n, confirm_child_init, confirm_helper,
+			     &args);
+	if (r == -ECHILD)
 		bf_err("the rollback helper did not start");
-		r = -ECHILD;
-	}
-	close(pfd[0]);
 out:
 	free(files);
 	return r;

@@ -19,6 +19,7 @@
 #include "bpfilter/front_ipt.h"
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "load/confirm.h"
 #include "load/pin.h"
 
 /* ---- restore ---- */
@@ -198,24 +199,6 @@ out:
 
 /* ---- apply --confirm ---- */
 
-#define CONFIRM_DIR "/run/bpfilter-confirm"
-
-static int confirm_path(char *buf, size_t size, enum bf_slot_kind kind,
-			const char *ifname)
-{
-	uint64_t cookie;
-	int r = bf_netns_cookie(&cookie);
-
-	if (r)
-		return r;
-	if (kind == BF_SLOT_NF)
-		return bf_path(buf, size, "%s/%llu-nf", CONFIRM_DIR,
-			       (unsigned long long)cookie);
-	return bf_path(buf, size, "%s/%llu-%s-%s", CONFIRM_DIR,
-		       (unsigned long long)cookie, bf_slot_kind_name(kind),
-		       ifname);
-}
-
 struct snapshot {
 	unsigned int families;
 	char *text[BF_FAMILY_COUNT];
@@ -255,17 +238,13 @@ static int do_rollback(struct bf_ruleset *rs, unsigned long long gen,
 		       void *data)
 {
 	struct rollback *rb = data;
-	char buf[32] = "";
-	int fd, r;
+	int r;
 
 	(void)gen;
-	fd = open(rb->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 1; /* confirmed */
-	r = (int)read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (r <= 0 || atoi(buf) != (int)rb->me)
-		return 1; /* another apply --confirm took over */
+	/* removed: confirmed; another pid: another apply --confirm took
+	 * over */
+	if (!bf_confirm_holds(rb->path, rb->me))
+		return 1;
 	unlink(rb->path);
 	if (!rb->snap->families)
 		return 2; /* nothing was in force: the helper flushes */
@@ -299,25 +278,29 @@ static int do_rollback(struct bf_ruleset *rs, unsigned long long gen,
 	return 0;
 }
 
-static void helper_main(struct snapshot *snap, const char *path,
-			const struct bf_apply_opts *o, unsigned int seconds)
+struct helper_args {
+	struct snapshot *snap;
+	const char *path;
+	const struct bf_apply_opts *o;
+	unsigned int seconds;
+};
+
+static void helper_main(void *data)
 {
+	const struct helper_args *a = data;
+	struct snapshot *snap = a->snap;
+	const char *path = a->path;
+	const struct bf_apply_opts *o = a->o;
+	unsigned int seconds = a->seconds;
 	struct bf_edit_opts eo = { .kind = o->kind,
 				   .ifname = o->ifname,
 				   .if_generation = -1 };
 	struct rollback rb = { .snap = snap, .path = path, .me = getpid() };
 	struct timespec end;
 
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += seconds;
+	bf_confirm_deadline(&end, seconds);
 	/* Sleep until the deadline, or until confirm removes the file. */
-	for (;;) {
-		struct timespec now;
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > end.tv_sec ||
-		    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
-			break;
+	while (!bf_confirm_expired(&end)) {
 		if (access(path, F_OK))
 			_exit(0);
 		usleep(100000);
@@ -335,9 +318,8 @@ int bf_apply_confirm(const struct bf_apply_opts *o, unsigned int seconds)
 				   .if_generation = -1,
 				   .read_only = true };
 	struct snapshot snap = { 0 };
-	char path[PATH_MAX], pid[32];
-	int r, pfd[2];
-	pid_t child;
+	char path[PATH_MAX];
+	int r;
 
 	if (o->ipset.path || o->ipset.in) {
 		/* the rollback puts rules back, not the sets they replaced */
@@ -345,7 +327,7 @@ int bf_apply_confirm(const struct bf_apply_opts *o, unsigned int seconds)
 		       "not with --ipset");
 		return -EINVAL;
 	}
-	r = confirm_path(path, sizeof(path), o->kind, o->ifname);
+	r = bf_confirm_path(path, sizeof(path), o->kind, o->ifname);
 	if (r)
 		return r;
 	r = bf_edit(&ro, take_snapshot, &snap);
@@ -354,59 +336,18 @@ int bf_apply_confirm(const struct bf_apply_opts *o, unsigned int seconds)
 	r = bf_apply(o);
 	if (r || o->test_only || o->dump)
 		goto out;
-	if (mkdir(CONFIRM_DIR, 0700) && errno != EEXIST) {
-		r = -errno;
-		bf_err("cannot create %s: %s", CONFIRM_DIR, strerror(-r));
-		goto out;
-	}
-	if (pipe2(pfd, O_CLOEXEC)) {
-		r = -errno;
-		goto out;
-	}
-	/* Double fork: the helper is nobody's child and outlives us. */
-	child = fork();
-	if (child < 0) {
-		r = -errno;
-		close(pfd[0]);
-		close(pfd[1]);
-		goto out;
-	}
-	if (child == 0) {
-		pid_t h;
-		int fd;
-
-		close(pfd[0]);
-		setsid();
-		h = fork();
-		if (h != 0)
-			_exit(h < 0);
-		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
-			_exit(1);
-		close(fd);
-		if (write(pfd[1], "1", 1) != 1)
-			_exit(1);
-		close(pfd[1]);
-		helper_main(&snap, path, o, seconds);
-	}
-	close(pfd[1]);
-	waitpid(child, NULL, 0);
-	if (read(pfd[0], pid, 1) != 1) {
+	/* the helper is nobody's child and outlives us */
+	r = bf_confirm_spawn(&path, 1, NULL, helper_main,
+			     &(struct helper_args){ .snap = &snap,
+						    .path = path,
+						    .o = o,
+						    .seconds = seconds });
+	if (r == -ECHILD)
 		bf_err("the rollback helper did not start: the new ruleset is "
 		       "in force without a rollback");
-		r = -ECHILD;
-	} else {
+	else if (!r)
 		bf_info("rolling back in %u s unless `bpfilter confirm`",
 			seconds);
-	}
-	close(pfd[0]);
 out:
 	for (int f = 0; f < BF_FAMILY_COUNT; f++)
 		free(snap.text[f]);
@@ -437,7 +378,7 @@ int bf_confirm(enum bf_slot_kind kind, const char *ifname)
 				   .if_generation = -1,
 				   .read_only = true };
 	char path[PATH_MAX];
-	int r = confirm_path(path, sizeof(path), kind, ifname);
+	int r = bf_confirm_path(path, sizeof(path), kind, ifname);
 
 	if (r)
 		return r;
