@@ -191,6 +191,16 @@ static void ret32(struct bf_emit *e, uint32_t v)
 	bf_emit(e, I_EXIT());
 }
 
+/* r0 = bpf_map_lookup_elem(map idx, pctx + key); none if absent */
+static void lookup(struct bf_emit *e, uint32_t idx, int16_t key, bf_label none)
+{
+	bf_emit_map_fd(e, R1, idx);
+	bf_emit(e, I_MOV64_REG(R2, R9));
+	bf_emit(e, I_ALU64_IMM(BPF_ADD, R2, key));
+	bf_emit(e, I_HELPER(BPF_FUNC_map_lookup_elem));
+	bf_emit_jmp_imm(e, BPF_JEQ, R0, 0, none);
+}
+
 void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
 		       const uint32_t idx[BF_LBVS_FIELD_COUNT + 1])
 {
@@ -261,18 +271,10 @@ void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
 							 PCTX_OFF(dport)));
 			bf_emit(e, I_STX(BPF_W, R9, R1, key));
 		}
-		bf_emit_map_fd(e, R1, idx[f]);
-		bf_emit(e, I_MOV64_REG(R2, R9));
-		bf_emit(e, I_ALU64_IMM(BPF_ADD, R2, key));
-		bf_emit(e, I_HELPER(BPF_FUNC_map_lookup_elem));
-		bf_emit_jmp_imm(e, BPF_JEQ, R0, 0, none);
+		lookup(e, idx[f], key, none);
 		bf_emit(e, I_LDX(BPF_W, R1, R0, 0));
 		bf_emit(e, I_STX(BPF_W, R9, R1, key));
-		bf_emit_map_fd(e, R1, idx[BF_LBVS_FIELD_COUNT]);
-		bf_emit(e, I_MOV64_REG(R2, R9));
-		bf_emit(e, I_ALU64_IMM(BPF_ADD, R2, key));
-		bf_emit(e, I_HELPER(BPF_FUNC_map_lookup_elem));
-		bf_emit_jmp_imm(e, BPF_JEQ, R0, 0, none);
+		lookup(e, idx[BF_LBVS_FIELD_COUNT], key, none);
 		slot = (int16_t)(-8 * (n_slots + 1));
 		bf_emit(e, I_STX(BPF_DW, RFP, R0, slot));
 		if (S == 1) {

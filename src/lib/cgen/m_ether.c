@@ -118,6 +118,20 @@ static void mac_addr(struct bf_emit *e, int off_skb_head,
 		bf_emit(e, I_ALU64_IMM(BPF_ADD, BF_R3, add));
 }
 
+/* bpf_probe_read_kernel(pctx + to, size, head + mac + add); none if it
+ * fails */
+static void read_mac(struct bf_emit *e, int off_skb_head,
+		     int off_skb_mac_header, int add, int16_t to, int size,
+		     bf_label none)
+{
+	mac_addr(e, off_skb_head, off_skb_mac_header, add);
+	bf_emit(e, I_MOV64_REG(BF_R1, BF_R9));
+	bf_emit(e, I_ALU64_IMM(BPF_ADD, BF_R1, to));
+	bf_emit(e, I_MOV64_IMM(BF_R2, size));
+	bf_emit(e, I_HELPER(BPF_FUNC_probe_read_kernel));
+	bf_emit_jmp_imm(e, BPF_JNE, BF_R0, 0, none);
+}
+
 void bf_ether_nf(struct bf_emit *e, int off_skb_dev, int off_dev_type,
 		 int off_skb_head, int off_skb_data, int off_skb_mac_header)
 {
@@ -137,19 +151,11 @@ void bf_ether_nf(struct bf_emit *e, int off_skb_dev, int off_dev_type,
 	bf_emit(e, I_ALU64_IMM(BPF_ADD, BF_R2, ETH_HLEN_));
 	bf_emit_jmp_reg(e, BPF_JGT, BF_R2, BF_R4, none);
 	/* bpf_probe_read_kernel(&pctx->dmac, 6, head + mac) */
-	mac_addr(e, off_skb_head, off_skb_mac_header, 0);
-	bf_emit(e, I_MOV64_REG(BF_R1, BF_R9));
-	bf_emit(e, I_ALU64_IMM(BPF_ADD, BF_R1, PCTX_OFF(dmac)));
-	bf_emit(e, I_MOV64_IMM(BF_R2, 6));
-	bf_emit(e, I_HELPER(BPF_FUNC_probe_read_kernel));
-	bf_emit_jmp_imm(e, BPF_JNE, BF_R0, 0, none);
+	read_mac(e, off_skb_head, off_skb_mac_header, 0, PCTX_OFF(dmac), 6,
+		 none);
 	/* bpf_probe_read_kernel(&pctx->ethtype, 2, head + mac + 12) */
-	mac_addr(e, off_skb_head, off_skb_mac_header, 12);
-	bf_emit(e, I_MOV64_REG(BF_R1, BF_R9));
-	bf_emit(e, I_ALU64_IMM(BPF_ADD, BF_R1, PCTX_OFF(ethtype)));
-	bf_emit(e, I_MOV64_IMM(BF_R2, 2));
-	bf_emit(e, I_HELPER(BPF_FUNC_probe_read_kernel));
-	bf_emit_jmp_imm(e, BPF_JNE, BF_R0, 0, none);
+	read_mac(e, off_skb_head, off_skb_mac_header, 12, PCTX_OFF(ethtype), 2,
+		 none);
 	bf_emit(e, I_MOV64_IMM(BF_R1, 1));
 	bf_emit(e, I_STX(BPF_B, BF_R9, BF_R1, PCTX_OFF(eth_ok)));
 	bf_label_bind(e, none);

@@ -675,6 +675,20 @@ static int port_range(const char *s, bool bare, char *prefix, size_t psize,
 	return 0;
 }
 
+/* A copy of argv whose first word is elem (the others shared), NULL
+ * when out of memory; free() it. */
+static char **argv_with(char *elem, int argc, char **argv)
+{
+	char **av = malloc((size_t)argc * sizeof(*av));
+
+	if (!av)
+		return NULL;
+	av[0] = elem;
+	for (int i = 1; i < argc; i++)
+		av[i] = argv[i];
+	return av;
+}
+
 /* An IPv4 range A-B in the net dimension of a hash:net* set: ipset
  * stores the fewest CIDRs that cover it (ipset(8), hash:net "IP range"),
  * each added as its own element (the other parts as written, port
@@ -693,12 +707,9 @@ static int net_range(struct pctx *p, const struct bf_set *set, int n,
 		perr(p, "'%s' is not a valid IPv4 address range", parts[0]);
 		return -EINVAL;
 	}
-	av = malloc((size_t)argc * sizeof(*av));
+	av = argv_with(elem, argc, argv);
 	if (!av)
 		return -ENOMEM;
-	for (int i = 1; i < argc; i++)
-		av[i] = argv[i];
-	av[0] = elem;
 	for (a = lo; a <= hi && !r && count++ < 64;) {
 		int k = 0; /* host bits of the largest aligned block at a */
 		size_t len;
@@ -786,12 +797,9 @@ int bf_ipset_parse_elems(const struct bf_set *set, int argc, char **argv,
 		     EXPAND_MAX);
 		return -E2BIG;
 	}
-	av = malloc((size_t)argc * sizeof(*av));
+	av = argv_with(elem, argc, argv);
 	if (!av)
 		return -ENOMEM;
-	for (int i = 1; i < argc; i++)
-		av[i] = argv[i];
-	av[0] = elem;
 	r = 0;
 	for (uint64_t a = alo; a <= ahi && !r; a++) {
 		for (uint64_t q = plo; q <= phi && !r; q++) {

@@ -345,6 +345,10 @@ int ipt_check_chain_name(const char *file, int line, const char *name);
 
 /* ---- print.c ---- */
 void ipt_print_save_string(FILE *out, const char *s);
+/* " [!] --opt lo[:hi]" of a port range match */
+void ipt_print_ports(FILE *out, const struct bf_match *m, const char *opt);
+/* "/lo[:hi]" of an icmp match's code range, nothing for every code */
+void ipt_print_icmp_code(FILE *out, const struct bf_match *m);
 
 #define ipt_err(ctx, ...)                                                      \
 	bf_log_at(BF_LOG_ERROR, (ctx)->file, (ctx)->line, 0, __VA_ARGS__)

@@ -182,11 +182,8 @@ int ipt_th_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 void ipt_th_print(FILE *out, const struct bf_rule *rule,
 		  const struct bf_match *m)
 {
-	fprintf(out, "%s --%s %u", m->neg ? " !" : "",
-		m->type == BF_MATCH_TH_SPORT ? "th-sport" : "th-dport",
-		m->u.ports.lo);
-	if (m->u.ports.hi != m->u.ports.lo)
-		fprintf(out, ":%u", m->u.ports.hi);
+	ipt_print_ports(out, m,
+			m->type == BF_MATCH_TH_SPORT ? "th-sport" : "th-dport");
 }
 
 enum { IF_IIF, IF_OIF };

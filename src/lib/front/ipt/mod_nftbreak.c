@@ -266,11 +266,8 @@ void ipt_nftb_print(FILE *out, const struct bf_rule *rule,
 		break;
 	case BF_MATCH_SPORT:
 	case BF_MATCH_DPORT:
-		fprintf(out, "%s --%s %u", neg,
-			m->type == BF_MATCH_SPORT ? "sport" : "dport",
-			m->u.ports.lo);
-		if (m->u.ports.hi != m->u.ports.lo)
-			fprintf(out, ":%u", m->u.ports.hi);
+		ipt_print_ports(out, m,
+				m->type == BF_MATCH_SPORT ? "sport" : "dport");
 		break;
 	case BF_MATCH_TCPFLAGS:
 		fprintf(out, "%s --tcp-flags 0x%02x/0x%02x", neg,
@@ -278,11 +275,7 @@ void ipt_nftb_print(FILE *out, const struct bf_rule *rule,
 		break;
 	case BF_MATCH_ICMP:
 		fprintf(out, "%s --icmp-type %u", neg, m->u.icmp.type);
-		if (m->u.icmp.code_lo != 0 || m->u.icmp.code_hi != 0xff) {
-			fprintf(out, "/%u", m->u.icmp.code_lo);
-			if (m->u.icmp.code_hi != m->u.icmp.code_lo)
-				fprintf(out, ":%u", m->u.icmp.code_hi);
-		}
+		ipt_print_icmp_code(out, m);
 		break;
 	default:
 		break;

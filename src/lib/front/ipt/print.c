@@ -78,11 +78,20 @@ static void print_addr(FILE *out, const struct bf_match *m, char letter,
 			inet_ntop(af, m->u.addr.mask, buf, sizeof(buf)));
 }
 
-static void print_ports(FILE *out, const struct bf_match *m, const char *opt)
+void ipt_print_ports(FILE *out, const struct bf_match *m, const char *opt)
 {
 	fprintf(out, "%s --%s %u", m->neg ? " !" : "", opt, m->u.ports.lo);
 	if (m->u.ports.hi != m->u.ports.lo)
 		fprintf(out, ":%u", m->u.ports.hi);
+}
+
+void ipt_print_icmp_code(FILE *out, const struct bf_match *m)
+{
+	if (m->u.icmp.code_lo == 0 && m->u.icmp.code_hi == 0xff)
+		return;
+	fprintf(out, "/%u", m->u.icmp.code_lo);
+	if (m->u.icmp.code_hi != m->u.icmp.code_lo)
+		fprintf(out, ":%u", m->u.icmp.code_hi);
 }
 
 /* print_tcpf(): names in tcp_flag_names[] order, NONE for no flag. */
@@ -196,10 +205,10 @@ static void print_module_match(FILE *out, const struct bf_rule *rule,
 
 	switch (m->type) {
 	case BF_MATCH_SPORT:
-		print_ports(out, m, "sport");
+		ipt_print_ports(out, m, "sport");
 		break;
 	case BF_MATCH_DPORT:
-		print_ports(out, m, "dport");
+		ipt_print_ports(out, m, "dport");
 		break;
 	case BF_MATCH_TCPFLAGS:
 		fprintf(out, "%s --tcp-flags ", neg);
@@ -218,11 +227,7 @@ static void print_module_match(FILE *out, const struct bf_rule *rule,
 		} else {
 			fprintf(out, "%s --icmp-type %u", neg, m->u.icmp.type);
 		}
-		if (m->u.icmp.code_lo != 0 || m->u.icmp.code_hi != 0xff) {
-			fprintf(out, "/%u", m->u.icmp.code_lo);
-			if (m->u.icmp.code_hi != m->u.icmp.code_lo)
-				fprintf(out, ":%u", m->u.icmp.code_hi);
-		}
+		ipt_print_icmp_code(out, m);
 		break;
 	case BF_MATCH_MULTIPORT:
 		fprintf(out, "%s --%s ", neg,

@@ -160,6 +160,21 @@ struct bf_nft_set *bf_nft_set_find(const struct bf_nft_table *t,
 	return NULL;
 }
 
+const struct bf_nft_expr *nft_vmap_elems(const struct bf_nft_table *t,
+					 const struct bf_nft_stmt *s)
+{
+	const struct bf_nft_expr *m;
+	const struct bf_nft_set *ns;
+
+	if (s->kind != BF_NFT_S_MATCH || s->u.match.op != BF_NFT_OP_VMAP)
+		return NULL;
+	m = s->u.match.rhs;
+	if (m->kind != BF_NFT_E_SETREF)
+		return m;
+	ns = bf_nft_set_find(t, m->text);
+	return ns ? ns->elems : NULL;
+}
+
 const char *nft_intern_file(struct bf_nft *nft, const char *file)
 {
 	char **v;

@@ -144,6 +144,10 @@ void nft_rule_release(struct bf_nft_rule *r);
 void nft_chain_release(struct bf_nft_chain *c);
 void nft_set_release(struct bf_nft_set *s);
 void nft_table_release(struct bf_nft_table *t);
+/* The elements of a verdict map statement (`... vmap { ... }` or
+ * `vmap @name`); NULL if s is no vmap or names an unknown set. */
+const struct bf_nft_expr *nft_vmap_elems(const struct bf_nft_table *t,
+					 const struct bf_nft_stmt *s);
 
 /* ---- bpf.c (bpfilter's `bpf` statement, BF_NFT_S_BPF) ---- */
 

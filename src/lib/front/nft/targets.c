@@ -50,24 +50,16 @@ static void mark_reach(const struct bf_nft_table *t,
 		const struct bf_nft_rule *r = &ch->rules[i];
 		for (size_t j = 0; j < r->n_stmts; j++) {
 			const struct bf_nft_stmt *s = &r->stmts[j];
+			const struct bf_nft_expr *m = nft_vmap_elems(t, s);
 			const char *names[64];
 			size_t n = 0;
 			if (s->kind == BF_NFT_S_VERDICT && s->u.verdict.chain)
 				names[n++] = s->u.verdict.chain;
-			if (s->kind == BF_NFT_S_MATCH &&
-			    s->u.match.op == BF_NFT_OP_VMAP) {
-				const struct bf_nft_expr *m = s->u.match.rhs;
-				if (m->kind == BF_NFT_E_SETREF) {
-					const struct bf_nft_set *ns =
-						bf_nft_set_find(t, m->text);
-					m = ns ? ns->elems : NULL;
-				}
-				for (size_t k = 0; m && k < m->n_sub; k++) {
-					const struct bf_nft_expr *e = m->sub[k];
-					if (e->n_sub > 1 && e->sub[1]->text &&
-					    n < ARRAY_SIZE(names))
-						names[n++] = e->sub[1]->text;
-				}
+			for (size_t k = 0; m && k < m->n_sub; k++) {
+				const struct bf_nft_expr *e = m->sub[k];
+				if (e->n_sub > 1 && e->sub[1]->text &&
+				    n < ARRAY_SIZE(names))
+					names[n++] = e->sub[1]->text;
 			}
 			for (size_t k = 0; k < n; k++) {
 				const struct bf_nft_chain *nx =
