@@ -16,6 +16,7 @@
 #include "bpfilter/front_nft.h"
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "nfttest.h"
 
 static const char ruleset[] =
 	"table inet t {\n"
@@ -34,30 +35,6 @@ static const char ruleset[] =
 	"  }\n"
 	"}\n";
 
-static struct bf_ruleset *lower(const char *text)
-{
-	struct bf_nft *nft = NULL;
-	struct bf_ruleset *rs = bf_ruleset_new();
-
-	assert_non_null(rs);
-	assert_int_equal(bf_nft_parse_str(text, "t.nft", &nft), 0);
-	assert_int_equal(bf_nft_lower(nft, rs), 0);
-	bf_nft_free(&nft);
-	return rs;
-}
-
-static char *text_of(const struct bf_ruleset *rs, enum bf_family f)
-{
-	char *t = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&t, &len);
-
-	assert_non_null(m);
-	assert_int_equal(bf_ipt_print(m, rs, f, 0), 0);
-	fclose(m);
-	return t;
-}
-
 static const struct bf_chain *chain_in(const struct bf_ruleset *rs,
 				       enum bf_family f)
 {
@@ -70,7 +47,7 @@ static const struct bf_chain *chain_in(const struct bf_ruleset *rs,
 /* The lowering marks what nft evaluates differently from iptables. */
 static void test_lowering_marks(void **state)
 {
-	struct bf_ruleset *rs = lower(ruleset);
+	struct bf_ruleset *rs = bft_nft_lower_ok(ruleset);
 	const struct bf_chain *c4 = chain_in(rs, BF_FAMILY_INET4);
 	const struct bf_chain *c6 = chain_in(rs, BF_FAMILY_INET6);
 	const struct bf_rule *r;
@@ -98,8 +75,7 @@ static void test_lowering_marks(void **state)
 		r = &c6->rules[i];
 		if (r->n_matches && r->matches[0].nft == BF_NFT_RAW) {
 			assert_int_equal(r->matches[0].u.proto, 6);
-			assert_int_equal(r->matches[1].type,
-					 BF_MATCH_L4PROTO);
+			assert_int_equal(r->matches[1].type, BF_MATCH_L4PROTO);
 			assert_int_equal(r->matches[1].nft, BF_NFT_BREAK);
 			break;
 		}
@@ -112,18 +88,18 @@ static void test_lowering_marks(void **state)
  * says -m nft for each marked match. */
 static void test_text_round_trip(void **state)
 {
-	struct bf_ruleset *rs = lower(ruleset);
+	struct bf_ruleset *rs = bft_nft_lower_ok(ruleset);
 
 	(void)state;
 	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
-		_cleanup_free_ char *a = text_of(rs, f), *b = NULL;
+		_cleanup_free_ char *a = bft_ipt_text(rs, f), *b = NULL;
 		struct bf_ruleset *back = bf_ruleset_new();
 		const struct bf_chain *c, *o;
 
 		assert_non_null(back);
 		if (bf_ipt_parse_restore_str(back, a, "saved", f))
 			fail_msg("does not read back:\n%s", a);
-		b = text_of(back, f);
+		b = bft_ipt_text(back, f);
 		if (strcmp(a, b))
 			fail_msg("round trip:\n%s\n---\n%s", a, b);
 		/* the matches' modes and gates survive */
@@ -142,15 +118,15 @@ static void test_text_round_trip(void **state)
 				assert_int_equal(x->nft, y->nft);
 				assert_int_equal(x->neg, y->neg);
 				if (x->type == BF_MATCH_L4HDR)
-					assert_int_equal(
-						x->u.l4hdr.min_len,
-						y->u.l4hdr.min_len);
+					assert_int_equal(x->u.l4hdr.min_len,
+							 y->u.l4hdr.min_len);
 			}
 		}
 		if (f == BF_FAMILY_INET4) {
 			assert_non_null(strstr(
-				a, "-A in -p tcp -m nft --l4hdr 6:14 --dport 22 "
-				   "! --tcp-flags 0x02/0x00 -j ACCEPT"));
+				a,
+				"-A in -p tcp -m nft --l4hdr 6:14 --dport 22 "
+				"! --tcp-flags 0x02/0x00 -j ACCEPT"));
 		} else {
 			assert_non_null(strstr(
 				a, "-A in -m nft --nexthdr 6 --l4proto 6 "
@@ -180,9 +156,9 @@ static void test_text_errors(void **state)
 		snprintf(text, sizeof(text), "*filter\n%s\nCOMMIT\n", bad[i]);
 		memset(&cap, 0, sizeof(cap));
 		bf_log_set(bft_log_capture, &cap);
-		assert_int_not_equal(
-			bf_ipt_parse_restore_str(rs, text, "t", BF_FAMILY_INET6),
-			0);
+		assert_int_not_equal(bf_ipt_parse_restore_str(rs, text, "t",
+							      BF_FAMILY_INET6),
+				     0);
 		bf_log_set(NULL, NULL);
 		assert_non_null(strstr(cap.text, "nft"));
 		bf_ruleset_free(&rs);
@@ -258,7 +234,7 @@ static void test_eval(void **state)
 		"    ip6 nexthdr 0 meta l4proto udp drop\n"
 		"  }\n"
 		"}\n";
-	struct bf_ruleset *rs = lower(text);
+	struct bf_ruleset *rs = bft_nft_lower_ok(text);
 	uint8_t b[256], tcp[20] = { 0 }, ext[16] = { 0 };
 	size_t len;
 

@@ -18,42 +18,8 @@
 #include "bpfilter/front_nft.h"
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "nfttest.h"
 #include "check/check.h"
-
-static struct bf_ruleset *lower(const char *text, struct bft_logcap *cap,
-				int *ret)
-{
-	struct bf_nft *nft = NULL;
-	struct bf_ruleset *rs = NULL;
-	int r;
-
-	memset(cap, 0, sizeof(*cap));
-	bf_log_set(bft_log_capture, cap);
-	r = bf_nft_parse_str(text, "t.nft", &nft);
-	if (!r) {
-		rs = bf_ruleset_new();
-		assert_non_null(rs);
-		r = bf_nft_lower(nft, rs);
-	}
-	bf_log_set(NULL, NULL);
-	bf_nft_free(&nft);
-	if (r)
-		bf_ruleset_free(&rs);
-	*ret = r;
-	return rs;
-}
-
-static char *ipt_text(const struct bf_ruleset *rs, enum bf_family f)
-{
-	char *out = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&out, &len);
-
-	assert_non_null(m);
-	assert_int_equal(bf_ipt_print(m, rs, f, 0), 0);
-	fclose(m);
-	return out;
-}
 
 static const char rules[] =
 	"table ip t {\n"
@@ -95,19 +61,13 @@ static const char want4[] =
 /* lowered, read back, printed as nft and lowered again */
 static void test_lower_roundtrip(void **state)
 {
-	struct bft_logcap cap;
-	int r;
-	struct bf_ruleset *rs = lower(rules, &cap, &r);
+	struct bf_ruleset *rs = bft_nft_lower_ok(rules);
 	_cleanup_free_ char *got = NULL, *again = NULL, *nfttext = NULL;
 	struct bf_ruleset *rs2 = bf_ruleset_new(), *rs3 = bf_ruleset_new();
 	struct bf_nft *nft = NULL;
-	size_t len = 0;
-	FILE *m;
 
 	(void)state;
-	if (!rs)
-		fail_msg("lowering failed (%d): %s", r, cap.text);
-	got = ipt_text(rs, BF_FAMILY_INET4);
+	got = bft_ipt_text(rs, BF_FAMILY_INET4);
 	if (strcmp(got, want4))
 		fail_msg("lowered:\n%s\nwanted:\n%s", got, want4);
 	assert_int_equal(bf_ipt_parse_restore_str(rs2, got, "lowered",
@@ -116,7 +76,7 @@ static void test_lower_roundtrip(void **state)
 	/* read back, -p comes first (the rule's protocol, iptables'
 	 * order); both matches are pure tests, the order does not
 	 * change a verdict */
-	again = ipt_text(rs2, BF_FAMILY_INET4);
+	again = bft_ipt_text(rs2, BF_FAMILY_INET4);
 	{
 		const char *a = "-A c -m nftether --nft-ether-daddr "
 				"02:bf:d1:00:01:01 -p udp -m nft",
@@ -130,36 +90,14 @@ static void test_lower_roundtrip(void **state)
 		assert_string_equal(again, got);
 	}
 
-	m = open_memstream(&nfttext, &len);
-	assert_non_null(m);
-	assert_int_equal(bf_nft_print_ir(m, rs, BF_FAMILY_INET4, "b4", false),
-			 0);
-	fclose(m);
+	nfttext = bft_nft_ir_text(rs, BF_FAMILY_INET4);
 	assert_non_null(strstr(nfttext, "ether daddr != ff:ff:ff:ff:ff:ff"));
 	assert_non_null(strstr(nfttext, "ether type 0x88a8"));
 	if (bf_nft_parse_str(nfttext, "printed.nft", &nft) ||
 	    bf_nft_lower(nft, rs3))
 		fail_msg("the printed IR does not read back:\n%s", nfttext);
-	{
-		const struct bf_chain *a = bf_ruleset_chain(rs, 0, "c");
-		const struct bf_chain *b = bf_ruleset_chain(rs3, 0, "c");
-
-		assert_non_null(a);
-		assert_non_null(b);
-		assert_int_equal(a->n_rules, b->n_rules);
-		for (size_t i = 0; i < a->n_rules; i++) {
-			_cleanup_free_ char *x = NULL, *y = NULL;
-			size_t lx = 0, ly = 0;
-			FILE *mx = open_memstream(&x, &lx);
-			FILE *my = open_memstream(&y, &ly);
-
-			bf_ipt_print_rule(mx, &a->rules[i]);
-			bf_ipt_print_rule(my, &b->rules[i]);
-			fclose(mx);
-			fclose(my);
-			assert_string_equal(x, y);
-		}
-	}
+	assert_non_null(bf_ruleset_chain(rs, BF_FAMILY_INET4, "c"));
+	bft_same_rules(rs, rs3, "c", false, nfttext);
 	bf_nft_free(&nft);
 	bf_ruleset_free(&rs);
 	bf_ruleset_free(&rs2);
@@ -184,18 +122,12 @@ static void test_text_errors(void **state)
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		char text[256];
-		struct bft_logcap cap = { 0 };
-		struct bf_ruleset *rs = bf_ruleset_new();
-		int r;
+		struct bft_logcap cap;
 
 		snprintf(text, sizeof(text), "*filter\n%s\nCOMMIT\n", bad[i]);
-		bf_log_set(bft_log_capture, &cap);
-		r = bf_ipt_parse_restore_str(rs, text, "t", BF_FAMILY_INET4);
-		bf_log_set(NULL, NULL);
-		if (!r)
+		if (!bft_ipt_restore(text, "t", &cap))
 			fail_msg("accepted: %s", bad[i]);
 		assert_non_null(strstr(cap.text, "nftether"));
-		bf_ruleset_free(&rs);
 	}
 }
 
@@ -224,7 +156,7 @@ static void test_refused(void **state)
 		snprintf(text, sizeof(text),
 			 "table ip t {\n\tchain c {\n\t\t%s\n\t}\n}\n",
 			 cases[i].rule);
-		rs = lower(text, &cap, &r);
+		rs = bft_nft_lower(text, &cap, &r);
 		assert_null(rs);
 		assert_int_not_equal(r, 0);
 		if (!strstr(cap.text, cases[i].why))
@@ -241,8 +173,7 @@ static void test_vlan_xdp(void **state)
 	assert_true(bf_check_match_supported(BF_MATCH_VLAN, BF_ATTACH_NF));
 	assert_true(bf_check_match_supported(BF_MATCH_VLAN, BF_ATTACH_TC));
 	assert_false(bf_check_match_supported(BF_MATCH_VLAN, BF_ATTACH_XDP));
-	assert_true(bf_check_match_supported(BF_MATCH_ETH_TYPE,
-					     BF_ATTACH_XDP));
+	assert_true(bf_check_match_supported(BF_MATCH_ETH_TYPE, BF_ATTACH_XDP));
 }
 
 int main(void)

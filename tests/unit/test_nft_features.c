@@ -20,42 +20,7 @@
 #include "bpfilter/front_nft.h"
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
-
-/* Lower `text` into a new ruleset (NULL on failure, log in cap). */
-static struct bf_ruleset *lower(const char *text, struct bft_logcap *cap,
-				int *ret)
-{
-	struct bf_nft *nft = NULL;
-	struct bf_ruleset *rs = NULL;
-	int r;
-
-	memset(cap, 0, sizeof(*cap));
-	bf_log_set(bft_log_capture, cap);
-	r = bf_nft_parse_str(text, "t.nft", &nft);
-	if (!r) {
-		rs = bf_ruleset_new();
-		assert_non_null(rs);
-		r = bf_nft_lower(nft, rs);
-	}
-	bf_log_set(NULL, NULL);
-	bf_nft_free(&nft);
-	if (r)
-		bf_ruleset_free(&rs);
-	*ret = r;
-	return rs;
-}
-
-static char *ipt_text(const struct bf_ruleset *rs, enum bf_family f)
-{
-	char *out = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&out, &len);
-
-	assert_non_null(m);
-	assert_int_equal(bf_ipt_print(m, rs, f, 0), 0);
-	fclose(m);
-	return out;
-}
+#include "nfttest.h"
 
 /* The family's iptables-save text must be `want` (NULL: not checked) and
  * read back (bf_ipt_parse_restore_str(), what apply does) to the same
@@ -63,7 +28,7 @@ static char *ipt_text(const struct bf_ruleset *rs, enum bf_family f)
 static void check_family(const struct bf_ruleset *rs, enum bf_family f,
 			 const char *want)
 {
-	_cleanup_free_ char *got = ipt_text(rs, f);
+	_cleanup_free_ char *got = bft_ipt_text(rs, f);
 	_cleanup_free_ char *again = NULL;
 	struct bf_ruleset *rs2 = bf_ruleset_new();
 
@@ -72,7 +37,7 @@ static void check_family(const struct bf_ruleset *rs, enum bf_family f,
 		fail_msg("lowered:\n%s\nwanted:\n%s", got, want);
 	if (bf_ipt_parse_restore_str(rs2, got, "lowered", f))
 		fail_msg("the lowered text does not read back:\n%s", got);
-	again = ipt_text(rs2, f);
+	again = bft_ipt_text(rs2, f);
 	if (strcmp(got, again))
 		fail_msg("read back as:\n%s\nfrom:\n%s", again, got);
 	bf_ruleset_free(&rs2);
@@ -82,47 +47,31 @@ static void check_family(const struct bf_ruleset *rs, enum bf_family f,
  * the same rules of chain `ch`. */
 static void check_print_ir(const struct bf_ruleset *rs, const char *ch)
 {
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = bft_nft_ir_text(rs, BFT_ALL_FAMILIES);
 	struct bf_ruleset *rs2 = bf_ruleset_new();
 	struct bf_nft *again = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&text, &len);
 
-	assert_non_null(m);
 	assert_non_null(rs2);
-	for (int f = 0; f < BF_FAMILY_COUNT; f++)
-		assert_int_equal(
-			bf_nft_print_ir(m, rs, f, f ? "b6" : "b4", false), 0);
-	fclose(m);
 	if (bf_nft_parse_str(text, "printed.nft", &again))
 		fail_msg("the printed IR does not parse:\n%s", text);
 	if (bf_nft_lower(again, rs2))
 		fail_msg("the printed IR does not lower:\n%s", text);
-	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
-		const struct bf_chain *a = bf_ruleset_chain(rs, f, ch);
-		const struct bf_chain *b = bf_ruleset_chain(rs2, f, ch);
-		if (!a)
-			continue;
-		assert_non_null(b);
-		assert_int_equal(a->n_rules, b->n_rules);
-		for (size_t i = 0; i < a->n_rules; i++) {
-			char *x = NULL, *y = NULL;
-			size_t lx = 0, ly = 0;
-			FILE *mx = open_memstream(&x, &lx);
-			FILE *my = open_memstream(&y, &ly);
-			bf_ipt_print_rule(mx, &a->rules[i]);
-			bf_ipt_print_rule(my, &b->rules[i]);
-			fclose(mx);
-			fclose(my);
-			if (strcmp(x, y))
-				fail_msg("rule %zu: %s became %s\n(printed:\n%s)",
-					 i, x, y, text);
-			free(x);
-			free(y);
-		}
-	}
+	bft_same_rules(rs, rs2, ch, false, text);
 	bf_nft_free(&again);
 	bf_ruleset_free(&rs2);
+}
+
+/* `text` must fail to lower with want_r, the log saying `why`. */
+static void refused(const char *text, int want_r, const char *why)
+{
+	struct bft_logcap cap;
+	int r;
+	struct bf_ruleset *rs = bft_nft_lower(text, &cap, &r);
+
+	assert_null(rs);
+	assert_int_equal(r, want_r);
+	if (!strstr(cap.text, why))
+		fail_msg("log lacks \"%s\":\n%s", why, cap.text);
 }
 
 #define HEAD                                                                   \
@@ -134,45 +83,40 @@ static void check_print_ir(const struct bf_ruleset *rs, const char *ch)
  * arithmetic of nft_limit_init(). */
 static void test_limit(void **state)
 {
-	struct bft_logcap cap;
 	struct bf_ruleset *rs;
 	uint64_t max, cost;
-	int r;
 
 	(void)state;
-	rs = lower("table ip t {\n\tchain c {\n"
-		   "\t\ttype filter hook input priority 0;\n"
-		   "\t\tlimit rate 10/second accept\n"
-		   "\t\tlimit rate over 400/minute burst 7 packets drop\n"
-		   "\t\tlimit rate 1 mbytes/second accept\n"
-		   "\t\tlimit rate over 5 kbytes/hour burst 300 bytes drop\n"
-		   "\t\tiifname \"lo\" limit rate 2/day counter\n"
-		   "\t}\n}\n",
-		   &cap, &r);
-	if (!rs)
-		fail_msg("lowering failed (%d): %s", r, cap.text);
+	rs = bft_nft_lower_ok(
+		"table ip t {\n\tchain c {\n"
+		"\t\ttype filter hook input priority 0;\n"
+		"\t\tlimit rate 10/second accept\n"
+		"\t\tlimit rate over 400/minute burst 7 packets drop\n"
+		"\t\tlimit rate 1 mbytes/second accept\n"
+		"\t\tlimit rate over 5 kbytes/hour burst 300 bytes drop\n"
+		"\t\tiifname \"lo\" limit rate 2/day counter\n"
+		"\t}\n}\n");
 	check_family(
 		rs, BF_FAMILY_INET4,
-		HEAD "-A c -m nftlimit --nft-rate 10 --nft-unit 1 --nft-burst 5 -j ACCEPT\n"
-		     "-A c -m nftlimit --nft-rate 400 --nft-unit 60 --nft-burst 7 --nft-over -j DROP\n"
-		     "-A c -m nftlimit --nft-rate 1048576 --nft-unit 1 --nft-bytes -j ACCEPT\n"
-		     "-A c -m nftlimit --nft-rate 5120 --nft-unit 3600 --nft-burst 300 --nft-bytes --nft-over -j DROP\n"
-		     "-A c -i lo -m nftlimit --nft-rate 2 --nft-unit 86400 --nft-burst 5\n"
-		     "COMMIT\n");
+		HEAD
+		"-A c -m nftlimit --nft-rate 10 --nft-unit 1 --nft-burst 5 -j ACCEPT\n"
+		"-A c -m nftlimit --nft-rate 400 --nft-unit 60 --nft-burst 7 --nft-over -j DROP\n"
+		"-A c -m nftlimit --nft-rate 1048576 --nft-unit 1 --nft-bytes -j ACCEPT\n"
+		"-A c -m nftlimit --nft-rate 5120 --nft-unit 3600 --nft-burst 300 --nft-bytes --nft-over -j DROP\n"
+		"-A c -i lo -m nftlimit --nft-rate 2 --nft-unit 86400 --nft-burst 5\n"
+		"COMMIT\n");
 	check_print_ir(rs, "c");
 	bf_ruleset_free(&rs);
 
 	/* a log after the limit: the rest of the rule in a helper chain,
 	 * so that the limit runs once */
-	rs = lower("table ip t {\n\tchain c {\n"
-		   "\t\ttype filter hook input priority 0;\n"
-		   "\t\tiifname \"lo\" limit rate 3/minute log prefix \"l \" "
-		   "iifname \"lo\" drop\n"
-		   "\t\tlimit rate 1/second log\n"
-		   "\t}\n}\n",
-		   &cap, &r);
-	if (!rs)
-		fail_msg("lowering failed (%d): %s", r, cap.text);
+	rs = bft_nft_lower_ok(
+		"table ip t {\n\tchain c {\n"
+		"\t\ttype filter hook input priority 0;\n"
+		"\t\tiifname \"lo\" limit rate 3/minute log prefix \"l \" "
+		"iifname \"lo\" drop\n"
+		"\t\tlimit rate 1/second log\n"
+		"\t}\n}\n");
 	check_family(
 		rs, BF_FAMILY_INET4,
 		"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
@@ -190,33 +134,32 @@ static void test_limit(void **state)
 	 * cost * burst; bytes: bucket = unit * 1e9 * (rate + burst) /
 	 * rate */
 	assert_int_equal(bf_nft_limit_bucket(
-				 &(struct bf_nft_limit){ .rate = 10,
-							 .unit = 1,
-							 .burst = 0 },
+				 &(struct bf_nft_limit){
+					 .rate = 10, .unit = 1, .burst = 0 },
 				 &max, &cost),
 			 0);
 	assert_true(cost == 100000000ull && max == 500000000ull);
 	assert_int_equal(bf_nft_limit_bucket(
-				 &(struct bf_nft_limit){ .rate = 3,
-							 .unit = 1,
-							 .burst = 2 },
+				 &(struct bf_nft_limit){
+					 .rate = 3, .unit = 1, .burst = 2 },
 				 &max, &cost),
 			 0);
 	assert_true(cost == 333333333ull && max == 666666666ull);
-	assert_int_equal(bf_nft_limit_bucket(
-				 &(struct bf_nft_limit){ .rate = 1024,
-							 .unit = 1,
-							 .burst = 512,
-							 .bytes = true },
-				 &max, &cost),
-			 0);
+	assert_int_equal(
+		bf_nft_limit_bucket(&(struct bf_nft_limit){ .rate = 1024,
+							    .unit = 1,
+							    .burst = 512,
+							    .bytes = true },
+				    &max, &cost),
+		0);
 	assert_true(max == 1500000000ull);
-	assert_int_equal(bf_nft_limit_bucket(&(struct bf_nft_limit){ .unit = 1 },
-					     &max, &cost),
-			 -EINVAL);
+	assert_int_equal(
+		bf_nft_limit_bucket(&(struct bf_nft_limit){ .unit = 1 }, &max,
+				    &cost),
+		-EINVAL);
 	assert_int_equal(bf_nft_limit_bucket(
-				 &(struct bf_nft_limit){ .rate = 1,
-							 .unit = UINT64_MAX / 10 },
+				 &(struct bf_nft_limit){
+					 .rate = 1, .unit = UINT64_MAX / 10 },
 				 &max, &cost),
 			 -EOVERFLOW);
 }
@@ -226,24 +169,20 @@ static void test_limit(void **state)
  * what nft lists). */
 static void test_th(void **state)
 {
-	struct bft_logcap cap;
 	struct bf_ruleset *rs;
 	_cleanup_free_ char *t4 = NULL;
-	int r;
 
 	(void)state;
-	rs = lower("table inet t {\n\tchain c {\n"
-		   "\t\ttype filter hook input priority 0;\n"
-		   "\t\tth dport 4001 drop\n"
-		   "\t\tth sport != 1-1023 th dport { 53, 4002-4009 } accept\n"
-		   "\t\tmeta l4proto udp th dport 4010 drop\n"
-		   "\t}\n}\n",
-		   &cap, &r);
-	if (!rs)
-		fail_msg("lowering failed (%d): %s", r, cap.text);
+	rs = bft_nft_lower_ok(
+		"table inet t {\n\tchain c {\n"
+		"\t\ttype filter hook input priority 0;\n"
+		"\t\tth dport 4001 drop\n"
+		"\t\tth sport != 1-1023 th dport { 53, 4002-4009 } accept\n"
+		"\t\tmeta l4proto udp th dport 4010 drop\n"
+		"\t}\n}\n");
 	check_family(rs, BF_FAMILY_INET4, NULL);
 	check_family(rs, BF_FAMILY_INET6, NULL);
-	t4 = ipt_text(rs, BF_FAMILY_INET4);
+	t4 = bft_ipt_text(rs, BF_FAMILY_INET4);
 	assert_non_null(strstr(t4, "-A c -m th --th-dport 4001 -j DROP\n"));
 	assert_non_null(strstr(t4, "-A c -m th ! --th-sport 1:1023 -m th "
 				   "--th-dport 53 -j ACCEPT\n"));
@@ -260,29 +199,26 @@ static void test_th(void **state)
  * bpfilter's SRC_NAT, DST_NAT, DYING names); ct direction. */
 static void test_ct(void **state)
 {
-	struct bft_logcap cap;
 	struct bf_ruleset *rs;
-	int r;
 
 	(void)state;
-	rs = lower("table ip t {\n\tchain c {\n"
-		   "\t\ttype filter hook input priority 0;\n"
-		   "\t\tct status assured,seen-reply accept\n"
-		   "\t\tct status ! expected drop\n"
-		   "\t\tct status snat,dnat,dying drop\n"
-		   "\t\tct direction reply accept\n"
-		   "\t\tct direction != reply drop\n"
-		   "\t}\n}\n",
-		   &cap, &r);
-	if (!rs)
-		fail_msg("lowering failed (%d): %s", r, cap.text);
-	check_family(rs, BF_FAMILY_INET4,
-		     HEAD "-A c -m conntrack --ctstatus SEEN_REPLY,ASSURED -j ACCEPT\n"
-			  "-A c -m conntrack ! --ctstatus EXPECTED -j DROP\n"
-			  "-A c -m conntrack --ctstatus SRC_NAT,DST_NAT,DYING -j DROP\n"
-			  "-A c -m conntrack --ctdir REPLY -j ACCEPT\n"
-			  "-A c -m conntrack --ctdir ORIGINAL -j DROP\n"
-			  "COMMIT\n");
+	rs = bft_nft_lower_ok("table ip t {\n\tchain c {\n"
+			      "\t\ttype filter hook input priority 0;\n"
+			      "\t\tct status assured,seen-reply accept\n"
+			      "\t\tct status ! expected drop\n"
+			      "\t\tct status snat,dnat,dying drop\n"
+			      "\t\tct direction reply accept\n"
+			      "\t\tct direction != reply drop\n"
+			      "\t}\n}\n");
+	check_family(
+		rs, BF_FAMILY_INET4,
+		HEAD
+		"-A c -m conntrack --ctstatus SEEN_REPLY,ASSURED -j ACCEPT\n"
+		"-A c -m conntrack ! --ctstatus EXPECTED -j DROP\n"
+		"-A c -m conntrack --ctstatus SRC_NAT,DST_NAT,DYING -j DROP\n"
+		"-A c -m conntrack --ctdir REPLY -j ACCEPT\n"
+		"-A c -m conntrack --ctdir ORIGINAL -j DROP\n"
+		"COMMIT\n");
 	check_print_ir(rs, "c");
 	bf_ruleset_free(&rs);
 }
@@ -292,23 +228,19 @@ static void test_ct(void **state)
  * through a helper chain. */
 static void test_concat(void **state)
 {
-	struct bft_logcap cap;
 	struct bf_ruleset *rs;
-	int r;
 
 	(void)state;
-	rs = lower("table ip t {\n\tchain c {\n"
-		   "\t\ttype filter hook input priority 0;\n"
-		   "\t\tip saddr . ip daddr { 192.0.2.2 . 198.51.100.1, "
-		   "192.0.2.1 . 198.51.100.0/24 } accept\n"
-		   "\t\tip saddr . iifname vmap { 192.0.2.9 . \"lo\" : drop, "
-		   "192.0.2.9 . \"veth*\" : accept }\n"
-		   "\t\tip saddr . ip daddr != { 192.0.2.3 . 198.51.100.3, "
-		   "192.0.2.4 . 198.51.100.4 } drop\n"
-		   "\t}\n}\n",
-		   &cap, &r);
-	if (!rs)
-		fail_msg("lowering failed (%d): %s", r, cap.text);
+	rs = bft_nft_lower_ok(
+		"table ip t {\n\tchain c {\n"
+		"\t\ttype filter hook input priority 0;\n"
+		"\t\tip saddr . ip daddr { 192.0.2.2 . 198.51.100.1, "
+		"192.0.2.1 . 198.51.100.0/24 } accept\n"
+		"\t\tip saddr . iifname vmap { 192.0.2.9 . \"lo\" : drop, "
+		"192.0.2.9 . \"veth*\" : accept }\n"
+		"\t\tip saddr . ip daddr != { 192.0.2.3 . 198.51.100.3, "
+		"192.0.2.4 . 198.51.100.4 } drop\n"
+		"\t}\n}\n");
 	/* elements in key order, as nft lists them */
 	check_family(rs, BF_FAMILY_INET4,
 		     "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
@@ -326,43 +258,34 @@ static void test_concat(void **state)
 	bf_ruleset_free(&rs);
 
 	/* the same source with overlapping destinations may match twice */
-	rs = lower("table ip t {\n\tchain c {\n"
-		   "\t\tip saddr . ip daddr { 192.0.2.1 . 198.51.100.1, "
-		   "192.0.2.1 . 198.51.100.0/24 } accept\n"
-		   "\t}\n}\n",
-		   &cap, &r);
-	assert_null(rs);
-	assert_int_equal(r, -EOPNOTSUPP);
-	assert_non_null(strstr(cap.text, "t.nft:3:23: unsupported: set "
-					 "elements that may overlap"));
-	rs = lower("table ip t {\n\tchain c {\n"
-		   "\t\tip saddr . ip daddr != 192.0.2.1 . 198.51.100.1 "
-		   "accept\n\t}\n}\n",
-		   &cap, &r);
-	assert_null(rs);
-	assert_int_equal(r, -EOPNOTSUPP);
-	assert_non_null(strstr(cap.text, "unsupported: a concatenation with "
-					 "this operator"));
+	refused("table ip t {\n\tchain c {\n"
+		"\t\tip saddr . ip daddr { 192.0.2.1 . 198.51.100.1, "
+		"192.0.2.1 . 198.51.100.0/24 } accept\n"
+		"\t}\n}\n",
+		-EOPNOTSUPP,
+		"t.nft:3:23: unsupported: set "
+		"elements that may overlap");
+	refused("table ip t {\n\tchain c {\n"
+		"\t\tip saddr . ip daddr != 192.0.2.1 . 198.51.100.1 "
+		"accept\n\t}\n}\n",
+		-EOPNOTSUPP,
+		"unsupported: a concatenation with "
+		"this operator");
 }
 
 /* log group: nft_log_init() logs through nfnetlink_log as xt_NFLOG;
  * snaplen is --nflog-size (NF_LOG_F_COPY_LEN). */
 static void test_log_group(void **state)
 {
-	struct bft_logcap cap;
 	struct bf_ruleset *rs;
-	int r;
 
 	(void)state;
-	rs = lower("table ip t {\n\tchain c {\n"
-		   "\t\ttype filter hook input priority 0;\n"
-		   "\t\tiifname \"lo\" log group 2 drop\n"
-		   "\t\tlog prefix \"g \" group 5 snaplen 128 "
-		   "queue-threshold 3\n"
-		   "\t}\n}\n",
-		   &cap, &r);
-	if (!rs)
-		fail_msg("lowering failed (%d): %s", r, cap.text);
+	rs = bft_nft_lower_ok("table ip t {\n\tchain c {\n"
+			      "\t\ttype filter hook input priority 0;\n"
+			      "\t\tiifname \"lo\" log group 2 drop\n"
+			      "\t\tlog prefix \"g \" group 5 snaplen 128 "
+			      "queue-threshold 3\n"
+			      "\t}\n}\n");
 	check_family(rs, BF_FAMILY_INET4,
 		     HEAD "-A c -i lo -j NFLOG --nflog-group 2\n"
 			  "-A c -i lo -j DROP\n"
@@ -377,23 +300,20 @@ static void test_log_group(void **state)
  * listing) and the MAC header's source, which is mac_mt()'s test. */
 static void test_ether(void **state)
 {
-	struct bft_logcap cap;
 	struct bf_ruleset *rs;
-	int r;
 
 	(void)state;
-	rs = lower("table ip t {\n\tchain c {\n"
-		   "\t\ttype filter hook input priority 0;\n"
-		   "\t\tiiftype ether ether saddr 0:f:54:c:11:4 accept\n"
-		   "\t\tether saddr != 02:00:00:00:00:01 drop\n"
-		   "\t}\n}\n",
-		   &cap, &r);
-	if (!rs)
-		fail_msg("lowering failed (%d): %s", r, cap.text);
+	rs = bft_nft_lower_ok(
+		"table ip t {\n\tchain c {\n"
+		"\t\ttype filter hook input priority 0;\n"
+		"\t\tiiftype ether ether saddr 0:f:54:c:11:4 accept\n"
+		"\t\tether saddr != 02:00:00:00:00:01 drop\n"
+		"\t}\n}\n");
 	check_family(rs, BF_FAMILY_INET4,
-		     HEAD "-A c -m mac --mac-source 00:0f:54:0c:11:04 -j ACCEPT\n"
-			  "-A c -m mac ! --mac-source 02:00:00:00:00:01 -j DROP\n"
-			  "COMMIT\n");
+		     HEAD
+		     "-A c -m mac --mac-source 00:0f:54:0c:11:04 -j ACCEPT\n"
+		     "-A c -m mac ! --mac-source 02:00:00:00:00:01 -j DROP\n"
+		     "COMMIT\n");
 	bf_ruleset_free(&rs);
 }
 
@@ -402,19 +322,14 @@ static void test_ether(void **state)
  * nft's. */
 static void test_iif(void **state)
 {
-	struct bft_logcap cap;
 	struct bf_ruleset *rs;
-	int r;
 
 	(void)state;
-	rs = lower("table ip t {\n\tchain c {\n"
-		   "\t\ttype filter hook forward priority 0;\n"
-		   "\t\tiif \"lo\" accept\n"
-		   "\t\tmeta oif != \"lo\" drop\n"
-		   "\t}\n}\n",
-		   &cap, &r);
-	if (!rs)
-		fail_msg("lowering failed (%d): %s", r, cap.text);
+	rs = bft_nft_lower_ok("table ip t {\n\tchain c {\n"
+			      "\t\ttype filter hook forward priority 0;\n"
+			      "\t\tiif \"lo\" accept\n"
+			      "\t\tmeta oif != \"lo\" drop\n"
+			      "\t}\n}\n");
 	check_family(rs, BF_FAMILY_INET4,
 		     "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
 		     ":OUTPUT ACCEPT [0:0]\n:c - [0:0]\n-A FORWARD -j c\n"
@@ -423,13 +338,11 @@ static void test_iif(void **state)
 		     "COMMIT\n");
 	check_print_ir(rs, "c");
 	bf_ruleset_free(&rs);
-	rs = lower("table ip t {\n\tchain c {\n"
-		   "\t\tiif \"bfnosuchif0\" accept\n\t}\n}\n",
-		   &cap, &r);
-	assert_null(rs);
-	assert_int_equal(r, -EINVAL);
-	assert_non_null(strstr(cap.text, "t.nft:3:7: interface 'bfnosuchif0' "
-					 "does not exist"));
+	refused("table ip t {\n\tchain c {\n"
+		"\t\tiif \"bfnosuchif0\" accept\n\t}\n}\n",
+		-EINVAL,
+		"t.nft:3:7: interface 'bfnosuchif0' "
+		"does not exist");
 }
 
 /* What stays refused, with positions. */
@@ -462,8 +375,7 @@ static void test_refused(void **state)
 		{ "log level audit", "unsupported: log level audit" },
 		{ "meta iiftype ppp drop",
 		  "t.nft:3:3: unsupported: meta iiftype has no IR equivalent" },
-		{ "vlan type ip drop",
-		  "unsupported: vlan type in this form" },
+		{ "vlan type ip drop", "unsupported: vlan type in this form" },
 	};
 
 	(void)state;
@@ -476,7 +388,7 @@ static void test_refused(void **state)
 		snprintf(text, sizeof(text),
 			 "table ip t {\n\tchain c {\n\t\t%s\n\t}\n}\n",
 			 cases[i].rule);
-		rs = lower(text, &cap, &r);
+		rs = bft_nft_lower(text, &cap, &r);
 		if (rs || !strstr(cap.text, cases[i].why))
 			fail_msg("%s: %d, log:\n%s\nwanted: %s", cases[i].rule,
 				 r, cap.text, cases[i].why);
@@ -510,19 +422,17 @@ static void test_limit_shared(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
-		rs = lower(texts[i], &cap, &r);
+		rs = bft_nft_lower(texts[i], &cap, &r);
 		if (rs || r != -EOPNOTSUPP || !strstr(cap.text, why[i]))
 			fail_msg("%d, log:\n%s\nwanted: %s", r, cap.text,
 				 why[i]);
 	}
 	/* selecting the family makes it one bucket again */
-	rs = lower("table inet t {\n\tchain c {\n"
-		   "\t\ttype filter hook input priority 0;\n"
-		   "\t\tmeta nfproto ipv6 tcp dport 22 limit rate 1/second "
-		   "accept\n\t}\n}\n",
-		   &cap, &r);
-	if (!rs)
-		fail_msg("lowering failed (%d): %s", r, cap.text);
+	rs = bft_nft_lower_ok(
+		"table inet t {\n\tchain c {\n"
+		"\t\ttype filter hook input priority 0;\n"
+		"\t\tmeta nfproto ipv6 tcp dport 22 limit rate 1/second "
+		"accept\n\t}\n}\n");
 	bf_ruleset_free(&rs);
 }
 
@@ -540,31 +450,27 @@ static void test_ipt_modules(void **state)
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		char text[256];
-		struct bft_logcap cap = { 0 };
-		struct bf_ruleset *rs = bf_ruleset_new();
-		int r;
+		struct bft_logcap cap;
 
-		assert_non_null(rs);
 		snprintf(text, sizeof(text),
 			 "*filter\n:INPUT ACCEPT [0:0]\n%sCOMMIT\n", bad[i]);
-		bf_log_set(bft_log_capture, &cap);
-		r = bf_ipt_parse_restore_str(rs, text, "t.rules",
-					     BF_FAMILY_INET4);
-		bf_log_set(NULL, NULL);
-		if (!r)
+		if (!bft_ipt_restore(text, "t.rules", &cap))
 			fail_msg("accepted: %s", bad[i]);
 		assert_non_null(strstr(cap.text, "t.rules:3"));
-		bf_ruleset_free(&rs);
 	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_limit),	  cmocka_unit_test(test_th),
-		cmocka_unit_test(test_ct),	  cmocka_unit_test(test_concat),
-		cmocka_unit_test(test_log_group), cmocka_unit_test(test_ether),
-		cmocka_unit_test(test_iif),	  cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_limit),
+		cmocka_unit_test(test_th),
+		cmocka_unit_test(test_ct),
+		cmocka_unit_test(test_concat),
+		cmocka_unit_test(test_log_group),
+		cmocka_unit_test(test_ether),
+		cmocka_unit_test(test_iif),
+		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_limit_shared),
 		cmocka_unit_test(test_ipt_modules),
 	};

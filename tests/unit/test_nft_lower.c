@@ -16,36 +16,17 @@
 #include "bpfilter/log.h"
 #include "bpfilter/set.h"
 #include "set/ipset.h"
+#include "nfttest.h"
 
 /* Lower `text`; returns the result, the iptables-save text of both
  * families in *out (malloc'd) and the log in cap. */
 static int lower(const char *text, char **out, struct bft_logcap *cap)
 {
-	struct bf_nft *nft = NULL;
-	struct bf_ruleset *rs = NULL;
-	size_t len = 0;
-	FILE *m;
 	int r;
+	struct bf_ruleset *rs = bft_nft_lower(text, cap, &r);
 
-	memset(cap, 0, sizeof(*cap));
-	bf_log_set(bft_log_capture, cap);
-	r = bf_nft_parse_str(text, "t.nft", &nft);
-	if (!r) {
-		rs = bf_ruleset_new();
-		assert_non_null(rs);
-		r = bf_nft_lower(nft, rs);
-	}
-	bf_log_set(NULL, NULL);
-	*out = NULL;
-	if (!r) {
-		m = open_memstream(out, &len);
-		assert_non_null(m);
-		for (int f = 0; f < BF_FAMILY_COUNT; f++)
-			assert_int_equal(bf_ipt_print(m, rs, f, 0), 0);
-		fclose(m);
-	}
+	*out = rs ? bft_ipt_text(rs, BFT_ALL_FAMILIES) : NULL;
 	bf_ruleset_free(&rs);
-	bf_nft_free(&nft);
 	return r;
 }
 
@@ -238,51 +219,19 @@ static void test_print_ir(void **state)
 		"\t\tip6 daddr 2001:db8::1-2001:db8::9 udp sport 53 counter\n"
 		"\t}\n"
 		"}\n";
-	struct bf_nft *nft = NULL, *again = NULL;
-	struct bf_ruleset *rs = bf_ruleset_new(), *rs2 = bf_ruleset_new();
-	char *text = NULL;
-	size_t len = 0;
-	FILE *m;
+	struct bf_nft *again = NULL;
+	struct bf_ruleset *rs = bft_nft_lower_ok(src), *rs2 = bf_ruleset_new();
+	char *text = bft_nft_ir_text(rs, BFT_ALL_FAMILIES);
 
 	(void)state;
-	assert_non_null(rs);
 	assert_non_null(rs2);
-	assert_int_equal(bf_nft_parse_str(src, "t.nft", &nft), 0);
-	assert_int_equal(bf_nft_lower(nft, rs), 0);
-	m = open_memstream(&text, &len);
-	assert_non_null(m);
-	for (int f = 0; f < BF_FAMILY_COUNT; f++)
-		assert_int_equal(
-			bf_nft_print_ir(m, rs, f, f ? "b6" : "b4", false), 0);
-	fclose(m);
 	if (bf_nft_parse_str(text, "printed.nft", &again))
 		fail_msg("the printed IR does not parse:\n%s", text);
 	if (bf_nft_lower(again, rs2))
 		fail_msg("the printed IR does not lower:\n%s", text);
 	/* same user-chain rules, family by family */
-	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
-		const struct bf_chain *a = bf_ruleset_chain(rs, f, "in");
-		const struct bf_chain *b = bf_ruleset_chain(rs2, f, "in");
-		assert_non_null(a);
-		assert_non_null(b);
-		assert_int_equal(a->n_rules, b->n_rules);
-		for (size_t i = 0; i < a->n_rules; i++) {
-			char *x = NULL, *y = NULL;
-			size_t lx = 0, ly = 0;
-			FILE *mx = open_memstream(&x, &lx);
-			FILE *my = open_memstream(&y, &ly);
-			bf_ipt_print_rule(mx, &a->rules[i]);
-			bf_ipt_print_rule(my, &b->rules[i]);
-			fclose(mx);
-			fclose(my);
-			if (strcmp(x, y))
-				fail_msg("rule %zu: %s became %s", i, x, y);
-			free(x);
-			free(y);
-		}
-	}
+	bft_same_rules(rs, rs2, "in", true, NULL);
 	free(text);
-	bf_nft_free(&nft);
 	bf_nft_free(&again);
 	bf_ruleset_free(&rs);
 	bf_ruleset_free(&rs2);
@@ -394,13 +343,7 @@ static void test_sets_as_maps(void **state)
 	}
 	/* save --format nft: the sets as nft sets (the union of the
 	 * elements: adjacent pieces merged), which lower to the same */
-	len = 0;
-	m = open_memstream(&nfttext, &len);
-	assert_non_null(m);
-	for (int f = 0; f < BF_FAMILY_COUNT; f++)
-		assert_int_equal(
-			bf_nft_print_ir(m, rs, f, f ? "b6" : "b4", false), 0);
-	fclose(m);
+	nfttext = bft_nft_ir_text(rs, BFT_ALL_FAMILIES);
 	if (!strstr(nfttext,
 		    "\tset bad4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
 		    "\t\telements = { 203.0.113.0/26, "

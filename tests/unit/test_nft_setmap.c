@@ -20,6 +20,7 @@
 #include "bpfilter/set.h"
 #include "set/ipset.h"
 #include "set/nftelem.h"
+#include "nfttest.h"
 
 /* Golden text reviewed by hand:
  *  - ports: bitmap:port over the whole port range, one entry a port;
@@ -84,14 +85,26 @@ static char *lowered_text(struct bf_ruleset *rs, bool sets)
 {
 	char *text = NULL;
 	size_t len = 0;
+	FILE *m;
+
+	if (!sets)
+		return bft_ipt_text(rs, BFT_ALL_FAMILIES);
+	m = open_memstream(&text, &len);
+	assert_non_null(m);
+	bf_ipset_print(m, rs);
+	fclose(m);
+	return text;
+}
+
+/* An element as `bpfilter set` prints it for an nft set. */
+static char *elem_text(const struct bf_set *set, const struct bf_set_elem *e)
+{
+	char *text = NULL;
+	size_t len = 0;
 	FILE *m = open_memstream(&text, &len);
 
 	assert_non_null(m);
-	if (sets)
-		bf_ipset_print(m, rs);
-	else
-		for (int f = 0; f < BF_FAMILY_COUNT; f++)
-			assert_int_equal(bf_ipt_print(m, rs, f, 0), 0);
+	bf_set_nft_elem_print(m, set, e);
 	fclose(m);
 	return text;
 }
@@ -102,8 +115,6 @@ static void test_lowered(void **state)
 	struct bf_ruleset *rs = bf_ruleset_new(), *rs2 = bf_ruleset_new();
 	struct bf_ruleset *rs3 = bf_ruleset_new();
 	char *sets, *rules, *sets2, *nfttext = NULL;
-	size_t len = 0;
-	FILE *m;
 	static const char *const lookups[] = {
 		"-m set --match-set ports dst -j DROP",
 		"-m set ! --match-set ports src -j ACCEPT",
@@ -158,12 +169,7 @@ static void test_lowered(void **state)
 
 	/* save --format nft prints them as nft sets and lookups, and that
 	 * lowers to the same sets */
-	m = open_memstream(&nfttext, &len);
-	assert_non_null(m);
-	for (int f = 0; f < BF_FAMILY_COUNT; f++)
-		assert_int_equal(
-			bf_nft_print_ir(m, rs, f, f ? "b6" : "b4", false), 0);
-	fclose(m);
+	nfttext = bft_nft_ir_text(rs, BFT_ALL_FAMILIES);
 	for (size_t i = 0; i < ARRAY_SIZE(printed); i++)
 		if (!strstr(nfttext, printed[i]))
 			fail_msg("no '%s' in:\n%s", printed[i], nfttext);
@@ -297,13 +303,8 @@ static void test_elem_syntax(void **state)
 	av[0] = "192.0.2.7,udp:443";
 	assert_int_equal(bf_ipset_parse_elem(sp, 1, av, "x", 1, &e), 0);
 	{
-		char *text = NULL;
-		size_t len = 0;
-		FILE *m = open_memstream(&text, &len);
+		char *text = elem_text(sp, &e);
 
-		assert_non_null(m);
-		bf_set_nft_elem_print(m, sp, &e);
-		fclose(m);
 		assert_string_equal(text, "192.0.2.7 . 443");
 		free(text);
 	}
@@ -376,13 +377,13 @@ static void test_vmap(void **state)
 
 		assert_non_null(m);
 		assert_non_null(rs3);
-		assert_int_equal(bf_nft_print_ir(m, rs, BF_FAMILY_INET4, "p",
-						 false),
-				 0);
+		assert_int_equal(
+			bf_nft_print_ir(m, rs, BF_FAMILY_INET4, "p", false), 0);
 		fclose(m);
 		if (!strstr(t, "counter ip saddr vmap @vm\n") ||
 		    !strstr(t, "ip saddr . udp dport vmap @vn\n") ||
-		    !strstr(t, "198.51.100.200 : drop, 203.0.113.70 : accept") ||
+		    !strstr(t,
+			    "198.51.100.200 : drop, 203.0.113.70 : accept") ||
 		    strstr(t, "--return-nomatch") || strstr(t, " drop\n"))
 			fail_msg("printed:\n%s", t);
 		assert_int_equal(bf_nft_parse_str(t, "p.nft", &again), 0);
@@ -423,13 +424,8 @@ static void test_vmap(void **state)
 	av[1] = "nomatch";
 	assert_int_equal(bf_ipset_parse_elem(vm, 2, av, "x", 1, &e), 0);
 	{
-		char *t = NULL;
-		size_t len = 0;
-		FILE *m = open_memstream(&t, &len);
+		char *t = elem_text(vm, &e);
 
-		assert_non_null(m);
-		bf_set_nft_elem_print(m, vm, &e);
-		fclose(m);
 		assert_string_equal(t, "192.0.2.1 : drop");
 		free(t);
 	}

@@ -18,6 +18,7 @@
 #include "bpfilter/front_nft.h"
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "nfttest.h"
 
 /* Parse text and cut it; returns the result of bf_nft_targets(). */
 static int targets(const char *text, bool xdp, struct bf_nft **nft,
@@ -40,8 +41,6 @@ static int lower(const struct bf_nft_target *tg, char **out,
 		 struct bft_logcap *cap)
 {
 	struct bf_ruleset *rs = bf_ruleset_new();
-	size_t len = 0;
-	FILE *m;
 	int r;
 
 	assert_non_null(rs);
@@ -49,15 +48,24 @@ static int lower(const struct bf_nft_target *tg, char **out,
 	bf_log_set(bft_log_capture, cap);
 	r = bf_nft_lower_target(tg, rs, false);
 	bf_log_set(NULL, NULL);
-	*out = NULL;
-	if (!r) {
-		m = open_memstream(out, &len);
-		assert_non_null(m);
-		for (int f = 0; f < BF_FAMILY_COUNT; f++)
-			assert_int_equal(bf_ipt_print(m, rs, f, 0), 0);
-		fclose(m);
-	}
+	*out = r ? NULL : bft_ipt_text(rs, BFT_ALL_FAMILIES);
 	bf_ruleset_free(&rs);
+	return r;
+}
+
+/* `text` has one target (no XDP): lower() it. */
+static int lower_one(const char *text, char **out, struct bft_logcap *cap)
+{
+	struct bf_nft *nft = NULL;
+	struct bf_nft_target *tgs = NULL;
+	size_t n = 0;
+	int r;
+
+	assert_int_equal(targets(text, false, &nft, &tgs, &n, cap), 0);
+	assert_int_equal(n, 1);
+	r = lower(&tgs[0], out, cap);
+	bf_nft_targets_free(&tgs, n);
+	bf_nft_free(&nft);
 	return r;
 }
 
@@ -165,9 +173,8 @@ static void test_cut(void **state)
 	assert_int_equal(tgs[0].priority, 0);
 	bf_nft_targets_free(&tgs, n);
 	bf_nft_free(&nft);
-	assert_int_equal(targets("flush ruleset\n", false, &nft, &tgs, &n,
-				 &cap),
-			 0);
+	assert_int_equal(
+		targets("flush ruleset\n", false, &nft, &tgs, &n, &cap), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(tgs[0].priority, 0);
 	bf_nft_targets_free(&tgs, n);
@@ -235,16 +242,11 @@ static void test_nonip(void **state)
 		"\t\tip daddr 192.0.2.53 accept\n"
 		"\t}\n"
 		"}\n";
-	struct bf_nft *nft = NULL;
-	struct bf_nft_target *tgs = NULL;
 	struct bft_logcap cap;
 	char *got = NULL;
-	size_t n = 0;
 	(void)state;
 
-	assert_int_equal(targets(text, false, &nft, &tgs, &n, &cap), 0);
-	assert_int_equal(n, 1);
-	assert_int_equal(lower(&tgs[0], &got, &cap), 0);
+	assert_int_equal(lower_one(text, &got, &cap), 0);
 	assert_string_equal(got, "*filter\n:INPUT ACCEPT [0:0]\n"
 				 ":FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
 				 ":c - [0:0]\n-A INPUT -j c\n"
@@ -256,31 +258,22 @@ static void test_nonip(void **state)
 				 "-A c -j ACCEPT\n"
 				 "-A c -j DROP\nCOMMIT\n");
 	free(got);
-	bf_nft_targets_free(&tgs, n);
-	bf_nft_free(&nft);
 }
 
 static void refused(const char *chain_body, const char *want)
 {
 	char text[1024];
-	struct bf_nft *nft = NULL;
-	struct bf_nft_target *tgs = NULL;
 	struct bft_logcap cap;
 	char *got = NULL;
-	size_t n = 0;
 
 	snprintf(text, sizeof(text),
 		 "table netdev t {\n\tchain c {\n\t\ttype filter hook ingress "
 		 "device \"eth0\" priority 0;%s\n\t}\n\tchain r {\n"
 		 "\t\tip saddr 192.0.2.9 drop\n\t}\n}\n",
 		 chain_body);
-	assert_int_equal(targets(text, false, &nft, &tgs, &n, &cap), 0);
-	assert_int_equal(n, 1);
-	assert_int_equal(lower(&tgs[0], &got, &cap), -EOPNOTSUPP);
+	assert_int_equal(lower_one(text, &got, &cap), -EOPNOTSUPP);
 	if (!strstr(cap.text, want))
 		fail_msg("log lacks \"%s\":\n%s", want, cap.text);
-	bf_nft_targets_free(&tgs, n);
-	bf_nft_free(&nft);
 }
 
 static void test_refusals(void **state)
@@ -301,7 +294,8 @@ static void test_refusals(void **state)
 		"conntrack has not seen the packet yet");
 	refused("\n\t\tmeta nfproto ipv4 accept",
 		"meta nfproto in netdev chain c");
-	refused("\n\t\tmeta length 100 accept", "meta length in netdev chain c");
+	refused("\n\t\tmeta length 100 accept",
+		"meta length in netdev chain c");
 }
 
 /* What passes the non-IP analysis: rules that cannot match such frames
@@ -321,23 +315,16 @@ static void test_nonip_ok(void **state)
 
 	for (size_t i = 0; i < ARRAY_SIZE(bodies); i++) {
 		char text[1024], *got = NULL;
-		struct bf_nft *nft = NULL;
-		struct bf_nft_target *tgs = NULL;
 		struct bft_logcap cap;
-		size_t n = 0;
 
 		snprintf(text, sizeof(text),
 			 "table netdev t {\n\tchain c {\n\t\ttype filter hook "
 			 "ingress device \"eth0\" priority 0;%s\n\t}\n"
 			 "\tchain r {\n\t\tip saddr 192.0.2.9 drop\n\t}\n}\n",
 			 bodies[i]);
-		assert_int_equal(targets(text, false, &nft, &tgs, &n, &cap),
-				 0);
-		if (lower(&tgs[0], &got, &cap))
+		if (lower_one(text, &got, &cap))
 			fail_msg("case %zu refused: %s", i, cap.text);
 		free(got);
-		bf_nft_targets_free(&tgs, n);
-		bf_nft_free(&nft);
 	}
 }
 
@@ -354,15 +341,11 @@ static void test_inet_proto_set(void **state)
 		"\t\tmeta protocol { ip, ip6 } ip daddr 192.0.2.1 drop\n"
 		"\t}\n"
 		"}\n";
-	struct bf_nft *nft = NULL;
-	struct bf_nft_target *tgs = NULL;
 	struct bft_logcap cap;
 	char *got = NULL;
-	size_t n = 0;
 	(void)state;
 
-	assert_int_equal(targets(text, false, &nft, &tgs, &n, &cap), 0);
-	assert_int_equal(lower(&tgs[0], &got, &cap), 0);
+	assert_int_equal(lower_one(text, &got, &cap), 0);
 	assert_string_equal(got, "*filter\n:INPUT ACCEPT [0:0]\n"
 				 ":FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
 				 ":c - [0:0]\n-A INPUT -j c\n"
@@ -372,15 +355,13 @@ static void test_inet_proto_set(void **state)
 				 ":c - [0:0]\n-A INPUT -j c\n"
 				 "-A c -s 2001:db8::1/128 -j DROP\nCOMMIT\n");
 	free(got);
-	bf_nft_targets_free(&tgs, n);
-	bf_nft_free(&nft);
 }
 
 /* Priority tokens of nf slot names */
 static void test_prio_token(void **state)
 {
-	static const int prios[] = { 0, 10, -10, -300, 2147483647,
-				     -2147483647 - 1 };
+	static const int prios[] = { 0,	   10,	       -10,
+				     -300, 2147483647, -2147483647 - 1 };
 	(void)state;
 
 	for (size_t i = 0; i < ARRAY_SIZE(prios); i++) {
@@ -409,9 +390,12 @@ static void test_prio_token(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cut),	  cmocka_unit_test(test_lower),
-		cmocka_unit_test(test_nonip),	  cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_nonip_ok),  cmocka_unit_test(test_prio_token),
+		cmocka_unit_test(test_cut),
+		cmocka_unit_test(test_lower),
+		cmocka_unit_test(test_nonip),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_nonip_ok),
+		cmocka_unit_test(test_prio_token),
 		cmocka_unit_test(test_inet_proto_set),
 	};
 
