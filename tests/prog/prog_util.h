@@ -604,4 +604,69 @@ static inline struct pu_pkt pu_build(const struct pu_spec *s)
 	return p;
 }
 
+/* ---- an optimized program against the linear one ---- */
+
+/* The same ruleset compiled with an optimization (o) and without (l). */
+struct pu_pair {
+	struct pu_prog o, l;
+	const char *what; /* the optimization, for messages */
+};
+
+/* Load both: opts(true) for o, opts(false) for l, then opts(true). */
+static inline void pu_pair_load(struct bf_ruleset *rs,
+				enum bf_attach_kind attach, enum bf_hook hook,
+				enum bf_family fam, void (*opts)(bool on),
+				const char *what, struct pu_pair *p)
+{
+	p->what = what;
+	opts(true);
+	assert_int_equal(pu_load(rs, attach, hook, fam, "veth0", &p->o), 0);
+	opts(false);
+	assert_int_equal(pu_load(rs, attach, hook, fam, "veth0", &p->l), 0);
+	opts(true);
+}
+
+static inline void pu_pair_close(struct pu_pair *p)
+{
+	pu_close(&p->o);
+	pu_close(&p->l);
+}
+
+/* Run a packet through both; they must agree. Returns the verdict of the
+ * optimized program (1 accept, 0 drop). */
+static inline int pu_pair_run(const struct pu_pair *p, const struct pu_pkt *pkt,
+			      enum bf_family fam)
+{
+	int a = pu_run(&p->o, pkt->b, pkt->len, fam);
+	int b = pu_run(&p->l, pkt->b, pkt->len, fam);
+
+	assert_int_equal(a, b);
+	if (a == pu_accept(&p->o))
+		return 1;
+	assert_int_equal(a, pu_drop(&p->o));
+	return 0;
+}
+
+/* Every counter (packets and bytes) of both programs must be equal. */
+static inline void pu_pair_same_counters(const struct pu_pair *p)
+{
+	assert_int_equal(p->o.n_counters, p->l.n_counters);
+	for (uint32_t i = 0; i < p->o.n_counters; i++) {
+		struct bf_counter a = pu_counter(&p->o, i);
+		struct bf_counter b = pu_counter(&p->l, i);
+
+		if (a.packets != b.packets || a.bytes != b.bytes)
+			fail_msg("counter %u: %s %llu/%llu, linear %llu/%llu",
+				 i, p->what, (unsigned long long)a.packets,
+				 (unsigned long long)a.bytes,
+				 (unsigned long long)b.packets,
+				 (unsigned long long)b.bytes);
+	}
+}
+
+static inline uint64_t pu_packets(const struct pu_prog *p, uint32_t idx)
+{
+	return pu_counter(p, idx).packets;
+}
+
 #endif /* BPFILTER_TESTS_PROG_UTIL_H */

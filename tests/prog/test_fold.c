@@ -33,67 +33,18 @@ static void set_fold(bool on, size_t min_rules)
 	bf_fold_set_options(&o);
 }
 
-/* The same ruleset compiled folded (f) and linear (l). */
-struct pair {
-	struct pu_prog f, l;
-};
+static void fold_opts(bool on)
+{
+	set_fold(on, 2);
+}
 
+/* The same ruleset compiled folded (o) and linear (l). */
 static void load_pair(struct bf_ruleset *rs, size_t k, enum bf_family fam,
-		      struct pair *p)
+		      struct pu_pair *p)
 {
-	set_fold(true, 2);
-	assert_int_equal(pu_load(rs, kinds[k].attach, kinds[k].hook, fam,
-				 "veth0", &p->f),
-			 0);
-	set_fold(false, 2);
-	assert_int_equal(pu_load(rs, kinds[k].attach, kinds[k].hook, fam,
-				 "veth0", &p->l),
-			 0);
+	pu_pair_load(rs, kinds[k].attach, kinds[k].hook, fam, fold_opts,
+		     "folded", p);
 	set_fold(true, 8);
-}
-
-static void close_pair(struct pair *p)
-{
-	pu_close(&p->f);
-	pu_close(&p->l);
-}
-
-/* Run a packet through both; they must agree. Returns the verdict of the
- * folded program (1 accept, 0 drop). */
-static int run2(const struct pair *p, const struct pu_pkt *pkt,
-		enum bf_family fam)
-{
-	int a = pu_run(&p->f, pkt->b, pkt->len, fam);
-	int b = pu_run(&p->l, pkt->b, pkt->len, fam);
-
-	assert_int_equal(a, b);
-	if (a == pu_accept(&p->f))
-		return 1;
-	assert_int_equal(a, pu_drop(&p->f));
-	return 0;
-}
-
-/* Every counter (packets and bytes) of both programs must be equal. */
-static void same_counters(const struct pair *p)
-{
-	assert_int_equal(p->f.n_counters, p->l.n_counters);
-	for (uint32_t i = 0; i < p->f.n_counters; i++) {
-		struct bf_counter a = pu_counter(&p->f, i);
-		struct bf_counter b = pu_counter(&p->l, i);
-
-		if (a.packets != b.packets || a.bytes != b.bytes)
-			fail_msg(
-				"counter %u: folded %llu/%llu, linear %llu/%llu",
-				i, (unsigned long long)a.packets,
-				(unsigned long long)a.bytes,
-				(unsigned long long)b.packets,
-				(unsigned long long)b.bytes);
-	}
-}
-
-static uint64_t pk(const struct pu_prog *p, uint32_t idx)
-{
-	return pu_counter(p, idx).packets;
 }
 
 /* Groups of a chain as (first, n) pairs; returns the count. */
@@ -131,7 +82,7 @@ static void test_saddr_runs(void **state)
 		struct bf_ruleset *rs = bf_ruleset_new();
 		struct bf_chain *b = bf_ruleset_builtin(rs, V4, kinds[k].hook);
 		size_t first[4], n[4];
-		struct pair p;
+		struct pu_pair p;
 		char a[32];
 
 		rs->families = 1u << V4;
@@ -165,32 +116,33 @@ static void test_saddr_runs(void **state)
 
 		/* the /24 rule before the group still wins */
 		struct pu_pkt t = pu_tcp4("203.0.113.7", "192.0.2.2", 1, 80, 2);
-		assert_int_equal(run2(&p, &t, V4), 1);
+		assert_int_equal(pu_pair_run(&p, &t, V4), 1);
 		/* every key of the first run, with its own verdict */
 		for (int i = 1; i <= 10; i++) {
 			snprintf(a, sizeof(a), "198.51.100.%d", i);
 			t = pu_tcp4(a, "192.0.2.2", 1, 80, 2);
-			assert_int_equal(run2(&p, &t, V4), i % 3 ? 0 : 1);
+			assert_int_equal(pu_pair_run(&p, &t, V4),
+					 i % 3 ? 0 : 1);
 		}
 		/* duplicate: rule 2 (DROP) wins twice, rule 11 never counts */
 		t = pu_tcp4("198.51.100.2", "192.0.2.2", 1, 80, 2);
-		assert_int_equal(run2(&p, &t, V4), 0);
-		assert_int_equal(pk(&p.f, b->rules[2].counter_idx), 2);
-		assert_int_equal(pk(&p.f, b->rules[11].counter_idx), 0);
+		assert_int_equal(pu_pair_run(&p, &t, V4), 0);
+		assert_int_equal(pu_packets(&p.o, b->rules[2].counter_idx), 2);
+		assert_int_equal(pu_packets(&p.o, b->rules[11].counter_idx), 0);
 		/* the negated rule: anything but .50 is accepted by it */
 		t = pu_tcp4("198.51.100.77", "192.0.2.2", 1, 80, 2);
-		assert_int_equal(run2(&p, &t, V4), 1);
-		assert_int_equal(pk(&p.f, b->rules[12].counter_idx), 1);
+		assert_int_equal(pu_pair_run(&p, &t, V4), 1);
+		assert_int_equal(pu_packets(&p.o, b->rules[12].counter_idx), 1);
 		/* .50 passes the negation, the second run, then the rule
 		 * after (UDP) or the policy (TCP) */
 		t = pu_tcp4("198.51.100.50", "192.0.2.2", 1, 80, 2);
-		assert_int_equal(run2(&p, &t, V4), 0);
+		assert_int_equal(pu_pair_run(&p, &t, V4), 0);
 		t = pu_udp4("198.51.100.50", "192.0.2.2", 1, 53);
-		assert_int_equal(run2(&p, &t, V4), 1);
-		assert_int_equal(pk(&p.f, b->rules[19].counter_idx), 1);
-		assert_int_equal(pk(&p.f, b->policy_counter_idx), 1);
-		same_counters(&p);
-		close_pair(&p);
+		assert_int_equal(pu_pair_run(&p, &t, V4), 1);
+		assert_int_equal(pu_packets(&p.o, b->rules[19].counter_idx), 1);
+		assert_int_equal(pu_packets(&p.o, b->policy_counter_idx), 1);
+		pu_pair_same_counters(&p);
+		pu_pair_close(&p);
 		bf_ruleset_free(&rs);
 	}
 }
@@ -207,7 +159,7 @@ static void test_hotdrop_behind_keys(void **state)
 		struct bf_ruleset *rs = bf_ruleset_new();
 		struct bf_chain *b = bf_ruleset_builtin(rs, V4, kinds[k].hook);
 		size_t first[2], n[2];
-		struct pair p;
+		struct pu_pair p;
 		char a[32];
 
 		rs->families = 1u << V4;
@@ -229,12 +181,14 @@ static void test_hotdrop_behind_keys(void **state)
 			snprintf(a, sizeof(a), "198.51.100.%d", 1 + i / 3);
 			struct pu_pkt t = pu_tcp4(a, "192.0.2.2", 1,
 						  (uint16_t)(20 + i), 2);
-			assert_int_equal(run2(&p, &t, V4), i == 7 ? 1 : 0);
-			assert_int_equal(pk(&p.f, b->rules[i].counter_idx), 1);
+			assert_int_equal(pu_pair_run(&p, &t, V4),
+					 i == 7 ? 1 : 0);
+			assert_int_equal(
+				pu_packets(&p.o, b->rules[i].counter_idx), 1);
 			/* right port, another source's rule */
 			t = pu_tcp4("198.51.100.9", "192.0.2.2", 1,
 				    (uint16_t)(20 + i), 2);
-			assert_int_equal(run2(&p, &t, V4), 1);
+			assert_int_equal(pu_pair_run(&p, &t, V4), 1);
 		}
 		const struct {
 			const char *src;
@@ -251,7 +205,7 @@ static void test_hotdrop_behind_keys(void **state)
 			{ "198.51.100.2", 17, 4, 0, 0 }, /* short UDP */
 			{ "198.51.100.2", 1, 0, 0, 1 }, /* ICMP: policy */
 		};
-		pu_reset_counters(&p.f);
+		pu_reset_counters(&p.o);
 		pu_reset_counters(&p.l);
 		for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 			struct pu_pkt t = pu_build(
@@ -261,16 +215,17 @@ static void test_hotdrop_behind_keys(void **state)
 						   .l4len = cases[i].l4len,
 						   .frag = cases[i].frag });
 
-			if (run2(&p, &t, V4) != cases[i].want)
+			if (pu_pair_run(&p, &t, V4) != cases[i].want)
 				fail_msg("case %zu: wrong verdict", i);
 		}
 		/* hotdrops count nothing: only the UDP rule and the policy */
-		assert_int_equal(pk(&p.f, b->rules[12].counter_idx), 2);
-		assert_int_equal(pk(&p.f, b->policy_counter_idx), 4);
+		assert_int_equal(pu_packets(&p.o, b->rules[12].counter_idx), 2);
+		assert_int_equal(pu_packets(&p.o, b->policy_counter_idx), 4);
 		for (int i = 0; i < 12; i++)
-			assert_int_equal(pk(&p.f, b->rules[i].counter_idx), 0);
-		same_counters(&p);
-		close_pair(&p);
+			assert_int_equal(
+				pu_packets(&p.o, b->rules[i].counter_idx), 0);
+		pu_pair_same_counters(&p);
+		pu_pair_close(&p);
 		bf_ruleset_free(&rs);
 	}
 }
@@ -285,7 +240,7 @@ static void test_v6_walk_error(void **state)
 		struct bf_ruleset *rs = bf_ruleset_new();
 		struct bf_chain *b = bf_ruleset_builtin(rs, V6, kinds[k].hook);
 		size_t first[2], n[2];
-		struct pair p;
+		struct pu_pair p;
 		char a[64];
 
 		rs->families = 1u << V6;
@@ -309,19 +264,19 @@ static void test_v6_walk_error(void **state)
 				       .l4len = -1,
 				       .trunc = 40 + 18 * 8 + 1 };
 		struct pu_pkt t = pu_build(&bad);
-		assert_int_equal(run2(&p, &t, V6), 0); /* hotdrop */
+		assert_int_equal(pu_pair_run(&p, &t, V6), 0); /* hotdrop */
 		bad.src = "2001:db8::99";
 		t = pu_build(&bad);
-		assert_int_equal(run2(&p, &t, V6), 1);
+		assert_int_equal(pu_pair_run(&p, &t, V6), 1);
 		t = pu_build(&(struct pu_spec){
 			.fam = V6, .src = "2001:db8::a", .dport = 22 });
-		assert_int_equal(run2(&p, &t, V6), 0);
-		assert_int_equal(pk(&p.f, b->rules[9].counter_idx), 1);
+		assert_int_equal(pu_pair_run(&p, &t, V6), 0);
+		assert_int_equal(pu_packets(&p.o, b->rules[9].counter_idx), 1);
 		t = pu_build(&(struct pu_spec){
 			.fam = V6, .src = "2001:db8::a", .dport = 23 });
-		assert_int_equal(run2(&p, &t, V6), 1);
-		same_counters(&p);
-		close_pair(&p);
+		assert_int_equal(pu_pair_run(&p, &t, V6), 1);
+		pu_pair_same_counters(&p);
+		pu_pair_close(&p);
 		bf_ruleset_free(&rs);
 	}
 }
@@ -337,7 +292,7 @@ static void test_masked_runs(void **state)
 		struct bf_chain *b4 = bf_ruleset_builtin(rs, V4, kinds[k].hook);
 		struct bf_chain *b6;
 		size_t first[2], n[2];
-		struct pair p;
+		struct pu_pair p;
 		char a[64];
 
 		rs->families = (1u << V4) | (1u << V6);
@@ -368,28 +323,31 @@ static void test_masked_runs(void **state)
 			struct pu_pkt t = pu_tcp4(a, "192.0.2.2", 1, 80, 2);
 
 			/* rules 6..9 repeat keys 0..3: never reached */
-			assert_int_equal(run2(&p, &t, V4), 0);
-			assert_int_equal(pk(&p.f, b4->rules[i].counter_idx), 1);
+			assert_int_equal(pu_pair_run(&p, &t, V4), 0);
+			assert_int_equal(
+				pu_packets(&p.o, b4->rules[i].counter_idx), 1);
 		}
 		for (int i = 6; i < 10; i++)
-			assert_int_equal(pk(&p.f, b4->rules[i].counter_idx), 0);
+			assert_int_equal(
+				pu_packets(&p.o, b4->rules[i].counter_idx), 0);
 		struct pu_pkt t =
 			pu_tcp4("198.51.106.1", "192.0.2.2", 1, 80, 2);
-		assert_int_equal(run2(&p, &t, V4), 1);
-		assert_int_equal(pk(&p.f, b4->rules[10].counter_idx), 1);
-		same_counters(&p);
-		close_pair(&p);
+		assert_int_equal(pu_pair_run(&p, &t, V4), 1);
+		assert_int_equal(pu_packets(&p.o, b4->rules[10].counter_idx),
+				 1);
+		pu_pair_same_counters(&p);
+		pu_pair_close(&p);
 
 		/* IPv6 program (at tc/xdp the same program serves both) */
 		load_pair(rs, k, V6, &p);
 		t = pu_tcp6("2001:db8::1", "2001:db8:7:0:1:2:3:4", 1, 80, 2);
-		assert_int_equal(run2(&p, &t, V6), 1);
-		assert_int_equal(pk(&p.f, b6->rules[7].counter_idx), 1);
+		assert_int_equal(pu_pair_run(&p, &t, V6), 1);
+		assert_int_equal(pu_packets(&p.o, b6->rules[7].counter_idx), 1);
 		t = pu_tcp6("2001:db8::1", "2001:db8:a::4", 1, 80, 2);
-		assert_int_equal(run2(&p, &t, V6), 0);
-		assert_int_equal(pk(&p.f, b6->policy_counter_idx), 1);
-		same_counters(&p);
-		close_pair(&p);
+		assert_int_equal(pu_pair_run(&p, &t, V6), 0);
+		assert_int_equal(pu_packets(&p.o, b6->policy_counter_idx), 1);
+		pu_pair_same_counters(&p);
+		pu_pair_close(&p);
 		bf_ruleset_free(&rs);
 	}
 }
@@ -406,7 +364,7 @@ static void test_shared_lookup(void **state)
 		struct bf_ruleset *rs = bf_ruleset_new();
 		struct bf_chain *b = bf_ruleset_builtin(rs, V4, kinds[k].hook);
 		size_t first[4], n[4];
-		struct pair p;
+		struct pu_pair p;
 		char a[32];
 
 		rs->families = 1u << V4;
@@ -443,31 +401,31 @@ static void test_shared_lookup(void **state)
 
 		struct pu_pkt t =
 			pu_tcp4("198.51.100.3", "192.0.2.99", 1, 80, 2);
-		assert_int_equal(run2(&p, &t, V4), 0);
-		assert_int_equal(pk(&p.f, b->rules[2].counter_idx), 1);
+		assert_int_equal(pu_pair_run(&p, &t, V4), 0);
+		assert_int_equal(pu_packets(&p.o, b->rules[2].counter_idx), 1);
 		/* in the /28 and in the second group: the /28 wins */
 		t = pu_tcp4("198.51.100.9", "192.0.2.99", 1, 80, 2);
-		assert_int_equal(run2(&p, &t, V4), 1);
-		assert_int_equal(pk(&p.f, b->rules[8].counter_idx), 1);
+		assert_int_equal(pu_pair_run(&p, &t, V4), 1);
+		assert_int_equal(pu_packets(&p.o, b->rules[8].counter_idx), 1);
 		/* second group only */
 		t = pu_tcp4("198.51.100.16", "192.0.2.99", 1, 80, 2);
-		assert_int_equal(run2(&p, &t, V4), 0);
-		assert_int_equal(pk(&p.f, b->rules[20].counter_idx), 1);
+		assert_int_equal(pu_pair_run(&p, &t, V4), 0);
+		assert_int_equal(pu_packets(&p.o, b->rules[20].counter_idx), 1);
 		/* RETURN in the built-in chain: the policy (ACCEPT) */
 		t = pu_tcp4("198.51.100.12", "192.0.2.1", 1, 80, 2);
-		assert_int_equal(run2(&p, &t, V4), 1);
+		assert_int_equal(pu_pair_run(&p, &t, V4), 1);
 		/* destination groups: first and second */
 		t = pu_tcp4("198.51.100.77", "192.0.2.2", 1, 80, 2);
-		assert_int_equal(run2(&p, &t, V4), 0);
-		assert_int_equal(pk(&p.f, b->rules[10].counter_idx), 1);
+		assert_int_equal(pu_pair_run(&p, &t, V4), 0);
+		assert_int_equal(pu_packets(&p.o, b->rules[10].counter_idx), 1);
 		t = pu_tcp4("198.51.100.77", "192.0.2.8", 1, 80, 2);
-		assert_int_equal(run2(&p, &t, V4), 0);
-		assert_int_equal(pk(&p.f, b->rules[25].counter_idx), 1);
+		assert_int_equal(pu_pair_run(&p, &t, V4), 0);
+		assert_int_equal(pu_packets(&p.o, b->rules[25].counter_idx), 1);
 		t = pu_tcp4("198.51.100.77", "192.0.2.9", 1, 80, 2);
-		assert_int_equal(run2(&p, &t, V4), 1);
-		assert_int_equal(pk(&p.f, b->rules[21].counter_idx), 0);
-		same_counters(&p);
-		close_pair(&p);
+		assert_int_equal(pu_pair_run(&p, &t, V4), 1);
+		assert_int_equal(pu_packets(&p.o, b->rules[21].counter_idx), 0);
+		pu_pair_same_counters(&p);
+		pu_pair_close(&p);
 		bf_ruleset_free(&rs);
 	}
 }
@@ -609,7 +567,7 @@ static void test_random(void **state)
 		struct bf_ruleset *rs = bf_ruleset_new();
 		struct bf_chain *b = bf_ruleset_builtin(rs, V4, kinds[k].hook);
 		bool has_user = seed % 2;
-		struct pair p;
+		struct pu_pair p;
 
 		rnd_state = seed;
 		rs->families = 1u << V4;
@@ -635,10 +593,10 @@ static void test_random(void **state)
 		for (int i = 0; i < 300; i++) {
 			struct pu_pkt t = random_pkt();
 
-			run2(&p, &t, V4);
+			pu_pair_run(&p, &t, V4);
 		}
-		same_counters(&p);
-		close_pair(&p);
+		pu_pair_same_counters(&p);
+		pu_pair_close(&p);
 		bf_ruleset_free(&rs);
 	}
 	/* the random runs did fold */
@@ -655,7 +613,7 @@ static void test_segmented(void **state)
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
 		struct bf_ruleset *rs = bf_ruleset_new();
 		struct bf_chain *b = bf_ruleset_builtin(rs, V4, kinds[k].hook);
-		struct pair p;
+		struct pu_pair p;
 		char a[32];
 
 		rs->families = 1u << V4;
@@ -695,10 +653,10 @@ static void test_segmented(void **state)
 		for (int i = 0; i < 400; i++) {
 			struct pu_pkt t = random_pkt();
 
-			run2(&p, &t, V4);
+			pu_pair_run(&p, &t, V4);
 		}
-		same_counters(&p);
-		close_pair(&p);
+		pu_pair_same_counters(&p);
+		pu_pair_close(&p);
 		bf_ruleset_free(&rs);
 	}
 }
@@ -728,10 +686,10 @@ static void test_large(void **state)
 	assert_true(p.n_insns < 1000);
 	struct pu_pkt t = pu_tcp4("10.1.134.159", "192.0.2.2", 1, 80, 2);
 	assert_int_equal(pu_run(&p, t.b, t.len, V4), pu_drop(&p));
-	assert_int_equal(pk(&p, b->rules[99999].counter_idx), 1);
+	assert_int_equal(pu_packets(&p, b->rules[99999].counter_idx), 1);
 	t = pu_tcp4("10.2.0.0", "192.0.2.2", 1, 80, 2);
 	assert_int_equal(pu_run(&p, t.b, t.len, V4), pu_accept(&p));
-	assert_int_equal(pk(&p, b->policy_counter_idx), 1);
+	assert_int_equal(pu_packets(&p, b->policy_counter_idx), 1);
 	pu_close(&p);
 	bf_ruleset_free(&rs);
 }

@@ -40,64 +40,11 @@ static void set_opts(bool on)
 	bf_lbvs_set_options(&l);
 }
 
-/* classified (c) and linear (l) */
-struct pair {
-	struct pu_prog c, l;
-};
-
 static void load_pair(struct bf_ruleset *rs, size_t k, enum bf_family fam,
-		      struct pair *p)
+		      struct pu_pair *p)
 {
-	set_opts(true);
-	assert_int_equal(pu_load(rs, kinds[k].attach, kinds[k].hook, fam,
-				 "veth0", &p->c),
-			 0);
-	set_opts(false);
-	assert_int_equal(pu_load(rs, kinds[k].attach, kinds[k].hook, fam,
-				 "veth0", &p->l),
-			 0);
-	set_opts(true);
-}
-
-static void close_pair(struct pair *p)
-{
-	pu_close(&p->c);
-	pu_close(&p->l);
-}
-
-static int run2(const struct pair *p, const struct pu_pkt *pkt,
-		enum bf_family fam)
-{
-	int a = pu_run(&p->c, pkt->b, pkt->len, fam);
-	int b = pu_run(&p->l, pkt->b, pkt->len, fam);
-
-	assert_int_equal(a, b);
-	if (a == pu_accept(&p->c))
-		return 1;
-	assert_int_equal(a, pu_drop(&p->c));
-	return 0;
-}
-
-static void same_counters(const struct pair *p)
-{
-	assert_int_equal(p->c.n_counters, p->l.n_counters);
-	for (uint32_t i = 0; i < p->c.n_counters; i++) {
-		struct bf_counter a = pu_counter(&p->c, i);
-		struct bf_counter b = pu_counter(&p->l, i);
-
-		if (a.packets != b.packets || a.bytes != b.bytes)
-			fail_msg("counter %u: classified %llu/%llu, linear "
-				 "%llu/%llu",
-				 i, (unsigned long long)a.packets,
-				 (unsigned long long)a.bytes,
-				 (unsigned long long)b.packets,
-				 (unsigned long long)b.bytes);
-	}
-}
-
-static uint64_t pk(const struct pu_prog *p, uint32_t idx)
-{
-	return pu_counter(p, idx).packets;
+	pu_pair_load(rs, kinds[k].attach, kinds[k].hook, fam, set_opts,
+		     "classified", p);
 }
 
 /* Members of the chain's bit-vector search (0: not classified). */
@@ -300,7 +247,7 @@ static void random_family(enum bf_family fam, uint32_t seeds)
 		struct bf_ruleset *rs = bf_ruleset_new();
 		struct bf_chain *b = bf_ruleset_builtin(rs, fam, kinds[k].hook);
 		bool has_user = seed % 2;
-		struct pair p;
+		struct pu_pair p;
 
 		rnd_state = seed * 7919u + fam;
 		rs->families = 1u << fam;
@@ -330,10 +277,10 @@ static void random_family(enum bf_family fam, uint32_t seeds)
 		for (int i = 0; i < 400; i++) {
 			struct pu_pkt t = random_pkt(fam);
 
-			run2(&p, &t, fam);
+			pu_pair_run(&p, &t, fam);
 		}
-		same_counters(&p);
-		close_pair(&p);
+		pu_pair_same_counters(&p);
+		pu_pair_close(&p);
 		bf_ruleset_free(&rs);
 	}
 	/* the chains were classified */
@@ -364,7 +311,7 @@ static void test_first_match(void **state)
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
 		struct bf_ruleset *rs = bf_ruleset_new();
 		struct bf_chain *b = bf_ruleset_builtin(rs, V4, kinds[k].hook);
-		struct pair p;
+		struct pu_pair p;
 		char a[32];
 
 		rs->families = 1u << V4;
@@ -459,21 +406,22 @@ static void test_first_match(void **state)
 						   .frag = cases[i].frag });
 			uint64_t before =
 				cases[i].rule >= 0 ?
-					pk(&p.c,
-					   b->rules[cases[i].rule].counter_idx) :
+					pu_packets(&p.o, b->rules[cases[i].rule]
+								 .counter_idx) :
 					0;
 
-			if (run2(&p, &t, V4) != cases[i].want)
+			if (pu_pair_run(&p, &t, V4) != cases[i].want)
 				fail_msg("case %zu: wrong verdict", i);
 			if (cases[i].rule >= 0 &&
-			    pk(&p.c, b->rules[cases[i].rule].counter_idx) !=
+			    pu_packets(&p.o,
+				       b->rules[cases[i].rule].counter_idx) !=
 				    before + 1)
 				fail_msg("case %zu: rule %d not counted", i,
 					 cases[i].rule);
 		}
-		assert_int_equal(pk(&p.c, b->rules[13].counter_idx), 0);
-		same_counters(&p);
-		close_pair(&p);
+		assert_int_equal(pu_packets(&p.o, b->rules[13].counter_idx), 0);
+		pu_pair_same_counters(&p);
+		pu_pair_close(&p);
 		bf_ruleset_free(&rs);
 	}
 }
@@ -489,7 +437,7 @@ static void test_segmented(void **state)
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
 		struct bf_ruleset *rs = bf_ruleset_new();
 		struct bf_chain *b, *u = NULL;
-		struct pair p;
+		struct pu_pair p;
 		char a[64];
 
 		rnd_state = 99 + (uint32_t)k;
@@ -526,10 +474,10 @@ static void test_segmented(void **state)
 		for (int i = 0; i < 600; i++) {
 			struct pu_pkt t = random_pkt(V4);
 
-			run2(&p, &t, V4);
+			pu_pair_run(&p, &t, V4);
 		}
-		same_counters(&p);
-		close_pair(&p);
+		pu_pair_same_counters(&p);
+		pu_pair_close(&p);
 		bf_ruleset_free(&rs);
 	}
 }
@@ -543,7 +491,7 @@ static void test_large(void **state)
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k += 2) {
 		struct bf_ruleset *rs = bf_ruleset_new();
 		struct bf_chain *b = bf_ruleset_builtin(rs, V4, kinds[k].hook);
-		struct pair p;
+		struct pu_pair p;
 		double t0;
 
 		rnd_state = 4242 + (uint32_t)k;
@@ -561,15 +509,15 @@ static void test_large(void **state)
 		print_message("10,000 general rules: %zu insns classified, "
 			      "%zu linear; load %.0f ms + %.0f ms (both: "
 			      "%.0f ms)\n",
-			      p.c.n_insns, p.l.n_insns, p.c.load_ms,
+			      p.o.n_insns, p.l.n_insns, p.o.load_ms,
 			      p.l.load_ms, pu_now_ms() - t0);
 		for (int i = 0; i < 300; i++) {
 			struct pu_pkt t = random_pkt(V4);
 
-			run2(&p, &t, V4);
+			pu_pair_run(&p, &t, V4);
 		}
-		same_counters(&p);
-		close_pair(&p);
+		pu_pair_same_counters(&p);
+		pu_pair_close(&p);
 		bf_ruleset_free(&rs);
 	}
 }
@@ -632,8 +580,8 @@ static void dispatch_rules(struct bf_chain *b, enum bf_family fam, int n_blk)
 				i == 1 ? BF_VERDICT_DROP :
 					 BF_VERDICT_RETURN,
 				NULL,
-				pu_addr(BF_MATCH_DADDR, a,
-					fam == V6 ? 128 : 32, false),
+				pu_addr(BF_MATCH_DADDR, a, fam == V6 ? 128 : 32,
+					false),
 				pu_proto(17, false), pu_l4hdr(17, 8, false),
 				pu_ports(BF_MATCH_DPORT, (uint16_t)port,
 					 (uint16_t)port, false));
@@ -671,7 +619,7 @@ static void dispatch_family(enum bf_family fam, int n_blk)
 		struct bf_ruleset *rs = bf_ruleset_new();
 		struct bf_chain *b = bf_ruleset_builtin(rs, fam, kinds[k].hook);
 		struct pu_prog once;
-		struct pair p;
+		struct pu_pair p;
 		size_t n = 0, hit = 0;
 
 		rs->families = 1u << fam;
@@ -690,7 +638,7 @@ static void dispatch_family(enum bf_family fam, int n_blk)
 					 fam, "veth0", &once),
 				 0);
 		unsetenv("BPFILTER_NO_RUN");
-		assert_true(p.c.n_insns > once.n_insns + 40);
+		assert_true(p.o.n_insns > once.n_insns + 40);
 		pu_close(&once);
 		for (int d = 0; d <= 24; d++) {
 			if (d > 9 && d < 17)
@@ -725,15 +673,15 @@ static void dispatch_family(enum bf_family fam, int n_blk)
 						continue;
 					struct pu_pkt t = pu_build(&s);
 
-					hit += (size_t)run2(&p, &t, fam);
+					hit += (size_t)pu_pair_run(&p, &t, fam);
 					n++;
 				}
 			}
 		}
 		/* both verdicts seen, then every counter equal */
 		assert_true(hit > 0 && hit < n);
-		same_counters(&p);
-		close_pair(&p);
+		pu_pair_same_counters(&p);
+		pu_pair_close(&p);
 		bf_ruleset_free(&rs);
 	}
 }
