@@ -21,11 +21,8 @@
  * The kernel's own counts are checked against the bucket arithmetic of
  * nft_limit_init() for the first burst (a check of the test itself).
  */
-#include <poll.h>
-
 #include "bftest.h"
-#include "diff_net.h"
-#include "diff_pkt.h"
+#include "diff_burst.h"
 
 static const char rules[] =
 	"table inet r {\n"
@@ -52,95 +49,11 @@ static void remove_file(void)
 		unlink(path);
 }
 
-#define MAX_PROBES 1024
-
-struct run {
-	struct dside sd[2]; /* nftables, bpfilter */
-	uint32_t next_id;
-	bool seen[2][MAX_PROBES];
-	uint16_t marker_off, marker_off6;
-	uint32_t len4; /* IP length of the IPv4 probes */
-};
-
-static uint32_t send_both(struct run *r, const char *src, const char *dst,
-			  uint16_t dport)
-{
-	bool v6 = strchr(src, ':') != NULL;
-	struct dpkt_spec s;
-	struct dpkt p;
-	uint32_t id = ++r->next_id;
-
-	assert_true(id < MAX_PROBES);
-	memset(&s, 0, sizeof(s));
-	s.family = v6 ? BF_FAMILY_INET6 : BF_FAMILY_INET4;
-	inet_pton(v6 ? AF_INET6 : AF_INET, src, s.saddr);
-	inet_pton(v6 ? AF_INET6 : AF_INET, dst, s.daddr);
-	s.proto = IPPROTO_UDP;
-	s.sport = 40000;
-	s.dport = dport;
-	s.ttl = 64;
-	assert_int_equal(dpkt_build(&s, id, &p), 0);
-	if (v6) {
-		r->marker_off6 = (uint16_t)(p.marker_off - p.l4_off);
-	} else {
-		r->marker_off = p.marker_off;
-		r->len4 = (uint32_t)p.len[0];
-	}
-	for (int i = 0; i < 2; i++)
-		assert_int_equal(dnet_send_in(&r->sd[i], 0, s.family, p.data[0],
-					      p.len[0]),
-				 0);
-	return id;
-}
-
-/* What the raw sockets of R saw (waiting `ms` for stragglers). */
-static void collect(struct run *r, int ms)
-{
-	uint64_t end = dnet_now_ms() + (uint64_t)ms;
-
-	for (;;) {
-		struct pollfd pf[2 * DNET_MAX_RAW];
-		int owner[2 * DNET_MAX_RAW], n_fd = 0, n;
-
-		for (int i = 0; i < 2; i++)
-			for (int j = 0; j < r->sd[i].n_raw; j++) {
-				pf[n_fd].fd = r->sd[i].raw_in[j];
-				pf[n_fd].events = POLLIN;
-				owner[n_fd++] = i * DNET_MAX_RAW + j;
-			}
-		n = poll(pf, (nfds_t)n_fd, 20);
-		if (n <= 0 && dnet_now_ms() >= end)
-			break;
-		for (int f = 0; f < n_fd; f++) {
-			int i = owner[f] / DNET_MAX_RAW,
-			    j = owner[f] % DNET_MAX_RAW;
-			bool v6 = r->sd[i].raw_family[j] == BF_FAMILY_INET6;
-			size_t off = v6 ? r->marker_off6 : r->marker_off;
-			uint8_t buf[2048];
-			ssize_t len;
-
-			if (!(pf[f].revents & POLLIN))
-				continue;
-			while ((len = recv(pf[f].fd, buf, sizeof(buf),
-					   MSG_DONTWAIT)) > 0) {
-				uint32_t id;
-
-				if (!off || (size_t)len < off + 8 ||
-				    get32(buf + off) != DPKT_MAGIC)
-					continue;
-				id = get32(buf + off + 4);
-				if (id < MAX_PROBES)
-					r->seen[i][id] = true;
-			}
-		}
-	}
-}
-
 #define NB 4
 static const int gap_ms[NB] = { 0, 40, 300, 60 };
 
 /* Bursts of n probes to dport, gap_ms[] apart; pass[side][burst]. */
-static void bursts(struct run *r, const char *src, const char *dst,
+static void bursts(struct drun *r, const char *src, const char *dst,
 		   uint16_t dport, int n, int pass[2][NB])
 {
 	uint32_t first[NB], last[NB];
@@ -149,10 +62,10 @@ static void bursts(struct run *r, const char *src, const char *dst,
 		usleep((useconds_t)gap_ms[b] * 1000);
 		first[b] = r->next_id + 1;
 		for (int i = 0; i < n; i++)
-			send_both(r, src, dst, dport);
+			drun_send(r, src, dst, dport);
 		last[b] = r->next_id;
 	}
-	collect(r, 100);
+	drun_collect(r, 100);
 	for (int b = 0; b < NB; b++) {
 		pass[0][b] = pass[1][b] = 0;
 		for (uint32_t id = first[b]; id <= last[b]; id++)
@@ -190,9 +103,9 @@ static int compare(const char *what, int n, int pass[2][NB])
 
 static void test_nft_rate_diff(void **state)
 {
-	static struct run r;
+	static struct drun r;
 	struct dtopo t = { .n_if = 1 };
-	int fd, bad = 0, pass[2][NB];
+	int bad = 0, pass[2][NB];
 	uint64_t max, cost;
 	int want;
 
@@ -203,12 +116,7 @@ static void test_nft_rate_diff(void **state)
 	dnet_init();
 	dnet_cleanup_hook = remove_file;
 	snprintf(t.name[0], sizeof(t.name[0]), "eth0");
-	snprintf(path, sizeof(path), "/tmp/bfnftrate-%d.nft", (int)getpid());
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	assert_true(write(fd, rules, sizeof(rules) - 1) ==
-		    (ssize_t)(sizeof(rules) - 1));
-	close(fd);
+	drun_write_rules(path, sizeof(path), "/tmp/bfnftrate-%d.nft", rules);
 
 	assert_int_equal(dnet_side_create(&r.sd[0], "nft", &t, false), 0);
 	assert_int_equal(dnet_side_create(&r.sd[1], "bpfilter", &t, false), 0);
@@ -225,7 +133,7 @@ static void test_nft_rate_diff(void **state)
 		assert_int_equal(dnet_side_wait(&r.sd[i], &t), 0);
 	}
 	usleep(200 * 1000);
-	collect(&r, 50); /* nothing of ours yet: drain */
+	drun_collect(&r, 50); /* nothing of ours yet: drain */
 
 	bursts(&r, "192.0.2.20", D, 1000, 20, pass);
 	bad += compare("50/second", 20, pass);
@@ -241,16 +149,15 @@ static void test_nft_rate_diff(void **state)
 	bad += compare("512 bytes/second", 16, pass);
 	/* nft_limit_init() and nft_limit_bytes_eval(): a full bucket of
 	 * tokens_max ns, each probe costing unit * 1e9 * len / rate */
-	assert_int_equal(bf_nft_limit_bucket(
-				 &(struct bf_nft_limit){ .rate = 512,
-							 .unit = 1,
-							 .burst = 64,
-							 .bytes = true },
-				 &max, &cost),
-			 0);
+	assert_int_equal(
+		bf_nft_limit_bucket(&(struct bf_nft_limit){ .rate = 512,
+							    .unit = 1,
+							    .burst = 64,
+							    .bytes = true },
+				    &max, &cost),
+		0);
 	want = (int)(max / (1000000000ull * r.len4 / 512));
-	printf("  (probe length %u: %d probes fit the bucket)\n", r.len4,
-	       want);
+	printf("  (probe length %u: %d probes fit the bucket)\n", r.len4, want);
 	assert_int_equal(pass[0][0], want > 16 ? 16 : want);
 
 	bursts(&r, "2001:db8:1::5", "2001:db8:ff::1", 1003, 8, pass);

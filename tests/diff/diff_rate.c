@@ -24,11 +24,8 @@
  *    within 2. Both sides must also pass some and drop some (the test
  *    would not show anything otherwise).
  */
-#include <poll.h>
-
 #include "bftest.h"
-#include "diff_net.h"
-#include "diff_pkt.h"
+#include "diff_burst.h"
 
 static const char rules[] =
 	"*filter\n"
@@ -105,94 +102,8 @@ static void remove_file(void)
 		unlink(path6);
 }
 
-#define MAX_PROBES 2048
-
-struct run {
-	struct dside sd[2]; /* legacy, bpfilter */
-	uint32_t next_id;
-	/* per probe id: seen by side 0 / 1 */
-	bool seen[2][MAX_PROBES];
-	uint16_t dport[MAX_PROBES];
-	uint16_t marker_off, marker_off6; /* as the raw sockets see them */
-};
-
-/* Send one UDP probe src -> dst:dport to both sides; returns its id. */
-static uint32_t send_both(struct run *r, const char *src, const char *dst,
-			  uint16_t dport)
-{
-	bool v6 = strchr(src, ':') != NULL;
-	struct dpkt_spec s;
-	struct dpkt p;
-	uint32_t id = ++r->next_id;
-
-	assert_true(id < MAX_PROBES);
-	memset(&s, 0, sizeof(s));
-	s.family = v6 ? BF_FAMILY_INET6 : BF_FAMILY_INET4;
-	inet_pton(v6 ? AF_INET6 : AF_INET, src, s.saddr);
-	inet_pton(v6 ? AF_INET6 : AF_INET, dst, s.daddr);
-	s.proto = IPPROTO_UDP;
-	s.sport = 40000;
-	s.dport = dport;
-	s.ttl = 64;
-	assert_int_equal(dpkt_build(&s, id, &p), 0);
-	/* IPv6 raw sockets give the datagram from the transport header */
-	if (v6)
-		r->marker_off6 = (uint16_t)(p.marker_off - p.l4_off);
-	else
-		r->marker_off = p.marker_off;
-	r->dport[id] = dport;
-	for (int i = 0; i < 2; i++)
-		assert_int_equal(dnet_send_in(&r->sd[i], 0, s.family, p.data[0],
-					      p.len[0]),
-				 0);
-	return id;
-}
-
-/* Read what the raw sockets of R saw (waiting `ms` for stragglers). */
-static void collect(struct run *r, int ms)
-{
-	uint64_t end = dnet_now_ms() + (uint64_t)ms;
-
-	for (;;) {
-		struct pollfd pf[2 * DNET_MAX_RAW];
-		int owner[2 * DNET_MAX_RAW], n_fd = 0, n;
-
-		for (int i = 0; i < 2; i++)
-			for (int j = 0; j < r->sd[i].n_raw; j++) {
-				pf[n_fd].fd = r->sd[i].raw_in[j];
-				pf[n_fd].events = POLLIN;
-				owner[n_fd++] = i * DNET_MAX_RAW + j;
-			}
-		n = poll(pf, (nfds_t)n_fd, 20);
-		if (n <= 0 && dnet_now_ms() >= end)
-			break;
-		for (int f = 0; f < n_fd; f++) {
-			int i = owner[f] / DNET_MAX_RAW,
-			    j = owner[f] % DNET_MAX_RAW;
-			bool v6 = r->sd[i].raw_family[j] == BF_FAMILY_INET6;
-			size_t off = v6 ? r->marker_off6 : r->marker_off;
-			uint8_t buf[2048];
-			ssize_t len;
-
-			if (!(pf[f].revents & POLLIN))
-				continue;
-			while ((len = recv(pf[f].fd, buf, sizeof(buf),
-					   MSG_DONTWAIT)) > 0) {
-				uint32_t id;
-
-				if (!off || (size_t)len < off + 8 ||
-				    get32(buf + off) != DPKT_MAGIC)
-					continue;
-				id = get32(buf + off + 4);
-				if (id < MAX_PROBES)
-					r->seen[i][id] = true;
-			}
-		}
-	}
-}
-
 /* Both sides must agree on probe id; returns 1 on a mismatch. */
-static int same(struct run *r, uint32_t id, const char *what)
+static int same(struct drun *r, uint32_t id, const char *what)
 {
 	if (r->seen[0][id] == r->seen[1][id])
 		return 0;
@@ -205,7 +116,7 @@ static int same(struct run *r, uint32_t id, const char *what)
 
 /* Expect a verdict from the kernel too: the scenario must mean what its
  * comment says (a check of the test, not of bpfilter). */
-static void expect(struct run *r, uint32_t id, bool accept, const char *what)
+static void expect(struct drun *r, uint32_t id, bool accept, const char *what)
 {
 	if (r->seen[0][id] != accept)
 		printf("  note: iptables-legacy gave %s to %s (probe %u)\n",
@@ -216,37 +127,37 @@ static void expect(struct run *r, uint32_t id, bool accept, const char *what)
 #define A "192.0.2.10"
 #define D "198.51.100.1"
 
-static int recent_phase(struct run *r)
+static int recent_phase(struct drun *r)
 {
 	uint32_t ids[32];
 	int n = 0, bad = 0;
 	char dst[64];
 
 	/* t = 0: nothing known, then three --set */
-	ids[n++] = send_both(r, A, D, 2005); /* absent: DROP */
-	ids[n++] = send_both(r, A, D, 2006); /* ! --rcheck: DROP */
+	ids[n++] = drun_send(r, A, D, 2005); /* absent: DROP */
+	ids[n++] = drun_send(r, A, D, 2006); /* ! --rcheck: DROP */
 	for (int i = 0; i < 3; i++)
-		ids[n++] = send_both(r, A, D, 2001); /* set (policy ACCEPT) */
-	ids[n++] = send_both(r, A, D, 2002); /* 3 hits within 1 s */
-	ids[n++] = send_both(r, A, D, 2005);
-	ids[n++] = send_both(r, A, D, 2006);
-	collect(r, 100);
+		ids[n++] = drun_send(r, A, D, 2001); /* set (policy ACCEPT) */
+	ids[n++] = drun_send(r, A, D, 2002); /* 3 hits within 1 s */
+	ids[n++] = drun_send(r, A, D, 2005);
+	ids[n++] = drun_send(r, A, D, 2006);
+	drun_collect(r, 100);
 	expect(r, ids[0], false, "rcheck of an unknown address");
 	expect(r, ids[5], true, "rcheck --hitcount 3 after 3 sets");
 	/* t = 1.4 s: the stamps are older than --seconds 1 */
 	usleep(1400 * 1000);
-	ids[n++] = send_both(r, A, D, 2002); /* 8: DROP */
-	ids[n++] = send_both(r, A, D, 2003); /* 9: no recent stamp: DROP */
-	ids[n++] = send_both(r, A, D, 2005); /* 10: still listed */
-	ids[n++] = send_both(r, A, D, 2001); /* 11: set */
-	ids[n++] = send_both(r, A, D, 2003); /* 12: update: ACCEPT */
-	ids[n++] = send_both(r, A, D, 2002); /* 13: 2 recent hits: DROP */
-	ids[n++] = send_both(r, A, D, 2003); /* 14: 3rd stamp */
-	ids[n++] = send_both(r, A, D, 2002); /* 15: 3 hits: ACCEPT */
-	ids[n++] = send_both(r, A, D, 2004); /* 16: remove: ACCEPT */
-	ids[n++] = send_both(r, A, D, 2005); /* 17: gone: DROP */
-	ids[n++] = send_both(r, A, D, 2004); /* 18: nothing to remove */
-	collect(r, 100);
+	ids[n++] = drun_send(r, A, D, 2002); /* 8: DROP */
+	ids[n++] = drun_send(r, A, D, 2003); /* 9: no recent stamp: DROP */
+	ids[n++] = drun_send(r, A, D, 2005); /* 10: still listed */
+	ids[n++] = drun_send(r, A, D, 2001); /* 11: set */
+	ids[n++] = drun_send(r, A, D, 2003); /* 12: update: ACCEPT */
+	ids[n++] = drun_send(r, A, D, 2002); /* 13: 2 recent hits: DROP */
+	ids[n++] = drun_send(r, A, D, 2003); /* 14: 3rd stamp */
+	ids[n++] = drun_send(r, A, D, 2002); /* 15: 3 hits: ACCEPT */
+	ids[n++] = drun_send(r, A, D, 2004); /* 16: remove: ACCEPT */
+	ids[n++] = drun_send(r, A, D, 2005); /* 17: gone: DROP */
+	ids[n++] = drun_send(r, A, D, 2004); /* 18: nothing to remove */
+	drun_collect(r, 100);
 	expect(r, ids[8], false, "rcheck --seconds 1 after 1.4 s");
 	expect(r, ids[10], true, "rcheck without --seconds");
 	expect(r, ids[12], true, "update of a fresh entry");
@@ -258,15 +169,15 @@ static int recent_phase(struct run *r)
 	 * again (moved to the tail) */
 	for (int i = 0; i < 101; i++) {
 		snprintf(dst, sizeof(dst), "203.0.113.%d", i + 1);
-		send_both(r, A, dst, 3001);
+		drun_send(r, A, dst, 3001);
 		if (i == 1)
-			send_both(r, A, "203.0.113.1", 3001);
+			drun_send(r, A, "203.0.113.1", 3001);
 	}
-	ids[n++] = send_both(r, A, "203.0.113.1", 3002);
-	ids[n++] = send_both(r, A, "203.0.113.2", 3002);
-	ids[n++] = send_both(r, A, "203.0.113.3", 3002);
-	ids[n++] = send_both(r, A, "203.0.113.101", 3002);
-	collect(r, 150);
+	ids[n++] = drun_send(r, A, "203.0.113.1", 3002);
+	ids[n++] = drun_send(r, A, "203.0.113.2", 3002);
+	ids[n++] = drun_send(r, A, "203.0.113.3", 3002);
+	ids[n++] = drun_send(r, A, "203.0.113.101", 3002);
+	drun_collect(r, 150);
 	expect(r, ids[n - 3], false, "rcheck of the evicted LRU head");
 	expect(r, ids[n - 4], true, "rcheck of an entry set again");
 	for (uint32_t id = 1; id <= r->next_id; id++)
@@ -276,7 +187,7 @@ static int recent_phase(struct run *r)
 
 /* limit 50/s burst 5: bursts of 20 back-to-back probes, 40, 300 and 60 ms
  * apart (2, 5 (capped) and 3 credits refilled); collected at the end */
-static int limit_phase(struct run *r)
+static int limit_phase(struct drun *r)
 {
 	static const int gap_ms[4] = { 0, 40, 300, 60 };
 	int pass[2][4] = { { 0 } }, bad = 0, tot[2] = { 0, 0 };
@@ -286,10 +197,10 @@ static int limit_phase(struct run *r)
 		usleep((useconds_t)gap_ms[b] * 1000);
 		first[b] = r->next_id + 1;
 		for (int i = 0; i < 20; i++)
-			send_both(r, "192.0.2.20", D, 1000);
+			drun_send(r, "192.0.2.20", D, 1000);
 		last[b] = r->next_id;
 	}
-	collect(r, 100);
+	drun_collect(r, 100);
 	for (int b = 0; b < 4; b++) {
 		for (uint32_t id = first[b]; id <= last[b]; id++)
 			for (int s = 0; s < 2; s++)
@@ -324,7 +235,7 @@ static int limit_phase(struct run *r)
  * doc/stateful.md). Per
  * burst and bucket the counts must match: exactly for the first burst
  * (full buckets), within 1 later (the refill is counted in jiffies). */
-static int hashlimit_phase(struct run *r)
+static int hashlimit_phase(struct drun *r)
 {
 	static const int gap_ms[5] = { 0, 150, 400, 700, 1100 };
 	static const uint16_t ports[5] = { 4000, 4001, 4002, 4003, 4004 };
@@ -341,14 +252,14 @@ static int hashlimit_phase(struct run *r)
 					snprintf(a, sizeof(a), "192.0.2.%d",
 						 31 + k);
 					if (q == 2)
-						send_both(r, D, a, ports[q]);
+						drun_send(r, D, a, ports[q]);
 					else
-						send_both(r, a, D, ports[q]);
+						drun_send(r, a, D, ports[q]);
 				}
 				last[b][q][k] = r->next_id;
 			}
 	}
-	collect(r, 100);
+	drun_collect(r, 100);
 	for (int b = 0; b < 5; b++)
 		for (int q = 0; q < 5; q++)
 			for (int k = 0; k < 3; k++) {
@@ -386,7 +297,7 @@ static int hashlimit_phase(struct run *r)
 
 /* IPv6: the table R1 is shared with the IPv4 rules, entries are per
  * family; --mask keeps one entry per /64; hashlimit per /64 source */
-static int v6_phase(struct run *r)
+static int v6_phase(struct drun *r)
 {
 	uint32_t ids[16], from = r->next_id + 1;
 	int n = 0, bad = 0, pass[2][2][2] = { { { 0 } } };
@@ -394,29 +305,29 @@ static int v6_phase(struct run *r)
 
 	/* A (192.0.2.10) was removed from R1 by the IPv4 phase: the v6 set
 	 * below must not make the IPv4 rcheck match */
-	ids[n++] = send_both(r, A6, D6, 2005); /* 0: DROP */
-	ids[n++] = send_both(r, A6, D6, 2001); /* set */
-	ids[n++] = send_both(r, A6, D6, 2005); /* 2: ACCEPT */
-	ids[n++] = send_both(r, A, D, 2005); /* 3: IPv4 A: DROP */
-	ids[n++] = send_both(r, "2001:db8:1:2::77", D6, 2007); /* set /64 */
-	ids[n++] = send_both(r, "2001:db8:1:2::88", D6, 2008); /* 5: 1 hit */
-	ids[n++] = send_both(r, "2001:db8:1:2::99", D6, 2007);
-	ids[n++] = send_both(r, "2001:db8:1:2::aa", D6, 2008); /* 7: 2 hits */
-	ids[n++] = send_both(r, "2001:db8:1:3::aa", D6, 2008); /* 8: other */
+	ids[n++] = drun_send(r, A6, D6, 2005); /* 0: DROP */
+	ids[n++] = drun_send(r, A6, D6, 2001); /* set */
+	ids[n++] = drun_send(r, A6, D6, 2005); /* 2: ACCEPT */
+	ids[n++] = drun_send(r, A, D, 2005); /* 3: IPv4 A: DROP */
+	ids[n++] = drun_send(r, "2001:db8:1:2::77", D6, 2007); /* set /64 */
+	ids[n++] = drun_send(r, "2001:db8:1:2::88", D6, 2008); /* 5: 1 hit */
+	ids[n++] = drun_send(r, "2001:db8:1:2::99", D6, 2007);
+	ids[n++] = drun_send(r, "2001:db8:1:2::aa", D6, 2008); /* 7: 2 hits */
+	ids[n++] = drun_send(r, "2001:db8:1:3::aa", D6, 2008); /* 8: other */
 	for (int b = 0; b < 2; b++) {
 		if (b)
 			usleep(250 * 1000);
 		for (int k = 0; k < 2; k++) {
 			first[b][k] = r->next_id + 1;
 			for (int i = 0; i < 6; i++)
-				send_both(r,
+				drun_send(r,
 					  k ? "2001:db8:9:9::1" :
 					      "2001:db8:1:2::1234",
 					  D6, 4000);
 			last[b][k] = r->next_id;
 		}
 	}
-	collect(r, 100);
+	drun_collect(r, 100);
 	expect(r, ids[0], false, "IPv6 rcheck of an unknown address");
 	expect(r, ids[2], true, "IPv6 rcheck after set");
 	expect(r, ids[3], false, "IPv4 rcheck after an IPv6 set");
@@ -448,9 +359,9 @@ static int v6_phase(struct run *r)
 
 static void test_rate_diff(void **state)
 {
-	static struct run r;
+	static struct drun r;
 	struct dtopo t = { .n_if = 1 };
-	int fd, bad = 0;
+	int bad = 0;
 
 	(void)state;
 	BFT_REQUIRE_KERNEL();
@@ -460,18 +371,8 @@ static void test_rate_diff(void **state)
 	dnet_init();
 	dnet_cleanup_hook = remove_file;
 	snprintf(t.name[0], sizeof(t.name[0]), "eth0");
-	snprintf(path, sizeof(path), "/tmp/bfrate-%d.rules", (int)getpid());
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	assert_true(write(fd, rules, sizeof(rules) - 1) ==
-		    (ssize_t)(sizeof(rules) - 1));
-	close(fd);
-	snprintf(path6, sizeof(path6), "/tmp/bfrate6-%d.rules", (int)getpid());
-	fd = open(path6, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	assert_true(write(fd, rules6, sizeof(rules6) - 1) ==
-		    (ssize_t)(sizeof(rules6) - 1));
-	close(fd);
+	drun_write_rules(path, sizeof(path), "/tmp/bfrate-%d.rules", rules);
+	drun_write_rules(path6, sizeof(path6), "/tmp/bfrate6-%d.rules", rules6);
 
 	assert_int_equal(dnet_side_create(&r.sd[0], "legacy", &t, false), 0);
 	assert_int_equal(dnet_side_create(&r.sd[1], "bpfilter", &t, false), 0);
@@ -492,7 +393,7 @@ static void test_rate_diff(void **state)
 		assert_int_equal(dnet_side_wait(&r.sd[i], &t), 0);
 	}
 	usleep(200 * 1000);
-	collect(&r, 50); /* nothing of ours yet: drain */
+	drun_collect(&r, 50); /* nothing of ours yet: drain */
 
 	bad += recent_phase(&r);
 	bad += limit_phase(&r);

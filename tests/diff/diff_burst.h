@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Differential timing tests (diff_rate.c, diff_nftrate.c): UDP probes
+ * sent at controlled times to the kernel's side and bpfilter's side at
+ * once, each probe's verdict being whether a raw socket in R saw it
+ * (LOCAL_IN accepted it).
+ */
+#ifndef BF_TESTS_DIFF_BURST_H
+#define BF_TESTS_DIFF_BURST_H
+
+#include <poll.h>
+
+#include "bftest.h"
+#include "diff_net.h"
+#include "diff_pkt.h"
+
+#define DRUN_MAX_PROBES 2048
+
+struct drun {
+	struct dside sd[2]; /* the kernel's side, bpfilter */
+	uint32_t next_id;
+	/* per probe id: seen by side 0 / 1 */
+	bool seen[2][DRUN_MAX_PROBES];
+	uint16_t dport[DRUN_MAX_PROBES];
+	uint16_t marker_off, marker_off6; /* as the raw sockets see them */
+	uint32_t len4; /* IP length of the IPv4 probes */
+};
+
+/* Write `text` to a new file at path (a template with %d for the pid,
+ * filled into path[size]). */
+static inline void drun_write_rules(char *path, size_t size, const char *tmpl,
+				    const char *text)
+{
+	size_t len = strlen(text);
+	int fd;
+
+	snprintf(path, size, tmpl, (int)getpid());
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_true(write(fd, text, len) == (ssize_t)len);
+	close(fd);
+}
+
+/* Send one UDP probe src -> dst:dport to both sides; returns its id. */
+static inline uint32_t drun_send(struct drun *r, const char *src,
+				 const char *dst, uint16_t dport)
+{
+	bool v6 = strchr(src, ':') != NULL;
+	struct dpkt_spec s;
+	struct dpkt p;
+	uint32_t id = ++r->next_id;
+
+	assert_true(id < DRUN_MAX_PROBES);
+	memset(&s, 0, sizeof(s));
+	s.family = v6 ? BF_FAMILY_INET6 : BF_FAMILY_INET4;
+	inet_pton(v6 ? AF_INET6 : AF_INET, src, s.saddr);
+	inet_pton(v6 ? AF_INET6 : AF_INET, dst, s.daddr);
+	s.proto = IPPROTO_UDP;
+	s.sport = 40000;
+	s.dport = dport;
+	s.ttl = 64;
+	assert_int_equal(dpkt_build(&s, id, &p), 0);
+	/* IPv6 raw sockets give the datagram from the transport header */
+	if (v6) {
+		r->marker_off6 = (uint16_t)(p.marker_off - p.l4_off);
+	} else {
+		r->marker_off = p.marker_off;
+		r->len4 = (uint32_t)p.len[0];
+	}
+	r->dport[id] = dport;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(dnet_send_in(&r->sd[i], 0, s.family, p.data[0],
+					      p.len[0]),
+				 0);
+	return id;
+}
+
+/* Read what the raw sockets of R saw (waiting `ms` for stragglers). */
+static inline void drun_collect(struct drun *r, int ms)
+{
+	uint64_t end = dnet_now_ms() + (uint64_t)ms;
+
+	for (;;) {
+		struct pollfd pf[2 * DNET_MAX_RAW];
+		int owner[2 * DNET_MAX_RAW], n_fd = 0, n;
+
+		for (int i = 0; i < 2; i++)
+			for (int j = 0; j < r->sd[i].n_raw; j++) {
+				pf[n_fd].fd = r->sd[i].raw_in[j];
+				pf[n_fd].events = POLLIN;
+				owner[n_fd++] = i * DNET_MAX_RAW + j;
+			}
+		n = poll(pf, (nfds_t)n_fd, 20);
+		if (n <= 0 && dnet_now_ms() >= end)
+			break;
+		for (int f = 0; f < n_fd; f++) {
+			int i = owner[f] / DNET_MAX_RAW,
+			    j = owner[f] % DNET_MAX_RAW;
+			bool v6 = r->sd[i].raw_family[j] == BF_FAMILY_INET6;
+			size_t off = v6 ? r->marker_off6 : r->marker_off;
+			uint8_t buf[2048];
+			ssize_t len;
+
+			if (!(pf[f].revents & POLLIN))
+				continue;
+			while ((len = recv(pf[f].fd, buf, sizeof(buf),
+					   MSG_DONTWAIT)) > 0) {
+				uint32_t id;
+
+				if (!off || (size_t)len < off + 8 ||
+				    get32(buf + off) != DPKT_MAGIC)
+					continue;
+				id = get32(buf + off + 4);
+				if (id < DRUN_MAX_PROBES)
+					r->seen[i][id] = true;
+			}
+		}
+	}
+}
+
+#endif /* BF_TESTS_DIFF_BURST_H */
