@@ -58,35 +58,37 @@ int bft_ipt_restore(const char *text, const char *name, struct bft_logcap *cap)
 	return r;
 }
 
-char *bft_ipt_text(const struct bf_ruleset *rs, int f)
+/* Family f (or every family) printed as iptables-save or nft text. */
+static char *print_text(const struct bf_ruleset *rs, int f, bool nft)
 {
 	char *out = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&out, &len);
 
 	assert_non_null(m);
-	for (int i = 0; i < BF_FAMILY_COUNT; i++)
-		if (f == BFT_ALL_FAMILIES || f == i)
-			assert_int_equal(bf_ipt_print(m, rs, i, 0), 0);
-	fclose(m);
-	return out;
-}
-
-char *bft_nft_ir_text(const struct bf_ruleset *rs, int f)
-{
-	char *out = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&out, &len);
-
-	assert_non_null(m);
-	for (int i = 0; i < BF_FAMILY_COUNT; i++)
-		if (f == BFT_ALL_FAMILIES || f == i)
+	for (int i = 0; i < BF_FAMILY_COUNT; i++) {
+		if (f != BFT_ALL_FAMILIES && f != i)
+			continue;
+		if (nft)
 			assert_int_equal(bf_nft_print_ir(m, rs, i,
 							 i ? "b6" : "b4",
 							 false),
 					 0);
+		else
+			assert_int_equal(bf_ipt_print(m, rs, i, 0), 0);
+	}
 	fclose(m);
 	return out;
+}
+
+char *bft_ipt_text(const struct bf_ruleset *rs, int f)
+{
+	return print_text(rs, f, false);
+}
+
+char *bft_nft_ir_text(const struct bf_ruleset *rs, int f)
+{
+	return print_text(rs, f, true);
 }
 
 static char *rule_text(const struct bf_rule *r)

@@ -53,6 +53,11 @@ static int lower(const struct bf_nft_target *tg, char **out,
 	return r;
 }
 
+/* iptables-save text of a family up to the rules of chain c */
+#define HEAD_C                                                                 \
+	"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"                \
+	":OUTPUT ACCEPT [0:0]\n:c - [0:0]\n-A INPUT -j c\n"
+
 /* `text` has one target (no XDP): lower() it. */
 static int lower_one(const char *text, char **out, struct bft_logcap *cap)
 {
@@ -247,16 +252,10 @@ static void test_nonip(void **state)
 	(void)state;
 
 	assert_int_equal(lower_one(text, &got, &cap), 0);
-	assert_string_equal(got, "*filter\n:INPUT ACCEPT [0:0]\n"
-				 ":FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
-				 ":c - [0:0]\n-A INPUT -j c\n"
-				 "-A c -d 192.0.2.53/32 -j ACCEPT\n"
-				 "-A c -j DROP\nCOMMIT\n"
-				 "*filter\n:INPUT ACCEPT [0:0]\n"
-				 ":FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
-				 ":c - [0:0]\n-A INPUT -j c\n"
-				 "-A c -j ACCEPT\n"
-				 "-A c -j DROP\nCOMMIT\n");
+	assert_string_equal(got, HEAD_C "-A c -d 192.0.2.53/32 -j ACCEPT\n"
+					"-A c -j DROP\nCOMMIT\n" HEAD_C
+					"-A c -j ACCEPT\n"
+					"-A c -j DROP\nCOMMIT\n");
 	free(got);
 }
 
@@ -346,14 +345,9 @@ static void test_inet_proto_set(void **state)
 	(void)state;
 
 	assert_int_equal(lower_one(text, &got, &cap), 0);
-	assert_string_equal(got, "*filter\n:INPUT ACCEPT [0:0]\n"
-				 ":FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
-				 ":c - [0:0]\n-A INPUT -j c\n"
-				 "-A c -d 192.0.2.1/32 -j DROP\nCOMMIT\n"
-				 "*filter\n:INPUT ACCEPT [0:0]\n"
-				 ":FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
-				 ":c - [0:0]\n-A INPUT -j c\n"
-				 "-A c -s 2001:db8::1/128 -j DROP\nCOMMIT\n");
+	assert_string_equal(got, HEAD_C
+			    "-A c -d 192.0.2.1/32 -j DROP\nCOMMIT\n" HEAD_C
+			    "-A c -s 2001:db8::1/128 -j DROP\nCOMMIT\n");
 	free(got);
 }
 
