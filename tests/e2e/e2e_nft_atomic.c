@@ -42,14 +42,17 @@ static const char old_rs[] =
 	"\t}\n"
 	"}\n";
 
-/* port 5000 dropped instead, and a new chain at priority 10 */
-static const char new_rs[] =
-	"table ip a {\n"
-	"\tchain c {\n"
-	"\t\ttype filter hook input priority -10; policy accept;\n"
-	"\t\ttcp dport 5000 drop\n"
-	"\t}\n"
+/* table a of the new ruleset: port 5000 dropped instead */
+#define NEW_TABLE_A                                                            \
+	"table ip a {\n"                                                       \
+	"\tchain c {\n"                                                        \
+	"\t\ttype filter hook input priority -10; policy accept;\n"            \
+	"\t\ttcp dport 5000 drop\n"                                            \
+	"\t}\n"                                                                \
 	"}\n"
+
+/* port 5000 dropped instead, and a new chain at priority 10 */
+static const char new_rs[] = NEW_TABLE_A
 	"table ip b {\n"
 	"\tchain c {\n"
 	"\t\ttype filter hook input priority 0; policy accept;\n"
@@ -145,18 +148,14 @@ static void test_failure_keeps_every_slot(void **state)
 	assert_old_judges(e);
 
 	/* a netdev table on a device that does not exist: nothing changes */
-	f = e2e_file(e, "nodev.nft",
-		     "table ip a {\n"
-		     "\tchain c {\n"
-		     "\t\ttype filter hook input priority -10; policy accept;\n"
-		     "\t\ttcp dport 5000 drop\n"
-		     "\t}\n"
-		     "}\n"
-		     "table netdev n {\n"
-		     "\tchain c {\n"
-		     "\t\ttype filter hook ingress device \"nosuch0\" priority 0;\n"
-		     "\t}\n"
-		     "}\n");
+	f = e2e_file(
+		e, "nodev.nft",
+		NEW_TABLE_A
+		"table netdev n {\n"
+		"\tchain c {\n"
+		"\t\ttype filter hook ingress device \"nosuch0\" priority 0;\n"
+		"\t}\n"
+		"}\n");
 	assert_int_not_equal(e2e_cli(&out, e->b, "apply %s", f), 0);
 	e2e_assert_contains(out, "nosuch0");
 	free(out);
@@ -171,22 +170,23 @@ static void test_failure_keeps_every_slot(void **state)
 	{
 		char bin[512], *text = NULL;
 		snprintf(bin, sizeof(bin), "%s", bft_bpfilter_bin());
-		assert_true(asprintf(&text,
-				     "table ip a {\n"
-				     "\tchain c {\n"
-				     "\t\ttype filter hook input priority -10;\n"
-				     "\t\ttcp dport 5000 drop\n"
-				     "\t}\n"
-				     "}\n"
-				     "table netdev n {\n"
-				     "\tchain c {\n"
-				     "\t\ttype filter hook ingress device \"b0\" "
-				     "priority 0;\n"
-				     "\t\tudp dport 53 bpf object "
-				     "\"%s/tests/bpf/bad_verifier.bpf.o\" drop\n"
-				     "\t}\n"
-				     "}\n",
-				     dirname(bin)) > 0);
+		assert_true(
+			asprintf(&text,
+				 "table ip a {\n"
+				 "\tchain c {\n"
+				 "\t\ttype filter hook input priority -10;\n"
+				 "\t\ttcp dport 5000 drop\n"
+				 "\t}\n"
+				 "}\n"
+				 "table netdev n {\n"
+				 "\tchain c {\n"
+				 "\t\ttype filter hook ingress device \"b0\" "
+				 "priority 0;\n"
+				 "\t\tudp dport 53 bpf object "
+				 "\"%s/tests/bpf/bad_verifier.bpf.o\" drop\n"
+				 "\t}\n"
+				 "}\n",
+				 dirname(bin)) > 0);
 		f = e2e_file(e, "verifier.nft", text);
 		free(text);
 	}
@@ -201,9 +201,8 @@ static void test_failure_keeps_every_slot(void **state)
 	assert_old_judges(e);
 
 	/* the blocker gone, the same file applies: every slot changes */
-	assert_int_equal(bft_sh("ip netns exec %s nft delete table ip blk",
-				e->b),
-			 0);
+	assert_int_equal(
+		bft_sh("ip netns exec %s nft delete table ip blk", e->b), 0);
 	assert_int_equal(e2e_cli(NULL, e->b, "apply %s",
 				 e2e_file(e, "new.nft", new_rs)),
 			 0);
@@ -267,7 +266,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_failure_keeps_every_slot,
 						e2e_setup_pair, teardown),
-		cmocka_unit_test_setup_teardown(test_confirm, e2e_setup_pair, teardown),
+		cmocka_unit_test_setup_teardown(test_confirm, e2e_setup_pair,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

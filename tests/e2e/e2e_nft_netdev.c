@@ -31,6 +31,8 @@
 #include "bpfilter/helper.h"
 #include "verify/net.h"
 
+#include "e2e_nftcmp.h"
+
 #define ETH_P_TEST 0x88b5 /* IEEE local experimental EtherType */
 
 static const char netdev_rs[] =
@@ -171,17 +173,7 @@ static size_t build(uint8_t *b, int i, const struct pdesc *d)
 
 	memset(b, 0, len);
 	if (d->fam == BF_FAMILY_INET4) {
-		b[0] = 0x45;
-		b[3] = (uint8_t)len;
-		b[4] = (uint8_t)(i >> 8);
-		b[5] = (uint8_t)i;
-		b[8] = 64;
-		b[9] = 17;
-		inet_pton(AF_INET, srcs4[d->si], b + 12);
-		inet_pton(AF_INET, dsts4[d->di], b + 16);
-		c = fold(sum16(b, 20));
-		b[10] = (uint8_t)(c >> 8);
-		b[11] = (uint8_t)c;
+		nftcmp_ip4(b, len, (uint16_t)i, 17, srcs4[d->si], dsts4[d->di]);
 	} else {
 		b[0] = 0x60;
 		b[5] = 16; /* payload length */
@@ -342,7 +334,7 @@ static int side_up(struct dside *sd, const char *kind, int *nonip)
 	return dnet_side_wait(sd, &topo);
 }
 
-static void describe(int i, char *buf, size_t size)
+static void describe(int i, char *buf, size_t size, const void *ctx)
 {
 	struct pdesc d;
 
@@ -353,8 +345,7 @@ static void describe(int i, char *buf, size_t size)
 	}
 	desc(i, &d);
 	snprintf(buf, size, "eth%d %s %s -> %s udp dport %u", d.k,
-		 d.fam ? "ipv6" : "ipv4",
-		 d.fam ? srcs6[d.si] : srcs4[d.si],
+		 d.fam ? "ipv6" : "ipv4", d.fam ? srcs6[d.si] : srcs4[d.si],
 		 d.fam ? dsts6[d.di] : dsts4[d.di], ports[d.pi]);
 }
 
@@ -365,36 +356,40 @@ static bool sk[N_PROBES];
 static int compare(const char *when, bool in)
 {
 	bool sb[N_PROBES];
-	int diff = 0, through = 0, n = in ? N_PROBES : N_IP;
+	int n = in ? N_PROBES : N_IP;
 
 	probe(&kside, nonip_rx[0], in, sk);
 	probe(&bside, nonip_rx[1], in, sb);
-	for (int i = 0; i < n; i++) {
-		char d[128];
-		through += sk[i];
-		if (sk[i] == sb[i])
-			continue;
-		diff++;
-		describe(i, d, sizeof(d));
-		print_message("%s: mismatch on probe %d (%s): nftables %s, "
-			      "bpfilter %s\n",
-			      when, i, d, sk[i] ? "pass" : "drop",
-			      sb[i] ? "pass" : "drop");
-	}
-	print_message("%s: %d probes, %d passed nftables, %d mismatches\n",
-		      when, n, through, diff);
-	assert_true(through > 0 && through < n);
-	assert_int_equal(diff, 0);
-	return through;
+	return nftcmp_tally(when, sk, sb, n, describe, NULL, "passed", "pass");
 }
 
-static void load_both_opt(const char *text, const char *opt)
+/* The ruleset file holds text. */
+static void write_path(const char *text)
 {
 	FILE *f = fopen(path, "w");
 
 	assert_non_null(f);
 	fputs(text, f);
 	assert_int_equal(fclose(f), 0);
+}
+
+/* bpfilter apply OPT of text fails; returns its output (to free). */
+static char *apply_refused(const char *text, const char *opt)
+{
+	char *out = NULL;
+
+	write_path(text);
+	assert_int_not_equal(
+		bft_sh_out(&out, "ip netns exec %s %s apply %s%s 2>&1",
+			   bside.ns_r, bft_bpfilter_bin(), opt, path),
+		0);
+	assert_non_null(out);
+	return out;
+}
+
+static void load_both_opt(const char *text, const char *opt)
+{
+	write_path(text);
 	assert_int_equal(bft_sh("ip netns exec %s nft -f %s", kside.ns_r, path),
 			 0);
 	/* no --hook, --iface nor --format: the file says it all */
@@ -437,8 +432,7 @@ static int group_setup(void **state)
 		return 0;
 	bf_verify_set_bin(bft_bpfilter_bin());
 	dnet_init();
-	snprintf(path, sizeof(path), "/tmp/bf-e2e-nft-netdev-%d.nft",
-		 getpid());
+	snprintf(path, sizeof(path), "/tmp/bf-e2e-nft-netdev-%d.nft", getpid());
 	if (side_up(&kside, "nftables", &nonip_rx[0]) ||
 	    side_up(&bside, "bpfilter", &nonip_rx[1]))
 		return 0;
@@ -540,37 +534,17 @@ static void test_refused(void **state)
 	(void)state;
 	need_sides();
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		char *out = NULL;
-		FILE *f = fopen(path, "w");
-		assert_non_null(f);
-		fputs(cases[i].text, f);
-		assert_int_equal(fclose(f), 0);
-		assert_int_not_equal(bft_sh_out(&out,
-						"ip netns exec %s %s apply "
-						"%s 2>&1",
-						bside.ns_r, bft_bpfilter_bin(),
-						path),
-				     0);
-		if (!out || !strstr(out, cases[i].why))
-			print_message("case %zu: %s\n", i, out ? out : "");
-		assert_non_null(out);
+		char *out = apply_refused(cases[i].text, "");
+
+		if (!strstr(out, cases[i].why))
+			print_message("case %zu: %s\n", i, out);
 		assert_non_null(strstr(out, cases[i].why));
 		free(out);
 	}
 	/* egress at xdp */
 	{
-		char *out = NULL;
-		FILE *f = fopen(path, "w");
-		assert_non_null(f);
-		fputs(netdev_rs, f);
-		assert_int_equal(fclose(f), 0);
-		assert_int_not_equal(bft_sh_out(&out,
-						"ip netns exec %s %s apply "
-						"--hook xdp %s 2>&1",
-						bside.ns_r, bft_bpfilter_bin(),
-						path),
-				     0);
-		assert_non_null(out);
+		char *out = apply_refused(netdev_rs, "--hook xdp ");
+
 		assert_non_null(strstr(out, "XDP sees received frames only"));
 		free(out);
 	}

@@ -44,20 +44,15 @@ static struct nftcmp c = NFTCMP_INIT(srcs, dsts, ports, "H22", "nft-set");
 
 static void test_nft_set_maps(void **state)
 {
-	uint32_t id0, id1;
-	unsigned long long g0, g1;
+	uint32_t id0;
+	unsigned long long g0;
 	char *saved = NULL, *listed = NULL;
 	int d0, d1, d2;
 	(void)state;
 
-	BFT_REQUIRE_KERNEL();
 	nftcmp_load(&c, ruleset);
 	/* the sets are maps, not inlined rules */
-	assert_int_equal(
-		bft_sh("ip netns exec %s %s save | grep -q "
-		       "'^-A input -m set --match-set bad src -j DROP$'",
-		       c.bside.ns_r, bft_bpfilter_bin()),
-		0);
+	nftcmp_saved_has(&c, "'^-A input -m set --match-set bad src -j DROP$'");
 	d0 = nftcmp_compare(&c, "as loaded");
 
 	nftcmp_in_force(&c, &id0, &g0);
@@ -71,16 +66,10 @@ static void test_nft_set_maps(void **state)
 		    "delete bad 203.0.113.0/26");
 	d2 = nftcmp_compare(&c, "after changing bad");
 	assert_true(d2 != d1);
-	nftcmp_in_force(&c, &id1, &g1);
-	assert_int_equal(id0, id1); /* the same program: no reload */
-	assert_int_equal(g0, g1);
-	print_message("program id %u and generation %llu unchanged\n", id1, g1);
+	nftcmp_same_program(&c, id0, g0);
 
 	/* save --format nft carries the elements in force; nft loads it */
-	assert_int_equal(bft_sh_out(&saved,
-				    "ip netns exec %s %s save --format nft",
-				    c.bside.ns_r, bft_bpfilter_bin()),
-			 0);
+	nftcmp_saved_nft(&c, &saved);
 	assert_non_null(strstr(saved, "elements = { 192.0.2.50 }"));
 	assert_non_null(strstr(saved, "198.51.100.0/24"));
 	assert_null(strstr(saved, "203.0.113.0/26"));
@@ -94,17 +83,11 @@ static void test_nft_set_maps(void **state)
 	free(listed);
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	nftcmp_teardown(&c);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_nft_set_maps, teardown),
+		cmocka_unit_test_prestate_setup_teardown(
+			test_nft_set_maps, NULL, nftcmp_teardown_state, &c),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -69,27 +69,19 @@ static struct nftcmp c = NFTCMP_INIT(srcs, dsts, ports, "H26", "nft-setmap");
 
 static void test_nft_port_sets(void **state)
 {
-	uint32_t id0, id1;
-	unsigned long long g0, g1;
-	char *saved = NULL, *listed = NULL;
+	uint32_t id0;
+	unsigned long long g0;
+	char *listed = NULL;
 	int d0, d1, d2;
 	(void)state;
 
-	BFT_REQUIRE_KERNEL();
 	nftcmp_load(&c, ruleset);
 	/* the sets are maps, not inlined rules */
-	assert_int_equal(
-		bft_sh("ip netns exec %s %s save | grep -q "
-		       "'^-A input -p udp .*-m set --match-set sp src,dst "
-		       "-j DROP$'",
-		       c.bside.ns_r, bft_bpfilter_bin()),
-		0);
-	assert_int_equal(
-		bft_sh("ip netns exec %s %s save | grep -q "
-		       "'^-A input -p udp .*-m set --match-set ports dst "
-		       "-j DROP$'",
-		       c.bside.ns_r, bft_bpfilter_bin()),
-		0);
+	nftcmp_saved_has(&c,
+			 "'^-A input -p udp .*-m set --match-set sp src,dst "
+			 "-j DROP$'");
+	nftcmp_saved_has(&c, "'^-A input -p udp .*-m set --match-set ports dst "
+			     "-j DROP$'");
 	d0 = nftcmp_compare(&c, "as loaded");
 
 	nftcmp_in_force(&c, &id0, &g0);
@@ -117,10 +109,7 @@ static void test_nft_port_sets(void **state)
 		    "delete prange 7010-7013");
 	d2 = nftcmp_compare(&c, "after changing np, sports and prange");
 	assert_true(d2 != d1);
-	nftcmp_in_force(&c, &id1, &g1);
-	assert_int_equal(id0, id1); /* the same program: no reload */
-	assert_int_equal(g0, g1);
-	print_message("program id %u and generation %llu unchanged\n", id1, g1);
+	nftcmp_same_program(&c, id0, g0);
 
 	/* set list prints nft element syntax */
 	assert_int_equal(bft_sh_out(&listed, "ip netns exec %s %s set list sp",
@@ -137,10 +126,7 @@ static void test_nft_port_sets(void **state)
 	free(listed);
 	/* save --format nft prints the sets and the vmap with the elements
 	 * in force; nftables loads it */
-	assert_int_equal(bft_sh_out(&listed,
-				    "ip netns exec %s %s save --format nft",
-				    c.bside.ns_r, bft_bpfilter_bin()),
-			 0);
+	nftcmp_saved_nft(&c, &listed);
 	assert_non_null(strstr(listed, "ip saddr vmap @vm"));
 	assert_non_null(strstr(listed, "203.0.113.70 : drop"));
 	assert_non_null(strstr(listed, "198.51.100.200 . 7000"));
@@ -155,20 +141,13 @@ static void test_nft_port_sets(void **state)
 		       "'^-A input -m set --match-set vm src' | grep -qx 2",
 		       c.bside.ns_r, bft_bpfilter_bin()),
 		0);
-	(void)saved;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	nftcmp_teardown(&c);
-	return 0;
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_nft_port_sets, teardown),
+		cmocka_unit_test_prestate_setup_teardown(
+			test_nft_port_sets, NULL, nftcmp_teardown_state, &c),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,8 @@
 #include "load/pin.h"
 #include "verify/net.h"
 
+#include "e2e_nftcmp.h"
+
 static const char sets_text[] =
 	"create blk hash:ip family inet hashsize 1024 maxelem 65536\n"
 	"add blk 198.51.100.7\n"
@@ -103,26 +105,7 @@ static size_t build(uint8_t *b, int ii)
 	size_t hl = proto == 6 ? 20 : 8, len = 20 + hl + 8;
 
 	memset(b, 0, len);
-	b[0] = 0x45;
-	b[2] = (uint8_t)(len >> 8);
-	b[3] = (uint8_t)len;
-	b[4] = (uint8_t)(i >> 8);
-	b[5] = (uint8_t)i;
-	b[8] = 64;
-	b[9] = proto;
-	inet_pton(AF_INET, srcs[si], b + 12);
-	inet_pton(AF_INET, dsts[di], b + 16);
-	{
-		uint32_t s = 0;
-
-		for (int k = 0; k < 20; k += 2)
-			s += (uint32_t)(b[k] << 8 | b[k + 1]);
-		while (s >> 16)
-			s = (s & 0xffff) + (s >> 16);
-		s = ~s & 0xffff;
-		b[10] = (uint8_t)(s >> 8);
-		b[11] = (uint8_t)s;
-	}
+	nftcmp_ip4(b, len, (uint16_t)i, proto, srcs[si], dsts[di]);
 	if (proto == 1) {
 		b[20] = (uint8_t)(l4s[li].port >> 8);
 		b[21] = (uint8_t)l4s[li].port;
@@ -147,8 +130,7 @@ static size_t build(uint8_t *b, int ii)
 /* Send every probe into R; seen[i]: delivered to R's raw sockets. */
 static void probe(struct side *s, bool *seen)
 {
-	uint8_t b[128], rx[2048];
-	uint64_t end;
+	uint8_t b[128];
 
 	memset(seen, 0, N_PROBES * sizeof(*seen));
 	for (int i = 0; i < N_PROBES; i++) {
@@ -157,31 +139,7 @@ static void probe(struct side *s, bool *seen)
 		assert_int_equal(
 			dnet_send_in(&s->sd, 0, BF_FAMILY_INET4, b, len), 0);
 	}
-	end = dnet_now_ms() + 600;
-	while (dnet_now_ms() < end) {
-		for (int k = 0; k < s->sd.n_raw; k++) {
-			ssize_t n;
-
-			while ((n = recv(s->sd.raw_in[k], rx, sizeof(rx), 0)) >
-			       0) {
-				size_t ihl = (size_t)(rx[0] & 15) * 4;
-				size_t hl = rx[9] == 6 ? 20 : 8;
-				size_t off = ihl + hl;
-				size_t id;
-
-				/* the marker right after the probe's own L4
-				 * header (not a quoted copy in an ICMP
-				 * error) */
-				if ((size_t)n < off + 5 ||
-				    memcmp(rx + off, "H15", 3))
-					continue;
-				id = (size_t)(rx[off + 3] << 8 | rx[off + 4]);
-				if (id < (size_t)N_PROBES)
-					seen[id] = true;
-			}
-		}
-		usleep(20000);
-	}
+	nftcmp_collect(&s->sd, "H15", N_PROBES, seen);
 }
 
 static int side_up(struct side *s, const char *kind)
@@ -237,32 +195,6 @@ static void compare(struct side *k, struct side *b, const char *when)
 	/* the probes must tell verdicts apart at all */
 	assert_true(delivered > 0 && delivered < N_PROBES);
 	assert_int_equal(diff, 0);
-}
-
-/* Program id in the INPUT dispatcher slot and the generation in force. */
-static void in_force(struct side *b, uint32_t *prog_id, unsigned long long *gen)
-{
-	char dir[PATH_MAX], path[PATH_MAX + 16];
-	char *out = NULL;
-	uint32_t key = 0;
-	int fd;
-
-	assert_int_equal(dnet_enter(b->sd.nsfd_r), 0);
-	assert_int_equal(bf_netns_dir(dir, sizeof(dir), false), 0);
-	dnet_enter(-1);
-	snprintf(path, sizeof(path), "%s/nf/jmp_in4", dir);
-	fd = bpf_obj_get(path);
-	assert_true(fd >= 0);
-	assert_int_equal(bpf_map_lookup_elem(fd, &key, prog_id), 0);
-	close(fd);
-	assert_int_equal(bft_sh_out(&out,
-				    "ip netns exec %s %s list --json | "
-				    "grep -o '\"generation\": *[0-9]*' | "
-				    "head -1 | tr -dc 0-9",
-				    b->sd.ns_r, bft_bpfilter_bin()),
-			 0);
-	*gen = strtoull(out, NULL, 10);
-	free(out);
 }
 
 static void both(struct side *k, struct side *b, const char *ipset_cmd,
@@ -331,7 +263,7 @@ static void test_kernel_vs_bpfilter(void **state)
 	sleep(4);
 	compare(&k, &b, "after a timeout");
 
-	in_force(&b, &id0, &g0);
+	nftcmp_in_force_sd(&b.sd, &id0, &g0);
 	both(&k, &b, "add blk 192.0.2.9", "add blk 192.0.2.9");
 	both(&k, &b, "del nets 203.0.113.128/25",
 	     "delete nets 203.0.113.128/25");
@@ -345,7 +277,7 @@ static void test_kernel_vs_bpfilter(void **state)
 	both(&k, &b, "add svc 192.0.2.50,udp:5000-5001",
 	     "add svc 192.0.2.50,udp:5000-5001");
 	compare(&k, &b, "after set add/delete");
-	in_force(&b, &id1, &g1);
+	nftcmp_in_force_sd(&b.sd, &id1, &g1);
 	assert_int_equal(id0, id1); /* the same program: no reload */
 	assert_int_equal(g0, g1);
 	print_message("program id %u and generation %llu unchanged\n", id1, g1);
