@@ -3243,6 +3243,26 @@ static bool family_on(const struct cg *c, enum bf_family f)
 	return c->rs->families & (1u << f);
 }
 
+/* From the network header at l3off to the verdict: parse it (bad or
+ * short: accept), then conntrack (tc/XDP), log capture and user metadata
+ * as enabled, and the built-in chain. */
+static void judge_l3(struct cg *c, enum bf_family family, int32_t l3off,
+		     bf_label accept)
+{
+	if (family == BF_FAMILY_INET4)
+		parse_v4(c, l3off, accept);
+	else
+		parse_v6(c, l3off, accept);
+	bf_mx_after_parse(&c->mx, &c->e, family, l3off);
+	if (c->use_ct)
+		ct_lookup(c, family);
+	if (c->log_on)
+		emit_log_capture(c, family, l3off);
+	if (c->um.on)
+		bf_um_fill(&c->e, c->attach, c->hook, l3off);
+	call_builtin(c, family);
+}
+
 /* tc/XDP: from the Ethernet header to the verdict. In direct mode, IPv6
  * goes to `slow` (its extension header walk may continue in a bpf_loop()
  * callback, which reads through the dynptr). */
@@ -3287,31 +3307,11 @@ static void emit_l2(struct cg *c, bf_label accept, bf_label slow)
 	bf_emit_ja(&c->e, accept);
 	if (family_on(c, BF_FAMILY_INET4)) {
 		bf_label_bind(&c->e, v4);
-		parse_v4(c, ETH_HLEN_, accept);
-		bf_mx_after_parse(&c->mx, &c->e, BF_FAMILY_INET4,
-				  ETH_HLEN_);
-		if (c->use_ct)
-			ct_lookup(c, BF_FAMILY_INET4);
-		if (c->log_on)
-			emit_log_capture(c, BF_FAMILY_INET4, ETH_HLEN_);
-		if (c->um.on)
-			bf_um_fill(&c->e, c->attach, c->hook,
-				   ETH_HLEN_);
-		call_builtin(c, BF_FAMILY_INET4);
+		judge_l3(c, BF_FAMILY_INET4, ETH_HLEN_, accept);
 	}
 	if (family_on(c, BF_FAMILY_INET6) && !c->direct) {
 		bf_label_bind(&c->e, v6);
-		parse_v6(c, ETH_HLEN_, accept);
-		bf_mx_after_parse(&c->mx, &c->e, BF_FAMILY_INET6,
-				  ETH_HLEN_);
-		if (c->use_ct)
-			ct_lookup(c, BF_FAMILY_INET6);
-		if (c->log_on)
-			emit_log_capture(c, BF_FAMILY_INET6, ETH_HLEN_);
-		if (c->um.on)
-			bf_um_fill(&c->e, c->attach, c->hook,
-				   ETH_HLEN_);
-		call_builtin(c, BF_FAMILY_INET6);
+		judge_l3(c, BF_FAMILY_INET6, ETH_HLEN_, accept);
 	}
 }
 
@@ -3403,16 +3403,7 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 
 	if (c->attach == BF_ATTACH_NF) {
 		parse_nf_meta(c);
-		if (nf_family == BF_FAMILY_INET4)
-			parse_v4(c, 0, accept);
-		else
-			parse_v6(c, 0, accept);
-		bf_mx_after_parse(&c->mx, &c->e, nf_family, 0);
-		if (c->log_on)
-			emit_log_capture(c, nf_family, 0);
-		if (c->um.on)
-			bf_um_fill(&c->e, c->attach, c->hook, 0);
-		call_builtin(c, nf_family);
+		judge_l3(c, nf_family, 0, accept); /* no use_ct at nf */
 	} else {
 		emit_l2(c, accept, accept);
 	}
