@@ -529,18 +529,22 @@ static __attribute__((unused)) int dnet_side_create(struct dside *sd,
 		/* Conntrack (and its defragmentation) for both families in
 		 * R, independent of the filter under test. */
 		char path[] = "/tmp/bfdiff-ctXXXXXX";
-		/* Packets with TTL / hop limit 33 are not tracked (raw
-		 * priority, before conntrack): UNTRACKED probes. */
+		/* Packets with TTL / hop limit 33 are not tracked (before
+		 * conntrack's -200): UNTRACKED probes. The priorities are
+		 * odd ones (-297, -147), not raw/mangle, so that a ruleset's
+		 * own chain at a named priority gets a BPF link of its own
+		 * on the bpfilter side (a link needs a free priority:
+		 * nf_hook_entries_grow()). */
 		static const char nft[] =
 			"table inet bfdiff_ct {\n"
 			" chain raw_pre { type filter hook prerouting priority "
-			"-300; ip ttl 33 notrack; ip6 hoplimit 33 notrack; }\n"
+			"-297; ip ttl 33 notrack; ip6 hoplimit 33 notrack; }\n"
 			" chain raw_out { type filter hook output priority "
-			"-300; ip ttl 33 notrack; ip6 hoplimit 33 notrack; }\n"
+			"-297; ip ttl 33 notrack; ip6 hoplimit 33 notrack; }\n"
 			" chain pre { type filter hook prerouting priority "
-			"-150; ct state new,established,related,invalid,"
+			"-147; ct state new,established,related,invalid,"
 			"untracked; }\n"
-			" chain out { type filter hook output priority -150; "
+			" chain out { type filter hook output priority -147; "
 			"ct state new,established,related,invalid,untracked; "
 			"}\n}\n";
 		int fd = mkstemp(path);
