@@ -162,6 +162,52 @@ static void test_lower(void **state)
 	bf_nft_free(&nft);
 }
 
+/* goto from a base chain with policy drop: when the target ends, nft
+ * applies the base chain's policy (the IR: a helper chain jumps to the
+ * target, then drops) */
+static void test_base_goto_drop(void **state)
+{
+	struct bf_nft *nft = parse_ok(
+		"table ip f {\n chain fw {\n"
+		"  type filter hook forward priority 0; policy drop;\n"
+		"  ip saddr 203.0.113.0/24 goto { ip daddr 198.51.100.1 accept; }\n"
+		"  ip saddr 192.0.2.0/24 goto named\n"
+		" }\n chain named {\n  tcp dport 22 accept\n }\n}\n");
+	struct bf_ruleset *rs = bf_ruleset_new();
+	const struct bf_chain *fw, *h;
+
+	(void)state;
+	assert_int_equal(bf_nft_lower(nft, rs), 0);
+	fw = bf_ruleset_chain(rs, BF_FAMILY_INET4, "fw");
+	assert_non_null(fw);
+	assert_int_equal(fw->n_rules, 3);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(fw->rules[i].verdict.kind, BF_VERDICT_JUMP);
+		h = bf_ruleset_chain(rs, BF_FAMILY_INET4,
+				     fw->rules[i].verdict.chain);
+		assert_non_null(h);
+		assert_int_equal(h->n_rules, 2);
+		assert_int_equal(h->rules[0].verdict.kind, BF_VERDICT_JUMP);
+		assert_int_equal(h->rules[1].verdict.kind, BF_VERDICT_DROP);
+		if (i == 1)
+			assert_string_equal(h->rules[0].verdict.chain, "named");
+	}
+	assert_int_equal(fw->rules[2].verdict.kind, BF_VERDICT_DROP);
+	bf_ruleset_free(&rs);
+	bf_nft_free(&nft);
+	/* policy accept: the goto stays */
+	nft = parse_ok("table ip f {\n chain fw {\n"
+		       "  type filter hook forward priority 0;\n"
+		       "  ip saddr 203.0.113.0/24 goto { accept; }\n }\n}\n");
+	rs = bf_ruleset_new();
+	assert_int_equal(bf_nft_lower(nft, rs), 0);
+	fw = bf_ruleset_chain(rs, BF_FAMILY_INET4, "fw");
+	assert_int_equal(fw->n_rules, 1);
+	assert_int_equal(fw->rules[0].verdict.kind, BF_VERDICT_GOTO);
+	bf_ruleset_free(&rs);
+	bf_nft_free(&nft);
+}
+
 static int parse_err(const char *text, struct bft_logcap *cap)
 {
 	struct bf_nft *nft = NULL;
@@ -225,6 +271,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_lower),
+		cmocka_unit_test(test_base_goto_drop),
 		cmocka_unit_test(test_errors),
 	};
 

@@ -1074,6 +1074,49 @@ static int push_rule(struct lctx *c, const char *chname, struct bf_rule *r)
 	return ret;
 }
 
+/* A goto in a base chain whose policy is drop: in nft the goto pushes no
+ * frame, so when the target chain ends (falls off its end or returns) the
+ * stack is empty and the base chain's policy drops (nft_do_chain()). In
+ * the IR the base chain is a user chain jumped from the built-in one, so
+ * a GOTO's target returns past the base chain's final DROP rule into the
+ * built-in chain. Each such GOTO of IR chain irc (family f) becomes a JUMP
+ * to a helper chain H = `-j target`, `-j DROP` (one per rule). */
+static int base_goto_drop(struct lctx *c, enum bf_family f, const char *irc)
+{
+	struct bf_chain *ch = bf_ruleset_chain(c->rs, f, irc);
+
+	for (size_t i = 0; ch && i < ch->n_rules; i++) {
+		char target[BF_CHAIN_NAME_MAX + 1];
+		char hname[BF_CHAIN_NAME_MAX + 1];
+		struct bf_rule jr = { 0 }, dr = { 0 };
+		struct bf_rule *r = &ch->rules[i];
+		int file_line = r->line;
+		const char *file = r->file;
+		if (r->verdict.kind != BF_VERDICT_GOTO)
+			continue;
+		snprintf(target, sizeof(target), "%s", r->verdict.chain);
+		synth_name(c, hname, sizeof(hname));
+		r->verdict.kind = BF_VERDICT_JUMP;
+		snprintf(r->verdict.chain, sizeof(r->verdict.chain), "%s",
+			 hname);
+		if (bf_ruleset_add_chain(c->rs, f, hname, file_line, NULL))
+			return -ENOMEM;
+		jr.family = dr.family = f;
+		jr.file = dr.file = file;
+		jr.line = dr.line = file_line;
+		jr.verdict.kind = BF_VERDICT_JUMP;
+		snprintf(jr.verdict.chain, sizeof(jr.verdict.chain), "%s",
+			 target);
+		dr.verdict.kind = BF_VERDICT_DROP;
+		if (push_rule(c, hname, &jr) || push_rule(c, hname, &dr))
+			return -ENOMEM;
+		/* adding a chain moved the chains */
+		ch = bf_ruleset_chain(c->rs, f, irc);
+	}
+	return 0;
+}
+
+
 /* `M lhs != { e1, e2... } V`: one rule with a negated match per element
  * cannot be carried by iptables-save text (one -s, one -p per rule), so a
  * helper chain does it: parent `M -j H`, H = `e1 -j RETURN`, `e2 -j
@@ -1296,22 +1339,19 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 						 sizeof(lr.verdict.u.nflog
 								.prefix),
 						 "%s", s->u.log.prefix);
-				side_rules++;
-				if (!ret)
-					ret = push_rule(c, ch, &lr);
-				else
-					bf_rule_release(&lr);
-				break;
+			} else {
+				lr.verdict.kind = BF_VERDICT_LOG;
+				lr.verdict.u.log.level =
+					(uint8_t)(s->u.log.level >= 0 ?
+							  s->u.log.level :
+							  4);
+				lr.verdict.u.log.flags =
+					(uint8_t)s->u.log.flags;
+				if (s->u.log.prefix)
+					snprintf(lr.verdict.u.log.prefix,
+						 sizeof(lr.verdict.u.log.prefix),
+						 "%s", s->u.log.prefix);
 			}
-			lr.verdict.kind = BF_VERDICT_LOG;
-			lr.verdict.u.log.level =
-				(uint8_t)(s->u.log.level >= 0 ? s->u.log.level :
-								4);
-			lr.verdict.u.log.flags = (uint8_t)s->u.log.flags;
-			if (s->u.log.prefix)
-				snprintf(lr.verdict.u.log.prefix,
-					 sizeof(lr.verdict.u.log.prefix), "%s",
-					 s->u.log.prefix);
 			side_rules++;
 			if (!ret)
 				ret = push_rule(c, ch, &lr);
@@ -1742,15 +1782,7 @@ static bool reaches_chain(const struct bf_nft_table *t,
 				if (n && reaches_chain(t, n, to, depth + 1))
 					return true;
 			}
-			if (s->kind != BF_NFT_S_MATCH ||
-			    s->u.match.op != BF_NFT_OP_VMAP)
-				continue;
-			m = s->u.match.rhs;
-			if (m->kind == BF_NFT_E_SETREF) {
-				const struct bf_nft_set *ns =
-					bf_nft_set_find(t, m->text);
-				m = ns ? ns->elems : NULL;
-			}
+			m = nft_vmap_elems(t, s);
 			for (size_t k = 0; m && k < m->n_sub; k++) {
 				const struct bf_nft_expr *v = m->sub[k]->sub[1];
 				const struct bf_nft_chain *n =
@@ -1921,6 +1953,7 @@ static bool reaches_accept(const struct bf_nft_table *t,
 		const struct bf_nft_rule *r = &ch->rules[i];
 		for (size_t j = 0; j < r->n_stmts; j++) {
 			const struct bf_nft_stmt *s = &r->stmts[j];
+			const struct bf_nft_expr *m;
 			if (s->kind == BF_NFT_S_BPF && s->u.bpf.verdict)
 				return true; /* user code may accept */
 			if (s->kind == BF_NFT_S_VERDICT) {
@@ -1935,29 +1968,16 @@ static bool reaches_accept(const struct bf_nft_table *t,
 						return true;
 				}
 			}
-			if (s->kind == BF_NFT_S_MATCH &&
-			    s->u.match.op == BF_NFT_OP_VMAP) {
-				const struct bf_nft_expr *m = s->u.match.rhs;
-				if (m->kind == BF_NFT_E_SETREF) {
-					const struct bf_nft_set *ns =
-						bf_nft_set_find(t, m->text);
-					m = ns ? ns->elems : NULL;
-				}
-				for (size_t k = 0; m && k < m->n_sub; k++) {
-					const struct bf_nft_expr *v =
-						m->sub[k]->sub[1];
-					if (v->op == BF_NFT_V_ACCEPT)
-						return true;
-					if (v->text) {
-						const struct bf_nft_chain *n =
-							bf_nft_chain_find(
-								t, v->text);
-						if (n &&
-						    reaches_accept(t, n,
-								   depth + 1))
-							return true;
-					}
-				}
+			m = nft_vmap_elems(t, s);
+			for (size_t k = 0; m && k < m->n_sub; k++) {
+				const struct bf_nft_expr *v = m->sub[k]->sub[1];
+				const struct bf_nft_chain *n;
+				if (v->op == BF_NFT_V_ACCEPT)
+					return true;
+				n = v->text ? bf_nft_chain_find(t, v->text) :
+					      NULL;
+				if (n && reaches_accept(t, n, depth + 1))
+					return true;
 			}
 		}
 	}
@@ -2100,6 +2120,10 @@ static int lower(const struct bf_nft *nft, struct bf_ruleset *rs, bool map_sets)
 					if (r == -ENOMEM)
 						c.oom = true;
 				}
+				if (ch->hook != BF_NFT_HOOK_NONE &&
+				    ch->policy == BF_NFT_V_DROP &&
+				    base_goto_drop(&c, f, irc))
+					c.oom = true;
 				if (ch->hook != BF_NFT_HOOK_NONE &&
 				    ch->policy == BF_NFT_V_DROP) {
 					struct bf_rule pr = { 0 };
