@@ -2039,7 +2039,8 @@ static int lower(const struct bf_nft *nft, struct bf_ruleset *rs, bool map_sets)
 			break;
 		default:
 			REFUSE(&c, &t->loc,
-			       "%s tables (netdev/tc and xdp are not lowered yet)",
+			       "%s tables in one IR (bpfilter apply FILE puts "
+			       "them in tc/xdp slots per device)",
 			       bf_nft_family_name(t->family));
 			continue;
 		}
