@@ -135,8 +135,9 @@ int main(int argc, char **argv)
 			socklen_t len = sizeof(cookie);
 
 			fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-			if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE,
-						 &cookie, &len)) {
+			if (fd < 0 ||
+			    getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie,
+				       &len)) {
 				perror("pkt_cost: SO_NETNS_COOKIE");
 				return 1;
 			}

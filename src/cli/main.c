@@ -458,16 +458,15 @@ static int cmd_apply(int argc, char **argv)
 		{
 			/* several slots: one transaction (--confirm too) */
 			bool handled;
-			if (confirm > 0 && (o.dump || o.test_only ||
-					    o.other_tables_kernel ||
-					    o.ipset.path))
+			if (confirm > 0 &&
+			    (o.dump || o.test_only || o.other_tables_kernel ||
+			     o.ipset.path))
 				return cli_error("--confirm: not with --dump, "
 						 "--test, --other-tables or "
 						 "--ipset");
 			cli_nft_confirm = confirm > 0 ? confirm : 0;
 			o.verbose = verbosity > 0;
-			r = cli_nft_apply_targets(nft_path, &o, kind,
-						  &handled);
+			r = cli_nft_apply_targets(nft_path, &o, kind, &handled);
 			if (handled && !r && confirm > 0)
 				fprintf(stderr,
 					"bpfilter: rolling back every slot "

@@ -104,10 +104,9 @@ static int lower_text(struct bf_nft *nft, struct bf_apply_opts *o,
 	/* refusals of the code generator with the nft positions, before
 	 * apply sees the iptables-save text (which has its own lines) */
 	if (!r)
-		r = bf_nft_check(rs, o->kind,
-				 tg && tg->kind == BF_NFT_TARGET_NF ?
-					 NULL :
-					 o->ifname);
+		r = bf_nft_check(
+			rs, o->kind,
+			tg && tg->kind == BF_NFT_TARGET_NF ? NULL : o->ifname);
 	if (r) {
 		bf_ruleset_free(&rs);
 		return r;
@@ -706,8 +705,8 @@ static int apply_targets(struct bf_nft *nft, const char *path,
 			continue;
 		bf_nf_prio_token(live[k].priority, tok, sizeof(tok));
 		sel.ifname = live[k].kind != BF_SLOT_NF ? live[k].ifname :
-			     live[k].priority		   ? tok :
-							     NULL;
+			     live[k].priority		? tok :
+							  NULL;
 		r = bf_multi_remove(multi, sel.kind, sel.ifname);
 	}
 	if (r && multi && changed) {

@@ -247,7 +247,8 @@ static int probe_ir(const struct bf_nft *nft, struct bf_ruleset **out)
 			char name[BF_CHAIN_NAME_MAX + 1];
 			tname(name, k, ch->name);
 			mc = ch->builtin ?
-				     bf_ruleset_builtin(m, ch->family, ch->hook) :
+				     bf_ruleset_builtin(m, ch->family,
+							ch->hook) :
 				     bf_ruleset_chain(m, ch->family, name);
 			assert_non_null(mc);
 			if (ch->builtin && ch->policy == BF_VERDICT_DROP)
@@ -264,7 +265,8 @@ static int probe_ir(const struct bf_nft *nft, struct bf_ruleset **out)
 					assert_int_equal(
 						bf_rule_add_match(
 							&ru,
-							&ch->rules[i].matches[j]),
+							&ch->rules[i]
+								 .matches[j]),
 						0);
 				if (ru.verdict.kind == BF_VERDICT_JUMP ||
 				    ru.verdict.kind == BF_VERDICT_GOTO) {

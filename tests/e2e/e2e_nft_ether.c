@@ -249,8 +249,7 @@ static void test_ether_vlan(void **state)
 		assert_true(want[p] > 0);
 	return;
 fail:
-	bft_sh("ip netns exec %s %s flush 2>/dev/null", b,
-	       bft_bpfilter_bin());
+	bft_sh("ip netns exec %s %s flush 2>/dev/null", b, bft_bpfilter_bin());
 	bft_sh("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null; "
 	       "rm -f %s",
 	       a, b, file);

@@ -127,8 +127,7 @@ static const struct {
 	{ "-s 192.0.2.0/25 -p tcp --dport 22 -j ACCEPT", -1 },
 	{ "-p udp -i eth1 --sport 53 -j USER", -1 },
 	{ "-p udp -i eth0 --sport 53 -g USER", -1 },
-	{ "-d 198.51.100.0/24 -p tcp --tcp-flags SYN,ACK,FIN SYN -j DROP",
-	  -1 },
+	{ "-d 198.51.100.0/24 -p tcp --tcp-flags SYN,ACK,FIN SYN -j DROP", -1 },
 	{ "-s 203.0.113.7 -j RETURN", -1 }, /* that one is in USER */
 };
 

@@ -39,31 +39,35 @@ static char *ruleset(int n, int nest)
 
 		switch (i % 4) {
 		case 0:
-			fprintf(m, "-A INPUT -s 198.%d.%d.%d/31 -p tcp -m tcp "
-				   "--dport %d:%d -j DROP\n",
+			fprintf(m,
+				"-A INPUT -s 198.%d.%d.%d/31 -p tcp -m tcp "
+				"--dport %d:%d -j DROP\n",
 				18 + a / 65536, a / 256 % 256, a % 256,
 				1000 + i, 1010 + i);
 			break;
 		case 1:
-			fprintf(m, "-A INPUT -s 198.%d.%d.%d/30 -p udp -m udp "
-				   "--sport %d -j ACCEPT\n",
+			fprintf(m,
+				"-A INPUT -s 198.%d.%d.%d/30 -p udp -m udp "
+				"--sport %d -j ACCEPT\n",
 				18 + a / 65536, a / 256 % 256, a % 256,
 				2000 + i);
 			break;
 		case 2:
-			fprintf(m, "-A INPUT -d 198.%d.%d.%d/29 -p tcp -m tcp "
-				   "--tcp-flags SYN,ACK SYN -j DROP\n",
+			fprintf(m,
+				"-A INPUT -d 198.%d.%d.%d/29 -p tcp -m tcp "
+				"--tcp-flags SYN,ACK SYN -j DROP\n",
 				18 + a / 65536, a / 256 % 256, a % 256);
 			break;
 		default:
-			fprintf(m, "-A INPUT -s 198.%d.%d.%d/28 -i eth%d "
-				   "-j DROP\n",
+			fprintf(m,
+				"-A INPUT -s 198.%d.%d.%d/28 -i eth%d "
+				"-j DROP\n",
 				18 + a / 65536, a / 256 % 256, a % 256, i % 7);
 		}
 	}
 	for (int i = 0; i < n / 2; i++)
-		fprintf(m, "-A INPUT -s 203.0.%d.%d/32 -j DROP\n", 113 + i / 256,
-			i % 256);
+		fprintf(m, "-A INPUT -s 203.0.%d.%d/32 -j DROP\n",
+			113 + i / 256, i % 256);
 	for (int i = 0; i < n / 4; i++)
 		fprintf(m, "-A INPUT -p tcp -m tcp --dport %d -j ACCEPT\n",
 			20000 + 7 * i);

@@ -1905,8 +1905,8 @@ static void lbvs_call(struct cg *c, struct cfn *f)
 
 /* Return the verdict of member rule i + r2 (r2 in [a, b)), r2 being the
  * index relative to rule i. */
-static void lbvs_dispatch(struct cg *c, const struct cfn *f, size_t i,
-			  size_t a, size_t b, bool seg, bf_label end)
+static void lbvs_dispatch(struct cg *c, const struct cfn *f, size_t i, size_t a,
+			  size_t b, bool seg, bf_label end)
 {
 	const struct bf_rule *rules = f->chain->rules;
 	size_t mid = a + 1, best = SIZE_MAX;
@@ -1916,7 +1916,8 @@ static void lbvs_dispatch(struct cg *c, const struct cfn *f, size_t i,
 	for (size_t k = a + 1; k < b; k++) {
 		size_t d = k > (a + b) / 2 ? k - (a + b) / 2 : (a + b) / 2 - k;
 
-		if (rules[i + k].verdict.kind != rules[i + k - 1].verdict.kind &&
+		if (rules[i + k].verdict.kind !=
+			    rules[i + k - 1].verdict.kind &&
 		    d < best) {
 			best = d;
 			mid = k;
@@ -2078,9 +2079,11 @@ static void run_tree(struct cg *c, const struct run_item *it, size_t a,
 	mid = a + (b - a) / 2;
 	yes = bf_label_new(&c->e);
 	if (it[mid].gh)
-		bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R1, (int32_t)it[mid].gh, yes);
+		bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R1, (int32_t)it[mid].gh,
+				yes);
 	if (it[mid].mh)
-		bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R2, (int32_t)it[mid].mh, yes);
+		bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R2, (int32_t)it[mid].mh,
+				yes);
 	run_tree(c, it, mid + 1, b);
 	bf_label_bind(&c->e, yes);
 	run_tree(c, it, a, mid);
@@ -2174,7 +2177,8 @@ static void run_start(struct cg *c, struct cfn *f, size_t g, size_t i,
 		free(it);
 		return;
 	}
-	c->run = (struct drun){ .on = true, .n = n, .end = bf_label_new(&c->e) };
+	c->run =
+		(struct drun){ .on = true, .n = n, .end = bf_label_new(&c->e) };
 	c->run.entry = calloc(n, sizeof(*c->run.entry));
 	if (!c->run.entry) {
 		free(it);
@@ -2208,7 +2212,8 @@ static void run_start(struct cg *c, struct cfn *f, size_t g, size_t i,
 		bf_emit(&c->e, I_LDX(BPF_DW, BF_R1, BF_FP, sh->slot));
 		bf_emit(&c->e, I_ALU64_IMM(BPF_RSH, BF_R1, 2));
 		if (glo)
-			bf_emit(&c->e, I_ALU64_IMM(BPF_SUB, BF_R1, (int32_t)glo));
+			bf_emit(&c->e,
+				I_ALU64_IMM(BPF_SUB, BF_R1, (int32_t)glo));
 		bf_emit_ja(&c->e, search);
 	}
 	bf_label_bind(&c->e, cfail);
@@ -2221,7 +2226,8 @@ static void run_start(struct cg *c, struct cfn *f, size_t g, size_t i,
 			bf_emit(&c->e, I_LDX(BPF_W, BF_R2, BF_FP, LBVS_SLOT));
 		bf_emit(&c->e, I_ALU64_IMM(BPF_RSH, BF_R2, 1));
 		if (mlo)
-			bf_emit(&c->e, I_ALU64_IMM(BPF_SUB, BF_R2, (int32_t)mlo));
+			bf_emit(&c->e,
+				I_ALU64_IMM(BPF_SUB, BF_R2, (int32_t)mlo));
 	}
 	run_tree(c, it, 0, n);
 	bf_label_bind(&c->e, seq);
@@ -2362,8 +2368,8 @@ static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 		}
 		if (f->lbvs_stored && s >= f->lbvs_seg) {
 			bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_FP, LBVS_SLOT));
-			bf_emit(&c->e, I_STX(BPF_W, BF_R9, BF_R1,
-					     PCTX_OFF(pad)));
+			bf_emit(&c->e,
+				I_STX(BPF_W, BF_R9, BF_R1, PCTX_OFF(pad)));
 		}
 		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
 		bf_emit_call(&c->e, segs[s]);
@@ -3271,15 +3277,15 @@ static void emit_l2(struct cg *c, bf_label accept, bf_label slow)
 	bf_label v4 = bf_label_new(&c->e), v6 = bf_label_new(&c->e);
 
 	if (c->attach == BF_ATTACH_TC && c->need_mark) {
-		bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R6,
-				     (int16_t)offsetof(struct __sk_buff,
-						       mark)));
+		bf_emit(&c->e,
+			I_LDX(BPF_W, BF_R1, BF_R6,
+			      (int16_t)offsetof(struct __sk_buff, mark)));
 		st_pctx(c, BPF_W, PCTX_OFF(mark), BF_R1);
 	}
 	if (c->attach == BF_ATTACH_TC && c->need_pkttype) {
-		bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R6,
-				     (int16_t)offsetof(struct __sk_buff,
-						       pkt_type)));
+		bf_emit(&c->e,
+			I_LDX(BPF_W, BF_R1, BF_R6,
+			      (int16_t)offsetof(struct __sk_buff, pkt_type)));
 		st_pctx(c, BPF_B, PCTX_OFF(pkttype), BF_R1);
 	}
 	bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R8, ETH_HLEN_, accept);
@@ -3299,11 +3305,11 @@ static void emit_l2(struct cg *c, bf_label accept, bf_label slow)
 	/* EtherType as loaded (network order) on a little-endian
 	 * host: 0x0800 reads 0x0008, 0x86dd reads 0xdd86. */
 	if (family_on(c, BF_FAMILY_INET4))
-		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R1,
-				(int32_t)htobe16(0x0800), v4);
+		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R1, (int32_t)htobe16(0x0800),
+				v4);
 	if (family_on(c, BF_FAMILY_INET6))
-		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R1,
-				(int32_t)htobe16(0x86dd), c->direct ? slow : v6);
+		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R1, (int32_t)htobe16(0x86dd),
+				c->direct ? slow : v6);
 	bf_emit_ja(&c->e, accept);
 	if (family_on(c, BF_FAMILY_INET4)) {
 		bf_label_bind(&c->e, v4);
@@ -3345,9 +3351,8 @@ static void direct_start(struct cg *c, bf_label slow)
 		data = (int16_t)offsetof(struct xdp_md, data);
 		end = (int16_t)offsetof(struct xdp_md, data_end);
 	} else {
-		bf_emit(&c->e,
-			I_LDX(BPF_W, BF_R8, BF_R6,
-			      (int16_t)offsetof(struct __sk_buff, len)));
+		bf_emit(&c->e, I_LDX(BPF_W, BF_R8, BF_R6,
+				     (int16_t)offsetof(struct __sk_buff, len)));
 		data = (int16_t)offsetof(struct __sk_buff, data);
 		end = (int16_t)offsetof(struct __sk_buff, data_end);
 	}

@@ -60,10 +60,8 @@ static void vlan_emit(struct bf_emit *e, const struct bf_match *m,
 		bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R1, 0xfff));
 		break;
 	}
-	bf_emit_jmp32_imm(e, BPF_JLT, BF_R1, m->u.vlan.lo,
-			  m->neg ? in : fail);
-	bf_emit_jmp32_imm(e, BPF_JGT, BF_R1, m->u.vlan.hi,
-			  m->neg ? in : fail);
+	bf_emit_jmp32_imm(e, BPF_JLT, BF_R1, m->u.vlan.lo, m->neg ? in : fail);
+	bf_emit_jmp32_imm(e, BPF_JGT, BF_R1, m->u.vlan.hi, m->neg ? in : fail);
 	if (m->neg)
 		bf_emit_ja(e, fail);
 	else
@@ -72,8 +70,7 @@ static void vlan_emit(struct bf_emit *e, const struct bf_match *m,
 	bf_label_bind(e, out);
 }
 
-void bf_ether_emit(struct bf_emit *e, const struct bf_match *m,
-		   bf_label fail)
+void bf_ether_emit(struct bf_emit *e, const struct bf_match *m, bf_label fail)
 {
 	if (m->type == BF_MATCH_VLAN) {
 		vlan_emit(e, m, fail);
@@ -178,15 +175,14 @@ void bf_ether_l2(struct bf_emit *e, bool tc)
 				 (int16_t)offsetof(struct __sk_buff,
 						   vlan_present)));
 		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R2, 0, untagged);
-		bf_emit(e, I_LDX(BPF_W, BF_R1, BF_R6,
-				 (int16_t)offsetof(struct __sk_buff,
-						   vlan_proto)));
+		bf_emit(e,
+			I_LDX(BPF_W, BF_R1, BF_R6,
+			      (int16_t)offsetof(struct __sk_buff, vlan_proto)));
 		/* an 802.1Q tag: `vlan id|pcp|dei` read its TCI */
-		bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, htobe16(0x8100),
-				  untagged);
-		bf_emit(e, I_LDX(BPF_W, BF_R2, BF_R6,
-				 (int16_t)offsetof(struct __sk_buff,
-						   vlan_tci)));
+		bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, htobe16(0x8100), untagged);
+		bf_emit(e,
+			I_LDX(BPF_W, BF_R2, BF_R6,
+			      (int16_t)offsetof(struct __sk_buff, vlan_tci)));
 		bf_emit(e, I_STX(BPF_H, BF_R9, BF_R2, PCTX_OFF(vlan_tci)));
 		bf_emit(e, I_MOV64_IMM(BF_R2, 1));
 		bf_emit(e, I_STX(BPF_B, BF_R9, BF_R2, PCTX_OFF(vlan_ok)));

@@ -14,8 +14,7 @@
 #include "cgen/emit.h"
 
 /* The match, in a chain function (r9 = packet context); clobbers r1. */
-void bf_ether_emit(struct bf_emit *e, const struct bf_match *m,
-		   bf_label fail);
+void bf_ether_emit(struct bf_emit *e, const struct bf_match *m, bf_label fail);
 
 /* Netfilter prologue, input and forward only (r7 = the skb, r9 = the
  * packet context), by the BTF offsets of sk_buff.dev, .head, .data,

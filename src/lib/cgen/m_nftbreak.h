@@ -18,6 +18,6 @@
  * when it does not hold. Returns false when the caller emits it as an
  * iptables match (an IPv4 L4PROTO: the same protocol field). */
 bool bf_nftbreak_emit(struct bf_emit *e, const struct bf_rule *rule,
-		 const struct bf_match *m, bf_label fail);
+		      const struct bf_match *m, bf_label fail);
 
 #endif /* BPFILTER_CGEN_M_NFTBREAK_H */

@@ -149,8 +149,7 @@ void bf_nftm_limit_emit(struct bf_emit *e, uint32_t state_off,
  * nft_dport; m_nftbreak.c): 2 bytes for the source port, 4 for the
  * destination port. Where nft's IPv6 walk stops at AH, the view is taken
  * at the AH header, as nft's transport offset is there. */
-void bf_nftm_th_emit(struct bf_emit *e, const struct bf_match *m,
-		     bf_label fail)
+void bf_nftm_th_emit(struct bf_emit *e, const struct bf_match *m, bf_label fail)
 {
 	bool src = m->type == BF_MATCH_TH_SPORT;
 	uint16_t lo = m->u.ports.lo, hi = m->u.ports.hi;
@@ -197,17 +196,18 @@ void bf_nftm_ifindex_emit(struct bf_emit *e, const struct bf_match *m,
 			  (int32_t)m->u.ifindex.index, fail);
 }
 
-void bf_nftm_nf_ifindex(struct bf_emit *e, int off_ctx_state,
-			int off_state_in, int off_state_out,
-			int off_dev_ifindex)
+void bf_nftm_nf_ifindex(struct bf_emit *e, int off_ctx_state, int off_state_in,
+			int off_state_out, int off_dev_ifindex)
 {
 	for (int dir = 0; dir < 2; dir++) {
 		/* state->in / state->out: a NULL device reads as 0 (BTF
 		 * pointer loads of NULL yield 0) */
 		bf_emit(e, I_LDX(BPF_DW, BF_R1, BF_R6, (int16_t)off_ctx_state));
-		bf_emit(e, I_LDX(BPF_DW, BF_R2, BF_R1,
-				 (int16_t)(dir ? off_state_out : off_state_in)));
-		bf_emit(e, I_LDX(BPF_W, BF_R3, BF_R2, (int16_t)off_dev_ifindex));
+		bf_emit(e,
+			I_LDX(BPF_DW, BF_R2, BF_R1,
+			      (int16_t)(dir ? off_state_out : off_state_in)));
+		bf_emit(e,
+			I_LDX(BPF_W, BF_R3, BF_R2, (int16_t)off_dev_ifindex));
 		bf_emit(e, I_STX(BPF_W, BF_R9, BF_R3,
 				 dir ? PCTX_OFF(ifindex_out) :
 				       PCTX_OFF(ifindex_in)));

@@ -27,8 +27,7 @@ void bf_nftm_ifindex_emit(struct bf_emit *e, const struct bf_match *m,
 /* Netfilter prologue (r6 = the program context, r9 = the packet
  * context): pctx.ifindex_in/out from state->in/out, by the BTF offsets
  * of bpf_nf_ctx.state, nf_hook_state.in/out and net_device.ifindex. */
-void bf_nftm_nf_ifindex(struct bf_emit *e, int off_ctx_state,
-			int off_state_in, int off_state_out,
-			int off_dev_ifindex);
+void bf_nftm_nf_ifindex(struct bf_emit *e, int off_ctx_state, int off_state_in,
+			int off_state_out, int off_dev_ifindex);
 
 #endif /* BPFILTER_CGEN_M_NFTLIMIT_H */

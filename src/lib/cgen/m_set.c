@@ -170,8 +170,8 @@ static void emit_port(struct bf_emit *e, enum bf_family family, bool dst,
  * them (the rule's `-m nft --l4hdr` gate checks the same). The proto
  * byte of a proto:port key is the set's protocol, which the rule's
  * l4proto gate (nft's view on IPv6) has checked. */
-static void emit_nft_port(struct bf_emit *e, const struct bf_set *set,
-			  bool dst, bool bare, int16_t to, bf_label no)
+static void emit_nft_port(struct bf_emit *e, const struct bf_set *set, bool dst,
+			  bool bare, int16_t to, bf_label no)
 {
 	ldp(e, BPF_H, BF_R3, PCTX_OFF(nft_avail));
 	bf_emit_jmp32_imm(e, BPF_JLT, BF_R3, dst ? 4 : 2, no);

@@ -538,13 +538,12 @@ static int commit(struct txn *t)
 
 		if (!p->fresh)
 			continue;
-		p->link_fd = t->slot.kind == BF_ATTACH_NF ?
-				     bf_link_attach_nf(p->disp_fd, p->family,
-						       p->hook,
-						       t->slot.priority) :
-				     bf_link_attach(t->slot.kind, p->disp_fd,
-						    p->family, p->hook,
-						    t->ifindex);
+		p->link_fd =
+			t->slot.kind == BF_ATTACH_NF ?
+				bf_link_attach_nf(p->disp_fd, p->family,
+						  p->hook, t->slot.priority) :
+				bf_link_attach(t->slot.kind, p->disp_fd,
+					       p->family, p->hook, t->ifindex);
 		if (p->link_fd < 0)
 			return p->link_fd;
 	}

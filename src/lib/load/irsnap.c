@@ -379,7 +379,8 @@ static int text_lines(const struct bf_ruleset *rs, const struct bf_state *st,
 
 		if (!(st->hdr.families & (1u << f)) || !st->text[f])
 			continue;
-		for (const char *l = st->text[f]; *l; l = next_line(l), line++) {
+		for (const char *l = st->text[f]; *l;
+		     l = next_line(l), line++) {
 			long ci;
 
 			if (l[0] == ':') {
@@ -453,9 +454,8 @@ static int encode(const struct bf_ruleset *rs, const struct bf_state *st,
 				continue;
 			if (!clines[i])
 				return 1; /* not in the text */
-			for (k = n_order++; k > from && clines[order[k - 1]] >
-							       clines[i];
-			     k--)
+			for (k = n_order++;
+			     k > from && clines[order[k - 1]] > clines[i]; k--)
 				order[k] = order[k - 1];
 			order[k] = i;
 		}
@@ -481,7 +481,8 @@ static int encode(const struct bf_ruleset *rs, const struct bf_state *st,
 		norm_chain(c, &nc);
 		nc.line = parsed ? clines[i] : 0;
 		if (!c->builtin)
-			memset(&nc.policy_counter, 0, sizeof(nc.policy_counter));
+			memset(&nc.policy_counter, 0,
+			       sizeof(nc.policy_counter));
 		rle_put(b, &nc, sizeof(nc));
 		for (size_t j = 0; j < c->n_rules; j++) {
 			const struct bf_rule *rule = &c->rules[j];
@@ -621,8 +622,8 @@ static int decode(struct rd *rd, const struct hdr *h, struct bf_ruleset *rs)
 			n++;
 			goto fail;
 		}
-		c->rules = calloc(c->n_rules ? c->n_rules : 1,
-				  sizeof(*c->rules));
+		c->rules =
+			calloc(c->n_rules ? c->n_rules : 1, sizeof(*c->rules));
 		if (!c->rules) {
 			c->n_rules = 0;
 			n++;
@@ -632,7 +633,8 @@ static int decode(struct rd *rd, const struct hdr *h, struct bf_ruleset *rs)
 		c->cap_rules = c->n_rules ? c->n_rules : 1;
 		for (size_t j = 0; j < c->n_rules; j++) {
 			struct bf_rule *rule = &c->rules[j];
-			const uint8_t *hp = rd_take(rd, sizeof(struct rule_head));
+			const uint8_t *hp =
+				rd_take(rd, sizeof(struct rule_head));
 			struct rule_head rh = { 0 };
 			size_t nm;
 
@@ -711,7 +713,8 @@ static bool same_ir(const struct bf_ruleset *rs, const struct bf_ruleset *ref)
 			return false;
 		}
 		for (size_t j = 0; j < a->n_rules; j++) {
-			const struct bf_rule *x = &a->rules[j], *y = &b->rules[j];
+			const struct bf_rule *x = &a->rules[j],
+					     *y = &b->rules[j];
 			struct bf_rule nx, ny;
 
 			norm_rule(x, &nx);
@@ -771,8 +774,7 @@ int bf_irsnap_load(struct bf_ruleset *rs, const struct bf_state *st,
 	if (h.generation != st->hdr.generation || h.state_id != map_id(sfd) ||
 	    h.families != st->hdr.families ||
 	    memcmp(h.len, st->hdr.len, sizeof(h.len)) ||
-	    h.sets_len != st->hdr.sets_len ||
-	    h.payload > len - sizeof(h)) {
+	    h.sets_len != st->hdr.sets_len || h.payload > len - sizeof(h)) {
 		bf_dbg("IR snapshot of another state: parsing the state");
 		goto out;
 	}
@@ -797,7 +799,8 @@ int bf_irsnap_load(struct bf_ruleset *rs, const struct bf_state *st,
 		}
 		r = bf_state_parse(ref, st, slot_name, st->hdr.families);
 		if (!r && !same_ir(rs, ref)) {
-			bf_err("IR snapshot of %s differs from its state", slotdir);
+			bf_err("IR snapshot of %s differs from its state",
+			       slotdir);
 			r = -EPROTO;
 		}
 		bf_ruleset_free(&ref);

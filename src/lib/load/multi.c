@@ -154,8 +154,8 @@ static int save_prog_array(struct pin *p)
 		return -E2BIG;
 	p->prog_array = true;
 	p->max_entries = info.max_entries;
-	p->progs = malloc((info.max_entries ? info.max_entries : 1) *
-			  sizeof(int));
+	p->progs =
+		malloc((info.max_entries ? info.max_entries : 1) * sizeof(int));
 	if (!p->progs)
 		return -ENOMEM;
 	for (uint32_t k = 0; k < info.max_entries; k++) {
@@ -185,8 +185,7 @@ static struct snap *find(struct bf_multi *m, const struct bf_slot *slot)
 static int slot_of(struct bf_multi *m, enum bf_slot_kind kind,
 		   const char *ifname, struct bf_slot *slot)
 {
-	int r = bf_slot_init(slot, m->nsdir, (enum bf_attach_kind)kind,
-			     ifname);
+	int r = bf_slot_init(slot, m->nsdir, (enum bf_attach_kind)kind, ifname);
 
 	if (r)
 		bf_err("%s needs a valid interface name",
@@ -277,7 +276,8 @@ static int set_prog_arrays(struct snap *s, bool all)
 		for (uint32_t k = 0; k < p->max_entries; k++) {
 			int fd = all ? p->progs[k] : -1;
 
-			if (fd >= 0 ? bpf_map_update_elem(p->fd, &k, &fd, BPF_ANY) :
+			if (fd >= 0 ? bpf_map_update_elem(p->fd, &k, &fd,
+							  BPF_ANY) :
 				      bpf_map_delete_elem(p->fd, &k) &&
 					      errno != ENOENT) {
 				if (!err)

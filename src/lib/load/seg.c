@@ -353,8 +353,8 @@ static int rule_costs(const struct bf_chain *b, size_t first, size_t n,
 		if (g < n_groups && i >= groups[g].first + groups[g].n)
 			g++;
 		if (g < n_groups && i >= groups[g].first) {
-			costs[i] = FOLD_UNIT +
-				   (i == groups[g].first ? UNIT : 0);
+			costs[i] =
+				FOLD_UNIT + (i == groups[g].first ? UNIT : 0);
 			if (in_group)
 				in_group[i] = i != groups[g].first;
 		}
@@ -370,8 +370,7 @@ static int rule_costs(const struct bf_chain *b, size_t first, size_t n,
  * ends where the cost so far reaches (k + 1) / n of the chain's, never
  * inside a folded group (so a group longer than a segment makes fewer,
  * not more, segments). */
-static int seg_sizes(const struct bf_chain *b, uint32_t *n_seg,
-		     uint32_t *sizes)
+static int seg_sizes(const struct bf_chain *b, uint32_t *n_seg, uint32_t *sizes)
 {
 	size_t n_rules = b->n_rules;
 	_cleanup_free_ uint32_t *costs = malloc((n_rules + 1) * sizeof(*costs));

@@ -135,9 +135,9 @@ static int read_body(int fd, struct bf_state *st, const char *m, size_t mlen)
 		if (!own)
 			return -ENOMEM;
 		for (k = 1; k <= n; k++) {
-			if (bpf_map_lookup_elem(
-				    fd, &k,
-				    own + (size_t)(k - 1) * BF_STATE_CHUNK))
+			if (bpf_map_lookup_elem(fd, &k,
+						own + (size_t)(k - 1) *
+								BF_STATE_CHUNK))
 				return -errno;
 		}
 		blob = own;

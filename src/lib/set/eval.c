@@ -27,7 +27,7 @@ static bool packet_port(const struct bf_eval_pkt *p, bool dst, bool bare,
 	bool ports = pr == P_TCP || pr == P_UDP || pr == P_SCTP ||
 		     pr == P_UDPLITE;
 	/* an nft set: nft_payload_eval() loads the field's two bytes */
-	uint32_t need = nft	      ? (dst ? 4u : 2u) :
+	uint32_t need = nft	     ? (dst ? 4u : 2u) :
 			pr == P_TCP  ? 20 :
 			pr == P_SCTP ? 12 :
 				       8;

@@ -720,8 +720,8 @@ static int net_range(struct pctx *p, const struct bf_set *set, int n,
 		len = (size_t)snprintf(elem, sizeof(elem), "%u.%u.%u.%u/%d",
 				       (unsigned)(a >> 24) & 255,
 				       (unsigned)(a >> 16) & 255,
-				       (unsigned)(a >> 8) & 255, (unsigned)a & 255,
-				       32 - k);
+				       (unsigned)(a >> 8) & 255,
+				       (unsigned)a & 255, 32 - k);
 		for (int i = 1; i < n && len < sizeof(elem); i++)
 			len += (size_t)snprintf(elem + len, sizeof(elem) - len,
 						",%s", parts[i]);
@@ -1008,8 +1008,9 @@ static int parse_create(struct pctx *p, int argc, char **argv)
 			/* bpfilter's own: an nft verdict map (setmap.c),
 			 * drop elements are the nomatch ones */
 			if (!t->nomatch) {
-				perr(p, "set %s: nft-vmap needs a type with "
-					"nomatch",
+				perr(p,
+				     "set %s: nft-vmap needs a type with "
+				     "nomatch",
 				     set.name);
 				return -EINVAL;
 			}

@@ -455,7 +455,8 @@ static int one_slot(const struct bf_slot *slot, enum bf_set_op op,
 		if (i + n > argc)
 			n = argc - i;
 		if (set->origin == BF_SET_ORIGIN_IPSET) {
-			char elem[300], **av = calloc((size_t)n + 1, sizeof(*av));
+			char elem[300],
+				**av = calloc((size_t)n + 1, sizeof(*av));
 			bool nomatch = false;
 
 			if (!av) {
@@ -464,8 +465,7 @@ static int one_slot(const struct bf_slot *slot, enum bf_set_op op,
 			}
 			/* nft element syntax too (`A . P`, `A : drop` in a
 			 * verdict map: nomatch, nftelem.h) */
-			r = bf_set_nft_elem_in(set, argv[i], elem,
-					       sizeof(elem),
+			r = bf_set_nft_elem_in(set, argv[i], elem, sizeof(elem),
 					       op == BF_SET_OP_ADD, &nomatch);
 			av[0] = elem;
 			for (int k = 1; k < n; k++)

@@ -529,8 +529,8 @@ static void src_lines_init(struct src_lines *sl, const struct bf_ruleset *rs,
 
 /* The source line of rule r (and its length without the newline), or
  * NULL when r was not read from the indexed text. */
-static const char *src_line(const struct src_lines *sl,
-			    const struct bf_rule *r, size_t *len)
+static const char *src_line(const struct src_lines *sl, const struct bf_rule *r,
+			    size_t *len)
 {
 	const char *l, *e;
 

@@ -34,7 +34,13 @@
 #include "bpfilter/log.h"
 #include "front/ipt/ipt.h"
 
-enum { NL_RATE, NL_UNIT, NL_BURST, NL_BYTES, NL_OVER };
+enum {
+	NL_RATE,
+	NL_UNIT,
+	NL_BURST,
+	NL_BYTES,
+	NL_OVER
+};
 
 const struct ipt_modopt ipt_nftlimit_opts[] = {
 	{ "nft-rate", 1, NL_RATE, true, true },
@@ -101,13 +107,15 @@ int ipt_nftlimit_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 
 	if (!(inst->seen & (1u << NL_RATE)) ||
 	    !(inst->seen & (1u << NL_UNIT))) {
-		ipt_err(ctx, "nftlimit: --nft-rate and --nft-unit are required");
+		ipt_err(ctx,
+			"nftlimit: --nft-rate and --nft-unit are required");
 		return -EINVAL;
 	}
 	if (bf_nft_limit_bucket(l, &max, &cost)) {
 		/* nft_limit_init() refuses it */
-		ipt_err(ctx, "nftlimit: rate %" PRIu64 " per %" PRIu64
-			     " s, burst %u overflows the kernel's bucket",
+		ipt_err(ctx,
+			"nftlimit: rate %" PRIu64 " per %" PRIu64
+			" s, burst %u overflows the kernel's bucket",
 			l->rate, l->unit, l->burst);
 		return -EINVAL;
 	}
@@ -119,7 +127,8 @@ void ipt_nftlimit_print(FILE *out, const struct bf_rule *rule,
 {
 	const struct bf_nft_limit *l = &m->u.nft_limit;
 
-	fprintf(out, " --nft-rate %" PRIu64 " --nft-unit %" PRIu64, l->rate, l->unit);
+	fprintf(out, " --nft-rate %" PRIu64 " --nft-unit %" PRIu64, l->rate,
+		l->unit);
 	if (l->burst)
 		fprintf(out, " --nft-burst %u", l->burst);
 	if (l->bytes)
@@ -128,7 +137,10 @@ void ipt_nftlimit_print(FILE *out, const struct bf_rule *rule,
 		fputs(" --nft-over", out);
 }
 
-enum { TH_SPORT, TH_DPORT };
+enum {
+	TH_SPORT,
+	TH_DPORT
+};
 
 const struct ipt_modopt ipt_th_opts[] = {
 	{ "th-sport", 1, TH_SPORT, true, false },
@@ -186,7 +198,10 @@ void ipt_th_print(FILE *out, const struct bf_rule *rule,
 			m->type == BF_MATCH_TH_SPORT ? "th-sport" : "th-dport");
 }
 
-enum { IF_IIF, IF_OIF };
+enum {
+	IF_IIF,
+	IF_OIF
+};
 
 const struct ipt_modopt ipt_nftif_opts[] = {
 	{ "nft-iif", 1, IF_IIF, true, false },
@@ -233,7 +248,13 @@ void ipt_nftif_print(FILE *out, const struct bf_rule *rule,
 		m->u.ifindex.index);
 }
 
-enum { ETH_DADDR, ETH_TYPE, ETH_VLAN_ID, ETH_VLAN_PCP, ETH_VLAN_DEI };
+enum {
+	ETH_DADDR,
+	ETH_TYPE,
+	ETH_VLAN_ID,
+	ETH_VLAN_PCP,
+	ETH_VLAN_DEI
+};
 
 const struct ipt_modopt ipt_nftether_opts[] = {
 	{ "nft-ether-daddr", 1, ETH_DADDR, true, false },
@@ -250,8 +271,8 @@ static const char *const vlan_opt[] = {
 	[BF_VLAN_DEI] = "nft-vlan-dei",
 };
 
-static int vlan_parse(struct ipt_rule_ctx *ctx, struct bf_match *m,
-		      int id, const char *arg)
+static int vlan_parse(struct ipt_rule_ctx *ctx, struct bf_match *m, int id,
+		      const char *arg)
 {
 	static const unsigned int max[] = { 4095, 7, 1 };
 	enum bf_vlan_field fl = id == ETH_VLAN_ID  ? BF_VLAN_ID :
@@ -281,8 +302,8 @@ static int vlan_parse(struct ipt_rule_ctx *ctx, struct bf_match *m,
 }
 
 int ipt_nftether_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
-		       const struct ipt_modopt *opt, const char *arg,
-		       bool inv, int argc, char **argv, int *idx)
+		       const struct ipt_modopt *opt, const char *arg, bool inv,
+		       int argc, char **argv, int *idx)
 {
 	struct bf_match *m = &inst->u.ext.m;
 	unsigned long long v;
@@ -323,7 +344,8 @@ int ipt_nftether_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 int ipt_nftether_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 {
 	if (!inst->seen) {
-		ipt_err(ctx, "nftether: --nft-ether-daddr, --nft-ether-type or --nft-vlan-* is required");
+		ipt_err(ctx,
+			"nftether: --nft-ether-daddr, --nft-ether-type or --nft-vlan-* is required");
 		return -EINVAL;
 	}
 	return 0;

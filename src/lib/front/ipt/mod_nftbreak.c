@@ -139,7 +139,8 @@ int ipt_nftb_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 			goto bad;
 		memcpy(buf, arg, (size_t)(slash - arg));
 		buf[slash - arg] = '\0';
-		if (!num(buf, 255, &v) || !ipt_strtoui(slash + 1, 1, 255, 0, &w))
+		if (!num(buf, 255, &v) ||
+		    !ipt_strtoui(slash + 1, 1, 255, 0, &w))
 			goto bad;
 		it.type = BF_MATCH_L4HDR;
 		it.a = (uint8_t)v;

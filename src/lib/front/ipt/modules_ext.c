@@ -2768,7 +2768,8 @@ static const enum bf_match_type ext_types[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	[IPT_MOD_NFTLIMIT - IPT_MOD_EXT_FIRST] = BF_MATCH_NFT_LIMIT,
 	[IPT_MOD_TH - IPT_MOD_EXT_FIRST] = BF_MATCH_TH_SPORT, /* or DPORT */
 	[IPT_MOD_NFTIF - IPT_MOD_EXT_FIRST] = BF_MATCH_IIF, /* or OIF */
-	[IPT_MOD_NFTETHER - IPT_MOD_EXT_FIRST] = BF_MATCH_ETH_DADDR, /* or TYPE */
+	[IPT_MOD_NFTETHER - IPT_MOD_EXT_FIRST] =
+		BF_MATCH_ETH_DADDR, /* or TYPE */
 	/* matches of several types, told by bf_match.nft (print.c) */
 	[IPT_MOD_NFT - IPT_MOD_EXT_FIRST] = BF_MATCH_COUNT,
 };

@@ -378,7 +378,8 @@ static int cmp_elem(const void *a, const void *b)
 	    x->n_sub == y->n_sub) {
 		/* component by component, as nft orders concatenated keys */
 		for (size_t i = 0; i < x->n_sub; i++) {
-			const struct bf_nft_expr *xs = x->sub[i], *ys = y->sub[i];
+			const struct bf_nft_expr *xs = x->sub[i],
+						 *ys = y->sub[i];
 			int r = cmp_elem(&xs, &ys);
 			if (r)
 				return r;
@@ -1045,8 +1046,9 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 		if (!vlan)
 			continue;
 		if (s->u.match.rhs->num != 0x8100) {
-			nft_error(&c->errs, &s->loc,
-				  "conflicting protocols specified: ether type before vlan fields must be vlan (8021q)");
+			nft_error(
+				&c->errs, &s->loc,
+				"conflicting protocols specified: ether type before vlan fields must be vlan (8021q)");
 			return -EINVAL;
 		}
 		stmt_remove(rule, i);
@@ -1069,15 +1071,17 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 			    !(f = first_field(rule->stmts[j].u.match.lhs)))
 				continue;
 			ether = !strcmp(f->proto, "ether");
-			l3 |= !strcmp(f->proto, "ip") || !strcmp(f->proto, "ip6");
+			l3 |= !strcmp(f->proto, "ip") ||
+			      !strcmp(f->proto, "ip6");
 		}
 		if (!ether)
 			continue;
 		if (fam == BF_NFT_FAMILY_INET && l3) {
 			/* nft lists the ether match before the ip one
 			 * there; that order is not reproduced */
-			nft_unsupported(&c->errs, &s->loc,
-					"iiftype ether then ip/ip6 fields before ether ones in an inet table");
+			nft_unsupported(
+				&c->errs, &s->loc,
+				"iiftype ether then ip/ip6 fields before ether ones in an inet table");
 			return -EOPNOTSUPP;
 		}
 		stmt_remove(rule, i);

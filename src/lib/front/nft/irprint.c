@@ -352,11 +352,9 @@ static bool rule_stmts(FILE *out, const struct bf_ruleset *rs,
 			 * mac_mt() and m_ether.c test */
 			const uint8_t *a = m->u.mac.addr;
 			SP();
-			fprintf(out,
-				"ether %s %s%02x:%02x:%02x:%02x:%02x:%02x",
+			fprintf(out, "ether %s %s%02x:%02x:%02x:%02x:%02x:%02x",
 				m->type == BF_MATCH_MAC ? "saddr" : "daddr",
-				op(m->neg), a[0], a[1], a[2], a[3], a[4],
-				a[5]);
+				op(m->neg), a[0], a[1], a[2], a[3], a[4], a[5]);
 			break;
 		}
 		case BF_MATCH_ETH_TYPE:

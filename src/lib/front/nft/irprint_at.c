@@ -28,8 +28,8 @@ static void put_chain(FILE *out, char **lines, size_t from, size_t to,
 {
 	const char *dev = pl->device && *pl->device ? pl->device : NULL;
 	char hook[16] = "", policy[16] = "";
-	bool base = to > from + 1 && !strncmp(lines[from + 1], TYPE_LINE,
-					      strlen(TYPE_LINE));
+	bool base = to > from + 1 &&
+		    !strncmp(lines[from + 1], TYPE_LINE, strlen(TYPE_LINE));
 
 	if (base)
 		sscanf(lines[from + 1] + strlen(TYPE_LINE),
@@ -79,7 +79,8 @@ int bf_nft_print_ir_at(FILE *out, const struct bf_ruleset *rs,
 	lines = calloc(len + 1, sizeof(*lines));
 	if (!lines)
 		return -ENOMEM;
-	for (p = strtok_r(text, "\n", &save); p; p = strtok_r(NULL, "\n", &save))
+	for (p = strtok_r(text, "\n", &save); p;
+	     p = strtok_r(NULL, "\n", &save))
 		lines[n++] = p;
 	for (size_t i = 0; i < n; i++) {
 		size_t end = i;

@@ -502,20 +502,19 @@ static int to_text(json_t *root, FILE *out, struct jctx *c)
 					if (jstr(v, "dev"))
 						fprintf(out, " device \"%s\"",
 							jstr(v, "dev"));
-					else if (json_is_array(
-							 json_object_get(v, "dev"))) {
+					else if (json_is_array(json_object_get(
+							 v, "dev"))) {
 						/* several devices */
 						json_t *dv = json_object_get(
 							v, "dev");
 						size_t di;
 						json_t *de;
 						fputs(" devices = {", out);
-						json_array_foreach(dv, di, de)
-							fprintf(out, "%s \"%s\"",
-								di ? "," : "",
-								json_string_value(
-									de) ?:
-									"");
+						json_array_foreach(dv, di, de) fprintf(
+							out, "%s \"%s\"",
+							di ? "," : "",
+							json_string_value(de) ?:
+								"");
 						fputs(" }", out);
 					}
 					fprintf(out,

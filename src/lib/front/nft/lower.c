@@ -76,7 +76,7 @@ static void synth_name(struct lctx *c, char *buf, size_t size)
  * statement repeats the matches before it, so the rule is cut after the
  * limit (split_at_limit()). */
 #define LIMIT_SIDE_WHY                                                         \
-	"log or set statements after limit in a rule with return, goto or a " \
+	"log or set statements after limit in a rule with return, goto or a "  \
 	"verdict map (the rest of the rule runs in a helper chain)"
 
 /* Report a refused construct once (rules are lowered once per family). */
@@ -346,9 +346,8 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 		 * `ether type 8021q` (cgen/m_ether.c) */
 		uint64_t lo, hi;
 
-		if (!strcmp(f->name, "type") ||
-		    (el->kind != BF_NFT_E_VALUE &&
-		     el->kind != BF_NFT_E_RANGE)) {
+		if (!strcmp(f->name, "type") || (el->kind != BF_NFT_E_VALUE &&
+						 el->kind != BF_NFT_E_RANGE)) {
 			REFUSE(c, &lhs->loc,
 			       "vlan %s in this form (vlan id, pcp, dei with a value or a range only)",
 			       f->name);
@@ -492,9 +491,10 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 			idx = if_nametoindex(el->text);
 			if (!idx) {
 				if (!seen_loc(c, &el->loc))
-					nft_error(&c->errs, &el->loc,
-						  "interface '%s' does not exist (nft resolves %s when the rule is loaded)",
-						  el->text, f->name);
+					nft_error(
+						&c->errs, &el->loc,
+						"interface '%s' does not exist (nft resolves %s when the rule is loaded)",
+						el->text, f->name);
 				return -EINVAL;
 			}
 			m.type = f->id == BF_NFT_META_IIF ? BF_MATCH_IIF :
@@ -536,8 +536,8 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 			m.u.ctstate.mask = mask;
 			return add(c, r, &m);
 		}
-		if (f->id == BF_NFT_CT_DIRECTION && el->kind == BF_NFT_E_VALUE &&
-		    el->num <= 1) {
+		if (f->id == BF_NFT_CT_DIRECTION &&
+		    el->kind == BF_NFT_E_VALUE && el->num <= 1) {
 			/* nft_ct_get_eval(): CTINFO2DIR(ctinfo), no match
 			 * without an entry, as conntrack_mt()'s --ctdir */
 			m.type = BF_MATCH_CONNTRACK;
@@ -727,7 +727,8 @@ static int lower_icmp(struct lctx *c, struct bf_rule *r,
 
 static bool is_icmp_type(const struct bf_nft_field *f)
 {
-	return f && (!strcmp(f->proto, "icmp") || !strcmp(f->proto, "icmpv6")) &&
+	return f &&
+	       (!strcmp(f->proto, "icmp") || !strcmp(f->proto, "icmpv6")) &&
 	       !strcmp(f->name, "type");
 }
 
@@ -736,7 +737,8 @@ static bool is_icmp_type(const struct bf_nft_field *f)
  * transport header its field needs; a negated one (`!=` of all the
  * components together) has no IR form. */
 static int lower_elem(struct lctx *c, struct bf_rule *r,
-		      const struct bf_nft_stmt *s, const struct bf_nft_expr *lhs,
+		      const struct bf_nft_stmt *s,
+		      const struct bf_nft_expr *lhs,
 		      const struct bf_nft_expr *el, bool neg)
 {
 	int ret = 0;
@@ -857,7 +859,8 @@ static bool pair_disjoint(const struct bf_nft_expr *a,
 		uint8_t alo[16], ahi[16], blo[16], bhi[16];
 		addr_bounds(a, alo, ahi);
 		addr_bounds(b, blo, bhi);
-		return !(memcmp(alo, bhi, 16) <= 0 && memcmp(blo, ahi, 16) <= 0);
+		return !(memcmp(alo, bhi, 16) <= 0 &&
+			 memcmp(blo, ahi, 16) <= 0);
 	}
 	return false;
 }
@@ -1116,7 +1119,6 @@ static int base_goto_drop(struct lctx *c, enum bf_family f, const char *irc)
 	return 0;
 }
 
-
 /* `M lhs != { e1, e2... } V`: one rule with a negated match per element
  * cannot be carried by iptables-save text (one -s, one -p per rule), so a
  * helper chain does it: parent `M -j H`, H = `e1 -j RETURN`, `e2 -j
@@ -1205,9 +1207,8 @@ static const char *mapped_set(struct lctx *c, const struct bf_nft_stmt *s,
 		return NULL;
 	have = bf_ruleset_set(c->rs, ns->name);
 	if (have)
-		return have->line == ns->loc.line &&
-				       (have->family == fam ||
-					bf_set_any_family(have)) ?
+		return have->line == ns->loc.line && (have->family == fam ||
+						      bf_set_any_family(have)) ?
 			       have->name :
 			       NULL;
 	if (nft_setmap_to_bf(ns, fam, u, &set))
@@ -1348,9 +1349,10 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 				lr.verdict.u.log.flags =
 					(uint8_t)s->u.log.flags;
 				if (s->u.log.prefix)
-					snprintf(lr.verdict.u.log.prefix,
-						 sizeof(lr.verdict.u.log.prefix),
-						 "%s", s->u.log.prefix);
+					snprintf(
+						lr.verdict.u.log.prefix,
+						sizeof(lr.verdict.u.log.prefix),
+						"%s", s->u.log.prefix);
 			}
 			side_rules++;
 			if (!ret)
@@ -1512,8 +1514,7 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 					negset_stmt = s;
 					break;
 				}
-				for (size_t k = 0; k < set->n_sub && !ret;
-				     k++)
+				for (size_t k = 0; k < set->n_sub && !ret; k++)
 					ret = lower_elem(c, &r, s, lhs,
 							 set->sub[k], true);
 				break;
@@ -1778,7 +1779,8 @@ static bool reaches_chain(const struct bf_nft_table *t,
 			const struct bf_nft_expr *m;
 			if (s->kind == BF_NFT_S_VERDICT && s->u.verdict.chain) {
 				const struct bf_nft_chain *n =
-					bf_nft_chain_find(t, s->u.verdict.chain);
+					bf_nft_chain_find(t,
+							  s->u.verdict.chain);
 				if (n && reaches_chain(t, n, to, depth + 1))
 					return true;
 			}
@@ -1786,8 +1788,9 @@ static bool reaches_chain(const struct bf_nft_table *t,
 			for (size_t k = 0; m && k < m->n_sub; k++) {
 				const struct bf_nft_expr *v = m->sub[k]->sub[1];
 				const struct bf_nft_chain *n =
-					v->text ? bf_nft_chain_find(t, v->text) :
-						  NULL;
+					v->text ?
+						bf_nft_chain_find(t, v->text) :
+						NULL;
 				if (n && reaches_chain(t, n, to, depth + 1))
 					return true;
 			}

@@ -103,8 +103,8 @@ static int add_range(struct bf_set *set, u128 lo, u128 hi, int width, int line)
  * nft's payload loads do behind the l4proto gate). 0: not one. */
 static uint8_t port_field(const struct bf_nft_expr *e, bool *dst)
 {
-	const struct bf_nft_field *f =
-		e->kind == BF_NFT_E_FIELD ? e->field : NULL;
+	const struct bf_nft_field *f = e->kind == BF_NFT_E_FIELD ? e->field :
+								   NULL;
 
 	if (!f || f->base != BF_NFT_BASE_TH ||
 	    (f->l4proto != 6 && f->l4proto != 17) ||
@@ -118,8 +118,8 @@ static uint8_t port_field(const struct bf_nft_expr *e, bool *dst)
 static bool addr_field(const struct bf_nft_expr *e, enum bf_family fam,
 		       bool *dst)
 {
-	const struct bf_nft_field *f =
-		e->kind == BF_NFT_E_FIELD ? e->field : NULL;
+	const struct bf_nft_field *f = e->kind == BF_NFT_E_FIELD ? e->field :
+								   NULL;
 
 	if (!f || strcmp(f->proto, fam == BF_FAMILY_INET6 ? "ip6" : "ip") ||
 	    (strcmp(f->name, "saddr") && strcmp(f->name, "daddr")))
@@ -242,7 +242,8 @@ bool nft_setmap_agree(const struct bf_nft_table *t, const struct bf_nft_set *ns,
 				 * in it may act twice (log, limit, set) */
 				for (size_t l = 0; o.vmap && l < r->n_stmts;
 				     l++)
-					if (r->stmts[l].kind != BF_NFT_S_MATCH &&
+					if (r->stmts[l].kind !=
+						    BF_NFT_S_MATCH &&
 					    r->stmts[l].kind !=
 						    BF_NFT_S_COUNTER)
 						return false;
@@ -303,9 +304,8 @@ static bool part_bounds(const struct bf_nft_expr *el, int width, bool num,
 /* The entries of one element: the address part [alo, ahi] (cut into its
  * prefix cover when the set has an interval address, else one address),
  * times each port of [plo, phi] (no port dimension: phi < plo). */
-static int add_parts(struct bf_set *set, const struct nft_setuse *u,
-		     int width, u128 alo, u128 ahi, u128 plo, u128 phi,
-		     int line)
+static int add_parts(struct bf_set *set, const struct nft_setuse *u, int width,
+		     u128 alo, u128 ahi, u128 plo, u128 phi, int line)
 {
 	bool has_addr = u->kind != NFT_SETUSE_PORT;
 	bool has_port = u->kind != NFT_SETUSE_ADDR;
@@ -539,7 +539,8 @@ bool nft_setmap_print_lookup(FILE *out, const struct bf_ruleset *rs,
 			fputs(" . ", out);
 		switch (s->dims[i].type) {
 		case BF_SET_DIM_ADDR:
-			fprintf(out, "%s %s", f == BF_FAMILY_INET6 ? "ip6" : "ip",
+			fprintf(out, "%s %s",
+				f == BF_FAMILY_INET6 ? "ip6" : "ip",
 				dst ? "daddr" : "saddr");
 			break;
 		case BF_SET_DIM_PROTO_PORT:
@@ -672,7 +673,8 @@ static int print_addr_port_decl(FILE *out, const struct bf_set *set)
 
 		fputs(i ? ", " : "\t\telements = { ", out);
 		print_addr(out, to_u128(e->key, width), width);
-		if (interval && bf_set_range_prefix(e->key, e->hi, width, &plen) &&
+		if (interval &&
+		    bf_set_range_prefix(e->key, e->hi, width, &plen) &&
 		    plen != 8 * width)
 			fprintf(out, "/%d", plen);
 		fprintf(out, " . %u", pp[0] << 8 | pp[1]);

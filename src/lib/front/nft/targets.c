@@ -125,8 +125,8 @@ static int build_view(const struct bf_nft *nft, struct bf_nft_target *tg,
 	v->files = nft->files;
 	v->n_files = nft->n_files;
 	v->flush = nft->flush;
-	v->tables = calloc(nft->n_tables ? nft->n_tables : 1,
-			   sizeof(*v->tables));
+	v->tables =
+		calloc(nft->n_tables ? nft->n_tables : 1, sizeof(*v->tables));
 	if (!v->tables)
 		return -ENOMEM;
 	for (size_t ti = 0; ti < nft->n_tables; ti++) {
@@ -244,8 +244,8 @@ int bf_nft_targets(const struct bf_nft *nft, bool xdp,
 			if (dup)
 				continue;
 			if (n_prios == cap) {
-				int *v = realloc(prios, (cap * 2 + 4) *
-								sizeof(*v));
+				int *v = realloc(prios,
+						 (cap * 2 + 4) * sizeof(*v));
 				if (!v)
 					return -ENOMEM;
 				prios = v;
@@ -286,9 +286,10 @@ int bf_nft_targets(const struct bf_nft *nft, bool xdp,
 			if (c->hook == BF_NFT_HOOK_NONE)
 				continue;
 			if (!n_devs(c) || !*dev_at(c, 0)) {
-				nft_error(&errs, &c->loc,
-					  "netdev chain %s: no device (type filter hook %s device NAME priority P)",
-					  c->name, bf_nft_hook_name(c->hook));
+				nft_error(
+					&errs, &c->loc,
+					"netdev chain %s: no device (type filter hook %s device NAME priority P)",
+					c->name, bf_nft_hook_name(c->hook));
 				continue;
 			}
 			bool bad = false;
@@ -297,9 +298,10 @@ int bf_nft_targets(const struct bf_nft *nft, bool xdp,
 				if (*dn && strlen(dn) < BF_IFNAMSIZ &&
 				    !strchr(dn, '/'))
 					continue;
-				nft_error(&errs, &c->loc,
-					  "netdev chain %s: '%s' is not an interface name",
-					  c->name, dn);
+				nft_error(
+					&errs, &c->loc,
+					"netdev chain %s: '%s' is not an interface name",
+					c->name, dn);
 				bad = true;
 			}
 			if (bad)
@@ -379,9 +381,9 @@ static int nonip_match(const struct bf_nft_stmt *s)
 				l->sub[k]->kind == BF_NFT_E_FIELD ?
 					l->sub[k]->field :
 					NULL;
-			if (cf && (cf->nfamily >= 0 ||
-				   cf->base == BF_NFT_BASE_NH ||
-				   cf->base == BF_NFT_BASE_TH))
+			if (cf &&
+			    (cf->nfamily >= 0 || cf->base == BF_NFT_BASE_NH ||
+			     cf->base == BF_NFT_BASE_TH))
 				return NONIP_FALSE;
 		}
 		return NONIP_MAYBE;
@@ -403,8 +405,7 @@ static int nonip_match(const struct bf_nft_stmt *s)
 			all_ip = ethertype_ip(rhs->num);
 		else if (rhs->kind == BF_NFT_E_SET)
 			for (size_t k = 0; k < rhs->n_sub; k++)
-				all_ip &= rhs->sub[k]->kind ==
-						  BF_NFT_E_VALUE &&
+				all_ip &= rhs->sub[k]->kind == BF_NFT_E_VALUE &&
 					  ethertype_ip(rhs->sub[k]->num);
 		else
 			all_ip = false;
@@ -495,7 +496,7 @@ static unsigned int nonip_rule(const struct bf_nft_table *t,
 				outs = w & (OUT_ACCEPT | OUT_DROP);
 				if (w & OUT_RETURN)
 					outs |= s->u.verdict.verdict ==
-							BF_NFT_V_JUMP ?
+								BF_NFT_V_JUMP ?
 							OUT_NEXT :
 							OUT_RETURN;
 				break;
@@ -534,7 +535,8 @@ static bool is_field(const struct bf_nft_expr *e, const char *proto, int id)
 {
 	while (e && e->kind == BF_NFT_E_BINOP)
 		e = e->sub[0];
-	return e && e->kind == BF_NFT_E_FIELD && !strcmp(e->field->proto, proto) &&
+	return e && e->kind == BF_NFT_E_FIELD &&
+	       !strcmp(e->field->proto, proto) &&
 	       (id < 0 || e->field->id == id);
 }
 
@@ -568,7 +570,8 @@ static void netdev_stmts(const struct bf_nft_chain *ch, bool ingress,
 				nft_unsupported(
 					errs, &s->loc,
 					"meta length in netdev chain %s: the skb length at %s is not the IP length the IR compares (use ip length / ip6 length)",
-					ch->name, ingress ? "ingress" : "egress");
+					ch->name,
+					ingress ? "ingress" : "egress");
 		}
 	}
 }
@@ -734,7 +737,8 @@ static int netdev_rule(struct inet_form *f, const struct bf_nft_rule *in,
 				(struct bf_nft_expr *)el[fams - 1];
 		} else { /* != the other family's element */
 			stmts[n].u.match.op = BF_NFT_OP_NE;
-			stmts[n].u.match.rhs = (struct bf_nft_expr *)el[2 - fams];
+			stmts[n].u.match.rhs =
+				(struct bf_nft_expr *)el[2 - fams];
 		}
 		n++;
 	}

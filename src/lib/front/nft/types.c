@@ -38,9 +38,8 @@ static const struct nft_sym ctdir_syms[] = {
 
 /* nft's arphrd table (datatype iface_type) */
 static const struct nft_sym iftype_syms[] = {
-	{ "ether", 1 },	      { "ppp", 512 }, { "ipip", 768 },
-	{ "ipip6", 769 },     { "loopback", 772 }, { "sit", 776 },
-	{ "ipgre", 778 },     { NULL, 0 },
+	{ "ether", 1 },	     { "ppp", 512 }, { "ipip", 768 },  { "ipip6", 769 },
+	{ "loopback", 772 }, { "sit", 776 }, { "ipgre", 778 }, { NULL, 0 },
 };
 
 static const struct nft_sym pkttype_syms[] = {
@@ -341,12 +340,11 @@ const struct bf_nft_field *nft_field_find(const char *proto, const char *name)
 int nft_proto_known(const char *proto)
 {
 	static const char *const unsupported[] = {
-		"arp",	    "sctp",	"dccp",	  "udplite", "ah",
-		"esp",	    "comp",  "rt",	"frag",	  "hbh",     "dst",
-		"mh",	    "fib",   "osf",	"ipsec",  "tunnel",  "exthdr",
-		"numgen",   "jhash", "symhash", "socket", "rt0",     "rt2",
-		"srh",	    "igmp",  "gre",	"vxlan",  "geneve",  "gretap",
-		"cgroupv2",
+		"arp",	 "sctp",    "dccp",   "udplite", "ah",	   "esp",
+		"comp",	 "rt",	    "frag",   "hbh",	 "dst",	   "mh",
+		"fib",	 "osf",	    "ipsec",  "tunnel",	 "exthdr", "numgen",
+		"jhash", "symhash", "socket", "rt0",	 "rt2",	   "srh",
+		"igmp",	 "gre",	    "vxlan",  "geneve",	 "gretap", "cgroupv2",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
@@ -384,14 +382,13 @@ bool nft_meta_printed_unqualified(int id)
 bool nft_meta_key_unsupported(const char *key)
 {
 	static const char *const keys[] = {
-		"priority",    "skuid",
-		"skgid",       "nftrace",  "rtclassid", "ibriport",
-		"obriport",    "ibrname",  "obrname",	"cpu",
-		"iifgroup",    "oifgroup", "cgroup",	"random",
-		"ipsec",       "iifkind",  "oifkind",	"secmark",
-		"time",	       "day",	   "hour",	"sdif",
-		"sdifname",    "broute",   "secpath",	"ibridgename",
-		"obridgename",
+		"priority",  "skuid",	    "skgid",	   "nftrace",
+		"rtclassid", "ibriport",    "obriport",	   "ibrname",
+		"obrname",   "cpu",	    "iifgroup",	   "oifgroup",
+		"cgroup",    "random",	    "ipsec",	   "iifkind",
+		"oifkind",   "secmark",	    "time",	   "day",
+		"hour",	     "sdif",	    "sdifname",	   "broute",
+		"secpath",   "ibridgename", "obridgename",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
