@@ -397,6 +397,53 @@ static void test_xdp_atomic(void **state)
 	run_atomic(e, args, "xdp-b0");
 }
 
+/* A flush is in effect when the command returns: the first datagram
+ * sent right after it passes (the kernel frees an unpinned link only
+ * after an RCU grace period, so flush empties the dispatchers first). */
+static void run_flush_now(struct e2e *e, const char *hook_args)
+{
+	const char *f =
+		rules_in(e, "now.rules", E2E_TCP_FILTER, E2E_UDP_FILTER);
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(E2E_UDP_FILTER) };
+	/* sent from this process, not a child: no delay after the flush */
+	int tx = e2e_socket_in(e->a, AF_INET, SOCK_DGRAM);
+
+	assert_true(tx >= 0);
+	inet_pton(AF_INET, "192.0.2.2", &to.sin_addr);
+	for (int i = 0; i < 10; i++) {
+		struct pollfd pf = { .fd = e->srv_pipe, .events = POLLIN };
+		uint16_t got = 0;
+
+		assert_int_equal(
+			e2e_cli(NULL, e->b, "apply %s %s", hook_args, f), 0);
+		e2e_udp_drain(e);
+		assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
+		assert_int_equal(
+			sendto(tx, "now", 3, 0, (void *)&to, sizeof(to)), 3);
+		if (poll(&pf, 1, E2E_PROBE_MS) != 1 ||
+		    read(e->srv_pipe, &got, 2) != 2 || got != E2E_UDP_FILTER)
+			fail_msg(
+				"%s: round %d: a datagram sent after the flush "
+				"returned was dropped",
+				hook_args[0] ? hook_args : "nf", i);
+	}
+	close(tx);
+}
+
+static void test_flush_now(void **state)
+{
+	struct e2e *e = *state;
+	char args[64];
+
+	BFT_REQUIRE_KERNEL();
+	run_flush_now(e, "");
+	snprintf(args, sizeof(args), "--hook tc --iface %s", e->ib);
+	run_flush_now(e, args);
+	snprintf(args, sizeof(args), "--hook xdp --iface %s", e->ib);
+	run_flush_now(e, args);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +468,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nf_atomic, setup_pair,
 						e2e_teardown_state),
 		cmocka_unit_test_setup_teardown(test_xdp_atomic, setup_pair,
+						e2e_teardown_state),
+		cmocka_unit_test_setup_teardown(test_flush_now, setup_pair,
 						e2e_teardown_state),
 	};
 

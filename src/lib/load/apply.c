@@ -567,6 +567,8 @@ static int commit(struct txn *t)
 			for (size_t k = 0; k <= i; k++) {
 				if (!t->pts[k].fresh)
 					continue;
+				/* now: the pin keeps the link for a while */
+				bpf_link_detach(t->pts[k].link_fd);
 				bf_path(path, sizeof(path), "%s/link_%s",
 					t->slot.dir, t->pts[k].key);
 				unlink(path);

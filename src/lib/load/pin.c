@@ -14,6 +14,7 @@
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
@@ -294,6 +295,23 @@ int bf_netns_lock(const char *dir, bool exclusive)
 	return fd;
 }
 
+int bf_pin_unlink(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	if (!strncmp(base, "jmp_", 4)) {
+		int fd = bpf_obj_get(path);
+		uint32_t k = 0;
+
+		if (fd >= 0) {
+			bpf_map_delete_elem(fd, &k);
+			close(fd);
+		}
+	}
+	return unlink(path) && errno != ENOENT ? -errno : 0;
+}
+
 int bf_pin_rmdir(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -306,7 +324,7 @@ int bf_pin_rmdir(const char *dir)
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
+		bf_pin_unlink(path);
 	}
 	closedir(d);
 	if (rmdir(dir) && errno != ENOENT)

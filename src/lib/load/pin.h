@@ -40,7 +40,16 @@ int bf_netns_lock(const char *dir, bool exclusive);
  * ends this. */
 void bf_netns_lock_held(const char *dir, int fd);
 
-/* Remove a directory of pins and everything in it (one level deep). */
+/* Remove the pin at path. A dispatcher's prog array (name "jmp_*") is
+ * emptied first, so its link passes every packet from the return on:
+ * the kernel releases an unpinned link only after an RCU grace period
+ * and a work item, and until then the link still runs. (Detaching the
+ * link instead would break bf_multi_rollback(), which pins a removed
+ * slot's links back.) */
+int bf_pin_unlink(const char *path);
+
+/* Remove a directory of pins and everything in it (one level deep), with
+ * bf_pin_unlink(). */
 int bf_pin_rmdir(const char *dir);
 
 /* snprintf for paths: -ENAMETOOLONG instead of silent truncation. */
