@@ -41,6 +41,9 @@ const char *bf_slot_kind_name(enum bf_slot_kind kind);
  * bf_nf_prio_parse() reads one: false if s (NULL: false) is not one. */
 void bf_nf_prio_token(int priority, char *buf, size_t size);
 bool bf_nf_prio_parse(const char *s, int *priority);
+/* One attach point of an nf slot in a mask (bf_apply_opts.nf_points):
+ * family (enum bf_family) and hook (enum bf_hook). */
+#define BF_NF_POINT(family, hook) (1u << ((family) * BF_HOOK_COUNT + (hook)))
 
 struct bf_apply_opts {
 	enum bf_slot_kind kind;
@@ -93,6 +96,12 @@ struct bf_apply_opts {
 	 * `apply FILE.nft` over several slots runs this for each slot
 	 * before changing any (doc/front-nft.md). */
 	bool load_only;
+	/* nf slots: attach at these points only (BF_NF_POINT() bits); 0:
+	 * every family and hook. An nft ruleset's slot at a priority other
+	 * than 0 gets the (family, hook) pairs of its base chains, so that
+	 * it takes that priority nowhere else (doc/front-nft.md). Stored in
+	 * the slot's state; bf_edit() keeps it. */
+	uint32_t nf_points;
 };
 
 /* Replace the tables of the given families in one slot, all or nothing:

@@ -289,6 +289,8 @@ struct bf_nft_chain {
 	/* netdev `devices = { a, b }`: every name (device is the first) */
 	char **devices;
 	size_t n_devices;
+	/* where the `device` / `devices` clause is (file 0: none given) */
+	struct bf_nft_loc dev_loc;
 	enum bf_nft_verdict policy; /* ACCEPT or DROP */
 	bool has_policy;
 	char *comment;
@@ -397,6 +399,12 @@ struct bf_nft_target {
 	enum bf_nft_target_kind kind;
 	char ifname[BF_IFNAMSIZ]; /* tc, xdp: the netdev device */
 	int priority; /* nf: priority of the target's base chains */
+	/* nf at a priority other than 0: the (family, hook) pairs that have
+	 * a base chain, bit BF_NF_POINT(family, hook); 0: every pair (the
+	 * slot at 0, as for iptables input). bf_apply_opts.nf_points. */
+	uint32_t points;
+	/* tc, xdp: the `device` clause of the first chain naming ifname */
+	struct bf_nft_loc dev_loc;
 	/* Shallow view of the input holding this target's tables, base
 	 * chains and the regular chains they may reach; borrows from the
 	 * input, which must outlive it. */
@@ -412,6 +420,21 @@ struct bf_nft_target {
 int bf_nft_targets(const struct bf_nft *nft, bool xdp,
 		   struct bf_nft_target **out, size_t *n);
 void bf_nft_targets_free(struct bf_nft_target **targets, size_t n);
+/* Every tc / xdp target's device exists in this network namespace; each
+ * one that does not is reported at its `device` clause
+ * ("file:line:col: ..."): -ENODEV then (src/lib/front/nft/place.c). */
+int bf_nft_targets_devices(const struct bf_nft_target *targets, size_t n);
+/* netdev base chains of nft without a device (what `nft -j list ruleset`
+ * of nft 1.0.6 gives) take the devices of the chain of the same table and
+ * name in `from` (the text listing `nft list ruleset`, which has them).
+ * Returns how many chains are still without one, or -ENOMEM. */
+int bf_nft_fill_devices(struct bf_nft *nft, const struct bf_nft *from);
+/* Does nft have a netdev base chain without a device? */
+bool bf_nft_lacks_devices(const struct bf_nft *nft);
+/* Remove bpfilter's own conntrack tables (ip / ip6 / inet bpfilter_ct,
+ * src/lib/load/ct.c) from a listing read as text, as the JSON reader
+ * skips them. */
+void bf_nft_drop_own_tables(struct bf_nft *nft);
 /* bf_nft_lower() / bf_nft_lower_sets() (map_sets) of one target's view;
  * a tc or xdp target's netdev chains go to INPUT (ingress) and OUTPUT
  * (egress) of both families, after the netdev checks (doc/front-nft.md). */

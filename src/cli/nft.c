@@ -207,8 +207,9 @@ int cli_nft_print_lowered(const char *path, FILE *out)
 	return r;
 }
 
-/* The JSON of `nft -j list ruleset` run in this namespace (malloc'd). */
-static char *live_json(void)
+/* The output of `nft ARGS` run in this namespace (malloc'd); NULL on
+ * error, reported. */
+static char *run_nft(const char *args)
 {
 	static const char *const paths[] = { "/usr/sbin/nft", "/sbin/nft",
 					     "/usr/bin/nft" };
@@ -230,7 +231,7 @@ static char *live_json(void)
 				     "installed (package nftables)");
 		return NULL;
 	}
-	snprintf(chunk, sizeof(chunk), "%s -j list ruleset", nft);
+	snprintf(chunk, sizeof(chunk), "%s %s", nft, args);
 	p = popen(chunk, "re");
 	if (!p)
 		return NULL;
@@ -244,14 +245,124 @@ static char *live_json(void)
 	fclose(m);
 	st = pclose(p);
 	if (st) {
-		bf_log(BF_LOG_ERROR,
-		       "import nft: `nft -j list ruleset` failed "
-		       "(status %d)",
-		       st);
+		bf_log(BF_LOG_ERROR, "import nft: `nft %s` failed (status %d)",
+		       args, st);
 		free(buf);
 		return NULL;
 	}
 	return buf;
+}
+
+#define LIVE_JSON "nft -j list ruleset"
+#define LIVE_TEXT "nft -s list ruleset"
+#define LIVE_TRIES 3
+
+/* The ruleset in force in this namespace. `nft -j list ruleset` is read
+ * (doc/front-nft.md, "The CLI"); nft 1.0.6 leaves the devices of netdev
+ * base chains out of it, so when one lacks them they come from the text
+ * listing, which has them. The text listing (stateless: no counters) is
+ * read before and after the JSON: equal, the JSON was listed from the
+ * same ruleset; otherwise the ruleset changed meanwhile and it is read
+ * again (LIVE_TRIES times at most). */
+static int import_live(struct bf_nft **out)
+{
+	*out = NULL;
+	for (int attempt = 0; attempt < LIVE_TRIES; attempt++) {
+		_cleanup_free_ char *before = NULL, *json = NULL, *after = NULL;
+		struct bf_nft *nft = NULL, *text = NULL;
+		int r;
+
+		json = run_nft("-j list ruleset");
+		if (!json)
+			return -EIO;
+		r = bf_nft_parse_json(json, LIVE_JSON, &nft);
+		if (r)
+			return r;
+		if (!bf_nft_lacks_devices(nft)) {
+			*out = nft;
+			return 0;
+		}
+		before = run_nft("-s list ruleset");
+		free(json);
+		json = before ? run_nft("-j list ruleset") : NULL;
+		after = json ? run_nft("-s list ruleset") : NULL;
+		if (!after) {
+			bf_nft_free(&nft);
+			return -EIO;
+		}
+		if (strcmp(before, after)) {
+			bf_nft_free(&nft);
+			continue; /* changed while it was read */
+		}
+		bf_nft_free(&nft);
+		r = bf_nft_parse_json(json, LIVE_JSON, &nft);
+		if (!r)
+			r = bf_nft_parse_str(after, LIVE_TEXT, &text);
+		if (r) {
+			if (nft)
+				bf_err("import nft: the devices of netdev "
+				       "chains come from `" LIVE_TEXT "`, "
+				       "which was refused");
+			bf_nft_free(&nft);
+			return r;
+		}
+		r = bf_nft_fill_devices(nft, text);
+		bf_nft_free(&text);
+		if (r < 0) {
+			bf_nft_free(&nft);
+			return r;
+		}
+		/* still without one: bf_nft_targets() says which */
+		*out = nft;
+		return 0;
+	}
+	bf_err("import nft: the ruleset changed while it was read, %d times",
+	       LIVE_TRIES);
+	return -EAGAIN;
+}
+
+/* `--from FILE`: what `nft -j list ruleset` printed (it starts with '{'),
+ * or what `nft list ruleset` printed (the text listing, which keeps the
+ * devices of netdev chains). */
+static int import_file(const char *from, struct bf_nft **out)
+{
+	FILE *f = strcmp(from, "-") ? fopen(from, "re") : stdin;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, n;
+	char chunk[65536];
+	const char *p;
+	FILE *m;
+	int r;
+
+	*out = NULL;
+	if (!f) {
+		bf_err("cannot open %s: %s", from, strerror(errno));
+		return -errno;
+	}
+	m = open_memstream(&buf, &len);
+	while (m && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, m);
+	if (m)
+		fclose(m);
+	if (f != stdin)
+		fclose(f);
+	if (!m || !buf)
+		return -ENOMEM;
+	for (p = buf; isspace((unsigned char)*p); p++)
+		;
+	if (*p != '{') {
+		r = bf_nft_parse_str(buf, from, out);
+		if (!r)
+			bf_nft_drop_own_tables(*out);
+		return r;
+	}
+	r = bf_nft_parse_json(buf, from, out);
+	if (!r && bf_nft_lacks_devices(*out))
+		bf_err("%s: this JSON lists netdev base chains without their "
+		       "devices (nft 1.0.6 does): import the text listing "
+		       "instead (nft list ruleset > FILE)",
+		       from);
+	return r;
 }
 
 int cli_import(int argc, char **argv)
@@ -268,7 +379,6 @@ int cli_import(int argc, char **argv)
 	};
 	struct bf_apply_opts o = { .kind = BF_SLOT_NF };
 	struct cli_nft_bufs b = { 0 };
-	_cleanup_free_ char *json = NULL;
 	const char *from = NULL;
 	struct bf_nft *nft = NULL;
 	bool print = false;
@@ -308,27 +418,7 @@ int cli_import(int argc, char **argv)
 	if (optind + 1 < argc)
 		return cli_error("unexpected argument '%s'", argv[optind + 1]);
 	o.kind = (enum bf_slot_kind)kind;
-	if (from) {
-		FILE *f = strcmp(from, "-") ? fopen(from, "re") : stdin;
-		size_t len = 0, n;
-		char chunk[65536];
-		FILE *m;
-		if (!f)
-			return cli_error("cannot open %s: %s", from,
-					 strerror(errno));
-		m = open_memstream(&json, &len);
-		while (m && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			fwrite(chunk, 1, n, m);
-		if (m)
-			fclose(m);
-		if (f != stdin)
-			fclose(f);
-	} else {
-		json = live_json();
-	}
-	if (!json)
-		return 1;
-	r = bf_nft_parse_json(json, from ? from : "nft -j list ruleset", &nft);
+	r = from ? import_file(from, &nft) : import_live(&nft);
 	if (r)
 		return cli_status(r);
 	if (print) {
@@ -340,8 +430,8 @@ int cli_import(int argc, char **argv)
 		/* netdev tables, several priorities: several slots */
 		bool handled = false;
 		o.verbose = cli_verbosity() > 0;
-		r = apply_targets(nft, from ? from : "nft -j list ruleset", &o,
-				  kind, &handled);
+		r = apply_targets(nft, from ? from : LIVE_JSON, &o, kind,
+				  &handled);
 		if (r || handled) {
 			bf_nft_free(&nft);
 			return cli_status(r);
@@ -583,15 +673,13 @@ static int apply_prepare(const char *path, const struct bf_nft_target *tgs,
 {
 	int r = 0;
 
+	/* with the position of each missing device's clause */
+	if (bf_nft_targets_devices(tgs, n)) {
+		bf_err("%s: nothing changed", path);
+		return -ENODEV;
+	}
 	for (size_t i = 0; i < n && !r; i++) {
 		struct bf_apply_opts t = opts[i];
-		if (tgs[i].kind != BF_NFT_TARGET_NF &&
-		    !if_nametoindex(tgs[i].ifname)) {
-			bf_err("%s: no device '%s' in this network namespace "
-			       "(netdev table): nothing changed",
-			       path, tgs[i].ifname);
-			return -ENODEV;
-		}
 		t.load_only = true;
 		r = bf_apply(&t);
 		for (int f = 0; f < BF_FAMILY_COUNT; f++)
@@ -650,6 +738,8 @@ static int apply_targets(struct bf_nft *nft, const char *path,
 			bf_nf_prio_token(tgs[i].priority, tokens[i],
 					 sizeof(tokens[i]));
 			opts[i].ifname = tgs[i].priority ? tokens[i] : NULL;
+			/* where its base chains are (load: only there) */
+			opts[i].nf_points = tgs[i].points;
 		} else {
 			opts[i].ifname = tgs[i].ifname;
 		}

@@ -208,4 +208,10 @@ int nft_errs_ret(const struct nft_errs *errs);
  * are neither IPv4 nor IPv6 that a chain may drop), into errs. */
 int nft_netdev_check(const struct bf_nft *view, struct nft_errs *errs);
 
+/* ---- place.c ---- */
+
+/* The BF_NF_POINT() bits of the (family, hook) pairs where the view has
+ * a base chain at priority prio. */
+uint32_t nft_target_points(const struct bf_nft *view, int prio);
+
 #endif /* BPFILTER_FRONT_NFT_NFT_H */

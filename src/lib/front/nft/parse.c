@@ -1679,6 +1679,8 @@ static int parse_base_spec(struct parser *p, struct bf_nft_table *t,
 			  bf_nft_hook_name(c->hook));
 		return -EINVAL;
 	}
+	if (is_word(p, "device") || is_word(p, "devices"))
+		c->dev_loc = cur(p)->loc; /* for bf_nft_targets_devices() */
 	if (accept_word(p, "device")) {
 		free(c->device);
 		c->device = take_word(p, "a device name");

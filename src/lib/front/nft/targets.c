@@ -274,6 +274,8 @@ int bf_nft_targets(const struct bf_nft *nft, bool xdp,
 		tg->kind = BF_NFT_TARGET_NF;
 		tg->priority = prios[k];
 		r = build_view(nft, tg, want_ipt, pick_nf, k == 0);
+		if (!r && tg->priority) /* place.c */
+			tg->points = nft_target_points(&tg->view, tg->priority);
 	}
 	for (size_t ti = 0; ti < nft->n_tables && !r; ti++) {
 		const struct bf_nft_table *t = &nft->tables[ti];
@@ -332,6 +334,8 @@ int bf_nft_targets(const struct bf_nft *nft, bool xdp,
 				tg->kind = kind;
 				snprintf(tg->ifname, sizeof(tg->ifname), "%s",
 					 dn);
+				tg->dev_loc = c->dev_loc.file ? c->dev_loc :
+								c->loc;
 				r = build_view(nft, tg, want_netdev, pick_dev,
 					       true);
 			}
