@@ -172,6 +172,12 @@ static const char *const hook_keys[BF_HOOK_COUNT] = {
 size_t bf_slot_points(enum bf_attach_kind kind, unsigned int families,
 		      struct bf_point pts[BF_MAX_POINTS])
 {
+	return bf_slot_points_in(kind, families, 0, pts);
+}
+
+size_t bf_slot_points_in(enum bf_attach_kind kind, unsigned int families,
+			 uint32_t points, struct bf_point pts[BF_MAX_POINTS])
+{
 	size_t n = 0;
 
 	memset(pts, 0, sizeof(*pts) * BF_MAX_POINTS);
@@ -184,6 +190,8 @@ size_t bf_slot_points(enum bf_attach_kind kind, unsigned int families,
 			if (!(families & (1u << f)))
 				continue;
 			for (int h = 0; h < BF_HOOK_COUNT; h++) {
+				if (points && !(points & BF_NF_POINT(f, h)))
+					continue;
 				pts[n].family = f;
 				pts[n].hook = h;
 				snprintf(pts[n].key, sizeof(pts[n].key), "%s%c",
@@ -636,6 +644,9 @@ struct install_args {
 	const char *const *kernel_restore;
 	/* an incremental change: one segment program (load/seg.h) */
 	struct bf_seg_plan *plan;
+	/* nf: the points given (bf_apply_opts.nf_points, or the state's
+	 * for an edit); 0: every point */
+	uint32_t points;
 };
 
 /* Hand the other tables to the kernel (see bf_apply()): --test for every
@@ -669,6 +680,11 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 	double t_compile = 0, t_load = 0, t_progs = 0;
 	/* counters map slots: spare ones for incremental changes */
 	uint32_t cap = bf_seg_capacity(rs->n_counters);
+	/* an nf slot at a priority other than 0 attaches where its base
+	 * chains are (load/points.c) */
+	uint32_t points = a->kind == BF_ATTACH_NF && t->slot.priority ?
+				  bf_nf_points_of(rs, a->points) :
+				  0;
 	int r;
 
 	/* an nf slot's priority token ("m10") is no interface */
@@ -687,7 +703,7 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 		goto state;
 	}
 
-	t->n_pts = bf_slot_points(a->kind, rs->families, t->pts);
+	t->n_pts = bf_slot_points_in(a->kind, rs->families, points, t->pts);
 	for (size_t i = 0; i < t->n_pts; i++) {
 		r = bf_cgen_compile(rs, a->kind, t->pts[i].hook,
 				    t->pts[i].family,
@@ -764,7 +780,8 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 
 state:
 	memcpy(st.hdr.magic, BF_STATE_MAGIC, sizeof(BF_STATE_MAGIC));
-	st.hdr.version = BF_STATE_VERSION;
+	st.hdr.version = points ? BF_STATE_VERSION_POINTS : BF_STATE_VERSION;
+	st.hdr.points = points;
 	st.hdr.generation = a->old ? a->old->hdr.generation + 1 : 1;
 	st.hdr.families = rs->families;
 	st.hdr.attach = (uint32_t)a->kind;
@@ -842,6 +859,8 @@ state:
 	r = commit(t);
 	if (!r)
 		bf_seg_commit(&t->seg, t->slot.dir, st.hdr.generation);
+	if (!r) /* points the slot no longer has */
+		bf_nf_points_unpin(t->slot.dir, points);
 	if (r) {
 		/* Nothing changed: drop the conntrack table if we made it. */
 		unsigned int made = st.hdr.flags & BF_STATE_CT_MASK;
@@ -1049,6 +1068,7 @@ int bf_apply(const struct bf_apply_opts *o)
 			.other_name = other_name,
 			.kernel_restore = o->kernel_restore,
 			.load_only = o->load_only,
+			.points = o->nf_points,
 		};
 
 		r = install(&t, rs, &a);
@@ -1372,7 +1392,11 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 		goto out; /* nothing was and nothing is */
 
 	/* One segment program changed, or everything is rebuilt. */
-	r = sn ? bf_seg_plan(&plan, rs, sn, t.slot.dir, ost.hdr.generation) : 1;
+	/* (a rule in a built-in chain of a point the slot is not attached
+	 * at: everything, which attaches it, load/points.c) */
+	r = sn && bf_nf_points_of(rs, ost.hdr.points) == ost.hdr.points ?
+		    bf_seg_plan(&plan, rs, sn, t.slot.dir, ost.hdr.generation) :
+		    1;
 	if (r < 0)
 		goto out;
 	if (r == 0 && bf_seg_plan_load(plan, o->verbose)) {
@@ -1389,6 +1413,7 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 			.t0 = t0,
 			.t_parse = now_ms(),
 			.plan = plan,
+			.points = ost.hdr.points,
 		};
 
 		r = install(&t, rs, &a);
@@ -1412,6 +1437,7 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 			.old = have_old ? &ost : NULL,
 			.t0 = t0,
 			.t_parse = now_ms(),
+			.points = have_old ? ost.hdr.points : 0,
 		};
 
 		r = install(&t, rs, &a);

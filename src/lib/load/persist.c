@@ -20,6 +20,7 @@
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
 #include "load/confirm.h"
+#include "load/load.h"
 #include "load/pin.h"
 
 /* ---- restore ---- */
@@ -27,6 +28,7 @@
 struct section {
 	char slot[40];
 	int family; /* BF_FAMILY_COUNT: the slot's sets (`ipset save`) */
+	uint32_t points; /* ", hooks in4,..." of an nf slot (load/points.c) */
 	char *text;
 	size_t len;
 	FILE *m;
@@ -56,6 +58,7 @@ static int apply_slot(const char *slot, struct section *secs, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(secs[i].slot, slot))
 			continue;
+		o.nf_points |= secs[i].points;
 		in[secs[i].family] = fmemopen(
 			secs[i].text, secs[i].len ? secs[i].len : 1, "r");
 		if (!in[secs[i].family])
@@ -112,6 +115,9 @@ int bf_restore(FILE *in, const char *name, bool counters)
 			}
 			cur = &secs[n++];
 			snprintf(cur->slot, sizeof(cur->slot), "%s", slot);
+			if (strstr(line, ", hooks "))
+				cur->points = bf_nf_points_parse(
+					strstr(line, ", hooks ") + 8);
 			if (!strcmp(fam, "ipv4")) {
 				cur->family = BF_FAMILY_INET4;
 			} else if (!strcmp(fam, "ipv6")) {

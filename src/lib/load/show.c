@@ -54,7 +54,8 @@ static bool slot_attached(const struct view *v)
 		if (!ifindex)
 			return false;
 	}
-	n = bf_slot_points(v->slot.kind, v->st.hdr.families, pts);
+	n = bf_slot_points_in(v->slot.kind, v->st.hdr.families,
+			      v->st.hdr.points, pts);
 	for (size_t i = 0; i < n; i++) {
 		char path[PATH_MAX];
 
@@ -818,11 +819,17 @@ static int save_one(struct view *v, void *data)
 			return r;
 	}
 	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		char hooks[64];
+
 		if (!(v->rs->families & s->families & (1u << f)))
 			continue;
-		fprintf(s->out, "# bpfilter slot %s, %s, generation %llu\n",
+		/* an nf slot attached at some points only (load/points.c) */
+		bf_nf_points_format(v->st.hdr.points, hooks, sizeof(hooks));
+		fprintf(s->out,
+			"# bpfilter slot %s, %s, generation %llu%s%s\n",
 			v->slot.name, bf_family_name(f),
-			(unsigned long long)v->st.hdr.generation);
+			(unsigned long long)v->st.hdr.generation,
+			*hooks ? ", hooks " : "", hooks);
 		r = bf_ipt_print(s->out, v->rs, f,
 				 s->counters ? BF_IPT_PRINT_COUNTERS : 0);
 		if (r)

@@ -115,7 +115,8 @@ static int read_body(int fd, struct bf_state *st, const char *m, size_t mlen)
 	uint32_t k, n;
 
 	if (memcmp(st->hdr.magic, BF_STATE_MAGIC, sizeof(BF_STATE_MAGIC)) ||
-	    st->hdr.version != BF_STATE_VERSION) {
+	    (st->hdr.version != BF_STATE_VERSION &&
+	     st->hdr.version != BF_STATE_VERSION_POINTS)) {
 		bf_err("pinned state has an unknown format (version %u)",
 		       st->hdr.version);
 		return -EPROTO;

@@ -18,6 +18,11 @@
 #define BF_STATE_CHUNK 4096
 #define BF_STATE_MAGIC "bpfiltr"
 #define BF_STATE_VERSION 1
+/* A state whose `points` is not 0 (an nf slot attached at some of its
+ * hooks only): a bpfilter that knows version 1 only would read it as
+ * attached everywhere, so it refuses it instead. States of version 1
+ * are read as before (points 0: every point). */
+#define BF_STATE_VERSION_POINTS 2
 
 enum bf_state_flags {
 	/* conntrack must run in the netns for IPv4 / IPv6 (load/ct.c) */
@@ -44,6 +49,11 @@ struct bf_state_hdr {
 	 * src/lib/set/), stored after the IPv6 text; 0 in states written
 	 * before sets existed (the header's chunk is zero-filled). */
 	uint32_t sets_len;
+	/* nf slots attached at some points only: BF_NF_POINT() bits of
+	 * bf_apply_opts.nf_points (bpfilter.h); 0: every family and hook
+	 * (and in states written before it existed). Version
+	 * BF_STATE_VERSION_POINTS when not 0. */
+	uint32_t points;
 };
 
 struct bf_state {
