@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "bpfilter/log.h"
@@ -73,21 +74,55 @@ int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps, size_t *n_maps,
 	return 0;
 }
 
+/* Fill an array map created BPF_F_MMAPABLE through one mapping of its
+ * values (element i at i * round_up(value_size, 8): array_map_alloc()):
+ * a batch update copies and checks every element on its own, and the
+ * port maps have 65,536 of them, which made filling the maps cost more
+ * than verifying the program. 0, or -errno (then fill it by updates). */
+static int fill_mmap(int fd, const struct bf_prog_map *m)
+{
+	size_t stride = ((size_t)m->value_size + 7) / 8 * 8;
+	size_t len = stride * m->n;
+	uint8_t *v;
+
+	if (!len)
+		return 0;
+	v = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (v == MAP_FAILED)
+		return -errno;
+	for (uint32_t i = 0; i < m->n; i++)
+		memcpy(v + i * stride, m->vals + (size_t)i * m->value_size,
+		       m->value_size);
+	munmap(v, len);
+	return 0;
+}
+
 int bf_lbvs_map_create(const struct bf_prog_map *m)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, copts, .map_flags = m->map_flags);
 	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
 	uint32_t *idx = NULL, done = 0;
+	bool mm = m->type == BPF_MAP_TYPE_ARRAY && !m->keys;
 	int fd, r = 0;
 
+	if (mm)
+		copts.map_flags |= BPF_F_MMAPABLE;
 	fd = bpf_map_create(m->type, "bf_lbvs", m->key_size, m->value_size,
 			    m->n ? m->n : 1, &copts);
+	if (fd < 0 && mm) {
+		mm = false;
+		copts.map_flags = m->map_flags;
+		fd = bpf_map_create(m->type, "bf_lbvs", m->key_size,
+				    m->value_size, m->n ? m->n : 1, &copts);
+	}
 	if (fd < 0) {
 		r = -errno;
 		bf_err("cannot create a map of %u classes of general rules: %s",
 		       m->n, strerror(-r));
 		return r;
 	}
+	if (mm && !fill_mmap(fd, m))
+		return fd;
 	if (!m->keys) {
 		idx = malloc((m->n ? m->n : 1) * sizeof(*idx));
 		if (!idx) {
