@@ -11,10 +11,20 @@
  * (/proc/PID/fd/N -> "net:[INO]") and no nsfs bind mount (/run/netns/NAME,
  * seen in mountinfo). Each slot's state records the namespace's nsfs inode,
  * unique while the namespace lives, so comparing the two finds orphans.
+ *
+ * A namespace directory without any slot (a run killed between making
+ * it and applying, or the empty subdirectories of recent / hashlimit
+ * tables) has no state to say whose it is: its name is the namespace's
+ * cookie (SO_NETNS_COOKIE, bf_netns_dir()), so the cookies of the
+ * reachable namespaces (a socket made in each, setns()) tell whether its
+ * namespace is gone; then the directory, empty but for directories, is
+ * removed under the namespace's lock.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +116,187 @@ static void scan_fds(struct inoset *set, const char *pid)
 			add(set, ino);
 	}
 	closedir(d);
+}
+
+/* The namespace of path (an nsfs file): its inode into inos and, the
+ * first time, its cookie into cookies (entered with setns(); the caller
+ * goes back). */
+static void add_cookie(const char *path, struct inoset *inos,
+		       struct inoset *cookies)
+{
+	struct stat st;
+	uint64_t cookie;
+	int fd;
+
+	if (stat(path, &st) || has(inos, (uint64_t)st.st_ino))
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (!setns(fd, CLONE_NEWNET) && !bf_netns_cookie(&cookie) &&
+	    !add(inos, (uint64_t)st.st_ino))
+		add(cookies, cookie);
+	close(fd);
+}
+
+/* The cookies of every namespace we can see being used (as
+ * reachable()). */
+static int reachable_cookies(struct inoset *cookies)
+{
+	_cleanup_close_ int self = open("/proc/self/ns/net",
+					O_RDONLY | O_CLOEXEC);
+	_cleanup_fclose_ FILE *mi = NULL;
+	struct inoset inos = { 0 };
+	char line[4096];
+	struct dirent *e;
+	DIR *d;
+	int r = 0;
+
+	if (self < 0)
+		return -errno;
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		char path[PATH_MAX], fdir[64], link[64];
+		struct dirent *f;
+		DIR *fd;
+		int n = 0;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		bf_path(path, sizeof(path), "/proc/%s/ns/net", e->d_name);
+		add_cookie(path, &inos, cookies);
+		bf_path(fdir, sizeof(fdir), "/proc/%s/fd", e->d_name);
+		fd = opendir(fdir);
+		while (fd && (f = readdir(fd)) && n++ < MAX_FDS_PER_PID) {
+			ssize_t len;
+			uint64_t ino;
+
+			if (f->d_name[0] == '.' ||
+			    bf_path(path, sizeof(path), "%s/%s", fdir,
+				    f->d_name))
+				continue;
+			len = readlink(path, link, sizeof(link) - 1);
+			if (len <= 0)
+				continue;
+			link[len] = '\0';
+			if (parse_net_link(link, &ino))
+				add_cookie(path, &inos, cookies);
+		}
+		if (fd)
+			closedir(fd);
+	}
+	closedir(d);
+	/* nsfs bind mounts, by their mount point */
+	mi = fopen("/proc/self/mountinfo", "re");
+	while (mi && fgets(line, sizeof(line), mi)) {
+		char root[256], point[PATH_MAX];
+		uint64_t ino;
+
+		if (sscanf(line, "%*s %*s %*s %255s %4095s", root, point) == 2 &&
+		    parse_net_link(root, &ino))
+			add_cookie(point, &inos, cookies);
+	}
+	if (setns(self, CLONE_NEWNET))
+		r = -errno; /* cannot happen: our own namespace */
+	free(inos.v);
+	return r;
+}
+
+/* Is dir empty but for directories (depth levels at most)? */
+static bool only_dirs(const char *dir, int depth)
+{
+	struct dirent *e;
+	bool empty = true;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return false;
+	while (empty && (e = readdir(d))) {
+		char path[PATH_MAX];
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		empty = depth > 0 &&
+			!bf_path(path, sizeof(path), "%s/%s", dir, e->d_name) &&
+			!lstat(path, &st) && S_ISDIR(st.st_mode) &&
+			only_dirs(path, depth - 1);
+	}
+	closedir(d);
+	return empty;
+}
+
+/* Remove dir, empty but for directories. */
+static int rmdirs(const char *dir)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		char path[PATH_MAX];
+
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    !bf_path(path, sizeof(path), "%s/%s", dir, e->d_name))
+			rmdirs(path);
+	}
+	closedir(d);
+	return rmdir(dir) ? -errno : 0;
+}
+
+/* The namespace directories without any slot whose namespace is gone
+ * (top of file). */
+static int gc_empty(FILE *out, const char *root, bool dry_run)
+{
+	struct inoset cookies = { 0 };
+	bool listed = false;
+	struct dirent *e;
+	DIR *d = opendir(root);
+	int r = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		char nsdir[PATH_MAX], *end;
+		unsigned long long cookie;
+		int lock;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		errno = 0;
+		cookie = strtoull(e->d_name, &end, 10);
+		if (errno || *end ||
+		    bf_path(nsdir, sizeof(nsdir), "%s/%s", root, e->d_name) ||
+		    !only_dirs(nsdir, 2))
+			continue;
+		if (!listed) {
+			r = reachable_cookies(&cookies);
+			if (r)
+				break;
+			listed = true;
+		}
+		if (has(&cookies, cookie))
+			continue; /* alive: an apply may be about to fill it */
+		fprintf(out,
+			"%s %s (empty; network namespace cookie %llu is "
+			"reachable from no process or mount)\n",
+			dry_run ? "would remove" : "removing", nsdir, cookie);
+		if (dry_run)
+			continue;
+		/* under its lock, and still empty */
+		lock = bf_netns_lock(nsdir, true);
+		if (lock < 0)
+			continue;
+		if (only_dirs(nsdir, 2) && rmdirs(nsdir))
+			bf_warn("cannot remove %s: %s", nsdir, strerror(errno));
+		close(lock);
+	}
+	closedir(d);
+	free(cookies.v);
+	return r;
 }
 
 /* Every namespace we can see being used; *blind counts processes we could
@@ -230,7 +421,7 @@ int bf_gc(FILE *out, bool dry_run)
 			bf_warn("cannot remove %s: %s", nsdir, strerror(errno));
 	}
 	closedir(d);
-	r = 0;
+	r = gc_empty(out, root, dry_run);
 out:
 	free(set.v);
 	return r;
