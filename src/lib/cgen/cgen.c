@@ -3577,6 +3577,7 @@ static int scan_matches(struct cg *c)
 				case BF_MATCH_SET:
 					why = bf_set_check(c->rs, c->attach, m);
 					c->nft_on |= bf_set_nft_view(c->rs, m);
+					c->need_mark |= bf_set_need_mark(c->rs, m);
 					break;
 				case BF_MATCH_BPF:
 					if (bf_um_scan(&c->um, r, m,

@@ -29,6 +29,7 @@
 #define P_ICMPV6 58
 #define P_SCTP 132
 #define P_UDPLITE 136
+#define P_AH 51
 
 #define KEY_OFF PCTX_OFF(scratch)
 
@@ -244,8 +245,37 @@ static void emit_one(struct bf_emit *e, const struct bf_ruleset *rs,
 			break;
 		}
 		case BF_SET_DIM_PROTO:
-			ldp(e, BPF_B, BF_R1, PCTX_OFF(l4proto));
+			if (set->nft && rule->family == BF_FAMILY_INET6) {
+				/* nft's meta l4proto (m_nftbreak.c): AH
+				 * where nft's walk stops there; a walk
+				 * error breaks */
+				bf_label walked = bf_label_new(e);
+				bf_label put = bf_label_new(e);
+
+				ldp(e, BPF_B, BF_R2, PCTX_OFF(nft_ah));
+				bf_emit_jmp32_imm(e, BPF_JEQ, BF_R2, 0, walked);
+				bf_emit(e, I_MOV64_IMM(BF_R1, P_AH));
+				bf_emit_ja(e, put);
+				bf_label_bind(e, walked);
+				ldp(e, BPF_B, BF_R2, PCTX_OFF(l6err));
+				bf_emit_jmp32_imm(e, BPF_JNE, BF_R2, 0, no);
+				ldp(e, BPF_B, BF_R1, PCTX_OFF(l4proto));
+				bf_label_bind(e, put);
+			} else {
+				ldp(e, BPF_B, BF_R1, PCTX_OFF(l4proto));
+			}
 			bf_emit(e, I_STX(BPF_B, BF_R9, BF_R1, to));
+			break;
+		case BF_SET_DIM_MARK:
+			/* skb->mark, the key big endian (set.h) */
+			ldp(e, BPF_W, BF_R1, PCTX_OFF(mark));
+			for (int b = 3; b >= 0; b--) {
+				bf_emit(e, I_STX(BPF_B, BF_R9, BF_R1,
+						 (int16_t)(to + b)));
+				if (b)
+					bf_emit(e, I_ALU32_IMM(BPF_RSH, BF_R1,
+							       8));
+			}
 			break;
 		case BF_SET_DIM_IFACE: {
 			int16_t from = dst ? PCTX_OFF(oif) : PCTX_OFF(iif);
@@ -381,13 +411,39 @@ const char *bf_set_check(const struct bf_ruleset *rs,
 					       "--hook nf)";
 				break;
 			case BF_SET_DIM_MARK:
+				if (attach == BF_ATTACH_XDP)
+					return "XDP frames have no mark (a set "
+					       "with a mark dimension)";
+				break;
 			case BF_SET_DIM_MAC:
-				return "mark and MAC set dimensions are not "
-				       "compiled yet";
+				return "MAC set dimensions are not compiled "
+				       "yet";
 			default:
 				break;
 			}
 		}
 	}
 	return NULL;
+}
+
+bool bf_set_need_mark(const struct bf_ruleset *rs, const struct bf_match *m)
+{
+	const struct bf_set *set = bf_ruleset_set(rs, m->u.set.name);
+
+	for (size_t i = 0; set && i <= (set->is_list ? set->n_elems : 0);
+	     i++) {
+		const struct bf_set *s = set;
+
+		if (set->is_list) {
+			if (i == set->n_elems)
+				break;
+			s = bf_ruleset_set(rs, (const char *)set->elems[i].key);
+			if (!s)
+				continue;
+		}
+		for (int d = 0; d < s->n_dims; d++)
+			if (s->dims[d].type == BF_SET_DIM_MARK)
+				return true;
+	}
+	return false;
 }

@@ -30,4 +30,8 @@ const char *bf_set_check(const struct bf_ruleset *rs,
  * must then fill: cg.nft_on)? */
 bool bf_set_nft_view(const struct bf_ruleset *rs, const struct bf_match *m);
 
+/* Does m look up a set with a mark dimension (pctx.mark must be filled:
+ * cg.need_mark)? */
+bool bf_set_need_mark(const struct bf_ruleset *rs, const struct bf_match *m);
+
 #endif /* BPFILTER_CGEN_M_SET_H */

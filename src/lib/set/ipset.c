@@ -78,6 +78,21 @@ static const struct ipset_type ipset_types[] = {
 	  false,
 	  false,
 	  false },
+	/* bpfilter's own (no kernel ipset type): the keys of nft named
+	 * sets that setmap.c lowers (`type ifname`, `mark`, `inet_proto`,
+	 * `ipv4_addr . ipv4_addr`), exact keys; nomatch carries the drop
+	 * elements of their accept/drop verdict maps (nft-vmap) */
+	{ "hash:iface", 1, { BF_SET_DIM_IFACE }, -1, true, false, false, false },
+	{ "hash:mark", 1, { BF_SET_DIM_MARK }, -1, true, false, false, false },
+	{ "hash:proto", 1, { BF_SET_DIM_PROTO }, -1, true, false, false, false },
+	{ "hash:ip,ip",
+	  2,
+	  { BF_SET_DIM_ADDR, BF_SET_DIM_ADDR },
+	  -1,
+	  true,
+	  false,
+	  false,
+	  false },
 	{ "bitmap:ip", 1, { BF_SET_DIM_ADDR }, -1, false, true, false, false },
 	{ "bitmap:port", 1, { BF_SET_DIM_PORT }, -1, false, true, false, false },
 	{ "list:set", 0, { 0 }, -1, false, false, true, false },
@@ -536,6 +551,30 @@ int bf_ipset_parse_elem(const struct bf_set *set, int argc, char **argv,
 			}
 			strncpy((char *)k, parts[i], BF_IFNAMSIZ);
 			break;
+		case BF_SET_DIM_MARK: {
+			uint32_t v;
+
+			if (!parse_u32(parts[i], UINT32_MAX, &v)) {
+				perr(p, "'%s' is not a mark (a 32-bit number)",
+				     parts[i]);
+				return -EINVAL;
+			}
+			k[0] = (uint8_t)(v >> 24);
+			k[1] = (uint8_t)(v >> 16);
+			k[2] = (uint8_t)(v >> 8);
+			k[3] = (uint8_t)v;
+			break;
+		}
+		case BF_SET_DIM_PROTO: {
+			int proto = proto_number(parts[i]);
+
+			if (proto < 0) {
+				perr(p, "'%s' is not a protocol", parts[i]);
+				return -EINVAL;
+			}
+			k[0] = (uint8_t)proto;
+			break;
+		}
 		default:
 			perr(p, "unsupported dimension");
 			return -EINVAL;
@@ -1355,6 +1394,14 @@ void bf_ipset_print_elem(FILE *out, const struct bf_set *set,
 			break;
 		case BF_SET_DIM_IFACE:
 			fprintf(out, "%.*s", BF_IFNAMSIZ, (const char *)k);
+			break;
+		case BF_SET_DIM_MARK:
+			fprintf(out, "0x%08x",
+				(unsigned)k[0] << 24 | (unsigned)k[1] << 16 |
+					(unsigned)k[2] << 8 | k[3]);
+			break;
+		case BF_SET_DIM_PROTO:
+			fprintf(out, "%u", k[0]);
 			break;
 		default:
 			fputs("?", out);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* nft element syntax for sets lowered from nft named sets (nftelem.h). */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -82,6 +83,15 @@ int bf_set_nft_elem_in(const struct bf_set *set, const char *in, char *out,
 		}
 	}
 	n = split_concat(buf, parts, BF_SET_DIM_MAX);
+	for (int i = 0; i < n && i <= BF_SET_DIM_MAX; i++) {
+		/* nft's "eth0": the name without its quotes */
+		size_t l = strlen(parts[i]);
+
+		if (l >= 2 && parts[i][0] == '"' && parts[i][l - 1] == '"') {
+			parts[i][l - 1] = '\0';
+			parts[i]++;
+		}
+	}
 	if (n == 1) {
 		/* one part: ipset syntax (or a one-dimension element) */
 		if ((size_t)snprintf(out, size, "%s", parts[0]) >= size)
@@ -110,9 +120,59 @@ int bf_set_nft_elem_in(const struct bf_set *set, const char *in, char *out,
 	return 0;
 }
 
+bool bf_set_nft_exact(const struct bf_set *set)
+{
+	if (!set->nft || set->is_list || set->interval_dim >= 0)
+		return false;
+	if (set->n_dims == 1)
+		return set->dims[0].type == BF_SET_DIM_IFACE ||
+		       set->dims[0].type == BF_SET_DIM_MARK ||
+		       set->dims[0].type == BF_SET_DIM_PROTO;
+	return set->n_dims == 2 && set->dims[0].type == BF_SET_DIM_ADDR &&
+	       set->dims[1].type == BF_SET_DIM_ADDR;
+}
+
+void bf_set_nft_key_print(FILE *out, const struct bf_set *set,
+			  const struct bf_set_elem *e)
+{
+	for (int i = 0; i < set->n_dims; i++) {
+		const uint8_t *k = e->key + set->dims[i].off;
+		char buf[INET6_ADDRSTRLEN];
+
+		if (i)
+			fputs(" . ", out);
+		switch (set->dims[i].type) {
+		case BF_SET_DIM_IFACE:
+			fprintf(out, "\"%.*s\"", BF_IFNAMSIZ, (const char *)k);
+			break;
+		case BF_SET_DIM_MARK:
+			fprintf(out, "0x%08x",
+				(unsigned)k[0] << 24 | (unsigned)k[1] << 16 |
+					(unsigned)k[2] << 8 | k[3]);
+			break;
+		case BF_SET_DIM_PROTO:
+			fprintf(out, "%u", k[0]);
+			break;
+		case BF_SET_DIM_ADDR:
+			inet_ntop(set->dims[i].width == 16 ? AF_INET6 : AF_INET,
+				  k, buf, sizeof(buf));
+			fputs(buf, out);
+			break;
+		default:
+			fputs("?", out);
+		}
+	}
+}
+
 void bf_set_nft_elem_print(FILE *out, const struct bf_set *set,
 			   const struct bf_set_elem *e)
 {
+	if (bf_set_nft_exact(set)) {
+		bf_set_nft_key_print(out, set, e);
+		if (set->nft_vmap)
+			fputs(e->nomatch ? " : drop" : " : accept", out);
+		return;
+	}
 	char *text = NULL, *p;
 	size_t len = 0;
 	FILE *m;

@@ -31,4 +31,13 @@ int bf_set_nft_elem_in(const struct bf_set *set, const char *in, char *out,
 void bf_set_nft_elem_print(FILE *out, const struct bf_set *set,
 			   const struct bf_set_elem *e);
 
+/* Is set one of the exact-key kinds lowered from nft (hash:iface,
+ * hash:mark, hash:proto, hash:ip,ip with the create option nft)? */
+bool bf_set_nft_exact(const struct bf_set *set);
+
+/* The key of element e of such a set as nft writes it (`"eth0"`,
+ * `0x00000001`, `6`, `192.0.2.1 . 198.51.100.2`), no verdict. */
+void bf_set_nft_key_print(FILE *out, const struct bf_set *set,
+			  const struct bf_set_elem *e);
+
 #endif /* BPFILTER_SET_NFTELEM_H */

@@ -40,6 +40,7 @@
 #include "bpfilter/set.h"
 #include "front/nft/nft.h"
 #include "front/nft/setmap.h"
+#include "set/nftelem.h"
 
 typedef unsigned __int128 u128;
 
@@ -128,6 +129,64 @@ static bool addr_field(const struct bf_nft_expr *e, enum bf_family fam,
 	return true;
 }
 
+/* `meta KEY` (iifname, oifname, mark, l4proto). */
+static bool meta_field(const struct bf_nft_expr *e, int id)
+{
+	const struct bf_nft_field *f = e->kind == BF_NFT_E_FIELD ? e->field :
+								   NULL;
+
+	return f && !strcmp(f->proto, "meta") && f->id == id;
+}
+
+/* The exact-key kinds (no interval dimension: hash:iface, hash:mark,
+ * hash:proto, hash:ip,ip). 0 and *u filled, or 1. */
+static int exact_use(const struct bf_nft_expr *lhs, const struct bf_nft_set *ns,
+		     enum bf_family fam, struct nft_setuse *u)
+{
+	enum bf_nft_dtype addr = fam == BF_FAMILY_INET6 ? BF_NFT_DT_IPV6 :
+							  BF_NFT_DT_IPV4;
+	bool d0 = false, d1 = false;
+
+	if (ns->flags & BF_NFT_SET_INTERVAL)
+		return 1;
+	u->n_dims = 1;
+	if (ns->n_key == 1 && ns->key[0] == BF_NFT_DT_IFNAME &&
+	    (meta_field(lhs, BF_NFT_META_IIFNAME) ||
+	     meta_field(lhs, BF_NFT_META_OIFNAME))) {
+		/* nft_meta_store_ifname(): the device's name, NUL padded
+		 * to 16 bytes; hash:iface's src is the input device */
+		u->kind = NFT_SETUSE_IFACE;
+		u->dst = meta_field(lhs, BF_NFT_META_OIFNAME);
+		return 0;
+	}
+	if (ns->n_key == 1 && ns->key[0] == BF_NFT_DT_MARK &&
+	    meta_field(lhs, BF_NFT_META_MARK)) {
+		u->kind = NFT_SETUSE_MARK;
+		return 0;
+	}
+	if (ns->n_key == 1 && ns->key[0] == BF_NFT_DT_PROTO &&
+	    (meta_field(lhs, BF_NFT_META_L4PROTO) ||
+	     (fam == BF_FAMILY_INET4 && lhs->kind == BF_NFT_E_FIELD &&
+	      !strcmp(lhs->field->proto, "ip") &&
+	      !strcmp(lhs->field->name, "protocol")))) {
+		/* IPv4: both are the header's protocol (pkt->tprot of
+		 * nft_set_pktinfo_ipv4()); IPv6: meta l4proto is the
+		 * walk's protocol (m_set.c, as m_nftbreak.c) */
+		u->kind = NFT_SETUSE_PROTO;
+		return 0;
+	}
+	if (ns->n_key == 2 && ns->key[0] == addr && ns->key[1] == addr &&
+	    lhs->kind == BF_NFT_E_CONCAT && lhs->n_sub == 2 &&
+	    addr_field(lhs->sub[0], fam, &d0) &&
+	    addr_field(lhs->sub[1], fam, &d1)) {
+		u->kind = NFT_SETUSE_ADDR_ADDR;
+		u->n_dims = 2;
+		u->dst = (d0 ? 1u : 0u) | (d1 ? 2u : 0u);
+		return 0;
+	}
+	return 1;
+}
+
 int nft_setmap_use(const struct bf_nft_stmt *s, const struct bf_nft_set *ns,
 		   enum bf_family fam, struct nft_setuse *u)
 {
@@ -152,6 +211,8 @@ int nft_setmap_use(const struct bf_nft_stmt *s, const struct bf_nft_set *ns,
 		return 1;
 	}
 	lhs = s->u.match.lhs;
+	if (!exact_use(lhs, ns, fam, u))
+		return 0;
 	if (ns->n_key == 1 && ns->key[0] == addr && addr_field(lhs, fam, &d0)) {
 		u->kind = NFT_SETUSE_ADDR;
 		u->n_dims = 1;
@@ -353,6 +414,118 @@ static int add_parts(struct bf_set *set, const struct nft_setuse *u, int width,
 	return 0;
 }
 
+/* The key bytes of element part el for dimension d of an exact set;
+ * false when el is not one value of it. */
+static bool exact_part(const struct bf_nft_expr *el, const struct bf_set_dim *d,
+		       uint8_t *k)
+{
+	if (el->kind != BF_NFT_E_VALUE)
+		return false;
+	switch (d->type) {
+	case BF_SET_DIM_IFACE: {
+		size_t n = el->text ? strlen(el->text) : 0;
+
+		/* "eth*" (nft's wildcard, a prefix: an interval) and
+		 * escapes stay inlined; "" would be the key of a packet
+		 * without that device, which hash:iface never finds */
+		if (!n || n >= BF_IFNAMSIZ || strchr(el->text, '*') ||
+		    strchr(el->text, '\\'))
+			return false;
+		strncpy((char *)k, el->text, BF_IFNAMSIZ);
+		return true;
+	}
+	case BF_SET_DIM_MARK:
+		if (el->num > UINT32_MAX)
+			return false;
+		from_u128(el->num, k, 4);
+		return true;
+	case BF_SET_DIM_PROTO:
+		if (el->num > 255)
+			return false;
+		k[0] = (uint8_t)el->num;
+		return true;
+	case BF_SET_DIM_ADDR:
+		memcpy(k, el->bytes, d->width);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The exact-key kinds (exact_use()): one hash entry per element. */
+static int exact_to_bf(const struct bf_nft_set *ns, const struct nft_setuse *u,
+		       struct bf_set *out)
+{
+	static const char *const types[] = {
+		[NFT_SETUSE_IFACE] = "hash:iface",
+		[NFT_SETUSE_MARK] = "hash:mark",
+		[NFT_SETUSE_PROTO] = "hash:proto",
+		[NFT_SETUSE_ADDR_ADDR] = "hash:ip,ip",
+	};
+	static const enum bf_set_dim_type dims[] = {
+		[NFT_SETUSE_IFACE] = BF_SET_DIM_IFACE,
+		[NFT_SETUSE_MARK] = BF_SET_DIM_MARK,
+		[NFT_SETUSE_PROTO] = BF_SET_DIM_PROTO,
+		[NFT_SETUSE_ADDR_ADDR] = BF_SET_DIM_ADDR,
+	};
+	int r;
+
+	out->n_dims = u->n_dims;
+	for (int i = 0; i < u->n_dims; i++)
+		out->dims[i].type = dims[u->kind];
+	snprintf(out->type, sizeof(out->type), "%s", types[u->kind]);
+	if (u->kind == NFT_SETUSE_ADDR_ADDR)
+		snprintf(out->create_opts, sizeof(out->create_opts),
+			 "family %s nft",
+			 out->family == BF_FAMILY_INET6 ? "inet6" : "inet");
+	else
+		snprintf(out->create_opts, sizeof(out->create_opts), "nft");
+	if (u->vmap)
+		snprintf(out->create_opts + strlen(out->create_opts),
+			 sizeof(out->create_opts) - strlen(out->create_opts),
+			 " nft-vmap");
+	out->nft = true;
+	out->nft_vmap = u->vmap;
+	out->flags |= BF_SET_F_NOMATCH_TYPE;
+	r = bf_set_layout(out);
+	if (r)
+		return r;
+	for (size_t i = 0; ns->elems && i < ns->elems->n_sub; i++) {
+		const struct bf_nft_expr *el = ns->elems->sub[i];
+		struct bf_set_elem e = { 0 };
+		bool ok = true;
+
+		if (u->vmap) {
+			const struct bf_nft_expr *v;
+
+			if (el->kind != BF_NFT_E_MAPPING || el->n_sub != 2)
+				return 1;
+			v = el->sub[1];
+			if (v->kind != BF_NFT_E_VERDICT ||
+			    (v->op != BF_NFT_V_ACCEPT &&
+			     v->op != BF_NFT_V_DROP))
+				return 1; /* jump, goto...: inlined */
+			e.nomatch = v->op == BF_NFT_V_DROP;
+			el = el->sub[0];
+		}
+		if (u->n_dims == 1)
+			ok = exact_part(el, &out->dims[0], e.key);
+		else if (el->kind != BF_NFT_E_CONCAT || el->n_sub != 2)
+			ok = false;
+		else
+			for (int k = 0; k < 2 && ok; k++)
+				ok = exact_part(el->sub[k], &out->dims[k],
+						e.key + out->dims[k].off);
+		if (!ok)
+			return 1;
+		e.line = el->loc.line;
+		r = bf_set_add_elem(out, &e);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 int nft_setmap_to_bf(const struct bf_nft_set *ns, enum bf_family fam,
 		     const struct nft_setuse *u, struct bf_set *out)
 {
@@ -362,6 +535,18 @@ int nft_setmap_to_bf(const struct bf_nft_set *ns, enum bf_family fam,
 	int r;
 
 	memset(out, 0, sizeof(*out));
+	if (u->kind >= NFT_SETUSE_IFACE) {
+		snprintf(out->name, sizeof(out->name), "%s", ns->name);
+		out->origin = BF_SET_ORIGIN_IPSET;
+		out->family = fam;
+		out->line = ns->loc.line;
+		out->has_elems = true;
+		out->interval_dim = -1;
+		r = exact_to_bf(ns, u, out);
+		if (r)
+			bf_set_release(out);
+		return r;
+	}
 	snprintf(out->name, sizeof(out->name), "%s", ns->name);
 	out->origin = BF_SET_ORIGIN_IPSET;
 	out->family = fam;
@@ -543,6 +728,16 @@ bool nft_setmap_print_lookup(FILE *out, const struct bf_ruleset *rs,
 				f == BF_FAMILY_INET6 ? "ip6" : "ip",
 				dst ? "daddr" : "saddr");
 			break;
+		case BF_SET_DIM_IFACE:
+			fputs(dst ? "oifname" : "iifname", out);
+			break;
+		case BF_SET_DIM_MARK:
+			fputs("meta mark", out);
+			break;
+		case BF_SET_DIM_PROTO:
+			/* IPv4: the same as ip protocol */
+			fputs("meta l4proto", out);
+			break;
 		case BF_SET_DIM_PROTO_PORT:
 			/* the elements' protocol is the rule's */
 			if (s->nft_proto != (tcp ? 6 : 17))
@@ -685,12 +880,57 @@ static int print_addr_port_decl(FILE *out, const struct bf_set *set)
 	return ferror(out) ? -EIO : 0;
 }
 
+/* An exact set of exact_to_bf() as `set NAME { type T; elements = {
+ * ... } }` (a verdict map: `map NAME { type T : verdict; ... }`). */
+static int print_exact_decl(FILE *out, const struct bf_set *set)
+{
+	const char *t;
+
+	switch (set->dims[0].type) {
+	case BF_SET_DIM_IFACE:
+		t = "ifname";
+		break;
+	case BF_SET_DIM_MARK:
+		t = "mark";
+		break;
+	case BF_SET_DIM_PROTO:
+		t = "inet_proto";
+		break;
+	default:
+		t = set->family == BF_FAMILY_INET6 ? "ipv6_addr . ipv6_addr" :
+						     "ipv4_addr . ipv4_addr";
+		break;
+	}
+	fprintf(out, "\t%s %s {\n\t\ttype %s%s\n", set->nft_vmap ? "map" : "set",
+		set->name, t, set->nft_vmap ? " : verdict" : "");
+	for (size_t i = 0; i < set->n_elems; i++) {
+		const struct bf_set_elem *e = &set->elems[i];
+
+		if (e->nomatch && !set->nft_vmap) {
+			fprintf(out,
+				"\t# set %s (nomatch elements) has no nft form\n",
+				set->name);
+			return -EOPNOTSUPP;
+		}
+		fputs(i ? ", " : "\t\telements = { ", out);
+		bf_set_nft_key_print(out, set, e);
+		if (set->nft_vmap)
+			fputs(e->nomatch ? " : drop" : " : accept", out);
+	}
+	if (set->n_elems)
+		fputs(" }\n", out);
+	fputs("\t}\n", out);
+	return ferror(out) ? -EIO : 0;
+}
+
 int nft_set_print_decl(FILE *out, const struct bf_set *set)
 {
 	bool plain = !set->is_list && !set->netmask &&
 		     !(set->flags & (BF_SET_F_TIMEOUT | BF_SET_F_COUNTERS)) &&
 		     strlen(set->name) < BF_SET_NAME_MAX;
 
+	if (plain && bf_set_nft_exact(set))
+		return print_exact_decl(out, set);
 	if (plain && set->nft_vmap && set->interval_dim == 0 &&
 	    set->dims[0].type == BF_SET_DIM_ADDR &&
 	    (set->n_dims == 1 ||

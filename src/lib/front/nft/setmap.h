@@ -19,6 +19,13 @@ enum nft_setuse_kind {
 	NFT_SETUSE_PORT, /* tcp|udp sport|dport @s: bitmap:port */
 	/* ip saddr . tcp dport @s: hash:ip,port / hash:net,port */
 	NFT_SETUSE_ADDR_PORT,
+	/* iifname|oifname @s (type ifname): hash:iface */
+	NFT_SETUSE_IFACE,
+	NFT_SETUSE_MARK, /* meta mark @s: hash:mark */
+	/* meta l4proto @s, ip protocol @s (type inet_proto): hash:proto */
+	NFT_SETUSE_PROTO,
+	/* ip saddr . ip daddr @s (ipv4_addr . ipv4_addr): hash:ip,ip */
+	NFT_SETUSE_ADDR_ADDR,
 };
 
 struct nft_setuse {
