@@ -13,9 +13,12 @@
  * and count nothing. It is a second, independent oracle for the code
  * generator, and the engine of `bpfilter trace`.
  *
- * Match types it does not model (limit, statistic, set, ...) stop the
- * evaluation with -EOPNOTSUPP and the match in the result: it never
- * guesses.
+ * Match types it does not model (hashlimit, owner, time, ...), or that
+ * need a fact about the packet the caller did not give (its device
+ * index, link-layer header, conntrack entry: bf_eval_pkt.known) or state
+ * (limits, statistic) stop the evaluation with -EOPNOTSUPP and the match
+ * in the result: it never guesses. nft's limit is modelled when the
+ * caller keeps its state (bf_eval_at()).
  */
 #ifndef BPFILTER_EVAL_H
 #define BPFILTER_EVAL_H
@@ -59,6 +62,40 @@ struct bf_eval_pkt {
 	uint8_t icmp_type, icmp_code;
 	uint32_t ctstate; /* one enum bf_ctstate bit (0 counts as none) */
 	uint32_t mark; /* skb->mark */
+	/* Facts beyond the IP packet, each valid only with its bit in
+	 * `known` (enum bf_eval_know): a match that needs a fact the
+	 * caller did not give is not modelled (bf_eval() never guesses).
+	 * bf_eval_pkt_parse() leaves them all unknown. */
+	uint32_t known;
+	/* BF_EVAL_KNOW_IFINDEX: index of the input / output device, 0 for
+	 * none (nft's meta iif / oif) */
+	uint32_t ifindex_in, ifindex_out;
+	/* BF_EVAL_KNOW_L2, the link layer as the program's prologue reads
+	 * it (cgen/m_ether.c): eth_ok, the destination address and the
+	 * type nft's `ether daddr|type` load (the tag's protocol in place
+	 * of the type when the device took a tag out, host order);
+	 * smac_ok and the source address mac_mt() / `ether saddr` read;
+	 * vlan_ok and the TCI of an 802.1Q tag the device took out (tc
+	 * only: the tag is gone at netfilter hooks). */
+	bool eth_ok, smac_ok, vlan_ok;
+	uint8_t dmac[6], smac[6];
+	uint16_t ethtype, vlan_tci;
+	/* BF_EVAL_KNOW_PKTTYPE: as pkttype_mt() sees it (PACKET_*) */
+	uint8_t pkttype;
+	/* BF_EVAL_KNOW_CT: the conntrack entry. A packet has one when
+	 * ctstate is NEW, ESTABLISHED or RELATED (INVALID and UNTRACKED:
+	 * none); then ct_reply (its direction is REPLY), ct_status
+	 * (IPS_* bits) and ctmark. */
+	bool ct_reply;
+	uint32_t ct_status, ctmark;
+};
+
+/* bf_eval_pkt.known */
+enum bf_eval_know {
+	BF_EVAL_KNOW_IFINDEX = 1 << 0,
+	BF_EVAL_KNOW_L2 = 1 << 1,
+	BF_EVAL_KNOW_PKTTYPE = 1 << 2,
+	BF_EVAL_KNOW_CT = 1 << 3,
 };
 
 /* Fill pkt from an L3 packet (IP header first) of `len` bytes as the
@@ -76,6 +113,10 @@ enum bf_eval_event {
 	BF_EVAL_POLICY, /* a built-in chain's policy applies */
 	BF_EVAL_HOTDROP, /* `match` dropped the packet at once */
 	BF_EVAL_NOT_MODELLED, /* `match` (or the target) is not modelled */
+	/* `match` depends on state: the interpreter was given none (nft's
+	 * limit, see bf_eval_at()), or does not model it (xt limit,
+	 * hashlimit, recent, connlimit, statistic) */
+	BF_EVAL_STATEFUL,
 	BF_EVAL_EVENT_COUNT,
 };
 
@@ -106,6 +147,9 @@ struct bf_eval_result {
 	bool policy;
 	bool hotdrop;
 	uint32_t mark; /* the packet mark after MARK targets */
+	/* with -EOPNOTSUPP: `match` depends on state (BF_EVAL_STATEFUL),
+	 * rather than being unmodelled */
+	bool stateful;
 };
 
 /* Evaluate pkt at `hook` of rs (the built-in chain of pkt->family).
@@ -117,7 +161,29 @@ int bf_eval(const struct bf_ruleset *rs, enum bf_hook hook,
 	    const struct bf_eval_pkt *pkt, bf_eval_fn step, void *data,
 	    struct bf_eval_result *res);
 
-/* Whether bf_eval() models a match type. */
+/* The state of the stateful matches bf_eval_at() models: one token
+ * bucket per nft `limit` match (BF_MATCH_NFT_LIMIT, keyed by the match's
+ * address: the ruleset must outlive the state), created full when a
+ * packet first reaches the match, as the compiled program's bucket is
+ * (cgen/m_nftlimit.c). */
+struct bf_eval_state;
+
+struct bf_eval_state *bf_eval_state_new(void);
+void bf_eval_state_free(struct bf_eval_state **st);
+
+/* bf_eval() with state: an nft limit is evaluated at now_ns (nanoseconds
+ * of CLOCK_MONOTONIC, the program's bpf_ktime_get_ns()) on its bucket in
+ * st, which the packet updates as nft_limit_eval() does. Packets must
+ * come in time order. bf_eval() is bf_eval_at() without state: a limit
+ * stops the evaluation with -EOPNOTSUPP, res->stateful and a
+ * BF_EVAL_STATEFUL step. -ENOMEM when a bucket cannot be allocated. */
+int bf_eval_at(const struct bf_ruleset *rs, enum bf_hook hook,
+	       const struct bf_eval_pkt *pkt, struct bf_eval_state *st,
+	       uint64_t now_ns, bf_eval_fn step, void *data,
+	       struct bf_eval_result *res);
+
+/* Whether bf_eval() models a match type (given the facts of
+ * bf_eval_pkt.known it needs, and state for nft limit). */
 bool bf_eval_models(enum bf_match_type type);
 
 const char *bf_eval_event_name(enum bf_eval_event ev);

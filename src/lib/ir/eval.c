@@ -6,6 +6,7 @@
  * generator, so that the two can be checked against each other.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bpfilter/eval.h"
@@ -25,11 +26,29 @@ enum mres {
 	M_MATCH,
 	M_HOTDROP,
 	M_UNMODELLED,
+	M_STATEFUL, /* depends on state not given or not modelled */
+	M_ERROR, /* ev.err set */
+};
+
+/* nft limit buckets (cgen/m_nftlimit.c): one per match and hook, as each
+ * hook has its own program and state map */
+struct bucket {
+	const struct bf_match *m;
+	enum bf_hook hook;
+	uint64_t last, tokens;
+};
+
+struct bf_eval_state {
+	struct bucket *b;
+	size_t n, cap;
 };
 
 struct ev {
 	const struct bf_ruleset *rs;
 	const struct bf_eval_pkt *pkt;
+	enum bf_hook hook;
+	struct bf_eval_state *st; /* NULL: stateful matches not evaluated */
+	uint64_t now; /* ns, for st */
 	uint32_t mark; /* changes with MARK targets */
 	bf_eval_fn fn;
 	void *data;
@@ -100,6 +119,18 @@ bool bf_eval_models(enum bf_match_type type)
 	case BF_MATCH_TTL:
 	case BF_MATCH_MARK:
 	case BF_MATCH_SET: /* when the sets' elements are known */
+	case BF_MATCH_TH_SPORT:
+	case BF_MATCH_TH_DPORT:
+	case BF_MATCH_IIF: /* the facts of bf_eval_pkt.known, from here */
+	case BF_MATCH_OIF:
+	case BF_MATCH_ETH_DADDR:
+	case BF_MATCH_ETH_TYPE:
+	case BF_MATCH_VLAN:
+	case BF_MATCH_MAC:
+	case BF_MATCH_PKTTYPE:
+	case BF_MATCH_CONNMARK:
+	case BF_MATCH_CONNTRACK: /* state, status and direction only */
+	case BF_MATCH_NFT_LIMIT: /* with state (bf_eval_at()) */
 		return true;
 	default:
 		return false;
@@ -162,8 +193,218 @@ static enum mres match_nft(const struct bf_eval_pkt *p,
 	return r != m->neg ? M_MATCH : M_FAIL;
 }
 
+static bool known(const struct bf_eval_pkt *p, uint32_t bits)
+{
+	return (p->known & bits) == bits;
+}
+
+static struct bucket *bucket_get(struct bf_eval_state *st,
+				 const struct bf_match *m, enum bf_hook hook)
+{
+	struct bucket *b;
+
+	for (size_t i = 0; i < st->n; i++) {
+		if (st->b[i].m == m && st->b[i].hook == hook)
+			return &st->b[i];
+	}
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? 2 * st->cap : 8;
+
+		b = realloc(st->b, cap * sizeof(*b));
+		if (!b)
+			return NULL;
+		st->b = b;
+		st->cap = cap;
+	}
+	b = &st->b[st->n++];
+	memset(b, 0, sizeof(*b));
+	b->m = m;
+	b->hook = hook;
+	return b;
+}
+
+/* nft's limit on its bucket, as bf_nftm_limit_emit() computes it (the
+ * arithmetic of nft_limit_eval(), in nanoseconds): the bucket starts full
+ * at the first packet; tokens grow by the time since the last packet,
+ * capped; a packet costing no more than the tokens takes them. */
+static enum mres match_nft_limit(struct ev *e, const struct bf_match *m)
+{
+	const struct bf_nft_limit *l = &m->u.nft_limit;
+	uint64_t max, cost, tokens, delta;
+	struct bucket *b;
+	bool within;
+
+	if (!e->st)
+		return M_STATEFUL;
+	if (bf_nft_limit_bucket(l, &max, &cost))
+		return M_UNMODELLED; /* never compiled either */
+	b = bucket_get(e->st, m, e->hook);
+	if (!b) {
+		e->err = -ENOMEM;
+		return M_ERROR;
+	}
+	if (!b->last) {
+		b->last = e->now;
+		b->tokens = max;
+	}
+	tokens = b->tokens + (e->now - b->last);
+	b->last = e->now;
+	if ((int64_t)tokens < 0)
+		tokens = 0;
+	if (tokens > max)
+		tokens = max;
+	if (l->bytes)
+		/* nft_limit_bytes_eval(): unit * 1e9 * len / rate, with the
+		 * program's 64-bit wrap-around */
+		cost = l->unit * 1000000000ull * e->pkt->len / l->rate;
+	delta = tokens - cost;
+	within = (int64_t)delta >= 0;
+	b->tokens = within ? delta : tokens;
+	return within != l->over ? M_MATCH : M_FAIL;
+}
+
+/* conntrack_mt() as cgen/m_conntrack.c evaluates it, for the state,
+ * status and direction options (the nft front end's `ct status` and
+ * `ct direction`); the entry's tuples and timeout are not in
+ * bf_eval_pkt. Inversions are in the payload (`neg` is not used, as in
+ * the program). */
+static enum mres match_conntrack(const struct bf_eval_pkt *p,
+				 const struct bf_match *m)
+{
+	const typeof(m->u.conntrack) *ci = &m->u.conntrack;
+	uint16_t mf = ci->match_flags, inv = ci->invert_flags;
+	bool entry = p->ctstate == BF_CTSTATE_NEW ||
+		     p->ctstate == BF_CTSTATE_ESTABLISHED ||
+		     p->ctstate == BF_CTSTATE_RELATED;
+	uint32_t state;
+
+	if (!known(p, BF_EVAL_KNOW_CT) ||
+	    (mf & ~(BF_CT_STATE | BF_CT_STATUS | BF_CT_DIRECTION)))
+		return M_UNMODELLED;
+	if (!entry) {
+		/* no entry: the state test alone (UNTRACKED or INVALID),
+		 * and the match holds only if it was asked for */
+		if (!(mf & BF_CT_STATE))
+			return M_FAIL;
+		state = p->ctstate == BF_CTSTATE_UNTRACKED ?
+				BF_CT_STATE_UNTRACKED :
+				BF_CT_STATE_INVALID;
+		return ((state & ci->state_mask) != 0) != !!(inv & BF_CT_STATE) ?
+			       M_MATCH :
+			       M_FAIL;
+	}
+	if (mf & BF_CT_STATE) {
+		/* XT_CONNTRACK_STATE_BIT(ctinfo): the bits of enum
+		 * bf_ctstate for these three; SNAT / DNAT from the status */
+		state = p->ctstate;
+		if (p->ct_status & BF_CT_STATUS_SRC_NAT)
+			state |= BF_CT_STATE_SNAT;
+		if (p->ct_status & BF_CT_STATUS_DST_NAT)
+			state |= BF_CT_STATE_DNAT;
+		if (((state & ci->state_mask) != 0) == !!(inv & BF_CT_STATE))
+			return M_FAIL;
+	}
+	/* not inverted: the original direction (m_conntrack.c) */
+	if ((mf & BF_CT_DIRECTION) && !p->ct_reply == !!(inv & BF_CT_DIRECTION))
+		return M_FAIL;
+	if ((mf & BF_CT_STATUS) &&
+	    ((p->ct_status & ci->status_mask) != 0) == !!(inv & BF_CT_STATUS))
+		return M_FAIL;
+	return M_MATCH;
+}
+
+/* The matches of the nft front end and others that need facts beyond
+ * the IP packet (bf_eval_pkt.known) or state; negation handled here. A
+ * header or fact that is not there fails them whatever `neg` (NFT_BREAK,
+ * mac_mt()'s and connmark_mt()'s early false). */
+static enum mres match_ext(struct ev *e, const struct bf_match *m)
+{
+	const struct bf_eval_pkt *p = e->pkt;
+	bool r;
+
+	switch (m->type) {
+	case BF_MATCH_TH_SPORT:
+	case BF_MATCH_TH_DPORT: {
+		/* bf_nftm_th_emit(): nft's fast payload load at nft's
+		 * transport offset, 2 or 4 bytes needed */
+		bool src = m->type == BF_MATCH_TH_SPORT;
+		uint16_t v = src ? p->nft_sport : p->nft_dport;
+
+		if (p->nft_avail < (src ? 2u : 4u))
+			return M_FAIL;
+		r = v >= m->u.ports.lo && v <= m->u.ports.hi;
+		break;
+	}
+	case BF_MATCH_IIF:
+	case BF_MATCH_OIF:
+		if (!known(p, BF_EVAL_KNOW_IFINDEX))
+			return M_UNMODELLED;
+		r = (m->type == BF_MATCH_IIF ? p->ifindex_in :
+					       p->ifindex_out) ==
+		    m->u.ifindex.index;
+		break;
+	case BF_MATCH_ETH_DADDR:
+	case BF_MATCH_ETH_TYPE:
+		if (!known(p, BF_EVAL_KNOW_L2))
+			return M_UNMODELLED;
+		if (!p->eth_ok)
+			return M_FAIL;
+		r = m->type == BF_MATCH_ETH_TYPE ?
+			    p->ethtype == m->u.ethtype.type :
+			    !memcmp(p->dmac, m->u.mac.addr, 6);
+		break;
+	case BF_MATCH_VLAN: {
+		uint16_t v;
+
+		if (!known(p, BF_EVAL_KNOW_L2))
+			return M_UNMODELLED;
+		if (!p->vlan_ok)
+			return M_FAIL;
+		v = m->u.vlan.field == BF_VLAN_PCP ? p->vlan_tci >> 13 :
+		    m->u.vlan.field == BF_VLAN_DEI ? (p->vlan_tci >> 12) & 1 :
+						     p->vlan_tci & 0xfff;
+		r = v >= m->u.vlan.lo && v <= m->u.vlan.hi;
+		break;
+	}
+	case BF_MATCH_MAC:
+		if (!known(p, BF_EVAL_KNOW_L2))
+			return M_UNMODELLED;
+		if (!p->smac_ok)
+			return M_FAIL;
+		r = !memcmp(p->smac, m->u.mac.addr, 6);
+		break;
+	case BF_MATCH_PKTTYPE:
+		if (!known(p, BF_EVAL_KNOW_PKTTYPE))
+			return M_UNMODELLED;
+		r = p->pkttype == m->u.pkttype.pkttype;
+		break;
+	case BF_MATCH_CONNMARK:
+		if (!known(p, BF_EVAL_KNOW_CT))
+			return M_UNMODELLED;
+		if (p->ctstate != BF_CTSTATE_NEW &&
+		    p->ctstate != BF_CTSTATE_ESTABLISHED &&
+		    p->ctstate != BF_CTSTATE_RELATED)
+			return M_FAIL;
+		r = (p->ctmark & m->u.mark.mask) == m->u.mark.value;
+		break;
+	case BF_MATCH_CONNTRACK:
+		return match_conntrack(p, m);
+	case BF_MATCH_NFT_LIMIT:
+		return match_nft_limit(e, m);
+	case BF_MATCH_LIMIT:
+	case BF_MATCH_HASHLIMIT:
+	case BF_MATCH_RECENT:
+	case BF_MATCH_CONNLIMIT:
+	case BF_MATCH_STATISTIC:
+		return M_STATEFUL;
+	default:
+		return M_UNMODELLED;
+	}
+	return r != m->neg ? M_MATCH : M_FAIL;
+}
+
 /* One match, without its negation unless the match handles it itself. */
-static enum mres match_one(const struct ev *e, const struct bf_rule *rule,
+static enum mres match_one(struct ev *e, const struct bf_rule *rule,
 			   const struct bf_match *m)
 {
 	const struct bf_eval_pkt *p = e->pkt;
@@ -171,7 +412,9 @@ static enum mres match_one(const struct ev *e, const struct bf_rule *rule,
 	int nbytes = v6 ? 16 : 4;
 	bool r;
 
-	if (m->nft != BF_NFT_OFF)
+	/* an IPv4 protocol is the header's field in both evaluations
+	 * (bf_nftbreak_emit() leaves it to the iptables code) */
+	if (m->nft != BF_NFT_OFF && (v6 || m->type != BF_MATCH_L4PROTO))
 		return match_nft(p, rule, m);
 	switch (m->type) {
 	case BF_MATCH_L4PROTO:
@@ -295,7 +538,7 @@ static enum mres match_one(const struct ev *e, const struct bf_rule *rule,
 		break;
 	}
 	default:
-		return M_UNMODELLED;
+		return match_ext(e, m);
 	}
 	return r != m->neg ? M_MATCH : M_FAIL;
 }
@@ -379,10 +622,15 @@ static enum rc run_chain(struct ev *e, const struct bf_chain *chain,
 				break;
 			}
 		}
-		if (mr == M_UNMODELLED || mr == M_HOTDROP) {
-			rs.event = mr == M_HOTDROP ? BF_EVAL_HOTDROP :
-						     BF_EVAL_NOT_MODELLED;
+		if (mr == M_ERROR)
+			return RC_ERROR;
+		if (mr == M_UNMODELLED || mr == M_HOTDROP ||
+		    mr == M_STATEFUL) {
+			rs.event = mr == M_HOTDROP  ? BF_EVAL_HOTDROP :
+				   mr == M_STATEFUL ? BF_EVAL_STATEFUL :
+						      BF_EVAL_NOT_MODELLED;
 			emit_step(e, &rs);
+			e->res->stateful = mr == M_STATEFUL;
 			decide(e, BF_VERDICT_DROP, chain, rule, i + 1,
 			       rs.match);
 			if (mr == M_HOTDROP) {
@@ -447,12 +695,37 @@ out:
 	return RC_CONTINUE;
 }
 
+struct bf_eval_state *bf_eval_state_new(void)
+{
+	return calloc(1, sizeof(struct bf_eval_state));
+}
+
+void bf_eval_state_free(struct bf_eval_state **st)
+{
+	if (!*st)
+		return;
+	free((*st)->b);
+	free(*st);
+	*st = NULL;
+}
+
 int bf_eval(const struct bf_ruleset *rs, enum bf_hook hook,
 	    const struct bf_eval_pkt *pkt, bf_eval_fn step, void *data,
 	    struct bf_eval_result *res)
 {
+	return bf_eval_at(rs, hook, pkt, NULL, 0, step, data, res);
+}
+
+int bf_eval_at(const struct bf_ruleset *rs, enum bf_hook hook,
+	       const struct bf_eval_pkt *pkt, struct bf_eval_state *st,
+	       uint64_t now_ns, bf_eval_fn step, void *data,
+	       struct bf_eval_result *res)
+{
 	struct ev e = { .rs = rs,
 			.pkt = pkt,
+			.hook = hook,
+			.st = st,
+			.now = now_ns,
 			.mark = pkt->mark,
 			.fn = step,
 			.data = data,
@@ -628,6 +901,7 @@ const char *bf_eval_event_name(enum bf_eval_event ev)
 		[BF_EVAL_POLICY] = "policy",
 		[BF_EVAL_HOTDROP] = "hotdrop",
 		[BF_EVAL_NOT_MODELLED] = "not modelled",
+		[BF_EVAL_STATEFUL] = "depends on state",
 	};
 	_Static_assert(sizeof(names) / sizeof(names[0]) == BF_EVAL_EVENT_COUNT,
 		       "event names");
