@@ -512,4 +512,92 @@ static __attribute__((unused)) int e2e_socket_in(const char *ns, int af,
 	return fd;
 }
 
+/* ss = addr:port (IPv6 when v6); returns its length. */
+static __attribute__((unused)) socklen_t
+e2e_sockaddr(bool v6, const char *addr, uint16_t port,
+	     struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (v6) {
+		struct sockaddr_in6 *s = (void *)ss;
+
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(port);
+		inet_pton(AF_INET6, addr, &s->sin6_addr);
+		return sizeof(*s);
+	}
+	((struct sockaddr_in *)ss)->sin_family = AF_INET;
+	((struct sockaddr_in *)ss)->sin_port = htons(port);
+	inet_pton(AF_INET, addr, &((struct sockaddr_in *)ss)->sin_addr);
+	return sizeof(struct sockaddr_in);
+}
+
+/* A DNS query (A record) for name into q (300 bytes are enough for any
+ * name): header, labels, type, class. Returns its length. */
+static __attribute__((unused)) size_t e2e_dns_query(uint8_t *q,
+						    const char *name)
+{
+	size_t n = 12;
+	const char *p = name;
+
+	memset(q, 0, 12);
+	q[0] = 0x12;
+	q[1] = 0x34;
+	q[2] = 0x01; /* RD */
+	q[5] = 1; /* QDCOUNT */
+	while (*p) {
+		size_t len = strcspn(p, ".");
+
+		q[n++] = (uint8_t)len;
+		memcpy(q + n, p, len);
+		n += len;
+		p += len;
+		if (*p == '.')
+			p++;
+	}
+	q[n++] = 0;
+	q[n++] = 0;
+	q[n++] = 1;
+	q[n++] = 0;
+	q[n++] = 1;
+	return n;
+}
+
+/* true if a datagram (payload q, n bytes; IPv4 TTL ttl, 0: default) sent
+ * from A reaches a socket bound in B to the pair's address (v6 or not)
+ * and port. want: what the caller expects. A datagram that should pass
+ * gets a second, longer chance (a loaded machine); one that should be
+ * dropped waits 400 ms. */
+static __attribute__((unused)) bool e2e_dgram_passes(struct e2e *e, bool want,
+						     bool v6, uint16_t port,
+						     const uint8_t *q, size_t n,
+						     int ttl)
+{
+	struct sockaddr_storage ss;
+	uint8_t buf[1500];
+	int rx = e2e_socket_in(e->b, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
+	int tx = e2e_socket_in(e->a, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
+	socklen_t len =
+		e2e_sockaddr(v6, v6 ? "2001:db8::2" : "192.0.2.2", port, &ss);
+	struct pollfd pf = { .fd = rx, .events = POLLIN };
+	bool got = false;
+
+	assert_true(rx >= 0 && tx >= 0);
+	if (ttl)
+		assert_int_equal(setsockopt(tx, IPPROTO_IP, IP_TTL, &ttl,
+					    sizeof(ttl)),
+				 0);
+	assert_int_equal(bind(rx, (void *)&ss, len), 0);
+	for (int i = 0; i < (want ? 2 : 1) && !got; i++) {
+		assert_int_equal(sendto(tx, q, n, 0, (void *)&ss, len),
+				 (ssize_t)n);
+		if (poll(&pf, 1, 400 + 600 * i) == 1)
+			got = recv(rx, buf, sizeof(buf), 0) == (ssize_t)n &&
+			      !memcmp(buf, q, n);
+	}
+	close(rx);
+	close(tx);
+	return got;
+}
+
 #endif /* BPFILTER_E2E_H */

@@ -29,86 +29,21 @@ static const char *obj(const char *name)
 	return p;
 }
 
-static socklen_t sockaddr_of(bool v6, uint16_t port,
-			     struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (v6) {
-		struct sockaddr_in6 *s = (void *)ss;
-
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons(port);
-		inet_pton(AF_INET6, "2001:db8::2", &s->sin6_addr);
-		return sizeof(*s);
-	}
-	((struct sockaddr_in *)ss)->sin_family = AF_INET;
-	((struct sockaddr_in *)ss)->sin_port = htons(port);
-	inet_pton(AF_INET, "192.0.2.2", &((struct sockaddr_in *)ss)->sin_addr);
-	return sizeof(struct sockaddr_in);
-}
-
-/* true if a datagram (payload q, n bytes; IPv4 TTL ttl, 0: default) from
- * A reaches B's port; want: what the caller expects */
+/* true if a datagram from A reaches B's port (e2e_dgram_passes()) */
 static bool udp_passes(bool want, struct e2e *e, bool v6, uint16_t port,
 		       const uint8_t *q, size_t n, int ttl)
 {
-	struct sockaddr_storage ss;
-	uint8_t buf[512];
-	int rx = e2e_socket_in(e->b, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
-	int tx = e2e_socket_in(e->a, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
-	socklen_t len = sockaddr_of(v6, port, &ss);
-	struct pollfd pf = { .fd = rx, .events = POLLIN };
-	bool got = false;
-
-	assert_true(rx >= 0 && tx >= 0);
-	if (ttl)
-		assert_int_equal(setsockopt(tx, IPPROTO_IP, IP_TTL, &ttl,
-					    sizeof(ttl)),
-				 0);
-	assert_int_equal(bind(rx, (void *)&ss, len), 0);
-	/* a datagram that should pass gets a second, longer chance (a
-	 * loaded machine); one that should be dropped waits 400 ms */
-	for (int i = 0; i < (want ? 2 : 1) && !got; i++) {
-		assert_int_equal(sendto(tx, q, n, 0, (void *)&ss, len),
-				 (ssize_t)n);
-		if (poll(&pf, 1, 400 + 600 * i) == 1)
-			got = recv(rx, buf, sizeof(buf), 0) == (ssize_t)n &&
-			      !memcmp(buf, q, n);
-	}
-	close(rx);
-	close(tx);
-	return got;
+	return e2e_dgram_passes(e, want, v6, port, q, n, ttl);
 }
 
-/* DNS query (A record) for name */
+/* true if a DNS query for name from A reaches B's port */
 static bool dns_passes(bool want, struct e2e *e, bool v6, uint16_t port,
 		       const char *name)
 {
 	uint8_t q[300];
-	size_t n = 12;
-	const char *p = name;
 
-	memset(q, 0, 12);
-	q[0] = 0x12;
-	q[1] = 0x34;
-	q[2] = 0x01;
-	q[5] = 1;
-	while (*p) {
-		size_t l = strcspn(p, ".");
-
-		q[n++] = (uint8_t)l;
-		memcpy(q + n, p, l);
-		n += l;
-		p += l;
-		if (*p == '.')
-			p++;
-	}
-	q[n++] = 0;
-	q[n++] = 0;
-	q[n++] = 1;
-	q[n++] = 0;
-	q[n++] = 1;
-	return udp_passes(want, e, v6, port, q, n, 0);
+	return e2e_dgram_passes(e, want, v6, port, q, e2e_dns_query(q, name),
+				0);
 }
 
 /* classic BPF: the first UDP payload byte is 'Z' (IPv4: X = header

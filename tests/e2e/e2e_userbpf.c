@@ -29,81 +29,15 @@ static const char *obj(const char *dir, const char *name)
 	return p;
 }
 
-static socklen_t sockaddr_of(bool v6, const char *addr, uint16_t port,
-			     struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (v6) {
-		struct sockaddr_in6 *s = (void *)ss;
-
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons(port);
-		inet_pton(AF_INET6, addr, &s->sin6_addr);
-		return sizeof(*s);
-	}
-	((struct sockaddr_in *)ss)->sin_family = AF_INET;
-	((struct sockaddr_in *)ss)->sin_port = htons(port);
-	inet_pton(AF_INET, addr, &((struct sockaddr_in *)ss)->sin_addr);
-	return sizeof(struct sockaddr_in);
-}
-
-/* A DNS query (A record) for name: header, labels, type, class. */
-static size_t dns_query(uint8_t *q, const char *name)
-{
-	size_t n = 12;
-	const char *p = name;
-
-	memset(q, 0, 12);
-	q[0] = 0x12;
-	q[1] = 0x34;
-	q[2] = 0x01; /* RD */
-	q[5] = 1; /* QDCOUNT */
-	while (*p) {
-		size_t len = strcspn(p, ".");
-
-		q[n++] = (uint8_t)len;
-		memcpy(q + n, p, len);
-		n += len;
-		p += len;
-		if (*p == '.')
-			p++;
-	}
-	q[n++] = 0;
-	q[n++] = 0;
-	q[n++] = 1;
-	q[n++] = 0;
-	q[n++] = 1;
-	return n;
-}
-
 /* true if the query for name from A reaches B's port; want: what the
- * caller expects (a query that should pass gets a second, longer chance
- * on a loaded machine; one that should be dropped waits 400 ms). */
+ * caller expects (e2e_dgram_passes()). */
 static bool dns_passes(bool want, struct e2e *e, bool v6, uint16_t port,
 		       const char *name)
 {
-	struct sockaddr_storage ss;
-	uint8_t q[300], buf[512];
-	const char *dst = v6 ? "2001:db8::2" : "192.0.2.2";
-	int rx = e2e_socket_in(e->b, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
-	int tx = e2e_socket_in(e->a, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM);
-	socklen_t len = sockaddr_of(v6, dst, port, &ss);
-	struct pollfd pf = { .fd = rx, .events = POLLIN };
-	size_t n = dns_query(q, name);
-	bool got = false;
+	uint8_t q[300];
 
-	assert_true(rx >= 0 && tx >= 0);
-	assert_int_equal(bind(rx, (void *)&ss, len), 0);
-	for (int i = 0; i < (want ? 2 : 1) && !got; i++) {
-		assert_int_equal(sendto(tx, q, n, 0, (void *)&ss, len),
-				 (ssize_t)n);
-		if (poll(&pf, 1, 400 + 600 * i) == 1)
-			got = recv(rx, buf, sizeof(buf), 0) == (ssize_t)n &&
-			      !memcmp(buf, q, n);
-	}
-	close(rx);
-	close(tx);
-	return got;
+	return e2e_dgram_passes(e, want, v6, port, q, e2e_dns_query(q, name),
+				0);
 }
 
 /* A TLS 1.2 ClientHello with SNI `name`, an extension before it and one
@@ -181,7 +115,7 @@ static bool tls_passes(bool want, struct e2e *e, bool v6, const char *name)
 	const char *dst = v6 ? "2001:db8::2" : "192.0.2.2";
 	int ls = e2e_socket_in(e->b, v6 ? AF_INET6 : AF_INET, SOCK_STREAM);
 	int cs = e2e_socket_in(e->a, v6 ? AF_INET6 : AF_INET, SOCK_STREAM);
-	socklen_t len = sockaddr_of(v6, dst, 443, &ss);
+	socklen_t len = e2e_sockaddr(v6, dst, 443, &ss);
 	struct pollfd pf = { .events = POLLIN };
 	uint8_t hello[512], buf[1024];
 	size_t n = client_hello(hello, name);
@@ -415,8 +349,8 @@ static void xt_probe_round(struct e2e *e, bool v6, bool got[XP_PORTS * XP_LENS])
 	struct timespec ts;
 
 	for (int p = 0; p < XP_PORTS; p++) {
-		socklen_t l = sockaddr_of(v6, v6 ? "2001:db8::2" : "192.0.2.2",
-					  ports[p], &ss);
+		socklen_t l = e2e_sockaddr(v6, v6 ? "2001:db8::2" : "192.0.2.2",
+					   ports[p], &ss);
 
 		rx[p] = e2e_socket_in(e->b, v6 ? AF_INET6 : AF_INET,
 				      SOCK_DGRAM);
@@ -427,10 +361,11 @@ static void xt_probe_round(struct e2e *e, bool v6, bool got[XP_PORTS * XP_LENS])
 	}
 	for (int i = 0; i < XP_PORTS * XP_LENS; i++) {
 		struct sockaddr_storage src;
-		socklen_t sl = sockaddr_of(v6, v6 ? "2001:db8::1" : "192.0.2.1",
-					   (uint16_t)(40000 + i), &src);
-		socklen_t l = sockaddr_of(v6, v6 ? "2001:db8::2" : "192.0.2.2",
-					  ports[i / XP_LENS], &ss);
+		socklen_t sl = e2e_sockaddr(v6,
+					    v6 ? "2001:db8::1" : "192.0.2.1",
+					    (uint16_t)(40000 + i), &src);
+		socklen_t l = e2e_sockaddr(v6, v6 ? "2001:db8::2" : "192.0.2.2",
+					   ports[i / XP_LENS], &ss);
 		int tx = e2e_socket_in(e->a, v6 ? AF_INET6 : AF_INET,
 				       SOCK_DGRAM);
 		uint8_t payload[256];
