@@ -196,6 +196,11 @@ enum bf_nft_stmt_kind {
 	 * as a match, `bpf verdict object "F" [section "S"]` as the verdict
 	 * (doc/front-nft.md, doc/user-matches.md) */
 	BF_NFT_S_BPF,
+	/* A rule nft accepts but this front end does not model (nat
+	 * statements, ...), kept as its nft text (u.kernel) for the chains
+	 * that go to the kernel's own nftables (kernpart.c); refused
+	 * anywhere else with the reasons the parser found (additive) */
+	BF_NFT_S_KERNEL,
 	BF_NFT_S_COUNT,
 };
 
@@ -257,6 +262,11 @@ struct bf_nft_stmt {
 			bool neg; /* `bpf ! object ...` */
 			bool verdict; /* `bpf verdict object ...` */
 		} bpf;
+		struct {
+			char *text; /* the whole rule, as written */
+			/* why it is not modelled: "LINE:COL:MESSAGE\n"... */
+			char *why;
+		} kernel;
 	} u;
 };
 
@@ -464,10 +474,28 @@ int bf_nft_print_ir(FILE *out, const struct bf_ruleset *rs,
 struct bf_nft_place {
 	const char *device;
 	int priority;
+	/* nf-m10...: the slot's points (bit family * BF_HOOK_COUNT + hook,
+	 * BF_NF_POINT() of bpfilter.h); only their base chains are
+	 * printed. 0: every one. */
+	uint32_t points;
 };
 int bf_nft_print_ir_at(FILE *out, const struct bf_ruleset *rs,
 		       enum bf_family family, const char *table, bool counters,
 		       const struct bf_nft_place *place);
+
+/* Chains of type nat, route (any type but filter) of ip / ip6 / inet
+ * tables, with the regular chains and sets only they use, go to the
+ * kernel's own nftables, as a table of their own named
+ * BF_NFT_KERNEL_PREFIX + the table's name (kernpart.c, doc/front-nft.md
+ * "Chains for the kernel"); bf_nft_targets() leaves them out. */
+#define BF_NFT_KERNEL_PREFIX "bpfilter_kernel_"
+/* Does nft have such chains? */
+bool bf_nft_has_kernel_part(const struct bf_nft *nft);
+/* The nft -f text of those tables (*text NULL when there are none), after
+ * the checks that the split is exact (a set both parts use and `bpfilter
+ * set` may change, a kernel chain sharing a hook and priority with a
+ * filter chain: refused with the location). 0, -EOPNOTSUPP, -ENOMEM. */
+int bf_nft_kernel_text(const struct bf_nft *nft, char **text);
 
 /* Parse the JSON of `nft -j list ruleset` (libnftables-json) into an
  * AST: each object becomes the nft command it stands for, parsed by the

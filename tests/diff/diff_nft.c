@@ -111,6 +111,17 @@ static char *reference_text(const char *text)
 			q++;
 		if (!strncmp(q, "flush ruleset", 13)) {
 			/* keep the line count */
+		} else if (strstr(q, "hook output priority dstnat;") &&
+			   (size_t)(strstr(q, "dstnat;") - p) < n) {
+			/* nft 1.0.6 refuses the name dstnat at output (later
+			 * versions take it, Docker writes it): its value */
+			const char *d = strstr(q, "dstnat;");
+			memcpy(o, p, (size_t)(d - p));
+			o += d - p;
+			memcpy(o, "-100", 4);
+			o += 4;
+			memcpy(o, d + 6, n - (size_t)(d + 6 - p));
+			o += n - (size_t)(d + 6 - p);
 		} else if (!strncmp(q, "nft ", 4)) {
 			memcpy(o, q + 4, n - (size_t)(q + 4 - p));
 			o += n - (size_t)(q + 4 - p);
@@ -221,7 +232,8 @@ static int probe_ir(const struct bf_nft *nft, struct bf_ruleset **out)
 	r = bf_nft_targets(nft, false, &tgs, &n);
 	if (r)
 		return r;
-	if (n == 1 && tgs[0].kind == BF_NFT_TARGET_NF) {
+	if (n == 1 && tgs[0].kind == BF_NFT_TARGET_NF &&
+	    !bf_nft_has_kernel_part(nft)) {
 		bf_nft_targets_free(&tgs, n);
 		return -EOPNOTSUPP; /* one IR: bf_nft_lower()'s refusal */
 	}

@@ -64,6 +64,10 @@ void nft_stmt_release(struct bf_nft_stmt *s)
 		nft_expr_free(&s->u.set.lhs);
 		nft_expr_free(&s->u.set.value);
 		break;
+	case BF_NFT_S_KERNEL:
+		free(s->u.kernel.text);
+		free(s->u.kernel.why);
+		break;
 	default:
 		break;
 	}

@@ -54,6 +54,21 @@ void nft_unsupported(struct nft_errs *errs, const struct bf_nft_loc *loc,
 	va_list ap;
 
 	va_start(ap, fmt);
+	if (errs->held) {
+		/* parse.c decides later (BF_NFT_S_KERNEL, kernpart.c) */
+		char msg[512], *n = NULL;
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		if (asprintf(&n, "%s%d:%d:%s\n",
+			     *errs->held ? *errs->held : "", loc ? loc->line : 0,
+			     loc ? loc->col : 0, msg) < 0) {
+			errs->n_unsupported++; /* no memory: refused as is */
+			return;
+		}
+		free(*errs->held);
+		*errs->held = n;
+		return;
+	}
 	vreport(loc, "unsupported: ", fmt, ap);
 	va_end(ap);
 	errs->n_unsupported++;

@@ -194,6 +194,10 @@ void nft_stmt_print(FILE *out, const struct bf_nft_stmt *s);
 struct nft_errs {
 	int n_errors;
 	int n_unsupported;
+	/* parse.c, while a rule is parsed: unsupported reports are kept
+	 * here ("LINE:COL:MESSAGE\n"...) instead of logged, so that the rule
+	 * can become a BF_NFT_S_KERNEL statement (kernpart.c) */
+	char **held;
 };
 void nft_error(struct nft_errs *errs, const struct bf_nft_loc *loc,
 	       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -207,6 +211,18 @@ int nft_errs_ret(const struct nft_errs *errs);
 /* Refusals of netdev chains (ct, meta nfproto, meta length; frames that
  * are neither IPv4 nor IPv6 that a chain may drop), into errs. */
 int nft_netdev_check(const struct bf_nft *view, struct nft_errs *errs);
+
+/* ---- kernpart.c ---- */
+
+/* Which chains of t go to the kernel's nftables (kern[i]: a base chain
+ * of a type other than filter, or a regular chain one of them reaches)
+ * and which are lowered (filt[i]: every other chain, and the chains a
+ * filter base chain reaches); both arrays have t->n_chains entries.
+ * Tables of other families than ip, ip6, inet: no kern. 0 or -ENOMEM. */
+int nft_kernel_chains(const struct bf_nft_table *t, bool *kern, bool *filt);
+/* After parsing: report the reasons of every BF_NFT_S_KERNEL rule of a
+ * chain that is lowered (filt), into errs. 0 or -ENOMEM. */
+int nft_kernel_check(const struct bf_nft *nft, struct nft_errs *errs);
 
 /* ---- place.c ---- */
 

@@ -1409,18 +1409,110 @@ static int parse_stmt(struct parser *p, struct bf_nft_rule *r)
 	return stmt_push(p, r, &s);
 }
 
+/* The nft text of tokens [from, to): words, "strings" and symbols, a
+ * space where the input had one. NULL when out of memory. */
+static char *tokens_text(const struct parser *p, size_t from, size_t to)
+{
+	static const char *const sym[NFT_T_COUNT] = {
+		[NFT_T_SEMI] = ";",   [NFT_T_LBRACE] = "{", [NFT_T_RBRACE] = "}",
+		[NFT_T_LPAREN] = "(", [NFT_T_RPAREN] = ")", [NFT_T_COMMA] = ",",
+		[NFT_T_DOT] = ".",    [NFT_T_COLON] = ":",  [NFT_T_SLASH] = "/",
+		[NFT_T_MINUS] = "-",  [NFT_T_PLUS] = "+",   [NFT_T_AT] = "@",
+		[NFT_T_EQ] = "=",     [NFT_T_EQEQ] = "==",  [NFT_T_NE] = "!=",
+		[NFT_T_LT] = "<",     [NFT_T_GT] = ">",	    [NFT_T_LE] = "<=",
+		[NFT_T_GE] = ">=",    [NFT_T_NOT] = "!",    [NFT_T_AND] = "&",
+		[NFT_T_OR] = "|",     [NFT_T_XOR] = "^",    [NFT_T_LSHIFT] = "<<",
+		[NFT_T_RSHIFT] = ">>",
+	};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return NULL;
+	for (size_t i = from; i < to && i < p->toks.n; i++) {
+		const struct nft_token *t = &p->toks.v[i];
+		if (i > from && t->space_before)
+			fputc(' ', m);
+		if (t->type == NFT_T_STRING)
+			fprintf(m, "\"%s\"", t->text);
+		else if (t->type == NFT_T_VAR)
+			fprintf(m, "$%s", t->text);
+		else if (t->text)
+			fputs(t->text, m);
+		else if (sym[t->type])
+			fputs(sym[t->type], m);
+		else if (t->type == NFT_T_NL)
+			fputc(' ', m);
+	}
+	if (fclose(m)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* A rule whose only errors are constructs we do not model becomes one
+ * BF_NFT_S_KERNEL statement holding its text and the reasons: the kernel's
+ * nftables may get it (kernpart.c, chains of type nat...), and
+ * nft_kernel_check() reports the reasons for every other chain. */
+static int kernel_rule(struct parser *p, struct bf_nft_rule *r,
+		       size_t from, char **why)
+{
+	struct bf_nft_stmt s = { .kind = BF_NFT_S_KERNEL, .loc = r->loc };
+
+	s.u.kernel.text = tokens_text(p, from, p->pos);
+	if (!s.u.kernel.text) {
+		p->oom = true;
+		return -ENOMEM;
+	}
+	s.u.kernel.why = TAKE_PTR(*why);
+	return stmt_push(p, r, &s);
+}
+
+/* Log held reasons as the unsupported errors they are. */
+static void held_report(struct parser *p, const struct bf_nft_loc *at,
+			const char *why)
+{
+	for (const char *l = why; l && *l;) {
+		const char *eol = strchr(l, '\n');
+		struct bf_nft_loc loc = *at;
+		int n = 0;
+		if (sscanf(l, "%d:%d:%n", &loc.line, &loc.col, &n) < 2)
+			n = 0;
+		nft_unsupported(&p->errs, &loc, "%.*s",
+				(int)((eol ? eol : l + strlen(l)) - (l + n)),
+				l + n);
+		l = eol ? eol + 1 : l + strlen(l);
+	}
+}
+
 /* Parse one rule up to the end of line; returns 0 with r filled. */
 static int parse_rule(struct parser *p, struct bf_nft_rule *r)
 {
+	size_t from = p->pos;
+	int n_errors = p->errs.n_errors;
+	char **outer = p->errs.held;
+	_cleanup_free_ char *why = NULL;
+
 	r->loc = cur(p)->loc;
+	p->errs.held = &why;
 	while (!at_end_of_stmt(p)) {
 		int ret = parse_stmt(p, r);
 		if (ret) {
 			recover(p);
 			nft_rule_release(r);
+			r->loc = p->toks.v[from].loc;
+			p->errs.held = outer;
+			if (why && p->errs.n_errors == n_errors && !p->oom)
+				return kernel_rule(p, r, from, &why);
+			held_report(p, &r->loc, why);
 			return ret;
 		}
 	}
+	p->errs.held = outer;
+	if (why) /* reported without failing the statement */
+		held_report(p, &r->loc, why);
 	if (!r->n_stmts && !r->comment) {
 		nft_error(&p->errs, &r->loc, "empty rule");
 		return -EINVAL;
@@ -2264,6 +2356,11 @@ static int parse_text(const char *text, const char *filename,
 		}
 	}
 	nft_tokens_free(&p.toks);
+	/* rules kept for the kernel: refused unless their chain goes there */
+	if (nft_kernel_check(p.nft, &p.errs) == -ENOMEM) {
+		bf_nft_free(&p.nft);
+		return -ENOMEM;
+	}
 	if (!p.errs.n_errors && !p.errs.n_unsupported) {
 		r = nft_eval(p.nft);
 	} else {

@@ -347,6 +347,9 @@ static void print_stmt(FILE *out, const struct bf_nft_stmt *s, bool stateful,
 		nft_bpf_print(out, s->u.bpf.ref, s->u.bpf.neg,
 			      s->u.bpf.verdict);
 		return;
+	case BF_NFT_S_KERNEL: /* the rule as written (kernpart.c) */
+		fputs(s->u.kernel.text, out);
+		return;
 	default:
 		return;
 	}

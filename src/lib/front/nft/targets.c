@@ -86,7 +86,8 @@ static bool pick_nf(const struct bf_nft_table *t, const struct bf_nft_chain *c,
 		    const struct bf_nft_target *tg)
 {
 	return is_ipt_family(t->family) && c->hook != BF_NFT_HOOK_NONE &&
-	       c->priority == tg->priority;
+	       c->priority == tg->priority &&
+	       (!c->type || !strcmp(c->type, "filter")); /* kernpart.c */
 }
 
 /* The devices of a netdev chain: `devices = { ... }`, or `device D` */
@@ -155,8 +156,14 @@ static int build_view(const struct bf_nft *nft, struct bf_nft_target *tg,
 		vt->chains = calloc(t->n_chains + 1, sizeof(*vt->chains));
 		if (!vt->chains)
 			return -ENOMEM;
+		/* the kernel's chains (kernpart.c) are not lowered */
+		_cleanup_free_ bool *kern = calloc(t->n_chains + 1, 1);
+		_cleanup_free_ bool *filt = calloc(t->n_chains + 1, 1);
+		if (!kern || !filt)
+			return -ENOMEM;
+		nft_kernel_chains(t, kern, filt);
 		for (size_t i = 0; i < t->n_chains; i++)
-			if (mark[i])
+			if (mark[i] && filt[i])
 				vt->chains[vt->n_chains++] = t->chains[i];
 	}
 	return 0;
@@ -229,8 +236,9 @@ int bf_nft_targets(const struct bf_nft *nft, bool xdp,
 		for (size_t i = 0; i < t->n_chains; i++) {
 			const struct bf_nft_chain *c = &t->chains[i];
 			bool dup = false;
-			if (c->hook == BF_NFT_HOOK_NONE)
-				continue;
+			if (c->hook == BF_NFT_HOOK_NONE ||
+			    (c->type && strcmp(c->type, "filter")))
+				continue; /* none, or the kernel's (kernpart.c) */
 			if (c->priority == INT_MIN || c->priority == INT_MAX) {
 				/* BPF_LINK_CREATE answers -ERANGE */
 				nft_unsupported(
