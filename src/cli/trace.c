@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "bpfilter/bpfilter.h"
 #include "bpfilter/eval.h"
 #include "bpfilter/front_ipt.h"
+#include "bpfilter/front_nft.h"
 #include "bpfilter/helper.h"
 #include "bpfilter/set.h"
 #include "cli.h"
@@ -31,6 +33,11 @@ struct trace {
 	enum bf_hook hook;
 	bool json;
 	bool fam_known;
+	bool nft; /* the ruleset is an nft file: rules show FILE:LINE */
+	/* `limit fresh`: nft limits evaluated on full buckets (the first
+	 * packet after the ruleset is loaded); else they depend on state */
+	bool fresh;
+	bool smac, dmac; /* given */
 	char desc[256]; /* the packet, as understood */
 	json_t *steps; /* --json */
 	int status; /* exit status */
@@ -174,6 +181,206 @@ static const char *ct_name(uint32_t bit)
 	return "?";
 }
 
+static const char *const pkttype_names[] = { "host", "broadcast", "multicast",
+					     "otherhost" };
+
+static const struct {
+	const char *name;
+	uint32_t bit;
+} ctstatus_names[] = {
+	{ "expected", BF_CT_STATUS_EXPECTED },
+	{ "seen-reply", BF_CT_STATUS_SEEN_REPLY },
+	{ "assured", BF_CT_STATUS_ASSURED },
+	{ "confirmed", BF_CT_STATUS_CONFIRMED },
+	{ "snat", BF_CT_STATUS_SRC_NAT },
+	{ "dnat", BF_CT_STATUS_DST_NAT },
+	{ "dying", BF_CT_STATUS_DYING },
+};
+
+static int parse_mac(const char *arg, uint8_t *mac)
+{
+	unsigned int b[6];
+	char end;
+
+	if (sscanf(arg, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3],
+		   &b[4], &b[5], &end) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		if (b[i] > 0xff)
+			return -EINVAL;
+		mac[i] = (uint8_t)b[i];
+	}
+	return 0;
+}
+
+/* The keywords of the facts beyond the IP packet (bf_eval_pkt.known):
+ * link layer, packet type, conntrack entry, limits. */
+static int parse_more(struct trace *t, const char *kw, const char *arg)
+{
+	struct bf_eval_pkt *p = &t->pkt;
+	unsigned long v;
+
+	if (!strcmp(kw, "smac") || !strcmp(kw, "dmac")) {
+		bool src = kw[0] == 's';
+
+		if (parse_mac(arg, src ? p->smac : p->dmac))
+			return cli_error("%s needs a MAC address "
+					 "(02:00:00:00:00:01)",
+					 kw);
+		*(src ? &t->smac : &t->dmac) = true;
+		return 0;
+	}
+	if (!strcmp(kw, "pkttype")) {
+		for (size_t k = 0; k < ARRAY_SIZE(pkttype_names); k++) {
+			if (!strcmp(arg, pkttype_names[k])) {
+				p->pkttype = (uint8_t)k;
+				p->known |= BF_EVAL_KNOW_PKTTYPE;
+				return 0;
+			}
+		}
+		return cli_error("pkttype needs host, broadcast, multicast or "
+				 "otherhost");
+	}
+	if (!strcmp(kw, "ctmark")) {
+		if (parse_uint(arg, UINT32_MAX, &v))
+			return cli_error("ctmark needs a number");
+		p->ctmark = (uint32_t)v;
+		p->known |= BF_EVAL_KNOW_CT;
+		return 0;
+	}
+	if (!strcmp(kw, "ctdir")) {
+		if (strcmp(arg, "original") && strcmp(arg, "reply"))
+			return cli_error("ctdir needs original or reply");
+		p->ct_reply = arg[0] == 'r';
+		p->known |= BF_EVAL_KNOW_CT;
+		return 0;
+	}
+	if (!strcmp(kw, "ctstatus")) {
+		_cleanup_free_ char *copy = strdup(arg);
+		char *save = NULL;
+
+		if (!copy)
+			return cli_error("out of memory");
+		for (char *w = strtok_r(copy, ",", &save); w;
+		     w = strtok_r(NULL, ",", &save)) {
+			size_t k;
+
+			for (k = 0; k < ARRAY_SIZE(ctstatus_names); k++)
+				if (!strcmp(w, ctstatus_names[k].name))
+					break;
+			if (k == ARRAY_SIZE(ctstatus_names))
+				return cli_error("ctstatus needs a list of "
+						 "expected, seen-reply, "
+						 "assured, confirmed, snat, "
+						 "dnat, dying");
+			p->ct_status |= ctstatus_names[k].bit;
+		}
+		p->known |= BF_EVAL_KNOW_CT;
+		return 0;
+	}
+	if (!strcmp(kw, "limit")) {
+		if (strcmp(arg, "fresh"))
+			return cli_error("limit needs 'fresh' (every limit's "
+					 "bucket full, as just loaded)");
+		t->fresh = true;
+		return 0;
+	}
+	return cli_error("unknown packet keyword '%s' (flags, frag, ct, len, "
+			 "mark, ttl, smac, dmac, pkttype, ctmark, ctstatus, "
+			 "ctdir, limit)",
+			 kw);
+}
+
+/* What nft's payload loads read (bf_eval_pkt.nft_*): the packet built
+ * from the description, parsed as the prologue does. */
+static int nft_view(struct trace *t)
+{
+	struct bf_eval_pkt *p = &t->pkt, q;
+	uint8_t b[128] = { 0 };
+	bool v6 = p->family == BF_FAMILY_INET6;
+	uint32_t off = v6 ? 40 : 20, len = p->len;
+
+	if (len > sizeof(b))
+		len = sizeof(b); /* nft's loads read 14 bytes at most */
+	if (v6) {
+		b[0] = 0x60;
+		b[4] = (uint8_t)((p->len - 40) >> 8);
+		b[5] = (uint8_t)(p->len - 40);
+		b[6] = p->l4proto;
+		/* `frag`: a fragment header (parse_packet()'s 48 bytes) */
+		if (p->len - p->avail == 48) {
+			b[6] = 44;
+			b[40] = p->l4proto;
+			b[42] = (uint8_t)(p->fragoff >> 8);
+			b[43] = (uint8_t)(p->fragoff & 0xf8);
+			off += 8;
+		}
+	} else {
+		b[0] = 0x45;
+		b[2] = (uint8_t)(p->len >> 8);
+		b[3] = (uint8_t)p->len;
+		b[6] = (uint8_t)(p->fragoff >> 8);
+		b[7] = (uint8_t)p->fragoff;
+		b[9] = p->l4proto;
+	}
+	if (!p->fragoff && off + 14 <= sizeof(b)) {
+		if (p->l4proto == 1 || p->l4proto == 58) {
+			b[off] = p->icmp_type;
+			b[off + 1] = p->icmp_code;
+		} else {
+			b[off] = (uint8_t)(p->sport >> 8);
+			b[off + 1] = (uint8_t)p->sport;
+			b[off + 2] = (uint8_t)(p->dport >> 8);
+			b[off + 3] = (uint8_t)p->dport;
+			b[off + 13] = p->tcpflags;
+		}
+	}
+	if (bf_eval_pkt_parse(&q, p->family, b, len))
+		return cli_error("cannot build the packet");
+	p->nft_avail = q.nft_avail + (p->len - len);
+	p->nft_sport = q.nft_sport;
+	p->nft_dport = q.nft_dport;
+	p->nft_flags = q.nft_flags;
+	p->nft_ah = q.nft_ah;
+	p->nexthdr6 = q.nexthdr6;
+	return 0;
+}
+
+/* The facts of bf_eval_pkt.known that follow from the hook, the
+ * interfaces and the keywords given. */
+static int set_facts(struct trace *t, const char *in, const char *out)
+{
+	struct bf_eval_pkt *p = &t->pkt;
+
+	/* nft resolves meta iif/oif when the ruleset is loaded: here, in
+	 * this network namespace; an unknown name leaves them unknown */
+	p->ifindex_in = in ? if_nametoindex(in) : 0;
+	p->ifindex_out = out ? if_nametoindex(out) : 0;
+	if ((!in || p->ifindex_in) && (!out || p->ifindex_out))
+		p->known |= BF_EVAL_KNOW_IFINDEX;
+	if (t->hook == BF_HOOK_OUTPUT) {
+		/* no link-layer header yet (cgen/m_ether.c) */
+		if (t->smac || t->dmac)
+			return cli_error("no link-layer header at OUTPUT "
+					 "(smac, dmac)");
+		p->known |= BF_EVAL_KNOW_L2;
+	} else if (t->smac && t->dmac) {
+		/* an Ethernet frame; a VLAN tag is no longer there at the
+		 * netfilter hooks */
+		p->known |= BF_EVAL_KNOW_L2;
+		p->eth_ok = p->smac_ok = true;
+		p->ethtype = p->family == BF_FAMILY_INET6 ? 0x86dd : 0x0800;
+	} else if (t->smac || t->dmac) {
+		return cli_error("give both smac and dmac (the Ethernet "
+				 "header)");
+	}
+	/* no conntrack entry: nothing else to know about it */
+	if (p->ctstate == BF_CTSTATE_INVALID ||
+	    p->ctstate == BF_CTSTATE_UNTRACKED)
+		p->known |= BF_EVAL_KNOW_CT;
+	return 0;
+}
+
 /* PROTO SRC -> DST [flags F] [frag N] [ct S] [len N] [mark N] [ttl N] */
 static int parse_packet(struct trace *t, int argc, char **argv)
 {
@@ -184,7 +391,7 @@ static int parse_packet(struct trace *t, int argc, char **argv)
 	unsigned long v, len = 0, frag = 0, type = 0, code = 0;
 	uint8_t l4len;
 	uint32_t hdr;
-	int i = 0;
+	int i = 0, r;
 
 	if (argc < 1)
 		return cli_error("no packet given (see bpfilter help trace)");
@@ -289,9 +496,10 @@ static int parse_packet(struct trace *t, int argc, char **argv)
 				return cli_error("ttl needs a number");
 			p->ttl = (uint8_t)v;
 		} else {
-			return cli_error("unknown packet keyword '%s' (flags, "
-					 "frag, ct, len, mark, ttl)",
-					 kw);
+			int r = parse_more(t, kw, arg);
+
+			if (r)
+				return r;
 		}
 	}
 	/* lengths: the IP header, then the whole transport header unless
@@ -323,6 +531,9 @@ static int parse_packet(struct trace *t, int argc, char **argv)
 		p->sport = p->dport = 0, p->icmp_type = p->icmp_code = 0;
 	if (p->avail < 14)
 		p->tcpflags = 0;
+	r = nft_view(t);
+	if (r)
+		return r;
 	{
 		FILE *f = fmemopen(t->desc, sizeof(t->desc), "w");
 
@@ -333,14 +544,20 @@ static int parse_packet(struct trace *t, int argc, char **argv)
 					fprintf(f, "%s%s", k ? " " : "",
 						argv[k]);
 			}
-			fprintf(f, " (%s, %u bytes, ct %s)",
+			fprintf(f, " (%s, %u bytes, ct %s%s)",
 				bf_family_name(p->family), p->len,
-				ct_name(p->ctstate));
+				ct_name(p->ctstate),
+				/* what nft's loads read there (nft_view()) */
+				p->fragoff ? "; the fragment's payload taken "
+					     "as zeros" :
+					     "");
 			fclose(f);
 		}
 	}
 	return 0;
 }
+
+static bool nft_rules; /* rule texts carry the nft file's FILE:LINE */
 
 static char *rule_text(const struct bf_rule *rule)
 {
@@ -350,6 +567,10 @@ static char *rule_text(const struct bf_rule *rule)
 
 	if (!f)
 		return NULL;
+	/* an nft rule: where it is, then its IR in iptables form (with
+	 * bpfilter's -m nft... for nft's own matches) */
+	if (nft_rules && rule->file)
+		fprintf(f, "%s:%d: ", rule->file, rule->line);
 	bf_ipt_print_rule(f, rule);
 	fclose(f);
 	return buf;
@@ -360,6 +581,40 @@ static const char *via_name(enum bf_verdict_kind via)
 	return via == BF_VERDICT_JUMP ? "jump" :
 	       via == BF_VERDICT_GOTO ? "goto" :
 					"hook";
+}
+
+/* For a match the interpreter models given a fact: the keywords or
+ * options that give it; NULL for one it does not model. */
+static const char *fact_needed(const struct bf_eval_pkt *p,
+			       const struct bf_match *m)
+{
+	switch (m ? m->type : BF_MATCH_COUNT) {
+	case BF_MATCH_IIF:
+	case BF_MATCH_OIF:
+		if (!(p->known & BF_EVAL_KNOW_IFINDEX))
+			return "--in/--out naming a device of this network "
+			       "namespace";
+		break;
+	case BF_MATCH_ETH_DADDR:
+	case BF_MATCH_ETH_TYPE:
+	case BF_MATCH_VLAN:
+	case BF_MATCH_MAC:
+		if (!(p->known & BF_EVAL_KNOW_L2))
+			return "smac and dmac";
+		break;
+	case BF_MATCH_PKTTYPE:
+		if (!(p->known & BF_EVAL_KNOW_PKTTYPE))
+			return "pkttype";
+		break;
+	case BF_MATCH_CONNMARK:
+	case BF_MATCH_CONNTRACK:
+		if (!(p->known & BF_EVAL_KNOW_CT))
+			return "ctmark, ctstatus or ctdir";
+		break;
+	default:
+		break;
+	}
+	return NULL;
 }
 
 static void on_step(const struct bf_eval_step *s, void *data)
@@ -433,13 +688,27 @@ static void on_step(const struct bf_eval_step *s, void *data)
 		       ind, "", s->rule_num, text ? text : "", ind, "",
 		       bf_match_name(s->match->type));
 		break;
-	case BF_EVAL_NOT_MODELLED:
-		printf("%*s  %zu: %s\n%*s     not modelled: %s\n", ind, "",
+	case BF_EVAL_STATEFUL:
+		printf("%*s  %zu: %s\n%*s     depends on state: %s\n", ind, "",
 		       s->rule_num, text ? text : "", ind, "",
-		       /* eval.c sets rule on every NOT_MODELLED step */
-		       s->match ? bf_match_name(s->match->type) :
-				  bf_verdict_name(s->rule->verdict.kind));
+		       bf_match_name(s->match->type));
 		break;
+	case BF_EVAL_NOT_MODELLED: {
+		const char *need = fact_needed(&t->pkt, s->match);
+
+		printf("%*s  %zu: %s\n%*s     ", ind, "", s->rule_num,
+		       text ? text : "", ind, "");
+		/* eval.c sets rule on every NOT_MODELLED step */
+		if (need)
+			printf("needs a fact not given: %s (give %s)\n",
+			       bf_match_name(s->match->type), need);
+		else
+			printf("not modelled: %s\n",
+			       s->match ?
+				       bf_match_name(s->match->type) :
+				       bf_verdict_name(s->rule->verdict.kind));
+		break;
+	}
 	default:
 		break;
 	}
@@ -491,7 +760,14 @@ static int run(struct trace *t, const struct bf_ruleset *rs)
 		memset(&res, 0, sizeof(res));
 		res.verdict = BF_VERDICT_ACCEPT;
 	} else {
-		r = bf_eval(rs, t->hook, &t->pkt, on_step, t, &res);
+		struct bf_eval_state *st = t->fresh ? bf_eval_state_new() :
+						      NULL;
+
+		if (t->fresh && !st)
+			return -ENOMEM;
+		/* fresh buckets: any time, as long as it is not 0 */
+		r = bf_eval_at(rs, t->hook, &t->pkt, st, 1, on_step, t, &res);
+		bf_eval_state_free(&st);
 		if (r && r != -EOPNOTSUPP) {
 			json_decref(out);
 			json_decref(t->steps);
@@ -507,8 +783,10 @@ static int run(struct trace *t, const struct bf_ruleset *rs)
 		t->steps = NULL;
 		if (r == -EOPNOTSUPP) {
 			json_object_set_new(out, "verdict", json_null());
-			json_object_set_new(by, "kind",
-					    json_string("not modelled"));
+			json_object_set_new(
+				by, "kind",
+				json_string(res.stateful ? "depends on state" :
+							   "not modelled"));
 		} else {
 			json_object_set_new(
 				out, "verdict",
@@ -538,6 +816,20 @@ static int run(struct trace *t, const struct bf_ruleset *rs)
 		json_dumpf(out, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(out);
+	} else if (r == -EOPNOTSUPP && res.stateful) {
+		printf("no verdict: rule %zu of chain %s has '%s', which "
+		       "depends on state%s\n",
+		       res.rule_num, res.chain ? res.chain->name : "?",
+		       bf_match_name(res.match->type),
+		       res.match->type == BF_MATCH_NFT_LIMIT ?
+			       " (add 'limit fresh' for the first packet "
+			       "after loading)" :
+			       " that trace does not model");
+	} else if (r == -EOPNOTSUPP && fact_needed(&t->pkt, res.match)) {
+		printf("no verdict: rule %zu of chain %s needs '%s': give %s\n",
+		       res.rule_num, res.chain ? res.chain->name : "?",
+		       bf_match_name(res.match->type),
+		       fact_needed(&t->pkt, res.match));
 	} else if (r == -EOPNOTSUPP) {
 		printf("no verdict: rule %zu of chain %s needs '%s', which "
 		       "trace does not model\n",
@@ -564,12 +856,38 @@ static int run(struct trace *t, const struct bf_ruleset *rs)
 	if (r == -EOPNOTSUPP) {
 		if (!t->json)
 			fflush(stdout);
-		fprintf(stderr,
-			"bpfilter: trace stopped: a match it does not model "
-			"was reached\n");
+		fprintf(stderr, "bpfilter: trace stopped: %s\n",
+			res.stateful ? "a match that depends on state was "
+				       "reached" :
+				       "a match it does not model (or a fact "
+				       "about the packet not given) was "
+				       "reached");
 		t->status = TRACE_NOT_MODELLED;
 	}
 	return 0;
+}
+
+static bool is_nft_path(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 4 && !strcmp(path + n - 4, ".nft");
+}
+
+/* An nft ruleset (`nft -f` input), lowered as `bpfilter apply FILE.nft`
+ * lowers it into one IR (errors reported with FILE:LINE:COL). */
+static int load_nft(struct bf_ruleset *rs, const char *path)
+{
+	struct bf_nft *nft = NULL;
+	int r = bf_nft_parse_file(path, &nft);
+
+	if (!r)
+		r = bf_nft_lower(nft, rs);
+	bf_nft_free(&nft);
+	if (r)
+		cli_error("%s: cannot trace this nft ruleset (see above)",
+			  path);
+	return r;
 }
 
 static int traced_in_force(struct bf_ruleset *rs, unsigned long long generation,
@@ -665,6 +983,14 @@ again:
 		return cli_error("no input interface at OUTPUT");
 	if (t.hook == BF_HOOK_INPUT && out)
 		return cli_error("no output interface at INPUT");
+	r = set_facts(&t, in, out);
+	if (r)
+		return r;
+	/* an nft file (FILE.nft) holds both families */
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		if (files[f] && is_nft_path(files[f]) && !files[!f])
+			files[!f] = files[f];
+	}
 
 	if (!files[BF_FAMILY_INET4] && !files[BF_FAMILY_INET6]) {
 		struct bf_edit_opts eo = { .kind = BF_SLOT_NF,
@@ -695,7 +1021,10 @@ again:
 			return cli_status(r);
 		}
 	}
-	{
+	if (is_nft_path(files[t.pkt.family])) {
+		r = load_nft(rs, files[t.pkt.family]);
+		nft_rules = true;
+	} else {
 		const char *path = files[t.pkt.family];
 		FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
 

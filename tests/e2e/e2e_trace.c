@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * bpfilter trace: text and JSON output for a ruleset file, exit statuses
- * (3 when a match is not modelled, 2 for usage errors), and the ruleset in
- * force in a private network namespace.
+ * bpfilter trace: text and JSON output for a ruleset file (iptables-save
+ * or nft), exit statuses (3 when a match is not modelled, depends on state
+ * or needs a fact not given, 2 for usage errors), and the ruleset in force
+ * in a private network namespace.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -92,11 +93,117 @@ static void test_text(void **state)
 				    "198.51.100.7:80 2>&1",
 				    bft_bpfilter_bin(), path),
 			 3);
-	assert_non_null(strstr(out, "not modelled: limit"));
+	assert_non_null(strstr(out, "depends on state: limit"));
 	assert_null(strstr(out, "\nverdict:"));
-	assert_non_null(strstr(out, "no verdict: rule 3 of chain INPUT needs "
-				    "'limit'"));
+	assert_non_null(strstr(out, "no verdict: rule 3 of chain INPUT has "
+				    "'limit', which depends on state"));
 	free(out);
+}
+
+static const char *const nft_rules =
+	"table inet filter {\n"
+	"\tchain input {\n"
+	"\t\ttype filter hook input priority filter; policy drop;\n"
+	"\t\tmeta iif \"lo\" accept\n"
+	"\t\tether saddr 02:00:00:00:00:01 drop\n"
+	"\t\tth dport 53 accept\n"
+	"\t\tct status assured ct direction reply accept\n"
+	"\t\tmeta nfproto ipv4 tcp dport 22 limit rate 3/minute accept\n"
+	"\t\tip6 nexthdr udp drop\n"
+	"\t}\n"
+	"}\n";
+
+/* An nft ruleset: rules shown with FILE:LINE; the facts each match
+ * needs (exit 3 and what to give without them), the limit's state. */
+static void test_nft(void **state)
+{
+	char nft[80], *out = NULL;
+	FILE *f;
+
+	(void)state;
+	snprintf(nft, sizeof(nft), "/tmp/bf-trace-%d.nft", getpid());
+	f = fopen(nft, "w");
+	assert_non_null(f);
+	fputs(nft_rules, f);
+	fclose(f);
+	/* th dport on udp 53 from lo: accepted by the first rule */
+	assert_int_equal(bft_sh_out(&out,
+				    "%s trace %s --in lo udp 192.0.2.1:5 to "
+				    "192.0.2.2:53",
+				    bft_bpfilter_bin(), nft),
+			 0);
+	assert_non_null(strstr(out, ":4: -m nftif --nft-iif 1 -j ACCEPT\n"
+				    "       match\n"));
+	free(out);
+	/* ether saddr without the Ethernet header given: no verdict */
+	assert_int_equal(bft_sh_out(&out,
+				    "%s trace %s udp 192.0.2.1:5 to "
+				    "192.0.2.2:53 2>&1",
+				    bft_bpfilter_bin(), nft),
+			 3);
+	assert_non_null(strstr(out, "needs a fact not given: mac (give smac "
+				    "and dmac)"));
+	free(out);
+	/* given: th dport 53 on udp accepts */
+	assert_int_equal(bft_sh_out(&out,
+				    "%s trace %s udp 192.0.2.1:5 to "
+				    "192.0.2.2:53 smac 02:00:00:00:00:02 dmac "
+				    "02:00:00:00:00:09",
+				    bft_bpfilter_bin(), nft),
+			 0);
+	assert_non_null(strstr(out, ":6: -m th --th-dport 53 -j ACCEPT)\n"));
+	free(out);
+	/* tcp 22: the conntrack entry, then the limit's state */
+	assert_int_equal(bft_sh_out(&out,
+				    "%s trace %s tcp 192.0.2.1:5 to "
+				    "192.0.2.2:22 smac 02:00:00:00:00:02 dmac "
+				    "02:00:00:00:00:09 ct established 2>&1",
+				    bft_bpfilter_bin(), nft),
+			 3);
+	assert_non_null(strstr(out, "needs a fact not given: conntrack"));
+	free(out);
+	assert_int_equal(bft_sh_out(&out,
+				    "%s trace %s tcp 192.0.2.1:5 to "
+				    "192.0.2.2:22 smac 02:00:00:00:00:02 dmac "
+				    "02:00:00:00:00:09 ct established ctstatus "
+				    "confirmed,assured ctdir original 2>&1",
+				    bft_bpfilter_bin(), nft),
+			 3);
+	assert_non_null(strstr(out, "depends on state: nft limit"));
+	free(out);
+	assert_int_equal(bft_sh_out(&out,
+				    "%s trace %s tcp 192.0.2.1:5 to "
+				    "192.0.2.2:22 smac 02:00:00:00:00:02 dmac "
+				    "02:00:00:00:00:09 ct established ctstatus "
+				    "confirmed,assured ctdir original limit "
+				    "fresh",
+				    bft_bpfilter_bin(), nft),
+			 0);
+	assert_non_null(strstr(out, "verdict: ACCEPT (rule 5 of chain input"));
+	free(out);
+	/* ... and ctdir reply is accepted by the ct rule */
+	assert_int_equal(bft_sh_out(&out,
+				    "%s trace %s tcp 192.0.2.1:5 to "
+				    "192.0.2.2:22 smac 02:00:00:00:00:02 dmac "
+				    "02:00:00:00:00:09 ct established ctstatus "
+				    "assured ctdir reply",
+				    bft_bpfilter_bin(), nft),
+			 0);
+	assert_non_null(strstr(out, "verdict: ACCEPT (rule 4 of chain input"));
+	free(out);
+	/* IPv6 from the same file: ip6 nexthdr reads the fixed header's
+	 * field (44 with a fragment header), then the policy */
+	assert_int_equal(bft_sh_out(&out,
+				    "%s trace %s udp '[2001:db8::1]:5' to "
+				    "'[2001:db8::2]:54' smac 02:00:00:00:00:02 "
+				    "dmac 02:00:00:00:00:09 ct invalid frag 1",
+				    bft_bpfilter_bin(), nft),
+			 0);
+	assert_non_null(strstr(out, "-m nft --nexthdr 17 -j DROP\n"
+				    "       no match (failed at: protocol)"));
+	assert_non_null(strstr(out, "payload taken as zeros"));
+	free(out);
+	unlink(nft);
 }
 
 static void test_json(void **state)
@@ -193,9 +300,8 @@ static void test_in_force(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_text),
-		cmocka_unit_test(test_json),
-		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_text),	 cmocka_unit_test(test_nft),
+		cmocka_unit_test(test_json),	 cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_in_force),
 	};
 

@@ -62,8 +62,10 @@ static const char *const v6_addrs[] = { "2001:db8::1", "2001:db8::7",
 					"2001:db8:1::7", "2001:db8:ff::1" };
 static const uint16_t ports[] = { 0, 22, 53, 80, 1024, 0x4500, 65535 };
 static const uint8_t macs[][6] = {
-	{ 0x02, 0, 0, 0, 0, 0 },	  { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
-	{ 0x01, 0x00, 0x5e, 0, 0, 1 },	  { 0, 0, 0, 0, 0, 0 },
+	{ 0x02, 0, 0, 0, 0, 0 },
+	{ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+	{ 0x01, 0x00, 0x5e, 0, 0, 1 },
+	{ 0, 0, 0, 0, 0, 0 },
 	{ 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 },
 };
 
@@ -113,7 +115,7 @@ static void nft_transport(struct bf_rule *r, bool v6)
 		return;
 	m = pu_l4hdr(proto, 0, false);
 	m.nft = BF_NFT_BREAK;
-	m.u.l4hdr.min_len = icmp ? (uint8_t)(chance(50) ? 1 : 2) :
+	m.u.l4hdr.min_len = icmp	      ? (uint8_t)(chance(50) ? 1 : 2) :
 			    tcp && chance(40) ? 14 :
 			    chance(50)	      ? 2 :
 						4;
@@ -184,8 +186,7 @@ static void random_rule(struct bf_rule *r, const struct where *w,
 	memset(r, 0, sizeof(*r));
 	r->family = w->fam;
 	if (chance(20)) {
-		const char *a =
-			v6 ? v6_addrs[below(4)] : v4_addrs[below(4)];
+		const char *a = v6 ? v6_addrs[below(4)] : v4_addrs[below(4)];
 
 		m = pu_addr(chance(50) ? BF_MATCH_SADDR : BF_MATCH_DADDR, a,
 			    v6 ? 64 : 24, chance(25));
@@ -202,7 +203,7 @@ static void random_rule(struct bf_rule *r, const struct where *w,
 	if (nf && chance(15)) {
 		static const uint32_t idx[] = { 1, 2, 7 };
 
-		m = pu_m(w->hook == BF_HOOK_INPUT ? BF_MATCH_IIF :
+		m = pu_m(w->hook == BF_HOOK_INPUT  ? BF_MATCH_IIF :
 			 w->hook == BF_HOOK_OUTPUT ? BF_MATCH_OIF :
 			 chance(50)		   ? BF_MATCH_IIF :
 						     BF_MATCH_OIF,
@@ -261,9 +262,10 @@ static void random_rule(struct bf_rule *r, const struct where *w,
 		default:
 			m.u.conntrack.match_flags = BF_CT_STATE;
 			m.u.conntrack.state_mask =
-				(uint16_t)(chance(50) ? BF_CT_STATE_INVALID :
-							BF_CT_STATE_SNAT |
-								BF_CT_STATE_NEW);
+				(uint16_t)(chance(50) ?
+						   BF_CT_STATE_INVALID :
+						   BF_CT_STATE_SNAT |
+							   BF_CT_STATE_NEW);
 			if (chance(30))
 				m.u.conntrack.invert_flags = BF_CT_STATE;
 			break;
@@ -292,8 +294,9 @@ static void random_rule(struct bf_rule *r, const struct where *w,
 			r->verdict.kind = chance(70) ? BF_VERDICT_JUMP :
 						       BF_VERDICT_GOTO;
 			snprintf(r->verdict.chain, sizeof(r->verdict.chain),
-				 "%s", users[first + below((uint32_t)(n_users -
-								      first))]);
+				 "%s",
+				 users[first +
+				       below((uint32_t)(n_users - first))]);
 		} else {
 			r->verdict.kind = BF_VERDICT_ACCEPT;
 		}
@@ -323,9 +326,9 @@ static struct bf_ruleset *random_ruleset(const struct where *w)
 
 			random_rule(&r, w, users, i + 1, n_users, false);
 			assert_int_equal(
-				bf_chain_add_rule(
-					bf_ruleset_chain(rs, w->fam, users[i]),
-					&r),
+				bf_chain_add_rule(bf_ruleset_chain(rs, w->fam,
+								   users[i]),
+						  &r),
 				0);
 		}
 	}
@@ -387,8 +390,8 @@ static struct pu_pkt random_packet(enum bf_family fam)
 
 /* A frame for tc / XDP: Ethernet addresses from the pool, maybe an
  * 802.1Q tag in it. Returns its length. */
-static size_t make_frame(uint8_t *f, const struct pu_pkt *p,
-			 enum bf_family fam, bool tag, uint16_t tci)
+static size_t make_frame(uint8_t *f, const struct pu_pkt *p, enum bf_family fam,
+			 bool tag, uint16_t tci)
 {
 	uint16_t et = htons(fam == BF_FAMILY_INET6 ? 0x86dd : 0x0800);
 	size_t off = 12;
@@ -644,21 +647,20 @@ static void test_random(void **state)
 		bf_eval_state_free(&st);
 		bf_ruleset_free(&rs);
 	}
-	print_message("%u packets compared (%u tagged frames), %u "
-		      "mismatching; matches: th %u, iif/oif %u, ether %u, "
-		      "mac %u, vlan %u, pkttype %u, connmark %u, conntrack "
-		      "%u, nft limit %u\n",
-		      sx.runs, sx.tagged, sx.failures,
-		      sx.per_type[BF_MATCH_TH_SPORT] +
-			      sx.per_type[BF_MATCH_TH_DPORT],
-		      sx.per_type[BF_MATCH_IIF] + sx.per_type[BF_MATCH_OIF],
-		      sx.per_type[BF_MATCH_ETH_DADDR] +
-			      sx.per_type[BF_MATCH_ETH_TYPE],
-		      sx.per_type[BF_MATCH_MAC], sx.per_type[BF_MATCH_VLAN],
-		      sx.per_type[BF_MATCH_PKTTYPE],
-		      sx.per_type[BF_MATCH_CONNMARK],
-		      sx.per_type[BF_MATCH_CONNTRACK],
-		      sx.per_type[BF_MATCH_NFT_LIMIT]);
+	print_message(
+		"%u packets compared (%u tagged frames), %u "
+		"mismatching; matches: th %u, iif/oif %u, ether %u, "
+		"mac %u, vlan %u, pkttype %u, connmark %u, conntrack "
+		"%u, nft limit %u\n",
+		sx.runs, sx.tagged, sx.failures,
+		sx.per_type[BF_MATCH_TH_SPORT] + sx.per_type[BF_MATCH_TH_DPORT],
+		sx.per_type[BF_MATCH_IIF] + sx.per_type[BF_MATCH_OIF],
+		sx.per_type[BF_MATCH_ETH_DADDR] +
+			sx.per_type[BF_MATCH_ETH_TYPE],
+		sx.per_type[BF_MATCH_MAC], sx.per_type[BF_MATCH_VLAN],
+		sx.per_type[BF_MATCH_PKTTYPE], sx.per_type[BF_MATCH_CONNMARK],
+		sx.per_type[BF_MATCH_CONNTRACK],
+		sx.per_type[BF_MATCH_NFT_LIMIT]);
 	assert_int_equal(sx.failures, 0);
 	assert_true(sx.runs > 0);
 }

@@ -33,26 +33,25 @@ static struct bf_ruleset *one_rule(const struct bf_match *m)
 	r.family = BF_FAMILY_INET4;
 	assert_int_equal(bf_rule_add_match(&r, m), 0);
 	r.verdict.kind = BF_VERDICT_DROP;
-	assert_int_equal(
-		bf_chain_add_rule(bf_ruleset_builtin(rs, BF_FAMILY_INET4,
-						     BF_HOOK_INPUT),
-				  &r),
-		0);
+	assert_int_equal(bf_chain_add_rule(bf_ruleset_builtin(rs,
+							      BF_FAMILY_INET4,
+							      BF_HOOK_INPUT),
+					   &r),
+			 0);
 	rs->families = 1;
 	return rs;
 }
 
 static struct bf_eval_pkt pkt(void)
 {
-	static const uint8_t udp[] = { 0x45, 0,    0,	 28,   0,    0, 0,
+	static const uint8_t udp[] = { 0x45, 0,	   0,	 28,   0,    0,	  0,
 				       0,    64,   17,	 0,    0,    192, 0,
-				       2,    1,    192,	 0,    2,    2, 0x04,
-				       0xd2, 0x00, 0x35, 0x00, 0x08, 0, 0 };
+				       2,    1,	   192,	 0,    2,    2,	  0x04,
+				       0xd2, 0x00, 0x35, 0x00, 0x08, 0,	  0 };
 	struct bf_eval_pkt p;
 
-	assert_int_equal(bf_eval_pkt_parse(&p, BF_FAMILY_INET4, udp,
-					   sizeof(udp)),
-			 0);
+	assert_int_equal(
+		bf_eval_pkt_parse(&p, BF_FAMILY_INET4, udp, sizeof(udp)), 0);
 	return p;
 }
 

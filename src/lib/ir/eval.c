@@ -289,7 +289,8 @@ static enum mres match_conntrack(const struct bf_eval_pkt *p,
 		state = p->ctstate == BF_CTSTATE_UNTRACKED ?
 				BF_CT_STATE_UNTRACKED :
 				BF_CT_STATE_INVALID;
-		return ((state & ci->state_mask) != 0) != !!(inv & BF_CT_STATE) ?
+		return ((state & ci->state_mask) != 0) !=
+				       !!(inv & BF_CT_STATE) ?
 			       M_MATCH :
 			       M_FAIL;
 	}
@@ -339,9 +340,9 @@ static enum mres match_ext(struct ev *e, const struct bf_match *m)
 	case BF_MATCH_OIF:
 		if (!known(p, BF_EVAL_KNOW_IFINDEX))
 			return M_UNMODELLED;
-		r = (m->type == BF_MATCH_IIF ? p->ifindex_in :
-					       p->ifindex_out) ==
-		    m->u.ifindex.index;
+		r = (m->type == BF_MATCH_IIF ?
+			     p->ifindex_in :
+			     p->ifindex_out) == m->u.ifindex.index;
 		break;
 	case BF_MATCH_ETH_DADDR:
 	case BF_MATCH_ETH_TYPE:
@@ -624,8 +625,7 @@ static enum rc run_chain(struct ev *e, const struct bf_chain *chain,
 		}
 		if (mr == M_ERROR)
 			return RC_ERROR;
-		if (mr == M_UNMODELLED || mr == M_HOTDROP ||
-		    mr == M_STATEFUL) {
+		if (mr == M_UNMODELLED || mr == M_HOTDROP || mr == M_STATEFUL) {
 			rs.event = mr == M_HOTDROP  ? BF_EVAL_HOTDROP :
 				   mr == M_STATEFUL ? BF_EVAL_STATEFUL :
 						      BF_EVAL_NOT_MODELLED;
