@@ -23,6 +23,8 @@
 #include "bpfilter/log.h"
 #include "cli/cli.h"
 #include "cli/nft.h"
+#include "cli/nftkern.h"
+#include "load/load.h"
 #include "load/multi.h"
 #include "set/ipset.h"
 
@@ -470,7 +472,7 @@ static char sets_slot[64];
 static char *sets_text;
 
 static int print_section(FILE *out, const char *slot, const char *fam,
-			 const char *text, bool counters)
+			 const char *text, bool counters, uint32_t points)
 {
 	enum bf_family f = !strcmp(fam, "ipv6") ? BF_FAMILY_INET6 :
 						  BF_FAMILY_INET4;
@@ -515,6 +517,7 @@ static int print_section(FILE *out, const char *slot, const char *fam,
 				 f == BF_FAMILY_INET6 ? "ip6" : "ip");
 		} else if (dash) {
 			bf_nf_prio_parse(dash + 1, &pl.priority);
+			pl.points = points;
 		}
 		fprintf(out, "# bpfilter slot %s, %s\n", slot, fam);
 		r = bf_nft_print_ir_at(out, rs, f, table, counters, &pl);
@@ -532,6 +535,7 @@ int cli_save_nft(FILE *out, const struct bf_slot_sel *sel,
 	char slot[64] = "", fam[16] = "";
 	char *line, *save = NULL;
 	char *section = NULL;
+	uint32_t points = 0; /* ", hooks in4,..." (load/points.c) */
 	size_t slen = 0;
 	FILE *sm = NULL;
 	int r, err = 0;
@@ -553,7 +557,7 @@ int cli_save_nft(FILE *out, const struct bf_slot_sel *sel,
 				fclose(sm);
 				sm = NULL;
 				r = print_section(out, slot, fam, section,
-						  counters);
+						  counters, points);
 				if (r && !err)
 					err = r;
 				free(section);
@@ -563,6 +567,10 @@ int cli_save_nft(FILE *out, const struct bf_slot_sel *sel,
 				break;
 			snprintf(slot, sizeof(slot), "%s", nslot);
 			snprintf(fam, sizeof(fam), "%s", nfam);
+			points = strstr(line, ", hooks ") ?
+					 bf_nf_points_parse(
+						 strstr(line, ", hooks ") + 8) :
+					 0;
 			sm = open_memstream(&section, &slen);
 			if (!sm)
 				return -ENOMEM;
@@ -704,6 +712,7 @@ static int apply_targets(struct bf_nft *nft, const char *path,
 	_cleanup_free_ struct live_slot *live = NULL;
 	size_t n = 0, n_live = 0, done = 0;
 	struct bf_multi *multi = NULL;
+	struct cli_nftkern kern = { 0 };
 	bool changed = false; /* a slot's apply or flush began */
 	int r;
 
@@ -711,11 +720,25 @@ static int apply_targets(struct bf_nft *nft, const char *path,
 	r = bf_nft_targets(nft, kind == BF_SLOT_XDP, &tgs, &n);
 	if (r)
 		goto out;
+	/* chains of type nat, route for the kernel's nftables (nftkern.c),
+	 * checked with nft -c; or such tables of a previous apply to go */
+	r = cli_nftkern_prepare(nft, path, &kern);
+	if (r)
+		goto out;
 	/* One nf slot at priority 0: the ruleset goes where --hook and
 	 * --iface say, as it always did. */
-	if (n == 1 && tgs[0].kind == BF_NFT_TARGET_NF && !tgs[0].priority)
+	if (n == 1 && tgs[0].kind == BF_NFT_TARGET_NF && !tgs[0].priority &&
+	    !kern.any)
 		goto out;
 	*handled = true;
+	if (kern.any && cli_nft_confirm > 0) {
+		bf_err("%s: --confirm cannot roll back the kernel's nftables "
+		       "tables (chains of type nat, route): not with such "
+		       "chains",
+		       path);
+		r = -EINVAL;
+		goto out;
+	}
 	if (o->ifname) {
 		bf_err("%s: the ruleset names its own places (netdev devices, "
 		       "chain priorities): no --iface",
@@ -752,6 +775,9 @@ static int apply_targets(struct bf_nft *nft, const char *path,
 	if (o->dump || o->test_only) {
 		for (done = 0; done < n && !r; done++)
 			r = bf_apply(&opts[done]);
+		if (!r && o->dump && kern.script)
+			printf("# for the kernel's nftables (nft -f):\n%s",
+			       kern.script);
 		goto out;
 	}
 	/* All or nothing (doc/front-nft.md, "Applying several slots"):
@@ -799,6 +825,9 @@ static int apply_targets(struct bf_nft *nft, const char *path,
 							  NULL;
 		r = bf_multi_remove(multi, sel.kind, sel.ifname);
 	}
+	/* last: one nft transaction; its refusal rolls the slots back */
+	if (!r)
+		r = cli_nftkern_commit(&kern, path);
 	if (r && multi && changed) {
 		int rr = bf_multi_rollback(multi);
 		if (rr)
@@ -825,5 +854,6 @@ out:
 	free(opts);
 	free(tokens);
 	bf_nft_targets_free(&tgs, n);
+	cli_nftkern_free(&kern);
 	return r;
 }

@@ -10,7 +10,8 @@
  *    the other family and those of neither untouched, so each chain
  *    starts by accepting them (`meta protocol != ip accept`) and the
  *    table judges its own family only, as the slot does.
- *  - nf-m10: the base chains at priority -10 instead of `filter`.
+ *  - nf-m10: the base chains at priority -10 instead of `filter`; those
+ *    of the hooks the slot is not attached at (place->points) left out.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -38,6 +39,14 @@ static void put_chain(FILE *out, char **lines, size_t from, size_t to,
 	    (!strcmp(hook, "forward") ||
 	     (to == from + 2 && !strcmp(policy, "accept"))))
 		return; /* no such hook, or nothing there */
+	if (base && !dev && pl->points) {
+		/* an nf slot attached at some hooks only: not there */
+		int h = !strcmp(hook, "input")	 ? BF_HOOK_INPUT :
+			!strcmp(hook, "forward") ? BF_HOOK_FORWARD :
+						   BF_HOOK_OUTPUT;
+		if (!(pl->points & (1u << (family * BF_HOOK_COUNT + h))))
+			return;
+	}
 	for (size_t i = from; i <= to; i++) {
 		if (i != from + 1 || !base) {
 			fprintf(out, "%s\n", lines[i]);
