@@ -207,7 +207,23 @@ static void test_points(void **state)
 	{
 		json_t *doc = e2e_list(e->b);
 		assert_non_null(doc);
+		json_t *sl, *slots = json_object_get(doc, "slots");
+		size_t i;
+		bool seen = false;
+
 		assert_int_equal(e2e_generation(doc, "nf-m200"), 1);
+		json_array_foreach(slots, i, sl)
+		{
+			if (strcmp(json_string_value(json_object_get(sl, "slot")),
+				   "nf-m200"))
+				continue;
+			seen = true;
+			assert_string_equal(
+				json_string_value(json_object_get(sl, "hooks")),
+				"in4,in6");
+			assert_true(json_is_true(json_object_get(sl, "attached")));
+		}
+		assert_true(seen);
 		json_decref(doc);
 	}
 

@@ -766,6 +766,13 @@ static int list_json(struct view *v, void *data)
 	if (v->slot.ifname[0])
 		json_object_set_new(slot, "iface", json_string(v->slot.ifname));
 	json_object_set_new(slot, "attached", json_boolean(v->attached));
+	if (v->st.hdr.points) {
+		/* an nf slot attached at these points only (load/points.c) */
+		char hooks[64];
+
+		bf_nf_points_format(v->st.hdr.points, hooks, sizeof(hooks));
+		json_object_set_new(slot, "hooks", json_string(hooks));
+	}
 	json_object_set_new(slot, "conntrack",
 			    json_boolean(v->st.hdr.flags & BF_STATE_CT_MASK));
 	json_array_append_new(slots, slot);
