@@ -62,9 +62,9 @@ static unsigned int probe(struct e2e *e)
 			  << (b + 1);
 		passed |= (unsigned int)e2e_udp(e, e->a, addrs[a], E2E_UDP_OPEN)
 			  << (b + 2);
-		passed |= (unsigned int)e2e_udp(e, e->a, addrs[a],
-						E2E_UDP_FILTER)
-			  << (b + 3);
+		passed |=
+			(unsigned int)e2e_udp(e, e->a, addrs[a], E2E_UDP_FILTER)
+			<< (b + 3);
 	}
 	print_message("probes passed: 0x%02x\n", passed);
 	return passed;
@@ -97,8 +97,8 @@ static void test_import(void **state)
 	assert_int_equal(probe(e), PASS_ALL); /* nothing judges now */
 
 	/* the JSON lacks the device: refused, saying what to do */
-	assert_int_not_equal(
-		e2e_cli(&out, e->b, "import --from %s nft", json), 0);
+	assert_int_not_equal(e2e_cli(&out, e->b, "import --from %s nft", json),
+			     0);
 	e2e_assert_contains(out, "without their devices");
 	e2e_assert_contains(out, "nft list ruleset > FILE");
 	free(out);
@@ -214,14 +214,16 @@ static void test_points(void **state)
 		assert_int_equal(e2e_generation(doc, "nf-m200"), 1);
 		json_array_foreach(slots, i, sl)
 		{
-			if (strcmp(json_string_value(json_object_get(sl, "slot")),
+			if (strcmp(json_string_value(
+					   json_object_get(sl, "slot")),
 				   "nf-m200"))
 				continue;
 			seen = true;
 			assert_string_equal(
 				json_string_value(json_object_get(sl, "hooks")),
 				"in4,in6");
-			assert_true(json_is_true(json_object_get(sl, "attached")));
+			assert_true(
+				json_is_true(json_object_get(sl, "attached")));
 		}
 		assert_true(seen);
 		json_decref(doc);

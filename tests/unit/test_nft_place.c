@@ -33,9 +33,9 @@ static struct bf_nft *parse(const char *text, const char *name)
 }
 
 /* The target of kind and priority (nf) or device (tc); NULL if none. */
-static const struct bf_nft_target *
-find(const struct bf_nft_target *tgs, size_t n, int kind, int prio,
-     const char *dev)
+static const struct bf_nft_target *find(const struct bf_nft_target *tgs,
+					size_t n, int kind, int prio,
+					const char *dev)
 {
 	for (size_t i = 0; i < n; i++)
 		if ((int)tgs[i].kind == kind &&
@@ -79,7 +79,8 @@ static void test_points(void **state)
 	assert_int_equal(n, 3);
 	t = find(tgs, n, BF_NFT_TARGET_NF, -200, NULL);
 	assert_non_null(t);
-	assert_int_equal(t->points, BF_NF_POINT(BF_FAMILY_INET4, BF_HOOK_INPUT));
+	assert_int_equal(t->points,
+			 BF_NF_POINT(BF_FAMILY_INET4, BF_HOOK_INPUT));
 	t = find(tgs, n, BF_NFT_TARGET_NF, 10, NULL);
 	assert_non_null(t);
 	assert_int_equal(t->points,
@@ -172,9 +173,8 @@ static void test_missing_device(void **state)
 	/* only the existing one: nothing to say */
 	memset(&cap, 0, sizeof(cap));
 	bf_log_set(bft_log_capture, &cap);
-	assert_int_equal(bf_nft_targets_devices(find(tgs, n, BF_NFT_TARGET_TC,
-						     0, "lo"),
-						1),
+	assert_int_equal(bf_nft_targets_devices(
+				 find(tgs, n, BF_NFT_TARGET_TC, 0, "lo"), 1),
 			 0);
 	bf_log_set(NULL, NULL);
 	assert_int_equal(cap.len, 0);

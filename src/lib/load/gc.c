@@ -143,8 +143,8 @@ static void add_cookie(const char *path, struct inoset *inos,
  * reachable()). */
 static int reachable_cookies(struct inoset *cookies)
 {
-	_cleanup_close_ int self = open("/proc/self/ns/net",
-					O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int self =
+		open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	_cleanup_fclose_ FILE *mi = NULL;
 	struct inoset inos = { 0 };
 	char line[4096];
@@ -194,7 +194,8 @@ static int reachable_cookies(struct inoset *cookies)
 		char root[256], point[PATH_MAX];
 		uint64_t ino;
 
-		if (sscanf(line, "%*s %*s %*s %255s %4095s", root, point) == 2 &&
+		if (sscanf(line, "%*s %*s %*s %255s %4095s", root, point) ==
+			    2 &&
 		    parse_net_link(root, &ino))
 			add_cookie(point, &inos, cookies);
 	}

@@ -69,7 +69,8 @@ uint32_t bf_nf_points_of(const struct bf_ruleset *rs, uint32_t given)
 	for (size_t i = 0; i < rs->n_chains; i++) {
 		const struct bf_chain *c = &rs->chains[i];
 
-		if (c->builtin && (c->n_rules || c->policy != BF_VERDICT_ACCEPT))
+		if (c->builtin &&
+		    (c->n_rules || c->policy != BF_VERDICT_ACCEPT))
 			points |= BF_NF_POINT(c->family, c->hook);
 	}
 	return points;

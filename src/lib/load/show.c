@@ -832,8 +832,7 @@ static int save_one(struct view *v, void *data)
 			continue;
 		/* an nf slot attached at some points only (load/points.c) */
 		bf_nf_points_format(v->st.hdr.points, hooks, sizeof(hooks));
-		fprintf(s->out,
-			"# bpfilter slot %s, %s, generation %llu%s%s\n",
+		fprintf(s->out, "# bpfilter slot %s, %s, generation %llu%s%s\n",
 			v->slot.name, bf_family_name(f),
 			(unsigned long long)v->st.hdr.generation,
 			*hooks ? ", hooks " : "", hooks);

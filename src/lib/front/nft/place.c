@@ -76,7 +76,8 @@ int bf_nft_targets_devices(const struct bf_nft_target *tgs, size_t n)
 			  tg->dev_loc.col,
 			  "no device '%s' in this network namespace (netdev "
 			  "table, hook %s)",
-			  tg->ifname, tg->kind == BF_NFT_TARGET_XDP ? "xdp" : "tc");
+			  tg->ifname,
+			  tg->kind == BF_NFT_TARGET_XDP ? "xdp" : "tc");
 		r = -ENODEV;
 	}
 	return r;
