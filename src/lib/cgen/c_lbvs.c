@@ -35,6 +35,142 @@ static int push_map(struct bf_prog_map **maps, size_t *n_maps,
 	return 0;
 }
 
+/* How member rule r reads a transport header: 0 if it does not, 1 if it
+ * does (*proto, *min_len, *frag1), -1 if not in the one way the vectors
+ * model (see bf_lbvs_slow_prepare()). */
+static int reads_l4(const struct bf_rule *r, uint8_t *proto, uint8_t *min_len,
+		    bool *frag1)
+{
+	bool seen = false;
+
+	for (size_t i = 0; i < r->n_matches; i++) {
+		const struct bf_match *m = &r->matches[i];
+
+		switch (m->type) {
+		case BF_MATCH_COMMENT:
+			break;
+		case BF_MATCH_SADDR:
+		case BF_MATCH_DADDR:
+		case BF_MATCH_L4PROTO:
+			/* a test after the header check runs only if the
+			 * check passed: the vectors would test it first */
+			if (seen)
+				return -1;
+			break;
+		case BF_MATCH_L4HDR:
+			if (m->neg || !m->u.l4hdr.min_len)
+				return -1;
+			if (seen && (*proto != m->u.l4hdr.proto ||
+				     *min_len != m->u.l4hdr.min_len ||
+				     *frag1 != m->u.l4hdr.hotdrop_frag1))
+				return -1;
+			seen = true;
+			*proto = m->u.l4hdr.proto;
+			*min_len = m->u.l4hdr.min_len;
+			*frag1 = m->u.l4hdr.hotdrop_frag1;
+			break;
+		default:
+			/* ports and flags: read after the header check */
+			if (!seen)
+				return -1;
+			break;
+		}
+	}
+	return seen;
+}
+
+/* Append a class: the members m with rd[m] == want, summary words
+ * included. Returns its id, or -ENOMEM. */
+static int64_t add_class(struct bf_lbvs *l, const bool *rd, bool want)
+{
+	uint32_t vw = bf_lbvs_value_words(l);
+	uint64_t *v = realloc(l->vectors,
+			      ((size_t)l->n_classes + 1) * vw * sizeof(*v));
+	uint64_t *out;
+
+	if (!v)
+		return -ENOMEM;
+	l->vectors = v;
+	out = v + (size_t)l->n_classes * vw;
+	memset(out, 0, vw * sizeof(*out));
+	for (size_t m = 0; m < l->n_members; m++) {
+		if (rd[m] != want)
+			continue;
+		out[l->summary + m / 64] |= 1ull << (m % 64);
+		out[m / 64 / 64] |= 1ull << (m / 64 % 64);
+	}
+	return l->n_classes++;
+}
+
+int bf_lbvs_slow_prepare(const struct bf_chain *chain, struct bf_lbvs *l)
+{
+	/* per protocol: min_len and frag1 of its readers (0: none yet) */
+	uint8_t len[256] = { 0 };
+	bool frag1[256] = { false };
+	int16_t *proto; /* per member: the protocol it reads, or -1 */
+	size_t n = 0;
+	int r = 0;
+
+	l->slow_vec = false;
+	l->n_slow = 0;
+	if (l->family != BF_FAMILY_INET4)
+		return 0;
+	proto = malloc((l->n_members ? l->n_members : 1) * sizeof(*proto));
+	if (!proto)
+		return -ENOMEM;
+	for (size_t m = 0; m < l->n_members; m++) {
+		uint8_t p = 0, ml = 0;
+		bool f1 = false;
+		int k = reads_l4(&chain->rules[l->member_rule[m]], &p, &ml,
+				 &f1);
+
+		/* every reader of p: the same check, the one that makes
+		 * the packet not plain (min_len = need[p]) */
+		if (k < 0 || (k && (ml != l->need[p] ||
+				    (len[p] && frag1[p] != f1))))
+			goto out;
+		proto[m] = k ? p : -1;
+		if (k) {
+			len[p] = ml;
+			frag1[p] = f1;
+		}
+	}
+	for (int p = 0; p < 256; p++) {
+		if (!l->need[p])
+			continue;
+		/* need[p] without a reader cannot be; no room: linear */
+		if (!len[p] || n == sizeof(l->slow) / sizeof(l->slow[0]))
+			goto out;
+		l->slow[n++] = (struct bf_lbvs_slow){ .proto = (uint8_t)p,
+						      .frag1 = frag1[p] };
+	}
+	for (size_t k = 0; k < n; k++) {
+		bool *rd = malloc(l->n_members ? l->n_members : 1);
+		int64_t a, b;
+
+		if (!rd) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (size_t m = 0; m < l->n_members; m++)
+			rd[m] = proto[m] == l->slow[k].proto;
+		a = add_class(l, rd, true);
+		b = a < 0 ? a : add_class(l, rd, false);
+		free(rd);
+		if (b < 0) {
+			r = -ENOMEM;
+			goto out;
+		}
+		l->slow[k].rd = (uint32_t)a;
+		l->slow[k].nrd = (uint32_t)b;
+	}
+	l->n_slow = n;
+	l->slow_vec = true;
+out:
+	free(proto);
+	return r;
+}
+
 int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps, size_t *n_maps,
 		 size_t *next_idx, uint32_t idx[BF_LBVS_FIELD_COUNT + 1])
 {
@@ -236,19 +372,206 @@ static void lookup(struct bf_emit *e, uint32_t idx, int16_t key, bf_label none)
 	bf_emit_jmp_imm(e, BPF_JEQ, R0, 0, none);
 }
 
-void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
-		       const uint32_t idx[BF_LBVS_FIELD_COUNT + 1])
+/* The class vector of field f for this packet: its pointer in the stack
+ * slot (-8 * (n + 1)); with one summary word, r6 = the AND of the summary
+ * words so far (n: vectors before this one), and none when it is zero.
+ * Absent keys or classes: none. */
+static void field_vec(struct bf_emit *e, const struct bf_lbvs *l,
+		      const uint32_t idx[BF_LBVS_FIELD_COUNT + 1], int f, int n,
+		      bf_label none)
 {
 	static const int16_t addr_off[2] = { PCTX_OFF(saddr), PCTX_OFF(daddr) };
 	const int16_t key = PCTX_OFF(scratch);
-	bf_label slow = bf_label_new(e), none = bf_label_new(e);
 	int alen = l->family == BF_FAMILY_INET6 ? 16 : 4;
-	int16_t slots[BF_LBVS_FIELD_COUNT];
-	int n_slots = 0;
+
+	if (f == BF_LBVS_SADDR || f == BF_LBVS_DADDR) {
+		bf_emit(e, I_ST(BPF_W, R9, key, alen * 8));
+		for (int o = 0; o < alen; o += 4) {
+			bf_emit(e, I_LDX(BPF_W, R1, R9,
+					 (int16_t)(addr_off[f] + o)));
+			bf_emit(e, I_STX(BPF_W, R9, R1, (int16_t)(key + 4 + o)));
+		}
+	} else {
+		if (f == BF_LBVS_PROTO)
+			bf_emit(e, I_LDX(BPF_B, R1, R9, PCTX_OFF(l4proto)));
+		else if (f == BF_LBVS_FLAGS)
+			bf_emit(e, I_LDX(BPF_B, R1, R9, PCTX_OFF(tcpflags)));
+		else
+			bf_emit(e, I_LDX(BPF_H, R1, R9,
+					 f == BF_LBVS_SPORT ? PCTX_OFF(sport) :
+							      PCTX_OFF(dport)));
+		bf_emit(e, I_STX(BPF_W, R9, R1, key));
+	}
+	lookup(e, idx[f], key, none);
+	bf_emit(e, I_LDX(BPF_W, R1, R0, 0));
+	bf_emit(e, I_STX(BPF_W, R9, R1, key));
+	lookup(e, idx[BF_LBVS_FIELD_COUNT], key, none);
+	bf_emit(e, I_STX(BPF_DW, RFP, R0, (int16_t)(-8 * (n + 1))));
+	if (l->summary == 1) {
+		bf_emit(e, I_LDX(BPF_DW, n ? R1 : R6, R0, 0));
+		if (n)
+			bf_emit(e, I_ALU64_REG(BPF_AND, R6, R1));
+		bf_emit_jmp_imm(e, BPF_JEQ, R6, 0, none);
+	}
+}
+
+/* The vector of class id in the stack slot (-8 * (n + 1)). */
+static void class_vec(struct bf_emit *e, const uint32_t *idx, uint32_t id,
+		      int n, bf_label none)
+{
+	const int16_t key = PCTX_OFF(scratch);
+
+	bf_emit(e, I_ST(BPF_W, R9, key, (int32_t)id));
+	lookup(e, idx[BF_LBVS_FIELD_COUNT], key, none);
+	bf_emit(e, I_STX(BPF_DW, RFP, R0, (int16_t)(-8 * (n + 1))));
+}
+
+/* Return the first member in the AND of the n vectors of stack slots
+ * -8 .. -8 n, as member << 1; with carry, the vector of slot -8 (n + 1)
+ * is not ANDed but gives the result's low bit: that member's bit in it.
+ * Falls through when there is none. Per summary word: its 64 data words
+ * are skipped when the AND of the summary words is zero, else ANDed one
+ * after the other, the vectors' base pointers in r1..r(n + carry) (at
+ * most six). The words are unrolled, not a loop: a loop's backward jump
+ * needs the JIT padding of emit.c (conditional jumps, each of which the
+ * verifier explores both ways) and its iterations are walked by the
+ * verifier one by one anyway. */
+static void search(struct bf_emit *e, const struct bf_lbvs *l, int n,
+		   bool carry)
+{
 	uint32_t S = l->summary, W = (uint32_t)((l->n_members + 63) / 64);
+	int np = n + (carry ? 1 : 0);
+	bf_label found = bf_label_new(e), out = bf_label_new(e);
+
+	for (int i = 0; i < np; i++)
+		bf_emit(e, I_LDX(BPF_DW, (uint8_t)(R1 + i), RFP,
+				 (int16_t)(-8 * (i + 1))));
+	for (uint32_t s = 0; s < S; s++) {
+		bf_label next = bf_label_new(e);
+		uint32_t nw = W - 64 * s < 64 ? W - 64 * s : 64;
+
+		bf_emit(e, I_LDX(BPF_DW, R0, R1, (int16_t)(8 * s)));
+		for (int i = 1; i < n; i++) {
+			bf_emit(e, I_LDX(BPF_DW, R8, (uint8_t)(R1 + i),
+					 (int16_t)(8 * s)));
+			bf_emit(e, I_ALU64_REG(BPF_AND, R0, R8));
+		}
+		bf_emit_jmp_imm(e, BPF_JEQ, R0, 0, next);
+		for (uint32_t j = 0; j < nw; j++) {
+			uint32_t w = 64 * s + j;
+			int16_t off = (int16_t)(8 * (S + w));
+			bf_label skip = bf_label_new(e);
+
+			bf_emit(e, I_LDX(BPF_DW, R0, R1, off));
+			for (int i = 1; i < n; i++) {
+				bf_emit(e, I_LDX(BPF_DW, R8, (uint8_t)(R1 + i),
+						 off));
+				bf_emit(e, I_ALU64_REG(BPF_AND, R0, R8));
+			}
+			bf_emit_jmp_imm(e, BPF_JEQ, R0, 0, skip);
+			bf_emit(e, I_MOV64_IMM(R7, (int32_t)w));
+			if (carry)
+				bf_emit(e, I_LDX(BPF_DW, R5, (uint8_t)(R1 + n),
+						 off));
+			bf_emit_ja(e, found);
+			bf_label_bind(e, skip);
+		}
+		bf_label_bind(e, next);
+	}
+	bf_emit_ja(e, out);
+	/* member 64 * word (r7) + lowest set bit of r0 */
+	bf_label_bind(e, found);
+	if (carry) {
+		/* r5 = the carried word & the lowest set bit of r0 */
+		bf_emit(e, I_MOV64_IMM(R6, 0));
+		bf_emit(e, I_ALU64_REG(BPF_SUB, R6, R0));
+		bf_emit(e, I_ALU64_REG(BPF_AND, R6, R0));
+		bf_emit(e, I_ALU64_REG(BPF_AND, R5, R6));
+	}
+	bf_emit(e, I_MOV64_REG(R8, R7));
+	bf_emit(e, I_MOV64_REG(R1, R0));
+	lowest_bit(e);
+	bf_emit(e, I_ALU64_IMM(BPF_LSH, R8, 6));
+	bf_emit(e, I_ALU64_REG(BPF_ADD, R8, R1));
+	bf_emit(e, I_ALU64_IMM(BPF_LSH, R8, 1));
+	if (carry) {
+		bf_label plain = bf_label_new(e);
+
+		bf_emit_jmp_imm(e, BPF_JEQ, R5, 0, plain);
+		bf_emit(e, I_ALU64_IMM(BPF_OR, R8, 1));
+		bf_label_bind(e, plain);
+	}
+	bf_emit(e, I_MOV64_REG(R0, R8));
+	bf_emit(e, I_EXIT());
+	bf_label_bind(e, out);
+}
+
+/* A packet that is not plain, with l->slow_vec: an IPv4 packet of
+ * protocol p whose transport header cannot be read by the members that
+ * read it (l4gate < need[p]: a short header, or a non-first fragment).
+ * Each of those members (after its address and protocol tests, which the
+ * vectors test exactly) goes to the cold path of its header check
+ * (emit_func_tail() in cgen.c): on a short header or, with frag1, an
+ * offset-1 fragment it hotdrops, on another fragment it fails. Members
+ * that do not read p's header test no port or flag (those follow a
+ * header check of their own protocol, which the protocol test failed)
+ * and are exact. So: the first member of the AND of the address and
+ * protocol vectors, hotdropping if it reads p's header; or, on a
+ * fragment that does not hotdrop, the first of that AND and the class of
+ * the members that do not read it. */
+static void emit_slow(struct bf_emit *e, const struct bf_lbvs *l,
+		      const uint32_t idx[BF_LBVS_FIELD_COUNT + 1],
+		      bf_label none)
+{
+	static const int fields[] = { BF_LBVS_PROTO, BF_LBVS_DADDR,
+				      BF_LBVS_SADDR };
+	bf_label *at = calloc(l->n_slow, sizeof(*at));
+
+	if (!at) {
+		bf_emit_fail(e, -ENOMEM);
+		return;
+	}
+	bf_emit(e, I_LDX(BPF_B, R2, R9, PCTX_OFF(l4proto)));
+	for (size_t k = 0; k < l->n_slow; k++) {
+		at[k] = bf_label_new(e);
+		bf_emit_jmp32_imm(e, BPF_JEQ, R2, l->slow[k].proto, at[k]);
+	}
+	/* not reached: only those protocols make a packet not plain */
+	ret32(e, BF_LBVS_SLOW);
+	for (size_t k = 0; k < l->n_slow; k++) {
+		bf_label hot = bf_label_new(e);
+		int n = 0;
+
+		bf_label_bind(e, at[k]);
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+			if (!l->fmap[fields[i]].used)
+				continue;
+			field_vec(e, l, idx, fields[i], n++, none);
+		}
+		bf_emit(e, I_LDX(BPF_H, R1, R9, PCTX_OFF(fragoff)));
+		bf_emit_jmp32_imm(e, BPF_JEQ, R1, 0, hot);
+		if (l->slow[k].frag1)
+			bf_emit_jmp32_imm(e, BPF_JEQ, R1, 1, hot);
+		class_vec(e, idx, l->slow[k].nrd, n, none);
+		search(e, l, n + 1, false);
+		bf_emit_ja(e, none);
+		bf_label_bind(e, hot);
+		class_vec(e, idx, l->slow[k].rd, n, none);
+		search(e, l, n, true);
+		bf_emit_ja(e, none);
+	}
+	free(at);
+}
+
+void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
+		       const uint32_t idx[BF_LBVS_FIELD_COUNT + 1])
+{
+	bf_label slow = bf_label_new(e), none = bf_label_new(e);
+	int n_slots = 0;
 	bool any_need = false;
 
-	/* not plain: the members' own code decides (hotdrops included) */
+	/* not plain: the members' own code decides (hotdrops included),
+	 * or with slow_vec the vectors (emit_slow()) */
 	if (l->family == BF_FAMILY_INET6) {
 		bf_emit(e, I_LDX(BPF_B, R1, R9, PCTX_OFF(l6err)));
 		bf_emit_jmp32_imm(e, BPF_JNE, R1, 0, slow);
@@ -279,105 +602,22 @@ void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
 			BF_LBVS_PROTO, BF_LBVS_FLAGS, BF_LBVS_DPORT,
 			BF_LBVS_SPORT, BF_LBVS_DADDR, BF_LBVS_SADDR,
 		};
-		int f = order[k];
-		int16_t slot;
 
-		if (!l->fmap[f].used)
-			continue;
-		if (f == BF_LBVS_SADDR || f == BF_LBVS_DADDR) {
-			bf_emit(e, I_ST(BPF_W, R9, key, alen * 8));
-			for (int o = 0; o < alen; o += 4) {
-				bf_emit(e, I_LDX(BPF_W, R1, R9,
-						 (int16_t)(addr_off[f] + o)));
-				bf_emit(e, I_STX(BPF_W, R9, R1,
-						 (int16_t)(key + 4 + o)));
-			}
-		} else {
-			if (f == BF_LBVS_PROTO)
-				bf_emit(e, I_LDX(BPF_B, R1, R9,
-						 PCTX_OFF(l4proto)));
-			else if (f == BF_LBVS_FLAGS)
-				bf_emit(e, I_LDX(BPF_B, R1, R9,
-						 PCTX_OFF(tcpflags)));
-			else
-				bf_emit(e, I_LDX(BPF_H, R1, R9,
-						 f == BF_LBVS_SPORT ?
-							 PCTX_OFF(sport) :
-							 PCTX_OFF(dport)));
-			bf_emit(e, I_STX(BPF_W, R9, R1, key));
-		}
-		lookup(e, idx[f], key, none);
-		bf_emit(e, I_LDX(BPF_W, R1, R0, 0));
-		bf_emit(e, I_STX(BPF_W, R9, R1, key));
-		lookup(e, idx[BF_LBVS_FIELD_COUNT], key, none);
-		slot = (int16_t)(-8 * (n_slots + 1));
-		bf_emit(e, I_STX(BPF_DW, RFP, R0, slot));
-		if (S == 1) {
-			bf_emit(e, I_LDX(BPF_DW, n_slots ? R1 : R6, R0, 0));
-			if (n_slots)
-				bf_emit(e, I_ALU64_REG(BPF_AND, R6, R1));
-			bf_emit_jmp_imm(e, BPF_JEQ, R6, 0, none);
-		}
-		slots[n_slots++] = slot;
+		if (l->fmap[order[k]].used)
+			field_vec(e, l, idx, order[k], n_slots++, none);
 	}
 	if (!n_slots) {
 		/* no field tested: every member matches, the first wins */
 		ret32(e, 0);
 		goto tail;
 	}
-
-	/* 64 data words per summary word: skipped when the AND of the
-	 * summary words is zero, else ANDed word by word, the vectors'
-	 * pointers in r1..r6 (at most six fields), r7 counting words */
-	for (uint32_t s = 0; s < S; s++) {
-		bf_label loop = bf_label_new(e), next = bf_label_new(e);
-		bf_label found = bf_label_new(e);
-		uint32_t nw = W - 64 * s < 64 ? W - 64 * s : 64;
-
-		bf_emit(e, I_LDX(BPF_DW, R0, RFP, slots[0]));
-		bf_emit(e, I_LDX(BPF_DW, R0, R0, (int16_t)(8 * s)));
-		for (int i = 1; i < n_slots; i++) {
-			bf_emit(e, I_LDX(BPF_DW, R8, RFP, slots[i]));
-			bf_emit(e, I_LDX(BPF_DW, R8, R8, (int16_t)(8 * s)));
-			bf_emit(e, I_ALU64_REG(BPF_AND, R0, R8));
-		}
-		bf_emit_jmp_imm(e, BPF_JEQ, R0, 0, next);
-		for (int i = 0; i < n_slots; i++) {
-			bf_emit(e, I_LDX(BPF_DW, (uint8_t)(R1 + i), RFP,
-					 slots[i]));
-			bf_emit(e, I_ALU64_IMM(BPF_ADD, (uint8_t)(R1 + i),
-					       (int32_t)(8 * (S + 64 * s))));
-		}
-		bf_emit(e, I_MOV64_IMM(R7, 0));
-		bf_label_bind(e, loop);
-		bf_emit(e, I_LDX(BPF_DW, R0, R1, 0));
-		for (int i = 1; i < n_slots; i++) {
-			bf_emit(e, I_LDX(BPF_DW, R8, (uint8_t)(R1 + i), 0));
-			bf_emit(e, I_ALU64_REG(BPF_AND, R0, R8));
-		}
-		bf_emit_jmp_imm(e, BPF_JNE, R0, 0, found);
-		for (int i = 0; i < n_slots; i++)
-			bf_emit(e, I_ALU64_IMM(BPF_ADD, (uint8_t)(R1 + i), 8));
-		bf_emit(e, I_ALU64_IMM(BPF_ADD, R7, 1));
-		bf_label_ref(e, loop);
-		bf_emit_jmp_imm(e, BPF_JLT, R7, (int32_t)nw, loop);
-		bf_emit_ja(e, next);
-		/* member 64 * word + lowest set bit */
-		bf_label_bind(e, found);
-		bf_emit(e, I_MOV64_REG(R8, R7));
-		bf_emit(e, I_ALU64_IMM(BPF_ADD, R8, (int32_t)(64 * s)));
-		bf_emit(e, I_MOV64_REG(R1, R0));
-		lowest_bit(e);
-		bf_emit(e, I_ALU64_IMM(BPF_LSH, R8, 6));
-		bf_emit(e, I_ALU64_REG(BPF_ADD, R8, R1));
-		bf_emit(e, I_ALU64_IMM(BPF_LSH, R8, 1));
-		bf_emit(e, I_MOV64_REG(R0, R8));
-		bf_emit(e, I_EXIT());
-		bf_label_bind(e, next);
-	}
+	search(e, l, n_slots, false);
 tail:
 	bf_label_bind(e, none);
 	ret32(e, BF_LBVS_NONE);
 	bf_label_bind(e, slow);
-	ret32(e, BF_LBVS_SLOW);
+	if (l->slow_vec && any_need)
+		emit_slow(e, l, idx, none);
+	else
+		ret32(e, BF_LBVS_SLOW);
 }

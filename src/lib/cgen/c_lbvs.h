@@ -21,6 +21,15 @@
 #define BF_LBVS_NONE 0xffffffffu
 #define BF_LBVS_SLOW 0xfffffffeu
 
+/* After bf_lbvs_build(), before bf_lbvs_maps(): if every packet that is
+ * not plain can be classified by vectors (IPv4; per protocol, every
+ * member that reads its transport header does so in one way, after its
+ * address and protocol tests and before its port and flag tests), add the
+ * classes that needs and set l->slow_vec: then the classifier never
+ * returns BF_LBVS_SLOW and the members need no linear code. Returns 0 or
+ * -ENOMEM. */
+int bf_lbvs_slow_prepare(const struct bf_chain *chain, struct bf_lbvs *l);
+
 /* Maps of l (one per field tested, then the class vectors): appended to
  * *maps (n_maps entries, grown), their indexes in prog->maps written to
  * idx[field] and idx[BF_LBVS_FIELD_COUNT], numbered from *next_idx.

@@ -1849,6 +1849,8 @@ static int lbvs_prepare(struct cg *c, struct cfn *f)
 		return 0;
 	f->lbvs_on = true;
 	r = bf_lbvs_build(f->chain, l);
+	if (!r && !getenv("BPFILTER_LBVS_LINEAR_SLOW"))
+		r = bf_lbvs_slow_prepare(f->chain, l);
 	if (!r)
 		r = bf_lbvs_maps(l, &c->xmaps, &c->n_xmaps, &c->n_maps,
 				 f->lbvs_idx);
@@ -1866,7 +1868,8 @@ static int lbvs_prepare(struct cg *c, struct cfn *f)
 	for (size_t k = n0; k < c->n_xmaps; k++)
 		c->xmap_idx[k] = (uint32_t)(i0 + k - n0);
 	f->lbvs_fast = bf_label_new(&c->e);
-	for (size_t m = 0; m < l->n_members; m++) {
+	/* slow_vec: the classifier decides every packet, no linear code */
+	for (size_t m = 0; m < l->n_members && !l->slow_vec; m++) {
 		unsigned int rc =
 			rule_cost(&f->chain->rules[l->member_rule[m]]);
 

@@ -93,6 +93,18 @@ struct bf_lbvs {
 	struct bf_lbvs_fmap fmap[BF_LBVS_FIELD_COUNT];
 	uint32_t n_classes;
 	uint64_t *vectors; /* n_classes * bf_lbvs_value_words() */
+	/* Filled by bf_lbvs_slow_prepare() (cgen/c_lbvs.h): packets that
+	 * are not plain classified by vectors too, without the members'
+	 * linear code (slow_vec): n_slow protocols (those with need[]),
+	 * each with the classes of the members that read its transport
+	 * header (rd) and of the others (nrd). */
+	bool slow_vec;
+	size_t n_slow;
+	struct bf_lbvs_slow {
+		uint8_t proto;
+		bool frag1; /* its readers hotdrop IPv4 fragment offset 1 */
+		uint32_t rd, nrd;
+	} slow[8];
 };
 
 /* The members of `chain` (after fold: rules of `groups` are not members).
