@@ -68,6 +68,7 @@ enum bf_nft_dtype {
 	BF_NFT_DT_ECN,
 	BF_NFT_DT_VERDICT,
 	BF_NFT_DT_IFTYPE, /* iface_type: ARPHRD_* (meta iiftype/oiftype) */
+	BF_NFT_DT_FIBTYPE, /* fib_addrtype: RTN_* (fib daddr type) */
 	BF_NFT_DT_COUNT,
 };
 

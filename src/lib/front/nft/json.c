@@ -134,6 +134,25 @@ static bool put_expr(struct jctx *c, json_t *e, bool quote)
 			fprintf(c->out, "%s %s", p, f);
 			return true;
 		}
+		if (!strcmp(k, "fib")) {
+			/* {"fib": {"result": "type", "flags": ["daddr"]}}:
+			 * fib daddr type, the one form parse.c takes */
+			json_t *fl = json_object_get(v, "flags");
+			const char *res = jstr(v, "result");
+			const char *f0 = json_is_array(fl) &&
+							 json_array_size(fl) == 1 ?
+						 json_string_value(
+							 json_array_get(fl, 0)) :
+						 json_string_value(fl);
+			if (!res || !f0 || strcmp(res, "type") ||
+			    strcmp(f0, "daddr")) {
+				unsup(c, "fib expressions other than fib daddr "
+					 "type");
+				return false;
+			}
+			fputs("fib daddr type", c->out);
+			return true;
+		}
 		if (!strcmp(k, "meta") || !strcmp(k, "ct")) {
 			const char *key = jstr(v, "key");
 			if (!key || json_object_get(v, "dir") ||

@@ -224,6 +224,13 @@ int nft_kernel_chains(const struct bf_nft_table *t, bool *kern, bool *filt);
  * chain that is lowered (filt), into errs. 0 or -ENOMEM. */
 int nft_kernel_check(const struct bf_nft *nft, struct nft_errs *errs);
 
+/* ---- fib.c ---- */
+
+/* `fib daddr type` compared (== or, neg, !=) with element el, for a rule
+ * of family: m filled (BF_MATCH_ADDRTYPE), or -EOPNOTSUPP with *why. */
+int nft_fib_match(const struct bf_nft_expr *el, enum bf_family family,
+		  bool neg, struct bf_match *m, const char **why);
+
 /* ---- place.c ---- */
 
 /* The BF_NF_POINT() bits of the (family, hook) pairs where the view has

@@ -283,6 +283,21 @@ static struct bf_nft_expr *parse_field(struct parser *p)
 		advance(p);
 		return field_expr(p, f, &loc);
 	}
+	if (!strcmp(proto, "fib") && peek(p, 1)->type == NFT_T_WORD &&
+	    !strcmp(peek(p, 1)->text, "daddr") &&
+	    peek(p, 2)->type == NFT_T_WORD &&
+	    !strcmp(peek(p, 2)->text, "type")) {
+		/* fib daddr type (fib.c); other fib forms are unsupported */
+		advance(p);
+		advance(p);
+		advance(p);
+		return field_expr(p, nft_field_find("fib", "daddr type"), &loc);
+	}
+	if (!strcmp(proto, "fib")) {
+		nft_unsupported(&p->errs, &loc,
+				"'fib' expressions other than fib daddr type");
+		return NULL;
+	}
 	if (nft_proto_known(proto) < 0) {
 		nft_unsupported(&p->errs, &loc, "'%s' expressions", proto);
 		return NULL;

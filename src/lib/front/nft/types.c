@@ -37,6 +37,14 @@ static const struct nft_sym ctdir_syms[] = {
 };
 
 /* nft's arphrd table (datatype iface_type) */
+/* RTN_* as nft's fib_addr_type names them */
+static const struct nft_sym fibtype_syms[] = {
+	{ "unspec", 0 },      { "unicast", 1 },	    { "local", 2 },
+	{ "broadcast", 3 },   { "anycast", 4 },	    { "multicast", 5 },
+	{ "blackhole", 6 },   { "unreachable", 7 }, { "prohibit", 8 },
+	{ NULL, 0 },
+};
+
 static const struct nft_sym iftype_syms[] = {
 	{ "ether", 1 },	     { "ppp", 512 }, { "ipip", 768 },  { "ipip6", 769 },
 	{ "loopback", 772 }, { "sit", 776 }, { "ipgre", 778 }, { NULL, 0 },
@@ -189,6 +197,7 @@ static const struct nft_dtype_desc dtypes[BF_NFT_DT_COUNT] = {
 	[BF_NFT_DT_ECN] = { "ecn", 2, ecn_syms, false, true },
 	[BF_NFT_DT_VERDICT] = { "verdict", 32, NULL, false, false },
 	[BF_NFT_DT_IFTYPE] = { "iface_type", 16, iftype_syms, false, true },
+	[BF_NFT_DT_FIBTYPE] = { "fib_addrtype", 32, fibtype_syms, false, true },
 };
 _Static_assert(ARRAY_SIZE(dtypes) == BF_NFT_DT_COUNT, "dtype table");
 
@@ -326,6 +335,9 @@ static const struct bf_nft_field fields[] = {
 	CT("status", BF_NFT_DT_CTSTATUS, 32, BF_NFT_CT_STATUS),
 	CT("mark", BF_NFT_DT_MARK, 32, BF_NFT_CT_MARK),
 	CT("direction", BF_NFT_DT_CTDIR, 8, BF_NFT_CT_DIRECTION),
+	/* `fib daddr type`, the one fib form parsed (fib.c lowers it) */
+	{ "fib", "daddr type", BF_NFT_DT_FIBTYPE, BF_NFT_BASE_NONE, 0, 32, 0,
+	  -1, 0 },
 };
 
 const struct bf_nft_field *nft_field_find(const char *proto, const char *name)
