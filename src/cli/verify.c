@@ -18,6 +18,7 @@
 
 #include "bpfilter/bpfilter.h"
 #include "bpfilter/front_ipt.h"
+#include "bpfilter/front_nft.h"
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
 #include "bpfilter/verify.h"
@@ -84,6 +85,9 @@ struct verify {
 	int force_family; /* -1: from the file */
 	struct vcase cases[MAX_CASES];
 	int n_cases;
+	/* BF_VERIFY_AGAINST=FILE.nft: the bpfilter side of nft rulesets
+	 * applies that file instead (the harness's own tests) */
+	const char *against_nft;
 };
 
 struct unsup_ctx {
@@ -324,6 +328,147 @@ static bool parses_as(const char *text, const char *name, enum bf_family fam)
 	return ok;
 }
 
+/* The nft front end's messages while an nft ruleset is lowered: kept
+ * for the report, and passed on to the CLI's log unless --report. */
+struct nft_msgs {
+	char buf[1024];
+	size_t len;
+	bf_log_fn fn;
+	void *data;
+	bool quiet;
+	struct mods *mods;
+};
+
+static void nft_collect(enum bf_log_level level, const char *msg, void *data)
+{
+	struct nft_msgs *m = data;
+	const char *u = strstr(msg, "unsupported: ");
+	int n;
+
+	if (!m->quiet && m->fn)
+		m->fn(level, msg, m->data);
+	if (level > BF_LOG_WARN)
+		return;
+	n = snprintf(m->buf + m->len, sizeof(m->buf) - m->len, "%s%s",
+		     m->len ? "; " : "", msg);
+	if (n > 0 && (size_t)n < sizeof(m->buf) - m->len)
+		m->len += (size_t)n;
+	if (u) {
+		/* "unsupported: limit in a rule for both..." counts as
+		 * "nft: limit" */
+		char what[40];
+		size_t k = 0;
+
+		u += strlen("unsupported: ");
+		k = (size_t)snprintf(what, sizeof(what), "nft: ");
+		/* "meta iiftype has no...", "chain pre: ...", "limit in a
+		 * rule ...": up to the reason */
+		while (*u && !strchr(",(:", *u) && strncmp(u, " has ", 5) &&
+		       strncmp(u, " in ", 4) && k + 1 < sizeof(what))
+			what[k++] = *u++;
+		what[k] = '\0';
+		mods_add(m->mods, what, 1);
+	}
+}
+
+/* What the kernel's nftables loads (`nft -f` in the scratch namespaces):
+ * the file without `flush ruleset` (the engine's own conntrack table
+ * lives there), lines kept so that errors point at the file's. */
+static char *nft_reference(const char *text)
+{
+	char *out = malloc(strlen(text) + 1), *o = out;
+	const char *p = text;
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		const char *eol = strchrnul(p, '\n'), *q = p;
+
+		while (q < eol && (*q == ' ' || *q == '\t'))
+			q++;
+		if (strncmp(q, "flush ruleset", 13)) {
+			memcpy(o, p, (size_t)(eol - p));
+			o += eol - p;
+		}
+		if (*eol)
+			*o++ = '\n';
+		p = *eol ? eol + 1 : eol;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* An nft ruleset (FILE.nft): the reference is the kernel's nftables with
+ * the file, the bpfilter side applies the file, and the probes come from
+ * the IR it lowers to, once per family it has tables for (the method of
+ * tests/diff/diff_nft.c). A file the nft front end refuses is a refused
+ * case with its reasons. */
+static void run_nft(struct verify *v, const char *path, const char *text,
+		    int fam)
+{
+	struct nft_msgs msgs = { .quiet = v->report };
+	_cleanup_free_ char *ref = nft_reference(text);
+	struct bf_verify_opts saved = v->opts;
+	struct bf_ruleset *rs = bf_ruleset_new();
+	struct bf_nft *nft = NULL;
+	struct mods mods = { 0 };
+	int r = -ENOMEM;
+
+	msgs.mods = &mods;
+	bf_log_get(&msgs.fn, &msgs.data);
+	bf_log_set(nft_collect, &msgs);
+	if (ref && rs) {
+		r = bf_nft_parse_str(text, path, &nft);
+		if (!r)
+			r = bf_nft_lower(nft, rs);
+	}
+	bf_log_set(msgs.fn, msgs.data);
+	bf_nft_free(&nft);
+	if (r) {
+		struct vcase *c = &v->cases[v->n_cases];
+
+		if (v->n_cases < MAX_CASES) {
+			v->n_cases++;
+			memset(c, 0, sizeof(*c));
+			snprintf(c->name, sizeof(c->name), "%s", path);
+			c->family = fam >= 0 ? (enum bf_family)fam :
+					       BF_FAMILY_INET4;
+			c->status = VERIFY_REFUSED;
+			set_why(c, msgs.len ? msgs.buf : strerror(-r));
+			c->mods = mods;
+			if (!c->mods.n)
+				mods_add(&c->mods, "(nft front end)", 1);
+			if (!v->report)
+				printf("REFUSED %s by the nft front end: %s\n",
+				       path, c->why);
+		}
+		bf_ruleset_free(&rs);
+		return;
+	}
+	v->opts.sides[0] = "nftables";
+	v->opts.sides[1] = "bpfilter";
+	v->opts.n_sides = 2;
+	v->opts.side_text[0] = ref;
+	v->opts.side_text[1] = v->against_nft ? v->against_nft : text;
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		char *ipt = NULL;
+		size_t len = 0;
+		FILE *t;
+
+		if ((fam >= 0 && f != fam) || !(rs->families & (1u << f)))
+			continue;
+		t = open_memstream(&ipt, &len);
+		if (!t)
+			break;
+		bf_ipt_print(t, rs, (enum bf_family)f, 0);
+		fclose(t);
+		run_one(v, path, ipt, (enum bf_family)f, rs);
+		free(ipt);
+	}
+	v->opts = saved;
+	bf_ruleset_free(&rs);
+}
+
 /* An iptables-save file: IPv4 unless -6, "ip6" in its name, or it parses
  * only as IPv6. */
 static void run_save(struct verify *v, const char *path, const char *text,
@@ -381,7 +526,9 @@ static int run_path(struct verify *v, const char *path, int fam)
 	text = bf_verify_read_file(path);
 	if (!text)
 		return cli_error("cannot read %s: %s", path, strerror(errno));
-	if (is_command_file(text)) {
+	if (strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".nft")) {
+		run_nft(v, path, text, fam);
+	} else if (is_command_file(text)) {
 		int saved = v->force_family;
 
 		v->force_family = fam;
@@ -583,7 +730,14 @@ int cli_verify(int argc, char **argv)
 	}
 	/* The harness's own tests: the last side loads another ruleset
 	 * (its filter table), so that mismatches exist. */
-	if (getenv("BF_VERIFY_AGAINST")) {
+	env = getenv("BF_VERIFY_AGAINST");
+	if (env && strlen(env) > 4 && !strcmp(env + strlen(env) - 4, ".nft")) {
+		against = bf_verify_read_file(env);
+		if (!against)
+			return cli_error("BF_VERIFY_AGAINST: cannot read %s",
+					 env);
+		v->against_nft = against;
+	} else if (env) {
 		_cleanup_free_ char *t =
 			bf_verify_read_file(getenv("BF_VERIFY_AGAINST"));
 

@@ -868,6 +868,11 @@ static int eval_probe(const struct run *run, const struct dprobe *p,
 		snprintf(pkt.oif, sizeof(pkt.oif), "%s",
 			 run->topo.name[p->out_if]);
 	pkt.ctstate = ctbits[p->ct];
+	/* without a conntrack entry there is nothing else to know of it
+	 * (ct mark, status, direction: no match); with one, its status
+	 * and mark are the scratch host's, not known here */
+	if (p->ct == DCT_INVALID || p->ct == DCT_UNTRACKED)
+		pkt.known |= BF_EVAL_KNOW_CT;
 	return bf_eval(run->rs, p->hook, &pkt, NULL, NULL, res);
 }
 
@@ -878,7 +883,14 @@ static void print_eval(const struct run *run, const struct dprobe *p, int r,
 		return;
 	fprintf(run->out, "    IR interpreter (bpfilter trace)%s: ",
 		p->pkt.n > 1 ? " on the first fragment" : "");
-	if (r == -EOPNOTSUPP) {
+	if (r == -EOPNOTSUPP && res->stateful) {
+		/* a limit: its outcome depends on the packets before */
+		fprintf(run->out, "%s of %s:%d depends on state\n",
+			bf_match_name(res->match->type),
+			res->rule && res->rule->file ? res->rule->file :
+						       run->name,
+			res->rule ? res->rule->line : 0);
+	} else if (r == -EOPNOTSUPP) {
 		fprintf(run->out, "does not model %s of %s:%d\n",
 			res->match ? bf_match_name(res->match->type) :
 				     "the target",
