@@ -354,9 +354,9 @@ static void run_case(void **state)
 		if (!probe_ir(nft, &rs)) {
 			multi = true;
 			r = 0;
-		} else {
+		} else if (!bf_nft_has_kernel_part(nft) || !msgs.len) {
 			msgs = first; /* every reason of the whole file */
-		}
+		} /* else the slots' reasons: the kernel's part is not one */
 	}
 	bf_log_set(ofn, odata);
 	bf_nft_free(&nft);
