@@ -228,6 +228,7 @@ static void test_points(void **state)
 		assert_true(seen);
 		json_decref(doc);
 	}
+	assert_int_equal(probe(e), PASS_OPEN_ONLY); /* still judging */
 
 	/* save --format nft: the input base chain only */
 	assert_int_equal(e2e_cli(&out, e->b, "save --format nft"), 0);
