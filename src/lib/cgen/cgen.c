@@ -1914,7 +1914,30 @@ static void lbvs_dispatch(struct cg *c, const struct cfn *f, size_t i, size_t a,
 	const struct bf_rule *rules = f->chain->rules;
 	size_t mid = a + 1, best = SIZE_MAX;
 	bf_label right;
+	uint64_t drop = 0;
+	bool ad = b - a > 1 && b - a <= 64;
 
+	/* up to 64 members, each ACCEPT or DROP: the verdict is bit r2 - a
+	 * of a constant, without a branch for the verifier to explore */
+	for (size_t k = a; k < b && ad; k++) {
+		enum bf_verdict_kind v = rules[i + k].verdict.kind;
+
+		ad = v == BF_VERDICT_ACCEPT || v == BF_VERDICT_DROP;
+		if (v == BF_VERDICT_DROP)
+			drop |= 1ull << (k - a);
+	}
+	if (ad) {
+		_Static_assert(BF_RC_DROP == BF_RC_ACCEPT + 1, "rc of a bit");
+		bf_emit_ld_imm64(&c->e, BF_R0, drop);
+		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R2));
+		if (a)
+			bf_emit(&c->e, I_ALU64_IMM(BPF_SUB, BF_R1, (int32_t)a));
+		bf_emit(&c->e, I_ALU64_REG(BPF_RSH, BF_R0, BF_R1));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_AND, BF_R0, 1));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R0, BF_RC_ACCEPT));
+		bf_emit(&c->e, I_EXIT());
+		return;
+	}
 	/* the run boundary nearest the middle */
 	for (size_t k = a + 1; k < b; k++) {
 		size_t d = k > (a + b) / 2 ? k - (a + b) / 2 : (a + b) / 2 - k;
@@ -1961,9 +1984,11 @@ static void lbvs_block(struct cg *c, struct cfn *f, size_t i, size_t n,
 		}
 		bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_FP, LBVS_SLOT));
 	}
+	/* r1 - 2 lo < 2 n (unsigned, in 64 bits: a result below 2 lo
+	 * wraps round to a huge value): one compare for both ends */
 	if (lo)
-		bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R1, (int32_t)(2 * lo), end);
-	bf_emit_jmp_imm(&c->e, BPF_JGE, BF_R1, (int32_t)(2 * (lo + n)), end);
+		bf_emit(&c->e, I_ALU64_IMM(BPF_SUB, BF_R1, (int32_t)(2 * lo)));
+	bf_emit_jmp_imm(&c->e, BPF_JGE, BF_R1, (int32_t)(2 * n), end);
 	if (hot) {
 		/* (in r2: a test of r1's bits would lose its bounds) */
 		bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R1));
@@ -1971,8 +1996,6 @@ static void lbvs_block(struct cg *c, struct cfn *f, size_t i, size_t n,
 		bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R2, 0, c->hotdrop_l);
 	}
 	bf_emit(&c->e, I_ALU64_IMM(BPF_RSH, BF_R1, 1));
-	if (lo)
-		bf_emit(&c->e, I_ALU64_IMM(BPF_SUB, BF_R1, (int32_t)lo));
 	bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R1));
 	bf_emit(&c->e, I_ALU64_IMM(BPF_LSH, BF_R1, 4));
 	bf_emit_counters_addr(&c->e, BF_R3, chain->rules[i].counter_idx * 16);
