@@ -520,11 +520,13 @@ static void search(struct bf_emit *e, const struct bf_lbvs *l, int n,
  * fragment that does not hotdrop, the first of that AND and the class of
  * the members that do not read it. */
 static void emit_slow(struct bf_emit *e, const struct bf_lbvs *l,
-		      const uint32_t idx[BF_LBVS_FIELD_COUNT + 1],
-		      bf_label none)
+		      const uint32_t idx[BF_LBVS_FIELD_COUNT + 1])
 {
 	static const int fields[] = { BF_LBVS_PROTO, BF_LBVS_DADDR,
 				      BF_LBVS_SADDR };
+	/* its own "none", after it: every jump forward (a jump back would
+	 * be padded, see search()) */
+	bf_label none = bf_label_new(e);
 	bf_label *at = calloc(l->n_slow, sizeof(*at));
 
 	if (!at) {
@@ -561,6 +563,8 @@ static void emit_slow(struct bf_emit *e, const struct bf_lbvs *l,
 		bf_emit_ja(e, none);
 	}
 	free(at);
+	bf_label_bind(e, none);
+	ret32(e, BF_LBVS_NONE);
 }
 
 void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
@@ -617,7 +621,7 @@ tail:
 	ret32(e, BF_LBVS_NONE);
 	bf_label_bind(e, slow);
 	if (l->slow_vec && any_need)
-		emit_slow(e, l, idx, none);
+		emit_slow(e, l, idx);
 	else
 		ret32(e, BF_LBVS_SLOW);
 }
