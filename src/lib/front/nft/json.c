@@ -134,6 +134,14 @@ static bool put_expr(struct jctx *c, json_t *e, bool quote)
 			fprintf(c->out, "%s %s", p, f);
 			return true;
 		}
+		if (!strcmp(k, "exthdr") && jstr(v, "name") &&
+		    jstr(v, "field") && !strcmp(jstr(v, "name"), "rt") &&
+		    !strcmp(jstr(v, "field"), "type") &&
+		    !json_object_get(v, "offset")) {
+			/* {"exthdr": {"name": "rt", "field": "type"}} */
+			fputs("rt type", c->out);
+			return true;
+		}
 		if (!strcmp(k, "fib")) {
 			/* {"fib": {"result": "type", "flags": ["daddr"]}}:
 			 * fib daddr type, the one form parse.c takes */

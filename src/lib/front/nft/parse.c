@@ -298,6 +298,14 @@ static struct bf_nft_expr *parse_field(struct parser *p)
 				"'fib' expressions other than fib daddr type");
 		return NULL;
 	}
+	if (!strcmp(proto, "rt") && (peek(p, 1)->type != NFT_T_WORD ||
+				     strcmp(peek(p, 1)->text, "type"))) {
+		/* routing header fields but the type, and nft_rt's route
+		 * keys (rt mtu, rt nexthop, rt classid, rt ipsec) */
+		nft_unsupported(&p->errs, &loc,
+				"'rt' expressions other than rt type");
+		return NULL;
+	}
 	if (nft_proto_known(proto) < 0) {
 		nft_unsupported(&p->errs, &loc, "'%s' expressions", proto);
 		return NULL;

@@ -335,6 +335,11 @@ static const struct bf_nft_field fields[] = {
 	CT("status", BF_NFT_DT_CTSTATUS, 32, BF_NFT_CT_STATUS),
 	CT("mark", BF_NFT_DT_MARK, 32, BF_NFT_CT_MARK),
 	CT("direction", BF_NFT_DT_CTDIR, 8, BF_NFT_CT_DIRECTION),
+	/* `rt type`: byte 2 of the IPv6 routing header that
+	 * ipv6_find_hdr() finds (nft_exthdr_ipv6_eval()), the one rt
+	 * field parsed (lower.c: BF_MATCH_RT with BF_RT_NFT) */
+	{ "rt", "type", BF_NFT_DT_INTEGER, BF_NFT_BASE_NONE, 16, 8, 0,
+	  BF_NFT_FAMILY_IP6, 0 },
 	/* `fib daddr type`, the one fib form parsed (fib.c lowers it) */
 	{ "fib", "daddr type", BF_NFT_DT_FIBTYPE, BF_NFT_BASE_NONE, 0, 32, 0,
 	  -1, 0 },
