@@ -88,6 +88,12 @@ struct bf_eval_pkt {
 	 * (IPS_* bits) and ctmark. */
 	bool ct_reply;
 	uint32_t ct_status, ctmark;
+	/* BF_EVAL_KNOW_ROUTE: the packet's route, as the netfilter
+	 * prologue reads it for addrtype (and nft's fib daddr type,
+	 * cgen/m_addrtype.c): IPv4, its RTN_* type (0xff: no route); IPv6,
+	 * the XT_ADDRTYPE bits LOCAL (1 << 2), ANYCAST (1 << 4),
+	 * UNREACHABLE (1 << 7) of its flags (no route: UNREACHABLE) */
+	uint8_t rt_type;
 };
 
 /* bf_eval_pkt.known */
@@ -96,6 +102,7 @@ enum bf_eval_know {
 	BF_EVAL_KNOW_L2 = 1 << 1,
 	BF_EVAL_KNOW_PKTTYPE = 1 << 2,
 	BF_EVAL_KNOW_CT = 1 << 3,
+	BF_EVAL_KNOW_ROUTE = 1 << 4,
 };
 
 /* Fill pkt from an L3 packet (IP header first) of `len` bytes as the

@@ -278,6 +278,38 @@ static int parse_more(struct trace *t, const char *kw, const char *arg)
 		p->known |= BF_EVAL_KNOW_CT;
 		return 0;
 	}
+	if (!strcmp(kw, "route")) {
+		/* the packet's route, as the prologue reads it for addrtype
+		 * and nft's fib daddr type (bf_eval_pkt.rt_type) */
+		static const char *const rtn[] = {
+			"unspec",    "unicast",	    "local",
+			"broadcast", "anycast",	    "multicast",
+			"blackhole", "unreachable", "prohibit",
+		};
+		bool v6 = p->family == BF_FAMILY_INET6;
+		size_t k;
+
+		if (!strcmp(arg, "none")) {
+			p->rt_type = v6 ? 1 << 7 : 0xff;
+			p->known |= BF_EVAL_KNOW_ROUTE;
+			return 0;
+		}
+		for (k = 1; k < ARRAY_SIZE(rtn); k++)
+			if (!strcmp(arg, rtn[k]))
+				break;
+		if (k == ARRAY_SIZE(rtn) ||
+		    (v6 && k != 1 && k != 2 && k != 4 && k != 7))
+			return cli_error("route needs %s or none",
+					 v6 ? "unicast, local, anycast, "
+					      "unreachable" :
+					      "unicast, local, broadcast, "
+					      "anycast, multicast, blackhole, "
+					      "unreachable, prohibit");
+		/* IPv6: the route's flags as XT_ADDRTYPE bits */
+		p->rt_type = !v6 ? (uint8_t)k : k == 1 ? 0 : (uint8_t)(1u << k);
+		p->known |= BF_EVAL_KNOW_ROUTE;
+		return 0;
+	}
 	if (!strcmp(kw, "limit")) {
 		if (strcmp(arg, "fresh"))
 			return cli_error("limit needs 'fresh' (every limit's "
@@ -287,7 +319,7 @@ static int parse_more(struct trace *t, const char *kw, const char *arg)
 	}
 	return cli_error("unknown packet keyword '%s' (flags, frag, ct, len, "
 			 "mark, ttl, smac, dmac, pkttype, ctmark, ctstatus, "
-			 "ctdir, limit)",
+			 "ctdir, route, limit)",
 			 kw);
 }
 
@@ -610,6 +642,10 @@ static const char *fact_needed(const struct bf_eval_pkt *p,
 	case BF_MATCH_CONNTRACK:
 		if (!(p->known & BF_EVAL_KNOW_CT))
 			return "ctmark, ctstatus or ctdir";
+		break;
+	case BF_MATCH_ADDRTYPE:
+		if (!(p->known & BF_EVAL_KNOW_ROUTE))
+			return "route TYPE";
 		break;
 	default:
 		break;
