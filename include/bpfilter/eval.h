@@ -76,10 +76,11 @@ struct bf_eval_pkt {
 	 * of the type when the device took a tag out, host order);
 	 * smac_ok and the source address mac_mt() / `ether saddr` read;
 	 * vlan_ok and the TCI of an 802.1Q tag the device took out (tc
-	 * only: the tag is gone at netfilter hooks). */
+	 * only: the tag is gone at netfilter hooks), and the type after
+	 * it (skb->protocol, nft's `vlan type`). */
 	bool eth_ok, smac_ok, vlan_ok;
 	uint8_t dmac[6], smac[6];
-	uint16_t ethtype, vlan_tci;
+	uint16_t ethtype, vlan_tci, vlan_type;
 	/* BF_EVAL_KNOW_PKTTYPE: as pkttype_mt() sees it (PACKET_*) */
 	uint8_t pkttype;
 	/* BF_EVAL_KNOW_CT: the conntrack entry. A packet has one when
