@@ -181,6 +181,9 @@ enum bf_vlan_field {
 	BF_VLAN_ID, /* bits 0-11 */
 	BF_VLAN_PCP, /* bits 13-15 */
 	BF_VLAN_DEI, /* bit 12 (cfi) */
+	/* the type after the tag (nft's `vlan type`), not in the TCI: lo,
+	 * hi are ethertypes in host order */
+	BF_VLAN_TYPE,
 };
 
 /* xt_limit's rate: the values limit_mt_check() derives from the user's
@@ -270,6 +273,9 @@ enum bf_ttl_op {
 
 #define BF_SET_NAME_MAX 32 /* IPSET_MAXNAMELEN, NUL included */
 #define BF_SET_DIM_MAX 6 /* IPSET_DIM_MAX */
+/* bf_match.u.set.vop */
+#define BF_SET_VOP_LOOKUP 1
+#define BF_SET_VOP_IS 2
 
 enum bf_statistic_mode {
 	BF_STATISTIC_RANDOM = 0,
@@ -339,6 +345,9 @@ enum bf_conntrack_flags {
 	BF_CT_REPLSRC_PORT = 1 << 10,
 	BF_CT_REPLDST_PORT = 1 << 11,
 	BF_CT_DIRECTION = 1 << 12, /* inverted: REPLY */
+	/* bpfilter's (nft `ct status == V`): ct->status equals status_mask;
+	 * no match without an entry, inverted or not */
+	BF_CT_STATUS_EQ = 1 << 13,
 };
 
 /* The kernel's state bits for u.conntrack.state_mask
@@ -371,6 +380,10 @@ enum bf_rt_flags {
 	BF_RT_RES = 0x08,
 	BF_RT_FST = 0x10,
 	BF_RT_FST_NSTRICT = 0x20,
+	/* bpfilter's (nft `rt type`, text --rt-nft): the type byte
+	 * compared when readable, else no match; no hotdrop, no length
+	 * check (nft_exthdr_ipv6_eval()); only with BF_RT_TYP */
+	BF_RT_NFT = 0x40,
 };
 enum bf_rt_invflags {
 	BF_RT_INV_TYP = 0x01,
@@ -542,6 +555,16 @@ struct bf_match {
 			/* xt_set revision 4 options beyond the lookup */
 			bool return_nomatch, no_update_counters,
 				no_update_subcounters;
+			/* nft verdict maps with chains (bf_set.nft_jmap,
+			 * doc/front-nft.md): BF_SET_VOP_LOOKUP holds when
+			 * the found element's verdict kind (data >> 24) is
+			 * a bit of vkinds, and keeps its data for the
+			 * BF_SET_VOP_IS matches of the dispatch chain the
+			 * rule jumps to, which hold when it equals vdata
+			 * (no lookup). 0: a plain lookup. */
+			uint8_t vop;
+			uint8_t vkinds;
+			uint32_t vdata;
 		} set;
 		struct {
 			enum bf_statistic_mode mode;

@@ -315,6 +315,15 @@ static void eval_one(struct bf_mx *x, struct bf_emit *e,
 		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, 0, t.out);
 		end_test(e, t, fail);
 	}
+	if (mf & BF_CT_STATUS_EQ) {
+		/* nft's cmp eq on the whole register (nft_ct_get_eval()) */
+		struct xtest t = in_test(e, inv & BF_CT_STATUS_EQ);
+
+		ct_read(e, x->off_ct_status, 4, fail);
+		ldp(e, BPF_W, BF_R1, S_BUF);
+		bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, ci->status_mask, t.out);
+		end_test(e, t, fail);
+	}
 	if (mf & BF_CT_EXPIRES) {
 		/* nf_ct_expires(ct) / HZ: max((s32)(timeout - (u32)jiffies),
 		 * 0) / HZ */

@@ -23,8 +23,10 @@
  *  - XDP: the frame as received, the tag in it (check.c keeps the vlan
  *    match from XDP: a tagged frame is not IP to the prologue).
  *
- * `vlan id|pcp|dei` (BF_MATCH_VLAN) come with nft's dependency `ether type
- * 8021q`: at tc the tag of vlan_proto 0x8100 in __sk_buff.vlan_tci; at
+ * `vlan id|pcp|dei|type` (BF_MATCH_VLAN) come with nft's dependency `ether
+ * type 8021q`: at tc the tag of vlan_proto 0x8100 in __sk_buff.vlan_tci,
+ * and the type after it, __sk_buff.protocol (nft_payload_copy_vlan()
+ * rebuilds the tag with skb->protocol as the encapsulated type); at
  * netfilter there is none (see above), pctx.vlan_ok stays 0.
  */
 #include <endian.h>
@@ -47,8 +49,12 @@ static void vlan_emit(struct bf_emit *e, const struct bf_match *m,
 
 	bf_emit(e, I_LDX(BPF_B, BF_R1, BF_R9, PCTX_OFF(vlan_ok)));
 	bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, 0, fail);
-	bf_emit(e, I_LDX(BPF_H, BF_R1, BF_R9, PCTX_OFF(vlan_tci)));
+	bf_emit(e, I_LDX(BPF_H, BF_R1, BF_R9,
+			 m->u.vlan.field == BF_VLAN_TYPE ? PCTX_OFF(vlan_type) :
+							   PCTX_OFF(vlan_tci)));
 	switch (m->u.vlan.field) {
+	case BF_VLAN_TYPE:
+		break;
 	case BF_VLAN_PCP:
 		bf_emit(e, I_ALU32_IMM(BPF_RSH, BF_R1, 13));
 		break;
@@ -184,6 +190,13 @@ void bf_ether_l2(struct bf_emit *e, bool tc)
 			I_LDX(BPF_W, BF_R2, BF_R6,
 			      (int16_t)offsetof(struct __sk_buff, vlan_tci)));
 		bf_emit(e, I_STX(BPF_H, BF_R9, BF_R2, PCTX_OFF(vlan_tci)));
+		/* `vlan type`: nft_payload_copy_vlan() puts skb->protocol
+		 * after the tag it rebuilds */
+		bf_emit(e,
+			I_LDX(BPF_W, BF_R2, BF_R6,
+			      (int16_t)offsetof(struct __sk_buff, protocol)));
+		bf_emit(e, I_BE(BF_R2, 16));
+		bf_emit(e, I_STX(BPF_H, BF_R9, BF_R2, PCTX_OFF(vlan_type)));
 		bf_emit(e, I_MOV64_IMM(BF_R2, 1));
 		bf_emit(e, I_STX(BPF_B, BF_R9, BF_R2, PCTX_OFF(vlan_ok)));
 		bf_label_bind(e, untagged);

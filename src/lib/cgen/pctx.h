@@ -87,7 +87,13 @@ struct bf_pctx {
 	/* netfilter, for nft's meta iif/oif (m_nftlimit.c): the index of
 	 * state->in / state->out, 0 without a device */
 	uint32_t ifindex_in;
-	uint32_t ifindex_out;
+	union {
+		uint32_t ifindex_out;
+		/* tc (no state->out there): the type after an 802.1Q tag
+		 * the device took out, skb->protocol in host order (nft's
+		 * `vlan type`, cgen/m_ether.c) */
+		uint16_t vlan_type;
+	};
 	/* nft's `ether daddr` / `ether type` (cgen/m_ether.c), filled only
 	 * when a compiled rule has them: eth_ok says the link-layer header
 	 * was read (the destination address as on the wire, the type in

@@ -20,6 +20,7 @@
  *   -m nftether [!] --nft-ether-daddr XX:XX:XX:XX:XX:XX |
  *               [!] --nft-ether-type 0xHHHH |
  *               [!] --nft-vlan-id|--nft-vlan-pcp|--nft-vlan-dei N[:M]
+ *               [!] --nft-vlan-type 0xT[:0xU]
  *       BF_MATCH_ETH_DADDR / BF_MATCH_ETH_TYPE / BF_MATCH_VLAN: nft's
  *       `ether daddr|type`, `vlan id|pcp|dei` (one per instance).
  * The option names are unique among all modules: iptables hands an
@@ -253,7 +254,8 @@ enum {
 	ETH_TYPE,
 	ETH_VLAN_ID,
 	ETH_VLAN_PCP,
-	ETH_VLAN_DEI
+	ETH_VLAN_DEI,
+	ETH_VLAN_TYPE,
 };
 
 const struct ipt_modopt ipt_nftether_opts[] = {
@@ -262,6 +264,7 @@ const struct ipt_modopt ipt_nftether_opts[] = {
 	{ "nft-vlan-id", 1, ETH_VLAN_ID, true, false },
 	{ "nft-vlan-pcp", 1, ETH_VLAN_PCP, true, false },
 	{ "nft-vlan-dei", 1, ETH_VLAN_DEI, true, false },
+	{ "nft-vlan-type", 1, ETH_VLAN_TYPE, true, false },
 	{ NULL },
 };
 
@@ -269,15 +272,18 @@ static const char *const vlan_opt[] = {
 	[BF_VLAN_ID] = "nft-vlan-id",
 	[BF_VLAN_PCP] = "nft-vlan-pcp",
 	[BF_VLAN_DEI] = "nft-vlan-dei",
+	[BF_VLAN_TYPE] = "nft-vlan-type",
 };
 
 static int vlan_parse(struct ipt_rule_ctx *ctx, struct bf_match *m, int id,
 		      const char *arg)
 {
-	static const unsigned int max[] = { 4095, 7, 1 };
-	enum bf_vlan_field fl = id == ETH_VLAN_ID  ? BF_VLAN_ID :
-				id == ETH_VLAN_PCP ? BF_VLAN_PCP :
-						     BF_VLAN_DEI;
+	static const unsigned int max[] = { 4095, 7, 1, 0xffff };
+	enum bf_vlan_field fl = id == ETH_VLAN_ID   ? BF_VLAN_ID :
+				id == ETH_VLAN_PCP  ? BF_VLAN_PCP :
+				id == ETH_VLAN_TYPE ? BF_VLAN_TYPE :
+						      BF_VLAN_DEI;
+	int base = fl == BF_VLAN_TYPE ? 0 : 10;
 	const char *colon = strchr(arg, ':');
 	unsigned long long lo, hi;
 	char buf[8];
@@ -287,9 +293,9 @@ static int vlan_parse(struct ipt_rule_ctx *ctx, struct bf_match *m, int id,
 		buf[colon - arg] = '\0';
 	}
 	if (colon ? (size_t)(colon - arg) >= sizeof(buf) ||
-			    !ipt_strtoui(buf, 0, max[fl], 10, &lo) ||
-			    !ipt_strtoui(colon + 1, lo, max[fl], 10, &hi) :
-		    !ipt_strtoui(arg, 0, max[fl], 10, &lo)) {
+			    !ipt_strtoui(buf, 0, max[fl], base, &lo) ||
+			    !ipt_strtoui(colon + 1, lo, max[fl], base, &hi) :
+		    !ipt_strtoui(arg, 0, max[fl], base, &lo)) {
 		ipt_err(ctx, "nftether: bad value for \"--%s\": \"%s\"",
 			vlan_opt[fl], arg);
 		return -EINVAL;
@@ -357,10 +363,16 @@ void ipt_nftether_print(FILE *out, const struct bf_rule *rule,
 	const uint8_t *a = m->u.mac.addr;
 
 	if (m->type == BF_MATCH_VLAN) {
-		fprintf(out, "%s --%s %u", m->neg ? " !" : "",
-			vlan_opt[m->u.vlan.field], m->u.vlan.lo);
-		if (m->u.vlan.hi != m->u.vlan.lo)
-			fprintf(out, ":%u", m->u.vlan.hi);
+		const char *fmt = m->u.vlan.field == BF_VLAN_TYPE ? "0x%04x" :
+								    "%u";
+
+		fprintf(out, "%s --%s ", m->neg ? " !" : "",
+			vlan_opt[m->u.vlan.field]);
+		fprintf(out, fmt, m->u.vlan.lo);
+		if (m->u.vlan.hi != m->u.vlan.lo) {
+			fputc(':', out);
+			fprintf(out, fmt, m->u.vlan.hi);
+		}
 		return;
 	}
 	if (m->type == BF_MATCH_ETH_TYPE) {
