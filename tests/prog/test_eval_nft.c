@@ -6,7 +6,8 @@
  * protocol matches (bf_match.nft: no hotdrop, NFT_BREAK on short headers,
  * nft's view of fragments and of AH), `th sport|dport`, `meta iif|oif`,
  * `ether daddr|saddr|type`, `vlan id|pcp|dei`, `meta pkttype`,
- * `ct mark|status|direction|state` and `limit rate` (a token bucket,
+ * `ct mark|status|direction|state`, addrtype (nft's `fib daddr type`)
+ * and `limit rate` (a token bucket,
  * evaluated by the interpreter at the monotonic time read just before
  * each run; the rates are chosen so that the microseconds between that
  * reading and the program's own cannot change an outcome).
@@ -272,6 +273,31 @@ static void random_rule(struct bf_rule *r, const struct where *w,
 		}
 		add(r, &m);
 	}
+	if (chance(12)) {
+		/* addrtype (nft's fib daddr type lowers to it): address
+		 * types anywhere, the route's at nf INPUT */
+		bool route = nf && w->hook == BF_HOOK_INPUT && chance(70);
+
+		m = pu_m(BF_MATCH_ADDRTYPE, false);
+		if (v6) {
+			static const uint16_t t6[] = { 1 << 0, 1 << 1, 1 << 5 };
+
+			m.u.addrtype.source = chance(50) ? t6[below(3)] : 0;
+			m.u.addrtype.dest = route ? (uint16_t)(chance(50) ?
+								       1 << 2 :
+								       1 << 7) :
+						    t6[below(3)];
+		} else {
+			m.u.addrtype.source = chance(40) ? 1 << 5 : 0;
+			m.u.addrtype.dest =
+				route ? (uint16_t)(1 << 2 | 1 << 1) : 1 << 5;
+		}
+		if (chance(40))
+			m.u.addrtype.flags |= BF_ADDRTYPE_INVERT_SOURCE;
+		if (chance(40))
+			m.u.addrtype.flags |= BF_ADDRTYPE_INVERT_DEST;
+		add(r, &m);
+	}
 	if (chance(15))
 		nft_limit(r);
 	switch (below(9)) {
@@ -500,7 +526,10 @@ static bool compare(const struct bf_ruleset *rs, const struct where *w,
 	assert_true(prog->n_counters <= ARRAY_SIZE(want));
 	assert_int_equal(bf_eval_pkt_parse(&ep, w->fam, p.b, p.len), 0);
 	ep.known = BF_EVAL_KNOW_IFINDEX | BF_EVAL_KNOW_L2 |
-		   BF_EVAL_KNOW_PKTTYPE | BF_EVAL_KNOW_CT;
+		   BF_EVAL_KNOW_PKTTYPE | BF_EVAL_KNOW_CT | BF_EVAL_KNOW_ROUTE;
+	/* no route (skb_dst) under BPF_PROG_TEST_RUN: IPv4 0xff, IPv6
+	 * UNREACHABLE (cgen/mext.c) */
+	ep.rt_type = w->fam == BF_FAMILY_INET6 ? 1 << 7 : 0xff;
 	if (w->attach == BF_ATTACH_NF) {
 		/* see the head comment; pkt_type as eth_type_trans() on
 		 * the loopback device gives it to pu_run()'s frame
@@ -651,7 +680,7 @@ static void test_random(void **state)
 		"%u packets compared (%u tagged frames), %u "
 		"mismatching; matches: th %u, iif/oif %u, ether %u, "
 		"mac %u, vlan %u, pkttype %u, connmark %u, conntrack "
-		"%u, nft limit %u\n",
+		"%u, nft limit %u, addrtype %u\n",
 		sx.runs, sx.tagged, sx.failures,
 		sx.per_type[BF_MATCH_TH_SPORT] + sx.per_type[BF_MATCH_TH_DPORT],
 		sx.per_type[BF_MATCH_IIF] + sx.per_type[BF_MATCH_OIF],
@@ -660,7 +689,8 @@ static void test_random(void **state)
 		sx.per_type[BF_MATCH_MAC], sx.per_type[BF_MATCH_VLAN],
 		sx.per_type[BF_MATCH_PKTTYPE], sx.per_type[BF_MATCH_CONNMARK],
 		sx.per_type[BF_MATCH_CONNTRACK],
-		sx.per_type[BF_MATCH_NFT_LIMIT]);
+		sx.per_type[BF_MATCH_NFT_LIMIT],
+		sx.per_type[BF_MATCH_ADDRTYPE]);
 	assert_int_equal(sx.failures, 0);
 	assert_true(sx.runs > 0);
 }

@@ -206,6 +206,14 @@ static void test_facts(void **state)
 	assert_int_equal(run(rs, &p, NULL, 0), 1);
 	rs->chains[0].rules[0].matches[0].u.vlan.hi = 0x122;
 	assert_int_equal(run(rs, &p, NULL, 0), 0);
+	/* vlan type: the type after the tag */
+	rs->chains[0].rules[0].matches[0].u.vlan.field = BF_VLAN_TYPE;
+	rs->chains[0].rules[0].matches[0].u.vlan.lo = 0x0800;
+	rs->chains[0].rules[0].matches[0].u.vlan.hi = 0x0800;
+	p.vlan_type = 0x86dd;
+	assert_int_equal(run(rs, &p, NULL, 0), 0);
+	p.vlan_type = 0x0800;
+	assert_int_equal(run(rs, &p, NULL, 0), 1);
 	bf_ruleset_free(&rs);
 
 	/* mac: the source address, none: no match even with ! */
@@ -302,13 +310,46 @@ static void test_ct(void **state)
 	bf_ruleset_free(&rs);
 }
 
+static void test_addrtype(void **state)
+{
+	struct bf_match m = { .type = BF_MATCH_ADDRTYPE };
+	struct bf_eval_pkt p = pkt();
+	struct bf_ruleset *rs;
+	struct bf_match *rm;
+
+	(void)state;
+	/* IPv4 --dst-type LOCAL: the route's type */
+	m.u.addrtype.dest = 1 << 2;
+	rs = one_rule(&m);
+	rm = &rs->chains[0].rules[0].matches[0];
+	assert_int_equal(run(rs, &p, NULL, 0), -EOPNOTSUPP);
+	p.known = BF_EVAL_KNOW_ROUTE;
+	p.rt_type = 2; /* RTN_LOCAL */
+	assert_int_equal(run(rs, &p, NULL, 0), 1);
+	p.rt_type = 1; /* RTN_UNICAST */
+	assert_int_equal(run(rs, &p, NULL, 0), 0);
+	rm->u.addrtype.flags = BF_ADDRTYPE_INVERT_DEST;
+	assert_int_equal(run(rs, &p, NULL, 0), 1);
+	/* no route: no match, inverted or not */
+	p.rt_type = 0xff;
+	assert_int_equal(run(rs, &p, NULL, 0), 0);
+	/* MULTICAST alone: the address (192.0.2.2 is not 224/4), no
+	 * route needed */
+	rm->u.addrtype.dest = 1 << 5;
+	p.known = 0;
+	assert_int_equal(run(rs, &p, NULL, 0), 1);
+	/* --src-type LOCAL: refused by the program, not modelled */
+	rm->u.addrtype.source = 1 << 2;
+	assert_int_equal(run(rs, &p, NULL, 0), -EOPNOTSUPP);
+	bf_ruleset_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_nft_limit),
-		cmocka_unit_test(test_th),
-		cmocka_unit_test(test_facts),
-		cmocka_unit_test(test_ct),
+		cmocka_unit_test(test_nft_limit), cmocka_unit_test(test_th),
+		cmocka_unit_test(test_facts),	  cmocka_unit_test(test_ct),
+		cmocka_unit_test(test_addrtype),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

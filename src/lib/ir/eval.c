@@ -130,6 +130,7 @@ bool bf_eval_models(enum bf_match_type type)
 	case BF_MATCH_PKTTYPE:
 	case BF_MATCH_CONNMARK:
 	case BF_MATCH_CONNTRACK: /* state, status and direction only */
+	case BF_MATCH_ADDRTYPE: /* as compiled (nft's fib daddr type too) */
 	case BF_MATCH_NFT_LIMIT: /* with state (bf_eval_at()) */
 		return true;
 	default:
@@ -279,7 +280,8 @@ static enum mres match_conntrack(const struct bf_eval_pkt *p,
 	uint32_t state;
 
 	if (!known(p, BF_EVAL_KNOW_CT) ||
-	    (mf & ~(BF_CT_STATE | BF_CT_STATUS | BF_CT_DIRECTION)))
+	    (mf &
+	     ~(BF_CT_STATE | BF_CT_STATUS | BF_CT_DIRECTION | BF_CT_STATUS_EQ)))
 		return M_UNMODELLED;
 	if (!entry) {
 		/* no entry: the state test alone (UNTRACKED or INVALID),
@@ -311,7 +313,93 @@ static enum mres match_conntrack(const struct bf_eval_pkt *p,
 	if ((mf & BF_CT_STATUS) &&
 	    ((p->ct_status & ci->status_mask) != 0) == !!(inv & BF_CT_STATUS))
 		return M_FAIL;
+	if ((mf & BF_CT_STATUS_EQ) &&
+	    (p->ct_status == ci->status_mask) == !!(inv & BF_CT_STATUS_EQ))
+		return M_FAIL;
 	return M_MATCH;
+}
+
+#define AT_UNSPEC (1u << 0)
+#define AT_UNICAST (1u << 1)
+#define AT_MULTICAST (1u << 5)
+#define AT_ROUTE ((1u << 2) | (1u << 4) | (1u << 7))
+
+/* match_type6() as cgen/m_addrtype.c's type6(): every type asked for
+ * holds; the route's types from the fact. -1: the fact is missing. */
+static int type6(const struct bf_eval_pkt *p, const uint8_t *a, uint16_t mask)
+{
+	static const uint8_t zero[16] = { 0 };
+	static const uint8_t mapped[4] = { 0, 0, 0xff, 0xff };
+
+	if ((mask & AT_MULTICAST) && a[0] != 0xff)
+		return 0;
+	if ((mask & AT_UNICAST) &&
+	    (a[0] == 0xff ||
+	     (!memcmp(a, zero, 8) &&
+	      (!memcmp(a + 8, mapped, 4) ||
+	       (!memcmp(a + 8, zero, 4) && !memcmp(a + 12, zero, 4))))))
+		return 0;
+	if ((mask & AT_UNSPEC) && memcmp(a, zero, 16))
+		return 0;
+	if (mask & AT_ROUTE) {
+		if (!known(p, BF_EVAL_KNOW_ROUTE))
+			return -1;
+		if (!(p->rt_type & mask & AT_ROUTE))
+			return 0;
+	}
+	return 1;
+}
+
+/* addrtype_mt_v1() as cgen/m_addrtype.c compiles it: IPv4 sources and
+ * destination lists of MULTICAST alone by the address, other IPv4
+ * destination types by the route's type (no route: no match, inverted or
+ * not); IPv6 by the address and the route's flags. */
+static enum mres match_addrtype(const struct bf_eval_pkt *p,
+				const struct bf_match *m)
+{
+	const typeof(m->u.addrtype) *at = &m->u.addrtype;
+	bool inv_s = at->flags & BF_ADDRTYPE_INVERT_SOURCE;
+	bool inv_d = at->flags & BF_ADDRTYPE_INVERT_DEST;
+
+	bool limit = at->flags &
+		     (BF_ADDRTYPE_LIMIT_IFACE_IN | BF_ADDRTYPE_LIMIT_IFACE_OUT);
+
+	if (p->family == BF_FAMILY_INET6) {
+		int s, d;
+
+		/* a source's route, or a route with a device: refused by
+		 * the program too (the device does not matter otherwise,
+		 * match_type6()) */
+		if ((at->source & AT_ROUTE) || (limit && (at->dest & AT_ROUTE)))
+			return M_UNMODELLED;
+		s = at->source ? type6(p, p->saddr, at->source) : 1;
+
+		if (s < 0)
+			return M_UNMODELLED;
+		if (at->source && (s == 1) == inv_s)
+			return M_FAIL;
+		d = at->dest ? type6(p, p->daddr, at->dest) : 1;
+		if (d < 0)
+			return M_UNMODELLED;
+		if (at->dest && (d == 1) == inv_d)
+			return M_FAIL;
+		return M_MATCH;
+	}
+	if ((at->source & ~AT_MULTICAST) ||
+	    (limit && ((at->source | at->dest) & ~AT_MULTICAST)))
+		return M_UNMODELLED; /* refused by the program too */
+	if (at->source && ((p->saddr[0] & 0xf0) == 0xe0) == inv_s)
+		return M_FAIL;
+	if (!at->dest)
+		return M_MATCH;
+	if (!(at->dest & ~AT_MULTICAST))
+		return ((p->daddr[0] & 0xf0) == 0xe0) != inv_d ? M_MATCH :
+								 M_FAIL;
+	if (!known(p, BF_EVAL_KNOW_ROUTE))
+		return M_UNMODELLED;
+	if (p->rt_type > 15)
+		return M_FAIL;
+	return !!(at->dest & (1u << p->rt_type)) != inv_d ? M_MATCH : M_FAIL;
 }
 
 /* The matches of the nft front end and others that need facts beyond
@@ -361,9 +449,22 @@ static enum mres match_ext(struct ev *e, const struct bf_match *m)
 			return M_UNMODELLED;
 		if (!p->vlan_ok)
 			return M_FAIL;
-		v = m->u.vlan.field == BF_VLAN_PCP ? p->vlan_tci >> 13 :
-		    m->u.vlan.field == BF_VLAN_DEI ? (p->vlan_tci >> 12) & 1 :
-						     p->vlan_tci & 0xfff;
+		switch (m->u.vlan.field) {
+		case BF_VLAN_TYPE: /* not in the TCI (cgen/m_ether.c) */
+			v = p->vlan_type;
+			break;
+		case BF_VLAN_ID:
+			v = p->vlan_tci & 0xfff;
+			break;
+		case BF_VLAN_PCP:
+			v = p->vlan_tci >> 13;
+			break;
+		case BF_VLAN_DEI:
+			v = (p->vlan_tci >> 12) & 1;
+			break;
+		default:
+			return M_UNMODELLED;
+		}
 		r = v >= m->u.vlan.lo && v <= m->u.vlan.hi;
 		break;
 	}
@@ -390,6 +491,8 @@ static enum mres match_ext(struct ev *e, const struct bf_match *m)
 		break;
 	case BF_MATCH_CONNTRACK:
 		return match_conntrack(p, m);
+	case BF_MATCH_ADDRTYPE:
+		return match_addrtype(p, m);
 	case BF_MATCH_NFT_LIMIT:
 		return match_nft_limit(e, m);
 	case BF_MATCH_LIMIT:
@@ -530,8 +633,14 @@ static enum mres match_one(struct ev *e, const struct bf_rule *rule,
 		r = (e->mark & m->u.mark.mask) == m->u.mark.value;
 		break;
 	case BF_MATCH_SET: {
-		/* src/lib/set/eval.c; unknown elements: not modelled */
-		int sr = bf_set_eval(e->rs, rule, m, p);
+		/* src/lib/set/eval.c; unknown elements: not modelled. A
+		 * mark dimension reads the mark MARK targets have set, as
+		 * the program's packet context copy (cgen/t_mark.c). */
+		struct bf_eval_pkt q = *p;
+		int sr;
+
+		q.mark = e->mark;
+		sr = bf_set_eval(e->rs, rule, m, &q);
 
 		if (sr < 0)
 			return M_UNMODELLED;
