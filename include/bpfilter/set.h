@@ -95,7 +95,23 @@ struct bf_set_elem {
 	uint32_t timeout; /* seconds (ipset "timeout N"); 0: none */
 	uint64_t packets, bytes; /* BF_SET_F_COUNTERS */
 	int line; /* source line, 0 if unknown */
+	/* nft verdict map with chains (bf_set.nft_jmap): the element's
+	 * verdict, BF_SET_V_<KIND> << 24 | index of the chain in the
+	 * set's chain list (jump, goto); 0: none */
+	uint32_t data;
 };
+
+/* bf_set_elem.data kinds (bits 24-31) of an nft_jmap set */
+enum bf_set_vkind {
+	BF_SET_V_ACCEPT = 1,
+	BF_SET_V_DROP,
+	BF_SET_V_CONTINUE,
+	BF_SET_V_RETURN,
+	BF_SET_V_JUMP,
+	BF_SET_V_GOTO,
+	BF_SET_V_COUNT,
+};
+#define BF_SET_V_DATA(kind, idx) ((uint32_t)(kind) << 24 | (uint32_t)(idx))
 
 struct bf_set {
 	char name[BF_SET_NAME_LEN];
@@ -110,7 +126,7 @@ struct bf_set {
 	/* ipset: type name and the creation options as written after it
 	 * ("family inet hashsize 1024 ..."), printed back verbatim */
 	char type[BF_SET_TYPE_LEN];
-	char create_opts[256];
+	char create_opts[1024];
 	uint32_t maxelem; /* most elements (map size); 0: 65536 */
 	/* hash:ip / bitmap:ip netmask below the host length: elements are
 	 * /netmask blocks (interval_dim 0) */
@@ -139,6 +155,12 @@ struct bf_set {
 	 * --return-nomatch) give the map's verdict, and one map update
 	 * changes an element's verdict atomically. */
 	bool nft_vmap;
+	/* An nft verdict map whose values include jump, goto, return or
+	 * continue (create option `nft-chains C0,C1,...`, with nft_vmap):
+	 * each element's verdict is in bf_set_elem.data, chains by their
+	 * index in that list (bf_set_jmap_chain()); the rules dispatch on
+	 * it (doc/front-nft.md, "Verdict maps with chains"). */
+	bool nft_jmap;
 	struct bf_set_elem *elems;
 	size_t n_elems, cap_elems;
 	/* Elements are given (from a file); false: the set's elements live
@@ -147,6 +169,13 @@ struct bf_set {
 	const char *file; /* borrowed from the ruleset's file name table */
 	int line;
 };
+
+/* Index of nft chain `name` in the chain list of nft_jmap set `set`
+ * (its create option nft-chains), or -1. The name of index i into buf
+ * (false: no such index). */
+int bf_set_jmap_chain(const struct bf_set *set, const char *name);
+bool bf_set_jmap_chain_name(const struct bf_set *set, uint32_t idx, char *buf,
+			    size_t size);
 
 /* Width in bytes of a dimension type in a family. */
 uint8_t bf_set_dim_width(enum bf_set_dim_type type, enum bf_family family);

@@ -271,19 +271,19 @@ static void test_elem_syntax(void **state)
 	bool nm;
 
 	assert_int_equal(bf_set_nft_elem_in(sp, "192.0.2.7 . 443", out,
-					    sizeof(out), true, &nm),
+					    sizeof(out), true, &nm, NULL, 0),
 			 0);
 	assert_string_equal(out, "192.0.2.7,udp:443");
 	assert_false(nm);
 	assert_int_equal(bf_set_nft_elem_in(sp, "192.0.2.7,udp:443", out,
-					    sizeof(out), true, &nm),
+					    sizeof(out), true, &nm, NULL, 0),
 			 0);
 	assert_string_equal(out, "192.0.2.7,udp:443");
 	assert_int_equal(bf_set_nft_elem_in(sp, "192.0.2.7 . 1 . 2", out,
-					    sizeof(out), true, &nm),
+					    sizeof(out), true, &nm, NULL, 0),
 			 -EINVAL);
 	assert_int_equal(bf_set_nft_elem_in(ports, "8000-8002", out,
-					    sizeof(out), true, &nm),
+					    sizeof(out), true, &nm, NULL, 0),
 			 0);
 	assert_string_equal(out, "8000-8002");
 	{
@@ -313,7 +313,9 @@ static void test_elem_syntax(void **state)
 
 /* Verdict maps of accept and drop: one hash:net map (exact keys as full
  * prefixes), drop elements nomatch, two lookups (the second with
- * --return-nomatch); a map with a jump stays inlined. */
+ * --return-nomatch); a map with a jump: the verdicts in the map (chains
+ * by their index in nft-chains), two lookups that dispatch through
+ * helper chains. */
 static void test_vmap(void **state)
 {
 	static const char *const text =
@@ -337,13 +339,18 @@ static void test_vmap(void **state)
 		"add vm 198.51.100.200 nomatch\n"
 		"add vm 203.0.113.70\n"
 		"create vn hash:net,port family inet nft-proto udp nft-vmap\n"
-		"add vn 203.0.113.0/24,udp:53 nomatch\n";
+		"add vn 203.0.113.0/24,udp:53 nomatch\n"
+		"create vj hash:net family inet nft-chains x\n"
+		"add vj 192.0.2.9 nft-verdict jump:x\n";
 	static const char *const rules_want[] = {
 		"-A c -m set --match-set vm src -j ACCEPT\n"
 		"-A c -m set --match-set vm src --return-nomatch -j DROP\n",
 		"-m set --match-set vn src,dst -j ACCEPT\n",
 		"-m set --match-set vn src,dst --return-nomatch -j DROP\n",
-		"-A c -s 192.0.2.9/32 -j x\n",
+		"-A c -m set --match-set vj src --nft-vkinds 0x50 -g nft.",
+		"-A c -m set --match-set vj src --nft-vkinds 0x26 -j nft.",
+		"-m set --match-set vj src --nft-vis 0x5000000 -g x\n",
+		"-m set --match-set vj src --nft-vis 0x4000000 -j RETURN\n",
 	};
 	struct bf_nft *nft = NULL;
 	struct bf_ruleset *rs = bf_ruleset_new(), *rs2 = bf_ruleset_new();
@@ -364,7 +371,8 @@ static void test_vmap(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(rules_want); i++)
 		if (!strstr(rules, rules_want[i]))
 			fail_msg("no '%s' in:\n%s", rules_want[i], rules);
-	assert_null(bf_ruleset_set(rs, "vj"));
+	assert_true(bf_ruleset_set(rs, "vj") &&
+		    bf_ruleset_set(rs, "vj")->nft_jmap);
 
 	/* save --format nft: the two rules are one vmap again, the set a
 	 * map of verdicts; that lowers to the same sets */
@@ -384,6 +392,8 @@ static void test_vmap(void **state)
 		    !strstr(t, "ip saddr . udp dport vmap @vn\n") ||
 		    !strstr(t,
 			    "198.51.100.200 : drop, 203.0.113.70 : accept") ||
+		    !strstr(t, "ip saddr vmap @vj\n") ||
+		    !strstr(t, "192.0.2.9 : jump x") || strstr(t, "nft.") ||
 		    strstr(t, "--return-nomatch") || strstr(t, " drop\n"))
 			fail_msg("printed:\n%s", t);
 		assert_int_equal(bf_nft_parse_str(t, "p.nft", &again), 0);
@@ -402,23 +412,23 @@ static void test_vmap(void **state)
 	vm = bf_ruleset_set(rs2, "vm");
 	assert_true(vm->nft_vmap);
 	assert_int_equal(bf_set_nft_elem_in(vm, "192.0.2.1 : drop", out,
-					    sizeof(out), true, &nm),
+					    sizeof(out), true, &nm, NULL, 0),
 			 0);
 	assert_string_equal(out, "192.0.2.1");
 	assert_true(nm);
 	assert_int_equal(bf_set_nft_elem_in(vm, "192.0.2.1 : accept", out,
-					    sizeof(out), true, &nm),
+					    sizeof(out), true, &nm, NULL, 0),
 			 0);
 	assert_false(nm);
 	/* add needs the verdict, delete does not */
 	assert_int_equal(bf_set_nft_elem_in(vm, "192.0.2.1", out, sizeof(out),
-					    true, &nm),
+					    true, &nm, NULL, 0),
 			 -EINVAL);
 	assert_int_equal(bf_set_nft_elem_in(vm, "192.0.2.1", out, sizeof(out),
-					    false, &nm),
+					    false, &nm, NULL, 0),
 			 0);
 	assert_int_equal(bf_set_nft_elem_in(vm, "192.0.2.1 : jump x", out,
-					    sizeof(out), true, &nm),
+					    sizeof(out), true, &nm, NULL, 0),
 			 -EINVAL);
 	av[0] = "192.0.2.1";
 	av[1] = "nomatch";
@@ -436,6 +446,110 @@ static void test_vmap(void **state)
 	bf_ruleset_free(&rs2);
 }
 
+
+/* Sets of ifname, mark, inet_proto and ipv4_addr . ipv4_addr keys are
+ * hash maps (hash:iface, hash:mark, hash:proto, hash:ip,ip); wildcard
+ * names and interval flags keep a set inlined. A verdict map with chains
+ * lists the chains that lead back to no verdict map lookup: an element
+ * naming another keeps the map inlined, and `set add` refuses one. */
+static void test_exact_and_jmap(void **state)
+{
+	static const char *const text =
+		"table ip t {\n"
+		"\tset ifs { type ifname; elements = { \"eth0\", \"lo\" } }\n"
+		"\tset wild { type ifname; flags interval;\n"
+		"\t\telements = { \"eth*\" } }\n"
+		"\tset marks { type mark; elements = { 0x1, 0x2a } }\n"
+		"\tset protos { type inet_proto; elements = { tcp, 132 } }\n"
+		"\tset pairs { type ipv4_addr . ipv4_addr;\n"
+		"\t\telements = { 192.0.2.1 . 198.51.100.2 } }\n"
+		"\tmap jm { type ifname : verdict;\n"
+		"\t\telements = { \"eth0\" : jump a, \"eth1\" : goto b } }\n"
+		"\tmap loopm { type mark : verdict;\n"
+		"\t\telements = { 0x1 : jump back } }\n"
+		"\tchain a { udp dport 1 drop }\n"
+		"\tchain b { udp dport 2 drop }\n"
+		"\tmap jm2 { type mark : verdict;\n"
+		"\t\telements = { 0x7 : jump a } }\n"
+		"\tchain back { jump d }\n"
+		"\tchain d { meta mark vmap @jm2 }\n"
+		"\tchain c {\n"
+		"\t\ttype filter hook forward priority 0;\n"
+		"\t\tiifname @ifs accept\n"
+		"\t\toifname @wild accept\n"
+		"\t\tmeta mark @marks drop\n"
+		"\t\tmeta l4proto != @protos drop\n"
+		"\t\tip saddr . ip daddr @pairs drop\n"
+		"\t\toifname vmap @jm\n"
+		"\t\tmeta mark vmap @loopm\n"
+		"\t}\n"
+		"}\n";
+	static const char *const want[] = {
+		"create ifs hash:iface nft\nadd ifs eth0\nadd ifs lo\n",
+		"create marks hash:mark nft\nadd marks 0x00000001\n"
+		"add marks 0x0000002a\n",
+		"create protos hash:proto nft\nadd protos 6\nadd protos 132\n",
+		"create pairs hash:ip,ip family inet nft\n"
+		"add pairs 192.0.2.1,198.51.100.2\n",
+		"create jm hash:iface nft nft-chains a,b\n"
+		"add jm eth0 nft-verdict jump:a\nadd jm eth1 nft-verdict goto:b\n",
+	};
+	struct bf_nft *nft = NULL;
+	struct bf_ruleset *rs = bf_ruleset_new();
+	const struct bf_set *jm;
+	struct bf_set_elem e;
+	char *sets, *rules, *av[3];
+
+	(void)state;
+	assert_non_null(rs);
+	assert_int_equal(bf_nft_parse_str(text, "x.nft", &nft), 0);
+	assert_int_equal(bf_nft_lower_sets(nft, rs), 0);
+	sets = lowered_text(rs, true);
+	rules = lowered_text(rs, false);
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		if (!strstr(sets, want[i]))
+			fail_msg("no '%s' in:\n%s", want[i], sets);
+	/* the wildcard set and the map naming `back` (which reaches d, a
+	 * chain looking up a verdict map with chains) stay inlined */
+	assert_null(bf_ruleset_set(rs, "wild"));
+	assert_null(bf_ruleset_set(rs, "loopm"));
+	if (!strstr(rules, "-o eth+ -j ACCEPT") ||
+	    !strstr(rules, "-m set --match-set ifs src -j ACCEPT") ||
+	    !strstr(rules, "-m set --match-set pairs src,dst -j DROP") ||
+	    !strstr(rules, "-m mark --mark 0x1 -j back"))
+		fail_msg("rules:\n%s", rules);
+
+	/* elements in nft syntax; chains outside the list refused */
+	jm = bf_ruleset_set(rs, "jm");
+	assert_non_null(jm);
+	assert_true(jm->nft_jmap);
+	av[0] = "eth5";
+	av[1] = "nft-verdict";
+	av[2] = "goto:a";
+	assert_int_equal(bf_ipset_parse_elem(jm, 3, av, "x", 1, &e), 0);
+	{
+		char *t = elem_text(jm, &e);
+
+		assert_string_equal(t, "\"eth5\" : goto a");
+		free(t);
+	}
+	av[2] = "jump:back";
+	assert_int_equal(bf_ipset_parse_elem(jm, 3, av, "x", 1, &e), -EINVAL);
+	av[2] = "jump:d";
+	assert_int_equal(bf_ipset_parse_elem(jm, 3, av, "x", 1, &e), -EINVAL);
+	av[2] = "return";
+	assert_int_equal(bf_ipset_parse_elem(jm, 3, av, "x", 1, &e), 0);
+	assert_int_equal(e.data, BF_SET_V_DATA(BF_SET_V_RETURN, 0));
+	av[0] = "eth*";
+	assert_int_equal(bf_ipset_parse_elem(bf_ruleset_set(rs, "ifs"), 1, av,
+					     "x", 1, &e),
+			 -EINVAL);
+	free(sets);
+	free(rules);
+	bf_nft_free(&nft);
+	bf_ruleset_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -443,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_disagreeing_uses),
 		cmocka_unit_test(test_elem_syntax),
 		cmocka_unit_test(test_vmap),
+		cmocka_unit_test(test_exact_and_jmap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

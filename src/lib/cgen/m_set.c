@@ -36,6 +36,16 @@
 _Static_assert(4 + BF_SET_KEY_MAX <= sizeof(((struct bf_pctx *)0)->scratch),
 	       "set keys fit the scratch bytes");
 
+/* The verdict an nft verdict map with chains found (bf_set_val.data),
+ * kept from the lookup (BF_SET_VOP_LOOKUP, the last match of its rule,
+ * whose verdict then calls the map's dispatch chain) to the dispatch
+ * chain's BF_SET_VOP_IS tests, which are that chain's only matches: in
+ * between, no code writes the scratch bytes (keys end before them). */
+#define VDATA_OFF ((int16_t)(KEY_OFF + 44))
+_Static_assert(4 + BF_SET_KEY_MAX <= 44 &&
+		       44 + 4 <= sizeof(((struct bf_pctx *)0)->scratch),
+	       "the kept verdict follows the longest key");
+
 static void ldp(struct bf_emit *e, int size, uint8_t dst, int16_t off)
 {
 	bf_emit(e, I_LDX(size, dst, BF_R9, off));
@@ -320,6 +330,17 @@ static void emit_one(struct bf_emit *e, const struct bf_ruleset *rs,
 	bf_emit(e, I_LDX(BPF_W, BF_R1, BF_R6, BF_SET_VAL_OFF_FLAGS));
 	bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R1, BF_SET_VAL_NOMATCH));
 	bf_emit_jmp32_imm(e, rn ? BPF_JEQ : BPF_JNE, BF_R1, 0, no);
+	if (m->u.set.vop == BF_SET_VOP_LOOKUP) {
+		/* keep the verdict; hold when its kind is one of vkinds */
+		bf_emit(e, I_LDX(BPF_W, BF_R1, BF_R6, BF_SET_VAL_OFF_DATA));
+		bf_emit(e, I_STX(BPF_W, BF_R9, BF_R1, VDATA_OFF));
+		bf_emit(e, I_ALU32_IMM(BPF_RSH, BF_R1, 24));
+		bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R1, 31)); /* kinds < 8 */
+		bf_emit(e, I_MOV64_IMM(BF_R2, 1));
+		bf_emit(e, I_ALU32_REG(BPF_LSH, BF_R2, BF_R1));
+		bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R2, m->u.set.vkinds));
+		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R2, 0, no);
+	}
 }
 
 bool bf_set_emit(struct bf_emit *e, const struct bf_ruleset *rs,
@@ -331,6 +352,14 @@ bool bf_set_emit(struct bf_emit *e, const struct bf_ruleset *rs,
 	bf_label no, yes;
 
 	(void)attach;
+	if (set && m->u.set.vop == BF_SET_VOP_IS) {
+		/* the dispatch chain of a verdict map with chains: the
+		 * verdict its caller's lookup kept */
+		ldp(e, BPF_W, BF_R1, VDATA_OFF);
+		bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, (int32_t)m->u.set.vdata,
+				  fail);
+		return true;
+	}
 	if (!set) {
 		bf_log_at(BF_LOG_ERROR, rule->file,
 			  m->line ? m->line : rule->line, 0,

@@ -62,9 +62,10 @@ static bool packet_port(const struct bf_eval_pkt *p, bool dst, bool bare,
 	return true;
 }
 
-/* The key of the packet in the model's layout; false: "not in set". */
-static bool packet_key(const struct bf_set *set, const struct bf_match *m,
-		       const struct bf_eval_pkt *p, uint8_t *key)
+/* The key of the packet in the model's layout: 1; 0: "not in set";
+ * -EOPNOTSUPP: a dimension the program does not compile either. */
+static int packet_key(const struct bf_set *set, const struct bf_match *m,
+		      const struct bf_eval_pkt *p, uint8_t *key)
 {
 	bool nft = set->origin == BF_SET_ORIGIN_NFT || set->nft;
 
@@ -87,12 +88,12 @@ static bool packet_key(const struct bf_set *set, const struct bf_match *m,
 			if (set->nft) {
 				/* nft's view, as m_set.c's emit_nft_port() */
 				if (p->nft_avail < (dst ? 4u : 2u))
-					return false;
+					return 0;
 				proto = set->nft_proto;
 				port = dst ? p->nft_dport : p->nft_sport;
 			} else if (!packet_port(p, dst, bare, nft, &proto,
 						&port)) {
-				return false;
+				return 0;
 			}
 			if (!bare) {
 				*k++ = proto;
@@ -103,21 +104,38 @@ static bool packet_key(const struct bf_set *set, const struct bf_match *m,
 			break;
 		}
 		case BF_SET_DIM_PROTO:
-			k[0] = p->l4proto;
+			/* nft's meta l4proto on IPv6 (m_set.c): AH where
+			 * nft's walk stops there, none on a walk error */
+			if (set->nft && p->family == BF_FAMILY_INET6 &&
+			    p->nft_ah)
+				k[0] = 51;
+			else if (set->nft && p->family == BF_FAMILY_INET6 &&
+				 p->l6err)
+				return 0;
+			else
+				k[0] = p->l4proto;
+			break;
+		case BF_SET_DIM_MARK:
+			/* the mark (as MARK targets left it), big endian */
+			k[0] = (uint8_t)(p->mark >> 24);
+			k[1] = (uint8_t)(p->mark >> 16);
+			k[2] = (uint8_t)(p->mark >> 8);
+			k[3] = (uint8_t)p->mark;
 			break;
 		case BF_SET_DIM_IFACE: {
 			const char *n = dst ? p->oif : p->iif;
 
 			if (!n[0])
-				return false;
+				return 0;
 			strncpy((char *)k, n, BF_IFNAMSIZ);
 			break;
 		}
 		default:
-			return false;
+			/* MAC dimensions: not compiled (m_set.c) */
+			return -EOPNOTSUPP;
 		}
 	}
-	return true;
+	return 1;
 }
 
 /* One set (not a list): 1 in, 0 not in, -EOPNOTSUPP unknown elements. */
@@ -126,7 +144,7 @@ static int one(const struct bf_set *set, const struct bf_rule *rule,
 {
 	uint8_t key[BF_SET_KEY_MAX];
 	const struct bf_set_elem *best = NULL;
-	int iv = set->interval_dim, best_span = -1;
+	int iv = set->interval_dim, best_span = -1, kr;
 	bool rn = m->u.set.return_nomatch &&
 		  (set->flags & BF_SET_F_NOMATCH_TYPE);
 
@@ -135,8 +153,9 @@ static int one(const struct bf_set *set, const struct bf_rule *rule,
 		return 0;
 	if (!set->has_elems)
 		return -EOPNOTSUPP;
-	if (!packet_key(set, m, p, key))
-		return 0;
+	kr = packet_key(set, m, p, key);
+	if (kr <= 0)
+		return kr;
 	for (size_t i = 0; i < set->n_elems; i++) {
 		const struct bf_set_elem *e = &set->elems[i];
 		const struct bf_set_dim *d;
@@ -171,6 +190,14 @@ static int one(const struct bf_set *set, const struct bf_rule *rule,
 	}
 	if (!best)
 		return 0;
+	if (m->u.set.vop == BF_SET_VOP_IS)
+		/* the dispatch test: the IR interpreter looks the key up
+		 * again (the IS match names the set and directions of the
+		 * lookup whose verdict the program keeps) */
+		return !best->nomatch && best->data == m->u.set.vdata;
+	if (m->u.set.vop == BF_SET_VOP_LOOKUP && best->nomatch == rn)
+		return (best->data >> 24) < 8 &&
+		       ((m->u.set.vkinds >> (best->data >> 24)) & 1);
 	return best->nomatch == rn;
 }
 

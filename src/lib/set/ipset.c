@@ -420,6 +420,94 @@ static int parse_proto_port(struct pctx *p, const char *s,
 	return 0;
 }
 
+static const char *const jmap_kinds[BF_SET_V_COUNT] = {
+	[BF_SET_V_ACCEPT] = "accept", [BF_SET_V_DROP] = "drop",
+	[BF_SET_V_CONTINUE] = "continue", [BF_SET_V_RETURN] = "return",
+	[BF_SET_V_JUMP] = "jump",	  [BF_SET_V_GOTO] = "goto",
+};
+
+/* nft-verdict accept|drop|continue|return|jump:CHAIN|goto:CHAIN of an
+ * nft verdict map with chains: the chain must be in its list (the
+ * programs dispatch to those only). */
+static int parse_jmap_verdict(struct pctx *p, const struct bf_set *set,
+			      const char *v, uint32_t *data)
+{
+	const char *colon = strchr(v, ':');
+	size_t klen = colon ? (size_t)(colon - v) : strlen(v);
+
+	for (int k = 1; k < BF_SET_V_COUNT; k++) {
+		bool chained = k == BF_SET_V_JUMP || k == BF_SET_V_GOTO;
+		int idx = 0;
+
+		if (strlen(jmap_kinds[k]) != klen ||
+		    strncmp(v, jmap_kinds[k], klen))
+			continue;
+		if (chained != !!colon)
+			break;
+		if (chained) {
+			char list[sizeof(set->create_opts)];
+			const char *l = strstr(set->create_opts, "nft-chains ");
+
+			idx = bf_set_jmap_chain(set, colon + 1);
+			if (idx < 0) {
+				snprintf(list, sizeof(list), "%s",
+					 l ? l + strlen("nft-chains ") : "");
+				list[strcspn(list, " ")] = '\0';
+				perr(p,
+				     "verdict map %s cannot %s to chain %s: "
+				     "its programs dispatch only to the chains "
+				     "they were built with (%s); a chain that "
+				     "leads back to a verdict map lookup "
+				     "cannot be one (apply the ruleset again "
+				     "with the new chain)",
+				     set->name, jmap_kinds[k], colon + 1,
+				     list);
+				return -EINVAL;
+			}
+		}
+		*data = BF_SET_V_DATA(k, idx);
+		return 0;
+	}
+	perr(p,
+	     "'%s' is not a verdict (accept, drop, continue, return, "
+	     "jump:CHAIN, goto:CHAIN)",
+	     v);
+	return -EINVAL;
+}
+
+/* The nft-verdict value of data (jump:CHAIN...) into buf. */
+static void print_jmap_verdict(FILE *out, const struct bf_set *set,
+			       uint32_t data, bool nft)
+{
+	unsigned int k = data >> 24;
+	char name[BF_CHAIN_NAME_MAX + 64];
+
+	if (k == 0 || k >= BF_SET_V_COUNT) {
+		fputs("?", out);
+		return;
+	}
+	fputs(jmap_kinds[k], out);
+	if (k != BF_SET_V_JUMP && k != BF_SET_V_GOTO)
+		return;
+	if (!bf_set_jmap_chain_name(set, data & 0xffffff, name, sizeof(name)))
+		snprintf(name, sizeof(name), "?");
+	fprintf(out, "%s%s", nft ? " " : ":", name);
+}
+
+void bf_set_jmap_print_verdict(FILE *out, const struct bf_set *set,
+			       uint32_t data)
+{
+	print_jmap_verdict(out, set, data, true);
+}
+
+int bf_set_jmap_parse_verdict(const struct bf_set *set, const char *v,
+			      uint32_t *data)
+{
+	struct pctx pc = { .file = "<command line>" };
+
+	return parse_jmap_verdict(&pc, set, v, data);
+}
+
 int bf_ipset_parse_elem(const struct bf_set *set, int argc, char **argv,
 			const char *file, int line, struct bf_set_elem *out)
 {
@@ -549,6 +637,18 @@ int bf_ipset_parse_elem(const struct bf_set *set, int argc, char **argv,
 				     parts[i]);
 				return -EINVAL;
 			}
+			if (set->nft && strpbrk(parts[i], "*\\")) {
+				/* nft reads "eth*" as a prefix, which needs
+				 * flags interval: a set lowered from nft
+				 * has exact names only */
+				perr(p,
+				     "'%s': set %s holds exact interface "
+				     "names (a wildcard is a prefix, which "
+				     "nft only takes in a set with flags "
+				     "interval; such sets are not maps)",
+				     parts[i], set->name);
+				return -EINVAL;
+			}
 			strncpy((char *)k, parts[i], BF_IFNAMSIZ);
 			break;
 		case BF_SET_DIM_MARK: {
@@ -614,6 +714,11 @@ int bf_ipset_parse_elem(const struct bf_set *set, int argc, char **argv,
 				perr(p, "invalid %s value", o);
 				return -EINVAL;
 			}
+			i++;
+		} else if (!strcmp(o, "nft-verdict")) {
+			if (!set->nft_jmap || !v ||
+			    parse_jmap_verdict(p, set, v, &out->data))
+				return -EINVAL;
 			i++;
 		} else if (!strcmp(o, "comment")) {
 			/* Comments do not change what matches; they are
@@ -1127,6 +1232,11 @@ static int parse_create(struct pctx *p, int argc, char **argv)
 			}
 			set.nft_proto = v[0] == 't' ? 6 : 17;
 			set.nft = true;
+		} else if (!strcmp(o, "nft-chains") && !t->list &&
+			   !t->bitmap) {
+			/* bpfilter's own: an nft verdict map with chains
+			 * (setmap.c); its elements carry nft-verdict */
+			set.nft = set.nft_vmap = set.nft_jmap = true;
 		} else if (!strcmp(o, "range") && t->bitmap) {
 			if (parse_range(p, &set, v))
 				return -EINVAL;
@@ -1413,6 +1523,10 @@ void bf_ipset_print_elem(FILE *out, const struct bf_set *set,
 		fprintf(out, " timeout %u", e->timeout);
 	if (e->nomatch)
 		fputs(" nomatch", out);
+	if (set->nft_jmap) {
+		fputs(" nft-verdict ", out);
+		print_jmap_verdict(out, set, e->data, false);
+	}
 	if (set->flags & BF_SET_F_COUNTERS)
 		fprintf(out, " packets %llu bytes %llu",
 			(unsigned long long)e->packets,

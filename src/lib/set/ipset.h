@@ -48,4 +48,12 @@ void bf_ipset_print(FILE *out, const struct bf_ruleset *rs);
  * network namespace and parse its output into rs->sets. */
 int bf_ipset_from_kernel(struct bf_ruleset *rs);
 
+/* An nft verdict map with chains (bf_set.nft_jmap): the verdict of
+ * element data as nft writes it (`jump CHAIN`), and back from the
+ * option value of nft-verdict (`accept`, `jump:CHAIN`; errors logged). */
+void bf_set_jmap_print_verdict(FILE *out, const struct bf_set *set,
+			       uint32_t data);
+int bf_set_jmap_parse_verdict(const struct bf_set *set, const char *v,
+			      uint32_t *data);
+
 #endif /* BPFILTER_SET_IPSET_H */

@@ -127,6 +127,7 @@ static void make_val(const struct bf_set *set, const struct bf_set_elem *e,
 	memset(v, 0, sizeof(*v));
 	if (e->nomatch)
 		v->flags |= BF_SET_VAL_NOMATCH;
+	v->data = e->data;
 	if ((set->flags & BF_SET_F_TIMEOUT) && e->timeout)
 		v->expires_ns = bf_set_now_ns() + e->timeout * 1000000000ull;
 	v->packets = e->packets;
@@ -310,6 +311,7 @@ int bf_set_map_read(int fd, struct bf_set *set)
 			}
 		}
 		e.nomatch = v.flags & BF_SET_VAL_NOMATCH;
+		e.data = v.data;
 		if (v.expires_ns)
 			e.timeout =
 				(uint32_t)((v.expires_ns - now + 999999999ull) /

@@ -25,7 +25,7 @@
 
 struct bf_set_val {
 	uint32_t flags; /* BF_SET_VAL_* */
-	uint32_t pad;
+	uint32_t data; /* bf_set_elem.data (nft verdict maps with chains) */
 	/* CLOCK_BOOTTIME ns (bpf_ktime_get_boot_ns()) at which the element
 	 * expires; 0: never */
 	uint64_t expires_ns;
@@ -34,6 +34,7 @@ struct bf_set_val {
 
 #define BF_SET_VAL_NOMATCH 1u
 #define BF_SET_VAL_OFF_FLAGS 0
+#define BF_SET_VAL_OFF_DATA 4
 #define BF_SET_VAL_OFF_EXPIRES 8
 #define BF_SET_VAL_OFF_PACKETS 16
 #define BF_SET_VAL_OFF_BYTES 24

@@ -43,8 +43,10 @@ static int split_concat(char *s, char **parts, int max)
 
 /* Cut ` : accept|drop` off the end of s (the ':' after a blank: IPv6
  * addresses have colons without). 1: none there, 0: cut (*drop set),
- * -EINVAL: a ':' verdict that is neither. */
-static int cut_verdict(char *s, bool *drop)
+ * -EINVAL: a ':' verdict that is neither. With jmap (a verdict map with
+ * chains) every nft verdict is taken and written into jv as the value
+ * of the element option nft-verdict (`jump:CHAIN`). */
+static int cut_verdict(char *s, bool *drop, bool jmap, char *jv, size_t jsize)
 {
 	char *c = strrchr(s, ':'), *v;
 
@@ -53,6 +55,20 @@ static int cut_verdict(char *s, bool *drop)
 	v = c + 1;
 	while (isspace((unsigned char)*v))
 		v++;
+	if (jmap) {
+		char *sp = strpbrk(v, " \t");
+		char *chain = sp;
+
+		while (chain && isspace((unsigned char)*chain))
+			chain++;
+		if (sp && (size_t)snprintf(jv, jsize, "%.*s:%s", (int)(sp - v),
+					   v, chain) >= jsize)
+			return -EINVAL;
+		if (!sp && (size_t)snprintf(jv, jsize, "%s", v) >= jsize)
+			return -EINVAL;
+		*c = '\0';
+		return 0;
+	}
 	if (!strcmp(v, "accept") || !strcmp(v, "drop")) {
 		*drop = v[0] == 'd';
 		*c = '\0';
@@ -62,23 +78,36 @@ static int cut_verdict(char *s, bool *drop)
 }
 
 int bf_set_nft_elem_in(const struct bf_set *set, const char *in, char *out,
-		       size_t size, bool need_verdict, bool *nomatch)
+		       size_t size, bool need_verdict, bool *nomatch,
+		       char *jverdict, size_t jsize)
 {
 	char buf[300], *parts[BF_SET_DIM_MAX + 1];
 	size_t len = 0;
 	int n;
 
 	*nomatch = false;
+	if (jsize)
+		jverdict[0] = '\0';
 	if (strlen(in) >= sizeof(buf))
 		return -E2BIG;
 	strcpy(buf, in);
 	if (set->nft_vmap) {
-		int r = cut_verdict(buf, nomatch);
+		int r = cut_verdict(buf, nomatch, set->nft_jmap, jverdict,
+				    jsize);
 
 		if (r < 0 || (r && need_verdict)) {
-			bf_err("'%s': an element of verdict map %s is KEY : "
-			       "accept or KEY : drop",
-			       in, set->name);
+			if (set->nft_jmap)
+				bf_err("'%s': an element of verdict map %s "
+				       "is KEY : VERDICT (accept, drop, "
+				       "continue, return, jump CHAIN, goto "
+				       "CHAIN)",
+				       in, set->name);
+			else
+				bf_err("'%s': an element of verdict map %s "
+				       "is KEY : accept or KEY : drop (a map "
+				       "lowered without jump or goto values "
+				       "takes no others)",
+				       in, set->name);
 			return -EINVAL;
 		}
 	}
@@ -169,8 +198,12 @@ void bf_set_nft_elem_print(FILE *out, const struct bf_set *set,
 {
 	if (bf_set_nft_exact(set)) {
 		bf_set_nft_key_print(out, set, e);
-		if (set->nft_vmap)
+		if (set->nft_jmap) {
+			fputs(" : ", out);
+			bf_set_jmap_print_verdict(out, set, e->data);
+		} else if (set->nft_vmap) {
 			fputs(e->nomatch ? " : drop" : " : accept", out);
+		}
 		return;
 	}
 	char *text = NULL, *p;
@@ -198,7 +231,11 @@ void bf_set_nft_elem_print(FILE *out, const struct bf_set *set,
 	} else {
 		fputs(text, out);
 	}
-	if (set->nft_vmap)
+	if (set->nft_jmap) {
+		fputs(" : ", out);
+		bf_set_jmap_print_verdict(out, set, e->data);
+	} else if (set->nft_vmap) {
 		fputs(e->nomatch ? " : drop" : " : accept", out);
+	}
 	free(text);
 }

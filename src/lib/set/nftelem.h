@@ -21,9 +21,12 @@
  * element ends in ` : accept` or ` : drop` (required when need_verdict),
  * which is cut off: *nomatch is set for drop. 0, or -EINVAL (logged)
  * for a concatenation with the wrong number of parts or a bad verdict,
- * -E2BIG if too long. */
+ * -E2BIG if too long. A verdict map with chains (nft_jmap) takes every
+ * nft verdict (`KEY : jump CHAIN`): jverdict receives the value of the
+ * element option nft-verdict (`jump:CHAIN`), "" when none was given. */
 int bf_set_nft_elem_in(const struct bf_set *set, const char *in, char *out,
-		       size_t size, bool need_verdict, bool *nomatch);
+		       size_t size, bool need_verdict, bool *nomatch,
+		       char *jverdict, size_t jsize);
 
 /* Print element e of a set with nft_proto in nft syntax (`A . P`), of
  * a verdict map with its verdict (`A : drop`); other sets in ipset

@@ -159,3 +159,51 @@ bool bf_set_range_prefix(const uint8_t *lo, const uint8_t *hi, int width,
 	*plen = bits;
 	return true;
 }
+
+/* The value of create option nft-chains in set->create_opts. */
+static const char *jmap_list(const struct bf_set *set, size_t *len)
+{
+	const char *p = strstr(set->create_opts, "nft-chains ");
+
+	if (!set->nft_jmap || !p)
+		return NULL;
+	p += strlen("nft-chains ");
+	*len = strcspn(p, " ");
+	return p;
+}
+
+bool bf_set_jmap_chain_name(const struct bf_set *set, uint32_t idx, char *buf,
+			    size_t size)
+{
+	size_t len, n;
+	const char *p = jmap_list(set, &len);
+
+	for (uint32_t i = 0; p && len; i++) {
+		n = strcspn(p, ",");
+		if (n > len)
+			n = len;
+		if (i == idx) {
+			if (n >= size)
+				return false;
+			memcpy(buf, p, n);
+			buf[n] = '\0';
+			return true;
+		}
+		if (n == len)
+			break;
+		p += n + 1;
+		len -= n + 1;
+	}
+	return false;
+}
+
+int bf_set_jmap_chain(const struct bf_set *set, const char *name)
+{
+	char buf[BF_CHAIN_NAME_MAX + 64];
+
+	for (uint32_t i = 0; bf_set_jmap_chain_name(set, i, buf, sizeof(buf));
+	     i++)
+		if (!strcmp(buf, name))
+			return (int)i;
+	return -1;
+}

@@ -294,8 +294,9 @@ static int parse_elem(const struct bf_set *set, int argc, char **argv,
 		/* nft element syntax too (`A . P`, nftelem.h) */
 		char elem[300], *av0 = argv[0];
 		bool nomatch;
+		char jv[128];
 		int r = bf_set_nft_elem_in(set, argv[0], elem, sizeof(elem),
-					   false, &nomatch);
+					   false, &nomatch, jv, sizeof(jv));
 
 		if (r)
 			return r;
@@ -326,7 +327,8 @@ static void print_elem(FILE *out, const struct bf_set *set,
  * for those that take one, its value). */
 static bool opt_takes_value(const char *w)
 {
-	return !strcmp(w, "timeout") || !strcmp(w, "packets") ||
+	return !strcmp(w, "timeout") || !strcmp(w, "nft-verdict") ||
+	       !strcmp(w, "packets") ||
 	       !strcmp(w, "bytes") || !strcmp(w, "comment");
 }
 
@@ -465,16 +467,35 @@ static int one_slot(const struct bf_slot *slot, enum bf_set_op op,
 			}
 			/* nft element syntax too (`A . P`, `A : drop` in a
 			 * verdict map: nomatch, nftelem.h) */
+			char jv[128];
+			int extra = 0;
+
 			r = bf_set_nft_elem_in(set, argv[i], elem, sizeof(elem),
-					       op == BF_SET_OP_ADD, &nomatch);
+					       op == BF_SET_OP_ADD, &nomatch,
+					       jv, sizeof(jv));
 			av[0] = elem;
 			for (int k = 1; k < n; k++)
 				av[k] = argv[i + k];
 			if (nomatch)
-				av[n] = "nomatch";
+				av[n + extra++] = "nomatch";
+			if (!r && jv[0] && op == BF_SET_OP_ADD) {
+				/* `KEY : jump C` of a verdict map with
+				 * chains (nftelem.h) */
+				char **nav = realloc(
+					av, ((size_t)n + 3) * sizeof(*av));
+
+				if (!nav) {
+					free(av);
+					r = -ENOMEM;
+					break;
+				}
+				av = nav;
+				av[n + extra++] = "nft-verdict";
+				av[n + extra++] = jv;
+			}
 			/* ranges and CIDRs stand for several elements */
 			if (!r)
-				r = bf_ipset_parse_elems(set, n + nomatch, av,
+				r = bf_ipset_parse_elems(set, n + extra, av,
 							 "<command line>", 0,
 							 change_one, &c);
 			free(av);

@@ -40,6 +40,7 @@
 #include "bpfilter/set.h"
 #include "front/nft/nft.h"
 #include "front/nft/setmap.h"
+#include "set/ipset.h"
 #include "set/nftelem.h"
 
 typedef unsigned __int128 u128;
@@ -205,6 +206,16 @@ int nft_setmap_use(const struct bf_nft_stmt *s, const struct bf_nft_set *ns,
 		if (!ns->is_map || ns->data != BF_NFT_DT_VERDICT)
 			return 1;
 		u->vmap = true;
+		/* jump, goto, return or continue values: dispatched */
+		for (size_t i = 0; ns->elems && i < ns->elems->n_sub; i++) {
+			const struct bf_nft_expr *el = ns->elems->sub[i];
+
+			if (el->kind == BF_NFT_E_MAPPING && el->n_sub == 2 &&
+			    el->sub[1]->kind == BF_NFT_E_VERDICT &&
+			    el->sub[1]->op != BF_NFT_V_ACCEPT &&
+			    el->sub[1]->op != BF_NFT_V_DROP)
+				u->jmap = true;
+		}
 	} else if (ns->is_map || (s->u.match.op != BF_NFT_OP_IMPLICIT &&
 				  s->u.match.op != BF_NFT_OP_EQ &&
 				  s->u.match.op != BF_NFT_OP_NE)) {
@@ -257,8 +268,9 @@ static bool names_set(const struct bf_nft_expr *e, const char *name)
 }
 
 bool nft_setmap_agree(const struct bf_nft_table *t, const struct bf_nft_set *ns,
-		      enum bf_family fam, const struct nft_setuse *u)
+		      enum bf_family fam, struct nft_setuse *u)
 {
+	u->table = t;
 	for (size_t i = 0; i < t->n_chains; i++) {
 		const struct bf_nft_chain *ch = &t->chains[i];
 
@@ -414,6 +426,198 @@ static int add_parts(struct bf_set *set, const struct nft_setuse *u, int width,
 	return 0;
 }
 
+/* ---- verdict maps with chains ---- */
+
+/* Does verdict map ns hold a value other than accept and drop? */
+static bool is_jmap(const struct bf_nft_set *ns)
+{
+	for (size_t i = 0; ns->is_map && ns->elems && i < ns->elems->n_sub;
+	     i++) {
+		const struct bf_nft_expr *el = ns->elems->sub[i];
+
+		if (el->kind == BF_NFT_E_MAPPING && el->n_sub == 2 &&
+		    el->sub[1]->kind == BF_NFT_E_VERDICT &&
+		    el->sub[1]->op != BF_NFT_V_ACCEPT &&
+		    el->sub[1]->op != BF_NFT_V_DROP)
+			return true;
+	}
+	return false;
+}
+
+/* Mark in `to` (indexes of t->chains) the chains that expression e can
+ * jump or go to: verdicts in it, and the elements of the maps it names. */
+static void expr_targets(const struct bf_nft_table *t,
+			 const struct bf_nft_expr *e, bool *to, int depth)
+{
+	if (!e || depth > 4)
+		return;
+	if (e->kind == BF_NFT_E_VERDICT &&
+	    (e->op == BF_NFT_V_JUMP || e->op == BF_NFT_V_GOTO) && e->text) {
+		const struct bf_nft_chain *ch = bf_nft_chain_find(t, e->text);
+
+		if (ch)
+			to[ch - t->chains] = true;
+	}
+	if (e->kind == BF_NFT_E_SETREF && e->text) {
+		const struct bf_nft_set *ns = bf_nft_set_find(t, e->text);
+
+		if (ns && ns->is_map)
+			expr_targets(t, ns->elems, to, depth + 1);
+	}
+	for (size_t i = 0; i < e->n_sub; i++)
+		expr_targets(t, e->sub[i], to, depth + 1);
+}
+
+/* Does chain ch look up a verdict map with chains (`vmap @m`)? */
+static bool chain_uses_jmap(const struct bf_nft_table *t,
+			    const struct bf_nft_chain *ch)
+{
+	for (size_t j = 0; j < ch->n_rules; j++)
+		for (size_t k = 0; k < ch->rules[j].n_stmts; k++) {
+			const struct bf_nft_stmt *s = &ch->rules[j].stmts[k];
+			const struct bf_nft_set *ns;
+
+			if (s->kind != BF_NFT_S_MATCH ||
+			    s->u.match.op != BF_NFT_OP_VMAP ||
+			    s->u.match.rhs->kind != BF_NFT_E_SETREF)
+				continue;
+			ns = bf_nft_set_find(t, s->u.match.rhs->text);
+			if (ns && is_jmap(ns))
+				return true;
+		}
+	return false;
+}
+
+/* Names a jump map's list can hold (the create option's syntax). */
+static bool listable(const char *n)
+{
+	return *n && *n != '-' && strlen(n) <= BF_CHAIN_NAME_MAX &&
+	       !strpbrk(n, ", \t:\"\\");
+}
+
+/* The chains a verdict map with chains may name: t's regular chains
+ * from which no chain that looks up such a map can be reached (nft
+ * refuses an element that makes a loop, nft_chain_validate(); bpfilter
+ * compiles every listed chain into the programs, so none of them may
+ * lead back into a dispatch). As the create option's value (`a,b,c`,
+ * `-` for none) into buf; 1: too long. */
+static int jmap_list(const struct bf_nft_table *t, char *buf, size_t size)
+{
+	size_t n = t->n_chains, len = 0;
+	bool *bad = calloc(n + 1, 1), *to = calloc(n * n + 1, 1);
+	bool changed = true;
+	int r = 0;
+
+	if (!bad || !to) {
+		free(bad);
+		free(to);
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct bf_nft_chain *ch = &t->chains[i];
+
+		bad[i] = chain_uses_jmap(t, ch);
+		for (size_t j = 0; j < ch->n_rules; j++)
+			for (size_t k = 0; k < ch->rules[j].n_stmts; k++) {
+				const struct bf_nft_stmt *s =
+					&ch->rules[j].stmts[k];
+
+				if (s->kind == BF_NFT_S_VERDICT &&
+				    (s->u.verdict.verdict == BF_NFT_V_JUMP ||
+				     s->u.verdict.verdict == BF_NFT_V_GOTO) &&
+				    s->u.verdict.chain) {
+					const struct bf_nft_chain *c2 =
+						bf_nft_chain_find(
+							t, s->u.verdict.chain);
+					if (c2)
+						to[i * n + (size_t)(c2 - t->chains)] =
+							true;
+				}
+				if (s->kind == BF_NFT_S_MATCH) {
+					expr_targets(t, s->u.match.lhs,
+						     to + i * n, 0);
+					expr_targets(t, s->u.match.rhs,
+						     to + i * n, 0);
+				}
+			}
+	}
+	for (size_t guard = 0; changed && guard <= n; guard++) {
+		changed = false;
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < n && !bad[i]; j++)
+				if (to[i * n + j] && bad[j])
+					bad[i] = changed = true;
+	}
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && !r; i++) {
+		const struct bf_nft_chain *ch = &t->chains[i];
+		int w;
+
+		if (bad[i] || ch->hook != BF_NFT_HOOK_NONE ||
+		    !listable(ch->name))
+			continue;
+		w = snprintf(buf + len, size - len, "%s%s", len ? "," : "",
+			     ch->name);
+		if (w < 0 || (size_t)w >= size - len)
+			r = 1;
+		else
+			len += (size_t)w;
+	}
+	if (!r && !len)
+		snprintf(buf, size, "-");
+	free(bad);
+	free(to);
+	return r;
+}
+
+/* The element data of verdict v (a jump or goto to a chain of the list
+ * in set's create options); false when it names another chain. */
+static bool jmap_data(const struct bf_set *set, const struct bf_nft_expr *v,
+		      uint32_t *data)
+{
+	static const uint8_t kinds[] = {
+		[BF_NFT_V_ACCEPT] = BF_SET_V_ACCEPT,
+		[BF_NFT_V_DROP] = BF_SET_V_DROP,
+		[BF_NFT_V_CONTINUE] = BF_SET_V_CONTINUE,
+		[BF_NFT_V_RETURN] = BF_SET_V_RETURN,
+		[BF_NFT_V_JUMP] = BF_SET_V_JUMP,
+		[BF_NFT_V_GOTO] = BF_SET_V_GOTO,
+	};
+	int idx = 0;
+
+	if (v->kind != BF_NFT_E_VERDICT || v->op < 0 ||
+	    (size_t)v->op >= sizeof(kinds) || !kinds[v->op])
+		return false;
+	if (v->op == BF_NFT_V_JUMP || v->op == BF_NFT_V_GOTO) {
+		idx = v->text ? bf_set_jmap_chain(set, v->text) : -1;
+		if (idx < 0)
+			return false;
+	}
+	*data = BF_SET_V_DATA(kinds[v->op], idx);
+	return true;
+}
+
+/* " nft-chains LIST" (a verdict map with chains) or " nft-vmap" at the
+ * end of out's create options. 1: the list does not fit. */
+static int vmap_opts(struct bf_set *out, const struct nft_setuse *u)
+{
+	size_t l = strlen(out->create_opts);
+
+	out->nft = out->nft_vmap = true;
+	if (!u->jmap) {
+		snprintf(out->create_opts + l, sizeof(out->create_opts) - l,
+			 " nft-vmap");
+		return 0;
+	}
+	out->nft_jmap = true;
+	if (!u->table || l + 16 >= sizeof(out->create_opts))
+		return 1;
+	l += (size_t)snprintf(out->create_opts + l,
+			      sizeof(out->create_opts) - l, " nft-chains ");
+	return jmap_list(u->table, out->create_opts + l,
+			 sizeof(out->create_opts) - l);
+}
+
 /* The key bytes of element part el for dimension d of an exact set;
  * false when el is not one value of it. */
 static bool exact_part(const struct bf_nft_expr *el, const struct bf_set_dim *d,
@@ -480,12 +684,9 @@ static int exact_to_bf(const struct bf_nft_set *ns, const struct nft_setuse *u,
 			 out->family == BF_FAMILY_INET6 ? "inet6" : "inet");
 	else
 		snprintf(out->create_opts, sizeof(out->create_opts), "nft");
-	if (u->vmap)
-		snprintf(out->create_opts + strlen(out->create_opts),
-			 sizeof(out->create_opts) - strlen(out->create_opts),
-			 " nft-vmap");
 	out->nft = true;
-	out->nft_vmap = u->vmap;
+	if (u->vmap && vmap_opts(out, u))
+		return 1;
 	out->flags |= BF_SET_F_NOMATCH_TYPE;
 	r = bf_set_layout(out);
 	if (r)
@@ -501,11 +702,17 @@ static int exact_to_bf(const struct bf_nft_set *ns, const struct nft_setuse *u,
 			if (el->kind != BF_NFT_E_MAPPING || el->n_sub != 2)
 				return 1;
 			v = el->sub[1];
-			if (v->kind != BF_NFT_E_VERDICT ||
-			    (v->op != BF_NFT_V_ACCEPT &&
-			     v->op != BF_NFT_V_DROP))
-				return 1; /* jump, goto...: inlined */
-			e.nomatch = v->op == BF_NFT_V_DROP;
+			if (out->nft_jmap) {
+				/* a chain outside the list: inlined */
+				if (!jmap_data(out, v, &e.data))
+					return 1;
+			} else if (v->kind != BF_NFT_E_VERDICT ||
+				   (v->op != BF_NFT_V_ACCEPT &&
+				    v->op != BF_NFT_V_DROP)) {
+				return 1;
+			} else {
+				e.nomatch = v->op == BF_NFT_V_DROP;
+			}
 			el = el->sub[0];
 		}
 		if (u->n_dims == 1)
@@ -601,13 +808,8 @@ int nft_setmap_to_bf(const struct bf_nft_set *ns, enum bf_family fam,
 		out->interval_dim = 0;
 		out->flags |= BF_SET_F_NOMATCH_TYPE; /* as ipset's hash:net* */
 	}
-	if (u->vmap) {
-		size_t l = strlen(out->create_opts);
-
-		snprintf(out->create_opts + l, sizeof(out->create_opts) - l,
-			 " nft-vmap");
-		out->nft = out->nft_vmap = true;
-	}
+	if (u->vmap && vmap_opts(out, u))
+		return 1;
 	r = bf_set_layout(out);
 	if (r)
 		return r;
@@ -617,6 +819,7 @@ int nft_setmap_to_bf(const struct bf_nft_set *ns, enum bf_family fam,
 		u128 alo = 0, ahi = 0, plo = 0, phi = 0;
 		size_t before = out->n_elems;
 		bool drop = false;
+		uint32_t data = 0;
 
 		if (u->vmap) {
 			const struct bf_nft_expr *v;
@@ -626,13 +829,14 @@ int nft_setmap_to_bf(const struct bf_nft_set *ns, enum bf_family fam,
 				return 1;
 			}
 			v = el->sub[1];
-			if (v->kind != BF_NFT_E_VERDICT ||
-			    (v->op != BF_NFT_V_ACCEPT &&
-			     v->op != BF_NFT_V_DROP)) {
+			if (out->nft_jmap ? !jmap_data(out, v, &data) :
+					    (v->kind != BF_NFT_E_VERDICT ||
+					     (v->op != BF_NFT_V_ACCEPT &&
+					      v->op != BF_NFT_V_DROP))) {
 				bf_set_release(out);
-				return 1; /* jump, goto...: inlined */
+				return 1; /* a chain outside the list */
 			}
-			drop = v->op == BF_NFT_V_DROP;
+			drop = !out->nft_jmap && v->op == BF_NFT_V_DROP;
 			el = el->sub[0];
 		}
 
@@ -657,8 +861,10 @@ int nft_setmap_to_bf(const struct bf_nft_set *ns, enum bf_family fam,
 		if (!r)
 			r = add_parts(out, u, width, alo, ahi, plo, phi,
 				      el->loc.line);
-		for (size_t k = before; !r && k < out->n_elems; k++)
+		for (size_t k = before; !r && k < out->n_elems; k++) {
 			out->elems[k].nomatch = drop;
+			out->elems[k].data = data;
+		}
 		if (r) {
 			bf_set_release(out);
 			return r;
@@ -772,6 +978,12 @@ int nft_setmap_vmap_half(const struct bf_ruleset *rs, const struct bf_rule *r)
 		s = bf_ruleset_set(rs, m->u.set.name);
 		if (!s || !s->nft_vmap || m->neg)
 			continue;
+		if (s->nft_jmap) {
+			/* nft_setmap_jmap_rule(): the goto half first */
+			if (m->u.set.vop != BF_SET_VOP_LOOKUP)
+				continue;
+			return m->u.set.vkinds & (1u << BF_SET_V_GOTO) ? 1 : 2;
+		}
 		if (!m->u.set.return_nomatch &&
 		    r->verdict.kind == BF_VERDICT_ACCEPT)
 			return 1;
@@ -805,6 +1017,11 @@ static int print_vmap_decl(FILE *out, const struct bf_set *set)
 			const uint8_t *pp = e->key + set->dims[1].off + 2;
 
 			fprintf(out, " . %u", pp[0] << 8 | pp[1]);
+		}
+		if (set->nft_jmap) {
+			fputs(" : ", out);
+			bf_set_jmap_print_verdict(out, set, e->data);
+			continue;
 		}
 		fputs(e->nomatch ? " : drop" : " : accept", out);
 	}
@@ -914,8 +1131,12 @@ static int print_exact_decl(FILE *out, const struct bf_set *set)
 		}
 		fputs(i ? ", " : "\t\telements = { ", out);
 		bf_set_nft_key_print(out, set, e);
-		if (set->nft_vmap)
+		if (set->nft_jmap) {
+			fputs(" : ", out);
+			bf_set_jmap_print_verdict(out, set, e->data);
+		} else if (set->nft_vmap) {
 			fputs(e->nomatch ? " : drop" : " : accept", out);
+		}
 	}
 	if (set->n_elems)
 		fputs(" }\n", out);
@@ -1023,4 +1244,103 @@ static int print_addr_decl(FILE *out, const struct bf_set *set)
 	fputs("\t}\n", out);
 	free(iv);
 	return ferror(out) ? -EIO : 0;
+}
+
+int nft_setmap_jmap_rule(struct bf_ruleset *rs, enum bf_family fam,
+			 const struct bf_set *set, bool second,
+			 const struct nft_jmap_ops *ops, int line,
+			 struct bf_match *m, struct bf_verdict *v)
+{
+	char chain[BF_CHAIN_NAME_MAX + 64];
+	struct bf_chain *dc;
+	int r;
+
+	if (!set || !set->nft_jmap)
+		return -EINVAL;
+	m->u.set.vop = BF_SET_VOP_LOOKUP;
+	m->u.set.vkinds = second ? (1u << BF_SET_V_ACCEPT |
+				    1u << BF_SET_V_DROP | 1u << BF_SET_V_JUMP) :
+				   (1u << BF_SET_V_GOTO | 1u << BF_SET_V_RETURN);
+	memset(v, 0, sizeof(*v));
+	v->kind = second ? BF_VERDICT_JUMP : BF_VERDICT_GOTO;
+	ops->name(ops->ctx, v->chain, sizeof(v->chain));
+	r = bf_ruleset_add_chain(rs, fam, v->chain, line, NULL);
+	if (r)
+		return r;
+	dc = bf_ruleset_chain(rs, fam, v->chain);
+	if (!dc)
+		return -ENOENT;
+	/* the dispatch chain: one test of the kept verdict per value */
+	for (uint32_t k = BF_SET_V_ACCEPT; k < BF_SET_V_COUNT; k++) {
+		bool chained = k == BF_SET_V_JUMP || k == BF_SET_V_GOTO;
+		static const int nft_v[] = {
+			[BF_SET_V_ACCEPT] = BF_NFT_V_ACCEPT,
+			[BF_SET_V_DROP] = BF_NFT_V_DROP,
+			[BF_SET_V_RETURN] = BF_NFT_V_RETURN,
+			[BF_SET_V_JUMP] = BF_NFT_V_GOTO,
+			[BF_SET_V_GOTO] = BF_NFT_V_GOTO,
+		};
+
+		if (!(m->u.set.vkinds & (1u << k)))
+			continue;
+		for (uint32_t idx = 0;; idx++) {
+			struct bf_rule rule = { 0 };
+			struct bf_match is = *m;
+
+			if (chained && !bf_set_jmap_chain_name(set, idx, chain,
+							       sizeof(chain)))
+				break;
+			if (chained && !strcmp(chain, "-"))
+				break;
+			if (!chained && idx)
+				break;
+			rule.family = fam;
+			rule.line = line;
+			is.neg = false;
+			is.u.set.vop = BF_SET_VOP_IS;
+			is.u.set.vkinds = 0;
+			is.u.set.vdata = BF_SET_V_DATA(k, chained ? idx : 0);
+			/* jump Ci as a goto from here: Ci's end returns
+			 * past this chain, where the rule's jump returns */
+			if (!ops->verdict(ops->ctx, nft_v[k],
+					  chained ? chain : NULL,
+					  &rule.verdict))
+				return -EINVAL;
+			r = bf_rule_add_match(&rule, &is);
+			if (!r)
+				r = bf_chain_add_rule(dc, &rule);
+			if (r) {
+				bf_rule_release(&rule);
+				return r;
+			}
+		}
+	}
+	return 0;
+}
+
+bool nft_setmap_dispatch_chain(const struct bf_ruleset *rs,
+			       const struct bf_chain *c)
+{
+	if (!c->n_rules || c->builtin)
+		return false;
+	if (c->n_rules == 2 && !c->rules[0].n_matches &&
+	    !c->rules[1].n_matches &&
+	    c->rules[0].verdict.kind == BF_VERDICT_JUMP &&
+	    c->rules[1].verdict.kind == BF_VERDICT_DROP) {
+		/* lower.c's base_goto_drop() helper for the goto half's
+		 * dispatch chain (a goto from a base chain with policy
+		 * drop): `-j G`, `-j DROP` */
+		const struct bf_chain *g = bf_ruleset_chain(
+			rs, c->family, c->rules[0].verdict.chain);
+
+		return g && g != c && nft_setmap_dispatch_chain(rs, g);
+	}
+	for (size_t i = 0; i < c->n_rules; i++) {
+		const struct bf_rule *r = &c->rules[i];
+
+		if (r->n_matches != 1 || r->matches[0].type != BF_MATCH_SET ||
+		    r->matches[0].u.set.vop != BF_SET_VOP_IS)
+			return false;
+	}
+	return rs != NULL;
 }

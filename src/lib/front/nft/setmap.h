@@ -36,6 +36,25 @@ struct nft_setuse {
 	/* `lhs vmap @m` of a map with accept/drop values: two IR rules,
 	 * the lookup (accept elements) and --return-nomatch (drop) */
 	bool vmap;
+	/* a verdict map with other values (jump, goto, return, continue):
+	 * two IR rules that dispatch through helper chains
+	 * (nft_setmap_jmap_rule()) */
+	bool jmap;
+	/* the table (nft_setmap_agree() sets it): the chains a verdict map
+	 * with chains may name */
+	const struct bf_nft_table *table;
+};
+
+/* How the lowering gives nft_setmap_jmap_rule() the IR verdicts of the
+ * place a rule is lowered at (lower.c's verdict_of(): continuations and
+ * chain copies), and fresh IR chain names. */
+struct nft_jmap_ops {
+	void *ctx;
+	/* the IR verdict of nft verdict v (enum bf_nft_verdict; chain: the
+	 * nft name for jump/goto); false: refused (logged) */
+	bool (*verdict)(void *ctx, int v, const char *chain,
+			struct bf_verdict *out);
+	void (*name)(void *ctx, char *buf, size_t size);
 };
 
 /* 0 and *u filled when statement s (`lhs [==|!=] @ns`) looks set ns up
@@ -46,7 +65,31 @@ int nft_setmap_use(const struct bf_nft_stmt *s, const struct bf_nft_set *ns,
 /* Do all statements of t that name ns use it as u does (so that no use
  * stays inlined while `bpfilter set` changes the map)? */
 bool nft_setmap_agree(const struct bf_nft_table *t, const struct bf_nft_set *ns,
-		      enum bf_family fam, const struct nft_setuse *u);
+		      enum bf_family fam, struct nft_setuse *u);
+
+/* A rule `... lhs vmap @m` of a verdict map with chains (bf_set.nft_jmap)
+ * becomes two IR rules, the same matches then a lookup of m each:
+ *  - first (second = false): holds for goto and return elements, and
+ *    `-g` a dispatch chain G: `m is return -j RETURN`, `m is goto Ci -g
+ *    Ci` for each chain Ci of the map's list;
+ *  - second: holds for accept, drop and jump elements, and `-j` a
+ *    dispatch chain J: `m is accept -j ACCEPT`, `m is drop -j DROP`,
+ *    `m is jump Ci -g Ci`.
+ * (continue: neither holds; the next rule follows, as in nft.) The goto
+ * into Ci from J makes Ci's end return past J into the rule's chain, as
+ * nft's jump returns; from G, past the rule's chain, as nft's goto. The
+ * lookup keeps the element's verdict for the dispatch chain's tests
+ * (m_set.c). Fills *m (the set match's vop, vkinds) and *v, adding the
+ * dispatch chain (named by ops->name) to rs. 0 or -errno. */
+int nft_setmap_jmap_rule(struct bf_ruleset *rs, enum bf_family fam,
+			 const struct bf_set *set, bool second,
+			 const struct nft_jmap_ops *ops, int line,
+			 struct bf_match *m, struct bf_verdict *v);
+
+/* Is IR chain c a dispatch chain of nft_setmap_jmap_rule() (printed as
+ * the `vmap @m` of the rule that calls it, not as a chain)? */
+bool nft_setmap_dispatch_chain(const struct bf_ruleset *rs,
+			       const struct bf_chain *c);
 
 /* The ruleset set (origin IPSET: ipset hash:ip, hash:net, bitmap:port,
  * hash:ip,port or hash:net,port; `nft-proto` for the last two) for nft
