@@ -271,6 +271,14 @@ bool nft_setmap_agree(const struct bf_nft_table *t, const struct bf_nft_set *ns,
 		      enum bf_family fam, struct nft_setuse *u)
 {
 	u->table = t;
+	/* a netdev table (targets.c hands it over as an inet one whose
+	 * base chains keep their device) goes to tc or XDP, where the
+	 * inlined names resolve per device and XDP has no mark: inlined */
+	for (size_t i = 0; i < t->n_chains; i++)
+		if (t->chains[i].hook != BF_NFT_HOOK_NONE &&
+		    (t->chains[i].device || t->chains[i].n_devices) &&
+		    (u->kind == NFT_SETUSE_IFACE || u->kind == NFT_SETUSE_MARK))
+			return false;
 	for (size_t i = 0; i < t->n_chains; i++) {
 		const struct bf_nft_chain *ch = &t->chains[i];
 
