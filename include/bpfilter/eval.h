@@ -95,6 +95,22 @@ struct bf_eval_pkt {
 	 * the XT_ADDRTYPE bits LOCAL (1 << 2), ANYCAST (1 << 4),
 	 * UNREACHABLE (1 << 7) of its flags (no route: UNREACHABLE) */
 	uint8_t rt_type;
+	/* IPv6: the routing header as the prologue reads it for rt_mt6()
+	 * and nft's rt type (cgen/mext.c), filled by bf_eval_pkt_parse():
+	 * the first one the header walk met (offset, 0: none), what
+	 * rt_mt6() finds there (enum bf_eval_rt6), its type, segments left,
+	 * length (ipv6_optlen()) and reserved bytes as read */
+	uint16_t rt6_off, rt6_hdrlen;
+	uint8_t rt6_state, rt6_type, rt6_segsleft;
+	uint32_t rt6_res;
+};
+
+/* bf_eval_pkt.rt6_state */
+enum bf_eval_rt6 {
+	BF_EVAL_RT6_NONE = 0, /* no routing header: no match */
+	BF_EVAL_RT6_FOUND, /* the fields are valid */
+	BF_EVAL_RT6_SHORT, /* shorter than its length: no match */
+	BF_EVAL_RT6_DROP, /* the header walk failed: rt_mt6() hotdrops */
 };
 
 /* bf_eval_pkt.known */

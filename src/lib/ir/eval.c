@@ -131,6 +131,7 @@ bool bf_eval_models(enum bf_match_type type)
 	case BF_MATCH_CONNMARK:
 	case BF_MATCH_CONNTRACK: /* state, status and direction only */
 	case BF_MATCH_ADDRTYPE: /* as compiled (nft's fib daddr type too) */
+	case BF_MATCH_RT: /* as compiled (nft's rt type too) */
 	case BF_MATCH_NFT_LIMIT: /* with state (bf_eval_at()) */
 		return true;
 	default:
@@ -402,6 +403,51 @@ static enum mres match_addrtype(const struct bf_eval_pkt *p,
 	return !!(at->dest & (1u << p->rt_type)) != inv_d ? M_MATCH : M_FAIL;
 }
 
+/* rt_mt6() as cgen/mext.c's emit_rt() compiles it (inversions in the
+ * payload, `neg` unused): a header walk error hotdrops, no routing header
+ * (or a short one) fails, then segments left, length, type, reserved.
+ * nft's `rt type` (BF_RT_NFT): the type byte if the packet has it, else
+ * no match, `!=` included; nothing hotdrops. */
+static enum mres match_rt(const struct bf_eval_pkt *p, const struct bf_match *m)
+{
+	const typeof(m->u.rt) *rt = &m->u.rt;
+	bool in;
+
+	if (rt->flags & BF_RT_FST)
+		return M_UNMODELLED; /* not compiled either */
+	if (p->family != BF_FAMILY_INET6)
+		return M_FAIL; /* no routing header read: none */
+	if (rt->flags & BF_RT_NFT) {
+		if (!p->rt6_off || p->rt6_state == BF_EVAL_RT6_DROP ||
+		    (uint32_t)p->rt6_off + 3 > p->len)
+			return M_FAIL;
+		in = rt->rt_type <= 255 && p->rt6_type == rt->rt_type;
+		return in != !!(rt->invflags & BF_RT_INV_TYP) ? M_MATCH :
+								M_FAIL;
+	}
+	if (p->rt6_state == BF_EVAL_RT6_DROP)
+		return M_HOTDROP;
+	if (p->rt6_state != BF_EVAL_RT6_FOUND)
+		return M_FAIL;
+	/* segsleft_match() */
+	in = rt->segsleft[0] <= 255 && rt->segsleft[0] <= rt->segsleft[1] &&
+	     p->rt6_segsleft >= rt->segsleft[0] &&
+	     p->rt6_segsleft <= rt->segsleft[1];
+	if (in == !!(rt->invflags & BF_RT_INV_SGS))
+		return M_FAIL;
+	if ((rt->flags & BF_RT_LEN) &&
+	    (rt->hdrlen <= 0xffff && p->rt6_hdrlen == rt->hdrlen) ==
+		    !!(rt->invflags & BF_RT_INV_LEN))
+		return M_FAIL;
+	if ((rt->flags & BF_RT_TYP) &&
+	    (rt->rt_type <= 255 && p->rt6_type == rt->rt_type) ==
+		    !!(rt->invflags & BF_RT_INV_TYP))
+		return M_FAIL;
+	if ((rt->flags & BF_RT_RES) && p->rt6_res)
+		return M_FAIL;
+	return M_MATCH;
+}
+
 /* The matches of the nft front end and others that need facts beyond
  * the IP packet (bf_eval_pkt.known) or state; negation handled here. A
  * header or fact that is not there fails them whatever `neg` (NFT_BREAK,
@@ -493,6 +539,8 @@ static enum mres match_ext(struct ev *e, const struct bf_match *m)
 		return match_conntrack(p, m);
 	case BF_MATCH_ADDRTYPE:
 		return match_addrtype(p, m);
+	case BF_MATCH_RT:
+		return match_rt(p, m);
 	case BF_MATCH_NFT_LIMIT:
 		return match_nft_limit(e, m);
 	case BF_MATCH_LIMIT:
@@ -867,7 +915,8 @@ static bool v6_ext(uint8_t nh)
 /* ipv6_find_hdr(skb, &off, -1, &fragoff, NULL) over b[0..len):
  * (net/ipv6/exthdrs_core.c). Returns the protocol, -1 on error. */
 static int v6_walk(const uint8_t *b, size_t len, uint32_t *off,
-		   uint16_t *fragoff, bool *ah, uint32_t *ah_off)
+		   uint16_t *fragoff, bool *ah, uint32_t *ah_off,
+		   uint32_t *rt_off, bool *frag_nf)
 {
 	uint32_t start = 40;
 	uint8_t nh = b[6];
@@ -881,6 +930,10 @@ static int v6_walk(const uint8_t *b, size_t len, uint32_t *off,
 			return -1;
 		if (nh == 43 && (size_t)start + 4 > len)
 			return -1;
+		/* the routing header ipv6_find_hdr(NEXTHDR_ROUTING) stops
+		 * at (cgen/mext.c bf_mx_v6_rt()) */
+		if (nh == 43 && !*rt_off)
+			*rt_off = start;
 		if (nh == 44) {
 			uint16_t fo;
 
@@ -891,6 +944,7 @@ static int v6_walk(const uint8_t *b, size_t len, uint32_t *off,
 			if (fo) {
 				/* a non-first fragment ends the walk when
 				 * what follows is not an extension header */
+				*frag_nf = true;
 				if (!v6_ext(b[start]) || b[start] == 59) {
 					*fragoff = fo;
 					*off = start;
@@ -913,6 +967,36 @@ static int v6_walk(const uint8_t *b, size_t len, uint32_t *off,
 	}
 	*off = start;
 	return nh;
+}
+
+/* pkt->rt6_*: the routing header as cgen/mext.c's prologue_rt6() reads
+ * it for rt_mt6() and nft's rt type: at off (0: none), the walk failed
+ * (err: a hotdrop for rt_mt6() unless it ended at a non-first
+ * fragment, which the caller folds in) */
+static void rt6_view(struct bf_eval_pkt *pkt, const uint8_t *b, size_t len,
+		     uint32_t off, bool err)
+{
+	pkt->rt6_off = (uint16_t)off;
+	if (!off) {
+		pkt->rt6_state = err ? BF_EVAL_RT6_DROP : BF_EVAL_RT6_NONE;
+		return;
+	}
+	if ((size_t)off + 8 > len) {
+		/* short for rt_mt6(); nft reads the type byte if there */
+		if ((size_t)off + 3 <= len)
+			pkt->rt6_type = b[off + 2];
+		pkt->rt6_state = BF_EVAL_RT6_SHORT;
+		return;
+	}
+	pkt->rt6_type = b[off + 2];
+	pkt->rt6_hdrlen = (uint16_t)(((uint32_t)b[off + 1] + 1) * 8);
+	if (len - off < pkt->rt6_hdrlen) {
+		pkt->rt6_state = BF_EVAL_RT6_SHORT;
+		return;
+	}
+	pkt->rt6_segsleft = b[off + 3];
+	memcpy(&pkt->rt6_res, b + off + 4, 4);
+	pkt->rt6_state = BF_EVAL_RT6_FOUND;
 }
 
 /* pkt->nft_*: what nft's transport payload loads read at offset off */
@@ -953,7 +1037,8 @@ int bf_eval_pkt_parse(struct bf_eval_pkt *pkt, enum bf_family family,
 		pkt->fragoff = (uint16_t)((b[6] << 8 | b[7]) & 0x1fff);
 	} else {
 		int proto;
-		uint32_t off = 0, ah_off = 0;
+		uint32_t off = 0, ah_off = 0, rt_off = 0;
+		bool frag_nf = false;
 
 		if (len < 40 || b[0] >> 4 != 6)
 			return -EINVAL;
@@ -963,7 +1048,8 @@ int bf_eval_pkt_parse(struct bf_eval_pkt *pkt, enum bf_family family,
 		pkt->iplen = (uint16_t)((b[4] << 8 | b[5]) + 40);
 		pkt->nexthdr6 = b[6];
 		proto = v6_walk(b, len, &off, &pkt->fragoff, &pkt->nft_ah,
-				&ah_off);
+				&ah_off, &rt_off, &frag_nf);
+		rt6_view(pkt, b, len, rt_off, proto < 0 && !frag_nf);
 		/* nft's walk stopped at the first AH header */
 		if (pkt->nft_ah)
 			nft_view(pkt, b, len, ah_off);
