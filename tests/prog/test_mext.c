@@ -339,6 +339,31 @@ static void test_rt(void **state)
 	m_ = rtm(BF_RT_TYP | BF_RT_RES, 0, 0, 0, UINT32_MAX, 0);
 	RT("reserved 0", M, .rt = true);
 	RT("reserved set", N, .rt = true, .res = 0x10000);
+	/* nft's rt type (BF_RT_NFT, nft_exthdr_ipv6_eval()): the byte at
+	 * offset 2 when the packet has it, else no match; never hotdrop,
+	 * no length check */
+	m_ = rtm(BF_RT_TYP | BF_RT_NFT, 0, 0, 0, UINT32_MAX, 0);
+	RT("nft type 0", M, .rt = true);
+	RT("nft type 2 is not 0", N, .rt = true, .type = 2);
+	RT("nft no routing header", N, .hbh = true);
+	RT("nft after a non-first fragment", N, .frag = true, .rt = true);
+	RT("nft bad hop-by-hop before it: no match", N, .hbh = true,
+	   .bad_hbh = true, .rt = true);
+	/* ipv6_find_hdr() reads a struct ipv6_rt_hdr (4 bytes) of the
+	 * header it stops at: -EBADMSG below that */
+	RT("nft header cut to 3 bytes: no match", N, .rt = true, .trunc = 43);
+	RT("nft header cut to 4 bytes: the type is read", M, .rt = true,
+	   .trunc = 44);
+	RT("nft header cut to 2 bytes: no match", N, .rt = true, .trunc = 42);
+	RT("nft shorter than its length: the type is read", M, .rt = true,
+	   .hlen = 2, .trunc = 56);
+	m_ = rtm(BF_RT_TYP | BF_RT_NFT, BF_RT_INV_TYP, 0, 0, UINT32_MAX, 0);
+	RT("nft != 0 on type 2", M, .rt = true, .type = 2);
+	RT("nft != 0 on type 0", N, .rt = true);
+	RT("nft != 0 without header", N, .hbh = true);
+	RT("nft != 0 cut to 2 bytes: no match", N, .rt = true, .trunc = 42);
+	RT("nft != 0 cut to 5 bytes, type 2", M, .rt = true, .type = 2,
+	   .trunc = 45);
 #undef RT
 	m_ = rtm(BF_RT_TYP | BF_RT_FST, 0, 0, 0, UINT32_MAX, 0);
 	p = rt_pkt(&(struct rtspec){ .rt = true });

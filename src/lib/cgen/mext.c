@@ -363,16 +363,21 @@ static void prologue_rt6(struct bf_emit *e, int32_t l3off)
 	bf_label notfound = bf_label_new(e), none = bf_label_new(e);
 	bf_label drop = bf_label_new(e), shortl = bf_label_new(e);
 	bf_label store = bf_label_new(e), done = bf_label_new(e);
+	bf_label short8 = bf_label_new(e);
 
 	ld(e, BPF_H, BF_R4, PCTX_OFF(rt6_off));
 	bf_emit_jmp32_imm(e, BPF_JEQ, BF_R4, 0, notfound);
 	/* ipv6_optlen() >= 8: fewer than 8 bytes left is short anyway */
 	bf_emit(e, I_MOV64_REG(BF_R1, BF_R4));
 	bf_emit(e, I_ALU64_IMM(BPF_ADD, BF_R1, 8));
-	bf_emit_jmp_reg(e, BPF_JGT, BF_R1, BF_R8, shortl);
+	bf_emit_jmp_reg(e, BPF_JGT, BF_R1, BF_R8, short8);
 	if (l3off)
 		bf_emit(e, I_ALU64_IMM(BPF_ADD, BF_R4, l3off));
 	dread(e, PCTX_OFF(scratch), -1, 8, drop);
+	/* the type, for nft's `rt type` too (BF_RT_NFT: whatever the
+	 * header's length says, emit_rt()) */
+	ld(e, BPF_B, BF_R1, PCTX_OFF(scratch) + 2);
+	st(e, BPF_B, PCTX_OFF(rt6_type), BF_R1);
 	ld(e, BPF_B, BF_R1, PCTX_OFF(scratch) + 1);
 	bf_emit(e, I_ALU32_IMM(BPF_ADD, BF_R1, 1));
 	bf_emit(e, I_ALU32_IMM(BPF_LSH, BF_R1, 3));
@@ -401,6 +406,19 @@ static void prologue_rt6(struct bf_emit *e, int32_t l3off)
 	bf_label_bind(e, drop);
 	bf_emit(e, I_MOV64_IMM(BF_R1, BF_RT6_DROP));
 	bf_emit_ja(e, store);
+	/* Fewer than 8 bytes: short for rt_mt6(); nft's `rt type` reads
+	 * its one byte at offset 2 (nft_exthdr_ipv6_eval()'s
+	 * skb_copy_bits()), which the packet has: the walk noted the
+	 * header only with its first 4 bytes (bf_mx_v6_rt()). */
+	bf_label_bind(e, short8);
+	bf_emit(e, I_MOV64_REG(BF_R1, BF_R4));
+	bf_emit(e, I_ALU64_IMM(BPF_ADD, BF_R1, 3));
+	bf_emit_jmp_reg(e, BPF_JGT, BF_R1, BF_R8, shortl);
+	if (l3off)
+		bf_emit(e, I_ALU64_IMM(BPF_ADD, BF_R4, l3off));
+	dread(e, PCTX_OFF(scratch), -1, 3, shortl);
+	ld(e, BPF_B, BF_R1, PCTX_OFF(scratch) + 2);
+	st(e, BPF_B, PCTX_OFF(rt6_type), BF_R1);
 	bf_label_bind(e, shortl);
 	bf_emit(e, I_MOV64_IMM(BF_R1, BF_RT6_SHORT));
 	bf_emit_ja(e, store);
@@ -468,6 +486,31 @@ static void emit_rt(struct bf_emit *e, const struct bf_match *m, bf_label fail,
 	const typeof(m->u.rt) *rt = &m->u.rt;
 	bf_label in;
 
+	if (rt->flags & BF_RT_NFT) {
+		/* nft's `rt type` (nft_exthdr_ipv6_eval()): ipv6_find_hdr()
+		 * found a routing header and skb_copy_bits() reads its byte
+		 * 2, else NFT_BREAK: no match, `!=` included; nothing
+		 * hotdrops. rt6_type holds that byte whenever it is inside
+		 * the packet (prologue_rt6()). */
+		ld(e, BPF_H, BF_R1, PCTX_OFF(rt6_off));
+		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, 0, fail);
+		ld(e, BPF_B, BF_R2, PCTX_OFF(rt6_state));
+		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R2, BF_RT6_DROP, fail);
+		bf_emit(e, I_ALU64_IMM(BPF_ADD, BF_R1, 3));
+		ld(e, BPF_W, BF_R2, PCTX_OFF(len));
+		bf_emit_jmp_reg(e, BPF_JGT, BF_R1, BF_R2, fail);
+		ld(e, BPF_B, BF_R1, PCTX_OFF(rt6_type));
+		if (rt->rt_type > 255) {
+			if (!(rt->invflags & BF_RT_INV_TYP))
+				bf_emit_ja(e, fail);
+			return;
+		}
+		bf_emit_jmp32_imm(e,
+				  rt->invflags & BF_RT_INV_TYP ? BPF_JEQ :
+								  BPF_JNE,
+				  BF_R1, (int32_t)rt->rt_type, fail);
+		return;
+	}
 	ld(e, BPF_B, BF_R1, PCTX_OFF(rt6_state));
 	bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, BF_RT6_DROP, hotdrop);
 	bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, BF_RT6_FOUND, fail);

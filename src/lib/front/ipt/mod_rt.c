@@ -21,6 +21,7 @@ enum {
 	RT_0_RES,
 	RT_0_ADDRS,
 	RT_0_NSTRICT,
+	RT_NFT,
 };
 
 const struct ipt_modopt ipt_rt_opts[] = {
@@ -30,6 +31,8 @@ const struct ipt_modopt ipt_rt_opts[] = {
 	{ "rt-0-res", 0, RT_0_RES, true, true },
 	{ "rt-0-addrs", 1, RT_0_ADDRS, true, true },
 	{ "rt-0-not-strict", 0, RT_0_NSTRICT, true, true },
+	/* bpfilter's: nft's `rt type` (BF_RT_NFT, front/nft/lower.c) */
+	{ "rt-nft", 0, RT_NFT, true, true },
 	{ NULL },
 };
 
@@ -172,6 +175,9 @@ int ipt_rt_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		}
 		rt->flags |= BF_RT_FST_NSTRICT;
 		return 0;
+	case RT_NFT:
+		rt->flags |= BF_RT_NFT;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -185,6 +191,13 @@ int ipt_rt_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 	    (!(rt->flags & BF_RT_TYP) || rt->rt_type != 0 ||
 	     (rt->invflags & BF_RT_INV_TYP))) {
 		ipt_err(ctx, "rt: `--rt-type 0' required before `--rt-0-*'");
+		return -EINVAL;
+	}
+	/* nft's rt type: the type alone */
+	if ((rt->flags & BF_RT_NFT) &&
+	    (rt->flags != (BF_RT_NFT | BF_RT_TYP) ||
+	     rt->segsleft[0] != 0 || rt->segsleft[1] != UINT32_MAX)) {
+		ipt_err(ctx, "rt: `--rt-nft' goes with `--rt-type' alone");
 		return -EINVAL;
 	}
 	return 0;
@@ -222,4 +235,6 @@ void ipt_rt_print(FILE *out, const struct bf_rule *rule,
 	}
 	if (rt->flags & BF_RT_FST_NSTRICT)
 		fputs(" --rt-0-not-strict", out);
+	if (rt->flags & BF_RT_NFT)
+		fputs(" --rt-nft", out);
 }
