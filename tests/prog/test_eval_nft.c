@@ -153,15 +153,21 @@ static void nft_transport(struct bf_rule *r, bool v6)
 }
 
 /* nft's limit: slow rates (per hour or day, a few packets of burst) and
- * rates so high that every packet is within them */
+ * rates so high that every packet is within them. Not a rate whose
+ * tokens the nanoseconds between two evaluations refill: the program
+ * reads the clock at each evaluation of a limit, the interpreter takes
+ * one time per packet, and a packet may pass the same limit several
+ * times (jumps to one chain from several rules). */
 static void nft_limit(struct bf_rule *r)
 {
 	struct bf_match m = pu_m(BF_MATCH_NFT_LIMIT, false);
 	struct bf_nft_limit *l = &m.u.nft_limit;
+	bool fast = chance(20);
 
 	l->over = chance(30);
 	l->bytes = chance(30);
-	if (chance(20)) {
+	if (fast) {
+		/* 1 ns a packet, a bucket of 1000: never over */
 		l->rate = l->bytes ? 4000000000ull : 1000000000ull;
 		l->unit = 1;
 	} else if (l->bytes) {
@@ -173,7 +179,7 @@ static void nft_limit(struct bf_rule *r)
 		l->unit = chance(50) ? 3600 : 86400;
 	}
 	if (!l->bytes)
-		l->burst = below(4) ?: 5;
+		l->burst = fast ? 1000 : below(4) ?: 5;
 	add(r, &m);
 }
 
