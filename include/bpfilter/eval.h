@@ -198,7 +198,10 @@ void bf_eval_state_free(struct bf_eval_state **st);
 /* bf_eval() with state: an nft limit is evaluated at now_ns (nanoseconds
  * of CLOCK_MONOTONIC, the program's bpf_ktime_get_ns()) on its bucket in
  * st, which the packet updates as nft_limit_eval() does. Packets must
- * come in time order. bf_eval() is bf_eval_at() without state: a limit
+ * come in time order. Every evaluation of one packet happens at now_ns,
+ * where the program reads the clock at each: for a limit that one packet
+ * reaches several times, they differ only by the nanoseconds between
+ * those evaluations. bf_eval() is bf_eval_at() without state: a limit
  * stops the evaluation with -EOPNOTSUPP, res->stateful and a
  * BF_EVAL_STATEFUL step. -ENOMEM when a bucket cannot be allocated. */
 int bf_eval_at(const struct bf_ruleset *rs, enum bf_hook hook,
