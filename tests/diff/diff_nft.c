@@ -211,13 +211,25 @@ static void check_import(const struct ncase *c, const char *ref,
  * (`-i DEV`, no verdict) so that the scratch host has that interface.
  * 0, or the targets' refusal (reported through the log).
  */
-/* "tK.NAME" (K < 100, NAME cut to 20 bytes) in buf[BF_CHAIN_NAME_MAX+1] */
+/* "tK.NAME" (K < 100) in buf[BF_CHAIN_NAME_MAX+1]; a NAME longer than
+ * 20 bytes becomes its first 13 and a hash of all of it, so that names
+ * alike in their first 20 bytes (Docker's filter-forward-out__docker0,
+ * filter-forward-out__bridge1) stay apart. */
 static void tname(char *buf, size_t k, const char *name)
 {
 	char t[64];
-	int n = snprintf(t, sizeof(t), "t%u.%.20s", (unsigned int)(k % 100),
-			 name);
+	uint32_t h = 2166136261u; /* FNV-1a */
+	int n;
 
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	if (strlen(name) <= 20)
+		n = snprintf(t, sizeof(t), "t%u.%s", (unsigned int)(k % 100),
+			     name);
+	else
+		n = snprintf(t, sizeof(t), "t%u.%.13s.%06x",
+			     (unsigned int)(k % 100), name,
+			     (unsigned int)(h & 0xffffff));
 	memcpy(buf, t, (size_t)n + 1);
 }
 
