@@ -524,9 +524,6 @@ static void emit_slow(struct bf_emit *e, const struct bf_lbvs *l,
 {
 	static const int fields[] = { BF_LBVS_PROTO, BF_LBVS_DADDR,
 				      BF_LBVS_SADDR };
-	/* its own "none", after it: every jump forward (a jump back would
-	 * be padded, see search()) */
-	bf_label none = bf_label_new(e);
 	bf_label *at = calloc(l->n_slow, sizeof(*at));
 
 	if (!at) {
@@ -541,7 +538,10 @@ static void emit_slow(struct bf_emit *e, const struct bf_lbvs *l,
 	/* not reached: only those protocols make a packet not plain */
 	ret32(e, BF_LBVS_SLOW);
 	for (size_t k = 0; k < l->n_slow; k++) {
-		bf_label hot = bf_label_new(e);
+		/* a "none" of its own after each protocol's code: every jump
+		 * forward (a jump back would be padded, see search()) and
+		 * short (two unrolled searches of at most 1,024 words) */
+		bf_label hot = bf_label_new(e), none = bf_label_new(e);
 		int n = 0;
 
 		bf_label_bind(e, at[k]);
@@ -560,11 +560,10 @@ static void emit_slow(struct bf_emit *e, const struct bf_lbvs *l,
 		bf_label_bind(e, hot);
 		class_vec(e, idx, l->slow[k].rd, n, none);
 		search(e, l, n, true);
-		bf_emit_ja(e, none);
+		bf_label_bind(e, none);
+		ret32(e, BF_LBVS_NONE);
 	}
 	free(at);
-	bf_label_bind(e, none);
-	ret32(e, BF_LBVS_NONE);
 }
 
 void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
