@@ -18,6 +18,7 @@
 #include "bpfilter/bpfilter.h"
 #include "bpfilter/log.h"
 #include "cli.h"
+#include "cli/nftkern.h"
 #include "nft.h"
 
 static int verbosity; /* 0: errors+warnings, 1: +info, 2: +debug */
@@ -160,8 +161,8 @@ static const struct cmd_help {
 	  "[--hook INPUT|FORWARD|OUTPUT] [--in IF] [--out IF] [-j|--json] "
 	  "[--ipset FILE] PACKET",
 	  "Show the path of one packet through a ruleset (FILE or -4/-6 FILE\n"
-	  "in iptables-save form, else the nf ruleset in force): each chain\n"
-	  "entered, each rule tested (match, or the match that failed),\n"
+	  "in iptables-save form or FILE.nft, else the nf ruleset in force):\n"
+	  "each chain entered, each rule tested (match, or the match that failed),\n"
 	  "jumps, returns, and the verdict with the rule or policy that gave\n"
 	  "it. Nothing is sent. PACKET is ('->' quoted for the shell, or\n"
 	  "'to')\n"
@@ -171,7 +172,10 @@ static const struct cmd_help {
 	  "followed by any of: flags FLAGS (S, SA, SYN,ACK...), frag OFFSET\n"
 	  "(8-byte units), ct new|established|related|invalid|untracked\n"
 	  "(default new), len N (IP length; default: the headers), mark N,\n"
-	  "ttl N. A match trace does not model (limit, statistic, set...)\n"
+	  "ttl N, smac MAC dmac MAC, pkttype host|broadcast|multicast|\n"
+	  "otherhost, ctmark N, ctstatus LIST, ctdir original|reply, route\n"
+	  "TYPE, limit fresh (nft limits as just loaded). A match trace does\n"
+	  "not model (xt limit, statistic...), or whose fact is not given,\n"
 	  "stops it with exit status 3.\n"
 	  "  --hook H      INPUT (default), FORWARD or OUTPUT\n"
 	  "  --in, --out   interface names (none by default)\n"
@@ -190,7 +194,8 @@ static const struct cmd_help {
 	  "the rule (FILE:LINE) that decided it on each side. FILE is an\n"
 	  "iptables-save file (IPv4 unless -6, 'ip6' in its name, or it only\n"
 	  "parses as IPv6), or a file of iptables/ip6tables commands (each\n"
-	  "family it has); DIR a ufw configuration (before.rules...).\n"
+	  "family it has); DIR a ufw configuration (before.rules...);\n"
+	  "FILE.nft an nft ruleset, compared with the kernel's nftables.\n"
 	  "Needs root; nothing changes in this namespace. Exit status: 0 the\n"
 	  "same verdicts, 1 a mismatch, 3 bpfilter refuses a ruleset (its\n"
 	  "FILE:LINE errors printed), 4 could not run.\n"
@@ -240,14 +245,16 @@ static const struct cmd_help {
 	  "bpfilter import [--hook nf|tc|xdp] [--iface IF] [--test] [--dump] "
 	  "[--print] [--from FILE] nft",
 	  "Put the nftables ruleset of this network namespace (`nft -j list\n"
-	  "ruleset`, or the JSON of --from FILE) in force in one slot, as\n"
-	  "apply --format nft does with a file: ip, ip6 and inet filter\n"
-	  "chains at input, forward and output; anything else is refused\n"
-	  "with the reason (see doc/front-nft.md). The kernel's nftables\n"
-	  "ruleset is left as it is.\n"
+	  "ruleset`, netdev devices from `nft -s list ruleset`; or --from\n"
+	  "FILE) in force, as apply --format nft does with a file: ip, ip6\n"
+	  "and inet filter chains at input, forward and output, netdev\n"
+	  "chains at tc; anything else is refused with the reason (see\n"
+	  "doc/front-nft.md). The kernel's nftables ruleset is left as it\n"
+	  "is.\n"
 	  "  --print      print the ruleset as understood (nft syntax), apply\n"
 	  "               nothing\n"
-	  "  --from FILE  JSON from FILE (- for stdin)\n"
+	  "  --from FILE  `nft -j list ruleset` or `nft list ruleset` (the\n"
+	  "               text keeps netdev devices) from FILE (- for stdin)\n"
 	  "  -t, --test   parse, check and compile only\n"
 	  "  --dump       print the IR and the programs, attach nothing\n" },
 	{ "help", "bpfilter help [COMMAND]",
@@ -678,7 +685,11 @@ static int cmd_flush(int argc, char **argv)
 	if (sel.kind > BF_SLOT_NF && !sel.ifname)
 		return cli_error("flush --hook %s needs --iface",
 				 bf_slot_kind_name(sel.kind));
-	return cli_status(bf_flush(&sel));
+	r = bf_flush(&sel);
+	/* the kernel's part of an nft ruleset (type nat chains...) too */
+	if (!r && (sel.kind < 0 || sel.kind == BF_SLOT_NF) && !sel.ifname)
+		r = cli_nftkern_flush();
+	return cli_status(r);
 }
 
 static int cmd_gc(int argc, char **argv)
