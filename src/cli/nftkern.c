@@ -91,7 +91,13 @@ static void report(const char *path, const char *what, const char *out)
 	for (const char *l = out; l && *l;) {
 		const char *eol = strchr(l, '\n');
 		size_t n = eol ? (size_t)(eol - l) : strlen(l);
-		if (n)
+		const char *c = memchr(l, ':', n);
+		/* positions point into the script (`apply --dump` shows it),
+		 * not into the temporary file's name */
+		if (c && !strncmp(l, "/tmp/bpfilter-nft", 17))
+			bf_log(BF_LOG_ERROR, "%s: nft: script%.*s", path,
+			       (int)(n - (size_t)(c - l)), c);
+		else if (n)
 			bf_log(BF_LOG_ERROR, "%s: nft: %.*s", path, (int)n, l);
 		l += n + (eol ? 1 : 0);
 	}
