@@ -6,7 +6,8 @@
  * protocol matches (bf_match.nft: no hotdrop, NFT_BREAK on short headers,
  * nft's view of fragments and of AH), `th sport|dport`, `meta iif|oif`,
  * `ether daddr|saddr|type`, `vlan id|pcp|dei`, `meta pkttype`,
- * `ct mark|status|direction|state`, addrtype (nft's `fib daddr type`)
+ * `ct mark|status|direction|state`, addrtype (nft's `fib daddr type`),
+ * ip6t_rt and nft's `rt type`
  * and `limit rate` (a token bucket,
  * evaluated by the interpreter at the monotonic time read just before
  * each run; the rates are chosen so that the microseconds between that
@@ -304,6 +305,32 @@ static void random_rule(struct bf_rule *r, const struct where *w,
 			m.u.addrtype.flags |= BF_ADDRTYPE_INVERT_DEST;
 		add(r, &m);
 	}
+	if (v6 && chance(10)) {
+		/* ip6t_rt (and nft's rt type, BF_RT_NFT) */
+		m = pu_m(BF_MATCH_RT, false);
+		if (chance(30)) {
+			m.u.rt.flags = BF_RT_TYP | BF_RT_NFT;
+		} else {
+			m.u.rt.segsleft[0] = below(3);
+			m.u.rt.segsleft[1] = chance(50) ? 255 : below(4);
+			if (chance(30)) {
+				m.u.rt.flags |= BF_RT_LEN;
+				m.u.rt.hdrlen = 8 * (1 + below(3));
+			}
+			if (chance(50))
+				m.u.rt.flags |= BF_RT_TYP;
+			if (chance(20))
+				m.u.rt.flags |= BF_RT_RES;
+			if (chance(30))
+				m.u.rt.invflags |= BF_RT_INV_SGS;
+			if (chance(30))
+				m.u.rt.invflags |= BF_RT_INV_LEN;
+		}
+		m.u.rt.rt_type = below(3);
+		if (chance(30))
+			m.u.rt.invflags |= BF_RT_INV_TYP;
+		add(r, &m);
+	}
 	if (chance(15))
 		nft_limit(r);
 	switch (below(9)) {
@@ -531,6 +558,17 @@ static bool compare(const struct bf_ruleset *rs, const struct where *w,
 
 	assert_true(prog->n_counters <= ARRAY_SIZE(want));
 	assert_int_equal(bf_eval_pkt_parse(&ep, w->fam, p.b, p.len), 0);
+	if (ep.rt6_off && chance(80)) {
+		/* a routing header's type, segments left and reserved
+		 * bytes: random, as far as the packet goes */
+		for (uint32_t i = 2; i < 8 && ep.rt6_off + i < p.len; i++)
+			p.b[ep.rt6_off + i] = (uint8_t)(i == 2 ? below(3) :
+							i == 3 ? below(4) :
+							chance(80) ?
+								 0 :
+								 below(256));
+		assert_int_equal(bf_eval_pkt_parse(&ep, w->fam, p.b, p.len), 0);
+	}
 	ep.known = BF_EVAL_KNOW_IFINDEX | BF_EVAL_KNOW_L2 |
 		   BF_EVAL_KNOW_PKTTYPE | BF_EVAL_KNOW_CT | BF_EVAL_KNOW_ROUTE;
 	/* no route (skb_dst) under BPF_PROG_TEST_RUN: IPv4 0xff, IPv6
@@ -686,7 +724,7 @@ static void test_random(void **state)
 		"%u packets compared (%u tagged frames), %u "
 		"mismatching; matches: th %u, iif/oif %u, ether %u, "
 		"mac %u, vlan %u, pkttype %u, connmark %u, conntrack "
-		"%u, nft limit %u, addrtype %u\n",
+		"%u, nft limit %u, addrtype %u, rt %u\n",
 		sx.runs, sx.tagged, sx.failures,
 		sx.per_type[BF_MATCH_TH_SPORT] + sx.per_type[BF_MATCH_TH_DPORT],
 		sx.per_type[BF_MATCH_IIF] + sx.per_type[BF_MATCH_OIF],
@@ -695,8 +733,8 @@ static void test_random(void **state)
 		sx.per_type[BF_MATCH_MAC], sx.per_type[BF_MATCH_VLAN],
 		sx.per_type[BF_MATCH_PKTTYPE], sx.per_type[BF_MATCH_CONNMARK],
 		sx.per_type[BF_MATCH_CONNTRACK],
-		sx.per_type[BF_MATCH_NFT_LIMIT],
-		sx.per_type[BF_MATCH_ADDRTYPE]);
+		sx.per_type[BF_MATCH_NFT_LIMIT], sx.per_type[BF_MATCH_ADDRTYPE],
+		sx.per_type[BF_MATCH_RT]);
 	assert_int_equal(sx.failures, 0);
 	assert_true(sx.runs > 0);
 }
