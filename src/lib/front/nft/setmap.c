@@ -194,9 +194,10 @@ int nft_setmap_use(const struct bf_nft_stmt *s, const struct bf_nft_set *ns,
 	enum bf_nft_dtype addr = fam == BF_FAMILY_INET6 ? BF_NFT_DT_IPV6 :
 							  BF_NFT_DT_IPV4;
 	const struct bf_nft_expr *lhs;
-	bool d0 = false, d1 = false;
+	bool d0 = false, d1 = false, jmap_ok = u->jmap_ok;
 
 	memset(u, 0, sizeof(*u));
+	u->jmap_ok = jmap_ok;
 	if (s->kind != BF_NFT_S_MATCH ||
 	    (ns->flags & (BF_NFT_SET_TIMEOUT | BF_NFT_SET_DYNAMIC)) ||
 	    strlen(ns->name) >= BF_SET_NAME_MAX ||
@@ -216,6 +217,8 @@ int nft_setmap_use(const struct bf_nft_stmt *s, const struct bf_nft_set *ns,
 			    el->sub[1]->op != BF_NFT_V_DROP)
 				u->jmap = true;
 		}
+		if (u->jmap && !jmap_ok)
+			return 1;
 	} else if (ns->is_map || (s->u.match.op != BF_NFT_OP_IMPLICIT &&
 				  s->u.match.op != BF_NFT_OP_EQ &&
 				  s->u.match.op != BF_NFT_OP_NE)) {
@@ -287,7 +290,7 @@ bool nft_setmap_agree(const struct bf_nft_table *t, const struct bf_nft_set *ns,
 
 			for (size_t k = 0; k < r->n_stmts; k++) {
 				const struct bf_nft_stmt *s = &r->stmts[k];
-				struct nft_setuse o;
+				struct nft_setuse o = { .jmap_ok = u->jmap_ok };
 				bool uses;
 
 				if (s->kind == BF_NFT_S_MATCH)

@@ -40,6 +40,10 @@ struct nft_setuse {
 	 * two IR rules that dispatch through helper chains
 	 * (nft_setmap_jmap_rule()) */
 	bool jmap;
+	/* set by the caller of nft_setmap_use() (kept there): it lowers
+	 * verdict maps with chains (nft_setmap_jmap_rule()); without it
+	 * they are not mapped */
+	bool jmap_ok;
 	/* the table (nft_setmap_agree() sets it): the chains a verdict map
 	 * with chains may name */
 	const struct bf_nft_table *table;
