@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * nft's `ether type`, `ether daddr` and `vlan id|pcp|dei` on VLAN-tagged
+ * nft's `ether type`, `ether daddr` and `vlan id|pcp|dei|type` on VLAN-tagged
  * and untagged frames
  * at netdev ingress (tc), end to end against the kernel's nftables: the
  * same file is loaded with `nft -f` and with `bpfilter apply`, the same
@@ -12,7 +12,8 @@
  * nft_payload_eval() puts it back virtually (nft_payload_copy_vlan()):
  * `ether type` reads 0x8100 on a tagged frame (cgen/m_ether.c reads
  * __sk_buff.vlan_present / vlan_proto there) and `vlan id` the tag
- * (nft's dependency `ether type 8021q`: not an 802.1ad one). Only frames
+ * (nft's dependency `ether type 8021q`: not an 802.1ad one), `vlan type`
+ * the type after it (skb->protocol, __sk_buff.protocol). Only frames
  * carrying IPv4
  * are sent: bpfilter's tc programs evaluate IP frames (doc/front-nft.md).
  */
@@ -51,11 +52,15 @@ static const char ruleset[] =
 	"\t\tvlan id 4000-4095 udp dport 9010 counter drop\n"
 	"\t\tvlan dei 1 udp dport 9011 counter drop\n"
 	"\t\tvlan dei != 1 vlan pcp 0 udp dport 9012 counter drop\n"
+	"\t\tvlan type ip udp dport 9013 counter drop\n"
+	"\t\tvlan type 0x0800-0x0900 vlan id 10 udp dport 9014 counter drop\n"
+	"\t\tvlan type != arp udp dport 9015 counter drop\n"
 	"\t}\n"
 	"}\n";
 
 static const uint16_t ports[] = { 9001, 9002, 9003, 9004, 9005, 9006,
-				  9007, 9008, 9009, 9010, 9011, 9012 };
+				  9007, 9008, 9009, 9010, 9011, 9012,
+				  9013, 9014, 9015 };
 
 struct frame {
 	uint16_t tpid; /* 0: untagged */

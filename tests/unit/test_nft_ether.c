@@ -35,6 +35,8 @@ static const char rules[] =
 	"\t\tvlan id != 4000-4095 vlan pcp 5 drop\n"
 	"\t\tvlan cfi 1 drop\n"
 	"\t\tvlan id { 1, 7 } drop\n"
+	"\t\tvlan type ip accept\n"
+	"\t\tvlan type != 0x86dd-0x88a8 drop\n"
 	"\t}\n"
 	"}\n";
 
@@ -56,6 +58,8 @@ static const char want4[] =
 	"-A c -m nftether --nft-vlan-dei 1 -j DROP\n"
 	"-A c -m nftether --nft-vlan-id 1 -j DROP\n"
 	"-A c -m nftether --nft-vlan-id 7 -j DROP\n"
+	"-A c -m nftether --nft-vlan-type 0x0800 -j ACCEPT\n"
+	"-A c -m nftether ! --nft-vlan-type 0x86dd:0x88a8 -j DROP\n"
 	"COMMIT\n";
 
 /* lowered, read back, printed as nft and lowered again */
@@ -117,6 +121,7 @@ static void test_text_errors(void **state)
 		"-A INPUT -m nftether --nft-vlan-pcp 8 -j DROP",
 		"-A INPUT -m nftether --nft-vlan-dei 0:2 -j DROP",
 		"-A INPUT -m nftether --nft-vlan-id 9:3 -j DROP",
+		"-A INPUT -m nftether --nft-vlan-type 0x10000 -j DROP",
 	};
 
 	(void)state;
@@ -141,9 +146,6 @@ static void test_refused(void **state)
 		  "t.nft:3:3: unsupported: ether type in this form" },
 		{ "ether daddr & ff:00:00:00:00:00 == 02:00:00:00:00:00 drop",
 		  "t.nft:3:15: unsupported: bitwise operations on ether_addr" },
-		/* the inner type: not kept by the prologue */
-		{ "vlan type ip drop",
-		  "t.nft:3:3: unsupported: vlan type in this form" },
 	};
 
 	(void)state;

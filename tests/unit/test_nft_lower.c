@@ -144,24 +144,65 @@ static void refused(const char *nft, int want_r, const char *want_msg)
 		fail_msg("log lacks \"%s\":\n%s", want_msg, cap.text);
 }
 
-/* An accept in a base chain followed by another on its hook: nft goes on
- * to the next chain, the IR would stop. */
+/* An accept in a base chain followed by another on its hook ends only
+ * that base chain (nf_hook_slow()): in the base chain's own frame an IR
+ * RETURN, deeper a jump to the continuation nft.1 (the base chains after
+ * it, then ACCEPT). Equal priorities run in the reverse of their
+ * declaration (nf_hook_entries_grow()): y before z. A goto from a base
+ * chain with policy drop goes through its helper nft.2. */
+static void test_continuations(void **state)
+{
+	(void)state;
+	check("table ip b {\n"
+	      "\tchain y {\n"
+	      "\t\ttype filter hook input priority -10;\n"
+	      "\t\tct state established accept\n"
+	      "\t}\n"
+	      "\tchain x {\n"
+	      "\t\ttype filter hook input priority 10;\n"
+	      "\t\tudp dport 9 drop\n"
+	      "\t}\n"
+	      "}\n",
+	      "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+	      ":OUTPUT ACCEPT [0:0]\n:nft.1 - [0:0]\n:x - [0:0]\n:y - [0:0]\n"
+	      "-A INPUT -j y\n-A INPUT -j x\n"
+	      "-A nft.1 -j x\n-A nft.1 -j ACCEPT\n"
+	      "-A x -p udp -m nft --l4hdr 17:4 --dport 9 -j DROP\n"
+	      "-A y -m conntrack --ctstate ESTABLISHED -j RETURN\n"
+	      "COMMIT\n" EMPTY6);
+	check("table ip b {\n"
+	      "\tchain z {\n"
+	      "\t\ttype filter hook input priority 0;\n"
+	      "\t\ttcp dport 22 drop\n"
+	      "\t}\n"
+	      "}\n"
+	      "table ip a {\n"
+	      "\tchain sub {\n"
+	      "\t\ttcp dport 22 accept\n"
+	      "\t\tudp dport 53 accept\n"
+	      "\t}\n"
+	      "\tchain y {\n"
+	      "\t\ttype filter hook input priority 0; policy drop;\n"
+	      "\t\tjump sub\n"
+	      "\t\tgoto sub\n"
+	      "\t}\n"
+	      "}\n",
+	      "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+	      ":OUTPUT ACCEPT [0:0]\n:nft.1 - [0:0]\n:nft.2 - [0:0]\n"
+	      ":sub - [0:0]\n:y - [0:0]\n:z - [0:0]\n"
+	      "-A INPUT -j y\n-A INPUT -j z\n"
+	      "-A nft.1 -j z\n-A nft.1 -j ACCEPT\n"
+	      "-A nft.2 -j sub\n-A nft.2 -j DROP\n"
+	      "-A sub -p tcp -m nft --l4hdr 6:4 --dport 22 -j nft.1\n"
+	      "-A sub -p udp -m nft --l4hdr 17:4 --dport 53 -j nft.1\n"
+	      "-A y -j sub\n-A y -j nft.2\n-A y -j DROP\n"
+	      "-A z -p tcp -m nft --l4hdr 6:4 --dport 22 -j DROP\n"
+	      "COMMIT\n" EMPTY6);
+}
+
 static void test_refusals(void **state)
 {
 	(void)state;
-	refused("table ip b {\n"
-		"\tchain y {\n"
-		"\t\ttype filter hook input priority -10;\n"
-		"\t\tct state established accept\n"
-		"\t}\n"
-		"\tchain x {\n"
-		"\t\ttype filter hook input priority 10;\n"
-		"\t\tudp dport 9 drop\n"
-		"\t}\n"
-		"}\n",
-		-EOPNOTSUPP,
-		"t.nft:2:8: unsupported: chain y accepts, and another base "
-		"chain follows it on hook input");
 	refused("table ip t {\n\tchain c {\n\t\ttype nat hook prerouting "
 		"priority dstnat;\n\t}\n}\n",
 		-EOPNOTSUPP,
@@ -195,9 +236,11 @@ static void test_errors(void **state)
 		-EINVAL, "t.nft:4:13: unknown variable '$q'");
 	refused("table ip t {\n\tchain c {\n\t\tjump nowhere\n\t}\n}\n",
 		-EINVAL, "t.nft:3:3: no such chain: nowhere");
-	refused("table ip t {\n\tchain c {\n\t\tip saddr 1.2.3.4 fib daddr "
-		"type local drop\n\t}\n}\n",
-		-EOPNOTSUPP, "t.nft:3:20: unsupported: 'fib' expressions");
+	refused("table ip t {\n\tchain c {\n\t\tip saddr 1.2.3.4 fib saddr "
+		". iif oif 0 drop\n\t}\n}\n",
+		-EOPNOTSUPP,
+		"t.nft:3:20: unsupported: 'fib' expressions other than fib "
+		"daddr type");
 }
 
 /* bpfilter save --format nft: the IR printed in nft syntax parses and
@@ -374,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_inet),
 		cmocka_unit_test(test_negset_vmap),
 		cmocka_unit_test(test_priorities),
+		cmocka_unit_test(test_continuations),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_print_ir),

@@ -1555,6 +1555,8 @@ enum {
 	SET_RETURN_NOMATCH,
 	SET_UPDATE_COUNTERS,
 	SET_UPDATE_SUBCOUNTERS,
+	SET_NFT_VKINDS, /* bpfilter's own: nft verdict maps with chains */
+	SET_NFT_VIS,
 };
 
 static const struct ipt_modopt set_opts[] = {
@@ -1563,6 +1565,8 @@ static const struct ipt_modopt set_opts[] = {
 	{ "return-nomatch", 0, SET_RETURN_NOMATCH, true, true },
 	{ "update-counters", 0, SET_UPDATE_COUNTERS, true, false },
 	{ "update-subcounters", 0, SET_UPDATE_SUBCOUNTERS, true, false },
+	{ "nft-vkinds", 1, SET_NFT_VKINDS, true, true },
+	{ "nft-vis", 1, SET_NFT_VIS, true, true },
 	{ "packets-eq", 1, 10, false, false },
 	{ "packets-lt", 1, 11, false, false },
 	{ "packets-gt", 1, 12, false, false },
@@ -1630,6 +1634,28 @@ static int set_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 	case SET_RETURN_NOMATCH:
 		st->return_nomatch = true;
 		return 0;
+	case SET_NFT_VKINDS:
+	case SET_NFT_VIS: {
+		/* an nft verdict map with chains (set.h nft_jmap): the
+		 * lookup's verdict kinds, or the dispatch test */
+		char *end;
+		unsigned long v = strtoul(arg, &end, 0);
+
+		if (!*arg || *end ||
+		    v > (opt->id == SET_NFT_VKINDS ? 0xffu : 0xffffffffu)) {
+			ipt_err(ctx, "set: invalid --%s value '%s'", opt->name,
+				arg);
+			return -EINVAL;
+		}
+		if (opt->id == SET_NFT_VKINDS) {
+			st->vop = BF_SET_VOP_LOOKUP;
+			st->vkinds = (uint8_t)v;
+		} else {
+			st->vop = BF_SET_VOP_IS;
+			st->vdata = (uint32_t)v;
+		}
+		return 0;
+	}
 	case SET_UPDATE_COUNTERS:
 	case SET_UPDATE_SUBCOUNTERS:
 		if (!inv) {
@@ -1692,6 +1718,10 @@ static void set_print(FILE *out, const struct bf_rule *rule,
 			st->flags & (1u << i) ? "dst" : "src");
 	if (st->return_nomatch)
 		fputs(" --return-nomatch", out);
+	if (st->vop == BF_SET_VOP_LOOKUP)
+		fprintf(out, " --nft-vkinds 0x%x", st->vkinds);
+	if (st->vop == BF_SET_VOP_IS)
+		fprintf(out, " --nft-vis 0x%x", st->vdata);
 	if (st->no_update_counters)
 		fputs(" ! --update-counters", out);
 	if (st->no_update_subcounters)
@@ -1922,6 +1952,7 @@ enum {
 	CT_STATUS,
 	CT_EXPIRE,
 	CT_DIR,
+	CT_STATUS_EQ, /* bpfilter's own: nft `ct status == V` */
 };
 
 const struct ipt_modopt ipt_ct_opts[] = {
@@ -1938,6 +1969,7 @@ const struct ipt_modopt ipt_ct_opts[] = {
 	{ "ctstatus", 1, CT_STATUS, true, false },
 	{ "ctexpire", 1, CT_EXPIRE, true, false },
 	{ "ctdir", 1, CT_DIR, true, true },
+	{ "nft-ctstatus-eq", 1, CT_STATUS_EQ, true, false },
 	{ NULL },
 };
 
@@ -1956,6 +1988,7 @@ static const uint16_t ct_flag[] = {
 	[CT_STATUS] = BF_CT_STATUS,
 	[CT_EXPIRE] = BF_CT_EXPIRES,
 	[CT_DIR] = BF_CT_DIRECTION,
+	[CT_STATUS_EQ] = BF_CT_STATUS_EQ,
 };
 
 /* conntrack_ps_state() / conntrack_ps_status(): each element of the
@@ -2175,6 +2208,16 @@ int ipt_ct_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		ok = ct_parse_u32_range(arg, &ct->expires_min,
 					&ct->expires_max);
 		break;
+	case CT_STATUS_EQ: {
+		/* the whole status word (ir.h BF_CT_STATUS_EQ), bits 0..15 */
+		char *end;
+		unsigned long v = strtoul(arg, &end, 0);
+
+		ok = *arg && !*end && v <= 0xffff;
+		if (ok)
+			ct->status_mask = (uint16_t)v;
+		break;
+	}
 	case CT_DIR:
 		if (!strcasecmp(arg, "ORIGINAL"))
 			inv = false;
@@ -2366,6 +2409,9 @@ void ipt_ct_print(FILE *out, const struct bf_rule *rule,
 		else
 			fputs(" NONE", out);
 	}
+	if (fl & BF_CT_STATUS_EQ)
+		fprintf(out, "%s --nft-ctstatus-eq 0x%x",
+			inv & BF_CT_STATUS_EQ ? " !" : "", ct->status_mask);
 	if (fl & BF_CT_EXPIRES) {
 		fprintf(out, "%s --ctexpire %u",
 			inv & BF_CT_EXPIRES ? " !" : "", ct->expires_min);

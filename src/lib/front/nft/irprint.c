@@ -364,6 +364,13 @@ static bool rule_stmts(FILE *out, const struct bf_ruleset *rs,
 			break;
 		case BF_MATCH_VLAN:
 			SP();
+			if (m->u.vlan.field == BF_VLAN_TYPE) {
+				fprintf(out, "vlan type %s0x%04x", op(m->neg),
+					m->u.vlan.lo);
+				if (m->u.vlan.hi != m->u.vlan.lo)
+					fprintf(out, "-0x%04x", m->u.vlan.hi);
+				break;
+			}
 			fprintf(out, "vlan %s %s%u",
 				m->u.vlan.field == BF_VLAN_ID  ? "id" :
 				m->u.vlan.field == BF_VLAN_PCP ? "pcp" :
@@ -391,7 +398,8 @@ static bool rule_stmts(FILE *out, const struct bf_ruleset *rs,
 			uint16_t fl = ct->match_flags;
 			bool any = false;
 			if (m->neg || !fl ||
-			    (fl & ~(BF_CT_STATUS | BF_CT_DIRECTION)) ||
+			    (fl & ~(BF_CT_STATUS | BF_CT_DIRECTION |
+				    BF_CT_STATUS_EQ)) ||
 			    ((fl & BF_CT_STATUS) && !ct->status_mask)) {
 				*what = "conntrack";
 				return false;
@@ -409,6 +417,25 @@ static bool rule_stmts(FILE *out, const struct bf_ruleset *rs,
 						sy[k].name);
 					any = true;
 				}
+			}
+			if (fl & BF_CT_STATUS_EQ) {
+				uint16_t rest = ct->status_mask;
+				SP();
+				fputs(ct->invert_flags & BF_CT_STATUS_EQ ?
+					      "ct status != " :
+					      "ct status == ",
+				      out);
+				for (size_t k = 0; sy[k].name; k++)
+					rest &= (uint16_t)~sy[k].value;
+				for (size_t k = 0; !rest && sy[k].name; k++) {
+					if (!(ct->status_mask & sy[k].value))
+						continue;
+					fprintf(out, "%s%s", any ? "," : "",
+						sy[k].name);
+					any = true;
+				}
+				if (rest || !ct->status_mask)
+					fprintf(out, "0x%x", ct->status_mask);
 			}
 			if (fl & BF_CT_DIRECTION) {
 				SP();
@@ -571,6 +598,8 @@ int bf_nft_print_ir(FILE *out, const struct bf_ruleset *rs,
 			const struct bf_chain *c = &rs->chains[i];
 			if (c->family != family || c->builtin != (pass == 0))
 				continue;
+			if (nft_setmap_dispatch_chain(rs, c))
+				continue; /* printed as its rule's vmap */
 			fprintf(out, "\tchain %s {\n", c->name);
 			if (c->builtin)
 				fprintf(out,

@@ -52,6 +52,37 @@ struct lctx {
 	unsigned int table_fams;
 	/* a mapped `vmap @m` (setmap.c): lowering its drop rule */
 	bool vmap_drop;
+	/* several base chains on one hook (lower_bases()): the family being
+	 * lowered, the continuation of the chain being lowered (an index in
+	 * conts, -1: none, accept is final) and the chain copies made for
+	 * continuations */
+	int cur_f;
+	long cont;
+	struct nft_cont *conts;
+	size_t n_conts;
+	struct nft_copy *copies;
+	size_t n_copies;
+};
+
+/* An accept in a base chain that another base chain follows on its hook
+ * (in the same family) ends only that base chain (nf_hook_slow() goes on
+ * to the next hook function): there it becomes a jump to the chain `name`
+ * that runs the base chains after it and then accepts. */
+struct nft_cont {
+	int f, h;
+	const struct bf_nft_chain *base;
+	char name[BF_CHAIN_NAME_MAX + 1];
+};
+
+/* A regular chain lowered again for continuation `cont` (its accepts
+ * jump there), under the IR name `name`. */
+struct nft_copy {
+	const struct bf_nft_table *t;
+	const struct bf_nft_chain *ch;
+	int f;
+	long cont;
+	bool done;
+	char name[BF_CHAIN_NAME_MAX + 1];
 };
 
 /* A fresh IR chain name "nft.N": used by no chain of the nft table being
@@ -238,6 +269,30 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 		REFUSE(c, &el->loc, "'*' elements");
 		return -EOPNOTSUPP;
 	}
+	if (!strcmp(f->proto, "rt")) {
+		/* rt type: nft's evaluation of the routing header's type
+		 * (cgen/mext.c emit_rt(), BF_RT_NFT), IPv6 only */
+		if (el->kind != BF_NFT_E_VALUE) {
+			REFUSE(c, &el->loc, "rt type: a value or a set of values");
+			return -EOPNOTSUPP;
+		}
+		m.type = BF_MATCH_RT;
+		m.neg = false;
+		m.u.rt.rt_type = (uint32_t)el->num;
+		m.u.rt.flags = BF_RT_TYP | BF_RT_NFT;
+		m.u.rt.segsleft[1] = UINT32_MAX;
+		if (neg)
+			m.u.rt.invflags = BF_RT_INV_TYP;
+		return add(c, r, &m);
+	}
+	if (!strcmp(f->proto, "fib")) { /* fib.c */
+		const char *why = "";
+		if (nft_fib_match(el, r->family, neg, &m, &why)) {
+			REFUSE(c, &lhs->loc, "%s", why);
+			return -EOPNOTSUPP;
+		}
+		return add(c, r, &m);
+	}
 	if (!strcmp(f->proto, "ip") || !strcmp(f->proto, "ip6")) {
 		if (!strcmp(f->name, "saddr") || !strcmp(f->name, "daddr")) {
 			bool src = f->name[0] == 's';
@@ -346,19 +401,19 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 		 * `ether type 8021q` (cgen/m_ether.c) */
 		uint64_t lo, hi;
 
-		if (!strcmp(f->name, "type") || (el->kind != BF_NFT_E_VALUE &&
-						 el->kind != BF_NFT_E_RANGE)) {
+		if (el->kind != BF_NFT_E_VALUE && el->kind != BF_NFT_E_RANGE) {
 			REFUSE(c, &lhs->loc,
-			       "vlan %s in this form (vlan id, pcp, dei with a value or a range only)",
+			       "vlan %s in this form (vlan id, pcp, dei, type with a value or a range only)",
 			       f->name);
 			return -EOPNOTSUPP;
 		}
 		range_of(el, &lo, &hi);
 		m.type = BF_MATCH_VLAN;
 		m.origin.instance = (uint16_t)r->n_matches;
-		m.u.vlan.field = !strcmp(f->name, "id")	 ? BF_VLAN_ID :
-				 !strcmp(f->name, "pcp") ? BF_VLAN_PCP :
-							   BF_VLAN_DEI;
+		m.u.vlan.field = !strcmp(f->name, "id")	  ? BF_VLAN_ID :
+				 !strcmp(f->name, "pcp")  ? BF_VLAN_PCP :
+				 !strcmp(f->name, "type") ? BF_VLAN_TYPE :
+							    BF_VLAN_DEI;
 		m.u.vlan.lo = (uint16_t)lo;
 		m.u.vlan.hi = (uint16_t)hi;
 		return add(c, r, &m);
@@ -623,8 +678,10 @@ static bool has_limit(const struct bf_rule *r)
 /* `ct status [!] FLAGS`: any of the bits (none of them with `!`), as
  * nft lists a bitmask compare; the register is ct->status
  * (nft_ct_get_eval(), no match without an entry), which conntrack_mt()'s
- * --ctstatus tests the same way. `==`/`!=` compare all 32 bits of the
- * status and have no IR form. */
+ * --ctstatus tests the same way. `==` / `!=` compare the whole register
+ * (cmp eq / neq): BF_CT_STATUS_EQ, also without a match when there is no
+ * entry. The kernel defines status bits 0..15 (__IPS_MAX_BIT): a value
+ * with a higher bit is refused (status_mask has 16 bits). */
 static int lower_ctstatus(struct lctx *c, struct bf_rule *r,
 			  const struct bf_nft_stmt *s)
 {
@@ -635,6 +692,21 @@ static int lower_ctstatus(struct lctx *c, struct bf_rule *r,
 			       BF_CT_STATUS_DYING;
 	struct bf_match m = { 0 };
 
+	if ((s->u.match.op == BF_NFT_OP_EQ || s->u.match.op == BF_NFT_OP_NE) &&
+	    rhs->kind == BF_NFT_E_VALUE) {
+		if (rhs->num > 0xffff) {
+			REFUSE(c, &s->loc,
+			       "ct status with a bit above 15 (the kernel defines none, __IPS_MAX_BIT)");
+			return -EOPNOTSUPP;
+		}
+		set_line(&m, &s->loc);
+		m.type = BF_MATCH_CONNTRACK;
+		m.u.conntrack.match_flags = BF_CT_STATUS_EQ;
+		if (s->u.match.op == BF_NFT_OP_NE)
+			m.u.conntrack.invert_flags = BF_CT_STATUS_EQ;
+		m.u.conntrack.status_mask = (uint16_t)rhs->num;
+		return add(c, r, &m);
+	}
 	if ((s->u.match.op != BF_NFT_OP_IMPLICIT &&
 	     s->u.match.op != BF_NFT_OP_NEG) ||
 	    rhs->kind != BF_NFT_E_VALUE || !rhs->num || (rhs->num & ~known)) {
@@ -874,12 +946,56 @@ static bool elems_disjoint(const struct bf_nft_expr *set)
 	return true;
 }
 
+static long home_cont(struct lctx *c, const struct bf_nft_table *t,
+		      const struct bf_nft_chain *x, int f);
+
+/* The IR name of regular chain ch for the continuation being lowered:
+ * its own name when it is lowered there, else a copy (made after the
+ * table's chains, lower()). */
+static const char *chain_in_cont(struct lctx *c, const struct bf_nft_chain *ch)
+{
+	struct nft_copy *v;
+
+	if (home_cont(c, c->table, ch, c->cur_f) == c->cont)
+		return c->names[ch - c->table->chains];
+	for (size_t i = 0; i < c->n_copies; i++)
+		if (c->copies[i].ch == ch && c->copies[i].f == c->cur_f &&
+		    c->copies[i].cont == c->cont)
+			return c->copies[i].name;
+	v = realloc(c->copies, (c->n_copies + 1) * sizeof(*v));
+	if (!v) {
+		c->oom = true;
+		return "";
+	}
+	c->copies = v;
+	v = &v[c->n_copies];
+	memset(v, 0, sizeof(*v));
+	v->t = c->table;
+	v->ch = ch;
+	v->f = c->cur_f;
+	v->cont = c->cont;
+	synth_name(c, v->name, sizeof(v->name));
+	if (bf_ruleset_add_chain(c->rs, v->f, v->name, ch->loc.line, NULL)) {
+		c->oom = true;
+		return "";
+	}
+	c->n_copies++;
+	return v->name;
+}
+
 static bool verdict_of(struct lctx *c, int v, const char *chain,
 		       struct bf_verdict *out, const struct bf_nft_loc *loc)
 {
 	memset(out, 0, sizeof(*out));
 	switch (v) {
 	case BF_NFT_V_ACCEPT:
+		if (c->cont >= 0) {
+			/* never returns: the continuation ends in a verdict */
+			out->kind = BF_VERDICT_JUMP;
+			snprintf(out->chain, sizeof(out->chain), "%s",
+				 c->conts[c->cont].name);
+			return true;
+		}
 		out->kind = BF_VERDICT_ACCEPT;
 		return true;
 	case BF_NFT_V_DROP:
@@ -907,8 +1023,8 @@ static bool verdict_of(struct lctx *c, int v, const char *chain,
 		out->kind = v == BF_NFT_V_JUMP ? BF_VERDICT_JUMP :
 						 BF_VERDICT_GOTO;
 		snprintf(out->chain, sizeof(out->chain), "%s",
-			 c->names[ch - c->table->chains]);
-		return true;
+			 chain_in_cont(c, ch));
+		return !c->oom;
 	}
 	default:
 		return false;
@@ -1202,9 +1318,12 @@ static const char *mapped_set(struct lctx *c, const struct bf_nft_stmt *s,
 	    s->u.match.rhs->kind != BF_NFT_E_SETREF)
 		return NULL;
 	ns = bf_nft_set_find(c->table, s->u.match.rhs->text);
+	u->jmap_ok = true; /* lower_rule_elem() dispatches them */
 	if (!ns || nft_setmap_use(s, ns, fam, u) ||
 	    !nft_setmap_agree(c->table, ns, fam, u))
 		return NULL;
+	if (u->vmap && c->cont >= 0)
+		return NULL; /* inlined: its accepts jump on (lower_bases) */
 	have = bf_ruleset_set(c->rs, ns->name);
 	if (have)
 		return have->line == ns->loc.line && (have->family == fam ||
@@ -1264,6 +1383,26 @@ static int split_at_limit(struct lctx *c, const char **ch, char *hname,
 	ret = push_rule(c, parent_ch, &parent);
 	*ch = hname;
 	return ret;
+}
+
+/* nft_setmap_jmap_rule()'s view of the lowering: the verdicts of the
+ * place the rule is lowered at, fresh chain names. */
+struct jmap_ctx {
+	struct lctx *c;
+	const struct bf_nft_loc *loc;
+};
+
+static bool jmap_verdict(void *ctx, int v, const char *chain,
+			 struct bf_verdict *out)
+{
+	struct jmap_ctx *j = ctx;
+
+	return verdict_of(j->c, v, chain, out, j->loc);
+}
+
+static void jmap_name(void *ctx, char *buf, size_t size)
+{
+	synth_name(((struct jmap_ctx *)ctx)->c, buf, size);
 }
 
 /* Lower one rule for one family into chain ch. `elem` is the set element
@@ -1445,7 +1584,24 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 					 "%s", rhs->text);
 				m.u.set.dim = use.n_dims;
 				m.u.set.flags = use.dst;
-				if (use.vmap) {
+				if (use.vmap && use.jmap) {
+					/* jump/goto values: dispatched
+					 * (setmap.c) */
+					struct jmap_ctx jc = { c, &s->loc };
+					const struct nft_jmap_ops ops = {
+						&jc, jmap_verdict, jmap_name
+					};
+
+					ret = nft_setmap_jmap_rule(
+						c->rs, fam,
+						bf_ruleset_set(c->rs,
+							       rhs->text),
+						c->vmap_drop, &ops,
+						rule->loc.line, &m, &verdict);
+					if (ret == -ENOMEM)
+						c->oom = true;
+					have_verdict = !ret;
+				} else if (use.vmap) {
 					/* accept elements plain, drop ones
 					 * nomatch: found by the lookup with
 					 * --return-nomatch */
@@ -1695,8 +1851,21 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 			ret = lower_cmp(c, &r, s, lhs, rhs, op == BF_NFT_OP_NE);
 			break;
 		}
+		case BF_NFT_S_KERNEL: { /* kernpart.c: not modelled */
+			const char *w = s->u.kernel.why ? s->u.kernel.why : "";
+			int n = 0;
+			sscanf(w, "%*d:%*d:%n", &n);
+			REFUSE(c, &s->loc, "%.*s", (int)strcspn(w + n, "\n"),
+			       w + n);
+			ret = -EOPNOTSUPP;
+			break;
+		}
 		case BF_NFT_S_BPF: /* bpf.c; eval.c checks it ends the rule */
-			if (s->u.bpf.verdict) {
+			if (s->u.bpf.verdict && c->cont >= 0) {
+				REFUSE(c, &s->loc,
+				       "a BPF verdict where another base chain follows on the hook (its accept would be final, nft goes on to that chain)");
+				ret = -EOPNOTSUPP;
+			} else if (s->u.bpf.verdict) {
 				memset(&verdict, 0, sizeof(verdict));
 				verdict.kind = BF_VERDICT_BPF;
 				verdict.u.bpf.ref = s->u.bpf.ref;
@@ -1994,13 +2163,241 @@ struct base_ref {
 	size_t order;
 };
 
+/* The order the kernel runs the base chains of one hook in: by priority,
+ * and equal priorities in the reverse of their registration:
+ * nf_hook_entries_grow() (net/netfilter/core.c) puts a new hook function
+ * before the first one whose priority is >= its own. nf_tables registers
+ * a base chain's hook when the transaction adds the chain
+ * (nf_tables_addchain()), and `nft -f` adds the chains in the order the
+ * file declares them: of two chains of equal priority, the one declared
+ * later runs first. */
 static int cmp_base(const void *a, const void *b)
 {
 	const struct base_ref *x = a, *y = b;
+	const struct bf_nft_loc *lx = &x->ch->loc, *ly = &y->ch->loc;
 
 	if (x->ch->priority != y->ch->priority)
 		return x->ch->priority < y->ch->priority ? -1 : 1;
-	return x->order < y->order ? -1 : x->order > y->order;
+	if (lx->file == ly->file && lx->line != ly->line)
+		return lx->line > ly->line ? -1 : 1;
+	if (lx->file == ly->file && lx->col != ly->col)
+		return lx->col > ly->col ? -1 : 1;
+	return x->order > y->order ? -1 : x->order < y->order;
+}
+
+static bool table_has(const struct bf_nft_table *t, int f)
+{
+	return t->family == BF_NFT_FAMILY_INET ||
+	       (t->family == BF_NFT_FAMILY_IP && f == BF_FAMILY_INET4) ||
+	       (t->family == BF_NFT_FAMILY_IP6 && f == BF_FAMILY_INET6);
+}
+
+static bool base_on(const struct base_ref *b, int f, int h)
+{
+	bool ok;
+
+	return table_has(b->t, f) && (int)ir_hook(b->ch->hook, &ok) == h;
+}
+
+static long cont_of_base(const struct lctx *c, const struct bf_nft_chain *b,
+			 int f)
+{
+	for (size_t i = 0; i < c->n_conts; i++)
+		if (c->conts[i].base == b && c->conts[i].f == f)
+			return (long)i;
+	return -1;
+}
+
+/* The continuation a chain of table t is lowered in under its own name,
+ * in family f: that of the base chains that reach it when they all have
+ * the same, else none (-1; the others get copies, chain_in_cont()). */
+static long home_cont(struct lctx *c, const struct bf_nft_table *t,
+		      const struct bf_nft_chain *x, int f)
+{
+	long home = -2;
+
+	for (size_t i = 0; i < t->n_chains; i++) {
+		const struct bf_nft_chain *b = &t->chains[i];
+		long k;
+
+		if (b->hook == BF_NFT_HOOK_NONE || !reaches_chain(t, b, x, 0))
+			continue;
+		k = cont_of_base(c, b, f);
+		if (home != -2 && home != k)
+			return -1;
+		home = k;
+	}
+	return home == -2 ? -1 : home;
+}
+
+/* The filter base chains at input, forward and output of the ip, ip6 and
+ * inet tables in the kernel's order (cmp_base()), and a continuation
+ * chain (struct nft_cont) for each that another follows on its hook in a
+ * family. */
+static int lower_bases(struct lctx *c, struct base_ref **out, size_t *n_out)
+{
+	struct base_ref *bases = NULL;
+	size_t n = 0;
+
+	for (size_t ti = 0; ti < c->nft->n_tables; ti++) {
+		const struct bf_nft_table *t = &c->nft->tables[ti];
+
+		if (!table_has(t, BF_FAMILY_INET4) &&
+		    !table_has(t, BF_FAMILY_INET6))
+			continue;
+		for (size_t i = 0; i < t->n_chains; i++) {
+			const struct bf_nft_chain *ch = &t->chains[i];
+			struct base_ref *v;
+			bool ok;
+
+			if (ch->hook == BF_NFT_HOOK_NONE)
+				continue;
+			ir_hook(ch->hook, &ok);
+			if (!ok ||
+			    strcmp(ch->type ? ch->type : "filter", "filter"))
+				continue;
+			v = realloc(bases, (n + 1) * sizeof(*v));
+			if (!v) {
+				free(bases);
+				return -ENOMEM;
+			}
+			bases = v;
+			memset(&v[n], 0, sizeof(v[n]));
+			v[n].t = t;
+			v[n].ch = ch;
+			v[n].order = n;
+			n++;
+		}
+	}
+	if (n > 1)
+		qsort(bases, n, sizeof(*bases), cmp_base);
+	*out = bases;
+	*n_out = n;
+	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
+		for (int h = 0; h < BF_HOOK_COUNT; h++) {
+			size_t prev = SIZE_MAX;
+
+			for (size_t i = 0; i < n; i++) {
+				struct nft_cont *q;
+
+				if (!base_on(&bases[i], f, h))
+					continue;
+				if (prev == SIZE_MAX ||
+				    !reaches_accept(bases[prev].t,
+						    bases[prev].ch, 0)) {
+					/* falls through to the next one */
+					prev = i;
+					continue;
+				}
+				q = realloc(c->conts,
+					    (c->n_conts + 1) * sizeof(*q));
+				if (!q)
+					return -ENOMEM;
+				c->conts = q;
+				q = &q[c->n_conts];
+				memset(q, 0, sizeof(*q));
+				q->f = f;
+				q->h = h;
+				q->base = bases[prev].ch;
+				synth_name(c, q->name, sizeof(q->name));
+				if (bf_ruleset_add_chain(c->rs, f, q->name,
+							 q->base->loc.line,
+							 NULL))
+					return -ENOMEM;
+				c->n_conts++;
+				prev = i;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The IR chains a base chain's frame walk finds: bit 1 reached through
+ * gotos only (in nft the base chain's own frame), bit 2 through a jump. */
+struct frame_seen {
+	const char *name;
+	unsigned int how;
+};
+
+static bool frame_walk(struct lctx *c, int f, const char *name, bool nested,
+		       struct frame_seen *seen, size_t *n, size_t cap,
+		       int depth)
+{
+	const struct bf_chain *ch = bf_ruleset_chain(c->rs, f, name);
+	unsigned int bit = nested ? 2u : 1u;
+	size_t i;
+
+	if (!ch || depth > 32)
+		return false;
+	for (size_t k = 0; k < c->n_conts; k++)
+		if (!strcmp(c->conts[k].name, name))
+			return true; /* ends the walk: a verdict, never returns */
+	for (i = 0; i < *n && strcmp(seen[i].name, name); i++)
+		;
+	if (i == *n) {
+		if (*n == cap)
+			return false;
+		seen[(*n)++] = (struct frame_seen){ ch->name, 0 };
+	}
+	if (seen[i].how & bit)
+		return true;
+	seen[i].how |= bit;
+	for (size_t r = 0; r < ch->n_rules; r++) {
+		const struct bf_verdict *v = &ch->rules[r].verdict;
+
+		if ((v->kind == BF_VERDICT_JUMP || v->kind == BF_VERDICT_GOTO) &&
+		    !frame_walk(c, f, v->chain,
+				nested || v->kind == BF_VERDICT_JUMP, seen, n,
+				cap, depth + 1))
+			return false;
+	}
+	return true;
+}
+
+/* An accept lowered as a jump to continuation q, in a chain that runs in
+ * the base chain's own nft frame (the base chain, and the chains it goes
+ * to with goto, when no jump reaches them): an IR RETURN there returns to
+ * the built-in chain (or continuation) that called the base chain, which
+ * goes on to the next base chain, as the jump to q does, without its call
+ * frames. Chains made for one rule (limit, negated set, goto with policy
+ * drop) are reached through a jump and keep the jump to q. */
+static void frame_returns(struct lctx *c, const struct nft_cont *q,
+			  const char *base)
+{
+	struct frame_seen seen[256];
+	size_t n = 0;
+
+	if (!frame_walk(c, q->f, base, false, seen, &n, 256, 0))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct bf_chain *ch;
+
+		if (seen[i].how != 1u)
+			continue;
+		ch = bf_ruleset_chain(c->rs, q->f, seen[i].name);
+		for (size_t r = 0; ch && r < ch->n_rules; r++) {
+			struct bf_verdict *v = &ch->rules[r].verdict;
+
+			if (v->kind == BF_VERDICT_JUMP &&
+			    !strcmp(v->chain, q->name)) {
+				memset(v, 0, sizeof(*v));
+				v->kind = BF_VERDICT_RETURN;
+			}
+		}
+	}
+}
+
+static void push_jump(struct lctx *c, const char *from, int f,
+		      const char *file, const struct base_ref *to)
+{
+	struct bf_rule jr = { 0 };
+
+	jr.family = f;
+	jr.file = file;
+	jr.line = to->ch->loc.line;
+	jr.verdict.kind = BF_VERDICT_JUMP;
+	snprintf(jr.verdict.chain, sizeof(jr.verdict.chain), "%s", to->irname);
+	push_rule(c, from, &jr);
 }
 
 static int lower(const struct bf_nft *nft, struct bf_ruleset *rs,
@@ -2018,13 +2415,17 @@ int bf_nft_lower_sets(const struct bf_nft *nft, struct bf_ruleset *rs)
 
 static int lower(const struct bf_nft *nft, struct bf_ruleset *rs, bool map_sets)
 {
-	struct lctx c = { .rs = rs, .nft = nft, .map_sets = map_sets };
+	struct lctx c = {
+		.rs = rs, .nft = nft, .map_sets = map_sets, .cont = -1
+	};
 	struct base_ref *bases = NULL;
 	size_t n_bases = 0;
 	const char *file =
 		nft->n_files ? bf_ruleset_intern_file(rs, nft->files[0]) : NULL;
 	int ret = 0;
 
+	if (lower_bases(&c, &bases, &n_bases))
+		c.oom = true;
 	for (size_t ti = 0; ti < nft->n_tables && !c.oom; ti++) {
 		const struct bf_nft_table *t = &nft->tables[ti];
 		bool fams[BF_FAMILY_COUNT] = { false, false };
@@ -2086,20 +2487,11 @@ static int lower(const struct bf_nft *nft, struct bf_ruleset *rs, bool map_sets)
 					       bf_nft_hook_name(ch->hook));
 					continue;
 				}
-				struct base_ref *v = realloc(
-					bases, (n_bases + 1) * sizeof(*v));
-				if (!v) {
-					c.oom = true;
-					break;
-				}
-				bases = v;
-				v[n_bases].t = t;
-				v[n_bases].ch = ch;
-				v[n_bases].order = n_bases;
-				snprintf(v[n_bases].irname,
-					 sizeof(v[n_bases].irname), "%s",
-					 c.names[i]);
-				n_bases++;
+				for (size_t k = 0; k < n_bases; k++)
+					if (bases[k].ch == ch)
+						snprintf(bases[k].irname,
+							 sizeof(bases[k].irname),
+							 "%s", c.names[i]);
 			}
 			for (int f = 0; f < BF_FAMILY_COUNT; f++) {
 				const char *irc = c.names[i];
@@ -2117,6 +2509,10 @@ static int lower(const struct bf_nft *nft, struct bf_ruleset *rs, bool map_sets)
 				c.cur_chain = ch;
 				c.table_fams = (fams[0] ? 1u : 0) |
 					       (fams[1] ? 2u : 0);
+				c.cur_f = f;
+				c.cont = ch->hook != BF_NFT_HOOK_NONE ?
+						 cont_of_base(&c, ch, f) :
+						 home_cont(&c, t, ch, f);
 				for (size_t j = 0; j < ch->n_rules; j++) {
 					int r = lower_rule(&c, irc,
 							   &ch->rules[j], f,
@@ -2139,61 +2535,73 @@ static int lower(const struct bf_nft *nft, struct bf_ruleset *rs, bool map_sets)
 				}
 			}
 		}
+		/* the copies of regular chains for other continuations
+		 * (chain_in_cont()); lowering one may ask for more */
+		for (size_t k = 0; k < c.n_copies && !c.oom; k++) {
+			struct nft_copy cp = c.copies[k];
+
+			if (cp.done || cp.t != t)
+				continue;
+			c.copies[k].done = true;
+			c.cur_chain = cp.ch;
+			c.cur_f = cp.f;
+			c.cont = cp.cont;
+			for (size_t j = 0; j < cp.ch->n_rules; j++)
+				if (lower_rule(&c, cp.name, &cp.ch->rules[j],
+					       cp.f, file) == -ENOMEM)
+					c.oom = true;
+		}
+		c.cont = -1;
 	}
-	/* built-in chains: jump to the base chains in priority order */
-	if (n_bases > 1)
-		qsort(bases, n_bases, sizeof(*bases), cmp_base);
+	/* built-in chains: jump to the base chains in the kernel's order;
+	 * a continuation runs the base chains after its own, then accepts */
 	for (int f = 0; f < BF_FAMILY_COUNT && !c.oom; f++) {
 		for (int h = 0; h < BF_HOOK_COUNT; h++) {
-			size_t last = SIZE_MAX;
 			for (size_t i = 0; i < n_bases; i++) {
-				bool ok;
-				const struct bf_nft_table *t = bases[i].t;
-				bool has = t->family == BF_NFT_FAMILY_INET ||
-					   (t->family == BF_NFT_FAMILY_IP &&
-					    f == 0) ||
-					   (t->family == BF_NFT_FAMILY_IP6 &&
-					    f == 1);
-				if (has &&
-				    (int)ir_hook(bases[i].ch->hook, &ok) == h)
-					last = i;
+				if (!base_on(&bases[i], f, h) ||
+				    !bases[i].irname[0])
+					continue;
+				push_jump(&c, bf_ruleset_builtin(rs, f, h)->name,
+					  f, file, &bases[i]);
+				for (size_t k = 0; k < c.n_conts; k++) {
+					const struct nft_cont *q = &c.conts[k];
+					bool after = false;
+
+					if (q->f != f || q->h != h)
+						continue;
+					for (size_t p = 0; p < i; p++)
+						after |= bases[p].ch == q->base &&
+							 base_on(&bases[p], f, h);
+					if (after)
+						push_jump(&c, q->name, f, file,
+							  &bases[i]);
+				}
 			}
 			for (size_t i = 0; i < n_bases; i++) {
-				bool ok;
-				const struct bf_nft_table *t = bases[i].t;
-				bool has = t->family == BF_NFT_FAMILY_INET ||
-					   (t->family == BF_NFT_FAMILY_IP &&
-					    f == 0) ||
-					   (t->family == BF_NFT_FAMILY_IP6 &&
-					    f == 1);
-				if (!has ||
-				    (int)ir_hook(bases[i].ch->hook, &ok) != h)
+				long k = cont_of_base(&c, bases[i].ch, f);
+
+				if (k >= 0 && base_on(&bases[i], f, h) &&
+				    bases[i].irname[0])
+					frame_returns(&c, &c.conts[k],
+						      bases[i].irname);
+			}
+			for (size_t k = 0; k < c.n_conts; k++) {
+				struct bf_rule ar = { 0 };
+
+				if (c.conts[k].f != f || c.conts[k].h != h)
 					continue;
-				if (i != last &&
-				    reaches_accept(t, bases[i].ch, 0)) {
-					REFUSE(&c, &bases[i].ch->loc,
-					       "chain %s accepts, and another base chain follows it on hook %s: an nft accept goes on to that chain, an IR ACCEPT is final",
-					       bases[i].ch->name,
-					       bf_nft_hook_name(
-						       bases[i].ch->hook));
-					continue;
-				}
-				const char *b =
-					bf_ruleset_builtin(rs, f, h)->name;
-				struct bf_rule jr = { 0 };
-				jr.family = f;
-				jr.file = file;
-				jr.line = bases[i].ch->loc.line;
-				jr.verdict.kind = BF_VERDICT_JUMP;
-				snprintf(jr.verdict.chain,
-					 sizeof(jr.verdict.chain), "%s",
-					 bases[i].irname);
-				push_rule(&c, b, &jr);
+				ar.family = f;
+				ar.file = file;
+				ar.line = c.conts[k].base->loc.line;
+				ar.verdict.kind = BF_VERDICT_ACCEPT;
+				push_rule(&c, c.conts[k].name, &ar);
 			}
 		}
 	}
 	free(bases);
 	free(c.names);
+	free(c.conts);
+	free(c.copies);
 	if (c.oom)
 		return -ENOMEM;
 	ret = nft_errs_ret(&c.errs);
