@@ -108,12 +108,23 @@ int bf_lbvs_slow_prepare(const struct bf_chain *chain, struct bf_lbvs *l)
 	uint8_t len[256] = { 0 };
 	bool frag1[256] = { false };
 	int16_t *proto; /* per member: the protocol it reads, or -1 */
+	bool any_need = false;
 	size_t n = 0;
 	int r = 0;
 
 	l->slow_vec = false;
 	l->n_slow = 0;
 	if (l->family != BF_FAMILY_INET4)
+		return 0;
+	for (int p = 0; p < 256; p++)
+		any_need |= l->need[p] != 0;
+	/* no member reads a transport header: every IPv4 packet is plain */
+	if (!any_need) {
+		l->slow_vec = true;
+		return 0;
+	}
+	/* (readers test their protocol: emit_slow() has a vector to AND) */
+	if (!l->fmap[BF_LBVS_PROTO].used)
 		return 0;
 	proto = malloc((l->n_members ? l->n_members : 1) * sizeof(*proto));
 	if (!proto)
