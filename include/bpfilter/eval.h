@@ -16,9 +16,9 @@
  * Match types it does not model (hashlimit, owner, time, ...), or that
  * need a fact about the packet the caller did not give (its device
  * index, link-layer header, conntrack entry: bf_eval_pkt.known) or state
- * (limits, statistic) stop the evaluation with -EOPNOTSUPP and the match
- * in the result: it never guesses. nft's limit is modelled when the
- * caller keeps its state (bf_eval_at()).
+ * (xt limits, random statistic) stop the evaluation with -EOPNOTSUPP and
+ * the match in the result: it never guesses. nft's limit and nth
+ * statistic are modelled when the caller keeps their state (bf_eval_at()).
  */
 #ifndef BPFILTER_EVAL_H
 #define BPFILTER_EVAL_H
@@ -185,11 +185,12 @@ int bf_eval(const struct bf_ruleset *rs, enum bf_hook hook,
 	    const struct bf_eval_pkt *pkt, bf_eval_fn step, void *data,
 	    struct bf_eval_result *res);
 
-/* The state of the stateful matches bf_eval_at() models: one token
- * bucket per nft `limit` match (BF_MATCH_NFT_LIMIT, keyed by the match's
- * address: the ruleset must outlive the state), created full when a
- * packet first reaches the match, as the compiled program's bucket is
- * (cgen/m_nftlimit.c). */
+/* The state of the stateful matches bf_eval_at() models, per match
+ * (keyed by its address: the ruleset must outlive the state) and hook
+ * (each hook has its own program): a token bucket per nft `limit` match
+ * (BF_MATCH_NFT_LIMIT), created full when a packet first reaches the
+ * match, as the compiled program's bucket is (cgen/m_nftlimit.c); the
+ * count of a `statistic --mode nth` match, starting at --packet. */
 struct bf_eval_state;
 
 struct bf_eval_state *bf_eval_state_new(void);

@@ -857,7 +857,10 @@ static int run(struct trace *t, const struct bf_ruleset *rs)
 		       "depends on state%s\n",
 		       res.rule_num, res.chain ? res.chain->name : "?",
 		       bf_match_name(res.match->type),
-		       res.match->type == BF_MATCH_NFT_LIMIT ?
+		       res.match->type == BF_MATCH_NFT_LIMIT ||
+				       (res.match->type == BF_MATCH_STATISTIC &&
+					res.match->u.statistic.mode ==
+						BF_STATISTIC_NTH) ?
 			       " (add 'limit fresh' for the first packet "
 			       "after loading)" :
 			       " that trace does not model");

@@ -7,7 +7,7 @@
  * nft's view of fragments and of AH), `th sport|dport`, `meta iif|oif`,
  * `ether daddr|saddr|type`, `vlan id|pcp|dei`, `meta pkttype`,
  * `ct mark|status|direction|state`, addrtype (nft's `fib daddr type`),
- * ip6t_rt and nft's `rt type`
+ * ip6t_rt and nft's `rt type`, statistic --mode nth
  * and `limit rate` (a token bucket,
  * evaluated by the interpreter at the monotonic time read just before
  * each run; the rates are chosen so that the microseconds between that
@@ -329,6 +329,15 @@ static void random_rule(struct bf_rule *r, const struct where *w,
 		m.u.rt.rt_type = below(3);
 		if (chance(30))
 			m.u.rt.invflags |= BF_RT_INV_TYP;
+		add(r, &m);
+	}
+	if (chance(6)) {
+		/* statistic --mode nth (a count kept per program) */
+		m = pu_m(BF_MATCH_STATISTIC, chance(20));
+		m.u.statistic.mode = BF_STATISTIC_NTH;
+		m.u.statistic.every = below(3);
+		m.u.statistic.packet = below(m.u.statistic.every + 1);
+		m.u.statistic.invert = chance(30);
 		add(r, &m);
 	}
 	if (chance(15))
@@ -724,7 +733,7 @@ static void test_random(void **state)
 		"%u packets compared (%u tagged frames), %u "
 		"mismatching; matches: th %u, iif/oif %u, ether %u, "
 		"mac %u, vlan %u, pkttype %u, connmark %u, conntrack "
-		"%u, nft limit %u, addrtype %u, rt %u\n",
+		"%u, nft limit %u, addrtype %u, rt %u, statistic %u\n",
 		sx.runs, sx.tagged, sx.failures,
 		sx.per_type[BF_MATCH_TH_SPORT] + sx.per_type[BF_MATCH_TH_DPORT],
 		sx.per_type[BF_MATCH_IIF] + sx.per_type[BF_MATCH_OIF],
@@ -734,7 +743,7 @@ static void test_random(void **state)
 		sx.per_type[BF_MATCH_PKTTYPE], sx.per_type[BF_MATCH_CONNMARK],
 		sx.per_type[BF_MATCH_CONNTRACK],
 		sx.per_type[BF_MATCH_NFT_LIMIT], sx.per_type[BF_MATCH_ADDRTYPE],
-		sx.per_type[BF_MATCH_RT]);
+		sx.per_type[BF_MATCH_RT], sx.per_type[BF_MATCH_STATISTIC]);
 	assert_int_equal(sx.failures, 0);
 	assert_true(sx.runs > 0);
 }

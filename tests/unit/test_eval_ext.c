@@ -344,12 +344,43 @@ static void test_addrtype(void **state)
 	bf_ruleset_free(&rs);
 }
 
+static void test_statistic(void **state)
+{
+	struct bf_match m = { .type = BF_MATCH_STATISTIC };
+	struct bf_eval_pkt p = pkt();
+	struct bf_eval_state *st = bf_eval_state_new();
+	struct bf_ruleset *rs;
+	static const int want[] = { 0, 1, 0, 0, 1, 0, 0, 1 };
+
+	(void)state;
+	assert_non_null(st);
+	/* --mode nth --every 3 --packet 1: the 2nd, 5th, 8th... packet */
+	m.u.statistic.mode = BF_STATISTIC_NTH;
+	m.u.statistic.every = 2;
+	m.u.statistic.packet = 1;
+	rs = one_rule(&m);
+	assert_int_equal(run(rs, &p, NULL, 0), -EOPNOTSUPP);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_int_equal(run(rs, &p, st, 1), want[i]);
+	bf_eval_state_free(&st);
+	/* random: chance, not modelled even with state */
+	st = bf_eval_state_new();
+	rs->chains[0].rules[0].matches[0].u.statistic.mode =
+		BF_STATISTIC_RANDOM;
+	assert_int_equal(run(rs, &p, st, 1), -EOPNOTSUPP);
+	bf_eval_state_free(&st);
+	bf_ruleset_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_nft_limit), cmocka_unit_test(test_th),
-		cmocka_unit_test(test_facts),	  cmocka_unit_test(test_ct),
+		cmocka_unit_test(test_nft_limit),
+		cmocka_unit_test(test_th),
+		cmocka_unit_test(test_facts),
+		cmocka_unit_test(test_ct),
 		cmocka_unit_test(test_addrtype),
+		cmocka_unit_test(test_statistic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,7 +35,8 @@ enum mres {
 struct bucket {
 	const struct bf_match *m;
 	enum bf_hook hook;
-	uint64_t last, tokens;
+	uint64_t last, tokens; /* statistic nth: tokens is the count */
+	bool init;
 };
 
 struct bf_eval_state {
@@ -133,6 +134,7 @@ bool bf_eval_models(enum bf_match_type type)
 	case BF_MATCH_ADDRTYPE: /* as compiled (nft's fib daddr type too) */
 	case BF_MATCH_RT: /* as compiled (nft's rt type too) */
 	case BF_MATCH_NFT_LIMIT: /* with state (bf_eval_at()) */
+	case BF_MATCH_STATISTIC: /* nth mode, with state */
 		return true;
 	default:
 		return false;
@@ -245,7 +247,8 @@ static enum mres match_nft_limit(struct ev *e, const struct bf_match *m)
 		e->err = -ENOMEM;
 		return M_ERROR;
 	}
-	if (!b->last) {
+	if (!b->init) {
+		b->init = true;
 		b->last = e->now;
 		b->tokens = max;
 	}
@@ -263,6 +266,32 @@ static enum mres match_nft_limit(struct ev *e, const struct bf_match *m)
 	within = (int64_t)delta >= 0;
 	b->tokens = within ? delta : tokens;
 	return within != l->over ? M_MATCH : M_FAIL;
+}
+
+/* statistic_mt() in nth mode, as cgen.c's emit_statistic() keeps it: a
+ * count per match and program starting at `packet`; the packet that finds
+ * it at `every` (N - 1) resets it and matches, the others increment it.
+ * The random mode depends on chance: not modelled. */
+static enum mres match_statistic(struct ev *e, const struct bf_match *m)
+{
+	const typeof(m->u.statistic) *st = &m->u.statistic;
+	bool inv = st->invert != m->neg, wrapped;
+	struct bucket *b;
+
+	if (st->mode != BF_STATISTIC_NTH || !e->st)
+		return M_STATEFUL;
+	b = bucket_get(e->st, m, e->hook);
+	if (!b) {
+		e->err = -ENOMEM;
+		return M_ERROR;
+	}
+	if (!b->init) {
+		b->tokens = st->packet;
+		b->init = true;
+	}
+	wrapped = (uint32_t)b->tokens == st->every;
+	b->tokens = wrapped ? 0 : (uint32_t)(b->tokens + 1);
+	return wrapped != inv ? M_MATCH : M_FAIL;
 }
 
 /* conntrack_mt() as cgen/m_conntrack.c evaluates it, for the state,
@@ -543,11 +572,12 @@ static enum mres match_ext(struct ev *e, const struct bf_match *m)
 		return match_rt(p, m);
 	case BF_MATCH_NFT_LIMIT:
 		return match_nft_limit(e, m);
+	case BF_MATCH_STATISTIC:
+		return match_statistic(e, m);
 	case BF_MATCH_LIMIT:
 	case BF_MATCH_HASHLIMIT:
 	case BF_MATCH_RECENT:
 	case BF_MATCH_CONNLIMIT:
-	case BF_MATCH_STATISTIC:
 		return M_STATEFUL;
 	default:
 		return M_UNMODELLED;
