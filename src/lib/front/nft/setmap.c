@@ -100,18 +100,22 @@ static int add_range(struct bf_set *set, u128 lo, u128 hi, int width, int line)
 	return -E2BIG;
 }
 
-/* The rule-side field of a port dimension: `tcp|udp sport|dport`
- * (bitmap:port and the proto:port dimension give TCP and UDP ports as
- * nft's payload loads do behind the l4proto gate). 0: not one. */
-static uint8_t port_field(const struct bf_nft_expr *e, bool *dst)
+/* The rule-side field of a port dimension: `tcp|udp|sctp|udplite|dccp|th
+ * sport|dport`, the two bytes at nft's transport offset (0 or 2) that
+ * an nft set's lookup reads as nft_payload_fast_eval() does (m_set.c
+ * emit_nft_port(), the same as the th match of m_nftlimit.c); the rule
+ * keeps the protocol's gate (th: none). Its protocol (0 for th), or -1:
+ * not one. */
+static int port_field(const struct bf_nft_expr *e, bool *dst)
 {
 	const struct bf_nft_field *f = e->kind == BF_NFT_E_FIELD ? e->field :
 								   NULL;
 
 	if (!f || f->base != BF_NFT_BASE_TH ||
-	    (f->l4proto != 6 && f->l4proto != 17) ||
+	    (f->l4proto != 6 && f->l4proto != 17 && f->l4proto != 0 &&
+	     f->l4proto != 33 && f->l4proto != 132 && f->l4proto != 136) ||
 	    (strcmp(f->name, "sport") && strcmp(f->name, "dport")))
-		return 0;
+		return -1;
 	*dst = f->name[0] == 'd';
 	return f->l4proto;
 }
@@ -235,9 +239,11 @@ int nft_setmap_use(const struct bf_nft_stmt *s, const struct bf_nft_set *ns,
 	}
 	if (ns->n_key == 1 && ns->key[0] == BF_NFT_DT_SERVICE && !u->vmap) {
 		/* bitmap:port has no nomatch: no verdict maps of ports */
-		u->proto = port_field(lhs, &d0);
-		if (!u->proto)
+		int proto = port_field(lhs, &d0);
+
+		if (proto < 0)
 			return 1;
+		u->proto = (uint8_t)proto;
 		u->kind = NFT_SETUSE_PORT;
 		u->n_dims = 1;
 		u->dst = d0;
@@ -246,9 +252,12 @@ int nft_setmap_use(const struct bf_nft_stmt *s, const struct bf_nft_set *ns,
 	if (ns->n_key == 2 && ns->key[0] == addr &&
 	    ns->key[1] == BF_NFT_DT_SERVICE && lhs->kind == BF_NFT_E_CONCAT &&
 	    lhs->n_sub == 2 && addr_field(lhs->sub[0], fam, &d0)) {
-		u->proto = port_field(lhs->sub[1], &d1);
-		if (!u->proto)
+		int proto = port_field(lhs->sub[1], &d1);
+
+		/* the proto:port key holds the protocol: nft-proto tcp|udp */
+		if (proto != 6 && proto != 17)
 			return 1;
+		u->proto = (uint8_t)proto;
 		u->kind = NFT_SETUSE_ADDR_PORT;
 		u->n_dims = 2;
 		u->dst = (d0 ? 1u : 0u) | (d1 ? 2u : 0u);
@@ -961,9 +970,9 @@ bool nft_setmap_print_lookup(FILE *out, const struct bf_ruleset *rs,
 				return false;
 			/* fall through */
 		case BF_SET_DIM_PORT:
-			/* bitmap:port: TCP and UDP ports, behind the
-			 * rule's protocol */
-			if (!tcp && strcmp(l4, "udp"))
+			/* bitmap:port nft: the port bytes behind the
+			 * rule's protocol gate (th: none) */
+			if (!tcp && strcmp(l4, "udp") && strcmp(l4, "th"))
 				return false;
 			fprintf(out, "%s %s", l4, dst ? "dport" : "sport");
 			break;
