@@ -103,6 +103,17 @@ struct bf_eval_pkt {
 	uint16_t rt6_off, rt6_hdrlen;
 	uint8_t rt6_state, rt6_type, rt6_segsleft;
 	uint32_t rt6_res;
+	/* The TCP MSS option as tcpmss_mt() finds it (cgen/m_tcpmss.c),
+	 * filled by bf_eval_pkt_parse(): enum bf_eval_mss, its value */
+	uint8_t mss_state;
+	uint16_t mss;
+};
+
+/* bf_eval_pkt.mss_state */
+enum bf_eval_mss {
+	BF_EVAL_MSS_NONE = 0, /* no MSS option */
+	BF_EVAL_MSS_FOUND,
+	BF_EVAL_MSS_DROP, /* header or options unreadable: hotdrop */
 };
 
 /* bf_eval_pkt.rt6_state */

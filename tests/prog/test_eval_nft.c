@@ -7,7 +7,8 @@
  * nft's view of fragments and of AH), `th sport|dport`, `meta iif|oif`,
  * `ether daddr|saddr|type`, `vlan id|pcp|dei`, `meta pkttype`,
  * `ct mark|status|direction|state`, addrtype (nft's `fib daddr type`),
- * ip6t_rt and nft's `rt type`, statistic --mode nth
+ * ip6t_rt and nft's `rt type`, statistic --mode nth, tcpmss (random TCP
+ * options)
  * and `limit rate` (a token bucket,
  * evaluated by the interpreter at the monotonic time read just before
  * each run; the rates are chosen so that the microseconds between that
@@ -331,6 +332,13 @@ static void random_rule(struct bf_rule *r, const struct where *w,
 			m.u.rt.invflags |= BF_RT_INV_TYP;
 		add(r, &m);
 	}
+	if (chance(8)) {
+		/* tcpmss (-p tcp -m tcpmss) */
+		m = pu_m(BF_MATCH_TCPMSS, chance(30));
+		m.u.length.min = chance(50) ? 536 : 0;
+		m.u.length.max = chance(50) ? 1460 : 1000;
+		add(r, &m);
+	}
 	if (chance(6)) {
 		/* statistic --mode nth (a count kept per program) */
 		m = pu_m(BF_MATCH_STATISTIC, chance(20));
@@ -411,6 +419,48 @@ static struct bf_ruleset *random_ruleset(const struct where *w)
 	return rs;
 }
 
+/* TCP options after a plain TCP header (tcpmss): NOPs, EOL, another
+ * option, an MSS option, maybe cut by the data offset or the packet */
+static void tcp_options(struct pu_pkt *p, bool v6)
+{
+	uint32_t thoff = v6 ? 40 : 20, n = 4 * below(6), i = 0;
+	uint8_t *op = p->b + thoff + 20;
+	uint16_t v;
+
+	while (i < n) {
+		uint32_t k = below(5);
+
+		if (k == 0 && n - i >= 4) {
+			op[i++] = 2; /* MSS */
+			op[i++] = chance(90) ? 4 : 3;
+			v = htons((uint16_t)(chance(50) ? 1460 : 536));
+			memcpy(op + i, &v, 2);
+			i += 2;
+		} else if (k == 1 && n - i >= 3) {
+			op[i++] = 8; /* another kind, with its length */
+			op[i++] = (uint8_t)(chance(80) ? 3 : below(3));
+			op[i++] = 0;
+		} else {
+			op[i++] = (uint8_t)(chance(80) ? 1 : 0);
+		}
+	}
+	/* the data offset: the options, or (rarely) off */
+	p->b[thoff + 12] = (uint8_t)((chance(90) ? 5 + n / 4 : below(16)) << 4);
+	p->len += n;
+	if (chance(10))
+		p->len -= below(n + 1); /* options cut by the packet */
+	if (v6) {
+		v = htons((uint16_t)(p->len - 40));
+		memcpy(p->b + 4, &v, 2);
+	} else {
+		v = htons((uint16_t)p->len);
+		memcpy(p->b + 2, &v, 2);
+		memset(p->b + 10, 0, 2);
+		v = pu_csum(p->b, 20);
+		memcpy(p->b + 10, &v, 2);
+	}
+}
+
 static struct pu_pkt random_packet(enum bf_family fam)
 {
 	bool v6 = fam == BF_FAMILY_INET6;
@@ -453,6 +503,9 @@ static struct pu_pkt random_packet(enum bf_family fam)
 				below((uint32_t)p.len - (v6 ? 40 : 20)));
 		p = pu_build(&s);
 	}
+	if (s.proto == 6 && !s.trunc && !s.frag && !s.n_ext && !s.l4len &&
+	    chance(40))
+		tcp_options(&p, v6);
 	return p;
 }
 
@@ -733,7 +786,8 @@ static void test_random(void **state)
 		"%u packets compared (%u tagged frames), %u "
 		"mismatching; matches: th %u, iif/oif %u, ether %u, "
 		"mac %u, vlan %u, pkttype %u, connmark %u, conntrack "
-		"%u, nft limit %u, addrtype %u, rt %u, statistic %u\n",
+		"%u, nft limit %u, addrtype %u, rt %u, statistic %u, "
+		"tcpmss %u\n",
 		sx.runs, sx.tagged, sx.failures,
 		sx.per_type[BF_MATCH_TH_SPORT] + sx.per_type[BF_MATCH_TH_DPORT],
 		sx.per_type[BF_MATCH_IIF] + sx.per_type[BF_MATCH_OIF],
@@ -743,7 +797,8 @@ static void test_random(void **state)
 		sx.per_type[BF_MATCH_PKTTYPE], sx.per_type[BF_MATCH_CONNMARK],
 		sx.per_type[BF_MATCH_CONNTRACK],
 		sx.per_type[BF_MATCH_NFT_LIMIT], sx.per_type[BF_MATCH_ADDRTYPE],
-		sx.per_type[BF_MATCH_RT], sx.per_type[BF_MATCH_STATISTIC]);
+		sx.per_type[BF_MATCH_RT], sx.per_type[BF_MATCH_STATISTIC],
+		sx.per_type[BF_MATCH_TCPMSS]);
 	assert_int_equal(sx.failures, 0);
 	assert_true(sx.runs > 0);
 }

@@ -133,6 +133,7 @@ bool bf_eval_models(enum bf_match_type type)
 	case BF_MATCH_CONNTRACK: /* state, status and direction only */
 	case BF_MATCH_ADDRTYPE: /* as compiled (nft's fib daddr type too) */
 	case BF_MATCH_RT: /* as compiled (nft's rt type too) */
+	case BF_MATCH_TCPMSS:
 	case BF_MATCH_NFT_LIMIT: /* with state (bf_eval_at()) */
 	case BF_MATCH_STATISTIC: /* nth mode, with state */
 		return true;
@@ -437,6 +438,21 @@ static enum mres match_addrtype(const struct bf_eval_pkt *p,
  * (or a short one) fails, then segments left, length, type, reserved.
  * nft's `rt type` (BF_RT_NFT): the type byte if the packet has it, else
  * no match, `!=` included; nothing hotdrops. */
+/* tcpmss_mt() as cgen/mext.c's emit_tcpmss(): an unreadable header or
+ * options hotdrop, no MSS option matches only inverted. */
+static enum mres match_tcpmss(const struct bf_eval_pkt *p,
+			      const struct bf_match *m)
+{
+	if (p->mss_state == BF_EVAL_MSS_DROP)
+		return M_HOTDROP;
+	if (p->mss_state != BF_EVAL_MSS_FOUND)
+		return m->neg ? M_MATCH : M_FAIL;
+	return (p->mss >= m->u.length.min && p->mss <= m->u.length.max) !=
+			       m->neg ?
+		       M_MATCH :
+		       M_FAIL;
+}
+
 static enum mres match_rt(const struct bf_eval_pkt *p, const struct bf_match *m)
 {
 	const typeof(m->u.rt) *rt = &m->u.rt;
@@ -570,6 +586,8 @@ static enum mres match_ext(struct ev *e, const struct bf_match *m)
 		return match_addrtype(p, m);
 	case BF_MATCH_RT:
 		return match_rt(p, m);
+	case BF_MATCH_TCPMSS:
+		return match_tcpmss(p, m);
 	case BF_MATCH_NFT_LIMIT:
 		return match_nft_limit(e, m);
 	case BF_MATCH_STATISTIC:
@@ -1029,6 +1047,41 @@ static void rt6_view(struct bf_eval_pkt *pkt, const uint8_t *b, size_t len,
 	pkt->rt6_state = BF_EVAL_RT6_FOUND;
 }
 
+/* pkt->mss*: the TCP MSS option as cgen/m_tcpmss.c's prologue finds it
+ * for tcpmss_mt(): a TCP header at off with `left` bytes from there */
+static void mss_view(struct bf_eval_pkt *pkt, const uint8_t *b, uint32_t off,
+		     uint32_t left)
+{
+	uint32_t optlen;
+	const uint8_t *op;
+
+	pkt->mss_state = BF_EVAL_MSS_DROP;
+	if (left > 255)
+		left = 255;
+	if (left < 20 || (b[off + 12] >> 4) * 4 < 20)
+		return;
+	optlen = (uint32_t)(b[off + 12] >> 4) * 4 - 20;
+	if (left - 20 < optlen)
+		return; /* truncated options */
+	pkt->mss_state = BF_EVAL_MSS_NONE;
+	op = b + off + 20;
+	for (uint32_t i = 0; i < optlen;) {
+		uint32_t step;
+
+		if (op[i] == 2 && optlen - i >= 4 && op[i + 1] == 4) {
+			pkt->mss = (uint16_t)(op[i + 2] << 8 | op[i + 3]);
+			pkt->mss_state = BF_EVAL_MSS_FOUND;
+			return;
+		}
+		/* kinds 0 and 1: one byte; others their length (1 for 0):
+		 * a length byte past the options only ends the walk */
+		step = op[i] < 2 || i + 1 >= optlen ? 1 :
+		       op[i + 1]		    ? op[i + 1] :
+						      1;
+		i += step;
+	}
+}
+
 /* pkt->nft_*: what nft's transport payload loads read at offset off */
 static void nft_view(struct bf_eval_pkt *pkt, const uint8_t *b, size_t len,
 		     uint32_t off)
@@ -1086,14 +1139,17 @@ int bf_eval_pkt_parse(struct bf_eval_pkt *pkt, enum bf_family family,
 		if (proto < 0) {
 			pkt->l6err = true;
 			pkt->fragoff = 0;
+			mss_view(pkt, b, 0, 0);
 			return 0;
 		}
 		pkt->l4proto = (uint8_t)proto;
 		if (pkt->fragoff) {
 			/* nothing after a non-first fragment; nft's fast
-			 * loads read at offset 0 */
+			 * loads read at offset 0, and so does tcpmss_mt()
+			 * (ip6t_do_table()'s protoff stays 0) */
 			if (!pkt->nft_ah)
 				nft_view(pkt, b, len, 0);
+			mss_view(pkt, b, 0, (uint32_t)len);
 			return 0;
 		}
 		thoff = off;
@@ -1101,6 +1157,7 @@ int bf_eval_pkt_parse(struct bf_eval_pkt *pkt, enum bf_family family,
 	if (!pkt->nft_ah)
 		nft_view(pkt, b, len, thoff);
 	pkt->avail = thoff <= len ? (uint32_t)(len - thoff) : 0;
+	mss_view(pkt, b, thoff, pkt->avail);
 	if (pkt->fragoff)
 		return 0;
 	/* as far as the bytes go (nft reads single fields) */
