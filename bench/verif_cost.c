@@ -223,6 +223,7 @@ int main(int argc, char **argv)
 	bf_ruleset_free(&rs);
 	return 0;
 usage:
-	fprintf(stderr, "usage: verif_cost [-r R] [-s S] [-w] [-k K] [-d K] FILE\n");
+	fprintf(stderr,
+		"usage: verif_cost [-r R] [-s S] [-w] [-k K] [-d K] FILE\n");
 	return 2;
 }

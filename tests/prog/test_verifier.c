@@ -61,9 +61,10 @@ static struct bf_ruleset *general_rules(void)
 
 	assert_non_null(t);
 	assert_non_null(rs);
-	len += (size_t)snprintf(t + len, cap - len,
-				"*filter\n:INPUT DROP [0:0]\n"
-				":FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+	len += (size_t)snprintf(
+		t + len, cap - len,
+		"*filter\n:INPUT DROP [0:0]\n"
+		":FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
 	for (int i = 0; i < N_RULES; i++) {
 		const char *v = i / 4 % 2 ? "ACCEPT" : "DROP";
 
@@ -85,7 +86,8 @@ static struct bf_ruleset *general_rules(void)
 			len += (size_t)snprintf(
 				t + len, cap - len,
 				"-A INPUT -s 172.16.%d.%d/%d -p udp --sport 1:%d -j %s\n",
-				i / 256 % 256, i % 256, 14 + i % 11, 999 + i, v);
+				i / 256 % 256, i % 256, 14 + i % 11, 999 + i,
+				v);
 			break;
 		default:
 			len += (size_t)snprintf(
@@ -96,9 +98,8 @@ static struct bf_ruleset *general_rules(void)
 		}
 	}
 	snprintf(t + len, cap - len, "COMMIT\n");
-	assert_int_equal(bf_ipt_parse_restore_str(rs, t, "general",
-						  BF_FAMILY_INET4),
-			 0);
+	assert_int_equal(
+		bf_ipt_parse_restore_str(rs, t, "general", BF_FAMILY_INET4), 0);
 	free(t);
 	assert_int_equal(bf_check(rs, BF_ATTACH_NF, NULL), 0);
 	bf_ruleset_number(rs);
@@ -163,8 +164,8 @@ static void test_general_rules(void **state)
 	n = processed(whole, counters_fd);
 	assert_true(n > 0 && n < 2 * whole->n_insns);
 
-	assert_int_equal(bf_cgen_compile_seg(rs, BF_HOOK_INPUT,
-					     BF_FAMILY_INET4, &o, &seg),
+	assert_int_equal(bf_cgen_compile_seg(rs, BF_HOOK_INPUT, BF_FAMILY_INET4,
+					     &o, &seg),
 			 0);
 	assert_false(has_linear(seg));
 	n = processed(seg, counters_fd);

@@ -137,8 +137,8 @@ int bf_lbvs_slow_prepare(const struct bf_chain *chain, struct bf_lbvs *l)
 
 		/* every reader of p: the same check, the one that makes
 		 * the packet not plain (min_len = need[p]) */
-		if (k < 0 || (k && (ml != l->need[p] ||
-				    (len[p] && frag1[p] != f1))))
+		if (k < 0 ||
+		    (k && (ml != l->need[p] || (len[p] && frag1[p] != f1))))
 			goto out;
 		proto[m] = k ? p : -1;
 		if (k) {
@@ -400,7 +400,8 @@ static void field_vec(struct bf_emit *e, const struct bf_lbvs *l,
 		for (int o = 0; o < alen; o += 4) {
 			bf_emit(e, I_LDX(BPF_W, R1, R9,
 					 (int16_t)(addr_off[f] + o)));
-			bf_emit(e, I_STX(BPF_W, R9, R1, (int16_t)(key + 4 + o)));
+			bf_emit(e,
+				I_STX(BPF_W, R9, R1, (int16_t)(key + 4 + o)));
 		}
 	} else {
 		if (f == BF_LBVS_PROTO)
@@ -556,7 +557,8 @@ static void emit_slow(struct bf_emit *e, const struct bf_lbvs *l,
 		int n = 0;
 
 		bf_label_bind(e, at[k]);
-		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]);
+		     i++) {
 			if (!l->fmap[fields[i]].used)
 				continue;
 			field_vec(e, l, idx, fields[i], n++, none);
