@@ -323,8 +323,9 @@ static int parse_more(struct trace *t, const char *kw, const char *arg)
 			 kw);
 }
 
-/* What nft's payload loads read (bf_eval_pkt.nft_*): the packet built
- * from the description, parsed as the prologue does. */
+/* What nft's payload loads read (bf_eval_pkt.nft_*) and tcpmss finds:
+ * the packet built from the description (a TCP header without options),
+ * parsed as the prologue does. */
 static int nft_view(struct trace *t)
 {
 	struct bf_eval_pkt *p = &t->pkt, q;
@@ -364,6 +365,8 @@ static int nft_view(struct trace *t)
 			b[off + 1] = (uint8_t)p->sport;
 			b[off + 2] = (uint8_t)(p->dport >> 8);
 			b[off + 3] = (uint8_t)p->dport;
+			if (p->l4proto == 6)
+				b[off + 12] = 0x50; /* no options */
 			b[off + 13] = p->tcpflags;
 		}
 	}
@@ -375,6 +378,9 @@ static int nft_view(struct trace *t)
 	p->nft_flags = q.nft_flags;
 	p->nft_ah = q.nft_ah;
 	p->nexthdr6 = q.nexthdr6;
+	/* tcpmss: no MSS option, or a header `len` cuts short */
+	p->mss_state = q.mss_state;
+	p->mss = q.mss;
 	return 0;
 }
 
