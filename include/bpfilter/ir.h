@@ -69,6 +69,13 @@ enum bf_verdict_kind {
 	/* u.bpf: -j BPF --object FILE: a user function's return value is
 	 * the verdict (include/bpfilter/usermatch.h). */
 	BF_VERDICT_BPF,
+	/* bpfilter's, for nft (text -j NFTNEXT): an accept in a base chain
+	 * that another base chain follows on its hook. It ends the user
+	 * chain the built-in chain jumped to, with every chain under it,
+	 * and the built-in chain goes on with its next rule, as
+	 * nf_hook_slow() goes on to the next hook function after an
+	 * NF_ACCEPT (doc/front-nft.md). */
+	BF_VERDICT_NFT_NEXT,
 	BF_VERDICT_COUNT,
 };
 

@@ -145,11 +145,11 @@ static void refused(const char *nft, int want_r, const char *want_msg)
 }
 
 /* An accept in a base chain followed by another on its hook ends only
- * that base chain (nf_hook_slow()): in the base chain's own frame an IR
- * RETURN, deeper a jump to the continuation nft.1 (the base chains after
- * it, then ACCEPT). Equal priorities run in the reverse of their
+ * that base chain (nf_hook_slow()): NFTNEXT, in the base chain and in the
+ * chains it reaches, returns to the built-in chain, which jumps to the
+ * next base chain. Equal priorities run in the reverse of their
  * declaration (nf_hook_entries_grow()): y before z. A goto from a base
- * chain with policy drop goes through its helper nft.2. */
+ * chain with policy drop goes through its helper nft.1. */
 static void test_continuations(void **state)
 {
 	(void)state;
@@ -164,11 +164,10 @@ static void test_continuations(void **state)
 	      "\t}\n"
 	      "}\n",
 	      "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
-	      ":OUTPUT ACCEPT [0:0]\n:nft.1 - [0:0]\n:x - [0:0]\n:y - [0:0]\n"
+	      ":OUTPUT ACCEPT [0:0]\n:x - [0:0]\n:y - [0:0]\n"
 	      "-A INPUT -j y\n-A INPUT -j x\n"
-	      "-A nft.1 -j x\n-A nft.1 -j ACCEPT\n"
 	      "-A x -p udp -m nft --l4hdr 17:4 --dport 9 -j DROP\n"
-	      "-A y -m conntrack --ctstate ESTABLISHED -j RETURN\n"
+	      "-A y -m conntrack --ctstate ESTABLISHED -j NFTNEXT\n"
 	      "COMMIT\n" EMPTY6);
 	check("table ip b {\n"
 	      "\tchain z {\n"
@@ -188,14 +187,13 @@ static void test_continuations(void **state)
 	      "\t}\n"
 	      "}\n",
 	      "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
-	      ":OUTPUT ACCEPT [0:0]\n:nft.1 - [0:0]\n:nft.2 - [0:0]\n"
+	      ":OUTPUT ACCEPT [0:0]\n:nft.1 - [0:0]\n"
 	      ":sub - [0:0]\n:y - [0:0]\n:z - [0:0]\n"
 	      "-A INPUT -j y\n-A INPUT -j z\n"
-	      "-A nft.1 -j z\n-A nft.1 -j ACCEPT\n"
-	      "-A nft.2 -j sub\n-A nft.2 -j DROP\n"
-	      "-A sub -p tcp -m nft --l4hdr 6:4 --dport 22 -j nft.1\n"
-	      "-A sub -p udp -m nft --l4hdr 17:4 --dport 53 -j nft.1\n"
-	      "-A y -j sub\n-A y -j nft.2\n-A y -j DROP\n"
+	      "-A nft.1 -j sub\n-A nft.1 -j DROP\n"
+	      "-A sub -p tcp -m nft --l4hdr 6:4 --dport 22 -j NFTNEXT\n"
+	      "-A sub -p udp -m nft --l4hdr 17:4 --dport 53 -j NFTNEXT\n"
+	      "-A y -j sub\n-A y -j nft.1\n-A y -j DROP\n"
 	      "-A z -p tcp -m nft --l4hdr 6:4 --dport 22 -j DROP\n"
 	      "COMMIT\n" EMPTY6);
 }

@@ -50,6 +50,8 @@ enum {
 	BF_RC_ACCEPT = 1,
 	BF_RC_DROP = 2,
 	BF_RC_RETURN = 3, /* segments only: the chain returns */
+	/* BF_VERDICT_NFT_NEXT: up to the built-in chain, which goes on */
+	BF_RC_NFT_NEXT = 4,
 };
 
 /* BPF allows 8 call frames; main takes the first. */
@@ -178,6 +180,7 @@ struct cg {
 	int off_dev_ifindex;
 	bool log_on; /* some rule is LOG: capture + LOG maps */
 	bool nft_on; /* some match has nft evaluation (pctx.nft_*) */
+	bool nft_next; /* some rule's verdict is BF_VERDICT_NFT_NEXT */
 	struct bf_mx mx; /* addrtype, owner, time, tcpmss, rt (mext.h) */
 	/* extension targets (targets.h): REJECT replies at tc/XDP, MARK */
 	bool reject_on, mark_on;
@@ -1319,6 +1322,14 @@ static void emit_verdict(struct cg *c, const struct bf_chain *chain,
 	case BF_VERDICT_DROP:
 		bf_emit_ret(&c->e, BF_RC_DROP);
 		break;
+	case BF_VERDICT_NFT_NEXT:
+		/* every chain call passes it up (JUMP, GOTO below); the
+		 * built-in chain goes on with its next rule */
+		if (chain->builtin)
+			bf_emit_ja(&c->e, next);
+		else
+			bf_emit_ret(&c->e, BF_RC_NFT_NEXT);
+		break;
 	case BF_VERDICT_BPF:
 		/* ends with a jump to next (also from the cold path) */
 		bf_um_verdict(&c->e, &c->um, rule->verdict.u.bpf.ref, next,
@@ -1339,6 +1350,9 @@ static void emit_verdict(struct cg *c, const struct bf_chain *chain,
 		t = bf_ruleset_chain(c->rs, chain->family, rule->verdict.chain);
 		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
 		bf_emit_call(&c->e, fn_of(c, t)->label);
+		if (chain->builtin && c->nft_next)
+			bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_NFT_NEXT,
+					next);
 		if (rule->verdict.kind == BF_VERDICT_JUMP) {
 			bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_CONTINUE,
 					next);
@@ -3535,6 +3549,8 @@ static int scan_matches(struct cg *c)
 				c->mark_on = true;
 				c->need_mark = true;
 			}
+			if (r->verdict.kind == BF_VERDICT_NFT_NEXT)
+				c->nft_next = true;
 			if (r->verdict.kind == BF_VERDICT_REJECT &&
 			    c->attach != BF_ATTACH_NF)
 				c->reject_on = true;

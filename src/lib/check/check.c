@@ -310,7 +310,7 @@ static bool verdict_supported(enum bf_verdict_kind kind)
 	return kind <= BF_VERDICT_GOTO || kind == BF_VERDICT_LOG ||
 	       kind == BF_VERDICT_REJECT || kind == BF_VERDICT_NFLOG ||
 	       kind == BF_VERDICT_MARK || kind == BF_VERDICT_CONNMARK ||
-	       kind == BF_VERDICT_BPF;
+	       kind == BF_VERDICT_BPF || kind == BF_VERDICT_NFT_NEXT;
 }
 
 /* Why an extension target cannot be compiled at an attachment kind (NULL:

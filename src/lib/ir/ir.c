@@ -27,7 +27,7 @@ static const char *const verdict_names[BF_VERDICT_COUNT] = {
 	[BF_VERDICT_REJECT] = "REJECT",	    [BF_VERDICT_LOG] = "LOG",
 	[BF_VERDICT_NFLOG] = "NFLOG",	    [BF_VERDICT_MARK] = "MARK",
 	[BF_VERDICT_CONNMARK] = "CONNMARK", [BF_VERDICT_TCPMSS] = "TCPMSS",
-	[BF_VERDICT_BPF] = "BPF",
+	[BF_VERDICT_BPF] = "BPF",	    [BF_VERDICT_NFT_NEXT] = "NFTNEXT",
 };
 _Static_assert(ARRAY_SIZE(verdict_names) == BF_VERDICT_COUNT, "verdicts");
 

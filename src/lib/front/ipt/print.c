@@ -327,6 +327,7 @@ static void print_rule(FILE *out, const struct bf_rule *rule)
 	case BF_VERDICT_ACCEPT:
 	case BF_VERDICT_DROP:
 	case BF_VERDICT_RETURN:
+	case BF_VERDICT_NFT_NEXT:
 		fprintf(out, " -j %s", bf_verdict_name(rule->verdict.kind));
 		break;
 	case BF_VERDICT_JUMP:

@@ -130,15 +130,17 @@ static int resolve_target(struct parser *p, struct ipt_rule_ctx *ctx)
 		return 0;
 	}
 	if (!strcmp(t, "ACCEPT") || !strcmp(t, "DROP") ||
-	    !strcmp(t, "RETURN")) {
+	    !strcmp(t, "RETURN") || !strcmp(t, "NFTNEXT")) {
 		if (ctx->is_goto) {
 			ipt_err(ctx, "-g needs a user-defined chain, not %s",
 				t);
 			return -EINVAL;
 		}
+		/* NFTNEXT: bpfilter's (ir.h BF_VERDICT_NFT_NEXT) */
 		ctx->verdict = !strcmp(t, "ACCEPT") ? BF_VERDICT_ACCEPT :
 			       !strcmp(t, "DROP")   ? BF_VERDICT_DROP :
-						      BF_VERDICT_RETURN;
+			       !strcmp(t, "RETURN") ? BF_VERDICT_RETURN :
+						      BF_VERDICT_NFT_NEXT;
 		return 0;
 	}
 	if (ipt_is_known_target(t)) {

@@ -476,6 +476,7 @@ static bool rule_stmts(FILE *out, const struct bf_ruleset *rs,
 	case BF_VERDICT_CONTINUE:
 		break;
 	case BF_VERDICT_ACCEPT:
+	case BF_VERDICT_NFT_NEXT: /* the accept of one of several base chains */
 		fputs(" accept", out);
 		break;
 	case BF_VERDICT_DROP:

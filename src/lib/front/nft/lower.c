@@ -9,9 +9,11 @@
  *    (family, hook) jumps to the base chains of that hook in priority
  *    order. In nft an `accept` ends only its base chain and the packet
  *    goes on to the next base chain of the hook (nf_hook_slow()), while
- *    an IR ACCEPT is final: an accept is therefore refused in a base chain
- *    (or a chain it reaches) that is followed by another base chain on
- *    its hook. A base chain's policy drop becomes a final DROP rule.
+ *    an IR ACCEPT is final: in a base chain (or a chain it reaches) that
+ *    is followed by another base chain on its hook, accept is
+ *    BF_VERDICT_NFT_NEXT, which returns to the built-in chain
+ *    (lower_bases()). A base chain's policy drop becomes a final DROP
+ *    rule.
  *  - A rule with an anonymous (or named, inlined) set becomes one IR rule
  *    per element when the elements are pairwise disjoint (so at most one
  *    of them can match a packet, and side effects happen once); a verdict
@@ -53,36 +55,22 @@ struct lctx {
 	/* a mapped `vmap @m` (setmap.c): lowering its drop rule */
 	bool vmap_drop;
 	/* several base chains on one hook (lower_bases()): the family being
-	 * lowered, the continuation of the chain being lowered (an index in
-	 * conts, -1: none, accept is final) and the chain copies made for
-	 * continuations */
+	 * lowered; whether the chain being lowered is reached from a base
+	 * chain that another follows on its hook (then accept is
+	 * BF_VERDICT_NFT_NEXT: >= 0, an index in conts; -1: ACCEPT) */
 	int cur_f;
 	long cont;
 	struct nft_cont *conts;
 	size_t n_conts;
-	struct nft_copy *copies;
-	size_t n_copies;
 };
 
-/* An accept in a base chain that another base chain follows on its hook
- * (in the same family) ends only that base chain (nf_hook_slow() goes on
- * to the next hook function): there it becomes a jump to the chain `name`
- * that runs the base chains after it and then accepts. */
+/* A base chain that can accept and that another base chain follows on
+ * its hook, in family f: an accept ends only that base chain
+ * (nf_hook_slow() goes on to the next hook function), so in it and in
+ * the chains it reaches accept is BF_VERDICT_NFT_NEXT. */
 struct nft_cont {
 	int f, h;
 	const struct bf_nft_chain *base;
-	char name[BF_CHAIN_NAME_MAX + 1];
-};
-
-/* A regular chain lowered again for continuation `cont` (its accepts
- * jump there), under the IR name `name`. */
-struct nft_copy {
-	const struct bf_nft_table *t;
-	const struct bf_nft_chain *ch;
-	int f;
-	long cont;
-	bool done;
-	char name[BF_CHAIN_NAME_MAX + 1];
 };
 
 /* A fresh IR chain name "nft.N": used by no chain of the nft table being
@@ -946,57 +934,15 @@ static bool elems_disjoint(const struct bf_nft_expr *set)
 	return true;
 }
 
-static long home_cont(struct lctx *c, const struct bf_nft_table *t,
-		      const struct bf_nft_chain *x, int f);
-
-/* The IR name of regular chain ch for the continuation being lowered:
- * its own name when it is lowered there, else a copy (made after the
- * table's chains, lower()). */
-static const char *chain_in_cont(struct lctx *c, const struct bf_nft_chain *ch)
-{
-	struct nft_copy *v;
-
-	if (home_cont(c, c->table, ch, c->cur_f) == c->cont)
-		return c->names[ch - c->table->chains];
-	for (size_t i = 0; i < c->n_copies; i++)
-		if (c->copies[i].ch == ch && c->copies[i].f == c->cur_f &&
-		    c->copies[i].cont == c->cont)
-			return c->copies[i].name;
-	v = realloc(c->copies, (c->n_copies + 1) * sizeof(*v));
-	if (!v) {
-		c->oom = true;
-		return "";
-	}
-	c->copies = v;
-	v = &v[c->n_copies];
-	memset(v, 0, sizeof(*v));
-	v->t = c->table;
-	v->ch = ch;
-	v->f = c->cur_f;
-	v->cont = c->cont;
-	synth_name(c, v->name, sizeof(v->name));
-	if (bf_ruleset_add_chain(c->rs, v->f, v->name, ch->loc.line, NULL)) {
-		c->oom = true;
-		return "";
-	}
-	c->n_copies++;
-	return v->name;
-}
-
 static bool verdict_of(struct lctx *c, int v, const char *chain,
 		       struct bf_verdict *out, const struct bf_nft_loc *loc)
 {
 	memset(out, 0, sizeof(*out));
 	switch (v) {
 	case BF_NFT_V_ACCEPT:
-		if (c->cont >= 0) {
-			/* never returns: the continuation ends in a verdict */
-			out->kind = BF_VERDICT_JUMP;
-			snprintf(out->chain, sizeof(out->chain), "%s",
-				 c->conts[c->cont].name);
-			return true;
-		}
-		out->kind = BF_VERDICT_ACCEPT;
+		/* ends the base chain only (lower_bases()) */
+		out->kind = c->cont >= 0 ? BF_VERDICT_NFT_NEXT :
+					   BF_VERDICT_ACCEPT;
 		return true;
 	case BF_NFT_V_DROP:
 		out->kind = BF_VERDICT_DROP;
@@ -1023,8 +969,8 @@ static bool verdict_of(struct lctx *c, int v, const char *chain,
 		out->kind = v == BF_NFT_V_JUMP ? BF_VERDICT_JUMP :
 						 BF_VERDICT_GOTO;
 		snprintf(out->chain, sizeof(out->chain), "%s",
-			 chain_in_cont(c, ch));
-		return !c->oom;
+			 c->names[ch - c->table->chains]);
+		return true;
 	}
 	default:
 		return false;
@@ -2208,14 +2154,14 @@ static long cont_of_base(const struct lctx *c, const struct bf_nft_chain *b,
 	return -1;
 }
 
-/* The continuation a chain of table t is lowered in under its own name,
- * in family f: that of the base chains that reach it when they all have
- * the same, else none (-1; the others get copies, chain_in_cont()). */
+/* Whether a chain of table t, in family f, has its accepts lowered as
+ * BF_VERDICT_NFT_NEXT: when a base chain with a continuation reaches it
+ * (the index of one), else -1. In a chain that the last base chain of
+ * a hook reaches as well, NFT_NEXT is an ACCEPT there: the built-in
+ * chain has no rule after that base chain's, and its policy accepts. */
 static long home_cont(struct lctx *c, const struct bf_nft_table *t,
 		      const struct bf_nft_chain *x, int f)
 {
-	long home = -2;
-
 	for (size_t i = 0; i < t->n_chains; i++) {
 		const struct bf_nft_chain *b = &t->chains[i];
 		long k;
@@ -2223,11 +2169,10 @@ static long home_cont(struct lctx *c, const struct bf_nft_table *t,
 		if (b->hook == BF_NFT_HOOK_NONE || !reaches_chain(t, b, x, 0))
 			continue;
 		k = cont_of_base(c, b, f);
-		if (home != -2 && home != k)
-			return -1;
-		home = k;
+		if (k >= 0)
+			return k;
 	}
-	return home == -2 ? -1 : home;
+	return -1;
 }
 
 /* The filter base chains at input, forward and output of the ip, ip6 and
@@ -2299,92 +2244,12 @@ static int lower_bases(struct lctx *c, struct base_ref **out, size_t *n_out)
 				q->f = f;
 				q->h = h;
 				q->base = bases[prev].ch;
-				synth_name(c, q->name, sizeof(q->name));
-				if (bf_ruleset_add_chain(c->rs, f, q->name,
-							 q->base->loc.line,
-							 NULL))
-					return -ENOMEM;
 				c->n_conts++;
 				prev = i;
 			}
 		}
 	}
 	return 0;
-}
-
-/* The IR chains a base chain's frame walk finds: bit 1 reached through
- * gotos only (in nft the base chain's own frame), bit 2 through a jump. */
-struct frame_seen {
-	const char *name;
-	unsigned int how;
-};
-
-static bool frame_walk(struct lctx *c, int f, const char *name, bool nested,
-		       struct frame_seen *seen, size_t *n, size_t cap,
-		       int depth)
-{
-	const struct bf_chain *ch = bf_ruleset_chain(c->rs, f, name);
-	unsigned int bit = nested ? 2u : 1u;
-	size_t i;
-
-	if (!ch || depth > 32)
-		return false;
-	for (size_t k = 0; k < c->n_conts; k++)
-		if (!strcmp(c->conts[k].name, name))
-			return true; /* ends the walk: a verdict, never returns */
-	for (i = 0; i < *n && strcmp(seen[i].name, name); i++)
-		;
-	if (i == *n) {
-		if (*n == cap)
-			return false;
-		seen[(*n)++] = (struct frame_seen){ ch->name, 0 };
-	}
-	if (seen[i].how & bit)
-		return true;
-	seen[i].how |= bit;
-	for (size_t r = 0; r < ch->n_rules; r++) {
-		const struct bf_verdict *v = &ch->rules[r].verdict;
-
-		if ((v->kind == BF_VERDICT_JUMP || v->kind == BF_VERDICT_GOTO) &&
-		    !frame_walk(c, f, v->chain,
-				nested || v->kind == BF_VERDICT_JUMP, seen, n,
-				cap, depth + 1))
-			return false;
-	}
-	return true;
-}
-
-/* An accept lowered as a jump to continuation q, in a chain that runs in
- * the base chain's own nft frame (the base chain, and the chains it goes
- * to with goto, when no jump reaches them): an IR RETURN there returns to
- * the built-in chain (or continuation) that called the base chain, which
- * goes on to the next base chain, as the jump to q does, without its call
- * frames. Chains made for one rule (limit, negated set, goto with policy
- * drop) are reached through a jump and keep the jump to q. */
-static void frame_returns(struct lctx *c, const struct nft_cont *q,
-			  const char *base)
-{
-	struct frame_seen seen[256];
-	size_t n = 0;
-
-	if (!frame_walk(c, q->f, base, false, seen, &n, 256, 0))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		struct bf_chain *ch;
-
-		if (seen[i].how != 1u)
-			continue;
-		ch = bf_ruleset_chain(c->rs, q->f, seen[i].name);
-		for (size_t r = 0; ch && r < ch->n_rules; r++) {
-			struct bf_verdict *v = &ch->rules[r].verdict;
-
-			if (v->kind == BF_VERDICT_JUMP &&
-			    !strcmp(v->chain, q->name)) {
-				memset(v, 0, sizeof(*v));
-				v->kind = BF_VERDICT_RETURN;
-			}
-		}
-	}
 }
 
 static void push_jump(struct lctx *c, const char *from, int f,
@@ -2535,73 +2400,22 @@ static int lower(const struct bf_nft *nft, struct bf_ruleset *rs, bool map_sets)
 				}
 			}
 		}
-		/* the copies of regular chains for other continuations
-		 * (chain_in_cont()); lowering one may ask for more */
-		for (size_t k = 0; k < c.n_copies && !c.oom; k++) {
-			struct nft_copy cp = c.copies[k];
-
-			if (cp.done || cp.t != t)
-				continue;
-			c.copies[k].done = true;
-			c.cur_chain = cp.ch;
-			c.cur_f = cp.f;
-			c.cont = cp.cont;
-			for (size_t j = 0; j < cp.ch->n_rules; j++)
-				if (lower_rule(&c, cp.name, &cp.ch->rules[j],
-					       cp.f, file) == -ENOMEM)
-					c.oom = true;
-		}
 		c.cont = -1;
 	}
-	/* built-in chains: jump to the base chains in the kernel's order;
-	 * a continuation runs the base chains after its own, then accepts */
-	for (int f = 0; f < BF_FAMILY_COUNT && !c.oom; f++) {
-		for (int h = 0; h < BF_HOOK_COUNT; h++) {
-			for (size_t i = 0; i < n_bases; i++) {
-				if (!base_on(&bases[i], f, h) ||
-				    !bases[i].irname[0])
-					continue;
-				push_jump(&c, bf_ruleset_builtin(rs, f, h)->name,
-					  f, file, &bases[i]);
-				for (size_t k = 0; k < c.n_conts; k++) {
-					const struct nft_cont *q = &c.conts[k];
-					bool after = false;
-
-					if (q->f != f || q->h != h)
-						continue;
-					for (size_t p = 0; p < i; p++)
-						after |= bases[p].ch == q->base &&
-							 base_on(&bases[p], f, h);
-					if (after)
-						push_jump(&c, q->name, f, file,
-							  &bases[i]);
-				}
-			}
-			for (size_t i = 0; i < n_bases; i++) {
-				long k = cont_of_base(&c, bases[i].ch, f);
-
-				if (k >= 0 && base_on(&bases[i], f, h) &&
+	/* built-in chains: jump to the base chains in the kernel's order
+	 * (an NFT_NEXT returns here and the next one runs) */
+	for (int f = 0; f < BF_FAMILY_COUNT && !c.oom; f++)
+		for (int h = 0; h < BF_HOOK_COUNT; h++)
+			for (size_t i = 0; i < n_bases; i++)
+				if (base_on(&bases[i], f, h) &&
 				    bases[i].irname[0])
-					frame_returns(&c, &c.conts[k],
-						      bases[i].irname);
-			}
-			for (size_t k = 0; k < c.n_conts; k++) {
-				struct bf_rule ar = { 0 };
-
-				if (c.conts[k].f != f || c.conts[k].h != h)
-					continue;
-				ar.family = f;
-				ar.file = file;
-				ar.line = c.conts[k].base->loc.line;
-				ar.verdict.kind = BF_VERDICT_ACCEPT;
-				push_rule(&c, c.conts[k].name, &ar);
-			}
-		}
-	}
+					push_jump(&c,
+						  bf_ruleset_builtin(rs, f, h)
+							  ->name,
+						  f, file, &bases[i]);
 	free(bases);
 	free(c.names);
 	free(c.conts);
-	free(c.copies);
 	if (c.oom)
 		return -ENOMEM;
 	ret = nft_errs_ret(&c.errs);
