@@ -448,8 +448,8 @@ static void test_vmap(void **state)
 
 
 /* Sets of ifname, mark, inet_proto and ipv4_addr . ipv4_addr keys are
- * hash maps (hash:iface, hash:mark, hash:proto, hash:ip,ip); wildcard
- * names and interval flags keep a set inlined. A verdict map with chains
+ * hash maps (hash:iface, hash:mark, hash:proto, hash:ip,ip); ifname with
+ * flags interval (wildcards) an LPM trie (hash:ifprefix). A verdict map with chains
  * lists the chains that lead back to no verdict map lookup: an element
  * naming another keeps the map inlined, and `set add` refuses one. */
 static void test_exact_and_jmap(void **state)
@@ -509,11 +509,13 @@ static void test_exact_and_jmap(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
 		if (!strstr(sets, want[i]))
 			fail_msg("no '%s' in:\n%s", want[i], sets);
-	/* the wildcard set and the map naming `back` (which reaches d, a
-	 * chain looking up a verdict map with chains) stay inlined */
-	assert_null(bf_ruleset_set(rs, "wild"));
+	/* the wildcard set is an LPM trie of name prefixes; the map naming
+	 * `back` (which reaches d, a chain looking up a verdict map with
+	 * chains) stays inlined */
+	if (!strstr(sets, "create wild hash:ifprefix nft\nadd wild eth*\n"))
+		fail_msg("sets:\n%s", sets);
 	assert_null(bf_ruleset_set(rs, "loopm"));
-	if (!strstr(rules, "-o eth+ -j ACCEPT") ||
+	if (!strstr(rules, "-m set --match-set wild dst -j ACCEPT") ||
 	    !strstr(rules, "-m set --match-set ifs src -j ACCEPT") ||
 	    !strstr(rules, "-m set --match-set pairs src,dst -j DROP") ||
 	    !strstr(rules, "-m mark --mark 0x1 -j back"))
@@ -542,6 +544,19 @@ static void test_exact_and_jmap(void **state)
 	assert_int_equal(e.data, BF_SET_V_DATA(BF_SET_V_RETURN, 0));
 	av[0] = "eth*";
 	assert_int_equal(bf_ipset_parse_elem(bf_ruleset_set(rs, "ifs"), 1, av,
+					     "x", 1, &e),
+			 -EINVAL);
+	assert_int_equal(bf_ipset_parse_elem(bf_ruleset_set(rs, "wild"), 1, av,
+					     "x", 1, &e),
+			 0);
+	{
+		char *t = elem_text(bf_ruleset_set(rs, "wild"), &e);
+
+		assert_string_equal(t, "\"eth*\"");
+		free(t);
+	}
+	av[0] = "e*th";
+	assert_int_equal(bf_ipset_parse_elem(bf_ruleset_set(rs, "wild"), 1, av,
 					     "x", 1, &e),
 			 -EINVAL);
 	free(sets);

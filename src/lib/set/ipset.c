@@ -83,6 +83,15 @@ static const struct ipset_type ipset_types[] = {
 	 * `ipv4_addr . ipv4_addr`), exact keys; nomatch carries the drop
 	 * elements of their accept/drop verdict maps (nft-vmap) */
 	{ "hash:iface", 1, { BF_SET_DIM_IFACE }, -1, true, false, false, false },
+	/* nft `type ifname; flags interval`: "eth*" is the prefix "eth" */
+	{ "hash:ifprefix",
+	  1,
+	  { BF_SET_DIM_IFACE },
+	  0,
+	  true,
+	  false,
+	  false,
+	  false },
 	{ "hash:mark", 1, { BF_SET_DIM_MARK }, -1, true, false, false, false },
 	{ "hash:proto", 1, { BF_SET_DIM_PROTO }, -1, true, false, false, false },
 	{ "hash:ip,ip",
@@ -636,6 +645,29 @@ int bf_ipset_parse_elem(const struct bf_set *set, int argc, char **argv,
 				perr(p, "invalid interface name '%s'",
 				     parts[i]);
 				return -EINVAL;
+			}
+			if (i == t->net_dim) {
+				/* hash:ifprefix: "eth*" is the names that
+				 * start with eth (nft's wildcard), "eth0"
+				 * that name only */
+				size_t n = strlen(parts[i]);
+				bool wild = parts[i][n - 1] == '*';
+
+				if ((wild && n == 1) || strchr(parts[i], '\\') ||
+				    strchr(parts[i], '*') !=
+					    (wild ? parts[i] + n - 1 : NULL)) {
+					perr(p,
+					     "invalid interface name '%s' (a "
+					     "name, or a prefix and '*')",
+					     parts[i]);
+					return -EINVAL;
+				}
+				memset(k, 0, BF_IFNAMSIZ);
+				memcpy(k, parts[i], wild ? n - 1 : n);
+				prefix_bounds(k, out->hi, d->width,
+					      wild ? 8 * (int)(n - 1) :
+						     8 * BF_IFNAMSIZ);
+				break;
 			}
 			if (set->nft && strpbrk(parts[i], "*\\")) {
 				/* nft reads "eth*" as a prefix, which needs
@@ -1502,9 +1534,16 @@ void bf_ipset_print_elem(FILE *out, const struct bf_set *set,
 		case BF_SET_DIM_PORT:
 			fprintf(out, "%u", (unsigned)(k[0] << 8 | k[1]));
 			break;
-		case BF_SET_DIM_IFACE:
+		case BF_SET_DIM_IFACE: {
+			int plen;
+
 			fprintf(out, "%.*s", BF_IFNAMSIZ, (const char *)k);
+			if (t && i == t->net_dim &&
+			    bf_set_range_prefix(k, e->hi, d->width, &plen) &&
+			    plen != 8 * d->width)
+				fputc('*', out);
 			break;
+		}
 		case BF_SET_DIM_MARK:
 			fprintf(out, "0x%08x",
 				(unsigned)k[0] << 24 | (unsigned)k[1] << 16 |

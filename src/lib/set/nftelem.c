@@ -151,7 +151,13 @@ int bf_set_nft_elem_in(const struct bf_set *set, const char *in, char *out,
 
 bool bf_set_nft_exact(const struct bf_set *set)
 {
-	if (!set->nft || set->is_list || set->interval_dim >= 0)
+	if (!set->nft || set->is_list)
+		return false;
+	/* hash:ifprefix: names and "eth*" prefixes */
+	if (set->interval_dim == 0 && set->n_dims == 1 &&
+	    set->dims[0].type == BF_SET_DIM_IFACE)
+		return true;
+	if (set->interval_dim >= 0)
 		return false;
 	if (set->n_dims == 1)
 		return set->dims[0].type == BF_SET_DIM_IFACE ||
@@ -171,9 +177,17 @@ void bf_set_nft_key_print(FILE *out, const struct bf_set *set,
 		if (i)
 			fputs(" . ", out);
 		switch (set->dims[i].type) {
-		case BF_SET_DIM_IFACE:
-			fprintf(out, "\"%.*s\"", BF_IFNAMSIZ, (const char *)k);
+		case BF_SET_DIM_IFACE: {
+			int plen;
+
+			fprintf(out, "\"%.*s", BF_IFNAMSIZ, (const char *)k);
+			if (set->interval_dim == i &&
+			    bf_set_range_prefix(k, e->hi, BF_IFNAMSIZ, &plen) &&
+			    plen != 8 * BF_IFNAMSIZ)
+				fputc('*', out);
+			fputc('"', out);
 			break;
+		}
 		case BF_SET_DIM_MARK:
 			fprintf(out, "0x%08x",
 				(unsigned)k[0] << 24 | (unsigned)k[1] << 16 |

@@ -35,7 +35,8 @@ void bf_set_nft_elem_print(FILE *out, const struct bf_set *set,
 			   const struct bf_set_elem *e);
 
 /* Is set one of the exact-key kinds lowered from nft (hash:iface,
- * hash:mark, hash:proto, hash:ip,ip with the create option nft)? */
+ * hash:mark, hash:proto, hash:ip,ip with the create option nft), or
+ * hash:ifprefix (names and "eth*" prefixes)? */
 bool bf_set_nft_exact(const struct bf_set *set);
 
 /* The key of element e of such a set as nft writes it (`"eth0"`,

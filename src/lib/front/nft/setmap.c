@@ -152,9 +152,11 @@ static int exact_use(const struct bf_nft_expr *lhs, const struct bf_nft_set *ns,
 							  BF_NFT_DT_IPV4;
 	bool d0 = false, d1 = false;
 
-	if (ns->flags & BF_NFT_SET_INTERVAL)
-		return 1;
 	u->n_dims = 1;
+	/* flags interval: only for names (wildcards, hash:ifprefix) */
+	if ((ns->flags & BF_NFT_SET_INTERVAL) &&
+	    (ns->n_key != 1 || ns->key[0] != BF_NFT_DT_IFNAME))
+		return 1;
 	if (ns->n_key == 1 && ns->key[0] == BF_NFT_DT_IFNAME &&
 	    (meta_field(lhs, BF_NFT_META_IIFNAME) ||
 	     meta_field(lhs, BF_NFT_META_OIFNAME))) {
@@ -641,21 +643,30 @@ static int vmap_opts(struct bf_set *out, const struct nft_setuse *u)
 /* The key bytes of element part el for dimension d of an exact set;
  * false when el is not one value of it. */
 static bool exact_part(const struct bf_nft_expr *el, const struct bf_set_dim *d,
-		       uint8_t *k)
+		       uint8_t *k, uint8_t *hi)
 {
 	if (el->kind != BF_NFT_E_VALUE)
 		return false;
 	switch (d->type) {
 	case BF_SET_DIM_IFACE: {
 		size_t n = el->text ? strlen(el->text) : 0;
+		bool wild = n && el->text[n - 1] == '*';
+		char *star = n ? strchr(el->text, '*') : NULL;
 
-		/* "eth*" (nft's wildcard, a prefix: an interval) and
-		 * escapes stay inlined; "" would be the key of a packet
-		 * without that device, which hash:iface never finds */
-		if (!n || n >= BF_IFNAMSIZ || strchr(el->text, '*') ||
-		    strchr(el->text, '\\'))
+		/* "eth*" (nft's wildcard: the prefix "eth", an interval)
+		 * only in hash:ifprefix (hi given); escapes stay inlined;
+		 * "" would be the key of a packet without that device,
+		 * which hash:iface never finds */
+		if (!n || n >= BF_IFNAMSIZ || strchr(el->text, '\\') ||
+		    (star && (!hi || star != el->text + n - 1 || n == 1)))
 			return false;
-		strncpy((char *)k, el->text, BF_IFNAMSIZ);
+		memcpy(k, el->text, wild ? n - 1 : n);
+		if (hi) {
+			size_t keep = wild ? n - 1 : BF_IFNAMSIZ;
+
+			memcpy(hi, k, BF_IFNAMSIZ);
+			memset(hi + keep, 0xff, BF_IFNAMSIZ - keep);
+		}
 		return true;
 	}
 	case BF_SET_DIM_MARK:
@@ -698,6 +709,12 @@ static int exact_to_bf(const struct bf_nft_set *ns, const struct nft_setuse *u,
 	for (int i = 0; i < u->n_dims; i++)
 		out->dims[i].type = dims[u->kind];
 	snprintf(out->type, sizeof(out->type), "%s", types[u->kind]);
+	if (ns->flags & BF_NFT_SET_INTERVAL) {
+		/* type ifname; flags interval: an LPM trie of name
+		 * prefixes ("eth*": 24 bits; "eth0": all 128) */
+		snprintf(out->type, sizeof(out->type), "hash:ifprefix");
+		out->interval_dim = 0;
+	}
 	if (u->kind == NFT_SETUSE_ADDR_ADDR)
 		snprintf(out->create_opts, sizeof(out->create_opts),
 			 "family %s nft",
@@ -736,13 +753,14 @@ static int exact_to_bf(const struct bf_nft_set *ns, const struct nft_setuse *u,
 			el = el->sub[0];
 		}
 		if (u->n_dims == 1)
-			ok = exact_part(el, &out->dims[0], e.key);
+			ok = exact_part(el, &out->dims[0], e.key,
+					out->interval_dim == 0 ? e.hi : NULL);
 		else if (el->kind != BF_NFT_E_CONCAT || el->n_sub != 2)
 			ok = false;
 		else
 			for (int k = 0; k < 2 && ok; k++)
 				ok = exact_part(el->sub[k], &out->dims[k],
-						e.key + out->dims[k].off);
+						e.key + out->dims[k].off, NULL);
 		if (!ok)
 			return 1;
 		e.line = el->loc.line;
@@ -1140,6 +1158,8 @@ static int print_exact_decl(FILE *out, const struct bf_set *set)
 	}
 	fprintf(out, "\t%s %s {\n\t\ttype %s%s\n", set->nft_vmap ? "map" : "set",
 		set->name, t, set->nft_vmap ? " : verdict" : "");
+	if (set->interval_dim == 0)
+		fputs("\t\tflags interval\n", out); /* hash:ifprefix */
 	for (size_t i = 0; i < set->n_elems; i++) {
 		const struct bf_set_elem *e = &set->elems[i];
 
