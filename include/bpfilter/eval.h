@@ -103,6 +103,11 @@ struct bf_eval_pkt {
 	uint16_t rt6_off, rt6_hdrlen;
 	uint8_t rt6_state, rt6_type, rt6_segsleft;
 	uint32_t rt6_res;
+	/* BF_EVAL_KNOW_TIME, for xt_time (cgen/m_time.c): the real time in
+	 * seconds since the epoch (UTC) and sys_tz.tz_minuteswest (what
+	 * gettimeofday() reports; --kerneltz subtracts it) */
+	uint32_t now_real;
+	int32_t tz_minuteswest;
 	/* The TCP MSS option as tcpmss_mt() finds it (cgen/m_tcpmss.c),
 	 * filled by bf_eval_pkt_parse(): enum bf_eval_mss, its value */
 	uint8_t mss_state;
@@ -131,6 +136,7 @@ enum bf_eval_know {
 	BF_EVAL_KNOW_PKTTYPE = 1 << 2,
 	BF_EVAL_KNOW_CT = 1 << 3,
 	BF_EVAL_KNOW_ROUTE = 1 << 4,
+	BF_EVAL_KNOW_TIME = 1 << 5,
 };
 
 /* Fill pkt from an L3 packet (IP header first) of `len` bytes as the

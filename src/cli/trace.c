@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/time.h>
+#include <time.h>
 
 #include "bpfilter/bpfilter.h"
 #include "bpfilter/eval.h"
@@ -310,6 +312,24 @@ static int parse_more(struct trace *t, const char *kw, const char *arg)
 		p->known |= BF_EVAL_KNOW_ROUTE;
 		return 0;
 	}
+	if (!strcmp(kw, "time")) {
+		/* xt_time: the real time, and this host's sys_tz as the
+		 * code generator takes it for --kerneltz */
+		struct timezone tz = { 0 };
+		struct timeval tv;
+
+		if (!strcmp(arg, "now")) {
+			v = (unsigned long)time(NULL);
+		} else if (parse_uint(arg, UINT32_MAX, &v)) {
+			return cli_error("time needs 'now' or seconds since "
+					 "the epoch (UTC)");
+		}
+		gettimeofday(&tv, &tz);
+		p->now_real = (uint32_t)v;
+		p->tz_minuteswest = tz.tz_minuteswest;
+		p->known |= BF_EVAL_KNOW_TIME;
+		return 0;
+	}
 	if (!strcmp(kw, "limit")) {
 		if (strcmp(arg, "fresh"))
 			return cli_error("limit needs 'fresh' (every limit's "
@@ -319,7 +339,7 @@ static int parse_more(struct trace *t, const char *kw, const char *arg)
 	}
 	return cli_error("unknown packet keyword '%s' (flags, frag, ct, len, "
 			 "mark, ttl, smac, dmac, pkttype, ctmark, ctstatus, "
-			 "ctdir, route, limit)",
+			 "ctdir, route, time, limit)",
 			 kw);
 }
 
@@ -652,6 +672,10 @@ static const char *fact_needed(const struct bf_eval_pkt *p,
 	case BF_MATCH_ADDRTYPE:
 		if (!(p->known & BF_EVAL_KNOW_ROUTE))
 			return "route TYPE";
+		break;
+	case BF_MATCH_TIME:
+		if (!(p->known & BF_EVAL_KNOW_TIME))
+			return "time now|SECONDS";
 		break;
 	default:
 		break;

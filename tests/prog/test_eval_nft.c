@@ -8,7 +8,7 @@
  * `ether daddr|saddr|type`, `vlan id|pcp|dei`, `meta pkttype`,
  * `ct mark|status|direction|state`, addrtype (nft's `fib daddr type`),
  * ip6t_rt and nft's `rt type`, statistic --mode nth, tcpmss (random TCP
- * options)
+ * options), xt_time (at netfilter: its real time)
  * and `limit rate` (a token bucket,
  * evaluated by the interpreter at the monotonic time read just before
  * each run; the rates are chosen so that the microseconds between that
@@ -33,6 +33,7 @@
  * the bounds (default 60 x 150).
  */
 #include <inttypes.h>
+#include <sys/time.h>
 
 #include "bpfilter/eval.h"
 #include "bpfilter/front_ipt.h"
@@ -185,6 +186,71 @@ static void nft_limit(struct bf_rule *r)
 	add(r, &m);
 }
 
+static int32_t tz_west; /* gettimeofday()'s, as the code generator's */
+
+/* xt_time around the current time: windows and dates an hour or a day
+ * from it (so that the second between the interpreter's clock reading and
+ * the program's cannot change an outcome), weekdays and days of the
+ * month with or without today */
+static bool time_match(struct bf_match *m)
+{
+	int64_t now = (int64_t)time(NULL), stamp;
+	uint32_t sod, dse, wd;
+
+	*m = pu_m(BF_MATCH_TIME, false);
+	m->u.time.flags = chance(30) ? BF_TIME_LOCAL_TZ : 0;
+	stamp = now - (m->u.time.flags ? 60 * (int64_t)tz_west : 0);
+	sod = (uint32_t)(stamp % 86400);
+	if (sod < 7200 || sod > 86400 - 7200)
+		return false; /* near midnight: no time rule */
+	dse = (uint32_t)(stamp / 86400);
+	wd = (dse + 3) % 7 + 1;
+	m->u.time.date_start = 0;
+	m->u.time.date_stop = INT32_MAX;
+	if (chance(20))
+		m->u.time.date_stop = (uint32_t)(now - 86400);
+	else if (chance(20))
+		m->u.time.date_start = (uint32_t)(now - 86400);
+	m->u.time.daytime_start = 0;
+	m->u.time.daytime_stop = BF_TIME_MAX_DAYTIME;
+	switch (below(5)) {
+	case 0:
+		m->u.time.daytime_start = sod - 3600;
+		m->u.time.daytime_stop = sod + 3600;
+		break;
+	case 1:
+		m->u.time.daytime_start = sod + 3600;
+		m->u.time.daytime_stop = sod - 3600; /* wraps: not now */
+		break;
+	case 2:
+		m->u.time.daytime_start = sod - 3600; /* wraps: now */
+		m->u.time.daytime_stop = sod - 7000;
+		if (chance(50))
+			m->u.time.flags |= BF_TIME_CONTIGUOUS;
+		break;
+	case 3:
+		/* wraps, now in its part "after midnight": with
+		 * --contiguous, days counted from the day before */
+		m->u.time.daytime_start = sod + 3600;
+		m->u.time.daytime_stop = sod + 1800;
+		if (chance(70))
+			m->u.time.flags |= BF_TIME_CONTIGUOUS;
+		break;
+	default:
+		break;
+	}
+	m->u.time.weekdays_match = BF_TIME_ALL_WEEKDAYS;
+	if (chance(40))
+		m->u.time.weekdays_match =
+			(uint8_t)(chance(50) ?
+					  1u << wd :
+					  BF_TIME_ALL_WEEKDAYS & ~(1u << wd));
+	m->u.time.monthdays_match = BF_TIME_ALL_MONTHDAYS;
+	if (chance(40))
+		m->u.time.monthdays_match = rnd() & BF_TIME_ALL_MONTHDAYS;
+	return true;
+}
+
 static void random_rule(struct bf_rule *r, const struct where *w,
 			char (*users)[8], size_t first, size_t n_users,
 			bool builtin)
@@ -332,6 +398,8 @@ static void random_rule(struct bf_rule *r, const struct where *w,
 			m.u.rt.invflags |= BF_RT_INV_TYP;
 		add(r, &m);
 	}
+	if (nf && chance(6) && time_match(&m))
+		add(r, &m);
 	if (chance(8)) {
 		/* tcpmss (-p tcp -m tcpmss) */
 		m = pu_m(BF_MATCH_TCPMSS, chance(30));
@@ -632,7 +700,10 @@ static bool compare(const struct bf_ruleset *rs, const struct where *w,
 		assert_int_equal(bf_eval_pkt_parse(&ep, w->fam, p.b, p.len), 0);
 	}
 	ep.known = BF_EVAL_KNOW_IFINDEX | BF_EVAL_KNOW_L2 |
-		   BF_EVAL_KNOW_PKTTYPE | BF_EVAL_KNOW_CT | BF_EVAL_KNOW_ROUTE;
+		   BF_EVAL_KNOW_PKTTYPE | BF_EVAL_KNOW_CT | BF_EVAL_KNOW_ROUTE |
+		   BF_EVAL_KNOW_TIME;
+	ep.now_real = (uint32_t)time(NULL);
+	ep.tz_minuteswest = tz_west;
 	/* no route (skb_dst) under BPF_PROG_TEST_RUN: IPv4 0xff, IPv6
 	 * UNREACHABLE (cgen/mext.c) */
 	ep.rt_type = w->fam == BF_FAMILY_INET6 ? 1 << 7 : 0xff;
@@ -739,6 +810,13 @@ static void test_random(void **state)
 
 	(void)state;
 	BFT_REQUIRE_KERNEL();
+	{
+		struct timezone tz;
+		struct timeval tv;
+
+		if (!gettimeofday(&tv, &tz))
+			tz_west = tz.tz_minuteswest;
+	}
 	memset(&sx, 0, sizeof(sx));
 	print_message("seed %" PRIu64 " (BF_EVAL_SEED=%" PRIu64 " to repeat)\n",
 		      seed, seed);
@@ -787,7 +865,7 @@ static void test_random(void **state)
 		"mismatching; matches: th %u, iif/oif %u, ether %u, "
 		"mac %u, vlan %u, pkttype %u, connmark %u, conntrack "
 		"%u, nft limit %u, addrtype %u, rt %u, statistic %u, "
-		"tcpmss %u\n",
+		"tcpmss %u, time %u\n",
 		sx.runs, sx.tagged, sx.failures,
 		sx.per_type[BF_MATCH_TH_SPORT] + sx.per_type[BF_MATCH_TH_DPORT],
 		sx.per_type[BF_MATCH_IIF] + sx.per_type[BF_MATCH_OIF],
@@ -798,7 +876,7 @@ static void test_random(void **state)
 		sx.per_type[BF_MATCH_CONNTRACK],
 		sx.per_type[BF_MATCH_NFT_LIMIT], sx.per_type[BF_MATCH_ADDRTYPE],
 		sx.per_type[BF_MATCH_RT], sx.per_type[BF_MATCH_STATISTIC],
-		sx.per_type[BF_MATCH_TCPMSS]);
+		sx.per_type[BF_MATCH_TCPMSS], sx.per_type[BF_MATCH_TIME]);
 	assert_int_equal(sx.failures, 0);
 	assert_true(sx.runs > 0);
 }

@@ -372,6 +372,51 @@ static void test_statistic(void **state)
 	bf_ruleset_free(&rs);
 }
 
+static void test_time(void **state)
+{
+	struct bf_match m = { .type = BF_MATCH_TIME };
+	struct bf_eval_pkt p = pkt();
+	struct bf_ruleset *rs;
+	struct bf_match *rm;
+
+	(void)state;
+	/* 2026-11-28 (a Saturday) 08:00:00 UTC */
+	p.now_real = 1795852800;
+	m.u.time.date_stop = INT32_MAX;
+	m.u.time.daytime_stop = BF_TIME_MAX_DAYTIME;
+	m.u.time.weekdays_match = 1 << 6; /* Saturday */
+	m.u.time.monthdays_match = 1u << 28;
+	rs = one_rule(&m);
+	rm = &rs->chains[0].rules[0].matches[0];
+	assert_int_equal(run(rs, &p, NULL, 0), -EOPNOTSUPP);
+	p.known = BF_EVAL_KNOW_TIME;
+	assert_int_equal(run(rs, &p, NULL, 0), 1);
+	/* --kerneltz, 9 hours east: 17:00 the same day */
+	rm->u.time.flags = BF_TIME_LOCAL_TZ;
+	p.tz_minuteswest = -540;
+	rm->u.time.daytime_start = 17 * 3600;
+	assert_int_equal(run(rs, &p, NULL, 0), 1);
+	/* 10 hours west: 22:00 on Friday the 27th */
+	p.tz_minuteswest = 600;
+	rm->u.time.daytime_start = 0;
+	assert_int_equal(run(rs, &p, NULL, 0), 0);
+	rm->u.time.weekdays_match = 1 << 5;
+	rm->u.time.monthdays_match = 1u << 27;
+	assert_int_equal(run(rs, &p, NULL, 0), 1);
+	/* 21:00-06:00 --contiguous at 08:00 UTC, 1 h west (07:00):
+	 * outside; at 05:00 (3 h west): Friday's night */
+	p.tz_minuteswest = 180;
+	rm->u.time.daytime_start = 21 * 3600;
+	rm->u.time.daytime_stop = 6 * 3600;
+	rm->u.time.flags |= BF_TIME_CONTIGUOUS;
+	assert_int_equal(run(rs, &p, NULL, 0), 1);
+	rm->u.time.flags &= (uint8_t)~BF_TIME_CONTIGUOUS;
+	assert_int_equal(run(rs, &p, NULL, 0), 0);
+	p.tz_minuteswest = 60;
+	assert_int_equal(run(rs, &p, NULL, 0), 0);
+	bf_ruleset_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -381,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_ct),
 		cmocka_unit_test(test_addrtype),
 		cmocka_unit_test(test_statistic),
+		cmocka_unit_test(test_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

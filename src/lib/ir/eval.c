@@ -134,6 +134,7 @@ bool bf_eval_models(enum bf_match_type type)
 	case BF_MATCH_ADDRTYPE: /* as compiled (nft's fib daddr type too) */
 	case BF_MATCH_RT: /* as compiled (nft's rt type too) */
 	case BF_MATCH_TCPMSS:
+	case BF_MATCH_TIME: /* given the time */
 	case BF_MATCH_NFT_LIMIT: /* with state (bf_eval_at()) */
 	case BF_MATCH_STATISTIC: /* nth mode, with state */
 		return true;
@@ -438,6 +439,78 @@ static enum mres match_addrtype(const struct bf_eval_pkt *p,
  * (or a short one) fails, then segments left, length, type, reserved.
  * nft's `rt type` (BF_RT_NFT): the type byte if the packet has it, else
  * no match, `!=` included; nothing hotdrops. */
+static bool leap(unsigned int y)
+{
+	return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+/* time_mt() as cgen/m_time.c compiles it (localtime_1/2/3() of
+ * xt_time.c, years past 2039 counted as 2039 as the kernel's table
+ * does), at the real time given. */
+static enum mres match_time(const struct bf_eval_pkt *p,
+			    const struct bf_match *m)
+{
+	static const uint16_t dsy[2][12] = {
+		{ 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 },
+		{ 0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335 },
+	};
+	const typeof(m->u.time) *t = &m->u.time;
+	int64_t stamp = p->now_real;
+	uint64_t sod;
+
+	if (!known(p, BF_EVAL_KNOW_TIME))
+		return M_UNMODELLED;
+	if (t->flags & BF_TIME_LOCAL_TZ)
+		stamp -= 60 * (int64_t)p->tz_minuteswest;
+	if (stamp < (int64_t)t->date_start || stamp > (int64_t)t->date_stop)
+		return M_FAIL;
+	sod = (uint64_t)stamp % 86400;
+	if (t->daytime_start < t->daytime_stop) {
+		if ((uint32_t)sod < t->daytime_start ||
+		    (uint32_t)sod > t->daytime_stop)
+			return M_FAIL;
+	} else {
+		if ((uint32_t)sod < t->daytime_start &&
+		    (uint32_t)sod > t->daytime_stop)
+			return M_FAIL;
+		/* --contiguous: after midnight, the day before */
+		if ((t->flags & BF_TIME_CONTIGUOUS) &&
+		    (uint32_t)sod <= t->daytime_stop)
+			stamp -= 86400;
+	}
+	if (t->weekdays_match != BF_TIME_ALL_WEEKDAYS) {
+		uint32_t dse = (uint32_t)((uint64_t)stamp / 86400);
+		uint32_t wd = (dse + 3) % 7 + 1;
+
+		if (!((t->weekdays_match >> wd) & 1))
+			return M_FAIL;
+	}
+	if (t->monthdays_match != BF_TIME_ALL_MONTHDAYS) {
+		uint32_t dse = (uint32_t)((uint64_t)stamp / 86400), d = 0;
+		unsigned int y = 1970, lp, md;
+		int i;
+
+		/* the last year (up to 2039) starting at or before dse */
+		for (unsigned int k = 1970; k < 2039; k++) {
+			uint32_t n = d + (leap(k) ? 366 : 365);
+
+			if (n > dse)
+				break;
+			d = n;
+			y = k + 1;
+		}
+		dse -= d;
+		lp = leap(y);
+		for (i = 11; i > 0 && dse < dsy[lp][i]; i--)
+			;
+		md = dse - dsy[lp][i] + 1;
+		/* the shift count modulo 32, as on the kernel's CPUs */
+		if (!((t->monthdays_match >> (md & 31)) & 1))
+			return M_FAIL;
+	}
+	return M_MATCH;
+}
+
 /* tcpmss_mt() as cgen/mext.c's emit_tcpmss(): an unreadable header or
  * options hotdrop, no MSS option matches only inverted. */
 static enum mres match_tcpmss(const struct bf_eval_pkt *p,
@@ -588,6 +661,8 @@ static enum mres match_ext(struct ev *e, const struct bf_match *m)
 		return match_rt(p, m);
 	case BF_MATCH_TCPMSS:
 		return match_tcpmss(p, m);
+	case BF_MATCH_TIME:
+		return match_time(p, m);
 	case BF_MATCH_NFT_LIMIT:
 		return match_nft_limit(e, m);
 	case BF_MATCH_STATISTIC:
