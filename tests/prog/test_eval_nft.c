@@ -174,8 +174,10 @@ static void nft_limit(struct bf_rule *r)
 		l->rate = l->bytes ? 4000000000ull : 1000000000ull;
 		l->unit = 1;
 	} else if (l->bytes) {
+		/* a day: the tokens the test's seconds add stay far
+		 * below a packet's cost (tens of seconds at least) */
 		l->rate = chance(50) ? 1000 : 100000;
-		l->unit = 3600;
+		l->unit = 86400;
 		l->burst = (uint32_t)(below(3) * 1500);
 	} else {
 		l->rate = 1 + below(3);
