@@ -446,7 +446,6 @@ static void test_vmap(void **state)
 	bf_ruleset_free(&rs2);
 }
 
-
 /* Sets of ifname, mark, inet_proto and ipv4_addr . ipv4_addr keys are
  * hash maps (hash:iface, hash:mark, hash:proto, hash:ip,ip); ifname with
  * flags interval (wildcards) an LPM trie (hash:ifprefix). A verdict map with chains

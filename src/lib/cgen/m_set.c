@@ -283,8 +283,8 @@ static void emit_one(struct bf_emit *e, const struct bf_ruleset *rs,
 				bf_emit(e, I_STX(BPF_B, BF_R9, BF_R1,
 						 (int16_t)(to + b)));
 				if (b)
-					bf_emit(e, I_ALU32_IMM(BPF_RSH, BF_R1,
-							       8));
+					bf_emit(e,
+						I_ALU32_IMM(BPF_RSH, BF_R1, 8));
 			}
 			break;
 		case BF_SET_DIM_IFACE: {
@@ -459,8 +459,7 @@ bool bf_set_need_mark(const struct bf_ruleset *rs, const struct bf_match *m)
 {
 	const struct bf_set *set = bf_ruleset_set(rs, m->u.set.name);
 
-	for (size_t i = 0; set && i <= (set->is_list ? set->n_elems : 0);
-	     i++) {
+	for (size_t i = 0; set && i <= (set->is_list ? set->n_elems : 0); i++) {
 		const struct bf_set *s = set;
 
 		if (set->is_list) {

@@ -430,7 +430,7 @@ static int parse_proto_port(struct pctx *p, const char *s,
 }
 
 static const char *const jmap_kinds[BF_SET_V_COUNT] = {
-	[BF_SET_V_ACCEPT] = "accept", [BF_SET_V_DROP] = "drop",
+	[BF_SET_V_ACCEPT] = "accept",	  [BF_SET_V_DROP] = "drop",
 	[BF_SET_V_CONTINUE] = "continue", [BF_SET_V_RETURN] = "return",
 	[BF_SET_V_JUMP] = "jump",	  [BF_SET_V_GOTO] = "goto",
 };
@@ -469,8 +469,7 @@ static int parse_jmap_verdict(struct pctx *p, const struct bf_set *set,
 				     "leads back to a verdict map lookup "
 				     "cannot be one (apply the ruleset again "
 				     "with the new chain)",
-				     set->name, jmap_kinds[k], colon + 1,
-				     list);
+				     set->name, jmap_kinds[k], colon + 1, list);
 				return -EINVAL;
 			}
 		}
@@ -653,7 +652,8 @@ int bf_ipset_parse_elem(const struct bf_set *set, int argc, char **argv,
 				size_t n = strlen(parts[i]);
 				bool wild = parts[i][n - 1] == '*';
 
-				if ((wild && n == 1) || strchr(parts[i], '\\') ||
+				if ((wild && n == 1) ||
+				    strchr(parts[i], '\\') ||
 				    strchr(parts[i], '*') !=
 					    (wild ? parts[i] + n - 1 : NULL)) {
 					perr(p,
@@ -1264,8 +1264,7 @@ static int parse_create(struct pctx *p, int argc, char **argv)
 			}
 			set.nft_proto = v[0] == 't' ? 6 : 17;
 			set.nft = true;
-		} else if (!strcmp(o, "nft-chains") && !t->list &&
-			   !t->bitmap) {
+		} else if (!strcmp(o, "nft-chains") && !t->list && !t->bitmap) {
 			/* bpfilter's own: an nft verdict map with chains
 			 * (setmap.c); its elements carry nft-verdict */
 			set.nft = set.nft_vmap = set.nft_jmap = true;

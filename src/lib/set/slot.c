@@ -328,8 +328,8 @@ static void print_elem(FILE *out, const struct bf_set *set,
 static bool opt_takes_value(const char *w)
 {
 	return !strcmp(w, "timeout") || !strcmp(w, "nft-verdict") ||
-	       !strcmp(w, "packets") ||
-	       !strcmp(w, "bytes") || !strcmp(w, "comment");
+	       !strcmp(w, "packets") || !strcmp(w, "bytes") ||
+	       !strcmp(w, "comment");
 }
 
 static bool is_opt(const char *w)
@@ -481,8 +481,8 @@ static int one_slot(const struct bf_slot *slot, enum bf_set_op op,
 			if (!r && jv[0] && op == BF_SET_OP_ADD) {
 				/* `KEY : jump C` of a verdict map with
 				 * chains (nftelem.h) */
-				char **nav = realloc(
-					av, ((size_t)n + 3) * sizeof(*av));
+				char **nav = realloc(av, ((size_t)n + 3) *
+								 sizeof(*av));
 
 				if (!nav) {
 					free(av);

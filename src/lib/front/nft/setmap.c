@@ -552,7 +552,8 @@ static int jmap_list(const struct bf_nft_table *t, char *buf, size_t size)
 						bf_nft_chain_find(
 							t, s->u.verdict.chain);
 					if (c2)
-						to[i * n + (size_t)(c2 - t->chains)] =
+						to[i * n +
+						   (size_t)(c2 - t->chains)] =
 							true;
 				}
 				if (s->kind == BF_NFT_S_MATCH) {
@@ -1156,8 +1157,9 @@ static int print_exact_decl(FILE *out, const struct bf_set *set)
 						     "ipv4_addr . ipv4_addr";
 		break;
 	}
-	fprintf(out, "\t%s %s {\n\t\ttype %s%s\n", set->nft_vmap ? "map" : "set",
-		set->name, t, set->nft_vmap ? " : verdict" : "");
+	fprintf(out, "\t%s %s {\n\t\ttype %s%s\n",
+		set->nft_vmap ? "map" : "set", set->name, t,
+		set->nft_vmap ? " : verdict" : "");
 	if (set->interval_dim == 0)
 		fputs("\t\tflags interval\n", out); /* hash:ifprefix */
 	for (size_t i = 0; i < set->n_elems; i++) {
@@ -1298,9 +1300,10 @@ int nft_setmap_jmap_rule(struct bf_ruleset *rs, enum bf_family fam,
 	if (!set || !set->nft_jmap)
 		return -EINVAL;
 	m->u.set.vop = BF_SET_VOP_LOOKUP;
-	m->u.set.vkinds = second ? (1u << BF_SET_V_ACCEPT |
-				    1u << BF_SET_V_DROP | 1u << BF_SET_V_JUMP) :
-				   (1u << BF_SET_V_GOTO | 1u << BF_SET_V_RETURN);
+	m->u.set.vkinds = second ?
+				  (1u << BF_SET_V_ACCEPT | 1u << BF_SET_V_DROP |
+				   1u << BF_SET_V_JUMP) :
+				  (1u << BF_SET_V_GOTO | 1u << BF_SET_V_RETURN);
 	memset(v, 0, sizeof(*v));
 	v->kind = second ? BF_VERDICT_JUMP : BF_VERDICT_GOTO;
 	ops->name(ops->ctx, v->chain, sizeof(v->chain));
