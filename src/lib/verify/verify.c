@@ -873,6 +873,19 @@ static int eval_probe(const struct run *run, const struct dprobe *p,
 	 * and mark are the scratch host's, not known here */
 	if (p->ct == DCT_INVALID || p->ct == DCT_UNTRACKED)
 		pkt.known |= BF_EVAL_KNOW_CT;
+	if (p->hook != BF_HOOK_OUTPUT && p->in_if >= 0 &&
+	    !run->topo.is_lo[p->in_if]) {
+		/* the frame S sent into R (dnet_send_in()): R's address as
+		 * destination (PACKET_HOST), S's as source, no tag */
+		pkt.known |= BF_EVAL_KNOW_L2 | BF_EVAL_KNOW_PKTTYPE;
+		pkt.eth_ok = pkt.smac_ok = true;
+		dnet_mac(pkt.dmac, 1, p->in_if);
+		dnet_mac(pkt.smac, 2, p->in_if);
+		pkt.ethtype = run->fam == BF_FAMILY_INET6 ? 0x86dd : 0x0800;
+	} else if (p->hook == BF_HOOK_OUTPUT && run->kind == BF_SLOT_NF) {
+		/* no link-layer header yet (cgen/m_ether.c) */
+		pkt.known |= BF_EVAL_KNOW_L2;
+	}
 	return bf_eval(run->rs, p->hook, &pkt, NULL, NULL, res);
 }
 
