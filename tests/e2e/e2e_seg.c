@@ -213,7 +213,7 @@ static void compare(const char *ns)
 static void same_verdicts(enum bf_family family)
 {
 	char ns[16], path[] = "/tmp/bf-seg-XXXXXX", rule[256];
-	int fd, incremental = 0, snapped = 0;
+	int fd, incremental = 0, snapped = 0, spliced = 0;
 	size_t n = N_RULES;
 	const char *fopt = family == BF_FAMILY_INET6 ? "-6" : "-4";
 	FILE *f;
@@ -286,6 +286,10 @@ static void same_verdicts(enum bf_family family)
 		/* the ruleset came from the IR snapshot (load/irsnap.h) */
 		if (strstr(out, "bytes decoded in"))
 			snapped++;
+		/* a one-segment change wrote its snapshot by copying the
+		 * unchanged rules' records (irsnap.c, splice) */
+		if (strstr(out, "(one segment)") && strstr(out, "spliced in"))
+			spliced++;
 		/* the state text edited in place equals the printed one
 		 * (BPFILTER_SEG_CHECK), the IR snapshot the parsed text
 		 * (BPFILTER_IRSNAP_CHECK) */
@@ -301,6 +305,9 @@ static void same_verdicts(enum bf_family family)
 	printf("%d of %d changes decoded the IR snapshot\n", snapped,
 	       N_CHANGES);
 	assert_int_equal(snapped, N_CHANGES);
+	printf("%d of %d one-segment changes spliced the IR snapshot\n",
+	       spliced, incremental);
+	assert_int_equal(spliced, incremental);
 	/* the packets exercised both verdicts */
 	assert_true(n_drop > 0 && n_accept > 0);
 	/* a few changes may need a full rebuild (a segment that grew too

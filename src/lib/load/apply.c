@@ -644,6 +644,8 @@ struct install_args {
 	const char *const *kernel_restore;
 	/* an incremental change: one segment program (load/seg.h) */
 	struct bf_seg_plan *plan;
+	/* the ruleset came from old's IR snapshot (load/irsnap.h) */
+	bool from_irsnap;
 	/* nf: the points given (bf_apply_opts.nf_points, or the state's
 	 * for an edit); 0: every point */
 	uint32_t points;
@@ -898,7 +900,18 @@ state:
 done:
 	/* the parsed IR of this state, for the next change (load/irsnap.h) */
 	t_load = now_ms() - t_load;
-	bf_irsnap_store(rs, &st, t->state_fd, t->slot.dir, t->slot.name);
+	if (a->plan && a->from_irsnap) {
+		/* the unchanged rules' records copied from the old one */
+		struct bf_irsnap_change chg = { .old = a->old };
+
+		bf_seg_plan_window(a->plan, &chg.ci, &chg.p, &chg.oe, &chg.ne,
+				   &chg.old_n);
+		bf_irsnap_store_change(rs, &st, t->state_fd, t->slot.dir,
+				       t->slot.name, &chg);
+	} else {
+		bf_irsnap_store(rs, &st, t->state_fd, t->slot.dir,
+				t->slot.name);
+	}
 	t_load = now_ms() - t_load;
 	bf_info("%s: generation %llu in force (parse %.0f ms, check+compile "
 		"%.0f ms, load %.0f ms, attach+switch %.0f ms, %u counters)",
@@ -1270,7 +1283,7 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 	_cleanup_close_ int old_cfd = -1;
 	uint32_t n_snap = 0;
 	unsigned int families_before;
-	bool have_old = false;
+	bool have_old = false, from_irsnap = false;
 	char path[PATH_MAX];
 	double t0 = now_ms(), t_read = t0, t_text = t0, t_cnt = t0, t_inst;
 	struct bf_seg_snap *sn = NULL;
@@ -1345,6 +1358,7 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 	if (have_old) {
 		/* the IR snapshot of this state if any (load/irsnap.h) */
 		r = bf_irsnap_load(rs, &ost, t.slot.dir, t.slot.name);
+		from_irsnap = r == 0;
 		if (r > 0)
 			r = bf_state_parse(rs, &ost, t.slot.name,
 					   ost.hdr.families);
@@ -1413,6 +1427,7 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 			.t0 = t0,
 			.t_parse = now_ms(),
 			.plan = plan,
+			.from_irsnap = from_irsnap,
 			.points = ost.hdr.points,
 		};
 

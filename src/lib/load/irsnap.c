@@ -27,7 +27,7 @@
 #include "load/seg.h"
 #include "set/slot.h"
 
-#define SNAP_MAGIC "bfirsn1"
+#define SNAP_MAGIC "bfirsn2"
 #define SNAP_VALUE (64u * 1024)
 /* bounds against a corrupted map: 256 MiB, 1 M chains, 16 M rules */
 #define SNAP_MAX_BYTES (256ull << 20)
@@ -150,8 +150,10 @@ static void rle_put(struct buf *b, const void *p, size_t size)
 	}
 }
 
-/* The bytes of p up to its last non-zero one: u16 count, then them. */
-static void trim_put(struct buf *b, const void *p, size_t size)
+/* The bytes of p up to its last non-zero one, at least min of them:
+ * u16 count, then them. */
+static void trim_put_min(struct buf *b, const void *p, size_t size,
+			 size_t min)
 {
 	const uint8_t *s = p;
 	size_t n = size;
@@ -165,34 +167,30 @@ static void trim_put(struct buf *b, const void *p, size_t size)
 	}
 	while (n && !s[n - 1])
 		n--;
+	if (n < min)
+		n = min;
 	put_u16(b, (uint16_t)n);
 	buf_put(b, s, n);
 }
 
-/* A match stored by trim_put() at offset at of b is to carry line as
- * its line: rewrite it there (or store the match again when its stored
- * bytes stop before the line field). */
-static void put_line(struct buf *b, size_t at, const struct bf_match *m,
-		     int line)
+static void trim_put(struct buf *b, const void *p, size_t size)
 {
-	size_t end = offsetof(struct bf_match, line) + sizeof(m->line);
-	uint16_t n;
+	trim_put_min(b, p, size, 0);
+}
 
+/* A stored match always covers its line field (MATCH_LINE_END bytes at
+ * least), so that a copied record's line can be rewritten in place
+ * (splice below). */
+#define MATCH_LINE_END (offsetof(struct bf_match, line) + sizeof(int))
+
+/* A match stored at offset at of b (its bytes, after the count) is to
+ * carry line as its line: rewrite it there. */
+static void put_line(struct buf *b, size_t at, int line)
+{
 	if (b->oom)
 		return;
-	memcpy(&n, b->p + at - 2, 2);
-	if (n >= end) {
-		memcpy(b->p + at + offsetof(struct bf_match, line), &line,
-		       sizeof(line));
-		return;
-	}
-	{
-		struct bf_match c = *m;
-
-		b->len = at - 2;
-		c.line = line;
-		trim_put(b, &c, sizeof(c));
-	}
+	memcpy(b->p + at + offsetof(struct bf_match, line), &line,
+	       sizeof(line));
 }
 
 /* ---- reading, with bounds ---- */
@@ -405,8 +403,120 @@ static int text_lines(const struct bf_ruleset *rs, const struct bf_state *st,
 	return 0;
 }
 
+/* One rule as parsing the state's text gives it: its file and line, no
+ * rule counter (the text has none), each match at its rule's line. */
+static void encode_rule(struct buf *b, const struct bf_rule *rule, int line)
+{
+	struct rule_head rh = {
+		.family = (uint32_t)rule->family,
+		.line = line,
+		.n_matches = (uint32_t)rule->n_matches,
+	};
+
+	buf_put(b, &rh, sizeof(rh));
+	trim_put(b, &rule->verdict, sizeof(rule->verdict));
+	for (size_t k = 0; k < rule->n_matches; k++) {
+		const struct bf_match *m = &rule->matches[k];
+		size_t at = b->len + 2;
+
+		trim_put_min(b, m, sizeof(*m), MATCH_LINE_END);
+		if (m->line != line)
+			put_line(b, at, line);
+	}
+}
+
+/* Past one stored rule of r; with b, copy it there with line as its
+ * line and its matches'. 0, or 1 when r does not hold a rule. */
+static int copy_rule(struct rd *r, struct buf *b, int line)
+{
+	const uint8_t *hp = rd_take(r, sizeof(struct rule_head));
+	struct rule_head rh;
+	uint16_t n;
+	const uint8_t *v;
+
+	if (!hp)
+		return 1;
+	memcpy(&rh, hp, sizeof(rh));
+	if (rh.n_matches > 4096)
+		return 1;
+	n = get_u16(r);
+	v = rd_take(r, n);
+	if (!v)
+		return 1;
+	if (b) {
+		rh.line = line;
+		buf_put(b, &rh, sizeof(rh));
+		put_u16(b, n);
+		buf_put(b, v, n);
+	}
+	for (uint32_t k = 0; k < rh.n_matches; k++) {
+		n = get_u16(r);
+		v = rd_take(r, n);
+		if (!v || n < MATCH_LINE_END)
+			return 1;
+		if (b) {
+			size_t at;
+
+			put_u16(b, n);
+			at = b->len;
+			buf_put(b, v, n);
+			put_line(b, at, line);
+		}
+	}
+	return 0;
+}
+
+/* The old snapshot's payload and the change (bf_irsnap_store_change()). */
+struct splice {
+	struct rd rd;
+	const struct bf_irsnap_change *chg;
+};
+
+/* The rules of chain i (c) after its record: from the old snapshot where
+ * unchanged, encoded where in the change's window. 0, or 1 when the old
+ * snapshot does not fit. */
+static int splice_chain(struct splice *sp, size_t i, const struct bf_chain *c,
+			const int *lines, struct buf *b)
+{
+	const struct bf_irsnap_change *g = sp->chg;
+	size_t n = c->n_rules, p = n, oe = n, ne = n, old_n = n;
+	struct bf_chain oc;
+
+	if (i == g->ci) {
+		p = g->p;
+		oe = g->oe;
+		ne = g->ne;
+		old_n = g->old_n;
+		if (p > oe || oe > old_n || p > ne || ne > n ||
+		    n - ne != old_n - oe)
+			return 1;
+	}
+	rle_get(&sp->rd, &oc, sizeof(oc));
+	if (sp->rd.bad || oc.name[BF_CHAIN_NAME_MAX] ||
+	    strcmp(oc.name, c->name) || oc.family != c->family ||
+	    oc.builtin != c->builtin || oc.n_rules != old_n)
+		return 1;
+	for (size_t j = 0; j < p; j++) {
+		if (copy_rule(&sp->rd, b, lines[j]))
+			return 1;
+	}
+	for (size_t j = p; j < oe; j++) {
+		if (copy_rule(&sp->rd, NULL, 0))
+			return 1;
+	}
+	for (size_t j = p; j < ne; j++)
+		encode_rule(b, &c->rules[j], lines[j]);
+	for (size_t j = ne; j < n; j++) {
+		if (copy_rule(&sp->rd, b, lines[j]))
+			return 1;
+	}
+	return 0;
+}
+
+/* The snapshot of rs and st into b; with sp, the unchanged rules copied
+ * from the old snapshot (1 when it does not fit). */
 static int encode(const struct bf_ruleset *rs, const struct bf_state *st,
-		  const char *slot_name, struct buf *b)
+		  const char *slot_name, struct buf *b, struct splice *sp)
 {
 	_cleanup_free_ size_t *first = NULL, *order = NULL;
 	_cleanup_free_ int *clines = NULL, *rlines = NULL;
@@ -471,6 +581,15 @@ static int encode(const struct bf_ruleset *rs, const struct bf_state *st,
 			 bf_family_name(f));
 		put_u16(b, (uint16_t)strlen(names[f]));
 		buf_put(b, names[f], strlen(names[f]));
+		/* the old snapshot's file names: the same */
+		if (sp) {
+			uint16_t n = get_u16(&sp->rd);
+			const uint8_t *s = rd_take(&sp->rd, n);
+
+			if (!s || n != strlen(names[f]) ||
+			    memcmp(s, names[f], n))
+				return 1;
+		}
 	}
 	for (size_t o = 0; o < n_order; o++) {
 		size_t i = order[o];
@@ -484,30 +603,16 @@ static int encode(const struct bf_ruleset *rs, const struct bf_state *st,
 			memset(&nc.policy_counter, 0,
 			       sizeof(nc.policy_counter));
 		rle_put(b, &nc, sizeof(nc));
-		for (size_t j = 0; j < c->n_rules; j++) {
-			const struct bf_rule *rule = &c->rules[j];
-
-			/* what parsing the state's text gives: its file
-			 * and line, no rule counter (the text has none),
-			 * each match at its rule's line */
-			struct rule_head rh = {
-				.family = (uint32_t)rule->family,
-				.line = rlines[first[i] + j],
-				.n_matches = (uint32_t)rule->n_matches,
-			};
-
-			buf_put(b, &rh, sizeof(rh));
-			trim_put(b, &rule->verdict, sizeof(rule->verdict));
-			for (size_t k = 0; k < rule->n_matches; k++) {
-				const struct bf_match *m = &rule->matches[k];
-				size_t at = b->len + 2;
-
-				trim_put(b, m, sizeof(*m));
-				if (m->line != rh.line)
-					put_line(b, at, m, rh.line);
-			}
+		if (sp) {
+			if (splice_chain(sp, i, c, rlines + first[i], b))
+				return 1;
+			continue;
 		}
+		for (size_t j = 0; j < c->n_rules; j++)
+			encode_rule(b, &c->rules[j], rlines[first[i] + j]);
 	}
+	if (sp && sp->rd.off != sp->rd.len)
+		return 1;
 	if (b->oom)
 		return -ENOMEM;
 	if (b->len > SNAP_MAX_BYTES)
@@ -516,23 +621,142 @@ static int encode(const struct bf_ruleset *rs, const struct bf_state *st,
 	return 0;
 }
 
+/* The snapshot pinned in slotdir if it is the one of the state old
+ * (header as bf_irsnap_load() checks it, but for the state map's id:
+ * the caller decoded it under the lock it still holds): mapped at *m
+ * (*len bytes), its header at h. 0, or 1 when there is none such. */
+static int old_snapshot(const char *slotdir, const struct bf_state *old,
+			struct hdr *h, void **m, size_t *len)
+{
+	_cleanup_close_ int fd = map_of(slotdir, "irsnap");
+	struct bpf_map_info info = { 0 };
+	uint32_t ilen = sizeof(info);
+	struct hdr want = { 0 };
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
+	    info.value_size != SNAP_VALUE || !info.max_entries ||
+	    (uint64_t)info.max_entries * SNAP_VALUE > SNAP_MAX_BYTES)
+		return 1;
+	*len = (size_t)info.max_entries * SNAP_VALUE;
+	*m = mmap(NULL, *len, PROT_READ, MAP_SHARED, fd, 0);
+	if (*m == MAP_FAILED)
+		return 1;
+	memcpy(h, *m, sizeof(*h));
+	hdr_layout(&want);
+	if (memcmp(h->magic, want.magic, sizeof(h->magic)) ||
+	    memcmp(h->build, want.build, sizeof(h->build)) ||
+	    memcmp(h->sizes, want.sizes, sizeof(h->sizes)) ||
+	    memcmp(h->counts, want.counts, sizeof(h->counts)) ||
+	    h->generation != old->hdr.generation ||
+	    h->families != old->hdr.families ||
+	    memcmp(h->len, old->hdr.len, sizeof(h->len)) ||
+	    h->sets_len != old->hdr.sets_len ||
+	    h->n_files != BF_FAMILY_COUNT ||
+	    h->payload > *len - sizeof(*h)) {
+		munmap(*m, *len);
+		return 1;
+	}
+	return 0;
+}
+
+/* The rules of the change's window: user BPF code (no snapshot)? The
+ * others were in the old snapshot, which has none. */
+static bool window_userbpf(const struct bf_ruleset *rs,
+			   const struct bf_irsnap_change *g)
+{
+	const struct bf_chain *c = &rs->chains[g->ci];
+
+	for (size_t j = g->p; j < g->ne && j < c->n_rules; j++) {
+		if (c->rules[j].verdict.kind == BF_VERDICT_BPF)
+			return true;
+		for (size_t k = 0; k < c->rules[j].n_matches; k++) {
+			if (c->rules[j].matches[k].type == BF_MATCH_BPF)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The snapshot of rs and st in b: spliced from the old one when chg
+ * allows (*spliced), else encoded whole. 0, 1 (text and rs differ) or
+ * -errno. */
+static int make(const struct bf_ruleset *rs, const struct bf_state *st,
+		const char *slotdir, const char *slot_name,
+		const struct bf_irsnap_change *chg, struct buf *b,
+		bool *spliced)
+{
+	struct hdr oh;
+	void *om = NULL;
+	size_t olen = 0;
+	int r;
+
+	*spliced = false;
+	if (chg && chg->ci < rs->n_chains &&
+	    !old_snapshot(slotdir, chg->old, &oh, &om, &olen)) {
+		struct splice sp = {
+			.rd = { .p = (const uint8_t *)om + sizeof(oh),
+				.len = (size_t)oh.payload },
+			.chg = chg,
+		};
+
+		r = oh.n_chains == rs->n_chains ?
+			    encode(rs, st, slot_name, b, &sp) :
+			    1;
+		munmap(om, olen);
+		if (r <= 0) {
+			*spliced = !r;
+			return r;
+		}
+		bf_dbg("IR snapshot: the old one does not fit the change: "
+		       "encoding it all");
+		b->len = 0;
+		b->oom = false;
+	}
+	return encode(rs, st, slot_name, b, NULL);
+}
+
 int bf_irsnap_store(const struct bf_ruleset *rs, const struct bf_state *st,
 		    int state_fd, const char *slotdir, const char *slot_name)
+{
+	return bf_irsnap_store_change(rs, st, state_fd, slotdir, slot_name,
+				      NULL);
+}
+
+int bf_irsnap_store_change(const struct bf_ruleset *rs,
+			   const struct bf_state *st, int state_fd,
+			   const char *slotdir, const char *slot_name,
+			   const struct bf_irsnap_change *chg)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE);
 	struct buf b = { 0 };
 	double t0 = now_ms(), t1 = t0;
+	bool spliced = false;
 	struct hdr *h;
 	uint32_t n;
 	size_t len;
 	void *m;
 	int fd = -1, r;
 
-	if (env_is("BPFILTER_IRSNAP", "0") || has_userbpf(rs)) {
+	if (chg && chg->ci >= rs->n_chains)
+		chg = NULL;
+	if (env_is("BPFILTER_IRSNAP", "0") ||
+	    (chg ? window_userbpf(rs, chg) : has_userbpf(rs))) {
 		drop(slotdir);
 		return 0;
 	}
-	r = encode(rs, st, slot_name, &b);
+	r = make(rs, st, slotdir, slot_name, chg, &b, &spliced);
+	if (!r && spliced && env_is("BPFILTER_IRSNAP_CHECK", "1")) {
+		/* the splice gives the bytes of a full encode */
+		struct buf full = { 0 };
+
+		r = encode(rs, st, slot_name, &full, NULL);
+		if (!r && (full.len != b.len || memcmp(full.p, b.p, b.len))) {
+			bf_err("IR snapshot: the spliced one differs from "
+			       "the encoded one");
+			r = -EPROTO;
+		}
+		free(full.p);
+	}
 	if (r) {
 		if (r == 1)
 			bf_dbg("IR snapshot not written: the state text and "
@@ -569,9 +793,10 @@ int bf_irsnap_store(const struct bf_ruleset *rs, const struct bf_state *st,
 	bpf_map_freeze(fd);
 	r = bf_pin_replace(fd, slotdir, "irsnap");
 	if (!r)
-		bf_dbg("IR snapshot: %zu bytes, encoded in %.1f ms, stored in "
+		bf_dbg("IR snapshot: %zu bytes, %s in %.1f ms, stored in "
 		       "%.1f ms",
-		       b.len, t1 - t0, now_ms() - t1);
+		       b.len, spliced ? "spliced" : "encoded", t1 - t0,
+		       now_ms() - t1);
 out:
 	if (r < 0)
 		bf_dbg("IR snapshot not written: %s", strerror(-r));

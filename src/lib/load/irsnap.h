@@ -36,4 +36,23 @@ int bf_irsnap_load(struct bf_ruleset *rs, const struct bf_state *st,
 int bf_irsnap_store(const struct bf_ruleset *rs, const struct bf_state *st,
 		    int state_fd, const char *slotdir, const char *slot_name);
 
+/* A change that kept every rule but a window of one chain (an
+ * incremental change, load/seg.h): rules [p, oe) of the old_n rules of
+ * rs->chains[ci] became [p, ne); old is the state it was made from,
+ * whose snapshot bf_irsnap_load() decoded under the same lock. */
+struct bf_irsnap_change {
+	const struct bf_state *old;
+	size_t ci, p, oe, ne, old_n;
+};
+
+/* bf_irsnap_store() that copies the records of the unchanged rules from
+ * the snapshot pinned for chg->old (their lines rewritten) and encodes
+ * the window's rules only; a full encode when that snapshot is not
+ * there or does not fit. chg NULL: bf_irsnap_store(). The bytes are the
+ * same as a full encode's (BPFILTER_IRSNAP_CHECK=1 compares them). */
+int bf_irsnap_store_change(const struct bf_ruleset *rs,
+			   const struct bf_state *st, int state_fd,
+			   const char *slotdir, const char *slot_name,
+			   const struct bf_irsnap_change *chg);
+
 #endif /* BPFILTER_LOAD_IRSNAP_H */

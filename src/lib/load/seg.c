@@ -696,6 +696,16 @@ void bf_seg_plan_free(struct bf_seg_plan **p)
 	*p = NULL;
 }
 
+void bf_seg_plan_window(const struct bf_seg_plan *pl, size_t *ci, size_t *p,
+			size_t *oe, size_t *ne, size_t *old_n)
+{
+	*ci = pl->ci;
+	*p = pl->p;
+	*oe = pl->oe;
+	*ne = pl->ne;
+	*old_n = pl->old_n;
+}
+
 static bool same_counter(const struct bf_counter *a, const struct bf_counter *b)
 {
 	return a->packets == b->packets && a->bytes == b->bytes;

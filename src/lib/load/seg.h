@@ -111,6 +111,10 @@ int bf_seg_plan_text(const struct bf_seg_plan *p, const struct bf_ruleset *rs,
 		     const char *old, enum bf_family f, char **text,
 		     uint32_t *len);
 void bf_seg_plan_free(struct bf_seg_plan **p);
+/* The change the plan makes: rules [*p, *oe) of the *old_n rules of
+ * rs->chains[*ci] became [*p, *ne). */
+void bf_seg_plan_window(const struct bf_seg_plan *pl, size_t *ci, size_t *p,
+			size_t *oe, size_t *ne, size_t *old_n);
 
 /* Pin fd as <dir>/<name>, replacing what is pinned there atomically (pin
  * under a temporary name, then rename over). Returns 0 or -errno. */
