@@ -561,7 +561,11 @@ int bf_set_command(enum bf_set_op op, const struct bf_slot_sel *sel,
 		free(names[i]);
 	}
 	if (!r && !found) {
-		bf_err("no set %s in force", name);
+		bf_err("no set %s in force (an nft set that `apply` inlined "
+		       "into the rules, one with no BPF map form, is changed "
+		       "by applying the ruleset again: doc/front-nft.md, "
+		       "\"Named sets as BPF maps\")",
+		       name);
 		return -ENOENT;
 	}
 	return r;
