@@ -61,6 +61,9 @@ struct bf_verify_opts {
 	/* Called for each mismatch with the probe's kind (e.g. "dport+1"). */
 	void (*on_mismatch)(const char *kind, void *data);
 	void *data;
+	/* rs only makes the probes (bf_verify_nft_probe_ir()): no IR
+	 * interpreter line for mismatches */
+	bool no_eval;
 };
 
 struct bf_verify_result {
@@ -118,6 +121,19 @@ bool bf_verify_is_ufw_dir(const char *dir, enum bf_family family);
 /* The filter table ufw builds from them (its chains, the jumps from the
  * built-in chains, the rules in load order). malloc'd; NULL and errno. */
 char *bf_verify_ufw_text(const char *dir, enum bf_family family);
+
+struct bf_nft;
+
+/* The IR that makes the probes of an nft ruleset `bpfilter apply` spreads
+ * over several slots (netdev tables, base chains at several priorities, a
+ * part handed to the kernel's nftables; doc/front-nft.md): every target's
+ * IR in one ruleset (user chains renamed "tK.NAME"), plus a rule `-i DEV`
+ * in INPUT per netdev device so that the scratch host has that interface.
+ * Its verdicts mean nothing: run it with bf_verify_opts.no_eval, the
+ * bpfilter side applying the nft file itself. *out owned by the caller.
+ * -EOPNOTSUPP when the file is one IR (bf_nft_lower() decides), else 0 or
+ * the targets' -errno (reported through the log). */
+int bf_verify_nft_probe_ir(const struct bf_nft *nft, struct bf_ruleset **out);
 
 /* Rules of the family that bpfilter refuses at `kind` because of a match
  * or a target the code generator does not compile there: fn is called for

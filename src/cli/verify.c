@@ -406,12 +406,15 @@ static char *nft_reference(const char *text)
 static void run_nft(struct verify *v, const char *path, const char *text,
 		    int fam)
 {
-	struct nft_msgs msgs = { .quiet = v->report };
+	/* the reasons are printed with the refusal (several slots: the
+	 * one-IR lowering's refusal is no reason) */
+	struct nft_msgs msgs = { .quiet = true };
 	_cleanup_free_ char *ref = nft_reference(text);
 	struct bf_verify_opts saved = v->opts;
 	struct bf_ruleset *rs = bf_ruleset_new();
 	struct bf_nft *nft = NULL;
 	struct mods mods = { 0 };
+	bool multi = false;
 	int r = -ENOMEM;
 
 	msgs.mods = &mods;
@@ -421,6 +424,25 @@ static void run_nft(struct verify *v, const char *path, const char *text,
 		r = bf_nft_parse_str(text, path, &nft);
 		if (!r)
 			r = bf_nft_lower(nft, rs);
+	}
+	if (r && nft) {
+		/* several slots: the probes come from every slot's IR, the
+		 * bpfilter side applies the file as it is */
+		struct nft_msgs first = msgs;
+		struct mods first_mods = mods;
+
+		bf_ruleset_free(&rs);
+		msgs.len = 0;
+		msgs.buf[0] = '\0';
+		mods.n = 0;
+		if (!bf_verify_nft_probe_ir(nft, &rs)) {
+			multi = true;
+			r = 0;
+		} else {
+			msgs = first;
+			mods = first_mods;
+			msgs.mods = &mods;
+		}
 	}
 	bf_log_set(msgs.fn, msgs.data);
 	bf_nft_free(&nft);
@@ -450,6 +472,13 @@ static void run_nft(struct verify *v, const char *path, const char *text,
 	v->opts.n_sides = 2;
 	v->opts.side_text[0] = ref;
 	v->opts.side_text[1] = v->against_nft ? v->against_nft : text;
+	v->opts.no_eval = multi;
+	if (multi && !v->report)
+		printf("note: %s spreads over several slots (doc/front-nft.md, "
+		       "\"Mapping to hooks\"): bpfilter applies the file, "
+		       "the probes come from every slot's IR, no interpreter "
+		       "line for mismatches\n",
+		       path);
 	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
 		char *ipt = NULL;
 		size_t len = 0;

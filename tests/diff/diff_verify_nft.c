@@ -7,7 +7,8 @@
  * deciding rule and the IR interpreter's line (a limit: "depends on
  * state"); a ruleset the nft front end refuses is exit status 3 with its
  * reasons; `--report` over tests/diff/rulesets-nft: no mismatch, no
- * failed run, refusals counted by kind.
+ * failed run, refusals counted by kind, netdev rulesets (several slots)
+ * probed.
  *
  * Environment: BF_VERIFY_RANDOM random probes per ruleset of the report
  * (default 20).
@@ -149,13 +150,22 @@ static void test_report(void **state)
 		       "--random %d *.nft 2>&1",
 		       bft_root(), bft_bpfilter_bin(), env ? atoi(env) : 20);
 	printf("%s", out ? out : "");
-	/* 3: some rulesets are refused (netdev tables, nat, ...) */
+	/* 3: some rulesets are refused (refused.nft, ...) */
 	assert_true(r == 0 || r == 3);
 	assert_non_null(strstr(out, "\nRULESET "));
 	assert_non_null(strstr(out, " 0 mismatches;"));
 	assert_non_null(strstr(out, " 0 failed to run;"));
 	assert_non_null(strstr(out, "feature-th.nft "));
 	assert_null(strstr(out, "MISMATCH "));
+	/* netdev tables (tc slots): probed through every slot's IR */
+	{
+		const char *l = strstr(out, "\nnetdev-ingress.nft ");
+		const char *e = l ? strchr(l + 1, '\n') : NULL;
+		const char *same = l ? strstr(l, " same ") : NULL;
+
+		assert_non_null(l);
+		assert_true(same && (!e || same < e));
+	}
 	if (r == 3)
 		assert_non_null(strstr(out, "refused rules by module: "));
 }

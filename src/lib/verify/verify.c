@@ -858,7 +858,7 @@ static int eval_probe(const struct run *run, const struct dprobe *p,
 	struct bf_eval_pkt pkt;
 
 	memset(res, 0, sizeof(*res));
-	if (!run->rs ||
+	if (!run->rs || run->o->no_eval ||
 	    bf_eval_pkt_parse(&pkt, run->fam, p->pkt.data[0], p->pkt.len[0]))
 		return -ENODATA;
 	if (p->hook != BF_HOOK_OUTPUT && p->in_if >= 0)
