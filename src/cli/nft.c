@@ -720,7 +720,8 @@ static int apply_targets(struct bf_nft *nft, const char *path,
 	r = bf_nft_targets(nft, kind == BF_SLOT_XDP, &tgs, &n);
 	if (r)
 		goto out;
-	/* chains of type nat, route for the kernel's nftables (nftkern.c),
+	/* chains of type nat, route, and type filter ones at prerouting,
+	 * postrouting, for the kernel's nftables (nftkern.c),
 	 * checked with nft -c; or such tables of a previous apply to go */
 	r = cli_nftkern_prepare(nft, path, &kern);
 	if (r)
@@ -733,7 +734,8 @@ static int apply_targets(struct bf_nft *nft, const char *path,
 	*handled = true;
 	if (kern.any && cli_nft_confirm > 0) {
 		bf_err("%s: --confirm cannot roll back the kernel's nftables "
-		       "tables (chains of type nat, route): not with such "
+		       "tables (chains of type nat, route; prerouting, "
+		       "postrouting): not with such "
 		       "chains",
 		       path);
 		r = -EINVAL;

@@ -42,7 +42,8 @@ static int run(const char *args, const char *input, char **out)
 	if (!nft) {
 		bf_log(BF_LOG_ERROR, "the nft command is not installed "
 				     "(package nftables): it loads the chains "
-				     "of type nat, route");
+				     "for the kernel (type nat, route; "
+				     "prerouting, postrouting)");
 		return -ENOENT;
 	}
 	if (input) {
@@ -86,8 +87,10 @@ static int run(const char *args, const char *input, char **out)
 /* Report nft's output, each line prefixed with path. */
 static void report(const char *path, const char *what, const char *out)
 {
-	bf_log(BF_LOG_ERROR, "%s: %s (the chains of type nat, route):", path,
-	       what);
+	bf_log(BF_LOG_ERROR,
+	       "%s: %s (the chains for the kernel: type nat, route; "
+	       "prerouting, postrouting):",
+	       path, what);
 	for (const char *l = out; l && *l;) {
 		const char *eol = strchr(l, '\n');
 		size_t n = eol ? (size_t)(eol - l) : strlen(l);

@@ -206,8 +206,8 @@ static void test_split_refusals(void **state)
 		     "dstnat;\n\t\tip saddr @s accept\n\t}\n"
 		     "\tchain f {\n\t\ttype filter hook input priority 0;\n"
 		     "\t\tip saddr @s drop\n\t}\n}\n",
-		     "t.nft:2:6: unsupported: set s is used by type filter "
-		     "chains");
+		     "t.nft:2:6: unsupported: set s is used by chains "
+		     "bpfilter compiles");
 	/* a nat chain at a filter chain's hook and priority */
 	refused_text("table ip t {\n\tchain n {\n\t\ttype nat hook output "
 		     "priority 0;\n\t}\n"

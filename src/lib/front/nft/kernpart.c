@@ -2,8 +2,9 @@
 /*
  * The part of an nft ruleset that goes to the kernel's own nftables: base
  * chains of a type other than filter (nat, route) of ip / ip6 / inet
- * tables, with the regular chains and the sets only they use. bpfilter
- * compiles the type filter chains; `apply` loads the rest with `nft -f`
+ * tables, and type filter ones at prerouting / postrouting, with the
+ * regular chains and the sets only they use. bpfilter compiles the type
+ * filter chains at input, forward and output; `apply` loads the rest with `nft -f`
  * as a table of its own (BF_NFT_KERNEL_PREFIX + the table's name) in the
  * same transaction (src/cli/nftkern.c). doc/front-nft.md, "Chains for the
  * kernel", says when the split is exact and what is refused.
@@ -23,11 +24,21 @@ static bool ipt_family(enum bf_nft_family f)
 	       f == BF_NFT_FAMILY_INET;
 }
 
-static bool kernel_base(const struct bf_nft_table *t,
-			const struct bf_nft_chain *c)
+/* A base chain the kernel's nftables runs: one of a type other than
+ * filter, or a type filter one at prerouting / postrouting, hooks where
+ * bpfilter attaches nothing (its IR has filter input, forward and output
+ * only): nft registers each base chain as a hook function of its own
+ * (nf_tables_register_hook()), so such a chain sees what it would see in
+ * the whole ruleset, with nothing of bpfilter's at its hook to order it
+ * against. */
+bool nft_kernel_base(const struct bf_nft_table *t, const struct bf_nft_chain *c)
 {
-	return ipt_family(t->family) && c->hook != BF_NFT_HOOK_NONE &&
-	       c->type && strcmp(c->type, "filter");
+	if (!ipt_family(t->family) || c->hook == BF_NFT_HOOK_NONE)
+		return false;
+	if (c->type && strcmp(c->type, "filter"))
+		return true;
+	return c->hook == BF_NFT_HOOK_PREROUTING ||
+	       c->hook == BF_NFT_HOOK_POSTROUTING;
 }
 
 /* Names after `jump` / `goto` (chains) and `@` (sets) in the text of a
@@ -166,7 +177,7 @@ static void reach_from(const struct bf_nft_table *t, bool kernel, bool *mark,
 
 	for (size_t i = 0; i < t->n_chains; i++) {
 		const struct bf_nft_chain *c = &t->chains[i];
-		if (c->hook == BF_NFT_HOOK_NONE || kernel_base(t, c) != kernel)
+		if (c->hook == BF_NFT_HOOK_NONE || nft_kernel_base(t, c) != kernel)
 			continue;
 		mark[i] = true;
 		reach_chain(&r, c);
@@ -191,7 +202,7 @@ bool bf_nft_has_kernel_part(const struct bf_nft *nft)
 {
 	for (size_t ti = 0; ti < nft->n_tables; ti++)
 		for (size_t i = 0; i < nft->tables[ti].n_chains; i++)
-			if (kernel_base(&nft->tables[ti],
+			if (nft_kernel_base(&nft->tables[ti],
 					&nft->tables[ti].chains[i]))
 				return true;
 	return false;
@@ -266,18 +277,18 @@ static void split_checks(const struct bf_nft_table *t, const bool *kern,
 		if (ks[i] && fs[i] && !(s->flags & BF_NFT_SET_CONSTANT))
 			nft_unsupported(
 				errs, &s->loc,
-				"%s %s is used by type filter chains (bpfilter's) and by chains of another type (the kernel's nftables, which would hold a copy of its own): make it constant (flags constant) or give each part its own",
+				"%s %s is used by chains bpfilter compiles (type filter at input, forward, output) and by chains for the kernel's nftables (another type, or prerouting / postrouting: nft would hold a copy of its own): make it constant (flags constant) or give each part its own",
 				s->is_map ? "map" : "set", s->name);
 	}
 	/* nft orders base chains of one hook and priority by registration,
 	 * and a BPF link cannot share a priority (EBUSY) */
 	for (size_t i = 0; i < t->n_chains; i++) {
 		const struct bf_nft_chain *a = &t->chains[i];
-		if (!kernel_base(t, a))
+		if (!nft_kernel_base(t, a))
 			continue;
 		for (size_t j = 0; j < t->n_chains; j++) {
 			const struct bf_nft_chain *b = &t->chains[j];
-			if (b->hook != a->hook || kernel_base(t, b) ||
+			if (b->hook != a->hook || nft_kernel_base(t, b) ||
 			    b->priority != a->priority)
 				continue;
 			nft_unsupported(

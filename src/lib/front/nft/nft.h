@@ -215,11 +215,15 @@ int nft_netdev_check(const struct bf_nft *view, struct nft_errs *errs);
 /* ---- kernpart.c ---- */
 
 /* Which chains of t go to the kernel's nftables (kern[i]: a base chain
- * of a type other than filter, or a regular chain one of them reaches)
+ * of a type other than filter or at prerouting / postrouting, or a
+ * regular chain one of them reaches)
  * and which are lowered (filt[i]: every other chain, and the chains a
  * filter base chain reaches); both arrays have t->n_chains entries.
  * Tables of other families than ip, ip6, inet: no kern. 0 or -ENOMEM. */
 int nft_kernel_chains(const struct bf_nft_table *t, bool *kern, bool *filt);
+/* Whether base chain c of t is the kernel's: a type other than filter,
+ * or type filter at prerouting / postrouting (ip, ip6, inet tables). */
+bool nft_kernel_base(const struct bf_nft_table *t, const struct bf_nft_chain *c);
 /* After parsing: report the reasons of every BF_NFT_S_KERNEL rule of a
  * chain that is lowered (filt), into errs. 0 or -ENOMEM. */
 int nft_kernel_check(const struct bf_nft *nft, struct nft_errs *errs);

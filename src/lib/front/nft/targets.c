@@ -87,7 +87,7 @@ static bool pick_nf(const struct bf_nft_table *t, const struct bf_nft_chain *c,
 {
 	return is_ipt_family(t->family) && c->hook != BF_NFT_HOOK_NONE &&
 	       c->priority == tg->priority &&
-	       (!c->type || !strcmp(c->type, "filter")); /* kernpart.c */
+	       !nft_kernel_base(t, c);
 }
 
 /* The devices of a netdev chain: `devices = { ... }`, or `device D` */
@@ -237,7 +237,7 @@ int bf_nft_targets(const struct bf_nft *nft, bool xdp,
 			const struct bf_nft_chain *c = &t->chains[i];
 			bool dup = false;
 			if (c->hook == BF_NFT_HOOK_NONE ||
-			    (c->type && strcmp(c->type, "filter")))
+			    nft_kernel_base(t, c))
 				continue; /* none, or the kernel's (kernpart.c) */
 			if (c->priority == INT_MIN || c->priority == INT_MAX) {
 				/* BPF_LINK_CREATE answers -ERANGE */
