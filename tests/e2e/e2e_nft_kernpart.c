@@ -10,7 +10,9 @@
  *    input: nft -c takes it, the kernel's transaction does not) fails and
  *    leaves everything as before: `bpfilter save` and the kernel's table;
  *  - a re-apply without nat chains deletes the table, `bpfilter flush`
- *    too, and `apply --dump` shows the script without changing anything.
+ *    too, and `apply --dump` shows the script without changing anything;
+ *  - type filter chains at prerouting / postrouting go there too (with
+ *    the regular chain they jump to), the input chain stays bpfilter's.
  * The packets through such a ruleset are tests/diff/diff_nft's
  * (rulesets-nft/nat-split.nft).
  */
@@ -67,6 +69,27 @@ static const char filter_rs[] =
 	"\tchain f {\n"
 	"\t\ttype filter hook input priority filter; policy accept;\n"
 	"\t\ttcp dport 5003 drop\n"
+	"\t}\n"
+	"}\n";
+
+/* type filter at prerouting / postrouting: the kernel's too */
+static const char pre_rs[] =
+	"table ip k {\n"
+	"\tchain f {\n"
+	"\t\ttype filter hook input priority filter; policy accept;\n"
+	"\t\ttcp dport 5001 drop\n"
+	"\t}\n"
+	"\tchain raw {\n"
+	"\t\ttype filter hook prerouting priority raw; policy accept;\n"
+	"\t\tip daddr 192.0.2.66 iifname != \"br1\" drop\n"
+	"\t\ttcp dport 2222 jump pre-ssh\n"
+	"\t}\n"
+	"\tchain pre-ssh {\n"
+	"\t\tip saddr 203.0.113.0/24 drop\n"
+	"\t}\n"
+	"\tchain post {\n"
+	"\t\ttype filter hook postrouting priority filter; policy accept;\n"
+	"\t\toifname \"br2\" udp dport 53 drop\n"
 	"\t}\n"
 	"}\n";
 
@@ -206,10 +229,58 @@ static void test_kernpart(void **state)
 	assert_null(kernel_table(c));
 }
 
+/* Type filter chains at prerouting / postrouting (no IR hook) go to the
+ * kernel's table like nat chains; input stays bpfilter's. */
+static void test_prerouting(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *t = NULL, *save = NULL, *dump = NULL;
+	_cleanup_free_ char *t2 = NULL;
+	char args[256];
+
+	BFT_REQUIRE_KERNEL();
+	put(c, "pre.nft", pre_rs);
+	put(c, "filter.nft", filter_rs);
+
+	snprintf(args, sizeof(args), "apply --dump %s/pre.nft", c->dir);
+	assert_int_equal(bf(c, &dump, args), 0);
+	assert_non_null(strstr(dump, "# for the kernel's nftables"));
+	assert_non_null(strstr(dump, "type filter hook prerouting priority "
+				     "-300;"));
+	assert_null(kernel_table(c));
+
+	snprintf(args, sizeof(args), "apply %s/pre.nft", c->dir);
+	assert_int_equal(bf(c, NULL, args), 0);
+	t = kernel_table(c);
+	assert_non_null(t);
+	assert_non_null(strstr(t, "hook prerouting"));
+	assert_non_null(strstr(t, "hook postrouting"));
+	assert_non_null(strstr(t, "192.0.2.66"));
+	assert_non_null(strstr(t, "chain pre-ssh"));
+	assert_null(strstr(t, "dport 5001")); /* input: ours */
+	assert_int_equal(bf(c, &save, "save --format nft"), 0);
+	assert_non_null(strstr(save, "dport 5001"));
+	assert_null(strstr(save, "192.0.2.66")); /* the kernel's part */
+	assert_null(strstr(save, "203.0.113.0"));
+
+	/* without them the table goes; flush deletes it too */
+	snprintf(args, sizeof(args), "apply %s/filter.nft", c->dir);
+	assert_int_equal(bf(c, NULL, args), 0);
+	assert_null(kernel_table(c));
+	snprintf(args, sizeof(args), "apply %s/pre.nft", c->dir);
+	assert_int_equal(bf(c, NULL, args), 0);
+	t2 = kernel_table(c);
+	assert_non_null(t2);
+	assert_int_equal(bf(c, NULL, "flush"), 0);
+	assert_null(kernel_table(c));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_kernpart, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_prerouting, setup,
 						teardown),
 	};
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The kernel's part of an nft ruleset (src/lib/front/nft/kernpart.c):
- * chains of type nat with the regular chains and maps only they reach
+ * chains of type nat (and type filter ones at prerouting / postrouting)
+ * with the regular chains and maps only they reach
  * become the nft text of table bpfilter_kernel_NAME (priorities as
  * numbers), the type filter chains are lowered without them, rules the
  * front end does not model are kept as text only there, and the splits
@@ -256,6 +257,85 @@ static void test_fib(void **state)
 		fail_msg("%s", cap.text);
 }
 
+/* Type filter base chains at prerouting / postrouting (no IR hook) are
+ * the kernel's, with the regular chain they reach; input is lowered; a
+ * non-constant set both use is refused; bridge tables are not split. */
+static void test_filter_prerouting(void **state)
+{
+	static const char in[] =
+		"table inet t {\n\tchain raw {\n\t\ttype filter hook "
+		"prerouting priority raw; policy accept;\n"
+		"\t\tip daddr 192.0.2.66 iifname != \"br1\" drop\n"
+		"\t\ttcp dport 22 jump x\n\t}\n"
+		"\tchain x {\n\t\tip saddr 203.0.113.0/24 drop\n\t}\n"
+		"\tchain post {\n\t\ttype filter hook postrouting priority "
+		"filter; policy accept;\n\t\toifname \"br2\" drop\n\t}\n"
+		"\tchain in {\n\t\ttype filter hook input priority filter; "
+		"policy drop;\n\t\ttcp dport 5001 accept\n\t}\n}\n";
+	static const char want[] =
+		"table inet bpfilter_kernel_t {\n"
+		"\tchain raw {\n"
+		"\t\ttype filter hook prerouting priority -300; policy "
+		"accept;\n"
+		"\t\tip daddr 192.0.2.66 iifname != \"br1\" drop\n"
+		"\t\ttcp dport 22 jump x\n"
+		"\t}\n\n"
+		"\tchain x {\n"
+		"\t\tip saddr 203.0.113.0/24 drop\n"
+		"\t}\n\n"
+		"\tchain post {\n"
+		"\t\ttype filter hook postrouting priority 0; policy "
+		"accept;\n"
+		"\t\toifname \"br2\" drop\n"
+		"\t}\n"
+		"}\n";
+	struct bft_logcap cap;
+	_cleanup_free_ char *text = NULL, *ipt = NULL;
+	struct bf_nft_target *tgs = NULL;
+	struct bf_ruleset *rs;
+	struct bf_nft *nft;
+	size_t n = 0;
+	int r;
+
+	(void)state;
+	nft = parse(in, &cap, &r);
+	if (r)
+		fail_msg("parse: %d\n%s", r, cap.text);
+	assert_true(bf_nft_has_kernel_part(nft));
+	assert_int_equal(bf_nft_kernel_text(nft, &text), 0);
+	assert_non_null(text);
+	if (strcmp(text, want))
+		fail_msg("kernel text:\n%s\nwanted:\n%s", text, want);
+	assert_int_equal(bf_nft_targets(nft, false, &tgs, &n), 0);
+	assert_int_equal(n, 1);
+	rs = bf_ruleset_new();
+	assert_non_null(rs);
+	assert_int_equal(bf_nft_lower_target(&tgs[0], rs, false), 0);
+	ipt = bft_ipt_text(rs, BF_FAMILY_INET4);
+	assert_non_null(strstr(ipt, "--dport 5001"));
+	assert_null(strstr(ipt, "192.0.2.66"));
+	assert_null(strstr(ipt, "203.0.113"));
+	bf_ruleset_free(&rs);
+	bf_nft_targets_free(&tgs, n);
+	bf_nft_free(&nft);
+
+	/* one set, two copies */
+	refused_text("table ip t {\n\tset s {\n\t\ttype ipv4_addr\n\t}\n"
+		     "\tchain p {\n\t\ttype filter hook prerouting priority "
+		     "raw;\n\t\tip saddr @s drop\n\t}\n"
+		     "\tchain f {\n\t\ttype filter hook input priority 0;\n"
+		     "\t\tip saddr @s drop\n\t}\n}\n",
+		     "t.nft:2:6: unsupported: set s is used by chains "
+		     "bpfilter compiles");
+	/* a bridge table has no kernel part: refused at lowering */
+	nft = parse("table bridge b {\n\tchain p {\n\t\ttype filter hook "
+		    "prerouting priority 0;\n\t\tdrop\n\t}\n}\n",
+		    &cap, &r);
+	assert_int_equal(r, 0);
+	assert_false(bf_nft_has_kernel_part(nft));
+	bf_nft_free(&nft);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_rule_in_filter),
 		cmocka_unit_test(test_split_refusals),
 		cmocka_unit_test(test_fib),
+		cmocka_unit_test(test_filter_prerouting),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
