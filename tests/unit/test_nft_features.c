@@ -203,16 +203,17 @@ static void test_ct(void **state)
 	struct bf_ruleset *rs;
 
 	(void)state;
-	rs = bft_nft_lower_ok("table ip t {\n\tchain c {\n"
-			      "\t\ttype filter hook input priority 0;\n"
-			      "\t\tct status assured,seen-reply accept\n"
-			      "\t\tct status ! expected drop\n"
-			      "\t\tct status snat,dnat,dying drop\n"
-			      "\t\tct direction reply accept\n"
-			      "\t\tct direction != reply drop\n"
-			      "\t\tct status == assured,seen-reply,confirmed drop\n"
-			      "\t\tct status != 0x0 accept\n"
-			      "\t}\n}\n");
+	rs = bft_nft_lower_ok(
+		"table ip t {\n\tchain c {\n"
+		"\t\ttype filter hook input priority 0;\n"
+		"\t\tct status assured,seen-reply accept\n"
+		"\t\tct status ! expected drop\n"
+		"\t\tct status snat,dnat,dying drop\n"
+		"\t\tct direction reply accept\n"
+		"\t\tct direction != reply drop\n"
+		"\t\tct status == assured,seen-reply,confirmed drop\n"
+		"\t\tct status != 0x0 accept\n"
+		"\t}\n}\n");
 	check_family(
 		rs, BF_FAMILY_INET4,
 		HEAD
@@ -464,6 +465,27 @@ static void test_ipt_modules(void **state)
 	}
 }
 
+/* reject with tcp reset in an inet table: on IPv6 nft's `tcp` is
+ * `-m nft --l4proto 6`, which is TCP for REJECT's check as `-p tcp` is
+ * (the lowered text reads back for both families). */
+static void test_reject_tcp_reset(void **state)
+{
+	struct bf_ruleset *rs;
+	_cleanup_free_ char *t6 = NULL;
+
+	(void)state;
+	rs = bft_nft_lower_ok("table inet t {\n\tchain c {\n"
+			      "\t\ttype filter hook input priority 0;\n"
+			      "\t\ttcp dport 23 reject with tcp reset\n"
+			      "\t}\n}\n");
+	check_family(rs, BF_FAMILY_INET4, NULL);
+	check_family(rs, BF_FAMILY_INET6, NULL);
+	t6 = bft_ipt_text(rs, BF_FAMILY_INET6);
+	assert_non_null(strstr(t6, "--l4proto 6"));
+	assert_non_null(strstr(t6, "--reject-with tcp-reset"));
+	bf_ruleset_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -477,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_limit_shared),
 		cmocka_unit_test(test_ipt_modules),
+		cmocka_unit_test(test_reject_tcp_reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

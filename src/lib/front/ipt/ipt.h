@@ -219,6 +219,7 @@ struct ipt_rule_ctx {
 	uint8_t proto;
 	char protocol[64]; /* lower-cased -p argument */
 	bool proto_used; /* implicit protocol module already tried */
+	bool nft_tcp; /* -m nft --l4proto 6 (IPv6 nft input: its `-p tcp') */
 	bool frag;
 
 	enum bf_verdict_kind verdict;

@@ -132,6 +132,9 @@ int ipt_nftb_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		it.type = BF_MATCH_L4PROTO;
 		it.nft = opt->id == NFTB_NEXTHDR ? BF_NFT_RAW : BF_NFT_BREAK;
 		it.a = (uint8_t)v;
+		/* nft's `tcp ...` on IPv6: TCP for REJECT's tcp-reset */
+		if (opt->id == NFTB_L4PROTO && v == 6 && !inv)
+			ctx->nft_tcp = true;
 		break;
 	case NFTB_L4HDR:
 		slash = strchr(arg, ':');

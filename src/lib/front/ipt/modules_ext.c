@@ -2934,7 +2934,7 @@ static int reject_parse(struct ipt_rule_ctx *ctx, struct ipt_tgt_inst *inst,
 static int reject_final(struct ipt_rule_ctx *ctx, struct ipt_tgt_inst *inst)
 {
 	/* reject_tg_check() / reject_tg6_check() */
-	if (inst->v.u.reject.with == BF_REJECT_TCP_RESET &&
+	if (inst->v.u.reject.with == BF_REJECT_TCP_RESET && !ctx->nft_tcp &&
 	    (!ctx->has_proto || ctx->proto != IPPROTO_TCP_ || ctx->inv_p)) {
 		ipt_err(ctx, "REJECT --reject-with tcp-reset needs `-p tcp' "
 			     "(without `!')");
