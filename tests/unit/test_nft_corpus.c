@@ -255,6 +255,22 @@ static int try_parse(const char *text, const char *name, struct logcap *cap,
 	bf_log_set(NULL, NULL);
 	if (r)
 		return r;
+	/* A rule of a chain for the kernel's nftables (type nat, or type
+	 * filter at prerouting: kernpart.c) that the parser does not model
+	 * is kept as its text: not modelled, so unsupported here too. */
+	for (size_t ti = 0; ti < nft->n_tables; ti++)
+		for (size_t i = 0; i < nft->tables[ti].n_chains; i++) {
+			const struct bf_nft_chain *c = &nft->tables[ti].chains[i];
+			for (size_t k = 0; k < c->n_rules; k++)
+				for (size_t j = 0; j < c->rules[k].n_stmts; j++)
+					if (c->rules[k].stmts[j].kind ==
+					    BF_NFT_S_KERNEL)
+						r = -EOPNOTSUPP;
+		}
+	if (r) {
+		bf_nft_free(&nft);
+		return r;
+	}
 	if (printed) {
 		size_t len = 0;
 		FILE *m = open_memstream(printed, &len);
