@@ -262,6 +262,8 @@ static void test_prerouting(void **state)
 	assert_non_null(strstr(save, "dport 5001"));
 	assert_null(strstr(save, "192.0.2.66")); /* the kernel's part */
 	assert_null(strstr(save, "203.0.113.0"));
+	/* import nft refuses the kernel's table (json.c) */
+	assert_int_not_equal(bf(c, NULL, "import --test nft"), 0);
 
 	/* without them the table goes; flush deletes it too */
 	snprintf(args, sizeof(args), "apply %s/filter.nft", c->dir);

@@ -512,6 +512,13 @@ static int to_text(json_t *root, FILE *out, struct jctx *c)
 						    "",
 				 "");
 			c->where = where;
+			if (!strcmp(kind, "table") && jstr(v, "name") &&
+			    !strncmp(jstr(v, "name"), BF_NFT_KERNEL_PREFIX,
+				     strlen(BF_NFT_KERNEL_PREFIX)))
+				/* kernpart.c: a previous apply's kernel part;
+				 * imported, it would be handed on again under
+				 * another name while apply deletes this one */
+				unsup(c, "a table bpfilter apply made for the kernel's nftables (apply the nft file itself)");
 			if (!strcmp(kind, "table")) {
 				fprintf(out, "add table %s %s\n",
 					jstr(v, "family"), jstr(v, "name"));
