@@ -247,6 +247,46 @@ int cli_nftkern_prepare(const struct bf_nft *nft, const char *path,
 	return 0;
 }
 
+/* With -v: what the script put in force, one line per table ("table F N
+ * (chains A, B)"), or the tables it only deleted. */
+static void tell(const char *script)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	bool open = false, made = false;
+
+	if (!m)
+		return;
+	for (const char *l = script; l && *l;) {
+		const char *eol = strchr(l, '\n');
+		char a[16], b[256];
+		if (!strncmp(l, "table ", 6) &&
+		    sscanf(l, "table %15s %255s {", a, b) == 2 &&
+		    memchr(l, '{', eol ? (size_t)(eol - l) : strlen(l))) {
+			if (open)
+				fputs(")\n", m);
+			fprintf(m, "table %s %s (chains:", a, b);
+			open = made = true;
+		} else if (open && !strncmp(l, "\tchain ", 7) &&
+			   sscanf(l + 7, "%255s", b) == 1) {
+			fprintf(m, " %s", b);
+		}
+		l = eol ? eol + 1 : l + strlen(l);
+	}
+	if (open)
+		fputs(")", m);
+	if (fclose(m)) {
+		free(buf);
+		return;
+	}
+	if (made)
+		bf_info("kernel's nftables: %s in force", buf);
+	else
+		bf_info("kernel's nftables: the tables of the previous apply deleted");
+	free(buf);
+}
+
 int cli_nftkern_commit(const struct cli_nftkern *k, const char *path)
 {
 	_cleanup_free_ char *out = NULL;
@@ -257,6 +297,7 @@ int cli_nftkern_commit(const struct cli_nftkern *k, const char *path)
 		report(path, "the kernel's nftables refuse", out);
 		return -EINVAL;
 	}
+	tell(k->script);
 	return 0;
 }
 

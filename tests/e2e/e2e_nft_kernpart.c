@@ -235,7 +235,7 @@ static void test_prerouting(void **state)
 {
 	struct ctx *c = *state;
 	_cleanup_free_ char *t = NULL, *save = NULL, *dump = NULL;
-	_cleanup_free_ char *t2 = NULL;
+	_cleanup_free_ char *t2 = NULL, *verbose = NULL;
 	char args[256];
 
 	BFT_REQUIRE_KERNEL();
@@ -249,8 +249,13 @@ static void test_prerouting(void **state)
 				     "-300;"));
 	assert_null(kernel_table(c));
 
-	snprintf(args, sizeof(args), "apply %s/pre.nft", c->dir);
-	assert_int_equal(bf(c, NULL, args), 0);
+	/* -v says what went to the kernel */
+	snprintf(args, sizeof(args), "sh -c '%s apply -v %s/pre.nft 2>&1'",
+		 bft_bpfilter_bin(), c->dir);
+	assert_int_equal(in_ns(c, &verbose, args), 0);
+	if (!strstr(verbose, "kernel's nftables: table ip bpfilter_kernel_k "
+			     "(chains: raw pre-ssh post) in force"))
+		fail_msg("apply -v: %s", verbose);
 	t = kernel_table(c);
 	assert_non_null(t);
 	assert_non_null(strstr(t, "hook prerouting"));
