@@ -327,6 +327,22 @@ static void test_filter_prerouting(void **state)
 		     "\t\tip saddr @s drop\n\t}\n}\n",
 		     "t.nft:2:6: unsupported: set s is used by chains "
 		     "bpfilter compiles");
+	/* a chain both parts reach: its limit would be two buckets */
+	refused_text("table ip t {\n\tchain p {\n\t\ttype filter hook "
+		     "prerouting priority raw;\n\t\tjump x\n\t}\n"
+		     "\tchain f {\n\t\ttype filter hook input priority 0;\n"
+		     "\t\tjump x\n\t}\n"
+		     "\tchain x {\n\t\ttcp dport 22 limit rate 3/second "
+		     "accept\n\t}\n}\n",
+		     "t.nft:11:16: unsupported: chain x: limit in a chain "
+		     "reached from chains bpfilter compiles and from chains "
+		     "for the kernel's nftables");
+	/* bpfilter's own statement cannot go to nft */
+	refused_text("table ip t {\n\tchain p {\n\t\ttype filter hook "
+		     "postrouting priority 0;\n\t\tudp dport 53 bpf object "
+		     "\"/x/dns.o\" drop\n\t}\n}\n",
+		     "unsupported: chain p: bpf object in a chain for the "
+		     "kernel's nftables");
 	/* a bridge table has no kernel part: refused at lowering */
 	nft = parse("table bridge b {\n\tchain p {\n\t\ttype filter hook "
 		    "prerouting priority 0;\n\t\tdrop\n\t}\n}\n",

@@ -280,6 +280,27 @@ static void split_checks(const struct bf_nft_table *t, const bool *kern,
 				"%s %s is used by chains bpfilter compiles (type filter at input, forward, output) and by chains for the kernel's nftables (another type, or prerouting / postrouting: nft would hold a copy of its own): make it constant (flags constant) or give each part its own",
 				s->is_map ? "map" : "set", s->name);
 	}
+	/* A regular chain both parts reach is two copies: a limit in it
+	 * would be two buckets (nft_limit_eval() keeps one per expression);
+	 * `bpf object` is bpfilter's own statement, which nft cannot load. */
+	for (size_t i = 0; i < t->n_chains; i++) {
+		const struct bf_nft_chain *c = &t->chains[i];
+		for (size_t k = 0; mk[i] && k < c->n_rules; k++)
+			for (size_t j = 0; j < c->rules[k].n_stmts; j++) {
+				const struct bf_nft_stmt *st =
+					&c->rules[k].stmts[j];
+				if (st->kind == BF_NFT_S_LIMIT && mf[i])
+					nft_unsupported(
+						errs, &st->loc,
+						"chain %s: limit in a chain reached from chains bpfilter compiles and from chains for the kernel's nftables (two copies, two buckets, where nft has one)",
+						c->name);
+				if (st->kind == BF_NFT_S_BPF)
+					nft_unsupported(
+						errs, &st->loc,
+						"chain %s: bpf object in a chain for the kernel's nftables (bpfilter's own statement)",
+						c->name);
+			}
+	}
 	/* nft orders base chains of one hook and priority by registration,
 	 * and a BPF link cannot share a priority (EBUSY) */
 	for (size_t i = 0; i < t->n_chains; i++) {
