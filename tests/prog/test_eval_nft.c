@@ -8,7 +8,7 @@
  * `ether daddr|saddr|type`, `vlan id|pcp|dei`, `meta pkttype`,
  * `ct mark|status|direction|state`, addrtype (nft's `fib daddr type`),
  * ip6t_rt and nft's `rt type`, statistic --mode nth, tcpmss (random TCP
- * options), xt_time (at netfilter: its real time)
+ * options), xt_time (at netfilter: its real time); NFTNEXT verdicts
  * and `limit rate` (a token bucket,
  * evaluated by the interpreter at the monotonic time read just before
  * each run; the rates are chosen so that the microseconds between that
@@ -434,6 +434,9 @@ static void random_rule(struct bf_rule *r, const struct where *w,
 		break;
 	case 5:
 		r->verdict.kind = builtin ? BF_VERDICT_DROP : BF_VERDICT_RETURN;
+		/* nft's accept of a base chain another follows */
+		if (chance(30))
+			r->verdict.kind = BF_VERDICT_NFT_NEXT;
 		break;
 	default:
 		if (first < n_users) {
