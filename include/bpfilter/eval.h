@@ -205,7 +205,8 @@ int bf_eval(const struct bf_ruleset *rs, enum bf_hook hook,
 /* The state of the stateful matches bf_eval_at() models, per match
  * (keyed by its address: the ruleset must outlive the state) and hook
  * (each hook has its own program): a token bucket per nft `limit` match
- * (BF_MATCH_NFT_LIMIT), created full when a packet first reaches the
+ * (BF_MATCH_NFT_LIMIT; one per shared bucket number for those that have
+ * one, u.nft_limit.bucket), created full when a packet first reaches the
  * match, as the compiled program's bucket is (cgen/m_nftlimit.c); the
  * count of a `statistic --mode nth` match, starting at --packet. */
 struct bf_eval_state;

@@ -217,6 +217,10 @@ struct bf_nft_limit {
 	uint32_t burst;
 	bool bytes;
 	bool over;
+	/* 0: the bucket is the program's own; N: bucket N of the ruleset,
+	 * one for every program of the slot (BF_RELOC_NFTBUCKET), for a
+	 * statement lowered into several programs (cgen/m_nftlimit.h) */
+	uint16_t bucket;
 };
 
 /* The bucket nft_limit_init() derives, in nanoseconds: *tokens_max (the

@@ -403,42 +403,136 @@ static void test_refused(void **state)
 /* One bucket per limit statement: refused where the IR would make
  * several (both families of an inet rule, a chain several base chains
  * reach). */
+/* The bucket of the nft limit match of rule `rule` of chain `name` in
+ * family f (asserted to have one). */
+static unsigned int bucket_of(const struct bf_ruleset *rs, enum bf_family f,
+			      const char *name, size_t rule)
+{
+	const struct bf_chain *c = bf_ruleset_chain(rs, f, name);
+
+	assert_non_null(c);
+	assert_true(rule < c->n_rules);
+	for (size_t k = 0; k < c->rules[rule].n_matches; k++)
+		if (c->rules[rule].matches[k].type == BF_MATCH_NFT_LIMIT)
+			return c->rules[rule].matches[k].u.nft_limit.bucket;
+	fail_msg("no limit in rule %zu of %s", rule, name);
+	return 0;
+}
+
+/* One nft limit statement lowered into several programs (the IPv4 and
+ * IPv6 copies of an inet rule, a chain that several base chains reach)
+ * keeps one bucket: the copies name the same shared bucket, which the
+ * text carries (--nft-bucket) and reads back; a statement of one program
+ * keeps the program's own (no --nft-bucket). */
 static void test_limit_shared(void **state)
 {
-	static const char *const texts[] = {
+	struct bf_ruleset *rs;
+	_cleanup_free_ char *t4 = NULL, *t6 = NULL;
+	unsigned int b, b2;
+
+	(void)state;
+	rs = bft_nft_lower_ok(
 		"table inet t {\n\tchain c {\n"
 		"\t\ttype filter hook input priority 0;\n"
-		"\t\ttcp dport 22 limit rate 1/second accept\n\t}\n}\n",
+		"\t\ttcp dport 22 limit rate 1/second accept\n"
+		"\t\tudp dport 53 limit rate 2/second accept\n\t}\n}\n");
+	b = bucket_of(rs, BF_FAMILY_INET4, "c", 0);
+	b2 = bucket_of(rs, BF_FAMILY_INET4, "c", 1);
+	assert_true(b > 0 && b2 > 0 && b != b2);
+	assert_int_equal(bucket_of(rs, BF_FAMILY_INET6, "c", 0), b);
+	assert_int_equal(bucket_of(rs, BF_FAMILY_INET6, "c", 1), b2);
+	t4 = bft_ipt_text(rs, BF_FAMILY_INET4);
+	t6 = bft_ipt_text(rs, BF_FAMILY_INET6);
+	assert_non_null(strstr(t4, "--nft-rate 1 --nft-unit 1 --nft-burst 5 "
+				   "--nft-bucket 1 "));
+	assert_non_null(strstr(t4, "--nft-rate 2 --nft-unit 1 --nft-burst 5 "
+				   "--nft-bucket 2 "));
+	assert_non_null(strstr(t6, "--nft-bucket 1 "));
+	assert_non_null(strstr(t6, "--nft-bucket 2 "));
+	check_family(rs, BF_FAMILY_INET4, NULL);
+	check_family(rs, BF_FAMILY_INET6, NULL);
+	bf_ruleset_free(&rs);
+
+	/* a chain that two base chains reach */
+	rs = bft_nft_lower_ok(
 		"table ip t {\n"
 		"\tchain i {\n\t\ttype filter hook input priority 0;\n"
 		"\t\tjump l\n\t}\n"
 		"\tchain o {\n\t\ttype filter hook output priority 0;\n"
 		"\t\tjump l\n\t}\n"
-		"\tchain l {\n\t\tlimit rate 1/second accept\n\t}\n}\n",
-	};
-	static const char *const why[] = {
-		"t.nft:4:16: unsupported: limit in a rule for both IPv4 and IPv6",
-		"t.nft:11:3: unsupported: limit in a chain that 2 base chains "
-		"reach",
-	};
-	struct bft_logcap cap;
-	struct bf_ruleset *rs;
-	int r;
+		"\tchain l {\n\t\tlimit rate 1/second accept\n\t}\n}\n");
+	assert_true(bucket_of(rs, BF_FAMILY_INET4, "l", 0) > 0);
+	check_family(rs, BF_FAMILY_INET4, NULL);
+	bf_ruleset_free(&rs);
 
-	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
-		rs = bft_nft_lower(texts[i], &cap, &r);
-		if (rs || r != -EOPNOTSUPP || !strstr(cap.text, why[i]))
-			fail_msg("%d, log:\n%s\nwanted: %s", r, cap.text,
-				 why[i]);
-	}
-	/* selecting the family makes it one bucket again */
+	/* selecting the family: one program, its own bucket */
 	rs = bft_nft_lower_ok(
 		"table inet t {\n\tchain c {\n"
 		"\t\ttype filter hook input priority 0;\n"
 		"\t\tmeta nfproto ipv6 tcp dport 22 limit rate 1/second "
 		"accept\n\t}\n}\n");
+	assert_int_equal(bucket_of(rs, BF_FAMILY_INET6, "c", 0), 0);
 	bf_ruleset_free(&rs);
+
+	/* base chains of two priorities, a netdev chain on two devices: two
+	 * slots, refused */
+	static const char *const slots[] = {
+		"table ip t {\n"
+		"\tchain i {\n\t\ttype filter hook input priority 0;\n"
+		"\t\tjump l\n\t}\n"
+		"\tchain j {\n\t\ttype filter hook input priority 10;\n"
+		"\t\tjump l\n\t}\n"
+		"\tchain l {\n\t\tlimit rate 1/second accept\n\t}\n}\n",
+		"table netdev n {\n\tchain c {\n"
+		"\t\ttype filter hook ingress devices = { a, b } priority 0;"
+		"\n\t\tmeta protocol ip limit rate 1/second accept\n"
+		"\t}\n}\n",
+	};
+	static const char *const slots_why[] = {
+		"t.nft:11:3: unsupported: limit in chain l, which base chains "
+		"of two slots reach (priority 0, priority 10)",
+		"t.nft:4:20: unsupported: limit in chain c, which base chains "
+		"of two slots reach (device a, device b)",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(slots); i++) {
+		struct bf_nft *nft = NULL;
+		struct bf_nft_target *tgs = NULL;
+		struct bft_logcap cap = { 0 };
+		size_t n = 0;
+		int r;
+
+		bf_log_set(bft_log_capture, &cap);
+		r = bf_nft_parse_str(slots[i], "t.nft", &nft);
+		if (!r)
+			r = bf_nft_targets(nft, false, &tgs, &n);
+		bf_log_set(NULL, NULL);
+		if (r != -EOPNOTSUPP || !strstr(cap.text, slots_why[i]))
+			fail_msg("%d, log:\n%s\nwanted: %s", r, cap.text,
+				 slots_why[i]);
+		bf_nft_targets_free(&tgs, n);
+		bf_nft_free(&nft);
+	}
+
+	/* the text: --nft-bucket 1..65535 */
+	{
+		static const char *const bad[] = {
+			"--nft-bucket 0", "--nft-bucket 65536",
+			"--nft-bucket x",
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+			char text[256];
+			struct bft_logcap cap;
+
+			snprintf(text, sizeof(text),
+				 "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m "
+				 "nftlimit --nft-rate 1 --nft-unit 1 %s -j "
+				 "DROP\nCOMMIT\n",
+				 bad[i]);
+			if (!bft_ipt_restore(text, "t.rules", &cap))
+				fail_msg("accepted: %s", bad[i]);
+		}
+	}
 }
 
 /* bpfilter's iptables modules read their own text only: the errors. */

@@ -1001,7 +1001,11 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 		emit_limit(c, m, fail);
 		return true;
 	case BF_MATCH_NFT_LIMIT:
-		bf_nftm_limit_emit(&c->e, c->n_state++ * 16, m, fail);
+		/* a shared bucket is not in the program's state */
+		bf_nftm_limit_emit(&c->e,
+				   m->u.nft_limit.bucket ? 0 :
+							   c->n_state++ * 16,
+				   m, fail);
 		return true;
 	case BF_MATCH_TH_SPORT:
 	case BF_MATCH_TH_DPORT:

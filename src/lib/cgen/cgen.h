@@ -78,6 +78,11 @@ enum bf_reloc_kind {
 	/* BPF_PSEUDO_MAP_FD of the named set rs->sets[map] (cgen/m_set.h):
 	 * bf_program_load() takes its fd from prog->set_fds[map]. */
 	BF_RELOC_SET,
+	/* insns[idx] is the first half of a BPF_LD_IMM64 with
+	 * src_reg = BPF_PSEUDO_MAP_VALUE of the shared nft limit buckets
+	 * (cgen/m_nftlimit.h): *prog->nftbucket_fd, else a map of the
+	 * program's own (insns[idx + 1].imm = offset). */
+	BF_RELOC_NFTBUCKET,
 };
 
 /* An xt_recent table a program uses (cgen/m_recent.h). */
@@ -156,6 +161,10 @@ struct bf_program {
 	 * caller before bf_program_load() for BF_RELOC_SET (not owned) */
 	const int *set_fds;
 	size_t n_set_fds;
+	/* the map of the shared nft limit buckets (BF_RELOC_NFTBUCKET), set
+	 * by the caller for every program of a slot (not owned); NULL: the
+	 * program gets one of its own */
+	const int *nftbucket_fd;
 };
 
 /* Compile the chains reachable from the built-in chain `hook` (of `family`

@@ -286,6 +286,11 @@ void bf_emit_state_addr(struct bf_emit *e, uint8_t dst, uint32_t off)
 	map_value_addr(e, dst, off, BF_RELOC_STATE);
 }
 
+void bf_emit_nftbucket_addr(struct bf_emit *e, uint8_t dst, uint32_t off)
+{
+	map_value_addr(e, dst, off, BF_RELOC_NFTBUCKET);
+}
+
 void bf_emit_map_fd(struct bf_emit *e, uint8_t dst, uint32_t map)
 {
 	bf_emit_map_fd_kind(e, dst, BF_RELOC_MAP, map);

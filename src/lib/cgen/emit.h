@@ -165,6 +165,9 @@ void bf_emit_counters_addr(struct bf_emit *e, uint8_t dst, uint32_t off);
 /* dst = address of byte `off` of the private state map value
  * (BF_RELOC_STATE). */
 void bf_emit_state_addr(struct bf_emit *e, uint8_t dst, uint32_t off);
+/* dst = address of byte `off` of the shared nft limit buckets' map value
+ * (BF_RELOC_NFTBUCKET, cgen/m_nftlimit.h). */
+void bf_emit_nftbucket_addr(struct bf_emit *e, uint8_t dst, uint32_t off);
 /* dst = pointer to map prog->maps[map] (two instructions, with a
  * BF_RELOC_MAP relocation). */
 void bf_emit_map_fd(struct bf_emit *e, uint8_t dst, uint32_t map);

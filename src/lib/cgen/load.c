@@ -18,6 +18,7 @@
 #include "cgen/c_lbvs.h"
 #include "cgen/m_recent.h"
 #include "cgen/m_hashlimit.h"
+#include "cgen/m_nftlimit.h"
 #include "cgen/m_bpf.h"
 #include "cgen/pctx.h"
 #include "cgen/targets.h"
@@ -180,6 +181,8 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 	int fd, r;
 
 	_cleanup_close_ int state_fd = -1;
+	_cleanup_close_ int own_buckets_fd = -1;
+	int buckets_fd = -1;
 	_cleanup_close_ int logbuf_fd = -1;
 	_cleanup_close_ int logring_fd = -1;
 	_cleanup_close_ int rejbuf_fd = -1;
@@ -231,6 +234,18 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 			return r;
 		}
 	}
+	if (bf_nftm_buckets_size(prog)) {
+		/* shared nft limit buckets: the slot's, else its own */
+		if (prog->nftbucket_fd) {
+			buckets_fd = *prog->nftbucket_fd;
+		} else {
+			own_buckets_fd =
+				bf_nftm_buckets_create(bf_nftm_buckets_size(prog));
+			if (own_buckets_fd < 0)
+				return own_buckets_fd;
+			buckets_fd = own_buckets_fd;
+		}
+	}
 	if (prog->log) {
 		logbuf_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY,
 					   "bf_logbuf", sizeof(uint32_t),
@@ -269,6 +284,8 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 			prog->insns[prog->relocs[i].idx].imm = counters_fd;
 		else if (prog->relocs[i].kind == BF_RELOC_STATE)
 			prog->insns[prog->relocs[i].idx].imm = state_fd;
+		else if (prog->relocs[i].kind == BF_RELOC_NFTBUCKET)
+			prog->insns[prog->relocs[i].idx].imm = buckets_fd;
 		else if ((prog->relocs[i].kind == BF_RELOC_RECENT_IDX ||
 			  prog->relocs[i].kind == BF_RELOC_RECENT_TAB) &&
 			 prog->relocs[i].map < prog->n_recent)

@@ -14,8 +14,12 @@
  * the rate. The bucket starts full at the first packet (nft_limit_init()
  * fills it when the rule is loaded: the same, as it cannot overflow).
  */
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <stddef.h>
+#include <string.h>
+
+#include "bpfilter/log.h"
 
 #include "cgen/m_nftlimit.h"
 #include "cgen/pctx.h"
@@ -74,7 +78,10 @@ void bf_nftm_limit_emit(struct bf_emit *e, uint32_t state_off,
 		return;
 	}
 	/* r6 = the slot, r7 = now, r8 = the time accumulated */
-	bf_emit_state_addr(e, BF_R6, state_off);
+	if (l->bucket)
+		bf_emit_nftbucket_addr(e, BF_R6, 16u * (l->bucket - 1u));
+	else
+		bf_emit_state_addr(e, BF_R6, state_off);
 	bf_emit(e, I_HELPER(BPF_FUNC_ktime_get_ns));
 	bf_emit(e, I_MOV64_REG(BF_R7, BF_R0));
 	bf_emit(e, I_LDX(BPF_DW, BF_R1, BF_R6, 0));
@@ -139,6 +146,34 @@ void bf_nftm_limit_emit(struct bf_emit *e, uint32_t state_off,
 	bf_label_bind(e, done);
 	/* r4: within the rate; `over` matches the others (NFT_LIMIT_F_INV) */
 	bf_emit_jmp_imm(e, l->over ? BPF_JNE : BPF_JEQ, BF_R4, 0, fail);
+}
+
+uint32_t bf_nftm_buckets_size(const struct bf_program *prog)
+{
+	uint32_t size = 0;
+
+	for (size_t i = 0; i < prog->n_relocs; i++) {
+		size_t idx = prog->relocs[i].idx;
+
+		if (prog->relocs[i].kind == BF_RELOC_NFTBUCKET &&
+		    idx + 1 < prog->n_insns &&
+		    (uint32_t)prog->insns[idx + 1].imm + 16 > size)
+			size = (uint32_t)prog->insns[idx + 1].imm + 16;
+	}
+	return size;
+}
+
+int bf_nftm_buckets_create(uint32_t size)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bf_nftbucket",
+				sizeof(uint32_t), size, 1, NULL);
+
+	if (fd < 0) {
+		fd = -errno;
+		bf_err("cannot create the nft limit buckets' map: %s",
+		       strerror(-fd));
+	}
+	return fd;
 }
 
 /* nft_payload_fast_eval() (nf_tables_core.c; `th sport|dport` are

@@ -34,10 +34,12 @@ enum mres {
 };
 
 /* nft limit buckets (cgen/m_nftlimit.c): one per match and hook, as each
- * hook has its own program and state map */
+ * hook has its own program and state map, but a shared one (shared > 0:
+ * m->u.nft_limit.bucket) is one for every match naming it */
 struct bucket {
 	const struct bf_match *m;
 	enum bf_hook hook;
+	uint32_t shared;
 	uint64_t last, tokens; /* statistic nth: tokens is the count */
 	bool init;
 };
@@ -210,10 +212,14 @@ static bool known(const struct bf_eval_pkt *p, uint32_t bits)
 static struct bucket *bucket_get(struct bf_eval_state *st,
 				 const struct bf_match *m, enum bf_hook hook)
 {
+	uint32_t shared =
+		m->type == BF_MATCH_NFT_LIMIT ? m->u.nft_limit.bucket : 0;
 	struct bucket *b;
 
 	for (size_t i = 0; i < st->n; i++) {
-		if (st->b[i].m == m && st->b[i].hook == hook)
+		if (shared ? st->b[i].shared == shared :
+			     (st->b[i].m == m && st->b[i].hook == hook &&
+			      !st->b[i].shared))
 			return &st->b[i];
 	}
 	if (st->n == st->cap) {
@@ -229,6 +235,7 @@ static struct bucket *bucket_get(struct bf_eval_state *st,
 	memset(b, 0, sizeof(*b));
 	b->m = m;
 	b->hook = hook;
+	b->shared = shared;
 	return b;
 }
 

@@ -28,6 +28,7 @@
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
 #include "cgen/m_hashlimit.h"
+#include "cgen/m_nftlimit.h"
 #include "cgen/m_recent.h"
 #include "check/check.h"
 #include "load/ct.h"
@@ -454,15 +455,31 @@ static int load_programs(struct bf_point *pts, size_t n, int counters_fd,
 			 bool verbose)
 {
 	_cleanup_free_ char *log = malloc(VERIFIER_LOG_SIZE);
+	_cleanup_close_ int buckets_fd = -1;
+	uint32_t buckets = 0;
 
 	if (!log)
 		return -ENOMEM;
+	/* nft limit buckets shared by the slot's programs (one per nft
+	 * statement, cgen/m_nftlimit.h); the programs hold the map */
+	for (size_t i = 0; i < n; i++)
+		if (bf_nftm_buckets_size(pts[i].prog) > buckets)
+			buckets = bf_nftm_buckets_size(pts[i].prog);
+	if (buckets) {
+		buckets_fd = bf_nftm_buckets_create(buckets);
+		if (buckets_fd < 0)
+			return buckets_fd;
+	}
 	for (size_t i = 0; i < n; i++) {
 		int fd;
+
+		if (buckets)
+			pts[i].prog->nftbucket_fd = &buckets_fd;
 
 		log[0] = '\0';
 		fd = bf_program_load(pts[i].prog, counters_fd, log,
 				     VERIFIER_LOG_SIZE);
+		pts[i].prog->nftbucket_fd = NULL;
 		if (fd < 0) {
 			bf_err("the kernel refused program %s (%s): %s%s",
 			       pts[i].prog->name, pts[i].key, strerror(-fd),

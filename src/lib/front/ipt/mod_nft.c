@@ -7,10 +7,11 @@
  * refuses them.
  *
  *   -m nftlimit --nft-rate N --nft-unit S [--nft-burst B] [--nft-bytes]
- *               [--nft-over]
+ *               [--nft-over] [--nft-bucket ID]
  *       BF_MATCH_NFT_LIMIT: nft's `limit rate [over] N/unit [burst B]`
  *       (NFTA_LIMIT_RATE, _UNIT in seconds, _BURST, NFT_LIMIT_PKT_BYTES,
- *       NFT_LIMIT_F_INV);
+ *       NFT_LIMIT_F_INV); --nft-bucket 1..65535: the bucket the rules of
+ *       the slot naming ID share (one nft statement in several programs);
  *   -m th [!] --th-sport P[:Q] | [!] --th-dport P[:Q]
  *       BF_MATCH_TH_SPORT / BF_MATCH_TH_DPORT: nft's `th sport|dport`,
  *       one port option per instance (one IR match each);
@@ -40,7 +41,8 @@ enum {
 	NL_UNIT,
 	NL_BURST,
 	NL_BYTES,
-	NL_OVER
+	NL_OVER,
+	NL_BUCKET
 };
 
 const struct ipt_modopt ipt_nftlimit_opts[] = {
@@ -49,6 +51,7 @@ const struct ipt_modopt ipt_nftlimit_opts[] = {
 	{ "nft-burst", 1, NL_BURST, true, true },
 	{ "nft-bytes", 0, NL_BYTES, true, true },
 	{ "nft-over", 0, NL_OVER, true, true },
+	{ "nft-bucket", 1, NL_BUCKET, true, true },
 	{ NULL },
 };
 
@@ -77,8 +80,11 @@ int ipt_nftlimit_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 	case NL_RATE:
 	case NL_UNIT:
 	case NL_BURST:
+	case NL_BUCKET:
 		if (!ipt_strtoui(arg, opt->id == NL_BURST ? 0 : 1,
-				 opt->id == NL_BURST ? UINT32_MAX : UINT64_MAX,
+				 opt->id == NL_BURST	? UINT32_MAX :
+				 opt->id == NL_BUCKET ? UINT16_MAX :
+							UINT64_MAX,
 				 10, &v)) {
 			ipt_err(ctx, "nftlimit: bad value for \"--%s\": \"%s\"",
 				opt->name, arg);
@@ -88,6 +94,8 @@ int ipt_nftlimit_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 			l->rate = v;
 		else if (opt->id == NL_UNIT)
 			l->unit = v;
+		else if (opt->id == NL_BUCKET)
+			l->bucket = (uint16_t)v;
 		else
 			l->burst = (uint32_t)v;
 		return 0;
@@ -136,6 +144,8 @@ void ipt_nftlimit_print(FILE *out, const struct bf_rule *rule,
 		fputs(" --nft-bytes", out);
 	if (l->over)
 		fputs(" --nft-over", out);
+	if (l->bucket)
+		fprintf(out, " --nft-bucket %u", (unsigned int)l->bucket);
 }
 
 enum {

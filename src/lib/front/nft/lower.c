@@ -62,6 +62,13 @@ struct lctx {
 	long cont;
 	struct nft_cont *conts;
 	size_t n_conts;
+	/* limit statements lowered into several programs: the bucket they
+	 * share is bucket0 + their index + 1 (lower_limit()); lim_shared:
+	 * the rule being lowered has such a statement */
+	const struct bf_nft_stmt **lims;
+	size_t n_lims;
+	uint32_t bucket0;
+	bool lim_shared;
 };
 
 /* A base chain that can accept and that another base chain follows on
@@ -616,6 +623,29 @@ static int lower_limit(struct lctx *c, struct bf_rule *r,
 		m.u.nft_limit.burst = 5; /* nft_limit_init()'s default */
 	m.u.nft_limit.bytes = s->u.limit.bytes;
 	m.u.nft_limit.over = s->u.limit.over;
+	if (c->lim_shared) {
+		/* one bucket for all the programs it is lowered into */
+		size_t k = 0;
+
+		while (k < c->n_lims && c->lims[k] != s)
+			k++;
+		if (k == c->n_lims) {
+			const struct bf_nft_stmt **n;
+
+			if (c->bucket0 + k + 1 > UINT16_MAX) {
+				REFUSE(c, &s->loc,
+				       "more than %u limits shared by several programs",
+				       UINT16_MAX);
+				return -EOPNOTSUPP;
+			}
+			n = realloc(c->lims, (k + 1) * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			c->lims = n;
+			c->lims[c->n_lims++] = s;
+		}
+		m.u.nft_limit.bucket = (uint16_t)(c->bucket0 + k + 1);
+	}
 	if (s->u.limit.burst > UINT32_MAX ||
 	    bf_nft_limit_bucket(&m.u.nft_limit, &max, &cost)) {
 		/* NFTA_LIMIT_BURST is 32 bits; nft_limit_init() refuses
@@ -1914,40 +1944,31 @@ static bool reaches_chain(const struct bf_nft_table *t,
 	return false;
 }
 
-/* nft keeps one bucket per limit statement; the IR gets one per program
- * it is compiled into: a rule lowered for both families (an inet rule
- * that does not select one), or a chain that several base chains reach
- * (programs of several hooks or slots), would split it. Refused there
- * (reported once). */
+/* nft keeps one bucket per limit statement (nft_limit_init()); the IR
+ * gives each program its own: a rule lowered for both families (an inet
+ * rule that does not select one), or in a chain that several base chains
+ * reach (programs of several hooks), has its limits use a bucket shared
+ * by every program of the slot instead (BF_MATCH_NFT_LIMIT's bucket,
+ * cgen/m_nftlimit.h). */
 static bool limit_shared(struct lctx *c, const struct bf_nft_rule *rule)
 {
-	const struct bf_nft_stmt *lim = NULL;
 	unsigned int fams = rule_families(rule) & c->table_fams;
+	bool lim = false;
 	int bases = 0;
 
 	for (size_t i = 0; i < rule->n_stmts && !lim; i++)
-		if (rule->stmts[i].kind == BF_NFT_S_LIMIT)
-			lim = &rule->stmts[i];
+		lim = rule->stmts[i].kind == BF_NFT_S_LIMIT;
 	if (!lim)
 		return false;
-	if (fams == 3) {
-		REFUSE(c, &lim->loc,
-		       "limit in a rule for both IPv4 and IPv6 (one bucket in nft, one per family in the IR: select a family, e.g. meta nfproto ipv4)");
+	if (fams == 3)
 		return true;
-	}
 	for (size_t i = 0; c->cur_chain && i < c->table->n_chains; i++) {
 		const struct bf_nft_chain *b = &c->table->chains[i];
 		if (b->hook != BF_NFT_HOOK_NONE &&
 		    reaches_chain(c->table, b, c->cur_chain, 0))
 			bases++;
 	}
-	if (bases > 1) {
-		REFUSE(c, &lim->loc,
-		       "limit in a chain that %d base chains reach (one bucket in nft, one per program in the IR)",
-		       bases);
-		return true;
-	}
-	return false;
+	return bases > 1;
 }
 
 static int lower_rule(struct lctx *c, const char *ch,
@@ -1960,8 +1981,7 @@ static int lower_rule(struct lctx *c, const char *ch,
 
 	if (!(rule_families(rule) & (1u << fam)))
 		return 0;
-	if (limit_shared(c, rule))
-		return -EOPNOTSUPP;
+	c->lim_shared = limit_shared(c, rule);
 	for (size_t i = 0; i < rule->n_stmts; i++) {
 		const struct bf_nft_stmt *s = &rule->stmts[i];
 		const struct bf_nft_expr *rhs;
@@ -2291,6 +2311,18 @@ static int lower(const struct bf_nft *nft, struct bf_ruleset *rs, bool map_sets)
 
 	if (lower_bases(&c, &bases, &n_bases))
 		c.oom = true;
+	/* shared limit buckets after the ones the IR has */
+	for (size_t i = 0; i < rs->n_chains; i++)
+		for (size_t j = 0; j < rs->chains[i].n_rules; j++) {
+			const struct bf_rule *r = &rs->chains[i].rules[j];
+
+			for (size_t k = 0; k < r->n_matches; k++)
+				if (r->matches[k].type == BF_MATCH_NFT_LIMIT &&
+				    r->matches[k].u.nft_limit.bucket >
+					    c.bucket0)
+					c.bucket0 = r->matches[k]
+							    .u.nft_limit.bucket;
+		}
 	for (size_t ti = 0; ti < nft->n_tables && !c.oom; ti++) {
 		const struct bf_nft_table *t = &nft->tables[ti];
 		bool fams[BF_FAMILY_COUNT] = { false, false };
@@ -2416,6 +2448,7 @@ static int lower(const struct bf_nft *nft, struct bf_ruleset *rs, bool map_sets)
 	free(bases);
 	free(c.names);
 	free(c.conts);
+	free(c.lims);
 	if (c.oom)
 		return -ENOMEM;
 	ret = nft_errs_ret(&c.errs);

@@ -213,6 +213,96 @@ void bf_nft_targets_free(struct bf_nft_target **tgs, size_t n)
 	*tgs = NULL;
 }
 
+/* nft keeps one bucket per limit statement; bpfilter shares one between
+ * the programs of a slot only (cgen/m_nftlimit.h). A chain reaches the
+ * slots of the base chains that reach it (itself included): one per
+ * priority (nf), one per device (netdev: tc or xdp). A limit in a chain
+ * of several slots is refused, naming two of them. */
+struct slot_key {
+	bool set;
+	int prio;
+	const char *dev; /* netdev, else NULL */
+};
+
+static bool same_slot(const struct slot_key *a, const struct slot_key *b)
+{
+	return a->dev ? b->dev && !strcmp(a->dev, b->dev) :
+			!b->dev && a->prio == b->prio;
+}
+
+static void slot_name(const struct slot_key *k, char *buf, size_t size)
+{
+	if (k->dev)
+		snprintf(buf, size, "device %s", k->dev);
+	else
+		snprintf(buf, size, "priority %d", k->prio);
+}
+
+static void refuse_limits(const struct bf_nft_chain *c,
+			  const struct slot_key *a, const struct slot_key *b,
+			  struct nft_errs *errs)
+{
+	char na[BF_IFNAMSIZ + 16], nb[BF_IFNAMSIZ + 16];
+
+	slot_name(a, na, sizeof(na));
+	slot_name(b, nb, sizeof(nb));
+	for (size_t k = 0; k < c->n_rules; k++)
+		for (size_t j = 0; j < c->rules[k].n_stmts; j++)
+			if (c->rules[k].stmts[j].kind == BF_NFT_S_LIMIT)
+				nft_unsupported(
+					errs, &c->rules[k].stmts[j].loc,
+					"limit in chain %s, which base chains of two slots reach (%s, %s): one bucket per slot, nft has one",
+					c->name, na, nb);
+}
+
+static int limit_across_slots(const struct bf_nft_table *t,
+			      struct nft_errs *errs)
+{
+	_cleanup_free_ struct slot_key *key = NULL;
+	_cleanup_free_ bool *done = NULL;
+	bool netdev = t->family == BF_NFT_FAMILY_NETDEV;
+
+	if (!netdev && !is_ipt_family(t->family))
+		return 0;
+	key = calloc(t->n_chains + 1, sizeof(*key));
+	done = calloc(t->n_chains + 1, sizeof(*done));
+	if (!key || !done)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_chains; i++) {
+		const struct bf_nft_chain *b = &t->chains[i];
+		_cleanup_free_ bool *mark = NULL;
+		size_t n_keys = netdev ? n_devs(b) : 1;
+
+		if (b->hook == BF_NFT_HOOK_NONE ||
+		    (!netdev && nft_kernel_base(t, b)))
+			continue;
+		mark = calloc(t->n_chains + 1, sizeof(*mark));
+		if (!mark)
+			return -ENOMEM;
+		mark[i] = true;
+		mark_reach(t, b, mark, 0);
+		for (size_t d = 0; d < n_keys; d++) {
+			struct slot_key k = { .set = true, .prio = b->priority,
+					      .dev = netdev ? dev_at(b, d) :
+							      NULL };
+
+			for (size_t x = 0; x < t->n_chains; x++) {
+				if (!mark[x] || done[x])
+					continue;
+				if (!key[x].set) {
+					key[x] = k;
+					continue;
+				}
+				if (same_slot(&key[x], &k))
+					continue;
+				refuse_limits(&t->chains[x], &key[x], &k, errs);
+				done[x] = true; /* reported once */
+			}
+		}
+	}
+	return 0;
+}
+
 int bf_nft_targets(const struct bf_nft *nft, bool xdp,
 		   struct bf_nft_target **out, size_t *n_out)
 {
@@ -285,6 +375,8 @@ int bf_nft_targets(const struct bf_nft *nft, bool xdp,
 		if (!r && tg->priority) /* place.c */
 			tg->points = nft_target_points(&tg->view, tg->priority);
 	}
+	for (size_t ti = 0; ti < nft->n_tables && !r; ti++)
+		r = limit_across_slots(&nft->tables[ti], &errs);
 	for (size_t ti = 0; ti < nft->n_tables && !r; ti++) {
 		const struct bf_nft_table *t = &nft->tables[ti];
 		if (t->family != BF_NFT_FAMILY_NETDEV)

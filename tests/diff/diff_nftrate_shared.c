@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Differential timing test of nft limit statements that bpfilter lowers
+ * into several places, where nft keeps ONE bucket per statement
+ * (nft_limit_init() allocates it with the expression): the method of
+ * diff_nftrate.c (the same nft ruleset in the kernel's nftables and in
+ * bpfilter, UDP probes to both at once, bursts compared by the number
+ * passed: the first equal, later ones within 1, the totals within 2).
+ *  - dport 1004, an inet rule for both families (lowered into the IPv4
+ *    and the IPv6 program, cgen/m_nftlimit.h's shared bucket): 10/second
+ *    burst 4, bursts of interleaved IPv4 and IPv6 probes. One bucket:
+ *    4 of the first burst pass in all, whatever their family (two
+ *    buckets would pass 4 of each).
+ *  - dport 1005, a chain two input base chains (both priority 10: one
+ *    slot) jump to: a probe the first accepts reaches the second and
+ *    takes a second token of the same bucket. 10/second burst 6: 3 of
+ *    the first burst pass. (Base chains of two priorities are two slots:
+ *    a limit they both reach is refused.)
+ * The kernel's first-burst counts are asserted too (a check of the test
+ * itself).
+ */
+#include "bftest.h"
+#include "diff_burst.h"
+
+static const char rules[] =
+	"table inet r {\n"
+	"\tchain input {\n"
+	"\t\ttype filter hook input priority 0; policy accept;\n"
+	"\t\tudp dport 1004 limit rate 10/second burst 4 packets accept\n"
+	"\t\tudp dport 1004 drop\n"
+	"\t}\n"
+	"}\n"
+	"table ip s {\n"
+	"\tchain a {\n"
+	"\t\ttype filter hook input priority 10; policy accept;\n"
+	"\t\tudp dport 1005 jump lim\n"
+	"\t}\n"
+	"\tchain b {\n"
+	"\t\ttype filter hook input priority 10; policy accept;\n"
+	"\t\tudp dport 1005 jump lim\n"
+	"\t}\n"
+	"\tchain lim {\n"
+	"\t\tlimit rate 10/second burst 6 packets accept\n"
+	"\t\tdrop\n"
+	"\t}\n"
+	"}\n";
+
+static char path[64];
+
+static void remove_file(void)
+{
+	if (path[0])
+		unlink(path);
+}
+
+#define NB 4
+static const int gap_ms[NB] = { 0, 150, 400, 120 };
+
+/* Bursts of n probes to dport, gap_ms[] apart, from src4 (even probes)
+ * and src6 (odd ones, when set); pass[side][burst]. */
+static void bursts(struct drun *r, const char *src4, const char *dst4,
+		   const char *src6, const char *dst6, uint16_t dport, int n,
+		   int pass[2][NB])
+{
+	uint32_t first[NB], last[NB];
+
+	for (int b = 0; b < NB; b++) {
+		usleep((useconds_t)gap_ms[b] * 1000);
+		first[b] = r->next_id + 1;
+		for (int i = 0; i < n; i++) {
+			if (src6 && (i & 1))
+				drun_send(r, src6, dst6, dport);
+			else
+				drun_send(r, src4, dst4, dport);
+		}
+		last[b] = r->next_id;
+	}
+	drun_collect(r, 100);
+	for (int b = 0; b < NB; b++) {
+		pass[0][b] = pass[1][b] = 0;
+		for (uint32_t id = first[b]; id <= last[b]; id++)
+			for (int s = 0; s < 2; s++)
+				pass[s][b] += r->seen[s][id];
+	}
+}
+
+/* Compare the counts; returns the mismatches. */
+static int compare(const char *what, int n, int pass[2][NB])
+{
+	int bad = 0, tot[2] = { 0, 0 };
+
+	for (int b = 0; b < NB; b++) {
+		printf("  %s burst %d (after %d ms): nftables %d, bpfilter %d "
+		       "of %d\n",
+		       what, b, gap_ms[b], pass[0][b], pass[1][b], n);
+		for (int s = 0; s < 2; s++)
+			tot[s] += pass[s][b];
+		if (b == 0 ? pass[0][b] != pass[1][b] :
+			     abs(pass[0][b] - pass[1][b]) > 1) {
+			printf("  MISMATCH %s burst %d\n", what, b);
+			bad++;
+		}
+	}
+	if (abs(tot[0] - tot[1]) > 2) {
+		printf("  MISMATCH %s totals: %d vs %d\n", what, tot[0],
+		       tot[1]);
+		bad++;
+	}
+	return bad;
+}
+
+static void test_nft_rate_shared(void **state)
+{
+	static struct drun r;
+	struct dtopo t = { .n_if = 1 };
+	int bad = 0, pass[2][NB];
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	if (bft_sh("command -v nft >/dev/null"))
+		skip();
+	dnet_init();
+	dnet_cleanup_hook = remove_file;
+	snprintf(t.name[0], sizeof(t.name[0]), "eth0");
+	drun_write_rules(path, sizeof(path), "/tmp/bfnftshr-%d.nft", rules);
+
+	assert_int_equal(dnet_side_create(&r.sd[0], "nft", &t, false), 0);
+	assert_int_equal(dnet_side_create(&r.sd[1], "bpfilter", &t, false), 0);
+	assert_int_equal(
+		dnet_sh("ip netns exec %s nft -f %s", r.sd[0].ns_r, path), 0);
+	assert_int_equal(dnet_sh("ip netns exec %s %s apply --format nft %s",
+				 r.sd[1].ns_r, bf_verify_bin(), path),
+			 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(
+			dnet_raw_in(&r.sd[i], BF_FAMILY_INET4, IPPROTO_UDP), 0);
+		assert_int_equal(
+			dnet_raw_in(&r.sd[i], BF_FAMILY_INET6, IPPROTO_UDP), 0);
+		assert_int_equal(dnet_side_wait(&r.sd[i], &t), 0);
+	}
+	usleep(200 * 1000);
+	drun_collect(&r, 50); /* nothing of ours yet: drain */
+
+	bursts(&r, "192.0.2.30", "198.51.100.1", "2001:db8:1::30",
+	       "2001:db8:ff::1", 1004, 12, pass);
+	bad += compare("inet 10/second burst 4, IPv4 and IPv6", 12, pass);
+	assert_int_equal(pass[0][0], 4); /* one bucket for both families */
+
+	bursts(&r, "192.0.2.31", "198.51.100.1", NULL, NULL, 1005, 10, pass);
+	bad += compare("two base chains, 10/second burst 6", 10, pass);
+	assert_int_equal(pass[0][0], 3); /* two tokens a probe */
+
+	printf("  %u probes, %d mismatches\n", r.next_id, bad);
+	dnet_side_destroy(&r.sd[1]);
+	dnet_side_destroy(&r.sd[0]);
+	remove_file();
+	assert_int_equal(bad, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nft_rate_shared),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
