@@ -1497,6 +1497,23 @@ static void print_proto_port(FILE *out, const uint8_t *k)
 	fprintf(out, "%u", port);
 }
 
+bool bf_set_print_num_key(FILE *out, enum bf_set_dim_type type,
+			  const uint8_t *k)
+{
+	switch (type) {
+	case BF_SET_DIM_MARK:
+		fprintf(out, "0x%08x",
+			(unsigned)k[0] << 24 | (unsigned)k[1] << 16 |
+				(unsigned)k[2] << 8 | k[3]);
+		return true;
+	case BF_SET_DIM_PROTO:
+		fprintf(out, "%u", k[0]);
+		return true;
+	default:
+		return false;
+	}
+}
+
 void bf_ipset_print_elem(FILE *out, const struct bf_set *set,
 			 const struct bf_set_elem *e, bool opts)
 {
@@ -1543,16 +1560,9 @@ void bf_ipset_print_elem(FILE *out, const struct bf_set *set,
 				fputc('*', out);
 			break;
 		}
-		case BF_SET_DIM_MARK:
-			fprintf(out, "0x%08x",
-				(unsigned)k[0] << 24 | (unsigned)k[1] << 16 |
-					(unsigned)k[2] << 8 | k[3]);
-			break;
-		case BF_SET_DIM_PROTO:
-			fprintf(out, "%u", k[0]);
-			break;
 		default:
-			fputs("?", out);
+			if (!bf_set_print_num_key(out, d->type, k))
+				fputs("?", out);
 		}
 	}
 	if (!opts)

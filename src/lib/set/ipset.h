@@ -48,6 +48,12 @@ void bf_ipset_print(FILE *out, const struct bf_ruleset *rs);
  * network namespace and parse its output into rs->sets. */
 int bf_ipset_from_kernel(struct bf_ruleset *rs);
 
+/* A key of a mark (`0x00000001`) or protocol number (`6`) dimension at k,
+ * as both ipset and nft write it; false (nothing printed) for another
+ * type. */
+bool bf_set_print_num_key(FILE *out, enum bf_set_dim_type type,
+			  const uint8_t *k);
+
 /* An nft verdict map with chains (bf_set.nft_jmap): the verdict of
  * element data as nft writes it (`jump CHAIN`), and back from the
  * option value of nft-verdict (`accept`, `jump:CHAIN`; errors logged). */

@@ -188,22 +188,27 @@ void bf_set_nft_key_print(FILE *out, const struct bf_set *set,
 			fputc('"', out);
 			break;
 		}
-		case BF_SET_DIM_MARK:
-			fprintf(out, "0x%08x",
-				(unsigned)k[0] << 24 | (unsigned)k[1] << 16 |
-					(unsigned)k[2] << 8 | k[3]);
-			break;
-		case BF_SET_DIM_PROTO:
-			fprintf(out, "%u", k[0]);
-			break;
 		case BF_SET_DIM_ADDR:
 			inet_ntop(set->dims[i].width == 16 ? AF_INET6 : AF_INET,
 				  k, buf, sizeof(buf));
 			fputs(buf, out);
 			break;
 		default:
-			fputs("?", out);
+			if (!bf_set_print_num_key(out, set->dims[i].type, k))
+				fputs("?", out);
 		}
+	}
+}
+
+void bf_set_nft_exact_print(FILE *out, const struct bf_set *set,
+			    const struct bf_set_elem *e)
+{
+	bf_set_nft_key_print(out, set, e);
+	if (set->nft_jmap) {
+		fputs(" : ", out);
+		bf_set_jmap_print_verdict(out, set, e->data);
+	} else if (set->nft_vmap) {
+		fputs(e->nomatch ? " : drop" : " : accept", out);
 	}
 }
 
@@ -211,13 +216,7 @@ void bf_set_nft_elem_print(FILE *out, const struct bf_set *set,
 			   const struct bf_set_elem *e)
 {
 	if (bf_set_nft_exact(set)) {
-		bf_set_nft_key_print(out, set, e);
-		if (set->nft_jmap) {
-			fputs(" : ", out);
-			bf_set_jmap_print_verdict(out, set, e->data);
-		} else if (set->nft_vmap) {
-			fputs(e->nomatch ? " : drop" : " : accept", out);
-		}
+		bf_set_nft_exact_print(out, set, e);
 		return;
 	}
 	char *text = NULL, *p;

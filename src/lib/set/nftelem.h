@@ -44,4 +44,9 @@ bool bf_set_nft_exact(const struct bf_set *set);
 void bf_set_nft_key_print(FILE *out, const struct bf_set *set,
 			  const struct bf_set_elem *e);
 
+/* The element as nft writes it in such a set: its key, then its value in
+ * a verdict map (` : accept`, ` : jump CHAIN`). */
+void bf_set_nft_exact_print(FILE *out, const struct bf_set *set,
+			    const struct bf_set_elem *e);
+
 #endif /* BPFILTER_SET_NFTELEM_H */

@@ -1172,13 +1172,7 @@ static int print_exact_decl(FILE *out, const struct bf_set *set)
 			return -EOPNOTSUPP;
 		}
 		fputs(i ? ", " : "\t\telements = { ", out);
-		bf_set_nft_key_print(out, set, e);
-		if (set->nft_jmap) {
-			fputs(" : ", out);
-			bf_set_jmap_print_verdict(out, set, e->data);
-		} else if (set->nft_vmap) {
-			fputs(e->nomatch ? " : drop" : " : accept", out);
-		}
+		bf_set_nft_exact_print(out, set, e);
 	}
 	if (set->n_elems)
 		fputs(" }\n", out);
