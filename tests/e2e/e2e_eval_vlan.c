@@ -23,27 +23,8 @@
 #include "bpfilter/eval.h"
 #include "bpfilter/front_ipt.h"
 #include "load/link.h"
+#include "../prog/eval_util.h"
 #include "../prog/prog_util.h"
-
-static uint64_t rng;
-
-static uint32_t rnd(void)
-{
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return (uint32_t)((rng * 2685821657736338717ull) >> 32);
-}
-
-static uint32_t below(uint32_t n)
-{
-	return n ? rnd() % n : 0;
-}
-
-static bool chance(int pct)
-{
-	return below(100) < (uint32_t)pct;
-}
 
 static const uint8_t macs[][6] = {
 	{ 0x02, 0, 0, 0, 0x0b, 0x01 },

@@ -37,33 +37,9 @@
 
 #include "bpfilter/eval.h"
 #include "bpfilter/front_ipt.h"
+#include "eval_util.h"
 #include "prog_util.h"
 
-static uint64_t rng;
-
-static uint32_t rnd(void)
-{
-	/* xorshift64* */
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return (uint32_t)((rng * 2685821657736338717ull) >> 32);
-}
-
-static uint32_t below(uint32_t n)
-{
-	return n ? rnd() % n : 0;
-}
-
-static bool chance(int pct)
-{
-	return below(100) < (uint32_t)pct;
-}
-
-static const char *const v4_addrs[] = { "192.0.2.1", "192.0.2.7",
-					"198.51.100.7", "203.0.113.200" };
-static const char *const v6_addrs[] = { "2001:db8::1", "2001:db8::7",
-					"2001:db8:1::7", "2001:db8:ff::1" };
 static const uint16_t ports[] = { 0, 22, 53, 80, 1024, 0x4500, 65535 };
 static const uint8_t macs[][6] = {
 	{ 0x02, 0, 0, 0, 0, 0 },
@@ -263,7 +239,7 @@ static void random_rule(struct bf_rule *r, const struct where *w,
 	memset(r, 0, sizeof(*r));
 	r->family = w->fam;
 	if (chance(20)) {
-		const char *a = v6 ? v6_addrs[below(4)] : v4_addrs[below(4)];
+		const char *a = pick_addr(v6);
 
 		m = pu_addr(chance(50) ? BF_MATCH_SADDR : BF_MATCH_DADDR, a,
 			    v6 ? 64 : 24, chance(25));
@@ -545,8 +521,8 @@ static struct pu_pkt random_packet(enum bf_family fam)
 
 	memset(&s, 0, sizeof(s));
 	s.fam = fam;
-	s.src = v6 ? v6_addrs[below(4)] : v4_addrs[below(4)];
-	s.dst = v6 ? v6_addrs[below(4)] : v4_addrs[below(4)];
+	s.src = pick_addr(v6);
+	s.dst = pick_addr(v6);
 	s.proto = v6 ? v6p[below(ARRAY_SIZE(v6p))] : v4p[below(4)];
 	s.sport = pick_port();
 	s.dport = pick_port();

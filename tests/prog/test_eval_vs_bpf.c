@@ -17,41 +17,12 @@
 
 #include "bpfilter/eval.h"
 #include "bpfilter/front_ipt.h"
+#include "eval_util.h"
 #include "prog_util.h"
 
-static uint64_t rng_state;
-
-static uint32_t rnd(void)
-{
-	/* xorshift64* */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 2685821657736338717ull) >> 32);
-}
-
-static uint32_t below(uint32_t n)
-{
-	return n ? rnd() % n : 0;
-}
-
-static bool chance(int pct)
-{
-	return below(100) < (uint32_t)pct;
-}
-
-static const char *const v4_addrs[] = { "192.0.2.1", "192.0.2.7",
-					"198.51.100.7", "203.0.113.200" };
-static const char *const v6_addrs[] = { "2001:db8::1", "2001:db8::7",
-					"2001:db8:1::7", "2001:db8:ff::1" };
 static const uint16_t port_pool[] = { 0, 22, 53, 80, 1024, 1234, 65535 };
 
 static bool no_mark; /* XDP has no skb->mark */
-
-static const char *pick_addr(bool v6)
-{
-	return v6 ? v6_addrs[below(4)] : v4_addrs[below(4)];
-}
 
 static uint16_t pick_port(void)
 {
@@ -458,7 +429,7 @@ static void test_random(void **state)
 	BFT_REQUIRE_KERNEL();
 	print_message("seed %" PRIu64 " (BF_EVAL_SEED=%" PRIu64 " to repeat)\n",
 		      seed, seed);
-	rng_state = seed ? seed : 1;
+	rng = seed ? seed : 1;
 	for (unsigned int i = 0; i < n_rs && failures < 5; i++) {
 		enum bf_family fam = (enum bf_family)(i % 2);
 		/* netfilter mostly; tc ingress/egress and XDP too */
