@@ -23,7 +23,7 @@
  * A ruleset `bpfilter apply` spreads over several slots (netdev tables,
  * base chains at several priorities; multichain-*.nft, netdev-*.nft) is
  * applied by the bpfilter side as the nft file it is, and probed with
- * the IR of all its slots (probe_ir()); BF_DIFF_NFT_OTHER=legacy does not
+ * the IR of all its slots (bf_verify_nft_probe_ir()); BF_DIFF_NFT_OTHER=legacy does not
  * apply to those.
  *
  * Environment: BF_DIFF_FILTER (only rulesets whose name contains it),
@@ -201,136 +201,6 @@ static void check_import(const struct ncase *c, const char *ref,
 	printf("%s: import (nft -j list ruleset) gives the same IR\n", c->name);
 }
 
-/*
- * A ruleset `bpfilter apply` spreads over several slots (netdev tables,
- * base chains at several priorities: doc/front-nft.md, "Mapping to
- * hooks"), which one IR cannot express: the bpfilter side applies the nft
- * file itself (`bpfilter apply -4 FILE`, the engine's nf side), so the IR
- * here only makes the probes. It is every target's IR in one ruleset
- * (user chains renamed "tK.N"), plus, per netdev device, a rule naming it
- * (`-i DEV`, no verdict) so that the scratch host has that interface.
- * 0, or the targets' refusal (reported through the log).
- */
-/* "tK.NAME" (K < 100) in buf[BF_CHAIN_NAME_MAX+1]; a NAME longer than
- * 20 bytes becomes its first 13 and a hash of all of it, so that names
- * alike in their first 20 bytes (Docker's filter-forward-out__docker0,
- * filter-forward-out__bridge1) stay apart. */
-static void tname(char *buf, size_t k, const char *name)
-{
-	char t[64];
-	uint32_t h = 2166136261u; /* FNV-1a */
-	int n;
-
-	for (const char *p = name; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	if (strlen(name) <= 20)
-		n = snprintf(t, sizeof(t), "t%u.%s", (unsigned int)(k % 100),
-			     name);
-	else
-		n = snprintf(t, sizeof(t), "t%u.%.13s.%06x",
-			     (unsigned int)(k % 100), name,
-			     (unsigned int)(h & 0xffffff));
-	memcpy(buf, t, (size_t)n + 1);
-}
-
-static int probe_ir(const struct bf_nft *nft, struct bf_ruleset **out)
-{
-	struct bf_nft_target *tgs = NULL;
-	struct bf_ruleset *m = NULL;
-	size_t n = 0;
-	int r;
-
-	*out = NULL;
-	r = bf_nft_targets(nft, false, &tgs, &n);
-	if (r)
-		return r;
-	if (n == 1 && tgs[0].kind == BF_NFT_TARGET_NF &&
-	    !bf_nft_has_kernel_part(nft)) {
-		bf_nft_targets_free(&tgs, n);
-		return -EOPNOTSUPP; /* one IR: bf_nft_lower()'s refusal */
-	}
-	m = bf_ruleset_new();
-	assert_non_null(m);
-	for (size_t k = 0; k < n && !r; k++) {
-		struct bf_ruleset *rs = bf_ruleset_new();
-		assert_non_null(rs);
-		r = bf_nft_lower_target(&tgs[k], rs, false);
-		for (size_t c = 0; !r && c < rs->n_chains; c++) {
-			const struct bf_chain *ch = &rs->chains[c];
-			char name[BF_CHAIN_NAME_MAX + 1];
-			tname(name, k, ch->name);
-			if (!ch->builtin)
-				assert_int_equal(bf_ruleset_add_chain(
-							 m, ch->family, name,
-							 ch->line, NULL),
-						 0);
-		}
-		for (size_t c = 0; !r && c < rs->n_chains; c++) {
-			const struct bf_chain *ch = &rs->chains[c];
-			struct bf_chain *mc;
-			char name[BF_CHAIN_NAME_MAX + 1];
-			tname(name, k, ch->name);
-			mc = ch->builtin ?
-				     bf_ruleset_builtin(m, ch->family,
-							ch->hook) :
-				     bf_ruleset_chain(m, ch->family, name);
-			assert_non_null(mc);
-			if (ch->builtin && ch->policy == BF_VERDICT_DROP)
-				mc->policy = BF_VERDICT_DROP;
-			for (size_t i = 0; i < ch->n_rules; i++) {
-				struct bf_rule ru = ch->rules[i];
-				ru.matches = NULL;
-				ru.n_matches = 0;
-				if (ru.file) /* rs and its file table go */
-					ru.file = bf_ruleset_intern_file(
-						m, ru.file);
-				for (size_t j = 0; j < ch->rules[i].n_matches;
-				     j++)
-					assert_int_equal(
-						bf_rule_add_match(
-							&ru,
-							&ch->rules[i]
-								 .matches[j]),
-						0);
-				if (ru.verdict.kind == BF_VERDICT_JUMP ||
-				    ru.verdict.kind == BF_VERDICT_GOTO) {
-					char t[BF_CHAIN_NAME_MAX + 1];
-					tname(t, k, ru.verdict.chain);
-					memcpy(ru.verdict.chain, t,
-					       sizeof(ru.verdict.chain));
-				}
-				assert_int_equal(bf_chain_add_rule(mc, &ru), 0);
-			}
-		}
-		m->families |= rs->families;
-		if (!r && tgs[k].kind != BF_NFT_TARGET_NF) {
-			for (int f = 0; f < BF_FAMILY_COUNT; f++) {
-				struct bf_rule ru = { .family = f };
-				struct bf_match x = { .type = BF_MATCH_IIFNAME };
-				snprintf(x.u.iface.name, sizeof(x.u.iface.name),
-					 "%s", tgs[k].ifname);
-				x.u.iface.cmp_len =
-					(uint8_t)(strlen(tgs[k].ifname) + 1);
-				assert_int_equal(bf_rule_add_match(&ru, &x), 0);
-				assert_int_equal(
-					bf_chain_add_rule(
-						bf_ruleset_builtin(
-							m, f, BF_HOOK_INPUT),
-						&ru),
-					0);
-			}
-		}
-		bf_ruleset_free(&rs);
-	}
-	bf_nft_targets_free(&tgs, n);
-	if (r) {
-		bf_ruleset_free(&m);
-		return r;
-	}
-	*out = m;
-	return 0;
-}
-
 static void run_case(void **state)
 {
 	struct ncase *c = *state;
@@ -363,7 +233,7 @@ static void run_case(void **state)
 		bf_ruleset_free(&rs);
 		msgs.len = 0;
 		msgs.buf[0] = '\0';
-		if (!probe_ir(nft, &rs)) {
+		if (!bf_verify_nft_probe_ir(nft, &rs)) {
 			multi = true;
 			r = 0;
 		} else if (!bf_nft_has_kernel_part(nft) || !msgs.len) {
