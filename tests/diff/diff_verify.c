@@ -20,20 +20,9 @@
 
 #include "bpfilter/helper.h"
 #include "bftest.h"
+#include "verifytest.h"
 
 static char tmp[] = "/tmp/bfverify-test-XXXXXX";
-
-static void require_bin(void)
-{
-	BFT_REQUIRE_KERNEL();
-	if (access(bft_bpfilter_bin(), X_OK) != 0) {
-		if (bft_require_kernel())
-			fail_msg("%s is not built (BF_BIN)",
-				 bft_bpfilter_bin());
-		print_message("SKIP: %s is not built\n", bft_bpfilter_bin());
-		skip();
-	}
-}
 
 static const char *ruleset(const char *name)
 {
@@ -44,25 +33,15 @@ static const char *ruleset(const char *name)
 	return path;
 }
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "we");
-
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
-}
-
 static void test_same(void **state)
 {
 	_cleanup_free_ char *out = NULL;
 	int r;
 
 	(void)state;
-	require_bin();
-	r = bft_sh_out(&out, "%s verify --random 50 %s 2>&1",
-		       bft_bpfilter_bin(), ruleset("basic.rules"));
-	printf("%s", out ? out : "");
+	bft_require_bin();
+	r = bft_sh_shown(&out, "%s verify --random 50 %s 2>&1",
+			 bft_bpfilter_bin(), ruleset("basic.rules"));
 	assert_int_equal(r, 0);
 	assert_non_null(strstr(out, "SAME "));
 	assert_null(strstr(out, "MISMATCH"));
@@ -78,23 +57,22 @@ static void test_mismatch(void **state)
 	int r;
 
 	(void)state;
-	require_bin();
+	bft_require_bin();
 	snprintf(mut, sizeof(mut), "%s/mut.rules", tmp);
-	write_file(mut, "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n"
-			":OUTPUT ACCEPT [0:0]\n"
-			"-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
-			"-A INPUT -p udp -j ACCEPT\nCOMMIT\n");
+	bft_write_file(mut, "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n"
+			    ":OUTPUT ACCEPT [0:0]\n"
+			    "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
+			    "-A INPUT -p udp -j ACCEPT\nCOMMIT\n");
 	snprintf(mut + strlen(mut) - 6, 8, ".orig");
-	write_file(mut,
-		   "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n"
-		   ":OUTPUT ACCEPT [0:0]\n"
-		   "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n");
-	r = bft_sh_out(&out,
-		       "BF_VERIFY_SIDES=legacy,legacy "
-		       "BF_VERIFY_AGAINST=%s/mut.rules %s verify --random 20 "
-		       "--max-print 2 %s 2>&1",
-		       tmp, bft_bpfilter_bin(), mut);
-	printf("%s", out ? out : "");
+	bft_write_file(mut,
+		       "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n"
+		       ":OUTPUT ACCEPT [0:0]\n"
+		       "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n");
+	r = bft_sh_shown(&out,
+			 "BF_VERIFY_SIDES=legacy,legacy "
+			 "BF_VERIFY_AGAINST=%s/mut.rules %s verify --random 20 "
+			 "--max-print 2 %s 2>&1",
+			 tmp, bft_bpfilter_bin(), mut);
 	assert_int_equal(r, 1);
 	assert_non_null(strstr(out, "MISMATCHES "));
 	/* the reference's deciding rule: the INPUT policy, line 2 */
@@ -112,13 +90,13 @@ static void test_refused(void **state)
 	int r;
 
 	(void)state;
-	require_bin();
+	bft_require_bin();
 	snprintf(path, sizeof(path), "%s/bad.rules", tmp);
-	write_file(path, "# comment\n*filter\n:INPUT ACCEPT [0:0]\n"
-			 ":FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
-			 "-A INPUT -m nosuchmodule --foo -j DROP\nCOMMIT\n");
-	r = bft_sh_out(&out, "%s verify %s 2>&1", bft_bpfilter_bin(), path);
-	printf("%s", out ? out : "");
+	bft_write_file(path,
+		       "# comment\n*filter\n:INPUT ACCEPT [0:0]\n"
+		       ":FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+		       "-A INPUT -m nosuchmodule --foo -j DROP\nCOMMIT\n");
+	r = bft_sh_shown(&out, "%s verify %s 2>&1", bft_bpfilter_bin(), path);
 	assert_int_equal(r, 3);
 	assert_non_null(strstr(out, "REFUSED "));
 	assert_non_null(strstr(out, "bad.rules:6:"));
@@ -131,10 +109,9 @@ static void test_hook_tc_refuses_forward(void **state)
 	int r;
 
 	(void)state;
-	require_bin();
-	r = bft_sh_out(&out, "%s verify --hook tc --random 0 %s 2>&1",
-		       bft_bpfilter_bin(), ruleset("basic.rules"));
-	printf("%s", out ? out : "");
+	bft_require_bin();
+	r = bft_sh_shown(&out, "%s verify --hook tc --random 0 %s 2>&1",
+			 bft_bpfilter_bin(), ruleset("basic.rules"));
 	assert_int_equal(r, 3);
 	assert_non_null(strstr(out, "basic.rules:18: ipv4 FORWARD rules"));
 }
@@ -169,7 +146,7 @@ static void test_report_corpus(void **state)
 	int r, i, inputs = 0, rows = 0, same = 0, whole = -1;
 
 	(void)state;
-	require_bin();
+	bft_require_bin();
 	if (!corpus) {
 		print_message("SKIP: no shared corpus (BF_CORPUS)\n");
 		skip();
@@ -196,9 +173,8 @@ static void test_report_corpus(void **state)
 	fclose(a);
 	assert_true(inputs > 0);
 
-	r = bft_sh_out(&out, "%s verify --report --random %s%s 2>/dev/null",
-		       bft_bpfilter_bin(), env ? env : "100", args);
-	printf("%s", out ? out : "");
+	r = bft_sh_shown(&out, "%s verify --report --random %s%s 2>/dev/null",
+			 bft_bpfilter_bin(), env ? env : "100", args);
 	assert_non_null(out);
 	/* 1: a mismatch; 4: a run failed; 0 or 3 (refusals) are fine */
 	assert_true(r == 0 || r == 3);

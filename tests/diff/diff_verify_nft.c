@@ -21,32 +21,17 @@
 
 #include "bftest.h"
 #include "bpfilter/helper.h"
+#include "verifytest.h"
 
 static char tmp[] = "/tmp/bfverify-nft-XXXXXX";
 
 static void require_bin(void)
 {
-	BFT_REQUIRE_KERNEL();
-	if (access(bft_bpfilter_bin(), X_OK) != 0) {
-		if (bft_require_kernel())
-			fail_msg("%s is not built (BF_BIN)",
-				 bft_bpfilter_bin());
-		print_message("SKIP: %s is not built\n", bft_bpfilter_bin());
-		skip();
-	}
+	bft_require_bin();
 	if (system("nft --version >/dev/null 2>&1") != 0) {
 		print_message("SKIP: no nft\n");
 		skip();
 	}
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "we");
-
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
 }
 
 static const char *const base =
@@ -69,10 +54,9 @@ static void test_same(void **state)
 	(void)state;
 	require_bin();
 	snprintf(path, sizeof(path), "%s/same.nft", tmp);
-	write_file(path, base);
-	r = bft_sh_out(&out, "%s verify --random 30 %s 2>&1",
-		       bft_bpfilter_bin(), path);
-	printf("%s", out ? out : "");
+	bft_write_file(path, base);
+	r = bft_sh_shown(&out, "%s verify --random 30 %s 2>&1",
+			 bft_bpfilter_bin(), path);
 	assert_int_equal(r, 0);
 	assert_non_null(strstr(out, "accepted by nftables"));
 	assert_non_null(strstr(out, "SAME "));
@@ -97,14 +81,13 @@ static void test_mismatch(void **state)
 	memcpy(at + strlen("dport 80 "), "drop  ", 6);
 	snprintf(path, sizeof(path), "%s/m.nft", tmp);
 	snprintf(other, sizeof(other), "%s/m-other.nft", tmp);
-	write_file(path, base);
-	write_file(other, changed);
+	bft_write_file(path, base);
+	bft_write_file(other, changed);
 	free(changed);
-	r = bft_sh_out(&out,
-		       "BF_VERIFY_AGAINST=%s %s verify --random 20 "
-		       "--max-print 3 --explain 1 %s 2>&1",
-		       other, bft_bpfilter_bin(), path);
-	printf("%s", out ? out : "");
+	r = bft_sh_shown(&out,
+			 "BF_VERIFY_AGAINST=%s %s verify --random 20 "
+			 "--max-print 3 --explain 1 %s 2>&1",
+			 other, bft_bpfilter_bin(), path);
 	assert_int_equal(r, 1);
 	assert_non_null(strstr(out, "nftables=ACCEPT bpfilter=DROP"));
 	assert_non_null(strstr(out, "=> decided by -A input -p tcp -m nft "
@@ -123,14 +106,13 @@ static void test_refused(void **state)
 	(void)state;
 	require_bin();
 	snprintf(path, sizeof(path), "%s/refused.nft", tmp);
-	write_file(path, "table inet t {\n"
-			 "\tchain c {\n"
-			 "\t\ttype filter hook input priority 0;\n"
-			 "\t\tmeta iiftype ether accept\n"
-			 "\t}\n"
-			 "}\n");
-	r = bft_sh_out(&out, "%s verify %s 2>&1", bft_bpfilter_bin(), path);
-	printf("%s", out ? out : "");
+	bft_write_file(path, "table inet t {\n"
+			     "\tchain c {\n"
+			     "\t\ttype filter hook input priority 0;\n"
+			     "\t\tmeta iiftype ether accept\n"
+			     "\t}\n"
+			     "}\n");
+	r = bft_sh_shown(&out, "%s verify %s 2>&1", bft_bpfilter_bin(), path);
 	assert_int_equal(r, 3);
 	assert_non_null(strstr(out, "REFUSED "));
 	assert_non_null(strstr(out, "refused.nft:4:"));
@@ -145,11 +127,10 @@ static void test_report(void **state)
 
 	(void)state;
 	require_bin();
-	r = bft_sh_out(&out,
-		       "cd %s/tests/diff/rulesets-nft && %s verify --report "
-		       "--random %d *.nft 2>&1",
-		       bft_root(), bft_bpfilter_bin(), env ? atoi(env) : 20);
-	printf("%s", out ? out : "");
+	r = bft_sh_shown(&out,
+			 "cd %s/tests/diff/rulesets-nft && %s verify --report "
+			 "--random %d *.nft 2>&1",
+			 bft_root(), bft_bpfilter_bin(), env ? atoi(env) : 20);
 	/* 3: some rulesets are refused (refused.nft, ...) */
 	assert_true(r == 0 || r == 3);
 	assert_non_null(strstr(out, "\nRULESET "));
