@@ -23,8 +23,8 @@
  * A ruleset `bpfilter apply` spreads over several slots (netdev tables,
  * base chains at several priorities; multichain-*.nft, netdev-*.nft) is
  * applied by the bpfilter side as the nft file it is, and probed with
- * the IR of all its slots (bf_verify_nft_probe_ir()); BF_DIFF_NFT_OTHER=legacy does not
- * apply to those.
+ * the IR of all its slots (bf_verify_nft_probe_ir());
+ * BF_DIFF_NFT_OTHER=legacy does not apply to those.
  *
  * Environment: BF_DIFF_FILTER (only rulesets whose name contains it),
  * BF_DIFF_SEED, BF_DIFF_RANDOM (random probes per ruleset, default 200),

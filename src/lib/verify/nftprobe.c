@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The IR that makes the probes of an nft ruleset `bpfilter apply` spreads
- * over several slots (include/bpfilter/verify.h, bf_verify_nft_probe_ir()):
- * the method of tests/diff/diff_nft.c's probe_ir(), as a library
- * function for `bpfilter verify FILE.nft`.
+ * over several slots (include/bpfilter/verify.h, bf_verify_nft_probe_ir()),
+ * for `bpfilter verify FILE.nft` and tests/diff/diff_nft.c.
  */
 #include <errno.h>
 #include <stdio.h>
