@@ -326,39 +326,17 @@ static struct bf_ruleset *random_ruleset(enum bf_family fam, enum bf_hook hook)
 
 static struct pu_pkt random_packet(enum bf_family fam)
 {
+	static const struct eval_spec_odds odds = {
+		.ports = port_pool,
+		.n_ports = ARRAY_SIZE(port_pool),
+		.flags_below = 64,
+		.short_l4_pct = 10,
+		.v6_ext_pct = 30,
+	};
 	bool v6 = fam == BF_FAMILY_INET6;
 	struct pu_spec s;
-	static const uint8_t v4p[] = { 6, 17, 1, 47 };
-	static const uint8_t v6p[] = { 6, 17, 58, 47, 59 };
-	static const uint8_t exts[] = { 0, 43, 44, 51, 60 };
 
-	memset(&s, 0, sizeof(s));
-	s.fam = fam;
-	s.src = pick_addr(v6);
-	s.dst = pick_addr(v6);
-	s.proto = v6 ? v6p[below(ARRAY_SIZE(v6p))] : v4p[below(4)];
-	s.sport = pick_port();
-	s.dport = pick_port();
-	s.flags = chance(50) ? 0x02 : (uint8_t)below(64);
-	s.itype = (uint8_t)(v6 ? 128 + below(3) : below(3) * 4);
-	s.icode = (uint8_t)below(2);
-	if (!v6 && chance(20)) {
-		static const uint16_t frags[] = { 0x2000, 1, 2, 0x2001, 100 };
-
-		s.frag = frags[below(ARRAY_SIZE(frags))];
-	}
-	if (chance(10))
-		s.l4len = (int)(1 + below(19));
-	if (v6 && chance(30)) {
-		s.n_ext = (int)(1 + below(3));
-		for (int i = 0; i < s.n_ext; i++)
-			s.ext[i] = exts[below(ARRAY_SIZE(exts))];
-		if (chance(50))
-			s.ext_frag = (uint16_t)(below(3) * 8);
-		if (chance(10))
-			s.ext_len[below((uint32_t)s.n_ext)] =
-				(uint8_t)below(40);
-	}
+	eval_random_spec(&s, fam, &odds);
 	/* long chains: past the unrolled steps, into the bpf_loop walk */
 	if (v6 && chance(8))
 		s.n_fill = (int)(12 + below(30));
