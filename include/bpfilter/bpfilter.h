@@ -43,7 +43,7 @@ void bf_nf_prio_token(int priority, char *buf, size_t size);
 bool bf_nf_prio_parse(const char *s, int *priority);
 /* One attach point of an nf slot in a mask (bf_apply_opts.nf_points):
  * family (enum bf_family) and hook (enum bf_hook). */
-#define BF_NF_POINT(family, hook) (1u << ((family) * BF_HOOK_COUNT + (hook)))
+#define BF_NF_POINT(family, hook) (1u << ((family)*BF_HOOK_COUNT + (hook)))
 
 struct bf_apply_opts {
 	enum bf_slot_kind kind;

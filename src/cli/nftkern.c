@@ -58,8 +58,7 @@ static int run(const char *args, const char *input, char **out)
 		}
 		close(fd);
 	}
-	if (asprintf(&cmd, "%s %s %s 2>&1", nft, args, input ? path : "") <
-	    0) {
+	if (asprintf(&cmd, "%s %s %s 2>&1", nft, args, input ? path : "") < 0) {
 		cmd = NULL;
 		if (input)
 			unlink(path);

@@ -58,9 +58,9 @@ static const char ruleset[] =
 	"\t}\n"
 	"}\n";
 
-static const uint16_t ports[] = { 9001, 9002, 9003, 9004, 9005, 9006,
-				  9007, 9008, 9009, 9010, 9011, 9012,
-				  9013, 9014, 9015 };
+static const uint16_t ports[] = { 9001, 9002, 9003, 9004, 9005,
+				  9006, 9007, 9008, 9009, 9010,
+				  9011, 9012, 9013, 9014, 9015 };
 
 struct frame {
 	uint16_t tpid; /* 0: untagged */

@@ -285,8 +285,7 @@ static void test_prerouting(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_kernpart, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_kernpart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prerouting, setup,
 						teardown),
 	};

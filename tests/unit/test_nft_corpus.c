@@ -260,7 +260,8 @@ static int try_parse(const char *text, const char *name, struct logcap *cap,
 	 * is kept as its text: not modelled, so unsupported here too. */
 	for (size_t ti = 0; ti < nft->n_tables; ti++)
 		for (size_t i = 0; i < nft->tables[ti].n_chains; i++) {
-			const struct bf_nft_chain *c = &nft->tables[ti].chains[i];
+			const struct bf_nft_chain *c =
+				&nft->tables[ti].chains[i];
 			for (size_t k = 0; k < c->n_rules; k++)
 				for (size_t j = 0; j < c->rules[k].n_stmts; j++)
 					if (c->rules[k].stmts[j].kind ==

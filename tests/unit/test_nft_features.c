@@ -516,7 +516,8 @@ static void test_limit_shared(void **state)
 	/* the text: --nft-bucket 1..65535 */
 	{
 		static const char *const bad[] = {
-			"--nft-bucket 0", "--nft-bucket 65536",
+			"--nft-bucket 0",
+			"--nft-bucket 65536",
 			"--nft-bucket x",
 		};
 

@@ -1002,10 +1002,9 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 		return true;
 	case BF_MATCH_NFT_LIMIT:
 		/* a shared bucket is not in the program's state */
-		bf_nftm_limit_emit(&c->e,
-				   m->u.nft_limit.bucket ? 0 :
-							   c->n_state++ * 16,
-				   m, fail);
+		bf_nftm_limit_emit(
+			&c->e, m->u.nft_limit.bucket ? 0 : c->n_state++ * 16, m,
+			fail);
 		return true;
 	case BF_MATCH_TH_SPORT:
 	case BF_MATCH_TH_DPORT:
@@ -3623,7 +3622,8 @@ static int scan_matches(struct cg *c)
 				case BF_MATCH_SET:
 					why = bf_set_check(c->rs, c->attach, m);
 					c->nft_on |= bf_set_nft_view(c->rs, m);
-					c->need_mark |= bf_set_need_mark(c->rs, m);
+					c->need_mark |=
+						bf_set_need_mark(c->rs, m);
 					break;
 				case BF_MATCH_BPF:
 					if (bf_um_scan(&c->um, r, m,

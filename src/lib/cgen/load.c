@@ -239,8 +239,8 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 		if (prog->nftbucket_fd) {
 			buckets_fd = *prog->nftbucket_fd;
 		} else {
-			own_buckets_fd =
-				bf_nftm_buckets_create(bf_nftm_buckets_size(prog));
+			own_buckets_fd = bf_nftm_buckets_create(
+				bf_nftm_buckets_size(prog));
 			if (own_buckets_fd < 0)
 				return own_buckets_fd;
 			buckets_fd = own_buckets_fd;

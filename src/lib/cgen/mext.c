@@ -505,10 +505,9 @@ static void emit_rt(struct bf_emit *e, const struct bf_match *m, bf_label fail,
 				bf_emit_ja(e, fail);
 			return;
 		}
-		bf_emit_jmp32_imm(e,
-				  rt->invflags & BF_RT_INV_TYP ? BPF_JEQ :
-								  BPF_JNE,
-				  BF_R1, (int32_t)rt->rt_type, fail);
+		bf_emit_jmp32_imm(
+			e, rt->invflags & BF_RT_INV_TYP ? BPF_JEQ : BPF_JNE,
+			BF_R1, (int32_t)rt->rt_type, fail);
 		return;
 	}
 	ld(e, BPF_B, BF_R1, PCTX_OFF(rt6_state));

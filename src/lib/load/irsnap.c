@@ -152,8 +152,7 @@ static void rle_put(struct buf *b, const void *p, size_t size)
 
 /* The bytes of p up to its last non-zero one, at least min of them:
  * u16 count, then them. */
-static void trim_put_min(struct buf *b, const void *p, size_t size,
-			 size_t min)
+static void trim_put_min(struct buf *b, const void *p, size_t size, size_t min)
 {
 	const uint8_t *s = p;
 	size_t n = size;
@@ -650,8 +649,7 @@ static int old_snapshot(const char *slotdir, const struct bf_state *old,
 	    h->generation != old->hdr.generation ||
 	    h->families != old->hdr.families ||
 	    memcmp(h->len, old->hdr.len, sizeof(h->len)) ||
-	    h->sets_len != old->hdr.sets_len ||
-	    h->n_files != BF_FAMILY_COUNT ||
+	    h->sets_len != old->hdr.sets_len || h->n_files != BF_FAMILY_COUNT ||
 	    h->payload > *len - sizeof(*h)) {
 		munmap(*m, *len);
 		return 1;

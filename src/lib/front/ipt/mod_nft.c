@@ -82,7 +82,7 @@ int ipt_nftlimit_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 	case NL_BURST:
 	case NL_BUCKET:
 		if (!ipt_strtoui(arg, opt->id == NL_BURST ? 0 : 1,
-				 opt->id == NL_BURST	? UINT32_MAX :
+				 opt->id == NL_BURST  ? UINT32_MAX :
 				 opt->id == NL_BUCKET ? UINT16_MAX :
 							UINT64_MAX,
 				 10, &v)) {

@@ -195,8 +195,8 @@ int ipt_rt_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 	}
 	/* nft's rt type: the type alone */
 	if ((rt->flags & BF_RT_NFT) &&
-	    (rt->flags != (BF_RT_NFT | BF_RT_TYP) ||
-	     rt->segsleft[0] != 0 || rt->segsleft[1] != UINT32_MAX)) {
+	    (rt->flags != (BF_RT_NFT | BF_RT_TYP) || rt->segsleft[0] != 0 ||
+	     rt->segsleft[1] != UINT32_MAX)) {
 		ipt_err(ctx, "rt: `--rt-nft' goes with `--rt-type' alone");
 		return -EINVAL;
 	}

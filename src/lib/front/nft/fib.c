@@ -24,8 +24,8 @@
 
 #include "front/nft/nft.h"
 
-int nft_fib_match(const struct bf_nft_expr *el, enum bf_family family,
-		  bool neg, struct bf_match *m, const char **why)
+int nft_fib_match(const struct bf_nft_expr *el, enum bf_family family, bool neg,
+		  struct bf_match *m, const char **why)
 {
 	if (family != BF_FAMILY_INET4) {
 		*why = "fib daddr type of IPv6: nft_fib6_eval_type() makes a route lookup of its own (anycast destinations, reject routes) that a BPF netfilter program cannot make; `meta nfproto ipv4` keeps the rule to IPv4";

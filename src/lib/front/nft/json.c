@@ -147,11 +147,11 @@ static bool put_expr(struct jctx *c, json_t *e, bool quote)
 			 * fib daddr type, the one form parse.c takes */
 			json_t *fl = json_object_get(v, "flags");
 			const char *res = jstr(v, "result");
-			const char *f0 = json_is_array(fl) &&
-							 json_array_size(fl) == 1 ?
-						 json_string_value(
-							 json_array_get(fl, 0)) :
-						 json_string_value(fl);
+			const char *f0 =
+				json_is_array(fl) && json_array_size(fl) == 1 ?
+					json_string_value(
+						json_array_get(fl, 0)) :
+					json_string_value(fl);
 			if (!res || !f0 || strcmp(res, "type") ||
 			    strcmp(f0, "daddr")) {
 				unsup(c, "fib expressions other than fib daddr "
@@ -518,7 +518,8 @@ static int to_text(json_t *root, FILE *out, struct jctx *c)
 				/* kernpart.c: a previous apply's kernel part;
 				 * imported, it would be handed on again under
 				 * another name while apply deletes this one */
-				unsup(c, "a table bpfilter apply made for the kernel's nftables (apply the nft file itself)");
+				unsup(c,
+				      "a table bpfilter apply made for the kernel's nftables (apply the nft file itself)");
 			if (!strcmp(kind, "table")) {
 				fprintf(out, "add table %s %s\n",
 					jstr(v, "family"), jstr(v, "name"));

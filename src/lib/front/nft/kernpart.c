@@ -43,9 +43,9 @@ bool nft_kernel_base(const struct bf_nft_table *t, const struct bf_nft_chain *c)
 
 /* Names after `jump` / `goto` (chains) and `@` (sets) in the text of a
  * BF_NFT_S_KERNEL rule, each passed to fn. */
-static void text_refs(const char *text, void (*fn)(const char *name,
-						   size_t len, bool set,
-						   void *data),
+static void text_refs(const char *text,
+		      void (*fn)(const char *name, size_t len, bool set,
+				 void *data),
 		      void *data)
 {
 	static const char name_chars[] =
@@ -83,8 +83,7 @@ struct reach {
 
 static void reach_chain(struct reach *r, const struct bf_nft_chain *c);
 
-static void reach_name(struct reach *r, const char *name, size_t len,
-		       bool set)
+static void reach_name(struct reach *r, const char *name, size_t len, bool set)
 {
 	char buf[256];
 
@@ -177,7 +176,8 @@ static void reach_from(const struct bf_nft_table *t, bool kernel, bool *mark,
 
 	for (size_t i = 0; i < t->n_chains; i++) {
 		const struct bf_nft_chain *c = &t->chains[i];
-		if (c->hook == BF_NFT_HOOK_NONE || nft_kernel_base(t, c) != kernel)
+		if (c->hook == BF_NFT_HOOK_NONE ||
+		    nft_kernel_base(t, c) != kernel)
 			continue;
 		mark[i] = true;
 		reach_chain(&r, c);
@@ -203,7 +203,7 @@ bool bf_nft_has_kernel_part(const struct bf_nft *nft)
 	for (size_t ti = 0; ti < nft->n_tables; ti++)
 		for (size_t i = 0; i < nft->tables[ti].n_chains; i++)
 			if (nft_kernel_base(&nft->tables[ti],
-					&nft->tables[ti].chains[i]))
+					    &nft->tables[ti].chains[i]))
 				return true;
 	return false;
 }
@@ -240,8 +240,7 @@ int nft_kernel_check(const struct bf_nft *nft, struct nft_errs *errs)
 			if (!filt[i])
 				continue;
 			for (size_t k = 0; k < c->n_rules; k++)
-				for (size_t j = 0; j < c->rules[k].n_stmts;
-				     j++)
+				for (size_t j = 0; j < c->rules[k].n_stmts; j++)
 					if (c->rules[k].stmts[j].kind ==
 					    BF_NFT_S_KERNEL)
 						report_why(
@@ -411,8 +410,8 @@ int bf_nft_kernel_text(const struct bf_nft *nft, char **text)
 		vt->chains = calloc(t->n_chains + 1, sizeof(*vt->chains));
 		vt->sets = calloc(t->n_sets + 1, sizeof(*vt->sets));
 		if (!vt->chains || !vt->sets ||
-		    asprintf(&vt->name, "%s%s", BF_NFT_KERNEL_PREFIX,
-			     t->name) < 0) {
+		    asprintf(&vt->name, "%s%s", BF_NFT_KERNEL_PREFIX, t->name) <
+			    0) {
 			vt->name = NULL;
 			r = -ENOMEM;
 			break;

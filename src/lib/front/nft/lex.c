@@ -59,9 +59,9 @@ void nft_unsupported(struct nft_errs *errs, const struct bf_nft_loc *loc,
 		char msg[512], *n = NULL;
 		vsnprintf(msg, sizeof(msg), fmt, ap);
 		va_end(ap);
-		if (asprintf(&n, "%s%d:%d:%s\n",
-			     *errs->held ? *errs->held : "", loc ? loc->line : 0,
-			     loc ? loc->col : 0, msg) < 0) {
+		if (asprintf(&n, "%s%d:%d:%s\n", *errs->held ? *errs->held : "",
+			     loc ? loc->line : 0, loc ? loc->col : 0,
+			     msg) < 0) {
 			errs->n_unsupported++; /* no memory: refused as is */
 			return;
 		}

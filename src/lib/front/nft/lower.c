@@ -268,7 +268,8 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 		/* rt type: nft's evaluation of the routing header's type
 		 * (cgen/mext.c emit_rt(), BF_RT_NFT), IPv6 only */
 		if (el->kind != BF_NFT_E_VALUE) {
-			REFUSE(c, &el->loc, "rt type: a value or a set of values");
+			REFUSE(c, &el->loc,
+			       "rt type: a value or a set of values");
 			return -EOPNOTSUPP;
 		}
 		m.type = BF_MATCH_RT;
@@ -2272,8 +2273,8 @@ static int lower_bases(struct lctx *c, struct base_ref **out, size_t *n_out)
 	return 0;
 }
 
-static void push_jump(struct lctx *c, const char *from, int f,
-		      const char *file, const struct base_ref *to)
+static void push_jump(struct lctx *c, const char *from, int f, const char *file,
+		      const struct base_ref *to)
 {
 	struct bf_rule jr = { 0 };
 
@@ -2320,8 +2321,8 @@ static int lower(const struct bf_nft *nft, struct bf_ruleset *rs, bool map_sets)
 				if (r->matches[k].type == BF_MATCH_NFT_LIMIT &&
 				    r->matches[k].u.nft_limit.bucket >
 					    c.bucket0)
-					c.bucket0 = r->matches[k]
-							    .u.nft_limit.bucket;
+					c.bucket0 =
+						r->matches[k].u.nft_limit.bucket;
 		}
 	for (size_t ti = 0; ti < nft->n_tables && !c.oom; ti++) {
 		const struct bf_nft_table *t = &nft->tables[ti];
@@ -2386,9 +2387,10 @@ static int lower(const struct bf_nft *nft, struct bf_ruleset *rs, bool map_sets)
 				}
 				for (size_t k = 0; k < n_bases; k++)
 					if (bases[k].ch == ch)
-						snprintf(bases[k].irname,
-							 sizeof(bases[k].irname),
-							 "%s", c.names[i]);
+						snprintf(
+							bases[k].irname,
+							sizeof(bases[k].irname),
+							"%s", c.names[i]);
 			}
 			for (int f = 0; f < BF_FAMILY_COUNT; f++) {
 				const char *irc = c.names[i];

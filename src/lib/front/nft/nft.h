@@ -223,7 +223,8 @@ int nft_netdev_check(const struct bf_nft *view, struct nft_errs *errs);
 int nft_kernel_chains(const struct bf_nft_table *t, bool *kern, bool *filt);
 /* Whether base chain c of t is the kernel's: a type other than filter,
  * or type filter at prerouting / postrouting (ip, ip6, inet tables). */
-bool nft_kernel_base(const struct bf_nft_table *t, const struct bf_nft_chain *c);
+bool nft_kernel_base(const struct bf_nft_table *t,
+		     const struct bf_nft_chain *c);
 /* After parsing: report the reasons of every BF_NFT_S_KERNEL rule of a
  * chain that is lowered (filt), into errs. 0 or -ENOMEM. */
 int nft_kernel_check(const struct bf_nft *nft, struct nft_errs *errs);
@@ -232,8 +233,8 @@ int nft_kernel_check(const struct bf_nft *nft, struct nft_errs *errs);
 
 /* `fib daddr type` compared (== or, neg, !=) with element el, for a rule
  * of family: m filled (BF_MATCH_ADDRTYPE), or -EOPNOTSUPP with *why. */
-int nft_fib_match(const struct bf_nft_expr *el, enum bf_family family,
-		  bool neg, struct bf_match *m, const char **why);
+int nft_fib_match(const struct bf_nft_expr *el, enum bf_family family, bool neg,
+		  struct bf_match *m, const char **why);
 
 /* ---- place.c ---- */
 

@@ -1437,14 +1437,18 @@ static int parse_stmt(struct parser *p, struct bf_nft_rule *r)
 static char *tokens_text(const struct parser *p, size_t from, size_t to)
 {
 	static const char *const sym[NFT_T_COUNT] = {
-		[NFT_T_SEMI] = ";",   [NFT_T_LBRACE] = "{", [NFT_T_RBRACE] = "}",
-		[NFT_T_LPAREN] = "(", [NFT_T_RPAREN] = ")", [NFT_T_COMMA] = ",",
-		[NFT_T_DOT] = ".",    [NFT_T_COLON] = ":",  [NFT_T_SLASH] = "/",
-		[NFT_T_MINUS] = "-",  [NFT_T_PLUS] = "+",   [NFT_T_AT] = "@",
-		[NFT_T_EQ] = "=",     [NFT_T_EQEQ] = "==",  [NFT_T_NE] = "!=",
-		[NFT_T_LT] = "<",     [NFT_T_GT] = ">",	    [NFT_T_LE] = "<=",
-		[NFT_T_GE] = ">=",    [NFT_T_NOT] = "!",    [NFT_T_AND] = "&",
-		[NFT_T_OR] = "|",     [NFT_T_XOR] = "^",    [NFT_T_LSHIFT] = "<<",
+		[NFT_T_SEMI] = ";",    [NFT_T_LBRACE] = "{",
+		[NFT_T_RBRACE] = "}",  [NFT_T_LPAREN] = "(",
+		[NFT_T_RPAREN] = ")",  [NFT_T_COMMA] = ",",
+		[NFT_T_DOT] = ".",     [NFT_T_COLON] = ":",
+		[NFT_T_SLASH] = "/",   [NFT_T_MINUS] = "-",
+		[NFT_T_PLUS] = "+",    [NFT_T_AT] = "@",
+		[NFT_T_EQ] = "=",      [NFT_T_EQEQ] = "==",
+		[NFT_T_NE] = "!=",     [NFT_T_LT] = "<",
+		[NFT_T_GT] = ">",      [NFT_T_LE] = "<=",
+		[NFT_T_GE] = ">=",     [NFT_T_NOT] = "!",
+		[NFT_T_AND] = "&",     [NFT_T_OR] = "|",
+		[NFT_T_XOR] = "^",     [NFT_T_LSHIFT] = "<<",
 		[NFT_T_RSHIFT] = ">>",
 	};
 	char *buf = NULL;
@@ -1479,8 +1483,8 @@ static char *tokens_text(const struct parser *p, size_t from, size_t to)
  * BF_NFT_S_KERNEL statement holding its text and the reasons: the kernel's
  * nftables may get it (kernpart.c, chains of type nat...), and
  * nft_kernel_check() reports the reasons for every other chain. */
-static int kernel_rule(struct parser *p, struct bf_nft_rule *r,
-		       size_t from, char **why)
+static int kernel_rule(struct parser *p, struct bf_nft_rule *r, size_t from,
+		       char **why)
 {
 	struct bf_nft_stmt s = { .kind = BF_NFT_S_KERNEL, .loc = r->loc };
 

@@ -86,8 +86,7 @@ static bool pick_nf(const struct bf_nft_table *t, const struct bf_nft_chain *c,
 		    const struct bf_nft_target *tg)
 {
 	return is_ipt_family(t->family) && c->hook != BF_NFT_HOOK_NONE &&
-	       c->priority == tg->priority &&
-	       !nft_kernel_base(t, c);
+	       c->priority == tg->priority && !nft_kernel_base(t, c);
 }
 
 /* The devices of a netdev chain: `devices = { ... }`, or `device D` */
@@ -282,7 +281,8 @@ static int limit_across_slots(const struct bf_nft_table *t,
 		mark[i] = true;
 		mark_reach(t, b, mark, 0);
 		for (size_t d = 0; d < n_keys; d++) {
-			struct slot_key k = { .set = true, .prio = b->priority,
+			struct slot_key k = { .set = true,
+					      .prio = b->priority,
 					      .dev = netdev ? dev_at(b, d) :
 							      NULL };
 

@@ -39,9 +39,9 @@ static const struct nft_sym ctdir_syms[] = {
 /* nft's arphrd table (datatype iface_type) */
 /* RTN_* as nft's fib_addr_type names them */
 static const struct nft_sym fibtype_syms[] = {
-	{ "unspec", 0 },      { "unicast", 1 },	    { "local", 2 },
-	{ "broadcast", 3 },   { "anycast", 4 },	    { "multicast", 5 },
-	{ "blackhole", 6 },   { "unreachable", 7 }, { "prohibit", 8 },
+	{ "unspec", 0 },    { "unicast", 1 },	  { "local", 2 },
+	{ "broadcast", 3 }, { "anycast", 4 },	  { "multicast", 5 },
+	{ "blackhole", 6 }, { "unreachable", 7 }, { "prohibit", 8 },
 	{ NULL, 0 },
 };
 
