@@ -439,7 +439,7 @@ static struct bf_ruleset *random_ruleset(const struct where *w)
 	assert_non_null(rs);
 	rs->families = 1u << w->fam;
 	for (size_t i = 0; i < n_users; i++) {
-		snprintf(users[i], sizeof(users[i]), "U%zu", i);
+		snprintf(users[i], sizeof(users[i]), "U%hhu", (unsigned char)i);
 		assert_int_equal(
 			bf_ruleset_add_chain(rs, w->fam, users[i], 0, NULL), 0);
 	}
