@@ -118,4 +118,95 @@ static inline void drun_collect(struct drun *r, int ms)
 	}
 }
 
+/* Put both sides of R in force: the kernel's side (named `kernel`, e.g.
+ * "legacy" or "nft") loaded by the shell command `kcmd` run in its
+ * namespace R, bpfilter's side by `bpfilter <bfargs>` (each a format
+ * whose %1$s is the namespace; the rest of the arguments fill the
+ * others); then the raw UDP sockets of both families on each side, and
+ * a drain of whatever arrived before the probes. */
+static inline void drun_open(struct drun *r, struct dtopo *t,
+			     const char *kernel, const char *kcmd,
+			     const char *bfargs)
+{
+	assert_int_equal(dnet_side_create(&r->sd[0], kernel, t, false), 0);
+	assert_int_equal(dnet_side_create(&r->sd[1], "bpfilter", t, false), 0);
+	assert_int_equal(
+		dnet_sh("ip netns exec %s sh -c '%s'", r->sd[0].ns_r, kcmd), 0);
+	assert_int_equal(dnet_sh("ip netns exec %s %s %s", r->sd[1].ns_r,
+				 bf_verify_bin(), bfargs),
+			 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(dnet_raw_in(&r->sd[i], BF_FAMILY_INET4,
+					     IPPROTO_UDP),
+				 0);
+		assert_int_equal(dnet_raw_in(&r->sd[i], BF_FAMILY_INET6,
+					     IPPROTO_UDP),
+				 0);
+		assert_int_equal(dnet_side_wait(&r->sd[i], t), 0);
+	}
+	usleep(200 * 1000);
+	drun_collect(r, 50); /* nothing of ours yet: drain */
+}
+
+#define DRUN_NB 4 /* bursts per series (drun_bursts()) */
+
+/* DRUN_NB bursts of n probes to dport, gap_ms[b] before burst b, from
+ * src4 to dst4 (every probe, or the even ones when src6 is set: the odd
+ * ones go from src6 to dst6); pass[side][burst] = how many each side
+ * let through. */
+static inline void drun_bursts(struct drun *r, const int gap_ms[DRUN_NB],
+			       const char *src4, const char *dst4,
+			       const char *src6, const char *dst6,
+			       uint16_t dport, int n, int pass[2][DRUN_NB])
+{
+	uint32_t first[DRUN_NB], last[DRUN_NB];
+
+	for (int b = 0; b < DRUN_NB; b++) {
+		usleep((useconds_t)gap_ms[b] * 1000);
+		first[b] = r->next_id + 1;
+		for (int i = 0; i < n; i++) {
+			if (src6 && (i & 1))
+				drun_send(r, src6, dst6, dport);
+			else
+				drun_send(r, src4, dst4, dport);
+		}
+		last[b] = r->next_id;
+	}
+	drun_collect(r, 100);
+	for (int b = 0; b < DRUN_NB; b++) {
+		pass[0][b] = pass[1][b] = 0;
+		for (uint32_t id = first[b]; id <= last[b]; id++)
+			for (int s = 0; s < 2; s++)
+				pass[s][b] += r->seen[s][id];
+	}
+}
+
+/* Compare the counts of drun_bursts(): the first burst (a full bucket)
+ * exactly, later ones (refilled by the gap before them) within 1, the
+ * totals within 2. Prints them; returns the mismatches. */
+static inline int drun_compare(const int gap_ms[DRUN_NB], const char *what,
+			       int n, int pass[2][DRUN_NB])
+{
+	int bad = 0, tot[2] = { 0, 0 };
+
+	for (int b = 0; b < DRUN_NB; b++) {
+		printf("  %s burst %d (after %d ms): kernel %d, bpfilter %d "
+		       "of %d\n",
+		       what, b, gap_ms[b], pass[0][b], pass[1][b], n);
+		for (int s = 0; s < 2; s++)
+			tot[s] += pass[s][b];
+		if (b == 0 ? pass[0][b] != pass[1][b] :
+			     abs(pass[0][b] - pass[1][b]) > 1) {
+			printf("  MISMATCH %s burst %d\n", what, b);
+			bad++;
+		}
+	}
+	if (abs(tot[0] - tot[1]) > 2) {
+		printf("  MISMATCH %s totals: %d vs %d\n", what, tot[0],
+		       tot[1]);
+		bad++;
+	}
+	return bad;
+}
+
 #endif /* BF_TESTS_DIFF_BURST_H */

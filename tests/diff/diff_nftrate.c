@@ -49,55 +49,7 @@ static void remove_file(void)
 		unlink(path);
 }
 
-#define NB 4
-static const int gap_ms[NB] = { 0, 40, 300, 60 };
-
-/* Bursts of n probes to dport, gap_ms[] apart; pass[side][burst]. */
-static void bursts(struct drun *r, const char *src, const char *dst,
-		   uint16_t dport, int n, int pass[2][NB])
-{
-	uint32_t first[NB], last[NB];
-
-	for (int b = 0; b < NB; b++) {
-		usleep((useconds_t)gap_ms[b] * 1000);
-		first[b] = r->next_id + 1;
-		for (int i = 0; i < n; i++)
-			drun_send(r, src, dst, dport);
-		last[b] = r->next_id;
-	}
-	drun_collect(r, 100);
-	for (int b = 0; b < NB; b++) {
-		pass[0][b] = pass[1][b] = 0;
-		for (uint32_t id = first[b]; id <= last[b]; id++)
-			for (int s = 0; s < 2; s++)
-				pass[s][b] += r->seen[s][id];
-	}
-}
-
-/* Compare the counts; returns the mismatches. */
-static int compare(const char *what, int n, int pass[2][NB])
-{
-	int bad = 0, tot[2] = { 0, 0 };
-
-	for (int b = 0; b < NB; b++) {
-		printf("  %s burst %d (after %d ms): nftables %d, bpfilter %d "
-		       "of %d\n",
-		       what, b, gap_ms[b], pass[0][b], pass[1][b], n);
-		for (int s = 0; s < 2; s++)
-			tot[s] += pass[s][b];
-		if (b == 0 ? pass[0][b] != pass[1][b] :
-			     abs(pass[0][b] - pass[1][b]) > 1) {
-			printf("  MISMATCH %s burst %d\n", what, b);
-			bad++;
-		}
-	}
-	if (abs(tot[0] - tot[1]) > 2) {
-		printf("  MISMATCH %s totals: %d vs %d\n", what, tot[0],
-		       tot[1]);
-		bad++;
-	}
-	return bad;
-}
+static const int gap_ms[DRUN_NB] = { 0, 40, 300, 60 };
 
 #define D "198.51.100.1"
 
@@ -105,7 +57,8 @@ static void test_nft_rate_diff(void **state)
 {
 	static struct drun r;
 	struct dtopo t = { .n_if = 1 };
-	int bad = 0, pass[2][NB];
+	char kcmd[128], bfargs[128];
+	int bad = 0, pass[2][DRUN_NB];
 	uint64_t max, cost;
 	int want;
 
@@ -118,35 +71,22 @@ static void test_nft_rate_diff(void **state)
 	snprintf(t.name[0], sizeof(t.name[0]), "eth0");
 	drun_write_rules(path, sizeof(path), "/tmp/bfnftrate-%d.nft", rules);
 
-	assert_int_equal(dnet_side_create(&r.sd[0], "nft", &t, false), 0);
-	assert_int_equal(dnet_side_create(&r.sd[1], "bpfilter", &t, false), 0);
-	assert_int_equal(
-		dnet_sh("ip netns exec %s nft -f %s", r.sd[0].ns_r, path), 0);
-	assert_int_equal(dnet_sh("ip netns exec %s %s apply --format nft %s",
-				 r.sd[1].ns_r, bf_verify_bin(), path),
-			 0);
-	for (int i = 0; i < 2; i++) {
-		assert_int_equal(
-			dnet_raw_in(&r.sd[i], BF_FAMILY_INET4, IPPROTO_UDP), 0);
-		assert_int_equal(
-			dnet_raw_in(&r.sd[i], BF_FAMILY_INET6, IPPROTO_UDP), 0);
-		assert_int_equal(dnet_side_wait(&r.sd[i], &t), 0);
-	}
-	usleep(200 * 1000);
-	drun_collect(&r, 50); /* nothing of ours yet: drain */
+	snprintf(kcmd, sizeof(kcmd), "nft -f %s", path);
+	snprintf(bfargs, sizeof(bfargs), "apply --format nft %s", path);
+	drun_open(&r, &t, "nft", kcmd, bfargs);
 
-	bursts(&r, "192.0.2.20", D, 1000, 20, pass);
-	bad += compare("50/second", 20, pass);
+	drun_bursts(&r, gap_ms, "192.0.2.20", D, NULL, NULL, 1000, 20, pass);
+	bad += drun_compare(gap_ms, "50/second", 20, pass);
 	assert_int_equal(pass[0][0], 5); /* the default burst */
 
-	bursts(&r, "192.0.2.21", D, 1001, 12, pass);
+	drun_bursts(&r, gap_ms, "192.0.2.21", D, NULL, NULL, 1001, 12, pass);
 	/* over: the first 3 are within (the policy accepts them), the
 	 * rest dropped */
-	bad += compare("over 20/second", 12, pass);
+	bad += drun_compare(gap_ms, "over 20/second", 12, pass);
 	assert_int_equal(pass[0][0], 3);
 
-	bursts(&r, "192.0.2.22", D, 1002, 16, pass);
-	bad += compare("512 bytes/second", 16, pass);
+	drun_bursts(&r, gap_ms, "192.0.2.22", D, NULL, NULL, 1002, 16, pass);
+	bad += drun_compare(gap_ms, "512 bytes/second", 16, pass);
 	/* nft_limit_init() and nft_limit_bytes_eval(): a full bucket of
 	 * tokens_max ns, each probe costing unit * 1e9 * len / rate */
 	assert_int_equal(
@@ -160,8 +100,9 @@ static void test_nft_rate_diff(void **state)
 	printf("  (probe length %u: %d probes fit the bucket)\n", r.len4, want);
 	assert_int_equal(pass[0][0], want > 16 ? 16 : want);
 
-	bursts(&r, "2001:db8:1::5", "2001:db8:ff::1", 1003, 8, pass);
-	bad += compare("IPv6 10/second", 8, pass);
+	drun_bursts(&r, gap_ms, "2001:db8:1::5", "2001:db8:ff::1", NULL, NULL,
+		    1003, 8, pass);
+	bad += drun_compare(gap_ms, "IPv6 10/second", 8, pass);
 	assert_int_equal(pass[0][0], 2);
 
 	printf("  %u probes, %d mismatches\n", r.next_id, bad);

@@ -53,67 +53,14 @@ static void remove_file(void)
 		unlink(path);
 }
 
-#define NB 4
-static const int gap_ms[NB] = { 0, 150, 400, 120 };
-
-/* Bursts of n probes to dport, gap_ms[] apart, from src4 (even probes)
- * and src6 (odd ones, when set); pass[side][burst]. */
-static void bursts(struct drun *r, const char *src4, const char *dst4,
-		   const char *src6, const char *dst6, uint16_t dport, int n,
-		   int pass[2][NB])
-{
-	uint32_t first[NB], last[NB];
-
-	for (int b = 0; b < NB; b++) {
-		usleep((useconds_t)gap_ms[b] * 1000);
-		first[b] = r->next_id + 1;
-		for (int i = 0; i < n; i++) {
-			if (src6 && (i & 1))
-				drun_send(r, src6, dst6, dport);
-			else
-				drun_send(r, src4, dst4, dport);
-		}
-		last[b] = r->next_id;
-	}
-	drun_collect(r, 100);
-	for (int b = 0; b < NB; b++) {
-		pass[0][b] = pass[1][b] = 0;
-		for (uint32_t id = first[b]; id <= last[b]; id++)
-			for (int s = 0; s < 2; s++)
-				pass[s][b] += r->seen[s][id];
-	}
-}
-
-/* Compare the counts; returns the mismatches. */
-static int compare(const char *what, int n, int pass[2][NB])
-{
-	int bad = 0, tot[2] = { 0, 0 };
-
-	for (int b = 0; b < NB; b++) {
-		printf("  %s burst %d (after %d ms): nftables %d, bpfilter %d "
-		       "of %d\n",
-		       what, b, gap_ms[b], pass[0][b], pass[1][b], n);
-		for (int s = 0; s < 2; s++)
-			tot[s] += pass[s][b];
-		if (b == 0 ? pass[0][b] != pass[1][b] :
-			     abs(pass[0][b] - pass[1][b]) > 1) {
-			printf("  MISMATCH %s burst %d\n", what, b);
-			bad++;
-		}
-	}
-	if (abs(tot[0] - tot[1]) > 2) {
-		printf("  MISMATCH %s totals: %d vs %d\n", what, tot[0],
-		       tot[1]);
-		bad++;
-	}
-	return bad;
-}
+static const int gap_ms[DRUN_NB] = { 0, 150, 400, 120 };
 
 static void test_nft_rate_shared(void **state)
 {
 	static struct drun r;
 	struct dtopo t = { .n_if = 1 };
-	int bad = 0, pass[2][NB];
+	char kcmd[128], bfargs[128];
+	int bad = 0, pass[2][DRUN_NB];
 
 	(void)state;
 	BFT_REQUIRE_KERNEL();
@@ -124,30 +71,20 @@ static void test_nft_rate_shared(void **state)
 	snprintf(t.name[0], sizeof(t.name[0]), "eth0");
 	drun_write_rules(path, sizeof(path), "/tmp/bfnftshr-%d.nft", rules);
 
-	assert_int_equal(dnet_side_create(&r.sd[0], "nft", &t, false), 0);
-	assert_int_equal(dnet_side_create(&r.sd[1], "bpfilter", &t, false), 0);
-	assert_int_equal(
-		dnet_sh("ip netns exec %s nft -f %s", r.sd[0].ns_r, path), 0);
-	assert_int_equal(dnet_sh("ip netns exec %s %s apply --format nft %s",
-				 r.sd[1].ns_r, bf_verify_bin(), path),
-			 0);
-	for (int i = 0; i < 2; i++) {
-		assert_int_equal(
-			dnet_raw_in(&r.sd[i], BF_FAMILY_INET4, IPPROTO_UDP), 0);
-		assert_int_equal(
-			dnet_raw_in(&r.sd[i], BF_FAMILY_INET6, IPPROTO_UDP), 0);
-		assert_int_equal(dnet_side_wait(&r.sd[i], &t), 0);
-	}
-	usleep(200 * 1000);
-	drun_collect(&r, 50); /* nothing of ours yet: drain */
+	snprintf(kcmd, sizeof(kcmd), "nft -f %s", path);
+	snprintf(bfargs, sizeof(bfargs), "apply --format nft %s", path);
+	drun_open(&r, &t, "nft", kcmd, bfargs);
 
-	bursts(&r, "192.0.2.30", "198.51.100.1", "2001:db8:1::30",
-	       "2001:db8:ff::1", 1004, 12, pass);
-	bad += compare("inet 10/second burst 4, IPv4 and IPv6", 12, pass);
+	drun_bursts(&r, gap_ms, "192.0.2.30", "198.51.100.1", "2001:db8:1::30",
+		    "2001:db8:ff::1", 1004, 12, pass);
+	bad += drun_compare(gap_ms, "inet 10/second burst 4, IPv4 and IPv6", 12,
+			    pass);
 	assert_int_equal(pass[0][0], 4); /* one bucket for both families */
 
-	bursts(&r, "192.0.2.31", "198.51.100.1", NULL, NULL, 1005, 10, pass);
-	bad += compare("two base chains, 10/second burst 6", 10, pass);
+	drun_bursts(&r, gap_ms, "192.0.2.31", "198.51.100.1", NULL, NULL, 1005,
+		    10, pass);
+	bad += drun_compare(gap_ms, "two base chains, 10/second burst 6", 10,
+			    pass);
 	assert_int_equal(pass[0][0], 3); /* two tokens a probe */
 
 	printf("  %u probes, %d mismatches\n", r.next_id, bad);
