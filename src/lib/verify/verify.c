@@ -23,6 +23,7 @@
 #include "verify/net.h"
 #include "verify/pkt.h"
 #include "verify/probe.h"
+#include "verify/nftref.h"
 #include "verify/vutil.h"
 
 _Static_assert(BF_VERIFY_MAX_SIDES == DPROBE_MAX_SIDES,
@@ -1034,6 +1035,14 @@ static int setup_files(struct run *run, const char *text)
 	for (s = 0; s < run->nsd; s++) {
 		const char *t = run->o->side_text[s] ? run->o->side_text[s] :
 						       text;
+		_cleanup_free_ char *ref = NULL;
+
+		if (!strcmp(run->sd[s].kind, "nftables")) {
+			ref = bf_verify_nft_ref_text(t);
+			if (!ref)
+				return -ENOMEM;
+			t = ref;
+		}
 
 		snprintf(run->file[s], sizeof(run->file[s]), "%s/%s%s%d",
 			 run->tmpdir, base, s ? ".side" : "", s ? s : 0);

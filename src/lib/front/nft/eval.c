@@ -1425,6 +1425,7 @@ int nft_eval(struct bf_nft *nft)
 					return -ENOMEM;
 			}
 		}
+		nft_check_chain_refs(tb, &c.errs);
 	}
 	return nft_errs_ret(&c.errs);
 }

@@ -229,6 +229,13 @@ bool nft_kernel_base(const struct bf_nft_table *t,
  * chain that is lowered (filt), into errs. 0 or -ENOMEM. */
 int nft_kernel_check(const struct bf_nft *nft, struct nft_errs *errs);
 
+/* ---- chainref.c ---- */
+
+/* Every chain a verdict map of t names (in a rule's `vmap { }` and in
+ * the elements of a named verdict map) exists and is not a base chain,
+ * as nft_verdict_init() requires; errors at the element, into errs. */
+void nft_check_chain_refs(const struct bf_nft_table *t, struct nft_errs *errs);
+
 /* ---- fib.c ---- */
 
 /* `fib daddr type` compared (== or, neg, !=) with element el, for a rule
