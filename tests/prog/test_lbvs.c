@@ -13,6 +13,9 @@
  * walk errors, 10,000 random general rules, and the dispatch over runs of
  * folded groups and members (test_dispatch_run).
  */
+#include <arpa/inet.h>
+
+#include "cgen/c_lbvs_iv.h"
 #include "opt/lbvs.h"
 #include "opt/opt.h"
 #include "prog_util.h"
@@ -426,6 +429,141 @@ static void test_first_match(void **state)
 	}
 }
 
+/* IPv4 address fields are searched as intervals (cgen/c_lbvs_iv.c):
+ * nested and disjoint prefixes, /0, /1, /31, /32 at both ends of the
+ * address space, a negated prefix, port ranges at 0 and 65535; probes at
+ * every prefix's first and last address and just outside them. */
+static void test_interval_edges(void **state)
+{
+	static const struct {
+		const char *a;
+		int len;
+	} src[] = { { "10.1.2.3", 32 },	     { "10.1.2.0", 24 },
+		    { "10.1.0.0", 16 },	     { "10.0.0.0", 8 },
+		    { "0.0.0.0", 32 },	     { "255.255.255.255", 32 },
+		    { "128.0.0.0", 1 },	     { "10.1.2.128", 25 },
+		    { "10.255.255.255", 32 } },
+	  dst[] = { { "198.51.100.255", 32 },
+		    { "198.51.100.0", 24 },
+		    { "0.0.0.0", 1 },
+		    { "255.255.255.254", 31 } };
+	static const uint16_t port[] = { 0, 1, 80, 65534, 65535 };
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b = bf_ruleset_builtin(rs, V4, kinds[k].hook);
+		struct bf_fold_group *g = NULL;
+		struct bf_lbvs *l = NULL;
+		struct pu_pair p;
+		size_t ng = 0, n = 0;
+
+		rs->families = 1u << V4;
+		b->policy = BF_VERDICT_ACCEPT;
+		PU_RULE(b, BF_VERDICT_DROP, NULL,
+			pu_addr(BF_MATCH_SADDR, "10.1.2.3", 32, false),
+			pu_proto(6, false), pu_l4hdr(6, 20, true),
+			pu_ports(BF_MATCH_DPORT, 0, 0, false));
+		PU_RULE(b, BF_VERDICT_ACCEPT, NULL,
+			pu_addr(BF_MATCH_SADDR, "10.1.2.0", 24, false),
+			pu_proto(6, false), pu_l4hdr(6, 20, true),
+			pu_ports(BF_MATCH_DPORT, 65535, 65535, false));
+		PU_RULE(b, BF_VERDICT_DROP, NULL,
+			pu_addr(BF_MATCH_SADDR, "10.1.0.0", 16, false),
+			pu_proto(17, false), pu_l4hdr(17, 8, false),
+			pu_ports(BF_MATCH_DPORT, 1, 65534, true));
+		PU_RULE(b, BF_VERDICT_DROP, NULL,
+			pu_addr(BF_MATCH_SADDR, "10.0.0.0", 8, true),
+			pu_proto(6, false), pu_l4hdr(6, 20, true),
+			pu_ports(BF_MATCH_DPORT, 80, 80, false));
+		PU_RULE(b, BF_VERDICT_ACCEPT, NULL,
+			pu_addr(BF_MATCH_SADDR, "0.0.0.0", 32, false));
+		PU_RULE(b, BF_VERDICT_DROP, NULL,
+			pu_addr(BF_MATCH_SADDR, "255.255.255.255", 32, false),
+			pu_proto(17, false));
+		PU_RULE(b, BF_VERDICT_DROP, NULL,
+			pu_addr(BF_MATCH_SADDR, "128.0.0.0", 1, false),
+			pu_addr(BF_MATCH_DADDR, "198.51.100.255", 32, false));
+		PU_RULE(b, BF_VERDICT_ACCEPT, NULL,
+			pu_addr(BF_MATCH_DADDR, "198.51.100.0", 24, false),
+			pu_proto(6, false), pu_l4hdr(6, 20, true),
+			pu_ports(BF_MATCH_SPORT, 0, 0, false));
+		PU_RULE(b, BF_VERDICT_DROP, NULL,
+			pu_addr(BF_MATCH_SADDR, "0.0.0.0", 0, false),
+			pu_addr(BF_MATCH_DADDR, "0.0.0.0", 1, false),
+			pu_proto(17, false), pu_l4hdr(17, 8, false),
+			pu_ports(BF_MATCH_SPORT, 65535, 65535, false));
+		PU_RULE(b, BF_VERDICT_ACCEPT, NULL,
+			pu_addr(BF_MATCH_SADDR, "10.1.2.128", 25, false),
+			pu_addr(BF_MATCH_DADDR, "198.51.100.0", 24, true));
+		PU_RULE(b, BF_VERDICT_DROP, NULL,
+			pu_addr(BF_MATCH_SADDR, "10.255.255.255", 32, false));
+		PU_RULE(b, BF_VERDICT_DROP, NULL,
+			pu_addr(BF_MATCH_DADDR, "255.255.255.254", 31, false),
+			pu_proto(6, false));
+		bf_ruleset_number(rs);
+		/* classified, and its address fields are intervals */
+		set_opts(true);
+		assert_int_equal(bf_fold_chain(b, &g, &ng), 0);
+		assert_int_equal(bf_lbvs_select(b, g, ng, &l), 0);
+		assert_non_null(l);
+		assert_int_equal(l->n_members, 12);
+		assert_int_equal(bf_lbvs_build(b, l), 0);
+		assert_true(bf_iv_used(&l->fmap[BF_LBVS_SADDR]));
+		assert_true(bf_iv_used(&l->fmap[BF_LBVS_DADDR]));
+		bf_lbvs_free(&l);
+		free(g);
+		load_pair(rs, k, V4, &p);
+		for (size_t i = 0; i < ARRAY_SIZE(src); i++) {
+			for (int si = 0; si < 4; si++) {
+				uint32_t lo = ntohl(inet_addr(src[i].a)), a;
+				uint32_t sz = src[i].len ?
+						      1u << (32 - src[i].len) :
+						      0;
+				char sa[INET_ADDRSTRLEN], da[INET_ADDRSTRLEN];
+
+				/* first - 1, first, last, last + 1 */
+				a = si == 0 ? lo - 1 :
+				    si == 1 ? lo :
+				    si == 2 ? lo + sz - 1 :
+					      lo + sz;
+				inet_ntop(AF_INET, &(uint32_t){ htonl(a) }, sa,
+					  sizeof(sa));
+				for (size_t j = 0; j < ARRAY_SIZE(dst); j++) {
+					uint32_t dlo =
+						ntohl(inet_addr(dst[j].a));
+					uint32_t dsz = 1u << (32 - dst[j].len);
+					uint32_t d = (j + (size_t)si) % 2 ?
+							     dlo + dsz - 1 :
+							     dlo - (si == 3);
+
+					inet_ntop(AF_INET,
+						  &(uint32_t){ htonl(d) }, da,
+						  sizeof(da));
+					for (int proto = 0; proto < 2;
+					     proto++, n++) {
+						struct pu_pkt t = pu_build(&(
+							struct pu_spec){
+							.src = sa,
+							.dst = da,
+							.proto = proto ? 17 : 6,
+							.sport = port[n % 5],
+							.dport =
+								port[n / 5 % 5],
+							.flags = 0x10 });
+
+						pu_pair_run(&p, &t, V4);
+					}
+				}
+			}
+		}
+		pu_pair_same_counters(&p);
+		pu_pair_close(&p);
+		bf_ruleset_free(&rs);
+	}
+}
+
 /* Chains long enough to be split into segment functions (the classifier
  * runs in the dispatcher, segments read its result from the packet
  * context), one jumping into the other from its segments (the callee's
@@ -699,6 +837,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_match),
+		cmocka_unit_test(test_interval_edges),
 		cmocka_unit_test(test_random_v4),
 		cmocka_unit_test(test_random_v6),
 		cmocka_unit_test(test_segmented),

@@ -21,6 +21,7 @@
 
 #include "bpfilter/log.h"
 #include "cgen/c_lbvs.h"
+#include "cgen/c_lbvs_iv.h"
 #include "cgen/pctx.h"
 
 static int push_map(struct bf_prog_map **maps, size_t *n_maps,
@@ -208,8 +209,20 @@ int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps, size_t *n_maps,
 
 		if (!fm->used)
 			continue;
-		if (push_map(maps, n_maps, &m))
+		/* IPv4 addresses: intervals instead of the LPM trie */
+		if (bf_iv_used(fm)) {
+			int r = bf_iv_map(fm, &m);
+
+			if (r)
+				return r;
+			free(fm->keys);
+			free(fm->values);
+		}
+		if (push_map(maps, n_maps, &m)) {
+			if (bf_iv_used(fm))
+				free(m.vals);
 			return -ENOMEM;
+		}
 		fm->keys = NULL;
 		fm->values = NULL;
 		idx[f] = (uint32_t)(*next_idx)++;
@@ -395,6 +408,12 @@ static void field_vec(struct bf_emit *e, const struct bf_lbvs *l,
 	const int16_t key = PCTX_OFF(scratch);
 	int alen = l->family == BF_FAMILY_INET6 ? 16 : 4;
 
+	if ((f == BF_LBVS_SADDR || f == BF_LBVS_DADDR) &&
+	    bf_iv_used(&l->fmap[f])) {
+		bf_iv_emit(e, &l->fmap[f], idx[f], addr_off[f], key, none);
+		bf_emit(e, I_STX(BPF_W, R9, R1, key));
+		goto vec;
+	}
 	if (f == BF_LBVS_SADDR || f == BF_LBVS_DADDR) {
 		bf_emit(e, I_ST(BPF_W, R9, key, alen * 8));
 		for (int o = 0; o < alen; o += 4) {
@@ -417,6 +436,7 @@ static void field_vec(struct bf_emit *e, const struct bf_lbvs *l,
 	lookup(e, idx[f], key, none);
 	bf_emit(e, I_LDX(BPF_W, R1, R0, 0));
 	bf_emit(e, I_STX(BPF_W, R9, R1, key));
+vec:
 	lookup(e, idx[BF_LBVS_FIELD_COUNT], key, none);
 	bf_emit(e, I_STX(BPF_DW, RFP, R0, (int16_t)(-8 * (n + 1))));
 	if (l->summary == 1) {

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * IPv4 address fields of the bit-vector search as a search over intervals
+ * (c_lbvs_iv.h).
+ */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgen/c_lbvs_iv.h"
+
+bool bf_iv_used(const struct bf_lbvs_fmap *fm)
+{
+	static int lpm = -1;
+
+	if (lpm < 0) {
+		const char *s = getenv("BPFILTER_LBVS_LPM");
+
+		lpm = s && *s && strcmp(s, "0");
+	}
+	return !lpm && fm->used && fm->lpm && fm->key_size == 8 && fm->n &&
+	       fm->n <= BF_IV_MAX_PREFIXES;
+}
+
+uint32_t bf_iv_size(uint32_t n)
+{
+	uint32_t p = 1;
+
+	while (p < 2 * n + 1)
+		p <<= 1;
+	return p;
+}
+
+struct pfx {
+	uint32_t start, end, cls;
+};
+
+static int pfx_cmp(const void *a, const void *b)
+{
+	const struct pfx *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	/* the same start: the longer prefix (smaller end) is inside */
+	if (x->end != y->end)
+		return x->end > y->end ? -1 : 1;
+	return 0;
+}
+
+struct ivs {
+	uint32_t *at, *cls;
+	uint32_t n;
+};
+
+/* From address `at` on, class `cls` (a later call at the same address
+ * replaces it: the prefix that starts there is the longer one). */
+static void iv_put(struct ivs *v, uint32_t at, uint32_t cls)
+{
+	if (v->n && v->at[v->n - 1] == at) {
+		v->cls[v->n - 1] = cls;
+		return;
+	}
+	v->at[v->n] = at;
+	v->cls[v->n++] = cls;
+}
+
+int bf_iv_map(const struct bf_lbvs_fmap *fm, struct bf_prog_map *m)
+{
+	uint32_t n = fm->n, P = bf_iv_size(n), *out;
+	struct pfx *ps = malloc(n * sizeof(*ps));
+	struct pfx *stack = malloc(n * sizeof(*stack));
+	struct ivs v = { 0 };
+	size_t sp = 0;
+	int r = -ENOMEM;
+
+	v.at = malloc((2 * (size_t)n + 1) * sizeof(*v.at));
+	v.cls = malloc((2 * (size_t)n + 1) * sizeof(*v.cls));
+	out = malloc((size_t)P * 8);
+	if (!ps || !stack || !v.at || !v.cls || !out)
+		goto fail;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *k = fm->keys + (size_t)i * fm->key_size;
+		uint32_t plen, a;
+
+		memcpy(&plen, k, 4);
+		a = (uint32_t)k[4] << 24 | (uint32_t)k[5] << 16 |
+		    (uint32_t)k[6] << 8 | k[7];
+		ps[i].start = plen ? a & ~0u << (32 - plen) : 0;
+		ps[i].end = ps[i].start | (plen ? ~(~0u << (32 - plen)) : ~0u);
+		ps[i].cls = fm->values[i];
+	}
+	qsort(ps, n, sizeof(*ps), pfx_cmp);
+	/* opt/lbvs.c always has 0/0: every address has a class */
+	r = -EINVAL;
+	if (ps[0].start || ps[0].end != ~0u)
+		goto fail;
+	/* prefixes are nested or disjoint: a sweep with the enclosing ones
+	 * on a stack; where one ends, its parent's class resumes */
+	for (uint32_t i = 0; i <= n; i++) {
+		while (sp && (i == n || stack[sp - 1].end < ps[i].start)) {
+			uint32_t end = stack[--sp].end;
+
+			if (sp && end != ~0u)
+				iv_put(&v, end + 1, stack[sp - 1].cls);
+		}
+		if (i == n)
+			break;
+		iv_put(&v, ps[i].start, ps[i].cls);
+		stack[sp++] = ps[i];
+	}
+	/* bounds, then classes; the padding repeats the last interval */
+	for (uint32_t i = 0; i < P; i++) {
+		out[i] = i < v.n ? v.at[i] : ~0u;
+		out[P + i] = v.cls[i < v.n ? i : v.n - 1];
+	}
+	*m = (struct bf_prog_map){
+		.type = BPF_MAP_TYPE_ARRAY,
+		.key_size = 4,
+		.n = 1,
+		.value_size = P * 8,
+		.vals = (uint8_t *)out,
+	};
+	out = NULL;
+	r = 0;
+fail:
+	free(ps);
+	free(stack);
+	free(v.at);
+	free(v.cls);
+	free(out);
+	return r;
+}
+
+enum {
+	R0 = 0,
+	R1,
+	R2,
+	R3,
+	R4,
+	R5,
+	R9 = 9
+};
+
+void bf_iv_emit(struct bf_emit *e, const struct bf_lbvs_fmap *fm, uint32_t idx,
+		int16_t addr_off, int16_t key, bf_label none)
+{
+	uint32_t P = bf_iv_size(fm->n);
+
+	bf_emit(e, I_ST(BPF_W, R9, key, 0));
+	bf_emit_map_fd(e, R1, idx);
+	bf_emit(e, I_MOV64_REG(R2, R9));
+	bf_emit(e, I_ALU64_IMM(BPF_ADD, R2, key));
+	bf_emit(e, I_HELPER(BPF_FUNC_map_lookup_elem));
+	bf_emit_jmp_imm(e, BPF_JEQ, R0, 0, none);
+	/* r1 = the address in host order, plus one (64 bits: no wrap);
+	 * r5 = &bounds[i], i = 0 */
+	bf_emit(e, I_LDX(BPF_W, R1, R9, addr_off));
+	bf_emit(e, I_BE(R1, 32));
+	bf_emit(e, I_ALU64_IMM(BPF_ADD, R1, 1));
+	bf_emit(e, I_MOV64_REG(R5, R0));
+	/* bounds[0] = 0 <= address: the last i with bounds[i] <= address
+	 * is i + step when bounds[i + step] <= address, else in [i, i +
+	 * step) (P a power of two); the step taken or not without a
+	 * branch: bound - (address + 1) is negative iff bound <= address,
+	 * its bit 63 shifted to the step's byte count. (Not a mask
+	 * -(bit) & step: this kernel's verifier forks its state on an AND
+	 * of a value in [-1, 0], which made 2^levels paths.) */
+	for (uint32_t step = P / 2, k = 0; step; step /= 2) {
+		int32_t off = (int32_t)(step * 4);
+
+		for (k = 0; (1u << k) < step * 4; k++)
+			;
+		if (off <= 32767) {
+			bf_emit(e, I_LDX(BPF_W, R4, R5, (int16_t)off));
+		} else {
+			bf_emit(e, I_MOV64_REG(R4, R5));
+			bf_emit(e, I_ALU64_IMM(BPF_ADD, R4, off));
+			bf_emit(e, I_LDX(BPF_W, R4, R4, 0));
+		}
+		bf_emit(e, I_ALU64_REG(BPF_SUB, R4, R1));
+		bf_emit(e, I_ALU64_IMM(BPF_RSH, R4, 63));
+		bf_emit(e, I_ALU64_IMM(BPF_LSH, R4, (int32_t)k));
+		bf_emit(e, I_ALU64_REG(BPF_ADD, R5, R4));
+	}
+	/* its class */
+	if (P * 4 <= 32767) {
+		bf_emit(e, I_LDX(BPF_W, R1, R5, (int16_t)(P * 4)));
+	} else {
+		bf_emit(e, I_ALU64_IMM(BPF_ADD, R5, (int32_t)(P * 4)));
+		bf_emit(e, I_LDX(BPF_W, R1, R5, 0));
+	}
+}
