@@ -217,6 +217,8 @@ int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps, size_t *n_maps,
 				return r;
 			free(fm->keys);
 			free(fm->values);
+			fm->keys = NULL;
+			fm->values = NULL;
 		}
 		if (push_map(maps, n_maps, &m)) {
 			if (bf_iv_used(fm))
