@@ -2,7 +2,8 @@
 /*
  * The part of an nft ruleset that goes to the kernel's own nftables: base
  * chains of a type other than filter (nat, route) of ip / ip6 / inet
- * tables, and type filter ones at prerouting / postrouting, with the
+ * tables, type filter ones at prerouting / postrouting, and mangle
+ * chains (MSS clamping, mangle.c) at any hook, with the
  * regular chains and the sets only they use. bpfilter compiles the type
  * filter chains at input, forward and output; `apply` loads the rest with `nft -f`
  * as a table of its own (BF_NFT_KERNEL_PREFIX + the table's name) in the
@@ -37,8 +38,9 @@ bool nft_kernel_base(const struct bf_nft_table *t, const struct bf_nft_chain *c)
 		return false;
 	if (c->type && strcmp(c->type, "filter"))
 		return true;
+	/* a mangle chain (MSS clamping) at any hook: mangle.c */
 	return c->hook == BF_NFT_HOOK_PREROUTING ||
-	       c->hook == BF_NFT_HOOK_POSTROUTING;
+	       c->hook == BF_NFT_HOOK_POSTROUTING || nft_chain_mangles(t, c);
 }
 
 /* Names after `jump` / `goto` (chains) and `@` (sets) in the text of a
@@ -276,7 +278,7 @@ static void split_checks(const struct bf_nft_table *t, const bool *kern,
 		if (ks[i] && fs[i] && !(s->flags & BF_NFT_SET_CONSTANT))
 			nft_unsupported(
 				errs, &s->loc,
-				"%s %s is used by chains bpfilter compiles (type filter at input, forward, output) and by chains for the kernel's nftables (another type, or prerouting / postrouting: nft would hold a copy of its own): make it constant (flags constant) or give each part its own",
+				"%s %s is used by chains bpfilter compiles (type filter at input, forward, output) and by chains for the kernel's nftables (another type, prerouting / postrouting, or a mangle chain: nft would hold a copy of its own): make it constant (flags constant) or give each part its own",
 				s->is_map ? "map" : "set", s->name);
 	}
 	/* A regular chain both parts reach is two copies: a limit in it

@@ -222,12 +222,22 @@ int nft_netdev_check(const struct bf_nft *view, struct nft_errs *errs);
  * Tables of other families than ip, ip6, inet: no kern. 0 or -ENOMEM. */
 int nft_kernel_chains(const struct bf_nft_table *t, bool *kern, bool *filt);
 /* Whether base chain c of t is the kernel's: a type other than filter,
- * or type filter at prerouting / postrouting (ip, ip6, inet tables). */
+ * or type filter at prerouting / postrouting, or a mangle chain
+ * (nft_chain_mangles()) (ip, ip6, inet tables). */
 bool nft_kernel_base(const struct bf_nft_table *t,
 		     const struct bf_nft_chain *c);
 /* After parsing: report the reasons of every BF_NFT_S_KERNEL rule of a
  * chain that is lowered (filt), into errs. 0 or -ENOMEM. */
 int nft_kernel_check(const struct bf_nft *nft, struct nft_errs *errs);
+
+/* ---- mangle.c ---- */
+
+/* Whether chain c of t, or a regular chain it reaches (jump, goto,
+ * verdict maps), holds a rule kept for the kernel that rewrites the
+ * packet (`tcp option NAME [FIELD] set ...`, MSS clamping): such a type
+ * filter base chain goes to the kernel's nftables (nft_kernel_base()). */
+bool nft_chain_mangles(const struct bf_nft_table *t,
+		       const struct bf_nft_chain *c);
 
 /* ---- chainref.c ---- */
 
