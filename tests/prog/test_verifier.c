@@ -16,12 +16,23 @@
  *    the program is larger (so the first check can fail).
  * Verdicts are not checked here: test_lbvs compares these programs with
  * the linear code packet by packet.
+ *
+ * test_nf_btf_ptrs: the netfilter programs that read kernel structures
+ * (interface names, MAC header, socket owner; whole programs and the root
+ * of segment programs) read them through untrusted pointers
+ * (cgen/nfbtf.h): in the verifier's level-2 log no register ever holds a
+ * BTF pointer other than the trusted skb and untrusted ones, since each
+ * visit of a load through a trusted pointer costs the verifier linear
+ * searches of the kernel's BTF (about 1 ms each). With
+ * BPFILTER_NFBTF_TRUSTED=1 (the plain loads) the check must fail. The
+ * root program's processed instructions stay below three times its size.
  */
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bftest.h"
@@ -189,10 +200,180 @@ static void test_general_rules(void **state)
 	bf_ruleset_free(&rs);
 }
 
+/* [b, e) is a run of the verifier's type flag prefixes ("untrusted_",
+ * "rcu_"...: reg_type_str() in kernel/bpf/verifier.c), maybe empty */
+static bool flags_only(const char *b, const char *e)
+{
+	static const char *const flags[] = { "rdonly_", "alloc_", "user_",
+					     "percpu_", "rcu_",	  "untrusted_",
+					     "trusted_" };
+
+	while (b < e) {
+		size_t k = 0;
+
+		while (k < sizeof(flags) / sizeof(flags[0]) &&
+		       strncmp(b, flags[k], strlen(flags[k])) != 0)
+			k++;
+		if (k == sizeof(flags) / sizeof(flags[0]))
+			return false;
+		b += strlen(flags[k]);
+	}
+	return b == e;
+}
+
+/* The BTF pointer types the verifier gave registers in log (a level-2
+ * log): how many are neither untrusted nor the trusted skb of ctx->skb;
+ * *untrusted counts the untrusted ones. */
+static unsigned int trusted_btf_ptrs(const char *log, unsigned int *untrusted)
+{
+	unsigned int bad = 0;
+
+	*untrusted = 0;
+	for (const char *p = strstr(log, "ptr_"); p;
+	     p = strstr(p + 4, "ptr_")) {
+		const char *b = p, *e = p + 4;
+		char tok[128];
+		size_t n;
+
+		while (b > log &&
+		       (b[-1] == '_' || (b[-1] >= 'a' && b[-1] <= 'z')))
+			b--;
+		while (*e == '_' || (*e >= 'a' && *e <= 'z') ||
+		       (*e >= '0' && *e <= '9'))
+			e++;
+		if (*e != '(' || (b > log && b[-1] != '=' && b[-1] != ' ') ||
+		    !flags_only(b, p))
+			continue; /* not a BTF pointer (dynptr_skb...) */
+		n = (size_t)(e - b) < sizeof(tok) - 1 ? (size_t)(e - b) :
+							sizeof(tok) - 1;
+		memcpy(tok, b, n);
+		tok[n] = '\0';
+		if (strstr(tok, "untrusted_"))
+			(*untrusted)++;
+		else if (strcmp(tok, "trusted_ptr_sk_buff") != 0) {
+			if (!bad)
+				print_message("trusted BTF pointer: %s\n", tok);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* Load p with the verifier's level-2 log (BF_VERIFIER_LOG2); the count
+ * of trusted_btf_ptrs(). */
+static unsigned int load_log2(struct bf_program *p, int counters_fd,
+			      unsigned int *untrusted)
+{
+	char path[] = "/tmp/bft_vlog_XXXXXX";
+	int tfd = mkstemp(path), fd;
+	unsigned int bad;
+	struct stat st;
+	char *log;
+	FILE *f;
+
+	assert_true(tfd >= 0);
+	close(tfd);
+	setenv("BF_VERIFIER_LOG2", path, 1);
+	fd = bf_program_load(p, counters_fd, NULL, 0);
+	unsetenv("BF_VERIFIER_LOG2");
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_size > 0);
+	log = calloc(1, (size_t)st.st_size + 1);
+	f = fopen(path, "re");
+	assert_non_null(log);
+	assert_non_null(f);
+	assert_int_equal(fread(log, 1, (size_t)st.st_size, f),
+			 (size_t)st.st_size);
+	fclose(f);
+	unlink(path);
+	bad = trusted_btf_ptrs(log, untrusted);
+	print_message("%s: %u trusted, %u untrusted BTF pointer registers\n",
+		      p->name, bad, *untrusted);
+	free(log);
+	return bad;
+}
+
+static const char nf_meta_rules[] =
+	"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+	":OUTPUT ACCEPT [0:0]\n"
+	"-A INPUT -i eth0 -s 192.0.2.1 -j DROP\n"
+	"-A INPUT -m mac --mac-source 02:00:00:00:00:01 -j DROP\n"
+	"-A INPUT -p tcp --dport 22 -j ACCEPT\n"
+	"-A OUTPUT -o eth1 -j DROP\n"
+	"-A OUTPUT -m owner --uid-owner 0 -j ACCEPT\n"
+	"COMMIT\n";
+
+static void test_nf_btf_ptrs(void **state)
+{
+	struct bf_ruleset *rs = bf_ruleset_new();
+	struct bf_program *in = NULL, *out = NULL, *root = NULL, *old = NULL;
+	struct bf_seg_opts o = { .root = true };
+	unsigned int u;
+	unsigned long n;
+	int counters_fd, pcpu_fd, segs_fd;
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	assert_non_null(rs);
+	assert_int_equal(bf_ipt_parse_restore_str(rs, nf_meta_rules, "meta",
+						  BF_FAMILY_INET4),
+			 0);
+	assert_int_equal(bf_check(rs, BF_ATTACH_NF, NULL), 0);
+	bf_ruleset_number(rs);
+	counters_fd = bf_counters_map_create(rs->n_counters);
+	pcpu_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "bf_segpctx", 4,
+				 sizeof(struct bf_seg_pcpu), 1, NULL);
+	segs_fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "bf_segs", 4, 4,
+				 BF_SEG_MAX, NULL);
+	assert_true(counters_fd >= 0 && pcpu_fd >= 0 && segs_fd >= 0);
+	o.pcpu_fd = pcpu_fd;
+	o.segs_fd = segs_fd;
+
+	assert_int_equal(bf_cgen_compile(rs, BF_ATTACH_NF, BF_HOOK_INPUT,
+					 BF_FAMILY_INET4, NULL, &in),
+			 0);
+	assert_int_equal(load_log2(in, counters_fd, &u), 0);
+	assert_true(u > 0); /* the devices and the MAC header's device */
+	assert_int_equal(bf_cgen_compile(rs, BF_ATTACH_NF, BF_HOOK_OUTPUT,
+					 BF_FAMILY_INET4, NULL, &out),
+			 0);
+	assert_int_equal(load_log2(out, counters_fd, &u), 0);
+	assert_true(u > 0);
+	assert_int_equal(bf_cgen_compile_seg(rs, BF_HOOK_INPUT, BF_FAMILY_INET4,
+					     &o, &root),
+			 0);
+	assert_int_equal(load_log2(root, counters_fd, &u), 0);
+	assert_true(u > 0);
+	/* each of the 8 slot claims walks the copy of the packet context
+	 * (seg_root()): about 2.5 times the size, not more */
+	n = processed(root, counters_fd);
+	assert_true(n > 0 && n < 3 * root->n_insns);
+
+	/* the plain loads through trusted pointers: the check sees them */
+	setenv("BPFILTER_NFBTF_TRUSTED", "1", 1);
+	assert_int_equal(bf_cgen_compile(rs, BF_ATTACH_NF, BF_HOOK_INPUT,
+					 BF_FAMILY_INET4, NULL, &old),
+			 0);
+	unsetenv("BPFILTER_NFBTF_TRUSTED");
+	assert_true(load_log2(old, counters_fd, &u) > 0);
+
+	bf_program_free(&in);
+	bf_program_free(&out);
+	bf_program_free(&root);
+	bf_program_free(&old);
+	close(counters_fd);
+	close(pcpu_fd);
+	close(segs_fd);
+	bf_ruleset_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_general_rules),
+		cmocka_unit_test(test_nf_btf_ptrs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,6 +42,7 @@
 #include "opt/opt.h"
 #include "opt/lbvs.h"
 #include "cgen/c_lbvs.h"
+#include "cgen/nfbtf.h"
 #include "cgen/segprog.h"
 
 /* Return codes of chain functions. */
@@ -3056,8 +3057,9 @@ static void parse_nf_meta(struct cg *c)
 		 * between skb->head and skb->data */
 		bf_label nomac = bf_label_new(&c->e);
 
+		bf_nf_ctx_ptr(&c->e, BF_R1, "skb"); /* untrusted: nfbtf.h */
 		bf_emit(&c->e,
-			I_LDX(BPF_DW, BF_R1, BF_R7, (int16_t)c->off_skb_dev));
+			I_LDX(BPF_DW, BF_R1, BF_R1, (int16_t)c->off_skb_dev));
 		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R1, 0, nomac);
 		bf_emit(&c->e,
 			I_LDX(BPF_H, BF_R1, BF_R1, (int16_t)c->off_dev_type));
@@ -3097,15 +3099,15 @@ static void parse_nf_meta(struct cg *c)
 				   c->off_state_out, c->off_dev_ifindex);
 
 	/* state->in->name, state->out->name; a missing device reads as
-	 * zeros (BTF pointer loads of NULL yield 0). */
+	 * zeros (BTF pointer loads of NULL yield 0). The state pointer is
+	 * untrusted: no verifier trust search (cgen/nfbtf.h). */
+	bf_nf_ctx_ptr(&c->e, BF_R4, "state");
 	for (int dir = 0; dir < 2; dir++) {
 		int16_t poff =
 			(int16_t)(dir ? c->off_state_out : c->off_state_in);
 		int16_t dst = dir ? PCTX_OFF(oif) : PCTX_OFF(iif);
 
-		bf_emit(&c->e,
-			I_LDX(BPF_DW, BF_R1, BF_R6, (int16_t)c->off_ctx_state));
-		bf_emit(&c->e, I_LDX(BPF_DW, BF_R2, BF_R1, poff));
+		bf_emit(&c->e, I_LDX(BPF_DW, BF_R2, BF_R4, poff));
 		for (int i = 0; i < 2; i++) {
 			bf_emit(&c->e,
 				I_LDX(BPF_DW, BF_R3, BF_R2,

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -342,6 +343,27 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 				   prog->insns, prog->n_insns, &opts);
 		bf_info("verifier stats for %s (%zu insns): %s", prog->name,
 			prog->n_insns, stats);
+		opts.log_level = 0;
+		opts.log_buf = NULL;
+		opts.log_size = 0;
+	} else if (getenv("BF_VERIFIER_LOG2")) {
+		/* tests: the verifier's level-2 log (every instruction with
+		 * the register types) into the file BF_VERIFIER_LOG2 */
+		size_t size = 64u << 20;
+		char *vlog = calloc(1, size);
+		FILE *f;
+
+		opts.log_level = vlog ? 2 : 0;
+		opts.log_buf = vlog;
+		opts.log_size = vlog ? (uint32_t)size : 0;
+		fd = bpf_prog_load(prog_type(prog->attach), prog->name, "GPL",
+				   prog->insns, prog->n_insns, &opts);
+		f = vlog ? fopen(getenv("BF_VERIFIER_LOG2"), "we") : NULL;
+		if (f) {
+			fputs(vlog, f);
+			fclose(f);
+		}
+		free(vlog);
 		opts.log_level = 0;
 		opts.log_buf = NULL;
 		opts.log_size = 0;

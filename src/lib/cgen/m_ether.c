@@ -36,6 +36,7 @@
 #include <linux/bpf.h>
 
 #include "cgen/m_ether.h"
+#include "cgen/nfbtf.h"
 #include "cgen/pctx.h"
 
 #define ETH_HLEN_ 14
@@ -140,8 +141,10 @@ void bf_ether_nf(struct bf_emit *e, int off_skb_dev, int off_dev_type,
 {
 	bf_label none = bf_label_new(e);
 
-	/* meta iiftype ether: the device the packet came in on */
-	bf_emit(e, I_LDX(BPF_DW, BF_R1, BF_R7, (int16_t)off_skb_dev));
+	/* meta iiftype ether: the device the packet came in on (through an
+	 * untrusted skb: no verifier trust search, cgen/nfbtf.h) */
+	bf_nf_ctx_ptr(e, BF_R1, "skb");
+	bf_emit(e, I_LDX(BPF_DW, BF_R1, BF_R1, (int16_t)off_skb_dev));
 	bf_emit_jmp_imm(e, BPF_JEQ, BF_R1, 0, none);
 	bf_emit(e, I_LDX(BPF_H, BF_R1, BF_R1, (int16_t)off_dev_type));
 	bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, 1 /* ARPHRD_ETHER */, none);

@@ -22,6 +22,7 @@
 #include "bpfilter/log.h"
 
 #include "cgen/m_nftlimit.h"
+#include "cgen/nfbtf.h"
 #include "cgen/pctx.h"
 
 #define NSEC_PER_SEC 1000000000ull
@@ -234,12 +235,15 @@ void bf_nftm_ifindex_emit(struct bf_emit *e, const struct bf_match *m,
 void bf_nftm_nf_ifindex(struct bf_emit *e, int off_ctx_state, int off_state_in,
 			int off_state_out, int off_dev_ifindex)
 {
+	/* the state as an untrusted pointer: no verifier trust search
+	 * (cgen/nfbtf.h) */
+	(void)off_ctx_state;
+	bf_nf_ctx_ptr(e, BF_R4, "state");
 	for (int dir = 0; dir < 2; dir++) {
 		/* state->in / state->out: a NULL device reads as 0 (BTF
 		 * pointer loads of NULL yield 0) */
-		bf_emit(e, I_LDX(BPF_DW, BF_R1, BF_R6, (int16_t)off_ctx_state));
 		bf_emit(e,
-			I_LDX(BPF_DW, BF_R2, BF_R1,
+			I_LDX(BPF_DW, BF_R2, BF_R4,
 			      (int16_t)(dir ? off_state_out : off_state_in)));
 		bf_emit(e,
 			I_LDX(BPF_W, BF_R3, BF_R2, (int16_t)off_dev_ifindex));

@@ -13,6 +13,7 @@
  * bytes of the packet context (the prologue has finished with them).
  */
 #include "cgen/mext.h"
+#include "cgen/nfbtf.h"
 #include "cgen/pctx.h"
 
 #define TCP_TIME_WAIT_ 6
@@ -120,8 +121,10 @@ void bf_mx_prologue_owner(struct bf_mx *x, struct bf_emit *e)
 	bf_label full = bf_label_new(e), store = bf_label_new(e);
 	int32_t common = x->off_sk_common;
 
-	/* sk = skb->sk (r7 = skb) */
-	bf_emit(e, I_LDX(BPF_DW, BF_R3, BF_R7, (int16_t)x->off_skb_sk));
+	/* sk = skb->sk (through an untrusted skb: no verifier trust
+	 * search, cgen/nfbtf.h) */
+	bf_nf_ctx_ptr(e, BF_R3, "skb");
+	bf_emit(e, I_LDX(BPF_DW, BF_R3, BF_R3, (int16_t)x->off_skb_sk));
 	bf_emit_jmp_imm(e, BPF_JEQ, BF_R3, 0, none);
 	bf_emit(e, I_STX(BPF_DW, BF_R9, BF_R3, S0));
 	/* sk_to_full_sk() */
@@ -137,7 +140,7 @@ void bf_mx_prologue_owner(struct bf_mx *x, struct bf_emit *e)
 	/* net_eq(xt_net(par), sock_net(sk)) */
 	ldp(e, BPF_DW, BF_R3, S0);
 	probe(e, S8, 8, common + x->off_skc_net, none);
-	bf_emit(e, I_LDX(BPF_DW, BF_R3, BF_R6, (int16_t)x->off_ctx_state));
+	bf_nf_ctx_ptr(e, BF_R3, "state");
 	probe(e, S16, 8, x->off_state_net, none);
 	ldp(e, BPF_DW, BF_R1, S8);
 	ldp(e, BPF_DW, BF_R2, S16);

@@ -186,6 +186,26 @@ int bf_kbtf_func_id(const char *name)
 	return id;
 }
 
+int bf_kbtf_struct_id(const char *name)
+{
+	struct btf *btf;
+	char key[256];
+	long v;
+	int id;
+
+	snprintf(key, sizeof(key), "struct:%s", name);
+	if (kc_int(key, &v) && v > 0 && v <= INT32_MAX)
+		return (int)v;
+	btf = kbtf();
+	if (!btf)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT);
+	if (id <= 0)
+		return -ENOENT;
+	kc_put_int(key, id);
+	return id;
+}
+
 /* Search struct/union type `id` for `member`, descending into anonymous
  * members; returns the bit offset or -1 (and the bitfield size in
  * *bsize, if non-NULL). */

@@ -15,6 +15,9 @@
 /* BTF id of the kernel function `name`, or -errno (-ENOENT if absent). */
 int bf_kbtf_func_id(const char *name);
 
+/* BTF id of `struct name` in the kernel BTF, or -ENOENT (not logged). */
+int bf_kbtf_struct_id(const char *name);
+
 /* Byte offset of `member` in `struct sname` (members of anonymous structs
  * and unions are searched too), or -errno. */
 int bf_kbtf_member_off(const char *sname, const char *member);
