@@ -438,7 +438,10 @@ static void run_nft(struct verify *v, const char *path, const char *text,
 		if (!bf_verify_nft_probe_ir(nft, &rs)) {
 			multi = true;
 			r = 0;
-		} else {
+		} else if (!msgs.len) {
+			/* a one-IR file: bf_nft_lower()'s reasons; a file
+			 * with several slots or a kernel part keeps the
+			 * reasons of that path */
 			msgs = first;
 			mods = first_mods;
 			msgs.mods = &mods;
