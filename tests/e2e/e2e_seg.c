@@ -8,7 +8,9 @@
  *    program compiled from scratch from the ruleset in force
  *    (`iptables-save` / `ip6tables-save`), for IPv4 and for IPv6;
  *  - counters of untouched rules and policies survive changes, and a new
- *    rule that takes a freed counter slot starts from zero.
+ *    rule that takes a freed counter slot starts from zero;
+ *  - the root program is kept without a compile only when nothing it
+ *    fills can change (load/segfast.h).
  * Segments are forced on small rulesets with BPFILTER_SEG_MIN and
  * BPFILTER_SEG_RULES. The flood test of e2e_live.c runs with segments too
  * (test_flood_during_segment_changes).
@@ -213,7 +215,7 @@ static void compare(const char *ns)
 static void same_verdicts(enum bf_family family)
 {
 	char ns[16], path[] = "/tmp/bf-seg-XXXXXX", rule[256];
-	int fd, incremental = 0, snapped = 0, spliced = 0;
+	int fd, incremental = 0, snapped = 0, spliced = 0, kept = 0;
 	size_t n = N_RULES;
 	const char *fopt = family == BF_FAMILY_INET6 ? "-6" : "-4";
 	FILE *f;
@@ -290,6 +292,9 @@ static void same_verdicts(enum bf_family family)
 		 * unchanged rules' records (irsnap.c, splice) */
 		if (strstr(out, "(one segment)") && strstr(out, "spliced in"))
 			spliced++;
+		/* the root in force kept without a compile (segfast.h) */
+		if (strstr(out, "root in force stays"))
+			kept++;
 		/* the state text edited in place equals the printed one
 		 * (BPFILTER_SEG_CHECK), the IR snapshot the parsed text
 		 * (BPFILTER_IRSNAP_CHECK) */
@@ -308,6 +313,8 @@ static void same_verdicts(enum bf_family family)
 	printf("%d of %d one-segment changes spliced the IR snapshot\n",
 	       spliced, incremental);
 	assert_int_equal(spliced, incremental);
+	printf("%d of %d changes kept the root without compiling it\n", kept,
+	       N_CHANGES);
 	/* the packets exercised both verdicts */
 	assert_true(n_drop > 0 && n_accept > 0);
 	/* a few changes may need a full rebuild (a segment that grew too
@@ -429,12 +436,80 @@ static void test_counters_kept(void **state)
 	assert_int_equal(counter_of(ns, 0), 3);
 }
 
+/* The root program of segments is not compiled for a change of neutral
+ * rules when the root in force needs nothing (load/segfast.h); a rule
+ * that needs a new prologue field rebuilds it, and a neutral change
+ * while such a rule is in force compiles it again. BPFILTER_SEG_ROOT_CHECK
+ * (set in main()) compiles the root for every change and fails one whose
+ * kept root differs. */
+static void root_step(const char *ns, const char *change, bool one_segment,
+		      bool kept)
+{
+	char *out = NULL;
+
+	assert_int_equal(e2e_cli(&out, ns, "-v -v %s", change), 0);
+	if (!strstr(out, "(one segment)") != !one_segment ||
+	    !strstr(out, "root in force stays") != !kept ||
+	    strstr(out, "differs"))
+		fail_msg("%s: expected one segment %d, root kept %d:\n%s",
+			 change, one_segment, kept, out);
+	free(out);
+	compare(ns);
+}
+
+static void test_root_needs(void **state)
+{
+	char ns[16], path[] = "/tmp/bf-segr-XXXXXX";
+	int fd;
+	FILE *f;
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	fam = BF_FAMILY_INET4;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+		   ":OUTPUT ACCEPT [0:0]\n");
+	for (int i = 0; i < 24; i++)
+		fprintf(f,
+			"-A INPUT -s 198.51.100.%d -p udp --dport %d -j %s\n",
+			i, 1000 + i % 12, i % 2 ? "ACCEPT" : "DROP");
+	fprintf(f, "COMMIT\n");
+	fclose(f);
+	bft_unique_name(ns, sizeof(ns), "segr");
+	assert_int_equal(bft_sh("ip netns add %s", ns), 0);
+	snprintf(cur_ns, sizeof(cur_ns), "%s", ns);
+	assert_int_equal(e2e_cli(NULL, ns, "apply -4 %s", path), 0);
+	unlink(path);
+	root_step(ns, "rule add INPUT -s 198.51.100.200 -j DROP", true, true);
+	/* the mark: a new prologue field, the root is rebuilt */
+	root_step(ns,
+		  "rule insert INPUT 3 -m mark --mark 0x0/0x1 -p tcp -j DROP",
+		  false, false);
+	/* neutral, but the root in force fills the mark: compiled, kept */
+	root_step(ns, "rule replace INPUT 9 -s 198.51.100.7 -j ACCEPT", true,
+		  false);
+	/* the last mark rule gone: the root changes again */
+	root_step(ns, "rule delete INPUT 3", false, false);
+	root_step(ns, "rule insert INPUT 12 -s 198.51.100.201 -p tcp -j DROP",
+		  true, true);
+	/* the MAC address (INPUT) */
+	root_step(
+		ns,
+		"rule add INPUT -m mac --mac-source 02:00:00:00:00:01 -j DROP",
+		false, false);
+	root_step(ns, "rule delete INPUT 25", true, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_same_verdicts4, teardown),
 		cmocka_unit_test_teardown(test_same_verdicts6, teardown),
 		cmocka_unit_test_teardown(test_counters_kept, teardown),
+		cmocka_unit_test_teardown(test_root_needs, teardown),
 	};
 
 	/* segment programs on small rulesets (load/seg.c) */
@@ -442,5 +517,6 @@ int main(void)
 	setenv("BPFILTER_SEG_RULES", "4", 1);
 	setenv("BPFILTER_SEG_CHECK", "1", 1);
 	setenv("BPFILTER_IRSNAP_CHECK", "1", 1);
+	setenv("BPFILTER_SEG_ROOT_CHECK", "1", 1);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -373,11 +373,9 @@ bool bf_check_verdict_supported_at(enum bf_verdict_kind kind,
 	return verdict_supported(kind) && !verdict_refusal(kind, attach);
 }
 
-static void check_matches(struct ctx *x, const struct bf_chain *c)
+static void check_rule(struct ctx *x, const struct bf_rule *r)
 {
-	for (size_t j = 0; j < c->n_rules; j++) {
-		const struct bf_rule *r = &c->rules[j];
-
+	{
 		const char *why = verdict_refusal(r->verdict.kind, x->attach);
 
 		if (why) {
@@ -475,6 +473,38 @@ static void check_matches(struct ctx *x, const struct bf_chain *c)
 	}
 }
 
+static void check_matches(struct ctx *x, const struct bf_chain *c)
+{
+	for (size_t j = 0; j < c->n_rules; j++)
+		check_rule(x, &c->rules[j]);
+}
+
+/* The matches of rule r of chain c, which the hooks `reach` reach. */
+static void check_rule_hooks(struct ctx *x, const struct bf_chain *c,
+			     const struct bf_rule *r, unsigned int reach)
+{
+	for (size_t k = 0; k < r->n_matches; k++) {
+		const struct bf_match *m = &r->matches[k];
+		unsigned int ok = match_hooks[m->type];
+		unsigned int bad = reach & ~ok;
+
+		if (!ok || !bad)
+			continue;
+		for (int h = 0; h < BF_HOOK_COUNT; h++) {
+			if (!(bad & (1u << h)))
+				continue;
+			bf_log_at(BF_LOG_ERROR, r->file,
+				  m->line ? m->line : r->line, 0,
+				  "match '%s' cannot be used from %s (chain %s "
+				  "is reached from it)",
+				  bf_match_name(m->type), bf_hook_name(h),
+				  c->name);
+			x->errors++;
+			break;
+		}
+	}
+}
+
 /* Refuse matches used from hooks their kernel module does not allow:
  * propagate, from each built-in chain, the set of hooks that reach every
  * chain (through -j and -g), then test each match against match_hooks[].
@@ -516,42 +546,14 @@ static void check_match_hooks(struct ctx *x)
 
 		if (!(rs->families & (1u << c->family)))
 			continue;
-		for (size_t j = 0; j < c->n_rules; j++) {
-			const struct bf_rule *r = &c->rules[j];
-
-			for (size_t k = 0; k < r->n_matches; k++) {
-				const struct bf_match *m = &r->matches[k];
-				unsigned int ok = match_hooks[m->type];
-				unsigned int bad = reach[i] & ~ok;
-
-				if (!ok || !bad)
-					continue;
-				for (int h = 0; h < BF_HOOK_COUNT; h++) {
-					if (!(bad & (1u << h)))
-						continue;
-					bf_log_at(
-						BF_LOG_ERROR, r->file,
-						m->line ? m->line : r->line, 0,
-						"match '%s' cannot be used "
-						"from %s (chain %s is reached "
-						"from it)",
-						bf_match_name(m->type),
-						bf_hook_name(h), c->name);
-					x->errors++;
-					break;
-				}
-			}
-		}
+		for (size_t j = 0; j < c->n_rules; j++)
+			check_rule_hooks(x, c, &c->rules[j], reach[i]);
 	}
 	free(reach);
 }
 
-int bf_check(const struct bf_ruleset *rs, enum bf_attach_kind attach,
-	     const char *ifname)
+static int check_args(enum bf_attach_kind attach, const char *ifname)
 {
-	struct ctx x = { .rs = rs, .attach = attach };
-	int r = 0;
-
 	if ((unsigned)attach >= BF_ATTACH_COUNT)
 		return -EINVAL;
 	if (attach != BF_ATTACH_NF && (!ifname || !*ifname)) {
@@ -568,6 +570,17 @@ int bf_check(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 		bf_err("interface name '%s' is too long", ifname);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int bf_check(const struct bf_ruleset *rs, enum bf_attach_kind attach,
+	     const char *ifname)
+{
+	struct ctx x = { .rs = rs, .attach = attach };
+	int r = check_args(attach, ifname);
+
+	if (r)
+		return r;
 
 	x.state = calloc(rs->n_chains + 1, 1);
 	x.frames = calloc(rs->n_chains + 1, sizeof(*x.frames));
@@ -617,6 +630,38 @@ out:
 	free(x.frames);
 	free(x.state);
 	return r;
+}
+
+/* Only rules [first, end) of built-in chain ci are new: with no chain
+ * call among them, nothing else can have a new error (no new jump, loop,
+ * depth or hook reaching a user chain), so their own checks are the
+ * whole's. A chain call among them: the whole check. Rules not checked
+ * again are not warned about again (REJECT at nf). */
+int bf_check_change(const struct bf_ruleset *rs, enum bf_attach_kind attach,
+		    const char *ifname, size_t ci, size_t first, size_t end)
+{
+	struct ctx x = { .rs = rs, .attach = attach };
+	const struct bf_chain *c;
+	int r = check_args(attach, ifname);
+
+	if (r)
+		return r;
+	if (ci >= rs->n_chains || !rs->chains[ci].builtin ||
+	    end > rs->chains[ci].n_rules)
+		return bf_check(rs, attach, ifname);
+	c = &rs->chains[ci];
+	for (size_t j = first; j < end; j++) {
+		if (is_jump(&c->rules[j]))
+			return bf_check(rs, attach, ifname);
+	}
+	if (!(rs->families & (1u << c->family)))
+		return 0;
+	for (size_t j = first; j < end; j++)
+		check_rule_hooks(&x, c, &c->rules[j], 1u << c->hook);
+	for (size_t j = first; j < end; j++)
+		check_rule(&x, &c->rules[j]);
+	check_hook_use(&x, c);
+	return x.errors ? -EINVAL : 0;
 }
 
 unsigned int bf_ruleset_ct_families(const struct bf_ruleset *rs)

@@ -32,6 +32,13 @@
 int bf_check(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 	     const char *ifname);
 
+/* bf_check() of a ruleset that passed it before a change replaced rules
+ * of built-in chain ci by its rules [first, end) (an incremental change,
+ * load/seg.h): checks what the change can affect, with the same errors
+ * (the whole check when a new rule calls a chain). */
+int bf_check_change(const struct bf_ruleset *rs, enum bf_attach_kind attach,
+		    const char *ifname, size_t ci, size_t first, size_t end);
+
 /* Whether the code generator compiles a match type at an attachment
  * kind, and a verdict kind at all (what bf_check() enforces). */
 bool bf_check_match_supported(enum bf_match_type type,

@@ -17,6 +17,7 @@
 #include "bpfilter/log.h"
 #include "load/pin.h"
 #include "load/seg.h"
+#include "load/segfast.h"
 #include "opt/lbvs.h"
 #include "opt/opt.h"
 
@@ -316,6 +317,38 @@ static uint64_t code_hash(const struct bf_program *p)
 	return h;
 }
 
+/* The code hash of the root program at b's point of a ruleset with rs's
+ * families and built-in policies and no rules (load/segfast.h). */
+static int root_min_hash(const struct bf_ruleset *rs, const struct bf_chain *b,
+			 uint64_t *hash)
+{
+	struct bf_seg_opts o = { .root = true, .pcpu_fd = -1, .segs_fd = -1 };
+	struct bf_ruleset *z = bf_ruleset_new();
+	struct bf_program *root = NULL;
+	int r;
+
+	if (!z)
+		return -ENOMEM;
+	z->families = rs->families;
+	for (size_t i = 0; i < z->n_chains; i++) {
+		struct bf_chain *c = &z->chains[i];
+		const struct bf_chain *in =
+			bf_ruleset_builtin(rs, c->family, c->hook);
+
+		if (!in)
+			continue;
+		c->policy = in->policy;
+		c->policy_counter_idx = in->policy_counter_idx;
+	}
+	r = bf_cgen_compile_seg(z, (enum bf_hook)b->hook,
+				(enum bf_family)b->family, &o, &root);
+	if (!r)
+		*hash = code_hash(root);
+	bf_program_free(&root);
+	bf_ruleset_free(&z);
+	return r;
+}
+
 /* Cost units of a rule for cutting a chain: an unfolded rule is tested
  * alone (UNIT); the rules of a folded group are one hash lookup, which
  * the verifier walks once whatever the group's size: the group costs
@@ -472,7 +505,7 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 					   .hook = (uint8_t)pts[i].hook };
 		struct bf_seg_opts o = { .root = true };
 		struct bf_program *root = NULL;
-		uint32_t n_seg;
+		uint32_t n_seg = 0;
 		size_t first = 0;
 
 		if (!b || b->n_rules < seg_min() ||
@@ -884,18 +917,40 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 	}
 
 	/* The root must be the one in force: the same prologue (what the
-	 * packet context holds depends on the rules). */
+	 * packet context holds depends on the rules). It is when the root
+	 * in force is the one of no rules and the new rules need nothing
+	 * (load/segfast.h): no compile then. */
 	t_root = now_ms();
-	r = bf_cgen_compile_seg(rs, (enum bf_hook)b->hook,
-				(enum bf_family)b->family, &o, &root);
-	if (r == -ENOTSUP)
-		goto no;
-	if (r)
-		goto err;
-	if (code_hash(root) != sp->root_hash) {
-		bf_dbg("incremental change: the new rules change the "
-		       "prologue");
-		goto no;
+	{
+		uint64_t hmin = 0;
+		bool kept = bf_seg_rules_root_neutral(b, p, ne) &&
+			    !root_min_hash(rs, b, &hmin) &&
+			    hmin == sp->root_hash;
+
+		if (kept)
+			bf_dbg("incremental change: the root in force stays "
+			       "(neutral rules)");
+		if (!kept || bf_seg_root_check()) {
+			r = bf_cgen_compile_seg(rs, (enum bf_hook)b->hook,
+						(enum bf_family)b->family, &o,
+						&root);
+			if (r == -ENOTSUP && !kept)
+				goto no;
+			if (r && !kept)
+				goto err;
+			if (r || code_hash(root) != sp->root_hash) {
+				if (kept) {
+					bf_err("incremental change: the root "
+					       "kept differs from the "
+					       "compiled one");
+					r = -EINVAL;
+					goto err;
+				}
+				bf_dbg("incremental change: the new rules "
+				       "change the prologue");
+				goto no;
+			}
+		}
 	}
 
 	/* counter slots: kept rules keep theirs, new ones take free ones */
