@@ -67,21 +67,27 @@ enum {
  * bound from rule_cost()) per function. */
 #define SEG_BUDGET 3000
 
+/* The functions of one search (one part, opt/lbvs.h) of a chain: the
+ * classifier, and the functions of the members' linear code (slow[k] runs
+ * members cut[k] .. cut[k + 1]). */
+struct lbvs_fn {
+	bf_label fast;
+	bf_label *slow;
+	size_t *cut, n_slow;
+	uint32_t idx[BF_LBVS_FIELD_COUNT + 1];
+};
+
 struct cfn {
 	bool segmented; /* rules split into segment functions */
 	/* runs of rules folded into hash lookups (src/lib/opt/) */
 	struct bf_fold_group *groups;
 	size_t n_groups;
 	/* general rules classified by a bit-vector search (opt/lbvs.h):
-	 * the classifier function, the functions of the members' linear
-	 * code (lbvs_slow[k] runs members lbvs_cut[k] .. lbvs_cut[k + 1]),
-	 * and, for a segmented chain, the first segment with a member */
+	 * the functions of each of its parts, and, for a segmented chain,
+	 * the first segment with a member */
 	struct bf_lbvs *lbvs;
 	bool lbvs_on, lbvs_stored;
-	bf_label lbvs_fast;
-	bf_label *lbvs_slow;
-	size_t *lbvs_cut, n_lbvs_slow;
-	uint32_t lbvs_idx[BF_LBVS_FIELD_COUNT + 1];
+	struct lbvs_fn *lfn;
 	size_t lbvs_seg;
 	const struct bf_chain *chain;
 	bf_label label;
@@ -1853,73 +1859,116 @@ static void emit_chain_end(struct cg *c, const struct bf_chain *chain)
 #define LBVS_SLOT (-40)
 #define LBVS_SAVED (-48)
 
-/* On first use: the classes and their maps, and the members cut into
- * functions of bounded size for their linear code. */
-static int lbvs_prepare(struct cg *c, struct cfn *f)
+/* One part's classes and maps, and its members cut into functions of
+ * bounded size for their linear code. */
+static int lbvs_prepare_part(struct cg *c, struct cfn *f, struct bf_lbvs *l,
+			     struct lbvs_fn *fn)
 {
-	struct bf_lbvs *l = f->lbvs;
 	size_t n0 = c->n_xmaps, i0 = c->n_maps;
 	unsigned int cost = 0;
 	uint32_t *xi;
-	int r;
+	int r = 0;
 
-	if (f->lbvs_on)
-		return 0;
-	f->lbvs_on = true;
-	r = bf_lbvs_build(f->chain, l);
-	if (!r && !getenv("BPFILTER_LBVS_LINEAR_SLOW"))
+	if (!getenv("BPFILTER_LBVS_LINEAR_SLOW"))
 		r = bf_lbvs_slow_prepare(f->chain, l);
 	if (!r)
 		r = bf_lbvs_maps(l, &c->xmaps, &c->n_xmaps, &c->n_maps,
-				 f->lbvs_idx);
+				 fn->idx);
 	xi = realloc(c->xmap_idx, c->n_xmaps * sizeof(*xi));
-	f->lbvs_cut = malloc((l->n_members + 1) * sizeof(size_t));
-	f->lbvs_slow = malloc(l->n_members * sizeof(bf_label));
-	if (!r && (!xi || !f->lbvs_cut || !f->lbvs_slow))
+	fn->cut = malloc((l->n_members + 1) * sizeof(size_t));
+	fn->slow = malloc((l->n_members ? l->n_members : 1) * sizeof(bf_label));
+	if (!r && (!xi || !fn->cut || !fn->slow))
 		r = -ENOMEM;
 	if (xi)
 		c->xmap_idx = xi;
-	if (r) {
-		bf_emit_fail(&c->e, r);
+	if (r)
 		return r;
-	}
 	for (size_t k = n0; k < c->n_xmaps; k++)
 		c->xmap_idx[k] = (uint32_t)(i0 + k - n0);
-	f->lbvs_fast = bf_label_new(&c->e);
+	fn->fast = bf_label_new(&c->e);
 	/* slow_vec: the classifier decides every packet, no linear code */
 	for (size_t m = 0; m < l->n_members && !l->slow_vec; m++) {
 		unsigned int rc =
 			rule_cost(&f->chain->rules[l->member_rule[m]]);
 
 		if (!m || cost + rc > SEG_BUDGET) {
-			f->lbvs_cut[f->n_lbvs_slow] = m;
-			f->lbvs_slow[f->n_lbvs_slow++] = bf_label_new(&c->e);
+			fn->cut[fn->n_slow] = m;
+			fn->slow[fn->n_slow++] = bf_label_new(&c->e);
 			cost = 0;
 		}
 		cost += rc;
 	}
-	f->lbvs_cut[f->n_lbvs_slow] = l->n_members;
+	fn->cut[fn->n_slow] = l->n_members;
+	return 0;
+}
+
+/* On first use: the classes and maps of every part of the search. */
+static int lbvs_prepare(struct cg *c, struct cfn *f)
+{
+	struct bf_lbvs *l = f->lbvs;
+	size_t np = bf_lbvs_n_parts(l);
+	int r;
+
+	if (f->lbvs_on)
+		return 0;
+	f->lbvs_on = true;
+	f->lfn = calloc(np, sizeof(*f->lfn));
+	r = f->lfn ? bf_lbvs_build(f->chain, l) : -ENOMEM;
+	for (size_t k = 0; k < np && !r; k++)
+		r = lbvs_prepare_part(c, f, bf_lbvs_part(l, k), &f->lfn[k]);
+	if (r) {
+		bf_emit_fail(&c->e, r);
+		return r;
+	}
 	c->n_lbvs += l->n_members;
 	return 0;
 }
 
 /* r0 = the first member the packet matches (c_lbvs.h): the classifier,
- * or the members' linear code when the packet is not plain. */
+ * or the members' linear code when the packet is not plain; with several
+ * parts, each in turn (in rule order) until one finds a member. */
 static void lbvs_call(struct cg *c, struct cfn *f)
 {
 	bf_label done = bf_label_new(&c->e);
+	size_t np;
 
 	if (lbvs_prepare(c, f))
 		return;
-	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
-	bf_emit_call(&c->e, f->lbvs_fast);
-	bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R0, (int32_t)BF_LBVS_SLOW, done);
-	for (size_t k = 0; k < f->n_lbvs_slow; k++) {
+	np = bf_lbvs_n_parts(f->lbvs);
+	for (size_t p = 0; p < np; p++) {
+		const struct lbvs_fn *fn = &f->lfn[p];
+		size_t base = bf_lbvs_part(f->lbvs, p)->base;
+		bf_label found = bf_label_new(&c->e);
+		bf_label next = p + 1 < np ? bf_label_new(&c->e) : done;
+
 		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
-		bf_emit_call(&c->e, f->lbvs_slow[k]);
-		if (k + 1 < f->n_lbvs_slow)
-			bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R0,
-					  (int32_t)BF_LBVS_NONE, done);
+		bf_emit_call(&c->e, fn->fast);
+		bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R0, (int32_t)BF_LBVS_SLOW,
+				  found);
+		/* (the linear code numbers the chain's members) */
+		for (size_t k = 0; k < fn->n_slow; k++) {
+			bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
+			bf_emit_call(&c->e, fn->slow[k]);
+			if (k + 1 < fn->n_slow || p + 1 < np)
+				bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R0,
+						  (int32_t)BF_LBVS_NONE, done);
+		}
+		if (fn->n_slow)
+			bf_emit_ja(&c->e, next);
+		bf_label_bind(&c->e, found);
+		if (p + 1 < np || base) {
+			/* the part numbers its own members: the chain's
+			 * index is base + m */
+			bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R0,
+					  (int32_t)BF_LBVS_NONE, next);
+			if (base)
+				bf_emit(&c->e,
+					I_ALU32_IMM(BPF_ADD, BF_R0,
+						    (int32_t)(2 * base)));
+			bf_emit_ja(&c->e, done);
+		}
+		if (p + 1 < np)
+			bf_label_bind(&c->e, next);
 	}
 	bf_label_bind(&c->e, done);
 }
@@ -2060,21 +2109,25 @@ static void lbvs_member(struct cg *c, const struct bf_rule *r, uint32_t m)
 /* The classifier function and the members' linear functions of f. */
 static void lbvs_funcs(struct cg *c, struct cfn *f, struct bf_program *prog)
 {
-	const struct bf_lbvs *l = f->lbvs;
-
 	if (!f->lbvs_on || c->e.err)
 		return;
-	emit_func_head(c, f->lbvs_fast, prog, f->chain, "lbvs");
-	bf_lbvs_emit_fast(&c->e, l, f->lbvs_idx);
-	emit_func_tail(c);
-	for (size_t k = 0; k < f->n_lbvs_slow; k++) {
-		emit_func_head(c, f->lbvs_slow[k], prog, f->chain, "lbvsl");
-		for (size_t m = f->lbvs_cut[k]; m < f->lbvs_cut[k + 1]; m++)
-			lbvs_member(c, &f->chain->rules[l->member_rule[m]],
-				    (uint32_t)m);
-		bf_emit(&c->e, I_MOV32_IMM(BF_R0, -1));
-		bf_emit(&c->e, I_EXIT());
+	for (size_t p = 0; p < bf_lbvs_n_parts(f->lbvs); p++) {
+		const struct bf_lbvs *l = bf_lbvs_part(f->lbvs, p);
+		const struct lbvs_fn *fn = &f->lfn[p];
+
+		emit_func_head(c, fn->fast, prog, f->chain, "lbvs");
+		bf_lbvs_emit_fast(&c->e, l, fn->idx);
 		emit_func_tail(c);
+		for (size_t k = 0; k < fn->n_slow; k++) {
+			emit_func_head(c, fn->slow[k], prog, f->chain, "lbvsl");
+			for (size_t m = fn->cut[k]; m < fn->cut[k + 1]; m++)
+				lbvs_member(c,
+					    &f->chain->rules[l->member_rule[m]],
+					    (uint32_t)(l->base + m));
+			bf_emit(&c->e, I_MOV32_IMM(BF_R0, -1));
+			bf_emit(&c->e, I_EXIT());
+			emit_func_tail(c);
+		}
 	}
 }
 
@@ -3716,9 +3769,14 @@ static void release(struct cg *c)
 	bf_um_release(&c->um);
 	for (size_t i = 0; i < c->n_fns; i++) {
 		free(c->fns[i].groups);
+		for (size_t k = 0; c->fns[i].lfn && c->fns[i].lbvs &&
+				   k < bf_lbvs_n_parts(c->fns[i].lbvs);
+		     k++) {
+			free(c->fns[i].lfn[k].cut);
+			free(c->fns[i].lfn[k].slow);
+		}
+		free(c->fns[i].lfn);
 		bf_lbvs_free(&c->fns[i].lbvs);
-		free(c->fns[i].lbvs_cut);
-		free(c->fns[i].lbvs_slow);
 	}
 	for (size_t i = 0; i < c->n_xmaps; i++) {
 		free(c->xmaps[i].keys);

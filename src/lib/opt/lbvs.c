@@ -180,6 +180,9 @@ void bf_lbvs_free(struct bf_lbvs **l)
 {
 	if (!*l)
 		return;
+	for (size_t k = 0; k < (*l)->n_parts; k++)
+		bf_lbvs_free(&(*l)->parts[k]);
+	free((*l)->parts);
 	free((*l)->member_rule);
 	free((*l)->rule_member);
 	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
@@ -191,15 +194,79 @@ void bf_lbvs_free(struct bf_lbvs **l)
 	*l = NULL;
 }
 
+static struct bf_lbvs *lbvs_new(const struct bf_chain *chain, size_t n)
+{
+	struct bf_lbvs *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->family = chain->family;
+	l->n_rules = chain->n_rules;
+	l->member_rule = malloc((n ? n : 1) * sizeof(size_t));
+	l->rule_member =
+		malloc((chain->n_rules ? chain->n_rules : 1) * sizeof(size_t));
+	if (!l->member_rule || !l->rule_member) {
+		bf_lbvs_free(&l);
+		return NULL;
+	}
+	for (size_t i = 0; i < chain->n_rules; i++)
+		l->rule_member[i] = SIZE_MAX;
+	return l;
+}
+
+/* Bound on the class vectors of a search: at most one class per value
+ * range of each field (cnt[f]: members that test f). */
+static uint64_t vec_bound(const size_t *cnt, size_t n_members)
+{
+	uint64_t bound = 1, words = (n_members + 63) / 64;
+
+	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
+		if (!cnt[f])
+			continue;
+		if (f <= BF_LBVS_DADDR)
+			bound += cnt[f] + 1;
+		else if (f == BF_LBVS_SPORT || f == BF_LBVS_DPORT)
+			bound += 2 * cnt[f] + 1;
+		else
+			bound += 256;
+	}
+	return bound * ((words + 63) / 64 + words) * 8;
+}
+
+/* Members [first, first + n) of `all` as a search of their own. */
+static struct bf_lbvs *make_part(const struct bf_chain *chain,
+				 const struct bf_lbvs *all, size_t first,
+				 size_t n)
+{
+	struct bf_lbvs *l = lbvs_new(chain, n);
+	struct pred p[BF_LBVS_FIELD_COUNT];
+
+	if (!l)
+		return NULL;
+	l->base = first;
+	for (size_t m = 0; m < n; m++) {
+		size_t i = all->member_rule[first + m];
+		bool v6p = false;
+
+		member_preds(&chain->rules[i], p, l->need, &v6p);
+		l->v6_proto |= v6p;
+		l->member_rule[m] = i;
+		l->rule_member[i] = m;
+	}
+	l->n_members = n;
+	l->summary = (uint32_t)(((n + 63) / 64 + 63) / 64);
+	return l;
+}
+
 int bf_lbvs_select(const struct bf_chain *chain,
 		   const struct bf_fold_group *groups, size_t n_groups,
 		   struct bf_lbvs **out)
 {
 	struct bf_lbvs *l;
 	struct pred p[BF_LBVS_FIELD_COUNT];
-	size_t g = 0, n_pref[2] = { 0 }, n_range[2] = { 0 };
-	bool used[BF_LBVS_FIELD_COUNT] = { false };
-	uint64_t bound = 1, words;
+	size_t g = 0, cnt[BF_LBVS_FIELD_COUNT] = { 0 }, first = 0;
+	size_t *cut = NULL, n_cut = 0;
+	uint8_t *tests = NULL; /* per member: bit f = tests field f */
 
 	*out = NULL;
 	if (!env_read) {
@@ -213,71 +280,89 @@ int bf_lbvs_select(const struct bf_chain *chain,
 	}
 	if (!options.enabled || !chain->n_rules)
 		return 0;
-	l = calloc(1, sizeof(*l));
-	if (!l)
-		return -ENOMEM;
-	l->family = chain->family;
-	l->n_rules = chain->n_rules;
-	l->member_rule = malloc(chain->n_rules * sizeof(size_t));
-	l->rule_member = malloc(chain->n_rules * sizeof(size_t));
-	if (!l->member_rule || !l->rule_member) {
-		bf_lbvs_free(&l);
-		return -ENOMEM;
-	}
+	l = lbvs_new(chain, chain->n_rules);
+	tests = malloc(chain->n_rules);
+	cut = malloc((chain->n_rules + 1) * sizeof(*cut));
+	if (!l || !tests || !cut)
+		goto nomem;
 	for (size_t i = 0; i < chain->n_rules; i++) {
 		const struct bf_rule *r = &chain->rules[i];
 		uint8_t need[256];
 		bool v6p = false;
 
-		l->rule_member[i] = SIZE_MAX;
 		if (g < n_groups && i >= groups[g].first) {
 			if (i + 1 >= groups[g].first + groups[g].n)
 				g++;
 			continue;
 		}
-		if (r->family != chain->family ||
-		    l->n_members >= BF_LBVS_MAX_MEMBERS)
+		if (r->family != chain->family)
 			continue;
 		memcpy(need, l->need, sizeof(need));
 		if (!member_preds(r, p, need, &v6p))
 			continue;
 		memcpy(l->need, need, sizeof(need));
 		l->v6_proto |= v6p;
+		tests[l->n_members] = 0;
 		for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
-			if (!p[f].set)
-				continue;
-			used[f] = true;
-			if (f <= BF_LBVS_DADDR)
-				n_pref[f]++;
-			else if (f == BF_LBVS_SPORT || f == BF_LBVS_DPORT)
-				n_range[f - BF_LBVS_SPORT]++;
+			if (p[f].set)
+				tests[l->n_members] |= (uint8_t)(1u << f);
 		}
 		l->rule_member[i] = l->n_members;
 		l->member_rule[l->n_members++] = i;
 	}
 	if (l->n_members < options.min_members) {
 		bf_lbvs_free(&l);
-		return 0;
+		goto out;
 	}
-	words = (l->n_members + 63) / 64;
-	l->summary = (uint32_t)((words + 63) / 64);
-	/* at most one class per value range of each field */
-	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
-		if (!used[f])
-			continue;
-		if (f <= BF_LBVS_DADDR)
-			bound += n_pref[f] + 1;
-		else if (f == BF_LBVS_SPORT || f == BF_LBVS_DPORT)
-			bound += 2 * n_range[f - BF_LBVS_SPORT] + 1;
-		else
-			bound += 256;
+	/* Parts, in rule order: each as long as its bound allows (the
+	 * bound grows with the members, so a greedy cut is the fewest
+	 * parts); a part has at least one member, whose bound is a few
+	 * KiB. */
+	for (size_t m = 0; m < l->n_members; m++) {
+		size_t c2[BF_LBVS_FIELD_COUNT];
+
+		memcpy(c2, cnt, sizeof(c2));
+		for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++)
+			c2[f] += tests[m] >> f & 1;
+		if (m > first &&
+		    (m - first >= BF_LBVS_MAX_MEMBERS ||
+		     vec_bound(c2, m + 1 - first) > options.max_bytes)) {
+			cut[n_cut++] = first;
+			first = m;
+			memset(c2, 0, sizeof(c2));
+			for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++)
+				c2[f] = tests[m] >> f & 1;
+		}
+		memcpy(cnt, c2, sizeof(cnt));
 	}
-	if (bound * bf_lbvs_value_words(l) * 8 > options.max_bytes) {
-		bf_lbvs_free(&l);
-		return 0;
+	if (!n_cut) {
+		l->summary = (uint32_t)(((l->n_members + 63) / 64 + 63) / 64);
+		*out = l;
+		l = NULL;
+		goto out;
+	}
+	cut[n_cut++] = first;
+	cut[n_cut] = l->n_members;
+	l->parts = calloc(n_cut, sizeof(*l->parts));
+	if (!l->parts)
+		goto nomem;
+	for (size_t k = 0; k < n_cut; k++) {
+		l->parts[k] = make_part(chain, l, cut[k], cut[k + 1] - cut[k]);
+		if (!l->parts[k])
+			goto nomem;
+		l->n_parts = k + 1;
 	}
 	*out = l;
+	l = NULL;
+out:
+	free(tests);
+	free(cut);
 	return 0;
+nomem:
+	bf_lbvs_free(&l);
+	free(tests);
+	free(cut);
+	return -ENOMEM;
 }
 
 /* ---- classes ---- */
@@ -591,6 +676,14 @@ int bf_lbvs_build(const struct bf_chain *chain, struct bf_lbvs *l)
 	bool used[BF_LBVS_FIELD_COUNT] = { false };
 	uint32_t vw = bf_lbvs_value_words(l), s = l->summary;
 	int r = 0;
+
+	for (size_t k = 0; k < l->n_parts; k++) {
+		r = bf_lbvs_build(chain, l->parts[k]);
+		if (r)
+			return r;
+	}
+	if (l->n_parts)
+		return 0;
 
 	cl.w = (uint32_t)((l->n_members + 63) / 64);
 	preds = calloc(l->n_members * BF_LBVS_FIELD_COUNT, sizeof(*preds));

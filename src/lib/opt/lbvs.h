@@ -49,14 +49,17 @@ enum bf_lbvs_field {
 	BF_LBVS_FIELD_COUNT,
 };
 
-/* At most 16 summary words: 65,536 members per chain. */
+/* At most 16 summary words: 65,536 members per search (a chain with more
+ * gets several searches). */
 #define BF_LBVS_MAX_MEMBERS 65536u
 #define BF_LBVS_SUMMARY_MAX 16u
 
 struct bf_lbvs_options {
 	bool enabled; /* default true */
 	size_t min_members; /* fewer members stay linear (default 32) */
-	uint64_t max_bytes; /* bound on the class vectors (default 128 MiB) */
+	/* bound on the class vectors of one search (default 128 MiB): a
+	 * chain whose members would exceed it gets several searches */
+	uint64_t max_bytes;
 };
 
 /* Options for this process. Until they are set, the environment variable
@@ -76,6 +79,19 @@ struct bf_lbvs_fmap {
 
 struct bf_lbvs {
 	enum bf_family family;
+	/* Several searches: when one search's vectors could exceed the
+	 * budget (or BF_LBVS_MAX_MEMBERS), bf_lbvs_select() cuts the
+	 * members, in rule order, into n_parts searches (parts[k], each a
+	 * struct bf_lbvs of its own members, built and coded on its own;
+	 * 0: this object is the one search). The object returned by
+	 * bf_lbvs_select() numbers all the chain's members (member_rule,
+	 * rule_member); a part numbers its own, and its classifier reports
+	 * member m as base + m, so results are the chain's member indexes
+	 * whatever part found them. Run in chain order, the first part that
+	 * finds a member gives the chain's first matching member. */
+	size_t n_parts;
+	struct bf_lbvs **parts;
+	size_t base;
 	size_t n_members;
 	size_t *member_rule; /* member index -> chain rule index */
 	/* chain rule index -> member index, SIZE_MAX for other rules */
@@ -114,8 +130,20 @@ int bf_lbvs_select(const struct bf_chain *chain,
 		   const struct bf_fold_group *groups, size_t n_groups,
 		   struct bf_lbvs **out);
 
-/* Build the classes and the fields' maps. Returns 0 or -ENOMEM. */
+/* Build the classes and the fields' maps (of every part of a split
+ * object). Returns 0 or -ENOMEM. */
 int bf_lbvs_build(const struct bf_chain *chain, struct bf_lbvs *l);
+
+/* The searches of l: l->n_parts parts, or l itself. */
+static inline size_t bf_lbvs_n_parts(const struct bf_lbvs *l)
+{
+	return l->n_parts ? l->n_parts : 1;
+}
+
+static inline struct bf_lbvs *bf_lbvs_part(struct bf_lbvs *l, size_t k)
+{
+	return l->n_parts ? l->parts[k] : l;
+}
 
 static inline uint32_t bf_lbvs_value_words(const struct bf_lbvs *l)
 {
