@@ -161,6 +161,12 @@ struct cg {
 	struct cold *cold;
 	size_t n_cold, cap_cold;
 	bf_label hotdrop_l; /* shared "r0 = DROP; exit" of the function */
+	/* the function's shared count and verdict of member blocks
+	 * (lbvs_block(), emitted by emit_func_tail() when used); counters
+	 * it may touch: below hit_ncnt */
+	bf_label lbvs_hit;
+	bool lbvs_hit_on;
+	uint32_t lbvs_hit_ncnt;
 	const struct bf_ruleset *rs;
 	enum bf_attach_kind attach;
 	enum bf_hook hook;
@@ -1775,6 +1781,8 @@ static void emit_group(struct cg *c, const struct bf_chain *chain,
 	bf_label_bind(&c->e, end);
 }
 
+static void lbvs_hit_tail(struct cg *c);
+
 /* End of a function: its cold code, then the shared hotdrop. */
 static void emit_func_tail(struct cg *c)
 {
@@ -1800,6 +1808,8 @@ static void emit_func_tail(struct cg *c)
 		bf_emit_ja(&c->e, k->next);
 	}
 	c->n_cold = 0;
+	if (c->lbvs_hit_on)
+		lbvs_hit_tail(c);
 	bf_label_bind(&c->e, c->hotdrop_l);
 	hotdrop(c);
 }
@@ -1828,6 +1838,8 @@ static void emit_func_head(struct cg *c, bf_label l, struct bf_program *prog,
 	c->n_cold = 0;
 	c->n_shared = 0;
 	c->hotdrop_l = bf_label_new(&c->e);
+	c->lbvs_hit_on = false;
+	c->lbvs_hit_ncnt = 0;
 	bf_label_bind_entry(&c->e, l);
 	fn->insn_off = bf_emit_pos(&c->e);
 	fn->global = true;
@@ -2027,6 +2039,11 @@ static void lbvs_dispatch(struct cg *c, const struct cfn *f, size_t i, size_t a,
 	lbvs_dispatch(c, f, i, mid, b, seg, end);
 }
 
+/* lbvs_block() -> lbvs_hit_tail(): result, first counter, verdict bits */
+#define LBVS_HIT_IDX PCTX_OFF(scratch)
+#define LBVS_HIT_CNT ((int16_t)(PCTX_OFF(scratch) + 4))
+#define LBVS_HIT_BITS ((int16_t)(PCTX_OFF(scratch) + 8))
+
 /* n consecutive members from rule i, in place of their code: is the first
  * member the packet matches one of them? (A member before them that
  * matched would have ended the chain: they are terminal.) Then count it
@@ -2037,10 +2054,17 @@ static void lbvs_block(struct cg *c, struct cfn *f, size_t i, size_t n,
 	const struct bf_chain *chain = f->chain;
 	uint32_t lo = (uint32_t)f->lbvs->rule_member[i];
 	bf_label end = bf_label_new(&c->e);
-	bool hot = false;
+	bool hot = false, shared = n <= 64 && !getenv("BPFILTER_LBVS_NO_HIT");
+	uint64_t drop = 0;
 
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < n; k++) {
+		enum bf_verdict_kind v = chain->rules[i + k].verdict.kind;
+
 		hot |= bf_lbvs_can_hotdrop(&chain->rules[i + k]);
+		shared &= v == BF_VERDICT_ACCEPT || v == BF_VERDICT_DROP;
+		if (v == BF_VERDICT_DROP)
+			drop |= 1ull << k;
+	}
 	if (seg) {
 		ld(c, BPF_W, BF_R1, PCTX_OFF(pad));
 	} else {
@@ -2056,6 +2080,27 @@ static void lbvs_block(struct cg *c, struct cfn *f, size_t i, size_t n,
 	if (lo)
 		bf_emit(&c->e, I_ALU64_IMM(BPF_SUB, BF_R1, (int32_t)(2 * lo)));
 	bf_emit_jmp_imm(&c->e, BPF_JGE, BF_R1, (int32_t)(2 * n), end);
+	if (shared) {
+		/* the function's one tail counts and returns (lbvs_hit_tail()):
+		 * the block's values go through pctx.scratch */
+		uint32_t cidx = chain->rules[i].counter_idx;
+
+		bf_emit(&c->e, I_STX(BPF_W, BF_R9, BF_R1, LBVS_HIT_IDX));
+		bf_emit(&c->e, I_ST(BPF_W, BF_R9, LBVS_HIT_CNT, (int32_t)cidx));
+		bf_emit(&c->e, I_ST(BPF_W, BF_R9, LBVS_HIT_BITS,
+				    (int32_t)(uint32_t)drop));
+		bf_emit(&c->e, I_ST(BPF_W, BF_R9, LBVS_HIT_BITS + 4,
+				    (int32_t)(uint32_t)(drop >> 32)));
+		if (!c->lbvs_hit_on) {
+			c->lbvs_hit_on = true;
+			c->lbvs_hit = bf_label_new(&c->e);
+		}
+		if (cidx + n > c->lbvs_hit_ncnt)
+			c->lbvs_hit_ncnt = cidx + (uint32_t)n;
+		bf_emit_ja(&c->e, c->lbvs_hit);
+		bf_label_bind(&c->e, end);
+		return;
+	}
 	if (hot) {
 		/* (in r2: a test of r1's bits would lose its bounds) */
 		bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R1));
@@ -2075,6 +2120,43 @@ static void lbvs_block(struct cg *c, struct cfn *f, size_t i, size_t n,
 	 * binary search (a chain of general rules alternates verdicts) */
 	lbvs_dispatch(c, f, i, 0, n, seg, end);
 	bf_label_bind(&c->e, end);
+}
+
+/* The shared tail of lbvs_block(): r1 = the result relative to the
+ * block's first member (k << 1 | hotdrop), the block's first counter and
+ * the verdicts of its members (bit k: DROP) in pctx.scratch. Chain
+ * functions are global (their pctx is memory the verifier does not
+ * track): the loaded values are unknown scalars, so the verifier walks
+ * this tail once per function, not once per block. */
+static void lbvs_hit_tail(struct cg *c)
+{
+	bf_label verdict = bf_label_new(&c->e);
+
+	bf_label_bind(&c->e, c->lbvs_hit);
+	bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R9, LBVS_HIT_IDX));
+	bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R1));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_AND, BF_R2, 1));
+	bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R2, 0, c->hotdrop_l);
+	bf_emit(&c->e, I_ALU64_IMM(BPF_RSH, BF_R1, 1));
+	bf_emit(&c->e, I_LDX(BPF_W, BF_R2, BF_R9, LBVS_HIT_CNT));
+	bf_emit(&c->e, I_ALU64_REG(BPF_ADD, BF_R2, BF_R1));
+	/* (always true: a bound for the verifier) */
+	bf_emit_jmp_imm(&c->e, BPF_JGE, BF_R2, (int32_t)c->lbvs_hit_ncnt,
+			verdict);
+	bf_emit(&c->e, I_ALU64_IMM(BPF_LSH, BF_R2, 4));
+	bf_emit_counters_addr(&c->e, BF_R3, 0);
+	bf_emit(&c->e, I_ALU64_REG(BPF_ADD, BF_R3, BF_R2));
+	bf_emit(&c->e, I_MOV64_IMM(BF_R2, 1));
+	bf_emit(&c->e, I_ATOMIC_ADD64(BF_R3, BF_R2, 0));
+	ld(c, BPF_W, BF_R2, PCTX_OFF(len));
+	bf_emit(&c->e, I_ATOMIC_ADD64(BF_R3, BF_R2, 8));
+	bf_label_bind(&c->e, verdict);
+	_Static_assert(BF_RC_DROP == BF_RC_ACCEPT + 1, "rc of a bit");
+	bf_emit(&c->e, I_LDX(BPF_DW, BF_R0, BF_R9, LBVS_HIT_BITS));
+	bf_emit(&c->e, I_ALU64_REG(BPF_RSH, BF_R0, BF_R1));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_AND, BF_R0, 1));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R0, BF_RC_ACCEPT));
+	bf_emit(&c->e, I_EXIT());
 }
 
 /* A member's own code in a linear function: r0 = m << 1 if it matches,
