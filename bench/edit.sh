@@ -33,7 +33,11 @@
 # and path "incr" (the default: chains of BPFILTER_SEG_MIN = 256 rules or
 # more are segment programs, and a change inside one segment replaces that
 # segment only; doc/live.md, "Incremental changes"). The "inc" column
-# counts the changes that did replace one segment.
+# counts the changes that did replace one segment. Path "daemon" is "incr"
+# with a `bpfilter daemon` running in the namespace (doc/live.md,
+# "Resident daemon"): the same client commands, run by the daemon, which
+# keeps the ruleset in memory between changes (its first change reads the
+# state).
 #
 # Output: a table on stdout, bench/results/edit.csv (one line per shape,
 # K, kind, path: median and p90 in ms, and the median parts) and
@@ -41,7 +45,7 @@
 #
 # Environment: BUILD, BPFILTER, BENCH_EDIT_RULES (default "1000 10000"),
 # BENCH_EDIT_CHANGES (per kind, default 50), BENCH_EDIT_SHAPES (default
-# "mixed fold"), BENCH_EDIT_PATHS (default "full incr").
+# "mixed fold"), BENCH_EDIT_PATHS (default "full incr daemon").
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,7 +55,7 @@ BPFILTER=${BPFILTER:-$ROOT/$BUILD/bpfilter}
 RULES=${BENCH_EDIT_RULES:-1000 10000}
 CHANGES=${BENCH_EDIT_CHANGES:-50}
 SHAPES=${BENCH_EDIT_SHAPES:-mixed fold}
-PATHS=${BENCH_EDIT_PATHS:-full incr}
+PATHS=${BENCH_EDIT_PATHS:-full incr daemon}
 OUT=$ROOT/bench/results
 mkdir -p "$OUT"
 
@@ -63,8 +67,17 @@ fi
 ((CHANGES >= 1 && CHANGES <= 10000)) || { echo "bench/edit.sh: BENCH_EDIT_CHANGES out of range" >&2; exit 2; }
 
 NS=""
+DAEMON=""
 TMP=$(mktemp -d /tmp/bf-edit.XXXXXX)
+stop_daemon() {
+	if [[ -n $DAEMON ]]; then
+		kill -TERM "$DAEMON" 2>/dev/null || true
+		wait "$DAEMON" 2>/dev/null || true
+		DAEMON=""
+	fi
+}
 cleanup() {
+	stop_daemon
 	if [[ -n $NS ]]; then
 		# a pinned netfilter link keeps its namespace alive: unpin first
 		timeout 30 ip netns exec "$NS" "$BPFILTER" flush >/dev/null 2>&1 || true
@@ -163,6 +176,17 @@ for shape in $SHAPES; do
 			echo "bench/edit.sh: apply of $k $shape rules failed" >&2
 			exit 1
 		fi
+		if [[ $path == daemon ]]; then
+			# the daemon of this namespace; wait (5 s at most) until
+			# it listens
+			timeout $((600 + 4 * CHANGES * 10)) ip netns exec "$NS" "$BPFILTER" daemon 2>"$TMP/daemon.log" &
+			DAEMON=$!
+			for ((w = 0; w < 100; w++)); do
+				grep -q listening "$TMP/daemon.log" && break
+				sleep 0.05
+			done
+			grep -q listening "$TMP/daemon.log" || { echo "bench/edit.sh: bpfilter daemon did not start" >&2; exit 1; }
+		fi
 		# bound: ~4 N changes of at most a few seconds each
 		if ! timeout $((60 + 4 * CHANGES * 10)) ip netns exec "$NS" \
 			bash "$TMP/inner.sh" "$BPFILTER" "$shape" "$k" "$CHANGES" >"$TMP/out"; then
@@ -171,6 +195,7 @@ for shape in $SHAPES; do
 		fi
 		awk -v s="$shape" -v k="$k" -v p="$path" '{ printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", s, k, $1, p, $2, $3, $4, $5, $6, $7 }' \
 			"$TMP/out" >>"$RAW"
+		stop_daemon
 		timeout 30 ip netns exec "$NS" "$BPFILTER" flush >/dev/null 2>&1 || true
 		ip netns del "$NS"
 		NS=""

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # The targets of issue 4 against what one `make bench` run measured: reads
-# the CSV files of bench/cls.sh, bench/e2e.sh and bench/apply.sh in
+# the CSV files of bench/cls.sh, bench/e2e.sh, bench/apply.sh and
+# bench/edit.sh (one change of 10,000 rules, issue 6 item 2) in
 # $BENCH_OUT (default bench/results), prints one table (measured values,
 # ratio, target, PASS / MISS; FAIL when bpfilter could not do it (a
 # program that does not load, an apply that fails); "n/a" when the run did
@@ -26,7 +27,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${BENCH_OUT:-$ROOT/bench/results}
-for f in cls_cost prog_base e2e apply; do
+for f in cls_cost prog_base e2e apply edit; do
 	[[ -f $OUT/$f.csv ]] || echo "bench/summary.sh: $OUT/$f.csv missing: its rows are n/a" >&2
 done
 
@@ -43,6 +44,8 @@ awk -v dir="$OUT" -v csv="$csv" '
 				B[a[1], a[3]] = a[4]
 			} else if (kind == "e2e") { # shape,policy,tool,hook,rules,ns,delta
 				E[a[1], a[2], a[3], a[5]] = a[6]; D[a[1], a[2], a[3], a[5]] = a[7]
+			} else if (kind == "edit") { # shape,rules,kind,path,n,median_ms,p90_ms,...
+				ED[a[1], a[2], a[3], a[4]] = a[6]; EP[a[1], a[2], a[3], a[4]] = a[7]
 			} else { # shape,tool,hook,rules,seconds,memlock_kb,progs,maps,cpu
 				T[a[1], a[2], a[4]] = a[5]; M[a[1], a[2], a[4]] = a[6]; C[a[1], a[2], a[4]] = a[9]
 			}
@@ -57,6 +60,7 @@ awk -v dir="$OUT" -v csv="$csv" '
 		else {
 			vt = sprintf("%s%.1fx", lb ? ">=" : "", v)
 			if (ttext ~ / s$/) vt = sprintf("%.2f s", v)
+			if (ttext ~ / ms$/) vt = sprintf("%.1f ms", v)
 			st = (higher ? v >= t : v <= t) ? "PASS" : "MISS"
 			if (name ~ /\(info\)/) st = "info"
 		}
@@ -95,7 +99,7 @@ awk -v dir="$OUT" -v csv="$csv" '
 	}
 	BEGIN {
 		load("cls_cost.csv", "cls"); load("prog_base.csv", "base")
-		load("e2e.csv", "e2e"); load("apply.csv", "apply")
+		load("e2e.csv", "e2e"); load("apply.csv", "apply"); load("edit.csv", "edit")
 		printf "target,measured,value,target_value,status\n" > csv
 		md = dir "/summary.md"
 		printf "| target | measured | ratio | target | status |\n| --- | --- | ---: | ---: | --- |\n" > md
@@ -161,6 +165,20 @@ awk -v dir="$OUT" -v csv="$csv" '
 				    sprintf("cpu %s s, memlock %s KB", C[s, tool, 100000], M[s, tool, 100000]),
 				    T[s, tool, 100000], 0, "<= 10 s", 10, 0)
 				FAILV = 0 } }
+		# 5. one change of a 10,000-rule ruleset (bench/edit.sh): the
+		# daemon path against the target, the one-process path for
+		# information
+		for (si = 1; si <= 2; si++) { s = si == 1 ? "mixed" : "fold"
+			for (ki = 1; ki <= 4; ki++) {
+				kd = ki == 1 ? "add" : ki == 2 ? "insert" : ki == 3 ? "delete" : "replace"
+				if ((s, 10000, kd, "daemon") in ED)
+					row(sprintf("edit %s 10000 %s (daemon)", s, kd),
+					    sprintf("median %s ms, p90 %s ms", ED[s, 10000, kd, "daemon"], EP[s, 10000, kd, "daemon"]),
+					    ED[s, 10000, kd, "daemon"], 0, "<= 10 ms", 10, 0)
+				if ((s, 10000, kd, "incr") in ED)
+					row(sprintf("  (info) edit %s 10000 %s (one process)", s, kd),
+					    sprintf("median %s ms, p90 %s ms", ED[s, 10000, kd, "incr"], EP[s, 10000, kd, "incr"]),
+					    ED[s, 10000, kd, "incr"], 0, "<= 10 ms", 10, 0) } }
 	}'
 echo "   (CSV: $csv; ratios from one run: see bench/README.md and doc/benchmarks.md for the method)"
 

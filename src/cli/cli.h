@@ -37,4 +37,14 @@ int cli_verify(int argc, char **argv);
 /* set.c: bpfilter set */
 int cli_set(int argc, char **argv);
 
+/* main.c: the whole command line (what main() runs when no daemon
+ * does). */
+int cli_main(int argc, char **argv);
+/* daemon.c: bpfilter daemon, and the client side: when a daemon listens
+ * in this network namespace and argv is a command it runs (and
+ * BPFILTER_NO_DAEMON is not set), run argv there and give its exit
+ * status (true); false: run it here. */
+int cli_daemon(int argc, char **argv);
+bool cli_daemon_forward(int argc, char **argv, int *status);
+
 #endif /* BPFILTER_CLI_H */

@@ -156,6 +156,15 @@ static const struct cmd_help {
 	  "Run a file of iptables/ip6tables command lines (one a line, '#'\n"
 	  "comments) as one transaction: all are put in force at once, or\n"
 	  "none when any fails (FILE:LINE of the failing command).\n" },
+	{ "daemon", "bpfilter daemon",
+	  "Stay in the foreground as this network namespace's resident\n"
+	  "process: rule, iptables, ip6tables, iptables-save,\n"
+	  "ip6tables-save and batch commands of bpfilter processes of the\n"
+	  "namespace (uid 0 or the daemon's) then run in it, with their\n"
+	  "stdin, stdout, stderr and exit status, and the ruleset stays in\n"
+	  "memory between changes. The pinned state stays the truth: other\n"
+	  "processes may change it too. Ends on SIGTERM or SIGINT; one per\n"
+	  "namespace. BPFILTER_NO_DAEMON=1 makes a command run by itself.\n" },
 	{ "trace",
 	  "bpfilter trace [-4 FILE] [-6 FILE] [FILE] "
 	  "[--hook INPUT|FORWARD|OUTPUT] [--in IF] [--out IF] [-j|--json] "
@@ -787,6 +796,16 @@ static const struct {
 
 int main(int argc, char **argv)
 {
+	int status;
+
+	/* a resident daemon of this network namespace runs it, if any */
+	if (cli_daemon_forward(argc, argv, &status))
+		return status;
+	return cli_main(argc, argv);
+}
+
+int cli_main(int argc, char **argv)
+{
 	static const struct option opts[] = {
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -858,6 +877,8 @@ int main(int argc, char **argv)
 		return cli_rule(argc, argv);
 	if (!strcmp(cmd, "batch"))
 		return cli_batch(argc, argv);
+	if (!strcmp(cmd, "daemon"))
+		return cli_daemon(argc, argv);
 	if (!strcmp(cmd, "trace"))
 		return cli_trace(argc, argv);
 	if (!strcmp(cmd, "log"))

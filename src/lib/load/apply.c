@@ -38,6 +38,7 @@
 #include "load/offload.h"
 #include "load/load.h"
 #include "load/pin.h"
+#include "load/resident.h"
 #include "load/seg.h"
 #include "load/slot.h"
 #include "load/state.h"
@@ -1300,7 +1301,7 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 	_cleanup_close_ int old_cfd = -1;
 	uint32_t n_snap = 0;
 	unsigned int families_before;
-	bool have_old = false, from_irsnap = false;
+	bool have_old = false, from_irsnap = false, ran = false;
 	char path[PATH_MAX];
 	double t0 = now_ms(), t_read = t0, t_text = t0, t_cnt = t0, t_inst;
 	struct bf_seg_snap *sn = NULL;
@@ -1373,8 +1374,12 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 
 	t_read = now_ms();
 	if (have_old) {
-		/* the IR snapshot of this state if any (load/irsnap.h) */
-		r = bf_irsnap_load(rs, &ost, t.slot.dir, t.slot.name);
+		/* a resident process's ruleset of this very state
+		 * (load/resident.h), else the IR snapshot of this state if
+		 * any (load/irsnap.h) */
+		r = bf_resident_take(&rs, &ost, t.slot.dir, t.slot.name);
+		if (r > 0)
+			r = bf_irsnap_load(rs, &ost, t.slot.dir, t.slot.name);
 		from_irsnap = r == 0;
 		if (r > 0)
 			r = bf_state_parse(rs, &ost, t.slot.name,
@@ -1409,6 +1414,7 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 	if (have_old)
 		set_src_text(rs, &ost, t.slot.name);
 	r = fn(rs, have_old ? (unsigned long long)ost.hdr.generation : 0, data);
+	ran = true;
 	/* ost's text is not the ruleset's any more */
 	memset(rs->src_text, 0, sizeof(rs->src_text));
 	memset(rs->src_file, 0, sizeof(rs->src_file));
@@ -1487,6 +1493,9 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 		       t_inst - a.t_parse, now_ms() - t_inst);
 	}
 out:
+	/* a resident process keeps rs for the next change */
+	bf_resident_end(&rs, r, ran, o->read_only, t.slot.dir, t.state_fd,
+			have_old ? ost.hdr.generation : 0);
 	bf_seg_plan_free(&plan);
 	bf_seg_snap_free(&sn);
 	txn_release(&t);

@@ -1032,3 +1032,37 @@ out:
 	munmap(m, len);
 	return r;
 }
+
+bool bf_irsnap_of(const struct bf_state *st, uint32_t state_id,
+		  const char *slotdir)
+{
+	_cleanup_close_ int fd = -1;
+	struct bpf_map_info info = { 0 };
+	uint32_t ilen = sizeof(info);
+	struct hdr want = { 0 }, h;
+	bool ok;
+	void *m;
+
+	if (env_is("BPFILTER_IRSNAP", "0") || !slotdir || !*slotdir)
+		return false;
+	fd = map_of(slotdir, "irsnap");
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &ilen) ||
+	    info.value_size != SNAP_VALUE || !info.max_entries)
+		return false;
+	/* the header only: the first page */
+	m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return false;
+	memcpy(&h, m, sizeof(h));
+	munmap(m, 4096);
+	hdr_layout(&want);
+	ok = !memcmp(h.magic, want.magic, sizeof(h.magic)) &&
+	     !memcmp(h.build, want.build, sizeof(h.build)) &&
+	     !memcmp(h.sizes, want.sizes, sizeof(h.sizes)) &&
+	     !memcmp(h.counts, want.counts, sizeof(h.counts)) &&
+	     h.generation == st->hdr.generation && h.state_id == state_id &&
+	     h.families == st->hdr.families &&
+	     !memcmp(h.len, st->hdr.len, sizeof(h.len)) &&
+	     h.sets_len == st->hdr.sets_len;
+	return ok;
+}

@@ -55,4 +55,10 @@ int bf_irsnap_store_change(const struct bf_ruleset *rs,
 			   const char *slotdir, const char *slot_name,
 			   const struct bf_irsnap_change *chg);
 
+/* Is the snapshot pinned in slotdir the one of st, whose map has id
+ * state_id (a resident process's check, load/resident.h)? Header only:
+ * no decode. A ruleset with user BPF code never has one. */
+bool bf_irsnap_of(const struct bf_state *st, uint32_t state_id,
+		  const char *slotdir);
+
 #endif /* BPFILTER_LOAD_IRSNAP_H */
