@@ -340,6 +340,13 @@ struct bf_nft_set {
 	struct bf_nft_expr *elems;
 };
 
+/* A conntrack object (`ct helper|timeout|expectation NAME { ... }`) kept
+ * as its text for the kernel's nftables (objects.c, kernpart.c). */
+struct bf_nft_kobj {
+	char *text; /* as written, its block included */
+	struct bf_nft_loc loc;
+};
+
 struct bf_nft_table {
 	enum bf_nft_family family;
 	char *name;
@@ -349,6 +356,8 @@ struct bf_nft_table {
 	size_t n_chains;
 	struct bf_nft_set *sets;
 	size_t n_sets;
+	struct bf_nft_kobj *kobjs; /* ip, ip6, inet tables only */
+	size_t n_kobjs;
 };
 
 struct bf_nft {

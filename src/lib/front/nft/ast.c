@@ -114,6 +114,9 @@ void nft_table_release(struct bf_nft_table *t)
 		nft_chain_release(&t->chains[i]);
 	for (size_t i = 0; i < t->n_sets; i++)
 		nft_set_release(&t->sets[i]);
+	for (size_t i = 0; i < t->n_kobjs; i++)
+		free(t->kobjs[i].text);
+	free(t->kobjs);
 	free(t->chains);
 	free(t->sets);
 	free(t->name);

@@ -202,11 +202,14 @@ int nft_kernel_chains(const struct bf_nft_table *t, bool *kern, bool *filt)
 
 bool bf_nft_has_kernel_part(const struct bf_nft *nft)
 {
-	for (size_t ti = 0; ti < nft->n_tables; ti++)
+	for (size_t ti = 0; ti < nft->n_tables; ti++) {
+		if (nft->tables[ti].n_kobjs) /* objects.c */
+			return true;
 		for (size_t i = 0; i < nft->tables[ti].n_chains; i++)
 			if (nft_kernel_base(&nft->tables[ti],
 					    &nft->tables[ti].chains[i]))
 				return true;
+	}
 	return false;
 }
 
@@ -402,7 +405,7 @@ int bf_nft_kernel_text(const struct bf_nft *nft, char **text)
 		nft_kernel_chains(t, kern, filt);
 		for (size_t i = 0; i < t->n_chains; i++)
 			any |= kern[i];
-		if (!any)
+		if (!any && !t->n_kobjs)
 			continue;
 		split_checks(t, kern, filt, &errs);
 		reach_from(t, true, mk, ks);
@@ -434,7 +437,13 @@ int bf_nft_kernel_text(const struct bf_nft *nft, char **text)
 		if (!m) {
 			r = -ENOMEM;
 		} else {
-			r = bf_nft_print(m, &view);
+			/* conntrack objects first: the rules that name
+			 * them follow in the same table (objects.c) */
+			for (size_t i = 0; i < view.n_tables && !r; i++)
+				r = nft_print_kobjs(m, &view.tables[i],
+						    view.tables[i].name);
+			if (!r)
+				r = bf_nft_print(m, &view);
 			if (fclose(m) && !r)
 				r = -ENOMEM;
 		}

@@ -230,6 +230,21 @@ bool nft_kernel_base(const struct bf_nft_table *t,
  * chain that is lowered (filt), into errs. 0 or -ENOMEM. */
 int nft_kernel_check(const struct bf_nft *nft, struct nft_errs *errs);
 
+/* ---- objects.c ---- */
+
+/* Whether `ct WHAT NAME { ... }` in table t is a conntrack object kept
+ * for the kernel's nftables (helper, timeout, expectation; ip, ip6 and
+ * inet tables). */
+bool nft_kobj_kept(const struct bf_nft_table *t, const char *what);
+/* Append an object's text (ownership taken, freed on error) to t. 0 or
+ * -ENOMEM. */
+int nft_table_add_kobj(struct bf_nft_table *t, char *text,
+		       const struct bf_nft_loc *loc);
+/* The objects of t as `table FAMILY name { ... }` (nothing without
+ * objects), printed before the kernel's chains so that their rules find
+ * them. 0 or -EIO. */
+int nft_print_kobjs(FILE *out, const struct bf_nft_table *t, const char *name);
+
 /* ---- mangle.c ---- */
 
 /* Whether chain c of t, or a regular chain it reaches (jump, goto,

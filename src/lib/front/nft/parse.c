@@ -1434,7 +1434,8 @@ static int parse_stmt(struct parser *p, struct bf_nft_rule *r)
 
 /* The nft text of tokens [from, to): words, "strings" and symbols, a
  * space where the input had one. NULL when out of memory. */
-static char *tokens_text(const struct parser *p, size_t from, size_t to)
+static char *tokens_text(const struct parser *p, size_t from, size_t to,
+			 bool keep_nl)
 {
 	static const char *const sym[NFT_T_COUNT] = {
 		[NFT_T_SEMI] = ";",    [NFT_T_LBRACE] = "{",
@@ -1470,7 +1471,7 @@ static char *tokens_text(const struct parser *p, size_t from, size_t to)
 		else if (sym[t->type])
 			fputs(sym[t->type], m);
 		else if (t->type == NFT_T_NL)
-			fputc(' ', m);
+			fputc(keep_nl ? '\n' : ' ', m);
 	}
 	if (fclose(m)) {
 		free(buf);
@@ -1488,7 +1489,7 @@ static int kernel_rule(struct parser *p, struct bf_nft_rule *r, size_t from,
 {
 	struct bf_nft_stmt s = { .kind = BF_NFT_S_KERNEL, .loc = r->loc };
 
-	s.u.kernel.text = tokens_text(p, from, p->pos);
+	s.u.kernel.text = tokens_text(p, from, p->pos, false);
 	if (!s.u.kernel.text) {
 		p->oom = true;
 		return -ENOMEM;
@@ -2152,6 +2153,18 @@ static void parse_table_body(struct parser *p, struct bf_nft_table *t)
 		if (is_word(p, "flags")) {
 			nft_unsupported(&p->errs, &tok->loc, "table flags");
 			recover(p);
+			continue;
+		}
+		if (tok->type == NFT_T_WORD && !strcmp(tok->text, "ct") &&
+		    nft_kobj_kept(t, peek(p, 1)->text)) {
+			/* conntrack objects: the kernel's (objects.c) */
+			size_t from = p->pos;
+			char *text;
+			advance(p);
+			recover(p);
+			text = tokens_text(p, from, p->pos, true);
+			if (!text || nft_table_add_kobj(t, text, &tok->loc))
+				p->oom = true;
 			continue;
 		}
 		if (tok->type == NFT_T_WORD &&
