@@ -664,6 +664,26 @@ int bf_check_change(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 	return x.errors ? -EINVAL : 0;
 }
 
+bool bf_rule_uses_ct(const struct bf_rule *r)
+{
+	/* Everything that reads or writes a conntrack entry needs
+	 * conntrack to run. */
+	if (r->verdict.kind == BF_VERDICT_CONNMARK)
+		return true;
+	for (size_t k = 0; k < r->n_matches; k++) {
+		switch (r->matches[k].type) {
+		case BF_MATCH_CTSTATE:
+		case BF_MATCH_CONNTRACK:
+		case BF_MATCH_CONNMARK:
+		case BF_MATCH_CONNLIMIT:
+			return true;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
 unsigned int bf_ruleset_ct_families(const struct bf_ruleset *rs)
 {
 	unsigned int fams = 0;
@@ -674,21 +694,9 @@ unsigned int bf_ruleset_ct_families(const struct bf_ruleset *rs)
 		if (!(rs->families & (1u << c->family)))
 			continue;
 		for (size_t j = 0; j < c->n_rules; j++) {
-			/* Everything that reads or writes a conntrack
-			 * entry needs conntrack to run. */
-			if (c->rules[j].verdict.kind == BF_VERDICT_CONNMARK)
+			if (bf_rule_uses_ct(&c->rules[j])) {
 				fams |= 1u << c->family;
-			for (size_t k = 0; k < c->rules[j].n_matches; k++) {
-				switch (c->rules[j].matches[k].type) {
-				case BF_MATCH_CTSTATE:
-				case BF_MATCH_CONNTRACK:
-				case BF_MATCH_CONNMARK:
-				case BF_MATCH_CONNLIMIT:
-					fams |= 1u << c->family;
-					break;
-				default:
-					break;
-				}
+				break;
 			}
 		}
 	}

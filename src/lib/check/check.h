@@ -54,5 +54,8 @@ const char *bf_attach_name(enum bf_attach_kind attach);
  * entries: conntrack must run for them (iptables' state/conntrack matches
  * call nf_ct_netns_get() for their own family only). */
 unsigned int bf_ruleset_ct_families(const struct bf_ruleset *rs);
+/* Does rule r read or write a conntrack entry (what makes its family
+ * one of bf_ruleset_ct_families())? */
+bool bf_rule_uses_ct(const struct bf_rule *r);
 
 #endif /* BPFILTER_CHECK_H */

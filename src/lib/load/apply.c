@@ -40,6 +40,7 @@
 #include "load/pin.h"
 #include "load/resident.h"
 #include "load/seg.h"
+#include "load/segfast.h"
 #include "load/slot.h"
 #include "load/state.h"
 #include "set/slot.h"
@@ -698,6 +699,8 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 {
 	struct bf_state st = { 0 };
 	double t_compile = 0, t_load = 0, t_progs = 0;
+	/* one segment, -v -v */
+	double t_text = 0, t_map = 0, t_switch = 0, t_snap = 0;
 	/* counters map slots: spare ones for incremental changes */
 	uint32_t cap = bf_seg_capacity(rs->n_counters);
 	/* an nf slot at a priority other than 0 attaches where its base
@@ -707,10 +710,13 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 				  0;
 	int r;
 
-	/* an nf slot's priority token ("m10") is no interface */
-	r = bf_check(rs, a->kind,
-		     a->kind == BF_ATTACH_NF && t->slot.priority ? NULL :
-								   a->ifname);
+	/* an nf slot's priority token ("m10") is no interface; one
+	 * segment: the changed rules only (load/segfast.h) */
+	r = a->plan ? bf_seg_plan_check(a->plan, rs, a->kind, NULL) :
+		      bf_check(rs, a->kind,
+			       a->kind == BF_ATTACH_NF && t->slot.priority ?
+				       NULL :
+				       a->ifname);
 	if (r)
 		goto out;
 	if (a->plan) {
@@ -813,7 +819,9 @@ state:
 			st.hdr.netns_ino = (uint64_t)ns.st_ino;
 	}
 	{
-		unsigned int fams = bf_ruleset_ct_families(rs);
+		unsigned int fams =
+			a->plan ? bf_seg_plan_ct_families(a->plan, rs, a->old) :
+				  bf_ruleset_ct_families(rs);
 
 		if (fams & (1u << BF_FAMILY_INET4))
 			st.hdr.flags |= BF_STATE_USES_CT;
@@ -850,7 +858,9 @@ state:
 	r = bf_sets_state_text(rs, &st.sets, &st.hdr.sets_len);
 	if (r)
 		goto out;
+	t_text = now_ms();
 	t->state_fd = bf_state_map_create(&st);
+	t_map = now_ms();
 	if (t->state_fd < 0) {
 		r = t->state_fd;
 		bf_err("cannot store the ruleset state: %s", strerror(-r));
@@ -874,6 +884,7 @@ state:
 			r = bf_pin_replace(t->state_fd, t->slot.dir, "state");
 		if (r)
 			goto out;
+		t_switch = now_ms();
 		goto done;
 	}
 	r = commit(t);
@@ -918,6 +929,7 @@ state:
 done:
 	/* the parsed IR of this state, for the next change (load/irsnap.h) */
 	t_load = now_ms() - t_load;
+	t_snap = now_ms();
 	if (a->plan && a->from_irsnap) {
 		/* the unchanged rules' records copied from the old one */
 		struct bf_irsnap_change chg = { .old = a->old };
@@ -930,6 +942,7 @@ done:
 		bf_irsnap_store(rs, &st, t->state_fd, t->slot.dir,
 				t->slot.name);
 	}
+	t_snap = now_ms() - t_snap;
 	t_load = now_ms() - t_load;
 	bf_info("%s: generation %llu in force (parse %.0f ms, check+compile "
 		"%.0f ms, load %.0f ms, attach+switch %.0f ms, %u counters)",
@@ -938,6 +951,12 @@ done:
 		now_ms() - t_load, rs->n_counters);
 	bf_dbg("%s: load = counters and programs %.1f ms + state %.1f ms",
 	       t->slot.name, t_progs - t_compile, t_load - t_progs);
+	if (a->plan)
+		bf_dbg("%s: one segment: check %.1f ms, state text %.1f ms, "
+		       "state map %.1f ms, switch and pins %.1f ms, IR "
+		       "snapshot %.1f ms",
+		       t->slot.name, t_compile - a->t_parse, t_text - t_progs,
+		       t_map - t_text, t_switch - t_map, t_snap);
 out:
 	if (!r)
 		a->generation = st.hdr.generation;
@@ -1500,6 +1519,6 @@ out:
 	bf_seg_snap_free(&sn);
 	txn_release(&t);
 	bf_state_release(&ost);
-	bf_ruleset_free(&rs);
+	bf_ruleset_free_later(&rs); /* load/segfast.h */
 	return r;
 }

@@ -84,6 +84,7 @@ struct buf {
 	uint8_t *p;
 	size_t len, cap;
 	bool oom;
+	bool fixed; /* p is not ours (a map): never realloc'd */
 };
 
 static uint8_t *buf_room(struct buf *b, size_t n)
@@ -94,6 +95,10 @@ static uint8_t *buf_room(struct buf *b, size_t n)
 		size_t cap = b->cap ? b->cap : 1u << 20;
 		uint8_t *p;
 
+		if (b->fixed) {
+			b->oom = true;
+			return NULL;
+		}
 		while (cap < b->len + n)
 			cap *= 2;
 		p = realloc(b->p, cap);
@@ -424,14 +429,12 @@ static void encode_rule(struct buf *b, const struct bf_rule *rule, int line)
 	}
 }
 
-/* Past one stored rule of r; with b, copy it there with line as its
- * line and its matches'. 0, or 1 when r does not hold a rule. */
-static int copy_rule(struct rd *r, struct buf *b, int line)
+/* Past one stored rule of r, its stored line in *line. 0, or 1 when r does not hold a rule. */
+static int skip_rule(struct rd *r, int *line)
 {
 	const uint8_t *hp = rd_take(r, sizeof(struct rule_head));
 	struct rule_head rh;
 	uint16_t n;
-	const uint8_t *v;
 
 	if (!hp)
 		return 1;
@@ -439,27 +442,56 @@ static int copy_rule(struct rd *r, struct buf *b, int line)
 	if (rh.n_matches > 4096)
 		return 1;
 	n = get_u16(r);
-	v = rd_take(r, n);
-	if (!v)
+	if (!rd_take(r, n))
 		return 1;
-	if (b) {
-		rh.line = line;
-		buf_put(b, &rh, sizeof(rh));
-		put_u16(b, n);
-		buf_put(b, v, n);
-	}
 	for (uint32_t k = 0; k < rh.n_matches; k++) {
 		n = get_u16(r);
-		v = rd_take(r, n);
-		if (!v || n < MATCH_LINE_END)
+		if (!rd_take(r, n) || n < MATCH_LINE_END)
 			return 1;
-		if (b) {
-			size_t at;
+	}
+	*line = rh.line;
+	return 0;
+}
 
-			put_u16(b, n);
-			at = b->len;
-			buf_put(b, v, n);
-			put_line(b, at, line);
+/* Past n stored rules of r; with b, copy them there in one piece, then
+ * rewrite the line of those whose line is not lines[j] (and of their
+ * matches: a stored match carries its rule's line, encode_rule()). 0, or
+ * 1 when r does not hold n rules. */
+static int copy_run(struct rd *r, struct buf *b, const int *lines, size_t n)
+{
+	size_t start = r->off, o;
+	int line;
+
+	for (size_t j = 0; j < n; j++) {
+		if (skip_rule(r, &line))
+			return 1;
+	}
+	if (!b || r->off == start)
+		return 0;
+	o = b->len;
+	if (!buf_room(b, r->off - start))
+		return 0; /* b->oom: the caller's error */
+	memcpy(b->p + o, r->p + start, r->off - start);
+	for (size_t j = 0; j < n; j++) {
+		struct rule_head rh;
+		uint16_t len;
+		bool moved;
+
+		memcpy(&rh, b->p + o, sizeof(rh));
+		moved = rh.line != lines[j];
+		if (moved) {
+			rh.line = lines[j];
+			memcpy(b->p + o, &rh, sizeof(rh));
+		}
+		o += sizeof(rh);
+		memcpy(&len, b->p + o, sizeof(len));
+		o += sizeof(len) + len;
+		for (uint32_t k = 0; k < rh.n_matches; k++) {
+			memcpy(&len, b->p + o, sizeof(len));
+			o += sizeof(len);
+			if (moved)
+				put_line(b, o, lines[j]);
+			o += len;
 		}
 	}
 	return 0;
@@ -495,21 +527,13 @@ static int splice_chain(struct splice *sp, size_t i, const struct bf_chain *c,
 	    strcmp(oc.name, c->name) || oc.family != c->family ||
 	    oc.builtin != c->builtin || oc.n_rules != old_n)
 		return 1;
-	for (size_t j = 0; j < p; j++) {
-		if (copy_rule(&sp->rd, b, lines[j]))
-			return 1;
-	}
-	for (size_t j = p; j < oe; j++) {
-		if (copy_rule(&sp->rd, NULL, 0))
-			return 1;
-	}
+	/* the unchanged rules in runs (copy_run()), the window encoded */
+	if (copy_run(&sp->rd, b, lines, p) ||
+	    copy_run(&sp->rd, NULL, NULL, oe - p))
+		return 1;
 	for (size_t j = p; j < ne; j++)
 		encode_rule(b, &c->rules[j], lines[j]);
-	for (size_t j = ne; j < n; j++) {
-		if (copy_rule(&sp->rd, b, lines[j]))
-			return 1;
-	}
-	return 0;
+	return copy_run(&sp->rd, b, lines + ne, n - ne);
 }
 
 /* The snapshot of rs and st into b; with sp, the unchanged rules copied
@@ -536,7 +560,7 @@ static int encode(const struct bf_ruleset *rs, const struct bf_state *st,
 	if (!rlines)
 		return -ENOMEM;
 	/* ~100 bytes a rule: room for it at once (no copy while growing) */
-	if (!buf_room(b, 4096 + total * 160))
+	if (!b->fixed && !buf_room(b, 4096 + total * 160))
 		return -ENOMEM;
 	b->len = 0;
 	r = text_lines(rs, st, clines, rlines, first);
@@ -713,6 +737,102 @@ static int make(const struct bf_ruleset *rs, const struct bf_state *st,
 	return encode(rs, st, slot_name, b, NULL);
 }
 
+/* The header fields that tie snapshot h to the state st (in map
+ * state_fd). 0, or -EINVAL when that map has no id. */
+static int tie(struct hdr *h, const struct bf_state *st, int state_fd)
+{
+	h->generation = st->hdr.generation;
+	h->state_id = map_id(state_fd);
+	h->families = st->hdr.families;
+	memcpy(h->len, st->hdr.len, sizeof(h->len));
+	h->sets_len = st->hdr.sets_len;
+	return h->state_id ? 0 : -EINVAL;
+}
+
+/* The splice of bf_irsnap_store_change() written straight into the new
+ * map (no buffer of the whole snapshot, no copy of it): sized for the old
+ * payload and the window's rules at their largest. 0 (pinned), 1 (it does
+ * not fit: the caller does it the long way) or -errno. */
+static int store_in_map(const struct bf_ruleset *rs, const struct bf_state *st,
+			int state_fd, const char *slotdir,
+			const char *slot_name,
+			const struct bf_irsnap_change *chg, double t0)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE);
+	const struct bf_chain *c = &rs->chains[chg->ci];
+	struct buf b = { .fixed = true };
+	struct hdr oh;
+	void *om = NULL, *m;
+	size_t olen = 0, len, bound;
+	double t1;
+	uint32_t n;
+	int fd, r;
+
+	if (old_snapshot(slotdir, chg->old, &oh, &om, &olen))
+		return 1;
+	bound = sizeof(struct hdr) + (size_t)oh.payload + 4096 +
+		rs->n_chains * 2 * sizeof(struct bf_chain);
+	for (size_t j = chg->p; j < chg->ne && j < c->n_rules; j++)
+		bound += sizeof(struct rule_head) + 2 +
+			 sizeof(struct bf_verdict) +
+			 c->rules[j].n_matches * (2 + sizeof(struct bf_match));
+	n = (uint32_t)((bound + SNAP_VALUE - 1) / SNAP_VALUE);
+	fd = oh.n_chains == rs->n_chains && bound <= SNAP_MAX_BYTES ?
+		     bpf_map_create(BPF_MAP_TYPE_ARRAY, "bf_irsnap", 4,
+				    SNAP_VALUE, n, &mo) :
+		     -1;
+	len = (size_t)n * SNAP_VALUE;
+	m = fd >= 0 ?
+		    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) :
+		    MAP_FAILED;
+	if (m == MAP_FAILED) {
+		if (fd >= 0)
+			close(fd);
+		munmap(om, olen);
+		return 1;
+	}
+	{
+		struct splice sp = {
+			.rd = { .p = (const uint8_t *)om + sizeof(oh),
+				.len = (size_t)oh.payload },
+			.chg = chg,
+		};
+
+		b.p = m;
+		b.cap = len;
+		r = encode(rs, st, slot_name, &b, &sp);
+	}
+	munmap(om, olen);
+	if (r == -ENOMEM && b.oom)
+		r = 1; /* larger than the bound */
+	if (!r && env_is("BPFILTER_IRSNAP_CHECK", "1")) {
+		/* the splice gives the bytes of a full encode */
+		struct buf full = { 0 };
+
+		r = encode(rs, st, slot_name, &full, NULL);
+		if (!r && (full.len != b.len || memcmp(full.p, b.p, b.len))) {
+			bf_err("IR snapshot: the spliced one differs from "
+			       "the encoded one");
+			r = -EPROTO;
+		}
+		free(full.p);
+	}
+	if (!r)
+		r = tie((struct hdr *)m, st, state_fd);
+	t1 = now_ms();
+	munmap(m, len);
+	if (!r) {
+		bpf_map_freeze(fd);
+		r = bf_pin_replace(fd, slotdir, "irsnap");
+	}
+	close(fd);
+	if (!r)
+		bf_dbg("IR snapshot: %zu bytes, spliced in %.1f ms, stored in "
+		       "%.1f ms (in its map)",
+		       b.len, t1 - t0, now_ms() - t1);
+	return r;
+}
+
 int bf_irsnap_store(const struct bf_ruleset *rs, const struct bf_state *st,
 		    int state_fd, const char *slotdir, const char *slot_name)
 {
@@ -742,6 +862,14 @@ int bf_irsnap_store_change(const struct bf_ruleset *rs,
 		drop(slotdir);
 		return 0;
 	}
+	if (chg && !env_is("BPFILTER_IRSNAP_INMAP", "0")) {
+		r = store_in_map(rs, st, state_fd, slotdir, slot_name, chg, t0);
+		if (r <= 0)
+			goto out;
+		bf_dbg("IR snapshot: the old one does not fit the change: "
+		       "encoding it all");
+		chg = NULL;
+	}
 	r = make(rs, st, slotdir, slot_name, chg, &b, &spliced);
 	if (!r && spliced && env_is("BPFILTER_IRSNAP_CHECK", "1")) {
 		/* the splice gives the bytes of a full encode */
@@ -763,15 +891,9 @@ int bf_irsnap_store_change(const struct bf_ruleset *rs,
 	}
 	t1 = now_ms();
 	h = (struct hdr *)b.p;
-	h->generation = st->hdr.generation;
-	h->state_id = map_id(state_fd);
-	h->families = st->hdr.families;
-	memcpy(h->len, st->hdr.len, sizeof(h->len));
-	h->sets_len = st->hdr.sets_len;
-	if (!h->state_id) {
-		r = -EINVAL;
+	r = tie(h, st, state_fd);
+	if (r)
 		goto out;
-	}
 
 	n = (uint32_t)((b.len + SNAP_VALUE - 1) / SNAP_VALUE);
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bf_irsnap", 4, SNAP_VALUE, n,

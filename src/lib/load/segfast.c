@@ -106,3 +106,35 @@ void bf_ruleset_free_later(struct bf_ruleset **rs)
 	later = *rs;
 	*rs = NULL;
 }
+
+unsigned int bf_seg_plan_ct_families(const struct bf_seg_plan *pl,
+				     const struct bf_ruleset *rs,
+				     const struct bf_state *old)
+{
+	size_t ci, p, oe, ne, old_n;
+	unsigned int had = 0, fams, fam;
+	const struct bf_chain *c;
+	const char *v = getenv("BPFILTER_SEG_CHECK");
+
+	bf_seg_plan_window(pl, &ci, &p, &oe, &ne, &old_n);
+	if (old->hdr.flags & BF_STATE_USES_CT)
+		had |= 1u << BF_FAMILY_INET4;
+	if (old->hdr.flags & BF_STATE_USES_CT6)
+		had |= 1u << BF_FAMILY_INET6;
+	c = ci < rs->n_chains ? &rs->chains[ci] : NULL;
+	fam = c ? 1u << c->family : 0;
+	/* a removed rule may have been its family's last conntrack user */
+	if (!c || (oe > p && (had & fam)))
+		return bf_ruleset_ct_families(rs);
+	fams = had & rs->families;
+	for (size_t j = p; j < ne && j < c->n_rules && !(fams & fam); j++) {
+		if (bf_rule_uses_ct(&c->rules[j]))
+			fams |= fam & rs->families;
+	}
+	if (v && *v && strcmp(v, "0") && fams != bf_ruleset_ct_families(rs)) {
+		bf_err("incremental conntrack families: the result differs from "
+		       "the whole walk's");
+		return bf_ruleset_ct_families(rs);
+	}
+	return fams;
+}

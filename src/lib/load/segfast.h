@@ -19,6 +19,7 @@
 
 #include "bpfilter/ir.h"
 #include "cgen/cgen.h"
+#include "load/state.h"
 
 /* Does rule r add nothing to the root program (no prologue field, no
  * chain call)? Conservative: false for any match or verdict not known
@@ -40,6 +41,14 @@ struct bf_seg_plan;
  * also runs the whole check and fails if the results differ. */
 int bf_seg_plan_check(const struct bf_seg_plan *pl, const struct bf_ruleset *rs,
 		      enum bf_attach_kind attach, const char *ifname);
+
+/* bf_ruleset_ct_families() of rs after the change of plan pl, from the
+ * state in force (old, its BF_STATE_USES_CT flags) and the changed rules
+ * when that is exact (nothing removed, or no family's conntrack in force
+ * to lose), else the whole walk. BPFILTER_SEG_CHECK=1 compares. */
+unsigned int bf_seg_plan_ct_families(const struct bf_seg_plan *pl,
+				     const struct bf_ruleset *rs,
+				     const struct bf_state *old);
 
 /* Free the ruleset of a finished bf_edit() at the next call, or never
  * when the process exits first (a CLI process: freeing 10,000 rules and
