@@ -366,10 +366,11 @@ static void test_refused(void **state)
 		{ "limit rate 1/second ip saddr 192.0.2.1 drop",
 		  "t.nft:3:3: unsupported: an address, interface or protocol "
 		  "match after limit" },
-		/* one IR rule, hence one bucket, per element */
-		{ "ip saddr { 192.0.2.1, 192.0.2.2 } limit rate 1/second drop",
-		  "unsupported: limit in a rule with a set of several "
-		  "elements" },
+		/* one IR rule per element, each taking a token before its
+		 * element is tested (after the set, they share the
+		 * statement's bucket: diff_nftrate_set) */
+		{ "limit rate 1/second icmp type { 0, 8 } drop",
+		  "unsupported: limit before a set of several elements" },
 		/* unit * 1e9 / rate * burst overflows */
 		{ "limit rate 1/week burst 4000000000 packets drop",
 		  "unsupported: a limit the kernel refuses" },

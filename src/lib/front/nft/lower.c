@@ -816,6 +816,24 @@ static int lower_icmp(struct lctx *c, struct bf_rule *r,
 	return add(c, r, &m);
 }
 
+/* The code (value or range) of the ICMP match lower_icmp() just added. */
+static int icmp_code_of(struct lctx *c, struct bf_rule *r,
+			const struct bf_nft_expr *el)
+{
+	uint64_t lo, hi;
+
+	if (!r->n_matches ||
+	    r->matches[r->n_matches - 1].type != BF_MATCH_ICMP ||
+	    (el->kind != BF_NFT_E_VALUE && el->kind != BF_NFT_E_RANGE)) {
+		REFUSE(c, &el->loc, "an icmp code of this form");
+		return -EOPNOTSUPP;
+	}
+	range_of(el, &lo, &hi);
+	r->matches[r->n_matches - 1].u.icmp.code_lo = (uint8_t)lo;
+	r->matches[r->n_matches - 1].u.icmp.code_hi = (uint8_t)hi;
+	return 0;
+}
+
 static bool is_icmp_type(const struct bf_nft_field *f)
 {
 	return f &&
@@ -851,7 +869,17 @@ static int lower_elem(struct lctx *c, struct bf_rule *r,
 				  &s->loc);
 		if (ret)
 			break;
-		if (is_icmp_type(fld(l)))
+		if (is_icmp_type(fld(l)) && k + 1 < lhs->n_sub &&
+		    fld(lhs->sub[k + 1]) &&
+		    !strcmp(fld(lhs->sub[k + 1])->name, "code") &&
+		    !strcmp(fld(lhs->sub[k + 1])->proto, fld(l)->proto)) {
+			/* `icmpv6 type . icmpv6 code { 130 . 0, ... }`
+			 * (fw4): one ICMP match of that type and code */
+			ret = lower_icmp(c, r, s, el->sub[k], NULL, false);
+			if (!ret)
+				ret = icmp_code_of(c, r, el->sub[k + 1]);
+			k++;
+		} else if (is_icmp_type(fld(l)))
 			ret = lower_icmp(c, r, s, el->sub[k], NULL, false);
 		else
 			ret = lower_cmp(c, r, s, l, el->sub[k], false);
@@ -2040,11 +2068,19 @@ static int lower_rule(struct lctx *c, const char *ch,
 	if (!set)
 		return lower_rule_elem(c, ch, rule, fam, NULL, NULL, file);
 	for (size_t i = 0; i < rule->n_stmts && set->n_sub > 1; i++) {
-		if (rule->stmts[i].kind == BF_NFT_S_LIMIT) {
+		if (rule->stmts[i].kind != BF_NFT_S_LIMIT)
+			continue;
+		if (&rule->stmts[i] < set_stmt) {
 			REFUSE(c, &rule->stmts[i].loc,
-			       "limit in a rule with a set of several elements (one IR rule per element would give each its own bucket)");
+			       "limit before a set of several elements (each element's IR rule would take a token)");
 			return -EOPNOTSUPP;
 		}
+		/* One IR rule per element, all with the statement's one
+		 * bucket (lower_limit()): the elements are disjoint (below)
+		 * and the set is matched before the limit, so a packet takes
+		 * a token in at most one of them, as nft's one limit
+		 * expression (fw4's ICMPv6 rules). */
+		c->lim_shared = true;
 	}
 	if (!elems_disjoint(set)) {
 		REFUSE(c, &set->loc,
