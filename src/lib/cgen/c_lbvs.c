@@ -410,6 +410,17 @@ static void field_vec(struct bf_emit *e, const struct bf_lbvs *l,
 	const int16_t key = PCTX_OFF(scratch);
 	int alen = l->family == BF_FAMILY_INET6 ? 16 : 4;
 
+	if (l->fmap[f].node) {
+		/* a part of a split search: the chain's node id of the
+		 * address (cgen.c lbvs_nodes()), in the part's rows */
+		bf_emit(e, I_LDX(BPF_W, R1, R9,
+				 (int16_t)(key + BF_LBVS_NODE_OFF + 4 * f)));
+		if (l->fmap[f].key_add)
+			bf_emit(e, I_ALU64_IMM(BPF_ADD, R1,
+					       (int32_t)l->fmap[f].key_add));
+		bf_emit(e, I_STX(BPF_W, R9, R1, key));
+		goto cls;
+	}
 	if ((f == BF_LBVS_SADDR || f == BF_LBVS_DADDR) &&
 	    bf_iv_used(&l->fmap[f])) {
 		bf_iv_emit(e, &l->fmap[f], idx[f], addr_off[f], key, none);
@@ -433,8 +444,13 @@ static void field_vec(struct bf_emit *e, const struct bf_lbvs *l,
 			bf_emit(e, I_LDX(BPF_H, R1, R9,
 					 f == BF_LBVS_SPORT ? PCTX_OFF(sport) :
 							      PCTX_OFF(dport)));
+		/* a part of a split search: its rows */
+		if (l->fmap[f].key_add)
+			bf_emit(e, I_ALU64_IMM(BPF_ADD, R1,
+					       (int32_t)l->fmap[f].key_add));
 		bf_emit(e, I_STX(BPF_W, R9, R1, key));
 	}
+cls:
 	lookup(e, idx[f], key, none);
 	bf_emit(e, I_LDX(BPF_W, R1, R0, 0));
 	bf_emit(e, I_STX(BPF_W, R9, R1, key));

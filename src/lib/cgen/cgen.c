@@ -42,6 +42,7 @@
 #include "opt/opt.h"
 #include "opt/lbvs.h"
 #include "cgen/c_lbvs.h"
+#include "cgen/c_lbvs_iv.h"
 #include "cgen/nfbtf.h"
 #include "cgen/segprog.h"
 
@@ -88,6 +89,7 @@ struct cfn {
 	struct bf_lbvs *lbvs;
 	bool lbvs_on, lbvs_stored;
 	struct lbvs_fn *lfn;
+	uint32_t lbvs_node_idx[2]; /* split: the node maps */
 	size_t lbvs_seg;
 	const struct bf_chain *chain;
 	bf_label label;
@@ -1782,7 +1784,6 @@ static void emit_group(struct cg *c, const struct bf_chain *chain,
 }
 
 static void lbvs_hit_tail(struct cg *c);
-static bool lbvs_hit_rule(struct cg *c, const struct bf_rule *rule);
 
 /* End of a function: its cold code, then the shared hotdrop. */
 static void emit_func_tail(struct cg *c)
@@ -1791,8 +1792,6 @@ static void emit_func_tail(struct cg *c)
 		const struct cold *k = &c->cold[i];
 
 		bf_label_bind(&c->e, k->entry);
-		if (k->kind == COLD_MATCHED && lbvs_hit_rule(c, k->rule))
-			continue;
 		if (k->kind == COLD_MATCHED) {
 			emit_count(c, k->rule->counter_idx);
 			emit_verdict(c, k->chain, k->rule, k->seg, k->next);
@@ -1877,7 +1876,7 @@ static void emit_chain_end(struct cg *c, const struct bf_chain *chain)
 /* One part's classes and maps, and its members cut into functions of
  * bounded size for their linear code. */
 static int lbvs_prepare_part(struct cg *c, struct cfn *f, struct bf_lbvs *l,
-			     struct lbvs_fn *fn)
+			     struct lbvs_fn *fn, bool maps)
 {
 	size_t n0 = c->n_xmaps, i0 = c->n_maps;
 	unsigned int cost = 0;
@@ -1886,10 +1885,10 @@ static int lbvs_prepare_part(struct cg *c, struct cfn *f, struct bf_lbvs *l,
 
 	if (!getenv("BPFILTER_LBVS_LINEAR_SLOW"))
 		r = bf_lbvs_slow_prepare(f->chain, l);
-	if (!r)
+	if (!r && maps)
 		r = bf_lbvs_maps(l, &c->xmaps, &c->n_xmaps, &c->n_maps,
 				 fn->idx);
-	xi = realloc(c->xmap_idx, c->n_xmaps * sizeof(*xi));
+	xi = realloc(c->xmap_idx, (c->n_xmaps ? c->n_xmaps : 1) * sizeof(*xi));
 	fn->cut = malloc((l->n_members + 1) * sizeof(size_t));
 	fn->slow = malloc((l->n_members ? l->n_members : 1) * sizeof(bf_label));
 	if (!r && (!xi || !fn->cut || !fn->slow))
@@ -1917,6 +1916,67 @@ static int lbvs_prepare_part(struct cg *c, struct cfn *f, struct bf_lbvs *l,
 	return 0;
 }
 
+/* A split search: the maps all parts share (bf_lbvs_merge()), and the
+ * node maps of the address fields. */
+static int lbvs_shared_maps(struct cg *c, struct cfn *f)
+{
+	struct bf_lbvs *l = f->lbvs;
+	size_t n0 = c->n_xmaps, i0 = c->n_maps;
+	uint32_t idx[BF_LBVS_FIELD_COUNT + 1] = { 0 }, *xi;
+	int r = bf_lbvs_merge(l);
+
+	if (!r)
+		r = bf_lbvs_maps(l, &c->xmaps, &c->n_xmaps, &c->n_maps, idx);
+	for (int a = 0; a < 2 && !r; a++) {
+		struct bf_lbvs_fmap *nm = &l->node[a];
+		struct bf_prog_map m = {
+			.type = BPF_MAP_TYPE_LPM_TRIE,
+			.map_flags = BPF_F_NO_PREALLOC,
+			.key_size = nm->key_size,
+			.n = nm->n,
+			.value_size = 4,
+			.keys = nm->keys,
+			.vals = (uint8_t *)nm->values,
+		};
+		struct bf_prog_map *x;
+
+		if (!nm->used)
+			continue;
+		/* IPv4: a search over intervals (cgen/c_lbvs_iv.h) */
+		if (bf_iv_used(nm)) {
+			r = bf_iv_map(nm, &m);
+			if (r)
+				break;
+			free(nm->keys);
+			free(nm->values);
+		}
+		nm->keys = NULL;
+		nm->values = NULL;
+		x = realloc(c->xmaps, (c->n_xmaps + 1) * sizeof(*x));
+		if (!x) {
+			free(m.keys);
+			free(m.vals);
+			r = -ENOMEM;
+			break;
+		}
+		c->xmaps = x;
+		c->xmaps[c->n_xmaps++] = m;
+		f->lbvs_node_idx[a] = (uint32_t)c->n_maps++;
+	}
+	xi = realloc(c->xmap_idx, (c->n_xmaps ? c->n_xmaps : 1) * sizeof(*xi));
+	if (!r && !xi)
+		r = -ENOMEM;
+	if (xi)
+		c->xmap_idx = xi;
+	if (r)
+		return r;
+	for (size_t k = n0; k < c->n_xmaps; k++)
+		c->xmap_idx[k] = (uint32_t)(i0 + k - n0);
+	for (size_t p = 0; p < l->n_parts; p++)
+		memcpy(f->lfn[p].idx, idx, sizeof(idx));
+	return 0;
+}
+
 /* On first use: the classes and maps of every part of the search. */
 static int lbvs_prepare(struct cg *c, struct cfn *f)
 {
@@ -1930,13 +1990,59 @@ static int lbvs_prepare(struct cg *c, struct cfn *f)
 	f->lfn = calloc(np, sizeof(*f->lfn));
 	r = f->lfn ? bf_lbvs_build(f->chain, l) : -ENOMEM;
 	for (size_t k = 0; k < np && !r; k++)
-		r = lbvs_prepare_part(c, f, bf_lbvs_part(l, k), &f->lfn[k]);
+		r = lbvs_prepare_part(c, f, bf_lbvs_part(l, k), &f->lfn[k],
+				      !l->n_parts);
+	if (!r && l->n_parts)
+		r = lbvs_shared_maps(c, f);
 	if (r) {
 		bf_emit_fail(&c->e, r);
 		return r;
 	}
 	c->n_lbvs += l->n_members;
 	return 0;
+}
+
+/* A split search: r6 / r7 = the node ids of the packet's source and
+ * destination addresses (the chain's longest prefix containing each),
+ * looked up once for all parts; none (not reached: 0/0 is a node) gives
+ * NONE. r6 and r7 are the caller's, kept across the parts' calls. */
+static void lbvs_nodes(struct cg *c, const struct cfn *f, bf_label done)
+{
+	static const int16_t off[2] = { PCTX_OFF(saddr), PCTX_OFF(daddr) };
+	const int16_t key = PCTX_OFF(scratch);
+	const struct bf_lbvs *l = f->lbvs;
+	int alen = l->family == BF_FAMILY_INET6 ? 16 : 4;
+	bf_label none = bf_label_new(&c->e), ok = bf_label_new(&c->e);
+
+	for (int a = 0; a < 2; a++) {
+		const struct bf_lbvs_fmap *nm = &l->node[a];
+
+		if (!nm->used)
+			continue;
+		if (bf_iv_used(nm)) {
+			bf_iv_emit(&c->e, nm, f->lbvs_node_idx[a], off[a], key,
+				   none);
+		} else {
+			bf_emit(&c->e, I_ST(BPF_W, BF_R9, key, alen * 8));
+			for (int o = 0; o < alen; o += 4) {
+				ld(c, BPF_W, BF_R1, (int16_t)(off[a] + o));
+				bf_emit(&c->e, I_STX(BPF_W, BF_R9, BF_R1,
+						     (int16_t)(key + 4 + o)));
+			}
+			bf_emit_map_fd(&c->e, BF_R1, f->lbvs_node_idx[a]);
+			bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R9));
+			bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R2, key));
+			bf_emit(&c->e, I_HELPER(BPF_FUNC_map_lookup_elem));
+			bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, none);
+			bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R0, 0));
+		}
+		bf_emit(&c->e, I_MOV64_REG((uint8_t)(BF_R6 + a), BF_R1));
+	}
+	bf_emit_ja(&c->e, ok);
+	bf_label_bind(&c->e, none);
+	bf_emit(&c->e, I_MOV32_IMM(BF_R0, (int32_t)BF_LBVS_NONE));
+	bf_emit_ja(&c->e, done);
+	bf_label_bind(&c->e, ok);
 }
 
 /* r0 = the first member the packet matches (c_lbvs.h): the classifier,
@@ -1950,12 +2056,25 @@ static void lbvs_call(struct cg *c, struct cfn *f)
 	if (lbvs_prepare(c, f))
 		return;
 	np = bf_lbvs_n_parts(f->lbvs);
+	if (f->lbvs->n_parts)
+		lbvs_nodes(c, f, done);
 	for (size_t p = 0; p < np; p++) {
 		const struct lbvs_fn *fn = &f->lfn[p];
 		size_t base = bf_lbvs_part(f->lbvs, p)->base;
 		bf_label found = bf_label_new(&c->e);
 		bf_label next = p + 1 < np ? bf_label_new(&c->e) : done;
 
+		/* the node ids for this part (the linear code of the part
+		 * before may have used the scratch bytes) */
+		for (int a = 0; a < 2 && f->lbvs->n_parts; a++) {
+			if (f->lbvs->node[a].used)
+				bf_emit(&c->e,
+					I_STX(BPF_W, BF_R9,
+					      (uint8_t)(BF_R6 + a),
+					      (int16_t)(PCTX_OFF(scratch) +
+							BF_LBVS_NODE_OFF +
+							4 * a)));
+		}
 		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
 		bf_emit_call(&c->e, fn->fast);
 		bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R0, (int32_t)BF_LBVS_SLOW,
@@ -2123,31 +2242,6 @@ static void lbvs_block(struct cg *c, struct cfn *f, size_t i, size_t n,
 	 * binary search (a chain of general rules alternates verdicts) */
 	lbvs_dispatch(c, f, i, 0, n, seg, end);
 	bf_label_bind(&c->e, end);
-}
-
-/* The cold code of a matched ACCEPT or DROP rule as a jump to the shared
- * tail (one member of result 0); false for other verdicts. */
-static bool lbvs_hit_rule(struct cg *c, const struct bf_rule *rule)
-{
-	enum bf_verdict_kind v = rule->verdict.kind;
-
-	if ((v != BF_VERDICT_ACCEPT && v != BF_VERDICT_DROP) ||
-	    getenv("BPFILTER_LBVS_NO_HIT"))
-		return false;
-	bf_emit(&c->e, I_ST(BPF_W, BF_R9, LBVS_HIT_IDX, 0));
-	bf_emit(&c->e,
-		I_ST(BPF_W, BF_R9, LBVS_HIT_CNT, (int32_t)rule->counter_idx));
-	bf_emit(&c->e, I_ST(BPF_W, BF_R9, LBVS_HIT_BITS,
-			    v == BF_VERDICT_DROP ? 1 : 0));
-	bf_emit(&c->e, I_ST(BPF_W, BF_R9, LBVS_HIT_BITS + 4, 0));
-	if (!c->lbvs_hit_on) {
-		c->lbvs_hit_on = true;
-		c->lbvs_hit = bf_label_new(&c->e);
-	}
-	if (rule->counter_idx + 1 > c->lbvs_hit_ncnt)
-		c->lbvs_hit_ncnt = rule->counter_idx + 1;
-	bf_emit_ja(&c->e, c->lbvs_hit);
-	return true;
 }
 
 /* The shared tail of lbvs_block(): r1 = the result relative to the

@@ -189,6 +189,10 @@ void bf_lbvs_free(struct bf_lbvs **l)
 		free((*l)->fmap[f].keys);
 		free((*l)->fmap[f].values);
 	}
+	for (int f = 0; f < 2; f++) {
+		free((*l)->node[f].keys);
+		free((*l)->node[f].values);
+	}
 	free((*l)->vectors);
 	free(*l);
 	*l = NULL;
@@ -314,10 +318,23 @@ int bf_lbvs_select(const struct bf_chain *chain,
 		bf_lbvs_free(&l);
 		goto out;
 	}
-	/* Parts, in rule order: each as long as its bound allows (the
-	 * bound grows with the members, so a greedy cut is the fewest
-	 * parts); a part has at least one member, whose bound is a few
+	/* One search when it fits. Else parts, in rule order: each as long
+	 * as its bound allows (the bound grows with the members, so a
+	 * greedy cut is the fewest parts) and at most BF_LBVS_PART_MAX
+	 * members; a part has at least one member, whose bound is a few
 	 * KiB. */
+	for (size_t m = 0; m < l->n_members; m++) {
+		for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++)
+			cnt[f] += tests[m] >> f & 1;
+	}
+	if (l->n_members <= BF_LBVS_MAX_MEMBERS &&
+	    vec_bound(cnt, l->n_members) <= options.max_bytes) {
+		l->summary = (uint32_t)(((l->n_members + 63) / 64 + 63) / 64);
+		*out = l;
+		l = NULL;
+		goto out;
+	}
+	memset(cnt, 0, sizeof(cnt));
 	for (size_t m = 0; m < l->n_members; m++) {
 		size_t c2[BF_LBVS_FIELD_COUNT];
 
@@ -325,7 +342,7 @@ int bf_lbvs_select(const struct bf_chain *chain,
 		for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++)
 			c2[f] += tests[m] >> f & 1;
 		if (m > first &&
-		    (m - first >= BF_LBVS_MAX_MEMBERS ||
+		    (m - first >= BF_LBVS_PART_MAX ||
 		     vec_bound(c2, m + 1 - first) > options.max_bytes)) {
 			cut[n_cut++] = first;
 			first = m;
@@ -732,4 +749,211 @@ int bf_lbvs_build(const struct bf_chain *chain, struct bf_lbvs *l)
 	l->n_classes = cl.n;
 	free(cl.vec);
 	return 0;
+}
+
+/* ---- split searches: one set of maps for all parts ---- */
+
+static int key_alen_g;
+
+/* LPM keys {u32 plen, address}: by address, then prefix length (the order
+ * of build_addr(): a prefix before the prefixes it contains). */
+static int key_cmp(const void *a, const void *b)
+{
+	const uint8_t *x = a, *y = b;
+	uint32_t px, py;
+	int r = memcmp(x + 4, y + 4, (size_t)key_alen_g);
+
+	if (r)
+		return r;
+	memcpy(&px, x, 4);
+	memcpy(&py, y, 4);
+	return px < py ? -1 : px > py;
+}
+
+/* Whether LPM key a (a prefix) contains key b. */
+static bool key_contains(const uint8_t *a, const uint8_t *b)
+{
+	struct pref x = { .plen = 0 }, y = { .plen = 0 };
+	uint32_t p;
+
+	memcpy(&p, a, 4);
+	x.plen = (uint8_t)p;
+	memcpy(x.addr, a + 4, (size_t)key_alen_g);
+	memcpy(&p, b, 4);
+	y.plen = (uint8_t)p;
+	memcpy(y.addr, b + 4, (size_t)key_alen_g);
+	return contains(&x, &y);
+}
+
+/* Address field f (0 saddr, 1 daddr) of the parts: the chain's distinct
+ * prefixes (l->node[f]), and per part, in row k of the field's array, the
+ * class of each node: the part's class of the longest of its own prefixes
+ * that contains the node's (the nodes come in depth-first order, so the
+ * nearest enclosing node on the stack gives it when the part does not
+ * have the node's prefix itself). */
+static int merge_addr(struct bf_lbvs *l, int f, const uint32_t *class_base)
+{
+	struct bf_lbvs_fmap *nm = &l->node[f], *fm = &l->fmap[f];
+	uint32_t ks = 0, n = 0, *stack = NULL;
+	size_t total = 0, np = l->n_parts, depth;
+	uint8_t *all;
+
+	for (size_t k = 0; k < np; k++) {
+		const struct bf_lbvs_fmap *pm = &l->parts[k]->fmap[f];
+
+		if (pm->used) {
+			ks = pm->key_size;
+			total += pm->n;
+		}
+	}
+	if (!total)
+		return 0;
+	key_alen_g = (int)ks - 4;
+	all = malloc(total * ks);
+	if (!all)
+		return -ENOMEM;
+	total = 0;
+	for (size_t k = 0; k < np; k++) {
+		const struct bf_lbvs_fmap *pm = &l->parts[k]->fmap[f];
+
+		if (!pm->used)
+			continue;
+		memcpy(all + total * ks, pm->keys, (size_t)pm->n * ks);
+		total += pm->n;
+	}
+	qsort(all, total, ks, key_cmp);
+	for (size_t i = 0; i < total; i++) {
+		if (n && !key_cmp(all + (size_t)(n - 1) * ks, all + i * ks))
+			continue;
+		memmove(all + (size_t)n * ks, all + i * ks, ks);
+		n++;
+	}
+	*nm = (struct bf_lbvs_fmap){
+		.used = true, .lpm = true, .key_size = ks, .n = n, .keys = all
+	};
+	nm->values = malloc((size_t)n * sizeof(uint32_t));
+	*fm = (struct bf_lbvs_fmap){ .used = true, .key_size = 4 };
+	fm->n = (uint32_t)np * n;
+	fm->values = calloc((size_t)np * n, sizeof(uint32_t));
+	stack = malloc((size_t)n * sizeof(uint32_t));
+	if (!nm->values || !fm->values || !stack) {
+		free(stack);
+		return -ENOMEM;
+	}
+	for (uint32_t g = 0; g < n; g++)
+		nm->values[g] = g;
+	for (size_t k = 0; k < np; k++) {
+		struct bf_lbvs_fmap *pm = &l->parts[k]->fmap[f];
+		uint32_t *row = fm->values + k * n, at = 0;
+
+		if (!pm->used)
+			continue;
+		depth = 0;
+		for (uint32_t g = 0; g < n; g++) {
+			const uint8_t *key = all + (size_t)g * ks;
+
+			while (depth &&
+			       !key_contains(all + (size_t)stack[depth - 1] *
+							     ks,
+					     key))
+				depth--;
+			if (at < pm->n &&
+			    !key_cmp(pm->keys + (size_t)at * ks, key))
+				row[g] = pm->values[at++] + class_base[k];
+			else if (depth)
+				row[g] = row[stack[depth - 1]];
+			/* (no enclosing node: only 0/0 can be first, and
+			 * every part has it) */
+			stack[depth++] = g;
+		}
+		free(pm->keys);
+		free(pm->values);
+		pm->keys = NULL;
+		pm->values = NULL;
+		pm->lpm = false;
+		pm->node = true;
+		pm->key_size = 4;
+		pm->key_add = (uint32_t)(k * n);
+		pm->n = n;
+	}
+	free(stack);
+	return 0;
+}
+
+int bf_lbvs_merge(struct bf_lbvs *l)
+{
+	size_t np = l->n_parts;
+	uint32_t *class_base, vw = 0;
+	uint64_t t = 0;
+	int r = 0;
+
+	if (!np)
+		return 0;
+	class_base = calloc(np, sizeof(*class_base));
+	if (!class_base)
+		return -ENOMEM;
+	for (size_t k = 0; k < np; k++) {
+		struct bf_lbvs *p = l->parts[k];
+
+		class_base[k] = (uint32_t)t;
+		t += p->n_classes;
+		if (bf_lbvs_value_words(p) > vw)
+			vw = bf_lbvs_value_words(p);
+		/* the slow path's classes, by the chain's ids */
+		for (size_t s = 0; s < p->n_slow; s++) {
+			p->slow[s].rd += class_base[k];
+			p->slow[s].nrd += class_base[k];
+		}
+	}
+	l->vectors = calloc(t ? t * vw : 1, 8);
+	if (!l->vectors) {
+		free(class_base);
+		return -ENOMEM;
+	}
+	l->n_classes = (uint32_t)t;
+	l->vec_words = vw;
+	for (size_t k = 0; k < np; k++) {
+		struct bf_lbvs *p = l->parts[k];
+		uint32_t pw = bf_lbvs_value_words(p);
+
+		for (uint32_t c = 0; c < p->n_classes; c++)
+			memcpy(l->vectors + (size_t)(class_base[k] + c) * vw,
+			       p->vectors + (size_t)c * pw, pw * 8);
+		free(p->vectors);
+		p->vectors = NULL;
+	}
+	/* array fields: row k of part k, by the packet's value */
+	for (int f = BF_LBVS_PROTO; f < BF_LBVS_FIELD_COUNT && !r; f++) {
+		struct bf_lbvs_fmap *fm = &l->fmap[f];
+		uint32_t n = f == BF_LBVS_SPORT || f == BF_LBVS_DPORT ? 65536 :
+									256;
+
+		for (size_t k = 0; k < np; k++) {
+			struct bf_lbvs_fmap *pm = &l->parts[k]->fmap[f];
+
+			if (!pm->used)
+				continue;
+			if (!fm->used) {
+				*fm = (struct bf_lbvs_fmap){ .used = true,
+							     .key_size = 4,
+							     .n = (uint32_t)np *
+								  n };
+				fm->values = calloc((size_t)np * n, 4);
+				if (!fm->values) {
+					r = -ENOMEM;
+					break;
+				}
+			}
+			for (uint32_t v = 0; v < n; v++)
+				fm->values[k * n + v] =
+					pm->values[v] + class_base[k];
+			free(pm->values);
+			pm->values = NULL;
+			pm->key_add = (uint32_t)(k * n);
+		}
+	}
+	for (int f = 0; f < 2 && !r; f++)
+		r = merge_addr(l, f, class_base);
+	free(class_base);
+	return r;
 }

@@ -53,6 +53,12 @@ enum bf_lbvs_field {
  * gets several searches). */
 #define BF_LBVS_MAX_MEMBERS 65536u
 #define BF_LBVS_SUMMARY_MAX 16u
+/* Members of one part of a split search at most. (Parts of at most 4,096
+ * members, one summary word, made 100,000 general rules cost more per
+ * packet than parts as large as the budget allows: the data words
+ * scanned are the same, the parts' lookups more; measured, bench/cls_cost
+ * -s c.) */
+#define BF_LBVS_PART_MAX BF_LBVS_MAX_MEMBERS
 
 struct bf_lbvs_options {
 	bool enabled; /* default true */
@@ -75,7 +81,18 @@ struct bf_lbvs_fmap {
 	uint32_t n; /* entries */
 	uint8_t *keys; /* LPM: n keys {u32 prefixlen, address}; array: NULL */
 	uint32_t *values; /* class ids (array: by index 0 .. n - 1) */
+	/* A part of a split search after bf_lbvs_merge(): its rows in the
+	 * chain's array of this field start at key_add; with node (address
+	 * fields) the key is not the packet's address but the id of the
+	 * chain's longest prefix that contains it (BF_LBVS_NODE_OFF). */
+	bool node;
+	uint32_t key_add;
 };
+
+/* Split searches: where the caller of the parts' classifiers leaves the
+ * node ids of the packet's addresses (u32 each, saddr then daddr), from
+ * the start of pctx.scratch. */
+#define BF_LBVS_NODE_OFF 40
 
 struct bf_lbvs {
 	enum bf_family family;
@@ -92,6 +109,13 @@ struct bf_lbvs {
 	size_t n_parts;
 	struct bf_lbvs **parts;
 	size_t base;
+	/* Split, after bf_lbvs_merge(): the parts share one map per field
+	 * (fmap[f]: n_parts rows) and one vector map (vectors: rows of
+	 * vec_words words, each part's S + W words first); node[0/1]: the
+	 * chain's distinct prefixes of saddr / daddr (LPM entries whose
+	 * values are node ids 0 .. n - 1). */
+	uint32_t vec_words;
+	struct bf_lbvs_fmap node[2];
 	size_t n_members;
 	size_t *member_rule; /* member index -> chain rule index */
 	/* chain rule index -> member index, SIZE_MAX for other rules */
@@ -147,8 +171,16 @@ static inline struct bf_lbvs *bf_lbvs_part(struct bf_lbvs *l, size_t k)
 
 static inline uint32_t bf_lbvs_value_words(const struct bf_lbvs *l)
 {
+	if (l->vec_words)
+		return l->vec_words;
 	return l->summary + (uint32_t)((l->n_members + 63) / 64);
 }
+
+/* Split searches, after bf_lbvs_build() and each part's
+ * bf_lbvs_slow_prepare(): move the parts' classes into the maps of l
+ * shared by all parts (class ids become the chain's; each part's fmap
+ * gets key_add / node). Returns 0 or -ENOMEM. */
+int bf_lbvs_merge(struct bf_lbvs *l);
 
 void bf_lbvs_free(struct bf_lbvs **l);
 
