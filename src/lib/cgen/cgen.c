@@ -1784,6 +1784,7 @@ static void emit_group(struct cg *c, const struct bf_chain *chain,
 }
 
 static void lbvs_hit_tail(struct cg *c);
+static bool lbvs_hit_rule(struct cg *c, const struct bf_rule *rule);
 
 /* End of a function: its cold code, then the shared hotdrop. */
 static void emit_func_tail(struct cg *c)
@@ -1792,6 +1793,8 @@ static void emit_func_tail(struct cg *c)
 		const struct cold *k = &c->cold[i];
 
 		bf_label_bind(&c->e, k->entry);
+		if (k->kind == COLD_MATCHED && lbvs_hit_rule(c, k->rule))
+			continue;
 		if (k->kind == COLD_MATCHED) {
 			emit_count(c, k->rule->counter_idx);
 			emit_verdict(c, k->chain, k->rule, k->seg, k->next);
@@ -2242,6 +2245,31 @@ static void lbvs_block(struct cg *c, struct cfn *f, size_t i, size_t n,
 	 * binary search (a chain of general rules alternates verdicts) */
 	lbvs_dispatch(c, f, i, 0, n, seg, end);
 	bf_label_bind(&c->e, end);
+}
+
+/* The cold code of a matched ACCEPT or DROP rule as a jump to the shared
+ * tail (one member of result 0); false for other verdicts. */
+static bool lbvs_hit_rule(struct cg *c, const struct bf_rule *rule)
+{
+	enum bf_verdict_kind v = rule->verdict.kind;
+
+	if ((v != BF_VERDICT_ACCEPT && v != BF_VERDICT_DROP) ||
+	    getenv("BPFILTER_LBVS_NO_HIT"))
+		return false;
+	bf_emit(&c->e, I_ST(BPF_W, BF_R9, LBVS_HIT_IDX, 0));
+	bf_emit(&c->e,
+		I_ST(BPF_W, BF_R9, LBVS_HIT_CNT, (int32_t)rule->counter_idx));
+	bf_emit(&c->e, I_ST(BPF_W, BF_R9, LBVS_HIT_BITS,
+			    v == BF_VERDICT_DROP ? 1 : 0));
+	bf_emit(&c->e, I_ST(BPF_W, BF_R9, LBVS_HIT_BITS + 4, 0));
+	if (!c->lbvs_hit_on) {
+		c->lbvs_hit_on = true;
+		c->lbvs_hit = bf_label_new(&c->e);
+	}
+	if (rule->counter_idx + 1 > c->lbvs_hit_ncnt)
+		c->lbvs_hit_ncnt = rule->counter_idx + 1;
+	bf_emit_ja(&c->e, c->lbvs_hit);
+	return true;
 }
 
 /* The shared tail of lbvs_block(): r1 = the result relative to the
