@@ -37,7 +37,11 @@
 # with a `bpfilter daemon` running in the namespace (doc/live.md,
 # "Resident daemon"): the same client commands, run by the daemon, which
 # keeps the ruleset in memory between changes (its first change reads the
-# state).
+# state), without -v: the daemon answers as soon as the change is in
+# force (its bookkeeping after that overlaps the next command's start),
+# and no parts are reported. Path "daemonv" (not in the default) is the
+# same with -v -v: the parts, but the answer comes after the messages
+# (at the end of the change).
 #
 # Output: a table on stdout, bench/results/edit.csv (one line per shape,
 # K, kind, path: median and p90 in ms, and the median parts) and
@@ -112,7 +116,7 @@ gen_rules() { # SHAPE K: iptables-restore input on stdout
 # when not reported; inc 1 when one segment was replaced).
 cat >"$TMP/inner.sh" <<'EOF'
 set -u
-B=$1 SHAPE=$2 K=$3 N=$4
+B=$1 SHAPE=$2 K=$3 N=$4 V=${5-"-v -v"}
 RANDOM=$K
 new_rule() { # I: a rule of the shape that is not in the ruleset
 	if [[ $SHAPE == fold ]]; then
@@ -125,7 +129,7 @@ one() { # KIND ARGS...: time one change
 	local kind=$1 t0 t1 err
 	shift
 	t0=$EPOCHREALTIME
-	err=$("$B" -v -v rule "$@" 2>&1 >/dev/null) || { echo "FAIL $kind: $err" >&2; exit 1; }
+	err=$("$B" $V rule "$@" 2>&1 >/dev/null) || { echo "FAIL $kind: $err" >&2; exit 1; }
 	t1=$EPOCHREALTIME
 	awk -v k="$kind" -v a="$t0" -v b="$t1" -v e="$err" '
 	function num(l, key,   w) { # the number after key in line l
@@ -176,7 +180,9 @@ for shape in $SHAPES; do
 			echo "bench/edit.sh: apply of $k $shape rules failed" >&2
 			exit 1
 		fi
-		if [[ $path == daemon ]]; then
+		verbose="-v -v"
+		[[ $path == daemon ]] && verbose=""
+		if [[ $path == daemon || $path == daemonv ]]; then
 			# the daemon of this namespace; wait (5 s at most) until
 			# it listens
 			timeout $((600 + 4 * CHANGES * 10)) ip netns exec "$NS" "$BPFILTER" daemon 2>"$TMP/daemon.log" &
@@ -189,7 +195,7 @@ for shape in $SHAPES; do
 		fi
 		# bound: ~4 N changes of at most a few seconds each
 		if ! timeout $((60 + 4 * CHANGES * 10)) ip netns exec "$NS" \
-			bash "$TMP/inner.sh" "$BPFILTER" "$shape" "$k" "$CHANGES" >"$TMP/out"; then
+			bash "$TMP/inner.sh" "$BPFILTER" "$shape" "$k" "$CHANGES" "$verbose" >"$TMP/out"; then
 			echo "bench/edit.sh: changes on $k $shape rules failed" >&2
 			exit 1
 		fi

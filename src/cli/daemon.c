@@ -292,6 +292,10 @@ struct daemon {
 	int saved[3]; /* the daemon's own fds 0, 1, 2 */
 	int root; /* its working directory */
 	char *buf; /* REQ_MAX */
+	/* the request being run: its socket and fds, answered yet? */
+	int conn;
+	int *fds;
+	bool answered;
 };
 
 static void stdio_reset(void)
@@ -302,10 +306,41 @@ static void stdio_reset(void)
 	clearerr(stderr);
 }
 
+/* Give the daemon its own fds 0-2 back and close the caller's. */
+static void release_client(struct daemon *d)
+{
+	fflush(stdout);
+	fflush(stderr);
+	for (int i = 0; i < 3; i++)
+		dup2(d->saved[i], i);
+	stdio_reset();
+	for (int i = 0; i < REQ_FDS; i++) {
+		if (d->fds[i] >= 0)
+			close(d->fds[i]);
+		d->fds[i] = -1;
+	}
+}
+
+/* bf_resident_in_force(): the change is in force and the command's
+ * status is 0 (bf_edit() returns 0 from here on, and the commands run
+ * here print nothing after it): answer now, and do the bookkeeping that
+ * follows (IR snapshot, late counts) while the caller goes on. Not
+ * when the caller asked for messages (-v): they come after this. */
+static void answer_early(void *data)
+{
+	struct daemon *d = data;
+
+	if (d->answered || cli_verbosity() > 0)
+		return;
+	release_client(d);
+	answer(d->conn, 0, NULL);
+	d->answered = true;
+}
+
 /* Run the request of c with the client's fds (fds) as 0, 1, 2 and its
  * working directory. The exit status. */
 static int run_req(struct daemon *d, char *strs, const struct req_hdr *h,
-		   const int *fds)
+		   int *fds)
 {
 	char **argv = calloc(h->argc + 1, sizeof(*argv));
 	char *p = strs, *end = strs + h->len;
@@ -333,12 +368,18 @@ static int run_req(struct daemon *d, char *strs, const struct req_hdr *h,
 	optind = 0;
 	opterr = 1;
 	cli_set_verbosity(0);
+	d->fds = fds;
+	d->answered = false;
+	bf_resident_on_in_force(answer_early, d);
 	status = cli_main((int)h->argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	for (int i = 0; i < 3; i++)
-		dup2(d->saved[i], i);
-	stdio_reset();
+	bf_resident_on_in_force(NULL, NULL);
+	if (!d->answered)
+		release_client(d);
+	else if (status)
+		fprintf(stderr,
+			"bpfilter: daemon: answered 0 when the change was in "
+			"force, but the command ended with %d\n",
+			status);
 	(void)!fchdir(d->root);
 	env_reset();
 	free(argv);
@@ -430,13 +471,11 @@ static void serve(struct daemon *d, int c)
 		answer(c, 1, "bpfilter: the daemon got a malformed request\n");
 		goto out;
 	}
+	d->conn = c;
 	status = run_req(d, d->buf + sizeof(h), &h, fds);
-	/* the client's fds first: its output ends with its status */
-	for (int i = 0; i < REQ_FDS; i++) {
-		close(fds[i]);
-		fds[i] = -1;
-	}
-	answer(c, status, NULL);
+	/* (the client's fds are closed: its output ends with its status) */
+	if (!d->answered)
+		answer(c, status, NULL);
 out:
 	for (int i = 0; i < REQ_FDS; i++) {
 		if (fds[i] >= 0)

@@ -927,6 +927,9 @@ state:
 		bf_stateful_refs(t->nsdir, t->slot.dir, progs, t->n_pts);
 	}
 done:
+	/* in force, and nothing below can fail: a daemon may answer its
+	 * caller now (load/resident.h) */
+	bf_resident_in_force();
 	/* the parsed IR of this state, for the next change (load/irsnap.h) */
 	t_load = now_ms() - t_load;
 	t_snap = now_ms();

@@ -43,6 +43,21 @@ static struct {
 	uint64_t seen_gen;
 } res;
 
+static void (*in_force_cb)(void *data);
+static void *in_force_data;
+
+void bf_resident_on_in_force(void (*cb)(void *data), void *data)
+{
+	in_force_cb = cb;
+	in_force_data = data;
+}
+
+void bf_resident_in_force(void)
+{
+	if (res.on && in_force_cb)
+		in_force_cb(in_force_data);
+}
+
 void bf_resident_enable(bool on)
 {
 	res.on = on;

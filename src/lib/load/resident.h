@@ -45,4 +45,12 @@ int bf_resident_take(struct bf_ruleset **rs, const struct bf_state *st,
 void bf_resident_end(struct bf_ruleset **rs, int r, bool ran, bool read_only,
 		     const char *slotdir, int state_fd, uint64_t old_gen);
 
+/* A daemon's hook, cb(data) (NULL: none): install() calls
+ * bf_resident_in_force() once a change is in force (state pinned) and
+ * its result can no longer change, before the bookkeeping that follows
+ * (IR snapshot, messages, late counts), so that the daemon can answer
+ * its caller at once. */
+void bf_resident_on_in_force(void (*cb)(void *data), void *data);
+void bf_resident_in_force(void);
+
 #endif /* BPFILTER_LOAD_RESIDENT_H */
