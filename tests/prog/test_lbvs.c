@@ -15,6 +15,7 @@
  */
 #include <arpa/inet.h>
 
+#include "cgen/c_lbvs.h"
 #include "cgen/c_lbvs_iv.h"
 #include "opt/lbvs.h"
 #include "opt/opt.h"
@@ -564,6 +565,106 @@ static void test_interval_edges(void **state)
 	}
 }
 
+/* Whether the chain's classifier gets per-protocol searches. */
+static bool pp_used(const struct bf_chain *c)
+{
+	struct bf_fold_group *g = NULL;
+	struct bf_prog_map *maps = NULL;
+	uint32_t idx[BF_LBVS_FIELD_COUNT + 1];
+	struct bf_lbvs *l = NULL;
+	size_t ng = 0, nm = 0, next = 0;
+	bool used;
+
+	set_opts(true);
+	assert_int_equal(bf_fold_chain(c, &g, &ng), 0);
+	assert_int_equal(bf_lbvs_select(c, g, ng, &l), 0);
+	assert_non_null(l);
+	assert_int_equal(bf_lbvs_build(c, l), 0);
+	assert_int_equal(bf_lbvs_maps(l, &maps, &nm, &next, idx), 0);
+	used = l->pp != NULL;
+	for (size_t i = 0; i < nm; i++) {
+		free(maps[i].keys);
+		free(maps[i].values);
+		free(maps[i].vals);
+	}
+	free(maps);
+	bf_lbvs_free(&l);
+	free(g);
+	return used;
+}
+
+/* Per-protocol searches (cgen/c_lbvs_pp.c): 3,000 rules of TCP, UDP and
+ * ICMP interleaved, each with a source /24 of its own, so that a probe
+ * matches one rule deep in the chain (or none): the index found in a
+ * protocol's compressed vectors must map back to that rule. */
+static void test_proto_sparse(void **state)
+{
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b = bf_ruleset_builtin(rs, V4, kinds[k].hook);
+		struct pu_pair p;
+		char a[32];
+
+		rnd_state = 777 + (uint32_t)k;
+		rs->families = 1u << V4;
+		b->policy = BF_VERDICT_ACCEPT;
+		for (int i = 0; i < 3000; i++) {
+			enum bf_verdict_kind v = i % 2 ? BF_VERDICT_ACCEPT :
+							 BF_VERDICT_DROP;
+			uint16_t lo = (uint16_t)(i % 100 * 10);
+
+			snprintf(a, sizeof(a), "10.%d.%d.0", i >> 8, i & 255);
+			if (i % 7 == 6)
+				PU_RULE(b, v, NULL,
+					pu_addr(BF_MATCH_SADDR, a, 24, false),
+					pu_proto(1, false));
+			else if (i % 3)
+				PU_RULE(b, v, NULL,
+					pu_addr(BF_MATCH_SADDR, a, 24, false),
+					pu_proto(6, false),
+					pu_l4hdr(6, 20, true),
+					pu_ports(BF_MATCH_DPORT, lo,
+						 (uint16_t)(lo + 9), false));
+			else
+				PU_RULE(b, v, NULL,
+					pu_addr(BF_MATCH_SADDR, a, 24, false),
+					pu_proto(17, false),
+					pu_l4hdr(17, 8, false),
+					pu_ports(BF_MATCH_DPORT, lo,
+						 (uint16_t)(lo + 9), false));
+		}
+		bf_ruleset_number(rs);
+		assert_int_equal(members_of(b), 3000);
+		assert_true(pp_used(b));
+		load_pair(rs, k, V4, &p);
+		for (int j = 0; j < 600; j++) {
+			int i = (int)rnd(3000);
+			int proto = i % 7 == 6 ? 1 : i % 3 ? 6 : 17;
+			struct pu_pkt t;
+
+			/* rule i's packet, or one port or protocol off */
+			if (j % 3 == 1)
+				proto = proto == 6 ? 17 : 6;
+			snprintf(a, sizeof(a), "10.%d.%d.%u", i >> 8, i & 255,
+				 rnd(256));
+			t = pu_build(&(struct pu_spec){
+				.src = a,
+				.dst = "192.0.2.1",
+				.proto = proto,
+				.sport = 4000,
+				.dport = (uint16_t)(i % 100 * 10 + rnd(10) +
+						    (j % 3 == 2 ? 10 : 0)),
+				.flags = 0x10 });
+			pu_pair_run(&p, &t, V4);
+		}
+		pu_pair_same_counters(&p);
+		pu_pair_close(&p);
+		bf_ruleset_free(&rs);
+	}
+}
+
 /* Chains long enough to be split into segment functions (the classifier
  * runs in the dispatcher, segments read its result from the packet
  * context), one jumping into the other from its segments (the callee's
@@ -838,6 +939,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_match),
 		cmocka_unit_test(test_interval_edges),
+		cmocka_unit_test(test_proto_sparse),
 		cmocka_unit_test(test_random_v4),
 		cmocka_unit_test(test_random_v6),
 		cmocka_unit_test(test_segmented),

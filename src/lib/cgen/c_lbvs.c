@@ -22,6 +22,7 @@
 #include "bpfilter/log.h"
 #include "cgen/c_lbvs.h"
 #include "cgen/c_lbvs_iv.h"
+#include "cgen/c_lbvs_pp.h"
 #include "cgen/pctx.h"
 
 static int push_map(struct bf_prog_map **maps, size_t *n_maps,
@@ -193,7 +194,11 @@ int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps, size_t *n_maps,
 		.value_size = bf_lbvs_value_words(l) * 8,
 		.vals = (uint8_t *)l->vectors,
 	};
+	/* per-protocol searches of the fast path (c_lbvs_pp.h) */
+	int r = bf_lbvs_pp_maps(l, maps, n_maps, next_idx);
 
+	if (r)
+		return r;
 	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
 		struct bf_lbvs_fmap *fm = &l->fmap[f];
 		struct bf_prog_map m = {
@@ -402,9 +407,9 @@ static void lookup(struct bf_emit *e, uint32_t idx, int16_t key, bf_label none)
  * slot (-8 * (n + 1)); with one summary word, r6 = the AND of the summary
  * words so far (n: vectors before this one), and none when it is zero.
  * Absent keys or classes: none. */
-static void field_vec(struct bf_emit *e, const struct bf_lbvs *l,
-		      const uint32_t idx[BF_LBVS_FIELD_COUNT + 1], int f, int n,
-		      bf_label none)
+static void field_vec_v(struct bf_emit *e, const struct bf_lbvs *l,
+			const uint32_t idx[BF_LBVS_FIELD_COUNT + 1], int f,
+			int n, bf_label none, uint32_t vmap, uint32_t S)
 {
 	static const int16_t addr_off[2] = { PCTX_OFF(saddr), PCTX_OFF(daddr) };
 	const int16_t key = PCTX_OFF(scratch);
@@ -455,14 +460,23 @@ cls:
 	bf_emit(e, I_LDX(BPF_W, R1, R0, 0));
 	bf_emit(e, I_STX(BPF_W, R9, R1, key));
 vec:
-	lookup(e, idx[BF_LBVS_FIELD_COUNT], key, none);
+	lookup(e, vmap, key, none);
 	bf_emit(e, I_STX(BPF_DW, RFP, R0, (int16_t)(-8 * (n + 1))));
-	if (l->summary == 1) {
+	if (S == 1) {
 		bf_emit(e, I_LDX(BPF_DW, n ? R1 : R6, R0, 0));
 		if (n)
 			bf_emit(e, I_ALU64_REG(BPF_AND, R6, R1));
 		bf_emit_jmp_imm(e, BPF_JEQ, R6, 0, none);
 	}
+}
+
+/* field_vec_v() with the chain's vectors */
+static void field_vec(struct bf_emit *e, const struct bf_lbvs *l,
+		      const uint32_t idx[BF_LBVS_FIELD_COUNT + 1], int f, int n,
+		      bf_label none)
+{
+	field_vec_v(e, l, idx, f, n, none, idx[BF_LBVS_FIELD_COUNT],
+		    l->summary);
 }
 
 /* The vector of class id in the stack slot (-8 * (n + 1)). */
@@ -486,10 +500,9 @@ static void class_vec(struct bf_emit *e, const uint32_t *idx, uint32_t id,
  * needs the JIT padding of emit.c (conditional jumps, each of which the
  * verifier explores both ways) and its iterations are walked by the
  * verifier one by one anyway. */
-static void search(struct bf_emit *e, const struct bf_lbvs *l, int n,
-		   bool carry)
+static void search_sw(struct bf_emit *e, uint32_t S, uint32_t W, int n,
+		      bool carry, bool map_back, uint32_t imap)
 {
-	uint32_t S = l->summary, W = (uint32_t)((l->n_members + 63) / 64);
 	int np = n + (carry ? 1 : 0);
 	bf_label found = bf_label_new(e), out = bf_label_new(e);
 
@@ -543,6 +556,12 @@ static void search(struct bf_emit *e, const struct bf_lbvs *l, int n,
 	lowest_bit(e);
 	bf_emit(e, I_ALU64_IMM(BPF_LSH, R8, 6));
 	bf_emit(e, I_ALU64_REG(BPF_ADD, R8, R1));
+	if (map_back) {
+		/* a per-protocol search: its index -> the member */
+		bf_emit(e, I_STX(BPF_W, R9, R8, PCTX_OFF(scratch)));
+		lookup(e, imap, PCTX_OFF(scratch), out);
+		bf_emit(e, I_LDX(BPF_W, R8, R0, 0));
+	}
 	bf_emit(e, I_ALU64_IMM(BPF_LSH, R8, 1));
 	if (carry) {
 		bf_label plain = bf_label_new(e);
@@ -554,6 +573,63 @@ static void search(struct bf_emit *e, const struct bf_lbvs *l, int n,
 	bf_emit(e, I_MOV64_REG(R0, R8));
 	bf_emit(e, I_EXIT());
 	bf_label_bind(e, out);
+}
+
+static void search(struct bf_emit *e, const struct bf_lbvs *l, int n,
+		   bool carry)
+{
+	search_sw(e, l->summary, (uint32_t)((l->n_members + 63) / 64), n, carry,
+		  false, 0);
+}
+
+/* The fast path's per-protocol searches (c_lbvs_pp.h): the packet's
+ * protocol class picks one; its fields ANDed over its vectors. */
+static void emit_pp(struct bf_emit *e, const struct bf_lbvs *l,
+		    const uint32_t idx[BF_LBVS_FIELD_COUNT + 1], bf_label none)
+{
+	static const int order[BF_LBVS_FIELD_COUNT] = {
+		BF_LBVS_PROTO, BF_LBVS_FLAGS, BF_LBVS_DPORT,
+		BF_LBVS_SPORT, BF_LBVS_DADDR, BF_LBVS_SADDR,
+	};
+	const struct bf_lbvs_pp *pp = l->pp;
+	const int16_t key = PCTX_OFF(scratch);
+	bf_label at[BF_LBVS_PP_MAX];
+
+	bf_emit(e, I_LDX(BPF_B, R1, R9, PCTX_OFF(l4proto)));
+	bf_emit(e, I_STX(BPF_W, R9, R1, key));
+	lookup(e, idx[BF_LBVS_PROTO], key, none);
+	bf_emit(e, I_LDX(BPF_W, R1, R0, 0));
+	for (uint32_t k = 0; k < pp->n; k++) {
+		at[k] = bf_label_new(e);
+		bf_emit_jmp32_imm(e, BPF_JEQ, R1, (int32_t)pp->p[k].cls, at[k]);
+	}
+	bf_emit_ja(e, none);
+	for (uint32_t k = 0; k < pp->n; k++) {
+		const struct bf_lbvs_ppart *p = &pp->p[k];
+		int n = 0;
+
+		bf_label_bind(e, at[k]);
+		if (!p->n_members) {
+			bf_emit_ja(e, none);
+			continue;
+		}
+		for (int i = 0; i < BF_LBVS_FIELD_COUNT; i++) {
+			if (p->use[order[i]])
+				field_vec_v(e, l, idx, order[i], n++, none,
+					    p->vmap, p->S);
+		}
+		if (!n) {
+			/* every member of the class matches: its first */
+			bf_emit(e, I_ST(BPF_W, R9, key, 0));
+			lookup(e, p->imap, key, none);
+			bf_emit(e, I_LDX(BPF_W, R0, R0, 0));
+			bf_emit(e, I_ALU64_IMM(BPF_LSH, R0, 1));
+			bf_emit(e, I_EXIT());
+			continue;
+		}
+		search_sw(e, p->S, p->W, n, false, true, p->imap);
+		bf_emit_ja(e, none);
+	}
 }
 
 /* A packet that is not plain, with l->slow_vec: an IPv4 packet of
@@ -647,6 +723,10 @@ void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
 		}
 	}
 
+	if (l->pp) {
+		emit_pp(e, l, idx, none);
+		goto tail;
+	}
 	/* one class vector per field: the arrays first (their lookups are
 	 * inlined), the LPM tries last; with one summary word, a zero AND
 	 * of the summaries so far ends the search before the next lookup

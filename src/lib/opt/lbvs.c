@@ -194,6 +194,7 @@ void bf_lbvs_free(struct bf_lbvs **l)
 		free((*l)->node[f].values);
 	}
 	free((*l)->vectors);
+	free((*l)->pp);
 	free(*l);
 	*l = NULL;
 }

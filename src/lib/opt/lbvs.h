@@ -139,6 +139,9 @@ struct bf_lbvs {
 	 * each with the classes of the members that read its transport
 	 * header (rd) and of the others (nrd). */
 	bool slow_vec;
+	/* Set by bf_lbvs_maps() (cgen/c_lbvs_pp.h): the fast path's
+	 * per-protocol searches, one allocation (NULL: none). */
+	struct bf_lbvs_pp *pp;
 	size_t n_slow;
 	struct bf_lbvs_slow {
 		uint8_t proto;

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Per-protocol searches of the bit-vector classifier: their vectors and
+ * maps (c_lbvs_pp.h). The code is in c_lbvs.c (bf_lbvs_emit_fast()).
+ */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgen/c_lbvs_pp.h"
+
+static bool pp_enabled(void)
+{
+	static int on = -1;
+
+	if (on < 0) {
+		const char *s = getenv("BPFILTER_LBVS_PP");
+
+		on = !(s && !strcmp(s, "0"));
+	}
+	return on;
+}
+
+static int push(struct bf_prog_map **maps, size_t *n_maps,
+		const struct bf_prog_map *m)
+{
+	struct bf_prog_map *n = realloc(*maps, (*n_maps + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	*maps = n;
+	n[(*n_maps)++] = *m;
+	return 0;
+}
+
+/* The bits of v where mask m is set, packed (x86 PEXT when the CPU has
+ * it: a class is gathered a word at a time, not a bit at a time). */
+#if defined(__x86_64__)
+__attribute__((target("bmi2"))) static uint64_t pext_bmi2(uint64_t v,
+							  uint64_t m)
+{
+	return __builtin_ia32_pext_di(v, m);
+}
+#endif
+
+static uint64_t pext_soft(uint64_t v, uint64_t m)
+{
+	uint64_t out = 0;
+	int k = 0;
+
+	for (; m; m &= m - 1, k++) {
+		if (v & (m & -m))
+			out |= 1ull << k;
+	}
+	return out;
+}
+
+static uint64_t (*pext_fn(void))(uint64_t, uint64_t)
+{
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("bmi2"))
+		return pext_bmi2;
+#endif
+	return pext_soft;
+}
+
+/* The vectors of one protocol class: the members set in its class
+ * vector `pv` (data words, W of them), and every class restricted to
+ * them. need[x]: class x is some field's (others are left zero). */
+static int part_build(const struct bf_lbvs *l, const uint64_t *pv,
+		      const bool *need, struct bf_lbvs_ppart *p,
+		      struct bf_prog_map *vm, struct bf_prog_map *im)
+{
+	uint32_t vw = bf_lbvs_value_words(l), S = l->summary;
+	uint32_t W = (uint32_t)((l->n_members + 63) / 64), n = 0, Sp, Wp;
+	uint64_t (*pext)(uint64_t, uint64_t) = pext_fn();
+	uint32_t *idx;
+	uint64_t *out;
+	bool *full;
+
+	for (uint32_t w = 0; w < W; w++)
+		n += (uint32_t)__builtin_popcountll(pv[w]);
+	p->n_members = n;
+	Wp = (n + 63) / 64;
+	Sp = (Wp + 63) / 64;
+	p->W = Wp;
+	p->S = Sp;
+	idx = malloc((n ? n : 1) * sizeof(*idx));
+	out = calloc((size_t)l->n_classes * (Sp + Wp) + 1, sizeof(*out));
+	full = malloc(l->n_classes ? l->n_classes : 1);
+	if (!idx || !out || !full) {
+		free(idx);
+		free(out);
+		free(full);
+		return -ENOMEM;
+	}
+	n = 0;
+	for (uint32_t w = 0; w < W; w++) {
+		for (uint64_t b = pv[w]; b; b &= b - 1)
+			idx[n++] = w * 64 + (uint32_t)__builtin_ctzll(b);
+	}
+	for (uint32_t x = 0; x < l->n_classes; x++) {
+		const uint64_t *v = l->vectors + (size_t)x * vw + S;
+		uint64_t *o = out + (size_t)x * (Sp + Wp);
+		uint32_t k = 0;
+
+		full[x] = true;
+		if (!need[x])
+			continue;
+		/* gather the bits of the class's members, word by word,
+		 * appended at bit k of the data words */
+		for (uint32_t w = 0; w < W; w++) {
+			uint32_t c = (uint32_t)__builtin_popcountll(pv[w]);
+			uint64_t g;
+
+			if (!c)
+				continue;
+			g = pext(v[w], pv[w]);
+			if (g != (c == 64 ? ~0ull : (1ull << c) - 1))
+				full[x] = false;
+			o[Sp + k / 64] |= g << (k % 64);
+			if (k % 64 && k % 64 + c > 64)
+				o[Sp + k / 64 + 1] |= g >> (64 - k % 64);
+			k += c;
+		}
+		for (uint32_t j = 0; j < Wp; j++) {
+			if (o[Sp + j])
+				o[j / 64] |= 1ull << (j % 64);
+		}
+	}
+	/* a field whose classes are all ones on these members holds for
+	 * each of them whatever the packet: not ANDed */
+	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
+		const struct bf_lbvs_fmap *fm = &l->fmap[f];
+
+		p->use[f] = false;
+		if (f == BF_LBVS_PROTO || !fm->used)
+			continue;
+		for (uint32_t i = 0; i < fm->n && !p->use[f]; i++)
+			p->use[f] = !full[fm->values[i]];
+	}
+	free(full);
+	*vm = (struct bf_prog_map){
+		.type = BPF_MAP_TYPE_ARRAY,
+		.key_size = 4,
+		.n = l->n_classes,
+		.value_size = (Sp + Wp) * 8,
+		.vals = (uint8_t *)out,
+	};
+	*im = (struct bf_prog_map){
+		.type = BPF_MAP_TYPE_ARRAY,
+		.key_size = 4,
+		.n = n ? n : 1,
+		.value_size = 4,
+		.vals = (uint8_t *)idx,
+	};
+	if (!n)
+		idx[0] = 0;
+	return 0;
+}
+
+int bf_lbvs_pp_maps(struct bf_lbvs *l, struct bf_prog_map **maps,
+		    size_t *n_maps, size_t *next_idx)
+{
+	const struct bf_lbvs_fmap *pf = &l->fmap[BF_LBVS_PROTO];
+	struct bf_lbvs_pp *pp;
+	bool *need;
+	int r = 0;
+
+	l->pp = NULL;
+	if (!pp_enabled() || l->n_parts || !pf->used || pf->lpm ||
+	    !pf->values || !l->vectors || !l->n_members)
+		return 0;
+	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
+		if (l->fmap[f].used && !l->fmap[f].values)
+			return 0;
+	}
+	pp = calloc(1, sizeof(*pp));
+	need = calloc(l->n_classes ? l->n_classes : 1, sizeof(*need));
+	if (!pp || !need) {
+		free(pp);
+		free(need);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < pf->n; i++) {
+		uint32_t c = pf->values[i], k;
+
+		for (k = 0; k < pp->n && pp->p[k].cls != c; k++)
+			;
+		if (k < pp->n)
+			continue;
+		if (pp->n == BF_LBVS_PP_MAX)
+			goto none;
+		pp->p[pp->n++].cls = c;
+	}
+	/* two maps per protocol class that admits a member: stay well
+	 * below the kernel's 64 maps per program (other chains' searches,
+	 * folded groups, counters and log maps need some too) */
+	{
+		uint32_t ne = 0, vw = bf_lbvs_value_words(l);
+
+		for (uint32_t k = 0; k < pp->n; k++) {
+			const uint64_t *pv = l->vectors +
+					     (size_t)pp->p[k].cls * vw +
+					     l->summary;
+
+			for (uint32_t w = 0; w < vw - l->summary; w++) {
+				if (pv[w]) {
+					ne++;
+					break;
+				}
+			}
+		}
+		if (*next_idx + 2 * ne > BF_LBVS_PP_MAP_BUDGET)
+			goto none;
+	}
+	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
+		const struct bf_lbvs_fmap *fm = &l->fmap[f];
+
+		if (f == BF_LBVS_PROTO || !fm->used)
+			continue;
+		for (uint32_t i = 0; i < fm->n; i++)
+			need[fm->values[i]] = true;
+	}
+	for (uint32_t k = 0; k < pp->n; k++) {
+		struct bf_prog_map vm, im;
+		const uint64_t *pv =
+			l->vectors +
+			(size_t)pp->p[k].cls * bf_lbvs_value_words(l) +
+			l->summary;
+
+		r = part_build(l, pv, need, &pp->p[k], &vm, &im);
+		if (r)
+			goto none;
+		if (!pp->p[k].n_members) {
+			/* no member admits these protocols: no search */
+			free(vm.vals);
+			free(im.vals);
+			continue;
+		}
+		if (push(maps, n_maps, &vm)) {
+			free(vm.vals);
+			free(im.vals);
+			r = -ENOMEM;
+			goto none;
+		}
+		pp->p[k].vmap = (uint32_t)(*next_idx)++;
+		if (push(maps, n_maps, &im)) {
+			free(im.vals);
+			r = -ENOMEM;
+			goto none;
+		}
+		pp->p[k].imap = (uint32_t)(*next_idx)++;
+	}
+	free(need);
+	l->pp = pp;
+	return 0;
+none:
+	/* maps already pushed stay (unused, freed with the program) */
+	free(need);
+	free(pp);
+	return r;
+}
