@@ -335,6 +335,20 @@ static const char *verdict_refusal(enum bf_verdict_kind kind,
 		return "conntrack has not seen the packet yet at tc and xdp "
 		       "(nf_conntrack_in() runs at PRE_ROUTING / "
 		       "LOCAL_OUT), so its entry cannot be marked there";
+	case BF_VERDICT_TCPMSS:
+		/* doc/front-ipt.md: moving it to the kernel's mangle table
+		 * is the user's call (earlier filter rules' ACCEPTs) */
+		if (attach == BF_ATTACH_NF)
+			return "it rewrites the MSS option and the TCP "
+			       "checksum, and BPF netfilter programs cannot "
+			       "write the packet; MSS clamping belongs in the "
+			       "mangle table (-t mangle -A FORWARD ... -j "
+			       "TCPMSS), which --other-tables=kernel hands to "
+			       "the kernel's iptables-restore";
+		return "bpfilter does not rewrite TCP options; MSS clamping "
+		       "belongs in the mangle table (-t mangle), which "
+		       "--other-tables=kernel hands to the kernel's "
+		       "iptables-restore";
 	default:
 		return NULL;
 	}
