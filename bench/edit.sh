@@ -39,7 +39,7 @@
 # keeps the ruleset in memory between changes (its first change reads the
 # state), without -v: the daemon answers as soon as the change is in
 # force (its bookkeeping after that overlaps the next command's start),
-# and no parts are reported. Path "daemonv" (not in the default) is the
+# and no parts are reported (nor "inc": 0 there means unknown). Path "daemonv" (not in the default) is the
 # same with -v -v: the parts, but the answer comes after the messages
 # (at the end of the change).
 #
