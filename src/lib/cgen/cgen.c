@@ -4285,6 +4285,50 @@ static void seg_pcpu(struct cg *c, int16_t key_off, bf_label fail)
 #define SEG_OWNER(i) ((int16_t)offsetof(struct bf_seg_pcpu, owner[i]))
 #define SEG_PCTX(i) ((int32_t)offsetof(struct bf_seg_pcpu, pctx[i]))
 
+/* The slot a root or segment program holds, as a byte in an unaligned
+ * stack slot: the verifier keeps no value for it (STACK_MISC), so the
+ * code after the slot's pointers are made is walked once, not once per
+ * slot. The root's is in STK_CTOPTS, a segment stub's beside its map
+ * key. */
+#define SEG_STK_SLOT (STK_CTOPTS + 9)
+#define SEG_STUB_SLOT (-3)
+
+/* The slot found, i + 1 into SEG_STK_SLOT: the last slot falls through
+ * from the search (the first path the verifier walks to `join`), the
+ * others jump there (in got[i]), then bind join. */
+static void seg_slot_jumps(struct cg *c, const bf_label *got, bf_label join,
+			   int16_t off)
+{
+	bf_emit(&c->e, I_ST(BPF_B, BF_FP, off, BF_SEG_SLOTS));
+	bf_emit_ja(&c->e, join);
+	for (int i = 0; i + 1 < BF_SEG_SLOTS; i++) {
+		bf_label_bind(&c->e, got[i]);
+		bf_emit(&c->e, I_ST(BPF_B, BF_FP, off, i + 1));
+		/* no jump to the next instruction: the x86 JIT drops such
+		 * jumps, which can keep its passes from converging */
+		if (i + 2 < BF_SEG_SLOTS)
+			bf_emit_ja(&c->e, join);
+	}
+	bf_label_bind(&c->e, join);
+}
+
+/* From the slot at off (i + 1): r8 = &owner[i], `dst` = &pctx[i] (r7 =
+ * the per-CPU value); beyond the slots (cannot be): goto fail. Clobbers
+ * r2. */
+static void seg_slot_ptrs(struct cg *c, uint8_t dst, bf_label fail, int16_t off)
+{
+	bf_emit(&c->e, I_LDX(BPF_B, BF_R2, BF_FP, off));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_SUB, BF_R2, 1));
+	bf_emit_jmp_imm(&c->e, BPF_JGE, BF_R2, BF_SEG_SLOTS, fail);
+	bf_emit(&c->e, I_MOV64_REG(BF_R8, BF_R2));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_LSH, BF_R8, 3));
+	bf_emit(&c->e, I_ALU64_REG(BPF_ADD, BF_R8, BF_R7));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_MUL, BF_R2, BF_SEG_PCTX_SIZE));
+	bf_emit(&c->e, I_MOV64_REG(dst, BF_R7));
+	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, dst, SEG_PCTX(0)));
+	bf_emit(&c->e, I_ALU64_REG(BPF_ADD, dst, BF_R2));
+}
+
 /* The root's end: in place of calling the built-in chain (r9 = packet
  * context on the stack), claim a free slot of the per-CPU array with a
  * compare-and-exchange of its owner (0 -> context pointer), copy the
@@ -4299,26 +4343,20 @@ static void seg_root(struct cg *c)
 	seg_pcpu(c, STK_CTOPTS, fail);
 	bf_emit(&c->e, I_MOV64_REG(BF_R7, BF_R0));
 	bf_emit(&c->e, I_LDX(BPF_DW, BF_R6, BF_FP, STK_CTX));
+	/* the last slot on the straight path: the verifier stores its state
+	 * at `copy` there (seg_slot_ptrs()) */
 	for (int i = 0; i < BF_SEG_SLOTS; i++) {
 		got[i] = bf_label_new(&c->e);
 		bf_emit(&c->e, I_MOV64_IMM(BF_R0, 0));
 		bf_emit(&c->e, bf_insn(BPF_STX | BPF_ATOMIC | BPF_DW, BF_R7,
 				       BF_R6, SEG_OWNER(i), BPF_CMPXCHG));
-		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, got[i]);
-	}
-	bf_emit_ja(&c->e, fail);
-	for (int i = 0; i < BF_SEG_SLOTS; i++) {
-		bf_label_bind(&c->e, got[i]);
-		bf_emit(&c->e, I_MOV64_REG(BF_R8, BF_R7));
-		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R8, SEG_OWNER(i)));
-		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
-		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, SEG_PCTX(i)));
-		/* no jump to the next instruction: the x86 JIT drops such
-		 * jumps, which can keep its passes from converging */
 		if (i + 1 < BF_SEG_SLOTS)
-			bf_emit_ja(&c->e, copy);
+			bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, got[i]);
+		else
+			bf_emit_jmp_imm(&c->e, BPF_JNE, BF_R0, 0, fail);
 	}
-	bf_label_bind(&c->e, copy);
+	seg_slot_jumps(c, got, copy, SEG_STK_SLOT);
+	seg_slot_ptrs(c, BF_R1, fail, SEG_STK_SLOT);
 	for (int16_t off = 0; off < (int16_t)sizeof(struct bf_pctx); off += 8) {
 		int size = (size_t)off + 8 <= sizeof(struct bf_pctx) ? BPF_DW :
 								       BPF_W;
@@ -4351,19 +4389,13 @@ static void seg_stub(struct cg *c, enum bf_family family)
 	for (int i = 0; i < BF_SEG_SLOTS; i++) {
 		at[i] = bf_label_new(&c->e);
 		bf_emit(&c->e, I_LDX(BPF_DW, BF_R1, BF_R7, SEG_OWNER(i)));
-		bf_emit_jmp_reg(&c->e, BPF_JEQ, BF_R1, BF_R6, at[i]);
-	}
-	bf_emit_ja(&c->e, fail);
-	for (int i = 0; i < BF_SEG_SLOTS; i++) {
-		bf_label_bind(&c->e, at[i]);
-		bf_emit(&c->e, I_MOV64_REG(BF_R8, BF_R7));
-		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R8, SEG_OWNER(i)));
-		bf_emit(&c->e, I_MOV64_REG(BF_R9, BF_R7));
-		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R9, SEG_PCTX(i)));
 		if (i + 1 < BF_SEG_SLOTS)
-			bf_emit_ja(&c->e, found);
+			bf_emit_jmp_reg(&c->e, BPF_JEQ, BF_R1, BF_R6, at[i]);
+		else
+			bf_emit_jmp_reg(&c->e, BPF_JNE, BF_R1, BF_R6, fail);
 	}
-	bf_label_bind(&c->e, found);
+	seg_slot_jumps(c, at, found, SEG_STUB_SLOT);
+	seg_slot_ptrs(c, BF_R9, fail, SEG_STUB_SLOT);
 	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
 	bf_emit_call(&c->e, fn_of(c, b)->label);
 	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_CONTINUE, next);

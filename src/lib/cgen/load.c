@@ -331,22 +331,7 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 	if (prog->attach == BF_ATTACH_NF)
 		opts.expected_attach_type = (enum bpf_attach_type)BPF_NETFILTER;
 
-	if (getenv("BF_VERIFIER_STATS")) {
-		/* log_level 4: the verifier's statistics only */
-		static char stats[4096];
-
-		stats[0] = '\0';
-		opts.log_level = 4;
-		opts.log_buf = stats;
-		opts.log_size = sizeof(stats);
-		fd = bpf_prog_load(prog_type(prog->attach), prog->name, "GPL",
-				   prog->insns, prog->n_insns, &opts);
-		bf_info("verifier stats for %s (%zu insns): %s", prog->name,
-			prog->n_insns, stats);
-		opts.log_level = 0;
-		opts.log_buf = NULL;
-		opts.log_size = 0;
-	} else if (getenv("BF_VERIFIER_LOG2")) {
+	if (getenv("BF_VERIFIER_LOG2")) {
 		/* tests: the verifier's level-2 log (every instruction with
 		 * the register types) into the file BF_VERIFIER_LOG2 */
 		size_t size = 64u << 20;
@@ -364,6 +349,21 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 			fclose(f);
 		}
 		free(vlog);
+		opts.log_level = 0;
+		opts.log_buf = NULL;
+		opts.log_size = 0;
+	} else if (getenv("BF_VERIFIER_STATS")) {
+		/* log_level 4: the verifier's statistics only */
+		static char stats[4096];
+
+		stats[0] = '\0';
+		opts.log_level = 4;
+		opts.log_buf = stats;
+		opts.log_size = sizeof(stats);
+		fd = bpf_prog_load(prog_type(prog->attach), prog->name, "GPL",
+				   prog->insns, prog->n_insns, &opts);
+		bf_info("verifier stats for %s (%zu insns): %s", prog->name,
+			prog->n_insns, stats);
 		opts.log_level = 0;
 		opts.log_buf = NULL;
 		opts.log_size = 0;
