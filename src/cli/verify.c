@@ -501,8 +501,9 @@ static void run_nft(struct verify *v, const char *path, const char *text,
 	bf_ruleset_free(&rs);
 }
 
-/* An iptables-save file: IPv4 unless -6, "ip6" in its name, or it parses
- * only as IPv6. */
+/* An iptables-save file: IPv4 unless -6, "ip6" in its name, a name ending
+ * in "6.rules" (ufw's before6.rules, after6.rules, user6.rules), or it
+ * parses only as IPv6. */
 static void run_save(struct verify *v, const char *path, const char *text,
 		     int fam)
 {
@@ -516,7 +517,11 @@ static void run_save(struct verify *v, const char *path, const char *text,
 	}
 	base = base ? base + 1 : path;
 	if (fam < 0) {
-		fam = strstr(base, "ip6") ? BF_FAMILY_INET6 : BF_FAMILY_INET4;
+		size_t bl = strlen(base);
+		bool v6 = strstr(base, "ip6") ||
+			  (bl >= 7 && !strcmp(base + bl - 7, "6.rules"));
+
+		fam = v6 ? BF_FAMILY_INET6 : BF_FAMILY_INET4;
 		if (!parses_as(filter, path, (enum bf_family)fam) &&
 		    parses_as(filter, path, (enum bf_family) !fam))
 			fam = !fam;
