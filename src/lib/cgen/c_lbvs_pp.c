@@ -216,6 +216,28 @@ int bf_lbvs_pp_maps(struct bf_lbvs *l, struct bf_prog_map **maps,
 		if (*next_idx + 2 * ne > BF_LBVS_PP_MAP_BUDGET)
 			goto none;
 	}
+	/* their vectors within the search's memory budget too (they
+	 * come on top of the chain's full vectors) */
+	{
+		struct bf_lbvs_options o;
+		uint64_t bytes = 0, vw = bf_lbvs_value_words(l);
+
+		bf_lbvs_get_options(&o);
+		for (uint32_t k = 0; k < pp->n; k++) {
+			const uint64_t *pv = l->vectors +
+					     (size_t)pp->p[k].cls * vw +
+					     l->summary;
+			uint64_t n = 0, w;
+
+			for (w = 0; w < vw - l->summary; w++)
+				n += (uint64_t)__builtin_popcountll(pv[w]);
+			w = (n + 63) / 64;
+			bytes += (uint64_t)l->n_classes * (w + (w + 63) / 64) *
+				 8;
+		}
+		if (bytes > o.max_bytes)
+			goto none;
+	}
 	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
 		const struct bf_lbvs_fmap *fm = &l->fmap[f];
 
