@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -554,6 +555,12 @@ int cli_daemon(int argc, char **argv)
 		goto out;
 	}
 	bf_resident_enable(true);
+	/* Keep freed memory for the next request instead of giving it back
+	 * to the kernel (large blocks are mmap()ed and unmapped by default,
+	 * the heap's top trimmed): what a request allocates again (state
+	 * text, buffers of the change) then costs no page faults. */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	fprintf(stderr, "bpfilter: daemon %d listening on @%s\n", (int)getpid(),
 		SOCK_NAME);
 	while (!stop) {
