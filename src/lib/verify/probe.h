@@ -506,7 +506,9 @@ static __attribute__((unused)) void vary(struct dgen *g,
 
 #define EMIT(label)                                                            \
 	do {                                                                   \
-		snprintf(p.why, sizeof(p.why), "%s %s", why, label);           \
+		/* a long description may be cut: it is only printed */        \
+		if (snprintf(p.why, sizeof(p.why), "%s %s", why, label) < 0)   \
+			p.why[0] = '\0';                                       \
 		dgen_add(g, &p);                                               \
 	} while (0)
 
