@@ -8,10 +8,14 @@
  * inet tables, the only families with a nat type.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "bpfilter/helper.h"
+#include "bpfilter/verify.h"
 #include "verify/nftref.h"
 
 char *bf_verify_nft_ref_text(const char *text)
@@ -55,4 +59,26 @@ char *bf_verify_nft_ref_text(const char *text)
 		return NULL;
 	}
 	return buf;
+}
+
+int bf_verify_nft_ref_file(const char *path)
+{
+	_cleanup_free_ char *text = bf_verify_read_file(path);
+	_cleanup_free_ char *ref = NULL;
+	size_t len;
+	ssize_t w;
+	int fd;
+
+	if (!text)
+		return -errno;
+	ref = bf_verify_nft_ref_text(text);
+	if (!ref)
+		return -ENOMEM;
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = strlen(ref);
+	w = write(fd, ref, len);
+	close(fd);
+	return w == (ssize_t)len ? 0 : -EIO;
 }

@@ -7,3 +7,6 @@
  * value in this context") where later versions, and Docker's generated
  * tables, take it. Line numbers are kept. NULL and errno on failure. */
 char *bf_verify_nft_ref_text(const char *text);
+
+/* Rewrite the file at path with bf_verify_nft_ref_text(). 0 or -errno. */
+int bf_verify_nft_ref_file(const char *path);

@@ -1035,14 +1035,6 @@ static int setup_files(struct run *run, const char *text)
 	for (s = 0; s < run->nsd; s++) {
 		const char *t = run->o->side_text[s] ? run->o->side_text[s] :
 						       text;
-		_cleanup_free_ char *ref = NULL;
-
-		if (!strcmp(run->sd[s].kind, "nftables")) {
-			ref = bf_verify_nft_ref_text(t);
-			if (!ref)
-				return -ENOMEM;
-			t = ref;
-		}
 
 		snprintf(run->file[s], sizeof(run->file[s]), "%s/%s%s%d",
 			 run->tmpdir, base, s ? ".side" : "", s ? s : 0);
@@ -1050,6 +1042,8 @@ static int setup_files(struct run *run, const char *text)
 			snprintf(run->file[s], sizeof(run->file[s]), "%s/%s",
 				 run->tmpdir, base);
 		r = write_text(run->file[s], t);
+		if (!r && !strcmp(run->sd[s].kind, "nftables"))
+			r = bf_verify_nft_ref_file(run->file[s]);
 		if (r)
 			return r;
 	}
