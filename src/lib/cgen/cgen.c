@@ -2187,7 +2187,8 @@ static void lbvs_block(struct cg *c, struct cfn *f, size_t i, size_t n,
 
 		hot |= bf_lbvs_can_hotdrop(&chain->rules[i + k]);
 		shared &= v == BF_VERDICT_ACCEPT || v == BF_VERDICT_DROP;
-		if (v == BF_VERDICT_DROP)
+		/* (only used when shared: n <= 64) */
+		if (v == BF_VERDICT_DROP && k < 64)
 			drop |= 1ull << k;
 	}
 	if (seg) {
