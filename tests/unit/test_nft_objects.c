@@ -2,7 +2,7 @@
 /*
  * Conntrack objects (src/lib/front/nft/objects.c): `ct helper`, `ct
  * timeout`, `ct expectation` objects of ip, ip6 and inet tables are kept
- * as text and go to the kernel's table before its chains; `ct helper set`
+ * as text and go to the kernel's table, in its block before its chains; `ct helper set`
  * stays refused in a chain bpfilter compiles; other objects (and ct
  * objects of other families) stay refused.
  */
@@ -42,11 +42,9 @@ static void test_to_kernel(void **state)
 		"\t\ttcp dport 21 ct helper set \"ftp\"\n\t}\n}\n";
 	static const char want[] =
 		"table inet bpfilter_kernel_fw4 {\n"
-		"\tct helper ftp {\n\t\ttype \"ftp\" protocol tcp;\n\t}\n"
+		"\tct helper ftp {\n\t\ttype \"ftp\" protocol tcp;\n\t}\n\n"
 		"\tct timeout t1 {\n\t\tprotocol tcp\n\t\tl3proto ip\n"
-		"\t\tpolicy = { established : 100 }\n\t}\n"
-		"}\n"
-		"table inet bpfilter_kernel_fw4 {\n"
+		"\t\tpolicy = { established : 100 }\n\t}\n\n"
 		"\tchain pre {\n"
 		"\t\ttype filter hook prerouting priority 0; policy accept;\n"
 		"\t\ttcp dport 21 ct helper set \"ftp\"\n\t}\n}\n";

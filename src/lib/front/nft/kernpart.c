@@ -437,16 +437,20 @@ int bf_nft_kernel_text(const struct bf_nft *nft, char **text)
 		if (!m) {
 			r = -ENOMEM;
 		} else {
-			/* conntrack objects first: the rules that name
-			 * them follow in the same table (objects.c) */
-			for (size_t i = 0; i < view.n_tables && !r; i++)
-				r = nft_print_kobjs(m, &view.tables[i],
-						    view.tables[i].name);
-			if (!r)
-				r = bf_nft_print(m, &view);
+			r = bf_nft_print(m, &view);
 			if (fclose(m) && !r)
 				r = -ENOMEM;
 		}
+	}
+	if (!r) {
+		/* conntrack objects first in their table: the rules that
+		 * name them follow (objects.c) */
+		char *with = nft_insert_kobjs(buf, &view);
+
+		free(buf);
+		buf = with;
+		if (!buf)
+			r = -ENOMEM;
 	}
 	for (size_t i = 0; i < view.n_tables; i++) {
 		free(view.tables[i].name);

@@ -240,10 +240,10 @@ bool nft_kobj_kept(const struct bf_nft_table *t, const char *what);
  * -ENOMEM. */
 int nft_table_add_kobj(struct bf_nft_table *t, char *text,
 		       const struct bf_nft_loc *loc);
-/* The objects of t as `table FAMILY name { ... }` (nothing without
- * objects), printed before the kernel's chains so that their rules find
- * them. 0 or -EIO. */
-int nft_print_kobjs(FILE *out, const struct bf_nft_table *t, const char *name);
+/* text (bf_nft_print() of view) with each view table's objects put at the
+ * start of its block, before the chains whose rules name them; malloc'd,
+ * NULL on no memory. */
+char *nft_insert_kobjs(const char *text, const struct bf_nft *view);
 
 /* ---- mangle.c ---- */
 

@@ -48,11 +48,9 @@ int nft_table_add_kobj(struct bf_nft_table *t, char *text,
 	return 0;
 }
 
-int nft_print_kobjs(FILE *out, const struct bf_nft_table *t, const char *name)
+/* The objects of t, one tab in, their lines one tab more. */
+static void print_kobjs(FILE *out, const struct bf_nft_table *t)
 {
-	if (!t->n_kobjs)
-		return 0;
-	fprintf(out, "table %s %s {\n", bf_nft_family_name(t->family), name);
 	for (size_t i = 0; i < t->n_kobjs; i++) {
 		/* the object's lines indented as nft lists them */
 		fputc('\t', out);
@@ -64,8 +62,47 @@ int nft_print_kobjs(FILE *out, const struct bf_nft_table *t, const char *name)
 			c += strspn(c + 1, " \t");
 			fputs(c[1] == '}' ? "\n\t" : "\n\t\t", out);
 		}
-		fputc('\n', out);
+		fputs("\n\n", out);
 	}
-	fputs("}\n", out);
-	return ferror(out) ? -EIO : 0;
+}
+
+char *nft_insert_kobjs(const char *text, const struct bf_nft *view)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	const char *p = text;
+
+	if (!m)
+		return NULL;
+	/* bf_nft_print() writes each table as `table FAMILY NAME {` on a
+	 * line of its own, in the view's order */
+	for (size_t i = 0; i < view->n_tables; i++) {
+		const struct bf_nft_table *t = &view->tables[i];
+		char head[320];
+		const char *at;
+
+		if (!t->n_kobjs)
+			continue;
+		snprintf(head, sizeof(head), "table %s %s {\n",
+			 bf_nft_family_name(t->family), t->name);
+		at = strstr(p, head);
+		if (!at) {
+			/* no such line: the objects in a block of their own */
+			fputs(head, m);
+			print_kobjs(m, t);
+			fputs("}\n", m);
+			continue;
+		}
+		at += strlen(head);
+		fwrite(p, 1, (size_t)(at - p), m);
+		print_kobjs(m, t);
+		p = at;
+	}
+	fputs(p, m);
+	if (fclose(m)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
