@@ -39,6 +39,10 @@
 struct lctx {
 	struct nft_errs errs;
 	struct bf_ruleset *rs;
+	/* lower_rule(): a rule's second set (and the element being lowered),
+	 * expanded as a cross product with the first */
+	const struct bf_nft_stmt *set2_stmt;
+	const struct bf_nft_expr *elem2;
 	const struct bf_nft *nft;
 	const struct bf_nft_table *table;
 	/* IR names of the chains of the current table */
@@ -1627,18 +1631,20 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 				ret = add_l4_gate(c, &r, f, &s->loc);
 			if (ret)
 				break;
-			if (s == set_stmt) {
+			if (s == set_stmt || (s && s == c->set2_stmt)) {
+				const struct bf_nft_expr *e =
+					s == set_stmt ? elem : c->elem2;
 				if (op == BF_NFT_OP_VMAP) {
-					if (!verdict_of(c, elem->sub[1]->op,
-							elem->sub[1]->text,
+					if (!verdict_of(c, e->sub[1]->op,
+							e->sub[1]->text,
 							&verdict, &s->loc)) {
 						ret = -EINVAL;
 						break;
 					}
 					have_verdict = true;
-					elem = elem->sub[0];
+					e = e->sub[0];
 				}
-				ret = lower_elem(c, &r, s, lhs, elem, false);
+				ret = lower_elem(c, &r, s, lhs, e, false);
 				break;
 			}
 			if (rhs->kind == BF_NFT_E_SET ||
@@ -2000,12 +2006,50 @@ static bool limit_shared(struct lctx *c, const struct bf_nft_rule *rule)
 	return bases > 1;
 }
 
+/* A rule with two sets (`ip daddr { A, B } tcp dport vmap { 22 : accept,
+ * 80 : drop }`, the nftables sample ruleset): one IR rule per pair of
+ * elements. Each set's elements are disjoint, so a packet matches at most
+ * one pair, whose rule decides as nft's two lookups do. A limit would be
+ * taken by every pair's rule that reaches it: refused. */
+static int lower_two_sets(struct lctx *c, const char *ch,
+			  const struct bf_nft_rule *rule, enum bf_family fam,
+			  const char *file, const struct bf_nft_stmt *s1,
+			  const struct bf_nft_expr *set1,
+			  const struct bf_nft_stmt *s2,
+			  const struct bf_nft_expr *set2)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < rule->n_stmts; i++) {
+		if (rule->stmts[i].kind == BF_NFT_S_LIMIT) {
+			REFUSE(c, &rule->stmts[i].loc,
+			       "limit in a rule with two sets");
+			return -EOPNOTSUPP;
+		}
+	}
+	if (!elems_disjoint(set1) || !elems_disjoint(set2)) {
+		REFUSE(c, elems_disjoint(set1) ? &set2->loc : &set1->loc,
+		       "set elements that may overlap (one IR rule per element needs disjoint ones)");
+		return -EOPNOTSUPP;
+	}
+	c->set2_stmt = s2;
+	for (size_t k = 0; k < set1->n_sub && !ret; k++)
+		for (size_t j = 0; j < set2->n_sub && !ret; j++) {
+			c->elem2 = set2->sub[j];
+			ret = lower_rule_elem(c, ch, rule, fam, s1,
+					      set1->sub[k], file);
+		}
+	c->set2_stmt = NULL;
+	c->elem2 = NULL;
+	return ret;
+}
+
 static int lower_rule(struct lctx *c, const char *ch,
 		      const struct bf_nft_rule *rule, enum bf_family fam,
 		      const char *file)
 {
-	const struct bf_nft_stmt *set_stmt = NULL;
-	const struct bf_nft_expr *set = NULL;
+	const struct bf_nft_stmt *set_stmt = NULL, *set2_stmt = NULL;
+	const struct bf_nft_expr *set = NULL, *set2 = NULL;
 	bool vmap = false;
 
 	if (!(rule_families(rule) & (1u << fam)))
@@ -2046,13 +2090,21 @@ static int lower_rule(struct lctx *c, const char *ch,
 		}
 		if (rhs->kind != BF_NFT_E_SET)
 			continue;
-		if (set) {
-			REFUSE(c, &rhs->loc, "a second set in one rule");
+		if (set2) {
+			REFUSE(c, &rhs->loc, "a third set in one rule");
 			return -EOPNOTSUPP;
+		}
+		if (set) {
+			set2 = rhs;
+			set2_stmt = s;
+			continue;
 		}
 		set = rhs;
 		set_stmt = s;
 	}
+	if (set2)
+		return lower_two_sets(c, ch, rule, fam, file, set_stmt, set,
+				      set2_stmt, set2);
 	if (!set && vmap) {
 		/* a mapped verdict map: its accept rule, then its drop rule
 		 * (setmap.c); at most one of them matches a packet */
