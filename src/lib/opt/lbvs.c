@@ -276,12 +276,17 @@ int bf_lbvs_select(const struct bf_chain *chain,
 	*out = NULL;
 	if (!env_read) {
 		/* BPFILTER_LBVS_MIN: the threshold, for tests that run the
-		 * bpfilter command (as BPFILTER_SEG_RULES in load/seg.c) */
+		 * bpfilter command (as BPFILTER_SEG_RULES in load/seg.c);
+		 * BPFILTER_LBVS_MAX_BYTES: the budget of one search (small:
+		 * chains split into several searches, for such tests) */
 		const char *v = getenv("BPFILTER_LBVS_MIN");
+		const char *b = getenv("BPFILTER_LBVS_MAX_BYTES");
 
 		env_read = true;
 		if (v && *v)
 			options.min_members = strtoul(v, NULL, 10) ?: 1;
+		if (b && *b)
+			options.max_bytes = strtoull(b, NULL, 10) ?: 1;
 	}
 	if (!options.enabled || !chain->n_rules)
 		return 0;
