@@ -38,6 +38,14 @@ static unsigned int rnd(unsigned int n)
 
 static enum bf_family fam; /* of the test being run */
 
+/* Fold shape (test_fold_cuts4): a long run of /32 sources from FOLD_HOSTS
+ * addresses (duplicates in one run), folded into one hash lookup and cut
+ * inside by seg_sizes() (BPFILTER_SEG_FOLD_MAX); most changes are such
+ * rules, so they land inside folded runs. */
+static bool fold_mode;
+#define FOLD_HOSTS 48
+#define FOLD_RUN 260
+
 static const char *const srcs6[] = { "2001:db8::/64",	 "2001:db8::7",
 				     "2001:db8::80/121", "2001:db8:1::9",
 				     "2001:db8:1::/124", "2001:db8:2::/126" };
@@ -57,6 +65,11 @@ static void rand_rule(char *buf, size_t size, bool in_user)
 	size_t n = 0;
 	unsigned int proto = rnd(3), v = rnd(20);
 
+	if (fold_mode && !in_user && rnd(4)) {
+		snprintf(buf, size, "-s 198.51.100.%u -j %s", rnd(FOLD_HOSTS),
+			 rnd(2) ? "ACCEPT" : "DROP");
+		return;
+	}
 	/* never a rule without matches: it would end every walk */
 	if (rnd(2) || proto == 0)
 		n += (size_t)snprintf(buf + n, size - n, "-s %s ",
@@ -114,6 +127,11 @@ static int live_prog(const char *ns)
 	return pfd;
 }
 
+/* fold_mode: the counter index of each INPUT rule in the last
+ * fresh_prog(), and their number. */
+static uint32_t *fresh_idx;
+static size_t n_fresh_idx;
+
 /* One program compiled from scratch from the ruleset in force. */
 static int fresh_prog(const char *ns, struct pu_prog *p)
 {
@@ -132,6 +150,18 @@ static int fresh_prog(const char *ns, struct pu_prog *p)
 	assert_int_equal(r, 0);
 	rs->families = 1u << fam;
 	r = pu_load(rs, BF_ATTACH_NF, BF_HOOK_INPUT, fam, NULL, p);
+	if (!r && fold_mode) {
+		const struct bf_chain *in =
+			bf_ruleset_builtin(rs, fam, BF_HOOK_INPUT);
+
+		assert_non_null(in);
+		free(fresh_idx);
+		fresh_idx = calloc(in->n_rules + 1, sizeof(*fresh_idx));
+		assert_non_null(fresh_idx);
+		for (size_t i = 0; i < in->n_rules; i++)
+			fresh_idx[i] = in->rules[i].counter_idx;
+		n_fresh_idx = in->n_rules;
+	}
 	free(text);
 	bf_ruleset_free(&rs);
 	return r;
@@ -141,6 +171,13 @@ static struct pu_pkt rand_pkt(void)
 {
 	const char *const *h = fam == BF_FAMILY_INET6 ? hosts6 : hosts;
 	const char *src = h[rnd(6)], *dst = h[rnd(6)];
+	char fsrc[20];
+
+	if (fold_mode && rnd(4)) {
+		snprintf(fsrc, sizeof(fsrc), "198.51.100.%u",
+			 rnd(FOLD_HOSTS + 8));
+		src = fsrc;
+	}
 	uint16_t sp = (uint16_t)(1000 + rnd(12)),
 		 dp = (uint16_t)(1000 + rnd(12));
 
@@ -174,6 +211,7 @@ static char cur_ns[16];
 static int teardown(void **state)
 {
 	(void)state;
+	fold_mode = false;
 	if (cur_ns[0])
 		bft_sh("ip netns exec %s %s flush >/dev/null 2>&1; ip netns "
 		       "del %s",
@@ -182,7 +220,24 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Verdicts of the programs in force and of a fresh compile agree. */
+/* fold_mode: the packet counters of the INPUT rules in force (n of
+ * them), in order. */
+static long long *live_counts(const char *ns, size_t n)
+{
+	json_t *doc = e2e_list(ns);
+	long long *v = calloc(n + 1, sizeof(*v));
+
+	assert_non_null(doc);
+	assert_non_null(v);
+	for (size_t i = 0; i < n; i++)
+		v[i] = e2e_counter(doc, "nf", "ipv4", "INPUT", i + 1,
+				   "packets");
+	json_decref(doc);
+	return v;
+}
+
+/* Verdicts of the programs in force and of a fresh compile agree; in
+ * fold_mode the rules' counters (slots in force, cut folded runs) too. */
 static void compare(const char *ns)
 {
 	struct pu_prog live = { .attach = BF_ATTACH_NF,
@@ -190,10 +245,13 @@ static void compare(const char *ns)
 				.family = fam,
 				.map_fd = -1 };
 	struct pu_prog fresh;
+	long long *before = NULL;
 
 	live.prog_fd = live_prog(ns);
 	assert_true(live.prog_fd >= 0);
 	assert_int_equal(fresh_prog(ns, &fresh), 0);
+	if (fold_mode)
+		before = live_counts(ns, n_fresh_idx);
 	for (int i = 0; i < N_PKTS; i++) {
 		struct pu_pkt pk = rand_pkt();
 		int a = pu_run(&live, pk.b, pk.len, fam);
@@ -207,6 +265,22 @@ static void compare(const char *ns)
 			n_drop++;
 		else if (a == pu_accept(&live))
 			n_accept++;
+	}
+	if (fold_mode) {
+		long long *after = live_counts(ns, n_fresh_idx);
+
+		for (size_t i = 0; i < n_fresh_idx; i++) {
+			long long want =
+				(long long)pu_counter(&fresh, fresh_idx[i])
+					.packets;
+
+			if (after[i] - before[i] != want)
+				fail_msg("INPUT rule %zu counted %lld packets "
+					 "in force, %lld in a fresh compile",
+					 i + 1, after[i] - before[i], want);
+		}
+		free(after);
+		free(before);
 	}
 	close(live.prog_fd);
 	pu_close(&fresh);
@@ -245,15 +319,30 @@ static void same_verdicts(enum bf_family family)
 	for (size_t i = 0; i < n; i++) {
 		rand_rule(rule, sizeof(rule), false);
 		fprintf(f, "-A INPUT %s\n", rule);
+		/* fold shape: one long run after the first rules */
+		for (size_t j = 0; fold_mode && i == 4 && j < FOLD_RUN; j++)
+			fprintf(f, "-A INPUT -s 198.51.100.%u -j %s\n",
+				rnd(FOLD_HOSTS), rnd(2) ? "ACCEPT" : "DROP");
 	}
+	if (fold_mode)
+		n += FOLD_RUN;
 	fprintf(f, "COMMIT\n");
 	fclose(f);
 	bft_unique_name(ns, sizeof(ns), "seg");
 	assert_int_equal(bft_sh("ip netns add %s", ns), 0);
 	snprintf(cur_ns, sizeof(cur_ns), "%s", ns);
-	assert_int_equal(e2e_cli(NULL, ns, "apply %s %s",
-				 fam == BF_FAMILY_INET6 ? "-6" : "-4", path),
-			 0);
+	{
+		char *out = NULL;
+
+		assert_int_equal(e2e_cli(&out, ns, "-v -v apply %s %s",
+					 fam == BF_FAMILY_INET6 ? "-6" : "-4",
+					 path),
+				 0);
+		/* the long folded run was cut inside (seg_sizes()) */
+		if (fold_mode && !strstr(out, "cut inside a folded group"))
+			fail_msg("no cut inside the folded run:\n%s", out);
+		free(out);
+	}
 	unlink(path);
 	compare(ns);
 	for (int i = 0; i < N_CHANGES; i++) {
@@ -326,6 +415,20 @@ static void test_same_verdicts4(void **state)
 {
 	(void)state;
 	same_verdicts(BF_FAMILY_INET4);
+}
+
+/* Cuts inside a folded run, changes inside folded runs (duplicates of
+ * one address included). */
+static void test_fold_cuts4(void **state)
+{
+	(void)state;
+	fold_mode = true;
+	setenv("BPFILTER_SEG_RULES", "64", 1);
+	setenv("BPFILTER_SEG_FOLD_MAX", "100", 1);
+	same_verdicts(BF_FAMILY_INET4);
+	setenv("BPFILTER_SEG_RULES", "4", 1);
+	unsetenv("BPFILTER_SEG_FOLD_MAX");
+	fold_mode = false;
 }
 
 static void test_same_verdicts6(void **state)
@@ -524,6 +627,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_same_verdicts6, teardown),
 		cmocka_unit_test_teardown(test_counters_kept, teardown),
 		cmocka_unit_test_teardown(test_root_needs, teardown),
+		cmocka_unit_test_teardown(test_fold_cuts4, teardown),
 	};
 
 	/* segment programs on small rulesets (load/seg.c) */

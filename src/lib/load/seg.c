@@ -367,11 +367,32 @@ static bool fold_aware(void)
 	return env_ul("BPFILTER_SEG_FOLD", 1, 0) != 0;
 }
 
+/* Folded rules one segment may hold (BPFILTER_SEG_FOLD_MAX): the
+ * verifier walks a group once, but a change to a segment refills its
+ * group's hash map, one key a rule (35-57 ms for the 9,957 keys of one
+ * 10,000-rule group at load 6-8, on top of 12-28 ms of compile): a
+ * segment is cut inside a group rather than hold more. */
+static size_t seg_fold_max(void)
+{
+	return env_ul("BPFILTER_SEG_FOLD_MAX", 1024, 1);
+}
+
+/* A cut inside a folded group leaves at least this many of its rules on
+ * each side (each part stays a group of its own segment). */
+#define FOLD_PART 64u
+
+/* Where rule i of a rule_costs() call stands in its folded group: pos 0
+ * if it is in none, else its 1-based position; left = the group's rules
+ * from i on (i included). */
+struct seg_grp {
+	uint32_t pos, left;
+};
+
 /* costs[i] of the rules [first, first + n) of chain b (folded as they
  * would be in a segment of just these rules), their sum in *total, and
- * in_group[i] true for the rules of a group but its first. 0 or -errno. */
+ * (if grp) grp[i] as above. 0 or -errno. */
 static int rule_costs(const struct bf_chain *b, size_t first, size_t n,
-		      uint32_t *costs, bool *in_group, uint64_t *total)
+		      uint32_t *costs, struct seg_grp *grp, uint64_t *total)
 {
 	struct bf_chain sub = *b;
 	struct bf_fold_group *groups = NULL;
@@ -396,15 +417,19 @@ static int rule_costs(const struct bf_chain *b, size_t first, size_t n,
 		costs[i] = lbvs && lbvs->rule_member[i] != SIZE_MAX ?
 				   LBVS_UNIT :
 				   UNIT;
-		if (in_group)
-			in_group[i] = false;
+		if (grp)
+			grp[i].pos = grp[i].left = 0;
 		if (g < n_groups && i >= groups[g].first + groups[g].n)
 			g++;
 		if (g < n_groups && i >= groups[g].first) {
 			costs[i] =
 				FOLD_UNIT + (i == groups[g].first ? UNIT : 0);
-			if (in_group)
-				in_group[i] = i != groups[g].first;
+			if (grp) {
+				grp[i].pos =
+					(uint32_t)(i - groups[g].first + 1);
+				grp[i].left = (uint32_t)(groups[g].first +
+							 groups[g].n - i);
+			}
 		}
 		*total += costs[i];
 	}
@@ -415,36 +440,63 @@ static int rule_costs(const struct bf_chain *b, size_t first, size_t n,
 
 /* Cut the rules of b into at most BF_SEG_MAX segments of about
  * BPFILTER_SEG_RULES unfolded rules' cost each (fold-aware: a folded run
- * is cheap, so the segments of unfolded rules get smaller): segment k
- * ends where the cost so far reaches (k + 1) / n of the chain's, never
- * inside a folded group (so a group longer than a segment makes fewer,
- * not more, segments). */
+ * is cheap to verify, so the segments of unfolded rules get smaller), and
+ * of at most seg_fold_max() folded rules (a change refills the segment's
+ * fold maps): each segment ends where its cost reaches an equal share of
+ * what is left for the segments left, or where it holds seg_fold_max()
+ * folded rules. A cut inside a folded group leaves FOLD_PART rules or
+ * more on each side (each side is folded in its own segment). */
 static int seg_sizes(const struct bf_chain *b, uint32_t *n_seg, uint32_t *sizes)
 {
-	size_t n_rules = b->n_rules;
+	size_t n_rules = b->n_rules, n_fold = 0, fold_max = seg_fold_max();
 	_cleanup_free_ uint32_t *costs = malloc((n_rules + 1) * sizeof(*costs));
-	_cleanup_free_ bool *in_group = malloc(n_rules + 1);
-	uint64_t total = 0, cum = 0, per = (uint64_t)seg_rules() * UNIT;
-	uint32_t n = 0, size = 0, want;
+	_cleanup_free_ struct seg_grp *grp =
+		malloc((n_rules + 1) * sizeof(*grp));
+	uint64_t total = 0, cum = 0, start = 0,
+		 per = (uint64_t)seg_rules() * UNIT;
+	uint32_t n = 0, size = 0, want, nf = 0;
 	int r;
 
-	if (!costs || !in_group)
+	if (!costs || !grp)
 		return -ENOMEM;
-	r = rule_costs(b, 0, n_rules, costs, in_group, &total);
+	r = rule_costs(b, 0, n_rules, costs, grp, &total);
 	if (r)
 		return r;
+	for (size_t i = 0; i < n_rules; i++)
+		n_fold += grp[i].pos != 0;
 	want = (uint32_t)((total + per - 1) / per);
+	/* The cap on folded rules only uses segments the cost leaves
+	 * free: when the cost alone needs BF_SEG_MAX segments or more,
+	 * each costs about as much as any other (a folded rule is priced
+	 * with its map fill), and more cuts in the folded runs would make
+	 * the others dearer. */
+	if (!fold_aware() || want >= BF_SEG_MAX)
+		fold_max = SIZE_MAX;
+	else if (want < (n_fold + fold_max - 1) / fold_max)
+		want = (uint32_t)((n_fold + fold_max - 1) / fold_max);
 	if (want > BF_SEG_MAX)
 		want = BF_SEG_MAX;
 	if (!want)
 		want = 1;
 	for (size_t i = 0; i < n_rules; i++) {
-		if (size && !in_group[i] && n + 1 < want &&
-		    cum >= (uint64_t)(n + 1) * total / want) {
+		bool can = grp[i].pos <= 1 ||
+			   (fold_aware() && grp[i].pos > FOLD_PART &&
+			    grp[i].left >= FOLD_PART);
+		bool due = cum - start >= (total - start) / (want - n) ||
+			   (grp[i].pos && nf >= fold_max);
+
+		if (size && can && due && n + 1 < want) {
+			if (grp[i].pos > 1)
+				bf_dbg("segment %u: cut inside a folded group "
+				       "(%u rules before, %u after)",
+				       n, grp[i].pos - 1, grp[i].left);
 			sizes[n++] = size;
 			size = 0;
+			nf = 0;
+			start = cum;
 		}
 		size++;
+		nf += grp[i].pos != 0;
 		cum += costs[i];
 	}
 	sizes[n++] = size;
