@@ -407,7 +407,7 @@ static int rule_costs(const struct bf_chain *b, size_t first, size_t n,
 	if (r)
 		return r;
 	if (fold_aware() && n)
-		r = bf_lbvs_select(&sub, groups, n_groups, &lbvs);
+		r = bf_lbvs_select_nf(&sub, groups, n_groups, true, &lbvs);
 	if (r) {
 		free(groups);
 		return r;
@@ -452,9 +452,9 @@ static int seg_sizes(const struct bf_chain *b, uint32_t *n_seg, uint32_t *sizes)
 	_cleanup_free_ uint32_t *costs = malloc((n_rules + 1) * sizeof(*costs));
 	_cleanup_free_ struct seg_grp *grp =
 		malloc((n_rules + 1) * sizeof(*grp));
-	uint64_t total = 0, cum = 0, start = 0,
+	uint64_t total = 0, cum = 0, start = 0, fold_cost = 0,
 		 per = (uint64_t)seg_rules() * UNIT;
-	uint32_t n = 0, size = 0, want, nf = 0;
+	uint32_t n = 0, size = 0, want, nf = 0, want_fold;
 	int r;
 
 	if (!costs || !grp)
@@ -462,18 +462,23 @@ static int seg_sizes(const struct bf_chain *b, uint32_t *n_seg, uint32_t *sizes)
 	r = rule_costs(b, 0, n_rules, costs, grp, &total);
 	if (r)
 		return r;
-	for (size_t i = 0; i < n_rules; i++)
+	for (size_t i = 0; i < n_rules; i++) {
 		n_fold += grp[i].pos != 0;
+		fold_cost += grp[i].pos ? costs[i] : 0;
+	}
 	want = (uint32_t)((total + per - 1) / per);
-	/* The cap on folded rules only uses segments the cost leaves
-	 * free: when the cost alone needs BF_SEG_MAX segments or more,
-	 * each costs about as much as any other (a folded rule is priced
-	 * with its map fill), and more cuts in the folded runs would make
-	 * the others dearer. */
-	if (!fold_aware() || want >= BF_SEG_MAX)
+	/* The cap on folded rules takes segments of their own: the other
+	 * rules' cost in segments of the usual budget, plus the folded
+	 * rules by seg_fold_max(). When that is more than BF_SEG_MAX, the
+	 * cap is off (cut by cost alone, where a folded rule is priced with
+	 * its map fill): more cuts in the folded runs would make the other
+	 * segments dearer. */
+	want_fold = (uint32_t)((total - fold_cost + per - 1) / per +
+			       (n_fold + fold_max - 1) / fold_max);
+	if (!fold_aware() || want_fold > BF_SEG_MAX)
 		fold_max = SIZE_MAX;
-	else if (want < (n_fold + fold_max - 1) / fold_max)
-		want = (uint32_t)((n_fold + fold_max - 1) / fold_max);
+	else if (want < want_fold)
+		want = want_fold;
 	if (want > BF_SEG_MAX)
 		want = BF_SEG_MAX;
 	if (!want)
