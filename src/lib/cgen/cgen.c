@@ -182,6 +182,9 @@ struct cg {
 	/* tc/XDP: the prologue being emitted reads the packet directly
 	 * (pointers at STK_PKT), not through the dynptr (see direct_ok()) */
 	bool direct;
+	/* XDP, direct mode: where a frame too short for the linear bytes
+	 * goes (short_l()) */
+	bf_label direct_slow;
 	/* IPv6 walk beyond the unrolled headers: bpf_loop() callback */
 	bool v6walk_on;
 	bf_label v6walk;
@@ -2907,13 +2910,22 @@ static void store_avail(struct cg *c, uint8_t thoff_reg)
 /* IPv4 header at l3off; r8 = bytes from l3off to the end of the frame.
  * Malformed headers (which the stack would drop before iptables sees
  * them) jump to `bad`. */
+/* Where a check of the frame length (r8) sends a frame too short: `bad`,
+ * except at XDP in direct mode, where r8 is the linear length
+ * data_end - data (direct_start()): a multi-buffer frame may be longer,
+ * so it goes to the dynptr path, which checks the whole length. */
+static bf_label short_l(const struct cg *c, bf_label bad)
+{
+	return c->direct && c->attach == BF_ATTACH_XDP ? c->direct_slow : bad;
+}
+
 static void parse_v4(struct cg *c, int32_t l3off, bf_label bad)
 {
 	bool trim = c->attach != BF_ATTACH_NF;
 	bf_label l4 = bf_label_new(&c->e);
 
-	bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R8, 20, bad);
-	slice(c, -1, l3off, 20, bad);
+	bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R8, 20, short_l(c, bad));
+	slice(c, -1, l3off, 20, short_l(c, bad));
 	bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 0));
 	bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R1));
 	bf_emit(&c->e, I_ALU32_IMM(BPF_RSH, BF_R2, 4));
@@ -2926,7 +2938,7 @@ static void parse_v4(struct cg *c, int32_t l3off, bf_label bad)
 		 * the header; the packet is trimmed to tot_len. */
 		bf_emit(&c->e, I_LDX(BPF_H, BF_R2, BF_R0, 2));
 		bf_emit(&c->e, I_BE(BF_R2, 16));
-		bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R2, BF_R8, bad);
+		bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R2, BF_R8, short_l(c, bad));
 		bf_emit_jmp_reg(&c->e, BPF_JLT, BF_R2, BF_R1, bad);
 		bf_emit(&c->e, I_MOV64_REG(BF_R8, BF_R2));
 	}
@@ -3619,8 +3631,8 @@ static void emit_l2(struct cg *c, bf_label accept, bf_label slow)
 			      (int16_t)offsetof(struct __sk_buff, pkt_type)));
 		st_pctx(c, BPF_B, PCTX_OFF(pkttype), BF_R1);
 	}
-	bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R8, ETH_HLEN_, accept);
-	slice(c, -1, 0, ETH_HLEN_, accept);
+	bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R8, ETH_HLEN_, short_l(c, accept));
+	slice(c, -1, 0, ETH_HLEN_, short_l(c, accept));
 	if (c->need_mac && c->hook == BF_HOOK_INPUT) {
 		bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R0, 6));
 		st_pctx(c, BPF_W, PCTX_OFF(smac), BF_R1);
@@ -3676,25 +3688,72 @@ static void direct_start(struct cg *c, bf_label slow)
 	int16_t data, end;
 
 	if (c->attach == BF_ATTACH_XDP) {
-		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R6));
-		bf_emit(&c->e, I_HELPER(BPF_FUNC_xdp_get_buff_len));
-		bf_emit(&c->e, I_MOV64_REG(BF_R8, BF_R0));
+		/* r8 = the linear length data_end - data, not the frame
+		 * length (bpf_xdp_get_buff_len(), a helper call): a
+		 * multi-buffer frame (veth builds them from large skbs
+		 * even for programs without BPF_F_XDP_HAS_FRAGS) is longer.
+		 * Every check of r8 that fails goes to the dynptr path
+		 * (short_l()); one that passes holds for the whole frame
+		 * too, and the bytes read are then in the linear area.
+		 * (A pointer difference is an unknown scalar for a
+		 * privileged program.) */
 		data = (int16_t)offsetof(struct xdp_md, data);
 		end = (int16_t)offsetof(struct xdp_md, data_end);
+		bf_emit(&c->e, I_LDX(BPF_W, BF_R2, BF_R6, data));
+		bf_emit(&c->e, I_LDX(BPF_W, BF_R3, BF_R6, end));
+		bf_emit(&c->e, I_MOV64_REG(BF_R8, BF_R3));
+		bf_emit(&c->e, I_ALU64_REG(BPF_SUB, BF_R8, BF_R2));
+		bf_emit_jmp_imm(&c->e, BPF_JGT, BF_R8, 0xffff, slow);
 	} else {
 		bf_emit(&c->e, I_LDX(BPF_W, BF_R8, BF_R6,
 				     (int16_t)offsetof(struct __sk_buff, len)));
 		data = (int16_t)offsetof(struct __sk_buff, data);
 		end = (int16_t)offsetof(struct __sk_buff, data_end);
+		bf_emit(&c->e, I_LDX(BPF_W, BF_R2, BF_R6, data));
+		bf_emit(&c->e, I_LDX(BPF_W, BF_R3, BF_R6, end));
+		bf_emit_jmp_imm(&c->e, BPF_JGT, BF_R8, 0xffff, slow);
+		bf_emit(&c->e, I_MOV64_REG(BF_R4, BF_R2));
+		bf_emit(&c->e, I_ALU64_REG(BPF_ADD, BF_R4, BF_R8));
+		bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R4, BF_R3, slow);
 	}
-	bf_emit(&c->e, I_LDX(BPF_W, BF_R2, BF_R6, data));
-	bf_emit(&c->e, I_LDX(BPF_W, BF_R3, BF_R6, end));
-	bf_emit_jmp_imm(&c->e, BPF_JGT, BF_R8, 0xffff, slow);
-	bf_emit(&c->e, I_MOV64_REG(BF_R4, BF_R2));
-	bf_emit(&c->e, I_ALU64_REG(BPF_ADD, BF_R4, BF_R8));
-	bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R4, BF_R3, slow);
 	bf_emit(&c->e, I_STX(BPF_DW, BF_FP, BF_R2, STK_PKT));
 	bf_emit(&c->e, I_STX(BPF_DW, BF_FP, BF_R3, STK_PKT_END));
+}
+
+/* tc/XDP programs whose code after the prologue reads none of the
+ * on-demand fields of the packet context (pctx.now .. pctx.ethtype: time,
+ * conntrack, owner, rt, tcpmss, nft, meta iif/oif, ether) and nothing of
+ * the whole context or the stack (LOG capture, REJECT, user BPF code,
+ * segment root): the main function then zeroes neither those bytes nor
+ * the dynptr and walk slots below the context (STK_DYNPTR, STK_WALK_*),
+ * which are always written before they are read. Every other byte of the
+ * stack is still zeroed (doc/codegen.md, "Stack zeroing"). */
+static bool lean_zero(const struct cg *c)
+{
+	return c->attach != BF_ATTACH_NF && direct_ok(c) && !c->use_ct &&
+	       !c->nft_on && !c->need_ifindex && !c->need_eth && !c->mark_on &&
+	       !c->mx.need_rt6_flags;
+}
+
+_Static_assert(offsetof(struct bf_pctx, now) % 8 == 0 &&
+		       offsetof(struct bf_pctx, scratch) % 8 == 0 &&
+		       STK_PCTX % 8 == 0 &&
+		       offsetof(struct bf_pctx, ethtype) + 2 ==
+			       offsetof(struct bf_pctx, scratch) &&
+		       -STK_SIZE + 24 == STK_PCTX,
+	       "lean zeroing layout");
+
+/* Whether the main function may leave the 8 stack bytes at off (from r10)
+ * unzeroed (lean_zero()). */
+static bool lean_skip(const struct cg *c, int off)
+{
+	int now = STK_PCTX + (int)offsetof(struct bf_pctx, now);
+	int end = STK_PCTX + (int)offsetof(struct bf_pctx, scratch);
+
+	if (!lean_zero(c))
+		return false;
+	return (off >= -STK_SIZE && off < STK_PCTX) ||
+	       (off >= now && off < end);
 }
 
 static void emit_main(struct cg *c, enum bf_family nf_family)
@@ -3708,7 +3767,8 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 	bf_emit(&c->e, I_MOV64_REG(BF_R6, BF_R1));
 	for (int off = spill_ctx(c) ? -STK_SIZE_CT : -STK_SIZE; off < 0;
 	     off += 8)
-		bf_emit(&c->e, I_ST(BPF_DW, BF_FP, (int16_t)off, 0));
+		if (!lean_skip(c, off))
+			bf_emit(&c->e, I_ST(BPF_DW, BF_FP, (int16_t)off, 0));
 	if (spill_ctx(c))
 		bf_emit(&c->e, I_STX(BPF_DW, BF_FP, BF_R6, STK_CTX));
 	fp_ptr(c, BF_R9, STK_PCTX);
@@ -3718,6 +3778,7 @@ static void emit_main(struct cg *c, enum bf_family nf_family)
 
 		direct_start(c, slow);
 		c->direct = true;
+		c->direct_slow = slow;
 		emit_l2(c, accept, slow);
 		c->direct = false;
 		bf_label_bind(&c->e, slow);
