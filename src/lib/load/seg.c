@@ -371,10 +371,13 @@ static bool fold_aware(void)
  * verifier walks a group once, but a change to a segment refills its
  * group's hash map, one key a rule (35-57 ms for the 9,957 keys of one
  * 10,000-rule group at load 6-8, on top of 12-28 ms of compile): a
- * segment is cut inside a group rather than hold more. */
+ * segment is cut inside a group rather than hold more. Each segment
+ * costs a packet a tail call and its own lookups: 1,024 made shape b of
+ * bench/e2e.sh at 10,000 rules 11 segments instead of 6 and measurably
+ * slower per packet; 2,048 keeps it at 6 (doc/live.md). */
 static size_t seg_fold_max(void)
 {
-	return env_ul("BPFILTER_SEG_FOLD_MAX", 1024, 1);
+	return env_ul("BPFILTER_SEG_FOLD_MAX", 2048, 1);
 }
 
 /* A cut inside a folded group leaves at least this many of its rules on
