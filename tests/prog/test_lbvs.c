@@ -33,12 +33,15 @@ static const struct {
 	{ BF_ATTACH_XDP, BF_HOOK_INPUT },
 };
 
+/* the search's budget (small: chains split into several searches) */
+static uint64_t opt_max_bytes = 128ull << 20;
+
 static void set_opts(bool on)
 {
 	struct bf_fold_options f = { .enabled = on, .min_rules = 2 };
 	struct bf_lbvs_options l = { .enabled = on,
 				     .min_members = 4,
-				     .max_bytes = 128ull << 20 };
+				     .max_bytes = opt_max_bytes };
 
 	bf_fold_set_options(&f);
 	bf_lbvs_set_options(&l);
@@ -934,6 +937,196 @@ static void test_dispatch_run(void **state)
 	dispatch_family(V4, 80);
 }
 
+/* ---- interface names (netfilter only) ---- */
+
+/* Members of the chain's search at a netfilter hook, and in *n_if those
+ * that test -i / -o. */
+static size_t members_nf(const struct bf_chain *c, size_t *n_if)
+{
+	struct bf_fold_group *g = NULL;
+	struct bf_lbvs *l = NULL;
+	size_t ng = 0, n = 0;
+
+	*n_if = 0;
+	set_opts(true);
+	assert_int_equal(bf_fold_chain(c, &g, &ng), 0);
+	assert_int_equal(bf_lbvs_select_nf(c, g, ng, true, &l), 0);
+	if (l) {
+		n = l->n_members;
+		for (size_t m = 0; m < n; m++) {
+			const struct bf_rule *r = &c->rules[l->member_rule[m]];
+
+			for (size_t i = 0; i < r->n_matches; i++) {
+				if (r->matches[i].type == BF_MATCH_IIFNAME ||
+				    r->matches[i].type == BF_MATCH_OIFNAME) {
+					(*n_if)++;
+					break;
+				}
+			}
+		}
+	}
+	bf_lbvs_free(&l);
+	free(g);
+	return n;
+}
+
+/* BPF_PROG_TEST_RUN gives a netfilter program the loopback device ("lo")
+ * as in and/or out, the other one absent (a zero name): patterns that
+ * match it or not, exact names that are prefixes of others (lo, lo0,
+ * lo10), wildcards that nest (l+, lo+, lo1+), `+`, negations. */
+static const char *const if_names[] = {
+	"lo", "lo+",  "l+",   "lo0",  "lo1",   "lo10",	"lo1+",
+	"+",  "eth0", "eth+", "eth1", "eth10", "eth1+", "veth0",
+};
+
+static void iface_family(enum bf_family fam, uint32_t seeds)
+{
+	static const enum bf_hook hooks[] = { BF_HOOK_INPUT, BF_HOOK_OUTPUT,
+					      BF_HOOK_FORWARD };
+	size_t with_if = 0, members = 0;
+
+	for (uint32_t seed = 1; seed <= seeds; seed++) {
+		enum bf_hook hook = hooks[seed % 3];
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b = bf_ruleset_builtin(rs, fam, hook);
+		struct pu_pair p;
+		size_t n_if = 0;
+
+		rnd_state = seed * 104729u + fam;
+		rs->families = 1u << fam;
+		b->policy = rnd(2) ? BF_VERDICT_DROP : BF_VERDICT_ACCEPT;
+		for (int i = 0; i < 90; i++) {
+			struct bf_match ms[4];
+			size_t n = 0;
+
+			if (rnd(3)) {
+				ms[n++] = pu_iface(
+					BF_MATCH_IIFNAME,
+					if_names[rnd(ARRAY_SIZE(if_names))],
+					!rnd(4));
+			}
+			if (rnd(3)) {
+				ms[n++] = pu_iface(
+					BF_MATCH_OIFNAME,
+					if_names[rnd(ARRAY_SIZE(if_names))],
+					!rnd(4));
+			}
+			if (rnd(2)) {
+				char a[64];
+
+				rnd_addr(fam, true, a, sizeof(a));
+				ms[n++] = pu_addr(BF_MATCH_SADDR, a,
+						  fam == V6 ? 120 : 24,
+						  !rnd(6));
+			}
+			if (rnd(3) == 0)
+				ms[n++] = pu_proto(rnd(2) ? 6 : 17, !rnd(4));
+			if (rnd(8) == 0)
+				general_rule(b, fam, rnd_verdict(false));
+			else
+				pu_rule(b, rnd_verdict(false), NULL, ms, n);
+		}
+		bf_ruleset_number(rs);
+		members += members_nf(b, &n_if);
+		with_if += n_if;
+		pu_pair_load(rs, BF_ATTACH_NF, hook, fam, set_opts,
+			     "classified", &p);
+		for (int i = 0; i < 300; i++) {
+			struct pu_pkt t = random_pkt(fam);
+
+			pu_pair_run(&p, &t, fam);
+		}
+		pu_pair_same_counters(&p);
+		pu_pair_close(&p);
+		bf_ruleset_free(&rs);
+	}
+	/* the -i / -o rules were members (about 70 a chain), except in
+	 * chains split into several searches (a small budget) */
+	if (opt_max_bytes < 65536) {
+		assert_int_equal(with_if, 0);
+		assert_true(members > 0);
+	} else
+		assert_true(with_if >= seeds * 40);
+}
+
+/* Known answers at INPUT under BPF_PROG_TEST_RUN, which gives a
+ * netfilter program no input device (a zero name, as OUTPUT's in) and the
+ * loopback device "lo" as output (seen here: the linear code agrees).
+ * ip_packet_match(): the masked XOR of the names is zero; `+` has an
+ * empty mask; `lo` compares 3 bytes (with the NUL), `lo+` 2. */
+static void test_iface_known(void **state)
+{
+	static const struct {
+		enum bf_match_type t;
+		const char *name;
+		bool neg;
+		bool match;
+	} cases[] = {
+		{ BF_MATCH_IIFNAME, "lo", false, false },
+		{ BF_MATCH_IIFNAME, "lo+", false, false },
+		{ BF_MATCH_IIFNAME, "l+", false, false },
+		{ BF_MATCH_IIFNAME, "+", false, true },
+		{ BF_MATCH_IIFNAME, "+", true, false },
+		{ BF_MATCH_IIFNAME, "lo", true, true },
+		{ BF_MATCH_IIFNAME, "eth1+", true, true },
+		{ BF_MATCH_OIFNAME, "lo", false, true },
+		{ BF_MATCH_OIFNAME, "lo+", false, true },
+		{ BF_MATCH_OIFNAME, "l+", false, true },
+		{ BF_MATCH_OIFNAME, "lo0", false, false },
+		{ BF_MATCH_OIFNAME, "lo0+", false, false },
+		{ BF_MATCH_OIFNAME, "l", false, false },
+		{ BF_MATCH_OIFNAME, "+", false, true },
+		{ BF_MATCH_OIFNAME, "lo", true, false },
+		{ BF_MATCH_OIFNAME, "lo0", true, true },
+		{ BF_MATCH_OIFNAME, "+", true, false },
+	};
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	for (size_t k = 0; k < ARRAY_SIZE(cases); k++) {
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b = bf_ruleset_builtin(rs, V4, BF_HOOK_INPUT);
+		struct pu_spec sp = { .fam = V4, .proto = 17, .dport = 53 };
+		struct pu_pkt t;
+		struct pu_pair p;
+		size_t n_if = 0;
+
+		rs->families = 1u << V4;
+		b->policy = BF_VERDICT_ACCEPT;
+		/* other members that do not match the packet, then the case */
+		for (int i = 0; i < 6; i++)
+			PU_RULE(b, BF_VERDICT_ACCEPT, NULL,
+				pu_iface(BF_MATCH_IIFNAME, "eth1", false));
+		PU_RULE(b, BF_VERDICT_DROP, NULL,
+			pu_iface(cases[k].t, cases[k].name, cases[k].neg));
+		bf_ruleset_number(rs);
+		assert_int_equal(members_nf(b, &n_if), 7);
+		assert_int_equal(n_if, 7);
+		pu_pair_load(rs, BF_ATTACH_NF, BF_HOOK_INPUT, V4, set_opts,
+			     "classified", &p);
+		t = pu_build(&sp);
+		if (pu_pair_run(&p, &t, V4) != !cases[k].match)
+			fail_msg("case %zu (%s %s%s)", k,
+				 cases[k].t == BF_MATCH_IIFNAME ? "-i" : "-o",
+				 cases[k].neg ? "! " : "", cases[k].name);
+		pu_pair_same_counters(&p);
+		pu_pair_close(&p);
+		bf_ruleset_free(&rs);
+	}
+}
+
+static void test_iface_random(void **state)
+{
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	iface_family(V4, 12);
+	iface_family(V6, 9);
+	/* split: -i / -o rules stay linear, the others are searched */
+	opt_max_bytes = 4000;
+	iface_family(V4, 3);
+	opt_max_bytes = 128ull << 20;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -945,6 +1138,8 @@ int main(void)
 		cmocka_unit_test(test_segmented),
 		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_dispatch_run),
+		cmocka_unit_test(test_iface_known),
+		cmocka_unit_test(test_iface_random),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

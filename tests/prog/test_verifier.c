@@ -28,7 +28,7 @@
  * root program's processed instructions stay below twice its size.
  *
  * test_member_runs: runs of three members between rules that are not
- * members (-i: interfaces, as bench/edit.sh's mixed shape) share one
+ * members (-f: fragments; -i rules are members at nf hooks) share one
  * count-and-verdict tail per function (lbvs_hit_tail()): the segment is
  * at least a quarter smaller, and processed fewer instructions, than with
  * BPFILTER_LBVS_NO_HIT=1 (one tail per run).
@@ -394,8 +394,8 @@ static struct bf_ruleset *member_runs(int runs)
 			"-A INPUT -s 10.%d.0.0/16 -p tcp --dport %d:%d -j DROP\n"
 			"-A INPUT -s 10.%d.1.0/24 -p udp --sport %d -j ACCEPT\n"
 			"-A INPUT -d 10.%d.2.0/29 -p tcp --tcp-flags SYN,ACK SYN -j DROP\n"
-			"-A INPUT -s 10.%d.3.0/28 -i eth%d -j DROP\n",
-			i, 1000 + i, 1010 + i, i, 2000 + i, i, i, i % 7);
+			"-A INPUT -s 10.%d.3.0/28 -f -j DROP\n",
+			i, 1000 + i, 1010 + i, i, 2000 + i, i, i);
 	}
 	snprintf(t + len, cap - len, "COMMIT\n");
 	assert_int_equal(

@@ -53,6 +53,8 @@ static int reads_l4(const struct bf_rule *r, uint8_t *proto, uint8_t *min_len,
 			break;
 		case BF_MATCH_SADDR:
 		case BF_MATCH_DADDR:
+		case BF_MATCH_IIFNAME:
+		case BF_MATCH_OIFNAME:
 		case BF_MATCH_L4PROTO:
 			/* a test after the header check runs only if the
 			 * check passed: the vectors would test it first */
@@ -432,7 +434,17 @@ static void field_vec_v(struct bf_emit *e, const struct bf_lbvs *l,
 		bf_emit(e, I_STX(BPF_W, R9, R1, key));
 		goto vec;
 	}
-	if (f == BF_LBVS_SADDR || f == BF_LBVS_DADDR) {
+	if (f == BF_LBVS_IIF || f == BF_LBVS_OIF) {
+		/* the 16 name bytes (pctx.h: zeros without a device) */
+		int16_t src = f == BF_LBVS_IIF ? PCTX_OFF(iif) : PCTX_OFF(oif);
+
+		bf_emit(e, I_ST(BPF_W, R9, key, 128));
+		for (int o = 0; o < 16; o += 4) {
+			bf_emit(e, I_LDX(BPF_W, R1, R9, (int16_t)(src + o)));
+			bf_emit(e,
+				I_STX(BPF_W, R9, R1, (int16_t)(key + 4 + o)));
+		}
+	} else if (f == BF_LBVS_SADDR || f == BF_LBVS_DADDR) {
 		bf_emit(e, I_ST(BPF_W, R9, key, alen * 8));
 		for (int o = 0; o < alen; o += 4) {
 			bf_emit(e, I_LDX(BPF_W, R1, R9,
@@ -500,13 +512,27 @@ static void class_vec(struct bf_emit *e, const uint32_t *idx, uint32_t id,
  * needs the JIT padding of emit.c (conditional jumps, each of which the
  * verifier explores both ways) and its iterations are walked by the
  * verifier one by one anyway. */
+/* dst = word off of vector i: its base pointer in r(1 + i) for the first
+ * six, reloaded from its stack slot for the others (interface fields make
+ * up to eight vectors) */
+static void vec_word(struct bf_emit *e, uint8_t dst, int i, int16_t off)
+{
+	uint8_t base = (uint8_t)(R1 + i);
+
+	if (i >= 6) {
+		bf_emit(e, I_LDX(BPF_DW, dst, RFP, (int16_t)(-8 * (i + 1))));
+		base = dst;
+	}
+	bf_emit(e, I_LDX(BPF_DW, dst, base, off));
+}
+
 static void search_sw(struct bf_emit *e, uint32_t S, uint32_t W, int n,
 		      bool carry, bool map_back, uint32_t imap)
 {
 	int np = n + (carry ? 1 : 0);
 	bf_label found = bf_label_new(e), out = bf_label_new(e);
 
-	for (int i = 0; i < np; i++)
+	for (int i = 0; i < np && i < 6; i++)
 		bf_emit(e, I_LDX(BPF_DW, (uint8_t)(R1 + i), RFP,
 				 (int16_t)(-8 * (i + 1))));
 	for (uint32_t s = 0; s < S; s++) {
@@ -515,8 +541,7 @@ static void search_sw(struct bf_emit *e, uint32_t S, uint32_t W, int n,
 
 		bf_emit(e, I_LDX(BPF_DW, R0, R1, (int16_t)(8 * s)));
 		for (int i = 1; i < n; i++) {
-			bf_emit(e, I_LDX(BPF_DW, R8, (uint8_t)(R1 + i),
-					 (int16_t)(8 * s)));
+			vec_word(e, R8, i, (int16_t)(8 * s));
 			bf_emit(e, I_ALU64_REG(BPF_AND, R0, R8));
 		}
 		bf_emit_jmp_imm(e, BPF_JEQ, R0, 0, next);
@@ -527,15 +552,13 @@ static void search_sw(struct bf_emit *e, uint32_t S, uint32_t W, int n,
 
 			bf_emit(e, I_LDX(BPF_DW, R0, R1, off));
 			for (int i = 1; i < n; i++) {
-				bf_emit(e, I_LDX(BPF_DW, R8, (uint8_t)(R1 + i),
-						 off));
+				vec_word(e, R8, i, off);
 				bf_emit(e, I_ALU64_REG(BPF_AND, R0, R8));
 			}
 			bf_emit_jmp_imm(e, BPF_JEQ, R0, 0, skip);
 			bf_emit(e, I_MOV64_IMM(R7, (int32_t)w));
 			if (carry)
-				bf_emit(e, I_LDX(BPF_DW, R5, (uint8_t)(R1 + n),
-						 off));
+				vec_word(e, R5, n, off);
 			bf_emit_ja(e, found);
 			bf_label_bind(e, skip);
 		}
@@ -588,8 +611,8 @@ static void emit_pp(struct bf_emit *e, const struct bf_lbvs *l,
 		    const uint32_t idx[BF_LBVS_FIELD_COUNT + 1], bf_label none)
 {
 	static const int order[BF_LBVS_FIELD_COUNT] = {
-		BF_LBVS_PROTO, BF_LBVS_FLAGS, BF_LBVS_DPORT,
-		BF_LBVS_SPORT, BF_LBVS_DADDR, BF_LBVS_SADDR,
+		BF_LBVS_PROTO, BF_LBVS_FLAGS, BF_LBVS_DPORT, BF_LBVS_SPORT,
+		BF_LBVS_IIF,   BF_LBVS_OIF,   BF_LBVS_DADDR, BF_LBVS_SADDR,
 	};
 	const struct bf_lbvs_pp *pp = l->pp;
 	const int16_t key = PCTX_OFF(scratch);
@@ -648,8 +671,8 @@ static void emit_pp(struct bf_emit *e, const struct bf_lbvs *l,
 static void emit_slow(struct bf_emit *e, const struct bf_lbvs *l,
 		      const uint32_t idx[BF_LBVS_FIELD_COUNT + 1])
 {
-	static const int fields[] = { BF_LBVS_PROTO, BF_LBVS_DADDR,
-				      BF_LBVS_SADDR };
+	static const int fields[] = { BF_LBVS_PROTO, BF_LBVS_IIF, BF_LBVS_OIF,
+				      BF_LBVS_DADDR, BF_LBVS_SADDR };
 	bf_label *at = calloc(l->n_slow, sizeof(*at));
 
 	if (!at) {
@@ -734,7 +757,8 @@ void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
 	for (int k = 0; k < BF_LBVS_FIELD_COUNT; k++) {
 		static const int order[BF_LBVS_FIELD_COUNT] = {
 			BF_LBVS_PROTO, BF_LBVS_FLAGS, BF_LBVS_DPORT,
-			BF_LBVS_SPORT, BF_LBVS_DADDR, BF_LBVS_SADDR,
+			BF_LBVS_SPORT, BF_LBVS_IIF,   BF_LBVS_OIF,
+			BF_LBVS_DADDR, BF_LBVS_SADDR,
 		};
 
 		if (l->fmap[order[k]].used)

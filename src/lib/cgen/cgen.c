@@ -390,8 +390,9 @@ static int collect(struct cg *c, const struct bf_chain *chain)
 		int r = bf_fold_chain(chain, &f->groups, &f->n_groups);
 
 		if (!r)
-			r = bf_lbvs_select(chain, f->groups, f->n_groups,
-					   &f->lbvs);
+			r = bf_lbvs_select_nf(chain, f->groups, f->n_groups,
+					      c->attach == BF_ATTACH_NF,
+					      &f->lbvs);
 		if (r)
 			return r;
 		for (size_t i = 0; i < chain->n_rules; i++) {

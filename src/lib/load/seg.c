@@ -410,7 +410,7 @@ static int rule_costs(const struct bf_chain *b, size_t first, size_t n,
 	if (r)
 		return r;
 	if (fold_aware() && n)
-		r = bf_lbvs_select(&sub, groups, n_groups, &lbvs);
+		r = bf_lbvs_select_nf(&sub, groups, n_groups, true, &lbvs);
 	if (r) {
 		free(groups);
 		return r;

@@ -24,6 +24,8 @@ static struct bf_lbvs_options options = {
 };
 
 static bool env_read;
+/* bf_lbvs_select() from bf_lbvs_select_nf(): -i / -o members allowed */
+static bool sel_iface;
 
 void bf_lbvs_set_options(const struct bf_lbvs_options *o)
 {
@@ -76,7 +78,7 @@ static int prefix_len(const uint8_t *mask, int alen)
 /* The predicates of rule r, or false if r cannot be a member. need[] gets
  * the transport header lengths its L4HDR matches ask for. */
 static bool member_preds(const struct bf_rule *r, struct pred *p, uint8_t *need,
-			 bool *v6_proto)
+			 bool *v6_proto, bool iface)
 {
 	int alen = r->family == BF_FAMILY_INET6 ? 16 : 4;
 	int proto = -1; /* the positive protocol tested so far */
@@ -148,6 +150,24 @@ static bool member_preds(const struct bf_rule *r, struct pred *p, uint8_t *need,
 					      .lo = m->u.ports.lo,
 					      .hi = m->u.ports.hi };
 			continue;
+		case BF_MATCH_IIFNAME:
+		case BF_MATCH_OIFNAME: {
+			/* ip_packet_match(), ifname_compare_aligned(): the
+			 * name of the device (zeros without one) XOR the
+			 * rule's, under its mask (cmp_len bytes: `eth+` 3,
+			 * `eth0` 5 with the NUL, `+` none), is zero */
+			int len = m->u.iface.cmp_len;
+
+			f = m->type == BF_MATCH_IIFNAME ? BF_LBVS_IIF :
+							  BF_LBVS_OIF;
+			if (!iface || p[f].set || len < 0 || len > 16)
+				return false;
+			p[f] = (struct pred){ .set = true,
+					      .neg = m->neg,
+					      .plen = (uint8_t)(8 * len) };
+			memcpy(p[f].addr, m->u.iface.name, (size_t)len);
+			continue;
+		}
 		case BF_MATCH_TCPFLAGS:
 			if (p[BF_LBVS_FLAGS].set)
 				return false;
@@ -228,7 +248,7 @@ static uint64_t vec_bound(const size_t *cnt, size_t n_members)
 	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
 		if (!cnt[f])
 			continue;
-		if (f <= BF_LBVS_DADDR)
+		if (f <= BF_LBVS_DADDR || f >= BF_LBVS_IIF)
 			bound += cnt[f] + 1;
 		else if (f == BF_LBVS_SPORT || f == BF_LBVS_DPORT)
 			bound += 2 * cnt[f] + 1;
@@ -248,12 +268,13 @@ static struct bf_lbvs *make_part(const struct bf_chain *chain,
 
 	if (!l)
 		return NULL;
+	l->iface = all->iface;
 	l->base = first;
 	for (size_t m = 0; m < n; m++) {
 		size_t i = all->member_rule[first + m];
 		bool v6p = false;
 
-		member_preds(&chain->rules[i], p, l->need, &v6p);
+		member_preds(&chain->rules[i], p, l->need, &v6p, all->iface);
 		l->v6_proto |= v6p;
 		l->member_rule[m] = i;
 		l->rule_member[i] = m;
@@ -291,6 +312,8 @@ int bf_lbvs_select(const struct bf_chain *chain,
 	if (!options.enabled || !chain->n_rules)
 		return 0;
 	l = lbvs_new(chain, chain->n_rules);
+	if (l)
+		l->iface = sel_iface;
 	tests = malloc(chain->n_rules);
 	cut = malloc((chain->n_rules + 1) * sizeof(*cut));
 	if (!l || !tests || !cut)
@@ -308,7 +331,7 @@ int bf_lbvs_select(const struct bf_chain *chain,
 		if (r->family != chain->family)
 			continue;
 		memcpy(need, l->need, sizeof(need));
-		if (!member_preds(r, p, need, &v6p))
+		if (!member_preds(r, p, need, &v6p, sel_iface))
 			continue;
 		memcpy(l->need, need, sizeof(need));
 		l->v6_proto |= v6p;
@@ -518,7 +541,8 @@ static bool contains(const struct pref *a, const struct pref *b)
 static int build_addr(struct bf_lbvs *l, const struct pred *preds, int f,
 		      struct classes *cl)
 {
-	int alen = l->family == BF_FAMILY_INET6 ? 16 : 4;
+	/* interface names: 16 bytes */
+	int alen = l->family == BF_FAMILY_INET6 || f >= BF_LBVS_IIF ? 16 : 4;
 	struct bf_lbvs_fmap *fm = &l->fmap[f];
 	size_t n = 1, n_nodes = 0;
 	uint32_t w = cl->w;
@@ -717,14 +741,15 @@ int bf_lbvs_build(const struct bf_chain *chain, struct bf_lbvs *l)
 		bool v6p = false;
 		struct pred *p = &preds[m * BF_LBVS_FIELD_COUNT];
 
-		member_preds(&chain->rules[l->member_rule[m]], p, need, &v6p);
+		member_preds(&chain->rules[l->member_rule[m]], p, need, &v6p,
+			     l->iface);
 		for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++)
 			used[f] |= p[f].set;
 	}
 	for (int f = 0; f < BF_LBVS_FIELD_COUNT && !r; f++) {
 		if (!used[f])
 			continue;
-		if (f <= BF_LBVS_DADDR)
+		if (f <= BF_LBVS_DADDR || f >= BF_LBVS_IIF)
 			r = build_addr(l, preds, f, &cl);
 		else if (f == BF_LBVS_SPORT || f == BF_LBVS_DPORT)
 			r = build_port(l, preds, f, &cl);
@@ -929,7 +954,7 @@ int bf_lbvs_merge(struct bf_lbvs *l)
 		p->vectors = NULL;
 	}
 	/* array fields: row k of part k, by the packet's value */
-	for (int f = BF_LBVS_PROTO; f < BF_LBVS_FIELD_COUNT && !r; f++) {
+	for (int f = BF_LBVS_PROTO; f <= BF_LBVS_FLAGS && !r; f++) {
 		struct bf_lbvs_fmap *fm = &l->fmap[f];
 		uint32_t n = f == BF_LBVS_SPORT || f == BF_LBVS_DPORT ? 65536 :
 									256;
@@ -962,4 +987,32 @@ int bf_lbvs_merge(struct bf_lbvs *l)
 		r = merge_addr(l, f, class_base);
 	free(class_base);
 	return r;
+}
+
+int bf_lbvs_select_nf(const struct bf_chain *chain,
+		      const struct bf_fold_group *groups, size_t n_groups,
+		      bool nf, struct bf_lbvs **out)
+{
+	bool any = false;
+	int r;
+
+	sel_iface = nf;
+	r = bf_lbvs_select(chain, groups, n_groups, out);
+	sel_iface = false;
+	if (r || !*out || !nf || !(*out)->n_parts)
+		return r;
+	/* split searches share their address maps (bf_lbvs_merge()), not
+	 * made for names: such a chain keeps -i / -o rules linear */
+	for (size_t m = 0; m < (*out)->n_members && !any; m++) {
+		const struct bf_rule *ru =
+			&chain->rules[(*out)->member_rule[m]];
+
+		for (size_t i = 0; i < ru->n_matches; i++)
+			any |= ru->matches[i].type == BF_MATCH_IIFNAME ||
+			       ru->matches[i].type == BF_MATCH_OIFNAME;
+	}
+	if (!any)
+		return 0;
+	bf_lbvs_free(out);
+	return bf_lbvs_select(chain, groups, n_groups, out);
 }

@@ -46,6 +46,11 @@ enum bf_lbvs_field {
 	BF_LBVS_SPORT,
 	BF_LBVS_DPORT,
 	BF_LBVS_FLAGS,
+	/* netfilter hooks only (bf_lbvs_select_nf()): the interface names,
+	 * LPM tries keyed by the 16 name bytes (prefixlen 8 x the bytes
+	 * ifname_compare_aligned() compares) */
+	BF_LBVS_IIF,
+	BF_LBVS_OIF,
 	BF_LBVS_FIELD_COUNT,
 };
 
@@ -96,6 +101,8 @@ struct bf_lbvs_fmap {
 
 struct bf_lbvs {
 	enum bf_family family;
+	/* -i / -o rules may be members (bf_lbvs_select_nf()) */
+	bool iface;
 	/* Several searches: when one search's vectors could exceed the
 	 * budget (or BF_LBVS_MAX_MEMBERS), bf_lbvs_select() cuts the
 	 * members, in rule order, into n_parts searches (parts[k], each a
@@ -156,6 +163,13 @@ struct bf_lbvs {
 int bf_lbvs_select(const struct bf_chain *chain,
 		   const struct bf_fold_group *groups, size_t n_groups,
 		   struct bf_lbvs **out);
+
+/* bf_lbvs_select() at a netfilter hook (nf): rules with -i / -o may be
+ * members too, unless the chain's search is split into parts (then as
+ * bf_lbvs_select(): their maps are shared, bf_lbvs_merge()). */
+int bf_lbvs_select_nf(const struct bf_chain *chain,
+		      const struct bf_fold_group *groups, size_t n_groups,
+		      bool nf, struct bf_lbvs **out);
 
 /* Build the classes and the fields' maps (of every part of a split
  * object). Returns 0 or -ENOMEM. */
