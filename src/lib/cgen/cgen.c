@@ -1649,11 +1649,21 @@ static int inl_cmp(const void *a, const void *b)
 	return x->k < y->k ? -1 : x->k > y->k;
 }
 
-static bool inline_ok(const struct cg *c, const struct bf_fold_group *g)
+/* ... and only when no later group of the chain has the same shape: those
+ * would share one map lookup (emit_group()), one search per group would
+ * cost more. */
+static bool inline_ok(const struct cg *c, const struct bf_chain *chain,
+		      const struct bf_fold_group *g,
+		      const struct bf_fold_group *g_end)
 {
 	struct bf_fold_part parts[BF_FOLD_PARTS_MAX];
 	uint8_t n_parts;
 
+	for (const struct bf_fold_group *q = g + 1; q < g_end; q++) {
+		if (bf_fold_compatible(&chain->rules[q->first],
+				       &chain->rules[g->first]))
+			return false;
+	}
 	bf_fold_layout(g, SIZE_MAX, parts, &n_parts);
 	return g->n <= INLINE_MAX && !c->run.on && n_parts == 1 &&
 	       parts[0].size == 4 &&
@@ -1721,8 +1731,7 @@ static void emit_inline_lookup(struct cg *c, const struct bf_chain *chain,
 	qsort(kv, n, sizeof(kv[0]), inl_cmp);
 	memcpy(&mask, parts[0].mask, 4);
 	ld(c, BPF_W, BF_R1,
-	   parts[0].field == BF_FOLD_SADDR ? PCTX_OFF(saddr) :
-					     PCTX_OFF(daddr));
+	   parts[0].field == BF_FOLD_SADDR ? PCTX_OFF(saddr) : PCTX_OFF(daddr));
 	if (mask != UINT32_MAX)
 		bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R1, (int32_t)mask));
 	inl_tree(c, kv, n, found, miss);
@@ -1734,7 +1743,8 @@ static void emit_inline_lookup(struct cg *c, const struct bf_chain *chain,
  * have got that far); then one lookup, whose value is the matching rule's
  * index in the group and verdict: count that rule, return its verdict. */
 static void emit_group(struct cg *c, const struct bf_chain *chain,
-		       const struct bf_fold_group *g, bool seg)
+		       const struct bf_fold_group *g,
+		       const struct bf_fold_group *g_end, bool seg)
 {
 	const struct bf_rule *r0 = &chain->rules[g->first];
 	bf_label end = bf_label_new(&c->e), real_drop = c->hotdrop_l;
@@ -1752,7 +1762,7 @@ static void emit_group(struct cg *c, const struct bf_chain *chain,
 	}
 	if (sh) {
 		lead = false;
-	} else if (inline_ok(c, g)) {
+	} else if (inline_ok(c, chain, g, g_end)) {
 		/* searched in the code: not shared with later groups */
 		inl = true;
 		own.gid = ++c->next_gid;
@@ -2725,7 +2735,8 @@ static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 			run_start(c, f, g, j, 0, UINT_MAX, false);
 			if (g < f->n_groups && f->groups[g].first == j) {
 				run_pre(c, true);
-				emit_group(c, chain, &f->groups[g], false);
+				emit_group(c, chain, &f->groups[g],
+					   f->groups + f->n_groups, false);
 				run_post(c, false);
 				j += f->groups[g++].n - 1;
 				continue;
@@ -2766,7 +2777,8 @@ static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 			if (g < f->n_groups && f->groups[g].first == i) {
 				cost += group_cost(chain, &f->groups[g]);
 				run_pre(c, true);
-				emit_group(c, chain, &f->groups[g], true);
+				emit_group(c, chain, &f->groups[g],
+					   f->groups + f->n_groups, true);
 				run_post(c, false);
 				i += f->groups[g++].n;
 				continue;
