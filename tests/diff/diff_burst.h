@@ -209,4 +209,40 @@ static inline int drun_compare(const int gap_ms[DRUN_NB], const char *what,
 	return bad;
 }
 
+/* The rules file of a test that puts one nft ruleset on both sides
+ * (drun_open_nft()), removed at exit and on failure. */
+static __attribute__((unused)) char drun_path[64];
+
+static inline void drun_remove_file(void)
+{
+	if (drun_path[0])
+		unlink(drun_path);
+}
+
+/* Both sides of R with the nft ruleset `rules` (written to a file named
+ * after the template `tmpl`, %d the pid): the kernel's nftables by `nft
+ * -f`, bpfilter by `apply --format nft`, one interface "eth0". */
+static inline void drun_open_nft(struct drun *r, const char *tmpl,
+				 const char *rules)
+{
+	struct dtopo t = { .n_if = 1 };
+	char kcmd[128], bfargs[128];
+
+	dnet_init();
+	dnet_cleanup_hook = drun_remove_file;
+	snprintf(t.name[0], sizeof(t.name[0]), "eth0");
+	drun_write_rules(drun_path, sizeof(drun_path), tmpl, rules);
+	snprintf(kcmd, sizeof(kcmd), "nft -f %s", drun_path);
+	snprintf(bfargs, sizeof(bfargs), "apply --format nft %s", drun_path);
+	drun_open(r, &t, "nft", kcmd, bfargs);
+}
+
+/* The end of a test of drun_open_nft(): both sides and the file gone. */
+static inline void drun_close_nft(struct drun *r)
+{
+	dnet_side_destroy(&r->sd[1]);
+	dnet_side_destroy(&r->sd[0]);
+	drun_remove_file();
+}
+
 #endif /* BF_TESTS_DIFF_BURST_H */

@@ -41,14 +41,6 @@ static const char rules[] =
 	"\t}\n"
 	"}\n";
 
-static char path[64];
-
-static void remove_file(void)
-{
-	if (path[0])
-		unlink(path);
-}
-
 static const int gap_ms[DRUN_NB] = { 0, 40, 300, 60 };
 
 #define D "198.51.100.1"
@@ -56,8 +48,6 @@ static const int gap_ms[DRUN_NB] = { 0, 40, 300, 60 };
 static void test_nft_rate_diff(void **state)
 {
 	static struct drun r;
-	struct dtopo t = { .n_if = 1 };
-	char kcmd[128], bfargs[128];
 	int bad = 0, pass[2][DRUN_NB];
 	uint64_t max, cost;
 	int want;
@@ -66,14 +56,7 @@ static void test_nft_rate_diff(void **state)
 	BFT_REQUIRE_KERNEL();
 	if (bft_sh("command -v nft >/dev/null"))
 		skip();
-	dnet_init();
-	dnet_cleanup_hook = remove_file;
-	snprintf(t.name[0], sizeof(t.name[0]), "eth0");
-	drun_write_rules(path, sizeof(path), "/tmp/bfnftrate-%d.nft", rules);
-
-	snprintf(kcmd, sizeof(kcmd), "nft -f %s", path);
-	snprintf(bfargs, sizeof(bfargs), "apply --format nft %s", path);
-	drun_open(&r, &t, "nft", kcmd, bfargs);
+	drun_open_nft(&r, "/tmp/bfnftrate-%d.nft", rules);
 
 	drun_bursts(&r, gap_ms, "192.0.2.20", D, NULL, NULL, 1000, 20, pass);
 	bad += drun_compare(gap_ms, "50/second", 20, pass);
@@ -106,9 +89,7 @@ static void test_nft_rate_diff(void **state)
 	assert_int_equal(pass[0][0], 2);
 
 	printf("  %u probes, %d mismatches\n", r.next_id, bad);
-	dnet_side_destroy(&r.sd[1]);
-	dnet_side_destroy(&r.sd[0]);
-	remove_file();
+	drun_close_nft(&r);
 	assert_int_equal(bad, 0);
 }
 

@@ -35,35 +35,18 @@ static const char rules[] =
 	"\t}\n"
 	"}\n";
 
-static char path[64];
-
-static void remove_file(void)
-{
-	if (path[0])
-		unlink(path);
-}
-
 static const int gap_ms[DRUN_NB] = { 0, 150, 400, 120 };
 
 static void test_nft_rate_set(void **state)
 {
 	static struct drun r;
-	struct dtopo t = { .n_if = 1 };
-	char kcmd[128], bfargs[128];
 	int bad = 0, pass[2][DRUN_NB];
 
 	(void)state;
 	BFT_REQUIRE_KERNEL();
 	if (bft_sh("command -v nft >/dev/null"))
 		skip();
-	dnet_init();
-	dnet_cleanup_hook = remove_file;
-	snprintf(t.name[0], sizeof(t.name[0]), "eth0");
-	drun_write_rules(path, sizeof(path), "/tmp/bfnftset-%d.nft", rules);
-
-	snprintf(kcmd, sizeof(kcmd), "nft -f %s", path);
-	snprintf(bfargs, sizeof(bfargs), "apply --format nft %s", path);
-	drun_open(&r, &t, "nft", kcmd, bfargs);
+	drun_open_nft(&r, "/tmp/bfnftset-%d.nft", rules);
 
 	drun_bursts(&r, gap_ms, "192.0.2.40", "198.51.100.1", "192.0.2.41",
 		    "198.51.100.1", 1006, 12, pass);
@@ -77,9 +60,7 @@ static void test_nft_rate_set(void **state)
 	assert_int_equal(pass[0][0], 3);
 
 	printf("  %u probes, %d mismatches\n", r.next_id, bad);
-	dnet_side_destroy(&r.sd[1]);
-	dnet_side_destroy(&r.sd[0]);
-	remove_file();
+	drun_close_nft(&r);
 	assert_int_equal(bad, 0);
 }
 

@@ -45,35 +45,18 @@ static const char rules[] =
 	"\t}\n"
 	"}\n";
 
-static char path[64];
-
-static void remove_file(void)
-{
-	if (path[0])
-		unlink(path);
-}
-
 static const int gap_ms[DRUN_NB] = { 0, 150, 400, 120 };
 
 static void test_nft_rate_shared(void **state)
 {
 	static struct drun r;
-	struct dtopo t = { .n_if = 1 };
-	char kcmd[128], bfargs[128];
 	int bad = 0, pass[2][DRUN_NB];
 
 	(void)state;
 	BFT_REQUIRE_KERNEL();
 	if (bft_sh("command -v nft >/dev/null"))
 		skip();
-	dnet_init();
-	dnet_cleanup_hook = remove_file;
-	snprintf(t.name[0], sizeof(t.name[0]), "eth0");
-	drun_write_rules(path, sizeof(path), "/tmp/bfnftshr-%d.nft", rules);
-
-	snprintf(kcmd, sizeof(kcmd), "nft -f %s", path);
-	snprintf(bfargs, sizeof(bfargs), "apply --format nft %s", path);
-	drun_open(&r, &t, "nft", kcmd, bfargs);
+	drun_open_nft(&r, "/tmp/bfnftshr-%d.nft", rules);
 
 	drun_bursts(&r, gap_ms, "192.0.2.30", "198.51.100.1", "2001:db8:1::30",
 		    "2001:db8:ff::1", 1004, 12, pass);
@@ -88,9 +71,7 @@ static void test_nft_rate_shared(void **state)
 	assert_int_equal(pass[0][0], 3); /* two tokens a probe */
 
 	printf("  %u probes, %d mismatches\n", r.next_id, bad);
-	dnet_side_destroy(&r.sd[1]);
-	dnet_side_destroy(&r.sd[0]);
-	remove_file();
+	drun_close_nft(&r);
 	assert_int_equal(bad, 0);
 }
 
