@@ -338,7 +338,7 @@ static bool has_userbpf(const struct bf_ruleset *rs)
 	return false;
 }
 
-static const char *next_line(const char *s)
+const char *bf_irsnap_next_line(const char *s)
 {
 	const char *e = strchr(s, '\n');
 
@@ -347,8 +347,8 @@ static const char *next_line(const char *s)
 
 /* The chain of family f that a ":NAME ..." or "-A NAME ..." line names
  * (name at l, up to a space or the end of the line); -1 if none. */
-static long chain_at(const struct bf_ruleset *rs, enum bf_family f,
-		     const char *l, long hint)
+long bf_irsnap_chain_at(const struct bf_ruleset *rs, enum bf_family f,
+			const char *l, long hint)
 {
 	size_t n = strcspn(l, " \n");
 
@@ -382,16 +382,16 @@ static int text_lines(const struct bf_ruleset *rs, const struct bf_state *st,
 		if (!(st->hdr.families & (1u << f)) || !st->text[f])
 			continue;
 		for (const char *l = st->text[f]; *l;
-		     l = next_line(l), line++) {
+		     l = bf_irsnap_next_line(l), line++) {
 			long ci;
 
 			if (l[0] == ':') {
-				ci = chain_at(rs, f, l + 1, -1);
+				ci = bf_irsnap_chain_at(rs, f, l + 1, -1);
 				if (ci < 0)
 					return 1;
 				clines[ci] = line;
 			} else if (!strncmp(l, "-A ", 3)) {
-				ci = chain_at(rs, f, l + 3, hint);
+				ci = bf_irsnap_chain_at(rs, f, l + 3, hint);
 				if (ci < 0 ||
 				    next[ci] >= rs->chains[ci].n_rules)
 					return 1;

@@ -61,4 +61,12 @@ int bf_irsnap_store_change(const struct bf_ruleset *rs,
 bool bf_irsnap_of(const struct bf_state *st, uint32_t state_id,
 		  const char *slotdir);
 
+/* Walking a state's canonical text (also load/resident.c): the line
+ * after the one at s (or its end), and the chain of family f named at l
+ * (a ":NAME ..." or "-A NAME ..." line's name, up to a space or the end
+ * of the line; hint: the chain tried first), -1 if none. */
+const char *bf_irsnap_next_line(const char *s);
+long bf_irsnap_chain_at(const struct bf_ruleset *rs, enum bf_family f,
+			const char *l, long hint);
+
 #endif /* BPFILTER_LOAD_IRSNAP_H */

@@ -94,32 +94,6 @@ static uint32_t state_id_of(const char *slotdir)
 	return fd < 0 ? 0 : map_id(fd);
 }
 
-static const char *next_line(const char *s)
-{
-	const char *e = strchr(s, '\n');
-
-	return e ? e + 1 : s + strlen(s);
-}
-
-/* The chain of family f named at l (up to a space or the end of the
- * line); -1 if none. hint: the chain tried first. */
-static long chain_at(const struct bf_ruleset *rs, enum bf_family f,
-		     const char *l, long hint)
-{
-	size_t n = strcspn(l, " \n");
-
-	if (hint >= 0 && rs->chains[hint].family == f &&
-	    !strncmp(rs->chains[hint].name, l, n) && !rs->chains[hint].name[n])
-		return hint;
-	for (size_t i = 0; i < rs->n_chains; i++) {
-		if (rs->chains[i].family == f &&
-		    !strncmp(rs->chains[i].name, l, n) &&
-		    !rs->chains[i].name[n])
-			return (long)i;
-	}
-	return -1;
-}
-
 /* rs as bf_irsnap_load() of st gives it (see the top of the file): 0, 1
  * when rs and st's text disagree, or -errno. */
 static int normalize(struct bf_ruleset *rs, const struct bf_state *st,
@@ -151,12 +125,12 @@ static int normalize(struct bf_ruleset *rs, const struct bf_state *st,
 		if (!(st->hdr.families & (1u << f)) || !st->text[f])
 			continue;
 		for (const char *l = st->text[f]; *l;
-		     l = next_line(l), line++) {
+		     l = bf_irsnap_next_line(l), line++) {
 			struct bf_rule *rule;
 			long ci;
 
 			if (l[0] == ':') {
-				ci = chain_at(rs, f, l + 1, -1);
+				ci = bf_irsnap_chain_at(rs, f, l + 1, -1);
 				if (ci < 0)
 					return 1;
 				rs->chains[ci].line = line;
@@ -164,7 +138,7 @@ static int normalize(struct bf_ruleset *rs, const struct bf_state *st,
 			}
 			if (strncmp(l, "-A ", 3))
 				continue;
-			ci = chain_at(rs, f, l + 3, hint);
+			ci = bf_irsnap_chain_at(rs, f, l + 3, hint);
 			if (ci < 0 || next[ci] >= rs->chains[ci].n_rules)
 				return 1;
 			hint = ci;
