@@ -126,3 +126,35 @@ void bft_same_rules(const struct bf_ruleset *a, const struct bf_ruleset *b,
 		}
 	}
 }
+
+struct bf_nft *bft_nft_parse(const char *text, struct bft_logcap *cap, int *ret)
+{
+	struct bf_nft *nft = NULL;
+	bf_log_fn ofn;
+	void *odata;
+
+	memset(cap, 0, sizeof(*cap));
+	bf_log_get(&ofn, &odata);
+	bf_log_set(bft_log_capture, cap);
+	*ret = bf_nft_parse_str(text, "t.nft", &nft);
+	bf_log_set(ofn, odata);
+	return nft;
+}
+
+struct bf_nft *bft_nft_kernel_is(const char *text, const char *want)
+{
+	_cleanup_free_ char *got = NULL;
+	struct bft_logcap cap;
+	struct bf_nft *nft;
+	int r;
+
+	nft = bft_nft_parse(text, &cap, &r);
+	if (r)
+		fail_msg("parse: %d\n%s", r, cap.text);
+	assert_true(bf_nft_has_kernel_part(nft));
+	assert_int_equal(bf_nft_kernel_text(nft, &got), 0);
+	assert_non_null(got);
+	if (strcmp(got, want))
+		fail_msg("kernel text:\n%s\nwanted:\n%s", got, want);
+	return nft;
+}

@@ -41,3 +41,17 @@ char *bft_nft_ir_text(const struct bf_ruleset *rs, int f);
  * `need`; `ctx` (may be NULL) is added to the failure message. */
 void bft_same_rules(const struct bf_ruleset *a, const struct bf_ruleset *b,
 		    const char *ch, bool need, const char *ctx);
+
+struct bf_nft;
+
+/* Parse `text` (named "t.nft"), the log captured in cap (reset first,
+ * the previous log function put back after). The result (NULL on
+ * failure) and its status in *ret. */
+struct bf_nft *bft_nft_parse(const char *text, struct bft_logcap *cap,
+			     int *ret);
+
+/* Parse `text`, which must parse and have a part for the kernel's
+ * nftables (bf_nft_has_kernel_part()) whose text (bf_nft_kernel_text())
+ * is exactly `want`; fails the test otherwise. Returns the parse, for
+ * the caller to check more and free. */
+struct bf_nft *bft_nft_kernel_is(const char *text, const char *want);

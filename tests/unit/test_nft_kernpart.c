@@ -81,36 +81,12 @@ static const char docker_kernel[] =
 	"\t}\n"
 	"}\n";
 
-static struct bf_nft *parse(const char *text, struct bft_logcap *cap, int *r)
-{
-	struct bf_nft *nft = NULL;
-	bf_log_fn ofn;
-	void *odata;
-
-	memset(cap, 0, sizeof(*cap));
-	bf_log_get(&ofn, &odata);
-	bf_log_set(bft_log_capture, cap);
-	*r = bf_nft_parse_str(text, "t.nft", &nft);
-	bf_log_set(ofn, odata);
-	return nft;
-}
-
 static void test_split_text(void **state)
 {
-	struct bft_logcap cap;
-	_cleanup_free_ char *text = NULL;
 	struct bf_nft *nft;
-	int r;
 
 	(void)state;
-	nft = parse(docker_like, &cap, &r);
-	if (r)
-		fail_msg("parse: %d\n%s", r, cap.text);
-	assert_true(bf_nft_has_kernel_part(nft));
-	assert_int_equal(bf_nft_kernel_text(nft, &text), 0);
-	assert_non_null(text);
-	if (strcmp(text, docker_kernel))
-		fail_msg("kernel text:\n%s\nwanted:\n%s", text, docker_kernel);
+	nft = bft_nft_kernel_is(docker_like, docker_kernel);
 	bf_nft_free(&nft);
 }
 
@@ -127,7 +103,7 @@ static void test_split_targets(void **state)
 	int r;
 
 	(void)state;
-	nft = parse(docker_like, &cap, &r);
+	nft = bft_nft_parse(docker_like, &cap, &r);
 	assert_int_equal(r, 0);
 	assert_int_equal(bf_nft_targets(nft, false, &tgs, &n), 0);
 	assert_int_equal(n, 1);
@@ -154,20 +130,22 @@ static void test_kernel_rule_in_filter(void **state)
 	int r;
 
 	(void)state;
-	nft = parse("table ip t {\n\tchain c {\n\t\ttype filter hook input "
-		    "priority 0;\n\t\ttcp dport 1 dnat to 192.0.2.1\n\t}\n}\n",
-		    &cap, &r);
+	nft = bft_nft_parse(
+		"table ip t {\n\tchain c {\n\t\ttype filter hook input "
+		"priority 0;\n\t\ttcp dport 1 dnat to 192.0.2.1\n\t}\n}\n",
+		&cap, &r);
 	assert_null(nft);
 	assert_int_equal(r, -EOPNOTSUPP);
 	if (!strstr(cap.text, "t.nft:4:15: unsupported: 'dnat' statement"))
 		fail_msg("log: %s", cap.text);
 	/* reached from a nat chain and from a filter chain: refused too */
-	nft = parse("table ip t {\n\tchain n {\n\t\ttype nat hook prerouting "
-		    "priority dstnat;\n\t\tjump x\n\t}\n"
-		    "\tchain f {\n\t\ttype filter hook input priority 0;\n"
-		    "\t\tjump x\n\t}\n"
-		    "\tchain x {\n\t\tmasquerade\n\t}\n}\n",
-		    &cap, &r);
+	nft = bft_nft_parse(
+		"table ip t {\n\tchain n {\n\t\ttype nat hook prerouting "
+		"priority dstnat;\n\t\tjump x\n\t}\n"
+		"\tchain f {\n\t\ttype filter hook input priority 0;\n"
+		"\t\tjump x\n\t}\n"
+		"\tchain x {\n\t\tmasquerade\n\t}\n}\n",
+		&cap, &r);
 	assert_null(nft);
 	assert_int_equal(r, -EOPNOTSUPP);
 	if (!strstr(cap.text, "t.nft:11:3: unsupported: 'masquerade'"))
@@ -183,7 +161,7 @@ static void refused_text(const char *in, const char *want)
 	void *odata;
 	int r;
 
-	nft = parse(in, &cap, &r);
+	nft = bft_nft_parse(in, &cap, &r);
 	if (r)
 		fail_msg("parse: %d\n%s", r, cap.text);
 	memset(&cap, 0, sizeof(cap));
@@ -290,7 +268,7 @@ static void test_filter_prerouting(void **state)
 		"\t}\n"
 		"}\n";
 	struct bft_logcap cap;
-	_cleanup_free_ char *text = NULL, *ipt = NULL;
+	_cleanup_free_ char *ipt = NULL;
 	struct bf_nft_target *tgs = NULL;
 	struct bf_ruleset *rs;
 	struct bf_nft *nft;
@@ -298,14 +276,7 @@ static void test_filter_prerouting(void **state)
 	int r;
 
 	(void)state;
-	nft = parse(in, &cap, &r);
-	if (r)
-		fail_msg("parse: %d\n%s", r, cap.text);
-	assert_true(bf_nft_has_kernel_part(nft));
-	assert_int_equal(bf_nft_kernel_text(nft, &text), 0);
-	assert_non_null(text);
-	if (strcmp(text, want))
-		fail_msg("kernel text:\n%s\nwanted:\n%s", text, want);
+	nft = bft_nft_kernel_is(in, want);
 	assert_int_equal(bf_nft_targets(nft, false, &tgs, &n), 0);
 	assert_int_equal(n, 1);
 	rs = bf_ruleset_new();
@@ -344,9 +315,10 @@ static void test_filter_prerouting(void **state)
 		     "unsupported: chain p: bpf object in a chain for the "
 		     "kernel's nftables");
 	/* a bridge table has no kernel part: refused at lowering */
-	nft = parse("table bridge b {\n\tchain p {\n\t\ttype filter hook "
-		    "prerouting priority 0;\n\t\tdrop\n\t}\n}\n",
-		    &cap, &r);
+	nft = bft_nft_parse(
+		"table bridge b {\n\tchain p {\n\t\ttype filter hook "
+		"prerouting priority 0;\n\t\tdrop\n\t}\n}\n",
+		&cap, &r);
 	assert_int_equal(r, 0);
 	assert_false(bf_nft_has_kernel_part(nft));
 	bf_nft_free(&nft);

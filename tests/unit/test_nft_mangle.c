@@ -19,20 +19,6 @@
 #include "bpfilter/log.h"
 #include "nfttest.h"
 
-static struct bf_nft *parse(const char *text, struct bft_logcap *cap, int *r)
-{
-	struct bf_nft *nft = NULL;
-	bf_log_fn ofn;
-	void *odata;
-
-	memset(cap, 0, sizeof(*cap));
-	bf_log_get(&ofn, &odata);
-	bf_log_set(bft_log_capture, cap);
-	*r = bf_nft_parse_str(text, "t.nft", &nft);
-	bf_log_set(ofn, odata);
-	return nft;
-}
-
 static const char fw4_like[] =
 	"table inet fw4 {\n"
 	"\tchain input {\n"
@@ -75,24 +61,14 @@ static const char fw4_kernel[] =
 
 static void test_to_kernel(void **state)
 {
-	struct bft_logcap cap;
-	_cleanup_free_ char *text = NULL;
 	struct bf_ruleset *rs;
 	_cleanup_free_ char *ipt = NULL;
 	struct bf_nft_target *tgs = NULL;
 	struct bf_nft *nft;
 	size_t n = 0;
-	int r;
 
 	(void)state;
-	nft = parse(fw4_like, &cap, &r);
-	if (r)
-		fail_msg("parse: %d\n%s", r, cap.text);
-	assert_true(bf_nft_has_kernel_part(nft));
-	assert_int_equal(bf_nft_kernel_text(nft, &text), 0);
-	assert_non_null(text);
-	if (strcmp(text, fw4_kernel))
-		fail_msg("kernel text:\n%s\nwanted:\n%s", text, fw4_kernel);
+	nft = bft_nft_kernel_is(fw4_like, fw4_kernel);
 	/* bpfilter's part: the input chain only, one nf slot */
 	assert_int_equal(bf_nft_targets(nft, false, &tgs, &n), 0);
 	assert_int_equal(n, 1);
@@ -118,20 +94,22 @@ static void test_refused(void **state)
 	(void)state;
 	/* a tcp option match sets nothing: the chain stays bpfilter's and
 	 * the rule is refused there */
-	nft = parse("table ip t {\n\tchain f {\n\t\ttype filter hook forward "
-		    "priority mangle;\n\t\ttcp option maxseg size 1-500 drop\n"
-		    "\t}\n}\n",
-		    &cap, &r);
+	nft = bft_nft_parse(
+		"table ip t {\n\tchain f {\n\t\ttype filter hook forward "
+		"priority mangle;\n\t\ttcp option maxseg size 1-500 drop\n"
+		"\t}\n}\n",
+		&cap, &r);
 	assert_null(nft);
 	assert_int_equal(r, -EOPNOTSUPP);
 	if (!strstr(cap.text, "t.nft:4:3: unsupported: tcp option"))
 		fail_msg("log: %s", cap.text);
 	/* `set` as a set name is no set statement */
-	nft = parse("table ip t {\n\tset set {\n\t\ttype inet_service\n\t}\n"
-		    "\tchain f {\n\t\ttype filter hook forward "
-		    "priority mangle;\n\t\ttcp option maxseg size @set drop\n"
-		    "\t}\n}\n",
-		    &cap, &r);
+	nft = bft_nft_parse(
+		"table ip t {\n\tset set {\n\t\ttype inet_service\n\t}\n"
+		"\tchain f {\n\t\ttype filter hook forward "
+		"priority mangle;\n\t\ttcp option maxseg size @set drop\n"
+		"\t}\n}\n",
+		&cap, &r);
 	assert_null(nft);
 	if (!strstr(cap.text, "unsupported: tcp option"))
 		fail_msg("log: %s", cap.text);
@@ -147,11 +125,12 @@ static void test_same_priority(void **state)
 	int r;
 
 	(void)state;
-	nft = parse("table ip t {\n\tchain m {\n\t\ttype filter hook forward "
-		    "priority 0;\n\t\ttcp option maxseg size set 1200\n\t}\n"
-		    "\tchain f {\n\t\ttype filter hook forward priority 0;\n"
-		    "\t\ttcp dport 1 drop\n\t}\n}\n",
-		    &cap, &r);
+	nft = bft_nft_parse(
+		"table ip t {\n\tchain m {\n\t\ttype filter hook forward "
+		"priority 0;\n\t\ttcp option maxseg size set 1200\n\t}\n"
+		"\tchain f {\n\t\ttype filter hook forward priority 0;\n"
+		"\t\ttcp dport 1 drop\n\t}\n}\n",
+		&cap, &r);
 	if (r)
 		fail_msg("parse: %d\n%s", r, cap.text);
 	memset(&cap, 0, sizeof(cap));

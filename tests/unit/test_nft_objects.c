@@ -14,20 +14,7 @@
 #include "bpfilter/front_nft.h"
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
-
-static struct bf_nft *parse(const char *text, struct bft_logcap *cap, int *r)
-{
-	struct bf_nft *nft = NULL;
-	bf_log_fn ofn;
-	void *odata;
-
-	memset(cap, 0, sizeof(*cap));
-	bf_log_get(&ofn, &odata);
-	bf_log_set(bft_log_capture, cap);
-	*r = bf_nft_parse_str(text, "t.nft", &nft);
-	bf_log_set(ofn, odata);
-	return nft;
-}
+#include "nfttest.h"
 
 static void test_to_kernel(void **state)
 {
@@ -48,20 +35,10 @@ static void test_to_kernel(void **state)
 		"\tchain pre {\n"
 		"\t\ttype filter hook prerouting priority 0; policy accept;\n"
 		"\t\ttcp dport 21 ct helper set \"ftp\"\n\t}\n}\n";
-	struct bft_logcap cap;
-	_cleanup_free_ char *text = NULL;
 	struct bf_nft *nft;
-	int r;
 
 	(void)state;
-	nft = parse(in, &cap, &r);
-	if (r)
-		fail_msg("parse: %d\n%s", r, cap.text);
-	assert_true(bf_nft_has_kernel_part(nft));
-	assert_int_equal(bf_nft_kernel_text(nft, &text), 0);
-	assert_non_null(text);
-	if (strcmp(text, want))
-		fail_msg("kernel text:\n%s\nwanted:\n%s", text, want);
+	nft = bft_nft_kernel_is(in, want);
 	bf_nft_free(&nft);
 }
 
@@ -75,11 +52,12 @@ static void test_objects_alone(void **state)
 	(void)state;
 	/* objects and filter chains only: still a kernel part (the
 	 * objects), no chain of it */
-	nft = parse("table ip t {\n\tct expectation e {\n\t\tprotocol tcp\n"
-		    "\t\tdport 21\n\t\ttimeout 1m\n\t\tsize 12\n\t}\n"
-		    "\tchain input {\n\t\ttype filter hook input priority 0;\n"
-		    "\t}\n}\n",
-		    &cap, &r);
+	nft = bft_nft_parse(
+		"table ip t {\n\tct expectation e {\n\t\tprotocol tcp\n"
+		"\t\tdport 21\n\t\ttimeout 1m\n\t\tsize 12\n\t}\n"
+		"\tchain input {\n\t\ttype filter hook input priority 0;\n"
+		"\t}\n}\n",
+		&cap, &r);
 	if (r)
 		fail_msg("parse: %d\n%s", r, cap.text);
 	assert_true(bf_nft_has_kernel_part(nft));
@@ -98,23 +76,25 @@ static void test_refused(void **state)
 
 	(void)state;
 	/* assigned in a chain bpfilter compiles */
-	nft = parse("table ip t {\n\tct helper ftp {\n\t\ttype \"ftp\" "
-		    "protocol tcp;\n\t}\n\tchain in {\n\t\ttype filter hook "
-		    "input priority 0;\n\t\ttcp dport 21 ct helper set "
-		    "\"ftp\"\n\t}\n}\n",
-		    &cap, &r);
+	nft = bft_nft_parse(
+		"table ip t {\n\tct helper ftp {\n\t\ttype \"ftp\" "
+		"protocol tcp;\n\t}\n\tchain in {\n\t\ttype filter hook "
+		"input priority 0;\n\t\ttcp dport 21 ct helper set "
+		"\"ftp\"\n\t}\n}\n",
+		&cap, &r);
 	assert_null(nft);
 	assert_int_equal(r, -EOPNOTSUPP);
 	if (!strstr(cap.text, "t.nft:7:19: unsupported: ct helper"))
 		fail_msg("log: %s", cap.text);
 	/* other objects, other families */
-	nft = parse("table ip t {\n\tcounter c {\n\t}\n}\n", &cap, &r);
+	nft = bft_nft_parse("table ip t {\n\tcounter c {\n\t}\n}\n", &cap, &r);
 	assert_null(nft);
 	if (!strstr(cap.text, "t.nft:2:2: unsupported: 'counter' objects"))
 		fail_msg("log: %s", cap.text);
-	nft = parse("table bridge t {\n\tct helper ftp {\n\t\ttype \"ftp\" "
-		    "protocol tcp;\n\t}\n}\n",
-		    &cap, &r);
+	nft = bft_nft_parse(
+		"table bridge t {\n\tct helper ftp {\n\t\ttype \"ftp\" "
+		"protocol tcp;\n\t}\n}\n",
+		&cap, &r);
 	assert_null(nft);
 	if (!strstr(cap.text, "t.nft:2:2: unsupported: 'ct' objects"))
 		fail_msg("log: %s", cap.text);
