@@ -237,6 +237,40 @@ static void test_text_checked(void **state)
 	bf_ruleset_free(&rs);
 }
 
+static struct bft_logcap cap;
+
+/* -C/-D of a rule not in the chain: iptables-legacy's text depends on the
+ * target (a chain or an extension target reads "No chain/target/match by
+ * that name.", as libiptc's TC_BUILTIN() call leaves iptc_fn). */
+static void test_not_found_messages(void **state)
+{
+	static const struct {
+		const char *line, *msg;
+	} cases[] = {
+		{ "-C INPUT -s 192.0.2.99 -j ACCEPT", "Bad rule" },
+		{ "-D INPUT -s 192.0.2.99 -j DROP", "Bad rule" },
+		{ "-C INPUT -s 192.0.2.99 -j RETURN", "Bad rule" },
+		{ "-C INPUT -s 192.0.2.99", "Bad rule" },
+		{ "-C INPUT -s 192.0.2.99 -j USER", "No chain/target/match" },
+		{ "-D INPUT -s 192.0.2.99 -g USER", "No chain/target/match" },
+		{ "-C INPUT -s 192.0.2.99 -j REJECT", "No chain/target/match" },
+		{ "-D INPUT -s 192.0.2.99 -j LOG", "No chain/target/match" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct bf_ruleset *rs = load(true);
+
+		cap.len = 0;
+		cap.text[0] = '\0';
+		assert_int_equal(run(rs, cases[i].line), -ENOENT);
+		if (!strstr(cap.text, cases[i].msg))
+			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].line,
+				 cap.text, cases[i].msg);
+		bf_ruleset_free(&rs);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,9 +278,8 @@ int main(void)
 		cmocka_unit_test(test_delete),
 		cmocka_unit_test(test_first_and_new),
 		cmocka_unit_test(test_text_checked),
+		cmocka_unit_test(test_not_found_messages),
 	};
-
-	static struct bft_logcap cap;
 
 	bf_log_set(bft_log_capture, &cap); /* iptables' messages: quiet */
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -697,7 +697,21 @@ static int rule_command(struct cmd_state *s, struct bf_ruleset *rs,
 				goto out;
 			}
 			if (j < 0) {
-				kerr(s, MSG_BAD_RULE);
+				/* iptables-legacy: a target other than
+				 * ACCEPT/DROP/RETURN/none goes through
+				 * TC_BUILTIN() in libiptc's
+				 * iptcc_map_target(), which leaves iptc_fn
+				 * there, and ENOENT then reads as the
+				 * generic text */
+				enum bf_verdict_kind v = rules[k].verdict.kind;
+
+				kerr(s, "%s",
+				     v == BF_VERDICT_CONTINUE ||
+						     v == BF_VERDICT_ACCEPT ||
+						     v == BF_VERDICT_DROP ||
+						     v == BF_VERDICT_RETURN ?
+					     MSG_BAD_RULE :
+					     MSG_NOENT);
 				r = -ENOENT;
 				goto out;
 			}
