@@ -354,10 +354,24 @@ static const char *verdict_refusal(enum bf_verdict_kind kind,
 	}
 }
 
+/* Was r read back from a slot's state in force ("<SLOT FAMILY state>",
+ * the name bf_edit() and the resident daemon give that text)? */
+static bool from_state(const struct bf_rule *r)
+{
+	size_t n = r->file ? strlen(r->file) : 0;
+
+	return n > 7 && r->file[0] == '<' &&
+	       !strcmp(r->file + n - 7, " state>");
+}
+
 /* REJECT at the netfilter hooks: the packet is dropped, nothing is
- * sent. Said once per rule, as a warning. */
+ * sent. Said once per rule, as a warning, when the rule comes in: not
+ * again for the rules already in force at each later change (`iptables
+ * -A` after an `iptables -I ... -j REJECT`). */
 static void warn_reject_nf(const struct bf_rule *r)
 {
+	if (from_state(r))
+		return;
 	bf_log_at(BF_LOG_WARN, r->file, r->line, 0,
 		  "target 'REJECT' at nf: BPF netfilter programs can only "
 		  "accept or drop, so the packet is dropped and no %s is "
