@@ -51,6 +51,14 @@ int bf_ipt_print(FILE *out, const struct bf_ruleset *rs, enum bf_family family,
 		 unsigned int flags);
 /* Print one rule's arguments in canonical form, without "-A CHAIN". */
 int bf_ipt_print_rule(FILE *out, const struct bf_rule *rule);
+/* `iptables -L`'s text for match m of rule r ("state NEW ", "limit: avg
+ * 5/min burst 5 ", each ending in a space) when only the front end knows
+ * it: false when m is not one of those (the caller prints it). */
+bool bf_ipt_list_match(FILE *out, const struct bf_rule *r,
+		       const struct bf_match *m, bool numeric);
+/* `iptables -L`'s text for the rule's target options ("reject-with
+ * icmp-port-unreachable ", "LOG flags 0 level 4 "), nothing for others. */
+void bf_ipt_list_target(FILE *out, const struct bf_rule *r, bool numeric);
 
 /* One iptables command line, as `iptables` runs it on the table in force.
  * Commands: A C D I R (rules), N E X F Z P (chains), L S (listings,

@@ -247,20 +247,25 @@ static const struct {
 	{ BF_CTSTATE_UNTRACKED, "UNTRACKED" },
 };
 
-/* The matches iptables -L prints after the destination column. */
+#define PORT_STR_MAX 64
+
 /* A port as iptables -L prints it: the service name of proto unless
  * numeric (port_to_service() in libxt_tcp / libxt_multiport). */
 static const char *port_str(uint16_t port, uint8_t proto, bool names,
-			    char buf[8])
+			    char buf[PORT_STR_MAX])
 {
+	/* copied: getservbyport()'s result is overwritten by the next
+	 * call, and a range prints two names in one fprintf() */
 	if (names && (proto == 6 || proto == 17)) {
 		struct servent *se =
 			getservbyport(htons(port), proto == 6 ? "tcp" : "udp");
 
-		if (se)
-			return se->s_name;
+		if (se) {
+			snprintf(buf, PORT_STR_MAX, "%s", se->s_name);
+			return buf;
+		}
 	}
-	snprintf(buf, 8, "%u", port);
+	snprintf(buf, PORT_STR_MAX, "%u", port);
 	return buf;
 }
 
@@ -270,6 +275,7 @@ static const struct icmp_name {
 	uint8_t family, type, lo, hi;
 	const char *name;
 } icmp_names[] = {
+	{ BF_FAMILY_INET4, 0xff, 0, 0xff, "any" },
 	{ BF_FAMILY_INET4, 0, 0, 0xff, "echo-reply" },
 	{ BF_FAMILY_INET4, 3, 0, 0xff, "destination-unreachable" },
 	{ BF_FAMILY_INET4, 3, 0, 0, "network-unreachable" },
@@ -347,10 +353,27 @@ static const char *icmp_name(enum bf_family f, uint8_t type, uint8_t lo,
 	return NULL;
 }
 
+/* print_tcpf() of libxt_tcp: flag names, lowest bit first. */
+static void tcp_flags_str(FILE *out, uint8_t flags)
+{
+	static const char *const names[] = { "FIN", "SYN", "RST", "PSH",
+					     "ACK", "URG", "ECE", "CWR" };
+	bool first = true;
+
+	for (int b = 0; b < 8; b++) {
+		if (!(flags & (1u << b)))
+			continue;
+		fprintf(out, "%s%s", first ? "" : ",", names[b]);
+		first = false;
+	}
+	if (first)
+		fputs("NONE", out);
+}
+
 static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
 			 bool names)
 {
-	char p1[8], p2[8];
+	char p1[PORT_STR_MAX], p2[PORT_STR_MAX];
 	char pb[8];
 	int last_inst = -1;
 
@@ -359,6 +382,8 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
 		const char *neg = m->neg ? "!" : "";
 		int inst = m->origin.module << 16 | m->origin.instance;
 
+		if (bf_ipt_list_match(out, r, m, !names))
+			continue;
 		switch (m->type) {
 		case BF_MATCH_SPORT:
 		case BF_MATCH_DPORT:
@@ -367,8 +392,17 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
 				fprintf(out, "%s ", proto_name(proto, pb));
 			last_inst = inst;
 			if (m->type == BF_MATCH_TCPFLAGS) {
-				fprintf(out, "flags:%s0x%02X/0x%02X ", neg,
-					m->u.tcpflags.mask, m->u.tcpflags.cmp);
+				fprintf(out, "flags:%s", neg);
+				if (!names) {
+					fprintf(out, "0x%02X/0x%02X ",
+						m->u.tcpflags.mask,
+						m->u.tcpflags.cmp);
+					break;
+				}
+				tcp_flags_str(out, m->u.tcpflags.mask);
+				fputc('/', out);
+				tcp_flags_str(out, m->u.tcpflags.cmp);
+				fputc(' ', out);
 				break;
 			}
 			if (m->u.ports.lo == m->u.ports.hi)
@@ -394,12 +428,6 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
 						"icmp" :
 						"ipv6-icmp";
 
-			if (r->family == BF_FAMILY_INET4 &&
-			    m->u.icmp.type == 0xff && m->u.icmp.code_lo == 0 &&
-			    m->u.icmp.code_hi == 0xff) {
-				fprintf(out, "icmp %sany ", neg);
-				break;
-			}
 			if (names) {
 				const char *n = icmp_name(r->family,
 							  m->u.icmp.type,
@@ -411,7 +439,9 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
 					break;
 				}
 			}
-			fprintf(out, "%stype %s%u", p, neg, m->u.icmp.type);
+			/* " icmp" " !" "type 8": print_icmptype() */
+			fprintf(out, "%s%stype %u", p, m->neg ? " !" : "",
+				m->u.icmp.type);
 			if (m->u.icmp.code_lo == m->u.icmp.code_hi)
 				fprintf(out, " code %u", m->u.icmp.code_lo);
 			else if (m->u.icmp.code_lo != 0 ||
@@ -422,7 +452,8 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
 			break;
 		}
 		case BF_MATCH_MULTIPORT:
-			fprintf(out, "multiport %s%s ",
+			/* multiport_print(): "dports " then " !" */
+			fprintf(out, "multiport %s %s",
 				m->u.multiport.dir == BF_MULTIPORT_SRC ?
 					"sports" :
 				m->u.multiport.dir == BF_MULTIPORT_DST ?
@@ -533,6 +564,7 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
 			break;
 		}
 	}
+	bf_ipt_list_target(out, r, !names);
 }
 
 static size_t chain_refs(const struct bf_ruleset *rs, const struct bf_chain *c)

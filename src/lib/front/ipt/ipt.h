@@ -346,6 +346,10 @@ int ipt_check_chain_name(const char *file, int line, const char *name);
 
 /* ---- print.c ---- */
 void ipt_print_save_string(FILE *out, const char *s);
+/* libxt_limit's print_rate(): " N/unit" for a period in 1/scale s. */
+void ipt_print_limit_rate(FILE *out, uint64_t period, uint64_t scale);
+/* The --reject-with name of w (ipt_REJECT / ip6t_REJECT), or NULL. */
+const char *ipt_reject_name(enum bf_reject_with w);
 /* " [!] --opt lo[:hi]" of a port range match */
 void ipt_print_ports(FILE *out, const struct bf_match *m, const char *opt);
 /* "/lo[:hi]" of an icmp match's code range, nothing for every code */

@@ -326,7 +326,7 @@ static const struct {
 
 /* print_rate() of libxt_limit: the largest unit that still shows the
  * rate exactly enough. */
-static void print_limit_rate(FILE *out, uint64_t period, uint64_t scale)
+void ipt_print_limit_rate(FILE *out, uint64_t period, uint64_t scale)
 {
 	size_t i;
 
@@ -350,7 +350,7 @@ static void limit_print(FILE *out, const struct bf_rule *rule,
 			const struct bf_match *m)
 {
 	fputs(" --limit", out);
-	print_limit_rate(out, m->u.limit.avg, BF_LIMIT_SCALE);
+	ipt_print_limit_rate(out, m->u.limit.avg, BF_LIMIT_SCALE);
 	if (m->u.limit.burst != LIMIT_BURST_DEFAULT)
 		fprintf(out, " --limit-burst %u", m->u.limit.burst);
 }
@@ -677,7 +677,7 @@ static void hashlimit_print(FILE *out, const struct bf_rule *rule,
 		/* print_rate() returns the unit in ms. */
 		size_t i;
 
-		print_limit_rate(out, h->avg, HL_SCALE);
+		ipt_print_limit_rate(out, h->avg, HL_SCALE);
 		for (i = 1; i < ARRAY_SIZE(limit_units); i++) {
 			uint64_t mult =
 				limit_units[i].mult / BF_LIMIT_SCALE * HL_SCALE;
@@ -2943,23 +2943,25 @@ static int reject_final(struct ipt_rule_ctx *ctx, struct ipt_tgt_inst *inst)
 	return 0;
 }
 
-static void reject_print(FILE *out, const struct bf_rule *rule)
+const char *ipt_reject_name(enum bf_reject_with w)
 {
-	enum bf_reject_with w = rule->verdict.u.reject.with;
-
 	for (size_t i = 0; i < ARRAY_SIZE(reject4); i++) {
-		if (reject4[i].with == w && (rule->family == BF_FAMILY_INET4 ||
-					     w == BF_REJECT_TCP_RESET)) {
-			fprintf(out, " --reject-with %s", reject4[i].name);
-			return;
-		}
+		if (reject4[i].with == w)
+			return reject4[i].name;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(reject6); i++) {
-		if (reject6[i].with == w) {
-			fprintf(out, " --reject-with %s", reject6[i].name);
-			return;
-		}
+		if (reject6[i].with == w)
+			return reject6[i].name;
 	}
+	return NULL;
+}
+
+static void reject_print(FILE *out, const struct bf_rule *rule)
+{
+	const char *name = ipt_reject_name(rule->verdict.u.reject.with);
+
+	if (name)
+		fprintf(out, " --reject-with %s", name);
 }
 
 /* LOG: libxt_LOG.c */
