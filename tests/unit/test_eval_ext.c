@@ -363,6 +363,16 @@ static void test_statistic(void **state)
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		assert_int_equal(run(rs, &p, st, 1), want[i]);
 	bf_eval_state_free(&st);
+	bf_ruleset_free(&rs);
+	/* --every 3 --packet 0: the 1st, 4th, 7th... (the count starts at
+	 * every - packet, libxt_statistic's u.nth.count, not at packet) */
+	st = bf_eval_state_new();
+	assert_non_null(st);
+	m.u.statistic.packet = 0;
+	rs = one_rule(&m);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_int_equal(run(rs, &p, st, 1), i % 3 == 0);
+	bf_eval_state_free(&st);
 	/* random: chance, not modelled even with state */
 	st = bf_eval_state_new();
 	rs->chains[0].rules[0].matches[0].u.statistic.mode =

@@ -753,7 +753,9 @@ static void emit_limit(struct cg *c, const struct bf_match *m, bf_label fail)
 
 /* statistic_mt() (net/netfilter/xt_statistic.c). random: matches when
  * (random & 0x7fffffff) < probability; nth: a shared counter starting at
- * `packet` (statistic_mt_check()), advanced with compare-and-swap,
+ * every - packet (libxt_statistic's final check stores that as
+ * u.nth.count, which statistic_mt_check() loads: `--packet P` is the
+ * packet of index P counting from 0), advanced with compare-and-swap,
  * matches when it wraps to 0 (the retry loop unrolled; losing every race
  * counts as no match). Either xor invert. */
 static void emit_statistic(struct cg *c, const struct bf_match *m,
@@ -778,7 +780,8 @@ static void emit_statistic(struct cg *c, const struct bf_match *m,
 		bf_emit_state_addr(&c->e, BF_R6, slot * 16);
 		bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R6, 4));
 		bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, 0, inited);
-		bf_emit(&c->e, I_ST(BPF_W, BF_R6, 0, (int32_t)st->packet));
+		bf_emit(&c->e, I_ST(BPF_W, BF_R6, 0,
+				    (int32_t)(st->every - st->packet)));
 		bf_emit(&c->e, I_ST(BPF_W, BF_R6, 4, 1));
 		bf_label_bind(&c->e, inited);
 	}

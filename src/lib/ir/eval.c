@@ -281,7 +281,8 @@ static enum mres match_nft_limit(struct ev *e, const struct bf_match *m)
 }
 
 /* statistic_mt() in nth mode, as cgen.c's emit_statistic() keeps it: a
- * count per match and program starting at `packet`; the packet that finds
+ * count per match and program starting at every - packet (libxt_statistic's
+ * u.nth.count: `--packet P` is the packet of index P); the packet that finds
  * it at `every` (N - 1) resets it and matches, the others increment it.
  * The random mode depends on chance: not modelled. */
 static enum mres match_statistic(struct ev *e, const struct bf_match *m)
@@ -298,7 +299,7 @@ static enum mres match_statistic(struct ev *e, const struct bf_match *m)
 		return M_ERROR;
 	}
 	if (!b->init) {
-		b->tokens = st->packet;
+		b->tokens = st->every - st->packet; /* u.nth.count */
 		b->init = true;
 	}
 	wrapped = (uint32_t)b->tokens == st->every;
