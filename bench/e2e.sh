@@ -25,10 +25,21 @@
 # `ct state` expression: how bpfilter itself turns conntrack on, see
 # src/lib/load/ct.c; no packet crosses that chain), so the baseline pays
 # it too and the delta is the filter's cost. BENCH_E2E_CT=0: not so.
-# Every (shape, policy, K) is measured in rounds; in each round every tool
-# runs once, in a fresh pair of namespaces (A B C ... A B C ...), and the
-# median over rounds is reported, with delta = minus the same tool's median
-# at K = 0 in the same run.
+# Deltas are paired (bench/pkt_cost -B): the sender namespace has two veth
+# pairs, one to a receiver with the tool's K rules, one to a receiver with
+# the same tool's empty ruleset (same policy, conntrack as above), and
+# sends batches of 64 frames to each in turn (ABBA), each batch timed on
+# its own; delta = the median of the per-pair differences. Both sides are
+# measured in the same milliseconds, so what moves the receive path's cost
+# between rounds here (0.4 us and more: load, the host, caches) hits both:
+# the unpaired difference of two medians measured minutes apart gave +300
+# to +1,600 ns for the same nft set; paired, +690 to +930. At K = 0 both
+# receivers are empty: an A/A check of the method (about +-20 ns). The
+# sender is pinned to one CPU (BENCH_E2E_CPU, default the last one; empty:
+# not pinned). Every (shape, policy, K) is measured in rounds; in each
+# round every tool runs once, in fresh namespaces (A B C ... A B C ...);
+# reported: the median over rounds of the cost and of the delta, and the
+# smallest and largest per-run delta (the spread).
 #
 # Shapes (K rules; bench/cls_cost.c builds a and b the same way as IR):
 #   b  enterprise servers (corpus polito_enterprise_1000, scaled): 2.5 %
@@ -47,7 +58,11 @@
 # nft set forms (same verdict for every packet, order kept): every run of
 # consecutive client rules becomes "ct state new ip saddr @cN accept", of
 # server rules "ip daddr . udp dport @sN accept", of shape-a rules "ip
-# saddr @aN drop"; general rules stay linear in place.
+# saddr @aN drop"; general rules stay linear in place. At netdev ingress
+# every nft chain (K = 0 too) starts with "meta protocol != ip accept": an
+# IPv4 ruleset at tc / XDP passes other protocols, as bpfilter's does.
+# (Checked once with counters: every probe crosses the whole nft chain; a
+# probe from a client address is accepted by the set rule.)
 #
 # Tools: bpfilter-nf, iptables-legacy, iptables-nft, nft-lin-nf, nft-set-nf
 # (INPUT; bpfilter-nf1: bpfilter with one program per hook, no segment
@@ -60,13 +75,15 @@
 # natively does not do; its program cost is measured by bench/cls.sh).
 #
 # Writes $OUT/e2e.csv: shape,policy,tool,hook,rules,ns_per_pkt,delta_ns,
-# rounds, and e2e.png; prints tables.
+# rounds,base_ns,delta_min,delta_max (base_ns: the empty receiver's cost in
+# the same runs), and e2e.png; prints tables.
 # Environment: BUILD, BPFILTER, BENCH_OUT (default bench/results),
 # BENCH_E2E_SHAPES (default "b g"), BENCH_E2E_POLICIES (default "drop
-# accept"), BENCH_E2E_RULES (default "0 1000 10000"; must start with 0),
-# BENCH_E2E_ROUNDS (default 3), BENCH_E2E_PACKETS (packets per run at
-# K <= 100, fewer for larger K; default 50000), BENCH_E2E_RUNS (runs per
-# measurement, median; default 5), BENCH_E2E_TOOLS (default: all above
+# accept"), BENCH_E2E_RULES (default "0 1000 10000"; 0 is the A/A check),
+# BENCH_E2E_ROUNDS (default 3), BENCH_E2E_PACKETS (packets per run and
+# side; for tools other than bpfilter and nft sets fewer for larger K;
+# default 20000), BENCH_E2E_RUNS (runs per measurement, median; default
+# 5), BENCH_E2E_CPU (sender CPU, above), BENCH_E2E_TOOLS (default: all above
 # that are installed), BENCH_E2E_MAX_SECONDS (default 3600: no new round
 # after it), BENCH_E2E_CT (default 1: conntrack on for shape b, above).
 set -euo pipefail
@@ -81,9 +98,11 @@ SHAPES=${BENCH_E2E_SHAPES:-b g}
 POLICIES=${BENCH_E2E_POLICIES:-drop accept}
 RULES=${BENCH_E2E_RULES:-0 1000 10000}
 ROUNDS=${BENCH_E2E_ROUNDS:-3}
-PACKETS=${BENCH_E2E_PACKETS:-50000}
+PACKETS=${BENCH_E2E_PACKETS:-20000}
 RUNS=${BENCH_E2E_RUNS:-5}
 CT=${BENCH_E2E_CT:-1}
+# the sender (and the receive path it runs) on one CPU: the last one
+CPU=${BENCH_E2E_CPU-$(($(nproc) - 1))}
 command -v nft >/dev/null || CT=0
 mkdir -p "$OUT"
 
@@ -94,7 +113,6 @@ fi
 for f in "$PKT_COST" "$BPFILTER"; do
 	[[ -x "$f" ]] || { echo "bench/e2e.sh: $f not built (make bench-bins)" >&2; exit 1; }
 done
-[[ ${RULES%% *} == 0 ]] || { echo "bench/e2e.sh: BENCH_E2E_RULES must start with 0" >&2; exit 1; }
 
 if [[ -n ${BENCH_E2E_TOOLS:-} ]]; then
 	read -r -a tools <<<"$BENCH_E2E_TOOLS"
@@ -109,19 +127,24 @@ else
 fi
 
 TMP=$(mktemp -d /tmp/bf-e2e.XXXXXX)
-PS="" PR="" HOOK=""
+PS="" PR="" P0="" HOOK=""
+# flush bpfilter in receiver namespace NS (device DEV), delete NS
+drop_rx() {
+	local ns=$1 dev=$2
+	[[ -n "$ns" ]] || return 0
+	case $HOOK in
+	tc | xdp)
+		timeout 60 ip netns exec "$ns" "$BPFILTER" flush --hook "$HOOK" --iface "$dev" \
+			>/dev/null 2>&1 || true ;;
+	esac
+	timeout 60 ip netns exec "$ns" "$BPFILTER" flush >/dev/null 2>&1 || true
+	ip netns del "$ns" 2>/dev/null || true
+}
 teardown() {
-	if [[ -n "$PR" ]]; then
-		case $HOOK in
-		tc | xdp)
-			timeout 60 ip netns exec "$PR" "$BPFILTER" flush --hook "$HOOK" --iface "ver$$" \
-				>/dev/null 2>&1 || true ;;
-		esac
-		timeout 60 ip netns exec "$PR" "$BPFILTER" flush >/dev/null 2>&1 || true
-		ip netns del "$PR" 2>/dev/null || true
-	fi
+	drop_rx "$PR" "ver$$"
+	drop_rx "$P0" "vez$$"
 	[[ -n "$PS" ]] && ip netns del "$PS" 2>/dev/null || true
-	PS="" PR="" HOOK=""
+	PS="" PR="" P0="" HOOK=""
 }
 trap 'teardown; rm -rf "$TMP"' EXIT INT TERM
 
@@ -136,51 +159,69 @@ hook_of() { # TOOL -> nf | tc | xdp
 # shellcheck source=bench/gen.sh
 . "$ROOT/bench/gen.sh"
 
-# one TOOL SHAPE POLICY K RESULTS: append "TOOL ns" (or "TOOL nan")
-one() {
-	local tool=$1 shape=$2 pol=$3 k=$4 res=$5 mac n rc=0 v=nan fmt hook
+# rx NS SENDER_DEV RECEIVER_DEV: a receiver namespace NS joined to $PS
+rx() {
+	ip netns add "$1"
+	ip link add "$2" netns "$PS" type veth peer name "$3" netns "$1"
+	ip -n "$PS" link set "$2" up
+	ip -n "$1" link set "$3" up
+	ip -n "$1" addr add 192.0.2.2/24 dev "$3"
+	ip netns exec "$1" sysctl -qw net.ipv4.conf.all.rp_filter=0 "net.ipv4.conf.$3.rp_filter=0"
+}
+
+# load TOOL SHAPE POLICY K NS DEV: TOOL's ruleset of K rules into NS
+load() {
+	local tool=$1 shape=$2 pol=$3 k=$4 ns=$5 dev=$6 fmt hook rules=$TMP/rules-$5
 	hook=$(hook_of "$tool")
-	PS=bfes$$
-	PR=bfer$$
-	HOOK=$hook
-	ip netns add "$PS"
-	ip netns add "$PR"
-	ip link add ves$$ netns "$PS" type veth peer name ver$$ netns "$PR"
-	ip -n "$PS" link set ves$$ up
-	ip -n "$PR" link set ver$$ up
-	ip -n "$PR" addr add 192.0.2.2/24 dev ver$$
-	ip netns exec "$PR" sysctl -qw net.ipv4.conf.all.rp_filter=0 "net.ipv4.conf.ver$$.rp_filter=0"
-	mac=$(ip netns exec "$PR" cat /sys/class/net/ver$$/address)
 	case $tool in
 	nft-lin-*) fmt="lin" ;;
 	nft-set-*) fmt="set" ;;
 	*) fmt="ipt" ;;
 	esac
-	gen "$shape" "$k" "$fmt" "$hook" "$pol" "ver$$" >"$TMP/rules"
+	gen "$shape" "$k" "$fmt" "$hook" "$pol" "$dev" >"$rules"
 	if [[ $shape == b && $CT == 1 ]]; then
 		# conntrack on for every tool and every K (see the header)
 		printf 'table ip bfbench_ct {\n\tchain keep {\n\t\tct state established\n\t}\n}\n' |
-			ip netns exec "$PR" nft -f - >"$TMP/out" 2>&1 || rc=$?
+			ip netns exec "$ns" nft -f - || return
 	fi
-	((rc == 0)) && case $tool in
-	bpfilter-nf) timeout 600 ip netns exec "$PR" "$BPFILTER" apply "$TMP/rules" >"$TMP/out" 2>&1 || rc=$? ;;
+	case $tool in
+	bpfilter-nf) timeout 600 ip netns exec "$ns" "$BPFILTER" apply "$rules" ;;
 	bpfilter-nf1)
-		timeout 600 ip netns exec "$PR" env BPFILTER_SEG_MIN=10000000 "$BPFILTER" apply "$TMP/rules" \
-			>"$TMP/out" 2>&1 || rc=$? ;;
+		timeout 600 ip netns exec "$ns" env BPFILTER_SEG_MIN=10000000 "$BPFILTER" apply "$rules" ;;
 	bpfilter-tc | bpfilter-xdp)
-		timeout 600 ip netns exec "$PR" "$BPFILTER" apply --hook "$hook" --iface "ver$$" "$TMP/rules" \
-			>"$TMP/out" 2>&1 || rc=$? ;;
-	iptables-legacy) timeout 600 ip netns exec "$PR" iptables-legacy-restore "$TMP/rules" >"$TMP/out" 2>&1 || rc=$? ;;
-	iptables-nft) timeout 600 ip netns exec "$PR" iptables-nft-restore "$TMP/rules" >"$TMP/out" 2>&1 || rc=$? ;;
-	nft-*) timeout 600 ip netns exec "$PR" nft -f "$TMP/rules" >"$TMP/out" 2>&1 || rc=$? ;;
-	*) echo "bench/e2e.sh: unknown tool $tool" >&2; rc=2 ;;
+		timeout 600 ip netns exec "$ns" "$BPFILTER" apply --hook "$hook" --iface "$dev" "$rules" ;;
+	iptables-legacy) timeout 600 ip netns exec "$ns" iptables-legacy-restore "$rules" ;;
+	iptables-nft) timeout 600 ip netns exec "$ns" iptables-nft-restore "$rules" ;;
+	nft-*) timeout 600 ip netns exec "$ns" nft -f "$rules" ;;
+	*) echo "bench/e2e.sh: unknown tool $tool"; return 2 ;;
 	esac
+}
+
+# one TOOL SHAPE POLICY K RESULTS: append "TOOL COST BASE DELTA DMIN DMAX"
+# (or nan): the sender alternates batches between a receiver with the K
+# rules and one with the same tool's empty ruleset (pkt_cost -B)
+one() {
+	local tool=$1 shape=$2 pol=$3 k=$4 res=$5 mac mac0 n rc=0 v="nan nan nan nan nan"
+	PS=bfes$$
+	PR=bfer$$
+	P0=bfez$$
+	HOOK=$(hook_of "$tool")
+	ip netns add "$PS"
+	rx "$PR" "ves$$" "ver$$"
+	rx "$P0" "vesz$$" "vez$$"
+	mac=$(ip netns exec "$PR" cat /sys/class/net/ver$$/address)
+	mac0=$(ip netns exec "$P0" cat /sys/class/net/vez$$/address)
+	load "$tool" "$shape" "$pol" "$k" "$PR" "ver$$" >"$TMP/out" 2>&1 || rc=$?
+	((rc == 0)) && { load "$tool" "$shape" "$pol" 0 "$P0" "vez$$" >"$TMP/out" 2>&1 || rc=$?; }
 	if ((rc == 0)); then
 		# fewer packets for slow, large rulesets: bounded run time
-		n=$((PACKETS / (1 + k / 100)))
+		# (bpfilter and nft sets stay about flat in K)
+		n=$PACKETS
+		[[ $tool == bpfilter-* || $tool == nft-set-* ]] || n=$((PACKETS / (1 + k / 100)))
 		((n < 2000)) && n=2000
 		v=$(timeout 300 ip netns exec "$PS" "$PKT_COST" ves$$ "$mac" 192.0.2.1 192.0.2.2 \
-			-n "$n" -r "$RUNS" 2>"$TMP/out") || { rc=$?; v=nan; }
+			-n "$n" -r "$RUNS" -B vesz$$ "$mac0" ${CPU:+-c "$CPU"} 2>"$TMP/out") ||
+			{ rc=$?; v="nan nan nan nan nan"; }
 	fi
 	((rc == 0)) || { echo "bench/e2e.sh: $tool, shape $shape, policy $pol, $k rules failed:" >&2; tail -3 "$TMP/out" >&2; }
 	echo "$tool $v" >>"$res"
@@ -190,11 +231,10 @@ one() {
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "nan" }'; }
 
 csv=$OUT/e2e.csv
-echo "shape,policy,tool,hook,rules,ns_per_pkt,delta_ns,rounds" >"$csv"
+echo "shape,policy,tool,hook,rules,ns_per_pkt,delta_ns,rounds,base_ns,delta_min,delta_max" >"$csv"
 deadline=$((SECONDS + ${BENCH_E2E_MAX_SECONDS:-3600}))
 for shape in $SHAPES; do
 	for pol in $POLICIES; do
-		declare -A base=()
 		for k in $RULES; do
 			res=$TMP/res-$shape-$pol-$k
 			: >"$res"
@@ -211,34 +251,38 @@ for shape in $SHAPES; do
 			for tool in "${tools[@]}"; do
 				[[ $shape == g && $tool == nft-set-* ]] && continue
 				m=$(awk -v t="$tool" '$1 == t && $2 != "nan" { print $2 }' "$res" | median)
-				[[ $k == 0 ]] && base[$tool]=$m
-				d=$(awk -v m="$m" -v b="${base[$tool]:-nan}" 'BEGIN { if (m == "nan" || b == "nan") print "nan"; else printf "%.1f\n", m - b }')
-				echo "$shape,$pol,$tool,$(hook_of "$tool"),$k,$m,$d,$done_rounds" >>"$csv"
+				b=$(awk -v t="$tool" '$1 == t && $3 != "nan" { print $3 }' "$res" | median)
+				d=$(awk -v t="$tool" '$1 == t && $4 != "nan" { print $4 }' "$res" | median)
+				lo=$(awk -v t="$tool" '$1 == t && $5 != "nan" { print $5 }' "$res" | sort -g | head -1)
+				hi=$(awk -v t="$tool" '$1 == t && $6 != "nan" { print $6 }' "$res" | sort -g | tail -1)
+				echo "$shape,$pol,$tool,$(hook_of "$tool"),$k,$m,$d,$done_rounds,$b,${lo:-nan},${hi:-nan}" >>"$csv"
 			done
 		done
-		unset base
 	done
 done
 
 echo "== side by side, real traffic (ns/packet of the receive path; median of $ROUNDS interleaved rounds x $RUNS runs)"
-echo "   probe matches none of the K rules; (delta) = minus the same tool's K = 0 median"
+echo "   probe matches none of the K rules; (delta) = paired difference to the same tool's empty ruleset"
+echo "   [min..max of the per-run deltas]; at K = 0 the delta is an A/A check of the method (empty vs empty)"
 awk -F, 'NR == 1 { next }
-	{ v[$1, $2, $3, $5] = $6; d[$1, $2, $3, $5] = $7
+	{ v[$1, $2, $3, $5] = $6; d[$1, $2, $3, $5] = $7; lo[$1, $2, $3, $5] = $10; hi[$1, $2, $3, $5] = $11
 	  if (!(($1, $2) in sp)) { sp[$1, $2] = 1; spl[ns++] = $1 "," $2 }
 	  if (!($3 in ts)) { ts[$3] = 1; tl[nt++] = $3 }
 	  if (!($5 in rs)) { rs[$5] = 1; rl[nr++] = $5 } }
+	function n(x) { return x == "" || x == "nan" ? "-" : sprintf("%.0f", x) }
 	END {
 		for (s = 0; s < ns; s++) {
 			split(spl[s], q, ","); S = q[1]; P = q[2]
 			printf "\n   shape %s, policy %s\n%16s |", S, P, "tool"
-			for (i = 0; i < nr; i++) printf " %21s", rl[i]
+			for (i = 0; i < nr; i++) printf " %33s", rl[i]
 			printf "\n"
 			for (t = 0; t < nt; t++) { T = tl[t]
 				if (!((S, P, T, rl[0]) in v)) continue
 				printf "%16s |", T
 				for (i = 0; i < nr; i++) { K = rl[i]; x = v[S, P, T, K]
-					if (i == 0 || x == "nan" || x == "") printf " %21s", x == "" ? "-" : x
-					else printf " %9s (%+9s)", x, d[S, P, T, K] }
+					if (x == "nan" || x == "") printf " %33s", "-"
+					else printf " %7s (%+7s [%s..%s])", n(x), n(d[S, P, T, K]),
+						n(lo[S, P, T, K]), n(hi[S, P, T, K]) }
 				printf "\n" }
 		}
 	}' "$csv"

@@ -95,8 +95,12 @@ gen() {
 		flush()
 		if (hook == "nf")
 			printf "table ip bfbench {\n\tchain input {\n\t\ttype filter hook input priority 0; policy %s;\n", tolower(P)
-		else
+		else {
+			# an IPv4 ruleset at tc / XDP passes what is not IPv4
+			# (bpfilter does; ip-family tables see only IPv4)
 			printf "table netdev bfbench {\n\tchain ingress {\n\t\ttype filter hook ingress device \"%s\" priority 0; policy %s;\n", ifn, tolower(P)
+			printf "\t\tmeta protocol != ip accept\n"
+		}
 		for (i = 0; i < nb; i++)
 			print body[i]
 		printf "\t}\n}\n"

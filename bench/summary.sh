@@ -42,8 +42,9 @@ awk -v dir="$OUT" -v csv="$csv" '
 				P[a[1], a[2], a[3], a[4], a[5]] = a[6]
 			} else if (kind == "base") { # attach,rules,case,ns
 				B[a[1], a[3]] = a[4]
-			} else if (kind == "e2e") { # shape,policy,tool,hook,rules,ns,delta
+			} else if (kind == "e2e") { # shape,policy,tool,hook,rules,ns,delta,rounds,base,dmin,dmax
 				E[a[1], a[2], a[3], a[5]] = a[6]; D[a[1], a[2], a[3], a[5]] = a[7]
+				if (n >= 11) { DL[a[1], a[2], a[3], a[5]] = a[10]; DH[a[1], a[2], a[3], a[5]] = a[11] }
 			} else if (kind == "edit") { # shape,rules,kind,path,n,median_ms,p90_ms,...
 				ED[a[1], a[2], a[3], a[4]] = a[6]; EP[a[1], a[2], a[3], a[4]] = a[7]
 			} else { # shape,tool,hook,rules,seconds,memlock_kb,progs,maps,cpu
@@ -54,6 +55,21 @@ awk -v dir="$OUT" -v csv="$csv" '
 	}
 	function ok(x) { return x != "" && x != "nan" }
 	function fmt(x) { return ok(x) ? sprintf("%.0f", x) : "-" }
+	# a delta with its spread (min..max of the per-run paired deltas)
+	function dsp(s, p, t, k,   x) {
+		x = "+" fmt(D[s, p, t, k])
+		if (ok(DL[s, p, t, k]) && ok(DH[s, p, t, k]))
+			x = x sprintf(" [%s..%s]", fmt(DL[s, p, t, k]), fmt(DH[s, p, t, k]))
+		return x
+	}
+	# the same tool measured at all (K = 0 no longer required: deltas are paired)
+	function has(s, p, t) { return ((s, p, t, 0) in E) || ((s, p, t, 1000) in E) }
+	# the ratio from the ends of the spreads: smallest a over largest b
+	function worst(s, p, ta, tb, k,   a, b) {
+		a = DL[s, p, ta, k]; b = DH[s, p, tb, k]
+		if (!ok(a) || !ok(b)) return ""
+		return sprintf("; worst run %s%.1fx", b < 50 ? ">=" : "", a / (b < 50 ? 50 : b))
+	}
 	# one row: name, measured text, value, target text, target, higher is better
 	function row(name, meas, v, lb, ttext, t, higher,   st, vt) {
 		if (!ok(v)) { st = FAILV ? "FAIL" : "n/a"; vt = "-" }
@@ -95,7 +111,8 @@ awk -v dir="$OUT" -v csv="$csv" '
 		a = D[s, pol, other, k]; b = D[s, pol, "bpfilter-nf", k]
 		v = ratio(a, b, 50)
 		row(sprintf("INPUT %s %s %d: %s / bpfilter", s, pol, k, other),
-		    sprintf("+%s / +%s ns", fmt(a), fmt(b)), v, LB, sprintf(">= %dx", t), t, 1)
+		    sprintf("%s / %s ns%s", dsp(s, pol, other, k), dsp(s, pol, "bpfilter-nf", k),
+			    worst(s, pol, other, "bpfilter-nf", k)), v, LB, sprintf(">= %dx", t), t, 1)
 	}
 	BEGIN {
 		load("cls_cost.csv", "cls"); load("prog_base.csv", "base")
@@ -114,7 +131,7 @@ awk -v dir="$OUT" -v csv="$csv" '
 		# 2. end to end at INPUT against iptables-nft and linear nftables
 		for (si = 1; si <= 2; si++) { s = si == 1 ? "b" : "g"
 			for (pi = 1; pi <= 2; pi++) { pol = pi == 1 ? "drop" : "accept"
-				if (!((s, pol, "bpfilter-nf", 0) in E)) continue
+				if (!has(s, pol, "bpfilter-nf")) continue
 				e2e(s, pol, "iptables-nft", 1000, 10); e2e(s, pol, "nft-lin-nf", 1000, 10)
 				e2e(s, pol, "iptables-nft", 10000, 100); e2e(s, pol, "nft-lin-nf", 10000, 100)
 				# bpfilter with one program (no segments), for information
@@ -122,29 +139,35 @@ awk -v dir="$OUT" -v csv="$csv" '
 					if (!((s, pol, "bpfilter-nf1", k) in D)) continue
 					a = D[s, pol, "iptables-nft", k]; b = D[s, pol, "bpfilter-nf1", k]
 					row(sprintf("  (info) same %d, bpfilter one program, no segments", k),
-					    sprintf("+%s / +%s ns", fmt(a), fmt(b)), ratio(a, b, 50), LB,
+					    sprintf("%s / %s ns", dsp(s, pol, "iptables-nft", k), dsp(s, pol, "bpfilter-nf1", k)),
+					    ratio(a, b, 50), LB,
 					    sprintf(">= %dx", ki == 1 ? 10 : 100), ki == 1 ? 10 : 100, 1) } } }
 		# 3. against nftables with sets: tc (real traffic)
 		xpol = ("b", "drop", "nft-set-tc", 1000) in D ? "drop" : "accept"
 		for (pi = 1; pi <= 2; pi++) { pol = pi == 1 ? "drop" : "accept"
-			if (!(("b", pol, "bpfilter-tc", 0) in E)) continue
+			if (!has("b", pol, "bpfilter-tc")) continue
 			a = D["b", pol, "nft-set-tc", 1000]; b = D["b", pol, "bpfilter-tc", 1000]
 			row(sprintf("tc b %s 1000: nft set / bpfilter (traffic)", pol),
-			    sprintf("+%s / +%s ns", fmt(a), fmt(b)), ratio(a, b, 50), LB, ">= 1.5x", 1.5, 1) }
+			    sprintf("%s / %s ns%s", dsp("b", pol, "nft-set-tc", 1000), dsp("b", pol, "bpfilter-tc", 1000),
+				    worst("b", pol, "nft-set-tc", "bpfilter-tc", 1000)), ratio(a, b, 50), LB, ">= 1.5x", 1.5, 1) }
 		# ... and XDP: bpfilter XDP program cost against nft set at netdev ingress
 		pol = xpol
 		a = D["b", pol, "nft-set-tc", 1000]
 		x = P["b", "xdp", "fold", 1000, "none"]; xe = B["xdp-empty", "none"]; x0 = B["xdp", "none"]
-		row("XDP b 1000: nft set netdev / bpfilter XDP prog", sprintf("+%s / %s-%s ns", fmt(a), fmt(x), fmt(xe)),
+		al = DL["b", pol, "nft-set-tc", 1000]
+		row("XDP b 1000: nft set netdev / bpfilter XDP prog",
+		    sprintf("%s / %s-%s ns%s", dsp("b", pol, "nft-set-tc", 1000), fmt(x), fmt(xe),
+			    ok(al) && ok(x) && ok(xe) && x - xe > 0 ? sprintf("; worst run %.1fx", al / (x - xe)) : ""),
 		    ratio(a, ok(x) && ok(xe) ? x - xe : "nan", 5), LB, ">= 5x", 5, 1)
-		row("  (info) same, minus bpfilter 0-rule program", sprintf("+%s / %s-%s ns", fmt(a), fmt(x), fmt(x0)),
+		row("  (info) same, minus bpfilter 0-rule program", sprintf("%s / %s-%s ns", dsp("b", pol, "nft-set-tc", 1000), fmt(x), fmt(x0)),
 		    ratio(a, ok(x) && ok(x0) ? x - x0 : "nan", 5), LB, ">= 5x", 5, 1)
 		t = P["b", "tc", "fold", 1000, "none"]; te = B["tc-empty", "none"]
-		row("  (info) tc b 1000: nft set / bpfilter tc prog", sprintf("+%s / %s-%s ns", fmt(a), fmt(t), fmt(te)),
+		row("  (info) tc b 1000: nft set / bpfilter tc prog", sprintf("%s / %s-%s ns", dsp("b", pol, "nft-set-tc", 1000), fmt(t), fmt(te)),
 		    ratio(a, ok(t) && ok(te) ? t - te : "nan", 5), LB, ">= 1.5x", 1.5, 1)
-		b = D["b", "drop", "bpfilter-xdp", 1000]
-		row("  (info) XDP b drop 1000, veth: nft set / bpf XDP", sprintf("+%s / +%s ns", fmt(a), fmt(b)),
-		    ratio(a, b, 50), LB, ">= 5x", 5, 1)
+		a = D["b", "drop", "nft-set-tc", 1000]; b = D["b", "drop", "bpfilter-xdp", 1000]
+		row("  (info) XDP b drop 1000, veth: nft set / bpf XDP", sprintf("%s / %s ns%s",
+		    dsp("b", "drop", "nft-set-tc", 1000), dsp("b", "drop", "bpfilter-xdp", 1000),
+		    worst("b", "drop", "nft-set-tc", "bpfilter-xdp", 1000)), ratio(a, b, 50), LB, ">= 5x", 5, 1)
 		a = E["b", "drop", "nft-set-tc", 1000]; b = E["b", "drop", "bpfilter-xdp", 1000]
 		c = E["b", "drop", "nft-set-nf", 1000]
 		row("  (info) dropped flood 1000, ns/pkt: nft netdev / XDP", sprintf("%s / %s ns", fmt(a), fmt(b)),
