@@ -242,6 +242,10 @@ const struct ipt_module *ipt_module_find(const char *name);
 const struct ipt_module *ipt_module_by_id(enum ipt_mod_id id);
 /* Known iptables match names we do not support (for messages). */
 bool ipt_is_known_target(const char *name);
+/* unsupported.c: why a match module (target: false) or a target that the
+ * front end does not take is refused, and what to do instead; NULL when
+ * there is nothing to add to "is not supported". */
+const char *ipt_unsupported_why(const char *name, bool target);
 
 /* ---- modules_ext.c ---- */
 

@@ -144,7 +144,10 @@ static int resolve_target(struct parser *p, struct ipt_rule_ctx *ctx)
 		return 0;
 	}
 	if (ipt_is_known_target(t)) {
-		ipt_err(ctx, "target '%s' is not supported", t);
+		const char *why = ipt_unsupported_why(t, true);
+
+		ipt_err(ctx, "target '%s' is not supported%s%s", t,
+			why ? ": " : "", why ? why : "");
 		return -EOPNOTSUPP;
 	}
 	c = bf_ruleset_chain(p->rs, ctx->family, t);

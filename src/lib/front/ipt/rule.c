@@ -253,7 +253,10 @@ static int command_match(struct ipt_rule_ctx *ctx, const char *name,
 	}
 	mod = ipt_module_find(name);
 	if (!mod) {
-		ipt_err(ctx, "match '%s' is not supported", name);
+		const char *why = ipt_unsupported_why(name, false);
+
+		ipt_err(ctx, "match '%s' is not supported%s%s", name,
+			why ? ": " : "", why ? why : "");
 		return -EOPNOTSUPP;
 	}
 	return load_module(ctx, mod);
@@ -285,10 +288,14 @@ static int load_proto(struct ipt_rule_ctx *ctx, const char *optname)
 		for (size_t i = 0; i < ARRAY_SIZE(proto_modules_unsupported);
 		     i++) {
 			if (strcmp(name, proto_modules_unsupported[i]) == 0) {
+				const char *why =
+					ipt_unsupported_why(name, false);
+
 				ipt_err(ctx,
 					"match '%s' is not supported (option "
-					"\"%s\")",
-					name, optname);
+					"\"%s\")%s%s",
+					name, optname, why ? ": " : "",
+					why ? why : "");
 				return -EOPNOTSUPP;
 			}
 		}
@@ -534,7 +541,10 @@ static int core_option(struct ipt_rule_ctx *ctx, char c, const char *arg,
 		 * that it is out of scope, before its options confuse. */
 		else if (ipt_is_known_target(arg) && strcmp(arg, "ACCEPT") &&
 			 strcmp(arg, "DROP") && strcmp(arg, "RETURN")) {
-			ipt_err(ctx, "target '%s' is not supported", arg);
+			const char *why = ipt_unsupported_why(arg, true);
+
+			ipt_err(ctx, "target '%s' is not supported%s%s", arg,
+				why ? ": " : "", why ? why : "");
 			return -EOPNOTSUPP;
 		}
 		ctx->target = arg;
@@ -787,12 +797,16 @@ int ipt_parse_args(struct ipt_rule_ctx *ctx, int argc, char **argv)
 	/* Generic checks of do_parse(): the interface a hook cannot see. */
 	if (strcmp(ctx->chain, "INPUT") == 0 &&
 	    (ctx->options & OPT_VIANAMEOUT)) {
-		ipt_err(ctx, "Can't use -o with INPUT");
+		/* iptables' text ends with "\n": an empty line follows
+		 * (not in a file's error, "FILE:LINE: ...") */
+		ipt_err(ctx, "Can't use -o with INPUT%s",
+			ctx->line ? "" : "\n");
 		return -EINVAL;
 	}
 	if (strcmp(ctx->chain, "OUTPUT") == 0 &&
 	    (ctx->options & OPT_VIANAMEIN)) {
-		ipt_err(ctx, "Can't use -i with OUTPUT");
+		ipt_err(ctx, "Can't use -i with OUTPUT%s",
+			ctx->line ? "" : "\n");
 		return -EINVAL;
 	}
 	return 0;
