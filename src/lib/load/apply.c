@@ -946,6 +946,8 @@ done:
 				t->slot.name);
 	}
 	t_snap = now_ms() - t_snap;
+	/* a daemon's kept ruleset made ready for the next change now */
+	bf_resident_written(rs, &st, t->state_fd, t->slot.name);
 	t_load = now_ms() - t_load;
 	bf_info("%s: generation %llu in force (parse %.0f ms, check+compile "
 		"%.0f ms, load %.0f ms, attach+switch %.0f ms, %u counters)",
@@ -1376,7 +1378,11 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 		bf_slot_init(&t.slot, t.nsdir, (enum bf_attach_kind)o->kind,
 			     o->ifname);
 		bf_path(path, sizeof(path), "%s/state", t.slot.dir);
-		r = bf_state_read(path, &ost);
+		/* a daemon's text of the state it wrote, if that is the
+		 * state in force (load/resident.h) */
+		r = bf_resident_read(t.slot.dir, path, &ost);
+		if (r > 0)
+			r = bf_state_read(path, &ost);
 		if (r && r != -ENOENT)
 			goto out;
 		have_old = r == 0;

@@ -36,6 +36,16 @@ static struct {
 	char dir[PATH_MAX];
 	uint32_t state_id;
 	uint64_t generation;
+	/* rs is already in the form take() gives (normalized against that
+	 * state's text), and the text is kept with it (text.hdr.magic[0]
+	 * set): see bf_resident_written() */
+	bool normalized;
+	struct bf_state text;
+	/* bf_resident_written()'s ruleset, state map id and state, until
+	 * bf_edit() ends */
+	const struct bf_ruleset *written;
+	uint32_t written_id;
+	struct bf_state wtext;
 	/* the state the last take() saw */
 	bool seen;
 	char seen_dir[PATH_MAX];
@@ -58,11 +68,20 @@ void bf_resident_in_force(void)
 		in_force_cb(in_force_data);
 }
 
+static void written_release(void)
+{
+	res.written = NULL;
+	bf_state_release(&res.wtext);
+	memset(&res.wtext, 0, sizeof(res.wtext));
+}
+
 void bf_resident_enable(bool on)
 {
 	res.on = on;
-	if (!on)
+	if (!on) {
 		bf_resident_drop();
+		written_release();
+	}
 }
 
 bool bf_resident_enabled(void)
@@ -74,6 +93,9 @@ void bf_resident_drop(void)
 {
 	bf_ruleset_free(&res.rs);
 	res.dir[0] = '\0';
+	res.normalized = false;
+	bf_state_release(&res.text);
+	memset(&res.text, 0, sizeof(res.text));
 }
 
 static uint32_t map_id(int fd)
@@ -350,7 +372,11 @@ int bf_resident_take(struct bf_ruleset **rs, const struct bf_state *st,
 	}
 	kept = res.rs;
 	res.rs = NULL;
-	r = normalize(kept, st, slot_name);
+	/* normalized after the change that wrote st, while its caller went
+	 * on (bf_resident_written()): st is the text it was normalized
+	 * against (same map id and generation) */
+	r = res.normalized ? 0 : normalize(kept, st, slot_name);
+	res.normalized = false;
 	if (r == 1)
 		bf_dbg("resident ruleset: does not fit the state's text");
 	if (!r && env_is("BPFILTER_RESIDENT_CHECK", "1"))
@@ -366,9 +392,26 @@ int bf_resident_take(struct bf_ruleset **rs, const struct bf_state *st,
 	return 0;
 }
 
+void bf_resident_written(struct bf_ruleset *rs, struct bf_state *st,
+			 int state_fd, const char *slot_name)
+{
+	written_release();
+	if (!res.on || normalize(rs, st, slot_name))
+		return; /* take() normalizes it (or finds it does not fit) */
+	res.written = rs;
+	res.written_id = map_id(state_fd);
+	res.wtext = *st;
+	for (int f = 0; f < BF_FAMILY_COUNT; f++)
+		st->text[f] = NULL;
+	st->sets = NULL;
+}
+
 static void keep(struct bf_ruleset **rs, const char *slotdir, uint32_t id,
 		 uint64_t gen)
 {
+	bool norm = *rs && res.written == *rs && res.written_id == id &&
+		    res.wtext.hdr.generation == gen;
+
 	bf_resident_drop();
 	if (!*rs || !id)
 		return;
@@ -377,6 +420,49 @@ static void keep(struct bf_ruleset **rs, const char *slotdir, uint32_t id,
 	snprintf(res.dir, sizeof(res.dir), "%s", slotdir);
 	res.state_id = id;
 	res.generation = gen;
+	if (norm) {
+		res.normalized = true;
+		res.text = res.wtext;
+		memset(&res.wtext, 0, sizeof(res.wtext));
+	}
+}
+
+int bf_resident_read(const char *slotdir, const char *path, struct bf_state *st)
+{
+	char chunk[BF_STATE_CHUNK];
+	_cleanup_close_ int fd = -1;
+	uint32_t key = 0;
+
+	written_release(); /* an earlier bf_apply()'s, if any */
+	if (!res.on || !res.rs || !res.normalized || !res.text.hdr.magic[0] ||
+	    strcmp(res.dir, slotdir))
+		return 1;
+	fd = bpf_obj_get(path);
+	if (fd < 0 || map_id(fd) != res.state_id ||
+	    bpf_map_lookup_elem(fd, &key, chunk) ||
+	    memcmp(chunk, &res.text.hdr, sizeof(res.text.hdr)))
+		return 1;
+	if (env_is("BPFILTER_RESIDENT_CHECK", "1")) {
+		struct bf_state full = { 0 };
+		bool same_text = !bf_state_read_fd(fd, &full);
+
+		for (int f = 0; same_text && f < BF_FAMILY_COUNT; f++)
+			same_text = !full.text[f] == !res.text.text[f] &&
+				    (!full.text[f] ||
+				     !strcmp(full.text[f], res.text.text[f]));
+		same_text = same_text && !full.sets == !res.text.sets &&
+			    (!full.sets || !strcmp(full.sets, res.text.sets));
+		bf_state_release(&full);
+		if (!same_text) {
+			bf_err("the text kept for the state of %s differs "
+			       "from the state",
+			       slotdir);
+			return -EPROTO;
+		}
+	}
+	*st = res.text;
+	memset(&res.text, 0, sizeof(res.text));
+	return 0;
 }
 
 void bf_resident_end(struct bf_ruleset **rs, int r, bool ran, bool read_only,
@@ -394,4 +480,5 @@ void bf_resident_end(struct bf_ruleset **rs, int r, bool ran, bool read_only,
 		keep(rs, slotdir, res.seen_id, old_gen);
 	else
 		bf_resident_drop();
+	written_release();
 }

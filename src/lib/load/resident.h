@@ -45,6 +45,25 @@ int bf_resident_take(struct bf_ruleset **rs, const struct bf_state *st,
 void bf_resident_end(struct bf_ruleset **rs, int r, bool ran, bool read_only,
 		     const char *slotdir, int state_fd, uint64_t old_gen);
 
+/* bf_edit(), instead of reading the state pinned at path (slotdir's
+ * "state"): when the ruleset kept is in take()'s form already (see
+ * bf_resident_written()) and that state is the one it was written as
+ * (map id and header, one chunk read), moves the text kept with it into
+ * *st (owned by the caller). Returns 0, 1 (read the state as before) or
+ * -errno. BPFILTER_RESIDENT_CHECK=1 also reads the whole state and fails
+ * with -EPROTO when its text differs from the one kept. */
+int bf_resident_read(const char *slotdir, const char *path,
+		     struct bf_state *st);
+
+/* install(), once the change is in force and its IR snapshot stored:
+ * rs was written as st (in the map state_fd). Puts rs in the form take()
+ * gives for st now (after a daemon answered its caller, not at the next
+ * change) and takes st's text and sets (st's pointers set to NULL), which
+ * bf_resident_end() keeps with rs when it keeps rs as that state's.
+ * Nothing when not enabled. */
+void bf_resident_written(struct bf_ruleset *rs, struct bf_state *st,
+			 int state_fd, const char *slot_name);
+
 /* A daemon's hook, cb(data) (NULL: none): install() calls
  * bf_resident_in_force() once a change is in force (state pinned) and
  * its result can no longer change, before the bookkeeping that follows
