@@ -19,17 +19,23 @@
 #     rounds, medians, filter cost above each tool's empty ruleset.
 #  3. Apply time and kernel memory (bench/apply.sh), K up to 100,000, at
 #     each hook.
-#  4. Single-change latency (bench/edit.sh; BENCH_EDIT=1: about 5 minutes).
+#  4. Single-change latency (bench/edit.sh): one `bpfilter rule` change of
+#     10,000 rules in force, shapes mixed and fold, through a bpfilter
+#     daemon and by a process of its own, 20 changes per kind (2-3
+#     minutes); BENCH_EDIT=full: edit.sh's own defaults (1,000 and 10,000
+#     rules, paths full, incr and daemon, 50 changes per kind: 15 minutes
+#     and more), BENCH_EDIT=0: skipped.
 #  5. The targets: bench/summary.sh.
 #
-# Modes (BENCH_MODE): full (default; about 15-20 minutes on the 2-core
+# Modes (BENCH_MODE): full (default; about 20 minutes on the 2-core
 # development VM) or smoke (about a minute: small K, one round, few
-# repeats; fails when a bpfilter measurement fails). Every knob of the
+# repeats, 2 changes per kind of 300 rules; fails when a bpfilter
+# measurement fails). Every knob of the
 # parts can still be set from the environment (see each script).
 # Environment: BUILD (build dir, default build), BPFILTER (CLI path),
 # BENCH_OUT, BENCH_MODE, BENCH_COMMIT (printed when the tree is not a git
-# checkout), BENCH_CLS=0 / BENCH_E2E=0 / BENCH_APPLY=0 skip a
-# part, BENCH_EDIT=1 adds part 4.
+# checkout), BENCH_CLS=0 / BENCH_E2E=0 / BENCH_APPLY=0 / BENCH_EDIT=0
+# skip a part, BENCH_EDIT=full runs part 4 in full.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,9 +64,12 @@ smoke)
 	: "${BENCH_E2E_ROUNDS:=1}" "${BENCH_E2E_PACKETS:=2000}" "${BENCH_E2E_RUNS:=1}"
 	: "${BENCH_APPLY_SHAPES:=b}" "${BENCH_APPLY_RULES:=100}" "${BENCH_APPLY_RUNS:=1}"
 	: "${BENCH_APPLY_TOOLS:=bpfilter-nf bpfilter-tc bpfilter-xdp}"
+	# segments start at 256 rules: 300 has them, and the daemon path
+	: "${BENCH_EDIT_RULES:=300}" "${BENCH_EDIT_CHANGES:=2}"
 	export BENCH_CLS_RULES BENCH_CLS_LINEAR BENCH_REPEAT BENCH_RUNS BENCH_E2E_SHAPES \
 		BENCH_E2E_POLICIES BENCH_E2E_RULES BENCH_E2E_ROUNDS BENCH_E2E_PACKETS \
-		BENCH_E2E_RUNS BENCH_APPLY_SHAPES BENCH_APPLY_RULES BENCH_APPLY_RUNS BENCH_APPLY_TOOLS
+		BENCH_E2E_RUNS BENCH_APPLY_SHAPES BENCH_APPLY_RULES BENCH_APPLY_RUNS BENCH_APPLY_TOOLS \
+		BENCH_EDIT_RULES BENCH_EDIT_CHANGES
 	;;
 *) echo "bench/run.sh: BENCH_MODE is full or smoke" >&2; exit 2 ;;
 esac
@@ -85,8 +94,17 @@ part() { # NAME SCRIPT: run one part, note a failure, go on
 [[ ${BENCH_CLS:-1} != 0 ]] && part "program cost" cls.sh
 [[ ${BENCH_E2E:-1} != 0 ]] && part "side by side" e2e.sh
 [[ ${BENCH_APPLY:-1} != 0 ]] && part "apply time" apply.sh
+# part 4: the short variant unless BENCH_EDIT=full (edit.sh's defaults);
 # edit.sh takes BUILD relative to the tree
-[[ ${BENCH_EDIT:-0} != 0 ]] && BUILD=${BUILD#"$ROOT"/} part "edit latency" edit.sh
+case ${BENCH_EDIT:-1} in
+0) ;;
+full) BUILD=${BUILD#"$ROOT"/} part "edit latency" edit.sh ;;
+*)
+	BENCH_EDIT_RULES=${BENCH_EDIT_RULES:-10000} BENCH_EDIT_CHANGES=${BENCH_EDIT_CHANGES:-20} \
+		BENCH_EDIT_PATHS=${BENCH_EDIT_PATHS:-incr daemon} \
+		BUILD=${BUILD#"$ROOT"/} part "edit latency" edit.sh
+	;;
+esac
 
 echo "== targets (issue 4), this run"
 "$ROOT/bench/summary.sh" || fail=1
