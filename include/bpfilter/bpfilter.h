@@ -143,6 +143,11 @@ int bf_list_ipt(FILE *out, const struct bf_ruleset *rs, enum bf_family family,
 		const char *chain, unsigned long long rulenum,
 		unsigned int flags);
 
+/* Print one rule as `iptables -v -A ...` does before changing the table
+ * (print_firewall_line(): "ACCEPT  tcp opt -- in * out *  0.0.0.0/0  ->
+ * 0.0.0.0/0   tcp dpt:22"). */
+void bf_list_ipt_rule(FILE *out, const struct bf_rule *r);
+
 /* Print the stored rulesets in iptables-save form. families: bit mask of
  * 1 << enum bf_family (0 = both). counters: "[p:b]" live counters. */
 int bf_save(FILE *out, const struct bf_slot_sel *sel, unsigned int families,

@@ -83,6 +83,11 @@ struct bf_ipt_cmd {
 	/* -L/-S with -Z: after printing, zero the counters of cmd->chain
 	 * (all chains if NULL) with bf_ipt_zero() and put that in force. */
 	bool zero;
+	/* Set by the caller, kept by bf_ipt_command(): where -v prints
+	 * ("Flushing chain `X'", and each rule of -A/-I/-D/-R/-C through
+	 * print_rule, as iptables' print_firewall_line()); NULL: nowhere. */
+	FILE *out;
+	void (*print_rule)(FILE *out, const struct bf_rule *r);
 };
 
 /* Run the command argv[0..argc) (the arguments after "iptables") on the

@@ -28,7 +28,32 @@ struct ipt_run {
 	struct bf_ipt_cmd cmd;
 	FILE *batch; /* batch: commands from this file instead */
 	const char *batch_name;
+	/* What -v prints (the rules, "Flushing chain `X'"), kept until
+	 * the change is over: a second bf_edit() attempt starts it anew. */
+	FILE *vout;
+	char *vtext;
+	size_t vlen;
 };
+
+static void vout_reset(struct ipt_run *x)
+{
+	if (x->vout)
+		fclose(x->vout);
+	free(x->vtext);
+	x->vtext = NULL;
+	x->vlen = 0;
+	x->vout = open_memstream(&x->vtext, &x->vlen);
+}
+
+/* Print what -v said (stdout, after the listing if any). */
+static void vout_flush(struct ipt_run *x)
+{
+	if (x->vout && fclose(x->vout) == 0 && x->vtext)
+		fwrite(x->vtext, 1, x->vlen, stdout);
+	x->vout = NULL;
+	free(x->vtext);
+	x->vtext = NULL;
+}
 
 static void ipt_log(enum bf_log_level level, const char *msg, void *data)
 {
@@ -46,6 +71,9 @@ static int run_one(struct bf_ruleset *rs, unsigned long long gen, void *data)
 	(void)gen;
 	if (x->batch)
 		return bf_ipt_run_commands(rs, x->batch, x->batch_name, stdout);
+	vout_reset(x);
+	x->cmd.out = x->vout;
+	x->cmd.print_rule = bf_list_ipt_rule;
 	r = bf_ipt_command(rs, x->family, x->argc, x->argv, x->prog, &x->cmd);
 	if (r)
 		return r;
@@ -64,6 +92,17 @@ static int run_one(struct bf_ruleset *rs, unsigned long long gen, void *data)
 		fflush(stdout);
 		if (!x->cmd.zero)
 			return 1;
+		/* -L -Z -v: zero_entries() says each chain */
+		for (size_t i = 0; x->vout && (x->cmd.flags & BF_IPT_CMD_VERBOSE) &&
+				   i < rs->n_chains;
+		     i++) {
+			const struct bf_chain *c = &rs->chains[i];
+
+			if (c->family == x->family &&
+			    (!x->cmd.chain || !strcmp(c->name, x->cmd.chain)))
+				fprintf(x->vout, "Zeroing chain `%s'\n",
+					c->name);
+		}
 		return bf_ipt_zero(rs, x->family, x->cmd.chain);
 	case 'C':
 		return 1;
@@ -175,6 +214,7 @@ static int run(struct ipt_run *x, struct bf_edit_opts *o)
 		o->read_only = false;
 		r = bf_edit(o, run_one, x);
 	}
+	vout_flush(x);
 	return edit_status(x, r);
 }
 

@@ -184,7 +184,9 @@ static void addr_part(struct part *p, struct rng *m, struct rng *sp, bool v6,
 		"2001:db8:0:0::5/128",
 	};
 	const char *a = v6 ? PICK(m, a6) : PICK(m, a4);
-	bool neg = chance(m, 20) && !strchr(a, ',');
+	/* ! with a /0 mask: refused, as iptables-nft does (doc/front-ipt.md) */
+	bool neg = chance(m, 20) && !strchr(a, ',') && strcmp(a, "0.0.0.0/0") &&
+		   strcmp(a, "::/0");
 	const char *lo = opt == 's' ? "--source" : "--destination";
 	const char *ab = opt == 's' ? "--src" : "--dst";
 
@@ -490,7 +492,20 @@ struct gen {
 	struct seen seen[MAX_SEEN];
 	int n_seen;
 	int cmds;
+	/* The sequence deleted or renamed a built-in chain, which
+	 * iptables-nft does (its base chains are ordinary nft chains) and
+	 * legacy refuses: its saves are not compared with iptables-nft. */
+	bool nft_differs;
 };
+
+static bool is_builtin(const char *chain)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(builtins); i++) {
+		if (!strcmp(chain, builtins[i]))
+			return true;
+	}
+	return false;
+}
 
 static const char *any_chain(struct gen *g)
 {
@@ -542,6 +557,8 @@ static void gen_cmd(struct buf *b, struct gen *g)
 					 "--wait");
 	if (chance(&g->r, 6))
 		bput(b, " %s filter", chance(&g->r, 50) ? "-t" : "--table");
+	if (chance(&g->r, 8))
+		bput(b, " -v");
 	if (s) {
 		static const char *const c[] = { "-C",	    "-D", "-C",
 						 "-D",	    "-A", "--check",
@@ -579,10 +596,14 @@ static void gen_cmd(struct buf *b, struct gen *g)
 		     chance(&g->r, 50) ? "INPUT" :
 					 "'a b'");
 	} else if (k < 65) {
+		bool named = chance(&g->r, 85);
+
 		bput(b, " -X%s%s", chance(&g->r, 85) ? " " : "",
-		     chance(&g->r, 85) ? chain : "");
+		     named ? chain : "");
+		g->nft_differs |= named && is_builtin(chain);
 	} else if (k < 67) {
 		bput(b, " -E %s %s", chain, PICK(&g->r, user_chains));
+		g->nft_differs |= is_builtin(chain);
 	} else if (k < 70) {
 		bput(b, " -F%s%s", chance(&g->r, 70) ? " " : "",
 		     chance(&g->r, 70) ? chain : "");
@@ -722,9 +743,34 @@ static const char list_script[] =
 	"$I6 -A INPUT -j REJECT --reject-with icmp6-adm-prohibited\n"
 	"$I6 -L INPUT; $I6 -L INPUT -n\n";
 
+/* Options against commands (generic_opt_check()), flags given twice, and
+ * what -v prints for each command (not -v -v: libiptc's dump of the
+ * table, which bpfilter does not print). */
+static const char opts_script[] =
+	"$I -N c1; $I -A INPUT -s 192.0.2.1 -j ACCEPT\n"
+	"for cmd in '-A INPUT -j ACCEPT' '-I INPUT -s 192.0.2.1,192.0.2.2 -j "
+	"DROP' '-D INPUT -j ACCEPT' '-D INPUT 1' '-R INPUT 1 -j ACCEPT' "
+	"'-C INPUT -j ACCEPT' '-L INPUT' '-S INPUT' '-F c1' '-Z c1' "
+	"'-Z c1 1' '-N c2' '-X c2' '-P INPUT ACCEPT' '-E c1 c3' '-E c3 c1' "
+	"'-L -Z' '-A nochain -j DROP' '-F nochain' '-X INPUT' "
+	"'-I INPUT 9 -j DROP' '-C INPUT -p tcp -j REJECT'; do\n"
+	"for f in -n -v -x --line-numbers '-n -n' '-x -x' "
+	"'--line-numbers --line-numbers' '-c 1 2' -f '-s 192.0.2.1' "
+	"'-p tcp' '-j ACCEPT' '-i eth0' '-o eth0'; do\n"
+	"echo \"## $cmd $f\"; $I $cmd $f; echo rc=$?\n"
+	"done; done\n"
+	"$I -nL INPUT; echo rc=$?; $I -L INPUT -nn; echo rc=$?\n"
+	"$I -vL INPUT; $I -Lv INPUT; $I -vnxL INPUT\n"
+	"$I6 -A INPUT -s 2001:db8::/32 -p tcp --dport 22 -v\n"
+	"$I6 -A INPUT -p ipv6-icmp -j REJECT -v\n"
+	"$I6 -X -v; $I -F -v; $I -X -v; $I -Z -v\n";
+
 /* Put the families back to nothing: no rules, no user chains, ACCEPT. */
 static void reset_cmds(struct buf *b)
 {
+	/* $RESET: `nft flush ruleset` for iptables-nft, whose built-in
+	 * chains a sequence may have renamed or deleted; nothing else */
+	bput(b, "$RESET\n");
 	for (int f = 0; f < 2; f++) {
 		const char *I = f ? "$I6" : "$I";
 
@@ -735,12 +781,14 @@ static void reset_cmds(struct buf *b)
 	}
 }
 
-static void save_cmds(struct buf *b, int seq)
+/* "=== save N" sections are compared with iptables-nft, "=== lsave N"
+ * ones only with legacy. */
+static void save_cmds(struct buf *b, int seq, bool legacy_only)
 {
 	bput(b,
-	     "echo '=== save %d'; $S | grep -v '^#'; $S6 | grep -v '^#'; "
+	     "echo '=== %ssave %d'; $S | grep -v '^#'; $S6 | grep -v '^#'; "
 	     "echo '=== end'\n",
-	     seq);
+	     legacy_only ? "l" : "", seq);
 }
 
 /* The campaign as one script over $I, $I6, $S, $S6. */
@@ -749,22 +797,25 @@ static char *campaign(uint64_t seed, int seqs, int len)
 	struct buf b = { 0 };
 	struct gen g = { .r = { .s = seed * 0x9E3779B97F4A7C15ULL + 1 } };
 
+	bput(&b, "echo '## options'\n%s", opts_script);
+	reset_cmds(&b);
 	bput(&b, "echo '## list'\n%s", list_script);
-	save_cmds(&b, -3);
+	save_cmds(&b, -3, false);
 	reset_cmds(&b);
 	bput(&b, "echo '## f2b'\n%s", f2b_script);
-	save_cmds(&b, -2);
+	save_cmds(&b, -2, false);
 	reset_cmds(&b);
 	bput(&b, "echo '## docker'\n%s", docker_script);
-	save_cmds(&b, -1);
+	save_cmds(&b, -1, false);
 	for (int s = 0; s < seqs; s++) {
 		reset_cmds(&b);
 		g.n_seen = 0;
+		g.nft_differs = false;
 		for (int i = 0; i < len; i++) {
 			bput(&b, "echo '## %d.%d'\n", s, i);
 			gen_cmd(&b, &g);
 		}
-		save_cmds(&b, s);
+		save_cmds(&b, s, g.nft_differs);
 	}
 	return b.p;
 }
@@ -875,7 +926,8 @@ static void test_campaign(void **state)
 				"ln -sf %2$s %1$s/$n; done",
 				linkdir, bin),
 			 0);
-	nft = bft_sh("iptables-nft -V >/dev/null 2>&1") == 0;
+	nft = bft_sh("iptables-nft -V >/dev/null 2>&1 && "
+		     "nft -v >/dev/null 2>&1") == 0;
 	bft_unique_name(ns_names[0], sizeof(ns_names[0]), "ick");
 	bft_unique_name(ns_names[1], sizeof(ns_names[1]), "icb");
 	bft_unique_name(ns_names[2], sizeof(ns_names[2]), "icn");
@@ -883,14 +935,15 @@ static void test_campaign(void **state)
 		assert_int_equal(bft_sh("ip netns add %s", ns_names[i]), 0);
 
 	bft_sh_out(&out_k,
-		   "ip netns exec %s env I=iptables-legacy I6=ip6tables-legacy "
+		   "ip netns exec %s env RESET=: I=iptables-legacy "
+		   "I6=ip6tables-legacy "
 		   "S=iptables-legacy-save S6=ip6tables-legacy-save "
 		   "sh %s 2>&1 | sed 's/v1.8.9 (legacy)/v1.8.9 (bpfilter)/'",
 		   ns_names[0], path);
 	/* bpfilter through `bpfilter iptables` for IPv4 and through the
 	 * links for IPv6 and the saves (argv[0] decides). */
 	bft_sh_out(&out_b,
-		   "ip netns exec %1$s env I='%2$s iptables' "
+		   "ip netns exec %1$s env RESET=: I='%2$s iptables' "
 		   "I6=%3$s/ip6tables S=%3$s/iptables-save "
 		   "S6='%2$s ip6tables-save' sh %4$s 2>&1 | "
 		   "grep -v \"^ip6\\?tables: target 'REJECT' at nf: BPF "
@@ -898,7 +951,8 @@ static void test_campaign(void **state)
 		   ns_names[1], bin, linkdir, path);
 	if (nft)
 		bft_sh_out(&out_n,
-			   "ip netns exec %s env I=iptables-nft "
+			   "ip netns exec %s env 'RESET=nft flush ruleset' "
+			   "I=iptables-nft "
 			   "I6=ip6tables-nft S=iptables-nft-save "
 			   "S6=ip6tables-nft-save sh %s 2>&1",
 			   ns_names[2], path);

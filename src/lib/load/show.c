@@ -1041,6 +1041,99 @@ static void ipt_rule_line(FILE *out, const struct bf_rule *r, size_t num,
 	fputc('\n', out);
 }
 
+void bf_list_ipt_rule(FILE *out, const struct bf_rule *r)
+{
+	const struct bf_match *src = NULL, *dst = NULL;
+	const char *ifin = NULL, *ifout = NULL, *target = "";
+	bool inv_in = false, inv_out = false, proto_neg = false;
+	bool frag = false, frag_neg = false;
+	char sbuf[64], dbuf[64], pb[8];
+	_cleanup_free_ char *extra = NULL;
+	size_t extra_len = 0;
+	uint8_t proto = 0;
+	FILE *m;
+
+	for (size_t k = 0; k < r->n_matches; k++) {
+		const struct bf_match *x = &r->matches[k];
+
+		switch (x->type) {
+		case BF_MATCH_L4PROTO:
+			proto = x->u.proto;
+			proto_neg = x->neg;
+			break;
+		case BF_MATCH_SADDR:
+			src = x;
+			break;
+		case BF_MATCH_DADDR:
+			dst = x;
+			break;
+		case BF_MATCH_IIFNAME:
+			ifin = x->u.iface.name;
+			inv_in = x->neg;
+			break;
+		case BF_MATCH_OIFNAME:
+			ifout = x->u.iface.name;
+			inv_out = x->neg;
+			break;
+		case BF_MATCH_FRAG:
+			frag = true;
+			frag_neg = x->neg;
+			break;
+		default:
+			break;
+		}
+	}
+	if (r->verdict.kind == BF_VERDICT_JUMP ||
+	    r->verdict.kind == BF_VERDICT_GOTO)
+		target = r->verdict.chain;
+	else if (r->verdict.kind != BF_VERDICT_CONTINUE)
+		target = bf_verdict_name(r->verdict.kind);
+	/* FMT_PRINT_RULE: no counters, numeric, "%s " instead of columns;
+	 * the protocol by name only for xtables_chain_protos[] */
+	fprintf(out, "%s %c", target, proto_neg ? '!' : ' ');
+	switch (proto) {
+	case 0:
+	case 1:
+	case 6:
+	case 17:
+	case 50:
+	case 51:
+	case 58:
+	case 132:
+	case 136:
+		fprintf(out, "%s ", proto_name(proto, pb));
+		break;
+	case 135:
+		fputs("mh ", out);
+		break;
+	default:
+		fprintf(out, "%u ", proto);
+		break;
+	}
+	/* ip6tables has no fragment flag: always "--" */
+	fprintf(out, "opt %c%c ", frag && frag_neg ? '!' : '-',
+		frag ? 'f' : '-');
+	fprintf(out, "in %s%s out %s%s ", inv_in ? "!" : "", ifin ? ifin : "*",
+		inv_out ? "!" : "", ifout ? ifout : "*");
+	ipt_addr(r->family, src, BF_LIST_NUMERIC, sbuf, sizeof(sbuf));
+	ipt_addr(r->family, dst, BF_LIST_NUMERIC, dbuf, sizeof(dbuf));
+	fprintf(out, "%c%s %c-> %s  ", src && src->neg ? '!' : ' ', sbuf,
+		dst && dst->neg ? '!' : ' ', dbuf);
+	if (r->verdict.kind == BF_VERDICT_GOTO)
+		fputs("[goto] ", out);
+	m = open_memstream(&extra, &extra_len);
+	if (m) {
+		print_extras(m, r, proto, false);
+		if (fclose(m) == 0 && extra) {
+			while (extra_len && extra[extra_len - 1] == ' ')
+				extra[--extra_len] = '\0';
+			if (extra_len)
+				fprintf(out, " %s", extra);
+		}
+	}
+	fputc('\n', out);
+}
+
 static void ipt_chain_header(FILE *out, const struct bf_ruleset *rs,
 			     const struct bf_chain *c, unsigned int flags)
 {

@@ -48,7 +48,33 @@ struct cmd_state {
 	size_t n_optsets;
 	char *spec[IPT_MAX_ARGS + 3]; /* "-A" CHAIN rule specification */
 	int n_spec;
+	unsigned int given; /* options given: bit i for optflags[i] */
+	bool has_pol_counters; /* -P CHAIN POLICY -c PACKETS BYTES */
+	struct bf_counter pol_counters;
 };
+
+/* iptables' options checked against the command (optflags[] and
+ * commands_v_options[][] of iptables/xshared.c, the first 12 columns:
+ * -n -s -d -p -j -v -x -i -o --line-numbers -c -f). */
+static const char optflags[] = "nsdpjvxio0cf";
+
+/* Rows: the command, then the legality of each option ('x': illegal,
+ * ' ': allowed) in optflags order. */
+static const struct {
+	char cmd; /* 'd': -D RULENUM, 'z': -Z CHAIN RULENUM */
+	char legal[13];
+} cmd_opts[] = {
+	{ 'I', "x     x  x  " }, { 'D', "x     x  xx " },
+	{ 'd', "xxxxx xxxxxx" }, { 'R', "x     x  x  " },
+	{ 'A', "x     x  x  " }, { 'L', " xxxx  xx xx" },
+	{ 'F', "xxxxx xxxxxx" }, { 'Z', "xxxxx xxxxxx" },
+	{ 'N', "xxxxx xxxxxx" }, { 'X', "xxxxx xxxxxx" },
+	{ 'P', "xxxxx xxxx x" }, { 'E', "xxxxx xxxxxx" },
+	{ 'S', "xxxxx xxxxxx" }, { 'z', "xxxxx xxxxxx" },
+	{ 'C', "x     x  xx " },
+};
+
+static int uerr_at(struct cmd_state *s, const char *fmt, char c);
 
 #define kerr(s, ...) bf_log_at(BF_LOG_ERROR, (s)->prog, 0, 0, __VA_ARGS__)
 #define uerr(s, ...)                                                           \
@@ -90,6 +116,112 @@ static char long_cmd(const char *name, size_t len)
 		}
 	}
 	return found;
+}
+
+static int uerr_at(struct cmd_state *s, const char *fmt, char c)
+{
+	s->cmd->usage_error = true;
+	bf_log_at(BF_LOG_ERROR, s->usage, 0, 0, fmt, c);
+	return -EINVAL;
+}
+
+/* Option c was given: -n, -x and --line-numbers only once (set_option()
+ * of xshared.c), -v any number of times. */
+static int opt_given(struct cmd_state *s, char c)
+{
+	const char *p = strchr(optflags, c);
+	unsigned int bit;
+
+	if (!p || !c)
+		return 0;
+	bit = 1u << (p - optflags);
+	if ((s->given & bit) && strchr("nx0", c))
+		return uerr_at(s, "multiple -%c flags not allowed", c);
+	s->given |= bit;
+	return 0;
+}
+
+/* A word of the rule specification that is an option of the table above
+ * (-s, --source, --src, -g...): note it. */
+static void spec_opt(struct cmd_state *s, const char *tok)
+{
+	static const struct {
+		const char *name;
+		char c;
+	} longs[] = {
+		{ "source", 's' },	  { "src", 's' },
+		{ "destination", 'd' },	  { "dst", 'd' },
+		{ "protocol", 'p' },	  { "jump", 'j' },
+		{ "goto", 'j' },	  { "in-interface", 'i' },
+		{ "out-interface", 'o' }, { "set-counters", 'c' },
+		{ "fragment", 'f' },
+	};
+	const char *p = strchr(optflags, tok[1]);
+	size_t len;
+	char c = 0;
+
+	if (tok[0] != '-' || !tok[1])
+		return;
+	if (tok[1] != '-') {
+		if (tok[1] == 'g')
+			c = 'j';
+		else if (p && strchr("sdpjiocf", tok[1]))
+			c = tok[1];
+		if (c)
+			s->given |= 1u << (strchr(optflags, c) - optflags);
+		return;
+	}
+	len = strcspn(tok + 2, "=");
+	if (len < 2)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(longs); i++) {
+		if (strncmp(longs[i].name, tok + 2, len))
+			continue;
+		if (strlen(longs[i].name) == len) {
+			c = longs[i].c;
+			break;
+		}
+		if (c && c != longs[i].c)
+			return; /* ambiguous */
+		c = longs[i].c;
+	}
+	if (c)
+		s->given |= 1u << (strchr(optflags, c) - optflags);
+}
+
+/* generic_opt_check() of xshared.c: an option is legal when one of the
+ * commands given allows it (-L -Z), else the first illegal one in
+ * optflags order is reported. */
+static int check_opts(struct cmd_state *s)
+{
+	char cmds[2] = { s->cmd->command, 0 };
+
+	if (cmds[0] == 'D' && s->has_num)
+		cmds[0] = 'd';
+	else if (cmds[0] == 'Z' && s->zero_num)
+		cmds[0] = 'z';
+	if (s->cmd->zero && (cmds[0] == 'L' || cmds[0] == 'S'))
+		cmds[1] = 'Z';
+	for (size_t i = 0; optflags[i]; i++) {
+		int legal = 0;
+
+		if (!(s->given & (1u << i)))
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(cmds) && cmds[k]; k++) {
+			for (size_t j = 0; j < ARRAY_SIZE(cmd_opts); j++) {
+				if (cmd_opts[j].cmd != cmds[k])
+					continue;
+				if (cmd_opts[j].legal[i] != 'x')
+					legal = 1;
+				else if (!legal)
+					legal = -1;
+			}
+		}
+		if (legal == -1)
+			return uerr_at(s, "Illegal option `-%c' with this command",
+				       optflags[i]);
+	}
+	return 0;
 }
 
 static bool is_word(const char *s)
@@ -299,6 +431,9 @@ static int split_args(struct cmd_state *s, int argc, char **argv)
 			char c = long_cmd(tok + 2, len);
 
 			if (c == 'v' || c == 'n' || c == 'x' || c == '0') {
+				r = opt_given(s, c);
+				if (r)
+					return r;
 				s->cmd->flags |=
 					c == 'v' ? BF_IPT_CMD_VERBOSE :
 					c == 'n' ? BF_IPT_CMD_NUMERIC :
@@ -312,6 +447,7 @@ static int split_args(struct cmd_state *s, int argc, char **argv)
 					return r;
 				continue;
 			}
+			spec_opt(s, tok);
 			r = spec_add(s, tok);
 			if (r)
 				return r;
@@ -346,6 +482,11 @@ static int split_args(struct cmd_state *s, int argc, char **argv)
 						return r;
 					break;
 				}
+				if (strchr("vnx", *p)) {
+					r = opt_given(s, *p);
+					if (r)
+						return r;
+				}
 				if (*p == 'v')
 					s->cmd->flags |= BF_IPT_CMD_VERBOSE;
 				else if (*p == 'n')
@@ -364,6 +505,9 @@ static int split_args(struct cmd_state *s, int argc, char **argv)
 		if (tok[0] == '-' && tok[1] && tok[1] != '-' &&
 		    strspn(tok + 1, "vnx") == strlen(tok + 1)) {
 			for (const char *p = tok + 1; *p; p++) {
+				r = opt_given(s, *p);
+				if (r)
+					return r;
 				if (*p == 'v')
 					s->cmd->flags |= BF_IPT_CMD_VERBOSE;
 				else if (*p == 'n')
@@ -373,6 +517,7 @@ static int split_args(struct cmd_state *s, int argc, char **argv)
 			}
 			continue; /* listing flags: no rule option */
 		}
+		spec_opt(s, tok);
 		r = spec_add(s, tok);
 		if (r)
 			return r;
@@ -424,8 +569,15 @@ static int resolve_target(struct cmd_state *s, struct bf_ruleset *rs,
 		return 0;
 	}
 	c = bf_ruleset_chain(rs, ctx->family, t);
+	if ((!c || c->builtin) && ctx->is_goto) {
+		uerr(s, "goto '%s' is not a chain", t);
+		return -ENOENT;
+	}
 	if (!c || c->builtin) {
-		uerr(s, "Couldn't load target `%s':No such file or directory",
+		/* xtables_find_target()'s text ends with "\n": an empty
+		 * line follows */
+		uerr(s,
+		     "Couldn't load target `%s':No such file or directory\n",
 		     t);
 		return -ENOENT;
 	}
@@ -641,6 +793,10 @@ static int rule_command(struct cmd_state *s, struct bf_ruleset *rs,
 			uerr(s, "Illegal option with this command");
 			return -EINVAL;
 		}
+		if (!c) {
+			kerr(s, MSG_NOENT);
+			return -ENOENT;
+		}
 		if (cmd->rulenum > c->n_rules) {
 			kerr(s, "Index of deletion too big.");
 			return -ENOENT;
@@ -648,21 +804,39 @@ static int rule_command(struct cmd_state *s, struct bf_ruleset *rs,
 		remove_rule(c, cmd->rulenum - 1);
 		return 0;
 	}
+	/* As iptables: the rule is parsed first (its errors come before
+	 * the table's), -v prints each rule made of it (print_firewall_line()
+	 * before each libiptc call), then the table refuses or changes. */
+	r = build_rules(s, rs, &rules, &n);
+	if (r)
+		goto out;
+	if ((cmd->flags & BF_IPT_CMD_VERBOSE) && cmd->out && cmd->print_rule) {
+		for (size_t k = 0; k < n; k++)
+			cmd->print_rule(cmd->out, &rules[k]);
+	}
+	/* build_rules() may have grown the chain table: find c again. */
+	c = bf_ruleset_chain(rs, cmd->family, cmd->chain);
+	if (!c) {
+		/* libiptc's TC_CHECK_ENTRY / TC_DELETE_ENTRY: ENOENT on the
+		 * chain, before the target is mapped */
+		kerr(s, "%s",
+		     cmd->command == 'C' || cmd->command == 'D' ? MSG_BAD_RULE :
+								  MSG_NOENT);
+		r = -ENOENT;
+		goto out;
+	}
 	if (cmd->command == 'I' && !s->has_num)
 		cmd->rulenum = 1;
 	if (cmd->command == 'I' && cmd->rulenum > c->n_rules + 1) {
 		kerr(s, "Index of insertion too big.");
-		return -E2BIG;
+		r = -E2BIG;
+		goto out;
 	}
 	if (cmd->command == 'R' && cmd->rulenum > c->n_rules) {
 		kerr(s, "Index of replacement too big.");
-		return -E2BIG;
-	}
-	r = build_rules(s, rs, &rules, &n);
-	if (r)
+		r = -E2BIG;
 		goto out;
-	/* build_rules() may have grown the chain table: find c again. */
-	c = bf_ruleset_chain(rs, cmd->family, cmd->chain);
+	}
 	switch (cmd->command) {
 	case 'A':
 	case 'I':
@@ -728,16 +902,85 @@ out:
 	return r;
 }
 
+/* -P CHAIN POLICY -c PACKETS BYTES (or "-c P,B", --set-counters): the
+ * policy's counters, as iptc_set_policy() takes them. */
+static int policy_counters(struct cmd_state *s)
+{
+	const char *o = s->spec[2], *a = NULL, *b = NULL;
+	unsigned long long pk, by;
+	int used = 3;
+
+	if (!strcmp(o, "-c") || !strcmp(o, "--set-counters")) {
+		a = s->n_spec > 3 ? s->spec[3] : NULL;
+		used = 4;
+	} else if (!strncmp(o, "--set-counters=", 15)) {
+		a = o + 15;
+	} else if (!strncmp(o, "-c", 2)) {
+		a = o + 2;
+	}
+	if (!a) {
+		uerr(s, "Illegal option with this command");
+		return -EINVAL;
+	}
+	b = strchr(a, ',');
+	if (b)
+		b++;
+	else if (used < s->n_spec)
+		b = s->spec[used++];
+	if (!b) {
+		uerr(s, "--set-counters requires packet and byte counter");
+		return -EINVAL;
+	}
+	if (used != s->n_spec) {
+		uerr(s, "Illegal option with this command");
+		return -EINVAL;
+	}
+	/* sscanf("%llu") as iptables: leading digits are enough */
+	if (sscanf(a, "%llu", &pk) != 1) {
+		uerr(s, "--set-counters packet counter not numeric");
+		return -EINVAL;
+	}
+	if (sscanf(b, "%llu", &by) != 1) {
+		uerr(s, "--set-counters byte counter not numeric");
+		return -EINVAL;
+	}
+	s->pol_counters = (struct bf_counter){ .packets = pk, .bytes = by };
+	s->has_pol_counters = true;
+	return 0;
+}
+
+static int rename_chain(struct cmd_state *s, struct bf_ruleset *rs);
+
+/* -v of -F, -Z, -X: "Flushing chain `web'" before each chain. */
+static void verbose_chain(struct cmd_state *s, const char *name)
+{
+	const char *what = s->cmd->command == 'F' ? "Flushing" :
+			   s->cmd->command == 'Z' ? "Zeroing" :
+			   s->cmd->command == 'X' ? "Deleting" :
+						    NULL;
+
+	if (what && (s->cmd->flags & BF_IPT_CMD_VERBOSE) && s->cmd->out)
+		fprintf(s->cmd->out, "%s chain `%s'\n", what, name);
+}
+
 static int chain_command(struct cmd_state *s, struct bf_ruleset *rs)
 {
 	struct bf_ipt_cmd *cmd = s->cmd;
 	enum bf_family f = cmd->family;
 	struct bf_chain *c = NULL;
 
+	if (cmd->command == 'E')
+		return rename_chain(s, rs);
 	if (cmd->chain) {
 		c = bf_ruleset_chain(rs, f, cmd->chain);
 		if (!c) {
-			kerr(s, MSG_NOENT);
+			/* -v says what it tries first (flush_entries(),
+			 * zero_entries(), delete_chain() of iptables.c) */
+			verbose_chain(s, cmd->chain);
+			/* TC_SET_POLICY's ENOENT has a text of its own */
+			kerr(s, "%s",
+			     cmd->command == 'P' ? "Bad built-in chain name." :
+						   MSG_NOENT);
 			return -ENOENT;
 		}
 	}
@@ -762,6 +1005,7 @@ static int chain_command(struct cmd_state *s, struct bf_ruleset *rs)
 
 			if (o->family != f || (c && o != c))
 				continue;
+			verbose_chain(s, o->name);
 			if (cmd->command == 'F') {
 				while (o->n_rules)
 					remove_rule(o, o->n_rules - 1);
@@ -774,6 +1018,7 @@ static int chain_command(struct cmd_state *s, struct bf_ruleset *rs)
 		return 0;
 	case 'X':
 		if (c && c->builtin) {
+			verbose_chain(s, c->name);
 			kerr(s, "Invalid argument. Run `dmesg' for more "
 				"information.");
 			return -EINVAL;
@@ -783,6 +1028,7 @@ static int chain_command(struct cmd_state *s, struct bf_ruleset *rs)
 
 			if (o->family != f || o->builtin || (c && o != c))
 				continue;
+			verbose_chain(s, o->name);
 			if (o->n_rules || references(rs, f, o->name)) {
 				kerr(s, "Too many links.");
 				return -EBUSY;
@@ -814,41 +1060,58 @@ static int chain_command(struct cmd_state *s, struct bf_ruleset *rs)
 		}
 		c->policy = strcmp(s->newname, "ACCEPT") ? BF_VERDICT_DROP :
 							   BF_VERDICT_ACCEPT;
+		if (s->has_pol_counters)
+			c->policy_counter = s->pol_counters;
 		return 0;
-	case 'E':
-		if (!c)
-			return -EINVAL;
-		if (ipt_check_chain_name(s->usage, 0, s->newname)) {
-			cmd->usage_error = true;
-			return -EINVAL;
-		}
-		if (c->builtin) {
-			kerr(s, "Invalid argument. Run `dmesg' for more "
-				"information.");
-			return -EINVAL;
-		}
-		if (bf_ruleset_chain(rs, f, s->newname)) {
+	}
+	return 0;
+}
+
+/* -E OLD NEW in TC_RENAME_CHAIN()'s order: NEW taken (a chain or a
+ * standard target) first, then OLD missing or built-in. */
+static int rename_chain(struct cmd_state *s, struct bf_ruleset *rs)
+{
+	static const char *const std[] = { "ACCEPT", "DROP", "QUEUE",
+					   "RETURN" };
+	struct bf_ipt_cmd *cmd = s->cmd;
+	enum bf_family f = cmd->family;
+	struct bf_chain *c;
+
+	if (ipt_check_chain_name(s->usage, 0, s->newname)) {
+		cmd->usage_error = true;
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(std); i++) {
+		if (!strcmp(s->newname, std[i])) {
 			kerr(s, "File exists.");
 			return -EEXIST;
 		}
-		for (size_t i = 0; i < rs->n_chains; i++) {
-			struct bf_chain *o = &rs->chains[i];
-
-			if (o->family != f)
-				continue;
-			for (size_t j = 0; j < o->n_rules; j++) {
-				struct bf_verdict *v = &o->rules[j].verdict;
-
-				if ((v->kind == BF_VERDICT_JUMP ||
-				     v->kind == BF_VERDICT_GOTO) &&
-				    !strcmp(v->chain, c->name))
-					snprintf(v->chain, sizeof(v->chain),
-						 "%s", s->newname);
-			}
-		}
-		snprintf(c->name, sizeof(c->name), "%s", s->newname);
-		return 0;
 	}
+	if (bf_ruleset_chain(rs, f, s->newname)) {
+		kerr(s, "File exists.");
+		return -EEXIST;
+	}
+	c = bf_ruleset_chain(rs, f, cmd->chain);
+	if (!c || c->builtin) {
+		kerr(s, MSG_NOENT);
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		struct bf_chain *o = &rs->chains[i];
+
+		if (o->family != f)
+			continue;
+		for (size_t j = 0; j < o->n_rules; j++) {
+			struct bf_verdict *v = &o->rules[j].verdict;
+
+			if ((v->kind == BF_VERDICT_JUMP ||
+			     v->kind == BF_VERDICT_GOTO) &&
+			    !strcmp(v->chain, c->name))
+				snprintf(v->chain, sizeof(v->chain), "%s",
+					 s->newname);
+		}
+	}
+	snprintf(c->name, sizeof(c->name), "%s", s->newname);
 	return 0;
 }
 
@@ -859,10 +1122,20 @@ int bf_ipt_command(struct bf_ruleset *rs, enum bf_family family, int argc,
 	struct bf_chain *c = NULL;
 	int r;
 
-	memset(cmd, 0, sizeof(*cmd));
+	{
+		FILE *out = cmd->out;
+		void (*print_rule)(FILE *, const struct bf_rule *) =
+			cmd->print_rule;
+
+		memset(cmd, 0, sizeof(*cmd));
+		cmd->out = out;
+		cmd->print_rule = print_rule;
+	}
 	cmd->family = family;
 	snprintf(s.usage, sizeof(s.usage), "%s v1.8.9 (bpfilter)", s.prog);
 	r = split_args(&s, argc, argv);
+	if (!r)
+		r = check_opts(&s);
 	if (r)
 		return r;
 	switch (cmd->command) {
@@ -897,7 +1170,11 @@ int bf_ipt_command(struct bf_ruleset *rs, enum bf_family family, int argc,
 	case 'X':
 	case 'P':
 	case 'E':
-		if (s.n_spec > 2) {
+		if (cmd->command == 'P' && s.n_spec > 2) {
+			r = policy_counters(&s);
+			if (r)
+				return r;
+		} else if (s.n_spec > 2) {
 			uerr(&s, "Illegal option with this command");
 			return -EINVAL;
 		}
@@ -905,10 +1182,6 @@ int bf_ipt_command(struct bf_ruleset *rs, enum bf_family family, int argc,
 		break;
 	default: /* A C D I R */
 		c = bf_ruleset_chain(rs, family, cmd->chain);
-		if (!c) {
-			kerr(&s, MSG_NOENT);
-			return -ENOENT;
-		}
 		r = rule_command(&s, rs, c);
 		break;
 	}
