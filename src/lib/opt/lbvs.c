@@ -428,7 +428,15 @@ static uint64_t vec_hash(const uint64_t *v, uint32_t w)
 
 	for (uint32_t i = 0; i < w; i++)
 		h = (h ^ v[i]) * 1099511628211ull;
-	return h ^ (h >> 29);
+	/* The table takes the low bits, and a product's low bits depend on
+	 * its factors' low bits only: vectors that differ in high bits of
+	 * a word (members 40-63 of it) all landed in a few buckets, and
+	 * class_of() compared them in long runs. Mix the high bits down. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
 }
 
 static int classes_rehash(struct classes *c, uint32_t cap)
@@ -549,13 +557,18 @@ static int build_addr(struct bf_lbvs *l, const struct pred *preds, int f,
 	struct pref *ps;
 	uint64_t *stack;
 	size_t *stack_node, depth = 0;
+	uint64_t *base;
 	int r = -ENOMEM;
 
 	ps = calloc(l->n_members + 1, sizeof(*ps));
-	stack = malloc((size_t)(alen * 8 + 2) * w * 8);
+	stack = malloc((size_t)(alen * 8 + 3) * w * 8);
 	stack_node = malloc((size_t)(alen * 8 + 2) * sizeof(size_t));
 	if (!ps || !stack || !stack_node)
 		goto out;
+	/* the vector of a node without a parent (computed once: each
+	 * top-level prefix walked every member's predicate again) */
+	base = stack + (size_t)(alen * 8 + 2) * w;
+	base_vec(preds, l->n_members, f, base, w);
 	ps[0].member = -1;
 	for (size_t m = 0; m < l->n_members; m++) {
 		const struct pred *p = &preds[m * BF_LBVS_FIELD_COUNT + f];
@@ -586,10 +599,7 @@ static int build_addr(struct bf_lbvs *l, const struct pred *preds, int f,
 		while (depth && !contains(&ps[stack_node[depth - 1]], &ps[i]))
 			depth--;
 		v = stack + depth * w;
-		if (depth)
-			memcpy(v, stack + (depth - 1) * w, w * 8);
-		else
-			base_vec(preds, l->n_members, f, v, w);
+		memcpy(v, depth ? stack + (depth - 1) * w : base, w * 8);
 		stack_node[depth++] = i;
 		for (; j < n && ps[j].plen == ps[i].plen &&
 		       !memcmp(ps[j].addr, ps[i].addr, (size_t)alen);
@@ -674,36 +684,96 @@ out:
 	return r;
 }
 
+/* Whether byte value x satisfies predicate p of field f. */
+static bool byte_ok(const struct pred *p, int f, uint32_t x)
+{
+	if (!p->set)
+		return true;
+	if (f == BF_LBVS_PROTO)
+		return (x == p->lo) != p->neg;
+	/* tcp_mt(): (flags & mask) == cmp */
+	return ((x & p->lo) == p->hi) != p->neg;
+}
+
+/* Members grouped by their predicate on a byte field: few distinct
+ * predicates (tcp, udp; one flags test) are tested once per value, and
+ * the vector is the OR of the groups' member masks. */
+#define BYTE_GROUPS 64
+
+/* BPFILTER_LBVS_BYTE_GROUPS=0: member by member (the same classes). */
+static bool byte_groups(void)
+{
+	static int on = -1;
+
+	if (on < 0) {
+		const char *s = getenv("BPFILTER_LBVS_BYTE_GROUPS");
+
+		on = !(s && !strcmp(s, "0"));
+	}
+	return on;
+}
+
 /* Protocol and TCP flags: 256 values, tested directly. */
 static int build_byte(struct bf_lbvs *l, const struct pred *preds, int f,
 		      struct classes *cl)
 {
 	struct bf_lbvs_fmap *fm = &l->fmap[f];
 	uint64_t *v = malloc(cl->w * 8);
+	/* group g: the predicate of its first member, its members */
+	size_t first[BYTE_GROUPS], n_g = 0;
+	uint64_t *masks = calloc((size_t)BYTE_GROUPS * cl->w, 8);
 	int r = -ENOMEM;
 
 	fm->values = malloc(256 * sizeof(uint32_t));
-	if (!v || !fm->values)
+	if (!v || !masks || !fm->values)
 		goto out;
 	fm->used = true;
 	fm->key_size = 4;
 	fm->n = 256;
+	if (!byte_groups())
+		n_g = BYTE_GROUPS + 1;
+	for (size_t m = 0; m < l->n_members && n_g <= BYTE_GROUPS; m++) {
+		const struct pred *p = &preds[m * BF_LBVS_FIELD_COUNT + f];
+		size_t g;
+
+		for (g = 0; g < n_g; g++) {
+			const struct pred *q =
+				&preds[first[g] * BF_LBVS_FIELD_COUNT + f];
+
+			if (p->set == q->set && p->neg == q->neg &&
+			    p->lo == q->lo && p->hi == q->hi)
+				break;
+		}
+		if (g == n_g) {
+			if (n_g == BYTE_GROUPS) {
+				n_g++; /* too many: member by member */
+				break;
+			}
+			first[n_g++] = m;
+		}
+		flip(masks + g * cl->w, m);
+	}
 	for (uint32_t x = 0; x < 256; x++) {
 		int64_t k;
 
 		memset(v, 0, cl->w * 8);
-		for (size_t m = 0; m < l->n_members; m++) {
-			const struct pred *p =
-				&preds[m * BF_LBVS_FIELD_COUNT + f];
-			bool ok = true;
+		if (n_g <= BYTE_GROUPS) {
+			for (size_t g = 0; g < n_g; g++) {
+				const uint64_t *mk = masks + g * cl->w;
+				size_t at = first[g] * BF_LBVS_FIELD_COUNT;
 
-			if (p->set && f == BF_LBVS_PROTO)
-				ok = (x == p->lo) != p->neg;
-			else if (p->set)
-				/* tcp_mt(): (flags & mask) == cmp */
-				ok = ((x & p->lo) == p->hi) != p->neg;
-			if (ok)
-				flip(v, m);
+				if (!byte_ok(&preds[at + (size_t)f], f, x))
+					continue;
+				for (uint32_t j = 0; j < cl->w; j++)
+					v[j] |= mk[j];
+			}
+		} else {
+			for (size_t m = 0; m < l->n_members; m++) {
+				size_t at = m * BF_LBVS_FIELD_COUNT;
+
+				if (byte_ok(&preds[at + (size_t)f], f, x))
+					flip(v, m);
+			}
 		}
 		k = class_of(cl, v);
 		if (k < 0)
@@ -713,6 +783,7 @@ static int build_byte(struct bf_lbvs *l, const struct pred *preds, int f,
 	r = 0;
 out:
 	free(v);
+	free(masks);
 	return r;
 }
 
