@@ -21,8 +21,8 @@
 #     each hook.
 #  4. Single-change latency (bench/edit.sh): one `bpfilter rule` change of
 #     10,000 rules in force, shapes mixed and fold, through a bpfilter
-#     daemon and by a process of its own, 20 changes per kind (2-3
-#     minutes); BENCH_EDIT=full: edit.sh's own defaults (1,000 and 10,000
+#     daemon and by a process of its own, 20 changes per kind (about a
+#     minute); BENCH_EDIT=full: edit.sh's own defaults (1,000 and 10,000
 #     rules, paths full, incr and daemon, 50 changes per kind: 15 minutes
 #     and more), BENCH_EDIT=0: skipped.
 #  5. The targets: bench/summary.sh.
