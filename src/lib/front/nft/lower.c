@@ -1244,6 +1244,32 @@ static int base_goto_drop(struct lctx *c, enum bf_family f, const char *irc)
 	return 0;
 }
 
+/* Can the key of `lhs != { ... }` be missing, so that nft breaks the rule
+ * before the lookup? `th` ports (no transport header, or past the
+ * packet), `meta l4proto` on IPv6 (nft_set_pktinfo_ipv6() found no
+ * transport protocol), `ct` keys other than `state` without a conntrack
+ * entry (nft_ct_get_eval()), `rt`, `ether`, `vlan` headers that are not
+ * there. tcp, udp and icmp fields have the parent's transport gate
+ * (add_l4_gate()); addresses, interface names, marks, lengths are always
+ * there. */
+static bool negset_key_may_break(const struct bf_nft_expr *lhs,
+				 enum bf_family fam)
+{
+	const struct bf_nft_field *f;
+
+	if (lhs->kind == BF_NFT_E_CONCAT)
+		return false;
+	f = lhs->kind == BF_NFT_E_BINOP ? fld(lhs->sub[0]) : fld(lhs);
+	if (!f)
+		return false;
+	if (!strcmp(f->proto, "meta"))
+		return f->id == BF_NFT_META_L4PROTO && fam == BF_FAMILY_INET6;
+	if (!strcmp(f->proto, "ct"))
+		return strcmp(f->name, "state") != 0;
+	return !strcmp(f->proto, "th") || !strcmp(f->proto, "rt") ||
+	       !strcmp(f->proto, "ether") || !strcmp(f->proto, "vlan");
+}
+
 /* `M lhs != { e1, e2... } V`: one rule with a negated match per element
  * cannot be carried by iptables-save text (one -s, one -p per rule), so a
  * helper chain does it: parent `M -j H`, H = `e1 -j RETURN`, `e2 -j
@@ -1256,6 +1282,7 @@ static int lower_negset(struct lctx *c, const char *ch, struct bf_rule *r,
 			const struct bf_nft_expr *set, size_t side_rules)
 {
 	char hname[BF_CHAIN_NAME_MAX + 1];
+	const struct bf_nft_expr *lhs0 = s->u.match.lhs;
 	enum bf_family fam = r->family;
 	struct bf_rule last = { 0 };
 	int ret;
@@ -1279,6 +1306,21 @@ static int lower_negset(struct lctx *c, const char *ch, struct bf_rule *r,
 	last.verdict = r->verdict;
 	r->verdict = (struct bf_verdict){ .kind = BF_VERDICT_JUMP };
 	snprintf(r->verdict.chain, sizeof(r->verdict.chain), "%s", hname);
+	/* nft's lookup (nft_lookup_eval() with NFT_LOOKUP_F_INV) runs only
+	 * if the key could be loaded: a `th` port without a transport
+	 * header, `meta l4proto` where the IPv6 walk failed, a `ct` key
+	 * without an entry break the rule (NFT_BREAK) whatever `!=` says,
+	 * while H's RETURN rules would then all fail and V run. The parent
+	 * tests the first element negated (true of every packet the rule
+	 * matches, and failing as nft does where the key is missing). */
+	ret = 0;
+	if (negset_key_may_break(lhs0, fam) && set->n_sub)
+		ret = lower_elem(c, r, s, lhs0, set->sub[0], true);
+	if (ret) {
+		bf_rule_release(r);
+		bf_rule_release(&last);
+		return ret;
+	}
 	ret = push_rule(c, ch, r);
 	for (size_t k = 0; k < set->n_sub && !ret; k++) {
 		struct bf_rule er = { 0 };
