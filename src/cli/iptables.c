@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bpfilter/bpfilter.h"
 #include "bpfilter/front_ipt.h"
@@ -218,6 +219,70 @@ static int run(struct ipt_run *x, struct bf_edit_opts *o)
 	return edit_status(x, r);
 }
 
+/* The table named by -t/--table, or NULL (filter). */
+static const char *table_arg(int argc, char **argv)
+{
+	const char *t = NULL;
+
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if ((!strcmp(a, "-t") || !strcmp(a, "--table")) && i + 1 < argc)
+			t = argv[++i];
+		else if (!strncmp(a, "--table=", 8))
+			t = a + 8;
+		else if (a[0] == '-' && a[1] == 't' && a[2])
+			t = a + 2;
+	}
+	return t;
+}
+
+/* -t nat, mangle, raw, security: the kernel's tables, not bpfilter's.
+ * The command goes to the kernel's iptables unchanged
+ * (BPFILTER_KERNEL_IPTABLES / BPFILTER_KERNEL_IP6TABLES, default
+ * iptables-nft / ip6tables-nft), as `apply --other-tables=kernel` hands
+ * those tables to iptables-restore; a table no kernel has is refused
+ * with iptables' own text and exit code 3. */
+static int other_table(const char *prog, enum bf_family family,
+		       const char *table, int argc, char **argv)
+{
+	static const char *const kernel[] = { "nat", "mangle", "raw",
+					      "security" };
+	const char *tool = getenv(family == BF_FAMILY_INET4 ?
+					  "BPFILTER_KERNEL_IPTABLES" :
+					  "BPFILTER_KERNEL_IP6TABLES");
+	char **args;
+
+	for (size_t i = 0; i < sizeof(kernel) / sizeof(kernel[0]); i++) {
+		if (strcmp(table, kernel[i]))
+			continue;
+		if (!tool || !*tool)
+			tool = family == BF_FAMILY_INET4 ? "iptables-nft" :
+							   "ip6tables-nft";
+		args = calloc((size_t)argc + 2, sizeof(*args));
+		if (!args)
+			return 4;
+		args[0] = (char *)tool;
+		memcpy(args + 1, argv, (size_t)argc * sizeof(*args));
+		fflush(stdout);
+		execvp(tool, args);
+		fprintf(stderr,
+			"%s v1.8.9 (bpfilter): table `%s' is the kernel's: "
+			"cannot run %s: %s (set BPFILTER_KERNEL_%s)\n",
+			prog, table, tool, strerror(errno),
+			family == BF_FAMILY_INET4 ? "IPTABLES" : "IP6TABLES");
+		free(args);
+		return 3;
+	}
+	/* xtables_error(OTHER_PROBLEM, ...) of iptables' do_command() */
+	fprintf(stderr,
+		"%1$s v1.8.9 (bpfilter): can't initialize %1$s table `%2$s': "
+		"Table does not exist (do you need to insmod?)\n"
+		"Perhaps %1$s or your kernel needs to be upgraded.\n",
+		prog, table);
+	return 3;
+}
+
 int cli_iptables(int argc, char **argv, enum bf_family family, bool linked)
 {
 	struct bf_edit_opts o = { .kind = BF_SLOT_NF, .if_generation = -1 };
@@ -240,6 +305,12 @@ int cli_iptables(int argc, char **argv, enum bf_family family, bool linked)
 			       bf_version());
 			return 0;
 		}
+	}
+	{
+		const char *t = table_arg(argc, argv);
+
+		if (t && strcmp(t, "filter"))
+			return other_table(x.prog, family, t, argc, argv);
 	}
 	bf_log_set(ipt_log, NULL);
 	x.argc = argc;

@@ -763,7 +763,8 @@ static const char opts_script[] =
 	"$I -vL INPUT; $I -Lv INPUT; $I -vnxL INPUT\n"
 	"$I6 -A INPUT -s 2001:db8::/32 -p tcp --dport 22 -v\n"
 	"$I6 -A INPUT -p ipv6-icmp -j REJECT -v\n"
-	"$I6 -X -v; $I -F -v; $I -X -v; $I -Z -v\n";
+	"$I6 -X -v; $I -F -v; $I -X -v; $I -Z -v\n"
+	"$I -t foo -L; echo rc=$?; $I6 --table foo -S; echo rc=$?\n";
 
 /* Put the families back to nothing: no rules, no user chains, ACCEPT. */
 static void reset_cmds(struct buf *b)
@@ -975,10 +976,53 @@ static void test_campaign(void **state)
 	printf("%zu bytes of output, the same\n", strlen(out_k));
 }
 
+/* -t nat (mangle, raw, security) goes to the kernel's iptables: the rule
+ * is in the kernel's nat table and nowhere in bpfilter's. */
+static void test_other_tables(void **state)
+{
+	char bin[PATH_MAX];
+	_cleanup_free_ char *out = NULL;
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	if (bft_sh("iptables-nft -V >/dev/null 2>&1")) {
+		print_message("SKIP: no iptables-nft\n");
+		return;
+	}
+	assert_non_null(realpath(bft_bpfilter_bin(), bin));
+	bft_unique_name(ns_names[0], sizeof(ns_names[0]), "ico");
+	assert_int_equal(bft_sh("ip netns add %s", ns_names[0]), 0);
+	assert_int_equal(
+		bft_sh_out(&out,
+			   "ip netns exec %1$s sh -c '%2$s iptables -t "
+			   "nat -A POSTROUTING -s 192.0.2.0/24 -j "
+			   "MASQUERADE && %2$s iptables -A INPUT -s "
+			   "192.0.2.9 -j DROP && iptables-nft-save -t "
+			   "nat && echo ---; %2$s iptables-save; "
+			   "%2$s iptables -t nat -S POSTROUTING'",
+			   ns_names[0], bin),
+		0);
+	teardown(NULL);
+	assert_non_null(strstr(out, "*nat\n"));
+	{
+		const char *m = strstr(out, "-A POSTROUTING -s 192.0.2.0/24 -j "
+					    "MASQUERADE\n");
+
+		assert_non_null(m);
+		assert_true(m < strstr(out, "---\n"));
+	}
+	/* bpfilter's iptables-save: filter, and the filter rule only */
+	assert_non_null(strstr(out, "-A INPUT -s 192.0.2.9/32 -j DROP\n"));
+	assert_null(strstr(strstr(out, "---\n"), "*nat"));
+	assert_non_null(strstr(out, "-P POSTROUTING ACCEPT\n-A POSTROUTING "
+				    "-s 192.0.2.0/24 -j MASQUERADE\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_campaign, teardown),
+		cmocka_unit_test_teardown(test_other_tables, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
