@@ -293,8 +293,7 @@ static char *mutated(const char *text)
 
 /* A script running the family's commands of c through bpfilter, in path
  * (NULL if it cannot be written). */
-static const char *replay_script(const struct dcase *c, char *path,
-				 size_t size)
+static const char *replay_script(const struct dcase *c, char *path, size_t size)
 {
 	_cleanup_free_ char *t = read_file(c->path);
 	const char *cmd = c->family == BF_FAMILY_INET6 ? "ip6tables" :
