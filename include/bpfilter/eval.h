@@ -39,6 +39,7 @@ struct bf_eval_pkt {
 	uint32_t len; /* L3 length: what the counters add */
 	uint16_t iplen; /* IPv4 tot_len; IPv6 payload_len + 40 */
 	uint8_t ttl; /* TTL / hop limit */
+	uint8_t dsfield; /* IPv4 TOS byte / IPv6 traffic class */
 	uint8_t l4proto; /* IPv4 protocol; IPv6 after the header walk */
 	/* IPv4: frag_off & 0x1fff; IPv6: ipv6_find_hdr()'s fragment offset
 	 * (bytes, nonzero only for a non-first fragment) */

@@ -180,6 +180,11 @@ enum bf_match_type {
 	 * 8021q`; none (untagged, or netfilter hooks, where the tag is gone)
 	 * means no match whatever `neg` says. */
 	BF_MATCH_VLAN,
+	/* u.dsfield: (DS field & mask) == value, `neg` inverts: the IPv4
+	 * TOS byte, the IPv6 traffic class (ipv6_get_dsfield()). xt_dscp's
+	 * dscp_mt() and tos_mt(), nft's `ip dscp` / `ip6 dscp`
+	 * (cgen.c; pctx.dsfield). */
+	BF_MATCH_DSFIELD,
 	BF_MATCH_COUNT,
 };
 
@@ -622,6 +627,9 @@ struct bf_match {
 		struct {
 			uint32_t ref; /* bf_userbpf_get() */
 		} bpf;
+		struct {
+			uint8_t mask, value;
+		} dsfield;
 	} u;
 };
 

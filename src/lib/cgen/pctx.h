@@ -79,7 +79,9 @@ struct bf_pctx {
 	 * two 16-bit words (host order; ICMP type and code are the first
 	 * word's bytes) and byte 13. */
 	uint8_t nft_flags;
-	uint8_t pad6;
+	/* the IPv4 TOS byte / IPv6 traffic class, filled only when a
+	 * compiled rule has a dsfield match */
+	uint8_t dsfield;
 	uint16_t nft_avail;
 	uint16_t nft_sport;
 	uint16_t nft_dport;

@@ -89,6 +89,7 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	/* XDP: a tagged frame is not IPv4/IPv6 to the prologue, no rule
 	 * sees it (nft's netdev ingress sees it untagged) */
 	[BF_MATCH_VLAN] = AT(BF_ATTACH_NF) | AT(BF_ATTACH_TC),
+	[BF_MATCH_DSFIELD] = AT_ALL, /* the IP header */
 };
 
 /* Hooks (bit per enum bf_hook) from which the kernel lets a match be used

@@ -123,6 +123,7 @@ bool bf_eval_models(enum bf_match_type type)
 	case BF_MATCH_COMMENT:
 	case BF_MATCH_LENGTH:
 	case BF_MATCH_TTL:
+	case BF_MATCH_DSFIELD:
 	case BF_MATCH_MARK:
 	case BF_MATCH_SET: /* when the sets' elements are known */
 	case BF_MATCH_TH_SPORT:
@@ -811,6 +812,9 @@ static enum mres match_one(struct ev *e, const struct bf_rule *rule,
 	case BF_MATCH_TTL:
 		r = ttl_test(m->u.ttl.op, p->ttl, m->u.ttl.value);
 		break;
+	case BF_MATCH_DSFIELD:
+		r = (p->dsfield & m->u.dsfield.mask) == m->u.dsfield.value;
+		break;
 	case BF_MATCH_MARK:
 		r = (e->mark & m->u.mark.mask) == m->u.mark.value;
 		break;
@@ -1212,6 +1216,7 @@ int bf_eval_pkt_parse(struct bf_eval_pkt *pkt, enum bf_family family,
 		memcpy(pkt->daddr, b + 16, 4);
 		pkt->l4proto = b[9];
 		pkt->ttl = b[8];
+		pkt->dsfield = b[1];
 		pkt->iplen = (uint16_t)(b[2] << 8 | b[3]);
 		pkt->fragoff = (uint16_t)((b[6] << 8 | b[7]) & 0x1fff);
 	} else {
@@ -1224,6 +1229,7 @@ int bf_eval_pkt_parse(struct bf_eval_pkt *pkt, enum bf_family family,
 		memcpy(pkt->saddr, b + 8, 16);
 		memcpy(pkt->daddr, b + 24, 16);
 		pkt->ttl = b[7];
+		pkt->dsfield = (uint8_t)((b[0] << 8 | b[1]) >> 4);
 		pkt->iplen = (uint16_t)((b[4] << 8 | b[5]) + 40);
 		pkt->nexthdr6 = b[6];
 		proto = v6_walk(b, len, &off, &pkt->fragoff, &pkt->nft_ah,

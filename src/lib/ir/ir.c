@@ -91,6 +91,7 @@ static const char *const match_names[BF_MATCH_COUNT] = {
 	[BF_MATCH_VLAN] = "vlan",
 	[BF_MATCH_RT] = "rt",
 	[BF_MATCH_BPF] = "bpf",
+	[BF_MATCH_DSFIELD] = "dsfield",
 };
 _Static_assert(ARRAY_SIZE(match_names) == BF_MATCH_COUNT, "match names");
 

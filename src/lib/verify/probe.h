@@ -49,6 +49,11 @@ struct dprobe {
 	enum dct ct;
 	bool sport_free; /* nothing pins the source port / ICMP id */
 	unsigned int pinned; /* PIN_* fields a match of the rule set */
+	/* the DS field a dsfield match asked for (has_ds): INPUT and OUTPUT
+	 * probes carry it; FORWARD probes' TOS picks their route
+	 * (dnet_tos()) */
+	bool has_ds;
+	uint8_t ds;
 	char why[64];
 	struct dpkt pkt;
 	struct dpkt_spec setup_spec; /* ESTABLISHED: the reverse packet */
@@ -221,7 +226,9 @@ static __attribute__((unused)) void dgen_add(struct dgen *g,
 	if (p.hook == BF_HOOK_FORWARD &&
 	    (g->topo->is_lo[p.in_if] || g->topo->is_lo[p.out_if]))
 		return;
-	p.spec.tos = p.hook == BF_HOOK_FORWARD ? dnet_tos(p.out_if) : 0;
+	p.spec.tos = p.hook == BF_HOOK_FORWARD ? dnet_tos(p.out_if) :
+		     p.has_ds		   ? p.ds :
+						     0;
 	if (p.hook == BF_HOOK_INPUT) {
 		/* A lone fragment is never delivered locally: send whole
 		 * datagrams in two fragments instead. IPv4 reassembles them
@@ -488,6 +495,23 @@ static __attribute__((unused)) bool satisfy(struct dgen *g, struct dprobe *p,
 			}
 		}
 		return false;
+	}
+	case BF_MATCH_DSFIELD: {
+		uint8_t mask = m->u.dsfield.mask, val = m->u.dsfield.value;
+		bool hit = (val & ~mask) == 0;
+
+		if (!want) {
+			/* a DS field outside: another value under the mask */
+			if (!mask && hit)
+				return false;
+			p->ds = hit ? (uint8_t)(val ^ (mask & -mask)) : 0;
+		} else {
+			if (!hit)
+				return false;
+			p->ds = val;
+		}
+		p->has_ds = true;
+		return true;
 	}
 	case BF_MATCH_COMMENT:
 	default:
@@ -791,6 +815,21 @@ static __attribute__((unused)) void vary(struct dgen *g,
 				p.spec.rt_res = i == 1 ? 0x01020304u : 0;
 				EMIT("rt");
 			}
+		}
+		break;
+	}
+	case BF_MATCH_DSFIELD: {
+		/* the value, one bit of the mask flipped, the bits outside
+		 * the mask set, zero */
+		uint8_t mask = m->u.dsfield.mask, val = m->u.dsfield.value;
+		const uint8_t ds[] = { val, (uint8_t)(val ^ (mask & -mask)),
+				       (uint8_t)(val | ~mask), 0 };
+
+		for (k = 0; k < (int)ARRAY_SIZE(ds); k++) {
+			p = *base;
+			p.has_ds = true;
+			p.ds = ds[k];
+			EMIT("dsfield");
 		}
 		break;
 	}

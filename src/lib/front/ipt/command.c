@@ -218,8 +218,7 @@ static int check_opts(struct cmd_state *s)
 			}
 		}
 		if (legal == -1)
-			return uerr_at(s,
-				       "Illegal option `-%c' with this command",
+			return uerr_at(s, "Illegal option `-%c' with this command",
 				       optflags[i]);
 	}
 	return 0;
@@ -577,7 +576,8 @@ static int resolve_target(struct cmd_state *s, struct bf_ruleset *rs,
 	if (!c || c->builtin) {
 		/* xtables_find_target()'s text ends with "\n": an empty
 		 * line follows */
-		uerr(s, "Couldn't load target `%s':No such file or directory\n",
+		uerr(s,
+		     "Couldn't load target `%s':No such file or directory\n",
 		     t);
 		return -ENOENT;
 	}

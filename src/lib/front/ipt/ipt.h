@@ -57,6 +57,8 @@ enum ipt_mod_id {
 	IPT_MOD_NFTIF, /* mod_nft.c (bpfilter's, for nft) */
 	IPT_MOD_NFTETHER, /* mod_nft.c (bpfilter's, for nft) */
 	IPT_MOD_NFT, /* mod_nftbreak.c (bpfilter's: nft evaluation) */
+	IPT_MOD_DSCP, /* mod_dscp.c */
+	IPT_MOD_TOS, /* mod_dscp.c */
 	IPT_MOD_COUNT,
 };
 
@@ -268,6 +270,21 @@ int ipt_rt_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 int ipt_rt_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
 void ipt_rt_print(FILE *out, const struct bf_rule *rule,
 		  const struct bf_match *m);
+
+/* ---- mod_dscp.c: -m dscp, -m tos (libxt_dscp.c, libxt_tos.c) ---- */
+extern const struct ipt_modopt ipt_dscp_opts[], ipt_tos_opts[];
+int ipt_dscp_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		   const struct ipt_modopt *opt, const char *arg, bool inv,
+		   int argc, char **argv, int *idx);
+int ipt_dscp_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+void ipt_dscp_print(FILE *out, const struct bf_rule *rule,
+		    const struct bf_match *m);
+int ipt_tos_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		  const struct ipt_modopt *opt, const char *arg, bool inv,
+		  int argc, char **argv, int *idx);
+int ipt_tos_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+void ipt_tos_print(FILE *out, const struct bf_rule *rule,
+		   const struct bf_match *m);
 
 /* ---- mod_nftbreak.c: -m nft, matches with nft evaluation (bpfilter's,
  * bf_match.nft) ---- */

@@ -2777,6 +2777,10 @@ const struct ipt_module ipt_ext_modules[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	    ipt_nftif_final, ipt_nftif_print),
 	EXT(IPT_MOD_NFTETHER, "nftether", -1, ipt_nftether_opts,
 	    ipt_nftether_parse, ipt_nftether_final, ipt_nftether_print),
+	EXT(IPT_MOD_DSCP, "dscp", -1, ipt_dscp_opts, ipt_dscp_parse,
+	    ipt_dscp_final, ipt_dscp_print),
+	EXT(IPT_MOD_TOS, "tos", -1, ipt_tos_opts, ipt_tos_parse, ipt_tos_final,
+	    ipt_tos_print),
 	/* several IR matches per instance: its own emit */
 	[IPT_MOD_NFT - IPT_MOD_EXT_FIRST] = {
 		.id = IPT_MOD_NFT,
@@ -2818,6 +2822,8 @@ static const enum bf_match_type ext_types[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 		BF_MATCH_ETH_DADDR, /* or TYPE */
 	/* matches of several types, told by bf_match.nft (print.c) */
 	[IPT_MOD_NFT - IPT_MOD_EXT_FIRST] = BF_MATCH_COUNT,
+	[IPT_MOD_DSCP - IPT_MOD_EXT_FIRST] = BF_MATCH_DSFIELD,
+	[IPT_MOD_TOS - IPT_MOD_EXT_FIRST] = BF_MATCH_DSFIELD,
 };
 
 enum bf_match_type ipt_ext_match_type(enum ipt_mod_id id)

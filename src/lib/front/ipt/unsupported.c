@@ -64,8 +64,6 @@ static const struct why matches[] = {
 	{ "nfacct",
 	  "it counts into the kernel's nfnetlink_acct objects, which BPF "
 	  "programs cannot update" },
-	{ "dscp", "it reads the DS field: " NOT_YET },
-	{ "tos", "it reads the TOS / traffic class byte: " NOT_YET },
 	{ "ecn", "it reads the ECN bits: " NOT_YET },
 	{ "cpu", "it reads the CPU handling the packet: " NOT_YET },
 	{ "ipvs",
