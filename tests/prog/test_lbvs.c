@@ -1127,6 +1127,45 @@ static void test_iface_random(void **state)
 	opt_max_bytes = 128ull << 20;
 }
 
+/* The comparisons again with partitions (opt/lbvs_part.h) for every
+ * chain of 4 members or more. */
+static void with_parts(void (*fn)(void **), void **state)
+{
+	setenv("BPFILTER_LBVS_PART_MIN", "4", 1);
+	fn(state);
+	unsetenv("BPFILTER_LBVS_PART_MIN");
+}
+
+static void test_part_first_match(void **state)
+{
+	with_parts(test_first_match, state);
+}
+
+static void test_part_random_v4(void **state)
+{
+	with_parts(test_random_v4, state);
+}
+
+static void test_part_random_v6(void **state)
+{
+	with_parts(test_random_v6, state);
+}
+
+static void test_part_segmented(void **state)
+{
+	with_parts(test_segmented, state);
+}
+
+static void test_part_large(void **state)
+{
+	with_parts(test_large, state);
+}
+
+static void test_part_dispatch_run(void **state)
+{
+	with_parts(test_dispatch_run, state);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1140,6 +1179,12 @@ int main(void)
 		cmocka_unit_test(test_dispatch_run),
 		cmocka_unit_test(test_iface_known),
 		cmocka_unit_test(test_iface_random),
+		cmocka_unit_test(test_part_first_match),
+		cmocka_unit_test(test_part_random_v4),
+		cmocka_unit_test(test_part_random_v6),
+		cmocka_unit_test(test_part_segmented),
+		cmocka_unit_test(test_part_large),
+		cmocka_unit_test(test_part_dispatch_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

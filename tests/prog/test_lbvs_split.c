@@ -62,7 +62,42 @@ static size_t parts_of(const struct bf_chain *c, size_t *members,
 	set_opts(true);
 	assert_int_equal(bf_fold_chain(c, &g, &ng), 0);
 	assert_int_equal(bf_lbvs_select(c, g, ng, &l), 0);
-	if (l) {
+	if (l && l->scatter) {
+		/* partitions (opt/lbvs_part.h): every member in exactly one
+		 * part, each part's in rule order, parts by first member */
+		bool *seen = calloc(l->n_members, 1);
+
+		assert_non_null(seen);
+		n = l->n_parts;
+		for (size_t k = 0; k < n; k++) {
+			const struct bf_lbvs *p = l->parts[k];
+
+			if (k)
+				assert_true(p->base > l->parts[k - 1]->base);
+			assert_int_equal(p->base,
+					 l->rule_member[p->member_rule[0]]);
+			for (size_t m = 0; m < p->n_members; m++) {
+				size_t i = l->rule_member[p->member_rule[m]];
+
+				assert_true(i < l->n_members && !seen[i]);
+				assert_true(!m ||
+					    p->member_rule[m] >
+						    p->member_rule[m - 1]);
+				seen[i] = true;
+			}
+			sum += p->n_members;
+		}
+		assert_int_equal(sum, l->n_members);
+		/* the first member not in the first part */
+		for (size_t m = 0; m < l->n_members && second; m++) {
+			if (l->parts[0]->rule_member[l->member_rule[m]] ==
+			    SIZE_MAX) {
+				*second = l->member_rule[m];
+				break;
+			}
+		}
+		free(seen);
+	} else if (l) {
 		n = bf_lbvs_n_parts(l);
 		for (size_t k = 0; k < n; k++) {
 			const struct bf_lbvs *p = bf_lbvs_part(l, k);
@@ -214,6 +249,257 @@ static void test_known(void **state)
 		pu_pair_close(&p);
 		bf_ruleset_free(&rs);
 	}
+}
+
+/* ---- partitions (opt/lbvs_part.h) ---- */
+
+#define N_PART 90
+
+/* Member j: kind j % 6, each kind testing other fields (a partition of
+ * its own): 0 -s 10.1.x/16..32 -p tcp --dport range (some negated);
+ * 1 -p tcp --dport range; 2 -d 192.0.2.x/26..32 -p tcp; 3 ! -s
+ * 10.1.x.0/24 -p tcp --tcp-flags SYN,ACK SYN (some negated); 4 -s
+ * 10.1.x.y/24..32 (any protocol); 5 -d 192.0.2.0/24 -p udp --sport
+ * range. Overlapping, so that a packet often matches members of several
+ * partitions and the lowest must win. */
+struct pk {
+	int kind;
+	char addr[16];
+	int plen;
+	bool neg;
+	uint16_t lo, hi;
+};
+
+static struct pk part_rule(int j)
+{
+	struct pk k = { .kind = j % 6 };
+
+	switch (k.kind) {
+	case 0:
+		snprintf(k.addr, sizeof(k.addr), "10.1.2.%d", j % 5);
+		k.plen = 16 + j % 17;
+		k.lo = (uint16_t)(100 + j % 7 * 20);
+		k.hi = (uint16_t)(k.lo + 80);
+		k.neg = j % 11 == 0;
+		break;
+	case 1:
+		k.lo = (uint16_t)(90 + j % 13 * 25);
+		k.hi = (uint16_t)(k.lo + 30 + j % 3 * 20);
+		break;
+	case 2:
+		snprintf(k.addr, sizeof(k.addr), "192.0.2.%d", j * 7 % 256);
+		k.plen = 26 + j % 7;
+		break;
+	case 3:
+		snprintf(k.addr, sizeof(k.addr), "10.1.%d.0", j % 3);
+		k.plen = 24;
+		k.neg = j % 4 == 3; /* the flags test */
+		break;
+	case 4:
+		snprintf(k.addr, sizeof(k.addr), "10.1.%d.%d", j % 4,
+			 j * 37 % 256);
+		k.plen = 24 + j % 9;
+		break;
+	default:
+		snprintf(k.addr, sizeof(k.addr), "192.0.2.0");
+		k.plen = 24;
+		k.lo = (uint16_t)(1000 + j * 10);
+		k.hi = (uint16_t)(k.lo + 300);
+		break;
+	}
+	return k;
+}
+
+static bool part_matches(int j, const char *src, const char *dst, int proto,
+			 uint16_t sport, uint16_t dport, uint8_t flags)
+{
+	struct pk k = part_rule(j);
+
+	switch (k.kind) {
+	case 0:
+		return in_prefix(src, k.addr, k.plen) && proto == 6 &&
+		       (dport >= k.lo && dport <= k.hi) != k.neg;
+	case 1:
+		return proto == 6 && dport >= k.lo && dport <= k.hi;
+	case 2:
+		return in_prefix(dst, k.addr, k.plen) && proto == 6;
+	case 3:
+		return !in_prefix(src, k.addr, k.plen) && proto == 6 &&
+		       ((flags & 0x12) == 0x02) != k.neg;
+	case 4:
+		return in_prefix(src, k.addr, k.plen);
+	default:
+		return in_prefix(dst, k.addr, k.plen) && proto == 17 &&
+		       sport >= k.lo && sport <= k.hi;
+	}
+}
+
+static void part_rules(struct bf_chain *b)
+{
+	for (int j = 0; j < N_PART; j++) {
+		struct pk k = part_rule(j);
+		enum bf_verdict_kind v = j % 2 ? BF_VERDICT_ACCEPT :
+						 BF_VERDICT_DROP;
+		struct bf_match fl = pu_m(BF_MATCH_TCPFLAGS, k.neg);
+
+		fl.u.tcpflags.mask = 0x12;
+		fl.u.tcpflags.cmp = 0x02;
+		switch (k.kind) {
+		case 0:
+			PU_RULE(b, v, NULL,
+				pu_addr(BF_MATCH_SADDR, k.addr, k.plen, false),
+				pu_proto(6, false), pu_l4hdr(6, 20, true),
+				pu_ports(BF_MATCH_DPORT, k.lo, k.hi, k.neg));
+			break;
+		case 1:
+			PU_RULE(b, v, NULL, pu_proto(6, false),
+				pu_l4hdr(6, 20, true),
+				pu_ports(BF_MATCH_DPORT, k.lo, k.hi, false));
+			break;
+		case 2:
+			PU_RULE(b, v, NULL,
+				pu_addr(BF_MATCH_DADDR, k.addr, k.plen, false),
+				pu_proto(6, false));
+			break;
+		case 3:
+			PU_RULE(b, v, NULL,
+				pu_addr(BF_MATCH_SADDR, k.addr, k.plen, true),
+				pu_proto(6, false), pu_l4hdr(6, 20, true), fl);
+			break;
+		case 4:
+			PU_RULE(b, v, NULL,
+				pu_addr(BF_MATCH_SADDR, k.addr, k.plen, false));
+			break;
+		default:
+			PU_RULE(b, v, NULL,
+				pu_addr(BF_MATCH_DADDR, k.addr, k.plen, false),
+				pu_proto(17, false), pu_l4hdr(17, 8, false),
+				pu_ports(BF_MATCH_SPORT, k.lo, k.hi, false));
+			break;
+		}
+	}
+}
+
+/* One probe of test_part_known(): x 0 TCP SYN, 1 TCP ACK, 2 UDP (port:
+ * the TCP destination or UDP source port). Returns the first member it
+ * matches (-1: none); *multi: it matches members of several kinds. */
+static int part_probe(const struct pu_pair *p, const struct bf_chain *b,
+		      const char *src, const char *dst, uint16_t port, int x,
+		      bool *multi)
+{
+	bool udp = x == 2;
+	uint8_t fl = x ? 0x10 : 0x02;
+	uint16_t sp = udp ? port : 1234, dp = udp ? 53 : port;
+	struct pu_pkt t = udp ? pu_udp4(src, dst, sp, dp) :
+				pu_tcp4(src, dst, sp, dp, fl);
+	int first = -1, hit = 0, want;
+	uint32_t ci;
+	uint64_t before;
+
+	for (int j = 0; j < N_PART; j++) {
+		if (!part_matches(j, src, dst, udp ? 17 : 6, sp, dp, fl))
+			continue;
+		if (first < 0)
+			first = j;
+		hit |= 1 << (j % 6);
+	}
+	*multi = __builtin_popcount((unsigned int)hit) >= 2;
+	/* none: policy ACCEPT, or rule N_PART + 2 drops TCP */
+	want = first >= 0 ? first % 2 : udp ? 1 : 0;
+	ci = b->rules[first >= 0 ? first + 1 : N_PART + 2].counter_idx;
+	before = pu_packets(&p->o, ci);
+	if (pu_pair_run(p, &t, V4) != want)
+		fail_msg("%s>%s:%u/%d: verdict", src, dst, port, x);
+	if ((first >= 0 || !udp) && pu_packets(&p->o, ci) != before + 1)
+		fail_msg("%s>%s:%u/%d: rule %d not counted", src, dst, port, x,
+			 first);
+	return first;
+}
+
+/* Known answers across partitions: verdicts and the counted rule against
+ * a model of the first matching member, and against linear code; probes
+ * matched in several partitions must count the lowest member. */
+static void test_part_known(void **state)
+{
+	static const char *const srcs[] = { "10.1.2.3", "10.1.0.9", "10.2.0.1",
+					    "10.1.1.200", "10.1.3.74" };
+	static const char *const dsts[] = { "192.0.2.1", "192.0.2.70",
+					    "192.0.2.130", "198.51.100.7" };
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	setenv("BPFILTER_LBVS_PART_MIN", "4", 1);
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b = bf_ruleset_builtin(rs, V4, kinds[k].hook);
+		struct pu_pair p;
+		size_t members, multi = 0, late = 0, checked = 0;
+
+		budget = 1ull << 30; /* one part per partition */
+		rs->families = 1u << V4;
+		b->policy = BF_VERDICT_ACCEPT;
+		/* 0: before the members, counting */
+		PU_RULE(b, BF_VERDICT_CONTINUE, NULL,
+			pu_addr(BF_MATCH_SADDR, "10.0.0.0", 8, false));
+		part_rules(b);
+		/* after: not a member (interface), then DROP all TCP */
+		PU_RULE(b, BF_VERDICT_ACCEPT, NULL,
+			pu_iface(BF_MATCH_IIFNAME, "veth9", false),
+			pu_proto(6, false));
+		PU_RULE(b, BF_VERDICT_DROP, NULL, pu_proto(6, false));
+		bf_ruleset_number(rs);
+		/* six partitions (the last rule is a member too) */
+		assert_true(parts_of(b, &members, NULL) >= 6);
+		assert_int_equal(members, N_PART + 1);
+		pu_pair_load(rs, kinds[k].attach, kinds[k].hook, V4, set_opts,
+			     "partitions", &p);
+		for (size_t s = 0; s < ARRAY_SIZE(srcs); s++) {
+			for (size_t d = 0; d < ARRAY_SIZE(dsts); d++) {
+				for (uint16_t port = 90; port < 1900;
+				     port += 61) {
+					for (int x = 0; x < 3; x++) {
+						bool mu;
+						int j = part_probe(
+							&p, b, srcs[s], dsts[d],
+							port, x, &mu);
+
+						multi += mu;
+						late += j >= N_PART / 3;
+						checked++;
+					}
+				}
+			}
+		}
+		pu_pair_same_counters(&p);
+		pu_pair_close(&p);
+		bf_ruleset_free(&rs);
+		if (!k)
+			fprintf(stderr,
+				"%zu probes, %zu matched in several "
+				"partitions, %zu decided by member >= %d\n",
+				checked, multi, late, N_PART / 3);
+		assert_true(multi > 100);
+		assert_true(late > 20);
+	}
+	budget = 9000;
+	unsetenv("BPFILTER_LBVS_PART_MIN");
+}
+
+/* The split tests with partitions (what a chain over the budget gets:
+ * tiny budgets, several parts per partition) and with contiguous parts
+ * (BPFILTER_LBVS_PART=0). */
+static void with_parts(void (*fn)(void **), void **state)
+{
+	setenv("BPFILTER_LBVS_PART_MIN", "4", 1);
+	fn(state);
+	unsetenv("BPFILTER_LBVS_PART_MIN");
+}
+
+static void contiguous(void (*fn)(void **), void **state)
+{
+	setenv("BPFILTER_LBVS_PART", "0", 1);
+	fn(state);
+	unsetenv("BPFILTER_LBVS_PART");
 }
 
 /* ---- random chains ---- */
@@ -468,14 +754,70 @@ static void test_segmented(void **state)
 	budget = b0;
 }
 
+static void test_part_known_split(void **state)
+{
+	with_parts(test_known, state);
+}
+
+static void test_part_random_v4(void **state)
+{
+	with_parts(test_random_v4, state);
+}
+
+static void test_part_random_v6(void **state)
+{
+	with_parts(test_random_v6, state);
+}
+
+static void test_part_linear_slow(void **state)
+{
+	with_parts(test_linear_slow, state);
+}
+
+static void test_part_segmented(void **state)
+{
+	with_parts(test_segmented, state);
+}
+
+static void test_contig_known(void **state)
+{
+	contiguous(test_known, state);
+}
+
+static void test_contig_random_v4(void **state)
+{
+	contiguous(test_random_v4, state);
+}
+
+static void test_contig_random_v6(void **state)
+{
+	contiguous(test_random_v6, state);
+}
+
+static void test_contig_linear_slow(void **state)
+{
+	contiguous(test_linear_slow, state);
+}
+
+static void test_contig_segmented(void **state)
+{
+	contiguous(test_segmented, state);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_known),
-		cmocka_unit_test(test_random_v4),
-		cmocka_unit_test(test_random_v6),
-		cmocka_unit_test(test_linear_slow),
-		cmocka_unit_test(test_segmented),
+		cmocka_unit_test(test_part_known),
+		cmocka_unit_test(test_part_known_split),
+		cmocka_unit_test(test_part_random_v4),
+		cmocka_unit_test(test_part_random_v6),
+		cmocka_unit_test(test_part_linear_slow),
+		cmocka_unit_test(test_part_segmented),
+		cmocka_unit_test(test_contig_known),
+		cmocka_unit_test(test_contig_random_v4),
+		cmocka_unit_test(test_contig_random_v6),
+		cmocka_unit_test(test_contig_linear_slow),
+		cmocka_unit_test(test_contig_segmented),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -754,15 +754,19 @@ void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
 	 * inlined), the LPM tries last; with one summary word, a zero AND
 	 * of the summaries so far ends the search before the next lookup
 	 * (r6 keeps it across the helper calls) */
-	for (int k = 0; k < BF_LBVS_FIELD_COUNT; k++) {
+	/* (a part of a partitioned search: the fields all its members test
+	 * positively first, opt/lbvs_part.h) */
+	for (int k = 0; k < 2 * BF_LBVS_FIELD_COUNT; k++) {
 		static const int order[BF_LBVS_FIELD_COUNT] = {
 			BF_LBVS_PROTO, BF_LBVS_FLAGS, BF_LBVS_DPORT,
 			BF_LBVS_SPORT, BF_LBVS_IIF,   BF_LBVS_OIF,
 			BF_LBVS_DADDR, BF_LBVS_SADDR,
 		};
+		int f = order[k % BF_LBVS_FIELD_COUNT];
 
-		if (l->fmap[order[k]].used)
-			field_vec(e, l, idx, order[k], n_slots++, none);
+		if (l->fmap[f].used &&
+		    (k < BF_LBVS_FIELD_COUNT) == (l->first_fields >> f & 1))
+			field_vec(e, l, idx, f, n_slots++, none);
 	}
 	if (!n_slots) {
 		/* no field tested: every member matches, the first wins */

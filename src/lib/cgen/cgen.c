@@ -41,6 +41,7 @@
 #include "kbtf/kbtf.h"
 #include "opt/opt.h"
 #include "opt/lbvs.h"
+#include "opt/lbvs_part.h"
 #include "cgen/c_lbvs.h"
 #include "cgen/c_lbvs_iv.h"
 #include "cgen/nfbtf.h"
@@ -90,6 +91,9 @@ struct cfn {
 	bool lbvs_on, lbvs_stored;
 	struct lbvs_fn *lfn;
 	uint32_t lbvs_node_idx[2]; /* split: the node maps */
+	uint32_t lbvs_imap; /* partitions: part member -> chain member */
+	/* partitions: the parts a plain packet needs (bf_lbvs_part_masks()) */
+	uint32_t lbvs_mmap, lbvs_moff[BF_LBVS_FIELD_COUNT];
 	size_t lbvs_seg;
 	const struct bf_chain *chain;
 	bf_label label;
@@ -2051,6 +2055,76 @@ static int lbvs_prepare_part(struct cg *c, struct cfn *f, struct bf_lbvs *l,
 	return 0;
 }
 
+/* Partitions (opt/lbvs_part.h): one array of the parts' members, part
+ * after part, giving each one's index in the chain's members. */
+static int lbvs_index_map(struct cg *c, struct cfn *f)
+{
+	const struct bf_lbvs *l = f->lbvs;
+	struct bf_prog_map m = { .type = BPF_MAP_TYPE_ARRAY,
+				 .key_size = 4,
+				 .value_size = 4 };
+	struct bf_prog_map *x;
+	uint32_t *v, *xi;
+	size_t n = 0;
+
+	for (size_t p = 0; p < l->n_parts; p++)
+		n += l->parts[p]->n_members;
+	v = malloc((n ? n : 1) * sizeof(*v));
+	x = realloc(c->xmaps, (c->n_xmaps + 1) * sizeof(*x));
+	if (x)
+		c->xmaps = x;
+	xi = realloc(c->xmap_idx, (c->n_xmaps + 1) * sizeof(*xi));
+	if (xi)
+		c->xmap_idx = xi;
+	if (!v || !x || !xi) {
+		free(v);
+		return -ENOMEM;
+	}
+	n = 0;
+	for (size_t p = 0; p < l->n_parts; p++) {
+		const struct bf_lbvs *q = l->parts[p];
+
+		for (size_t k = 0; k < q->n_members; k++)
+			v[n++] = (uint32_t)l->rule_member[q->member_rule[k]];
+	}
+	m.n = (uint32_t)(n ? n : 1);
+	m.vals = (uint8_t *)v;
+	c->xmap_idx[c->n_xmaps] = (uint32_t)c->n_maps;
+	c->xmaps[c->n_xmaps++] = m;
+	f->lbvs_imap = (uint32_t)c->n_maps++;
+	return 0;
+}
+
+/* Partitions: the masks of the parts a plain packet needs, one array. */
+static int lbvs_mask_map(struct cg *c, struct cfn *f)
+{
+	struct bf_prog_map m = { .type = BPF_MAP_TYPE_ARRAY,
+				 .key_size = 4,
+				 .value_size = 8 };
+	struct bf_prog_map *x;
+	uint64_t *v = NULL;
+	uint32_t *xi;
+	int r = bf_lbvs_part_masks(f->lbvs, &v, &m.n, f->lbvs_moff);
+
+	if (r)
+		return r;
+	x = realloc(c->xmaps, (c->n_xmaps + 1) * sizeof(*x));
+	if (x)
+		c->xmaps = x;
+	xi = realloc(c->xmap_idx, (c->n_xmaps + 1) * sizeof(*xi));
+	if (xi)
+		c->xmap_idx = xi;
+	if (!x || !xi) {
+		free(v);
+		return -ENOMEM;
+	}
+	m.vals = (uint8_t *)v;
+	c->xmap_idx[c->n_xmaps] = (uint32_t)c->n_maps;
+	c->xmaps[c->n_xmaps++] = m;
+	f->lbvs_mmap = (uint32_t)c->n_maps++;
+	return 0;
+}
+
 /* A split search: the maps all parts share (bf_lbvs_merge()), and the
  * node maps of the address fields. */
 static int lbvs_shared_maps(struct cg *c, struct cfn *f)
@@ -2060,6 +2134,8 @@ static int lbvs_shared_maps(struct cg *c, struct cfn *f)
 	uint32_t idx[BF_LBVS_FIELD_COUNT + 1] = { 0 }, *xi;
 	int r = bf_lbvs_merge(l);
 
+	if (!r && l->scatter)
+		r = lbvs_mask_map(c, f);
 	if (!r)
 		r = bf_lbvs_maps(l, &c->xmaps, &c->n_xmaps, &c->n_maps, idx);
 	for (int a = 0; a < 2 && !r; a++) {
@@ -2109,7 +2185,7 @@ static int lbvs_shared_maps(struct cg *c, struct cfn *f)
 		c->xmap_idx[k] = (uint32_t)(i0 + k - n0);
 	for (size_t p = 0; p < l->n_parts; p++)
 		memcpy(f->lfn[p].idx, idx, sizeof(idx));
-	return 0;
+	return l->scatter ? lbvs_index_map(c, f) : 0;
 }
 
 /* On first use: the classes and maps of every part of the search. */
@@ -2180,6 +2256,162 @@ static void lbvs_nodes(struct cg *c, const struct cfn *f, bf_label done)
 	bf_label_bind(&c->e, ok);
 }
 
+/* Partitions: r8 = the parts a packet needs to run. A plain packet
+ * (as bf_lbvs_emit_fast() decides it, with the chain's need[], which is
+ * at least each part's) skips every part with an empty class of one of
+ * its fields (the AND of the fields' masks); any other packet runs all
+ * (r8 = ~0). None left: done (r0 = NONE). */
+static void lbvs_masks(struct cg *c, const struct cfn *f, bf_label done)
+{
+	static const int16_t boff[BF_LBVS_FIELD_COUNT] = {
+		[BF_LBVS_PROTO] = PCTX_OFF(l4proto),
+		[BF_LBVS_FLAGS] = PCTX_OFF(tcpflags),
+		[BF_LBVS_SPORT] = PCTX_OFF(sport),
+		[BF_LBVS_DPORT] = PCTX_OFF(dport),
+	};
+	const struct bf_lbvs *l = f->lbvs;
+	const int16_t key = PCTX_OFF(scratch);
+	bf_label all = bf_label_new(&c->e);
+
+	bf_emit(&c->e, I_MOV64_IMM(BF_R8, -1));
+	if (l->family == BF_FAMILY_INET6) {
+		ld(c, BPF_B, BF_R1, PCTX_OFF(l6err));
+		bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R1, 0, all);
+	}
+	ld(c, BPF_B, BF_R2, PCTX_OFF(l4proto));
+	ld(c, BPF_W, BF_R3, PCTX_OFF(l4gate));
+	for (int p = 0; p < 256; p++) {
+		bf_label other;
+
+		if (!l->need[p])
+			continue;
+		other = bf_label_new(&c->e);
+		bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R2, p, other);
+		bf_emit_jmp32_imm(&c->e, BPF_JLT, BF_R3, l->need[p], all);
+		bf_label_bind(&c->e, other);
+	}
+	for (int fi = 0; fi < BF_LBVS_FIELD_COUNT; fi++) {
+		if (f->lbvs_moff[fi] == UINT32_MAX)
+			continue;
+		if (fi == BF_LBVS_SADDR || fi == BF_LBVS_DADDR)
+			bf_emit(&c->e,
+				I_MOV64_REG(BF_R1, (uint8_t)(BF_R6 + fi)));
+		else if (fi == BF_LBVS_SPORT || fi == BF_LBVS_DPORT)
+			ld(c, BPF_H, BF_R1, boff[fi]);
+		else if (fi == BF_LBVS_PROTO || fi == BF_LBVS_FLAGS)
+			ld(c, BPF_B, BF_R1, boff[fi]);
+		else
+			continue;
+		if (f->lbvs_moff[fi])
+			bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1,
+						   (int32_t)f->lbvs_moff[fi]));
+		bf_emit(&c->e, I_STX(BPF_W, BF_R9, BF_R1, key));
+		bf_emit_map_fd(&c->e, BF_R1, f->lbvs_mmap);
+		bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R9));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R2, key));
+		bf_emit(&c->e, I_HELPER(BPF_FUNC_map_lookup_elem));
+		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, all);
+		bf_emit(&c->e, I_LDX(BPF_DW, BF_R1, BF_R0, 0));
+		bf_emit(&c->e, I_ALU64_REG(BPF_AND, BF_R8, BF_R1));
+	}
+	/* (parts from the 64th on have no bit: always run) */
+	if (l->n_parts <= 64)
+		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R8, 0, done);
+	bf_label_bind(&c->e, all);
+}
+
+/* Partitions (opt/lbvs_part.h): r0 = the least of the parts' results (in
+ * the chain's numbering), kept in LBVS_SLOT meanwhile (the callers store
+ * r0 there next); a part whose first member comes after the best so far
+ * is not run, nor any later one (they are sorted by their first member).
+ * A part's own result m << 1 | h becomes the chain's through the index
+ * map (r8 keeps it across the lookup); its linear code numbers the
+ * chain's members already. */
+static void lbvs_call_min(struct cg *c, struct cfn *f)
+{
+	const struct bf_lbvs *l = f->lbvs;
+	const int16_t key = PCTX_OFF(scratch);
+	bf_label done = bf_label_new(&c->e), fin = bf_label_new(&c->e);
+	uint32_t off = 0;
+
+	bf_emit(&c->e, I_ST(BPF_W, BF_FP, LBVS_SLOT, (int32_t)BF_LBVS_NONE));
+	lbvs_nodes(c, f, fin);
+	lbvs_masks(c, f, done);
+	for (size_t p = 0; p < l->n_parts; p++) {
+		const struct bf_lbvs *q = l->parts[p];
+		const struct lbvs_fn *fn = &f->lfn[p];
+		bf_label found = bf_label_new(&c->e),
+			 have = bf_label_new(&c->e);
+		bf_label next = bf_label_new(&c->e);
+
+		if (p) {
+			bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_FP, LBVS_SLOT));
+			bf_emit_jmp32_imm(&c->e, BPF_JLT, BF_R1,
+					  (int32_t)(2 * q->base), done);
+		}
+		/* a plain packet with an empty class in this part: no
+		 * member of it can match (r8: lbvs_masks()) */
+		if (p < 64) {
+			bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R8));
+			if (p)
+				bf_emit(&c->e, I_ALU64_IMM(BPF_RSH, BF_R1,
+							   (int32_t)p));
+			bf_emit(&c->e, I_ALU64_IMM(BPF_AND, BF_R1, 1));
+			bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R1, 0, next);
+		}
+		for (int a = 0; a < 2; a++) {
+			if (l->node[a].used)
+				bf_emit(&c->e,
+					I_STX(BPF_W, BF_R9,
+					      (uint8_t)(BF_R6 + a),
+					      (int16_t)(key + BF_LBVS_NODE_OFF +
+							4 * a)));
+		}
+		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
+		bf_emit_call(&c->e, fn->fast);
+		bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R0, (int32_t)BF_LBVS_SLOW,
+				  found);
+		for (size_t k = 0; k < fn->n_slow; k++) {
+			bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
+			bf_emit_call(&c->e, fn->slow[k]);
+			if (k + 1 < fn->n_slow)
+				bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R0,
+						  (int32_t)BF_LBVS_NONE, have);
+		}
+		bf_emit_ja(&c->e, have);
+		bf_label_bind(&c->e, found);
+		bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R0, (int32_t)BF_LBVS_NONE,
+				  next);
+		bf_emit(&c->e, I_STX(BPF_W, BF_R9, BF_R0, (int16_t)(key + 24)));
+		bf_emit(&c->e, I_MOV32_REG(BF_R1, BF_R0));
+		bf_emit(&c->e, I_ALU32_IMM(BPF_RSH, BF_R1, 1));
+		if (off)
+			bf_emit(&c->e,
+				I_ALU32_IMM(BPF_ADD, BF_R1, (int32_t)off));
+		bf_emit(&c->e, I_STX(BPF_W, BF_R9, BF_R1, key));
+		bf_emit_map_fd(&c->e, BF_R1, f->lbvs_imap);
+		bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R9));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R2, key));
+		bf_emit(&c->e, I_HELPER(BPF_FUNC_map_lookup_elem));
+		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, next);
+		bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R0, 0));
+		bf_emit(&c->e, I_ALU32_IMM(BPF_LSH, BF_R1, 1));
+		bf_emit(&c->e, I_LDX(BPF_W, BF_R0, BF_R9, (int16_t)(key + 24)));
+		bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R0, 1));
+		bf_emit(&c->e, I_ALU32_REG(BPF_OR, BF_R0, BF_R1));
+		bf_label_bind(&c->e, have);
+		bf_emit(&c->e, I_MOV32_REG(BF_R0, BF_R0));
+		bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_FP, LBVS_SLOT));
+		bf_emit_jmp_reg(&c->e, BPF_JGE, BF_R0, BF_R1, next);
+		bf_emit(&c->e, I_STX(BPF_W, BF_FP, BF_R0, LBVS_SLOT));
+		bf_label_bind(&c->e, next);
+		off += (uint32_t)q->n_members;
+	}
+	bf_label_bind(&c->e, done);
+	bf_emit(&c->e, I_LDX(BPF_W, BF_R0, BF_FP, LBVS_SLOT));
+	bf_label_bind(&c->e, fin);
+}
+
 /* r0 = the first member the packet matches (c_lbvs.h): the classifier,
  * or the members' linear code when the packet is not plain; with several
  * parts, each in turn (in rule order) until one finds a member. */
@@ -2190,6 +2422,10 @@ static void lbvs_call(struct cg *c, struct cfn *f)
 
 	if (lbvs_prepare(c, f))
 		return;
+	if (f->lbvs->scatter) {
+		lbvs_call_min(c, f);
+		return;
+	}
 	np = bf_lbvs_n_parts(f->lbvs);
 	if (f->lbvs->n_parts)
 		lbvs_nodes(c, f, done);
@@ -2486,9 +2722,10 @@ static void lbvs_funcs(struct cg *c, struct cfn *f, struct bf_program *prog)
 		for (size_t k = 0; k < fn->n_slow; k++) {
 			emit_func_head(c, fn->slow[k], prog, f->chain, "lbvsl");
 			for (size_t m = fn->cut[k]; m < fn->cut[k + 1]; m++)
-				lbvs_member(c,
-					    &f->chain->rules[l->member_rule[m]],
-					    (uint32_t)(l->base + m));
+				lbvs_member(
+					c, &f->chain->rules[l->member_rule[m]],
+					(uint32_t)f->lbvs
+						->rule_member[l->member_rule[m]]);
 			bf_emit(&c->e, I_MOV32_IMM(BF_R0, -1));
 			bf_emit(&c->e, I_EXIT());
 			emit_func_tail(c);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "opt/lbvs.h"
+#include "opt/lbvs_part.h"
 
 static struct bf_lbvs_options options = {
 	.enabled = true,
@@ -284,6 +285,55 @@ static struct bf_lbvs *make_part(const struct bf_chain *chain,
 	return l;
 }
 
+uint64_t bf_lbvs_vec_bound(const size_t *cnt, size_t n)
+{
+	return vec_bound(cnt, n);
+}
+
+uint32_t bf_lbvs_member_sig(const struct bf_chain *chain,
+			    const struct bf_lbvs *all, size_t m)
+{
+	struct pred p[BF_LBVS_FIELD_COUNT];
+	uint8_t need[256] = { 0 };
+	bool v6p = false;
+	uint32_t sig = 0;
+
+	member_preds(&chain->rules[all->member_rule[m]], p, need, &v6p,
+		     all->iface);
+	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
+		if (p[f].set)
+			sig |= 1u << f | (p[f].neg ? 1u << (8 + f) : 0);
+	}
+	if (p[BF_LBVS_PROTO].set && !p[BF_LBVS_PROTO].neg)
+		sig |= (uint32_t)(p[BF_LBVS_PROTO].lo & 0xff) << 16 | 1u << 24;
+	return sig;
+}
+
+struct bf_lbvs *bf_lbvs_part_of(const struct bf_chain *chain,
+				const struct bf_lbvs *all,
+				const size_t *members, size_t n)
+{
+	struct bf_lbvs *l = lbvs_new(chain, n);
+	struct pred p[BF_LBVS_FIELD_COUNT];
+
+	if (!l)
+		return NULL;
+	l->iface = all->iface;
+	l->base = n ? members[0] : 0;
+	for (size_t m = 0; m < n; m++) {
+		size_t i = all->member_rule[members[m]];
+		bool v6p = false;
+
+		member_preds(&chain->rules[i], p, l->need, &v6p, all->iface);
+		l->v6_proto |= v6p;
+		l->member_rule[m] = i;
+		l->rule_member[i] = m;
+	}
+	l->n_members = n;
+	l->summary = (uint32_t)(((n + 63) / 64 + 63) / 64);
+	return l;
+}
+
 int bf_lbvs_select(const struct bf_chain *chain,
 		   const struct bf_fold_group *groups, size_t n_groups,
 		   struct bf_lbvs **out)
@@ -347,7 +397,8 @@ int bf_lbvs_select(const struct bf_chain *chain,
 		bf_lbvs_free(&l);
 		goto out;
 	}
-	/* One search when it fits. Else parts, in rule order: each as long
+	/* One search when it fits. Else partitions by the fields tested
+	 * (lbvs_part.h), or parts, in rule order: each as long
 	 * as its bound allows (the bound grows with the members, so a
 	 * greedy cut is the fewest parts) and at most BF_LBVS_PART_MAX
 	 * members; a part has at least one member, whose bound is a few
@@ -355,6 +406,16 @@ int bf_lbvs_select(const struct bf_chain *chain,
 	for (size_t m = 0; m < l->n_members; m++) {
 		for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++)
 			cnt[f] += tests[m] >> f & 1;
+	}
+	if (bf_lbvs_partition(chain, l,
+			      l->n_members <= BF_LBVS_MAX_MEMBERS &&
+				      vec_bound(cnt, l->n_members) <=
+					      options.max_bytes))
+		goto nomem;
+	if (l->n_parts) {
+		*out = l;
+		l = NULL;
+		goto out;
 	}
 	if (l->n_members <= BF_LBVS_MAX_MEMBERS &&
 	    vec_bound(cnt, l->n_members) <= options.max_bytes) {
@@ -960,9 +1021,12 @@ static int merge_addr(struct bf_lbvs *l, int f, const uint32_t *class_base)
 					     key))
 				depth--;
 			if (at < pm->n &&
-			    !key_cmp(pm->keys + (size_t)at * ks, key))
-				row[g] = pm->values[at++] + class_base[k];
-			else if (depth)
+			    !key_cmp(pm->keys + (size_t)at * ks, key)) {
+				uint32_t v = pm->values[at++];
+
+				row[g] = v == BF_LBVS_EMPTY ? v :
+							      v + class_base[k];
+			} else if (depth)
 				row[g] = row[stack[depth - 1]];
 			/* (no enclosing node: only 0/0 can be first, and
 			 * every part has it) */
@@ -997,6 +1061,8 @@ int bf_lbvs_merge(struct bf_lbvs *l)
 	for (size_t k = 0; k < np; k++) {
 		struct bf_lbvs *p = l->parts[k];
 
+		if (l->scatter)
+			bf_lbvs_part_empty(p);
 		class_base[k] = (uint32_t)t;
 		t += p->n_classes;
 		if (bf_lbvs_value_words(p) > vw)
@@ -1048,7 +1114,9 @@ int bf_lbvs_merge(struct bf_lbvs *l)
 			}
 			for (uint32_t v = 0; v < n; v++)
 				fm->values[k * n + v] =
-					pm->values[v] + class_base[k];
+					pm->values[v] == BF_LBVS_EMPTY ?
+						BF_LBVS_EMPTY :
+						pm->values[v] + class_base[k];
 			free(pm->values);
 			pm->values = NULL;
 			pm->key_add = (uint32_t)(k * n);

@@ -116,6 +116,14 @@ struct bf_lbvs {
 	size_t n_parts;
 	struct bf_lbvs **parts;
 	size_t base;
+	/* The parts are partitions (opt/lbvs_part.h): their members are not
+	 * contiguous (base: the first one's index), the chain's first
+	 * matching member is the minimum over all parts. */
+	bool scatter;
+	/* A part of a partitioned search (lbvs_part.h): the fields every
+	 * member tests positively (bit f), looked up first (their class is
+	 * often empty). */
+	uint8_t first_fields;
 	/* Split, after bf_lbvs_merge(): the parts share one map per field
 	 * (fmap[f]: n_parts rows) and one vector map (vectors: rows of
 	 * vec_words words, each part's S + W words first); node[0/1]: the
