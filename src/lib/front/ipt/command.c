@@ -218,7 +218,8 @@ static int check_opts(struct cmd_state *s)
 			}
 		}
 		if (legal == -1)
-			return uerr_at(s, "Illegal option `-%c' with this command",
+			return uerr_at(s,
+				       "Illegal option `-%c' with this command",
 				       optflags[i]);
 	}
 	return 0;
@@ -544,7 +545,7 @@ static int split_args(struct cmd_state *s, int argc, char **argv)
 /* -j/-g to a user chain: it must exist in the family (do_parse() loads
  * the target by name and fails with this text). */
 static int resolve_target(struct cmd_state *s, struct bf_ruleset *rs,
-			  struct ipt_rule_ctx *ctx)
+			  struct ipt_rule_ctx *ctx, bool report)
 {
 	const char *t = ctx->target;
 	const struct bf_chain *c;
@@ -560,7 +561,8 @@ static int resolve_target(struct cmd_state *s, struct bf_ruleset *rs,
 	if (!strcmp(t, "ACCEPT") || !strcmp(t, "DROP") ||
 	    !strcmp(t, "RETURN")) {
 		if (ctx->is_goto) {
-			uerr(s, "goto '%s' is not a chain", t);
+			if (report)
+				uerr(s, "goto '%s' is not a chain", t);
 			return -EINVAL;
 		}
 		ctx->verdict = !strcmp(t, "ACCEPT") ? BF_VERDICT_ACCEPT :
@@ -569,6 +571,8 @@ static int resolve_target(struct cmd_state *s, struct bf_ruleset *rs,
 		return 0;
 	}
 	c = bf_ruleset_chain(rs, ctx->family, t);
+	if ((!c || c->builtin) && !report)
+		return -ENOENT;
 	if ((!c || c->builtin) && ctx->is_goto) {
 		uerr(s, "goto '%s' is not a chain", t);
 		return -ENOENT;
@@ -576,8 +580,7 @@ static int resolve_target(struct cmd_state *s, struct bf_ruleset *rs,
 	if (!c || c->builtin) {
 		/* xtables_find_target()'s text ends with "\n": an empty
 		 * line follows */
-		uerr(s,
-		     "Couldn't load target `%s':No such file or directory\n",
+		uerr(s, "Couldn't load target `%s':No such file or directory\n",
 		     t);
 		return -ENOENT;
 	}
@@ -592,7 +595,7 @@ static int build_rules(struct cmd_state *s, struct bf_ruleset *rs,
 {
 	_cleanup_free_ struct ipt_rule_ctx *ctx = calloc(1, sizeof(*ctx));
 	const char *file;
-	int r;
+	int r, rt;
 
 	if (!ctx)
 		return -ENOMEM;
@@ -607,13 +610,25 @@ static int build_rules(struct cmd_state *s, struct bf_ruleset *rs,
 	s->spec[1] = (char *)s->cmd->chain;
 	s->spec[s->n_spec] = NULL;
 	r = ipt_parse_args(ctx, s->n_spec, s->spec);
-	if (!r)
-		r = resolve_target(s, rs, ctx);
 	if (r) {
 		s->cmd->usage_error = true;
 		return r;
 	}
+	/* A jump to a chain that is not there is found after the rule's
+	 * addresses are (do_command4() loads the target after do_parse()):
+	 * build with no target first, then report it. */
+	rt = resolve_target(s, rs, ctx, false);
+	if (rt)
+		ctx->verdict = BF_VERDICT_CONTINUE;
 	r = ipt_build_rules(ctx, rules, n);
+	if (!r && rt) {
+		for (size_t i = 0; i < *n; i++)
+			bf_rule_release(&(*rules)[i]);
+		free(*rules);
+		*rules = NULL;
+		*n = 0;
+		r = resolve_target(s, rs, ctx, true);
+	}
 	if (r) {
 		s->cmd->usage_error = true;
 		return r;
