@@ -223,7 +223,9 @@ static void port_part(struct part *p, struct rng *m, const char *dir,
 	};
 	int k = (int)below(m, ARRAY_SIZE(ports));
 	const char *num = ports[k][0], *name = ports[k][1];
-	bool neg = chance(m, 15);
+	/* not "! --dport 0:65535": legacy's save drops that "!"
+	 * (doc/front-ipt.md) */
+	bool neg = chance(m, 15) && strcmp(num, "0:65535");
 	const char *n = neg ? "! " : "";
 
 	snprintf(p->s[0], sizeof(p->s[0]), "%s--%s %s", n, dir, num);

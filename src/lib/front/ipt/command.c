@@ -621,6 +621,11 @@ static int build_rules(struct cmd_state *s, struct bf_ruleset *rs,
 	if (rt)
 		ctx->verdict = BF_VERDICT_CONTINUE;
 	r = ipt_build_rules(ctx, rules, n);
+	/* do_parse(): -R takes one rule, checked before the target */
+	if (!r && s->cmd->command == 'R' && *n != 1) {
+		uerr(s, "Replacement rule does not specify a unique address");
+		r = -EINVAL;
+	}
 	if (!r && rt) {
 		for (size_t i = 0; i < *n; i++)
 			bf_rule_release(&(*rules)[i]);
@@ -630,6 +635,11 @@ static int build_rules(struct cmd_state *s, struct bf_ruleset *rs,
 		r = resolve_target(s, rs, ctx, true);
 	}
 	if (r) {
+		for (size_t i = 0; *rules && i < *n; i++)
+			bf_rule_release(&(*rules)[i]);
+		free(*rules);
+		*rules = NULL;
+		*n = 0;
 		s->cmd->usage_error = true;
 		return r;
 	}
@@ -974,7 +984,9 @@ static void verbose_chain(struct cmd_state *s, const char *name)
 			   s->cmd->command == 'X' ? "Deleting" :
 						    NULL;
 
-	if (what && (s->cmd->flags & BF_IPT_CMD_VERBOSE) && s->cmd->out)
+	/* -Z CHAIN RULENUM: iptc_zero_counter(), nothing said */
+	if (what && !s->zero_num && (s->cmd->flags & BF_IPT_CMD_VERBOSE) &&
+	    s->cmd->out)
 		fprintf(s->cmd->out, "%s chain `%s'\n", what, name);
 }
 
