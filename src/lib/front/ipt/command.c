@@ -218,8 +218,7 @@ static int check_opts(struct cmd_state *s)
 			}
 		}
 		if (legal == -1)
-			return uerr_at(s,
-				       "Illegal option `-%c' with this command",
+			return uerr_at(s, "Illegal option `-%c' with this command",
 				       optflags[i]);
 	}
 	return 0;
@@ -545,7 +544,7 @@ static int split_args(struct cmd_state *s, int argc, char **argv)
 /* -j/-g to a user chain: it must exist in the family (do_parse() loads
  * the target by name and fails with this text). */
 static int resolve_target(struct cmd_state *s, struct bf_ruleset *rs,
-			  struct ipt_rule_ctx *ctx, bool report)
+			  struct ipt_rule_ctx *ctx)
 {
 	const char *t = ctx->target;
 	const struct bf_chain *c;
@@ -561,8 +560,7 @@ static int resolve_target(struct cmd_state *s, struct bf_ruleset *rs,
 	if (!strcmp(t, "ACCEPT") || !strcmp(t, "DROP") ||
 	    !strcmp(t, "RETURN")) {
 		if (ctx->is_goto) {
-			if (report)
-				uerr(s, "goto '%s' is not a chain", t);
+			uerr(s, "goto '%s' is not a chain", t);
 			return -EINVAL;
 		}
 		ctx->verdict = !strcmp(t, "ACCEPT") ? BF_VERDICT_ACCEPT :
@@ -571,8 +569,6 @@ static int resolve_target(struct cmd_state *s, struct bf_ruleset *rs,
 		return 0;
 	}
 	c = bf_ruleset_chain(rs, ctx->family, t);
-	if ((!c || c->builtin) && !report)
-		return -ENOENT;
 	if ((!c || c->builtin) && ctx->is_goto) {
 		uerr(s, "goto '%s' is not a chain", t);
 		return -ENOENT;
@@ -580,7 +576,8 @@ static int resolve_target(struct cmd_state *s, struct bf_ruleset *rs,
 	if (!c || c->builtin) {
 		/* xtables_find_target()'s text ends with "\n": an empty
 		 * line follows */
-		uerr(s, "Couldn't load target `%s':No such file or directory\n",
+		uerr(s,
+		     "Couldn't load target `%s':No such file or directory\n",
 		     t);
 		return -ENOENT;
 	}
@@ -595,7 +592,7 @@ static int build_rules(struct cmd_state *s, struct bf_ruleset *rs,
 {
 	_cleanup_free_ struct ipt_rule_ctx *ctx = calloc(1, sizeof(*ctx));
 	const char *file;
-	int r, rt;
+	int r;
 
 	if (!ctx)
 		return -ENOMEM;
@@ -610,36 +607,14 @@ static int build_rules(struct cmd_state *s, struct bf_ruleset *rs,
 	s->spec[1] = (char *)s->cmd->chain;
 	s->spec[s->n_spec] = NULL;
 	r = ipt_parse_args(ctx, s->n_spec, s->spec);
+	if (!r)
+		r = resolve_target(s, rs, ctx);
 	if (r) {
 		s->cmd->usage_error = true;
 		return r;
 	}
-	/* A jump to a chain that is not there is found after the rule's
-	 * addresses are (do_command4() loads the target after do_parse()):
-	 * build with no target first, then report it. */
-	rt = resolve_target(s, rs, ctx, false);
-	if (rt)
-		ctx->verdict = BF_VERDICT_CONTINUE;
 	r = ipt_build_rules(ctx, rules, n);
-	/* do_parse(): -R takes one rule, checked before the target */
-	if (!r && s->cmd->command == 'R' && *n != 1) {
-		uerr(s, "Replacement rule does not specify a unique address");
-		r = -EINVAL;
-	}
-	if (!r && rt) {
-		for (size_t i = 0; i < *n; i++)
-			bf_rule_release(&(*rules)[i]);
-		free(*rules);
-		*rules = NULL;
-		*n = 0;
-		r = resolve_target(s, rs, ctx, true);
-	}
 	if (r) {
-		for (size_t i = 0; *rules && i < *n; i++)
-			bf_rule_release(&(*rules)[i]);
-		free(*rules);
-		*rules = NULL;
-		*n = 0;
 		s->cmd->usage_error = true;
 		return r;
 	}
@@ -984,9 +959,7 @@ static void verbose_chain(struct cmd_state *s, const char *name)
 			   s->cmd->command == 'X' ? "Deleting" :
 						    NULL;
 
-	/* -Z CHAIN RULENUM: iptc_zero_counter(), nothing said */
-	if (what && !s->zero_num && (s->cmd->flags & BF_IPT_CMD_VERBOSE) &&
-	    s->cmd->out)
+	if (what && (s->cmd->flags & BF_IPT_CMD_VERBOSE) && s->cmd->out)
 		fprintf(s->cmd->out, "%s chain `%s'\n", what, name);
 }
 

@@ -366,6 +366,21 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 			m.u.length.max = (uint16_t)hi;
 			return add(c, r, &m);
 		}
+		if (!strcmp(f->name, "dscp") || !strcmp(f->name, "ecn")) {
+			/* nft loads the byte (IPv6: the 16 bits) holding the
+			 * field, masks and compares it: the DS field's bits
+			 * 2-7 or 0-1, always in the header (no break) */
+			bool dscp = f->name[0] == 'd';
+			if (el->kind != BF_NFT_E_VALUE) {
+				REFUSE(c, &el->loc, "%s ranges", f->name);
+				return -EOPNOTSUPP;
+			}
+			m.type = BF_MATCH_DSFIELD;
+			m.u.dsfield.mask = dscp ? 0xfc : 0x03;
+			m.u.dsfield.value =
+				(uint8_t)(dscp ? el->num << 2 : el->num & 3);
+			return add(c, r, &m);
+		}
 		REFUSE(c, &lhs->loc, "%s %s has no IR equivalent", f->proto,
 		       f->name);
 		return -EOPNOTSUPP;
