@@ -165,6 +165,7 @@ for ((i = 0; i < N; i++)); do one delete delete INPUT $(new_rule $i); done
 for ((i = 0; i < N; i++)); do one replace replace INPUT $((1 + RANDOM % K)) $(new_rule $((2 * N + i))); done
 EOF
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 RAW=$OUT/edit-raw.csv
 CSV=$OUT/edit.csv
 echo "shape,rules,kind,path,ms,parse_ms,compile_ms,programs_ms,state_ms,inc" >"$RAW"
@@ -233,6 +234,7 @@ for shape in $SHAPES; do
 done
 
 echo "== single-change latency (ms, one bpfilter command per change, $CHANGES changes per kind;"
+echo "   load average at the start $LOAD0, at the end $(cut -d' ' -f1-3 /proc/loadavg);"
 echo "   full/incr: the command's own process makes the change, daemon: bpfilter daemon does)"
 echo "   median / p90 of the whole change; median parts: parse = state read + parse of the"
 echo "   ruleset in force, compile = check + compile, progs = counters map + BPF_PROG_LOADs"
