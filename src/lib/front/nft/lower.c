@@ -1331,6 +1331,11 @@ static int lower_negset(struct lctx *c, const char *ch, struct bf_rule *r,
 	ret = 0;
 	if (negset_key_may_break(lhs0, fam) && set->n_sub)
 		ret = lower_elem(c, r, s, lhs0, set->sub[0], true);
+	/* a concatenation (merge_neq() in eval.c): the fields' protocol
+	 * dependencies are the rule's, as nft puts them before the load */
+	for (size_t k = 0;
+	     !ret && lhs0->kind == BF_NFT_E_CONCAT && k < lhs0->n_sub; k++)
+		ret = add_l4_gate(c, r, fld(lhs0->sub[k]), &s->loc);
 	if (ret) {
 		bf_rule_release(r);
 		bf_rule_release(&last);
@@ -1727,7 +1732,8 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 					ret = -EOPNOTSUPP;
 					break;
 				}
-				if (set->n_sub > 1) {
+				if (set->n_sub > 1 ||
+				    lhs->kind == BF_NFT_E_CONCAT) {
 					if (negset) {
 						REFUSE(c, &rhs->loc,
 						       "two negated sets in one rule");
