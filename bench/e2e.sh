@@ -83,7 +83,8 @@
 # BENCH_E2E_ROUNDS (default 3), BENCH_E2E_PACKETS (packets per run and
 # side; for tools other than bpfilter and nft sets fewer for larger K;
 # default 20000), BENCH_E2E_RUNS (runs per measurement, median; default
-# 5), BENCH_E2E_CPU (sender CPU, above), BENCH_E2E_TOOLS (default: all above
+# 5), BENCH_E2E_AA_ROUNDS (rounds at K = 0, the A/A check; default 1),
+# BENCH_E2E_CPU (sender CPU, above), BENCH_E2E_TOOLS (default: all above
 # that are installed), BENCH_E2E_MAX_SECONDS (default 3600: no new round
 # after it), BENCH_E2E_CT (default 1: conntrack on for shape b, above).
 set -euo pipefail
@@ -98,6 +99,7 @@ SHAPES=${BENCH_E2E_SHAPES:-b g}
 POLICIES=${BENCH_E2E_POLICIES:-drop accept}
 RULES=${BENCH_E2E_RULES:-0 1000 10000}
 ROUNDS=${BENCH_E2E_ROUNDS:-3}
+AA_ROUNDS=${BENCH_E2E_AA_ROUNDS:-1}
 PACKETS=${BENCH_E2E_PACKETS:-20000}
 RUNS=${BENCH_E2E_RUNS:-5}
 CT=${BENCH_E2E_CT:-1}
@@ -239,7 +241,10 @@ for shape in $SHAPES; do
 			res=$TMP/res-$shape-$pol-$k
 			: >"$res"
 			done_rounds=0
-			for ((r = 0; r < ROUNDS; r++)); do
+			# K = 0 is only the A/A check of the method: fewer rounds
+			rounds=$ROUNDS
+			[[ $k == 0 ]] && rounds=$AA_ROUNDS
+			for ((r = 0; r < rounds; r++)); do
 				((SECONDS < deadline)) || { echo "bench/e2e.sh: time budget spent, stopping rounds" >&2; break; }
 				for tool in "${tools[@]}"; do
 					# no set form of general rules: nft-set = nft-lin
@@ -263,7 +268,7 @@ done
 
 echo "== side by side, real traffic (ns/packet of the receive path; median of $ROUNDS interleaved rounds x $RUNS runs)"
 echo "   probe matches none of the K rules; (delta) = paired difference to the same tool's empty ruleset"
-echo "   [min..max of the per-run deltas]; at K = 0 the delta is an A/A check of the method (empty vs empty)"
+echo "   [min..max of the per-run deltas]; at K = 0 ($AA_ROUNDS round(s)) the delta is an A/A check of the method (empty vs empty)"
 awk -F, 'NR == 1 { next }
 	{ v[$1, $2, $3, $5] = $6; d[$1, $2, $3, $5] = $7; lo[$1, $2, $3, $5] = $10; hi[$1, $2, $3, $5] = $11
 	  if (!(($1, $2) in sp)) { sp[$1, $2] = 1; spl[ns++] = $1 "," $2 }

@@ -230,6 +230,10 @@ struct bf_nft_stmt {
 		struct {
 			enum bf_nft_relop op;
 			struct bf_nft_expr *lhs, *rhs;
+			/* `a != x b != y` that nft 1.0.6 merges into one
+			 * comparison (eval.c merge_neq()): lhs `a . b`, rhs
+			 * `{ x . y }`, printed back as nft lists it */
+			bool merged_neq;
 		} match;
 		struct {
 			uint64_t packets, bytes;

@@ -38,6 +38,13 @@ struct bf_verify_opts {
 	 * xdp attach to every interface of the scratch host, and only the
 	 * probes those hooks see are sent). */
 	enum bf_slot_kind kind;
+	/* nf only: the bpfilter side is set up by running this shell script
+	 * (`sh -e`) in its namespace instead of `bpfilter apply` of the
+	 * text, e.g. the ruleset's iptables commands, one `bpfilter
+	 * iptables` each, so that the programs probed are those the
+	 * changes left in force (the text must still be what they make:
+	 * the other sides and the probes use it). NULL: apply. */
+	const char *bpfilter_script;
 	/* The bpfilter binary for the bpfilter side (NULL: bf_verify_bin()
 	 * default: $BF_BIN, the running bpfilter, or "bpfilter"). */
 	const char *bin;

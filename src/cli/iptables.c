@@ -94,8 +94,9 @@ static int run_one(struct bf_ruleset *rs, unsigned long long gen, void *data)
 		if (!x->cmd.zero)
 			return 1;
 		/* -L -Z -v: zero_entries() says each chain */
-		for (size_t i = 0; x->vout && (x->cmd.flags & BF_IPT_CMD_VERBOSE) &&
-				   i < rs->n_chains;
+		for (size_t i = 0;
+		     x->vout && (x->cmd.flags & BF_IPT_CMD_VERBOSE) &&
+		     i < rs->n_chains;
 		     i++) {
 			const struct bf_chain *c = &rs->chains[i];
 

@@ -286,6 +286,53 @@ static char *mutated(const char *text)
 	return out;
 }
 
+/* Up to this many command lines of a family are replayed one `bpfilter
+ * iptables` process each (each an incremental change); longer files go
+ * through `bpfilter batch` (one transaction). BF_DIFF_REPLAY_MAX. */
+#define REPLAY_MAX 100
+
+/* A script running the family's commands of c through bpfilter, in path
+ * (NULL if it cannot be written). */
+static const char *replay_script(const struct dcase *c, char *path, size_t size)
+{
+	_cleanup_free_ char *t = read_file(c->path);
+	const char *cmd = c->family == BF_FAMILY_INET6 ? "ip6tables" :
+							 "iptables";
+	const char *env = getenv("BF_DIFF_REPLAY_MAX");
+	int max = env && *env ? atoi(env) : REPLAY_MAX, n = 0, fd;
+	char *save = NULL;
+	FILE *f;
+
+	if (!t)
+		return NULL;
+	for (char *p = t; (p = strstr(p, cmd)); p++)
+		n += (p == t || p[-1] == '\n') && p[strlen(cmd)] == ' ';
+	snprintf(path, size, "/tmp/bfdiff-replayXXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(path);
+		return NULL;
+	}
+	if (n > max) {
+		fprintf(f, "%s batch %s\n", bft_bpfilter_bin(), c->path);
+	} else {
+		for (char *l = strtok_r(t, "\n", &save); l;
+		     l = strtok_r(NULL, "\n", &save)) {
+			if (!strncmp(l, cmd, strlen(cmd)) &&
+			    l[strlen(cmd)] == ' ')
+				fprintf(f, "%s %s\n", bft_bpfilter_bin(), l);
+		}
+	}
+	fclose(f);
+	printf("%s: bpfilter side replays %d commands%s\n", c->name, n,
+	       n > max ? " (batch)" : "");
+	return path;
+}
+
 static void run_case(void **state)
 {
 	struct dcase *c = *state;
@@ -303,7 +350,7 @@ static void run_case(void **state)
 	};
 	struct bf_verify_result res;
 	_cleanup_free_ char *text = NULL, *mut = NULL;
-	char why[128] = "";
+	char why[128] = "", script[64];
 	bool supported, has_bpf = false;
 	int s;
 
@@ -340,7 +387,13 @@ static void run_case(void **state)
 	}
 	supported = only_supported(text, why, sizeof(why));
 
+	/* A command file: bpfilter gets the commands themselves, so the
+	 * programs probed are those its changes left in force. */
+	if (c->kind == CASE_CMDS && !c->selftest && has_bpf)
+		o.bpfilter_script = replay_script(c, script, sizeof(script));
 	bf_verify_run(text, c->name, c->family, &o, &res);
+	if (o.bpfilter_script)
+		unlink(o.bpfilter_script);
 	c->probes = res.probes;
 	c->mismatches = res.mismatches;
 	if (res.refused) {

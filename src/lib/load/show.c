@@ -382,8 +382,10 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
 		const char *neg = m->neg ? "!" : "";
 		int inst = m->origin.module << 16 | m->origin.instance;
 
-		if (bf_ipt_list_match(out, r, m, !names))
+		if (bf_ipt_list_match(out, r, m, !names)) {
+			last_inst = inst; /* "tcp " said for this -m tcp */
 			continue;
+		}
 		switch (m->type) {
 		case BF_MATCH_SPORT:
 		case BF_MATCH_DPORT:

@@ -298,6 +298,13 @@ static int side_apply(struct run *run, int s, char *err, size_t errsize)
 			       sd->ns_r, v, sd->kind, file);
 		if (r)
 			first_error(out, err, errsize);
+	} else if (run->kind == BF_SLOT_NF && run->o->bpfilter_script) {
+		_cleanup_free_ char *out = NULL;
+
+		r = bf_vsh_out(&out, "ip netns exec %s sh -e %s 2>&1", sd->ns_r,
+			       run->o->bpfilter_script);
+		if (r)
+			first_error(out, err, errsize);
 	} else if (run->kind == BF_SLOT_NF) {
 		_cleanup_free_ char *out = NULL;
 

@@ -35,6 +35,16 @@ bool bf_ipt_list_match(FILE *out, const struct bf_rule *r,
 
 	(void)numeric;
 	switch (m->type) {
+	case BF_MATCH_L4HDR:
+		/* every -m tcp / -m udp has one, first: tcp_print() says
+		 * "tcp" even when no option follows (--sport 0:65535) */
+		if (m->origin.module == IPT_MOD_TCP ||
+		    m->origin.module == IPT_MOD_UDP) {
+			fputs(m->origin.module == IPT_MOD_TCP ? "tcp " : "udp ",
+			      out);
+			return true;
+		}
+		return false;
 	case BF_MATCH_CTSTATE:
 		/* state_print() / conntrack's print of --ctstate */
 		fprintf(out, "%s%s ", m->neg ? "! " : "",

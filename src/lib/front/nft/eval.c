@@ -1305,6 +1305,178 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 	return 0;
 }
 
+/* A `!=` comparison of a byte-aligned payload field with one value, which
+ * nft 1.0.6 may merge with its neighbour (merge_neq()). Fields whose load
+ * can fail without a protocol gate (`th`, link layer) are left alone. */
+static bool neq_candidate(const struct bf_nft_stmt *s, bool *neq)
+{
+	const struct bf_nft_field *f;
+
+	if (s->kind != BF_NFT_S_MATCH ||
+	    s->u.match.lhs->kind != BF_NFT_E_FIELD ||
+	    s->u.match.rhs->kind != BF_NFT_E_VALUE)
+		return false;
+	f = s->u.match.lhs->field;
+	if (f->base != BF_NFT_BASE_NH && f->base != BF_NFT_BASE_TH)
+		return false;
+	if (f->off_bits % 8 || f->len_bits % 8 || !f->len_bits)
+		return false;
+	*neq = s->u.match.op == BF_NFT_OP_NE;
+	return *neq || s->u.match.op == BF_NFT_OP_IMPLICIT ||
+	       s->u.match.op == BF_NFT_OP_EQ;
+}
+
+struct neq_item {
+	size_t idx; /* statement */
+	unsigned int base, off, len; /* bytes */
+	bool neq;
+	int group; /* first item of its merged run, -1 */
+};
+
+static int neq_item_cmp(const void *a, const void *b)
+{
+	const struct neq_item *x = a, *y = b;
+
+	if (x->base != y->base)
+		return x->base < y->base ? -1 : 1;
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * nft 1.0.6 (the nft of this system) merges the payload comparisons of a
+ * rule that load adjacent bytes of one header with the same operator into
+ * one load and one comparison (rule_postprocess(), payload_do_merge():
+ * statements sorted by header and offset, payload_can_merge(): byte
+ * aligned, at most 4 bytes together, or more when one already has more,
+ * at most 16; a counter between them does not stop it). For `==` that is
+ * the same test; for `!=` it is not: `tcp sport != 1 tcp dport != 2`
+ * becomes `[ payload load 4b @ transport header + 0 ] [ cmp neq ]`, true
+ * unless both are equal, and that is what the kernel runs (nftables
+ * fixed it later: "rule: do not merge OP_NEQ"). Such a run of `!=`
+ * statements is rewritten here to what the kernel gets: one statement
+ * `f1 . f2 != { v1 . v2 }` (lowered as a negated set, lower_negset()).
+ * Only runs of matches and counters are looked at.
+ */
+static int merge_neq(struct evalctx *c, struct bf_nft_rule *rule)
+{
+	/* 1: a run was rewritten, 0: none left, -ENOMEM */
+	struct neq_item it[64];
+	size_t n = 0, end = 0;
+
+	while (end < rule->n_stmts &&
+	       (rule->stmts[end].kind == BF_NFT_S_MATCH ||
+		rule->stmts[end].kind == BF_NFT_S_COUNTER))
+		end++;
+	for (size_t i = 0; i < end && n < ARRAY_SIZE(it); i++) {
+		const struct bf_nft_field *f;
+		bool neq;
+
+		if (!neq_candidate(&rule->stmts[i], &neq))
+			continue;
+		f = rule->stmts[i].u.match.lhs->field;
+		it[n++] = (struct neq_item){ .idx = i,
+					     .base = f->base,
+					     .off = f->off_bits / 8u,
+					     .len = f->len_bits / 8u,
+					     .neq = neq,
+					     .group = -1 };
+	}
+	if (n < 2)
+		return 0;
+	qsort(it, n, sizeof(*it), neq_item_cmp);
+	for (size_t last = 0, i = 1; i < n; i++) {
+		unsigned int l = it[last].len, t = l + it[i].len;
+		bool ok = it[last].base == it[i].base &&
+			  it[last].off + l == it[i].off &&
+			  it[last].neq == it[i].neq && t <= 16 &&
+			  (t <= 4 || l > 4 || it[i].len > 4);
+
+		if (!ok) {
+			last = i;
+			continue;
+		}
+		it[last].len = t;
+		it[i].group = (int)last;
+		if (it[last].group < 0)
+			it[last].group = (int)last;
+	}
+	/* rewrite each merged `!=` run (from the end: indexes stay valid) */
+	for (size_t g = n; g-- > 0;) {
+		struct bf_nft_expr *lhs, *set, *el;
+		size_t first = SIZE_MAX, members = 0;
+		struct bf_nft_stmt *s;
+
+		if (it[g].group != (int)g || !it[g].neq)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (it[i].group == (int)g) {
+				members++;
+				if (it[i].idx < first)
+					first = it[i].idx;
+			}
+		if (members < 2)
+			continue;
+		s = &rule->stmts[first];
+		lhs = nft_expr_new(BF_NFT_E_CONCAT, &s->loc);
+		set = nft_expr_new(BF_NFT_E_SET, &s->loc);
+		el = nft_expr_new(BF_NFT_E_CONCAT, &s->loc);
+		if (!lhs || !set || !el) {
+			nft_expr_free(&lhs);
+			nft_expr_free(&set);
+			nft_expr_free(&el);
+			c->oom = true;
+			return -ENOMEM;
+		}
+		/* components in header order, as the kernel's load */
+		for (size_t i = 0; i < n; i++) {
+			struct bf_nft_stmt *m;
+			struct bf_nft_expr *ml, *mr;
+
+			if (it[i].group != (int)g)
+				continue;
+			m = &rule->stmts[it[i].idx];
+			ml = m->u.match.lhs;
+			mr = m->u.match.rhs;
+			m->u.match.lhs = NULL;
+			m->u.match.rhs = NULL;
+			lhs->len_bits += ml->len_bits;
+			el->len_bits += mr->len_bits;
+			if (nft_expr_add(lhs, ml) || nft_expr_add(el, mr)) {
+				nft_expr_free(&lhs);
+				nft_expr_free(&el);
+				nft_expr_free(&set);
+				c->oom = true;
+				return -ENOMEM;
+			}
+		}
+		if (nft_expr_add(set, el)) {
+			nft_expr_free(&lhs);
+			nft_expr_free(&set);
+			c->oom = true;
+			return -ENOMEM;
+		}
+		s->u.match.lhs = lhs;
+		s->u.match.rhs = set;
+		s->u.match.op = BF_NFT_OP_NE;
+		s->u.match.merged_neq = true;
+		/* the other members go (from the highest index down) */
+		for (size_t k = rule->n_stmts; k-- > 0;) {
+			bool member = false;
+
+			for (size_t i = 0; i < n; i++)
+				member |= it[i].group == (int)g &&
+					  it[i].idx == k && k != first;
+			if (member)
+				stmt_remove(rule, k);
+		}
+		/* indexes moved: the caller runs this again */
+		return 1;
+	}
+	return 0;
+}
+
 static int eval_rule(struct evalctx *c, struct bf_nft_rule *rule)
 {
 	int ret = 0;
@@ -1362,6 +1534,13 @@ static int eval_rule(struct evalctx *c, struct bf_nft_rule *rule)
 		ret = add_icmp_echo_dep(c, rule);
 	if (!ret)
 		ret = canon_rule(c, rule);
+	/* each pass merges one run (a bounded number of statements) */
+	for (size_t k = 0; !ret && k < rule->n_stmts; k++) {
+		ret = merge_neq(c, rule);
+		if (ret <= 0)
+			break;
+		ret = 0;
+	}
 	return ret;
 }
 

@@ -231,6 +231,18 @@ static void print_stmt(FILE *out, const struct bf_nft_stmt *s, bool stateful,
 		bool in_op = s->u.match.lhs->kind == BF_NFT_E_BINOP ||
 			     s->u.match.op == BF_NFT_OP_EQ ||
 			     s->u.match.op == BF_NFT_OP_NE;
+		if (s->u.match.merged_neq) {
+			const struct bf_nft_expr *l = s->u.match.lhs;
+			const struct bf_nft_expr *v = rhs->sub[0];
+
+			for (size_t k = 0; k < l->n_sub; k++) {
+				fputs(k ? " " : "", out);
+				print_expr(out, l->sub[k], true);
+				fputs(" != ", out);
+				print_expr(out, v->sub[k], true);
+			}
+			return;
+		}
 		print_expr(out, s->u.match.lhs, true);
 		if (s->u.match.op != BF_NFT_OP_IMPLICIT)
 			fprintf(out, " %s", relop_str[s->u.match.op]);
