@@ -223,7 +223,9 @@ static void port_part(struct part *p, struct rng *m, const char *dir,
 	};
 	int k = (int)below(m, ARRAY_SIZE(ports));
 	const char *num = ports[k][0], *name = ports[k][1];
-	bool neg = chance(m, 15);
+	/* not "! --dport 0:65535": legacy's save drops that "!"
+	 * (doc/front-ipt.md) */
+	bool neg = chance(m, 15) && strcmp(num, "0:65535");
 	const char *n = neg ? "! " : "";
 
 	snprintf(p->s[0], sizeof(p->s[0]), "%s--%s %s", n, dir, num);
@@ -525,9 +527,16 @@ static void listing_flags(struct buf *b, struct gen *g)
 					 " --verbose", " --numeric",
 					 " --exact" };
 
+	bool verbose = false;
+
 	for (int i = 0; i < 3; i++) {
-		if (chance(&g->r, 40))
-			bput(b, "%s", PICK(&g->r, f));
+		const char *o = PICK(&g->r, f);
+		bool v = !strcmp(o, " -v") || !strcmp(o, " --verbose");
+
+		if (!chance(&g->r, 40) || (v && verbose))
+			continue; /* -v -v: libiptc's dump (doc/front-ipt.md) */
+		verbose |= v;
+		bput(b, "%s", o);
 	}
 }
 
@@ -557,7 +566,8 @@ static void gen_cmd(struct buf *b, struct gen *g)
 					 "--wait");
 	if (chance(&g->r, 6))
 		bput(b, " %s filter", chance(&g->r, 50) ? "-t" : "--table");
-	if (chance(&g->r, 8))
+	/* one -v at most: -v -v adds libiptc's dump (doc/front-ipt.md) */
+	if (chance(&g->r, 8) && k < 82)
 		bput(b, " -v");
 	if (s) {
 		static const char *const c[] = { "-C",	    "-D", "-C",
@@ -661,6 +671,8 @@ static const char f2b_script[] =
 	"icmp-port-unreachable; echo rc=$?\n"
 	"$I -S f2b-sshd; $I -L f2b-sshd -n --line-numbers\n"
 	"$I -X f2b-sshd; echo rc=$?\n"
+	"$I -N lone; $I -A lone -j RETURN; $I -X lone; echo rc=$?; $I -X; "
+	"echo rc=$?; $I -F lone; $I -X lone\n"
 	"$I -D INPUT -p tcp -m multiport --dports 22 -j f2b-sshd\n"
 	"$I -F f2b-sshd; $I -X f2b-sshd; echo rc=$?\n"
 	"$I6 -N f2b-sshd; $I6 -A f2b-sshd -j RETURN\n"
@@ -732,6 +744,8 @@ static const char list_script[] =
 	"$I -A INPUT -p tcp -m multiport ! --dports 22,80\n"
 	"$I -A INPUT -p udp -m multiport --ports 1000:2000,22\n"
 	"$I -A INPUT -p sctp\n"
+	"$I -A INPUT -p udp --sport 0:65535\n"
+	"$I -A INPUT -p tcp -m tcp\n"
 	"$I -A INPUT ! -p 47\n"
 	"$I -A INPUT -p icmp --icmp-type any\n"
 	"$I -A INPUT -p icmp --icmp-type 3/3\n"

@@ -218,7 +218,8 @@ static int check_opts(struct cmd_state *s)
 			}
 		}
 		if (legal == -1)
-			return uerr_at(s, "Illegal option `-%c' with this command",
+			return uerr_at(s,
+				       "Illegal option `-%c' with this command",
 				       optflags[i]);
 	}
 	return 0;
@@ -544,7 +545,7 @@ static int split_args(struct cmd_state *s, int argc, char **argv)
 /* -j/-g to a user chain: it must exist in the family (do_parse() loads
  * the target by name and fails with this text). */
 static int resolve_target(struct cmd_state *s, struct bf_ruleset *rs,
-			  struct ipt_rule_ctx *ctx)
+			  struct ipt_rule_ctx *ctx, bool report)
 {
 	const char *t = ctx->target;
 	const struct bf_chain *c;
@@ -560,7 +561,8 @@ static int resolve_target(struct cmd_state *s, struct bf_ruleset *rs,
 	if (!strcmp(t, "ACCEPT") || !strcmp(t, "DROP") ||
 	    !strcmp(t, "RETURN")) {
 		if (ctx->is_goto) {
-			uerr(s, "goto '%s' is not a chain", t);
+			if (report)
+				uerr(s, "goto '%s' is not a chain", t);
 			return -EINVAL;
 		}
 		ctx->verdict = !strcmp(t, "ACCEPT") ? BF_VERDICT_ACCEPT :
@@ -569,6 +571,8 @@ static int resolve_target(struct cmd_state *s, struct bf_ruleset *rs,
 		return 0;
 	}
 	c = bf_ruleset_chain(rs, ctx->family, t);
+	if ((!c || c->builtin) && !report)
+		return -ENOENT;
 	if ((!c || c->builtin) && ctx->is_goto) {
 		uerr(s, "goto '%s' is not a chain", t);
 		return -ENOENT;
@@ -576,8 +580,7 @@ static int resolve_target(struct cmd_state *s, struct bf_ruleset *rs,
 	if (!c || c->builtin) {
 		/* xtables_find_target()'s text ends with "\n": an empty
 		 * line follows */
-		uerr(s,
-		     "Couldn't load target `%s':No such file or directory\n",
+		uerr(s, "Couldn't load target `%s':No such file or directory\n",
 		     t);
 		return -ENOENT;
 	}
@@ -592,7 +595,7 @@ static int build_rules(struct cmd_state *s, struct bf_ruleset *rs,
 {
 	_cleanup_free_ struct ipt_rule_ctx *ctx = calloc(1, sizeof(*ctx));
 	const char *file;
-	int r;
+	int r, rt;
 
 	if (!ctx)
 		return -ENOMEM;
@@ -607,14 +610,36 @@ static int build_rules(struct cmd_state *s, struct bf_ruleset *rs,
 	s->spec[1] = (char *)s->cmd->chain;
 	s->spec[s->n_spec] = NULL;
 	r = ipt_parse_args(ctx, s->n_spec, s->spec);
-	if (!r)
-		r = resolve_target(s, rs, ctx);
 	if (r) {
 		s->cmd->usage_error = true;
 		return r;
 	}
+	/* A jump to a chain that is not there is found after the rule's
+	 * addresses are (do_command4() loads the target after do_parse()):
+	 * build with no target first, then report it. */
+	rt = resolve_target(s, rs, ctx, false);
+	if (rt)
+		ctx->verdict = BF_VERDICT_CONTINUE;
 	r = ipt_build_rules(ctx, rules, n);
+	/* do_parse(): -R takes one rule, checked before the target */
+	if (!r && s->cmd->command == 'R' && *n != 1) {
+		uerr(s, "Replacement rule does not specify a unique address");
+		r = -EINVAL;
+	}
+	if (!r && rt) {
+		for (size_t i = 0; i < *n; i++)
+			bf_rule_release(&(*rules)[i]);
+		free(*rules);
+		*rules = NULL;
+		*n = 0;
+		r = resolve_target(s, rs, ctx, true);
+	}
 	if (r) {
+		for (size_t i = 0; *rules && i < *n; i++)
+			bf_rule_release(&(*rules)[i]);
+		free(*rules);
+		*rules = NULL;
+		*n = 0;
 		s->cmd->usage_error = true;
 		return r;
 	}
@@ -959,7 +984,9 @@ static void verbose_chain(struct cmd_state *s, const char *name)
 			   s->cmd->command == 'X' ? "Deleting" :
 						    NULL;
 
-	if (what && (s->cmd->flags & BF_IPT_CMD_VERBOSE) && s->cmd->out)
+	/* -Z CHAIN RULENUM: iptc_zero_counter(), nothing said */
+	if (what && !s->zero_num && (s->cmd->flags & BF_IPT_CMD_VERBOSE) &&
+	    s->cmd->out)
 		fprintf(s->cmd->out, "%s chain `%s'\n", what, name);
 }
 
@@ -1023,15 +1050,30 @@ static int chain_command(struct cmd_state *s, struct bf_ruleset *rs)
 				"information.");
 			return -EINVAL;
 		}
-		for (size_t i = 0; i < rs->n_chains; i++) {
-			struct bf_chain *o = &rs->chains[i];
+		/* Every chain is tried (for_each_chain4() goes on after a
+		 * failure) and the last failure is what iptables says; the
+		 * table is not committed then. TC_DELETE_CHAIN(): referenced
+		 * (EMLINK) before not empty (ENOTEMPTY). */
+		{
+			int err = 0;
 
-			if (o->family != f || o->builtin || (c && o != c))
-				continue;
-			verbose_chain(s, o->name);
-			if (o->n_rules || references(rs, f, o->name)) {
-				kerr(s, "Too many links.");
-				return -EBUSY;
+			for (size_t i = 0; i < rs->n_chains; i++) {
+				struct bf_chain *o = &rs->chains[i];
+
+				if (o->family != f || o->builtin ||
+				    (c && o != c))
+					continue;
+				verbose_chain(s, o->name);
+				if (references(rs, f, o->name))
+					err = -EMLINK;
+				else if (o->n_rules)
+					err = -ENOTEMPTY;
+			}
+			if (err) {
+				kerr(s, "%s",
+				     err == -EMLINK ? "Too many links." :
+						      "Directory not empty.");
+				return err;
 			}
 		}
 		for (size_t i = rs->n_chains; i-- > 0;) {
