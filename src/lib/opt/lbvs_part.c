@@ -10,6 +10,11 @@
 
 #include "opt/lbvs_part.h"
 
+/* Partitions for a chain that fits one search, from this many members
+ * (shape c of bench/cls_cost at 10,000, XDP: 235-271 / 156-158 ns "last" /
+ * "none" partitioned against 264-284 / 247-253 with the per-protocol
+ * searches, half the memory). */
+#define PART_MIN_DEFAULT 4096u
 #define PARTS_DEFAULT 16u
 #define PARTS_MAX 64u
 
@@ -62,9 +67,20 @@ static void grp_join(struct grp *a, const struct grp *b)
 	a->n += b->n;
 }
 
+static int key_fields(void)
+{
+	static int n;
+
+	if (!n)
+		n = (int)env_size("BPFILTER_LBVS_PART_KEYS", 2) ?: 1;
+	return n;
+}
+
 /* The group of a member: its protocol (when tested positively) and its
- * key field, the first it tests in the order of KEY_ORDER, positive tests
- * before negated ones (a negated test holds for most packets). */
+ * key fields, the first BPFILTER_LBVS_PART_KEYS (2) it tests in the order
+ * below, positive tests before negated ones (a negated test holds for
+ * most packets). (Shape c at 100,000, XDP, "last" probe: one key field
+ * 651-854 ns, two 273-309, three 298-490.) */
 static uint32_t group_key(uint32_t sig)
 {
 	static const int order[] = { BF_LBVS_SADDR, BF_LBVS_DADDR,
@@ -72,14 +88,18 @@ static uint32_t group_key(uint32_t sig)
 				     BF_LBVS_FLAGS, BF_LBVS_IIF,
 				     BF_LBVS_OIF };
 	uint32_t k = sig & 0x1ff0000u;
+	int n = 0;
 
 	for (int neg = 0; neg < 2; neg++) {
 		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 			int f = order[i];
 
 			if ((sig >> f & 1) &&
-			    (sig >> (8 + f) & 1) == (uint32_t)neg)
-				return k | 1u << f | (uint32_t)neg << (8 + f);
+			    (sig >> (8 + f) & 1) == (uint32_t)neg) {
+				k |= 1u << f | (uint32_t)neg << (8 + f);
+				if (++n == key_fields())
+					return k;
+			}
 		}
 	}
 	return k;
@@ -140,7 +160,7 @@ static void merge_groups(struct grp *g, size_t n_g, size_t want)
 int bf_lbvs_partition(const struct bf_chain *chain, struct bf_lbvs *l,
 		      bool fits)
 {
-	size_t min = env_size("BPFILTER_LBVS_PART_MIN", 0);
+	size_t min = env_size("BPFILTER_LBVS_PART_MIN", PART_MIN_DEFAULT);
 	size_t want = env_size("BPFILTER_LBVS_PARTS", PARTS_DEFAULT);
 	const char *on = getenv("BPFILTER_LBVS_PART");
 	size_t nm = l->n_members, n_g = 0, n_p = 0, n_parts = 0;
@@ -151,8 +171,6 @@ int bf_lbvs_partition(const struct bf_chain *chain, struct bf_lbvs *l,
 	struct bf_lbvs **parts = NULL;
 	int r = -ENOMEM;
 
-	/* (one search that fits: the per-protocol searches of c_lbvs_pp.h
-	 * did better at 10,000 members of bench/cls_cost's shape c) */
 	if ((on && !strcmp(on, "0")) || l->n_parts || !nm ||
 	    (fits && (!min || nm < min)))
 		return 0;

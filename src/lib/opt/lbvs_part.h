@@ -7,9 +7,9 @@
  * more of the members have no test on the field, or a wide one), so the
  * summary words skip nothing and a packet that matches late or never scans
  * every data word. bf_lbvs_partition() groups the members by the fields
- * they test (and how: positive, negated, the protocol's value), merging the
+ * they test (the protocol's value and two key fields), merging the
  * smallest groups into the ones they share the most tests with until at
- * most BPFILTER_LBVS_PARTS (default 8) remain. Inside a group every member
+ * most BPFILTER_LBVS_PARTS (default 16) remain. Inside a group every member
  * tests its common fields, so for most packets one of them has an empty
  * class: the group's search ends after that field's lookup (an empty class
  * is BF_LBVS_EMPTY, whose vector lookup fails). Each group, cut by the
@@ -34,8 +34,8 @@
 
 /* Partition the members of l (from bf_lbvs_select(), no parts yet) when
  * they do not fit one search (!fits), or when there are at least
- * BPFILTER_LBVS_PART_MIN of them (that variable set, for tests and A/B
- * runs; BPFILTER_LBVS_PART=0 turns partitions off: contiguous parts as
+ * BPFILTER_LBVS_PART_MIN of them (default 4096; 0: only when they do not
+ * fit; BPFILTER_LBVS_PART=0 turns partitions off: contiguous parts as
  * before). On success l->parts are the partitions' parts, sorted by
  * their first member, and l->scatter is set; l is left unchanged when
  * partitioning does not apply (one group of tests). Returns 0 or
