@@ -3,7 +3,8 @@
  * Verify engine: seeded random rulesets.
  *
  * Writes iptables-save filter tables that use only the supported feature
- * set (addresses and masks, interfaces and wildcards, protocols, tcp/udp
+ * set (addresses and masks, interfaces and wildcards, protocols by name,
+ * number, "all" and 0, runs of one shape that the optimizer folds, tcp/udp
  * ports and flags, icmp/icmp6 types, multiport, iprange, comment, state,
  * conntrack --ctstate, -f; ACCEPT, DROP, RETURN, jumps, gotos, rules
  * without target, policies), with negations, drawing values from small
@@ -199,13 +200,22 @@ static __attribute__((unused)) void rg_rule(struct rgen *r, FILE *f,
 		if (proto < 0)
 			proto = v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
 		neg_proto = rg_p(r, 10);
-		fprintf(f, " %s-p %s", neg_proto ? "! " : "",
-			proto == IPPROTO_TCP	? "tcp" :
-			proto == IPPROTO_UDP	? "udp" :
-			proto == IPPROTO_ICMP	? "icmp" :
-			proto == IPPROTO_ICMPV6 ? "ipv6-icmp" :
-			proto == IPPROTO_ESP	? "esp" :
-						  "47");
+		if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) &&
+		    rg_p(r, 15))
+			/* the number: the same match as the name */
+			fprintf(f, " %s-p %d", neg_proto ? "! " : "", proto);
+		else
+			fprintf(f, " %s-p %s", neg_proto ? "! " : "",
+				proto == IPPROTO_TCP	? "tcp" :
+				proto == IPPROTO_UDP	? "udp" :
+				proto == IPPROTO_ICMP	? "icmp" :
+				proto == IPPROTO_ICMPV6 ? "ipv6-icmp" :
+				proto == IPPROTO_ESP	? "esp" :
+							  "47");
+	} else if (rg_p(r, 10)) {
+		/* any protocol, spelled as iptables allows (never negated:
+		 * "rule would never match protocol") */
+		fprintf(f, " -p %s", rg_p(r, 50) ? "all" : "0");
 	}
 	if (v4 && rg_p(r, 8))
 		fprintf(f, " %s-f", rg_neg(r));
@@ -246,10 +256,15 @@ static __attribute__((unused)) void rg_rule(struct rgen *r, FILE *f,
 		int t = v4 ? t4[rg(r, ARRAY_SIZE(t4))] :
 			     t6[rg(r, ARRAY_SIZE(t6))];
 
-		fprintf(f, " -m %s %s--icmp%s-type %d", v4 ? "icmp" : "icmp6",
-			rg_neg(r), v4 ? "" : "v6", t);
-		if (rg_p(r, 40))
-			fprintf(f, "/%u", rg(r, 5));
+		if (v4 && rg_p(r, 10)) {
+			fprintf(f, " -m icmp %s--icmp-type any", rg_neg(r));
+		} else {
+			fprintf(f, " -m %s %s--icmp%s-type %d",
+				v4 ? "icmp" : "icmp6", rg_neg(r),
+				v4 ? "" : "v6", t);
+			if (rg_p(r, 40))
+				fprintf(f, "/%u", rg(r, 5));
+		}
 	}
 	if (rg_p(r, 12)) {
 		fprintf(f, " -m iprange %s--%s-range ", rg_neg(r),
@@ -281,6 +296,45 @@ static __attribute__((unused)) void rg_rule(struct rgen *r, FILE *f,
 	}
 }
 
+/* A run of 8 to 16 rules of one shape (what the optimizer folds into one
+ * hash lookup, doc/classification.md), keys drawn from a small pool so
+ * that some repeat, a few with the other verdict. */
+static __attribute__((unused)) void rg_fold_block(struct rgen *r, FILE *f,
+						  enum bf_family fam,
+						  const char *chain, bool user)
+{
+	static const char *const v4[] = { "192.0.2", "198.51.100",
+					  "203.0.113" };
+	int n = 8 + (int)rg(r, 9), shape = (int)rg(r, 3), k;
+	const char *proto = rg_p(r, 50) ? "tcp" : "udp";
+	const char *tgt = rg_p(r, 50) ? "ACCEPT" : "DROP";
+
+	for (k = 0; k < n; k++) {
+		const char *t =
+			rg_p(r, 20) ? (rg_p(r, 50) ? "ACCEPT" : "DROP") : tgt;
+		unsigned int a = rg(r, 6) * 7 + 1;
+
+		if (user && rg_p(r, 10))
+			t = "RETURN";
+		fprintf(f, "-A %s", chain);
+		if (shape == 0 && fam == BF_FAMILY_INET4)
+			fprintf(f, " -s %s.%u/32", v4[a % 3], a);
+		else if (shape == 0)
+			fprintf(f, " -s 2001:db8:%x::%x/128", a % 4, a);
+		else if (shape == 1)
+			fprintf(f, " -p %s -m %s --dport %u", proto, proto,
+				rg_port(r));
+		else if (fam == BF_FAMILY_INET4)
+			fprintf(f, " -d %s.%u/32 -p %s -m %s --dport %u",
+				v4[a % 3], a, proto, proto, rg_port(r));
+		else
+			fprintf(f,
+				" -d 2001:db8:%x::%x/128 -p %s -m %s --dport %u",
+				a % 4, a, proto, proto, rg_port(r));
+		fprintf(f, " -j %s\n", t);
+	}
+}
+
 /* Write a random filter table of one family to f. */
 static __attribute__((unused)) void rg_ruleset(uint64_t seed,
 					       enum bf_family fam, FILE *f)
@@ -304,14 +358,21 @@ static __attribute__((unused)) void rg_ruleset(uint64_t seed,
 			fprintf(f, "-A %s", builtin[i]);
 			rg_rule(&r, f, fam, hooks[i], -1, n_user);
 			fprintf(f, "\n");
+			if (rg_p(&r, 4))
+				rg_fold_block(&r, f, fam, builtin[i], false);
 		}
 	}
 	for (i = 0; i < n_user; i++) {
 		n = 1 + (int)rg(&r, 5);
 		for (k = 0; k < n; k++) {
+			char name[16];
+
 			fprintf(f, "-A u%d", i);
 			rg_rule(&r, f, fam, BF_HOOK_COUNT, i, n_user);
 			fprintf(f, "\n");
+			snprintf(name, sizeof(name), "u%d", i);
+			if (rg_p(&r, 4))
+				rg_fold_block(&r, f, fam, name, true);
 		}
 	}
 	fprintf(f, "COMMIT\n");
