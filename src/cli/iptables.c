@@ -64,6 +64,21 @@ static void ipt_log(enum bf_log_level level, const char *msg, void *data)
 	fprintf(stderr, "%s\n", msg);
 }
 
+/* bpfilter rule: the front end's messages already start with its prog
+ * ("bpfilter: Bad rule ...", "bpfilter v1.8.9 (bpfilter): ..."); the others
+ * get the CLI's usual prefix. */
+static void rule_log(enum bf_log_level level, const char *msg, void *data)
+{
+	(void)data;
+	if ((int)level > BF_LOG_WARN + cli_verbosity())
+		return;
+	if (!strncmp(msg, "bpfilter", 8))
+		fprintf(stderr, "%s\n", msg);
+	else
+		fprintf(stderr, "bpfilter: %s%s\n",
+			level == BF_LOG_WARN ? "warning: " : "", msg);
+}
+
 static int run_one(struct bf_ruleset *rs, unsigned long long gen, void *data)
 {
 	struct ipt_run *x = data;
@@ -444,6 +459,7 @@ int cli_rule(int argc, char **argv)
 	x.argc = argc + 1;
 	x.argv = args;
 	o.read_only = !strcmp(opt, "-C");
+	bf_log_set(rule_log, NULL);
 	r = run(&x, &o);
 	free(args);
 	return r == 2 ? 2 : r;

@@ -550,6 +550,13 @@ static void test_if_generation_and_batch(void **state)
 	e2e_assert_contains(out, "bad.batch:3: iptables: Bad rule (does a "
 				 "matching rule exist in that chain?).");
 	free(out);
+	/* bpfilter rule says it once, with one prefix */
+	assert_int_equal(e2e_cli(&out, e->b,
+				 "rule delete INPUT -p tcp --dport 9 -j DROP"),
+			 1);
+	assert_string_equal(out, "bpfilter: Bad rule (does a matching rule "
+				 "exist in that chain?).\n");
+	free(out);
 	doc = e2e_list(e->b);
 	assert_int_equal(e2e_generation(doc, "nf"), 2);
 	json_decref(doc);
