@@ -2716,10 +2716,20 @@ static void lbvs_funcs(struct cg *c, struct cfn *f, struct bf_program *prog)
 		const struct bf_lbvs *l = bf_lbvs_part(f->lbvs, p);
 		const struct lbvs_fn *fn = &f->lfn[p];
 
-		emit_func_head(c, fn->fast, prog, f->chain, "lbvs");
-		bf_lbvs_emit_fast(&c->e, l, fn->idx);
-		emit_func_tail(c);
+		/* Only functions something calls: the kernel finds
+		 * subprograms by their calls, and func_info must list
+		 * exactly those ("number of funcs in func_info doesn't
+		 * match number of subprogs"). The members can all be dead
+		 * code, e.g. after `! -i eth+ -j ACCEPT`, true on every
+		 * interface at tc/XDP (iface_static()). */
+		if (bf_label_refs(&c->e, fn->fast)) {
+			emit_func_head(c, fn->fast, prog, f->chain, "lbvs");
+			bf_lbvs_emit_fast(&c->e, l, fn->idx);
+			emit_func_tail(c);
+		}
 		for (size_t k = 0; k < fn->n_slow; k++) {
+			if (!bf_label_refs(&c->e, fn->slow[k]))
+				continue;
 			emit_func_head(c, fn->slow[k], prog, f->chain, "lbvsl");
 			for (size_t m = fn->cut[k]; m < fn->cut[k + 1]; m++)
 				lbvs_member(
