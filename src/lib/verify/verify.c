@@ -368,11 +368,16 @@ static long obs_check(uint32_t id, size_t off, void *data)
 
 /* A truncated probe (no marker) observed: check it is that probe. */
 static void seen_short(struct dprobe *v, size_t n, uint32_t id, bool input,
-		       enum bf_family fam, const uint8_t *saddr, int si)
+		       enum bf_family fam, const uint8_t *saddr, int proto,
+		       int si)
 {
+	/* proto (the IPv4 header's protocol; -1: not known here): a
+	 * packet R sends itself from the probe's address (an ICMP error,
+	 * a reset) can carry the probe's IPv4 ID, not its protocol */
 	if (id >= n || !v[id].pkt.truncated ||
 	    (v[id].hook == BF_HOOK_INPUT) != input ||
 	    v[id].spec.family != fam ||
+	    (proto >= 0 && proto != v[id].spec.proto) ||
 	    memcmp(saddr, v[id].spec.saddr, fam == BF_FAMILY_INET4 ? 4 : 16))
 		return;
 	v[id].seen[si] = true;
@@ -422,7 +427,7 @@ static int drain_raw(struct dside *sd, int i, struct dprobe *v, size_t n,
 		}
 		if (v4) {
 			seen_short(v, n, dpkt_ip4_id(buf), true,
-				   BF_FAMILY_INET4, src, si);
+				   BF_FAMILY_INET4, src, buf[9], si);
 			continue;
 		}
 		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
@@ -434,7 +439,8 @@ static int drain_raw(struct dside *sd, int i, struct dprobe *v, size_t n,
 				flow = ntohl(fi) & 0xfffff;
 			}
 		if (flow != 0xffffffff)
-			seen_short(v, n, flow, true, BF_FAMILY_INET6, src, si);
+			seen_short(v, n, flow, true, BF_FAMILY_INET6, src,
+				   sd->raw_proto[i], si);
 	}
 	return got;
 }
@@ -475,12 +481,13 @@ static int drain(struct dside *sd, struct dprobe *v, size_t n, int si)
 			}
 			if (buf[12] == 0x08 && buf[13] == 0x00)
 				seen_short(v, n, dpkt_ip4_id(ip), false,
-					   BF_FAMILY_INET4, ip + 12, si);
+					   BF_FAMILY_INET4, ip + 12, ip[9], si);
 			else if (buf[12] == 0x86 && buf[13] == 0xdd)
 				seen_short(v, n,
 					   (uint32_t)((ip[1] & 0x0f) << 16 |
 						      ip[2] << 8 | ip[3]),
-					   false, BF_FAMILY_INET6, ip + 8, si);
+					   false, BF_FAMILY_INET6, ip + 8, -1,
+					   si);
 		}
 	return got;
 }
