@@ -21,6 +21,7 @@
 
 #include "bpfilter/log.h"
 #include "cgen/c_lbvs.h"
+#include "cgen/c_lbvs_flat.h"
 #include "cgen/c_lbvs_iv.h"
 #include "cgen/c_lbvs_pp.h"
 #include "cgen/pctx.h"
@@ -203,6 +204,7 @@ int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps, size_t *n_maps,
 		return r;
 	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
 		struct bf_lbvs_fmap *fm = &l->fmap[f];
+		int fe;
 		struct bf_prog_map m = {
 			.type = fm->lpm ? BPF_MAP_TYPE_LPM_TRIE :
 					  BPF_MAP_TYPE_ARRAY,
@@ -216,6 +218,13 @@ int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps, size_t *n_maps,
 
 		if (!fm->used)
 			continue;
+		/* bytes and ports: a flat table of u16 (c_lbvs_flat.h) */
+		if (bf_lbvs_flat_map(l, f, &m, &fe)) {
+			free(fm->values);
+			fm->values = NULL;
+		} else if (fe) {
+			return fe;
+		}
 		/* IPv4 addresses: intervals instead of the LPM trie */
 		if (bf_iv_used(fm)) {
 			int r = bf_iv_map(fm, &m);
@@ -228,7 +237,7 @@ int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps, size_t *n_maps,
 			fm->values = NULL;
 		}
 		if (push_map(maps, n_maps, &m)) {
-			if (bf_iv_used(fm))
+			if (bf_iv_used(fm) || fm->flat)
 				free(m.vals);
 			return -ENOMEM;
 		}
@@ -461,6 +470,11 @@ static void field_vec_v(struct bf_emit *e, const struct bf_lbvs *l,
 			bf_emit(e, I_LDX(BPF_H, R1, R9,
 					 f == BF_LBVS_SPORT ? PCTX_OFF(sport) :
 							      PCTX_OFF(dport)));
+		if (l->fmap[f].flat) {
+			bf_lbvs_flat_emit(e, idx[f]);
+			bf_emit(e, I_STX(BPF_W, R9, R1, key));
+			goto vec;
+		}
 		/* a part of a split search: its rows */
 		if (l->fmap[f].key_add)
 			bf_emit(e, I_ALU64_IMM(BPF_ADD, R1,
@@ -619,9 +633,13 @@ static void emit_pp(struct bf_emit *e, const struct bf_lbvs *l,
 	bf_label at[BF_LBVS_PP_MAX];
 
 	bf_emit(e, I_LDX(BPF_B, R1, R9, PCTX_OFF(l4proto)));
-	bf_emit(e, I_STX(BPF_W, R9, R1, key));
-	lookup(e, idx[BF_LBVS_PROTO], key, none);
-	bf_emit(e, I_LDX(BPF_W, R1, R0, 0));
+	if (l->fmap[BF_LBVS_PROTO].flat) {
+		bf_lbvs_flat_emit(e, idx[BF_LBVS_PROTO]);
+	} else {
+		bf_emit(e, I_STX(BPF_W, R9, R1, key));
+		lookup(e, idx[BF_LBVS_PROTO], key, none);
+		bf_emit(e, I_LDX(BPF_W, R1, R0, 0));
+	}
 	for (uint32_t k = 0; k < pp->n; k++) {
 		at[k] = bf_label_new(e);
 		bf_emit_jmp32_imm(e, BPF_JEQ, R1, (int32_t)pp->p[k].cls, at[k]);

@@ -92,6 +92,9 @@ struct bf_lbvs_fmap {
 	 * chain's longest prefix that contains it (BF_LBVS_NODE_OFF). */
 	bool node;
 	uint32_t key_add;
+	/* Set by bf_lbvs_maps(): the field's map is a flat table of u16
+	 * class ids in one map value (cgen/c_lbvs_flat.h). */
+	bool flat;
 };
 
 /* Split searches: where the caller of the parts' classifiers leaves the
