@@ -144,6 +144,13 @@ def rule(r, fam, hook, self_idx, n_chains, regular):
                                                    "destination-unreachable", "!= echo-request"]))
     elif j < 0.9:
         st.append(r.choice(["ip saddr . tcp dport @c4", "meta l4proto . th dport { tcp . 22, udp . 53 }"]) if use4 and fam != "ip6" else "tcp dport @svc")
+    if r.random() < 0.2 and not any(k in x for x in st for k in ("tcp", "udp", "icmp", "l4proto", "protocol", "nexthdr", "th ", "@c4", "@svc")):
+        st.append(r.choice(["tcp sport != %d tcp dport != %d" % (port(r), port(r)),
+                            "udp dport != %d counter udp sport != %d" % (port(r), port(r)),
+                            "ip ttl != 64 ip protocol != udp" if use4 else "ip6 nexthdr != udp ip6 hoplimit != 64",
+                            "icmp type != echo-request icmp code != 0" if use4 else "icmpv6 type != echo-request icmpv6 code != 0",
+                            "tcp dport . tcp sport != { 22 . 1024, 80 . 1025 }",
+                            "ct mark != { 1, 2 }", "th dport != { 53, 123 }"]))
     if r.random() < 0.15:
         st.append("ct state %s" % r.choice(["established,related", "new", "invalid", "!= invalid", "{ new, untracked }",
                                             "established"]))
