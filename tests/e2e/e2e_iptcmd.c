@@ -714,7 +714,13 @@ static const char docker_script[] =
 	"docker0 -p tcp -m tcp --dport 80 -j ACCEPT; echo rc=$?\n"
 	"$I -X DOCKER-ISOLATION-STAGE-2; echo rc=$?\n"
 	"$I -E DOCKER-USER DOCKER-USER2; echo rc=$?\n"
-	"$I -S; $I -L FORWARD -v -n -x --line-numbers\n";
+	"$I -S; $I -L FORWARD -v -n -x --line-numbers\n"
+	/* iptables-restore --noflush through the link */
+	"printf '*filter\\n:DOCKER - [0:0]\\n-A DOCKER -s 192.0.2.99/32 -j "
+	"DROP\\n-I FORWARD 1 -j DOCKER\\nCOMMIT\\n' | $R --noflush; "
+	"echo rc=$?; $I -S FORWARD; $I -S DOCKER\n"
+	"printf '*filter\\n-A INPUT -s 2001:db8::99 -j DROP\\nCOMMIT\\n' | "
+	"$R6 --noflush; echo rc=$?; $I6 -S INPUT\n";
 
 /* iptables -L of every module and target the generator uses, with and
  * without -n (service names, flag names, LOG levels). */
@@ -951,7 +957,8 @@ static void test_campaign(void **state)
 
 	bft_sh_out(&out_k,
 		   "ip netns exec %s env RESET=: I=iptables-legacy "
-		   "I6=ip6tables-legacy "
+		   "I6=ip6tables-legacy R=iptables-legacy-restore "
+		   "R6=ip6tables-legacy-restore "
 		   "S=iptables-legacy-save S6=ip6tables-legacy-save "
 		   "sh %s 2>&1 | sed 's/v1.8.9 (legacy)/v1.8.9 (bpfilter)/'",
 		   ns_names[0], path);
@@ -959,6 +966,7 @@ static void test_campaign(void **state)
 	 * links for IPv6 and the saves (argv[0] decides). */
 	bft_sh_out(&out_b,
 		   "ip netns exec %1$s env RESET=: I='%2$s iptables' "
+		   "R=%3$s/iptables-restore R6=%3$s/ip6tables-restore "
 		   "I6=%3$s/ip6tables S=%3$s/iptables-save "
 		   "S6='%2$s ip6tables-save' sh %4$s 2>&1 | "
 		   "grep -v \"^ip6\\?tables: target 'REJECT' at nf: BPF "
@@ -967,7 +975,8 @@ static void test_campaign(void **state)
 	if (nft)
 		bft_sh_out(&out_n,
 			   "ip netns exec %s env 'RESET=nft flush ruleset' "
-			   "I=iptables-nft "
+			   "I=iptables-nft R=iptables-nft-restore "
+			   "R6=ip6tables-nft-restore "
 			   "I6=ip6tables-nft S=iptables-nft-save "
 			   "S6=ip6tables-nft-save sh %s 2>&1",
 			   ns_names[2], path);
