@@ -197,8 +197,16 @@ int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps, size_t *n_maps,
 		.value_size = bf_lbvs_value_words(l) * 8,
 		.vals = (uint8_t *)l->vectors,
 	};
+	int r;
+
+	/* rows of vectors in one value (c_lbvs_flat.h) */
+	l->vec_flat = bf_lbvs_flat_vec_ok(l, bv.value_size);
+	if (l->vec_flat) {
+		bv.value_size *= bv.n;
+		bv.n = 1;
+	}
 	/* per-protocol searches of the fast path (c_lbvs_pp.h) */
-	int r = bf_lbvs_pp_maps(l, maps, n_maps, next_idx);
+	r = bf_lbvs_pp_maps(l, maps, n_maps, next_idx);
 
 	if (r)
 		return r;
@@ -420,7 +428,8 @@ static void lookup(struct bf_emit *e, uint32_t idx, int16_t key, bf_label none)
  * Absent keys or classes: none. */
 static void field_vec_v(struct bf_emit *e, const struct bf_lbvs *l,
 			const uint32_t idx[BF_LBVS_FIELD_COUNT + 1], int f,
-			int n, bf_label none, uint32_t vmap, uint32_t S)
+			int n, bf_label none, uint32_t vmap, uint32_t S,
+			uint32_t stride)
 {
 	static const int16_t addr_off[2] = { PCTX_OFF(saddr), PCTX_OFF(daddr) };
 	const int16_t key = PCTX_OFF(scratch);
@@ -486,7 +495,11 @@ cls:
 	bf_emit(e, I_LDX(BPF_W, R1, R0, 0));
 	bf_emit(e, I_STX(BPF_W, R9, R1, key));
 vec:
-	lookup(e, vmap, key, none);
+	/* r1 = the class id (also at key) */
+	if (l->vec_flat)
+		bf_lbvs_flat_vec_emit(e, vmap, l->n_classes, stride, none);
+	else
+		lookup(e, vmap, key, none);
 	bf_emit(e, I_STX(BPF_DW, RFP, R0, (int16_t)(-8 * (n + 1))));
 	if (S == 1) {
 		bf_emit(e, I_LDX(BPF_DW, n ? R1 : R6, R0, 0));
@@ -501,16 +514,24 @@ static void field_vec(struct bf_emit *e, const struct bf_lbvs *l,
 		      const uint32_t idx[BF_LBVS_FIELD_COUNT + 1], int f, int n,
 		      bf_label none)
 {
-	field_vec_v(e, l, idx, f, n, none, idx[BF_LBVS_FIELD_COUNT],
-		    l->summary);
+	field_vec_v(e, l, idx, f, n, none, idx[BF_LBVS_FIELD_COUNT], l->summary,
+		    bf_lbvs_value_words(l) * 8);
 }
 
 /* The vector of class id in the stack slot (-8 * (n + 1)). */
-static void class_vec(struct bf_emit *e, const uint32_t *idx, uint32_t id,
-		      int n, bf_label none)
+static void class_vec(struct bf_emit *e, const struct bf_lbvs *l,
+		      const uint32_t *idx, uint32_t id, int n, bf_label none)
 {
 	const int16_t key = PCTX_OFF(scratch);
 
+	if (l->vec_flat) {
+		/* its row, at a constant offset (id < n_classes) */
+		bf_emit_map_value_kind(e, R0, BF_RELOC_MAP,
+				       idx[BF_LBVS_FIELD_COUNT],
+				       id * bf_lbvs_value_words(l) * 8);
+		bf_emit(e, I_STX(BPF_DW, RFP, R0, (int16_t)(-8 * (n + 1))));
+		return;
+	}
 	bf_emit(e, I_ST(BPF_W, R9, key, (int32_t)id));
 	lookup(e, idx[BF_LBVS_FIELD_COUNT], key, none);
 	bf_emit(e, I_STX(BPF_DW, RFP, R0, (int16_t)(-8 * (n + 1))));
@@ -657,7 +678,7 @@ static void emit_pp(struct bf_emit *e, const struct bf_lbvs *l,
 		for (int i = 0; i < BF_LBVS_FIELD_COUNT; i++) {
 			if (p->use[order[i]])
 				field_vec_v(e, l, idx, order[i], n++, none,
-					    p->vmap, p->S);
+					    p->vmap, p->S, (p->S + p->W) * 8);
 		}
 		if (!n) {
 			/* every member of the class matches: its first */
@@ -722,11 +743,11 @@ static void emit_slow(struct bf_emit *e, const struct bf_lbvs *l,
 		bf_emit_jmp32_imm(e, BPF_JEQ, R1, 0, hot);
 		if (l->slow[k].frag1)
 			bf_emit_jmp32_imm(e, BPF_JEQ, R1, 1, hot);
-		class_vec(e, idx, l->slow[k].nrd, n, none);
+		class_vec(e, l, idx, l->slow[k].nrd, n, none);
 		search(e, l, n + 1, false);
 		bf_emit_ja(e, none);
 		bf_label_bind(e, hot);
-		class_vec(e, idx, l->slow[k].rd, n, none);
+		class_vec(e, l, idx, l->slow[k].rd, n, none);
 		search(e, l, n, true);
 		bf_label_bind(e, none);
 		ret32(e, BF_LBVS_NONE);

@@ -64,3 +64,18 @@ void bf_lbvs_flat_emit(struct bf_emit *e, uint32_t idx)
 	bf_emit(e, I_ALU64_REG(BPF_ADD, BF_R0, BF_R1));
 	bf_emit(e, I_LDX(BPF_H, BF_R1, BF_R0, 0));
 }
+
+bool bf_lbvs_flat_vec_ok(const struct bf_lbvs *l, uint64_t row_bytes)
+{
+	return flat_enabled() && !l->n_parts && l->n_classes &&
+	       row_bytes * l->n_classes <= BF_LBVS_FLAT_VEC_MAX;
+}
+
+void bf_lbvs_flat_vec_emit(struct bf_emit *e, uint32_t idx, uint32_t n,
+			   uint32_t stride, bf_label none)
+{
+	bf_emit_jmp_imm(e, BPF_JGE, BF_R1, (int32_t)n, none);
+	bf_emit(e, I_ALU64_IMM(BPF_MUL, BF_R1, (int32_t)stride));
+	bf_emit_map_value_kind(e, BF_R0, BF_RELOC_MAP, idx, 0);
+	bf_emit(e, I_ALU64_REG(BPF_ADD, BF_R0, BF_R1));
+}

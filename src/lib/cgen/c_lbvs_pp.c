@@ -256,6 +256,11 @@ int bf_lbvs_pp_maps(struct bf_lbvs *l, struct bf_prog_map **maps,
 		r = part_build(l, pv, need, &pp->p[k], &vm, &im);
 		if (r)
 			goto none;
+		/* rows in one value, as the chain's vectors (c_lbvs_flat.h) */
+		if (l->vec_flat) {
+			vm.value_size *= vm.n;
+			vm.n = 1;
+		}
 		if (!pp->p[k].n_members) {
 			/* no member admits these protocols: no search */
 			free(vm.vals);

@@ -157,6 +157,10 @@ struct bf_lbvs {
 	 * each with the classes of the members that read its transport
 	 * header (rd) and of the others (nrd). */
 	bool slow_vec;
+	/* Set by bf_lbvs_maps(): the class vectors (and the per-protocol
+	 * searches' ones) are one map value each, rows read at the value's
+	 * address (cgen/c_lbvs_flat.h). */
+	bool vec_flat;
 	/* Set by bf_lbvs_maps() (cgen/c_lbvs_pp.h): the fast path's
 	 * per-protocol searches, one allocation (NULL: none). */
 	struct bf_lbvs_pp *pp;
