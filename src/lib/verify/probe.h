@@ -227,8 +227,8 @@ static __attribute__((unused)) void dgen_add(struct dgen *g,
 	    (g->topo->is_lo[p.in_if] || g->topo->is_lo[p.out_if]))
 		return;
 	p.spec.tos = p.hook == BF_HOOK_FORWARD ? dnet_tos(p.out_if) :
-		     p.has_ds		   ? p.ds :
-						     0;
+		     p.has_ds		       ? p.ds :
+						 0;
 	if (p.hook == BF_HOOK_INPUT) {
 		/* A lone fragment is never delivered locally: send whole
 		 * datagrams in two fragments instead. IPv4 reassembles them

@@ -135,14 +135,32 @@ static const struct nft_sym ethertype_syms[] = {
 };
 
 static const struct nft_sym dscp_syms[] = {
-	{ "cs0", 0x00 },  { "cs1", 0x08 },  { "cs2", 0x10 },  { "cs3", 0x18 },
-	{ "cs4", 0x20 },  { "cs5", 0x28 },  { "cs6", 0x30 },  { "cs7", 0x38 },
-	{ "af11", 0x0a }, { "af12", 0x0c }, { "af13", 0x0e }, { "af21", 0x12 },
-	{ "af22", 0x14 }, { "af23", 0x16 }, { "af31", 0x1a }, { "af32", 0x1c },
-	{ "af33", 0x1e }, { "af41", 0x22 }, { "af42", 0x24 }, { "af43", 0x26 },
-	{ "ef", 0x2e },	  { "va", 0x2c },   { "le", 0x01 },
+	{ "cs0", 0x00 },
+	{ "cs1", 0x08 },
+	{ "cs2", 0x10 },
+	{ "cs3", 0x18 },
+	{ "cs4", 0x20 },
+	{ "cs5", 0x28 },
+	{ "cs6", 0x30 },
+	{ "cs7", 0x38 },
+	{ "af11", 0x0a },
+	{ "af12", 0x0c },
+	{ "af13", 0x0e },
+	{ "af21", 0x12 },
+	{ "af22", 0x14 },
+	{ "af23", 0x16 },
+	{ "af31", 0x1a },
+	{ "af32", 0x1c },
+	{ "af33", 0x1e },
+	{ "af41", 0x22 },
+	{ "af42", 0x24 },
+	{ "af43", 0x26 },
+	{ "ef", 0x2e },
+	{ "va", 0x2c },
+	{ "le", 0x01 },
 	/* nft 1.0.6's name for 0x01 (its JSON listings use it) */
-	{ "lephb", 0x01 }, { NULL, 0 },
+	{ "lephb", 0x01 },
+	{ NULL, 0 },
 };
 
 static const struct nft_sym ecn_syms[] = {
