@@ -948,50 +948,79 @@ static void ipt_addr(enum bf_family f, const struct bf_match *m,
 		snprintf(buf, size, "%s/%d", a, len);
 }
 
-static void ipt_rule_line(FILE *out, const struct bf_rule *r, size_t num,
-			  unsigned int flags)
-{
-	const struct bf_match *src = NULL, *dst = NULL;
-	const char *any = flags & BF_LIST_NUMERIC ? "*" : "any";
-	char in[24], outi[24], sbuf[64], dbuf[64], pb[8];
-	const char *ifin = NULL, *ifout = NULL, *target = "";
-	bool inv_in = false, inv_out = false, proto_neg = false;
-	bool frag = false, frag_neg = false;
-	uint8_t proto = 0;
-	_cleanup_free_ char *extra = NULL;
-	size_t extra_len = 0;
-	FILE *m;
+/* The fields iptables prints in columns (or before the matches, for
+ * print_rule()): protocol, addresses, interfaces, fragment flag. */
+struct ipt_head {
+	const struct bf_match *src, *dst;
+	const char *ifin, *ifout;
+	bool inv_in, inv_out, proto_neg, frag, frag_neg;
+	uint8_t proto;
+};
 
+static void ipt_head_scan(const struct bf_rule *r, struct ipt_head *h)
+{
+	memset(h, 0, sizeof(*h));
 	for (size_t k = 0; k < r->n_matches; k++) {
 		const struct bf_match *x = &r->matches[k];
 
 		switch (x->type) {
 		case BF_MATCH_L4PROTO:
-			proto = x->u.proto;
-			proto_neg = x->neg;
+			h->proto = x->u.proto;
+			h->proto_neg = x->neg;
 			break;
 		case BF_MATCH_SADDR:
-			src = x;
+			h->src = x;
 			break;
 		case BF_MATCH_DADDR:
-			dst = x;
+			h->dst = x;
 			break;
 		case BF_MATCH_IIFNAME:
-			ifin = x->u.iface.name;
-			inv_in = x->neg;
+			h->ifin = x->u.iface.name;
+			h->inv_in = x->neg;
 			break;
 		case BF_MATCH_OIFNAME:
-			ifout = x->u.iface.name;
-			inv_out = x->neg;
+			h->ifout = x->u.iface.name;
+			h->inv_out = x->neg;
 			break;
 		case BF_MATCH_FRAG:
-			frag = true;
-			frag_neg = x->neg;
+			h->frag = true;
+			h->frag_neg = x->neg;
 			break;
 		default:
 			break;
 		}
 	}
+}
+
+/* The matches, as bf_list() prints them ("x y " each), become iptables'
+ * " x y" (each module prints a leading space). */
+static void ipt_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
+		       bool names)
+{
+	_cleanup_free_ char *extra = NULL;
+	size_t extra_len = 0;
+	FILE *m = open_memstream(&extra, &extra_len);
+
+	if (!m)
+		return;
+	print_extras(m, r, proto, names);
+	if (fclose(m) == 0 && extra) {
+		while (extra_len && extra[extra_len - 1] == ' ')
+			extra[--extra_len] = '\0';
+		if (extra_len)
+			fprintf(out, " %s", extra);
+	}
+}
+
+static void ipt_rule_line(FILE *out, const struct bf_rule *r, size_t num,
+			  unsigned int flags)
+{
+	struct ipt_head h;
+	const char *any = flags & BF_LIST_NUMERIC ? "*" : "any";
+	char in[24], outi[24], sbuf[64], dbuf[64], pb[8];
+	const char *target = "";
+
+	ipt_head_scan(r, &h);
 	switch (r->verdict.kind) {
 	case BF_VERDICT_CONTINUE:
 		break;
@@ -1009,82 +1038,37 @@ static void ipt_rule_line(FILE *out, const struct bf_rule *r, size_t num,
 		ipt_num(out, r->counter.packets, flags, false);
 		ipt_num(out, r->counter.bytes, flags, false);
 	}
-	fprintf(out, "%-9s %c", target, proto_neg ? '!' : ' ');
+	fprintf(out, "%-9s %c", target, h.proto_neg ? '!' : ' ');
 	if (flags & BF_LIST_NUMERIC)
-		fprintf(out, "%-4u ", proto);
+		fprintf(out, "%-4u ", h.proto);
 	else
-		fprintf(out, "%-4s ", proto_name(proto, pb));
-	fprintf(out, "%c%c ", frag && frag_neg ? '!' : '-', frag ? 'f' : '-');
+		fprintf(out, "%-4s ", proto_name(h.proto, pb));
+	fprintf(out, "%c%c ", h.frag && h.frag_neg ? '!' : '-',
+		h.frag ? 'f' : '-');
 	if (flags & BF_LIST_VERBOSE) {
-		snprintf(in, sizeof(in), "%s%s", inv_in ? "!" : "",
-			 ifin ? ifin : any);
-		snprintf(outi, sizeof(outi), "%s%s", inv_out ? "!" : "",
-			 ifout ? ifout : any);
+		snprintf(in, sizeof(in), "%s%s", h.inv_in ? "!" : "",
+			 h.ifin ? h.ifin : any);
+		snprintf(outi, sizeof(outi), "%s%s", h.inv_out ? "!" : "",
+			 h.ifout ? h.ifout : any);
 		fprintf(out, " %-6s %-6s ", in, outi);
 	}
-	ipt_addr(r->family, src, flags, sbuf, sizeof(sbuf));
-	ipt_addr(r->family, dst, flags, dbuf, sizeof(dbuf));
-	fprintf(out, "%c%-19s %c%-19s ", src && src->neg ? '!' : ' ', sbuf,
-		dst && dst->neg ? '!' : ' ', dbuf);
+	ipt_addr(r->family, h.src, flags, sbuf, sizeof(sbuf));
+	ipt_addr(r->family, h.dst, flags, dbuf, sizeof(dbuf));
+	fprintf(out, "%c%-19s %c%-19s ", h.src && h.src->neg ? '!' : ' ', sbuf,
+		h.dst && h.dst->neg ? '!' : ' ', dbuf);
 	if (r->verdict.kind == BF_VERDICT_GOTO)
 		fputs("[goto] ", out);
-	/* The matches, as bf_list() prints them ("x y " each), become
-	 * iptables' " x y" (each module prints a leading space). */
-	m = open_memstream(&extra, &extra_len);
-	if (m) {
-		print_extras(m, r, proto, !(flags & BF_LIST_NUMERIC));
-		if (fclose(m) == 0 && extra) {
-			while (extra_len && extra[extra_len - 1] == ' ')
-				extra[--extra_len] = '\0';
-			if (extra_len)
-				fprintf(out, " %s", extra);
-		}
-	}
+	ipt_extras(out, r, h.proto, !(flags & BF_LIST_NUMERIC));
 	fputc('\n', out);
 }
 
 void bf_list_ipt_rule(FILE *out, const struct bf_rule *r)
 {
-	const struct bf_match *src = NULL, *dst = NULL;
-	const char *ifin = NULL, *ifout = NULL, *target = "";
-	bool inv_in = false, inv_out = false, proto_neg = false;
-	bool frag = false, frag_neg = false;
+	struct ipt_head h;
+	const char *target = "";
 	char sbuf[64], dbuf[64], pb[8];
-	_cleanup_free_ char *extra = NULL;
-	size_t extra_len = 0;
-	uint8_t proto = 0;
-	FILE *m;
 
-	for (size_t k = 0; k < r->n_matches; k++) {
-		const struct bf_match *x = &r->matches[k];
-
-		switch (x->type) {
-		case BF_MATCH_L4PROTO:
-			proto = x->u.proto;
-			proto_neg = x->neg;
-			break;
-		case BF_MATCH_SADDR:
-			src = x;
-			break;
-		case BF_MATCH_DADDR:
-			dst = x;
-			break;
-		case BF_MATCH_IIFNAME:
-			ifin = x->u.iface.name;
-			inv_in = x->neg;
-			break;
-		case BF_MATCH_OIFNAME:
-			ifout = x->u.iface.name;
-			inv_out = x->neg;
-			break;
-		case BF_MATCH_FRAG:
-			frag = true;
-			frag_neg = x->neg;
-			break;
-		default:
-			break;
-		}
-	}
+	ipt_head_scan(r, &h);
 	if (r->verdict.kind == BF_VERDICT_JUMP ||
 	    r->verdict.kind == BF_VERDICT_GOTO)
 		target = r->verdict.chain;
@@ -1092,8 +1076,8 @@ void bf_list_ipt_rule(FILE *out, const struct bf_rule *r)
 		target = bf_verdict_name(r->verdict.kind);
 	/* FMT_PRINT_RULE: no counters, numeric, "%s " instead of columns;
 	 * the protocol by name only for xtables_chain_protos[] */
-	fprintf(out, "%s %c", target, proto_neg ? '!' : ' ');
-	switch (proto) {
+	fprintf(out, "%s %c", target, h.proto_neg ? '!' : ' ');
+	switch (h.proto) {
 	case 0:
 	case 1:
 	case 6:
@@ -1103,36 +1087,28 @@ void bf_list_ipt_rule(FILE *out, const struct bf_rule *r)
 	case 58:
 	case 132:
 	case 136:
-		fprintf(out, "%s ", proto_name(proto, pb));
+		fprintf(out, "%s ", proto_name(h.proto, pb));
 		break;
 	case 135:
 		fputs("mh ", out);
 		break;
 	default:
-		fprintf(out, "%u ", proto);
+		fprintf(out, "%u ", h.proto);
 		break;
 	}
 	/* ip6tables has no fragment flag: always "--" */
-	fprintf(out, "opt %c%c ", frag && frag_neg ? '!' : '-',
-		frag ? 'f' : '-');
-	fprintf(out, "in %s%s out %s%s ", inv_in ? "!" : "", ifin ? ifin : "*",
-		inv_out ? "!" : "", ifout ? ifout : "*");
-	ipt_addr(r->family, src, BF_LIST_NUMERIC, sbuf, sizeof(sbuf));
-	ipt_addr(r->family, dst, BF_LIST_NUMERIC, dbuf, sizeof(dbuf));
-	fprintf(out, "%c%s %c-> %s  ", src && src->neg ? '!' : ' ', sbuf,
-		dst && dst->neg ? '!' : ' ', dbuf);
+	fprintf(out, "opt %c%c ", h.frag && h.frag_neg ? '!' : '-',
+		h.frag ? 'f' : '-');
+	fprintf(out, "in %s%s out %s%s ", h.inv_in ? "!" : "",
+		h.ifin ? h.ifin : "*", h.inv_out ? "!" : "",
+		h.ifout ? h.ifout : "*");
+	ipt_addr(r->family, h.src, BF_LIST_NUMERIC, sbuf, sizeof(sbuf));
+	ipt_addr(r->family, h.dst, BF_LIST_NUMERIC, dbuf, sizeof(dbuf));
+	fprintf(out, "%c%s %c-> %s  ", h.src && h.src->neg ? '!' : ' ', sbuf,
+		h.dst && h.dst->neg ? '!' : ' ', dbuf);
 	if (r->verdict.kind == BF_VERDICT_GOTO)
 		fputs("[goto] ", out);
-	m = open_memstream(&extra, &extra_len);
-	if (m) {
-		print_extras(m, r, proto, false);
-		if (fclose(m) == 0 && extra) {
-			while (extra_len && extra[extra_len - 1] == ' ')
-				extra[--extra_len] = '\0';
-			if (extra_len)
-				fprintf(out, " %s", extra);
-		}
-	}
+	ipt_extras(out, r, h.proto, false);
 	fputc('\n', out);
 }
 
