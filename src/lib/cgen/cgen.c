@@ -2055,6 +2055,29 @@ static int lbvs_prepare_part(struct cg *c, struct cfn *f, struct bf_lbvs *l,
 	return 0;
 }
 
+/* Appends `m` (its values owned from then on) to the program's extra maps
+ * and gives its index among the program's maps in *idx. */
+static int lbvs_push_map(struct cg *c, struct bf_prog_map *m, uint32_t *idx)
+{
+	struct bf_prog_map *x;
+	uint32_t *xi;
+
+	x = realloc(c->xmaps, (c->n_xmaps + 1) * sizeof(*x));
+	if (x)
+		c->xmaps = x;
+	xi = realloc(c->xmap_idx, (c->n_xmaps + 1) * sizeof(*xi));
+	if (xi)
+		c->xmap_idx = xi;
+	if (!x || !xi) {
+		free(m->vals);
+		return -ENOMEM;
+	}
+	c->xmap_idx[c->n_xmaps] = (uint32_t)c->n_maps;
+	c->xmaps[c->n_xmaps++] = *m;
+	*idx = (uint32_t)c->n_maps++;
+	return 0;
+}
+
 /* Partitions (opt/lbvs_part.h): one array of the parts' members, part
  * after part, giving each one's index in the chain's members. */
 static int lbvs_index_map(struct cg *c, struct cfn *f)
@@ -2063,23 +2086,14 @@ static int lbvs_index_map(struct cg *c, struct cfn *f)
 	struct bf_prog_map m = { .type = BPF_MAP_TYPE_ARRAY,
 				 .key_size = 4,
 				 .value_size = 4 };
-	struct bf_prog_map *x;
-	uint32_t *v, *xi;
+	uint32_t *v;
 	size_t n = 0;
 
 	for (size_t p = 0; p < l->n_parts; p++)
 		n += l->parts[p]->n_members;
 	v = malloc((n ? n : 1) * sizeof(*v));
-	x = realloc(c->xmaps, (c->n_xmaps + 1) * sizeof(*x));
-	if (x)
-		c->xmaps = x;
-	xi = realloc(c->xmap_idx, (c->n_xmaps + 1) * sizeof(*xi));
-	if (xi)
-		c->xmap_idx = xi;
-	if (!v || !x || !xi) {
-		free(v);
+	if (!v)
 		return -ENOMEM;
-	}
 	n = 0;
 	for (size_t p = 0; p < l->n_parts; p++) {
 		const struct bf_lbvs *q = l->parts[p];
@@ -2089,10 +2103,7 @@ static int lbvs_index_map(struct cg *c, struct cfn *f)
 	}
 	m.n = (uint32_t)(n ? n : 1);
 	m.vals = (uint8_t *)v;
-	c->xmap_idx[c->n_xmaps] = (uint32_t)c->n_maps;
-	c->xmaps[c->n_xmaps++] = m;
-	f->lbvs_imap = (uint32_t)c->n_maps++;
-	return 0;
+	return lbvs_push_map(c, &m, &f->lbvs_imap);
 }
 
 /* Partitions: the masks of the parts a plain packet needs, one array. */
@@ -2101,28 +2112,13 @@ static int lbvs_mask_map(struct cg *c, struct cfn *f)
 	struct bf_prog_map m = { .type = BPF_MAP_TYPE_ARRAY,
 				 .key_size = 4,
 				 .value_size = 8 };
-	struct bf_prog_map *x;
 	uint64_t *v = NULL;
-	uint32_t *xi;
 	int r = bf_lbvs_part_masks(f->lbvs, &v, &m.n, f->lbvs_moff);
 
 	if (r)
 		return r;
-	x = realloc(c->xmaps, (c->n_xmaps + 1) * sizeof(*x));
-	if (x)
-		c->xmaps = x;
-	xi = realloc(c->xmap_idx, (c->n_xmaps + 1) * sizeof(*xi));
-	if (xi)
-		c->xmap_idx = xi;
-	if (!x || !xi) {
-		free(v);
-		return -ENOMEM;
-	}
 	m.vals = (uint8_t *)v;
-	c->xmap_idx[c->n_xmaps] = (uint32_t)c->n_maps;
-	c->xmaps[c->n_xmaps++] = m;
-	f->lbvs_mmap = (uint32_t)c->n_maps++;
-	return 0;
+	return lbvs_push_map(c, &m, &f->lbvs_mmap);
 }
 
 /* A split search: the maps all parts share (bf_lbvs_merge()), and the

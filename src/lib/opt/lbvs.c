@@ -264,24 +264,17 @@ static struct bf_lbvs *make_part(const struct bf_chain *chain,
 				 const struct bf_lbvs *all, size_t first,
 				 size_t n)
 {
-	struct bf_lbvs *l = lbvs_new(chain, n);
-	struct pred p[BF_LBVS_FIELD_COUNT];
+	size_t *members = malloc((n ? n : 1) * sizeof(*members));
+	struct bf_lbvs *l;
 
-	if (!l)
+	if (!members)
 		return NULL;
-	l->iface = all->iface;
-	l->base = first;
-	for (size_t m = 0; m < n; m++) {
-		size_t i = all->member_rule[first + m];
-		bool v6p = false;
-
-		member_preds(&chain->rules[i], p, l->need, &v6p, all->iface);
-		l->v6_proto |= v6p;
-		l->member_rule[m] = i;
-		l->rule_member[i] = m;
-	}
-	l->n_members = n;
-	l->summary = (uint32_t)(((n + 63) / 64 + 63) / 64);
+	for (size_t m = 0; m < n; m++)
+		members[m] = first + m;
+	l = bf_lbvs_part_of(chain, all, members, n);
+	free(members);
+	if (l)
+		l->base = first;
 	return l;
 }
 
