@@ -818,6 +818,14 @@ static char *campaign(uint64_t seed, int seqs, int len)
 	struct buf b = { 0 };
 	struct gen g = { .r = { .s = seed * 0x9E3779B97F4A7C15ULL + 1 } };
 
+	/* iptables-legacy does not always write one command's stdout and
+	 * stderr in the same order (seen in CI: the rule line of "-A nochain
+	 * -j DROP -v" before its error, where a run by hand gives it after),
+	 * so on every side a command's stderr comes after all its stdout. */
+	bput(&b, "E=$(mktemp); trap 'rm -f \"$E\"' EXIT\n"
+		 "w() { \"$@\" 2>\"$E\"; r=$?; cat \"$E\" >&2; return $r; }\n"
+		 "I=\"w $I\"; I6=\"w $I6\"; R=\"w $R\"; R6=\"w $R6\"; "
+		 "S=\"w $S\"; S6=\"w $S6\"\n");
 	bput(&b, "echo '## options'\n%s", opts_script);
 	reset_cmds(&b);
 	bput(&b, "echo '## list'\n%s", list_script);
