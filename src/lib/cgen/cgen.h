@@ -143,6 +143,10 @@ struct bf_program {
 	size_t n_relocs;
 	struct bf_func *funcs; /* sorted by insn_off, funcs[0] at 0 */
 	size_t n_funcs;
+	/* bytes behind a chain function's argument (BTF): 0 = sizeof(struct
+	 * bf_pctx); segment programs: a slot, extension included
+	 * (cgen/segprog.h) */
+	uint32_t pctx_size;
 	uint32_t n_state; /* state slots (0: no state map) */
 	struct bf_prog_map *maps; /* folded rule groups' hash maps */
 	size_t n_maps;

@@ -68,8 +68,11 @@ static int build_btf(const struct bf_program *prog, struct btf **out,
 	}
 	t_int = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
 	t_u8 = btf__add_int(btf, "unsigned char", 1, 0);
-	t_arr = btf__add_array(btf, t_int, t_u8, sizeof(struct bf_pctx));
-	t_st = btf__add_struct(btf, "bf_pctx", sizeof(struct bf_pctx));
+	uint32_t psize = prog->pctx_size ? prog->pctx_size :
+					   (uint32_t)sizeof(struct bf_pctx);
+
+	t_arr = btf__add_array(btf, t_int, t_u8, psize);
+	t_st = btf__add_struct(btf, "bf_pctx", psize);
 	btf__add_field(btf, "raw", t_arr, 0, 0);
 	t_pst = btf__add_ptr(btf, t_st);
 	t_void_p = btf__add_ptr(btf, 0);

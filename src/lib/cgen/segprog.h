@@ -32,13 +32,20 @@
 
 #define BF_SEG_MAX 30
 #define BF_SEG_SLOTS 8
-#define BF_SEG_PCTX_SIZE ((sizeof(struct bf_pctx) + 7) / 8 * 8)
+/* A slot: the packet context, then the extension where the root puts the
+ * rows of the shared fold lookups (cgen/c_segshare.h): BF_SEG_SHAPES
+ * shapes of BF_SEG_MAX words. */
+#define BF_SEG_SHAPES 4
+#define BF_SEG_EXT_OFF ((sizeof(struct bf_pctx) + 7) / 8 * 8)
+#define BF_SEG_PCTX_SIZE (BF_SEG_EXT_OFF + BF_SEG_SHAPES * BF_SEG_MAX * 4)
 
 /* The value of the per-CPU array (one entry). */
 struct bf_seg_pcpu {
 	uint64_t owner[BF_SEG_SLOTS]; /* 0: free */
 	uint8_t pctx[BF_SEG_SLOTS][BF_SEG_PCTX_SIZE];
 };
+
+struct bf_seg_share;
 
 struct bf_seg_opts {
 	bool root; /* the root program (else segment `index`) */
@@ -51,6 +58,12 @@ struct bf_seg_opts {
 	 * nesting depth check needs it, and a depth that may be too great
 	 * compiles again with it). */
 	bool root_analyse;
+	/* full builds (cgen/c_segshare.h): a segment registers its folded
+	 * groups there and reads their lookups' results in the slot's
+	 * extension; the root (compiled after the segments) looks each
+	 * shape up and fills the extension. NULL: own maps, no extension
+	 * (a segment compiled alone, a root as before). */
+	struct bf_seg_share *share;
 };
 
 /* Compile the root program or one segment program of the built-in chain

@@ -18,6 +18,7 @@
 #include "load/pin.h"
 #include "load/seg.h"
 #include "load/segfast.h"
+#include "cgen/c_segshare.h"
 #include "opt/lbvs.h"
 #include "opt/opt.h"
 
@@ -567,6 +568,13 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 		struct bf_program *root = NULL;
 		uint32_t n_seg = 0;
 		size_t first = 0;
+		/* one lookup per shape in the root (cgen/c_segshare.h);
+		 * BPFILTER_SEG_SHARE=0: each segment its own */
+		struct bf_seg_share *share =
+			env_ul("BPFILTER_SEG_SHARE", 1, 0) ?
+				bf_seg_share_new() :
+				NULL;
+		uint64_t hash = 0;
 
 		if (!b || b->n_rules < seg_min() ||
 		    pts[i].prog->attach != BF_ATTACH_NF)
@@ -586,6 +594,7 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 
 			so.root = false;
 			so.index = k;
+			so.share = share;
 			r = compile_seg(rs, b, first, sp.sizes[k], &so, &p);
 			if (!r)
 				r = load_seg(p, counters_fd, o.segs_fd, k,
@@ -593,6 +602,26 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 			bf_program_free(&p);
 			first += sp.sizes[k];
 		}
+		/* the root in force looks the shapes up; a change compares
+		 * the root it compiles (no shapes) with the plain one */
+		if (!r)
+			hash = code_hash(root);
+		if (!r && share && share->n_shapes) {
+			struct bf_program *sroot = NULL;
+
+			share->n_seg = n_seg;
+			o.share = share;
+			r = bf_cgen_compile_seg(rs, pts[i].hook, pts[i].family,
+						&o, &sroot);
+			if (!r) {
+				bf_program_free(&root);
+				root = sroot;
+			}
+			bf_dbg("%s: %zu fold shapes looked up once in the "
+			       "root",
+			       pts[i].key, share->n_shapes);
+		}
+		bf_seg_share_free(&share);
 		if (r) {
 			/* Rules segment programs cannot run (-ENOTSUP), or
 			 * the kernel refused a segment program (seen: the
@@ -608,7 +637,7 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 			continue;
 		}
 		sp.n_seg = (uint8_t)n_seg;
-		sp.root_hash = code_hash(root);
+		sp.root_hash = hash;
 		bf_program_free(&pts[i].prog);
 		pts[i].prog = root;
 		st->on[i] = true;
