@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bpfilter/bpfilter.h"
@@ -297,7 +298,24 @@ struct daemon {
 	int conn;
 	int *fds;
 	bool answered;
+	/* BPFILTER_DAEMON_TIMES: when the request came and was answered */
+	bool times;
+	double t_accept, t_answer, cpu_accept, cpu_answer;
 };
+
+static double clock_ms(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void stamp_answer(struct daemon *d)
+{
+	d->t_answer = clock_ms(CLOCK_MONOTONIC);
+	d->cpu_answer = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
+}
 
 static void stdio_reset(void)
 {
@@ -336,6 +354,7 @@ static void answer_early(void *data)
 	release_client(d);
 	answer(d->conn, 0, NULL);
 	d->answered = true;
+	stamp_answer(d);
 }
 
 /* Run the request of c with the client's fds (fds) as 0, 1, 2 and its
@@ -475,8 +494,10 @@ static void serve(struct daemon *d, int c)
 	d->conn = c;
 	status = run_req(d, d->buf + sizeof(h), &h, fds);
 	/* (the client's fds are closed: its output ends with its status) */
-	if (!d->answered)
+	if (!d->answered) {
 		answer(c, status, NULL);
+		stamp_answer(d);
+	}
 out:
 	for (int i = 0; i < REQ_FDS; i++) {
 		if (fds[i] >= 0)
@@ -555,6 +576,7 @@ int cli_daemon(int argc, char **argv)
 		goto out;
 	}
 	bf_resident_enable(true);
+	d.times = getenv("BPFILTER_DAEMON_TIMES") != NULL;
 	/* Keep freed memory for the next request instead of giving it back
 	 * to the kernel (large blocks are mmap()ed and unmapped by default,
 	 * the heap's top trimmed): what a request allocates again (state
@@ -572,8 +594,23 @@ int cli_daemon(int argc, char **argv)
 		cfd = accept4(s, NULL, NULL, SOCK_CLOEXEC);
 		if (cfd < 0)
 			continue;
+		d.t_accept = d.t_answer = clock_ms(CLOCK_MONOTONIC);
+		d.cpu_accept = d.cpu_answer =
+			clock_ms(CLOCK_PROCESS_CPUTIME_ID);
 		serve(&d, cfd);
 		close(cfd);
+		/* where a request's time goes: until the answer, and after
+		 * it (the next request waits for that part) */
+		if (d.times)
+			fprintf(stderr,
+				"bpfilter: daemon: request answered in %.2f ms "
+				"(cpu %.2f ms), done %.2f ms later (cpu %.2f "
+				"ms)\n",
+				d.t_answer - d.t_accept,
+				d.cpu_answer - d.cpu_accept,
+				clock_ms(CLOCK_MONOTONIC) - d.t_answer,
+				clock_ms(CLOCK_PROCESS_CPUTIME_ID) -
+					d.cpu_answer);
 	}
 	fprintf(stderr, "bpfilter: daemon %d ending\n", (int)getpid());
 	r = 0;

@@ -40,6 +40,7 @@
 #include "load/pin.h"
 #include "load/resident.h"
 #include "load/seg.h"
+#include "load/segasync.h"
 #include "load/segfast.h"
 #include "load/slot.h"
 #include "load/state.h"
@@ -661,8 +662,10 @@ struct install_args {
 	char *const *other;
 	const char *const *other_name;
 	const char *const *kernel_restore;
-	/* an incremental change: one segment program (load/seg.h) */
+	/* an incremental change: one segment program (load/seg.h), being
+	 * loaded by async's thread (load/segasync.h) */
 	struct bf_seg_plan *plan;
+	struct bf_seg_async *async;
 	/* the ruleset came from old's IR snapshot (load/irsnap.h) */
 	bool from_irsnap;
 	/* nf: the points given (bf_apply_opts.nf_points, or the state's
@@ -701,6 +704,7 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 	double t_compile = 0, t_load = 0, t_progs = 0;
 	/* one segment, -v -v */
 	double t_text = 0, t_map = 0, t_switch = 0, t_snap = 0;
+	bool snap_done = false;
 	/* counters map slots: spare ones for incremental changes */
 	uint32_t cap = bf_seg_capacity(rs->n_counters);
 	/* an nf slot at a priority other than 0 attaches where its base
@@ -720,12 +724,9 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 	if (r)
 		goto out;
 	if (a->plan) {
-		/* one segment program replaces one (load/seg.h) */
-		t_compile = now_ms();
-		r = bf_seg_plan_load(a->plan, a->verbose);
-		if (r)
-			goto out;
-		t_progs = now_ms();
+		/* one segment program replaces one (load/seg.h): its load
+		 * runs beside the state's write below */
+		t_compile = t_progs = now_ms();
 		goto state;
 	}
 
@@ -866,6 +867,33 @@ state:
 		bf_err("cannot store the ruleset state: %s", strerror(-r));
 		goto out;
 	}
+	if (a->plan && a->from_irsnap) {
+		/* The next IR snapshot, spliced from the one in force while
+		 * the segment loads. Pinned before the state: until the
+		 * state is, it is a snapshot of no state in force
+		 * (bf_irsnap_of() compares it with the state's map id), and
+		 * a reader of the state parses its text instead, as after
+		 * a crash here or a failure below. */
+		struct bf_irsnap_change chg = { .old = a->old };
+
+		t_snap = now_ms();
+		bf_seg_plan_window(a->plan, &chg.ci, &chg.p, &chg.oe, &chg.ne,
+				   &chg.old_n);
+		bf_irsnap_store_change(rs, &st, t->state_fd, t->slot.dir,
+				       t->slot.name, &chg);
+		t_snap = now_ms() - t_snap;
+		snap_done = true;
+	}
+	if (a->plan && bf_seg_async_wait(a->async)) {
+		/* the kernel refused the segment program: nothing is in
+		 * force, the caller rebuilds everything */
+		close(t->state_fd);
+		t->state_fd = -1;
+		r = 1;
+		goto out;
+	}
+	if (a->plan)
+		t_progs = now_ms();
 	/* Everything of ours is loaded and nothing is switched yet: the
 	 * kernel's tables now, so that its refusal leaves ours as they are. */
 	r = kernel_tables(a, false);
@@ -932,20 +960,12 @@ done:
 	bf_resident_in_force();
 	/* the parsed IR of this state, for the next change (load/irsnap.h) */
 	t_load = now_ms() - t_load;
-	t_snap = now_ms();
-	if (a->plan && a->from_irsnap) {
-		/* the unchanged rules' records copied from the old one */
-		struct bf_irsnap_change chg = { .old = a->old };
-
-		bf_seg_plan_window(a->plan, &chg.ci, &chg.p, &chg.oe, &chg.ne,
-				   &chg.old_n);
-		bf_irsnap_store_change(rs, &st, t->state_fd, t->slot.dir,
-				       t->slot.name, &chg);
-	} else {
+	if (!snap_done) {
+		t_snap = now_ms();
 		bf_irsnap_store(rs, &st, t->state_fd, t->slot.dir,
 				t->slot.name);
+		t_snap = now_ms() - t_snap;
 	}
-	t_snap = now_ms() - t_snap;
 	/* a daemon's kept ruleset made ready for the next change now */
 	bf_resident_written(rs, &st, t->state_fd, t->slot.name);
 	t_load = now_ms() - t_load;
@@ -958,10 +978,12 @@ done:
 	       t->slot.name, t_progs - t_compile, t_load - t_progs);
 	if (a->plan)
 		bf_dbg("%s: one segment: check %.1f ms, state text %.1f ms, "
-		       "state map %.1f ms, switch and pins %.1f ms, IR "
-		       "snapshot %.1f ms",
-		       t->slot.name, t_compile - a->t_parse, t_text - t_progs,
-		       t_map - t_text, t_switch - t_map, t_snap);
+		       "state map %.1f ms, IR snapshot %.1f ms, then the "
+		       "segment's load %.1f ms more, switch and pins %.1f ms",
+		       t->slot.name, t_compile - a->t_parse, t_text - t_compile,
+		       t_map - t_text, t_snap,
+		       t_progs - t_map - (snap_done ? t_snap : 0),
+		       t_switch - t_progs);
 out:
 	if (!r)
 		a->generation = st.hdr.generation;
@@ -1330,6 +1352,7 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 	double t0 = now_ms(), t_read = t0, t_text = t0, t_cnt = t0, t_inst;
 	struct bf_seg_snap *sn = NULL;
 	struct bf_seg_plan *plan = NULL;
+	struct bf_seg_async async = { 0 };
 	int r;
 
 	if ((unsigned)o->kind >= BF_SLOT_COUNT)
@@ -1464,12 +1487,6 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 		    1;
 	if (r < 0)
 		goto out;
-	if (r == 0 && bf_seg_plan_load(plan, o->verbose)) {
-		/* the kernel refused the new segment: rebuild everything */
-		bf_seg_plan_undo(plan, rs);
-		bf_seg_plan_free(&plan);
-		r = 1;
-	}
 	if (r == 0) {
 		struct install_args a = {
 			.kind = (enum bf_attach_kind)o->kind,
@@ -1478,17 +1495,26 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 			.t0 = t0,
 			.t_parse = now_ms(),
 			.plan = plan,
+			.async = &async,
 			.from_irsnap = from_irsnap,
 			.points = ost.hdr.points,
 		};
 
+		/* the segment program loads (the verifier) while install()
+		 * checks the change and writes the new state */
+		bf_seg_async_start(&async, plan, o->verbose);
 		r = install(&t, rs, &a);
-		bf_dbg("edit timings (one segment): lock+read state %.1f ms, "
-		       "parse %.1f ms, counters %.1f ms, change+plan %.1f ms, "
-		       "install %.1f ms",
+		/* (the segment's load is in install, beside the state) */
+		bf_dbg("edit timings (one segment), load beside the state: "
+		       "lock+read state %.1f ms, parse %.1f ms, counters %.1f "
+		       "ms, change+plan %.1f ms, install %.1f ms",
 		       t_read - t0, t_text - t_read, t_cnt - t_text,
 		       a.t_parse - t_cnt, now_ms() - a.t_parse);
-		goto out;
+		if (r != 1)
+			goto out;
+		/* the kernel refused the new segment: rebuild everything */
+		bf_seg_plan_undo(plan, rs);
+		bf_seg_plan_free(&plan);
 	}
 
 	r = number_keeping_map(rs, &map);
@@ -1521,6 +1547,8 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 		       t_inst - a.t_parse, now_ms() - t_inst);
 	}
 out:
+	/* (install() may have failed before waiting for the load) */
+	bf_seg_async_wait(&async);
 	/* a resident process keeps rs for the next change */
 	bf_resident_end(&rs, r, ran, o->read_only, t.slot.dir, t.state_fd,
 			have_old ? ost.hdr.generation : 0);
