@@ -568,6 +568,172 @@ static void test_interval_edges(void **state)
 	}
 }
 
+/* The class of address a in the interval map m of fm (c_lbvs_iv.c's
+ * layout, as the emitted code reads it). */
+static uint32_t iv_sim(const struct bf_lbvs_fmap *fm,
+		       const struct bf_prog_map *m, uint32_t a)
+{
+	const uint32_t *w = (const uint32_t *)m->vals;
+	uint32_t pos = 0, rows;
+
+	if (fm->iv_steps) {
+		rows = fm->iv_rows;
+		if (a >= fm->iv_lo) {
+			uint32_t j = (a - fm->iv_lo) >> fm->iv_shift;
+
+			pos = w[2 * rows + (j < fm->iv_nb ? j : fm->iv_nb - 1)];
+		}
+		for (uint32_t st = 1u << (fm->iv_steps - 1); st; st /= 2)
+			pos += w[pos + st] <= a ? st : 0;
+		return w[rows + pos];
+	}
+	rows = bf_iv_size(fm->n);
+	for (uint32_t st = rows / 2; st; st /= 2)
+		pos += w[pos + st] <= a ? st : 0;
+	return w[rows + pos];
+}
+
+/* The class of a by the LPM entries of fm: the longest prefix. */
+static uint32_t iv_lpm(const struct bf_lbvs_fmap *fm, uint32_t a)
+{
+	uint32_t best = 0, cls = UINT32_MAX;
+
+	for (uint32_t i = 0; i < fm->n; i++) {
+		const uint8_t *k = fm->keys + (size_t)i * fm->key_size;
+		uint32_t plen, pfx, mask;
+
+		memcpy(&plen, k, 4);
+		pfx = (uint32_t)k[4] << 24 | (uint32_t)k[5] << 16 |
+		      (uint32_t)k[6] << 8 | k[7];
+		mask = plen ? ~0u << (32 - plen) : 0;
+		if ((a & mask) == (pfx & mask) &&
+		    (cls == UINT32_MAX || plen >= best)) {
+			best = plen;
+			cls = fm->values[i];
+		}
+	}
+	return cls;
+}
+
+/* Interval searches with buckets (c_lbvs_iv.h): chains of 20 to 400
+ * source and destination prefixes clustered in a few /16 (and some wide
+ * ones, 0.0.0.0/32 and 255.255.255.255/32), so that buckets hold up to
+ * tens of bounds and several chains have a bucket whose bound count is a
+ * power of two (the search's last step). The map's answer for every
+ * prefix's first - 1, first, last and last + 1 address and random ones
+ * against the longest prefix; then, at nf, tc and XDP, the classified
+ * chain against linear code on those packets. Buckets one step too
+ * shallow, or the wrong bucket, fail it. */
+static void test_interval_buckets(void **state)
+{
+	static const uint32_t base[] = { 0x0a010000, 0x0a0f0000 };
+	int bucketed = 0;
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	for (uint32_t n = 60, seed = 1; n <= 500; n += n / 4, seed++) {
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b = bf_ruleset_builtin(rs, V4, BF_HOOK_INPUT);
+		struct bf_fold_group *g = NULL;
+		struct bf_lbvs *l = NULL;
+		size_t ng = 0;
+		uint32_t *addrs = calloc(n, sizeof(*addrs));
+		uint8_t *lens = calloc(n, 1);
+		char a[INET_ADDRSTRLEN];
+
+		assert_non_null(addrs);
+		assert_non_null(lens);
+		rs->families = 1u << V4;
+		b->policy = BF_VERDICT_ACCEPT;
+		rnd_state = seed * 7919u;
+		for (uint32_t i = 0; i < n; i++) {
+			int len = i % 17 == 3 ? 8 + (int)rnd(9) :
+						20 + (int)rnd(13);
+			uint32_t r = rnd(8),
+				 x = r < 2 ? base[r] | rnd(1u << 16) :
+					     0x0a000000 | rnd(1u << 20);
+
+			/* outliers in some chains: one bucket for all */
+			if (i == 5 && seed % 3 == 0)
+				x = 0, len = 32;
+			if (i == 6 && seed % 3 == 0)
+				x = ~0u, len = 32;
+			x &= len ? ~0u << (32 - len) : 0;
+			addrs[i] = x;
+			lens[i] = (uint8_t)len;
+			inet_ntop(AF_INET, &(uint32_t){ htonl(x) }, a,
+				  sizeof(a));
+			PU_RULE(b, i % 2 ? BF_VERDICT_DROP : BF_VERDICT_ACCEPT,
+				NULL,
+				pu_addr(i % 3 ? BF_MATCH_SADDR : BF_MATCH_DADDR,
+					a, len, false));
+		}
+		bf_ruleset_number(rs);
+		set_opts(true);
+		assert_int_equal(bf_fold_chain(b, &g, &ng), 0);
+		assert_int_equal(bf_lbvs_select(b, g, ng, &l), 0);
+		assert_non_null(l);
+		assert_int_equal(bf_lbvs_build(b, l), 0);
+		for (int f = BF_LBVS_SADDR; f <= BF_LBVS_DADDR; f++) {
+			struct bf_lbvs_fmap *fm = &l->fmap[f];
+			struct bf_prog_map m;
+
+			assert_true(bf_iv_used(fm));
+			assert_int_equal(bf_iv_map(fm, &m), 0);
+			bucketed += fm->iv_steps > 0;
+			for (uint32_t i = 0; i < n + 200; i++) {
+				uint32_t lo = i < n ? addrs[i] : rnd(~0u),
+					 sz = i < n && lens[i] ?
+						      ~(~0u << (32 - lens[i])) :
+						      ~0u;
+				uint32_t t[4] = { lo - 1, lo, lo + sz,
+						  lo + sz + 1 };
+
+				for (int q = 0; q < 4; q++)
+					assert_int_equal(iv_sim(fm, &m, t[q]),
+							 iv_lpm(fm, t[q]));
+			}
+			free(m.vals);
+		}
+		bf_lbvs_free(&l);
+		free(g);
+		/* the programs (a few sizes: each takes a while to load) */
+		for (size_t k = 0; k < ARRAY_SIZE(kinds) && n > 100 && n < 200;
+		     k++) {
+			struct pu_pair p;
+
+			load_pair(rs, k, V4, &p);
+			for (uint32_t i = 0; i < n; i++) {
+				char sa[INET_ADDRSTRLEN], da[INET_ADDRSTRLEN];
+				uint32_t sz = lens[i] ?
+						      ~(~0u << (32 - lens[i])) :
+						      ~0u;
+				uint32_t s0 = addrs[i] - 1 + (i % 3),
+					 d0 = addrs[(i * 7) % n] + sz + (i % 2);
+
+				inet_ntop(AF_INET, &(uint32_t){ htonl(s0) }, sa,
+					  sizeof(sa));
+				inet_ntop(AF_INET, &(uint32_t){ htonl(d0) }, da,
+					  sizeof(da));
+				struct pu_pkt t = pu_build(
+					&(struct pu_spec){ .src = sa,
+							   .dst = da,
+							   .proto = 17,
+							   .sport = 1000,
+							   .dport = 53 });
+				pu_pair_run(&p, &t, V4);
+			}
+			pu_pair_same_counters(&p);
+			pu_pair_close(&p);
+		}
+		bf_ruleset_free(&rs);
+		free(addrs);
+		free(lens);
+	}
+	/* most of these chains' fields have buckets */
+	assert_true(bucketed >= 8);
+}
+
 /* Whether the chain's classifier gets per-protocol searches. */
 static bool pp_used(const struct bf_chain *c)
 {
@@ -1171,6 +1337,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_match),
 		cmocka_unit_test(test_interval_edges),
+		cmocka_unit_test(test_interval_buckets),
 		cmocka_unit_test(test_proto_sparse),
 		cmocka_unit_test(test_random_v4),
 		cmocka_unit_test(test_random_v6),

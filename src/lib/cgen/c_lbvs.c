@@ -562,7 +562,7 @@ static void vec_word(struct bf_emit *e, uint8_t dst, int i, int16_t off)
 }
 
 static void search_sw(struct bf_emit *e, uint32_t S, uint32_t W, int n,
-		      bool carry, bool map_back, uint32_t imap)
+		      bool carry, bool map_back, uint32_t imap, bool sparse)
 {
 	int np = n + (carry ? 1 : 0);
 	bf_label found = bf_label_new(e), out = bf_label_new(e);
@@ -580,11 +580,24 @@ static void search_sw(struct bf_emit *e, uint32_t S, uint32_t W, int n,
 			bf_emit(e, I_ALU64_REG(BPF_AND, R0, R8));
 		}
 		bf_emit_jmp_imm(e, BPF_JEQ, R0, 0, next);
+		/* r7 = the complement of the summaries' AND: a set bit j
+		 * says data word 64 s + j of some vector is zero, so is
+		 * their AND (the scan jumps over it) */
+		if (sparse) {
+			bf_emit(e, I_MOV64_REG(R7, R0));
+			bf_emit(e, I_ALU64_IMM(BPF_XOR, R7, -1));
+		}
 		for (uint32_t j = 0; j < nw; j++) {
 			uint32_t w = 64 * s + j;
 			int16_t off = (int16_t)(8 * (S + w));
 			bf_label skip = bf_label_new(e);
 
+			if (sparse && j == 32)
+				bf_emit(e, I_ALU64_IMM(BPF_RSH, R7, 32));
+			if (sparse)
+				bf_emit_jmp32_imm(e, BPF_JSET, R7,
+						  (int32_t)(1u << (j % 32)),
+						  skip);
 			bf_emit(e, I_LDX(BPF_DW, R0, R1, off));
 			for (int i = 1; i < n; i++) {
 				vec_word(e, R8, i, off);
@@ -637,7 +650,7 @@ static void search(struct bf_emit *e, const struct bf_lbvs *l, int n,
 		   bool carry)
 {
 	search_sw(e, l->summary, (uint32_t)((l->n_members + 63) / 64), n, carry,
-		  false, 0);
+		  false, 0, l->sparse);
 }
 
 /* The fast path's per-protocol searches (c_lbvs_pp.h): the packet's
@@ -689,7 +702,7 @@ static void emit_pp(struct bf_emit *e, const struct bf_lbvs *l,
 			bf_emit(e, I_EXIT());
 			continue;
 		}
-		search_sw(e, p->S, p->W, n, false, true, p->imap);
+		search_sw(e, p->S, p->W, n, false, true, p->imap, false);
 		bf_emit_ja(e, none);
 	}
 }

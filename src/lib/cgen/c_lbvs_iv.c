@@ -65,7 +65,92 @@ static void iv_put(struct ivs *v, uint32_t at, uint32_t cls)
 	v->cls[v->n++] = cls;
 }
 
-int bf_iv_map(const struct bf_lbvs_fmap *fm, struct bf_prog_map *m)
+static bool buckets_on(void)
+{
+	const char *s = getenv("BPFILTER_LBVS_IV_BUCKETS");
+
+	return !(s && !strcmp(s, "0"));
+}
+
+static uint32_t log2_up(uint64_t x)
+{
+	uint32_t k = 0;
+
+	while ((1ull << k) < x)
+		k++;
+	return k;
+}
+
+/* The bucketed layout of the n sorted bounds at[] (at[0] = 0) with
+ * classes cls[], into *out (malloc'ed, *words u32) and fm->iv_*; false
+ * (nothing set) when it would not save two steps of the plain search. */
+static bool bucketize(struct bf_lbvs_fmap *fm, const struct ivs *v, uint32_t P,
+		      uint32_t **out, uint32_t *words)
+{
+	uint32_t n = v->n, lo, span, nbmax, shift = 0, nb, steps, rows;
+	uint32_t most = 0, *o, *tab;
+
+	if (!buckets_on() || n < 64)
+		return false;
+	lo = v->at[1];
+	span = v->at[n - 1] - lo;
+	nbmax = 1u << log2_up(16ull * n);
+	if (nbmax < 256)
+		nbmax = 256;
+	if (nbmax > 65536)
+		nbmax = 65536;
+	while ((uint64_t)(span >> shift) >= nbmax)
+		shift++;
+	nb = (span >> shift) + 1;
+	tab = malloc((size_t)nb * sizeof(*tab));
+	if (!tab)
+		return false;
+	/* tab[j]: the last bound <= the bucket's first address; its bounds
+	 * up to the next bucket's first address (the last bucket: all) */
+	for (uint32_t j = 0, i = 0; j < nb; j++) {
+		uint64_t first = lo + ((uint64_t)j << shift);
+		uint64_t next = first + (1ull << shift);
+		uint32_t k;
+
+		while (i + 1 < n && v->at[i + 1] <= first)
+			i++;
+		tab[j] = i;
+		for (k = i; k + 1 < n && (j + 1 == nb || v->at[k + 1] < next);
+		     k++)
+			;
+		if (k - i > most)
+			most = k - i;
+	}
+	steps = log2_up((uint64_t)most + 1);
+	if (steps + 2 >= log2_up(P)) {
+		free(tab);
+		return false;
+	}
+	rows = n + (1u << steps);
+	/* (+ 1: the value's size is rounded up to 8 bytes) */
+	o = calloc((size_t)2 * rows + nb + 1, sizeof(*o));
+	if (!o) {
+		free(tab);
+		return false;
+	}
+	for (uint32_t i = 0; i < rows; i++) {
+		o[i] = i < n ? v->at[i] : ~0u;
+		o[rows + i] = v->cls[i < n ? i : n - 1];
+	}
+	memcpy(o + 2 * rows, tab, (size_t)nb * sizeof(*tab));
+	free(tab);
+	fm->iv_steps = steps ? steps : 1;
+	fm->iv_n = n;
+	fm->iv_rows = rows;
+	fm->iv_lo = lo;
+	fm->iv_shift = shift;
+	fm->iv_nb = nb;
+	*out = o;
+	*words = 2 * rows + nb;
+	return true;
+}
+
+int bf_iv_map(struct bf_lbvs_fmap *fm, struct bf_prog_map *m)
 {
 	uint32_t n = fm->n, P = bf_iv_size(n), *out;
 	struct pfx *ps = malloc(n * sizeof(*ps));
@@ -109,6 +194,25 @@ int bf_iv_map(const struct bf_lbvs_fmap *fm, struct bf_prog_map *m)
 		iv_put(&v, ps[i].start, ps[i].cls);
 		stack[sp++] = ps[i];
 	}
+	fm->iv_steps = 0;
+	{
+		uint32_t *b, words;
+
+		if (bucketize(fm, &v, P, &b, &words)) {
+			free(out);
+			out = b;
+			*m = (struct bf_prog_map){
+				.type = BPF_MAP_TYPE_ARRAY,
+				.key_size = 4,
+				.n = 1,
+				.value_size = (words * 4 + 7) & ~7u,
+				.vals = (uint8_t *)out,
+			};
+			out = NULL;
+			r = 0;
+			goto fail;
+		}
+	}
 	/* bounds, then classes; the padding repeats the last interval */
 	for (uint32_t i = 0; i < P; i++) {
 		out[i] = i < v.n ? v.at[i] : ~0u;
@@ -142,6 +246,59 @@ enum {
 	R9 = 9
 };
 
+/* r4 = the u32 at r(base) + off (any off the verifier allows) */
+static void ld_off(struct bf_emit *e, uint8_t dst, uint8_t base, uint64_t off)
+{
+	if (off <= 32767) {
+		bf_emit(e, I_LDX(BPF_W, dst, base, (int16_t)off));
+		return;
+	}
+	bf_emit(e, I_MOV64_REG(dst, base));
+	bf_emit(e, I_ALU64_IMM(BPF_ADD, dst, (int32_t)off));
+	bf_emit(e, I_LDX(BPF_W, dst, dst, 0));
+}
+
+/* With buckets (bf_iv_map()): r5 = &bounds[the bucket's first], then
+ * fm->iv_steps levels as in the plain search; below the first bound
+ * above 0, bound 0's interval. */
+static void emit_buckets(struct bf_emit *e, const struct bf_lbvs_fmap *fm,
+			 bf_label none)
+{
+	bf_label cls = bf_label_new(e), in = bf_label_new(e);
+	uint64_t tab = 4ull * 2 * fm->iv_rows;
+
+	bf_emit(e, I_MOV64_REG(R5, R0));
+	bf_emit(e, I_MOV64_REG(R2, R1));
+	bf_emit_ld_imm64(e, R3, fm->iv_lo);
+	bf_emit(e, I_ALU64_REG(BPF_SUB, R2, R3));
+	bf_emit_jmp_imm(e, BPF_JSLT, R2, 0, cls);
+	if (fm->iv_shift)
+		bf_emit(e, I_ALU64_IMM(BPF_RSH, R2, (int32_t)fm->iv_shift));
+	bf_emit_jmp_imm(e, BPF_JLE, R2, (int32_t)(fm->iv_nb - 1), in);
+	bf_emit(e, I_MOV64_IMM(R2, (int32_t)(fm->iv_nb - 1)));
+	bf_label_bind(e, in);
+	bf_emit(e, I_ALU64_IMM(BPF_LSH, R2, 2));
+	bf_emit(e, I_ALU64_REG(BPF_ADD, R2, R0));
+	ld_off(e, R2, R2, tab);
+	/* (never taken: the table holds bound indexes; bounds the offset
+	 * for the verifier) */
+	bf_emit_jmp_imm(e, BPF_JGT, R2, (int32_t)(fm->iv_n - 1), none);
+	bf_emit(e, I_ALU64_IMM(BPF_LSH, R2, 2));
+	bf_emit(e, I_ALU64_REG(BPF_ADD, R5, R2));
+	bf_emit(e, I_ALU64_IMM(BPF_ADD, R1, 1));
+	for (uint32_t step = 1u << (fm->iv_steps - 1), k; step; step /= 2) {
+		for (k = 0; (1u << k) < step * 4; k++)
+			;
+		ld_off(e, R4, R5, step * 4);
+		bf_emit(e, I_ALU64_REG(BPF_SUB, R4, R1));
+		bf_emit(e, I_ALU64_IMM(BPF_RSH, R4, 63));
+		bf_emit(e, I_ALU64_IMM(BPF_LSH, R4, (int32_t)k));
+		bf_emit(e, I_ALU64_REG(BPF_ADD, R5, R4));
+	}
+	bf_label_bind(e, cls);
+	ld_off(e, R1, R5, 4ull * fm->iv_rows);
+}
+
 void bf_iv_emit(struct bf_emit *e, const struct bf_lbvs_fmap *fm, uint32_t idx,
 		int16_t addr_off, int16_t key, bf_label none)
 {
@@ -157,6 +314,10 @@ void bf_iv_emit(struct bf_emit *e, const struct bf_lbvs_fmap *fm, uint32_t idx,
 	 * r5 = &bounds[i], i = 0 */
 	bf_emit(e, I_LDX(BPF_W, R1, R9, addr_off));
 	bf_emit(e, I_BE(R1, 32));
+	if (fm->iv_steps) {
+		emit_buckets(e, fm, none);
+		return;
+	}
 	bf_emit(e, I_ALU64_IMM(BPF_ADD, R1, 1));
 	bf_emit(e, I_MOV64_REG(R5, R0));
 	/* bounds[0] = 0 <= address: the last i with bounds[i] <= address

@@ -95,6 +95,11 @@ struct bf_lbvs_fmap {
 	/* Set by bf_lbvs_maps(): the field's map is a flat table of u16
 	 * class ids in one map value (cgen/c_lbvs_flat.h). */
 	bool flat;
+	/* Set by bf_iv_map() (cgen/c_lbvs_iv.h): the layout of an IPv4
+	 * interval search with buckets (iv_steps > 0), for its emitter:
+	 * iv_n bounds from iv_lo on, padded to iv_rows words, bucket
+	 * (address - iv_lo) >> iv_shift (at most iv_nb - 1). */
+	uint32_t iv_steps, iv_n, iv_rows, iv_lo, iv_shift, iv_nb;
 };
 
 /* Split searches: where the caller of the parts' classifiers leaves the
@@ -127,6 +132,10 @@ struct bf_lbvs {
 	 * member tests positively (bit f), looked up first (their class is
 	 * often empty). */
 	uint8_t first_fields;
+	/* The AND of its class vectors is expected to be sparse (a part of
+	 * a partitioned search): the scan of the data words jumps over
+	 * those whose summary bit is clear (cgen/c_lbvs.c search_sw()). */
+	bool sparse;
 	/* Split, after bf_lbvs_merge(): the parts share one map per field
 	 * (fmap[f]: n_parts rows) and one vector map (vectors: rows of
 	 * vec_words words, each part's S + W words first); node[0/1]: the

@@ -105,6 +105,14 @@ static uint32_t group_key(uint32_t sig)
 	return k;
 }
 
+/* BPFILTER_LBVS_SKIP=0: the parts scan every data word (A/B runs) */
+static bool sparse_scan(void)
+{
+	const char *v = getenv("BPFILTER_LBVS_SKIP");
+
+	return !(v && !strcmp(v, "0"));
+}
+
 static int u32_cmp(const void *x, const void *y)
 {
 	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
@@ -291,6 +299,7 @@ int bf_lbvs_partition(const struct bf_chain *chain, struct bf_lbvs *l,
 		}
 		q->first_fields =
 			(uint8_t)(all & ~neg & ~(1u << BF_LBVS_PROTO));
+		q->sparse = sparse_scan();
 	}
 	r = 0;
 	/* more parts than the masks have bits: the cut in rule order
