@@ -568,12 +568,7 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 		struct bf_program *root = NULL;
 		uint32_t n_seg = 0;
 		size_t first = 0;
-		/* one lookup per shape in the root (cgen/c_segshare.h);
-		 * BPFILTER_SEG_SHARE=0: each segment its own */
-		struct bf_seg_share *share =
-			env_ul("BPFILTER_SEG_SHARE", 1, 0) ?
-				bf_seg_share_new() :
-				NULL;
+		struct bf_seg_share *share = NULL;
 		uint64_t hash = 0;
 
 		if (!b || b->n_rules < seg_min() ||
@@ -582,6 +577,11 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 		r = seg_maps(&st->pcpu_fd[i], &st->segs_fd[i]);
 		if (r)
 			return r;
+		/* one lookup per shape in the root (cgen/c_segshare.h);
+		 * BPFILTER_SEG_SHARE=0: each segment its own (also when
+		 * out of memory here) */
+		if (env_ul("BPFILTER_SEG_SHARE", 1, 0))
+			share = bf_seg_share_new();
 		o.pcpu_fd = st->pcpu_fd[i];
 		o.segs_fd = st->segs_fd[i];
 		r = bf_cgen_compile_seg(rs, pts[i].hook, pts[i].family, &o,
