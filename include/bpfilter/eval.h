@@ -113,6 +113,12 @@ struct bf_eval_pkt {
 	 * filled by bf_eval_pkt_parse(): enum bf_eval_mss, its value */
 	uint8_t mss_state;
 	uint16_t mss;
+	/* What xt_ecn's match_tcp() reads, filled by bf_eval_pkt_parse():
+	 * byte 13 of the 20 bytes at iptables' transport offset (IPv4 ihl
+	 * * 4 also in a non-first fragment; IPv6 0 in a non-first fragment,
+	 * see cgen/m_ecn.h), ecn_tcp_ok when the 20 bytes are there */
+	bool ecn_tcp_ok;
+	uint8_t ecn_tcp;
 };
 
 /* bf_eval_pkt.mss_state */

@@ -185,6 +185,10 @@ enum bf_match_type {
 	 * dscp_mt() and tos_mt(), nft's `ip dscp` / `ip6 dscp`
 	 * (cgen.c; pctx.dsfield). */
 	BF_MATCH_DSFIELD,
+	/* u.ecn: xt_ecn (ecn_mt4() / ecn_mt6()): the ECN bits of the DS
+	 * field and the TCP header's ECE / CWR flags, each option inverted
+	 * on its own (u.ecn.invert), `neg` stays false (cgen/m_ecn.c) */
+	BF_MATCH_ECN,
 	BF_MATCH_COUNT,
 };
 
@@ -408,6 +412,13 @@ enum bf_rt_invflags {
 };
 #define BF_RT_HOPS 16 /* IP6T_RT_HOPS */
 
+/* xt_ecn operation and invert bits (XT_ECN_OP_MATCH_*) */
+enum bf_ecn_flags {
+	BF_ECN_IP = 0x01,
+	BF_ECN_ECE = 0x10,
+	BF_ECN_CWR = 0x20,
+};
+
 /* conntrack status bits for u.conntrack.status_mask (IPS_*) */
 enum bf_ct_status_bits {
 	BF_CT_STATUS_EXPECTED = 1 << 0,
@@ -630,6 +641,11 @@ struct bf_match {
 		struct {
 			uint8_t mask, value;
 		} dsfield;
+		struct {
+			/* enum bf_ecn_flags (XT_ECN_OP_MATCH_*) */
+			uint8_t operation, invert;
+			uint8_t ip_ect; /* 0-3 */
+		} ecn;
 	} u;
 };
 

@@ -290,6 +290,15 @@ static const char *const rules4[] = {
 	"-m tos --tos 5/0x1ff",
 	"-m tos --tos foo",
 	"-m tos",
+	"-p tcp -m ecn --ecn-tcp-ece",
+	"-p tcp -m ecn ! --ecn-tcp-cwr --ecn-tcp-ece --ecn-ip-ect 2",
+	"-m ecn ! --ecn-ip-ect 3",
+	"-m ecn --ecn-ip-ect 4",
+	"-m ecn --ecn-tcp-cwr",
+	"! -p tcp -m ecn --ecn-tcp-cwr",
+	"-p udp -m ecn ! --ecn-tcp-ece",
+	"-m ecn",
+	"-p tcp -m ecn --ecn-tcp-ece --ecn-tcp-ece",
 	"-p tcp -m tcpmss --mss 5",
 	"-p tcp -m tcpmss ! --mss 500:1460",
 	"-m tcpmss --mss 5",
@@ -471,6 +480,9 @@ static const char *const rules6[] = {
 	"-j MARK --set-mark 1",
 	"-p tcp --syn -j TCPMSS --clamp-mss-to-pmtu",
 	"-p tcp --syn -j TCPMSS --set-mss 65496",
+	"-p tcp -m ecn --ecn-tcp-ece",
+	"-p tcp -m ecn ! --ecn-tcp-cwr --ecn-tcp-ece --ecn-ip-ect 2",
+	"-m ecn ! --ecn-ip-ect 3",
 };
 
 static char logtext[4096];

@@ -35,6 +35,7 @@
 #include "cgen/m_ether.h"
 #include "cgen/m_nftlimit.h"
 #include "cgen/m_nftbreak.h"
+#include "cgen/m_ecn.h"
 #include "cgen/pctx.h"
 #include "cgen/targets.h"
 #include "compat.h"
@@ -198,6 +199,7 @@ struct cg {
 	/* packet context fields only filled when some rule needs them */
 	bool need_mark, need_pkttype, need_mac, need_ctmark;
 	bool need_dsfield; /* pctx.dsfield (BF_MATCH_DSFIELD) */
+	bool need_ecn; /* IPv4 fragments' pctx.tcpflags (m_ecn.h) */
 	bool need_eth; /* nft's ether daddr/type (m_ether.c) */
 	bool need_ifindex; /* nft's meta iif/oif (m_nftlimit.h) */
 	int off_dev_ifindex;
@@ -994,6 +996,9 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 		bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R1, m->u.dsfield.mask));
 		bf_emit_jmp32_imm(&c->e, m->neg ? BPF_JEQ : BPF_JNE, BF_R1,
 				  m->u.dsfield.value, fail);
+		return true;
+	case BF_MATCH_ECN:
+		bf_ecn_emit(&c->e, m, v6, fail);
 		return true;
 	case BF_MATCH_TTL: {
 		/* ttl_mt() / hl_mt(): the jump taken when the test fails */
@@ -3296,7 +3301,7 @@ static bf_label short_l(const struct cg *c, bf_label bad)
 static void parse_v4(struct cg *c, int32_t l3off, bf_label bad)
 {
 	bool trim = c->attach != BF_ATTACH_NF;
-	bf_label l4 = bf_label_new(&c->e);
+	bf_label l4 = bf_label_new(&c->e), frag = bf_label_new(&c->e);
 
 	bf_emit_jmp_imm(&c->e, BPF_JLT, BF_R8, 20, short_l(c, bad));
 	slice(c, -1, l3off, 20, short_l(c, bad));
@@ -3342,10 +3347,24 @@ static void parse_v4(struct cg *c, int32_t l3off, bf_label bad)
 	bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R6, 0x1fff));
 	st_pctx(c, BPF_H, PCTX_OFF(fragoff), BF_R6);
 	store_avail(c, BF_R1);
-	bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R6, 0, l4);
+	bf_emit_jmp32_imm(&c->e, BPF_JNE, BF_R6, 0, c->need_ecn ? frag : l4);
 	ld(c, BPF_W, BF_R1, PCTX_OFF(avail));
 	st_pctx(c, BPF_W, PCTX_OFF(l4gate), BF_R1);
 	parse_l4(c, l3off);
+	if (c->need_ecn) {
+		/* ecn_mt4()'s match_tcp() reads a TCP header at ihl * 4
+		 * also in a non-first fragment (m_ecn.h): its byte 13 when
+		 * 20 bytes are there. No other reader of tcpflags looks at
+		 * a non-first fragment (they test l4gate or fragoff). */
+		bf_emit_ja(&c->e, l4);
+		bf_label_bind(&c->e, frag);
+		ld(c, BPF_W, BF_R1, PCTX_OFF(avail));
+		bf_emit_jmp32_imm(&c->e, BPF_JLT, BF_R1, 20, l4);
+		ld(c, BPF_W, BF_R7, PCTX_OFF(thoff));
+		slice(c, BF_R7, l3off, 14, l4);
+		bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R0, 13));
+		st_pctx(c, BPF_B, PCTX_OFF(tcpflags), BF_R1);
+	}
 	bf_label_bind(&c->e, l4);
 	parse_nft_view(c, l3off, false);
 }
@@ -4331,6 +4350,10 @@ static int scan_matches(struct cg *c)
 					break;
 				case BF_MATCH_DSFIELD:
 					c->need_dsfield = true;
+					break;
+				case BF_MATCH_ECN: /* m_ecn.h */
+					c->need_dsfield = true;
+					c->need_ecn |= bf_ecn_needs_tcp(m);
 					break;
 				case BF_MATCH_LENGTH:
 				case BF_MATCH_TTL:

@@ -90,6 +90,7 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	 * sees it (nft's netdev ingress sees it untagged) */
 	[BF_MATCH_VLAN] = AT(BF_ATTACH_NF) | AT(BF_ATTACH_TC),
 	[BF_MATCH_DSFIELD] = AT_ALL, /* the IP header */
+	[BF_MATCH_ECN] = AT_ALL, /* IP and TCP headers (cgen/m_ecn.c) */
 };
 
 /* Hooks (bit per enum bf_hook) from which the kernel lets a match be used

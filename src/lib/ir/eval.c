@@ -87,6 +87,26 @@ static bool ports_hit(const struct bf_match *m, uint16_t port)
 	return false;
 }
 
+/* ecn_mt4() / ecn_mt6() (net/netfilter/xt_ecn.c), each option with its
+ * own inversion; match_tcp() is false without 20 bytes of TCP header */
+static bool ecn_test(const struct bf_eval_pkt *p, const struct bf_match *m)
+{
+	uint8_t op = m->u.ecn.operation, inv = m->u.ecn.invert;
+
+	if ((op & BF_ECN_IP) &&
+	    ((p->dsfield & 3) == m->u.ecn.ip_ect) == !!(inv & BF_ECN_IP))
+		return false;
+	if (!(op & (BF_ECN_ECE | BF_ECN_CWR)))
+		return true;
+	if (!p->ecn_tcp_ok)
+		return false;
+	if ((op & BF_ECN_ECE) && !!(p->ecn_tcp & 0x40) == !!(inv & BF_ECN_ECE))
+		return false;
+	if ((op & BF_ECN_CWR) && !!(p->ecn_tcp & 0x80) == !!(inv & BF_ECN_CWR))
+		return false;
+	return true;
+}
+
 static bool ttl_test(enum bf_ttl_op op, uint8_t ttl, uint8_t v)
 {
 	switch (op) {
@@ -124,6 +144,7 @@ bool bf_eval_models(enum bf_match_type type)
 	case BF_MATCH_LENGTH:
 	case BF_MATCH_TTL:
 	case BF_MATCH_DSFIELD:
+	case BF_MATCH_ECN:
 	case BF_MATCH_MARK:
 	case BF_MATCH_SET: /* when the sets' elements are known */
 	case BF_MATCH_TH_SPORT:
@@ -815,6 +836,8 @@ static enum mres match_one(struct ev *e, const struct bf_rule *rule,
 	case BF_MATCH_DSFIELD:
 		r = (p->dsfield & m->u.dsfield.mask) == m->u.dsfield.value;
 		break;
+	case BF_MATCH_ECN:
+		return ecn_test(p, m) ? M_MATCH : M_FAIL;
 	case BF_MATCH_MARK:
 		r = (e->mark & m->u.mark.mask) == m->u.mark.value;
 		break;
@@ -1247,11 +1270,14 @@ int bf_eval_pkt_parse(struct bf_eval_pkt *pkt, enum bf_family family,
 		pkt->l4proto = (uint8_t)proto;
 		if (pkt->fragoff) {
 			/* nothing after a non-first fragment; nft's fast
-			 * loads read at offset 0, and so does tcpmss_mt()
-			 * (ip6t_do_table()'s protoff stays 0) */
+			 * loads read at offset 0, and so do tcpmss_mt()
+			 * and ecn's match_tcp() (ip6t_do_table()'s protoff
+			 * stays 0) */
 			if (!pkt->nft_ah)
 				nft_view(pkt, b, len, 0);
 			mss_view(pkt, b, 0, (uint32_t)len);
+			pkt->ecn_tcp_ok = true; /* len >= 40 */
+			pkt->ecn_tcp = b[13];
 			return 0;
 		}
 		thoff = off;
@@ -1260,6 +1286,10 @@ int bf_eval_pkt_parse(struct bf_eval_pkt *pkt, enum bf_family family,
 		nft_view(pkt, b, len, thoff);
 	pkt->avail = thoff <= len ? (uint32_t)(len - thoff) : 0;
 	mss_view(pkt, b, thoff, pkt->avail);
+	if (pkt->avail >= 20) {
+		pkt->ecn_tcp_ok = true;
+		pkt->ecn_tcp = b[thoff + 13];
+	}
 	if (pkt->fragoff)
 		return 0;
 	/* as far as the bytes go (nft reads single fields) */

@@ -92,6 +92,7 @@ static const char *const match_names[BF_MATCH_COUNT] = {
 	[BF_MATCH_RT] = "rt",
 	[BF_MATCH_BPF] = "bpf",
 	[BF_MATCH_DSFIELD] = "dsfield",
+	[BF_MATCH_ECN] = "ecn",
 };
 _Static_assert(ARRAY_SIZE(match_names) == BF_MATCH_COUNT, "match names");
 

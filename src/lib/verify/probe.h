@@ -513,6 +513,34 @@ static __attribute__((unused)) bool satisfy(struct dgen *g, struct dprobe *p,
 		p->has_ds = true;
 		return true;
 	}
+	case BF_MATCH_ECN: {
+		/* every option holds; !want: the first one fails */
+		uint8_t op = m->u.ecn.operation, inv = m->u.ecn.invert;
+		bool flip = !want;
+
+		if (op & BF_ECN_IP) {
+			uint8_t e = (uint8_t)(m->u.ecn.ip_ect ^
+					      (!!(inv & BF_ECN_IP) ^ flip));
+
+			flip = false;
+			p->ds = (uint8_t)((p->has_ds ? p->ds : 0) & ~3u) | e;
+			p->has_ds = true;
+		}
+		for (i = 0; i < 2; i++) {
+			uint8_t bit = i ? BF_ECN_CWR : BF_ECN_ECE;
+			uint8_t tcp = i ? 0x80 : 0x40;
+
+			if (!(op & bit))
+				continue;
+			p->pinned |= PIN_FLAGS;
+			if (!!(inv & bit) ^ flip)
+				s->tcpflags &= (uint8_t)~tcp;
+			else
+				s->tcpflags |= tcp;
+			flip = false;
+		}
+		return true;
+	}
 	case BF_MATCH_COMMENT:
 	default:
 		return want;
@@ -833,6 +861,37 @@ static __attribute__((unused)) void vary(struct dgen *g,
 		}
 		break;
 	}
+	case BF_MATCH_ECN:
+		/* each ECN codepoint, each ECE / CWR combination, a header
+		 * cut short (match_tcp() is false) and a later fragment
+		 * (match_tcp() reads there anyway, see cgen/m_ecn.h) */
+		for (k = 0; k < 4; k++) {
+			p = *base;
+			p.ds = (uint8_t)(((p.has_ds ? p.ds : 0) & ~3u) | k);
+			p.has_ds = true;
+			EMIT("ecn ect");
+			p = *base;
+			p.spec.tcpflags =
+				(uint8_t)((p.spec.tcpflags & 0x3f) | k << 6);
+			EMIT("ecn flags");
+		}
+		if (!(m->u.ecn.operation & (BF_ECN_ECE | BF_ECN_CWR)))
+			break;
+		p = *base;
+		p.spec.short_l4 = 14;
+		EMIT("ecn truncated");
+		p = *base;
+		p.spec.frag = DFRAG_LATER;
+		EMIT("ecn frag");
+		/* IPv6: there it reads the IPv6 header (offset 0), byte 13
+		 * being the source address's byte 5 */
+		for (k = 1; g->family == BF_FAMILY_INET6 && k < 4; k++) {
+			p = *base;
+			p.spec.frag = DFRAG_LATER;
+			p.spec.saddr[5] = (uint8_t)(p.spec.saddr[5] ^ k << 6);
+			EMIT("ecn frag saddr");
+		}
+		break;
 	case BF_MATCH_CTSTATE:
 		if (!g->ct)
 			break;

@@ -59,6 +59,7 @@ enum ipt_mod_id {
 	IPT_MOD_NFT, /* mod_nftbreak.c (bpfilter's: nft evaluation) */
 	IPT_MOD_DSCP, /* mod_dscp.c */
 	IPT_MOD_TOS, /* mod_dscp.c */
+	IPT_MOD_ECN, /* mod_ecn.c */
 	IPT_MOD_COUNT,
 };
 
@@ -284,6 +285,15 @@ int ipt_tos_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		  int argc, char **argv, int *idx);
 int ipt_tos_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
 void ipt_tos_print(FILE *out, const struct bf_rule *rule,
+		   const struct bf_match *m);
+
+/* ---- mod_ecn.c: -m ecn (libxt_ecn.c) ---- */
+extern const struct ipt_modopt ipt_ecn_opts[];
+int ipt_ecn_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		  const struct ipt_modopt *opt, const char *arg, bool inv,
+		  int argc, char **argv, int *idx);
+int ipt_ecn_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+void ipt_ecn_print(FILE *out, const struct bf_rule *rule,
 		   const struct bf_match *m);
 
 /* ---- mod_nftbreak.c: -m nft, matches with nft evaluation (bpfilter's,

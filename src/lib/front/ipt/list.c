@@ -82,6 +82,21 @@ bool bf_ipt_list_match(FILE *out, const struct bf_rule *r,
 			m->type == BF_MATCH_SRANGE ? "source" : "destination",
 			m->neg ? "! " : "", lo, hi);
 		return true;
+	case BF_MATCH_ECN:
+		/* ecn_print(): "ECN match ECE !CWR ECT=1" */
+		fputs("ECN match", out);
+		if (m->u.ecn.operation & BF_ECN_ECE)
+			fprintf(out, " %sECE",
+				m->u.ecn.invert & BF_ECN_ECE ? "!" : "");
+		if (m->u.ecn.operation & BF_ECN_CWR)
+			fprintf(out, " %sCWR",
+				m->u.ecn.invert & BF_ECN_CWR ? "!" : "");
+		if (m->u.ecn.operation & BF_ECN_IP)
+			fprintf(out, " %sECT=%u",
+				m->u.ecn.invert & BF_ECN_IP ? "!" : "",
+				m->u.ecn.ip_ect);
+		fputc(' ', out);
+		return true;
 	default:
 		return false;
 	}

@@ -2781,6 +2781,8 @@ const struct ipt_module ipt_ext_modules[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	    ipt_dscp_final, ipt_dscp_print),
 	EXT(IPT_MOD_TOS, "tos", -1, ipt_tos_opts, ipt_tos_parse, ipt_tos_final,
 	    ipt_tos_print),
+	EXT(IPT_MOD_ECN, "ecn", -1, ipt_ecn_opts, ipt_ecn_parse, ipt_ecn_final,
+	    ipt_ecn_print),
 	/* several IR matches per instance: its own emit */
 	[IPT_MOD_NFT - IPT_MOD_EXT_FIRST] = {
 		.id = IPT_MOD_NFT,
@@ -2824,6 +2826,7 @@ static const enum bf_match_type ext_types[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	[IPT_MOD_NFT - IPT_MOD_EXT_FIRST] = BF_MATCH_COUNT,
 	[IPT_MOD_DSCP - IPT_MOD_EXT_FIRST] = BF_MATCH_DSFIELD,
 	[IPT_MOD_TOS - IPT_MOD_EXT_FIRST] = BF_MATCH_DSFIELD,
+	[IPT_MOD_ECN - IPT_MOD_EXT_FIRST] = BF_MATCH_ECN,
 };
 
 enum bf_match_type ipt_ext_match_type(enum ipt_mod_id id)

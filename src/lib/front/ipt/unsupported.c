@@ -64,7 +64,6 @@ static const struct why matches[] = {
 	{ "nfacct",
 	  "it counts into the kernel's nfnetlink_acct objects, which BPF "
 	  "programs cannot update" },
-	{ "ecn", "it reads the ECN bits: " NOT_YET },
 	{ "cpu", "it reads the CPU handling the packet: " NOT_YET },
 	{ "ipvs",
 	  "it reads IPVS's connection state (ip_vs_conn), which BPF programs "
