@@ -561,11 +561,33 @@ static void vec_word(struct bf_emit *e, uint8_t dst, int i, int16_t off)
 	bf_emit(e, I_LDX(BPF_DW, dst, base, off));
 }
 
+/* Jump to at[j], j the index of the single set bit of the 32-bit value
+ * in dst (lo <= j < lo + n; n a power of two): a binary search on the
+ * bit's position, one JSET of the upper half's mask per level. */
+static void bit_tree(struct bf_emit *e, uint8_t dst, uint32_t lo, uint32_t n,
+		     uint32_t base, const bf_label *at)
+{
+	bf_label hi;
+	uint32_t h = n / 2;
+
+	if (n == 1) {
+		bf_emit_ja(e, at[base + lo]);
+		return;
+	}
+	hi = bf_label_new(e);
+	bf_emit_jmp32_imm(e, BPF_JSET, dst,
+			  (int32_t)(((1u << h) - 1) << (lo + h)), hi);
+	bit_tree(e, dst, lo, h, base, at);
+	bf_label_bind(e, hi);
+	bit_tree(e, dst, lo + h, h, base, at);
+}
+
 static void search_sw(struct bf_emit *e, uint32_t S, uint32_t W, int n,
 		      bool carry, bool map_back, uint32_t imap, bool sparse)
 {
 	int np = n + (carry ? 1 : 0);
 	bf_label found = bf_label_new(e), out = bf_label_new(e);
+	bf_label entry[64];
 
 	for (int i = 0; i < np && i < 6; i++)
 		bf_emit(e, I_LDX(BPF_DW, (uint8_t)(R1 + i), RFP,
@@ -582,10 +604,27 @@ static void search_sw(struct bf_emit *e, uint32_t S, uint32_t W, int n,
 		bf_emit_jmp_imm(e, BPF_JEQ, R0, 0, next);
 		/* r7 = the complement of the summaries' AND: a set bit j
 		 * says data word 64 s + j of some vector is zero, so is
-		 * their AND (the scan jumps over it) */
+		 * their AND (the scan jumps over it); the scan starts at
+		 * the lowest set bit of the AND (r8 = that bit alone, whose
+		 * position a binary search finds: a chain of taken jumps
+		 * over the words before it cost more) */
 		if (sparse) {
+			bf_label high = bf_label_new(e);
+
+			for (uint32_t j = 0; j < 64; j++)
+				entry[j] = j < nw ? bf_label_new(e) : next;
 			bf_emit(e, I_MOV64_REG(R7, R0));
 			bf_emit(e, I_ALU64_IMM(BPF_XOR, R7, -1));
+			bf_emit(e, I_MOV64_IMM(R8, 0));
+			bf_emit(e, I_ALU64_REG(BPF_SUB, R8, R0));
+			bf_emit(e, I_ALU64_REG(BPF_AND, R8, R0));
+			bf_emit_jmp32_imm(e, BPF_JEQ, R8, 0, high);
+			bit_tree(e, R8, 0, 32, 0, entry);
+			bf_label_bind(e, high);
+			/* words 32 .. 63: r7 as after word 31 */
+			bf_emit(e, I_ALU64_IMM(BPF_RSH, R8, 32));
+			bf_emit(e, I_ALU64_IMM(BPF_RSH, R7, 32));
+			bit_tree(e, R8, 0, 32, 32, entry);
 		}
 		for (uint32_t j = 0; j < nw; j++) {
 			uint32_t w = 64 * s + j;
@@ -594,10 +633,12 @@ static void search_sw(struct bf_emit *e, uint32_t S, uint32_t W, int n,
 
 			if (sparse && j == 32)
 				bf_emit(e, I_ALU64_IMM(BPF_RSH, R7, 32));
-			if (sparse)
+			if (sparse) {
 				bf_emit_jmp32_imm(e, BPF_JSET, R7,
 						  (int32_t)(1u << (j % 32)),
 						  skip);
+				bf_label_bind(e, entry[j]);
+			}
 			bf_emit(e, I_LDX(BPF_DW, R0, R1, off));
 			for (int i = 1; i < n; i++) {
 				vec_word(e, R8, i, off);
@@ -646,11 +687,13 @@ static void search_sw(struct bf_emit *e, uint32_t S, uint32_t W, int n,
 	bf_label_bind(e, out);
 }
 
+/* (sparse: the fast path of a part of a partitioned search; the slow
+ * paths, for packets that are not plain, keep the plain scan) */
 static void search(struct bf_emit *e, const struct bf_lbvs *l, int n,
-		   bool carry)
+		   bool carry, bool sparse)
 {
 	search_sw(e, l->summary, (uint32_t)((l->n_members + 63) / 64), n, carry,
-		  false, 0, l->sparse);
+		  false, 0, sparse && l->sparse);
 }
 
 /* The fast path's per-protocol searches (c_lbvs_pp.h): the packet's
@@ -757,11 +800,11 @@ static void emit_slow(struct bf_emit *e, const struct bf_lbvs *l,
 		if (l->slow[k].frag1)
 			bf_emit_jmp32_imm(e, BPF_JEQ, R1, 1, hot);
 		class_vec(e, l, idx, l->slow[k].nrd, n, none);
-		search(e, l, n + 1, false);
+		search(e, l, n + 1, false, false);
 		bf_emit_ja(e, none);
 		bf_label_bind(e, hot);
 		class_vec(e, l, idx, l->slow[k].rd, n, none);
-		search(e, l, n, true);
+		search(e, l, n, true, false);
 		bf_label_bind(e, none);
 		ret32(e, BF_LBVS_NONE);
 	}
@@ -825,7 +868,7 @@ void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
 		ret32(e, 0);
 		goto tail;
 	}
-	search(e, l, n_slots, false);
+	search(e, l, n_slots, false, true);
 tail:
 	bf_label_bind(e, none);
 	ret32(e, BF_LBVS_NONE);
