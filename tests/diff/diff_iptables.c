@@ -62,6 +62,10 @@ struct dcase {
 	size_t probes, mismatches;
 	bool failed;
 	uint64_t rseed; /* CASE_RANDOM */
+	/* bpfilter cuts each built-in chain into segment programs of about
+	 * one rule (BPFILTER_SEG_MIN/_RULES): what a long chain gets,
+	 * checked on the hand-written rulesets */
+	bool seg;
 	/* harness self-tests: the same ruleset on two iptables-legacy sides
 	 * must give no mismatch; a changed one must give some */
 	enum {
@@ -391,7 +395,13 @@ static void run_case(void **state)
 	 * programs probed are those its changes left in force. */
 	if (c->kind == CASE_CMDS && !c->selftest && has_bpf)
 		o.bpfilter_script = replay_script(c, script, sizeof(script));
+	if (c->seg) {
+		setenv("BPFILTER_SEG_MIN", "2", 1);
+		setenv("BPFILTER_SEG_RULES", "2", 1);
+	}
 	bf_verify_run(text, c->name, c->family, &o, &res);
+	unsetenv("BPFILTER_SEG_MIN");
+	unsetenv("BPFILTER_SEG_RULES");
 	if (o.bpfilter_script)
 		unlink(o.bpfilter_script);
 	c->probes = res.probes;
@@ -594,16 +604,27 @@ static void discover(void)
 				     SELFTEST_MUTATED);
 	}
 	n = list_dir(dir, &names);
-	for (i = 0; i < n; i++) {
-		if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) <
-			    (int)sizeof(path) &&
-		    ends_with(names[i], ".rules"))
-			add_case(path, names[i], CASE_SAVE,
+	for (int seg = 0; seg < 2; seg++) {
+		for (i = 0; i < n; i++) {
+			char sname[PATH_MAX];
+			int before = n_cases;
+
+			if (snprintf(path, sizeof(path), "%s/%s", dir,
+				     names[i]) >= (int)sizeof(path) ||
+			    !ends_with(names[i], ".rules"))
+				continue;
+			snprintf(sname, sizeof(sname), "%s%s", names[i],
+				 seg ? " segmented" : "");
+			add_case(path, sname, CASE_SAVE,
 				 ends_with(names[i], "6.rules") ?
 					 BF_FAMILY_INET6 :
 					 BF_FAMILY_INET4);
-		free(names[i]);
+			if (n_cases > before)
+				cases[n_cases - 1].seg = seg;
+		}
 	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
 	free(names);
 
 	/* seeded random rulesets, alternating families */

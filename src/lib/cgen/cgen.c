@@ -4623,9 +4623,20 @@ static int compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 		}
 	}
 	bf_mx_init(&c.mx, attach, hook);
+	if (seg && !seg->root && seg->mx_seed)
+		bf_mx_seed(&c.mx, seg->mx_seed);
 	r = check_attach(&c);
 	if (r)
 		goto out;
+	if (seg && !seg->root && !bf_mx_same_bits(&c.mx, seg->mx_seed)) {
+		bf_dbg("segment %u: its rules need prologue bits the root "
+		       "does not compute",
+		       seg->index);
+		r = -ENOTSUP;
+		goto out;
+	}
+	if (seg && seg->root && seg->mx_out)
+		*seg->mx_out = c.mx;
 	r = resolve_kernel(&c);
 	if (!r)
 		r = bf_mx_resolve(&c.mx);

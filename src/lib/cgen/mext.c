@@ -28,6 +28,21 @@ void bf_mx_init(struct bf_mx *x, enum bf_attach_kind attach, enum bf_hook hook)
 	x->hook = hook;
 }
 
+void bf_mx_seed(struct bf_mx *x, const struct bf_mx *root)
+{
+	memcpy(x->ct, root->ct, sizeof(x->ct));
+	x->n_ct = root->n_ct;
+	x->ct_family = root->ct_family;
+	memcpy(x->sup, root->sup, sizeof(x->sup));
+	x->n_sup = root->n_sup;
+}
+
+bool bf_mx_same_bits(const struct bf_mx *x, const struct bf_mx *root)
+{
+	return x->n_ct == (root ? root->n_ct : 0) &&
+	       x->n_sup == (root ? root->n_sup : 0);
+}
+
 static const char *scan_addrtype(struct bf_mx *x, const struct bf_rule *r,
 				 const struct bf_match *m)
 {

@@ -66,6 +66,12 @@ struct bf_mx {
 
 void bf_mx_init(struct bf_mx *x, enum bf_attach_kind attach, enum bf_hook hook);
 
+/* Segment programs (cgen/segprog.h): start x's per-packet bits (conntrack
+ * matches, --suppl-groups ranges) from the root's numbering `root`; and
+ * whether x needs no bit beyond root's (root NULL: none at all). */
+void bf_mx_seed(struct bf_mx *x, const struct bf_mx *root);
+bool bf_mx_same_bits(const struct bf_mx *x, const struct bf_mx *root);
+
 /* Whether `m` is one of these matches (true), and then whether it can be
  * compiled here: *why receives the reason it cannot (NULL if it can). */
 bool bf_mx_scan(struct bf_mx *x, const struct bf_rule *r,

@@ -46,6 +46,7 @@ struct bf_seg_pcpu {
 };
 
 struct bf_seg_share;
+struct bf_mx;
 
 struct bf_seg_opts {
 	bool root; /* the root program (else segment `index`) */
@@ -64,6 +65,15 @@ struct bf_seg_opts {
 	 * shape up and fills the extension. NULL: own maps, no extension
 	 * (a segment compiled alone, a root as before). */
 	struct bf_seg_share *share;
+	/* The prologue of the root evaluates some matches once per packet
+	 * into bits of the packet context, numbered in the order the root
+	 * meets them (cgen/mext.h: conntrack matches, owner --suppl-groups
+	 * ranges): a segment must number its own the same way. root:
+	 * receives its numbering (NULL: not wanted); segment: starts from
+	 * it (NULL: none), and is refused (-ENOTSUP) if its rules need a
+	 * bit the root does not compute. */
+	struct bf_mx *mx_out;
+	const struct bf_mx *mx_seed;
 };
 
 /* Compile the root program or one segment program of the built-in chain

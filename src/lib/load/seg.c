@@ -19,6 +19,7 @@
 #include "load/seg.h"
 #include "load/segfast.h"
 #include "cgen/c_segshare.h"
+#include "cgen/mext.h"
 #include "opt/lbvs.h"
 #include "opt/opt.h"
 
@@ -564,7 +565,8 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 			bf_ruleset_builtin(rs, pts[i].family, pts[i].hook);
 		struct bf_seg_point sp = { .family = (uint8_t)pts[i].family,
 					   .hook = (uint8_t)pts[i].hook };
-		struct bf_seg_opts o = { .root = true };
+		struct bf_mx mx = { 0 };
+		struct bf_seg_opts o = { .root = true, .mx_out = &mx };
 		struct bf_program *root = NULL;
 		uint32_t n_seg = 0;
 		size_t first = 0;
@@ -595,6 +597,8 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 			so.root = false;
 			so.index = k;
 			so.share = share;
+			so.mx_out = NULL;
+			so.mx_seed = &mx;
 			r = compile_seg(rs, b, first, sp.sizes[k], &so, &p);
 			if (!r)
 				r = load_seg(p, counters_fd, o.segs_fd, k,
@@ -947,7 +951,12 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 	const struct bf_chain *b;
 	struct bf_seg_point *sp = NULL;
 	struct bf_program *root = NULL;
-	struct bf_seg_opts o = { .root = true, .pcpu_fd = -1, .segs_fd = -1 };
+	/* the root's per-packet bits (none when the root of no rules
+	 * stays, see below) */
+	struct bf_mx mx = { 0 };
+	struct bf_seg_opts o = {
+		.root = true, .pcpu_fd = -1, .segs_fd = -1, .mx_out = &mx
+	};
 	double t_root = 0, t_seg;
 	int r;
 
@@ -1117,7 +1126,8 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 	{
 		struct bf_seg_opts so = { .index = (uint32_t)k,
 					  .pcpu_fd = pl->pcpu_fd,
-					  .segs_fd = pl->segs_fd };
+					  .segs_fd = pl->segs_fd,
+					  .mx_seed = &mx };
 
 		t_seg = now_ms();
 		r = compile_seg(rs, b, first, sp->sizes[k], &so, &pl->prog);
