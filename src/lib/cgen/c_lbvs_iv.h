@@ -48,7 +48,7 @@ uint32_t bf_iv_size(uint32_t n);
  * a search of `steps` levels (the most bounds in one bucket) finds the
  * address's interval: 1 + steps dependent loads instead of log2(P).
  * Shape c of bench/cls_cost at 10,000 rules: source addresses 14 -> 1 +
- * 7, destinations (all in one /15) 13 -> 1 + 2. Value: bounds (padded
+ * 6, destinations (all in one /15) 13 -> 1 + 2. Value: bounds (padded
  * with ~0 by 2^steps), classes (padded with the last), the table. */
 int bf_iv_map(struct bf_lbvs_fmap *fm, struct bf_prog_map *m);
 
