@@ -119,6 +119,10 @@ struct bf_eval_pkt {
 	 * see cgen/m_ecn.h), ecn_tcp_ok when the 20 bytes are there */
 	bool ecn_tcp_ok;
 	uint8_t ecn_tcp;
+	/* The len bytes bf_eval_pkt_parse() was given (borrowed: valid
+	 * while the caller's buffer is), for nft payload loads
+	 * (BF_MATCH_PAYLOAD); NULL: those are not modelled. */
+	const uint8_t *l3;
 };
 
 /* bf_eval_pkt.mss_state */

@@ -189,7 +189,50 @@ enum bf_match_type {
 	 * field and the TCP header's ECE / CWR flags, each option inverted
 	 * on its own (u.ecn.invert), `neg` stays false (cgen/m_ecn.c) */
 	BF_MATCH_ECN,
+	/* u.payload: nft's payload load, bitwise and and compare (`tcp
+	 * window 8192`, `ip id 1-5`; cgen/m_payload.c): u.payload.len
+	 * bytes at u.payload.off from the network or transport header
+	 * (enum bf_payload_base), read as a big-endian number, & mask,
+	 * within [lo, hi], `neg` inverting the comparison only. A header
+	 * that cannot be read makes the rule not match whatever `neg`
+	 * (nft_payload_eval(): NFT_BREAK): bytes past the packet; at the
+	 * transport header, no transport protocol or, for a load that
+	 * nft_payload_fast_eval() does not serve (3 bytes, unaligned), a
+	 * non-first fragment. */
+	BF_MATCH_PAYLOAD,
+	/* u.u32: xt_u32's tests of packet bytes from the network header
+	 * (u32_mt()), `neg` unused: u.u32.invert (cgen/m_payload.c) */
+	BF_MATCH_U32,
+	/* u.quota: xt_quota's quota_mt() (and nft's quota): the L3 bytes
+	 * of the packets that reached the match, shared by all CPUs; it
+	 * holds while they stay within u.quota.bytes (a packet that does
+	 * not fit ends the quota), xor u.quota.invert (`!`, nft's `over`);
+	 * `neg` unused (cgen/m_quota.c) */
+	BF_MATCH_QUOTA,
+	/* u.spi: xt_esp's esp_mt(), the ESP header's SPI (the first 32
+	 * bits at the transport offset) within [lo, hi], xor `neg`; no
+	 * match in a non-first fragment, hotdrop without 8 bytes of header
+	 * (cgen/m_ecn.c) */
+	BF_MATCH_ESP,
 	BF_MATCH_COUNT,
+};
+
+/* xt_u32 (XT_U32_MAXSIZE tests, locations and values each) and the
+ * operators of a location (XT_U32_AND, _LEFTSH, _RIGHTSH, _AT). A rule
+ * whose numbers do not fit in BF_U32_WORDS words is refused. */
+#define BF_U32_MAXSIZE 10
+#define BF_U32_WORDS 48
+enum bf_u32_op {
+	BF_U32_AND = 0,
+	BF_U32_LEFTSH,
+	BF_U32_RIGHTSH,
+	BF_U32_AT,
+};
+
+/* u.payload.base (nft's NFT_PAYLOAD_NETWORK_HEADER, _TRANSPORT_HEADER) */
+enum bf_payload_base {
+	BF_PAYLOAD_NH = 0,
+	BF_PAYLOAD_TH,
 };
 
 /* u.vlan.field: which bits of the tag (TCI) */
@@ -646,6 +689,28 @@ struct bf_match {
 			uint8_t operation, invert;
 			uint8_t ip_ect; /* 0-3 */
 		} ecn;
+		struct {
+			uint8_t base; /* enum bf_payload_base */
+			uint8_t len; /* 1 to 4 bytes */
+			uint16_t off; /* bytes from the header */
+			uint32_t mask, lo, hi; /* host order */
+		} payload;
+		struct {
+			/* struct xt_u32 in a flat form: test t has nnums[t]
+			 * location numbers (the first one a position, each
+			 * next one applied with ops[] of its word), then
+			 * nvals[t] (min, max) pairs, in w[] one test after
+			 * the other */
+			uint8_t ntests;
+			uint8_t nnums[BF_U32_MAXSIZE], nvals[BF_U32_MAXSIZE];
+			uint8_t ops[BF_U32_WORDS]; /* enum bf_u32_op */
+			uint32_t w[BF_U32_WORDS];
+			bool invert;
+		} u32;
+		struct {
+			uint64_t bytes;
+			bool invert;
+		} quota;
 	} u;
 };
 

@@ -35,6 +35,8 @@
 #include "cgen/m_ether.h"
 #include "cgen/m_nftlimit.h"
 #include "cgen/m_nftbreak.h"
+#include "cgen/m_payload.h"
+#include "cgen/m_quota.h"
 #include "cgen/m_ecn.h"
 #include "cgen/pctx.h"
 #include "cgen/targets.h"
@@ -199,6 +201,7 @@ struct cg {
 	/* packet context fields only filled when some rule needs them */
 	bool need_mark, need_pkttype, need_mac, need_ctmark;
 	bool need_dsfield; /* pctx.dsfield (BF_MATCH_DSFIELD) */
+	struct bf_pl pl; /* nft payload matches (m_payload.h) */
 	bool need_ecn; /* IPv4 fragments' pctx.tcpflags (m_ecn.h) */
 	bool need_eth; /* nft's ether daddr/type (m_ether.c) */
 	bool need_ifindex; /* nft's meta iif/oif (m_nftlimit.h) */
@@ -999,6 +1002,12 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 		return true;
 	case BF_MATCH_ECN:
 		bf_ecn_emit(&c->e, m, v6, fail);
+		return true;
+	case BF_MATCH_PAYLOAD: /* m_payload.h */
+	case BF_MATCH_U32:
+		return bf_pl_emit(&c->pl, &c->e, rule->family, m, fail);
+	case BF_MATCH_QUOTA: /* m_quota.h */
+		bf_quota_emit(&c->e, c->n_state++ * 16, m, fail);
 		return true;
 	case BF_MATCH_TTL: {
 		/* ttl_mt() / hl_mt(): the jump taken when the test fails */
@@ -4008,6 +4017,7 @@ static void judge_l3(struct cg *c, enum bf_family family, int32_t l3off,
 	else
 		parse_v6(c, l3off, accept);
 	bf_mx_after_parse(&c->mx, &c->e, family, l3off);
+	bf_pl_prologue(&c->pl, &c->e, family, l3off);
 	if (c->use_ct)
 		ct_lookup(c, family);
 	if (c->log_on)
@@ -4082,8 +4092,9 @@ static bool direct_ok(const struct cg *c)
 	const struct bf_mx *x = &c->mx;
 
 	return c->attach != BF_ATTACH_NF && !c->log_on && !c->reject_on &&
-	       !c->um.on && !x->need_now && !x->need_sk && !x->need_rt_type &&
-	       !x->need_mss && !x->need_rt6 && !(c->seg && c->seg->root);
+	       !c->um.on && !c->pl.n && !x->need_now && !x->need_sk &&
+	       !x->need_rt_type && !x->need_mss && !x->need_rt6 &&
+	       !(c->seg && c->seg->root);
 }
 
 /* r8 = packet length, data and data_end spilled at STK_PKT; `slow` when
@@ -4354,6 +4365,21 @@ static int scan_matches(struct cg *c)
 				case BF_MATCH_ECN: /* m_ecn.h */
 					c->need_dsfield = true;
 					c->need_ecn |= bf_ecn_needs_tcp(m);
+					break;
+				case BF_MATCH_PAYLOAD:
+				case BF_MATCH_U32:
+					/* the prologue reads them into
+					 * pctx.pl_bits, numbered per program
+					 * (m_payload.h): a segment program's
+					 * numbers would not be the root's, so
+					 * the chain stays one program */
+					if (seg_member(c))
+						return -ENOTSUP;
+					c->nft_on |= m->type ==
+						     BF_MATCH_PAYLOAD;
+					why = bf_pl_scan(&c->pl, r->family, m);
+					break;
+				case BF_MATCH_QUOTA: /* m_quota.h */
 					break;
 				case BF_MATCH_LENGTH:
 				case BF_MATCH_TTL:

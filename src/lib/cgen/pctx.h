@@ -111,9 +111,15 @@ struct bf_pctx {
 	 * doc/classification.md): a chain function can only address the
 	 * packet context, and the stack of nested chain frames is scarce. */
 	uint8_t scratch[48];
+	/* nft payload matches (cgen/m_payload.c), filled only when a
+	 * compiled rule has one: bit j = distinct payload match j holds,
+	 * evaluated by the prologue (chain functions cannot read the
+	 * packet) */
+	uint32_t pl_bits;
+	uint32_t pl_pad;
 };
 
-_Static_assert(sizeof(struct bf_pctx) == 232, "pctx layout");
+_Static_assert(sizeof(struct bf_pctx) == 240, "pctx layout");
 
 /* pctx.sk_state: what owner_mt() finds (xt_owner.c) */
 enum bf_sk_state {
@@ -141,18 +147,18 @@ enum bf_rt6_state {
 #define PCTX_OFF(f) ((int16_t)offsetof(struct bf_pctx, f))
 
 /* Main-function stack layout (offsets from r10). */
-#define STK_PCTX (-232)
-#define STK_DYNPTR (-248)
+#define STK_PCTX (-240)
+#define STK_DYNPTR (-256)
 /* 48 bytes: slice copies (IPv6 header = 40), in pctx.scratch */
 #define STK_BUF (STK_PCTX + (int)offsetof(struct bf_pctx, scratch))
-#define STK_WALK_OFF (-254) /* u16, deliberately not 8-aligned */
-#define STK_WALK_NH (-251) /* u8 */
-#define STK_SIZE 256
+#define STK_WALK_OFF (-262) /* u16, deliberately not 8-aligned */
+#define STK_WALK_NH (-259) /* u8 */
+#define STK_SIZE 264
 /* tc/XDP with conntrack state matches only: */
-#define STK_TUPLE (-296) /* struct bpf_sock_tuple (ipv6: 36 bytes) */
-#define STK_CTOPTS (-312) /* struct bpf_ct_opts (16 bytes) */
-#define STK_CTX (-320) /* the program context, spilled */
-#define STK_SIZE_CT 320
+#define STK_TUPLE (-304) /* struct bpf_sock_tuple (ipv6: 36 bytes) */
+#define STK_CTOPTS (-320) /* struct bpf_ct_opts (16 bytes) */
+#define STK_CTX (-328) /* the program context, spilled */
+#define STK_SIZE_CT 328
 
 _Static_assert(STK_PCTX + (int)sizeof(struct bf_pctx) <= 0 &&
 		       STK_DYNPTR + 16 <= STK_PCTX && STK_BUF + 48 <= 0 &&

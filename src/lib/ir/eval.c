@@ -164,6 +164,8 @@ bool bf_eval_models(enum bf_match_type type)
 	case BF_MATCH_TIME: /* given the time */
 	case BF_MATCH_NFT_LIMIT: /* with state (bf_eval_at()) */
 	case BF_MATCH_STATISTIC: /* nth mode, with state */
+	case BF_MATCH_PAYLOAD: /* with bf_eval_pkt.l3 */
+	case BF_MATCH_U32:
 		return true;
 	default:
 		return false;
@@ -599,6 +601,108 @@ static enum mres match_rt(const struct bf_eval_pkt *p, const struct bf_match *m)
 	return M_MATCH;
 }
 
+/* nft's payload load (cgen/m_payload.c): the bytes at the network
+ * header, or at nft's transport offset (len - nft_avail; nft_avail 0:
+ * no L4 protocol), which a load nft_payload_fast_eval() does not serve
+ * cannot read in a non-first fragment (nft_payload_eval()); past the
+ * packet, no match whatever `neg` (NFT_BREAK). */
+static enum mres match_payload(const struct bf_eval_pkt *p,
+			       const struct bf_match *m)
+{
+	const typeof(m->u.payload) *pl = &m->u.payload;
+	uint32_t start = 0, end = (uint32_t)pl->off + pl->len, v = 0;
+	bool fast = (pl->len == 1 || pl->len == 2 || pl->len == 4) &&
+		    pl->off % pl->len == 0;
+
+	if (!p->l3)
+		return M_UNMODELLED;
+	if (pl->len < 1 || pl->len > 4)
+		return M_UNMODELLED;
+	if (pl->base == BF_PAYLOAD_TH) {
+		if (!fast && p->fragoff &&
+		    !(p->family == BF_FAMILY_INET6 && p->nft_ah))
+			return M_FAIL;
+		if (p->nft_avail < end)
+			return M_FAIL;
+		start = p->len - p->nft_avail;
+	} else if (p->len < end) {
+		return M_FAIL;
+	}
+	for (uint32_t i = 0; i < pl->len; i++)
+		v = v << 8 | p->l3[start + pl->off + i];
+	v &= pl->mask;
+	return (v >= pl->lo && v <= pl->hi) != m->neg ? M_MATCH : M_FAIL;
+}
+
+static uint32_t be32_at(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	       (uint32_t)b[2] << 8 | b[3];
+}
+
+/* xt_u32's u32_match_it() over the L3 packet (skb->len = len), then
+ * u32_mt()'s inversion; shift counts are below 32 (mod_u32.c), & 31 as
+ * cgen/m_payload.c. */
+static enum mres match_u32(const struct bf_eval_pkt *p,
+			   const struct bf_match *m)
+{
+	const typeof(m->u.u32) *u = &m->u.u32;
+	uint32_t len = p->len;
+	unsigned int k = 0;
+	bool hold = true;
+
+	if (!p->l3)
+		return M_UNMODELLED;
+	for (unsigned int t = 0; t < u->ntests && hold; t++) {
+		uint32_t pos = u->w[k++], at = 0, val;
+		bool in = false;
+
+		if (t >= BF_U32_MAXSIZE ||
+		    k + u->nnums[t] - 1 + 2u * u->nvals[t] > BF_U32_WORDS)
+			return M_UNMODELLED;
+		if (len < 4 || pos > len - 4) {
+			hold = false;
+			break;
+		}
+		val = be32_at(p->l3 + pos);
+		for (unsigned int i = 1; i < u->nnums[t] && hold; i++, k++) {
+			uint32_t n = u->w[k];
+
+			switch (u->ops[k]) {
+			case BF_U32_AND:
+				val &= n;
+				break;
+			case BF_U32_LEFTSH:
+				val <<= n & 31;
+				break;
+			case BF_U32_RIGHTSH:
+				val >>= n & 31;
+				break;
+			default:
+				if (at + val < at) {
+					hold = false;
+					break;
+				}
+				at += val;
+				if (at + 4 < at || len < at + 4 ||
+				    n > len - at - 4) {
+					hold = false;
+					break;
+				}
+				val = be32_at(p->l3 + at + n);
+				break;
+			}
+		}
+		if (!hold)
+			break;
+		for (unsigned int i = 0; i < u->nvals[t]; i++, k += 2)
+			if (u->w[k] <= val && val <= u->w[k + 1])
+				in = true;
+		hold = in;
+	}
+	return hold != u->invert ? M_MATCH : M_FAIL;
+}
+
 /* The matches of the nft front end and others that need facts beyond
  * the IP packet (bf_eval_pkt.known) or state; negation handled here. A
  * header or fact that is not there fails them whatever `neg` (NFT_BREAK,
@@ -696,6 +800,10 @@ static enum mres match_ext(struct ev *e, const struct bf_match *m)
 		return match_tcpmss(p, m);
 	case BF_MATCH_TIME:
 		return match_time(p, m);
+	case BF_MATCH_PAYLOAD:
+		return match_payload(p, m);
+	case BF_MATCH_U32:
+		return match_u32(p, m);
 	case BF_MATCH_NFT_LIMIT:
 		return match_nft_limit(e, m);
 	case BF_MATCH_STATISTIC:
@@ -704,6 +812,7 @@ static enum mres match_ext(struct ev *e, const struct bf_match *m)
 	case BF_MATCH_HASHLIMIT:
 	case BF_MATCH_RECENT:
 	case BF_MATCH_CONNLIMIT:
+	case BF_MATCH_QUOTA: /* bytes of earlier packets */
 		return M_STATEFUL;
 	default:
 		return M_UNMODELLED;
@@ -1231,6 +1340,7 @@ int bf_eval_pkt_parse(struct bf_eval_pkt *pkt, enum bf_family family,
 	memset(pkt, 0, sizeof(*pkt));
 	pkt->family = family;
 	pkt->len = (uint32_t)len;
+	pkt->l3 = b;
 	if (family == BF_FAMILY_INET4) {
 		if (len < 20 || b[0] >> 4 != 4 || (b[0] & 0xf) < 5)
 			return -EINVAL;

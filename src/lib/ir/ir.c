@@ -93,6 +93,9 @@ static const char *const match_names[BF_MATCH_COUNT] = {
 	[BF_MATCH_BPF] = "bpf",
 	[BF_MATCH_DSFIELD] = "dsfield",
 	[BF_MATCH_ECN] = "ecn",
+	[BF_MATCH_PAYLOAD] = "payload",
+	[BF_MATCH_U32] = "u32",
+	[BF_MATCH_QUOTA] = "quota",
 };
 _Static_assert(ARRAY_SIZE(match_names) == BF_MATCH_COUNT, "match names");
 

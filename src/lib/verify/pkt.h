@@ -86,6 +86,17 @@ struct dpkt_spec {
 	 * after the 8-byte ICMP header; the marker follows it. */
 	uint8_t quote_len;
 	uint8_t quote[48];
+	/* Bytes payload matches asked for (BF_MATCH_PAYLOAD): the bits of
+	 * mask in the len bytes (big-endian) at off from the network (base
+	 * 0) or transport (base 1) header set to val's; transport pokes
+	 * only within the header (before the marker), the checksums made
+	 * over them unless a poke writes the checksum itself. */
+	uint8_t n_pokes;
+	struct dpkt_poke {
+		uint8_t base, len;
+		uint16_t off;
+		uint32_t mask, val;
+	} pokes[4];
 };
 
 /* A built probe: one or two datagrams (two for DFRAG_PAIR*). */
@@ -168,6 +179,26 @@ static __attribute__((unused)) uint32_t get32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
+/* Apply the pokes of `base` to the header at h of hlen bytes. */
+static __attribute__((unused)) void
+dpkt_pokes(const struct dpkt_spec *s, uint8_t base, uint8_t *h, size_t hlen)
+{
+	for (int i = 0; i < s->n_pokes && i < 4; i++) {
+		const struct dpkt_poke *k = &s->pokes[i];
+
+		if (k->base != base || k->len < 1 || k->len > 4 ||
+		    (size_t)k->off + k->len > hlen)
+			continue;
+		for (int b = 0; b < k->len; b++) {
+			int sh = 8 * (k->len - 1 - b);
+			uint8_t m = (uint8_t)(k->mask >> sh);
+
+			h[k->off + b] = (uint8_t)((h[k->off + b] & ~m) |
+						  ((k->val >> sh) & m));
+		}
+	}
+}
+
 /* Build the transport segment (header, marker, padding) into seg; returns
  * its length. The checksum covers the whole segment (pseudo header of the
  * family included). */
@@ -224,6 +255,7 @@ static __attribute__((unused)) size_t build_l4(const struct dpkt_spec *s,
 	default:
 		break;
 	}
+	dpkt_pokes(s, 1, seg, hl);
 	put32(seg + hl, DPKT_MAGIC);
 	put32(seg + hl + 4, id);
 	for (i = 0; i < DPKT_PAD; i++)
@@ -252,6 +284,7 @@ static __attribute__((unused)) size_t build_l4(const struct dpkt_spec *s,
 	put16(seg + csum_off, csum_fold(sum));
 	if (s->proto == IPPROTO_UDP && seg[6] == 0 && seg[7] == 0)
 		put16(seg + 6, 0xffff);
+	dpkt_pokes(s, 1, seg, hl); /* (a poke of the checksum itself) */
 	return len;
 }
 
@@ -323,13 +356,40 @@ static __attribute__((unused)) void ext_write(uint8_t *p, uint8_t type,
 	}
 }
 
+static int dpkt_build_raw(const struct dpkt_spec *s, uint32_t id,
+			  struct dpkt *out);
+
+/* dpkt_build_raw() and the network header pokes of each datagram (IPv4:
+ * the header checksum made over them, unless a poke writes it). */
+static __attribute__((unused)) int dpkt_build(const struct dpkt_spec *s,
+					      uint32_t id, struct dpkt *out)
+{
+	int r = dpkt_build_raw(s, id, out);
+
+	for (int k = 0; !r && s->n_pokes && k < out->n; k++) {
+		uint8_t *p = out->data[k];
+		size_t ihl = s->family == BF_FAMILY_INET4 ?
+				     (size_t)(p[0] & 0xf) * 4 :
+				     40;
+
+		dpkt_pokes(s, 0, p, out->len[k]);
+		if (s->family == BF_FAMILY_INET4 && ihl >= 20 &&
+		    ihl <= out->len[k]) {
+			put16(p + 10, 0);
+			put16(p + 10, csum_fold(csum_add(0, p, ihl)));
+			dpkt_pokes(s, 0, p, out->len[k]);
+		}
+	}
+	return r;
+}
+
 /*
  * Build the probe with marker id. IPv4 fragments: the L4 segment is cut at
  * a multiple of 8 bytes; a non-first fragment carries the marker at the
  * start of its data. Returns 0, or -1 if the spec does not fit.
  */
-static __attribute__((unused)) int dpkt_build(const struct dpkt_spec *s,
-					      uint32_t id, struct dpkt *out)
+static int dpkt_build_raw(const struct dpkt_spec *s, uint32_t id,
+			  struct dpkt *out)
 {
 	uint8_t seg[96];
 	size_t seglen = build_l4(s, id, seg);

@@ -290,6 +290,128 @@ static __attribute__((unused)) void dgen_add(struct dgen *g,
 	g->v[g->n++] = p;
 }
 
+/* A payload match's value in field units (m_payload.c): the shift of
+ * its mask's lowest bit and the largest value; *contig false when the
+ * mask is not one run of bits. */
+static __attribute__((unused)) void pl_units(const struct bf_match *m,
+					     unsigned int *sh, uint32_t *fmax,
+					     bool *contig)
+{
+	uint32_t mk = m->u.payload.mask;
+	unsigned int bits = m->u.payload.len * 8u;
+
+	if (bits < 32)
+		mk &= (1u << bits) - 1;
+	*sh = mk ? (unsigned int)__builtin_ctz(mk) : 0;
+	*fmax = mk >> *sh;
+	*contig = mk && !(*fmax & (*fmax + 1));
+}
+
+/* Add (or replace, for the same bytes) a poke of payload match m with
+ * value v (in place, under the mask) to p. */
+static __attribute__((unused)) void
+pl_poke(struct dprobe *p, const struct bf_match *m, uint32_t v)
+{
+	struct dpkt_spec *s = &p->spec;
+	int i;
+
+	for (i = 0; i < s->n_pokes; i++)
+		if (s->pokes[i].base == m->u.payload.base &&
+		    s->pokes[i].off == m->u.payload.off &&
+		    s->pokes[i].len == m->u.payload.len &&
+		    s->pokes[i].mask == m->u.payload.mask)
+			break;
+	if (i == 4)
+		return;
+	if (i == s->n_pokes)
+		s->n_pokes++;
+	s->pokes[i].base = m->u.payload.base;
+	s->pokes[i].off = m->u.payload.off;
+	s->pokes[i].len = m->u.payload.len;
+	s->pokes[i].mask = m->u.payload.mask;
+	s->pokes[i].val = v;
+	/* the bytes that tell flows apart (ports, ICMP id) */
+	if (m->u.payload.base == BF_PAYLOAD_TH) {
+		unsigned int a = m->u.payload.off, b = a + m->u.payload.len;
+
+		if (a < 2 || (s->proto != IPPROTO_TCP &&
+			      s->proto != IPPROTO_UDP && a < 6 && b > 4))
+			p->sport_free = false;
+		if (a < 4 && b > 2)
+			p->pinned |= PIN_DPORT;
+	}
+}
+
+/* u32 test t of m (word index *k, moved past it): when its location has
+ * no '@', the 4 bytes at its position that give val (masked by *care)
+ * after the location's operators: false when no such bytes exist. */
+static __attribute__((unused)) bool u32_solve(const struct bf_match *m,
+					      unsigned int t, uint32_t val,
+					      uint32_t *pos, uint32_t *x,
+					      uint32_t *care, bool *th)
+{
+	const typeof(m->u.u32) *u = &m->u.u32;
+	unsigned int k = 0, n, first = 1;
+
+	for (unsigned int i = 0; i < t; i++)
+		k += u->nnums[i] + 2u * u->nvals[i];
+	n = u->nnums[t];
+	*pos = u->w[k];
+	*x = val;
+	*care = UINT32_MAX;
+	*th = false;
+	/* "0>>22&0x3C@N...": N bytes into the IPv4 transport header */
+	if (n >= 4 && u->w[k] == 0 && u->ops[k + 1] == BF_U32_RIGHTSH &&
+	    u->w[k + 1] == 22 && u->ops[k + 2] == BF_U32_AND &&
+	    u->w[k + 2] == 0x3c && u->ops[k + 3] == BF_U32_AT) {
+		*pos = u->w[k + 3];
+		*th = true;
+		first = 4;
+	}
+	for (unsigned int i = n - 1; i >= first; i--) {
+		uint32_t a = u->w[k + i], sh = a & 31;
+
+		switch (u->ops[k + i]) {
+		case BF_U32_AND:
+			if (*x & ~a)
+				return false;
+			*care &= a;
+			break;
+		case BF_U32_RIGHTSH:
+			if (sh && (*x >> (32 - sh)))
+				return false;
+			*x <<= sh;
+			*care <<= sh;
+			break;
+		case BF_U32_LEFTSH:
+			if (*x & ((1u << sh) - 1))
+				return false;
+			*x >>= sh;
+			*care >>= sh;
+			break;
+		default:
+			return false; /* '@' */
+		}
+	}
+	*x &= *care;
+	return true;
+}
+
+/* A poke of the 4 bytes at pos (of the network or transport header). */
+static __attribute__((unused)) void u32_poke(struct dprobe *p, uint32_t pos,
+					     uint32_t x, uint32_t care, bool th)
+{
+	struct bf_match pm = { .type = BF_MATCH_PAYLOAD };
+
+	if (pos > 0xfff0)
+		return;
+	pm.u.payload.base = th ? BF_PAYLOAD_TH : BF_PAYLOAD_NH;
+	pm.u.payload.off = (uint16_t)pos;
+	pm.u.payload.len = 4;
+	pm.u.payload.mask = care;
+	pl_poke(p, &pm, x);
+}
+
 /* Set the field of a match to a value inside (want) or outside it.
  * Returns false when no such value exists. */
 static __attribute__((unused)) bool satisfy(struct dgen *g, struct dprobe *p,
@@ -539,6 +661,54 @@ static __attribute__((unused)) bool satisfy(struct dgen *g, struct dprobe *p,
 				s->tcpflags |= tcp;
 			flip = false;
 		}
+		return true;
+	}
+	case BF_MATCH_PAYLOAD: {
+		/* lo inside; outside: past hi, or before lo */
+		unsigned int sh;
+		uint32_t fmax, lo = m->u.payload.lo, hi = m->u.payload.hi;
+		bool contig, in = want != m->neg;
+
+		pl_units(m, &sh, &fmax, &contig);
+		if (!contig || lo > hi)
+			return !in;
+		lo >>= sh;
+		hi >>= sh;
+		if (in)
+			pl_poke(p, m, lo << sh);
+		else if (hi < fmax)
+			pl_poke(p, m, (hi + 1) << sh);
+		else if (lo > 0)
+			pl_poke(p, m, (lo - 1) << sh);
+		else
+			return false;
+		return true;
+	}
+	case BF_MATCH_U32: {
+		/* every test's first range (want), or the first test's
+		 * value just past its ranges */
+		const typeof(m->u.u32) *u = &m->u.u32;
+		uint32_t pos, x, care;
+		unsigned int k = 0;
+		bool th;
+
+		if (want != u->invert) {
+			for (unsigned int t = 0; t < u->ntests; t++) {
+				k += u->nnums[t];
+				if (u32_solve(m, t, u->w[k], &pos, &x, &care,
+					      &th))
+					u32_poke(p, pos, x, care, th);
+				k += 2u * u->nvals[t];
+			}
+			return true;
+		}
+		k = u->nnums[0];
+		if (u->w[k + 1] != UINT32_MAX &&
+		    u32_solve(m, 0, u->w[k + 1] + 1, &pos, &x, &care, &th))
+			u32_poke(p, pos, x, care, th);
+		else if (u->w[k] &&
+			 u32_solve(m, 0, u->w[k] - 1, &pos, &x, &care, &th))
+			u32_poke(p, pos, x, care, th);
 		return true;
 	}
 	case BF_MATCH_COMMENT:
@@ -892,6 +1062,70 @@ static __attribute__((unused)) void vary(struct dgen *g,
 			EMIT("ecn frag saddr");
 		}
 		break;
+	case BF_MATCH_PAYLOAD: {
+		/* the range ends and their neighbours, 0 and the largest
+		 * value; for the transport header, a header cut before the
+		 * field and a later fragment */
+		unsigned int sh;
+		uint32_t fmax, lo = m->u.payload.lo, hi = m->u.payload.hi;
+		bool contig;
+
+		pl_units(m, &sh, &fmax, &contig);
+		if (contig && lo <= hi) {
+			uint32_t v[] = {
+				lo >> sh,	hi >> sh, (lo >> sh) - 1,
+				(hi >> sh) + 1, 0,	  fmax
+			};
+
+			for (k = 0; k < (int)ARRAY_SIZE(v); k++) {
+				if (v[k] > fmax)
+					continue;
+				p = *base;
+				pl_poke(&p, m, v[k] << sh);
+				EMIT("payload");
+			}
+		}
+		if (m->u.payload.base != BF_PAYLOAD_TH)
+			break;
+		p = *base;
+		p.spec.short_l4 = (uint8_t)m->u.payload.off;
+		if (p.spec.short_l4)
+			EMIT("payload truncated");
+		p = *base;
+		p.spec.frag = DFRAG_LATER;
+		EMIT("payload frag");
+		break;
+	}
+	case BF_MATCH_U32: {
+		/* each test's range ends and their neighbours */
+		const typeof(m->u.u32) *u = &m->u.u32;
+		unsigned int w = 0;
+
+		for (unsigned int t = 0; t < u->ntests; t++) {
+			w += u->nnums[t];
+			for (unsigned int r = 0; r < u->nvals[t]; r++) {
+				uint32_t lo = u->w[w + 2 * r],
+					 hi = u->w[w + 2 * r + 1];
+				uint32_t v[] = { lo, hi, lo - 1, hi + 1 };
+				uint32_t pos, x, care;
+				bool th;
+
+				for (k = 0; k < 4; k++) {
+					if (!u32_solve(m, t, v[k], &pos, &x,
+						       &care, &th))
+						continue;
+					p = *base;
+					u32_poke(&p, pos, x, care, th);
+					EMIT("u32");
+				}
+			}
+			w += 2u * u->nvals[t];
+		}
+		p = *base;
+		p.spec.short_l4 = 4;
+		EMIT("u32 short");
+		break;
+	}
 	case BF_MATCH_CTSTATE:
 		if (!g->ct)
 			break;

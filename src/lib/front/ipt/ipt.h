@@ -60,6 +60,9 @@ enum ipt_mod_id {
 	IPT_MOD_DSCP, /* mod_dscp.c */
 	IPT_MOD_TOS, /* mod_dscp.c */
 	IPT_MOD_ECN, /* mod_ecn.c */
+	IPT_MOD_NFTPAYLOAD, /* mod_payload.c (bpfilter's, for nft) */
+	IPT_MOD_U32, /* mod_u32.c */
+	IPT_MOD_QUOTA, /* mod_quota.c */
 	IPT_MOD_COUNT,
 };
 
@@ -295,6 +298,33 @@ int ipt_ecn_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 int ipt_ecn_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
 void ipt_ecn_print(FILE *out, const struct bf_rule *rule,
 		   const struct bf_match *m);
+
+/* ---- mod_payload.c: -m nftpayload (bpfilter's, for nft input) ---- */
+extern const struct ipt_modopt ipt_nftpayload_opts[];
+int ipt_nftpayload_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+			 const struct ipt_modopt *opt, const char *arg,
+			 bool inv, int argc, char **argv, int *idx);
+int ipt_nftpayload_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+void ipt_nftpayload_print(FILE *out, const struct bf_rule *rule,
+			  const struct bf_match *m);
+
+/* ---- mod_u32.c: -m u32 (libxt_u32.c) ---- */
+extern const struct ipt_modopt ipt_u32_opts[];
+int ipt_u32_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		  const struct ipt_modopt *opt, const char *arg, bool inv,
+		  int argc, char **argv, int *idx);
+int ipt_u32_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+void ipt_u32_print(FILE *out, const struct bf_rule *rule,
+		   const struct bf_match *m);
+
+/* ---- mod_quota.c: -m quota (libxt_quota.c) ---- */
+extern const struct ipt_modopt ipt_quota_opts[];
+int ipt_quota_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		    const struct ipt_modopt *opt, const char *arg, bool inv,
+		    int argc, char **argv, int *idx);
+int ipt_quota_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+void ipt_quota_print(FILE *out, const struct bf_rule *rule,
+		     const struct bf_match *m);
 
 /* ---- mod_nftbreak.c: -m nft, matches with nft evaluation (bpfilter's,
  * bf_match.nft) ---- */

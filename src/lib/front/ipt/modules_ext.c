@@ -2783,6 +2783,12 @@ const struct ipt_module ipt_ext_modules[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	    ipt_tos_print),
 	EXT(IPT_MOD_ECN, "ecn", -1, ipt_ecn_opts, ipt_ecn_parse, ipt_ecn_final,
 	    ipt_ecn_print),
+	EXT(IPT_MOD_NFTPAYLOAD, "nftpayload", -1, ipt_nftpayload_opts,
+	    ipt_nftpayload_parse, ipt_nftpayload_final, ipt_nftpayload_print),
+	EXT(IPT_MOD_U32, "u32", -1, ipt_u32_opts, ipt_u32_parse, ipt_u32_final,
+	    ipt_u32_print),
+	EXT(IPT_MOD_QUOTA, "quota", -1, ipt_quota_opts, ipt_quota_parse,
+	    ipt_quota_final, ipt_quota_print),
 	/* several IR matches per instance: its own emit */
 	[IPT_MOD_NFT - IPT_MOD_EXT_FIRST] = {
 		.id = IPT_MOD_NFT,
@@ -2827,6 +2833,9 @@ static const enum bf_match_type ext_types[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	[IPT_MOD_DSCP - IPT_MOD_EXT_FIRST] = BF_MATCH_DSFIELD,
 	[IPT_MOD_TOS - IPT_MOD_EXT_FIRST] = BF_MATCH_DSFIELD,
 	[IPT_MOD_ECN - IPT_MOD_EXT_FIRST] = BF_MATCH_ECN,
+	[IPT_MOD_NFTPAYLOAD - IPT_MOD_EXT_FIRST] = BF_MATCH_PAYLOAD,
+	[IPT_MOD_U32 - IPT_MOD_EXT_FIRST] = BF_MATCH_U32,
+	[IPT_MOD_QUOTA - IPT_MOD_EXT_FIRST] = BF_MATCH_QUOTA,
 };
 
 enum bf_match_type ipt_ext_match_type(enum ipt_mod_id id)

@@ -57,10 +57,8 @@ static const struct why matches[] = {
 	  "it reads or sets conntrack labels (nf_conn_labels): " NOT_YET },
 	{ "string", "it searches the payload with the kernel's textsearch "
 		    "(skb_find_text(), bm or kmp): " NOT_YET },
-	{ "u32", "its tests of packet bytes are " NOT_YET },
 	{ "devgroup", "it reads the devices' group (dev->group): " NOT_YET },
 	{ "realm", "it reads the route's classid (dst->tclassid): " NOT_YET },
-	{ "quota", "its byte budget shared by all CPUs is " NOT_YET },
 	{ "nfacct",
 	  "it counts into the kernel's nfnetlink_acct objects, which BPF "
 	  "programs cannot update" },

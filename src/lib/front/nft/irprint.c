@@ -379,6 +379,35 @@ static bool rule_stmts(FILE *out, const struct bf_ruleset *rs,
 			if (m->u.vlan.hi != m->u.vlan.lo)
 				fprintf(out, "-%u", m->u.vlan.hi);
 			break;
+		case BF_MATCH_PAYLOAD: {
+			/* nft's raw payload syntax (m_payload.c) */
+			const typeof(m->u.payload) *p = &m->u.payload;
+			uint32_t bits = p->len * 8u, mk = p->mask;
+			unsigned int sh = 0, w = 0;
+
+			if (bits < 32)
+				mk &= (1u << bits) - 1;
+			while (sh < bits && mk && !(mk >> sh & 1))
+				sh++;
+			while (sh + w < bits && (mk >> (sh + w) & 1))
+				w++;
+			SP();
+			if (!mk || (sh + w < 32 && (mk >> (sh + w)))) {
+				/* not one run of bits: the bytes, masked */
+				fprintf(out, "@%s,%u,%u & 0x%x %s0x%x",
+					p->base == BF_PAYLOAD_TH ? "th" : "nh",
+					p->off * 8u, bits, mk, op(m->neg),
+					p->lo);
+			} else {
+				fprintf(out, "@%s,%u,%u %s%u",
+					p->base == BF_PAYLOAD_TH ? "th" : "nh",
+					p->off * 8u + bits - sh - w, w,
+					op(m->neg), p->lo >> sh);
+			}
+			if (p->hi != p->lo)
+				fprintf(out, "-%u", p->hi >> sh);
+			break;
+		}
 		case BF_MATCH_TH_SPORT:
 		case BF_MATCH_TH_DPORT:
 			SP();

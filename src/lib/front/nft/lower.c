@@ -219,6 +219,63 @@ static int add_l4_gate(struct lctx *c, struct bf_rule *r,
 		       const struct bf_nft_field *f,
 		       const struct bf_nft_loc *loc);
 
+/* A payload field (cgen/m_payload.c) compared with el. */
+static int lower_payload(struct lctx *c, struct bf_rule *r,
+			 const struct bf_nft_loc *loc,
+			 const struct bf_nft_field *f,
+			 const struct bf_nft_expr *el, const uint64_t *and_mask,
+			 bool neg)
+{
+	struct bf_match m = { 0 };
+	const char *why = "";
+
+	set_line(&m, loc);
+	/* one -m nftpayload per match in the iptables text */
+	m.origin.instance = (uint16_t)r->n_matches;
+	if (nft_payload_match(f, el, and_mask, neg, &m, &why)) {
+		REFUSE(c, loc, "%s %s: %s", f->proto, f->name, why);
+		return -EOPNOTSUPP;
+	}
+	return add(c, r, &m);
+}
+
+/* The ICMP type nft's payload dependency adds before an ICMP field that
+ * exists in one type only (proto.c: icmp mtu in destination-unreachable,
+ * gateway in redirect; icmpv6 mtu in packet-too-big, parameter-problem):
+ * an ICMP type match (nft evaluation), unless the rule has one (nft
+ * checks an explicit type against the field, eval.c canon_rule()). id
+ * and sequence get theirs from eval.c (add_icmp_echo_dep()). */
+static int add_icmp_dep(struct lctx *c, struct bf_rule *r,
+			const struct bf_nft_field *f,
+			const struct bf_nft_loc *loc)
+{
+	bool v6 = !strcmp(f->proto, "icmpv6");
+	struct bf_match m = { 0 };
+	int type = -1;
+
+	if (!strcmp(f->name, "mtu"))
+		type = v6 ? 2 : 3;
+	else if (!strcmp(f->name, "gateway") && !v6)
+		type = 5;
+	else if (!strcmp(f->name, "parameter-problem") && v6)
+		type = 4;
+	else if (!strcmp(f->name, "max-delay")) {
+		REFUSE(c, loc, "icmpv6 max-delay without a type before it");
+		return -EOPNOTSUPP;
+	}
+	for (size_t i = 0; i < r->n_matches; i++)
+		if (r->matches[i].type == BF_MATCH_ICMP)
+			return 0;
+	if (type < 0)
+		return 0;
+	set_line(&m, loc);
+	m.type = BF_MATCH_ICMP;
+	m.nft = BF_NFT_BREAK;
+	m.u.icmp.type = (uint8_t)type;
+	m.u.icmp.code_hi = 0xff;
+	return add(c, r, &m);
+}
+
 /* Add the IR matches for `lhs OP elem` (elem: value/range/prefix) to r.
  * family: the rule's family. Returns 0, -EOPNOTSUPP (reported), -ENOMEM */
 static int lower_cmp(struct lctx *c, struct bf_rule *r,
@@ -256,6 +313,10 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 			m.u.mark.value = (uint32_t)el->num;
 			return add(c, r, &m);
 		}
+		if (bf && lhs->op == BF_NFT_BINOP_AND &&
+		    (bf->base == BF_NFT_BASE_NH || bf->base == BF_NFT_BASE_TH))
+			return lower_payload(c, r, loc, bf, el,
+					     &lhs->sub[1]->num, neg);
 		REFUSE(c, &lhs->loc,
 		       "this bitwise expression has no IR equivalent");
 		return -EOPNOTSUPP;
@@ -330,20 +391,18 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 		if (!strcmp(f->name, "nexthdr")) {
 			/* the raw field (nft's payload at network header
 			 * offset 6), not the walked protocol */
-			if (el->kind != BF_NFT_E_VALUE) {
-				REFUSE(c, &el->loc, "nexthdr ranges");
-				return -EOPNOTSUPP;
-			}
+			if (el->kind != BF_NFT_E_VALUE) /* a payload range */
+				return lower_payload(c, r, loc, f, el, NULL,
+						     neg);
 			m.type = BF_MATCH_L4PROTO;
 			m.nft = BF_NFT_RAW;
 			m.u.proto = (uint8_t)el->num;
 			return add(c, r, &m);
 		}
 		if (!strcmp(f->name, "ttl") || !strcmp(f->name, "hoplimit")) {
-			if (el->kind != BF_NFT_E_VALUE) {
-				REFUSE(c, &el->loc, "ttl/hoplimit ranges");
-				return -EOPNOTSUPP;
-			}
+			if (el->kind != BF_NFT_E_VALUE) /* a payload range */
+				return lower_payload(c, r, loc, f, el, NULL,
+						     neg);
 			m.type = BF_MATCH_TTL;
 			m.neg = false;
 			m.u.ttl.op = neg ? BF_TTL_NE : BF_TTL_EQ;
@@ -381,9 +440,7 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 				(uint8_t)(dscp ? el->num << 2 : el->num & 3);
 			return add(c, r, &m);
 		}
-		REFUSE(c, &lhs->loc, "%s %s has no IR equivalent", f->proto,
-		       f->name);
-		return -EOPNOTSUPP;
+		return lower_payload(c, r, loc, f, el, NULL, neg);
 	}
 	if (!strcmp(f->proto, "ether")) {
 		/* `meta iiftype ether` (the dependency nft adds) and the
@@ -434,11 +491,8 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 		return add(c, r, &m);
 	}
 	if (!strcmp(f->proto, "th")) {
-		if (strcmp(f->name, "sport") && strcmp(f->name, "dport")) {
-			REFUSE(c, &lhs->loc, "th %s has no IR equivalent",
-			       f->name);
-			return -EOPNOTSUPP;
-		}
+		if (strcmp(f->name, "sport") && strcmp(f->name, "dport"))
+			return lower_payload(c, r, loc, f, el, NULL, neg);
 		/* after `meta l4proto tcp|udp` it is that protocol's port
 		 * (the same bytecode: nft lists it as `udp dport`, and
 		 * `nft -j` gives it so) */
@@ -471,22 +525,34 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 		return add(c, r, &m);
 	}
 	if (!strcmp(f->proto, "tcp") || !strcmp(f->proto, "udp")) {
+		if (!strcmp(f->name, "flags") && el->kind == BF_NFT_E_VALUE) {
+			/* an element of a set (`tcp flags { syn, syn | ack
+			 * }`): the byte equals it (nft's lookup) */
+			m.type = BF_MATCH_TCPFLAGS;
+			m.nft = BF_NFT_BREAK;
+			m.u.tcpflags.mask = 0xff;
+			m.u.tcpflags.cmp = (uint8_t)el->num;
+			return add(c, r, &m);
+		}
 		if (!strcmp(f->name, "flags")) {
 			/* handled by the caller (needs the relational op) */
 			REFUSE(c, &lhs->loc, "tcp flags in this form");
 			return -EOPNOTSUPP;
 		}
-		if (strcmp(f->name, "sport") && strcmp(f->name, "dport")) {
-			REFUSE(c, &lhs->loc, "%s %s has no IR equivalent",
-			       f->proto, f->name);
-			return -EOPNOTSUPP;
-		}
+		if (strcmp(f->name, "sport") && strcmp(f->name, "dport"))
+			return lower_payload(c, r, loc, f, el, NULL, neg);
 		range_of(el, &lo, &hi);
 		m.type = f->name[0] == 's' ? BF_MATCH_SPORT : BF_MATCH_DPORT;
 		m.nft = BF_NFT_BREAK;
 		m.u.ports.lo = (uint16_t)lo;
 		m.u.ports.hi = (uint16_t)hi;
 		return add(c, r, &m);
+	}
+	if ((!strcmp(f->proto, "icmp") || !strcmp(f->proto, "icmpv6")) &&
+	    strcmp(f->name, "type")) {
+		int ret = add_icmp_dep(c, r, f, loc);
+
+		return ret ? ret : lower_payload(c, r, loc, f, el, NULL, neg);
 	}
 	if (!strcmp(f->proto, "meta")) {
 		switch (f->id) {
@@ -604,6 +670,17 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 			}
 			m.type = BF_MATCH_CTSTATE;
 			m.u.ctstate.mask = mask;
+			return add(c, r, &m);
+		}
+		if (f->id == BF_NFT_CT_HELPER && el->kind == BF_NFT_E_VALUE &&
+		    el->text && strlen(el->text) < 16) {
+			/* nft_ct_get_eval(): the master's helper name,
+			 * padded to NF_CT_HELPER_NAME_LEN, compared whole;
+			 * NFT_BREAK without one (cgen/m_ctext.c) */
+			m.type = BF_MATCH_HELPER;
+			m.u.helper.nft = true;
+			snprintf(m.u.helper.name, sizeof(m.u.helper.name),
+				 "%s", el->text);
 			return add(c, r, &m);
 		}
 		if (f->id == BF_NFT_CT_DIRECTION &&
@@ -1859,11 +1936,16 @@ static int lower_rule_elem(struct lctx *c, const char *ch,
 							 op == BF_NFT_OP_NE);
 					break;
 				}
-				REFUSE(c, &s->loc,
-				       "%s %s without a type before it",
-				       f->proto, f->name);
-				ret = -EOPNOTSUPP;
-				break;
+				if (!strcmp(f->name, "type")) {
+					REFUSE(c, &s->loc,
+					       "%s type in this form",
+					       f->proto);
+					ret = -EOPNOTSUPP;
+					break;
+				}
+				/* other fields: payload loads, after the
+				 * type nft's dependency implies
+				 * (lower_cmp(), add_icmp_dep()) */
 			}
 			if (op != BF_NFT_OP_IMPLICIT && op != BF_NFT_OP_NE &&
 			    op != BF_NFT_OP_EQ) {

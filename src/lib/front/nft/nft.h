@@ -261,6 +261,15 @@ bool nft_chain_mangles(const struct bf_nft_table *t,
  * as nft_verdict_init() requires; errors at the element, into errs. */
 void nft_check_chain_refs(const struct bf_nft_table *t, struct nft_errs *errs);
 
+/* ---- payload.c ---- */
+
+/* The BF_MATCH_PAYLOAD of `f OP el` (el a value or a range; and_mask:
+ * `f & M == V`, M in the field's units) into m, or -EOPNOTSUPP with
+ * *why. */
+int nft_payload_match(const struct bf_nft_field *f,
+		      const struct bf_nft_expr *el, const uint64_t *and_mask,
+		      bool neg, struct bf_match *m, const char **why);
+
 /* ---- fib.c ---- */
 
 /* `fib daddr type` compared (== or, neg, !=) with element el, for a rule
