@@ -241,7 +241,8 @@ static int lower_payload(struct lctx *c, struct bf_rule *r,
 
 /* The ICMP type nft's payload dependency adds before an ICMP field that
  * exists in one type only (proto.c: icmp mtu in destination-unreachable,
- * gateway in redirect; icmpv6 mtu in packet-too-big, parameter-problem):
+ * gateway in redirect; icmpv6 mtu in packet-too-big, parameter-problem,
+ * max-delay in mld-listener-query):
  * an ICMP type match (nft evaluation), unless the rule has one (nft
  * checks an explicit type against the field, eval.c canon_rule()). id
  * and sequence get theirs from eval.c (add_icmp_echo_dep()). */
@@ -259,10 +260,8 @@ static int add_icmp_dep(struct lctx *c, struct bf_rule *r,
 		type = 5;
 	else if (!strcmp(f->name, "parameter-problem") && v6)
 		type = 4;
-	else if (!strcmp(f->name, "max-delay")) {
-		REFUSE(c, loc, "icmpv6 max-delay without a type before it");
-		return -EOPNOTSUPP;
-	}
+	else if (!strcmp(f->name, "max-delay") && v6)
+		type = 130; /* mld-listener-query */
 	for (size_t i = 0; i < r->n_matches; i++)
 		if (r->matches[i].type == BF_MATCH_ICMP)
 			return 0;
