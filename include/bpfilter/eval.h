@@ -113,6 +113,27 @@ struct bf_eval_pkt {
 	 * filled by bf_eval_pkt_parse(): enum bf_eval_mss, its value */
 	uint8_t mss_state;
 	uint16_t mss;
+	/* BF_EVAL_KNOW_XFRM, for xt_policy (cgen/m_policy.c): the IPsec
+	 * states of the packet's sec_path (sp_len of them; -1: no
+	 * sec_path) and of its route's bundle, first to last (xdst_len;
+	 * 0: dst->xfrm is NULL) */
+	int8_t sp_len;
+	uint8_t xdst_len;
+	struct bf_eval_xfrm {
+		uint8_t saddr[16], daddr[16]; /* props.saddr, id.daddr */
+		uint32_t spi; /* id.spi as it lies in memory */
+		uint32_t reqid;
+		uint8_t proto, mode;
+	} sp[6], xdst[6];
+	/* BF_EVAL_KNOW_HELPER, for xt_helper: the name of the helper of
+	 * the master of the packet's conntrack entry; "" when there is no
+	 * entry, no master, or no helper */
+	char ct_helper[16];
+	/* BF_EVAL_KNOW_ACCT, for xt_connbytes: whether the packet's
+	 * conntrack entry has the accounting extension, and its counters
+	 * ([0] original, [1] reply direction), this packet included */
+	bool ct_acct;
+	uint64_t acct_packets[2], acct_bytes[2];
 	/* What xt_ecn's match_tcp() reads, filled by bf_eval_pkt_parse():
 	 * byte 13 of the 20 bytes at iptables' transport offset (IPv4 ihl
 	 * * 4 also in a non-first fragment; IPv6 0 in a non-first fragment,
@@ -148,6 +169,9 @@ enum bf_eval_know {
 	BF_EVAL_KNOW_CT = 1 << 3,
 	BF_EVAL_KNOW_ROUTE = 1 << 4,
 	BF_EVAL_KNOW_TIME = 1 << 5,
+	BF_EVAL_KNOW_XFRM = 1 << 6, /* sp_len, sp, xdst_len, xdst */
+	BF_EVAL_KNOW_HELPER = 1 << 7, /* ct_helper */
+	BF_EVAL_KNOW_ACCT = 1 << 8, /* ct_acct, acct_packets, acct_bytes */
 };
 
 /* Fill pkt from an L3 packet (IP header first) of `len` bytes as the

@@ -115,6 +115,7 @@ enum bf_nft_ct_key {
 	BF_NFT_CT_STATUS,
 	BF_NFT_CT_MARK,
 	BF_NFT_CT_DIRECTION,
+	BF_NFT_CT_HELPER, /* the master's helper name (BF_MATCH_HELPER) */
 };
 
 enum bf_nft_expr_kind {

@@ -214,6 +214,22 @@ enum bf_match_type {
 	 * match in a non-first fragment, hotdrop without 8 bytes of header
 	 * (cgen/m_ecn.c) */
 	BF_MATCH_ESP,
+	/* u.policy: xt_policy's policy_mt(), the IPsec states that
+	 * decapsulated the packet (--dir in: its sec_path) or will
+	 * encapsulate it (--dir out: its route's xfrm bundle), read from
+	 * the kernel at netfilter hooks (cgen/m_policy.c). `neg` unused. */
+	BF_MATCH_POLICY,
+	/* u.helper: xt_helper's helper_mt(), the name of the helper of
+	 * the packet's conntrack entry's master (RELATED connections:
+	 * ftp-data...), prefix-compared as the kernel does; `neg` for `!`
+	 * (cgen/m_ctext.c) */
+	BF_MATCH_HELPER,
+	/* u.connbytes: xt_connbytes's connbytes_mt(), the packets, bytes
+	 * or average packet size of the packet's conntrack entry
+	 * (nf_conn_acct) in [from, to], or outside [to, from] when from >
+	 * to (the kernel's inversion); no entry or no accounting: no
+	 * match. `neg` unused (cgen/m_ctext.c). */
+	BF_MATCH_CONNBYTES,
 	BF_MATCH_COUNT,
 };
 
@@ -424,6 +440,36 @@ enum bf_ct_state_bits {
 	BF_CT_STATE_SNAT = 1 << 6,
 	BF_CT_STATE_DNAT = 1 << 7,
 	BF_CT_STATE_UNTRACKED = 1 << 8,
+};
+
+/* xt_policy (XT_POLICY_*): flags, and the bits of an element's
+ * match / invert */
+#define BF_POLICY_MAX_ELEM 4 /* XT_POLICY_MAX_ELEM */
+enum bf_policy_flags {
+	BF_POLICY_IN = 1 << 0, /* --dir in (else --dir out) */
+	BF_POLICY_OUT = 1 << 1,
+	BF_POLICY_NONE = 1 << 2, /* --pol none (else --pol ipsec) */
+	BF_POLICY_STRICT = 1 << 3,
+};
+enum bf_policy_elem {
+	BF_POLICY_E_SADDR = 1 << 0, /* --tunnel-src */
+	BF_POLICY_E_DADDR = 1 << 1, /* --tunnel-dst */
+	BF_POLICY_E_PROTO = 1 << 2,
+	BF_POLICY_E_MODE = 1 << 3,
+	BF_POLICY_E_SPI = 1 << 4,
+	BF_POLICY_E_REQID = 1 << 5,
+};
+
+/* xt_connbytes (XT_CONNBYTES_*) */
+enum bf_connbytes_what {
+	BF_CONNBYTES_PKTS = 0,
+	BF_CONNBYTES_BYTES,
+	BF_CONNBYTES_AVGPKT,
+};
+enum bf_connbytes_dir {
+	BF_CONNBYTES_DIR_ORIGINAL = 0,
+	BF_CONNBYTES_DIR_REPLY,
+	BF_CONNBYTES_DIR_BOTH,
 };
 
 /* xt_time flags (XT_TIME_*) and defaults */
@@ -690,6 +736,9 @@ struct bf_match {
 			uint8_t ip_ect; /* 0-3 */
 		} ecn;
 		struct {
+			uint32_t lo, hi; /* inclusive, host order */
+		} spi;
+		struct {
 			uint8_t base; /* enum bf_payload_base */
 			uint8_t len; /* 1 to 4 bytes */
 			uint16_t off; /* bytes from the header */
@@ -711,6 +760,33 @@ struct bf_match {
 			uint64_t bytes;
 			bool invert;
 		} quota;
+		struct {
+			/* struct xt_policy_elem: tunnel addresses and masks
+			 * (network order), spi as xt_policy compares it
+			 * (with the state's __be32 as it lies in memory),
+			 * reqid, proto, mode (0 transport, 1 tunnel), and
+			 * bf_policy_elem bits of what to test / invert */
+			struct {
+				uint8_t saddr[16], smask[16];
+				uint8_t daddr[16], dmask[16];
+				uint32_t spi, reqid;
+				uint8_t proto, mode, match, invert;
+			} pol[BF_POLICY_MAX_ELEM];
+			uint16_t flags; /* enum bf_policy_flags */
+			uint16_t len; /* elements in pol[] */
+		} policy;
+		struct {
+			char name[30]; /* struct xt_helper_info */
+			/* nft's `ct helper "NAME"` (nft_ct_get_eval()):
+			 * the whole name compared, and no entry, master or
+			 * helper is no match whatever `neg` (NFT_BREAK) */
+			bool nft;
+		} helper;
+		struct {
+			uint64_t from, to;
+			uint8_t what; /* enum bf_connbytes_what */
+			uint8_t dir; /* enum bf_connbytes_dir */
+		} connbytes;
 	} u;
 };
 

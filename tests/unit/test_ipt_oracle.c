@@ -417,6 +417,31 @@ static const char *const rules4[] = {
 	"-m time --kerneltz",
 	"-m time --localtz --timestart 1:2:3",
 	"-m time",
+	"-m policy --dir in --pol ipsec",
+	"-m policy --dir out --pol none",
+	"-m policy --pol ipsec",
+	"-m policy --dir in --pol none --strict",
+	"-m policy --dir in --pol none --proto esp",
+	"-m policy --dir in --pol ipsec --next",
+	"-m policy --dir in --pol ipsec --strict --next --proto esp",
+	"-m policy --dir in --pol ipsec --proto tcp",
+	"-m policy --dir in --pol ipsec --proto 51 ! --spi 0x10 --reqid 3",
+	"-m policy --dir in --pol ipsec --tunnel-src 192.0.2.1",
+	"-m policy --dir out --pol ipsec --mode tunnel --tunnel-src "
+	"192.0.2.0/24 ! --tunnel-dst 198.51.100.0/16",
+	"-m policy --dir in --pol ipsec --strict --spi 1 --next --reqid 4 "
+	"--next ! --mode transport --tunnel-dst 1.2.3.4 --next --proto "
+	"ipcomp",
+	"-m policy --dir in --pol ipsec --strict --spi 1 --next --spi 2 "
+	"--next --spi 3 --next --spi 4",
+	"-m policy --dir in --pol ipsec --spi 1 --spi 2",
+	"-m policy --dir out --pol ipsec --mode tunnel --tunnel-dst "
+	"198.51.100.0/255.0.255.0 --tunnel-src 192.0.2.1/255.255.255.128",
+	"-m policy --dir in --pol ipsec --mode foo",
+	"-m policy --dir in --pol foo",
+	"-m policy --dir sideways --pol none",
+	"-m policy --dir in --pol ipsec --spi 4294967296",
+	"-m policy --dir in --pol ipsec ! --reqid 0 ! --proto ah",
 };
 
 static const char *const rules6[] = {
@@ -483,6 +508,10 @@ static const char *const rules6[] = {
 	"-p tcp -m ecn --ecn-tcp-ece",
 	"-p tcp -m ecn ! --ecn-tcp-cwr --ecn-tcp-ece --ecn-ip-ect 2",
 	"-m ecn ! --ecn-ip-ect 3",
+	"-m policy --dir in --pol ipsec --mode tunnel --tunnel-src "
+	"2001:db8::/32 ! --tunnel-dst 2001:db8::1",
+	"-m policy --dir out --pol ipsec --strict --proto esp --next "
+	"--reqid 9",
 };
 
 static char logtext[4096];

@@ -1123,6 +1123,9 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 	case BF_MATCH_TIME:
 	case BF_MATCH_TCPMSS:
 	case BF_MATCH_RT:
+	case BF_MATCH_POLICY:
+	case BF_MATCH_HELPER:
+	case BF_MATCH_CONNBYTES:
 		return bf_mx_emit(&c->mx, &c->e, rule, m, fail, c->hotdrop_l);
 	default:
 		bf_log_at(BF_LOG_ERROR, rule->file,

@@ -48,8 +48,12 @@ static void stp(struct bf_emit *e, int size, int16_t off, uint8_t src)
 int bf_mx_ct_index(struct bf_mx *x, const struct bf_match *m)
 {
 	for (size_t i = 0; i < x->n_ct; i++) {
-		if (!memcmp(&x->ct[i]->u.conntrack, &m->u.conntrack,
-			    sizeof(m->u.conntrack)))
+		if (x->ct[i]->type != m->type)
+			continue;
+		if (m->type != BF_MATCH_CONNTRACK ?
+			    bf_mx_ext_same(x->ct[i], m) :
+			    !memcmp(&x->ct[i]->u.conntrack, &m->u.conntrack,
+				    sizeof(m->u.conntrack)))
 			return (int)i;
 	}
 	return -1;
@@ -367,7 +371,12 @@ void bf_mx_ct_prologue(struct bf_mx *x, struct bf_emit *e)
 	for (size_t j = 0; j < x->n_ct; j++) {
 		bf_label fail = bf_label_new(e);
 
-		eval_one(x, e, x->ct[j], fail);
+		if (x->ct[j]->type == BF_MATCH_POLICY)
+			bf_mx_policy_eval(x, e, x->ct[j], fail);
+		else if (x->ct[j]->type != BF_MATCH_CONNTRACK)
+			bf_mx_ctext_eval(x, e, x->ct[j], fail);
+		else
+			eval_one(x, e, x->ct[j], fail);
 		ldp(e, BPF_W, BF_R1, PCTX_OFF(ct_bits));
 		bf_emit(e, I_ALU32_IMM(BPF_OR, BF_R1, (int32_t)(1u << j)));
 		stp(e, BPF_W, PCTX_OFF(ct_bits), BF_R1);

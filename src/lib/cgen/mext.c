@@ -159,6 +159,13 @@ bool bf_mx_scan(struct bf_mx *x, const struct bf_rule *r,
 	case BF_MATCH_CONNTRACK:
 		*why = bf_mx_ct_scan(x, r, m);
 		return true;
+	case BF_MATCH_POLICY:
+		*why = bf_mx_policy_scan(x, r, m);
+		return true;
+	case BF_MATCH_HELPER:
+	case BF_MATCH_CONNBYTES:
+		*why = bf_mx_ctext_scan(x, r, m);
+		return true;
 	case BF_MATCH_PHYSDEV:
 		*why = "physdev reads the bridge ports of a bridged packet "
 		       "(br_netfilter's nf_bridge_info, a device index "
@@ -203,6 +210,10 @@ int bf_mx_resolve(struct bf_mx *x)
 	if (x->attach != BF_ATTACH_NF)
 		return 0;
 	if (bf_mx_ct_resolve(x))
+		return -ENOENT;
+	if (bf_mx_policy_resolve(x))
+		return -ENOENT;
+	if (bf_mx_ctext_resolve(x))
 		return -ENOENT;
 	if (x->need_rt_type) {
 		r |= off_of("sk_buff", "_skb_refdst", &x->off_skb_refdst);
@@ -608,6 +619,9 @@ bool bf_mx_emit(struct bf_mx *x, struct bf_emit *e, const struct bf_rule *r,
 		emit_rt(e, m, fail, hotdrop);
 		return true;
 	case BF_MATCH_CONNTRACK:
+	case BF_MATCH_POLICY: /* its bit of pctx.ct_bits */
+	case BF_MATCH_HELPER:
+	case BF_MATCH_CONNBYTES:
 		bf_mx_emit_conntrack(x, e, m, fail);
 		return true;
 	default:

@@ -62,6 +62,21 @@ struct bf_mx {
 	uint32_t sup[BF_MX_MAX_CT][2];
 	size_t n_sup;
 	int off_cred_groups, off_gi_ngroups, off_gi_gid;
+	/* policy (m_policy.c): evaluated by the conntrack prologue into
+	 * pctx.ct_bits, among x->ct[] */
+	bool need_policy;
+	int pol_sp_id; /* SKB_EXT_SEC_PATH */
+	/* m_ctext.c */
+	bool need_ctext;
+	int ctx_helper_id; /* NF_CT_EXT_HELPER */
+	int ctx_acct_id; /* NF_CT_EXT_ACCT */
+	int off_acct_counter, off_cnt_packets, off_cnt_bytes, cnt_size;
+	int off_ct_master, off_ct_ext, off_ctext_offset, off_help_helper,
+		off_helper_name;
+	int off_skb_active_ext, off_skb_extensions, off_ext_offset, off_sp_len,
+		off_sp_xvec, off_pol_refdst, off_dst_xfrm, off_xdst_child,
+		off_x_daddr, off_x_spi, off_x_proto, off_x_saddr, off_x_reqid,
+		off_x_mode;
 };
 
 void bf_mx_init(struct bf_mx *x, enum bf_attach_kind attach, enum bf_hook hook);
@@ -111,5 +126,24 @@ void bf_mx_prologue_owner(struct bf_mx *x, struct bf_emit *e);
 int bf_mx_sup_bit(const struct bf_mx *x, uint32_t lo, uint32_t hi);
 void bf_mx_prologue_mss(struct bf_mx *x, struct bf_emit *e,
 			enum bf_family family, int32_t l3off);
+
+/* m_policy.c: scan (then bf_mx_ct_scan()), BTF offsets, and one
+ * evaluation in the conntrack prologue (falls through when the match
+ * holds, else `fail`) */
+const char *bf_mx_policy_scan(struct bf_mx *x, const struct bf_rule *r,
+			      const struct bf_match *m);
+int bf_mx_policy_resolve(struct bf_mx *x);
+void bf_mx_policy_eval(struct bf_mx *x, struct bf_emit *e,
+		       const struct bf_match *m, bf_label fail);
+
+/* m_ctext.c: matches on the conntrack entry's extensions (helper),
+ * evaluated in the conntrack prologue like m_policy.c's; whether two
+ * such matches (any type but conntrack) are the same evaluation */
+const char *bf_mx_ctext_scan(struct bf_mx *x, const struct bf_rule *r,
+			     const struct bf_match *m);
+int bf_mx_ctext_resolve(struct bf_mx *x);
+void bf_mx_ctext_eval(struct bf_mx *x, struct bf_emit *e,
+		      const struct bf_match *m, bf_label fail);
+bool bf_mx_ext_same(const struct bf_match *a, const struct bf_match *b);
 
 #endif /* BPFILTER_CGEN_MEXT_H */

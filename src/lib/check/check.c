@@ -95,6 +95,11 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	[BF_MATCH_PAYLOAD] = AT_ALL,
 	[BF_MATCH_U32] = AT_ALL, /* from the network header */
 	[BF_MATCH_QUOTA] = AT_ALL, /* a counter in the program's state */
+	/* the skb's sec_path and route (cgen/m_policy.c) */
+	[BF_MATCH_POLICY] = AT(BF_ATTACH_NF),
+	/* the conntrack entry's master (cgen/m_ctext.c) */
+	[BF_MATCH_HELPER] = AT(BF_ATTACH_NF),
+	[BF_MATCH_CONNBYTES] = AT(BF_ATTACH_NF),
 };
 
 /* Hooks (bit per enum bf_hook) from which the kernel lets a match be used
@@ -108,6 +113,18 @@ static const unsigned int match_hooks[BF_MATCH_COUNT] = {
 	[BF_MATCH_OWNER] = 1u << BF_HOOK_OUTPUT,
 };
 _Static_assert(ARRAY_SIZE(match_attach) == BF_MATCH_COUNT, "match table");
+
+/* match_hooks[], or what the match's options allow: policy_mt_check()
+ * refuses --dir out in PREROUTING / INPUT and --dir in in POSTROUTING /
+ * OUTPUT */
+static unsigned int match_hooks_of(const struct bf_match *m)
+{
+	if (m->type == BF_MATCH_POLICY)
+		return m->u.policy.flags & BF_POLICY_IN ?
+			       (1u << BF_HOOK_INPUT) | (1u << BF_HOOK_FORWARD) :
+			       (1u << BF_HOOK_FORWARD) | (1u << BF_HOOK_OUTPUT);
+	return match_hooks[m->type];
+}
 
 /* Hooks that exist at each attachment kind. */
 static const unsigned int attach_hooks[BF_ATTACH_COUNT] = {
@@ -519,7 +536,7 @@ static void check_rule_hooks(struct ctx *x, const struct bf_chain *c,
 {
 	for (size_t k = 0; k < r->n_matches; k++) {
 		const struct bf_match *m = &r->matches[k];
-		unsigned int ok = match_hooks[m->type];
+		unsigned int ok = match_hooks_of(m);
 		unsigned int bad = reach & ~ok;
 
 		if (!ok || !bad)
@@ -710,9 +727,29 @@ bool bf_rule_uses_ct(const struct bf_rule *r)
 		case BF_MATCH_CONNTRACK:
 		case BF_MATCH_CONNMARK:
 		case BF_MATCH_CONNLIMIT:
+		case BF_MATCH_HELPER:
+		case BF_MATCH_CONNBYTES:
 			return true;
 		default:
 			break;
+		}
+	}
+	return false;
+}
+
+bool bf_ruleset_uses_acct(const struct bf_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *c = &rs->chains[i];
+
+		if (!(rs->families & (1u << c->family)))
+			continue;
+		for (size_t j = 0; j < c->n_rules; j++) {
+			for (size_t k = 0; k < c->rules[j].n_matches; k++) {
+				if (c->rules[j].matches[k].type ==
+				    BF_MATCH_CONNBYTES)
+					return true;
+			}
 		}
 	}
 	return false;

@@ -57,5 +57,9 @@ unsigned int bf_ruleset_ct_families(const struct bf_ruleset *rs);
 /* Does rule r read or write a conntrack entry (what makes its family
  * one of bf_ruleset_ct_families())? */
 bool bf_rule_uses_ct(const struct bf_rule *r);
+/* Whether a rule of rs reads conntrack accounting (connbytes): the
+ * namespace's nf_conntrack_acct must be on, as connbytes_mt_check()
+ * turns it on. */
+bool bf_ruleset_uses_acct(const struct bf_ruleset *rs);
 
 #endif /* BPFILTER_CHECK_H */

@@ -11,6 +11,7 @@
 
 #include "bpfilter/eval.h"
 #include "bpfilter/set.h"
+#include "ir/eval_x.h"
 
 #define EVAL_MAX_DEPTH 64
 
@@ -157,6 +158,9 @@ bool bf_eval_models(enum bf_match_type type)
 	case BF_MATCH_MAC:
 	case BF_MATCH_PKTTYPE:
 	case BF_MATCH_CONNMARK:
+	case BF_MATCH_POLICY: /* with the facts of BF_EVAL_KNOW_XFRM */
+	case BF_MATCH_HELPER: /* with BF_EVAL_KNOW_HELPER */
+	case BF_MATCH_CONNBYTES: /* with BF_EVAL_KNOW_ACCT */
 	case BF_MATCH_CONNTRACK: /* state, status and direction only */
 	case BF_MATCH_ADDRTYPE: /* as compiled (nft's fib daddr type too) */
 	case BF_MATCH_RT: /* as compiled (nft's rt type too) */
@@ -790,6 +794,22 @@ static enum mres match_ext(struct ev *e, const struct bf_match *m)
 			return M_FAIL;
 		r = (p->ctmark & m->u.mark.mask) == m->u.mark.value;
 		break;
+	case BF_MATCH_POLICY: {
+		int pr;
+
+		if (!known(p, BF_EVAL_KNOW_XFRM))
+			return M_UNMODELLED;
+		pr = bf_eval_policy(p, m);
+		return pr < 0 ? M_UNMODELLED : pr ? M_MATCH : M_FAIL;
+	}
+	case BF_MATCH_CONNBYTES:
+		if (!known(p, BF_EVAL_KNOW_ACCT))
+			return M_UNMODELLED;
+		return bf_eval_connbytes(p, m) ? M_MATCH : M_FAIL;
+	case BF_MATCH_HELPER:
+		if (!known(p, BF_EVAL_KNOW_HELPER))
+			return M_UNMODELLED;
+		return bf_eval_helper(p, m) ? M_MATCH : M_FAIL;
 	case BF_MATCH_CONNTRACK:
 		return match_conntrack(p, m);
 	case BF_MATCH_ADDRTYPE:

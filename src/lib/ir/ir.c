@@ -96,6 +96,9 @@ static const char *const match_names[BF_MATCH_COUNT] = {
 	[BF_MATCH_PAYLOAD] = "payload",
 	[BF_MATCH_U32] = "u32",
 	[BF_MATCH_QUOTA] = "quota",
+	[BF_MATCH_POLICY] = "policy",
+	[BF_MATCH_HELPER] = "helper",
+	[BF_MATCH_CONNBYTES] = "connbytes",
 };
 _Static_assert(ARRAY_SIZE(match_names) == BF_MATCH_COUNT, "match names");
 

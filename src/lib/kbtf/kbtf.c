@@ -334,3 +334,104 @@ int bf_kbtf_member_bits(const char *sname, const char *member,
 	}
 	return 0;
 }
+
+/* The struct or union type id a member `name` of type `id` has, with its
+ * bit offset added to *bits; -1 if absent. */
+static int member_type(const struct btf *btf, int id, const char *name,
+		       long *bits, int depth)
+{
+	const struct btf_type *t;
+	const struct btf_member *m;
+	int vlen;
+
+	if (depth > 8)
+		return -1;
+	id = btf__resolve_type(btf, (uint32_t)id);
+	t = id > 0 ? btf__type_by_id(btf, (uint32_t)id) : NULL;
+	if (!t || (!btf_is_struct(t) && !btf_is_union(t)))
+		return -1;
+	m = btf_members(t);
+	vlen = btf_vlen(t);
+	for (int i = 0; i < vlen; i++, m++) {
+		const char *n = btf__name_by_offset(btf, m->name_off);
+		long off = btf_member_bit_offset(t, (uint32_t)i);
+
+		if (n && *n) {
+			if (strcmp(n, name))
+				continue;
+			*bits += off;
+			return (int)m->type;
+		}
+		long sub = 0;
+		int r = member_type(btf, (int)m->type, name, &sub, depth + 1);
+
+		if (r > 0) {
+			*bits += off + sub;
+			return r;
+		}
+	}
+	return -1;
+}
+
+int bf_kbtf_path_off(const char *sname, const char *path)
+{
+	char key[256], buf[128];
+	struct btf *btf;
+	long bits = 0, v;
+	char *save = NULL, *tok;
+	int id;
+
+	snprintf(key, sizeof(key), "path:%s.%s", sname, path);
+	if (kc_int(key, &v) && v >= 0 && v <= INT32_MAX)
+		return (int)v;
+	if (strlen(path) >= sizeof(buf))
+		return -EINVAL;
+	btf = kbtf();
+	if (!btf)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
+	strcpy(buf, path);
+	for (tok = strtok_r(buf, ".", &save); tok && id > 0;
+	     tok = strtok_r(NULL, ".", &save))
+		id = member_type(btf, id, tok, &bits, 0);
+	if (id <= 0 || bits % 8) {
+		bf_err("member %s of struct %s not found in the kernel BTF",
+		       path, sname);
+		return -ENOENT;
+	}
+	kc_put_int(key, bits / 8);
+	return (int)(bits / 8);
+}
+
+int bf_kbtf_enum_val(const char *name, long *val)
+{
+	char key[256];
+	struct btf *btf;
+	uint32_t n;
+
+	snprintf(key, sizeof(key), "enum:%s", name);
+	if (kc_int(key, val))
+		return 0;
+	btf = kbtf();
+	if (!btf)
+		return -ENOENT;
+	n = btf__type_cnt(btf);
+	for (uint32_t id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const struct btf_enum *en;
+
+		if (!t || !btf_is_enum(t))
+			continue;
+		en = btf_enum(t);
+		for (int i = 0; i < btf_vlen(t); i++, en++) {
+			const char *s = btf__name_by_offset(btf, en->name_off);
+
+			if (s && !strcmp(s, name)) {
+				*val = en->val;
+				kc_put_int(key, *val);
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}

@@ -31,4 +31,13 @@ int bf_kbtf_member_bits(const char *sname, const char *member,
  * NULL. */
 const char *bf_kbtf_name(int id);
 
+/* Byte offset of a member path "a.b.c" in `struct sname`: each name a
+ * member of the previous one's struct or union type (anonymous members
+ * searched too), e.g. ("xfrm_state", "props.saddr"); -errno. */
+int bf_kbtf_path_off(const char *sname, const char *path);
+
+/* Value of the enumerator `name` (any enum of the kernel BTF), or
+ * -ENOENT. */
+int bf_kbtf_enum_val(const char *name, long *val);
+
 #endif /* BPFILTER_KBTF_H */

@@ -904,6 +904,11 @@ state:
 		if (r)
 			goto out;
 	}
+	if (bf_ruleset_uses_acct(rs)) {
+		r = bf_ct_acct_enable();
+		if (r)
+			goto out;
+	}
 
 	t_load = now_ms();
 	if (a->plan) {

@@ -155,3 +155,20 @@ int bf_ct_disable(unsigned int flags)
 	}
 	return ret;
 }
+
+int bf_ct_acct_enable(void)
+{
+	const char *path = "/proc/sys/net/netfilter/nf_conntrack_acct";
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0 || write(fd, "1", 1) != 1) {
+		r = -errno;
+		bf_err("cannot turn on conntrack accounting (%s) that the "
+		       "connbytes match needs: %s",
+		       path, strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	return r;
+}

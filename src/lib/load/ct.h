@@ -6,6 +6,11 @@
 
 /* flags: BF_STATE_USES_CT (IPv4) and/or BF_STATE_USES_CT6 (IPv6) */
 int bf_ct_enable(unsigned int flags);
+/* Turn on conntrack accounting in the namespace
+ * (net.netfilter.nf_conntrack_acct = 1), as connbytes_mt_check() does
+ * for a connbytes rule (nf_ct_set_acct()); like the kernel, never turned
+ * off again. 0 or -errno. */
+int bf_ct_acct_enable(void);
 int bf_ct_disable(unsigned int flags);
 
 #endif /* BPFILTER_LOAD_CT_H */

@@ -391,6 +391,18 @@ static bool ext_takes_arg(const struct cmd_state *s, const char *name,
 	return found && found->has_arg;
 }
 
+static bool ext_exact(const struct cmd_state *s, const char *name, size_t len)
+{
+	for (size_t k = 0; k < s->n_optsets; k++) {
+		for (const struct ipt_modopt *o = s->optsets[k]; o->name; o++) {
+			if (strlen(o->name) == len &&
+			    !strncmp(o->name, name, len))
+				return true;
+		}
+	}
+	return false;
+}
+
 /* Split argv into the command (with its arguments), the listing flags and
  * the rest (the rule specification), in s->spec after "-A CHAIN". */
 static int split_args(struct cmd_state *s, int argc, char **argv)
@@ -429,7 +441,12 @@ static int split_args(struct cmd_state *s, int argc, char **argv)
 			const char *eq = strchr(tok + 2, '=');
 			size_t len = eq ? (size_t)(eq - tok - 2) :
 					  strlen(tok + 2);
-			char c = long_cmd(tok + 2, len);
+			/* an extension's option of exactly that name wins
+			 * over a command's abbreviation (getopt_long():
+			 * -m policy --pol is not --policy) */
+			char c = ext_exact(s, tok + 2, len) ?
+					 0 :
+					 long_cmd(tok + 2, len);
 
 			if (c == 'v' || c == 'n' || c == 'x' || c == '0') {
 				r = opt_given(s, c);

@@ -63,6 +63,9 @@ enum ipt_mod_id {
 	IPT_MOD_NFTPAYLOAD, /* mod_payload.c (bpfilter's, for nft) */
 	IPT_MOD_U32, /* mod_u32.c */
 	IPT_MOD_QUOTA, /* mod_quota.c */
+	IPT_MOD_POLICY, /* mod_policy.c */
+	IPT_MOD_HELPER, /* mod_helper.c */
+	IPT_MOD_CONNBYTES, /* mod_connbytes.c */
 	IPT_MOD_COUNT,
 };
 
@@ -325,6 +328,33 @@ int ipt_quota_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 int ipt_quota_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
 void ipt_quota_print(FILE *out, const struct bf_rule *rule,
 		     const struct bf_match *m);
+
+/* ---- mod_policy.c: -m policy (libxt_policy.c) ---- */
+extern const struct ipt_modopt ipt_policy_opts[];
+int ipt_policy_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		     const struct ipt_modopt *opt, const char *arg, bool inv,
+		     int argc, char **argv, int *idx);
+int ipt_policy_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+void ipt_policy_print(FILE *out, const struct bf_rule *rule,
+		      const struct bf_match *m);
+
+/* ---- mod_helper.c: -m helper (libxt_helper.c) ---- */
+extern const struct ipt_modopt ipt_helper_opts[];
+int ipt_helper_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		     const struct ipt_modopt *opt, const char *arg, bool inv,
+		     int argc, char **argv, int *idx);
+int ipt_helper_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+void ipt_helper_print(FILE *out, const struct bf_rule *rule,
+		      const struct bf_match *m);
+
+/* ---- mod_connbytes.c: -m connbytes (libxt_connbytes.c) ---- */
+extern const struct ipt_modopt ipt_connbytes_opts[];
+int ipt_connbytes_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+			const struct ipt_modopt *opt, const char *arg, bool inv,
+			int argc, char **argv, int *idx);
+int ipt_connbytes_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+void ipt_connbytes_print(FILE *out, const struct bf_rule *rule,
+			 const struct bf_match *m);
 
 /* ---- mod_nftbreak.c: -m nft, matches with nft evaluation (bpfilter's,
  * bf_match.nft) ---- */

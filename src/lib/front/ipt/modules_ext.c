@@ -2789,6 +2789,12 @@ const struct ipt_module ipt_ext_modules[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	    ipt_u32_print),
 	EXT(IPT_MOD_QUOTA, "quota", -1, ipt_quota_opts, ipt_quota_parse,
 	    ipt_quota_final, ipt_quota_print),
+	EXT(IPT_MOD_POLICY, "policy", -1, ipt_policy_opts, ipt_policy_parse,
+	    ipt_policy_final, ipt_policy_print),
+	EXT(IPT_MOD_HELPER, "helper", -1, ipt_helper_opts, ipt_helper_parse,
+	    ipt_helper_final, ipt_helper_print),
+	EXT(IPT_MOD_CONNBYTES, "connbytes", -1, ipt_connbytes_opts,
+	    ipt_connbytes_parse, ipt_connbytes_final, ipt_connbytes_print),
 	/* several IR matches per instance: its own emit */
 	[IPT_MOD_NFT - IPT_MOD_EXT_FIRST] = {
 		.id = IPT_MOD_NFT,
@@ -2836,6 +2842,9 @@ static const enum bf_match_type ext_types[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	[IPT_MOD_NFTPAYLOAD - IPT_MOD_EXT_FIRST] = BF_MATCH_PAYLOAD,
 	[IPT_MOD_U32 - IPT_MOD_EXT_FIRST] = BF_MATCH_U32,
 	[IPT_MOD_QUOTA - IPT_MOD_EXT_FIRST] = BF_MATCH_QUOTA,
+	[IPT_MOD_POLICY - IPT_MOD_EXT_FIRST] = BF_MATCH_POLICY,
+	[IPT_MOD_HELPER - IPT_MOD_EXT_FIRST] = BF_MATCH_HELPER,
+	[IPT_MOD_CONNBYTES - IPT_MOD_EXT_FIRST] = BF_MATCH_CONNBYTES,
 };
 
 enum bf_match_type ipt_ext_match_type(enum ipt_mod_id id)

@@ -45,14 +45,6 @@ static const struct why matches[] = {
 	  "it reads the cgroup of the packet's socket (sock_cgroup_ptr()), "
 	  "which BPF netfilter programs cannot reach; a cgroup/skb program "
 	  "(bpftool cgroup attach) filters per cgroup" },
-	{ "policy",
-	  "it reads the packet's IPsec state (skb_sec_path(), the route's "
-	  "xfrm bundle): " NOT_YET },
-	{ "helper",
-	  "it reads the name of the conntrack entry's helper: " NOT_YET },
-	{ "connbytes",
-	  "it reads the conntrack entry's packet and byte counters "
-	  "(nf_conn_acct, net.netfilter.nf_conntrack_acct): " NOT_YET },
 	{ "connlabel",
 	  "it reads or sets conntrack labels (nf_conn_labels): " NOT_YET },
 	{ "string", "it searches the payload with the kernel's textsearch "
