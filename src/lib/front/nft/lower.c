@@ -671,6 +671,17 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 			m.u.ctstate.mask = mask;
 			return add(c, r, &m);
 		}
+		if (f->id == BF_NFT_CT_HELPER && el->kind == BF_NFT_E_VALUE &&
+		    el->text && strlen(el->text) < 16) {
+			/* nft_ct_get_eval(): the master's helper name,
+			 * padded to NF_CT_HELPER_NAME_LEN, compared whole;
+			 * NFT_BREAK without one (cgen/m_ctext.c) */
+			m.type = BF_MATCH_HELPER;
+			m.u.helper.nft = true;
+			snprintf(m.u.helper.name, sizeof(m.u.helper.name),
+				 "%s", el->text);
+			return add(c, r, &m);
+		}
 		if (f->id == BF_NFT_CT_DIRECTION &&
 		    el->kind == BF_NFT_E_VALUE && el->num <= 1) {
 			/* nft_ct_get_eval(): CTINFO2DIR(ctinfo), no match
