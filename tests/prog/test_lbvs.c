@@ -580,11 +580,16 @@ static uint32_t iv_sim(const struct bf_lbvs_fmap *fm,
 		rows = fm->iv_rows;
 		if (a >= fm->iv_lo) {
 			uint32_t j = (a - fm->iv_lo) >> fm->iv_shift;
+			uint32_t levels = fm->iv_steps;
 
 			pos = w[2 * rows + (j < fm->iv_nb ? j : fm->iv_nb - 1)];
+			if (levels > BF_IV_SHORT && pos >> 31) {
+				pos &= ~(1u << 31);
+				levels = BF_IV_SHORT;
+			}
+			for (uint32_t st = 1u << (levels - 1); st; st /= 2)
+				pos += w[pos + st] <= a ? st : 0;
 		}
-		for (uint32_t st = 1u << (fm->iv_steps - 1); st; st /= 2)
-			pos += w[pos + st] <= a ? st : 0;
 		return w[rows + pos];
 	}
 	rows = bf_iv_size(fm->n);

@@ -120,8 +120,16 @@ static bool bucketize(struct bf_lbvs_fmap *fm, const struct ivs *v, uint32_t P,
 			;
 		if (k - i > most)
 			most = k - i;
+		/* a bucket of few bounds: marked for the short search */
+		if (k - i < (1u << BF_IV_SHORT))
+			tab[j] |= 1u << 31;
 	}
 	steps = log2_up((uint64_t)most + 1);
+	if (steps <= BF_IV_SHORT) {
+		/* one search for all: no marks */
+		for (uint32_t j = 0; j < nb; j++)
+			tab[j] &= ~(1u << 31);
+	}
 	if (steps + 2 >= log2_up(P)) {
 		free(tab);
 		return false;
@@ -258,9 +266,31 @@ static void ld_off(struct bf_emit *e, uint8_t dst, uint8_t base, uint64_t off)
 	bf_emit(e, I_LDX(BPF_W, dst, dst, 0));
 }
 
+/* r5 += 4 x the bound index in r2, then `levels` levels of the search
+ * (r1 = the address + 1) */
+static void emit_levels(struct bf_emit *e, const struct bf_lbvs_fmap *fm,
+			uint32_t levels, bf_label none)
+{
+	/* (never taken: the table holds bound indexes; bounds the offset
+	 * for the verifier) */
+	bf_emit_jmp_imm(e, BPF_JGT, R2, (int32_t)(fm->iv_n - 1), none);
+	bf_emit(e, I_ALU64_IMM(BPF_LSH, R2, 2));
+	bf_emit(e, I_ALU64_REG(BPF_ADD, R5, R2));
+	for (uint32_t step = 1u << (levels - 1), k; step; step /= 2) {
+		for (k = 0; (1u << k) < step * 4; k++)
+			;
+		ld_off(e, R4, R5, step * 4);
+		bf_emit(e, I_ALU64_REG(BPF_SUB, R4, R1));
+		bf_emit(e, I_ALU64_IMM(BPF_RSH, R4, 63));
+		bf_emit(e, I_ALU64_IMM(BPF_LSH, R4, (int32_t)k));
+		bf_emit(e, I_ALU64_REG(BPF_ADD, R5, R4));
+	}
+}
+
 /* With buckets (bf_iv_map()): r5 = &bounds[the bucket's first], then
- * fm->iv_steps levels as in the plain search; below the first bound
- * above 0, bound 0's interval. */
+ * fm->iv_steps levels as in the plain search, or BF_IV_SHORT for a
+ * bucket marked short; below the first bound above 0, bound 0's
+ * interval. */
 static void emit_buckets(struct bf_emit *e, const struct bf_lbvs_fmap *fm,
 			 bf_label none)
 {
@@ -280,20 +310,18 @@ static void emit_buckets(struct bf_emit *e, const struct bf_lbvs_fmap *fm,
 	bf_emit(e, I_ALU64_IMM(BPF_LSH, R2, 2));
 	bf_emit(e, I_ALU64_REG(BPF_ADD, R2, R0));
 	ld_off(e, R2, R2, tab);
-	/* (never taken: the table holds bound indexes; bounds the offset
-	 * for the verifier) */
-	bf_emit_jmp_imm(e, BPF_JGT, R2, (int32_t)(fm->iv_n - 1), none);
-	bf_emit(e, I_ALU64_IMM(BPF_LSH, R2, 2));
-	bf_emit(e, I_ALU64_REG(BPF_ADD, R5, R2));
 	bf_emit(e, I_ALU64_IMM(BPF_ADD, R1, 1));
-	for (uint32_t step = 1u << (fm->iv_steps - 1), k; step; step /= 2) {
-		for (k = 0; (1u << k) < step * 4; k++)
-			;
-		ld_off(e, R4, R5, step * 4);
-		bf_emit(e, I_ALU64_REG(BPF_SUB, R4, R1));
-		bf_emit(e, I_ALU64_IMM(BPF_RSH, R4, 63));
-		bf_emit(e, I_ALU64_IMM(BPF_LSH, R4, (int32_t)k));
-		bf_emit(e, I_ALU64_REG(BPF_ADD, R5, R4));
+	if (fm->iv_steps > BF_IV_SHORT) {
+		bf_label shrt = bf_label_new(e);
+
+		bf_emit_jmp32_imm(e, BPF_JSET, R2, INT32_MIN, shrt);
+		emit_levels(e, fm, fm->iv_steps, none);
+		bf_emit_ja(e, cls);
+		bf_label_bind(e, shrt);
+		bf_emit(e, I_ALU32_IMM(BPF_AND, R2, INT32_MAX));
+		emit_levels(e, fm, BF_IV_SHORT, none);
+	} else {
+		emit_levels(e, fm, fm->iv_steps, none);
 	}
 	bf_label_bind(e, cls);
 	ld_off(e, R1, R5, 4ull * fm->iv_rows);

@@ -52,6 +52,13 @@ uint32_t bf_iv_size(uint32_t n);
  * with ~0 by 2^steps), classes (padded with the last), the table. */
 int bf_iv_map(struct bf_lbvs_fmap *fm, struct bf_prog_map *m);
 
+/* Buckets of at most 2^BF_IV_SHORT - 1 bounds after their first (when
+ * others need more levels) have bit 31 of their table entry set and are
+ * searched with BF_IV_SHORT levels: an address away from the dense
+ * parts of the address space (shape c's probes, from 192.0.2.1, against
+ * sources mostly in 10/8) takes the table load and 2 levels. */
+#define BF_IV_SHORT 2u
+
 /* r1 = the class of the address at pctx offset addr_off (r9 = packet
  * context), with map idx; uses r0, r2 .. r4 and the 4 bytes at pctx
  * offset key; jumps to none if the map cannot be read. */
