@@ -18,6 +18,12 @@
  * without an expectation (the "plain" ports) has no master. Both sides
  * must let the same connections through, and the kernel must drop what
  * the rules say (so two filters doing nothing cannot pass).
+ *
+ * The same for nft's `ct helper "NAME"` (the whole name; no match
+ * without a helper, `!=` included): the kernel's nftables against
+ * `bpfilter apply --format nft`, the helper assigned in a chain that
+ * prerouting jumps to (`ct helper set`, as OpenWrt's fw4 does; bpfilter
+ * hands that chain to the kernel's nftables).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,6 +70,33 @@ static const char rules[] =
 	"COMMIT\n";
 
 #define N_PORTS 10
+
+static const char nft_rules[] =
+	"table inet t {\n"
+	"\tct helper ftph {\n"
+	"\t\ttype \"ftp\" protocol tcp;\n"
+	"\t}\n"
+	"\tchain pre {\n"
+	"\t\ttype filter hook prerouting priority filter; policy accept;\n"
+	"\t\tjump helpers\n"
+	"\t}\n"
+	"\tchain helpers {\n"
+	"\t\tmeta l4proto tcp tcp dport 21 ct helper set \"ftph\"\n"
+	"\t}\n"
+	"\tchain input {\n"
+	"\t\ttype filter hook input priority filter; policy accept;\n"
+	"\t\ttcp dport 30001 ct helper \"ftp\" drop\n"
+	"\t\ttcp dport 30002 ct helper != \"ftp\" drop\n"
+	"\t\ttcp dport 30003 ct helper \"ft\" drop\n"
+	"\t\ttcp dport 30004 ct helper != \"sip\" drop\n"
+	"\t\ttcp dport 30005 ct helper \"ftp-data\" drop\n"
+	"\t}\n"
+	"}\n";
+
+static const int expect_nft[N_PORTS][2] = {
+	{ 0, 1 }, { 1, 1 }, { 1, 1 }, { 0, 1 }, { 1, 1 },
+	{ 1, 1 }, { 1, 1 }, { 1, 1 }, { 1, 1 }, { 1, 1 },
+};
 
 /* what the kernel must do: 1 passes, 0 dropped; [0] through an FTP
  * expectation, [1] without one */
@@ -269,16 +302,21 @@ static void run_side(const char *side, const char *path, int out[][2])
 		   "%2$s; ip -n %1$s addr add 192.0.2.1/24 dev a0; "
 		   "ip -n %2$s addr add 192.0.2.2/24 dev b0; "
 		   "for n in %1$s %2$s; do ip -n $n link set lo up; done; "
-		   "ip -n %1$s link set a0 up; ip -n %2$s link set b0 up; "
-		   "ip netns exec %2$s iptables-legacy -t raw -A PREROUTING "
-		   "-p tcp --dport 21 -j CT --helper ftp",
+		   "ip -n %1$s link set a0 up; ip -n %2$s link set b0 up",
 		   c, s);
+	if (!r && strstr(side, "nft") == NULL)
+		r = bft_sh("ip netns exec %s iptables-legacy -t raw -A "
+			   "PREROUTING -p tcp --dport 21 -j CT --helper ftp",
+			   s);
 	if (!r && !strcmp(side, "legacy"))
 		r = bft_sh("ip netns exec %s iptables-legacy-restore < %s", s,
 			   path);
+	else if (!r && !strcmp(side, "nft"))
+		r = bft_sh("ip netns exec %s nft -f %s", s, path);
 	else if (!r)
-		r = bft_sh("ip netns exec %s %s apply %s", s,
-			   bft_bpfilter_bin(), path);
+		r = bft_sh("ip netns exec %s %s apply%s %s", s,
+			   bft_bpfilter_bin(),
+			   strstr(side, "nft") ? " --format nft" : "", path);
 	if (!r && !pipe(pfd)) {
 		srv = fork();
 		if (srv == 0) {
@@ -304,26 +342,25 @@ static void run_side(const char *side, const char *path, int out[][2])
 	assert_int_equal(r, 0);
 }
 
-static void test_helper(void **state)
+static void run_pair(const char *ref, const char *ours, const char *text,
+		     const int exp[N_PORTS][2])
 {
 	int legacy[N_PORTS][2], bpf[N_PORTS][2];
 	char path[] = "/tmp/bf_diff_helper_XXXXXX";
+	size_t len = strlen(text);
 	int fd, probes = 0, diffs = 0;
 
-	(void)state;
-	BFT_REQUIRE_KERNEL();
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, rules, sizeof(rules) - 1),
-			 (ssize_t)(sizeof(rules) - 1));
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
 	close(fd);
-	run_side("legacy", path, legacy);
-	run_side("bpfilter", path, bpf);
+	run_side(ref, path, legacy);
+	run_side(ours, path, bpf);
 	unlink(path);
 	for (int p = 0; p < N_PORTS; p++) {
 		for (int k = 0; k < 2; k++) {
-			printf("port %d %s: legacy %s, bpfilter %s\n",
-			       DATA0 + p, k ? "plain" : "ftp-data",
+			printf("port %d %s: %s %s, bpfilter %s\n", DATA0 + p,
+			       k ? "plain" : "ftp-data", ref,
 			       legacy[p][k] ? "passed" : "dropped",
 			       bpf[p][k] ? "passed" : "dropped");
 			assert_true(legacy[p][k] >= 0 && bpf[p][k] >= 0);
@@ -331,19 +368,35 @@ static void test_helper(void **state)
 			diffs += legacy[p][k] != bpf[p][k];
 		}
 	}
-	printf("diff_helper: %d probes, %d mismatches\n", probes, diffs);
+	printf("diff_helper (%s): %d probes, %d mismatches\n", ref, probes,
+	       diffs);
 	/* the reference does what the rules say */
 	for (int p = 0; p < N_PORTS; p++) {
-		assert_int_equal(legacy[p][0], expect[p][0]);
-		assert_int_equal(legacy[p][1], expect[p][1]);
+		assert_int_equal(legacy[p][0], exp[p][0]);
+		assert_int_equal(legacy[p][1], exp[p][1]);
 	}
 	assert_int_equal(diffs, 0);
+}
+
+static void test_helper(void **state)
+{
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	run_pair("legacy", "bpfilter", rules, expect);
+}
+
+static void test_helper_nft(void **state)
+{
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	run_pair("nft", "bpfilter-nft", nft_rules, expect_nft);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_helper),
+		cmocka_unit_test(test_helper_nft),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

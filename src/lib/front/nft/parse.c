@@ -262,6 +262,15 @@ static struct bf_nft_expr *parse_field(struct parser *p)
 		}
 		name = cur(p)->text;
 		f = nft_field_find("ct", name);
+		/* `ct helper set "NAME"` assigns a helper object: the
+		 * kernel's nftables does it (objects.c, kernpart.c), as
+		 * before `ct helper` was a match */
+		if (f && f->id == BF_NFT_CT_HELPER &&
+		    peek(p, 1)->type == NFT_T_WORD &&
+		    !strcmp(peek(p, 1)->text, "set")) {
+			nft_unsupported(&p->errs, &cur(p)->loc, "ct %s", name);
+			return NULL;
+		}
 		if (!f) {
 			if (nft_ct_key_unsupported(name))
 				nft_unsupported(&p->errs, &cur(p)->loc, "ct %s",

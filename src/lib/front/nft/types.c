@@ -355,6 +355,9 @@ static const struct bf_nft_field fields[] = {
 	CT("status", BF_NFT_DT_CTSTATUS, 32, BF_NFT_CT_STATUS),
 	CT("mark", BF_NFT_DT_MARK, 32, BF_NFT_CT_MARK),
 	CT("direction", BF_NFT_DT_CTDIR, 8, BF_NFT_CT_DIRECTION),
+	/* a string of NF_CT_HELPER_NAME_LEN bytes, like a device name;
+	 * `ct helper set` stays unsupported (parse.c) */
+	CT("helper", BF_NFT_DT_IFNAME, 128, BF_NFT_CT_HELPER),
 	/* `rt type`: byte 2 of the IPv6 routing header that
 	 * ipv6_find_hdr() finds (nft_exthdr_ipv6_eval()), the one rt
 	 * field parsed (lower.c: BF_MATCH_RT with BF_RT_NFT) */
@@ -437,11 +440,10 @@ bool nft_meta_key_unsupported(const char *key)
 bool nft_ct_key_unsupported(const char *key)
 {
 	static const char *const keys[] = {
-		"expiration", "helper",	   "l3proto",	"protocol", "saddr",
-		"daddr",      "proto-src", "proto-dst", "label",    "bytes",
-		"packets",    "avgpkt",	   "zone",	"event",    "secmark",
-		"id",	      "count",	   "original",	"reply",    "ip",
-		"ip6",
+		"expiration", "l3proto",   "protocol", "saddr",	  "daddr",
+		"proto-src",  "proto-dst", "label",    "bytes",	  "packets",
+		"avgpkt",     "zone",	   "event",    "secmark", "id",
+		"count",      "original",  "reply",    "ip",	  "ip6",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
