@@ -1003,6 +1003,9 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 	case BF_MATCH_ECN:
 		bf_ecn_emit(&c->e, m, v6, fail);
 		return true;
+	case BF_MATCH_ESP:
+		bf_esp_emit(&c->e, m, fail, c->hotdrop_l);
+		return true;
 	case BF_MATCH_PAYLOAD: /* m_payload.h */
 	case BF_MATCH_U32:
 		return bf_pl_emit(&c->pl, &c->e, rule->family, m, fail);
@@ -4364,6 +4367,8 @@ static int scan_matches(struct cg *c)
 					break;
 				case BF_MATCH_DSFIELD:
 					c->need_dsfield = true;
+					break;
+				case BF_MATCH_ESP: /* m_ecn.h: pctx only */
 					break;
 				case BF_MATCH_ECN: /* m_ecn.h */
 					c->need_dsfield = true;

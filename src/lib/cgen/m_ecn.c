@@ -65,3 +65,35 @@ void bf_ecn_emit(struct bf_emit *e, const struct bf_match *m, bool v6,
 	if (op & BF_ECN_CWR)
 		flag(e, inv & BF_ECN_CWR, TCP_CWR, fail);
 }
+
+/* esp_mt() (net/netfilter/xt_esp.c): no match in a non-first fragment,
+ * hotdrop when the 8-byte header cannot be read, then spi_match(): the
+ * SPI (pctx.sport, dport: the first 32 bits) within [lo, hi], xor `!`. */
+void bf_esp_emit(struct bf_emit *e, const struct bf_match *m, bf_label fail,
+		 bf_label hotdrop)
+{
+	bf_label ok = bf_label_new(e), out = m->neg ? ok : fail;
+
+	ld(e, BPF_H, BF_R1, PCTX_OFF(fragoff));
+	bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, 0, fail);
+	ld(e, BPF_W, BF_R1, PCTX_OFF(avail));
+	bf_emit_jmp32_imm(e, BPF_JLT, BF_R1, 8, hotdrop);
+	if (m->u.spi.lo > m->u.spi.hi) {
+		/* nothing is inside */
+		bf_emit_ja(e, out);
+	} else {
+		ld(e, BPF_H, BF_R1, PCTX_OFF(sport));
+		bf_emit(e, I_ALU32_IMM(BPF_LSH, BF_R1, 16));
+		ld(e, BPF_H, BF_R2, PCTX_OFF(dport));
+		bf_emit(e, I_ALU32_REG(BPF_OR, BF_R1, BF_R2));
+		if (m->u.spi.lo > 0)
+			bf_emit_jmp32_imm(e, BPF_JLT, BF_R1,
+					  (int32_t)m->u.spi.lo, out);
+		if (m->u.spi.hi < UINT32_MAX)
+			bf_emit_jmp32_imm(e, BPF_JGT, BF_R1,
+					  (int32_t)m->u.spi.hi, out);
+		if (m->neg)
+			bf_emit_ja(e, fail);
+	}
+	bf_label_bind(e, ok);
+}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * iptables -m ecn (BF_MATCH_ECN): ecn_mt4() / ecn_mt6() in
+ * iptables -m ecn (BF_MATCH_ECN) and -m esp (BF_MATCH_ESP, at the end).
+ * -m ecn: ecn_mt4() / ecn_mt6() in
  * net/netfilter/xt_ecn.c. The ECN bits are the DS field's two low bits
  * (pctx.dsfield, which the prologue fills when a rule has the match); the
  * TCP part is match_tcp(), which reads 20 bytes at the rule's transport
@@ -26,5 +27,10 @@ bool bf_ecn_needs_tcp(const struct bf_match *m);
  * `v6`: the rule's family is IPv6. */
 void bf_ecn_emit(struct bf_emit *e, const struct bf_match *m, bool v6,
 		 bf_label fail);
+
+/* -m esp (BF_MATCH_ESP), in a chain function: `hotdrop` drops the packet
+ * at once. Clobbers r1, r2. */
+void bf_esp_emit(struct bf_emit *e, const struct bf_match *m, bf_label fail,
+		 bf_label hotdrop);
 
 #endif /* BPFILTER_CGEN_M_ECN_H */

@@ -91,6 +91,7 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	[BF_MATCH_VLAN] = AT(BF_ATTACH_NF) | AT(BF_ATTACH_TC),
 	[BF_MATCH_DSFIELD] = AT_ALL, /* the IP header */
 	[BF_MATCH_ECN] = AT_ALL, /* IP and TCP headers (cgen/m_ecn.c) */
+	[BF_MATCH_ESP] = AT_ALL, /* the ESP header */
 	/* nft's payload loads (cgen/m_payload.c) */
 	[BF_MATCH_PAYLOAD] = AT_ALL,
 	[BF_MATCH_U32] = AT_ALL, /* from the network header */

@@ -146,6 +146,7 @@ bool bf_eval_models(enum bf_match_type type)
 	case BF_MATCH_TTL:
 	case BF_MATCH_DSFIELD:
 	case BF_MATCH_ECN:
+	case BF_MATCH_ESP:
 	case BF_MATCH_MARK:
 	case BF_MATCH_SET: /* when the sets' elements are known */
 	case BF_MATCH_TH_SPORT:
@@ -967,6 +968,18 @@ static enum mres match_one(struct ev *e, const struct bf_rule *rule,
 		break;
 	case BF_MATCH_ECN:
 		return ecn_test(p, m) ? M_MATCH : M_FAIL;
+	case BF_MATCH_ESP: {
+		/* esp_mt(): not in a non-first fragment, hotdrop without the
+		 * 8-byte header, then the SPI range */
+		uint32_t spi = (uint32_t)p->sport << 16 | p->dport;
+
+		if (p->fragoff)
+			return M_FAIL;
+		if (p->avail < 8)
+			return M_HOTDROP;
+		r = spi >= m->u.spi.lo && spi <= m->u.spi.hi;
+		break;
+	}
 	case BF_MATCH_MARK:
 		r = (e->mark & m->u.mark.mask) == m->u.mark.value;
 		break;

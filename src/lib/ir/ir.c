@@ -93,6 +93,7 @@ static const char *const match_names[BF_MATCH_COUNT] = {
 	[BF_MATCH_BPF] = "bpf",
 	[BF_MATCH_DSFIELD] = "dsfield",
 	[BF_MATCH_ECN] = "ecn",
+	[BF_MATCH_ESP] = "esp",
 	[BF_MATCH_PAYLOAD] = "payload",
 	[BF_MATCH_U32] = "u32",
 	[BF_MATCH_QUOTA] = "quota",

@@ -86,6 +86,9 @@ struct dpkt_spec {
 	 * after the 8-byte ICMP header; the marker follows it. */
 	uint8_t quote_len;
 	uint8_t quote[48];
+	/* ESP: the SPI (else 0x100 + the probe's id) */
+	bool esp_spi_on;
+	uint32_t esp_spi;
 	/* Bytes payload matches asked for (BF_MATCH_PAYLOAD): the bits of
 	 * mask in the len bytes (big-endian) at off from the network (base
 	 * 0) or transport (base 1) header set to val's; transport pokes
@@ -249,7 +252,7 @@ static __attribute__((unused)) size_t build_l4(const struct dpkt_spec *s,
 		csum_off = 2;
 		break;
 	case IPPROTO_ESP:
-		put32(seg, 0x100 + id);
+		put32(seg, s->esp_spi_on ? s->esp_spi : 0x100 + id);
 		put32(seg + 4, 1);
 		break;
 	default:

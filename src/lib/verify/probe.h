@@ -635,6 +635,26 @@ static __attribute__((unused)) bool satisfy(struct dgen *g, struct dprobe *p,
 		p->has_ds = true;
 		return true;
 	}
+	case BF_MATCH_ESP: {
+		/* the probe's SPI (pkt.h) */
+		uint32_t v = m->u.spi.lo;
+
+		if (want) {
+			if (m->u.spi.lo > m->u.spi.hi)
+				return false;
+		} else if (m->u.spi.lo > m->u.spi.hi) {
+			v = 0; /* nothing is inside */
+		} else if (m->u.spi.lo > 0) {
+			v = m->u.spi.lo - 1;
+		} else if (m->u.spi.hi < UINT32_MAX) {
+			v = m->u.spi.hi + 1;
+		} else {
+			return false;
+		}
+		s->esp_spi_on = true;
+		s->esp_spi = v;
+		return true;
+	}
 	case BF_MATCH_ECN: {
 		/* every option holds; !want: the first one fails */
 		uint8_t op = m->u.ecn.operation, inv = m->u.ecn.invert;
@@ -1029,6 +1049,28 @@ static __attribute__((unused)) void vary(struct dgen *g,
 			p.ds = ds[k];
 			EMIT("dsfield");
 		}
+		break;
+	}
+	case BF_MATCH_ESP: {
+		/* the SPI range's ends and their neighbours, a header cut
+		 * short (hotdrop), a later fragment (no match) */
+		uint64_t v[4] = { (uint64_t)m->u.spi.lo - 1, m->u.spi.lo,
+				  m->u.spi.hi, (uint64_t)m->u.spi.hi + 1 };
+
+		for (k = 0; k < 4; k++) {
+			if (v[k] > UINT32_MAX)
+				continue;
+			p = *base;
+			p.spec.esp_spi_on = true;
+			p.spec.esp_spi = (uint32_t)v[k];
+			EMIT("esp spi");
+		}
+		p = *base;
+		p.spec.short_l4 = 4;
+		EMIT("esp truncated");
+		p = *base;
+		p.spec.frag = DFRAG_LATER;
+		EMIT("esp frag");
 		break;
 	}
 	case BF_MATCH_ECN:

@@ -66,6 +66,7 @@ enum ipt_mod_id {
 	IPT_MOD_POLICY, /* mod_policy.c */
 	IPT_MOD_HELPER, /* mod_helper.c */
 	IPT_MOD_CONNBYTES, /* mod_connbytes.c */
+	IPT_MOD_ESP, /* mod_ecn.c */
 	IPT_MOD_COUNT,
 };
 
@@ -300,6 +301,14 @@ int ipt_ecn_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		  int argc, char **argv, int *idx);
 int ipt_ecn_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
 void ipt_ecn_print(FILE *out, const struct bf_rule *rule,
+		   const struct bf_match *m);
+/* -m esp (libxt_esp.c), in mod_ecn.c too */
+extern const struct ipt_modopt ipt_esp_opts[];
+int ipt_esp_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		  const struct ipt_modopt *opt, const char *arg, bool inv,
+		  int argc, char **argv, int *idx);
+int ipt_esp_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+void ipt_esp_print(FILE *out, const struct bf_rule *rule,
 		   const struct bf_match *m);
 
 /* ---- mod_payload.c: -m nftpayload (bpfilter's, for nft input) ---- */

@@ -82,6 +82,19 @@ bool bf_ipt_list_match(FILE *out, const struct bf_rule *r,
 			m->type == BF_MATCH_SRANGE ? "source" : "destination",
 			m->neg ? "! " : "", lo, hi);
 		return true;
+	case BF_MATCH_ESP:
+		/* esp_print(): "esp spi:!5" / "esp spis:1:9" */
+		fputs("esp", out);
+		if (m->u.spi.lo != 0 || m->u.spi.hi != UINT32_MAX || m->neg) {
+			if (m->u.spi.lo == m->u.spi.hi)
+				fprintf(out, " spi:%s%u", m->neg ? "!" : "",
+					m->u.spi.lo);
+			else
+				fprintf(out, " spis:%s%u:%u", m->neg ? "!" : "",
+					m->u.spi.lo, m->u.spi.hi);
+		}
+		fputc(' ', out);
+		return true;
 	case BF_MATCH_ECN:
 		/* ecn_print(): "ECN match ECE !CWR ECT=1" */
 		fputs("ECN match", out);

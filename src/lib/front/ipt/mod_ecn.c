@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
+ * -m ecn and, at the end, -m esp.
+ *
  * -m ecn (libxt_ecn.c; the kernel's ecn_mt4(), ecn_mt6() and their checks
  * in net/netfilter/xt_ecn.c): one BF_MATCH_ECN per instance, each option
  * inverted on its own (u.ecn.invert, XT_ECN_OP_MATCH_* bits), as
  * struct xt_ecn_info keeps them.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "bpfilter/log.h"
 #include "front/ipt/ipt.h"
@@ -100,4 +104,98 @@ void ipt_ecn_print(FILE *out, const struct bf_rule *rule,
 	if (op & BF_ECN_IP)
 		fprintf(out, "%s --ecn-ip-ect %u", inv & BF_ECN_IP ? " !" : "",
 			m->u.ecn.ip_ect);
+}
+
+/* ---- -m esp (libxt_esp.c; esp_mt() and esp_mt_check() in
+ * net/netfilter/xt_esp.c): one BF_MATCH_ESP, `neg` for `!` ---- */
+
+const struct ipt_modopt ipt_esp_opts[] = {
+	{ "espspi", 1, 0, true, false },
+	{ NULL },
+};
+
+/* XTTYPE_UINT32RC: "n" (one value), "a:b", "a:" (to the maximum), ":b"
+ * (from 0) */
+static bool spi_range(const char *arg, uint32_t *lo, uint32_t *hi)
+{
+	const char *colon = strchr(arg, ':');
+	unsigned long long v;
+	char buf[32];
+
+	if (!colon) {
+		if (!ipt_strtoui(arg, 0, UINT32_MAX, 0, &v))
+			return false;
+		*lo = *hi = (uint32_t)v;
+		return true;
+	}
+	if (strchr(colon + 1, ':') || (size_t)(colon - arg) >= sizeof(buf))
+		return false;
+	memcpy(buf, arg, (size_t)(colon - arg));
+	buf[colon - arg] = '\0';
+	*lo = 0;
+	*hi = UINT32_MAX;
+	if (buf[0]) {
+		if (!ipt_strtoui(buf, 0, UINT32_MAX, 0, &v))
+			return false;
+		*lo = (uint32_t)v;
+	}
+	if (colon[1]) {
+		if (!ipt_strtoui(colon + 1, 0, UINT32_MAX, 0, &v))
+			return false;
+		*hi = (uint32_t)v;
+	}
+	return true;
+}
+
+int ipt_esp_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		  const struct ipt_modopt *opt, const char *arg, bool inv,
+		  int argc, char **argv, int *idx)
+{
+	struct bf_match *m = &inst->u.ext.m;
+
+	(void)argc;
+	(void)argv;
+	(void)idx;
+	if (inst->seen) {
+		ipt_err(ctx, "esp: option \"--%s\" can only be used once.",
+			opt->name);
+		return -EINVAL;
+	}
+	inst->seen = 1;
+	if (!spi_range(arg, &m->u.spi.lo, &m->u.spi.hi)) {
+		ipt_err(ctx, "esp: bad value for option \"--espspi\", or out "
+			     "of range (0-4294967295).");
+		return -EINVAL;
+	}
+	m->neg = inv;
+	return 0;
+}
+
+int ipt_esp_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
+{
+	struct bf_match *m = &inst->u.ext.m;
+
+	/* esp_init(): every SPI when --espspi is not given */
+	if (!inst->seen)
+		m->u.spi.hi = UINT32_MAX;
+	/* xt_esp is registered for IPPROTO_ESP (xt_check_match()) */
+	if (ctx->has_proto && ctx->proto == 50 && !ctx->inv_p)
+		return 0;
+	ipt_err(ctx, "match 'esp' needs `-p esp' (without `!')");
+	return -EINVAL;
+}
+
+/* esp_save() (iptables 1.8.10 and later: an inverted full range is
+ * printed too; 1.8.9 leaves it out, losing the `!') */
+void ipt_esp_print(FILE *out, const struct bf_rule *rule,
+		   const struct bf_match *m)
+{
+	(void)rule;
+	if (m->u.spi.lo == 0 && m->u.spi.hi == UINT32_MAX && !m->neg)
+		return;
+	fprintf(out, "%s --espspi ", m->neg ? " !" : "");
+	if (m->u.spi.lo != m->u.spi.hi)
+		fprintf(out, "%u:%u", m->u.spi.lo, m->u.spi.hi);
+	else
+		fprintf(out, "%u", m->u.spi.lo);
 }

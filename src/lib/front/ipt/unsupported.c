@@ -68,7 +68,6 @@ static const struct why matches[] = {
 	  "it reads the estimators of -j RATEEST, which are the kernel's" },
 	{ "sctp", "SCTP ports and chunk types are " NOT_YET },
 	{ "dccp", "DCCP ports and types are " NOT_YET },
-	{ "esp", "the ESP SPI match is " NOT_YET },
 	{ "ah", "the AH SPI match is " NOT_YET },
 	{ "mh", "the mobility header type match is " NOT_YET },
 	{ "frag", "the IPv6 fragment header match is " NOT_YET },
