@@ -260,6 +260,25 @@ int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps, size_t *n_maps,
 	return 0;
 }
 
+/* Arrays of fewer elements than this are filled by one batch update: the
+ * mapping faults in every page and its munmap() flushes the TLB of every
+ * CPU the process ran on, which costs more than a batch update of a few
+ * hundred elements (a segment program of 334 members has 14 maps: a
+ * one-segment change through the daemon is faster, doc/live.md).
+ * BPFILTER_LBVS_MMAP_MIN sets it (0: always mapped, for A/B runs). Read
+ * at each call: bf_lbvs_map_create() runs in the segment load thread. */
+static uint32_t mmap_min(void)
+{
+	const char *s = getenv("BPFILTER_LBVS_MMAP_MIN");
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return 4096;
+	v = strtoul(s, &end, 10);
+	return *end || v > UINT32_MAX ? 4096 : (uint32_t)v;
+}
+
 /* Fill an array map created BPF_F_MMAPABLE through one mapping of its
  * values (element i at i * round_up(value_size, 8): array_map_alloc()):
  * a batch update copies and checks every element on its own, and the
@@ -288,7 +307,8 @@ int bf_lbvs_map_create(const struct bf_prog_map *m)
 	LIBBPF_OPTS(bpf_map_create_opts, copts, .map_flags = m->map_flags);
 	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
 	uint32_t *idx = NULL, done = 0;
-	bool mm = m->type == BPF_MAP_TYPE_ARRAY && !m->keys;
+	bool mm = m->type == BPF_MAP_TYPE_ARRAY && !m->keys &&
+		  m->n >= mmap_min();
 	int fd, r = 0;
 
 	if (mm)
