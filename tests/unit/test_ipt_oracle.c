@@ -18,9 +18,7 @@
  *    accepts them, later iptables (and the .t vectors) refuse them, as we
  *    do;
  *  - "-m conntrack --ctorigsrc 1.2.3.4/33": 1.8.9 takes the bad prefix
- *    length as /32, we refuse it; a non-contiguous --ctorigsrc mask
- *    ("/255.0.255.0"): iptables-nft lists the address alone, we keep the
- *    mask as xt_conntrack (legacy) does and print it dotted;
+ *    length as /32, we refuse it;
  *  - an NFLOG prefix of more than 63 characters: iptables-nft keeps it all
  *    (nft log), xt_NFLOG keeps 63 (legacy, and the .t vectors), as we do;
  *  - -m set: iptables asks the kernel whether the set exists; bpfilter has
@@ -385,6 +383,10 @@ static const char *const rules4[] = {
 	"-m conntrack ! --ctproto 17",
 	"-m conntrack --ctproto foo",
 	"-m conntrack --ctorigsrc 1.2.3.4",
+	/* not a prefix: libxtables 1.8.9 makes the mask a full one (legacy
+	 * and nft list the address alone) */
+	"-m conntrack --ctorigsrc 1.2.3.0/255.0.255.0",
+	"-m conntrack ! --ctrepldst 10.0.0.0/255.255.0.255",
 	"-m conntrack ! --ctorigdst 10.0.0.0/8",
 	"-m conntrack --ctreplsrc 10.1.2.3/8",
 	"-m conntrack --ctrepldst 1.2.3.4/255.0.0.0",

@@ -109,6 +109,10 @@ const char *ipt_proto_name(uint8_t proto);
 /* IPv4 "a.b.c.d" with iptables' autocompletion of short forms. */
 bool ipt_parse_ip4(const char *s, uint8_t out[4]);
 bool ipt_parse_ip6(const char *s, uint8_t out[16]);
+/* XTTYPE_HOSTMASK: ADDR[/PLEN|/MASK] as libxtables 1.8.9 takes it
+ * (modules_ext.c) */
+bool ipt_parse_hostmask(enum bf_family f, const char *arg, uint8_t addr[16],
+			uint8_t mask[16]);
 
 /* ---- modules.c ---- */
 

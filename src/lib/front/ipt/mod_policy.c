@@ -47,56 +47,6 @@ const struct ipt_modopt ipt_policy_opts[] = {
 	{ NULL },
 };
 
-static bool parse_hostmask(enum bf_family f, const char *arg, uint8_t addr[16],
-			   uint8_t mask[16])
-{
-	unsigned int max = f == BF_FAMILY_INET4 ? 32 : 128;
-	int af = f == BF_FAMILY_INET4 ? AF_INET : AF_INET6;
-	unsigned long long plen = max;
-	const char *slash = strchr(arg, '/');
-	char buf[64];
-	bool ok;
-
-	if (strlen(arg) >= sizeof(buf))
-		return false;
-	strcpy(buf, arg);
-	memset(mask, 0, 16);
-	if (slash) {
-		const char *m = slash + 1;
-
-		buf[slash - arg] = '\0';
-		if (strchr(m, f == BF_FAMILY_INET4 ? '.' : ':')) {
-			unsigned int bits = 0;
-			bool cidr = true;
-
-			if (inet_pton(af, m, mask) != 1)
-				return false;
-			/* libxtables 1.8.9's xtopt_parse_plenmask(): a mask
-			 * that is no prefix (hlen (uint8_t)-1) leaves the
-			 * mask all ones (1.8.10 keeps it) */
-			for (unsigned int i = 0; i < max; i++) {
-				bool one = mask[i / 8] & (0x80 >> (i % 8));
-
-				cidr &= !one || bits == i;
-				bits += one;
-			}
-			if (!cidr)
-				memset(mask, 0xff, max / 8);
-		} else {
-			if (!ipt_strtoui(m, 0, max, 10, &plen))
-				return false;
-			for (unsigned int i = 0; i < plen; i++)
-				mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
-		}
-	} else {
-		memset(mask, 0xff, max / 8);
-	}
-	memset(addr, 0, 16);
-	ok = f == BF_FAMILY_INET4 ? ipt_parse_ip4(buf, addr) :
-				    ipt_parse_ip6(buf, addr);
-	return ok;
-}
-
 static int dup_err(struct ipt_rule_ctx *ctx, const char *name)
 {
 	ipt_err(ctx, "policy match: double --%s option", name);
@@ -182,9 +132,9 @@ int ipt_policy_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 
 		if (el->match & bit)
 			return dup_err(ctx, opt->name);
-		if (!parse_hostmask(ctx->family, arg,
-				    src ? el->saddr : el->daddr,
-				    src ? el->smask : el->dmask)) {
+		if (!ipt_parse_hostmask(ctx->family, arg,
+					src ? el->saddr : el->daddr,
+					src ? el->smask : el->dmask)) {
 			ipt_err(ctx, "host/network `%s' not found", arg);
 			return -EINVAL;
 		}

@@ -2045,10 +2045,14 @@ static bool ct_parse_list(const char *arg, const struct ct_name *names,
 	}
 }
 
-/* XTTYPE_HOSTMASK: an address and an optional mask, a prefix length or
- * (as iptables also takes) an address-shaped mask. */
-static bool ct_parse_hostmask(enum bf_family f, const char *arg,
-			      uint8_t addr[16], uint8_t mask[16])
+/* XTTYPE_HOSTMASK (-m conntrack --ctorigsrc..., -m policy --tunnel-src...):
+ * an address and an optional mask, a prefix length or an address-shaped
+ * mask. libxtables 1.8.9's xtopt_parse_plenmask() turns an address-shaped
+ * mask that is no prefix into a full one (its length comes back as
+ * (uint8_t)-1; 1.8.10 keeps the mask): the rule the kernel gets, and the
+ * one bpfilter keeps. */
+bool ipt_parse_hostmask(enum bf_family f, const char *arg, uint8_t addr[16],
+			uint8_t mask[16])
 {
 	unsigned int max = f == BF_FAMILY_INET4 ? 32 : 128;
 	unsigned long long plen = max;
@@ -2063,8 +2067,19 @@ static bool ct_parse_hostmask(enum bf_family f, const char *arg,
 
 		buf[slash - arg] = '\0';
 		if (strchr(m, f == BF_FAMILY_INET4 ? '.' : ':')) {
+			unsigned int bits = 0;
+			bool cidr = true;
+
 			if (!parse_host(f, m, mask))
 				return false;
+			for (unsigned int i = 0; i < max; i++) {
+				bool one = mask[i / 8] & (0x80 >> (i % 8));
+
+				cidr &= !one || bits == i;
+				bits += one;
+			}
+			if (!cidr)
+				prefix_mask(mask, max);
 		} else {
 			if (!ipt_strtoui(m, 0, max, 10, &plen))
 				return false;
@@ -2228,7 +2243,7 @@ int ipt_ct_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		break;
 	}
 	if (addr)
-		ok = ct_parse_hostmask(ctx->family, arg, addr, mask);
+		ok = ipt_parse_hostmask(ctx->family, arg, addr, mask);
 	if (ports)
 		ok = ct_parse_ports(arg, ports);
 	if (!ok)
