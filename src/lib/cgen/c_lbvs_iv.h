@@ -60,8 +60,9 @@ int bf_iv_map(struct bf_lbvs_fmap *fm, struct bf_prog_map *m);
 #define BF_IV_SHORT 2u
 
 /* r1 = the class of the address at pctx offset addr_off (r9 = packet
- * context), with map idx; uses r0, r2 .. r4 and the 4 bytes at pctx
- * offset key; jumps to none if the map cannot be read. */
+ * context), with map idx (its value addressed directly); uses r0,
+ * r2 .. r4 (key: unused since the map's value is no longer looked up,
+ * kept for the callers); may jump to none. */
 void bf_iv_emit(struct bf_emit *e, const struct bf_lbvs_fmap *fm, uint32_t idx,
 		int16_t addr_off, int16_t key, bf_label none);
 
