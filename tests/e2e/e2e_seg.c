@@ -45,6 +45,12 @@ static enum bf_family fam; /* of the test being run */
 static bool fold_mode;
 #define FOLD_HOSTS 48
 #define FOLD_RUN 260
+/* test_fold_shared4: the run in blocks of FOLD2_EVERY rules of two fold
+ * shapes in turn (without and with -p tcp), each block ended by an
+ * unfolded rule that matches some of the same packets first; the root
+ * looks each shape up once for all segments (cgen/c_segshare.h). */
+static bool fold2_mode;
+#define FOLD2_EVERY 40
 
 static const char *const srcs6[] = { "2001:db8::/64",	 "2001:db8::7",
 				     "2001:db8::80/121", "2001:db8:1::9",
@@ -66,7 +72,8 @@ static void rand_rule(char *buf, size_t size, bool in_user)
 	unsigned int proto = rnd(3), v = rnd(20);
 
 	if (fold_mode && !in_user && rnd(4)) {
-		snprintf(buf, size, "-s 198.51.100.%u -j %s", rnd(FOLD_HOSTS),
+		snprintf(buf, size, "-s 198.51.100.%u %s-j %s", rnd(FOLD_HOSTS),
+			 fold2_mode && rnd(2) ? "-p tcp " : "",
 			 rnd(2) ? "ACCEPT" : "DROP");
 		return;
 	}
@@ -211,7 +218,7 @@ static char cur_ns[16];
 static int teardown(void **state)
 {
 	(void)state;
-	fold_mode = false;
+	fold_mode = fold2_mode = false;
 	if (cur_ns[0])
 		bft_sh("ip netns exec %s %s flush >/dev/null 2>&1; ip netns "
 		       "del %s",
@@ -320,9 +327,23 @@ static void same_verdicts(enum bf_family family)
 		rand_rule(rule, sizeof(rule), false);
 		fprintf(f, "-A INPUT %s\n", rule);
 		/* fold shape: one long run after the first rules */
-		for (size_t j = 0; fold_mode && i == 4 && j < FOLD_RUN; j++)
-			fprintf(f, "-A INPUT -s 198.51.100.%u -j %s\n",
-				rnd(FOLD_HOSTS), rnd(2) ? "ACCEPT" : "DROP");
+		for (size_t j = 0; fold_mode && i == 4 && j < FOLD_RUN; j++) {
+			if (fold2_mode && j % FOLD2_EVERY == FOLD2_EVERY - 1)
+				fprintf(f,
+					"-A INPUT -s 198.51.100.%u/29 -p %s "
+					"-j %s\n",
+					8 * rnd(FOLD_HOSTS / 8),
+					rnd(2) ? "tcp" : "udp",
+					rnd(2) ? "ACCEPT" : "DROP");
+			else
+				fprintf(f,
+					"-A INPUT -s 198.51.100.%u %s-j %s\n",
+					rnd(FOLD_HOSTS),
+					fold2_mode && j / FOLD2_EVERY % 2 ?
+						"-p tcp " :
+						"",
+					rnd(2) ? "ACCEPT" : "DROP");
+		}
 	}
 	if (fold_mode)
 		n += FOLD_RUN;
@@ -339,8 +360,27 @@ static void same_verdicts(enum bf_family family)
 					 path),
 				 0);
 		/* the long folded run was cut inside (seg_sizes()) */
-		if (fold_mode && !strstr(out, "cut inside a folded group"))
+		if (fold_mode && !fold2_mode &&
+		    !strstr(out, "cut inside a folded group"))
 			fail_msg("no cut inside the folded run:\n%s", out);
+		/* the segments' folded groups looked up in the root */
+		if (fold_mode && !strstr(out, "fold shapes looked up once"))
+			fail_msg("no shared fold lookup in the root:\n%s", out);
+		if (fold2_mode) {
+			/* "in4: N segment programs of about M rules" */
+			const char *q = strstr(out, "in4: ");
+			unsigned int n_seg = 0;
+			char sp = 0;
+
+			while (q && sscanf(q, "in4: %u segment program%c",
+					   &n_seg, &sp) != 2)
+				q = strstr(q + 1, "in4: ");
+			if (!q)
+				n_seg = 0;
+			printf("%u segment programs\n", n_seg);
+			if (n_seg < 3)
+				fail_msg("%u segments:\n%s", n_seg, out);
+		}
 		free(out);
 	}
 	unlink(path);
@@ -429,6 +469,23 @@ static void test_fold_cuts4(void **state)
 	setenv("BPFILTER_SEG_RULES", "4", 1);
 	unsetenv("BPFILTER_SEG_FOLD_MAX");
 	fold_mode = false;
+}
+
+/* Two fold shapes in groups of many segments, duplicates of one address
+ * within and across segments, unfolded rules in between: verdicts and
+ * counters of the shared lookups (cgen/c_segshare.h), also after changes
+ * (a segment compiled again alone has its own maps, the others still
+ * read the root's rows). */
+static void test_fold_shared4(void **state)
+{
+	(void)state;
+	fold_mode = fold2_mode = true;
+	setenv("BPFILTER_SEG_RULES", "8", 1);
+	setenv("BPFILTER_SEG_FOLD_MAX", "70", 1);
+	same_verdicts(BF_FAMILY_INET4);
+	setenv("BPFILTER_SEG_RULES", "4", 1);
+	unsetenv("BPFILTER_SEG_FOLD_MAX");
+	fold_mode = fold2_mode = false;
 }
 
 static void test_same_verdicts6(void **state)
@@ -628,6 +685,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_counters_kept, teardown),
 		cmocka_unit_test_teardown(test_root_needs, teardown),
 		cmocka_unit_test_teardown(test_fold_cuts4, teardown),
+		cmocka_unit_test_teardown(test_fold_shared4, teardown),
 	};
 
 	/* segment programs on small rulesets (load/seg.c) */

@@ -49,6 +49,7 @@
 #include "cgen/c_lbvs_iv.h"
 #include "cgen/nfbtf.h"
 #include "cgen/segprog.h"
+#include "cgen/c_segshare.h"
 
 /* Return codes of chain functions. */
 enum {
@@ -152,6 +153,9 @@ struct shared {
 	uint32_t gid, base; /* group id; counter index of value 0 */
 	int map;
 	int16_t slot;
+	/* segment of a full build: its shape in c->seg->share + 1 (the
+	 * root looked it up, cgen/c_segshare.h); 0: a map of its own */
+	int share;
 };
 
 /* A run of items (folded groups of one shape that share a lookup, blocks
@@ -1613,6 +1617,34 @@ static int fill_group(struct cg *c, const struct bf_chain *chain,
 	return m->idx;
 }
 
+/* fill_group() into the shared lookup of shape `shape` (c->seg->share),
+ * word c->seg->index of the rows; values hold counter slots from 0.
+ * Returns 0 or -ENOMEM. */
+static int share_fill(struct cg *c, const struct bf_chain *chain,
+		      const struct bf_fold_group *g, int shape)
+{
+	struct bf_fold_part parts[BF_FOLD_PARTS_MAX];
+	uint8_t key[BF_FOLD_KEY_MAX], n_parts;
+	uint8_t size = bf_fold_layout(g, SIZE_MAX, parts, &n_parts);
+
+	for (size_t i = 0; i < g->n; i++) {
+		const struct bf_rule *r = &chain->rules[g->first + i];
+		uint32_t v = r->verdict.kind == BF_VERDICT_ACCEPT ?
+				     BF_RC_ACCEPT :
+			     r->verdict.kind == BF_VERDICT_DROP ? BF_RC_DROP :
+								  BF_RC_RETURN;
+
+		v |= r->counter_idx << 2;
+		bf_fold_key(parts, n_parts, size, (uint32_t)shape + 1, r, key);
+		if (bf_seg_share_add(c->seg->share, shape, c->seg->index, key,
+				     v)) {
+			bf_emit_fail(&c->e, -ENOMEM);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 /* Build the key of g's parts before match `upto` in pctx.scratch and look
  * it up: r0 = value pointer or NULL. */
 static void emit_lookup(struct cg *c, const struct bf_fold_group *g,
@@ -1812,6 +1844,13 @@ static void emit_group(struct cg *c, const struct bf_chain *chain,
 			.base = r0->counter_idx,
 			.slot = (int16_t)(-8 * (int)(c->n_shared + 1)),
 		};
+		/* the built-in chain of a segment of a full build: the
+		 * root's lookup, shared by all segments */
+		if (seg_member(c) && c->seg->share && chain->builtin)
+			sh->share =
+				bf_seg_share_shape(c->seg->share, r0, g) + 1;
+		if (sh->share)
+			sh->base = 0;
 		c->n_shared++;
 	} else {
 		/* no stack slot left: a lookup of its own */
@@ -1819,7 +1858,10 @@ static void emit_group(struct cg *c, const struct bf_chain *chain,
 		own.base = r0->counter_idx;
 		sh = &own;
 	}
-	own.map = fill_group(c, chain, g, SIZE_MAX, sh->gid, sh->base);
+	if (sh->share)
+		own.map = share_fill(c, chain, g, sh->share - 1);
+	else
+		own.map = fill_group(c, chain, g, SIZE_MAX, sh->gid, sh->base);
 	if (own.map < 0)
 		return;
 	if (lead)
@@ -1886,6 +1928,13 @@ static void emit_group(struct cg *c, const struct bf_chain *chain,
 		}
 		if (lead && inl) {
 			emit_inline_lookup(c, chain, g, sh->base, end);
+		} else if (lead && sh->share) {
+			/* this segment's word of the root's lookup */
+			bf_emit(&c->e, I_LDX(BPF_W, BF_R1, BF_R9,
+					     bf_seg_share_off(sh->share - 1,
+							      c->seg->index)));
+			bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, -1, end);
+			bf_emit(&c->e, I_STX(BPF_DW, BF_FP, BF_R1, sh->slot));
 		} else if (lead) {
 			emit_lookup(c, g, SIZE_MAX, sh->gid, (uint32_t)sh->map);
 			bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, end);
@@ -3923,6 +3972,7 @@ static void ct_lookup(struct cg *c, enum bf_family family)
 
 static bool spill_ctx(const struct cg *c);
 static void seg_root(struct cg *c);
+static void seg_root_share(struct cg *c);
 static void seg_stub(struct cg *c, enum bf_family family);
 
 /* Call the chain function of a family's built-in chain and return the
@@ -4741,6 +4791,9 @@ static int compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 		goto out;
 	}
 	prog->n_state = c.n_state;
+	/* a segment's chains see the whole slot (its extension) */
+	if (seg_member(&c))
+		prog->pctx_size = BF_SEG_PCTX_SIZE;
 	prog->log = c.log_on;
 	prog->recent = TAKE_PTR(c.recent);
 	prog->n_recent = c.n_recent;
@@ -4848,6 +4901,49 @@ static void seg_slot_ptrs(struct cg *c, uint8_t dst, bf_label fail, int16_t off)
 	bf_emit(&c->e, I_ALU64_REG(BPF_ADD, dst, BF_R2));
 }
 
+/* After the root's copy (r1 = the slot's packet context): each shape of
+ * the shared lookups (cgen/c_segshare.h) looked up once, its row (one word
+ * a segment) copied into the slot's extension, all ones when the key is
+ * not there. Clobbers r0-r5, r7. */
+static void seg_root_share(struct cg *c)
+{
+	const struct bf_seg_share *sh = c->seg->share;
+	uint32_t words = (sh->n_seg + 1) / 2; /* 8-byte words of a row */
+
+	bf_emit(&c->e, I_MOV64_REG(BF_R7, BF_R1));
+	for (size_t k = 0; k < sh->n_shapes; k++) {
+		struct bf_prog_map m;
+		bf_label miss = bf_label_new(&c->e), done = bf_label_new(&c->e);
+		int16_t off = bf_seg_share_off((int)k, 0);
+		uint32_t idx;
+
+		if (bf_seg_share_map(sh, (int)k, &m)) {
+			bf_emit_fail(&c->e, -ENOMEM);
+			return;
+		}
+		if (lbvs_push_map(c, &m, &idx)) {
+			free(m.keys);
+			bf_emit_fail(&c->e, -ENOMEM);
+			return;
+		}
+		emit_lookup(c, &sh->shapes[k].g, SIZE_MAX, (uint32_t)k + 1,
+			    idx);
+		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, 0, miss);
+		for (uint32_t w = 0; w < words; w++) {
+			bf_emit(&c->e,
+				I_LDX(BPF_DW, BF_R1, BF_R0, (int16_t)(8 * w)));
+			bf_emit(&c->e, I_STX(BPF_DW, BF_R7, BF_R1,
+					     (int16_t)(off + 8 * w)));
+		}
+		bf_emit_ja(&c->e, done);
+		bf_label_bind(&c->e, miss);
+		for (uint32_t w = 0; w < words; w++)
+			bf_emit(&c->e, I_ST(BPF_DW, BF_R7,
+					    (int16_t)(off + 8 * w), -1));
+		bf_label_bind(&c->e, done);
+	}
+}
+
 /* The root's end: in place of calling the built-in chain (r9 = packet
  * context on the stack), claim a free slot of the per-CPU array with a
  * compare-and-exchange of its owner (0 -> context pointer), copy the
@@ -4883,6 +4979,8 @@ static void seg_root(struct cg *c)
 		bf_emit(&c->e, I_LDX(size, BF_R2, BF_R9, off));
 		bf_emit(&c->e, I_STX(size, BF_R1, BF_R2, off));
 	}
+	if (c->seg->share)
+		seg_root_share(c);
 	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R6));
 	seg_map_fd(c, BF_R2, c->seg->segs_fd);
 	bf_emit(&c->e, I_MOV64_IMM(BF_R3, 0));
