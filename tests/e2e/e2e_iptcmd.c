@@ -763,6 +763,76 @@ static const char list_script[] =
 	"$I6 -A INPUT -j REJECT --reject-with icmp6-adm-prohibited\n"
 	"$I6 -L INPUT; $I6 -L INPUT -n\n";
 
+/* -L / -S text of the modules added in session 7 (libxt_ecn, u32, quota,
+ * policy, helper, connbytes, dscp, tos print functions), their "!" forms
+ * and option combinations; only rules both sides accept (the kernel's
+ * checks, e.g. policy --dir out in INPUT, are worded otherwise by
+ * bpfilter). Its iptables-save is compared with legacy only. */
+static const char mods_script[] =
+	"$I -A INPUT -p tcp -m ecn --ecn-tcp-cwr\n"
+	"$I -A INPUT -p tcp -m ecn ! --ecn-tcp-ece --ecn-ip-ect 2\n"
+	"$I -A INPUT -m ecn ! --ecn-ip-ect 3\n"
+	"$I -A INPUT -m u32 --u32 '0>>22&0x3C@0>>16=0x0:0x1ff'\n"
+	"$I -A INPUT -m u32 ! --u32 '6&0xFF=1&&4&0x3FFF=0'\n"
+	"$I -A INPUT -m u32 --u32 '6&0xFF=6,17 && "
+	"0>>22&0x3C@0&0xFFFF=53:60,1:2'\n"
+	"$I -A INPUT -m u32 --u32 '0>>22&0x3C@12>>26&0x3C@0=0x47455420' "
+	"-m u32 ! --u32 '0<<1=5'\n"
+	"$I -A INPUT -m quota --quota 100\n"
+	"$I -A INPUT -m quota ! --quota 0x10\n"
+	"$I -A INPUT -m quota --quota 18446744073709551615\n"
+	"$I -A INPUT -m policy --dir in --pol none\n"
+	"$I -A INPUT -m policy --dir in --pol ipsec --strict --reqid 1 "
+	"--spi 0x10 --proto esp --mode tunnel --tunnel-src 192.0.2.1 "
+	"--tunnel-dst 198.51.100.0/24\n"
+	"$I -A INPUT -m policy --dir in --pol ipsec ! --reqid 5 ! --proto ah "
+	"! --mode transport\n"
+	"$I -A INPUT -m policy --dir in --pol ipsec --strict --proto ipcomp "
+	"--next ! --spi 7 --next --mode transport\n"
+	"$I -A OUTPUT -m policy --dir out --pol ipsec ! --spi 7 --mode tunnel "
+	"! --tunnel-src 192.0.2.0/24 "
+	"! --tunnel-dst 203.0.113.5/255.255.0.255\n"
+	"$I -A INPUT -m helper --helper ftp\n"
+	"$I -A INPUT -m helper ! --helper 'sip'\n"
+	"$I -A INPUT -m helper --helper ''\n"
+	"$I -A INPUT -m helper --helper 'a b\"c'\n"
+	"$I -A INPUT -m connbytes --connbytes 10 --connbytes-dir original "
+	"--connbytes-mode packets\n"
+	"$I -A INPUT -m connbytes ! --connbytes 10:100 --connbytes-dir both "
+	"--connbytes-mode bytes\n"
+	"$I -A INPUT -m connbytes --connbytes 0:5 --connbytes-dir reply "
+	"--connbytes-mode avgpkt\n"
+	"$I -A INPUT -m connbytes --connbytes 3: --connbytes-dir reply "
+	"--connbytes-mode avgpkt\n"
+	"$I -A INPUT -m connbytes ! --connbytes 3 --connbytes-dir reply "
+	"--connbytes-mode bytes\n"
+	"$I -A INPUT -m connbytes --connbytes :7 --connbytes-dir reply "
+	"--connbytes-mode bytes\n"
+	"$I -A INPUT -m dscp --dscp 10\n"
+	"$I -A INPUT -m dscp ! --dscp-class EF\n"
+	"$I -A INPUT -m tos --tos 0x10\n"
+	"$I -A INPUT -m tos ! --tos Minimize-Delay\n"
+	"$I -A INPUT -m tos --tos 0x08/0x0f\n"
+	"$I -A INPUT -m dscp --dscp 0 -m quota --quota 1 -m helper --helper x\n"
+	"$I -L INPUT -n; $I -L INPUT -n -v -x --line-numbers; $I -L INPUT\n"
+	"$I -L OUTPUT -n; $I -L OUTPUT; $I -S INPUT; $I -S OUTPUT\n"
+	"$I6 -A INPUT -p tcp -m ecn --ecn-tcp-cwr ! --ecn-ip-ect 2\n"
+	"$I6 -A INPUT -m u32 --u32 '0>>4&0xFF=0x10'\n"
+	"$I6 -A INPUT -m quota --quota 5\n"
+	"$I6 -A INPUT -m policy --dir in --pol ipsec --tunnel-src 2001:db8::1 "
+	"--tunnel-dst 2001:db8::/64 --mode tunnel\n"
+	"$I6 -A OUTPUT -m policy --dir out --pol ipsec "
+	"! --tunnel-src 2001:db8::/48 --proto ipcomp --mode tunnel\n"
+	"$I6 -A OUTPUT -m policy --dir out --pol ipsec --strict --proto 50 "
+	"--next --reqid 9\n"
+	"$I6 -A INPUT -m helper --helper ftp\n"
+	"$I6 -A INPUT -m connbytes --connbytes 1:2 --connbytes-dir both "
+	"--connbytes-mode avgpkt\n"
+	"$I6 -A INPUT -m dscp --dscp 0x3f\n"
+	"$I6 -A INPUT -m tos ! --tos 2/0x3\n"
+	"$I6 -L INPUT -n; $I6 -L INPUT -v -x -n; $I6 -L INPUT; $I6 -S INPUT\n"
+	"$I6 -L OUTPUT -n; $I6 -L OUTPUT; $I6 -S OUTPUT\n";
+
 /* Options against commands (generic_opt_check()), flags given twice, and
  * what -v prints for each command (not -v -v: libiptc's dump of the
  * table, which bpfilter does not print). */
@@ -830,6 +900,9 @@ static char *campaign(uint64_t seed, int seqs, int len)
 	reset_cmds(&b);
 	bput(&b, "echo '## list'\n%s", list_script);
 	save_cmds(&b, -3, false);
+	reset_cmds(&b);
+	bput(&b, "echo '## modules'\n%s", mods_script);
+	save_cmds(&b, -4, true);
 	reset_cmds(&b);
 	bput(&b, "echo '## f2b'\n%s", f2b_script);
 	save_cmds(&b, -2, false);

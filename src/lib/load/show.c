@@ -18,6 +18,7 @@
 #include "bpfilter/helper.h"
 #include "bpfilter/userbpf.h"
 #include "bpfilter/log.h"
+#include "front/ipt/list_ext.h"
 #include "load/seg.h"
 #include "load/link.h"
 #include "load/load.h"
@@ -382,7 +383,8 @@ static void print_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
 		const char *neg = m->neg ? "!" : "";
 		int inst = m->origin.module << 16 | m->origin.instance;
 
-		if (bf_ipt_list_match(out, r, m, !names)) {
+		if (bf_ipt_list_match(out, r, m, !names) ||
+		    bf_ipt_list_ext(out, r, m, !names)) {
 			last_inst = inst; /* "tcp " said for this -m tcp */
 			continue;
 		}

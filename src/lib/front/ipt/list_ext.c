@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * `iptables -L` text of -m u32, quota, policy, helper, connbytes, dscp
+ * and tos: the print functions (not the save ones) of libxt_u32,
+ * libxt_quota, libxt_policy, libxt_helper, libxt_connbytes, libxt_dscp
+ * and libxt_tos of iptables 1.8.9, checked byte for byte against
+ * iptables-legacy by tests/e2e/e2e_iptcmd.c's list script.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpfilter/helper.h"
+#include "front/ipt/ipt.h"
+#include "front/ipt/list_ext.h"
+
+/* u32_print(): the same expression as u32_save(), after "u32" and an
+ * optional "!": take iptables-save's text from its first quote. */
+static void list_u32(FILE *out, const struct bf_rule *r,
+		     const struct bf_match *m)
+{
+	_cleanup_free_ char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+	const char *q;
+
+	if (!f)
+		return;
+	ipt_u32_print(f, r, m);
+	if (fclose(f) != 0 || !s)
+		return;
+	q = strchr(s, '"');
+	fprintf(out, "u32 %s%s ", m->u.u32.invert ? "! " : "", q ? q : "");
+}
+
+/* xtables_ipmask_to_numeric() / xtables_ip6mask_to_numeric(): nothing
+ * for a host mask, "/N" for a prefix, "/MASK" otherwise. */
+static void list_addr_mask(FILE *out, int family, const uint8_t *addr,
+			   const uint8_t *mask)
+{
+	int af = family == BF_FAMILY_INET4 ? AF_INET : AF_INET6;
+	int len = family == BF_FAMILY_INET4 ? 32 : 128, bits = 0;
+	char buf[INET6_ADDRSTRLEN];
+	bool prefix = true;
+
+	for (int i = 0; i < len; i++) {
+		bool one = mask[i / 8] & (0x80 >> (i % 8));
+
+		if (one && bits != i)
+			prefix = false;
+		bits += one;
+	}
+	fputs(inet_ntop(af, addr, buf, sizeof(buf)) ? buf : "?", out);
+	if (!prefix)
+		fprintf(out, "/%s",
+			inet_ntop(af, mask, buf, sizeof(buf)) ? buf : "?");
+	else if (bits != len)
+		fprintf(out, "/%d", bits);
+}
+
+/* policy4_print() / policy6_print(): "policy match dir in pol ipsec
+ * strict", then each element ("[i]" before it when there are several):
+ * reqid, spi, proto (a name unless -n), mode, tunnel-dst, tunnel-src,
+ * each after " !" when inverted. */
+static void list_policy(FILE *out, const struct bf_rule *r,
+			const struct bf_match *m, bool numeric)
+{
+	const typeof(m->u.policy) *p = &m->u.policy;
+
+	fprintf(out, "policy match dir %s pol %s",
+		p->flags & BF_POLICY_IN ? "in" : "out",
+		p->flags & BF_POLICY_NONE ? "none" : "ipsec");
+	if (p->flags & BF_POLICY_STRICT)
+		fputs(" strict", out);
+	for (unsigned int i = 0; i < p->len && i < BF_POLICY_MAX_ELEM; i++) {
+		const typeof(p->pol[0]) *e = &p->pol[i];
+
+		if (p->len > 1)
+			fprintf(out, " [%u]", i);
+		if (e->match & BF_POLICY_E_REQID)
+			fprintf(out, "%s reqid %u",
+				e->invert & BF_POLICY_E_REQID ? " !" : "",
+				e->reqid);
+		if (e->match & BF_POLICY_E_SPI)
+			fprintf(out, "%s spi 0x%x",
+				e->invert & BF_POLICY_E_SPI ? " !" : "",
+				e->spi);
+		if (e->match & BF_POLICY_E_PROTO) {
+			/* getprotobynumber() unless -n (/etc/protocols) */
+			const char *n = e->proto == 50	? "esp" :
+					e->proto == 51	? "ah" :
+					e->proto == 108 ? "ipcomp" :
+							  NULL;
+
+			fprintf(out, "%s proto ",
+				e->invert & BF_POLICY_E_PROTO ? " !" : "");
+			if (!numeric && n)
+				fputs(n, out);
+			else
+				fprintf(out, "%u", e->proto);
+		}
+		if (e->match & BF_POLICY_E_MODE)
+			fprintf(out, "%s mode %s",
+				e->invert & BF_POLICY_E_MODE ? " !" : "",
+				e->mode == 0 ? "transport" :
+				e->mode == 1 ? "tunnel" :
+					       "???");
+		if (e->match & BF_POLICY_E_DADDR) {
+			fprintf(out, "%s tunnel-dst ",
+				e->invert & BF_POLICY_E_DADDR ? " !" : "");
+			list_addr_mask(out, r->family, e->daddr, e->dmask);
+		}
+		if (e->match & BF_POLICY_E_SADDR) {
+			fprintf(out, "%s tunnel-src ",
+				e->invert & BF_POLICY_E_SADDR ? " !" : "");
+			list_addr_mask(out, r->family, e->saddr, e->smask);
+		}
+	}
+	fputc(' ', out);
+}
+
+/* connbytes_print(): "[! ]connbytes FROM[:TO] connbytes mode M connbytes
+ * direction D" (an inverted range is kept swapped, TO all ones is not
+ * printed) */
+static void list_connbytes(FILE *out, const struct bf_match *m)
+{
+	static const char *const what[] = { "packets", "bytes", "avgpkt" };
+	static const char *const dir[] = { "original", "reply", "both" };
+	const typeof(m->u.connbytes) *cb = &m->u.connbytes;
+	bool inv = cb->from > cb->to;
+	uint64_t lo = inv ? cb->to : cb->from, hi = inv ? cb->from : cb->to;
+
+	fprintf(out, "%sconnbytes %" PRIu64, inv ? "! " : "", lo);
+	if (hi != UINT64_MAX)
+		fprintf(out, ":%" PRIu64, hi);
+	fprintf(out, " connbytes mode %s connbytes direction %s ",
+		cb->what < ARRAY_SIZE(what) ? what[cb->what] : "unknown",
+		cb->dir < ARRAY_SIZE(dir) ? dir[cb->dir] : "unknown");
+}
+
+/* tos_mt_print(): "tos match", "!" when inverted (no space), then the
+ * name of the value for mask 0x3f without -n (tos_try_print_symbolic():
+ * " NAME"), else "0x%02x/0x%02x". */
+static void list_tos(FILE *out, const struct bf_match *m, bool numeric)
+{
+	static const struct {
+		const char *name;
+		uint8_t tos;
+	} names[] = {
+		{ "Minimize-Cost", 0x02 },
+		{ "Maximize-Reliability", 0x04 },
+		{ "Maximize-Throughput", 0x08 },
+		{ "Minimize-Delay", 0x10 },
+		{ "Normal-Service", 0x00 },
+	};
+	uint8_t v = m->u.dsfield.value, mask = m->u.dsfield.mask;
+
+	fprintf(out, "tos match%s", m->neg ? "!" : "");
+	if (!numeric && mask == 0x3f) {
+		for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+			if (names[i].tos == v) {
+				fprintf(out, " %s ", names[i].name);
+				return;
+			}
+		}
+	}
+	fprintf(out, "0x%02x/0x%02x ", v, mask);
+}
+
+bool bf_ipt_list_ext(FILE *out, const struct bf_rule *r,
+		     const struct bf_match *m, bool numeric)
+{
+	switch (m->type) {
+	case BF_MATCH_U32:
+		list_u32(out, r, m);
+		return true;
+	case BF_MATCH_QUOTA:
+		/* quota_print(): no "!" whatever --quota's */
+		fprintf(out, "quota: %" PRIu64 " bytes ", m->u.quota.bytes);
+		return true;
+	case BF_MATCH_POLICY:
+		list_policy(out, r, m, numeric);
+		return true;
+	case BF_MATCH_HELPER:
+		if (m->origin.module != IPT_MOD_HELPER)
+			return false;
+		/* helper_mt_print(): the name always in quotes */
+		fprintf(out, "helper match %s\"%.*s\" ", m->neg ? "! " : "",
+			(int)strnlen(m->u.helper.name,
+				     sizeof(m->u.helper.name)),
+			m->u.helper.name);
+		return true;
+	case BF_MATCH_CONNBYTES:
+		list_connbytes(out, m);
+		return true;
+	case BF_MATCH_DSFIELD:
+		if (m->origin.module == IPT_MOD_DSCP) {
+			/* dscp_print(): "DSCP match !0x2e" */
+			fprintf(out, "DSCP match %s0x%02x ", m->neg ? "!" : "",
+				m->u.dsfield.value >> 2);
+			return true;
+		}
+		if (m->origin.module == IPT_MOD_TOS) {
+			list_tos(out, m, numeric);
+			return true;
+		}
+		return false;
+	default:
+		return false;
+	}
+}
