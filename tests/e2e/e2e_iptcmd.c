@@ -764,7 +764,8 @@ static const char list_script[] =
 	"$I6 -L INPUT; $I6 -L INPUT -n\n";
 
 /* -L / -S text of the modules added in session 7 (libxt_ecn, u32, quota,
- * policy, helper, connbytes, dscp, tos print functions), their "!" forms
+ * policy, helper, connbytes, dscp, tos print functions) and of mac,
+ * connmark, pkttype, length, ttl, hl, tcpmss, their "!" forms
  * and option combinations; only rules both sides accept (the kernel's
  * checks, e.g. policy --dir out in INPUT, are worded otherwise by
  * bpfilter). Its iptables-save is compared with legacy only. */
@@ -814,6 +815,17 @@ static const char mods_script[] =
 	"$I -A INPUT -m tos ! --tos Minimize-Delay\n"
 	"$I -A INPUT -m tos --tos 0x08/0x0f\n"
 	"$I -A INPUT -m dscp --dscp 0 -m quota --quota 1 -m helper --helper x\n"
+	"$I -A INPUT -m mac --mac-source 00:11:22:33:44:55\n"
+	"$I -A INPUT -m mac ! --mac-source 00:11:22:33:44:aa\n"
+	"$I -A INPUT -m connmark --mark 0x5/0xf\n"
+	"$I -A INPUT -m connmark ! --mark 7\n"
+	"$I -A INPUT -m pkttype --pkt-type broadcast\n"
+	"$I -A INPUT -m pkttype ! --pkt-type host\n"
+	"$I -A INPUT -m length --length 100:200 -m length ! --length 64\n"
+	"$I -A INPUT -m ttl --ttl-eq 64\n"
+	"$I -A INPUT -m ttl --ttl-gt 3 -m ttl ! --ttl-eq 1 -m ttl --ttl-lt 9\n"
+	"$I -A INPUT -p tcp -m tcpmss --mss 500:1000\n"
+	"$I -A INPUT -p tcp -m tcpmss ! --mss 536\n"
 	"$I -L INPUT -n; $I -L INPUT -n -v -x --line-numbers; $I -L INPUT\n"
 	"$I -L OUTPUT -n; $I -L OUTPUT; $I -S INPUT; $I -S OUTPUT\n"
 	"$I6 -A INPUT -p tcp -m ecn --ecn-tcp-cwr ! --ecn-ip-ect 2\n"
@@ -830,6 +842,8 @@ static const char mods_script[] =
 	"--connbytes-mode avgpkt\n"
 	"$I6 -A INPUT -m dscp --dscp 0x3f\n"
 	"$I6 -A INPUT -m tos ! --tos 2/0x3\n"
+	"$I6 -A INPUT -m hl --hl-eq 64 -m hl ! --hl-eq 255\n"
+	"$I6 -A INPUT -m hl --hl-lt 5 -m hl --hl-gt 1 -m length ! --length 40\n"
 	"$I6 -L INPUT -n; $I6 -L INPUT -v -x -n; $I6 -L INPUT; $I6 -S INPUT\n"
 	"$I6 -L OUTPUT -n; $I6 -L OUTPUT; $I6 -S OUTPUT\n";
 

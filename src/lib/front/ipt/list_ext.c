@@ -206,6 +206,74 @@ bool bf_ipt_list_ext(FILE *out, const struct bf_rule *r,
 			return true;
 		}
 		return false;
+	case BF_MATCH_MAC:
+		if (m->origin.module != IPT_MOD_MAC)
+			return false;
+		/* mac_print() */
+		fprintf(out, "MAC %s%02x:%02x:%02x:%02x:%02x:%02x ",
+			m->neg ? "! " : "", m->u.mac.addr[0], m->u.mac.addr[1],
+			m->u.mac.addr[2], m->u.mac.addr[3], m->u.mac.addr[4],
+			m->u.mac.addr[5]);
+		return true;
+	case BF_MATCH_CONNMARK:
+		if (m->origin.module != IPT_MOD_CONNMARK)
+			return false;
+		/* connmark_mt_print(): "connmark match ! 0x7", two spaces
+		 * when not inverted, the mask unless all ones */
+		fprintf(out, "connmark match %s 0x%x", m->neg ? "!" : "",
+			m->u.mark.value);
+		if (m->u.mark.mask != 0xffffffffU)
+			fprintf(out, "/0x%x", m->u.mark.mask);
+		fputc(' ', out);
+		return true;
+	case BF_MATCH_PKTTYPE: {
+		/* pkttype_print(): the first name of the type in
+		 * libxt_pkttype's table */
+		static const char *const names[] = { "unicast", "broadcast",
+						     "multicast", "otherhost" };
+		uint8_t t = m->u.pkttype.pkttype;
+
+		if (m->origin.module != IPT_MOD_PKTTYPE)
+			return false;
+		fprintf(out, "PKTTYPE %s= ", m->neg ? "!" : "");
+		if (t < ARRAY_SIZE(names))
+			fprintf(out, "%s ", names[t]);
+		else
+			fprintf(out, "%u ", t);
+		return true;
+	}
+	case BF_MATCH_LENGTH:
+	case BF_MATCH_TCPMSS:
+		/* length_print() "length !64", tcpmss_print() "tcpmss match
+		 * 500:1000" */
+		if (m->origin.module == IPT_MOD_LENGTH)
+			fputs("length ", out);
+		else if (m->origin.module == IPT_MOD_TCPMSS)
+			fputs("tcpmss match ", out);
+		else
+			return false;
+		fprintf(out, "%s%u", m->neg ? "!" : "", m->u.length.min);
+		if (m->u.length.min != m->u.length.max)
+			fprintf(out, ":%u", m->u.length.max);
+		fputc(' ', out);
+		return true;
+	case BF_MATCH_TTL: {
+		/* ttl_print() / hl_print(): "TTL match TTL != 1" */
+		static const char *const ops[] = {
+			[BF_TTL_EQ] = "==",
+			[BF_TTL_NE] = "!=",
+			[BF_TTL_LT] = "<",
+			[BF_TTL_GT] = ">",
+		};
+		const char *w = m->origin.module == IPT_MOD_TTL ? "TTL" : "HL";
+
+		if (m->origin.module != IPT_MOD_TTL &&
+		    m->origin.module != IPT_MOD_HL)
+			return false;
+		fprintf(out, "%s match %s %s %u ", w, w, ops[m->u.ttl.op & 3],
+			m->u.ttl.value);
+		return true;
+	}
 	default:
 		return false;
 	}
