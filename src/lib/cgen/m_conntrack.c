@@ -137,36 +137,6 @@ static void ct_read(struct bf_emit *e, int32_t off, int size, bf_label bad)
 	bf_emit_jmp_imm(e, BPF_JNE, BF_R0, 0, bad);
 }
 
-/* A test that fails the match when `holds` ^ !inverted: `holds` is
- * reached by falling through the code emitted between in_test() and
- * end_test(), `out` by jumping. */
-struct xtest {
-	bf_label out, done;
-	bool inv;
-};
-
-static struct xtest in_test(struct bf_emit *e, bool inv)
-{
-	struct xtest t = { bf_label_new(e), bf_label_new(e), inv };
-
-	return t;
-}
-
-/* after the code: fallen through = in; `out` = not in */
-static void end_test(struct bf_emit *e, struct xtest t, bf_label fail)
-{
-	/* fail when in ^ !inv: not inverted fails when out, inverted when
-	 * in */
-	if (t.inv)
-		bf_emit_ja(e, fail);
-	else
-		bf_emit_ja(e, t.done);
-	bf_label_bind(e, t.out);
-	if (!t.inv)
-		bf_emit_ja(e, fail);
-	bf_label_bind(e, t.done);
-}
-
 /* conntrack_addrcmp(): (entry address ^ addr) & mask == 0 */
 static void addr_test(struct bf_mx *x, struct bf_emit *e, int dir, bool src,
 		      const uint8_t *addr, const uint8_t *mask, bool inv,
@@ -175,7 +145,7 @@ static void addr_test(struct bf_mx *x, struct bf_emit *e, int dir, bool src,
 	int words = x->ct_family == BF_FAMILY_INET6 ? 4 : 1;
 	int32_t off =
 		x->off_tuple[dir] + (src ? x->off_src : x->off_dst) + x->off_u3;
-	struct xtest t = in_test(e, inv);
+	struct bf_mx_test t = bf_mx_test_begin(e, inv);
 
 	ct_read(e, off, 4 * words, fail);
 	for (int i = 0; i < words; i++) {
@@ -189,7 +159,7 @@ static void addr_test(struct bf_mx *x, struct bf_emit *e, int dir, bool src,
 		bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R1, (int32_t)m));
 		bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, (int32_t)(a & m), t.out);
 	}
-	end_test(e, t, fail);
+	bf_mx_test_end(e, t, fail);
 }
 
 /* port_match(): lo <= ntohs(port) <= hi, xor invert */
@@ -198,7 +168,7 @@ static void port_test(struct bf_mx *x, struct bf_emit *e, int dir, bool src,
 {
 	int32_t off =
 		x->off_tuple[dir] + (src ? x->off_src : x->off_dst) + x->off_u;
-	struct xtest t = in_test(e, inv);
+	struct bf_mx_test t = bf_mx_test_begin(e, inv);
 
 	ct_read(e, off, 2, fail);
 	ldp(e, BPF_H, BF_R1, S_BUF);
@@ -207,7 +177,7 @@ static void port_test(struct bf_mx *x, struct bf_emit *e, int dir, bool src,
 		bf_emit_jmp32_imm(e, BPF_JLT, BF_R1, range[0], t.out);
 	if (range[1] != 0xffff)
 		bf_emit_jmp32_imm(e, BPF_JGT, BF_R1, range[1], t.out);
-	end_test(e, t, fail);
+	bf_mx_test_end(e, t, fail);
 }
 
 /* One conntrack_mt() evaluation: falls through when it holds, else jumps
@@ -224,7 +194,7 @@ static void eval_one(struct bf_mx *x, struct bf_emit *e,
 	/* No entry: UNTRACKED or INVALID for the state test; then the
 	 * match holds if a state was asked for. */
 	if (mf & BF_CT_STATE) {
-		struct xtest t = in_test(e, inv & BF_CT_STATE);
+		struct bf_mx_test t = bf_mx_test_begin(e, inv & BF_CT_STATE);
 		bf_label test = bf_label_new(e);
 
 		ldp(e, BPF_B, BF_R1, S_INFO);
@@ -234,7 +204,7 @@ static void eval_one(struct bf_mx *x, struct bf_emit *e,
 		bf_label_bind(e, test);
 		bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R2, ci->state_mask));
 		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R2, 0, t.out);
-		end_test(e, t, fail);
+		bf_mx_test_end(e, t, fail);
 		bf_emit_ja(e, ok);
 	} else {
 		bf_emit_ja(e, fail);
@@ -243,7 +213,7 @@ static void eval_one(struct bf_mx *x, struct bf_emit *e,
 
 	/* an entry: XT_CONNTRACK_STATE_BIT(ctinfo), | SNAT / DNAT */
 	if (mf & BF_CT_STATE) {
-		struct xtest t = in_test(e, inv & BF_CT_STATE);
+		struct bf_mx_test t = bf_mx_test_begin(e, inv & BF_CT_STATE);
 		bf_label nosn = bf_label_new(e), nodn = bf_label_new(e);
 
 		ct_read(e, x->off_ct_status, 4, fail);
@@ -264,15 +234,16 @@ static void eval_one(struct bf_mx *x, struct bf_emit *e,
 		bf_label_bind(e, nodn);
 		bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R4, ci->state_mask));
 		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R4, 0, t.out);
-		end_test(e, t, fail);
+		bf_mx_test_end(e, t, fail);
 	}
 	if (mf & BF_CT_DIRECTION) {
 		/* (CTINFO2DIR(ctinfo) == ORIGINAL) ^ !invert fails */
-		struct xtest t = in_test(e, inv & BF_CT_DIRECTION);
+		struct bf_mx_test t =
+			bf_mx_test_begin(e, inv & BF_CT_DIRECTION);
 
 		ldp(e, BPF_B, BF_R1, S_INFO);
 		bf_emit_jmp32_imm(e, BPF_JGE, BF_R1, IP_CT_IS_REPLY_, t.out);
-		end_test(e, t, fail);
+		bf_mx_test_end(e, t, fail);
 	}
 	if (mf & BF_CT_ORIGSRC)
 		addr_test(x, e, 0, true, ci->origsrc, ci->origsrc_mask,
@@ -288,7 +259,7 @@ static void eval_one(struct bf_mx *x, struct bf_emit *e,
 			  inv & BF_CT_REPLDST, fail);
 	/* ct_proto_port_check_v3() */
 	if (mf & BF_CT_PROTO) {
-		struct xtest t = in_test(e, inv & BF_CT_PROTO);
+		struct bf_mx_test t = bf_mx_test_begin(e, inv & BF_CT_PROTO);
 
 		/* nf_ct_protonum(): the original tuple's dst.protonum,
 		 * right after dst.u */
@@ -296,7 +267,7 @@ static void eval_one(struct bf_mx *x, struct bf_emit *e,
 			fail);
 		ldp(e, BPF_B, BF_R1, S_BUF);
 		bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, ci->l4proto, t.out);
-		end_test(e, t, fail);
+		bf_mx_test_end(e, t, fail);
 	}
 	if (mf & BF_CT_ORIGSRC_PORT)
 		port_test(x, e, 0, true, ci->origsrc_port,
@@ -311,27 +282,28 @@ static void eval_one(struct bf_mx *x, struct bf_emit *e,
 		port_test(x, e, 1, false, ci->repldst_port,
 			  inv & BF_CT_REPLDST_PORT, fail);
 	if (mf & BF_CT_STATUS) {
-		struct xtest t = in_test(e, inv & BF_CT_STATUS);
+		struct bf_mx_test t = bf_mx_test_begin(e, inv & BF_CT_STATUS);
 
 		ct_read(e, x->off_ct_status, 4, fail);
 		ldp(e, BPF_W, BF_R1, S_BUF);
 		bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R1, ci->status_mask));
 		bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, 0, t.out);
-		end_test(e, t, fail);
+		bf_mx_test_end(e, t, fail);
 	}
 	if (mf & BF_CT_STATUS_EQ) {
 		/* nft's cmp eq on the whole register (nft_ct_get_eval()) */
-		struct xtest t = in_test(e, inv & BF_CT_STATUS_EQ);
+		struct bf_mx_test t =
+			bf_mx_test_begin(e, inv & BF_CT_STATUS_EQ);
 
 		ct_read(e, x->off_ct_status, 4, fail);
 		ldp(e, BPF_W, BF_R1, S_BUF);
 		bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, ci->status_mask, t.out);
-		end_test(e, t, fail);
+		bf_mx_test_end(e, t, fail);
 	}
 	if (mf & BF_CT_EXPIRES) {
 		/* nf_ct_expires(ct) / HZ: max((s32)(timeout - (u32)jiffies),
 		 * 0) / HZ */
-		struct xtest t = in_test(e, inv & BF_CT_EXPIRES);
+		struct bf_mx_test t = bf_mx_test_begin(e, inv & BF_CT_EXPIRES);
 		bf_label pos = bf_label_new(e);
 
 		bf_emit(e, I_HELPER(BPF_FUNC_jiffies64));
@@ -350,7 +322,7 @@ static void eval_one(struct bf_mx *x, struct bf_emit *e,
 		if (ci->expires_max != UINT32_MAX)
 			bf_emit_jmp32_imm(e, BPF_JGT, BF_R1,
 					  (int32_t)ci->expires_max, t.out);
-		end_test(e, t, fail);
+		bf_mx_test_end(e, t, fail);
 	}
 	bf_label_bind(e, ok);
 }

@@ -124,29 +124,6 @@ int bf_mx_policy_resolve(struct bf_mx *x)
 	return r ? -ENOENT : 0;
 }
 
-/* A test that holds when the code between starts and end_test() falls
- * through, and not when it jumps to `out`; `inv` inverts it. */
-struct ptest {
-	bf_label out, done;
-	bool inv;
-};
-
-static struct ptest start_test(struct bf_emit *e, bool inv)
-{
-	struct ptest t = { bf_label_new(e), bf_label_new(e), inv };
-
-	return t;
-}
-
-static void end_test(struct bf_emit *e, struct ptest t, bf_label fail)
-{
-	bf_emit_ja(e, t.inv ? fail : t.done);
-	bf_label_bind(e, t.out);
-	if (!t.inv)
-		bf_emit_ja(e, fail);
-	bf_label_bind(e, t.done);
-}
-
 /* xt_addr_cmp(): (state address ^ addr) & mask == 0 over the rule's
  * family's bytes; the state's address is at [S_ST] + off */
 static void addr_test(struct bf_mx *x, struct bf_emit *e, int32_t off,
@@ -154,7 +131,7 @@ static void addr_test(struct bf_mx *x, struct bf_emit *e, int32_t off,
 		      bf_label fail)
 {
 	int words = x->ct_family == BF_FAMILY_INET6 ? 4 : 1;
-	struct ptest t = start_test(e, inv);
+	struct bf_mx_test t = bf_mx_test_begin(e, inv);
 
 	rd(e, S_ST, off, S_BUF, 4 * words, fail);
 	for (int i = 0; i < words; i++) {
@@ -168,19 +145,19 @@ static void addr_test(struct bf_mx *x, struct bf_emit *e, int32_t off,
 		bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R1, (int32_t)m));
 		bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, (int32_t)(a & m), t.out);
 	}
-	end_test(e, t, fail);
+	bf_mx_test_end(e, t, fail);
 }
 
 /* an integer field of the state at [S_ST] + off equals v, xor inv */
 static void int_test(struct bf_emit *e, int32_t off, int size, uint32_t v,
 		     bool inv, bf_label fail)
 {
-	struct ptest t = start_test(e, inv);
+	struct bf_mx_test t = bf_mx_test_begin(e, inv);
 
 	rd(e, S_ST, off, S_BUF, size == BPF_W ? 4 : 1, fail);
 	ldp(e, size, BF_R1, S_BUF);
 	bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, (int32_t)v, t.out);
-	end_test(e, t, fail);
+	bf_mx_test_end(e, t, fail);
 }
 
 /* match_xfrm_state(): the state at [S_ST] against element k; falls

@@ -28,6 +28,22 @@ void bf_mx_init(struct bf_mx *x, enum bf_attach_kind attach, enum bf_hook hook)
 	x->hook = hook;
 }
 
+struct bf_mx_test bf_mx_test_begin(struct bf_emit *e, bool inv)
+{
+	struct bf_mx_test t = { bf_label_new(e), bf_label_new(e), inv };
+
+	return t;
+}
+
+void bf_mx_test_end(struct bf_emit *e, struct bf_mx_test t, bf_label fail)
+{
+	bf_emit_ja(e, t.inv ? fail : t.done);
+	bf_label_bind(e, t.out);
+	if (!t.inv)
+		bf_emit_ja(e, fail);
+	bf_label_bind(e, t.done);
+}
+
 void bf_mx_seed(struct bf_mx *x, const struct bf_mx *root)
 {
 	memcpy(x->ct, root->ct, sizeof(x->ct));

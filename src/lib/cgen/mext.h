@@ -107,6 +107,17 @@ bool bf_mx_emit(struct bf_mx *x, struct bf_emit *e, const struct bf_rule *r,
 		const struct bf_match *m, bf_label fail, bf_label hotdrop);
 
 /* Shared by the m_*.c files. */
+/* A test of a match: it holds when the code emitted between
+ * bf_mx_test_begin() and bf_mx_test_end() falls through, not when that
+ * code jumps to t.out; bf_mx_test_end() goes to `fail` when the test does
+ * not hold, or (t.inv) when it does. */
+struct bf_mx_test {
+	bf_label out, done;
+	bool inv;
+};
+
+struct bf_mx_test bf_mx_test_begin(struct bf_emit *e, bool inv);
+void bf_mx_test_end(struct bf_emit *e, struct bf_mx_test t, bf_label fail);
 void bf_mx_emit_addrtype(struct bf_mx *x, struct bf_emit *e,
 			 const struct bf_rule *r, const struct bf_match *m,
 			 bf_label fail);
