@@ -765,7 +765,8 @@ static const char list_script[] =
 
 /* -L / -S text of the modules added in session 7 (libxt_ecn, u32, quota,
  * policy, helper, connbytes, dscp, tos print functions) and of mac,
- * connmark, pkttype, length, ttl, hl, tcpmss, their "!" forms
+ * connmark, pkttype, length, ttl, hl, tcpmss, statistic, owner, rt,
+ * their "!" forms
  * and option combinations; only rules both sides accept (the kernel's
  * checks, e.g. policy --dir out in INPUT, are worded otherwise by
  * bpfilter). Its iptables-save is compared with legacy only. */
@@ -826,6 +827,15 @@ static const char mods_script[] =
 	"$I -A INPUT -m ttl --ttl-gt 3 -m ttl ! --ttl-eq 1 -m ttl --ttl-lt 9\n"
 	"$I -A INPUT -p tcp -m tcpmss --mss 500:1000\n"
 	"$I -A INPUT -p tcp -m tcpmss ! --mss 536\n"
+	"$I -A INPUT -m statistic --mode nth --every 3 --packet 1\n"
+	"$I -A INPUT -m statistic --mode nth ! --every 5 --packet 0\n"
+	"$I -A INPUT -m statistic --mode random --probability 0.25\n"
+	"$I -A INPUT -m statistic --mode random ! --probability 0.1\n"
+	"$I -A OUTPUT -m owner --uid-owner 0 ! --gid-owner 5\n"
+	"$I -A OUTPUT -m owner --uid-owner 0-10 --socket-exists\n"
+	"$I -A OUTPUT -m owner ! --socket-exists --gid-owner 0 "
+	"--suppl-groups\n"
+	"$I -A OUTPUT -m owner ! --uid-owner 65000 --gid-owner 3-4\n"
 	"$I -L INPUT -n; $I -L INPUT -n -v -x --line-numbers; $I -L INPUT\n"
 	"$I -L OUTPUT -n; $I -L OUTPUT; $I -S INPUT; $I -S OUTPUT\n"
 	"$I6 -A INPUT -p tcp -m ecn --ecn-tcp-cwr ! --ecn-ip-ect 2\n"
@@ -844,6 +854,10 @@ static const char mods_script[] =
 	"$I6 -A INPUT -m tos ! --tos 2/0x3\n"
 	"$I6 -A INPUT -m hl --hl-eq 64 -m hl ! --hl-eq 255\n"
 	"$I6 -A INPUT -m hl --hl-lt 5 -m hl --hl-gt 1 -m length ! --length 40\n"
+	"$I6 -A INPUT -m rt --rt-type 0 --rt-segsleft 2:5 --rt-len 8\n"
+	"$I6 -A INPUT -m rt ! --rt-type 2 ! --rt-segsleft 3\n"
+	"$I6 -A INPUT -m rt ! --rt-len 16 --rt-segsleft 0:4294967295\n"
+	"$I6 -A INPUT -m rt ! --rt-segsleft 0:4294967295 --rt-0-res\n"
 	"$I6 -L INPUT -n; $I6 -L INPUT -v -x -n; $I6 -L INPUT; $I6 -S INPUT\n"
 	"$I6 -L OUTPUT -n; $I6 -L OUTPUT; $I6 -S OUTPUT\n";
 

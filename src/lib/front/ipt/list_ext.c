@@ -7,6 +7,8 @@
  * iptables-legacy by tests/e2e/e2e_iptcmd.c's list script.
  */
 #include <arpa/inet.h>
+#include <grp.h>
+#include <pwd.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +170,113 @@ static void list_tos(FILE *out, const struct bf_match *m, bool numeric)
 	fprintf(out, "0x%02x/0x%02x ", v, mask);
 }
 
+/* owner_mt_print(): socket, UID, GID, supplementary groups in this
+ * order, each "[! ]LABEL[ VALUE] "; a single id is a name unless -n
+ * (getpwuid() / getgrgid()), a range "MIN-MAX". */
+static void list_owner_id(FILE *out, bool uid, uint32_t lo, uint32_t hi,
+			  bool numeric)
+{
+	if (lo != hi) {
+		fprintf(out, " %u-%u ", lo, hi);
+		return;
+	}
+	if (!numeric && uid) {
+		struct passwd *pw = getpwuid(lo);
+
+		if (pw && pw->pw_name) {
+			fprintf(out, " %s ", pw->pw_name);
+			return;
+		}
+	} else if (!numeric) {
+		struct group *gr = getgrgid(lo);
+
+		if (gr && gr->gr_name) {
+			fprintf(out, " %s ", gr->gr_name);
+			return;
+		}
+	}
+	fprintf(out, " %u ", lo);
+}
+
+static void list_owner(FILE *out, const struct bf_match *m, bool numeric)
+{
+	const typeof(m->u.owner) *ow = &m->u.owner;
+
+	if (ow->match & BF_OWNER_SOCKET)
+		fprintf(out, "%sowner socket exists ",
+			ow->invert & BF_OWNER_SOCKET ? "! " : "");
+	if (ow->match & BF_OWNER_UID) {
+		fprintf(out, "%sowner UID match",
+			ow->invert & BF_OWNER_UID ? "! " : "");
+		list_owner_id(out, true, ow->uid_min, ow->uid_max, numeric);
+	}
+	if (ow->match & BF_OWNER_GID) {
+		fprintf(out, "%sowner GID match",
+			ow->invert & BF_OWNER_GID ? "! " : "");
+		list_owner_id(out, false, ow->gid_min, ow->gid_max, numeric);
+	}
+	if (ow->match & BF_OWNER_SUPPL_GROUPS)
+		fprintf(out, "%sincl. suppl. groups ",
+			ow->invert & BF_OWNER_SUPPL_GROUPS ? "! " : "");
+}
+
+/* statistic_print(): "statistic mode random[ !] probability %.11f" or
+ * "statistic mode nth[ !] every N[ packet P]" (no packet when 0: -L only;
+ * iptables-save always has it) */
+static void list_statistic(FILE *out, const struct bf_match *m)
+{
+	const typeof(m->u.statistic) *st = &m->u.statistic;
+
+	if (st->mode == BF_STATISTIC_RANDOM) {
+		fprintf(out, "statistic mode random%s probability %.11f ",
+			st->invert ? " !" : "",
+			1.0 * st->probability / 0x80000000);
+		return;
+	}
+	fprintf(out, "statistic mode nth%s every %u ", st->invert ? " !" : "",
+		st->every + 1);
+	if (st->packet)
+		fprintf(out, "packet %u ", st->packet);
+}
+
+/* rt_print() (libip6t_rt): "rt type:!2 segslefts:2:5 length:8 reserved
+ * 0-addrs A,B 0-not-strict" */
+static void list_rt(FILE *out, const struct bf_match *m)
+{
+	const typeof(m->u.rt) *rt = &m->u.rt;
+	const char *sinv = rt->invflags & BF_RT_INV_SGS ? "!" : "";
+
+	fputs("rt", out);
+	if (rt->flags & BF_RT_TYP)
+		fprintf(out, " type:%s%u",
+			rt->invflags & BF_RT_INV_TYP ? "!" : "", rt->rt_type);
+	if (rt->segsleft[0] != 0 || rt->segsleft[1] != UINT32_MAX || *sinv) {
+		if (rt->segsleft[0] == rt->segsleft[1])
+			fprintf(out, " segsleft:%s%u", sinv, rt->segsleft[0]);
+		else
+			fprintf(out, " segslefts:%s%u:%u", sinv,
+				rt->segsleft[0], rt->segsleft[1]);
+	}
+	if (rt->flags & BF_RT_LEN)
+		fprintf(out, " length:%s%u",
+			rt->invflags & BF_RT_INV_LEN ? "!" : "", rt->hdrlen);
+	if (rt->flags & BF_RT_RES)
+		fputs(" reserved", out);
+	if (rt->flags & BF_RT_FST)
+		fputs(" 0-addrs", out);
+	for (unsigned int i = 0; i < rt->addrnr && i < BF_RT_HOPS; i++) {
+		char buf[INET6_ADDRSTRLEN];
+
+		fprintf(out, "%c%s", i ? ',' : ' ',
+			inet_ntop(AF_INET6, rt->addrs[i], buf, sizeof(buf)) ?
+				buf :
+				"?");
+	}
+	if (rt->flags & BF_RT_FST_NSTRICT)
+		fputs(" 0-not-strict", out);
+	fputc(' ', out);
+}
+
 bool bf_ipt_list_ext(FILE *out, const struct bf_rule *r,
 		     const struct bf_match *m, bool numeric)
 {
@@ -274,6 +383,21 @@ bool bf_ipt_list_ext(FILE *out, const struct bf_rule *r,
 			m->u.ttl.value);
 		return true;
 	}
+	case BF_MATCH_OWNER:
+		if (m->origin.module != IPT_MOD_OWNER)
+			return false;
+		list_owner(out, m, numeric);
+		return true;
+	case BF_MATCH_STATISTIC:
+		if (m->origin.module != IPT_MOD_STATISTIC)
+			return false;
+		list_statistic(out, m);
+		return true;
+	case BF_MATCH_RT:
+		if (m->origin.module != IPT_MOD_RT)
+			return false;
+		list_rt(out, m);
+		return true;
 	default:
 		return false;
 	}
