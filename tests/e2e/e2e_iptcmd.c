@@ -765,8 +765,8 @@ static const char list_script[] =
 
 /* -L / -S text of the modules added in session 7 (libxt_ecn, u32, quota,
  * policy, helper, connbytes, dscp, tos print functions) and of mac,
- * connmark, pkttype, length, ttl, hl, tcpmss, statistic, owner, rt,
- * their "!" forms
+ * connmark, pkttype, length, ttl, hl, tcpmss, statistic, owner, rt and
+ * conntrack beyond --ctstate, their "!" forms
  * and option combinations; only rules both sides accept (the kernel's
  * checks, e.g. policy --dir out in INPUT, are worded otherwise by
  * bpfilter). Its iptables-save is compared with legacy only. */
@@ -836,6 +836,16 @@ static const char mods_script[] =
 	"$I -A OUTPUT -m owner ! --socket-exists --gid-owner 0 "
 	"--suppl-groups\n"
 	"$I -A OUTPUT -m owner ! --uid-owner 65000 --gid-owner 3-4\n"
+	"$I -A INPUT -m conntrack --ctstate NEW --ctproto tcp --ctorigsrc "
+	"192.0.2.1 ! --ctorigdstport 80 --ctstatus ASSURED --ctdir REPLY "
+	"--ctexpire 10:20\n"
+	"$I -A INPUT -m conntrack --ctorigsrc 192.0.2.0/24 ! --ctreplsrc "
+	"198.51.100.7 --ctrepldst 203.0.113.0/25 ! --ctorigdst 192.0.2.9\n"
+	"$I -A INPUT -m conntrack ! --ctstate SNAT,DNAT,NEW ! --ctstatus "
+	"SEEN_REPLY,CONFIRMED,EXPECTED ! --ctexpire 5 --ctdir ORIGINAL\n"
+	"$I -A INPUT -m conntrack --ctorigsrcport 1000:2000 --ctreplsrcport 5 "
+	"! --ctrepldstport 6:7 --ctproto udp\n"
+	"$I -A INPUT -m conntrack ! --ctproto 6 --ctstatus NONE\n"
 	"$I -L INPUT -n; $I -L INPUT -n -v -x --line-numbers; $I -L INPUT\n"
 	"$I -L OUTPUT -n; $I -L OUTPUT; $I -S INPUT; $I -S OUTPUT\n"
 	"$I6 -A INPUT -p tcp -m ecn --ecn-tcp-cwr ! --ecn-ip-ect 2\n"
@@ -858,6 +868,8 @@ static const char mods_script[] =
 	"$I6 -A INPUT -m rt ! --rt-type 2 ! --rt-segsleft 3\n"
 	"$I6 -A INPUT -m rt ! --rt-len 16 --rt-segsleft 0:4294967295\n"
 	"$I6 -A INPUT -m rt ! --rt-segsleft 0:4294967295 --rt-0-res\n"
+	"$I6 -A INPUT -m conntrack --ctorigsrc 2001:db8::/64 --ctstate "
+	"ESTABLISHED ! --ctrepldst 2001:db8::5\n"
 	"$I6 -L INPUT -n; $I6 -L INPUT -v -x -n; $I6 -L INPUT; $I6 -S INPUT\n"
 	"$I6 -L OUTPUT -n; $I6 -L OUTPUT; $I6 -S OUTPUT\n";
 

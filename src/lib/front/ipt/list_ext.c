@@ -277,6 +277,31 @@ static void list_rt(FILE *out, const struct bf_match *m)
 	fputc(' ', out);
 }
 
+/* conntrack_mt_print(): conntrack_dump() with the prefix "" where
+ * conntrack_mt_save() has "--", the same options in the same order:
+ * iptables-save's text without the dashes. Addresses stay numeric (the
+ * print function names them unless -n, as reverse lookups). */
+static void list_conntrack(FILE *out, const struct bf_rule *r,
+			   const struct bf_match *m)
+{
+	_cleanup_free_ char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+
+	if (!f)
+		return;
+	ipt_ct_print(f, r, m);
+	if (fclose(f) != 0 || !s)
+		return;
+	for (const char *p = s[0] == ' ' ? s + 1 : s; *p; p++) {
+		if (p[0] == '-' && p[1] == '-' && (p == s + 1 || p[-1] == ' '))
+			p++;
+		else
+			fputc(*p, out);
+	}
+	fputc(' ', out);
+}
+
 bool bf_ipt_list_ext(FILE *out, const struct bf_rule *r,
 		     const struct bf_match *m, bool numeric)
 {
@@ -397,6 +422,11 @@ bool bf_ipt_list_ext(FILE *out, const struct bf_rule *r,
 		if (m->origin.module != IPT_MOD_RT)
 			return false;
 		list_rt(out, m);
+		return true;
+	case BF_MATCH_CONNTRACK:
+		if (m->origin.module != IPT_MOD_CONNTRACK)
+			return false;
+		list_conntrack(out, r, m);
 		return true;
 	default:
 		return false;
