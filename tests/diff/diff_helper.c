@@ -105,20 +105,6 @@ static const int expect[N_PORTS][2] = {
 	{ 1, 1 }, { 0, 0 }, { 1, 0 }, { 1, 0 }, { 1, 0 },
 };
 
-static int enter_ns(const char *ns)
-{
-	char path[128];
-	int fd, r;
-
-	snprintf(path, sizeof(path), "/var/run/netns/%s", ns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	r = setns(fd, CLONE_NEWNET);
-	close(fd);
-	return r;
-}
-
 static int listen_on(uint16_t port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET,
@@ -145,7 +131,7 @@ static void server(const char *ns, int ready)
 	time_t end = time(NULL) + 60;
 
 	alarm(70);
-	if (enter_ns(ns))
+	if (bft_enter_netns(ns))
 		_exit(1);
 	pf[n].fd = listen_on(FTP_PORT);
 	pf[n++].events = POLLIN;
@@ -265,7 +251,7 @@ static int client(const char *ns, uint16_t port, bool ftp)
 		int c = -1, d, len;
 
 		alarm(10);
-		if (enter_ns(ns))
+		if (bft_enter_netns(ns))
 			_exit(3);
 		if (ftp) {
 			c = connect_to(FTP_PORT, 2000);

@@ -49,16 +49,7 @@ struct e2e {
 
 static int e2e_enter(const char *ns)
 {
-	char path[128];
-	int fd, r;
-
-	snprintf(path, sizeof(path), "/var/run/netns/%s", ns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	r = setns(fd, CLONE_NEWNET);
-	close(fd);
-	return r;
+	return bft_enter_netns(ns);
 }
 
 /* Server in namespace ns: listens on TCP E2E_TCP_OPEN/FILTER (v4 + v6)

@@ -38,20 +38,6 @@ struct dtest {
 
 static struct dtest T;
 
-static int enter_ns(const char *ns)
-{
-	char path[128];
-	int fd, r;
-
-	snprintf(path, sizeof(path), "/var/run/netns/%s", ns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	r = setns(fd, CLONE_NEWNET);
-	close(fd);
-	return r;
-}
-
 static int daemon_stop(int sig);
 
 /* Start `bpfilter daemon` in namespace ns (its stderr in T.log); wait,
@@ -72,8 +58,8 @@ static int daemon_start(const char *ns)
 
 		/* nothing of the test's own: its stdout may be a pipe
 		 * someone waits on */
-		if (fd < 0 || nul < 0 || enter_ns(ns) || dup2(fd, 2) < 0 ||
-		    dup2(nul, 0) < 0 || dup2(nul, 1) < 0)
+		if (fd < 0 || nul < 0 || bft_enter_netns(ns) ||
+		    dup2(fd, 2) < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0)
 			_exit(126);
 		setenv("BPFILTER_RESIDENT_CHECK", "1", 1);
 		setenv("BPFILTER_IRSNAP_CHECK", "1", 1);
@@ -526,7 +512,7 @@ static void test_lifecycle(void **state)
 		assert_true(pid >= 0);
 		if (pid == 0) {
 			dup2(pfd[1], 2);
-			if (enter_ns(T.d) || setgid(nobody->pw_gid) ||
+			if (bft_enter_netns(T.d) || setgid(nobody->pw_gid) ||
 			    setuid(nobody->pw_uid))
 				_exit(126);
 			alarm(30);
@@ -561,7 +547,7 @@ static void test_lifecycle(void **state)
 		snprintf(path, sizeof(path), "%s/dead", T.tmp);
 		int e = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
-		if (fd < 0 || e < 0 || enter_ns(T.d))
+		if (fd < 0 || e < 0 || bft_enter_netns(T.d))
 			_exit(126);
 		dup2(fd, 1);
 		dup2(e, 2);

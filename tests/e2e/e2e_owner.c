@@ -24,20 +24,6 @@
 #include "bftest.h"
 #include "bpfilter/helper.h"
 
-static int enter_ns(const char *ns)
-{
-	char path[128];
-	int fd, r;
-
-	snprintf(path, sizeof(path), "/var/run/netns/%s", ns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	r = setns(fd, CLONE_NEWNET);
-	close(fd);
-	return r;
-}
-
 static const char rules[] =
 	"*filter\n"
 	":INPUT ACCEPT [0:0]\n"
@@ -87,7 +73,7 @@ static int send_as(const char *ns, uid_t uid, gid_t gid, const gid_t *suppl,
 
 		while (n < 3 && suppl[n])
 			n++;
-		if (enter_ns(ns) || setgroups(n, suppl) || setgid(gid) ||
+		if (bft_enter_netns(ns) || setgroups(n, suppl) || setgid(gid) ||
 		    setuid(uid))
 			_exit(3);
 		fd = socket(AF_INET, SOCK_DGRAM, 0);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/bpf.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,4 +143,18 @@ void bft_log_capture(enum bf_log_level level, const char *msg, void *data)
 	n = snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s\n", msg);
 	if (n > 0 && c->len + (size_t)n < sizeof(c->text))
 		c->len += (size_t)n;
+}
+
+int bft_enter_netns(const char *name)
+{
+	char path[128];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/var/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = setns(fd, CLONE_NEWNET);
+	close(fd);
+	return r;
 }

@@ -55,6 +55,10 @@ int bft_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int bft_sh_out(char **out, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Move the calling thread into the network namespace `name` (a name of
+ * `ip netns add`, /var/run/netns/NAME); 0 or -1 (errno). */
+int bft_enter_netns(const char *name);
+
 /* A unique name "<prefix>-<pid>-<n>" for namespaces and interfaces (at most
  * 15 characters, so it also fits an interface name). */
 void bft_unique_name(char *buf, size_t size, const char *prefix);
