@@ -765,8 +765,8 @@ static const char list_script[] =
 
 /* -L / -S text of the modules added in session 7 (libxt_ecn, u32, quota,
  * policy, helper, connbytes, dscp, tos print functions) and of mac,
- * connmark, pkttype, length, ttl, hl, tcpmss, statistic, owner, rt and
- * conntrack beyond --ctstate, their "!" forms
+ * connmark, pkttype, length, ttl, hl, tcpmss, statistic, owner, rt, time
+ * and conntrack beyond --ctstate, their "!" forms
  * and option combinations; only rules both sides accept (the kernel's
  * checks, e.g. policy --dir out in INPUT, are worded otherwise by
  * bpfilter). Its iptables-save is compared with legacy only. */
@@ -846,6 +846,19 @@ static const char mods_script[] =
 	"$I -A INPUT -m conntrack --ctorigsrcport 1000:2000 --ctreplsrcport 5 "
 	"! --ctrepldstport 6:7 --ctproto udp\n"
 	"$I -A INPUT -m conntrack ! --ctproto 6 --ctstatus NONE\n"
+	"$I -A INPUT -m time --timestart 08:00 --timestop 17:00 "
+	"--weekdays Mon,Tue\n"
+	"$I -A INPUT -m time --datestart 2020-01-01T00:00:00 --monthdays 1,15 "
+	"--kerneltz\n"
+	"$I -A INPUT -m time --timestart 22:00 --timestop 02:00 --contiguous\n"
+	"$I -A INPUT -m time ! --weekdays Sat,Sun --datestop "
+	"2030-05-06T07:08:09\n"
+	"$I -A INPUT -m time --monthdays 2,3,11,12,13,21,22,23,31 --weekdays "
+	"Sun,Wed --timestart 01:02:03\n"
+	"$I -A INPUT -m time ! --monthdays 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,"
+	"16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
+	"$I -A INPUT -m time --datestart 1970-01-01T00:00:01 --datestop "
+	"2038-01-19T03:14:06 --utc\n"
 	"$I -L INPUT -n; $I -L INPUT -n -v -x --line-numbers; $I -L INPUT\n"
 	"$I -L OUTPUT -n; $I -L OUTPUT; $I -S INPUT; $I -S OUTPUT\n"
 	"$I6 -A INPUT -p tcp -m ecn --ecn-tcp-cwr ! --ecn-ip-ect 2\n"

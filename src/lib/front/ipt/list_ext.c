@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bpfilter/helper.h"
 #include "front/ipt/ipt.h"
@@ -302,6 +303,69 @@ static void list_conntrack(FILE *out, const struct bf_rule *r,
 	fputc(' ', out);
 }
 
+/* time_print(): "TIME from HH:MM:SS to HH:MM:SS on Mon,Tue on 1st,2nd
+ * starting from DATE until date DATE UTC contiguous"; dates in UTC
+ * (time_print_date() with gmtime()), the default stop (INT_MAX) not
+ * printed, ordinals by the last digit as libxt_time does ("11st"). */
+static void list_date(FILE *out, const char *what, uint32_t date)
+{
+	time_t t = date;
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm))
+		return;
+	fprintf(out, " %s %04d-%02d-%02d %02d:%02d:%02d", what,
+		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		tm.tm_min, tm.tm_sec);
+}
+
+static void list_time(FILE *out, const struct bf_match *m)
+{
+	static const char *const wd[] = { "",	 "Mon", "Tue", "Wed",
+					  "Thu", "Fri", "Sat", "Sun" };
+	static const char *const suffix[] = { "th", "st", "nd", "rd", "th",
+					      "th", "th", "th", "th", "th" };
+	const typeof(m->u.time) *tm = &m->u.time;
+	const char *sep = " on ";
+
+	fputs("TIME", out);
+	if (tm->daytime_start != 0 || tm->daytime_stop != BF_TIME_MAX_DAYTIME)
+		fprintf(out, " from %02u:%02u:%02u to %02u:%02u:%02u",
+			tm->daytime_start / 3600, tm->daytime_start / 60 % 60,
+			tm->daytime_start % 60, tm->daytime_stop / 3600,
+			tm->daytime_stop / 60 % 60, tm->daytime_stop % 60);
+	if (tm->weekdays_match != BF_TIME_ALL_WEEKDAYS) {
+		for (unsigned int d = 1; d <= 7; d++) {
+			if (tm->weekdays_match & (1u << d)) {
+				fprintf(out, "%s%s", sep, wd[d]);
+				sep = ",";
+			}
+		}
+		if (*sep == ' ')
+			fputs(" on ", out); /* no day: " on" and its " " */
+	}
+	sep = " on ";
+	if (tm->monthdays_match != BF_TIME_ALL_MONTHDAYS) {
+		for (unsigned int d = 1; d <= 31; d++) {
+			if (tm->monthdays_match & (1u << d)) {
+				fprintf(out, "%s%u%s", sep, d, suffix[d % 10]);
+				sep = ",";
+			}
+		}
+		if (*sep == ' ')
+			fputs(" on ", out); /* no day: " on" and its " " */
+	}
+	if (tm->date_start != 0)
+		list_date(out, "starting from", tm->date_start);
+	if (tm->date_stop != INT32_MAX)
+		list_date(out, "until date", tm->date_stop);
+	if (!(tm->flags & BF_TIME_LOCAL_TZ))
+		fputs(" UTC", out);
+	if (tm->flags & BF_TIME_CONTIGUOUS)
+		fputs(" contiguous", out);
+	fputc(' ', out);
+}
+
 bool bf_ipt_list_ext(FILE *out, const struct bf_rule *r,
 		     const struct bf_match *m, bool numeric)
 {
@@ -427,6 +491,11 @@ bool bf_ipt_list_ext(FILE *out, const struct bf_rule *r,
 		if (m->origin.module != IPT_MOD_CONNTRACK)
 			return false;
 		list_conntrack(out, r, m);
+		return true;
+	case BF_MATCH_TIME:
+		if (m->origin.module != IPT_MOD_TIME)
+			return false;
+		list_time(out, m);
 		return true;
 	default:
 		return false;
