@@ -371,13 +371,19 @@ bool bf_ipt_list_ext(FILE *out, const struct bf_rule *r,
 {
 	switch (m->type) {
 	case BF_MATCH_U32:
+		if (m->origin.module != IPT_MOD_U32)
+			return false;
 		list_u32(out, r, m);
 		return true;
 	case BF_MATCH_QUOTA:
+		if (m->origin.module != IPT_MOD_QUOTA)
+			return false;
 		/* quota_print(): no "!" whatever --quota's */
 		fprintf(out, "quota: %" PRIu64 " bytes ", m->u.quota.bytes);
 		return true;
 	case BF_MATCH_POLICY:
+		if (m->origin.module != IPT_MOD_POLICY)
+			return false;
 		list_policy(out, r, m, numeric);
 		return true;
 	case BF_MATCH_HELPER:
@@ -390,6 +396,8 @@ bool bf_ipt_list_ext(FILE *out, const struct bf_rule *r,
 			m->u.helper.name);
 		return true;
 	case BF_MATCH_CONNBYTES:
+		if (m->origin.module != IPT_MOD_CONNBYTES)
+			return false;
 		list_connbytes(out, m);
 		return true;
 	case BF_MATCH_DSFIELD:
