@@ -125,7 +125,8 @@ int ipt_u32_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 				why = "not a number or out of range";
 				goto bad;
 			}
-			if (nl && (op == BF_U32_LEFTSH || op == BF_U32_RIGHTSH) &&
+			if (nl &&
+			    (op == BF_U32_LEFTSH || op == BF_U32_RIGHTSH) &&
 			    u->w[nw] >= 32) {
 				/* u32_mt_checkentry() refuses it (this
 				 * kernel has the 2026 fix) */

@@ -678,8 +678,8 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 			 * NFT_BREAK without one (cgen/m_ctext.c) */
 			m.type = BF_MATCH_HELPER;
 			m.u.helper.nft = true;
-			snprintf(m.u.helper.name, sizeof(m.u.helper.name),
-				 "%s", el->text);
+			snprintf(m.u.helper.name, sizeof(m.u.helper.name), "%s",
+				 el->text);
 			return add(c, r, &m);
 		}
 		if (f->id == BF_NFT_CT_DIRECTION &&
