@@ -134,17 +134,7 @@ static void addr_test(struct bf_mx *x, struct bf_emit *e, int32_t off,
 	struct bf_mx_test t = bf_mx_test_begin(e, inv);
 
 	rd(e, S_ST, off, S_BUF, 4 * words, fail);
-	for (int i = 0; i < words; i++) {
-		uint32_t a, m;
-
-		memcpy(&a, addr + 4 * i, 4);
-		memcpy(&m, mask + 4 * i, 4);
-		if (!m)
-			continue;
-		ldp(e, BPF_W, BF_R1, (int16_t)(S_BUF + 4 * i));
-		bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R1, (int32_t)m));
-		bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, (int32_t)(a & m), t.out);
-	}
+	bf_mx_emit_addr_words(e, S_BUF, addr, mask, words, t.out);
 	bf_mx_test_end(e, t, fail);
 }
 

@@ -44,6 +44,22 @@ void bf_mx_test_end(struct bf_emit *e, struct bf_mx_test t, bf_label fail)
 	bf_label_bind(e, t.done);
 }
 
+void bf_mx_emit_addr_words(struct bf_emit *e, int16_t buf, const uint8_t *addr,
+			   const uint8_t *mask, int words, bf_label out)
+{
+	for (int i = 0; i < words; i++) {
+		uint32_t a, m;
+
+		memcpy(&a, addr + 4 * i, 4);
+		memcpy(&m, mask + 4 * i, 4);
+		if (!m)
+			continue;
+		bf_emit(e, I_LDX(BPF_W, BF_R1, BF_R9, (int16_t)(buf + 4 * i)));
+		bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R1, (int32_t)m));
+		bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, (int32_t)(a & m), out);
+	}
+}
+
 void bf_mx_seed(struct bf_mx *x, const struct bf_mx *root)
 {
 	memcpy(x->ct, root->ct, sizeof(x->ct));

@@ -117,6 +117,12 @@ struct bf_mx_test {
 };
 
 struct bf_mx_test bf_mx_test_begin(struct bf_emit *e, bool inv);
+
+/* Address test on `words` 32-bit words read into the packet context at
+ * `buf` (r9-relative): goto `out` unless (word & mask) == (addr & mask)
+ * for each word of a non-zero mask. Clobbers r1. */
+void bf_mx_emit_addr_words(struct bf_emit *e, int16_t buf, const uint8_t *addr,
+			   const uint8_t *mask, int words, bf_label out);
 void bf_mx_test_end(struct bf_emit *e, struct bf_mx_test t, bf_label fail);
 void bf_mx_emit_addrtype(struct bf_mx *x, struct bf_emit *e,
 			 const struct bf_rule *r, const struct bf_match *m,
