@@ -10,7 +10,10 @@
 # For each shape (mixed: prefixes, port ranges, TCP flags and interfaces
 # that bpfilter cannot fold, tested rule by rule; fold: distinct /32
 # sources that it folds into one hash lookup; half: K/2 fold rules then
-# K/2 mixed ones, changed with mixed rules) and each K, a fresh
+# K/2 mixed ones, changed with mixed rules; uchain: the mixed rules in a
+# user chain USR that INPUT jumps to, changed there, as ufw, firewalld,
+# fail2ban or Docker lay rules out; logrej: the mixed rules followed by
+# a rate-limited LOG and a REJECT, as most real firewalls end) and each K, a fresh
 # namespace gets K rules with `bpfilter apply`, then N changes of each
 # kind are timed one by one:
 #   add      -A INPUT <new rule>             (at the end)
@@ -52,7 +55,7 @@
 #
 # Environment: BUILD, BPFILTER, BENCH_OUT, BENCH_EDIT_RULES (default
 # "1000 10000"), BENCH_EDIT_CHANGES (per kind, default 50),
-# BENCH_EDIT_SHAPES (default "mixed fold"), BENCH_EDIT_PATHS (default
+# BENCH_EDIT_SHAPES (default "mixed fold uchain logrej"), BENCH_EDIT_PATHS (default
 # "full incr daemon"). `make bench` runs a shorter variant by default
 # (bench/run.sh: 10,000 rules, paths incr and daemon, 20 changes per kind).
 set -euo pipefail
@@ -63,7 +66,7 @@ BUILD=${BUILD:-build}
 BPFILTER=${BPFILTER:-$ROOT/$BUILD/bpfilter}
 RULES=${BENCH_EDIT_RULES:-1000 10000}
 CHANGES=${BENCH_EDIT_CHANGES:-50}
-SHAPES=${BENCH_EDIT_SHAPES:-mixed fold}
+SHAPES=${BENCH_EDIT_SHAPES:-mixed fold uchain logrej}
 PATHS=${BENCH_EDIT_PATHS:-full incr daemon}
 OUT=${BENCH_OUT:-$ROOT/bench/results}
 mkdir -p "$OUT"
@@ -100,6 +103,8 @@ gen_rules() { # SHAPE K: iptables-restore input on stdout
 	awk -v k="$2" -v shape="$1" 'BEGIN {
 		print "*filter"; print ":INPUT ACCEPT [0:0]"; print ":FORWARD ACCEPT [0:0]"
 		print ":OUTPUT ACCEPT [0:0]"
+		ch = "INPUT"
+		if (shape == "uchain") { print ":USR - [0:0]"; ch = "USR" }
 		for (i = 0; i < k; i++) {
 			if (shape == "fold" || (shape == "half" && i < k / 2)) {
 				printf "-A INPUT -s 198.%d.%d.%d/32 -j DROP\n", 18 + int(i / 65536), int(i / 256) % 256, i % 256
@@ -108,10 +113,15 @@ gen_rules() { # SHAPE K: iptables-restore input on stdout
 			a = 16 * (1 + i)
 			ip = sprintf("198.%d.%d.%d", 18 + int(a / 65536), int(a / 256) % 256, a % 256)
 			m = i % 4
-			if (m == 0) printf "-A INPUT -s %s/31 -p tcp -m tcp --dport %d:%d -j DROP\n", ip, 1000 + i % 5000, 1010 + i % 5000
-			else if (m == 1) printf "-A INPUT -s %s/30 -p udp -m udp --sport %d -j ACCEPT\n", ip, 2000 + i % 3000
-			else if (m == 2) printf "-A INPUT -d %s/29 -p tcp -m tcp --tcp-flags SYN,ACK SYN -j DROP\n", ip
-			else printf "-A INPUT -s %s/28 -i eth%d -j DROP\n", ip, i % 7
+			if (m == 0) printf "-A %s -s %s/31 -p tcp -m tcp --dport %d:%d -j DROP\n", ch, ip, 1000 + i % 5000, 1010 + i % 5000
+			else if (m == 1) printf "-A %s -s %s/30 -p udp -m udp --sport %d -j ACCEPT\n", ch, ip, 2000 + i % 3000
+			else if (m == 2) printf "-A %s -d %s/29 -p tcp -m tcp --tcp-flags SYN,ACK SYN -j DROP\n", ch, ip
+			else printf "-A %s -s %s/28 -i eth%d -j DROP\n", ch, ip, i % 7
+		}
+		if (shape == "uchain") print "-A INPUT -j USR"
+		if (shape == "logrej") {
+			print "-A INPUT -p tcp -m limit --limit 5/min -j LOG --log-prefix \"bench drop: \""
+			print "-A INPUT -p tcp -j REJECT --reject-with tcp-reset"
 		}
 		print "COMMIT" }'
 }
@@ -123,6 +133,8 @@ cat >"$TMP/inner.sh" <<'EOF'
 set -u
 B=$1 SHAPE=$2 K=$3 N=$4 V=${5-"-v -v"}
 RANDOM=$K
+CH=INPUT
+[[ $SHAPE == uchain ]] && CH=USR
 new_rule() { # I: a rule of the shape that is not in the ruleset
 	if [[ $SHAPE == fold ]]; then
 		echo "-s 203.0.$((113 + $1 / 256)).$(($1 % 256))/32 -j DROP"
@@ -164,10 +176,10 @@ one() { # KIND ARGS...: time one change
 		} else c = cc
 		printf "%s %.2f %s %s %s %s %d\n", k, (b - a) * 1000, p, c, g, s, inc }'
 }
-for ((i = 0; i < N; i++)); do one add add INPUT $(new_rule $i); done
-for ((i = 0; i < N; i++)); do one insert insert INPUT $((K / 2)) $(new_rule $((N + i))); done
-for ((i = 0; i < N; i++)); do one delete delete INPUT $(new_rule $i); done
-for ((i = 0; i < N; i++)); do one replace replace INPUT $((1 + RANDOM % K)) $(new_rule $((2 * N + i))); done
+for ((i = 0; i < N; i++)); do one add add $CH $(new_rule $i); done
+for ((i = 0; i < N; i++)); do one insert insert $CH $((K / 2)) $(new_rule $((N + i))); done
+for ((i = 0; i < N; i++)); do one delete delete $CH $(new_rule $i); done
+for ((i = 0; i < N; i++)); do one replace replace $CH $((1 + RANDOM % K)) $(new_rule $((2 * N + i))); done
 EOF
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -192,8 +192,8 @@ awk -v dir="$OUT" -v csv="$csv" '
 		# through a bpfilter daemon against the target, every change of
 		# the shape then each kind; by a process of its own (path incr)
 		# for information
-		for (si = 1; si <= 2; si++) { s = si == 1 ? "mixed" : "fold"
-			for (ki = 0; ki <= 4; ki++) {
+		for (si = 1; si <= 4; si++) { s = si == 1 ? "mixed" : si == 2 ? "fold" : si == 3 ? "uchain" : "logrej"
+			for (ki = 0; ki <= (si <= 2 ? 4 : 0); ki++) {
 				kd = ki == 0 ? "all" : ki == 1 ? "add" : ki == 2 ? "insert" : ki == 3 ? "delete" : "replace"
 				if ((s, 10000, kd, "daemon") in ED)
 					row(sprintf("one change at 10000 rules, %s, %s (daemon)", s, kd == "all" ? "any" : kd),
