@@ -66,12 +66,62 @@ static uint64_t (*pext_fn(void))(uint64_t, uint64_t)
 	return pext_soft;
 }
 
+/* The distinct classes of each field but the protocol (a port field
+ * has 65,536 values but a few hundred classes at most): what
+ * part_build() asks of a field is about its classes, not its values. */
+struct fclasses {
+	uint32_t *cls[BF_LBVS_FIELD_COUNT];
+	uint32_t n[BF_LBVS_FIELD_COUNT];
+};
+
+static void fclasses_free(struct fclasses *fc)
+{
+	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++)
+		free(fc->cls[f]);
+}
+
+/* need[x] is set for each class x of some field */
+static int fclasses_build(const struct bf_lbvs *l, struct fclasses *fc,
+			  bool *need)
+{
+	uint32_t *seen = calloc(l->n_classes ? l->n_classes : 1, sizeof(*seen));
+
+	if (!seen)
+		return -ENOMEM;
+	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
+		const struct bf_lbvs_fmap *fm = &l->fmap[f];
+		uint32_t *c;
+
+		if (f == BF_LBVS_PROTO || !fm->used)
+			continue;
+		c = malloc((fm->n ? fm->n : 1) * sizeof(*c));
+		if (!c) {
+			free(seen);
+			return -ENOMEM;
+		}
+		fc->cls[f] = c;
+		/* seen[x] == f + 1: x is already in this field's list */
+		for (uint32_t i = 0; i < fm->n; i++) {
+			uint32_t x = fm->values[i];
+
+			if (x >= l->n_classes || seen[x] == (uint32_t)f + 1)
+				continue;
+			seen[x] = (uint32_t)f + 1;
+			need[x] = true;
+			c[fc->n[f]++] = x;
+		}
+	}
+	free(seen);
+	return 0;
+}
+
 /* The vectors of one protocol class: the members set in its class
  * vector `pv` (data words, W of them), and every class restricted to
  * them. need[x]: class x is some field's (others are left zero). */
 static int part_build(const struct bf_lbvs *l, const uint64_t *pv,
-		      const bool *need, struct bf_lbvs_ppart *p,
-		      struct bf_prog_map *vm, struct bf_prog_map *im)
+		      const bool *need, const struct fclasses *fc,
+		      struct bf_lbvs_ppart *p, struct bf_prog_map *vm,
+		      struct bf_prog_map *im)
 {
 	uint32_t vw = bf_lbvs_value_words(l), S = l->summary;
 	uint32_t W = (uint32_t)((l->n_members + 63) / 64), n = 0, Sp, Wp;
@@ -138,8 +188,8 @@ static int part_build(const struct bf_lbvs *l, const uint64_t *pv,
 		p->use[f] = false;
 		if (f == BF_LBVS_PROTO || !fm->used)
 			continue;
-		for (uint32_t i = 0; i < fm->n && !p->use[f]; i++)
-			p->use[f] = !full[fm->values[i]];
+		for (uint32_t i = 0; i < fc->n[f] && !p->use[f]; i++)
+			p->use[f] = !full[fc->cls[f][i]];
 	}
 	free(full);
 	*vm = (struct bf_prog_map){
@@ -165,6 +215,7 @@ int bf_lbvs_pp_maps(struct bf_lbvs *l, struct bf_prog_map **maps,
 		    size_t *n_maps, size_t *next_idx)
 {
 	const struct bf_lbvs_fmap *pf = &l->fmap[BF_LBVS_PROTO];
+	struct fclasses fc = { 0 };
 	struct bf_lbvs_pp *pp;
 	bool *need;
 	int r = 0;
@@ -238,14 +289,9 @@ int bf_lbvs_pp_maps(struct bf_lbvs *l, struct bf_prog_map **maps,
 		if (bytes > o.max_bytes)
 			goto none;
 	}
-	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
-		const struct bf_lbvs_fmap *fm = &l->fmap[f];
-
-		if (f == BF_LBVS_PROTO || !fm->used)
-			continue;
-		for (uint32_t i = 0; i < fm->n; i++)
-			need[fm->values[i]] = true;
-	}
+	r = fclasses_build(l, &fc, need);
+	if (r)
+		goto none;
 	for (uint32_t k = 0; k < pp->n; k++) {
 		struct bf_prog_map vm, im;
 		const uint64_t *pv =
@@ -253,7 +299,7 @@ int bf_lbvs_pp_maps(struct bf_lbvs *l, struct bf_prog_map **maps,
 			(size_t)pp->p[k].cls * bf_lbvs_value_words(l) +
 			l->summary;
 
-		r = part_build(l, pv, need, &pp->p[k], &vm, &im);
+		r = part_build(l, pv, need, &fc, &pp->p[k], &vm, &im);
 		if (r)
 			goto none;
 		/* rows in one value, as the chain's vectors (c_lbvs_flat.h) */
@@ -282,11 +328,13 @@ int bf_lbvs_pp_maps(struct bf_lbvs *l, struct bf_prog_map **maps,
 		pp->p[k].imap = (uint32_t)(*next_idx)++;
 	}
 	free(need);
+	fclasses_free(&fc);
 	l->pp = pp;
 	return 0;
 none:
 	/* maps already pushed stay (unused, freed with the program) */
 	free(need);
+	fclasses_free(&fc);
 	free(pp);
 	return r;
 }
