@@ -1298,6 +1298,67 @@ static void test_iface_random(void **state)
 	opt_max_bytes = 128ull << 20;
 }
 
+/* Functions of a loaded program (BTF func_info records). */
+static uint32_t n_funcs(int fd)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	return info.nr_func_info;
+}
+
+/* Class functions (cgen/c_lbvs.h): chains whose per-protocol searches and
+ * slow path need the classes of interfaces and addresses get them from
+ * functions of their own, and classify exactly as the rules one by one;
+ * BPFILTER_LBVS_CFN=0 inlines them (fewer functions, same verdicts). */
+static void test_class_functions(void **state)
+{
+	uint32_t with = 0, without = 0;
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	for (uint32_t seed = 1; seed <= 6; seed++) {
+		struct bf_ruleset *rs = bf_ruleset_new();
+		struct bf_chain *b = bf_ruleset_builtin(rs, V4, BF_HOOK_INPUT);
+		struct pu_pair p;
+
+		rnd_state = seed * 15485863u;
+		rs->families = 1u << V4;
+		b->policy = rnd(2) ? BF_VERDICT_DROP : BF_VERDICT_ACCEPT;
+		for (int i = 0; i < 80; i++) {
+			if (rnd(4)) {
+				general_rule(b, V4, rnd_verdict(false));
+				continue;
+			}
+			PU_RULE(b, rnd_verdict(false), NULL,
+				pu_iface(BF_MATCH_IIFNAME,
+					 if_names[rnd(ARRAY_SIZE(if_names))],
+					 !rnd(4)),
+				pu_proto(rnd(2) ? 6 : 17, false));
+		}
+		bf_ruleset_number(rs);
+		for (int cfn = 1; cfn >= 0; cfn--) {
+			if (!cfn)
+				setenv("BPFILTER_LBVS_CFN", "0", 1);
+			pu_pair_load(rs, BF_ATTACH_NF, BF_HOOK_INPUT, V4,
+				     set_opts, "classified", &p);
+			*(cfn ? &with : &without) += n_funcs(p.o.prog_fd);
+			for (int i = 0; i < 300; i++) {
+				struct pu_pkt t = random_pkt(V4);
+
+				pu_pair_run(&p, &t, V4);
+			}
+			pu_pair_same_counters(&p);
+			pu_pair_close(&p);
+			unsetenv("BPFILTER_LBVS_CFN");
+		}
+		bf_ruleset_free(&rs);
+	}
+	/* class functions there were, and none without them */
+	assert_true(with > without);
+}
+
 /* The comparisons again with partitions (opt/lbvs_part.h) for every
  * chain of 4 members or more. */
 static void with_parts(void (*fn)(void **), void **state)
@@ -1351,6 +1412,7 @@ int main(void)
 		cmocka_unit_test(test_dispatch_run),
 		cmocka_unit_test(test_iface_known),
 		cmocka_unit_test(test_iface_random),
+		cmocka_unit_test(test_class_functions),
 		cmocka_unit_test(test_part_first_match),
 		cmocka_unit_test(test_part_random_v4),
 		cmocka_unit_test(test_part_random_v6),

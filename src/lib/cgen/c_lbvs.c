@@ -187,6 +187,19 @@ out:
 	return r;
 }
 
+/* A de Bruijn sequence: the top 6 bits of it times 2^i differ for each i
+ * in 0 .. 63 (lowest_bit()). */
+#define DEBRUIJN64 0x03f79d71b4cb0a89ull
+
+/* BPFILTER_LBVS_CTZ=0: the lowest set bit by population count (as before
+ * session 8), without the table. */
+static bool ctz_enabled(void)
+{
+	const char *s = getenv("BPFILTER_LBVS_CTZ");
+
+	return !(s && !strcmp(s, "0"));
+}
+
 int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps, size_t *n_maps,
 		 size_t *next_idx, uint32_t idx[BF_LBVS_FIELD_COUNT + 1])
 {
@@ -201,9 +214,24 @@ int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps, size_t *n_maps,
 
 	/* rows of vectors in one value (c_lbvs_flat.h) */
 	l->vec_flat = bf_lbvs_flat_vec_ok(l, bv.value_size);
+	l->ctz_off = 0;
 	if (l->vec_flat) {
 		bv.value_size *= bv.n;
 		bv.n = 1;
+		if (ctz_enabled()) {
+			/* then the table of lowest_bit() */
+			uint8_t *v = realloc(l->vectors, bv.value_size + 64);
+
+			if (!v)
+				return -ENOMEM;
+			l->vectors = (uint64_t *)v;
+			bv.vals = v;
+			for (unsigned int i = 0; i < 64; i++)
+				v[bv.value_size + ((DEBRUIJN64 << i) >> 58)] =
+					(uint8_t)i;
+			l->ctz_off = bv.value_size;
+			bv.value_size += 64;
+		}
 	}
 	/* per-protocol searches of the fast path (c_lbvs_pp.h) */
 	r = bf_lbvs_pp_maps(l, maps, n_maps, next_idx);
@@ -415,12 +443,30 @@ static void popcount(struct bf_emit *e)
 	bf_emit(e, I_ALU64_IMM(BPF_RSH, R1, 56));
 }
 
-/* r1 = index of the lowest set bit of r1 (r1 != 0), in [0, 63] */
-static void lowest_bit(struct bf_emit *e)
+/* Where lowest_bit() finds its table: map index and offset (off 0: no
+ * table). */
+struct ctz_tab {
+	uint32_t map, off;
+};
+
+/* r1 = index of the lowest set bit of r1 (r1 != 0), in [0, 63]; uses r2,
+ * r3. With a table: the bit alone times a de Bruijn constant has the
+ * index's entry in its top 6 bits (9 instructions, one multiply and one
+ * load); without: the population count of the bits below it (24). */
+static void lowest_bit(struct bf_emit *e, struct ctz_tab t)
 {
 	bf_emit(e, I_MOV64_IMM(R2, 0));
 	bf_emit(e, I_ALU64_REG(BPF_SUB, R2, R1));
 	bf_emit(e, I_ALU64_REG(BPF_AND, R1, R2));
+	if (t.off) {
+		bf_emit_ld_imm64(e, R2, DEBRUIJN64);
+		bf_emit(e, I_ALU64_REG(BPF_MUL, R1, R2));
+		bf_emit(e, I_ALU64_IMM(BPF_RSH, R1, 58));
+		bf_emit_map_value_kind(e, R3, BF_RELOC_MAP, t.map, t.off);
+		bf_emit(e, I_ALU64_REG(BPF_ADD, R3, R1));
+		bf_emit(e, I_LDX(BPF_B, R1, R3, 0));
+		return;
+	}
 	bf_emit(e, I_ALU64_IMM(BPF_SUB, R1, 1));
 	popcount(e);
 	bf_emit(e, I_ALU64_IMM(BPF_AND, R1, 63));
@@ -449,11 +495,21 @@ static void lookup(struct bf_emit *e, uint32_t idx, int16_t key, bf_label none)
 static void field_vec_v(struct bf_emit *e, const struct bf_lbvs *l,
 			const uint32_t idx[BF_LBVS_FIELD_COUNT + 1], int f,
 			int n, bf_label none, uint32_t vmap, uint32_t S,
-			uint32_t stride)
+			uint32_t stride, const struct bf_lbvs_cfn *cf)
 {
 	static const int16_t addr_off[2] = { PCTX_OFF(saddr), PCTX_OFF(daddr) };
 	const int16_t key = PCTX_OFF(scratch);
 	int alen = l->family == BF_FAMILY_INET6 ? 16 : 4;
+
+	if (cf && cf->on[f]) {
+		/* r1 = the class, from the field's class function (its
+		 * BF_LBVS_NONE is no class: none below) */
+		bf_emit(e, I_MOV64_REG(R1, R9));
+		bf_emit_call(e, cf->l[f]);
+		bf_emit(e, I_MOV64_REG(R1, R0));
+		bf_emit(e, I_STX(BPF_W, R9, R1, key));
+		goto vec;
+	}
 
 	if (l->fmap[f].node) {
 		/* a part of a split search: the chain's node id of the
@@ -532,10 +588,10 @@ vec:
 /* field_vec_v() with the chain's vectors */
 static void field_vec(struct bf_emit *e, const struct bf_lbvs *l,
 		      const uint32_t idx[BF_LBVS_FIELD_COUNT + 1], int f, int n,
-		      bf_label none)
+		      bf_label none, const struct bf_lbvs_cfn *cf)
 {
 	field_vec_v(e, l, idx, f, n, none, idx[BF_LBVS_FIELD_COUNT], l->summary,
-		    bf_lbvs_value_words(l) * 8);
+		    bf_lbvs_value_words(l) * 8, cf);
 }
 
 /* The vector of class id in the stack slot (-8 * (n + 1)). */
@@ -603,7 +659,8 @@ static void bit_tree(struct bf_emit *e, uint8_t dst, uint32_t lo, uint32_t n,
 }
 
 static void search_sw(struct bf_emit *e, uint32_t S, uint32_t W, int n,
-		      bool carry, bool map_back, uint32_t imap, bool sparse)
+		      bool carry, bool map_back, uint32_t imap, bool sparse,
+		      struct ctz_tab ctz)
 {
 	int np = n + (carry ? 1 : 0);
 	bf_label found = bf_label_new(e), out = bf_label_new(e);
@@ -685,7 +742,7 @@ static void search_sw(struct bf_emit *e, uint32_t S, uint32_t W, int n,
 	}
 	bf_emit(e, I_MOV64_REG(R8, R7));
 	bf_emit(e, I_MOV64_REG(R1, R0));
-	lowest_bit(e);
+	lowest_bit(e, ctz);
 	bf_emit(e, I_ALU64_IMM(BPF_LSH, R8, 6));
 	bf_emit(e, I_ALU64_REG(BPF_ADD, R8, R1));
 	if (map_back) {
@@ -709,17 +766,24 @@ static void search_sw(struct bf_emit *e, uint32_t S, uint32_t W, int n,
 
 /* (sparse: the fast path of a part of a partitioned search; the slow
  * paths, for packets that are not plain, keep the plain scan) */
-static void search(struct bf_emit *e, const struct bf_lbvs *l, int n,
-		   bool carry, bool sparse)
+static struct ctz_tab ctz_of(const struct bf_lbvs *l, const uint32_t *idx)
+{
+	return (struct ctz_tab){ .map = idx[BF_LBVS_FIELD_COUNT],
+				 .off = l->ctz_off };
+}
+
+static void search(struct bf_emit *e, const struct bf_lbvs *l,
+		   const uint32_t *idx, int n, bool carry, bool sparse)
 {
 	search_sw(e, l->summary, (uint32_t)((l->n_members + 63) / 64), n, carry,
-		  false, 0, sparse && l->sparse);
+		  false, 0, sparse && l->sparse, ctz_of(l, idx));
 }
 
 /* The fast path's per-protocol searches (c_lbvs_pp.h): the packet's
  * protocol class picks one; its fields ANDed over its vectors. */
 static void emit_pp(struct bf_emit *e, const struct bf_lbvs *l,
-		    const uint32_t idx[BF_LBVS_FIELD_COUNT + 1], bf_label none)
+		    const uint32_t idx[BF_LBVS_FIELD_COUNT + 1], bf_label none,
+		    const struct bf_lbvs_cfn *cf)
 {
 	static const int order[BF_LBVS_FIELD_COUNT] = {
 		BF_LBVS_PROTO, BF_LBVS_FLAGS, BF_LBVS_DPORT, BF_LBVS_SPORT,
@@ -754,7 +818,8 @@ static void emit_pp(struct bf_emit *e, const struct bf_lbvs *l,
 		for (int i = 0; i < BF_LBVS_FIELD_COUNT; i++) {
 			if (p->use[order[i]])
 				field_vec_v(e, l, idx, order[i], n++, none,
-					    p->vmap, p->S, (p->S + p->W) * 8);
+					    p->vmap, p->S, (p->S + p->W) * 8,
+					    cf);
 		}
 		if (!n) {
 			/* every member of the class matches: its first */
@@ -765,7 +830,8 @@ static void emit_pp(struct bf_emit *e, const struct bf_lbvs *l,
 			bf_emit(e, I_EXIT());
 			continue;
 		}
-		search_sw(e, p->S, p->W, n, false, true, p->imap, false);
+		search_sw(e, p->S, p->W, n, false, true, p->imap, false,
+			  ctz_of(l, idx));
 		bf_emit_ja(e, none);
 	}
 }
@@ -784,7 +850,8 @@ static void emit_pp(struct bf_emit *e, const struct bf_lbvs *l,
  * fragment that does not hotdrop, the first of that AND and the class of
  * the members that do not read it. */
 static void emit_slow(struct bf_emit *e, const struct bf_lbvs *l,
-		      const uint32_t idx[BF_LBVS_FIELD_COUNT + 1])
+		      const uint32_t idx[BF_LBVS_FIELD_COUNT + 1],
+		      const struct bf_lbvs_cfn *cf)
 {
 	static const int fields[] = { BF_LBVS_PROTO, BF_LBVS_IIF, BF_LBVS_OIF,
 				      BF_LBVS_DADDR, BF_LBVS_SADDR };
@@ -813,18 +880,18 @@ static void emit_slow(struct bf_emit *e, const struct bf_lbvs *l,
 		     i++) {
 			if (!l->fmap[fields[i]].used)
 				continue;
-			field_vec(e, l, idx, fields[i], n++, none);
+			field_vec(e, l, idx, fields[i], n++, none, cf);
 		}
 		bf_emit(e, I_LDX(BPF_H, R1, R9, PCTX_OFF(fragoff)));
 		bf_emit_jmp32_imm(e, BPF_JEQ, R1, 0, hot);
 		if (l->slow[k].frag1)
 			bf_emit_jmp32_imm(e, BPF_JEQ, R1, 1, hot);
 		class_vec(e, l, idx, l->slow[k].nrd, n, none);
-		search(e, l, n + 1, false, false);
+		search(e, l, idx, n + 1, false, false);
 		bf_emit_ja(e, none);
 		bf_label_bind(e, hot);
 		class_vec(e, l, idx, l->slow[k].rd, n, none);
-		search(e, l, n, true, false);
+		search(e, l, idx, n, true, false);
 		bf_label_bind(e, none);
 		ret32(e, BF_LBVS_NONE);
 	}
@@ -832,7 +899,8 @@ static void emit_slow(struct bf_emit *e, const struct bf_lbvs *l,
 }
 
 void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
-		       const uint32_t idx[BF_LBVS_FIELD_COUNT + 1])
+		       const uint32_t idx[BF_LBVS_FIELD_COUNT + 1],
+		       const struct bf_lbvs_cfn *cf)
 {
 	bf_label slow = bf_label_new(e), none = bf_label_new(e);
 	int n_slots = 0;
@@ -862,7 +930,7 @@ void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
 	}
 
 	if (l->pp) {
-		emit_pp(e, l, idx, none);
+		emit_pp(e, l, idx, none, cf);
 		goto tail;
 	}
 	/* one class vector per field: the arrays first (their lookups are
@@ -881,20 +949,113 @@ void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
 
 		if (l->fmap[f].used &&
 		    (k < BF_LBVS_FIELD_COUNT) == (l->first_fields >> f & 1))
-			field_vec(e, l, idx, f, n_slots++, none);
+			field_vec(e, l, idx, f, n_slots++, none, cf);
 	}
 	if (!n_slots) {
 		/* no field tested: every member matches, the first wins */
 		ret32(e, 0);
 		goto tail;
 	}
-	search(e, l, n_slots, false, true);
+	search(e, l, idx, n_slots, false, true);
 tail:
 	bf_label_bind(e, none);
 	ret32(e, BF_LBVS_NONE);
 	bf_label_bind(e, slow);
 	if (l->slow_vec && any_need)
-		emit_slow(e, l, idx);
+		emit_slow(e, l, idx, cf);
 	else
 		ret32(e, BF_LBVS_SLOW);
+}
+
+static bool cfn_enabled(void)
+{
+	const char *s = getenv("BPFILTER_LBVS_CFN");
+
+	return !(s && !strcmp(s, "0"));
+}
+
+/* A field whose class takes a search or a lookup to find (not a flat
+ * table or a split search's node id). */
+static bool cfn_field(const struct bf_lbvs *l, int f)
+{
+	const struct bf_lbvs_fmap *fm = &l->fmap[f];
+
+	if (!fm->used || fm->node || fm->key_add)
+		return false;
+	if (f == BF_LBVS_IIF || f == BF_LBVS_OIF)
+		return true;
+	return (f == BF_LBVS_SADDR || f == BF_LBVS_DADDR) &&
+	       (bf_iv_used(fm) || fm->lpm);
+}
+
+void bf_lbvs_cfn_plan(struct bf_emit *e, const struct bf_lbvs *l,
+		      struct bf_lbvs_cfn *cf)
+{
+	static const int slow_fields[] = { BF_LBVS_IIF, BF_LBVS_OIF,
+					   BF_LBVS_DADDR, BF_LBVS_SADDR };
+	unsigned int uses[BF_LBVS_FIELD_COUNT] = { 0 };
+	bool any_need = false;
+
+	memset(cf, 0, sizeof(*cf));
+	if (!cfn_enabled() || l->n_parts)
+		return;
+	/* the paths of bf_lbvs_emit_fast() that compute each field */
+	if (l->pp) {
+		for (uint32_t k = 0; k < l->pp->n; k++) {
+			if (!l->pp->p[k].n_members)
+				continue;
+			for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++)
+				uses[f] += l->pp->p[k].use[f];
+		}
+	} else {
+		for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++)
+			uses[f] += l->fmap[f].used;
+	}
+	for (int p = 0; p < 256; p++)
+		any_need |= l->need[p] != 0;
+	if (l->slow_vec && any_need) {
+		for (size_t i = 0;
+		     i < sizeof(slow_fields) / sizeof(*slow_fields); i++)
+			uses[slow_fields[i]] += (unsigned int)l->n_slow;
+	}
+	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
+		cf->on[f] = uses[f] >= 2 && cfn_field(l, f);
+		if (cf->on[f])
+			cf->l[f] = bf_label_new(e);
+	}
+}
+
+void bf_lbvs_emit_cfn(struct bf_emit *e, const struct bf_lbvs *l,
+		      const uint32_t idx[BF_LBVS_FIELD_COUNT + 1], int f)
+{
+	static const int16_t addr_off[2] = { PCTX_OFF(saddr), PCTX_OFF(daddr) };
+	const int16_t key = PCTX_OFF(scratch);
+	int alen = l->family == BF_FAMILY_INET6 ? 16 : 4;
+	bf_label none = bf_label_new(e);
+
+	if ((f == BF_LBVS_SADDR || f == BF_LBVS_DADDR) &&
+	    bf_iv_used(&l->fmap[f])) {
+		bf_iv_emit(e, &l->fmap[f], idx[f], addr_off[f], key, none);
+	} else {
+		/* the LPM key: prefix length, then the interface's 16 name
+		 * bytes (pctx.h: zeros without a device) or the address */
+		bool ifc = f == BF_LBVS_IIF || f == BF_LBVS_OIF;
+		int16_t src = f == BF_LBVS_IIF ? PCTX_OFF(iif) :
+			      f == BF_LBVS_OIF ? PCTX_OFF(oif) :
+						 addr_off[f];
+		int len = ifc ? 16 : alen;
+
+		bf_emit(e, I_ST(BPF_W, R9, key, ifc ? 128 : alen * 8));
+		for (int o = 0; o < len; o += 4) {
+			bf_emit(e, I_LDX(BPF_W, R1, R9, (int16_t)(src + o)));
+			bf_emit(e,
+				I_STX(BPF_W, R9, R1, (int16_t)(key + 4 + o)));
+		}
+		lookup(e, idx[f], key, none);
+		bf_emit(e, I_LDX(BPF_W, R1, R0, 0));
+	}
+	bf_emit(e, I_MOV64_REG(R0, R1));
+	bf_emit(e, I_EXIT());
+	bf_label_bind(e, none);
+	ret32(e, BF_LBVS_NONE);
 }

@@ -2788,9 +2788,21 @@ static void lbvs_funcs(struct cg *c, struct cfn *f, struct bf_program *prog)
 		 * code, e.g. after `! -i eth+ -j ACCEPT`, true on every
 		 * interface at tc/XDP (iface_static()). */
 		if (bf_label_refs(&c->e, fn->fast)) {
+			struct bf_lbvs_cfn cf;
+
+			bf_lbvs_cfn_plan(&c->e, l, &cf);
 			emit_func_head(c, fn->fast, prog, f->chain, "lbvs");
-			bf_lbvs_emit_fast(&c->e, l, fn->idx);
+			bf_lbvs_emit_fast(&c->e, l, fn->idx, &cf);
 			emit_func_tail(c);
+			/* its class functions (c_lbvs.h), those it calls */
+			for (int k = 0; k < BF_LBVS_FIELD_COUNT; k++) {
+				if (!cf.on[k] || !bf_label_refs(&c->e, cf.l[k]))
+					continue;
+				emit_func_head(c, cf.l[k], prog, f->chain,
+					       "lbvsc");
+				bf_lbvs_emit_cfn(&c->e, l, fn->idx, k);
+				emit_func_tail(c);
+			}
 		}
 		for (size_t k = 0; k < fn->n_slow; k++) {
 			if (!bf_label_refs(&c->e, fn->slow[k]))

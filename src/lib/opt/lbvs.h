@@ -170,6 +170,10 @@ struct bf_lbvs {
 	 * searches' ones) are one map value each, rows read at the value's
 	 * address (cgen/c_lbvs_flat.h). */
 	bool vec_flat;
+	/* Set by bf_lbvs_maps() with vec_flat: the offset in the class
+	 * vectors' value of a 64-byte table of the lowest set bit's index by
+	 * de Bruijn product (cgen/c_lbvs.c lowest_bit()); 0: none. */
+	uint32_t ctz_off;
 	/* Set by bf_lbvs_maps() (cgen/c_lbvs_pp.h): the fast path's
 	 * per-protocol searches, one allocation (NULL: none). */
 	struct bf_lbvs_pp *pp;
