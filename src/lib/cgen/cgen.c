@@ -2788,9 +2788,13 @@ static void lbvs_funcs(struct cg *c, struct cfn *f, struct bf_program *prog)
 		 * code, e.g. after `! -i eth+ -j ACCEPT`, true on every
 		 * interface at tc/XDP (iface_static()). */
 		if (bf_label_refs(&c->e, fn->fast)) {
-			struct bf_lbvs_cfn cf;
+			struct bf_lbvs_cfn cf = { 0 };
 
-			bf_lbvs_cfn_plan(&c->e, l, &cf);
+			/* up to 4 functions more per search: only in programs
+			 * of few chains (segments: one), far from the kernel's
+			 * 256 functions (BPF_MAX_SUBPROGS) */
+			if (c->n_fns <= 16)
+				bf_lbvs_cfn_plan(&c->e, l, &cf);
 			emit_func_head(c, fn->fast, prog, f->chain, "lbvs");
 			bf_lbvs_emit_fast(&c->e, l, fn->idx, &cf);
 			emit_func_tail(c);
