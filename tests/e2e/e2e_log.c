@@ -138,10 +138,118 @@ static void test_log_ping_syn(void **state)
 		e2e_cli(NULL, e->b, "flush --hook xdp --iface %s", e->ib), 0);
 }
 
+/* Run a change with -v -v; fail unless it replaced one segment program
+ * (want_one) or rebuilt everything. */
+static void seg_change(struct e2e *e, const char *change, bool want_one)
+{
+	char *out = NULL;
+
+	assert_int_equal(e2e_cli(&out, e->b, "-v -v %s", change), 0);
+	if (!strstr(out, "(one segment)") != !want_one)
+		fail_msg("%s: expected %s:\n%s", change,
+			 want_one ? "one segment" : "a full rebuild", out);
+	free(out);
+}
+
+/* Records of `bpfilter log` with prefix pfx after n pings. */
+static size_t pings_logged(struct e2e *e, int n, const char *pfx)
+{
+	char *out = NULL;
+	size_t c;
+
+	for (int i = 0; i < n; i++)
+		assert_true(e2e_ping(e->a, "192.0.2.2"));
+	assert_int_equal(e2e_cli(&out, e->b, "log"), 0);
+	c = e2e_count(out, pfx);
+	free(out);
+	return c;
+}
+
+/* LOG and limit rules in segment programs (load/seg.h): the chain is cut
+ * although it logs; the records of a LOG rule in a later segment reach
+ * `bpfilter log` through the point's ring, also after one-segment
+ * changes elsewhere and in its own segment; a limit keeps its state in
+ * the segments a change leaves alone and starts afresh in the replaced
+ * one. */
+static void test_log_in_segment(void **state)
+{
+	struct e2e *e = *state;
+	char *out = NULL;
+	const char *f;
+
+	BFT_REQUIRE_KERNEL();
+	setenv("BPFILTER_SEG_MIN", "2", 1);
+	setenv("BPFILTER_SEG_RULES", "2", 1);
+	setenv("BPFILTER_SEG_FOLD", "0", 1);
+	f = e2e_file(e, "seglog.rules",
+		     "*filter\n"
+		     ":INPUT ACCEPT [0:0]\n"
+		     ":FORWARD ACCEPT [0:0]\n"
+		     ":OUTPUT ACCEPT [0:0]\n"
+		     "-A INPUT -s 203.0.113.1 -p udp --dport 1001 -j DROP\n"
+		     "-A INPUT -s 203.0.113.2 -p udp --dport 1002 -j DROP\n"
+		     "-A INPUT -s 203.0.113.3 -p tcp --dport 1003 -j DROP\n"
+		     "-A INPUT -s 203.0.113.4 -p tcp --dport 1004 -j DROP\n"
+		     "-A INPUT -s 203.0.113.5 -p udp --dport 1005 -j DROP\n"
+		     "-A INPUT -s 203.0.113.6 -p udp --dport 1006 -j DROP\n"
+		     "-A INPUT -p icmp -m limit --limit 1/hour "
+		     "--limit-burst 2 -j LOG --log-prefix \"seg-lim: \"\n"
+		     "-A INPUT -s 203.0.113.7 -p tcp --dport 1007 -j DROP\n"
+		     "-A INPUT -s 203.0.113.8 -p tcp --dport 1008 -j DROP\n"
+		     "-A INPUT -s 203.0.113.9 -p tcp --dport 1009 -j DROP\n"
+		     "-A INPUT -p icmp -j LOG --log-prefix \"seg-all: \"\n"
+		     "-A INPUT -p icmp -j ACCEPT\n"
+		     "COMMIT\n");
+	assert_int_equal(e2e_cli(&out, e->b, "-v -v apply -4 %s", f), 0);
+	if (!strstr(out, "in4: 6 segment programs of"))
+		fail_msg("INPUT not segmented:\n%s", out);
+	free(out);
+	out = NULL;
+	assert_int_equal(e2e_cli(&out, e->b, "log"), 0);
+	free(out);
+	out = NULL;
+
+	/* cut by rule count: segments of rules 1-2, 3-4, ..., 11-12; the
+	 * limit (rule 7) in segment 3, the last LOG (rule 11) in 5 */
+	assert_int_equal(pings_logged(e, 3, "seg-all: "), 3);
+	/* the burst of 2 is spent; every ping still reaches seg-all */
+	assert_int_equal(pings_logged(e, 2, "seg-lim: "), 0);
+
+	/* a change in segment 0: the limit's state and the ring stay */
+	seg_change(e, "rule replace INPUT 1 -s 203.0.113.11 -j DROP", true);
+	assert_int_equal(pings_logged(e, 1, "seg-lim: "), 0);
+	assert_int_equal(pings_logged(e, 2, "seg-all: "), 2);
+	/* a change in the LOG rule's own segment: the new segment program
+	 * writes to the same ring */
+	seg_change(e, "rule replace INPUT 12 -p icmp -s 192.0.2.0/24 -j ACCEPT",
+		   true);
+	assert_int_equal(pings_logged(e, 2, "seg-all: "), 2);
+	/* a change in the limit's segment: its state starts afresh (as
+	 * iptables-legacy's does on any change: limit_mt_check()) */
+	seg_change(e, "rule replace INPUT 8 -s 203.0.113.17 -j DROP", true);
+	assert_int_equal(pings_logged(e, 3, "seg-lim: "), 2);
+	/* a new LOG rule in a segment without one: one segment too */
+	seg_change(e,
+		   "rule insert INPUT 2 -p icmp -j LOG --log-prefix "
+		   "\"seg-new: \"",
+		   true);
+	assert_int_equal(pings_logged(e, 1, "seg-new: "), 1);
+	/* the last LOG rules gone: the root's capture goes, a full
+	 * rebuild */
+	seg_change(e, "rule delete INPUT 2", true);
+	seg_change(e, "rule delete INPUT 11", true);
+	seg_change(e, "rule delete INPUT 7", false);
+	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
+	unsetenv("BPFILTER_SEG_MIN");
+	unsetenv("BPFILTER_SEG_RULES");
+	unsetenv("BPFILTER_SEG_FOLD");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_log_ping_syn),
+		cmocka_unit_test(test_log_in_segment),
 	};
 
 	(void)e2e_list;

@@ -823,6 +823,15 @@ static void emit_statistic(struct cg *c, const struct bf_match *m,
 	bf_emit_jmp_imm(&c->e, inv ? BPF_JNE : BPF_JEQ, BF_R4, 0, fail);
 }
 
+/* The ruleset whose rules define table-wide properties (the geometry of
+ * recent and hashlimit tables, set by their first rule): a segment
+ * program's rules are a part of the chain, its tables are the whole
+ * ruleset's (segprog.h, `whole`). */
+static const struct bf_ruleset *tables_rs(const struct cg *c)
+{
+	return c->seg && c->seg->whole ? c->seg->whole : c->rs;
+}
+
 /* Emit one match; jumps to `fail` when it does not hold. Returns false
  * when the match can never hold (the rest of the rule is not emitted). */
 static bool emit_match(struct cg *c, const struct bf_rule *rule,
@@ -1079,11 +1088,12 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 		emit_statistic(c, m, fail);
 		return true;
 	case BF_MATCH_RECENT:
-		return bf_recent_emit(&c->e, c->rs, c->attach, c->hook, rule, m,
-				      &c->recent, &c->n_recent, fail);
+		return bf_recent_emit(&c->e, tables_rs(c), c->attach, c->hook,
+				      rule, m, &c->recent, &c->n_recent, fail);
 	case BF_MATCH_HASHLIMIT:
-		return bf_hashlimit_emit(&c->e, c->rs, rule, m, &c->hashlimit,
-					 &c->n_hashlimit, fail, c->hotdrop_l);
+		return bf_hashlimit_emit(&c->e, tables_rs(c), rule, m,
+					 &c->hashlimit, &c->n_hashlimit, fail,
+					 c->hotdrop_l);
 	case BF_MATCH_SET:
 		return bf_set_emit(&c->e, c->rs, c->attach, rule, m, fail);
 	case BF_MATCH_CONNMARK:
@@ -4478,7 +4488,8 @@ static int scan_matches(struct cg *c)
 					c->nft_on = true;
 					break;
 				case BF_MATCH_HASHLIMIT:
-					why = bf_hashlimit_check(c->rs, r, m);
+					why = bf_hashlimit_check(tables_rs(c),
+								 r, m);
 					break;
 				case BF_MATCH_SET:
 					why = bf_set_check(c->rs, c->attach, m);
@@ -4742,9 +4753,12 @@ static int compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 		r = bf_mx_resolve(&c.mx);
 	if (r)
 		goto out;
-	/* what the stubs of segment programs do not do (cgen/segprog.h) */
-	if (seg &&
-	    (c.log_on || c.use_ct || c.reject_on || c.mark_on || c.um.on)) {
+	/* what the stubs of segment programs do not do (cgen/segprog.h):
+	 * at netfilter hooks use_ct, reject_on and mark_on stay false
+	 * (REJECT drops there, bf_check() refuses MARK); LOG works: the
+	 * root's prologue captures the packet into the per-CPU record the
+	 * segments' LOG rules complete (shared maps, load/seg.h) */
+	if (seg && (c.use_ct || c.reject_on || c.mark_on || c.um.on)) {
 		r = -ENOTSUP;
 		goto out;
 	}

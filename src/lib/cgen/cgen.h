@@ -169,6 +169,10 @@ struct bf_program {
 	 * by the caller for every program of a slot (not owned); NULL: the
 	 * program gets one of its own */
 	const int *nftbucket_fd;
+	/* the LOG maps (BF_RELOC_LOGBUF, BF_RELOC_LOGRING) shared by the
+	 * root and the segment programs of one point (load/seg.h), set by
+	 * the caller (not owned); NULL: the program gets maps of its own */
+	const int *logbuf_fd, *logring_fd;
 };
 
 /* Compile the chains reachable from the built-in chain `hook` (of `family`

@@ -189,6 +189,7 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 	int buckets_fd = -1;
 	_cleanup_close_ int logbuf_fd = -1;
 	_cleanup_close_ int logring_fd = -1;
+	int lbuf = -1, lring = -1;
 	_cleanup_close_ int rejbuf_fd = -1;
 	/* fds of prog->maps, ended by -2 */
 	__attribute__((cleanup(close_fds))) int *map_fds = NULL;
@@ -250,7 +251,11 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 			buckets_fd = own_buckets_fd;
 		}
 	}
-	if (prog->log) {
+	if (prog->log && prog->logbuf_fd && prog->logring_fd) {
+		/* the point's shared LOG maps (segment programs) */
+		lbuf = *prog->logbuf_fd;
+		lring = *prog->logring_fd;
+	} else if (prog->log) {
 		logbuf_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY,
 					   "bf_logbuf", sizeof(uint32_t),
 					   sizeof(struct bf_pktlog_rec), 1,
@@ -265,6 +270,8 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 			bf_err("cannot create the LOG maps: %s", strerror(-r));
 			return r;
 		}
+		lbuf = logbuf_fd;
+		lring = logring_fd;
 	}
 	if (prog->reject) {
 		rejbuf_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY,
@@ -281,9 +288,9 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 		if (prog->relocs[i].kind == BF_RELOC_REJBUF)
 			prog->insns[prog->relocs[i].idx].imm = rejbuf_fd;
 		else if (prog->relocs[i].kind == BF_RELOC_LOGBUF)
-			prog->insns[prog->relocs[i].idx].imm = logbuf_fd;
+			prog->insns[prog->relocs[i].idx].imm = lbuf;
 		else if (prog->relocs[i].kind == BF_RELOC_LOGRING)
-			prog->insns[prog->relocs[i].idx].imm = logring_fd;
+			prog->insns[prog->relocs[i].idx].imm = lring;
 		else if (prog->relocs[i].kind == BF_RELOC_COUNTERS)
 			prog->insns[prog->relocs[i].idx].imm = counters_fd;
 		else if (prog->relocs[i].kind == BF_RELOC_STATE)

@@ -74,6 +74,11 @@ struct bf_seg_opts {
 	 * bit the root does not compute. */
 	struct bf_mx *mx_out;
 	const struct bf_mx *mx_seed;
+	/* segment: the whole ruleset rs is a part of (the rules of rs are
+	 * its rules), for what a table of several rules takes from all of
+	 * them (recent tables' stamps, a hashlimit table's first rule), so
+	 * that every program opens the same pinned table. NULL: rs. */
+	const struct bf_ruleset *whole;
 };
 
 /* Compile the root program or one segment program of the built-in chain
@@ -81,8 +86,11 @@ struct bf_seg_opts {
  * whose built-in chain holds the segment's rules only (with the counter
  * indexes and the policy of the whole chain). The fds are written into the
  * instructions (no relocation). Returns 0, -ENOTSUP when the rules need
- * what segment programs do not do (LOG, REJECT, MARK, user BPF,
- * conntrack lookups), or -errno (reported via bf_log). */
+ * what segment programs do not do (user BPF; REJECT replies, MARK and
+ * conntrack lookups, which only tc/XDP programs make), or -errno
+ * (reported via bf_log). LOG rules compile: the root captures the
+ * packet, the caller gives all of them the same LOG maps
+ * (bf_program.logbuf_fd / logring_fd). */
 int bf_cgen_compile_seg(const struct bf_ruleset *rs, enum bf_hook hook,
 			enum bf_family family, const struct bf_seg_opts *o,
 			struct bf_program **out);

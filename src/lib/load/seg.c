@@ -15,6 +15,7 @@
 #include "bpfilter/front_ipt.h"
 #include "bpfilter/helper.h"
 #include "bpfilter/log.h"
+#include "bpfilter/pktlog.h"
 #include "load/pin.h"
 #include "load/seg.h"
 #include "load/segfast.h"
@@ -22,6 +23,7 @@
 #include "cgen/mext.h"
 #include "opt/lbvs.h"
 #include "opt/opt.h"
+#include "set/slot.h"
 
 #define CHUNK 4096
 
@@ -240,33 +242,67 @@ static int sub_ruleset(struct bf_ruleset *sub, const struct bf_ruleset *rs,
 	return 0;
 }
 
-/* Can the program run as a segment (no private maps but the folded
- * groups' hash maps)? */
-static bool plain(const struct bf_program *p)
+/* Can the program run as a segment? Its maps must be ones a segment
+ * can have (load/seg.h): its own fold maps and rate-limit state, the
+ * point's LOG maps, the pinned recent / hashlimit tables and sets. Not:
+ * nft limit buckets (one map for all the slot's programs, created after
+ * the segments are loaded), user BPF code, a REJECT reply buffer (no
+ * netfilter program has one). */
+static bool seg_relocs_ok(const struct bf_program *p)
 {
-	if (p->n_state || p->log)
-		return false;
 	for (size_t i = 0; i < p->n_relocs; i++) {
-		if (p->relocs[i].kind != BF_RELOC_COUNTERS &&
-		    p->relocs[i].kind != BF_RELOC_MAP)
+		switch (p->relocs[i].kind) {
+		case BF_RELOC_COUNTERS:
+		case BF_RELOC_MAP:
+		case BF_RELOC_STATE:
+		case BF_RELOC_LOGBUF:
+		case BF_RELOC_LOGRING:
+		case BF_RELOC_RECENT_IDX:
+		case BF_RELOC_RECENT_TAB:
+		case BF_RELOC_HASHLIMIT:
+		case BF_RELOC_SET:
+			break;
+		default:
+			bf_dbg("%s: a segment program cannot use a map of "
+			       "relocation kind %d (%s)",
+			       p->name, (int)p->relocs[i].kind,
+			       p->relocs[i].kind == BF_RELOC_NFTBUCKET ?
+				       "nft limit buckets" :
+				       "user BPF or REJECT buffer");
 			return false;
+		}
 	}
 	return true;
+}
+
+/* Give a program the maps of its point that are not its own: the named
+ * sets and the namespace's recent / hashlimit tables as the full
+ * program of the point had them (`like`), and the point's LOG maps. */
+static void seg_share_maps(struct bf_program *p, const struct bf_program *like,
+			   const int *logbuf_fd, const int *logring_fd)
+{
+	p->set_fds = like->set_fds;
+	p->n_set_fds = like->n_set_fds;
+	p->recent_dir = like->recent_dir;
+	p->logbuf_fd = logbuf_fd;
+	p->logring_fd = logring_fd;
 }
 
 static int compile_seg(const struct bf_ruleset *rs, const struct bf_chain *b,
 		       size_t first, size_t n, const struct bf_seg_opts *o,
 		       struct bf_program **out)
 {
+	struct bf_seg_opts so = *o;
 	struct bf_ruleset sub;
 	int r = sub_ruleset(&sub, rs, b, first, n);
 
 	if (r)
 		return r;
+	so.whole = rs;
 	r = bf_cgen_compile_seg(&sub, (enum bf_hook)(b->hook),
-				(enum bf_family)b->family, o, out);
+				(enum bf_family)b->family, &so, out);
 	free(sub.chains);
-	if (!r && !plain(*out)) {
+	if (!r && !seg_relocs_ok(*out)) {
 		bf_program_free(out);
 		r = -ENOTSUP;
 	}
@@ -532,13 +568,42 @@ static int seg_maps(int *pcpu_fd, int *segs_fd)
 	return 0;
 }
 
+/* The LOG maps of a point (as bf_program_load() makes a program's own):
+ * the per-CPU record the root's prologue fills and the segments' LOG
+ * rules complete, and the ring they write it to. */
+static int log_maps_create(int *buf_fd, int *ring_fd)
+{
+	*buf_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "bf_logbuf", 4,
+				 sizeof(struct bf_pktlog_rec), 1, NULL);
+	if (*buf_fd < 0)
+		return -errno;
+	*ring_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "bf_log", 0, 0,
+				  BF_PKTLOG_RINGBUF_SIZE, NULL);
+	if (*ring_fd < 0) {
+		int r = -errno;
+
+		close(*buf_fd);
+		*buf_fd = -1;
+		return r;
+	}
+	return 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 /* ---- full builds ---- */
 
 void bf_seg_txn_init(struct bf_seg_txn *st)
 {
 	memset(st, 0, sizeof(*st));
 	for (size_t i = 0; i < BF_MAX_POINTS; i++)
-		st->segs_fd[i] = st->pcpu_fd[i] = -1;
+		st->segs_fd[i] = st->pcpu_fd[i] = st->logbuf_fd[i] =
+			st->logring_fd[i] = -1;
 }
 
 void bf_seg_txn_release(struct bf_seg_txn *st)
@@ -549,8 +614,18 @@ void bf_seg_txn_release(struct bf_seg_txn *st)
 		if (st->pcpu_fd[i] > 0)
 			close(st->pcpu_fd[i]);
 		st->segs_fd[i] = st->pcpu_fd[i] = -1;
+		close_fd(&st->logbuf_fd[i]);
+		close_fd(&st->logring_fd[i]);
 	}
 	bf_seginfo_release(&st->si);
+}
+
+/* The point's shared LOG record (buf) or ring, or NULL. */
+static const int *log_fds(const struct bf_seg_txn *st, size_t i, bool buf)
+{
+	const int *fd = buf ? &st->logbuf_fd[i] : &st->logring_fd[i];
+
+	return *fd >= 0 ? fd : NULL;
 }
 
 int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
@@ -590,6 +665,10 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 					&root);
 		if (!r)
 			r = seg_sizes(b, &n_seg, sp.sizes);
+		/* LOG rules: the point's record and ring */
+		if (!r && root->log)
+			r = log_maps_create(&st->logbuf_fd[i],
+					    &st->logring_fd[i]);
 		for (uint32_t k = 0; !r && k < n_seg; k++) {
 			struct bf_seg_opts so = o;
 			struct bf_program *p = NULL;
@@ -600,9 +679,13 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 			so.mx_out = NULL;
 			so.mx_seed = &mx;
 			r = compile_seg(rs, b, first, sp.sizes[k], &so, &p);
-			if (!r)
+			if (!r) {
+				seg_share_maps(p, pts[i].prog,
+					       log_fds(st, i, true),
+					       log_fds(st, i, false));
 				r = load_seg(p, counters_fd, o.segs_fd, k,
 					     verbose);
+			}
 			bf_program_free(&p);
 			first += sp.sizes[k];
 		}
@@ -637,11 +720,15 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 			close(st->pcpu_fd[i]);
 			close(st->segs_fd[i]);
 			st->pcpu_fd[i] = st->segs_fd[i] = -1;
+			close_fd(&st->logbuf_fd[i]);
+			close_fd(&st->logring_fd[i]);
 			r = 0;
 			continue;
 		}
 		sp.n_seg = (uint8_t)n_seg;
 		sp.root_hash = hash;
+		seg_share_maps(root, pts[i].prog, log_fds(st, i, true),
+			       log_fds(st, i, false));
 		bf_program_free(&pts[i].prog);
 		pts[i].prog = root;
 		st->on[i] = true;
@@ -684,12 +771,25 @@ int bf_seg_commit(struct bf_seg_txn *st, const char *slotdir,
 	char path[PATH_MAX];
 	int r = 0, fd;
 
-	/* pins of points no longer segmented */
+	/* pins of points no longer segmented (LOG maps: or whose rules no
+	 * longer LOG) */
 	for (size_t k = 0; k < sizeof(point_keys) / sizeof(*point_keys); k++) {
-		bool on = false;
+		bool on = false, log = false;
 
-		for (size_t i = 0; i < BF_MAX_POINTS; i++)
-			on |= st->on[i] && !strcmp(st->key[i], point_keys[k]);
+		for (size_t i = 0; i < BF_MAX_POINTS; i++) {
+			if (!st->on[i] || strcmp(st->key[i], point_keys[k]))
+				continue;
+			on = true;
+			log = st->logring_fd[i] >= 0;
+		}
+		if (!log) {
+			bf_path(path, sizeof(path), "%s/seglog_%s", slotdir,
+				point_keys[k]);
+			unlink(path);
+			bf_path(path, sizeof(path), "%s/seglogb_%s", slotdir,
+				point_keys[k]);
+			unlink(path);
+		}
 		if (on)
 			continue;
 		bf_path(path, sizeof(path), "%s/segs_%s", slotdir,
@@ -714,6 +814,15 @@ int bf_seg_commit(struct bf_seg_txn *st, const char *slotdir,
 		snprintf(name, sizeof(name), "pctx_%s", st->key[i]);
 		if (!r)
 			r = bf_pin_replace(st->pcpu_fd[i], slotdir, name);
+		if (r || st->logring_fd[i] < 0)
+			continue;
+		/* where `bpfilter log` finds the ring (pktlog/reader.c) and
+		 * a one-segment change the maps */
+		snprintf(name, sizeof(name), "seglogb_%s", st->key[i]);
+		r = bf_pin_replace(st->logbuf_fd[i], slotdir, name);
+		snprintf(name, sizeof(name), "seglog_%s", st->key[i]);
+		if (!r)
+			r = bf_pin_replace(st->logring_fd[i], slotdir, name);
 	}
 	st->si.generation = generation;
 	fd = r ? r : seginfo_write(&st->si);
@@ -747,6 +856,7 @@ struct snap_chain {
 
 struct bf_seg_snap {
 	unsigned int families;
+	size_t n_tab; /* recent and hashlimit matches (tab_matches()) */
 	size_t n_chains;
 	struct snap_chain *chains;
 };
@@ -764,6 +874,29 @@ void bf_seg_snap_free(struct bf_seg_snap **s)
 	*s = NULL;
 }
 
+/* Matches of rule r that use a table shared by several rules (recent,
+ * hashlimit): their first rule or all of them set the table's geometry. */
+static size_t tab_matches(const struct bf_rule *r)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < r->n_matches; k++)
+		n += r->matches[k].type == BF_MATCH_RECENT ||
+		     r->matches[k].type == BF_MATCH_HASHLIMIT;
+	return n;
+}
+
+static size_t tab_matches_all(const struct bf_ruleset *rs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		for (size_t j = 0; j < rs->chains[i].n_rules; j++)
+			n += tab_matches(&rs->chains[i].rules[j]);
+	}
+	return n;
+}
+
 struct bf_seg_snap *bf_seg_snapshot(const struct bf_ruleset *rs)
 {
 	struct bf_seg_snap *s = calloc(1, sizeof(*s));
@@ -771,6 +904,7 @@ struct bf_seg_snap *bf_seg_snapshot(const struct bf_ruleset *rs)
 	if (!s)
 		return NULL;
 	s->families = rs->families;
+	s->n_tab = tab_matches_all(rs);
 	s->chains = calloc(rs->n_chains ? rs->n_chains : 1, sizeof(*s->chains));
 	if (!s->chains) {
 		free(s);
@@ -816,6 +950,10 @@ struct bf_seg_plan {
 	/* the change: chain ci, old rules [p, oe) of old_n became new
 	 * rules [p, ne) */
 	size_t ci, p, oe, ne, old_n;
+	/* the maps of the point the segment shares (load/seg.h) */
+	int logbuf_fd, logring_fd;
+	struct bf_set_maps sets;
+	char nsdir[PATH_MAX];
 };
 
 void bf_seg_plan_free(struct bf_seg_plan **p)
@@ -831,6 +969,9 @@ void bf_seg_plan_free(struct bf_seg_plan **p)
 		close((*p)->pcpu_fd);
 	if ((*p)->prog_fd >= 0)
 		close((*p)->prog_fd);
+	close_fd(&(*p)->logbuf_fd);
+	close_fd(&(*p)->logring_fd);
+	bf_set_maps_release(&(*p)->sets);
 	free((*p)->fresh);
 	free((*p)->saved);
 	bf_seginfo_release(&(*p)->si);
@@ -939,6 +1080,66 @@ static int zero_slots(int fd, uint32_t capacity, const uint32_t *slots,
 	return 0;
 }
 
+/* Give the new segment program the maps of its point (see
+ * seg_share_maps()): the pinned LOG maps of the point, the sets in force
+ * and the namespace's tables. 0, 1 when they are not there (rebuild
+ * everything), or -errno. */
+static int plan_share_maps(struct bf_seg_plan *pl, const struct bf_ruleset *rs,
+			   const char *slotdir, const struct bf_chain *b)
+{
+	const char *key = point_keys[(b->family == BF_FAMILY_INET6 ? 3 : 0) +
+				     (b->hook == BF_HOOK_INPUT	 ? 0 :
+				      b->hook == BF_HOOK_FORWARD ? 1 :
+								   2)];
+	struct bf_program *p = pl->prog;
+	char path[PATH_MAX];
+	const char *slash = strrchr(slotdir, '/');
+	bool sets = false;
+	int r;
+
+	for (size_t i = 0; i < p->n_relocs; i++)
+		sets |= p->relocs[i].kind == BF_RELOC_SET;
+	if (p->n_recent || p->n_hashlimit) {
+		/* the slot's directory is <namespace dir>/<slot> */
+		if (!slash || (size_t)(slash - slotdir) >= sizeof(pl->nsdir))
+			return 1;
+		memcpy(pl->nsdir, slotdir, (size_t)(slash - slotdir));
+		pl->nsdir[slash - slotdir] = '\0';
+		p->recent_dir = pl->nsdir;
+	}
+	if (sets) {
+		/* the maps in force: a change that gives elements makes
+		 * new maps (a full rebuild) */
+		for (size_t i = 0; i < rs->n_sets; i++) {
+			if (rs->sets[i].has_elems)
+				return 1;
+		}
+		r = bf_set_maps_prepare(rs, slotdir, &pl->sets);
+		if (r == -ENOENT)
+			return 1;
+		if (r)
+			return r;
+		p->set_fds = pl->sets.fds;
+		p->n_set_fds = pl->sets.n;
+	}
+	if (p->log) {
+		/* the root in force captures into them (same root code) */
+		bf_path(path, sizeof(path), "%s/seglogb_%s", slotdir, key);
+		pl->logbuf_fd = bpf_obj_get(path);
+		bf_path(path, sizeof(path), "%s/seglog_%s", slotdir, key);
+		pl->logring_fd = bpf_obj_get(path);
+		if (pl->logbuf_fd < 0 || pl->logring_fd < 0) {
+			bf_dbg("incremental change: no LOG maps pinned for "
+			       "%s",
+			       key);
+			return 1;
+		}
+		p->logbuf_fd = &pl->logbuf_fd;
+		p->logring_fd = &pl->logring_fd;
+	}
+	return 0;
+}
+
 int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 		const struct bf_seg_snap *snap, const char *slotdir,
 		uint64_t generation)
@@ -968,6 +1169,21 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 	if (!pl)
 		return -ENOMEM;
 	pl->counters_fd = pl->segs_fd = pl->pcpu_fd = pl->prog_fd = -1;
+	pl->logbuf_fd = pl->logring_fd = -1;
+	/* A recent or hashlimit table takes its geometry from all its
+	 * rules (the stamps) or its first one: every program of the
+	 * namespace opens the same pinned table only while the rules that
+	 * use tables stay as they are. (Equal counts and none in the new
+	 * window: none in the old one either.) */
+	if (tab_matches_all(rs) != snap->n_tab)
+		goto no;
+	for (size_t j = p; j < ne; j++) {
+		if (tab_matches(&rs->chains[ci].rules[j])) {
+			bf_dbg("incremental change: the new rules use recent "
+			       "or hashlimit tables");
+			goto no;
+		}
+	}
 	r = seginfo_read(slotdir, &pl->si);
 	if (r || pl->si.generation != generation)
 		goto no;
@@ -1140,6 +1356,11 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 		if (r)
 			goto err_restore;
 		pl->k = (uint32_t)k;
+		r = plan_share_maps(pl, rs, slotdir, b);
+		if (r > 0)
+			goto restore;
+		if (r)
+			goto err_restore;
 	}
 	/* New rules' slots start from zero (no program uses them). */
 	if (zero_slots(pl->counters_fd, pl->si.capacity, pl->fresh,

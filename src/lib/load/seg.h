@@ -16,6 +16,14 @@
  * slots (bf_seg_capacity()); new rules take free ones. The pinned
  * `seginfo` map keeps, for the generation in force, the slot of each
  * counter in bf_ruleset_number() order, and the segment layout.
+ *
+ * Maps besides the counters (doc/live.md, "What a segment may hold"):
+ * fold maps and rate-limit state (n_state) are each program's own; the
+ * LOG record and ring are the point's (pinned, the same for the root and
+ * every segment, kept by a one-segment change); recent and hashlimit
+ * tables and named sets are the namespace's / slot's pinned maps, as for
+ * any program. Programs that need other maps (nft limit buckets, user
+ * BPF) leave their chain whole.
  */
 #ifndef BPFILTER_LOAD_SEG_H
 #define BPFILTER_LOAD_SEG_H
@@ -61,6 +69,10 @@ int bf_seg_apply_slots(struct bf_ruleset *rs, const char *slotdir,
 struct bf_seg_txn {
 	struct bf_seginfo si;
 	int segs_fd[BF_MAX_POINTS], pcpu_fd[BF_MAX_POINTS];
+	/* the LOG maps of a point whose rules LOG: one per-CPU record and
+	 * one ring for the root and all its segments, pinned as
+	 * seglogb_<point> and seglog_<point> (-1: none) */
+	int logbuf_fd[BF_MAX_POINTS], logring_fd[BF_MAX_POINTS];
 	bool on[BF_MAX_POINTS];
 	char key[BF_MAX_POINTS][16];
 };

@@ -54,8 +54,16 @@ static int collect_rules(struct bf_ruleset *rs, unsigned long long gen,
 	struct slot_info *s = data;
 
 	(void)gen;
-	bf_ruleset_number(rs);
-	s->n_rules = rs->n_counters;
+	/* bf_edit() gives each rule its counter index in force + 1: the
+	 * record's counter_idx (a slot of the counters map where the chain
+	 * is segmented, load/seg.h) */
+	s->n_rules = 0;
+	for (size_t c = 0; c < rs->n_chains; c++) {
+		for (size_t i = 0; i < rs->chains[c].n_rules; i++) {
+			if (rs->chains[c].rules[i].counter_idx > s->n_rules)
+				s->n_rules = rs->chains[c].rules[i].counter_idx;
+		}
+	}
 	s->rules = calloc(s->n_rules ? s->n_rules : 1, sizeof(*s->rules));
 	if (!s->rules)
 		return -ENOMEM;
@@ -68,9 +76,9 @@ static int collect_rules(struct bf_ruleset *rs, unsigned long long gen,
 
 			if ((r->verdict.kind != BF_VERDICT_LOG &&
 			     r->verdict.kind != BF_VERDICT_NFLOG) ||
-			    r->counter_idx >= s->n_rules)
+			    !r->counter_idx || r->counter_idx > s->n_rules)
 				continue;
-			ri = &s->rules[r->counter_idx];
+			ri = &s->rules[r->counter_idx - 1];
 			ri->log = true;
 			if (r->verdict.kind == BF_VERDICT_NFLOG) {
 				/* NFLOG records: no level, no LOG flags */
@@ -130,6 +138,17 @@ static int add_slot_rings(struct bf_pktlog_reader *rd, struct slot_info *s,
 		uint32_t key = 0, id = 0;
 		int map_fd, prog_fd, ring_fd;
 
+		if (!strncmp(e->d_name, "seglog_", 7)) {
+			/* the ring of a segmented point (load/seg.h): its
+			 * root and segments write there */
+			if (bf_path(path, sizeof(path), "%s/%s", dir,
+				    e->d_name))
+				continue;
+			ring_fd = bpf_obj_get(path);
+			if (ring_fd < 0)
+				continue;
+			goto add;
+		}
 		if (strncmp(e->d_name, "jmp_", 4) ||
 		    bf_path(path, sizeof(path), "%s/%s", dir, e->d_name))
 			continue;
@@ -149,6 +168,7 @@ static int add_slot_rings(struct bf_pktlog_reader *rd, struct slot_info *s,
 		close(prog_fd);
 		if (ring_fd < 0)
 			continue;
+add:
 		if (!rd->rb) {
 			rd->rb = ring_buffer__new(ring_fd, on_record, s, NULL);
 			r = rd->rb ? 0 : -errno;
