@@ -357,15 +357,19 @@ static int v6_phase(struct drun *r)
 	return bad;
 }
 
-static void test_rate_diff(void **state)
+/* seg: bpfilter cuts INPUT into segment programs of about two rules
+ * (load/seg.h): the limit's state, and recent and hashlimit tables whose
+ * rules lie in different segments (R1: set in one, checked, updated and
+ * removed in others), must behave as in one program. */
+static void rate_diff(bool seg)
 {
 	static struct drun r;
 	struct dtopo t = { .n_if = 1 };
-	char kcmd[256], bfargs[256];
+	char kcmd[256], bfargs[384], vlog[64] = "";
 	int bad = 0;
 
-	(void)state;
 	BFT_REQUIRE_KERNEL();
+	memset(&r, 0, sizeof(r));
 	if (bft_sh("command -v iptables-legacy-restore >/dev/null && "
 		   "command -v ip6tables-legacy-restore >/dev/null"))
 		skip();
@@ -379,7 +383,31 @@ static void test_rate_diff(void **state)
 		 "iptables-legacy-restore %s && ip6tables-legacy-restore %s",
 		 path, path6);
 	snprintf(bfargs, sizeof(bfargs), "apply -4 %s -6 %s", path, path6);
+	if (seg) {
+		setenv("BPFILTER_SEG_MIN", "2", 1);
+		setenv("BPFILTER_SEG_RULES", "2", 1);
+		setenv("BPFILTER_SEG_FOLD", "0", 1);
+		snprintf(vlog, sizeof(vlog), "/tmp/bfrate-seg-%d.log",
+			 (int)getpid());
+		/* (dnet_sh() sends the command's output to /dev/null) */
+		snprintf(bfargs, sizeof(bfargs),
+			 "-v -v apply -4 %s -6 %s 2>&1 | tee %s", path, path6,
+			 vlog);
+	}
 	drun_open(&r, &t, "legacy", kcmd, bfargs);
+	if (seg) {
+		/* both chains really cut (not left whole) */
+		int r4 = bft_sh("grep -q 'in4: [0-9]* segment programs' %s",
+				vlog),
+		    r6 = bft_sh("grep -q 'in6: [0-9]* segment programs' %s",
+				vlog);
+
+		if (r4 || r6)
+			bft_sh("cat %s", vlog);
+		unlink(vlog);
+		assert_int_equal(r4, 0);
+		assert_int_equal(r6, 0);
+	}
 
 	bad += recent_phase(&r);
 	bad += limit_phase(&r);
@@ -390,13 +418,29 @@ static void test_rate_diff(void **state)
 	dnet_side_destroy(&r.sd[1]);
 	dnet_side_destroy(&r.sd[0]);
 	remove_file();
+	unsetenv("BPFILTER_SEG_MIN");
+	unsetenv("BPFILTER_SEG_RULES");
+	unsetenv("BPFILTER_SEG_FOLD");
 	assert_int_equal(bad, 0);
+}
+
+static void test_rate_diff(void **state)
+{
+	(void)state;
+	rate_diff(false);
+}
+
+static void test_rate_diff_segmented(void **state)
+{
+	(void)state;
+	rate_diff(true);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rate_diff),
+		cmocka_unit_test(test_rate_diff_segmented),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

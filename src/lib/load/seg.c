@@ -589,9 +589,10 @@ static int log_maps_create(int *buf_fd, int *ring_fd)
 	return 0;
 }
 
+/* (fds of a bf_seg_txn: 0 or -1 is none, as install() zeroes it) */
 static void close_fd(int *fd)
 {
-	if (*fd >= 0)
+	if (*fd > 0)
 		close(*fd);
 	*fd = -1;
 }
@@ -625,7 +626,7 @@ static const int *log_fds(const struct bf_seg_txn *st, size_t i, bool buf)
 {
 	const int *fd = buf ? &st->logbuf_fd[i] : &st->logring_fd[i];
 
-	return *fd >= 0 ? fd : NULL;
+	return *fd > 0 ? fd : NULL;
 }
 
 int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
@@ -780,7 +781,7 @@ int bf_seg_commit(struct bf_seg_txn *st, const char *slotdir,
 			if (!st->on[i] || strcmp(st->key[i], point_keys[k]))
 				continue;
 			on = true;
-			log = st->logring_fd[i] >= 0;
+			log = st->logring_fd[i] > 0;
 		}
 		if (!log) {
 			bf_path(path, sizeof(path), "%s/seglog_%s", slotdir,
@@ -814,7 +815,7 @@ int bf_seg_commit(struct bf_seg_txn *st, const char *slotdir,
 		snprintf(name, sizeof(name), "pctx_%s", st->key[i]);
 		if (!r)
 			r = bf_pin_replace(st->pcpu_fd[i], slotdir, name);
-		if (r || st->logring_fd[i] < 0)
+		if (r || st->logring_fd[i] <= 0)
 			continue;
 		/* where `bpfilter log` finds the ring (pktlog/reader.c) and
 		 * a one-segment change the maps */

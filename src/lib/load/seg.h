@@ -71,7 +71,7 @@ struct bf_seg_txn {
 	int segs_fd[BF_MAX_POINTS], pcpu_fd[BF_MAX_POINTS];
 	/* the LOG maps of a point whose rules LOG: one per-CPU record and
 	 * one ring for the root and all its segments, pinned as
-	 * seglogb_<point> and seglog_<point> (-1: none) */
+	 * seglogb_<point> and seglog_<point> (0 or -1: none) */
 	int logbuf_fd[BF_MAX_POINTS], logring_fd[BF_MAX_POINTS];
 	bool on[BF_MAX_POINTS];
 	char key[BF_MAX_POINTS][16];
