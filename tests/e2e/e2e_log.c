@@ -151,6 +151,18 @@ static void seg_change(struct e2e *e, const char *change, bool want_one)
 	free(out);
 }
 
+/* Packets counted by rule num of nf INPUT (IPv4) in namespace ns. */
+static long long counter_of(const char *ns, size_t num)
+{
+	json_t *doc = e2e_list(ns);
+	long long v;
+
+	assert_non_null(doc);
+	v = e2e_counter(doc, "nf", "ipv4", "INPUT", num, "packets");
+	json_decref(doc);
+	return v;
+}
+
 /* Records of `bpfilter log` with prefix pfx after n pings. */
 static size_t pings_logged(struct e2e *e, int n, const char *pfx)
 {
@@ -228,6 +240,12 @@ static void test_log_in_segment(void **state)
 	 * iptables-legacy's does on any change: limit_mt_check()) */
 	seg_change(e, "rule replace INPUT 8 -s 203.0.113.17 -j DROP", true);
 	assert_int_equal(pings_logged(e, 3, "seg-lim: "), 2);
+	/* counters of the rules no change replaced went on: 13 pings so
+	 * far, the limit matched 2 + 2 of them; the ACCEPT replaced before
+	 * the last 5 */
+	assert_int_equal(counter_of(e->b, 11), 13);
+	assert_int_equal(counter_of(e->b, 7), 4);
+	assert_int_equal(counter_of(e->b, 12), 5);
 	/* a new LOG rule in a segment without one: one segment too */
 	seg_change(e,
 		   "rule insert INPUT 2 -p icmp -j LOG --log-prefix "
