@@ -343,6 +343,11 @@ static long long read_ll(int fd, size_t n, long long *v)
 	return r == (ssize_t)(n * sizeof(*v)) ? 0 : -1;
 }
 
+/* test_flood_during_segment_changes_log: a rate-limited LOG rule that
+ * every datagram crosses before the two rules, and a REJECT after them
+ * (load/seg.h: segments that hold LOG and limit state) */
+static bool flood_log;
+
 static void test_flood_during_changes(void **state)
 {
 	struct e2e *e = *state;
@@ -365,6 +370,17 @@ static void test_flood_during_changes(void **state)
 				 "ACCEPT",
 				 FLOOD_PASS_PORT),
 			 0);
+	if (flood_log) {
+		assert_int_equal(e2e_cli(NULL, e->b,
+					 "iptables -I INPUT 1 -p udp -m limit "
+					 "--limit 5/min -j LOG --log-prefix "
+					 "\"flood: \""),
+				 0);
+		assert_int_equal(e2e_cli(NULL, e->b,
+					 "iptables -A INPUT -p tcp -j REJECT "
+					 "--reject-with tcp-reset"),
+				 0);
+	}
 	snprintf(stopfile, sizeof(stopfile), "%s/stop", e->tmp);
 	unlink(stopfile);
 	assert_int_equal(pipe(pr), 0);
@@ -421,14 +437,36 @@ static void test_flood_during_changes(void **state)
 	 * every one of the other. */
 	doc = e2e_list(e->b);
 	assert_non_null(doc);
-	dropped = e2e_counter(doc, "nf", "ipv4", "INPUT", 1, "packets");
+	dropped = e2e_counter(doc, "nf", "ipv4", "INPUT", 1 + flood_log,
+			      "packets");
 	printf("DROP rule counter %lld, ACCEPT rule counter %lld\n", dropped,
-	       e2e_counter(doc, "nf", "ipv4", "INPUT", 2, "packets"));
+	       e2e_counter(doc, "nf", "ipv4", "INPUT", 2 + flood_log,
+			   "packets"));
 	assert_int_equal(dropped, sent);
-	assert_int_equal(e2e_counter(doc, "nf", "ipv4", "INPUT", 2, "packets"),
+	assert_int_equal(e2e_counter(doc, "nf", "ipv4", "INPUT", 2 + flood_log,
+				     "packets"),
 			 sent);
-	assert_int_equal(e2e_generation(doc, "nf"), 2 + N_CHANGES);
+	assert_int_equal(e2e_generation(doc, "nf"),
+			 2 + N_CHANGES + (flood_log ? 2 : 0));
 	json_decref(doc);
+	if (flood_log) {
+		/* the LOG rule's burst (5) passed, then 5 a minute at most;
+		 * and the chain was cut: a change replaces one segment */
+		long long logged;
+
+		doc = e2e_list(e->b);
+		assert_non_null(doc);
+		logged = e2e_counter(doc, "nf", "ipv4", "INPUT", 1, "packets");
+		json_decref(doc);
+		printf("LOG rule counter %lld\n", logged);
+		assert_true(logged >= 5 &&
+			    logged <= 5 + 1 + (long long)dt / 12);
+		assert_int_equal(e2e_cli(&out, e->b,
+					 "-v -v iptables -A INPUT -s "
+					 "203.0.113.7 -j DROP"),
+				 0);
+		e2e_assert_contains(out, "(one segment)");
+	}
 	free(out);
 	close(pr[0]);
 	close(pr[1]);
@@ -445,6 +483,13 @@ static void test_flood_during_segment_changes(void **state)
 	test_flood_during_changes(state);
 	unsetenv("BPFILTER_SEG_MIN");
 	unsetenv("BPFILTER_SEG_RULES");
+}
+
+static void test_flood_during_segment_changes_log(void **state)
+{
+	flood_log = true;
+	test_flood_during_segment_changes(state);
+	flood_log = false;
 }
 
 /* Several processes adding rules at once: every rule exactly once. */
@@ -812,6 +857,7 @@ int main(void)
 		cmocka_unit_test(test_corpus_replay),
 		cmocka_unit_test(test_flood_during_changes),
 		cmocka_unit_test(test_flood_during_segment_changes),
+		cmocka_unit_test(test_flood_during_segment_changes_log),
 		cmocka_unit_test(test_concurrent_writers),
 		cmocka_unit_test(test_if_generation_and_batch),
 		cmocka_unit_test(test_save_restore),

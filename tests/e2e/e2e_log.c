@@ -180,9 +180,9 @@ static size_t pings_logged(struct e2e *e, int n, const char *pfx)
 /* LOG and limit rules in segment programs (load/seg.h): the chain is cut
  * although it logs; the records of a LOG rule in a later segment reach
  * `bpfilter log` through the point's ring, also after one-segment
- * changes elsewhere and in its own segment; a limit keeps its state in
- * the segments a change leaves alone and starts afresh in the replaced
- * one. */
+ * changes elsewhere and in its own segment; a limit keeps its state
+ * through changes of other rules, also of its own segment, and starts
+ * afresh when it is replaced itself. */
 static void test_log_in_segment(void **state)
 {
 	struct e2e *e = *state;
@@ -236,16 +236,23 @@ static void test_log_in_segment(void **state)
 	seg_change(e, "rule replace INPUT 12 -p icmp -s 192.0.2.0/24 -j ACCEPT",
 		   true);
 	assert_int_equal(pings_logged(e, 2, "seg-all: "), 2);
-	/* a change in the limit's segment: its state starts afresh (as
-	 * iptables-legacy's does on any change: limit_mt_check()) */
+	/* a change in the limit's segment that leaves the stateful rules
+	 * as they are: the new segment program keeps the state */
 	seg_change(e, "rule replace INPUT 8 -s 203.0.113.17 -j DROP", true);
-	assert_int_equal(pings_logged(e, 3, "seg-lim: "), 2);
+	assert_int_equal(pings_logged(e, 3, "seg-lim: "), 0);
 	/* counters of the rules no change replaced went on: 13 pings so
-	 * far, the limit matched 2 + 2 of them; the ACCEPT replaced before
-	 * the last 5 */
+	 * far, the limit matched 2 of them; the ACCEPT replaced before the
+	 * last 5 */
 	assert_int_equal(counter_of(e->b, 11), 13);
-	assert_int_equal(counter_of(e->b, 7), 4);
+	assert_int_equal(counter_of(e->b, 7), 2);
 	assert_int_equal(counter_of(e->b, 12), 5);
+	/* the limit rule itself replaced: a new rule, a full bucket (as
+	 * iptables-legacy's on any change: limit_mt_check()) */
+	seg_change(e,
+		   "rule replace INPUT 7 -p icmp -m limit --limit 1/hour "
+		   "--limit-burst 2 -j LOG --log-prefix \"seg-lim: \"",
+		   true);
+	assert_int_equal(pings_logged(e, 3, "seg-lim: "), 2);
 	/* a new LOG rule in a segment without one: one segment too */
 	seg_change(e,
 		   "rule insert INPUT 2 -p icmp -j LOG --log-prefix "

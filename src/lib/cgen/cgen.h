@@ -173,6 +173,10 @@ struct bf_program {
 	 * root and the segment programs of one point (load/seg.h), set by
 	 * the caller (not owned); NULL: the program gets maps of its own */
 	const int *logbuf_fd, *logring_fd;
+	/* the state map (BF_RELOC_STATE) to use, of 16 * n_state bytes, set
+	 * by the caller (not owned): a one-segment change keeps the state of
+	 * the segment it replaces (load/seg.h); NULL: a new one */
+	const int *state_fd;
 };
 
 /* Compile the chains reachable from the built-in chain `hook` (of `family`

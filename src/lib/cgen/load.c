@@ -189,7 +189,7 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 	int buckets_fd = -1;
 	_cleanup_close_ int logbuf_fd = -1;
 	_cleanup_close_ int logring_fd = -1;
-	int lbuf = -1, lring = -1;
+	int lbuf = -1, lring = -1, st_fd = -1;
 	_cleanup_close_ int rejbuf_fd = -1;
 	/* fds of prog->maps, ended by -2 */
 	__attribute__((cleanup(close_fds))) int *map_fds = NULL;
@@ -229,7 +229,9 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 			return map_fds[i];
 	}
 
-	if (prog->n_state) {
+	if (prog->n_state && prog->state_fd) {
+		st_fd = *prog->state_fd;
+	} else if (prog->n_state) {
 		state_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bf_state",
 					  sizeof(uint32_t), 16 * prog->n_state,
 					  1, NULL);
@@ -238,6 +240,7 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 			bf_err("cannot create the state map: %s", strerror(-r));
 			return r;
 		}
+		st_fd = state_fd;
 	}
 	if (bf_nftm_buckets_size(prog)) {
 		/* shared nft limit buckets: the slot's, else its own */
@@ -294,7 +297,7 @@ int bf_program_load(struct bf_program *prog, int counters_fd, char *log,
 		else if (prog->relocs[i].kind == BF_RELOC_COUNTERS)
 			prog->insns[prog->relocs[i].idx].imm = counters_fd;
 		else if (prog->relocs[i].kind == BF_RELOC_STATE)
-			prog->insns[prog->relocs[i].idx].imm = state_fd;
+			prog->insns[prog->relocs[i].idx].imm = st_fd;
 		else if (prog->relocs[i].kind == BF_RELOC_NFTBUCKET)
 			prog->insns[prog->relocs[i].idx].imm = buckets_fd;
 		else if ((prog->relocs[i].kind == BF_RELOC_RECENT_IDX ||

@@ -853,6 +853,7 @@ struct snap_chain {
 	size_t n_rules;
 	uint32_t *ids; /* counter_idx (slot + 1) of each rule */
 	struct bf_counter *counters;
+	uint8_t *stateful; /* rule_stateful() of each rule */
 };
 
 struct bf_seg_snap {
@@ -869,6 +870,7 @@ void bf_seg_snap_free(struct bf_seg_snap **s)
 	for (size_t i = 0; i < (*s)->n_chains; i++) {
 		free((*s)->chains[i].ids);
 		free((*s)->chains[i].counters);
+		free((*s)->chains[i].stateful);
 	}
 	free((*s)->chains);
 	free(*s);
@@ -885,6 +887,31 @@ static size_t tab_matches(const struct bf_rule *r)
 		n += r->matches[k].type == BF_MATCH_RECENT ||
 		     r->matches[k].type == BF_MATCH_HASHLIMIT;
 	return n;
+}
+
+/* Does rule r take slots of its program's state map (limit, statistic,
+ * quota, nft limit without a shared bucket), or may it make the program
+ * emit other chains (-j, -g: their rules take slots too)? A segment
+ * program numbers the slots in the order of its rules: the new program
+ * of a change whose old and new rules are none of these numbers the
+ * slots as the old one did, and may keep its state map. */
+static bool rule_stateful(const struct bf_rule *r)
+{
+	if (r->verdict.kind == BF_VERDICT_JUMP ||
+	    r->verdict.kind == BF_VERDICT_GOTO)
+		return true;
+	for (size_t k = 0; k < r->n_matches; k++) {
+		switch (r->matches[k].type) {
+		case BF_MATCH_LIMIT:
+		case BF_MATCH_STATISTIC:
+		case BF_MATCH_QUOTA:
+		case BF_MATCH_NFT_LIMIT:
+			return true;
+		default:
+			break;
+		}
+	}
+	return false;
 }
 
 static size_t tab_matches_all(const struct bf_ruleset *rs)
@@ -926,13 +953,15 @@ struct bf_seg_snap *bf_seg_snapshot(const struct bf_ruleset *rs)
 		sc->ids = malloc((c->n_rules ? c->n_rules : 1) * 4);
 		sc->counters = malloc((c->n_rules ? c->n_rules : 1) *
 				      sizeof(*sc->counters));
-		if (!sc->ids || !sc->counters) {
+		sc->stateful = malloc(c->n_rules ? c->n_rules : 1);
+		if (!sc->ids || !sc->counters || !sc->stateful) {
 			bf_seg_snap_free(&s);
 			return NULL;
 		}
 		for (size_t j = 0; j < c->n_rules; j++) {
 			sc->ids[j] = c->rules[j].counter_idx;
 			sc->counters[j] = c->rules[j].counter;
+			sc->stateful[j] = rule_stateful(&c->rules[j]);
 		}
 	}
 	return s;
@@ -952,7 +981,7 @@ struct bf_seg_plan {
 	 * rules [p, ne) */
 	size_t ci, p, oe, ne, old_n;
 	/* the maps of the point the segment shares (load/seg.h) */
-	int logbuf_fd, logring_fd;
+	int logbuf_fd, logring_fd, state_fd;
 	struct bf_set_maps sets;
 	char nsdir[PATH_MAX];
 };
@@ -972,6 +1001,7 @@ void bf_seg_plan_free(struct bf_seg_plan **p)
 		close((*p)->prog_fd);
 	close_fd(&(*p)->logbuf_fd);
 	close_fd(&(*p)->logring_fd);
+	close_fd(&(*p)->state_fd);
 	bf_set_maps_release(&(*p)->sets);
 	free((*p)->fresh);
 	free((*p)->saved);
@@ -1081,12 +1111,51 @@ static int zero_slots(int fd, uint32_t capacity, const uint32_t *slots,
 	return 0;
 }
 
+/* The state map ("bf_state", value_size bytes) of the program in force
+ * as segment k of segs_fd, or -1. */
+static int seg_state_map(int segs_fd, uint32_t k, uint32_t value_size)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info), id = 0, ids[16], n;
+	_cleanup_close_ int pfd = -1;
+
+	if (bpf_map_lookup_elem(segs_fd, &k, &id))
+		return -1;
+	pfd = bpf_prog_get_fd_by_id(id);
+	if (pfd < 0)
+		return -1;
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = sizeof(ids) / sizeof(*ids);
+	info.map_ids = (uint64_t)(uintptr_t)ids;
+	if (bpf_obj_get_info_by_fd(pfd, &info, &len))
+		return -1;
+	n = info.nr_map_ids < 16 ? info.nr_map_ids : 16;
+	for (uint32_t i = 0; i < n; i++) {
+		struct bpf_map_info mi;
+		uint32_t mlen = sizeof(mi);
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (fd < 0)
+			continue;
+		memset(&mi, 0, sizeof(mi));
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &mlen) &&
+		    mi.type == BPF_MAP_TYPE_ARRAY &&
+		    !strcmp(mi.name, "bf_state") &&
+		    mi.value_size == value_size && mi.max_entries == 1)
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
 /* Give the new segment program the maps of its point (see
  * seg_share_maps()): the pinned LOG maps of the point, the sets in force
  * and the namespace's tables. 0, 1 when they are not there (rebuild
  * everything), or -errno. */
 static int plan_share_maps(struct bf_seg_plan *pl, const struct bf_ruleset *rs,
-			   const char *slotdir, const struct bf_chain *b)
+			   const char *slotdir, const struct bf_chain *b,
+			   const struct snap_chain *sc, size_t p0, size_t oe,
+			   size_t ne)
 {
 	const char *key = point_keys[(b->family == BF_FAMILY_INET6 ? 3 : 0) +
 				     (b->hook == BF_HOOK_INPUT	 ? 0 :
@@ -1138,6 +1207,25 @@ static int plan_share_maps(struct bf_seg_plan *pl, const struct bf_ruleset *rs,
 		p->logbuf_fd = &pl->logbuf_fd;
 		p->logring_fd = &pl->logring_fd;
 	}
+	if (p->n_state) {
+		/* the replaced segment's rate limits, nth counters and
+		 * quotas go on when the change touches none of them (the
+		 * slots are numbered the same way); else they start afresh
+		 * (a map of its own) */
+		bool keep = true;
+
+		for (size_t j = p0; j < oe && keep; j++)
+			keep = !sc->stateful[j];
+		for (size_t j = p0; j < ne && keep; j++)
+			keep = !rule_stateful(&b->rules[j]);
+		if (keep)
+			pl->state_fd = seg_state_map(pl->segs_fd, pl->k,
+						     16 * p->n_state);
+		if (pl->state_fd > 0)
+			p->state_fd = &pl->state_fd;
+		bf_dbg("incremental change: segment %u %s its state", pl->k,
+		       pl->state_fd > 0 ? "keeps" : "starts afresh");
+	}
 	return 0;
 }
 
@@ -1170,7 +1258,7 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 	if (!pl)
 		return -ENOMEM;
 	pl->counters_fd = pl->segs_fd = pl->pcpu_fd = pl->prog_fd = -1;
-	pl->logbuf_fd = pl->logring_fd = -1;
+	pl->logbuf_fd = pl->logring_fd = pl->state_fd = -1;
 	/* A recent or hashlimit table takes its geometry from all its
 	 * rules (the stamps) or its first one: every program of the
 	 * namespace opens the same pinned table only while the rules that
@@ -1357,7 +1445,8 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 		if (r)
 			goto err_restore;
 		pl->k = (uint32_t)k;
-		r = plan_share_maps(pl, rs, slotdir, b);
+		r = plan_share_maps(pl, rs, slotdir, b, &snap->chains[ci], p,
+				    oe, ne);
 		if (r > 0)
 			goto restore;
 		if (r)
