@@ -1116,7 +1116,7 @@ static int zero_slots(int fd, uint32_t capacity, const uint32_t *slots,
 static int seg_state_map(int segs_fd, uint32_t k, uint32_t value_size)
 {
 	struct bpf_prog_info info;
-	uint32_t len = sizeof(info), id = 0, ids[16], n;
+	uint32_t len = sizeof(info), id = 0, ids[64], n;
 	_cleanup_close_ int pfd = -1;
 
 	if (bpf_map_lookup_elem(segs_fd, &k, &id))
@@ -1129,7 +1129,7 @@ static int seg_state_map(int segs_fd, uint32_t k, uint32_t value_size)
 	info.map_ids = (uint64_t)(uintptr_t)ids;
 	if (bpf_obj_get_info_by_fd(pfd, &info, &len))
 		return -1;
-	n = info.nr_map_ids < 16 ? info.nr_map_ids : 16;
+	n = info.nr_map_ids < 64 ? info.nr_map_ids : 64;
 	for (uint32_t i = 0; i < n; i++) {
 		struct bpf_map_info mi;
 		uint32_t mlen = sizeof(mi);
