@@ -677,6 +677,104 @@ static void test_root_needs(void **state)
 	root_step(ns, "rule add INPUT -s 198.51.100.203 -j DROP", true, true);
 }
 
+/* The verdict of the programs in force on a UDP datagram from src. */
+static int verdict_of(const char *ns, const char *src)
+{
+	struct pu_prog live = { .attach = BF_ATTACH_NF,
+				.hook = BF_HOOK_INPUT,
+				.family = BF_FAMILY_INET4,
+				.map_fd = -1 };
+	struct pu_pkt pk = pu_udp4(src, "192.0.2.1", 4000, 53);
+	int v;
+
+	live.prog_fd = live_prog(ns);
+	assert_true(live.prog_fd >= 0);
+	v = pu_run(&live, pk.b, pk.len, BF_FAMILY_INET4);
+	assert_true(v == pu_drop(&live) || v == pu_accept(&live));
+	v = v == pu_drop(&live);
+	close(live.prog_fd);
+	return v; /* 1: dropped */
+}
+
+static void maps_step(const char *ns, const char *change)
+{
+	char *out = NULL;
+
+	assert_int_equal(e2e_cli(&out, ns, "-v -v %s", change), 0);
+	if (!strstr(out, "(one segment)"))
+		fail_msg("%s: not one segment:\n%s", change, out);
+	free(out);
+}
+
+/* Segments that use a set, LOG and limit state (load/seg.h, "What a
+ * segment may hold"): cut, one-segment changes next to and of the set
+ * rule, and the set's elements changed afterwards reach the new segment
+ * program (it uses the set map in force). */
+static void test_maps_in_segments(void **state)
+{
+	char ns[16], rules[] = "/tmp/bf-segm-XXXXXX",
+		     sets[] = "/tmp/bf-segs-XXXXXX", *out = NULL;
+	int fd;
+	FILE *f;
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	fam = BF_FAMILY_INET4;
+	setenv("BPFILTER_SEG_RULES", "2", 1);
+	setenv("BPFILTER_SEG_FOLD", "0", 1);
+	fd = mkstemp(sets);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, "create bad hash:ip family inet hashsize 1024 maxelem "
+		   "65536\nadd bad 198.51.100.7\n");
+	fclose(f);
+	fd = mkstemp(rules);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+		   ":OUTPUT ACCEPT [0:0]\n"
+		   "-A INPUT -s 203.0.113.1 -p tcp -j DROP\n"
+		   "-A INPUT -s 203.0.113.2 -p tcp -j DROP\n"
+		   "-A INPUT -m limit --limit 10000/sec --limit-burst 10000 "
+		   "-j LOG --log-prefix \"segm: \"\n"
+		   "-A INPUT -s 203.0.113.3 -p tcp -j DROP\n"
+		   "-A INPUT -m set --match-set bad src -j DROP\n"
+		   "-A INPUT -s 203.0.113.4 -p tcp -j DROP\n"
+		   "-A INPUT -s 203.0.113.5 -p tcp -j DROP\n"
+		   "COMMIT\n");
+	fclose(f);
+	bft_unique_name(ns, sizeof(ns), "segm");
+	assert_int_equal(bft_sh("ip netns add %s", ns), 0);
+	snprintf(cur_ns, sizeof(cur_ns), "%s", ns);
+	assert_int_equal(
+		e2e_cli(&out, ns, "-v -v apply --ipset %s %s", sets, rules), 0);
+	unlink(rules);
+	unlink(sets);
+	if (!strstr(out, "in4: 4 segment programs"))
+		fail_msg("INPUT not cut in 4:\n%s", out);
+	free(out);
+	assert_int_equal(verdict_of(ns, "198.51.100.7"), 1);
+	assert_int_equal(verdict_of(ns, "198.51.100.8"), 0);
+	/* the set rule's segment (rules 5-6), next to it, then of it */
+	maps_step(ns, "rule replace INPUT 6 -s 203.0.113.14 -p tcp -j DROP");
+	assert_int_equal(verdict_of(ns, "198.51.100.7"), 1);
+	assert_int_equal(verdict_of(ns, "198.51.100.8"), 0);
+	maps_step(ns, "rule replace INPUT 5 -m set --match-set bad src -p udp "
+		      "-j DROP");
+	assert_int_equal(verdict_of(ns, "198.51.100.7"), 1);
+	assert_int_equal(verdict_of(ns, "198.51.100.8"), 0);
+	/* the LOG and limit rule's segment */
+	maps_step(ns, "rule replace INPUT 4 -s 203.0.113.13 -p tcp -j DROP");
+	/* an element added: the new segment program sees it */
+	assert_int_equal(e2e_cli(NULL, ns, "set add bad 198.51.100.8"), 0);
+	assert_int_equal(verdict_of(ns, "198.51.100.8"), 1);
+	assert_int_equal(verdict_of(ns, "198.51.100.9"), 0);
+	setenv("BPFILTER_SEG_RULES", "4", 1);
+	unsetenv("BPFILTER_SEG_FOLD");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -686,6 +784,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_root_needs, teardown),
 		cmocka_unit_test_teardown(test_fold_cuts4, teardown),
 		cmocka_unit_test_teardown(test_fold_shared4, teardown),
+		cmocka_unit_test_teardown(test_maps_in_segments, teardown),
 	};
 
 	/* segment programs on small rulesets (load/seg.c) */
