@@ -1223,8 +1223,9 @@ static int plan_share_maps(struct bf_seg_plan *pl, const struct bf_ruleset *rs,
 						     16 * p->n_state);
 		if (pl->state_fd > 0)
 			p->state_fd = &pl->state_fd;
-		bf_dbg("incremental change: segment %u %s its state", pl->k,
-		       pl->state_fd > 0 ? "keeps" : "starts afresh");
+		bf_dbg("incremental change: segment %u %s", pl->k,
+		       pl->state_fd > 0 ? "keeps its state" :
+					  "starts its state afresh");
 	}
 	return 0;
 }
