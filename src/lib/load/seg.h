@@ -18,7 +18,9 @@
  * counter in bf_ruleset_number() order, and the segment layout.
  *
  * Maps besides the counters (doc/live.md, "What a segment may hold"):
- * fold maps and rate-limit state (n_state) are each program's own; the
+ * fold maps and rate-limit state (n_state) are each program's own (a
+ * one-segment change that touches no stateful rule hands the replaced
+ * program's state map to the new one); the
  * LOG record and ring are the point's (pinned, the same for the root and
  * every segment, kept by a one-segment change); recent and hashlimit
  * tables and named sets are the namespace's / slot's pinned maps, as for
