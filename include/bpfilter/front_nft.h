@@ -116,6 +116,16 @@ enum bf_nft_ct_key {
 	BF_NFT_CT_MARK,
 	BF_NFT_CT_DIRECTION,
 	BF_NFT_CT_HELPER, /* the master's helper name (BF_MATCH_HELPER) */
+	/* the tuples (nft_ct_get_eval(): NFT_CT_SRC/DST/PROTO_SRC/PROTO_DST
+	 * of ct->tuplehash[dir], the direction in the field's name,
+	 * "original ..." or "reply ..."), the protocols (NFT_CT_PROTOCOL,
+	 * NFT_CT_L3PROTOCOL): BF_MATCH_CONNTRACK */
+	BF_NFT_CT_SADDR,
+	BF_NFT_CT_DADDR,
+	BF_NFT_CT_PROTO_SRC,
+	BF_NFT_CT_PROTO_DST,
+	BF_NFT_CT_PROTOCOL,
+	BF_NFT_CT_L3PROTO,
 };
 
 enum bf_nft_expr_kind {

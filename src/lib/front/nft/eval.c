@@ -988,9 +988,57 @@ static unsigned int rule_fams(const struct bf_nft_rule *rule)
 
 /* Matches that only state what the next payload match implies (nft's
  * payload dependency removal on listing), and reject's family defaults. */
+/* `ct original|reply proto-src|proto-dst`: nft types the value from the
+ * transport protocol a `ct protocol`, `meta l4proto`, `ip protocol`,
+ * `ip6 nexthdr` (==) or transport header field gives, and refuses the
+ * rule without one (its listing may drop a `meta l4proto` that a later
+ * transport field implies: anywhere in the rule counts). */
+static int check_ct_proto_ctx(struct evalctx *c, const struct bf_nft_rule *rule)
+{
+	const struct bf_nft_stmt *port = NULL;
+	const struct bf_nft_field *pf = NULL;
+	bool l4 = false;
+
+	for (size_t i = 0; i < rule->n_stmts; i++) {
+		const struct bf_nft_stmt *s = &rule->stmts[i];
+		const struct bf_nft_field *f;
+		if (s->kind != BF_NFT_S_MATCH)
+			continue;
+		f = first_field(s->u.match.lhs);
+		if (!f)
+			continue;
+		if (!strcmp(f->proto, "ct") && (f->id == BF_NFT_CT_PROTO_SRC ||
+						f->id == BF_NFT_CT_PROTO_DST)) {
+			if (!port) {
+				port = s;
+				pf = f;
+			}
+			continue;
+		}
+		if (f->l4proto || f->base == BF_NFT_BASE_TH ||
+		    (is_single_eq(s) &&
+		     ((!strcmp(f->proto, "ct") && f->id == BF_NFT_CT_PROTOCOL) ||
+		      field_is(s->u.match.lhs, "meta", "l4proto") ||
+		      field_is(s->u.match.lhs, "ip", "protocol") ||
+		      field_is(s->u.match.lhs, "ip6", "nexthdr"))))
+			l4 = true;
+	}
+	if (port && !l4) {
+		nft_error(
+			&c->errs, &port->loc,
+			"ct %s needs the transport protocol (ct protocol, meta l4proto)",
+			pf->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 {
 	enum bf_nft_family fam = c->table->family;
+
+	if (check_ct_proto_ctx(c, rule))
+		return -EINVAL;
 
 	/* icmp fields that exist in some types only: an explicit type must
 	 * be one of them (icmpv6 mtu's own type is implied and not listed) */
@@ -1236,6 +1284,19 @@ static int canon_rule(struct evalctx *c, struct bf_nft_rule *rule)
 		nf = first_field(n->u.match.lhs);
 		if (!nf)
 			continue;
+		if (field_is(s->u.match.lhs, "meta", "nfproto") &&
+		    !strcmp(nf->proto, "ct") && nf->nfamily >= 0 &&
+		    s->u.match.rhs->num !=
+			    (nf->nfamily == BF_NFT_FAMILY_IP ? 2u : 10u)) {
+			/* a ct tuple of the other family (nft: conflicting
+			 * protocols) */
+			nft_error(
+				&c->errs, &n->loc,
+				"conflicting protocols specified: ct %s after meta nfproto %s",
+				nf->name,
+				s->u.match.rhs->num == 2 ? "ipv4" : "ipv6");
+			return -EINVAL;
+		}
 		if ((field_is(s->u.match.lhs, "meta", "l4proto") ||
 		     (fam == BF_NFT_FAMILY_IP &&
 		      field_is(s->u.match.lhs, "ip", "protocol")) ||

@@ -163,13 +163,21 @@ static bool put_expr(struct jctx *c, json_t *e, bool quote)
 		}
 		if (!strcmp(k, "meta") || !strcmp(k, "ct")) {
 			const char *key = jstr(v, "key");
-			if (!key || json_object_get(v, "dir") ||
-			    json_object_get(v, "family")) {
+			const char *dir = jstr(v, "dir");
+			/* nft lists a tuple field as {"dir": "original",
+			 * "key": "ip saddr"}: the text form, parse.c's */
+			if (!key || json_object_get(v, "family") ||
+			    (dir &&
+			     (strcmp(k, "ct") || (strcmp(dir, "original") &&
+						  strcmp(dir, "reply"))))) {
 				unsup(c,
 				      "ct expressions with a direction or family");
 				return false;
 			}
-			fprintf(c->out, "%s %s", k, key);
+			if (dir)
+				fprintf(c->out, "%s %s %s", k, dir, key);
+			else
+				fprintf(c->out, "%s %s", k, key);
 			return true;
 		}
 		if (!strcmp(k, "set")) {

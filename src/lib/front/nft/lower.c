@@ -275,6 +275,111 @@ static int add_icmp_dep(struct lctx *c, struct bf_rule *r,
 	return add(c, r, &m);
 }
 
+/* `ct original|reply ip|ip6 saddr|daddr`, `ct original|reply
+ * proto-src|proto-dst`, `ct protocol`, `ct l3proto`: nft_ct_get_eval()
+ * reads ct->tuplehash[dir].tuple (or nf_ct_protonum(), nf_ct_l3num()) and
+ * breaks without a conntrack entry (untracked included), `!=` too: the
+ * same as one xt_conntrack test (conntrack_mt(): no entry, no state
+ * asked for, no match), inverted with its invert flag. */
+static int lower_ct_tuple(struct lctx *c, struct bf_rule *r,
+			  const struct bf_nft_field *f,
+			  const struct bf_nft_expr *el, bool neg,
+			  struct bf_match *m)
+{
+	bool reply = !strncmp(f->name, "reply", 5);
+	bool v6 = r->family == BF_FAMILY_INET6;
+	uint16_t flag = 0;
+	uint64_t lo, hi;
+
+	m->type = BF_MATCH_CONNTRACK;
+	m->neg = false;
+	switch (f->id) {
+	case BF_NFT_CT_SADDR:
+	case BF_NFT_CT_DADDR: {
+		bool src = f->id == BF_NFT_CT_SADDR;
+		uint8_t *a, *mask;
+		unsigned int bits = f->len_bits,
+			     plen = el->kind == BF_NFT_E_PREFIX ? el->plen :
+								  bits;
+		const struct bf_nft_expr *v =
+			el->kind == BF_NFT_E_PREFIX ? el->sub[0] : el;
+		if (el->kind != BF_NFT_E_VALUE && el->kind != BF_NFT_E_PREFIX) {
+			REFUSE(c, &el->loc,
+			       "ct %s: a value or a prefix (xt_conntrack has no address ranges)",
+			       f->name);
+			return -EOPNOTSUPP;
+		}
+		flag = reply ? (src ? BF_CT_REPLSRC : BF_CT_REPLDST) :
+			       (src ? BF_CT_ORIGSRC : BF_CT_ORIGDST);
+		a = reply ? (src ? m->u.conntrack.replsrc :
+				   m->u.conntrack.repldst) :
+			    (src ? m->u.conntrack.origsrc :
+				   m->u.conntrack.origdst);
+		mask = reply ? (src ? m->u.conntrack.replsrc_mask :
+				      m->u.conntrack.repldst_mask) :
+			       (src ? m->u.conntrack.origsrc_mask :
+				      m->u.conntrack.origdst_mask);
+		if (plen > bits)
+			plen = bits;
+		for (unsigned int i = 0; i < bits / 8; i++) {
+			unsigned int b = plen > i * 8 ? plen - i * 8 : 0;
+			mask[i] = b >= 8 ? 0xff : (uint8_t)(0xff << (8 - b));
+			a[i] = v->bytes[i] & mask[i];
+		}
+		if ((bits == 128) != v6) {
+			REFUSE(c, &el->loc, "ct %s in this family", f->name);
+			return -EOPNOTSUPP;
+		}
+		break;
+	}
+	case BF_NFT_CT_PROTO_SRC:
+	case BF_NFT_CT_PROTO_DST: {
+		bool src = f->id == BF_NFT_CT_PROTO_SRC;
+		uint16_t *port;
+		if (el->kind != BF_NFT_E_VALUE && el->kind != BF_NFT_E_RANGE) {
+			REFUSE(c, &el->loc, "ct %s in this form", f->name);
+			return -EOPNOTSUPP;
+		}
+		range_of(el, &lo, &hi);
+		flag = reply ? (src ? BF_CT_REPLSRC_PORT : BF_CT_REPLDST_PORT) :
+			       (src ? BF_CT_ORIGSRC_PORT : BF_CT_ORIGDST_PORT);
+		port = reply ? (src ? m->u.conntrack.replsrc_port :
+				      m->u.conntrack.repldst_port) :
+			       (src ? m->u.conntrack.origsrc_port :
+				      m->u.conntrack.origdst_port);
+		port[0] = (uint16_t)lo;
+		port[1] = (uint16_t)hi;
+		break;
+	}
+	case BF_NFT_CT_PROTOCOL:
+		if (el->kind != BF_NFT_E_VALUE) {
+			REFUSE(c, &el->loc, "ct protocol ranges");
+			return -EOPNOTSUPP;
+		}
+		flag = BF_CT_PROTO;
+		m->u.conntrack.l4proto = (uint8_t)el->num;
+		break;
+	default: /* BF_NFT_CT_L3PROTO */
+		/* the entry's family is the packet's: `ct l3proto` of the
+		 * rule's family holds for any entry (a tracked state) */
+		if (el->kind != BF_NFT_E_VALUE ||
+		    (el->num == (v6 ? 10u : 2u)) == neg) {
+			REFUSE(c, &el->loc,
+			       "ct l3proto other than the packet's family");
+			return -EOPNOTSUPP;
+		}
+		m->u.conntrack.match_flags = BF_CT_STATE;
+		m->u.conntrack.state_mask = BF_CT_STATE_NEW |
+					    BF_CT_STATE_ESTABLISHED |
+					    BF_CT_STATE_RELATED;
+		return add(c, r, m);
+	}
+	m->u.conntrack.match_flags = flag;
+	if (neg)
+		m->u.conntrack.invert_flags = flag;
+	return add(c, r, m);
+}
+
 /* Add the IR matches for `lhs OP elem` (elem: value/range/prefix) to r.
  * family: the rule's family. Returns 0, -EOPNOTSUPP (reported), -ENOMEM */
 static int lower_cmp(struct lctx *c, struct bf_rule *r,
@@ -693,6 +798,8 @@ static int lower_cmp(struct lctx *c, struct bf_rule *r,
 				m.u.conntrack.invert_flags = BF_CT_DIRECTION;
 			return add(c, r, &m);
 		}
+		if (f->id >= BF_NFT_CT_SADDR && f->id <= BF_NFT_CT_L3PROTO)
+			return lower_ct_tuple(c, r, f, el, neg, &m);
 		REFUSE(c, &lhs->loc, "ct %s in this form", f->name);
 		return -EOPNOTSUPP;
 	}
@@ -1232,8 +1339,13 @@ static unsigned int rule_families(const struct bf_nft_rule *rule)
 					fams &= field_families(fld(l->sub[k]));
 		if (fld(l))
 			fams &= field_families(fld(l));
-		if (fld(l) && (fld(l)->id == BF_NFT_META_NFPROTO) &&
-		    !strcmp(fld(l)->proto, "meta") &&
+		/* `ct l3proto`: the entry's family is the packet's (and
+		 * lower_ct_tuple() asks for an entry) */
+		if (fld(l) &&
+		    ((fld(l)->id == BF_NFT_META_NFPROTO &&
+		      !strcmp(fld(l)->proto, "meta")) ||
+		     (fld(l)->id == BF_NFT_CT_L3PROTO &&
+		      !strcmp(fld(l)->proto, "ct"))) &&
 		    s->u.match.rhs->kind == BF_NFT_E_VALUE) {
 			bool eq = s->u.match.op != BF_NFT_OP_NE;
 			unsigned int f = s->u.match.rhs->num == 2  ? 1u :

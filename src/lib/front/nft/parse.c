@@ -216,6 +216,51 @@ static struct bf_nft_expr *field_expr(struct parser *p,
 	return e;
 }
 
+/* `ct original|reply [ip|ip6] KEY`, at the direction word: the tuple
+ * fields of types.c, named as nft lists them; `ct original protocol` is
+ * listed `ct protocol` (one protocol for both tuples). Other keys of a
+ * direction (bytes, packets, avgpkt, zone) stay unsupported. */
+static struct bf_nft_expr *parse_ct_dir(struct parser *p,
+					const struct bf_nft_loc *loc)
+{
+	struct nft_token *dir = cur(p);
+	const struct bf_nft_field *f = NULL;
+	const char *fam = NULL, *key;
+	char name[64];
+
+	if (peek(p, 1)->type == NFT_T_WORD &&
+	    (!strcmp(peek(p, 1)->text, "ip") ||
+	     !strcmp(peek(p, 1)->text, "ip6")) &&
+	    peek(p, 2)->type == NFT_T_WORD)
+		fam = peek(p, 1)->text;
+	key = peek(p, fam ? 2 : 1)->type == NFT_T_WORD ?
+		      peek(p, fam ? 2 : 1)->text :
+		      "";
+	if (fam)
+		snprintf(name, sizeof(name), "%s %s %s", dir->text, fam, key);
+	else if (!strcmp(key, "protocol"))
+		snprintf(name, sizeof(name), "%s", key);
+	else if (!strcmp(key, "proto-src") || !strcmp(key, "proto-dst"))
+		snprintf(name, sizeof(name), "%s %s", dir->text, key);
+	else
+		name[0] = '\0';
+	if (name[0])
+		f = nft_field_find("ct", name);
+	if (!f) {
+		bool addr = !fam &&
+			    (!strcmp(key, "saddr") || !strcmp(key, "daddr"));
+		nft_unsupported(&p->errs, &dir->loc, "ct %s%s%s%s", dir->text,
+				key[0] ? " " : "", key,
+				addr ? " without ip or ip6" : "");
+		return NULL;
+	}
+	advance(p);
+	if (fam)
+		advance(p);
+	advance(p);
+	return field_expr(p, f, loc);
+}
+
 static struct bf_nft_expr *parse_field(struct parser *p)
 {
 	struct nft_token *t = cur(p);
@@ -261,6 +306,8 @@ static struct bf_nft_expr *parse_field(struct parser *p)
 			return NULL;
 		}
 		name = cur(p)->text;
+		if (!strcmp(name, "original") || !strcmp(name, "reply"))
+			return parse_ct_dir(p, &loc);
 		f = nft_field_find("ct", name);
 		/* `ct helper set "NAME"` assigns a helper object: the
 		 * kernel's nftables does it (objects.c, kernpart.c), as

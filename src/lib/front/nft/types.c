@@ -256,6 +256,11 @@ enum bf_nft_dtype nft_dtype_by_name(const char *name)
 	{                                                                      \
 		"meta", n, dt, BF_NFT_BASE_NONE, 0, len, 0, -1, id             \
 	}
+#define CTT(n, dt, len, fam, id)                                               \
+	{                                                                      \
+		"ct", n, BF_NFT_DT_##dt, BF_NFT_BASE_NONE, 0, len, 0,          \
+			BF_NFT_FAMILY_##fam, BF_NFT_CT_##id                    \
+	}
 #define CT(n, dt, len, id)                                                     \
 	{                                                                      \
 		"ct", n, dt, BF_NFT_BASE_NONE, 0, len, 0, -1, id               \
@@ -358,6 +363,23 @@ static const struct bf_nft_field fields[] = {
 	/* a string of NF_CT_HELPER_NAME_LEN bytes, like a device name;
 	 * `ct helper set` stays unsupported (parse.c) */
 	CT("helper", BF_NFT_DT_IFNAME, 128, BF_NFT_CT_HELPER),
+	/* the tuples of one direction: `ct original ip saddr`... (parse.c
+	 * builds the name), nft's listing form */
+	CTT("original ip saddr", IPV4, 32, IP, SADDR),
+	CTT("original ip daddr", IPV4, 32, IP, DADDR),
+	CTT("reply ip saddr", IPV4, 32, IP, SADDR),
+	CTT("reply ip daddr", IPV4, 32, IP, DADDR),
+	CTT("original ip6 saddr", IPV6, 128, IP6, SADDR),
+	CTT("original ip6 daddr", IPV6, 128, IP6, DADDR),
+	CTT("reply ip6 saddr", IPV6, 128, IP6, SADDR),
+	CTT("reply ip6 daddr", IPV6, 128, IP6, DADDR),
+	CT("original proto-src", BF_NFT_DT_INTEGER, 16, BF_NFT_CT_PROTO_SRC),
+	CT("original proto-dst", BF_NFT_DT_INTEGER, 16, BF_NFT_CT_PROTO_DST),
+	CT("reply proto-src", BF_NFT_DT_INTEGER, 16, BF_NFT_CT_PROTO_SRC),
+	CT("reply proto-dst", BF_NFT_DT_INTEGER, 16, BF_NFT_CT_PROTO_DST),
+	/* listed without a direction (both tuples hold the same) */
+	CT("protocol", BF_NFT_DT_PROTO, 8, BF_NFT_CT_PROTOCOL),
+	CT("l3proto", BF_NFT_DT_NFPROTO, 8, BF_NFT_CT_L3PROTO),
 	/* `rt type`: byte 2 of the IPv6 routing header that
 	 * ipv6_find_hdr() finds (nft_exthdr_ipv6_eval()), the one rt
 	 * field parsed (lower.c: BF_MATCH_RT with BF_RT_NFT) */
