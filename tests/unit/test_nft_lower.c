@@ -215,6 +215,49 @@ static void test_refusals(void **state)
 		-EOPNOTSUPP, "unsupported: set elements that may overlap");
 }
 
+/* The conntrack entry's tuples and protocols (s8c2): one xt_conntrack
+ * test each, `!=` as its invert flag; ct l3proto asks for an entry of
+ * the rule's family. Refused: address ranges, a tuple address without
+ * ip/ip6; errors: proto-src/dst without a transport protocol, a tuple of
+ * the family meta nfproto excludes. */
+static void test_ct_tuple(void **state)
+{
+	(void)state;
+	check("table ip t {\n"
+	      "\tchain c {\n"
+	      "\t\ttype filter hook input priority 0;\n"
+	      "\t\tct original ip saddr 192.0.2.0/24 ct reply ip daddr != 198.51.100.1 accept\n"
+	      "\t\tct protocol 6 ct original proto-dst 22 ct reply proto-src 1024-2000 drop\n"
+	      "\t\tct l3proto ipv4 accept\n"
+	      "\t\tct l3proto ipv6 accept\n"
+	      "\t}\n"
+	      "}\n",
+	      "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n"
+	      ":OUTPUT ACCEPT [0:0]\n:c - [0:0]\n"
+	      "-A INPUT -j c\n"
+	      "-A c -m conntrack --ctorigsrc 192.0.2.0/24 ! --ctrepldst 198.51.100.1 -j ACCEPT\n"
+	      "-A c -m conntrack --ctproto 6 --ctorigdstport 22 --ctreplsrcport 1024:2000 -j DROP\n"
+	      "-A c -m conntrack --ctstate NEW,RELATED,ESTABLISHED -j ACCEPT\n"
+	      "COMMIT\n" EMPTY6);
+	refused("table ip t {\n\tchain c {\n\t\tct original ip saddr "
+		"192.0.2.1-192.0.2.9 accept\n\t}\n}\n",
+		-EOPNOTSUPP,
+		"t.nft:3:24: unsupported: ct original ip saddr: a value or a "
+		"prefix");
+	refused("table inet t {\n\tchain c {\n\t\tct reply daddr ::1 "
+		"accept\n\t}\n}\n",
+		-EOPNOTSUPP,
+		"t.nft:3:6: unsupported: ct reply daddr without ip or ip6");
+	refused("table ip t {\n\tchain c {\n\t\tct original proto-dst 22 "
+		"accept\n\t}\n}\n",
+		-EINVAL,
+		"t.nft:3:3: ct original proto-dst needs the transport "
+		"protocol");
+	refused("table inet t {\n\tchain c {\n\t\tmeta nfproto ipv6 ct "
+		"original ip saddr 192.0.2.1\n\t}\n}\n",
+		-EINVAL, "conflicting protocols specified");
+}
+
 /* Errors with file:line:column, every error of the input reported. */
 static void test_errors(void **state)
 {
@@ -418,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_continuations),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_ct_tuple),
 		cmocka_unit_test(test_print_ir),
 		cmocka_unit_test(test_sets_as_maps),
 	};
