@@ -704,7 +704,7 @@ static int install(struct txn *t, struct bf_ruleset *rs, struct install_args *a)
 	double t_compile = 0, t_load = 0, t_progs = 0;
 	/* one segment, -v -v */
 	double t_text = 0, t_map = 0, t_switch = 0, t_snap = 0;
-	bool snap_done = false;
+	bool snap_done = false, acct = false;
 	/* counters map slots: spare ones for incremental changes */
 	uint32_t cap = bf_seg_capacity(rs->n_counters);
 	/* an nf slot at a priority other than 0 attaches where its base
@@ -828,6 +828,10 @@ state:
 			st.hdr.flags |= BF_STATE_USES_CT;
 		if (fams & (1u << BF_FAMILY_INET6))
 			st.hdr.flags |= BF_STATE_USES_CT6;
+		/* connbytes is a conntrack user (bf_rule_uses_ct()): no
+		 * conntrack, no walk of every match. Here, while a segment
+		 * loads, not after the wait where it lengthens the change. */
+		acct = fams && bf_ruleset_uses_acct(rs);
 	}
 	for (int f = 0; f < BF_FAMILY_COUNT; f++) {
 		if (!(rs->families & (1u << f)))
@@ -884,6 +888,11 @@ state:
 		t_snap = now_ms() - t_snap;
 		snap_done = true;
 	}
+	if (a->plan) {
+		/* (the segment still loading: a failure here is the
+		 * commit's, below) */
+		(void)bf_seg_plan_seginfo(a->plan, st.hdr.generation);
+	}
 	if (a->plan && bf_seg_async_wait(a->async)) {
 		/* the kernel refused the segment program: nothing is in
 		 * force, the caller rebuilds everything */
@@ -904,7 +913,7 @@ state:
 		if (r)
 			goto out;
 	}
-	if (bf_ruleset_uses_acct(rs)) {
+	if (acct) {
 		r = bf_ct_acct_enable();
 		if (r)
 			goto out;

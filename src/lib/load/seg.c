@@ -3,6 +3,7 @@
  * Segmented netfilter programs and incremental changes: see load/seg.h
  * and doc/live.md ("Incremental changes").
  */
+#include <assert.h>
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -399,6 +400,11 @@ static int root_min_hash(const struct bf_ruleset *rs, const struct bf_chain *b,
  * one of 333 mixed rules in 8-9 ms (doc/live.md). Fewer, larger segments
  * also mean fewer searches per packet: each segment runs its own. */
 #define LBVS_UNIT 4u
+/* The most one rule can cost (the first rule of a folded group): a
+ * change's segment of n rules costs at most n times this. */
+#define RULE_COST_MAX (UNIT + FOLD_UNIT)
+static_assert(LBVS_UNIT <= RULE_COST_MAX && UNIT <= RULE_COST_MAX,
+	      "RULE_COST_MAX bounds every rule's cost");
 
 static bool fold_aware(void)
 {
@@ -973,7 +979,8 @@ struct bf_seg_plan {
 	uint32_t k; /* the segment replaced */
 	struct bf_program *prog;
 	int counters_fd, segs_fd, pcpu_fd, prog_fd;
-	uint32_t *fresh; /* slots of new rules, to zero before loading */
+	int si_fd; /* the seginfo map to pin, -1 until made */
+	uint32_t *fresh; /* slots of new rules, to zero before the switch */
 	size_t n_fresh;
 	uint32_t *saved; /* counter indexes before the plan (undo) */
 	size_t n_saved;
@@ -1003,6 +1010,8 @@ void bf_seg_plan_free(struct bf_seg_plan **p)
 	close_fd(&(*p)->logring_fd);
 	close_fd(&(*p)->state_fd);
 	bf_set_maps_release(&(*p)->sets);
+	if ((*p)->si_fd >= 0)
+		close((*p)->si_fd);
 	free((*p)->fresh);
 	free((*p)->saved);
 	bf_seginfo_release(&(*p)->si);
@@ -1274,6 +1283,7 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 			goto no;
 		}
 	}
+	pl->si_fd = -1;
 	r = seginfo_read(slotdir, &pl->si);
 	if (r || pl->si.generation != generation)
 		goto no;
@@ -1312,11 +1322,16 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 			budget = (uint64_t)b->n_rules * UNIT / BF_SEG_MAX;
 		if (!costs)
 			goto nomem;
-		r = rule_costs(b, first, size, costs, NULL, &cost);
-		if (r)
-			goto err;
-		if (cost > 4 * budget + 64 * UNIT)
-			goto no; /* time to cut again: full rebuild */
+		/* (rule_costs() folds and selects the segment's bit-vector
+		 * members again, ~0.25 ms for 334 mixed rules: only when
+		 * the segment's size does not bound its cost enough) */
+		if ((uint64_t)size * RULE_COST_MAX > 4 * budget + 64 * UNIT) {
+			r = rule_costs(b, first, size, costs, NULL, &cost);
+			if (r)
+				goto err;
+			if (cost > 4 * budget + 64 * UNIT)
+				goto no; /* time to cut again: full rebuild */
+		}
 		sp->sizes[k] = (uint32_t)size;
 	}
 
@@ -1453,10 +1468,6 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 		if (r)
 			goto err_restore;
 	}
-	/* New rules' slots start from zero (no program uses them). */
-	if (zero_slots(pl->counters_fd, pl->si.capacity, pl->fresh,
-		       pl->n_fresh))
-		goto restore;
 	bf_seginfo_release(&pl->si);
 	r = slots_of(rs, &pl->si.slots, &pl->si.n_slots);
 	if (r)
@@ -1504,15 +1515,25 @@ int bf_seg_plan_load(struct bf_seg_plan *p, bool verbose)
 	static char log[1 << 16];
 
 	double t0 = now_ms();
+	int r;
 
 	if (p->prog_fd >= 0)
 		return 0;
+	/* New rules' slots start from zero: no program uses them until the
+	 * switch. (Here, in the load's thread, load/segasync.h: the mmap
+	 * and munmap of the counters map are off the change's path.) */
+	r = zero_slots(p->counters_fd, p->si.capacity, p->fresh, p->n_fresh);
+	if (r) {
+		bf_dbg("cannot zero the new rules' counter slots: %s",
+		       strerror(-r));
+		return r;
+	}
 	log[0] = '\0';
 	p->prog_fd = bf_program_load(p->prog, p->counters_fd, log, sizeof(log));
 	bf_dbg("incremental change: segment program loaded in %.1f ms",
 	       now_ms() - t0);
 	if (p->prog_fd < 0) {
-		int r = p->prog_fd;
+		r = p->prog_fd;
 
 		/* The caller rebuilds everything instead: the new cut of
 		 * the chain gives other programs. (Seen here: the x86 JIT
@@ -1540,11 +1561,25 @@ void bf_seg_plan_undo(struct bf_seg_plan *p, struct bf_ruleset *rs)
 	}
 }
 
+int bf_seg_plan_seginfo(struct bf_seg_plan *p, uint64_t generation)
+{
+	if (p->si_fd >= 0)
+		close(p->si_fd);
+	p->si.generation = generation;
+	p->si_fd = seginfo_write(&p->si);
+	return p->si_fd < 0 ? p->si_fd : 0;
+}
+
 int bf_seg_plan_commit(struct bf_seg_plan *p, const char *slotdir,
 		       uint64_t generation)
 {
-	int fd, r;
+	int r;
 
+	if (p->si_fd < 0 || p->si.generation != generation) {
+		r = bf_seg_plan_seginfo(p, generation);
+		if (r)
+			return r;
+	}
 	/* the switch: from here on the new segment is in force */
 	if (bpf_map_update_elem(p->segs_fd, &p->k, &p->prog_fd, BPF_ANY)) {
 		r = -errno;
@@ -1552,13 +1587,7 @@ int bf_seg_plan_commit(struct bf_seg_plan *p, const char *slotdir,
 		       strerror(-r));
 		return r;
 	}
-	p->si.generation = generation;
-	fd = seginfo_write(&p->si);
-	if (fd < 0)
-		return fd;
-	r = bf_pin_replace(fd, slotdir, "seginfo");
-	close(fd);
-	return r;
+	return bf_pin_replace(p->si_fd, slotdir, "seginfo");
 }
 
 /* "-A CHAIN RULE" lines of rules [a, b) of c, as bf_ipt_print() writes

@@ -108,13 +108,19 @@ void bf_seg_snap_free(struct bf_seg_snap **s);
 int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 		const struct bf_seg_snap *snap, const char *slotdir,
 		uint64_t generation);
-/* Load the segment program (nothing changes in force yet); 0 if it is
+/* Zero the new rules' counter slots (no program uses them) and load the
+ * segment program (nothing changes in force yet); 0 if it is
  * loaded already. On failure, bf_seg_plan_undo() gives rs its counter
  * indexes back for a full rebuild. */
 int bf_seg_plan_load(struct bf_seg_plan *p, bool verbose);
 void bf_seg_plan_undo(struct bf_seg_plan *p, struct bf_ruleset *rs);
+/* Write the seginfo of `generation` after the change into a new map
+ * (not pinned: nothing changes in force), so that the commit has less
+ * to do: install() calls it while the segment loads. 0 or -errno. */
+int bf_seg_plan_seginfo(struct bf_seg_plan *p, uint64_t generation);
 /* Put the segment in force (one prog-array update) and pin the seginfo of
- * `generation`; the caller pins the state. */
+ * `generation` (bf_seg_plan_seginfo()'s, or written now); the caller
+ * pins the state. */
 int bf_seg_plan_commit(struct bf_seg_plan *p, const char *slotdir,
 		       uint64_t generation);
 /* The canonical text of family f after the change, made from the text of

@@ -2,12 +2,14 @@
 /*
  * The segment's load in a thread: see load/segasync.h.
  *
- * What the thread does is bf_seg_plan_load(): create the segment's maps,
- * fill them, BPF_PROG_LOAD (the verifier, most of it kernel time). It
- * reads the plan's program and counters map and writes the program's fd
- * and the map fds into its instructions; the caller meanwhile reads the
- * plan's window and the ruleset (the state's text, the state map), which
- * the thread does not touch. The library's log callback may be called
+ * What the thread does is bf_seg_plan_load(): zero the new rules' counter
+ * slots, create the segment's maps, fill them, BPF_PROG_LOAD (the
+ * verifier, most of it kernel time). It reads the plan's program, its
+ * fresh slots and counters map and writes the program's fd and the map
+ * fds into its instructions; the caller meanwhile reads the plan's
+ * window and the ruleset (the state's text, the state map) and writes
+ * the plan's seginfo map (bf_seg_plan_seginfo()), which the thread does
+ * not touch. The library's log callback may be called
  * from the thread (stdio locks its streams).
  */
 #include <errno.h>
