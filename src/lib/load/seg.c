@@ -982,8 +982,10 @@ struct bf_seg_plan {
 	int si_fd; /* the seginfo map to pin, -1 until made */
 	uint32_t *fresh; /* slots of new rules, to zero before the switch */
 	size_t n_fresh;
-	uint32_t *saved; /* counter indexes before the plan (undo) */
-	size_t n_saved;
+	/* counter indexes of the window's rules before the plan (undo);
+	 * the others' were one more than their slots (shifted) */
+	uint32_t *saved;
+	bool shifted;
 	/* the change: chain ci, old rules [p, oe) of old_n became new
 	 * rules [p, ne) */
 	size_t ci, p, oe, ne, old_n;
@@ -1054,11 +1056,22 @@ static int find_change(const struct bf_ruleset *rs, const struct bf_seg_snap *s,
 		    c->policy_counter_idx != sc->policy_idx ||
 		    !same_counter(&c->policy_counter, &sc->policy_counter))
 			return 1;
+		/* Counters of the kept rules unchanged (no -Z): they are in
+		 * the same places, but for the window of the changed chain
+		 * (compared in the same walk: each is one of the rules
+		 * these two loops pass). */
 		while (a < eo && a < en && c->rules[a].counter_idx &&
-		       c->rules[a].counter_idx == sc->ids[a])
+		       c->rules[a].counter_idx == sc->ids[a]) {
+			if (!same_counter(&sc->counters[a],
+					  &c->rules[a].counter))
+				return 1;
 			a++;
+		}
 		while (eo > a && en > a && c->rules[en - 1].counter_idx &&
 		       c->rules[en - 1].counter_idx == sc->ids[eo - 1]) {
+			if (!same_counter(&sc->counters[eo - 1],
+					  &c->rules[en - 1].counter))
+				return 1;
 			eo--;
 			en--;
 		}
@@ -1072,26 +1085,35 @@ static int find_change(const struct bf_ruleset *rs, const struct bf_seg_snap *s,
 		*oe = eo;
 		*ne = en;
 	}
-	if (!found)
-		return 1;
-	/* Counters of the kept rules unchanged (no -Z): they are in the
-	 * same places, but for the window of the changed chain. */
+	return found ? 0 : 1;
+}
+
+/* Counter indexes (slot + 1, or 0) to slots: every rule's and built-in
+ * policy's index minus one, and the slots in bf_ruleset_number() order
+ * (slots_of()) in *out, in one walk. */
+static int shift_slots(struct bf_ruleset *rs, uint32_t **out, uint32_t *n)
+{
+	size_t k = 0, total = 0;
+	uint32_t *s;
+
+	for (size_t i = 0; i < rs->n_chains; i++)
+		total +=
+			(rs->chains[i].builtin ? 1 : 0) + rs->chains[i].n_rules;
+	s = malloc((total ? total : 1) * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
 	for (size_t i = 0; i < rs->n_chains; i++) {
-		const struct bf_chain *c = &rs->chains[i];
-		const struct snap_chain *sc = &s->chains[i];
-
-		for (size_t j = 0; j < c->n_rules; j++) {
-			size_t o = j;
-
-			if (i == *ci && j >= *p && j < *ne)
-				continue;
-			if (i == *ci && j >= *ne)
-				o = j - *ne + *oe;
-			if (!same_counter(&sc->counters[o],
-					  &c->rules[j].counter))
-				return 1;
-		}
+		if (rs->chains[i].builtin)
+			s[k++] = --rs->chains[i].policy_counter_idx;
 	}
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		struct bf_chain *c = &rs->chains[i];
+
+		for (size_t j = 0; j < c->n_rules; j++)
+			s[k++] = --c->rules[j].counter_idx;
+	}
+	*out = s;
+	*n = (uint32_t)total;
 	return 0;
 }
 
@@ -1244,10 +1266,11 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 		uint64_t generation)
 {
 	struct bf_seg_plan *pl = NULL;
-	_cleanup_free_ uint32_t *saved = NULL;
+	_cleanup_free_ uint32_t *slots = NULL;
 	_cleanup_free_ uint8_t *used = NULL;
 	char path[PATH_MAX];
-	size_t ci = 0, p = 0, oe = 0, ne = 0, first = 0, n_saved = 0, k;
+	size_t ci = 0, p = 0, oe = 0, ne = 0, first = 0, k;
+	uint32_t n_slots = 0;
 	const struct bf_chain *b;
 	struct bf_seg_point *sp = NULL;
 	struct bf_program *root = NULL;
@@ -1403,20 +1426,17 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 				used[sc->ids[j] - 1] = 1;
 		}
 	}
-	for (size_t i = 0; i < rs->n_chains; i++)
-		n_saved += 1 + rs->chains[i].n_rules;
-	saved = malloc(n_saved * sizeof(*saved));
+	pl->saved = malloc((ne - p + 1) * sizeof(*pl->saved));
 	pl->fresh = malloc((ne - p + 1) * sizeof(*pl->fresh));
-	if (!saved || !pl->fresh)
+	if (!pl->saved || !pl->fresh)
 		goto nomem;
-	n_saved = 0;
-	for (size_t i = 0; i < rs->n_chains; i++) {
-		struct bf_chain *c = &rs->chains[i];
-
-		saved[n_saved++] = c->policy_counter_idx;
-		for (size_t j = 0; j < c->n_rules; j++)
-			saved[n_saved++] = c->rules[j].counter_idx;
-	}
+	pl->ci = ci;
+	pl->p = p;
+	pl->oe = oe;
+	pl->ne = ne;
+	pl->old_n = snap->chains[ci].n_rules;
+	for (size_t j = p; j < ne; j++)
+		pl->saved[j - p] = rs->chains[ci].rules[j].counter_idx;
 	{
 		uint32_t next = 0;
 
@@ -1435,14 +1455,10 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 			rule->counter = (struct bf_counter){ 0, 0 };
 		}
 	}
-	for (size_t i = 0; i < rs->n_chains; i++) {
-		struct bf_chain *c = &rs->chains[i];
-
-		if (c->builtin)
-			c->policy_counter_idx--;
-		for (size_t j = 0; j < c->n_rules; j++)
-			c->rules[j].counter_idx--;
-	}
+	r = shift_slots(rs, &slots, &n_slots);
+	if (r)
+		goto err_restore;
+	pl->shifted = true;
 
 	{
 		struct bf_seg_opts so = { .index = (uint32_t)k,
@@ -1469,32 +1485,17 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 			goto err_restore;
 	}
 	bf_seginfo_release(&pl->si);
-	r = slots_of(rs, &pl->si.slots, &pl->si.n_slots);
-	if (r)
-		goto err_restore;
+	pl->si.slots = TAKE_PTR(slots);
+	pl->si.n_slots = n_slots;
 	rs->n_counters = pl->si.n_slots;
 	bf_program_free(&root);
-	pl->saved = TAKE_PTR(saved);
-	pl->n_saved = n_saved;
-	pl->ci = ci;
-	pl->p = p;
-	pl->oe = oe;
-	pl->ne = ne;
-	pl->old_n = snap->chains[ci].n_rules;
 	*out = pl;
 	return 0;
 
 restore:
 	r = 1;
 err_restore:
-	n_saved = 0;
-	for (size_t i = 0; i < rs->n_chains; i++) {
-		struct bf_chain *c = &rs->chains[i];
-
-		c->policy_counter_idx = saved[n_saved++];
-		for (size_t j = 0; j < c->n_rules; j++)
-			c->rules[j].counter_idx = saved[n_saved++];
-	}
+	bf_seg_plan_undo(pl, rs);
 	bf_program_free(&root);
 	bf_seg_plan_free(&pl);
 	return r;
@@ -1550,15 +1551,24 @@ int bf_seg_plan_load(struct bf_seg_plan *p, bool verbose)
 
 void bf_seg_plan_undo(struct bf_seg_plan *p, struct bf_ruleset *rs)
 {
-	size_t k = 0;
+	struct bf_chain *c;
 
-	for (size_t i = 0; i < rs->n_chains && k < p->n_saved; i++) {
-		struct bf_chain *c = &rs->chains[i];
-
-		c->policy_counter_idx = p->saved[k++];
-		for (size_t j = 0; j < c->n_rules && k < p->n_saved; j++)
-			c->rules[j].counter_idx = p->saved[k++];
+	if (p->shifted) {
+		/* shift_slots() undone */
+		for (size_t i = 0; i < rs->n_chains; i++) {
+			c = &rs->chains[i];
+			if (c->builtin)
+				c->policy_counter_idx++;
+			for (size_t j = 0; j < c->n_rules; j++)
+				c->rules[j].counter_idx++;
+		}
+		p->shifted = false;
 	}
+	if (!p->saved || p->ci >= rs->n_chains)
+		return;
+	c = &rs->chains[p->ci];
+	for (size_t j = p->p; j < p->ne && j < c->n_rules; j++)
+		c->rules[j].counter_idx = p->saved[j - p->p];
 }
 
 int bf_seg_plan_seginfo(struct bf_seg_plan *p, uint64_t generation)
