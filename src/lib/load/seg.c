@@ -162,19 +162,20 @@ static int seginfo_read(const char *slotdir, struct bf_seginfo *si)
 	return 0;
 }
 
-int bf_seg_apply_slots(struct bf_ruleset *rs, const char *slotdir,
-		       uint64_t generation)
+int bf_seg_slots_read(const char *slotdir, uint64_t generation,
+		      uint32_t n_counters, uint32_t **slots)
 {
 	struct bf_seginfo si;
 	int r = seginfo_read(slotdir, &si);
 
+	*slots = NULL;
 	if (r == -ENOENT)
 		return 0;
 	if (r) {
 		bf_seginfo_release(&si);
 		return r;
 	}
-	if (si.generation != generation || si.n_slots != rs->n_counters) {
+	if (si.generation != generation || si.n_slots != n_counters) {
 		bf_warn("%s: segment info of generation %llu does not match "
 			"the state (generation %llu): counters read in rule "
 			"order",
@@ -183,18 +184,29 @@ int bf_seg_apply_slots(struct bf_ruleset *rs, const char *slotdir,
 		bf_seginfo_release(&si);
 		return 0;
 	}
+	*slots = TAKE_PTR(si.slots);
+	return 0;
+}
+
+int bf_seg_apply_slots(struct bf_ruleset *rs, const char *slotdir,
+		       uint64_t generation)
+{
+	_cleanup_free_ uint32_t *slots = NULL;
+	int r = bf_seg_slots_read(slotdir, generation, rs->n_counters, &slots);
+
+	if (r || !slots)
+		return r;
 	for (size_t i = 0; i < rs->n_chains; i++) {
 		struct bf_chain *c = &rs->chains[i];
 
-		if (c->builtin && c->policy_counter_idx < si.n_slots)
-			c->policy_counter_idx = si.slots[c->policy_counter_idx];
+		if (c->builtin && c->policy_counter_idx < rs->n_counters)
+			c->policy_counter_idx = slots[c->policy_counter_idx];
 		for (size_t j = 0; j < c->n_rules; j++) {
-			if (c->rules[j].counter_idx < si.n_slots)
+			if (c->rules[j].counter_idx < rs->n_counters)
 				c->rules[j].counter_idx =
-					si.slots[c->rules[j].counter_idx];
+					slots[c->rules[j].counter_idx];
 		}
 	}
-	bf_seginfo_release(&si);
 	return 0;
 }
 

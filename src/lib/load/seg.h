@@ -63,6 +63,11 @@ uint32_t bf_seg_capacity(uint32_t n_counters);
 /* After bf_ruleset_number(rs) of the state of `generation` read from
  * slotdir: turn counter indexes into the slots in force (nothing to do
  * when the slot has no seginfo of that generation). 0 or -errno. */
+/* The same as a list: *slots (malloc'd; NULL when there is nothing to
+ * do) maps each of the n_counters indexes of bf_ruleset_number() to its
+ * slot. 0 or -errno. */
+int bf_seg_slots_read(const char *slotdir, uint64_t generation,
+		      uint32_t n_counters, uint32_t **slots);
 int bf_seg_apply_slots(struct bf_ruleset *rs, const char *slotdir,
 		       uint64_t generation);
 
