@@ -1251,52 +1251,6 @@ const char *bf_version(void)
 
 /* ---- bf_edit(): read, change, install, under one lock ---- */
 
-/* Counter identity across an edit: before the callback runs, every rule
- * and policy counter index is set to (index in force + 1); rules the
- * callback creates have 0. After renumbering, map[new index] is the
- * index in force + 1 (0: a new counter).
- *
- * The ruleset read (not numbered) made so in one walk of its rules (10,000
- * rules of 168 bytes do not fit in a core's L2 cache here: each walk
- * reads them all again, ~0.08 ms): bf_ruleset_number(); each index the
- * slot segment programs count it in, slots[index] (bf_seg_slots_read();
- * slots NULL: the index itself); the counter of that slot from vals
- * (bf_counters_apply()); then that slot + 1. */
-static void read_in(struct bf_ruleset *rs, const uint32_t *slots,
-		    const struct bf_counter *vals, uint32_t n_vals)
-{
-	uint32_t idx = 0;
-
-	for (size_t i = 0; i < rs->n_chains; i++) {
-		struct bf_chain *c = &rs->chains[i];
-		uint32_t s;
-
-		if (!c->builtin) {
-			c->policy_counter_idx = 0;
-			continue;
-		}
-		s = slots ? slots[idx] : idx;
-		idx++;
-		if (s < n_vals)
-			c->policy_counter = vals[s];
-		c->policy_counter_idx = s + 1;
-	}
-	for (size_t i = 0; i < rs->n_chains; i++) {
-		struct bf_chain *c = &rs->chains[i];
-
-		for (size_t j = 0; j < c->n_rules; j++) {
-			struct bf_rule *r = &c->rules[j];
-			uint32_t s = slots ? slots[idx] : idx;
-
-			idx++;
-			if (s < n_vals)
-				r->counter = vals[s];
-			r->counter_idx = s + 1;
-		}
-	}
-	rs->n_counters = idx;
-}
-
 /* Counters bf_ruleset_number() gives rs. */
 static uint32_t count_counters(const struct bf_ruleset *rs)
 {
@@ -1503,15 +1457,16 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 		old_cfd = bpf_obj_get(path);
 		if (old_cfd >= 0 && bf_counters_read(old_cfd, &snap, &n_snap))
 			n_snap = 0;
-		read_in(rs, slots, snap, n_snap);
+		/* counter identity across the edit, and what the ruleset
+		 * was before it (for a one-segment change) */
 		bf_path(path, sizeof(path), "%s/seginfo", t.slot.dir);
-		if (!o->test_only && !o->read_only && !access(path, F_OK)) {
-			sn = bf_seg_snapshot(rs);
-			if (!sn) {
-				r = -ENOMEM;
-				goto out;
-			}
-		}
+		r = bf_seg_read_in(rs, slots, snap, n_snap,
+				   !o->test_only && !o->read_only &&
+						   !access(path, F_OK) ?
+					   &sn :
+					   NULL);
+		if (r)
+			goto out;
 	}
 	families_before = rs->families;
 	t_cnt = now_ms();

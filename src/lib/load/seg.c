@@ -871,12 +871,11 @@ struct snap_chain {
 	size_t n_rules;
 	uint32_t *ids; /* counter_idx (slot + 1) of each rule */
 	struct bf_counter *counters;
-	uint8_t *stateful; /* rule_stateful() of each rule */
+	uint8_t *stateful; /* SNAP_STATEFUL, SNAP_TAB of each rule */
 };
 
 struct bf_seg_snap {
 	unsigned int families;
-	size_t n_tab; /* recent and hashlimit matches (tab_matches()) */
 	size_t n_chains;
 	struct snap_chain *chains;
 };
@@ -913,6 +912,18 @@ static size_t tab_matches(const struct bf_rule *r)
  * program numbers the slots in the order of its rules: the new program
  * of a change whose old and new rules are none of these numbers the
  * slots as the old one did, and may keep its state map. */
+static bool rule_stateful(const struct bf_rule *r);
+
+/* What the snapshot keeps of each rule (snap_chain.stateful). */
+#define SNAP_STATEFUL 1u /* rule_stateful() */
+#define SNAP_TAB 2u /* tab_matches() not 0 */
+
+static uint8_t snap_flags(const struct bf_rule *r)
+{
+	return (uint8_t)((rule_stateful(r) ? SNAP_STATEFUL : 0) |
+			 (tab_matches(r) ? SNAP_TAB : 0));
+}
+
 static bool rule_stateful(const struct bf_rule *r)
 {
 	if (r->verdict.kind == BF_VERDICT_JUMP ||
@@ -932,25 +943,15 @@ static bool rule_stateful(const struct bf_rule *r)
 	return false;
 }
 
-static size_t tab_matches_all(const struct bf_ruleset *rs)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < rs->n_chains; i++) {
-		for (size_t j = 0; j < rs->chains[i].n_rules; j++)
-			n += tab_matches(&rs->chains[i].rules[j]);
-	}
-	return n;
-}
-
-struct bf_seg_snap *bf_seg_snapshot(const struct bf_ruleset *rs)
+/* A snapshot of rs's chains, their rules' arrays allocated, not filled
+ * (NULL: no memory). */
+static struct bf_seg_snap *snap_alloc(const struct bf_ruleset *rs)
 {
 	struct bf_seg_snap *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
 	s->families = rs->families;
-	s->n_tab = tab_matches_all(rs);
 	s->chains = calloc(rs->n_chains ? rs->n_chains : 1, sizeof(*s->chains));
 	if (!s->chains) {
 		free(s);
@@ -965,8 +966,6 @@ struct bf_seg_snap *bf_seg_snapshot(const struct bf_ruleset *rs)
 		sc->family = c->family;
 		sc->builtin = c->builtin;
 		sc->policy = c->policy;
-		sc->policy_idx = c->policy_counter_idx;
-		sc->policy_counter = c->policy_counter;
 		sc->n_rules = c->n_rules;
 		sc->ids = malloc((c->n_rules ? c->n_rules : 1) * 4);
 		sc->counters = malloc((c->n_rules ? c->n_rules : 1) *
@@ -976,13 +975,61 @@ struct bf_seg_snap *bf_seg_snapshot(const struct bf_ruleset *rs)
 			bf_seg_snap_free(&s);
 			return NULL;
 		}
-		for (size_t j = 0; j < c->n_rules; j++) {
-			sc->ids[j] = c->rules[j].counter_idx;
-			sc->counters[j] = c->rules[j].counter;
-			sc->stateful[j] = rule_stateful(&c->rules[j]);
-		}
 	}
 	return s;
+}
+
+int bf_seg_read_in(struct bf_ruleset *rs, const uint32_t *slots,
+		   const struct bf_counter *vals, uint32_t n_vals,
+		   struct bf_seg_snap **snap)
+{
+	/* (10,000 rules of 168 bytes do not fit in a core's L2 cache
+	 * here: each walk reads them all again, ~0.08 ms) */
+	struct bf_seg_snap *s = snap ? snap_alloc(rs) : NULL;
+	uint32_t idx = 0;
+
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		struct bf_chain *c = &rs->chains[i];
+		uint32_t k;
+
+		if (c->builtin) {
+			k = slots ? slots[idx] : idx;
+			idx++;
+			if (k < n_vals)
+				c->policy_counter = vals[k];
+			c->policy_counter_idx = k + 1;
+		} else {
+			c->policy_counter_idx = 0;
+		}
+		if (s) {
+			s->chains[i].policy_idx = c->policy_counter_idx;
+			s->chains[i].policy_counter = c->policy_counter;
+		}
+	}
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		struct bf_chain *c = &rs->chains[i];
+		struct snap_chain *sc = s ? &s->chains[i] : NULL;
+
+		for (size_t j = 0; j < c->n_rules; j++) {
+			struct bf_rule *r = &c->rules[j];
+			uint32_t k = slots ? slots[idx] : idx;
+
+			idx++;
+			if (k < n_vals)
+				r->counter = vals[k];
+			r->counter_idx = k + 1;
+			if (sc) {
+				sc->ids[j] = k + 1;
+				sc->counters[j] = r->counter;
+				sc->stateful[j] = snap_flags(r);
+			}
+		}
+	}
+	rs->n_counters = idx;
+	if (!snap)
+		return 0;
+	*snap = s;
+	return s ? 0 : -ENOMEM;
 }
 
 struct bf_seg_plan {
@@ -1258,7 +1305,7 @@ static int plan_share_maps(struct bf_seg_plan *pl, const struct bf_ruleset *rs,
 		bool keep = true;
 
 		for (size_t j = p0; j < oe && keep; j++)
-			keep = !sc->stateful[j];
+			keep = !(sc->stateful[j] & SNAP_STATEFUL);
 		for (size_t j = p0; j < ne && keep; j++)
 			keep = !rule_stateful(&b->rules[j]);
 		if (keep)
@@ -1307,10 +1354,12 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 	/* A recent or hashlimit table takes its geometry from all its
 	 * rules (the stamps) or its first one: every program of the
 	 * namespace opens the same pinned table only while the rules that
-	 * use tables stay as they are. (Equal counts and none in the new
-	 * window: none in the old one either.) */
-	if (tab_matches_all(rs) != snap->n_tab)
-		goto no;
+	 * use tables stay as they are: none in the old window (the
+	 * snapshot's flags; the other rules are kept) nor the new one. */
+	for (size_t j = p; j < oe; j++) {
+		if (snap->chains[ci].stateful[j] & SNAP_TAB)
+			goto no;
+	}
 	for (size_t j = p; j < ne; j++) {
 		if (tab_matches(&rs->chains[ci].rules[j])) {
 			bf_dbg("incremental change: the new rules use recent "

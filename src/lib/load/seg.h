@@ -103,8 +103,20 @@ int bf_seg_commit(struct bf_seg_txn *st, const char *slotdir,
 struct bf_seg_snap;
 struct bf_seg_plan;
 
-/* What the ruleset was before the change (after mark_old_indexes()). */
-struct bf_seg_snap *bf_seg_snapshot(const struct bf_ruleset *rs);
+/* Counter identity across bf_edit(): before its callback runs, every
+ * rule's and built-in policy's counter index is (its slot in force + 1);
+ * rules the callback creates have 0 (a new counter).
+ *
+ * bf_seg_read_in() makes the ruleset read (not numbered) so, in one walk
+ * of its rules: bf_ruleset_number(); each index the slot segment
+ * programs count it in, slots[index] (bf_seg_slots_read(); slots NULL:
+ * the index itself); the counter of that slot from vals
+ * (bf_counters_apply()); then that slot + 1. With snap, also *snap:
+ * what the ruleset was before the change (bf_seg_plan() compares with
+ * it). 0 or -ENOMEM (rs then marked, *snap NULL). */
+int bf_seg_read_in(struct bf_ruleset *rs, const uint32_t *slots,
+		   const struct bf_counter *vals, uint32_t n_vals,
+		   struct bf_seg_snap **snap);
 void bf_seg_snap_free(struct bf_seg_snap **s);
 
 /* Can the change from snap to rs be made by replacing one segment? If
