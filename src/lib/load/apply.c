@@ -1352,7 +1352,8 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 	struct bf_state ost = { 0 };
 	struct txn t = { .counters_fd = -1, .state_fd = -1, .lock_fd = -1 };
 	_cleanup_free_ struct bf_counter *snap = NULL;
-	_cleanup_free_ uint32_t *map = NULL, *slots = NULL;
+	_cleanup_free_ uint32_t *map = NULL;
+	struct bf_seginfo si = { 0 };
 	_cleanup_close_ int old_cfd = -1;
 	uint32_t n_snap = 0;
 	unsigned int families_before;
@@ -1450,7 +1451,7 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 		t_text = now_ms();
 		/* counter slots of segment programs (load/seg.h) */
 		r = bf_seg_slots_read(t.slot.dir, ost.hdr.generation,
-				      count_counters(rs), &slots);
+				      count_counters(rs), &si);
 		if (r)
 			goto out;
 		bf_path(path, sizeof(path), "%s/counters", t.slot.dir);
@@ -1460,7 +1461,7 @@ int bf_edit(const struct bf_edit_opts *o, bf_edit_fn fn, void *data)
 		/* counter identity across the edit, and what the ruleset
 		 * was before it (for a one-segment change) */
 		bf_path(path, sizeof(path), "%s/seginfo", t.slot.dir);
-		r = bf_seg_read_in(rs, slots, snap, n_snap,
+		r = bf_seg_read_in(rs, &si, snap, n_snap,
 				   !o->test_only && !o->read_only &&
 						   !access(path, F_OK) ?
 					   &sn :
@@ -1563,6 +1564,7 @@ out:
 			have_old ? ost.hdr.generation : 0);
 	bf_seg_plan_free(&plan);
 	bf_seg_snap_free(&sn);
+	bf_seginfo_release(&si);
 	txn_release(&t);
 	bf_state_release(&ost);
 	bf_ruleset_free_later(&rs); /* load/segfast.h */

@@ -104,12 +104,23 @@ static int seginfo_write(const struct bf_seginfo *si)
 			    NULL);
 	if (fd < 0)
 		return -errno;
-	for (uint32_t i = 0; i < n; i++) {
-		if (bpf_map_update_elem(fd, &i, buf + (size_t)i * CHUNK, 0)) {
-			int r = -errno;
+	{
+		/* every chunk in one system call */
+		_cleanup_free_ uint32_t *keys = malloc(n * sizeof(*keys));
+		uint32_t cnt = n;
 
-			close(fd);
-			return r;
+		for (uint32_t i = 0; keys && i < n; i++)
+			keys[i] = i;
+		if (!keys || bpf_map_update_batch(fd, keys, buf, &cnt, NULL))
+			cnt = 0;
+		for (uint32_t i = cnt; i < n; i++) {
+			if (bpf_map_update_elem(fd, &i, buf + (size_t)i * CHUNK,
+						0)) {
+				int r = -errno;
+
+				close(fd);
+				return r;
+			}
 		}
 	}
 	return fd;
@@ -145,9 +156,22 @@ static int seginfo_read(const char *slotdir, struct bf_seginfo *si)
 	buf = malloc((size_t)n * CHUNK);
 	if (!buf)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i++) {
-		if (bpf_map_lookup_elem(fd, &i, buf + (size_t)i * CHUNK))
-			return -errno;
+	/* every chunk in one system call (10 for 10,000 rules) */
+	{
+		_cleanup_free_ uint32_t *keys = malloc(n * sizeof(*keys));
+		uint32_t out = 0, cnt = n;
+
+		if (!keys)
+			return -ENOMEM;
+		if (bpf_map_lookup_batch(fd, NULL, &out, keys, buf, &cnt,
+					 NULL) &&
+		    errno != ENOENT)
+			cnt = 0;
+		for (uint32_t i = cnt; i < n; i++) {
+			if (bpf_map_lookup_elem(fd, &i,
+						buf + (size_t)i * CHUNK))
+				return -errno;
+		}
 	}
 	si->slots = malloc(((size_t)d.n_slots ? d.n_slots : 1) * 4);
 	if (!si->slots)
@@ -163,36 +187,33 @@ static int seginfo_read(const char *slotdir, struct bf_seginfo *si)
 }
 
 int bf_seg_slots_read(const char *slotdir, uint64_t generation,
-		      uint32_t n_counters, uint32_t **slots)
+		      uint32_t n_counters, struct bf_seginfo *si)
 {
-	struct bf_seginfo si;
-	int r = seginfo_read(slotdir, &si);
+	int r = seginfo_read(slotdir, si);
 
-	*slots = NULL;
 	if (r == -ENOENT)
 		return 0;
 	if (r) {
-		bf_seginfo_release(&si);
+		bf_seginfo_release(si);
 		return r;
 	}
-	if (si.generation != generation || si.n_slots != n_counters) {
+	if (si->generation != generation || si->n_slots != n_counters) {
 		bf_warn("%s: segment info of generation %llu does not match "
 			"the state (generation %llu): counters read in rule "
 			"order",
-			slotdir, (unsigned long long)si.generation,
+			slotdir, (unsigned long long)si->generation,
 			(unsigned long long)generation);
-		bf_seginfo_release(&si);
-		return 0;
+		bf_seginfo_release(si);
 	}
-	*slots = TAKE_PTR(si.slots);
 	return 0;
 }
 
 int bf_seg_apply_slots(struct bf_ruleset *rs, const char *slotdir,
 		       uint64_t generation)
 {
-	_cleanup_free_ uint32_t *slots = NULL;
-	int r = bf_seg_slots_read(slotdir, generation, rs->n_counters, &slots);
+	struct bf_seginfo si;
+	int r = bf_seg_slots_read(slotdir, generation, rs->n_counters, &si);
+	_cleanup_free_ uint32_t *slots = si.slots;
 
 	if (r || !slots)
 		return r;
@@ -878,6 +899,10 @@ struct bf_seg_snap {
 	unsigned int families;
 	size_t n_chains;
 	struct snap_chain *chains;
+	/* the seginfo read (bf_seg_read_in()), slots left out; valid when
+	 * has_si */
+	struct bf_seginfo si;
+	bool has_si;
 };
 
 void bf_seg_snap_free(struct bf_seg_snap **s)
@@ -979,14 +1004,22 @@ static struct bf_seg_snap *snap_alloc(const struct bf_ruleset *rs)
 	return s;
 }
 
-int bf_seg_read_in(struct bf_ruleset *rs, const uint32_t *slots,
+int bf_seg_read_in(struct bf_ruleset *rs, const struct bf_seginfo *si,
 		   const struct bf_counter *vals, uint32_t n_vals,
 		   struct bf_seg_snap **snap)
 {
 	/* (10,000 rules of 168 bytes do not fit in a core's L2 cache
 	 * here: each walk reads them all again, ~0.08 ms) */
 	struct bf_seg_snap *s = snap ? snap_alloc(rs) : NULL;
+	const uint32_t *slots = si ? si->slots : NULL;
 	uint32_t idx = 0;
+
+	if (s && slots) {
+		/* the plan's seginfo, not read again (load/seg.h) */
+		s->si = *si;
+		s->si.slots = NULL;
+		s->has_si = true;
+	}
 
 	for (size_t i = 0; i < rs->n_chains; i++) {
 		struct bf_chain *c = &rs->chains[i];
@@ -1368,7 +1401,12 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 		}
 	}
 	pl->si_fd = -1;
-	r = seginfo_read(slotdir, &pl->si);
+	if (snap->has_si) {
+		pl->si = snap->si;
+		r = 0;
+	} else {
+		r = seginfo_read(slotdir, &pl->si);
+	}
 	if (r || pl->si.generation != generation)
 		goto no;
 	for (size_t i = 0; i < pl->si.n_pts; i++) {

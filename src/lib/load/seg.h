@@ -63,11 +63,12 @@ uint32_t bf_seg_capacity(uint32_t n_counters);
 /* After bf_ruleset_number(rs) of the state of `generation` read from
  * slotdir: turn counter indexes into the slots in force (nothing to do
  * when the slot has no seginfo of that generation). 0 or -errno. */
-/* The same as a list: *slots (malloc'd; NULL when there is nothing to
- * do) maps each of the n_counters indexes of bf_ruleset_number() to its
- * slot. 0 or -errno. */
+/* The same as a list: the seginfo of slotdir into *si (released by the
+ * caller), whose slots map each of the n_counters indexes of
+ * bf_ruleset_number() to its slot; si->slots NULL when there is nothing
+ * to do. 0 or -errno. */
 int bf_seg_slots_read(const char *slotdir, uint64_t generation,
-		      uint32_t n_counters, uint32_t **slots);
+		      uint32_t n_counters, struct bf_seginfo *si);
 int bf_seg_apply_slots(struct bf_ruleset *rs, const char *slotdir,
 		       uint64_t generation);
 
@@ -109,12 +110,12 @@ struct bf_seg_plan;
  *
  * bf_seg_read_in() makes the ruleset read (not numbered) so, in one walk
  * of its rules: bf_ruleset_number(); each index the slot segment
- * programs count it in, slots[index] (bf_seg_slots_read(); slots NULL:
- * the index itself); the counter of that slot from vals
+ * programs count it in, si->slots[index] (bf_seg_slots_read(); si or
+ * its slots NULL: the index itself); the counter of that slot from vals
  * (bf_counters_apply()); then that slot + 1. With snap, also *snap:
  * what the ruleset was before the change (bf_seg_plan() compares with
  * it). 0 or -ENOMEM (rs then marked, *snap NULL). */
-int bf_seg_read_in(struct bf_ruleset *rs, const uint32_t *slots,
+int bf_seg_read_in(struct bf_ruleset *rs, const struct bf_seginfo *si,
 		   const struct bf_counter *vals, uint32_t n_vals,
 		   struct bf_seg_snap **snap);
 void bf_seg_snap_free(struct bf_seg_snap **s);
