@@ -51,6 +51,10 @@ static bool fold_mode;
  * looks each shape up once for all segments (cgen/c_segshare.h). */
 static bool fold2_mode;
 #define FOLD2_EVERY 40
+/* test_user_chain4/6: the long chain is the user chain uc (INPUT has a
+ * few rules, some jumping to it), cut into segment programs of its own
+ * (doc/live.md, "Segmented user chains"); the changes are made in uc. */
+static bool user_mode;
 
 static const char *const srcs6[] = { "2001:db8::/64",	 "2001:db8::7",
 				     "2001:db8::80/121", "2001:db8:1::9",
@@ -218,7 +222,7 @@ static char cur_ns[16];
 static int teardown(void **state)
 {
 	(void)state;
-	fold_mode = fold2_mode = false;
+	fold_mode = fold2_mode = user_mode = false;
 	if (cur_ns[0])
 		bft_sh("ip netns exec %s %s flush >/dev/null 2>&1; ip netns "
 		       "del %s",
@@ -299,6 +303,7 @@ static void same_verdicts(enum bf_family family)
 	int fd, incremental = 0, snapped = 0, spliced = 0, kept = 0;
 	size_t n = N_RULES;
 	const char *fopt = family == BF_FAMILY_INET6 ? "-6" : "-4";
+	const char *ch = user_mode ? "uc" : "INPUT";
 	FILE *f;
 
 	fam = family;
@@ -319,12 +324,16 @@ static void same_verdicts(enum bf_family family)
 		"*filter\n:INPUT %s [0:0]\n:FORWARD ACCEPT [0:0]\n"
 		":OUTPUT ACCEPT [0:0]\n:uc - [0:0]\n",
 		rnd(2) ? "ACCEPT" : "DROP");
-	for (int i = 0; i < 4; i++) {
+	for (size_t i = 0; i < (user_mode ? n : 4); i++) {
 		rand_rule(rule, sizeof(rule), true);
 		fprintf(f, "-A uc %s\n", rule);
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < (user_mode ? 8 : n); i++) {
 		rand_rule(rule, sizeof(rule), false);
+		/* user_mode: INPUT reaches uc from its first rules on */
+		if (user_mode && i % 3 == 1)
+			snprintf(rule, sizeof(rule), "-p %s -j uc",
+				 i % 2 ? "udp" : "tcp");
 		fprintf(f, "-A INPUT %s\n", rule);
 		/* fold shape: one long run after the first rules */
 		for (size_t j = 0; fold_mode && i == 4 && j < FOLD_RUN; j++) {
@@ -366,6 +375,9 @@ static void same_verdicts(enum bf_family family)
 		/* the segments' folded groups looked up in the root */
 		if (fold_mode && !strstr(out, "fold shapes looked up once"))
 			fail_msg("no shared fold lookup in the root:\n%s", out);
+		/* uc was cut into segments of its own (load/seg.c) */
+		if (user_mode && !strstr(out, "user chains cut too"))
+			fail_msg("uc not cut:\n%s", out);
 		if (fold2_mode) {
 			/* "in4: N segment programs of about M rules" */
 			const char *q = strstr(out, "in4: ");
@@ -390,24 +402,22 @@ static void same_verdicts(enum bf_family family)
 		unsigned int op = rnd(4);
 		int r;
 
-		rand_rule(rule, sizeof(rule), false);
+		rand_rule(rule, sizeof(rule), user_mode);
 		if (op == 0 || n < 4) {
-			r = e2e_cli(&out, ns, "-v -v rule add %s INPUT %s",
-				    fopt, rule);
+			r = e2e_cli(&out, ns, "-v -v rule add %s %s %s", fopt,
+				    ch, rule);
 			n++;
 		} else if (op == 1) {
-			r = e2e_cli(&out, ns,
-				    "-v -v rule insert %s INPUT %u %s", fopt,
-				    1 + rnd((unsigned int)n), rule);
+			r = e2e_cli(&out, ns, "-v -v rule insert %s %s %u %s",
+				    fopt, ch, 1 + rnd((unsigned int)n), rule);
 			n++;
 		} else if (op == 2) {
-			r = e2e_cli(&out, ns, "-v -v rule delete %s INPUT %u",
-				    fopt, 1 + rnd((unsigned int)n));
+			r = e2e_cli(&out, ns, "-v -v rule delete %s %s %u",
+				    fopt, ch, 1 + rnd((unsigned int)n));
 			n--;
 		} else {
-			r = e2e_cli(&out, ns,
-				    "-v -v rule replace %s INPUT %u %s", fopt,
-				    1 + rnd((unsigned int)n), rule);
+			r = e2e_cli(&out, ns, "-v -v rule replace %s %s %u %s",
+				    fopt, ch, 1 + rnd((unsigned int)n), rule);
 		}
 		if (r)
 			printf("%s\n", out);
@@ -491,6 +501,21 @@ static void test_fold_shared4(void **state)
 static void test_same_verdicts6(void **state)
 {
 	(void)state;
+	same_verdicts(BF_FAMILY_INET6);
+}
+
+/* The same, with the rules and the changes in the user chain uc. */
+static void test_user_chain4(void **state)
+{
+	(void)state;
+	user_mode = true;
+	same_verdicts(BF_FAMILY_INET4);
+}
+
+static void test_user_chain6(void **state)
+{
+	(void)state;
+	user_mode = true;
 	same_verdicts(BF_FAMILY_INET6);
 }
 
@@ -594,6 +619,112 @@ static void test_counters_kept(void **state)
 	close(fd);
 	assert_int_equal(counter_of(ns, 26), 1);
 	assert_int_equal(counter_of(ns, 0), 3);
+}
+
+/* Counters, generation and the state text across one-segment changes in
+ * a segmented user chain (doc/live.md, "Segmented user chains"). */
+static long long uc_counter(const char *ns, const char *chain, size_t num,
+			    long long *gen)
+{
+	json_t *doc = e2e_list(ns);
+	long long v;
+
+	assert_non_null(doc);
+	v = e2e_counter(doc, "nf", "ipv4", chain, num, "packets");
+	if (gen)
+		*gen = e2e_generation(doc, "nf");
+	json_decref(doc);
+	return v;
+}
+
+static void test_user_counters(void **state)
+{
+	char ns[16], *out = NULL, *save = NULL;
+	long long gen0 = -1, gen = -1;
+	int fd;
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	fam = BF_FAMILY_INET4;
+	bft_unique_name(ns, sizeof(ns), "segu");
+	assert_int_equal(bft_sh("ip netns add %s", ns), 0);
+	snprintf(cur_ns, sizeof(cur_ns), "%s", ns);
+	/* INPUT: -j USR (UDP), then a DROP for 198.51.100.9; USR: 20 rules,
+	 * rule 2 counts 198.51.100.2:7777, a RETURN at 12 for 198.51.100.9 */
+	assert_int_equal(e2e_cli(NULL, ns, "iptables -N USR"), 0);
+	assert_int_equal(e2e_cli(NULL, ns, "iptables -A INPUT -p udp -j USR"),
+			 0);
+	assert_int_equal(e2e_cli(NULL, ns,
+				 "iptables -A INPUT -s 198.51.100.9 -j DROP"),
+			 0);
+	for (int i = 1; i <= 20; i++)
+		assert_int_equal(
+			e2e_cli(NULL, ns, "iptables -A USR %s",
+				i == 2	? "-s 198.51.100.2 -p udp --dport 7777 "
+					  "-j ACCEPT" :
+				i == 12 ? "-s 198.51.100.9 -j RETURN" :
+					  "-s 203.0.113.1 -p udp --dport 1 -j "
+					  "DROP"),
+			0);
+	/* a full rebuild (a new chain) cuts USR */
+	assert_int_equal(e2e_cli(&out, ns, "-v -v iptables -N ZZZ"), 0);
+	if (!strstr(out, "user chains cut too"))
+		fail_msg("USR not cut:\n%s", out);
+	free(out);
+	out = NULL;
+	fd = live_prog(ns);
+	assert_true(fd >= 0);
+	send_n(fd, "198.51.100.2", 7777, 5); /* USR 2: ACCEPT */
+	send_n(fd, "198.51.100.3", 9, 3); /* USR's end, INPUT's policy */
+	send_n(fd, "198.51.100.9", 9, 4); /* USR 12 RETURN, INPUT 2 DROP */
+	close(fd);
+	assert_int_equal(uc_counter(ns, "USR", 2, &gen0), 5);
+	assert_int_equal(uc_counter(ns, "USR", 12, NULL), 4);
+	assert_int_equal(uc_counter(ns, "INPUT", 1, NULL), 12);
+	assert_int_equal(uc_counter(ns, "INPUT", 2, NULL), 4);
+	assert_int_equal(uc_counter(ns, "INPUT", 0, NULL), 3);
+	const char *const changes[] = {
+		"rule add USR -s 203.0.113.50 -j DROP",
+		"rule insert USR 15 -s 203.0.113.51 -j DROP",
+		"rule delete USR 10",
+		"rule replace USR 18 -s 203.0.113.52 -j ACCEPT",
+		"rule insert USR 3 -s 203.0.113.53 -j DROP",
+		"rule insert USR 1 -s 198.51.100.9 -j DROP",
+	};
+	for (size_t i = 0; i < sizeof(changes) / sizeof(*changes); i++) {
+		assert_int_equal(e2e_cli(&out, ns, "-v -v %s", changes[i]), 0);
+		if (!strstr(out, "(one segment)"))
+			fail_msg("%s: not one segment:\n%s", changes[i], out);
+		assert_null(strstr(out, "differs"));
+		free(out);
+		out = NULL;
+		assert_int_equal(uc_counter(ns, "INPUT", 1, &gen), 12);
+		assert_int_equal(gen, gen0 + 1 + (long long)i);
+		assert_int_equal(uc_counter(ns, "INPUT", 0, NULL), 3);
+		/* USR 2 moved to 3 by the insertion at 1 */
+		assert_int_equal(uc_counter(ns, "USR", i < 5 ? 2 : 3, NULL), 5);
+	}
+	/* the text in force: USR as changed */
+	assert_int_equal(e2e_cli(&save, ns, "iptables-save"), 0);
+	assert_non_null(strstr(save, "-A USR -s 198.51.100.9/32 -j DROP\n"
+				     "-A USR -s 203.0.113.1/32 -p udp -m udp "
+				     "--dport 1 -j DROP\n"
+				     "-A USR -s 198.51.100.2/32 -p udp -m udp "
+				     "--dport 7777 -j ACCEPT\n"
+				     "-A USR -s 203.0.113.53/32 -j DROP\n"));
+	assert_non_null(strstr(save, "-A USR -s 203.0.113.50/32 -j DROP\n"
+				     "COMMIT"));
+	free(save);
+	/* the new USR 1 drops 198.51.100.9 now, and is counted */
+	fd = live_prog(ns);
+	send_n(fd, "198.51.100.9", 9, 2);
+	send_n(fd, "198.51.100.2", 7777, 1);
+	close(fd);
+	assert_int_equal(uc_counter(ns, "USR", 1, NULL), 2);
+	assert_int_equal(uc_counter(ns, "USR", 3, NULL), 6);
+	assert_int_equal(uc_counter(ns, "INPUT", 2, NULL), 4);
+	assert_int_equal(uc_counter(ns, "INPUT", 1, NULL), 15);
+	compare(ns);
 }
 
 /* The root program of segments is not compiled for a change of neutral
@@ -780,6 +911,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_same_verdicts4, teardown),
 		cmocka_unit_test_teardown(test_same_verdicts6, teardown),
+		cmocka_unit_test_teardown(test_user_chain4, teardown),
+		cmocka_unit_test_teardown(test_user_chain6, teardown),
+		cmocka_unit_test_teardown(test_user_counters, teardown),
 		cmocka_unit_test_teardown(test_counters_kept, teardown),
 		cmocka_unit_test_teardown(test_root_needs, teardown),
 		cmocka_unit_test_teardown(test_fold_cuts4, teardown),

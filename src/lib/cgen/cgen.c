@@ -59,6 +59,9 @@ enum {
 	BF_RC_RETURN = 3, /* segments only: the chain returns */
 	/* BF_VERDICT_NFT_NEXT: up to the built-in chain, which goes on */
 	BF_RC_NFT_NEXT = 4,
+	/* segments only: a -j/-g to a segmented user chain matched (the
+	 * segment's last rule; the stub tail-calls the chain) */
+	BF_RC_SEGJUMP = 5,
 };
 
 /* BPF allows 8 call frames; main takes the first. */
@@ -344,6 +347,22 @@ static bool root_only(const struct cg *c)
 	return c->seg && c->seg->root && !c->seg->root_analyse;
 }
 
+/* In a segment program: is t a segmented user chain (reached by a tail
+ * call, cgen/segprog.h)? */
+static bool seg_target(const struct cg *c, const struct bf_chain *t)
+{
+	return c->seg && !c->seg->root && c->seg->segd &&
+	       c->seg->segd[t - c->rs->chains];
+}
+
+/* In a segment program of a segmented user chain: is chain that chain
+ * (its RETURN and its end return from the segment as BF_RC_RETURN)? */
+static bool seg_top(const struct cg *c, const struct bf_chain *chain)
+{
+	return c->seg && !c->seg->root && c->seg->user &&
+	       chain == &c->rs->chains[c->seg->user - 1];
+}
+
 static int collect(struct cg *c, const struct bf_chain *chain)
 {
 	struct cfn *f = fn_of(c, chain);
@@ -381,6 +400,9 @@ static int collect(struct cg *c, const struct bf_chain *chain)
 				  v->chain);
 			return -EINVAL;
 		}
+		/* a segmented user chain runs in segments of its own */
+		if (seg_target(c, t))
+			continue;
 		r = collect(c, t);
 		if (r)
 			return r;
@@ -1412,7 +1434,7 @@ static void emit_verdict(struct cg *c, const struct bf_chain *chain,
 		 * built-in chain) takes the policy. */
 		if (seg)
 			bf_emit_ret(&c->e, BF_RC_RETURN);
-		else if (chain->builtin)
+		else if (chain->builtin || seg_top(c, chain))
 			emit_policy(c, chain);
 		else
 			bf_emit_ret(&c->e, BF_RC_CONTINUE);
@@ -1420,6 +1442,11 @@ static void emit_verdict(struct cg *c, const struct bf_chain *chain,
 	case BF_VERDICT_JUMP:
 	case BF_VERDICT_GOTO:
 		t = bf_ruleset_chain(c->rs, chain->family, rule->verdict.chain);
+		if (seg_target(c, t)) {
+			/* the segment ends here: the stub tail-calls t */
+			bf_emit_ret(&c->e, BF_RC_SEGJUMP);
+			break;
+		}
 		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
 		bf_emit_call(&c->e, fn_of(c, t)->label);
 		if (chain->builtin && c->nft_next)
@@ -1433,7 +1460,7 @@ static void emit_verdict(struct cg *c, const struct bf_chain *chain,
 		}
 		/* -g: the target's RETURN returns from this chain too;
 		 * from a built-in chain that means its policy. */
-		if (!seg && !chain->builtin) {
+		if (!seg && !chain->builtin && !seg_top(c, chain)) {
 			bf_emit(&c->e, I_EXIT());
 			break;
 		}
@@ -3183,7 +3210,7 @@ static int emit_chain(struct cg *c, struct cfn *f, struct bf_program *prog)
 	lbvs_restore(c, f);
 	emit_chain_end(c, chain);
 	bf_label_bind(&c->e, ret);
-	if (chain->builtin) {
+	if (chain->builtin || seg_top(c, chain)) {
 		emit_policy(c, chain);
 	} else {
 		lbvs_restore(c, f);
@@ -4711,6 +4738,9 @@ static int compile(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 			r = -EINVAL;
 			goto out;
 		}
+		/* a segment of a segmented user chain runs that chain */
+		if (seg && !seg->root && seg->user)
+			b = &rs->chains[seg->user - 1];
 		r = collect(&c, b);
 		if (r)
 			goto out;
@@ -5009,6 +5039,8 @@ static void seg_root(struct cg *c)
 		bf_emit(&c->e, I_LDX(size, BF_R2, BF_R9, off));
 		bf_emit(&c->e, I_STX(size, BF_R1, BF_R2, off));
 	}
+	/* the return stack of segmented user chains: empty */
+	bf_emit(&c->e, I_ST(BPF_B, BF_R1, BF_SEG_RSTK_OFF, 0));
 	if (c->seg->share)
 		seg_root_share(c);
 	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R6));
@@ -5019,6 +5051,93 @@ static void seg_root(struct cg *c)
 	bf_emit(&c->e, I_ST(BPF_DW, BF_R8, 0, 0));
 	bf_label_bind(&c->e, fail);
 	bf_emit(&c->e, I_MOV64_IMM(BF_R0, BF_RC_DROP));
+}
+
+/* r1 = ctx, r2 = the prog array, r3 = index set: tail call; falls through
+ * when it fails. */
+static void seg_tail(struct cg *c)
+{
+	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R6));
+	seg_map_fd(c, BF_R2, c->seg->segs_fd);
+	bf_emit(&c->e, I_HELPER(BPF_FUNC_tail_call));
+}
+
+/* After the call of the segment's chain function (r0 = its return code),
+ * for a point with segmented user chains (c->seg->segd; doc/live.md,
+ * "Segmented user chains"). The continuation of a -j to a segmented chain
+ * is pushed on the slot's return stack (the index of the next segment of
+ * the calling chain; none when the jump is the chain's last rule: its
+ * end follows, as after a -g); the end of a segmented user chain, or its
+ * RETURN, pops it, and an empty stack means the end of the built-in
+ * chain (ipt_do_table() with an empty jump stack: the policy). Every
+ * tail call that fails drops the packet. r6 = ctx, r8 = &owner, r9 = the
+ * slot's packet context. */
+static void seg_stub_user(struct cg *c, const struct bf_chain *b,
+			  const struct bf_chain *top, bf_label policy,
+			  bf_label drop)
+{
+	const struct bf_seg_opts *o = c->seg;
+	bf_label next = bf_label_new(&c->e), end = bf_label_new(&c->e);
+	bf_label jump = bf_label_new(&c->e), fail = bf_label_new(&c->e);
+	const struct bf_rule *last =
+		top->n_rules ? &top->rules[top->n_rules - 1] : NULL;
+
+	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_CONTINUE, next);
+	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_RETURN, end);
+	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_SEGJUMP, jump);
+	bf_emit(&c->e, I_ST(BPF_DW, BF_R8, 0, 0));
+	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_DROP, drop);
+	bf_emit_ret(&c->e, c->v_accept);
+
+	bf_label_bind(&c->e, jump);
+	if (o->jump_to < 0) {
+		bf_emit_ja(&c->e, fail);
+	} else {
+		if (o->next >= 0 && last &&
+		    last->verdict.kind == BF_VERDICT_JUMP) {
+			/* push next (the depth is bounded when cutting) */
+			bf_emit(&c->e,
+				I_LDX(BPF_B, BF_R1, BF_R9, BF_SEG_RSTK_OFF));
+			bf_emit_jmp_imm(&c->e, BPF_JGE, BF_R1,
+					BF_SEG_RSTK_DEPTH, fail);
+			bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R9));
+			bf_emit(&c->e, I_ALU64_REG(BPF_ADD, BF_R2, BF_R1));
+			bf_emit(&c->e, I_ST(BPF_B, BF_R2, BF_SEG_RSTK_OFF + 1,
+					    o->next));
+			bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 1));
+			bf_emit(&c->e,
+				I_STX(BPF_B, BF_R9, BF_R1, BF_SEG_RSTK_OFF));
+		}
+		bf_emit(&c->e, I_MOV64_IMM(BF_R3, o->jump_to));
+		seg_tail(c);
+		bf_emit_ja(&c->e, fail);
+	}
+
+	bf_label_bind(&c->e, next);
+	if (o->next >= 0) {
+		bf_emit(&c->e, I_MOV64_IMM(BF_R3, o->next));
+		seg_tail(c);
+		bf_emit_ja(&c->e, fail);
+	}
+
+	bf_label_bind(&c->e, end);
+	if (top == b) {
+		bf_emit_ja(&c->e, policy);
+	} else {
+		/* pop */
+		bf_emit(&c->e, I_LDX(BPF_B, BF_R1, BF_R9, BF_SEG_RSTK_OFF));
+		bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R1, 0, policy);
+		bf_emit_jmp_imm(&c->e, BPF_JGT, BF_R1, BF_SEG_RSTK_DEPTH, fail);
+		bf_emit(&c->e, I_ALU64_IMM(BPF_SUB, BF_R1, 1));
+		bf_emit(&c->e, I_STX(BPF_B, BF_R9, BF_R1, BF_SEG_RSTK_OFF));
+		bf_emit(&c->e, I_MOV64_REG(BF_R2, BF_R9));
+		bf_emit(&c->e, I_ALU64_REG(BPF_ADD, BF_R2, BF_R1));
+		bf_emit(&c->e, I_LDX(BPF_B, BF_R3, BF_R2, BF_SEG_RSTK_OFF + 1));
+		seg_tail(c);
+	}
+	bf_label_bind(&c->e, fail);
+	bf_emit(&c->e, I_ST(BPF_DW, BF_R8, 0, 0));
+	bf_emit_ja(&c->e, drop);
 }
 
 /* The main function of segment program k (see cgen/segprog.h). */
@@ -5044,6 +5163,14 @@ static void seg_stub(struct cg *c, enum bf_family family)
 	seg_slot_jumps(c, at, found, SEG_STUB_SLOT);
 	seg_slot_ptrs(c, BF_R9, fail, SEG_STUB_SLOT);
 	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R9));
+	if (c->seg->segd) {
+		const struct bf_chain *top =
+			c->seg->user ? &c->rs->chains[c->seg->user - 1] : b;
+
+		bf_emit_call(&c->e, fn_of(c, top)->label);
+		seg_stub_user(c, b, top, policy, drop);
+		goto chain_end;
+	}
 	bf_emit_call(&c->e, fn_of(c, b)->label);
 	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_CONTINUE, next);
 	bf_emit_jmp_imm(&c->e, BPF_JEQ, BF_R0, BF_RC_RETURN, policy);
@@ -5056,6 +5183,7 @@ static void seg_stub(struct cg *c, enum bf_family family)
 	bf_emit(&c->e, I_MOV64_IMM(BF_R3, (int32_t)c->seg->index + 1));
 	bf_emit(&c->e, I_HELPER(BPF_FUNC_tail_call));
 	/* no next segment: the chain ends */
+chain_end:
 	bf_label_bind(&c->e, policy);
 	emit_count(c, b->policy_counter_idx);
 	bf_emit(&c->e, I_ST(BPF_DW, BF_R8, 0, 0));

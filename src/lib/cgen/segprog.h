@@ -37,7 +37,13 @@
  * shapes of BF_SEG_MAX words. */
 #define BF_SEG_SHAPES 4
 #define BF_SEG_EXT_OFF ((sizeof(struct bf_pctx) + 7) / 8 * 8)
-#define BF_SEG_PCTX_SIZE (BF_SEG_EXT_OFF + BF_SEG_SHAPES * BF_SEG_MAX * 4)
+/* After the shapes, the return stack of segmented user chains (doc/live.md,
+ * "Segmented user chains"): one byte of depth (the root sets it to 0),
+ * then BF_SEG_RSTK_DEPTH bytes, each the prog-array index of the segment
+ * a -j to a segmented chain continues with when that chain returns. */
+#define BF_SEG_RSTK_DEPTH 4
+#define BF_SEG_RSTK_OFF (BF_SEG_EXT_OFF + BF_SEG_SHAPES * BF_SEG_MAX * 4)
+#define BF_SEG_PCTX_SIZE (BF_SEG_RSTK_OFF + 8)
 
 /* The value of the per-CPU array (one entry). */
 struct bf_seg_pcpu {
@@ -79,6 +85,19 @@ struct bf_seg_opts {
 	 * them (recent tables' stamps, a hashlimit table's first rule), so
 	 * that every program opens the same pinned table. NULL: rs. */
 	const struct bf_ruleset *whole;
+	/* Segmented user chains (segment programs only; all zero: the
+	 * built-in chain alone is cut, as before). segd[i] != 0: chain i of
+	 * the ruleset is a segmented user chain of this point, reached by a
+	 * tail call (its rules are in segments of their own, not in this
+	 * program). user: rs chain index + 1 of the chain whose rules this
+	 * segment holds (0: the built-in chain). next: the prog-array index
+	 * of the chain's next segment, -1 when its rules end here. jump_to:
+	 * this segment ends with a -j/-g to a segmented chain (its last
+	 * rule): the index of that chain's first segment, else -1. With
+	 * segd set, a failed tail call drops the packet (fail closed). */
+	const uint8_t *segd;
+	uint32_t user;
+	int32_t next, jump_to;
 };
 
 /* Compile the root program or one segment program of the built-in chain

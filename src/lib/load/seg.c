@@ -43,6 +43,7 @@ struct disk {
 	uint32_t capacity, n_slots, n_pts, pad;
 	struct bf_seg_point pts[BF_MAX_POINTS];
 };
+_Static_assert(sizeof(struct disk) <= CHUNK, "seginfo header in one chunk");
 
 static unsigned long env_ul(const char *name, unsigned long def,
 			    unsigned long min)
@@ -322,7 +323,10 @@ static void seg_share_maps(struct bf_program *p, const struct bf_program *like,
 	p->logring_fd = logring_fd;
 }
 
-static int compile_seg(const struct bf_ruleset *rs, const struct bf_chain *b,
+/* Segment of rules [first, first + n) of chain b (the built-in chain of
+ * sp's point, or a segmented user chain). */
+static int compile_seg(const struct bf_ruleset *rs,
+		       const struct bf_seg_point *sp, const struct bf_chain *b,
 		       size_t first, size_t n, const struct bf_seg_opts *o,
 		       struct bf_program **out)
 {
@@ -333,8 +337,8 @@ static int compile_seg(const struct bf_ruleset *rs, const struct bf_chain *b,
 	if (r)
 		return r;
 	so.whole = rs;
-	r = bf_cgen_compile_seg(&sub, (enum bf_hook)(b->hook),
-				(enum bf_family)b->family, &so, out);
+	r = bf_cgen_compile_seg(&sub, (enum bf_hook)(sp->hook),
+				(enum bf_family)sp->family, &so, out);
 	free(sub.chains);
 	if (!r && !seg_relocs_ok(*out)) {
 		bf_program_free(out);
@@ -526,7 +530,8 @@ static int rule_costs(const struct bf_chain *b, size_t first, size_t n,
  * what is left for the segments left, or where it holds seg_fold_max()
  * folded rules. A cut inside a folded group leaves FOLD_PART rules or
  * more on each side (each side is folded in its own segment). */
-static int seg_sizes(const struct bf_chain *b, uint32_t *n_seg, uint32_t *sizes)
+static int seg_sizes(const struct bf_chain *b, uint32_t *n_seg, uint32_t *sizes,
+		     uint32_t max)
 {
 	size_t n_rules = b->n_rules, n_fold = 0, fold_max = seg_fold_max();
 	_cleanup_free_ uint32_t *costs = malloc((n_rules + 1) * sizeof(*costs));
@@ -559,8 +564,8 @@ static int seg_sizes(const struct bf_chain *b, uint32_t *n_seg, uint32_t *sizes)
 		fold_max = SIZE_MAX;
 	else if (want < want_fold)
 		want = want_fold;
-	if (want > BF_SEG_MAX)
-		want = BF_SEG_MAX;
+	if (want > max)
+		want = max;
 	if (!want)
 		want = 1;
 	for (size_t i = 0; i < n_rules; i++) {
@@ -636,6 +641,355 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* ---- segmented user chains (doc/live.md, "Segmented user chains") ---- */
+
+uint32_t bf_seg_chain_hash(const char *name)
+{
+	uint32_t h = 0x811c9dc5u;
+
+	for (; *name; name++) {
+		h ^= (uint8_t)*name;
+		h *= 0x01000193u;
+	}
+	return h;
+}
+
+/* BPFILTER_SEG_USER=0: user chains are never cut (as before). */
+static bool seg_user_on(void)
+{
+	return env_ul("BPFILTER_SEG_USER", 1, 0) != 0;
+}
+
+/* The user chain a rule jumps to (-j or -g), or NULL. */
+static const struct bf_chain *jump_target(const struct bf_ruleset *rs,
+					  const struct bf_chain *c,
+					  const struct bf_rule *r)
+{
+	const struct bf_chain *t;
+
+	if (r->verdict.kind != BF_VERDICT_JUMP &&
+	    r->verdict.kind != BF_VERDICT_GOTO)
+		return NULL;
+	t = bf_ruleset_chain(rs, c->family, r->verdict.chain);
+	return t && !t->builtin ? t : NULL;
+}
+
+/* User-chain analysis of one point: st[i] bit 0: chain i reached from the
+ * built-in chain, bit 1: visited, bit 2: it reaches a long user chain (or
+ * is one); bit 3: it holds an nft "next" verdict. */
+#define UC_REACH 1u
+#define UC_SEEN 2u
+#define UC_LONG 4u
+#define UC_NEXT 8u
+
+static unsigned int uc_walk(const struct bf_ruleset *rs, size_t i, uint8_t *st,
+			    unsigned int depth)
+{
+	const struct bf_chain *c = &rs->chains[i];
+	unsigned int f = 0;
+
+	if (st[i] & UC_SEEN)
+		return st[i] & (UC_LONG | UC_NEXT);
+	st[i] |= UC_SEEN | UC_REACH;
+	if (!c->builtin && c->n_rules >= seg_min())
+		f |= UC_LONG;
+	for (size_t j = 0; j < c->n_rules; j++) {
+		const struct bf_chain *t = jump_target(rs, c, &c->rules[j]);
+
+		if (c->rules[j].verdict.kind == BF_VERDICT_NFT_NEXT)
+			f |= UC_NEXT;
+		if (t && depth < 64)
+			f |= uc_walk(rs, (size_t)(t - rs->chains), st,
+				     depth + 1);
+		else if (t)
+			f |= UC_NEXT; /* too deep: give up */
+	}
+	st[i] |= (uint8_t)f;
+	return f;
+}
+
+/* mult[t] += m along every -j/-g site from chain i to a segmented chain
+ * (segd), recursively: how often a chain's segments may be crossed by
+ * one packet (each site on a path counts). Stops above BF_SEG_MAX. */
+static void uc_mult(const struct bf_ruleset *rs, size_t i, const uint8_t *segd,
+		    uint32_t *mult, uint32_t m)
+{
+	const struct bf_chain *c = &rs->chains[i];
+
+	mult[i] += m;
+	if (mult[i] > BF_SEG_MAX)
+		return;
+	for (size_t j = 0; j < c->n_rules; j++) {
+		const struct bf_chain *t = jump_target(rs, c, &c->rules[j]);
+
+		if (t && segd[t - rs->chains])
+			uc_mult(rs, (size_t)(t - rs->chains), segd, mult, m);
+	}
+}
+
+/* Segmented chains entered, nested, on the deepest path from chain i. */
+static unsigned int uc_depth(const struct bf_ruleset *rs, size_t i,
+			     const uint8_t *segd)
+{
+	const struct bf_chain *c = &rs->chains[i];
+	unsigned int best = 0;
+
+	for (size_t j = 0; j < c->n_rules; j++) {
+		const struct bf_chain *t = jump_target(rs, c, &c->rules[j]);
+		unsigned int d;
+
+		if (!t || !segd[t - rs->chains])
+			continue;
+		d = 1 + uc_depth(rs, (size_t)(t - rs->chains), segd);
+		if (d > best)
+			best = d;
+	}
+	return best;
+}
+
+/* A piece of a chain between forced cuts (after each -j/-g to a
+ * segmented chain that is not the chain's last rule). */
+struct uc_piece {
+	size_t chain, first, n;
+	uint32_t want, alloc;
+};
+
+/* The segment layout of sp's point when user chains are cut (segd[i] set
+ * for each segmented user chain): sp->n_seg, sizes, chash and jmask.
+ * Returns 0, 1 when user chains are not cut here (segd all zero; the
+ * built-in chain alone may be, as before), or -errno. */
+static int user_layout(const struct bf_ruleset *rs, const struct bf_chain *b,
+		       struct bf_seg_point *sp, uint8_t *segd)
+{
+	size_t bi = (size_t)(b - rs->chains), n_pieces = 0, n_segd = 0;
+	_cleanup_free_ uint8_t *st = calloc(rs->n_chains + 1, 1);
+	_cleanup_free_ uint32_t *mult = calloc(rs->n_chains + 1, sizeof(*mult));
+	_cleanup_free_ struct uc_piece *pc = NULL;
+	uint32_t w = 0, left, n = 0;
+	int r = 0;
+
+	memset(segd, 0, rs->n_chains);
+	if (!st || !mult)
+		return -ENOMEM;
+	if (!seg_user_on() || (uc_walk(rs, bi, st, 0) & UC_NEXT) ||
+	    !(st[bi] & UC_LONG))
+		return 1;
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		if (i != bi && (st[i] & UC_REACH) && (st[i] & UC_LONG)) {
+			segd[i] = 1;
+			n_segd++;
+		}
+	}
+	/* the point's chains are told apart by name hash */
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		for (size_t j = i + 1; j < rs->n_chains && (segd[i] || i == bi);
+		     j++) {
+			if ((segd[j] || j == bi) &&
+			    bf_seg_chain_hash(rs->chains[i].name) ==
+				    bf_seg_chain_hash(rs->chains[j].name))
+				goto none;
+		}
+	}
+	if (uc_depth(rs, bi, segd) > BF_SEG_RSTK_DEPTH) {
+		bf_dbg("%s: segmented user chains nest too deep: not cut",
+		       b->name);
+		goto none;
+	}
+	uc_mult(rs, bi, segd, mult, 1);
+	/* the pieces, in segment order: the built-in chain's, then each
+	 * segmented chain's */
+	pc = calloc(rs->n_chains + 1, sizeof(*pc));
+	for (size_t o = 0; pc && o <= rs->n_chains; o++) {
+		size_t i = o == 0 ? bi : o - 1;
+		const struct bf_chain *c = &rs->chains[i];
+		size_t first = 0;
+
+		if (o && (i == bi || !segd[i]))
+			continue;
+		for (size_t j = 0; j < c->n_rules; j++) {
+			const struct bf_chain *t =
+				jump_target(rs, c, &c->rules[j]);
+			bool cut = (t && segd[t - rs->chains]) ||
+				   j + 1 == c->n_rules;
+			struct uc_piece *q;
+
+			if (!cut)
+				continue;
+			q = realloc(pc, (n_pieces + 1) * sizeof(*pc));
+			if (!q)
+				return -ENOMEM;
+			pc = q;
+			pc[n_pieces++] = (struct uc_piece){
+				.chain = i, .first = first, .n = j + 1 - first
+			};
+			first = j + 1;
+		}
+		if (!c->n_rules) {
+			struct uc_piece *q =
+				realloc(pc, (n_pieces + 1) * sizeof(*pc));
+
+			if (!q)
+				return -ENOMEM;
+			pc = q;
+			pc[n_pieces++] = (struct uc_piece){ .chain = i };
+		}
+	}
+	if (!pc)
+		return -ENOMEM;
+	for (size_t k = 0; k < n_pieces; k++) {
+		w += mult[pc[k].chain];
+		pc[k].alloc = 1;
+	}
+	if (w > BF_SEG_MAX) {
+		bf_dbg("%s: the segmented user chains would need %u tail "
+		       "calls a packet: not cut",
+		       b->name, w);
+		goto none;
+	}
+	/* what each piece would like, by cost */
+	for (size_t k = 0; k < n_pieces; k++) {
+		struct bf_chain sub = rs->chains[pc[k].chain];
+		uint32_t sizes[BF_SEG_MAX];
+
+		sub.rules += pc[k].first;
+		sub.n_rules = pc[k].n;
+		pc[k].want = 1;
+		if (pc[k].n) {
+			r = seg_sizes(&sub, &pc[k].want, sizes, BF_SEG_MAX);
+			if (r)
+				return r;
+		}
+	}
+	/* share the tail calls left: one more segment at a time to the
+	 * piece with the most rules' cost a segment it may still take */
+	for (left = BF_SEG_MAX - w;;) {
+		size_t best = SIZE_MAX;
+		uint64_t bv = 0;
+
+		for (size_t k = 0; k < n_pieces; k++) {
+			uint64_t v = (uint64_t)pc[k].want * 1000 / pc[k].alloc;
+
+			if (pc[k].alloc < pc[k].want &&
+			    mult[pc[k].chain] <= left && v > bv) {
+				bv = v;
+				best = k;
+			}
+		}
+		if (best == SIZE_MAX)
+			break;
+		pc[best].alloc++;
+		left -= mult[pc[best].chain];
+	}
+	sp->n_seg = 0;
+	sp->jmask = 0;
+	for (size_t k = 0; k < n_pieces; k++) {
+		const struct bf_chain *c = &rs->chains[pc[k].chain];
+		struct bf_chain sub = *c;
+		uint32_t sizes[BF_SEG_MAX], m = 1;
+		const struct bf_chain *t = NULL;
+
+		sub.rules += pc[k].first;
+		sub.n_rules = pc[k].n;
+		sizes[0] = 0;
+		if (pc[k].n) {
+			r = seg_sizes(&sub, &m, sizes, pc[k].alloc);
+			if (r)
+				return r;
+			t = jump_target(rs, c,
+					&c->rules[pc[k].first + pc[k].n - 1]);
+		}
+		if (n + m > BF_SEG_MAX)
+			goto none; /* cannot be */
+		for (uint32_t j = 0; j < m; j++) {
+			sp->sizes[n] = sizes[j];
+			sp->chash[n] = bf_seg_chain_hash(c->name);
+			n++;
+		}
+		if (t && segd[t - rs->chains])
+			sp->jmask |= 1u << (n - 1);
+	}
+	sp->n_seg = (uint8_t)n;
+	bf_dbg("%s: %zu user chains cut too: %u segments, at most %u tail "
+	       "calls a packet",
+	       b->name, n_segd, n, BF_SEG_MAX - left);
+	return 0;
+none:
+	memset(segd, 0, rs->n_chains);
+	return 1;
+}
+
+/* segd of sp's point, from its chain hashes; true when user chains are
+ * cut there. */
+static bool point_segd(const struct bf_ruleset *rs,
+		       const struct bf_seg_point *sp, uint8_t *segd)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct bf_chain *c = &rs->chains[i];
+		uint32_t h = bf_seg_chain_hash(c->name);
+
+		segd[i] = 0;
+		if (c->builtin || c->family != sp->family)
+			continue;
+		for (uint32_t k = 0; k < sp->n_seg; k++) {
+			if (sp->chash[k] == h) {
+				segd[i] = 1;
+				any = true;
+				break;
+			}
+		}
+	}
+	return any;
+}
+
+/* The chain of segment k of sp, the index of its first rule there, and
+ * the options of its program (segd from point_segd(), NULL when no user
+ * chain is cut: next, jump_to and user stay 0/-1 as before). */
+static const struct bf_chain *seg_of(const struct bf_ruleset *rs,
+				     const struct bf_seg_point *sp,
+				     const uint8_t *segd, uint32_t k,
+				     size_t *first, struct bf_seg_opts *so)
+{
+	const struct bf_chain *c = NULL, *t;
+
+	*first = 0;
+	for (uint32_t j = 0; j < k; j++)
+		*first += sp->chash[j] == sp->chash[k] ? sp->sizes[j] : 0;
+	for (size_t i = 0; i < rs->n_chains && !c; i++) {
+		const struct bf_chain *x = &rs->chains[i];
+
+		if (x->family == sp->family &&
+		    (x->builtin ? x->hook == sp->hook : segd && segd[i]) &&
+		    bf_seg_chain_hash(x->name) == sp->chash[k])
+			c = x;
+	}
+	so->index = k;
+	so->segd = segd;
+	so->user = c && !c->builtin ? (uint32_t)(c - rs->chains) + 1 : 0;
+	so->next = k + 1 < sp->n_seg && sp->chash[k + 1] == sp->chash[k] ?
+			   (int32_t)k + 1 :
+			   -1;
+	so->jump_to = -1;
+	if (!segd)
+		so->user = 0;
+	if (c && segd && (sp->jmask & (1u << k)) && sp->sizes[k] &&
+	    *first + sp->sizes[k] <= c->n_rules) {
+		t = jump_target(rs, c, &c->rules[*first + sp->sizes[k] - 1]);
+		if (t) {
+			uint32_t h = bf_seg_chain_hash(t->name);
+
+			for (uint32_t j = 0; j < sp->n_seg; j++) {
+				if (sp->chash[j] == h) {
+					so->jump_to = (int32_t)j;
+					break;
+				}
+			}
+		}
+	}
+	return c;
+}
+
 /* ---- full builds ---- */
 
 void bf_seg_txn_init(struct bf_seg_txn *st)
@@ -687,9 +1041,19 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 		size_t first = 0;
 		struct bf_seg_share *share = NULL;
 		uint64_t hash = 0;
+		_cleanup_free_ uint8_t *segd = NULL;
+		bool user = false;
 
-		if (!b || b->n_rules < seg_min() ||
-		    pts[i].prog->attach != BF_ATTACH_NF)
+		if (!b || pts[i].prog->attach != BF_ATTACH_NF)
+			continue;
+		segd = calloc(rs->n_chains + 1, 1);
+		if (!segd)
+			return -ENOMEM;
+		r = user_layout(rs, b, &sp, segd);
+		if (r < 0)
+			return r;
+		user = r == 0;
+		if (!user && b->n_rules < seg_min())
 			continue;
 		r = seg_maps(&st->pcpu_fd[i], &st->segs_fd[i]);
 		if (r)
@@ -703,8 +1067,14 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 		o.segs_fd = st->segs_fd[i];
 		r = bf_cgen_compile_seg(rs, pts[i].hook, pts[i].family, &o,
 					&root);
-		if (!r)
-			r = seg_sizes(b, &n_seg, sp.sizes);
+		if (!r && user) {
+			n_seg = sp.n_seg;
+		} else if (!r) {
+			r = seg_sizes(b, &n_seg, sp.sizes, BF_SEG_MAX);
+			for (uint32_t k = 0; k < n_seg; k++)
+				sp.chash[k] = bf_seg_chain_hash(b->name);
+			sp.n_seg = (uint8_t)n_seg;
+		}
 		/* LOG rules: the point's record and ring */
 		if (!r && root->log)
 			r = log_maps_create(&st->logbuf_fd[i],
@@ -712,13 +1082,17 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 		for (uint32_t k = 0; !r && k < n_seg; k++) {
 			struct bf_seg_opts so = o;
 			struct bf_program *p = NULL;
+			const struct bf_chain *sc;
 
 			so.root = false;
-			so.index = k;
 			so.share = share;
 			so.mx_out = NULL;
 			so.mx_seed = &mx;
-			r = compile_seg(rs, b, first, sp.sizes[k], &so, &p);
+			sc = seg_of(rs, &sp, user ? segd : NULL, k, &first,
+				    &so);
+			r = sc ? compile_seg(rs, &sp, sc, first, sp.sizes[k],
+					     &so, &p) :
+				 -EINVAL;
 			if (!r) {
 				seg_share_maps(p, pts[i].prog,
 					       log_fds(st, i, true),
@@ -727,7 +1101,6 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 					     verbose);
 			}
 			bf_program_free(&p);
-			first += sp.sizes[k];
 		}
 		/* the root in force looks the shapes up; a change compares
 		 * the root it compiles (no shapes) with the plain one */
@@ -774,8 +1147,14 @@ int bf_seg_build(struct bf_seg_txn *st, struct bf_point *pts, size_t n,
 		st->on[i] = true;
 		snprintf(st->key[i], sizeof(st->key[i]), "%s", pts[i].key);
 		st->si.pts[st->si.n_pts++] = sp;
-		bf_dbg("%s: %u segment programs of about %zu rules", pts[i].key,
-		       n_seg, b->n_rules / n_seg);
+		{
+			size_t tot = 0;
+
+			for (uint32_t k = 0; k < n_seg; k++)
+				tot += sp.sizes[k];
+			bf_dbg("%s: %u segment programs of about %zu rules",
+			       pts[i].key, n_seg, tot / n_seg);
+		}
 	}
 	if (st->si.n_pts)
 		return slots_of(rs, &st->si.slots, &st->si.n_slots);
@@ -1169,7 +1548,7 @@ static int find_change(const struct bf_ruleset *rs, const struct bf_seg_snap *s,
 		}
 		if (a == eo && a == en)
 			continue; /* unchanged */
-		if (found || !c->builtin)
+		if (found)
 			return 1;
 		found = true;
 		*ci = i;
@@ -1280,10 +1659,12 @@ static int plan_share_maps(struct bf_seg_plan *pl, const struct bf_ruleset *rs,
 			   const struct snap_chain *sc, size_t p0, size_t oe,
 			   size_t ne)
 {
-	const char *key = point_keys[(b->family == BF_FAMILY_INET6 ? 3 : 0) +
-				     (b->hook == BF_HOOK_INPUT	 ? 0 :
-				      b->hook == BF_HOOK_FORWARD ? 1 :
-								   2)];
+	/* the point's (b may be a user chain) */
+	const struct bf_seg_point *spt = &pl->si.pts[pl->pt];
+	const char *key = point_keys[(spt->family == BF_FAMILY_INET6 ? 3 : 0) +
+				     (spt->hook == BF_HOOK_INPUT   ? 0 :
+				      spt->hook == BF_HOOK_FORWARD ? 1 :
+								     2)];
 	struct bf_program *p = pl->prog;
 	char path[PATH_MAX];
 	const char *slash = strrchr(slotdir, '/');
@@ -1363,9 +1744,12 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 	char path[PATH_MAX];
 	size_t ci = 0, p = 0, oe = 0, ne = 0, first = 0, k;
 	uint32_t n_slots = 0;
-	const struct bf_chain *b;
+	const struct bf_chain *b, *bp = NULL;
 	struct bf_seg_point *sp = NULL;
 	struct bf_program *root = NULL;
+	_cleanup_free_ uint8_t *segd = NULL;
+	bool user = false;
+	uint32_t h, nk = 0, ks[BF_SEG_MAX];
 	/* the root's per-packet bits (none when the root of no rules
 	 * stays, see below) */
 	struct bf_mx mx = { 0 };
@@ -1409,26 +1793,78 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 	}
 	if (r || pl->si.generation != generation)
 		goto no;
+	/* the point whose segments hold the chain: the built-in chain's,
+	 * or the one point where a user chain is cut (a user chain cut at
+	 * several points rebuilds everything) */
+	h = bf_seg_chain_hash(b->name);
+	segd = calloc(rs->n_chains + 1, 1);
+	if (!segd)
+		goto nomem;
 	for (size_t i = 0; i < pl->si.n_pts; i++) {
-		if (pl->si.pts[i].family == (uint8_t)b->family &&
-		    pl->si.pts[i].hook == (uint8_t)b->hook) {
-			sp = &pl->si.pts[i];
-			pl->pt = i;
-		}
+		struct bf_seg_point *x = &pl->si.pts[i];
+		bool has = false;
+
+		if (x->family != (uint8_t)b->family ||
+		    (b->builtin && x->hook != (uint8_t)b->hook))
+			continue;
+		for (uint32_t j = 0; j < x->n_seg; j++)
+			has |= x->chash[j] == h;
+		if (!has)
+			continue;
+		if (sp)
+			goto no;
+		sp = x;
+		pl->pt = i;
 	}
 	if (!sp)
 		goto no;
-	/* the segment that holds the old window (an insertion at a
-	 * boundary goes to the end of the segment before it) */
-	for (k = 0; k < sp->n_seg; k++) {
-		size_t end = first + sp->sizes[k];
+	user = point_segd(rs, sp, segd);
+	bp = bf_ruleset_builtin(rs, sp->family, sp->hook);
+	if (!bp || (!b->builtin && !segd[ci]))
+		goto no;
+	/* a user chain that another hook's chains reach is compiled into
+	 * that hook's programs too: everything is rebuilt */
+	for (size_t i = 0; !b->builtin && i < rs->n_chains; i++) {
+		const struct bf_chain *o2 = &rs->chains[i];
+		_cleanup_free_ uint8_t *st = NULL;
 
-		if (p < end ||
-		    (p == end && oe == p && (k + 1 == sp->n_seg || p > first)))
+		if (!o2->builtin || o2->family != b->family || o2 == bp)
+			continue;
+		st = calloc(rs->n_chains + 1, 1);
+		if (!st)
+			goto nomem;
+		uc_walk(rs, i, st, 0);
+		if (st[ci] & UC_REACH)
+			goto no;
+	}
+	/* no new -j/-g to a segmented chain (the layout would change) */
+	for (size_t j = p; user && j < ne; j++) {
+		const struct bf_chain *t = jump_target(rs, b, &b->rules[j]);
+
+		if (t && segd[t - rs->chains])
+			goto no;
+	}
+	for (uint32_t j = 0; j < sp->n_seg; j++) {
+		if (sp->chash[j] == h)
+			ks[nk++] = j;
+	}
+	/* the segment that holds the old window (an insertion at a
+	 * boundary goes to the end of the segment before it, unless that
+	 * one ends with a jump to a segmented chain) */
+	for (k = 0; k < nk; k++) {
+		size_t end = first + sp->sizes[ks[k]];
+		bool jend = sp->jmask & (1u << ks[k]);
+
+		if (p < end || (p == end && oe == p && !jend &&
+				(k + 1 == nk || p > first)))
 			break;
 		first = end;
 	}
-	if (k == sp->n_seg || oe > first + sp->sizes[k])
+	if (k == nk || oe > first + sp->sizes[ks[k]])
+		goto no;
+	k = ks[k];
+	/* the jump that ends the segment stays as it is */
+	if ((sp->jmask & (1u << k)) && oe == first + sp->sizes[k] && oe > p)
 		goto no;
 	{
 		size_t size = sp->sizes[k] - (oe - p) + (ne - p);
@@ -1465,15 +1901,15 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 	{
 		uint64_t hmin = 0;
 		bool kept = bf_seg_rules_root_neutral(b, p, ne) &&
-			    !root_min_hash(rs, b, &hmin) &&
+			    !root_min_hash(rs, bp, &hmin) &&
 			    hmin == sp->root_hash;
 
 		if (kept)
 			bf_dbg("incremental change: the root in force stays "
 			       "(neutral rules)");
 		if (!kept || bf_seg_root_check()) {
-			r = bf_cgen_compile_seg(rs, (enum bf_hook)b->hook,
-						(enum bf_family)b->family, &o,
+			r = bf_cgen_compile_seg(rs, (enum bf_hook)bp->hook,
+						(enum bf_family)bp->family, &o,
 						&root);
 			if (r == -ENOTSUP && !kept)
 				goto no;
@@ -1498,16 +1934,16 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 	bf_path(path, sizeof(path), "%s/counters", slotdir);
 	pl->counters_fd = bpf_obj_get(path);
 	bf_path(path, sizeof(path), "%s/segs_%s", slotdir,
-		point_keys[(b->family == BF_FAMILY_INET6 ? 3 : 0) +
-			   (b->hook == BF_HOOK_INPUT   ? 0 :
-			    b->hook == BF_HOOK_FORWARD ? 1 :
-							 2)]);
+		point_keys[(bp->family == BF_FAMILY_INET6 ? 3 : 0) +
+			   (bp->hook == BF_HOOK_INPUT	? 0 :
+			    bp->hook == BF_HOOK_FORWARD ? 1 :
+							  2)]);
 	pl->segs_fd = bpf_obj_get(path);
 	bf_path(path, sizeof(path), "%s/pctx_%s", slotdir,
-		point_keys[(b->family == BF_FAMILY_INET6 ? 3 : 0) +
-			   (b->hook == BF_HOOK_INPUT   ? 0 :
-			    b->hook == BF_HOOK_FORWARD ? 1 :
-							 2)]);
+		point_keys[(bp->family == BF_FAMILY_INET6 ? 3 : 0) +
+			   (bp->hook == BF_HOOK_INPUT	? 0 :
+			    bp->hook == BF_HOOK_FORWARD ? 1 :
+							  2)]);
 	pl->pcpu_fd = bpf_obj_get(path);
 	if (pl->counters_fd < 0 || pl->segs_fd < 0 || pl->pcpu_fd < 0)
 		goto no;
@@ -1566,7 +2002,17 @@ int bf_seg_plan(struct bf_seg_plan **out, struct bf_ruleset *rs,
 					  .mx_seed = &mx };
 
 		t_seg = now_ms();
-		r = compile_seg(rs, b, first, sp->sizes[k], &so, &pl->prog);
+		size_t f0 = 0;
+
+		if (seg_of(rs, sp, user ? segd : NULL, (uint32_t)k, &f0, &so) !=
+			    b ||
+		    f0 != first) {
+			bf_err("incremental change: the segment layout does "
+			       "not match the ruleset");
+			r = -EINVAL;
+			goto err_restore;
+		}
+		r = compile_seg(rs, sp, b, first, sp->sizes[k], &so, &pl->prog);
 		bf_dbg("incremental change: root compiled in %.1f ms, segment "
 		       "%zu (%u rules, %zu insns) in %.1f ms",
 		       t_seg - t_root, k, sp->sizes[k],

@@ -37,12 +37,19 @@
 #include "cgen/segprog.h"
 #include "load/load.h"
 
-#define BF_SEGINFO_MAGIC "bfsegs1"
+#define BF_SEGINFO_MAGIC "bfsegs2"
 
 struct bf_seg_point {
 	uint8_t family, hook, n_seg, pad;
 	uint32_t sizes[BF_SEG_MAX]; /* rules per segment, in order */
 	uint64_t root_hash; /* of the root program's code (without fds) */
+	/* the chain of each segment (bf_seg_chain_hash() of its name: the
+	 * built-in chain's, or a segmented user chain's; a chain's segments
+	 * follow each other, in rule order), and bit k: segment k ends with
+	 * a -j/-g to a segmented user chain (doc/live.md, "Segmented user
+	 * chains") */
+	uint32_t chash[BF_SEG_MAX];
+	uint32_t jmask;
 };
 
 struct bf_seginfo {
@@ -56,6 +63,9 @@ struct bf_seginfo {
 };
 
 void bf_seginfo_release(struct bf_seginfo *si);
+
+/* The hash of a chain name that identifies a chain in bf_seg_point. */
+uint32_t bf_seg_chain_hash(const char *name);
 
 /* Counters map size for n counters: spare slots for later changes. */
 uint32_t bf_seg_capacity(uint32_t n_counters);
