@@ -348,9 +348,15 @@ static long long read_ll(int fd, size_t n, long long *v)
  * (load/seg.h: segments that hold LOG and limit state) */
 static bool flood_log;
 
+/* The chain the flood test's rules and changes are in: INPUT, or USR that
+ * INPUT jumps to (test_flood_during_user_segment_changes). */
+static const char *flood_chain = "INPUT";
+
 static void test_flood_during_changes(void **state)
 {
 	struct e2e *e = *state;
+	const char *fc = flood_chain;
+	int extra = 0, one_seg = 0;
 	char stopfile[128], *out = NULL;
 	int pr[2], ps[2];
 	long long got[2], sent = 0, dropped;
@@ -361,14 +367,20 @@ static void test_flood_during_changes(void **state)
 
 	BFT_REQUIRE_KERNEL();
 	assert_int_equal(e2e_cli(NULL, e->b, "flush"), 0);
+	if (strcmp(fc, "INPUT")) {
+		assert_int_equal(e2e_cli(NULL, e->b, "iptables -N %s", fc), 0);
+		assert_int_equal(
+			e2e_cli(NULL, e->b, "iptables -A INPUT -j %s", fc), 0);
+		extra = 2;
+	}
 	assert_int_equal(e2e_cli(NULL, e->b,
-				 "iptables -A INPUT -p udp --dport %d -j DROP",
+				 "iptables -A %s -p udp --dport %d -j DROP", fc,
 				 FLOOD_DROP_PORT),
 			 0);
 	assert_int_equal(e2e_cli(NULL, e->b,
-				 "iptables -A INPUT -p udp --dport %d -j "
+				 "iptables -A %s -p udp --dport %d -j "
 				 "ACCEPT",
-				 FLOOD_PASS_PORT),
+				 fc, FLOOD_PASS_PORT),
 			 0);
 	if (flood_log) {
 		assert_int_equal(e2e_cli(NULL, e->b,
@@ -394,30 +406,35 @@ static void test_flood_during_changes(void **state)
 	 * the two rules that judge the floods, and rename chains. */
 	t0 = now_s();
 	for (int i = 0; i < N_CHANGES; i++) {
+		/* USR: -v -v tells whether the change was one segment */
+		const char *vv = extra ? "-v -v " : "";
+		char *o = NULL;
 		int r;
 
 		switch (i % 4) {
 		case 0:
-			r = e2e_cli(NULL, e->b,
-				    "iptables -I INPUT 1 -p tcp --dport %d -j "
+			r = e2e_cli(&o, e->b,
+				    "%siptables -I %s 1 -p tcp --dport %d -j "
 				    "DROP",
-				    1000 + i);
+				    vv, fc, 1000 + i);
 			break;
 		case 1:
-			r = e2e_cli(NULL, e->b,
-				    "iptables -A INPUT -s 203.0.113.%d -j DROP",
-				    i % 250);
+			r = e2e_cli(&o, e->b,
+				    "%siptables -A %s -s 203.0.113.%d -j DROP",
+				    vv, fc, i % 250);
 			break;
 		case 2:
-			r = e2e_cli(NULL, e->b, "iptables -D INPUT 1");
+			r = e2e_cli(&o, e->b, "%siptables -D %s 1", vv, fc);
 			break;
 		default:
-			r = e2e_cli(NULL, e->b,
-				    "iptables -D INPUT -s 203.0.113.%d -j DROP",
-				    (i - 2) % 250);
+			r = e2e_cli(&o, e->b,
+				    "%siptables -D %s -s 203.0.113.%d -j DROP",
+				    vv, fc, (i - 2) % 250);
 			break;
 		}
 		assert_int_equal(r, 0);
+		one_seg += o && strstr(o, "(one segment)") != NULL;
+		free(o);
 	}
 	dt = now_s() - t0;
 	fclose(fopen(stopfile, "w"));
@@ -437,17 +454,21 @@ static void test_flood_during_changes(void **state)
 	 * every one of the other. */
 	doc = e2e_list(e->b);
 	assert_non_null(doc);
-	dropped = e2e_counter(doc, "nf", "ipv4", "INPUT", 1 + flood_log,
-			      "packets");
+	dropped = e2e_counter(doc, "nf", "ipv4", fc, 1 + flood_log, "packets");
 	printf("DROP rule counter %lld, ACCEPT rule counter %lld\n", dropped,
-	       e2e_counter(doc, "nf", "ipv4", "INPUT", 2 + flood_log,
-			   "packets"));
+	       e2e_counter(doc, "nf", "ipv4", fc, 2 + flood_log, "packets"));
 	assert_int_equal(dropped, sent);
-	assert_int_equal(e2e_counter(doc, "nf", "ipv4", "INPUT", 2 + flood_log,
+	assert_int_equal(e2e_counter(doc, "nf", "ipv4", fc, 2 + flood_log,
 				     "packets"),
 			 sent);
 	assert_int_equal(e2e_generation(doc, "nf"),
-			 2 + N_CHANGES + (flood_log ? 2 : 0));
+			 2 + extra + N_CHANGES + (flood_log ? 2 : 0));
+	if (extra) {
+		/* every change in USR replaced one segment program */
+		printf("%d of %d changes replaced one segment program\n",
+		       one_seg, N_CHANGES);
+		assert_int_equal(one_seg, N_CHANGES);
+	}
 	json_decref(doc);
 	if (flood_log) {
 		/* the LOG rule's burst (5) passed, then 5 a minute at most;
@@ -490,6 +511,16 @@ static void test_flood_during_segment_changes_log(void **state)
 	flood_log = true;
 	test_flood_during_segment_changes(state);
 	flood_log = false;
+}
+
+/* The same with the rules and the changes in a user chain USR that INPUT
+ * jumps to, USR cut into segment programs of its own (doc/live.md,
+ * "Segmented user chains"). */
+static void test_flood_during_user_segment_changes(void **state)
+{
+	flood_chain = "USR";
+	test_flood_during_segment_changes(state);
+	flood_chain = "INPUT";
 }
 
 /* Several processes adding rules at once: every rule exactly once. */
@@ -858,6 +889,7 @@ int main(void)
 		cmocka_unit_test(test_flood_during_changes),
 		cmocka_unit_test(test_flood_during_segment_changes),
 		cmocka_unit_test(test_flood_during_segment_changes_log),
+		cmocka_unit_test(test_flood_during_user_segment_changes),
 		cmocka_unit_test(test_concurrent_writers),
 		cmocka_unit_test(test_if_generation_and_batch),
 		cmocka_unit_test(test_save_restore),
