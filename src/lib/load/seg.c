@@ -727,23 +727,27 @@ static void uc_mult(const struct bf_ruleset *rs, size_t i, const uint8_t *segd,
 	}
 }
 
-/* Segmented chains entered, nested, on the deepest path from chain i. */
+/* Segmented chains entered, nested, on the deepest path from chain i
+ * (memo[i]: that + 1 once known, 0 before). */
 static unsigned int uc_depth(const struct bf_ruleset *rs, size_t i,
-			     const uint8_t *segd)
+			     const uint8_t *segd, uint8_t *memo)
 {
 	const struct bf_chain *c = &rs->chains[i];
 	unsigned int best = 0;
 
+	if (memo[i])
+		return memo[i] - 1u;
 	for (size_t j = 0; j < c->n_rules; j++) {
 		const struct bf_chain *t = jump_target(rs, c, &c->rules[j]);
 		unsigned int d;
 
 		if (!t || !segd[t - rs->chains])
 			continue;
-		d = 1 + uc_depth(rs, (size_t)(t - rs->chains), segd);
+		d = 1 + uc_depth(rs, (size_t)(t - rs->chains), segd, memo);
 		if (d > best)
 			best = d;
 	}
+	memo[i] = (uint8_t)(best < 254 ? best + 1 : 255);
 	return best;
 }
 
@@ -763,13 +767,14 @@ static int user_layout(const struct bf_ruleset *rs, const struct bf_chain *b,
 {
 	size_t bi = (size_t)(b - rs->chains), n_pieces = 0, n_segd = 0;
 	_cleanup_free_ uint8_t *st = calloc(rs->n_chains + 1, 1);
+	_cleanup_free_ uint8_t *memo = calloc(rs->n_chains + 1, 1);
 	_cleanup_free_ uint32_t *mult = calloc(rs->n_chains + 1, sizeof(*mult));
 	_cleanup_free_ struct uc_piece *pc = NULL;
 	uint32_t w = 0, left, n = 0;
 	int r = 0;
 
 	memset(segd, 0, rs->n_chains);
-	if (!st || !mult)
+	if (!st || !mult || !memo)
 		return -ENOMEM;
 	if (!seg_user_on() || (uc_walk(rs, bi, st, 0) & UC_NEXT) ||
 	    !(st[bi] & UC_LONG))
@@ -790,7 +795,7 @@ static int user_layout(const struct bf_ruleset *rs, const struct bf_chain *b,
 				goto none;
 		}
 	}
-	if (uc_depth(rs, bi, segd) > BF_SEG_RSTK_DEPTH) {
+	if (uc_depth(rs, bi, segd, memo) > BF_SEG_RSTK_DEPTH) {
 		bf_dbg("%s: segmented user chains nest too deep: not cut",
 		       b->name);
 		goto none;
@@ -909,8 +914,8 @@ static int user_layout(const struct bf_ruleset *rs, const struct bf_chain *b,
 			sp->jmask |= 1u << (n - 1);
 	}
 	sp->n_seg = (uint8_t)n;
-	bf_dbg("%s: %zu user chains cut too: %u segments, at most %u tail "
-	       "calls a packet",
+	bf_dbg("%s: %zu user chains cut too: %u segments, at most %u entered "
+	       "by a packet (one tail call each)",
 	       b->name, n_segd, n, BF_SEG_MAX - left);
 	return 0;
 none:
