@@ -704,6 +704,14 @@ static void test_user_counters(void **state)
 		/* USR 2 moved to 3 by the insertion at 1 */
 		assert_int_equal(uc_counter(ns, "USR", i < 5 ? 2 : 3, NULL), 5);
 	}
+	/* a match that no hook reaching USR (INPUT) allows: refused by the
+	 * incremental check as by the whole one (BPFILTER_SEG_CHECK) */
+	assert_int_not_equal(
+		e2e_cli(&out, ns,
+			"rule add USR -m owner --uid-owner 0 -j DROP"),
+		0);
+	free(out);
+	out = NULL;
 	/* the text in force: USR as changed */
 	assert_int_equal(e2e_cli(&save, ns, "iptables-save"), 0);
 	assert_non_null(strstr(save, "-A USR -s 198.51.100.9/32 -j DROP\n"

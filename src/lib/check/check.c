@@ -684,22 +684,45 @@ out:
 	return r;
 }
 
-/* Only rules [first, end) of built-in chain ci are new: with no chain
- * call among them, nothing else can have a new error (no new jump, loop,
- * depth or hook reaching a user chain), so their own checks are the
- * whole's. A chain call among them: the whole check. Rules not checked
- * again are not warned about again (REJECT at nf). */
+/* reach[i] |= bit for chain i and every chain it calls, recursively (as
+ * check_match_hooks() propagates it). */
+static void reach_from(const struct bf_ruleset *rs, long i, unsigned int bit,
+		       unsigned int *reach, unsigned int depth)
+{
+	const struct bf_chain *c = &rs->chains[i];
+
+	if ((reach[i] & bit) || depth > rs->n_chains)
+		return;
+	reach[i] |= bit;
+	for (size_t j = 0; j < c->n_rules; j++) {
+		long t;
+
+		if (!is_jump(&c->rules[j]))
+			continue;
+		t = chain_index(rs, c->rules[j].family,
+				c->rules[j].verdict.chain);
+		if (t >= 0)
+			reach_from(rs, t, bit, reach, depth + 1);
+	}
+}
+
+/* Only rules [first, end) of chain ci are new: with no chain call among
+ * them, nothing else can have a new error (no new jump, loop, depth or
+ * hook reaching a user chain), so their own checks are the whole's (for a
+ * user chain, with the hooks that reach it). A chain call among them: the
+ * whole check. Rules not checked again are not warned about again (REJECT
+ * at nf). */
 int bf_check_change(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 		    const char *ifname, size_t ci, size_t first, size_t end)
 {
 	struct ctx x = { .rs = rs, .attach = attach };
 	const struct bf_chain *c;
+	unsigned int mask;
 	int r = check_args(attach, ifname);
 
 	if (r)
 		return r;
-	if (ci >= rs->n_chains || !rs->chains[ci].builtin ||
-	    end > rs->chains[ci].n_rules)
+	if (ci >= rs->n_chains || end > rs->chains[ci].n_rules)
 		return bf_check(rs, attach, ifname);
 	c = &rs->chains[ci];
 	for (size_t j = first; j < end; j++) {
@@ -708,11 +731,27 @@ int bf_check_change(const struct bf_ruleset *rs, enum bf_attach_kind attach,
 	}
 	if (!(rs->families & (1u << c->family)))
 		return 0;
+	if (c->builtin) {
+		mask = 1u << c->hook;
+	} else {
+		unsigned int *reach = calloc(rs->n_chains + 1, sizeof(*reach));
+
+		if (!reach)
+			return -ENOMEM;
+		for (size_t i = 0; i < rs->n_chains; i++) {
+			if (rs->chains[i].builtin)
+				reach_from(rs, (long)i,
+					   1u << rs->chains[i].hook, reach, 0);
+		}
+		mask = reach[ci];
+		free(reach);
+	}
 	for (size_t j = first; j < end; j++)
-		check_rule_hooks(&x, c, &c->rules[j], 1u << c->hook);
+		check_rule_hooks(&x, c, &c->rules[j], mask);
 	for (size_t j = first; j < end; j++)
 		check_rule(&x, &c->rules[j]);
-	check_hook_use(&x, c);
+	if (c->builtin)
+		check_hook_use(&x, c);
 	return x.errors ? -EINVAL : 0;
 }
 
