@@ -230,6 +230,14 @@ enum bf_match_type {
 	 * to (the kernel's inversion); no entry or no accounting: no
 	 * match. `neg` unused (cgen/m_ctext.c). */
 	BF_MATCH_CONNBYTES,
+	/* IPv6 extension header matches (ip6t_frag.c, ip6t_hbh.c,
+	 * ip6t_ah.c; cgen/m_exthdr.c): the first header of the type that
+	 * ipv6_find_hdr() finds; a header walk error before it or an
+	 * unreadable header hotdrops. Options are inverted one by one
+	 * (invflags), `neg` stays false. */
+	BF_MATCH_FRAG6, /* u.frag6 (-m frag) */
+	BF_MATCH_OPTS6, /* u.opts6 (-m hbh, -m dst: u.opts6.dst) */
+	BF_MATCH_AH, /* u.ah (-m ah: ip6t_ah.c, or ipt_ah.c for IPv4) */
 	BF_MATCH_COUNT,
 };
 
@@ -500,6 +508,35 @@ enum bf_rt_invflags {
 	BF_RT_INV_LEN = 0x04,
 };
 #define BF_RT_HOPS 16 /* IP6T_RT_HOPS */
+
+/* ip6t_frag flags and invflags (IP6T_FRAG_*) */
+enum bf_frag6_flags {
+	BF_FRAG6_IDS = 0x01,
+	BF_FRAG6_LEN = 0x02,
+	BF_FRAG6_RES = 0x04,
+	BF_FRAG6_FST = 0x08,
+	BF_FRAG6_MF = 0x10,
+	BF_FRAG6_NMF = 0x20,
+};
+enum bf_frag6_invflags {
+	BF_FRAG6_INV_IDS = 0x01,
+	BF_FRAG6_INV_LEN = 0x02,
+};
+
+/* ip6t_opts flags and invflags (IP6T_OPTS_*) */
+enum bf_opts6_flags {
+	BF_OPTS6_LEN = 0x01,
+	BF_OPTS6_OPTS = 0x02,
+	BF_OPTS6_NSTRICT = 0x04,
+};
+#define BF_OPTS6_INV_LEN 0x01
+#define BF_OPTS6_MAX 16 /* IP6T_OPTS_OPTSNR */
+
+/* ip6t_ah / ipt_ah invflags (IP6T_AH_INV_*) */
+enum bf_ah_invflags {
+	BF_AH_INV_SPI = 0x01,
+	BF_AH_INV_LEN = 0x02,
+};
 
 /* xt_ecn operation and invert bits (XT_ECN_OP_MATCH_*) */
 enum bf_ecn_flags {
@@ -787,6 +824,29 @@ struct bf_match {
 			uint8_t what; /* enum bf_connbytes_what */
 			uint8_t dir; /* enum bf_connbytes_dir */
 		} connbytes;
+		struct {
+			/* struct ip6t_frag: identification range, header
+			 * length (never tested by frag_mt6()) */
+			uint32_t ids[2], hdrlen;
+			uint8_t flags, invflags; /* bf_frag6_(inv)flags */
+		} frag6;
+		struct {
+			/* struct ip6t_opts: header length in bytes
+			 * (ipv6_optlen()), the option list: type << 8 |
+			 * length, length 0xff for any */
+			uint32_t hdrlen;
+			uint16_t opts[BF_OPTS6_MAX];
+			uint8_t flags, invflags; /* bf_opts6_flags */
+			uint8_t optsnr;
+			bool dst; /* -m dst (else -m hbh) */
+		} opts6;
+		struct {
+			/* struct ip6t_ah / ipt_ah: SPI range, (IPv6) header
+			 * length in bytes (ipv6_authlen()), reserved field
+			 * must be zero */
+			uint32_t spis[2], hdrlen;
+			uint8_t hdrres, invflags; /* enum bf_ah_invflags */
+		} ah;
 	} u;
 };
 

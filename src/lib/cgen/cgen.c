@@ -35,6 +35,7 @@
 #include "cgen/m_ether.h"
 #include "cgen/m_nftlimit.h"
 #include "cgen/m_nftbreak.h"
+#include "cgen/m_exthdr.h"
 #include "cgen/m_payload.h"
 #include "cgen/m_quota.h"
 #include "cgen/m_ecn.h"
@@ -209,6 +210,7 @@ struct cg {
 	bool need_mark, need_pkttype, need_mac, need_ctmark;
 	bool need_dsfield; /* pctx.dsfield (BF_MATCH_DSFIELD) */
 	struct bf_pl pl; /* nft payload matches (m_payload.h) */
+	struct bf_xh xh; /* extension header and AH matches (m_exthdr.h) */
 	bool need_ecn; /* IPv4 fragments' pctx.tcpflags (m_ecn.h) */
 	bool need_eth; /* nft's ether daddr/type (m_ether.c) */
 	bool need_ifindex; /* nft's meta iif/oif (m_nftlimit.h) */
@@ -1044,6 +1046,11 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 	case BF_MATCH_PAYLOAD: /* m_payload.h */
 	case BF_MATCH_U32:
 		return bf_pl_emit(&c->pl, &c->e, rule->family, m, fail);
+	case BF_MATCH_FRAG6: /* m_exthdr.h */
+	case BF_MATCH_OPTS6:
+	case BF_MATCH_AH:
+		return bf_xh_emit(&c->xh, &c->e, rule->family, m, fail,
+				  c->hotdrop_l);
 	case BF_MATCH_QUOTA: /* m_quota.h */
 		bf_quota_emit(&c->e, c->n_state++ * 16, m, fail);
 		return true;
@@ -3555,13 +3562,27 @@ static void v6_step(struct cg *c, int32_t l3off, bf_label found, bf_label err,
 	bf_label first = bf_label_new(&c->e), rt = bf_label_new(&c->e);
 	bf_label ah_seen = bf_label_new(&c->e);
 
-	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 0, opt);
+	bf_label hop = c->xh.walk ? bf_label_new(&c->e) : opt;
+	bf_label dst = c->xh.walk ? bf_label_new(&c->e) : opt;
+
+	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 0, hop);
 	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 43, rt);
-	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 60, opt);
+	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 60, dst);
 	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 51, auth);
 	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, 44, frag);
 	/* not an extension header, or NONE (59): the protocol */
 	bf_emit_ja(&c->e, found);
+
+	/* -m hbh / -m dst (m_exthdr.h): the first of each, once its
+	 * 2 bytes are in the packet */
+	for (int k = 0; c->xh.walk && k < 2; k++) {
+		bf_label_bind(&c->e, k ? dst : hop);
+		bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
+		bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 2));
+		bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
+		bf_xh_walk_hdr(&c->xh, &c->e, k ? 60 : 0);
+		bf_emit_ja(&c->e, opt);
+	}
 
 	/* hop-by-hop, destination options: ipv6_optlen() =
 	 * (hdrlen + 1) * 8. A routing header is read as a
@@ -3595,6 +3616,7 @@ static void v6_step(struct cg *c, int32_t l3off, bf_label found, bf_label err,
 	bf_emit(&c->e, I_MOV64_REG(BF_R1, BF_R7));
 	bf_emit(&c->e, I_ALU64_IMM(BPF_ADD, BF_R1, 4));
 	bf_emit_jmp_reg(&c->e, BPF_JGT, BF_R1, BF_R8, err);
+	bf_xh_walk_hdr(&c->xh, &c->e, 44);
 	slice_pctx(c, l3off, 4, err);
 	bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_R0, 0));
 	bf_emit(&c->e, I_LDX(BPF_H, BF_R1, BF_R0, 2));
@@ -3602,6 +3624,7 @@ static void v6_step(struct cg *c, int32_t l3off, bf_label found, bf_label err,
 	bf_emit(&c->e, I_ALU32_IMM(BPF_AND, BF_R1, 0xfff8));
 	bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R1, 0, first);
 	bf_mx_v6_frag(&c->mx, &c->e);
+	bf_xh_walk_nonfirst(&c->xh, &c->e);
 	for (int nh = 0; nh < 256; nh++) {
 		if (is_v6_ext(nh) && nh != 59)
 			bf_emit_jmp32_imm(&c->e, BPF_JEQ, BF_R6, nh, err);
@@ -3676,6 +3699,7 @@ static void parse_v6(struct cg *c, int32_t l3off, bf_label bad)
 	bf_emit(&c->e, I_STX(BPF_B, BF_FP, BF_R3, STK_WALK_NH));
 	bf_emit(&c->e, I_MOV64_IMM(BF_R2, 40));
 	bf_emit(&c->e, I_STX(BPF_H, BF_FP, BF_R2, STK_WALK_OFF));
+	bf_xh_walk_start(&c->xh, &c->e);
 	for (int k = 0; k < V6_UNROLLED_EXTHDRS; k++) {
 		bf_emit(&c->e, I_LDX(BPF_B, BF_R6, BF_FP, STK_WALK_NH));
 		bf_emit(&c->e, I_LDX(BPF_H, BF_R7, BF_FP, STK_WALK_OFF));
@@ -4125,6 +4149,7 @@ static void judge_l3(struct cg *c, enum bf_family family, int32_t l3off,
 		parse_v4(c, l3off, accept);
 	else
 		parse_v6(c, l3off, accept);
+	bf_xh_prologue(&c->xh, &c->e, family, l3off);
 	bf_mx_after_parse(&c->mx, &c->e, family, l3off);
 	bf_pl_prologue(&c->pl, &c->e, family, l3off);
 	if (c->use_ct)
@@ -4201,9 +4226,9 @@ static bool direct_ok(const struct cg *c)
 	const struct bf_mx *x = &c->mx;
 
 	return c->attach != BF_ATTACH_NF && !c->log_on && !c->reject_on &&
-	       !c->um.on && !c->pl.n && !x->need_now && !x->need_sk &&
-	       !x->need_rt_type && !x->need_mss && !x->need_rt6 &&
-	       !(c->seg && c->seg->root);
+	       !c->um.on && !c->pl.n && !c->xh.n && !x->need_now &&
+	       !x->need_sk && !x->need_rt_type && !x->need_mss &&
+	       !x->need_rt6 && !(c->seg && c->seg->root);
 }
 
 /* r8 = packet length, data and data_end spilled at STK_PKT; `slow` when
@@ -4491,6 +4516,16 @@ static int scan_matches(struct cg *c)
 					why = bf_pl_scan(&c->pl, r->family, m);
 					break;
 				case BF_MATCH_QUOTA: /* m_quota.h */
+					break;
+				case BF_MATCH_FRAG6:
+				case BF_MATCH_OPTS6:
+				case BF_MATCH_AH:
+					/* the prologue's pctx.xh_bits,
+					 * numbered per program as payload
+					 * matches (m_exthdr.h) */
+					if (seg_member(c))
+						return -ENOTSUP;
+					why = bf_xh_scan(&c->xh, r->family, m);
 					break;
 				case BF_MATCH_LENGTH:
 				case BF_MATCH_TTL:

@@ -116,7 +116,9 @@ struct bf_pctx {
 	 * evaluated by the prologue (chain functions cannot read the
 	 * packet) */
 	uint32_t pl_bits;
-	uint32_t pl_pad;
+	/* IPv6 extension header matches and AH (cgen/m_exthdr.h): bit i =
+	 * distinct match i holds, bit 16 + i = it hotdrops */
+	uint32_t xh_bits;
 };
 
 _Static_assert(sizeof(struct bf_pctx) == 240, "pctx layout");

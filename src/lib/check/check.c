@@ -101,6 +101,10 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	/* the conntrack entry's master (cgen/m_ctext.c) */
 	[BF_MATCH_HELPER] = AT(BF_ATTACH_NF),
 	[BF_MATCH_CONNBYTES] = AT(BF_ATTACH_NF),
+	/* IPv6 extension headers, AH (cgen/m_exthdr.c) */
+	[BF_MATCH_FRAG6] = AT_ALL,
+	[BF_MATCH_OPTS6] = AT_ALL,
+	[BF_MATCH_AH] = AT_ALL,
 };
 
 /* Hooks (bit per enum bf_hook) from which the kernel lets a match be used

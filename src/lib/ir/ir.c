@@ -100,6 +100,9 @@ static const char *const match_names[BF_MATCH_COUNT] = {
 	[BF_MATCH_POLICY] = "policy",
 	[BF_MATCH_HELPER] = "helper",
 	[BF_MATCH_CONNBYTES] = "connbytes",
+	[BF_MATCH_FRAG6] = "frag",
+	[BF_MATCH_OPTS6] = "hbh",
+	[BF_MATCH_AH] = "ah",
 };
 _Static_assert(ARRAY_SIZE(match_names) == BF_MATCH_COUNT, "match names");
 

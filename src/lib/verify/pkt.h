@@ -89,6 +89,26 @@ struct dpkt_spec {
 	/* ESP: the SPI (else 0x100 + the probe's id) */
 	bool esp_spi_on;
 	uint32_t esp_spi;
+	/* The fragment header (-m frag): its identification (else
+	 * 0xbf000000 | the probe's id), reserved byte and reserved bits
+	 * (bits 1-2 of the offset field). */
+	bool frag_id_on;
+	uint32_t frag_id;
+	uint8_t frag_resv, frag_rbits;
+	/* AH (IPv6 extension header 51, or IPv4 protocol 51): the SPI
+	 * (else 0x1234), the length field (0: 2, 16 bytes; IPv4: 1, 12
+	 * bytes), the reserved field. */
+	bool ah_spi_on;
+	uint32_t ah_spi;
+	uint8_t ah_hl;
+	uint16_t ah_res;
+	/* Hop-by-hop (0) and destination options (1) headers: when
+	 * xopt_on[k], length field xopt_hl[k] (8 * (1 + hl) bytes, hl <= 2)
+	 * and the option bytes after the 2-byte header, zero-padded (Pad1
+	 * options) */
+	bool xopt_on[2];
+	uint8_t xopt_hl[2];
+	uint8_t xopt[2][22];
 	/* Bytes payload matches asked for (BF_MATCH_PAYLOAD): the bits of
 	 * mask in the len bytes (big-endian) at off from the network (base
 	 * 0) or transport (base 1) header set to val's; transport pokes
@@ -124,6 +144,8 @@ static __attribute__((unused)) uint16_t l4_hdrlen(uint8_t proto)
 		return 8;
 	case IPPROTO_ESP:
 		return 8; /* SPI + sequence number */
+	case IPPROTO_AH:
+		return 12; /* struct ip_auth_hdr (IPv4 -p ah) */
 	default:
 		return 0;
 	}
@@ -255,6 +277,13 @@ static __attribute__((unused)) size_t build_l4(const struct dpkt_spec *s,
 		put32(seg, s->esp_spi_on ? s->esp_spi : 0x100 + id);
 		put32(seg + 4, 1);
 		break;
+	case IPPROTO_AH:
+		seg[0] = IPPROTO_NONE;
+		seg[1] = s->ah_hl ? s->ah_hl : 1;
+		put16(seg + 2, s->ah_res);
+		put32(seg + 4, s->ah_spi_on ? s->ah_spi : 0x1234);
+		put32(seg + 8, 1);
+		break;
 	default:
 		break;
 	}
@@ -329,20 +358,37 @@ static __attribute__((unused)) void ip6_header(uint8_t *p,
 }
 
 /* Length of one IPv6 extension header as we build it. */
-static __attribute__((unused)) size_t ext_len(uint8_t type)
+static __attribute__((unused)) size_t ext_len(const struct dpkt_spec *s,
+					      uint8_t type)
 {
-	return type == IPPROTO_AH ? 16 : 8;
+	int k = type == IPPROTO_DSTOPTS;
+
+	if (type == IPPROTO_AH)
+		return ((size_t)(s->ah_hl ? s->ah_hl : 2) + 2) * 4;
+	if ((type == IPPROTO_HOPOPTS || type == IPPROTO_DSTOPTS) &&
+	    s->xopt_on[k])
+		return 8 *
+		       ((size_t)(s->xopt_hl[k] > 2 ? 2 : s->xopt_hl[k]) + 1);
+	return 8;
 }
 
 /* Write one extension header; nh = the following header. */
-static __attribute__((unused)) void ext_write(uint8_t *p, uint8_t type,
-					      uint8_t nh)
+static __attribute__((unused)) void
+ext_write(const struct dpkt_spec *s, uint8_t *p, uint8_t type, uint8_t nh)
 {
-	memset(p, 0, ext_len(type));
+	size_t len = ext_len(s, type);
+	int k = type == IPPROTO_DSTOPTS;
+
+	memset(p, 0, len);
 	p[0] = nh;
 	switch (type) {
 	case IPPROTO_HOPOPTS:
 	case IPPROTO_DSTOPTS:
+		if (s->xopt_on[k]) {
+			p[1] = (uint8_t)(len / 8 - 1);
+			memcpy(p + 2, s->xopt[k], len - 2);
+			break;
+		}
 		p[2] = 1; /* PadN, 4 bytes of padding */
 		p[3] = 4;
 		break;
@@ -350,13 +396,23 @@ static __attribute__((unused)) void ext_write(uint8_t *p, uint8_t type,
 		p[2] = 0; /* type 0, segments left 0: skipped when received */
 		break;
 	case IPPROTO_AH:
-		p[1] = 2; /* (2 + 2) * 4 = 16 bytes */
-		put32(p + 4, 0x1234);
+		p[1] = (uint8_t)(len / 4 - 2); /* (hl + 2) * 4 bytes */
+		put16(p + 2, s->ah_res);
+		put32(p + 4, s->ah_spi_on ? s->ah_spi : 0x1234);
 		put32(p + 8, 1);
 		break;
 	default:
 		break;
 	}
+}
+
+/* The fragment header's identification and reserved fields */
+static __attribute__((unused)) void frag_fields(const struct dpkt_spec *s,
+						uint8_t *q, uint32_t id)
+{
+	q[1] = s->frag_resv;
+	q[3] = (uint8_t)(q[3] | (s->frag_rbits & 6));
+	put32(q + 4, s->frag_id_on ? s->frag_id : 0xbf000000u | id);
 }
 
 static int dpkt_build_raw(const struct dpkt_spec *s, uint32_t id,
@@ -432,7 +488,7 @@ static int dpkt_build_raw(const struct dpkt_spec *s, uint32_t id,
 		    s->frag != DFRAG_PAIR_SPLIT8)
 			types[n++] = IPPROTO_FRAGMENT;
 		for (i = 0; i < (size_t)n; i++)
-			ext += ext_len(types[i]);
+			ext += ext_len(s, types[i]);
 
 		if (s->frag == DFRAG_PAIR || s->frag == DFRAG_PAIR_SPLIT8) {
 			/* Two datagrams: unfragmentable part = the ext
@@ -457,16 +513,16 @@ static int dpkt_build_raw(const struct dpkt_spec *s, uint32_t id,
 					   n ? types[0] : IPPROTO_FRAGMENT, id);
 				q = p + iphl;
 				for (i = 0; i < (size_t)n; i++) {
-					ext_write(q, types[i],
+					ext_write(s, q, types[i],
 						  i + 1 < (size_t)n ?
 							  types[i + 1] :
 							  IPPROTO_FRAGMENT);
-					q += ext_len(types[i]);
+					q += ext_len(s, types[i]);
 				}
 				memset(q, 0, 8);
 				q[0] = s->proto;
 				put16(q + 2, (uint16_t)(off | (k ? 0 : 1)));
-				put32(q + 4, 0xbf000000u | id);
+				frag_fields(s, q, id);
 				memcpy(q + 8, seg + off, dl);
 				out->len[k] = (uint16_t)(fl + dl);
 			}
@@ -481,7 +537,7 @@ static int dpkt_build_raw(const struct dpkt_spec *s, uint32_t id,
 		p = out->data[0];
 		first = p + iphl;
 		for (i = 0; i < (size_t)n; i++) {
-			ext_write(first, types[i],
+			ext_write(s, first, types[i],
 				  i + 1 < (size_t)n ? types[i + 1] : s->proto);
 			if (types[i] == IPPROTO_ROUTING) {
 				first[2] = s->rt_type;
@@ -498,7 +554,7 @@ static int dpkt_build_raw(const struct dpkt_spec *s, uint32_t id,
 				else if (s->frag == DFRAG_OFF1)
 					fo = 8;
 				put16(first + 2, fo);
-				put32(first + 4, 0xbf000000u | id);
+				frag_fields(s, first, id);
 			}
 			/* a length running past the end of the packet:
 			 * ipv6_find_hdr() fails on it */
@@ -506,7 +562,7 @@ static int dpkt_build_raw(const struct dpkt_spec *s, uint32_t id,
 			    types[i] != IPPROTO_FRAGMENT &&
 			    types[i] != IPPROTO_AH)
 				first[1] = 0xff;
-			first += ext_len(types[i]);
+			first += ext_len(s, types[i]);
 		}
 		out->l4_off = (uint16_t)(iphl + ext);
 		if (s->frag == DFRAG_LATER || s->frag == DFRAG_OFF1) {

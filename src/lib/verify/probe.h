@@ -414,6 +414,80 @@ static __attribute__((unused)) void u32_poke(struct dprobe *p, uint32_t pos,
 
 /* Set the field of a match to a value inside (want) or outside it.
  * Returns false when no such value exists. */
+/* -m hbh / -m dst probes (pkt.h xopt): the options a rule lists, in order
+ * (Pad1 for type 0, else type, length and that many zero bytes; a length
+ * "any" is 2), then Pad1 up to the end of the header. `bump` >= 0 changes
+ * option `bump` (its type, or its length when the rule gives one). False
+ * when they do not fit in 22 bytes. */
+static __attribute__((unused)) bool
+xopt_fill(struct dpkt_spec *s, const struct bf_match *m, int bump)
+{
+	const typeof(m->u.opts6) *o = &m->u.opts6;
+	int k = o->dst ? 1 : 0;
+	size_t n = 0;
+
+	memset(s->xopt[k], 0, sizeof(s->xopt[k]));
+	for (unsigned int i = 0; i < o->optsnr && i < BF_OPTS6_MAX; i++) {
+		uint8_t type = (uint8_t)(o->opts[i] >> 8);
+		uint8_t len = (uint8_t)o->opts[i];
+
+		if (len == 0xff)
+			len = 2;
+		if ((int)i == bump) {
+			if ((uint8_t)o->opts[i] != 0xff && type)
+				len = (uint8_t)(len + 1);
+			else
+				type = (uint8_t)(type ? type + 1 : 1);
+		}
+		if (!type) {
+			if (n + 1 > sizeof(s->xopt[k]))
+				return false;
+			s->xopt[k][n++] = 0;
+			continue;
+		}
+		if (n + 2 + len > sizeof(s->xopt[k]))
+			return false;
+		s->xopt[k][n] = type;
+		s->xopt[k][n + 1] = len;
+		n += 2u + len;
+	}
+	s->xopt_on[k] = true;
+	s->xopt_hl[k] = (uint8_t)((n + 2 + 7) / 8 - 1);
+	if (!n)
+		s->xopt_hl[k] = 0;
+	return true;
+}
+
+/* Put the header an extension header match looks for first in the
+ * chain (replacing the others). */
+static __attribute__((unused)) void ext_only(struct dpkt_spec *s, uint8_t t)
+{
+	s->ext[0] = t;
+	s->n_ext = 1;
+	s->bad_ext = false;
+}
+
+/* A value in (want) or out of [lo, hi] ^ inv; false if there is none. */
+static __attribute__((unused)) bool range_pick(uint32_t lo, uint32_t hi,
+					       bool inv, bool want, uint32_t *v)
+{
+	bool in = want != inv;
+
+	if (in) {
+		*v = lo;
+		return lo <= hi;
+	}
+	if (lo > hi || lo > 0) {
+		*v = lo > hi ? 0 : lo - 1;
+		return true;
+	}
+	if (hi < UINT32_MAX) {
+		*v = hi + 1;
+		return true;
+	}
+	return false;
+}
+
 static __attribute__((unused)) bool satisfy(struct dgen *g, struct dprobe *p,
 					    const struct bf_match *m, bool want)
 {
@@ -731,6 +805,78 @@ static __attribute__((unused)) bool satisfy(struct dgen *g, struct dprobe *p,
 			u32_poke(p, pos, x, care, th);
 		return true;
 	}
+	case BF_MATCH_FRAG6: {
+		const typeof(m->u.frag6) *f = &m->u.frag6;
+		uint32_t v;
+
+		if (g->family != BF_FAMILY_INET6)
+			return !want;
+		if (!want) {
+			s->frag = DFRAG_NONE;
+			return true;
+		}
+		if (!range_pick(f->ids[0], f->ids[1],
+				f->invflags & BF_FRAG6_INV_IDS, true, &v))
+			return false;
+		s->frag_id_on = true;
+		s->frag_id = v;
+		if (f->flags & BF_FRAG6_NMF)
+			s->frag = f->flags & BF_FRAG6_FST ? DFRAG_ATOMIC :
+							    DFRAG_LATER;
+		else
+			s->frag = DFRAG_FIRST;
+		return true;
+	}
+	case BF_MATCH_OPTS6: {
+		const typeof(m->u.opts6) *o = &m->u.opts6;
+
+		if (g->family != BF_FAMILY_INET6)
+			return !want;
+		if (!want) {
+			s->n_ext = 0;
+			return true;
+		}
+		ext_only(s, o->dst ? IPPROTO_DSTOPTS : IPPROTO_HOPOPTS);
+		if ((o->flags & BF_OPTS6_OPTS) && !xopt_fill(s, m, -1))
+			return false;
+		if ((o->flags & BF_OPTS6_LEN) &&
+		    !(o->invflags & BF_OPTS6_INV_LEN) &&
+		    !(o->flags & BF_OPTS6_OPTS) && o->hdrlen % 8 == 0 &&
+		    o->hdrlen >= 8 && o->hdrlen <= 24) {
+			int k = o->dst ? 1 : 0;
+
+			s->xopt_on[k] = true;
+			s->xopt_hl[k] = (uint8_t)(o->hdrlen / 8 - 1);
+			memset(s->xopt[k], 0, sizeof(s->xopt[k]));
+		}
+		return true;
+	}
+	case BF_MATCH_AH: {
+		const typeof(m->u.ah) *a = &m->u.ah;
+		uint32_t v;
+
+		if (!range_pick(a->spis[0], a->spis[1],
+				a->invflags & BF_AH_INV_SPI, want, &v)) {
+			if (want || g->family == BF_FAMILY_INET4)
+				return false;
+			s->n_ext = 0;
+			return true;
+		}
+		s->ah_spi_on = true;
+		s->ah_spi = v;
+		if (g->family == BF_FAMILY_INET6) {
+			if (!want) {
+				s->n_ext = 0;
+				return true;
+			}
+			ext_only(s, IPPROTO_AH);
+			if (a->hdrlen && !(a->invflags & BF_AH_INV_LEN) &&
+			    a->hdrlen % 4 == 0 && a->hdrlen >= 12 &&
+			    a->hdrlen <= 32)
+				s->ah_hl = (uint8_t)(a->hdrlen / 4 - 2);
+		}
+		return true;
+	}
 	case BF_MATCH_COMMENT:
 	default:
 		return want;
@@ -1034,6 +1180,149 @@ static __attribute__((unused)) void vary(struct dgen *g,
 				EMIT("rt");
 			}
 		}
+		break;
+	}
+	case BF_MATCH_FRAG6: {
+		/* each kind of fragment with identifications at and around
+		 * the range's ends, reserved bits set, behind other headers */
+		static const enum dpkt_frag fr[] = { DFRAG_FIRST, DFRAG_LATER,
+						     DFRAG_OFF1, DFRAG_ATOMIC };
+		const typeof(m->u.frag6) *f = &m->u.frag6;
+		uint64_t ids[4] = { (uint64_t)f->ids[0] - 1, f->ids[0],
+				    f->ids[1], (uint64_t)f->ids[1] + 1 };
+
+		if (g->family != BF_FAMILY_INET6)
+			break;
+		for (k = 0; k < (int)ARRAY_SIZE(fr); k++) {
+			for (i = 0; i < 4; i++) {
+				if (ids[i] > UINT32_MAX)
+					continue;
+				p = *base;
+				p.spec.frag = fr[k];
+				p.spec.frag_id_on = true;
+				p.spec.frag_id = (uint32_t)ids[i];
+				EMIT("frag id");
+			}
+			p = *base;
+			p.spec.frag = fr[k];
+			p.spec.frag_resv = 1;
+			EMIT("frag reserved");
+			p = *base;
+			p.spec.frag = fr[k];
+			p.spec.frag_rbits = 2;
+			EMIT("frag res bits");
+			p = *base;
+			p.spec.frag = fr[k];
+			ext_only(&p.spec, IPPROTO_HOPOPTS);
+			EMIT("frag after hbh");
+		}
+		p = *base;
+		p.spec.frag = DFRAG_NONE;
+		EMIT("no frag");
+		break;
+	}
+	case BF_MATCH_OPTS6: {
+		/* the header with the rule's options, each option changed,
+		 * the default options, lengths 8 to 24, the other header
+		 * kind, both, a fragment, an overrunning header */
+		const typeof(m->u.opts6) *o = &m->u.opts6;
+		uint8_t t = o->dst ? IPPROTO_DSTOPTS : IPPROTO_HOPOPTS;
+		int kk = o->dst ? 1 : 0;
+
+		if (g->family != BF_FAMILY_INET6)
+			break;
+		for (i = -1; i < (int)o->optsnr && i < BF_OPTS6_MAX; i++) {
+			p = *base;
+			ext_only(&p.spec, t);
+			if (xopt_fill(&p.spec, m, i))
+				EMIT(i < 0 ? "opts" : "opts changed");
+		}
+		for (i = 0; i < 3; i++) {
+			p = *base;
+			ext_only(&p.spec, t);
+			p.spec.xopt_on[kk] = true;
+			p.spec.xopt_hl[kk] = (uint8_t)i;
+			p.spec.xopt[kk][0] = 1; /* PadN to the end */
+			p.spec.xopt[kk][1] = (uint8_t)(8 * i + 4);
+			EMIT("opts len");
+		}
+		p = *base;
+		ext_only(&p.spec, t);
+		EMIT("opts default");
+		p = *base;
+		ext_only(&p.spec, o->dst ? IPPROTO_HOPOPTS : IPPROTO_DSTOPTS);
+		EMIT("opts other");
+		p = *base;
+		p.spec.ext[0] = IPPROTO_HOPOPTS;
+		p.spec.ext[1] = IPPROTO_DSTOPTS;
+		p.spec.ext[2] = IPPROTO_ROUTING;
+		p.spec.ext[3] = IPPROTO_DSTOPTS;
+		p.spec.n_ext = 4;
+		if (xopt_fill(&p.spec, m, -1))
+			EMIT("opts chain");
+		p = *base;
+		ext_only(&p.spec, t);
+		p.spec.frag = DFRAG_LATER;
+		EMIT("opts frag");
+		p = *base;
+		ext_only(&p.spec, t);
+		p.spec.bad_ext = true;
+		EMIT("opts overrun");
+		p = *base;
+		p.spec.ext[0] = IPPROTO_ROUTING;
+		p.spec.ext[1] = t;
+		p.spec.n_ext = 2;
+		p.spec.bad_ext = true;
+		EMIT("opts after overrun");
+		break;
+	}
+	case BF_MATCH_AH: {
+		/* the SPI range's ends and their neighbours, other lengths,
+		 * the reserved field set, AH behind other headers; IPv4: a
+		 * header cut short, a later fragment */
+		const typeof(m->u.ah) *a = &m->u.ah;
+		uint64_t v[4] = { (uint64_t)a->spis[0] - 1, a->spis[0],
+				  a->spis[1], (uint64_t)a->spis[1] + 1 };
+		bool v6 = g->family == BF_FAMILY_INET6;
+
+		for (k = 0; k < 4; k++) {
+			if (v[k] > UINT32_MAX)
+				continue;
+			p = *base;
+			if (v6)
+				ext_only(&p.spec, IPPROTO_AH);
+			p.spec.ah_spi_on = true;
+			p.spec.ah_spi = (uint32_t)v[k];
+			EMIT("ah spi");
+		}
+		if (!v6) {
+			p = *base;
+			p.spec.short_l4 = 8;
+			EMIT("ah truncated");
+			p = *base;
+			p.spec.frag = DFRAG_LATER;
+			EMIT("ah frag");
+			break;
+		}
+		for (k = 1; k <= 4; k++) {
+			p = *base;
+			ext_only(&p.spec, IPPROTO_AH);
+			p.spec.ah_hl = (uint8_t)k;
+			EMIT("ah len");
+		}
+		p = *base;
+		ext_only(&p.spec, IPPROTO_AH);
+		p.spec.ah_res = 0x100;
+		EMIT("ah reserved");
+		p = *base;
+		p.spec.ext[0] = IPPROTO_HOPOPTS;
+		p.spec.ext[1] = IPPROTO_AH;
+		p.spec.ext[2] = IPPROTO_DSTOPTS;
+		p.spec.n_ext = 3;
+		EMIT("ah chain");
+		p = *base;
+		p.spec.n_ext = 0;
+		EMIT("no ah");
 		break;
 	}
 	case BF_MATCH_DSFIELD: {

@@ -67,6 +67,10 @@ enum ipt_mod_id {
 	IPT_MOD_HELPER, /* mod_helper.c */
 	IPT_MOD_CONNBYTES, /* mod_connbytes.c */
 	IPT_MOD_ESP, /* mod_ecn.c */
+	IPT_MOD_FRAG, /* mod_exthdr.c (ip6tables) */
+	IPT_MOD_HBH, /* mod_exthdr.c (ip6tables) */
+	IPT_MOD_DST, /* mod_exthdr.c (ip6tables) */
+	IPT_MOD_AH, /* mod_exthdr.c */
 	IPT_MOD_COUNT,
 };
 
@@ -314,6 +318,19 @@ int ipt_esp_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 int ipt_esp_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
 void ipt_esp_print(FILE *out, const struct bf_rule *rule,
 		   const struct bf_match *m);
+
+/* ---- mod_exthdr.c: -m frag, hbh, dst (ip6tables), ah ---- */
+extern const struct ipt_modopt ipt_frag_opts[];
+extern const struct ipt_modopt ipt_hbh_opts[];
+extern const struct ipt_modopt ipt_dst_opts[];
+extern const struct ipt_modopt ipt_ah_opts[];
+void ipt_exthdr_init(struct ipt_mod_inst *inst);
+int ipt_exthdr_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
+		     const struct ipt_modopt *opt, const char *arg, bool inv,
+		     int argc, char **argv, int *idx);
+int ipt_exthdr_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst);
+void ipt_exthdr_print(FILE *out, const struct bf_rule *rule,
+		      const struct bf_match *m);
 
 /* ---- mod_payload.c: -m nftpayload (bpfilter's, for nft input) ---- */
 extern const struct ipt_modopt ipt_nftpayload_opts[];

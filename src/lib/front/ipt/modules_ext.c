@@ -2800,6 +2800,14 @@ const struct ipt_module ipt_ext_modules[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	    ipt_ecn_print),
 	EXT(IPT_MOD_ESP, "esp", -1, ipt_esp_opts, ipt_esp_parse, ipt_esp_final,
 	    ipt_esp_print),
+	EXT(IPT_MOD_FRAG, "frag", BF_FAMILY_INET6, ipt_frag_opts,
+	    ipt_exthdr_parse, ipt_exthdr_final, ipt_exthdr_print),
+	EXT(IPT_MOD_HBH, "hbh", BF_FAMILY_INET6, ipt_hbh_opts, ipt_exthdr_parse,
+	    ipt_exthdr_final, ipt_exthdr_print),
+	EXT(IPT_MOD_DST, "dst", BF_FAMILY_INET6, ipt_dst_opts, ipt_exthdr_parse,
+	    ipt_exthdr_final, ipt_exthdr_print),
+	EXT(IPT_MOD_AH, "ah", -1, ipt_ah_opts, ipt_exthdr_parse,
+	    ipt_exthdr_final, ipt_exthdr_print),
 	EXT(IPT_MOD_NFTPAYLOAD, "nftpayload", -1, ipt_nftpayload_opts,
 	    ipt_nftpayload_parse, ipt_nftpayload_final, ipt_nftpayload_print),
 	EXT(IPT_MOD_U32, "u32", -1, ipt_u32_opts, ipt_u32_parse, ipt_u32_final,
@@ -2863,6 +2871,10 @@ static const enum bf_match_type ext_types[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	[IPT_MOD_POLICY - IPT_MOD_EXT_FIRST] = BF_MATCH_POLICY,
 	[IPT_MOD_HELPER - IPT_MOD_EXT_FIRST] = BF_MATCH_HELPER,
 	[IPT_MOD_CONNBYTES - IPT_MOD_EXT_FIRST] = BF_MATCH_CONNBYTES,
+	[IPT_MOD_FRAG - IPT_MOD_EXT_FIRST] = BF_MATCH_FRAG6,
+	[IPT_MOD_HBH - IPT_MOD_EXT_FIRST] = BF_MATCH_OPTS6,
+	[IPT_MOD_DST - IPT_MOD_EXT_FIRST] = BF_MATCH_OPTS6,
+	[IPT_MOD_AH - IPT_MOD_EXT_FIRST] = BF_MATCH_AH,
 };
 
 enum bf_match_type ipt_ext_match_type(enum ipt_mod_id id)
@@ -2891,6 +2903,11 @@ void ipt_ext_init(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 		break;
 	case BF_MATCH_RT:
 		ipt_rt_init(m);
+		break;
+	case BF_MATCH_FRAG6:
+	case BF_MATCH_OPTS6:
+	case BF_MATCH_AH:
+		ipt_exthdr_init(inst);
 		break;
 	case BF_MATCH_RECENT:
 		strcpy(m->u.recent.name, "DEFAULT");

@@ -181,6 +181,8 @@ static enum ipt_mod_id module_of(const struct bf_rule *rule,
 	case BF_MATCH_ETH_TYPE: /* mod_nft.c */
 	case BF_MATCH_VLAN:
 		return IPT_MOD_NFTETHER;
+	case BF_MATCH_OPTS6: /* mod_exthdr.c */
+		return m->u.opts6.dst ? IPT_MOD_DST : IPT_MOD_HBH;
 	case BF_MATCH_DSFIELD: /* mod_dscp.c: --dscp is mask 0xfc */
 		return m->u.dsfield.mask == 0xfc ? IPT_MOD_DSCP : IPT_MOD_TOS;
 	default:

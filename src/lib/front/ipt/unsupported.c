@@ -68,11 +68,7 @@ static const struct why matches[] = {
 	  "it reads the estimators of -j RATEEST, which are the kernel's" },
 	{ "sctp", "SCTP ports and chunk types are " NOT_YET },
 	{ "dccp", "DCCP ports and types are " NOT_YET },
-	{ "ah", "the AH SPI match is " NOT_YET },
 	{ "mh", "the mobility header type match is " NOT_YET },
-	{ "frag", "the IPv6 fragment header match is " NOT_YET },
-	{ "hbh", "the IPv6 hop-by-hop options match is " NOT_YET },
-	{ "dst", "the IPv6 destination options match is " NOT_YET },
 	{ "ipv6header", "the IPv6 extension header list match is " NOT_YET },
 };
 
