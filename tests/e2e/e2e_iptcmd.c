@@ -883,6 +883,18 @@ static const char mods_script[] =
 	"$I6 -A INPUT -m rt ! --rt-segsleft 0:4294967295 --rt-0-res\n"
 	"$I6 -A INPUT -m conntrack --ctorigsrc 2001:db8::/64 --ctstate "
 	"ESTABLISHED ! --ctrepldst 2001:db8::5\n"
+	"$I6 -A INPUT -m frag --fragid 1 --fragfirst\n"
+	"$I6 -A INPUT -m frag --fragid 1:2 ! --fraglen 8 --fragres --fragmore\n"
+	"$I6 -A INPUT -m frag ! --fragid 5: --fraglast -m frag\n"
+	"$I6 -A INPUT -m hbh --hbh-len 8 --hbh-opts 1:4,5,0\n"
+	"$I6 -A INPUT -m hbh ! --hbh-len 16 -m dst --dst-opts 0x05:2,194\n"
+	"$I6 -A INPUT -m dst ! --dst-len 0 -m hbh\n"
+	"$I6 -A INPUT -m ah --ahspi 100:200 --ahlen 16 --ahres\n"
+	"$I6 -A INPUT -m ah ! --ahspi 7 ! --ahlen 12 -m ah --ahspi 0\n"
+	"$I6 -A INPUT -p tcp -m ah --ahspi :9 -m ah\n"
+	"$I -A INPUT -p ah -m ah --ahspi 4096:8191\n"
+	"$I -A INPUT -p 51 -m ah ! --ahspi 300 -m ah\n"
+	"$I -L INPUT -n; $I -L INPUT -v -x -n; $I -S INPUT\n"
 	"$I6 -L INPUT -n; $I6 -L INPUT -v -x -n; $I6 -L INPUT; $I6 -S INPUT\n"
 	"$I6 -L OUTPUT -n; $I6 -L OUTPUT; $I6 -S OUTPUT\n";
 

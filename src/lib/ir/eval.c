@@ -171,6 +171,9 @@ bool bf_eval_models(enum bf_match_type type)
 	case BF_MATCH_STATISTIC: /* nth mode, with state */
 	case BF_MATCH_PAYLOAD: /* with bf_eval_pkt.l3 */
 	case BF_MATCH_U32:
+	case BF_MATCH_FRAG6: /* with bf_eval_pkt.l3 */
+	case BF_MATCH_OPTS6:
+	case BF_MATCH_AH:
 		return true;
 	default:
 		return false;
@@ -823,6 +826,16 @@ static enum mres match_ext(struct ev *e, const struct bf_match *m)
 		return match_time(p, m);
 	case BF_MATCH_PAYLOAD:
 		return match_payload(p, m);
+	case BF_MATCH_FRAG6:
+	case BF_MATCH_OPTS6:
+	case BF_MATCH_AH: {
+		int xr = bf_eval_exthdr(p, m);
+
+		return xr < 0  ? M_UNMODELLED :
+		       xr == 2 ? M_HOTDROP :
+		       xr      ? M_MATCH :
+				 M_FAIL;
+	}
 	case BF_MATCH_U32:
 		return match_u32(p, m);
 	case BF_MATCH_NFT_LIMIT:

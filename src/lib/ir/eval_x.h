@@ -20,4 +20,9 @@ int bf_eval_helper(const struct bf_eval_pkt *p, const struct bf_match *m);
  * BF_EVAL_KNOW_ACCT: 1 match, 0 no match. */
 int bf_eval_connbytes(const struct bf_eval_pkt *p, const struct bf_match *m);
 
+/* frag_mt6(), hbh_mt6(), ah_mt6(), ah_mt() (eval_xh.c) on the bytes of
+ * the L3 packet (p->l3): 1 match, 0 no match, 2 hotdrop, -1 not
+ * modelled (no bytes). */
+int bf_eval_exthdr(const struct bf_eval_pkt *p, const struct bf_match *m);
+
 #endif /* BPFILTER_IR_EVAL_X_H */

@@ -1007,7 +1007,9 @@ static void ipt_extras(FILE *out, const struct bf_rule *r, uint8_t proto,
 		return;
 	print_extras(m, r, proto, names);
 	if (fclose(m) == 0 && extra) {
-		while (extra_len && extra[extra_len - 1] == ' ')
+		/* the separator after the last one; a module that ends
+		 * with a space of its own (" frag ", " ah ") keeps it */
+		if (extra_len && extra[extra_len - 1] == ' ')
 			extra[--extra_len] = '\0';
 		if (extra_len)
 			fprintf(out, " %s", extra);

@@ -278,6 +278,83 @@ static void list_rt(FILE *out, const struct bf_match *m)
 	fputc(' ', out);
 }
 
+/* frag_print(), hbh_print() / dst_print(), ah_print() (libip6t_frag,
+ * libip6t_hbh, libip6t_dst, libip6t_ah, libipt_ah), spacing included:
+ * "frag ids:!1:2 length:8 reserved first more", "hbh length:!8 opts
+ * 1:4,5", "ah spis:1:9length:16 reserved" */
+static void list_range(FILE *out, const char *name, const uint32_t r[2],
+		       bool inv, bool skip_full)
+{
+	if (skip_full && r[0] == 0 && r[1] == UINT32_MAX && !inv)
+		return;
+	if (r[0] == r[1])
+		fprintf(out, "%s:%s%u", name, inv ? "!" : "", r[0]);
+	else
+		fprintf(out, "%ss:%s%u:%u", name, inv ? "!" : "", r[0], r[1]);
+}
+
+static void list_exthdr(FILE *out, const struct bf_rule *r,
+			const struct bf_match *m)
+{
+	switch (m->type) {
+	case BF_MATCH_FRAG6: {
+		const typeof(m->u.frag6) *f = &m->u.frag6;
+
+		fputs("frag ", out);
+		list_range(out, "id", f->ids, f->invflags & BF_FRAG6_INV_IDS,
+			   true);
+		if (f->flags & BF_FRAG6_LEN)
+			fprintf(out, " length:%s%u",
+				f->invflags & BF_FRAG6_INV_LEN ? "!" : "",
+				f->hdrlen);
+		if (f->flags & BF_FRAG6_RES)
+			fputs(" reserved", out);
+		if (f->flags & BF_FRAG6_FST)
+			fputs(" first", out);
+		if (f->flags & BF_FRAG6_MF)
+			fputs(" more", out);
+		if (f->flags & BF_FRAG6_NMF)
+			fputs(" last", out);
+		break;
+	}
+	case BF_MATCH_OPTS6: {
+		const typeof(m->u.opts6) *o = &m->u.opts6;
+
+		fputs(o->dst ? "dst" : "hbh", out);
+		if (o->flags & BF_OPTS6_LEN)
+			fprintf(out, " length:%s%u",
+				o->invflags & BF_OPTS6_INV_LEN ? "!" : "",
+				o->hdrlen);
+		if (o->flags & BF_OPTS6_OPTS)
+			fputs(" opts", out);
+		for (unsigned int i = 0; i < o->optsnr && i < BF_OPTS6_MAX;
+		     i++) {
+			fprintf(out, "%c%d", i ? ',' : ' ', o->opts[i] >> 8);
+			if ((o->opts[i] & 0xff) != 0xff)
+				fprintf(out, ":%d", o->opts[i] & 0xff);
+		}
+		break;
+	}
+	default: {
+		const typeof(m->u.ah) *a = &m->u.ah;
+		bool inv = a->invflags & BF_AH_INV_SPI;
+
+		fputs("ah ", out);
+		if (a->spis[0] != 0 || a->spis[1] != UINT32_MAX || inv)
+			list_range(out, "spi", a->spis, inv, false);
+		if (r->family == BF_FAMILY_INET6 &&
+		    (a->hdrlen || (a->invflags & BF_AH_INV_LEN)))
+			fprintf(out, "length:%s%u",
+				a->invflags & BF_AH_INV_LEN ? "!" : "",
+				a->hdrlen);
+		if (a->hdrres)
+			fputs(" reserved", out);
+		break;
+	}
+	}
+	fputc(' ', out);
+}
+
 /* conntrack_mt_print(): conntrack_dump() with the prefix "" where
  * conntrack_mt_save() has "--", the same options in the same order:
  * iptables-save's text without the dashes. Addresses stay numeric (the
@@ -494,6 +571,11 @@ bool bf_ipt_list_ext(FILE *out, const struct bf_rule *r,
 		if (m->origin.module != IPT_MOD_RT)
 			return false;
 		list_rt(out, m);
+		return true;
+	case BF_MATCH_FRAG6:
+	case BF_MATCH_OPTS6:
+	case BF_MATCH_AH:
+		list_exthdr(out, r, m);
 		return true;
 	case BF_MATCH_CONNTRACK:
 		if (m->origin.module != IPT_MOD_CONNTRACK)
