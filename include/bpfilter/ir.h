@@ -238,6 +238,10 @@ enum bf_match_type {
 	BF_MATCH_FRAG6, /* u.frag6 (-m frag) */
 	BF_MATCH_OPTS6, /* u.opts6 (-m hbh, -m dst: u.opts6.dst) */
 	BF_MATCH_AH, /* u.ah (-m ah: ip6t_ah.c, or ipt_ah.c for IPv4) */
+	/* u.mh: ip6t_mh.c's mh_mt6(), the mobility header's type at the
+	 * transport offset: no match in a non-first fragment, hotdrop
+	 * without its 6 bytes or when its payload proto is not NONE */
+	BF_MATCH_MH,
 	BF_MATCH_COUNT,
 };
 
@@ -847,6 +851,10 @@ struct bf_match {
 			uint32_t spis[2], hdrlen;
 			uint8_t hdrres, invflags; /* enum bf_ah_invflags */
 		} ah;
+		struct {
+			uint8_t types[2]; /* inclusive range */
+			bool invert; /* IP6T_MH_INV_TYPE */
+		} mh;
 	} u;
 };
 

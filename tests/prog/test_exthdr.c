@@ -406,12 +406,45 @@ static void test_ah(void **state)
 	assert_int_equal(failures, 0);
 }
 
+static void test_mh(void **state)
+{
+	struct bf_match m = pu_m(BF_MATCH_MH, false),
+			proto = pu_proto(135, false);
+	struct pu_pkt p;
+
+	(void)state;
+	BFT_REQUIRE_KERNEL();
+	failures = runs = 0;
+	m.u.mh.types[0] = 5;
+	m.u.mh.types[1] = 6;
+	/* MH (payload proto NONE, length 0, type), then the UDP bytes V6()
+	 * appends as its data */
+	p = V6(135, 0, 59, 0, 5, 0, 0, 0, 0, 0);
+	CHECK("type 5 in 5:6", M, BF_FAMILY_INET6, &p, proto, m);
+	p = V6(135, 0, 59, 0, 4, 0, 0, 0, 0, 0);
+	CHECK("type 4 not in 5:6", N, BF_FAMILY_INET6, &p, proto, m);
+	p = V6(135, 0, 17, 0, 5, 0, 0, 0, 0, 0);
+	CHECK("payload proto not NONE: hotdrop", H, BF_FAMILY_INET6, &p, proto,
+	      m);
+	p = V6(135, 45, 59, 0, 5, 0, 0, 0, 0, 0);
+	CHECK("header cut to 5 bytes: hotdrop", H, BF_FAMILY_INET6, &p, proto,
+	      m);
+	p = V6(44, 0, FRAG(135, 0x10, 1), 59, 0, 5, 0, 0, 0, 0, 0);
+	CHECK("non-first fragment", N, BF_FAMILY_INET6, &p, proto, m);
+	m.u.mh.invert = true;
+	p = V6(135, 0, 59, 0, 4, 0, 0, 0, 0, 0);
+	CHECK("type 4 ! in 5:6", M, BF_FAMILY_INET6, &p, proto, m);
+	printf("mh: %d runs, %d failures\n", runs, failures);
+	assert_int_equal(failures, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_frag),
 		cmocka_unit_test(test_opts),
 		cmocka_unit_test(test_ah),
+		cmocka_unit_test(test_mh),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1046,6 +1046,9 @@ static bool emit_match(struct cg *c, const struct bf_rule *rule,
 	case BF_MATCH_PAYLOAD: /* m_payload.h */
 	case BF_MATCH_U32:
 		return bf_pl_emit(&c->pl, &c->e, rule->family, m, fail);
+	case BF_MATCH_MH: /* m_exthdr.h: pctx only */
+		bf_xh_emit_mh(&c->e, m, fail, c->hotdrop_l);
+		return true;
 	case BF_MATCH_FRAG6: /* m_exthdr.h */
 	case BF_MATCH_OPTS6:
 	case BF_MATCH_AH:
@@ -4497,6 +4500,7 @@ static int scan_matches(struct cg *c)
 					c->need_dsfield = true;
 					break;
 				case BF_MATCH_ESP: /* m_ecn.h: pctx only */
+				case BF_MATCH_MH: /* m_exthdr.h: likewise */
 					break;
 				case BF_MATCH_ECN: /* m_ecn.h */
 					c->need_dsfield = true;

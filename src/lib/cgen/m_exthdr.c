@@ -13,6 +13,9 @@
  *  - ah_mt6() (ip6t_ah.c): the 12 bytes of struct ip_auth_hdr, SPI in
  *    range (xor invert), ipv6_authlen() equal to --ahlen (xor invert),
  *    the reserved field zero with --ahres;
+ *  - mh_mt6() (ip6t_mh.c): no match in a non-first fragment, the 6
+ *    bytes of struct ip6_mh at the transport offset (else hotdrop), its
+ *    payload proto NONE (else hotdrop), its type in range (xor invert);
  *  - ah_mt() (net/ipv4/netfilter/ipt_ah.c): no match in a non-first
  *    fragment, the 12 bytes at the transport offset (else hotdrop), the
  *    SPI in range (xor invert).
@@ -408,4 +411,21 @@ bool bf_xh_emit(const struct bf_xh *x, struct bf_emit *e, enum bf_family fam,
 	bf_emit(e, I_ALU32_IMM(BPF_AND, BF_R1, (int32_t)(1u << i)));
 	bf_emit_jmp32_imm(e, BPF_JEQ, BF_R1, 0, fail);
 	return true;
+}
+
+void bf_xh_emit_mh(struct bf_emit *e, const struct bf_match *m, bf_label fail,
+		   bf_label hotdrop)
+{
+	ld(e, BPF_H, BF_R1, PCTX_OFF(fragoff));
+	bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, 0, fail);
+	ld(e, BPF_W, BF_R1, PCTX_OFF(avail));
+	bf_emit_jmp32_imm(e, BPF_JLT, BF_R1, 6, hotdrop);
+	/* ip6mh_proto, the first byte (sport's high byte) */
+	ld(e, BPF_H, BF_R1, PCTX_OFF(sport));
+	bf_emit(e, I_ALU32_IMM(BPF_RSH, BF_R1, 8));
+	bf_emit_jmp32_imm(e, BPF_JNE, BF_R1, 59, hotdrop);
+	/* ip6mh_type, the third (dport's high byte) */
+	ld(e, BPF_H, BF_R1, PCTX_OFF(dport));
+	bf_emit(e, I_ALU32_IMM(BPF_RSH, BF_R1, 8));
+	range32(e, m->u.mh.types[0], m->u.mh.types[1], m->u.mh.invert, fail);
 }

@@ -61,6 +61,12 @@ void bf_xh_walk_nonfirst(const struct bf_xh *x, struct bf_emit *e);
 void bf_xh_prologue(const struct bf_xh *x, struct bf_emit *e,
 		    enum bf_family fam, int32_t l3off);
 
+/* -m mh (BF_MATCH_MH) in a chain, from the packet context alone:
+ * mh_mt6() on pctx.fragoff, avail and the first 4 bytes at the transport
+ * offset (sport, dport). */
+void bf_xh_emit_mh(struct bf_emit *e, const struct bf_match *m, bf_label fail,
+		   bf_label hotdrop);
+
 /* The match in a chain (r9 = packet context). */
 bool bf_xh_emit(const struct bf_xh *x, struct bf_emit *e, enum bf_family fam,
 		const struct bf_match *m, bf_label fail, bf_label hotdrop);

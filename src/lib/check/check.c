@@ -105,6 +105,7 @@ static const unsigned int match_attach[BF_MATCH_COUNT] = {
 	[BF_MATCH_FRAG6] = AT_ALL,
 	[BF_MATCH_OPTS6] = AT_ALL,
 	[BF_MATCH_AH] = AT_ALL,
+	[BF_MATCH_MH] = AT_ALL, /* the transport header */
 };
 
 /* Hooks (bit per enum bf_hook) from which the kernel lets a match be used

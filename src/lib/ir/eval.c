@@ -174,6 +174,7 @@ bool bf_eval_models(enum bf_match_type type)
 	case BF_MATCH_FRAG6: /* with bf_eval_pkt.l3 */
 	case BF_MATCH_OPTS6:
 	case BF_MATCH_AH:
+	case BF_MATCH_MH:
 		return true;
 	default:
 		return false;
@@ -826,6 +827,16 @@ static enum mres match_ext(struct ev *e, const struct bf_match *m)
 		return match_time(p, m);
 	case BF_MATCH_PAYLOAD:
 		return match_payload(p, m);
+	case BF_MATCH_MH:
+		/* mh_mt6(), as cgen/m_exthdr.c's bf_xh_emit_mh() */
+		if (p->fragoff)
+			return M_FAIL;
+		if (p->avail < 6 || p->sport >> 8 != 59)
+			return M_HOTDROP;
+		return ((p->dport >> 8) >= m->u.mh.types[0] &&
+			(p->dport >> 8) <= m->u.mh.types[1]) != m->u.mh.invert ?
+			       M_MATCH :
+			       M_FAIL;
 	case BF_MATCH_FRAG6:
 	case BF_MATCH_OPTS6:
 	case BF_MATCH_AH: {

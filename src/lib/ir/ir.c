@@ -103,6 +103,7 @@ static const char *const match_names[BF_MATCH_COUNT] = {
 	[BF_MATCH_FRAG6] = "frag",
 	[BF_MATCH_OPTS6] = "hbh",
 	[BF_MATCH_AH] = "ah",
+	[BF_MATCH_MH] = "mh",
 };
 _Static_assert(ARRAY_SIZE(match_names) == BF_MATCH_COUNT, "match names");
 

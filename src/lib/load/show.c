@@ -191,6 +191,8 @@ static const char *proto_name(uint8_t p, char buf[8])
 		return "esp";
 	case 51:
 		return "ah";
+	case 135: /* /etc/protocols' name, as iptables-legacy -L prints */
+		return "mobility-header";
 	default:
 		snprintf(buf, 8, "%u", p);
 		return buf;

@@ -109,6 +109,10 @@ struct dpkt_spec {
 	bool xopt_on[2];
 	uint8_t xopt_hl[2];
 	uint8_t xopt[2][22];
+	/* The mobility header (protocol 135): its type, and a payload
+	 * proto other than NONE (mh_mt6() hotdrops it) */
+	uint8_t mh_type;
+	bool mh_bad_proto;
 	/* Bytes payload matches asked for (BF_MATCH_PAYLOAD): the bits of
 	 * mask in the len bytes (big-endian) at off from the network (base
 	 * 0) or transport (base 1) header set to val's; transport pokes
@@ -146,6 +150,8 @@ static __attribute__((unused)) uint16_t l4_hdrlen(uint8_t proto)
 		return 8; /* SPI + sequence number */
 	case IPPROTO_AH:
 		return 12; /* struct ip_auth_hdr (IPv4 -p ah) */
+	case IPPROTO_MH:
+		return 8; /* struct ip6_mh, length field 0 */
 	default:
 		return 0;
 	}
@@ -283,6 +289,10 @@ static __attribute__((unused)) size_t build_l4(const struct dpkt_spec *s,
 		put16(seg + 2, s->ah_res);
 		put32(seg + 4, s->ah_spi_on ? s->ah_spi : 0x1234);
 		put32(seg + 8, 1);
+		break;
+	case IPPROTO_MH:
+		seg[0] = s->mh_bad_proto ? IPPROTO_UDP : IPPROTO_NONE;
+		seg[2] = s->mh_type;
 		break;
 	default:
 		break;

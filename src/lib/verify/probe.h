@@ -877,6 +877,16 @@ static __attribute__((unused)) bool satisfy(struct dgen *g, struct dprobe *p,
 		}
 		return true;
 	}
+	case BF_MATCH_MH: {
+		uint32_t v;
+
+		if (!range_pick(m->u.mh.types[0], m->u.mh.types[1],
+				m->u.mh.invert, want, &v) ||
+		    v > 255)
+			return false;
+		s->mh_type = (uint8_t)v;
+		return true;
+	}
 	case BF_MATCH_COMMENT:
 	default:
 		return want;
@@ -1274,6 +1284,31 @@ static __attribute__((unused)) void vary(struct dgen *g,
 		p.spec.n_ext = 2;
 		p.spec.bad_ext = true;
 		EMIT("opts after overrun");
+		break;
+	}
+	case BF_MATCH_MH: {
+		/* types at and around the range's ends, a payload proto
+		 * other than NONE and a header cut short (hotdrop), a later
+		 * fragment (no match) */
+		int t[4] = { m->u.mh.types[0] - 1, m->u.mh.types[0],
+			     m->u.mh.types[1], m->u.mh.types[1] + 1 };
+
+		for (k = 0; k < 4; k++) {
+			if (t[k] < 0 || t[k] > 255)
+				continue;
+			p = *base;
+			p.spec.mh_type = (uint8_t)t[k];
+			EMIT("mh type");
+		}
+		p = *base;
+		p.spec.mh_bad_proto = true;
+		EMIT("mh proto");
+		p = *base;
+		p.spec.short_l4 = 4;
+		EMIT("mh truncated");
+		p = *base;
+		p.spec.frag = DFRAG_LATER;
+		EMIT("mh frag");
 		break;
 	}
 	case BF_MATCH_AH: {

@@ -71,6 +71,7 @@ enum ipt_mod_id {
 	IPT_MOD_HBH, /* mod_exthdr.c (ip6tables) */
 	IPT_MOD_DST, /* mod_exthdr.c (ip6tables) */
 	IPT_MOD_AH, /* mod_exthdr.c */
+	IPT_MOD_MH, /* mod_exthdr.c (ip6tables) */
 	IPT_MOD_COUNT,
 };
 
@@ -324,6 +325,7 @@ extern const struct ipt_modopt ipt_frag_opts[];
 extern const struct ipt_modopt ipt_hbh_opts[];
 extern const struct ipt_modopt ipt_dst_opts[];
 extern const struct ipt_modopt ipt_ah_opts[];
+extern const struct ipt_modopt ipt_mh_opts[];
 void ipt_exthdr_init(struct ipt_mod_inst *inst);
 int ipt_exthdr_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		     const struct ipt_modopt *opt, const char *arg, bool inv,

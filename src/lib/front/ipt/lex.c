@@ -240,7 +240,9 @@ const char *ipt_proto_name(uint8_t proto)
 {
 	struct protoent *pe;
 
-	for (size_t i = 0; i < ARRAY_SIZE(chain_protos); i++) {
+	/* 135: iptables-legacy 1.8.9 prints the /etc/protocols name
+	 * (mobility-header), seen with -p mh, not "mh" */
+	for (size_t i = 0; i < ARRAY_SIZE(chain_protos) && proto != 135; i++) {
 		if (chain_protos[i].num == proto)
 			return chain_protos[i].name;
 	}

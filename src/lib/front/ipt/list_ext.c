@@ -294,7 +294,7 @@ static void list_range(FILE *out, const char *name, const uint32_t r[2],
 }
 
 static void list_exthdr(FILE *out, const struct bf_rule *r,
-			const struct bf_match *m)
+			const struct bf_match *m, bool numeric)
 {
 	switch (m->type) {
 	case BF_MATCH_FRAG6: {
@@ -332,6 +332,34 @@ static void list_exthdr(FILE *out, const struct bf_rule *r,
 			fprintf(out, "%c%d", i ? ',' : ' ', o->opts[i] >> 8);
 			if ((o->opts[i] & 0xff) != 0xff)
 				fprintf(out, ":%d", o->opts[i] & 0xff);
+		}
+		break;
+	}
+	case BF_MATCH_MH: {
+		/* mh_print(): numbers with -n, else the names */
+		static const char *const names[] = {
+			"binding-refresh-request",
+			"home-test-init",
+			"careof-test-init",
+			"home-test",
+			"careof-test",
+			"binding-update",
+			"binding-acknowledgement",
+			"binding-error",
+		};
+		const uint8_t *t = m->u.mh.types;
+
+		fputs("mh", out);
+		if (t[0] == 0 && t[1] == 0xff && !m->u.mh.invert)
+			break;
+		fprintf(out, " %s", m->u.mh.invert ? "!" : "");
+		for (int i = 0; i < (t[0] != t[1] ? 2 : 1); i++) {
+			if (i)
+				fputc(':', out);
+			if (!numeric && t[i] < 8)
+				fputs(names[t[i]], out);
+			else
+				fprintf(out, "%u", t[i]);
 		}
 		break;
 	}
@@ -575,7 +603,8 @@ bool bf_ipt_list_ext(FILE *out, const struct bf_rule *r,
 	case BF_MATCH_FRAG6:
 	case BF_MATCH_OPTS6:
 	case BF_MATCH_AH:
-		list_exthdr(out, r, m);
+	case BF_MATCH_MH:
+		list_exthdr(out, r, m, numeric);
 		return true;
 	case BF_MATCH_CONNTRACK:
 		if (m->origin.module != IPT_MOD_CONNTRACK)

@@ -51,6 +51,11 @@ const struct ipt_modopt ipt_dst_opts[] = {
 	{ NULL },
 };
 
+const struct ipt_modopt ipt_mh_opts[] = {
+	{ "mh-type", 1, 0, true, false },
+	{ NULL },
+};
+
 const struct ipt_modopt ipt_ah_opts[] = {
 	{ "ahspi", 1, X_AHSPI, true, false },
 	{ "ahlen", 1, X_AHLEN, true, false },
@@ -69,6 +74,89 @@ void ipt_exthdr_init(struct ipt_mod_inst *inst)
 		m->u.ah.spis[1] = UINT32_MAX;
 	else if (m->type == BF_MATCH_OPTS6)
 		m->u.opts6.dst = inst->mod->id == IPT_MOD_DST;
+	else if (m->type == BF_MATCH_MH)
+		m->u.mh.types[1] = 0xff; /* mh_init() */
+}
+
+/* libip6t_mh.c's names and aliases */
+static const struct {
+	const char *name;
+	uint8_t type;
+} mh_names[] = {
+	{ "binding-refresh-request", 0 },
+	{ "brr", 0 },
+	{ "home-test-init", 1 },
+	{ "hoti", 1 },
+	{ "careof-test-init", 2 },
+	{ "coti", 2 },
+	{ "home-test", 3 },
+	{ "hot", 3 },
+	{ "careof-test", 4 },
+	{ "cot", 4 },
+	{ "binding-update", 5 },
+	{ "bu", 5 },
+	{ "binding-acknowledgement", 6 },
+	{ "ba", 6 },
+	{ "binding-error", 7 },
+	{ "be", 7 },
+};
+
+/* name_to_type(): a name or an abbreviation of one (the first that the
+ * text abbreviates, unless a later one is spelt out), else a number */
+static bool mh_type(const char *s, uint8_t *out)
+{
+	size_t len = strlen(s), hit = ARRAY_SIZE(mh_names);
+	unsigned long long v;
+
+	for (size_t i = 0; i < ARRAY_SIZE(mh_names); i++) {
+		if (strncasecmp(mh_names[i].name, s, len))
+			continue;
+		if (hit == ARRAY_SIZE(mh_names) ||
+		    strlen(mh_names[i].name) == len)
+			hit = i;
+	}
+	if (hit != ARRAY_SIZE(mh_names)) {
+		*out = mh_names[hit].type;
+		return true;
+	}
+	if (!ipt_strtoui(s, 0, UINT8_MAX, 0, &v))
+		return false;
+	*out = (uint8_t)v;
+	return true;
+}
+
+/* parse_mh_types(): TYPE or [TYPE]:[TYPE] */
+static int mh_types(struct ipt_rule_ctx *ctx, const char *arg, uint8_t t[2])
+{
+	_cleanup_free_ char *buf = strdup(arg);
+	char *colon;
+	const char *bad = NULL;
+
+	if (!buf)
+		return -ENOMEM;
+	colon = strchr(buf, ':');
+	if (!colon) {
+		if (!mh_type(buf, &t[0]))
+			bad = buf;
+		t[1] = t[0];
+	} else {
+		*colon++ = '\0';
+		t[0] = 0;
+		t[1] = 0xff;
+		if (buf[0] && !mh_type(buf, &t[0]))
+			bad = buf;
+		else if (colon[0] && !mh_type(colon, &t[1]))
+			bad = colon;
+		else if (t[0] > t[1]) {
+			ipt_err(ctx, "Invalid MH type range (min > max)");
+			return -EINVAL;
+		}
+	}
+	if (bad) {
+		ipt_err(ctx, "Invalid MH type `%s'", bad);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int bad(struct ipt_rule_ctx *ctx, const struct ipt_mod_inst *inst,
@@ -245,6 +333,10 @@ int ipt_exthdr_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		}
 		m->u.opts6.flags |= BF_OPTS6_OPTS;
 		return parse_opts(ctx, inst->mod->name, arg, &m->u.opts6);
+	case BF_MATCH_MH:
+		if (inv)
+			m->u.mh.invert = true;
+		return mh_types(ctx, arg, m->u.mh.types);
 	case BF_MATCH_AH:
 		/* libipt_ah.c has --ahspi only */
 		if (opt->id != X_AHSPI && ctx->family != BF_FAMILY_INET6) {
@@ -285,6 +377,12 @@ int ipt_exthdr_final(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 	if (m->type == BF_MATCH_AH && ctx->family == BF_FAMILY_INET4 &&
 	    !(ctx->has_proto && ctx->proto == 51 && !ctx->inv_p)) {
 		ipt_err(ctx, "match 'ah' needs `-p ah' (without `!')");
+		return -EINVAL;
+	}
+	/* ip6t_mh is registered for IPPROTO_MH */
+	if (m->type == BF_MATCH_MH &&
+	    !(ctx->has_proto && ctx->proto == 135 && !ctx->inv_p)) {
+		ipt_err(ctx, "match 'mh' needs `-p mh' (without `!')");
 		return -EINVAL;
 	}
 	return 0;
@@ -346,6 +444,18 @@ void ipt_exthdr_print(FILE *out, const struct bf_rule *rule,
 		}
 		break;
 	}
+	case BF_MATCH_MH:
+		/* mh_save() */
+		if (m->u.mh.types[0] == 0 && m->u.mh.types[1] == 0xff &&
+		    !m->u.mh.invert)
+			break;
+		fputs(m->u.mh.invert ? " ! --mh-type " : " --mh-type ", out);
+		if (m->u.mh.types[0] != m->u.mh.types[1])
+			fprintf(out, "%u:%u", m->u.mh.types[0],
+				m->u.mh.types[1]);
+		else
+			fprintf(out, "%u", m->u.mh.types[0]);
+		break;
 	case BF_MATCH_AH:
 		range_print(out, "ahspi", m->u.ah.spis,
 			    m->u.ah.invflags & BF_AH_INV_SPI);

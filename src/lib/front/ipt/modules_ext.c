@@ -2808,6 +2808,8 @@ const struct ipt_module ipt_ext_modules[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	    ipt_exthdr_final, ipt_exthdr_print),
 	EXT(IPT_MOD_AH, "ah", -1, ipt_ah_opts, ipt_exthdr_parse,
 	    ipt_exthdr_final, ipt_exthdr_print),
+	EXT(IPT_MOD_MH, "mh", BF_FAMILY_INET6, ipt_mh_opts, ipt_exthdr_parse,
+	    ipt_exthdr_final, ipt_exthdr_print),
 	EXT(IPT_MOD_NFTPAYLOAD, "nftpayload", -1, ipt_nftpayload_opts,
 	    ipt_nftpayload_parse, ipt_nftpayload_final, ipt_nftpayload_print),
 	EXT(IPT_MOD_U32, "u32", -1, ipt_u32_opts, ipt_u32_parse, ipt_u32_final,
@@ -2875,6 +2877,7 @@ static const enum bf_match_type ext_types[IPT_MOD_COUNT - IPT_MOD_EXT_FIRST] = {
 	[IPT_MOD_HBH - IPT_MOD_EXT_FIRST] = BF_MATCH_OPTS6,
 	[IPT_MOD_DST - IPT_MOD_EXT_FIRST] = BF_MATCH_OPTS6,
 	[IPT_MOD_AH - IPT_MOD_EXT_FIRST] = BF_MATCH_AH,
+	[IPT_MOD_MH - IPT_MOD_EXT_FIRST] = BF_MATCH_MH,
 };
 
 enum bf_match_type ipt_ext_match_type(enum ipt_mod_id id)
@@ -2907,6 +2910,7 @@ void ipt_ext_init(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst)
 	case BF_MATCH_FRAG6:
 	case BF_MATCH_OPTS6:
 	case BF_MATCH_AH:
+	case BF_MATCH_MH:
 		ipt_exthdr_init(inst);
 		break;
 	case BF_MATCH_RECENT:

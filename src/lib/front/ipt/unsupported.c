@@ -68,7 +68,6 @@ static const struct why matches[] = {
 	  "it reads the estimators of -j RATEEST, which are the kernel's" },
 	{ "sctp", "SCTP ports and chunk types are " NOT_YET },
 	{ "dccp", "DCCP ports and types are " NOT_YET },
-	{ "mh", "the mobility header type match is " NOT_YET },
 	{ "ipv6header", "the IPv6 extension header list match is " NOT_YET },
 };
 
