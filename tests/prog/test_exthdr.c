@@ -368,6 +368,8 @@ static void test_ah(void **state)
 	CHECK("no AH", N, BF_FAMILY_INET6, &p, m);
 	p = V6(51, 48, AH(17, 0));
 	CHECK("AH cut to 8 bytes: hotdrop", H, BF_FAMILY_INET6, &p, m);
+	p = V6(44, 0, FRAG(60, 0x10, 1), PADN(51), AH(17, 0));
+	CHECK("AH after a non-first fragment: none", N, BF_FAMILY_INET6, &p, m);
 	m = ahm(BF_AH_INV_SPI, 1, 4000, 0, 0);
 	p = V6(51, 0, AH(17, 0));
 	CHECK("spi ! 1:4000", M, BF_FAMILY_INET6, &p, m);

@@ -90,7 +90,9 @@ const char *bf_xh_scan(struct bf_xh *x, enum bf_family fam,
 	    ((m->u.opts6.flags & BF_OPTS6_NSTRICT) ||
 	     m->u.opts6.optsnr > BF_OPTS6_MAX))
 		return "a non-strict option list (the kernel refuses it)";
-	if (fam == BF_FAMILY_INET6 && m->type != BF_MATCH_AH)
+	/* AH's offset is the walk's nft_ah_off; the non-first fragment
+	 * note serves it too */
+	if (fam == BF_FAMILY_INET6)
 		x->walk = true;
 	if (find(x, fam, m) >= 0)
 		return NULL;
