@@ -107,6 +107,15 @@ static int64_t add_class(struct bf_lbvs *l, const bool *rd, bool want)
 	return l->n_classes++;
 }
 
+/* BPFILTER_LBVS_SLOWTAB=0: the slow path's code per protocol (before
+ * session 8 round 2), without the table. */
+static bool slowtab_enabled(void)
+{
+	const char *s = getenv("BPFILTER_LBVS_SLOWTAB");
+
+	return !(s && !strcmp(s, "0"));
+}
+
 int bf_lbvs_slow_prepare(const struct bf_chain *chain, struct bf_lbvs *l)
 {
 	/* per protocol: min_len and frag1 of its readers (0: none yet) */
@@ -119,6 +128,7 @@ int bf_lbvs_slow_prepare(const struct bf_chain *chain, struct bf_lbvs *l)
 
 	l->slow_vec = false;
 	l->n_slow = 0;
+	l->slow_all = UINT32_MAX;
 	if (l->family != BF_FAMILY_INET4)
 		return 0;
 	for (int p = 0; p < 256; p++)
@@ -180,6 +190,24 @@ int bf_lbvs_slow_prepare(const struct bf_chain *chain, struct bf_lbvs *l)
 		l->slow[k].rd = (uint32_t)a;
 		l->slow[k].nrd = (uint32_t)b;
 	}
+	if (n && slowtab_enabled()) {
+		/* (emit_slow_tab(): ANDed on a hotdrop, rd carried) */
+		bool *all = malloc(l->n_members ? l->n_members : 1);
+		int64_t a;
+
+		if (!all) {
+			r = -ENOMEM;
+			goto out;
+		}
+		memset(all, 1, l->n_members ? l->n_members : 1);
+		a = add_class(l, all, true);
+		free(all);
+		if (a < 0) {
+			r = -ENOMEM;
+			goto out;
+		}
+		l->slow_all = (uint32_t)a;
+	}
 	l->n_slow = n;
 	l->slow_vec = true;
 out:
@@ -193,11 +221,54 @@ out:
 
 /* BPFILTER_LBVS_CTZ=0: the lowest set bit by population count (as before
  * session 8), without the table. */
+#define SLOW_TAB_SIZE (256 * 16)
+#define SLOW_TAB_NONE 2u
+
 static bool ctz_enabled(void)
 {
 	const char *s = getenv("BPFILTER_LBVS_CTZ");
 
 	return !(s && !strcmp(s, "0"));
+}
+
+/* The slow path's table (opt/lbvs.h slow_off), appended to the flat
+ * class vectors' value bv: one path for every protocol, its class rows
+ * picked by data (emit_slow_tab()). */
+static int slow_tab(struct bf_lbvs *l, struct bf_prog_map *bv)
+{
+	uint32_t row = bf_lbvs_value_words(l) * 8;
+	uint32_t *t;
+	uint8_t *v;
+
+	l->slow_off = 0;
+	if (!l->slow_vec || !l->n_slow || l->slow_all == UINT32_MAX)
+		return 0;
+	/* (the u32 entries aligned) */
+	bv->value_size = (bv->value_size + 7) & ~7u;
+	v = realloc(l->vectors, bv->value_size + SLOW_TAB_SIZE);
+	if (!v)
+		return -ENOMEM;
+	l->vectors = (uint64_t *)v;
+	bv->vals = v;
+	t = (uint32_t *)(v + bv->value_size);
+	for (uint32_t i = 0; i < SLOW_TAB_SIZE / 4; i++)
+		t[i] = SLOW_TAB_NONE;
+	for (size_t k = 0; k < l->n_slow; k++) {
+		const struct bf_lbvs_slow *sl = &l->slow[k];
+		uint32_t *e = &t[sl->proto * 4];
+
+		/* offset 0 (and 1 with frag1): the readers hotdrop, so the
+		 * first of the AND (with every member), its bit in rd
+		 * carried; else the first of the AND and nrd (not in rd: no
+		 * hotdrop carried) */
+		e[0] = l->slow_all * row;
+		e[1] = (sl->frag1 ? l->slow_all : sl->nrd) * row;
+		e[2] = sl->nrd * row;
+		e[3] = sl->rd * row;
+	}
+	l->slow_off = bv->value_size;
+	bv->value_size += SLOW_TAB_SIZE;
+	return 0;
 }
 
 int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps, size_t *n_maps,
@@ -215,6 +286,7 @@ int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps, size_t *n_maps,
 	/* rows of vectors in one value (c_lbvs_flat.h) */
 	l->vec_flat = bf_lbvs_flat_vec_ok(l, bv.value_size);
 	l->ctz_off = 0;
+	l->slow_off = 0;
 	if (l->vec_flat) {
 		bv.value_size *= bv.n;
 		bv.n = 1;
@@ -232,6 +304,9 @@ int bf_lbvs_maps(struct bf_lbvs *l, struct bf_prog_map **maps, size_t *n_maps,
 			l->ctz_off = bv.value_size;
 			bv.value_size += 64;
 		}
+		r = slow_tab(l, &bv);
+		if (r)
+			return r;
 	}
 	/* per-protocol searches of the fast path (c_lbvs_pp.h) */
 	r = bf_lbvs_pp_maps(l, maps, n_maps, next_idx);
@@ -898,6 +973,69 @@ static void emit_slow(struct bf_emit *e, const struct bf_lbvs *l,
 	free(at);
 }
 
+/* emit_slow() with the table of slow_off: the same verdicts from one
+ * path and one search for all the protocols (verified once, not twice
+ * per protocol). The field vectors first (they do not depend on the
+ * protocol); then the table's entries for the packet's protocol give the
+ * row ANDed with them for its fragment case (offset 0, 1 or other):
+ * every member on a hotdrop, else nrd; and its rd row, carried: the low
+ * bit says the first member hotdrops (never with nrd ANDed). The rows'
+ * offsets are values the verifier does not know, bounded by the last
+ * row, so that every protocol's path reaches the search in one state. */
+static void emit_slow_tab(struct bf_emit *e, const struct bf_lbvs *l,
+			  const uint32_t idx[BF_LBVS_FIELD_COUNT + 1],
+			  const struct bf_lbvs_cfn *cf)
+{
+	static const int fields[] = { BF_LBVS_PROTO, BF_LBVS_IIF, BF_LBVS_OIF,
+				      BF_LBVS_DADDR, BF_LBVS_SADDR };
+	const uint32_t vec = idx[BF_LBVS_FIELD_COUNT];
+	const int32_t last =
+		(int32_t)((l->n_classes - 1) * bf_lbvs_value_words(l) * 8);
+	bf_label none = bf_label_new(e), other = bf_label_new(e);
+	bf_label got = bf_label_new(e), f0 = bf_label_new(e),
+		 f1 = bf_label_new(e);
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (!l->fmap[fields[i]].used)
+			continue;
+		field_vec(e, l, idx, fields[i], n++, none, cf);
+	}
+	/* r6 = the protocol's 16 bytes of the table, r1 = its row to AND */
+	bf_emit(e, I_LDX(BPF_B, R2, R9, PCTX_OFF(l4proto)));
+	bf_emit(e, I_ALU64_IMM(BPF_LSH, R2, 4));
+	bf_emit_map_value_kind(e, R6, BF_RELOC_MAP, vec, l->slow_off);
+	bf_emit(e, I_ALU64_REG(BPF_ADD, R6, R2));
+	bf_emit(e, I_LDX(BPF_H, R1, R9, PCTX_OFF(fragoff)));
+	bf_emit_jmp32_imm(e, BPF_JEQ, R1, 0, f0);
+	bf_emit_jmp32_imm(e, BPF_JEQ, R1, 1, f1);
+	bf_emit(e, I_LDX(BPF_W, R1, R6, 8));
+	bf_emit_ja(e, got);
+	bf_label_bind(e, f1);
+	bf_emit(e, I_LDX(BPF_W, R1, R6, 4));
+	bf_emit_ja(e, got);
+	bf_label_bind(e, f0);
+	bf_emit(e, I_LDX(BPF_W, R1, R6, 0));
+	bf_label_bind(e, got);
+	/* not reached: only those protocols make a packet not plain */
+	bf_emit_jmp32_imm(e, BPF_JSET, R1, (int32_t)SLOW_TAB_NONE, other);
+	for (int k = 0; k < 2; k++) {
+		if (k)
+			bf_emit(e, I_LDX(BPF_W, R1, R6, 12));
+		bf_emit(e, I_ALU64_IMM(BPF_AND, R1, -8));
+		bf_emit_jmp_imm(e, BPF_JGT, R1, last, none);
+		bf_emit_map_value_kind(e, R0, BF_RELOC_MAP, vec, 0);
+		bf_emit(e, I_ALU64_REG(BPF_ADD, R0, R1));
+		bf_emit(e, I_STX(BPF_DW, RFP, R0, (int16_t)(-8 * (n + k + 1))));
+	}
+	search(e, l, idx, n + 1, true, false);
+	bf_emit_ja(e, none);
+	bf_label_bind(e, other);
+	ret32(e, BF_LBVS_SLOW);
+	bf_label_bind(e, none);
+	ret32(e, BF_LBVS_NONE);
+}
+
 void bf_lbvs_emit_fast(struct bf_emit *e, const struct bf_lbvs *l,
 		       const uint32_t idx[BF_LBVS_FIELD_COUNT + 1],
 		       const struct bf_lbvs_cfn *cf)
@@ -961,7 +1099,9 @@ tail:
 	bf_label_bind(e, none);
 	ret32(e, BF_LBVS_NONE);
 	bf_label_bind(e, slow);
-	if (l->slow_vec && any_need)
+	if (l->slow_vec && any_need && l->slow_off)
+		emit_slow_tab(e, l, idx, cf);
+	else if (l->slow_vec && any_need)
 		emit_slow(e, l, idx, cf);
 	else
 		ret32(e, BF_LBVS_SLOW);
@@ -1016,7 +1156,8 @@ void bf_lbvs_cfn_plan(struct bf_emit *e, const struct bf_lbvs *l,
 	if (l->slow_vec && any_need) {
 		for (size_t i = 0;
 		     i < sizeof(slow_fields) / sizeof(*slow_fields); i++)
-			uses[slow_fields[i]] += (unsigned int)l->n_slow;
+			uses[slow_fields[i]] +=
+				l->slow_off ? 1 : (unsigned int)l->n_slow;
 	}
 	for (int f = 0; f < BF_LBVS_FIELD_COUNT; f++) {
 		cf->on[f] = uses[f] >= 2 && cfn_field(l, f);

@@ -174,6 +174,17 @@ struct bf_lbvs {
 	 * vectors' value of a 64-byte table of the lowest set bit's index by
 	 * de Bruijn product (cgen/c_lbvs.c lowest_bit()); 0: none. */
 	uint32_t ctz_off;
+	/* Set by bf_lbvs_maps() with vec_flat and slow_vec: the offset in
+	 * the class vectors' value of the slow path's table (cgen/c_lbvs.c
+	 * emit_slow_tab()): per protocol (16 bytes each), per fragment case
+	 * (offset 0, 1, other), a u32: the byte offset of the class row to
+	 * AND (nrd, or slow_all on a hotdrop), 2 when the protocol has no
+	 * slow path; then the offset of its rd row, carried; 0: none (the
+	 * per-protocol code). */
+	uint32_t slow_off;
+	/* Set by bf_lbvs_slow_prepare() with n_slow (and the table not
+	 * switched off): the class of every member (UINT32_MAX: none). */
+	uint32_t slow_all;
 	/* Set by bf_lbvs_maps() (cgen/c_lbvs_pp.h): the fast path's
 	 * per-protocol searches, one allocation (NULL: none). */
 	struct bf_lbvs_pp *pp;
