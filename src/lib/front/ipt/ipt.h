@@ -102,6 +102,9 @@ int ipt_split_shell(const char *line, struct ipt_argv *a, const char **err);
  * min <= v <= max. */
 bool ipt_strtoui(const char *s, unsigned long long min, unsigned long long max,
 		 int base, unsigned long long *out);
+/* XTTYPE_UINT32RC as libxtables parses it (esp, ah, frag, rt): "n", "a:b",
+ * "a:" (to UINT32_MAX), ":b" (from 0); no order check between a and b. */
+bool ipt_u32_range(const char *arg, uint32_t *lo, uint32_t *hi);
 /* Port number or service name (/etc/services for proto, any protocol
  * if NULL), as xtables_parse_port(). -1 on error. */
 int ipt_parse_port(const char *s, const char *proto);

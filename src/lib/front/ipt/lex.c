@@ -182,6 +182,37 @@ bool ipt_strtoui(const char *s, unsigned long long min, unsigned long long max,
 	return true;
 }
 
+bool ipt_u32_range(const char *arg, uint32_t *lo, uint32_t *hi)
+{
+	const char *colon = strchr(arg, ':');
+	unsigned long long v;
+	char buf[32];
+
+	if (!colon) {
+		if (!ipt_strtoui(arg, 0, UINT32_MAX, 0, &v))
+			return false;
+		*lo = *hi = (uint32_t)v;
+		return true;
+	}
+	if (strchr(colon + 1, ':') || (size_t)(colon - arg) >= sizeof(buf))
+		return false;
+	memcpy(buf, arg, (size_t)(colon - arg));
+	buf[colon - arg] = '\0';
+	*lo = 0;
+	*hi = UINT32_MAX;
+	if (buf[0]) {
+		if (!ipt_strtoui(buf, 0, UINT32_MAX, 0, &v))
+			return false;
+		*lo = (uint32_t)v;
+	}
+	if (colon[1]) {
+		if (!ipt_strtoui(colon + 1, 0, UINT32_MAX, 0, &v))
+			return false;
+		*hi = (uint32_t)v;
+	}
+	return true;
+}
+
 int ipt_parse_port(const char *s, const char *proto)
 {
 	unsigned long long v;

@@ -114,39 +114,6 @@ const struct ipt_modopt ipt_esp_opts[] = {
 	{ NULL },
 };
 
-/* XTTYPE_UINT32RC: "n" (one value), "a:b", "a:" (to the maximum), ":b"
- * (from 0) */
-static bool spi_range(const char *arg, uint32_t *lo, uint32_t *hi)
-{
-	const char *colon = strchr(arg, ':');
-	unsigned long long v;
-	char buf[32];
-
-	if (!colon) {
-		if (!ipt_strtoui(arg, 0, UINT32_MAX, 0, &v))
-			return false;
-		*lo = *hi = (uint32_t)v;
-		return true;
-	}
-	if (strchr(colon + 1, ':') || (size_t)(colon - arg) >= sizeof(buf))
-		return false;
-	memcpy(buf, arg, (size_t)(colon - arg));
-	buf[colon - arg] = '\0';
-	*lo = 0;
-	*hi = UINT32_MAX;
-	if (buf[0]) {
-		if (!ipt_strtoui(buf, 0, UINT32_MAX, 0, &v))
-			return false;
-		*lo = (uint32_t)v;
-	}
-	if (colon[1]) {
-		if (!ipt_strtoui(colon + 1, 0, UINT32_MAX, 0, &v))
-			return false;
-		*hi = (uint32_t)v;
-	}
-	return true;
-}
-
 int ipt_esp_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		  const struct ipt_modopt *opt, const char *arg, bool inv,
 		  int argc, char **argv, int *idx)
@@ -162,7 +129,7 @@ int ipt_esp_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		return -EINVAL;
 	}
 	inst->seen = 1;
-	if (!spi_range(arg, &m->u.spi.lo, &m->u.spi.hi)) {
+	if (!ipt_u32_range(arg, &m->u.spi.lo, &m->u.spi.hi)) {
 		ipt_err(ctx, "esp: bad value for option \"--espspi\", or out "
 			     "of range (0-4294967295).");
 		return -EINVAL;

@@ -167,38 +167,6 @@ static int bad(struct ipt_rule_ctx *ctx, const struct ipt_mod_inst *inst,
 	return -EINVAL;
 }
 
-/* XTTYPE_UINT32RC: "n", "a:b", "a:" (to the maximum), ":b" (from 0) */
-static bool u32_range(const char *arg, uint32_t out[2])
-{
-	const char *colon = strchr(arg, ':');
-	unsigned long long v;
-	char buf[32];
-
-	if (!colon) {
-		if (!ipt_strtoui(arg, 0, UINT32_MAX, 0, &v))
-			return false;
-		out[0] = out[1] = (uint32_t)v;
-		return true;
-	}
-	if (strchr(colon + 1, ':') || (size_t)(colon - arg) >= sizeof(buf))
-		return false;
-	memcpy(buf, arg, (size_t)(colon - arg));
-	buf[colon - arg] = '\0';
-	out[0] = 0;
-	out[1] = UINT32_MAX;
-	if (buf[0]) {
-		if (!ipt_strtoui(buf, 0, UINT32_MAX, 0, &v))
-			return false;
-		out[0] = (uint32_t)v;
-	}
-	if (colon[1]) {
-		if (!ipt_strtoui(colon + 1, 0, UINT32_MAX, 0, &v))
-			return false;
-		out[1] = (uint32_t)v;
-	}
-	return true;
-}
-
 /* parse_opts_num(): strtoul in base 0, the whole string */
 static bool opt_num(const char *s, unsigned long *out)
 {
@@ -286,7 +254,8 @@ int ipt_exthdr_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 	case BF_MATCH_FRAG6:
 		switch (opt->id) {
 		case X_FRAGID:
-			if (!u32_range(arg, m->u.frag6.ids))
+			if (!ipt_u32_range(arg, &m->u.frag6.ids[0],
+					   &m->u.frag6.ids[1]))
 				return bad(ctx, inst, opt, arg);
 			m->u.frag6.flags |= BF_FRAG6_IDS;
 			if (inv)
@@ -345,7 +314,8 @@ int ipt_exthdr_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		}
 		switch (opt->id) {
 		case X_AHSPI:
-			if (!u32_range(arg, m->u.ah.spis))
+			if (!ipt_u32_range(arg, &m->u.ah.spis[0],
+					   &m->u.ah.spis[1]))
 				return bad(ctx, inst, opt, arg);
 			if (inv)
 				m->u.ah.invflags |= BF_AH_INV_SPI;

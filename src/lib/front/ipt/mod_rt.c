@@ -50,38 +50,6 @@ static int bad(struct ipt_rule_ctx *ctx, const struct ipt_modopt *opt,
 	return -EINVAL;
 }
 
-/* XTTYPE_UINT32RC: "n", "a:b", "a:" (to the maximum), ":b" (from 0). */
-static bool parse_u32_range(const char *arg, uint32_t out[2])
-{
-	const char *colon = strchr(arg, ':');
-	unsigned long long v;
-	char buf[32];
-
-	if (!colon) {
-		if (!ipt_strtoui(arg, 0, UINT32_MAX, 0, &v))
-			return false;
-		out[0] = out[1] = (uint32_t)v;
-		return true;
-	}
-	if (strchr(colon + 1, ':') || (size_t)(colon - arg) >= sizeof(buf))
-		return false;
-	memcpy(buf, arg, (size_t)(colon - arg));
-	buf[colon - arg] = '\0';
-	out[0] = 0;
-	out[1] = UINT32_MAX;
-	if (buf[0]) {
-		if (!ipt_strtoui(buf, 0, UINT32_MAX, 0, &v))
-			return false;
-		out[0] = (uint32_t)v;
-	}
-	if (colon[1]) {
-		if (!ipt_strtoui(colon + 1, 0, UINT32_MAX, 0, &v))
-			return false;
-		out[1] = (uint32_t)v;
-	}
-	return true;
-}
-
 /* parse_addresses(): a comma list of numeric IPv6 addresses, at most
  * IP6T_RT_HOPS. */
 static int parse_addrs(struct ipt_rule_ctx *ctx, const char *arg,
@@ -147,7 +115,7 @@ int ipt_rt_parse(struct ipt_rule_ctx *ctx, struct ipt_mod_inst *inst,
 		}
 		return 0;
 	case RT_SEGSLEFT:
-		if (!parse_u32_range(arg, rt->segsleft))
+		if (!ipt_u32_range(arg, &rt->segsleft[0], &rt->segsleft[1]))
 			return bad(ctx, opt, arg);
 		rt->flags |= BF_RT_SGS;
 		if (inv)
