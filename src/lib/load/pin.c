@@ -344,3 +344,45 @@ int bf_path(char *buf, size_t size, const char *fmt, ...)
 		return -EINVAL;
 	return (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
+
+int bf_prog_find_map(int prog_fd, uint32_t type, const char *name,
+		     uint32_t value_size, uint32_t max_entries)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info), n;
+	_cleanup_free_ uint32_t *ids = NULL;
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -errno;
+	n = info.nr_map_ids;
+	if (!n)
+		return -ENOENT;
+	ids = calloc(n, sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = n;
+	info.map_ids = (uint64_t)(uintptr_t)ids;
+	len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -errno;
+	if (info.nr_map_ids < n)
+		n = info.nr_map_ids;
+	for (uint32_t i = 0; i < n; i++) {
+		struct bpf_map_info mi;
+		uint32_t mlen = sizeof(mi);
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (fd < 0)
+			continue;
+		memset(&mi, 0, sizeof(mi));
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &mlen) &&
+		    mi.type == type && !strcmp(mi.name, name) &&
+		    (!value_size || mi.value_size == value_size) &&
+		    (!max_entries || mi.max_entries == max_entries))
+			return fd;
+		close(fd);
+	}
+	return -ENOENT;
+}

@@ -24,6 +24,11 @@ int bf_pin_root(char *root, size_t size);
  * bpffs there (then nothing is pinned). */
 int bf_pin_root_find(char *root, size_t size);
 
+/* A map the program prog_fd uses, found by type and name (value_size and
+ * max_entries 0: any): a new fd, or -ENOENT / -errno. */
+int bf_prog_find_map(int prog_fd, uint32_t type, const char *name,
+		     uint32_t value_size, uint32_t max_entries);
+
 /* Cookie of the current network namespace (SO_NETNS_COOKIE). */
 int bf_netns_cookie(uint64_t *cookie);
 

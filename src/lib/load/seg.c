@@ -1622,37 +1622,18 @@ static int zero_slots(int fd, uint32_t capacity, const uint32_t *slots,
  * as segment k of segs_fd, or -1. */
 static int seg_state_map(int segs_fd, uint32_t k, uint32_t value_size)
 {
-	struct bpf_prog_info info;
-	uint32_t len = sizeof(info), id = 0, ids[64], n;
+	uint32_t id = 0;
 	_cleanup_close_ int pfd = -1;
+	int fd;
 
 	if (bpf_map_lookup_elem(segs_fd, &k, &id))
 		return -1;
 	pfd = bpf_prog_get_fd_by_id(id);
 	if (pfd < 0)
 		return -1;
-	memset(&info, 0, sizeof(info));
-	info.nr_map_ids = sizeof(ids) / sizeof(*ids);
-	info.map_ids = (uint64_t)(uintptr_t)ids;
-	if (bpf_obj_get_info_by_fd(pfd, &info, &len))
-		return -1;
-	n = info.nr_map_ids < 64 ? info.nr_map_ids : 64;
-	for (uint32_t i = 0; i < n; i++) {
-		struct bpf_map_info mi;
-		uint32_t mlen = sizeof(mi);
-		int fd = bpf_map_get_fd_by_id(ids[i]);
-
-		if (fd < 0)
-			continue;
-		memset(&mi, 0, sizeof(mi));
-		if (!bpf_obj_get_info_by_fd(fd, &mi, &mlen) &&
-		    mi.type == BPF_MAP_TYPE_ARRAY &&
-		    !strcmp(mi.name, "bf_state") &&
-		    mi.value_size == value_size && mi.max_entries == 1)
-			return fd;
-		close(fd);
-	}
-	return -1;
+	fd = bf_prog_find_map(pfd, BPF_MAP_TYPE_ARRAY, "bf_state", value_size,
+			      1);
+	return fd < 0 ? -1 : fd;
 }
 
 /* Give the new segment program the maps of its point (see
